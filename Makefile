@@ -1,0 +1,124 @@
+# logwash: one hand-written GNU Makefile (STYLE §12).
+# make            build/logwash
+# make check      unit, golden, examples, man-page and fuzz-regression suites
+# make asan       the same suites built with ASan+UBSan and the debug arena, in build-asan/
+# make valgrind   the golden suite under valgrind
+# make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
+# make bench      the four corpus workloads against mawk, jq, perl (not part of check)
+
+BUILD   ?= build
+CC      ?= cc
+PREFIX  ?= /usr/local
+PKGS     = jansson libpcre2-8
+FUZZ_SECONDS ?= 60
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
+          -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN   += -Werror
+endif
+OPT     ?= -O2 -g
+CFLAGS  ?=
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude $(PKG_CFLAGS) \
+             $(WARN) $(OPT) $(EXTRA_CFLAGS) $(CFLAGS) -MMD -MP
+LDLIBS  = $(PKG_LIBS) -lm
+
+SRCS    := $(wildcard src/*.c)
+OBJS    := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS))
+LIBOBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
+
+.PHONY: all check unit golden examples replay man-check asan valgrind fuzz bench format \
+        format-check headers man-lint install clean
+all: $(BUILD)/logwash
+
+$(BUILD)/logwash: $(OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit
+	$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
+
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(LIBOBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
+
+$(BUILD)/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBOBJS) | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
+
+$(BUILD) $(BUILD)/unit:
+	mkdir -p $@
+
+check: unit golden examples replay man-check
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+golden: $(BUILD)/logwash
+	tests/golden.sh $(BUILD)/logwash
+
+examples: $(BUILD)/logwash
+	tests/examples.sh $(BUILD)/logwash
+
+replay: $(addprefix $(BUILD)/replay-,$(FUZZ_TARGETS))
+	tests/replay.sh $(BUILD) $(FUZZ_TARGETS)
+
+man-check: $(BUILD)/logwash
+	tests/man-check.sh $(BUILD)/logwash
+
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -DLW_ARENA_DEBUG=1" \
+	    EXTRA_LDFLAGS="-fsanitize=address,undefined" check
+
+valgrind: $(BUILD)/logwash
+	VALGRIND="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
+	    tests/golden.sh $(BUILD)/logwash
+
+FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude $(PKG_CFLAGS) -O1 -g \
+              -fsanitize=fuzzer-no-link,address,undefined -DLW_ARENA_DEBUG=1
+fuzz:
+	mkdir -p build-fuzz
+	set -e; for t in $(FUZZ_TARGETS); do \
+	    clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o build-fuzz/$$t tests/fuzz/$$t.c \
+	        $(filter-out src/main.c,$(SRCS)) $(LDLIBS); \
+	    mkdir -p tests/fuzz/corpus/$$t/regress build-fuzz/corpus-$$t; \
+	    build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	        -artifact_prefix=tests/fuzz/corpus/$$t/regress/ \
+	        build-fuzz/corpus-$$t tests/fuzz/corpus/$$t/seed tests/fuzz/corpus/$$t/regress; \
+	done
+
+bench: $(BUILD)/logwash
+	bench/run.sh $(BUILD)/logwash
+
+format:
+	clang-format -i $$(find src include tests -name '*.[ch]')
+
+format-check:
+	clang-format --dry-run --Werror $$(find src include tests -name '*.[ch]')
+
+headers:
+	set -e; for h in include/lw/*.h; do \
+	    echo "#include \"$${h#include/}\"" | $(CC) $(ALL_CFLAGS) -x c -fsyntax-only -; done
+
+man-lint:
+	set -e; for m in man/*.[157]; do out=$$(groff -mdoc -ww -z $$m 2>&1); \
+	    if [ -n "$$out" ]; then echo "$$m: $$out"; exit 1; fi; done
+
+install: $(BUILD)/logwash
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(BUILD)/logwash $(DESTDIR)$(PREFIX)/bin/logwash
+	install -m 644 man/logwash.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/logwash-template.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

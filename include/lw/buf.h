@@ -1,0 +1,41 @@
+/* A growable byte buffer: output records, dead letters, scratch text.
+ * The owner embeds it (lw_buf_init/lw_buf_fini) and reuses it by setting len = 0. */
+#ifndef LW_BUF_H
+#define LW_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+struct lw_buf {
+    char *p;
+    size_t len, cap;
+};
+
+void lw_buf_init(struct lw_buf *b);
+void lw_buf_fini(struct lw_buf *b);
+
+/* lw_buf_grow: make room for at least n more bytes; returns the first free byte. */
+char *lw_buf_grow(struct lw_buf *b, size_t n);
+
+/* lw_buf_add: append n bytes. */
+static inline void
+lw_buf_add(struct lw_buf *b, const void *p, size_t n)
+{
+    if (b->cap - b->len < n) lw_buf_grow(b, n);
+    if (n > 0) memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+static inline void
+lw_buf_addc(struct lw_buf *b, char c)
+{
+    if (b->cap == b->len) lw_buf_grow(b, 1);
+    b->p[b->len++] = c;
+}
+
+void lw_buf_adds(struct lw_buf *b, const char *s);
+void lw_buf_printf(struct lw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void lw_buf_vprintf(struct lw_buf *b, const char *fmt, va_list ap);
+
+#endif

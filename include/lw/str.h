@@ -1,0 +1,39 @@
+/* Byte strings that are not NUL-terminated, and the out-of-memory policy.
+ * A struct lw_str is a view: it owns nothing and lives as long as the bytes it points to.
+ * Print one with printf("%.*s", (int)s.len, s.p). */
+#ifndef LW_STR_H
+#define LW_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+struct lw_str {
+    const char *p;
+    size_t len;
+};
+
+#define LW_STR_LIT(s) ((struct lw_str){ (s), sizeof(s) - 1 })
+
+/* lw_str_c: a view of a NUL-terminated string. */
+static inline struct lw_str
+lw_str_c(const char *s)
+{
+    return (struct lw_str){ s, strlen(s) };
+}
+
+/* lw_str_eq: true when both views hold the same bytes. */
+static inline bool
+lw_str_eq(struct lw_str a, struct lw_str b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+/* lw_xmalloc, lw_xrealloc, lw_xstrndup: like malloc/realloc/strndup, but print a message and
+ * abort() when memory is exhausted, so callers never check. */
+void *lw_xmalloc(size_t n);
+void *lw_xcalloc(size_t n, size_t size);
+void *lw_xrealloc(void *p, size_t n);
+char *lw_xstrndup(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,62 @@
+/* Growable byte buffer. Growth doubles, so appends are amortised O(1); the buffer is reused
+ * across records by resetting len, so the record loop does not allocate in steady state. */
+#include "lw/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "lw/str.h"
+
+void
+lw_buf_init(struct lw_buf *b)
+{
+    *b = (struct lw_buf){ 0 };
+}
+
+void
+lw_buf_fini(struct lw_buf *b)
+{
+    free(b->p);
+    *b = (struct lw_buf){ 0 };
+}
+
+char *
+lw_buf_grow(struct lw_buf *b, size_t n)
+{
+    if (b->cap - b->len < n) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap - b->len < n) cap *= 2;
+        b->p = lw_xrealloc(b->p, cap);
+        b->cap = cap;
+    }
+    return b->p + b->len;
+}
+
+void
+lw_buf_adds(struct lw_buf *b, const char *s)
+{
+    lw_buf_add(b, s, strlen(s));
+}
+
+void
+lw_buf_vprintf(struct lw_buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(b->p ? b->p + b->len : NULL, b->cap - b->len, fmt, ap);
+    if (n >= 0 && (size_t)n >= b->cap - b->len) {
+        lw_buf_grow(b, (size_t)n + 1);
+        n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap2);
+    }
+    va_end(ap2);
+    if (n > 0) b->len += (size_t)n;
+}
+
+void
+lw_buf_printf(struct lw_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lw_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
