@@ -79,7 +79,7 @@ lw_arena_alloc(struct lw_arena *a, size_t n)
     return c->data + c->used - n;
 }
 
-char *
+void *
 lw_arena_dup(struct lw_arena *a, const void *p, size_t n)
 {
     char *q = lw_arena_alloc(a, n);

@@ -30,7 +30,7 @@ void lw_arena_reset(struct lw_arena *a);
 void *lw_arena_alloc(struct lw_arena *a, size_t n);
 
 /* lw_arena_dup: a copy of n bytes (not NUL-terminated unless the source includes one). */
-char *lw_arena_dup(struct lw_arena *a, const void *p, size_t n);
+void *lw_arena_dup(struct lw_arena *a, const void *p, size_t n);
 
 /* lw_arena_realloc: grow the most recent allocation in place when possible, else copy. */
 void *lw_arena_realloc(struct lw_arena *a, void *p, size_t old, size_t n);

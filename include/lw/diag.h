@@ -1,0 +1,38 @@
+/* Diagnostics: a message with an optional byte span in a template, printed as
+ * file:line:col: error: message, the source line and a caret under the span (STYLE §8).
+ * The first error set wins, so callers can report the root cause rather than a cascade. */
+#ifndef LW_DIAG_H
+#define LW_DIAG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lw/str.h"
+
+struct lw_span {
+    uint32_t off, len;
+};
+
+struct lw_diag {
+    bool set;
+    bool has_span;
+    struct lw_span span;
+    char msg[512];
+};
+
+/* lw_diag_set: record an error at span (first one wins). */
+void lw_diag_set(struct lw_diag *d, struct lw_span span, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* lw_diag_setf: record an error with no template position. */
+void lw_diag_setf(struct lw_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* lw_diag_linecol: 1-based line and column (in UTF-8 code points) of byte off in src. */
+void lw_diag_linecol(struct lw_str src, uint32_t off, int *line, int *col);
+
+/* lw_diag_print: write "name:line:col: error: msg", the source line and a caret line to f.
+ * Without a span only "name: error: msg" is written. */
+void lw_diag_print(FILE *f, const char *name, struct lw_str src, const struct lw_diag *d);
+
+#endif

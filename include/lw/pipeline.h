@@ -1,0 +1,21 @@
+/* The record loop: source -> decoder -> template VM -> encoder -> sink, with the dead-letter
+ * path, the --on-error policy, limits and counters. The only place the stages meet. */
+#ifndef LW_PIPELINE_H
+#define LW_PIPELINE_H
+
+#include "lw/opts.h"
+#include "lw/program.h"
+
+struct lw_counters {
+    uint64_t in, emitted, dropped, rejected, failed, undecodable;
+};
+
+/* lw_pipeline_run: run prog over the inputs named in o. Returns the exit status (STYLE §8):
+ * 0, 1 (some records failed), 4 (I/O error). Messages go to stderr. */
+int lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o,
+                    struct lw_counters *out);
+
+/* lw_pipeline_stop: ask the loop to stop after the current record (signal-safe). */
+void lw_pipeline_stop(void);
+
+#endif

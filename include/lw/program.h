@@ -1,0 +1,98 @@
+/* The compiled template: bytecode, constants, record paths, regexes and a source span per
+ * instruction. Shared by compile.c (writes it), vm.c (runs it) and disasm.c (prints it).
+ * A program is immutable after lw_compile and may be run by any number of VMs. */
+#ifndef LW_PROGRAM_H
+#define LW_PROGRAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lw/arena.h"
+#include "lw/diag.h"
+#include "lw/value.h"
+
+enum lw_op {
+#define OP(name, fmt, syn) LW_OP_##name,
+#include "lw/ops.def"
+#undef OP
+};
+
+struct lw_ins { /* 8 bytes, no bit packing; the VM is register based */
+    uint8_t op, a; /* opcode, destination register */
+    uint16_t b;    /* register, constant, path or function index */
+    int32_t c;     /* register, constant, count, or jump offset from the next instruction */
+};
+
+/* A record path: .a.b[0]. Segment 0 is looked up in the record's top-level member table when
+ * the decoder filled one (top >= 0), so a JSON record is scanned once for all paths. */
+struct lw_pathseg {
+    struct lw_str key; /* member name, or {NULL,0} for an index */
+    int64_t index;
+};
+struct lw_path {
+    uint32_t n;
+    int32_t top; /* index into lw_program.topkeys of segment 0, or -1 */
+    struct lw_pathseg *seg;
+};
+
+/* A regex compiled once (pcre2, JIT when available). */
+struct lw_regex {
+    void *code; /* pcre2_code_8 * */
+    uint32_t ngroups;
+    struct lw_str src;
+};
+
+/* A match site: a regex and where its named captures go. */
+struct lw_matchsite {
+    const struct lw_regex *re;
+    uint32_t n;
+    uint16_t *group; /* capture group numbers */
+    uint8_t *reg;    /* destination registers */
+};
+
+enum lw_informat { LW_IN_DEFAULT, LW_IN_TEXT, LW_IN_JSON };
+
+struct lw_program {
+    struct lw_arena arena; /* everything below lives here, except pcre2 code */
+    struct lw_str name;    /* template file name, for messages */
+    struct lw_str src;     /* template text (a copy) */
+    struct lw_ins *code;
+    struct lw_span *spans; /* one per instruction */
+    uint32_t ncode;
+    struct lw_value *k;
+    uint32_t nk;
+    struct lw_path *paths;
+    uint32_t npaths;
+    struct lw_matchsite *sites;
+    uint32_t nsites;
+    struct lw_regex **regexes;
+    uint32_t nregexes;
+    struct lw_str *topkeys; /* distinct first segments of every path the template reads */
+    uint32_t ntopkeys;
+    uint32_t nregs;
+    uint32_t max_groups;
+    uint32_t ntry;   /* deepest nesting of ?? */
+    uint32_t niters; /* deepest nesting of for */
+    enum lw_informat input; /* declared by `input json` in the template */
+    bool implicit_emit;     /* no emit or print statement: emit . at the end */
+};
+
+struct lw_compile_opts {
+    bool jit; /* pcre2 JIT (default on) */
+};
+
+/* lw_compile: compile template text src (named name in messages) to a program. On error
+ * returns NULL with d set (with a span); the caller prints it with lw_diag_print. The program
+ * keeps its own copy of name and src. */
+struct lw_program *lw_compile(struct lw_str name, struct lw_str src,
+                              const struct lw_compile_opts *o, struct lw_diag *d);
+void lw_program_free(struct lw_program *p);
+
+/* lw_disasm: print the bytecode, one instruction per line with its template line:column. */
+void lw_disasm(const struct lw_program *p, FILE *f);
+
+/* Operand formats for disasm and checks. */
+enum lw_fmt { LW_FMT_NONE, LW_FMT_A, LW_FMT_AB, LW_FMT_AK, LW_FMT_AP, LW_FMT_ABC, LW_FMT_ABK,
+              LW_FMT_AJ, LW_FMT_J, LW_FMT_ACALL, LW_FMT_ABM, LW_FMT_IB, LW_FMT_AIJ };
+
+#endif

@@ -1,0 +1,107 @@
+/* Timestamps as text: strftime-style parsing and formatting, RFC 3339, epoch numbers, and the
+ * fixed stamps of syslog (RFC 3164) and access logs (CLF). Calendar arithmetic is our own
+ * (proleptic Gregorian): no strptime, timegm, TZ or locale, no global state, no allocation.
+ * Zone names (IANA) and the choice of format are left to the caller. */
+#ifndef LW_TIMEFMT_H
+#define LW_TIMEFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct lw_buf;
+
+/* A timestamp is an int64_t ns, nanoseconds since 1970-01-01T00:00:00Z (so 1677-09-21T00:12:43Z
+ * to 2262-04-11T23:47:16Z), plus an int32_t off, the UTC offset in seconds it was written with,
+ * used again when it is formatted. Offsets are whole minutes within +-23:59; a formatter given
+ * another off drops its seconds, and one beyond +-23:59 is taken as 0 (UTC).
+ *
+ * Directives (parse and format):
+ *   %Y year, 4 digits          %m month 01-12             %d day 01-31
+ *   %e day, space-padded       %y year 00-99 (69-99: 19xx, 00-68: 20xx)
+ *   %j day of year 001-366     %H hour 00-23              %I hour 01-12, with %p AM/PM
+ *   %M minute 00-59            %S second 00-60            %s seconds since the epoch
+ *   %f fraction of a second (format: 6 digits; %1f..%9f: that many digits, truncated)
+ *   %b %h month abbreviation   %B month name              %a %A weekday abbreviation, name
+ *   %z +hhmm                   %:z %Ez +hh:mm             %Z "UTC" when off is 0, else +hh:mm
+ *   %T = %H:%M:%S   %F = %Y-%m-%d   %D = %m/%d/%y   %R = %H:%M   %n newline   %t tab   %% '%'
+ * Any other byte is literal; a format directive we do not know is written as it is.
+ *
+ * Parsing rules (decisions documented here, tested in tests/unit/test_time.c):
+ * - %Y takes exactly 4 digits. %m %d %e %H %I %M %S %y take 1 or 2 digits (2 when there are 2,
+ *   so "%H%M" reads "0930"); %j takes 1-3. %e also skips one leading space. No sign anywhere
+ *   except %s, which takes an optional '-'.
+ * - %f takes 1-9 digits (more is an error); %Nf takes exactly N. A literal '.' or ',' just before
+ *   %f in the format is optional: "%S.%f" reads "05" and "05.25" (Go trims zero fractions).
+ * - Names (%b %h %B and %a %A) are English, case-insensitive, full or abbreviated for either
+ *   directive. Weekdays are checked for spelling only, not against the date. %p is AM/PM in any
+ *   case and only applies with %I; %I without %p is a morning hour (12 is 00).
+ * - %z and %Z read Z, +hh, +hhmm or +hh:mm (hh at most 23, mm at most 59); %Z also UTC and GMT.
+ * - A run of spaces in the format matches one or more spaces or tabs; %n and %t match one or more
+ *   whitespace bytes. Every other byte must match exactly. The whole input must be used.
+ * - Fields default to 1970-01-01 00:00:00, so a time-only format gives a time on 1970-01-01. A
+ *   format with a month, day or day of year but no year takes the year that puts the stamp
+ *   nearest the reference time (lw_time_parse_ref), so "Dec 31" read on Jan 1 is last year.
+ * - Ranges are checked: month 1-12, the day within its month (leap years included), hour 0-23
+ *   (24:00 is rejected), minute 0-59, second 0-60. A leap second :60 is read as :59.999999999,
+ *   so it sorts between :59 and the next :00. If %j and a month or day are both given they must
+ *   agree.
+ * - %s gives the instant by itself, floor-based: %f counts forward from it, as `date +%s.%N`
+ *   writes ("-2.5" with "%s.%f" is -1.5 s). Other date and time fields beside %s are checked but
+ *   do not change the result; %z beside %s only sets the offset kept for formatting.
+ * - The offset is the one in the text (%z %Z), else default_off.
+ * - A result outside the int64 nanosecond range is an error, never wraps.
+ *
+ * Named formats, accepted as the whole format string:
+ *   rfc3339, iso8601  parse YYYY-MM-DD(T|t| )hh:mm:ss[(.|,)1-9 digits][Z|+hh:mm|+hhmm], with
+ *                     exactly 2 digits per field, the zone optional (default_off); format as
+ *                     lw_time_rfc3339.
+ *   epoch, epoch_s    a signed decimal number of seconds, "1700000000" or "-1.5" (the sign
+ *                     applies to the fraction too); format writes 0, 3, 6 or 9 fraction digits,
+ *                     as many as the stamp needs.
+ *   epoch_ms epoch_us a signed integer of milli/microseconds, with an optional fraction down to
+ *                     the nanosecond on parse; format writes the integer, rounded down.
+ *   epoch_ns          a signed integer of nanoseconds.
+ *   rfc3164           syslog's "Mmm dd hh:mm:ss" or "Mmm  d hh:mm:ss": %b %e %H:%M:%S, no year.
+ *   clf               access logs: %d/%b/%Y:%H:%M:%S %z ("10/Oct/2000:13:55:36 -0700").
+ */
+
+/* lw_time_parse_ref: parse s (len bytes) with the format fmt (fmtlen bytes) as described above.
+ * default_off applies when the text carries no zone. ref_ns is the reference time for formats
+ * without a year (the year that puts the stamp nearest ref_ns wins, among the years before, of
+ * and after ref_ns's year); 0 means "now" (the system clock is read only in that case).
+ * On success sets *ns and *off and returns 0. On failure returns -1, leaves *ns and *off alone,
+ * writes a lowercase message into err (errcap bytes, always NUL-terminated when errcap > 0;
+ * err may be NULL when errcap is 0) and the byte offset in s it refers to into *erroff (may be
+ * NULL). Messages look like "expected 2 digits for %d at byte 3, found 'x'", "day 31 out of range
+ * for April", "unexpected text 'abc' after the time", "input ends before %H". */
+int lw_time_parse_ref(const char *s, size_t len, const char *fmt, size_t fmtlen,
+                      int32_t default_off, int64_t ref_ns, int64_t *ns, int32_t *off, char *err,
+                      size_t errcap, size_t *erroff);
+
+/* lw_time_parse: lw_time_parse_ref with ref_ns 0, so a stamp without a year is placed in the
+ * year nearest the current time. Everything else as lw_time_parse_ref. */
+int lw_time_parse(const char *s, size_t len, const char *fmt, size_t fmtlen, int32_t default_off,
+                  int64_t *ns, int32_t *off, char *err, size_t errcap, size_t *erroff);
+
+/* lw_time_format: append the stamp ns, shown at offset off, to b using the format fmt (fmtlen
+ * bytes, directives and named formats as above). Never fails: unknown directives are written
+ * literally. */
+void lw_time_format(struct lw_buf *b, int64_t ns, int32_t off, const char *fmt, size_t fmtlen);
+
+/* lw_time_rfc3339: append YYYY-MM-DDThh:mm:ss[.fff|.ffffff|.fffffffff](Z|+hh:mm) to b, with as
+ * many fraction digits as the stamp needs (0, 3, 6 or 9), and Z when off is 0. This is how
+ * logwash writes timestamps in JSON. */
+void lw_time_rfc3339(struct lw_buf *b, int64_t ns, int32_t off);
+
+/* lw_time_zone: parse a zone named by the user: "UTC", "GMT" or "Z" (any case), or an offset
+ * +hh:mm, +hhmm or +hh (or '-'), hh at most 23 and mm at most 59. Sets *off (seconds east of
+ * UTC) and returns 0, or returns -1 with a message in err (errcap bytes). IANA names such as
+ * "Europe/Paris" are not supported yet and fail with a message saying so. */
+int lw_time_zone(const char *s, size_t len, int32_t *off, char *err, size_t errcap);
+
+/* lw_time_fmt_check: check that fmt (fmtlen bytes) is a named format or uses only the directives
+ * above, so a template can reject a bad constant format when it is compiled. Returns 0, or -1
+ * with a message in err (errcap bytes) and the byte offset in fmt into *erroff (may be NULL). */
+int lw_time_fmt_check(const char *fmt, size_t fmtlen, char *err, size_t errcap, size_t *erroff);
+
+#endif

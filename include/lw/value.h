@@ -1,0 +1,151 @@
+/* struct lw_value: the template language's values, copied by value (16 bytes), never refcounted.
+ * Strings are views into the record or the record arena. Arrays and objects are either
+ * materialised in an arena or still a raw slice of validated JSON text (LW_V_RAW): the lazy
+ * reader hands out raw slices and nothing is parsed until a template looks inside.
+ * This file owns the value rules: conversion, equality, ordering, arithmetic, string form. */
+#ifndef LW_VALUE_H
+#define LW_VALUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lw/arena.h"
+#include "lw/buf.h"
+#include "lw/json.h"
+#include "lw/str.h"
+
+enum lw_type {
+    LW_T_NULL,
+    LW_T_BOOL,
+    LW_T_INT,
+    LW_T_FLOAT,
+    LW_T_STR,
+    LW_T_ARR,
+    LW_T_OBJ,
+    LW_T_TIME,
+    LW_T_REGEX, /* only as a function argument; cannot be stored in output */
+    LW_T_N
+};
+
+#define LW_V_RAW 0x01 /* LW_T_ARR/LW_T_OBJ: p/len is a validated JSON text slice */
+
+struct lw_arr;
+struct lw_obj;
+struct lw_regex;
+
+struct lw_value {
+    uint8_t t;     /* enum lw_type */
+    uint8_t flags; /* LW_V_* */
+    uint16_t pad;
+    uint32_t len; /* STR/raw: byte length; TIME: UTC offset in seconds (as int32) */
+    union {
+        bool b;
+        int64_t i; /* INT; TIME: nanoseconds since the epoch */
+        double f;
+        const char *p;
+        struct lw_arr *a;
+        struct lw_obj *o;
+        const struct lw_regex *re;
+    } u;
+};
+
+struct lw_arr {
+    uint32_t n, cap;
+    struct lw_value *v;
+};
+
+struct lw_obj {
+    uint32_t n, cap;
+    struct lw_str *k;
+    struct lw_value *v;
+};
+
+#define LW_NULL ((struct lw_value){ .t = LW_T_NULL })
+
+static inline struct lw_value
+lw_int(int64_t i)
+{
+    return (struct lw_value){ .t = LW_T_INT, .u.i = i };
+}
+static inline struct lw_value
+lw_float(double f)
+{
+    return (struct lw_value){ .t = LW_T_FLOAT, .u.f = f };
+}
+static inline struct lw_value
+lw_bool(bool b)
+{
+    return (struct lw_value){ .t = LW_T_BOOL, .u.b = b };
+}
+static inline struct lw_value
+lw_strv(const char *p, size_t len)
+{
+    return (struct lw_value){ .t = LW_T_STR, .len = (uint32_t)len, .u.p = p };
+}
+static inline struct lw_value
+lw_time(int64_t ns, int32_t off)
+{
+    return (struct lw_value){ .t = LW_T_TIME, .len = (uint32_t)off, .u.i = ns };
+}
+
+/* lw_type_name: "null", "bool", "int", "float", "string", "array", "object", "timestamp". */
+const char *lw_type_name(enum lw_type t);
+
+/* lw_value_from_json: turn a validated raw JSON value slice into a value: scalars are decoded,
+ * strings are unescaped into a (zero-copy when they hold no escape), arrays and objects stay
+ * raw slices. Called only for values a template reads, so unused data is never decoded. */
+struct lw_value lw_value_from_json(struct lw_str raw, struct lw_arena *a);
+
+/* Containers: these accept both materialised and raw values. */
+uint32_t lw_value_count(const struct lw_value *v);
+/* lw_value_get: member named key of an object (last duplicate wins), or null. */
+struct lw_value lw_value_get(const struct lw_value *obj, struct lw_str key, struct lw_arena *a);
+/* lw_value_at: element i of an array (negative counts from the end), or null. */
+struct lw_value lw_value_at(const struct lw_value *arr, int64_t i, struct lw_arena *a);
+
+/* Iteration over arrays and objects, raw or not. *key is null for arrays. */
+struct lw_iter {
+    const struct lw_value *c;
+    uint32_t i;
+    struct lw_json_iter j; /* cursor over a raw container */
+};
+void lw_iter_init(struct lw_iter *it, const struct lw_value *c);
+/* 1 item, 0 end. For objects *key is the member name (unescaped into a when needed). */
+int lw_iter_next(struct lw_iter *it, struct lw_value *key, struct lw_value *val, struct lw_arena *a);
+
+/* lw_value_materialize: an arena copy of a raw array or object (one level; children stay raw),
+ * so it can be modified. Materialised values are returned as they are. */
+struct lw_value lw_value_materialize(const struct lw_value *v, struct lw_arena *a);
+
+/* Building. New containers live in arena a. */
+struct lw_value lw_arr_new(struct lw_arena *a, uint32_t cap);
+void lw_arr_push(struct lw_arena *a, struct lw_value *arr, struct lw_value v);
+struct lw_value lw_obj_new(struct lw_arena *a, uint32_t cap);
+/* lw_obj_set: set member key (replaces an existing one in place, keeping its position). */
+void lw_obj_set(struct lw_arena *a, struct lw_value *obj, struct lw_str key, struct lw_value v);
+
+/* The rules (documented in logwash-template.7):
+ * truthiness: null and false are false, every other value is true;
+ * equality: ints and floats compare numerically, other types only equal to their own type,
+ *   arrays and objects deep (object member order does not matter);
+ * ordering: numbers with numbers, strings bytewise, timestamps, bools; else an error. */
+bool lw_value_truthy(const struct lw_value *v);
+bool lw_value_equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar);
+/* lw_value_compare: -1/0/1 in *res, or -1 return (incomparable types). */
+int lw_value_compare(const struct lw_value *a, const struct lw_value *b, int *res,
+                     struct lw_arena *ar);
+
+/* Arithmetic. op is one of '+', '-', '*', '/', '%'. Returns 0, or -1 with a message in err
+ * (errcap bytes): integer overflow, division by zero, bad operand types. */
+int lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b,
+                   struct lw_value *out, struct lw_arena *ar, char *err, size_t errcap);
+
+/* lw_value_write_json: compact JSON for v (timestamps as RFC 3339 strings). Fails (-1) only
+ * for values that have no JSON form (regex). */
+int lw_value_write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar);
+
+/* lw_value_write_text: the string form used by str() and "${...}": strings as they are,
+ * numbers and bools as in JSON, null as "null", timestamps as RFC 3339, containers as JSON. */
+int lw_value_write_text(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar);
+
+#endif

@@ -1,0 +1,96 @@
+/* The bytecode interpreter. A VM runs one program over one record at a time; everything it
+ * allocates for a record lives in the record arena the caller resets after the record.
+ * The VM knows nothing of sources, sinks or Kafka: output goes through the out callback. */
+#ifndef LW_VM_H
+#define LW_VM_H
+
+#include <stdint.h>
+
+#include "lw/program.h"
+
+struct lw_vm;
+
+/* The decoded record the VM reads. */
+struct lw_record {
+    struct lw_str line;          /* the raw record bytes (without the line terminator) */
+    struct lw_value root;        /* the record . (an object for text input: empty) */
+    const struct lw_str *topval; /* raw JSON of program->topkeys[i], p == NULL when absent */
+};
+
+struct lw_limits {
+    uint64_t steps;          /* instructions per record */
+    uint32_t match_limit;    /* pcre2 match limit per match call */
+    uint32_t depth_limit;    /* pcre2 depth limit per match call */
+    size_t max_output;       /* bytes of output per record */
+    size_t max_memory;       /* bytes of record arena per record */
+};
+
+enum lw_vm_result { LW_VM_OK, LW_VM_DROP, LW_VM_REJECT, LW_VM_ERROR };
+
+struct lw_iterslot {
+    struct lw_value c; /* the container, kept alive for the iterator */
+    struct lw_iter it;
+};
+
+struct lw_vm {
+    const struct lw_program *prog;
+    struct lw_arena *arena; /* record arena */
+    struct lw_value *regs;
+    struct lw_iterslot *iters;
+    int32_t *handlers; /* ?? handler stack: pc to resume at */
+    uint32_t nhandlers;
+    void *match_data; /* pcre2_match_data_8 *, sized for the largest regex */
+    void *match_ctx;  /* pcre2_match_context_8 * with the limits */
+    struct lw_limits limits;
+    int64_t now_ns; /* now(); fixed by --now */
+    int32_t tz_off; /* default zone offset for zone-less timestamps */
+    /* out: called for each emitted record (print = false) or printed line (print = true).
+     * Returns 0, or -1 with a message in vm->err (e.g. the output size limit). */
+    int (*out)(void *ud, struct lw_vm *vm, const struct lw_value *v, bool print);
+    void *out_ud;
+    /* per record */
+    const struct lw_record *rec;
+    struct lw_value root;
+    bool root_owned; /* root was materialised for writing */
+    uint32_t err_pc; /* instruction of the error */
+    char err[512];   /* runtime error or reject reason */
+};
+
+/* lw_vm_init/fini: a VM for program p (borrowed; must outlive the VM). */
+void lw_vm_init(struct lw_vm *vm, const struct lw_program *p, struct lw_arena *record_arena,
+                const struct lw_limits *lim);
+void lw_vm_fini(struct lw_vm *vm);
+
+/* lw_vm_run: run the program over rec. Returns LW_VM_OK, LW_VM_DROP, LW_VM_REJECT (reason in
+ * vm->err) or LW_VM_ERROR (message in vm->err, instruction in vm->err_pc, whose span is
+ * prog->spans[vm->err_pc]). Output may have been passed to out before a reject or error: the
+ * caller discards it (the pipeline truncates its buffer). */
+enum lw_vm_result lw_vm_run(struct lw_vm *vm, const struct lw_record *rec);
+
+/* lw_vm_error: set vm->err (used by builtins); always returns -1. */
+int lw_vm_error(struct lw_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* lw_vm_regex_error: a message for pcre2 match error rc (limits named); returns -1. */
+int lw_vm_regex_error(struct lw_vm *vm, int rc);
+
+/* Template functions: fn(vm, args, argc, ret) returns 0, or -1 after lw_vm_error. */
+struct lw_builtin {
+    const char *name;
+    int min, max;
+    const char *argtypes;
+    char ret;
+    const char *synopsis;
+    int (*fn)(struct lw_vm *vm, struct lw_value *args, int argc, struct lw_value *ret);
+};
+enum lw_fn_id {
+#define FN(name, min, max, args, ret, syn) LW_FN_##name,
+#include "lw/builtins.def"
+#undef FN
+    LW_FN_N
+};
+extern const struct lw_builtin lw_builtins[LW_FN_N];
+
+/* lw_type_accepts: does argument type letter `want` accept value type t? */
+bool lw_type_accepts(char want, enum lw_type t);
+
+#endif

@@ -1,0 +1,735 @@
+/* The template functions listed in builtins.def. Argument types are checked by the VM before
+ * the call (vm.c) and, where known, by the compiler; these functions only see the types they
+ * asked for. Results live in the record arena. String positions count UTF-8 characters. */
+#define _GNU_SOURCE /* memmem */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pcre2.h>
+#include <stdio.h>
+
+#include "lw/json.h"
+#include "lw/kv.h"
+#include "lw/timefmt.h"
+#include "lw/vm.h"
+
+#define A (vm->arena)
+
+bool
+lw_type_accepts(char want, enum lw_type t)
+{
+    switch (want) {
+    case 's':
+        return t == LW_T_STR;
+    case 'n':
+        return t == LW_T_INT || t == LW_T_FLOAT;
+    case 'i':
+        return t == LW_T_INT;
+    case 'A':
+        return t == LW_T_ARR;
+    case 'O':
+        return t == LW_T_OBJ;
+    case 'C':
+        return t == LW_T_ARR || t == LW_T_OBJ;
+    case 'S':
+        return t == LW_T_STR || t == LW_T_ARR || t == LW_T_OBJ;
+    case 'r':
+        return t == LW_T_STR || t == LW_T_REGEX;
+    case 't':
+        return t == LW_T_TIME;
+    case 'x':
+        return t == LW_T_STR || t == LW_T_INT || t == LW_T_FLOAT;
+    }
+    return t != LW_T_REGEX;
+}
+
+static struct lw_str
+S(const struct lw_value *v)
+{
+    return (struct lw_str){ v->u.p, v->len };
+}
+
+static struct lw_value
+arena_str(struct lw_vm *vm, struct lw_buf *b)
+{
+    struct lw_value v = lw_strv(lw_arena_dup(A, b->p, b->len), b->len);
+    lw_buf_fini(b);
+    return v;
+}
+
+/* Characters: a UTF-8 lead byte (or a stray byte) starts one. */
+static size_t
+nchars(struct lw_str s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s.len; i++) n += ((unsigned char)s.p[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* char_off: byte offset of character ci (clamped to the end). */
+static size_t
+char_off(struct lw_str s, int64_t ci)
+{
+    size_t i = 0;
+    for (; i < s.len && ci > 0; ci--) {
+        i++;
+        while (i < s.len && ((unsigned char)s.p[i] & 0xC0) == 0x80) i++;
+    }
+    return i;
+}
+
+static int
+fn_len(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    *r = lw_int(a[0].t == LW_T_STR ? (int64_t)nchars(S(&a[0])) : lw_value_count(&a[0]));
+    return 0;
+}
+
+static int
+fn_case(struct lw_vm *vm, struct lw_value *a, struct lw_value *r, bool up)
+{
+    char *p = lw_arena_alloc(A, a[0].len + 1);
+    for (uint32_t i = 0; i < a[0].len; i++) {
+        unsigned char c = (unsigned char)a[0].u.p[i];
+        p[i] = (char)(up ? toupper(c) : tolower(c));
+        if (c >= 0x80) p[i] = (char)c; /* ASCII only: never split a UTF-8 sequence */
+    }
+    *r = lw_strv(p, a[0].len);
+    return 0;
+}
+
+static int
+fn_lower(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    return fn_case(vm, a, r, false);
+}
+
+static int
+fn_upper(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    return fn_case(vm, a, r, true);
+}
+
+static int
+fn_trim(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    const char *p = a[0].u.p;
+    size_t len = a[0].len;
+    while (len > 0 && isspace((unsigned char)p[0])) {
+        p++;
+        len--;
+    }
+    while (len > 0 && isspace((unsigned char)p[len - 1])) len--;
+    *r = lw_strv(p, len);
+    return 0;
+}
+
+static const char *
+find(struct lw_str hay, struct lw_str needle)
+{
+    if (needle.len == 0) return hay.p;
+    return memmem(hay.p, hay.len, needle.p, needle.len);
+}
+
+/* re_find: first match of re in s from byte start; 1 found (offsets in ov), 0 none, -1 error. */
+static int
+re_find(struct lw_vm *vm, const struct lw_regex *re, struct lw_str s, size_t start,
+        PCRE2_SIZE **ov)
+{
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)s.p, s.len, start, 0, vm->match_data,
+                         vm->match_ctx);
+    if (rc == PCRE2_ERROR_NOMATCH) return 0;
+    if (rc < 0) return lw_vm_regex_error(vm, rc);
+    *ov = pcre2_get_ovector_pointer(vm->match_data);
+    return 1;
+}
+
+static int
+fn_contains(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    if (a[1].t == LW_T_REGEX) {
+        PCRE2_SIZE *ov;
+        int rc = re_find(vm, a[1].u.re, S(&a[0]), 0, &ov);
+        if (rc < 0) return -1;
+        *r = lw_bool(rc == 1);
+        return 0;
+    }
+    *r = lw_bool(find(S(&a[0]), S(&a[1])) != NULL);
+    return 0;
+}
+
+static int
+fn_starts_with(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    *r = lw_bool(a[1].len <= a[0].len && memcmp(a[0].u.p, a[1].u.p, a[1].len) == 0);
+    return 0;
+}
+
+static int
+fn_ends_with(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    *r = lw_bool(a[1].len <= a[0].len &&
+                 memcmp(a[0].u.p + a[0].len - a[1].len, a[1].u.p, a[1].len) == 0);
+    return 0;
+}
+
+static int
+fn_index(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    const char *p = find(S(&a[0]), S(&a[1]));
+    *r = lw_int(p ? (int64_t)nchars((struct lw_str){ a[0].u.p, (size_t)(p - a[0].u.p) }) : -1);
+    return 0;
+}
+
+static int
+fn_substr(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    struct lw_str s = S(&a[0]);
+    int64_t start = a[1].u.i, total = (int64_t)nchars(s);
+    if (start < 0) start = start + total < 0 ? 0 : start + total;
+    size_t b = char_off(s, start);
+    size_t e = s.len;
+    if (n > 2) {
+        if (a[2].u.i < 0) return lw_vm_error(vm, "substr(): negative count %" PRId64, a[2].u.i);
+        struct lw_str rest = { s.p + b, s.len - b };
+        e = b + char_off(rest, a[2].u.i);
+    }
+    *r = lw_strv(s.p + b, e - b);
+    return 0;
+}
+
+static int
+fn_split(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    struct lw_str s = S(&a[0]);
+    int64_t limit = n > 2 ? a[2].u.i : INT64_MAX;
+    if (limit < 1) return lw_vm_error(vm, "split(): limit must be at least 1, found %" PRId64, limit);
+    *r = lw_arr_new(A, 8);
+    size_t pos = 0, from = 0;
+    if (a[1].t == LW_T_STR && a[1].len == 0) {
+        return lw_vm_error(vm, "split(): empty separator (use a regex like /(?=.)/ to split "
+                               "into characters)");
+    }
+    while ((int64_t)r->u.a->n + 1 < limit) {
+        size_t ms, me;
+        if (a[1].t == LW_T_REGEX) {
+            PCRE2_SIZE *ov;
+            int rc = re_find(vm, a[1].u.re, s, from, &ov);
+            if (rc < 0) return -1;
+            if (rc == 0) break;
+            ms = ov[0];
+            me = ov[1];
+            if (me == ms) { /* an empty match splits nothing here: look one byte further */
+                if (ms >= s.len) break;
+                if (ms == pos) {
+                    from = ms + 1;
+                    continue;
+                }
+            }
+        } else {
+            const char *p = find((struct lw_str){ s.p + from, s.len - from }, S(&a[1]));
+            if (p == NULL) break;
+            ms = (size_t)(p - s.p);
+            me = ms + a[1].len;
+        }
+        lw_arr_push(A, r, lw_strv(s.p + pos, ms - pos));
+        pos = me;
+        from = me > ms ? me : me + 1;
+        if (from > s.len) break;
+    }
+    lw_arr_push(A, r, lw_strv(s.p + pos, s.len - pos));
+    return 0;
+}
+
+static int
+fn_join(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    struct lw_buf b;
+    struct lw_iter it;
+    struct lw_value k, v;
+    lw_buf_init(&b);
+    lw_iter_init(&it, &a[0]);
+    for (int i = 0; lw_iter_next(&it, &k, &v, A) == 1; i++) {
+        if (i) lw_buf_add(&b, a[1].u.p, a[1].len);
+        if (v.t == LW_T_ARR || v.t == LW_T_OBJ) {
+            lw_buf_fini(&b);
+            return lw_vm_error(vm, "join(): element %d is %s, not a scalar", i,
+                               lw_type_name(v.t));
+        }
+        lw_value_write_text(&b, &v, A);
+    }
+    *r = arena_str(vm, &b);
+    return 0;
+}
+
+/* expand: append replacement template tpl for the current match: $0-$9, ${name}, $$. */
+static int
+expand(struct lw_vm *vm, struct lw_buf *b, const struct lw_regex *re, struct lw_str s,
+       PCRE2_SIZE *ov, int rc, struct lw_str tpl)
+{
+    for (size_t i = 0; i < tpl.len; i++) {
+        if (tpl.p[i] != '$' || i + 1 == tpl.len) {
+            lw_buf_addc(b, tpl.p[i]);
+            continue;
+        }
+        char c = tpl.p[i + 1];
+        int g = -1;
+        if (c == '$') {
+            lw_buf_addc(b, '$');
+            i++;
+            continue;
+        }
+        if (isdigit((unsigned char)c)) {
+            g = c - '0';
+            i++;
+        } else if (c == '{') {
+            const char *end = memchr(tpl.p + i, '}', tpl.len - i);
+            if (end == NULL) return lw_vm_error(vm, "replace(): unclosed '${' in replacement");
+            char name[64];
+            size_t nl = (size_t)(end - (tpl.p + i + 2));
+            if (nl == 0 || nl >= sizeof name) return lw_vm_error(vm, "replace(): bad group name");
+            memcpy(name, tpl.p + i + 2, nl);
+            name[nl] = '\0';
+            if (isdigit((unsigned char)name[0])) g = atoi(name);
+            else g = pcre2_substring_number_from_name(re->code, (PCRE2_SPTR)name);
+            if (g < 0) return lw_vm_error(vm, "replace(): no group named '%s'", name);
+            i = (size_t)(end - tpl.p);
+        } else {
+            lw_buf_addc(b, '$');
+            continue;
+        }
+        if ((uint32_t)g > re->ngroups) return lw_vm_error(vm, "replace(): no group %d", g);
+        if (g < rc && ov[2 * g] != PCRE2_UNSET) lw_buf_add(b, s.p + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+    }
+    return 0;
+}
+
+static int
+fn_replace(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    struct lw_str s = S(&a[0]);
+    if (a[2].t != LW_T_STR) {
+        return lw_vm_error(vm, "replace() cannot take %s as argument 3", lw_type_name(a[2].t));
+    }
+    if (a[1].t == LW_T_STR && a[1].len == 0) return lw_vm_error(vm, "replace(): empty pattern");
+    if (a[1].t != LW_T_STR && a[1].t != LW_T_REGEX) {
+        return lw_vm_error(vm, "replace() cannot take %s as argument 2", lw_type_name(a[1].t));
+    }
+    int64_t count = n > 3 ? a[3].u.i : INT64_MAX;
+    struct lw_buf b;
+    lw_buf_init(&b);
+    size_t pos = 0;
+    for (int64_t done = 0; done < count && pos <= s.len; done++) {
+        size_t ms, me;
+        if (a[1].t == LW_T_REGEX) {
+            PCRE2_SIZE *ov;
+            int rc = pcre2_match(a[1].u.re->code, (PCRE2_SPTR)s.p, s.len, pos, 0,
+                                 vm->match_data, vm->match_ctx);
+            if (rc == PCRE2_ERROR_NOMATCH) break;
+            if (rc < 0) {
+                lw_buf_fini(&b);
+                return lw_vm_regex_error(vm, rc);
+            }
+            ov = pcre2_get_ovector_pointer(vm->match_data);
+            ms = ov[0];
+            me = ov[1];
+            lw_buf_add(&b, s.p + pos, ms - pos);
+            if (expand(vm, &b, a[1].u.re, s, ov, rc, S(&a[2])) != 0) {
+                lw_buf_fini(&b);
+                return -1;
+            }
+            if (me == ms) { /* empty match: copy one byte and move on */
+                if (ms < s.len) lw_buf_addc(&b, s.p[ms]);
+                me = ms + 1;
+            }
+        } else {
+            const char *p = find((struct lw_str){ s.p + pos, s.len - pos }, S(&a[1]));
+            if (p == NULL) break;
+            ms = (size_t)(p - s.p);
+            me = ms + a[1].len;
+            lw_buf_add(&b, s.p + pos, ms - pos);
+            lw_buf_add(&b, a[2].u.p, a[2].len);
+        }
+        pos = me;
+    }
+    if (pos < s.len) lw_buf_add(&b, s.p + pos, s.len - pos);
+    *r = arena_str(vm, &b);
+    return 0;
+}
+
+static int
+fn_captures(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    const struct lw_regex *re = a[1].u.re;
+    if (a[1].t != LW_T_REGEX) return lw_vm_error(vm, "captures() needs a regex literal");
+    PCRE2_SIZE *ov;
+    int rc = re_find(vm, re, S(&a[0]), 0, &ov);
+    if (rc <= 0) {
+        *r = LW_NULL;
+        return rc;
+    }
+    int mrc = (int)re->ngroups + 1;
+    uint32_t count = 0, size = 0;
+    PCRE2_SPTR table;
+    pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count);
+    pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
+    pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
+    *r = lw_obj_new(A, count);
+    /* The name table is sorted by name; keep the pattern's group order instead. */
+    for (int g = 1; g < mrc; g++) {
+        for (uint32_t i = 0; i < count; i++) {
+            const uint8_t *e = table + i * size;
+            if ((e[0] << 8 | e[1]) != g) continue;
+            const char *name = (const char *)e + 2;
+            struct lw_value v = ov[2 * g] == PCRE2_UNSET
+                                    ? LW_NULL
+                                    : lw_strv(a[0].u.p + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+            lw_obj_set(A, r, (struct lw_str){ name, strlen(name) }, v);
+        }
+    }
+    return 0;
+}
+
+/* Numbers ----------------------------------------------------------------------------- */
+
+static int
+to_int_checked(struct lw_vm *vm, const char *fn, double f, int64_t *out)
+{
+    if (!(f >= -9223372036854775808.0 && f < 9223372036854775808.0)) {
+        return lw_vm_error(vm, "%s(): %g is out of the int range", fn, f);
+    }
+    *out = (int64_t)f;
+    return 0;
+}
+
+static int
+fn_int(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    int64_t i = 0;
+    switch (a[0].t) {
+    case LW_T_INT:
+        *r = a[0];
+        return 0;
+    case LW_T_FLOAT:
+        if (to_int_checked(vm, "int", trunc(a[0].u.f), &i) != 0) return -1;
+        *r = lw_int(i);
+        return 0;
+    case LW_T_BOOL:
+        *r = lw_int(a[0].u.b);
+        return 0;
+    case LW_T_TIME:
+        *r = lw_int(a[0].u.i / 1000000000 - (a[0].u.i % 1000000000 < 0));
+        return 0;
+    case LW_T_STR:
+        if (lw_parse_int(S(&a[0]), &i) == 0) {
+            *r = lw_int(i);
+            return 0;
+        }
+        return lw_vm_error(vm, "int(): cannot convert string \"%.*s\" to int",
+                           (int)(a[0].len > 40 ? 40 : a[0].len), a[0].u.p);
+    }
+    return lw_vm_error(vm, "int(): cannot convert %s to int", lw_type_name(a[0].t));
+}
+
+static int
+fn_float(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    double d;
+    switch (a[0].t) {
+    case LW_T_INT:
+        *r = lw_float((double)a[0].u.i);
+        return 0;
+    case LW_T_FLOAT:
+        *r = a[0];
+        return 0;
+    case LW_T_BOOL:
+        *r = lw_float(a[0].u.b);
+        return 0;
+    case LW_T_TIME:
+        *r = lw_float((double)a[0].u.i / 1e9);
+        return 0;
+    case LW_T_STR:
+        if (lw_parse_float(S(&a[0]), &d) == 0) {
+            *r = lw_float(d);
+            return 0;
+        }
+        return lw_vm_error(vm, "float(): cannot convert string \"%.*s\" to float",
+                           (int)(a[0].len > 40 ? 40 : a[0].len), a[0].u.p);
+    }
+    return lw_vm_error(vm, "float(): cannot convert %s to float", lw_type_name(a[0].t));
+}
+
+static int
+fn_str(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    if (a[0].t == LW_T_STR) {
+        *r = a[0];
+        return 0;
+    }
+    struct lw_buf b;
+    lw_buf_init(&b);
+    lw_value_write_text(&b, &a[0], A);
+    *r = arena_str(vm, &b);
+    return 0;
+}
+
+static int
+rounding(struct lw_vm *vm, const char *fn, struct lw_value *a, struct lw_value *r,
+         double (*f)(double))
+{
+    if (a[0].t == LW_T_INT) {
+        *r = a[0];
+        return 0;
+    }
+    int64_t i = 0;
+    if (to_int_checked(vm, fn, f(a[0].u.f), &i) != 0) return -1;
+    *r = lw_int(i);
+    return 0;
+}
+
+static int
+fn_round(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    if (n == 1) return rounding(vm, "round", a, r, round);
+    int64_t d = a[1].u.i;
+    if (d < 0 || d > 15) return lw_vm_error(vm, "round(): digits must be 0 to 15, found %" PRId64, d);
+    if (a[0].t == LW_T_INT) {
+        *r = lw_float((double)a[0].u.i);
+        return 0;
+    }
+    double m = pow(10, (double)d);
+    *r = lw_float(round(a[0].u.f * m) / m);
+    return 0;
+}
+
+static int
+fn_floor(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    return rounding(vm, "floor", a, r, floor);
+}
+
+static int
+fn_ceil(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    return rounding(vm, "ceil", a, r, ceil);
+}
+
+static int
+fn_abs(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    if (a[0].t == LW_T_FLOAT) {
+        *r = lw_float(fabs(a[0].u.f));
+        return 0;
+    }
+    if (a[0].u.i == INT64_MIN) return lw_vm_error(vm, "abs(): integer overflow");
+    *r = lw_int(a[0].u.i < 0 ? -a[0].u.i : a[0].u.i);
+    return 0;
+}
+
+static int
+extreme(struct lw_vm *vm, const char *fn, struct lw_value *a, int n, struct lw_value *r, int sign)
+{
+    struct lw_value best = LW_NULL, k, v;
+    struct lw_iter it;
+    struct lw_value list = a[0];
+    bool one = n == 1;
+    if (one && a[0].t != LW_T_ARR) {
+        return lw_vm_error(vm, "%s() of one argument takes an array, found %s", fn,
+                           lw_type_name(a[0].t));
+    }
+    if (!one) { /* several arguments: iterate over them as an array */
+        list = lw_arr_new(A, (uint32_t)n);
+        for (int i = 0; i < n; i++) lw_arr_push(A, &list, a[i]);
+    }
+    lw_iter_init(&it, &list);
+    while (lw_iter_next(&it, &k, &v, A) == 1) {
+        int c;
+        if (best.t == LW_T_NULL) {
+            best = v;
+            continue;
+        }
+        if (v.t == LW_T_NULL) continue;
+        if (lw_value_compare(&v, &best, &c, A) != 0) {
+            return lw_vm_error(vm, "%s(): cannot compare %s with %s", fn, lw_type_name(v.t),
+                               lw_type_name(best.t));
+        }
+        if (c * sign > 0) best = v;
+    }
+    *r = best;
+    return 0;
+}
+
+static int
+fn_min(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    return extreme(vm, "min", a, n, r, -1);
+}
+
+static int
+fn_max(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    return extreme(vm, "max", a, n, r, 1);
+}
+
+/* Containers and types ---------------------------------------------------------------- */
+
+static int
+members(struct lw_vm *vm, struct lw_value *a, struct lw_value *r, bool want_keys)
+{
+    struct lw_iter it;
+    struct lw_value k, v;
+    *r = lw_arr_new(A, lw_value_count(&a[0]));
+    lw_iter_init(&it, &a[0]);
+    while (lw_iter_next(&it, &k, &v, A) == 1) lw_arr_push(A, r, want_keys ? k : v);
+    return 0;
+}
+
+static int
+fn_keys(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    return members(vm, a, r, true);
+}
+
+static int
+fn_values(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    return members(vm, a, r, false);
+}
+
+static int
+fn_exists(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    return lw_vm_error(vm, "exists() is compiled specially"); /* never called */
+}
+
+static int
+fn_match(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    return lw_vm_error(vm, "match() is compiled specially"); /* never called */
+}
+
+static int
+fn_type(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    *r = lw_strv(lw_type_name(a[0].t), strlen(lw_type_name(a[0].t)));
+    return 0;
+}
+
+static int
+fn_parse_json(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    struct lw_json_err e;
+    const char *p = a[0].u.p;
+    size_t len = a[0].len;
+    if (lw_json_validate(p, len, &e) != 0) {
+        return lw_vm_error(vm, "parse_json(): %s at byte %zu", e.msg, e.off);
+    }
+    while (len > 0 && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+        p++;
+        len--;
+    }
+    *r = lw_value_from_json((struct lw_str){ p, lw_json_skip(p, p + len) }, A);
+    return 0;
+}
+
+static int
+fn_to_json(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    struct lw_buf b;
+    lw_buf_init(&b);
+    lw_value_write_json(&b, &a[0], A);
+    *r = arena_str(vm, &b);
+    return 0;
+}
+
+struct kvctx {
+    struct lw_vm *vm;
+    struct lw_value *obj;
+};
+
+static int
+kv_pair(void *ud, struct lw_str key, struct lw_str val, bool quoted)
+{
+    struct kvctx *k = ud;
+    lw_obj_set(k->vm->arena, k->obj, key,
+               val.p ? lw_strv(val.p, val.len) : lw_strv("", 0));
+    return 0;
+}
+
+static int
+fn_parse_kv(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    struct lw_kv_opts o = { .field_sep = ' ', .kv_sep = '=', .quote = '"' };
+    if (n > 1) {
+        if (a[1].len != 1) return lw_vm_error(vm, "parse_kv(): the field separator must be one character");
+        o.field_sep = a[1].u.p[0];
+    }
+    if (n > 2) {
+        if (a[2].len != 1) return lw_vm_error(vm, "parse_kv(): the key separator must be one character");
+        o.kv_sep = a[2].u.p[0];
+    }
+    char *scratch = lw_arena_alloc(A, a[0].len + 1);
+    *r = lw_obj_new(A, 8);
+    struct kvctx k = { vm, r };
+    size_t erroff = 0;
+    if (lw_kv_parse(a[0].u.p, a[0].len, &o, scratch, kv_pair, &k, &erroff) != 0) {
+        return lw_vm_error(vm, "parse_kv(): unterminated quote at byte %zu", erroff);
+    }
+    return 0;
+}
+
+/* Time ---------------------------------------------------------------------------------- */
+
+static int
+zone_arg(struct lw_vm *vm, const char *fn, struct lw_value *z, int32_t *off)
+{
+    char err[128];
+    if (lw_time_zone(z->u.p, z->len, off, err, sizeof err) != 0) {
+        return lw_vm_error(vm, "%s(): %s", fn, err);
+    }
+    return 0;
+}
+
+static int
+fn_parse_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    int32_t def = vm->tz_off, off;
+    int64_t ns;
+    char err[160];
+    size_t erroff = 0;
+    if (n > 2 && zone_arg(vm, "parse_time", &a[2], &def) != 0) return -1;
+    if (lw_time_parse_ref(a[0].u.p, a[0].len, a[1].u.p, a[1].len, def, vm->now_ns, &ns, &off, err,
+                          sizeof err, &erroff) != 0) {
+        return lw_vm_error(vm, "parse_time(): cannot parse \"%.*s\" with \"%.*s\": %s",
+                           (int)(a[0].len > 60 ? 60 : a[0].len), a[0].u.p, (int)a[1].len,
+                           a[1].u.p, err);
+    }
+    *r = lw_time(ns, off);
+    return 0;
+}
+
+static int
+fn_format_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    int32_t off = (int32_t)a[0].len;
+    if (n > 2 && zone_arg(vm, "format_time", &a[2], &off) != 0) return -1;
+    struct lw_buf b;
+    lw_buf_init(&b);
+    lw_time_format(&b, a[0].u.i, off, a[1].u.p, a[1].len);
+    *r = arena_str(vm, &b);
+    return 0;
+}
+
+static int
+fn_now(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    *r = lw_time(vm->now_ns, 0);
+    return 0;
+}
+
+const struct lw_builtin lw_builtins[LW_FN_N] = {
+#define FN(name, min, max, args, ret, syn) { #name, min, max, args, ret, syn, fn_##name },
+#include "lw/builtins.def"
+#undef FN
+};

@@ -1,0 +1,86 @@
+/* The decoders (text, json) and encoders (json, text). Decoding JSON is one validating scan
+ * of the record that also picks out the top-level members the template reads (json.c), so
+ * nothing is parsed twice and nothing unread is decoded. */
+#include "lw/codec.h"
+
+#include <stdio.h>
+
+#include "lw/json.h"
+
+static int
+dec_text(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec,
+         struct lw_str *topval, struct lw_arena *a, char *err, size_t errcap)
+{
+    rec->line = raw;
+    rec->root = lw_obj_new(a, 0);
+    rec->topval = NULL;
+    return 0;
+}
+
+static int
+dec_json(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec,
+         struct lw_str *topval, struct lw_arena *a, char *err, size_t errcap)
+{
+    struct lw_json_err e;
+    if (lw_json_scan(raw.p, raw.len, prog->topkeys, prog->ntopkeys, topval, &e) != 0) {
+        snprintf(err, errcap, "invalid JSON at byte %zu: %s", e.off + 1, e.msg);
+        return -1;
+    }
+    const char *p = raw.p, *end = raw.p + raw.len;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    rec->line = raw;
+    rec->root = lw_value_from_json((struct lw_str){ p, lw_json_skip(p, end) }, a);
+    rec->topval = rec->root.t == LW_T_OBJ ? topval : NULL;
+    return 0;
+}
+
+static int
+enc_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a)
+{
+    if (lw_value_write_json(b, v, a) != 0) return -1;
+    lw_buf_addc(b, '\n');
+    return 0;
+}
+
+/* text form: strings as they are, objects as key=value pairs (values quoted when needed),
+ * anything else as its JSON text. */
+static void
+text_scalar(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a)
+{
+    if (v->t == LW_T_STR) {
+        bool quote = v->len == 0;
+        for (uint32_t i = 0; i < v->len && !quote; i++) {
+            char c = v->u.p[i];
+            quote = c == ' ' || c == '"' || c == '=' || c == '\\' || (unsigned char)c < 0x20;
+        }
+        if (quote) lw_json_write_string(b, v->u.p, v->len);
+        else lw_buf_add(b, v->u.p, v->len);
+        return;
+    }
+    lw_value_write_text(b, v, a);
+}
+
+static int
+enc_text(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a)
+{
+    if (v->t == LW_T_OBJ) {
+        struct lw_iter it;
+        struct lw_value k, x;
+        lw_iter_init(&it, v);
+        for (int i = 0; lw_iter_next(&it, &k, &x, a) == 1; i++) {
+            if (i) lw_buf_addc(b, ' ');
+            lw_buf_add(b, k.u.p, k.len);
+            lw_buf_addc(b, '=');
+            text_scalar(b, &x, a);
+        }
+    } else if (lw_value_write_text(b, v, a) != 0) {
+        return -1;
+    }
+    lw_buf_addc(b, '\n');
+    return 0;
+}
+
+const struct lw_decoder lw_dec_text = { "text", dec_text };
+const struct lw_decoder lw_dec_json = { "json", dec_json };
+const struct lw_encoder lw_enc_json = { "json", enc_json };
+const struct lw_encoder lw_enc_text = { "text", enc_text };

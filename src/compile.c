@@ -1,0 +1,1019 @@
+/* The compiler back half: name resolution, compile-time checks and code generation from the
+ * AST (parse.c) to a struct lw_program. Registers are allocated as a stack: locals below,
+ * temporaries above, freed at the end of each expression. Checks that need no record (unknown
+ * function, arity, undefined variable, regex syntax, operations on literal types that can
+ * never work) fail here, before any record is read. It holds the compiler's only setjmp.
+ * Deviation from STYLE §2: name checks and code generation share this file (check.c would
+ * duplicate the walk); the split can come when the checker grows flow analysis. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <assert.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "compile_int.h"
+#include "lw/vm.h"
+
+#define MAXREGS 250
+#define MAXVARS 256
+
+/* Static type masks: one bit per enum lw_type. */
+#define TM(t)  (1u << (t))
+#define TM_ANY ((1u << LW_T_N) - 1 - TM(LW_T_REGEX))
+#define TM_NUM (TM(LW_T_INT) | TM(LW_T_FLOAT))
+
+struct var {
+    struct lw_str name;
+    uint8_t reg;
+    uint16_t depth;
+};
+
+struct loop {
+    int32_t start;          /* pc of NEXT (continue target) */
+    int32_t *breaks;        /* jumps to patch to the loop's exit */
+    uint32_t nbreaks, cap;
+    struct loop *outer;
+};
+
+struct gen {
+    struct compiler *c;
+    struct lw_ins *code;
+    struct lw_span *spans;
+    uint32_t ncode, capcode;
+    struct lw_value *k;
+    uint32_t nk, capk;
+    struct lw_path *paths;
+    uint32_t npaths, cappaths;
+    struct lw_matchsite *sites;
+    uint32_t nsites, capsites;
+    struct var vars[MAXVARS];
+    uint32_t nvars;
+    uint16_t depth;     /* block depth */
+    uint32_t freereg;   /* first free register */
+    uint32_t maxreg;
+    uint32_t ntry, maxtry;
+    uint32_t niter, maxiter;
+    struct loop *loop;
+    bool has_output;
+};
+
+_Noreturn void
+lw_cfail(struct compiler *c, struct lw_span span, const char *fmt, ...)
+{
+    if (!c->d->set) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->d->msg, sizeof c->d->msg, fmt, ap);
+        va_end(ap);
+        c->d->set = true;
+        c->d->has_span = true;
+        c->d->span = span;
+    }
+    longjmp(c->jb, 1);
+}
+
+#define GROW(g, arr, n, cap)                                                                       \
+    do {                                                                                           \
+        if ((n) == (cap)) {                                                                        \
+            uint32_t ncap_ = (cap) ? (cap) * 2 : 16;                                               \
+            (arr) = lw_arena_realloc(&(g)->c->ca, (arr), (cap) * sizeof *(arr),                    \
+                                     ncap_ * sizeof *(arr));                                       \
+            (cap) = ncap_;                                                                         \
+        }                                                                                          \
+    } while (0)
+
+static int32_t
+ins(struct gen *g, enum lw_op op, uint32_t a, uint32_t b, int32_t cc, struct lw_span sp)
+{
+    if (g->ncode == g->capcode) { /* spans grow with the code, one per instruction */
+        uint32_t cap = g->capcode ? g->capcode * 2 : 64;
+        g->code = lw_arena_realloc(&g->c->ca, g->code, g->capcode * sizeof *g->code,
+                                   cap * sizeof *g->code);
+        g->spans = lw_arena_realloc(&g->c->ca, g->spans, g->capcode * sizeof *g->spans,
+                                    cap * sizeof *g->spans);
+        g->capcode = cap;
+    }
+    g->code[g->ncode] = (struct lw_ins){ .op = (uint8_t)op, .a = (uint8_t)a, .b = (uint16_t)b,
+                                         .c = cc };
+    g->spans[g->ncode] = sp;
+    return (int32_t)g->ncode++;
+}
+
+/* patch: make the jump at pc land on the next instruction to be emitted. */
+static void
+patch(struct gen *g, int32_t pc)
+{
+    g->code[pc].c = (int32_t)g->ncode - (pc + 1);
+}
+
+static void
+jump_back(struct gen *g, int32_t target, struct lw_span sp)
+{
+    int32_t pc = ins(g, LW_OP_JMP, 0, 0, 0, sp);
+    g->code[pc].c = target - (pc + 1);
+}
+
+static uint32_t
+konst(struct gen *g, struct lw_value v, struct lw_span sp)
+{
+    if (g->nk >= 65535) lw_cfail(g->c, sp, "too many constants in one template (65535 at most)");
+    if (v.t == LW_T_STR && v.len > 0) v.u.p = lw_arena_dup(&g->c->prog->arena, v.u.p, v.len);
+    GROW(g, g->k, g->nk, g->capk);
+    g->k[g->nk] = v;
+    return g->nk++;
+}
+
+static uint32_t
+kstr(struct gen *g, struct lw_str s, struct lw_span sp)
+{
+    return konst(g, lw_strv(s.p ? s.p : "", s.len), sp);
+}
+
+static uint32_t
+reg_alloc(struct gen *g, struct lw_span sp)
+{
+    if (g->freereg >= MAXREGS) {
+        lw_cfail(g->c, sp, "template too complex: more than %d live values", MAXREGS);
+    }
+    uint32_t r = g->freereg++;
+    if (g->freereg > g->maxreg) g->maxreg = g->freereg;
+    return r;
+}
+
+/* Variables ---------------------------------------------------------------------------- */
+
+static struct var *
+lookup(struct gen *g, struct lw_str name)
+{
+    for (uint32_t i = g->nvars; i-- > 0;) {
+        if (lw_str_eq(g->vars[i].name, name)) return &g->vars[i];
+    }
+    return NULL;
+}
+
+static uint32_t
+declare(struct gen *g, struct lw_str name, struct lw_span sp)
+{
+    if (g->nvars == MAXVARS) lw_cfail(g->c, sp, "too many variables (%d at most)", MAXVARS);
+    uint32_t r = reg_alloc(g, sp);
+    g->vars[g->nvars++] = (struct var){ name, (uint8_t)r, g->depth };
+    return r;
+}
+
+static size_t
+distance(struct lw_str a, struct lw_str b)
+{
+    size_t row[64];
+    if (a.len >= 63 || b.len >= 63) return 99;
+    for (size_t j = 0; j <= b.len; j++) row[j] = j;
+    for (size_t i = 1; i <= a.len; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.len; j++) {
+            size_t cur = row[j];
+            size_t sub = prev + (a.p[i - 1] != b.p[j - 1]);
+            size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
+            row[j] = sub < best ? sub : best;
+            prev = cur;
+        }
+    }
+    return row[b.len];
+}
+
+static _Noreturn void
+undefined_var(struct gen *g, struct node *n)
+{
+    struct lw_str best = { 0 };
+    size_t bd = 3;
+    for (uint32_t i = 0; i < g->nvars; i++) {
+        size_t d = distance(n->s, g->vars[i].name);
+        if (d < bd) {
+            bd = d;
+            best = g->vars[i].name;
+        }
+    }
+    if (best.p != NULL) {
+        lw_cfail(g->c, n->span, "undefined variable '%.*s' (did you mean '%.*s'?)",
+                 (int)n->s.len, n->s.p, (int)best.len, best.p);
+    }
+    lw_cfail(g->c, n->span, "undefined variable '%.*s': declare it with 'let %.*s = ...'",
+             (int)n->s.len, n->s.p, (int)n->s.len, n->s.p);
+}
+
+/* Regexes ------------------------------------------------------------------------------ */
+
+/* regex_span: the template span of pattern byte off (the parser removed the '\' of '\/'). */
+static struct lw_span
+regex_span(struct gen *g, struct node *n, size_t off)
+{
+    const char *s = g->c->prog->src.p + n->span.off + 1;
+    size_t i = 0, k = 0;
+    while (k < off && i + 1 < n->span.len) {
+        if (s[i] == '\\' && s[i + 1] == '/') i++;
+        i++;
+        k++;
+    }
+    return (struct lw_span){ n->span.off + 1 + (uint32_t)i, 1 };
+}
+
+static struct lw_regex *
+regex(struct gen *g, struct node *n)
+{
+    struct lw_program *p = g->c->prog;
+    uint32_t opts = 0;
+    for (size_t i = 0; i < n->s2.len; i++) {
+        switch (n->s2.p[i]) {
+        case 'i':
+            opts |= PCRE2_CASELESS;
+            break;
+        case 'm':
+            opts |= PCRE2_MULTILINE;
+            break;
+        case 's':
+            opts |= PCRE2_DOTALL;
+            break;
+        case 'x':
+            opts |= PCRE2_EXTENDED;
+            break;
+        case 'u':
+            opts |= PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF;
+            break;
+        default:
+            lw_cfail(g->c,
+                     (struct lw_span){ n->span.off + n->span.len - (uint32_t)(n->s2.len - i), 1 },
+                     "unknown regex flag '%c' (known: i m s x u)", n->s2.p[i]);
+        }
+    }
+    int err;
+    PCRE2_SIZE erroff;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)n->s.p, n->s.len, opts, &err, &erroff, NULL);
+    if (code == NULL) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(err, msg, sizeof msg);
+        lw_cfail(g->c, regex_span(g, n, erroff), "invalid regex: %s", (char *)msg);
+    }
+    if (g->c->opts == NULL || g->c->opts->jit) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    struct lw_regex *re = lw_arena_alloc(&p->arena, sizeof *re);
+    uint32_t cap = 0;
+    pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &cap);
+    *re = (struct lw_regex){ .code = code, .ngroups = cap,
+                             .src = { lw_arena_dup(&p->arena, n->s.p, n->s.len), n->s.len } };
+    p->regexes = lw_arena_realloc(&p->arena, p->regexes, p->nregexes * sizeof *p->regexes,
+                                  (p->nregexes + 1) * sizeof *p->regexes);
+    p->regexes[p->nregexes++] = re;
+    if (cap + 1 > p->max_groups) p->max_groups = cap + 1;
+    return re;
+}
+
+/* The regex of a node is compiled once: nodes are visited twice (declare, then generate). */
+static struct lw_regex *
+node_regex(struct gen *g, struct node *n)
+{
+    if (n->c == NULL) n->c = (struct node *)(void *)regex(g, n);
+    return (struct lw_regex *)(void *)n->c;
+}
+
+/* declare_captures: a match(s, /re/) in the expressions of a statement declares its named
+ * groups as variables of the current block, before the statement runs. */
+static void
+declare_captures(struct gen *g, struct node *n)
+{
+    if (n == NULL) return;
+    if (n->kind == N_CALL && lw_str_eq(n->s, LW_STR_LIT("match")) && n->nkids == 2 &&
+        n->kids->next->kind == N_REGEX) {
+        struct lw_regex *re = node_regex(g, n->kids->next);
+        uint32_t count = 0, size = 0;
+        PCRE2_SPTR table;
+        pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count);
+        pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
+        pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
+        for (uint32_t i = 0; i < count; i++) {
+            const char *name = (const char *)table + i * size + 2;
+            struct lw_str s = { lw_arena_dup(&g->c->ca, name, strlen(name)), strlen(name) };
+            if (lookup(g, s) == NULL) declare(g, s, n->kids->next->span);
+        }
+    }
+    if (n->kind >= S_LET) return; /* nested statements declare their own */
+    for (struct node *k = n->kids; k != NULL; k = k->next) declare_captures(g, k);
+    declare_captures(g, n->a);
+    declare_captures(g, n->b);
+    if (n->kind != N_REGEX) declare_captures(g, n->c);
+}
+
+/* Static types ------------------------------------------------------------------------- */
+
+static uint32_t
+letter_mask(char l)
+{
+    switch (l) {
+    case 's':
+        return TM(LW_T_STR);
+    case 'n':
+        return TM_NUM;
+    case 'i':
+        return TM(LW_T_INT);
+    case 'f':
+        return TM(LW_T_FLOAT);
+    case 'b':
+        return TM(LW_T_BOOL);
+    case 't':
+        return TM(LW_T_TIME);
+    case 'A':
+        return TM(LW_T_ARR);
+    case 'O':
+        return TM(LW_T_OBJ);
+    }
+    return TM_ANY;
+}
+
+static int
+find_builtin(struct lw_str name)
+{
+    for (int i = 0; i < LW_FN_N; i++) {
+        if (lw_str_eq(name, lw_str_c(lw_builtins[i].name))) return i;
+    }
+    return -1;
+}
+
+static uint32_t stype(struct gen *g, struct node *n);
+
+static struct lw_value
+sample(enum lw_type t)
+{
+    switch (t) {
+    case LW_T_INT:
+        return lw_int(1);
+    case LW_T_FLOAT:
+        return lw_float(1);
+    case LW_T_STR:
+        return lw_strv("", 0);
+    case LW_T_BOOL:
+        return lw_bool(true);
+    case LW_T_TIME:
+        return lw_time(0, 0);
+    default:
+        return (struct lw_value){ .t = (uint8_t)t };
+    }
+}
+
+static int
+single(uint32_t m)
+{
+    return m != 0 && (m & (m - 1)) == 0 ? __builtin_ctz(m) : -1;
+}
+
+static uint32_t
+arith_type(struct gen *g, struct node *n, bool check)
+{
+    uint32_t a = stype(g, n->a), b = stype(g, n->b);
+    int ta = single(a), tb = single(b);
+    if (ta >= 0 && tb >= 0 && ta != LW_T_ARR && ta != LW_T_OBJ && tb != LW_T_ARR &&
+        tb != LW_T_OBJ) {
+        struct lw_value x = sample((enum lw_type)ta), y = sample((enum lw_type)tb), r;
+        char err[128];
+        static const char ops[] = { [T_PLUS] = '+', [T_MINUS] = '-', [T_STAR] = '*',
+                                    [T_SLASH] = '/', [T_PERCENT] = '%' };
+        if (lw_value_arith(ops[n->op], &x, &y, &r, &g->c->ca, err, sizeof err) != 0) {
+            if (check) lw_cfail(g->c, n->span, "%s", err);
+            return TM_ANY;
+        }
+        return TM(r.t);
+    }
+    if ((a | b) & ~TM_NUM) return TM_ANY;
+    return (a == TM(LW_T_INT) && b == TM(LW_T_INT)) ? TM(LW_T_INT) : TM_NUM;
+}
+
+static uint32_t
+stype(struct gen *g, struct node *n)
+{
+    switch (n->kind) {
+    case N_NULL:
+        return TM(LW_T_NULL);
+    case N_BOOL:
+    case N_AND:
+    case N_OR:
+        return TM(LW_T_BOOL);
+    case N_INT:
+        return TM(LW_T_INT);
+    case N_FLOAT:
+        return TM(LW_T_FLOAT);
+    case N_STR:
+    case N_INTERP:
+    case N_LINE:
+        return TM(LW_T_STR);
+    case N_REGEX:
+        return TM(LW_T_REGEX);
+    case N_ARRAY:
+        return TM(LW_T_ARR);
+    case N_OBJECT:
+        return TM(LW_T_OBJ);
+    case N_UNARY:
+        if (n->op == T_NOT) return TM(LW_T_BOOL);
+        return stype(g, n->a) & TM_NUM ? stype(g, n->a) & TM_NUM : TM_ANY;
+    case N_BINARY:
+        if (n->op >= T_EQ && n->op <= T_GE) return TM(LW_T_BOOL);
+        return arith_type(g, n, false);
+    case N_COND:
+        return stype(g, n->b) | stype(g, n->c);
+    case N_DEFAULT:
+        return (stype(g, n->a) & ~TM(LW_T_NULL)) | stype(g, n->b);
+    case N_CALL: {
+        int f = find_builtin(n->s);
+        if (f < 0) return TM_ANY;
+        char r = lw_builtins[f].ret;
+        if (r == 'n') {
+            uint32_t t = n->kids ? stype(g, n->kids) : TM_NUM;
+            return t & TM_NUM ? t & TM_NUM : TM_NUM;
+        }
+        return letter_mask(r);
+    }
+    default:
+        return TM_ANY;
+    }
+}
+
+/* Code generation ------------------------------------------------------------------------ */
+
+static void expr_to(struct gen *g, struct node *n, uint32_t dst);
+static void block(struct gen *g, struct node *n);
+
+static uint32_t
+expr_any(struct gen *g, struct node *n)
+{
+    if (n->kind == N_VAR) {
+        struct var *v = lookup(g, n->s);
+        if (v == NULL) undefined_var(g, n);
+        return v->reg;
+    }
+    uint32_t r = reg_alloc(g, n->span);
+    expr_to(g, n, r);
+    return r;
+}
+
+static uint32_t
+add_path(struct gen *g, struct node *n)
+{
+    struct lw_program *p = g->c->prog;
+    struct lw_path path = { .n = n->nsegs, .top = -1 };
+    path.seg = lw_arena_alloc(&p->arena, n->nsegs * sizeof *path.seg + 1);
+    for (uint32_t i = 0; i < n->nsegs; i++) {
+        path.seg[i] = n->segs[i];
+        if (n->segs[i].key.p != NULL) {
+            path.seg[i].key.p = lw_arena_dup(&p->arena, n->segs[i].key.p, n->segs[i].key.len);
+        }
+    }
+    if (n->nsegs > 0 && path.seg[0].key.p != NULL) {
+        uint32_t t;
+        for (t = 0; t < p->ntopkeys; t++) {
+            if (lw_str_eq(p->topkeys[t], path.seg[0].key)) break;
+        }
+        if (t == p->ntopkeys) {
+            p->topkeys = lw_arena_realloc(&p->arena, p->topkeys, t * sizeof *p->topkeys,
+                                          (t + 1) * sizeof *p->topkeys);
+            p->topkeys[p->ntopkeys++] = path.seg[0].key;
+        }
+        path.top = (int32_t)t;
+    }
+    if (g->npaths >= 65535) lw_cfail(g->c, n->span, "too many record paths");
+    GROW(g, g->paths, g->npaths, g->cappaths);
+    g->paths[g->npaths] = path;
+    return g->npaths++;
+}
+
+static void
+check_args(struct gen *g, struct node *n, int f)
+{
+    const struct lw_builtin *b = &lw_builtins[f];
+    if ((int)n->nkids < b->min || (int)n->nkids > b->max) {
+        if (b->min == b->max) {
+            lw_cfail(g->c, n->span, "%s() takes %d argument%s, found %u", b->name, b->min,
+                     b->min == 1 ? "" : "s", n->nkids);
+        }
+        lw_cfail(g->c, n->span, "%s() takes %d to %d arguments, found %u", b->name, b->min,
+                 b->max, n->nkids);
+    }
+    int i = 0;
+    size_t nt = strlen(b->argtypes);
+    for (struct node *a = n->kids; a != NULL; a = a->next, i++) {
+        char want = nt ? b->argtypes[(size_t)i < nt ? (size_t)i : nt - 1] : 'a';
+        uint32_t t = stype(g, a);
+        if (t == TM(LW_T_REGEX) && want != 'r') {
+            lw_cfail(g->c, a->span, "%s() does not take a regex as argument %d", b->name, i + 1);
+        }
+        int st = single(t);
+        if (st >= 0 && st != LW_T_REGEX && !lw_type_accepts(want, (enum lw_type)st)) {
+            lw_cfail(g->c, a->span, "%s() cannot take %s as argument %d", b->name,
+                     lw_type_name((enum lw_type)st), i + 1);
+        }
+    }
+}
+
+static void
+call(struct gen *g, struct node *n, uint32_t dst)
+{
+    int f = find_builtin(n->s);
+    if (f < 0) {
+        struct lw_str best = { 0 };
+        size_t bd = 3;
+        for (int i = 0; i < LW_FN_N; i++) {
+            size_t d = distance(n->s, lw_str_c(lw_builtins[i].name));
+            if (d < bd) {
+                bd = d;
+                best = lw_str_c(lw_builtins[i].name);
+            }
+        }
+        struct lw_span sp = { n->span.off, (uint32_t)n->s.len };
+        if (best.p) {
+            lw_cfail(g->c, sp, "unknown function '%.*s' (did you mean '%.*s'?)", (int)n->s.len,
+                     n->s.p, (int)best.len, best.p);
+        }
+        lw_cfail(g->c, sp, "unknown function '%.*s'", (int)n->s.len, n->s.p);
+    }
+    check_args(g, n, f);
+    uint32_t save = g->freereg;
+    if (f == LW_FN_exists) {
+        if (n->kids->kind != N_PATH) {
+            lw_cfail(g->c, n->kids->span, "exists() takes a record path like .a.b");
+        }
+        ins(g, LW_OP_EXISTS, dst, add_path(g, n->kids), 0, n->span);
+        return;
+    }
+    if (f == LW_FN_match && n->kids->next->kind == N_REGEX) {
+        struct lw_regex *re = node_regex(g, n->kids->next);
+        struct lw_program *p = g->c->prog;
+        uint32_t subj = expr_any(g, n->kids);
+        struct lw_matchsite site = { .re = re };
+        uint32_t count = 0, size = 0;
+        PCRE2_SPTR table;
+        pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count);
+        pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
+        pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
+        site.group = lw_arena_alloc(&p->arena, (count + 1) * sizeof *site.group);
+        site.reg = lw_arena_alloc(&p->arena, count + 1);
+        for (uint32_t i = 0; i < count; i++) {
+            const uint8_t *e = table + i * size;
+            const char *name = (const char *)e + 2;
+            struct var *v = lookup(g, (struct lw_str){ name, strlen(name) });
+            assert(v != NULL); /* declare_captures ran first */
+            site.group[site.n] = (uint16_t)(e[0] << 8 | e[1]);
+            site.reg[site.n++] = v->reg;
+        }
+        GROW(g, g->sites, g->nsites, g->capsites);
+        g->sites[g->nsites] = site;
+        ins(g, LW_OP_MATCH, dst, subj, (int32_t)g->nsites++, n->span);
+        g->freereg = save;
+        return;
+    }
+    if (f == LW_FN_match) {
+        lw_cfail(g->c, n->kids->next->span,
+                 "match() needs a regex literal like /(?<name>...)/ so it is compiled once");
+    }
+    uint32_t base = dst + 1 == g->freereg ? dst : g->freereg;
+    if (base != dst || n->nkids == 0) {
+        if (base == g->freereg) reg_alloc(g, n->span);
+    }
+    uint32_t i = 0;
+    for (struct node *a = n->kids; a != NULL; a = a->next, i++) {
+        if (base + i >= g->freereg) reg_alloc(g, a->span);
+        if (a->kind == N_REGEX) {
+            struct lw_value rv = { .t = LW_T_REGEX, .u.re = node_regex(g, a) };
+            ins(g, LW_OP_LOADK, base + i, konst(g, rv, a->span), 0, a->span);
+        } else {
+            expr_to(g, a, base + i);
+        }
+    }
+    ins(g, LW_OP_CALL, base, (uint32_t)f, (int32_t)n->nkids, n->span);
+    if (base != dst) ins(g, LW_OP_MOVE, dst, base, 0, n->span);
+    g->freereg = save;
+}
+
+static void
+binary(struct gen *g, struct node *n, uint32_t dst)
+{
+    static const enum lw_op ops[] = {
+        [T_PLUS] = LW_OP_ADD, [T_MINUS] = LW_OP_SUB, [T_STAR] = LW_OP_MUL, [T_SLASH] = LW_OP_DIV,
+        [T_PERCENT] = LW_OP_MOD, [T_EQ] = LW_OP_EQ, [T_NE] = LW_OP_NE, [T_LT] = LW_OP_LT,
+        [T_LE] = LW_OP_LE, [T_GT] = LW_OP_GT, [T_GE] = LW_OP_GE,
+    };
+    if (n->op >= T_LT && n->op <= T_GE) {
+        int ta = single(stype(g, n->a)), tb = single(stype(g, n->b)), r;
+        if (ta >= 0 && tb >= 0) {
+            struct lw_value x = sample((enum lw_type)ta), y = sample((enum lw_type)tb);
+            if (lw_value_compare(&x, &y, &r, &g->c->ca) != 0) {
+                lw_cfail(g->c, n->span, "cannot compare %s with %s", lw_type_name(x.t),
+                         lw_type_name(y.t));
+            }
+        }
+    } else if (n->op < T_EQ) {
+        arith_type(g, n, true);
+    }
+    uint32_t save = g->freereg;
+    uint32_t b = expr_any(g, n->a);
+    uint32_t c = expr_any(g, n->b);
+    ins(g, ops[n->op], dst, b, (int32_t)c, n->span);
+    g->freereg = save;
+}
+
+static void
+logic(struct gen *g, struct node *n, uint32_t dst)
+{
+    expr_to(g, n->a, dst);
+    ins(g, LW_OP_TRUTH, dst, dst, 0, n->a->span);
+    int32_t j = ins(g, n->kind == N_AND ? LW_OP_JMPF : LW_OP_JMPT, dst, 0, 0, n->span);
+    expr_to(g, n->b, dst);
+    ins(g, LW_OP_TRUTH, dst, dst, 0, n->b->span);
+    patch(g, j);
+}
+
+static void
+container(struct gen *g, struct node *n, uint32_t dst)
+{
+    uint32_t save = g->freereg;
+    if (n->kind == N_ARRAY) {
+        ins(g, LW_OP_NEWARR, dst, n->nkids, 0, n->span);
+        for (struct node *k = n->kids; k != NULL; k = k->next) {
+            ins(g, LW_OP_APPEND, dst, expr_any(g, k), 0, k->span);
+            g->freereg = save;
+        }
+        return;
+    }
+    ins(g, LW_OP_NEWOBJ, dst, n->nkids, 0, n->span);
+    for (struct node *k = n->kids; k != NULL; k = k->next) {
+        for (struct node *o = n->kids; o != k; o = o->next) {
+            if (lw_str_eq(o->s, k->s)) {
+                lw_cfail(g->c, k->span, "duplicate key '%.*s' in object", (int)k->s.len, k->s.p);
+            }
+        }
+        uint32_t v = expr_any(g, k->a);
+        ins(g, LW_OP_ADDK, dst, v, (int32_t)kstr(g, k->s, k->span), k->span);
+        g->freereg = save;
+    }
+}
+
+static void
+interp(struct gen *g, struct node *n, uint32_t dst)
+{
+    uint32_t save = g->freereg, base = g->freereg;
+    for (uint32_t i = 0; i < n->nkids; i++) reg_alloc(g, n->span);
+    uint32_t i = 0;
+    for (struct node *k = n->kids; k != NULL; k = k->next, i++) {
+        if (stype(g, k) == TM(LW_T_REGEX)) lw_cfail(g->c, k->span, "a regex has no text form");
+        expr_to(g, k, base + i);
+    }
+    ins(g, LW_OP_CONCAT, dst, base, (int32_t)n->nkids, n->span);
+    g->freereg = save;
+}
+
+static void
+expr_to(struct gen *g, struct node *n, uint32_t dst)
+{
+    uint32_t save = g->freereg;
+    switch (n->kind) {
+    case N_NULL:
+        ins(g, LW_OP_LOADNULL, dst, 0, 0, n->span);
+        break;
+    case N_BOOL:
+        ins(g, LW_OP_LOADK, dst, konst(g, lw_bool(n->i != 0), n->span), 0, n->span);
+        break;
+    case N_INT:
+        ins(g, LW_OP_LOADK, dst, konst(g, lw_int(n->i), n->span), 0, n->span);
+        break;
+    case N_FLOAT:
+        ins(g, LW_OP_LOADK, dst, konst(g, lw_float(n->f), n->span), 0, n->span);
+        break;
+    case N_STR:
+        ins(g, LW_OP_LOADK, dst, kstr(g, n->s, n->span), 0, n->span);
+        break;
+    case N_INTERP:
+        interp(g, n, dst);
+        break;
+    case N_REGEX:
+        lw_cfail(g->c, n->span,
+                 "a regex literal can only be an argument of match, contains, split, replace "
+                 "or captures");
+    case N_ARRAY:
+    case N_OBJECT:
+        container(g, n, dst);
+        break;
+    case N_VAR: {
+        struct var *v = lookup(g, n->s);
+        if (v == NULL) undefined_var(g, n);
+        if (v->reg != dst) ins(g, LW_OP_MOVE, dst, v->reg, 0, n->span);
+        break;
+    }
+    case N_LINE:
+        ins(g, LW_OP_LINE, dst, 0, 0, n->span);
+        break;
+    case N_PATH:
+        if (n->nsegs == 0) ins(g, LW_OP_ROOT, dst, 0, 0, n->span);
+        else ins(g, LW_OP_PATH, dst, add_path(g, n), 0, n->span);
+        break;
+    case N_GET: {
+        uint32_t b = expr_any(g, n->a);
+        ins(g, LW_OP_GETK, dst, b, (int32_t)kstr(g, n->s, n->span), n->span);
+        break;
+    }
+    case N_INDEX: {
+        uint32_t b = expr_any(g, n->a);
+        uint32_t c = expr_any(g, n->b);
+        ins(g, LW_OP_INDEX, dst, b, (int32_t)c, n->span);
+        break;
+    }
+    case N_CALL:
+        call(g, n, dst);
+        break;
+    case N_UNARY: {
+        if (n->op == T_MINUS) {
+            int t = single(stype(g, n->a));
+            if (t >= 0 && t != LW_T_INT && t != LW_T_FLOAT) {
+                lw_cfail(g->c, n->span, "cannot negate %s", lw_type_name((enum lw_type)t));
+            }
+        }
+        uint32_t b = expr_any(g, n->a);
+        ins(g, n->op == T_NOT ? LW_OP_NOT : LW_OP_NEG, dst, b, 0, n->span);
+        break;
+    }
+    case N_BINARY:
+        binary(g, n, dst);
+        break;
+    case N_AND:
+    case N_OR:
+        logic(g, n, dst);
+        break;
+    case N_COND: {
+        expr_to(g, n->a, dst);
+        int32_t jf = ins(g, LW_OP_JMPF, dst, 0, 0, n->a->span);
+        expr_to(g, n->b, dst);
+        int32_t je = ins(g, LW_OP_JMP, 0, 0, 0, n->span);
+        patch(g, jf);
+        expr_to(g, n->c, dst);
+        patch(g, je);
+        break;
+    }
+    case N_DEFAULT: {
+        if (++g->ntry > g->maxtry) g->maxtry = g->ntry;
+        int32_t t = ins(g, LW_OP_TRY, 0, 0, 0, n->span);
+        expr_to(g, n->a, dst);
+        ins(g, LW_OP_ENDTRY, 0, 0, 0, n->span);
+        g->ntry--;
+        int32_t jn = ins(g, LW_OP_JMPNN, dst, 0, 0, n->span);
+        patch(g, t);
+        expr_to(g, n->b, dst);
+        patch(g, jn);
+        break;
+    }
+    default:
+        lw_cfail(g->c, n->span, "internal error: statement where an expression belongs");
+    }
+    g->freereg = save;
+}
+
+/* assign: compute into the variable's register. Forms that write their destination before
+ * reading all their operands go through a temporary, so 'x = y && x' reads the old x. */
+static void
+assign(struct gen *g, struct node *val, uint32_t reg)
+{
+    switch (val->kind) {
+    case N_AND:
+    case N_OR:
+    case N_COND:
+    case N_DEFAULT:
+    case N_INTERP:
+    case N_ARRAY:
+    case N_OBJECT: {
+        uint32_t save = g->freereg, t = reg_alloc(g, val->span);
+        expr_to(g, val, t);
+        ins(g, LW_OP_MOVE, reg, t, 0, val->span);
+        g->freereg = save;
+        break;
+    }
+    default:
+        expr_to(g, val, reg);
+    }
+}
+
+static void
+if_stmt(struct gen *g, struct node *n)
+{
+    uint32_t save = g->freereg;
+    uint32_t r = expr_any(g, n->a);
+    int32_t jf = ins(g, LW_OP_JMPF, r, 0, 0, n->a->span);
+    g->freereg = save;
+    block(g, n->b);
+    if (n->c == NULL) {
+        patch(g, jf);
+        return;
+    }
+    int32_t je = ins(g, LW_OP_JMP, 0, 0, 0, n->span);
+    patch(g, jf);
+    if (n->c->kind == S_IF) {
+        declare_captures(g, n->c->a);
+        if_stmt(g, n->c);
+    } else {
+        block(g, n->c);
+    }
+    patch(g, je);
+}
+
+static void
+for_stmt(struct gen *g, struct node *n)
+{
+    uint32_t save = g->freereg, savevars = g->nvars;
+    uint32_t cont = expr_any(g, n->a);
+    uint32_t slot = g->niter++;
+    if (g->niter > g->maxiter) g->maxiter = g->niter;
+    if (slot > 255) lw_cfail(g->c, n->span, "loops nested too deep");
+    ins(g, LW_OP_ITER, slot, cont, 0, n->a->span);
+    g->depth++;
+    struct lw_str keyname = n->i ? n->s2 : LW_STR_LIT(" key");
+    uint32_t kreg = declare(g, keyname, n->span);
+    declare(g, n->s, n->span);
+    if (n->i && lw_str_eq(n->s, n->s2)) {
+        lw_cfail(g->c, n->span, "the key and value variables need different names");
+    }
+    struct loop lp = { .outer = g->loop };
+    lp.start = ins(g, LW_OP_NEXT, kreg, slot, 0, n->span);
+    g->loop = &lp;
+    block(g, n->b);
+    jump_back(g, lp.start, n->span);
+    patch(g, lp.start);
+    for (uint32_t i = 0; i < lp.nbreaks; i++) patch(g, lp.breaks[i]);
+    g->loop = lp.outer;
+    g->depth--;
+    g->niter--;
+    g->nvars = savevars;
+    g->freereg = save;
+}
+
+static void
+stmt(struct gen *g, struct node *n)
+{
+    uint32_t save = g->freereg;
+    declare_captures(g, n->kind == S_IF ? n->a : n->kind == S_FOR ? n->a : n->a);
+    save = g->freereg; /* captures declared above stay allocated */
+    switch (n->kind) {
+    case S_LET: {
+        struct var *v = lookup(g, n->s);
+        uint32_t reg;
+        if (v != NULL && v->depth == g->depth) {
+            reg = v->reg; /* let again in the same block: a new value, the same variable */
+        } else {
+            uint32_t t = reg_alloc(g, n->span); /* evaluate before the name is visible */
+            g->freereg = t;
+            assign(g, n->a, t);
+            g->freereg = t;
+            reg = declare(g, n->s, n->span);
+            save = g->freereg;
+            break;
+        }
+        assign(g, n->a, reg);
+        break;
+    }
+    case S_ASSIGN: {
+        struct var *v = lookup(g, n->s);
+        if (v == NULL) {
+            lw_cfail(g->c, n->span,
+                     "assignment to undeclared variable '%.*s': use 'let %.*s = ...' first",
+                     (int)n->s.len, n->s.p, (int)n->s.len, n->s.p);
+        }
+        assign(g, n->a, v->reg);
+        break;
+    }
+    case S_SETPATH: {
+        uint32_t r = expr_any(g, n->a);
+        ins(g, LW_OP_SETPATH, r, add_path(g, n), 0, n->span);
+        break;
+    }
+    case S_IF:
+        if_stmt(g, n);
+        break;
+    case S_FOR:
+        for_stmt(g, n);
+        break;
+    case S_BREAK:
+    case S_CONTINUE:
+        if (g->loop == NULL) {
+            lw_cfail(g->c, n->span, "'%s' outside a loop",
+                     n->kind == S_BREAK ? "break" : "continue");
+        }
+        if (n->kind == S_CONTINUE) {
+            jump_back(g, g->loop->start, n->span);
+        } else {
+            struct loop *lp = g->loop;
+            GROW(g, lp->breaks, lp->nbreaks, lp->cap);
+            lp->breaks[lp->nbreaks++] = ins(g, LW_OP_JMP, 0, 0, 0, n->span);
+        }
+        break;
+    case S_EMIT: {
+        uint32_t r = reg_alloc(g, n->span);
+        if (n->a) expr_to(g, n->a, r);
+        else ins(g, LW_OP_ROOT, r, 0, 0, n->span);
+        ins(g, LW_OP_EMIT, r, 0, 0, n->span);
+        break;
+    }
+    case S_PRINT:
+    case S_REJECT: {
+        uint32_t r = expr_any(g, n->a);
+        ins(g, n->kind == S_PRINT ? LW_OP_PRINT : LW_OP_REJECT, r, 0, 0, n->span);
+        break;
+    }
+    case S_DROP:
+        ins(g, LW_OP_DROP, 0, 0, 0, n->span);
+        break;
+    case S_EXPR: {
+        uint32_t r = reg_alloc(g, n->span);
+        expr_to(g, n->a, r);
+        break;
+    }
+    case S_BLOCK:
+        block(g, n);
+        break;
+    default:
+        lw_cfail(g->c, n->span, "internal error: expression where a statement belongs");
+    }
+    g->freereg = save;
+}
+
+static void
+block(struct gen *g, struct node *n)
+{
+    uint32_t savevars = g->nvars, save = g->freereg;
+    g->depth++;
+    for (struct node *s = n->kids; s != NULL; s = s->next) stmt(g, s);
+    g->depth--;
+    g->nvars = savevars;
+    g->freereg = save;
+}
+
+static bool
+has_output(struct node *n)
+{
+    for (; n != NULL; n = n->next) {
+        if (n->kind == S_EMIT || n->kind == S_PRINT) return true;
+        if (n->kind >= S_LET && (has_output(n->kids) || has_output(n->b) || has_output(n->c)))
+            return true;
+    }
+    return false;
+}
+
+static void
+finish(struct gen *g, struct node *root)
+{
+    struct lw_program *p = g->c->prog;
+    p->implicit_emit = !has_output(root->kids);
+    if (p->implicit_emit) {
+        uint32_t r = reg_alloc(g, root->span);
+        ins(g, LW_OP_ROOT, r, 0, 0, root->span);
+        ins(g, LW_OP_EMIT, r, 0, 0, root->span);
+    }
+    ins(g, LW_OP_HALT, 0, 0, 0, (struct lw_span){ (uint32_t)p->src.len, 0 });
+    p->code = lw_arena_dup(&p->arena, g->code, g->ncode * sizeof *g->code);
+    p->spans = lw_arena_dup(&p->arena, g->spans, g->ncode * sizeof *g->spans);
+    p->ncode = g->ncode;
+    p->k = lw_arena_dup(&p->arena, g->k, g->nk * sizeof *g->k);
+    p->nk = g->nk;
+    p->paths = lw_arena_dup(&p->arena, g->paths, g->npaths * sizeof *g->paths);
+    p->npaths = g->npaths;
+    p->sites = lw_arena_dup(&p->arena, g->sites, g->nsites * sizeof *g->sites);
+    p->nsites = g->nsites;
+    p->nregs = g->maxreg + 1;
+    p->ntry = g->maxtry;
+    p->niters = g->maxiter;
+}
+
+struct lw_program *
+lw_compile(struct lw_str name, struct lw_str src, const struct lw_compile_opts *o,
+           struct lw_diag *d)
+{
+    struct compiler c = { .d = d, .opts = o };
+    struct lw_program *p = lw_xcalloc(1, sizeof *p);
+    lw_arena_init(&p->arena, 16 * 1024);
+    p->name = (struct lw_str){ lw_arena_dup(&p->arena, name.p, name.len), name.len };
+    p->src = (struct lw_str){ lw_arena_dup(&p->arena, src.p, src.len), src.len };
+    p->max_groups = 1;
+    c.prog = p;
+    lw_arena_init(&c.ca, 64 * 1024);
+    /* volatile: read after longjmp */
+    struct gen *volatile g = lw_arena_alloc(&c.ca, sizeof *g);
+    *g = (struct gen){ .c = &c };
+    if (setjmp(c.jb) != 0) {
+        lw_arena_fini(&c.ca);
+        lw_program_free(p);
+        return NULL;
+    }
+    lw_lex_init(&c.lx, p->src, 0, p->src.len);
+    struct node *root = lw_parse(&c);
+    block(g, root);
+    finish(g, root);
+    lw_arena_fini(&c.ca);
+    return p;
+}
+
+void
+lw_program_free(struct lw_program *p)
+{
+    if (p == NULL) return;
+    for (uint32_t i = 0; i < p->nregexes; i++) pcre2_code_free(p->regexes[i]->code);
+    lw_arena_fini(&p->arena);
+    free(p);
+}

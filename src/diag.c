@@ -1,0 +1,85 @@
+/* Formatting of diagnostics: line/column from a byte offset, and the caret display.
+ * Columns count UTF-8 code points; tabs in the source line are copied into the caret line
+ * so the caret lines up in any terminal. */
+#include "lw/diag.h"
+
+#include <stdarg.h>
+
+void
+lw_diag_set(struct lw_diag *d, struct lw_span span, const char *fmt, ...)
+{
+    if (d->set) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->msg, sizeof d->msg, fmt, ap);
+    va_end(ap);
+    d->set = true;
+    d->has_span = true;
+    d->span = span;
+}
+
+void
+lw_diag_setf(struct lw_diag *d, const char *fmt, ...)
+{
+    if (d->set) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->msg, sizeof d->msg, fmt, ap);
+    va_end(ap);
+    d->set = true;
+    d->has_span = false;
+}
+
+static bool
+is_cont(unsigned char c)
+{
+    return (c & 0xC0) == 0x80;
+}
+
+void
+lw_diag_linecol(struct lw_str src, uint32_t off, int *line, int *col)
+{
+    int l = 1, c = 1;
+    if (off > src.len) off = (uint32_t)src.len;
+    for (uint32_t i = 0; i < off; i++) {
+        unsigned char ch = (unsigned char)src.p[i];
+        if (ch == '\n') {
+            l++;
+            c = 1;
+        } else if (!is_cont(ch)) {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
+void
+lw_diag_print(FILE *f, const char *name, struct lw_str src, const struct lw_diag *d)
+{
+    if (!d->has_span || src.p == NULL) {
+        fprintf(f, "%s: error: %s\n", name, d->msg);
+        return;
+    }
+    int line, col;
+    uint32_t off = d->span.off > src.len ? (uint32_t)src.len : d->span.off;
+    lw_diag_linecol(src, off, &line, &col);
+    fprintf(f, "%s:%d:%d: error: %s\n", name, line, col, d->msg);
+
+    size_t bol = off, eol = off;
+    while (bol > 0 && src.p[bol - 1] != '\n') bol--;
+    while (eol < src.len && src.p[eol] != '\n') eol++;
+    if (eol > bol && src.p[eol - 1] == '\r') eol--;
+    fprintf(f, "%5d | %.*s\n      | ", line, (int)(eol - bol), src.p + bol);
+    for (size_t i = bol; i < off && i < eol; i++) {
+        if (src.p[i] == '\t') fputc('\t', f);
+        else if (!is_cont((unsigned char)src.p[i])) fputc(' ', f);
+    }
+    fputc('^', f);
+    /* The tilde run covers the span up to the end of its first line. */
+    size_t end = off + d->span.len;
+    for (size_t i = off + 1; i < end && i < eol; i++) {
+        if (!is_cont((unsigned char)src.p[i])) fputc('~', f);
+    }
+    fputc('\n', f);
+}

@@ -1,0 +1,915 @@
+/* The JSON reader and writer: lw_json_scan validates a record in one iterative pass and picks
+ * out wanted top-level members; the walkers (get, at, iter, skip) trust validated text and only
+ * look for brackets and quotes; the writer escapes strings and formats numbers. No DOM, no
+ * allocation on the read path. Turning slices into values is value.c's job.
+ *
+ * Notes: validity mirrors jansson 2.14's json_loadb(JSON_DECODE_ANY), checked by
+ * tests/fuzz/fuzz_jsondiff.c. Its rules, some of them surprising:
+ * - every value counts one level of nesting, scalars included: "[[1]]" is depth 3, and more than
+ *   LW_JSON_MAX_DEPTH levels is an error;
+ * - integers must fit int64 and reals must not round to infinity (tiny reals become 0);
+ * - strings must be valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF), with no
+ *   raw byte below 0x20, no \u0000 and only properly paired \u surrogates; DEL is fine;
+ * - whitespace is space, tab, CR and LF only; a UTF-8 BOM is an error;
+ * - one NUL byte right after a number or literal is ignored ("1\0" and "[true\0]" are valid):
+ *   jansson's lexer pushes back the byte that ends the token, and a pushed-back NUL is lost. */
+#include "lw/json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* 1 for bytes that can be copied as they are inside a string: ASCII 0x20..0x7f but '"' '\\'. */
+static const unsigned char plain[256] = {
+    ['\x20'] = 1, 1, 0 /* " */, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* \ */, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+#define ONES 0x0101010101010101u
+#define HIGH 0x8080808080808080u
+
+/* Word-at-a-time string scanning needs the first byte of a loaded word in its low bits. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define LW_SWAR 1
+#else
+#define LW_SWAR 0
+#endif
+
+/* A mask with the high bit set in each of the 8 bytes at s that is '"', '\\', below 0x20 or
+ * above 0x7f. A borrow can only flag a byte above one that is flagged anyway, so the mask is 0
+ * exactly when no byte is special, and its lowest flag marks the first special byte. */
+static inline uint64_t
+special8(const char *s)
+{
+    uint64_t x;
+    memcpy(&x, s, 8);
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+    return ((q - ONES) | (b - ONES) | (x - ONES * 0x20) | x) & HIGH;
+}
+
+/* The same for '"' and '\\' only. */
+static inline uint64_t
+quote8(const char *s)
+{
+    uint64_t x;
+    memcpy(&x, s, 8);
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+    return (((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGH;
+}
+
+/* The offset of the first flagged byte of a nonzero mask from special8 or quote8. */
+static inline int
+first8(uint64_t m)
+{
+    return __builtin_ctzll(m) >> 3; /* gcc and clang; the build uses no other compiler */
+}
+
+static inline bool
+isdig(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static inline bool
+isws(char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Whitespace in validated text: a NUL can only be the one jansson ignores after a token. */
+static inline const char *
+skipws(const char *s, const char *end)
+{
+    while (s < end && (isws(*s) || *s == '\0')) s++;
+    return s;
+}
+
+/* The length of the well-formed UTF-8 sequence at s (2 to 4), or minus the length of its maximal
+ * ill-formed prefix (at least 1), as Unicode's "substitution of maximal subparts" counts it. */
+static int
+utf8_seq(const unsigned char *s, const unsigned char *end)
+{
+    unsigned c = s[0], lo = 0x80, hi = 0xbf;
+    int n;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        if (c == 0xe0) lo = 0xa0;
+        if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        if (c == 0xf0) lo = 0x90;
+        if (c == 0xf4) hi = 0x8f;
+    } else {
+        return -1;
+    }
+    for (int k = 1; k < n; k++) {
+        if (s + k >= end || s[k] < lo || s[k] > hi) return -k;
+        lo = 0x80;
+        hi = 0xbf;
+    }
+    return n;
+}
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* The 4 hex digits at s as a code unit, or -1. */
+static long
+hex4(const char *s, const char *end)
+{
+    if (end - s < 4) return -1;
+    long v = 0;
+    for (int k = 0; k < 4; k++) {
+        int h = hexval(s[k]);
+        if (h < 0) return -1;
+        v = v << 4 | h;
+    }
+    return v;
+}
+
+static size_t
+put_utf8(char *d, unsigned long cp)
+{
+    if (cp < 0x80) {
+        d[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        d[0] = (char)(0xc0 | cp >> 6);
+        d[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        d[0] = (char)(0xe0 | cp >> 12);
+        d[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+        d[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    d[0] = (char)(0xf0 | cp >> 18);
+    d[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+    d[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+    d[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* Decode the validated escape at s (a backslash) into out (up to 4 bytes); returns the byte
+ * after it and the decoded length in *n. */
+static const char *
+unescape1(const char *s, const char *end, char *out, size_t *n)
+{
+    static const char simple[256] = { ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+                                      ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t' };
+    if (s[1] != 'u') {
+        out[0] = simple[(unsigned char)s[1]];
+        *n = 1;
+        return s + 2;
+    }
+    unsigned long cp = (unsigned long)hex4(s + 2, end);
+    s += 6;
+    if (cp >= 0xd800 && cp <= 0xdbff && end - s >= 6 && s[0] == '\\' && s[1] == 'u') {
+        long lo = hex4(s + 2, end);
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+            cp = 0x10000 + ((cp - 0xd800) << 10) + ((unsigned long)lo - 0xdc00);
+            s += 6;
+        }
+    }
+    *n = put_utf8(out, cp);
+    return s;
+}
+
+/* ---- validation ---- */
+
+__attribute__((format(printf, 4, 5))) static int
+fail(struct lw_json_err *err, const char *base, const char *at, const char *fmt, ...)
+{
+    if (err == NULL) return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    err->off = (size_t)(at - base);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* A byte as an error message shows it: 'x' when printable, else its hex value. */
+static const char *
+showc(char buf[16], const char *at, const char *end)
+{
+    unsigned char c = at < end ? (unsigned char)*at : 0;
+    if (at >= end) {
+        snprintf(buf, 16, "end of input");
+    } else if (c > 0x20 && c < 0x7f) {
+        snprintf(buf, 16, "'%c'", c);
+    } else {
+        snprintf(buf, 16, "byte 0x%02x", c);
+    }
+    return buf;
+}
+
+/* The \u escape at s (after "\u" has been seen at s - 2); returns the byte after it (and after
+ * the low surrogate of a pair) or NULL with *err set. */
+static const char *
+scan_u(const char *s, const char *end, const char *base, struct lw_json_err *err)
+{
+    const char *esc = s - 2;
+    long cp = hex4(s, end);
+    if (cp < 0) {
+        fail(err, base, esc, "invalid \\u escape: expected 4 hex digits");
+        return NULL;
+    }
+    s += 4;
+    if (cp == 0) {
+        fail(err, base, esc, "\\u0000 is not allowed in string");
+        return NULL;
+    }
+    if (cp >= 0xdc00 && cp <= 0xdfff) {
+        fail(err, base, esc, "unpaired unicode surrogate '\\u%04lx'", cp);
+        return NULL;
+    }
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+        long lo = end - s >= 2 && s[0] == '\\' && s[1] == 'u' ? hex4(s + 2, end) : -1;
+        if (lo < 0xdc00 || lo > 0xdfff) {
+            fail(err, base, esc, "unpaired unicode surrogate '\\u%04lx'", cp);
+            return NULL;
+        }
+        s += 6;
+    }
+    return s;
+}
+
+/* Validate the string whose opening quote is at s - 1. Returns the byte after the closing quote,
+ * or NULL with *err set. *esc becomes true when the string has an escape. */
+static const char *
+scan_string(const char *s, const char *end, const char *base, bool *esc, struct lw_json_err *err)
+{
+    for (;;) {
+        if (LW_SWAR && end - s >= 8) {
+            uint64_t m = special8(s);
+            if (m == 0) {
+                s += 8;
+                continue;
+            }
+            s += first8(m);
+        } else {
+            while (s < end && plain[(unsigned char)*s]) s++;
+            if (s >= end) {
+                fail(err, base, end, "unexpected end of input in string");
+                return NULL;
+            }
+        }
+        unsigned char c = (unsigned char)*s;
+        if (c == '"') return s + 1;
+        if (c == '\\') {
+            *esc = true;
+            char e = s + 1 < end ? s[1] : 0;
+            if (e == 'u') {
+                s = scan_u(s + 2, end, base, err);
+                if (s == NULL) return NULL;
+            } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
+                       e == 'r' || e == 't') {
+                s += 2;
+            } else if (s + 1 >= end) {
+                fail(err, base, end, "unexpected end of input in string");
+                return NULL;
+            } else if (e > 0x20 && e < 0x7f) {
+                fail(err, base, s, "invalid escape '\\%c'", e);
+                return NULL;
+            } else {
+                fail(err, base, s, "invalid escape: '\\' followed by byte 0x%02x", (unsigned char)e);
+                return NULL;
+            }
+        } else if (c < 0x20) {
+            fail(err, base, s, "control character 0x%02x in string", c);
+            return NULL;
+        } else {
+            int n = utf8_seq((const unsigned char *)s, (const unsigned char *)end);
+            if (n < 0) {
+                fail(err, base, s, "invalid utf-8 in string");
+                return NULL;
+            }
+            s += n;
+        }
+    }
+}
+
+/* 2^1024 - 2^970, the smallest decimal that rounds to infinity (ties go to even, away from
+ * DBL_MAX): strtod overflows exactly at or above it. */
+static const char dbl_limit[] =
+    "17976931348623158079372897140530341507993413271003782693617377898044496829276475094664901797"
+    "75872070963302864166928879109465555478519404026306574886715058206819089020007083836762738548"
+    "45817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711"
+    "559699508093042880177904174497792";
+
+/* Does the real with integer digits [ip, ie), fraction digits [fp, fe) (empty when fp == fe) and
+ * decimal exponent exp (saturated) round to infinity? Decided without strtod: only reals in
+ * [1e308, 1e309) need a digit-by-digit comparison with dbl_limit. */
+static bool
+real_overflows(const char *ip, const char *ie, const char *fp, const char *fe, long long exp)
+{
+    const char *first = ip;
+    long long e10;
+    if (*ip != '0') {
+        e10 = exp + (ie - ip) - 1;
+    } else {
+        first = fp;
+        while (first < fe && *first == '0') first++;
+        if (first == fe) return false; /* zero */
+        e10 = exp - (first - fp) - 1;
+    }
+    if (e10 != 308) return e10 > 308;
+    const char *s = first, *lim = first < ie && first >= ip ? ie : fe;
+    for (size_t k = 0; k < sizeof dbl_limit - 1; k++, s++) {
+        if (s == lim && lim == ie) {
+            s = fp;
+            lim = fe;
+        }
+        if (s == lim) return false; /* a prefix of the limit, whose tail is not all zeros */
+        if (*s != dbl_limit[k]) return *s > dbl_limit[k];
+    }
+    return true;
+}
+
+/* Validate the number at s; returns the byte after it or NULL with *err set. */
+static const char *
+scan_number(const char *s, const char *end, const char *base, struct lw_json_err *err)
+{
+    const char *start = s;
+    bool neg = *s == '-';
+    if (neg) s++;
+    if (s == end || !isdig(*s)) {
+        fail(err, base, start, "invalid number: expected a digit after '-'");
+        return NULL;
+    }
+    const char *ip = s;
+    if (*s == '0') {
+        s++;
+        if (s < end && isdig(*s)) {
+            fail(err, base, start, "invalid number: leading zero");
+            return NULL;
+        }
+    } else {
+        while (s < end && isdig(*s)) s++;
+    }
+    const char *ie = s, *fp = s, *fe = s;
+    bool real = false;
+    long long exp = 0;
+    if (s < end && *s == '.') {
+        fp = ++s;
+        if (s == end || !isdig(*s)) {
+            fail(err, base, start, "invalid number: expected a digit after '.'");
+            return NULL;
+        }
+        while (s < end && isdig(*s)) s++;
+        fe = s;
+        real = true;
+    }
+    if (s < end && (*s == 'e' || *s == 'E')) {
+        s++;
+        bool eneg = s < end && *s == '-';
+        if (s < end && (*s == '-' || *s == '+')) s++;
+        if (s == end || !isdig(*s)) {
+            fail(err, base, start, "invalid number: expected a digit in the exponent");
+            return NULL;
+        }
+        for (; s < end && isdig(*s); s++) {
+            if (exp < 100000000000000000LL) exp = exp * 10 + (*s - '0');
+        }
+        if (eneg) exp = -exp;
+        real = true;
+    }
+    if (!real) {
+        size_t n = (size_t)(ie - ip);
+        if (n > 19 ||
+            (n == 19 && memcmp(ip, neg ? "9223372036854775808" : "9223372036854775807", 19) > 0)) {
+            fail(err, base, start, "number out of range");
+            return NULL;
+        }
+    } else if (real_overflows(ip, ie, fp, fe, exp)) {
+        fail(err, base, start, "number out of range");
+        return NULL;
+    }
+    return s;
+}
+
+/* Does the key token [k, kend) (quotes included, escapes in it) name want? */
+static bool
+esckey_eq(const char *k, const char *kend, const char *want, size_t wlen)
+{
+    const char *s = k + 1, *e = kend - 1, *w = want, *wend = want + wlen;
+    while (s < e) {
+        if (*s != '\\') {
+            if (w == wend || *w != *s) return false;
+            w++;
+            s++;
+            continue;
+        }
+        char tmp[4];
+        size_t n;
+        s = unescape1(s, e, tmp, &n);
+        if ((size_t)(wend - w) < n || memcmp(w, tmp, n) != 0) return false;
+        w += n;
+    }
+    return w == wend;
+}
+
+static bool
+key_eq(const char *k, const char *kend, bool esc, const char *want, size_t wlen)
+{
+    if (esc) return esckey_eq(k, kend, want, wlen);
+    return (size_t)(kend - k - 2) == wlen && memcmp(k + 1, want, wlen) == 0;
+}
+
+static void
+store(const struct lw_str *keys, size_t nkeys, struct lw_str *vals, const char *k,
+      const char *kend, bool kesc, const char *v, const char *vend)
+{
+    for (size_t i = 0; i < nkeys; i++) {
+        if (key_eq(k, kend, kesc, keys[i].p, keys[i].len)) {
+            vals[i] = (struct lw_str){ v, (size_t)(vend - v) };
+        }
+    }
+}
+
+#define SKIPWS()                                                                                   \
+    while (s < end && isws(*s)) s++
+
+/* One iterative pass: stack holds one bit per open container (1 = object). A value at nesting
+ * level depth + 1 starts at label value; label done runs right after any value ends. */
+int
+lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
+             struct lw_str *vals, struct lw_json_err *err)
+{
+    const char *s = p, *end = p + len, *k = NULL, *kend = NULL, *v = NULL;
+    unsigned char stack[LW_JSON_MAX_DEPTH / 8];
+    size_t depth = 0;
+    bool kesc = false, esc = false, word = false;
+    char cb[16];
+
+    for (size_t i = 0; i < nkeys; i++) vals[i] = (struct lw_str){ NULL, 0 };
+value:
+    SKIPWS();
+    if (s == end) return fail(err, p, s, "unexpected end of input");
+    if (depth >= LW_JSON_MAX_DEPTH) return fail(err, p, s, "nesting too deep");
+    switch (*s) {
+    case '{':
+        stack[depth >> 3] |= (unsigned char)(1u << (depth & 7));
+        depth++;
+        s++;
+        SKIPWS();
+        if (s < end && *s == '}') {
+            s++;
+            depth--;
+            goto done;
+        }
+        goto member;
+    case '[':
+        stack[depth >> 3] &= (unsigned char)~(1u << (depth & 7));
+        depth++;
+        s++;
+        SKIPWS();
+        if (s < end && *s == ']') {
+            s++;
+            depth--;
+            goto done;
+        }
+        goto value;
+    case '"':
+        s = scan_string(s + 1, end, p, &esc, err);
+        if (s == NULL) return -1;
+        goto done;
+    case 't':
+    case 'f':
+    case 'n': {
+        const char *w = *s == 't' ? "true" : *s == 'f' ? "false" : "null";
+        size_t n = strlen(w);
+        if ((size_t)(end - s) < n || memcmp(s, w, n) != 0) {
+            return fail(err, p, s, "invalid literal: expected '%s'", w);
+        }
+        s += n;
+        word = true;
+        goto done;
+    }
+    default:
+        if (*s == '-' || isdig(*s)) {
+            s = scan_number(s, end, p, err);
+            if (s == NULL) return -1;
+            word = true;
+            goto done;
+        }
+        return fail(err, p, s, "expected a value, found %s", showc(cb, s, end));
+    }
+member:
+    SKIPWS();
+    if (s == end) return fail(err, p, s, "unexpected end of input");
+    if (*s != '"') return fail(err, p, s, "expected string key, found %s", showc(cb, s, end));
+    if (depth == 1) {
+        /* a top-level member: remember it for store() when its value ends */
+        kesc = false;
+        kend = scan_string(s + 1, end, p, &kesc, err);
+        k = s;
+        s = kend;
+    } else {
+        s = scan_string(s + 1, end, p, &esc, err);
+    }
+    if (s == NULL) return -1;
+    SKIPWS();
+    if (s == end) return fail(err, p, s, "unexpected end of input");
+    if (*s != ':') return fail(err, p, s, "expected ':' after object key");
+    s++;
+    SKIPWS();
+    if (depth == 1) v = s;
+    goto value;
+done:
+    if (depth == 1 && k != NULL && nkeys > 0) {
+        store(keys, nkeys, vals, k, kend, kesc, v, s);
+        k = NULL;
+    }
+    if (word) {
+        word = false;
+        if (s < end && *s == '\0') s++; /* jansson loses this byte (see the notes on top) */
+    }
+    SKIPWS();
+    if (depth == 0) {
+        if (s != end) return fail(err, p, s, "trailing characters after value");
+        return 0;
+    }
+    if (s == end) return fail(err, p, s, "unexpected end of input");
+    if (stack[(depth - 1) >> 3] & (1u << ((depth - 1) & 7))) {
+        if (*s == ',') {
+            s++;
+            goto member;
+        }
+        if (*s != '}') return fail(err, p, s, "expected ',' or '}' after object member");
+    } else {
+        if (*s == ',') {
+            s++;
+            goto value;
+        }
+        if (*s != ']') return fail(err, p, s, "expected ',' or ']' after array element");
+    }
+    s++;
+    depth--;
+    goto done;
+}
+
+int
+lw_json_validate(const char *p, size_t len, struct lw_json_err *err)
+{
+    return lw_json_scan(p, len, NULL, 0, NULL, err);
+}
+
+/* ---- walking validated text ---- */
+
+/* The byte after the closing quote of the validated string whose opening quote is at s - 1. */
+static const char *
+skip_string(const char *s, const char *end)
+{
+    for (;;) {
+        if (LW_SWAR && end - s >= 8) {
+            uint64_t m = quote8(s);
+            if (m == 0) {
+                s += 8;
+                continue;
+            }
+            s += first8(m);
+        } else {
+            while (s < end && *s != '"' && *s != '\\') s++;
+            if (s >= end) return end;
+        }
+        if (*s == '"') return s + 1;
+        if (end - s < 2) return end;
+        s += 2; /* a \u escape goes on with hex digits, which are plain */
+    }
+}
+
+enum lw_json_kind
+lw_json_kind(struct lw_str v)
+{
+    if (v.len == 0) return LW_JSON_NULL;
+    switch (v.p[0]) {
+    case 'n':
+        return LW_JSON_NULL;
+    case 'f':
+        return LW_JSON_FALSE;
+    case 't':
+        return LW_JSON_TRUE;
+    case '"':
+        return LW_JSON_STRING;
+    case '[':
+        return LW_JSON_ARRAY;
+    case '{':
+        return LW_JSON_OBJECT;
+    default:
+        for (size_t i = 0; i < v.len; i++) {
+            if (v.p[i] == '.' || v.p[i] == 'e' || v.p[i] == 'E') return LW_JSON_REAL;
+        }
+        return LW_JSON_INT;
+    }
+}
+
+size_t
+lw_json_skip(const char *p, const char *end)
+{
+    const char *s = p;
+    if (s >= end) return 0;
+    switch (*s) {
+    case '"':
+        return (size_t)(skip_string(s + 1, end) - p);
+    case 't':
+    case 'n':
+        return 4;
+    case 'f':
+        return 5;
+    case '{':
+    case '[':
+        break;
+    default:
+        while (s < end && (isdig(*s) || *s == '-' || *s == '+' || *s == '.' || *s == 'e' ||
+                           *s == 'E')) {
+            s++;
+        }
+        return (size_t)(s - p);
+    }
+    size_t depth = 0;
+    while (s < end) {
+        char c = *s++;
+        if (c == '"') {
+            s = skip_string(s, end);
+        } else if (c == '{' || c == '[') {
+            depth++;
+        } else if ((c == '}' || c == ']') && --depth == 0) {
+            break;
+        }
+    }
+    return (size_t)(s - p);
+}
+
+void
+lw_json_iter_init(struct lw_json_iter *it, struct lw_str c)
+{
+    it->p = it->end = c.p;
+    it->obj = false;
+    if (c.len >= 2 && (c.p[0] == '{' || c.p[0] == '[')) {
+        it->obj = c.p[0] == '{';
+        it->p = c.p + 1;
+        it->end = c.p + c.len - 1; /* the closing bracket */
+    }
+}
+
+int
+lw_json_iter_next(struct lw_json_iter *it, struct lw_str *key, struct lw_str *val)
+{
+    const char *s = skipws(it->p, it->end), *end = it->end;
+    if (s < end && *s == ',') s = skipws(s + 1, end);
+    if (s >= end) {
+        it->p = end;
+        return 0;
+    }
+    *key = (struct lw_str){ NULL, 0 };
+    if (it->obj) {
+        const char *k = s;
+        s = skip_string(s + 1, end);
+        *key = (struct lw_str){ k, (size_t)(s - k) };
+        s = skipws(s, end);
+        s = skipws(s + 1, end); /* the ':' */
+    }
+    size_t n = lw_json_skip(s, end);
+    *val = (struct lw_str){ s, n };
+    it->p = s + n;
+    return 1;
+}
+
+int
+lw_json_get(struct lw_str obj, const char *key, size_t keylen, struct lw_str *val)
+{
+    if (obj.len == 0 || obj.p[0] != '{') return 0;
+    struct lw_json_iter it;
+    struct lw_str k, v;
+    int found = 0;
+    lw_json_iter_init(&it, obj);
+    while (lw_json_iter_next(&it, &k, &v)) {
+        bool esc = memchr(k.p + 1, '\\', k.len - 2) != NULL;
+        if (key_eq(k.p, k.p + k.len, esc, key, keylen)) {
+            *val = v;
+            found = 1;
+        }
+    }
+    return found;
+}
+
+int
+lw_json_at(struct lw_str arr, size_t index, struct lw_str *val)
+{
+    if (arr.len == 0 || arr.p[0] != '[') return 0;
+    struct lw_json_iter it;
+    struct lw_str k;
+    lw_json_iter_init(&it, arr);
+    for (size_t i = 0; lw_json_iter_next(&it, &k, val); i++) {
+        if (i == index) return 1;
+    }
+    return 0;
+}
+
+size_t
+lw_json_count(struct lw_str v)
+{
+    struct lw_json_iter it;
+    struct lw_str k, x;
+    size_t n = 0;
+    lw_json_iter_init(&it, v);
+    while (lw_json_iter_next(&it, &k, &x)) n++;
+    return n;
+}
+
+bool
+lw_json_str_has_escape(struct lw_str tok)
+{
+    return tok.len > 2 && memchr(tok.p + 1, '\\', tok.len - 2) != NULL;
+}
+
+size_t
+lw_json_unescape(struct lw_str tok, char *dst)
+{
+    if (tok.len < 2) return 0;
+    const char *s = tok.p + 1, *e = tok.p + tok.len - 1;
+    char *d = dst;
+    while (s < e) {
+        const char *bs = memchr(s, '\\', (size_t)(e - s));
+        if (bs == NULL) bs = e;
+        memcpy(d, s, (size_t)(bs - s));
+        d += bs - s;
+        if (bs == e) break;
+        size_t n;
+        s = unescape1(bs, e, d, &n);
+        d += n;
+    }
+    return (size_t)(d - dst);
+}
+
+/* Decimal digits [s, e) as a magnitude no larger than max, or -1 when not digits or too big. */
+static int
+magnitude(const char *s, const char *e, uint64_t max, uint64_t *out)
+{
+    uint64_t u = 0;
+    if (s == e) return -1;
+    for (; s < e; s++) {
+        if (!isdig(*s)) return -1;
+        unsigned dig = (unsigned)(*s - '0');
+        if (u > (max - dig) / 10) return -1;
+        u = u * 10 + dig;
+    }
+    *out = u;
+    return 0;
+}
+
+int
+lw_json_number(struct lw_str tok, int64_t *i, double *d)
+{
+    if (tok.len == 0 || !(tok.p[0] == '-' || isdig(tok.p[0]))) return -1;
+    if (lw_json_kind(tok) == LW_JSON_INT) {
+        bool neg = tok.p[0] == '-';
+        uint64_t u;
+        if (magnitude(tok.p + neg, tok.p + tok.len, (uint64_t)INT64_MAX + neg, &u) < 0) return -1;
+        *i = neg ? (u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u) : (int64_t)u;
+        return LW_JSON_INT;
+    }
+    /* strtod needs a terminated copy; only absurdly long reals do not fit on the stack */
+    char tmp[128], *t = tok.len < sizeof tmp ? tmp : lw_xmalloc(tok.len + 1), *ep;
+    memcpy(t, tok.p, tok.len);
+    t[tok.len] = '\0';
+    errno = 0;
+    double v = strtod(t, &ep);
+    bool bad = ep != t + tok.len || ((v == HUGE_VAL || v == -HUGE_VAL) && errno == ERANGE);
+    if (t != tmp) free(t);
+    if (bad) return -1;
+    *d = v;
+    return LW_JSON_REAL;
+}
+
+/* ---- writing ---- */
+
+void
+lw_json_write_string(struct lw_buf *b, const char *p, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    /* worst case: 6 bytes (\u00xx) for each input byte, and the quotes */
+    char *d = lw_buf_grow(b, 6 * len + 2);
+    const char *s = p, *e = p + len;
+    *d++ = '"';
+    while (s < e) {
+        const char *run = s;
+        for (;;) {
+            if (LW_SWAR && e - s >= 8) {
+                uint64_t m = special8(s);
+                if (m == 0) {
+                    s += 8;
+                    continue;
+                }
+                s += first8(m);
+            } else {
+                while (s < e && plain[(unsigned char)*s]) s++;
+            }
+            break;
+        }
+        memcpy(d, run, (size_t)(s - run));
+        d += s - run;
+        if (s == e) break;
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            *d++ = '\\';
+            *d++ = (char)c;
+            s++;
+        } else if (c < 0x20) {
+            static const char short_esc[32] = { ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n',
+                                                ['\r'] = 'r', ['\t'] = 't' };
+            *d++ = '\\';
+            if (short_esc[c]) {
+                *d++ = short_esc[c];
+            } else {
+                memcpy(d, "u00", 3);
+                d[3] = hex[c >> 4];
+                d[4] = hex[c & 15];
+                d += 5;
+            }
+            s++;
+        } else {
+            int n = utf8_seq((const unsigned char *)s, (const unsigned char *)e);
+            if (n > 0) {
+                memcpy(d, s, (size_t)n);
+                d += n;
+                s += n;
+            } else {
+                memcpy(d, "\xef\xbf\xbd", 3); /* U+FFFD */
+                d += 3;
+                s += -n;
+            }
+        }
+    }
+    *d++ = '"';
+    b->len = (size_t)(d - b->p);
+}
+
+void
+lw_json_write_compact(struct lw_buf *b, struct lw_str v)
+{
+    char *d = lw_buf_grow(b, v.len);
+    const char *s = v.p, *e = v.p + v.len;
+    while (s < e) {
+        char c = *s;
+        if (c == '"') {
+            const char *q = skip_string(s + 1, e);
+            memcpy(d, s, (size_t)(q - s));
+            d += q - s;
+            s = q;
+        } else {
+            if (!isws(c) && c != '\0') *d++ = c;
+            s++;
+        }
+    }
+    b->len = (size_t)(d - b->p);
+}
+
+void
+lw_json_write_int(struct lw_buf *b, int64_t i)
+{
+    char tmp[24], *t = tmp + sizeof tmp;
+    uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+    do {
+        *--t = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (i < 0) *--t = '-';
+    lw_buf_add(b, t, (size_t)(tmp + sizeof tmp - t));
+}
+
+void
+lw_json_write_double(struct lw_buf *b, double d)
+{
+    if (!isfinite(d)) {
+        lw_buf_add(b, "null", 4);
+        return;
+    }
+    char tmp[40];
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d) break;
+    }
+    lw_buf_add(b, tmp, (size_t)n);
+    if (strpbrk(tmp, ".e") == NULL) lw_buf_add(b, ".0", 2);
+}

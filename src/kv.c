@@ -1,0 +1,221 @@
+/* Splitting key=value / logfmt text into pairs, and the typing of scalar values (W3).
+ * The splitter follows the W3 reference regex (see lw/kv.h for where it differs on garbage);
+ * it never allocates: values point into the input or, when unescaped, into the caller's
+ * scratch. Building records from the pairs is the decoder's job. */
+#include "lw/kv.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool
+is_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static bool
+is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static bool
+is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* The splitter's view of the options. */
+struct kv {
+    const char *s;
+    size_t len;
+    const struct lw_kv_opts *o;
+    bool ws; /* field_sep ' ': any whitespace run separates */
+};
+
+static bool
+is_sep(const struct kv *k, char c)
+{
+    return k->ws ? is_ws(c) : c == k->o->field_sep;
+}
+
+static bool
+is_quote(const struct kv *k, char c)
+{
+    return (k->o->quote != 0 && c == k->o->quote) || (k->o->quote2 != 0 && c == k->o->quote2);
+}
+
+/* Strip blanks from both ends of [*b, *e) when the options ask for it. */
+static void
+trim(const struct kv *k, size_t *b, size_t *e)
+{
+    if (k->ws || !k->o->trim) return;
+    while (*b < *e && is_blank(k->s[*b])) ++*b;
+    while (*e > *b && is_blank(k->s[*e - 1])) --*e;
+}
+
+/* The quoted value opening at s[q]: sets *end to its closing quote, or returns false. */
+static bool
+close_quote(const struct kv *k, size_t q, size_t *end, bool *escaped)
+{
+    char want = k->s[q];
+    *escaped = false;
+    for (size_t i = q + 1; i < k->len; i++) {
+        if (k->s[i] == want) {
+            *end = i;
+            return true;
+        }
+        if (k->s[i] == '\\') {
+            *escaped = true;
+            i++; /* the escaped byte, even a quote, is text */
+        }
+    }
+    return false;
+}
+
+/* Unescape s[b..e) into scratch at offset b; returns the value. */
+static struct lw_str
+unescape(const struct kv *k, char *scratch, size_t b, size_t e)
+{
+    char *out = scratch + b;
+    size_t n = 0;
+    for (size_t i = b; i < e; i++) {
+        if (k->s[i] == '\\' && i + 1 < e) i++;
+        out[n++] = k->s[i];
+    }
+    return (struct lw_str){ out, n };
+}
+
+int
+lw_kv_parse(const char *s, size_t len, const struct lw_kv_opts *o, char *scratch,
+            int (*cb)(void *ud, struct lw_str key, struct lw_str val, bool quoted), void *ud,
+            size_t *erroff)
+{
+    const struct lw_kv_opts logfmt = LW_KV_OPTS_LOGFMT;
+    struct kv k = { .s = s, .len = len, .o = o != NULL ? o : &logfmt };
+    k.ws = k.o->field_sep == ' ';
+    size_t i = 0;
+    while (i < len) {
+        if (is_sep(&k, s[i]) || s[i] == k.o->kv_sep) {
+            i++; /* a kv_sep cannot start a key: the reference rescans after it */
+            continue;
+        }
+        size_t kb = i, ke;
+        while (i < len && !is_sep(&k, s[i]) && s[i] != k.o->kv_sep) i++;
+        ke = i;
+        trim(&k, &kb, &ke);
+        struct lw_str key = { s + kb, ke - kb };
+        if (i == len || s[i] != k.o->kv_sep) {
+            if (key.len > 0 && cb(ud, key, (struct lw_str){ NULL, 0 }, false) != 0) return 0;
+            continue;
+        }
+        i++;
+        if (!k.ws && k.o->trim) {
+            while (i < len && is_blank(s[i])) i++;
+        }
+        if (i < len && is_quote(&k, s[i])) {
+            size_t end;
+            bool escaped;
+            if (!close_quote(&k, i, &end, &escaped)) {
+                if (erroff != NULL) *erroff = i;
+                return -1;
+            }
+            struct lw_str val = { s + i + 1, end - i - 1 };
+            if (escaped) {
+                assert(scratch != NULL);
+                val = unescape(&k, scratch, i + 1, end);
+            }
+            i = end + 1;
+            if (key.len > 0 && cb(ud, key, val, true) != 0) return 0;
+            continue;
+        }
+        size_t vb = i, ve;
+        while (i < len && !is_sep(&k, s[i])) i++;
+        ve = i;
+        trim(&k, &vb, &ve);
+        if (key.len > 0 && cb(ud, key, (struct lw_str){ s + vb, ve - vb }, false) != 0) return 0;
+    }
+    return 0;
+}
+
+/* Length of the run of digits at p[i..n). */
+static size_t
+run_digits(const char *p, size_t i, size_t n)
+{
+    size_t j = i;
+    while (j < n && is_digit(p[j])) j++;
+    return j - i;
+}
+
+enum lw_kv_type
+lw_kv_classify(struct lw_str v)
+{
+    if ((v.len == 4 && memcmp(v.p, "true", 4) == 0) || (v.len == 5 && memcmp(v.p, "false", 5) == 0))
+        return LW_KV_BOOL;
+    size_t i = v.len > 0 && v.p[0] == '-';
+    size_t d = run_digits(v.p, i, v.len);
+    if (d == 0) return LW_KV_STRING;
+    i += d;
+    if (i == v.len) {
+        int64_t x;
+        if (lw_parse_int(v, &x) == 0) return LW_KV_INT;
+        return v.len < 64 ? LW_KV_FLOAT : LW_KV_STRING;
+    }
+    if (v.p[i] != '.') return LW_KV_STRING;
+    d = run_digits(v.p, i + 1, v.len);
+    if (d == 0 || i + 1 + d != v.len || v.len >= 64) return LW_KV_STRING;
+    return LW_KV_FLOAT;
+}
+
+int
+lw_parse_int(struct lw_str v, int64_t *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (v.len > 0 && (v.p[0] == '-' || v.p[0] == '+')) {
+        neg = v.p[0] == '-';
+        i = 1;
+    }
+    if (i == v.len) return -1;
+    uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX, x = 0;
+    for (; i < v.len; i++) {
+        unsigned d = (unsigned)(unsigned char)v.p[i] - '0';
+        if (d > 9 || x > (lim - d) / 10) return -1;
+        x = x * 10 + d;
+    }
+    if (!neg) *out = (int64_t)x;
+    else *out = x == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)x;
+    return 0;
+}
+
+int
+lw_parse_float(struct lw_str v, double *out)
+{
+    char buf[64];
+    if (v.len == 0 || v.len >= sizeof buf) return -1;
+    /* check the shape first: strtod alone would take spaces, hex, inf and nan */
+    size_t i = v.p[0] == '-' || v.p[0] == '+';
+    size_t whole = run_digits(v.p, i, v.len), frac = 0;
+    i += whole;
+    if (i < v.len && v.p[i] == '.') {
+        frac = run_digits(v.p, i + 1, v.len);
+        i += 1 + frac;
+    }
+    if (whole + frac == 0) return -1;
+    if (i < v.len && (v.p[i] == 'e' || v.p[i] == 'E')) {
+        i++;
+        if (i < v.len && (v.p[i] == '-' || v.p[i] == '+')) i++;
+        size_t e = run_digits(v.p, i, v.len);
+        if (e == 0) return -1;
+        i += e;
+    }
+    if (i != v.len) return -1;
+    memcpy(buf, v.p, v.len);
+    buf[v.len] = '\0';
+    double d = strtod(buf, NULL);
+    if (isinf(d)) return -1;
+    *out = d;
+    return 0;
+}

@@ -1,0 +1,90 @@
+/* main(): options -> template -> pipeline -> exit status. No logic of its own (STYLE §3);
+ * the only place that exits. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lw/buf.h"
+#include "lw/opts.h"
+#include "lw/pipeline.h"
+#include "lw/program.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+    (void)sig;
+    if (interrupted) _exit(130);
+    interrupted = 1;
+    lw_pipeline_stop();
+}
+
+static int
+read_file(const char *path, struct lw_buf *b)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return -1;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) lw_buf_add(b, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    return bad ? -1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct lw_opts o;
+    char err[256];
+    int r = lw_opts_parse(&o, argc, argv, stdout, err, sizeof err);
+    if (r != 0) {
+        if (r > 0) return 0;
+        fprintf(stderr, "logwash: %s\ntry 'logwash --help'\n", err);
+        return 2;
+    }
+
+    struct lw_buf src;
+    lw_buf_init(&src);
+    const char *name = "-e";
+    if (o.template_file != NULL) {
+        name = o.template_file;
+        if (read_file(o.template_file, &src) != 0) {
+            fprintf(stderr, "logwash: cannot read %s: %s\n", o.template_file, strerror(errno));
+            return 2;
+        }
+    } else {
+        lw_buf_adds(&src, o.template_text);
+    }
+
+    struct lw_diag d = { 0 };
+    struct lw_compile_opts co = { .jit = !o.no_jit };
+    struct lw_str text = { src.p ? src.p : "", src.len };
+    struct lw_program *prog = lw_compile(lw_str_c(name), text, &co, &d);
+    if (prog == NULL) {
+        lw_diag_print(stderr, name, text, &d);
+        lw_buf_fini(&src);
+        return 3;
+    }
+    lw_buf_fini(&src);
+
+    int status = 0;
+    if (o.disasm) {
+        lw_disasm(prog, stdout);
+    } else if (!o.check) {
+        struct sigaction sa = { .sa_handler = on_signal };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        status = lw_pipeline_run(prog, &o, NULL);
+    }
+    lw_program_free(prog);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (errno != EPIPE) status = 4;
+    }
+    return status;
+}

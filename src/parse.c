@@ -1,0 +1,835 @@
+/* The parser: tokens to an AST (compile_int.h), by recursive descent with one function per
+ * precedence level. Literal values are decoded here, string interpolation "${...}" is parsed
+ * by re-entering the expression parser over the part's byte range, so every node keeps its
+ * true span in the template. Name resolution and types are compile.c's. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "compile_int.h"
+
+static struct node *expr(struct compiler *c);
+static struct node *block(struct compiler *c);
+
+static struct token *
+cur(struct compiler *c)
+{
+    return &c->lx.tok;
+}
+
+static void
+next(struct compiler *c)
+{
+    lw_lex_next(c, &c->lx);
+}
+
+static struct lw_str
+text(struct compiler *c, struct lw_span sp)
+{
+    return (struct lw_str){ c->lx.src.p + sp.off, sp.len };
+}
+
+/* describe: how a token reads in a message: 'emit', "a string", "end of template". */
+static const char *
+describe(struct compiler *c, struct token *t, char *buf, size_t cap)
+{
+    switch (t->t) {
+    case T_EOF:
+    case T_STRING:
+    case T_RAWSTR:
+    case T_REGEX:
+        snprintf(buf, cap, "%s", t->t == T_EOF ? "the end of the template"
+                                 : t->t == T_REGEX ? "a regex"
+                                                   : "a string");
+        return buf;
+    default:
+        break;
+    }
+    struct lw_str s = text(c, t->span);
+    snprintf(buf, cap, "'%.*s'", (int)(s.len > 40 ? 40 : s.len), s.p);
+    return buf;
+}
+
+static _Noreturn void
+unexpected(struct compiler *c, const char *expected)
+{
+    char b[64];
+    lw_cfail(c, cur(c)->span, "expected %s, found %s", expected, describe(c, cur(c), b, sizeof b));
+}
+
+static struct token
+expect(struct compiler *c, enum tok t, const char *what)
+{
+    if (cur(c)->t != t) unexpected(c, what);
+    struct token tk = *cur(c);
+    next(c);
+    return tk;
+}
+
+/* expect_close: a closing bracket, naming the opening one in the message. */
+static void
+expect_close(struct compiler *c, enum tok t, char ch, struct lw_span open)
+{
+    if (cur(c)->t == t) {
+        next(c);
+        return;
+    }
+    char b[64];
+    int line, col;
+    lw_diag_linecol(c->lx.src, open.off, &line, &col);
+    lw_cfail(c, cur(c)->span, "expected '%c' to close '%c' at %d:%d, found %s", ch,
+             c->lx.src.p[open.off], line, col, describe(c, cur(c), b, sizeof b));
+}
+
+static struct node *
+mk(struct compiler *c, enum node_kind k, struct lw_span sp)
+{
+    struct node *n = lw_arena_alloc(&c->ca, sizeof *n);
+    *n = (struct node){ .kind = k, .span = sp };
+    return n;
+}
+
+static struct lw_span
+join(struct lw_span a, struct lw_span b)
+{
+    uint32_t end = b.off + b.len > a.off + a.len ? b.off + b.len : a.off + a.len;
+    return (struct lw_span){ a.off, end - a.off };
+}
+
+/* Lists are built through a tail pointer. */
+struct list {
+    struct node *head, **tail;
+    uint32_t n;
+};
+
+static void
+list_init(struct list *l)
+{
+    l->head = NULL;
+    l->tail = &l->head;
+    l->n = 0;
+}
+
+static void
+list_add(struct list *l, struct node *n)
+{
+    *l->tail = n;
+    l->tail = &n->next;
+    l->n++;
+}
+
+static void
+put_utf8(char *dst, size_t *len, uint32_t cp)
+{
+    char *p = dst + *len;
+    if (cp < 0x80) {
+        p[0] = (char)cp;
+        *len += 1;
+    } else if (cp < 0x800) {
+        p[0] = (char)(0xC0 | (cp >> 6));
+        p[1] = (char)(0x80 | (cp & 0x3F));
+        *len += 2;
+    } else if (cp < 0x10000) {
+        p[0] = (char)(0xE0 | (cp >> 12));
+        p[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        p[2] = (char)(0x80 | (cp & 0x3F));
+        *len += 3;
+    } else {
+        p[0] = (char)(0xF0 | (cp >> 18));
+        p[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        p[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        p[3] = (char)(0x80 | (cp & 0x3F));
+        *len += 4;
+    }
+}
+
+/* escape: decode the escape at s[i] (a backslash) into dst; returns the bytes consumed. */
+static size_t
+escape(struct compiler *c, const char *s, size_t i, size_t end, char *dst, size_t *len)
+{
+    char e = i + 1 < end ? s[i + 1] : '\0';
+    const char *simple = "n\nt\tr\r0\0\\\\\"\"$$'\'/";
+    for (const char *p = simple; *p; p += 2) {
+        if (e == p[0]) {
+            dst[(*len)++] = p[1];
+            return 2;
+        }
+    }
+    if (e == 'u') {
+        /* \u{1F600} or \u00e9 */
+        size_t j = i + 2, start;
+        bool braced = j < end && s[j] == '{';
+        if (braced) j++;
+        start = j;
+        uint32_t cp = 0;
+        while (j < end && j - start < (braced ? 6u : 4u) && isxdigit((unsigned char)s[j])) {
+            cp = cp * 16 + (uint32_t)(isdigit((unsigned char)s[j]) ? s[j] - '0'
+                                                                    : (tolower(s[j]) - 'a' + 10));
+            j++;
+        }
+        bool ok = braced ? (j > start && j < end && s[j] == '}') : j - start == 4;
+        if (braced && ok) j++;
+        if (!ok || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            lw_cfail(c, (struct lw_span){ (uint32_t)i, (uint32_t)(j - i) },
+                     "invalid unicode escape: expected \\uXXXX or \\u{X...} naming a code point");
+        }
+        put_utf8(dst, len, cp);
+        return j - i;
+    }
+    lw_cfail(c, (struct lw_span){ (uint32_t)i, 2 },
+             "unknown escape '\\%c' (known: \\n \\t \\r \\0 \\\\ \\\" \\$ \\uXXXX \\u{X...})", e);
+}
+
+static struct node *
+subexpr(struct compiler *c, size_t start, size_t end)
+{
+    struct lexer saved = c->lx;
+    lw_lex_init(&c->lx, saved.src, start, end);
+    c->lx.src.len = saved.src.len; /* spans and messages see the whole template */
+    c->lx.src.len = end;
+    next(c);
+    if (cur(c)->t == T_EOF) {
+        lw_cfail(c, (struct lw_span){ (uint32_t)start - 2, (uint32_t)(end - start + 3) },
+                 "empty '${}' in string: expected an expression");
+    }
+    struct node *e = expr(c);
+    if (cur(c)->t != T_EOF) unexpected(c, "'}' to end the '${' expression");
+    saved.src.len = saved.src.len;
+    c->lx = saved;
+    return e;
+}
+
+/* string: a "..." token into N_STR, or N_INTERP when it holds ${...} parts. */
+static struct node *
+string(struct compiler *c, struct token tk)
+{
+    const char *s = c->lx.src.p;
+    size_t i = tk.span.off + 1, end = tk.span.off + tk.span.len - 1;
+    char *buf = lw_arena_alloc(&c->ca, tk.span.len + 1);
+    size_t len = 0, lit_start = i;
+    struct list parts;
+    list_init(&parts);
+
+    while (i < end) {
+        if (s[i] == '\\') {
+            i += escape(c, s, i, end, buf, &len);
+        } else if (s[i] == '$' && i + 1 < end && s[i + 1] == '{') {
+            if (len > 0) {
+                struct node *lit = mk(c, N_STR, (struct lw_span){ (uint32_t)lit_start,
+                                                                  (uint32_t)(i - lit_start) });
+                lit->s = (struct lw_str){ lw_arena_dup(&c->ca, buf, len), len };
+                list_add(&parts, lit);
+                len = 0;
+            }
+            size_t j = i + 2;
+            int depth = 1;
+            while (j < end) {
+                if (s[j] == '{') depth++;
+                else if (s[j] == '}' && --depth == 0) break;
+                else if (s[j] == '"') {
+                    j++;
+                    while (j < end && s[j] != '"') j += s[j] == '\\' ? 2 : 1;
+                }
+                j++;
+            }
+            list_add(&parts, subexpr(c, i + 2, j));
+            i = j + 1;
+            lit_start = i;
+        } else {
+            buf[len++] = s[i++];
+        }
+    }
+    if (parts.n == 0) {
+        struct node *n = mk(c, N_STR, tk.span);
+        n->s = (struct lw_str){ buf, len };
+        return n;
+    }
+    if (len > 0) {
+        struct node *lit = mk(c, N_STR, (struct lw_span){ (uint32_t)lit_start,
+                                                          (uint32_t)(end - lit_start) });
+        lit->s = (struct lw_str){ buf, len };
+        list_add(&parts, lit);
+    }
+    struct node *n = mk(c, N_INTERP, tk.span);
+    n->kids = parts.head;
+    n->nkids = parts.n;
+    return n;
+}
+
+static struct node *
+regex(struct compiler *c, struct token tk)
+{
+    const char *s = c->lx.src.p + tk.span.off;
+    size_t close = tk.span.len - 1;
+    while (s[close] != '/') close--;
+    struct node *n = mk(c, N_REGEX, tk.span);
+    char *pat = lw_arena_alloc(&c->ca, close + 1);
+    size_t len = 0;
+    for (size_t i = 1; i < close; i++) {
+        if (s[i] == '\\' && s[i + 1] == '/') continue; /* \/ is a plain slash */
+        pat[len++] = s[i];
+    }
+    n->s = (struct lw_str){ pat, len };
+    n->s2 = (struct lw_str){ s + close + 1, tk.span.len - close - 1 }; /* flags */
+    return n;
+}
+
+static struct node *
+number(struct compiler *c, struct token tk)
+{
+    struct lw_str t = text(c, tk.span);
+    char buf[64];
+    if (t.len >= sizeof buf) lw_cfail(c, tk.span, "number too long");
+    memcpy(buf, t.p, t.len);
+    buf[t.len] = '\0';
+    struct node *n;
+    errno = 0;
+    if (tk.t == T_INT) {
+        n = mk(c, N_INT, tk.span);
+        n->i = strtoll(buf, NULL, 10);
+        if (errno == ERANGE) {
+            lw_cfail(c, tk.span, "integer literal out of range: the largest int is %lld",
+                     (long long)INT64_MAX);
+        }
+    } else {
+        n = mk(c, N_FLOAT, tk.span);
+        n->f = strtod(buf, NULL);
+        if (errno == ERANGE && (n->f > 1 || n->f < -1)) {
+            lw_cfail(c, tk.span, "float literal out of range");
+        }
+    }
+    return n;
+}
+
+/* peek2: the token after the current one, without consuming anything. */
+static struct token
+peek2(struct compiler *c)
+{
+    struct lexer saved = c->lx;
+    next(c);
+    struct token t = *cur(c);
+    c->lx = saved;
+    return t;
+}
+
+/* is_name: an identifier, or a keyword used as a member name after '.' or in an object key. */
+static bool
+is_name(enum tok t)
+{
+    return t == T_IDENT || (t >= T_LET && t <= T_INPUT);
+}
+
+static struct node *
+path(struct compiler *c)
+{
+    struct token dot = expect(c, T_DOT, "'.'");
+    struct node *n = mk(c, N_PATH, dot.span);
+    struct lw_pathseg segs[64];
+    uint32_t ns = 0;
+    bool first = true;
+    for (;;) {
+        struct token t = *cur(c);
+        if (t.nl_before) break;
+        struct lw_pathseg seg = { 0 };
+        if (first && is_name(t.t)) {
+            seg.key = text(c, t.span);
+            next(c);
+        } else if (!first && t.t == T_DOT && is_name(peek2(c).t) && !peek2(c).nl_before) {
+            next(c);
+            seg.key = text(c, cur(c)->span);
+            next(c);
+        } else if (t.t == T_LBRACK) {
+            struct token in = peek2(c);
+            if (in.t != T_INT && in.t != T_STRING && in.t != T_RAWSTR) break;
+            struct lexer saved = c->lx;
+            next(c);
+            struct node *lit = in.t == T_INT ? number(c, in) : in.t == T_STRING ? string(c, in)
+                                                                                : NULL;
+            next(c);
+            if (cur(c)->t != T_RBRACK || (lit && lit->kind == N_INTERP)) {
+                c->lx = saved; /* a computed index: handled as a postfix [expr] */
+                break;
+            }
+            next(c);
+            if (in.t == T_INT) {
+                seg.index = lit->i;
+            } else {
+                seg.key = lit ? lit->s : (struct lw_str){ c->lx.src.p + in.span.off + 1,
+                                                          in.span.len - 2 };
+                if (seg.key.len == 0) seg.key.p = "";
+            }
+        } else {
+            break;
+        }
+        if (ns == 64) lw_cfail(c, t.span, "record path too long (64 segments at most)");
+        segs[ns++] = seg;
+        first = false;
+        n->span = join(n->span, c->lx.prev.span);
+    }
+    n->segs = lw_arena_dup(&c->ca, segs, ns * sizeof segs[0]);
+    n->nsegs = ns;
+    return n;
+}
+
+static struct node *
+args(struct compiler *c, struct node *call)
+{
+    struct token open = expect(c, T_LPAREN, "'('");
+    struct list l;
+    list_init(&l);
+    while (cur(c)->t != T_RPAREN) {
+        list_add(&l, expr(c));
+        if (cur(c)->t != T_COMMA) break;
+        next(c);
+    }
+    expect_close(c, T_RPAREN, ')', open.span);
+    call->kids = l.head;
+    call->nkids = l.n;
+    call->span = join(call->span, c->lx.prev.span);
+    return call;
+}
+
+static struct node *
+object(struct compiler *c)
+{
+    struct token open = expect(c, T_LBRACE, "'{'");
+    struct node *n = mk(c, N_OBJECT, open.span);
+    struct list l;
+    list_init(&l);
+    while (cur(c)->t != T_RBRACE) {
+        struct token k = *cur(c);
+        struct node *pair = mk(c, N_PAIR, k.span);
+        if (k.t == T_STRING || k.t == T_RAWSTR) {
+            struct node *ks = k.t == T_STRING ? string(c, k) : NULL;
+            if (ks && ks->kind == N_INTERP) lw_cfail(c, k.span, "object keys cannot use '${'");
+            pair->s = ks ? ks->s : (struct lw_str){ c->lx.src.p + k.span.off + 1, k.span.len - 2 };
+            next(c);
+            expect(c, T_COLON, "':' after the key");
+            pair->a = expr(c);
+        } else if (is_name(k.t)) {
+            pair->s = text(c, k.span);
+            next(c);
+            if (cur(c)->t == T_COLON) {
+                next(c);
+                pair->a = expr(c);
+            } else {
+                if (k.t != T_IDENT) unexpected(c, "':' after the key");
+                /* { client } means { client: client } */
+                pair->a = mk(c, lw_str_eq(pair->s, LW_STR_LIT("line")) ? N_LINE : N_VAR, k.span);
+                pair->a->s = pair->s;
+            }
+        } else {
+            unexpected(c, "a key (a name or a string) or '}'");
+        }
+        pair->span = join(k.span, c->lx.prev.span);
+        list_add(&l, pair);
+        if (cur(c)->t != T_COMMA) break;
+        next(c);
+    }
+    expect_close(c, T_RBRACE, '}', open.span);
+    n->kids = l.head;
+    n->nkids = l.n;
+    n->span = join(open.span, c->lx.prev.span);
+    return n;
+}
+
+static struct node *
+array(struct compiler *c)
+{
+    struct token open = expect(c, T_LBRACK, "'['");
+    struct node *n = mk(c, N_ARRAY, open.span);
+    struct list l;
+    list_init(&l);
+    while (cur(c)->t != T_RBRACK) {
+        list_add(&l, expr(c));
+        if (cur(c)->t != T_COMMA) break;
+        next(c);
+    }
+    expect_close(c, T_RBRACK, ']', open.span);
+    n->kids = l.head;
+    n->nkids = l.n;
+    n->span = join(open.span, c->lx.prev.span);
+    return n;
+}
+
+static struct node *
+primary(struct compiler *c)
+{
+    struct token tk = *cur(c);
+    struct node *n;
+    switch (tk.t) {
+    case T_INT:
+    case T_FLOAT:
+        next(c);
+        return number(c, tk);
+    case T_STRING:
+        next(c);
+        return string(c, tk);
+    case T_RAWSTR:
+        next(c);
+        n = mk(c, N_STR, tk.span);
+        n->s = (struct lw_str){ c->lx.src.p + tk.span.off + 1, tk.span.len - 2 };
+        return n;
+    case T_REGEX:
+        next(c);
+        return regex(c, tk);
+    case T_TRUE:
+    case T_FALSE:
+        next(c);
+        n = mk(c, N_BOOL, tk.span);
+        n->i = tk.t == T_TRUE;
+        return n;
+    case T_NULL:
+        next(c);
+        return mk(c, N_NULL, tk.span);
+    case T_IDENT:
+        next(c);
+        n = mk(c, N_VAR, tk.span);
+        n->s = text(c, tk.span);
+        if (cur(c)->t == T_LPAREN && !cur(c)->nl_before) {
+            n->kind = N_CALL;
+            return args(c, n);
+        }
+        if (lw_str_eq(n->s, LW_STR_LIT("line"))) n->kind = N_LINE;
+        return n;
+    case T_DOT:
+        return path(c);
+    case T_LPAREN: {
+        next(c);
+        n = expr(c);
+        expect_close(c, T_RPAREN, ')', tk.span);
+        return n;
+    }
+    case T_LBRACK:
+        return array(c);
+    case T_LBRACE:
+        return object(c);
+    default:
+        unexpected(c, "an expression");
+    }
+}
+
+static struct node *
+postfix(struct compiler *c)
+{
+    struct node *n = primary(c);
+    for (;;) {
+        struct token tk = *cur(c);
+        if (tk.nl_before) return n;
+        if (tk.t == T_DOT) {
+            next(c);
+            if (!is_name(cur(c)->t)) unexpected(c, "a member name after '.'");
+            struct node *g = mk(c, N_GET, join(n->span, cur(c)->span));
+            g->a = n;
+            g->s = text(c, cur(c)->span);
+            next(c);
+            n = g;
+        } else if (tk.t == T_LBRACK) {
+            next(c);
+            struct node *ix = mk(c, N_INDEX, n->span);
+            ix->a = n;
+            ix->b = expr(c);
+            expect_close(c, T_RBRACK, ']', tk.span);
+            ix->span = join(n->span, c->lx.prev.span);
+            n = ix;
+        } else {
+            return n;
+        }
+    }
+}
+
+static struct node *
+unary(struct compiler *c)
+{
+    struct token tk = *cur(c);
+    if (tk.t == T_NOT || tk.t == T_MINUS) {
+        next(c);
+        struct node *operand = unary(c);
+        if (tk.t == T_MINUS && operand->kind == N_INT) { /* fold -1 into a constant */
+            operand->i = -operand->i;
+            operand->span = join(tk.span, operand->span);
+            return operand;
+        }
+        if (tk.t == T_MINUS && operand->kind == N_FLOAT) {
+            operand->f = -operand->f;
+            operand->span = join(tk.span, operand->span);
+            return operand;
+        }
+        struct node *n = mk(c, N_UNARY, join(tk.span, operand->span));
+        n->op = tk.t;
+        n->a = operand;
+        return n;
+    }
+    return postfix(c);
+}
+
+static struct node *
+binary(struct compiler *c, enum node_kind k, enum tok op, struct node *l, struct node *r)
+{
+    struct node *n = mk(c, k, join(l->span, r->span));
+    n->op = op;
+    n->a = l;
+    n->b = r;
+    return n;
+}
+
+static struct node *
+mul(struct compiler *c)
+{
+    struct node *n = unary(c);
+    while (cur(c)->t == T_STAR || cur(c)->t == T_SLASH || cur(c)->t == T_PERCENT) {
+        enum tok op = cur(c)->t;
+        next(c);
+        n = binary(c, N_BINARY, op, n, unary(c));
+    }
+    return n;
+}
+
+static struct node *
+add(struct compiler *c)
+{
+    struct node *n = mul(c);
+    while (cur(c)->t == T_PLUS || cur(c)->t == T_MINUS) {
+        enum tok op = cur(c)->t;
+        next(c);
+        n = binary(c, N_BINARY, op, n, mul(c));
+    }
+    return n;
+}
+
+static bool
+is_cmp(enum tok t)
+{
+    return t >= T_EQ && t <= T_GE;
+}
+
+static struct node *
+cmp(struct compiler *c)
+{
+    struct node *n = add(c);
+    if (is_cmp(cur(c)->t)) {
+        enum tok op = cur(c)->t;
+        next(c);
+        n = binary(c, N_BINARY, op, n, add(c));
+        if (is_cmp(cur(c)->t)) {
+            lw_cfail(c, cur(c)->span,
+                     "comparisons do not chain: write 'a < b && b < c' instead of 'a < b < c'");
+        }
+    }
+    return n;
+}
+
+static struct node *
+and(struct compiler *c)
+{
+    struct node *n = cmp(c);
+    while (cur(c)->t == T_AND) {
+        next(c);
+        n = binary(c, N_AND, T_AND, n, cmp(c));
+    }
+    return n;
+}
+
+static struct node *
+or(struct compiler *c)
+{
+    struct node *n = and(c);
+    while (cur(c)->t == T_OR) {
+        next(c);
+        n = binary(c, N_OR, T_OR, n, and(c));
+    }
+    return n;
+}
+
+static struct node *
+dflt(struct compiler *c)
+{
+    struct node *n = or(c);
+    while (cur(c)->t == T_DEFAULT) {
+        next(c);
+        n = binary(c, N_DEFAULT, T_DEFAULT, n, or(c));
+    }
+    return n;
+}
+
+static struct node *
+expr(struct compiler *c)
+{
+    struct node *n = dflt(c);
+    if (cur(c)->t == T_QUESTION) {
+        next(c);
+        struct node *q = mk(c, N_COND, n->span);
+        q->a = n;
+        q->b = expr(c);
+        expect(c, T_COLON, "':' in 'cond ? a : b'");
+        q->c = expr(c);
+        q->span = join(n->span, q->c->span);
+        return q;
+    }
+    return n;
+}
+
+static struct node *stmt(struct compiler *c);
+
+/* end_stmt: a simple statement ends at ';', '}', the end, or a new line. */
+static void
+end_stmt(struct compiler *c)
+{
+    struct token *t = cur(c);
+    if (t->t == T_SEMI) {
+        next(c);
+        return;
+    }
+    if (t->t == T_RBRACE || t->t == T_EOF || t->nl_before) return;
+    unexpected(c, "a new line or ';' after the statement");
+}
+
+static struct node *
+if_stmt(struct compiler *c)
+{
+    struct token kw = *cur(c);
+    next(c);
+    struct node *n = mk(c, S_IF, kw.span);
+    n->a = expr(c);
+    n->b = block(c);
+    if (cur(c)->t == T_ELIF) {
+        n->c = if_stmt(c);
+    } else if (cur(c)->t == T_ELSE) {
+        next(c);
+        n->c = cur(c)->t == T_IF ? if_stmt(c) : block(c);
+    }
+    return n;
+}
+
+static struct node *
+for_stmt(struct compiler *c)
+{
+    struct token kw = *cur(c);
+    next(c);
+    struct node *n = mk(c, S_FOR, kw.span);
+    struct token v1 = expect(c, T_IDENT, "a variable name after 'for'");
+    n->s = text(c, v1.span);
+    if (cur(c)->t == T_COMMA) {
+        next(c);
+        struct token v2 = expect(c, T_IDENT, "a second variable name after ','");
+        n->s2 = n->s; /* for k, v in x: s = value, s2 = key */
+        n->s = text(c, v2.span);
+        n->i = 1;
+    }
+    expect(c, T_IN, "'in'");
+    n->a = expr(c);
+    n->b = block(c);
+    return n;
+}
+
+static struct node *
+stmt(struct compiler *c)
+{
+    struct token tk = *cur(c);
+    struct node *n;
+    switch (tk.t) {
+    case T_IF:
+        return if_stmt(c);
+    case T_FOR:
+        return for_stmt(c);
+    case T_LET: {
+        next(c);
+        struct token name = expect(c, T_IDENT, "a variable name after 'let'");
+        n = mk(c, S_LET, name.span);
+        n->s = text(c, name.span);
+        expect(c, T_ASSIGN, "'=' after the variable name");
+        n->a = expr(c);
+        break;
+    }
+    case T_BREAK:
+    case T_CONTINUE:
+    case T_DROP:
+        next(c);
+        n = mk(c, tk.t == T_BREAK ? S_BREAK : tk.t == T_CONTINUE ? S_CONTINUE : S_DROP, tk.span);
+        break;
+    case T_EMIT:
+        next(c);
+        n = mk(c, S_EMIT, tk.span);
+        if (!cur(c)->nl_before && cur(c)->t != T_SEMI && cur(c)->t != T_RBRACE &&
+            cur(c)->t != T_EOF) {
+            n->a = expr(c);
+        }
+        break;
+    case T_REJECT:
+    case T_PRINT:
+        next(c);
+        n = mk(c, tk.t == T_REJECT ? S_REJECT : S_PRINT, tk.span);
+        n->a = expr(c);
+        break;
+    case T_INPUT: {
+        next(c);
+        struct token f = expect(c, T_IDENT, "'text' or 'json' after 'input'");
+        struct lw_str fs = text(c, f.span);
+        enum lw_informat in = lw_str_eq(fs, LW_STR_LIT("json"))   ? LW_IN_JSON
+                              : lw_str_eq(fs, LW_STR_LIT("text")) ? LW_IN_TEXT
+                                                                  : LW_IN_DEFAULT;
+        if (in == LW_IN_DEFAULT) lw_cfail(c, f.span, "unknown input format: expected text or json");
+        c->prog->input = in;
+        n = mk(c, S_BLOCK, tk.span);
+        break;
+    }
+    default: {
+        struct node *e = expr(c);
+        if (cur(c)->t == T_ASSIGN) {
+            struct token eq = *cur(c);
+            next(c);
+            if (e->kind == N_VAR) {
+                n = mk(c, S_ASSIGN, e->span);
+                n->s = e->s;
+            } else if (e->kind == N_PATH) {
+                n = mk(c, S_SETPATH, e->span);
+                n->segs = e->segs;
+                n->nsegs = e->nsegs;
+            } else {
+                lw_cfail(c, eq.span,
+                         "cannot assign to this: expected a variable or a record path like .a.b");
+            }
+            n->a = expr(c);
+        } else {
+            n = mk(c, S_EXPR, e->span);
+            n->a = e;
+        }
+        break;
+    }
+    }
+    end_stmt(c);
+    return n;
+}
+
+static struct node *
+block(struct compiler *c)
+{
+    struct token open = expect(c, T_LBRACE, "'{' to start a block");
+    struct node *n = mk(c, S_BLOCK, open.span);
+    struct list l;
+    list_init(&l);
+    while (cur(c)->t != T_RBRACE) {
+        if (cur(c)->t == T_EOF) expect_close(c, T_RBRACE, '}', open.span);
+        list_add(&l, stmt(c));
+    }
+    next(c);
+    n->kids = l.head;
+    n->nkids = l.n;
+    return n;
+}
+
+struct node *
+lw_parse(struct compiler *c)
+{
+    next(c);
+    struct node *n = mk(c, S_BLOCK, (struct lw_span){ 0, 0 });
+    struct list l;
+    list_init(&l);
+    while (cur(c)->t != T_EOF) {
+        if (cur(c)->t == T_RBRACE) lw_cfail(c, cur(c)->span, "unexpected '}': no block is open");
+        list_add(&l, stmt(c));
+    }
+    n->kids = l.head;
+    n->nkids = l.n;
+    return n;
+}

@@ -1,0 +1,489 @@
+/* The value rules: containers (raw JSON or materialised), equality, ordering, arithmetic with
+ * checked integer overflow, and the JSON and text forms of every value. The JSON byte-level work
+ * (scanning, unescaping, escaping) is json.c's; time formatting is timefmt.c's. */
+#include "lw/value.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "lw/json.h"
+#include "lw/timefmt.h"
+
+const char *
+lw_type_name(enum lw_type t)
+{
+    static const char *const names[LW_T_N] = { "null",   "bool",   "int",       "float", "string",
+                                               "array",  "object", "timestamp", "regex" };
+    return t < LW_T_N ? names[t] : "?";
+}
+
+struct lw_value
+lw_value_from_json(struct lw_str raw, struct lw_arena *a)
+{
+    int64_t i;
+    double d;
+
+    switch (lw_json_kind(raw)) {
+    case LW_JSON_NULL:
+        return LW_NULL;
+    case LW_JSON_FALSE:
+        return lw_bool(false);
+    case LW_JSON_TRUE:
+        return lw_bool(true);
+    case LW_JSON_INT:
+    case LW_JSON_REAL:
+        if (lw_json_number(raw, &i, &d) == LW_JSON_INT) return lw_int(i);
+        return lw_float(d);
+    case LW_JSON_STRING:
+        if (!lw_json_str_has_escape(raw)) return lw_strv(raw.p + 1, raw.len - 2);
+        {
+            char *dst = lw_arena_alloc(a, raw.len);
+            size_t n = lw_json_unescape(raw, dst);
+            return lw_strv(dst, n);
+        }
+    case LW_JSON_ARRAY:
+        return (struct lw_value){ .t = LW_T_ARR, .flags = LW_V_RAW, .len = (uint32_t)raw.len,
+                                  .u.p = raw.p };
+    case LW_JSON_OBJECT:
+        return (struct lw_value){ .t = LW_T_OBJ, .flags = LW_V_RAW, .len = (uint32_t)raw.len,
+                                  .u.p = raw.p };
+    }
+    return LW_NULL;
+}
+
+static struct lw_str
+rawstr(const struct lw_value *v)
+{
+    return (struct lw_str){ v->u.p, v->len };
+}
+
+uint32_t
+lw_value_count(const struct lw_value *v)
+{
+    if (v->t != LW_T_ARR && v->t != LW_T_OBJ) return 0;
+    if (v->flags & LW_V_RAW) return (uint32_t)lw_json_count(rawstr(v));
+    return v->t == LW_T_ARR ? v->u.a->n : v->u.o->n;
+}
+
+struct lw_value
+lw_value_get(const struct lw_value *obj, struct lw_str key, struct lw_arena *a)
+{
+    if (obj->t != LW_T_OBJ) return LW_NULL;
+    if (obj->flags & LW_V_RAW) {
+        struct lw_str val;
+        if (lw_json_get(rawstr(obj), key.p, key.len, &val) != 1) return LW_NULL;
+        return lw_value_from_json(val, a);
+    }
+    const struct lw_obj *o = obj->u.o;
+    for (uint32_t i = 0; i < o->n; i++) {
+        if (lw_str_eq(o->k[i], key)) return o->v[i];
+    }
+    return LW_NULL;
+}
+
+struct lw_value
+lw_value_at(const struct lw_value *arr, int64_t i, struct lw_arena *a)
+{
+    if (arr->t != LW_T_ARR) return LW_NULL;
+    int64_t n = lw_value_count(arr);
+    if (i < 0) i += n;
+    if (i < 0 || i >= n) return LW_NULL;
+    if (arr->flags & LW_V_RAW) {
+        struct lw_str val;
+        if (lw_json_at(rawstr(arr), (size_t)i, &val) != 1) return LW_NULL;
+        return lw_value_from_json(val, a);
+    }
+    return arr->u.a->v[i];
+}
+
+void
+lw_iter_init(struct lw_iter *it, const struct lw_value *c)
+{
+    *it = (struct lw_iter){ .c = c };
+    if ((c->t == LW_T_ARR || c->t == LW_T_OBJ) && (c->flags & LW_V_RAW)) {
+        lw_json_iter_init(&it->j, rawstr(c));
+    }
+}
+
+int
+lw_iter_next(struct lw_iter *it, struct lw_value *key, struct lw_value *val, struct lw_arena *a)
+{
+    const struct lw_value *c = it->c;
+    if (c->t != LW_T_ARR && c->t != LW_T_OBJ) return 0;
+    if (c->flags & LW_V_RAW) {
+        struct lw_str k, v;
+        if (lw_json_iter_next(&it->j, &k, &v) != 1) return 0;
+        *val = lw_value_from_json(v, a);
+        *key = c->t == LW_T_OBJ ? lw_value_from_json(k, a) : lw_int(it->i);
+        it->i++;
+        return 1;
+    }
+    if (c->t == LW_T_ARR) {
+        if (it->i >= c->u.a->n) return 0;
+        *key = lw_int(it->i);
+        *val = c->u.a->v[it->i++];
+        return 1;
+    }
+    if (it->i >= c->u.o->n) return 0;
+    *key = lw_strv(c->u.o->k[it->i].p, c->u.o->k[it->i].len);
+    *val = c->u.o->v[it->i++];
+    return 1;
+}
+
+struct lw_value
+lw_arr_new(struct lw_arena *a, uint32_t cap)
+{
+    struct lw_arr *arr = lw_arena_alloc(a, sizeof *arr);
+    arr->n = 0;
+    arr->cap = cap;
+    arr->v = cap ? lw_arena_alloc(a, cap * sizeof *arr->v) : NULL;
+    return (struct lw_value){ .t = LW_T_ARR, .u.a = arr };
+}
+
+void
+lw_arr_push(struct lw_arena *a, struct lw_value *arr, struct lw_value v)
+{
+    struct lw_arr *r = arr->u.a;
+    if (r->n == r->cap) {
+        uint32_t cap = r->cap ? r->cap * 2 : 4;
+        r->v = lw_arena_realloc(a, r->v, r->cap * sizeof *r->v, cap * sizeof *r->v);
+        r->cap = cap;
+    }
+    r->v[r->n++] = v;
+}
+
+struct lw_value
+lw_obj_new(struct lw_arena *a, uint32_t cap)
+{
+    struct lw_obj *o = lw_arena_alloc(a, sizeof *o);
+    o->n = 0;
+    o->cap = cap;
+    o->k = cap ? lw_arena_alloc(a, cap * sizeof *o->k) : NULL;
+    o->v = cap ? lw_arena_alloc(a, cap * sizeof *o->v) : NULL;
+    return (struct lw_value){ .t = LW_T_OBJ, .u.o = o };
+}
+
+void
+lw_obj_set(struct lw_arena *a, struct lw_value *obj, struct lw_str key, struct lw_value v)
+{
+    struct lw_obj *o = obj->u.o;
+    for (uint32_t i = 0; i < o->n; i++) {
+        if (lw_str_eq(o->k[i], key)) {
+            o->v[i] = v;
+            return;
+        }
+    }
+    if (o->n == o->cap) {
+        uint32_t cap = o->cap ? o->cap * 2 : 8;
+        o->k = lw_arena_realloc(a, o->k, o->cap * sizeof *o->k, cap * sizeof *o->k);
+        o->v = lw_arena_realloc(a, o->v, o->cap * sizeof *o->v, cap * sizeof *o->v);
+        o->cap = cap;
+    }
+    o->k[o->n] = key;
+    o->v[o->n++] = v;
+}
+
+struct lw_value
+lw_value_materialize(const struct lw_value *v, struct lw_arena *a)
+{
+    if (!(v->flags & LW_V_RAW) || (v->t != LW_T_ARR && v->t != LW_T_OBJ)) return *v;
+    uint32_t n = lw_value_count(v);
+    struct lw_value out = v->t == LW_T_ARR ? lw_arr_new(a, n) : lw_obj_new(a, n);
+    struct lw_iter it;
+    struct lw_value k, x;
+    lw_iter_init(&it, v);
+    while (lw_iter_next(&it, &k, &x, a) == 1) {
+        if (v->t == LW_T_ARR) lw_arr_push(a, &out, x);
+        else lw_obj_set(a, &out, (struct lw_str){ k.u.p, k.len }, x);
+    }
+    return out;
+}
+
+bool
+lw_value_truthy(const struct lw_value *v)
+{
+    return !(v->t == LW_T_NULL || (v->t == LW_T_BOOL && !v->u.b));
+}
+
+static bool
+is_num(const struct lw_value *v)
+{
+    return v->t == LW_T_INT || v->t == LW_T_FLOAT;
+}
+
+static double
+num(const struct lw_value *v)
+{
+    return v->t == LW_T_INT ? (double)v->u.i : v->u.f;
+}
+
+static int
+cmp_num(const struct lw_value *a, const struct lw_value *b)
+{
+    if (a->t == LW_T_INT && b->t == LW_T_INT) return (a->u.i > b->u.i) - (a->u.i < b->u.i);
+    double x = num(a), y = num(b);
+    return (x > y) - (x < y);
+}
+
+static int
+cmp_bytes(const char *p, size_t n, const char *q, size_t m)
+{
+    size_t k = n < m ? n : m;
+    int c = k ? memcmp(p, q, k) : 0;
+    if (c != 0) return c < 0 ? -1 : 1;
+    return (n > m) - (n < m);
+}
+
+static bool
+equal_containers(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar)
+{
+    if (lw_value_count(a) != lw_value_count(b)) return false;
+    struct lw_iter ia, ib;
+    struct lw_value ka, va, kb, vb;
+    lw_iter_init(&ia, a);
+    if (a->t == LW_T_ARR) {
+        lw_iter_init(&ib, b);
+        while (lw_iter_next(&ia, &ka, &va, ar) == 1) {
+            if (lw_iter_next(&ib, &kb, &vb, ar) != 1) return false;
+            if (!lw_value_equal(&va, &vb, ar)) return false;
+        }
+        return true;
+    }
+    while (lw_iter_next(&ia, &ka, &va, ar) == 1) {
+        vb = lw_value_get(b, (struct lw_str){ ka.u.p, ka.len }, ar);
+        if (!lw_value_equal(&va, &vb, ar)) return false;
+    }
+    return true;
+}
+
+bool
+lw_value_equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar)
+{
+    if (is_num(a) && is_num(b)) return cmp_num(a, b) == 0;
+    if (a->t != b->t) return false;
+    switch ((enum lw_type)a->t) {
+    case LW_T_NULL:
+        return true;
+    case LW_T_BOOL:
+        return a->u.b == b->u.b;
+    case LW_T_STR:
+        return a->len == b->len && cmp_bytes(a->u.p, a->len, b->u.p, b->len) == 0;
+    case LW_T_TIME:
+        return a->u.i == b->u.i;
+    case LW_T_ARR:
+    case LW_T_OBJ:
+        return equal_containers(a, b, ar);
+    case LW_T_REGEX:
+        return a->u.re == b->u.re;
+    case LW_T_INT:
+    case LW_T_FLOAT:
+    case LW_T_N:
+        break;
+    }
+    return false;
+}
+
+int
+lw_value_compare(const struct lw_value *a, const struct lw_value *b, int *res,
+                 struct lw_arena *ar)
+{
+    (void)ar;
+    if (is_num(a) && is_num(b)) {
+        if ((a->t == LW_T_FLOAT && isnan(a->u.f)) || (b->t == LW_T_FLOAT && isnan(b->u.f)))
+            return -1;
+        *res = cmp_num(a, b);
+        return 0;
+    }
+    if (a->t != b->t) return -1;
+    switch (a->t) {
+    case LW_T_STR:
+        *res = cmp_bytes(a->u.p, a->len, b->u.p, b->len);
+        return 0;
+    case LW_T_TIME:
+        *res = (a->u.i > b->u.i) - (a->u.i < b->u.i);
+        return 0;
+    case LW_T_BOOL:
+        *res = (int)a->u.b - (int)b->u.b;
+        return 0;
+    }
+    return -1;
+}
+
+static int
+arith_int(int op, int64_t x, int64_t y, int64_t *r, char *err, size_t errcap)
+{
+    bool ovf = false;
+    switch (op) {
+    case '+':
+        ovf = __builtin_add_overflow(x, y, r);
+        break;
+    case '-':
+        ovf = __builtin_sub_overflow(x, y, r);
+        break;
+    case '*':
+        ovf = __builtin_mul_overflow(x, y, r);
+        break;
+    case '/':
+    case '%':
+        if (y == 0) {
+            snprintf(err, errcap, "%s by zero", op == '/' ? "division" : "modulo");
+            return -1;
+        }
+        if (x == INT64_MIN && y == -1) {
+            ovf = op == '/';
+            *r = 0;
+            break;
+        }
+        *r = op == '/' ? x / y : x % y;
+        break;
+    }
+    if (ovf) {
+        snprintf(err, errcap, "integer overflow in %" PRId64 " %c %" PRId64, x, op, y);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+arith_float(int op, double x, double y, double *r, char *err, size_t errcap)
+{
+    switch (op) {
+    case '+':
+        *r = x + y;
+        break;
+    case '-':
+        *r = x - y;
+        break;
+    case '*':
+        *r = x * y;
+        break;
+    case '/':
+    case '%':
+        if (y == 0) {
+            snprintf(err, errcap, "%s by zero", op == '/' ? "division" : "modulo");
+            return -1;
+        }
+        *r = op == '/' ? x / y : fmod(x, y);
+        break;
+    }
+    return 0;
+}
+
+int
+lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struct lw_value *out,
+               struct lw_arena *ar, char *err, size_t errcap)
+{
+    if (a->t == LW_T_INT && b->t == LW_T_INT) {
+        out->t = LW_T_INT;
+        out->flags = 0;
+        return arith_int(op, a->u.i, b->u.i, &out->u.i, err, errcap);
+    }
+    if (is_num(a) && is_num(b)) {
+        *out = lw_float(0);
+        return arith_float(op, num(a), num(b), &out->u.f, err, errcap);
+    }
+    if (op == '+' && a->t == LW_T_STR && b->t == LW_T_STR) {
+        size_t n = (size_t)a->len + b->len;
+        char *p = lw_arena_alloc(ar, n ? n : 1);
+        if (a->len) memcpy(p, a->u.p, a->len);
+        if (b->len) memcpy(p + a->len, b->u.p, b->len);
+        *out = lw_strv(p, n);
+        return 0;
+    }
+    if (a->t == LW_T_TIME && b->t == LW_T_TIME && op == '-') {
+        /* The difference of two timestamps is in seconds, as a float. */
+        *out = lw_float((double)(a->u.i - b->u.i) / 1e9);
+        return 0;
+    }
+    if (a->t == LW_T_TIME && is_num(b) && (op == '+' || op == '-')) {
+        double ns = num(b) * 1e9;
+        if (!(fabs(ns) < 9.2e18)) {
+            snprintf(err, errcap, "timestamp out of range");
+            return -1;
+        }
+        int64_t r;
+        if (arith_int(op, a->u.i, (int64_t)ns, &r, err, errcap) != 0) return -1;
+        *out = lw_time(r, (int32_t)a->len);
+        return 0;
+    }
+    static const char *const verbs[] = { ['+'] = "add", ['-'] = "subtract", ['*'] = "multiply",
+                                         ['/'] = "divide", ['%'] = "take the remainder of" };
+    snprintf(err, errcap, "cannot %s %s %s %s", verbs[op], lw_type_name(a->t),
+             op == '+' ? "and" : op == '-' ? "from" : "by", lw_type_name(b->t));
+    if (op == '-') {
+        snprintf(err, errcap, "cannot subtract %s from %s", lw_type_name(b->t),
+                 lw_type_name(a->t));
+    }
+    return -1;
+}
+
+int
+lw_value_write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar)
+{
+    switch ((enum lw_type)v->t) {
+    case LW_T_NULL:
+        lw_buf_add(b, "null", 4);
+        return 0;
+    case LW_T_BOOL:
+        if (v->u.b) lw_buf_add(b, "true", 4);
+        else lw_buf_add(b, "false", 5);
+        return 0;
+    case LW_T_INT:
+        lw_json_write_int(b, v->u.i);
+        return 0;
+    case LW_T_FLOAT:
+        lw_json_write_double(b, v->u.f);
+        return 0;
+    case LW_T_STR:
+        lw_json_write_string(b, v->u.p, v->len);
+        return 0;
+    case LW_T_TIME:
+        lw_buf_addc(b, '"');
+        lw_time_rfc3339(b, v->u.i, (int32_t)v->len);
+        lw_buf_addc(b, '"');
+        return 0;
+    case LW_T_ARR:
+    case LW_T_OBJ:
+        break;
+    case LW_T_REGEX:
+    case LW_T_N:
+        return -1;
+    }
+    if (v->flags & LW_V_RAW) {
+        lw_json_write_compact(b, rawstr(v));
+        return 0;
+    }
+    if (v->t == LW_T_ARR) {
+        lw_buf_addc(b, '[');
+        for (uint32_t i = 0; i < v->u.a->n; i++) {
+            if (i) lw_buf_addc(b, ',');
+            if (lw_value_write_json(b, &v->u.a->v[i], ar) != 0) return -1;
+        }
+        lw_buf_addc(b, ']');
+        return 0;
+    }
+    lw_buf_addc(b, '{');
+    for (uint32_t i = 0; i < v->u.o->n; i++) {
+        if (i) lw_buf_addc(b, ',');
+        lw_json_write_string(b, v->u.o->k[i].p, v->u.o->k[i].len);
+        lw_buf_addc(b, ':');
+        if (lw_value_write_json(b, &v->u.o->v[i], ar) != 0) return -1;
+    }
+    lw_buf_addc(b, '}');
+    return 0;
+}
+
+int
+lw_value_write_text(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar)
+{
+    switch (v->t) {
+    case LW_T_STR:
+        lw_buf_add(b, v->u.p, v->len);
+        return 0;
+    case LW_T_TIME:
+        lw_time_rfc3339(b, v->u.i, (int32_t)v->len);
+        return 0;
+    }
+    return lw_value_write_json(b, v, ar);
+}

@@ -1,0 +1,562 @@
+/* The interpreter: one dispatch loop over struct lw_ins, registers in an array of values.
+ * Notes on the unusual opcodes:
+ * - PATH reads the record: segment 0 comes from the decoder's top-level member table (one
+ *   scan of the JSON text for all paths), later segments descend into raw JSON slices.
+ *   Once SETPATH has written to the record, the record is materialised and paths read it.
+ * - TRY/ENDTRY bracket the left side of `a ?? b`: a runtime error inside jumps to b.
+ * - Every instruction costs one step; the step limit bounds any record's work.
+ * Real work lives in static helpers and builtins.c; the cases stay short. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "lw/vm.h"
+
+#include <pcre2.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void
+lw_vm_init(struct lw_vm *vm, const struct lw_program *p, struct lw_arena *arena,
+           const struct lw_limits *lim)
+{
+    *vm = (struct lw_vm){ .prog = p, .arena = arena, .limits = *lim };
+    vm->regs = lw_xcalloc(p->nregs + 1, sizeof *vm->regs);
+    vm->iters = lw_xcalloc(p->niters + 1, sizeof *vm->iters);
+    vm->handlers = lw_xcalloc(p->ntry + 1, sizeof *vm->handlers);
+    vm->match_data = pcre2_match_data_create(p->max_groups + 1, NULL);
+    pcre2_match_context *mc = pcre2_match_context_create(NULL);
+    if (vm->match_data == NULL || mc == NULL) abort();
+    pcre2_set_match_limit(mc, lim->match_limit);
+    pcre2_set_depth_limit(mc, lim->depth_limit);
+    vm->match_ctx = mc;
+}
+
+void
+lw_vm_fini(struct lw_vm *vm)
+{
+    free(vm->regs);
+    free(vm->iters);
+    free(vm->handlers);
+    pcre2_match_data_free(vm->match_data);
+    pcre2_match_context_free(vm->match_ctx);
+}
+
+int
+lw_vm_error(struct lw_vm *vm, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(vm->err, sizeof vm->err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* member: obj.key, with *found telling an absent member from a null one. */
+static struct lw_value
+member(struct lw_vm *vm, const struct lw_value *obj, struct lw_str key, bool *found)
+{
+    *found = false;
+    if (obj->t != LW_T_OBJ) return LW_NULL;
+    if (obj->flags & LW_V_RAW) {
+        struct lw_str raw;
+        if (lw_json_get((struct lw_str){ obj->u.p, obj->len }, key.p, key.len, &raw) != 1)
+            return LW_NULL;
+        *found = true;
+        return lw_value_from_json(raw, vm->arena);
+    }
+    for (uint32_t i = 0; i < obj->u.o->n; i++) {
+        if (lw_str_eq(obj->u.o->k[i], key)) {
+            *found = true;
+            return obj->u.o->v[i];
+        }
+    }
+    return LW_NULL;
+}
+
+static struct lw_value
+element(struct lw_vm *vm, const struct lw_value *arr, int64_t i, bool *found)
+{
+    *found = false;
+    if (arr->t != LW_T_ARR) return LW_NULL;
+    int64_t n = lw_value_count(arr);
+    if (i < 0) i += n;
+    if (i < 0 || i >= n) return LW_NULL;
+    *found = true;
+    return lw_value_at(arr, i, vm->arena);
+}
+
+/* path_get: the value at record path p; *found is false when some segment is absent. */
+static struct lw_value
+path_get(struct lw_vm *vm, const struct lw_path *p, bool *found)
+{
+    struct lw_value v = vm->root;
+    uint32_t i = 0;
+    *found = true;
+    if (!vm->root_owned && p->top >= 0 && vm->rec->topval != NULL) {
+        struct lw_str raw = vm->rec->topval[p->top];
+        if (raw.p == NULL) {
+            *found = false;
+            return LW_NULL;
+        }
+        v = lw_value_from_json(raw, vm->arena);
+        i = 1;
+    }
+    for (; i < p->n && *found; i++) {
+        const struct lw_pathseg *s = &p->seg[i];
+        v = s->key.p ? member(vm, &v, s->key, found) : element(vm, &v, s->index, found);
+    }
+    return v;
+}
+
+/* owned: a materialised copy of container v that is safe to modify (copy on write). */
+static struct lw_value
+owned(struct lw_vm *vm, const struct lw_value *v)
+{
+    if (v->flags & LW_V_RAW) return lw_value_materialize(v, vm->arena);
+    struct lw_value c;
+    if (v->t == LW_T_OBJ) {
+        c = lw_obj_new(vm->arena, v->u.o->n + 1);
+        for (uint32_t i = 0; i < v->u.o->n; i++) {
+            c.u.o->k[i] = v->u.o->k[i];
+            c.u.o->v[i] = v->u.o->v[i];
+        }
+        c.u.o->n = v->u.o->n;
+    } else {
+        c = lw_arr_new(vm->arena, v->u.a->n + 1);
+        for (uint32_t i = 0; i < v->u.a->n; i++) c.u.a->v[i] = v->u.a->v[i];
+        c.u.a->n = v->u.a->n;
+    }
+    return c;
+}
+
+/* set_in: in container *c (owned), set segment s to val. */
+static int
+set_in(struct lw_vm *vm, struct lw_value *c, const struct lw_pathseg *s, struct lw_value val)
+{
+    if (s->key.p != NULL) {
+        if (c->t != LW_T_OBJ) {
+            return lw_vm_error(vm, "cannot set member '%.*s' of %s", (int)s->key.len, s->key.p,
+                               lw_type_name(c->t));
+        }
+        lw_obj_set(vm->arena, c, s->key, val);
+        return 0;
+    }
+    int64_t i = s->index, n = c->t == LW_T_ARR ? c->u.a->n : 0;
+    if (c->t != LW_T_ARR) return lw_vm_error(vm, "cannot index %s", lw_type_name(c->t));
+    if (i < 0) i += n;
+    if (i == n) {
+        lw_arr_push(vm->arena, c, val);
+        return 0;
+    }
+    if (i < 0 || i > n) {
+        return lw_vm_error(vm, "index %" PRId64 " out of range for array of %" PRId64,
+                           s->index, n);
+    }
+    c->u.a->v[i] = val;
+    return 0;
+}
+
+/* path_set: write val at record path p, creating objects along the way. */
+static int
+path_set(struct lw_vm *vm, const struct lw_path *p, struct lw_value val)
+{
+    if (!vm->root_owned) {
+        vm->root = vm->root.t == LW_T_OBJ || vm->root.t == LW_T_ARR ? owned(vm, &vm->root)
+                                                                   : lw_obj_new(vm->arena, 8);
+        vm->root_owned = true;
+    }
+    /* Walk down, copying each container on the way so no alias is modified. */
+    struct lw_value *chain[64];
+    struct lw_value *cur = &vm->root;
+    for (uint32_t i = 0; i + 1 < p->n; i++) {
+        bool found;
+        struct lw_value child = p->seg[i].key.p ? member(vm, cur, p->seg[i].key, &found)
+                                                : element(vm, cur, p->seg[i].index, &found);
+        bool want_arr = p->seg[i + 1].key.p == NULL;
+        if (child.t == LW_T_OBJ || child.t == LW_T_ARR) child = owned(vm, &child);
+        else if (child.t == LW_T_NULL) child = want_arr ? lw_arr_new(vm->arena, 4)
+                                                        : lw_obj_new(vm->arena, 4);
+        if (set_in(vm, cur, &p->seg[i], child) != 0) return -1;
+        /* find the stored copy to descend into */
+        struct lw_value *slot = NULL;
+        if (cur->t == LW_T_OBJ) {
+            for (uint32_t k = 0; k < cur->u.o->n; k++) {
+                if (lw_str_eq(cur->u.o->k[k], p->seg[i].key)) slot = &cur->u.o->v[k];
+            }
+        } else {
+            int64_t ix = p->seg[i].index < 0 ? p->seg[i].index + cur->u.a->n : p->seg[i].index;
+            slot = &cur->u.a->v[ix];
+        }
+        chain[i] = slot;
+        cur = slot;
+    }
+    (void)chain;
+    if (p->n == 0) {
+        vm->root = val;
+        return 0;
+    }
+    return set_in(vm, cur, &p->seg[p->n - 1], val);
+}
+
+static int
+do_index(struct lw_vm *vm, const struct lw_value *c, const struct lw_value *k,
+         struct lw_value *out)
+{
+    bool found;
+    if (c->t == LW_T_NULL) {
+        *out = LW_NULL;
+    } else if (c->t == LW_T_ARR && k->t == LW_T_INT) {
+        *out = element(vm, c, k->u.i, &found);
+    } else if (c->t == LW_T_OBJ && k->t == LW_T_STR) {
+        *out = member(vm, c, (struct lw_str){ k->u.p, k->len }, &found);
+    } else {
+        return lw_vm_error(vm, "cannot index %s with %s", lw_type_name(c->t),
+                           lw_type_name(k->t));
+    }
+    return 0;
+}
+
+static int
+compare(struct lw_vm *vm, enum lw_op op, const struct lw_value *x, const struct lw_value *y,
+        struct lw_value *out)
+{
+    int r;
+    if (op == LW_OP_EQ || op == LW_OP_NE) {
+        bool eq = lw_value_equal(x, y, vm->arena);
+        *out = lw_bool(op == LW_OP_EQ ? eq : !eq);
+        return 0;
+    }
+    if (lw_value_compare(x, y, &r, vm->arena) != 0) {
+        return lw_vm_error(vm, "cannot compare %s with %s%s", lw_type_name(x->t),
+                           lw_type_name(y->t),
+                           (x->t == LW_T_STR) != (y->t == LW_T_STR) ? " (convert with int())"
+                                                                    : "");
+    }
+    bool b = op == LW_OP_LT ? r < 0 : op == LW_OP_LE ? r <= 0 : op == LW_OP_GT ? r > 0 : r >= 0;
+    *out = lw_bool(b);
+    return 0;
+}
+
+static int
+arith(struct lw_vm *vm, int op, const struct lw_value *x, const struct lw_value *y,
+      struct lw_value *out)
+{
+    if (lw_value_arith(op, x, y, out, vm->arena, vm->err, sizeof vm->err) != 0) return -1;
+    return 0;
+}
+
+static int
+call(struct lw_vm *vm, uint32_t f, struct lw_value *args, int argc)
+{
+    const struct lw_builtin *b = &lw_builtins[f];
+    size_t nt = strlen(b->argtypes);
+    for (int i = 0; i < argc && nt > 0; i++) {
+        char want = b->argtypes[(size_t)i < nt ? (size_t)i : nt - 1];
+        if (!lw_type_accepts(want, args[i].t)) {
+            return lw_vm_error(vm, "%s() cannot take %s as argument %d", b->name,
+                               lw_type_name(args[i].t), i + 1);
+        }
+    }
+    struct lw_value ret = LW_NULL;
+    if (b->fn(vm, args, argc, &ret) != 0) return -1;
+    args[0] = ret;
+    if (vm->arena->total > vm->limits.max_memory) {
+        return lw_vm_error(vm, "record memory limit of %zu bytes exceeded (--max-memory)",
+                           vm->limits.max_memory);
+    }
+    return 0;
+}
+
+static int
+match(struct lw_vm *vm, const struct lw_matchsite *site, const struct lw_value *s,
+      struct lw_value *out)
+{
+    struct lw_value *R = vm->regs;
+    if (s->t == LW_T_NULL) {
+        for (uint32_t i = 0; i < site->n; i++) R[site->reg[i]] = LW_NULL;
+        *out = lw_bool(false);
+        return 0;
+    }
+    if (s->t != LW_T_STR) {
+        return lw_vm_error(vm, "match() cannot take %s as argument 1", lw_type_name(s->t));
+    }
+    const char *subj = s->u.p;
+    int rc = pcre2_match(site->re->code, (PCRE2_SPTR)subj, s->len, 0, 0, vm->match_data,
+                         vm->match_ctx);
+    if (rc == PCRE2_ERROR_NOMATCH) {
+        for (uint32_t i = 0; i < site->n; i++) R[site->reg[i]] = LW_NULL;
+        *out = lw_bool(false);
+        return 0;
+    }
+    if (rc < 0) return lw_vm_regex_error(vm, rc);
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(vm->match_data);
+    for (uint32_t i = 0; i < site->n; i++) {
+        uint32_t gr = site->group[i];
+        R[site->reg[i]] = (int)gr < rc && ov[2 * gr] != PCRE2_UNSET
+                              ? lw_strv(subj + ov[2 * gr], ov[2 * gr + 1] - ov[2 * gr])
+                              : LW_NULL;
+    }
+    *out = lw_bool(true);
+    return 0;
+}
+
+int
+lw_vm_regex_error(struct lw_vm *vm, int rc)
+{
+    if (rc == PCRE2_ERROR_MATCHLIMIT) {
+        return lw_vm_error(vm, "regex match limit of %u exceeded (--regex-match-limit)",
+                           vm->limits.match_limit);
+    }
+    if (rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+        return lw_vm_error(vm, "regex depth limit exceeded (--regex-depth-limit)");
+    }
+    PCRE2_UCHAR msg[128];
+    pcre2_get_error_message(rc, msg, sizeof msg);
+    return lw_vm_error(vm, "regex error: %s", (char *)msg);
+}
+
+static int
+concat(struct lw_vm *vm, struct lw_value *parts, int n, struct lw_value *out)
+{
+    struct lw_buf b;
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += parts[i].t == LW_T_STR ? parts[i].len : 24;
+    /* Build directly in the arena; grow by copying when a part is longer than estimated. */
+    b.cap = total + 1;
+    b.len = 0;
+    b.p = lw_arena_alloc(vm->arena, b.cap);
+    for (int i = 0; i < n; i++) {
+        if (parts[i].t == LW_T_STR) {
+            if (b.cap - b.len < parts[i].len) {
+                char *np = lw_arena_alloc(vm->arena, (b.len + parts[i].len) * 2);
+                memcpy(np, b.p, b.len);
+                b.p = np;
+                b.cap = (b.len + parts[i].len) * 2;
+            }
+            memcpy(b.p + b.len, parts[i].u.p, parts[i].len);
+            b.len += parts[i].len;
+            continue;
+        }
+        struct lw_buf t;
+        lw_buf_init(&t);
+        lw_value_write_text(&t, &parts[i], vm->arena);
+        if (b.cap - b.len < t.len) {
+            char *np = lw_arena_alloc(vm->arena, (b.len + t.len) * 2);
+            memcpy(np, b.p, b.len);
+            b.p = np;
+            b.cap = (b.len + t.len) * 2;
+        }
+        memcpy(b.p + b.len, t.p, t.len);
+        b.len += t.len;
+        lw_buf_fini(&t);
+    }
+    *out = lw_strv(b.p, b.len);
+    return 0;
+}
+
+static int
+iter_start(struct lw_vm *vm, struct lw_iterslot *s, const struct lw_value *c)
+{
+    s->c = *c;
+    if (c->t != LW_T_ARR && c->t != LW_T_OBJ && c->t != LW_T_NULL) {
+        return lw_vm_error(vm, "cannot loop over %s%s", lw_type_name(c->t),
+                           c->t == LW_T_STR ? " (split() it into an array first)" : "");
+    }
+    lw_iter_init(&s->it, &s->c);
+    return 0;
+}
+
+enum lw_vm_result
+lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
+{
+    const struct lw_program *P = vm->prog;
+    const struct lw_ins *code = P->code;
+    const struct lw_value *K = P->k;
+    struct lw_value *R = vm->regs;
+    uint64_t steps = vm->limits.steps;
+    uint32_t pc = 0;
+
+    memset(R, 0, P->nregs * sizeof *R);
+    vm->rec = rec;
+    vm->root = rec->root;
+    vm->root_owned = false;
+    vm->nhandlers = 0;
+    vm->err[0] = '\0';
+
+    for (;;) {
+        const struct lw_ins *in = &code[pc++];
+        if (--steps == 0) {
+            lw_vm_error(vm, "step limit of %" PRIu64 " instructions exceeded (--max-steps)",
+                        vm->limits.steps);
+            goto fatal;
+        }
+        switch ((enum lw_op)in->op) {
+        case LW_OP_MOVE:
+            R[in->a] = R[in->b];
+            break;
+        case LW_OP_LOADK:
+            R[in->a] = K[in->b];
+            break;
+        case LW_OP_LOADNULL:
+            R[in->a] = LW_NULL;
+            break;
+        case LW_OP_LINE:
+            R[in->a] = lw_strv(rec->line.p, rec->line.len);
+            break;
+        case LW_OP_ROOT:
+            R[in->a] = vm->root;
+            break;
+        case LW_OP_PATH: {
+            bool found;
+            R[in->a] = path_get(vm, &P->paths[in->b], &found);
+            break;
+        }
+        case LW_OP_EXISTS: {
+            bool found;
+            path_get(vm, &P->paths[in->b], &found);
+            R[in->a] = lw_bool(found);
+            break;
+        }
+        case LW_OP_SETPATH:
+            if (path_set(vm, &P->paths[in->b], R[in->a]) != 0) goto fail;
+            break;
+        case LW_OP_GETK: {
+            const struct lw_value *o = &R[in->b];
+            bool found;
+            if (o->t != LW_T_OBJ && o->t != LW_T_NULL) {
+                lw_vm_error(vm, "cannot read member '%.*s' of %s", (int)K[in->c].len,
+                            K[in->c].u.p, lw_type_name(o->t));
+                goto fail;
+            }
+            R[in->a] = member(vm, o, (struct lw_str){ K[in->c].u.p, K[in->c].len }, &found);
+            break;
+        }
+        case LW_OP_INDEX:
+            if (do_index(vm, &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+            break;
+        case LW_OP_ADD: {
+            struct lw_value *x = &R[in->b], *y = &R[in->c];
+            int64_t r;
+            if (x->t == LW_T_INT && y->t == LW_T_INT && !__builtin_add_overflow(x->u.i, y->u.i, &r))
+                R[in->a] = lw_int(r);
+            else if (arith(vm, '+', x, y, &R[in->a]) != 0)
+                goto fail;
+            break;
+        }
+        case LW_OP_SUB:
+            if (arith(vm, '-', &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+            break;
+        case LW_OP_MUL:
+            if (arith(vm, '*', &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+            break;
+        case LW_OP_DIV:
+            if (arith(vm, '/', &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+            break;
+        case LW_OP_MOD:
+            if (arith(vm, '%', &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+            break;
+        case LW_OP_NEG: {
+            struct lw_value *x = &R[in->b];
+            if (x->t == LW_T_INT && x->u.i != INT64_MIN) {
+                R[in->a] = lw_int(-x->u.i);
+            } else if (x->t == LW_T_FLOAT) {
+                R[in->a] = lw_float(-x->u.f);
+            } else {
+                if (x->t == LW_T_INT) lw_vm_error(vm, "integer overflow in -(%" PRId64 ")", x->u.i);
+                else lw_vm_error(vm, "cannot negate %s", lw_type_name(x->t));
+                goto fail;
+            }
+            break;
+        }
+        case LW_OP_NOT:
+            R[in->a] = lw_bool(!lw_value_truthy(&R[in->b]));
+            break;
+        case LW_OP_TRUTH:
+            R[in->a] = lw_bool(lw_value_truthy(&R[in->b]));
+            break;
+        case LW_OP_EQ:
+        case LW_OP_NE:
+        case LW_OP_LT:
+        case LW_OP_LE:
+        case LW_OP_GT:
+        case LW_OP_GE:
+            if (compare(vm, (enum lw_op)in->op, &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+            break;
+        case LW_OP_JMP:
+            pc += in->c;
+            break;
+        case LW_OP_JMPF:
+            if (!lw_value_truthy(&R[in->a])) pc += in->c;
+            break;
+        case LW_OP_JMPT:
+            if (lw_value_truthy(&R[in->a])) pc += in->c;
+            break;
+        case LW_OP_JMPNN:
+            if (R[in->a].t != LW_T_NULL) pc += in->c;
+            break;
+        case LW_OP_TRY:
+            vm->handlers[vm->nhandlers++] = (int32_t)pc + in->c;
+            break;
+        case LW_OP_ENDTRY:
+            vm->nhandlers--;
+            break;
+        case LW_OP_CALL:
+            if (call(vm, in->b, &R[in->a], in->c) != 0) goto fail;
+            break;
+        case LW_OP_MATCH:
+            if (match(vm, &P->sites[in->c], &R[in->b], &R[in->a]) != 0) goto fail;
+            break;
+        case LW_OP_CONCAT:
+            if (concat(vm, &R[in->b], in->c, &R[in->a]) != 0) goto fail;
+            break;
+        case LW_OP_NEWARR:
+            R[in->a] = lw_arr_new(vm->arena, in->b);
+            break;
+        case LW_OP_APPEND:
+            lw_arr_push(vm->arena, &R[in->a], R[in->b]);
+            break;
+        case LW_OP_NEWOBJ:
+            R[in->a] = lw_obj_new(vm->arena, in->b);
+            break;
+        case LW_OP_ADDK: {
+            struct lw_obj *o = R[in->a].u.o;
+            o->k[o->n] = (struct lw_str){ K[in->c].u.p, K[in->c].len };
+            o->v[o->n++] = R[in->b];
+            break;
+        }
+        case LW_OP_ITER:
+            if (iter_start(vm, &vm->iters[in->a], &R[in->b]) != 0) goto fail;
+            break;
+        case LW_OP_NEXT:
+            if (lw_iter_next(&vm->iters[in->b].it, &R[in->a], &R[in->a + 1], vm->arena) != 1)
+                pc += in->c;
+            break;
+        case LW_OP_EMIT:
+        case LW_OP_PRINT:
+            if (vm->out(vm->out_ud, vm, &R[in->a], in->op == LW_OP_PRINT) != 0) goto fatal;
+            break;
+        case LW_OP_DROP:
+            return LW_VM_DROP;
+        case LW_OP_REJECT: {
+            struct lw_buf b;
+            lw_buf_init(&b);
+            lw_value_write_text(&b, &R[in->a], vm->arena);
+            snprintf(vm->err, sizeof vm->err, "%.*s", (int)b.len, b.p ? b.p : "");
+            lw_buf_fini(&b);
+            vm->err_pc = pc - 1;
+            return LW_VM_REJECT;
+        }
+        case LW_OP_HALT:
+            return LW_VM_OK;
+        }
+        continue;
+    fail:
+        if (vm->nhandlers > 0) { /* inside the left side of ??: take the default */
+            pc = (uint32_t)vm->handlers[--vm->nhandlers];
+            continue;
+        }
+    fatal:
+        vm->err_pc = pc - 1;
+        return LW_VM_ERROR;
+    }
+}
