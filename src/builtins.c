@@ -658,6 +658,46 @@ kv_pair(void *ud, struct lw_str key, struct lw_str val, bool quoted)
 }
 
 static int
+logfmt_pair(void *ud, struct lw_str key, struct lw_str val, bool quoted)
+{
+    struct kvctx *k = ud;
+    struct lw_value v = lw_strv(val.p, val.len);
+    int64_t i;
+    double d;
+    if (val.p == NULL) return 0; /* a flag key without '=': logfmt readers skip it */
+    if (!quoted) {
+        switch (lw_kv_classify(val)) {
+        case LW_KV_INT:
+            if (lw_parse_int(val, &i) == 0) v = lw_int(i);
+            break;
+        case LW_KV_FLOAT:
+            if (lw_parse_float(val, &d) == 0) v = lw_float(d);
+            break;
+        case LW_KV_BOOL:
+            v = lw_bool(val.len == 4);
+            break;
+        case LW_KV_STRING:
+            break;
+        }
+    }
+    lw_obj_set(k->vm->arena, k->obj, key, v);
+    return 0;
+}
+
+static int
+fn_parse_logfmt(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    char *scratch = lw_arena_alloc(A, a[0].len + 1);
+    struct kvctx k = { vm, r };
+    size_t erroff = 0;
+    *r = lw_obj_new(A, 16);
+    if (lw_kv_parse(a[0].u.p, a[0].len, NULL, scratch, logfmt_pair, &k, &erroff) != 0) {
+        return lw_vm_error(vm, "parse_logfmt(): unterminated quote at byte %zu", erroff + 1);
+    }
+    return 0;
+}
+
+static int
 fn_parse_kv(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     struct lw_kv_opts o = { .field_sep = ' ', .kv_sep = '=', .quote = '"' };
