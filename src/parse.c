@@ -148,12 +148,33 @@ static size_t
 escape(struct compiler *c, const char *s, size_t i, size_t end, char *dst, size_t *len)
 {
     char e = i + 1 < end ? s[i + 1] : '\0';
-    const char *simple = "n\nt\tr\r0\0\\\\\"\"$$'\'/";
-    for (const char *p = simple; *p; p += 2) {
-        if (e == p[0]) {
-            dst[(*len)++] = p[1];
-            return 2;
-        }
+    char plain;
+    switch (e) {
+    case 'n':
+        plain = '\n';
+        break;
+    case 't':
+        plain = '\t';
+        break;
+    case 'r':
+        plain = '\r';
+        break;
+    case '0':
+        plain = '\0';
+        break;
+    case '\\':
+    case '"':
+    case '$':
+    case '\'':
+    case '/':
+        plain = e;
+        break;
+    default:
+        plain = 'u';
+    }
+    if (e != 'u' && plain != 'u') {
+        dst[(*len)++] = plain;
+        return 2;
     }
     if (e == 'u') {
         /* \u{1F600} or \u00e9 */

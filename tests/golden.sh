@@ -1,0 +1,49 @@
+#!/bin/sh
+# Golden tests: for each tests/golden/NAME.lw, run `logwash $(cat NAME.args) -f NAME.lw < NAME.in`
+# in tests/golden/ and compare stdout with NAME.out, stderr with NAME.err (empty if absent) and
+# the exit status with NAME.rc (0 if absent). UPDATE=1 rewrites the expectations (review them
+# with git diff). VALGRIND="valgrind ..." runs each case under it.
+# Usage: tests/golden.sh BIN [NAME...]
+set -u
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+shift
+cd "$(dirname "$0")/golden" || exit 2
+if [ $# -eq 0 ]; then
+    set -- $(ls *.lw | sed 's/\.lw$//')
+fi
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for name in "$@"; do
+    args=""
+    [ -f "$name.args" ] && args=$(cat "$name.args")
+    input=/dev/null
+    [ -f "$name.in" ] && input=$name.in
+    # shellcheck disable=SC2086
+    ${VALGRIND:-} "$bin" $args -f "$name.lw" < "$input" > "$tmp/out" 2> "$tmp/err"
+    rc=$?
+    want_rc=0
+    [ -f "$name.rc" ] && want_rc=$(cat "$name.rc")
+    if [ "${UPDATE:-0}" = 1 ]; then
+        cp "$tmp/out" "$name.out"
+        if [ -s "$tmp/err" ]; then cp "$tmp/err" "$name.err"; else rm -f "$name.err"; fi
+        if [ "$rc" != 0 ]; then echo "$rc" > "$name.rc"; else rm -f "$name.rc"; fi
+        pass=$((pass + 1))
+        continue
+    fi
+    [ -f "$name.out" ] || : > "$tmp/none"
+    ok=1
+    if ! cmp -s "$tmp/out" "${name}.out" 2>/dev/null; then
+        if [ -f "$name.out" ] || [ -s "$tmp/out" ]; then ok=0; echo "FAIL $name: stdout differs"; diff "$name.out" "$tmp/out" 2>&1 | head -10; fi
+    fi
+    if [ -f "$name.err" ]; then
+        if ! cmp -s "$tmp/err" "$name.err"; then ok=0; echo "FAIL $name: stderr differs"; diff "$name.err" "$tmp/err" | head -10; fi
+    elif [ -s "$tmp/err" ]; then
+        ok=0; echo "FAIL $name: unexpected stderr"; head -5 "$tmp/err"
+    fi
+    if [ "$rc" != "$want_rc" ]; then ok=0; echo "FAIL $name: exit status $rc, expected $want_rc"; fi
+    if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+done
+echo "golden: $pass passed, $fail failed"
+[ $fail = 0 ]
