@@ -13,7 +13,7 @@ PKGS     = jansson libpcre2-8
 FUZZ_SECONDS ?= 60
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8)
 
 WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
           -Wno-unused-parameter
@@ -33,7 +33,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: all check unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: deps all check templates unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
@@ -55,13 +55,19 @@ $(BUILD)/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBOBJS) | $(BUILD)
 $(BUILD) $(BUILD)/unit:
 	mkdir -p $@
 
-check: unit golden examples replay man-check
+check: unit golden templates examples replay man-check man-lint
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
 golden: $(BUILD)/logwash
 	tests/golden.sh $(BUILD)/logwash
+
+templates: $(BUILD)/logwash
+	tests/templates.sh $(BUILD)/logwash
+
+deps:
+	sh tools/deps.sh
 
 examples: $(BUILD)/logwash
 	tests/examples.sh $(BUILD)/logwash
@@ -78,6 +84,8 @@ asan:
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" check
 
 valgrind: $(BUILD)/logwash
+	VALGRIND="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
+	    tests/templates.sh $(BUILD)/logwash
 	VALGRIND="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
 	    tests/golden.sh $(BUILD)/logwash
 

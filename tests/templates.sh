@@ -1,0 +1,44 @@
+#!/bin/sh
+# Every shipped template has a golden test: templates/NAME.lw runs over tests/templates/NAME.in;
+# stdout must equal NAME.out, the dead letters NAME.dl (none if absent), the exit status
+# NAME.rc (0 if absent). The w*-*.out expectations come from the reference implementations
+# of ../shared/peers (wN.py); the others were checked field by field (tests/templates/README).
+# Usage: tests/templates.sh BIN
+set -u
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+for t in templates/*.lw; do
+    name=$(basename "$t" .lw)
+    name=tests/templates/$name
+    if [ ! -f "$name.in" ] || [ ! -f "$name.out" ]; then
+        echo "FAIL $name: no test (tests/templates/$name.in and .out)"
+        fail=$((fail + 1))
+        continue
+    fi
+    ${VALGRIND:-} "$bin" -q --now 2024-03-10T12:00:00Z --dead-letter "$tmp/dl" -f "$t" < "$name.in" > "$tmp/out" 2> "$tmp/err"
+    rc=$?
+    want=0
+    [ -f "$name.rc" ] && want=$(cat "$name.rc")
+    if [ "${UPDATE:-0}" = 1 ]; then
+        cp "$tmp/out" "$name.out"
+        if [ -s "$tmp/dl" ]; then cp "$tmp/dl" "$name.dl"; else rm -f "$name.dl"; fi
+        if [ $rc != 0 ]; then echo $rc > "$name.rc"; else rm -f "$name.rc"; fi
+    fi
+    ok=1
+    cmp -s "$tmp/out" "$name.out" || { ok=0; echo "FAIL $name: output differs"; diff "$name.out" "$tmp/out" | head -6; }
+    if [ -f "$name.dl" ]; then
+        cmp -s "$tmp/dl" "$name.dl" || { ok=0; echo "FAIL $name: dead letters differ"; diff "$name.dl" "$tmp/dl" | head -6; }
+    elif [ -s "$tmp/dl" ]; then
+        ok=0; echo "FAIL $name: unexpected dead letters"; head -3 "$tmp/dl"
+    fi
+    [ -s "$tmp/err" ] && { ok=0; echo "FAIL $name: stderr:"; head -3 "$tmp/err"; }
+    [ "$rc" = "$want" ] || { ok=0; echo "FAIL $name: exit status $rc, expected $want"; }
+    if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+done
+echo "templates: $pass passed, $fail failed"
+[ $fail = 0 ]

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs the Debian packages that building and testing logwash need, when missing.
+# Run as root (or with sudo available). Prints nothing when everything is present.
+set -e
+pkgs="gcc make pkg-config libc6-dev libjansson-dev libpcre2-dev groff-base"
+missing=
+for p in $pkgs; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing Debian packages:$missing"
+sudo=
+[ "$(id -u)" = 0 ] || sudo=sudo
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing
