@@ -199,6 +199,20 @@ fn_substr(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     return 0;
 }
 
+/* utf_step: the bytes to step over at s[i] after an empty match: a whole UTF-8 character
+ * for a /u regex, so a match never starts inside one, else one byte. */
+static size_t
+utf_step(const struct lw_regex *re, struct lw_str s, size_t i)
+{
+    uint32_t opts = 0;
+    pcre2_pattern_info(re->code, PCRE2_INFO_ALLOPTIONS, &opts);
+    size_t n = 1;
+    if (opts & PCRE2_UTF) {
+        while (i + n < s.len && ((unsigned char)s.p[i + n] & 0xC0) == 0x80) n++;
+    }
+    return n;
+}
+
 static int
 fn_split(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
@@ -223,7 +237,7 @@ fn_split(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
             if (me == ms) { /* an empty match splits nothing here: look one byte further */
                 if (ms >= s.len) break;
                 if (ms == pos) {
-                    from = ms + 1;
+                    from = ms + utf_step(a[1].u.re, s, ms);
                     continue;
                 }
             }
@@ -235,7 +249,7 @@ fn_split(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         }
         lw_arr_push(A, r, lw_strv(s.p + pos, ms - pos));
         pos = me;
-        from = me > ms ? me : me + 1;
+        from = me > ms ? me : me + (a[1].t == LW_T_REGEX ? utf_step(a[1].u.re, s, me) : 1);
         if (from > s.len) break;
     }
     lw_arr_push(A, r, lw_strv(s.p + pos, s.len - pos));
@@ -339,9 +353,10 @@ fn_replace(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
                 lw_buf_fini(&b);
                 return -1;
             }
-            if (me == ms) { /* empty match: copy one byte and move on */
-                if (ms < s.len) lw_buf_addc(&b, s.p[ms]);
-                me = ms + 1;
+            if (me == ms) { /* empty match: copy one character and move on */
+                size_t step = ms < s.len ? utf_step(a[1].u.re, s, ms) : 1;
+                if (ms < s.len) lw_buf_add(&b, s.p + ms, step);
+                me = ms + step;
             }
         } else {
             const char *p = find((struct lw_str){ s.p + pos, s.len - pos }, S(&a[1]));
@@ -623,7 +638,7 @@ fn_parse_json(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     const char *p = a[0].u.p;
     size_t len = a[0].len;
     if (lw_json_validate(p, len, &e) != 0) {
-        return lw_vm_error(vm, "parse_json(): %s at byte %zu", e.msg, e.off);
+        return lw_vm_error(vm, "parse_json(): %s at byte %zu", e.msg, e.off + 1);
     }
     while (len > 0 && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
         p++;
@@ -714,7 +729,7 @@ fn_parse_kv(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     struct kvctx k = { vm, r };
     size_t erroff = 0;
     if (lw_kv_parse(a[0].u.p, a[0].len, &o, scratch, kv_pair, &k, &erroff) != 0) {
-        return lw_vm_error(vm, "parse_kv(): unterminated quote at byte %zu", erroff);
+        return lw_vm_error(vm, "parse_kv(): unterminated quote at byte %zu", erroff + 1);
     }
     return 0;
 }

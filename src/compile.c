@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "compile_int.h"
+#include "lw/json.h"
 #include "lw/vm.h"
 
 #define MAXREGS 250
@@ -46,6 +47,8 @@ struct gen {
     uint32_t npaths, cappaths;
     struct lw_matchsite *sites;
     uint32_t nsites, capsites;
+    struct lw_shape *shapes;
+    uint32_t nshapes, capshapes;
     struct var vars[MAXVARS];
     uint32_t nvars;
     uint16_t depth;     /* block depth */
@@ -625,6 +628,38 @@ logic(struct gen *g, struct node *n, uint32_t dst)
     patch(g, j);
 }
 
+/* shape: the keys of object literal n, checked distinct, with their JSON text. */
+static uint32_t
+shape(struct gen *g, struct node *n)
+{
+    struct lw_program *p = g->c->prog;
+    struct lw_shape sh = { .n = n->nkids };
+    struct lw_buf b;
+    sh.keys = lw_arena_alloc(&p->arena, (n->nkids + 1) * sizeof *sh.keys);
+    sh.json = lw_arena_alloc(&p->arena, (n->nkids + 1) * sizeof *sh.json);
+    lw_buf_init(&b);
+    uint32_t i = 0;
+    for (struct node *k = n->kids; k != NULL; k = k->next, i++) {
+        for (struct node *o = n->kids; o != k; o = o->next) {
+            if (lw_str_eq(o->s, k->s)) {
+                lw_buf_fini(&b);
+                lw_cfail(g->c, k->span, "duplicate key '%.*s' in object", (int)k->s.len, k->s.p);
+            }
+        }
+        sh.keys[i] = (struct lw_str){ lw_arena_dup(&p->arena, k->s.p ? k->s.p : "", k->s.len),
+                                      k->s.len };
+        b.len = 0;
+        lw_json_write_string(&b, k->s.p ? k->s.p : "", k->s.len);
+        lw_buf_addc(&b, ':');
+        sh.json[i] = (struct lw_str){ lw_arena_dup(&p->arena, b.p, b.len), b.len };
+    }
+    lw_buf_fini(&b);
+    if (g->nshapes >= 65535) lw_cfail(g->c, n->span, "too many object literals");
+    GROW(g, g->shapes, g->nshapes, g->capshapes);
+    g->shapes[g->nshapes] = sh;
+    return g->nshapes++;
+}
+
 static void
 container(struct gen *g, struct node *n, uint32_t dst)
 {
@@ -637,15 +672,10 @@ container(struct gen *g, struct node *n, uint32_t dst)
         }
         return;
     }
-    ins(g, LW_OP_NEWOBJ, dst, n->nkids, 0, n->span);
+    ins(g, LW_OP_NEWOBJ, dst, shape(g, n), 0, n->span);
     for (struct node *k = n->kids; k != NULL; k = k->next) {
-        for (struct node *o = n->kids; o != k; o = o->next) {
-            if (lw_str_eq(o->s, k->s)) {
-                lw_cfail(g->c, k->span, "duplicate key '%.*s' in object", (int)k->s.len, k->s.p);
-            }
-        }
         uint32_t v = expr_any(g, k->a);
-        ins(g, LW_OP_ADDK, dst, v, (int32_t)kstr(g, k->s, k->span), k->span);
+        ins(g, LW_OP_ADDV, dst, v, 0, k->span);
         g->freereg = save;
     }
 }
@@ -976,6 +1006,8 @@ finish(struct gen *g, struct node *root)
     p->npaths = g->npaths;
     p->sites = lw_arena_dup(&p->arena, g->sites, g->nsites * sizeof *g->sites);
     p->nsites = g->nsites;
+    p->shapes = lw_arena_dup(&p->arena, g->shapes, g->nshapes * sizeof *g->shapes);
+    p->nshapes = g->nshapes;
     p->nregs = g->maxreg + 1;
     p->ntry = g->maxtry;
     p->niters = g->maxiter;

@@ -99,6 +99,15 @@ lw_disasm(const struct lw_program *p, FILE *f)
                         (int)(p->sites[in->c].re->src.len > 30 ? 30 : p->sites[in->c].re->src.len),
                         p->sites[in->c].re->src.p);
             break;
+        case LW_FMT_AS: {
+            const struct lw_shape *sh = &p->shapes[in->b];
+            n = fprintf(f, "R%u S%u ; {", in->a, in->b);
+            for (uint32_t i = 0; i < sh->n; i++) {
+                fprintf(f, "%s%.*s", i ? ", " : "", (int)sh->keys[i].len, sh->keys[i].p);
+            }
+            fputc('}', f);
+            break;
+        }
         case LW_FMT_IB:
             n = fprintf(f, "I%u R%u", in->a, in->b);
             break;

@@ -22,31 +22,58 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 1 for bytes that can be copied as they are inside a string: ASCII 0x20..0x7f but '"' '\\'. */
-static const unsigned char plain[256] = {
-    ['\x20'] = 1, 1, 0 /* " */, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* \ */, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-};
+/* Can c be copied as it is inside a string? ASCII 0x20..0x7f but '"' and '\\'. */
+static inline bool
+isplain(char c)
+{
+    return (unsigned char)c >= 0x20 && (unsigned char)c < 0x80 && c != '"' && c != '\\';
+}
 
+/* Strings are scanned a block at a time: a mask of the "special" bytes in the block ('"', '\\',
+ * below 0x20 or above 0x7f; for skipping, only '"' and '\\') and the offset of the first one.
+ * SSE2 (every x86-64) does 16 bytes; elsewhere a little-endian 64-bit word does 8 (SWAR);
+ * other machines use the byte loops alone (BLK 0). Tests force the others with
+ * -DLW_JSON_BLK=8 or -DLW_JSON_BLK=0. */
+#ifndef LW_JSON_BLK
+#define LW_JSON_BLK 16
+#endif
+#if LW_JSON_BLK == 16 && defined(__SSE2__)
+#include <emmintrin.h>
+#define BLK 16
+
+static inline uint64_t
+special_blk(const char *s)
+{
+    __m128i x = _mm_loadu_si128((const void *)s);
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    __m128i c = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)); /* signed: bytes >= 0x80 too */
+    return (uint64_t)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+}
+
+static inline uint64_t
+quote_blk(const char *s)
+{
+    __m128i x = _mm_loadu_si128((const void *)s);
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    return (uint64_t)_mm_movemask_epi8(_mm_or_si128(q, b));
+}
+
+static inline int
+first_blk(uint64_t m)
+{
+    return __builtin_ctzll(m); /* gcc and clang; the build uses no other compiler */
+}
+#elif LW_JSON_BLK >= 8 && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define BLK  8
 #define ONES 0x0101010101010101u
 #define HIGH 0x8080808080808080u
 
-/* Word-at-a-time string scanning needs the first byte of a loaded word in its low bits. */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define LW_SWAR 1
-#else
-#define LW_SWAR 0
-#endif
-
-/* A mask with the high bit set in each of the 8 bytes at s that is '"', '\\', below 0x20 or
- * above 0x7f. A borrow can only flag a byte above one that is flagged anyway, so the mask is 0
- * exactly when no byte is special, and its lowest flag marks the first special byte. */
+/* A borrow can only flag a byte above one that is flagged anyway, so the mask is 0 exactly when
+ * no byte is special, and its lowest flag marks the first special byte. */
 static inline uint64_t
-special8(const char *s)
+special_blk(const char *s)
 {
     uint64_t x;
     memcpy(&x, s, 8);
@@ -54,9 +81,8 @@ special8(const char *s)
     return ((q - ONES) | (b - ONES) | (x - ONES * 0x20) | x) & HIGH;
 }
 
-/* The same for '"' and '\\' only. */
 static inline uint64_t
-quote8(const char *s)
+quote_blk(const char *s)
 {
     uint64_t x;
     memcpy(&x, s, 8);
@@ -64,12 +90,17 @@ quote8(const char *s)
     return (((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGH;
 }
 
-/* The offset of the first flagged byte of a nonzero mask from special8 or quote8. */
 static inline int
-first8(uint64_t m)
+first_blk(uint64_t m)
 {
-    return __builtin_ctzll(m) >> 3; /* gcc and clang; the build uses no other compiler */
+    return __builtin_ctzll(m) >> 3;
 }
+#else
+#define BLK            0
+#define special_blk(s) ((void)(s), (uint64_t)0)
+#define quote_blk(s)   ((void)(s), (uint64_t)0)
+#define first_blk(m)   0
+#endif
 
 static inline bool
 isdig(char c)
@@ -81,14 +112,6 @@ static inline bool
 isws(char c)
 {
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
-/* Whitespace in validated text: a NUL can only be the one jansson ignores after a token. */
-static inline const char *
-skipws(const char *s, const char *end)
-{
-    while (s < end && (isws(*s) || *s == '\0')) s++;
-    return s;
 }
 
 /* The length of the well-formed UTF-8 sequence at s (2 to 4), or minus the length of its maximal
@@ -172,7 +195,7 @@ put_utf8(char *d, unsigned long cp)
 static const char *
 unescape1(const char *s, const char *end, char *out, size_t *n)
 {
-    static const char simple[256] = { ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = '\b',
+    static const char simple[256] = { ['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
                                       ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t' };
     if (s[1] != 'u') {
         out[0] = simple[(unsigned char)s[1]];
@@ -258,15 +281,17 @@ static const char *
 scan_string(const char *s, const char *end, const char *base, bool *esc, struct lw_json_err *err)
 {
     for (;;) {
-        if (LW_SWAR && end - s >= 8) {
-            uint64_t m = special8(s);
+        if (BLK && end - s >= BLK) {
+            uint64_t m = special_blk(s);
             if (m == 0) {
-                s += 8;
+                s += BLK;
                 continue;
             }
-            s += first8(m);
+            s += first_blk(m);
         } else {
-            while (s < end && plain[(unsigned char)*s]) s++;
+            while (s < end && isplain(*s)) {
+                s++;
+            }
             if (s >= end) {
                 fail(err, base, end, "unexpected end of input in string");
                 return NULL;
@@ -290,7 +315,8 @@ scan_string(const char *s, const char *end, const char *base, bool *esc, struct 
                 fail(err, base, s, "invalid escape '\\%c'", e);
                 return NULL;
             } else {
-                fail(err, base, s, "invalid escape: '\\' followed by byte 0x%02x", (unsigned char)e);
+                fail(err, base, s, "invalid escape: '\\' followed by byte 0x%02x",
+                     (unsigned char)e);
                 return NULL;
             }
         } else if (c < 0x20) {
@@ -305,6 +331,17 @@ scan_string(const char *s, const char *end, const char *base, bool *esc, struct 
             s += n;
         }
     }
+}
+
+/* scan_string for the common short string whose closing quote is within its first 8 bytes. */
+static inline const char *
+scan_str(const char *s, const char *end, const char *base, bool *esc, struct lw_json_err *err)
+{
+    if (BLK && end - s >= BLK) {
+        uint64_t m = special_blk(s);
+        if (m != 0 && s[first_blk(m)] == '"') return s + first_blk(m) + 1;
+    }
+    return scan_string(s, end, base, esc, err);
 }
 
 /* 2^1024 - 2^970, the smallest decimal that rounds to infinity (ties go to even, away from
@@ -327,7 +364,9 @@ real_overflows(const char *ip, const char *ie, const char *fp, const char *fe, l
         e10 = exp + (ie - ip) - 1;
     } else {
         first = fp;
-        while (first < fe && *first == '0') first++;
+        while (first < fe && *first == '0') {
+            first++;
+        }
         if (first == fe) return false; /* zero */
         e10 = exp - (first - fp) - 1;
     }
@@ -363,7 +402,9 @@ scan_number(const char *s, const char *end, const char *base, struct lw_json_err
             return NULL;
         }
     } else {
-        while (s < end && isdig(*s)) s++;
+        while (s < end && isdig(*s)) {
+            s++;
+        }
     }
     const char *ie = s, *fp = s, *fe = s;
     bool real = false;
@@ -374,7 +415,9 @@ scan_number(const char *s, const char *end, const char *base, struct lw_json_err
             fail(err, base, start, "invalid number: expected a digit after '.'");
             return NULL;
         }
-        while (s < end && isdig(*s)) s++;
+        while (s < end && isdig(*s)) {
+            s++;
+        }
         fe = s;
         real = true;
     }
@@ -427,29 +470,60 @@ esckey_eq(const char *k, const char *kend, const char *want, size_t wlen)
     return w == wend;
 }
 
-static bool
+static inline bool
 key_eq(const char *k, const char *kend, bool esc, const char *want, size_t wlen)
 {
     if (esc) return esckey_eq(k, kend, want, wlen);
-    return (size_t)(kend - k - 2) == wlen && memcmp(k + 1, want, wlen) == 0;
+    /* the first byte usually decides, and is cheaper to test than to call memcmp */
+    return (size_t)(kend - k - 2) == wlen &&
+           (wlen == 0 || (k[1] == want[0] && memcmp(k + 1, want, wlen) == 0));
 }
 
-static void
-store(const struct lw_str *keys, size_t nkeys, struct lw_str *vals, const char *k,
-      const char *kend, bool kesc, const char *v, const char *vend)
+/* Which keys a scan wants, for a quick "surely not wanted" test before comparing names. */
+struct want {
+    const struct lw_str *keys;
+    struct lw_str *vals;
+    size_t nkeys;
+    uint64_t bloom; /* a bit per (first byte, length) hash of the plain keys */
+};
+
+static inline unsigned
+khash(const char *name, size_t len)
 {
-    for (size_t i = 0; i < nkeys; i++) {
-        if (key_eq(k, kend, kesc, keys[i].p, keys[i].len)) {
-            vals[i] = (struct lw_str){ v, (size_t)(vend - v) };
+    return (unsigned)(len == 0 ? 0 : (unsigned char)name[0] * 7u + len) & 63;
+}
+
+/* The top-level member with key token [k, kend) and value [v, vend) has ended: keep its value
+ * for every key that names it. Callers first rule out most members with maybe_wanted. */
+static void
+store(const struct want *w, const char *k, const char *kend, bool kesc, const char *v,
+      const char *vend)
+{
+    for (size_t i = 0; i < w->nkeys; i++) {
+        if (key_eq(k, kend, kesc, w->keys[i].p, w->keys[i].len)) {
+            w->vals[i] = (struct lw_str){ v, (size_t)(vend - v) };
         }
     }
 }
 
-#define SKIPWS()                                                                                   \
-    while (s < end && isws(*s)) s++
+static inline bool
+maybe_wanted(const struct want *w, const char *k, const char *kend, bool kesc)
+{
+    return kesc || (w->bloom >> khash(k + 1, (size_t)(kend - k - 2)) & 1);
+}
 
-/* One iterative pass: stack holds one bit per open container (1 = object). A value at nesting
- * level depth + 1 starts at label value; label done runs right after any value ends. */
+/* Most bytes are above ' ', so one compare usually ends the loop. */
+#define SKIPWS()                                                                                   \
+    while (s < end && (unsigned char)*s <= ' ' && isws(*s))                                        \
+    s++
+
+/* The bit of open container number d (0-based) in stack: set for an object. */
+#define IS_OBJ(d) (stack[(d) >> 3] >> ((d)&7) & 1)
+
+/* One iterative pass. stack holds one bit per open container; obj caches the innermost one's.
+ * Label value expects a value (at nesting level depth + 1), member a key, and done runs right
+ * after any value; word_done first drops the NUL that jansson ignores after a number or
+ * literal. Nesting is checked when a container opens: one at the limit must be empty. */
 int
 lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
              struct lw_str *vals, struct lw_json_err *err)
@@ -457,74 +531,75 @@ lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
     const char *s = p, *end = p + len, *k = NULL, *kend = NULL, *v = NULL;
     unsigned char stack[LW_JSON_MAX_DEPTH / 8];
     size_t depth = 0;
-    bool kesc = false, esc = false, word = false;
+    bool obj = false, kesc = false, esc = false;
+    struct want w = { keys, vals, nkeys, 0 };
     char cb[16];
 
-    for (size_t i = 0; i < nkeys; i++) vals[i] = (struct lw_str){ NULL, 0 };
+    for (size_t i = 0; i < nkeys; i++) {
+        vals[i] = (struct lw_str){ NULL, 0 };
+        w.bloom |= (uint64_t)1 << khash(keys[i].p, keys[i].len);
+    }
 value:
     SKIPWS();
+value_at:
     if (s == end) return fail(err, p, s, "unexpected end of input");
-    if (depth >= LW_JSON_MAX_DEPTH) return fail(err, p, s, "nesting too deep");
     switch (*s) {
     case '{':
-        stack[depth >> 3] |= (unsigned char)(1u << (depth & 7));
-        depth++;
-        s++;
-        SKIPWS();
-        if (s < end && *s == '}') {
-            s++;
-            depth--;
-            goto done;
-        }
-        goto member;
     case '[':
-        stack[depth >> 3] &= (unsigned char)~(1u << (depth & 7));
+        if (depth == LW_JSON_MAX_DEPTH) return fail(err, p, s, "nesting too deep");
+        obj = *s == '{';
+        if (obj) {
+            stack[depth >> 3] |= (unsigned char)(1u << (depth & 7));
+        } else {
+            stack[depth >> 3] &= (unsigned char)~(1u << (depth & 7));
+        }
         depth++;
         s++;
         SKIPWS();
-        if (s < end && *s == ']') {
+        if (s < end && *s == (obj ? '}' : ']')) {
             s++;
-            depth--;
-            goto done;
+            goto close;
         }
-        goto value;
+        if (depth == LW_JSON_MAX_DEPTH) return fail(err, p, s, "nesting too deep");
+        if (obj) goto member_at;
+        goto value_at;
     case '"':
-        s = scan_string(s + 1, end, p, &esc, err);
+        s = scan_str(s + 1, end, p, &esc, err);
         if (s == NULL) return -1;
         goto done;
     case 't':
+        if (end - s < 4 || memcmp(s, "true", 4) != 0) goto bad_literal;
+        s += 4;
+        goto word_done;
     case 'f':
-    case 'n': {
-        const char *w = *s == 't' ? "true" : *s == 'f' ? "false" : "null";
-        size_t n = strlen(w);
-        if ((size_t)(end - s) < n || memcmp(s, w, n) != 0) {
-            return fail(err, p, s, "invalid literal: expected '%s'", w);
-        }
-        s += n;
-        word = true;
-        goto done;
-    }
+        if (end - s < 5 || memcmp(s, "false", 5) != 0) goto bad_literal;
+        s += 5;
+        goto word_done;
+    case 'n':
+        if (end - s < 4 || memcmp(s, "null", 4) != 0) goto bad_literal;
+        s += 4;
+        goto word_done;
     default:
         if (*s == '-' || isdig(*s)) {
             s = scan_number(s, end, p, err);
             if (s == NULL) return -1;
-            word = true;
-            goto done;
+            goto word_done;
         }
         return fail(err, p, s, "expected a value, found %s", showc(cb, s, end));
     }
 member:
     SKIPWS();
+member_at:
     if (s == end) return fail(err, p, s, "unexpected end of input");
     if (*s != '"') return fail(err, p, s, "expected string key, found %s", showc(cb, s, end));
     if (depth == 1) {
         /* a top-level member: remember it for store() when its value ends */
         kesc = false;
-        kend = scan_string(s + 1, end, p, &kesc, err);
+        kend = scan_str(s + 1, end, p, &kesc, err);
         k = s;
         s = kend;
     } else {
-        s = scan_string(s + 1, end, p, &esc, err);
+        s = scan_str(s + 1, end, p, &esc, err);
     }
     if (s == NULL) return -1;
     SKIPWS();
@@ -533,38 +608,39 @@ member:
     s++;
     SKIPWS();
     if (depth == 1) v = s;
-    goto value;
+    goto value_at;
+close:
+    depth--;
+    obj = depth > 0 && IS_OBJ(depth - 1);
 done:
-    if (depth == 1 && k != NULL && nkeys > 0) {
-        store(keys, nkeys, vals, k, kend, kesc, v, s);
-        k = NULL;
-    }
-    if (word) {
-        word = false;
-        if (s < end && *s == '\0') s++; /* jansson loses this byte (see the notes on top) */
-    }
+    if (depth == 1 && k != NULL && maybe_wanted(&w, k, kend, kesc)) store(&w, k, kend, kesc, v, s);
+    goto sep;
+word_done:
+    if (depth == 1 && k != NULL && maybe_wanted(&w, k, kend, kesc)) store(&w, k, kend, kesc, v, s);
+    if (s < end && *s == '\0') s++; /* jansson loses this byte (see the notes on top) */
+sep:
     SKIPWS();
     if (depth == 0) {
         if (s != end) return fail(err, p, s, "trailing characters after value");
         return 0;
     }
     if (s == end) return fail(err, p, s, "unexpected end of input");
-    if (stack[(depth - 1) >> 3] & (1u << ((depth - 1) & 7))) {
-        if (*s == ',') {
-            s++;
-            goto member;
-        }
-        if (*s != '}') return fail(err, p, s, "expected ',' or '}' after object member");
-    } else {
-        if (*s == ',') {
-            s++;
-            goto value;
-        }
-        if (*s != ']') return fail(err, p, s, "expected ',' or ']' after array element");
+    if (*s == ',') {
+        s++;
+        if (obj) goto member;
+        goto value;
     }
-    s++;
-    depth--;
-    goto done;
+    if (*s == (obj ? '}' : ']')) {
+        s++;
+        goto close;
+    }
+    if (obj) return fail(err, p, s, "expected ',' or '}' after object member");
+    return fail(err, p, s, "expected ',' or ']' after array element");
+bad_literal:
+    return fail(err, p, s, "invalid literal: expected '%s'",
+                *s == 't'   ? "true"
+                : *s == 'f' ? "false"
+                            : "null");
 }
 
 int
@@ -575,23 +651,39 @@ lw_json_validate(const char *p, size_t len, struct lw_json_err *err)
 
 /* ---- walking validated text ---- */
 
-/* The byte after the closing quote of the validated string whose opening quote is at s - 1. */
+/* Byte classes for walking validated text: what can lie between tokens (whitespace, the NUL
+ * jansson ignores, ',' and ':'), what can be in a number, and what matters inside a container. */
+enum { W_GAP = 1, W_NUM = 2, W_QUOTE = 4, W_OPEN = 8, W_CLOSE = 16 };
+static const unsigned char wcls[256] = {
+    [' '] = W_GAP,   ['\t'] = W_GAP,  ['\n'] = W_GAP,  ['\r'] = W_GAP, ['\0'] = W_GAP,
+    [','] = W_GAP,   [':'] = W_GAP,   ['-'] = W_NUM,   ['+'] = W_NUM,  ['.'] = W_NUM,
+    ['e'] = W_NUM,   ['E'] = W_NUM,   ['0'] = W_NUM,   ['1'] = W_NUM,  ['2'] = W_NUM,
+    ['3'] = W_NUM,   ['4'] = W_NUM,   ['5'] = W_NUM,   ['6'] = W_NUM,  ['7'] = W_NUM,
+    ['8'] = W_NUM,   ['9'] = W_NUM,   ['"'] = W_QUOTE, ['{'] = W_OPEN, ['['] = W_OPEN,
+    ['}'] = W_CLOSE, [']'] = W_CLOSE,
+};
+
+/* The byte after the closing quote of the validated string whose opening quote is at s - 1;
+ * *esc becomes true when it has an escape. */
 static const char *
-skip_string(const char *s, const char *end)
+skip_string(const char *s, const char *end, bool *esc)
 {
     for (;;) {
-        if (LW_SWAR && end - s >= 8) {
-            uint64_t m = quote8(s);
+        if (BLK && end - s >= BLK) {
+            uint64_t m = quote_blk(s);
             if (m == 0) {
-                s += 8;
+                s += BLK;
                 continue;
             }
-            s += first8(m);
+            s += first_blk(m);
         } else {
-            while (s < end && *s != '"' && *s != '\\') s++;
+            while (s < end && *s != '"' && *s != '\\') {
+                s++;
+            }
             if (s >= end) return end;
         }
         if (*s == '"') return s + 1;
+        *esc = true;
         if (end - s < 2) return end;
         s += 2; /* a \u escape goes on with hex digits, which are plain */
     }
@@ -626,10 +718,11 @@ size_t
 lw_json_skip(const char *p, const char *end)
 {
     const char *s = p;
+    bool esc;
     if (s >= end) return 0;
     switch (*s) {
     case '"':
-        return (size_t)(skip_string(s + 1, end) - p);
+        return (size_t)(skip_string(s + 1, end, &esc) - p);
     case 't':
     case 'n':
         return 4;
@@ -639,20 +732,19 @@ lw_json_skip(const char *p, const char *end)
     case '[':
         break;
     default:
-        while (s < end && (isdig(*s) || *s == '-' || *s == '+' || *s == '.' || *s == 'e' ||
-                           *s == 'E')) {
+        while (s < end && (wcls[(unsigned char)*s] & W_NUM)) {
             s++;
         }
         return (size_t)(s - p);
     }
     size_t depth = 0;
     while (s < end) {
-        char c = *s++;
-        if (c == '"') {
-            s = skip_string(s, end);
-        } else if (c == '{' || c == '[') {
+        unsigned c = wcls[(unsigned char)*s++];
+        if (c & W_QUOTE) {
+            s = skip_string(s, end, &esc);
+        } else if (c & W_OPEN) {
             depth++;
-        } else if ((c == '}' || c == ']') && --depth == 0) {
+        } else if ((c & W_CLOSE) && --depth == 0) {
             break;
         }
     }
@@ -671,11 +763,15 @@ lw_json_iter_init(struct lw_json_iter *it, struct lw_str c)
     }
 }
 
-int
-lw_json_iter_next(struct lw_json_iter *it, struct lw_str *key, struct lw_str *val)
+/* lw_json_iter_next that also says whether the key has an escape. In validated text, a run of
+ * gap bytes is exactly what separates a key from its value or an item from the next. */
+static int
+iter_next(struct lw_json_iter *it, struct lw_str *key, struct lw_str *val, bool *kesc)
 {
-    const char *s = skipws(it->p, it->end), *end = it->end;
-    if (s < end && *s == ',') s = skipws(s + 1, end);
+    const char *s = it->p, *end = it->end;
+    while (s < end && (wcls[(unsigned char)*s] & W_GAP)) {
+        s++;
+    }
     if (s >= end) {
         it->p = end;
         return 0;
@@ -683,15 +779,23 @@ lw_json_iter_next(struct lw_json_iter *it, struct lw_str *key, struct lw_str *va
     *key = (struct lw_str){ NULL, 0 };
     if (it->obj) {
         const char *k = s;
-        s = skip_string(s + 1, end);
+        s = skip_string(s + 1, end, kesc);
         *key = (struct lw_str){ k, (size_t)(s - k) };
-        s = skipws(s, end);
-        s = skipws(s + 1, end); /* the ':' */
+        while (s < end && (wcls[(unsigned char)*s] & W_GAP)) {
+            s++;
+        }
     }
     size_t n = lw_json_skip(s, end);
     *val = (struct lw_str){ s, n };
     it->p = s + n;
     return 1;
+}
+
+int
+lw_json_iter_next(struct lw_json_iter *it, struct lw_str *key, struct lw_str *val)
+{
+    bool kesc;
+    return iter_next(it, key, val, &kesc);
 }
 
 int
@@ -701,13 +805,14 @@ lw_json_get(struct lw_str obj, const char *key, size_t keylen, struct lw_str *va
     struct lw_json_iter it;
     struct lw_str k, v;
     int found = 0;
+    bool kesc = false;
     lw_json_iter_init(&it, obj);
-    while (lw_json_iter_next(&it, &k, &v)) {
-        bool esc = memchr(k.p + 1, '\\', k.len - 2) != NULL;
-        if (key_eq(k.p, k.p + k.len, esc, key, keylen)) {
+    while (iter_next(&it, &k, &v, &kesc)) {
+        if (key_eq(k.p, k.p + k.len, kesc, key, keylen)) {
             *val = v;
             found = 1;
         }
+        kesc = false;
     }
     return found;
 }
@@ -732,7 +837,9 @@ lw_json_count(struct lw_str v)
     struct lw_str k, x;
     size_t n = 0;
     lw_json_iter_init(&it, v);
-    while (lw_json_iter_next(&it, &k, &x)) n++;
+    while (lw_json_iter_next(&it, &k, &x)) {
+        n++;
+    }
     return n;
 }
 
@@ -777,6 +884,45 @@ magnitude(const char *s, const char *e, uint64_t max, uint64_t *out)
     return 0;
 }
 
+/* Clinger's fast path: a real whose digits form an integer m <= 2^53 and whose decimal exponent
+ * is within +-22 is m * 10^e or m / 10^-e, each of them exact operands and one correctly rounded
+ * operation, so the result is strtod's. Returns false for the others. */
+static bool
+fast_real(const char *s, const char *e, double *out)
+{
+    static const double pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+    bool neg = *s == '-';
+    uint64_t m = 0;
+    long scale = 0, exp = 0;
+    s += neg;
+    for (bool frac = false; s < e; s++) {
+        if (*s == '.') {
+            frac = true;
+            continue;
+        }
+        if (!isdig(*s)) break;
+        if (m > ((uint64_t)1 << 53) / 10) return false;
+        m = m * 10 + (uint64_t)(*s - '0');
+        scale -= frac;
+    }
+    if (s < e) { /* the exponent */
+        bool eneg = *++s == '-';
+        s += *s == '-' || *s == '+';
+        for (; s < e && exp < 1000; s++) {
+            exp = exp * 10 + (*s - '0');
+        }
+        if (s < e) return false;
+        scale += eneg ? -exp : exp;
+    }
+    if (m > (uint64_t)1 << 53 || scale < -22 || scale > 22) return false;
+    double v = (double)m;
+    v = scale < 0 ? v / pow10[-scale] : v * pow10[scale];
+    *out = neg ? -v : v;
+    return true;
+}
+
 int
 lw_json_number(struct lw_str tok, int64_t *i, double *d)
 {
@@ -788,6 +934,7 @@ lw_json_number(struct lw_str tok, int64_t *i, double *d)
         *i = neg ? (u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u) : (int64_t)u;
         return LW_JSON_INT;
     }
+    if (fast_real(tok.p, tok.p + tok.len, d)) return LW_JSON_REAL;
     /* strtod needs a terminated copy; only absurdly long reals do not fit on the stack */
     char tmp[128], *t = tok.len < sizeof tmp ? tmp : lw_xmalloc(tok.len + 1), *ep;
     memcpy(t, tok.p, tok.len);
@@ -814,15 +961,17 @@ lw_json_write_string(struct lw_buf *b, const char *p, size_t len)
     while (s < e) {
         const char *run = s;
         for (;;) {
-            if (LW_SWAR && e - s >= 8) {
-                uint64_t m = special8(s);
+            if (BLK && e - s >= BLK) {
+                uint64_t m = special_blk(s);
                 if (m == 0) {
-                    s += 8;
+                    s += BLK;
                     continue;
                 }
-                s += first8(m);
+                s += first_blk(m);
             } else {
-                while (s < e && plain[(unsigned char)*s]) s++;
+                while (s < e && isplain(*s)) {
+                    s++;
+                }
             }
             break;
         }
@@ -835,8 +984,9 @@ lw_json_write_string(struct lw_buf *b, const char *p, size_t len)
             *d++ = (char)c;
             s++;
         } else if (c < 0x20) {
-            static const char short_esc[32] = { ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n',
-                                                ['\r'] = 'r', ['\t'] = 't' };
+            static const char short_esc[32] = {
+                ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'
+            };
             *d++ = '\\';
             if (short_esc[c]) {
                 *d++ = short_esc[c];
@@ -872,7 +1022,8 @@ lw_json_write_compact(struct lw_buf *b, struct lw_str v)
     while (s < e) {
         char c = *s;
         if (c == '"') {
-            const char *q = skip_string(s + 1, e);
+            bool esc;
+            const char *q = skip_string(s + 1, e, &esc);
             memcpy(d, s, (size_t)(q - s));
             d += q - s;
             s = q;

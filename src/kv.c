@@ -52,8 +52,12 @@ static void
 trim(const struct kv *k, size_t *b, size_t *e)
 {
     if (k->ws || !k->o->trim) return;
-    while (*b < *e && is_blank(k->s[*b])) ++*b;
-    while (*e > *b && is_blank(k->s[*e - 1])) --*e;
+    while (*b < *e && is_blank(k->s[*b])) {
+        ++*b;
+    }
+    while (*e > *b && is_blank(k->s[*e - 1])) {
+        --*e;
+    }
 }
 
 /* The quoted value opening at s[q]: sets *end to its closing quote, or returns false. */
@@ -103,7 +107,9 @@ lw_kv_parse(const char *s, size_t len, const struct lw_kv_opts *o, char *scratch
             continue;
         }
         size_t kb = i, ke;
-        while (i < len && !is_sep(&k, s[i]) && s[i] != k.o->kv_sep) i++;
+        while (i < len && !is_sep(&k, s[i]) && s[i] != k.o->kv_sep) {
+            i++;
+        }
         ke = i;
         trim(&k, &kb, &ke);
         struct lw_str key = { s + kb, ke - kb };
@@ -113,7 +119,9 @@ lw_kv_parse(const char *s, size_t len, const struct lw_kv_opts *o, char *scratch
         }
         i++;
         if (!k.ws && k.o->trim) {
-            while (i < len && is_blank(s[i])) i++;
+            while (i < len && is_blank(s[i])) {
+                i++;
+            }
         }
         if (i < len && is_quote(&k, s[i])) {
             size_t end;
@@ -132,7 +140,9 @@ lw_kv_parse(const char *s, size_t len, const struct lw_kv_opts *o, char *scratch
             continue;
         }
         size_t vb = i, ve;
-        while (i < len && !is_sep(&k, s[i])) i++;
+        while (i < len && !is_sep(&k, s[i])) {
+            i++;
+        }
         ve = i;
         trim(&k, &vb, &ve);
         if (key.len > 0 && cb(ud, key, (struct lw_str){ s + vb, ve - vb }, false) != 0) return 0;
@@ -145,15 +155,19 @@ static size_t
 run_digits(const char *p, size_t i, size_t n)
 {
     size_t j = i;
-    while (j < n && is_digit(p[j])) j++;
+    while (j < n && is_digit(p[j])) {
+        j++;
+    }
     return j - i;
 }
 
 enum lw_kv_type
 lw_kv_classify(struct lw_str v)
 {
-    if ((v.len == 4 && memcmp(v.p, "true", 4) == 0) || (v.len == 5 && memcmp(v.p, "false", 5) == 0))
+    if ((v.len == 4 && memcmp(v.p, "true", 4) == 0) ||
+        (v.len == 5 && memcmp(v.p, "false", 5) == 0)) {
         return LW_KV_BOOL;
+    }
     size_t i = v.len > 0 && v.p[0] == '-';
     size_t d = run_digits(v.p, i, v.len);
     if (d == 0) return LW_KV_STRING;
@@ -185,8 +199,11 @@ lw_parse_int(struct lw_str v, int64_t *out)
         if (d > 9 || x > (lim - d) / 10) return -1;
         x = x * 10 + d;
     }
-    if (!neg) *out = (int64_t)x;
-    else *out = x == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)x;
+    if (!neg) {
+        *out = (int64_t)x;
+    } else {
+        *out = x == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)x;
+    }
     return 0;
 }
 

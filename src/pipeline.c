@@ -249,32 +249,40 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     vm.out_ud = &r;
     struct lw_str *topval = lw_xcalloc(prog->ntopkeys + 1, sizeof *topval);
 
-    if (src.ops->open(&src, o, &d) != 0) goto io_error;
-    for (;;) {
+    /* An I/O error stops the stream, but what the records before it produced is still
+     * written: the loop only breaks, and the flushes below run in every case. */
+    bool io_failed = src.ops->open(&src, o, &d) != 0;
+    while (!io_failed && !stop) {
         struct lw_str raw;
         struct lw_recpos pos;
-        if (stop) break;
         int got = src.ops->next(&src, &raw, &pos, &d);
-        if (got < 0) goto io_error;
+        if (got < 0) {
+            io_failed = true;
+            break;
+        }
         if (got == 0) break;
         int rc = one(&r, &vm, dec, raw, &pos, topval, &arena);
         lw_arena_reset(&arena);
-        if (o->unbuffered || r.out.len >= FLUSH_AT) {
-            if (flush(&r, &r.out, &r.sink, &d) != 0) break;
+        if ((o->unbuffered || r.out.len >= FLUSH_AT) && flush(&r, &r.out, &r.sink, &d) != 0) {
+            io_failed = !r.sink.broken_pipe; /* EPIPE is a quiet, normal stop */
+            break;
         }
-        if (r.dl.len >= FLUSH_AT || (o->unbuffered && r.dl.len)) {
-            if (flush(&r, &r.dl, &r.dlsink, &d) != 0) goto io_error;
+        if ((r.dl.len >= FLUSH_AT || (o->unbuffered && r.dl.len)) &&
+            flush(&r, &r.dl, &r.dlsink, &d) != 0) {
+            io_failed = true;
+            break;
         }
         if (rc != 0) break;
     }
-    if (flush(&r, &r.out, &r.sink, &d) != 0 && !r.sink.broken_pipe) goto io_error;
-    if (r.has_dl && (flush(&r, &r.dl, &r.dlsink, &d) != 0 || lw_sink_close(&r.dlsink, &d) != 0))
-        goto io_error;
-    goto done;
-io_error:
-    fprintf(stderr, "logwash: %s\n", d.msg);
-    status = 4;
-done:
+    if (flush(&r, &r.out, &r.sink, &d) != 0 && !r.sink.broken_pipe) io_failed = true;
+    if (r.has_dl) {
+        if (flush(&r, &r.dl, &r.dlsink, &d) != 0) io_failed = true;
+        if (lw_sink_close(&r.dlsink, &d) != 0) io_failed = true;
+    }
+    if (io_failed) {
+        fprintf(stderr, "logwash: %s\n", d.msg);
+        status = 4;
+    }
     if (status == 0 && (r.n.failed || r.n.rejected || r.n.undecodable)) status = 1;
     summary(&r, o);
     src.ops->close(&src);

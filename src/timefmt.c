@@ -155,11 +155,13 @@ put_num(struct lw_buf *b, int64_t v, int width, char pad)
         tmp[n++] = (char)('0' + u % 10);
         u /= 10;
     } while (u > 0);
-    while (n < width)
+    while (n < width) {
         tmp[n++] = pad;
+    }
     if (v < 0) tmp[n++] = '-';
-    while (n > 0)
+    while (n > 0) {
         lw_buf_addc(b, tmp[--n]);
+    }
 }
 
 /* Append the first digits (1-9) digits of the nanoseconds nsec. */
@@ -167,8 +169,9 @@ static void
 put_frac(struct lw_buf *b, int32_t nsec, int digits)
 {
     int32_t v = nsec;
-    for (int i = digits; i < 9; i++)
+    for (int i = digits; i < 9; i++) {
         v /= 10;
+    }
     put_num(b, v, digits, '0');
 }
 
@@ -194,44 +197,62 @@ put_off(struct lw_buf *b, int32_t off, bool colon)
 
 static void fmt_walk(struct lw_buf *b, const struct civil *c, const char *f, size_t flen);
 
+/* The numeric directives: sets the value and its width; false for any other directive. */
+static bool
+num_field(const struct civil *c, char d, int64_t *v, int *width)
+{
+    *width = 2;
+    switch (d) {
+    case 'Y':
+        *v = c->year;
+        *width = 4;
+        return true;
+    case 'y':
+        *v = c->year % 100;
+        return true;
+    case 'm':
+        *v = c->mon;
+        return true;
+    case 'd':
+    case 'e':
+        *v = c->mday;
+        return true;
+    case 'j':
+        *v = c->yday;
+        *width = 3;
+        return true;
+    case 'H':
+        *v = c->hour;
+        return true;
+    case 'I':
+        *v = c->hour % 12 == 0 ? 12 : c->hour % 12;
+        return true;
+    case 'M':
+        *v = c->min;
+        return true;
+    case 'S':
+        *v = c->sec;
+        return true;
+    case 's':
+        *v = c->epoch;
+        *width = 0;
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Append directive d (with width for %Nf, colon for %:z); false if d is not a directive. */
 static bool
 fmt_one(struct lw_buf *b, const struct civil *c, char d, int width, bool colon)
 {
+    int64_t v;
+    int w;
+    if (num_field(c, d, &v, &w)) {
+        put_num(b, v, w, d == 'e' ? ' ' : '0');
+        return true;
+    }
     switch (d) {
-    case 'Y':
-        put_num(b, c->year, 4, '0');
-        break;
-    case 'y':
-        put_num(b, c->year % 100, 2, '0');
-        break;
-    case 'm':
-        put_num(b, c->mon, 2, '0');
-        break;
-    case 'd':
-        put_num(b, c->mday, 2, '0');
-        break;
-    case 'e':
-        put_num(b, c->mday, 2, ' ');
-        break;
-    case 'j':
-        put_num(b, c->yday, 3, '0');
-        break;
-    case 'H':
-        put_num(b, c->hour, 2, '0');
-        break;
-    case 'I':
-        put_num(b, c->hour % 12 == 0 ? 12 : c->hour % 12, 2, '0');
-        break;
-    case 'M':
-        put_num(b, c->min, 2, '0');
-        break;
-    case 'S':
-        put_num(b, c->sec, 2, '0');
-        break;
-    case 's':
-        put_num(b, c->epoch, 0, '0');
-        break;
     case 'f':
         put_frac(b, c->nsec, width ? width : 6);
         break;
@@ -255,10 +276,11 @@ fmt_one(struct lw_buf *b, const struct civil *c, char d, int width, bool colon)
         put_off(b, c->off, colon);
         break;
     case 'Z':
-        if (c->off == 0)
+        if (c->off == 0) {
             lw_buf_adds(b, "UTC");
-        else
+        } else {
             put_off(b, c->off, true);
+        }
         break;
     case 'T':
         fmt_walk(b, c, "%H:%M:%S", 8);
@@ -318,8 +340,9 @@ static void
 put_epoch(struct lw_buf *b, int64_t ns, int scale)
 {
     int64_t unit = 1;
-    for (int i = scale; i < 9; i++)
+    for (int i = scale; i < 9; i++) {
         unit *= 10;
+    }
     if (scale > 0) {
         put_num(b, ns / unit - (ns % unit < 0), 0, '0');
         return;
@@ -356,10 +379,11 @@ lw_time_rfc3339(struct lw_buf *b, int64_t ns, int32_t off)
         lw_buf_addc(b, '.');
         put_frac(b, c.nsec, digits);
     }
-    if (c.off == 0)
+    if (c.off == 0) {
         lw_buf_addc(b, 'Z');
-    else
+    } else {
         put_off(b, c.off, true);
+    }
 }
 
 void
@@ -415,6 +439,14 @@ struct tp {
     size_t year_at, mday_at, yday_at, epoch_at;
 };
 
+/* Name what is being read, for messages: a directive ("%d") or a part ("the month"). */
+static void
+set_name(struct tp *p, const char *name, size_t len)
+{
+    p->dname = name;
+    p->dlen = (int)len;
+}
+
 static bool
 is_digit(char c)
 {
@@ -444,10 +476,11 @@ show(char *out, size_t cap, const char *s, size_t len, size_t max, bool word)
         bool cont = (c & 0xc0) == 0x80;
         if (i >= max && !cont) break;
         if (i > 0 && word && is_space((char)c)) break;
-        if (c < 0x20 || c == 0x7f)
+        if (c < 0x20 || c == 0x7f) {
             o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
-        else
+        } else {
             out[o++] = (char)c;
+        }
     }
     out[o] = '\0';
     return out;
@@ -541,28 +574,29 @@ fraction(struct tp *p, int width)
         return fail(p, p->pos, "expected at most 9 fraction digits for %.*s at byte %zu", p->dlen,
                     p->dname, at);
     }
-    for (; n < 9; n++)
+    for (; n < 9; n++) {
         v *= 10;
+    }
     p->nsec = v;
     return 0;
 }
 
-/* Index of the name in names[count] (full, else the 3-letter abbreviation) at p->pos. */
+/* Index of the name in names[count] at p->pos: its 3-letter abbreviation, taken with the rest of
+ * the full name when that follows (every full name starts with its abbreviation). */
 static int
 name_at(struct tp *p, const char *const *names, int count)
 {
-    size_t rest = p->len - p->pos;
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i < count; i++) {
-            size_t n = pass == 0 ? strlen(names[i]) : 3;
-            if (n > rest) continue;
-            size_t k = 0;
-            while (k < n && lower((unsigned char)p->s[p->pos + k]) == lower(names[i][k]))
-                k++;
-            if (k < n) continue;
-            p->pos += n;
-            return i;
+    if (p->len - p->pos < 3) return -1;
+    const char *s = p->s + p->pos;
+    for (int i = 0; i < count; i++) {
+        const char *n = names[i];
+        if (lower(s[0]) != lower(n[0]) || lower(s[1]) != n[1] || lower(s[2]) != n[2]) continue;
+        size_t k = 3;
+        while (n[k] != '\0' && p->pos + k < p->len && lower(s[k]) == n[k]) {
+            k++;
         }
+        p->pos += n[k] == '\0' ? k : 3;
+        return i;
     }
     return -1;
 }
@@ -577,8 +611,9 @@ zone_num(const char *s, size_t len, size_t *i, int32_t *off)
         *i = j + 1;
         return 0;
     }
-    if (j + 3 > len || (s[j] != '+' && s[j] != '-') || !is_digit(s[j + 1]) || !is_digit(s[j + 2]))
+    if (j + 3 > len || (s[j] != '+' && s[j] != '-') || !is_digit(s[j + 1]) || !is_digit(s[j + 2])) {
         return 1;
+    }
     int h = (s[j + 1] - '0') * 10 + (s[j + 2] - '0'), m = 0;
     size_t k = j + 3;
     if (k < len && s[k] == ':') k++;
@@ -667,8 +702,9 @@ text_dir(struct tp *p, char d)
         return 0;
     case 'p':
         if (p->len - p->pos < 2 || (lower(p->s[p->pos]) != 'a' && lower(p->s[p->pos]) != 'p') ||
-            lower(p->s[p->pos + 1]) != 'm')
+            lower(p->s[p->pos + 1]) != 'm') {
             return fail_expected(p, "AM or PM");
+        }
         p->pm = lower(p->s[p->pos]) == 'p';
         p->pos += 2;
         return 0;
@@ -681,8 +717,9 @@ text_dir(struct tp *p, char d)
     case 'n':
     case 't':
         if (p->pos >= p->len || !is_space(p->s[p->pos])) return fail_expected(p, "whitespace");
-        while (p->pos < p->len && is_space(p->s[p->pos]))
+        while (p->pos < p->len && is_space(p->s[p->pos])) {
             p->pos++;
+        }
         return 0;
     case 'T':
         return walk(p, "%H:%M:%S", 8);
@@ -710,11 +747,15 @@ directive(struct tp *p, char d, int width)
     switch (d) {
     case 'Y':
         if (digits(p, 4, 4, &v) != 0) return -1;
-        p->year = v, p->year_at = at, p->has_year = true;
+        p->year = v;
+        p->year_at = at;
+        p->has_year = true;
         return 0;
     case 'y':
         if (digits(p, p->strict ? 2 : 1, 2, &v) != 0) return -1;
-        p->year = v < 69 ? 2000 + v : 1900 + v, p->year_at = at, p->has_year = true;
+        p->year = v < 69 ? 2000 + v : 1900 + v;
+        p->year_at = at;
+        p->has_year = true;
         return 0;
     case 'm':
         p->has_mon = true;
@@ -729,7 +770,9 @@ directive(struct tp *p, char d, int width)
     case 'j':
         if (digits(p, p->strict ? 3 : 1, 3, &v) != 0) return -1;
         if (in_range(p, at, "day of year", v, 1, 366) != 0) return -1;
-        p->yday = (int)v, p->yday_at = at, p->has_yday = true;
+        p->yday = (int)v;
+        p->yday_at = at;
+        p->has_yday = true;
         return 0;
     case 'H':
         p->has_hour12 = false;
@@ -753,8 +796,9 @@ static void
 next_item(const char *f, size_t flen, const char **name, int *nlen)
 {
     size_t i = 0;
-    while (i < flen && f[i] == ' ')
+    while (i < flen && f[i] == ' ') {
         i++;
+    }
     if (i == flen) {
         *name = "a space", *nlen = 7;
     } else if (f[i] == '%' && i + 1 < flen) {
@@ -775,19 +819,23 @@ literal(struct tp *p, const char *f, size_t flen, size_t *i)
         return fail(p, p->pos, "input ends before %s%.*s%s", quote ? "'" : "", p->dlen, p->dname,
                     quote ? "'" : "");
     }
-    const char *found = show(buf, sizeof buf, p->s + p->pos, p->len - p->pos, 8, true);
     if (f[*i] == ' ') {
-        if (p->s[p->pos] != ' ' && p->s[p->pos] != '\t')
-            return fail(p, p->pos, "expected a space at byte %zu, found '%s'", p->pos, found);
-        while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t'))
+        if (p->s[p->pos] != ' ' && p->s[p->pos] != '\t') {
+            return fail(p, p->pos, "expected a space at byte %zu, found '%s'", p->pos,
+                        show(buf, sizeof buf, p->s + p->pos, p->len - p->pos, 8, true));
+        }
+        while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t')) {
             p->pos++;
-        while (*i < flen && f[*i] == ' ')
+        }
+        while (*i < flen && f[*i] == ' ') {
             ++*i;
+        }
         return 0;
     }
     if (p->s[p->pos] != f[*i]) {
         return fail(p, p->pos, "expected '%s' at byte %zu, found '%s'",
-                    show(want, sizeof want, f + *i, 1, 1, false), p->pos, found);
+                    show(want, sizeof want, f + *i, 1, 1, false), p->pos,
+                    show(buf, sizeof buf, p->s + p->pos, p->len - p->pos, 8, true));
     }
     p->pos++;
     ++*i;
@@ -802,7 +850,7 @@ walk(struct tp *p, const char *f, size_t flen)
         if (f[i] == '%' && i + 1 < flen) {
             size_t n = dir_len(f + i, flen - i);
             int width = n == 3 && is_digit(f[i + 1]) ? f[i + 1] - '0' : 0;
-            p->dname = f + i, p->dlen = (int)n;
+            set_name(p, f + i, n);
             if (directive(p, f[i + n - 1], width) != 0) return -1;
             i += n;
             continue;
@@ -837,7 +885,8 @@ stamp(struct tp *p, int64_t year, int32_t off, bool quiet, int64_t *t)
             return fail(p, p->yday_at, "day of year %d does not match %04lld-%02d-%02d", p->yday,
                         (long long)year, mon, mday);
         }
-        mon = m2, mday = d2;
+        mon = m2;
+        mday = d2;
     }
     if (mday > month_days(year, mon)) {
         if (quiet) return -1;
@@ -849,7 +898,10 @@ stamp(struct tp *p, int64_t year, int32_t off, bool quiet, int64_t *t)
     }
     int sec = p->sec;
     int64_t nsec = p->nsec;
-    if (sec == 60) sec = 59, nsec = NS_PER_S - 1; /* a leap second: the end of :59 */
+    if (sec == 60) {
+        sec = 59; /* a leap second: the end of :59 */
+        nsec = NS_PER_S - 1;
+    }
     int64_t s = days_from_civil(year, mon, mday) * DAY_S + p->hour * 3600 + p->min * 60 + sec;
     if (to_ns(s - off, nsec, t) == 0) return 0;
     if (quiet) return -1;
@@ -881,7 +933,11 @@ guess_year(struct tp *p, int64_t ref, int32_t off, int64_t *t)
         if (stamp(p, y, off, true, &cand) != 0) continue;
         int64_t cs = cand / NS_PER_S;
         uint64_t d = cs > r ? (uint64_t)(cs - r) : (uint64_t)(r - cs);
-        if (!found || d < best_d) *t = cand, best_d = d, found = true;
+        if (!found || d < best_d) {
+            *t = cand;
+            best_d = d;
+            found = true;
+        }
     }
     if (found) return 0;
     return stamp(p, c.year, off, false, t); /* fails again, this time with a message */
@@ -912,7 +968,7 @@ parse_rfc3339(struct tp *p)
                   { 'H', ':', "the hour" }, { 'M', ':', "the minute" }, { 'S', 0, "the second" } };
     p->strict = true;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        p->dname = parts[i].name, p->dlen = (int)strlen(parts[i].name);
+        set_name(p, parts[i].name, strlen(parts[i].name));
         if (directive(p, parts[i].d, 0) != 0) return -1;
         char sep = parts[i].sep, c = p->pos < p->len ? p->s[p->pos] : 0;
         if (sep == 0) break;
@@ -930,11 +986,11 @@ parse_rfc3339(struct tp *p)
     }
     if (p->pos < p->len && (p->s[p->pos] == '.' || p->s[p->pos] == ',')) {
         p->pos++;
-        p->dname = "the fraction", p->dlen = 12;
+        set_name(p, "the fraction", 12);
         if (fraction(p, 0) != 0) return -1;
     }
     if (p->pos < p->len && p->s[p->pos] != '\0' && strchr("Zz+-", p->s[p->pos]) != NULL) {
-        p->dname = "the zone", p->dlen = 8;
+        set_name(p, "the zone", 8);
         return zone(p, false);
     }
     return 0;
@@ -948,8 +1004,9 @@ parse_epoch(struct tp *p, int scale, int64_t *t)
     bool neg = p->pos < p->len && p->s[p->pos] == '-';
     p->pos += neg;
     uint64_t mag = 0, unit = 1, frac = 0;
-    for (int i = scale; i < 9; i++)
+    for (int i = scale; i < 9; i++) {
         unit *= 10;
+    }
     if (p->pos >= p->len || !is_digit(p->s[p->pos])) return fail_expected(p, "digits");
     for (; p->pos < p->len && is_digit(p->s[p->pos]); p->pos++) {
         if (mag > (UINT64_C(1) << 63) / 10) goto range; /* so mag * 10 + 9 cannot wrap */
@@ -967,16 +1024,18 @@ parse_epoch(struct tp *p, int scale, int64_t *t)
             frac = frac * 10 + (uint64_t)(p->s[p->pos] - '0');
         }
         if (n == 0) return fail_expected(p, "fraction digits");
-        for (; n < 9 - scale; n++)
+        for (; n < 9 - scale; n++) {
             frac *= 10;
+        }
     }
     if (mag > (UINT64_C(1) << 63) / unit) goto range;
     uint64_t total = mag * unit + frac, lim = (UINT64_C(1) << 63) - !neg;
     if (total > lim) goto range;
-    if (!neg)
+    if (!neg) {
         *t = (int64_t)total;
-    else
+    } else {
         *t = total == lim ? INT64_MIN : -(int64_t)total;
+    }
     return 0;
 range:
     return fail(p, at, "epoch value out of range for %.*s " RANGE_MSG, p->dlen, p->dname);
@@ -1029,7 +1088,7 @@ lw_time_parse_ref(const char *s, size_t len, const char *fmt, size_t fmtlen, int
     int r;
     default_off = norm_off(default_off);
     if (k != N_NONE) {
-        p.dname = fmt, p.dlen = (int)fmtlen;
+        set_name(&p, fmt, fmtlen);
         r = parse_named(&p, k, ref_ns, default_off, &t);
     } else {
         r = walk(&p, fmt, fmtlen);
@@ -1088,8 +1147,9 @@ lw_time_zone(const char *s, size_t len, int32_t *off, char *err, size_t errcap)
         return 0;
     }
     show(buf, sizeof buf, s, len, 40, false);
-    if (r < 0)
+    if (r < 0) {
         return msg(err, errcap, "time zone offset '%s' out of range, expected at most 23:59", buf);
+    }
     if (s[0] != '+' && s[0] != '-' && !is_digit(s[0])) {
         return msg(err, errcap,
                    "time zone names such as '%s' are not supported yet, expected UTC or an "

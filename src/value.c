@@ -161,6 +161,7 @@ lw_obj_new(struct lw_arena *a, uint32_t cap)
     o->cap = cap;
     o->k = cap ? lw_arena_alloc(a, cap * sizeof *o->k) : NULL;
     o->v = cap ? lw_arena_alloc(a, cap * sizeof *o->v) : NULL;
+    o->shape = NULL;
     return (struct lw_value){ .t = LW_T_OBJ, .u.o = o };
 }
 
@@ -380,8 +381,11 @@ lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struc
         return arith_int(op, a->u.i, b->u.i, &out->u.i, err, errcap);
     }
     if (is_num(a) && is_num(b)) {
-        *out = lw_float(0);
-        return arith_float(op, num(a), num(b), &out->u.f, err, errcap);
+        /* out may be a or b (the VM computes R[A] = R[A] * R[B]): read both first */
+        double x = num(a), y = num(b), f = 0;
+        if (arith_float(op, x, y, &f, err, errcap) != 0) return -1;
+        *out = lw_float(f);
+        return 0;
     }
     if (op == '+' && a->t == LW_T_STR && b->t == LW_T_STR) {
         size_t n = (size_t)a->len + b->len;
@@ -464,11 +468,17 @@ lw_value_write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena 
         return 0;
     }
     lw_buf_addc(b, '{');
-    for (uint32_t i = 0; i < v->u.o->n; i++) {
+    const struct lw_obj *o = v->u.o;
+    uint32_t shaped = o->shape ? o->shape->n : 0;
+    for (uint32_t i = 0; i < o->n; i++) {
         if (i) lw_buf_addc(b, ',');
-        lw_json_write_string(b, v->u.o->k[i].p, v->u.o->k[i].len);
-        lw_buf_addc(b, ':');
-        if (lw_value_write_json(b, &v->u.o->v[i], ar) != 0) return -1;
+        if (i < shaped) {
+            lw_buf_add(b, o->shape->json[i].p, o->shape->json[i].len);
+        } else {
+            lw_json_write_string(b, o->k[i].p, o->k[i].len);
+            lw_buf_addc(b, ':');
+        }
+        if (lw_value_write_json(b, &o->v[i], ar) != 0) return -1;
     }
     lw_buf_addc(b, '}');
     return 0;

@@ -121,6 +121,7 @@ owned(struct lw_vm *vm, const struct lw_value *v)
             c.u.o->v[i] = v->u.o->v[i];
         }
         c.u.o->n = v->u.o->n;
+        c.u.o->shape = v->u.o->shape; /* same keys, same order */
     } else {
         c = lw_arr_new(vm->arena, v->u.a->n + 1);
         for (uint32_t i = 0; i < v->u.a->n; i++) c.u.a->v[i] = v->u.a->v[i];
@@ -249,10 +250,9 @@ static int
 call(struct lw_vm *vm, uint32_t f, struct lw_value *args, int argc)
 {
     const struct lw_builtin *b = &lw_builtins[f];
-    size_t nt = strlen(b->argtypes);
-    for (int i = 0; i < argc && nt > 0; i++) {
-        char want = b->argtypes[(size_t)i < nt ? (size_t)i : nt - 1];
-        if (!lw_type_accepts(want, args[i].t)) {
+    const char *want = b->argtypes;
+    for (int i = 0; i < argc && *want; i++, want += want[1] != '\0') {
+        if (*want != 'a' && !lw_type_accepts(*want, args[i].t)) {
             return lw_vm_error(vm, "%s() cannot take %s as argument %d", b->name,
                                lw_type_name(args[i].t), i + 1);
         }
@@ -515,12 +515,17 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_APPEND:
             lw_arr_push(vm->arena, &R[in->a], R[in->b]);
             break;
-        case LW_OP_NEWOBJ:
-            R[in->a] = lw_obj_new(vm->arena, in->b);
+        case LW_OP_NEWOBJ: {
+            const struct lw_shape *sh = &P->shapes[in->b];
+            struct lw_obj *o = lw_arena_alloc(vm->arena, sizeof *o);
+            /* The keys stay the program's: growing the object copies them (lw_obj_set). */
+            *o = (struct lw_obj){ .cap = sh->n, .k = sh->keys, .shape = sh,
+                                  .v = lw_arena_alloc(vm->arena, (sh->n + 1) * sizeof *o->v) };
+            R[in->a] = (struct lw_value){ .t = LW_T_OBJ, .u.o = o };
             break;
-        case LW_OP_ADDK: {
+        }
+        case LW_OP_ADDV: {
             struct lw_obj *o = R[in->a].u.o;
-            o->k[o->n] = (struct lw_str){ K[in->c].u.p, K[in->c].len };
             o->v[o->n++] = R[in->b];
             break;
         }

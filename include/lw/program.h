@@ -65,6 +65,8 @@ struct lw_program {
     uint32_t npaths;
     struct lw_matchsite *sites;
     uint32_t nsites;
+    struct lw_shape *shapes;
+    uint32_t nshapes;
     struct lw_regex **regexes;
     uint32_t nregexes;
     struct lw_str *topkeys; /* distinct first segments of every path the template reads */
@@ -93,6 +95,6 @@ void lw_disasm(const struct lw_program *p, FILE *f);
 
 /* Operand formats for disasm and checks. */
 enum lw_fmt { LW_FMT_NONE, LW_FMT_A, LW_FMT_AB, LW_FMT_AK, LW_FMT_AP, LW_FMT_ABC, LW_FMT_ABK,
-              LW_FMT_AJ, LW_FMT_J, LW_FMT_ACALL, LW_FMT_ABM, LW_FMT_IB, LW_FMT_AIJ };
+              LW_FMT_AJ, LW_FMT_J, LW_FMT_ACALL, LW_FMT_ABM, LW_FMT_IB, LW_FMT_AIJ, LW_FMT_AS };
 
 #endif

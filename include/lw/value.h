@@ -54,10 +54,19 @@ struct lw_arr {
     struct lw_value *v;
 };
 
+/* A shape: the keys of an object literal, known at compile time, with their JSON text
+ * ("key":) encoded once, so emitting the object never escapes a key again. */
+struct lw_shape {
+    uint32_t n;
+    struct lw_str *keys;
+    struct lw_str *json;
+};
+
 struct lw_obj {
     uint32_t n, cap;
     struct lw_str *k;
     struct lw_value *v;
+    const struct lw_shape *shape; /* keys [0, shape->n) are shape->keys, or NULL */
 };
 
 #define LW_NULL ((struct lw_value){ .t = LW_T_NULL })
