@@ -55,13 +55,16 @@ $(BUILD)/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBOBJS) | $(BUILD)
 $(BUILD) $(BUILD)/unit:
 	mkdir -p $@
 
-check: unit golden templates examples replay man-check man-lint
+check: unit golden cli templates examples replay man-check man-lint
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
 
 golden: $(BUILD)/logwash
 	tests/golden.sh $(BUILD)/logwash
+
+cli: $(BUILD)/logwash
+	tests/cli.sh $(BUILD)/logwash
 
 templates: $(BUILD)/logwash
 	tests/templates.sh $(BUILD)/logwash
@@ -116,7 +119,7 @@ headers:
 	    echo "#include \"$${h#include/}\"" | $(CC) $(ALL_CFLAGS) -x c -fsyntax-only -; done
 
 man-lint:
-	set -e; for m in man/*.[157]; do out=$$(groff -mdoc -ww -z $$m 2>&1); \
+	@set -e; for m in man/*.[157]; do out=$$(groff -mdoc -ww -z $$m 2>&1); \
 	    if [ -n "$$out" ]; then echo "$$m: $$out"; exit 1; fi; done
 
 install: $(BUILD)/logwash

@@ -36,6 +36,8 @@ lw_type_accepts(char want, enum lw_type t)
         return t == LW_T_STR || t == LW_T_ARR || t == LW_T_OBJ;
     case 'r':
         return t == LW_T_STR || t == LW_T_REGEX;
+    case 'R':
+        return t == LW_T_REGEX;
     case 't':
         return t == LW_T_TIME;
     case 'x':
@@ -48,6 +50,15 @@ static struct lw_str
 S(const struct lw_value *v)
 {
     return (struct lw_str){ v->u.p, v->len };
+}
+
+/* too_deep: the error of a function whose argument has no text form: arguments are never
+ * regexes, so it is a container nested deeper than a JSON text may be. */
+static int
+too_deep(struct lw_vm *vm, const char *fn, struct lw_buf *b)
+{
+    lw_buf_fini(b);
+    return lw_vm_error(vm, "%s(): value nested deeper than %d levels", fn, LW_JSON_MAX_DEPTH);
 }
 
 static struct lw_value
@@ -484,7 +495,7 @@ fn_str(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     }
     struct lw_buf b;
     lw_buf_init(&b);
-    lw_value_write_text(&b, &a[0], A);
+    if (lw_value_write_text(&b, &a[0], A) != 0) return too_deep(vm, "str", &b);
     *r = arena_str(vm, &b);
     return 0;
 }
@@ -653,7 +664,7 @@ fn_to_json(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     struct lw_buf b;
     lw_buf_init(&b);
-    lw_value_write_json(&b, &a[0], A);
+    if (lw_value_write_json(&b, &a[0], A) != 0) return too_deep(vm, "to_json", &b);
     *r = arena_str(vm, &b);
     return 0;
 }

@@ -42,9 +42,10 @@ enc_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a)
     return 0;
 }
 
-/* text form: strings as they are, objects as key=value pairs (values quoted when needed),
- * anything else as its JSON text. */
-static void
+/* text form: strings as they are, objects as key=value pairs (keys and values JSON-quoted
+ * when they hold a space, '=', a quote, a backslash or a control character, or are empty, so
+ * every pair reads back), anything else as its JSON text. */
+static int
 text_scalar(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a)
 {
     if (v->t == LW_T_STR) {
@@ -55,9 +56,9 @@ text_scalar(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a)
         }
         if (quote) lw_json_write_string(b, v->u.p, v->len);
         else lw_buf_add(b, v->u.p, v->len);
-        return;
+        return 0;
     }
-    lw_value_write_text(b, v, a);
+    return lw_value_write_text(b, v, a);
 }
 
 static int
@@ -69,9 +70,9 @@ enc_text(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a)
         lw_iter_init(&it, v);
         for (int i = 0; lw_iter_next(&it, &k, &x, a) == 1; i++) {
             if (i) lw_buf_addc(b, ' ');
-            lw_buf_add(b, k.u.p, k.len);
+            text_scalar(b, &k, a); /* a key is a string: it cannot fail */
             lw_buf_addc(b, '=');
-            text_scalar(b, &x, a);
+            if (text_scalar(b, &x, a) != 0) return -1;
         }
     } else if (lw_value_write_text(b, v, a) != 0) {
         return -1;

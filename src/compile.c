@@ -13,6 +13,7 @@
 
 #include "compile_int.h"
 #include "lw/json.h"
+#include "lw/timefmt.h"
 #include "lw/vm.h"
 
 #define MAXREGS 250
@@ -57,8 +58,20 @@ struct gen {
     uint32_t ntry, maxtry;
     uint32_t niter, maxiter;
     struct loop *loop;
-    bool has_output;
+    uint32_t rdepth; /* recursion depth of the tree walks, bounded (see deeper) */
 };
+
+#define MAX_RDEPTH 1000
+
+/* deeper: one more level of recursion over the tree; a long operator chain such as
+ * 1+1+...+1 makes a deep tree that the parser built without recursing, so walks check. */
+static void
+deeper(struct gen *g, struct node *n)
+{
+    if (++g->rdepth > MAX_RDEPTH) {
+        lw_cfail(g->c, n->span, "expression too deeply nested (%d levels at most)", MAX_RDEPTH);
+    }
+}
 
 _Noreturn void
 lw_cfail(struct compiler *c, struct lw_span span, const char *fmt, ...)
@@ -282,6 +295,7 @@ static void
 declare_captures(struct gen *g, struct node *n)
 {
     if (n == NULL) return;
+    deeper(g, n);
     if (n->kind == N_CALL && lw_str_eq(n->s, LW_STR_LIT("match")) && n->nkids == 2 &&
         n->kids->next->kind == N_REGEX) {
         struct lw_regex *re = node_regex(g, n->kids->next);
@@ -296,11 +310,15 @@ declare_captures(struct gen *g, struct node *n)
             if (lookup(g, s) == NULL) declare(g, s, n->kids->next->span);
         }
     }
-    if (n->kind >= S_LET) return; /* nested statements declare their own */
+    if (n->kind >= S_LET) { /* nested statements declare their own */
+        g->rdepth--;
+        return;
+    }
     for (struct node *k = n->kids; k != NULL; k = k->next) declare_captures(g, k);
     declare_captures(g, n->a);
     declare_captures(g, n->b);
     if (n->kind != N_REGEX) declare_captures(g, n->c);
+    g->rdepth--;
 }
 
 /* Static types ------------------------------------------------------------------------- */
@@ -386,8 +404,19 @@ arith_type(struct gen *g, struct node *n, bool check)
     return (a == TM(LW_T_INT) && b == TM(LW_T_INT)) ? TM(LW_T_INT) : TM_NUM;
 }
 
+static uint32_t stype1(struct gen *g, struct node *n);
+
 static uint32_t
 stype(struct gen *g, struct node *n)
+{
+    deeper(g, n);
+    uint32_t t = stype1(g, n);
+    g->rdepth--;
+    return t;
+}
+
+static uint32_t
+stype1(struct gen *g, struct node *n)
 {
     switch (n->kind) {
     case N_NULL:
@@ -500,7 +529,22 @@ check_args(struct gen *g, struct node *n, int f)
     for (struct node *a = n->kids; a != NULL; a = a->next, i++) {
         char want = nt ? b->argtypes[(size_t)i < nt ? (size_t)i : nt - 1] : 'a';
         uint32_t t = stype(g, a);
-        if (t == TM(LW_T_REGEX) && want != 'r') {
+        if (want == 'R' && a->kind != N_REGEX) {
+            lw_cfail(g->c, a->span, "%s() needs a regex literal like /(?<name>...)/ here", b->name);
+        }
+        if ((f == LW_FN_parse_time || f == LW_FN_format_time) && i == 1 && a->kind == N_STR) {
+            char err[160];
+            size_t off = 0;
+            if (lw_time_fmt_check(a->s.p ? a->s.p : "", a->s.len, err, sizeof err, &off) != 0) {
+                struct lw_span sp = a->span;
+                const char *lit = g->c->prog->src.p + sp.off + 1;
+                if (sp.len >= a->s.len + 2 && memcmp(lit, a->s.p, a->s.len) == 0) {
+                    sp = (struct lw_span){ sp.off + 1 + (uint32_t)off, off + 1 < a->s.len ? 2 : 1 };
+                }
+                lw_cfail(g->c, sp, "%s(): %s", b->name, err);
+            }
+        }
+        if (t == TM(LW_T_REGEX) && want != 'r' && want != 'R') {
             lw_cfail(g->c, a->span, "%s() does not take a regex as argument %d", b->name, i + 1);
         }
         int st = single(t);
@@ -698,6 +742,7 @@ static void
 expr_to(struct gen *g, struct node *n, uint32_t dst)
 {
     uint32_t save = g->freereg;
+    deeper(g, n);
     switch (n->kind) {
     case N_NULL:
         ins(g, LW_OP_LOADNULL, dst, 0, 0, n->span);
@@ -796,6 +841,7 @@ expr_to(struct gen *g, struct node *n, uint32_t dst)
         lw_cfail(g->c, n->span, "internal error: statement where an expression belongs");
     }
     g->freereg = save;
+    g->rdepth--;
 }
 
 /* assign: compute into the variable's register. Forms that write their destination before
@@ -883,6 +929,9 @@ stmt(struct gen *g, struct node *n)
     save = g->freereg; /* captures declared above stay allocated */
     switch (n->kind) {
     case S_LET: {
+        if (lw_str_eq(n->s, LW_STR_LIT("line"))) {
+            lw_cfail(g->c, n->span, "'line' is the record's text and cannot be redeclared");
+        }
         struct var *v = lookup(g, n->s);
         uint32_t reg;
         if (v != NULL && v->depth == g->depth) {

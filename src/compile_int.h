@@ -135,6 +135,7 @@ struct compiler {
     struct lw_diag *d;
     struct lw_arena ca; /* compile arena */
     struct lexer lx;
+    uint32_t nesting; /* parser recursion depth, bounded so no template can exhaust the stack */
     struct lw_program *prog;
     const struct lw_compile_opts *opts;
 };

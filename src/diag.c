@@ -70,7 +70,21 @@ lw_diag_print(FILE *f, const char *name, struct lw_str src, const struct lw_diag
     while (bol > 0 && src.p[bol - 1] != '\n') bol--;
     while (eol < src.len && src.p[eol] != '\n') eol++;
     if (eol > bol && src.p[eol - 1] == '\r') eol--;
-    fprintf(f, "%5d | %.*s\n      | ", line, (int)(eol - bol), src.p + bol);
+    /* A very long line is shown as a window around the error, marked with "...". */
+    const char *more = "";
+    if (eol - bol > 160) {
+        if (off - bol > 60) {
+            bol = off - 60;
+            while (bol < off && is_cont((unsigned char)src.p[bol])) bol++;
+            more = "...";
+        }
+        if (eol - bol > 160) {
+            eol = bol + 160;
+            while (eol > off + 1 && is_cont((unsigned char)src.p[eol])) eol--;
+        }
+    }
+    fprintf(f, "%5d | %s%.*s\n      | %s", line, more, (int)(eol - bol), src.p + bol,
+            *more ? "   " : "");
     for (size_t i = bol; i < off && i < eol; i++) {
         if (src.p[i] == '\t') fputc('\t', f);
         else if (!is_cont((unsigned char)src.p[i])) fputc(' ', f);

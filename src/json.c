@@ -16,6 +16,7 @@
 #include "lw/json.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -112,6 +113,44 @@ static inline bool
 isws(char c)
 {
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* The first byte at or after s that is not plain (or e): a block at a time, bytes in the tail. */
+static inline const char *
+plain_end(const char *s, const char *e)
+{
+    for (; BLK && e - s >= BLK; s += BLK) {
+        uint64_t m = special_blk(s);
+        if (m != 0) return s + first_blk(m);
+    }
+    while (s < e && isplain(*s)) {
+        s++;
+    }
+    return s;
+}
+
+/* The first '"' or '\\' at or after s (or e). */
+static inline const char *
+quote_end(const char *s, const char *e)
+{
+    for (; BLK && e - s >= BLK; s += BLK) {
+        uint64_t m = quote_blk(s);
+        if (m != 0) return s + first_blk(m);
+    }
+    while (s < e && *s != '"' && *s != '\\') {
+        s++;
+    }
+    return s;
+}
+
+/* The end of the whitespace at s. Most bytes are above ' ', so one compare usually decides. */
+static inline const char *
+skipws(const char *s, const char *end)
+{
+    while (s < end && (unsigned char)*s <= ' ' && isws(*s)) {
+        s++;
+    }
+    return s;
 }
 
 /* The length of the well-formed UTF-8 sequence at s (2 to 4), or minus the length of its maximal
@@ -281,21 +320,10 @@ static const char *
 scan_string(const char *s, const char *end, const char *base, bool *esc, struct lw_json_err *err)
 {
     for (;;) {
-        if (BLK && end - s >= BLK) {
-            uint64_t m = special_blk(s);
-            if (m == 0) {
-                s += BLK;
-                continue;
-            }
-            s += first_blk(m);
-        } else {
-            while (s < end && isplain(*s)) {
-                s++;
-            }
-            if (s >= end) {
-                fail(err, base, end, "unexpected end of input in string");
-                return NULL;
-            }
+        s = plain_end(s, end);
+        if (s >= end) {
+            fail(err, base, end, "unexpected end of input in string");
+            return NULL;
         }
         unsigned char c = (unsigned char)*s;
         if (c == '"') return s + 1;
@@ -333,7 +361,7 @@ scan_string(const char *s, const char *end, const char *base, bool *esc, struct 
     }
 }
 
-/* scan_string for the common short string whose closing quote is within its first 8 bytes. */
+/* scan_string, with a shortcut for the common short string that closes in its first block. */
 static inline const char *
 scan_str(const char *s, const char *end, const char *base, bool *esc, struct lw_json_err *err)
 {
@@ -360,7 +388,8 @@ real_overflows(const char *ip, const char *ie, const char *fp, const char *fe, l
 {
     const char *first = ip;
     long long e10;
-    if (*ip != '0') {
+    bool in_int = *ip != '0'; /* is the first significant digit in the integer part? */
+    if (in_int) {
         e10 = exp + (ie - ip) - 1;
     } else {
         first = fp;
@@ -371,11 +400,12 @@ real_overflows(const char *ip, const char *ie, const char *fp, const char *fe, l
         e10 = exp - (first - fp) - 1;
     }
     if (e10 != 308) return e10 > 308;
-    const char *s = first, *lim = first < ie && first >= ip ? ie : fe;
+    const char *s = first, *lim = in_int ? ie : fe;
     for (size_t k = 0; k < sizeof dbl_limit - 1; k++, s++) {
-        if (s == lim && lim == ie) {
+        if (s == ie && in_int) { /* on to the fraction digits, if any */
             s = fp;
             lim = fe;
+            in_int = false;
         }
         if (s == lim) return false; /* a prefix of the limit, whose tail is not all zeros */
         if (*s != dbl_limit[k]) return *s > dbl_limit[k];
@@ -449,6 +479,32 @@ scan_number(const char *s, const char *end, const char *base, struct lw_json_err
     return s;
 }
 
+/* Validate the number or literal that should be at s; returns the byte after it or NULL with
+ * *err set. */
+static inline const char *
+scan_word(const char *s, const char *end, const char *base, struct lw_json_err *err)
+{
+    char cb[16];
+    switch (*s) {
+    case 't':
+        if (end - s >= 4 && memcmp(s, "true", 4) == 0) return s + 4;
+        fail(err, base, s, "invalid literal: expected 'true'");
+        return NULL;
+    case 'f':
+        if (end - s >= 5 && memcmp(s, "false", 5) == 0) return s + 5;
+        fail(err, base, s, "invalid literal: expected 'false'");
+        return NULL;
+    case 'n':
+        if (end - s >= 4 && memcmp(s, "null", 4) == 0) return s + 4;
+        fail(err, base, s, "invalid literal: expected 'null'");
+        return NULL;
+    default:
+        if (*s == '-' || isdig(*s)) return scan_number(s, end, base, err);
+        fail(err, base, s, "expected a value, found %s", showc(cb, s, end));
+        return NULL;
+    }
+}
+
 /* Does the key token [k, kend) (quotes included, escapes in it) name want? */
 static bool
 esckey_eq(const char *k, const char *kend, const char *want, size_t wlen)
@@ -512,15 +568,12 @@ maybe_wanted(const struct want *w, const char *k, const char *kend, bool kesc)
     return kesc || (w->bloom >> khash(k + 1, (size_t)(kend - k - 2)) & 1);
 }
 
-/* Most bytes are above ' ', so one compare usually ends the loop. */
-#define SKIPWS()                                                                                   \
-    while (s < end && (unsigned char)*s <= ' ' && isws(*s))                                        \
-    s++
-
 /* The bit of open container number d (0-based) in stack: set for an object. */
 #define IS_OBJ(d) (stack[(d) >> 3] >> ((d)&7) & 1)
 
-/* One iterative pass. stack holds one bit per open container; obj caches the innermost one's.
+/* One iterative pass; like the VM's dispatch loop it stays one function (a state machine on
+ * labels) because it is the hot path. stack holds one bit per open container; obj caches the
+ * innermost one's.
  * Label value expects a value (at nesting level depth + 1), member a key, and done runs right
  * after any value; word_done first drops the NUL that jansson ignores after a number or
  * literal. Nesting is checked when a container opens: one at the limit must be empty. */
@@ -540,7 +593,7 @@ lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
         w.bloom |= (uint64_t)1 << khash(keys[i].p, keys[i].len);
     }
 value:
-    SKIPWS();
+    s = skipws(s, end);
 value_at:
     if (s == end) return fail(err, p, s, "unexpected end of input");
     switch (*s) {
@@ -555,7 +608,7 @@ value_at:
         }
         depth++;
         s++;
-        SKIPWS();
+        s = skipws(s, end);
         if (s < end && *s == (obj ? '}' : ']')) {
             s++;
             goto close;
@@ -567,28 +620,13 @@ value_at:
         s = scan_str(s + 1, end, p, &esc, err);
         if (s == NULL) return -1;
         goto done;
-    case 't':
-        if (end - s < 4 || memcmp(s, "true", 4) != 0) goto bad_literal;
-        s += 4;
-        goto word_done;
-    case 'f':
-        if (end - s < 5 || memcmp(s, "false", 5) != 0) goto bad_literal;
-        s += 5;
-        goto word_done;
-    case 'n':
-        if (end - s < 4 || memcmp(s, "null", 4) != 0) goto bad_literal;
-        s += 4;
-        goto word_done;
     default:
-        if (*s == '-' || isdig(*s)) {
-            s = scan_number(s, end, p, err);
-            if (s == NULL) return -1;
-            goto word_done;
-        }
-        return fail(err, p, s, "expected a value, found %s", showc(cb, s, end));
+        s = scan_word(s, end, p, err);
+        if (s == NULL) return -1;
+        goto word_done;
     }
 member:
-    SKIPWS();
+    s = skipws(s, end);
 member_at:
     if (s == end) return fail(err, p, s, "unexpected end of input");
     if (*s != '"') return fail(err, p, s, "expected string key, found %s", showc(cb, s, end));
@@ -602,11 +640,11 @@ member_at:
         s = scan_str(s + 1, end, p, &esc, err);
     }
     if (s == NULL) return -1;
-    SKIPWS();
+    s = skipws(s, end);
     if (s == end) return fail(err, p, s, "unexpected end of input");
     if (*s != ':') return fail(err, p, s, "expected ':' after object key");
     s++;
-    SKIPWS();
+    s = skipws(s, end);
     if (depth == 1) v = s;
     goto value_at;
 close:
@@ -619,7 +657,7 @@ word_done:
     if (depth == 1 && k != NULL && maybe_wanted(&w, k, kend, kesc)) store(&w, k, kend, kesc, v, s);
     if (s < end && *s == '\0') s++; /* jansson loses this byte (see the notes on top) */
 sep:
-    SKIPWS();
+    s = skipws(s, end);
     if (depth == 0) {
         if (s != end) return fail(err, p, s, "trailing characters after value");
         return 0;
@@ -636,11 +674,6 @@ sep:
     }
     if (obj) return fail(err, p, s, "expected ',' or '}' after object member");
     return fail(err, p, s, "expected ',' or ']' after array element");
-bad_literal:
-    return fail(err, p, s, "invalid literal: expected '%s'",
-                *s == 't'   ? "true"
-                : *s == 'f' ? "false"
-                            : "null");
 }
 
 int
@@ -669,19 +702,8 @@ static const char *
 skip_string(const char *s, const char *end, bool *esc)
 {
     for (;;) {
-        if (BLK && end - s >= BLK) {
-            uint64_t m = quote_blk(s);
-            if (m == 0) {
-                s += BLK;
-                continue;
-            }
-            s += first_blk(m);
-        } else {
-            while (s < end && *s != '"' && *s != '\\') {
-                s++;
-            }
-            if (s >= end) return end;
-        }
+        s = quote_end(s, end);
+        if (s >= end) return end;
         if (*s == '"') return s + 1;
         *esc = true;
         if (end - s < 2) return end;
@@ -893,12 +915,11 @@ fast_real(const char *s, const char *e, double *out)
     static const double pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
-    bool neg = *s == '-';
+    bool neg = *s == '-', frac = false;
     uint64_t m = 0;
     long scale = 0, exp = 0;
-    s += neg;
-    for (bool frac = false; s < e; s++) {
-        if (*s == '.') {
+    for (s += neg; s < e; s++) {
+        if (*s == '.' && !frac) {
             frac = true;
             continue;
         }
@@ -908,15 +929,18 @@ fast_real(const char *s, const char *e, double *out)
         scale -= frac;
     }
     if (s < e) { /* the exponent */
-        bool eneg = *++s == '-';
-        s += *s == '-' || *s == '+';
-        for (; s < e && exp < 1000; s++) {
+        if (*s != 'e' && *s != 'E') return false;
+        bool eneg = ++s < e && *s == '-';
+        if (s < e && (*s == '-' || *s == '+')) s++;
+        if (s == e) return false;
+        for (; s < e && isdig(*s) && exp < 1000; s++) {
             exp = exp * 10 + (*s - '0');
         }
         if (s < e) return false;
         scale += eneg ? -exp : exp;
     }
-    if (m > (uint64_t)1 << 53 || scale < -22 || scale > 22) return false;
+    /* with extended-precision arithmetic (x87) the operation would round twice */
+    if (FLT_EVAL_METHOD != 0 || m > (uint64_t)1 << 53 || scale < -22 || scale > 22) return false;
     double v = (double)m;
     v = scale < 0 ? v / pow10[-scale] : v * pow10[scale];
     *out = neg ? -v : v;
@@ -960,21 +984,7 @@ lw_json_write_string(struct lw_buf *b, const char *p, size_t len)
     *d++ = '"';
     while (s < e) {
         const char *run = s;
-        for (;;) {
-            if (BLK && e - s >= BLK) {
-                uint64_t m = special_blk(s);
-                if (m == 0) {
-                    s += BLK;
-                    continue;
-                }
-                s += first_blk(m);
-            } else {
-                while (s < e && isplain(*s)) {
-                    s++;
-                }
-            }
-            break;
-        }
+        s = plain_end(s, e);
         memcpy(d, run, (size_t)(s - run));
         d += s - run;
         if (s == e) break;

@@ -124,6 +124,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
     struct option longopts[NOPTS + 1];
     char shortopts[64];
     size_t ns = 0;
+    shortopts[ns++] = ':'; /* report a missing argument as ':' */
     for (size_t i = 0; i < NOPTS; i++) {
         longopts[i] = table[i].o;
         if (table[i].o.val < 256) {
@@ -243,7 +244,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
             help(out);
             return 1;
         case ':':
-            snprintf(err, errcap, "option '%s' needs an argument", name);
+            snprintf(err, errcap, "option '%s' needs an argument", argv[optind - 1]);
             return -1;
         default:
             snprintf(err, errcap, "unknown option '%s'", name);

@@ -198,7 +198,7 @@ escape(struct compiler *c, const char *s, size_t i, size_t end, char *dst, size_
         return j - i;
     }
     lw_cfail(c, (struct lw_span){ (uint32_t)i, 2 },
-             "unknown escape '\\%c' (known: \\n \\t \\r \\0 \\\\ \\\" \\$ \\uXXXX \\u{X...})", e);
+             "unknown escape '\\%c' (known: \\n \\t \\r \\0 \\\\ \\\" \\' \\/ \\$ \\uXXXX \\u{X...})", e);
 }
 
 static struct node *
@@ -559,13 +559,26 @@ postfix(struct compiler *c)
     }
 }
 
+#define MAX_NESTING 200
+
+/* enter: one more level of nesting (parentheses, unary operators, blocks, literals). */
+static void
+enter(struct compiler *c)
+{
+    if (++c->nesting > MAX_NESTING) {
+        lw_cfail(c, cur(c)->span, "template nested too deeply (%d levels at most)", MAX_NESTING);
+    }
+}
+
 static struct node *
 unary(struct compiler *c)
 {
     struct token tk = *cur(c);
     if (tk.t == T_NOT || tk.t == T_MINUS) {
         next(c);
+        enter(c);
         struct node *operand = unary(c);
+        c->nesting--;
         if (tk.t == T_MINUS && operand->kind == N_INT) { /* fold -1 into a constant */
             operand->i = -operand->i;
             operand->span = join(tk.span, operand->span);
@@ -676,6 +689,7 @@ dflt(struct compiler *c)
 static struct node *
 expr(struct compiler *c)
 {
+    enter(c);
     struct node *n = dflt(c);
     if (cur(c)->t == T_QUESTION) {
         next(c);
@@ -685,8 +699,10 @@ expr(struct compiler *c)
         expect(c, T_COLON, "':' in 'cond ? a : b'");
         q->c = expr(c);
         q->span = join(n->span, q->c->span);
+        c->nesting--;
         return q;
     }
+    c->nesting--;
     return n;
 }
 
@@ -825,6 +841,7 @@ stmt(struct compiler *c)
 static struct node *
 block(struct compiler *c)
 {
+    enter(c);
     struct token open = expect(c, T_LBRACE, "'{' to start a block");
     struct node *n = mk(c, S_BLOCK, open.span);
     struct list l;
@@ -836,6 +853,7 @@ block(struct compiler *c)
     next(c);
     n->kids = l.head;
     n->nkids = l.n;
+    c->nesting--;
     return n;
 }
 

@@ -42,19 +42,27 @@ struct run {
     uint64_t warnings;
 };
 
+/* no_form: the error for a value the encoder cannot write (the caller drops the partial text
+ * with the record's output). */
+static int
+no_form(struct lw_vm *vm, const char *verb, const struct lw_value *v)
+{
+    if (v->t == LW_T_ARR || v->t == LW_T_OBJ) {
+        return lw_vm_error(vm, "cannot %s %s: nested deeper than %d levels", verb,
+                           lw_type_name(v->t), LW_JSON_MAX_DEPTH);
+    }
+    return lw_vm_error(vm, "cannot %s %s", verb, lw_type_name(v->t));
+}
+
 static int
 out_cb(void *ud, struct lw_vm *vm, const struct lw_value *v, bool print)
 {
     struct run *r = ud;
     if (print) {
-        if (lw_value_write_text(&r->out, v, vm->arena) != 0) {
-            return lw_vm_error(vm, "cannot print %s", lw_type_name(v->t));
-        }
+        if (lw_value_write_text(&r->out, v, vm->arena) != 0) return no_form(vm, "print", v);
         lw_buf_addc(&r->out, '\n');
     } else {
-        if (r->enc->encode(&r->out, v, vm->arena) != 0) {
-            return lw_vm_error(vm, "cannot emit %s", lw_type_name(v->t));
-        }
+        if (r->enc->encode(&r->out, v, vm->arena) != 0) return no_form(vm, "emit", v);
         r->n.emitted++;
     }
     if (r->out.len - r->rec_start > vm->limits.max_output) {
@@ -74,25 +82,40 @@ tpos(const struct lw_program *p, struct lw_span sp, char *buf, size_t cap)
     return buf;
 }
 
+/* valid_utf8: well-formed UTF-8 as the JSON writer judges it (no overlongs, surrogates or code
+ * points past U+10FFFF), so a record written as a string is never altered by U+FFFD. */
 static bool
 valid_utf8(struct lw_str s)
 {
-    bool ok = true;
-    size_t i = 0;
-    while (i < s.len) {
-        unsigned char c = (unsigned char)s.p[i];
-        size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        if (n == 0 || i + n > s.len) {
-            ok = false;
-            break;
+    const unsigned char *p = (const unsigned char *)s.p, *end = p + s.len;
+    while (p < end) {
+        unsigned c = *p, lo = 0x80, hi = 0xbf;
+        int n;
+        if (c < 0x80) {
+            p++;
+            continue;
         }
-        for (size_t k = 1; k < n; k++) {
-            if (((unsigned char)s.p[i + k] & 0xC0) != 0x80) ok = false;
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 2;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 3;
+            if (c == 0xe0) lo = 0xa0;
+            if (c == 0xed) hi = 0x9f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 4;
+            if (c == 0xf0) lo = 0x90;
+            if (c == 0xf4) hi = 0x8f;
+        } else {
+            return false;
         }
-        if (!ok) break;
-        i += n;
+        for (int k = 1; k < n; k++) {
+            if (p + k >= end || p[k] < lo || p[k] > hi) return false;
+            lo = 0x80;
+            hi = 0xbf;
+        }
+        p += n;
     }
-    return ok;
+    return true;
 }
 
 static void
@@ -148,14 +171,14 @@ failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char
     if (r->has_dl) dead_letter(r, pos, raw, kind, where, msg);
     bool say = r->o->on_error == LW_ONERR_ABORT ||
                (r->o->on_error == LW_ONERR_WARN && !r->has_dl && r->o->verbosity >= 0);
-    if (say && r->warnings++ < MAX_WARNINGS) {
+    if (say && r->warnings < MAX_WARNINGS) {
         fprintf(stderr, "logwash: %s:%" PRIu64 ": %s%s%s\n", pos->name, pos->line,
                 where ? where : "", where ? ": " : "", msg);
-        if (r->warnings == MAX_WARNINGS && r->o->on_error != LW_ONERR_ABORT) {
-            fprintf(stderr, "logwash: further record errors are counted but not shown "
-                            "(use --dead-letter FILE to keep them all)\n");
-        }
+    } else if (say && r->warnings == MAX_WARNINGS) { /* said once, when the first is hidden */
+        fprintf(stderr, "logwash: further record errors are counted but not shown "
+                        "(use --dead-letter FILE to keep them all)\n");
     }
+    if (say) r->warnings++;
     return r->o->on_error == LW_ONERR_ABORT ? -1 : 0;
 }
 

@@ -88,7 +88,13 @@ fill(struct files *f, struct lw_diag *d)
             f->eof = true;
             return 0;
         }
-        if (errno == EINTR) continue;
+        if (errno == EINTR) {
+            /* Only SIGINT/SIGTERM have handlers (installed without SA_RESTART): a signal
+             * means stop reading, so the pipeline finishes, flushes and exits. */
+            f->eof = true;
+            f->n = f->cur + 1;
+            return 0;
+        }
         lw_diag_setf(d, "cannot read %s: %s", f->name, strerror(errno));
         return -1;
     }

@@ -40,6 +40,7 @@ static const struct {
 static enum named
 named(const char *fmt, size_t fmtlen)
 {
+    if (fmtlen < 3 || fmtlen > 8 || memchr(fmt, '%', fmtlen) != NULL) return N_NONE;
     for (size_t i = 0; i < sizeof named_forms / sizeof named_forms[0]; i++) {
         const char *n = named_forms[i].name;
         if (strlen(n) == fmtlen && memcmp(n, fmt, fmtlen) == 0) return named_forms[i].kind;
@@ -358,32 +359,53 @@ put_epoch(struct lw_buf *b, int64_t ns, int scale)
     }
 }
 
+/* Write v (0-99) as two digits at o; returns the byte after them. */
+static char *
+two(char *o, int v)
+{
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+    return o + 2;
+}
+
 void
 lw_time_rfc3339(struct lw_buf *b, int64_t ns, int32_t off)
 {
+    /* the hot path of JSON output: one fixed buffer, one append */
+    char out[40], *o = out;
     struct civil c;
     breakdown(ns, off, &c);
-    put_num(b, c.year, 4, '0');
-    lw_buf_addc(b, '-');
-    put_num(b, c.mon, 2, '0');
-    lw_buf_addc(b, '-');
-    put_num(b, c.mday, 2, '0');
-    lw_buf_addc(b, 'T');
-    put_num(b, c.hour, 2, '0');
-    lw_buf_addc(b, ':');
-    put_num(b, c.min, 2, '0');
-    lw_buf_addc(b, ':');
-    put_num(b, c.sec, 2, '0');
+    o = two(o, (int)(c.year / 100)); /* always 1677-2262 */
+    o = two(o, (int)(c.year % 100));
+    *o++ = '-';
+    o = two(o, c.mon);
+    *o++ = '-';
+    o = two(o, c.mday);
+    *o++ = 'T';
+    o = two(o, c.hour);
+    *o++ = ':';
+    o = two(o, c.min);
+    *o++ = ':';
+    o = two(o, c.sec);
     int digits = frac_digits(c.nsec);
     if (digits > 0) {
-        lw_buf_addc(b, '.');
-        put_frac(b, c.nsec, digits);
+        *o++ = '.';
+        int32_t v = digits == 3 ? c.nsec / 1000000 : digits == 6 ? c.nsec / 1000 : c.nsec;
+        for (int i = digits; i > 0; i--, v /= 10) {
+            o[i - 1] = (char)('0' + v % 10);
+        }
+        o += digits;
     }
     if (c.off == 0) {
-        lw_buf_addc(b, 'Z');
+        *o++ = 'Z';
     } else {
-        put_off(b, c.off, true);
+        int32_t a = c.off < 0 ? -c.off : c.off;
+        *o++ = c.off < 0 ? '-' : '+';
+        o = two(o, a / 3600);
+        *o++ = ':';
+        o = two(o, a / 60 % 60);
     }
+    lw_buf_add(b, out, (size_t)(o - out));
 }
 
 void
@@ -964,11 +986,13 @@ parse_rfc3339(struct tp *p)
     static const struct {
         char d, sep;
         const char *name;
-    } parts[] = { { 'Y', '-', "the year" }, { 'm', '-', "the month" },  { 'd', 'T', "the day" },
-                  { 'H', ':', "the hour" }, { 'M', ':', "the minute" }, { 'S', 0, "the second" } };
+        size_t nlen;
+    } parts[] = { { 'Y', '-', "the year", 8 },    { 'm', '-', "the month", 9 },
+                  { 'd', 'T', "the day", 7 },     { 'H', ':', "the hour", 8 },
+                  { 'M', ':', "the minute", 10 }, { 'S', 0, "the second", 10 } };
     p->strict = true;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        set_name(p, parts[i].name, strlen(parts[i].name));
+        set_name(p, parts[i].name, parts[i].nlen);
         if (directive(p, parts[i].d, 0) != 0) return -1;
         char sep = parts[i].sep, c = p->pos < p->len ? p->s[p->pos] : 0;
         if (sep == 0) break;

@@ -219,12 +219,34 @@ num(const struct lw_value *v)
     return v->t == LW_T_INT ? (double)v->u.i : v->u.f;
 }
 
+/* cmp_int_float: i against f exactly (converting i to double would round above 2^53, so
+ * 2^53 + 1 would equal 2^53). f is not NaN. */
+static int
+cmp_int_float(int64_t i, double f)
+{
+    if (f >= 9223372036854775808.0) return -1;
+    if (f < -9223372036854775808.0) return 1;
+    double t = trunc(f); /* now exactly representable as int64_t */
+    int64_t ti = (int64_t)t;
+    if (i != ti) return i < ti ? -1 : 1;
+    return (t < f) ? -1 : (t > f); /* same integer part: the fraction decides */
+}
+
+/* cmp_num: order two numbers, neither of them NaN. */
 static int
 cmp_num(const struct lw_value *a, const struct lw_value *b)
 {
     if (a->t == LW_T_INT && b->t == LW_T_INT) return (a->u.i > b->u.i) - (a->u.i < b->u.i);
-    double x = num(a), y = num(b);
+    if (a->t == LW_T_INT) return cmp_int_float(a->u.i, b->u.f);
+    if (b->t == LW_T_INT) return -cmp_int_float(b->u.i, a->u.f);
+    double x = a->u.f, y = b->u.f;
     return (x > y) - (x < y);
+}
+
+static bool
+is_nan(const struct lw_value *v)
+{
+    return v->t == LW_T_FLOAT && isnan(v->u.f);
 }
 
 static int
@@ -236,9 +258,13 @@ cmp_bytes(const char *p, size_t n, const char *q, size_t m)
     return (n > m) - (n < m);
 }
 
+static bool equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar,
+                  int depth);
+
 static bool
-equal_containers(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar)
+equal_containers(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar, int depth)
 {
+    if (depth >= LW_JSON_MAX_DEPTH) return false; /* see lw_value_equal */
     if (lw_value_count(a) != lw_value_count(b)) return false;
     struct lw_iter ia, ib;
     struct lw_value ka, va, kb, vb;
@@ -247,13 +273,13 @@ equal_containers(const struct lw_value *a, const struct lw_value *b, struct lw_a
         lw_iter_init(&ib, b);
         while (lw_iter_next(&ia, &ka, &va, ar) == 1) {
             if (lw_iter_next(&ib, &kb, &vb, ar) != 1) return false;
-            if (!lw_value_equal(&va, &vb, ar)) return false;
+            if (!equal(&va, &vb, ar, depth + 1)) return false;
         }
         return true;
     }
     while (lw_iter_next(&ia, &ka, &va, ar) == 1) {
         vb = lw_value_get(b, (struct lw_str){ ka.u.p, ka.len }, ar);
-        if (!lw_value_equal(&va, &vb, ar)) return false;
+        if (!equal(&va, &vb, ar, depth + 1)) return false;
     }
     return true;
 }
@@ -261,7 +287,13 @@ equal_containers(const struct lw_value *a, const struct lw_value *b, struct lw_a
 bool
 lw_value_equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar)
 {
-    if (is_num(a) && is_num(b)) return cmp_num(a, b) == 0;
+    return equal(a, b, ar, 0);
+}
+
+static bool
+equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar, int depth)
+{
+    if (is_num(a) && is_num(b)) return !is_nan(a) && !is_nan(b) && cmp_num(a, b) == 0;
     if (a->t != b->t) return false;
     switch ((enum lw_type)a->t) {
     case LW_T_NULL:
@@ -274,7 +306,7 @@ lw_value_equal(const struct lw_value *a, const struct lw_value *b, struct lw_are
         return a->u.i == b->u.i;
     case LW_T_ARR:
     case LW_T_OBJ:
-        return equal_containers(a, b, ar);
+        return equal_containers(a, b, ar, depth);
     case LW_T_REGEX:
         return a->u.re == b->u.re;
     case LW_T_INT:
@@ -291,8 +323,7 @@ lw_value_compare(const struct lw_value *a, const struct lw_value *b, int *res,
 {
     (void)ar;
     if (is_num(a) && is_num(b)) {
-        if ((a->t == LW_T_FLOAT && isnan(a->u.f)) || (b->t == LW_T_FLOAT && isnan(b->u.f)))
-            return -1;
+        if (is_nan(a) || is_nan(b)) return -1;
         *res = cmp_num(a, b);
         return 0;
     }
@@ -422,8 +453,16 @@ lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struc
     return -1;
 }
 
+static int write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth);
+
 int
 lw_value_write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar)
+{
+    return write_json(b, v, ar, 0);
+}
+
+static int
+write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth)
 {
     switch ((enum lw_type)v->t) {
     case LW_T_NULL:
@@ -458,11 +497,14 @@ lw_value_write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena 
         lw_json_write_compact(b, rawstr(v));
         return 0;
     }
+    /* A template can nest values without bound (a = [a] in a loop); recursing that deep
+     * would overflow the stack, and no JSON reader would take the text back. */
+    if (depth >= LW_JSON_MAX_DEPTH) return -1;
     if (v->t == LW_T_ARR) {
         lw_buf_addc(b, '[');
         for (uint32_t i = 0; i < v->u.a->n; i++) {
             if (i) lw_buf_addc(b, ',');
-            if (lw_value_write_json(b, &v->u.a->v[i], ar) != 0) return -1;
+            if (write_json(b, &v->u.a->v[i], ar, depth + 1) != 0) return -1;
         }
         lw_buf_addc(b, ']');
         return 0;
@@ -478,7 +520,7 @@ lw_value_write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena 
             lw_json_write_string(b, o->k[i].p, o->k[i].len);
             lw_buf_addc(b, ':');
         }
-        if (lw_value_write_json(b, &o->v[i], ar) != 0) return -1;
+        if (write_json(b, &o->v[i], ar, depth + 1) != 0) return -1;
     }
     lw_buf_addc(b, '}');
     return 0;

@@ -238,12 +238,21 @@ compare(struct lw_vm *vm, enum lw_op op, const struct lw_value *x, const struct 
     return 0;
 }
 
+/* memcheck: after an operation that allocates, enforce --max-memory. */
+static int
+memcheck(struct lw_vm *vm)
+{
+    if (vm->arena->total <= vm->limits.max_memory) return 0;
+    return lw_vm_error(vm, "record memory limit of %zu bytes exceeded (--max-memory)",
+                       vm->limits.max_memory);
+}
+
 static int
 arith(struct lw_vm *vm, int op, const struct lw_value *x, const struct lw_value *y,
       struct lw_value *out)
 {
     if (lw_value_arith(op, x, y, out, vm->arena, vm->err, sizeof vm->err) != 0) return -1;
-    return 0;
+    return out->t == LW_T_STR ? memcheck(vm) : 0;
 }
 
 static int
@@ -260,11 +269,7 @@ call(struct lw_vm *vm, uint32_t f, struct lw_value *args, int argc)
     struct lw_value ret = LW_NULL;
     if (b->fn(vm, args, argc, &ret) != 0) return -1;
     args[0] = ret;
-    if (vm->arena->total > vm->limits.max_memory) {
-        return lw_vm_error(vm, "record memory limit of %zu bytes exceeded (--max-memory)",
-                           vm->limits.max_memory);
-    }
-    return 0;
+    return memcheck(vm);
 }
 
 static int
@@ -351,7 +356,7 @@ concat(struct lw_vm *vm, struct lw_value *parts, int n, struct lw_value *out)
         lw_buf_fini(&t);
     }
     *out = lw_strv(b.p, b.len);
-    return 0;
+    return memcheck(vm);
 }
 
 static int
@@ -418,7 +423,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             break;
         }
         case LW_OP_SETPATH:
-            if (path_set(vm, &P->paths[in->b], R[in->a]) != 0) goto fail;
+            if (path_set(vm, &P->paths[in->b], R[in->a]) != 0 || memcheck(vm) != 0) goto fail;
             break;
         case LW_OP_GETK: {
             const struct lw_value *o = &R[in->b];
@@ -514,6 +519,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             break;
         case LW_OP_APPEND:
             lw_arr_push(vm->arena, &R[in->a], R[in->b]);
+            if (memcheck(vm) != 0) goto fail;
             break;
         case LW_OP_NEWOBJ: {
             const struct lw_shape *sh = &P->shapes[in->b];

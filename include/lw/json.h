@@ -39,7 +39,7 @@ enum lw_json_kind {
  * the member named keys[i] (keys are unescaped names; the last duplicate wins; {NULL, 0} when
  * absent or when the text is not an object). nkeys may be 0 (keys and vals may then be NULL).
  * The slices point into p and live as long as it. Never allocates.
- * Returns 0 when valid, -1 with *err filled (vals are then unspecified). */
+ * Returns 0 when valid, -1 with *err filled (err may be NULL; vals are then unspecified). */
 int lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
                  struct lw_str *vals, struct lw_json_err *err);
 
@@ -95,7 +95,8 @@ size_t lw_json_unescape(struct lw_str tok, char *dst);
 /* lw_json_number: convert a number token. Returns LW_JSON_INT with *i set (a token without '.',
  * 'e' or 'E'; "-0" is 0) or LW_JSON_REAL with *d set (strtod's correctly rounded value; tiny
  * values underflow to 0 as in jansson). Returns -1 when tok is not a number jansson accepts
- * (an integer outside int64 or a real that overflows): validated text never has one. */
+ * (an integer outside int64 or a real that overflows): validated text never has one. May allocate
+ * (and free) a temporary copy of a real longer than 127 bytes. */
 int lw_json_number(struct lw_str tok, int64_t *i, double *d);
 
 /* lw_json_write_string: append p[0..len) as a JSON string token. Escapes '"', '\\' and control

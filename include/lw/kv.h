@@ -42,7 +42,8 @@ struct lw_kv_opts {
  *   as U+00A0, which we keep inside values.
  * With another field_sep, pairs are apart by that one byte, a value runs to it (spaces
  * included), and empty tokens (",,") are skipped; trim strips spaces and tabs around keys and
- * unquoted values and before an opening quote.
+ * unquoted values and before an opening quote. A pair whose key is empty after trimming is
+ * dropped.
  *
  * key and val point into s, except a quoted value holding a backslash, which is unescaped into
  * scratch at the same offset it has in s (so values never overlap and live as long as scratch).

@@ -136,7 +136,8 @@ void lw_obj_set(struct lw_arena *a, struct lw_value *obj, struct lw_str key, str
 /* The rules (documented in logwash-template.7):
  * truthiness: null and false are false, every other value is true;
  * equality: ints and floats compare numerically, other types only equal to their own type,
- *   arrays and objects deep (object member order does not matter);
+ *   arrays and objects deep (object member order does not matter; containers nested deeper
+ *   than LW_JSON_MAX_DEPTH, which only a template loop can build, compare unequal);
  * ordering: numbers with numbers, strings bytewise, timestamps, bools; else an error. */
 bool lw_value_truthy(const struct lw_value *v);
 bool lw_value_equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar);
@@ -150,7 +151,8 @@ int lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b,
                    struct lw_value *out, struct lw_arena *ar, char *err, size_t errcap);
 
 /* lw_value_write_json: compact JSON for v (timestamps as RFC 3339 strings). Fails (-1) only
- * for values that have no JSON form (regex). */
+ * for values that have no JSON form: a regex, or containers nested deeper than
+ * LW_JSON_MAX_DEPTH (a template loop can build them). b may then hold a partial text. */
 int lw_value_write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar);
 
 /* lw_value_write_text: the string form used by str() and "${...}": strings as they are,

@@ -64,7 +64,8 @@ test_logfmt(void)
     CHECK(splits("a=1 b=two", "a=1|b=two|"));
     CHECK(splits("level=info caller=db.go:91 msg=ok", "level=info|caller=db.go:91|msg=ok|"));
     CHECK(splits("msg=\"request completed\"", "msg=<request completed>|"));
-    CHECK(splits("msg=\"cache miss for key=user:42\" x=1", "msg=<cache miss for key=user:42>|x=1|"));
+    CHECK(
+        splits("msg=\"cache miss for key=user:42\" x=1", "msg=<cache miss for key=user:42>|x=1|"));
     CHECK(splits("msg=\"user said \\\"hi\\\" and left\"", "msg=<user said \"hi\" and left>|"));
     CHECK(splits("path=\"C:\\\\tmp\\\\x\"", "path=<C:\\tmp\\x>|"));
     CHECK(splits("msg=\"\" note=", "msg=<>|note=|"));
@@ -72,7 +73,8 @@ test_logfmt(void)
     CHECK(splits("msg=\"multi  space   value\"", "msg=<multi  space   value>|"));
     CHECK(splits("http.route=/api/v1/items/{id} delta=-29",
                  "http.route=/api/v1/items/{id}|delta=-29|"));
-    CHECK(splits("msg=\"caf\xc3\xa9 ordered \xe2\x98\x95\"", "msg=<caf\xc3\xa9 ordered \xe2\x98\x95>|"));
+    CHECK(splits("msg=\"caf\xc3\xa9 ordered \xe2\x98\x95\"",
+                 "msg=<caf\xc3\xa9 ordered \xe2\x98\x95>|"));
     CHECK(splits("  a=1 \t\t b=2\r\n", "a=1|b=2|"));
     CHECK(splits("", ""));
     CHECK(splits("   ", ""));

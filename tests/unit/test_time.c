@@ -133,8 +133,8 @@ test_known(void)
 {
     /* date -u -d '2000-10-10 13:55:36 -0700' +%s = 971211336 (the nginx example) */
     CHECK(parses_off("10/Oct/2000:13:55:36 -0700", "clf", 0, 971211336 * S, -7 * 3600));
-    CHECK(parses_off("10/Oct/2000:13:55:36 -0700", "%d/%b/%Y:%H:%M:%S %z", 0, 971211336 * S,
-                     -25200));
+    CHECK(
+        parses_off("10/Oct/2000:13:55:36 -0700", "%d/%b/%Y:%H:%M:%S %z", 0, 971211336 * S, -25200));
     CHECK(parses("1970-01-01T00:00:00Z", "rfc3339", 0));
     CHECK(parses("2024-03-10T01:02:03Z", "rfc3339", 1710032523 * S));
     /* date -u -d '2024-03-10 01:02:03 +0530' +%s = 1710012723 */
@@ -253,8 +253,8 @@ test_rfc3339(void)
 static void
 test_fraction(void)
 {
-    const char *in[9] = { "1", "12", "123", "1234", "12345", "123456", "1234567", "12345678",
-                          "123456789" };
+    const char *in[9] = { "1",      "12",      "123",      "1234",     "12345",
+                          "123456", "1234567", "12345678", "123456789" };
     const int64_t want[9] = { 100000000, 120000000, 123000000, 123400000, 123450000,
                               123456000, 123456700, 123456780, 123456789 };
     for (int i = 0; i < 9; i++) {
@@ -310,8 +310,8 @@ test_epoch(void)
     CHECK(fails("99999999999999999999999999", "epoch_ms",
                 "epoch value out of range for epoch_ms (1677-09-21 to 2262-04-11)", 0));
     CHECK(fails("1.5", "epoch_ns", "unexpected text '.5' after the time", 1));
-    CHECK(fails("1.1234567", "epoch_ms", "expected at most 6 fraction digits for epoch_ms at byte 2",
-                8));
+    CHECK(fails("1.1234567", "epoch_ms",
+                "expected at most 6 fraction digits for epoch_ms at byte 2", 8));
     CHECK(fails("1.", "epoch", "input ends before epoch", 2));
     CHECK(fails("x", "epoch", "expected digits for epoch at byte 0, found 'x'", 0));
     CHECK(fails("", "epoch_ms", "input ends before epoch_ms", 0));
@@ -339,8 +339,8 @@ test_named(void)
     /* rfc3164 has no year: the year nearest REF (2024-03-10) wins */
     CHECK(parses("Mar 10 01:02:03", "rfc3164", 1710032523LL * S));
     CHECK(parses("Mar  9 23:59:59", "rfc3164", 1710028799LL * S));
-    CHECK(parses("Dec 31 23:59:59", "rfc3164", 1704067199LL * S)); /* 2023 */
-    CHECK(parses("Jan  1 00:00:01", "rfc3164", 1704067201LL * S)); /* 2024 */
+    CHECK(parses("Dec 31 23:59:59", "rfc3164", 1704067199LL * S));        /* 2023 */
+    CHECK(parses("Jan  1 00:00:01", "rfc3164", 1704067201LL * S));        /* 2024 */
     CHECK(parses("Oct 10 13:55:36", "%b %d %H:%M:%S", 1696946136LL * S)); /* 2023 */
     CHECK(parses("Feb 29 00:00:00", "rfc3164", 1709164800LL * S));        /* 2024 */
     CHECK(parses("Mar 10 05:30:00", "rfc3164", 1710048600LL * S));
@@ -418,17 +418,39 @@ test_directives(void)
     CHECK(parses("Mar 1 2024", "%b %e %Y", 1709251200LL * S));
     CHECK(parses("Mar01 2024", "%b%e %Y", 1709251200LL * S));
     CHECK(parses("Mar 1 2024", "%b%e %Y", 1709251200LL * S));
+}
+
+static void
+test_round_trip(void)
+{
     /* every directive survives format then parse */
     static const char *const fmts[] = {
-        "%Y-%m-%d %H:%M:%S.%9f %z", "%F %T.%9f %z",           "%F %T.%9f%:z",
-        "%F %T.%9f %Ez",           "%a %d %b %Y %T.%9f %Z",  "%A, %d %B %Y %I:%M:%S.%9f %p %z",
-        "%e/%h/%Y %T.%9f %z",      "%Y %j %H %M %S.%9f %z",  "%s.%9f %z",
-        "%Y%n%m%t%d %R:%S.%9f %z", "%%%F %T.%9f %Z",         "rfc3339",
-        "iso8601",                 "epoch",                  "epoch_ns",
+        "%Y-%m-%d %H:%M:%S.%9f %z",
+        "%F %T.%9f %z",
+        "%F %T.%9f%:z",
+        "%F %T.%9f %Ez",
+        "%a %d %b %Y %T.%9f %Z",
+        "%A, %d %B %Y %I:%M:%S.%9f %p %z",
+        "%e/%h/%Y %T.%9f %z",
+        "%Y %j %H %M %S.%9f %z",
+        "%s.%9f %z",
+        "%Y%n%m%t%d %R:%S.%9f %z",
+        "%%%F %T.%9f %Z",
+        "rfc3339",
+        "iso8601",
+        "epoch",
+        "epoch_ns",
     };
-    const int64_t stamps[] = { 0, -1, 1, 951782400 * S + 5, 1710028800LL * S + 123456789,
-                               -14182940 * S + 42, INT64_MAX - 86400 * S, INT64_MIN + 86400 * S,
-                               INT64_MIN, INT64_MAX };
+    const int64_t stamps[] = { 0,
+                               -1,
+                               1,
+                               951782400 * S + 5,
+                               1710028800LL * S + 123456789,
+                               -14182940 * S + 42,
+                               INT64_MAX - 86400 * S,
+                               INT64_MIN + 86400 * S,
+                               INT64_MIN,
+                               INT64_MAX };
     const int32_t offs[] = { 0, 19800, -25200, -1800, 86340, -86340 };
     for (size_t f = 0; f < sizeof fmts / sizeof fmts[0]; f++) {
         for (size_t i = 0; i < sizeof stamps / sizeof stamps[0]; i++) {
@@ -438,9 +460,10 @@ test_directives(void)
         }
     }
     /* %y, %D and second-precision forms round-trip for whole seconds in 1969-2068 */
-    static const char *const coarse[] = { "%Y-%m-%d %H:%M:%S %z", "%D %T %z", "%y%m%d %H%M%S %z", "clf", "epoch_ms",
-                                          "epoch_us", "%F %T.%3f %z", "%F %T.%6f %z",
-                                          "%F %T.%f%:z" };
+    static const char *const coarse[] = {
+        "%Y-%m-%d %H:%M:%S %z", "%D %T %z",     "%y%m%d %H%M%S %z", "clf", "epoch_ms", "epoch_us",
+        "%F %T.%3f %z",         "%F %T.%6f %z", "%F %T.%f%:z"
+    };
     const int64_t secs[] = { 0, 951782400 * S, 1710028800LL * S, 3124137600LL * S, -1 * S };
     for (size_t f = 0; f < sizeof coarse / sizeof coarse[0]; f++) {
         for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++) {
@@ -480,16 +503,20 @@ test_errors(void)
     CHECK(fails("00 PM", "%I %p", "hour 0 out of range, expected 1-12", 0));
     CHECK(fails("2024 367", "%Y %j", "day of year 367 out of range, expected 1-366", 5));
     CHECK(fails("2024 000", "%Y %j", "day of year 0 out of range, expected 1-366", 5));
-    CHECK(fails("10 Foo 2024", "%d %b %Y",
-                "expected a month name for %b at byte 3, found 'Foo'", 3));
+    CHECK(
+        fails("10 Foo 2024", "%d %b %Y", "expected a month name for %b at byte 3, found 'Foo'", 3));
     CHECK(fails("Sonday", "%A", "expected a weekday name for %A at byte 0, found 'Sonday'", 0));
+    CHECK(fails("10 Sept 2024", "%d %b %Y", "expected a space at byte 6, found 't'", 6));
+    CHECK(fails("Ma 2024", "%b %Y", "expected a month name for %b at byte 0, found 'Ma'", 0));
+    CHECK(fails("Ju", "%b", "expected a month name for %b at byte 0, found 'Ju'", 0));
+    CHECK(parses("wednesDAY 2024", "%a %Y", 1704067200LL * S));
+    CHECK(parses("Wed 2024", "%A %Y", 1704067200LL * S));
     CHECK(fails("01 XM", "%I %p", "expected AM or PM for %p at byte 3, found 'XM'", 3));
-    CHECK(fails("01:00 +5", "%R %z",
-                "expected a zone like +hh:mm for %z at byte 6, found '+5'", 6));
+    CHECK(
+        fails("01:00 +5", "%R %z", "expected a zone like +hh:mm for %z at byte 6, found '+5'", 6));
     CHECK(fails("01:00 EST", "%R %Z",
                 "expected a zone like UTC or +hh:mm for %Z at byte 6, found 'EST'", 6));
-    CHECK(fails("01:00 +24", "%R %z", "zone offset '+24' out of range, expected at most 23:59",
-                6));
+    CHECK(fails("01:00 +24", "%R %z", "zone offset '+24' out of range, expected at most 23:59", 6));
     CHECK(fails("01:00 +05:60", "%R %z",
                 "zone offset '+05:60' out of range, expected at most 23:59", 6));
     CHECK(fails("01:00 +05:", "%R %z", "unexpected text ':' after the time", 9));
@@ -497,20 +524,26 @@ test_errors(void)
     CHECK(fails("2024 5", "%Y %%", "expected '%' for %% at byte 5, found '5'", 5));
     CHECK(fails("2024", "%Y %Q", "input ends before %Q", 4));
     CHECK(fails("2024 x", "%Y %Q", "unknown directive '%Q' in the format", 5));
-    CHECK(fails("\x01\xc3\xa9t\xc3\xa9", "%Y", "expected 4 digits for %Y at byte 0, found '\\x01\xc3\xa9t\xc3\xa9'", 0));
+    CHECK(fails("\x01\xc3\xa9t\xc3\xa9", "%Y",
+                "expected 4 digits for %Y at byte 0, found '\\x01\xc3\xa9t\xc3\xa9'", 0));
     CHECK(fails("1500-01-01", "%F",
-                "date 1500-01-01 is outside the range of timestamps (1677-09-21 to 2262-04-11)", 0));
+                "date 1500-01-01 is outside the range of timestamps (1677-09-21 to 2262-04-11)",
+                0));
     CHECK(fails("2262-04-11T23:47:17Z", "rfc3339",
-                "date 2262-04-11 is outside the range of timestamps (1677-09-21 to 2262-04-11)", 0));
+                "date 2262-04-11 is outside the range of timestamps (1677-09-21 to 2262-04-11)",
+                0));
     CHECK(fails("1677-09-21T00:12:43.145224191Z", "rfc3339",
-                "date 1677-09-21 is outside the range of timestamps (1677-09-21 to 2262-04-11)", 0));
+                "date 1677-09-21 is outside the range of timestamps (1677-09-21 to 2262-04-11)",
+                0));
     CHECK(parses("1677-09-21T00:12:43.145224192Z", "rfc3339", INT64_MIN));
     CHECK(parses("2262-04-11T23:47:16.854775807Z", "rfc3339", INT64_MAX));
     CHECK(parses_off("2262-04-12T00:47:16.854775807+01:00", "rfc3339", 0, INT64_MAX, 3600));
     CHECK(fails("0000-01-01", "%F",
-                "date 0000-01-01 is outside the range of timestamps (1677-09-21 to 2262-04-11)", 0));
+                "date 0000-01-01 is outside the range of timestamps (1677-09-21 to 2262-04-11)",
+                0));
     CHECK(fails("9999-12-31", "%F",
-                "date 9999-12-31 is outside the range of timestamps (1677-09-21 to 2262-04-11)", 0));
+                "date 9999-12-31 is outside the range of timestamps (1677-09-21 to 2262-04-11)",
+                0));
     /* err may be NULL; a short err buffer is cut but stays a string */
     int64_t ns = 0;
     int32_t off = 0;
@@ -568,6 +601,7 @@ test_time(void)
     test_epoch();
     test_named();
     test_directives();
+    test_round_trip();
     test_errors();
     test_zone();
     test_fmt_check();

@@ -1,0 +1,2 @@
+# print writes plain text lines instead of JSON records
+$LOGWASH -e 'if match(line, /^(?<ip>\S+) .*?" (?<status>\d{3}) /) { print "${status} ${ip}" }' access.log

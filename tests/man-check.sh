@@ -1,0 +1,59 @@
+#!/bin/sh
+# Man-page check: every long option of the opts.c table (and of `BIN --help`) must appear in
+# man/logwash.1 as `Fl Fl name` or `\-\-name`, and every function of include/lw/builtins.def
+# must appear in man/logwash-template.7 as `Fn name`. Names what is missing and fails.
+# Usage: tests/man-check.sh BIN
+set -u
+if [ $# -ne 1 ]; then
+    echo "usage: tests/man-check.sh BIN" >&2
+    exit 2
+fi
+bin=$1
+root=$(cd "$(dirname "$0")/.." && pwd)
+man1=$root/man/logwash.1
+man7=$root/man/logwash-template.7
+for f in "$man1" "$man7" "$root/src/opts.c" "$root/include/lw/builtins.def"; do
+    if [ ! -f "$f" ]; then
+        echo "man-check: $f is missing"
+        exit 1
+    fi
+done
+
+# Long options: the { "name", ... } entries of the table in opts.c, plus any --name that
+# BIN --help prints (the two should agree; taking both catches a table the grep misreads).
+opts=$( {
+    sed -n 's/^[[:space:]]*{ { "\([a-z0-9-]*\)",.*/\1/p' "$root/src/opts.c"
+    "$bin" --help 2>/dev/null | sed -n 's/^ *\(-[a-zA-Z], \)\{0,1\}--\([a-z0-9-]*\).*/\2/p'
+} | sort -u)
+if [ -z "$opts" ]; then
+    echo "man-check: found no options in src/opts.c or '$bin --help'"
+    exit 1
+fi
+fns=$(sed -n 's/^FN(\([a-z_0-9]*\),.*/\1/p' "$root/include/lw/builtins.def" | sort -u)
+if [ -z "$fns" ]; then
+    echo "man-check: found no functions in include/lw/builtins.def"
+    exit 1
+fi
+
+missing=0
+nopts=0
+for o in $opts; do
+    nopts=$((nopts + 1))
+    if ! grep -Eq "(Fl Fl $o|\\\\-\\\\-$o)([^a-z0-9-]|\$)" "$man1"; then
+        echo "man-check: option --$o is not documented in man/logwash.1"
+        missing=$((missing + 1))
+    fi
+done
+nfns=0
+for f in $fns; do
+    nfns=$((nfns + 1))
+    if ! grep -Eq "Fn $f([^a-z0-9_]|\$)" "$man7"; then
+        echo "man-check: function $f() is not documented in man/logwash-template.7"
+        missing=$((missing + 1))
+    fi
+done
+if [ $missing -ne 0 ]; then
+    echo "man-check: $missing missing"
+    exit 1
+fi
+echo "man-check: ok ($nopts options, $nfns functions)"
