@@ -148,8 +148,7 @@ static int
 re_find(struct lw_vm *vm, const struct lw_regex *re, struct lw_str s, size_t start,
         PCRE2_SIZE **ov)
 {
-    int rc = pcre2_match(re->code, (PCRE2_SPTR)s.p, s.len, start, 0, vm->match_data,
-                         vm->match_ctx);
+    int rc = lw_vm_regex_match(vm, re, s.p, s.len, start);
     if (rc == PCRE2_ERROR_NOMATCH) return 0;
     if (rc < 0) return lw_vm_regex_error(vm, rc);
     *ov = pcre2_get_ovector_pointer(vm->match_data);
@@ -160,7 +159,7 @@ static int
 fn_contains(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     if (a[1].t == LW_T_REGEX) {
-        PCRE2_SIZE *ov;
+        PCRE2_SIZE *ov = NULL;
         int rc = re_find(vm, a[1].u.re, S(&a[0]), 0, &ov);
         if (rc < 0) return -1;
         *r = lw_bool(rc == 1);
@@ -239,7 +238,7 @@ fn_split(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     while ((int64_t)r->u.a->n + 1 < limit) {
         size_t ms, me;
         if (a[1].t == LW_T_REGEX) {
-            PCRE2_SIZE *ov;
+            PCRE2_SIZE *ov = NULL;
             int rc = re_find(vm, a[1].u.re, s, from, &ov);
             if (rc < 0) return -1;
             if (rc == 0) break;
@@ -348,9 +347,8 @@ fn_replace(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     for (int64_t done = 0; done < count && pos <= s.len; done++) {
         size_t ms, me;
         if (a[1].t == LW_T_REGEX) {
-            PCRE2_SIZE *ov;
-            int rc = pcre2_match(a[1].u.re->code, (PCRE2_SPTR)s.p, s.len, pos, 0,
-                                 vm->match_data, vm->match_ctx);
+            PCRE2_SIZE *ov = NULL;
+            int rc = lw_vm_regex_match(vm, a[1].u.re, s.p, s.len, pos);
             if (rc == PCRE2_ERROR_NOMATCH) break;
             if (rc < 0) {
                 lw_buf_fini(&b);
@@ -389,7 +387,7 @@ fn_captures(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     const struct lw_regex *re = a[1].u.re;
     if (a[1].t != LW_T_REGEX) return lw_vm_error(vm, "captures() needs a regex literal");
-    PCRE2_SIZE *ov;
+    PCRE2_SIZE *ov = NULL;
     int rc = re_find(vm, re, S(&a[0]), 0, &ov);
     if (rc <= 0) {
         *r = LW_NULL;

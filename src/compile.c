@@ -268,11 +268,12 @@ regex(struct gen *g, struct node *n)
         pcre2_get_error_message(err, msg, sizeof msg);
         lw_cfail(g->c, regex_span(g, n, erroff), "invalid regex: %s", (char *)msg);
     }
-    if (g->c->opts == NULL || g->c->opts->jit) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    bool jit = false;
+    if (g->c->opts == NULL || g->c->opts->jit) jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
     struct lw_regex *re = lw_arena_alloc(&p->arena, sizeof *re);
     uint32_t cap = 0;
     pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &cap);
-    *re = (struct lw_regex){ .code = code, .ngroups = cap,
+    *re = (struct lw_regex){ .code = code, .ngroups = cap, .jit = jit,
                              .src = { lw_arena_dup(&p->arena, n->s.p, n->s.len), n->s.len } };
     p->regexes = lw_arena_realloc(&p->arena, p->regexes, p->nregexes * sizeof *p->regexes,
                                   (p->nregexes + 1) * sizeof *p->regexes);

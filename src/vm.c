@@ -286,8 +286,7 @@ match(struct lw_vm *vm, const struct lw_matchsite *site, const struct lw_value *
         return lw_vm_error(vm, "match() cannot take %s as argument 1", lw_type_name(s->t));
     }
     const char *subj = s->u.p;
-    int rc = pcre2_match(site->re->code, (PCRE2_SPTR)subj, s->len, 0, 0, vm->match_data,
-                         vm->match_ctx);
+    int rc = lw_vm_regex_match(vm, site->re, subj, s->len, 0);
     if (rc == PCRE2_ERROR_NOMATCH) {
         for (uint32_t i = 0; i < site->n; i++) R[site->reg[i]] = LW_NULL;
         *out = lw_bool(false);
@@ -303,6 +302,17 @@ match(struct lw_vm *vm, const struct lw_matchsite *site, const struct lw_value *
     }
     *out = lw_bool(true);
     return 0;
+}
+
+int
+lw_vm_regex_match(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len,
+                  size_t start)
+{
+    if (re->jit) {
+        return pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, start, 0, vm->match_data,
+                               vm->match_ctx);
+    }
+    return pcre2_match(re->code, (PCRE2_SPTR)s, len, start, 0, vm->match_data, vm->match_ctx);
 }
 
 int

@@ -39,6 +39,7 @@ struct lw_path {
 struct lw_regex {
     void *code; /* pcre2_code_8 * */
     uint32_t ngroups;
+    bool jit; /* JIT-compiled: matched with pcre2_jit_match (the fast path) */
     struct lw_str src;
 };
 

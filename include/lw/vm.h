@@ -70,6 +70,11 @@ enum lw_vm_result lw_vm_run(struct lw_vm *vm, const struct lw_record *rec);
 /* lw_vm_error: set vm->err (used by builtins); always returns -1. */
 int lw_vm_error(struct lw_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* lw_vm_regex_match: match re against s from byte start with the VM's match data and limits
+ * (pcre2_jit_match when the regex was JIT-compiled). Returns pcre2's result code. */
+int lw_vm_regex_match(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len,
+                      size_t start);
+
 /* lw_vm_regex_error: a message for pcre2 match error rc (limits named); returns -1. */
 int lw_vm_regex_error(struct lw_vm *vm, int rc);
 
