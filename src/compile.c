@@ -616,7 +616,11 @@ call(struct gen *g, struct node *n, uint32_t dst)
         lw_cfail(g->c, n->kids->next->span,
                  "match() needs a regex literal like /(?<name>...)/ so it is compiled once");
     }
-    uint32_t base = dst + 1 == g->freereg ? dst : g->freereg;
+    /* Arguments go to fresh registers, or start at dst when dst is a temporary on top of the
+     * stack; never at a variable's register, which an argument may still read. */
+    bool dst_is_var = false;
+    for (uint32_t i = 0; i < g->nvars; i++) dst_is_var |= g->vars[i].reg == dst;
+    uint32_t base = dst + 1 == g->freereg && !dst_is_var ? dst : g->freereg;
     if (base != dst || n->nkids == 0) {
         if (base == g->freereg) reg_alloc(g, n->span);
     }
@@ -752,6 +756,10 @@ expr_to(struct gen *g, struct node *n, uint32_t dst)
         ins(g, LW_OP_LOADK, dst, konst(g, lw_bool(n->i != 0), n->span), 0, n->span);
         break;
     case N_INT:
+        if (n->big) {
+            lw_cfail(g->c, n->span, "integer literal out of range: the largest int is %lld",
+                     (long long)INT64_MAX);
+        }
         ins(g, LW_OP_LOADK, dst, konst(g, lw_int(n->i), n->span), 0, n->span);
         break;
     case N_FLOAT:

@@ -120,7 +120,7 @@ struct node {
     uint32_t nkids;
     struct lw_pathseg *segs;
     uint32_t nsegs;
-    uint32_t regex_flags; /* N_REGEX: pcre2 options */
+    bool big; /* N_INT: the literal 9223372036854775808, valid only after a minus */
 };
 
 struct lexer {
@@ -135,7 +135,8 @@ struct compiler {
     struct lw_diag *d;
     struct lw_arena ca; /* compile arena */
     struct lexer lx;
-    uint32_t nesting; /* parser recursion depth, bounded so no template can exhaust the stack */
+    uint32_t nesting;  /* parser recursion depth, bounded so no template can exhaust the stack */
+    uint32_t brackets; /* open ( [ { of expressions: inside them a newline ends nothing */
     struct lw_program *prog;
     const struct lw_compile_opts *opts;
 };

@@ -90,6 +90,9 @@ skip_string(struct compiler *c, struct lexer *lx, size_t start)
                 else if (s[i] == '}') depth--;
                 else if (s[i] == '"') {
                     i = skip_string(c, lx, i) - 1;
+                } else if (s[i] == '\'') {
+                    while (i + 1 < n && s[i + 1] != '\'' && s[i + 1] != '\n') i++;
+                    i++;
                 } else if (s[i] == '\n') {
                     break;
                 }

@@ -250,6 +250,9 @@ string(struct compiler *c, struct token tk)
                 else if (s[j] == '"') {
                     j++;
                     while (j < end && s[j] != '"') j += s[j] == '\\' ? 2 : 1;
+                } else if (s[j] == '\'') {
+                    j++;
+                    while (j < end && s[j] != '\'') j++;
                 }
                 j++;
             }
@@ -308,7 +311,10 @@ number(struct compiler *c, struct token tk)
     if (tk.t == T_INT) {
         n = mk(c, N_INT, tk.span);
         n->i = strtoll(buf, NULL, 10);
-        if (errno == ERANGE) {
+        if (errno == ERANGE && strcmp(buf, "9223372036854775808") == 0) {
+            n->i = INT64_MIN; /* only valid negated: checked when compiled */
+            n->big = true;
+        } else if (errno == ERANGE) {
             lw_cfail(c, tk.span, "integer literal out of range: the largest int is %lld",
                      (long long)INT64_MAX);
         }
@@ -361,8 +367,18 @@ path(struct compiler *c)
             next(c);
         } else if (t.t == T_LBRACK) {
             struct token in = peek2(c);
-            if (in.t != T_INT && in.t != T_STRING && in.t != T_RAWSTR) break;
             struct lexer saved = c->lx;
+            bool neg = false;
+            if (in.t == T_MINUS) { /* .a[-1]: counts from the end */
+                next(c);
+                in = peek2(c);
+                neg = true;
+                if (in.t != T_INT) {
+                    c->lx = saved;
+                    break;
+                }
+            }
+            if (in.t != T_INT && in.t != T_STRING && in.t != T_RAWSTR) break;
             next(c);
             struct node *lit = in.t == T_INT ? number(c, in) : in.t == T_STRING ? string(c, in)
                                                                                 : NULL;
@@ -373,7 +389,7 @@ path(struct compiler *c)
             }
             next(c);
             if (in.t == T_INT) {
-                seg.index = lit->i;
+                seg.index = neg ? -lit->i : lit->i;
             } else {
                 seg.key = lit ? lit->s : (struct lw_str){ c->lx.src.p + in.span.off + 1,
                                                           in.span.len - 2 };
@@ -398,11 +414,13 @@ args(struct compiler *c, struct node *call)
     struct token open = expect(c, T_LPAREN, "'('");
     struct list l;
     list_init(&l);
+    c->brackets++;
     while (cur(c)->t != T_RPAREN) {
         list_add(&l, expr(c));
         if (cur(c)->t != T_COMMA) break;
         next(c);
     }
+    c->brackets--;
     expect_close(c, T_RPAREN, ')', open.span);
     call->kids = l.head;
     call->nkids = l.n;
@@ -417,6 +435,7 @@ object(struct compiler *c)
     struct node *n = mk(c, N_OBJECT, open.span);
     struct list l;
     list_init(&l);
+    c->brackets++;
     while (cur(c)->t != T_RBRACE) {
         struct token k = *cur(c);
         struct node *pair = mk(c, N_PAIR, k.span);
@@ -447,6 +466,7 @@ object(struct compiler *c)
         if (cur(c)->t != T_COMMA) break;
         next(c);
     }
+    c->brackets--;
     expect_close(c, T_RBRACE, '}', open.span);
     n->kids = l.head;
     n->nkids = l.n;
@@ -461,11 +481,13 @@ array(struct compiler *c)
     struct node *n = mk(c, N_ARRAY, open.span);
     struct list l;
     list_init(&l);
+    c->brackets++;
     while (cur(c)->t != T_RBRACK) {
         list_add(&l, expr(c));
         if (cur(c)->t != T_COMMA) break;
         next(c);
     }
+    c->brackets--;
     expect_close(c, T_RBRACK, ']', open.span);
     n->kids = l.head;
     n->nkids = l.n;
@@ -517,7 +539,9 @@ primary(struct compiler *c)
         return path(c);
     case T_LPAREN: {
         next(c);
+        c->brackets++;
         n = expr(c);
+        c->brackets--;
         expect_close(c, T_RPAREN, ')', tk.span);
         return n;
     }
@@ -549,7 +573,9 @@ postfix(struct compiler *c)
             next(c);
             struct node *ix = mk(c, N_INDEX, n->span);
             ix->a = n;
+            c->brackets++;
             ix->b = expr(c);
+            c->brackets--;
             expect_close(c, T_RBRACK, ']', tk.span);
             ix->span = join(n->span, c->lx.prev.span);
             n = ix;
@@ -580,7 +606,8 @@ unary(struct compiler *c)
         struct node *operand = unary(c);
         c->nesting--;
         if (tk.t == T_MINUS && operand->kind == N_INT) { /* fold -1 into a constant */
-            operand->i = -operand->i;
+            operand->i = operand->big ? INT64_MIN : -operand->i;
+            operand->big = false;
             operand->span = join(tk.span, operand->span);
             return operand;
         }
@@ -597,6 +624,14 @@ unary(struct compiler *c)
     return postfix(c);
 }
 
+/* at_op: the current token is operator t and continues the expression: an operator that
+ * starts a new line ends the statement, unless brackets are open (then newlines are blanks). */
+static bool
+at_op(struct compiler *c, enum tok t)
+{
+    return cur(c)->t == t && (!cur(c)->nl_before || c->brackets > 0);
+}
+
 static struct node *
 binary(struct compiler *c, enum node_kind k, enum tok op, struct node *l, struct node *r)
 {
@@ -611,7 +646,7 @@ static struct node *
 mul(struct compiler *c)
 {
     struct node *n = unary(c);
-    while (cur(c)->t == T_STAR || cur(c)->t == T_SLASH || cur(c)->t == T_PERCENT) {
+    while (at_op(c, T_STAR) || at_op(c, T_SLASH) || at_op(c, T_PERCENT)) {
         enum tok op = cur(c)->t;
         next(c);
         n = binary(c, N_BINARY, op, n, unary(c));
@@ -623,7 +658,7 @@ static struct node *
 add(struct compiler *c)
 {
     struct node *n = mul(c);
-    while (cur(c)->t == T_PLUS || cur(c)->t == T_MINUS) {
+    while (at_op(c, T_PLUS) || at_op(c, T_MINUS)) {
         enum tok op = cur(c)->t;
         next(c);
         n = binary(c, N_BINARY, op, n, mul(c));
@@ -641,7 +676,7 @@ static struct node *
 cmp(struct compiler *c)
 {
     struct node *n = add(c);
-    if (is_cmp(cur(c)->t)) {
+    if (is_cmp(cur(c)->t) && at_op(c, cur(c)->t)) {
         enum tok op = cur(c)->t;
         next(c);
         n = binary(c, N_BINARY, op, n, add(c));
@@ -657,7 +692,7 @@ static struct node *
 and(struct compiler *c)
 {
     struct node *n = cmp(c);
-    while (cur(c)->t == T_AND) {
+    while (at_op(c, T_AND)) {
         next(c);
         n = binary(c, N_AND, T_AND, n, cmp(c));
     }
@@ -668,7 +703,7 @@ static struct node *
 or(struct compiler *c)
 {
     struct node *n = and(c);
-    while (cur(c)->t == T_OR) {
+    while (at_op(c, T_OR)) {
         next(c);
         n = binary(c, N_OR, T_OR, n, and(c));
     }
@@ -679,7 +714,7 @@ static struct node *
 dflt(struct compiler *c)
 {
     struct node *n = or(c);
-    while (cur(c)->t == T_DEFAULT) {
+    while (at_op(c, T_DEFAULT)) {
         next(c);
         n = binary(c, N_DEFAULT, T_DEFAULT, n, or(c));
     }
@@ -691,7 +726,7 @@ expr(struct compiler *c)
 {
     enter(c);
     struct node *n = dflt(c);
-    if (cur(c)->t == T_QUESTION) {
+    if (at_op(c, T_QUESTION)) {
         next(c);
         struct node *q = mk(c, N_COND, n->span);
         q->a = n;
@@ -842,6 +877,8 @@ static struct node *
 block(struct compiler *c)
 {
     enter(c);
+    uint32_t brackets = c->brackets;
+    c->brackets = 0; /* a block inside brackets: its statements end at newlines again */
     struct token open = expect(c, T_LBRACE, "'{' to start a block");
     struct node *n = mk(c, S_BLOCK, open.span);
     struct list l;
@@ -854,6 +891,7 @@ block(struct compiler *c)
     n->kids = l.head;
     n->nkids = l.n;
     c->nesting--;
+    c->brackets = brackets;
     return n;
 }
 

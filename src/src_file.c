@@ -114,7 +114,8 @@ files_next(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struc
         size_t avail = f->end - f->start;
         size_t look = avail < f->max_line + 1 ? avail : f->max_line + 1;
         char *nl = look ? memchr(p, '\n', look) : NULL;
-        if (f->skipping) { /* discard the rest of a cut line */
+        if (f->skipping) { /* discard the rest of a cut line, wherever its newline is */
+            nl = avail ? memchr(p, '\n', avail) : NULL;
             if (nl) {
                 f->start += (size_t)(nl - p) + 1;
                 f->skipping = false;

@@ -400,7 +400,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
 
     for (;;) {
         const struct lw_ins *in = &code[pc++];
-        if (--steps == 0) {
+        if (steps-- == 0) {
             lw_vm_error(vm, "step limit of %" PRIu64 " instructions exceeded (--max-steps)",
                         vm->limits.steps);
             goto fatal;
