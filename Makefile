@@ -33,7 +33,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: deps all check templates unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: deps all check cli templates unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MUST(cond)                                                                                 \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_jsondiff: %s:%d: %s\n", __FILE__, __LINE__, #cond);             \
+            fprintf(stderr, "fuzz_jsondiff: %s:%d: %s\n", __FILE__, __LINE__, #cond);              \
             abort();                                                                               \
         }                                                                                          \
     } while (0)
@@ -253,7 +253,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         MUST(err.off <= size && err.msg[0] != '\0');
     } else {
         const char *s = p;
-        while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) s++;
+        while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
+            s++;
+        }
         struct lw_str top = { s, lw_json_skip(s, end) };
         same(j, top, &b);
         json_t *again = reparse(top, &b);

@@ -29,7 +29,7 @@ test_scan_keys(void)
 {
     const char *t = " {\"a\":1, \"b\" : {\"x\": [1, 2]} ,\"a\":\"two\",\"a\\u0062\":null,"
                     "\"n\":{\"a\":9}} ";
-    struct lw_str keys[] = { LW_STR_LIT("a"), LW_STR_LIT("b"), LW_STR_LIT("ab"),
+    struct lw_str keys[] = { LW_STR_LIT("a"),  LW_STR_LIT("b"), LW_STR_LIT("ab"),
                              LW_STR_LIT("zz"), LW_STR_LIT("x"), LW_STR_LIT("a") };
     struct lw_str vals[6];
     struct lw_json_err err;
@@ -60,8 +60,9 @@ test_scan_keys(void)
 static void
 test_walk(void)
 {
-    struct lw_str doc = lw_str_c("{ \"user\" : {\"id\":42,\"tags\":[\"a\", \"b\\n\"]} , \"items\":"
-                                 "[ {\"p\":1.5,\"q\":2}, {\"p\":2,\"q\":1} ], \"e\":{},\"f\":[ ] }");
+    struct lw_str doc =
+        lw_str_c("{ \"user\" : {\"id\":42,\"tags\":[\"a\", \"b\\n\"]} , \"items\":"
+                 "[ {\"p\":1.5,\"q\":2}, {\"p\":2,\"q\":1} ], \"e\":{},\"f\":[ ] }");
     struct lw_str v, w, k;
     CHECK(valid(doc.p));
     CHECK(lw_json_kind(doc) == LW_JSON_OBJECT && lw_json_count(doc) == 4);
@@ -139,7 +140,10 @@ test_unescape(void)
     CHECK(unesc_is("\"\\u0041\\u00e9\\u20AC\"", "A\xc3\xa9\xe2\x82\xac", 6));
     CHECK(unesc_is("\"\\ud83d\\ude00!\"", "\xf0\x9f\x98\x80!", 5));
     CHECK(unesc_is("\"\\uDBFF\\uDFFF\"", "\xf4\x8f\xbf\xbf", 4));
-    CHECK(unesc_is("\"a\\u0001b\"", "a\x01" "b", 3));
+    CHECK(unesc_is("\"a\\u0001b\"",
+                   "a\x01"
+                   "b",
+                   3));
     CHECK(unesc_is("\"x\\\\u0041\"", "x\\u0041", 7));
     CHECK(lw_json_str_has_escape(lw_str_c("\"a\\nb\"")));
     CHECK(!lw_json_str_has_escape(lw_str_c("\"a/b\"")));
@@ -154,8 +158,7 @@ test_numbers(void)
     CHECK(lw_json_number(lw_str_c("0"), &i, &d) == LW_JSON_INT && i == 0);
     CHECK(lw_json_number(lw_str_c("-0"), &i, &d) == LW_JSON_INT && i == 0);
     CHECK(lw_json_number(lw_str_c("-42"), &i, &d) == LW_JSON_INT && i == -42);
-    CHECK(lw_json_number(lw_str_c("9223372036854775807"), &i, &d) == LW_JSON_INT &&
-          i == INT64_MAX);
+    CHECK(lw_json_number(lw_str_c("9223372036854775807"), &i, &d) == LW_JSON_INT && i == INT64_MAX);
     CHECK(lw_json_number(lw_str_c("-9223372036854775808"), &i, &d) == LW_JSON_INT &&
           i == INT64_MIN);
     CHECK(lw_json_number(lw_str_c("9223372036854775808"), &i, &d) == -1);
@@ -175,6 +178,22 @@ test_numbers(void)
     memcpy(big + sizeof big - 3, "125", 3);
     struct lw_str bs = { big, sizeof big };
     CHECK(lw_json_number(bs, &i, &d) == LW_JSON_REAL && d > 1e-297 && d < 1e-295);
+
+    /* the fast path for short reals agrees bit for bit with strtod */
+    uint64_t seed = 12345;
+    int agree = 0;
+    for (int n = 0; n < 20000; n++) {
+        char num[48];
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        int len = snprintf(num, sizeof num, "%s%llu.%0*llue%d", (seed >> 63) ? "-" : "",
+                           (unsigned long long)(seed >> 40) % 100000, (int)((seed >> 8) % 12) + 1,
+                           (unsigned long long)(seed >> 20) % 1000000000000u,
+                           (int)((seed >> 4) % 61) - 30);
+        double want = strtod(num, NULL);
+        agree += lw_json_number((struct lw_str){ num, (size_t)len }, &i, &d) == LW_JSON_REAL &&
+                 memcmp(&d, &want, sizeof d) == 0;
+    }
+    CHECK(agree == 20000);
 
     /* range checks in the scanner, at the exact limits jansson uses */
     CHECK(valid("9223372036854775807") && !valid("9223372036854775808"));
@@ -234,10 +253,18 @@ test_writer(void)
     lw_json_write_string(&b, "caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac", 14);
     CHECK(BUF_IS(&b, "\"caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac\""));
     /* each maximal invalid subsequence becomes one U+FFFD */
-    lw_json_write_string(&b, "a\xff" "b", 3);
-    CHECK(BUF_IS(&b, "\"a\xef\xbf\xbd" "b\""));
-    lw_json_write_string(&b, "\xe2\x82" "A", 3);
-    CHECK(BUF_IS(&b, "\"\xef\xbf\xbd" "A\""));
+    lw_json_write_string(&b,
+                         "a\xff"
+                         "b",
+                         3);
+    CHECK(BUF_IS(&b, "\"a\xef\xbf\xbd"
+                     "b\""));
+    lw_json_write_string(&b,
+                         "\xe2\x82"
+                         "A",
+                         3);
+    CHECK(BUF_IS(&b, "\"\xef\xbf\xbd"
+                     "A\""));
     lw_json_write_string(&b, "\xc0\x80", 2);
     CHECK(BUF_IS(&b, "\"\xef\xbf\xbd\xef\xbf\xbd\""));
     lw_json_write_string(&b, "\xed\xa0\x80", 3); /* an encoded surrogate */
@@ -276,8 +303,10 @@ test_writer(void)
     CHECK(dbl_is(&b, NAN, "null"));
     CHECK(dbl_is(&b, INFINITY, "null"));
     CHECK(dbl_is(&b, -INFINITY, "null"));
-    double samples[] = { 1.0 / 3, 2.0 / 3, 1e23, 9007199254740993.0, 1.7976931348623157e308,
-                         2.2250738585072014e-308, 53.49, 139.5095 };
+    double samples[] = {
+        1.0 / 3, 2.0 / 3, 1e23, 9007199254740993.0, 1.7976931348623157e308, 2.2250738585072014e-308,
+        53.49,   139.5095
+    };
     for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
         lw_json_write_double(&b, samples[i]);
         lw_buf_addc(&b, '\0');
@@ -346,7 +375,9 @@ static const struct bad bads[] = {
     { "\"\xf4\x90\x80\x80\"", 0, 1, "invalid utf-8 in string" },
     { "\"\xe2\x82\"", 0, 1, "invalid utf-8 in string" },
     { "\xef\xbb\xbf{}", 0, 0, "expected a value, found byte 0xef" },
-    { "\x0b" "1", 0, 0, "expected a value, found byte 0x0b" },
+    { "\x0b"
+      "1",
+      0, 0, "expected a value, found byte 0x0b" },
     { "1\x0c", 0, 1, "trailing characters after value" },
     { "\0", 1, 0, "expected a value, found byte 0x00" },
     { "[\xc3\xa9]", 0, 1, "expected a value, found byte 0xc3" },
@@ -361,7 +392,8 @@ test_invalid(void)
         struct lw_json_err err = { 0 };
         int r = lw_json_validate(t->text, len, &err);
         bool ok = r == -1 && err.off == t->off && strncmp(err.msg, t->msg, strlen(t->msg)) == 0;
-        if (!ok) fprintf(stderr, "bad[%zu] %s: got %d off %zu '%s'\n", i, t->text, r, err.off, err.msg);
+        if (!ok)
+            fprintf(stderr, "bad[%zu] %s: got %d off %zu '%s'\n", i, t->text, r, err.off, err.msg);
         CHECK(ok);
     }
 }

@@ -1,0 +1,337 @@
+#!/bin/sh
+# Command-line tests that golden tests cannot express: named input files and their positions,
+# '-' for stdin, missing and unreadable files, usage errors, --help and --version, dead-letter
+# file contents, exit statuses, EPIPE and write errors, signals, and compile limits that need
+# generated templates. Each check prints FAIL with what differed.
+# Usage: tests/cli.sh BIN
+set -u
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 2
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() {
+    fail=$((fail + 1))
+    echo "FAIL $*"
+}
+
+# run ARGS...: run logwash with stdin from ./in (empty unless a test wrote it); sets rc and
+# leaves stdout in ./out and stderr in ./err.
+: >in
+run() {
+    "$bin" "$@" <in >out 2>err
+    rc=$?
+}
+
+# expect_rc NAME STATUS
+expect_rc() {
+    if [ "$rc" = "$2" ]; then ok; else bad "$1: exit status $rc, expected $2"; fi
+}
+
+# expect_file NAME FILE: FILE must equal ./want, which the caller wrote.
+expect_file() {
+    if cmp -s want "$2"; then
+        ok
+    else
+        bad "$1: $2 differs"
+        diff want "$2" | head -10
+    fi
+}
+
+# want LINE...: write the lines to ./want.
+want() {
+    printf '%s\n' "$@" >want
+}
+
+# expect_empty NAME FILE
+expect_empty() {
+    if [ -s "$2" ]; then
+        bad "$1: $2 should be empty"
+        head -5 "$2"
+    else
+        ok
+    fi
+}
+
+# expect_usage NAME MESSAGE ARGS...: exit 2, the message and the hint on stderr, no output.
+expect_usage() {
+    name=$1
+    msg=$2
+    shift 2
+    run "$@"
+    expect_rc "$name" 2
+    want "logwash: $msg" "try 'logwash --help'"
+    expect_file "$name" err
+    expect_empty "$name" out
+}
+
+# ---- named files, '-' and positions
+printf '1\nx\n' >a.txt
+printf 'y\n2\n' >b.txt
+run -e 'emit int(line)' a.txt b.txt
+expect_rc two_files 1
+want 1 2
+expect_file two_files out
+want "logwash: a.txt:2: -e:1:6: int(): cannot convert string \"x\" to int" \
+    "logwash: b.txt:1: -e:1:6: int(): cannot convert string \"y\" to int" \
+    "logwash: 4 records: 2 emitted, 0 dropped, 0 rejected, 2 failed, 0 undecodable"
+expect_file two_files err
+
+printf 'z\n3\n' >in
+run -e 'emit int(line)' a.txt - b.txt
+expect_rc stdin_dash 1
+want 1 3 2
+expect_file stdin_dash out
+want "logwash: a.txt:2: -e:1:6: int(): cannot convert string \"x\" to int" \
+    "logwash: stdin:1: -e:1:6: int(): cannot convert string \"z\" to int" \
+    "logwash: b.txt:1: -e:1:6: int(): cannot convert string \"y\" to int" \
+    "logwash: 6 records: 3 emitted, 0 dropped, 0 rejected, 3 failed, 0 undecodable"
+expect_file stdin_dash err
+: >in
+
+printf '7\n' >in
+run -e 'emit int(line)'
+expect_rc stdin_default 0
+want 7
+expect_file stdin_default out
+expect_empty stdin_default err
+: >in
+
+printf 'last' >c.txt
+run -e 'emit line' c.txt c.txt
+want '"last"' '"last"'
+expect_file no_final_newline_per_file out
+
+# ---- missing and unreadable inputs: exit 4, and what came before is still written
+run -e 'emit line' a.txt missing.txt b.txt
+expect_rc missing_file 4
+want '"1"' '"x"'
+expect_file missing_file out
+want "logwash: cannot open missing.txt: No such file or directory"
+expect_file missing_file err
+
+mkdir adir
+run -e 'emit line' adir
+expect_rc directory_input 4
+want "logwash: cannot read adir: Is a directory"
+expect_file directory_input err
+
+run -f missing.lw
+expect_rc missing_template 2
+want "logwash: cannot read missing.lw: No such file or directory"
+expect_file missing_template err
+
+# ---- usage errors: exit 2 with the hint
+expect_usage unknown_long "unknown option '--bogus'" --bogus -e 1
+expect_usage unknown_short "unknown option '-x'" -x -e 1
+expect_usage no_template "no template: give -f FILE or -e TEXT"
+expect_usage two_templates "give the template once: -f FILE or -e TEXT" -e 1 -f t.lw
+expect_usage bad_input "-i needs text or json, found 'xml'" -i xml -e 1
+expect_usage bad_output "-o needs json or text, found 'yaml'" -o yaml -e 1
+expect_usage bad_on_error "--on-error needs warn, skip or abort, found 'ignore'" \
+    --on-error=ignore -e 1
+expect_usage zero_steps "--max-steps needs a positive integer, found '0'" --max-steps 0 -e 1
+expect_usage negative_line "--max-line needs a positive integer, found '-5'" --max-line -5 -e 1
+expect_usage bad_now "--now needs an RFC 3339 time or epoch seconds, found 'yesterday'" \
+    --now yesterday -e 1
+expect_usage missing_argument_long "option '--on-error' needs an argument" -e 1 --on-error
+expect_usage missing_argument_short "option '-f' needs an argument" -f
+run --tz Mars/Base -e 1
+expect_rc bad_tz 2
+if grep -q "^logwash: --tz: " err && tail -1 err | grep -qx "try 'logwash --help'"; then
+    ok
+else
+    bad "bad_tz: stderr"
+    cat err
+fi
+
+# ---- --help and --version
+run --help
+expect_rc help 0
+expect_empty help err
+if head -1 out | grep -q '^usage: logwash '; then ok; else bad "help: no usage line"; fi
+for opt in file expr input output check disasm on-error dead-letter unbuffered now tz max-line \
+    max-steps regex-match-limit regex-depth-limit max-output max-memory no-jit quiet verbose \
+    version help; do
+    if grep -q -- "--$opt" out; then ok; else bad "help: --$opt is not listed"; fi
+done
+run --version
+expect_rc version 0
+if grep -q '^logwash [0-9]' out; then ok; else bad "version: $(cat out)"; fi
+
+# ---- compile errors: exit 3, nothing read or written
+printf 'emit 1 +\n' >in
+run -e 'emit (1'
+expect_rc compile_error 3
+expect_empty compile_error out
+want "-e:1:8: error: expected ')' to close '(' at 1:6, found the end of the template" \
+    "    1 | emit (1" "      |        ^"
+expect_file compile_error err
+: >in
+
+run --check -e 'emit 1' missing.txt
+expect_rc check_does_not_read 0
+expect_empty check_does_not_read out
+expect_empty check_does_not_read err
+
+awk 'BEGIN { printf "emit ["; for (i = 0; i < 65536; i++) printf "%s0", (i ? "," : ""); print "]" }' \
+    >consts.lw
+run --check -f consts.lw
+expect_rc too_many_constants 3
+if head -1 err | grep -q '^consts.lw:1:[0-9]*: error: too many constants in one template (65535 at most)$'; then
+    ok
+else
+    bad "too_many_constants: $(head -1 err | cut -c1-120)"
+fi
+awk 'BEGIN { printf "emit ["; for (i = 0; i < 65536; i++) printf "%s.a", (i ? "," : ""); print "]" }' \
+    >paths.lw
+run --check -f paths.lw
+expect_rc too_many_paths 3
+if head -1 err | grep -q '^paths.lw:1:[0-9]*: error: too many record paths$'; then
+    ok
+else
+    bad "too_many_paths: $(head -1 err | cut -c1-120)"
+fi
+
+# deep nesting in a template is a compile error, never a crash (the parser recurses)
+awk 'BEGIN { printf "emit "; for (i = 0; i < 100000; i++) printf "("; printf "1";
+             for (i = 0; i < 100000; i++) printf ")"; print "" }' >deep.lw
+run --check -f deep.lw
+expect_rc deep_template 3
+if head -1 err | grep -q '^deep.lw:1:[0-9]*: error: '; then ok; else bad "deep_template: no message"; fi
+
+# ---- exit status: 1 when any record failed, was rejected or could not be decoded
+printf 'a\nb\n' >in
+run -e 'emit line'
+expect_rc status_ok 0
+run -q -e 'if line == "b" { reject "no" }'
+expect_rc status_reject 1
+expect_empty status_reject_quiet err
+run -q -e 'if line == "b" { drop }'
+expect_rc status_drop 0
+run -q -i json -e 'emit 1'
+expect_rc status_undecodable 1
+run -q --on-error=skip -e 'emit int(line)'
+expect_rc status_skip 1
+: >in
+
+# ---- dead letters: one JSON line per failed record, nothing on stderr but the summary
+# shellcheck disable=SC2016 # ${.n} is template syntax
+printf 'if .n == "r" { reject "no ${.n}" }\nemit int(.n)\n' >t.lw
+printf '{"n":"1"}\n{"n":"x"}\n{"n":"r"}\n{bad\n"\377"\n{"n":"2"}\r\n' >in.json
+run -i json -f t.lw --dead-letter dl.json in.json
+expect_rc dead_letter 1
+want 1 2
+expect_file dead_letter out
+want '{"source":"in.json","line":2,"kind":"error","template":"t.lw:2:6","error":"int(): cannot convert string \"x\" to int","record":"{\"n\":\"x\"}"}' \
+    '{"source":"in.json","line":3,"kind":"reject","template":"t.lw:1:16","error":"no r","record":"{\"n\":\"r\"}"}' \
+    '{"source":"in.json","line":4,"kind":"decode","template":null,"error":"invalid JSON at byte 2: expected string key, found '"'"'b'"'"'","record":"{bad"}' \
+    '{"source":"in.json","line":5,"kind":"decode","template":null,"error":"invalid JSON at byte 2: invalid utf-8 in string","record_base64":"Iv8i"}'
+expect_file dead_letter dl.json
+want "logwash: 6 records: 2 emitted, 0 dropped, 1 rejected, 1 failed, 2 undecodable; dead letters in dl.json"
+expect_file dead_letter err
+
+printf '\377\nok\n\377\376\na\000b\n\n' >in
+run --dead-letter dl.txt -q -e 'if line != "ok" { reject "bad" }'
+expect_rc dead_letter_text 1
+want '{}'
+expect_file dead_letter_text out
+want '{"source":"stdin","line":1,"kind":"reject","template":"-e:1:19","error":"bad","record_base64":"/w=="}' \
+    '{"source":"stdin","line":3,"kind":"reject","template":"-e:1:19","error":"bad","record_base64":"//4="}' \
+    '{"source":"stdin","line":4,"kind":"reject","template":"-e:1:19","error":"bad","record":"a\u0000b"}' \
+    '{"source":"stdin","line":5,"kind":"reject","template":"-e:1:19","error":"bad","record":""}'
+expect_file dead_letter_text dl.txt
+expect_empty dead_letter_text_quiet err
+: >in
+
+# overlong, surrogate and past-U+10FFFF sequences are not UTF-8 either: base64 keeps the bytes
+printf '\300\200\n\355\240\200\n\364\220\200\200\n\303\251\360\237\230\200\n' >in
+run --dead-letter dl.utf8 -q -e 'reject "x"'
+want '{"source":"stdin","line":1,"kind":"reject","template":"-e:1:1","error":"x","record_base64":"wIA="}' \
+    '{"source":"stdin","line":2,"kind":"reject","template":"-e:1:1","error":"x","record_base64":"7aCA"}' \
+    '{"source":"stdin","line":3,"kind":"reject","template":"-e:1:1","error":"x","record_base64":"9JCAgA=="}' \
+    '{"source":"stdin","line":4,"kind":"reject","template":"-e:1:1","error":"x","record":"é😀"}'
+expect_file dead_letter_strict_utf8 dl.utf8
+
+printf 'abcdefghij\n' >in
+run --dead-letter dl.long --max-line 4 -e 'emit line'
+expect_rc dead_letter_long_line 1
+want '{"source":"stdin","line":1,"kind":"decode","template":null,"error":"line longer than 4 bytes (--max-line): cut and skipped","record":"abcd"}'
+expect_file dead_letter_long_line dl.long
+: >in
+
+run --dead-letter no/such/dir/dl -e 'emit 1'
+expect_rc dead_letter_unwritable 4
+want "logwash: cannot open no/such/dir/dl: No such file or directory"
+expect_file dead_letter_unwritable err
+
+# ---- output errors: EPIPE is a quiet stop, any other write error is exit 4
+awk 'BEGIN { for (i = 1; i <= 300000; i++) print i }' >big.txt
+("$bin" -e 'emit line' big.txt 2>err.pipe; echo $? >rc.pipe) | head -1 >out.pipe
+want '"1"'
+expect_file epipe out.pipe
+expect_empty epipe err.pipe
+if [ "$(cat rc.pipe)" = 0 ]; then ok; else bad "epipe: exit status $(cat rc.pipe), expected 0"; fi
+("$bin" --unbuffered -e 'emit line' big.txt 2>err.pipe; echo $? >rc.pipe) | head -2 >out.pipe
+want '"1"' '"2"'
+expect_file epipe_unbuffered out.pipe
+expect_empty epipe_unbuffered err.pipe
+if [ "$(cat rc.pipe)" = 0 ]; then ok; else bad "epipe_unbuffered: exit status $(cat rc.pipe)"; fi
+
+if [ -w /dev/full ]; then
+    for input in c.txt big.txt; do
+        "$bin" -e 'emit line' $input >/dev/full 2>err
+        rc=$?
+        expect_rc "dev_full_$input" 4
+        want "logwash: cannot write stdout: No space left on device"
+        expect_file "dev_full_$input" err
+    done
+fi
+
+# ---- signals: the first SIGINT stops reading, flushes and exits with the status so far;
+# the second one exits at once with 130. The input is a FIFO kept open, so logwash blocks.
+# wait_for COND SECONDS: poll a shell condition every 0.1 s.
+wait_for() {
+    n=0
+    while [ $n -lt $(($2 * 10)) ]; do
+        if eval "$1"; then return 0; fi
+        sleep 0.1
+        n=$((n + 1))
+    done
+    return 1
+}
+if mkfifo fifo 2>/dev/null; then
+    "$bin" --unbuffered -e 'emit line' <fifo >out.sig 2>err.sig &
+    pid=$!
+    exec 3>fifo
+    printf 'a\n' >&3
+    if wait_for '[ -s out.sig ]' 5; then
+        kill -INT $pid
+        # shellcheck disable=SC2016 # wait_for evaluates it
+        if wait_for '! kill -0 $pid 2>/dev/null' 3; then
+            ok
+            wait $pid
+            rc=$?
+            expect_rc sigint_status 0
+        else
+            bad "sigint: still running 3 s after SIGINT while blocked in read"
+            kill -INT $pid
+            wait $pid
+            rc=$?
+            expect_rc sigint_second_exits_130 130
+        fi
+        want '"a"'
+        expect_file sigint_output out.sig
+    else
+        bad "sigint: no output"
+        kill $pid
+        wait $pid
+    fi
+    exec 3>&-
+fi
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]
