@@ -63,6 +63,10 @@ lw_diag_print(FILE *f, const char *name, struct lw_str src, const struct lw_diag
     }
     int line, col;
     uint32_t off = d->span.off > src.len ? (uint32_t)src.len : d->span.off;
+    /* At the end of a template that ends with newlines, point just after its last text. */
+    if (off == src.len) {
+        while (off > 0 && (src.p[off - 1] == '\n' || src.p[off - 1] == '\r')) off--;
+    }
     lw_diag_linecol(src, off, &line, &col);
     fprintf(f, "%s:%d:%d: error: %s\n", name, line, col, d->msg);
 

@@ -108,6 +108,12 @@ lw_disasm(const struct lw_program *p, FILE *f)
             fputc('}', f);
             break;
         }
+        case LW_FMT_AN:
+            n = fprintf(f, "R%u n=%u", in->a, in->b);
+            break;
+        case LW_FMT_ABN:
+            n = fprintf(f, "R%u R%u n=%d", in->a, in->b, in->c);
+            break;
         case LW_FMT_IB:
             n = fprintf(f, "I%u R%u", in->a, in->b);
             break;

@@ -172,8 +172,14 @@ failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char
     bool say = r->o->on_error == LW_ONERR_ABORT ||
                (r->o->on_error == LW_ONERR_WARN && !r->has_dl && r->o->verbosity >= 0);
     if (say && r->warnings < MAX_WARNINGS) {
-        fprintf(stderr, "logwash: %s:%" PRIu64 ": %s%s%s\n", pos->name, pos->line,
-                where ? where : "", where ? ": " : "", msg);
+        fprintf(stderr, "logwash: %s:%" PRIu64 ": %s%s", pos->name, pos->line,
+                where ? where : "", where ? ": " : "");
+        /* The message may quote record bytes: control characters never reach the terminal. */
+        for (const char *c = msg; *c; c++) {
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) fprintf(stderr, "\\x%02x", (unsigned char)*c);
+            else fputc(*c, stderr);
+        }
+        fputc('\n', stderr);
     } else if (say && r->warnings == MAX_WARNINGS) { /* said once, when the first is hidden */
         fprintf(stderr, "logwash: further record errors are counted but not shown "
                         "(use --dead-letter FILE to keep them all)\n");
@@ -232,7 +238,7 @@ static void
 summary(const struct run *r, const struct lw_opts *o)
 {
     uint64_t bad = r->n.failed + r->n.rejected + r->n.undecodable;
-    if (o->verbosity < 1 && (bad == 0 || o->verbosity < 0)) return;
+    if (o->verbosity < 1 && (bad == 0 || o->verbosity < 0 || o->on_error == LW_ONERR_SKIP)) return;
     fprintf(stderr,
             "logwash: %" PRIu64 " records: %" PRIu64 " emitted, %" PRIu64 " dropped, %" PRIu64
             " rejected, %" PRIu64 " failed, %" PRIu64 " undecodable%s%s\n",

@@ -96,6 +96,6 @@ void lw_disasm(const struct lw_program *p, FILE *f);
 
 /* Operand formats for disasm and checks. */
 enum lw_fmt { LW_FMT_NONE, LW_FMT_A, LW_FMT_AB, LW_FMT_AK, LW_FMT_AP, LW_FMT_ABC, LW_FMT_ABK,
-              LW_FMT_AJ, LW_FMT_J, LW_FMT_ACALL, LW_FMT_ABM, LW_FMT_IB, LW_FMT_AIJ, LW_FMT_AS };
+              LW_FMT_AJ, LW_FMT_J, LW_FMT_ACALL, LW_FMT_ABM, LW_FMT_IB, LW_FMT_AIJ, LW_FMT_AS, LW_FMT_AN, LW_FMT_ABN };
 
 #endif
