@@ -354,7 +354,11 @@ concat(struct lw_vm *vm, struct lw_value *parts, int n, struct lw_value *out)
         }
         struct lw_buf t;
         lw_buf_init(&t);
-        lw_value_write_text(&t, &parts[i], vm->arena);
+        if (lw_value_write_text(&t, &parts[i], vm->arena) != 0) {
+            lw_buf_fini(&t);
+            return lw_vm_error(vm, "cannot write %s as text: nested deeper than %d levels",
+                               lw_type_name(parts[i].t), LW_JSON_MAX_DEPTH);
+        }
         if (b.cap - b.len < t.len) {
             char *np = lw_arena_alloc(vm->arena, (b.len + t.len) * 2);
             memcpy(np, b.p, b.len);
@@ -561,7 +565,12 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_REJECT: {
             struct lw_buf b;
             lw_buf_init(&b);
-            lw_value_write_text(&b, &R[in->a], vm->arena);
+            if (lw_value_write_text(&b, &R[in->a], vm->arena) != 0) {
+                lw_buf_fini(&b);
+                lw_vm_error(vm, "cannot write the reject reason: nested deeper than %d levels",
+                            LW_JSON_MAX_DEPTH);
+                goto fatal;
+            }
             snprintf(vm->err, sizeof vm->err, "%.*s", (int)b.len, b.p ? b.p : "");
             lw_buf_fini(&b);
             vm->err_pc = pc - 1;
