@@ -25,7 +25,8 @@ lw_buf_grow(struct lw_buf *b, size_t n)
 {
     if (b->cap - b->len < n) {
         size_t cap = b->cap ? b->cap : 256;
-        while (cap - b->len < n) cap *= 2;
+        while (cap - b->len < n)
+            cap *= 2;
         b->p = lw_xrealloc(b->p, cap);
         b->cap = cap;
     }

@@ -1,7 +1,7 @@
 /* The template functions listed in builtins.def. Argument types are checked by the VM before
  * the call (vm.c) and, where known, by the compiler; these functions only see the types they
  * asked for. Results live in the record arena. String positions count UTF-8 characters. */
-#define _GNU_SOURCE /* memmem */
+#define _GNU_SOURCE           /* memmem */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
 #include <inttypes.h>
@@ -47,8 +47,7 @@ lw_type_accepts(char want, enum lw_type t)
 }
 
 static struct lw_str
-S(const struct lw_value *v)
-{
+S(const struct lw_value *v) {
     return (struct lw_str){ v->u.p, v->len };
 }
 
@@ -74,7 +73,8 @@ static size_t
 nchars(struct lw_str s)
 {
     size_t n = 0;
-    for (size_t i = 0; i < s.len; i++) n += ((unsigned char)s.p[i] & 0xC0) != 0x80;
+    for (size_t i = 0; i < s.len; i++)
+        n += ((unsigned char)s.p[i] & 0xC0) != 0x80;
     return n;
 }
 
@@ -85,7 +85,8 @@ char_off(struct lw_str s, int64_t ci)
     size_t i = 0;
     for (; i < s.len && ci > 0; ci--) {
         i++;
-        while (i < s.len && ((unsigned char)s.p[i] & 0xC0) == 0x80) i++;
+        while (i < s.len && ((unsigned char)s.p[i] & 0xC0) == 0x80)
+            i++;
     }
     return i;
 }
@@ -131,7 +132,8 @@ fn_trim(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         p++;
         len--;
     }
-    while (len > 0 && isspace((unsigned char)p[len - 1])) len--;
+    while (len > 0 && isspace((unsigned char)p[len - 1]))
+        len--;
     *r = lw_strv(p, len);
     return 0;
 }
@@ -145,8 +147,7 @@ find(struct lw_str hay, struct lw_str needle)
 
 /* re_find: first match of re in s from byte start; 1 found (offsets in ov), 0 none, -1 error. */
 static int
-re_find(struct lw_vm *vm, const struct lw_regex *re, struct lw_str s, size_t start,
-        PCRE2_SIZE **ov)
+re_find(struct lw_vm *vm, const struct lw_regex *re, struct lw_str s, size_t start, PCRE2_SIZE **ov)
 {
     int rc = lw_vm_regex_match(vm, re, s.p, s.len, start);
     if (rc == PCRE2_ERROR_NOMATCH) return 0;
@@ -218,7 +219,8 @@ utf_step(const struct lw_regex *re, struct lw_str s, size_t i)
     pcre2_pattern_info(re->code, PCRE2_INFO_ALLOPTIONS, &opts);
     size_t n = 1;
     if (opts & PCRE2_UTF) {
-        while (i + n < s.len && ((unsigned char)s.p[i + n] & 0xC0) == 0x80) n++;
+        while (i + n < s.len && ((unsigned char)s.p[i + n] & 0xC0) == 0x80)
+            n++;
     }
     return n;
 }
@@ -228,7 +230,8 @@ fn_split(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     struct lw_str s = S(&a[0]);
     int64_t limit = n > 2 ? a[2].u.i : INT64_MAX;
-    if (limit < 1) return lw_vm_error(vm, "split(): limit must be at least 1, found %" PRId64, limit);
+    if (limit < 1)
+        return lw_vm_error(vm, "split(): limit must be at least 1, found %" PRId64, limit);
     *r = lw_arr_new(A, 8);
     size_t pos = 0, from = 0;
     if (a[1].t == LW_T_STR && a[1].len == 0) {
@@ -278,8 +281,7 @@ fn_join(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         if (i) lw_buf_add(&b, a[1].u.p, a[1].len);
         if (v.t == LW_T_ARR || v.t == LW_T_OBJ) {
             lw_buf_fini(&b);
-            return lw_vm_error(vm, "join(): element %d is %s, not a scalar", i,
-                               lw_type_name(v.t));
+            return lw_vm_error(vm, "join(): element %d is %s, not a scalar", i, lw_type_name(v.t));
         }
         lw_value_write_text(&b, &v, A);
     }
@@ -315,8 +317,10 @@ expand(struct lw_vm *vm, struct lw_buf *b, const struct lw_regex *re, struct lw_
             if (nl == 0 || nl >= sizeof name) return lw_vm_error(vm, "replace(): bad group name");
             memcpy(name, tpl.p + i + 2, nl);
             name[nl] = '\0';
-            if (isdigit((unsigned char)name[0])) g = atoi(name);
-            else g = pcre2_substring_number_from_name(re->code, (PCRE2_SPTR)name);
+            if (isdigit((unsigned char)name[0]))
+                g = atoi(name);
+            else
+                g = pcre2_substring_number_from_name(re->code, (PCRE2_SPTR)name);
             if (g < 0) return lw_vm_error(vm, "replace(): no group named '%s'", name);
             i = (size_t)(end - tpl.p);
         } else {
@@ -324,7 +328,8 @@ expand(struct lw_vm *vm, struct lw_buf *b, const struct lw_regex *re, struct lw_
             continue;
         }
         if ((uint32_t)g > re->ngroups) return lw_vm_error(vm, "replace(): no group %d", g);
-        if (g < rc && ov[2 * g] != PCRE2_UNSET) lw_buf_add(b, s.p + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+        if (g < rc && ov[2 * g] != PCRE2_UNSET)
+            lw_buf_add(b, s.p + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
     }
     return 0;
 }
@@ -517,7 +522,8 @@ fn_round(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     if (n == 1) return rounding(vm, "round", a, r, round);
     int64_t d = a[1].u.i;
-    if (d < 0 || d > 15) return lw_vm_error(vm, "round(): digits must be 0 to 15, found %" PRId64, d);
+    if (d < 0 || d > 15)
+        return lw_vm_error(vm, "round(): digits must be 0 to 15, found %" PRId64, d);
     if (a[0].t == LW_T_INT) {
         *r = lw_float((double)a[0].u.i);
         return 0;
@@ -564,7 +570,8 @@ extreme(struct lw_vm *vm, const char *fn, struct lw_value *a, int n, struct lw_v
     }
     if (!one) { /* several arguments: iterate over them as an array */
         list = lw_arr_new(A, (uint32_t)n);
-        for (int i = 0; i < n; i++) lw_arr_push(A, &list, a[i]);
+        for (int i = 0; i < n; i++)
+            lw_arr_push(A, &list, a[i]);
     }
     lw_iter_init(&it, &list);
     while (lw_iter_next(&it, &k, &v, A) == 1) {
@@ -605,7 +612,8 @@ members(struct lw_vm *vm, struct lw_value *a, struct lw_value *r, bool want_keys
     struct lw_value k, v;
     *r = lw_arr_new(A, lw_value_count(&a[0]));
     lw_iter_init(&it, &a[0]);
-    while (lw_iter_next(&it, &k, &v, A) == 1) lw_arr_push(A, r, want_keys ? k : v);
+    while (lw_iter_next(&it, &k, &v, A) == 1)
+        lw_arr_push(A, r, want_keys ? k : v);
     return 0;
 }
 
@@ -676,8 +684,7 @@ static int
 kv_pair(void *ud, struct lw_str key, struct lw_str val, bool quoted)
 {
     struct kvctx *k = ud;
-    lw_obj_set(k->vm->arena, k->obj, key,
-               val.p ? lw_strv(val.p, val.len) : lw_strv("", 0));
+    lw_obj_set(k->vm->arena, k->obj, key, val.p ? lw_strv(val.p, val.len) : lw_strv("", 0));
     return 0;
 }
 
@@ -726,11 +733,13 @@ fn_parse_kv(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     struct lw_kv_opts o = { .field_sep = ' ', .kv_sep = '=', .quote = '"' };
     if (n > 1) {
-        if (a[1].len != 1) return lw_vm_error(vm, "parse_kv(): the field separator must be one character");
+        if (a[1].len != 1)
+            return lw_vm_error(vm, "parse_kv(): the field separator must be one character");
         o.field_sep = a[1].u.p[0];
     }
     if (n > 2) {
-        if (a[2].len != 1) return lw_vm_error(vm, "parse_kv(): the key separator must be one character");
+        if (a[2].len != 1)
+            return lw_vm_error(vm, "parse_kv(): the key separator must be one character");
         o.kv_sep = a[2].u.p[0];
     }
     char *scratch = lw_arena_alloc(A, a[0].len + 1);
@@ -766,8 +775,8 @@ fn_parse_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     if (lw_time_parse_ref(a[0].u.p, a[0].len, a[1].u.p, a[1].len, def, vm->now_ns, &ns, &off, err,
                           sizeof err, &erroff) != 0) {
         return lw_vm_error(vm, "parse_time(): cannot parse \"%.*s\" with \"%.*s\": %s",
-                           (int)(a[0].len > 60 ? 60 : a[0].len), a[0].u.p, (int)a[1].len,
-                           a[1].u.p, err);
+                           (int)(a[0].len > 60 ? 60 : a[0].len), a[0].u.p, (int)a[1].len, a[1].u.p,
+                           err);
     }
     *r = lw_time(ns, off);
     return 0;

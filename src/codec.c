@@ -27,7 +27,8 @@ dec_json(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec
         return -1;
     }
     const char *p = raw.p, *end = raw.p + raw.len;
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
     rec->line = raw;
     rec->root = lw_value_from_json((struct lw_str){ p, lw_json_skip(p, end) }, a);
     rec->topval = rec->root.t == LW_T_OBJ ? topval : NULL;
@@ -54,8 +55,10 @@ text_scalar(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a)
             char c = v->u.p[i];
             quote = c == ' ' || c == '"' || c == '=' || c == '\\' || (unsigned char)c < 0x20;
         }
-        if (quote) lw_json_write_string(b, v->u.p, v->len);
-        else lw_buf_add(b, v->u.p, v->len);
+        if (quote)
+            lw_json_write_string(b, v->u.p, v->len);
+        else
+            lw_buf_add(b, v->u.p, v->len);
         return 0;
     }
     return lw_value_write_text(b, v, a);

@@ -6,8 +6,8 @@
  * Deviation from STYLE §2: name checks and code generation share this file (check.c would
  * duplicate the walk); the split can come when the checker grows flow analysis. */
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include <assert.h>
+#include <pcre2.h>
 #include <stdarg.h>
 #include <stdlib.h>
 
@@ -31,8 +31,8 @@ struct var {
 };
 
 struct loop {
-    int32_t start;          /* pc of NEXT (continue target) */
-    int32_t *breaks;        /* jumps to patch to the loop's exit */
+    int32_t start;   /* pc of NEXT (continue target) */
+    int32_t *breaks; /* jumps to patch to the loop's exit */
     uint32_t nbreaks, cap;
     struct loop *outer;
 };
@@ -52,8 +52,8 @@ struct gen {
     uint32_t nshapes, capshapes;
     struct var vars[MAXVARS];
     uint32_t nvars;
-    uint16_t depth;     /* block depth */
-    uint32_t freereg;   /* first free register */
+    uint16_t depth;   /* block depth */
+    uint32_t freereg; /* first free register */
     uint32_t maxreg;
     uint32_t ntry, maxtry;
     uint32_t niter, maxiter;
@@ -91,7 +91,7 @@ lw_cfail(struct compiler *c, struct lw_span span, const char *fmt, ...)
 #define GROW(g, arr, n, cap)                                                                       \
     do {                                                                                           \
         if ((n) == (cap)) {                                                                        \
-            uint32_t ncap_ = (cap) ? (cap) * 2 : 16;                                               \
+            uint32_t ncap_ = (cap) ? (cap)*2 : 16;                                                 \
             (arr) = lw_arena_realloc(&(g)->c->ca, (arr), (cap) * sizeof *(arr),                    \
                                      ncap_ * sizeof *(arr));                                       \
             (cap) = ncap_;                                                                         \
@@ -109,8 +109,8 @@ ins(struct gen *g, enum lw_op op, uint32_t a, uint32_t b, int32_t cc, struct lw_
                                     cap * sizeof *g->spans);
         g->capcode = cap;
     }
-    g->code[g->ncode] = (struct lw_ins){ .op = (uint8_t)op, .a = (uint8_t)a, .b = (uint16_t)b,
-                                         .c = cc };
+    g->code[g->ncode] =
+        (struct lw_ins){ .op = (uint8_t)op, .a = (uint8_t)a, .b = (uint16_t)b, .c = cc };
     g->spans[g->ncode] = sp;
     return (int32_t)g->ncode++;
 }
@@ -181,7 +181,8 @@ distance(struct lw_str a, struct lw_str b)
 {
     size_t row[64];
     if (a.len >= 63 || b.len >= 63) return 99;
-    for (size_t j = 0; j <= b.len; j++) row[j] = j;
+    for (size_t j = 0; j <= b.len; j++)
+        row[j] = j;
     for (size_t i = 1; i <= a.len; i++) {
         size_t prev = row[0];
         row[0] = i;
@@ -209,8 +210,8 @@ undefined_var(struct gen *g, struct node *n)
         }
     }
     if (best.p != NULL) {
-        lw_cfail(g->c, n->span, "undefined variable '%.*s' (did you mean '%.*s'?)",
-                 (int)n->s.len, n->s.p, (int)best.len, best.p);
+        lw_cfail(g->c, n->span, "undefined variable '%.*s' (did you mean '%.*s'?)", (int)n->s.len,
+                 n->s.p, (int)best.len, best.p);
     }
     lw_cfail(g->c, n->span, "undefined variable '%.*s': declare it with 'let %.*s = ...'",
              (int)n->s.len, n->s.p, (int)n->s.len, n->s.p);
@@ -269,11 +270,14 @@ regex(struct gen *g, struct node *n)
         lw_cfail(g->c, regex_span(g, n, erroff), "invalid regex: %s", (char *)msg);
     }
     bool jit = false;
-    if (g->c->opts == NULL || g->c->opts->jit) jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+    if (g->c->opts == NULL || g->c->opts->jit)
+        jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
     struct lw_regex *re = lw_arena_alloc(&p->arena, sizeof *re);
     uint32_t cap = 0;
     pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &cap);
-    *re = (struct lw_regex){ .code = code, .ngroups = cap, .jit = jit,
+    *re = (struct lw_regex){ .code = code,
+                             .ngroups = cap,
+                             .jit = jit,
                              .src = { lw_arena_dup(&p->arena, n->s.p, n->s.len), n->s.len } };
     p->regexes = lw_arena_realloc(&p->arena, p->regexes, p->nregexes * sizeof *p->regexes,
                                   (p->nregexes + 1) * sizeof *p->regexes);
@@ -315,7 +319,8 @@ declare_captures(struct gen *g, struct node *n)
         g->rdepth--;
         return;
     }
-    for (struct node *k = n->kids; k != NULL; k = k->next) declare_captures(g, k);
+    for (struct node *k = n->kids; k != NULL; k = k->next)
+        declare_captures(g, k);
     declare_captures(g, n->a);
     declare_captures(g, n->b);
     if (n->kind != N_REGEX) declare_captures(g, n->c);
@@ -393,8 +398,9 @@ arith_type(struct gen *g, struct node *n, bool check)
         tb != LW_T_OBJ) {
         struct lw_value x = sample((enum lw_type)ta), y = sample((enum lw_type)tb), r;
         char err[128];
-        static const char ops[] = { [T_PLUS] = '+', [T_MINUS] = '-', [T_STAR] = '*',
-                                    [T_SLASH] = '/', [T_PERCENT] = '%' };
+        static const char ops[] = {
+            [T_PLUS] = '+', [T_MINUS] = '-', [T_STAR] = '*', [T_SLASH] = '/', [T_PERCENT] = '%'
+        };
         if (lw_value_arith(ops[n->op], &x, &y, &r, &g->c->ca, err, sizeof err) != 0) {
             if (check) lw_cfail(g->c, n->span, "%s", err);
             return TM_ANY;
@@ -522,8 +528,8 @@ check_args(struct gen *g, struct node *n, int f)
             lw_cfail(g->c, n->span, "%s() takes %d argument%s, found %u", b->name, b->min,
                      b->min == 1 ? "" : "s", n->nkids);
         }
-        lw_cfail(g->c, n->span, "%s() takes %d to %d arguments, found %u", b->name, b->min,
-                 b->max, n->nkids);
+        lw_cfail(g->c, n->span, "%s() takes %d to %d arguments, found %u", b->name, b->min, b->max,
+                 n->nkids);
     }
     int i = 0;
     size_t nt = strlen(b->argtypes);
@@ -619,7 +625,8 @@ call(struct gen *g, struct node *n, uint32_t dst)
     /* Arguments go to fresh registers, or start at dst when dst is a temporary on top of the
      * stack; never at a variable's register, which an argument may still read. */
     bool dst_is_var = false;
-    for (uint32_t i = 0; i < g->nvars; i++) dst_is_var |= g->vars[i].reg == dst;
+    for (uint32_t i = 0; i < g->nvars; i++)
+        dst_is_var |= g->vars[i].reg == dst;
     uint32_t base = dst + 1 == g->freereg && !dst_is_var ? dst : g->freereg;
     if (base != dst || n->nkids == 0) {
         if (base == g->freereg) reg_alloc(g, n->span);
@@ -643,9 +650,9 @@ static void
 binary(struct gen *g, struct node *n, uint32_t dst)
 {
     static const enum lw_op ops[] = {
-        [T_PLUS] = LW_OP_ADD, [T_MINUS] = LW_OP_SUB, [T_STAR] = LW_OP_MUL, [T_SLASH] = LW_OP_DIV,
-        [T_PERCENT] = LW_OP_MOD, [T_EQ] = LW_OP_EQ, [T_NE] = LW_OP_NE, [T_LT] = LW_OP_LT,
-        [T_LE] = LW_OP_LE, [T_GT] = LW_OP_GT, [T_GE] = LW_OP_GE,
+        [T_PLUS] = LW_OP_ADD,    [T_MINUS] = LW_OP_SUB, [T_STAR] = LW_OP_MUL, [T_SLASH] = LW_OP_DIV,
+        [T_PERCENT] = LW_OP_MOD, [T_EQ] = LW_OP_EQ,     [T_NE] = LW_OP_NE,    [T_LT] = LW_OP_LT,
+        [T_LE] = LW_OP_LE,       [T_GT] = LW_OP_GT,     [T_GE] = LW_OP_GE,
     };
     if (n->op >= T_LT && n->op <= T_GE) {
         int ta = single(stype(g, n->a)), tb = single(stype(g, n->b)), r;
@@ -695,8 +702,8 @@ shape(struct gen *g, struct node *n)
                 lw_cfail(g->c, k->span, "duplicate key '%.*s' in object", (int)k->s.len, k->s.p);
             }
         }
-        sh.keys[i] = (struct lw_str){ lw_arena_dup(&p->arena, k->s.p ? k->s.p : "", k->s.len),
-                                      k->s.len };
+        sh.keys[i] =
+            (struct lw_str){ lw_arena_dup(&p->arena, k->s.p ? k->s.p : "", k->s.len), k->s.len };
         b.len = 0;
         lw_json_write_string(&b, k->s.p ? k->s.p : "", k->s.len);
         lw_buf_addc(&b, ':');
@@ -733,7 +740,8 @@ static void
 interp(struct gen *g, struct node *n, uint32_t dst)
 {
     uint32_t save = g->freereg, base = g->freereg;
-    for (uint32_t i = 0; i < n->nkids; i++) reg_alloc(g, n->span);
+    for (uint32_t i = 0; i < n->nkids; i++)
+        reg_alloc(g, n->span);
     uint32_t i = 0;
     for (struct node *k = n->kids; k != NULL; k = k->next, i++) {
         if (stype(g, k) == TM(LW_T_REGEX)) lw_cfail(g->c, k->span, "a regex has no text form");
@@ -789,8 +797,10 @@ expr_to(struct gen *g, struct node *n, uint32_t dst)
         ins(g, LW_OP_LINE, dst, 0, 0, n->span);
         break;
     case N_PATH:
-        if (n->nsegs == 0) ins(g, LW_OP_ROOT, dst, 0, 0, n->span);
-        else ins(g, LW_OP_PATH, dst, add_path(g, n), 0, n->span);
+        if (n->nsegs == 0)
+            ins(g, LW_OP_ROOT, dst, 0, 0, n->span);
+        else
+            ins(g, LW_OP_PATH, dst, add_path(g, n), 0, n->span);
         break;
     case N_GET: {
         uint32_t b = expr_any(g, n->a);
@@ -922,7 +932,8 @@ for_stmt(struct gen *g, struct node *n)
     block(g, n->b);
     jump_back(g, lp.start, n->span);
     patch(g, lp.start);
-    for (uint32_t i = 0; i < lp.nbreaks; i++) patch(g, lp.breaks[i]);
+    for (uint32_t i = 0; i < lp.nbreaks; i++)
+        patch(g, lp.breaks[i]);
     g->loop = lp.outer;
     g->depth--;
     g->niter--;
@@ -994,8 +1005,10 @@ stmt(struct gen *g, struct node *n)
         break;
     case S_EMIT: {
         uint32_t r = reg_alloc(g, n->span);
-        if (n->a) expr_to(g, n->a, r);
-        else ins(g, LW_OP_ROOT, r, 0, 0, n->span);
+        if (n->a)
+            expr_to(g, n->a, r);
+        else
+            ins(g, LW_OP_ROOT, r, 0, 0, n->span);
         ins(g, LW_OP_EMIT, r, 0, 0, n->span);
         break;
     }
@@ -1027,7 +1040,8 @@ block(struct gen *g, struct node *n)
 {
     uint32_t savevars = g->nvars, save = g->freereg;
     g->depth++;
-    for (struct node *s = n->kids; s != NULL; s = s->next) stmt(g, s);
+    for (struct node *s = n->kids; s != NULL; s = s->next)
+        stmt(g, s);
     g->depth--;
     g->nvars = savevars;
     g->freereg = save;
@@ -1103,7 +1117,8 @@ void
 lw_program_free(struct lw_program *p)
 {
     if (p == NULL) return;
-    for (uint32_t i = 0; i < p->nregexes; i++) pcre2_code_free(p->regexes[i]->code);
+    for (uint32_t i = 0; i < p->nregexes; i++)
+        pcre2_code_free(p->regexes[i]->code);
     lw_arena_fini(&p->arena);
     free(p);
 }

@@ -65,33 +65,40 @@ lw_diag_print(FILE *f, const char *name, struct lw_str src, const struct lw_diag
     uint32_t off = d->span.off > src.len ? (uint32_t)src.len : d->span.off;
     /* At the end of a template that ends with newlines, point just after its last text. */
     if (off == src.len) {
-        while (off > 0 && (src.p[off - 1] == '\n' || src.p[off - 1] == '\r')) off--;
+        while (off > 0 && (src.p[off - 1] == '\n' || src.p[off - 1] == '\r'))
+            off--;
     }
     lw_diag_linecol(src, off, &line, &col);
     fprintf(f, "%s:%d:%d: error: %s\n", name, line, col, d->msg);
 
     size_t bol = off, eol = off;
-    while (bol > 0 && src.p[bol - 1] != '\n') bol--;
-    while (eol < src.len && src.p[eol] != '\n') eol++;
+    while (bol > 0 && src.p[bol - 1] != '\n')
+        bol--;
+    while (eol < src.len && src.p[eol] != '\n')
+        eol++;
     if (eol > bol && src.p[eol - 1] == '\r') eol--;
     /* A very long line is shown as a window around the error, marked with "...". */
     const char *more = "";
     if (eol - bol > 160) {
         if (off - bol > 60) {
             bol = off - 60;
-            while (bol < off && is_cont((unsigned char)src.p[bol])) bol++;
+            while (bol < off && is_cont((unsigned char)src.p[bol]))
+                bol++;
             more = "...";
         }
         if (eol - bol > 160) {
             eol = bol + 160;
-            while (eol > off + 1 && is_cont((unsigned char)src.p[eol])) eol--;
+            while (eol > off + 1 && is_cont((unsigned char)src.p[eol]))
+                eol--;
         }
     }
     fprintf(f, "%5d | %s%.*s\n      | %s", line, more, (int)(eol - bol), src.p + bol,
             *more ? "   " : "");
     for (size_t i = bol; i < off && i < eol; i++) {
-        if (src.p[i] == '\t') fputc('\t', f);
-        else if (!is_cont((unsigned char)src.p[i])) fputc(' ', f);
+        if (src.p[i] == '\t')
+            fputc('\t', f);
+        else if (!is_cont((unsigned char)src.p[i]))
+            fputc(' ', f);
     }
     fputc('^', f);
     /* The tilde run covers the span up to the end of its first line. */

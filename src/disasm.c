@@ -40,16 +40,18 @@ path(FILE *f, const struct lw_program *p, uint32_t i)
     const struct lw_path *pa = &p->paths[i];
     if (pa->n == 0) fputc('.', f);
     for (uint32_t s = 0; s < pa->n; s++) {
-        if (pa->seg[s].key.p) fprintf(f, ".%.*s", (int)pa->seg[s].key.len, pa->seg[s].key.p);
-        else fprintf(f, "[%" PRId64 "]", pa->seg[s].index);
+        if (pa->seg[s].key.p)
+            fprintf(f, ".%.*s", (int)pa->seg[s].key.len, pa->seg[s].key.p);
+        else
+            fprintf(f, "[%" PRId64 "]", pa->seg[s].index);
     }
 }
 
 void
 lw_disasm(const struct lw_program *p, FILE *f)
 {
-    fprintf(f, "; %.*s: %u instructions, %u registers, %u constants\n", (int)p->name.len,
-            p->name.p, p->ncode, p->nregs, p->nk);
+    fprintf(f, "; %.*s: %u instructions, %u registers, %u constants\n", (int)p->name.len, p->name.p,
+            p->ncode, p->nregs, p->nk);
     for (uint32_t pc = 0; pc < p->ncode; pc++) {
         const struct lw_ins *in = &p->code[pc];
         int line, col;

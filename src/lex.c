@@ -9,10 +9,10 @@ static const struct {
     const char *word;
     enum tok t;
 } keywords[] = {
-    { "let", T_LET },     { "if", T_IF },         { "elif", T_ELIF },   { "else", T_ELSE },
-    { "for", T_FOR },     { "in", T_IN },         { "break", T_BREAK }, { "continue", T_CONTINUE },
-    { "emit", T_EMIT },   { "drop", T_DROP },     { "reject", T_REJECT }, { "print", T_PRINT },
-    { "true", T_TRUE },   { "false", T_FALSE },   { "null", T_NULL },   { "input", T_INPUT },
+    { "let", T_LET },   { "if", T_IF },       { "elif", T_ELIF },     { "else", T_ELSE },
+    { "for", T_FOR },   { "in", T_IN },       { "break", T_BREAK },   { "continue", T_CONTINUE },
+    { "emit", T_EMIT }, { "drop", T_DROP },   { "reject", T_REJECT }, { "print", T_PRINT },
+    { "true", T_TRUE }, { "false", T_FALSE }, { "null", T_NULL },     { "input", T_INPUT },
 };
 
 const char *
@@ -86,12 +86,15 @@ skip_string(struct compiler *c, struct lexer *lx, size_t start)
             int depth = 1;
             i += 2;
             while (i < n && depth > 0) {
-                if (s[i] == '{') depth++;
-                else if (s[i] == '}') depth--;
+                if (s[i] == '{')
+                    depth++;
+                else if (s[i] == '}')
+                    depth--;
                 else if (s[i] == '"') {
                     i = skip_string(c, lx, i) - 1;
                 } else if (s[i] == '\'') {
-                    while (i + 1 < n && s[i + 1] != '\'' && s[i + 1] != '\n') i++;
+                    while (i + 1 < n && s[i + 1] != '\'' && s[i + 1] != '\n')
+                        i++;
                     i++;
                 } else if (s[i] == '\n') {
                     break;
@@ -116,11 +119,13 @@ lex_number(struct lexer *lx, size_t i, enum tok *t)
     const char *s = lx->src.p;
     size_t n = lx->src.len;
     *t = T_INT;
-    while (i < n && isdigit((unsigned char)s[i])) i++;
+    while (i < n && isdigit((unsigned char)s[i]))
+        i++;
     if (i + 1 < n && s[i] == '.' && isdigit((unsigned char)s[i + 1])) {
         *t = T_FLOAT;
         i++;
-        while (i < n && isdigit((unsigned char)s[i])) i++;
+        while (i < n && isdigit((unsigned char)s[i]))
+            i++;
     }
     if (i < n && (s[i] == 'e' || s[i] == 'E')) {
         size_t j = i + 1;
@@ -128,7 +133,8 @@ lex_number(struct lexer *lx, size_t i, enum tok *t)
         if (j < n && isdigit((unsigned char)s[j])) {
             *t = T_FLOAT;
             i = j;
-            while (i < n && isdigit((unsigned char)s[i])) i++;
+            while (i < n && isdigit((unsigned char)s[i]))
+                i++;
         }
     }
     return i;
@@ -145,11 +151,14 @@ lex_regex(struct compiler *c, struct lexer *lx, size_t start)
             i += 2;
             continue;
         }
-        if (s[i] == '[') cls = true;
-        else if (s[i] == ']') cls = false;
+        if (s[i] == '[')
+            cls = true;
+        else if (s[i] == ']')
+            cls = false;
         else if (s[i] == '/' && !cls) {
             i++;
-            while (i < n && isalpha((unsigned char)s[i])) i++;
+            while (i < n && isalpha((unsigned char)s[i]))
+                i++;
             return i;
         }
         i++;
@@ -241,8 +250,8 @@ punct(struct compiler *c, struct lexer *lx, size_t i, size_t *len)
     unsigned char u = (unsigned char)ch;
     size_t clen = u < 0x80 ? 1 : u < 0xE0 ? 2 : u < 0xF0 ? 3 : 4;
     if (ch == '&' || ch == '|') {
-        lw_cfail(c, (struct lw_span){ (uint32_t)i, 1 }, "unexpected '%c': did you mean '%c%c'?",
-                 ch, ch, ch);
+        lw_cfail(c, (struct lw_span){ (uint32_t)i, 1 }, "unexpected '%c': did you mean '%c%c'?", ch,
+                 ch, ch);
     }
     if (u >= 0x20 && u < 0x7f) {
         lw_cfail(c, (struct lw_span){ (uint32_t)i, 1 }, "unexpected character '%c'", ch);
@@ -264,7 +273,8 @@ lw_lex_next(struct compiler *c, struct lexer *lx)
             i++;
         }
         if (i < n && s[i] == '#') {
-            while (i < n && s[i] != '\n') i++;
+            while (i < n && s[i] != '\n')
+                i++;
             continue;
         }
         break;
@@ -274,7 +284,8 @@ lw_lex_next(struct compiler *c, struct lexer *lx)
     if (i >= n) {
         tk.t = T_EOF;
     } else if (isalpha((unsigned char)s[i]) || s[i] == '_') {
-        while (end < n && (isalnum((unsigned char)s[end]) || s[end] == '_')) end++;
+        while (end < n && (isalnum((unsigned char)s[end]) || s[end] == '_'))
+            end++;
         tk.t = T_IDENT;
         for (size_t k = 0; k < sizeof keywords / sizeof keywords[0]; k++) {
             size_t kl = strlen(keywords[k].word);
@@ -292,7 +303,8 @@ lw_lex_next(struct compiler *c, struct lexer *lx)
     } else if (s[i] == '\'') {
         tk.t = T_RAWSTR;
         end = i + 1;
-        while (end < n && s[end] != '\'' && s[end] != '\n') end++;
+        while (end < n && s[end] != '\'' && s[end] != '\n')
+            end++;
         if (end >= n || s[end] != '\'') {
             lw_cfail(c, (struct lw_span){ (uint32_t)i, (uint32_t)(end - i) },
                      "unterminated string: expected \"'\" before the end of the line");

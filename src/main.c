@@ -30,7 +30,8 @@ read_file(const char *path, struct lw_buf *b)
     if (f == NULL) return -1;
     char chunk[65536];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) lw_buf_add(b, chunk, n);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        lw_buf_add(b, chunk, n);
     int bad = ferror(f);
     fclose(f);
     return bad ? -1 : 0;

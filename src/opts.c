@@ -39,33 +39,46 @@ static const struct {
 } table[] = {
     { { "file", required_argument, NULL, 'f' }, "FILE", "read the template from FILE" },
     { { "expr", required_argument, NULL, 'e' }, "TEXT", "the template itself, as an argument" },
-    { { "input", required_argument, NULL, 'i' }, "text|json",
+    { { "input", required_argument, NULL, 'i' },
+      "text|json",
       "decode records as text lines (default) or JSON" },
-    { { "output", required_argument, NULL, 'o' }, "json|text",
+    { { "output", required_argument, NULL, 'o' },
+      "json|text",
       "encode emitted records as JSON lines (default) or text" },
     { { "check", no_argument, NULL, O_CHECK }, NULL, "compile the template and exit" },
-    { { "disasm", no_argument, NULL, O_DISASM }, NULL,
+    { { "disasm", no_argument, NULL, O_DISASM },
+      NULL,
       "print the bytecode with template positions and exit" },
-    { { "on-error", required_argument, NULL, O_ON_ERROR }, "warn|skip|abort",
+    { { "on-error", required_argument, NULL, O_ON_ERROR },
+      "warn|skip|abort",
       "for a failed record: warn on stderr (default), skip quietly, or stop" },
-    { { "dead-letter", required_argument, NULL, O_DEAD_LETTER }, "FILE",
+    { { "dead-letter", required_argument, NULL, O_DEAD_LETTER },
+      "FILE",
       "write each failed record to FILE as a JSON line" },
     { { "unbuffered", no_argument, NULL, O_UNBUFFERED }, NULL, "write output after each record" },
-    { { "now", required_argument, NULL, O_NOW }, "TIME",
+    { { "now", required_argument, NULL, O_NOW },
+      "TIME",
       "fix now() to TIME (RFC 3339, or epoch seconds)" },
-    { { "tz", required_argument, NULL, O_TZ }, "ZONE",
+    { { "tz", required_argument, NULL, O_TZ },
+      "ZONE",
       "zone for time stamps without one: UTC (default) or +hh:mm" },
-    { { "max-line", required_argument, NULL, O_MAX_LINE }, "BYTES",
+    { { "max-line", required_argument, NULL, O_MAX_LINE },
+      "BYTES",
       "longest record (default 1048576)" },
-    { { "max-steps", required_argument, NULL, O_MAX_STEPS }, "N",
+    { { "max-steps", required_argument, NULL, O_MAX_STEPS },
+      "N",
       "instructions per record (default 1000000)" },
-    { { "regex-match-limit", required_argument, NULL, O_MATCH_LIMIT }, "N",
+    { { "regex-match-limit", required_argument, NULL, O_MATCH_LIMIT },
+      "N",
       "pcre2 match limit per regex call (default 1000000)" },
-    { { "regex-depth-limit", required_argument, NULL, O_DEPTH_LIMIT }, "N",
+    { { "regex-depth-limit", required_argument, NULL, O_DEPTH_LIMIT },
+      "N",
       "pcre2 depth limit per regex call (default 10000)" },
-    { { "max-output", required_argument, NULL, O_MAX_OUTPUT }, "BYTES",
+    { { "max-output", required_argument, NULL, O_MAX_OUTPUT },
+      "BYTES",
       "output bytes per record (default 16777216)" },
-    { { "max-memory", required_argument, NULL, O_MAX_MEMORY }, "BYTES",
+    { { "max-memory", required_argument, NULL, O_MAX_MEMORY },
+      "BYTES",
       "working memory per record (default 67108864)" },
     { { "no-jit", no_argument, NULL, O_NO_JIT }, NULL, "do not JIT-compile regexes" },
     { { "quiet", no_argument, NULL, 'q' }, NULL, "no warnings or summary on stderr" },
@@ -138,8 +151,11 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     *o = (struct lw_opts){
-        .limits = { .steps = 1000000, .match_limit = 1000000, .depth_limit = 10000,
-                    .max_output = 16u << 20, .max_memory = 64u << 20 },
+        .limits = { .steps = 1000000,
+                    .match_limit = 1000000,
+                    .depth_limit = 10000,
+                    .max_output = 16u << 20,
+                    .max_memory = 64u << 20 },
         .max_line = 1u << 20,
         .now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
     };
@@ -157,16 +173,20 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
             o->template_text = optarg;
             break;
         case 'i':
-            if (strcmp(optarg, "text") == 0) o->input = LW_IN_TEXT;
-            else if (strcmp(optarg, "json") == 0) o->input = LW_IN_JSON;
+            if (strcmp(optarg, "text") == 0)
+                o->input = LW_IN_TEXT;
+            else if (strcmp(optarg, "json") == 0)
+                o->input = LW_IN_JSON;
             else {
                 snprintf(err, errcap, "-i needs text or json, found '%s'", optarg);
                 return -1;
             }
             break;
         case 'o':
-            if (strcmp(optarg, "text") == 0) o->output = LW_OUT_TEXT;
-            else if (strcmp(optarg, "json") == 0) o->output = LW_OUT_JSON;
+            if (strcmp(optarg, "text") == 0)
+                o->output = LW_OUT_TEXT;
+            else if (strcmp(optarg, "json") == 0)
+                o->output = LW_OUT_JSON;
             else {
                 snprintf(err, errcap, "-o needs json or text, found '%s'", optarg);
                 return -1;
@@ -179,9 +199,12 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
             o->disasm = true;
             break;
         case O_ON_ERROR:
-            if (strcmp(optarg, "warn") == 0) o->on_error = LW_ONERR_WARN;
-            else if (strcmp(optarg, "skip") == 0) o->on_error = LW_ONERR_SKIP;
-            else if (strcmp(optarg, "abort") == 0) o->on_error = LW_ONERR_ABORT;
+            if (strcmp(optarg, "warn") == 0)
+                o->on_error = LW_ONERR_WARN;
+            else if (strcmp(optarg, "skip") == 0)
+                o->on_error = LW_ONERR_SKIP;
+            else if (strcmp(optarg, "abort") == 0)
+                o->on_error = LW_ONERR_ABORT;
             else {
                 snprintf(err, errcap, "--on-error needs warn, skip or abort, found '%s'", optarg);
                 return -1;
@@ -252,8 +275,9 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
         }
     }
     if ((o->template_file == NULL) == (o->template_text == NULL)) {
-        snprintf(err, errcap, o->template_file ? "give the template once: -f FILE or -e TEXT"
-                                               : "no template: give -f FILE or -e TEXT");
+        snprintf(err, errcap,
+                 o->template_file ? "give the template once: -f FILE or -e TEXT"
+                                  : "no template: give -f FILE or -e TEXT");
         return -1;
     }
     o->inputs = argv + optind;

@@ -38,9 +38,10 @@ describe(struct compiler *c, struct token *t, char *buf, size_t cap)
     case T_STRING:
     case T_RAWSTR:
     case T_REGEX:
-        snprintf(buf, cap, "%s", t->t == T_EOF ? "the end of the template"
-                                 : t->t == T_REGEX ? "a regex"
-                                                   : "a string");
+        snprintf(buf, cap, "%s",
+                 t->t == T_EOF     ? "the end of the template"
+                 : t->t == T_REGEX ? "a regex"
+                                   : "a string");
         return buf;
     default:
         break;
@@ -184,8 +185,8 @@ escape(struct compiler *c, const char *s, size_t i, size_t end, char *dst, size_
         start = j;
         uint32_t cp = 0;
         while (j < end && j - start < (braced ? 6u : 4u) && isxdigit((unsigned char)s[j])) {
-            cp = cp * 16 + (uint32_t)(isdigit((unsigned char)s[j]) ? s[j] - '0'
-                                                                    : (tolower(s[j]) - 'a' + 10));
+            cp = cp * 16 +
+                 (uint32_t)(isdigit((unsigned char)s[j]) ? s[j] - '0' : (tolower(s[j]) - 'a' + 10));
             j++;
         }
         bool ok = braced ? (j > start && j < end && s[j] == '}') : j - start == 4;
@@ -197,8 +198,10 @@ escape(struct compiler *c, const char *s, size_t i, size_t end, char *dst, size_
         put_utf8(dst, len, cp);
         return j - i;
     }
-    lw_cfail(c, (struct lw_span){ (uint32_t)i, 2 },
-             "unknown escape '\\%c' (known: \\n \\t \\r \\0 \\\\ \\\" \\' \\/ \\$ \\uXXXX \\u{X...})", e);
+    lw_cfail(
+        c, (struct lw_span){ (uint32_t)i, 2 },
+        "unknown escape '\\%c' (known: \\n \\t \\r \\0 \\\\ \\\" \\' \\/ \\$ \\uXXXX \\u{X...})",
+        e);
 }
 
 static struct node *
@@ -236,8 +239,8 @@ string(struct compiler *c, struct token tk)
             i += escape(c, s, i, end, buf, &len);
         } else if (s[i] == '$' && i + 1 < end && s[i + 1] == '{') {
             if (len > 0) {
-                struct node *lit = mk(c, N_STR, (struct lw_span){ (uint32_t)lit_start,
-                                                                  (uint32_t)(i - lit_start) });
+                struct node *lit = mk(
+                    c, N_STR, (struct lw_span){ (uint32_t)lit_start, (uint32_t)(i - lit_start) });
                 lit->s = (struct lw_str){ lw_arena_dup(&c->ca, buf, len), len };
                 list_add(&parts, lit);
                 len = 0;
@@ -245,14 +248,18 @@ string(struct compiler *c, struct token tk)
             size_t j = i + 2;
             int depth = 1;
             while (j < end) {
-                if (s[j] == '{') depth++;
-                else if (s[j] == '}' && --depth == 0) break;
+                if (s[j] == '{')
+                    depth++;
+                else if (s[j] == '}' && --depth == 0)
+                    break;
                 else if (s[j] == '"') {
                     j++;
-                    while (j < end && s[j] != '"') j += s[j] == '\\' ? 2 : 1;
+                    while (j < end && s[j] != '"')
+                        j += s[j] == '\\' ? 2 : 1;
                 } else if (s[j] == '\'') {
                     j++;
-                    while (j < end && s[j] != '\'') j++;
+                    while (j < end && s[j] != '\'')
+                        j++;
                 }
                 j++;
             }
@@ -269,8 +276,8 @@ string(struct compiler *c, struct token tk)
         return n;
     }
     if (len > 0) {
-        struct node *lit = mk(c, N_STR, (struct lw_span){ (uint32_t)lit_start,
-                                                          (uint32_t)(end - lit_start) });
+        struct node *lit =
+            mk(c, N_STR, (struct lw_span){ (uint32_t)lit_start, (uint32_t)(end - lit_start) });
         lit->s = (struct lw_str){ buf, len };
         list_add(&parts, lit);
     }
@@ -285,7 +292,8 @@ regex(struct compiler *c, struct token tk)
 {
     const char *s = c->lx.src.p + tk.span.off;
     size_t close = tk.span.len - 1;
-    while (s[close] != '/') close--;
+    while (s[close] != '/')
+        close--;
     struct node *n = mk(c, N_REGEX, tk.span);
     char *pat = lw_arena_alloc(&c->ca, close + 1);
     size_t len = 0;
@@ -380,8 +388,9 @@ path(struct compiler *c)
             }
             if (in.t != T_INT && in.t != T_STRING && in.t != T_RAWSTR) break;
             next(c);
-            struct node *lit = in.t == T_INT ? number(c, in) : in.t == T_STRING ? string(c, in)
-                                                                                : NULL;
+            struct node *lit = in.t == T_INT      ? number(c, in)
+                               : in.t == T_STRING ? string(c, in)
+                                                  : NULL;
             next(c);
             if (cur(c)->t != T_RBRACK || (lit && lit->kind == N_INTERP)) {
                 c->lx = saved; /* a computed index: handled as a postfix [expr] */
@@ -391,8 +400,8 @@ path(struct compiler *c)
             if (in.t == T_INT) {
                 seg.index = neg ? -lit->i : lit->i;
             } else {
-                seg.key = lit ? lit->s : (struct lw_str){ c->lx.src.p + in.span.off + 1,
-                                                          in.span.len - 2 };
+                seg.key = lit ? lit->s
+                              : (struct lw_str){ c->lx.src.p + in.span.off + 1, in.span.len - 2 };
                 if (seg.key.len == 0) seg.key.p = "";
             }
         } else {
@@ -688,8 +697,7 @@ cmp(struct compiler *c)
     return n;
 }
 
-static struct node *
-and(struct compiler *c)
+static struct node * and (struct compiler * c)
 {
     struct node *n = cmp(c);
     while (at_op(c, T_AND)) {
@@ -699,8 +707,7 @@ and(struct compiler *c)
     return n;
 }
 
-static struct node *
-or(struct compiler *c)
+static struct node * or (struct compiler * c)
 {
     struct node *n = and(c);
     while (at_op(c, T_OR)) {
@@ -713,10 +720,10 @@ or(struct compiler *c)
 static struct node *
 dflt(struct compiler *c)
 {
-    struct node *n = or(c);
+    struct node *n = or (c);
     while (at_op(c, T_DEFAULT)) {
         next(c);
-        n = binary(c, N_DEFAULT, T_DEFAULT, n, or(c));
+        n = binary(c, N_DEFAULT, T_DEFAULT, n, or (c));
     }
     return n;
 }

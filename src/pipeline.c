@@ -18,7 +18,7 @@
 #include "lw/source.h"
 #include "lw/timefmt.h"
 
-#define FLUSH_AT (64 * 1024)
+#define FLUSH_AT     (64 * 1024)
 #define MAX_WARNINGS 100
 
 static volatile sig_atomic_t stop;
@@ -33,9 +33,9 @@ struct run {
     const struct lw_program *prog;
     const struct lw_opts *o;
     const struct lw_encoder *enc;
-    struct lw_buf out;      /* encoded output not yet written */
-    size_t rec_start;       /* out.len when the current record began */
-    struct lw_buf dl;       /* dead letters not yet written */
+    struct lw_buf out; /* encoded output not yet written */
+    size_t rec_start;  /* out.len when the current record began */
+    struct lw_buf dl;  /* dead letters not yet written */
     struct lw_sink sink, dlsink;
     bool has_dl;
     struct lw_counters n;
@@ -148,8 +148,10 @@ dead_letter(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const
     lw_buf_adds(b, "{\"source\":");
     lw_json_write_string(b, pos->name, strlen(pos->name));
     lw_buf_printf(b, ",\"line\":%" PRIu64 ",\"kind\":\"%s\",\"template\":", pos->line, kind);
-    if (where) lw_json_write_string(b, where, strlen(where));
-    else lw_buf_adds(b, "null");
+    if (where)
+        lw_json_write_string(b, where, strlen(where));
+    else
+        lw_buf_adds(b, "null");
     lw_buf_adds(b, ",\"error\":");
     lw_json_write_string(b, msg, strlen(msg));
     if (valid_utf8(raw)) {
@@ -172,12 +174,14 @@ failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char
     bool say = r->o->on_error == LW_ONERR_ABORT ||
                (r->o->on_error == LW_ONERR_WARN && !r->has_dl && r->o->verbosity >= 0);
     if (say && r->warnings < MAX_WARNINGS) {
-        fprintf(stderr, "logwash: %s:%" PRIu64 ": %s%s", pos->name, pos->line,
-                where ? where : "", where ? ": " : "");
+        fprintf(stderr, "logwash: %s:%" PRIu64 ": %s%s", pos->name, pos->line, where ? where : "",
+                where ? ": " : "");
         /* The message may quote record bytes: control characters never reach the terminal. */
         for (const char *c = msg; *c; c++) {
-            if ((unsigned char)*c < 0x20 || *c == 0x7f) fprintf(stderr, "\\x%02x", (unsigned char)*c);
-            else fputc(*c, stderr);
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                fprintf(stderr, "\\x%02x", (unsigned char)*c);
+            else
+                fputc(*c, stderr);
         }
         fputc('\n', stderr);
     } else if (say && r->warnings == MAX_WARNINGS) { /* said once, when the first is hidden */

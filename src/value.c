@@ -13,8 +13,8 @@
 const char *
 lw_type_name(enum lw_type t)
 {
-    static const char *const names[LW_T_N] = { "null",   "bool",   "int",       "float", "string",
-                                               "array",  "object", "timestamp", "regex" };
+    static const char *const names[LW_T_N] = { "null",  "bool",   "int",       "float", "string",
+                                               "array", "object", "timestamp", "regex" };
     return t < LW_T_N ? names[t] : "?";
 }
 
@@ -43,11 +43,13 @@ lw_value_from_json(struct lw_str raw, struct lw_arena *a)
             return lw_strv(dst, n);
         }
     case LW_JSON_ARRAY:
-        return (struct lw_value){ .t = LW_T_ARR, .flags = LW_V_RAW, .len = (uint32_t)raw.len,
-                                  .u.p = raw.p };
+        return (struct lw_value){
+            .t = LW_T_ARR, .flags = LW_V_RAW, .len = (uint32_t)raw.len, .u.p = raw.p
+        };
     case LW_JSON_OBJECT:
-        return (struct lw_value){ .t = LW_T_OBJ, .flags = LW_V_RAW, .len = (uint32_t)raw.len,
-                                  .u.p = raw.p };
+        return (struct lw_value){
+            .t = LW_T_OBJ, .flags = LW_V_RAW, .len = (uint32_t)raw.len, .u.p = raw.p
+        };
     }
     return LW_NULL;
 }
@@ -195,8 +197,10 @@ lw_value_materialize(const struct lw_value *v, struct lw_arena *a)
     struct lw_value k, x;
     lw_iter_init(&it, v);
     while (lw_iter_next(&it, &k, &x, a) == 1) {
-        if (v->t == LW_T_ARR) lw_arr_push(a, &out, x);
-        else lw_obj_set(a, &out, (struct lw_str){ k.u.p, k.len }, x);
+        if (v->t == LW_T_ARR)
+            lw_arr_push(a, &out, x);
+        else
+            lw_obj_set(a, &out, (struct lw_str){ k.u.p, k.len }, x);
     }
     return out;
 }
@@ -318,8 +322,7 @@ equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar, i
 }
 
 int
-lw_value_compare(const struct lw_value *a, const struct lw_value *b, int *res,
-                 struct lw_arena *ar)
+lw_value_compare(const struct lw_value *a, const struct lw_value *b, int *res, struct lw_arena *ar)
 {
     (void)ar;
     if (is_num(a) && is_num(b)) {
@@ -442,13 +445,18 @@ lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struc
         *out = lw_time(r, (int32_t)a->len);
         return 0;
     }
-    static const char *const verbs[] = { ['+'] = "add", ['-'] = "subtract", ['*'] = "multiply",
-                                         ['/'] = "divide", ['%'] = "take the remainder of" };
+    static const char *const verbs[] = { ['+'] = "add",
+                                         ['-'] = "subtract",
+                                         ['*'] = "multiply",
+                                         ['/'] = "divide",
+                                         ['%'] = "take the remainder of" };
     snprintf(err, errcap, "cannot %s %s %s %s", verbs[op], lw_type_name(a->t),
-             op == '+' ? "and" : op == '-' ? "from" : "by", lw_type_name(b->t));
+             op == '+'   ? "and"
+             : op == '-' ? "from"
+                         : "by",
+             lw_type_name(b->t));
     if (op == '-') {
-        snprintf(err, errcap, "cannot subtract %s from %s", lw_type_name(b->t),
-                 lw_type_name(a->t));
+        snprintf(err, errcap, "cannot subtract %s from %s", lw_type_name(b->t), lw_type_name(a->t));
     }
     return -1;
 }
@@ -469,8 +477,10 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
         lw_buf_add(b, "null", 4);
         return 0;
     case LW_T_BOOL:
-        if (v->u.b) lw_buf_add(b, "true", 4);
-        else lw_buf_add(b, "false", 5);
+        if (v->u.b)
+            lw_buf_add(b, "true", 4);
+        else
+            lw_buf_add(b, "false", 5);
         return 0;
     case LW_T_INT:
         lw_json_write_int(b, v->u.i);

@@ -9,8 +9,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "lw/vm.h"
 
-#include <pcre2.h>
 #include <inttypes.h>
+#include <pcre2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,7 +124,8 @@ owned(struct lw_vm *vm, const struct lw_value *v)
         c.u.o->shape = v->u.o->shape; /* same keys, same order */
     } else {
         c = lw_arr_new(vm->arena, v->u.a->n + 1);
-        for (uint32_t i = 0; i < v->u.a->n; i++) c.u.a->v[i] = v->u.a->v[i];
+        for (uint32_t i = 0; i < v->u.a->n; i++)
+            c.u.a->v[i] = v->u.a->v[i];
         c.u.a->n = v->u.a->n;
     }
     return c;
@@ -150,8 +151,7 @@ set_in(struct lw_vm *vm, struct lw_value *c, const struct lw_pathseg *s, struct 
         return 0;
     }
     if (i < 0 || i > n) {
-        return lw_vm_error(vm, "index %" PRId64 " out of range for array of %" PRId64,
-                           s->index, n);
+        return lw_vm_error(vm, "index %" PRId64 " out of range for array of %" PRId64, s->index, n);
     }
     c->u.a->v[i] = val;
     return 0;
@@ -163,7 +163,7 @@ path_set(struct lw_vm *vm, const struct lw_path *p, struct lw_value val)
 {
     if (!vm->root_owned) {
         vm->root = vm->root.t == LW_T_OBJ || vm->root.t == LW_T_ARR ? owned(vm, &vm->root)
-                                                                   : lw_obj_new(vm->arena, 8);
+                                                                    : lw_obj_new(vm->arena, 8);
         vm->root_owned = true;
     }
     /* Walk down, copying each container on the way so no alias is modified. */
@@ -174,9 +174,10 @@ path_set(struct lw_vm *vm, const struct lw_path *p, struct lw_value val)
         struct lw_value child = p->seg[i].key.p ? member(vm, cur, p->seg[i].key, &found)
                                                 : element(vm, cur, p->seg[i].index, &found);
         bool want_arr = p->seg[i + 1].key.p == NULL;
-        if (child.t == LW_T_OBJ || child.t == LW_T_ARR) child = owned(vm, &child);
-        else if (child.t == LW_T_NULL) child = want_arr ? lw_arr_new(vm->arena, 4)
-                                                        : lw_obj_new(vm->arena, 4);
+        if (child.t == LW_T_OBJ || child.t == LW_T_ARR)
+            child = owned(vm, &child);
+        else if (child.t == LW_T_NULL)
+            child = want_arr ? lw_arr_new(vm->arena, 4) : lw_obj_new(vm->arena, 4);
         if (set_in(vm, cur, &p->seg[i], child) != 0) return -1;
         /* find the stored copy to descend into */
         struct lw_value *slot = NULL;
@@ -200,8 +201,7 @@ path_set(struct lw_vm *vm, const struct lw_path *p, struct lw_value val)
 }
 
 static int
-do_index(struct lw_vm *vm, const struct lw_value *c, const struct lw_value *k,
-         struct lw_value *out)
+do_index(struct lw_vm *vm, const struct lw_value *c, const struct lw_value *k, struct lw_value *out)
 {
     bool found;
     if (c->t == LW_T_NULL) {
@@ -211,8 +211,7 @@ do_index(struct lw_vm *vm, const struct lw_value *c, const struct lw_value *k,
     } else if (c->t == LW_T_OBJ && k->t == LW_T_STR) {
         *out = member(vm, c, (struct lw_str){ k->u.p, k->len }, &found);
     } else {
-        return lw_vm_error(vm, "cannot index %s with %s", lw_type_name(c->t),
-                           lw_type_name(k->t));
+        return lw_vm_error(vm, "cannot index %s with %s", lw_type_name(c->t), lw_type_name(k->t));
     }
     return 0;
 }
@@ -230,8 +229,7 @@ compare(struct lw_vm *vm, enum lw_op op, const struct lw_value *x, const struct 
     if (lw_value_compare(x, y, &r, vm->arena) != 0) {
         return lw_vm_error(vm, "cannot compare %s with %s%s", lw_type_name(x->t),
                            lw_type_name(y->t),
-                           (x->t == LW_T_STR) != (y->t == LW_T_STR) ? " (convert with int())"
-                                                                    : "");
+                           (x->t == LW_T_STR) != (y->t == LW_T_STR) ? " (convert with int())" : "");
     }
     bool b = op == LW_OP_LT ? r < 0 : op == LW_OP_LE ? r <= 0 : op == LW_OP_GT ? r > 0 : r >= 0;
     *out = lw_bool(b);
@@ -278,7 +276,8 @@ match(struct lw_vm *vm, const struct lw_matchsite *site, const struct lw_value *
 {
     struct lw_value *R = vm->regs;
     if (s->t == LW_T_NULL) {
-        for (uint32_t i = 0; i < site->n; i++) R[site->reg[i]] = LW_NULL;
+        for (uint32_t i = 0; i < site->n; i++)
+            R[site->reg[i]] = LW_NULL;
         *out = lw_bool(false);
         return 0;
     }
@@ -288,7 +287,8 @@ match(struct lw_vm *vm, const struct lw_matchsite *site, const struct lw_value *
     const char *subj = s->u.p;
     int rc = lw_vm_regex_match(vm, site->re, subj, s->len, 0);
     if (rc == PCRE2_ERROR_NOMATCH) {
-        for (uint32_t i = 0; i < site->n; i++) R[site->reg[i]] = LW_NULL;
+        for (uint32_t i = 0; i < site->n; i++)
+            R[site->reg[i]] = LW_NULL;
         *out = lw_bool(false);
         return 0;
     }
@@ -335,7 +335,8 @@ concat(struct lw_vm *vm, struct lw_value *parts, int n, struct lw_value *out)
 {
     struct lw_buf b;
     size_t total = 0;
-    for (int i = 0; i < n; i++) total += parts[i].t == LW_T_STR ? parts[i].len : 24;
+    for (int i = 0; i < n; i++)
+        total += parts[i].t == LW_T_STR ? parts[i].len : 24;
     /* Build directly in the arena; grow by copying when a part is longer than estimated. */
     b.cap = total + 1;
     b.len = 0;
@@ -443,8 +444,8 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             const struct lw_value *o = &R[in->b];
             bool found;
             if (o->t != LW_T_OBJ && o->t != LW_T_NULL) {
-                lw_vm_error(vm, "cannot read member '%.*s' of %s", (int)K[in->c].len,
-                            K[in->c].u.p, lw_type_name(o->t));
+                lw_vm_error(vm, "cannot read member '%.*s' of %s", (int)K[in->c].len, K[in->c].u.p,
+                            lw_type_name(o->t));
                 goto fail;
             }
             R[in->a] = member(vm, o, (struct lw_str){ K[in->c].u.p, K[in->c].len }, &found);
@@ -481,8 +482,10 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             } else if (x->t == LW_T_FLOAT) {
                 R[in->a] = lw_float(-x->u.f);
             } else {
-                if (x->t == LW_T_INT) lw_vm_error(vm, "integer overflow in -(%" PRId64 ")", x->u.i);
-                else lw_vm_error(vm, "cannot negate %s", lw_type_name(x->t));
+                if (x->t == LW_T_INT)
+                    lw_vm_error(vm, "integer overflow in -(%" PRId64 ")", x->u.i);
+                else
+                    lw_vm_error(vm, "cannot negate %s", lw_type_name(x->t));
                 goto fail;
             }
             break;
@@ -539,7 +542,9 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             const struct lw_shape *sh = &P->shapes[in->b];
             struct lw_obj *o = lw_arena_alloc(vm->arena, sizeof *o);
             /* The keys stay the program's: growing the object copies them (lw_obj_set). */
-            *o = (struct lw_obj){ .cap = sh->n, .k = sh->keys, .shape = sh,
+            *o = (struct lw_obj){ .cap = sh->n,
+                                  .k = sh->keys,
+                                  .shape = sh,
                                   .v = lw_arena_alloc(vm->arena, (sh->n + 1) * sizeof *o->v) };
             R[in->a] = (struct lw_value){ .t = LW_T_OBJ, .u.o = o };
             break;

@@ -18,10 +18,10 @@ struct lw_opts {
     const char *template_text; /* -e */
     char **inputs;             /* files; none or "-" means stdin */
     int ninputs;
-    enum lw_informat input;     /* -i (LW_IN_DEFAULT: as the template says, else text) */
-    enum lw_outformat output;   /* -o */
-    enum lw_on_error on_error;  /* --on-error */
-    const char *dead_letter;    /* --dead-letter FILE */
+    enum lw_informat input;    /* -i (LW_IN_DEFAULT: as the template says, else text) */
+    enum lw_outformat output;  /* -o */
+    enum lw_on_error on_error; /* --on-error */
+    const char *dead_letter;   /* --dead-letter FILE */
     bool check, disasm, unbuffered, no_jit;
     int verbosity; /* -q: -1, default 0, -v: 1 */
     struct lw_limits limits;

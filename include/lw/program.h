@@ -17,7 +17,7 @@ enum lw_op {
 #undef OP
 };
 
-struct lw_ins { /* 8 bytes, no bit packing; the VM is register based */
+struct lw_ins {    /* 8 bytes, no bit packing; the VM is register based */
     uint8_t op, a; /* opcode, destination register */
     uint16_t b;    /* register, constant, path or function index */
     int32_t c;     /* register, constant, count, or jump offset from the next instruction */
@@ -74,8 +74,8 @@ struct lw_program {
     uint32_t ntopkeys;
     uint32_t nregs;
     uint32_t max_groups;
-    uint32_t ntry;   /* deepest nesting of ?? */
-    uint32_t niters; /* deepest nesting of for */
+    uint32_t ntry;          /* deepest nesting of ?? */
+    uint32_t niters;        /* deepest nesting of for */
     enum lw_informat input; /* declared by `input json` in the template */
     bool implicit_emit;     /* no emit or print statement: emit . at the end */
 };
@@ -95,7 +95,23 @@ void lw_program_free(struct lw_program *p);
 void lw_disasm(const struct lw_program *p, FILE *f);
 
 /* Operand formats for disasm and checks. */
-enum lw_fmt { LW_FMT_NONE, LW_FMT_A, LW_FMT_AB, LW_FMT_AK, LW_FMT_AP, LW_FMT_ABC, LW_FMT_ABK,
-              LW_FMT_AJ, LW_FMT_J, LW_FMT_ACALL, LW_FMT_ABM, LW_FMT_IB, LW_FMT_AIJ, LW_FMT_AS, LW_FMT_AN, LW_FMT_ABN };
+enum lw_fmt {
+    LW_FMT_NONE,
+    LW_FMT_A,
+    LW_FMT_AB,
+    LW_FMT_AK,
+    LW_FMT_AP,
+    LW_FMT_ABC,
+    LW_FMT_ABK,
+    LW_FMT_AJ,
+    LW_FMT_J,
+    LW_FMT_ACALL,
+    LW_FMT_ABM,
+    LW_FMT_IB,
+    LW_FMT_AIJ,
+    LW_FMT_AS,
+    LW_FMT_AN,
+    LW_FMT_ABN
+};
 
 #endif

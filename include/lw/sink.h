@@ -8,7 +8,7 @@
 struct lw_sink {
     const char *name; /* for messages */
     int fd;
-    bool owned; /* close at the end */
+    bool owned;       /* close at the end */
     bool broken_pipe; /* the reader went away: a quiet, normal stop */
 };
 

@@ -22,8 +22,7 @@ struct lw_source_ops {
     const char *name;
     int (*open)(struct lw_source *s, const struct lw_opts *o, struct lw_diag *d);
     /* 1: *rec and *pos valid until the next call; 0: end of input; -1: I/O error in d */
-    int (*next)(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos,
-                struct lw_diag *d);
+    int (*next)(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struct lw_diag *d);
     void (*close)(struct lw_source *s);
 };
 

@@ -120,7 +120,8 @@ struct lw_iter {
 };
 void lw_iter_init(struct lw_iter *it, const struct lw_value *c);
 /* 1 item, 0 end. For objects *key is the member name (unescaped into a when needed). */
-int lw_iter_next(struct lw_iter *it, struct lw_value *key, struct lw_value *val, struct lw_arena *a);
+int lw_iter_next(struct lw_iter *it, struct lw_value *key, struct lw_value *val,
+                 struct lw_arena *a);
 
 /* lw_value_materialize: an arena copy of a raw array or object (one level; children stay raw),
  * so it can be modified. Materialised values are returned as they are. */
@@ -147,8 +148,8 @@ int lw_value_compare(const struct lw_value *a, const struct lw_value *b, int *re
 
 /* Arithmetic. op is one of '+', '-', '*', '/', '%'. Returns 0, or -1 with a message in err
  * (errcap bytes): integer overflow, division by zero, bad operand types. */
-int lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b,
-                   struct lw_value *out, struct lw_arena *ar, char *err, size_t errcap);
+int lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struct lw_value *out,
+                   struct lw_arena *ar, char *err, size_t errcap);
 
 /* lw_value_write_json: compact JSON for v (timestamps as RFC 3339 strings). Fails (-1) only
  * for values that have no JSON form: a regex, or containers nested deeper than

@@ -18,11 +18,11 @@ struct lw_record {
 };
 
 struct lw_limits {
-    uint64_t steps;          /* instructions per record */
-    uint32_t match_limit;    /* pcre2 match limit per match call */
-    uint32_t depth_limit;    /* pcre2 depth limit per match call */
-    size_t max_output;       /* bytes of output per record */
-    size_t max_memory;       /* bytes of record arena per record */
+    uint64_t steps;       /* instructions per record */
+    uint32_t match_limit; /* pcre2 match limit per match call */
+    uint32_t depth_limit; /* pcre2 depth limit per match call */
+    size_t max_output;    /* bytes of output per record */
+    size_t max_memory;    /* bytes of record arena per record */
 };
 
 enum lw_vm_result { LW_VM_OK, LW_VM_DROP, LW_VM_REJECT, LW_VM_ERROR };

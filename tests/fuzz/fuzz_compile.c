@@ -26,8 +26,11 @@ run(const struct lw_program *p, const struct lw_decoder *dec, const char *rec)
     struct lw_arena a;
     struct lw_vm vm;
     struct lw_buf b;
-    struct lw_limits lim = { .steps = 20000, .match_limit = 10000, .depth_limit = 1000,
-                             .max_output = 1 << 16, .max_memory = 1 << 22 };
+    struct lw_limits lim = { .steps = 20000,
+                             .match_limit = 10000,
+                             .depth_limit = 1000,
+                             .max_output = 1 << 16,
+                             .max_memory = 1 << 22 };
     struct lw_record r;
     struct lw_str *top = calloc(p->ntopkeys + 1, sizeof *top);
     char err[256];
@@ -49,7 +52,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct lw_diag d = { 0 };
     struct lw_compile_opts o = { .jit = false };
-    struct lw_program *p = lw_compile(LW_STR_LIT("fuzz.lw"), (struct lw_str){ (const char *)data, size }, &o, &d);
+    struct lw_program *p =
+        lw_compile(LW_STR_LIT("fuzz.lw"), (struct lw_str){ (const char *)data, size }, &o, &d);
     if (p == NULL) {
         FILE *f = fopen("/dev/null", "w");
         lw_diag_print(f, "fuzz.lw", (struct lw_str){ (const char *)data, size }, &d);
@@ -59,8 +63,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *f = fopen("/dev/null", "w");
     lw_disasm(p, f);
     fclose(f);
-    run(p, &lw_dec_text, "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET /a b\" 200 2326 a=1 b=\"x y\"");
-    run(p, &lw_dec_json, "{\"a\":{\"b\":[1,2.5,\"x\",null,true]},\"s\":\"h\\u00e9llo\",\"n\":-3,\"o\":{}}");
+    run(p, &lw_dec_text,
+        "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET /a b\" 200 2326 a=1 b=\"x y\"");
+    run(p, &lw_dec_json,
+        "{\"a\":{\"b\":[1,2.5,\"x\",null,true]},\"s\":\"h\\u00e9llo\",\"n\":-3,\"o\":{}}");
     lw_program_free(p);
     return 0;
 }

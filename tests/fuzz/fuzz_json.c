@@ -15,7 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const templates[] = {
     "input json\nemit .",
-    "input json\nlet t = 0\nfor k, v in . { t = t + len(str(v)) }\nemit {t, keys: keys(. ?? {}) ?? null}",
+    "input json\nlet t = 0\nfor k, v in . { t = t + len(str(v)) }\nemit {t, keys: keys(. ?? {}) ?? "
+    "null}",
     "input json\n.added = {x: [1, .a, .a.b[0]]}\n.a.b = .s ?? null\nemit",
     "input json\nfor x in .a.b ?? [] { emit {x, t: type(x), j: to_json(x), s: str(x)} }",
     "input json\nemit {p: parse_json(to_json(.)) ?? null, n: int(.n ?? 0) ?? -1}",
@@ -45,8 +46,11 @@ out(void *ud, struct lw_vm *vm, const struct lw_value *v, bool print)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct lw_limits lim = { .steps = 100000, .match_limit = 10000, .depth_limit = 1000,
-                             .max_output = 1 << 20, .max_memory = 1 << 24 };
+    struct lw_limits lim = { .steps = 100000,
+                             .match_limit = 10000,
+                             .depth_limit = 1000,
+                             .max_output = 1 << 20,
+                             .max_memory = 1 << 24 };
     if (progs[0] == NULL) {
         for (size_t i = 0; i < NT; i++) {
             struct lw_diag d = { 0 };
@@ -73,8 +77,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lw_vm_init(&vm, progs[i], &a, &lim);
         vm.out = out;
         vm.out_ud = &b;
-        int rc = lw_dec_json.decode(progs[i], (struct lw_str){ (const char *)data, size }, &r,
-                                    top, &a, err, sizeof err);
+        int rc = lw_dec_json.decode(progs[i], (struct lw_str){ (const char *)data, size }, &r, top,
+                                    &a, err, sizeof err);
         if ((rc == 0) != valid) {
             fprintf(stderr, "decoder says %s, jansson says %s\n", rc == 0 ? "valid" : err,
                     valid ? "valid" : je.text);

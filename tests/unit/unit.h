@@ -11,7 +11,7 @@ extern int lw_unit_checks, lw_unit_failures;
     do {                                                                                           \
         lw_unit_checks++;                                                                          \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);              \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
             lw_unit_failures++;                                                                    \
         }                                                                                          \
     } while (0)
