@@ -974,6 +974,22 @@ lw_json_number(struct lw_str tok, int64_t *i, double *d)
 
 /* ---- writing ---- */
 
+bool
+lw_utf8_valid(struct lw_str s)
+{
+    const unsigned char *p = (const unsigned char *)s.p, *end = p + s.len;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        int n = utf8_seq(p, end);
+        if (n < 0) return false;
+        p += n;
+    }
+    return true;
+}
+
 void
 lw_json_write_string(struct lw_buf *b, const char *p, size_t len)
 {

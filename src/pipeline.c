@@ -82,42 +82,6 @@ tpos(const struct lw_program *p, struct lw_span sp, char *buf, size_t cap)
     return buf;
 }
 
-/* valid_utf8: well-formed UTF-8 as the JSON writer judges it (no overlongs, surrogates or code
- * points past U+10FFFF), so a record written as a string is never altered by U+FFFD. */
-static bool
-valid_utf8(struct lw_str s)
-{
-    const unsigned char *p = (const unsigned char *)s.p, *end = p + s.len;
-    while (p < end) {
-        unsigned c = *p, lo = 0x80, hi = 0xbf;
-        int n;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            n = 2;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 3;
-            if (c == 0xe0) lo = 0xa0;
-            if (c == 0xed) hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 4;
-            if (c == 0xf0) lo = 0x90;
-            if (c == 0xf4) hi = 0x8f;
-        } else {
-            return false;
-        }
-        for (int k = 1; k < n; k++) {
-            if (p + k >= end || p[k] < lo || p[k] > hi) return false;
-            lo = 0x80;
-            hi = 0xbf;
-        }
-        p += n;
-    }
-    return true;
-}
-
 static void
 base64(struct lw_buf *b, struct lw_str s)
 {
@@ -154,7 +118,7 @@ dead_letter(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const
         lw_buf_adds(b, "null");
     lw_buf_adds(b, ",\"error\":");
     lw_json_write_string(b, msg, strlen(msg));
-    if (valid_utf8(raw)) {
+    if (lw_utf8_valid(raw)) {
         lw_buf_adds(b, ",\"record\":");
         lw_json_write_string(b, raw.p, raw.len);
     } else {

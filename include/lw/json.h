@@ -99,6 +99,10 @@ size_t lw_json_unescape(struct lw_str tok, char *dst);
  * (and free) a temporary copy of a real longer than 127 bytes. */
 int lw_json_number(struct lw_str tok, int64_t *i, double *d);
 
+/* lw_utf8_valid: s is well-formed UTF-8 as the writer and the validator judge it (no overlong
+ * forms, surrogates or code points past U+10FFFF), so lw_json_write_string keeps it unaltered. */
+bool lw_utf8_valid(struct lw_str s);
+
 /* lw_json_write_string: append p[0..len) as a JSON string token. Escapes '"', '\\' and control
  * characters (\n \t \r \b \f, others and NUL as \u00xx), keeps valid UTF-8 as raw bytes and
  * replaces each maximal invalid UTF-8 subsequence by U+FFFD (as Python's errors="replace"). */
