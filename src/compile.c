@@ -76,15 +76,10 @@ deeper(struct gen *g, struct node *n)
 _Noreturn void
 lw_cfail(struct compiler *c, struct lw_span span, const char *fmt, ...)
 {
-    if (!c->d->set) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(c->d->msg, sizeof c->d->msg, fmt, ap);
-        va_end(ap);
-        c->d->set = true;
-        c->d->has_span = true;
-        c->d->span = span;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    lw_diag_vset(c->d, &span, fmt, ap);
+    va_end(ap);
     longjmp(c->jb, 1);
 }
 

@@ -6,28 +6,31 @@
 #include <stdarg.h>
 
 void
-lw_diag_set(struct lw_diag *d, struct lw_span span, const char *fmt, ...)
+lw_diag_vset(struct lw_diag *d, const struct lw_span *span, const char *fmt, va_list ap)
 {
     if (d->set) return;
+    vsnprintf(d->msg, sizeof d->msg, fmt, ap);
+    d->set = true;
+    d->has_span = span != NULL;
+    if (span != NULL) d->span = *span;
+}
+
+void
+lw_diag_set(struct lw_diag *d, struct lw_span span, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(d->msg, sizeof d->msg, fmt, ap);
+    lw_diag_vset(d, &span, fmt, ap);
     va_end(ap);
-    d->set = true;
-    d->has_span = true;
-    d->span = span;
 }
 
 void
 lw_diag_setf(struct lw_diag *d, const char *fmt, ...)
 {
-    if (d->set) return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(d->msg, sizeof d->msg, fmt, ap);
+    lw_diag_vset(d, NULL, fmt, ap);
     va_end(ap);
-    d->set = true;
-    d->has_span = false;
 }
 
 static bool

@@ -4,6 +4,7 @@
 #ifndef LW_DIAG_H
 #define LW_DIAG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,11 @@ struct lw_diag {
     struct lw_span span;
     char msg[512];
 };
+
+/* lw_diag_vset: record an error at *span, or with no position when span is NULL (first one
+ * wins). lw_diag_set and lw_diag_setf are its variadic forms. */
+void lw_diag_vset(struct lw_diag *d, const struct lw_span *span, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* lw_diag_set: record an error at span (first one wins). */
 void lw_diag_set(struct lw_diag *d, struct lw_span span, const char *fmt, ...)
