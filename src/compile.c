@@ -408,13 +408,17 @@ arith_type(struct gen *g, struct node *n, bool check)
 
 static uint32_t stype1(struct gen *g, struct node *n);
 
+/* stype: the set of types n can have. Cached in the node: without the cache, checks that ask
+ * for the types of subtrees at every level made compiling a chain of operators exponential. */
 static uint32_t
 stype(struct gen *g, struct node *n)
 {
+    if (n->stype != 0) return n->stype;
     deeper(g, n);
     uint32_t t = stype1(g, n);
     g->rdepth--;
-    return t;
+    n->stype = t ? t : TM_ANY;
+    return n->stype;
 }
 
 static uint32_t
@@ -443,7 +447,7 @@ stype1(struct gen *g, struct node *n)
         return TM(LW_T_OBJ);
     case N_UNARY:
         if (n->op == T_NOT) return TM(LW_T_BOOL);
-        return stype(g, n->a) & TM_NUM ? stype(g, n->a) & TM_NUM : TM_ANY;
+        return stype(g, n->a) & TM_NUM ? stype(g, n->a) & TM_NUM : TM_ANY; /* cached: once */
     case N_BINARY:
         if (n->op >= T_EQ && n->op <= T_GE) return TM(LW_T_BOOL);
         return arith_type(g, n, false);

@@ -120,7 +120,8 @@ struct node {
     uint32_t nkids;
     struct lw_pathseg *segs;
     uint32_t nsegs;
-    bool big; /* N_INT: the literal 9223372036854775808, valid only after a minus */
+    bool big;       /* N_INT: the literal 9223372036854775808, valid only after a minus */
+    uint32_t stype; /* static type mask, computed once (compile.c), 0 until then */
 };
 
 struct lexer {

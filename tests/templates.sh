@@ -20,7 +20,7 @@ for t in templates/*.lw; do
         fail=$((fail + 1))
         continue
     fi
-    ${VALGRIND:-} "$bin" -q --now 2024-03-10T12:00:00Z --dead-letter "$tmp/dl" -f "$t" < "$name.in" > "$tmp/out" 2> "$tmp/err"
+    ${VALGRIND:-} "$bin" ${LW_TEST_ARGS:-} -q --now 2024-03-10T12:00:00Z --dead-letter "$tmp/dl" -f "$t" < "$name.in" > "$tmp/out" 2> "$tmp/err"
     rc=$?
     want=0
     [ -f "$name.rc" ] && want=$(cat "$name.rc")
