@@ -398,24 +398,13 @@ fn_captures(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         *r = LW_NULL;
         return rc;
     }
-    int mrc = (int)re->ngroups + 1;
-    uint32_t count = 0, size = 0;
-    PCRE2_SPTR table;
-    pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count);
-    pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
-    pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
-    *r = lw_obj_new(A, count);
-    /* The name table is sorted by name; keep the pattern's group order instead. */
-    for (int g = 1; g < mrc; g++) {
-        for (uint32_t i = 0; i < count; i++) {
-            const uint8_t *e = table + i * size;
-            if ((e[0] << 8 | e[1]) != g) continue;
-            const char *name = (const char *)e + 2;
-            struct lw_value v = ov[2 * g] == PCRE2_UNSET
-                                    ? LW_NULL
-                                    : lw_strv(a[0].u.p + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
-            lw_obj_set(A, r, (struct lw_str){ name, strlen(name) }, v);
-        }
+    *r = lw_obj_new(A, re->nnames);
+    for (uint32_t i = 0; i < re->nnames; i++) { /* pcre2 marks unset groups PCRE2_UNSET */
+        uint32_t g = re->names[i].group;
+        struct lw_value v = ov[2 * g] == PCRE2_UNSET
+                                ? LW_NULL
+                                : lw_strv(a[0].u.p + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+        lw_obj_set(A, r, re->names[i].name, v);
     }
     return 0;
 }

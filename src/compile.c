@@ -228,6 +228,28 @@ regex_span(struct gen *g, struct node *n, size_t off)
     return (struct lw_span){ n->span.off + 1 + (uint32_t)i, 1 };
 }
 
+/* regex_names: decode pcre2's name table (sorted by name) into re->names, in group order. */
+static void
+regex_names(struct lw_program *p, struct lw_regex *re)
+{
+    uint32_t count = 0, size = 0;
+    PCRE2_SPTR table;
+    pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count);
+    pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
+    pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
+    re->names = lw_arena_alloc(&p->arena, (count + 1) * sizeof *re->names);
+    for (uint32_t g = 1; g <= re->ngroups; g++) {
+        for (uint32_t i = 0; i < count; i++) {
+            const uint8_t *e = table + i * size;
+            if ((uint32_t)(e[0] << 8 | e[1]) != g) continue;
+            const char *name = (const char *)e + 2;
+            size_t len = strlen(name);
+            re->names[re->nnames++] =
+                (struct lw_group){ { lw_arena_dup(&p->arena, name, len), len }, (uint16_t)g };
+        }
+    }
+}
+
 static struct lw_regex *
 regex(struct gen *g, struct node *n)
 {
@@ -274,6 +296,7 @@ regex(struct gen *g, struct node *n)
                              .ngroups = cap,
                              .jit = jit,
                              .src = { lw_arena_dup(&p->arena, n->s.p, n->s.len), n->s.len } };
+    regex_names(p, re);
     p->regexes = lw_arena_realloc(&p->arena, p->regexes, p->nregexes * sizeof *p->regexes,
                                   (p->nregexes + 1) * sizeof *p->regexes);
     p->regexes[p->nregexes++] = re;
@@ -299,15 +322,10 @@ declare_captures(struct gen *g, struct node *n)
     if (n->kind == N_CALL && lw_str_eq(n->s, LW_STR_LIT("match")) && n->nkids == 2 &&
         n->kids->next->kind == N_REGEX) {
         struct lw_regex *re = node_regex(g, n->kids->next);
-        uint32_t count = 0, size = 0;
-        PCRE2_SPTR table;
-        pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count);
-        pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
-        pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
-        for (uint32_t i = 0; i < count; i++) {
-            const char *name = (const char *)table + i * size + 2;
-            struct lw_str s = { lw_arena_dup(&g->c->ca, name, strlen(name)), strlen(name) };
-            if (lookup(g, s) == NULL) declare(g, s, n->kids->next->span);
+        for (uint32_t i = 0; i < re->nnames; i++) {
+            if (lookup(g, re->names[i].name) == NULL) {
+                declare(g, re->names[i].name, n->kids->next->span);
+            }
         }
     }
     if (n->kind >= S_LET) { /* nested statements declare their own */
@@ -596,19 +614,12 @@ call(struct gen *g, struct node *n, uint32_t dst)
         struct lw_program *p = g->c->prog;
         uint32_t subj = expr_any(g, n->kids);
         struct lw_matchsite site = { .re = re };
-        uint32_t count = 0, size = 0;
-        PCRE2_SPTR table;
-        pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &count);
-        pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
-        pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
-        site.group = lw_arena_alloc(&p->arena, (count + 1) * sizeof *site.group);
-        site.reg = lw_arena_alloc(&p->arena, count + 1);
-        for (uint32_t i = 0; i < count; i++) {
-            const uint8_t *e = table + i * size;
-            const char *name = (const char *)e + 2;
-            struct var *v = lookup(g, (struct lw_str){ name, strlen(name) });
+        site.group = lw_arena_alloc(&p->arena, (re->nnames + 1) * sizeof *site.group);
+        site.reg = lw_arena_alloc(&p->arena, re->nnames + 1);
+        for (uint32_t i = 0; i < re->nnames; i++) {
+            struct var *v = lookup(g, re->names[i].name);
             assert(v != NULL); /* declare_captures ran first */
-            site.group[site.n] = (uint16_t)(e[0] << 8 | e[1]);
+            site.group[site.n] = re->names[i].group;
             site.reg[site.n++] = v->reg;
         }
         GROW(g, g->sites, g->nsites, g->capsites);

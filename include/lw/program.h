@@ -35,11 +35,19 @@ struct lw_path {
     struct lw_pathseg *seg;
 };
 
+/* A named capture group of a regex. */
+struct lw_group {
+    struct lw_str name;
+    uint16_t group;
+};
+
 /* A regex compiled once (pcre2, JIT when available). */
 struct lw_regex {
     void *code; /* pcre2_code_8 * */
     uint32_t ngroups;
-    bool jit; /* JIT-compiled: matched with pcre2_jit_match (the fast path) */
+    uint32_t nnames;
+    struct lw_group *names; /* named groups in the pattern's order, decoded once */
+    bool jit;               /* JIT-compiled: matched with pcre2_jit_match (the fast path) */
     struct lw_str src;
 };
 
