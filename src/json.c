@@ -1074,6 +1074,53 @@ lw_json_write_int(struct lw_buf *b, int64_t i)
     lw_buf_add(b, t, (size_t)(tmp + sizeof tmp - t));
 }
 
+/* write_short_decimal: the fast path of lw_json_write_double, for 1e-4 <= |d| < 1e15, the
+ * range where %g writes fixed notation. Finds the least k such that m = d * 10^k is an integer
+ * below 1e15 and m / 10^k == d (exact operands, and IEEE division rounds correctly, so this
+ * proves that the decimal text reads back as d). A decimal of at most 15 significant digits
+ * names one double only, so the text is the one "%.15g" gives, without snprintf and strtod.
+ * Returns false when the fast path does not apply. */
+static bool
+write_short_decimal(struct lw_buf *b, double d)
+{
+    static const double p10[] = { 1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                  1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+    double a = fabs(d);
+    if (!(a >= 1e-4 && a < 1e15)) return false;
+    for (int k = 0; k < 16; k++) {
+        double m = a * p10[k];
+        if (m >= 1e15) return false;
+        if (m != floor(m) || m / p10[k] != a) continue;
+        char digits[24], *e = digits + sizeof digits, *q = e;
+        uint64_t v = (uint64_t)m;
+        int nd = 0;
+        while (k > 0 && v % 10 == 0) { /* a*10^k may be integral first at a longer k */
+            v /= 10;
+            k--;
+        }
+        do {
+            *--q = (char)('0' + v % 10);
+            v /= 10;
+            nd++;
+        } while (v != 0 || nd <= k); /* at least one digit before the point */
+        char *out = lw_buf_grow(b, (size_t)(e - q) + 4), *o = out;
+        if (d < 0) *o++ = '-';
+        size_t intlen = (size_t)(e - q) - (size_t)k;
+        memcpy(o, q, intlen);
+        o += intlen;
+        *o++ = '.';
+        if (k == 0) {
+            *o++ = '0';
+        } else {
+            memcpy(o, q + intlen, (size_t)k);
+            o += k;
+        }
+        b->len += (size_t)(o - out);
+        return true;
+    }
+    return false;
+}
+
 void
 lw_json_write_double(struct lw_buf *b, double d)
 {
@@ -1081,6 +1128,7 @@ lw_json_write_double(struct lw_buf *b, double d)
         lw_buf_add(b, "null", 4);
         return;
     }
+    if (write_short_decimal(b, d)) return;
     char tmp[40];
     int n = 0;
     for (int prec = 15; prec <= 17; prec++) {

@@ -453,9 +453,52 @@ test_plain_bytes(void)
     lw_buf_fini(&b);
 }
 
+/* The double writer's fast path must give exactly the text of the reference method (shortest
+ * of %.15g..%.17g that reads back), for decimal-looking values and for arbitrary bit patterns. */
+static void
+test_double_fast_path(void)
+{
+    struct lw_buf b;
+    char ref[48];
+    uint64_t x = 88172645463325252u; /* xorshift64: deterministic */
+    int differ = 0;
+    lw_buf_init(&b);
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double d;
+        if (i % 3 == 0) {
+            memcpy(&d, &x, sizeof d);
+            if (!isfinite(d)) continue;
+        } else {
+            static const double scale[] = { 1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7 };
+            d = (double)(int64_t)(x % 20000001 - 10000000) / scale[(x >> 40) % 8];
+        }
+        int n = 0;
+        for (int prec = 15; prec <= 17; prec++) {
+            n = snprintf(ref, sizeof ref - 3, "%.*g", prec, d);
+            if (strtod(ref, NULL) == d) break;
+        }
+        if (strpbrk(ref, ".e") == NULL) memcpy(ref + n, ".0", 3);
+        b.len = 0;
+        lw_json_write_double(&b, d);
+        differ += b.len != strlen(ref) || memcmp(b.p, ref, b.len) != 0;
+    }
+    CHECK(differ == 0);
+    b.len = 0;
+    lw_json_write_double(&b, 599.56);
+    CHECK(b.len == 6 && memcmp(b.p, "599.56", 6) == 0);
+    b.len = 0;
+    lw_json_write_double(&b, -0.0001);
+    CHECK(b.len == 7 && memcmp(b.p, "-0.0001", 7) == 0);
+    lw_buf_fini(&b);
+}
+
 void
 test_json(void)
 {
+    test_double_fast_path();
     test_scan_keys();
     test_walk();
     test_unescape();
