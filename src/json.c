@@ -994,16 +994,29 @@ void
 lw_json_write_string(struct lw_buf *b, const char *p, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    /* worst case: 6 bytes (\u00xx) for each input byte, and the quotes */
-    char *d = lw_buf_grow(b, 6 * len + 2);
+    /* Worst case: 6 bytes (\u00xx) for each input byte, and the quotes; plus one block, so
+     * plain bytes can be stored a whole block at a time (strings here are mostly short, and a
+     * fixed-size copy is one store where a memcpy call per run is not). */
+    char *d = lw_buf_grow(b, 6 * len + 2 + BLK);
     const char *s = p, *e = p + len;
     *d++ = '"';
     while (s < e) {
-        const char *run = s;
-        s = plain_end(s, e);
-        memcpy(d, run, (size_t)(s - run));
-        d += s - run;
+        while (BLK && e - s >= BLK) {
+            uint64_t m = special_blk(s);
+            memcpy(d, s, BLK);
+            if (m != 0) {
+                int n = first_blk(m);
+                s += n;
+                d += n;
+                goto special;
+            }
+            s += BLK;
+            d += BLK;
+        }
+        while (s < e && isplain(*s))
+            *d++ = *s++;
         if (s == e) break;
+    special:;
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\') {
             *d++ = '\\';

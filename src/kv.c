@@ -10,12 +10,6 @@
 #include <string.h>
 
 static bool
-is_ws(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static bool
 is_blank(char c)
 {
     return c == ' ' || c == '\t';
@@ -27,18 +21,36 @@ is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* Byte classes of the splitter's table: one lookup per byte in the scanning loops. */
+enum { C_SEP = 1, C_KV = 2 };
+
 /* The splitter's view of the options. */
 struct kv {
     const char *s;
     size_t len;
     const struct lw_kv_opts *o;
     bool ws; /* field_sep ' ': any whitespace run separates */
+    uint8_t cls[256];
 };
 
 static bool
 is_sep(const struct kv *k, char c)
 {
-    return k->ws ? is_ws(c) : c == k->o->field_sep;
+    return k->cls[(unsigned char)c] & C_SEP;
+}
+
+/* classes: fill k->cls from the options. */
+static void
+classes(struct kv *k)
+{
+    memset(k->cls, 0, sizeof k->cls);
+    if (k->ws) {
+        for (const char *w = " \t\n\r\f\v"; *w; w++)
+            k->cls[(unsigned char)*w] |= C_SEP;
+    } else {
+        k->cls[(unsigned char)k->o->field_sep] |= C_SEP;
+    }
+    k->cls[(unsigned char)k->o->kv_sep] |= C_KV;
 }
 
 static bool
@@ -67,14 +79,25 @@ close_quote(const struct kv *k, size_t q, size_t *end, bool *escaped)
     char want = k->s[q];
     *escaped = false;
     for (size_t i = q + 1; i < k->len; i++) {
-        if (k->s[i] == want) {
-            *end = i;
+        /* Jump to the next quote; a backslash before it means the slow walk. */
+        const char *p = memchr(k->s + i, want, k->len - i);
+        if (p == NULL) return false;
+        size_t at = (size_t)(p - k->s);
+        if (memchr(k->s + i, '\\', at - i) == NULL) {
+            *end = at;
             return true;
         }
-        if (k->s[i] == '\\') {
-            *escaped = true;
-            i++; /* the escaped byte, even a quote, is text */
+        for (; i < k->len; i++) {
+            if (k->s[i] == want) {
+                *end = i;
+                return true;
+            }
+            if (k->s[i] == '\\') {
+                *escaped = true;
+                i++; /* the escaped byte, even a quote, is text */
+            }
         }
+        return false;
     }
     return false;
 }
@@ -100,14 +123,15 @@ lw_kv_parse(const char *s, size_t len, const struct lw_kv_opts *o, char *scratch
     const struct lw_kv_opts logfmt = LW_KV_OPTS_LOGFMT;
     struct kv k = { .s = s, .len = len, .o = o != NULL ? o : &logfmt };
     k.ws = k.o->field_sep == ' ';
+    classes(&k);
     size_t i = 0;
     while (i < len) {
-        if (is_sep(&k, s[i]) || s[i] == k.o->kv_sep) {
+        if (k.cls[(unsigned char)s[i]] & (C_SEP | C_KV)) {
             i++; /* a kv_sep cannot start a key: the reference rescans after it */
             continue;
         }
         size_t kb = i, ke;
-        while (i < len && !is_sep(&k, s[i]) && s[i] != k.o->kv_sep) {
+        while (i < len && !(k.cls[(unsigned char)s[i]] & (C_SEP | C_KV))) {
             i++;
         }
         ke = i;
