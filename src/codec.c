@@ -26,11 +26,17 @@ dec_json(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec
         snprintf(err, errcap, "invalid JSON at byte %zu: %s", e.off + 1, e.msg);
         return -1;
     }
+    /* The text is one valid value between white space: trimming gives its slice without
+     * walking it again. A NUL after a number or literal (valid, as in jansson) is not part
+     * of the value: then the value's own length is measured. */
     const char *p = raw.p, *end = raw.p + raw.len;
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
         p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+        end--;
+    size_t n = end > p && end[-1] == '\0' ? lw_json_skip(p, end) : (size_t)(end - p);
     rec->line = raw;
-    rec->root = lw_value_from_json((struct lw_str){ p, lw_json_skip(p, end) }, a);
+    rec->root = lw_value_from_json((struct lw_str){ p, n }, a);
     rec->topval = rec->root.t == LW_T_OBJ ? topval : NULL;
     return 0;
 }

@@ -23,6 +23,7 @@ lw_vm_init(struct lw_vm *vm, const struct lw_program *p, struct lw_arena *arena,
     vm->regs = lw_xcalloc(p->nregs + 1, sizeof *vm->regs);
     vm->iters = lw_xcalloc(p->niters + 1, sizeof *vm->iters);
     vm->handlers = lw_xcalloc(p->ntry + 1, sizeof *vm->handlers);
+    vm->objindex = lw_xcalloc(1, sizeof *vm->objindex);
     vm->match_data = pcre2_match_data_create(p->max_groups + 1, NULL);
     pcre2_match_context *mc = pcre2_match_context_create(NULL);
     if (vm->match_data == NULL || mc == NULL) abort();
@@ -37,6 +38,7 @@ lw_vm_fini(struct lw_vm *vm)
     free(vm->regs);
     free(vm->iters);
     free(vm->handlers);
+    free(vm->objindex);
     pcre2_match_data_free(vm->match_data);
     pcre2_match_context_free(vm->match_ctx);
 }
@@ -51,6 +53,44 @@ lw_vm_error(struct lw_vm *vm, const char *fmt, ...)
     return -1;
 }
 
+/* index_object: fill x with the members of raw object text o (see struct lw_objindex). */
+static void
+index_object(struct lw_objindex *x, struct lw_str o)
+{
+    struct lw_json_iter it;
+    struct lw_str k, v;
+    x->p = o.p;
+    x->len = (uint32_t)o.len;
+    x->n = 0;
+    x->usable = true;
+    lw_json_iter_init(&it, o);
+    while (lw_json_iter_next(&it, &k, &v) == 1) {
+        if (x->n == LW_OBJINDEX_MAX || lw_json_str_has_escape(k)) {
+            x->usable = false;
+            return;
+        }
+        x->k[x->n] = k;
+        x->v[x->n++] = v;
+    }
+}
+
+/* raw_member: the value slice of member key of raw object o; 1 found, 0 absent. The last
+ * duplicate wins, as everywhere. */
+static int
+raw_member(struct lw_vm *vm, struct lw_str o, struct lw_str key, struct lw_str *val)
+{
+    struct lw_objindex *x = vm->objindex;
+    if (x->p != o.p || x->len != o.len) index_object(x, o);
+    if (!x->usable) return lw_json_get(o, key.p, key.len, val);
+    for (uint32_t i = x->n; i-- > 0;) {
+        if (x->k[i].len == key.len + 2 && memcmp(x->k[i].p + 1, key.p, key.len) == 0) {
+            *val = x->v[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* member: obj.key, with *found telling an absent member from a null one. */
 static struct lw_value
 member(struct lw_vm *vm, const struct lw_value *obj, struct lw_str key, bool *found)
@@ -59,8 +99,7 @@ member(struct lw_vm *vm, const struct lw_value *obj, struct lw_str key, bool *fo
     if (obj->t != LW_T_OBJ) return LW_NULL;
     if (obj->flags & LW_V_RAW) {
         struct lw_str raw;
-        if (lw_json_get((struct lw_str){ obj->u.p, obj->len }, key.p, key.len, &raw) != 1)
-            return LW_NULL;
+        if (raw_member(vm, (struct lw_str){ obj->u.p, obj->len }, key, &raw) != 1) return LW_NULL;
         *found = true;
         return lw_value_from_json(raw, vm->arena);
     }
@@ -402,6 +441,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
     vm->root_owned = false;
     vm->nhandlers = 0;
     vm->err[0] = '\0';
+    vm->objindex->p = NULL; /* raw slices of the last record may share its addresses */
 
     for (;;) {
         const struct lw_ins *in = &code[pc++];

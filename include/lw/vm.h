@@ -27,6 +27,17 @@ struct lw_limits {
 
 enum lw_vm_result { LW_VM_OK, LW_VM_DROP, LW_VM_REJECT, LW_VM_ERROR };
 
+/* The index of the raw JSON object read last: its members' key and value slices, so reading
+ * several members of one object (.user.id, .user.name; item.price, item.qty) scans it once.
+ * Valid for one record only (record buffers are reused). */
+#define LW_OBJINDEX_MAX 32
+struct lw_objindex {
+    const char *p; /* the object's text, NULL when empty */
+    uint32_t len, n;
+    bool usable; /* false: too many members or escaped keys; look members up directly */
+    struct lw_str k[LW_OBJINDEX_MAX], v[LW_OBJINDEX_MAX];
+};
+
 struct lw_iterslot {
     struct lw_value c; /* the container, kept alive for the iterator */
     struct lw_iter it;
@@ -39,6 +50,7 @@ struct lw_vm {
     struct lw_iterslot *iters;
     int32_t *handlers; /* ?? handler stack: pc to resume at */
     uint32_t nhandlers;
+    struct lw_objindex *objindex;
     void *match_data; /* pcre2_match_data_8 *, sized for the largest regex */
     void *match_ctx;  /* pcre2_match_context_8 * with the limits */
     struct lw_limits limits;
