@@ -685,7 +685,10 @@ logfmt_pair(void *ud, struct lw_str key, struct lw_str val, bool quoted)
     int64_t i;
     double d;
     if (val.p == NULL) return 0; /* a flag key without '=': logfmt readers skip it */
-    if (!quoted) {
+    char c0 = val.len ? val.p[0] : '\0';
+    if (!quoted && ((c0 >= '0' && c0 <= '9') || c0 == '-') && lw_parse_int(val, &i) == 0) {
+        v = lw_int(i); /* the common case, read once (lw_kv_classify would agree: INT) */
+    } else if (!quoted) {
         switch (lw_kv_classify(val)) {
         case LW_KV_INT:
             if (lw_parse_int(val, &i) == 0) v = lw_int(i);

@@ -171,8 +171,9 @@ void
 lw_obj_set(struct lw_arena *a, struct lw_value *obj, struct lw_str key, struct lw_value v)
 {
     struct lw_obj *o = obj->u.o;
-    for (uint32_t i = 0; i < o->n; i++) {
-        if (lw_str_eq(o->k[i], key)) {
+    for (uint32_t i = 0; i < o->n; i++) { /* length and first byte rule out most keys */
+        const struct lw_str *k = &o->k[i];
+        if (k->len == key.len && (key.len == 0 || (k->p[0] == key.p[0] && lw_str_eq(*k, key)))) {
             o->v[i] = v;
             return;
         }
