@@ -52,8 +52,23 @@ for f in $fns; do
         missing=$((missing + 1))
     fi
 done
+# The opcode list must be what tools/opcodes-mdoc.sh makes of include/lw/ops.def.
+want=$("$root/tools/opcodes-mdoc.sh" "$root/include/lw/ops.def")
+have=$(awk '/^The opcodes, in the order that numbers them:$/ { on = 1; getline; next }
+            on && /^\.El$/ { exit } on { print }' "$man7")
+if [ "$want" != "$have" ]; then
+    echo "man-check: the opcode list in man/logwash-template.7 is stale: regenerate it with tools/opcodes-mdoc.sh"
+    missing=$((missing + 1))
+fi
+nops=$(printf '%s\n' "$want" | grep -c '^\.It Li')
+for f in $(sed -n 's/^OP([A-Z]*, *\([A-Z]*\),.*/\1/p' "$root/include/lw/ops.def" | sort -u); do
+    if ! grep -q "^\.It Li $f\$" "$man7"; then
+        echo "man-check: operand format $f is not explained in man/logwash-template.7"
+        missing=$((missing + 1))
+    fi
+done
 if [ $missing -ne 0 ]; then
     echo "man-check: $missing missing"
     exit 1
 fi
-echo "man-check: ok ($nopts options, $nfns functions)"
+echo "man-check: ok ($nopts options, $nfns functions, $nops opcodes)"
