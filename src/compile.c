@@ -888,7 +888,7 @@ assign(struct gen *g, struct node *val, uint32_t reg)
     case N_OBJECT: {
         uint32_t save = g->freereg, t = reg_alloc(g, val->span);
         expr_to(g, val, t);
-        ins(g, LW_OP_MOVE, reg, t, 0, val->span);
+        if (t != reg) ins(g, LW_OP_MOVE, reg, t, 0, val->span); /* t == reg: a new variable */
         g->freereg = save;
         break;
     }

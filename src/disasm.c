@@ -58,6 +58,10 @@ lw_disasm(const struct lw_program *p, FILE *f)
         lw_diag_linecol(p->src, p->spans[pc].off, &line, &col);
         char pos[32];
         snprintf(pos, sizeof pos, "%d:%d", line, col);
+        if (opinfo[in->op].fmt == LW_FMT_NONE) { /* no operands: no padding after the name */
+            fprintf(f, "%4u  %-8s %s\n", pc, pos, opinfo[in->op].name);
+            continue;
+        }
         fprintf(f, "%4u  %-8s %-7s ", pc, pos, opinfo[in->op].name);
         int n = 0;
         switch (opinfo[in->op].fmt) {
