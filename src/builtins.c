@@ -734,6 +734,15 @@ fn_parse_kv(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
             return lw_vm_error(vm, "parse_kv(): the key separator must be one character");
         o.kv_sep = a[2].u.p[0];
     }
+    if (n > 3) { /* the quote characters: none, one, or two (such as "\"'") */
+        if (a[3].len > 2) {
+            return lw_vm_error(vm, "parse_kv(): quotes must be at most two characters, found %u",
+                               a[3].len);
+        }
+        o.quote = a[3].len > 0 ? a[3].u.p[0] : '\0';
+        o.quote2 = a[3].len > 1 ? a[3].u.p[1] : '\0';
+    }
+    o.trim = o.field_sep != ' '; /* "a=1, b=2": the key is "b", not " b" */
     char *scratch = lw_arena_alloc(A, a[0].len + 1);
     *r = lw_obj_new(A, 8);
     struct kvctx k = { vm, r };

@@ -608,6 +608,11 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_DROP:
             return LW_VM_DROP;
         case LW_OP_REJECT: {
+            vm->err_pc = pc - 1;
+            if (R[in->a].t == LW_T_STR) { /* the usual reason: no buffer needed */
+                snprintf(vm->err, sizeof vm->err, "%.*s", (int)R[in->a].len, R[in->a].u.p);
+                return LW_VM_REJECT;
+            }
             struct lw_buf b;
             lw_buf_init(&b);
             if (lw_value_write_text(&b, &R[in->a], vm->arena) != 0) {

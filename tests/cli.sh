@@ -333,5 +333,40 @@ if mkfifo fifo 2>/dev/null; then
     exec 3>&-
 fi
 
+# No allocation per record on the hot path of an access-log template: the number of heap
+# allocations (valgrind's count) must not grow with the number of records, whether they are
+# emitted, dropped or rejected.
+if command -v valgrind >/dev/null 2>&1; then
+    i=0
+    while [ $i -lt 5000 ]; do
+        echo "10.0.0.$((i % 250)) - - [10/Oct/2000:13:55:36 -0700] \"GET /a/$i HTTP/1.1\" $((200 + i % 300)) $i \"-\" \"curl/8\""
+        [ $((i % 50)) = 0 ] && echo "not an access log line $i"
+        i=$((i + 1))
+    done >many.log
+    head -100 many.log >few.log
+    cat >alloc.lw <<'LW'
+if !match(line, /^(?<client>\S+) \S+ (?<user>\S+) \[(?<time>[^\]]+)\] "(?<method>\S+) (?<path>\S*) (?<proto>[^"]*)" (?<status>\d{3}) (?<size>\d+|-) "(?<referer>[^"]*)" "(?<agent>[^"]*)"/) {
+    reject "not a combined log line"
+}
+let status = int(status)
+if status >= 450 { drop }
+emit { client, method, path, status, time: parse_time(time, "%d/%b/%Y:%H:%M:%S %z"),
+       kb: size == "-" ? 0 : int(size) / 1024 }
+LW
+    allocs() {
+        valgrind "$bin" -q -f alloc.lw "$1" 2>&1 >/dev/null |
+            sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' | tr -d ,
+    }
+    few=$(allocs few.log)
+    many=$(allocs many.log)
+    if [ -n "$few" ] && [ -n "$many" ] && [ "$many" -le $((few + 16)) ]; then
+        ok
+    else
+        bad "no_malloc_per_record: $few allocations for 100 records, $many for 5100"
+    fi
+else
+    echo "cli: no_malloc_per_record skipped: valgrind is not installed"
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
