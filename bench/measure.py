@@ -14,9 +14,11 @@ reported. Without it, ru_maxrss of the child from wait4 is reported, but Linux c
 spawning process's high-water RSS across exec, so that figure never drops below this Python
 process's own RSS (~10-15 MiB): use GNU time for RSS and the plain mode for start-up timing.
 
-Prints one line: "<wall seconds> <peak RSS KiB> <exit status>". With --repeat K the command
-is run K times and the line holds the MEAN wall time, the largest RSS and the last status
-(used for the start-up+exit measurement). Exit status of measure.py: 0, or 3 on a timeout.
+Prints one line: "<wall seconds> <peak RSS KiB> <exit status> <CPU seconds>", CPU being user
++ system time from wait4 (CPU time well below wall time means the run waited: for I/O, or for
+a CPU taken by another process). With --repeat K the command is run K times and the line holds
+the MEAN wall and CPU times, the largest RSS and the last status (used for the start-up+exit
+measurement). Exit status of measure.py: 0, or 3 on a timeout.
 """
 import os
 import signal
@@ -60,7 +62,7 @@ def run_once(argv, inp, out, timeout, gnu_time):
             os.unlink(rss_file)
         except OSError:
             pass
-    return t1 - t0, rss, os.waitstatus_to_exitcode(status)
+    return t1 - t0, rss, os.waitstatus_to_exitcode(status), ru.ru_utime + ru.ru_stime
 
 
 def main():
@@ -97,17 +99,19 @@ def main():
         except OSError as e:
             print("measure.py: cannot pin to CPU %d: %s" % (cpu, e), file=sys.stderr)
     total = 0.0
+    cpu_total = 0.0
     rss = 0
     code = 0
     for _ in range(repeat):
         r = run_once(argv, inp, out, timeout, gnu_time)
         if r is None:
-            print("timeout 0 124")
+            print("timeout 0 124 0")
             return 3
         total += r[0]
+        cpu_total += r[3]
         rss = max(rss, r[1])
         code = r[2]
-    print("%.6f %d %d" % (total / repeat, rss, code))
+    print("%.6f %d %d %.6f" % (total / repeat, rss, code, cpu_total / repeat))
     return 0
 
 

@@ -207,13 +207,13 @@ mlr_pid() { sed 's/"pid": *""/"pid":null/'; }
 # ---------------------------------------------------------------------------- header
 cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
 rev=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ "$rev" != unknown ] && [ -n "$(git -C "$REPO" --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+if [ "$rev" != unknown ] && [ -n "$(git -C "$REPO" --no-optional-locks status --porcelain --untracked-files=no -- src include templates Makefile 2>/dev/null)" ]; then
     rev="$rev+dirty"
 fi
 echo "logwash bench  $(date -u '+%Y-%m-%d %H:%M UTC')  commit $rev"
 echo "machine: ${cpu_model:-?}, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); each run pinned to CPU $CPU"
 echo "runs: best of $RUNS (a tool whose first run exceeds ${SLOW}s runs once)${NLINES:+; corpora cut to $NLINES lines}"
-vers="logwash: $("$LW" --version 2>&1 | head -n 1)"
+vers="logwash: $("$LW" --version 2>&1 | head -n 1) (binary sha256 $(sha256sum "$LW" | cut -c1-12))"
 for p in "${peers[@]}"; do
     case $p in
     mawk) v=$(mawk -W version 2>&1 | head -n 1) ;;
@@ -242,22 +242,22 @@ for wl in $WORKLOADS; do
     for tool in logwash "${peers[@]}"; do
         set_cmd "$tool" "$wl" "$in" || continue
         out=$BENCH_DIR/out/$wl-$tool.jsonl
-        best= rss=0 n=0 code=0 timed_out=0 all=
+        best= bcpu= rss=0 n=0 code=0 timed_out=0 all=
         for ((r = 1; r <= RUNS; r++)); do
             m=$($MEASURE_RSS --cpu "$CPU" --in "$CMD_IN" --out "$out" --timeout "$TIMEOUT" -- "${CMD[@]}")
-            wall= kib= c=
-            read -r wall kib c <<<"$m"
+            wall= kib= c= cpu=
+            read -r wall kib c cpu <<<"$m"
             if [ "$wall" = timeout ]; then timed_out=1; break; fi
             case "$kib" in '' | *[!0-9-]*) say "$wl $tool: measure.py failed"; break ;; esac
             n=$((n + 1)); code=$c; all="$all $wall"
             [ "$kib" -gt "$rss" ] && rss=$kib
-            if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$wall; fi
+            if [ -z "$best" ] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$wall bcpu=$cpu; fi
             if [ "$r" = 1 ] && awk -v a="$wall" -v s="$SLOW" 'BEGIN { exit !(s > 0 && a > s) }'; then break; fi
         done
         if [ $n = 0 ]; then
             why=failed; [ $timed_out = 1 ] && why=timeout
             say "$wl $tool: $why"
-            printf '%s\t%s\t%s\t%s\t-\t-\t0\t%s\t-\n' "$wl" "$tool" "$lines" "$bytes" "$why" >>"$RES"
+            printf '%s\t%s\t%s\t%s\t-\t-\t0\t%s\t-\t-\n' "$wl" "$tool" "$lines" "$bytes" "$why" >>"$RES"
             [ "$tool" = logwash ] && lw_mismatch=1
             rm -f "$out"; continue
         fi
@@ -276,8 +276,8 @@ for wl in $WORKLOADS; do
         else
             rm -f "$out"
         fi
-        say "$wl $tool: best $best s of$all, peak RSS $((rss / 1024)) MiB, exit $code, $check"
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$wl" "$tool" "$lines" "$bytes" "$best" "$rss" "$n" "$check" "$code" >>"$RES"
+        say "$wl $tool: best $best s (cpu $bcpu s) of$all, peak RSS $((rss / 1024)) MiB, exit $code, $check"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$wl" "$tool" "$lines" "$bytes" "$best" "$rss" "$n" "$check" "$code" "$bcpu" >>"$RES"
     done
 done
 
@@ -307,19 +307,20 @@ report() {
         return neg x s
     }
     { wl[NR] = $1; tool[NR] = $2; lines[NR] = $3; bytes[NR] = $4; wall[NR] = $5; rss[NR] = $6
-      nrun[NR] = $7; chk[NR] = $8; code[NR] = $9
+      nrun[NR] = $7; chk[NR] = $8; code[NR] = $9; cpu[NR] = $10
       if ($2 == "logwash" && $5 != "-" && $5 > 0) lw[$1] = $5 }
     END {
-        printf "%-4s %-8s %12s %8s %9s %8s %10s %4s  %s\n", "wl", "tool", "lines/s", "MB/s", "RSS MiB", "wall s", "lw speedup", "runs", "output"
+        printf "%-4s %-8s %12s %8s %9s %8s %5s %10s %4s  %s\n", "wl", "tool", "lines/s", "MB/s", "RSS MiB", "wall s", "cpu%", "lw speedup", "runs", "output"
         for (i = 1; i <= NR; i++) {
             if (wall[i] == "-" || wall[i] <= 0) {
-                printf "%-4s %-8s %12s %8s %9s %8s %10s %4s  %s\n", toupper(wl[i]), tool[i], "-", "-", "-", "-", "-", 0, chk[i]
+                printf "%-4s %-8s %12s %8s %9s %8s %5s %10s %4s  %s\n", toupper(wl[i]), tool[i], "-", "-", "-", "-", "-", "-", 0, chk[i]
                 continue
             }
             sp = (tool[i] == "logwash" || !(wl[i] in lw)) ? "-" : sprintf("x%.2f", wall[i] / lw[wl[i]])
             extra = (code[i] != 0) ? sprintf(" (exit %s)", code[i]) : ""
-            printf "%-4s %-8s %12s %8.1f %9.1f %8.3f %10s %4d  %s%s\n", toupper(wl[i]), tool[i],
-                commas(lines[i] / wall[i]), bytes[i] / 1e6 / wall[i], rss[i] / 1024, wall[i], sp, nrun[i], chk[i], extra
+            printf "%-4s %-8s %12s %8.1f %9.1f %8.3f %5.0f %10s %4d  %s%s\n", toupper(wl[i]), tool[i],
+                commas(lines[i] / wall[i]), bytes[i] / 1e6 / wall[i], rss[i] / 1024, wall[i],
+                100 * cpu[i] / wall[i], sp, nrun[i], chk[i], extra
         }
         print ""
         print "targets (logwash):"
@@ -329,18 +330,24 @@ report() {
             if (wall[i] == "-" || wall[i] <= 0) { printf "  %-4s no measurement (%s)  MISSED\n", toupper(wl[i]), chk[i]; continue }
             if (wl[i] in tgt) {
                 v = lines[i] / wall[i]
-                printf "  %-4s %-34s %14s  %s\n", toupper(wl[i]), ">= " commas(tgt[wl[i]]) " lines/s", commas(v) " lines/s", (v >= tgt[wl[i]] ? "met" : "MISSED")
+                note = ""
+                if (v < tgt[wl[i]] && cpu[i] / wall[i] < 0.9)
+                    note = sprintf(" (cpu%% %.0f: the run waited; rerun)", 100 * cpu[i] / wall[i])
+                printf "  %-4s %-34s %18s  %s%s\n", toupper(wl[i]), ">= " commas(tgt[wl[i]]) " lines/s", commas(v) " lines/s", (v >= tgt[wl[i]] ? "met" : "MISSED"), note
             }
             m = rss[i] / 1024
-            printf "  %-4s %-34s %14s  %s\n", toupper(wl[i]), "peak RSS <= 16 MiB", sprintf("%.1f MiB", m), (m <= 16 ? "met" : "MISSED")
+            printf "  %-4s %-34s %18s  %s\n", toupper(wl[i]), "peak RSS <= 16 MiB", sprintf("%.1f MiB", m), (m <= 16 ? "met" : "MISSED")
         }
         while ((getline l < startup_file) > 0) {
             split(l, f, "\t"); ms = f[2] * 1000
-            printf "  %-4s %-34s %14s  %s\n", toupper(f[1]), "start-up+exit <= 5 ms (1 line)", sprintf("%.2f ms", ms), (ms <= 5 ? "met" : "MISSED")
+            printf "  %-4s %-34s %18s  %s\n", toupper(f[1]), "start-up+exit <= 5 ms (1 line)", sprintf("%.2f ms", ms), (ms <= 5 ? "met" : "MISSED")
         }
         printf "\nlines/s and MB/s (1 MB = 10^6 bytes) are input lines/bytes over the best wall time;\n"
+        printf "cpu%% = (user + system CPU time) / wall time of that run: well under 100 means the\n"
+        printf "process waited (another process on its CPU, or I/O), so its wall time is inflated.\n"
         printf "lw speedup = peer wall time / logwash wall time; start-up is the mean of %d runs.\n", startup_runs
     }' "$RES"
 }
 report | tee "$BENCH_DIR/last-report.txt"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$BENCH_DIR/last-report.txt"
 [ $lw_mismatch = 0 ]

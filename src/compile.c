@@ -726,10 +726,39 @@ shape(struct gen *g, struct node *n)
     return g->nshapes++;
 }
 
+/* const_array: an array literal of constants as one program constant (built once, loaded by
+ * LOADK), or false. Containers are copied before any write (vm.c owned()), so sharing it
+ * between records is safe. */
+static bool
+const_array(struct gen *g, struct node *n, uint32_t dst)
+{
+    struct lw_program *p = g->c->prog;
+    for (struct node *k = n->kids; k != NULL; k = k->next) {
+        if (k->kind != N_NULL && k->kind != N_BOOL && k->kind != N_INT && k->kind != N_FLOAT &&
+            k->kind != N_STR)
+            return false;
+        if (k->kind == N_INT && k->big) return false; /* reported when compiled normally */
+    }
+    struct lw_value a = lw_arr_new(&p->arena, n->nkids);
+    for (struct node *k = n->kids; k != NULL; k = k->next) {
+        struct lw_value v =
+            k->kind == N_NULL   ? LW_NULL
+            : k->kind == N_BOOL ? lw_bool(k->i != 0)
+            : k->kind == N_INT  ? lw_int(k->i)
+            : k->kind == N_FLOAT
+                ? lw_float(k->f)
+                : lw_strv(lw_arena_dup(&p->arena, k->s.p ? k->s.p : "", k->s.len), k->s.len);
+        lw_arr_push(&p->arena, &a, v);
+    }
+    ins(g, LW_OP_LOADK, dst, konst(g, a, n->span), 0, n->span);
+    return true;
+}
+
 static void
 container(struct gen *g, struct node *n, uint32_t dst)
 {
     uint32_t save = g->freereg;
+    if (n->kind == N_ARRAY && n->nkids > 0 && const_array(g, n, dst)) return;
     if (n->kind == N_ARRAY) {
         ins(g, LW_OP_NEWARR, dst, n->nkids, 0, n->span);
         for (struct node *k = n->kids; k != NULL; k = k->next) {
