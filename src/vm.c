@@ -24,6 +24,7 @@ lw_vm_init(struct lw_vm *vm, const struct lw_program *p, struct lw_arena *arena,
     vm->iters = lw_xcalloc(p->niters + 1, sizeof *vm->iters);
     vm->handlers = lw_xcalloc(p->ntry + 1, sizeof *vm->handlers);
     vm->objindex = lw_xcalloc(1, sizeof *vm->objindex);
+    lw_buf_init(&vm->scratch);
     vm->match_data = pcre2_match_data_create(p->max_groups + 1, NULL);
     pcre2_match_context *mc = pcre2_match_context_create(NULL);
     if (vm->match_data == NULL || mc == NULL) abort();
@@ -39,6 +40,7 @@ lw_vm_fini(struct lw_vm *vm)
     free(vm->iters);
     free(vm->handlers);
     free(vm->objindex);
+    lw_buf_fini(&vm->scratch);
     pcre2_match_data_free(vm->match_data);
     pcre2_match_context_free(vm->match_ctx);
 }
@@ -206,7 +208,6 @@ path_set(struct lw_vm *vm, const struct lw_path *p, struct lw_value val)
         vm->root_owned = true;
     }
     /* Walk down, copying each container on the way so no alias is modified. */
-    struct lw_value *chain[64];
     struct lw_value *cur = &vm->root;
     for (uint32_t i = 0; i + 1 < p->n; i++) {
         bool found;
@@ -228,10 +229,8 @@ path_set(struct lw_vm *vm, const struct lw_path *p, struct lw_value val)
             int64_t ix = p->seg[i].index < 0 ? p->seg[i].index + cur->u.a->n : p->seg[i].index;
             slot = &cur->u.a->v[ix];
         }
-        chain[i] = slot;
         cur = slot;
     }
-    (void)chain;
     if (p->n == 0) {
         vm->root = val;
         return 0;
@@ -372,44 +371,19 @@ lw_vm_regex_error(struct lw_vm *vm, int rc)
 static int
 concat(struct lw_vm *vm, struct lw_value *parts, int n, struct lw_value *out)
 {
-    struct lw_buf b;
-    size_t total = 0;
-    for (int i = 0; i < n; i++)
-        total += parts[i].t == LW_T_STR ? parts[i].len : 24;
-    /* Build directly in the arena; grow by copying when a part is longer than estimated. */
-    b.cap = total + 1;
-    b.len = 0;
-    b.p = lw_arena_alloc(vm->arena, b.cap);
+    /* The text is built in the VM's scratch buffer (reused, so no allocation per record once
+     * it has grown), then copied once into the arena. */
+    struct lw_buf *b = &vm->scratch;
+    b->len = 0;
     for (int i = 0; i < n; i++) {
         if (parts[i].t == LW_T_STR) {
-            if (b.cap - b.len < parts[i].len) {
-                char *np = lw_arena_alloc(vm->arena, (b.len + parts[i].len) * 2);
-                memcpy(np, b.p, b.len);
-                b.p = np;
-                b.cap = (b.len + parts[i].len) * 2;
-            }
-            memcpy(b.p + b.len, parts[i].u.p, parts[i].len);
-            b.len += parts[i].len;
-            continue;
-        }
-        struct lw_buf t;
-        lw_buf_init(&t);
-        if (lw_value_write_text(&t, &parts[i], vm->arena) != 0) {
-            lw_buf_fini(&t);
+            lw_buf_add(b, parts[i].u.p, parts[i].len);
+        } else if (lw_value_write_text(b, &parts[i], vm->arena) != 0) {
             return lw_vm_error(vm, "cannot write %s as text: nested deeper than %d levels",
                                lw_type_name(parts[i].t), LW_JSON_MAX_DEPTH);
         }
-        if (b.cap - b.len < t.len) {
-            char *np = lw_arena_alloc(vm->arena, (b.len + t.len) * 2);
-            memcpy(np, b.p, b.len);
-            b.p = np;
-            b.cap = (b.len + t.len) * 2;
-        }
-        memcpy(b.p + b.len, t.p, t.len);
-        b.len += t.len;
-        lw_buf_fini(&t);
     }
-    *out = lw_strv(b.p, b.len);
+    *out = lw_strv(lw_arena_dup(vm->arena, b->p ? b->p : "", b->len), b->len);
     return memcheck(vm);
 }
 
@@ -613,17 +587,14 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
                 snprintf(vm->err, sizeof vm->err, "%.*s", (int)R[in->a].len, R[in->a].u.p);
                 return LW_VM_REJECT;
             }
-            struct lw_buf b;
-            lw_buf_init(&b);
-            if (lw_value_write_text(&b, &R[in->a], vm->arena) != 0) {
-                lw_buf_fini(&b);
+            vm->scratch.len = 0;
+            if (lw_value_write_text(&vm->scratch, &R[in->a], vm->arena) != 0) {
                 lw_vm_error(vm, "cannot write the reject reason: nested deeper than %d levels",
                             LW_JSON_MAX_DEPTH);
                 goto fatal;
             }
-            snprintf(vm->err, sizeof vm->err, "%.*s", (int)b.len, b.p ? b.p : "");
-            lw_buf_fini(&b);
-            vm->err_pc = pc - 1;
+            snprintf(vm->err, sizeof vm->err, "%.*s", (int)vm->scratch.len,
+                     vm->scratch.p ? vm->scratch.p : "");
             return LW_VM_REJECT;
         }
         case LW_OP_HALT:

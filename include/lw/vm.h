@@ -51,8 +51,9 @@ struct lw_vm {
     int32_t *handlers; /* ?? handler stack: pc to resume at */
     uint32_t nhandlers;
     struct lw_objindex *objindex;
-    void *match_data; /* pcre2_match_data_8 *, sized for the largest regex */
-    void *match_ctx;  /* pcre2_match_context_8 * with the limits */
+    struct lw_buf scratch; /* text being built (interpolation, reject reasons), reused */
+    void *match_data;      /* pcre2_match_data_8 *, sized for the largest regex */
+    void *match_ctx;       /* pcre2_match_context_8 * with the limits */
     struct lw_limits limits;
     int64_t now_ns; /* now(); fixed by --now */
     int32_t tz_off; /* default zone offset for zone-less timestamps */
