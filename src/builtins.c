@@ -14,6 +14,8 @@
 #include "lw/timefmt.h"
 #include "lw/vm.h"
 
+#include "builtins_int.h"
+
 #define A (vm->arena)
 
 bool
