@@ -9,11 +9,11 @@
 BUILD   ?= build
 CC      ?= cc
 PREFIX  ?= /usr/local
-PKGS     = jansson libpcre2-8
+PKGS     = jansson libpcre2-8 rdkafka
 FUZZ_SECONDS ?= 60
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lrdkafka)
 
 WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
           -Wno-unused-parameter
@@ -76,14 +76,19 @@ deps:
 # without the sanitizers: librdkafka's internals are not ours to instrument).
 RDKAFKA_CFLAGS := $(shell pkg-config --cflags rdkafka 2>/dev/null)
 RDKAFKA_LIBS   := $(shell pkg-config --libs rdkafka 2>/dev/null)
+$(BUILD)/committed: tests/kafka/committed.c | $(BUILD)
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra $(RDKAFKA_CFLAGS) -o $@ $< \
+	    $(RDKAFKA_LIBS)
+
 $(BUILD)/mockd: tests/kafka/mockd.c | $(BUILD)
 	@if [ -n "$(RDKAFKA_LIBS)" ]; then \
 	    $(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra $(RDKAFKA_CFLAGS) -o $@ $< \
 	        $(RDKAFKA_LIBS); \
 	else echo "mockd: not built: librdkafka-dev is not installed"; fi
 
-kafka: $(BUILD)/mockd
+kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/logwash
 	tests/kafka/roundtrip.sh $(BUILD)/mockd
+	tests/kafka/sidecar.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 
 examples: $(BUILD)/logwash
 	tests/examples.sh $(BUILD)/logwash

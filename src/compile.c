@@ -457,6 +457,8 @@ stype1(struct gen *g, struct node *n)
     case N_INTERP:
     case N_LINE:
         return TM(LW_T_STR);
+    case N_META:
+        return TM(LW_T_OBJ);
     case N_REGEX:
         return TM(LW_T_REGEX);
     case N_ARRAY:
@@ -835,6 +837,10 @@ expr_to(struct gen *g, struct node *n, uint32_t dst)
     case N_LINE:
         ins(g, LW_OP_LINE, dst, 0, 0, n->span);
         break;
+    case N_META:
+        ins(g, LW_OP_META, dst, 0, 0, n->span);
+        g->c->prog->uses_meta = true;
+        break;
     case N_PATH:
         if (n->nsegs == 0)
             ins(g, LW_OP_ROOT, dst, 0, 0, n->span);
@@ -991,6 +997,9 @@ stmt(struct gen *g, struct node *n)
         if (lw_str_eq(n->s, LW_STR_LIT("line"))) {
             lw_cfail(g->c, n->span, "'line' is the record's text and cannot be redeclared");
         }
+        if (lw_str_eq(n->s, LW_STR_LIT("meta"))) {
+            lw_cfail(g->c, n->span, "'meta' is the record's metadata and cannot be redeclared");
+        }
         struct var *v = lookup(g, n->s);
         uint32_t reg;
         if (v != NULL && v->depth == g->depth) {
@@ -1048,7 +1057,19 @@ stmt(struct gen *g, struct node *n)
             expr_to(g, n->a, r);
         else
             ins(g, LW_OP_ROOT, r, 0, 0, n->span);
-        ins(g, LW_OP_EMIT, r, 0, 0, n->span);
+        if (n->b == NULL && n->c == NULL && n->kids == NULL) {
+            ins(g, LW_OP_EMIT, r, 0, 0, n->span);
+            break;
+        }
+        struct node *route[3] = { n->b, n->c, n->kids }; /* R[r+1..r+3]: topic, key, headers */
+        for (int i = 0; i < 3; i++) {
+            uint32_t ri = reg_alloc(g, n->span);
+            if (route[i] == NULL)
+                ins(g, LW_OP_LOADK, ri, (uint32_t)konst(g, LW_NULL, n->span), 0, n->span);
+            else
+                expr_to(g, route[i], ri);
+        }
+        ins(g, LW_OP_EMITTO, r, 0, 0, n->span);
         break;
     }
     case S_PRINT:

@@ -81,6 +81,7 @@ enum node_kind {
     N_PAIR,   /* s = key, a = value */
     N_VAR,
     N_LINE,
+    N_META,
     N_PATH, /* .a.b[0]; path segments in segs */
     N_GET,  /* a.s */
     N_INDEX,
@@ -99,7 +100,7 @@ enum node_kind {
     S_FOR,     /* s = value var, s2 = key var (or none), a = iterable, b = block */
     S_BREAK,
     S_CONTINUE,
-    S_EMIT, /* a = value or NULL (emit .) */
+    S_EMIT, /* a = value or NULL (emit .); b, c, kids: to, key, headers clauses or NULL */
     S_DROP,
     S_REJECT,
     S_PRINT,

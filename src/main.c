@@ -84,6 +84,7 @@ main(int argc, char **argv)
         status = lw_pipeline_run(prog, &o, NULL);
     }
     lw_program_free(prog);
+    lw_opts_fini(&o);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (errno != EPIPE) status = 4;
     }

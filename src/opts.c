@@ -31,6 +31,16 @@ enum {
     O_MAX_MEMORY,
     O_NO_JIT,
     O_VERSION,
+    O_FROM,
+    O_TO,
+    O_BROKERS,
+    O_TOPIC,
+    O_GROUP,
+    O_OUT_TOPIC,
+    O_DL_TOPIC,
+    O_FLUSH_TIMEOUT,
+    O_STATS,
+    O_EXIT_EOF,
 };
 
 static const struct {
@@ -81,6 +91,39 @@ static const struct {
       "BYTES",
       "working memory per record (default 67108864)" },
     { { "no-jit", no_argument, NULL, O_NO_JIT }, NULL, "do not JIT-compile regexes" },
+    { { "from", required_argument, NULL, O_FROM },
+      "files|kafka",
+      "read records from FILEs/stdin (default) or a Kafka consumer group" },
+    { { "to", required_argument, NULL, O_TO },
+      "stdout|kafka",
+      "write output to stdout (default) or to Kafka topics" },
+    { { "brokers", required_argument, NULL, O_BROKERS },
+      "HOST:PORT,...",
+      "Kafka bootstrap brokers" },
+    { { "topic", required_argument, NULL, O_TOPIC },
+      "TOPIC[,...]",
+      "Kafka topics to consume (repeatable)" },
+    { { "group", required_argument, NULL, O_GROUP },
+      "ID",
+      "Kafka consumer group (default logwash)" },
+    { { "out-topic", required_argument, NULL, O_OUT_TOPIC },
+      "TOPIC",
+      "Kafka topic for emitted records without 'to'" },
+    { { "dead-letter-topic", required_argument, NULL, O_DL_TOPIC },
+      "TOPIC",
+      "send failed records to this Kafka topic as JSON" },
+    { { "property", required_argument, NULL, 'X' },
+      "KEY=VALUE",
+      "a librdkafka property (consumer./producer. prefix: one client only)" },
+    { { "flush-timeout", required_argument, NULL, O_FLUSH_TIMEOUT },
+      "MS",
+      "wait this long for Kafka deliveries at exit or revocation (default 30000)" },
+    { { "stats-interval", required_argument, NULL, O_STATS },
+      "SECONDS",
+      "Kafka: a summary line on stderr this often (default 60, 0: never)" },
+    { { "exit-at-eof", no_argument, NULL, O_EXIT_EOF },
+      NULL,
+      "Kafka: stop once every assigned partition has been read to its end" },
     { { "quiet", no_argument, NULL, 'q' }, NULL, "no warnings or summary on stderr" },
     { { "verbose", no_argument, NULL, 'v' }, NULL, "print a summary of the counters at the end" },
     { { "version", no_argument, NULL, O_VERSION }, NULL, "print the version and exit" },
@@ -116,6 +159,77 @@ number(const char *s, uint64_t *out, const char *name, char *err, size_t errcap)
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+/* add_topics: --topic a,b (repeatable). Kafka topic names are [a-zA-Z0-9._-], 1-249 bytes. */
+static int
+add_topics(struct lw_opts *o, const char *list, char *err, size_t errcap)
+{
+    const char *p = list;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n > 249 || strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789._-") < n) {
+            snprintf(err, errcap, "--topic: '%.*s' is not a Kafka topic name", (int)n, p);
+            return -1;
+        }
+        o->topics = lw_xrealloc(o->topics, (size_t)(o->ntopics + 1) * sizeof *o->topics);
+        o->topics[o->ntopics++] = lw_xstrndup(p, n);
+        if (p[n] == '\0') return 0;
+        p += n + 1;
+    }
+}
+
+static bool
+has_prop(const struct lw_opts *o, const char *key)
+{
+    size_t n = strlen(key);
+    for (int i = 0; i < o->nprops; i++) {
+        const char *kv = o->props[i];
+        if (strncmp(kv, "consumer.", 9) == 0 || strncmp(kv, "producer.", 9) == 0) kv += 9;
+        if (strncmp(kv, key, n) == 0 && kv[n] == '=') return true;
+    }
+    return false;
+}
+
+/* kafka_check: the Kafka options make sense together. */
+static int
+kafka_check(struct lw_opts *o, char *err, size_t errcap)
+{
+    bool kafka = o->from == LW_FROM_KAFKA || o->to == LW_TO_KAFKA || o->dl_topic;
+    if (!kafka) {
+        if (o->brokers || o->ntopics || o->group || o->out_topic || o->nprops || o->exit_at_eof) {
+            snprintf(err, errcap, "Kafka options need --from kafka, --to kafka or "
+                                  "--dead-letter-topic");
+            return -1;
+        }
+        return 0;
+    }
+    if (!o->brokers && !has_prop(o, "bootstrap.servers")) {
+        snprintf(err, errcap, "Kafka needs --brokers HOST:PORT (or -X bootstrap.servers=...)");
+        return -1;
+    }
+    if (o->from == LW_FROM_KAFKA && o->ntopics == 0) {
+        snprintf(err, errcap, "--from kafka needs --topic");
+        return -1;
+    }
+    if (o->from == LW_FROM_KAFKA && o->ninputs > 0) {
+        snprintf(err, errcap, "--from kafka reads no files, found '%s'", o->inputs[0]);
+        return -1;
+    }
+    if (o->to == LW_TO_KAFKA && o->out_topic == NULL) {
+        snprintf(err, errcap, "--to kafka needs --out-topic");
+        return -1;
+    }
+    if (o->dl_topic && o->dead_letter) {
+        snprintf(err, errcap, "give one dead-letter target: --dead-letter or --dead-letter-topic");
+        return -1;
+    }
+    if (o->exit_at_eof && o->from != LW_FROM_KAFKA) {
+        snprintf(err, errcap, "--exit-at-eof needs --from kafka");
+        return -1;
+    }
     return 0;
 }
 
@@ -157,6 +271,8 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
                     .max_output = 16u << 20,
                     .max_memory = 64u << 20 },
         .max_line = 1u << 20,
+        .flush_timeout_ms = 30000,
+        .stats_ms = 60000,
         .now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
     };
     uint64_t v;
@@ -254,6 +370,63 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
         case O_NO_JIT:
             o->no_jit = true;
             break;
+        case O_FROM:
+            if (strcmp(optarg, "files") == 0 || strcmp(optarg, "stdin") == 0)
+                o->from = LW_FROM_FILES;
+            else if (strcmp(optarg, "kafka") == 0)
+                o->from = LW_FROM_KAFKA;
+            else {
+                snprintf(err, errcap, "--from needs files or kafka, found '%s'", optarg);
+                return -1;
+            }
+            break;
+        case O_TO:
+            if (strcmp(optarg, "stdout") == 0)
+                o->to = LW_TO_STDOUT;
+            else if (strcmp(optarg, "kafka") == 0)
+                o->to = LW_TO_KAFKA;
+            else {
+                snprintf(err, errcap, "--to needs stdout or kafka, found '%s'", optarg);
+                return -1;
+            }
+            break;
+        case O_BROKERS:
+            o->brokers = optarg;
+            break;
+        case O_TOPIC:
+            if (add_topics(o, optarg, err, errcap) != 0) return -1;
+            break;
+        case O_GROUP:
+            o->group = optarg;
+            break;
+        case O_OUT_TOPIC:
+            o->out_topic = optarg;
+            break;
+        case O_DL_TOPIC:
+            o->dl_topic = optarg;
+            break;
+        case 'X':
+            if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
+                snprintf(err, errcap, "-X needs key=value, found '%s'", optarg);
+                return -1;
+            }
+            o->props = lw_xrealloc(o->props, (size_t)(o->nprops + 1) * sizeof *o->props);
+            o->props[o->nprops++] = optarg;
+            break;
+        case O_FLUSH_TIMEOUT:
+            if (number(optarg, &v, "flush-timeout", err, errcap) != 0) return -1;
+            o->flush_timeout_ms = v > 3600000 ? 3600000 : v;
+            break;
+        case O_STATS:
+            if (strcmp(optarg, "0") == 0)
+                v = 0;
+            else if (number(optarg, &v, "stats-interval", err, errcap) != 0)
+                return -1;
+            o->stats_ms = v > 86400 ? 86400000 : v * 1000;
+            break;
+        case O_EXIT_EOF:
+            o->exit_at_eof = true;
+            break;
         case 'q':
             o->verbosity = -1;
             break;
@@ -282,5 +455,16 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
     }
     o->inputs = argv + optind;
     o->ninputs = argc - optind;
-    return 0;
+    return kafka_check(o, err, errcap);
+}
+
+void
+lw_opts_fini(struct lw_opts *o)
+{
+    for (int i = 0; i < o->ntopics; i++)
+        free(o->topics[i]);
+    free(o->topics);
+    free(o->props);
+    o->topics = o->props = NULL;
+    o->ntopics = o->nprops = 0;
 }

@@ -347,6 +347,26 @@ peek2(struct compiler *c)
     return t;
 }
 
+/* emit_clauses: the routing clauses after `emit EXPR`, in any order, each at most once, on the
+ * statement's line: `to TOPIC`, `key KEY`, `headers OBJECT`. The words are not reserved: only
+ * here, after a complete expression, can an identifier not start anything else. */
+static void
+emit_clauses(struct compiler *c, struct node *n)
+{
+    while (cur(c)->t == T_IDENT && !cur(c)->nl_before) {
+        struct token w = *cur(c);
+        struct lw_str s = text(c, w.span);
+        struct node **slot = lw_str_eq(s, LW_STR_LIT("to"))        ? &n->b
+                             : lw_str_eq(s, LW_STR_LIT("key"))     ? &n->c
+                             : lw_str_eq(s, LW_STR_LIT("headers")) ? &n->kids
+                                                                   : NULL;
+        if (slot == NULL) unexpected(c, "'to', 'key', 'headers' or the end of the statement");
+        if (*slot != NULL) lw_cfail(c, w.span, "'%.*s' given twice", (int)s.len, s.p);
+        next(c);
+        *slot = expr(c);
+    }
+}
+
 /* is_name: an identifier, or a keyword used as a member name after '.' or in an object key. */
 static bool
 is_name(enum tok t)
@@ -464,7 +484,11 @@ object(struct compiler *c)
             } else {
                 if (k.t != T_IDENT) unexpected(c, "':' after the key");
                 /* { client } means { client: client } */
-                pair->a = mk(c, lw_str_eq(pair->s, LW_STR_LIT("line")) ? N_LINE : N_VAR, k.span);
+                pair->a = mk(c,
+                             lw_str_eq(pair->s, LW_STR_LIT("line"))   ? N_LINE
+                             : lw_str_eq(pair->s, LW_STR_LIT("meta")) ? N_META
+                                                                      : N_VAR,
+                             k.span);
                 pair->a->s = pair->s;
             }
         } else {
@@ -543,6 +567,7 @@ primary(struct compiler *c)
             return args(c, n);
         }
         if (lw_str_eq(n->s, LW_STR_LIT("line"))) n->kind = N_LINE;
+        if (lw_str_eq(n->s, LW_STR_LIT("meta"))) n->kind = N_META;
         return n;
     case T_DOT:
         return path(c);
@@ -832,6 +857,7 @@ stmt(struct compiler *c)
         if (!cur(c)->nl_before && cur(c)->t != T_SEMI && cur(c)->t != T_RBRACE &&
             cur(c)->t != T_EOF) {
             n->a = expr(c);
+            emit_clauses(c, n);
         }
         break;
     case T_REJECT:

@@ -1,7 +1,10 @@
 /* The record loop. For each raw record: decode, run the VM, and either keep its output (the
  * encoder wrote it into the output buffer) or discard it and send the record to the dead-letter
  * path with both positions. Output is flushed in large writes, only between records. Counters
- * feed the exit status and the summary line. */
+ * feed the exit status and the summary line.
+ * With an acknowledging source (Kafka), a record is finished only when every output of it is
+ * safe: written to stdout or the dead-letter file, or reported delivered by the Kafka sink.
+ * The source commits its position from those acknowledgements (source.h: hold/done). */
 #include "lw/pipeline.h"
 
 #include <inttypes.h>
@@ -10,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lw/codec.h"
 #include "lw/json.h"
+#include "lw/kafka.h"
 #include "lw/sink.h"
 #include "lw/source.h"
 #include "lw/timefmt.h"
@@ -29,6 +34,14 @@ lw_pipeline_stop(void)
     stop = 1;
 }
 
+/* One Kafka output of the current record: its value is out[off, off + len). */
+struct pend {
+    size_t off, len;
+    struct lw_str topic, key;
+    bool has_key;
+    uint32_t h0, nh; /* its headers: hdrs[h0, h0 + nh) */
+};
+
 struct run {
     const struct lw_program *prog;
     const struct lw_opts *o;
@@ -40,6 +53,19 @@ struct run {
     bool has_dl;
     struct lw_counters n;
     uint64_t warnings;
+    /* Kafka */
+    struct lw_source src;
+    bool acking;             /* the source takes hold/done */
+    struct lw_ksink *ksink;  /* --to kafka or --dead-letter-topic */
+    struct pend *pend;       /* Kafka outputs of the current record (reused) */
+    uint32_t npend, cappend;
+    struct lw_kafka_header *hdrs;
+    uint32_t nhdrs, caphdrs;
+    uint64_t *waiting; /* tickets whose output sits in out, acknowledged when it is written */
+    uint32_t nwaiting, capwaiting;
+    uint64_t delivered, undelivered;
+    struct lw_diag kfail; /* the first final delivery failure */
+    int64_t next_stats;   /* monotonic ms of the next summary line */
 };
 
 /* no_form: the error for a value the encoder cannot write (the caller drops the partial text
@@ -54,10 +80,101 @@ no_form(struct lw_vm *vm, const char *verb, const struct lw_value *v)
     return lw_vm_error(vm, "cannot %s %s", verb, lw_type_name(v->t));
 }
 
+#define GROW(p, n, cap)                                                                            \
+    do {                                                                                           \
+        if ((n) == (cap)) {                                                                        \
+            (cap) = (cap) ? (cap) * 2 : 16;                                                        \
+            (p) = lw_xrealloc((p), (cap) * sizeof *(p));                                           \
+        }                                                                                          \
+    } while (0)
+
+/* route_text: a key or header value as bytes: strings as they are, numbers and bools in their
+ * text form (copied to the record arena). */
 static int
-out_cb(void *ud, struct lw_vm *vm, const struct lw_value *v, bool print)
+route_text(struct lw_vm *vm, const struct lw_value *v, struct lw_str *out, const char *what)
+{
+    if (v->t == LW_T_STR) {
+        *out = (struct lw_str){ v->u.p, v->len };
+        return 0;
+    }
+    if (v->t != LW_T_INT && v->t != LW_T_FLOAT && v->t != LW_T_BOOL) {
+        return lw_vm_error(vm, "emit: %s must be a string or a number, found %s", what,
+                           lw_type_name(v->t));
+    }
+    vm->scratch.len = 0;
+    lw_value_write_text(&vm->scratch, v, vm->arena);
+    *out = (struct lw_str){ lw_arena_dup(vm->arena, vm->scratch.p, vm->scratch.len),
+                            vm->scratch.len };
+    return 0;
+}
+
+static bool
+topic_name(struct lw_str t)
+{
+    if (t.len == 0 || t.len > 249) return false;
+    for (size_t i = 0; i < t.len; i++) {
+        unsigned char c = (unsigned char)t.p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* kafka_route: record one Kafka output of the current record, routed by `to`, `key` and
+ * `headers` (route may be NULL: the default topic, no key, no headers). */
+static int
+kafka_route(struct run *r, struct lw_vm *vm, size_t start, const struct lw_value *route)
+{
+    struct pend pd = { .off = start,
+                       .len = r->out.len - start - 1, /* a message has no line terminator */
+                       .topic = lw_str_c(r->o->out_topic),
+                       .h0 = r->nhdrs };
+    if (route != NULL) {
+        if (route[0].t == LW_T_STR) {
+            pd.topic = (struct lw_str){ route[0].u.p, route[0].len };
+            if (!topic_name(pd.topic)) {
+                return lw_vm_error(vm, "emit ... to: '%.*s' is not a Kafka topic name",
+                                   (int)(pd.topic.len > 300 ? 300 : pd.topic.len), pd.topic.p);
+            }
+        } else if (route[0].t != LW_T_NULL) {
+            return lw_vm_error(vm, "emit ... to: the topic must be a string, found %s",
+                               lw_type_name(route[0].t));
+        }
+        if (route[1].t != LW_T_NULL) {
+            if (route_text(vm, &route[1], &pd.key, "the key") != 0) return -1;
+            pd.has_key = true;
+        }
+        if (route[2].t == LW_T_OBJ) {
+            struct lw_iter it;
+            struct lw_value k, v;
+            lw_iter_init(&it, &route[2]);
+            while (lw_iter_next(&it, &k, &v, vm->arena) == 1) {
+                GROW(r->hdrs, r->nhdrs, r->caphdrs);
+                struct lw_kafka_header *h = &r->hdrs[r->nhdrs];
+                *h = (struct lw_kafka_header){ .name = { k.u.p, k.len },
+                                               .null_value = v.t == LW_T_NULL };
+                if (v.t != LW_T_NULL && route_text(vm, &v, &h->value, "a header value") != 0)
+                    return -1;
+                r->nhdrs++;
+                pd.nh++;
+            }
+        } else if (route[2].t != LW_T_NULL) {
+            return lw_vm_error(vm, "emit ... headers: expected an object, found %s",
+                               lw_type_name(route[2].t));
+        }
+    }
+    GROW(r->pend, r->npend, r->cappend);
+    r->pend[r->npend++] = pd;
+    return 0;
+}
+
+static int
+out_cb(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *route,
+       bool print)
 {
     struct run *r = ud;
+    size_t start = r->out.len;
     if (print) {
         if (lw_value_write_text(&r->out, v, vm->arena) != 0) return no_form(vm, "print", v);
         lw_buf_addc(&r->out, '\n');
@@ -69,7 +186,8 @@ out_cb(void *ud, struct lw_vm *vm, const struct lw_value *v, bool print)
         return lw_vm_error(vm, "output limit of %zu bytes per record exceeded (--max-output)",
                            vm->limits.max_output);
     }
-    return 0;
+    /* With stdout as the sink, routing means nothing and is ignored (logwash(1)). */
+    return r->o->to == LW_TO_KAFKA ? kafka_route(r, vm, start, route) : 0;
 }
 
 /* tpos: "name:line:col" of a template span, into buf. */
@@ -102,16 +220,25 @@ base64(struct lw_buf *b, struct lw_str s)
     }
 }
 
-/* dead_letter: one JSON object per failed record: where it came from, what failed where,
- * and the original bytes (as a string when they are UTF-8, else base64). */
+/* dead_letter: one JSON object per failed record: where it came from (file and line, or
+ * topic, partition and offset), what failed where, and the original bytes (as a string when
+ * they are UTF-8, else base64). */
 static void
 dead_letter(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char *kind,
             const char *where, const char *msg)
 {
     struct lw_buf *b = &r->dl;
-    lw_buf_adds(b, "{\"source\":");
-    lw_json_write_string(b, pos->name, strlen(pos->name));
-    lw_buf_printf(b, ",\"line\":%" PRIu64 ",\"kind\":\"%s\",\"template\":", pos->line, kind);
+    if (pos->msg) {
+        lw_buf_adds(b, "{\"topic\":");
+        lw_json_write_string(b, pos->msg->topic.p, pos->msg->topic.len);
+        lw_buf_printf(b, ",\"partition\":%d,\"offset\":%" PRId64, (int)pos->msg->partition,
+                      pos->msg->offset);
+    } else {
+        lw_buf_adds(b, "{\"source\":");
+        lw_json_write_string(b, pos->name, strlen(pos->name));
+        lw_buf_printf(b, ",\"line\":%" PRIu64, pos->line);
+    }
+    lw_buf_printf(b, ",\"kind\":\"%s\",\"template\":", kind);
     if (where)
         lw_json_write_string(b, where, strlen(where));
     else
@@ -129,17 +256,67 @@ dead_letter(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const
     lw_buf_adds(b, "}\n");
 }
 
+/* kafka_failed: a final delivery failure. Stop reading; the source never commits at or past
+ * the record it belongs to (done with ok false), so a restart reads it again. */
+static void
+kafka_failed(struct run *r, uint64_t ticket, const char *err)
+{
+    r->undelivered++;
+    if (!r->kfail.set) {
+        lw_diag_setf(&r->kfail, "%s", err);
+        lw_kafka_say(r->o, "%s: stopping; nothing at or after its input is committed", err);
+    }
+    if (r->acking) r->src.ops->done(&r->src, ticket, false);
+    lw_pipeline_stop();
+}
+
+static void
+delivered(void *ud, uint64_t ticket, const char *err)
+{
+    struct run *r = ud;
+    if (err) {
+        kafka_failed(r, ticket, err);
+        return;
+    }
+    r->delivered++;
+    if (r->acking) r->src.ops->done(&r->src, ticket, true);
+}
+
+/* dl_to_kafka: send the dead letter just written to r->dl to --dead-letter-topic. */
+static void
+dl_to_kafka(struct run *r, const struct lw_recpos *pos)
+{
+    struct lw_kafka_msg m = { .topic = lw_str_c(r->o->dl_topic),
+                              .value = { r->dl.p, r->dl.len - 1 },
+                              .ticket = pos->ticket };
+    if (pos->msg) {
+        m.key = pos->msg->key;
+        m.has_key = pos->msg->has_key;
+    }
+    struct lw_diag d = { 0 };
+    if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
+    if (lw_ksink_put(r->ksink, &m, &d) != 0) kafka_failed(r, pos->ticket, d.msg);
+    r->dl.len = 0;
+}
+
+static void
+say_pos(const struct lw_recpos *pos)
+{
+    fprintf(stderr, "logwash: %s%c%" PRIu64 ": ", pos->name, pos->msg ? '@' : ':', pos->line);
+}
+
 /* failed: count, report and route one failed record. Returns -1 under --on-error=abort. */
 static int
 failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char *kind,
        const char *where, const char *msg)
 {
     if (r->has_dl) dead_letter(r, pos, raw, kind, where, msg);
+    if (r->has_dl && r->o->dl_topic) dl_to_kafka(r, pos);
     bool say = r->o->on_error == LW_ONERR_ABORT ||
                (r->o->on_error == LW_ONERR_WARN && !r->has_dl && r->o->verbosity >= 0);
     if (say && r->warnings < MAX_WARNINGS) {
-        fprintf(stderr, "logwash: %s:%" PRIu64 ": %s%s", pos->name, pos->line, where ? where : "",
-                where ? ": " : "");
+        say_pos(pos);
+        if (where) fprintf(stderr, "%s: ", where);
         /* The message may quote record bytes: control characters never reach the terminal. */
         for (const char *c = msg; *c; c++) {
             if ((unsigned char)*c < 0x20 || *c == 0x7f)
@@ -156,13 +333,55 @@ failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char
     return r->o->on_error == LW_ONERR_ABORT ? -1 : 0;
 }
 
+/* flush_out: write the output buffer; the records whose output it held are then finished. */
 static int
-flush(struct run *r, struct lw_buf *b, struct lw_sink *s, struct lw_diag *d)
+flush_out(struct run *r, struct lw_diag *d)
 {
-    if (b->len == 0) return 0;
-    int rc = lw_sink_write(s, b->p, b->len, d);
-    b->len = 0;
+    if (r->out.len > 0) {
+        int rc = lw_sink_write(&r->sink, r->out.p, r->out.len, d);
+        r->out.len = 0;
+        if (rc != 0) return -1; /* not acknowledged: not committed */
+    }
+    for (uint32_t i = 0; i < r->nwaiting; i++)
+        r->src.ops->done(&r->src, r->waiting[i], true);
+    r->nwaiting = 0;
+    return 0;
+}
+
+static int
+flush_dl(struct run *r, struct lw_diag *d)
+{
+    if (r->dl.len == 0 || r->o->dl_topic) return 0;
+    int rc = lw_sink_write(&r->dlsink, r->dl.p, r->dl.len, d);
+    r->dl.len = 0;
     return rc;
+}
+
+/* meta_value: the template's `meta` for this record. */
+static struct lw_value
+meta_value(const struct lw_recpos *pos, struct lw_arena *a)
+{
+    const struct lw_msgmeta *m = pos->msg;
+    struct lw_value o = lw_obj_new(a, m ? 6 : 2);
+    if (m == NULL) {
+        lw_obj_set(a, &o, LW_STR_LIT("source"), lw_strv(pos->name, strlen(pos->name)));
+        lw_obj_set(a, &o, LW_STR_LIT("line"), lw_int((int64_t)pos->line));
+        return o;
+    }
+    lw_obj_set(a, &o, LW_STR_LIT("topic"), lw_strv(m->topic.p, m->topic.len));
+    lw_obj_set(a, &o, LW_STR_LIT("partition"), lw_int(m->partition));
+    lw_obj_set(a, &o, LW_STR_LIT("offset"), lw_int(m->offset));
+    lw_obj_set(a, &o, LW_STR_LIT("key"), m->has_key ? lw_strv(m->key.p, m->key.len) : LW_NULL);
+    lw_obj_set(a, &o, LW_STR_LIT("timestamp"),
+               m->has_timestamp ? lw_time(m->timestamp_ms * 1000000, 0) : LW_NULL);
+    struct lw_value h = lw_obj_new(a, m->nheaders);
+    for (uint32_t i = 0; i < m->nheaders; i++) { /* a repeated name: the last one wins */
+        const struct lw_kafka_header *x = &m->headers[i];
+        lw_obj_set(a, &h, x->name,
+                   x->null_value ? LW_NULL : lw_strv(x->value.p, x->value.len));
+    }
+    lw_obj_set(a, &o, LW_STR_LIT("headers"), h);
+    return o;
 }
 
 /* one: process one raw record. Returns 0, or -1 to stop (abort policy). */
@@ -173,6 +392,7 @@ one(struct run *r, struct lw_vm *vm, const struct lw_decoder *dec, struct lw_str
     char where[256], err[320];
     struct lw_record rec;
     r->n.in++;
+    r->npend = r->nhdrs = 0;
     if (pos->too_long) {
         r->n.undecodable++;
         snprintf(err, sizeof err, "line longer than %zu bytes (--max-line): cut and skipped",
@@ -183,6 +403,7 @@ one(struct run *r, struct lw_vm *vm, const struct lw_decoder *dec, struct lw_str
         r->n.undecodable++;
         return failed(r, pos, raw, "decode", NULL, err);
     }
+    if (r->prog->uses_meta) rec.meta = meta_value(pos, arena);
     r->rec_start = r->out.len;
     uint64_t emitted = r->n.emitted;
     enum lw_vm_result res = lw_vm_run(vm, &rec);
@@ -193,6 +414,7 @@ one(struct run *r, struct lw_vm *vm, const struct lw_decoder *dec, struct lw_str
     }
     r->n.emitted = emitted; /* the output of a failed record is discarded */
     r->out.len = r->rec_start;
+    r->npend = 0;
     tpos(r->prog, r->prog->spans[vm->err_pc], where, sizeof where);
     if (res == LW_VM_REJECT) {
         r->n.rejected++;
@@ -200,6 +422,78 @@ one(struct run *r, struct lw_vm *vm, const struct lw_decoder *dec, struct lw_str
     }
     r->n.failed++;
     return failed(r, pos, raw, "error", where, vm->err);
+}
+
+/* produce: hand the record's Kafka outputs to the sink, each holding the record. A message
+ * Kafka refuses at once (too large, say) fails the record: it goes to the dead-letter path. */
+static int
+produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
+{
+    for (uint32_t i = 0; i < r->npend; i++) {
+        const struct pend *pd = &r->pend[i];
+        struct lw_kafka_msg m = { .topic = pd->topic,
+                                  .key = pd->key,
+                                  .has_key = pd->has_key,
+                                  .value = { r->out.p + pd->off, pd->len },
+                                  .headers = r->hdrs + pd->h0,
+                                  .nheaders = pd->nh,
+                                  .ticket = pos->ticket };
+        struct lw_diag d = { 0 };
+        if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
+        if (lw_ksink_put(r->ksink, &m, &d) != 0) {
+            if (r->acking) r->src.ops->done(&r->src, pos->ticket, true); /* no report follows */
+            r->n.failed++;
+            r->out.len = 0;
+            return failed(r, pos, raw, "produce", NULL, d.msg);
+        }
+    }
+    r->out.len = 0;
+    return 0;
+}
+
+/* drain: finish every record handed out so far (the source is about to lose them). */
+static void
+drain(void *ud)
+{
+    struct run *r = ud;
+    struct lw_diag d = { 0 };
+    if (flush_out(r, &d) != 0 || flush_dl(r, &d) != 0) {
+        lw_kafka_say(r->o, "before revocation: %s", d.msg);
+    }
+    if (r->ksink) {
+        int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
+        if (left) {
+            lw_kafka_say(r->o, "%d messages not delivered within --flush-timeout before "
+                               "revocation: their input will be read again",
+                         left);
+        }
+    }
+}
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* stats: the periodic one-line summary of a long-running (Kafka) stream. */
+static void
+stats(struct run *r, bool force)
+{
+    if (r->o->stats_ms == 0 || r->o->verbosity < 0) return;
+    int64_t t = now_ms();
+    if (!force && t < r->next_stats) return;
+    r->next_stats = t + (int64_t)r->o->stats_ms;
+    char lag[32] = "unknown";
+    int64_t l = r->src.ops->lag ? r->src.ops->lag(&r->src) : -1;
+    if (l >= 0) snprintf(lag, sizeof lag, "%" PRId64, l);
+    lw_kafka_say(r->o,
+                 "%" PRIu64 " records in, %" PRIu64 " emitted, %" PRIu64 " dropped, %" PRIu64
+                 " dead (rejected, failed, undecodable), %" PRIu64 " delivered, lag %s",
+                 r->n.in, r->n.emitted, r->n.dropped, r->n.rejected + r->n.failed + r->n.undecodable,
+                 r->delivered, lag);
 }
 
 static void
@@ -211,7 +505,68 @@ summary(const struct run *r, const struct lw_opts *o)
             "logwash: %" PRIu64 " records: %" PRIu64 " emitted, %" PRIu64 " dropped, %" PRIu64
             " rejected, %" PRIu64 " failed, %" PRIu64 " undecodable%s%s\n",
             r->n.in, r->n.emitted, r->n.dropped, r->n.rejected, r->n.failed, r->n.undecodable,
-            r->has_dl ? "; dead letters in " : "", r->has_dl ? o->dead_letter : "");
+            r->has_dl ? "; dead letters in " : "",
+            r->has_dl ? (o->dl_topic ? o->dl_topic : o->dead_letter) : "");
+}
+
+/* finish: after the loop: write and deliver what is pending, within --flush-timeout. */
+static bool
+finish(struct run *r, struct lw_diag *d)
+{
+    bool bad = false;
+    if (flush_out(r, d) != 0 && !r->sink.broken_pipe) bad = true;
+    if (r->has_dl && !r->o->dl_topic) {
+        if (flush_dl(r, d) != 0) bad = true;
+        if (lw_sink_close(&r->dlsink, d) != 0) bad = true;
+    }
+    if (r->ksink) {
+        int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
+        if (left) {
+            lw_diag_setf(&r->kfail, "%d messages not delivered within --flush-timeout", left);
+            lw_kafka_say(r->o, "%d messages not delivered within --flush-timeout: their input is "
+                               "not committed",
+                         left);
+        }
+        if (lw_ksink_fatal(r->ksink, d)) bad = true;
+    }
+    return bad;
+}
+
+static int
+setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
+{
+    lw_sink_open_fd(&r->sink, 1, "stdout");
+    if (o->dead_letter != NULL) {
+        if (lw_sink_open_file(&r->dlsink, o->dead_letter, d) != 0) return -1;
+        r->has_dl = true;
+    }
+    r->has_dl |= o->dl_topic != NULL;
+    if (o->to == LW_TO_KAFKA || o->dl_topic) {
+        r->ksink = lw_ksink_new(o, delivered, r, d);
+        if (r->ksink == NULL) return -1;
+    }
+    r->src.ops = o->from == LW_FROM_KAFKA ? &lw_source_kafka : &lw_source_files;
+    r->acking = r->src.ops->done != NULL;
+    r->src.drain = drain;
+    r->src.ud = r;
+    return 0;
+}
+
+/* settle: after a record: send its Kafka outputs, keep its stdout output waiting for the
+ * write, and release the hold next() took. */
+static int
+settle(struct run *r, int rc, struct lw_str raw, const struct lw_recpos *pos, struct lw_diag *d)
+{
+    if (r->o->to == LW_TO_KAFKA && r->npend && produce(r, raw, pos) != 0) rc = -1;
+    if (!r->acking) return rc;
+    if (r->out.len > r->rec_start && r->o->to != LW_TO_KAFKA) {
+        r->src.ops->hold(&r->src, pos->ticket);
+        GROW(r->waiting, r->nwaiting, r->capwaiting);
+        r->waiting[r->nwaiting++] = pos->ticket;
+    }
+    if (r->dl.len && flush_dl(r, d) != 0) return -2; /* dead letters are written at once */
+    r->src.ops->done(&r->src, pos->ticket, true);
+    return rc;
 }
 
 int
@@ -219,7 +574,6 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
 {
     struct run r = { .prog = prog, .o = o };
     struct lw_diag d = { 0 };
-    struct lw_source src = { .ops = &lw_source_files };
     struct lw_arena arena;
     struct lw_vm vm;
     int status = 0;
@@ -230,13 +584,10 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     signal(SIGPIPE, SIG_IGN);
     lw_buf_init(&r.out);
     lw_buf_init(&r.dl);
-    lw_sink_open_fd(&r.sink, 1, "stdout");
-    if (o->dead_letter != NULL) {
-        if (lw_sink_open_file(&r.dlsink, o->dead_letter, &d) != 0) {
-            fprintf(stderr, "logwash: %s\n", d.msg);
-            return 4;
-        }
-        r.has_dl = true;
+    if (setup(&r, o, &d) != 0) {
+        fprintf(stderr, "logwash: %s\n", d.msg);
+        lw_ksink_free(r.ksink);
+        return o->dead_letter && !r.has_dl ? 4 : 2;
     }
     lw_arena_init(&arena, 64 * 1024);
     lw_vm_init(&vm, prog, &arena, &o->limits);
@@ -245,45 +596,67 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     vm.out = out_cb;
     vm.out_ud = &r;
     struct lw_str *topval = lw_xcalloc(prog->ntopkeys + 1, sizeof *topval);
+    r.next_stats = now_ms() + (int64_t)o->stats_ms;
 
     /* An I/O error stops the stream, but what the records before it produced is still
      * written: the loop only breaks, and the flushes below run in every case. */
-    bool io_failed = src.ops->open(&src, o, &d) != 0;
+    int opened = r.src.ops->open(&r.src, o, &d);
+    bool io_failed = opened != 0;
+    bool streaming = o->from == LW_FROM_KAFKA;
     while (!io_failed && !stop) {
         struct lw_str raw;
         struct lw_recpos pos;
-        int got = src.ops->next(&src, &raw, &pos, &d);
+        int got = r.src.ops->next(&r.src, &raw, &pos, &d);
         if (got < 0) {
             io_failed = true;
             break;
         }
         if (got == 0) break;
-        int rc = one(&r, &vm, dec, raw, &pos, topval, &arena);
-        lw_arena_reset(&arena);
-        if ((o->unbuffered || r.out.len >= FLUSH_AT) && flush(&r, &r.out, &r.sink, &d) != 0) {
-            io_failed = !r.sink.broken_pipe; /* EPIPE is a quiet, normal stop */
-            break;
+        if (got == 2) { /* a quiet moment: write what waits, serve delivery reports */
+            if (flush_out(&r, &d) != 0) {
+                io_failed = !r.sink.broken_pipe;
+                break;
+            }
+            if (r.ksink) lw_ksink_poll(r.ksink, 0);
+            stats(&r, false);
+            continue;
         }
-        if ((r.dl.len >= FLUSH_AT || (o->unbuffered && r.dl.len)) &&
-            flush(&r, &r.dl, &r.dlsink, &d) != 0) {
+        int rc = one(&r, &vm, dec, raw, &pos, topval, &arena);
+        rc = settle(&r, rc, raw, &pos, &d);
+        lw_arena_reset(&arena);
+        if (rc == -2) {
             io_failed = true;
             break;
         }
+        if ((o->unbuffered || r.out.len >= FLUSH_AT) && flush_out(&r, &d) != 0) {
+            io_failed = !r.sink.broken_pipe; /* EPIPE is a quiet, normal stop */
+            break;
+        }
+        if ((r.dl.len >= FLUSH_AT || (o->unbuffered && r.dl.len)) && flush_dl(&r, &d) != 0) {
+            io_failed = true;
+            break;
+        }
+        if (streaming && (r.n.in & 1023) == 0) stats(&r, false);
         if (rc != 0) break;
     }
-    if (flush(&r, &r.out, &r.sink, &d) != 0 && !r.sink.broken_pipe) io_failed = true;
-    if (r.has_dl) {
-        if (flush(&r, &r.dl, &r.dlsink, &d) != 0) io_failed = true;
-        if (lw_sink_close(&r.dlsink, &d) != 0) io_failed = true;
-    }
+    if (finish(&r, &d)) io_failed = true;
     if (io_failed) {
         fprintf(stderr, "logwash: %s\n", d.msg);
-        status = 4;
+        status = opened == -2 ? 2 : 4;
     }
-    if (status == 0 && (r.n.failed || r.n.rejected || r.n.undecodable)) status = 1;
+    if (status == 0 && (r.n.failed || r.n.rejected || r.n.undecodable || r.kfail.set)) status = 1;
+    if (streaming && opened == 0) stats(&r, true);
     summary(&r, o);
-    src.ops->close(&src);
+    struct lw_diag cd = { 0 };
+    if (r.src.ops->close(&r.src, &cd) != 0) {
+        fprintf(stderr, "logwash: %s\n", cd.msg);
+        if (status == 0) status = 4;
+    }
+    lw_ksink_free(r.ksink);
     free(topval);
+    free(r.pend);
+    free(r.hdrs);
+    free(r.waiting);
     lw_vm_fini(&vm);
     lw_arena_fini(&arena);
     lw_buf_fini(&r.out);

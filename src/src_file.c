@@ -145,20 +145,23 @@ files_next(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struc
         if (!cut && len > 0 && p[len - 1] == '\r') len--;
         f->line++;
         *rec = (struct lw_str){ p, len };
-        *pos = (struct lw_recpos){ f->name, f->line, cut };
+        *pos = (struct lw_recpos){ .name = f->name, .line = f->line, .too_long = cut };
         return 1;
     }
 }
 
-static void
-files_close(struct lw_source *s)
+static int
+files_close(struct lw_source *s, struct lw_diag *d)
 {
     struct files *f = s->state;
-    if (f == NULL) return;
+    if (f == NULL) return 0;
     if (f->fd > 0) close(f->fd);
     free(f->buf);
     free(f);
     s->state = NULL;
+    return 0;
 }
 
-const struct lw_source_ops lw_source_files = { "files", files_open, files_next, files_close };
+const struct lw_source_ops lw_source_files = {
+    .name = "files", .open = files_open, .next = files_next, .close = files_close
+};

@@ -440,6 +440,9 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_ROOT:
             R[in->a] = vm->root;
             break;
+        case LW_OP_META:
+            R[in->a] = rec->meta;
+            break;
         case LW_OP_PATH: {
             bool found;
             R[in->a] = path_get(vm, &P->paths[in->b], &found);
@@ -577,7 +580,10 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             break;
         case LW_OP_EMIT:
         case LW_OP_PRINT:
-            if (vm->out(vm->out_ud, vm, &R[in->a], in->op == LW_OP_PRINT) != 0) goto fatal;
+            if (vm->out(vm->out_ud, vm, &R[in->a], NULL, in->op == LW_OP_PRINT) != 0) goto fatal;
+            break;
+        case LW_OP_EMITTO:
+            if (vm->out(vm->out_ud, vm, &R[in->a], &R[in->a + 1], false) != 0) goto fatal;
             break;
         case LW_OP_DROP:
             return LW_VM_DROP;

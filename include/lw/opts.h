@@ -12,6 +12,8 @@
 
 enum lw_outformat { LW_OUT_JSON, LW_OUT_TEXT };
 enum lw_on_error { LW_ONERR_WARN, LW_ONERR_SKIP, LW_ONERR_ABORT };
+enum lw_from { LW_FROM_FILES, LW_FROM_KAFKA };
+enum lw_to { LW_TO_STDOUT, LW_TO_KAFKA };
 
 struct lw_opts {
     const char *template_file; /* -f */
@@ -28,11 +30,25 @@ struct lw_opts {
     size_t max_line;
     int64_t now_ns; /* --now, else the clock at start */
     int32_t tz_off; /* --tz */
+    /* Kafka */
+    enum lw_from from;
+    enum lw_to to;
+    const char *brokers, *group, *out_topic, *dl_topic;
+    char **topics; /* --topic, comma lists split (owned) */
+    int ntopics;
+    char **props; /* -X key=value, as given (the array is owned, the strings are argv's) */
+    int nprops;
+    uint64_t flush_timeout_ms; /* --flush-timeout */
+    uint64_t stats_ms;         /* --stats-interval, 0: off */
+    bool exit_at_eof;          /* --exit-at-eof */
 };
 
 /* lw_opts_parse: fill o from argv. Returns 0 to run, 1 when the program should exit 0 at once
  * (--help, --version were printed to out), or -1 on a usage error with a one-line message
  * in err (errcap bytes). */
 int lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, size_t errcap);
+
+/* lw_opts_fini: free what lw_opts_parse allocated (topic and property lists). */
+void lw_opts_fini(struct lw_opts *o);
 
 #endif

@@ -86,6 +86,7 @@ struct lw_program {
     uint32_t niters;        /* deepest nesting of for */
     enum lw_informat input; /* declared by `input json` in the template */
     bool implicit_emit;     /* no emit or print statement: emit . at the end */
+    bool uses_meta;         /* reads meta: the pipeline builds it per record */
 };
 
 struct lw_compile_opts {

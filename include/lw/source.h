@@ -9,28 +9,61 @@
 #include "lw/diag.h"
 #include "lw/opts.h"
 
-/* Where a record came from, for messages and dead letters ("access.log:1042"). */
+/* A Kafka message's metadata (the template's meta.*). Slices are valid with the record. */
+struct lw_kafka_header;
+struct lw_msgmeta {
+    struct lw_str topic;
+    int32_t partition;
+    int64_t offset;
+    struct lw_str key;
+    bool has_key;
+    bool has_timestamp;
+    int64_t timestamp_ms;
+    const struct lw_kafka_header *headers;
+    uint32_t nheaders;
+};
+
+/* Where a record came from, for messages and dead letters ("access.log:1042",
+ * "in/3@1042" for Kafka: topic/partition@offset). */
 struct lw_recpos {
-    const char *name; /* file name, or "stdin" */
-    uint64_t line;    /* 1-based record number within name */
+    const char *name; /* file name, "stdin", or the Kafka "topic/partition" */
+    uint64_t line;    /* 1-based record number within name; the offset for Kafka */
     bool too_long;    /* the record was cut at --max-line bytes */
+    const struct lw_msgmeta *msg; /* Kafka messages only, else NULL */
+    uint64_t ticket;              /* for hold/done (sources that acknowledge) */
 };
 
 struct lw_source;
 
 struct lw_source_ops {
     const char *name;
+    /* open: 0, -1 (I/O error in d) or -2 (configuration error in d: a usage error) */
     int (*open)(struct lw_source *s, const struct lw_opts *o, struct lw_diag *d);
-    /* 1: *rec and *pos valid until the next call; 0: end of input; -1: I/O error in d */
+    /* 1: *rec and *pos valid until the next call; 0: end of input; -1: I/O error in d;
+     * 2: nothing arrived for a while (a stream source): the caller may flush, then call again */
     int (*next)(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struct lw_diag *d);
-    void (*close)(struct lw_source *s);
+    /* Acknowledging sources (Kafka; NULL for files). A record starts with one hold, taken by
+     * next(). hold() adds one per output in flight; done() drops one, with ok false when an
+     * output finally failed. A record is finished when its holds reach zero; the source then
+     * commits its position only over a contiguous run of finished, never-failed records. */
+    void (*hold)(struct lw_source *s, uint64_t ticket);
+    void (*done)(struct lw_source *s, uint64_t ticket, bool ok);
+    /* lag: records behind the end of the input, as last seen (no round trip); -1 unknown */
+    int64_t (*lag)(struct lw_source *s);
+    /* close: commit what is finished and release the source. Returns 0 or -1 with d set. */
+    int (*close)(struct lw_source *s, struct lw_diag *d);
 };
 
 struct lw_source {
     const struct lw_source_ops *ops;
     void *state;
+    /* drain: set by the caller; the source calls it before it gives up records it handed out
+     * (partitions revoked): everything held must be finished or failed when it returns. */
+    void (*drain)(void *ud);
+    void *ud;
 };
 
 extern const struct lw_source_ops lw_source_files; /* files and stdin, framed into lines */
+extern const struct lw_source_ops lw_source_kafka; /* a consumer group (--from kafka) */
 
 #endif

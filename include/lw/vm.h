@@ -15,6 +15,7 @@ struct lw_record {
     struct lw_str line;          /* the raw record bytes (without the line terminator) */
     struct lw_value root;        /* the record . (an object for text input: empty) */
     const struct lw_str *topval; /* raw JSON of program->topkeys[i], p == NULL when absent */
+    struct lw_value meta;        /* `meta`: built by the pipeline when program->uses_meta */
 };
 
 struct lw_limits {
@@ -58,8 +59,11 @@ struct lw_vm {
     int64_t now_ns; /* now(); fixed by --now */
     int32_t tz_off; /* default zone offset for zone-less timestamps */
     /* out: called for each emitted record (print = false) or printed line (print = true).
-     * Returns 0, or -1 with a message in vm->err (e.g. the output size limit). */
-    int (*out)(void *ud, struct lw_vm *vm, const struct lw_value *v, bool print);
+     * route is NULL, or for `emit v to T key K headers H` the values T, K, H (null where the
+     * clause is absent), which the VM does not interpret. Returns 0, or -1 with a message in
+     * vm->err (e.g. the output size limit, a bad topic). */
+    int (*out)(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *route,
+               bool print);
     void *out_ud;
     /* per record */
     const struct lw_record *rec;

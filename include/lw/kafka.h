@@ -1,0 +1,78 @@
+/* What the Kafka source and sink share: building a librdkafka configuration from the options
+ * (brokers, -X properties, logwash's safe defaults) with logging that goes through one
+ * rate-limited stderr path. The Kafka sink's interface is here too; the source is an ordinary
+ * lw_source_ops (source.h). Nothing here knows about templates or records. */
+#ifndef LW_KAFKA_H
+#define LW_KAFKA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lw/diag.h"
+#include "lw/opts.h"
+#include "lw/str.h"
+
+enum lw_kafka_role { LW_KAFKA_CONSUMER, LW_KAFKA_PRODUCER };
+
+/* lw_kafka_conf_new: a rd_kafka_conf_t * (as void *, so this header needs no librdkafka) for
+ * role: logwash's defaults, then bootstrap.servers from --brokers, then every -X k=v (plain keys
+ * for both roles, "consumer."/"producer." prefixed keys for one). Returns NULL with d set for
+ * an unknown property or a bad value; the caller owns the result until rd_kafka_new takes it.
+ * The caller must set the opaque (rd_kafka_conf_set_opaque) to a struct whose first member is
+ * `const struct lw_opts *`: the log callback reads the options (-q) through it. */
+void *lw_kafka_conf_new(const struct lw_opts *o, enum lw_kafka_role role, struct lw_diag *d);
+
+/* lw_kafka_say: one line "logwash: kafka: ..." on stderr unless -q, limited to 20 lines per
+ * 10 s across the process; the lines it holds back are counted and reported with the next one. */
+void lw_kafka_say(const struct lw_opts *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* One output message. Strings are borrowed for the call only (librdkafka copies them). */
+struct lw_kafka_header {
+    struct lw_str name, value;
+    bool null_value;
+};
+struct lw_kafka_msg {
+    struct lw_str topic; /* non-empty */
+    struct lw_str key;
+    bool has_key;
+    struct lw_str value;
+    const struct lw_kafka_header *headers;
+    uint32_t nheaders;
+    uint64_t ticket; /* handed back to the delivery callback */
+};
+
+/* delivered: called from lw_ksink_poll/flush, once per message put, with err NULL on a
+ * successful delivery report, or the final error (librdkafka retried it already). */
+typedef void (*lw_ksink_delivered)(void *ud, uint64_t ticket, const char *err);
+
+struct lw_ksink;
+
+/* lw_ksink_new: an idempotent producer (acks=all unless -X says otherwise). NULL with d set on
+ * a configuration error. */
+struct lw_ksink *lw_ksink_new(const struct lw_opts *o, lw_ksink_delivered cb, void *ud,
+                              struct lw_diag *d);
+
+/* lw_ksink_put: enqueue m, waiting (and serving delivery reports) while the local queue is
+ * full. Returns 0, or -1 with d set when librdkafka refuses the message at once (unknown or
+ * invalid topic, too large): no delivery callback follows for it. */
+int lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d);
+
+/* lw_ksink_poll: serve delivery reports, waiting up to timeout_ms for the first. */
+void lw_ksink_poll(struct lw_ksink *k, int timeout_ms);
+
+/* lw_ksink_flush: wait up to timeout_ms for every message put so far to get its delivery
+ * report. Returns the number still outstanding (0: all reported). */
+int lw_ksink_flush(struct lw_ksink *k, int timeout_ms);
+
+/* lw_ksink_outstanding: messages put whose delivery report has not been served yet. */
+int lw_ksink_outstanding(struct lw_ksink *k);
+
+/* lw_ksink_fatal: true once librdkafka raised a fatal error (idempotence broken); d says it. */
+bool lw_ksink_fatal(struct lw_ksink *k, struct lw_diag *d);
+
+/* lw_ksink_free: destroy the producer. Call lw_ksink_flush first: what is still queued is lost
+ * (and was never acknowledged, so its input is not committed). */
+void lw_ksink_free(struct lw_ksink *k);
+
+#endif

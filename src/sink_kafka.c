@@ -1,0 +1,143 @@
+/* The Kafka sink: an idempotent librdkafka producer. It takes whole messages (topic, key,
+ * headers, value) with an opaque ticket and hands each ticket back exactly once through the
+ * delivery callback, with the final error or none. It never reports success on enqueue: the
+ * pipeline acknowledges input only from those callbacks. */
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lw/kafka.h"
+#include "lw/str.h"
+
+struct lw_ksink {
+    const struct lw_opts *o; /* first: the log callback reads it through the opaque */
+    rd_kafka_t *rk;
+    lw_ksink_delivered cb;
+    void *ud;
+    bool fatal;
+    char fatal_msg[512];
+};
+
+static void
+dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    struct lw_ksink *k = opaque;
+    char err[512];
+    const char *e = NULL;
+    if (m->err) {
+        snprintf(err, sizeof err, "delivery to %s [%d] failed: %s", rd_kafka_topic_name(m->rkt),
+                 (int)m->partition, rd_kafka_err2str(m->err));
+        e = err;
+    }
+    k->cb(k->ud, (uint64_t)(uintptr_t)m->_private, e);
+}
+
+static void
+error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct lw_ksink *k = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[400];
+        rd_kafka_fatal_error(rk, why, sizeof why);
+        snprintf(k->fatal_msg, sizeof k->fatal_msg, "kafka producer: fatal error: %s", why);
+        k->fatal = true;
+        return;
+    }
+    lw_kafka_say(k->o, "producer: %s", reason);
+}
+
+struct lw_ksink *
+lw_ksink_new(const struct lw_opts *o, lw_ksink_delivered cb, void *ud, struct lw_diag *d)
+{
+    rd_kafka_conf_t *c = lw_kafka_conf_new(o, LW_KAFKA_PRODUCER, d);
+    if (c == NULL) return NULL;
+    struct lw_ksink *k = lw_xcalloc(1, sizeof *k);
+    *k = (struct lw_ksink){ .o = o, .cb = cb, .ud = ud };
+    rd_kafka_conf_set_dr_msg_cb(c, dr_cb);
+    rd_kafka_conf_set_error_cb(c, error_cb);
+    rd_kafka_conf_set_opaque(c, k);
+    char err[512];
+    k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
+    if (k->rk == NULL) {
+        rd_kafka_conf_destroy(c);
+        lw_diag_setf(d, "kafka producer: %s", err);
+        free(k);
+        return NULL;
+    }
+    return k;
+}
+
+int
+lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d)
+{
+    char topic[256]; /* Kafka topic names are at most 249 bytes */
+    if (m->topic.len == 0 || m->topic.len >= sizeof topic) {
+        lw_diag_setf(d, "kafka topic name must be 1 to 249 bytes, found %zu", m->topic.len);
+        return -1;
+    }
+    memcpy(topic, m->topic.p, m->topic.len);
+    topic[m->topic.len] = '\0';
+    rd_kafka_headers_t *h = NULL;
+    if (m->nheaders) {
+        h = rd_kafka_headers_new(m->nheaders);
+        for (uint32_t i = 0; i < m->nheaders; i++) {
+            const struct lw_kafka_header *x = &m->headers[i];
+            rd_kafka_header_add(h, x->name.p, (ssize_t)x->name.len,
+                                x->null_value ? NULL : x->value.p,
+                                x->null_value ? 0 : (ssize_t)x->value.len);
+        }
+    }
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            k->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE((void *)m->value.p, m->value.len),
+            RD_KAFKA_V_KEY(m->has_key ? m->key.p : NULL, m->has_key ? m->key.len : 0),
+            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)m->ticket),
+            RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break; /* librdkafka owns h now */
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rd_kafka_poll(k->rk, 100); /* serve delivery reports until there is room */
+            continue;
+        }
+        if (h) rd_kafka_headers_destroy(h);
+        lw_diag_setf(d, "kafka: cannot produce to %s: %s", topic, rd_kafka_err2str(e));
+        return -1;
+    }
+    rd_kafka_poll(k->rk, 0);
+    return 0;
+}
+
+void
+lw_ksink_poll(struct lw_ksink *k, int timeout_ms)
+{
+    rd_kafka_poll(k->rk, timeout_ms);
+}
+
+int
+lw_ksink_flush(struct lw_ksink *k, int timeout_ms)
+{
+    rd_kafka_flush(k->rk, timeout_ms);
+    return rd_kafka_outq_len(k->rk);
+}
+
+int
+lw_ksink_outstanding(struct lw_ksink *k)
+{
+    return rd_kafka_outq_len(k->rk);
+}
+
+bool
+lw_ksink_fatal(struct lw_ksink *k, struct lw_diag *d)
+{
+    if (k->fatal) lw_diag_setf(d, "%s", k->fatal_msg);
+    return k->fatal;
+}
+
+void
+lw_ksink_free(struct lw_ksink *k)
+{
+    if (k == NULL) return;
+    rd_kafka_destroy(k->rk);
+    free(k);
+}

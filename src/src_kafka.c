@@ -1,0 +1,451 @@
+/* The Kafka source: a consumer in a group (--from kafka). Each message is a record; the message
+ * stays alive until the next call, so the record is a zero-copy view of it. The source keeps,
+ * per assigned partition, the records handed out and not yet finished (a ring in offset order)
+ * and stores an offset only past a contiguous run of finished records; librdkafka's auto-commit
+ * commits what was stored, and so do revocation and close, synchronously. A record whose output
+ * finally failed is never finished, so nothing at or after it is committed: a restart replays it.
+ * What counts as finished is the caller's business (hold/done); this file knows no sink. */
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lw/kafka.h"
+#include "lw/source.h"
+
+#define POLL_MS 100
+
+struct entry {
+    int64_t offset;
+    int32_t holds; /* outputs not yet reported, plus one while being processed; -1: failed */
+};
+
+/* One assigned partition. Slots are reused; gen tells a stale ticket from a live one. */
+struct part {
+    bool live, eof, dirty, failed;
+    uint16_t gen;
+    char *topic;
+    int32_t partition;
+    char *label;         /* "topic/partition", for messages and dead letters */
+    rd_kafka_topic_t *rkt;
+    struct entry *ring;  /* records handed out, oldest first */
+    uint32_t cap, head, count;
+    uint32_t seq_head;   /* sequence number of ring[head] */
+    int64_t done_upto;   /* offset of the last record of the finished run, -1: none yet */
+    int64_t next_offset; /* after the last message consumed, -1: none yet */
+};
+
+struct kafka {
+    const struct lw_opts *o; /* first: the log callback reads it through the opaque */
+    struct lw_source *s;
+    rd_kafka_t *rk;
+    struct part *parts;
+    uint32_t nparts;
+    uint16_t gen;
+    rd_kafka_message_t *cur; /* the record handed out last */
+    struct lw_msgmeta meta;
+    struct lw_kafka_header *hdrs;
+    uint32_t hcap;
+    bool down; /* all brokers reported down: say so once, and say when messages flow again */
+    bool fatal;
+    char fatal_msg[512];
+};
+
+static uint64_t
+ticket(uint32_t slot, const struct part *p, uint32_t seq)
+{
+    return (uint64_t)slot << 48 | (uint64_t)p->gen << 32 | seq;
+}
+
+static struct part *
+find(struct kafka *k, const char *topic, int32_t partition, uint32_t *slot)
+{
+    for (uint32_t i = 0; i < k->nparts; i++) {
+        struct part *p = &k->parts[i];
+        if (p->live && p->partition == partition && strcmp(p->topic, topic) == 0) {
+            if (slot) *slot = i;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static struct part *
+add_part(struct kafka *k, const char *topic, int32_t partition)
+{
+    struct part *p = find(k, topic, partition, NULL);
+    if (p) return p;
+    uint32_t i = 0;
+    while (i < k->nparts && k->parts[i].live)
+        i++;
+    if (i == k->nparts) {
+        if (k->nparts == 65535) return NULL; /* the ticket has 16 bits for the slot */
+        k->parts = lw_xrealloc(k->parts, (k->nparts + 1) * sizeof *k->parts);
+        k->parts[k->nparts++] = (struct part){ 0 };
+    }
+    p = &k->parts[i];
+    uint16_t gen = (uint16_t)(p->gen + 1);
+    struct entry *ring = p->ring; /* keep the ring's memory across reuse */
+    uint32_t cap = p->cap;
+    *p = (struct part){ .live = true, .gen = gen, .partition = partition, .ring = ring,
+                        .cap = cap, .done_upto = -1, .next_offset = -1 };
+    p->topic = lw_xstrndup(topic, strlen(topic));
+    size_t n = strlen(topic) + 16;
+    p->label = lw_xmalloc(n);
+    snprintf(p->label, n, "%s/%d", topic, (int)partition);
+    p->rkt = rd_kafka_topic_new(k->rk, topic, NULL);
+    return p;
+}
+
+static void
+drop_part(struct part *p)
+{
+    if (!p->live) return;
+    if (p->rkt) rd_kafka_topic_destroy(p->rkt);
+    free(p->topic);
+    free(p->label);
+    p->topic = p->label = NULL;
+    p->rkt = NULL;
+    p->live = false;
+    p->count = 0;
+}
+
+/* push: a new record at offset; returns its sequence number. */
+static uint32_t
+push(struct part *p, int64_t offset)
+{
+    if (p->count == p->cap) { /* grow (power of two), unrolling the ring */
+        uint32_t ncap = p->cap ? p->cap * 2 : 1024;
+        struct entry *r = lw_xmalloc(ncap * sizeof *r);
+        for (uint32_t i = 0; i < p->count; i++)
+            r[i] = p->ring[(p->head + i) & (p->cap - 1)];
+        free(p->ring);
+        p->ring = r;
+        p->cap = ncap;
+        p->head = 0;
+    }
+    uint32_t seq = p->seq_head + p->count;
+    p->ring[(p->head + p->count) & (p->cap - 1)] = (struct entry){ offset, 1 };
+    p->count++;
+    return seq;
+}
+
+static struct entry *
+lookup(struct kafka *k, uint64_t t, struct part **pp)
+{
+    uint32_t slot = (uint32_t)(t >> 48), seq = (uint32_t)t;
+    if (slot >= k->nparts) return NULL;
+    struct part *p = &k->parts[slot];
+    if (!p->live || p->gen != (uint16_t)(t >> 32)) return NULL; /* revoked since */
+    uint32_t idx = seq - p->seq_head;
+    if (idx >= p->count) return NULL;
+    *pp = p;
+    return &p->ring[(p->head + idx) & (p->cap - 1)];
+}
+
+static void
+kafka_hold(struct lw_source *s, uint64_t t)
+{
+    struct part *p;
+    struct entry *e = lookup(s->state, t, &p);
+    if (e && e->holds >= 0) e->holds++;
+}
+
+static void
+kafka_done(struct lw_source *s, uint64_t t, bool ok)
+{
+    struct part *p;
+    struct entry *e = lookup(s->state, t, &p);
+    if (e == NULL || e->holds < 0) return;
+    if (!ok) {
+        e->holds = -1; /* sticky: the run of finished records stops before it for good */
+        p->failed = true;
+        return;
+    }
+    if (--e->holds > 0) return;
+    while (p->count > 0 && p->ring[p->head].holds == 0) {
+        p->done_upto = p->ring[p->head].offset;
+        p->head = (p->head + 1) & (p->cap - 1);
+        p->seq_head++;
+        p->count--;
+        p->dirty = true;
+    }
+}
+
+/* store: hand librdkafka the end of each partition's finished run, for the next commit. */
+static void
+store(struct kafka *k)
+{
+    for (uint32_t i = 0; i < k->nparts; i++) {
+        struct part *p = &k->parts[i];
+        if (!p->live || !p->dirty) continue;
+        p->dirty = false;
+        rd_kafka_resp_err_t e = rd_kafka_offset_store(p->rkt, p->partition, p->done_upto);
+        if (e) lw_kafka_say(k->o, "cannot store offset of %s: %s", p->label, rd_kafka_err2str(e));
+    }
+}
+
+static void
+commit(struct kafka *k, const char *when)
+{
+    store(k);
+    rd_kafka_resp_err_t e = rd_kafka_commit(k->rk, NULL, 0);
+    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        lw_kafka_say(k->o, "commit %s failed: %s (the records since the last commit will be read "
+                           "again)",
+                     when, rd_kafka_err2str(e));
+    }
+}
+
+/* say_parts: "in/0 in/1 ..." for a state-change line. */
+static void
+say_parts(struct kafka *k, const char *what, const rd_kafka_topic_partition_list_t *pl)
+{
+    char line[800];
+    size_t n = 0;
+    line[0] = '\0';
+    for (int i = 0; i < pl->cnt && n < sizeof line - 40; i++) {
+        int w = snprintf(line + n, sizeof line - n, "%s%s/%d", i ? " " : "", pl->elems[i].topic,
+                         (int)pl->elems[i].partition);
+        if (w > 0) n += (size_t)w;
+    }
+    if (n >= sizeof line - 40) snprintf(line + n, sizeof line - n, " ...");
+    lw_kafka_say(k->o, "%s %d partition%s: %s", what, pl->cnt, pl->cnt == 1 ? "" : "s", line);
+}
+
+static void
+rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *pl,
+             void *opaque)
+{
+    struct kafka *k = opaque;
+    bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < pl->cnt; i++)
+            add_part(k, pl->elems[i].topic, pl->elems[i].partition);
+        say_parts(k, "assigned", pl);
+        if (coop)
+            rd_kafka_incremental_assign(rk, pl);
+        else
+            rd_kafka_assign(rk, pl);
+        return;
+    }
+    bool lost = rd_kafka_assignment_lost(rk);
+    if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !lost) {
+        /* Finish what was handed out, then commit it before another member takes over. */
+        if (k->s->drain) k->s->drain(k->s->ud);
+        commit(k, "on revocation");
+    }
+    uint32_t unfinished = 0;
+    for (int i = 0; i < pl->cnt; i++) {
+        struct part *p = find(k, pl->elems[i].topic, pl->elems[i].partition, NULL);
+        if (p == NULL) continue;
+        unfinished += p->count;
+        drop_part(p);
+    }
+    say_parts(k, lost ? "lost" : "revoked", pl);
+    if (unfinished) {
+        lw_kafka_say(k->o, "%u records were not finished: the next owner reads them again",
+                     unfinished);
+    }
+    if (coop)
+        rd_kafka_incremental_unassign(rk, pl);
+    else
+        rd_kafka_assign(rk, NULL);
+}
+
+static void
+error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    struct kafka *k = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[400];
+        rd_kafka_fatal_error(rk, why, sizeof why);
+        snprintf(k->fatal_msg, sizeof k->fatal_msg, "kafka consumer: fatal error: %s", why);
+        k->fatal = true;
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+        if (!k->down) lw_kafka_say(k->o, "all brokers are down: waiting for them");
+        k->down = true;
+        return;
+    }
+    lw_kafka_say(k->o, "consumer: %s", reason);
+}
+
+static int
+kafka_open(struct lw_source *s, const struct lw_opts *o, struct lw_diag *d)
+{
+    rd_kafka_conf_t *c = lw_kafka_conf_new(o, LW_KAFKA_CONSUMER, d);
+    if (c == NULL) return -2;
+    struct kafka *k = lw_xcalloc(1, sizeof *k);
+    k->o = o;
+    k->s = s;
+    rd_kafka_conf_set_rebalance_cb(c, rebalance_cb);
+    rd_kafka_conf_set_error_cb(c, error_cb);
+    rd_kafka_conf_set_opaque(c, k);
+    char err[512];
+    k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
+    if (k->rk == NULL) {
+        rd_kafka_conf_destroy(c);
+        lw_diag_setf(d, "kafka consumer: %s", err);
+        free(k);
+        return -2;
+    }
+    s->state = k;
+    rd_kafka_poll_set_consumer(k->rk);
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(o->ntopics);
+    for (int i = 0; i < o->ntopics; i++)
+        rd_kafka_topic_partition_list_add(topics, o->topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(k->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (e) {
+        lw_diag_setf(d, "kafka: cannot subscribe: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
+static bool
+all_at_end(struct kafka *k)
+{
+    uint32_t live = 0;
+    for (uint32_t i = 0; i < k->nparts; i++) {
+        if (!k->parts[i].live) continue;
+        if (!k->parts[i].eof) return false;
+        live++;
+    }
+    return live > 0;
+}
+
+static void
+fill_meta(struct kafka *k, struct part *p, rd_kafka_message_t *m)
+{
+    struct lw_msgmeta *mm = &k->meta;
+    *mm = (struct lw_msgmeta){ .topic = lw_str_c(p->topic),
+                               .partition = p->partition,
+                               .offset = m->offset,
+                               .key = { m->key ? m->key : "", m->key_len },
+                               .has_key = m->key != NULL,
+                               .headers = k->hdrs };
+    rd_kafka_timestamp_type_t tt;
+    int64_t ts = rd_kafka_message_timestamp(m, &tt);
+    if (ts != -1) {
+        mm->has_timestamp = true;
+        mm->timestamp_ms = ts;
+    }
+    rd_kafka_headers_t *h;
+    if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    size_t n = rd_kafka_header_cnt(h);
+    if (n > k->hcap) {
+        k->hcap = (uint32_t)n;
+        k->hdrs = lw_xrealloc(k->hdrs, n * sizeof *k->hdrs);
+        mm->headers = k->hdrs;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *name;
+        const void *val;
+        size_t len;
+        if (rd_kafka_header_get_all(h, i, &name, &val, &len)) break;
+        k->hdrs[i] = (struct lw_kafka_header){ .name = lw_str_c(name),
+                                               .value = { val ? val : "", len },
+                                               .null_value = val == NULL };
+        mm->nheaders++;
+    }
+}
+
+static int
+kafka_next(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struct lw_diag *d)
+{
+    struct kafka *k = s->state;
+    if (k->cur) {
+        rd_kafka_message_destroy(k->cur);
+        k->cur = NULL;
+    }
+    for (;;) {
+        store(k);
+        if (k->fatal) {
+            lw_diag_setf(d, "%s", k->fatal_msg);
+            return -1;
+        }
+        if (k->o->exit_at_eof && all_at_end(k)) return 0;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, POLL_MS);
+        if (m == NULL) return 2;
+        if (m->err) {
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                struct part *p = find(k, rd_kafka_topic_name(m->rkt), m->partition, NULL);
+                if (p) p->eof = true;
+            } else {
+                lw_kafka_say(k->o, "consumer: %s", rd_kafka_message_errstr(m));
+            }
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        uint32_t slot;
+        struct part *p = find(k, rd_kafka_topic_name(m->rkt), m->partition, &slot);
+        if (p == NULL) { /* not assigned (any more): not ours to process or commit */
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        if (k->down) {
+            lw_kafka_say(k->o, "receiving messages again");
+            k->down = false;
+        }
+        p->eof = false;
+        p->next_offset = m->offset + 1;
+        uint32_t seq = push(p, m->offset);
+        fill_meta(k, p, m);
+        *rec = (struct lw_str){ m->payload ? m->payload : "", m->len };
+        *pos = (struct lw_recpos){ .name = p->label,
+                                   .line = (uint64_t)m->offset,
+                                   .msg = &k->meta,
+                                   .ticket = ticket(slot, p, seq) };
+        k->cur = m;
+        return 1;
+    }
+}
+
+static int
+kafka_close(struct lw_source *s, struct lw_diag *d)
+{
+    struct kafka *k = s->state;
+    if (k == NULL) return 0;
+    if (k->cur) rd_kafka_message_destroy(k->cur);
+    commit(k, "at exit");
+    rd_kafka_resp_err_t e = rd_kafka_consumer_close(k->rk);
+    if (e) lw_kafka_say(k->o, "closing the consumer: %s", rd_kafka_err2str(e));
+    for (uint32_t i = 0; i < k->nparts; i++) {
+        drop_part(&k->parts[i]);
+        free(k->parts[i].ring);
+    }
+    rd_kafka_destroy(k->rk);
+    free(k->parts);
+    free(k->hdrs);
+    free(k);
+    s->state = NULL;
+    return 0;
+}
+
+static int64_t
+kafka_lag(struct lw_source *s)
+{
+    struct kafka *k = s->state;
+    int64_t lag = 0;
+    bool known = false;
+    for (uint32_t i = 0; k && i < k->nparts; i++) {
+        struct part *p = &k->parts[i];
+        int64_t lo, hi;
+        if (!p->live || p->next_offset < 0) continue;
+        if (rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi)) continue;
+        if (hi >= p->next_offset) lag += hi - p->next_offset;
+        known = true;
+    }
+    return known ? lag : -1;
+}
+
+const struct lw_source_ops lw_source_kafka = { .name = "kafka",
+                                               .open = kafka_open,
+                                               .next = kafka_next,
+                                               .hold = kafka_hold,
+                                               .done = kafka_done,
+                                               .lag = kafka_lag,
+                                               .close = kafka_close };
