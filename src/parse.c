@@ -386,7 +386,8 @@ path(struct compiler *c)
         struct token t = *cur(c);
         if (t.nl_before) break;
         struct lw_pathseg seg = { 0 };
-        if (first && is_name(t.t)) {
+        /* `. name` with a space is the record followed by a word (emit . to "t") */
+        if (first && is_name(t.t) && t.span.off == dot.span.off + 1) {
             seg.key = text(c, t.span);
             next(c);
         } else if (!first && t.t == T_DOT && is_name(peek2(c).t) && !peek2(c).nl_before) {

@@ -49,6 +49,16 @@ produce() {
 consume() { timeout 120 kcat -C -b "$boot" -t "$1" -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null; }
 # field NAME: the value of "NAME" in each JSON line of stdin (values hold no quote or comma).
 field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
+# wait_for N ERRFILE: until the running logwash's summary lines (--stats-interval 1) count
+# N records in, it exits, or 60 s pass.
+wait_for() {
+    i=0
+    while [ $i -lt 300 ] && kill -0 "$lwpid" 2>/dev/null; do
+        n=$(sed -n 's/.*kafka: \([0-9]*\) records in.*/\1/p' "$2" | tail -1)
+        [ "${n:-0}" -ge "$1" ] && return 0
+        sleep 0.2; i=$((i + 1))
+    done
+}
 tmpl() { echo "emit {m: line, p: meta.partition, o: meta.offset, r: $1}"; }
 # check_committed GROUP TOPIC OUTFILE: each partition's committed offset is one past the
 # highest input offset seen in OUTFILE for it (every partition here is read to its end).
@@ -127,12 +137,9 @@ echo "rtt -1 30" >&3
 for run in 1 2 3; do
     tmpl $run >"$tmp/t3.lw"
     "$lw" -f "$tmp/t3.lw" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
-        --out-topic out3 $KX $SLOW -q 2>"$tmp/lw3.err" &
+        --out-topic out3 $KX $SLOW --stats-interval 1 2>"$tmp/lw3.err" &
     lwpid=$!
-    target=$((run * 9000)) i=0 n=0
-    while [ "$n" -lt "$target" ] && [ $i -lt 600 ] && kill -0 "$lwpid" 2>/dev/null; do
-        sleep 0.2; i=$((i + 1)); n=$(consume out3 | wc -l)
-    done
+    wait_for 9000 "$tmp/lw3.err"
     kill -9 "$lwpid"; wait "$lwpid" 2>/dev/null; lwpid=
     "$committed" "$boot" g3 in3 >"$tmp/c3.$run"
     consume out3 | grep "\"r\":$run}" >"$tmp/out3.$run"
@@ -167,10 +174,9 @@ produce in4 30000 20
 echo "rtt -1 30" >&3
 tmpl 1 >"$tmp/t4.lw"
 "$lw" -f "$tmp/t4.lw" --from kafka --brokers "$boot" --topic in4 --group g4 --to kafka \
-    --out-topic out4 $KX $SLOW -q 2>"$tmp/lw4.err" &
+    --out-topic out4 $KX $SLOW --stats-interval 1 2>"$tmp/lw4.err" &
 lwpid=$!
-i=0 n=0
-while [ "$n" -lt 8000 ] && [ $i -lt 600 ] && kill -0 "$lwpid" 2>/dev/null; do sleep 0.2; i=$((i + 1)); n=$(consume out4 | wc -l); done
+wait_for 8000 "$tmp/lw4.err"
 kill -TERM "$lwpid"; wait "$lwpid"; rc=$?; lwpid=
 echo "rtt -1 0" >&3
 consume out4 >"$tmp/out4.1"
