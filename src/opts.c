@@ -169,8 +169,9 @@ add_topics(struct lw_opts *o, const char *list, char *err, size_t errcap)
     const char *p = list;
     for (;;) {
         size_t n = strcspn(p, ",");
-        if (n == 0 || n > 249 || strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                           "0123456789._-") < n) {
+        if (n == 0 || n > 249 ||
+            strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789._-") < n) {
             snprintf(err, errcap, "--topic: '%.*s' is not a Kafka topic name", (int)n, p);
             return -1;
         }
@@ -200,8 +201,9 @@ kafka_check(struct lw_opts *o, char *err, size_t errcap)
     bool kafka = o->from == LW_FROM_KAFKA || o->to == LW_TO_KAFKA || o->dl_topic;
     if (!kafka) {
         if (o->brokers || o->ntopics || o->group || o->out_topic || o->nprops || o->exit_at_eof) {
-            snprintf(err, errcap, "Kafka options need --from kafka, --to kafka or "
-                                  "--dead-letter-topic");
+            snprintf(err, errcap,
+                     "Kafka options need --from kafka, --to kafka or "
+                     "--dead-letter-topic");
             return -1;
         }
         return 0;

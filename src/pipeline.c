@@ -55,9 +55,9 @@ struct run {
     uint64_t warnings;
     /* Kafka */
     struct lw_source src;
-    bool acking;             /* the source takes hold/done */
-    struct lw_ksink *ksink;  /* --to kafka or --dead-letter-topic */
-    struct pend *pend;       /* Kafka outputs of the current record (reused) */
+    bool acking;            /* the source takes hold/done */
+    struct lw_ksink *ksink; /* --to kafka or --dead-letter-topic */
+    struct pend *pend;      /* Kafka outputs of the current record (reused) */
     uint32_t npend, cappend;
     struct lw_kafka_header *hdrs;
     uint32_t nhdrs, caphdrs;
@@ -83,7 +83,7 @@ no_form(struct lw_vm *vm, const char *verb, const struct lw_value *v)
 #define GROW(p, n, cap)                                                                            \
     do {                                                                                           \
         if ((n) == (cap)) {                                                                        \
-            (cap) = (cap) ? (cap) * 2 : 16;                                                        \
+            (cap) = (cap) ? (cap)*2 : 16;                                                          \
             (p) = lw_xrealloc((p), (cap) * sizeof *(p));                                           \
         }                                                                                          \
     } while (0)
@@ -103,8 +103,8 @@ route_text(struct lw_vm *vm, const struct lw_value *v, struct lw_str *out, const
     }
     vm->scratch.len = 0;
     lw_value_write_text(&vm->scratch, v, vm->arena);
-    *out = (struct lw_str){ lw_arena_dup(vm->arena, vm->scratch.p, vm->scratch.len),
-                            vm->scratch.len };
+    *out =
+        (struct lw_str){ lw_arena_dup(vm->arena, vm->scratch.p, vm->scratch.len), vm->scratch.len };
     return 0;
 }
 
@@ -377,8 +377,7 @@ meta_value(const struct lw_recpos *pos, struct lw_arena *a)
     struct lw_value h = lw_obj_new(a, m->nheaders);
     for (uint32_t i = 0; i < m->nheaders; i++) { /* a repeated name: the last one wins */
         const struct lw_kafka_header *x = &m->headers[i];
-        lw_obj_set(a, &h, x->name,
-                   x->null_value ? LW_NULL : lw_strv(x->value.p, x->value.len));
+        lw_obj_set(a, &h, x->name, x->null_value ? LW_NULL : lw_strv(x->value.p, x->value.len));
     }
     lw_obj_set(a, &o, LW_STR_LIT("headers"), h);
     return o;
@@ -463,8 +462,9 @@ drain(void *ud)
     if (r->ksink) {
         int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
         if (left) {
-            lw_kafka_say(r->o, "%d messages not delivered within --flush-timeout before "
-                               "revocation: their input will be read again",
+            lw_kafka_say(r->o,
+                         "%d messages not delivered within --flush-timeout before "
+                         "revocation: their input will be read again",
                          left);
         }
     }
@@ -492,8 +492,8 @@ stats(struct run *r, bool force)
     lw_kafka_say(r->o,
                  "%" PRIu64 " records in, %" PRIu64 " emitted, %" PRIu64 " dropped, %" PRIu64
                  " dead (rejected, failed, undecodable), %" PRIu64 " delivered, lag %s",
-                 r->n.in, r->n.emitted, r->n.dropped, r->n.rejected + r->n.failed + r->n.undecodable,
-                 r->delivered, lag);
+                 r->n.in, r->n.emitted, r->n.dropped,
+                 r->n.rejected + r->n.failed + r->n.undecodable, r->delivered, lag);
 }
 
 static void
@@ -523,8 +523,9 @@ finish(struct run *r, struct lw_diag *d)
         int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
         if (left) {
             lw_diag_setf(&r->kfail, "%d messages not delivered within --flush-timeout", left);
-            lw_kafka_say(r->o, "%d messages not delivered within --flush-timeout: their input is "
-                               "not committed",
+            lw_kafka_say(r->o,
+                         "%d messages not delivered within --flush-timeout: their input is "
+                         "not committed",
                          left);
         }
         if (lw_ksink_fatal(r->ksink, d)) bad = true;

@@ -93,8 +93,7 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
             k->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_VALUE((void *)m->value.p, m->value.len),
             RD_KAFKA_V_KEY(m->has_key ? m->key.p : NULL, m->has_key ? m->key.len : 0),
-            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)m->ticket),
-            RD_KAFKA_V_END);
+            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)m->ticket), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break; /* librdkafka owns h now */
         if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_poll(k->rk, 100); /* serve delivery reports until there is room */

@@ -26,9 +26,9 @@ struct part {
     uint16_t gen;
     char *topic;
     int32_t partition;
-    char *label;         /* "topic/partition", for messages and dead letters */
+    char *label; /* "topic/partition", for messages and dead letters */
     rd_kafka_topic_t *rkt;
-    struct entry *ring;  /* records handed out, oldest first */
+    struct entry *ring; /* records handed out, oldest first */
     uint32_t cap, head, count;
     uint32_t seq_head;   /* sequence number of ring[head] */
     int64_t done_upto;   /* offset of the last record of the finished run, -1: none yet */
@@ -87,8 +87,13 @@ add_part(struct kafka *k, const char *topic, int32_t partition)
     uint16_t gen = (uint16_t)(p->gen + 1);
     struct entry *ring = p->ring; /* keep the ring's memory across reuse */
     uint32_t cap = p->cap;
-    *p = (struct part){ .live = true, .gen = gen, .partition = partition, .ring = ring,
-                        .cap = cap, .done_upto = -1, .next_offset = -1 };
+    *p = (struct part){ .live = true,
+                        .gen = gen,
+                        .partition = partition,
+                        .ring = ring,
+                        .cap = cap,
+                        .done_upto = -1,
+                        .next_offset = -1 };
     p->topic = lw_xstrndup(topic, strlen(topic));
     size_t n = strlen(topic) + 16;
     p->label = lw_xmalloc(n);
@@ -191,8 +196,9 @@ commit(struct kafka *k, const char *when)
     store(k);
     rd_kafka_resp_err_t e = rd_kafka_commit(k->rk, NULL, 0);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-        lw_kafka_say(k->o, "commit %s failed: %s (the records since the last commit will be read "
-                           "again)",
+        lw_kafka_say(k->o,
+                     "commit %s failed: %s (the records since the last commit will be read "
+                     "again)",
                      when, rd_kafka_err2str(e));
     }
 }

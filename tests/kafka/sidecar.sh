@@ -33,7 +33,7 @@ pass=0 fail=0
 ok() { echo "sidecar: $*"; pass=$((pass + 1)); }
 bad() { echo "sidecar: FAIL: $*"; fail=$((fail + 1)); }
 # Mock tips: short session timeout, short fetch waits.
-KX="-X session.timeout.ms=6000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200"
+KX="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200"
 # slow: small fetches (one batch of 20 messages per partition) behind a 30 ms round trip, so a
 # run lasts long enough to be interrupted.
 SLOW="-X consumer.message.max.bytes=1000 -X consumer.fetch.max.bytes=2000 -X consumer.max.partition.fetch.bytes=400"
@@ -159,6 +159,12 @@ missing=$(comm -23 "$tmp/in3.sent" "$tmp/got3" | wc -l)
 dups=$(($(wc -l <"$tmp/got3") - $(sort -u "$tmp/got3" | wc -l)))
 window=$(awk '{ s += $1 } END { print s + 0 }' "$tmp/windows")
 killed=$(for r in 1 2 3; do wc -l <"$tmp/out3.$r"; done | tr '\n' ' ')
+midstream=1 # each kill must hit a run that had emitted something and had not finished
+for r in 1 2 3; do
+    k=$(wc -l <"$tmp/out3.$r")
+    [ "$k" -gt 0 ] && [ "$k" -lt 50000 ] || midstream=0
+done
+[ $midstream = 1 ] || bad "kill -9: a kill was not mid-stream (runs emitted $(for r in 1 2 3; do wc -l <"$tmp/out3.$r"; done | tr '\n' ' '))"
 if [ $rc = 0 ] && [ "$missing" = 0 ] && [ "$dups" -le "$window" ]; then
     ok "kill -9 x3 (runs emitted $killed before dying): 50000 in, $(wc -l <"$tmp/got3") out, 0 missing, $dups duplicates <= $window uncommitted at the kills"
 else
