@@ -9,11 +9,11 @@
 BUILD   ?= build
 CC      ?= cc
 PREFIX  ?= /usr/local
-PKGS     = jansson libpcre2-8 rdkafka
+PKGS     = jansson libpcre2-8 rdkafka libfyaml
 FUZZ_SECONDS ?= 60
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lrdkafka)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lrdkafka -lfyaml)
 
 WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
           -Wno-unused-parameter
@@ -144,9 +144,10 @@ man-lint:
 
 install: $(BUILD)/logwash
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/man/man7
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 755 $(BUILD)/logwash $(DESTDIR)$(PREFIX)/bin/logwash
 	install -m 644 man/logwash.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/logwash.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/logwash-template.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 
 clean:

@@ -47,6 +47,9 @@ static const struct {
     struct option o;
     const char *arg, *help;
 } table[] = {
+    { { "config", required_argument, NULL, 'c' },
+      "FILE",
+      "a YAML job file (logwash.yaml(5)); command-line options override it" },
     { { "file", required_argument, NULL, 'f' }, "FILE", "read the template from FILE" },
     { { "expr", required_argument, NULL, 'e' }, "TEXT", "the template itself, as an argument" },
     { { "input", required_argument, NULL, 'i' },
@@ -134,7 +137,7 @@ static const struct {
 static void
 help(FILE *f)
 {
-    fprintf(f, "usage: logwash [OPTIONS] (-f TEMPLATE | -e TEXT) [FILE...]\n"
+    fprintf(f, "usage: logwash [OPTIONS] (-f TEMPLATE | -e TEXT | -c JOB.yaml) [FILE...]\n"
                "Run a template over each record of FILEs (or stdin) and write the results.\n\n");
     for (size_t i = 0; i < NOPTS; i++) {
         char lhs[64];
@@ -247,6 +250,44 @@ parse_now(const char *s, int64_t *ns, char *err, size_t errcap)
     return -1;
 }
 
+static int option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t errcap);
+
+/* job_file: find -c FILE / --config[=]FILE among the command-line arguments and, when there
+ * is one, load it; o->argv becomes argv[0], the file's options, then argv[1..]. */
+static int
+job_file(struct lw_opts *o, int argc, char **argv, int *ncfg, char *err, size_t errcap)
+{
+    for (int i = 1; i < argc && o->config_file == NULL; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) break;
+        if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc)
+            o->config_file = argv[i + 1];
+        else if (strncmp(a, "--config=", 9) == 0)
+            o->config_file = a + 9;
+        else if (strncmp(a, "-c", 2) == 0 && a[2] != '\0')
+            o->config_file = a + 2;
+    }
+    if (o->config_file && lw_config_load(o->config_file, &o->config, err, errcap) != 0) return -1;
+    *ncfg = o->config.nargs;
+    o->argv = lw_xmalloc((size_t)(argc + *ncfg + 1) * sizeof *o->argv);
+    o->argv[0] = argv[0];
+    for (int i = 0; i < *ncfg; i++)
+        o->argv[1 + i] = o->config.args[i].text;
+    for (int i = 1; i <= argc; i++) /* argv[argc] is NULL */
+        o->argv[*ncfg + i] = argv[i];
+    return 0;
+}
+
+/* job_error: a bad value from the job file: put its position in front of the message. */
+static void
+job_error(const struct lw_opts *o, int i, char *err, size_t errcap)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", err);
+    snprintf(err, errcap, "%s:%d:%d: error: %s", o->config_file, o->config.args[i].line,
+             o->config.args[i].col, msg);
+}
+
 int
 lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, size_t errcap)
 {
@@ -277,12 +318,51 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
         .stats_ms = 60000,
         .now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
     };
-    uint64_t v;
+    /* The job file goes first: its options are parsed like the command line's, before them. */
+    int ncfg = 0;
+    if (job_file(o, argc, argv, &ncfg, err, errcap) != 0) return -1;
+    argv = o->argv;
+    argc += ncfg;
     opterr = 0;
     optind = 1;
     int c;
+    bool cli_topics = false;
     while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+        int at = optind - 1; /* the argument being parsed: a job file's when 1..ncfg */
+        if (c == O_TOPIC && at > ncfg && !cli_topics) { /* --topic replaces the file's topics */
+            cli_topics = true;
+            for (int i = 0; i < o->ntopics; i++)
+                free(o->topics[i]);
+            o->ntopics = 0;
+        }
+        if (option(o, c, name, out, err, errcap) != 0) {
+            if (at >= 1 && at <= ncfg) job_error(o, at - 1, err, errcap);
+            return -1;
+        }
+        if (c == 'h' || c == O_VERSION) return 1;
+    }
+    if ((o->template_file == NULL) == (o->template_text == NULL)) {
+        snprintf(err, errcap,
+                 o->template_file ? "give the template once: -f FILE or -e TEXT"
+                                  : "no template: give -f FILE or -e TEXT");
+        return -1;
+    }
+    o->inputs = argv + optind;
+    o->ninputs = argc - optind;
+    if (o->ninputs == 0 && o->config.nfiles > 0) {
+        o->inputs = o->config.files;
+        o->ninputs = o->config.nfiles;
+    }
+    return kafka_check(o, err, errcap);
+}
+
+/* option: apply option c (its argument in optarg). Returns 0, or -1 with err set. */
+static int
+option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t errcap)
+{
+    uint64_t v;
+    {
         switch (c) {
         case 'f':
             o->template_file = optarg;
@@ -437,27 +517,21 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
             break;
         case O_VERSION:
             fprintf(out, "logwash %s\n", LW_VERSION);
-            return 1;
+            break;
         case 'h':
             help(out);
-            return 1;
+            break;
+        case 'c': /* read before the others (job_file) */
+            break;
         case ':':
-            snprintf(err, errcap, "option '%s' needs an argument", argv[optind - 1]);
+            snprintf(err, errcap, "option '%s' needs an argument", name);
             return -1;
         default:
             snprintf(err, errcap, "unknown option '%s'", name);
             return -1;
         }
     }
-    if ((o->template_file == NULL) == (o->template_text == NULL)) {
-        snprintf(err, errcap,
-                 o->template_file ? "give the template once: -f FILE or -e TEXT"
-                                  : "no template: give -f FILE or -e TEXT");
-        return -1;
-    }
-    o->inputs = argv + optind;
-    o->ninputs = argc - optind;
-    return kafka_check(o, err, errcap);
+    return 0;
 }
 
 void
@@ -469,4 +543,7 @@ lw_opts_fini(struct lw_opts *o)
     free(o->props);
     o->topics = o->props = NULL;
     o->ntopics = o->nprops = 0;
+    lw_config_fini(&o->config);
+    free(o->argv);
+    o->argv = NULL;
 }

@@ -369,5 +369,66 @@ else
     echo "cli: no_malloc_per_record skipped: valgrind is not installed"
 fi
 
+# ---- the YAML job file (-c): keys stand for options, the command line overrides them,
+# relative names are taken from the job file's directory, errors say file:line:col
+mkdir -p jobs
+printf '1\nx\n3\n' >jobs/nums.txt
+printf 'emit {n: int(line)}\n' >jobs/n.lw
+printf '%s\n' '# a job file: template and input relative to this file' 'template: n.lw' \
+    'output: json' 'on_error: skip' 'source:' '  files: [nums.txt]' 'dead_letter:' \
+    '  file: dead.jsonl' 'limits:' '  max_steps: 1000' >jobs/job.yaml
+run -c jobs/job.yaml
+expect_rc job_file 1
+want '{"n":1}' '{"n":3}'
+expect_file job_file out
+if grep -q '"source":"jobs/nums.txt","line":2,' jobs/dead.jsonl; then
+    ok
+else
+    bad "job_file: no dead letter for nums.txt:2 in jobs/dead.jsonl"
+fi
+run -c jobs/job.yaml -e 'emit {m: int(line)}'
+expect_rc job_file_two_templates 2
+printf '7\n' >in
+run --config=jobs/job.yaml -o text - # the command line overrides output; '-' replaces files
+expect_rc job_file_override 0
+want 'n=7'
+expect_file job_file_override out
+: >in
+printf 'template: n.lw\nsource:\n  type: files\n  filez: [a]\n' >jobs/bad1.yaml
+expect_usage job_unknown_key "jobs/bad1.yaml:4:3: error: unknown key 'filez' in source (expected type, brokers, group, exit_at_eof, files, topics)" -c jobs/bad1.yaml
+printf 'template: n.lw\ninput: xml\n' >jobs/bad2.yaml
+expect_usage job_bad_value "jobs/bad2.yaml:2:8: error: -i needs text or json, found 'xml'" -c jobs/bad2.yaml
+printf 'template: n.lw\nsource: [1, 2\n' >jobs/bad3.yaml
+expect_usage job_yaml_syntax "jobs/bad3.yaml:3:1: error: flow sequence without a closing bracket" -c jobs/bad3.yaml
+printf 'template: [a]\n' >jobs/bad4.yaml
+expect_usage job_not_scalar "jobs/bad4.yaml:1:1: error: 'template' needs a single value, not a list or a mapping" -c jobs/bad4.yaml
+printf 'limits: 3\n' >jobs/bad5.yaml
+expect_usage job_not_mapping "jobs/bad5.yaml:1:1: error: 'limits' needs a mapping of keys" -c jobs/bad5.yaml
+printf 'source:\n  exit_at_eof: yes\n' >jobs/bad6.yaml
+expect_usage job_not_bool "jobs/bad6.yaml:2:16: error: 'exit_at_eof' needs true or false, found 'yes'" -c jobs/bad6.yaml
+expect_usage job_missing "cannot read the job file jobs/none.yaml" -c jobs/none.yaml
+printf '# only comments\n\n' >jobs/empty.yaml
+run -c jobs/empty.yaml -e 'emit 1'
+expect_rc job_empty 0
+printf 'kafka:\n  properties: {linger.ms: 5}\n' >jobs/k.yaml
+expect_usage job_kafka_alone "Kafka options need --from kafka, --to kafka or --dead-letter-topic" -c jobs/k.yaml -e 'emit 1'
+
+# ---- Kafka option checks (no broker needed)
+expect_usage kafka_no_brokers "Kafka needs --brokers HOST:PORT (or -X bootstrap.servers=...)" -e 'emit 1' --from kafka --topic t
+expect_usage kafka_no_topic "--from kafka needs --topic" -e 'emit 1' --from kafka --brokers b:1
+expect_usage kafka_bad_topic "--topic: 'a b' is not a Kafka topic name" -e 'emit 1' --from kafka --brokers b:1 --topic 'a b'
+expect_usage kafka_no_out_topic "--to kafka needs --out-topic" -e 'emit 1' --to kafka --brokers b:1
+expect_usage kafka_files "--from kafka reads no files, found 'x.log'" -e 'emit 1' --from kafka --brokers b:1 --topic t x.log
+expect_usage kafka_two_dl "give one dead-letter target: --dead-letter or --dead-letter-topic" -e 'emit 1' --to kafka --brokers b:1 --out-topic o --dead-letter d --dead-letter-topic t
+expect_usage kafka_bad_x "-X needs key=value, found 'nokey'" -e 'emit 1' --to kafka --brokers b:1 --out-topic o -X nokey
+expect_usage kafka_opts_alone "Kafka options need --from kafka, --to kafka or --dead-letter-topic" -e 'emit 1' --topic t
+run -e 'emit 1' --to kafka --brokers 127.0.0.1:1 --out-topic o -X no.such.property=1
+expect_rc kafka_unknown_property 2
+if grep -q "kafka property no.such.property=1: No such configuration property" err; then
+    ok
+else
+    bad "kafka_unknown_property: $(cat err)"
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

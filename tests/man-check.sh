@@ -67,8 +67,20 @@ for f in $(sed -n 's/^OP([A-Z]*, *\([A-Z]*\),.*/\1/p' "$root/include/lw/ops.def"
         missing=$((missing + 1))
     fi
 done
+# Every key of the job file (the tables and is(...) names of src/config.c) is in logwash.yaml.5.
+man5=$root/man/logwash.yaml.5
+keys=$(grep -oE '\{ "[a-z_]+", "-|is\(k, kl, "[a-z_]+"\)' "$root/src/config.c" |
+    sed 's/[^"]*"\([a-z_]*\)".*/\1/' | sort -u)
+nkeys=0
+for k in $keys; do
+    nkeys=$((nkeys + 1))
+    if ! grep -Eq "Ic $k([^a-z_]|\$)" "$man5"; then
+        echo "man-check: job-file key $k is not documented in man/logwash.yaml.5"
+        missing=$((missing + 1))
+    fi
+done
 if [ $missing -ne 0 ]; then
     echo "man-check: $missing missing"
     exit 1
 fi
-echo "man-check: ok ($nopts options, $nfns functions, $nops opcodes)"
+echo "man-check: ok ($nopts options, $nfns functions, $nops opcodes, $nkeys job-file keys)"

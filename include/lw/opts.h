@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lw/config.h"
 #include "lw/program.h"
 #include "lw/vm.h"
 
@@ -41,6 +42,10 @@ struct lw_opts {
     uint64_t flush_timeout_ms; /* --flush-timeout */
     uint64_t stats_ms;         /* --stats-interval, 0: off */
     bool exit_at_eof;          /* --exit-at-eof */
+    /* -c FILE: the job file's options come first, so the command line overrides them */
+    const char *config_file;
+    struct lw_config config;
+    char **argv; /* the options parsed: argv[0], the job file's, then the command line's */
 };
 
 /* lw_opts_parse: fill o from argv. Returns 0 to run, 1 when the program should exit 0 at once

@@ -1,0 +1,30 @@
+/* The YAML job file (-c FILE, libfyaml): turned into the command-line options it stands for,
+ * so the file and the command line share one parser and one set of checks, and options given
+ * on the command line after it override it. The keys are documented in logwash.yaml(5). */
+#ifndef LW_CONFIG_H
+#define LW_CONFIG_H
+
+#include <stddef.h>
+
+/* One option the file stands for: "--input=json", "-Xkey=value" (text owned by the list),
+ * with the position of the YAML value it came from, for messages. */
+struct lw_config_arg {
+    char *text;
+    int line, col; /* 1-based */
+};
+
+struct lw_config {
+    struct lw_config_arg *args;
+    int nargs;
+    char **files; /* source files: inputs when the command line names none */
+    int nfiles;
+};
+
+/* lw_config_load: read path into c. Returns 0, or -1 with "path:line:col: error: ..." in err
+ * (a YAML syntax error, an unknown key, a value of the wrong kind). A relative template path
+ * or file name is taken relative to the directory of path. */
+int lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap);
+
+void lw_config_fini(struct lw_config *c);
+
+#endif

@@ -1,0 +1,368 @@
+/* The YAML job file. libfyaml builds the document; this file walks it against the schema of
+ * logwash.yaml(5) and writes the command-line options each key stands for, each with the
+ * line:column of its value. Checking the values is left to opts.c, which reports a bad one at
+ * that position; so the file and the command line can never disagree on what a value means. */
+#include "lw/config.h"
+
+#include <libfyaml.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lw/str.h"
+
+struct ctx {
+    const char *path;
+    const char *dir; /* of path, with a trailing '/', or "" */
+    struct lw_config *c;
+    char *err;
+    size_t errcap;
+};
+
+/* A key that stands for one option: KEY: VALUE gives OPTION=VALUE. path: a file name,
+ * resolved against the job file's directory. flag: a bool; true gives OPTION alone. */
+enum kind { VALUE, PATH, FLAG };
+struct key {
+    const char *name, *option;
+    enum kind kind;
+};
+
+static const struct key top_keys[] = {
+    { "template", "--file", PATH },      { "template_text", "--expr", VALUE },
+    { "input", "--input", VALUE },       { "output", "--output", VALUE },
+    { "on_error", "--on-error", VALUE }, { "tz", "--tz", VALUE },
+    { "now", "--now", VALUE },           { "unbuffered", "--unbuffered", FLAG },
+    { "no_jit", "--no-jit", FLAG },      { NULL, NULL, VALUE },
+};
+static const struct key source_keys[] = {
+    { "type", "--from", VALUE },   { "brokers", "--brokers", VALUE },
+    { "group", "--group", VALUE }, { "exit_at_eof", "--exit-at-eof", FLAG },
+    { NULL, NULL, VALUE },
+};
+static const struct key sink_keys[] = {
+    { "type", "--to", VALUE },
+    { "topic", "--out-topic", VALUE },
+    { "brokers", "--brokers", VALUE },
+    { NULL, NULL, VALUE },
+};
+static const struct key dl_keys[] = {
+    { "file", "--dead-letter", PATH },
+    { "topic", "--dead-letter-topic", VALUE },
+    { NULL, NULL, VALUE },
+};
+static const struct key limit_keys[] = {
+    { "max_line", "--max-line", VALUE },
+    { "max_steps", "--max-steps", VALUE },
+    { "regex_match_limit", "--regex-match-limit", VALUE },
+    { "regex_depth_limit", "--regex-depth-limit", VALUE },
+    { "max_output", "--max-output", VALUE },
+    { "max_memory", "--max-memory", VALUE },
+    { NULL, NULL, VALUE },
+};
+static const struct key kafka_keys[] = {
+    { "brokers", "--brokers", VALUE },
+    { "flush_timeout_ms", "--flush-timeout", VALUE },
+    { "stats_interval", "--stats-interval", VALUE },
+    { NULL, NULL, VALUE },
+};
+
+static void
+mark(struct fy_node *n, int *line, int *col)
+{
+    struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
+    const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+    *line = m ? m->line + 1 : 0;
+    *col = m ? m->column + 1 : 0;
+}
+
+static int
+fail(struct ctx *x, struct fy_node *at, const char *fmt, ...)
+{
+    int line, col;
+    mark(at, &line, &col);
+    int n = line ? snprintf(x->err, x->errcap, "%s:%d:%d: error: ", x->path, line, col)
+                 : snprintf(x->err, x->errcap, "%s: error: ", x->path);
+    if (n < 0 || (size_t)n >= x->errcap) return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->err + n, x->errcap - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* scalar: the text of n, which must be a scalar (the value of key, whose node kn gives the
+ * position when n has none of its own). NULL after fail(). */
+static const char *
+scalar(struct ctx *x, struct fy_node *n, const char *key, struct fy_node *kn, size_t *len)
+{
+    if (n == NULL || !fy_node_is_scalar(n)) {
+        fail(x, kn, "'%s' needs a single value, not a list or a mapping", key);
+        return NULL;
+    }
+    const char *s = fy_node_get_scalar(n, len);
+    return s ? s : "";
+}
+
+static void
+add(struct ctx *x, struct fy_node *at, const char *a, size_t alen, const char *b, size_t blen)
+{
+    struct lw_config *c = x->c;
+    c->args = lw_xrealloc(c->args, (size_t)(c->nargs + 1) * sizeof *c->args);
+    struct lw_config_arg *arg = &c->args[c->nargs++];
+    arg->text = lw_xmalloc(alen + blen + 1);
+    memcpy(arg->text, a, alen);
+    memcpy(arg->text + alen, b, blen);
+    arg->text[alen + blen] = '\0';
+    mark(at, &arg->line, &arg->col);
+}
+
+/* resolve: a file name from the job file, relative to its directory unless absolute. */
+static char *
+resolve(struct ctx *x, const char *s, size_t len)
+{
+    size_t dl = s[0] == '/' ? 0 : strlen(x->dir);
+    char *p = lw_xmalloc(dl + len + 1);
+    memcpy(p, x->dir, dl);
+    memcpy(p + dl, s, len);
+    p[dl + len] = '\0';
+    return p;
+}
+
+static int
+option(struct ctx *x, const struct key *k, struct fy_node *kn, struct fy_node *v)
+{
+    size_t len;
+    const char *s = scalar(x, v, k->name, kn, &len);
+    if (s == NULL) return -1;
+    size_t olen = strlen(k->option);
+    if (k->kind == FLAG) {
+        if (len == 4 && memcmp(s, "true", 4) == 0) add(x, v, k->option, olen, "", 0);
+        if (len == 4 && memcmp(s, "true", 4) == 0) return 0;
+        if (len == 5 && memcmp(s, "false", 5) == 0) return 0;
+        return fail(x, v, "'%s' needs true or false, found '%.*s'", k->name, (int)len, s);
+    }
+    char *p = NULL;
+    if (k->kind == PATH) {
+        if (len == 0) return fail(x, v, "'%s' needs a file name", k->name);
+        s = p = resolve(x, s, len);
+        len = strlen(p);
+    }
+    char *opt = lw_xmalloc(olen + 2);
+    snprintf(opt, olen + 2, "%s=", k->option);
+    add(x, v, opt, olen + 1, s, len);
+    free(opt);
+    free(p);
+    return 0;
+}
+
+/* expected: "a, b or c" of a key table, for an unknown-key message. */
+static const char *
+expected(const struct key *keys, const char *extra, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; keys[i].name && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", keys[i].name);
+    if (extra && n < cap) snprintf(buf + n, cap - n, ", %s", extra);
+    return buf;
+}
+
+/* list: a scalar or a sequence of scalars, each given as opt=ITEM (files when opt is NULL). */
+static int
+list(struct ctx *x, const char *key, struct fy_node *kn, struct fy_node *v, const char *opt)
+{
+    bool files = opt == NULL;
+    if (v == NULL || fy_node_is_mapping(v)) return fail(x, kn, "'%s' needs a value or a list", key);
+    void *it = NULL;
+    struct fy_node *item;
+    bool seq = fy_node_is_sequence(v);
+    while ((item = seq ? fy_node_sequence_iterate(v, &it) : (it ? NULL : (it = v, v))) != NULL) {
+        size_t len;
+        const char *s = scalar(x, item, key, item, &len);
+        if (s == NULL) return -1;
+        if (files) {
+            x->c->files = lw_xrealloc(x->c->files, (size_t)(x->c->nfiles + 1) * sizeof(char *));
+            x->c->files[x->c->nfiles++] = resolve(x, s, len);
+        } else {
+            add(x, item, opt, strlen(opt), s, len);
+        }
+    }
+    return 0;
+}
+
+/* props: a mapping of librdkafka properties, each given as -XPREFIXkey=value. */
+static int
+props(struct ctx *x, struct fy_node *kn, struct fy_node *m, const char *prefix)
+{
+    void *it = NULL;
+    struct fy_node_pair *pr;
+    if (m == NULL || !fy_node_is_mapping(m)) {
+        return fail(x, kn, "Kafka properties need a mapping of key: value");
+    }
+    while ((pr = fy_node_mapping_iterate(m, &it)) != NULL) {
+        size_t kl, vl;
+        const char *k = scalar(x, fy_node_pair_key(pr), "property", NULL, &kl);
+        if (k == NULL) return -1;
+        const char *v = scalar(x, fy_node_pair_value(pr), "property", fy_node_pair_key(pr), &vl);
+        if (v == NULL) return -1;
+        char head[300];
+        int n = snprintf(head, sizeof head, "-X%s%.*s=", prefix, (int)kl, k);
+        if (n < 0 || (size_t)n >= sizeof head) {
+            return fail(x, fy_node_pair_key(pr), "property name too long");
+        }
+        add(x, fy_node_pair_value(pr), head, (size_t)n, v, vl);
+    }
+    return 0;
+}
+
+/* section: walk mapping m (the value of key `name`) against keys; `more` handles the keys
+ * that are not plain options (or is NULL) and returns 1 for a key it does not know. */
+typedef int (*more_fn)(struct ctx *x, const char *k, size_t kl, struct fy_node *kn,
+                       struct fy_node *v);
+
+static int
+section(struct ctx *x, const char *name, struct fy_node *at, struct fy_node *m,
+        const struct key *keys, more_fn more, const char *extra)
+{
+    if (m == NULL || !fy_node_is_mapping(m))
+        return fail(x, at, "'%s' needs a mapping of keys", name);
+    void *it = NULL;
+    struct fy_node_pair *pr;
+    while ((pr = fy_node_mapping_iterate(m, &it)) != NULL) {
+        struct fy_node *kn = fy_node_pair_key(pr), *v = fy_node_pair_value(pr);
+        size_t kl;
+        const char *k = scalar(x, kn, "key", NULL, &kl);
+        if (k == NULL) return -1;
+        const struct key *hit = NULL;
+        for (int i = 0; keys[i].name; i++) {
+            if (strlen(keys[i].name) == kl && memcmp(keys[i].name, k, kl) == 0) hit = &keys[i];
+        }
+        int rc = hit ? option(x, hit, kn, v) : more ? more(x, k, kl, kn, v) : 1;
+        if (rc < 0) return -1;
+        if (rc > 0) {
+            char buf[400];
+            return fail(x, kn, "unknown key '%.*s' in %s (expected %s)", (int)kl, k, name,
+                        expected(keys, extra, buf, sizeof buf));
+        }
+    }
+    return 0;
+}
+
+static bool
+is(const char *k, size_t kl, const char *name)
+{
+    return strlen(name) == kl && memcmp(k, name, kl) == 0;
+}
+
+static int
+more_source(struct ctx *x, const char *k, size_t kl, struct fy_node *kn, struct fy_node *v)
+{
+    if (is(k, kl, "files")) return list(x, "files", kn, v, NULL);
+    if (is(k, kl, "topics") || is(k, kl, "topic")) return list(x, "topics", kn, v, "--topic=");
+    return 1;
+}
+
+static int
+more_kafka(struct ctx *x, const char *k, size_t kl, struct fy_node *kn, struct fy_node *v)
+{
+    if (is(k, kl, "properties")) return props(x, kn, v, "");
+    if (is(k, kl, "consumer")) return props(x, kn, v, "consumer.");
+    if (is(k, kl, "producer")) return props(x, kn, v, "producer.");
+    return 1;
+}
+
+static int
+more_top(struct ctx *x, const char *k, size_t kl, struct fy_node *kn, struct fy_node *v)
+{
+    if (is(k, kl, "source"))
+        return section(x, "source", kn, v, source_keys, more_source, "files, topics");
+    if (is(k, kl, "sink")) return section(x, "sink", kn, v, sink_keys, NULL, NULL);
+    if (is(k, kl, "dead_letter")) return section(x, "dead_letter", kn, v, dl_keys, NULL, NULL);
+    if (is(k, kl, "limits")) return section(x, "limits", kn, v, limit_keys, NULL, NULL);
+    if (is(k, kl, "kafka")) {
+        return section(x, "kafka", kn, v, kafka_keys, more_kafka, "properties, consumer, producer");
+    }
+    return 1;
+}
+
+/* diag_out: libfyaml's message for a syntax error, kept (the first one) instead of printed. */
+static void
+diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    struct ctx *x = user;
+    if (x->err[0] != '\0') return;
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+        len--;
+    snprintf(x->err, x->errcap, "%.*s", (int)len, buf);
+}
+
+int
+lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
+{
+    *c = (struct lw_config){ 0 };
+    err[0] = '\0';
+    const char *slash = strrchr(path, '/');
+    char *dir = lw_xstrndup(path, slash ? (size_t)(slash - path) + 1 : 0);
+    struct ctx x = { .path = path, .dir = dir, .c = c, .err = err, .errcap = errcap };
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errcap, "cannot read the job file %s", path);
+        free(dir);
+        return -1;
+    }
+    /* libfyaml builds no document from a file of only comments and blank lines: that file
+     * simply sets nothing. */
+    bool blank = true, comment = false;
+    for (int ch; blank && (ch = fgetc(f)) != EOF;) {
+        if (ch == '\n')
+            comment = false;
+        else if (ch == '#')
+            comment = true;
+        else if (!comment && ch != ' ' && ch != '\t' && ch != '\r')
+            blank = false;
+    }
+    fclose(f);
+    if (blank) {
+        free(dir);
+        return 0;
+    }
+    struct fy_diag_cfg dc;
+    fy_diag_cfg_default(&dc);
+    dc.fp = NULL; /* output_fn is used only without a FILE */
+    dc.output_fn = diag_out;
+    dc.user = &x;
+    dc.colorize = false;
+    dc.show_source = false;
+    struct fy_diag *diag = fy_diag_create(&dc);
+    struct fy_parse_cfg pc = { .flags = FYPCF_QUIET | FYPCF_DEFAULT_PARSE, .diag = diag };
+    struct fy_document *doc = fy_document_build_from_file(&pc, path);
+    int rc = 0;
+    if (doc == NULL) {
+        if (err[0] == '\0') snprintf(err, errcap, "%s: error: not a YAML document", path);
+        rc = -1;
+    } else if (fy_document_root(doc) == NULL) {
+        rc = 0; /* an empty file sets nothing */
+    } else {
+        rc = section(&x, "the job file", NULL, fy_document_root(doc), top_keys, more_top,
+                     "source, sink, dead_letter, limits, kafka");
+    }
+    if (doc) fy_document_destroy(doc);
+    fy_diag_destroy(diag);
+    free(dir);
+    if (rc != 0) lw_config_fini(c);
+    return rc;
+}
+
+void
+lw_config_fini(struct lw_config *c)
+{
+    for (int i = 0; i < c->nargs; i++)
+        free(c->args[i].text);
+    for (int i = 0; i < c->nfiles; i++)
+        free(c->files[i]);
+    free(c->args);
+    free(c->files);
+    *c = (struct lw_config){ 0 };
+}
