@@ -8,6 +8,7 @@
 
 #include "lw/vm.h"
 
-#define LW_FN_DECL(name) int fn_##name(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+#define LW_FN_DECL(name)                                                                           \
+    int fn_##name(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "lw/timefmt.h"
+#include "lw/tz.h"
 
 #ifndef LW_VERSION
 #define LW_VERSION "0.1.0"
@@ -61,7 +62,7 @@ static const struct {
       "fix now() to TIME (RFC 3339, or epoch seconds)" },
     { { "tz", required_argument, NULL, O_TZ },
       "ZONE",
-      "zone for time stamps without one: UTC (default) or +hh:mm" },
+      "zone for time stamps without one: UTC (default), +hh:mm or an IANA name" },
     { { "max-line", required_argument, NULL, O_MAX_LINE },
       "BYTES",
       "longest record (default 1048576)" },
@@ -129,6 +130,13 @@ parse_now(const char *s, int64_t *ns, char *err, size_t errcap)
     if (lw_time_parse_ref(s, len, "epoch", 5, 0, 1, ns, &off, e, sizeof e, NULL) == 0) return 0;
     snprintf(err, errcap, "--now needs an RFC 3339 time or epoch seconds, found '%s'", s);
     return -1;
+}
+
+void
+lw_opts_fini(struct lw_opts *o)
+{
+    lw_tz_free(o->tz);
+    o->tz = NULL;
 }
 
 int
@@ -220,8 +228,9 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
             if (parse_now(optarg, &o->now_ns, err, errcap) != 0) return -1;
             break;
         case O_TZ: {
-            char e[128];
-            if (lw_time_zone(optarg, strlen(optarg), &o->tz_off, e, sizeof e) != 0) {
+            char e[300];
+            lw_tz_free(o->tz);
+            if ((o->tz = lw_tz_load(optarg, strlen(optarg), e, sizeof e)) == NULL) {
                 snprintf(err, errcap, "--tz: %s", e);
                 return -1;
             }

@@ -241,7 +241,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     lw_arena_init(&arena, 64 * 1024);
     lw_vm_init(&vm, prog, &arena, &o->limits);
     vm.now_ns = o->now_ns;
-    vm.tz_off = o->tz_off;
+    vm.tz = o->tz;
     vm.out = out_cb;
     vm.out_ud = &r;
     struct lw_str *topval = lw_xcalloc(prog->ntopkeys + 1, sizeof *topval);

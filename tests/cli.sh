@@ -148,6 +148,18 @@ else
     cat err
 fi
 
+expect_usage bad_tz_name "--tz: bad time zone name '../etc/localtime', expected an IANA name \
+like Europe/Paris, UTC or an offset like +02:00" --tz ../etc/localtime -e 1
+expect_usage bad_tz_file "--tz: time zone 'zone.tab': /usr/share/zoneinfo/zone.tab is not usable: \
+not a TZif file (bad header)" --tz zone.tab -e 1
+# --tz with an IANA zone: zone-less stamps are local time there, DST included
+printf '2024-01-15 12:00\n2024-07-15 12:00\n' >in
+run --tz Europe/London -o text -e 'print parse_time(line, "%Y-%m-%d %H:%M")'
+expect_rc tz_iana 0
+want "2024-01-15T12:00:00Z" "2024-07-15T12:00:00+01:00"
+expect_file tz_iana out
+: >in
+
 # ---- --help and --version
 run --help
 expect_rc help 0

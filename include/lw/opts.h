@@ -26,13 +26,16 @@ struct lw_opts {
     int verbosity; /* -q: -1, default 0, -v: 1 */
     struct lw_limits limits;
     size_t max_line;
-    int64_t now_ns; /* --now, else the clock at start */
-    int32_t tz_off; /* --tz */
+    int64_t now_ns;   /* --now, else the clock at start */
+    struct lw_tz *tz; /* --tz, loaded once; NULL: UTC; freed by lw_opts_fini */
 };
 
 /* lw_opts_parse: fill o from argv. Returns 0 to run, 1 when the program should exit 0 at once
  * (--help, --version were printed to out), or -1 on a usage error with a one-line message
  * in err (errcap bytes). */
 int lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, size_t errcap);
+
+/* lw_opts_fini: free what lw_opts_parse loaded (the --tz zone). */
+void lw_opts_fini(struct lw_opts *o);
 
 #endif
