@@ -972,28 +972,24 @@ now_ns(void)
     return to_ns(ts.tv_sec, ts.tv_nsec, &t) == 0 ? t : 0;
 }
 
-/* No year in the text: try the years around ref's and keep the nearest stamp. */
+/* No year in the text: the latest of the years around ref's that puts the stamp at most
+ * FUTURE_S after ref. Logs are read after they are written, so "Jun 15" read in March is last
+ * June, while a month of slack keeps "Jan 1" read on Dec 31 (a clock a little ahead, a file
+ * rotated at midnight) in the coming year (rsyslog's rule is similar). */
+#define FUTURE_S (31 * DAY_S)
 static int
 guess_year(struct tp *p, int64_t ref, const struct lw_tz *zone, int64_t *t)
 {
     struct civil c;
     if (ref == 0) ref = now_ns();
     breakdown(ref, lw_tz_off_at(zone, floor_s(ref), NULL), &c);
-    int64_t r = c.epoch;
-    bool found = false;
-    uint64_t best_d = 0;
-    for (int64_t y = c.year - 1; y <= c.year + 1; y++) {
+    for (int64_t y = c.year + 1; y >= c.year - 1; y--) {
         int64_t cand;
         if (stamp(p, y, zone, true, &cand) != 0) continue;
-        int64_t cs = cand / NS_PER_S;
-        uint64_t d = cs > r ? (uint64_t)(cs - r) : (uint64_t)(r - cs);
-        if (!found || d < best_d) {
-            *t = cand;
-            best_d = d;
-            found = true;
-        }
+        if (floor_s(cand) - c.epoch > FUTURE_S) continue;
+        *t = cand;
+        return 0;
     }
-    if (found) return 0;
     return stamp(p, c.year, zone, false, t); /* fails again, this time with a message */
 }
 

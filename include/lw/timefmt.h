@@ -46,7 +46,10 @@ struct lw_tz;
  *   whitespace bytes. Every other byte must match exactly. The whole input must be used.
  * - Fields default to 1970-01-01 00:00:00, so a time-only format gives a time on 1970-01-01. A
  *   format with a month, day or day of year but no year takes the year that puts the stamp
- *   nearest the reference time (lw_time_parse_ref), so "Dec 31" read on Jan 1 is last year.
+ *   latest year that puts the stamp at most 31 days after the reference time
+ *   (lw_time_parse_ref), among the years before, of and after it: logs are read after they
+ *   are written, so "Jun 15" read in March is last year's, "Dec 31" read on Jan 1 too, and
+ *   "Jan 1" read on Dec 31 is next year's.
  * - Ranges are checked: month 1-12, the day within its month (leap years included), hour 0-23
  *   (24:00 is rejected), minute 0-59, second 0-60. A leap second :60 is read as :59.999999999,
  *   so it sorts between :59 and the next :00. If %j and a month or day are both given they must
@@ -78,8 +81,8 @@ struct lw_tz;
 
 /* lw_time_parse_ref: parse s (len bytes) with the format fmt (fmtlen bytes) as described above.
  * default_off applies when the text carries no zone. ref_ns is the reference time for formats
- * without a year (the year that puts the stamp nearest ref_ns wins, among the years before, of
- * and after ref_ns's year); 0 means "now" (the system clock is read only in that case).
+ * without a year (the latest year that puts the stamp at most 31 days after ref_ns, among the
+ * years before, of and after ref_ns's); 0 means "now" (the system clock is read only then).
  * On success sets *ns and *off and returns 0. On failure returns -1, leaves *ns and *off alone,
  * writes a lowercase message into err (errcap bytes, always NUL-terminated when errcap > 0;
  * err may be NULL when errcap is 0) and the byte offset in s it refers to into *erroff (may be
@@ -97,7 +100,7 @@ int lw_time_parse_zone(const char *s, size_t len, const char *fmt, size_t fmtlen
                        char *err, size_t errcap, size_t *erroff);
 
 /* lw_time_parse: lw_time_parse_ref with ref_ns 0, so a stamp without a year is placed in the
- * year nearest the current time. Everything else as lw_time_parse_ref. */
+ * year the rule above picks for the current time. Everything else as lw_time_parse_ref. */
 int lw_time_parse(const char *s, size_t len, const char *fmt, size_t fmtlen, int32_t default_off,
                   int64_t *ns, int32_t *off, char *err, size_t errcap, size_t *erroff);
 

@@ -339,7 +339,11 @@ test_epoch(void)
 static void
 test_named(void)
 {
-    /* rfc3164 has no year: the year nearest REF (2024-03-10) wins */
+    /* rfc3164 has no year: the latest year that puts the stamp at most 31 days after REF
+     * (2024-03-10) wins; `date -u -d '2023-06-15 12:00:00' +%s` and so on */
+    CHECK(parses("Jun 15 12:00:00", "rfc3164", 1686830400LL * S)); /* 2023: 97 days ahead */
+    CHECK(parses("Apr  9 12:00:00", "rfc3164", 1712664000LL * S)); /* 2024: 30.5 days ahead */
+    CHECK(parses("Apr 11 12:00:00", "rfc3164", 1681214400LL * S)); /* 2023: 32.5 days ahead */
     CHECK(parses("Mar 10 01:02:03", "rfc3164", 1710032523LL * S));
     CHECK(parses("Mar  9 23:59:59", "rfc3164", 1710028799LL * S));
     CHECK(parses("Dec 31 23:59:59", "rfc3164", 1704067199LL * S));        /* 2023 */
@@ -351,7 +355,8 @@ test_named(void)
     CHECK(parses("Mar 10 01:02:03", "%b %e %T", 1710032523LL * S));
     CHECK(parses("Mar 10 01:02:03", "%b%e %T", 1710032523LL * S));
     CHECK(parses("mar 9 23:59:59", "rfc3164", 1710028799LL * S));
-    /* the reference decides the year: Dec 31 read on 2025-01-01 is 2024, on 2024-06-01 too */
+    /* the reference decides the year: Dec 31 read on 2025-01-01 is 2024; Jan 1 read on
+     * 2024-12-31 is 2025 */
     int64_t ns = 0;
     int32_t off = 0;
     CHECK(lw_time_parse_ref("Dec 31 12:00:00", 15, "rfc3164", 7, 0, 1735689605LL * S, &ns, &off,
