@@ -2,12 +2,15 @@
  * the man-page check (tests/man-check.sh) both see every option. */
 #include "lw/opts.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <pcre2.h>
 
 #include "lw/timefmt.h"
 #include "lw/tz.h"
@@ -25,6 +28,11 @@ enum {
     O_NOW,
     O_TZ,
     O_MAX_LINE,
+    O_ML_START,
+    O_ML_CONTINUE,
+    O_ML_INDENT,
+    O_ML_MAX_LINES,
+    O_ML_MAX_BYTES,
     O_MAX_STEPS,
     O_MATCH_LIMIT,
     O_DEPTH_LIMIT,
@@ -66,6 +74,21 @@ static const struct {
     { { "max-line", required_argument, NULL, O_MAX_LINE },
       "BYTES",
       "longest record (default 1048576)" },
+    { { "multiline-start", required_argument, NULL, O_ML_START },
+      "RE",
+      "join lines into records: a line matching RE starts one, others continue it" },
+    { { "multiline-continue", required_argument, NULL, O_ML_CONTINUE },
+      "RE",
+      "join lines into records: a line matching RE continues the one before" },
+    { { "multiline-indent", no_argument, NULL, O_ML_INDENT },
+      NULL,
+      "join lines into records: a line starting with a space or tab continues one" },
+    { { "multiline-max-lines", required_argument, NULL, O_ML_MAX_LINES },
+      "N",
+      "lines per joined record; more are cut and skipped (default 1000)" },
+    { { "multiline-max-bytes", required_argument, NULL, O_ML_MAX_BYTES },
+      "BYTES",
+      "bytes per joined record; more are cut and skipped (default: --max-line)" },
     { { "max-steps", required_argument, NULL, O_MAX_STEPS },
       "N",
       "instructions per record (default 1000000)" },
@@ -120,6 +143,24 @@ number(const char *s, uint64_t *out, const char *name, char *err, size_t errcap)
     return 0;
 }
 
+/* A multiline regex is compiled here once to report a bad one as a usage error; the source
+ * compiles it again for use (opts stay plain data). */
+static int
+check_regex(const char *re, const char *opt, char *err, size_t errcap)
+{
+    int code;
+    PCRE2_SIZE off;
+    pcre2_code *p = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, 0, &code, &off, NULL);
+    if (p != NULL) {
+        pcre2_code_free(p);
+        return 0;
+    }
+    PCRE2_UCHAR m[160];
+    pcre2_get_error_message(code, m, sizeof m);
+    snprintf(err, errcap, "--%s: invalid regex at offset %zu: %s", opt, (size_t)off, (char *)m);
+    return -1;
+}
+
 static int
 parse_now(const char *s, int64_t *ns, char *err, size_t errcap)
 {
@@ -165,6 +206,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
                     .max_output = 16u << 20,
                     .max_memory = 64u << 20 },
         .max_line = 1u << 20,
+        .ml_max_lines = 1000,
         .now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
     };
     uint64_t v;
@@ -240,6 +282,24 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
             if (number(optarg, &v, "max-line", err, errcap) != 0) return -1;
             o->max_line = v > (1u << 30) ? (1u << 30) : (size_t)v;
             break;
+        case O_ML_START:
+        case O_ML_CONTINUE: {
+            const char *opt = c == O_ML_START ? "multiline-start" : "multiline-continue";
+            if (check_regex(optarg, opt, err, errcap) != 0) return -1;
+            *(c == O_ML_START ? &o->ml_start : &o->ml_continue) = optarg;
+            break;
+        }
+        case O_ML_INDENT:
+            o->ml_indent = true;
+            break;
+        case O_ML_MAX_LINES:
+            if (number(optarg, &v, "multiline-max-lines", err, errcap) != 0) return -1;
+            o->ml_max_lines = v;
+            break;
+        case O_ML_MAX_BYTES:
+            if (number(optarg, &v, "multiline-max-bytes", err, errcap) != 0) return -1;
+            o->ml_max_bytes = v > (1u << 30) ? (1u << 30) : (size_t)v;
+            break;
         case O_MAX_STEPS:
             if (number(optarg, &v, "max-steps", err, errcap) != 0) return -1;
             o->limits.steps = v;
@@ -289,6 +349,13 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
                                   : "no template: give -f FILE or -e TEXT");
         return -1;
     }
+    if (o->ml_start != NULL && (o->ml_continue != NULL || o->ml_indent)) {
+        snprintf(err, errcap,
+                 "--multiline-start cannot be combined with --multiline-continue or "
+                 "--multiline-indent");
+        return -1;
+    }
+    if (o->ml_max_bytes == 0) o->ml_max_bytes = o->max_line;
     o->inputs = argv + optind;
     o->ninputs = argc - optind;
     return 0;

@@ -175,8 +175,12 @@ one(struct run *r, struct lw_vm *vm, const struct lw_decoder *dec, struct lw_str
     r->n.in++;
     if (pos->too_long) {
         r->n.undecodable++;
-        snprintf(err, sizeof err, "line longer than %zu bytes (--max-line): cut and skipped",
-                 r->o->max_line);
+        if (pos->why != NULL) {
+            snprintf(err, sizeof err, "%s", pos->why);
+        } else {
+            snprintf(err, sizeof err, "line longer than %zu bytes (--max-line): cut and skipped",
+                     r->o->max_line);
+        }
         return failed(r, pos, raw, "decode", NULL, err);
     }
     if (dec->decode(r->prog, raw, &rec, topval, arena, err, sizeof err) != 0) {

@@ -26,8 +26,15 @@ struct lw_opts {
     int verbosity; /* -q: -1, default 0, -v: 1 */
     struct lw_limits limits;
     size_t max_line;
-    int64_t now_ns;   /* --now, else the clock at start */
-    struct lw_tz *tz; /* --tz, loaded once; NULL: UTC; freed by lw_opts_fini */
+    /* multiline framing (src_file.c): a line matching ml_start starts a record and every other
+     * line continues it; or a line indented (ml_indent) or matching ml_continue continues the
+     * record and every other line starts one. Regexes are checked by lw_opts_parse. */
+    const char *ml_start, *ml_continue;
+    bool ml_indent;
+    uint64_t ml_max_lines; /* lines per record (default 1000) */
+    size_t ml_max_bytes;   /* bytes per record (default: --max-line) */
+    int64_t now_ns;        /* --now, else the clock at start */
+    struct lw_tz *tz;      /* --tz, loaded once; NULL: UTC; freed by lw_opts_fini */
 };
 
 /* lw_opts_parse: fill o from argv. Returns 0 to run, 1 when the program should exit 0 at once

@@ -13,7 +13,8 @@
 struct lw_recpos {
     const char *name; /* file name, or "stdin" */
     uint64_t line;    /* 1-based record number within name */
-    bool too_long;    /* the record was cut at --max-line bytes */
+    bool too_long;    /* the record was cut (at --max-line bytes, or a multiline limit) */
+    const char *why;  /* with too_long: what cut it, valid until the next call; NULL: --max-line */
 };
 
 struct lw_source;
@@ -31,6 +32,7 @@ struct lw_source {
     void *state;
 };
 
-extern const struct lw_source_ops lw_source_files; /* files and stdin, framed into lines */
+/* files and stdin, framed into lines, or into multiline records (--multiline-*) */
+extern const struct lw_source_ops lw_source_files;
 
 #endif
