@@ -18,6 +18,7 @@
 #define DAY_S     86400
 #define MAX_FILE  (1u << 20) /* real TZif files are a few KiB */
 #define ZONEINFO  "/usr/share/zoneinfo"
+#define TIME_LIM  ((int64_t)1 << 40) /* +-34,000 years: clamps keep rule arithmetic in range */
 #define NAME_HELP "expected an IANA name like Europe/Paris, UTC or an offset like +02:00"
 
 static int msg(char *err, size_t errcap, const char *fmt, ...)
@@ -483,6 +484,7 @@ lw_tz_off_at(const struct lw_tz *z, int64_t t, const char **ab)
         return z->fixed_off;
     }
     const struct lw_tz_type *ty;
+    t = t > TIME_LIM ? TIME_LIM : t < -TIME_LIM ? -TIME_LIM : t;
     if (z->ntrans == 0 || t < z->trans[0]) {
         if (z->ntrans == 0 && z->has_rule) return rule_off(z, t, ab);
         ty = &z->types[0]; /* before the first transition: type 0 (RFC 8536 3.2) */
@@ -508,6 +510,7 @@ int32_t
 lw_tz_off_local(const struct lw_tz *z, int64_t local)
 {
     if (z->fixed) return z->fixed_off;
+    local = local > TIME_LIM ? TIME_LIM : local < -TIME_LIM ? -TIME_LIM : local;
     /* the offsets two days either side bound any one transition near local */
     int32_t before = lw_tz_off_at(z, local - 2 * DAY_S, NULL);
     int32_t after = lw_tz_off_at(z, local + 2 * DAY_S, NULL);

@@ -66,8 +66,8 @@ struct lw_tz;
  * - A result outside the int64 nanosecond range is an error, never wraps.
  *
  * Named formats, accepted as the whole format string:
- *   rfc3339, iso8601  parse YYYY-MM-DD(T|t| )hh:mm:ss[(.|,)1-9 digits][Z|+hh:mm|+hhmm], with
- *                     exactly 2 digits per field, the zone optional (default_off); format as
+ *   rfc3339, iso8601  parse YYYY-MM-DD(T|t| )hh:mm:ss[(.|,)1-9 digits][Z|+hh:mm|+hhmm|+hh], with
+ *                     exactly 2 digits per field, the zone optional (the default zone); format as
  *                     lw_time_rfc3339.
  *   epoch, epoch_s    a signed decimal number of seconds, "1700000000" or "-1.5" (the sign
  *                     applies to the fraction too); format writes 0, 3, 6 or 9 fraction digits,
