@@ -758,25 +758,21 @@ fn_parse_kv(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 /* Time ---------------------------------------------------------------------------------- */
 
 static int
-zone_arg(struct lw_vm *vm, const char *fn, struct lw_value *z, int32_t *off)
-{
-    char err[128];
-    if (lw_time_zone(z->u.p, z->len, off, err, sizeof err) != 0) {
-        return lw_vm_error(vm, "%s(): %s", fn, err);
-    }
-    return 0;
-}
-
-static int
 fn_parse_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
-    int32_t def = vm->tz_off, off;
+    struct lw_tz utc;
+    const struct lw_tz *zone = vm->tz;
+    int32_t off;
     int64_t ns;
     char err[160];
     size_t erroff = 0;
-    if (n > 2 && zone_arg(vm, "parse_time", &a[2], &def) != 0) return -1;
-    if (lw_time_parse_ref(a[0].u.p, a[0].len, a[1].u.p, a[1].len, def, vm->now_ns, &ns, &off, err,
-                          sizeof err, &erroff) != 0) {
+    if (zone == NULL) {
+        lw_tz_fixed(&utc, 0);
+        zone = &utc;
+    }
+    if (n > 2 && (zone = lw_vm_zone(vm, "parse_time", a[2].u.p, a[2].len)) == NULL) return -1;
+    if (lw_time_parse_zone(a[0].u.p, a[0].len, a[1].u.p, a[1].len, zone, vm->now_ns, &ns, &off, err,
+                           sizeof err, &erroff) != 0) {
         return lw_vm_error(vm, "parse_time(): cannot parse \"%.*s\" with \"%.*s\": %s",
                            (int)(a[0].len > 60 ? 60 : a[0].len), a[0].u.p, (int)a[1].len, a[1].u.p,
                            err);
@@ -788,11 +784,11 @@ fn_parse_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 static int
 fn_format_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
-    int32_t off = (int32_t)a[0].len;
-    if (n > 2 && zone_arg(vm, "format_time", &a[2], &off) != 0) return -1;
+    const struct lw_tz *zone = NULL;
+    if (n > 2 && (zone = lw_vm_zone(vm, "format_time", a[2].u.p, a[2].len)) == NULL) return -1;
     struct lw_buf b;
     lw_buf_init(&b);
-    lw_time_format(&b, a[0].u.i, off, a[1].u.p, a[1].len);
+    lw_time_format_zone(&b, a[0].u.i, (int32_t)a[0].len, zone, a[1].u.p, a[1].len);
     *r = arena_str(vm, &b);
     return 0;
 }

@@ -538,6 +538,26 @@ add_path(struct gen *g, struct node *n)
     return g->npaths++;
 }
 
+/* A constant zone argument is loaded once, here, so a bad name is a compile error and records
+ * find the zone by name in prog->zones (lw_vm_zone). */
+static void
+const_zone(struct gen *g, struct node *a)
+{
+    struct lw_program *p = g->c->prog;
+    const char *name = a->s.p ? a->s.p : "";
+    for (uint32_t i = 0; i < p->nzones; i++) {
+        if (p->zones[i]->namelen == a->s.len && memcmp(p->zones[i]->name, name, a->s.len) == 0) {
+            return;
+        }
+    }
+    char err[300];
+    struct lw_tz *z = lw_tz_load(name, a->s.len, err, sizeof err);
+    if (z == NULL) lw_cfail(g->c, a->span, "%s", err);
+    p->zones = lw_arena_realloc(&p->arena, p->zones, p->nzones * sizeof *p->zones,
+                                (p->nzones + 1) * sizeof *p->zones);
+    p->zones[p->nzones++] = z;
+}
+
 static void
 check_args(struct gen *g, struct node *n, int f)
 {
@@ -569,6 +589,9 @@ check_args(struct gen *g, struct node *n, int f)
                 }
                 lw_cfail(g->c, sp, "%s(): %s", b->name, err);
             }
+        }
+        if ((f == LW_FN_parse_time || f == LW_FN_format_time) && i == 2 && a->kind == N_STR) {
+            const_zone(g, a);
         }
         if (t == TM(LW_T_REGEX) && want != 'r' && want != 'R') {
             lw_cfail(g->c, a->span, "%s() does not take a regex as argument %d", b->name, i + 1);
@@ -1179,6 +1202,8 @@ lw_program_free(struct lw_program *p)
     if (p == NULL) return;
     for (uint32_t i = 0; i < p->nregexes; i++)
         pcre2_code_free(p->regexes[i]->code);
+    for (uint32_t i = 0; i < p->nzones; i++)
+        lw_tz_free(p->zones[i]);
     lw_arena_fini(&p->arena);
     free(p);
 }

@@ -44,6 +44,7 @@ main(int argc, char **argv)
     char err[256];
     int r = lw_opts_parse(&o, argc, argv, stdout, err, sizeof err);
     if (r != 0) {
+        lw_opts_fini(&o);
         if (r > 0) return 0;
         fprintf(stderr, "logwash: %s\ntry 'logwash --help'\n", err);
         return 2;
@@ -56,6 +57,7 @@ main(int argc, char **argv)
         name = o.template_file;
         if (read_file(o.template_file, &src) != 0) {
             fprintf(stderr, "logwash: cannot read %s: %s\n", o.template_file, strerror(errno));
+            lw_opts_fini(&o);
             return 2;
         }
     } else {
@@ -69,6 +71,7 @@ main(int argc, char **argv)
     if (prog == NULL) {
         lw_diag_print(stderr, name, text, &d);
         lw_buf_fini(&src);
+        lw_opts_fini(&o);
         return 3;
     }
     lw_buf_fini(&src);

@@ -2,6 +2,7 @@
  * the man-page check (tests/man-check.sh) both see every option. */
 #include "lw/opts.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -9,7 +10,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <pcre2.h>
+
 #include "lw/timefmt.h"
+#include "lw/tz.h"
 
 #ifndef LW_VERSION
 #define LW_VERSION "0.1.0"
@@ -24,6 +28,11 @@ enum {
     O_NOW,
     O_TZ,
     O_MAX_LINE,
+    O_ML_START,
+    O_ML_CONTINUE,
+    O_ML_INDENT,
+    O_ML_MAX_LINES,
+    O_ML_MAX_BYTES,
     O_MAX_STEPS,
     O_MATCH_LIMIT,
     O_DEPTH_LIMIT,
@@ -74,10 +83,25 @@ static const struct {
       "fix now() to TIME (RFC 3339, or epoch seconds)" },
     { { "tz", required_argument, NULL, O_TZ },
       "ZONE",
-      "zone for time stamps without one: UTC (default) or +hh:mm" },
+      "zone for time stamps without one: UTC (default), +hh:mm or an IANA name" },
     { { "max-line", required_argument, NULL, O_MAX_LINE },
       "BYTES",
       "longest record (default 1048576)" },
+    { { "multiline-start", required_argument, NULL, O_ML_START },
+      "RE",
+      "join lines into records: a line matching RE starts one, others continue it" },
+    { { "multiline-continue", required_argument, NULL, O_ML_CONTINUE },
+      "RE",
+      "join lines into records: a line matching RE continues the one before" },
+    { { "multiline-indent", no_argument, NULL, O_ML_INDENT },
+      NULL,
+      "join lines into records: a line starting with a space or tab continues one" },
+    { { "multiline-max-lines", required_argument, NULL, O_ML_MAX_LINES },
+      "N",
+      "lines per joined record; more are cut and skipped (default 1000)" },
+    { { "multiline-max-bytes", required_argument, NULL, O_ML_MAX_BYTES },
+      "BYTES",
+      "bytes per joined record; more are cut and skipped (default: --max-line)" },
     { { "max-steps", required_argument, NULL, O_MAX_STEPS },
       "N",
       "instructions per record (default 1000000)" },
@@ -238,6 +262,24 @@ kafka_check(struct lw_opts *o, char *err, size_t errcap)
     return 0;
 }
 
+/* A multiline regex is compiled here once to report a bad one as a usage error; the source
+ * compiles it again for use (opts stay plain data). */
+static int
+check_regex(const char *re, const char *opt, char *err, size_t errcap)
+{
+    int code;
+    PCRE2_SIZE off;
+    pcre2_code *p = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, 0, &code, &off, NULL);
+    if (p != NULL) {
+        pcre2_code_free(p);
+        return 0;
+    }
+    PCRE2_UCHAR m[160];
+    pcre2_get_error_message(code, m, sizeof m);
+    snprintf(err, errcap, "--%s: invalid regex at offset %zu: %s", opt, (size_t)off, (char *)m);
+    return -1;
+}
+
 static int
 parse_now(const char *s, int64_t *ns, char *err, size_t errcap)
 {
@@ -316,6 +358,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
         .max_line = 1u << 20,
         .flush_timeout_ms = 30000,
         .stats_ms = 60000,
+        .ml_max_lines = 1000,
         .now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
     };
     /* The job file goes first: its options are parsed like the command line's, before them. */
@@ -348,6 +391,13 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
                                   : "no template: give -f FILE or -e TEXT");
         return -1;
     }
+    if (o->ml_start != NULL && (o->ml_continue != NULL || o->ml_indent)) {
+        snprintf(err, errcap,
+                 "--multiline-start cannot be combined with --multiline-continue or "
+                 "--multiline-indent");
+        return -1;
+    }
+    if (o->ml_max_bytes == 0) o->ml_max_bytes = o->max_line;
     o->inputs = argv + optind;
     o->ninputs = argc - optind;
     if (o->ninputs == 0 && o->config.nfiles > 0) {
@@ -418,8 +468,9 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             if (parse_now(optarg, &o->now_ns, err, errcap) != 0) return -1;
             break;
         case O_TZ: {
-            char e[128];
-            if (lw_time_zone(optarg, strlen(optarg), &o->tz_off, e, sizeof e) != 0) {
+            char e[300];
+            lw_tz_free(o->tz);
+            if ((o->tz = lw_tz_load(optarg, strlen(optarg), e, sizeof e)) == NULL) {
                 snprintf(err, errcap, "--tz: %s", e);
                 return -1;
             }
@@ -428,6 +479,24 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
         case O_MAX_LINE:
             if (number(optarg, &v, "max-line", err, errcap) != 0) return -1;
             o->max_line = v > (1u << 30) ? (1u << 30) : (size_t)v;
+            break;
+        case O_ML_START:
+        case O_ML_CONTINUE: {
+            const char *opt = c == O_ML_START ? "multiline-start" : "multiline-continue";
+            if (check_regex(optarg, opt, err, errcap) != 0) return -1;
+            *(c == O_ML_START ? &o->ml_start : &o->ml_continue) = optarg;
+            break;
+        }
+        case O_ML_INDENT:
+            o->ml_indent = true;
+            break;
+        case O_ML_MAX_LINES:
+            if (number(optarg, &v, "multiline-max-lines", err, errcap) != 0) return -1;
+            o->ml_max_lines = v;
+            break;
+        case O_ML_MAX_BYTES:
+            if (number(optarg, &v, "multiline-max-bytes", err, errcap) != 0) return -1;
+            o->ml_max_bytes = v > (1u << 30) ? (1u << 30) : (size_t)v;
             break;
         case O_MAX_STEPS:
             if (number(optarg, &v, "max-steps", err, errcap) != 0) return -1;
@@ -546,4 +615,6 @@ lw_opts_fini(struct lw_opts *o)
     lw_config_fini(&o->config);
     free(o->argv);
     o->argv = NULL;
+    lw_tz_free(o->tz);
+    o->tz = NULL;
 }

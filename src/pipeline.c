@@ -394,8 +394,12 @@ one(struct run *r, struct lw_vm *vm, const struct lw_decoder *dec, struct lw_str
     r->npend = r->nhdrs = 0;
     if (pos->too_long) {
         r->n.undecodable++;
-        snprintf(err, sizeof err, "line longer than %zu bytes (--max-line): cut and skipped",
-                 r->o->max_line);
+        if (pos->why != NULL) {
+            snprintf(err, sizeof err, "%s", pos->why);
+        } else {
+            snprintf(err, sizeof err, "line longer than %zu bytes (--max-line): cut and skipped",
+                     r->o->max_line);
+        }
         return failed(r, pos, raw, "decode", NULL, err);
     }
     if (dec->decode(r->prog, raw, &rec, topval, arena, err, sizeof err) != 0) {
@@ -593,7 +597,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     lw_arena_init(&arena, 64 * 1024);
     lw_vm_init(&vm, prog, &arena, &o->limits);
     vm.now_ns = o->now_ns;
-    vm.tz_off = o->tz_off;
+    vm.tz = o->tz;
     vm.out = out_cb;
     vm.out_ud = &r;
     struct lw_str *topval = lw_xcalloc(prog->ntopkeys + 1, sizeof *topval);

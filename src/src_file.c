@@ -1,13 +1,22 @@
 /* The file source: stdin and named files in order, framed into lines. Reads in large blocks
  * and hands out slices of its buffer (no copy per record). A CR before the LF is removed; a
  * last line without a newline is a record; a line longer than --max-line is cut there,
- * marked too_long, and the rest of it skipped, so the stream goes on. */
+ * marked too_long, and the rest of it skipped, so the stream goes on.
+ * Multiline framing (--multiline-*) joins such lines into records, with '\n' between them, in
+ * a buffer of its own: a record ends where a line that does not continue it begins, at the end
+ * of each file, or at the end of input. Framing knows nothing of decoding or the template. */
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <pcre2.h>
+
+#include "lw/buf.h"
 #include "lw/source.h"
 
 #define BLOCK (256 * 1024)
@@ -23,7 +32,74 @@ struct files {
     bool skipping; /* inside the rest of a too-long line */
     uint64_t line;
     size_t max_line;
+    struct ml *ml; /* NULL: one record per line */
 };
+
+/* Multiline state: the record being joined (pend) and the one handed out (out), swapped when
+ * a line starts a new record, so the one handed out stays valid until the next call. */
+struct ml {
+    pcre2_code *start, *cont;
+    pcre2_match_data *md;
+    pcre2_match_context *mc;
+    bool indent;
+    uint64_t max_lines;
+    size_t max_bytes;
+    struct lw_buf pend, out;
+    bool has_pend;
+    int pfile;       /* index of the file the pending record is in */
+    uint64_t plines; /* its lines */
+    struct lw_recpos ppos, opos;
+    char pwhy[96], owhy[96]; /* cut reasons of pend and out */
+};
+
+static pcre2_code *
+ml_regex(const char *re, bool jit, struct lw_diag *d)
+{
+    int code;
+    PCRE2_SIZE off;
+    pcre2_code *p = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, 0, &code, &off, NULL);
+    if (p == NULL) {
+        lw_diag_setf(d, "invalid multiline regex '%s'", re); /* lw_opts_parse said why */
+        return NULL;
+    }
+    if (jit) pcre2_jit_compile(p, PCRE2_JIT_COMPLETE); /* without JIT pcre2_match interprets */
+    return p;
+}
+
+static void
+ml_free(struct ml *m)
+{
+    if (m == NULL) return;
+    pcre2_code_free(m->start);
+    pcre2_code_free(m->cont);
+    pcre2_match_data_free(m->md);
+    pcre2_match_context_free(m->mc);
+    lw_buf_fini(&m->pend);
+    lw_buf_fini(&m->out);
+    free(m);
+}
+
+static struct ml *
+ml_new(const struct lw_opts *o, struct lw_diag *d)
+{
+    struct ml *m = lw_xcalloc(1, sizeof *m);
+    m->indent = o->ml_indent;
+    m->max_lines = o->ml_max_lines ? o->ml_max_lines : 1000;
+    m->max_bytes = o->ml_max_bytes ? o->ml_max_bytes : o->max_line;
+    lw_buf_init(&m->pend);
+    lw_buf_init(&m->out);
+    if ((o->ml_start && (m->start = ml_regex(o->ml_start, !o->no_jit, d)) == NULL) ||
+        (o->ml_continue && (m->cont = ml_regex(o->ml_continue, !o->no_jit, d)) == NULL)) {
+        ml_free(m);
+        return NULL;
+    }
+    m->md = pcre2_match_data_create(1, NULL);
+    m->mc = pcre2_match_context_create(NULL);
+    if (m->md == NULL || m->mc == NULL) abort();
+    pcre2_set_match_limit(m->mc, o->limits.match_limit);
+    pcre2_set_depth_limit(m->mc, o->limits.depth_limit);
+    return m;
+}
 
 static int
 files_open(struct lw_source *s, const struct lw_opts *o, struct lw_diag *d)
@@ -39,6 +115,9 @@ files_open(struct lw_source *s, const struct lw_opts *o, struct lw_diag *d)
     f->buf = lw_xmalloc(f->cap);
     f->eof = true;
     s->state = f;
+    if (o->ml_start || o->ml_continue || o->ml_indent) {
+        if ((f->ml = ml_new(o, d)) == NULL) return -1;
+    }
     return 0;
 }
 
@@ -101,9 +180,8 @@ fill(struct files *f, struct lw_diag *d)
 }
 
 static int
-files_next(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struct lw_diag *d)
+line_next(struct files *f, struct lw_str *rec, struct lw_recpos *pos, struct lw_diag *d)
 {
-    struct files *f = s->state;
     for (;;) {
         if (f->fd < 0 || (f->eof && f->start == f->end)) {
             int r = advance(f, d);
@@ -150,6 +228,114 @@ files_next(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struc
     }
 }
 
+/* A regex matching fails safe: an error (a match limit) counts as no match. */
+static bool
+ml_match(struct ml *m, const pcre2_code *re, struct lw_str line)
+{
+    return pcre2_match(re, (PCRE2_SPTR)line.p, line.len, 0, 0, m->md, m->mc) >= 0;
+}
+
+/* Does line continue the pending record? */
+static bool
+continues(struct ml *m, struct lw_str line)
+{
+    if (m->start != NULL) return !ml_match(m, m->start, line);
+    if (m->indent && line.len > 0 && (line.p[0] == ' ' || line.p[0] == '\t')) return true;
+    return m->cont != NULL && ml_match(m, m->cont, line);
+}
+
+static void
+ml_cut(struct ml *m, const char *why)
+{
+    m->ppos.too_long = true;
+    if (why != NULL) {
+        snprintf(m->pwhy, sizeof m->pwhy, "%s", why);
+        m->ppos.why = m->pwhy;
+    }
+}
+
+/* Add a line to the pending record, unless that record has been cut: then the lines that
+ * continue it are skipped (counted, not kept), so the rest of it does not become records. */
+static void
+ml_add(struct ml *m, struct lw_str line, const struct lw_recpos *lp)
+{
+    if (m->ppos.too_long) return;
+    char why[96];
+    if (m->plines >= m->max_lines) {
+        snprintf(why, sizeof why,
+                 "record longer than %" PRIu64 " lines (--multiline-max-lines): "
+                 "cut",
+                 m->max_lines);
+        ml_cut(m, why);
+        return;
+    }
+    size_t room = m->max_bytes - m->pend.len, sep = m->plines > 0;
+    if (line.len + sep > room) {
+        snprintf(why, sizeof why, "record longer than %zu bytes (--multiline-max-bytes): cut",
+                 m->max_bytes);
+        if (room > sep) lw_buf_add(&m->pend, "\n", sep), lw_buf_add(&m->pend, line.p, room - sep);
+        ml_cut(m, why);
+        return;
+    }
+    if (sep) lw_buf_addc(&m->pend, '\n');
+    lw_buf_add(&m->pend, line.p, line.len);
+    m->plines++;
+    if (lp->too_long) ml_cut(m, NULL); /* a line cut at --max-line */
+}
+
+/* Hand out the pending record: it becomes out, and pend is empty. */
+static void
+ml_hand_out(struct ml *m, struct lw_str *rec, struct lw_recpos *pos)
+{
+    struct lw_buf t = m->out;
+    m->out = m->pend;
+    m->pend = t;
+    m->pend.len = 0;
+    m->opos = m->ppos;
+    memcpy(m->owhy, m->pwhy, sizeof m->owhy);
+    if (m->opos.why != NULL) m->opos.why = m->owhy;
+    m->has_pend = false;
+    *rec = (struct lw_str){ m->out.p ? m->out.p : "", m->out.len };
+    *pos = m->opos;
+}
+
+static int
+ml_next(struct files *f, struct lw_str *rec, struct lw_recpos *pos, struct lw_diag *d)
+{
+    struct ml *m = f->ml;
+    for (;;) {
+        struct lw_str line;
+        struct lw_recpos lp;
+        int r = line_next(f, &line, &lp, d);
+        if (r < 0) return -1;
+        if (r == 0) {
+            if (!m->has_pend) return 0;
+            ml_hand_out(m, rec, pos); /* the end of input ends the last record */
+            return 1;
+        }
+        if (m->has_pend && f->cur == m->pfile && continues(m, line)) {
+            ml_add(m, line, &lp);
+            continue;
+        }
+        bool had = m->has_pend;
+        if (had) ml_hand_out(m, rec, pos);
+        m->has_pend = true;
+        m->pfile = f->cur;
+        m->plines = 0;
+        m->ppos = (struct lw_recpos){ .name = lp.name, .line = lp.line };
+        ml_add(m, line, &lp);
+        if (had) return 1;
+    }
+}
+
+static int
+files_next(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struct lw_diag *d)
+{
+    struct files *f = s->state;
+    if (f->ml == NULL) return line_next(f, rec, pos, d);
+    return ml_next(f, rec, pos, d);
+}
+
 static int
 files_close(struct lw_source *s, struct lw_diag *d)
 {
@@ -157,6 +343,7 @@ files_close(struct lw_source *s, struct lw_diag *d)
     if (f == NULL) return 0;
     if (f->fd > 0) close(f->fd);
     free(f->buf);
+    ml_free(f->ml);
     free(f);
     s->state = NULL;
     return 0;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "lw/buf.h"
+#include "lw/tz.h"
 
 #define NS_PER_S  1000000000LL
 #define DAY_S     86400
@@ -65,8 +66,8 @@ month_days(int64_t y, int m)
 
 /* Days from 1970-01-01 to y-m-d. Years start in March here, so the leap day ends a year and the
  * month lengths repeat in a 153-day pattern; 400-year eras make negative years work. */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
+int64_t
+lw_time_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -77,8 +78,8 @@ days_from_civil(int64_t y, int m, int d)
 }
 
 /* The inverse of days_from_civil. */
-static void
-civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+void
+lw_time_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -95,7 +96,7 @@ static int32_t
 norm_off(int32_t off)
 {
     if (off <= -DAY_S || off >= DAY_S) return 0;
-    return off - off % 60;
+    return off;
 }
 
 /* sec + nsec/1e9 (0 <= nsec < 1e9) as nanoseconds; -1 when outside int64. */
@@ -123,12 +124,14 @@ struct civil {
     int64_t year, epoch; /* epoch: UTC seconds, rounded down */
     int mon, mday, yday, wday, hour, min, sec;
     int32_t nsec, off;
+    const char *abbr; /* %Z: the zone's abbreviation, NULL for a fixed offset */
 };
 
 static void
 breakdown(int64_t ns, int32_t off, struct civil *c)
 {
     c->off = norm_off(off);
+    c->abbr = NULL;
     int64_t rem = ns % NS_PER_S;
     c->epoch = ns / NS_PER_S - (rem < 0);
     c->nsec = (int32_t)(rem < 0 ? rem + NS_PER_S : rem);
@@ -138,8 +141,8 @@ breakdown(int64_t ns, int32_t off, struct civil *c)
     c->hour = (int)(secs / 3600);
     c->min = (int)(secs / 60 % 60);
     c->sec = (int)(secs % 60);
-    civil_from_days(days, &c->year, &c->mon, &c->mday);
-    c->yday = (int)(days - days_from_civil(c->year, 1, 1)) + 1;
+    lw_time_civil_from_days(days, &c->year, &c->mon, &c->mday);
+    c->yday = (int)(days - lw_time_days_from_civil(c->year, 1, 1)) + 1;
     c->wday = (int)((days % 7 + 11) % 7); /* 1970-01-01 was a Thursday */
 }
 
@@ -194,6 +197,10 @@ put_off(struct lw_buf *b, int32_t off, bool colon)
     put_num(b, a / 3600, 2, '0');
     if (colon) lw_buf_addc(b, ':');
     put_num(b, a / 60 % 60, 2, '0');
+    if (a % 60 != 0) { /* local mean time of old stamps: +hh:mm:ss, as Python writes it */
+        if (colon) lw_buf_addc(b, ':');
+        put_num(b, a % 60, 2, '0');
+    }
 }
 
 static void fmt_walk(struct lw_buf *b, const struct civil *c, const char *f, size_t flen);
@@ -277,7 +284,9 @@ fmt_one(struct lw_buf *b, const struct civil *c, char d, int width, bool colon)
         put_off(b, c->off, colon);
         break;
     case 'Z':
-        if (c->off == 0) {
+        if (c->abbr != NULL) {
+            lw_buf_adds(b, c->abbr);
+        } else if (c->off == 0) {
             lw_buf_adds(b, "UTC");
         } else {
             put_off(b, c->off, true);
@@ -404,14 +413,34 @@ lw_time_rfc3339(struct lw_buf *b, int64_t ns, int32_t off)
         o = two(o, a / 3600);
         *o++ = ':';
         o = two(o, a / 60 % 60);
+        if (a % 60 != 0) {
+            *o++ = ':';
+            o = two(o, a % 60);
+        }
     }
     lw_buf_add(b, out, (size_t)(o - out));
+}
+
+/* floor(ns / 1e9) */
+static int64_t
+floor_s(int64_t ns)
+{
+    return ns / NS_PER_S - (ns % NS_PER_S < 0);
 }
 
 void
 lw_time_format(struct lw_buf *b, int64_t ns, int32_t off, const char *fmt, size_t fmtlen)
 {
+    lw_time_format_zone(b, ns, off, NULL, fmt, fmtlen);
+}
+
+void
+lw_time_format_zone(struct lw_buf *b, int64_t ns, int32_t off, const struct lw_tz *zone,
+                    const char *fmt, size_t fmtlen)
+{
     struct civil c;
+    const char *abbr = NULL;
+    if (zone != NULL) off = lw_tz_off_at(zone, floor_s(ns), &abbr);
     switch (named(fmt, fmtlen)) {
     case N_RFC3339:
         lw_time_rfc3339(b, ns, off);
@@ -440,6 +469,7 @@ lw_time_format(struct lw_buf *b, int64_t ns, int32_t off, const char *fmt, size_
         break;
     }
     breakdown(ns, off, &c);
+    c.abbr = abbr;
     fmt_walk(b, &c, fmt, fmtlen);
 }
 
@@ -891,7 +921,7 @@ walk(struct tp *p, const char *f, size_t flen)
 
 /* The stamp from the fields read, in the given year; quiet: fail without a message. */
 static int
-stamp(struct tp *p, int64_t year, int32_t off, bool quiet, int64_t *t)
+stamp(struct tp *p, int64_t year, const struct lw_tz *zone, bool quiet, int64_t *t)
 {
     int mon = p->mon, mday = p->mday;
     if (p->has_yday) {
@@ -901,7 +931,7 @@ stamp(struct tp *p, int64_t year, int32_t off, bool quiet, int64_t *t)
         }
         int64_t y2;
         int m2, d2;
-        civil_from_days(days_from_civil(year, 1, 1) + p->yday - 1, &y2, &m2, &d2);
+        lw_time_civil_from_days(lw_time_days_from_civil(year, 1, 1) + p->yday - 1, &y2, &m2, &d2);
         if ((p->has_mon || p->has_mday) && (m2 != mon || d2 != mday)) {
             if (quiet) return -1;
             return fail(p, p->yday_at, "day of year %d does not match %04lld-%02d-%02d", p->yday,
@@ -924,8 +954,9 @@ stamp(struct tp *p, int64_t year, int32_t off, bool quiet, int64_t *t)
         sec = 59; /* a leap second: the end of :59 */
         nsec = NS_PER_S - 1;
     }
-    int64_t s = days_from_civil(year, mon, mday) * DAY_S + p->hour * 3600 + p->min * 60 + sec;
-    if (to_ns(s - off, nsec, t) == 0) return 0;
+    int64_t s =
+        lw_time_days_from_civil(year, mon, mday) * DAY_S + p->hour * 3600 + p->min * 60 + sec;
+    if (to_ns(s - lw_tz_off_local(zone, s), nsec, t) == 0) return 0;
     if (quiet) return -1;
     return fail(p, p->has_year ? p->year_at : 0,
                 "date %04lld-%02d-%02d is outside the range of timestamps " RANGE_MSG,
@@ -941,42 +972,50 @@ now_ns(void)
     return to_ns(ts.tv_sec, ts.tv_nsec, &t) == 0 ? t : 0;
 }
 
-/* No year in the text: try the years around ref's and keep the nearest stamp. */
+/* No year in the text: the latest of the years around ref's that puts the stamp at most
+ * FUTURE_S after ref. Logs are read after they are written, so "Jun 15" read in March is last
+ * June, while a month of slack keeps "Jan 1" read on Dec 31 (a clock a little ahead, a file
+ * rotated at midnight) in the coming year (rsyslog's rule is similar). */
+#define FUTURE_S (31 * DAY_S)
 static int
-guess_year(struct tp *p, int64_t ref, int32_t off, int64_t *t)
+guess_year(struct tp *p, int64_t ref, const struct lw_tz *zone, int64_t *t)
 {
     struct civil c;
-    breakdown(ref != 0 ? ref : now_ns(), off, &c);
-    int64_t r = c.epoch;
-    bool found = false;
-    uint64_t best_d = 0;
-    for (int64_t y = c.year - 1; y <= c.year + 1; y++) {
+    if (ref == 0) ref = now_ns();
+    breakdown(ref, lw_tz_off_at(zone, floor_s(ref), NULL), &c);
+    for (int64_t y = c.year + 1; y >= c.year - 1; y--) {
         int64_t cand;
-        if (stamp(p, y, off, true, &cand) != 0) continue;
-        int64_t cs = cand / NS_PER_S;
-        uint64_t d = cs > r ? (uint64_t)(cs - r) : (uint64_t)(r - cs);
-        if (!found || d < best_d) {
-            *t = cand;
-            best_d = d;
-            found = true;
-        }
+        if (stamp(p, y, zone, true, &cand) != 0) continue;
+        if (floor_s(cand) - c.epoch > FUTURE_S) continue;
+        *t = cand;
+        return 0;
     }
-    if (found) return 0;
-    return stamp(p, c.year, off, false, t); /* fails again, this time with a message */
+    return stamp(p, c.year, zone, false, t); /* fails again, this time with a message */
+}
+
+/* The zone of the text's own offset when it has one, else the default zone. */
+static const struct lw_tz *
+text_zone(struct tp *p, const struct lw_tz *zone, struct lw_tz *own)
+{
+    if (!p->has_off) return zone;
+    lw_tz_fixed(own, p->off);
+    return own;
 }
 
 static int
-finish(struct tp *p, int64_t ref, int32_t off, int64_t *t)
+finish(struct tp *p, int64_t ref, const struct lw_tz *zone, int64_t *t)
 {
+    struct lw_tz own;
+    zone = text_zone(p, zone, &own);
     if (p->has_hour12) p->hour = p->hour12 % 12 + (p->pm ? 12 : 0);
     if (p->has_epoch) {
         if (to_ns(p->epoch, p->nsec, t) == 0) return 0;
         return fail(p, p->epoch_at, "epoch value out of range " RANGE_MSG);
     }
     if (!p->has_year && (p->has_mon || p->has_mday || p->has_yday)) {
-        return guess_year(p, ref, off, t);
+        return guess_year(p, ref, zone, t);
     }
-    return stamp(p, p->has_year ? p->year : 1970, off, false, t);
+    return stamp(p, p->has_year ? p->year : 1970, zone, false, t);
 }
 
 /* rfc3339 / iso8601: a fixed shape with an optional fraction and zone. */
@@ -1066,7 +1105,7 @@ range:
 }
 
 static int
-parse_named(struct tp *p, enum named k, int64_t ref, int32_t off, int64_t *t)
+parse_named(struct tp *p, enum named k, int64_t ref, const struct lw_tz *zone, int64_t *t)
 {
     int r = 0;
     switch (k) {
@@ -1091,13 +1130,23 @@ parse_named(struct tp *p, enum named k, int64_t ref, int32_t off, int64_t *t)
         break;
     }
     if (r != 0) return -1;
-    return finish(p, ref, p->has_off ? p->off : off, t);
+    return finish(p, ref, zone, t);
 }
 
 int
 lw_time_parse_ref(const char *s, size_t len, const char *fmt, size_t fmtlen, int32_t default_off,
                   int64_t ref_ns, int64_t *ns, int32_t *off, char *err, size_t errcap,
                   size_t *erroff)
+{
+    struct lw_tz z;
+    lw_tz_fixed(&z, norm_off(default_off));
+    return lw_time_parse_zone(s, len, fmt, fmtlen, &z, ref_ns, ns, off, err, errcap, erroff);
+}
+
+int
+lw_time_parse_zone(const char *s, size_t len, const char *fmt, size_t fmtlen,
+                   const struct lw_tz *zone, int64_t ref_ns, int64_t *ns, int32_t *off, char *err,
+                   size_t errcap, size_t *erroff)
 {
     struct tp p = { .s = s,
                     .len = len,
@@ -1110,13 +1159,12 @@ lw_time_parse_ref(const char *s, size_t len, const char *fmt, size_t fmtlen, int
     enum named k = named(fmt, fmtlen);
     int64_t t = 0;
     int r;
-    default_off = norm_off(default_off);
     if (k != N_NONE) {
         set_name(&p, fmt, fmtlen);
-        r = parse_named(&p, k, ref_ns, default_off, &t);
+        r = parse_named(&p, k, ref_ns, zone, &t);
     } else {
         r = walk(&p, fmt, fmtlen);
-        if (r == 0) r = finish(&p, ref_ns, p.has_off ? p.off : default_off, &t);
+        if (r == 0) r = finish(&p, ref_ns, zone, &t);
     }
     if (r == 0 && p.pos < len) {
         char buf[64];
@@ -1128,7 +1176,7 @@ lw_time_parse_ref(const char *s, size_t len, const char *fmt, size_t fmtlen, int
         return -1;
     }
     *ns = t;
-    *off = p.has_off ? p.off : default_off;
+    *off = p.has_off ? p.off : lw_tz_off_at(zone, floor_s(t), NULL);
     return 0;
 }
 
@@ -1173,12 +1221,6 @@ lw_time_zone(const char *s, size_t len, int32_t *off, char *err, size_t errcap)
     show(buf, sizeof buf, s, len, 40, false);
     if (r < 0) {
         return msg(err, errcap, "time zone offset '%s' out of range, expected at most 23:59", buf);
-    }
-    if (s[0] != '+' && s[0] != '-' && !is_digit(s[0])) {
-        return msg(err, errcap,
-                   "time zone names such as '%s' are not supported yet, expected UTC or an "
-                   "offset like +02:00",
-                   buf);
     }
     return msg(err, errcap, "bad time zone '%s', expected UTC or an offset like +02:00", buf);
 }

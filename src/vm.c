@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void
 lw_vm_init(struct lw_vm *vm, const struct lw_program *p, struct lw_arena *arena,
@@ -43,6 +44,22 @@ lw_vm_fini(struct lw_vm *vm)
     lw_buf_fini(&vm->scratch);
     pcre2_match_data_free(vm->match_data);
     pcre2_match_context_free(vm->match_ctx);
+    lw_tzcache_fini(&vm->tzcache);
+}
+
+const struct lw_tz *
+lw_vm_zone(struct lw_vm *vm, const char *fn, const char *name, size_t len)
+{
+    const struct lw_program *p = vm->prog;
+    for (uint32_t i = 0; i < p->nzones; i++) {
+        if (p->zones[i]->namelen == len && memcmp(p->zones[i]->name, name, len) == 0) {
+            return p->zones[i];
+        }
+    }
+    char err[300];
+    const struct lw_tz *z = lw_tzcache_get(&vm->tzcache, name, len, err, sizeof err);
+    if (z == NULL) lw_vm_error(vm, "%s(): %s", fn, err);
+    return z;
 }
 
 int

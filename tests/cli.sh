@@ -148,12 +148,25 @@ else
     cat err
 fi
 
+expect_usage bad_tz_name "--tz: bad time zone name '../etc/localtime', expected an IANA name \
+like Europe/Paris, UTC or an offset like +02:00" --tz ../etc/localtime -e 1
+expect_usage bad_tz_file "--tz: time zone 'zone.tab': /usr/share/zoneinfo/zone.tab is not usable: \
+not a TZif file (bad header)" --tz zone.tab -e 1
+# --tz with an IANA zone: zone-less stamps are local time there, DST included
+printf '2024-01-15 12:00\n2024-07-15 12:00\n' >in
+run --tz Europe/London -o text -e 'print parse_time(line, "%Y-%m-%d %H:%M")'
+expect_rc tz_iana 0
+want "2024-01-15T12:00:00Z" "2024-07-15T12:00:00+01:00"
+expect_file tz_iana out
+: >in
+
 # ---- --help and --version
 run --help
 expect_rc help 0
 expect_empty help err
 if head -1 out | grep -q '^usage: logwash '; then ok; else bad "help: no usage line"; fi
 for opt in file expr input output check disasm on-error dead-letter unbuffered now tz max-line \
+    multiline-start multiline-continue multiline-indent multiline-max-lines multiline-max-bytes \
     max-steps regex-match-limit regex-depth-limit max-output max-memory no-jit quiet verbose \
     version help; do
     if grep -q -- "--$opt" out; then ok; else bad "help: --$opt is not listed"; fi
@@ -263,6 +276,40 @@ expect_rc dead_letter_long_line 1
 want '{"source":"stdin","line":1,"kind":"decode","template":null,"error":"line longer than 4 bytes (--max-line): cut and skipped","record":"abcd"}'
 expect_file dead_letter_long_line dl.long
 : >in
+
+# ---- multiline framing: records keep the number of their first line, a file's end ends its
+# last record (a record never spans two files), CRs are removed from every line, and limits cut
+printf 'A1\r\n  a2\r\nB3\n  b4' >m1.txt
+printf '  c1\nD2\n' >m2.txt
+run --multiline-indent --dead-letter dl.ml -e 'reject line' m1.txt m2.txt
+want '{"source":"m1.txt","line":1,"kind":"reject","template":"-e:1:1","error":"A1\n  a2","record":"A1\n  a2"}' \
+    '{"source":"m1.txt","line":3,"kind":"reject","template":"-e:1:1","error":"B3\n  b4","record":"B3\n  b4"}' \
+    '{"source":"m2.txt","line":1,"kind":"reject","template":"-e:1:1","error":"  c1","record":"  c1"}' \
+    '{"source":"m2.txt","line":2,"kind":"reject","template":"-e:1:1","error":"D2","record":"D2"}'
+expect_file multiline_positions dl.ml
+printf 'S1\n x\n x\n x\n x\nS2\n x\nS3 is long\n' >in
+run --multiline-start '^S' --multiline-max-lines 3 --multiline-max-bytes 9 --dead-letter dl.cut \
+    -e 'emit line'
+expect_rc multiline_cut 1
+want '{"source":"stdin","line":1,"kind":"decode","template":null,"error":"record longer than 3 lines (--multiline-max-lines): cut","record":"S1\n x\n x"}' \
+    '{"source":"stdin","line":8,"kind":"decode","template":null,"error":"record longer than 9 bytes (--multiline-max-bytes): cut","record":"S3 is lon"}'
+expect_file multiline_cut dl.cut
+want '"S2\n x"'
+expect_file multiline_cut out
+printf 'S1\nabcdefgh\nS2\n' >in
+run --multiline-start '^S' --max-line 4 --multiline-max-bytes 100 --dead-letter dl.cutline -e 'emit line'
+want '{"source":"stdin","line":1,"kind":"decode","template":null,"error":"line longer than 4 bytes (--max-line): cut and skipped","record":"S1\nabcd"}'
+expect_file multiline_cut_line dl.cutline
+want '"S2"'
+expect_file multiline_cut_line out
+: >in
+expect_usage multiline_bad_regex \
+    "--multiline-start: invalid regex at offset 3: missing closing parenthesis" \
+    --multiline-start '^(a' -e 1
+expect_usage multiline_both "--multiline-start cannot be combined with --multiline-continue or \
+--multiline-indent" --multiline-start '^a' --multiline-indent -e 1
+expect_usage multiline_zero_lines "--multiline-max-lines needs a positive integer, found '0'" \
+    --multiline-indent --multiline-max-lines 0 -e 1
 
 run --dead-letter no/such/dir/dl -e 'emit 1'
 expect_rc dead_letter_unwritable 4

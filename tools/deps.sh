@@ -1,8 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages that building and testing logwash need, when missing.
+# tzdata: the IANA zones (/usr/share/zoneinfo) that --tz and the zone arguments read at run
+# time; python3 (optional) is the oracle of tests/tz/oracle.sh.
 # Run as root (or with sudo available). Prints nothing when everything is present.
 set -e
-pkgs="gcc make pkg-config libc6-dev libjansson-dev libpcre2-dev groff-base valgrind librdkafka-dev kcat libfyaml-dev"
+pkgs="gcc make pkg-config libc6-dev libjansson-dev libpcre2-dev groff-base valgrind librdkafka-dev kcat libfyaml-dev tzdata"
 missing=
 for p in $pkgs; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -29,8 +29,15 @@ struct lw_opts {
     int verbosity; /* -q: -1, default 0, -v: 1 */
     struct lw_limits limits;
     size_t max_line;
-    int64_t now_ns; /* --now, else the clock at start */
-    int32_t tz_off; /* --tz */
+    /* multiline framing (src_file.c): a line matching ml_start starts a record and every other
+     * line continues it; or a line indented (ml_indent) or matching ml_continue continues the
+     * record and every other line starts one. Regexes are checked by lw_opts_parse. */
+    const char *ml_start, *ml_continue;
+    bool ml_indent;
+    uint64_t ml_max_lines; /* lines per record (default 1000) */
+    size_t ml_max_bytes;   /* bytes per record (default: --max-line) */
+    int64_t now_ns;        /* --now, else the clock at start */
+    struct lw_tz *tz;      /* --tz, loaded once; NULL: UTC; freed by lw_opts_fini */
     /* Kafka */
     enum lw_from from;
     enum lw_to to;
@@ -53,7 +60,8 @@ struct lw_opts {
  * in err (errcap bytes). */
 int lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, size_t errcap);
 
-/* lw_opts_fini: free what lw_opts_parse allocated (topic and property lists). */
+/* lw_opts_fini: free what lw_opts_parse allocated and loaded (topic and property lists, the
+ * job file, the --tz zone). */
 void lw_opts_fini(struct lw_opts *o);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "lw/arena.h"
 #include "lw/diag.h"
+#include "lw/tz.h"
 #include "lw/value.h"
 
 enum lw_op {
@@ -78,6 +79,8 @@ struct lw_program {
     uint32_t nshapes;
     struct lw_regex **regexes;
     uint32_t nregexes;
+    struct lw_tz **zones; /* constant zone arguments, loaded once (owned, lw_tz_free) */
+    uint32_t nzones;
     struct lw_str *topkeys; /* distinct first segments of every path the template reads */
     uint32_t ntopkeys;
     uint32_t nregs;

@@ -28,7 +28,8 @@ struct lw_msgmeta {
 struct lw_recpos {
     const char *name;             /* file name, "stdin", or the Kafka "topic/partition" */
     uint64_t line;                /* 1-based record number within name; the offset for Kafka */
-    bool too_long;                /* the record was cut at --max-line bytes */
+    bool too_long;                /* the record was cut (at --max-line bytes, or a multiline limit) */
+    const char *why;              /* with too_long: what cut it, valid until the next call; NULL: --max-line */
     const struct lw_msgmeta *msg; /* Kafka messages only, else NULL */
     uint64_t ticket;              /* for hold/done (sources that acknowledge) */
 };
@@ -63,7 +64,8 @@ struct lw_source {
     void *ud;
 };
 
-extern const struct lw_source_ops lw_source_files; /* files and stdin, framed into lines */
+/* files and stdin, framed into lines, or into multiline records (--multiline-*) */
+extern const struct lw_source_ops lw_source_files;
 extern const struct lw_source_ops lw_source_kafka; /* a consumer group (--from kafka) */
 
 #endif

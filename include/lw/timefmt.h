@@ -1,7 +1,8 @@
 /* Timestamps as text: strftime-style parsing and formatting, RFC 3339, epoch numbers, and the
  * fixed stamps of syslog (RFC 3164) and access logs (CLF). Calendar arithmetic is our own
  * (proleptic Gregorian): no strptime, timegm, TZ or locale, no global state, no allocation.
- * Zone names (IANA) and the choice of format are left to the caller. */
+ * Zones (fixed or IANA, with DST) come from tz.c as struct lw_tz; the choice of format and of
+ * zone is left to the caller. */
 #ifndef LW_TIMEFMT_H
 #define LW_TIMEFMT_H
 
@@ -9,11 +10,14 @@
 #include <stdint.h>
 
 struct lw_buf;
+struct lw_tz;
 
 /* A timestamp is an int64_t ns, nanoseconds since 1970-01-01T00:00:00Z (so 1677-09-21T00:12:43Z
  * to 2262-04-11T23:47:16Z), plus an int32_t off, the UTC offset in seconds it was written with,
- * used again when it is formatted. Offsets are whole minutes within +-23:59; a formatter given
- * another off drops its seconds, and one beyond +-23:59 is taken as 0 (UTC).
+ * used again when it is formatted. Offsets are within +-23:59:59 (one beyond is taken as 0, UTC);
+ * offsets read from text are whole minutes, but an IANA zone's local mean time before about
+ * 1900-1940 has seconds ("Europe/Amsterdam" 1937: +00:19:32), which %z, %:z and rfc3339 then
+ * write as +hhmmss / +hh:mm:ss (as Python does) so the text still names the exact instant.
  *
  * Directives (parse and format):
  *   %Y year, 4 digits          %m month 01-12             %d day 01-31
@@ -22,7 +26,9 @@ struct lw_buf;
  *   %M minute 00-59            %S second 00-60            %s seconds since the epoch
  *   %f fraction of a second (format: 6 digits; %1f..%9f: that many digits, truncated)
  *   %b %h month abbreviation   %B month name              %a %A weekday abbreviation, name
- *   %z +hhmm                   %:z %Ez +hh:mm             %Z "UTC" when off is 0, else +hh:mm
+ *   %z +hhmm                   %:z %Ez +hh:mm             %Z the zone's abbreviation
+ *   (%Z: "EST", "CEST", "+0530" when formatting in an IANA zone, else "UTC" when off is 0 and
+ *   +hh:mm otherwise)
  *   %T = %H:%M:%S   %F = %Y-%m-%d   %D = %m/%d/%y   %R = %H:%M   %n newline   %t tab   %% '%'
  * Any other byte is literal; a format directive we do not know is written as it is.
  *
@@ -40,7 +46,10 @@ struct lw_buf;
  *   whitespace bytes. Every other byte must match exactly. The whole input must be used.
  * - Fields default to 1970-01-01 00:00:00, so a time-only format gives a time on 1970-01-01. A
  *   format with a month, day or day of year but no year takes the year that puts the stamp
- *   nearest the reference time (lw_time_parse_ref), so "Dec 31" read on Jan 1 is last year.
+ *   latest year that puts the stamp at most 31 days after the reference time
+ *   (lw_time_parse_ref), among the years before, of and after it: logs are read after they
+ *   are written, so "Jun 15" read in March is last year's, "Dec 31" read on Jan 1 too, and
+ *   "Jan 1" read on Dec 31 is next year's.
  * - Ranges are checked: month 1-12, the day within its month (leap years included), hour 0-23
  *   (24:00 is rejected), minute 0-59, second 0-60. A leap second :60 is read as :59.999999999,
  *   so it sorts between :59 and the next :00. If %j and a month or day are both given they must
@@ -48,12 +57,17 @@ struct lw_buf;
  * - %s gives the instant by itself, floor-based: %f counts forward from it, as `date +%s.%N`
  *   writes ("-2.5" with "%s.%f" is -1.5 s). Other date and time fields beside %s are checked but
  *   do not change the result; %z beside %s only sets the offset kept for formatting.
- * - The offset is the one in the text (%z %Z), else default_off.
+ * - The offset is the one in the text (%z %Z), else the default zone's (lw_time_parse_zone) at
+ *   that local time. A local time in a zone's spring-forward gap or fall-back overlap is read as
+ *   lw_tz_off_local says: the offset in effect before the transition, i.e. the earlier instant
+ *   of an overlap, and for a gap the instant the skipped wall time would have been ("02:30" on
+ *   a night that skips 02:00-03:00 is 03:30 daylight time); the stamp keeps the offset really
+ *   in effect at the instant, so it is written back as 03:30.
  * - A result outside the int64 nanosecond range is an error, never wraps.
  *
  * Named formats, accepted as the whole format string:
- *   rfc3339, iso8601  parse YYYY-MM-DD(T|t| )hh:mm:ss[(.|,)1-9 digits][Z|+hh:mm|+hhmm], with
- *                     exactly 2 digits per field, the zone optional (default_off); format as
+ *   rfc3339, iso8601  parse YYYY-MM-DD(T|t| )hh:mm:ss[(.|,)1-9 digits][Z|+hh:mm|+hhmm|+hh], with
+ *                     exactly 2 digits per field, the zone optional (the default zone); format as
  *                     lw_time_rfc3339.
  *   epoch, epoch_s    a signed decimal number of seconds, "1700000000" or "-1.5" (the sign
  *                     applies to the fraction too); format writes 0, 3, 6 or 9 fraction digits,
@@ -67,8 +81,8 @@ struct lw_buf;
 
 /* lw_time_parse_ref: parse s (len bytes) with the format fmt (fmtlen bytes) as described above.
  * default_off applies when the text carries no zone. ref_ns is the reference time for formats
- * without a year (the year that puts the stamp nearest ref_ns wins, among the years before, of
- * and after ref_ns's year); 0 means "now" (the system clock is read only in that case).
+ * without a year (the latest year that puts the stamp at most 31 days after ref_ns, among the
+ * years before, of and after ref_ns's); 0 means "now" (the system clock is read only then).
  * On success sets *ns and *off and returns 0. On failure returns -1, leaves *ns and *off alone,
  * writes a lowercase message into err (errcap bytes, always NUL-terminated when errcap > 0;
  * err may be NULL when errcap is 0) and the byte offset in s it refers to into *erroff (may be
@@ -78,8 +92,15 @@ int lw_time_parse_ref(const char *s, size_t len, const char *fmt, size_t fmtlen,
                       int32_t default_off, int64_t ref_ns, int64_t *ns, int32_t *off, char *err,
                       size_t errcap, size_t *erroff);
 
+/* lw_time_parse_zone: lw_time_parse_ref with the default zone zone (borrowed, not NULL)
+ * instead of a fixed default offset: zone-less text is local time in zone, and *off is the
+ * zone's offset at the resulting instant (the text's own offset when it has one). */
+int lw_time_parse_zone(const char *s, size_t len, const char *fmt, size_t fmtlen,
+                       const struct lw_tz *zone, int64_t ref_ns, int64_t *ns, int32_t *off,
+                       char *err, size_t errcap, size_t *erroff);
+
 /* lw_time_parse: lw_time_parse_ref with ref_ns 0, so a stamp without a year is placed in the
- * year nearest the current time. Everything else as lw_time_parse_ref. */
+ * year the rule above picks for the current time. Everything else as lw_time_parse_ref. */
 int lw_time_parse(const char *s, size_t len, const char *fmt, size_t fmtlen, int32_t default_off,
                   int64_t *ns, int32_t *off, char *err, size_t errcap, size_t *erroff);
 
@@ -88,20 +109,28 @@ int lw_time_parse(const char *s, size_t len, const char *fmt, size_t fmtlen, int
  * literally. */
 void lw_time_format(struct lw_buf *b, int64_t ns, int32_t off, const char *fmt, size_t fmtlen);
 
+/* lw_time_format_zone: lw_time_format, shown in zone when zone is not NULL (its offset at ns,
+ * and its abbreviation for %Z), else at off. */
+void lw_time_format_zone(struct lw_buf *b, int64_t ns, int32_t off, const struct lw_tz *zone,
+                         const char *fmt, size_t fmtlen);
+
 /* lw_time_rfc3339: append YYYY-MM-DDThh:mm:ss[.fff|.ffffff|.fffffffff](Z|+hh:mm) to b, with as
  * many fraction digits as the stamp needs (0, 3, 6 or 9), and Z when off is 0. This is how
  * logwash writes timestamps in JSON. */
 void lw_time_rfc3339(struct lw_buf *b, int64_t ns, int32_t off);
 
-/* lw_time_zone: parse a zone named by the user: "UTC", "GMT" or "Z" (any case), or an offset
- * +hh:mm, +hhmm or +hh (or '-'), hh at most 23 and mm at most 59. Sets *off (seconds east of
- * UTC) and returns 0, or returns -1 with a message in err (errcap bytes). IANA names such as
- * "Europe/Paris" are not supported yet and fail with a message saying so. */
+/* lw_time_zone: parse a fixed zone: "UTC", "GMT" or "Z" (any case), or an offset +hh:mm, +hhmm
+ * or +hh (or '-'), hh at most 23 and mm at most 59. Sets *off (seconds east of UTC) and returns
+ * 0, or returns -1 with a message in err (errcap bytes). IANA names are lw_tz_load's. */
 int lw_time_zone(const char *s, size_t len, int32_t *off, char *err, size_t errcap);
 
 /* lw_time_fmt_check: check that fmt (fmtlen bytes) is a named format or uses only the directives
  * above, so a template can reject a bad constant format when it is compiled. Returns 0, or -1
  * with a message in err (errcap bytes) and the byte offset in fmt into *erroff (may be NULL). */
 int lw_time_fmt_check(const char *fmt, size_t fmtlen, char *err, size_t errcap, size_t *erroff);
+
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d, and back (for tz.c's rules). */
+int64_t lw_time_days_from_civil(int64_t y, int m, int d);
+void lw_time_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
 #endif

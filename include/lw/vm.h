@@ -56,8 +56,9 @@ struct lw_vm {
     void *match_data;      /* pcre2_match_data_8 *, sized for the largest regex */
     void *match_ctx;       /* pcre2_match_context_8 * with the limits */
     struct lw_limits limits;
-    int64_t now_ns; /* now(); fixed by --now */
-    int32_t tz_off; /* default zone offset for zone-less timestamps */
+    int64_t now_ns;            /* now(); fixed by --now */
+    const struct lw_tz *tz;    /* default zone for zone-less stamps (--tz, borrowed) */
+    struct lw_tzcache tzcache; /* zones named by records at run time */
     /* out: called for each emitted record (print = false) or printed line (print = true).
      * route is NULL, or for `emit v to T key K headers H` the values T, K, H (null where the
      * clause is absent), which the VM does not interpret. Returns 0, or -1 with a message in
@@ -111,6 +112,11 @@ enum lw_fn_id {
     LW_FN_N
 };
 extern const struct lw_builtin lw_builtins[LW_FN_N];
+
+/* lw_vm_zone: the zone named name (len bytes) for a function's zone argument: one the program
+ * loaded at compile time, else from the VM's bounded cache (loaded on first use). Valid until
+ * the next call. NULL after lw_vm_error(vm, "fn(): ...") when it cannot be loaded. */
+const struct lw_tz *lw_vm_zone(struct lw_vm *vm, const char *fn, const char *name, size_t len);
 
 /* lw_type_accepts: does argument type letter `want` accept value type t? */
 bool lw_type_accepts(char want, enum lw_type t);
