@@ -61,6 +61,14 @@ static const struct key limit_keys[] = {
     { "max_memory", "--max-memory", VALUE },
     { NULL, NULL, VALUE },
 };
+static const struct key multiline_keys[] = {
+    { "start", "--multiline-start", VALUE },
+    { "continue", "--multiline-continue", VALUE },
+    { "indent", "--multiline-indent", FLAG },
+    { "max_lines", "--multiline-max-lines", VALUE },
+    { "max_bytes", "--multiline-max-bytes", VALUE },
+    { NULL, NULL, VALUE },
+};
 static const struct key kafka_keys[] = {
     { "brokers", "--brokers", VALUE },
     { "flush_timeout_ms", "--flush-timeout", VALUE },
@@ -281,6 +289,7 @@ more_top(struct ctx *x, const char *k, size_t kl, struct fy_node *kn, struct fy_
     if (is(k, kl, "sink")) return section(x, "sink", kn, v, sink_keys, NULL, NULL);
     if (is(k, kl, "dead_letter")) return section(x, "dead_letter", kn, v, dl_keys, NULL, NULL);
     if (is(k, kl, "limits")) return section(x, "limits", kn, v, limit_keys, NULL, NULL);
+    if (is(k, kl, "multiline")) return section(x, "multiline", kn, v, multiline_keys, NULL, NULL);
     if (is(k, kl, "kafka")) {
         return section(x, "kafka", kn, v, kafka_keys, more_kafka, "properties, consumer, producer");
     }
@@ -346,7 +355,7 @@ lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
         rc = 0; /* an empty file sets nothing */
     } else {
         rc = section(&x, "the job file", NULL, fy_document_root(doc), top_keys, more_top,
-                     "source, sink, dead_letter, limits, kafka");
+                     "source, sink, dead_letter, limits, multiline, kafka");
     }
     if (doc) fy_document_destroy(doc);
     fy_diag_destroy(diag);

@@ -457,6 +457,13 @@ expect_usage job_missing "cannot read the job file jobs/none.yaml" -c jobs/none.
 printf '# only comments\n\n' >jobs/empty.yaml
 run -c jobs/empty.yaml -e 'emit 1'
 expect_rc job_empty 0
+printf 'multiline:\n  indent: true\n  max_lines: 10\n' >jobs/ml.yaml
+printf 'a\n b\n c\nd\n' >in
+run -c jobs/ml.yaml -e 'emit {n: len(split(line, "\n"))}'
+expect_rc job_multiline 0
+want '{"n":3}' '{"n":1}'
+expect_file job_multiline out
+: >in
 printf 'kafka:\n  properties: {linger.ms: 5}\n' >jobs/k.yaml
 expect_usage job_kafka_alone "Kafka options need --from kafka, --to kafka or --dead-letter-topic" -c jobs/k.yaml -e 'emit 1'
 

@@ -26,10 +26,10 @@ struct lw_msgmeta {
 /* Where a record came from, for messages and dead letters ("access.log:1042",
  * "in/3@1042" for Kafka: topic/partition@offset). */
 struct lw_recpos {
-    const char *name;             /* file name, "stdin", or the Kafka "topic/partition" */
-    uint64_t line;                /* 1-based record number within name; the offset for Kafka */
-    bool too_long;                /* the record was cut (at --max-line bytes, or a multiline limit) */
-    const char *why;              /* with too_long: what cut it, valid until the next call; NULL: --max-line */
+    const char *name; /* file name, "stdin", or the Kafka "topic/partition" */
+    uint64_t line;    /* 1-based record number within name; the offset for Kafka */
+    bool too_long;    /* the record was cut (at --max-line bytes, or a multiline limit) */
+    const char *why;  /* with too_long: what cut it, valid until the next call; NULL: --max-line */
     const struct lw_msgmeta *msg; /* Kafka messages only, else NULL */
     uint64_t ticket;              /* for hold/done (sources that acknowledge) */
 };
