@@ -14,6 +14,7 @@ dec_text(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec
     rec->line = raw;
     rec->root = lw_obj_new(a, 0);
     rec->topval = NULL;
+    rec->meta = LW_NULL; /* the pipeline fills it when the template reads it */
     return 0;
 }
 
@@ -38,6 +39,7 @@ dec_json(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec
     rec->line = raw;
     rec->root = lw_value_from_json((struct lw_str){ p, n }, a);
     rec->topval = rec->root.t == LW_T_OBJ ? topval : NULL;
+    rec->meta = LW_NULL; /* the pipeline fills it when the template reads it */
     return 0;
 }
 

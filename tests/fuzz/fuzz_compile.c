@@ -12,7 +12,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int
-out(void *ud, struct lw_vm *vm, const struct lw_value *v, bool print)
+out(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *route,
+    bool print)
 {
     struct lw_buf *b = ud;
     b->len = 0;
@@ -40,7 +41,12 @@ run(const struct lw_program *p, const struct lw_decoder *dec, const char *rec)
     vm.out = out;
     vm.out_ud = &b;
     vm.now_ns = 1700000000000000000;
-    if (dec->decode(p, lw_str_c(rec), &r, top, &a, err, sizeof err) == 0) lw_vm_run(&vm, &r);
+    if (dec->decode(p, lw_str_c(rec), &r, top, &a, err, sizeof err) == 0) {
+        r.meta = lw_obj_new(&a, 2); /* as the pipeline builds it for a file */
+        lw_obj_set(&a, &r.meta, LW_STR_LIT("source"), lw_strv("fuzz.log", 8));
+        lw_obj_set(&a, &r.meta, LW_STR_LIT("line"), lw_int(7));
+        lw_vm_run(&vm, &r);
+    }
     lw_vm_fini(&vm);
     lw_buf_fini(&b);
     lw_arena_fini(&a);
