@@ -50,11 +50,26 @@ lw_kafka_say(const struct lw_opts *o, const char *fmt, ...)
     fprintf(stderr, "logwash: kafka: %s\n", line);
 }
 
+void
+lw_kafka_fatal(void *rk, const char *who, char *buf, size_t cap)
+{
+    char why[400];
+    rd_kafka_fatal_error(rk, why, sizeof why);
+    snprintf(buf, cap, "kafka %s: fatal error: %s", who, why);
+}
+
 static void
 log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     const struct lw_opts *const *o = rd_kafka_opaque(rk); /* see lw_kafka_conf_new */
-    if (level > LOG_WARNING) return;
+    if (level > LOG_WARNING) {
+        /* Debug lines (-X debug=...) all go out as they come: a debugging session wants every
+         * line, not a rate-limited summary. Other notices are dropped. */
+        if (level == LOG_DEBUG && (*o)->verbosity >= 0) {
+            fprintf(stderr, "logwash: kafka: %s: %s %s\n", rd_kafka_name(rk), fac, buf);
+        }
+        return;
+    }
     /* A plain -X key applies to both clients; librdkafka then warns that the other ignores it. */
     if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "property and will be ignored")) return;
     lw_kafka_say(*o, "%s: %s", rd_kafka_name(rk), buf);

@@ -374,7 +374,8 @@ meta_value(const struct lw_recpos *pos, struct lw_arena *a)
     lw_obj_set(a, &o, LW_STR_LIT("key"), m->has_key ? lw_strv(m->key.p, m->key.len) : LW_NULL);
     bool ts = m->has_timestamp && m->timestamp_ms >= -INT64_MAX / 1000000 &&
               m->timestamp_ms <= INT64_MAX / 1000000; /* a timestamp holds ns since 1970 */
-    lw_obj_set(a, &o, LW_STR_LIT("timestamp"), ts ? lw_time(m->timestamp_ms * 1000000, 0) : LW_NULL);
+    lw_obj_set(a, &o, LW_STR_LIT("timestamp"),
+               ts ? lw_time(m->timestamp_ms * 1000000, 0) : LW_NULL);
     struct lw_value h = lw_obj_new(a, m->nheaders);
     for (uint32_t i = 0; i < m->nheaders; i++) { /* a repeated name: the last one wins */
         const struct lw_kafka_header *x = &m->headers[i];

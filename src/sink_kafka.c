@@ -15,6 +15,7 @@ struct lw_ksink {
     rd_kafka_t *rk;
     lw_ksink_delivered cb;
     void *ud;
+    rd_kafka_topic_t *known[2]; /* --out-topic, --dead-letter-topic: handles held from the start */
     bool fatal;
     char fatal_msg[512];
 };
@@ -38,9 +39,7 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     struct lw_ksink *k = opaque;
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        char why[400];
-        rd_kafka_fatal_error(rk, why, sizeof why);
-        snprintf(k->fatal_msg, sizeof k->fatal_msg, "kafka producer: fatal error: %s", why);
+        lw_kafka_fatal(rk, "producer", k->fatal_msg, sizeof k->fatal_msg);
         k->fatal = true;
         return;
     }
@@ -65,6 +64,12 @@ lw_ksink_new(const struct lw_opts *o, lw_ksink_delivered cb, void *ud, struct lw
         free(k);
         return NULL;
     }
+    /* A topic librdkafka has no handle for is looked up only at its next topic scan (up to a
+     * second later) once messages wait for it; holding handles for the topics named in the
+     * options gets their metadata during start-up instead. */
+    const char *names[2] = { o->to == LW_TO_KAFKA ? o->out_topic : NULL, o->dl_topic };
+    for (int i = 0; i < 2; i++)
+        if (names[i]) k->known[i] = rd_kafka_topic_new(k->rk, names[i], NULL);
     return k;
 }
 
@@ -137,6 +142,8 @@ void
 lw_ksink_free(struct lw_ksink *k)
 {
     if (k == NULL) return;
+    for (int i = 0; i < 2; i++)
+        if (k->known[i]) rd_kafka_topic_destroy(k->known[i]);
     rd_kafka_destroy(k->rk);
     free(k);
 }

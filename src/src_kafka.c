@@ -264,9 +264,7 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     struct kafka *k = opaque;
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        char why[400];
-        rd_kafka_fatal_error(rk, why, sizeof why);
-        snprintf(k->fatal_msg, sizeof k->fatal_msg, "kafka consumer: fatal error: %s", why);
+        lw_kafka_fatal(rk, "consumer", k->fatal_msg, sizeof k->fatal_msg);
         k->fatal = true;
         return;
     }

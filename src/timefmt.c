@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "lw/buf.h"
+#include "lw/str.h"
 #include "lw/tz.h"
 
 #define NS_PER_S  1000000000LL
@@ -1187,26 +1188,12 @@ lw_time_parse(const char *s, size_t len, const char *fmt, size_t fmtlen, int32_t
     return lw_time_parse_ref(s, len, fmt, fmtlen, default_off, 0, ns, off, err, errcap, erroff);
 }
 
-static int msg(char *err, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-msg(char *err, size_t errcap, const char *fmt, ...)
-{
-    if (err != NULL && errcap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errcap, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 int
 lw_time_zone(const char *s, size_t len, int32_t *off, char *err, size_t errcap)
 {
     char buf[64];
-    if (len == 0) return msg(err, errcap, "empty time zone, expected UTC or an offset like +02:00");
+    if (len == 0)
+        return lw_errf(err, errcap, "empty time zone, expected UTC or an offset like +02:00");
     if (len == 3 && (ieq3(s, "utc") || ieq3(s, "gmt"))) {
         *off = 0;
         return 0;
@@ -1220,9 +1207,10 @@ lw_time_zone(const char *s, size_t len, int32_t *off, char *err, size_t errcap)
     }
     show(buf, sizeof buf, s, len, 40, false);
     if (r < 0) {
-        return msg(err, errcap, "time zone offset '%s' out of range, expected at most 23:59", buf);
+        return lw_errf(err, errcap, "time zone offset '%s' out of range, expected at most 23:59",
+                       buf);
     }
-    return msg(err, errcap, "bad time zone '%s', expected UTC or an offset like +02:00", buf);
+    return lw_errf(err, errcap, "bad time zone '%s', expected UTC or an offset like +02:00", buf);
 }
 
 int
@@ -1236,9 +1224,9 @@ lw_time_fmt_check(const char *fmt, size_t fmtlen, char *err, size_t errcap, size
         if (d == 0 || strchr("YymdejHIMSsfpbhBaAzZTFDRnt%", d) == NULL) {
             char buf[16];
             if (erroff != NULL) *erroff = i;
-            if (d == 0) return msg(err, errcap, "format ends with a lone '%%'");
-            return msg(err, errcap, "unknown directive '%s' at byte %zu of the format",
-                       show(buf, sizeof buf, fmt + i, n, n, false), i);
+            if (d == 0) return lw_errf(err, errcap, "format ends with a lone '%%'");
+            return lw_errf(err, errcap, "unknown directive '%s' at byte %zu of the format",
+                           show(buf, sizeof buf, fmt + i, n, n, false), i);
         }
         i += n - 1;
     }

@@ -21,21 +21,6 @@
 #define TIME_LIM  ((int64_t)1 << 40) /* +-34,000 years: clamps keep rule arithmetic in range */
 #define NAME_HELP "expected an IANA name like Europe/Paris, UTC or an offset like +02:00"
 
-static int msg(char *err, size_t errcap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-msg(char *err, size_t errcap, const char *fmt, ...)
-{
-    if (err != NULL && errcap > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errcap, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 void
 lw_tz_fixed(struct lw_tz *z, int32_t off)
 {
@@ -288,7 +273,7 @@ block(struct lw_tz *z, const struct hdr *h, const unsigned char *p, int tsize, c
       size_t errcap)
 {
     if (h->leap != 0) {
-        return msg(err, errcap, "it has leap seconds (a right/ zone), which are not supported");
+        return lw_errf(err, errcap, "it has leap seconds (a right/ zone), which are not supported");
     }
     z->ntrans = h->time;
     z->ntypes = h->type;
@@ -296,21 +281,22 @@ block(struct lw_tz *z, const struct hdr *h, const unsigned char *p, int tsize, c
     z->idx = malloc(h->time ? h->time : 1);
     z->types = malloc(h->type * sizeof *z->types);
     z->chars = malloc(h->chars + 1);
-    if (!z->trans || !z->idx || !z->types || !z->chars) return msg(err, errcap, "out of memory");
+    if (!z->trans || !z->idx || !z->types || !z->chars)
+        return lw_errf(err, errcap, "out of memory");
     for (uint32_t i = 0; i < h->time; i++, p += tsize) {
         z->trans[i] = tsize == 8 ? be64(p) : (int64_t)(int32_t)be32(p);
         if (i > 0 && z->trans[i] <= z->trans[i - 1]) {
-            return msg(err, errcap, "its transition times are not in order");
+            return lw_errf(err, errcap, "its transition times are not in order");
         }
     }
     for (uint32_t i = 0; i < h->time; i++) {
         z->idx[i] = *p++;
-        if (z->idx[i] >= h->type) return msg(err, errcap, "a transition names a missing type");
+        if (z->idx[i] >= h->type) return lw_errf(err, errcap, "a transition names a missing type");
     }
     for (uint32_t i = 0; i < h->type; i++, p += 6) {
         int32_t off = (int32_t)be32(p);
         if (off <= -DAY_S || off >= DAY_S || p[5] >= h->chars) {
-            return msg(err, errcap, "local time type %u is out of range", i);
+            return lw_errf(err, errcap, "local time type %u is out of range", i);
         }
         z->types[i] = (struct lw_tz_type){ off, p[4], p[5] };
     }
@@ -326,7 +312,7 @@ lw_tz_parse_tzif(const unsigned char *p, size_t len, const char *name, size_t na
     struct hdr h;
     int version;
     if (header(p, len, &h, &version) != 0) {
-        msg(err, errcap, "not a TZif file (bad header)");
+        lw_errf(err, errcap, "not a TZif file (bad header)");
         return NULL;
     }
     size_t need = 44 + block_len(&h, 4);
@@ -334,7 +320,7 @@ lw_tz_parse_tzif(const unsigned char *p, size_t len, const char *name, size_t na
     int tsize = 4;
     if (version >= 2) {
         if (len < need || header(p + need, len - need, &h, &version) != 0) {
-            msg(err, errcap, "not a TZif file (bad second header)");
+            lw_errf(err, errcap, "not a TZif file (bad second header)");
             return NULL;
         }
         data = p + need + 44;
@@ -342,7 +328,7 @@ lw_tz_parse_tzif(const unsigned char *p, size_t len, const char *name, size_t na
         tsize = 8;
     }
     if (len < need) {
-        msg(err, errcap, "not a TZif file (truncated)");
+        lw_errf(err, errcap, "not a TZif file (truncated)");
         return NULL;
     }
     struct lw_tz *z = calloc(1, sizeof *z);
@@ -353,12 +339,12 @@ lw_tz_parse_tzif(const unsigned char *p, size_t len, const char *name, size_t na
         const unsigned char *nl =
             f < e && *f == '\n' ? memchr(f + 1, '\n', (size_t)(e - f - 1)) : 0;
         if (nl == NULL) {
-            msg(err, errcap, "its footer is missing");
+            lw_errf(err, errcap, "its footer is missing");
             goto bad;
         }
         if (nl > f + 1 && footer(z, (const char *)f + 1, (size_t)(nl - f - 1)) != 0) {
-            msg(err, errcap, "its TZ footer '%.*s' is not understood", (int)(nl - f - 1),
-                (const char *)f + 1);
+            lw_errf(err, errcap, "its TZ footer '%.*s' is not understood", (int)(nl - f - 1),
+                    (const char *)f + 1);
             goto bad;
         }
     }
@@ -404,10 +390,10 @@ load_file(const char *name, size_t len, char *err, size_t errcap)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR) {
-            msg(err, errcap, "unknown time zone '%.*s' (no file %s), " NAME_HELP, (int)len, name,
-                path);
+            lw_errf(err, errcap, "unknown time zone '%.*s' (no file %s), " NAME_HELP, (int)len,
+                    name, path);
         } else {
-            msg(err, errcap, "cannot open time zone file %s: %s", path, strerror(errno));
+            lw_errf(err, errcap, "cannot open time zone file %s: %s", path, strerror(errno));
         }
         return NULL;
     }
@@ -422,11 +408,11 @@ load_file(const char *name, size_t len, char *err, size_t errcap)
     struct lw_tz *z = NULL;
     char why[160];
     if (buf == NULL) {
-        msg(err, errcap, "out of memory");
+        lw_errf(err, errcap, "out of memory");
     } else if (got < 0) {
-        msg(err, errcap, "cannot read time zone file %s: %s", path, strerror(e));
+        lw_errf(err, errcap, "cannot read time zone file %s: %s", path, strerror(e));
     } else if ((z = lw_tz_parse_tzif(buf, n, name, len, why, sizeof why)) == NULL) {
-        msg(err, errcap, "time zone '%.*s': %s is not usable: %s", (int)len, name, path, why);
+        lw_errf(err, errcap, "time zone '%.*s': %s is not usable: %s", (int)len, name, path, why);
     }
     free(buf);
     return z;
@@ -443,7 +429,7 @@ lw_tz_load(const char *name, size_t len, char *err, size_t errcap)
         if (z == NULL || nm == NULL) {
             free(z);
             free(nm);
-            msg(err, errcap, "out of memory");
+            lw_errf(err, errcap, "out of memory");
             return NULL;
         }
         lw_tz_fixed(z, off);
@@ -456,7 +442,7 @@ lw_tz_load(const char *name, size_t len, char *err, size_t errcap)
     bool numeric =
         len > 0 && (name[0] == '+' || name[0] == '-' || (name[0] >= '0' && name[0] <= '9'));
     if (numeric) {
-        msg(err, errcap, "%s", e);
+        lw_errf(err, errcap, "%s", e);
         return NULL;
     }
     if (!lw_tz_name_ok(name, len)) {
@@ -468,7 +454,7 @@ lw_tz_load(const char *name, size_t len, char *err, size_t errcap)
                 (size_t)(c < 0x20 || c == 0x7f ? snprintf(shown + k, sizeof shown - k, "\\x%02x", c)
                                                : snprintf(shown + k, sizeof shown - k, "%c", c));
         }
-        msg(err, errcap, "bad time zone name '%s', " NAME_HELP, shown);
+        lw_errf(err, errcap, "bad time zone name '%s', " NAME_HELP, shown);
         return NULL;
     }
     return load_file(name, len, err, errcap);

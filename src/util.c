@@ -1,7 +1,9 @@
-/* Allocation that never returns NULL: on exhaustion, print and abort() (STYLE §8).
- * Callers therefore never check; everything else about memory is in arena.c. */
+/* Allocation that never returns NULL: on exhaustion, print and abort() (STYLE §8), so
+ * callers never check; everything else about memory is in arena.c. Also lw_errf, the one
+ * formatter of error messages written into a caller's buffer. */
 #include "lw/str.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -43,4 +45,16 @@ lw_xstrndup(const char *s, size_t len)
     memcpy(p, s, len);
     p[len] = '\0';
     return p;
+}
+
+int
+lw_errf(char *err, size_t errcap, const char *fmt, ...)
+{
+    if (err != NULL && errcap > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errcap, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
 }

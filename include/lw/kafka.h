@@ -27,6 +27,10 @@ void *lw_kafka_conf_new(const struct lw_opts *o, enum lw_kafka_role role, struct
 void lw_kafka_say(const struct lw_opts *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* lw_kafka_fatal: "kafka WHO: fatal error: REASON" into buf (cap bytes), REASON from
+ * rd_kafka_fatal_error on rk (a rd_kafka_t *), for an error callback's RD_KAFKA_RESP_ERR__FATAL. */
+void lw_kafka_fatal(void *rk, const char *who, char *buf, size_t cap);
+
 /* One output message. Strings are borrowed for the call only (librdkafka copies them). */
 struct lw_kafka_header {
     struct lw_str name, value;

@@ -12,8 +12,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int
-out(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *route,
-    bool print)
+out(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *route, bool print)
 {
     struct lw_buf *b = ud;
     b->len = 0;

@@ -26,8 +26,7 @@ static const char *const templates[] = {
 static struct lw_program *progs[NT];
 
 static int
-out(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *route,
-    bool print)
+out(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *route, bool print)
 {
     struct lw_buf *b = ud;
     size_t start = b->len;
