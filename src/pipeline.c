@@ -64,8 +64,9 @@ struct run {
     uint64_t *waiting; /* tickets whose output sits in out, acknowledged when it is written */
     uint32_t nwaiting, capwaiting;
     uint64_t delivered, undelivered;
-    struct lw_diag kfail; /* the first final delivery failure */
-    int64_t next_stats;   /* monotonic ms of the next summary line */
+    const struct lw_recpos *pos; /* of the record being processed */
+    struct lw_diag kfail;        /* the first final delivery failure */
+    int64_t next_stats;          /* monotonic ms of the next summary line */
 };
 
 /* no_form: the error for a value the encoder cannot write (the caller drops the partial text
@@ -130,6 +131,11 @@ kafka_route(struct run *r, struct lw_vm *vm, size_t start, const struct lw_value
                        .len = r->out.len - start - 1, /* a message has no line terminator */
                        .topic = lw_str_c(r->o->out_topic),
                        .h0 = r->nhdrs };
+    const struct lw_msgmeta *in = r->pos ? r->pos->msg : NULL;
+    if (in && in->has_key) { /* by default the input's key: same key, same partition, in order */
+        pd.key = in->key;
+        pd.has_key = true;
+    }
     if (route != NULL) {
         if (route[0].t == LW_T_STR) {
             pd.topic = (struct lw_str){ route[0].u.p, route[0].len };
@@ -394,6 +400,7 @@ one(struct run *r, struct lw_vm *vm, const struct lw_decoder *dec, struct lw_str
     struct lw_record rec;
     r->n.in++;
     r->npend = r->nhdrs = 0;
+    r->pos = pos;
     if (pos->too_long) {
         r->n.undecodable++;
         if (pos->why != NULL) {
