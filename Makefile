@@ -80,6 +80,10 @@ deps:
 # without the sanitizers: librdkafka's internals are not ours to instrument).
 RDKAFKA_CFLAGS := $(shell pkg-config --cflags rdkafka 2>/dev/null)
 RDKAFKA_LIBS   := $(shell pkg-config --libs rdkafka 2>/dev/null)
+# mcount.so is preloaded into logwash: built plainly (no sanitizers), like the other test tools.
+$(BUILD)/mcount.so: tests/kafka/mcount.c | $(BUILD)
+	$(CC) -std=c11 -O2 -Wall -Wextra -shared -fPIC -o $@ $< -ldl
+
 $(BUILD)/committed: tests/kafka/committed.c | $(BUILD)
 	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra $(RDKAFKA_CFLAGS) -o $@ $< \
 	    $(RDKAFKA_LIBS)
@@ -90,9 +94,9 @@ $(BUILD)/mockd: tests/kafka/mockd.c | $(BUILD)
 	        $(RDKAFKA_LIBS); \
 	else echo "mockd: not built: librdkafka-dev is not installed"; fi
 
-kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/logwash
+kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 	tests/kafka/roundtrip.sh $(BUILD)/mockd
-	tests/kafka/sidecar.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	tests/kafka/sidecar.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so
 
 examples: $(BUILD)/logwash
 	tests/examples.sh $(BUILD)/logwash

@@ -4,9 +4,9 @@
 # writes the input and reads the output; tests/kafka/committed reads the group's committed
 # offsets from the brokers. Each input message is "m-N"; the template emits
 # {m, p, o, r}: the message, its input partition and offset, and which run emitted it.
-# Usage: tests/kafka/sidecar.sh LOGWASH MOCKD COMMITTED
+# Usage: tests/kafka/sidecar.sh LOGWASH MOCKD COMMITTED [MCOUNT.so]
 set -u
-lw=$1 mockd=$2 committed=$3
+lw=$1 mockd=$2 committed=$3 mcount=${4:-}
 if ! command -v kcat >/dev/null 2>&1; then
     echo "sidecar: skipped: kcat is not installed (sh tools/deps.sh installs it)"
     exit 0
@@ -316,6 +316,37 @@ if [ $rca = 0 ] && [ $rcb = 0 ] && [ "$missing" = 0 ] && [ "$triple" = 0 ] && [ 
     ok "rebalance: a second member joined; 30000 in, 0 lost; $na emitted by the first, $nb by the second; $dups duplicates after $refused revocation commits the mock refused"
 else
     bad "rebalance: exits $rca $rcb, $missing missing, $dups duplicates with $refused refused commits, $triple three times ($na + $nb out)"
+fi
+
+# 9. No allocation per message in logwash's own code: mcount.so counts the allocations made
+#    from the logwash executable (not librdkafka's); 20000 messages may not need more than
+#    2000 do, beyond a few amortised array doublings.
+if [ -n "$mcount" ] && LD_PRELOAD=$mcount "$lw" --version 2>&1 | grep -q '^mcount:'; then
+    topics "in9a 4" "in9b 4" "out9 4"
+    seq 1 2000 | awk '{ print "k" ($1 % 7) ":m-" $1 }' >"$tmp/in9a"
+    seq 1 20000 | awk '{ print "k" ($1 % 7) ":m-" $1 }' >"$tmp/in9b"
+    kcat -P -b "$boot" -t in9a -K: -l "$tmp/in9a"
+    kcat -P -b "$boot" -t in9b -K: -l "$tmp/in9b"
+    printf '%s\n' 'if meta.offset % 10 == 3 { reject "every tenth" }' \
+        'emit {m: line, o: meta.offset, k: meta.key} to "out9" key "k${meta.offset}" headers {a: "b"}' \
+        >"$tmp/t9.lw"
+    for t in a b; do
+        LD_PRELOAD=$mcount timeout 120 "$lw" -f "$tmp/t9.lw" --from kafka --brokers "$boot" \
+            --topic in9$t --group g9$t --to kafka --out-topic out9 --dead-letter-topic out9 \
+            --exit-at-eof $KX -q 2>"$tmp/mc.$t"
+        LD_PRELOAD=$mcount timeout 120 "$lw" -e 'emit {m: line, o: meta.offset}' --from kafka \
+            --brokers "$boot" --topic in9$t --group h9$t --exit-at-eof $KX -q 2>"$tmp/mcs.$t" >/dev/null
+    done
+    a=$(sed -n 's/^mcount: //p' "$tmp/mc.a") b=$(sed -n 's/^mcount: //p' "$tmp/mc.b")
+    sa=$(sed -n 's/^mcount: //p' "$tmp/mcs.a") sb=$(sed -n 's/^mcount: //p' "$tmp/mcs.b")
+    if [ -n "$a" ] && [ -n "$b" ] && [ $((b - a)) -le 32 ] && [ -n "$sa" ] && [ -n "$sb" ] &&
+        [ $((sb - sa)) -le 32 ]; then
+        ok "allocations in logwash's own code: kafka->kafka $a for 2000 messages, $b for 20000; kafka->stdout $sa and $sb"
+    else
+        bad "allocations grow with messages: kafka->kafka $a -> $b, kafka->stdout $sa -> $sb"
+    fi
+else
+    echo "sidecar: allocation count skipped: no mcount.so, or it cannot be preloaded (sanitizer build)"
 fi
 
 echo "sidecar: $pass passed, $fail failed"
