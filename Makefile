@@ -27,7 +27,9 @@ ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude $(PK
 LDLIBS  = $(PKG_LIBS) -lm
 
 SRCS    := $(wildcard src/*.c)
-OBJS    := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS))
+# logwash's own grok patterns (patterns/) become a generated C file (tools/embed-patterns.sh)
+PATTERN_FILES := $(sort $(wildcard patterns/*))
+OBJS    := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/grok_builtin.o
 LIBOBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
@@ -41,6 +43,12 @@ $(BUILD)/logwash: $(OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/grok_builtin.c: $(PATTERN_FILES) tools/embed-patterns.sh | $(BUILD)
+	sh tools/embed-patterns.sh patterns > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/grok_builtin.o: $(BUILD)/grok_builtin.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit
@@ -109,9 +117,10 @@ FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude $(P
               -fsanitize=fuzzer-no-link,address,undefined -DLW_ARENA_DEBUG=1
 fuzz:
 	mkdir -p build-fuzz
+	sh tools/embed-patterns.sh patterns > build-fuzz/grok_builtin.c
 	set -e; for t in $(FUZZ_TARGETS); do \
 	    clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o build-fuzz/$$t tests/fuzz/$$t.c \
-	        $(filter-out src/main.c,$(SRCS)) $(LDLIBS); \
+	        $(filter-out src/main.c,$(SRCS)) build-fuzz/grok_builtin.c $(LDLIBS); \
 	    mkdir -p tests/fuzz/corpus/$$t/regress build-fuzz/corpus-$$t; \
 	    build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	        -artifact_prefix=tests/fuzz/corpus/$$t/regress/ \

@@ -30,6 +30,7 @@ enum {
     O_MAX_OUTPUT,
     O_MAX_MEMORY,
     O_NO_JIT,
+    O_PATTERNS,
     O_VERSION,
 };
 
@@ -81,6 +82,9 @@ static const struct {
       "BYTES",
       "working memory per record (default 67108864)" },
     { { "no-jit", no_argument, NULL, O_NO_JIT }, NULL, "do not JIT-compile regexes" },
+    { { "patterns", required_argument, NULL, O_PATTERNS },
+      "DIR",
+      "grok pattern files: every file of DIR, by name; they override the built-ins" },
     { { "quiet", no_argument, NULL, 'q' }, NULL, "no warnings or summary on stderr" },
     { { "verbose", no_argument, NULL, 'v' }, NULL, "print a summary of the counters at the end" },
     { { "version", no_argument, NULL, O_VERSION }, NULL, "print the version and exit" },
@@ -253,6 +257,9 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
             break;
         case O_NO_JIT:
             o->no_jit = true;
+            break;
+        case O_PATTERNS:
+            o->patterns_dir = optarg;
             break;
         case 'q':
             o->verbosity = -1;
