@@ -313,12 +313,22 @@ capture(struct ex *x, struct lw_str name, enum lw_grok_type type)
 
 static int translate(struct ex *x, struct lw_str t);
 
+/* subname_char: what Logstash's grok accepts in the field part of %{NAME:field:type}. */
+static bool
+subname_char(char c)
+{
+    return name_char(c) || c == '@' || c == '[' || c == ']' || c == ':' || c == '.' || c == '-';
+}
+
 /* reference: %{NAME}, %{NAME:field} or %{NAME:field:int|float} at t.p[i]; returns the offset
- * after it, or 0 after an error. */
+ * after it, or 0 after an error. In a library definition, text that is not a reference is
+ * left as regex text, as Logstash does (ecs-v1's HTTPD24_ERRORLOG has one, '%{POSINT:[..]?}');
+ * in the template's own pattern it is an error. */
 static size_t
 reference(struct ex *x, struct lw_str t, size_t i)
 {
     const char *close = memchr(t.p + i, '}', t.len - i);
+    if (close == NULL && x->depth > 0) return lw_buf_addc(&x->out, '%'), i + 1;
     if (close == NULL) return fail(x, "'%%{' without a closing '}'"), 0;
     struct lw_str body = { t.p + i + 2, (size_t)(close - t.p) - i - 2 };
     size_t after = (size_t)(close - t.p) + 1;
@@ -326,6 +336,10 @@ reference(struct ex *x, struct lw_str t, size_t i)
     while (k < body.len && name_char(body.p[k]))
         k++;
     struct lw_str name = { body.p, k };
+    bool wellformed = k > 0 && (k == body.len || body.p[k] == ':');
+    for (size_t m = k; m < body.len && wellformed; m++)
+        wellformed = subname_char(body.p[m]);
+    if (!wellformed && x->depth > 0) return lw_buf_addc(&x->out, '%'), i + 1;
     if (k == 0 || (k < body.len && body.p[k] != ':')) {
         if (k < body.len && body.p[k] == '=') {
             return fail(x, "inline definitions %%{NAME=...} are not supported"), 0;
@@ -360,7 +374,7 @@ reference(struct ex *x, struct lw_str t, size_t i)
                 type = LW_GROK_INT;
             } else if (lw_str_eq(ty, LW_STR_LIT("float"))) {
                 type = LW_GROK_FLOAT;
-            } else {
+            } else if (x->depth == 0) {
                 return fail(x, "unknown type '%.*s' in %%{%.*s} (int or float)",
                             (int)(ty.len > 30 ? 30 : ty.len), ty.p,
                             (int)(body.len > 60 ? 60 : body.len), body.p),
@@ -497,6 +511,13 @@ translate(struct ex *x, struct lw_str t)
             if ((i = reference(x, t, i)) == 0) return -1;
         } else if (c == '(' && i + 1 < t.len && t.p[i + 1] == '?') {
             if ((i = group(x, t, i)) == 0) return -1;
+        } else if (c == '*' && i > 0 && (t.p[i - 1] == '?' || t.p[i - 1] == '+') &&
+                   (i < 2 || t.p[i - 2] != '\\') && x->out.len > 0 &&
+                   x->out.p[x->out.len - 1] == t.p[i - 1]) {
+            /* Oniguruma reads x?* and x+* as (?:x?)* and (?:x+)*, that is x*; PCRE2 refuses
+             * a quantifier after a quantifier (legacy SHOREWALL has '.?*'). */
+            x->out.p[x->out.len - 1] = '*';
+            i++;
         } else {
             lw_buf_addc(&x->out, c);
             i++;
@@ -523,6 +544,54 @@ lw_grok_expand(const struct lw_grok_lib *lib, struct lw_str pat, struct lw_arena
     return rc;
 }
 
+/* compiles: does the expansion of %{NAME} compile on its own? */
+static bool
+compiles(const struct lw_grok_lib *lib, const struct lw_grok_def *d, struct lw_arena *a)
+{
+    char pat[160], err[64];
+    size_t off;
+    struct lw_grok_expansion e;
+    int n = snprintf(pat, sizeof pat, "%%{%.*s}", (int)(d->name.len > 150 ? 150 : d->name.len),
+                     d->name.p);
+    if (lw_grok_expand(lib, (struct lw_str){ pat, (size_t)n }, a, &e, err, sizeof err, &off) != 0)
+        return true; /* reported otherwise */
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)e.regex.p, e.regex.len,
+                                     PCRE2_MULTILINE | PCRE2_NO_AUTO_CAPTURE, &ec, &eo, NULL);
+    pcre2_code_free(code);
+    return code != NULL;
+}
+
+/* broken: after the expansion of t failed to compile, the innermost definition t refers to
+ * whose expansion does not compile on its own, so the message can name its file and line.
+ * seen holds the definitions already tried (a pattern like IPV6 refers to one many times). */
+static const struct lw_grok_def *
+broken(const struct lw_grok_lib *lib, struct lw_str t, struct lw_arena *a,
+       const struct lw_grok_def **seen, uint32_t *nseen, uint32_t depth)
+{
+    for (size_t i = 0; depth < MAX_NEST && i + 2 < t.len; i++) {
+        if (t.p[i] == '\\') {
+            i++;
+            continue;
+        }
+        if (t.p[i] != '%' || t.p[i + 1] != '{') continue;
+        size_t k = i + 2;
+        while (k < t.len && name_char(t.p[k]))
+            k++;
+        const struct lw_grok_def *d = lookup(lib, (struct lw_str){ t.p + i + 2, k - i - 2 });
+        bool done = d == NULL;
+        for (uint32_t s = 0; s < *nseen && !done; s++)
+            done = seen[s] == d;
+        if (done || *nseen == 256) continue;
+        seen[(*nseen)++] = d;
+        const struct lw_grok_def *inner = broken(lib, d->text, a, seen, nseen, depth + 1);
+        if (inner != NULL) return inner;
+        if (!compiles(lib, d, a)) return d;
+    }
+    return NULL;
+}
+
 int
 lw_grok_compile_alt(const struct lw_grok_lib *lib, struct lw_str pat, bool jit,
                     struct lw_arena *a, struct lw_grok_alt *alt, char *err, size_t errcap,
@@ -539,9 +608,19 @@ lw_grok_compile_alt(const struct lw_grok_lib *lib, struct lw_str pat, bool jit,
     if (code == NULL) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(ec, msg, sizeof msg);
-        size_t from = eo > 20 ? eo - 20 : 0, to = eo + 20 < e.regex.len ? eo + 20 : e.regex.len;
-        snprintf(err, errcap, "invalid regex after expansion: %s, near '%.*s'", (char *)msg,
-                 (int)(to - from), e.regex.p + from);
+        const struct lw_grok_def *seen[256];
+        uint32_t nseen = 0;
+        const struct lw_grok_def *d = broken(lib, pat, a, seen, &nseen, 0);
+        if (d != NULL) {
+            snprintf(err, errcap, "invalid regex in pattern %.*s (%s:%u): %s",
+                     (int)(d->name.len > 60 ? 60 : d->name.len), d->name.p, d->origin, d->line,
+                     (char *)msg);
+        } else {
+            size_t from = eo > 20 ? eo - 20 : 0;
+            size_t to = eo + 20 < e.regex.len ? eo + 20 : e.regex.len;
+            snprintf(err, errcap, "invalid regex: %s, near '%.*s' after expansion", (char *)msg,
+                     (int)(to - from), e.regex.p + from);
+        }
         *erroff = 0;
         return -1;
     }
