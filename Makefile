@@ -35,7 +35,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: deps all check cli templates kafka unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: deps all check cli grok templates kafka unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
@@ -63,7 +63,7 @@ $(BUILD)/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBOBJS) | $(BUILD)
 $(BUILD) $(BUILD)/unit:
 	mkdir -p $@
 
-check: unit golden cli templates examples replay man-check man-lint kafka
+check: unit golden cli grok templates examples replay man-check man-lint kafka
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
@@ -76,6 +76,10 @@ cli: $(BUILD)/logwash
 
 templates: $(BUILD)/logwash
 	tests/templates.sh $(BUILD)/logwash
+
+# grok pattern libraries: ours and ../shared/grok (skipped, saying so, without ../shared)
+grok: $(BUILD)/logwash
+	tests/grok.sh $(BUILD)/logwash
 
 deps:
 	sh tools/deps.sh
