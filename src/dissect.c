@@ -2,12 +2,13 @@
  * into fields and the delimiter after each; a record is split by searching each delimiter
  * once from where the previous one ended (memchr/memmem), so the work is linear in the record
  * and nothing backtracks. Values are slices of the record; only appended fields are copied. */
-#define _GNU_SOURCE /* memmem */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "lw/buf.h"
 #include "lw/dissect.h"
+#include "lw/json.h"
 #include "lw/vm.h"
 
 #include "builtins_int.h"
@@ -159,6 +160,7 @@ lw_dissect_compile(struct lw_str pat, struct lw_arena *a, char *err, size_t errc
             out->parts = lw_arena_alloc(a, 2 * sizeof *out->parts);
             out->parts[0] = (uint16_t)key;
             out->parts[1] = (uint16_t)i;
+            d->pairs = true;
             continue;
         }
         struct lw_dissect_out *out = output(d, s->name, a, d->n);
@@ -169,10 +171,51 @@ lw_dissect_compile(struct lw_str pat, struct lw_arena *a, char *err, size_t errc
         }
         out->parts[k] = (uint16_t)i;
     }
+    d->simple = !d->pairs;
+    d->slot = lw_arena_alloc(a, d->n * sizeof *d->slot);
+    for (uint32_t i = 0; i < d->n; i++)
+        d->slot[i] = -1;
+    for (uint32_t i = 0; i < d->nout && d->simple; i++) {
+        d->simple = d->out[i].nparts == 1;
+        d->slot[d->out[i].parts[0]] = (int16_t)i;
+    }
+    if (!d->pairs) { /* every result has these keys in this order: encode them once */
+        struct lw_buf b;
+        lw_buf_init(&b);
+        d->shape = (struct lw_shape){ d->nout, lw_arena_alloc(a, (d->nout + 1) * sizeof(struct lw_str)),
+                                      lw_arena_alloc(a, (d->nout + 1) * sizeof(struct lw_str)) };
+        for (uint32_t i = 0; i < d->nout; i++) {
+            d->shape.keys[i] = d->out[i].name;
+            b.len = 0;
+            lw_json_write_string(&b, d->out[i].name.p, d->out[i].name.len);
+            lw_buf_addc(&b, ':');
+            d->shape.json[i] = (struct lw_str){ lw_arena_dup(a, b.p, b.len), b.len };
+        }
+        lw_buf_fini(&b);
+    }
     return d;
 }
 
 /* Run ---------------------------------------------------------------------------------- */
+
+/* find: the first delim in p; memchr for its first byte, then a compare: delimiters are short,
+ * and glibc's memmem costs more to set up than this loop on log lines (measured: W1). */
+static const char *
+find(const char *p, size_t len, struct lw_str delim)
+{
+    const char *end = p + len;
+    char c = delim.p[0];
+    if (delim.len == 1) return memchr(p, c, len);
+    if (delim.len > len) return NULL;
+    for (const char *q = p; (q = memchr(q, c, (size_t)(end - q) - delim.len + 1)) != NULL; q++) {
+        size_t i = 1;
+        while (i < delim.len && q[i] == delim.p[i])
+            i++;
+        if (i == delim.len) return q;
+        if ((size_t)(end - q) <= delim.len) return NULL;
+    }
+    return NULL;
+}
 
 int
 lw_dissect_split(const struct lw_dissect *d, struct lw_str s, struct lw_str *vals)
@@ -187,8 +230,7 @@ lw_dissect_split(const struct lw_dissect *d, struct lw_str s, struct lw_str *val
             pos = s.len;
             continue;
         }
-        const char *hit = dl == 1 ? memchr(s.p + pos, f->delim.p[0], s.len - pos)
-                                  : memmem(s.p + pos, s.len - pos, f->delim.p, dl);
+        const char *hit = find(s.p + pos, s.len - pos, f->delim);
         if (hit == NULL) return -1;
         vals[i] = (struct lw_str){ s.p + pos, (size_t)(hit - (s.p + pos)) };
         pos = (size_t)(hit - s.p) + dl;
@@ -198,6 +240,21 @@ lw_dissect_split(const struct lw_dissect *d, struct lw_str s, struct lw_str *val
         }
     }
     return 0;
+}
+
+/* put: add a member. Output names are distinct (checked at compile time), so without pairs,
+ * whose keys come from the record, members are appended without a search. */
+static void
+put(struct lw_arena *a, struct lw_value *r, const struct lw_dissect *d, struct lw_str k,
+    struct lw_value v)
+{
+    struct lw_obj *obj = r->u.o;
+    if (d->pairs || obj->n == obj->cap) {
+        lw_obj_set(a, r, k, v);
+        return;
+    }
+    obj->k[obj->n] = k;
+    obj->v[obj->n++] = v;
 }
 
 int
@@ -215,15 +272,25 @@ fn_dissect(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         return 0;
     }
     *r = lw_obj_new(vm->arena, d->nout);
+    struct lw_obj *obj = r->u.o;
+    if (!d->pairs) obj->shape = &d->shape;
+    if (d->simple) { /* the common case, without a search or a copy of text */
+        memcpy(obj->k, d->shape.keys, d->nout * sizeof *obj->k);
+        for (uint32_t i = 0; i < d->n; i++) {
+            if (d->slot[i] >= 0) obj->v[d->slot[i]] = lw_strv(v[i].p, v[i].len);
+        }
+        obj->n = d->nout;
+        return 0;
+    }
     for (uint32_t i = 0; i < d->nout; i++) {
         const struct lw_dissect_out *o = &d->out[i];
-        if (o->pair) {
+        if (o->pair) { /* a key from the record may repeat one: lw_obj_set replaces it */
             struct lw_str val = v[o->parts[1]];
             lw_obj_set(vm->arena, r, v[o->parts[0]], lw_strv(val.p, val.len));
             continue;
         }
         if (o->nparts == 1) {
-            lw_obj_set(vm->arena, r, o->name, lw_strv(v[o->parts[0]].p, v[o->parts[0]].len));
+            put(vm->arena, r, d, o->name, lw_strv(v[o->parts[0]].p, v[o->parts[0]].len));
             continue;
         }
         size_t len = sep.len * (o->nparts - 1u);
@@ -238,7 +305,7 @@ fn_dissect(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
             if (v[o->parts[k]].len > 0) memcpy(w, v[o->parts[k]].p, v[o->parts[k]].len);
             w += v[o->parts[k]].len;
         }
-        lw_obj_set(vm->arena, r, o->name, lw_strv(out, len));
+        put(vm->arena, r, d, o->name, lw_strv(out, len));
     }
     return 0;
 }

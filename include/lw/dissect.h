@@ -10,6 +10,7 @@
 
 #include "lw/arena.h"
 #include "lw/str.h"
+#include "lw/value.h"
 
 enum lw_dissect_kind {
     LW_DIS_FIELD, /* %{name} */
@@ -40,6 +41,10 @@ struct lw_dissect {
     struct lw_dissect_field *f;
     uint32_t nout;
     struct lw_dissect_out *out;
+    bool pairs;            /* some output is a %{?k}=%{&k} pair (its name comes from the record) */
+    bool simple;           /* no pairs, no appends: field i is output slot[i] (or skipped, -1) */
+    int16_t *slot;
+    struct lw_shape shape; /* without pairs: the result's keys, JSON-encoded once */
 };
 
 #define LW_DISSECT_MAX 255 /* fields in one pattern */
