@@ -60,7 +60,7 @@ struct gen {
     uint32_t ntry, maxtry;
     uint32_t niter, maxiter;
     struct loop *loop;
-    uint32_t rdepth; /* recursion depth of the tree walks, bounded (see deeper) */
+    uint32_t rdepth;          /* recursion depth of the tree walks, bounded (see deeper) */
     struct lw_grok_lib *grok; /* the built-in patterns, loaded at the first grok() without opts */
 };
 

@@ -72,7 +72,8 @@ parse_spec(struct lw_str body, size_t off, struct spec *s, bool *pad, char *err,
         }
         for (size_t i = 0; i < num.len; i++) {
             if (num.p[i] < '0' || num.p[i] > '9') {
-                return bad(err, errcap, erroff, off, "bad append order '/%.*s' (a number)", SHOW(num));
+                return bad(err, errcap, erroff, off, "bad append order '/%.*s' (a number)",
+                           SHOW(num));
             }
             s->order = s->order * 10 + (uint32_t)(num.p[i] - '0');
         }
@@ -92,13 +93,13 @@ output(struct lw_dissect *d, struct lw_str name, struct lw_arena *a, uint32_t ca
         if (!d->out[i].pair && lw_str_eq(d->out[i].name, name)) return &d->out[i];
     }
     struct lw_dissect_out *o = &d->out[d->nout++];
-    *o = (struct lw_dissect_out){ .name = name, .parts = lw_arena_alloc(a, cap * sizeof *o->parts) };
+    *o =
+        (struct lw_dissect_out){ .name = name, .parts = lw_arena_alloc(a, cap * sizeof *o->parts) };
     return o;
 }
 
 const struct lw_dissect *
-lw_dissect_compile(struct lw_str pat, struct lw_arena *a, char *err, size_t errcap,
-                   size_t *erroff)
+lw_dissect_compile(struct lw_str pat, struct lw_arena *a, char *err, size_t errcap, size_t *erroff)
 {
     struct lw_str p = { lw_arena_dup(a, pat.p, pat.len), pat.len };
     struct lw_dissect *d = lw_arena_alloc(a, sizeof *d);
@@ -182,8 +183,9 @@ lw_dissect_compile(struct lw_str pat, struct lw_arena *a, char *err, size_t errc
     if (!d->pairs) { /* every result has these keys in this order: encode them once */
         struct lw_buf b;
         lw_buf_init(&b);
-        d->shape = (struct lw_shape){ d->nout, lw_arena_alloc(a, (d->nout + 1) * sizeof(struct lw_str)),
-                                      lw_arena_alloc(a, (d->nout + 1) * sizeof(struct lw_str)) };
+        d->shape =
+            (struct lw_shape){ d->nout, lw_arena_alloc(a, (d->nout + 1) * sizeof(struct lw_str)),
+                               lw_arena_alloc(a, (d->nout + 1) * sizeof(struct lw_str)) };
         for (uint32_t i = 0; i < d->nout; i++) {
             d->shape.keys[i] = d->out[i].name;
             b.len = 0;

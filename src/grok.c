@@ -121,8 +121,8 @@ lw_grok_lib_add_text(struct lw_grok_lib *lib, const char *origin, const char *te
         while (p < end && space(t[p]))
             p++;
         if (p == end) {
-            snprintf(err, errcap, "%s:%u: pattern %.*s has no definition", org, line,
-                     (int)name.len, name.p);
+            snprintf(err, errcap, "%s:%u: pattern %.*s has no definition", org, line, (int)name.len,
+                     name.p);
             return -1;
         }
         struct lw_grok_def *d = lw_arena_alloc(lib->a, sizeof *d);
@@ -259,8 +259,8 @@ fail(struct ex *x, const char *fmt, ...)
         snprintf(x->err, x->errcap, "%s", msg);
     } else {
         const struct lw_grok_def *d = x->stack[x->depth - 1];
-        snprintf(x->err, x->errcap, "%s (in pattern %.*s, %s:%u)", msg, (int)d->name.len,
-                 d->name.p, d->origin, d->line);
+        snprintf(x->err, x->errcap, "%s (in pattern %.*s, %s:%u)", msg, (int)d->name.len, d->name.p,
+                 d->origin, d->line);
     }
     return -1;
 }
@@ -344,8 +344,9 @@ reference(struct ex *x, struct lw_str t, size_t i)
         if (k < body.len && body.p[k] == '=') {
             return fail(x, "inline definitions %%{NAME=...} are not supported"), 0;
         }
-        return fail(x, "bad pattern reference '%%{%.*s}' (expected %%{NAME}, %%{NAME:field} or "
-                       "%%{NAME:field:int})",
+        return fail(x,
+                    "bad pattern reference '%%{%.*s}' (expected %%{NAME}, %%{NAME:field} or "
+                    "%%{NAME:field:int})",
                     (int)(body.len > 60 ? 60 : body.len), body.p),
                0;
     }
@@ -534,8 +535,8 @@ lw_grok_expand(const struct lw_grok_lib *lib, struct lw_str pat, struct lw_arena
     lw_buf_init(&x.out);
     int rc = translate(&x, pat);
     if (rc == 0) {
-        out->regex = (struct lw_str){ lw_arena_dup(a, x.out.p ? x.out.p : "", x.out.len),
-                                      x.out.len };
+        out->regex =
+            (struct lw_str){ lw_arena_dup(a, x.out.p ? x.out.p : "", x.out.len), x.out.len };
         out->nfields = x.nfields;
         out->fields = x.fields;
     }
@@ -593,9 +594,8 @@ broken(const struct lw_grok_lib *lib, struct lw_str t, struct lw_arena *a,
 }
 
 int
-lw_grok_compile_alt(const struct lw_grok_lib *lib, struct lw_str pat, bool jit,
-                    struct lw_arena *a, struct lw_grok_alt *alt, char *err, size_t errcap,
-                    size_t *erroff)
+lw_grok_compile_alt(const struct lw_grok_lib *lib, struct lw_str pat, bool jit, struct lw_arena *a,
+                    struct lw_grok_alt *alt, char *err, size_t errcap, size_t *erroff)
 {
     struct lw_grok_expansion e;
     if (lw_grok_expand(lib, pat, a, &e, err, errcap, erroff) != 0) return -1;
@@ -750,9 +750,9 @@ fn_grok(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
             if (g == 0 || (int)g >= rc || ov[2 * g] == PCRE2_UNSET) continue;
             size_t len = ov[2 * g + 1] - ov[2 * g];
             if (len == 0) continue; /* keep_empty_captures => false */
-            struct lw_value v =
-                f->type == LW_GROK_STR ? lw_strv(s + ov[2 * g], len)
-                                       : to_number(s + ov[2 * g], len, f->type == LW_GROK_FLOAT);
+            struct lw_value v = f->type == LW_GROK_STR
+                                    ? lw_strv(s + ov[2 * g], len)
+                                    : to_number(s + ov[2 * g], len, f->type == LW_GROK_FLOAT);
             put(vm->arena, r, f, v);
         }
         return 0;

@@ -41,8 +41,8 @@ struct lw_dissect {
     struct lw_dissect_field *f;
     uint32_t nout;
     struct lw_dissect_out *out;
-    bool pairs;            /* some output is a %{?k}=%{&k} pair (its name comes from the record) */
-    bool simple;           /* no pairs, no appends: field i is output slot[i] (or skipped, -1) */
+    bool pairs;  /* some output is a %{?k}=%{&k} pair (its name comes from the record) */
+    bool simple; /* no pairs, no appends: field i is output slot[i] (or skipped, -1) */
     int16_t *slot;
     struct lw_shape shape; /* without pairs: the result's keys, JSON-encoded once */
 };

@@ -39,8 +39,8 @@ void lw_grok_lib_builtin(struct lw_grok_lib *lib);
 /* lw_grok_lib_add_text: add the definitions of one pattern file's text (origin names it in
  * messages; both are copied). Lines: '#' comments, blank lines, or NAME, white space, REGEX.
  * Returns 0, or -1 with "origin:line: message" in err (errcap bytes). */
-int lw_grok_lib_add_text(struct lw_grok_lib *lib, const char *origin, const char *text,
-                         size_t len, char *err, size_t errcap);
+int lw_grok_lib_add_text(struct lw_grok_lib *lib, const char *origin, const char *text, size_t len,
+                         char *err, size_t errcap);
 
 /* lw_grok_lib_load_dir: add every regular file of dir (names not starting with '.') in byte
  * order of their names, as Logstash's patterns_dir does. Returns 0, or -1 with a message. */
