@@ -266,6 +266,13 @@ fn_dissect(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     if (a[1].t != LW_T_REGEX || !(a[1].flags & LW_V_DISSECT)) {
         return lw_vm_error(vm, "dissect() needs a constant pattern");
     }
+    if (a[0].t == LW_T_NULL) { /* an absent member has no fields, as in match() */
+        *r = LW_NULL;
+        return 0;
+    }
+    if (a[0].t != LW_T_STR) {
+        return lw_vm_error(vm, "dissect() cannot take %s as argument 1", lw_type_name(a[0].t));
+    }
     struct lw_str sep = n > 2 ? (struct lw_str){ a[2].u.p, a[2].len } : LW_STR_LIT(" ");
     struct lw_str stackv[32];
     struct lw_str *v = d->n <= 32 ? stackv : lw_arena_alloc(vm->arena, d->n * sizeof *v);

@@ -736,6 +736,13 @@ fn_grok(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     if (a[1].t != LW_T_REGEX || !(a[1].flags & LW_V_GROK)) {
         return lw_vm_error(vm, "grok() needs a constant pattern");
     }
+    if (a[0].t == LW_T_NULL) { /* an absent member matches nothing, as in match() */
+        *r = LW_NULL;
+        return 0;
+    }
+    if (a[0].t != LW_T_STR) {
+        return lw_vm_error(vm, "grok() cannot take %s as argument 1", lw_type_name(a[0].t));
+    }
     const char *s = a[0].u.p;
     for (uint32_t k = 0; k < gk->n; k++) {
         const struct lw_grok_alt *alt = &gk->alts[k];

@@ -365,6 +365,19 @@ LW
     else
         bad "no_malloc_per_record: $few allocations for 100 records, $many for 5100"
     fi
+    # grok and dissect: compiled once, results in the record arena
+    cat >alloc.lw <<'LW'
+let g = grok(line, '%{COMBINEDAPACHELOG}') ?? {}
+let d = dissect(line, '%{client} %{} %{user} [%{time}] "%{method} %{path} %{}" %{rest}') ?? {}
+emit {c: g.clientip ?? null, m: d.method ?? null, t: d.time ?? null}
+LW
+    few=$(allocs few.log)
+    many=$(allocs many.log)
+    if [ -n "$few" ] && [ -n "$many" ] && [ "$many" -le $((few + 16)) ]; then
+        ok
+    else
+        bad "no_malloc_per_record (grok, dissect): $few allocations for 100 records, $many for 5100"
+    fi
 else
     echo "cli: no_malloc_per_record skipped: valgrind is not installed"
 fi
