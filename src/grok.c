@@ -19,6 +19,7 @@
 #define MAX_NEST  64 /* %{} references deeper than this are reported, not followed */
 #define MAX_PATH  16 /* [a][b]... segments of a field name */
 #define MAX_FIELD 2000
+#define MAX_REGEX (1u << 20) /* bytes of expanded regex: A = %{B}%{B}, B = %{C}%{C}... doubles */
 
 struct lw_grok_def {
     struct lw_str name, text;
@@ -390,6 +391,9 @@ reference(struct ex *x, struct lw_str t, size_t i)
     int rc = translate(x, d->text);
     x->depth--;
     if (rc != 0) return 0;
+    if (x->out.len > MAX_REGEX) {
+        return fail(x, "the pattern expands to more than %u bytes of regex", MAX_REGEX), 0;
+    }
     lw_buf_addc(&x->out, ')');
     return after;
 }
