@@ -284,7 +284,7 @@ fn_dissect(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     struct lw_obj *obj = r->u.o;
     if (!d->pairs) obj->shape = &d->shape;
     if (d->simple) { /* the common case, without a search or a copy of text */
-        memcpy(obj->k, d->shape.keys, d->nout * sizeof *obj->k);
+        if (d->nout > 0) memcpy(obj->k, d->shape.keys, d->nout * sizeof *obj->k);
         for (uint32_t i = 0; i < d->n; i++) {
             if (d->slot[i] >= 0) obj->v[d->slot[i]] = lw_strv(v[i].p, v[i].len);
         }
