@@ -280,17 +280,24 @@ fn_dissect(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         *r = LW_NULL;
         return 0;
     }
-    *r = lw_obj_new(vm->arena, d->nout);
-    struct lw_obj *obj = r->u.o;
-    if (!d->pairs) obj->shape = &d->shape;
-    if (d->simple) { /* the common case, without a search or a copy of text */
-        if (d->nout > 0) memcpy(obj->k, d->shape.keys, d->nout * sizeof *obj->k);
+    if (d->simple) { /* the common case: one allocation, no search, no copy of text */
+        uint32_t no = d->nout;
+        struct lw_obj *obj =
+            lw_arena_alloc(vm->arena, sizeof *obj + no * (sizeof *obj->k + sizeof *obj->v));
+        obj->k = (struct lw_str *)(void *)(obj + 1); /* lw_obj_set copies them to grow */
+        obj->v = (struct lw_value *)(void *)(obj->k + no);
+        obj->n = obj->cap = no;
+        obj->shape = &d->shape;
+        if (no > 0) memcpy(obj->k, d->shape.keys, no * sizeof *obj->k);
         for (uint32_t i = 0; i < d->n; i++) {
             if (d->slot[i] >= 0) obj->v[d->slot[i]] = lw_strv(v[i].p, v[i].len);
         }
-        obj->n = d->nout;
+        *r = (struct lw_value){ .t = LW_T_OBJ, .u.o = obj };
         return 0;
     }
+    *r = lw_obj_new(vm->arena, d->nout);
+    struct lw_obj *obj = r->u.o;
+    if (!d->pairs) obj->shape = &d->shape;
     for (uint32_t i = 0; i < d->nout; i++) {
         const struct lw_dissect_out *o = &d->out[i];
         if (o->pair) { /* a key from the record may repeat one: lw_obj_set replaces it */
