@@ -86,6 +86,26 @@ parse_spec(struct lw_str body, size_t off, struct spec *s, bool *pad, char *err,
     return (const struct lw_dissect *)s; /* any non-NULL */
 }
 
+#define MAX_PATH 16
+
+/* field_path: the keys of an output named [a][b]... (a name [a] is just a). -1 if malformed. */
+static int
+field_path(struct lw_dissect_out *o, struct lw_arena *a)
+{
+    struct lw_str seg[MAX_PATH], name = o->name;
+    uint32_t n = 0;
+    for (size_t i = 0; i < name.len;) {
+        const char *close = name.p[i] == '[' ? memchr(name.p + i, ']', name.len - i) : NULL;
+        if (close == NULL || close == name.p + i + 1 || n == MAX_PATH) return -1;
+        seg[n++] = (struct lw_str){ name.p + i + 1, (size_t)(close - name.p) - i - 1 };
+        i = (size_t)(close - name.p) + 1;
+    }
+    o->npath = (uint8_t)n;
+    o->path = lw_arena_dup(a, seg, n * sizeof *seg);
+    o->name = seg[0];
+    return 0;
+}
+
 static struct lw_dissect_out *
 output(struct lw_dissect *d, struct lw_str name, struct lw_arena *a, uint32_t cap)
 {
@@ -172,7 +192,16 @@ lw_dissect_compile(struct lw_str pat, struct lw_arena *a, char *err, size_t errc
         }
         out->parts[k] = (uint16_t)i;
     }
-    d->simple = !d->pairs;
+    for (uint32_t i = 0; i < d->nout; i++) {
+        struct lw_dissect_out *po = &d->out[i];
+        if (!po->pair && po->name.len > 0 && po->name.p[0] == '[' && field_path(po, a) != 0) {
+            return bad(err, errcap, erroff, specs[po->parts[0]].off,
+                       "bad field reference '%.*s' (expected [a][b] with %d parts at most)",
+                       SHOW(po->name), MAX_PATH);
+        }
+        d->nested |= po->npath > 1;
+    }
+    d->simple = !d->pairs && !d->nested;
     d->slot = lw_arena_alloc(a, d->n * sizeof *d->slot);
     for (uint32_t i = 0; i < d->n; i++)
         d->slot[i] = -1;
@@ -180,7 +209,7 @@ lw_dissect_compile(struct lw_str pat, struct lw_arena *a, char *err, size_t errc
         d->simple = d->out[i].nparts == 1;
         d->slot[d->out[i].parts[0]] = (int16_t)i;
     }
-    if (!d->pairs) { /* every result has these keys in this order: encode them once */
+    if (!d->pairs && !d->nested) { /* every result has these keys in this order: encode once */
         struct lw_buf b;
         lw_buf_init(&b);
         d->shape =
@@ -251,12 +280,38 @@ put(struct lw_arena *a, struct lw_value *r, const struct lw_dissect *d, struct l
     struct lw_value v)
 {
     struct lw_obj *obj = r->u.o;
-    if (d->pairs || obj->n == obj->cap) {
+    if (d->pairs || d->nested || obj->n == obj->cap) {
         lw_obj_set(a, r, k, v);
         return;
     }
     obj->k[obj->n] = k;
     obj->v[obj->n++] = v;
+}
+
+/* put_out: set output o to v, through nested objects for a path [a][b] (a member on the way
+ * that is not an object, set by an earlier field, is replaced by one). */
+static void
+put_out(struct lw_arena *a, struct lw_value *r, const struct lw_dissect *d,
+        const struct lw_dissect_out *o, struct lw_value v)
+{
+    if (o->npath <= 1) {
+        put(a, r, d, o->name, v);
+        return;
+    }
+    struct lw_value *cur = r;
+    for (uint32_t k = 0; k + 1 < o->npath; k++) {
+        struct lw_obj *obj = cur->u.o;
+        uint32_t i = 0;
+        while (i < obj->n && !lw_str_eq(obj->k[i], o->path[k]))
+            i++;
+        if (i == obj->n || obj->v[i].t != LW_T_OBJ) {
+            lw_obj_set(a, cur, o->path[k], lw_obj_new(a, 4));
+            for (i = 0; !lw_str_eq(cur->u.o->k[i], o->path[k]);)
+                i++;
+        }
+        cur = &cur->u.o->v[i];
+    }
+    lw_obj_set(a, cur, o->path[o->npath - 1], v);
 }
 
 int
@@ -297,7 +352,7 @@ fn_dissect(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     }
     *r = lw_obj_new(vm->arena, d->nout);
     struct lw_obj *obj = r->u.o;
-    if (!d->pairs) obj->shape = &d->shape;
+    if (!d->pairs && !d->nested) obj->shape = &d->shape;
     for (uint32_t i = 0; i < d->nout; i++) {
         const struct lw_dissect_out *o = &d->out[i];
         if (o->pair) { /* a key from the record may repeat one: lw_obj_set replaces it */
@@ -306,7 +361,7 @@ fn_dissect(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
             continue;
         }
         if (o->nparts == 1) {
-            put(vm->arena, r, d, o->name, lw_strv(v[o->parts[0]].p, v[o->parts[0]].len));
+            put_out(vm->arena, r, d, o, lw_strv(v[o->parts[0]].p, v[o->parts[0]].len));
             continue;
         }
         size_t len = sep.len * (o->nparts - 1u);
@@ -321,7 +376,7 @@ fn_dissect(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
             if (v[o->parts[k]].len > 0) memcpy(w, v[o->parts[k]].p, v[o->parts[k]].len);
             w += v[o->parts[k]].len;
         }
-        put(vm->arena, r, d, o->name, lw_strv(out, len));
+        put_out(vm->arena, r, d, o, lw_strv(out, len));
     }
     return 0;
 }

@@ -33,6 +33,8 @@ struct lw_dissect_out {
     uint16_t nparts;
     uint16_t *parts; /* field indices; for a key/value pair: parts[0] key, parts[1] value */
     bool pair;
+    uint8_t npath; /* a name [a][b] is a path of npath > 1 keys (nested objects) */
+    struct lw_str *path;
 };
 
 struct lw_dissect {
@@ -42,6 +44,7 @@ struct lw_dissect {
     uint32_t nout;
     struct lw_dissect_out *out;
     bool pairs;  /* some output is a %{?k}=%{&k} pair (its name comes from the record) */
+    bool nested; /* some output name is a path [a][b] */
     bool simple; /* no pairs, no appends: field i is output slot[i] (or skipped, -1) */
     int16_t *slot;
     struct lw_shape shape; /* without pairs: the result's keys, JSON-encoded once */
