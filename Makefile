@@ -27,13 +27,15 @@ ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude $(PK
 LDLIBS  = $(PKG_LIBS) -lm
 
 SRCS    := $(wildcard src/*.c)
-OBJS    := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS))
+# logwash's own grok patterns (patterns/) become a generated C file (tools/embed-patterns.sh)
+PATTERN_FILES := $(sort $(wildcard patterns/*))
+OBJS    := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/grok_builtin.o
 LIBOBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: deps all check cli templates kafka tz-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: deps all check cli grok templates kafka tz-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
@@ -41,6 +43,12 @@ $(BUILD)/logwash: $(OBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/grok_builtin.c: $(PATTERN_FILES) tools/embed-patterns.sh | $(BUILD)
+	sh tools/embed-patterns.sh patterns > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/grok_builtin.o: $(BUILD)/grok_builtin.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit
@@ -55,7 +63,7 @@ $(BUILD)/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBOBJS) | $(BUILD)
 $(BUILD) $(BUILD)/unit:
 	mkdir -p $@
 
-check: unit golden cli templates examples replay man-check man-lint kafka tz-oracle
+check: unit golden cli grok templates examples replay man-check man-lint kafka tz-oracle
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
@@ -72,6 +80,10 @@ templates: $(BUILD)/logwash
 # IANA zones against Python's zoneinfo over the same tzdata (skipped, saying so, without them).
 tz-oracle: $(BUILD)/logwash
 	tests/tz/oracle.sh $(BUILD)/logwash
+
+# grok pattern libraries: ours and ../shared/grok (skipped, saying so, without ../shared)
+grok: $(BUILD)/logwash
+	tests/grok.sh $(BUILD)/logwash
 
 deps:
 	sh tools/deps.sh
@@ -122,9 +134,10 @@ FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude $(P
               -fsanitize=fuzzer-no-link,address,undefined -DLW_ARENA_DEBUG=1
 fuzz:
 	mkdir -p build-fuzz
+	sh tools/embed-patterns.sh patterns > build-fuzz/grok_builtin.c
 	set -e; for t in $(FUZZ_TARGETS); do \
 	    clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o build-fuzz/$$t tests/fuzz/$$t.c \
-	        $(filter-out src/main.c,$(SRCS)) $(LDLIBS); \
+	        $(filter-out src/main.c,$(SRCS)) build-fuzz/grok_builtin.c $(LDLIBS); \
 	    mkdir -p tests/fuzz/corpus/$$t/regress build-fuzz/corpus-$$t; \
 	    build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	        -artifact_prefix=tests/fuzz/corpus/$$t/regress/ \

@@ -44,6 +44,8 @@ lw_type_accepts(char want, enum lw_type t)
         return t == LW_T_TIME;
     case 'x':
         return t == LW_T_STR || t == LW_T_INT || t == LW_T_FLOAT;
+    case 'P':
+        return t == LW_T_REGEX;
     }
     return t != LW_T_REGEX;
 }

@@ -11,4 +11,7 @@
 #define LW_FN_DECL(name)                                                                           \
     int fn_##name(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 
+LW_FN_DECL(dissect);
+LW_FN_DECL(grok);
+
 #endif

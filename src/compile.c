@@ -12,6 +12,8 @@
 #include <stdlib.h>
 
 #include "compile_int.h"
+#include "lw/dissect.h"
+#include "lw/grok.h"
 #include "lw/json.h"
 #include "lw/timefmt.h"
 #include "lw/vm.h"
@@ -58,7 +60,8 @@ struct gen {
     uint32_t ntry, maxtry;
     uint32_t niter, maxiter;
     struct loop *loop;
-    uint32_t rdepth; /* recursion depth of the tree walks, bounded (see deeper) */
+    uint32_t rdepth;          /* recursion depth of the tree walks, bounded (see deeper) */
+    struct lw_grok_lib *grok; /* the built-in patterns, loaded at the first grok() without opts */
 };
 
 #define MAX_RDEPTH 1000
@@ -558,6 +561,92 @@ const_zone(struct gen *g, struct node *a)
     p->zones[p->nzones++] = z;
 }
 
+/* Compiled patterns (builtins.def letter 'P') ------------------------------------------- */
+
+/* lit_span: the template span of byte off of string literal a's value, when the literal
+ * holds no escapes (else the whole literal). */
+static struct lw_span
+lit_span(struct gen *g, struct node *a, size_t off)
+{
+    struct lw_span sp = a->span;
+    const char *lit = g->c->prog->src.p + sp.off + 1;
+    if (sp.len >= a->s.len + 2 && a->s.len > 0 && memcmp(lit, a->s.p, a->s.len) == 0) {
+        if (off >= a->s.len) off = a->s.len - 1;
+        return (struct lw_span){ sp.off + 1 + (uint32_t)off, 1 };
+    }
+    return sp;
+}
+
+static void
+add_regex(struct gen *g, struct lw_regex *re)
+{
+    struct lw_program *p = g->c->prog;
+    p->regexes = lw_arena_realloc(&p->arena, p->regexes, p->nregexes * sizeof *p->regexes,
+                                  (p->nregexes + 1) * sizeof *p->regexes);
+    p->regexes[p->nregexes++] = re;
+    if (re->ngroups + 1 > p->max_groups) p->max_groups = re->ngroups + 1;
+}
+
+static struct lw_value
+grok_pattern(struct gen *g, struct node *a)
+{
+    struct lw_program *p = g->c->prog;
+    const struct lw_grok_lib *lib = g->c->opts ? g->c->opts->grok : NULL;
+    if (lib == NULL) {
+        if (g->grok == NULL) {
+            g->grok = lw_arena_alloc(&g->c->ca, sizeof *g->grok);
+            lw_grok_lib_init(g->grok, &g->c->ca);
+            lw_grok_lib_builtin(g->grok);
+        }
+        lib = g->grok;
+    }
+    bool jit = g->c->opts == NULL || g->c->opts->jit;
+    struct node *one = a->kind == N_STR ? a : a->kids;
+    uint32_t n = a->kind == N_STR ? 1 : a->nkids;
+    struct lw_grok *gk = lw_arena_alloc(&p->arena, sizeof *gk);
+    *gk = (struct lw_grok){ n, lw_arena_alloc(&p->arena, n * sizeof *gk->alts) };
+    for (uint32_t i = 0; i < n; i++, one = one->next) {
+        char err[400];
+        size_t off = 0;
+        struct lw_str pat = { one->s.p ? one->s.p : "", one->s.len };
+        if (lw_grok_compile_alt(lib, pat, jit, &p->arena, &gk->alts[i], err, sizeof err, &off) !=
+            0) {
+            lw_cfail(g->c, lit_span(g, one, off), "grok(): %s", err);
+        }
+        add_regex(g, gk->alts[i].re);
+    }
+    return (struct lw_value){ .t = LW_T_REGEX, .flags = LW_V_GROK, .u.ext = gk };
+}
+
+static struct lw_value
+dissect_pattern(struct gen *g, struct node *a)
+{
+    char err[256];
+    size_t off = 0;
+    struct lw_str pat = { a->s.p ? a->s.p : "", a->s.len };
+    const struct lw_dissect *ds =
+        lw_dissect_compile(pat, &g->c->prog->arena, err, sizeof err, &off);
+    if (ds == NULL) lw_cfail(g->c, lit_span(g, a, off), "dissect(): %s", err);
+    return (struct lw_value){ .t = LW_T_REGEX, .flags = LW_V_DISSECT, .u.ext = ds };
+}
+
+/* check_pattern: a 'P' argument must be a constant the compiler can compile once. */
+static void
+check_pattern(struct gen *g, struct node *a, int f)
+{
+    bool ok = a->kind == N_STR;
+    if (f == LW_FN_grok && a->kind == N_ARRAY && a->nkids > 0) {
+        ok = true;
+        for (struct node *k = a->kids; k != NULL; k = k->next)
+            ok &= k->kind == N_STR;
+    }
+    if (!ok) {
+        lw_cfail(g->c, a->span, "%s() needs a constant pattern (%s) so it is compiled once",
+                 lw_builtins[f].name,
+                 f == LW_FN_grok ? "a string literal or an array of them" : "a string literal");
+    }
+}
+
 static void
 check_args(struct gen *g, struct node *n, int f)
 {
@@ -574,6 +663,10 @@ check_args(struct gen *g, struct node *n, int f)
     size_t nt = strlen(b->argtypes);
     for (struct node *a = n->kids; a != NULL; a = a->next, i++) {
         char want = nt ? b->argtypes[(size_t)i < nt ? (size_t)i : nt - 1] : 'a';
+        if (want == 'P') {
+            check_pattern(g, a, f);
+            continue;
+        }
         uint32_t t = stype(g, a);
         if (want == 'R' && a->kind != N_REGEX) {
             lw_cfail(g->c, a->span, "%s() needs a regex literal like /(?<name>...)/ here", b->name);
@@ -669,7 +762,11 @@ call(struct gen *g, struct node *n, uint32_t dst)
     uint32_t i = 0;
     for (struct node *a = n->kids; a != NULL; a = a->next, i++) {
         if (base + i >= g->freereg) reg_alloc(g, a->span);
-        if (a->kind == N_REGEX) {
+        const char *want = lw_builtins[f].argtypes;
+        if (i < strlen(want) && want[i] == 'P') {
+            struct lw_value pv = f == LW_FN_grok ? grok_pattern(g, a) : dissect_pattern(g, a);
+            ins(g, LW_OP_LOADK, base + i, konst(g, pv, a->span), 0, a->span);
+        } else if (a->kind == N_REGEX) {
             struct lw_value rv = { .t = LW_T_REGEX, .u.re = node_regex(g, a) };
             ins(g, LW_OP_LOADK, base + i, konst(g, rv, a->span), 0, a->span);
         } else {

@@ -20,6 +20,10 @@ static void
 konst(FILE *f, const struct lw_program *p, uint32_t k)
 {
     const struct lw_value *v = &p->k[k];
+    if (v->t == LW_T_REGEX && v->flags != 0) {
+        fprintf(f, "<%s pattern>", v->flags & LW_V_GROK ? "grok" : "dissect");
+        return;
+    }
     if (v->t == LW_T_REGEX) {
         fprintf(f, "/%.*s/", (int)v->u.re->src.len, v->u.re->src.p);
         return;

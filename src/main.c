@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lw/arena.h"
 #include "lw/buf.h"
+#include "lw/grok.h"
 #include "lw/opts.h"
 #include "lw/pipeline.h"
 #include "lw/program.h"
@@ -41,7 +43,7 @@ int
 main(int argc, char **argv)
 {
     struct lw_opts o;
-    char err[256];
+    char err[512];
     int r = lw_opts_parse(&o, argc, argv, stdout, err, sizeof err);
     if (r != 0) {
         lw_opts_fini(&o);
@@ -64,10 +66,27 @@ main(int argc, char **argv)
         lw_buf_adds(&src, o.template_text);
     }
 
+    /* --patterns: loaded before the template, so a bad file is reported even when no grok()
+     * uses it; the library lives until the program is compiled. */
+    struct lw_arena grok_arena;
+    struct lw_grok_lib grok;
+    lw_arena_init(&grok_arena, 64 * 1024);
+    if (o.patterns_dir != NULL) {
+        lw_grok_lib_init(&grok, &grok_arena);
+        lw_grok_lib_builtin(&grok);
+        if (lw_grok_lib_load_dir(&grok, o.patterns_dir, err, sizeof err) != 0) {
+            fprintf(stderr, "logwash: %s\n", err);
+            lw_arena_fini(&grok_arena);
+            lw_buf_fini(&src);
+            return 2;
+        }
+    }
+
     struct lw_diag d = { 0 };
-    struct lw_compile_opts co = { .jit = !o.no_jit };
+    struct lw_compile_opts co = { .jit = !o.no_jit, .grok = o.patterns_dir ? &grok : NULL };
     struct lw_str text = { src.p ? src.p : "", src.len };
     struct lw_program *prog = lw_compile(lw_str_c(name), text, &co, &d);
+    lw_arena_fini(&grok_arena);
     if (prog == NULL) {
         lw_diag_print(stderr, name, text, &d);
         lw_buf_fini(&src);

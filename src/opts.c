@@ -39,6 +39,7 @@ enum {
     O_MAX_OUTPUT,
     O_MAX_MEMORY,
     O_NO_JIT,
+    O_PATTERNS,
     O_VERSION,
     O_FROM,
     O_TO,
@@ -151,6 +152,9 @@ static const struct {
     { { "exit-at-eof", no_argument, NULL, O_EXIT_EOF },
       NULL,
       "Kafka: stop once every assigned partition has been read to its end" },
+    { { "patterns", required_argument, NULL, O_PATTERNS },
+      "DIR",
+      "grok pattern files: every file of DIR, by name; they override the built-ins" },
     { { "quiet", no_argument, NULL, 'q' }, NULL, "no warnings or summary on stderr" },
     { { "verbose", no_argument, NULL, 'v' }, NULL, "print a summary of the counters at the end" },
     { { "version", no_argument, NULL, O_VERSION }, NULL, "print the version and exit" },
@@ -577,6 +581,9 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             break;
         case O_EXIT_EOF:
             o->exit_at_eof = true;
+            break;
+        case O_PATTERNS:
+            o->patterns_dir = optarg;
             break;
         case 'q':
             o->verbosity = -1;

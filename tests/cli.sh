@@ -412,6 +412,19 @@ LW
     else
         bad "no_malloc_per_record: $few allocations for 100 records, $many for 5100"
     fi
+    # grok and dissect: compiled once, results in the record arena
+    cat >alloc.lw <<'LW'
+let g = grok(line, '%{COMBINEDAPACHELOG}') ?? {}
+let d = dissect(line, '%{client} %{} %{user} [%{time}] "%{method} %{path} %{}" %{rest}') ?? {}
+emit {c: g.clientip ?? null, m: d.method ?? null, t: d.time ?? null}
+LW
+    few=$(allocs few.log)
+    many=$(allocs many.log)
+    if [ -n "$few" ] && [ -n "$many" ] && [ "$many" -le $((few + 16)) ]; then
+        ok
+    else
+        bad "no_malloc_per_record (grok, dissect): $few allocations for 100 records, $many for 5100"
+    fi
 else
     echo "cli: no_malloc_per_record skipped: valgrind is not installed"
 fi
@@ -483,6 +496,34 @@ if grep -q "kafka property no.such.property=1: No such configuration property" e
 else
     bad "kafka_unknown_property: $(cat err)"
 fi
+
+# ---- --patterns DIR (grok pattern files)
+mkdir -p pats empty_pats
+printf '# ok\nGREETING hello %%{WORD:who}\n' >pats/a
+printf 'x\n' >pats/.hidden
+printf 'hello bob\n' >in
+run --patterns pats -e "emit grok(line, '%{GREETING}')"
+expect_rc patterns_dir 0
+want '{"who":"bob"}'
+expect_file patterns_dir out
+: >in
+run --patterns empty_pats -e "emit grok(line, '%{INT:n}')"
+expect_rc patterns_empty_dir 0
+run --patterns no_such_dir -e 'emit 1'
+expect_rc patterns_missing_dir 2
+want "logwash: --patterns no_such_dir: No such file or directory"
+expect_file patterns_missing_dir err
+printf 'GOOD a\nBAD-NAME b\n' >pats/b
+run --patterns pats -e 'emit 1'
+expect_rc patterns_bad_name 2
+want "logwash: pats/b:2: bad pattern name 'BAD-NAME' (letters, digits, _)"
+expect_file patterns_bad_name err
+printf 'GOOD a\n\n  LONELY   \n' >pats/b
+run --patterns pats -e 'emit 1'
+expect_rc patterns_no_definition 2
+want "logwash: pats/b:3: pattern LONELY has no definition"
+expect_file patterns_no_definition err
+rm pats/b
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

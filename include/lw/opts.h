@@ -25,6 +25,7 @@ struct lw_opts {
     enum lw_outformat output;  /* -o */
     enum lw_on_error on_error; /* --on-error */
     const char *dead_letter;   /* --dead-letter FILE */
+    const char *patterns_dir;  /* --patterns DIR: grok pattern files */
     bool check, disasm, unbuffered, no_jit;
     int verbosity; /* -q: -1, default 0, -v: 1 */
     struct lw_limits limits;

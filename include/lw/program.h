@@ -92,8 +92,10 @@ struct lw_program {
     bool uses_meta;         /* reads meta: the pipeline builds it per record */
 };
 
+struct lw_grok_lib;
 struct lw_compile_opts {
-    bool jit; /* pcre2 JIT (default on) */
+    bool jit;                       /* pcre2 JIT (default on) */
+    const struct lw_grok_lib *grok; /* grok patterns (--patterns); NULL: the built-in set */
 };
 
 /* lw_compile: compile template text src (named name in messages) to a program. On error

@@ -28,6 +28,10 @@ enum lw_type {
 };
 
 #define LW_V_RAW 0x01 /* LW_T_ARR/LW_T_OBJ: p/len is a validated JSON text slice */
+/* LW_T_REGEX constants that are other compiled patterns (u.ext), made by compile.c for the
+ * 'P' arguments of builtins.def: */
+#define LW_V_GROK    0x02 /* u.ext is a struct lw_grok (grok.h) */
+#define LW_V_DISSECT 0x04 /* u.ext is a struct lw_dissect (dissect.h) */
 
 struct lw_arr;
 struct lw_obj;
@@ -46,6 +50,7 @@ struct lw_value {
         struct lw_arr *a;
         struct lw_obj *o;
         const struct lw_regex *re;
+        const void *ext; /* LW_V_GROK, LW_V_DISSECT */
     } u;
 };
 

@@ -1,0 +1,94 @@
+/* Grok: Logstash-format pattern libraries (NAME REGEX per line, %{NAME:field:type} references)
+ * and the expansion of a grok expression into one PCRE2 regex, done once at template compile
+ * time. The library is compile-time data only; the VM sees a struct lw_grok (regexes plus the
+ * field each capture group fills) and fills objects from it (grok() in src/grok.c). */
+#ifndef LW_GROK_H
+#define LW_GROK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lw/arena.h"
+#include "lw/program.h"
+#include "lw/str.h"
+
+/* A pattern library: definitions by name; a later definition of a name replaces an earlier. */
+struct lw_grok_def;
+struct lw_grok_lib {
+    struct lw_arena *a; /* the library's memory (borrowed; the library dies with it) */
+    struct lw_grok_def **slots;
+    uint32_t cap, n; /* open-addressing table of cap slots (a power of two), n used */
+};
+
+/* lw_grok_lib_init: an empty library whose memory comes from arena a. */
+void lw_grok_lib_init(struct lw_grok_lib *lib, struct lw_arena *a);
+
+/* The built-in pattern files, generated from patterns/ by the Makefile (grok_builtin.c). */
+struct lw_grok_file {
+    const char *name;
+    const char *text;
+};
+extern const struct lw_grok_file lw_grok_builtin_files[];
+extern const unsigned lw_grok_builtin_nfiles;
+
+/* lw_grok_lib_builtin: add logwash's own core patterns (patterns/ in the source tree, built
+ * into the binary), file by file in name order. */
+void lw_grok_lib_builtin(struct lw_grok_lib *lib);
+
+/* lw_grok_lib_add_text: add the definitions of one pattern file's text (origin names it in
+ * messages; both are copied). Lines: '#' comments, blank lines, or NAME, white space, REGEX.
+ * Returns 0, or -1 with "origin:line: message" in err (errcap bytes). */
+int lw_grok_lib_add_text(struct lw_grok_lib *lib, const char *origin, const char *text, size_t len,
+                         char *err, size_t errcap);
+
+/* lw_grok_lib_load_dir: add every regular file of dir (names not starting with '.') in byte
+ * order of their names, as Logstash's patterns_dir does. Returns 0, or -1 with a message. */
+int lw_grok_lib_load_dir(struct lw_grok_lib *lib, const char *dir, char *err, size_t errcap);
+
+/* lw_grok_lib_names: the defined names, in no particular order, as an array of n views into
+ * the library (allocated in the library's arena). */
+struct lw_str *lw_grok_lib_names(const struct lw_grok_lib *lib, uint32_t *n);
+
+enum lw_grok_type { LW_GROK_STR, LW_GROK_INT, LW_GROK_FLOAT };
+
+/* A field: the capture group that fills it and its path ([a][b] -> "a", "b"). */
+struct lw_grok_field {
+    uint16_t group;
+    uint8_t type; /* enum lw_grok_type */
+    uint8_t npath;
+    struct lw_str *path;
+};
+
+/* One alternative: a regex and its fields in pattern order. */
+struct lw_grok_alt {
+    struct lw_regex *re;
+    uint32_t nfields;
+    struct lw_grok_field *fields;
+};
+
+/* A compiled grok argument: alternatives tried in order, the first match wins. */
+struct lw_grok {
+    uint32_t n;
+    struct lw_grok_alt *alts;
+};
+
+/* lw_grok_expand: the PCRE2 regex text of grok expression pat (into out, program arena a) and
+ * its fields (group numbers not yet known: field i is group "gI"). On error returns -1 with a
+ * message in err and *erroff the byte offset in pat it concerns. */
+struct lw_grok_expansion {
+    struct lw_str regex;
+    uint32_t nfields;
+    struct lw_grok_field *fields;
+};
+int lw_grok_expand(const struct lw_grok_lib *lib, struct lw_str pat, struct lw_arena *a,
+                   struct lw_grok_expansion *out, char *err, size_t errcap, size_t *erroff);
+
+/* lw_grok_compile_alt: expand pat and compile it with PCRE2 (JIT when jit), into alt; the
+ * regex's code must be freed by the caller's owner (compile.c registers it with the program).
+ * Returns 0, or -1 with err and *erroff as lw_grok_expand. */
+int lw_grok_compile_alt(const struct lw_grok_lib *lib, struct lw_str pat, bool jit,
+                        struct lw_arena *a, struct lw_grok_alt *alt, char *err, size_t errcap,
+                        size_t *erroff);
+
+#endif

@@ -1,0 +1,103 @@
+/* Unit tests for grok's expansion (the regex text PCRE2 gets from a grok expression: the
+ * Oniguruma translations, captures as g0, g1... and their field paths) and for dissect's
+ * parse and split, without the VM. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lw/dissect.h"
+#include "lw/grok.h"
+#include "unit.h"
+
+static struct lw_arena arena;
+static struct lw_grok_lib lib;
+
+/* expands: pat expands to want (NULL: fails with an error containing err_sub). */
+static bool
+expands(const char *pat, const char *want, const char *err_sub)
+{
+    struct lw_grok_expansion e;
+    char err[256] = "";
+    size_t off = 0;
+    int rc = lw_grok_expand(&lib, lw_str_c(pat), &arena, &e, err, sizeof err, &off);
+    if (want == NULL) {
+        if (rc == 0 || strstr(err, err_sub) == NULL) {
+            fprintf(stderr, "  %s: expected an error with '%s', got '%s'\n", pat, err_sub, err);
+            return false;
+        }
+        return true;
+    }
+    if (rc != 0 || e.regex.len != strlen(want) || memcmp(e.regex.p, want, e.regex.len) != 0) {
+        fprintf(stderr, "  %s: got '%.*s' (%s), want '%s'\n", pat, rc ? 0 : (int)e.regex.len,
+                e.regex.p, err, want);
+        return false;
+    }
+    return true;
+}
+
+/* splits: dissect pattern pat over s gives the fields want, joined by '|' ("FAIL": no match). */
+static bool
+splits(const char *pat, const char *s, const char *want)
+{
+    char err[256];
+    size_t off;
+    const struct lw_dissect *d = lw_dissect_compile(lw_str_c(pat), &arena, err, sizeof err, &off);
+    if (d == NULL) {
+        fprintf(stderr, "  %s: %s\n", pat, err);
+        return false;
+    }
+    struct lw_str v[16];
+    char got[256] = "FAIL";
+    if (lw_dissect_split(d, lw_str_c(s), v) == 0) {
+        size_t n = 0;
+        got[0] = '\0';
+        for (uint32_t i = 0; i < d->n && n < sizeof got; i++) {
+            n += (size_t)snprintf(got + n, sizeof got - n, "%s%.*s", i ? "|" : "", (int)v[i].len,
+                                  v[i].p);
+        }
+    }
+    if (strcmp(got, want) != 0) {
+        fprintf(stderr, "  %s over '%s': got '%s', want '%s'\n", pat, s, got, want);
+        return false;
+    }
+    return true;
+}
+
+void
+test_grok(void)
+{
+    char err[256];
+    lw_arena_init(&arena, 4096);
+    lw_grok_lib_init(&lib, &arena);
+    const char *defs = "# test\nA a+\nB %{A}b\nC %{A:x}%{B:[y][z]:int}\nLOOP %{LOOP}\n"
+                       "ODD x%{NUM:[a]?}y\n";
+    CHECK(lw_grok_lib_add_text(&lib, "t", defs, strlen(defs), err, sizeof err) == 0);
+    CHECK(expands("%{A}", "(?:a+)", NULL));
+    CHECK(expands("%{B}", "(?:(?:a+)b)", NULL));
+    CHECK(expands("%{C}", "(?:(?<g0>a+)(?<g1>(?:a+)b))", NULL));
+    CHECK(expands("(?<[a][b]>x)(?<=y)(?<!z)", "(?<g0>x)(?<=y)(?<!z)", NULL));
+    CHECK(expands("\\h\\H[\\h_]", "[0-9a-fA-F][^0-9a-fA-F][0-9a-fA-F_]", NULL));
+    CHECK(expands("(?m).(?mi:x)(?i)", "(?s).(?si:x)(?i)", NULL));
+    CHECK(expands("[[[:alnum:]]_-][a[bc]]", "[[:alnum:]_-][abc]", NULL));
+    CHECK(expands(".?*a+*\\?*", ".*a*\\?*", NULL));
+    CHECK(expands("[]x]", "[\\]x]", NULL));
+    CHECK(expands("%{ODD}", "(?:x%{NUM:[a]?}y)", NULL)); /* not a reference: text, as Logstash */
+    CHECK(expands("%{NOPE}", NULL, "unknown grok pattern 'NOPE'"));
+    CHECK(expands("%{LOOP}", NULL, "cycle: LOOP -> LOOP"));
+    CHECK(expands("%{A:x:str}", NULL, "unknown type 'str'"));
+    CHECK(expands("%{A:[x]y}", NULL, "bad field reference"));
+    CHECK(expands("%{A", NULL, "without a closing"));
+    CHECK(expands("[a&&b]", NULL, "intersection"));
+    CHECK(lw_grok_lib_add_text(&lib, "u", "bad-name x\n", 11, err, sizeof err) == -1);
+    CHECK(strcmp(err, "u:1: bad pattern name 'bad-name' (letters, digits, _)") == 0);
+
+    CHECK(splits("%{a} %{b}", "x y z", "x|y z"));
+    CHECK(splits("[%{a}] %{b} ", "[x] y z", "x|y"));
+    CHECK(splits("[%{a}]", "x]", "FAIL"));
+    CHECK(splits("%{a->} %{b}", "x    y", "x|y"));
+    CHECK(splits("%{a},%{b},%{c}", "1,,3", "1||3"));
+    CHECK(splits("%{a}::%{b}", "1:2::3", "1:2|3"));
+    CHECK(splits("%{a}::%{b}", "1:2:3", "FAIL"));
+    CHECK(splits("%{a}ab%{b}", "aaab", "aa|"));
+    lw_arena_fini(&arena);
+}
