@@ -477,6 +477,15 @@ expect_rc job_multiline 0
 want '{"n":3}' '{"n":1}'
 expect_file job_multiline out
 : >in
+mkdir -p jobs/pats
+printf 'MYWORD [a-z]+\n' >jobs/pats/p
+printf 'patterns: pats\n' >jobs/pat.yaml
+printf 'hello\n' >in
+run -c jobs/pat.yaml -e 'emit grok(line, "%{MYWORD:w}")'
+expect_rc job_patterns 0
+want '{"w":"hello"}'
+expect_file job_patterns out
+: >in
 printf 'kafka:\n  properties: {linger.ms: 5}\n' >jobs/k.yaml
 expect_usage job_kafka_alone "Kafka options need --from kafka, --to kafka or --dead-letter-topic" -c jobs/k.yaml -e 'emit 1'
 
