@@ -579,7 +579,8 @@ settle(struct run *r, int rc, struct lw_str raw, const struct lw_recpos *pos, st
         r->waiting[r->nwaiting++] = pos->ticket;
     }
     if (r->dl.len && flush_dl(r, d) != 0) return -2; /* dead letters are written at once */
-    r->src.ops->done(&r->src, pos->ticket, true);
+    /* --on-error=abort stops at this record: it stays uncommitted, so a restart reads it again */
+    r->src.ops->done(&r->src, pos->ticket, rc == 0);
     return rc;
 }
 

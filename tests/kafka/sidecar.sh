@@ -318,6 +318,22 @@ else
     bad "rebalance: exits $rca $rcb, $missing missing, $dups duplicates with $refused refused commits, $triple three times ($na + $nb out)"
 fi
 
+# 10. --on-error=abort stops at a bad record and leaves it uncommitted: the committed offset is
+#     the bad record's own, so a restart (after a fix) reads it again.
+topics "in10 1" "out10 1"
+printf '%s\n' '{"n":0}' '{"n":1}' '{"n":2}' 'not json' '{"n":4}' >"$tmp/in10"
+timeout 60 kcat -P -b "$boot" -t in10 -l "$tmp/in10" 2>/dev/null
+timeout 60 "$lw" -e 'input json
+emit .' --from kafka --brokers "$boot" --topic in10 --group g10 --to kafka --out-topic out10 \
+    --on-error=abort --exit-at-eof $KX -q 2>"$tmp/lw10.err"
+rc=$?
+"$committed" "$boot" g10 in10 >"$tmp/c10"
+if [ $rc = 1 ] && [ "$(cat "$tmp/c10")" = "0 3" ] && [ "$(consume out10 | tr -d '\n')" = '{"n":0}{"n":1}{"n":2}' ]; then
+    ok "--on-error=abort: exit 1, the three records before it delivered, committed up to the bad one (offset 3)"
+else
+    bad "abort: exit $rc, committed $(cat "$tmp/c10"), out $(consume out10 | tr '\n' ' ')"
+fi
+
 # 9. No allocation per message in logwash's own code: mcount.so counts the allocations made
 #    from the logwash executable (not librdkafka's); 20000 messages may not need more than
 #    2000 do, beyond a few amortised array doublings.
