@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lw/buf.h"
+#include "lw/json.h"
 #include "lw/str.h"
 
 struct ctx {
@@ -302,6 +304,65 @@ more_top(struct ctx *x, const char *k, size_t kl, struct fy_node *kn, struct fy_
     return 1;
 }
 
+static int
+read_all(const char *path, struct lw_buf *b)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return -1;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        lw_buf_add(b, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    return bad ? -1 : 0;
+}
+
+/* check_text: the file is UTF-8 without NUL bytes; else an error at the first bad byte. */
+static int
+check_text(struct ctx *x, struct lw_str t)
+{
+    size_t line_start = 0;
+    int line = 1;
+    for (size_t i = 0; i <= t.len; i++) {
+        if (i < t.len && t.p[i] != '\n' && t.p[i] != '\0') continue;
+        struct lw_str l = { t.p + line_start, i - line_start };
+        if (!lw_utf8_valid(l) || (i < t.len && t.p[i] == '\0')) {
+            size_t ok = 0, chars = 0; /* the longest valid prefix, in characters */
+            for (size_t k = 1; k <= l.len; k++) {
+                if (lw_utf8_valid((struct lw_str){ l.p + ok, k - ok }) && l.p[k - 1] != '\0') {
+                    ok = k;
+                    chars++;
+                } else if (k - ok >= 4) {
+                    break;
+                }
+            }
+            snprintf(x->err, x->errcap, "%s:%d:%zu: error: not UTF-8 text (a job file is YAML)",
+                     x->path, line, chars + 1);
+            return -1;
+        }
+        line++;
+        line_start = i + 1;
+    }
+    return 0;
+}
+
+static bool
+is_blank(struct lw_str t)
+{
+    bool comment = false;
+    for (size_t i = 0; i < t.len; i++) {
+        char ch = t.p[i];
+        if (ch == '\n')
+            comment = false;
+        else if (ch == '#')
+            comment = true;
+        else if (!comment && ch != ' ' && ch != '\t' && ch != '\r')
+            return false;
+    }
+    return true;
+}
+
 /* diag_out: libfyaml's message for a syntax error, kept (the first one) instead of printed. */
 static void
 diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
@@ -321,27 +382,19 @@ lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
     const char *slash = strrchr(path, '/');
     char *dir = lw_xstrndup(path, slash ? (size_t)(slash - path) + 1 : 0);
     struct ctx x = { .path = path, .dir = dir, .c = c, .err = err, .errcap = errcap };
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        snprintf(err, errcap, "cannot read the job file %s", path);
+    /* Read it once here: libfyaml builds no document from a file of only comments and blank
+     * lines (that file simply sets nothing), and libfyaml 0.7.12 never returns from a directive
+     * line holding invalid UTF-8 (found by fuzz_config), so the bytes are checked first. */
+    struct lw_buf text;
+    lw_buf_init(&text);
+    int rc = read_all(path, &text);
+    if (rc != 0) snprintf(err, errcap, "cannot read the job file %s", path);
+    if (rc == 0) rc = check_text(&x, (struct lw_str){ text.p ? text.p : "", text.len });
+    bool blank = rc == 0 && is_blank((struct lw_str){ text.p ? text.p : "", text.len });
+    lw_buf_fini(&text);
+    if (rc != 0 || blank) {
         free(dir);
-        return -1;
-    }
-    /* libfyaml builds no document from a file of only comments and blank lines: that file
-     * simply sets nothing. */
-    bool blank = true, comment = false;
-    for (int ch; blank && (ch = fgetc(f)) != EOF;) {
-        if (ch == '\n')
-            comment = false;
-        else if (ch == '#')
-            comment = true;
-        else if (!comment && ch != ' ' && ch != '\t' && ch != '\r')
-            blank = false;
-    }
-    fclose(f);
-    if (blank) {
-        free(dir);
-        return 0;
+        return rc;
     }
     struct fy_diag_cfg dc;
     fy_diag_cfg_default(&dc);
@@ -353,7 +406,6 @@ lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
     struct fy_diag *diag = fy_diag_create(&dc);
     struct fy_parse_cfg pc = { .flags = FYPCF_QUIET | FYPCF_DEFAULT_PARSE, .diag = diag };
     struct fy_document *doc = fy_document_build_from_file(&pc, path);
-    int rc = 0;
     if (doc == NULL) {
         if (err[0] == '\0') snprintf(err, errcap, "%s: error: not a YAML document", path);
         rc = -1;

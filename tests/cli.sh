@@ -486,6 +486,8 @@ expect_rc job_patterns 0
 want '{"w":"hello"}'
 expect_file job_patterns out
 : >in
+printf 'template: n.lw\n%%a \272\n' >jobs/bad7.yaml # libfyaml 0.7.12 never returns from this
+expect_usage job_not_utf8 "jobs/bad7.yaml:2:4: error: not UTF-8 text (a job file is YAML)" -c jobs/bad7.yaml
 printf 'kafka:\n  properties: {linger.ms: 5}\n' >jobs/k.yaml
 expect_usage job_kafka_alone "Kafka options need --from kafka, --to kafka or --dead-letter-topic" -c jobs/k.yaml -e 'emit 1'
 
