@@ -16,6 +16,8 @@
 #include "lw/timefmt.h"
 #include "lw/vm.h"
 
+#include "builtins_int.h"
+
 #define MAXREGS 250
 #define MAXVARS 256
 
@@ -567,6 +569,10 @@ check_args(struct gen *g, struct node *n, int f)
                 }
                 lw_cfail(g->c, sp, "%s(): %s", b->name, err);
             }
+        }
+        if (a->kind == N_STR) {
+            const char *e = lw_fn_check_const(f, i, a->s);
+            if (e != NULL) lw_cfail(g->c, a->span, "%s(): %s", b->name, e);
         }
         if (t == TM(LW_T_REGEX) && want != 'r' && want != 'R') {
             lw_cfail(g->c, a->span, "%s() does not take a regex as argument %d", b->name, i + 1);

@@ -2,7 +2,7 @@
 # Installs the Debian packages that building and testing logwash need, when missing.
 # Run as root (or with sudo available). Prints nothing when everything is present.
 set -e
-pkgs="gcc make pkg-config libc6-dev libjansson-dev libpcre2-dev groff-base valgrind librdkafka-dev kcat"
+pkgs="gcc make pkg-config libc6-dev libjansson-dev libpcre2-dev libxxhash-dev libmd-dev zlib1g-dev groff-base valgrind librdkafka-dev kcat"
 missing=
 for p in $pkgs; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
