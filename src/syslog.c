@@ -66,12 +66,29 @@ is_alpha(char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/* unplaced: drop timefmt's own " at byte N" from its message err, whose offsets count from
+ * the stamp; ours, from the start of the line, is added at the end. */
+static const char *
+unplaced(char *err)
+{
+    char *at;
+    while ((at = strstr(err, " at byte ")) != NULL) {
+        char *e = at + 9;
+        while (*e >= '0' && *e <= '9') {
+            e++;
+        }
+        memmove(at, e, strlen(e) + 1);
+    }
+    return err;
+}
+
 /* found: a short description of what is at p->i, for messages. */
 static const char *
 found(const struct sp *p, char *buf, size_t cap)
 {
     if (p->i >= p->len) return "the end of the line";
     unsigned char c = (unsigned char)p->s[p->i];
+    if (c == ' ') return "a space";
     if (c > 0x20 && c < 0x7f) {
         snprintf(buf, cap, "'%c'", c);
     } else {
@@ -168,7 +185,7 @@ stamp3164(struct sp *p, size_t st, size_t stlen, int64_t limit, int32_t def, str
     }
     if (erroff > stlen) erroff = stlen;
     return fail(p, st + erroff, "bad timestamp '%.*s': %s", (int)stlen, p->s + st,
-                first < 0 ? "no year fits" : err);
+                first < 0 ? "no year fits" : unplaced(err));
 }
 
 static int
@@ -179,7 +196,7 @@ stamp3339(struct sp *p, struct lw_str w, int32_t def, struct lw_syslog *o)
     if (lw_time_parse_ref(w.p, w.len, "rfc3339", 7, def, 1, &o->ns, &o->off, err, sizeof err,
                           &erroff) != 0) {
         return fail(p, (size_t)(w.p - p->s) + erroff, "bad timestamp '%.*s': %s",
-                    (int)(w.len > 40 ? 40 : w.len), w.p, err);
+                    (int)(w.len > 40 ? 40 : w.len), w.p, unplaced(err));
     }
     o->has_time = true;
     return 0;
@@ -243,7 +260,8 @@ parse3164(struct sp *p, int64_t ref_ns, int32_t def, struct lw_syslog *o)
             d++;
         }
         /* then " hh:mm:ss": the time parser checks the digits */
-        if (sp == 0 || d == 0 || i + 9 > p->len || p->s[i] != ' ') {
+        if (sp == 0 || d == 0 || i + 9 > p->len || p->s[i] != ' ' || p->s[i + 3] != ':' ||
+            p->s[i + 6] != ':') {
             return fail(p, st, "expected a timestamp like 'Mar 10 00:00:00' after the priority");
         }
         i += 9;
