@@ -277,7 +277,13 @@ parse3164(struct sp *p, int64_t ref_ns, int32_t def, struct lw_syslog *o)
     while (p->i < p->len && p->s[p->i] == ' ') {
         p->i++;
     }
-    if (!tag(p, o)) {
+    /* No host when the first word is a whole tag ("app:", "app[1]:"); a word with a colon
+     * inside, such as an IPv6 address, is a host. */
+    size_t we = p->i;
+    while (we < p->len && p->s[we] != ' ') {
+        we++;
+    }
+    if (!(we > p->i && p->s[we - 1] == ':' && tag(p, o))) {
         size_t hb = p->i;
         struct lw_str h = word(p);
         if (h.len > 0 && p->i < p->len) {
