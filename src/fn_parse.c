@@ -455,6 +455,8 @@ lw_fn_check_const(int f, int argi, struct lw_str s)
     if (f == LW_FN_parse_kv && argi == 2 && s.len != 1) {
         return "the key separator must be one character";
     }
-    if (f == LW_FN_parse_kv && argi == 3 && s.len > 2) return "quotes must be at most two characters";
+    if (f == LW_FN_parse_kv && argi == 3 && s.len > 2) {
+        return "quotes must be at most two characters";
+    }
     return NULL;
 }

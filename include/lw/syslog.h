@@ -39,9 +39,9 @@ struct lw_syslog {
  * the stamp no later than ref_ns + LW_SYSLOG_FUTURE_NS (logs describe the past; one day allows
  * for clocks and zones a little ahead), so "Dec 31" read on Jan 1 is last year, and "Feb 29"
  * takes the latest leap year. HOSTNAME is absent when the word after the stamp is a whole
- * tag ("app:" or "app[12]:", ending in ':'; "fe80::1" is a host). TAG is a word of characters other than ':' '[' and white space,
- * followed by an optional [PID] and a ':'; when the next word is not such a tag, there is no
- * app and the message starts there. ref_ns 0 means the system clock.
+ * tag ("app:" or "app[12]:", ending in ':'; "fe80::1" is a host). TAG is a word of characters other
+ * than ':' '[' and white space, followed by an optional [PID] and a ':'; when the next word is not
+ * such a tag, there is no app and the message starts there. ref_ns 0 means the system clock.
  *
  * Returns 0, or -1 with a lowercase message in err (errcap bytes) and the byte offset in s it
  * refers to in *erroff: "expected '<' at the start", "priority 200 out of range 0-191", ... */

@@ -31,6 +31,17 @@ static const char *const templates[] = {
 
 static struct lw_program *progs[NT];
 
+/* jansson cannot hold NUL in an object key, so output with \u0000 may be valid JSON that it
+ * refuses (parse_query of "%00=1" makes such a key). */
+static bool
+has_nul_escape(const char *p, size_t n)
+{
+    for (size_t i = 0; i + 6 <= n; i++) {
+        if (memcmp(p + i, "\\u0000", 6) == 0) return true;
+    }
+    return false;
+}
+
 static int
 out(void *ud, struct lw_vm *vm, const struct lw_value *v, bool print)
 {
@@ -38,10 +49,10 @@ out(void *ud, struct lw_vm *vm, const struct lw_value *v, bool print)
     size_t start = b->len;
     if (lw_enc_json.encode(b, v, vm->arena) != 0) return lw_vm_error(vm, "cannot emit");
     json_error_t e;
-    json_t *j = json_loadb(b->p + start, b->len - start - 1, JSON_DECODE_ANY, &e);
+    json_t *j = json_loadb(b->p + start, b->len - start - 1, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
     struct lw_value bad =
         v->t == LW_T_OBJ ? lw_value_get(v, LW_STR_LIT("bad"), vm->arena) : LW_NULL;
-    if (j == NULL || bad.t != LW_T_NULL) {
+    if ((j == NULL && !has_nul_escape(b->p + start, b->len - start)) || bad.t != LW_T_NULL) {
         fprintf(stderr, "bad output: %.*s\n", (int)(b->len - start), b->p + start);
         abort();
     }
