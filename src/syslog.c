@@ -167,11 +167,16 @@ stamp3164(struct sp *p, size_t st, size_t stlen, int64_t limit, int32_t def, str
     int first = -1;
     /* Feb 29 may need up to 8 years back (1900-like century years skip a leap day). */
     for (int64_t y = y0; y > y0 - 9; y--) {
-        int n = snprintf(buf, sizeof buf, "%.*s %04d", (int)stlen, p->s + st, (int)y);
         int64_t ns;
         int32_t off;
-        if (n < 0 || (size_t)n >= sizeof buf) break;
-        if (lw_time_parse_ref(buf, (size_t)n, fmt, sizeof fmt - 1, def, limit, &ns, &off,
+        if (stlen + 5 > sizeof buf || y < 1000 || y > 9999) break;
+        memcpy(buf, p->s + st, stlen); /* the stamp and " YYYY", without snprintf's cost */
+        buf[stlen] = ' ';
+        for (int k = 0, v = (int)y; k < 4; k++, v /= 10) {
+            buf[stlen + 4 - k] = (char)('0' + v % 10);
+        }
+        size_t n = stlen + 5;
+        if (lw_time_parse_ref(buf, n, fmt, sizeof fmt - 1, def, limit, &ns, &off,
                               first < 0 ? err : NULL, first < 0 ? sizeof err : 0,
                               first < 0 ? &erroff : NULL) != 0) {
             first = 0;
