@@ -13,5 +13,29 @@
 
 LW_FN_DECL(dissect);
 LW_FN_DECL(grok);
+/* fn_parse.c: parsers */
+LW_FN_DECL(parse_csv);
+LW_FN_DECL(parse_duration);
+LW_FN_DECL(parse_query);
+LW_FN_DECL(parse_syslog);
+LW_FN_DECL(parse_url);
+LW_FN_DECL(url_decode);
+LW_FN_DECL(url_encode);
+/* fn_codec.c */
+LW_FN_DECL(base64_decode);
+LW_FN_DECL(base64_encode);
+LW_FN_DECL(json_escape);
+/* fn_hash.c */
+LW_FN_DECL(crc32);
+LW_FN_DECL(fnv1a);
+LW_FN_DECL(md5);
+LW_FN_DECL(sha256);
+LW_FN_DECL(xxhash);
+
+/* lw_fn_check_const: the compiler's check of a constant string argument argi (0-based) of
+ * function f (enum lw_fn_id), for the functions whose argument rules live with them (parse_csv's
+ * separator, parse_duration's unit). Returns NULL when it is fine, else a static message that
+ * the VM would give at run time for the same value. */
+const char *lw_fn_check_const(int f, int argi, struct lw_str s);
 
 #endif

@@ -18,6 +18,8 @@
 #include "lw/timefmt.h"
 #include "lw/vm.h"
 
+#include "builtins_int.h"
+
 #define MAXREGS 250
 #define MAXVARS 256
 
@@ -685,6 +687,10 @@ check_args(struct gen *g, struct node *n, int f)
         }
         if ((f == LW_FN_parse_time || f == LW_FN_format_time) && i == 2 && a->kind == N_STR) {
             const_zone(g, a);
+        }
+        if (a->kind == N_STR) {
+            const char *e = lw_fn_check_const(f, i, a->s);
+            if (e != NULL) lw_cfail(g->c, a->span, "%s(): %s", b->name, e);
         }
         if (t == TM(LW_T_REGEX) && want != 'r' && want != 'R') {
             lw_cfail(g->c, a->span, "%s() does not take a regex as argument %d", b->name, i + 1);

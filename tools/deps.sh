@@ -4,7 +4,7 @@
 # time; python3 (optional) is the oracle of tests/tz/oracle.sh.
 # Run as root (or with sudo available). Prints nothing when everything is present.
 set -e
-pkgs="gcc make pkg-config libc6-dev libjansson-dev libpcre2-dev groff-base valgrind librdkafka-dev kcat libfyaml-dev tzdata"
+pkgs="gcc make pkg-config libc6-dev libjansson-dev libpcre2-dev libxxhash-dev libmd-dev zlib1g-dev groff-base valgrind librdkafka-dev kcat libfyaml-dev tzdata"
 missing=
 for p in $pkgs; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

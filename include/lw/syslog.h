@@ -1,0 +1,73 @@
+/* Syslog lines, RFC 3164 (BSD) and RFC 5424, cut into their parts without allocating: the parts
+ * are slices of the line; timestamps are read with timefmt.h. Turning the parts into a template
+ * value (names, types, the structured-data object) is fn_parse.c's job. */
+#ifndef LW_SYSLOG_H
+#define LW_SYSLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lw/str.h"
+
+/* A part absent from the line (a 5424 "-", a 3164 line without host or tag) has p == NULL. */
+struct lw_syslog {
+    int pri;       /* 0..191: facility pri / 8, severity pri % 8 */
+    int version;   /* 5424's VERSION (1..99); 0 for RFC 3164 */
+    bool has_time; /* false for a 5424 "-" */
+    int64_t ns;    /* the timestamp (see timefmt.h) */
+    int32_t off;   /* its UTC offset in seconds */
+    struct lw_str host, app, procid, msgid;
+    struct lw_str sd;  /* 5424 STRUCTURED-DATA as written, validated; p NULL for "-" */
+    struct lw_str msg; /* the rest, without a leading UTF-8 BOM; p != NULL (maybe empty) */
+};
+
+/* The margin of the RFC 3164 year rule: a stamp may lie this far after the reference time. */
+#define LW_SYSLOG_FUTURE_NS (86400LL * 1000000000LL)
+
+/* lw_syslog_parse: cut the line s (len bytes) into *out. The format is RFC 5424 when the
+ * priority is followed by a version number and a space ("<34>1 "), else RFC 3164.
+ *
+ * RFC 5424: <PRI>VERSION SP TIMESTAMP SP HOSTNAME SP APP-NAME SP PROCID SP MSGID SP SD [SP MSG],
+ * each header field "-" or printable ASCII without spaces; TIMESTAMP is RFC 3339 (a stamp
+ * without a zone is local time in zone, not NULL); SD is "-" or one or more [ID param="value" ...]
+ * elements, where a value may hold \" \\ \] escapes; MSG may start with a BOM, which is dropped.
+ *
+ * RFC 3164: <PRI>TIMESTAMP SP [HOSTNAME SP] [TAG[\[PID\]]: SP] MSG where TIMESTAMP is
+ * "Mmm dd hh:mm:ss" (day space-padded or not) in zone, or an RFC 3339 stamp (as rsyslog
+ * writes with high-precision stamps). Mmm dd has no year: the year is the latest that puts
+ * the stamp no later than ref_ns + LW_SYSLOG_FUTURE_NS (logs describe the past; one day allows
+ * for clocks and zones a little ahead), so "Dec 31" read on Jan 1 is last year, and "Feb 29"
+ * takes the latest leap year. HOSTNAME is absent when the word after the stamp is a whole
+ * tag ("app:" or "app[12]:", ending in ':'; "fe80::1" is a host). TAG is a word of characters other
+ * than ':' '[' and white space, followed by an optional [PID] and a ':'; when the next word is not
+ * such a tag, there is no app and the message starts there. ref_ns 0 means the system clock.
+ *
+ * Returns 0, or -1 with a lowercase message in err (errcap bytes) and the byte offset in s it
+ * refers to in *erroff: "expected '<' at the start", "priority 200 out of range 0-191", ... */
+struct lw_tz;
+
+int lw_syslog_parse(const char *s, size_t len, int64_t ref_ns, const struct lw_tz *zone,
+                    struct lw_syslog *out, char *err, size_t errcap, size_t *erroff);
+
+/* Walking the structured data of a parsed line: init with out->sd, then lw_syslog_sd_next
+ * returns 1 with the next item, 0 at the end. An item is an element (*param p == NULL, *id the
+ * SD-ID) or a parameter of the last element (*id the PARAM-NAME, *param its value). A value
+ * holding escapes is unescaped into scratch, which must hold sd.len bytes and is used at the
+ * value's own offset (values never overlap); otherwise it points into the line. Only valid on
+ * text lw_syslog_parse accepted. */
+struct lw_syslog_sd {
+    struct lw_str sd;
+    size_t i;
+    bool in_elem;
+};
+void lw_syslog_sd_init(struct lw_syslog_sd *it, struct lw_str sd);
+int lw_syslog_sd_next(struct lw_syslog_sd *it, char *scratch, struct lw_str *id,
+                      struct lw_str *param);
+
+/* lw_syslog_facility, lw_syslog_severity: the names of code 0..23 ("kern", "user", ...,
+ * "local7") and 0..7 ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"). */
+const char *lw_syslog_facility(int code);
+const char *lw_syslog_severity(int code);
+
+#endif

@@ -1,0 +1,508 @@
+/* Syslog lines (RFC 3164 and RFC 5424) cut into slices of the line: priority, header fields,
+ * structured data and message. Timestamps go through timefmt.c; the year rule of RFC 3164 is
+ * here. No allocation: building template values from the parts is fn_parse.c's job. */
+#include "lw/syslog.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "lw/timefmt.h"
+
+static const char *const facilities[24] = {
+    "kern",   "user",   "mail",     "daemon", "auth",   "syslog",   "lpr",     "news",
+    "uucp",   "cron",   "authpriv", "ftp",    "ntp",    "security", "console", "solaris-cron",
+    "local0", "local1", "local2",   "local3", "local4", "local5",   "local6",  "local7",
+};
+
+static const char *const severities[8] = {
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+};
+
+const char *
+lw_syslog_facility(int code)
+{
+    return code >= 0 && code < 24 ? facilities[code] : "";
+}
+
+const char *
+lw_syslog_severity(int code)
+{
+    return code >= 0 && code < 8 ? severities[code] : "";
+}
+
+/* The parser's state: the line, the position, where errors go. */
+struct sp {
+    const char *s;
+    size_t len, i;
+    char *err;
+    size_t errcap, *erroff;
+};
+
+static int fail(struct sp *p, size_t at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct sp *p, size_t at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (p->errcap > 0) vsnprintf(p->err, p->errcap, fmt, ap);
+    va_end(ap);
+    if (p->erroff != NULL) *p->erroff = at;
+    return -1;
+}
+
+static bool
+is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool
+is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* unplaced: drop timefmt's own " at byte N" from its message err, whose offsets count from
+ * the stamp; ours, from the start of the line, is added at the end. */
+static const char *
+unplaced(char *err)
+{
+    char *at;
+    while ((at = strstr(err, " at byte ")) != NULL) {
+        char *e = at + 9;
+        while (*e >= '0' && *e <= '9') {
+            e++;
+        }
+        memmove(at, e, strlen(e) + 1);
+    }
+    return err;
+}
+
+/* found: a short description of what is at p->i, for messages. */
+static const char *
+found(const struct sp *p, char *buf, size_t cap)
+{
+    if (p->i >= p->len) return "the end of the line";
+    unsigned char c = (unsigned char)p->s[p->i];
+    if (c == ' ') return "a space";
+    if (c > 0x20 && c < 0x7f) {
+        snprintf(buf, cap, "'%c'", c);
+    } else {
+        snprintf(buf, cap, "byte 0x%02x", c);
+    }
+    return buf;
+}
+
+static int
+priority(struct sp *p, int *pri)
+{
+    char fb[16];
+    if (p->len == 0 || p->s[0] != '<') {
+        return fail(p, 0, "expected '<' at the start, found %s", found(p, fb, sizeof fb));
+    }
+    p->i = 1;
+    int v = 0;
+    size_t d = 0;
+    while (p->i < p->len && is_digit(p->s[p->i]) && d < 4) {
+        v = v * 10 + (p->s[p->i++] - '0');
+        d++;
+    }
+    if (d == 0) return fail(p, p->i, "expected a priority number after '<'");
+    if (d > 3 || v > 191) return fail(p, 1, "priority %.*s out of range 0-191", (int)d, p->s + 1);
+    if (p->i >= p->len || p->s[p->i] != '>') {
+        return fail(p, p->i, "expected '>' after the priority, found %s", found(p, fb, sizeof fb));
+    }
+    p->i++;
+    *pri = v;
+    return 0;
+}
+
+/* word: the run of non-space bytes at p->i (moves past it). */
+static struct lw_str
+word(struct sp *p)
+{
+    size_t b = p->i;
+    while (p->i < p->len && p->s[p->i] != ' ') {
+        p->i++;
+    }
+    return (struct lw_str){ p->s + b, p->i - b };
+}
+
+/* Days since 1970-01-01 to the civil year (proleptic Gregorian). */
+static int64_t
+year_of_days(int64_t z)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    return yoe + era * 400 + (mp >= 10);
+}
+
+static int64_t
+ref_now(int64_t ref_ns)
+{
+    if (ref_ns != 0) return ref_ns;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* stamp3164: "Mmm dd hh:mm:ss" at st (stlen bytes) in the latest year that is not after
+ * limit (see lw_syslog_parse). */
+static int
+stamp3164(struct sp *p, size_t st, size_t stlen, int64_t limit, const struct lw_tz *def,
+          struct lw_syslog *o)
+{
+    static const char fmt[] = "%b %e %H:%M:%S %Y";
+    char buf[40], err[160];
+    size_t erroff = 0;
+    int64_t days = limit / 86400000000000LL - (limit % 86400000000000LL < 0);
+    int64_t y0 = year_of_days(days);
+    int first = -1;
+    /* Feb 29 may need up to 8 years back (1900-like century years skip a leap day). */
+    for (int64_t y = y0; y > y0 - 9; y--) {
+        int64_t ns;
+        int32_t off;
+        if (stlen + 5 > sizeof buf || y < 1000 || y > 9999) break;
+        memcpy(buf, p->s + st, stlen); /* the stamp and " YYYY", without snprintf's cost */
+        buf[stlen] = ' ';
+        for (int k = 0, v = (int)y; k < 4; k++, v /= 10) {
+            buf[stlen + 4 - k] = (char)('0' + v % 10);
+        }
+        size_t n = stlen + 5;
+        if (lw_time_parse_zone(buf, n, fmt, sizeof fmt - 1, def, limit, &ns, &off,
+                               first < 0 ? err : NULL, first < 0 ? sizeof err : 0,
+                               first < 0 ? &erroff : NULL) != 0) {
+            first = 0;
+            continue;
+        }
+        if (ns > limit) continue;
+        o->ns = ns;
+        o->off = off;
+        o->has_time = true;
+        return 0;
+    }
+    if (erroff > stlen) erroff = stlen;
+    return fail(p, st + erroff, "bad timestamp '%.*s': %s", (int)stlen, p->s + st,
+                first < 0 ? "no year fits" : unplaced(err));
+}
+
+static int
+stamp3339(struct sp *p, struct lw_str w, const struct lw_tz *def, struct lw_syslog *o)
+{
+    char err[160];
+    size_t erroff = 0;
+    if (lw_time_parse_zone(w.p, w.len, "rfc3339", 7, def, 1, &o->ns, &o->off, err, sizeof err,
+                           &erroff) != 0) {
+        return fail(p, (size_t)(w.p - p->s) + erroff, "bad timestamp '%.*s': %s",
+                    (int)(w.len > 40 ? 40 : w.len), w.p, unplaced(err));
+    }
+    o->has_time = true;
+    return 0;
+}
+
+/* tag: "app:" or "app[pid]:" at p->i, then one optional space. Moves past it and returns true,
+ * or returns false and leaves p->i. */
+static bool
+tag(struct sp *p, struct lw_syslog *o)
+{
+    size_t i = p->i, b = i;
+    while (i < p->len && p->s[i] != ':' && p->s[i] != '[' && p->s[i] != ' ' && p->s[i] != '\t') {
+        i++;
+    }
+    if (i == b || i == p->len) return false;
+    struct lw_str app = { p->s + b, i - b }, pid = { NULL, 0 };
+    if (p->s[i] == '[') {
+        size_t pb = ++i;
+        while (i < p->len && p->s[i] != ']' && p->s[i] != ' ') {
+            i++;
+        }
+        if (i == p->len || p->s[i] != ']' || i == pb) return false;
+        pid = (struct lw_str){ p->s + pb, i - pb };
+        i++;
+    }
+    if (i == p->len || p->s[i] != ':') return false;
+    i++;
+    if (i < p->len && p->s[i] == ' ') i++;
+    o->app = app;
+    o->procid = pid;
+    p->i = i;
+    return true;
+}
+
+static int
+parse3164(struct sp *p, int64_t ref_ns, const struct lw_tz *def, struct lw_syslog *o)
+{
+    char fb[16];
+    size_t st = p->i;
+    if (p->i + 4 < p->len && is_digit(p->s[p->i]) && is_digit(p->s[p->i + 3]) &&
+        p->s[p->i + 4] == '-') {
+        if (stamp3339(p, word(p), def, o) != 0) return -1;
+    } else {
+        size_t i = p->i;
+        if (!(i + 3 <= p->len && is_alpha(p->s[i]) && is_alpha(p->s[i + 1]) &&
+              is_alpha(p->s[i + 2]))) {
+            return fail(p, i,
+                        "expected a timestamp (Mmm dd hh:mm:ss or RFC 3339) after the "
+                        "priority, found %s",
+                        found(p, fb, sizeof fb));
+        }
+        i += 3;
+        size_t sp = 0;
+        while (i < p->len && p->s[i] == ' ' && sp < 2) {
+            i++;
+            sp++;
+        }
+        size_t d = 0;
+        while (i < p->len && is_digit(p->s[i]) && d < 2) {
+            i++;
+            d++;
+        }
+        /* then " hh:mm:ss": the time parser checks the digits */
+        if (sp == 0 || d == 0 || i + 9 > p->len || p->s[i] != ' ' || p->s[i + 3] != ':' ||
+            p->s[i + 6] != ':') {
+            return fail(p, st, "expected a timestamp like 'Mar 10 00:00:00' after the priority");
+        }
+        i += 9;
+        p->i = i;
+        if (stamp3164(p, st, i - st, ref_now(ref_ns) + LW_SYSLOG_FUTURE_NS, def, o) != 0) {
+            return -1;
+        }
+    }
+    if (p->i < p->len && p->s[p->i] != ' ') {
+        return fail(p, p->i, "expected a space after the timestamp, found %s",
+                    found(p, fb, sizeof fb));
+    }
+    while (p->i < p->len && p->s[p->i] == ' ') {
+        p->i++;
+    }
+    /* No host when the first word is a whole tag ("app:", "app[1]:"); a word with a colon
+     * inside, such as an IPv6 address, is a host. */
+    size_t we = p->i;
+    while (we < p->len && p->s[we] != ' ') {
+        we++;
+    }
+    if (!(we > p->i && p->s[we - 1] == ':' && tag(p, o))) {
+        size_t hb = p->i;
+        struct lw_str h = word(p);
+        if (h.len > 0 && p->i < p->len) {
+            o->host = h;
+            while (p->i < p->len && p->s[p->i] == ' ') {
+                p->i++;
+            }
+            tag(p, o);
+        } else {
+            p->i = hb; /* a single word is the message */
+        }
+    }
+    o->msg = (struct lw_str){ p->s + p->i, p->len - p->i };
+    return 0;
+}
+
+/* header5424: one header field and the space after it; "-" gives an absent part. */
+static int
+field(struct sp *p, const char *name, struct lw_str *out)
+{
+    if (p->i >= p->len) return fail(p, p->i, "line ends before the %s field", name);
+    struct lw_str w = word(p);
+    if (w.len == 0) return fail(p, p->i, "empty %s field (two spaces)", name);
+    for (size_t k = 0; k < w.len; k++) {
+        unsigned char c = (unsigned char)w.p[k];
+        if (c < 0x21 || c > 0x7e) {
+            return fail(p, (size_t)(w.p - p->s) + k, "byte 0x%02x in the %s field", c, name);
+        }
+    }
+    if (p->i >= p->len) return fail(p, p->i, "line ends after the %s field", name);
+    p->i++;
+    *out = w.len == 1 && w.p[0] == '-' ? (struct lw_str){ NULL, 0 } : w;
+    return 0;
+}
+
+/* sdvalue: the quoted PARAM-VALUE opening at p->i; moves past the closing quote. */
+static int
+sdvalue(struct sp *p)
+{
+    size_t q = p->i;
+    for (p->i++; p->i < p->len; p->i++) {
+        if (p->s[p->i] == '\\' && p->i + 1 < p->len) {
+            p->i++;
+        } else if (p->s[p->i] == '"') {
+            p->i++;
+            return 0;
+        }
+    }
+    return fail(p, q, "unterminated structured data value");
+}
+
+static bool
+is_sdname(char c)
+{
+    return c > 0x20 && c < 0x7f && c != '=' && c != ']' && c != '"' && c != ' ';
+}
+
+static int
+sdname(struct sp *p, const char *what)
+{
+    char fb[16];
+    size_t b = p->i;
+    while (p->i < p->len && is_sdname(p->s[p->i])) {
+        p->i++;
+    }
+    if (p->i == b) return fail(p, b, "expected %s, found %s", what, found(p, fb, sizeof fb));
+    return 0;
+}
+
+static int
+sd5424(struct sp *p, struct lw_syslog *o)
+{
+    char fb[16];
+    size_t b = p->i;
+    if (p->i < p->len && p->s[p->i] == '-') {
+        p->i++;
+    } else if (p->i >= p->len || p->s[p->i] != '[') {
+        return fail(p, p->i, "expected '-' or '[' for the structured data, found %s",
+                    found(p, fb, sizeof fb));
+    } else {
+        while (p->i < p->len && p->s[p->i] == '[') {
+            p->i++;
+            if (sdname(p, "an SD-ID after '['") != 0) return -1;
+            while (p->i < p->len && p->s[p->i] == ' ') {
+                p->i++;
+                if (sdname(p, "a parameter name") != 0) return -1;
+                if (p->i >= p->len || p->s[p->i] != '=') {
+                    return fail(p, p->i, "expected '=' after the parameter name, found %s",
+                                found(p, fb, sizeof fb));
+                }
+                p->i++;
+                if (p->i >= p->len || p->s[p->i] != '"') {
+                    return fail(p, p->i, "expected '\"' to open the parameter value, found %s",
+                                found(p, fb, sizeof fb));
+                }
+                if (sdvalue(p) != 0) return -1;
+            }
+            if (p->i >= p->len || p->s[p->i] != ']') {
+                return fail(p, p->i, "expected ']' or a parameter, found %s",
+                            found(p, fb, sizeof fb));
+            }
+            p->i++;
+        }
+        o->sd = (struct lw_str){ p->s + b, p->i - b };
+    }
+    if (p->i < p->len && p->s[p->i] != ' ') {
+        return fail(p, p->i, "expected a space after the structured data, found %s",
+                    found(p, fb, sizeof fb));
+    }
+    if (p->i < p->len) p->i++;
+    return 0;
+}
+
+static int
+parse5424(struct sp *p, const struct lw_tz *def, struct lw_syslog *o)
+{
+    size_t vb = p->i;
+    int v = 0;
+    while (p->i < p->len && is_digit(p->s[p->i])) {
+        v = v * 10 + (p->s[p->i++] - '0');
+        if (p->i - vb > 2) return fail(p, vb, "version number too long");
+    }
+    if (v == 0) return fail(p, vb, "version 0 is not valid");
+    o->version = v;
+    p->i++; /* the space the caller saw */
+    struct lw_str ts;
+    if (field(p, "TIMESTAMP", &ts) != 0) return -1;
+    if (ts.p != NULL && stamp3339(p, ts, def, o) != 0) return -1;
+    if (field(p, "HOSTNAME", &o->host) != 0 || field(p, "APP-NAME", &o->app) != 0 ||
+        field(p, "PROCID", &o->procid) != 0) {
+        return -1;
+    }
+    if (p->i >= p->len) return fail(p, p->i, "line ends before the MSGID field");
+    struct lw_str w = word(p);
+    if (w.len == 0) return fail(p, p->i, "empty MSGID field (two spaces)");
+    o->msgid = w.len == 1 && w.p[0] == '-' ? (struct lw_str){ NULL, 0 } : w;
+    if (p->i >= p->len) return fail(p, p->i, "line ends before the structured data");
+    p->i++;
+    if (sd5424(p, o) != 0) return -1;
+    size_t m = p->i;
+    if (p->len - m >= 3 && memcmp(p->s + m, "\xEF\xBB\xBF", 3) == 0) m += 3;
+    o->msg = (struct lw_str){ p->s + m, p->len - m };
+    return 0;
+}
+
+int
+lw_syslog_parse(const char *s, size_t len, int64_t ref_ns, const struct lw_tz *zone,
+                struct lw_syslog *out, char *err, size_t errcap, size_t *erroff)
+{
+    struct sp p = { .s = s, .len = len, .err = err, .errcap = errcap, .erroff = erroff };
+    *out = (struct lw_syslog){ .msg = { s + len, 0 } };
+    if (priority(&p, &out->pri) != 0) return -1;
+    size_t j = p.i;
+    while (j < len && is_digit(s[j])) {
+        j++;
+    }
+    if (j > p.i && j < len && s[j] == ' ') return parse5424(&p, zone, out);
+    return parse3164(&p, ref_ns, zone, out);
+}
+
+void
+lw_syslog_sd_init(struct lw_syslog_sd *it, struct lw_str sd)
+{
+    *it = (struct lw_syslog_sd){ .sd = sd };
+}
+
+int
+lw_syslog_sd_next(struct lw_syslog_sd *it, char *scratch, struct lw_str *id, struct lw_str *param)
+{
+    const char *s = it->sd.p;
+    size_t n = it->sd.len, i = it->i;
+    if (s == NULL) return 0;
+    if (it->in_elem && i < n && s[i] == ']') {
+        it->in_elem = false;
+        i++;
+    }
+    if (i >= n) return 0;
+    if (!it->in_elem) { /* s[i] == '[' */
+        size_t b = ++i;
+        while (i < n && s[i] != ' ' && s[i] != ']') {
+            i++;
+        }
+        *id = (struct lw_str){ s + b, i - b };
+        *param = (struct lw_str){ NULL, 0 };
+        it->in_elem = true;
+        it->i = i;
+        return 1;
+    }
+    size_t b = ++i; /* past the space */
+    while (s[i] != '=') {
+        i++;
+    }
+    *id = (struct lw_str){ s + b, i - b };
+    i += 2; /* =" */
+    size_t vb = i, k = 0;
+    bool esc = false;
+    while (s[i] != '"') {
+        if (s[i] == '\\') {
+            esc = true;
+            i++;
+        }
+        i++;
+    }
+    if (!esc) {
+        *param = (struct lw_str){ s + vb, i - vb };
+    } else { /* \" \\ \] stand for the character; other backslashes are kept (RFC 5424 6.3.3) */
+        char *o = scratch + vb;
+        for (size_t j = vb; j < i; j++) {
+            if (s[j] == '\\' && (s[j + 1] == '"' || s[j + 1] == '\\' || s[j + 1] == ']')) j++;
+            o[k++] = s[j];
+        }
+        *param = (struct lw_str){ o, k };
+    }
+    it->i = i + 1;
+    return 1;
+}
