@@ -219,9 +219,16 @@ set_in(struct lw_vm *vm, struct lw_value *c, const struct lw_pathseg *s, struct 
 static int
 path_set(struct lw_vm *vm, const struct lw_path *p, struct lw_value val)
 {
+    if (p->n == 0) { /* `. = v`: v may be raw or shared; the next write copies it first */
+        vm->root = val;
+        vm->root_owned = false;
+        return 0;
+    }
     if (!vm->root_owned) {
-        vm->root = vm->root.t == LW_T_OBJ || vm->root.t == LW_T_ARR ? owned(vm, &vm->root)
-                                                                    : lw_obj_new(vm->arena, 8);
+        if (vm->root.t == LW_T_OBJ || vm->root.t == LW_T_ARR)
+            vm->root = owned(vm, &vm->root);
+        else if (vm->root.t == LW_T_NULL)
+            vm->root = lw_obj_new(vm->arena, 8); /* a scalar root stays: set_in reports it */
         vm->root_owned = true;
     }
     /* Walk down, copying each container on the way so no alias is modified. */
@@ -247,10 +254,6 @@ path_set(struct lw_vm *vm, const struct lw_path *p, struct lw_value val)
             slot = &cur->u.a->v[ix];
         }
         cur = slot;
-    }
-    if (p->n == 0) {
-        vm->root = val;
-        return 0;
     }
     return set_in(vm, cur, &p->seg[p->n - 1], val);
 }
@@ -454,8 +457,9 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_LINE:
             R[in->a] = lw_strv(rec->line.p, rec->line.len);
             break;
-        case LW_OP_ROOT:
+        case LW_OP_ROOT: /* the record is shared from here: its next write copies it first */
             R[in->a] = vm->root;
+            vm->root_owned = false;
             break;
         case LW_OP_META:
             R[in->a] = rec->meta;
