@@ -53,7 +53,7 @@ has_nul_escape(const char *p, size_t n)
 }
 
 static int
-out(void *ud, struct lw_vm *vm, const struct lw_value *v, bool print)
+out(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *route, bool print)
 {
     struct lw_buf *b = ud;
     size_t start = b->len;
