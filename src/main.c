@@ -78,6 +78,7 @@ main(int argc, char **argv)
             fprintf(stderr, "logwash: %s\n", err);
             lw_arena_fini(&grok_arena);
             lw_buf_fini(&src);
+            lw_opts_fini(&o);
             return 2;
         }
     }
