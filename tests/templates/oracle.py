@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Independent oracle for the template golden tests (see README.md here).
+
+    python3 tests/templates/oracle.py NAME
+
+parses tests/templates/NAME.in with its own Python code (string operations, re and datetime,
+not the template's regexes), builds the record and the dead letters it expects, and compares
+them, field by field, with NAME.out and NAME.dl. It prints "NAME: N records, M dead letters
+agree" or every difference, and exits 1 on any. It is a checking tool run by hand when a
+template or its input changes, not part of `make check` (python3 is not a build dependency).
+"""
+import datetime as dt
+import json
+import re
+import sys
+from zoneinfo import ZoneInfo
+
+HERE = __file__.rsplit("/", 1)[0]
+NOW = dt.datetime(2024, 3, 10, 12, 0, 0, tzinfo=dt.timezone.utc)
+
+
+def rfc3339(t):
+    """The text logwash writes for a timestamp: 0, 3, 6 or 9 fraction digits, Z or offset."""
+    off = t.utcoffset()
+    frac = ""
+    if t.microsecond:
+        frac = "." + ("%06d" % t.microsecond)
+        if frac.endswith("000"):
+            frac = frac[:4]
+    base = t.strftime("%Y-%m-%dT%H:%M:%S") + frac
+    if off == dt.timedelta(0):
+        return base + "Z"
+    mins = int(off.total_seconds()) // 60
+    sign = "+" if mins >= 0 else "-"
+    mins = abs(mins)
+    return base + "%s%02d:%02d" % (sign, mins // 60, mins % 60)
+
+
+def split_request(req):
+    """(method, target, version) of "METHOD target [HTTP/x]", or None."""
+    if req is None:
+        return None
+    parts = req.split(" ")
+    if len(parts) not in (2, 3) or not parts[0].isalpha() or not parts[0].isupper() or parts[1] == "":
+        return None
+    if len(parts) == 3:
+        if not parts[2].startswith("HTTP/") or not parts[2][5:] or any(c not in "0123456789." for c in parts[2][5:]):
+            return None
+        return parts[0], parts[1], parts[2][5:]
+    return parts[0], parts[1], None
+
+
+# ---------------------------------------------------------------- nginx-error
+NGINX_LEVELS = {"debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"}
+
+
+def nginx_error(line):
+    head = re.match(r"(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d) \[([a-z]+)\] (\d+)#(\d+): ", line)
+    if not head:
+        return None
+    rest = line[head.end():]
+    cid = None
+    if rest.startswith("*"):
+        num, _, rest = rest[1:].partition(" ")
+        cid = int(num)
+    ctx = {}
+    i = rest.find(", client: ")
+    msg = rest
+    if i >= 0:
+        msg, tail = rest[:i], rest[i + 2:]
+        for key in ("client", "server", "request", "subrequest", "upstream", "host", "referrer"):
+            if not tail.startswith(key + ": "):
+                continue
+            tail = tail[len(key) + 2:]
+            if key in ("client", "server"):
+                val, sep, tail = tail.partition(", ")
+            else:
+                assert tail[0] == '"'
+                j = 1
+                while tail[j] != '"':
+                    j += 2 if tail[j] == "\\" else 1
+                val, tail = tail[1:j], tail[j + 1:]
+                sep = tail[:2]
+                tail = tail[2:]
+            ctx[key] = val
+        if tail:
+            return None
+    t = dt.datetime(*map(int, head.group(1, 2, 3, 4, 5, 6)), tzinfo=ZONE)
+    req = ctx.get("request")
+    parsed = split_request(req)
+    m, target, ver = parsed or (None, None, None)
+    return {
+        "@timestamp": rfc3339(t),
+        "log": {"level": head.group(7)},
+        "process": {"pid": int(head.group(8)), "thread": {"id": int(head.group(9))}},
+        "nginx": {"error": {"connection_id": cid, "server": ctx.get("server"),
+                            "request": req if req is not None and parsed is None else None,
+                            "upstream": ctx.get("upstream")}},
+        "message": msg,
+        "source": {"address": ctx.get("client")},
+        "http": {"request": {"method": m, "referrer": ctx.get("referrer")}, "version": ver},
+        "url": {"original": target, "domain": ctx.get("host")},
+    }, "not an nginx error log line"
+
+
+def nginx_error_rec(line):
+    r = nginx_error(line)
+    return r if r else (None, "not an nginx error log line")
+
+
+ORACLES = {
+    "nginx-error": nginx_error_rec,
+}
+
+
+def records(name, text):
+    """Per-template framing of the input into records (lines unless said otherwise)."""
+    return [(i + 1, l) for i, l in enumerate(text.split("\n")[:-1])]
+
+
+ZONE = dt.timezone.utc
+
+
+def main():
+    global ZONE
+    name = sys.argv[1]
+    try:
+        with open(f"{HERE}/{name}.args", encoding="utf-8") as f:
+            args = f.read().split()
+        if "--tz" in args:
+            ZONE = ZoneInfo(args[args.index("--tz") + 1])
+    except FileNotFoundError:
+        pass
+    fn = ORACLES[name]
+    with open(f"{HERE}/{name}.in", encoding="utf-8", errors="surrogateescape") as f:
+        inp = f.read()
+    want_out, want_dl = [], []
+    for num, rec in records(name, inp):
+        got, reason = fn(rec)
+        if got is None:
+            want_dl.append((num, reason, rec))
+        else:
+            want_out.extend(got if isinstance(got, list) else [got])
+    with open(f"{HERE}/{name}.out", encoding="utf-8") as f:
+        out = [json.loads(l) for l in f]
+    try:
+        with open(f"{HERE}/{name}.dl", encoding="utf-8") as f:
+            dl = [json.loads(l) for l in f]
+    except FileNotFoundError:
+        dl = []
+    bad = 0
+    if len(out) != len(want_out):
+        print(f"{name}: {len(out)} records in .out, oracle expects {len(want_out)}")
+        bad += 1
+    for k, (a, b) in enumerate(zip(out, want_out)):
+        if a != b or list(a) != list(b):
+            bad += 1
+            print(f"{name}: record {k + 1} differs:\n  out    {json.dumps(a)}\n  oracle {json.dumps(b)}")
+    got_dl = [(d["line"], d["error"], d["record"]) for d in dl]
+    if got_dl != want_dl:
+        bad += 1
+        print(f"{name}: dead letters differ:\n  dl     {got_dl}\n  oracle {want_dl}")
+    if bad:
+        sys.exit(1)
+    print(f"{name}: {len(out)} records, {len(dl)} dead letters agree")
+
+
+if __name__ == "__main__":
+    main()
