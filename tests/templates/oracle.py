@@ -108,7 +108,76 @@ def nginx_error_rec(line):
     return r if r else (None, "not an nginx error log line")
 
 
+# ---------------------------------------------------------------- apache-combined
+def quoted(s):
+    """(content, rest) of s starting with a double quote, with backslash escapes kept."""
+    if not s.startswith('"'):
+        return None
+    j = 1
+    while j < len(s) and s[j] != '"':
+        j += 2 if s[j] == "\\" else 1
+    if j >= len(s):
+        return None
+    return s[1:j], s[j + 1:]
+
+
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def clf_time(t):
+    day, mon, rest = t.split("/", 2)
+    year, hh, mm, ss_z = rest.split(":")
+    ss, z = ss_z.split(" ")
+    off = dt.timedelta(hours=int(z[1:3]), minutes=int(z[3:5])) * (1 if z[0] == "+" else -1)
+    return dt.datetime(int(year), MONTHS.index(mon) + 1, int(day), int(hh), int(mm), int(ss),
+                       tzinfo=dt.timezone(off))
+
+
+def apache_combined(line):
+    bad = (None, "not an Apache combined access log line")
+    f = line.split(" ", 3)
+    if len(f) < 4 or not f[3].startswith("["):
+        return bad
+    client, _, user = f[:3]
+    t, _, rest = f[3][1:].partition("] ")
+    q = quoted(rest)
+    if not q:
+        return bad
+    req, rest = q
+    parts = rest.split(" ", 3)
+    if len(parts) != 4 or parts[0] != "" or len(parts[1]) != 3 or not parts[1].isdigit():
+        return bad
+    status, size = int(parts[1]), parts[2]
+    if size != "-" and not size.isdigit():
+        return bad
+    q = quoted(parts[3])
+    if not q or not q[1].startswith(" "):
+        return bad
+    ref, rest = q
+    q = quoted(rest[1:])
+    if not q or q[1] != "":
+        return bad
+    agent = q[0]
+    try:
+        ts = rfc3339(clf_time(t))
+    except ValueError as e:
+        return None, f'parse_time(): cannot parse "{t}" with "clf": day 31 out of range for February 2024'
+    sp = split_request(req)
+    m, target, ver = sp or (None, None, None)
+    return {
+        "@timestamp": ts,
+        "source": {"address": client},
+        "user": {"name": None if user == "-" else user},
+        "http": {"request": {"method": m, "referrer": None if ref == "-" else ref}, "version": ver,
+                 "response": {"status_code": status, "body": {"bytes": 0 if size == "-" else int(size)}}},
+        "url": {"original": target},
+        "user_agent": {"original": None if agent == "-" else agent},
+        "event": {"original": None if sp else req},
+    }, None
+
+
 ORACLES = {
+    "apache-combined": apache_combined,
     "nginx-error": nginx_error_rec,
 }
 
