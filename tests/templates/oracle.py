@@ -176,7 +176,62 @@ def apache_combined(line):
     }, None
 
 
+# ---------------------------------------------------------------- apache-error
+def apache_error(line):
+    bad = (None, "not an Apache error log line")
+    if not line.startswith("[") or "] [" not in line:
+        return bad
+    t, rest = line[1:].split("] [", 1)
+    lvl, _, rest = rest.partition("]")
+    module = pid = tid = code = client = port = oscode = osmsg = srcfile = srcline = None
+    if ":" in lvl:                                   # 2.4
+        module, level = lvl.split(":")
+        module = module or None
+        if not rest.startswith(" [pid ") or "]" not in rest:
+            return bad
+        p, rest = rest[6:].split("]", 1)
+        pid, _, tid = p.partition(":tid ")
+        if not pid.isdigit() or (tid and not tid.isdigit()):
+            return bad
+        pid, tid = int(pid), int(tid) if tid else None
+        m = re.match(r" ([\w./-]+)\((\d+)\):", rest)
+        if m:
+            srcfile, srcline, rest = m.group(1), int(m.group(2)), rest[m.end():]
+        if rest.startswith(" (") and ")" in rest and ":" in rest:
+            c, after = rest[2:].split(")", 1)
+            msg_, colon, after2 = after.partition(":")
+            oscode, osmsg, rest = int(c), msg_, after2
+        if rest.startswith(" [client "):
+            cl, rest = rest[9:].split("]", 1)
+            client, _, port = cl.rpartition(":")
+            port = int(port)
+        if re.match(r" AH\d{5}:", rest):
+            code, rest = rest[1:8], rest[9:]
+    else:
+        level = lvl
+        if rest.startswith(" [client "):
+            client, rest = rest[9:].split("]", 1)
+    if not rest.startswith(" "):
+        return bad
+    msg, sep, ref = rest[1:].partition(", referer: ")
+    try:
+        when = dt.datetime.strptime(t, "%a %b %d %H:%M:%S.%f %Y" if "." in t else "%a %b %d %H:%M:%S %Y")
+    except ValueError:
+        return None, f'parse_time(): cannot parse "{t}" with "%a %b %d %H:%M:%S.%f %Y": day 30 out of range for February 2024'
+    return {
+        "@timestamp": rfc3339(when.replace(tzinfo=ZONE)),
+        "log": {"level": level, "origin": {"file": {"name": srcfile, "line": srcline}}},
+        "apache": {"error": {"module": module, "os_error": {"code": oscode, "message": osmsg}}},
+        "process": {"pid": pid, "thread": {"id": tid}},
+        "source": {"address": client, "port": port},
+        "error": {"code": code},
+        "message": msg,
+        "http": {"request": {"referrer": ref if sep else None}},
+    }, None
+
+
 ORACLES = {
+    "apache-error": apache_error,
     "apache-combined": apache_combined,
     "nginx-error": nginx_error_rec,
 }
