@@ -230,7 +230,77 @@ def apache_error(line):
     }, None
 
 
+# ---------------------------------------------------------------- syslog-rfc3164
+FACILITIES = ("kern user mail daemon auth syslog lpr news uucp cron authpriv ftp ntp security "
+              "console solaris-cron local0 local1 local2 local3 local4 local5 local6 local7").split()
+SEVERITIES = "emerg alert crit err warning notice info debug".split()
+
+
+def syslog_pri(pri):
+    if pri is None:
+        return {"priority": None, "facility": {"code": None, "name": None},
+                "severity": {"code": None, "name": None}}
+    return {"priority": pri, "facility": {"code": pri >> 3, "name": FACILITIES[pri >> 3]},
+            "severity": {"code": pri & 7, "name": SEVERITIES[pri & 7]}}
+
+
+def syslog_rfc3164(line):
+    bad = (None, "not an RFC 3164 syslog line")
+    pri = None
+    rest = line
+    if rest.startswith("<"):
+        p, _, rest = rest[1:].partition(">")
+        if not p.isdigit() or len(p) > 3:
+            return bad
+        pri = int(p)
+    if rest[:4].isdigit():                           # RFC 3339 stamp
+        ts, _, rest = rest.partition(" ")
+        try:
+            when = dt.datetime.fromisoformat(ts.replace("Z", "+00:00"))
+        except ValueError:
+            return bad
+    else:
+        ts, rest = rest[:15], rest[15:]
+        if len(ts) != 15 or not rest.startswith(" ") or ts[3] != " " or ts[6] != " ":
+            return bad
+        rest = rest[1:]
+        when = None
+    host, sep, rest = rest.partition(" ")
+    if not sep or not host or ":" in host:
+        return bad
+    if pri is not None and pri > 191:
+        return None, f"syslog PRI {pri} is above 191"
+    if when is None:
+        mon = ts[:3]
+        if mon not in MONTHS:
+            return None, (f'parse_time(): cannot parse "{ts}" with "rfc3164": expected a month '
+                          f"name for %b at byte 0, found '{mon}'")
+        for year in (NOW.year + 1, NOW.year, NOW.year - 1):
+            when = dt.datetime(year, MONTHS.index(mon) + 1, int(ts[4:6]), int(ts[7:9]),
+                               int(ts[10:12]), int(ts[13:15]), tzinfo=ZONE)
+            if when <= NOW + dt.timedelta(days=31):
+                break
+    app = pid = None
+    word, sep, after = rest.partition(": ")
+    if sep and " " not in word and word:
+        if word.endswith("]") and "[" in word:
+            app, pid = word[:-1].split("[")
+            pid = int(pid)
+        elif "[" not in word:
+            app = word
+        if app is not None:
+            rest = after
+    return {
+        "@timestamp": rfc3339(when),
+        "log": {"syslog": syslog_pri(pri)},
+        "host": {"hostname": host},
+        "process": {"name": app, "pid": pid},
+        "message": rest,
+    }, None
+
+
 ORACLES = {
+    "syslog-rfc3164": syslog_rfc3164,
     "apache-error": apache_error,
     "apache-combined": apache_combined,
     "nginx-error": nginx_error_rec,
