@@ -299,7 +299,74 @@ def syslog_rfc3164(line):
     }, None
 
 
+# ---------------------------------------------------------------- syslog-rfc5424
+def sd_length(s):
+    """Length of the STRUCTURED-DATA at the start of s, or None when it is malformed."""
+    if s.startswith("-"):
+        return 1
+    i = 0
+    while i < len(s) and s[i] == "[":
+        i += 1
+        start = i
+        while i < len(s) and s[i] not in ' ]="':
+            i += 1
+        if i == start:
+            return None
+        while i < len(s) and s[i] == " ":
+            i += 1
+            start = i
+            while i < len(s) and s[i] not in ' ]="':
+                i += 1
+            if i == start or s[i:i + 2] != '="':
+                return None
+            i += 2
+            while i < len(s) and s[i] != '"':
+                i += 2 if s[i] == "\\" else 1
+            i += 1
+        if i >= len(s) or s[i] != "]":
+            return None
+        i += 1
+    return i or None
+
+
+def syslog_rfc5424(line):
+    bad = (None, "not an RFC 5424 syslog line")
+    if not line.startswith("<") or ">" not in line:
+        return bad
+    p, rest = line[1:].split(">", 1)
+    f = rest.split(" ", 6)
+    if not p.isdigit() or len(f) != 7 or not f[0].isdigit() or f[0][0] == "0":
+        return bad
+    ver, ts, host, app, procid, msgid, rest = f
+    n = sd_length(rest)
+    if n is None or (rest[n:] and rest[n] != " "):
+        return bad
+    sd, msg = rest[:n], rest[n + 1:] if rest[n:] else None
+    if msg is not None and msg.startswith("\ufeff"):
+        msg = msg[1:]
+    pri = int(p)
+    if pri > 191:
+        return None, f"syslog PRI {pri} is above 191"
+    when = None
+    if ts != "-":
+        try:
+            when = rfc3339(dt.datetime.fromisoformat(ts.replace("Z", "+00:00")))
+        except ValueError:
+            return None, (f'parse_time(): cannot parse "{ts}" with "rfc3339": day 30 out of range '
+                          "for February 2024")
+    nil = lambda v: None if v == "-" else v
+    return {
+        "@timestamp": when,
+        "log": {"syslog": dict(syslog_pri(pri), version=int(ver), appname=nil(app), procid=nil(procid),
+                               msgid=nil(msgid), structured_data=nil(sd))},
+        "host": {"hostname": nil(host)},
+        "process": {"pid": int(procid) if procid.isdigit() else None},
+        "message": msg,
+    }, None
+
+
 ORACLES = {
+    "syslog-rfc5424": syslog_rfc5424,
     "syslog-rfc3164": syslog_rfc3164,
     "apache-error": apache_error,
     "apache-combined": apache_combined,
