@@ -249,7 +249,9 @@ path_set(struct lw_vm *vm, const struct lw_path *p, struct lw_value val)
         cur = slot;
     }
     if (p->n == 0) {
-        vm->root = val;
+        /* The new root may be a raw JSON value (parse_json) or shared with a variable: keep
+         * an owned copy, as root_owned promises to the next path_set. */
+        vm->root = val.t == LW_T_OBJ || val.t == LW_T_ARR ? owned(vm, &val) : val;
         return 0;
     }
     return set_in(vm, cur, &p->seg[p->n - 1], val);
