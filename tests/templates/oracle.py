@@ -36,6 +36,23 @@ def rfc3339(t):
     return base + "%s%02d:%02d" % (sign, mins // 60, mins % 60)
 
 
+def rfc3339_ns(text):
+    """An RFC 3339 stamp with up to 9 fraction digits as logwash writes it, or None."""
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)", text)
+    if not m:
+        return None
+    try:
+        dt.datetime.fromisoformat(m.group(1) + "T" + m.group(2))
+    except ValueError:
+        return None
+    ns = int((m.group(3) or "").ljust(9, "0"))
+    frac = "" if ns == 0 else "." + ("%09d" % ns)
+    while frac and len(frac) > 4 and frac.endswith("000"):
+        frac = frac[:-3]
+    zone = "Z" if m.group(4) in ("Z", "+00:00") else m.group(4)
+    return m.group(1) + "T" + m.group(2) + frac + zone
+
+
 def split_request(req):
     """(method, target, version) of "METHOD target [HTTP/x]", or None."""
     if req is None:
@@ -365,7 +382,44 @@ def syslog_rfc5424(line):
     }, None
 
 
+# ---------------------------------------------------------------- docker-json
+def docker_json(line):
+    try:
+        d = json.loads(line)
+    except ValueError:
+        return None, "decode"
+    if (not isinstance(d.get("log"), str) or not isinstance(d.get("time"), str)
+            or d.get("stream") not in ("stdout", "stderr")):
+        return None, "not a Docker json-file line (needs string log, stream stdout/stderr and time)"
+    ts = rfc3339_ns(d["time"])
+    if ts is None:
+        return None, ('parse_time(): cannot parse "yesterday" with "rfc3339": expected 4 digits '
+                      "for the year at byte 0, found 'yesterda'")
+    text = d["log"]
+    partial = not text.endswith("\n")
+    if not partial:
+        text = text[:-2] if text.endswith("\r\n") else text[:-1]
+    inner = None
+    if text.startswith("{"):
+        try:
+            inner = json.loads(text)
+        except ValueError:
+            pass
+    if isinstance(inner, dict):
+        out = inner
+        out["@timestamp"] = ts
+        out["stream"] = d["stream"]
+    else:
+        out = {"@timestamp": ts, "stream": d["stream"], "message": text}
+    if "attrs" in d:
+        out.setdefault("docker", {})["attrs"] = d["attrs"]
+    if partial:
+        out.setdefault("docker", {})["partial"] = True
+    return out, None
+
+
 ORACLES = {
+    "docker-json": docker_json,
     "syslog-rfc5424": syslog_rfc5424,
     "syslog-rfc3164": syslog_rfc3164,
     "apache-error": apache_error,
@@ -417,7 +471,7 @@ def main():
         if a != b or list(a) != list(b):
             bad += 1
             print(f"{name}: record {k + 1} differs:\n  out    {json.dumps(a)}\n  oracle {json.dumps(b)}")
-    got_dl = [(d["line"], d["error"], d["record"]) for d in dl]
+    got_dl = [(d["line"], "decode" if d["kind"] == "decode" else d["error"], d["record"]) for d in dl]
     if got_dl != want_dl:
         bad += 1
         print(f"{name}: dead letters differ:\n  dl     {got_dl}\n  oracle {want_dl}")
