@@ -418,7 +418,39 @@ def docker_json(line):
     return out, None
 
 
+# ---------------------------------------------------------------- k8s-cri
+def k8s_cri(line):
+    bad = (None, "not a CRI log line (time stdout|stderr F|P message)")
+    f = line.split(" ", 3)
+    if len(f) < 3 or f[1] not in ("stdout", "stderr") or f[2].split(":")[0] not in ("F", "P"):
+        return bad
+    if not re.match(r"\d{4}-\d\d-\d\dT", f[0]):
+        return bad
+    ts = rfc3339_ns(f[0])
+    if ts is None:
+        return None, ('parse_time(): cannot parse "2024-03-10T25:00:14Z" with "rfc3339": hour 25 '
+                      "out of range, expected 0-23")
+    text = f[3] if len(f) == 4 else ""
+    tag = f[2][0]
+    inner = None
+    if tag == "F" and text.startswith("{"):
+        try:
+            inner = json.loads(text)
+        except ValueError:
+            pass
+    if isinstance(inner, dict):
+        out = inner
+        out["@timestamp"] = ts
+        out["stream"] = f[1]
+    else:
+        out = {"@timestamp": ts, "stream": f[1], "message": text}
+    if tag == "P":
+        out["kubernetes"] = {"partial": True}
+    return out, None
+
+
 ORACLES = {
+    "k8s-cri": k8s_cri,
     "docker-json": docker_json,
     "syslog-rfc5424": syslog_rfc5424,
     "syslog-rfc3164": syslog_rfc3164,
