@@ -449,7 +449,36 @@ def k8s_cri(line):
     return out, None
 
 
+# ---------------------------------------------------------------- java-stacktrace
+def java_stacktrace(rec):
+    first, nl, rest = rec.partition("\n")
+    m = re.match(r"(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:[.,](\d+))? +([A-Z]+) +\[([^\]]*)\] (\S+) - (.*)$",
+                 first)
+    if not m:
+        return None, "not a Java log entry (date level [thread] logger - message)"
+    local = dt.datetime.fromisoformat(m.group(1) + "T" + m.group(2) + "." + (m.group(3) or "0").ljust(6, "0"))
+    msg = m.group(7)
+    etype = emsg = trace = None
+    if nl:
+        head, _, after = rest.partition("\n")
+        cls, colon, text = head.partition(": ")
+        is_exc = (re.fullmatch(r"[A-Za-z_$][\w$]*(\.[\w$]+)+", cls) is not None
+                  and (not after or re.match(r"\s+at |\s*Caused by: |\s+\.\.\. \d+ more", after)))
+        if is_exc:
+            etype, emsg, trace = cls, (text if colon else None), rest
+        else:
+            msg = msg + "\n" + rest
+    return {
+        "@timestamp": rfc3339(local.replace(tzinfo=ZONE)),
+        "log": {"level": m.group(4), "logger": m.group(6)},
+        "process": {"thread": {"name": m.group(5)}},
+        "message": msg,
+        "error": {"type": etype, "message": emsg, "stack_trace": trace},
+    }, None
+
+
 ORACLES = {
+    "java-stacktrace": java_stacktrace,
     "k8s-cri": k8s_cri,
     "docker-json": docker_json,
     "syslog-rfc5424": syslog_rfc5424,
@@ -462,6 +491,14 @@ ORACLES = {
 
 def records(name, text):
     """Per-template framing of the input into records (lines unless said otherwise)."""
+    if name == "java-stacktrace":                    # --multiline-start, as in its .args
+        out = []
+        for i, l in enumerate(text.split("\n")[:-1]):
+            if out and not re.match(r"\d{4}-\d\d-\d\d.\d\d:\d\d:\d\d", l):
+                out[-1] = (out[-1][0], out[-1][1] + "\n" + l)
+            else:
+                out.append((i + 1, l))
+        return out
     return [(i + 1, l) for i, l in enumerate(text.split("\n")[:-1])]
 
 
