@@ -477,7 +477,72 @@ def java_stacktrace(rec):
     }, None
 
 
+# ---------------------------------------------------------------- haproxy-http
+def haproxy_http(line):
+    bad = (None, "not a HAProxy HTTP log line")
+    host = prog = pid = None
+    rest = line
+    if rest.startswith("<"):
+        rest = rest[rest.index(">") + 1:]
+    if rest[:3] in MONTHS:                           # syslog prefix
+        rest = rest[16:]
+        host, _, rest = rest.partition(" ")
+        tag, _, rest = rest.partition(": ")
+        prog, _, pid = tag.partition("[")
+        pid = int(pid[:-1]) if pid else None
+    if not rest.endswith('"') or ' "' not in rest:
+        return bad
+    rest, request = rest[:-1].split(' "', 1)
+    if '"' in request:
+        return bad
+    f = rest.split(" ")
+    if len(f) < 11 or not f[1].startswith("["):
+        return bad
+    ip, port = f[0].rsplit(":", 1)
+    be, srv = f[3].split("/", 1)
+    timers = f[4].split("/")
+    if len(timers) != 5:
+        return bad
+    timers = [int(t.lstrip("+")) for t in timers]
+    conns = [int(c.lstrip("+")) for c in f[10].split("/")]
+    queues = [int(q) for q in f[11].split("/")]
+    heads = [h[1:-1].split("|") for h in f[12:]]
+    if len(heads) > 2 or any(not h.startswith("{") for h in f[12:]):
+        return bad
+    reqh = heads[0] if heads else None
+    resh = heads[1] if len(heads) > 1 else None
+    when = dt.datetime.strptime(f[1][1:-1], "%d/%b/%Y:%H:%M:%S.%f").replace(tzinfo=ZONE)
+    neg = lambda v: None if v == -1 else v
+    sp = split_request(request)
+    m, target, ver = sp or (None, None, None)
+    return {
+        "@timestamp": rfc3339(when),
+        "host": {"hostname": host},
+        "process": {"name": prog, "pid": pid},
+        "source": {"address": ip, "port": int(port)},
+        "haproxy": {
+            "frontend_name": f[2], "backend_name": be, "server_name": srv,
+            "http": {
+                "request": {"time_wait_ms": neg(timers[0]), "time_wait_without_data_ms": neg(timers[3]),
+                            "captured_cookie": None if f[7] == "-" else f[7],
+                            "captured_headers": reqh, "raw": request},
+                "response": {"captured_cookie": None if f[8] == "-" else f[8], "captured_headers": resh},
+            },
+            "total_waiting_time_ms": neg(timers[1]),
+            "connection_wait_time_ms": neg(timers[2]),
+            "termination_state": f[9],
+            "connections": dict(zip(["active", "frontend", "backend", "server", "retries"], conns)),
+            "server_queue": queues[0], "backend_queue": queues[1],
+        },
+        "event": {"duration": None if timers[4] == -1 else timers[4] * 1000000},
+        "http": {"request": {"method": m}, "version": ver,
+                 "response": {"status_code": neg(int(f[5])), "bytes": int(f[6].lstrip("+"))}},
+        "url": {"original": target},
+    }, None
+
+
 ORACLES = {
+    "haproxy-http": haproxy_http,
     "java-stacktrace": java_stacktrace,
     "k8s-cri": k8s_cri,
     "docker-json": docker_json,
