@@ -613,7 +613,63 @@ def aws_alb(line):
     }, None
 
 
+# ---------------------------------------------------------------- postgresql
+PG_LEVELS = ("LOG INFO NOTICE WARNING ERROR FATAL PANIC DETAIL HINT QUERY CONTEXT STATEMENT LOCATION "
+             "DEBUG1 DEBUG2 DEBUG3 DEBUG4 DEBUG5").split()
+
+
+def postgresql(rec):
+    bad = (None, "not a PostgreSQL log line (time [pid] LEVEL:  message)")
+    head, sep, msg = rec.partition(":  ")
+    if not sep:
+        return bad
+    f = head.split(" ")
+    if len(f) < 4 or f[-1] not in PG_LEVELS:
+        return bad
+    date, clock = f[0], f[1]
+    rest = f[2:-1]
+    zone = None
+    if not rest[0].startswith("["):
+        zone, rest = rest[0], rest[1:]
+    if not rest or not re.fullmatch(r"\[\d+(-\d+)?\]", rest[0]) or len(rest) > 2:
+        return bad
+    pid = int(rest[0][1:-1].split("-")[0])
+    user = db = None
+    if len(rest) == 2:
+        user, _, db = rest[1].partition("@")
+    if "." not in clock:
+        clock += ".0"
+    local = dt.datetime.fromisoformat(date + "T" + clock.split(".")[0] + "." + clock.split(".")[1].ljust(6, "0"))
+    if zone in ("UTC", "GMT"):
+        tz = dt.timezone.utc
+    elif zone and zone[0] in "+-":
+        tz = dt.timezone(dt.timedelta(hours=int(zone[:3])))
+    else:
+        tz = ZONE
+    level = f[-1]
+    ms = step = query = None
+    m = re.fullmatch(r"duration: ([\d.]+) ms(?:  (statement|(?:execute|parse|bind) [^:\n]*): (.*))?", msg, re.S)
+    if m:
+        ms, step, query = m.groups()
+    else:
+        m = re.fullmatch(r"(statement|(?:execute|parse|bind) [^:\n]*): (.*)", msg, re.S)
+        if m:
+            step, query = m.groups()
+        elif level == "STATEMENT":
+            query = msg
+    return {
+        "@timestamp": rfc3339(local.replace(tzinfo=tz)),
+        "process": {"pid": pid},
+        "user": {"name": user or None},
+        "postgresql": {"log": {"database": db or None, "query_step": step, "query": query}},
+        "log": {"level": level},
+        "message": msg,
+        "event": {"duration": None if ms is None else round(float(ms) * 1000000)},
+    }, None
+
+
 ORACLES = {
+    "postgresql": postgresql,
     "aws-alb": aws_alb,
     "haproxy-http": haproxy_http,
     "java-stacktrace": java_stacktrace,
@@ -629,7 +685,7 @@ ORACLES = {
 
 def records(name, text):
     """Per-template framing of the input into records (lines unless said otherwise)."""
-    if name == "java-stacktrace":                    # --multiline-start, as in its .args
+    if name in ("java-stacktrace", "postgresql"):    # --multiline-start, as in their .args
         out = []
         for i, l in enumerate(text.split("\n")[:-1]):
             if out and not re.match(r"\d{4}-\d\d-\d\d.\d\d:\d\d:\d\d", l):
