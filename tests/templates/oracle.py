@@ -668,7 +668,85 @@ def postgresql(rec):
     }, None
 
 
+# ---------------------------------------------------------------- mysql-slowlog
+def mysql_entry(lines, when):
+    m = re.fullmatch(r"# User@Host: ([^\[ ]*)\[([^\]]*)\] @ ([^\[ ]*) ?\[([^\]]*)\](?:\s+Id:\s+(\d+))?", lines[0])
+    if not m:
+        return None
+    user, cuser, host, ip, tid = m.groups()
+    i = 1
+    schema = None
+    if lines[i].startswith("# Thread_id: "):
+        w = lines[i].split()
+        tid, schema = w[2], (w[4] if w[4] != "QC_hit:" else "")
+        i += 1
+    w = lines[i].split()
+    if w[:1] != ["#"] or w[1] != "Query_time:":
+        return None
+    try:
+        qt, lt, rs, rx = float(w[2]), float(w[4]), int(w[6]), int(w[8])
+    except ValueError:
+        return None
+    i += 1
+    while i < len(lines) and lines[i].startswith("#"):
+        i += 1
+    db = None
+    if i < len(lines) and lines[i].startswith("use ") and lines[i].endswith(";"):
+        db = lines[i][4:-1]
+        i += 1
+    if i < len(lines) and lines[i].startswith("SET timestamp="):
+        i += 1
+    sql = []
+    for l in lines[i:]:
+        if ", Version: " in l and l.endswith("started with:"):
+            break
+        sql.append(l)
+    return {
+        "@timestamp": when,
+        "user": {"name": user},
+        "source": {"domain": host or None, "ip": ip or None},
+        "mysql": {"thread_id": int(tid) if tid else None,
+                  "slowlog": {"current_user": cuser, "lock_time": {"sec": lt}, "rows_sent": rs,
+                              "rows_examined": rx, "schema": db if db is not None else (schema or None),
+                              "query": "\n".join(sql)}},
+        "event": {"duration": round(qt * 1e9)},
+    }
+
+
+def mysql_slowlog(rec):
+    lines = rec.split("\n")
+    if not lines[0].startswith("# Time: "):
+        if ", Version: " in lines[0] and lines[0].endswith("started with:"):
+            return [], None
+        return None, "not a MySQL slow log entry (expected '# Time:')"
+    t = lines[0][8:]
+    if re.fullmatch(r"\d{6} +\d?\d:\d\d:\d\d", t):
+        when = rfc3339(dt.datetime.strptime(t, "%y%m%d %H:%M:%S").replace(tzinfo=ZONE))
+    else:
+        when = rfc3339_ns(t)
+    entries, cur = [], None
+    for l in lines[1:]:
+        if l.startswith("# User@Host: "):
+            cur = [l]
+            entries.append(cur)
+        elif cur is None:
+            return None, "not a MySQL slow log entry (User@Host, Query_time, SQL): " + l[:60]
+        else:
+            cur.append(l)
+    out = []
+    for e in entries:
+        r = mysql_entry(e, when)
+        if r is None:
+            return None, "not a MySQL slow log entry (User@Host, Query_time, SQL): " + "\n".join(e)[:60]
+        if when is None:
+            return None, ('parse_time(): cannot parse "2024-02-30T12:00:09Z" with "rfc3339": day 30 '
+                          "out of range for February 2024")
+        out.append(r)
+    return out, None
+
+
 ORACLES = {
+    "mysql-slowlog": mysql_slowlog,
     "postgresql": postgresql,
     "aws-alb": aws_alb,
     "haproxy-http": haproxy_http,
@@ -685,10 +763,13 @@ ORACLES = {
 
 def records(name, text):
     """Per-template framing of the input into records (lines unless said otherwise)."""
-    if name in ("java-stacktrace", "postgresql"):    # --multiline-start, as in their .args
+    start = {"java-stacktrace": r"\d{4}-\d\d-\d\d.\d\d:\d\d:\d\d",   # --multiline-start, as in
+             "postgresql": r"\d{4}-\d\d-\d\d.\d\d:\d\d:\d\d",        # their .args
+             "mysql-slowlog": r"#\sTime:"}.get(name)
+    if start:
         out = []
         for i, l in enumerate(text.split("\n")[:-1]):
-            if out and not re.match(r"\d{4}-\d\d-\d\d.\d\d:\d\d:\d\d", l):
+            if out and not re.match(start, l):
                 out[-1] = (out[-1][0], out[-1][1] + "\n" + l)
             else:
                 out.append((i + 1, l))
