@@ -745,7 +745,108 @@ def mysql_slowlog(rec):
     return out, None
 
 
+# ---------------------------------------------------------------- kv-firewall
+def year_of(mon, day, hh, mm, ss):
+    for year in (NOW.year + 1, NOW.year, NOW.year - 1):
+        when = dt.datetime(year, MONTHS.index(mon) + 1, day, hh, mm, ss, tzinfo=ZONE)
+        if when <= NOW + dt.timedelta(days=31):
+            return when
+
+
+def forti_pairs(text):
+    """FortiOS key=value pairs, values optionally in double quotes; None on an open quote."""
+    out = {}
+    i = 0
+    while i < len(text):
+        while i < len(text) and text[i] == " ":
+            i += 1
+        j = text.index("=", i)
+        key = text[i:j]
+        i = j + 1
+        if text[i:i + 1] == '"':
+            k = text.find('"', i + 1)
+            if k < 0:
+                return None
+            out[key], i = text[i + 1:k], k + 1
+        else:
+            k = text.find(" ", i)
+            k = len(text) if k < 0 else k
+            out[key], i = text[i:k], k
+    return out
+
+
+def kv_firewall(line):
+    body = re.sub(r"^<\d+>", "", line)
+    if " kernel: " in body and " IN=" in " " + body:
+        head, _, rest = body.partition(" kernel: ")
+        rest = re.sub(r"^\[\s*\d+\.\d+\] ", "", rest)
+        i = rest.find("IN=")
+        prefix, kvtext = rest[:i].strip(), rest[i:]
+        words = kvtext.split(" ")
+        kv, first, flags = {}, {}, []
+        for w in words:
+            if "=" in w:
+                k, v = w.split("=", 1)
+                kv[k] = v
+                first.setdefault(k, v)
+            elif w:
+                flags.append(w)
+        if "SRC" not in kv or "DST" not in kv:
+            return None, "netfilter line without SRC= and DST="
+        mon, day, clock = head[:3], int(head[4:6]), head[7:15]
+        when = year_of(mon, day, *map(int, clock.split(":")))
+        mac = kv.get("MAC", "")
+        dmac = smac = None
+        if len(mac) == 41:
+            dmac, smac = mac[:17].upper().replace(":", "-"), mac[18:35].upper().replace(":", "-")
+        ufw = re.fullmatch(r"\[UFW ([A-Z]+)\]", prefix)
+        return {
+            "@timestamp": rfc3339(when),
+            "observer": {"hostname": head[16:], "type": "netfilter",
+                         "ingress": {"interface": {"name": kv["IN"] or None}},
+                         "egress": {"interface": {"name": kv["OUT"] or None}}},
+            "source": {"ip": kv["SRC"], "port": int(kv["SPT"]) if "SPT" in kv else None, "mac": smac},
+            "destination": {"ip": kv["DST"], "port": int(kv["DPT"]) if "DPT" in kv else None, "mac": dmac},
+            "network": {"transport": kv["PROTO"].lower(), "bytes": int(first["LEN"])},
+            "event": {"action": ufw.group(1).lower() if ufw else None, "duration": None},
+            "rule": {"id": None},
+            "iptables": {"prefix": prefix or None,
+                         "ttl": int(first["TTL"]) if "TTL" in first else None,
+                         "id": int(first["ID"]) if "ID" in first and "TTL" in first else None,
+                         "flags": flags},
+        }, None
+    if body.startswith("date="):
+        kv = forti_pairs(body)
+        if kv is None:
+            return None, "parse_kv(): unterminated quote at byte 82"
+        if "srcip" not in kv or "dstip" not in kv:
+            return None, "FortiGate line without srcip and dstip"
+        when = dt.datetime.fromisoformat(kv["date"] + "T" + kv["time"])
+        if "tz" in kv:
+            z = kv["tz"]
+            when = when.replace(tzinfo=dt.timezone((1 if z[0] == "+" else -1) * dt.timedelta(hours=int(z[1:3]), minutes=int(z[3:]))))
+        else:
+            when = when.replace(tzinfo=ZONE)
+        names = {"1": "icmp", "6": "tcp", "17": "udp", "58": "ipv6-icmp"}
+        return {
+            "@timestamp": rfc3339(when),
+            "observer": {"hostname": kv.get("devname"), "type": "fortigate",
+                         "ingress": {"interface": {"name": kv.get("srcintf")}},
+                         "egress": {"interface": {"name": kv.get("dstintf")}}},
+            "source": {"ip": kv["srcip"], "port": int(kv["srcport"]) if "srcport" in kv else None, "mac": None},
+            "destination": {"ip": kv["dstip"], "port": int(kv["dstport"]) if "dstport" in kv else None, "mac": None},
+            "network": {"transport": names.get(kv["proto"], kv["proto"]) if "proto" in kv else None,
+                        "bytes": int(kv["sentbyte"]) + int(kv.get("rcvdbyte", 0)) if "sentbyte" in kv else None},
+            "event": {"action": kv.get("action"),
+                      "duration": int(kv["duration"]) * 10**9 if "duration" in kv else None},
+            "rule": {"id": kv.get("policyid")},
+            "fortigate": kv,
+        }, None
+    return None, "not a netfilter (IN= OUT= SRC= DST=) or FortiGate (date= time=) line"
+
+
 ORACLES = {
+    "kv-firewall": kv_firewall,
     "mysql-slowlog": mysql_slowlog,
     "postgresql": postgresql,
     "aws-alb": aws_alb,
