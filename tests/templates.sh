@@ -46,4 +46,12 @@ for t in templates/*.lw; do
     if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 done
 echo "templates: $pass passed, $fail failed"
+# The expectations of the templates tests/templates/oracle.py knows against that oracle.
+if [ "${UPDATE:-0}" = 1 ]; then
+    echo "templates: UPDATE=1: check the new expectations with python3 tests/templates/oracle.py --all"
+elif ! python3 -c 'import zoneinfo' 2>/dev/null || [ ! -f "${TZDIR:-/usr/share/zoneinfo}/Europe/Berlin" ]; then
+    echo "templates: oracle skipped: needs python3 3.9+ (zoneinfo) and tzdata"
+elif ! python3 tests/templates/oracle.py --all; then
+    fail=$((fail + 1))
+fi
 [ $fail = 0 ]
