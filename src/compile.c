@@ -318,9 +318,11 @@ node_regex(struct gen *g, struct node *n)
 }
 
 /* declare_captures: a match(s, /re/) in the expressions of a statement declares its named
- * groups as variables of the current block, before the statement runs. */
+ * groups as variables of the current block, before the statement runs. When the match may be
+ * skipped (cond: under the right of && or ||, a branch of ?:, either side of ??, an elif
+ * condition), a new variable is set to null here, so that it never holds a stale register. */
 static void
-declare_captures(struct gen *g, struct node *n)
+declare_captures_in(struct gen *g, struct node *n, bool cond)
 {
     if (n == NULL) return;
     deeper(g, n);
@@ -329,7 +331,8 @@ declare_captures(struct gen *g, struct node *n)
         struct lw_regex *re = node_regex(g, n->kids->next);
         for (uint32_t i = 0; i < re->nnames; i++) {
             if (lookup(g, re->names[i].name) == NULL) {
-                declare(g, re->names[i].name, n->kids->next->span);
+                uint32_t reg = declare(g, re->names[i].name, n->kids->next->span);
+                if (cond) ins(g, LW_OP_LOADNULL, reg, 0, 0, n->span);
             }
         }
     }
@@ -337,12 +340,19 @@ declare_captures(struct gen *g, struct node *n)
         g->rdepth--;
         return;
     }
+    bool sub = cond || n->kind == N_COND || n->kind == N_DEFAULT;
     for (struct node *k = n->kids; k != NULL; k = k->next)
-        declare_captures(g, k);
-    declare_captures(g, n->a);
-    declare_captures(g, n->b);
-    if (n->kind != N_REGEX) declare_captures(g, n->c);
+        declare_captures_in(g, k, cond);
+    declare_captures_in(g, n->a, cond || n->kind == N_DEFAULT);
+    declare_captures_in(g, n->b, sub || n->kind == N_AND || n->kind == N_OR);
+    if (n->kind != N_REGEX) declare_captures_in(g, n->c, sub);
     g->rdepth--;
+}
+
+static void
+declare_captures(struct gen *g, struct node *n)
+{
+    declare_captures_in(g, n, false);
 }
 
 /* Static types ------------------------------------------------------------------------- */
@@ -1116,7 +1126,10 @@ static void
 stmt(struct gen *g, struct node *n)
 {
     uint32_t save = g->freereg;
-    declare_captures(g, n->kind == S_IF ? n->a : n->kind == S_FOR ? n->a : n->a);
+    declare_captures(g, n->a);
+    /* the captures of elif conditions are variables of this block too, null when not reached */
+    for (struct node *e = n->kind == S_IF ? n->c : NULL; e != NULL && e->kind == S_IF; e = e->c)
+        declare_captures_in(g, e->a, true);
     save = g->freereg; /* captures declared above stay allocated */
     switch (n->kind) {
     case S_LET: {

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Every shipped template has a golden test: templates/NAME.lw runs over tests/templates/NAME.in;
 # stdout must equal NAME.out, the dead letters NAME.dl (none if absent), the exit status
-# NAME.rc (0 if absent). The w*-*.out expectations come from the reference implementations
+# NAME.rc (0 if absent). An optional NAME.args holds extra logwash options for that template,
+# white-space separated, no quoting (e.g. --tz Europe/Berlin, or the multiline framing
+# options a template's header asks for). The w*-*.out expectations come from the reference implementations
 # of ../shared/peers (wN.py); the others were checked field by field (tests/templates/README).
 # Usage: tests/templates.sh BIN
 set -u
@@ -20,7 +22,10 @@ for t in templates/*.lw; do
         fail=$((fail + 1))
         continue
     fi
-    ${VALGRIND:-} "$bin" ${LW_TEST_ARGS:-} -q --now 2024-03-10T12:00:00Z --dead-letter "$tmp/dl" -f "$t" < "$name.in" > "$tmp/out" 2> "$tmp/err"
+    args=
+    [ -f "$name.args" ] && args=$(cat "$name.args")
+    # shellcheck disable=SC2086 # $args is a word list on purpose
+    ${VALGRIND:-} "$bin" ${LW_TEST_ARGS:-} $args -q --now 2024-03-10T12:00:00Z --dead-letter "$tmp/dl" -f "$t" < "$name.in" > "$tmp/out" 2> "$tmp/err"
     rc=$?
     want=0
     [ -f "$name.rc" ] && want=$(cat "$name.rc")
@@ -41,4 +46,12 @@ for t in templates/*.lw; do
     if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 done
 echo "templates: $pass passed, $fail failed"
+# The expectations of the templates tests/templates/oracle.py knows against that oracle.
+if [ "${UPDATE:-0}" = 1 ]; then
+    echo "templates: UPDATE=1: check the new expectations with python3 tests/templates/oracle.py --all"
+elif ! python3 -c 'import zoneinfo' 2>/dev/null || [ ! -f "${TZDIR:-/usr/share/zoneinfo}/Europe/Berlin" ]; then
+    echo "templates: oracle skipped: needs python3 3.9+ (zoneinfo) and tzdata"
+elif ! python3 tests/templates/oracle.py --all; then
+    fail=$((fail + 1))
+fi
 [ $fail = 0 ]
