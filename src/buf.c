@@ -61,3 +61,17 @@ lw_buf_printf(struct lw_buf *b, const char *fmt, ...)
     lw_buf_vprintf(b, fmt, ap);
     va_end(ap);
 }
+
+int
+lw_buf_read_file(struct lw_buf *b, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return -1;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        lw_buf_add(b, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    return bad ? -1 : 0;
+}

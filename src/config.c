@@ -304,20 +304,6 @@ more_top(struct ctx *x, const char *k, size_t kl, struct fy_node *kn, struct fy_
     return 1;
 }
 
-static int
-read_all(const char *path, struct lw_buf *b)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return -1;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        lw_buf_add(b, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    return bad ? -1 : 0;
-}
-
 /* check_text: the file is UTF-8 without NUL bytes; else an error at the first bad byte. */
 static int
 check_text(struct ctx *x, struct lw_str t)
@@ -387,7 +373,7 @@ lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
      * line holding invalid UTF-8 (found by fuzz_config), so the bytes are checked first. */
     struct lw_buf text;
     lw_buf_init(&text);
-    int rc = read_all(path, &text);
+    int rc = lw_buf_read_file(&text, path);
     if (rc != 0) snprintf(err, errcap, "cannot read the job file %s", path);
     if (rc == 0) rc = check_text(&x, (struct lw_str){ text.p ? text.p : "", text.len });
     bool blank = rc == 0 && is_blank((struct lw_str){ text.p ? text.p : "", text.len });

@@ -184,15 +184,6 @@ fn_parse_csv(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 
 /* Percent-encoding ---------------------------------------------------------------------- */
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* pct_decode: s[b..e) with %XX decoded (and '+' as a space when plus); the result points into
  * s when nothing changes, else into the arena. Returns 0, or -1 with *bad at the bad '%'. */
 static int
@@ -216,7 +207,7 @@ pct_decode(struct lw_vm *vm, const char *s, size_t b, size_t e, bool plus, struc
         } else if (s[i] != '%') {
             o[k++] = s[i];
         } else {
-            int h = i + 2 < e ? hexval(s[i + 1]) : -1, l = h >= 0 ? hexval(s[i + 2]) : -1;
+            int h = i + 2 < e ? lw_hexval(s[i + 1]) : -1, l = h >= 0 ? lw_hexval(s[i + 2]) : -1;
             if (l < 0) {
                 *bad = i;
                 return -1;

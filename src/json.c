@@ -181,15 +181,6 @@ utf8_seq(const unsigned char *s, const unsigned char *end)
     return n;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* The 4 hex digits at s as a code unit, or -1. */
 static long
 hex4(const char *s, const char *end)
@@ -197,7 +188,7 @@ hex4(const char *s, const char *end)
     if (end - s < 4) return -1;
     long v = 0;
     for (int k = 0; k < 4; k++) {
-        int h = hexval(s[k]);
+        int h = lw_hexval(s[k]);
         if (h < 0) return -1;
         v = v << 4 | h;
     }

@@ -25,20 +25,6 @@ on_signal(int sig)
     lw_pipeline_stop();
 }
 
-static int
-read_file(const char *path, struct lw_buf *b)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return -1;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        lw_buf_add(b, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    return bad ? -1 : 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -57,7 +43,7 @@ main(int argc, char **argv)
     const char *name = "-e";
     if (o.template_file != NULL) {
         name = o.template_file;
-        if (read_file(o.template_file, &src) != 0) {
+        if (lw_buf_read_file(&src, o.template_file) != 0) {
             fprintf(stderr, "logwash: cannot read %s: %s\n", o.template_file, strerror(errno));
             lw_opts_fini(&o);
             return 2;

@@ -58,3 +58,12 @@ lw_errf(char *err, size_t errcap, const char *fmt, ...)
     }
     return -1;
 }
+
+int
+lw_hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}

@@ -35,6 +35,9 @@ lw_buf_addc(struct lw_buf *b, char c)
 }
 
 void lw_buf_adds(struct lw_buf *b, const char *s);
+
+/* lw_buf_read_file: append the whole file at path to b. Returns 0, or -1 with errno set. */
+int lw_buf_read_file(struct lw_buf *b, const char *path);
 void lw_buf_printf(struct lw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lw_buf_vprintf(struct lw_buf *b, const char *fmt, va_list ap);
 

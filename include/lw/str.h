@@ -36,6 +36,9 @@ void *lw_xcalloc(size_t n, size_t size);
 void *lw_xrealloc(void *p, size_t n);
 char *lw_xstrndup(const char *s, size_t len);
 
+/* lw_hexval: the value of hex digit c, or -1. */
+int lw_hexval(char c);
+
 /* lw_errf: format a message into err (errcap bytes; nothing when err is NULL) and return -1,
  * for functions that report errors in a caller's buffer: `return lw_errf(err, cap, ...)`. */
 int lw_errf(char *err, size_t errcap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
