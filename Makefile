@@ -121,8 +121,11 @@ replay: $(addprefix $(BUILD)/replay-,$(FUZZ_TARGETS))
 man-check: $(BUILD)/logwash
 	tests/man-check.sh $(BUILD)/logwash
 
+# Leaks inside third-party libraries are listed, with reasons, in tests/lsan.supp.
+LSAN_ENV = LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
+
 asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	$(LSAN_ENV) $(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -DLW_ARENA_DEBUG=1" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" check
 
@@ -141,7 +144,7 @@ fuzz:
 	    clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o build-fuzz/$$t tests/fuzz/$$t.c \
 	        $(filter-out src/main.c,$(SRCS)) build-fuzz/grok_builtin.c $(LDLIBS); \
 	    mkdir -p tests/fuzz/corpus/$$t/regress build-fuzz/corpus-$$t; \
-	    build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+	    $(LSAN_ENV) build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 	        -artifact_prefix=tests/fuzz/corpus/$$t/regress/ \
 	        build-fuzz/corpus-$$t tests/fuzz/corpus/$$t/seed tests/fuzz/corpus/$$t/regress; \
 	done
