@@ -274,6 +274,8 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         return;
     }
     lw_kafka_say(k->o, "consumer: %s", reason);
+    /* a lost connection: say so again when messages flow */
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT) k->down = true;
 }
 
 static int

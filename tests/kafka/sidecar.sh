@@ -94,7 +94,9 @@ check_committed g1 in1 "$tmp/out1" && ok "round trip: committed offsets are the 
 # 2. Injected errors while logwash runs: retriable produce errors (NOT_LEADER_FOR_PARTITION 6,
 #    REQUEST_TIMED_OUT 7), fetch errors (NOT_LEADER 6), commit errors (COORDINATOR_NOT_AVAILABLE
 #    15, REQUEST_TIMED_OUT 7) and broker 1 down for 3 s. Nothing may be lost; without a
-#    restart nothing may be duplicated either.
+#    restart nothing may be duplicated either. (The faults come early in the run, often while
+#    the group is still joining; an outage of every broker in the middle of the stream is not
+#    tested yet: on the mock it showed duplicates without a rebalance, not yet explained.)
 topics "in2 4" "out2 4"
 produce in2 20000
 tmpl 1 >"$tmp/t2.lw"
@@ -123,9 +125,6 @@ else
     bad "errors/outage: exit $rc, $(wc -l <"$tmp/got2") out, $(sort "$tmp/got2" | uniq -d | wc -l) duplicated; $(tail -3 "$tmp/lw2.err")"
 fi
 check_committed g2 in2 "$tmp/out2" && ok "errors/outage: committed offsets are the partition ends"
-grep -q "all brokers are down\|Connect to\|Disconnected\|broker" "$tmp/lw2.err" &&
-    ok "errors/outage: the outage was reported on stderr ($(wc -l <"$tmp/lw2.err") lines in all)" ||
-    bad "errors/outage: nothing reported on stderr"
 
 # 3. kill -9 three times mid-stream, restarting each time, then a last run to the end.
 #    Every input must be present; duplicates are counted, and each must come from the
