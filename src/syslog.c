@@ -132,19 +132,6 @@ word(struct sp *p)
     return (struct lw_str){ p->s + b, p->i - b };
 }
 
-/* Days since 1970-01-01 to the civil year (proleptic Gregorian). */
-static int64_t
-year_of_days(int64_t z)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    return yoe + era * 400 + (mp >= 10);
-}
-
 static int64_t
 ref_now(int64_t ref_ns)
 {
@@ -164,7 +151,9 @@ stamp3164(struct sp *p, size_t st, size_t stlen, int64_t limit, const struct lw_
     char buf[40], err[160];
     size_t erroff = 0;
     int64_t days = limit / 86400000000000LL - (limit % 86400000000000LL < 0);
-    int64_t y0 = year_of_days(days);
+    int64_t y0;
+    int mon, mday;
+    lw_time_civil_from_days(days, &y0, &mon, &mday);
     int first = -1;
     /* Feb 29 may need up to 8 years back (1900-like century years skip a leap day). */
     for (int64_t y = y0; y > y0 - 9; y--) {
