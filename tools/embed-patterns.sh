@@ -12,7 +12,8 @@ n=0
 for f in $(LC_ALL=C ls "$dir"); do
     [ -f "$dir/$f" ] || continue
     printf '    { "%s",\n' "$f"
-    LC_ALL=C awk '{ gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\?/, "\\?"); printf "      \"%s\\n\"\n", $0 }' "$dir/$f"
+    # sed, not awk: mawk and gawk read a backslash in gsub's replacement differently
+    LC_ALL=C sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/      "/' -e 's/$/\\n"/' "$dir/$f"
     echo '    },'
     n=$((n + 1))
 done

@@ -63,12 +63,35 @@ splits(const char *pat, const char *s, const char *want)
     return true;
 }
 
+/* builtin_matches_files: every built-in pattern file is byte for byte its file in patterns/
+ * (the embedding must escape backslashes the same way under every awk, sed and shell). */
+static bool
+builtin_matches_files(void)
+{
+    bool ok = lw_grok_builtin_nfiles > 0;
+    for (unsigned i = 0; i < lw_grok_builtin_nfiles; i++) {
+        char path[256], text[65536];
+        snprintf(path, sizeof path, "patterns/%s", lw_grok_builtin_files[i].name);
+        FILE *f = fopen(path, "rb");
+        size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+        if (f)
+            fclose(f);
+        text[n] = '\0';
+        if (f == NULL || strcmp(text, lw_grok_builtin_files[i].text) != 0) {
+            fprintf(stderr, "  built-in %s differs from %s\n", lw_grok_builtin_files[i].name, path);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 void
 test_grok(void)
 {
     char err[256];
     lw_arena_init(&arena, 4096);
     lw_grok_lib_init(&lib, &arena);
+    CHECK(builtin_matches_files());
     const char *defs = "# test\nA a+\nB %{A}b\nC %{A:x}%{B:[y][z]:int}\nLOOP %{LOOP}\n"
                        "ODD x%{NUM:[a]?}y\n";
     CHECK(lw_grok_lib_add_text(&lib, "t", defs, strlen(defs), err, sizeof err) == 0);
