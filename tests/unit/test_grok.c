@@ -74,8 +74,7 @@ builtin_matches_files(void)
         snprintf(path, sizeof path, "patterns/%s", lw_grok_builtin_files[i].name);
         FILE *f = fopen(path, "rb");
         size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
-        if (f)
-            fclose(f);
+        if (f) fclose(f);
         text[n] = '\0';
         if (f == NULL || strcmp(text, lw_grok_builtin_files[i].text) != 0) {
             fprintf(stderr, "  built-in %s differs from %s\n", lw_grok_builtin_files[i].name, path);
