@@ -280,7 +280,8 @@ compare(struct lw_vm *vm, enum lw_op op, const struct lw_value *x, const struct 
 {
     int r;
     if (op == LW_OP_EQ || op == LW_OP_NE) {
-        bool eq = lw_value_equal(x, y, vm->arena);
+        bool eq = x->t == LW_T_NULL || y->t == LW_T_NULL ? x->t == y->t /* `v == null` */
+                                                         : lw_value_equal(x, y, vm->arena);
         *out = lw_bool(op == LW_OP_EQ ? eq : !eq);
         return 0;
     }

@@ -1,5 +1,6 @@
 /* Dissect: Logstash-style delimiter extraction ("%{a} - %{b} [%{ts}]"), no regex and no
- * backtracking: each delimiter is searched once, left to right. The pattern is parsed once at
+ * backtracking: each delimiter is searched once, left to right, and the text after the last
+ * field must end the subject. The pattern is parsed once at
  * template compile time (lw_dissect_compile); dissect() in src/dissect.c runs it per record. */
 #ifndef LW_DISSECT_H
 #define LW_DISSECT_H
@@ -43,10 +44,9 @@ struct lw_dissect {
     struct lw_dissect_field *f;
     uint32_t nout;
     struct lw_dissect_out *out;
-    bool pairs;  /* some output is a %{?k}=%{&k} pair (its name comes from the record) */
-    bool nested; /* some output name is a path [a][b] */
-    bool simple; /* no pairs, no appends: field i is output slot[i] (or skipped, -1) */
-    int16_t *slot;
+    bool pairs;            /* some output is a %{?k}=%{&k} pair (its name comes from the record) */
+    bool nested;           /* some output name is a path [a][b] */
+    bool simple;           /* no pairs, no paths, no appends: output k is field out[k].parts[0] */
     struct lw_shape shape; /* without pairs: the result's keys, JSON-encoded once */
 };
 

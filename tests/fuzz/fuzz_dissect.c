@@ -1,8 +1,10 @@
 /* Fuzz target: a dissect pattern and a record, "PATTERN\nTEXT". A pattern that compiles is
  * split over the text (lw_dissect_split; fn_dissect only arranges its slices). Checks that a
  * compile error points inside the pattern, that every field is a slice of the text after the
- * previous one, and that each field is followed by its delimiter: what the split claims to
- * have found is there. Template-level use of grok() and dissect() is fuzz_compile's. */
+ * previous one, that each field is followed by its delimiter, the first one after the
+ * field's start (no copy of it inside the field), and that the pattern's final text ends the
+ * subject: what the split claims to have found is there, and it is the first. Template-level use of
+ * grok() and dissect() is fuzz_compile's. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +49,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct lw_str dl = d->f[i].delim;
             if ((size_t)(end - after) < dl.len || memcmp(after, dl.p, dl.len) != 0) {
                 fprintf(stderr, "field %u is not followed by its delimiter\n", i);
+                abort();
+            }
+            if (i + 1 < d->n) { /* the first occurrence: none starts inside the field */
+                for (const char *q = v[i].p; q < after; q++) {
+                    if ((size_t)(end - q) >= dl.len && memcmp(q, dl.p, dl.len) == 0) {
+                        fprintf(stderr, "field %u holds its delimiter at byte %td\n", i,
+                                q - text.p);
+                        abort();
+                    }
+                }
+            } else if (!d->f[i].pad && after + dl.len != end) {
+                fprintf(stderr, "the last field's final text does not end the subject\n");
                 abort();
             }
             at = after + dl.len;

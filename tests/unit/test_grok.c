@@ -114,7 +114,16 @@ test_grok(void)
     CHECK(strcmp(err, "u:1: bad pattern name 'bad-name' (letters, digits, _)") == 0);
 
     CHECK(splits("%{a} %{b}", "x y z", "x|y z"));
-    CHECK(splits("[%{a}] %{b} ", "[x] y z", "x|y"));
+    /* text after the last field must end the subject: the field runs up to it */
+    CHECK(splits("[%{a}] %{b} ", "[x] y z", "FAIL"));
+    CHECK(splits("[%{a}] %{b} ", "[x] y z ", "x|y z"));
+    CHECK(splits("\"%{a}\" \"%{b}\"", "\"x\" \"a \\\"q\\\" b\"", "x|a \\\"q\\\" b"));
+    CHECK(splits("%{a}.", "x", "FAIL"));
+    CHECK(splits("%{a}.", ".", ""));
+    CHECK(splits("%{a} %{b}..", "x y.", "FAIL"));
+    CHECK(splits("%{a} %{b->} ", "x y   ", "x|y"));
+    CHECK(splits("%{a} %{b->}ab", "x yababab", "x|y"));
+    CHECK(splits("(%{a})", "(x) (y)", "x) (y"));
     CHECK(splits("[%{a}]", "x]", "FAIL"));
     CHECK(splits("%{a->} %{b}", "x    y", "x|y"));
     CHECK(splits("%{a},%{b},%{c}", "1,,3", "1||3"));
