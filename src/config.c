@@ -75,6 +75,7 @@ static const struct key multiline_keys[] = {
     { "indent", "--multiline-indent", FLAG },
     { "max_lines", "--multiline-max-lines", VALUE },
     { "max_bytes", "--multiline-max-bytes", VALUE },
+    { "timeout", "--multiline-timeout", VALUE },
     { NULL, NULL, VALUE },
 };
 static const struct key kafka_keys[] = {

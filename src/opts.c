@@ -49,6 +49,7 @@ enum {
     O_OUT_TOPIC,
     O_DL_TOPIC,
     O_FLUSH_TIMEOUT,
+    O_ML_TIMEOUT,
     O_STATS,
     O_EXIT_EOF,
 };
@@ -103,6 +104,9 @@ static const struct {
     { { "multiline-max-bytes", required_argument, NULL, O_ML_MAX_BYTES },
       "BYTES",
       "bytes per joined record; more are cut and skipped (default: --max-line)" },
+    { { "multiline-timeout", required_argument, NULL, O_ML_TIMEOUT },
+      "MS",
+      "hand out a joined record after MS ms without input (default 1000; 0: never)" },
     { { "max-steps", required_argument, NULL, O_MAX_STEPS },
       "N",
       "instructions per record (default 1000000)" },
@@ -363,6 +367,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
         .flush_timeout_ms = 30000,
         .stats_ms = 60000,
         .ml_max_lines = 1000,
+        .ml_timeout_ms = 1000,
         .now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
     };
     /* The job file goes first: its options are parsed like the command line's, before them. */
@@ -501,6 +506,14 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
         case O_ML_MAX_BYTES:
             if (number(optarg, &v, "multiline-max-bytes", err, errcap) != 0) return -1;
             o->ml_max_bytes = v > (1u << 30) ? (1u << 30) : (size_t)v;
+            break;
+        case O_ML_TIMEOUT:
+            if (strcmp(optarg, "0") == 0) {
+                o->ml_timeout_ms = 0;
+                break;
+            }
+            if (number(optarg, &v, "multiline-timeout", err, errcap) != 0) return -1;
+            o->ml_timeout_ms = v > 3600000 ? 3600000 : (int64_t)v;
             break;
         case O_MAX_STEPS:
             if (number(optarg, &v, "max-steps", err, errcap) != 0) return -1;

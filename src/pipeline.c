@@ -633,7 +633,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
                 break;
             }
             if (r.ksink) lw_ksink_poll(r.ksink, 0);
-            stats(&r, false);
+            if (streaming) stats(&r, false);
             continue;
         }
         int rc = one(&r, &vm, dec, raw, &pos, topval, &arena);

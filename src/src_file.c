@@ -4,14 +4,19 @@
  * marked too_long, and the rest of it skipped, so the stream goes on.
  * Multiline framing (--multiline-*) joins such lines into records, with '\n' between them, in
  * a buffer of its own: a record ends where a line that does not continue it begins, at the end
- * of each file, or at the end of input. Framing knows nothing of decoding or the template. */
+ * of each file, at the end of input, or when a live input (a pipe, a terminal, a socket) has
+ * been quiet for --multiline-timeout. Before it would wait on a live input, next() returns 2
+ * once, so the pipeline writes what it holds: `tail -f | logwash` shows each record without
+ * waiting for a full block. Framing knows nothing of decoding or the template. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pcre2.h>
@@ -29,7 +34,10 @@ struct files {
     char *buf;
     size_t cap, start, end; /* unconsumed bytes are buf[start..end) */
     bool eof;
-    bool skipping; /* inside the rest of a too-long line */
+    bool skipping;  /* inside the rest of a too-long line */
+    bool live;      /* not a regular file: a read may wait */
+    bool idle_said; /* next() returned 2 (or 3) since the last bytes came */
+    int wait_ms;    /* how long the next wait on a live input may last; -1: for ever */
     uint64_t line;
     size_t max_line;
     struct ml *ml; /* NULL: one record per line */
@@ -44,6 +52,7 @@ struct ml {
     bool indent;
     uint64_t max_lines;
     size_t max_bytes;
+    int timeout_ms; /* 0: a pending record waits for its end or the end of input */
     struct lw_buf pend, out;
     bool has_pend;
     int pfile;       /* index of the file the pending record is in */
@@ -86,6 +95,7 @@ ml_new(const struct lw_opts *o, struct lw_diag *d)
     m->indent = o->ml_indent;
     m->max_lines = o->ml_max_lines ? o->ml_max_lines : 1000;
     m->max_bytes = o->ml_max_bytes ? o->ml_max_bytes : o->max_line;
+    m->timeout_ms = (int)o->ml_timeout_ms;
     lw_buf_init(&m->pend);
     lw_buf_init(&m->out);
     if ((o->ml_start && (m->start = ml_regex(o->ml_start, !o->no_jit, d)) == NULL) ||
@@ -110,6 +120,7 @@ files_open(struct lw_source *s, const struct lw_opts *o, struct lw_diag *d)
     f->n = o->ninputs ? o->ninputs : 1;
     f->cur = -1;
     f->fd = -1;
+    f->wait_ms = -1;
     f->max_line = o->max_line;
     f->cap = BLOCK > o->max_line + 1 ? BLOCK : o->max_line + 1;
     f->buf = lw_xmalloc(f->cap);
@@ -140,6 +151,9 @@ advance(struct files *f, struct lw_diag *d)
         }
         f->name = name;
     }
+    struct stat st;
+    f->live = fstat(f->fd, &st) == 0 && !S_ISREG(st.st_mode);
+    f->idle_said = false;
     f->eof = false;
     f->line = 0;
     f->start = f->end = 0;
@@ -147,7 +161,41 @@ advance(struct files *f, struct lw_diag *d)
     return 1;
 }
 
-/* fill: read more bytes after the unconsumed ones; 0 at end of file. */
+/* interrupted: only SIGINT/SIGTERM have handlers (installed without SA_RESTART): a signal
+ * means stop reading, so the pipeline finishes, flushes and exits. */
+static int
+interrupted(struct files *f)
+{
+    f->eof = true;
+    f->n = f->cur + 1;
+    return 0;
+}
+
+/* quiet: on a live input, before a read that would wait: 2 the first time (nothing to read
+ * now: the caller may write what it holds), then, with f->wait_ms >= 0, 3 when that long
+ * passed without input; 0 to read (-1 when a signal stopped the wait: *r is the result). */
+static int
+quiet(struct files *f, int *r)
+{
+    struct pollfd pfd = { .fd = f->fd, .events = POLLIN };
+    if (!f->idle_said) {
+        if (poll(&pfd, 1, 0) != 0) return 0; /* ready, or an error the read will report */
+        f->idle_said = true;
+        return 2;
+    }
+    if (f->wait_ms < 0) return 0;
+    int n = poll(&pfd, 1, f->wait_ms);
+    if (n < 0 && errno == EINTR) {
+        *r = interrupted(f);
+        return -1;
+    }
+    if (n != 0) return 0;
+    f->idle_said = false; /* after the timeout's record, say 2 again before waiting */
+    return 3;
+}
+
+/* fill: read more bytes after the unconsumed ones: 1, 0 at end of file, -1 on an error, and on
+ * a live input 2 or 3 as quiet() says (nothing read). */
 static int
 fill(struct files *f, struct lw_diag *d)
 {
@@ -157,23 +205,23 @@ fill(struct files *f, struct lw_diag *d)
         f->start = 0;
     }
     if (f->end == f->cap) return 1; /* full: the caller cuts the line */
+    if (f->live) {
+        int r, q = quiet(f, &r);
+        if (q < 0) return r;
+        if (q > 0) return q;
+    }
     for (;;) {
         ssize_t n = read(f->fd, f->buf + f->end, f->cap - f->end);
         if (n > 0) {
             f->end += (size_t)n;
+            f->idle_said = false;
             return 1;
         }
         if (n == 0) {
             f->eof = true;
             return 0;
         }
-        if (errno == EINTR) {
-            /* Only SIGINT/SIGTERM have handlers (installed without SA_RESTART): a signal
-             * means stop reading, so the pipeline finishes, flushes and exits. */
-            f->eof = true;
-            f->n = f->cur + 1;
-            return 0;
-        }
+        if (errno == EINTR) return interrupted(f);
         lw_diag_setf(d, "cannot read %s: %s", f->name, strerror(errno));
         return -1;
     }
@@ -199,7 +247,8 @@ line_next(struct files *f, struct lw_str *rec, struct lw_recpos *pos, struct lw_
                 f->skipping = false;
             } else {
                 f->start = f->end;
-                if (!f->eof && fill(f, d) < 0) return -1;
+                int r = f->eof ? 1 : fill(f, d);
+                if (r < 0 || r >= 2) return r;
             }
             continue;
         }
@@ -214,7 +263,8 @@ line_next(struct files *f, struct lw_str *rec, struct lw_recpos *pos, struct lw_
             f->start += len;
             f->skipping = true;
         } else if (!f->eof) {
-            if (fill(f, d) < 0) return -1;
+            int r = fill(f, d);
+            if (r < 0 || r >= 2) return r;
             continue;
         } else {
             len = avail; /* the last line has no newline */
@@ -306,8 +356,14 @@ ml_next(struct files *f, struct lw_str *rec, struct lw_recpos *pos, struct lw_di
     for (;;) {
         struct lw_str line;
         struct lw_recpos lp;
+        f->wait_ms = m->has_pend && m->timeout_ms > 0 ? m->timeout_ms : -1;
         int r = line_next(f, &line, &lp, d);
-        if (r < 0) return -1;
+        if (r < 0 || r == 2) return r;
+        if (r == 3) { /* quiet for --multiline-timeout: the pending record is complete */
+            if (!m->has_pend) continue;
+            ml_hand_out(m, rec, pos);
+            return 1;
+        }
         if (r == 0) {
             if (!m->has_pend) return 0;
             ml_hand_out(m, rec, pos); /* the end of input ends the last record */

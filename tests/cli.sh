@@ -167,7 +167,7 @@ expect_empty help err
 if head -1 out | grep -q '^usage: logwash '; then ok; else bad "help: no usage line"; fi
 for opt in file expr input output check disasm on-error dead-letter unbuffered now tz max-line \
     multiline-start multiline-continue multiline-indent multiline-max-lines multiline-max-bytes \
-    max-steps regex-match-limit regex-depth-limit max-output max-memory no-jit quiet verbose \
+    multiline-timeout max-steps regex-match-limit regex-depth-limit max-output max-memory no-jit quiet verbose \
     version help; do
     if grep -q -- "--$opt" out; then ok; else bad "help: --$opt is not listed"; fi
 done
@@ -276,6 +276,40 @@ expect_rc dead_letter_long_line 1
 want '{"source":"stdin","line":1,"kind":"decode","template":null,"error":"line longer than 4 bytes (--max-line): cut and skipped","record":"abcd"}'
 expect_file dead_letter_long_line dl.long
 : >in
+
+# ---- live input (a pipe that stays open): what was read is written before logwash waits for
+# more, a line that arrives in two pieces is one line, and a joined record is handed out after
+# --multiline-timeout without input. The writer waits for the output before it goes on (at most
+# 20 s, then it goes on anyway and the test fails): nothing here measures how fast.
+wait_lines() { # wait_lines FILE N
+    i=0
+    while [ "$(wc -l <"$1")" -lt "$2" ]; do
+        i=$((i + 1))
+        [ $i -gt 200 ] && return 1
+        sleep 0.1
+    done
+}
+: >live.out
+{
+    printf 'a\n'
+    wait_lines live.out 1 || echo "a was not written while the input stayed open" >>live.stuck
+    printf 'par'
+    sleep 0.3
+    printf 'tial\n'
+    wait_lines live.out 2 || echo "partial was not written while the input stayed open" >>live.stuck
+} | "$bin" -e 'emit line' >live.out
+if [ -f live.stuck ]; then bad "live_flush: $(cat live.stuck)"; else ok; fi
+want '"a"' '"partial"'
+expect_file live_flush live.out
+: >live.out
+{
+    printf 'E1\n  at x\n'
+    wait_lines live.out 1 || echo "E1 was not handed out after the timeout" >>live.stuck2
+    printf 'E2\n'
+} | "$bin" --multiline-start '^E' --multiline-timeout 100 -e 'emit line' >live.out
+if [ -f live.stuck2 ]; then bad "multiline_timeout: $(cat live.stuck2)"; else ok; fi
+want '"E1\n  at x"' '"E2"'
+expect_file multiline_timeout live.out
 
 # ---- multiline framing: records keep the number of their first line, a file's end ends its
 # last record (a record never spans two files), CRs are removed from every line, and limits cut
@@ -470,12 +504,14 @@ expect_usage job_missing "cannot read the job file jobs/none.yaml" -c jobs/none.
 printf '# only comments\n\n' >jobs/empty.yaml
 run -c jobs/empty.yaml -e 'emit 1'
 expect_rc job_empty 0
-printf 'multiline:\n  indent: true\n  max_lines: 10\n' >jobs/ml.yaml
+printf 'multiline:\n  indent: true\n  max_lines: 10\n  timeout: 0\n' >jobs/ml.yaml
 printf 'a\n b\n c\nd\n' >in
 run -c jobs/ml.yaml -e 'emit {n: len(split(line, "\n"))}'
 expect_rc job_multiline 0
 want '{"n":3}' '{"n":1}'
 expect_file job_multiline out
+printf 'multiline:\n  indent: true\n  timeout: -5\n' >jobs/ml2.yaml
+expect_usage job_multiline_timeout "jobs/ml2.yaml:3:12: error: --multiline-timeout needs a positive integer, found '-5'" -c jobs/ml2.yaml
 : >in
 mkdir -p jobs/pats
 printf 'MYWORD [a-z]+\n' >jobs/pats/p

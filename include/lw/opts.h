@@ -37,6 +37,8 @@ struct lw_opts {
     bool ml_indent;
     uint64_t ml_max_lines; /* lines per record (default 1000) */
     size_t ml_max_bytes;   /* bytes per record (default: --max-line) */
+    int64_t ml_timeout_ms; /* a pending record is handed out after this long without input
+                            * (live pipes; default 1000, 0: never) */
     int64_t now_ns;        /* --now, else the clock at start */
     struct lw_tz *tz;      /* --tz, loaded once; NULL: UTC; freed by lw_opts_fini */
     /* Kafka */
