@@ -614,6 +614,78 @@ def aws_alb(line):
     }, None
 
 
+# ---------------------------------------------------------------- aws-elb
+ELB_KINDS = "wwwwwwwwwwwqqww"   # 11 words, "request" "user_agent", cipher, protocol
+
+
+def host_port(s):
+    """(address, port) of "address:port" (an IPv6 address unbracketed), or None."""
+    addr, sep, port = s.rpartition(":")
+    if not sep or not addr or not port.isdigit():
+        return None
+    return addr, int(port)
+
+
+def elb_seconds(s):
+    """A processing time: None for -1, else the float; False when it is not a number."""
+    if s == "-1":
+        return None
+    try:
+        return float(s)
+    except ValueError:
+        return False
+
+
+def aws_elb(line):
+    bad = (None, "not an AWS Classic ELB access log line")
+    first = line.split(" ", 2)
+    if len(first) > 2 and first[0] in ("http", "https", "h2", "grpcs", "ws", "wss") and \
+            re.fullmatch(r"\d{4}-\d\d-\d\dT.*", first[1]):
+        return None, "an AWS ALB access log line, not Classic ELB (see aws-alb.lw)"
+    t = tokens(line)
+    if t is None or "".join(k for k, _ in t) != ELB_KINDS:
+        return bad
+    (time, name, client, backend, rqt, bkt, rst, status, bstatus, rbytes, sbytes, request, ua,
+     cipher, proto) = (x for _, x in t)
+    src = host_port(client)
+    tgt = (None, None) if backend == "-" else host_port(backend)
+    secs = [elb_seconds(x) for x in (rqt, bkt, rst)]
+    code = lambda x: None if x == "-" else int(x) if len(x) == 3 and x.isdigit() else False
+    if src is None or tgt is None or False in secs or code(status) is False or \
+            code(bstatus) is False or not rbytes.isdigit() or not sbytes.isdigit():
+        return bad
+    when = rfc3339_ns(time)
+    if when is None:
+        return None, (f'parse_time(): cannot parse "{time}" with "rfc3339": day 30 out of range '
+                      "for February 2024")
+    method = url = version = None
+    words = (request[:-1] if request.endswith(" ") else request).split(" ")
+    vers = words[-1][5:] if words[-1].startswith("HTTP/") else ""
+    if len(words) == 3 and (words[0] == "-" or words[0].isalpha() and words[0].isupper()) and \
+            words[1] and (words[2] == "-" or vers and all(c in "0123456789." for c in vers)):
+        nil = lambda x: None if x == "-" else x
+        method, url = nil(words[0]), nil(words[1])
+        version = vers or None
+    return {
+        "@timestamp": when,
+        "aws": {"elb": {
+            "name": name,
+            "target": {"address": tgt[0], "port": tgt[1], "status_code": code(bstatus)},
+            "request_processing_time": {"sec": secs[0]},
+            "backend_processing_time": {"sec": secs[1]},
+            "response_processing_time": {"sec": secs[2]},
+        }},
+        "source": {"address": src[0], "port": src[1]},
+        "http": {"request": {"method": method, "bytes": int(rbytes)},
+                 "version": version,
+                 "response": {"status_code": code(status), "bytes": int(sbytes)}},
+        "url": {"original": url},
+        "user_agent": {"original": None if ua == "-" else ua},
+        "tls": {"cipher": None if cipher == "-" else cipher,
+                "protocol": None if proto == "-" else proto},
+    }, None
+
+
 # ---------------------------------------------------------------- postgresql
 PG_LEVELS = ("LOG INFO NOTICE WARNING ERROR FATAL PANIC DETAIL HINT QUERY CONTEXT STATEMENT LOCATION "
              "DEBUG1 DEBUG2 DEBUG3 DEBUG4 DEBUG5").split()
@@ -851,6 +923,7 @@ ORACLES = {
     "mysql-slowlog": mysql_slowlog,
     "postgresql": postgresql,
     "aws-alb": aws_alb,
+    "aws-elb": aws_elb,
     "haproxy-http": haproxy_http,
     "java-stacktrace": java_stacktrace,
     "k8s-cri": k8s_cri,
