@@ -318,6 +318,11 @@ def syslog_rfc3164(line):
 
 
 # ---------------------------------------------------------------- syslog-rfc5424
+def sd_name_char(c):
+    """RFC 5424's SD-NAME: printable US-ASCII except '=', ']', '"' and the space."""
+    return "!" <= c <= "~" and c not in ']="'
+
+
 def sd_length(s):
     """Length of the STRUCTURED-DATA at the start of s, or None when it is malformed."""
     if s.startswith("-"):
@@ -326,14 +331,14 @@ def sd_length(s):
     while i < len(s) and s[i] == "[":
         i += 1
         start = i
-        while i < len(s) and s[i] not in ' ]="':
+        while i < len(s) and sd_name_char(s[i]):
             i += 1
         if i == start:
             return None
         while i < len(s) and s[i] == " ":
             i += 1
             start = i
-            while i < len(s) and s[i] not in ' ]="':
+            while i < len(s) and sd_name_char(s[i]):
                 i += 1
             if i == start or s[i:i + 2] != '="':
                 return None
@@ -345,6 +350,34 @@ def sd_length(s):
             return None
         i += 1
     return i or None
+
+
+def sd_object(sd):
+    """{SD-ID: {PARAM-NAME: value}} of STRUCTURED-DATA sd_length accepted (not "-"), scanned
+    character by character: \\" \\\\ \\] decoded, another backslash kept; a repeated SD-ID
+    adds to the first element of that name, a repeated PARAM-NAME keeps its last value where
+    the first stood (a dict's own update rule)."""
+    out = {}
+    i = 0
+    while i < len(sd):                              # at "["
+        j = i + 1
+        while sd[j] not in " ]":
+            j += 1
+        params = out.setdefault(sd[i + 1:j], {})
+        while sd[j] == " ":                         # ' NAME="VALUE"'
+            eq = sd.index('="', j)
+            name, j, value = sd[j + 1:eq], eq + 2, ""
+            while sd[j] != '"':
+                if sd[j] == "\\":
+                    if sd[j + 1] not in '"\\]':
+                        value += "\\"
+                    j += 1
+                value += sd[j]
+                j += 1
+            params[name] = value
+            j += 1
+        i = j + 1                                   # past "]"
+    return out
 
 
 def syslog_rfc5424(line):
@@ -376,7 +409,8 @@ def syslog_rfc5424(line):
     return {
         "@timestamp": when,
         "log": {"syslog": dict(syslog_pri(pri), version=int(ver), appname=nil(app), procid=nil(procid),
-                               msgid=nil(msgid), structured_data=nil(sd))},
+                               msgid=nil(msgid),
+                               structured_data=None if sd == "-" else sd_object(sd))},
         "host": {"hostname": nil(host)},
         "process": {"pid": int(procid) if procid.isdigit() else None},
         "message": msg,
