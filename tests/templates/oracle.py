@@ -318,6 +318,11 @@ def syslog_rfc3164(line):
 
 
 # ---------------------------------------------------------------- syslog-rfc5424
+def sd_name_char(c):
+    """RFC 5424's SD-NAME: printable US-ASCII except '=', ']', '"' and the space."""
+    return "!" <= c <= "~" and c not in ']="'
+
+
 def sd_length(s):
     """Length of the STRUCTURED-DATA at the start of s, or None when it is malformed."""
     if s.startswith("-"):
@@ -326,14 +331,14 @@ def sd_length(s):
     while i < len(s) and s[i] == "[":
         i += 1
         start = i
-        while i < len(s) and s[i] not in ' ]="':
+        while i < len(s) and sd_name_char(s[i]):
             i += 1
         if i == start:
             return None
         while i < len(s) and s[i] == " ":
             i += 1
             start = i
-            while i < len(s) and s[i] not in ' ]="':
+            while i < len(s) and sd_name_char(s[i]):
                 i += 1
             if i == start or s[i:i + 2] != '="':
                 return None
@@ -345,6 +350,34 @@ def sd_length(s):
             return None
         i += 1
     return i or None
+
+
+def sd_object(sd):
+    """{SD-ID: {PARAM-NAME: value}} of STRUCTURED-DATA sd_length accepted (not "-"), scanned
+    character by character: \\" \\\\ \\] decoded, another backslash kept; a repeated SD-ID
+    adds to the first element of that name, a repeated PARAM-NAME keeps its last value where
+    the first stood (a dict's own update rule)."""
+    out = {}
+    i = 0
+    while i < len(sd):                              # at "["
+        j = i + 1
+        while sd[j] not in " ]":
+            j += 1
+        params = out.setdefault(sd[i + 1:j], {})
+        while sd[j] == " ":                         # ' NAME="VALUE"'
+            eq = sd.index('="', j)
+            name, j, value = sd[j + 1:eq], eq + 2, ""
+            while sd[j] != '"':
+                if sd[j] == "\\":
+                    if sd[j + 1] not in '"\\]':
+                        value += "\\"
+                    j += 1
+                value += sd[j]
+                j += 1
+            params[name] = value
+            j += 1
+        i = j + 1                                   # past "]"
+    return out
 
 
 def syslog_rfc5424(line):
@@ -376,7 +409,8 @@ def syslog_rfc5424(line):
     return {
         "@timestamp": when,
         "log": {"syslog": dict(syslog_pri(pri), version=int(ver), appname=nil(app), procid=nil(procid),
-                               msgid=nil(msgid), structured_data=nil(sd))},
+                               msgid=nil(msgid),
+                               structured_data=None if sd == "-" else sd_object(sd))},
         "host": {"hostname": nil(host)},
         "process": {"pid": int(procid) if procid.isdigit() else None},
         "message": msg,
@@ -611,6 +645,78 @@ def aws_alb(line):
         "url": {"original": nil(target)},
         "user_agent": {"original": nil(v[13])},
         "tls": {"cipher": nil(v[14]), "protocol": nil(v[15]), "client": {"server_name": nil(v[18])}},
+    }, None
+
+
+# ---------------------------------------------------------------- aws-elb
+ELB_KINDS = "wwwwwwwwwwwqqww"   # 11 words, "request" "user_agent", cipher, protocol
+
+
+def host_port(s):
+    """(address, port) of "address:port" (an IPv6 address unbracketed), or None."""
+    addr, sep, port = s.rpartition(":")
+    if not sep or not addr or not port.isdigit():
+        return None
+    return addr, int(port)
+
+
+def elb_seconds(s):
+    """A processing time: None for -1, else the float; False when it is not a number."""
+    if s == "-1":
+        return None
+    try:
+        return float(s)
+    except ValueError:
+        return False
+
+
+def aws_elb(line):
+    bad = (None, "not an AWS Classic ELB access log line")
+    first = line.split(" ", 2)
+    if len(first) > 2 and first[0] in ("http", "https", "h2", "grpcs", "ws", "wss") and \
+            re.fullmatch(r"\d{4}-\d\d-\d\dT.*", first[1]):
+        return None, "an AWS ALB access log line, not Classic ELB (see aws-alb.lw)"
+    t = tokens(line)
+    if t is None or "".join(k for k, _ in t) != ELB_KINDS:
+        return bad
+    (time, name, client, backend, rqt, bkt, rst, status, bstatus, rbytes, sbytes, request, ua,
+     cipher, proto) = (x for _, x in t)
+    src = host_port(client)
+    tgt = (None, None) if backend == "-" else host_port(backend)
+    secs = [elb_seconds(x) for x in (rqt, bkt, rst)]
+    code = lambda x: None if x == "-" else int(x) if len(x) == 3 and x.isdigit() else False
+    if src is None or tgt is None or False in secs or code(status) is False or \
+            code(bstatus) is False or not rbytes.isdigit() or not sbytes.isdigit():
+        return bad
+    when = rfc3339_ns(time)
+    if when is None:
+        return None, (f'parse_time(): cannot parse "{time}" with "rfc3339": day 30 out of range '
+                      "for February 2024")
+    method = url = version = None
+    words = (request[:-1] if request.endswith(" ") else request).split(" ")
+    vers = words[-1][5:] if words[-1].startswith("HTTP/") else ""
+    if len(words) == 3 and (words[0] == "-" or words[0].isalpha() and words[0].isupper()) and \
+            words[1] and (words[2] == "-" or vers and all(c in "0123456789." for c in vers)):
+        nil = lambda x: None if x == "-" else x
+        method, url = nil(words[0]), nil(words[1])
+        version = vers or None
+    return {
+        "@timestamp": when,
+        "aws": {"elb": {
+            "name": name,
+            "target": {"address": tgt[0], "port": tgt[1], "status_code": code(bstatus)},
+            "request_processing_time": {"sec": secs[0]},
+            "backend_processing_time": {"sec": secs[1]},
+            "response_processing_time": {"sec": secs[2]},
+        }},
+        "source": {"address": src[0], "port": src[1]},
+        "http": {"request": {"method": method, "bytes": int(rbytes)},
+                 "version": version,
+                 "response": {"status_code": code(status), "bytes": int(sbytes)}},
+        "url": {"original": url},
+        "user_agent": {"original": None if ua == "-" else ua},
+        "tls": {"cipher": None if cipher == "-" else cipher,
+                "protocol": None if proto == "-" else proto},
     }, None
 
 
@@ -851,6 +957,7 @@ ORACLES = {
     "mysql-slowlog": mysql_slowlog,
     "postgresql": postgresql,
     "aws-alb": aws_alb,
+    "aws-elb": aws_elb,
     "haproxy-http": haproxy_http,
     "java-stacktrace": java_stacktrace,
     "k8s-cri": k8s_cri,
