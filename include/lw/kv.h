@@ -15,10 +15,13 @@ struct lw_kv_opts {
     char quote;     /* opens and closes a quoted value, '"'; 0: no quoting */
     char quote2;    /* a second quote character such as '\'', 0 for none */
     bool trim;      /* field_sep other than ' ': strip blanks around keys and unquoted values */
+    bool escapes;   /* in quoted values \n \t \r \b \f and \uXXXX mean what they mean in Go
+                     * and JSON (logfmt writers quote that way); else, and for any other byte,
+                     * a backslash and the byte after it are that byte */
 };
 
-/* Options for logfmt: pairs apart by whitespace, '=', double quotes. */
-#define LW_KV_OPTS_LOGFMT ((struct lw_kv_opts){ ' ', '=', '"', 0, false })
+/* Options for logfmt: pairs apart by whitespace, '=', double quotes, Go escapes. */
+#define LW_KV_OPTS_LOGFMT ((struct lw_kv_opts){ ' ', '=', '"', 0, false, true })
 
 /* lw_kv_parse: split s (len bytes) into pairs and call cb for each, left to right.
  *

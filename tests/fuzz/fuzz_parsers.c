@@ -1,8 +1,8 @@
 /* Fuzz target: arbitrary bytes as a text record through the parsing functions of issue 4
  * (parse_syslog, parse_csv, parse_url, parse_query, url_decode, base64_decode, parse_duration,
- * json_escape), checking that emitted lines are valid JSON; and through lw_syslog_parse and
- * lw_duration_parse directly, checking that every slice lies inside the input and that
- * base64 and url encodings round-trip. */
+ * parse_logfmt, parse_kv, json_escape), checking that emitted lines are valid JSON; and through
+ * lw_syslog_parse and lw_duration_parse directly, checking that every slice lies inside the input
+ * and that base64 and url encodings round-trip. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +32,8 @@ static const char *const templates[] = {
     "emit [parse_csv(line) ?? null, parse_csv(line, \";\") ?? null]",
     "emit [parse_url(line) ?? null, parse_query(line) ?? null, url_decode(line) ?? null]",
     "emit [parse_duration(line) ?? null, parse_duration(line, \"ms\") ?? null]",
+    "emit [parse_logfmt(line) ?? null, parse_kv(line) ?? null,\n"
+    "      parse_kv(line, \";\", \":\", \"'\\\"\") ?? null]",
     "let d = base64_decode(line) ?? line\n"
     "if base64_decode(base64_encode(d)) != d { emit {bad: \"base64\"} }\n"
     "if url_decode(url_encode(line)) != line { emit {bad: \"url\"} }\n"

@@ -85,9 +85,14 @@ test_logfmt(void)
     /* scanning goes on right after a closing quote */
     CHECK(splits("k=\"a\"b=c", "k=<a>|b=c|"));
     CHECK(splits("k=\"a\"\"b\"", "k=<a>|\"b\"|"));
-    /* an escape stands for the byte after the backslash */
-    CHECK(splits("k=\"a\\nb\\\\\"", "k=<anb\\>|"));
+    /* logfmt's escapes are Go's: \n \t \r \b \f \uXXXX (a pair is one code point, a lone
+     * surrogate U+FFFD); any other byte after a backslash stands for itself */
+    CHECK(splits("k=\"a\\nb\\\\\"", "k=<a\nb\\>|"));
     CHECK(splits("k=\"a\\ b\"", "k=<a b>|"));
+    CHECK(splits("k=\"\\t\\r\\b\\f\\q\\/\"", "k=<\t\r\b\fq/>|"));
+    CHECK(
+        splits("k=\"\\u00e9\\u20AC\\ud83d\\ude00\"", "k=<\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80>|"));
+    CHECK(splits("k=\"\\ud800x\\udc00\\u12\\u12G4\"", "k=<\xef\xbf\xbdx\xef\xbf\xbdu12u12G4>|"));
     /* flags and garbage */
     CHECK(splits("flag a=1 other", "flag|a=1|other|"));
     CHECK(splits("=x=y", "x=y|"));
