@@ -952,6 +952,156 @@ def kv_firewall(line):
     return None, "not a netfilter (IN= OUT= SRC= DST=) or FortiGate (date= time=) line"
 
 
+# ---------------------------------------------------------------- nginx-combined, apache-common
+def clf(line, combined):
+    """The fields of a common (combined: plus referrer and agent) log line, or None: a split on
+    spaces and a quote-aware reader, not the templates' regexes."""
+    f = line.split(" ", 3)
+    if len(f) < 4 or not f[3].startswith("[") or "] " not in f[3]:
+        return None
+    client, _, user = f[:3]
+    if not client or not user or not f[1]:
+        return None
+    t, _, rest = f[3][1:].partition("] ")
+    if not t or "]" in t:
+        return None
+    q = quoted(rest)
+    if not q:
+        return None
+    req, rest = q
+    parts = rest.split(" ", 3 if combined else 2)
+    if len(parts) != (4 if combined else 3) or parts[0] != "":
+        return None
+    status, size = parts[1], parts[2]
+    if len(status) != 3 or not status.isdigit() or not (size == "-" or size.isdigit()):
+        return None
+    ref = agent = None
+    if combined:
+        q = quoted(parts[3])
+        if not q or not q[1].startswith(" "):
+            return None
+        ref, rest = q
+        q = quoted(rest[1:])
+        if not q or q[1] != "":
+            return None
+        agent = q[0]
+    return client, user, t, req, int(status), 0 if size == "-" else int(size), ref, agent
+
+
+def clf_record(fields, combined):
+    client, user, t, req, status, size, ref, agent = fields
+    sp = split_request(req)
+    m, target, ver = sp or (None, None, None)
+    request = {"method": m}
+    if combined:
+        request["referrer"] = None if ref == "-" else ref
+    rec = {
+        "@timestamp": rfc3339(clf_time(t)),
+        "source": {"address": client},
+        "user": {"name": None if user == "-" else user},
+        "http": {"request": request, "version": ver,
+                 "response": {"status_code": status, "body": {"bytes": size}}},
+        "url": {"original": target},
+    }
+    if combined:
+        rec["user_agent"] = {"original": agent}   # nginx-combined keeps "-" as logged
+    rec["event"] = {"original": None if sp else req}
+    return rec
+
+
+def nginx_combined(line):
+    fields = clf(line, True)
+    if fields is None:
+        return None, "not a combined access log line"
+    return clf_record(fields, True), None
+
+
+def apache_common(line):
+    fields = clf(line, False)
+    if fields is None:
+        return None, "not a common log format line"
+    return clf_record(fields, False), None
+
+
+# ---------------------------------------------------------------- logfmt
+GO_ESC = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
+
+
+def go_unquote(v):
+    """A quoted logfmt value's text: Go's escapes, any other escaped character as itself."""
+    out, i = [], 0
+    while i < len(v):
+        c = v[i]
+        if c != "\\" or i + 1 >= len(v):
+            out.append(c)
+            i += 1
+            continue
+        x = v[i + 1]
+        if x in GO_ESC:
+            out.append(GO_ESC[x])
+            i += 2
+        elif x == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", v[i + 2:i + 6]):
+            cp = int(v[i + 2:i + 6], 16)
+            i += 6
+            lo = v[i + 2:i + 6] if v[i:i + 2] == "\\u" else ""
+            if 0xD800 <= cp < 0xDC00 and re.fullmatch(r"[dD][c-fC-F][0-9a-fA-F]{2}", lo):
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (int(lo, 16) - 0xDC00)
+                i += 6
+            elif 0xD800 <= cp < 0xE000:
+                cp = 0xFFFD
+            out.append(chr(cp))
+        else:
+            out.append(x)
+            i += 2
+    return "".join(out)
+
+
+def logfmt_value(v):
+    if re.fullmatch(r"-?[0-9]+", v):
+        n = int(v)
+        return n if -2**63 <= n < 2**63 else float(n)
+    if re.fullmatch(r"-?[0-9]+\.[0-9]+", v):
+        return float(v)
+    return {"true": True, "false": False}.get(v, v)
+
+
+def logfmt(line):
+    """Tokens key=("..."|\\S*) left to right as in the W3 definition; an opening quote that
+    never closes rejects the line at its byte."""
+    out, i, n = {}, 0, len(line)
+    while i < n:
+        while i < n and line[i] in " \t":
+            i += 1
+        j = i
+        while j < n and line[j] not in " \t=":
+            j += 1
+        if j == i:               # '=' at the start of a token: skipped
+            i = j + 1 if j < n and line[j] == "=" else j
+            continue
+        key = line[i:j]
+        if j >= n or line[j] != "=":
+            i = j                # a word without '=': skipped
+            continue
+        i = j + 1
+        if i < n and line[i] == '"':
+            k = i + 1
+            while k < n and line[k] != '"':
+                k += 2 if line[k] == "\\" else 1
+            if k >= n:
+                return None, f"parse_logfmt(): unterminated quote at byte {len(line[:i].encode()) + 1}"
+            out[key] = go_unquote(line[i + 1:k])
+            i = k + 1
+        else:
+            k = i
+            while k < n and line[k] not in " \t":
+                k += 1
+            out[key] = logfmt_value(line[i:k])
+            i = k
+    if not out:
+        return [], None          # the template drops a line without pairs
+    return out, None
+
+
 ORACLES = {
     "kv-firewall": kv_firewall,
     "mysql-slowlog": mysql_slowlog,
@@ -967,6 +1117,9 @@ ORACLES = {
     "apache-error": apache_error,
     "apache-combined": apache_combined,
     "nginx-error": nginx_error_rec,
+    "nginx-combined": nginx_combined,
+    "apache-common": apache_common,
+    "logfmt": logfmt,
 }
 
 
