@@ -17,8 +17,8 @@ fail=0
 for t in templates/*.lw; do
     name=$(basename "$t" .lw)
     name=tests/templates/$name
-    if [ ! -f "$name.in" ] || [ ! -f "$name.out" ]; then
-        echo "FAIL $name: no test (tests/templates/$name.in and .out)"
+    if [ ! -f "$name.in" ] || { [ ! -f "$name.out" ] && [ "${UPDATE:-0}" != 1 ]; }; then
+        echo "FAIL $t: no test ($name.in and .out; UPDATE=1 writes the .out from a .in)"
         fail=$((fail + 1))
         continue
     fi
