@@ -9,7 +9,10 @@
 # read, frame, run the VM, nothing else) is timed too, and the extraction-alone ratios are also
 # given net of it, which is the cost of the extraction itself. Checks that every way wrote the
 # same records as dissect (COMBINEDAPACHELOG accepts more lines: its count is printed). Not part of make check.
-# Environment: BENCH_RUNS (3), BENCH_CPU (0), W1 (/tmp/corpus/w1.log, generated if missing).
+# Then, with valgrind, the same extraction-alone templates on the first BENCH_INSTR (20000) lines
+# under callgrind: instructions per line, less those of "read", which no other load can change.
+# Environment: BENCH_RUNS (3), BENCH_CPU (0), W1 (/tmp/corpus/w1.log, generated if missing),
+# BENCH_INSTR (20000; 0: no instruction counts).
 set -eu
 [ $# -eq 1 ] || { echo "usage: bench/extract.sh PATH/TO/logwash" >&2; exit 2; }
 lw=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -76,6 +79,25 @@ printf 'net of read (extraction alone): dissect %.3f s, dissect-regex %.3f s, re
 printf 'net: dissect-regex/dissect %.2fx, regex/dissect %.2fx, grok/dissect %.2fx\n' \
     "$(echo "($t_dissect_regex - $t_read) / $n_d" | bc -l)" \
     "$(echo "($t_regex - $t_read) / $n_d" | bc -l)" "$(echo "($t_grok - $t_read) / $n_d" | bc -l)"
+ninstr=${BENCH_INSTR:-20000}
+if [ "$ninstr" -gt 0 ] && command -v valgrind >/dev/null; then
+    head -n "$ninstr" "$w1" > "$tmp/cut.log"
+    instr() { # instr TEMPLATE: instructions counted by callgrind for the cut
+        valgrind --tool=callgrind --callgrind-out-file=/dev/null "$tmp/logwash" -f "$1" \
+            "$tmp/cut.log" 2>&1 >/dev/null | sed -n 's/.*Collected : *//p'
+    }
+    i_read=$(instr "$tmp/read.lw")
+    echo "-- instructions per line (callgrind, first $ninstr lines, extraction alone, less read's $(echo "$i_read / $ninstr" | bc) per line)"
+    for way in $ways; do
+        i=$(instr "$tmp/$way-x.lw")
+        v=$(echo "$way" | tr - _)
+        eval "i_$v=$(echo "($i - $i_read) / $ninstr" | bc)"
+        eval "printf '%-13s %8d\n' $way \$i_$v"
+    done
+    printf 'instructions: dissect-regex/dissect %.2fx, regex/dissect %.2fx, grok/dissect %.2fx\n' \
+        "$(ratio "$i_dissect_regex" "$i_dissect")" "$(ratio "$i_regex" "$i_dissect")" \
+        "$(ratio "$i_grok" "$i_dissect")"
+fi
 st=0
 for way in dissect-regex regex grok; do
     if cmp -s "$tmp/dissect.emit" "$tmp/$way.emit"; then
