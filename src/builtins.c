@@ -728,15 +728,19 @@ static int
 fn_parse_kv(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     struct lw_kv_opts o = { .field_sep = ' ', .kv_sep = '=', .quote = '"' };
+    const char *bad =
+        lw_kv_seps_check(n > 1 ? (struct lw_str){ a[1].u.p, a[1].len } : LW_STR_LIT(" "),
+                         n > 2 ? (struct lw_str){ a[2].u.p, a[2].len } : LW_STR_LIT("="));
+    if (bad != NULL) return lw_vm_error(vm, "parse_kv(): %s", bad);
     if (n > 1) {
-        if (a[1].len != 1)
-            return lw_vm_error(vm, "parse_kv(): the field separator must be one character");
         o.field_sep = a[1].u.p[0];
+        o.field_str = a[1].u.p;
+        o.field_len = (uint8_t)a[1].len;
     }
     if (n > 2) {
-        if (a[2].len != 1)
-            return lw_vm_error(vm, "parse_kv(): the key separator must be one character");
         o.kv_sep = a[2].u.p[0];
+        o.kv_str = a[2].u.p;
+        o.kv_len = (uint8_t)a[2].len;
     }
     if (n > 3) { /* the quote characters: none, one, or two (such as "\"'") */
         if (a[3].len > 2) {
@@ -746,7 +750,7 @@ fn_parse_kv(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         o.quote = a[3].len > 0 ? a[3].u.p[0] : '\0';
         o.quote2 = a[3].len > 1 ? a[3].u.p[1] : '\0';
     }
-    o.trim = o.field_sep != ' '; /* "a=1, b=2": the key is "b", not " b" */
+    o.trim = o.field_sep != ' ' || o.field_len > 1; /* "a=1, b=2": the key is "b", not " b" */
     char *scratch = lw_arena_alloc(A, a[0].len + 1);
     *r = lw_obj_new(A, 8);
     struct kvctx k = { vm, r };

@@ -455,12 +455,12 @@ lw_fn_check_const(int f, int argi, struct lw_str s)
 {
     if (f == LW_FN_parse_csv && argi == 1) return csv_sep_check(s);
     if (f == LW_FN_parse_duration && argi == 1) return unit_check(s);
-    /* parse_kv lives in builtins.c; its separator rules are the same words as its own errors */
-    if (f == LW_FN_parse_kv && argi == 1 && s.len != 1) {
-        return "the field separator must be one character";
+    /* parse_kv lives in builtins.c; each separator alone here, the pair at run time */
+    if (f == LW_FN_parse_kv && argi == 1 && (s.len == 0 || s.len > LW_KV_SEP_MAX)) {
+        return "the field separator must be 1 to 16 bytes";
     }
-    if (f == LW_FN_parse_kv && argi == 2 && s.len != 1) {
-        return "the key separator must be one character";
+    if (f == LW_FN_parse_kv && argi == 2 && (s.len == 0 || s.len > LW_KV_SEP_MAX)) {
+        return "the key separator must be 1 to 16 bytes";
     }
     if (f == LW_FN_parse_kv && argi == 3 && s.len > 2) {
         return "quotes must be at most two characters";

@@ -12,16 +12,27 @@
 struct lw_kv_opts {
     char field_sep; /* between pairs; ' ' means any run of ASCII whitespace (logfmt) */
     char kv_sep;    /* between key and value, '=' */
-    char quote;     /* opens and closes a quoted value, '"'; 0: no quoting */
-    char quote2;    /* a second quote character such as '\'', 0 for none */
-    bool trim;      /* field_sep other than ' ': strip blanks around keys and unquoted values */
-    bool escapes;   /* in quoted values \n \t \r \b \f and \uXXXX mean what they mean in Go
-                     * and JSON (logfmt writers quote that way); else, and for any other byte,
-                     * a backslash and the byte after it are that byte */
+    /* Separators of more than one byte (field_sep, kv_sep are then their first bytes): NULL or
+     * the whole separator, *_len bytes (at most LW_KV_SEP_MAX). */
+    const char *field_str, *kv_str;
+    uint8_t field_len, kv_len;
+    char quote;   /* opens and closes a quoted value, '"'; 0: no quoting */
+    char quote2;  /* a second quote character such as '\'', 0 for none */
+    bool trim;    /* field_sep other than ' ': strip blanks around keys and unquoted values */
+    bool escapes; /* in quoted values \n \t \r \b \f and \uXXXX mean what they mean in Go
+                   * and JSON (logfmt writers quote that way); else, and for any other byte,
+                   * a backslash and the byte after it are that byte */
 };
 
 /* Options for logfmt: pairs apart by whitespace, '=', double quotes, Go escapes. */
-#define LW_KV_OPTS_LOGFMT ((struct lw_kv_opts){ ' ', '=', '"', 0, false, true })
+#define LW_KV_OPTS_LOGFMT                                                                          \
+    ((struct lw_kv_opts){ .field_sep = ' ', .kv_sep = '=', .quote = '"', .escapes = true })
+
+#define LW_KV_SEP_MAX 16
+
+/* lw_kv_seps_check: NULL when field and kv are usable separators for parse_kv (1 to
+ * LW_KV_SEP_MAX bytes each, not the same, neither one a prefix of the other), else why not. */
+const char *lw_kv_seps_check(struct lw_str field, struct lw_str kv);
 
 /* lw_kv_parse: split s (len bytes) into pairs and call cb for each, left to right.
  *

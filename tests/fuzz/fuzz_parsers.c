@@ -33,7 +33,8 @@ static const char *const templates[] = {
     "emit [parse_url(line) ?? null, parse_query(line) ?? null, url_decode(line) ?? null]",
     "emit [parse_duration(line) ?? null, parse_duration(line, \"ms\") ?? null]",
     "emit [parse_logfmt(line) ?? null, parse_kv(line) ?? null,\n"
-    "      parse_kv(line, \";\", \":\", \"'\\\"\") ?? null]",
+    "      parse_kv(line, \";\", \":\", \"'\\\"\") ?? null, parse_kv(line, \" | \", \"=>\") ?? "
+    "null]",
     "let d = base64_decode(line) ?? line\n"
     "if base64_decode(base64_encode(d)) != d { emit {bad: \"base64\"} }\n"
     "if url_decode(url_encode(line)) != line { emit {bad: \"url\"} }\n"

@@ -121,15 +121,29 @@ test_garbage(void)
 static void
 test_options(void)
 {
-    struct lw_kv_opts comma = { ',', '=', '"', 0, true };
+    struct lw_kv_opts comma = { .field_sep = ',', .kv_sep = '=', .quote = '"', .trim = true };
     CHECK(splits_opts("a = 1, b=\"x, y\" ,c=,  d ,,e=two words", &comma,
                       "a=1|b=<x, y>|c=|d|e=two words|", 0, 0));
     CHECK(splits_opts(" , =x, k = \"v\"", &comma, "k=<v>|", 0, 0));
-    struct lw_kv_opts raw = { ',', '=', '"', 0, false };
+    struct lw_kv_opts raw = { .field_sep = ',', .kv_sep = '=', .quote = '"' };
     CHECK(splits_opts("a = 1,b=2", &raw, "a = 1|b=2|", 0, 0));
-    struct lw_kv_opts amp = { '&', '=', 0, 0, false };
+    struct lw_kv_opts amp = { .field_sep = '&', .kv_sep = '=' };
     CHECK(splits_opts("q=1&r=a b&s&t=\"x\"", &amp, "q=1|r=a b|s|t=\"x\"|", 0, 0));
-    struct lw_kv_opts colon = { ' ', ':', '"', '\'', false };
+    /* separators of several bytes: matched whole, a partial one is text */
+    struct lw_kv_opts arrow = { .field_sep = ' ',
+                                .kv_sep = '=',
+                                .quote = '"',
+                                .trim = true,
+                                .field_str = " | ",
+                                .field_len = 3,
+                                .kv_str = "=>",
+                                .kv_len = 2 };
+    CHECK(splits_opts("x=>1 | y=>a|b | z = > 2 |w=>\"a | b\"", &arrow,
+                      "x=1|y=a|b|z = > 2 |w=<a | b>|", 0, 0));      /* no " | " before w */
+    CHECK(splits_opts("=>x=>1 | | | y", &arrow, "x=1|||y|", 0, 0)); /* flags "|" and "y" */
+    CHECK(splits_opts("x=>1 |  | | y", &arrow, "x=1|| y|", 0, 0));  /* " | " then "| y" */
+    CHECK(splits_opts("a=>\"open | b=>2", &arrow, "", -1, 3));
+    struct lw_kv_opts colon = { .field_sep = ' ', .kv_sep = ':', .quote = '"', .quote2 = '\'' };
     CHECK(splits_opts("a:'x y' b:\"it's\" c:'say \"hi\"'", &colon,
                       "a=<x y>|b=<it's>|c=<say \"hi\">|", 0, 0));
     CHECK(splits_opts("a:'x", &colon, "", -1, 2));
