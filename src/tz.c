@@ -514,8 +514,23 @@ lw_tzcache_get(struct lw_tzcache *c, const char *name, size_t len, char *err, si
         struct lw_tz *z = c->z[i];
         if (z->namelen == len && memcmp(z->name, name, len) == 0) return z;
     }
+    for (uint32_t i = 0; i < LW_TZCACHE_BAD; i++) {
+        if (c->bad[i].len == len && memcmp(c->bad[i].name, name, len) == 0) {
+            snprintf(err, errcap, "%s", c->bad[i].err);
+            return NULL;
+        }
+    }
     struct lw_tz *z = lw_tz_load(name, len, err, errcap);
-    if (z == NULL) return NULL;
+    if (z == NULL) {
+        if (len > 0 && len <= sizeof c->bad[0].name) {
+            uint32_t b = c->next_bad;
+            c->next_bad = (b + 1) % LW_TZCACHE_BAD;
+            c->bad[b].len = (uint8_t)len;
+            memcpy(c->bad[b].name, name, len);
+            snprintf(c->bad[b].err, sizeof c->bad[b].err, "%s", err);
+        }
+        return NULL;
+    }
     if (c->n < LW_TZCACHE_N) {
         c->z[c->n++] = z;
     } else {

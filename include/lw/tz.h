@@ -78,16 +78,25 @@ int32_t lw_tz_off_local(const struct lw_tz *z, int64_t local);
 bool lw_tz_name_ok(const char *name, size_t len);
 
 /* A small cache of zones named at run time (zone arguments taken from records): at most
- * LW_TZCACHE_N zones, the oldest replaced first, so steady state allocates nothing. */
-#define LW_TZCACHE_N 16
+ * LW_TZCACHE_N zones, the oldest replaced first, so steady state allocates nothing; and the
+ * last LW_TZCACHE_BAD names that failed (up to 64 bytes), with their messages, so a stream of
+ * records naming an unknown zone costs no file lookup each. */
+#define LW_TZCACHE_N   16
+#define LW_TZCACHE_BAD 4
 struct lw_tzcache {
     struct lw_tz *z[LW_TZCACHE_N];
     uint32_t n, next;
+    struct {
+        uint8_t len; /* 0: unused */
+        char name[64];
+        char err[200];
+    } bad[LW_TZCACHE_BAD];
+    uint32_t next_bad;
 };
 
 /* lw_tzcache_get: the zone named name, from c or loaded into it. The result is valid until the
  * next lw_tzcache_get or lw_tzcache_fini on c. NULL with a message in err when the zone cannot
- * be loaded (failures are not cached). */
+ * be loaded (the last failures are remembered, see above). */
 const struct lw_tz *lw_tzcache_get(struct lw_tzcache *c, const char *name, size_t len, char *err,
                                    size_t errcap);
 void lw_tzcache_fini(struct lw_tzcache *c);
