@@ -110,6 +110,15 @@ test_grok(void)
     CHECK(expands("%{A:[x]y}", NULL, "bad field reference"));
     CHECK(expands("%{A", NULL, "without a closing"));
     CHECK(expands("[a&&b]", NULL, "intersection"));
+    /* one path a proper prefix of another: [a] cannot hold a value and [b] at once */
+    CHECK(expands("%{A:[a]} %{A:[a][b]}", NULL,
+                  "fields [a] and [a][b] overlap: [a] would hold a value and an object"));
+    CHECK(expands("%{A:[x][b]} %{C}", NULL, "fields [x][b] and x overlap: x would"));
+    CHECK(expands("%{A:[a][b]} %{A:[a][c]} %{A:[a][b]}", "(?<g0>a+) (?<g1>a+) (?<g2>a+)", NULL));
+    CHECK(expands("%{A:[ab]} %{A:[a][b]}", "(?<g0>a+) (?<g1>a+)", NULL));
+    /* [@metadata] captures are intermediate: a group without a field */
+    CHECK(expands("%{A:[@metadata][h]} %{A:@metadata} %{A:[@metadata][h][i]} %{A:m}",
+                  "(?:a+) (?:a+) (?:a+) (?<g0>a+)", NULL));
     CHECK(lw_grok_lib_add_text(&lib, "u", "bad-name x\n", 11, err, sizeof err) == -1);
     CHECK(strcmp(err, "u:1: bad pattern name 'bad-name' (letters, digits, _)") == 0);
 
