@@ -63,6 +63,20 @@ splits(const char *pat, const char *s, const char *want)
     return true;
 }
 
+/* refused: dissect pattern pat does not compile, with a message containing err_sub. */
+static bool
+refused(const char *pat, const char *err_sub)
+{
+    char err[256] = "";
+    size_t off = 0;
+    if (lw_dissect_compile(lw_str_c(pat), &arena, err, sizeof err, &off) != NULL ||
+        strstr(err, err_sub) == NULL) {
+        fprintf(stderr, "  %s: expected an error with '%s', got '%s'\n", pat, err_sub, err);
+        return false;
+    }
+    return true;
+}
+
 /* builtin_matches_files: every built-in pattern file is byte for byte its file in patterns/
  * (the embedding must escape backslashes the same way under every awk, sed and shell). */
 static bool
@@ -139,5 +153,12 @@ test_grok(void)
     CHECK(splits("%{a}::%{b}", "1:2::3", "1:2|3"));
     CHECK(splits("%{a}::%{b}", "1:2:3", "FAIL"));
     CHECK(splits("%{a}ab%{b}", "aaab", "aa|"));
+    /* the same member twice without %{+name}, or one member inside another */
+    CHECK(refused("%{a} %{a}", "field 'a' appears twice: write %{+a} to append"));
+    CHECK(refused("%{a} %{+a} %{b} %{a}", "field 'a' appears twice"));
+    CHECK(refused("%{a} %{[a]}", "field '[a]' appears twice (as 'a')"));
+    CHECK(refused("%{[a]} %{[a][b]}", "fields '[a]' and '[a][b]' overlap"));
+    CHECK(refused("%{[a][b][c]} %{a}", "fields '[a][b][c]' and 'a' overlap: 'a' would"));
+    CHECK(splits("%{a} %{+a} %{?a} %{[a2][b]} %{[a2][c]}", "1 2 3 4 5", "1|2|3|4|5"));
     lw_arena_fini(&arena);
 }
