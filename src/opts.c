@@ -388,7 +388,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
                 free(o->topics[i]);
             o->ntopics = 0;
         }
-        if (c == O_PATTERNS && at > ncfg && !cli_patterns) { /* and the file's patterns */
+        if (c == O_PATTERNS && at > ncfg && !cli_patterns) { /* so does --patterns */
             cli_patterns = true;
             o->npatterns = 0;
         }
