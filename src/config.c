@@ -32,17 +32,11 @@ struct key {
 };
 
 static const struct key top_keys[] = {
-    { "template", "--file", PATH },
-    { "template_text", "--expr", VALUE },
-    { "input", "--input", VALUE },
-    { "output", "--output", VALUE },
-    { "on_error", "--on-error", VALUE },
-    { "tz", "--tz", VALUE },
-    { "now", "--now", VALUE },
-    { "unbuffered", "--unbuffered", FLAG },
-    { "no_jit", "--no-jit", FLAG },
-    { "patterns", "--patterns", PATH },
-    { NULL, NULL, VALUE },
+    { "template", "--file", PATH },      { "template_text", "--expr", VALUE },
+    { "input", "--input", VALUE },       { "output", "--output", VALUE },
+    { "on_error", "--on-error", VALUE }, { "tz", "--tz", VALUE },
+    { "now", "--now", VALUE },           { "unbuffered", "--unbuffered", FLAG },
+    { "no_jit", "--no-jit", FLAG },      { NULL, NULL, VALUE },
 };
 static const struct key source_keys[] = {
     { "type", "--from", VALUE },   { "brokers", "--brokers", VALUE },
@@ -186,9 +180,11 @@ expected(const struct key *keys, const char *extra, char *buf, size_t cap)
     return buf;
 }
 
-/* list: a scalar or a sequence of scalars, each given as opt=ITEM (files when opt is NULL). */
+/* list: a scalar or a sequence of scalars, each given as opt=ITEM (files when opt is NULL);
+ * paths: items are file names, resolved against the job file's directory. */
 static int
-list(struct ctx *x, const char *key, struct fy_node *kn, struct fy_node *v, const char *opt)
+list(struct ctx *x, const char *key, struct fy_node *kn, struct fy_node *v, const char *opt,
+     bool paths)
 {
     bool files = opt == NULL;
     if (v == NULL || fy_node_is_mapping(v)) return fail(x, kn, "'%s' needs a value or a list", key);
@@ -199,9 +195,14 @@ list(struct ctx *x, const char *key, struct fy_node *kn, struct fy_node *v, cons
         size_t len;
         const char *s = scalar(x, item, key, item, &len);
         if (s == NULL) return -1;
+        if (paths && !files && len == 0) return fail(x, item, "'%s' needs a file name", key);
         if (files) {
             x->c->files = lw_xrealloc(x->c->files, (size_t)(x->c->nfiles + 1) * sizeof(char *));
             x->c->files[x->c->nfiles++] = resolve(x, s, len);
+        } else if (paths) {
+            char *p = resolve(x, s, len);
+            add(x, item, opt, strlen(opt), p, strlen(p));
+            free(p);
         } else {
             add(x, item, opt, strlen(opt), s, len);
         }
@@ -276,8 +277,10 @@ is(const char *k, size_t kl, const char *name)
 static int
 more_source(struct ctx *x, const char *k, size_t kl, struct fy_node *kn, struct fy_node *v)
 {
-    if (is(k, kl, "files")) return list(x, "files", kn, v, NULL);
-    if (is(k, kl, "topics") || is(k, kl, "topic")) return list(x, "topics", kn, v, "--topic=");
+    if (is(k, kl, "files")) return list(x, "files", kn, v, NULL, true);
+    if (is(k, kl, "topics") || is(k, kl, "topic")) {
+        return list(x, "topics", kn, v, "--topic=", false);
+    }
     return 1;
 }
 
@@ -293,6 +296,7 @@ more_kafka(struct ctx *x, const char *k, size_t kl, struct fy_node *kn, struct f
 static int
 more_top(struct ctx *x, const char *k, size_t kl, struct fy_node *kn, struct fy_node *v)
 {
+    if (is(k, kl, "patterns")) return list(x, "patterns", kn, v, "--patterns=", true);
     if (is(k, kl, "source"))
         return section(x, "source", kn, v, source_keys, more_source, "files, topics");
     if (is(k, kl, "sink")) return section(x, "sink", kn, v, sink_keys, NULL, NULL);
@@ -400,7 +404,7 @@ lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
         rc = 0; /* an empty file sets nothing */
     } else {
         rc = section(&x, "the job file", NULL, fy_document_root(doc), top_keys, more_top,
-                     "source, sink, dead_letter, limits, multiline, kafka");
+                     "patterns, source, sink, dead_letter, limits, multiline, kafka");
     }
     if (doc) fy_document_destroy(doc);
     fy_diag_destroy(diag);

@@ -121,6 +121,47 @@ output(struct lw_dissect *d, struct lw_str name, struct lw_arena *a, uint32_t ca
     return o;
 }
 
+/* keys: the path of output o ([a][b]: a, b; a plain name, [a] included, is one key). */
+static uint32_t
+keys(const struct lw_dissect_out *o, const struct lw_str **k)
+{
+    *k = o->npath > 0 ? o->path : &o->name;
+    return o->npath > 0 ? o->npath : 1;
+}
+
+/* clash: two outputs that would write the same member ([a] spelled a) or one inside the other
+ * ([a] and [a][b]: the object [b] needs would replace the value of [a]). True after bad(). */
+static bool
+clash(const struct lw_dissect *d, const struct spec *specs, char *err, size_t errcap,
+      size_t *erroff)
+{
+    for (uint32_t i = 0; i < d->nout; i++) {
+        for (uint32_t j = 0; j < i && !d->out[i].pair; j++) {
+            if (d->out[j].pair) continue;
+            const struct lw_str *ki, *kj;
+            uint32_t ni = keys(&d->out[i], &ki), nj = keys(&d->out[j], &kj);
+            uint32_t n = ni < nj ? ni : nj, k = 0;
+            while (k < n && lw_str_eq(ki[k], kj[k]))
+                k++;
+            if (k < n) continue;
+            const struct spec *si = &specs[d->out[i].parts[0]], *sj = &specs[d->out[j].parts[0]];
+            if (ni == nj) {
+                bad(err, errcap, erroff, si->off,
+                    "field '%.*s' appears twice (as '%.*s'): write %%{+%.*s} to append",
+                    SHOW(si->name), SHOW(sj->name), SHOW(sj->name));
+            } else {
+                const struct spec *in = ni < nj ? si : sj;
+                bad(err, errcap, erroff, si->off,
+                    "fields '%.*s' and '%.*s' overlap: '%.*s' would hold a value and an object "
+                    "at once; rename one of them",
+                    SHOW(sj->name), SHOW(si->name), SHOW(in->name));
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
 const struct lw_dissect *
 lw_dissect_compile(struct lw_str pat, struct lw_arena *a, char *err, size_t errcap, size_t *erroff)
 {
@@ -187,6 +228,13 @@ lw_dissect_compile(struct lw_str pat, struct lw_arena *a, char *err, size_t errc
             d->pairs = true;
             continue;
         }
+        for (uint32_t j = 0; j < i && s->mod == 0; j++) {
+            if (specs[j].mod == 0 && lw_str_eq(specs[j].name, s->name)) {
+                return bad(err, errcap, erroff, s->off,
+                           "field '%.*s' appears twice: write %%{+%.*s} to append", SHOW(s->name),
+                           SHOW(s->name));
+            }
+        }
         struct lw_dissect_out *out = output(d, s->name, a, d->n);
         uint16_t k = out->nparts++; /* insert in (order, appearance) order */
         while (k > 0 && specs[out->parts[k - 1]].order > s->order) {
@@ -204,6 +252,7 @@ lw_dissect_compile(struct lw_str pat, struct lw_arena *a, char *err, size_t errc
         }
         d->nested |= po->npath > 1;
     }
+    if (clash(d, specs, err, errcap, erroff)) return NULL;
     d->simple = !d->pairs && !d->nested;
     for (uint32_t i = 0; i < d->nout; i++)
         d->simple &= d->out[i].nparts == 1;
@@ -317,7 +366,8 @@ put(struct lw_arena *a, struct lw_value *r, const struct lw_dissect *d, struct l
 }
 
 /* put_out: set output o to v, through nested objects for a path [a][b] (a member on the way
- * that is not an object, set by an earlier field, is replaced by one). */
+ * that is not an object, which only a %{?k}=%{&k} pair's key from the record can have set,
+ * is replaced by one: clash() refuses outputs inside one another). */
 static void
 put_out(struct lw_arena *a, struct lw_value *r, const struct lw_dissect *d,
         const struct lw_dissect_out *o, struct lw_value v)

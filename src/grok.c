@@ -239,6 +239,7 @@ struct ex {
     struct lw_arena *a;
     struct lw_buf out;
     struct lw_grok_field *fields;
+    struct lw_str *names; /* field i as written, for messages */
     uint32_t nfields, capfields;
     const struct lw_grok_def *stack[MAX_NEST];
     uint32_t depth;
@@ -294,7 +295,27 @@ field_path(struct ex *x, struct lw_str name, struct lw_grok_field *f)
     return 0;
 }
 
-/* capture: a new field filled by the group that starts here. */
+/* overlap: a field whose path is a proper prefix of f's or has f's as one, or NULL. Logstash
+ * cannot set [a][b] once [a] holds a string (it logs an exception per event); the same path
+ * twice is fine (the values make an array, see put). */
+static const struct lw_grok_field *
+overlap(const struct ex *x, const struct lw_grok_field *f)
+{
+    for (uint32_t i = 0; i < x->nfields; i++) {
+        const struct lw_grok_field *o = &x->fields[i];
+        uint32_t n = o->npath < f->npath ? o->npath : f->npath;
+        if (o->npath == f->npath) continue;
+        uint32_t k = 0;
+        while (k < n && lw_str_eq(o->path[k], f->path[k]))
+            k++;
+        if (k == n) return o;
+    }
+    return NULL;
+}
+
+/* capture: a new field filled by the group that starts here. A field under [@metadata] is
+ * Logstash's intermediate value (ECS patterns keep hashes there), never part of an event's
+ * output: its group is kept for the regex, without a name, and grok() does not return it. */
 static int
 capture(struct ex *x, struct lw_str name, enum lw_grok_type type)
 {
@@ -303,11 +324,27 @@ capture(struct ex *x, struct lw_str name, enum lw_grok_type type)
         uint32_t cap = x->capfields ? x->capfields * 2 : 16;
         x->fields = lw_arena_realloc(x->a, x->fields, x->capfields * sizeof *x->fields,
                                      cap * sizeof *x->fields);
+        x->names = lw_arena_realloc(x->a, x->names, x->capfields * sizeof *x->names,
+                                    cap * sizeof *x->names);
         x->capfields = cap;
     }
     struct lw_grok_field *f = &x->fields[x->nfields];
     *f = (struct lw_grok_field){ .type = (uint8_t)type };
     if (field_path(x, name, f) != 0) return -1;
+    if (lw_str_eq(f->path[0], LW_STR_LIT("@metadata"))) {
+        lw_buf_adds(&x->out, "(?:");
+        return 0;
+    }
+    const struct lw_grok_field *o = overlap(x, f);
+    if (o != NULL) {
+        struct lw_str on = x->names[o - x->fields], in = o->npath < f->npath ? on : name;
+        return fail(x,
+                    "fields %.*s and %.*s overlap: %.*s would hold a value and an object at "
+                    "once; rename one of them",
+                    (int)(on.len > 60 ? 60 : on.len), on.p, (int)(name.len > 60 ? 60 : name.len),
+                    name.p, (int)(in.len > 60 ? 60 : in.len), in.p);
+    }
+    x->names[x->nfields] = name;
     lw_buf_printf(&x->out, "(?<g%u>", x->nfields++);
     return 0;
 }

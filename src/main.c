@@ -52,15 +52,18 @@ main(int argc, char **argv)
         lw_buf_adds(&src, o.template_text);
     }
 
-    /* --patterns: loaded before the template, so a bad file is reported even when no grok()
-     * uses it; the library lives until the program is compiled. */
+    /* --patterns: the built-ins, then each directory in order (a later definition wins), loaded
+     * before the template, so a bad file is reported even when no grok() uses it; the library
+     * lives until the program is compiled. */
     struct lw_arena grok_arena;
     struct lw_grok_lib grok;
     lw_arena_init(&grok_arena, 64 * 1024);
-    if (o.patterns_dir != NULL) {
+    if (o.npatterns > 0) {
         lw_grok_lib_init(&grok, &grok_arena);
         lw_grok_lib_builtin(&grok);
-        if (lw_grok_lib_load_dir(&grok, o.patterns_dir, err, sizeof err) != 0) {
+    }
+    for (int i = 0; i < o.npatterns; i++) {
+        if (lw_grok_lib_load_dir(&grok, o.patterns[i], err, sizeof err) != 0) {
             fprintf(stderr, "logwash: %s\n", err);
             lw_arena_fini(&grok_arena);
             lw_buf_fini(&src);
@@ -70,7 +73,7 @@ main(int argc, char **argv)
     }
 
     struct lw_diag d = { 0 };
-    struct lw_compile_opts co = { .jit = !o.no_jit, .grok = o.patterns_dir ? &grok : NULL };
+    struct lw_compile_opts co = { .jit = !o.no_jit, .grok = o.npatterns > 0 ? &grok : NULL };
     struct lw_str text = { src.p ? src.p : "", src.len };
     struct lw_program *prog = lw_compile(lw_str_c(name), text, &co, &d);
     lw_arena_fini(&grok_arena);

@@ -158,7 +158,7 @@ static const struct {
       "Kafka: stop once every assigned partition has been read to its end" },
     { { "patterns", required_argument, NULL, O_PATTERNS },
       "DIR",
-      "grok pattern files: every file of DIR, by name; they override the built-ins" },
+      "grok pattern files: every file of DIR, by name (repeatable); later ones override" },
     { { "quiet", no_argument, NULL, 'q' }, NULL, "no warnings or summary on stderr" },
     { { "verbose", no_argument, NULL, 'v' }, NULL, "print a summary of the counters at the end" },
     { { "version", no_argument, NULL, O_VERSION }, NULL, "print the version and exit" },
@@ -378,7 +378,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
     opterr = 0;
     optind = 1;
     int c;
-    bool cli_topics = false;
+    bool cli_topics = false, cli_patterns = false;
     while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "";
         int at = optind - 1; /* the argument being parsed: a job file's when 1..ncfg */
@@ -387,6 +387,10 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
             for (int i = 0; i < o->ntopics; i++)
                 free(o->topics[i]);
             o->ntopics = 0;
+        }
+        if (c == O_PATTERNS && at > ncfg && !cli_patterns) { /* so does --patterns */
+            cli_patterns = true;
+            o->npatterns = 0;
         }
         if (option(o, c, name, out, err, errcap) != 0) {
             if (at >= 1 && at <= ncfg) job_error(o, at - 1, err, errcap);
@@ -596,7 +600,9 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             o->exit_at_eof = true;
             break;
         case O_PATTERNS:
-            o->patterns_dir = optarg;
+            o->patterns =
+                lw_xrealloc(o->patterns, (size_t)(o->npatterns + 1) * sizeof *o->patterns);
+            o->patterns[o->npatterns++] = optarg;
             break;
         case 'q':
             o->verbosity = -1;
@@ -630,8 +636,10 @@ lw_opts_fini(struct lw_opts *o)
         free(o->topics[i]);
     free(o->topics);
     free(o->props);
+    free(o->patterns);
     o->topics = o->props = NULL;
-    o->ntopics = o->nprops = 0;
+    o->patterns = NULL;
+    o->ntopics = o->nprops = o->npatterns = 0;
     lw_config_fini(&o->config);
     free(o->argv);
     o->argv = NULL;

@@ -571,6 +571,63 @@ expect_rc patterns_no_definition 2
 want "logwash: pats/b:3: pattern LONELY has no definition"
 expect_file patterns_no_definition err
 rm pats/b
+# several directories: each adds its files, in the order given; a later definition wins
+mkdir -p pats2 pats3
+printf 'FOO [a-z]+\nWHO nobody\n' >pats2/x
+printf 'BAR [0-9]+\n' >pats3/y
+printf 'abc 12\n' >in
+run --patterns pats2 --patterns pats3 -e "emit grok(line, '%{FOO:f} %{BAR:b}')"
+expect_rc patterns_two_dirs 0
+want '{"f":"abc","b":"12"}'
+expect_file patterns_two_dirs out
+printf 'hello bob\n' >in
+run --patterns pats --patterns pats2 -e "emit grok(line, '%{GREETING}') ?? 'no match'"
+want '{"who":"bob"}'
+expect_file patterns_two_dirs_first_kept out
+printf 'WORD [0-9]+\n' >pats3/z
+printf 'abc 12\n' >in
+run --patterns pats2 --patterns pats3 -e "emit grok(line, '%{WORD:w}')"
+want '{"w":"12"}'
+expect_file patterns_later_dir_wins out
+run --patterns pats3 --patterns pats2 -e "emit grok(line, '%{FOO:f} %{WORD:w}')"
+want '{"f":"abc","w":"12"}'
+expect_file patterns_later_dir_wins_builtin out
+rm pats3/z
+: >in
+run --patterns pats2 --patterns no_such_dir -e 'emit 1'
+expect_rc patterns_second_missing 2
+want "logwash: --patterns no_such_dir: No such file or directory"
+expect_file patterns_second_missing err
+# the job file's patterns: one directory or a list, relative to the job file; --patterns on
+# the command line replaces the list
+mkdir -p jobs/pa jobs/pb
+printf 'FOO [a-z]+\n' >jobs/pa/p
+printf 'BAR [0-9]+\n' >jobs/pb/p
+printf 'patterns:\n  - pa\n  - pb\n' >jobs/pats.yaml
+printf 'abc 12\n' >in
+run -c jobs/pats.yaml -e "emit grok(line, '%{FOO:f} %{BAR:b}')"
+expect_rc job_patterns_list 0
+want '{"f":"abc","b":"12"}'
+expect_file job_patterns_list out
+printf 'patterns: [pa, pb]\n' >jobs/pats2.yaml
+run -c jobs/pats2.yaml -e "emit grok(line, '%{FOO:f} %{BAR:b}')"
+expect_file job_patterns_flow_list out
+run -c jobs/pats.yaml --patterns pats3 -e "emit grok(line, '%{FOO:f} %{BAR:b}')"
+expect_rc job_patterns_replaced 3
+if grep -q "unknown grok pattern 'FOO'" err; then ok; else bad "job_patterns_replaced: $(cat err)"; fi
+run -c jobs/pats.yaml --patterns jobs/pa --patterns pats3 -e "emit grok(line, '%{FOO:f} %{BAR:b}')"
+expect_file job_patterns_replaced_by_two out
+: >in
+printf 'patterns:\n  - pa\n  - ""\n' >jobs/pats3.yaml
+expect_usage job_patterns_empty "jobs/pats3.yaml:3:6: error: 'patterns' needs a file name" -c jobs/pats3.yaml -e 'emit 1'
+printf 'patterns:\n  - pa\n  - {a: b}\n' >jobs/pats4.yaml
+expect_usage job_patterns_mapping "jobs/pats4.yaml: error: 'patterns' needs a single value, not a list or a mapping" -c jobs/pats4.yaml -e 'emit 1'
+printf 'patterns:\n  - pa\n  - nope\n' >jobs/pats5.yaml
+run -c jobs/pats5.yaml -e 'emit 1'
+expect_rc job_patterns_missing 2
+want "logwash: jobs/nope: No such file or directory"
+want "logwash: --patterns jobs/nope: No such file or directory"
+expect_file job_patterns_missing err
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

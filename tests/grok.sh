@@ -2,7 +2,8 @@
 # Grok pattern libraries: (1) every definition of every file of ../shared/grok/legacy and
 # ../shared/grok/ecs-v1 (logstash-patterns-core, kept outside the repository) and of logwash's
 # own patterns/ compiles; (2) spot checks of named patterns, from logwash's own set and the
-# shared libraries, against hand-written lines whose expected fields were checked by eye.
+# shared libraries, against hand-written lines whose expected fields were checked by eye, and
+# values each pattern must reject (the negative checks run on our set always).
 # The shared part is skipped, saying so, on a clone without ../shared/grok: it is the only test
 # that depends on ../shared. SHOW=1 prints what each spot check produced.
 # Usage: tests/grok.sh BIN
@@ -106,6 +107,58 @@ spot builtin '%{HTTPD_ERRORLOG}' '[Mon Nov 23 10:15:32.123456 2026] [core:error]
 spot builtin '%{HTTPD_ERRORLOG}' '[Mon Nov 23 10:15:32 2026] [error] [client 10.0.0.2] File does not exist: /srv/x' '{"timestamp":"Mon Nov 23 10:15:32 2026","loglevel":"error","clientip":"10.0.0.2","message":"File does not exist: /srv/x"}'
 spot builtin '%{NGINX_ERRORLOG}' '2026/11/23 10:15:32 [error] 1234#0: *56 open() "/srv/x" failed (2: No such file or directory), client: 10.0.0.2, server: example.com, request: "GET /x HTTP/1.1", host: "example.com"' '{"timestamp":"2026/11/23 10:15:32","loglevel":"error","pid":"1234","tid":"0","connection":"56","message":"open() \"/srv/x\" failed (2: No such file or directory)","clientip":"10.0.0.2","server":"example.com","verb":"GET","request":"/x","httpversion":"1.1","host":"example.com"}'
 
+# Negative spot checks: values a named pattern must reject, anchored so that no part of the
+# line can match instead. reject SETS 'PATTERN' 'LINE': SETS is "all" (logwash's own set and,
+# when present, legacy and ecs-v1: the same behaviour everywhere) or "builtin" (where our set
+# is stricter than logstash-patterns-core, which accepts the value).
+reject() {
+    sets=$1
+    [ "$sets" = all ] && sets="builtin legacy ecs-v1"
+    for s in $sets; do spot "$s" "^%{$2:m}\$" "$3" 'null'; done
+}
+label63=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+reject all IPV4 '256.1.1.1'
+reject all IPV4 '1.2.3'
+reject all IPV4 '1.2.3.4.5'
+reject all IP '1.2.3.256'
+reject all IPV6 ':::'
+reject all IPV6 '1::2::3'
+reject all IPV6 '12345::1'
+reject all IPV6 '1:2:3:4:5:6:7:8:9'
+reject all IPV6 '::ffff:1.2.3.256'
+reject all HOSTNAME 'my_host.example.com'
+reject all HOSTNAME '-web.example.com'
+reject all HOSTNAME "${label63}a.example.com"
+reject all NUMBER 'abc'
+reject all NUMBER '1.2.3'
+reject all NUMBER '1.'
+reject all INT '1.5'
+reject all POSINT '0'
+reject all NONNEGINT '-3'
+reject all UUID '123e4567-e89b-12d3-a456-42661417400'
+reject all UUID '123e4567-e89b-12d3-a456-4266141740000'
+reject all MAC '00:1A:2b:3C:4d'
+reject all MAC '00:1A:2b:3C:4d:5E:6f'
+reject all MAC '00:1A-2b:3C:4d:5E'
+reject all HTTPDATE '23/Foo/2026:10:15:32 +0100'
+reject all HTTPDATE '32/Nov/2026:10:15:32 +0100'
+reject all TIMESTAMP_ISO8601 '2026-13-23T10:15:32Z'
+reject all TIMESTAMP_ISO8601 '2026-00-23T10:15:32Z'
+reject all TIMESTAMP_ISO8601 '2026-11-32T10:15:32Z'
+reject all TIMESTAMP_ISO8601 '2026-11-23T25:15:32Z'
+reject all TIME '12:60:00'
+reject all SYSLOGTIMESTAMP 'Nov 33 04:05:06'
+reject all EMAILADDRESS 'a@@b.com'
+reject all URI 'http//example.com'
+reject all LOGLEVEL 'VERBOSE'
+reject builtin IPV4 '01.2.3.4'
+reject builtin HOSTNAME 'web-.example.com'
+reject builtin EMAILADDRESS 'a.@b.com'
+# ... and the longest values they must still accept
+spot builtin '^%{HOSTNAME:m}$' "$label63.com" "{\"m\":\"$label63.com\"}"
+spot builtin '^%{NUMBER:m}$' '-0.5' '{"m":"-0.5"}'
+spot builtin '%{NUMBER:m}' 'took 3.' '{"m":"3"}'
+
 # Spot checks, the shared libraries (legacy and ECS field names).
 if [ -d "$shared" ]; then
     combined='198.51.100.7 - - [23/Nov/2026:10:15:32 +0000] "GET /index.html HTTP/1.1" 200 1043 "https://example.com/" "Mozilla/5.0"'
@@ -125,6 +178,8 @@ if [ -d "$shared" ]; then
     spot ecs-v1 '%{JAVASTACKTRACEPART}' "$java" '{"java":{"log":{"origin":{"class":{"name":"com.example.app.Main"}}}},"log":{"origin":{"function":"run","file":{"name":"Main.java","line":42}}}}'
     spot legacy '^%{RUUID:m}$' '0123456789abcdefABCDEF0123456789' '{"m":"0123456789abcdefABCDEF0123456789"}'
     spot legacy '^%{UNIXPATH:m}$' '/usr/local/bin/my-tool_2.sh' '{"m":"/usr/local/bin/my-tool_2.sh"}'
+    # ECS patterns capture intermediate values under [@metadata]: grok() leaves them out
+    spot ecs-v1 '%{CISCOFW106023}' 'Deny tcp src outside:192.0.2.1/5000 dst inside:10.0.0.1/80 by access-group "acl_out" [0x1a2b, 0x0]' '{"cisco":{"asa":{"outcome":"Deny","network":{"transport":"tcp"},"rule_name":"acl_out"}},"observer":{"ingress":{"interface":{"name":"outside"}},"egress":{"interface":{"name":"inside"}}},"source":{"ip":"192.0.2.1","port":5000},"destination":{"ip":"10.0.0.1","port":80}}'
     spot ecs-v1 '%{RAILS3HEAD}' 'Started GET "/users/1?x=2" for 10.1.1.1 at 2026-11-23 10:00:01 +0000' '{"http":{"request":{"method":"GET"}},"url":{"original":"/users/1?x=2"},"source":{"address":"10.1.1.1"},"timestamp":"2026-11-23 10:00:01 +0000"}'
 fi
 

@@ -74,8 +74,10 @@ struct lw_grok {
 };
 
 /* lw_grok_expand: the PCRE2 regex text of grok expression pat (into out, program arena a) and
- * its fields (group numbers not yet known: field i is group "gI"). On error returns -1 with a
- * message in err and *erroff the byte offset in pat it concerns. */
+ * its fields (group numbers not yet known: field i is group "gI"). A capture under [@metadata]
+ * gets no field (Logstash never outputs it); a field whose path is a proper prefix of another's
+ * ([a], [a][b]) is an error. On error returns -1 with a message in err and *erroff the byte
+ * offset in pat it concerns. */
 struct lw_grok_expansion {
     struct lw_str regex;
     uint32_t nfields;

@@ -25,7 +25,9 @@ struct lw_opts {
     enum lw_outformat output;  /* -o */
     enum lw_on_error on_error; /* --on-error */
     const char *dead_letter;   /* --dead-letter FILE */
-    const char *patterns_dir;  /* --patterns DIR: grok pattern files */
+    const char **patterns;     /* --patterns DIR (repeatable): grok pattern directories, in
+                                * order (the array is owned, the strings are argv's) */
+    int npatterns;
     bool check, disasm, unbuffered, no_jit;
     int verbosity; /* -q: -1, default 0, -v: 1 */
     struct lw_limits limits;
@@ -63,8 +65,8 @@ struct lw_opts {
  * in err (errcap bytes). */
 int lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, size_t errcap);
 
-/* lw_opts_fini: free what lw_opts_parse allocated and loaded (topic and property lists, the
- * job file, the --tz zone). */
+/* lw_opts_fini: free what lw_opts_parse allocated and loaded (topic, property and pattern
+ * directory lists, the job file, the --tz zone). */
 void lw_opts_fini(struct lw_opts *o);
 
 #endif

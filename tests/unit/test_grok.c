@@ -63,6 +63,20 @@ splits(const char *pat, const char *s, const char *want)
     return true;
 }
 
+/* refused: dissect pattern pat does not compile, with a message containing err_sub. */
+static bool
+refused(const char *pat, const char *err_sub)
+{
+    char err[256] = "";
+    size_t off = 0;
+    if (lw_dissect_compile(lw_str_c(pat), &arena, err, sizeof err, &off) != NULL ||
+        strstr(err, err_sub) == NULL) {
+        fprintf(stderr, "  %s: expected an error with '%s', got '%s'\n", pat, err_sub, err);
+        return false;
+    }
+    return true;
+}
+
 /* builtin_matches_files: every built-in pattern file is byte for byte its file in patterns/
  * (the embedding must escape backslashes the same way under every awk, sed and shell). */
 static bool
@@ -110,6 +124,15 @@ test_grok(void)
     CHECK(expands("%{A:[x]y}", NULL, "bad field reference"));
     CHECK(expands("%{A", NULL, "without a closing"));
     CHECK(expands("[a&&b]", NULL, "intersection"));
+    /* one path a proper prefix of another: [a] cannot hold a value and [b] at once */
+    CHECK(expands("%{A:[a]} %{A:[a][b]}", NULL,
+                  "fields [a] and [a][b] overlap: [a] would hold a value and an object"));
+    CHECK(expands("%{A:[x][b]} %{C}", NULL, "fields [x][b] and x overlap: x would"));
+    CHECK(expands("%{A:[a][b]} %{A:[a][c]} %{A:[a][b]}", "(?<g0>a+) (?<g1>a+) (?<g2>a+)", NULL));
+    CHECK(expands("%{A:[ab]} %{A:[a][b]}", "(?<g0>a+) (?<g1>a+)", NULL));
+    /* [@metadata] captures are intermediate: a group without a field */
+    CHECK(expands("%{A:[@metadata][h]} %{A:@metadata} %{A:[@metadata][h][i]} %{A:m}",
+                  "(?:a+) (?:a+) (?:a+) (?<g0>a+)", NULL));
     CHECK(lw_grok_lib_add_text(&lib, "u", "bad-name x\n", 11, err, sizeof err) == -1);
     CHECK(strcmp(err, "u:1: bad pattern name 'bad-name' (letters, digits, _)") == 0);
 
@@ -130,5 +153,12 @@ test_grok(void)
     CHECK(splits("%{a}::%{b}", "1:2::3", "1:2|3"));
     CHECK(splits("%{a}::%{b}", "1:2:3", "FAIL"));
     CHECK(splits("%{a}ab%{b}", "aaab", "aa|"));
+    /* the same member twice without %{+name}, or one member inside another */
+    CHECK(refused("%{a} %{a}", "field 'a' appears twice: write %{+a} to append"));
+    CHECK(refused("%{a} %{+a} %{b} %{a}", "field 'a' appears twice"));
+    CHECK(refused("%{a} %{[a]}", "field '[a]' appears twice (as 'a')"));
+    CHECK(refused("%{[a]} %{[a][b]}", "fields '[a]' and '[a][b]' overlap"));
+    CHECK(refused("%{[a][b][c]} %{a}", "fields '[a][b][c]' and 'a' overlap: 'a' would"));
+    CHECK(splits("%{a} %{+a} %{?a} %{[a2][b]} %{[a2][c]}", "1 2 3 4 5", "1|2|3|4|5"));
     lw_arena_fini(&arena);
 }
