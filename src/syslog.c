@@ -1,12 +1,11 @@
 /* Syslog lines (RFC 3164 and RFC 5424) cut into slices of the line: priority, header fields,
- * structured data and message. Timestamps go through timefmt.c; the year rule of RFC 3164 is
- * here. No allocation: building template values from the parts is fn_parse.c's job. */
+ * structured data and message. Timestamps go through timefmt.c, which also has the year rule
+ * for RFC 3164's stamps without one. No allocation: building template values from the parts is fn_parse.c's job. */
 #include "lw/syslog.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "lw/timefmt.h"
 
@@ -132,55 +131,23 @@ word(struct sp *p)
     return (struct lw_str){ p->s + b, p->i - b };
 }
 
-static int64_t
-ref_now(int64_t ref_ns)
-{
-    if (ref_ns != 0) return ref_ns;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* stamp3164: "Mmm dd hh:mm:ss" at st (stlen bytes) in the latest year that is not after
- * limit (see lw_syslog_parse). */
+/* stamp3164: "Mmm dd hh:mm:ss" at st (stlen bytes) in zone def. It has no year: timefmt.c's
+ * rule for dates without one (timefmt.h) picks it, with ref_ns as the reference. */
 static int
-stamp3164(struct sp *p, size_t st, size_t stlen, int64_t limit, const struct lw_tz *def,
+stamp3164(struct sp *p, size_t st, size_t stlen, int64_t ref_ns, const struct lw_tz *def,
           struct lw_syslog *o)
 {
-    static const char fmt[] = "%b %e %H:%M:%S %Y";
-    char buf[40], err[160];
+    static const char fmt[] = "%b %e %H:%M:%S";
+    char err[160];
     size_t erroff = 0;
-    int64_t days = limit / 86400000000000LL - (limit % 86400000000000LL < 0);
-    int64_t y0;
-    int mon, mday;
-    lw_time_civil_from_days(days, &y0, &mon, &mday);
-    int first = -1;
-    /* Feb 29 may need up to 8 years back (1900-like century years skip a leap day). */
-    for (int64_t y = y0; y > y0 - 9; y--) {
-        int64_t ns;
-        int32_t off;
-        if (stlen + 5 > sizeof buf || y < 1000 || y > 9999) break;
-        memcpy(buf, p->s + st, stlen); /* the stamp and " YYYY", without snprintf's cost */
-        buf[stlen] = ' ';
-        for (int k = 0, v = (int)y; k < 4; k++, v /= 10) {
-            buf[stlen + 4 - k] = (char)('0' + v % 10);
-        }
-        size_t n = stlen + 5;
-        if (lw_time_parse_zone(buf, n, fmt, sizeof fmt - 1, def, limit, &ns, &off,
-                               first < 0 ? err : NULL, first < 0 ? sizeof err : 0,
-                               first < 0 ? &erroff : NULL) != 0) {
-            first = 0;
-            continue;
-        }
-        if (ns > limit) continue;
-        o->ns = ns;
-        o->off = off;
-        o->has_time = true;
-        return 0;
+    if (lw_time_parse_zone(p->s + st, stlen, fmt, sizeof fmt - 1, def, ref_ns, &o->ns, &o->off,
+                           err, sizeof err, &erroff) != 0) {
+        if (erroff > stlen) erroff = stlen;
+        return fail(p, st + erroff, "bad timestamp '%.*s': %s", (int)stlen, p->s + st,
+                    unplaced(err));
     }
-    if (erroff > stlen) erroff = stlen;
-    return fail(p, st + erroff, "bad timestamp '%.*s': %s", (int)stlen, p->s + st,
-                first < 0 ? "no year fits" : unplaced(err));
+    o->has_time = true;
+    return 0;
 }
 
 static int
@@ -261,7 +228,7 @@ parse3164(struct sp *p, int64_t ref_ns, const struct lw_tz *def, struct lw_syslo
         }
         i += 9;
         p->i = i;
-        if (stamp3164(p, st, i - st, ref_now(ref_ns) + LW_SYSLOG_FUTURE_NS, def, o) != 0) {
+        if (stamp3164(p, st, i - st, ref_ns, def, o) != 0) {
             return -1;
         }
     }

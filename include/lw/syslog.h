@@ -22,9 +22,6 @@ struct lw_syslog {
     struct lw_str msg; /* the rest, without a leading UTF-8 BOM; p != NULL (maybe empty) */
 };
 
-/* The margin of the RFC 3164 year rule: a stamp may lie this far after the reference time. */
-#define LW_SYSLOG_FUTURE_NS (86400LL * 1000000000LL)
-
 /* lw_syslog_parse: cut the line s (len bytes) into *out. The format is RFC 5424 when the
  * priority is followed by a version number and a space ("<34>1 "), else RFC 3164.
  *
@@ -35,10 +32,10 @@ struct lw_syslog {
  *
  * RFC 3164: <PRI>TIMESTAMP SP [HOSTNAME SP] [TAG[\[PID\]]: SP] MSG where TIMESTAMP is
  * "Mmm dd hh:mm:ss" (day space-padded or not) in zone, or an RFC 3339 stamp (as rsyslog
- * writes with high-precision stamps). Mmm dd has no year: the year is the latest that puts
- * the stamp no later than ref_ns + LW_SYSLOG_FUTURE_NS (logs describe the past; one day allows
- * for clocks and zones a little ahead), so "Dec 31" read on Jan 1 is last year, and "Feb 29"
- * takes the latest leap year. HOSTNAME is absent when the word after the stamp is a whole
+ * writes with high-precision stamps). Mmm dd has no year: timefmt.h's rule for dates
+ * without one picks it (the latest year that puts the stamp at most LW_TIME_FUTURE_S, a day,
+ * after ref_ns), so "Dec 31" read on Jan 1 is last year, and "Feb 29" takes the latest leap
+ * year. HOSTNAME is absent when the word after the stamp is a whole
  * tag ("app:" or "app[12]:", ending in ':'; "fe80::1" is a host). TAG is a word of characters other
  * than ':' '[' and white space, followed by an optional [PID] and a ':'; when the next word is not
  * such a tag, there is no app and the message starts there. ref_ns 0 means the system clock.
