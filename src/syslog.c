@@ -37,6 +37,7 @@ struct sp {
     size_t len, i;
     char *err;
     size_t errcap, *erroff;
+    bool pri; /* the line starts with <PRI> (for messages: "after the priority") */
 };
 
 static int fail(struct sp *p, size_t at, const char *fmt, ...)
@@ -100,10 +101,7 @@ static int
 priority(struct sp *p, int *pri)
 {
     char fb[16];
-    if (p->len == 0 || p->s[0] != '<') {
-        return fail(p, 0, "expected '<' at the start, found %s", found(p, fb, sizeof fb));
-    }
-    p->i = 1;
+    p->i = 1; /* past the '<' the caller saw */
     int v = 0;
     size_t d = 0;
     while (p->i < p->len && is_digit(p->s[p->i]) && d < 4) {
@@ -205,10 +203,9 @@ parse3164(struct sp *p, int64_t ref_ns, const struct lw_tz *def, struct lw_syslo
         size_t i = p->i;
         if (!(i + 3 <= p->len && is_alpha(p->s[i]) && is_alpha(p->s[i + 1]) &&
               is_alpha(p->s[i + 2]))) {
-            return fail(p, i,
-                        "expected a timestamp (Mmm dd hh:mm:ss or RFC 3339) after the "
-                        "priority, found %s",
-                        found(p, fb, sizeof fb));
+            return fail(p, i, "expected %s (Mmm dd hh:mm:ss or RFC 3339) %s, found %s",
+                        p->pri ? "a timestamp" : "'<PRI>' or a timestamp",
+                        p->pri ? "after the priority" : "at the start", found(p, fb, sizeof fb));
         }
         i += 3;
         size_t sp = 0;
@@ -224,7 +221,9 @@ parse3164(struct sp *p, int64_t ref_ns, const struct lw_tz *def, struct lw_syslo
         /* then " hh:mm:ss": the time parser checks the digits */
         if (sp == 0 || d == 0 || i + 9 > p->len || p->s[i] != ' ' || p->s[i + 3] != ':' ||
             p->s[i + 6] != ':') {
-            return fail(p, st, "expected a timestamp like 'Mar 10 00:00:00' after the priority");
+            return fail(p, st, "expected %s like 'Mar 10 00:00:00' %s",
+                        p->pri ? "a timestamp" : "'<PRI>' or a timestamp",
+                        p->pri ? "after the priority" : "at the start");
         }
         i += 9;
         p->i = i;
@@ -396,7 +395,9 @@ lw_syslog_parse(const char *s, size_t len, int64_t ref_ns, const struct lw_tz *z
                 struct lw_syslog *out, char *err, size_t errcap, size_t *erroff)
 {
     struct sp p = { .s = s, .len = len, .err = err, .errcap = errcap, .erroff = erroff };
-    *out = (struct lw_syslog){ .msg = { s + len, 0 } };
+    *out = (struct lw_syslog){ .pri = -1, .msg = { s + len, 0 } };
+    if (len == 0 || s[0] != '<') return parse3164(&p, ref_ns, zone, out); /* a file's line */
+    p.pri = true;
     if (priority(&p, &out->pri) != 0) return -1;
     size_t j = p.i;
     while (j < len && is_digit(s[j])) {
