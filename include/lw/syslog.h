@@ -32,13 +32,18 @@ struct lw_syslog {
  *
  * RFC 3164: [<PRI>]TIMESTAMP SP [HOSTNAME SP] [TAG[\[PID\]]: SP] MSG where TIMESTAMP is
  * "Mmm dd hh:mm:ss" (day space-padded or not) in zone, or an RFC 3339 stamp (as rsyslog
- * writes with high-precision stamps). Mmm dd has no year: timefmt.h's rule for dates
- * without one picks it (the latest year that puts the stamp at most LW_TIME_FUTURE_S, a day,
- * after ref_ns), so "Dec 31" read on Jan 1 is last year, and "Feb 29" takes the latest leap
- * year. HOSTNAME is absent when the word after the stamp is a whole
- * tag ("app:" or "app[12]:", ending in ':'; "fe80::1" is a host). TAG is a word of characters other
- * than ':' '[' and white space, followed by an optional [PID] and a ':'; when the next word is not
- * such a tag, there is no app and the message starts there. A line that does not start with
+ * writes with high-precision stamps). What devices add to Mmm dd hh:mm:ss is read too: a year
+ * before the time ("Mar 10 2024 22:14:15", Cisco), a fraction of a second (".123", Cisco's
+ * msec), a leading '*' or '.' (Cisco: clock not set / not in sync) and a ':' after the stamp;
+ * a year after the time ("22:14:15 2024") only when a host that is not a tag and then a tag
+ * follow it, since "22:14:15 2024 app: x" may as well have host 2024 (which it keeps). Without
+ * a year, timefmt.h's rule for dates without one picks it (the latest year that puts the
+ * stamp at most LW_TIME_FUTURE_S, a day, after ref_ns), so "Dec 31" read on Jan 1 is last
+ * year, and "Feb 29" takes the latest leap year. HOSTNAME is absent when the word after the stamp
+ * is a whole tag ("app:" or "app[12]:", ending in ':'; "fe80::1" is a host). TAG is a word of
+ * characters other than ':' '[' and white space, followed by an optional [PID] and a ':'; when the
+ * next word is not such a tag, there is no app and the message starts there. A line that does not
+ * start with
  * '<' is RFC 3164 without PRI, as syslog daemons write files (/var/log/syslog, "Mar 10
  * 22:14:15 web-01 sshd[4021]: ..." or with an RFC 3339 stamp): out->pri is then -1.
  * ref_ns 0 means the system clock.
