@@ -272,7 +272,9 @@ stamp_bsd(struct sp *p, int64_t ref_ns, const struct lw_tz *def, struct lw_syslo
         fmtlen = sizeof before - 1;
         i += 5;
     }
-    if (i + 8 > p->len || p->s[i + 2] != ':' || p->s[i + 5] != ':') goto shape;
+    if (i + 8 > p->len || !is_digit(p->s[i]) || p->s[i + 2] != ':' || p->s[i + 5] != ':') {
+        goto shape; /* " 1:02:03" too: the hour has two digits, as the minute and second */
+    }
     i += 8;
     if (i + 1 < p->len && p->s[i] == '.' && is_digit(p->s[i + 1])) { /* .mmm (Cisco msec) */
         i++;

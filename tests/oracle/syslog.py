@@ -251,7 +251,8 @@ def gen_line(r):
                                        pick(["", "Z", "+01:00", "-0530", "+14", "-00:00"]))
     else:
         stamp = "%s %s %s" % (month, daytxt, clock)
-    stamp = sometimes(stamp, ["", "garbage", "Mar 10", "Mar 10 22:14", "10 Mar 2024"])
+    stamp = sometimes(stamp, ["", "garbage", "Mar 10", "Mar 10 22:14", "10 Mar 2024",
+                              "Mar 10  1:02:03", "Mar 10 2024  1:02:03"])
     if r.random() < 0.08:
         stamp = pick("*.") + stamp
     if r.random() < 0.08:
