@@ -37,7 +37,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: deps all check cli grok templates kafka tz-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: deps all check cli grok templates kafka tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
@@ -65,7 +65,8 @@ $(BUILD)/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBOBJS) | $(BUILD)
 $(BUILD) $(BUILD)/unit:
 	mkdir -p $@
 
-check: unit golden cli grok templates examples replay man-check man-lint kafka tz-oracle
+check: unit golden cli grok templates examples replay man-check man-lint kafka tz-oracle \
+       syslog-oracle
 
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
@@ -82,6 +83,11 @@ templates: $(BUILD)/logwash
 # IANA zones against Python's zoneinfo over the same tzdata (skipped, saying so, without them).
 tz-oracle: $(BUILD)/logwash
 	tests/tz/oracle.sh $(BUILD)/logwash
+
+# parse_syslog against tests/oracle/syslog.py over ~31,000 lines (skipped, saying so, without
+# python3).
+syslog-oracle: $(BUILD)/logwash
+	tests/oracle/syslog.sh $(BUILD)/logwash
 
 # grok pattern libraries: ours and ../shared/grok (skipped, saying so, without ../shared)
 grok: $(BUILD)/logwash

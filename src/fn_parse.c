@@ -89,11 +89,13 @@ fn_parse_syslog(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         return lw_vm_error(vm, "parse_syslog(): %s at byte %zu", err, off + 1);
     }
     *r = lw_obj_new(A, 14);
-    set(vm, r, LW_STR_LIT("priority"), lw_int(s.pri));
-    set(vm, r, LW_STR_LIT("facility"), cstr(lw_syslog_facility(s.pri / 8)));
-    set(vm, r, LW_STR_LIT("facility_code"), lw_int(s.pri / 8));
-    set(vm, r, LW_STR_LIT("severity"), cstr(lw_syslog_severity(s.pri % 8)));
-    set(vm, r, LW_STR_LIT("severity_code"), lw_int(s.pri % 8));
+    if (s.pri >= 0) { /* a line of a file has no <PRI>: these five are left out */
+        set(vm, r, LW_STR_LIT("priority"), lw_int(s.pri));
+        set(vm, r, LW_STR_LIT("facility"), cstr(lw_syslog_facility(s.pri / 8)));
+        set(vm, r, LW_STR_LIT("facility_code"), lw_int(s.pri / 8));
+        set(vm, r, LW_STR_LIT("severity"), cstr(lw_syslog_severity(s.pri % 8)));
+        set(vm, r, LW_STR_LIT("severity_code"), lw_int(s.pri % 8));
+    }
     if (s.version != 0) set(vm, r, LW_STR_LIT("version"), lw_int(s.version));
     if (s.has_time) set(vm, r, LW_STR_LIT("timestamp"), lw_time(s.ns, s.off));
     set_str(vm, r, LW_STR_LIT("hostname"), s.host);

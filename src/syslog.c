@@ -1,12 +1,12 @@
 /* Syslog lines (RFC 3164 and RFC 5424) cut into slices of the line: priority, header fields,
- * structured data and message. Timestamps go through timefmt.c; the year rule of RFC 3164 is
- * here. No allocation: building template values from the parts is fn_parse.c's job. */
+ * structured data and message. Timestamps go through timefmt.c, which also has the year rule
+ * for RFC 3164's stamps without one. No allocation: building template values from the parts is
+ * fn_parse.c's job. */
 #include "lw/syslog.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "lw/timefmt.h"
 
@@ -38,6 +38,7 @@ struct sp {
     size_t len, i;
     char *err;
     size_t errcap, *erroff;
+    bool pri; /* the line starts with <PRI> (for messages: "after the priority") */
 };
 
 static int fail(struct sp *p, size_t at, const char *fmt, ...)
@@ -101,10 +102,7 @@ static int
 priority(struct sp *p, int *pri)
 {
     char fb[16];
-    if (p->len == 0 || p->s[0] != '<') {
-        return fail(p, 0, "expected '<' at the start, found %s", found(p, fb, sizeof fb));
-    }
-    p->i = 1;
+    p->i = 1; /* past the '<' the caller saw */
     int v = 0;
     size_t d = 0;
     while (p->i < p->len && is_digit(p->s[p->i]) && d < 4) {
@@ -132,57 +130,6 @@ word(struct sp *p)
     return (struct lw_str){ p->s + b, p->i - b };
 }
 
-static int64_t
-ref_now(int64_t ref_ns)
-{
-    if (ref_ns != 0) return ref_ns;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* stamp3164: "Mmm dd hh:mm:ss" at st (stlen bytes) in the latest year that is not after
- * limit (see lw_syslog_parse). */
-static int
-stamp3164(struct sp *p, size_t st, size_t stlen, int64_t limit, const struct lw_tz *def,
-          struct lw_syslog *o)
-{
-    static const char fmt[] = "%b %e %H:%M:%S %Y";
-    char buf[40], err[160];
-    size_t erroff = 0;
-    int64_t days = limit / 86400000000000LL - (limit % 86400000000000LL < 0);
-    int64_t y0;
-    int mon, mday;
-    lw_time_civil_from_days(days, &y0, &mon, &mday);
-    int first = -1;
-    /* Feb 29 may need up to 8 years back (1900-like century years skip a leap day). */
-    for (int64_t y = y0; y > y0 - 9; y--) {
-        int64_t ns;
-        int32_t off;
-        if (stlen + 5 > sizeof buf || y < 1000 || y > 9999) break;
-        memcpy(buf, p->s + st, stlen); /* the stamp and " YYYY", without snprintf's cost */
-        buf[stlen] = ' ';
-        for (int k = 0, v = (int)y; k < 4; k++, v /= 10) {
-            buf[stlen + 4 - k] = (char)('0' + v % 10);
-        }
-        size_t n = stlen + 5;
-        if (lw_time_parse_zone(buf, n, fmt, sizeof fmt - 1, def, limit, &ns, &off,
-                               first < 0 ? err : NULL, first < 0 ? sizeof err : 0,
-                               first < 0 ? &erroff : NULL) != 0) {
-            first = 0;
-            continue;
-        }
-        if (ns > limit) continue;
-        o->ns = ns;
-        o->off = off;
-        o->has_time = true;
-        return 0;
-    }
-    if (erroff > stlen) erroff = stlen;
-    return fail(p, st + erroff, "bad timestamp '%.*s': %s", (int)stlen, p->s + st,
-                first < 0 ? "no year fits" : unplaced(err));
-}
-
 static int
 stamp3339(struct sp *p, struct lw_str w, const struct lw_tz *def, struct lw_syslog *o)
 {
@@ -197,73 +144,174 @@ stamp3339(struct sp *p, struct lw_str w, const struct lw_tz *def, struct lw_sysl
     return 0;
 }
 
-/* tag: "app:" or "app[pid]:" at p->i, then one optional space. Moves past it and returns true,
- * or returns false and leaves p->i. */
-static bool
-tag(struct sp *p, struct lw_syslog *o)
+/* tag_at: the end of the tag "app:" or "app[pid]:" at i and of one optional space after it,
+ * with its parts in *app and *pid; 0 when there is no tag at i. */
+static size_t
+tag_at(const struct sp *p, size_t i, struct lw_str *app, struct lw_str *pid)
 {
-    size_t i = p->i, b = i;
+    size_t b = i;
     while (i < p->len && p->s[i] != ':' && p->s[i] != '[' && p->s[i] != ' ' && p->s[i] != '\t') {
         i++;
     }
-    if (i == b || i == p->len) return false;
-    struct lw_str app = { p->s + b, i - b }, pid = { NULL, 0 };
+    if (i == b || i == p->len) return 0;
+    *app = (struct lw_str){ p->s + b, i - b };
+    *pid = (struct lw_str){ NULL, 0 };
     if (p->s[i] == '[') {
         size_t pb = ++i;
         while (i < p->len && p->s[i] != ']' && p->s[i] != ' ') {
             i++;
         }
-        if (i == p->len || p->s[i] != ']' || i == pb) return false;
-        pid = (struct lw_str){ p->s + pb, i - pb };
+        if (i == p->len || p->s[i] != ']' || i == pb) return 0;
+        *pid = (struct lw_str){ p->s + pb, i - pb };
         i++;
     }
-    if (i == p->len || p->s[i] != ':') return false;
+    if (i == p->len || p->s[i] != ':') return 0;
     i++;
     if (i < p->len && p->s[i] == ' ') i++;
+    return i;
+}
+
+/* tag: the tag at p->i into o; moves past it and returns true, or returns false. */
+static bool
+tag(struct sp *p, struct lw_syslog *o)
+{
+    struct lw_str app, pid;
+    size_t e = tag_at(p, p->i, &app, &pid);
+    if (e == 0) return false;
     o->app = app;
     o->procid = pid;
-    p->i = i;
+    p->i = e;
     return true;
+}
+
+static bool
+digits4(const struct sp *p, size_t i)
+{
+    return i + 4 <= p->len && is_digit(p->s[i]) && is_digit(p->s[i + 1]) && is_digit(p->s[i + 2]) &&
+           is_digit(p->s[i + 3]);
+}
+
+/* year_after: whether " yyyy" at i (right after the time) may be a year: only when a host that
+ * is not itself a tag and then a tag follow it, so that the other reading (yyyy the host, no
+ * tag, the message starting with a host and a tag) is the implausible one. " 2024 app: x"
+ * keeps 2024 as the host: both readings are whole headers, and we do not guess. */
+static bool
+year_after(const struct sp *p, size_t i)
+{
+    if (!(i < p->len && p->s[i] == ' ' && digits4(p, i + 1) && i + 5 < p->len &&
+          p->s[i + 5] == ' ')) {
+        return false;
+    }
+    size_t h = i + 6;
+    while (h < p->len && p->s[h] == ' ') {
+        h++;
+    }
+    size_t he = h;
+    while (he < p->len && p->s[he] != ' ') {
+        he++;
+    }
+    if (he == h || p->s[he - 1] == ':' || he == p->len) return false;
+    while (he < p->len && p->s[he] == ' ') {
+        he++;
+    }
+    struct lw_str app, pid;
+    return tag_at(p, he, &app, &pid) != 0;
+}
+
+/* no_stamp: the message for a line whose timestamp is not at p->i at all: what was expected
+ * (form), and up to 15 printable bytes of what was found. */
+static int
+no_stamp(struct sp *p, const char *form)
+{
+    char fb[24];
+    const char *f = fb;
+    size_t n = 0;
+    while (p->i + n < p->len && n < 15 && p->s[p->i + n] > 0x1f && p->s[p->i + n] < 0x7f) {
+        n++;
+    }
+    if (n > 0) {
+        snprintf(fb, sizeof fb, "'%.*s'", (int)n, p->s + p->i);
+    } else {
+        f = found(p, fb, sizeof fb);
+    }
+    return fail(p, p->i, "expected %s %s %s, found %s",
+                p->pri ? "a timestamp" : "'<PRI>' or a timestamp", form,
+                p->pri ? "after the priority" : "at the start", f);
+}
+
+/* stamp_bsd: the Mmm dd stamp at p->i and its variants (lw_syslog_parse), in zone def; moves
+ * p->i past it. The scan only finds its extent and form; timefmt.c checks the fields. */
+static int
+stamp_bsd(struct sp *p, int64_t ref_ns, const struct lw_tz *def, struct lw_syslog *o)
+{
+    static const char plain[] = "%b %e %H:%M:%S.%f", before[] = "%b %e %Y %H:%M:%S.%f",
+                      after[] = "%b %e %H:%M:%S.%f %Y";
+    size_t i = p->i;
+    /* Cisco marks a clock never set ('*') or out of sync ('.') */
+    if (i + 1 < p->len && (p->s[i] == '*' || p->s[i] == '.') && is_alpha(p->s[i + 1])) i++;
+    size_t st = i;
+    if (!(i + 3 <= p->len && is_alpha(p->s[i]) && is_alpha(p->s[i + 1]) && is_alpha(p->s[i + 2]))) {
+        return no_stamp(p, "(Mmm dd hh:mm:ss or RFC 3339)");
+    }
+    i += 3;
+    size_t sp = 0, d = 0;
+    while (i < p->len && p->s[i] == ' ' && sp < 2) {
+        i++;
+        sp++;
+    }
+    while (i < p->len && is_digit(p->s[i]) && d < 2) {
+        i++;
+        d++;
+    }
+    if (sp == 0 || d == 0 || i >= p->len || p->s[i] != ' ') goto shape;
+    i++;
+    const char *fmt = plain;
+    size_t fmtlen = sizeof plain - 1;
+    if (digits4(p, i) && i + 4 < p->len && p->s[i + 4] == ' ') { /* Mmm dd yyyy hh:mm:ss */
+        fmt = before;
+        fmtlen = sizeof before - 1;
+        i += 5;
+    }
+    if (i + 8 > p->len || !is_digit(p->s[i]) || p->s[i + 2] != ':' || p->s[i + 5] != ':') {
+        goto shape; /* " 1:02:03" too: the hour has two digits, as the minute and second */
+    }
+    i += 8;
+    if (i + 1 < p->len && p->s[i] == '.' && is_digit(p->s[i + 1])) { /* .mmm (Cisco msec) */
+        i++;
+        while (i < p->len && is_digit(p->s[i])) {
+            i++;
+        }
+    }
+    char err[160];
+    size_t erroff = 0, stlen = i - st;
+    if (fmt == plain && year_after(p, i) &&
+        lw_time_parse_zone(p->s + st, stlen + 5, after, sizeof after - 1, def, ref_ns, &o->ns,
+                           &o->off, NULL, 0, NULL) == 0) {
+        i += 5; /* Mmm dd hh:mm:ss yyyy host tag: (a yyyy that makes no date is the host) */
+    } else if (lw_time_parse_zone(p->s + st, stlen, fmt, fmtlen, def, ref_ns, &o->ns, &o->off, err,
+                                  sizeof err, &erroff) != 0) {
+        if (erroff > stlen) erroff = stlen;
+        return fail(p, st + erroff, "bad timestamp '%.*s': %s", (int)stlen, p->s + st,
+                    unplaced(err));
+    }
+    o->has_time = true;
+    p->i = i;
+    /* a colon after the stamp (Cisco: "Mar 10 2024 22:14:15: %ASA-...") */
+    if (i + 1 < p->len && p->s[i] == ':' && p->s[i + 1] == ' ') p->i++;
+    return 0;
+shape:
+    return no_stamp(p, "like 'Mar 10 00:00:00'");
 }
 
 static int
 parse3164(struct sp *p, int64_t ref_ns, const struct lw_tz *def, struct lw_syslog *o)
 {
     char fb[16];
-    size_t st = p->i;
     if (p->i + 4 < p->len && is_digit(p->s[p->i]) && is_digit(p->s[p->i + 3]) &&
         p->s[p->i + 4] == '-') {
         if (stamp3339(p, word(p), def, o) != 0) return -1;
-    } else {
-        size_t i = p->i;
-        if (!(i + 3 <= p->len && is_alpha(p->s[i]) && is_alpha(p->s[i + 1]) &&
-              is_alpha(p->s[i + 2]))) {
-            return fail(p, i,
-                        "expected a timestamp (Mmm dd hh:mm:ss or RFC 3339) after the "
-                        "priority, found %s",
-                        found(p, fb, sizeof fb));
-        }
-        i += 3;
-        size_t sp = 0;
-        while (i < p->len && p->s[i] == ' ' && sp < 2) {
-            i++;
-            sp++;
-        }
-        size_t d = 0;
-        while (i < p->len && is_digit(p->s[i]) && d < 2) {
-            i++;
-            d++;
-        }
-        /* then " hh:mm:ss": the time parser checks the digits */
-        if (sp == 0 || d == 0 || i + 9 > p->len || p->s[i] != ' ' || p->s[i + 3] != ':' ||
-            p->s[i + 6] != ':') {
-            return fail(p, st, "expected a timestamp like 'Mar 10 00:00:00' after the priority");
-        }
-        i += 9;
-        p->i = i;
-        if (stamp3164(p, st, i - st, ref_now(ref_ns) + LW_SYSLOG_FUTURE_NS, def, o) != 0) {
-            return -1;
-        }
+    } else if (stamp_bsd(p, ref_ns, def, o) != 0) {
+        return -1;
     }
     if (p->i < p->len && p->s[p->i] != ' ') {
         return fail(p, p->i, "expected a space after the timestamp, found %s",
@@ -429,7 +477,9 @@ lw_syslog_parse(const char *s, size_t len, int64_t ref_ns, const struct lw_tz *z
                 struct lw_syslog *out, char *err, size_t errcap, size_t *erroff)
 {
     struct sp p = { .s = s, .len = len, .err = err, .errcap = errcap, .erroff = erroff };
-    *out = (struct lw_syslog){ .msg = { s + len, 0 } };
+    *out = (struct lw_syslog){ .pri = -1, .msg = { s + len, 0 } };
+    if (len == 0 || s[0] != '<') return parse3164(&p, ref_ns, zone, out); /* a file's line */
+    p.pri = true;
     if (priority(&p, &out->pri) != 0) return -1;
     size_t j = p.i;
     while (j < len && is_digit(s[j])) {

@@ -973,25 +973,24 @@ now_ns(void)
     return to_ns(ts.tv_sec, ts.tv_nsec, &t) == 0 ? t : 0;
 }
 
-/* No year in the text: the latest of the years around ref's that puts the stamp at most
- * FUTURE_S after ref. Logs are read after they are written, so "Jun 15" read in March is last
- * June, while a month of slack keeps "Jan 1" read on Dec 31 (a clock a little ahead, a file
- * rotated at midnight) in the coming year (rsyslog's rule is similar). */
-#define FUTURE_S (31 * DAY_S)
+/* No year in the text: the latest year that puts the stamp at most LW_TIME_FUTURE_S after ref
+ * (timefmt.h says why), from the year after ref's down to 8 years before it: Feb 29 may need
+ * 8 (2096, then 2104). parse_syslog's Mmm dd stamps come here too, so there is one rule. */
 static int
 guess_year(struct tp *p, int64_t ref, const struct lw_tz *zone, int64_t *t)
 {
     struct civil c;
     if (ref == 0) ref = now_ns();
     breakdown(ref, lw_tz_off_at(zone, floor_s(ref), NULL), &c);
-    for (int64_t y = c.year + 1; y >= c.year - 1; y--) {
+    for (int64_t y = c.year + 1; y >= c.year - 8; y--) {
         int64_t cand;
         if (stamp(p, y, zone, true, &cand) != 0) continue;
-        if (floor_s(cand) - c.epoch > FUTURE_S) continue;
+        if (cand - ref > LW_TIME_FUTURE_S * NS_PER_S) continue; /* both within 10 years */
         *t = cand;
         return 0;
     }
-    return stamp(p, c.year, zone, false, t); /* fails again, this time with a message */
+    if (stamp(p, c.year, zone, false, t) != 0) return -1; /* fails again, with a message */
+    return fail(p, 0, "no year puts the date before the reference time " RANGE_MSG);
 }
 
 /* The zone of the text's own offset when it has one, else the default zone. */

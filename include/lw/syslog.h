@@ -12,7 +12,7 @@
 
 /* A part absent from the line (a 5424 "-", a 3164 line without host or tag) has p == NULL. */
 struct lw_syslog {
-    int pri;       /* 0..191: facility pri / 8, severity pri % 8 */
+    int pri;       /* 0..191: facility pri / 8, severity pri % 8; -1 for a line without <PRI> */
     int version;   /* 5424's VERSION (1..99); 0 for RFC 3164 */
     bool has_time; /* false for a 5424 "-" */
     int64_t ns;    /* the timestamp (see timefmt.h) */
@@ -22,9 +22,6 @@ struct lw_syslog {
     struct lw_str msg; /* the rest, without a leading UTF-8 BOM; p != NULL (maybe empty) */
 };
 
-/* The margin of the RFC 3164 year rule: a stamp may lie this far after the reference time. */
-#define LW_SYSLOG_FUTURE_NS (86400LL * 1000000000LL)
-
 /* lw_syslog_parse: cut the line s (len bytes) into *out. The format is RFC 5424 when the
  * priority is followed by a version number and a space ("<34>1 "), else RFC 3164.
  *
@@ -33,18 +30,27 @@ struct lw_syslog {
  * without a zone is local time in zone, not NULL); SD is "-" or one or more [ID param="value" ...]
  * elements, where a value may hold \" \\ \] escapes; MSG may start with a BOM, which is dropped.
  *
- * RFC 3164: <PRI>TIMESTAMP SP [HOSTNAME SP] [TAG[\[PID\]]: SP] MSG where TIMESTAMP is
+ * RFC 3164: [<PRI>]TIMESTAMP SP [HOSTNAME SP] [TAG[\[PID\]]: SP] MSG where TIMESTAMP is
  * "Mmm dd hh:mm:ss" (day space-padded or not) in zone, or an RFC 3339 stamp (as rsyslog
- * writes with high-precision stamps). Mmm dd has no year: the year is the latest that puts
- * the stamp no later than ref_ns + LW_SYSLOG_FUTURE_NS (logs describe the past; one day allows
- * for clocks and zones a little ahead), so "Dec 31" read on Jan 1 is last year, and "Feb 29"
- * takes the latest leap year. HOSTNAME is absent when the word after the stamp is a whole
- * tag ("app:" or "app[12]:", ending in ':'; "fe80::1" is a host). TAG is a word of characters other
- * than ':' '[' and white space, followed by an optional [PID] and a ':'; when the next word is not
- * such a tag, there is no app and the message starts there. ref_ns 0 means the system clock.
+ * writes with high-precision stamps). What devices add to Mmm dd hh:mm:ss is read too: a year
+ * before the time ("Mar 10 2024 22:14:15", Cisco), a fraction of a second (".123", Cisco's
+ * msec), a leading '*' or '.' (Cisco: clock not set / not in sync) and a ':' after the stamp;
+ * a year after the time ("22:14:15 2024") only when a host that is not a tag and then a tag
+ * follow it, since "22:14:15 2024 app: x" may as well have host 2024 (which it keeps). Without
+ * a year, timefmt.h's rule for dates without one picks it (the latest year that puts the
+ * stamp at most LW_TIME_FUTURE_S, a day, after ref_ns), so "Dec 31" read on Jan 1 is last
+ * year, and "Feb 29" takes the latest leap year. HOSTNAME is absent when the word after the stamp
+ * is a whole tag ("app:" or "app[12]:", ending in ':'; "fe80::1" is a host). TAG is a word of
+ * characters other than ':' '[' and white space, followed by an optional [PID] and a ':'; when the
+ * next word is not such a tag, there is no app and the message starts there. A line that does not
+ * start with
+ * '<' is RFC 3164 without PRI, as syslog daemons write files (/var/log/syslog, "Mar 10
+ * 22:14:15 web-01 sshd[4021]: ..." or with an RFC 3339 stamp): out->pri is then -1.
+ * ref_ns 0 means the system clock.
  *
  * Returns 0, or -1 with a lowercase message in err (errcap bytes) and the byte offset in s it
- * refers to in *erroff: "expected '<' at the start", "priority 200 out of range 0-191", ... */
+ * refers to in *erroff: "priority 200 out of range 0-191", "expected '<PRI>' or a timestamp
+ * (Mmm dd hh:mm:ss or RFC 3339) at the start, found 'x'", ... */
 struct lw_tz;
 
 int lw_syslog_parse(const char *s, size_t len, int64_t ref_ns, const struct lw_tz *zone,

@@ -45,11 +45,14 @@ struct lw_tz;
  * - A run of spaces in the format matches one or more spaces or tabs; %n and %t match one or more
  *   whitespace bytes. Every other byte must match exactly. The whole input must be used.
  * - Fields default to 1970-01-01 00:00:00, so a time-only format gives a time on 1970-01-01. A
- *   format with a month, day or day of year but no year takes the year that puts the stamp
- *   latest year that puts the stamp at most 31 days after the reference time
- *   (lw_time_parse_ref), among the years before, of and after it: logs are read after they
- *   are written, so "Jun 15" read in March is last year's, "Dec 31" read on Jan 1 too, and
- *   "Jan 1" read on Dec 31 is next year's.
+ *   format with a month, day or day of year but no year takes the latest year that puts the
+ *   stamp at most LW_TIME_FUTURE_S (one day) after the reference time (lw_time_parse_ref),
+ *   from the year after the reference's down to 8 years before it. Logs are read after they
+ *   are written, so "Mar 20" read on Mar 12 is last year's, "Dec 31" read on Jan 1 too, "Jan 1"
+ *   read late on Dec 31 (a clock a little ahead) is next year's, and "Feb 29" is the latest
+ *   leap year's. The day covers clock skew and stamps read in a zone behind the sender's
+ *   (a +14:00 clock read as UTC is 14 hours ahead); a longer margin would put lines of a
+ *   year-old log read again (an archive, a replay) in the future. parse_syslog uses this rule.
  * - Ranges are checked: month 1-12, the day within its month (leap years included), hour 0-23
  *   (24:00 is rejected), minute 0-59, second 0-60. A leap second :60 is read as :59.999999999,
  *   so it sorts between :59 and the next :00. If %j and a month or day are both given they must
@@ -79,10 +82,14 @@ struct lw_tz;
  *   clf               access logs: %d/%b/%Y:%H:%M:%S %z ("10/Oct/2000:13:55:36 -0700").
  */
 
+/* The year rule's margin, in seconds: a stamp without a year may lie this far after the
+ * reference time (see "Parsing rules" above). */
+#define LW_TIME_FUTURE_S 86400
+
 /* lw_time_parse_ref: parse s (len bytes) with the format fmt (fmtlen bytes) as described above.
  * default_off applies when the text carries no zone. ref_ns is the reference time for formats
- * without a year (the latest year that puts the stamp at most 31 days after ref_ns, among the
- * years before, of and after ref_ns's); 0 means "now" (the system clock is read only then).
+ * without a year (the rule above: the latest year that puts the stamp at most LW_TIME_FUTURE_S
+ * after ref_ns); 0 means "now" (the system clock is read only then).
  * On success sets *ns and *off and returns 0. On failure returns -1, leaves *ns and *off alone,
  * writes a lowercase message into err (errcap bytes, always NUL-terminated when errcap > 0;
  * err may be NULL when errcap is 0) and the byte offset in s it refers to into *erroff (may be

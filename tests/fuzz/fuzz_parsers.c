@@ -93,7 +93,7 @@ direct(const char *p, size_t n)
         inside(s.msgid, p, n);
         inside(s.sd, p, n);
         inside(s.msg, p, n);
-        if (s.pri < 0 || s.pri > 191) abort();
+        if (s.pri < -1 || s.pri > 191 || (s.pri == -1 && (n == 0 || p[0] == '<'))) abort();
         char *scratch = malloc(s.sd.len + 1);
         struct lw_syslog_sd it;
         struct lw_str id, val;

@@ -293,11 +293,7 @@ def syslog_rfc3164(line):
         if mon not in MONTHS:
             return None, (f'parse_time(): cannot parse "{ts}" with "rfc3164": expected a month '
                           f"name for %b at byte 0, found '{mon}'")
-        for year in (NOW.year + 1, NOW.year, NOW.year - 1):
-            when = dt.datetime(year, MONTHS.index(mon) + 1, int(ts[4:6]), int(ts[7:9]),
-                               int(ts[10:12]), int(ts[13:15]), tzinfo=ZONE)
-            if when <= NOW + dt.timedelta(days=31):
-                break
+        when = year_of(mon, int(ts[4:6]), int(ts[7:9]), int(ts[10:12]), int(ts[13:15]))
     app = pid = None
     word, sep, after = rest.partition(": ")
     if sep and " " not in word and word:
@@ -854,9 +850,14 @@ def mysql_slowlog(rec):
 
 # ---------------------------------------------------------------- kv-firewall
 def year_of(mon, day, hh, mm, ss):
-    for year in (NOW.year + 1, NOW.year, NOW.year - 1):
-        when = dt.datetime(year, MONTHS.index(mon) + 1, day, hh, mm, ss, tzinfo=ZONE)
-        if when <= NOW + dt.timedelta(days=31):
+    """The year rule of stamps without one: the latest year, from NOW's + 1 down to NOW's - 8,
+    that puts the stamp at most a day after NOW."""
+    for year in range(NOW.year + 1, NOW.year - 9, -1):
+        try:
+            when = dt.datetime(year, MONTHS.index(mon) + 1, day, hh, mm, ss, tzinfo=ZONE)
+        except ValueError:                          # Feb 29 of a common year
+            continue
+        if when <= NOW + dt.timedelta(days=1):
             return when
 
 

@@ -99,6 +99,32 @@ parts(void)
     CHECK(lw_syslog_parse(l, strlen(l), NS, utc(), &s, err, sizeof err, NULL) == 0);
     CHECK(str_is(s.host, NULL) && str_is(s.app, "app") && str_is(s.procid, "9"));
     CHECK(str_is(s.msg, "no host"));
+    /* a file's line: no <PRI>, pri -1, the rest as with one */
+    l = "Mar 10 22:14:15 web-01 sshd[4021]: m";
+    CHECK(lw_syslog_parse(l, strlen(l), NS, utc(), &s, err, sizeof err, NULL) == 0);
+    CHECK(s.pri == -1 && s.version == 0 && s.has_time && str_is(s.host, "web-01"));
+    CHECK(str_is(s.app, "sshd") && str_is(s.procid, "4021") && str_is(s.msg, "m"));
+    l = "2024-03-10T22:14:15.123+01:00 h kernel: k";
+    CHECK(lw_syslog_parse(l, strlen(l), NS, utc(), &s, err, sizeof err, NULL) == 0);
+    CHECK(s.pri == -1 && s.off == 3600 && str_is(s.app, "kernel") && str_is(s.msg, "k"));
+    /* stamps with a year before or after the time, a fraction, Cisco's '*' and colon */
+    l = "<13>Mar 10 22:14:15 2024 host app: m";
+    CHECK(stamp_is(l, "2030-01-01T00:00:00Z", "2024-03-10T22:14:15Z"));
+    CHECK(lw_syslog_parse(l, strlen(l), NS, utc(), &s, err, sizeof err, NULL) == 0);
+    CHECK(str_is(s.host, "host") && str_is(s.app, "app") && str_is(s.msg, "m"));
+    l = "<13>Mar 10 22:14:15 0000 host app: m"; /* no date in year 0: 0000 is the host */
+    CHECK(lw_syslog_parse(l, strlen(l), NS, utc(), &s, err, sizeof err, NULL) == 0);
+    CHECK(str_is(s.host, "0000") && str_is(s.app, NULL) && str_is(s.msg, "host app: m"));
+    l = "<13>Mar 10 22:14:15 2024 app: m"; /* ambiguous: 2024 stays the host */
+    CHECK(lw_syslog_parse(l, strlen(l), NS, utc(), &s, err, sizeof err, NULL) == 0);
+    CHECK(str_is(s.host, "2024") && str_is(s.app, "app"));
+    CHECK(stamp_is("Mar 10 2024 22:14:15 h a: m", "2030-01-01T00:00:00Z", "2024-03-10T22:14:15Z"));
+    CHECK(
+        stamp_is("*Mar  1 00:03:22.123: a: m", "2024-03-12T00:00:00Z", "2024-03-01T00:03:22.123Z"));
+    CHECK(stamp_is(".Mar 10 22:14:15.5 h a: m", "2024-03-12T00:00:00Z", "2024-03-10T22:14:15.5Z"));
+    l = "<1>Mar 10 2024 22:14:15: %ASA-6-1: m";
+    CHECK(lw_syslog_parse(l, strlen(l), NS, utc(), &s, err, sizeof err, NULL) == 0);
+    CHECK(str_is(s.host, NULL) && str_is(s.app, "%ASA-6-1") && str_is(s.msg, "m"));
     CHECK(strcmp(lw_syslog_facility(23), "local7") == 0);
     CHECK(strcmp(lw_syslog_severity(3), "err") == 0);
 }
@@ -106,7 +132,13 @@ parts(void)
 static void
 errors(void)
 {
-    CHECK(fails_at("", 0, "expected '<'"));
+    CHECK(fails_at("", 0, "expected '<PRI>' or a timestamp"));
+    CHECK(fails_at("!x", 0, "at the start, found '!x'"));
+    CHECK(fails_at("<1>!x", 3, "after the priority, found '!x'"));
+    CHECK(fails_at("garbage line", 0, "or a timestamp like 'Mar 10 00:00:00' at the start"));
+    CHECK(fails_at("Mar 10 00:00:99 h a: x", 13, "second 99"));
+    CHECK(fails_at("Mar 10 0000 00:00:00 h a: x", 7, "outside the range"));
+
     CHECK(fails_at("<192>x", 1, "out of range"));
     CHECK(fails_at("<1>1 - h a p m [x a=\"1] m", 20, "unterminated"));
     CHECK(fails_at("<1>1 - h a p m [x]y m", 18, "expected a space"));

@@ -339,11 +339,13 @@ test_epoch(void)
 static void
 test_named(void)
 {
-    /* rfc3164 has no year: the latest year that puts the stamp at most 31 days after REF
+    /* rfc3164 has no year: the latest year that puts the stamp at most a day after REF
      * (2024-03-10) wins; `date -u -d '2023-06-15 12:00:00' +%s` and so on */
     CHECK(parses("Jun 15 12:00:00", "rfc3164", 1686830400LL * S)); /* 2023: 97 days ahead */
-    CHECK(parses("Apr  9 12:00:00", "rfc3164", 1712664000LL * S)); /* 2024: 30.5 days ahead */
+    CHECK(parses("Apr  9 12:00:00", "rfc3164", 1681041600LL * S)); /* 2023: 30.5 days ahead */
     CHECK(parses("Apr 11 12:00:00", "rfc3164", 1681214400LL * S)); /* 2023: 32.5 days ahead */
+    CHECK(parses("Mar 11 00:00:00", "rfc3164", 1710115200LL * S)); /* 2024: a day ahead */
+    CHECK(parses("Mar 11 00:00:01", "rfc3164", 1678492801LL * S)); /* 2023: a second more */
     CHECK(parses("Mar 10 01:02:03", "rfc3164", 1710032523LL * S));
     CHECK(parses("Mar  9 23:59:59", "rfc3164", 1710028799LL * S));
     CHECK(parses("Dec 31 23:59:59", "rfc3164", 1704067199LL * S));        /* 2023 */
@@ -365,11 +367,14 @@ test_named(void)
     CHECK(lw_time_parse_ref("Jan  1 00:00:05", 15, "rfc3164", 7, 0, 1735646400LL * S, &ns, &off,
                             NULL, 0, NULL) == 0 &&
           ns == 1735689605LL * S);
-    /* Feb 29 near 2026 has no leap year among 2025-2027 */
+    /* Feb 29 read in 2026 is the latest leap year's (2024); Feb 30 fits no year */
     char err[200] = "";
     CHECK(lw_time_parse_ref("Feb 29 00:00:00", 15, "rfc3164", 7, 0, 1767225600LL * S, &ns, &off,
+                            NULL, 0, NULL) == 0 &&
+          ns == 1709164800LL * S);
+    CHECK(lw_time_parse_ref("Feb 30 00:00:00", 15, "rfc3164", 7, 0, 1767225600LL * S, &ns, &off,
                             err, sizeof err, NULL) == -1 &&
-          strcmp(err, "day 29 out of range for February 2026") == 0);
+          strcmp(err, "day 30 out of range for February 2026") == 0);
     /* lw_time_parse without a reference uses the current year, and rfc3164 keeps the day */
     CHECK(lw_time_parse("Jun 15 12:00:00", 15, "rfc3164", 7, 0, &ns, &off, NULL, 0, NULL) == 0);
     struct lw_buf b;
