@@ -176,34 +176,13 @@ declare(struct gen *g, struct lw_str name, struct lw_span sp)
     return r;
 }
 
-static size_t
-distance(struct lw_str a, struct lw_str b)
-{
-    size_t row[64];
-    if (a.len >= 63 || b.len >= 63) return 99;
-    for (size_t j = 0; j <= b.len; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= a.len; i++) {
-        size_t prev = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= b.len; j++) {
-            size_t cur = row[j];
-            size_t sub = prev + (a.p[i - 1] != b.p[j - 1]);
-            size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
-            row[j] = sub < best ? sub : best;
-            prev = cur;
-        }
-    }
-    return row[b.len];
-}
-
 static _Noreturn void
 undefined_var(struct gen *g, struct node *n)
 {
     struct lw_str best = { 0 };
     size_t bd = 3;
     for (uint32_t i = 0; i < g->nvars; i++) {
-        size_t d = distance(n->s, g->vars[i].name);
+        size_t d = lw_str_distance(n->s, g->vars[i].name);
         if (d < bd) {
             bd = d;
             best = g->vars[i].name;
@@ -684,12 +663,13 @@ check_args(struct gen *g, struct node *n, int f)
             lw_cfail(g->c, a->span, "%s() needs a regex literal like /(?<name>...)/ here", b->name);
         }
         if ((f == LW_FN_parse_time || f == LW_FN_format_time) && i == 1 && a->kind == N_STR) {
-            char err[160];
-            size_t off = 0;
+            char err[256];
+            size_t off = SIZE_MAX; /* stays: the message is about the whole format */
             if (lw_time_fmt_check(a->s.p ? a->s.p : "", a->s.len, err, sizeof err, &off) != 0) {
                 struct lw_span sp = a->span;
                 const char *lit = g->c->prog->src.p + sp.off + 1;
-                if (sp.len >= a->s.len + 2 && memcmp(lit, a->s.p, a->s.len) == 0) {
+                if (off != SIZE_MAX && sp.len >= a->s.len + 2 &&
+                    memcmp(lit, a->s.p, a->s.len) == 0) {
                     sp = (struct lw_span){ sp.off + 1 + (uint32_t)off, off + 1 < a->s.len ? 2 : 1 };
                 }
                 lw_cfail(g->c, sp, "%s(): %s", b->name, err);
@@ -721,7 +701,7 @@ call(struct gen *g, struct node *n, uint32_t dst)
         struct lw_str best = { 0 };
         size_t bd = 3;
         for (int i = 0; i < LW_FN_N; i++) {
-            size_t d = distance(n->s, lw_str_c(lw_builtins[i].name));
+            size_t d = lw_str_distance(n->s, lw_str_c(lw_builtins[i].name));
             if (d < bd) {
                 bd = d;
                 best = lw_str_c(lw_builtins[i].name);

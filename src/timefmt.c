@@ -39,13 +39,36 @@ static const struct {
 #define FMT_RFC3164 "%b %e %H:%M:%S"
 #define FMT_CLF     "%d/%b/%Y:%H:%M:%S %z"
 
+/* Names other tools give these formats (Logstash's date filter, Elasticsearch, syslog RFCs),
+ * only for the suggestion in lw_time_fmt_check's message. */
+static const struct {
+    const char *name, *ours;
+} foreign_forms[] = {
+    { "unix", "epoch" },           { "unix_s", "epoch_s" },   { "unix_ms", "epoch_ms" },
+    { "unix_us", "epoch_us" },     { "unix_ns", "epoch_ns" }, { "epoch_millis", "epoch_ms" },
+    { "epoch_second", "epoch_s" }, { "iso", "iso8601" },      { "rfc5424", "rfc3339" },
+    { "syslog", "rfc3164" },
+};
+
+/* ASCII case-insensitive: true when s (len bytes) is the lowercase name n. */
+static bool
+name_is(const char *n, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + ('a' - 'A')) : s[i];
+        if (n[i] == '\0' || n[i] != c) return false;
+    }
+    return n[len] == '\0';
+}
+
+/* Named formats are matched in any case: users bring "ISO8601" and "RFC3339" from other
+ * tools, and no strftime format is a bare name. */
 static enum named
 named(const char *fmt, size_t fmtlen)
 {
     if (fmtlen < 3 || fmtlen > 8 || memchr(fmt, '%', fmtlen) != NULL) return N_NONE;
     for (size_t i = 0; i < sizeof named_forms / sizeof named_forms[0]; i++) {
-        const char *n = named_forms[i].name;
-        if (strlen(n) == fmtlen && memcmp(n, fmt, fmtlen) == 0) return named_forms[i].kind;
+        if (name_is(named_forms[i].name, fmt, fmtlen)) return named_forms[i].kind;
     }
     return N_NONE;
 }
@@ -1212,10 +1235,56 @@ lw_time_zone(const char *s, size_t len, int32_t *off, char *err, size_t errcap)
     return lw_errf(err, errcap, "bad time zone '%s', expected UTC or an offset like +02:00", buf);
 }
 
+/* The named format closest to fmt (no '%'), or NULL when none is close: within 2 edits and
+ * fewer edits than fmt has bytes, or a name another tool uses for it. */
+static const char *
+nearest_form(const char *fmt, size_t fmtlen)
+{
+    for (size_t i = 0; i < sizeof foreign_forms / sizeof foreign_forms[0]; i++) {
+        if (name_is(foreign_forms[i].name, fmt, fmtlen)) return foreign_forms[i].ours;
+    }
+    const char *best = NULL;
+    size_t bd = 3;
+    for (size_t i = 0; i < sizeof named_forms / sizeof named_forms[0]; i++) {
+        size_t d = lw_str_distance((struct lw_str){ fmt, fmtlen }, lw_str_c(named_forms[i].name));
+        if (d < bd && d < fmtlen) {
+            bd = d;
+            best = named_forms[i].name;
+        }
+    }
+    return best;
+}
+
+/* A constant format without a directive is almost always a misspelled name ("rfc3399", "UNIX"):
+ * parsing with it would fail on every record, formatting would write the name itself. */
+static int
+unknown_form(const char *fmt, size_t fmtlen, char *err, size_t errcap)
+{
+    char buf[64];
+    const char *near = nearest_form(fmt, fmtlen);
+    const char *tail = "a strftime format has % directives";
+    if (fmtlen == 0) {
+        return lw_errf(err, errcap,
+                       "empty time format (named formats: rfc3339 iso8601 epoch epoch_s epoch_ms "
+                       "epoch_us epoch_ns rfc3164 clf); %s",
+                       tail);
+    }
+    show(buf, sizeof buf, fmt, fmtlen, 40, false);
+    if (near != NULL) {
+        return lw_errf(err, errcap, "unknown time format '%s' (did you mean %s?); %s", buf, near,
+                       tail);
+    }
+    return lw_errf(err, errcap,
+                   "unknown time format '%s' (named formats: rfc3339 iso8601 epoch epoch_s "
+                   "epoch_ms epoch_us epoch_ns rfc3164 clf); %s",
+                   buf, tail);
+}
+
 int
 lw_time_fmt_check(const char *fmt, size_t fmtlen, char *err, size_t errcap, size_t *erroff)
 {
     if (named(fmt, fmtlen) != N_NONE) return 0;
+    if (memchr(fmt, '%', fmtlen) == NULL) return unknown_form(fmt, fmtlen, err, errcap);
     for (size_t i = 0; i < fmtlen; i++) {
         if (fmt[i] != '%') continue;
         size_t n = i + 1 < fmtlen ? dir_len(fmt + i, fmtlen - i) : 1;

@@ -1,6 +1,7 @@
 /* Allocation that never returns NULL: on exhaustion, print and abort() (STYLE §8), so
  * callers never check; everything else about memory is in arena.c. Also lw_errf, the one
- * formatter of error messages written into a caller's buffer. */
+ * formatter of error messages written into a caller's buffer, and the edit distance behind
+ * "did you mean" suggestions. */
 #include "lw/str.h"
 
 #include <stdarg.h>
@@ -66,4 +67,32 @@ lw_hexval(char c)
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
+}
+
+static char
+fold(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+size_t
+lw_str_distance(struct lw_str a, struct lw_str b)
+{
+    size_t row[64];
+    if (a.len >= 63 || b.len >= 63) return 99;
+    for (size_t j = 0; j <= b.len; j++) {
+        row[j] = j;
+    }
+    for (size_t i = 1; i <= a.len; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.len; j++) {
+            size_t cur = row[j];
+            size_t sub = prev + (fold(a.p[i - 1]) != fold(b.p[j - 1]));
+            size_t best = row[j] + 1 < row[j - 1] + 1 ? row[j] + 1 : row[j - 1] + 1;
+            row[j] = sub < best ? sub : best;
+            prev = cur;
+        }
+    }
+    return row[b.len];
 }

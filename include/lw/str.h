@@ -39,6 +39,11 @@ char *lw_xstrndup(const char *s, size_t len);
 /* lw_hexval: the value of hex digit c, or -1. */
 int lw_hexval(char c);
 
+/* lw_str_distance: the edit distance (insertions, deletions, substitutions) between a and b,
+ * ASCII letters compared in any case, for "did you mean" suggestions. Strings of 63 bytes or
+ * more are not compared: the result is then 99. */
+size_t lw_str_distance(struct lw_str a, struct lw_str b);
+
 /* lw_errf: format a message into err (errcap bytes; nothing when err is NULL) and return -1,
  * for functions that report errors in a caller's buffer: `return lw_errf(err, cap, ...)`. */
 int lw_errf(char *err, size_t errcap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -68,7 +68,7 @@ struct lw_tz;
  *   in effect at the instant, so it is written back as 03:30.
  * - A result outside the int64 nanosecond range is an error, never wraps.
  *
- * Named formats, accepted as the whole format string:
+ * Named formats, accepted as the whole format string, in any case ("ISO8601" is iso8601):
  *   rfc3339, iso8601  parse YYYY-MM-DD(T|t| )hh:mm:ss[(.|,)1-9 digits][Z|+hh:mm|+hhmm|+hh], with
  *                     exactly 2 digits per field, the zone optional (the default zone); format as
  *                     lw_time_rfc3339.
@@ -131,9 +131,12 @@ void lw_time_rfc3339(struct lw_buf *b, int64_t ns, int32_t off);
  * 0, or returns -1 with a message in err (errcap bytes). IANA names are lw_tz_load's. */
 int lw_time_zone(const char *s, size_t len, int32_t *off, char *err, size_t errcap);
 
-/* lw_time_fmt_check: check that fmt (fmtlen bytes) is a named format or uses only the directives
- * above, so a template can reject a bad constant format when it is compiled. Returns 0, or -1
- * with a message in err (errcap bytes) and the byte offset in fmt into *erroff (may be NULL). */
+/* lw_time_fmt_check: check that fmt (fmtlen bytes) is a named format (in any case) or has
+ * directives and uses only those above, so a template can reject a bad constant format when it
+ * is compiled. Returns 0, or -1 with a message in err (errcap bytes) and, for a bad directive,
+ * its byte offset in fmt in *erroff (may be NULL; left alone when the message is about the
+ * whole format: a format with no '%' that is not a name, "unknown time format 'rfc3399' (did
+ * you mean rfc3339?); a strftime format has % directives"). */
 int lw_time_fmt_check(const char *fmt, size_t fmtlen, char *err, size_t errcap, size_t *erroff);
 
 /* Days from 1970-01-01 to the proleptic Gregorian date y-m-d, and back (for tz.c's rules). */

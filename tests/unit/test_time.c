@@ -357,6 +357,9 @@ test_named(void)
     CHECK(parses("Mar 10 01:02:03", "%b %e %T", 1710032523LL * S));
     CHECK(parses("Mar 10 01:02:03", "%b%e %T", 1710032523LL * S));
     CHECK(parses("mar 9 23:59:59", "rfc3164", 1710028799LL * S));
+    CHECK(parses("Mar 9 23:59:59", "RFC3164", 1710028799LL * S));
+    CHECK(parses("2024-03-10T00:00:00Z", "ISO8601", 1710028800LL * S));
+    CHECK(parses("1710028800", "EPOCH", 1710028800LL * S));
     /* the reference decides the year: Dec 31 read on 2025-01-01 is 2024; Jan 1 read on
      * 2024-12-31 is 2025 */
     int64_t ns = 0;
@@ -602,6 +605,26 @@ test_fmt_check(void)
           strcmp(err, "unknown directive '%:' at byte 0 of the format") == 0);
     CHECK(lw_time_fmt_check("%F %", 4, err, sizeof err, &at) == -1 && at == 3 &&
           strcmp(err, "format ends with a lone '%'") == 0);
+    /* names in any case; a format with no directive that is not a name is refused whole */
+    CHECK(lw_time_fmt_check("ISO8601", 7, err, sizeof err, &at) == 0);
+    CHECK(lw_time_fmt_check("Epoch_NS", 8, err, sizeof err, &at) == 0);
+    at = 77;
+    CHECK(lw_time_fmt_check("rfc3399", 7, err, sizeof err, &at) == -1 && at == 77 &&
+          strcmp(err, "unknown time format 'rfc3399' (did you mean rfc3339?); a strftime format "
+                      "has % directives") == 0);
+    CHECK(lw_time_fmt_check("CLF ", 4, err, sizeof err, &at) == -1 &&
+          strstr(err, "'CLF ' (did you mean clf?)") != NULL);
+    CHECK(lw_time_fmt_check("unix_ms", 7, err, sizeof err, &at) == -1 &&
+          strstr(err, "(did you mean epoch_ms?)") != NULL);
+    CHECK(lw_time_fmt_check("epoch_millis", 12, err, sizeof err, &at) == -1 &&
+          strstr(err, "(did you mean epoch_ms?)") != NULL);
+    CHECK(lw_time_fmt_check("T", 1, err, sizeof err, &at) == -1 &&
+          strcmp(err, "unknown time format 'T' (named formats: rfc3339 iso8601 epoch epoch_s "
+                      "epoch_ms epoch_us epoch_ns rfc3164 clf); a strftime format has % "
+                      "directives") == 0);
+    CHECK(lw_time_fmt_check("", 0, err, sizeof err, &at) == -1 &&
+          strncmp(err, "empty time format (named formats: rfc3339 ", 42) == 0);
+    CHECK(lw_time_fmt_check("ep\0ch", 5, err, sizeof err, &at) == -1);
 }
 
 void
