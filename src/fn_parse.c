@@ -422,29 +422,43 @@ fn_parse_url(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 
 /* Durations ---------------------------------------------------------------------------- */
 
+/* The unit argument's message: a constant one is reported at compile time, so the hint is one
+ * of a few fixed texts. */
 static const char *
 unit_check(struct lw_str u)
 {
+    static const struct {
+        const char *unit, *msg;
+    } hints[] = {
+#define HINT(x) { x, "unknown unit: did you mean " x "? (units: ns us ms s m h d w)" }
+        HINT("ns"), HINT("us"), HINT("ms"), HINT("s"), HINT("m"), HINT("h"), HINT("d"), HINT("w"),
+#undef HINT
+    };
     double ns;
-    if (lw_duration_unit(u.p, u.len, &ns) != 0) {
-        return "unknown unit (ns, us, ms, s, m, h, d, w)";
+    if (lw_duration_unit(u.p, u.len, &ns) == 0) return NULL;
+    const char *hint = lw_duration_unit_hint(u.p, u.len);
+    for (size_t i = 0; hint != NULL && i < sizeof hints / sizeof hints[0]; i++) {
+        if (strcmp(hints[i].unit, hint) == 0) return hints[i].msg;
     }
-    return NULL;
+    return "unknown unit (units: ns us ms s m h d w)";
 }
 
 int
 fn_parse_duration(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     double ns, unit = 1e9;
-    char err[120];
+    char err[200];
     size_t off = 0;
     if (n > 1 && lw_duration_unit(a[1].u.p, a[1].len, &unit) != 0) {
-        return lw_vm_error(vm, "parse_duration(): unknown unit '%.*s' (ns, us, ms, s, m, h, d, w)",
-                           shown(a[1].len), a[1].u.p);
+        const char *hint = lw_duration_unit_hint(a[1].u.p, a[1].len);
+        return lw_vm_error(
+            vm, "parse_duration(): unknown unit '%.*s'%s%s%s (units: ns us ms s m h d w)",
+            shown(a[1].len), a[1].u.p, hint ? ": did you mean " : "", hint ? hint : "",
+            hint ? "?" : "");
     }
     if (lw_duration_parse(a[0].u.p, a[0].len, &ns, err, sizeof err, &off) != 0) {
-        return lw_vm_error(vm, "parse_duration(): cannot parse \"%.*s\": %s at byte %zu",
-                           shown(a[0].len), a[0].u.p, err, off + 1);
+        return lw_vm_error(vm, "parse_duration(): cannot parse \"%.*s\": %s", shown(a[0].len),
+                           a[0].u.p, err);
     }
     *r = lw_float(ns / unit);
     return 0;

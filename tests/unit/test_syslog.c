@@ -152,6 +152,20 @@ dur(const char *s, double want)
     return lw_duration_parse(s, strlen(s), &ns, NULL, 0, NULL) == 0 && fabs(ns - want) < 1e-6;
 }
 
+static bool
+dur_fails(const char *s, size_t want_off, const char *want)
+{
+    double ns = -1;
+    char err[200] = "";
+    size_t off = 99;
+    if (lw_duration_parse(s, strlen(s), &ns, err, sizeof err, &off) == 0) return false;
+    if (off != want_off || strcmp(err, want) != 0) {
+        fprintf(stderr, "duration \"%s\": got \"%s\" at %zu\n", s, err, off);
+        return false;
+    }
+    return true;
+}
+
 static void
 durations(void)
 {
@@ -165,6 +179,21 @@ durations(void)
     double u;
     CHECK(lw_duration_unit("ms", 2, &u) == 0 && u == 1e6);
     CHECK(lw_duration_unit("sec", 3, &u) == -1);
+    /* the hint: a word for a unit, or one of ours in upper case; "M" may be months */
+    CHECK(strcmp(lw_duration_unit_hint("Seconds", 7), "s") == 0);
+    CHECK(strcmp(lw_duration_unit_hint("MS", 2), "ms") == 0);
+    CHECK(strcmp(lw_duration_unit_hint("\xCE\xBCs", 3), "us") == 0);
+    CHECK(lw_duration_unit_hint("M", 1) == NULL && lw_duration_unit_hint("x", 1) == NULL);
+    CHECK(lw_duration_unit_hint("s", 0) == NULL);
+    CHECK(dur_fails("5 sec", 1, "unexpected ' ' at byte 2: write 5s (units: ns us ms s m h d w)"));
+    CHECK(dur_fails("5 ", 1, "missing unit after '5' at byte 2 (units: ns us ms s m h d w)"));
+    CHECK(dur_fails("1s  ", 2, "unexpected ' ' at byte 3 after the last unit"));
+    CHECK(dur_fails("+", 1, "expected a number after '+' at byte 2"));
+    CHECK(dur_fails("1h\t5m", 2, "expected a number at byte 3, found '\\x09'"));
+    CHECK(dur_fails("1h\xC3\xA9", 2, "expected a number at byte 3, found '\xC3\xA9'"));
+    CHECK(dur_fails("1..s", 0, "bad number '1..' at byte 1"));
+    CHECK(
+        dur_fails("+1 hrs", 2, "unexpected ' ' at byte 3: write +1h (units: ns us ms s m h d w)"));
 }
 
 void
