@@ -139,6 +139,7 @@ struct compiler {
     struct lexer lx;
     uint32_t nesting;  /* parser recursion depth, bounded so no template can exhaust the stack */
     uint32_t brackets; /* open ( [ { of expressions: inside them a newline ends nothing */
+    char pattern_arg;  /* parsing a call's argument that is a grok pattern ('g') or regex ('r') */
     struct lw_program *prog;
     const struct lw_compile_opts *opts;
 };

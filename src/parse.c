@@ -1,12 +1,14 @@
 /* The parser: tokens to an AST (compile_int.h), by recursive descent with one function per
  * precedence level. Literal values are decoded here, string interpolation "${...}" is parsed
  * by re-entering the expression parser over the part's byte range, so every node keeps its
- * true span in the template. Name resolution and types are compile.c's. */
+ * true span in the template. Name resolution and types are compile.c's; the parser reads the
+ * builtin table only to know which call arguments are patterns (a hint for unknown escapes). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 
 #include "compile_int.h"
+#include "lw/vm.h"
 
 static struct node *expr(struct compiler *c);
 static struct node *block(struct compiler *c);
@@ -144,9 +146,77 @@ put_utf8(char *dst, size_t *len, uint32_t cp)
     }
 }
 
-/* escape: decode the escape at s[i] (a backslash) into dst; returns the bytes consumed. */
+/* regex_escape: e after a backslash means something to PCRE2 or grok (\d \w \s \b \[ \. \1 ...),
+ * so "\d" in a pattern argument was meant for the regex, not for the string. */
+static bool
+regex_escape(char e)
+{
+    if (e >= '1' && e <= '9') return true;
+    if (e > ' ' && e < 0x7f && ispunct((unsigned char)e)) return true;
+    return e != '\0' && strchr("aAbBcdDeEfgGhHkKNopPQRsSvVwWxXzZ", e) != NULL;
+}
+
+/* The text s[start, end) of a double-quoted string means the same between single quotes (grok,
+ * 'g') or slashes (a regex literal, 'r'): no escape that differs there (\\ \$ \u), no
+ * interpolation, no quote or slash that would end it; short enough to quote in a message. */
+static bool
+same_unquoted(const char *s, size_t start, size_t end, char kind)
+{
+    if (end - start > 60) return false;
+    if (kind == 'g' && memchr(s + start, '\'', end - start) != NULL) return false;
+    for (size_t i = start; i < end; i++) {
+        if (s[i] == '\\') {
+            if (i + 1 < end && strchr("\\$u", s[i + 1]) != NULL) return false;
+            i++;
+        } else if ((s[i] == '$' && i + 1 < end && s[i + 1] == '{') ||
+                   (s[i] == '/' && kind == 'r')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* An unknown escape in a pattern argument was meant for the pattern: say how to keep the
+ * backslash, with the argument rewritten when it can be ("\[%{DATA:d}\]" as '\[%{DATA:d}\]'). */
+static _Noreturn void
+pattern_escape(struct compiler *c, const char *s, size_t start, size_t i, size_t end)
+{
+    struct lw_span sp = { (uint32_t)i, 2 };
+    char e = s[i + 1];
+    int n = (int)(end - start);
+    bool same = same_unquoted(s, start, end, c->pattern_arg);
+    const char *many =
+        memchr(s + i + 2, '\\', end - i - 2) != NULL || memchr(s + start, '\\', i - start) != NULL
+            ? "es"
+            : "";
+    if (c->pattern_arg == 'g' && same) {
+        lw_cfail(c, sp,
+                 "unknown escape '\\%c' (grok patterns are easier in single quotes: '%.*s' keeps "
+                 "the backslash%s)",
+                 e, n, s + start, many);
+    }
+    if (c->pattern_arg == 'g') {
+        lw_cfail(c, sp,
+                 "unknown escape '\\%c' (grok patterns are easier in single quotes, where '\\%c' "
+                 "keeps its backslash)",
+                 e, e);
+    }
+    if (same) {
+        lw_cfail(c, sp,
+                 "unknown escape '\\%c' (write the regex as a literal: /%.*s/ keeps the "
+                 "backslash%s)",
+                 e, n, s + start, many);
+    }
+    lw_cfail(c, sp,
+             "unknown escape '\\%c' (write the regex as a literal /.../, where '\\%c' keeps its "
+             "backslash)",
+             e, e);
+}
+
+/* escape: decode the escape at s[i] (a backslash) of the string s[from, end) into dst;
+ * returns the bytes consumed. */
 static size_t
-escape(struct compiler *c, const char *s, size_t i, size_t end, char *dst, size_t *len)
+escape(struct compiler *c, const char *s, size_t from, size_t i, size_t end, char *dst, size_t *len)
 {
     char e = i + 1 < end ? s[i + 1] : '\0';
     char plain;
@@ -198,6 +268,7 @@ escape(struct compiler *c, const char *s, size_t i, size_t end, char *dst, size_
         put_utf8(dst, len, cp);
         return j - i;
     }
+    if (c->pattern_arg != 0 && regex_escape(e)) pattern_escape(c, s, from, i, end);
     lw_cfail(
         c, (struct lw_span){ (uint32_t)i, 2 },
         "unknown escape '\\%c' (known: \\n \\t \\r \\0 \\\\ \\\" \\' \\/ \\$ \\uXXXX \\u{X...})",
@@ -230,13 +301,13 @@ string(struct compiler *c, struct token tk)
     const char *s = c->lx.src.p;
     size_t i = tk.span.off + 1, end = tk.span.off + tk.span.len - 1;
     char *buf = lw_arena_alloc(&c->ca, tk.span.len + 1);
-    size_t len = 0, lit_start = i;
+    size_t len = 0, lit_start = i, lit_start0 = i;
     struct list parts;
     list_init(&parts);
 
     while (i < end) {
         if (s[i] == '\\') {
-            i += escape(c, s, i, end, buf, &len);
+            i += escape(c, s, lit_start0, i, end, buf, &len);
         } else if (s[i] == '$' && i + 1 < end && s[i + 1] == '{') {
             if (len > 0) {
                 struct node *lit = mk(
@@ -438,6 +509,22 @@ path(struct compiler *c)
     return n;
 }
 
+/* pattern_arg: 'g' when argument i of the function named name is a grok pattern, 'r' when it
+ * takes a regex (type r or R), else 0. Unknown functions are compile.c's to report. */
+static char
+pattern_arg(struct lw_str name, uint32_t i)
+{
+    for (int f = 0; f < LW_FN_N; f++) {
+        const struct lw_builtin *b = &lw_builtins[f];
+        if (!lw_str_eq(name, lw_str_c(b->name))) continue;
+        size_t nt = strlen(b->argtypes);
+        char t = nt ? b->argtypes[i < nt ? i : nt - 1] : 'a';
+        if (t == 'P' && f == LW_FN_grok) return 'g';
+        return t == 'r' || t == 'R' ? 'r' : 0;
+    }
+    return 0;
+}
+
 static struct node *
 args(struct compiler *c, struct node *call)
 {
@@ -445,11 +532,14 @@ args(struct compiler *c, struct node *call)
     struct list l;
     list_init(&l);
     c->brackets++;
+    char outer = c->pattern_arg;
     while (cur(c)->t != T_RPAREN) {
+        c->pattern_arg = pattern_arg(call->s, l.n);
         list_add(&l, expr(c));
         if (cur(c)->t != T_COMMA) break;
         next(c);
     }
+    c->pattern_arg = outer;
     c->brackets--;
     expect_close(c, T_RPAREN, ')', open.span);
     call->kids = l.head;
