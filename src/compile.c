@@ -176,11 +176,27 @@ declare(struct gen *g, struct lw_str name, struct lw_span sp)
     return r;
 }
 
+static int find_builtin(struct lw_str name);
+
+/* near: a name d edits from another is worth suggesting: equal in another case, or at most 2
+ * edits and not more than half the name ("cuont" is count, "foo" is not now). */
+static bool
+near(size_t d, size_t len)
+{
+    return d == 0 || (d <= 2 && 2 * d <= len);
+}
+
 static _Noreturn void
 undefined_var(struct gen *g, struct node *n)
 {
+    int nl = (int)n->s.len;
+    int f = find_builtin(n->s);
+    if (f >= 0) {
+        lw_cfail(g->c, n->span, "undefined variable '%.*s': %.*s is a function, write %.*s(%s)", nl,
+                 n->s.p, nl, n->s.p, nl, n->s.p, lw_builtins[f].max == 0 ? "" : "...");
+    }
     struct lw_str best = { 0 };
-    size_t bd = 3;
+    size_t bd = 99;
     for (uint32_t i = 0; i < g->nvars; i++) {
         size_t d = lw_str_distance(n->s, g->vars[i].name);
         if (d < bd) {
@@ -188,12 +204,53 @@ undefined_var(struct gen *g, struct node *n)
             best = g->vars[i].name;
         }
     }
-    if (best.p != NULL) {
-        lw_cfail(g->c, n->span, "undefined variable '%.*s' (did you mean '%.*s'?)", (int)n->s.len,
-                 n->s.p, (int)best.len, best.p);
+    if (best.p != NULL && near(bd, n->s.len)) {
+        lw_cfail(g->c, n->span, "undefined variable '%.*s' (did you mean '%.*s'?)", nl, n->s.p,
+                 (int)best.len, best.p);
     }
-    lw_cfail(g->c, n->span, "undefined variable '%.*s': declare it with 'let %.*s = ...'",
-             (int)n->s.len, n->s.p, (int)n->s.len, n->s.p);
+    lw_cfail(g->c, n->span,
+             "undefined variable '%.*s': declare it with 'let %.*s = ...', or write .%.*s for the "
+             "record's field",
+             nl, n->s.p, nl, n->s.p, nl, n->s.p);
+}
+
+/* What other tools call our functions (include/lw/fn_aliases.def), for suggestions. */
+static const struct {
+    const char *name, *ours;
+} fn_aliases[] = {
+#define ALIAS(name, ours) { name, ours },
+#include "lw/fn_aliases.def"
+#undef ALIAS
+};
+
+/* unknown_function: the nearest of our names, or of the names other tools use (suggesting
+ * what we write instead), else where the functions are listed. */
+static _Noreturn void
+unknown_function(struct gen *g, struct node *n)
+{
+    const char *best = NULL;
+    size_t bd = 99;
+    for (int i = 0; i < LW_FN_N; i++) {
+        size_t d = lw_str_distance(n->s, lw_str_c(lw_builtins[i].name));
+        if (d < bd) {
+            bd = d;
+            best = lw_builtins[i].name;
+        }
+    }
+    for (size_t i = 0; i < sizeof fn_aliases / sizeof fn_aliases[0]; i++) {
+        size_t d = lw_str_distance(n->s, lw_str_c(fn_aliases[i].name));
+        if (d < bd) {
+            bd = d;
+            best = fn_aliases[i].ours;
+        }
+    }
+    struct lw_span sp = { n->span.off, (uint32_t)n->s.len };
+    if (best != NULL && near(bd, n->s.len)) {
+        lw_cfail(g->c, sp, "unknown function '%.*s' (did you mean '%s'?)", (int)n->s.len, n->s.p,
+                 best);
+    }
+    lw_cfail(g->c, sp, "unknown function '%.*s' (see FUNCTIONS in logwash-template(7))",
+             (int)n->s.len, n->s.p);
 }
 
 /* Regexes ------------------------------------------------------------------------------ */
@@ -697,23 +754,7 @@ static void
 call(struct gen *g, struct node *n, uint32_t dst)
 {
     int f = find_builtin(n->s);
-    if (f < 0) {
-        struct lw_str best = { 0 };
-        size_t bd = 3;
-        for (int i = 0; i < LW_FN_N; i++) {
-            size_t d = lw_str_distance(n->s, lw_str_c(lw_builtins[i].name));
-            if (d < bd) {
-                bd = d;
-                best = lw_str_c(lw_builtins[i].name);
-            }
-        }
-        struct lw_span sp = { n->span.off, (uint32_t)n->s.len };
-        if (best.p) {
-            lw_cfail(g->c, sp, "unknown function '%.*s' (did you mean '%.*s'?)", (int)n->s.len,
-                     n->s.p, (int)best.len, best.p);
-        }
-        lw_cfail(g->c, sp, "unknown function '%.*s'", (int)n->s.len, n->s.p);
-    }
+    if (f < 0) unknown_function(g, n);
     check_args(g, n, f);
     uint32_t save = g->freereg;
     if (f == LW_FN_exists) {
