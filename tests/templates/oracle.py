@@ -486,6 +486,11 @@ def java_stacktrace(rec):
     m = re.match(r"(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:[.,](\d+))? +([A-Z]+) +\[([^\]]*)\] (\S+) - (.*)$",
                  first)
     if not m:
+        alone = not nl and (rec[:1].isspace() or rec.startswith("Caused by: ")
+                            or re.match(r"[A-Za-z_$][\w$]*(\.[\w$]+)+(:|$)", rec))
+        if alone:   # a continuation line: what every one is without --multiline-start
+            return None, ("not a Java log entry: a stack trace line alone (the template needs "
+                          "--multiline-start as its header says, or the input starts inside an entry)")
         return None, "not a Java log entry (date level [thread] logger - message)"
     local = dt.datetime.fromisoformat(m.group(1) + "T" + m.group(2) + "." + (m.group(3) or "0").ljust(6, "0"))
     msg = m.group(7)
