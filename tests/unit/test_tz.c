@@ -251,8 +251,9 @@ names(void)
         if (utc) fclose(utc);
         CHECK(lw_tzcache_get(&c, "Mars", 4, err2, sizeof err2) == NULL && strcmp(err, err2) == 0);
         for (int i = 0; i < LW_TZCACHE_BAD; i++) {
-            snprintf(name, sizeof name, "Venus%d", i);
-            CHECK(lw_tzcache_get(&c, name, strlen(name), err, sizeof err) == NULL);
+            char other[32];
+            snprintf(other, sizeof other, "Venus%d", i);
+            CHECK(lw_tzcache_get(&c, other, strlen(other), err, sizeof err) == NULL);
         }
         CHECK(n == 0 || lw_tzcache_get(&c, "Mars", 4, err, sizeof err) != NULL);
         remove(path);
