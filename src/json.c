@@ -66,6 +66,13 @@ first_blk(uint64_t m)
 {
     return __builtin_ctzll(m); /* gcc and clang; the build uses no other compiler */
 }
+
+/* after_blk: m without the flags of the block's first k bytes (k < BLK) */
+static inline uint64_t
+after_blk(uint64_t m, size_t k)
+{
+    return m & (~(uint64_t)0 << k);
+}
 #elif LW_JSON_BLK >= 8 && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define BLK  8
 #define ONES 0x0101010101010101u
@@ -96,11 +103,18 @@ first_blk(uint64_t m)
 {
     return __builtin_ctzll(m) >> 3;
 }
+
+static inline uint64_t
+after_blk(uint64_t m, size_t k)
+{
+    return m & (~(uint64_t)0 << (8 * k));
+}
 #else
-#define BLK            0
-#define special_blk(s) ((void)(s), (uint64_t)0)
-#define quote_blk(s)   ((void)(s), (uint64_t)0)
-#define first_blk(m)   0
+#define BLK             0
+#define special_blk(s)  ((void)(s), (uint64_t)0)
+#define quote_blk(s)    ((void)(s), (uint64_t)0)
+#define first_blk(m)    0
+#define after_blk(m, k) ((void)(k), (m))
 #endif
 
 static inline bool
@@ -1004,6 +1018,20 @@ lw_json_write_string(struct lw_buf *b, const char *p, size_t len)
             s += BLK;
             d += BLK;
         }
+#if BLK
+        if (s < e && len >= BLK) {
+            /* the tail, shorter than a block: the block that ends at e (inside the string)
+             * covers it; its bytes before s were already written */
+            const char *t = e - BLK;
+            uint64_t m = after_blk(special_blk(t), (size_t)(s - t));
+            const char *stop = m != 0 ? t + first_blk(m) : e;
+            memcpy(d, s, (size_t)(stop - s));
+            d += stop - s;
+            s = stop;
+            if (s == e) break;
+            goto special;
+        }
+#endif
         while (s < e && isplain(*s))
             *d++ = *s++;
         if (s == e) break;

@@ -276,6 +276,45 @@ test_writer(void)
     const char *longs = "0123456789abcdef0123456789\"abcdef";
     lw_json_write_string(&b, longs, strlen(longs));
     CHECK(BUF_IS(&b, "\"0123456789abcdef0123456789\\\"abcdef\""));
+    /* every length from 1 to 40 with a quote, a control byte or a 2-byte UTF-8 character at
+     * every place: the tail after the last whole block is read through the block that ends the
+     * string, which overlaps bytes already written */
+    for (int n = 1; n <= 40; n++) {
+        for (int k = 0; k < n; k++) {
+            for (int kind = 0; kind < 3; kind++) {
+                char in[48], want[64];
+                size_t w = 0, len = (size_t)n;
+                memset(in, 'x', sizeof in);
+                want[w++] = '"';
+                for (int i = 0; i < n; i++) {
+                    if (i != k) {
+                        want[w++] = 'x';
+                    } else if (kind == 0) {
+                        in[i] = '"';
+                        want[w++] = '\\';
+                        want[w++] = '"';
+                    } else if (kind == 1) {
+                        in[i] = '\n';
+                        want[w++] = '\\';
+                        want[w++] = 'n';
+                    } else if (i + 1 < n) {
+                        in[i] = (char)0xc3, in[i + 1] = (char)0xa9;
+                        want[w++] = (char)0xc3, want[w++] = (char)0xa9;
+                        i++;
+                    } else {
+                        in[i] = (char)0xc3; /* cut short at the end: U+FFFD */
+                        memcpy(want + w, "\xef\xbf\xbd", 3);
+                        w += 3;
+                    }
+                }
+                want[w++] = '"';
+                b.len = 0;
+                lw_json_write_string(&b, in, len);
+                CHECK(b.len == w && memcmp(b.p, want, w) == 0);
+            }
+        }
+    }
+    b.len = 0;
 
     struct lw_str v = lw_str_c("{ \"a\" : [ 1 , 2.5e3 , \"x y\\n\" ] ,\n\t\"b\":{ } }");
     lw_json_write_compact(&b, v);
