@@ -59,6 +59,15 @@ $(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(LIBOBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
 
+# The JSON scanner and writer's portable paths (8-byte SWAR words, and plain bytes), which x86-64
+# never takes: json.c built with LW_JSON_BLK=8 or 0, linked with everything else unchanged.
+$(BUILD)/json-blk%.o: src/json.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -DLW_JSON_BLK=$* -c -o $@ $<
+
+.SECONDARY: $(BUILD)/json-blk8.o $(BUILD)/json-blk0.o
+$(BUILD)/unit-tests-blk%: $(UNIT_OBJS) $(filter-out $(BUILD)/json.o,$(LIBOBJS)) $(BUILD)/json-blk%.o
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
+
 $(BUILD)/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBOBJS) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
 
@@ -68,8 +77,12 @@ $(BUILD) $(BUILD)/unit:
 check: unit golden cli grok templates examples replay man-check man-lint kafka tz-oracle \
        syslog-oracle
 
-unit: $(BUILD)/unit-tests
+unit: $(BUILD)/unit-tests $(BUILD)/unit-tests-blk8 $(BUILD)/unit-tests-blk0
 	$(BUILD)/unit-tests
+	set -e; for n in 8 0; do \
+	    $(BUILD)/unit-tests-blk$$n >$(BUILD)/unit-blk$$n.log 2>&1 || { cat $(BUILD)/unit-blk$$n.log; exit 1; }; \
+	    echo "LW_JSON_BLK=$$n $$(tail -1 $(BUILD)/unit-blk$$n.log)"; \
+	done
 
 golden: $(BUILD)/logwash
 	tests/golden.sh $(BUILD)/logwash
@@ -185,4 +198,4 @@ install: $(BUILD)/logwash
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/json-blk8.d $(BUILD)/json-blk0.d

@@ -33,8 +33,8 @@ isplain(char c)
 /* Strings are scanned a block at a time: a mask of the "special" bytes in the block ('"', '\\',
  * below 0x20 or above 0x7f; for skipping, only '"' and '\\') and the offset of the first one.
  * SSE2 (every x86-64) does 16 bytes; elsewhere a little-endian 64-bit word does 8 (SWAR);
- * other machines use the byte loops alone (BLK 0). Tests force the others with
- * -DLW_JSON_BLK=8 or -DLW_JSON_BLK=0. */
+ * other machines use the byte loops alone (BLK 0). `make unit` also runs the unit tests with
+ * json.c built with -DLW_JSON_BLK=8 and with -DLW_JSON_BLK=0. */
 #ifndef LW_JSON_BLK
 #define LW_JSON_BLK 16
 #endif
