@@ -195,45 +195,6 @@ utf8_seq(const unsigned char *s, const unsigned char *end)
     return n;
 }
 
-/* The 4 hex digits at s as a code unit, or -1. */
-static long
-hex4(const char *s, const char *end)
-{
-    if (end - s < 4) return -1;
-    long v = 0;
-    for (int k = 0; k < 4; k++) {
-        int h = lw_hexval(s[k]);
-        if (h < 0) return -1;
-        v = v << 4 | h;
-    }
-    return v;
-}
-
-static size_t
-put_utf8(char *d, unsigned long cp)
-{
-    if (cp < 0x80) {
-        d[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (char)(0xc0 | cp >> 6);
-        d[1] = (char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xe0 | cp >> 12);
-        d[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-        d[2] = (char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    d[0] = (char)(0xf0 | cp >> 18);
-    d[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-    d[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-    d[3] = (char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* Decode the validated escape at s (a backslash) into out (up to 4 bytes); returns the byte
  * after it and the decoded length in *n. */
 static const char *
@@ -246,16 +207,16 @@ unescape1(const char *s, const char *end, char *out, size_t *n)
         *n = 1;
         return s + 2;
     }
-    unsigned long cp = (unsigned long)hex4(s + 2, end);
+    unsigned long cp = (unsigned long)lw_hex4(s + 2, end);
     s += 6;
     if (cp >= 0xd800 && cp <= 0xdbff && end - s >= 6 && s[0] == '\\' && s[1] == 'u') {
-        long lo = hex4(s + 2, end);
+        long lo = lw_hex4(s + 2, end);
         if (lo >= 0xdc00 && lo <= 0xdfff) {
             cp = 0x10000 + ((cp - 0xd800) << 10) + ((unsigned long)lo - 0xdc00);
             s += 6;
         }
     }
-    *n = put_utf8(out, cp);
+    *n = lw_utf8_put(out, cp);
     return s;
 }
 
@@ -294,7 +255,7 @@ static const char *
 scan_u(const char *s, const char *end, const char *base, struct lw_json_err *err)
 {
     const char *esc = s - 2;
-    long cp = hex4(s, end);
+    long cp = lw_hex4(s, end);
     if (cp < 0) {
         fail(err, base, esc, "invalid \\u escape: expected 4 hex digits");
         return NULL;
@@ -309,7 +270,7 @@ scan_u(const char *s, const char *end, const char *base, struct lw_json_err *err
         return NULL;
     }
     if (cp >= 0xd800 && cp <= 0xdbff) {
-        long lo = end - s >= 2 && s[0] == '\\' && s[1] == 'u' ? hex4(s + 2, end) : -1;
+        long lo = end - s >= 2 && s[0] == '\\' && s[1] == 'u' ? lw_hex4(s + 2, end) : -1;
         if (lo < 0xdc00 || lo > 0xdfff) {
             fail(err, base, esc, "unpaired unicode surrogate '\\u%04lx'", cp);
             return NULL;

@@ -120,46 +120,6 @@ close_quote(const struct kv *k, size_t q, size_t *end, bool *escaped)
     return false;
 }
 
-/* hex4: the value of 4 hex digits at p (p + 4 <= end), or -1. */
-static long
-hex4(const char *p, const char *end)
-{
-    if (end - p < 4) return -1;
-    long v = 0;
-    for (int i = 0; i < 4; i++) {
-        int d = lw_hexval(p[i]);
-        if (d < 0) return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-/* utf8: write code point c (at most 4 bytes); returns the length. */
-static size_t
-utf8(char *o, long c)
-{
-    if (c < 0x80) {
-        o[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        o[0] = (char)(0xC0 | (c >> 6));
-        o[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    if (c < 0x10000) {
-        o[0] = (char)(0xE0 | (c >> 12));
-        o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (c & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (c >> 18));
-    o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (c & 0x3F));
-    return 4;
-}
-
 /* escape: with o->escapes, the byte \X at s[i] stands for (\uXXXX: a code point, a surrogate
  * pair as one, a lone surrogate as U+FFFD); writes it at out, returns its length, and sets *used
  * to the input bytes after the backslash. 0 when X is not one of them. */
@@ -175,18 +135,18 @@ escape(const char *s, size_t i, size_t e, char *out, size_t *used)
         *used = 1;
         return 1;
     }
-    long c = x == 'u' ? hex4(s + i + 1, s + e) : -1;
+    long c = x == 'u' ? lw_hex4(s + i + 1, s + e) : -1;
     if (c < 0) return 0;
     *used = 5;
     if (c >= 0xD800 && c < 0xDC00 && e - i >= 11 && s[i + 5] == '\\' && s[i + 6] == 'u') {
-        long lo = hex4(s + i + 7, s + e);
+        long lo = lw_hex4(s + i + 7, s + e);
         if (lo >= 0xDC00 && lo < 0xE000) {
             *used = 11;
-            return utf8(out, 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00));
+            return lw_utf8_put(out, (unsigned long)0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00));
         }
     }
     if (c >= 0xD800 && c < 0xE000) c = 0xFFFD;
-    return utf8(out, c);
+    return lw_utf8_put(out, (unsigned long)c);
 }
 
 /* Unescape s[b..e) into scratch at offset b; returns the value. It never grows: each escape is

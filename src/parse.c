@@ -121,31 +121,6 @@ list_add(struct list *l, struct node *n)
     l->n++;
 }
 
-static void
-put_utf8(char *dst, size_t *len, uint32_t cp)
-{
-    char *p = dst + *len;
-    if (cp < 0x80) {
-        p[0] = (char)cp;
-        *len += 1;
-    } else if (cp < 0x800) {
-        p[0] = (char)(0xC0 | (cp >> 6));
-        p[1] = (char)(0x80 | (cp & 0x3F));
-        *len += 2;
-    } else if (cp < 0x10000) {
-        p[0] = (char)(0xE0 | (cp >> 12));
-        p[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        p[2] = (char)(0x80 | (cp & 0x3F));
-        *len += 3;
-    } else {
-        p[0] = (char)(0xF0 | (cp >> 18));
-        p[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        p[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        p[3] = (char)(0x80 | (cp & 0x3F));
-        *len += 4;
-    }
-}
-
 /* regex_escape: e after a backslash means something to PCRE2 or grok (\d \w \s \b \[ \. \1 ...),
  * so "\d" in a pattern argument was meant for the regex, not for the string. */
 static bool
@@ -265,7 +240,7 @@ escape(struct compiler *c, const char *s, size_t from, size_t i, size_t end, cha
             lw_cfail(c, (struct lw_span){ (uint32_t)i, (uint32_t)(j - i) },
                      "invalid unicode escape: expected \\uXXXX or \\u{X...} naming a code point");
         }
-        put_utf8(dst, len, cp);
+        *len += lw_utf8_put(dst + *len, cp);
         return j - i;
     }
     if (c->pattern_arg != 0 && regex_escape(e)) pattern_escape(c, s, from, i, end);

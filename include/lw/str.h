@@ -39,6 +39,14 @@ char *lw_xstrndup(const char *s, size_t len);
 /* lw_hexval: the value of hex digit c, or -1. */
 int lw_hexval(char c);
 
+/* lw_hex4: the value of the 4 hex digits at s (a \uXXXX code unit), or -1 when fewer than 4
+ * bytes are left before end or one is not a hex digit. */
+long lw_hex4(const char *s, const char *end);
+
+/* lw_utf8_put: write code point cp (at most U+10FFFF) as UTF-8 at d (up to 4 bytes); returns
+ * the number of bytes written. */
+size_t lw_utf8_put(char *d, unsigned long cp);
+
 /* lw_str_distance: the edit distance (insertions, deletions, substitutions) between a and b,
  * ASCII letters compared in any case, for "did you mean" suggestions. Strings of 63 bytes or
  * more are not compared: the result is then 99. */
