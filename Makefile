@@ -198,4 +198,6 @@ install: $(BUILD)/logwash
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/json-blk8.d $(BUILD)/json-blk0.d
+# Only the dependency files that exist: make would otherwise try to build a missing one through
+# its built-in rules (json-blk8.d from json-blk8.d.o), which printed compiler errors on a fresh clone.
+-include $(wildcard $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/json-blk8.d $(BUILD)/json-blk0.d)
