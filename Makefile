@@ -198,6 +198,8 @@ install: $(BUILD)/logwash
 clean:
 	rm -rf build build-asan build-fuzz
 
-# Only the dependency files that exist: make would otherwise try to build a missing one through
-# its built-in rules (json-blk8.d from json-blk8.d.o), which printed compiler errors on a fresh clone.
+# Dependency files are the compiler's (-MMD), never a target: without this empty rule make tries
+# to remake an included one through its built-in rules (json-blk8.d from json-blk8.d.o, built
+# with -DLW_JSON_BLK=8.d), which printed compiler 'error:' lines on a fresh clone.
+$(BUILD)/%.d: ;
 -include $(wildcard $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/json-blk8.d $(BUILD)/json-blk0.d)

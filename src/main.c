@@ -1,6 +1,7 @@
 /* main(): options -> template -> pipeline -> exit status. No logic of its own (STYLE §3);
  * the only place that exits. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,9 +26,27 @@ on_signal(int sig)
     lw_pipeline_stop();
 }
 
+/* std_fds: descriptors 0-2 open before anything else. Started with one closed (`>&-`), the next
+ * file opened (the dead-letter file) would take its number, and stdout's records would go into
+ * it. A closed one is opened on /dev/null read-only: a write to it still fails (EBADF) and is
+ * reported as before, but the number is taken. */
+static void
+std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+        int n = open("/dev/null", O_RDONLY);
+        if (n >= 0 && n != fd) { /* not the lowest free number: cannot happen, but be sure */
+            dup2(n, fd);
+            close(n);
+        }
+    }
+}
+
 int
 main(int argc, char **argv)
 {
+    std_fds();
     struct lw_opts o;
     char err[512];
     int r = lw_opts_parse(&o, argc, argv, stdout, err, sizeof err);
@@ -93,6 +112,9 @@ main(int argc, char **argv)
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
+        /* SIGHUP (a closed terminal, or systemd's reload until reloading exists) stops as
+         * cleanly as SIGTERM: what is finished is written and committed, never lost */
+        sigaction(SIGHUP, &sa, NULL);
         status = lw_pipeline_run(prog, &o, NULL);
     }
     lw_program_free(prog);

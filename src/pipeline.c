@@ -551,7 +551,24 @@ setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
 {
     lw_sink_open_fd(&r->sink, 1, "stdout");
     if (o->dead_letter != NULL) {
-        if (lw_sink_open_file(&r->dlsink, o->dead_letter, d) != 0) return -1;
+        /* never one of the files this run reads or writes: the inputs, stdin, stdout, the
+         * template and the job file */
+        struct lw_sink_keep *keep = lw_xcalloc((size_t)o->ninputs + 4, sizeof *keep);
+        int nkeep = 0;
+        lw_sink_keep_fd(keep, &nkeep, 1, "the output (stdout)");
+        bool stdin_read = o->from != LW_FROM_KAFKA && o->ninputs == 0;
+        for (int i = 0; i < o->ninputs; i++) {
+            if (strcmp(o->inputs[i], "-") == 0)
+                stdin_read = true;
+            else
+                lw_sink_keep_path(keep, &nkeep, o->inputs[i], "an input");
+        }
+        if (stdin_read) lw_sink_keep_fd(keep, &nkeep, 0, "the input (stdin)");
+        if (o->template_file) lw_sink_keep_path(keep, &nkeep, o->template_file, "the template");
+        if (o->config_file) lw_sink_keep_path(keep, &nkeep, o->config_file, "the job file");
+        int rc = lw_sink_open_file(&r->dlsink, o->dead_letter, keep, nkeep, d);
+        free(keep);
+        if (rc != 0) return -1;
         r->has_dl = true;
     }
     r->has_dl |= o->dl_topic != NULL;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lw/sink.h"
@@ -13,16 +14,49 @@ lw_sink_open_fd(struct lw_sink *s, int fd, const char *name)
     *s = (struct lw_sink){ .name = name, .fd = fd };
 }
 
+void
+lw_sink_keep_path(struct lw_sink_keep *keep, int *n, const char *path, const char *what)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        keep[(*n)++] = (struct lw_sink_keep){ st.st_dev, st.st_ino, what };
+}
+
+void
+lw_sink_keep_fd(struct lw_sink_keep *keep, int *n, int fd, const char *what)
+{
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        keep[(*n)++] = (struct lw_sink_keep){ st.st_dev, st.st_ino, what };
+}
+
 int
-lw_sink_open_file(struct lw_sink *s, const char *path, struct lw_diag *d)
+lw_sink_open_file(struct lw_sink *s, const char *path, const struct lw_sink_keep *keep, int nkeep,
+                  struct lw_diag *d)
 {
     *s = (struct lw_sink){ .name = path, .owned = true };
-    s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (s->fd < 0) {
+    s->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644); /* truncated once checked */
+    struct stat st;
+    if (s->fd < 0 || fstat(s->fd, &st) != 0) {
         lw_diag_setf(d, "cannot open %s: %s", path, strerror(errno));
-        return -1;
+        goto fail;
+    }
+    for (int i = 0; i < nkeep && S_ISREG(st.st_mode); i++) {
+        if (keep[i].dev == st.st_dev && keep[i].ino == st.st_ino) {
+            lw_diag_setf(d, "%s is %s: refusing to overwrite it with dead letters", path,
+                         keep[i].what);
+            goto fail;
+        }
+    }
+    if (S_ISREG(st.st_mode) && ftruncate(s->fd, 0) != 0) {
+        lw_diag_setf(d, "cannot truncate %s: %s", path, strerror(errno));
+        goto fail;
     }
     return 0;
+fail:
+    if (s->fd >= 0) close(s->fd);
+    s->fd = -1;
+    return -1;
 }
 
 int

@@ -33,6 +33,7 @@ struct files {
     const char *name;
     char *buf;
     size_t cap, start, end; /* unconsumed bytes are buf[start..end) */
+    size_t scanned;         /* buf[start..start + scanned) holds no '\n': not searched again */
     bool eof;
     bool skipping;  /* inside the rest of a too-long line */
     bool live;      /* not a regular file: a read may wait */
@@ -156,7 +157,7 @@ advance(struct files *f, struct lw_diag *d)
     f->idle_said = false;
     f->eof = false;
     f->line = 0;
-    f->start = f->end = 0;
+    f->start = f->end = f->scanned = 0;
     f->skipping = false;
     return 1;
 }
@@ -239,8 +240,13 @@ line_next(struct files *f, struct lw_str *rec, struct lw_recpos *pos, struct lw_
         char *p = f->buf + f->start;
         size_t avail = f->end - f->start;
         size_t look = avail < f->max_line + 1 ? avail : f->max_line + 1;
-        char *nl = look ? memchr(p, '\n', look) : NULL;
+        /* a long line arrives in many reads (64 KiB from a pipe): only the new bytes are
+         * searched, or a 100 MB line would cost ~1500 scans of what came before */
+        size_t from = f->scanned < look ? f->scanned : look;
+        char *nl = look > from ? memchr(p + from, '\n', look - from) : NULL;
+        f->scanned = nl ? 0 : look;
         if (f->skipping) { /* discard the rest of a cut line, wherever its newline is */
+            f->scanned = 0;
             nl = avail ? memchr(p, '\n', avail) : NULL;
             if (nl) {
                 f->start += (size_t)(nl - p) + 1;
@@ -262,6 +268,7 @@ line_next(struct files *f, struct lw_str *rec, struct lw_recpos *pos, struct lw_
             cut = true;
             f->start += len;
             f->skipping = true;
+            f->scanned = 0;
         } else if (!f->eof) {
             int r = fill(f, d);
             if (r < 0 || r >= 2) return r;
@@ -269,6 +276,7 @@ line_next(struct files *f, struct lw_str *rec, struct lw_recpos *pos, struct lw_
         } else {
             len = avail; /* the last line has no newline */
             f->start = f->end;
+            f->scanned = 0;
         }
         if (!cut && len > 0 && p[len - 1] == '\r') len--;
         f->line++;
