@@ -40,6 +40,9 @@ struct files {
     bool idle_said; /* next() returned 2 (or 3) since the last bytes came */
     int wait_ms;    /* how long the next wait on a live input may last; -1: for ever */
     uint64_t line;
+    uint64_t off; /* bytes read from the current file */
+    bool shrunk;  /* it was truncated while read (logrotate's copytruncate) */
+    int verbosity;
     size_t max_line;
     struct ml *ml; /* NULL: one record per line */
 };
@@ -123,6 +126,7 @@ files_open(struct lw_source *s, const struct lw_opts *o, struct lw_diag *d)
     f->fd = -1;
     f->wait_ms = -1;
     f->max_line = o->max_line;
+    f->verbosity = o->verbosity;
     f->cap = BLOCK > o->max_line + 1 ? BLOCK : o->max_line + 1;
     f->buf = lw_xmalloc(f->cap);
     f->eof = true;
@@ -156,7 +160,8 @@ advance(struct files *f, struct lw_diag *d)
     f->live = fstat(f->fd, &st) == 0 && !S_ISREG(st.st_mode);
     f->idle_said = false;
     f->eof = false;
-    f->line = 0;
+    f->line = f->off = 0;
+    f->shrunk = false;
     f->start = f->end = f->scanned = 0;
     f->skipping = false;
     return 1;
@@ -195,6 +200,25 @@ quiet(struct files *f, int *r)
     return 3;
 }
 
+/* check_shrunk: at the end of a regular file, is it now shorter than what was read? Then it
+ * was truncated under us (logrotate's copytruncate, or `> app.log`): the bytes after the last
+ * newline may be the head of a record whose tail was never written here, so they are not
+ * handed out as a complete last line (line_next fails them). */
+static void
+check_shrunk(struct files *f)
+{
+    struct stat st;
+    if (f->live || fstat(f->fd, &st) != 0 || (uint64_t)st.st_size >= f->off) return;
+    f->shrunk = true;
+    if (f->verbosity >= 0) {
+        fprintf(stderr,
+                "logwash: %s: truncated while being read (%" PRIu64 " bytes read, %" PRIu64
+                " now; copytruncate?): reading stops here%s\n",
+                f->name, f->off, (uint64_t)st.st_size,
+                f->start < f->end ? ", and its unfinished last line is not a record" : "");
+    }
+}
+
 /* fill: read more bytes after the unconsumed ones: 1, 0 at end of file, -1 on an error, and on
  * a live input 2 or 3 as quiet() says (nothing read). */
 static int
@@ -215,11 +239,13 @@ fill(struct files *f, struct lw_diag *d)
         ssize_t n = read(f->fd, f->buf + f->end, f->cap - f->end);
         if (n > 0) {
             f->end += (size_t)n;
+            f->off += (uint64_t)n;
             f->idle_said = false;
             return 1;
         }
         if (n == 0) {
             f->eof = true;
+            check_shrunk(f);
             return 0;
         }
         if (errno == EINTR) return interrupted(f);
@@ -282,6 +308,10 @@ line_next(struct files *f, struct lw_str *rec, struct lw_recpos *pos, struct lw_
         f->line++;
         *rec = (struct lw_str){ p, len };
         *pos = (struct lw_recpos){ .name = f->name, .line = f->line, .too_long = cut };
+        if (f->shrunk && nl == NULL && !cut) { /* torn: see check_shrunk */
+            pos->too_long = true;
+            pos->why = "file truncated while read (copytruncate?): a torn last line";
+        }
         return 1;
     }
 }
@@ -338,7 +368,7 @@ ml_add(struct ml *m, struct lw_str line, const struct lw_recpos *lp)
     if (sep) lw_buf_addc(&m->pend, '\n');
     lw_buf_add(&m->pend, line.p, line.len);
     m->plines++;
-    if (lp->too_long) ml_cut(m, NULL); /* a line cut at --max-line */
+    if (lp->too_long) ml_cut(m, lp->why); /* a line cut at --max-line, or torn */
 }
 
 /* Hand out the pending record: it becomes out, and pend is empty. */
