@@ -3,13 +3,16 @@
  * look for brackets and quotes; the writer escapes strings and formats numbers. No DOM, no
  * allocation on the read path. Turning slices into values is value.c's job.
  *
- * Notes: validity mirrors jansson 2.14's json_loadb(JSON_DECODE_ANY), checked by
- * tests/fuzz/fuzz_jsondiff.c. Its rules, some of them surprising:
+ * Notes: validity mirrors jansson 2.14's json_loadb(JSON_DECODE_ANY | JSON_ALLOW_NUL |
+ * JSON_DECODE_INT_AS_REAL), checked by tests/fuzz/fuzz_jsondiff.c. Its rules, some surprising:
  * - every value counts one level of nesting, scalars included: "[[1]]" is depth 3, and more than
  *   LW_JSON_MAX_DEPTH levels is an error;
- * - integers must fit int64 and reals must not round to infinity (tiny reals become 0);
+ * - no number may round to infinity (tiny reals become 0); an integer beyond int64 (a uint64 id,
+ *   a 30-digit number) is valid: passed through, its text is kept exactly, and read, it is a
+ *   float (lw_json_number), so a record is never undecodable for a number it does not read;
  * - strings must be valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF), with no
- *   raw byte below 0x20, no \u0000 and only properly paired \u surrogates; DEL is fine;
+ *   raw byte below 0x20 and only properly paired \u surrogates; \u0000 is a NUL byte (RFC 8259
+ *   allows it, and the writer writes NUL so); DEL is fine;
  * - whitespace is space, tab, CR and LF only; a UTF-8 BOM is an error;
  * - one NUL byte right after a number or literal is ignored ("1\0" and "[true\0]" are valid):
  *   jansson's lexer pushes back the byte that ends the token, and a pushed-back NUL is lost. */
@@ -261,10 +264,6 @@ scan_u(const char *s, const char *end, const char *base, struct lw_json_err *err
         return NULL;
     }
     s += 4;
-    if (cp == 0) {
-        fail(err, base, esc, "\\u0000 is not allowed in string");
-        return NULL;
-    }
     if (cp >= 0xdc00 && cp <= 0xdfff) {
         fail(err, base, esc, "unpaired unicode surrogate '\\u%04lx'", cp);
         return NULL;
@@ -432,9 +431,8 @@ scan_number(const char *s, const char *end, const char *base, struct lw_json_err
         real = true;
     }
     if (!real) {
-        size_t n = (size_t)(ie - ip);
-        if (n > 19 ||
-            (n == 19 && memcmp(ip, neg ? "9223372036854775808" : "9223372036854775807", 19) > 0)) {
+        /* beyond int64 it is read as a float: only one past DBL_MAX is out of range */
+        if (ie - ip >= 309 && real_overflows(ip, ie, ie, ie, 0)) {
             fail(err, base, start, "number out of range");
             return NULL;
         }
@@ -920,9 +918,10 @@ lw_json_number(struct lw_str tok, int64_t *i, double *d)
     if (lw_json_kind(tok) == LW_JSON_INT) {
         bool neg = tok.p[0] == '-';
         uint64_t u;
-        if (magnitude(tok.p + neg, tok.p + tok.len, (uint64_t)INT64_MAX + neg, &u) < 0) return -1;
-        *i = neg ? (u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u) : (int64_t)u;
-        return LW_JSON_INT;
+        if (magnitude(tok.p + neg, tok.p + tok.len, (uint64_t)INT64_MAX + neg, &u) == 0) {
+            *i = neg ? (u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u) : (int64_t)u;
+            return LW_JSON_INT;
+        } /* beyond int64: a float, as a real of the same digits (strtod below) */
     }
     if (fast_real(tok.p, tok.p + tok.len, d)) return LW_JSON_REAL;
     /* strtod needs a terminated copy; only absurdly long reals do not fit on the stack */

@@ -93,10 +93,10 @@ bool lw_json_str_has_escape(struct lw_str tok);
 size_t lw_json_unescape(struct lw_str tok, char *dst);
 
 /* lw_json_number: convert a number token. Returns LW_JSON_INT with *i set (a token without '.',
- * 'e' or 'E'; "-0" is 0) or LW_JSON_REAL with *d set (strtod's correctly rounded value; tiny
- * values underflow to 0 as in jansson). Returns -1 when tok is not a number jansson accepts
- * (an integer outside int64 or a real that overflows): validated text never has one. May allocate
- * (and free) a temporary copy of a real longer than 127 bytes. */
+ * 'e' or 'E', within int64; "-0" is 0) or LW_JSON_REAL with *d set (strtod's correctly rounded
+ * value; tiny values underflow to 0 as in jansson; an integer beyond int64 is a real too).
+ * Returns -1 when tok is not a number or rounds to infinity: validated text never has one. May
+ * allocate (and free) a temporary copy of a real longer than 127 bytes. */
 int lw_json_number(struct lw_str tok, int64_t *i, double *d);
 
 /* lw_utf8_valid: s is well-formed UTF-8 as the writer and the validator judge it (no overlong
