@@ -1,5 +1,6 @@
 # Java stack traces as one record each: a line that starts with a date starts a record;
 # the zone-less times are local time in Paris
+. "$(dirname "$0")/env.sh"
 $LOGWASH --multiline-start '^\d{4}-\d\d-\d\d ' --tz Europe/Paris -e '
 let lines = split(line, "\n")
 if len(lines) == 1 { drop }

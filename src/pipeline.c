@@ -634,7 +634,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
      * written: the loop only breaks, and the flushes below run in every case. */
     int opened = r.src.ops->open(&r.src, o, &d);
     bool io_failed = opened != 0;
-    bool streaming = o->from == LW_FROM_KAFKA;
+    bool streaming = o->from == LW_FROM_KAFKA, aborted = false;
     while (!io_failed && !stop) {
         struct lw_str raw;
         struct lw_recpos pos;
@@ -669,14 +669,19 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
             break;
         }
         if (streaming && (r.n.in & 1023) == 0) stats(&r, false);
-        if (rc != 0) break;
+        if (rc != 0) {
+            aborted = true; /* --on-error=abort: the input was not all read */
+            break;
+        }
     }
     if (finish(&r, &d)) io_failed = true;
     if (io_failed) {
         fprintf(stderr, "logwash: %s\n", d.msg);
         status = opened == -2 ? 2 : 4;
     }
-    if (status == 0 && (r.n.failed || r.n.rejected || r.n.undecodable || r.kfail.set)) status = 1;
+    /* a reject is the template's verdict on its input, not a failure of the run: counted, reported
+     * and dead-lettered, but the status stays 0 (logwash(1) EXIT STATUS) */
+    if (status == 0 && (aborted || r.n.failed || r.n.undecodable || r.kfail.set)) status = 1;
     if (streaming && opened == 0) stats(&r, true);
     summary(&r, o);
     struct lw_diag cd = { 0 };
