@@ -37,7 +37,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: deps all check cli grok templates kafka tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: FORCE deps all check cli grok templates kafka tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
@@ -46,6 +46,15 @@ $(BUILD)/logwash: $(OBJS)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# --version names the commit: opts.o is rebuilt when `git describe` changes (commit.stamp holds
+# it); outside a git tree it says "unknown".
+LW_COMMIT := $(shell git describe --always --dirty 2>/dev/null)
+$(BUILD)/commit.stamp: FORCE | $(BUILD)
+	@echo '$(LW_COMMIT)' | cmp -s - $@ || echo '$(LW_COMMIT)' > $@
+$(BUILD)/opts.o: $(BUILD)/commit.stamp
+$(BUILD)/opts.o: ALL_CFLAGS += $(if $(LW_COMMIT),-DLW_COMMIT='"$(LW_COMMIT)"')
+FORCE:
 
 $(BUILD)/grok_builtin.c: $(PATTERN_FILES) tools/embed-patterns.sh | $(BUILD)
 	sh tools/embed-patterns.sh patterns > $@.tmp && mv $@.tmp $@

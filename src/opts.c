@@ -10,13 +10,19 @@
 #include <string.h>
 #include <time.h>
 
+#include <libfyaml.h>
+#include <librdkafka/rdkafka.h>
 #include <pcre2.h>
 
+#include "lw/str.h"
 #include "lw/timefmt.h"
 #include "lw/tz.h"
 
 #ifndef LW_VERSION
 #define LW_VERSION "0.1.0"
+#endif
+#ifndef LW_COMMIT /* the Makefile passes `git describe --always --dirty` when it can */
+#define LW_COMMIT "unknown"
 #endif
 
 enum {
@@ -165,6 +171,60 @@ static const struct {
     { { "help", no_argument, NULL, 'h' }, NULL, "print this help and exit" },
 };
 #define NOPTS (sizeof table / sizeof table[0])
+
+/* version: what this binary is and the libraries it runs with (not those it was built with). */
+static void
+version(FILE *f)
+{
+    char pv[32] = "?";
+    uint32_t jit = 0;
+    pcre2_config(PCRE2_CONFIG_VERSION, pv);
+    pcre2_config(PCRE2_CONFIG_JIT, &jit);
+    fprintf(f, "logwash %s (commit %s)\n", LW_VERSION, LW_COMMIT);
+    fprintf(f, "pcre2 %s (JIT %s), librdkafka %s, libfyaml %s\n", pv,
+            jit ? "available" : "not available", rd_kafka_version_str(), fy_library_version());
+}
+
+/* unknown: the message for an option getopt_long did not take: the long options it is a prefix
+ * of when there are several ("ambiguous"), else the nearest one by edit distance. */
+static void
+unknown(const char *arg, char *err, size_t errcap)
+{
+    if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+        snprintf(err, errcap, "unknown option '%s'", arg);
+        return;
+    }
+    const char *name = arg + 2;
+    size_t len = strcspn(name, "=");
+    char cands[256] = "";
+    int nprefix = 0;
+    for (size_t i = 0; i < NOPTS; i++) {
+        const char *o = table[i].o.name;
+        if (strncmp(o, name, len) == 0 && nprefix < 6) {
+            size_t u = strlen(cands);
+            snprintf(cands + u, sizeof cands - u, "%s--%s", nprefix ? ", " : "", o);
+            nprefix++;
+        }
+    }
+    if (nprefix > 1) {
+        snprintf(err, errcap, "ambiguous option '--%.*s' (%s)", (int)len, name, cands);
+        return;
+    }
+    size_t best = 99;
+    const char *near = NULL;
+    for (size_t i = 0; i < NOPTS; i++) {
+        size_t dd = lw_str_distance((struct lw_str){ name, len }, lw_str_c(table[i].o.name));
+        if (dd < best) {
+            best = dd;
+            near = table[i].o.name;
+        }
+    }
+    if (near != NULL && best <= 2 && best * 2 <= len) {
+        snprintf(err, errcap, "unknown option '--%.*s' (did you mean --%s?)", (int)len, name, near);
+    } else {
+        snprintf(err, errcap, "unknown option '--%.*s'", (int)len, name);
+    }
+}
 
 static void
 help(FILE *f)
@@ -611,7 +671,7 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             o->verbosity = 1;
             break;
         case O_VERSION:
-            fprintf(out, "logwash %s\n", LW_VERSION);
+            version(out);
             break;
         case 'h':
             help(out);
@@ -622,7 +682,7 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             snprintf(err, errcap, "option '%s' needs an argument", name);
             return -1;
         default:
-            snprintf(err, errcap, "unknown option '%s'", name);
+            unknown(name, err, errcap);
             return -1;
         }
     }

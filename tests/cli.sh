@@ -127,6 +127,12 @@ expect_file missing_template err
 # ---- usage errors: exit 2 with the hint
 expect_usage unknown_long "unknown option '--bogus'" --bogus -e 1
 expect_usage unknown_short "unknown option '-x'" -x -e 1
+expect_usage unknown_near "unknown option '--dead-leter' (did you mean --dead-letter?)" --dead-leter x -e 1
+expect_usage unknown_near_value "unknown option '--max-lines' (did you mean --max-line?)" --max-lines=5 -e 1
+expect_usage ambiguous "ambiguous option '--dead' (--dead-letter, --dead-letter-topic)" --dead x -e 1
+: >in
+run --max-out 5 -e 'emit line'
+expect_rc unique_prefix 0
 expect_usage no_template "no template: give -f FILE or -e TEXT"
 expect_usage two_templates "give the template once: -f FILE or -e TEXT" -e 1 -f t.lw
 expect_usage bad_input "-i needs text or json, found 'xml'" -i xml -e 1
@@ -173,7 +179,8 @@ for opt in file expr input output check disasm on-error dead-letter unbuffered n
 done
 run --version
 expect_rc version 0
-if grep -q '^logwash [0-9]' out; then ok; else bad "version: $(cat out)"; fi
+if grep -q '^logwash [0-9][^ ]* (commit [^)]*)$' out &&
+    grep -q '^pcre2 [0-9][^(]*(JIT [a-z ]*), librdkafka [0-9][^,]*, libfyaml [0-9]' out; then ok; else bad "version: $(cat out)"; fi
 
 # ---- compile errors: exit 3, nothing read or written
 printf 'emit 1 +\n' >in
