@@ -9,13 +9,19 @@
 BUILD   ?= build
 CC      ?= cc
 PREFIX  ?= /usr/local
+# shipped templates (-f NAME finds them), grok pattern files; the systemd unit's directory
+DATADIR ?= $(PREFIX)/share/logwash
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 # rdkafka (Kafka), libfyaml (job files); libxxhash (xxhash), libmd (md5, sha256), zlib (crc32):
 # see src/fn_hash.c
-PKGS     = jansson libpcre2-8 rdkafka libfyaml libxxhash libmd zlib
+# jansson is the JSON reader's test oracle only (unit tests, fuzzers): the program does not link it.
+PROG_PKGS = libpcre2-8 rdkafka libfyaml libxxhash libmd zlib
+PKGS     = jansson $(PROG_PKGS)
 FUZZ_SECONDS ?= 60
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz)
+PROG_LIBS  := $(shell pkg-config --libs $(PROG_PKGS) 2>/dev/null || echo -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz)
 
 WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
           -Wno-unused-parameter
@@ -37,12 +43,12 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: FORCE deps all check cli grok templates kafka tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: FORCE deps all check package cli grok templates kafka tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
 $(BUILD)/logwash: $(OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PROG_LIBS) -lm $(EXTRA_LDFLAGS)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -53,7 +59,7 @@ LW_COMMIT := $(shell git describe --always --dirty 2>/dev/null)
 $(BUILD)/commit.stamp: FORCE | $(BUILD)
 	@echo '$(LW_COMMIT)' | cmp -s - $@ || echo '$(LW_COMMIT)' > $@
 $(BUILD)/opts.o: $(BUILD)/commit.stamp
-$(BUILD)/opts.o: ALL_CFLAGS += $(if $(LW_COMMIT),-DLW_COMMIT='"$(LW_COMMIT)"')
+$(BUILD)/opts.o: ALL_CFLAGS += $(if $(LW_COMMIT),-DLW_COMMIT='"$(LW_COMMIT)"') -DLW_DATADIR='"$(DATADIR)"'
 FORCE:
 
 $(BUILD)/grok_builtin.c: $(PATTERN_FILES) tools/embed-patterns.sh | $(BUILD)
@@ -83,8 +89,10 @@ $(BUILD)/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBOBJS) | $(BUILD)
 $(BUILD) $(BUILD)/unit:
 	mkdir -p $@
 
+# the package test builds its own binary: once per `make check asan` is enough
+PACKAGE_TEST ?= package
 check: unit golden cli grok templates examples replay man-check man-lint kafka tz-oracle \
-       syslog-oracle
+       syslog-oracle $(PACKAGE_TEST)
 
 unit: $(BUILD)/unit-tests $(BUILD)/unit-tests-blk8 $(BUILD)/unit-tests-blk0
 	$(BUILD)/unit-tests
@@ -143,6 +151,11 @@ kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 examples: $(BUILD)/logwash
 	tests/examples.sh $(BUILD)/logwash
 
+# the Debian package built from a copy of the tree, lintian, installed into a scratch root and run
+# (skipped, saying so, without dpkg-buildpackage)
+package:
+	tests/package.sh
+
 replay: $(addprefix $(BUILD)/replay-,$(FUZZ_TARGETS))
 	tests/replay.sh $(BUILD) $(FUZZ_TARGETS)
 
@@ -153,7 +166,7 @@ man-check: $(BUILD)/logwash
 LSAN_ENV = LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp
 
 asan:
-	$(LSAN_ENV) $(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	$(LSAN_ENV) $(MAKE) BUILD=build-asan PACKAGE_TEST= OPT="-O1 -g -fno-omit-frame-pointer" \
 	    EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -DLW_ARENA_DEBUG=1" \
 	    EXTRA_LDFLAGS="-fsanitize=address,undefined" check
 
@@ -196,13 +209,26 @@ man-lint:
 	@set -e; for m in man/*.[157]; do out=$$(groff -mdoc -ww -z $$m 2>&1); \
 	    if [ -n "$$out" ]; then echo "$$m: $$out"; exit 1; fi; done
 
+# make install [DESTDIR=...] [PREFIX=/usr/local]: the program, man pages, the ready templates and
+# grok pattern files, shell completion and the systemd unit (its paths filled in from PREFIX).
 install: $(BUILD)/logwash
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+	    $(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BUILD)/logwash $(DESTDIR)$(PREFIX)/bin/logwash
 	install -m 644 man/logwash.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/logwash.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/logwash-template.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	install -m 644 $$(ls templates/*.lw | grep -v '/w[0-9]-') $(DESTDIR)$(DATADIR)/templates/
+	install -d $(DESTDIR)$(DATADIR)/patterns
+	install -m 644 patterns/* $(DESTDIR)$(DATADIR)/patterns/
+	sed 's|@DATADIR@|$(DATADIR)|g' dist/logwash.bash \
+	    > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/logwash
+	sed 's|@DATADIR@|$(DATADIR)|g' dist/_logwash > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_logwash
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' dist/logwash@.service > $(DESTDIR)$(UNITDIR)/logwash@.service
+	chmod 644 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/logwash \
+	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_logwash $(DESTDIR)$(UNITDIR)/logwash@.service
 
 clean:
 	rm -rf build build-asan build-fuzz

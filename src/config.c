@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lw/buf.h"
 #include "lw/json.h"
@@ -157,8 +158,15 @@ option(struct ctx *x, const struct key *k, struct fy_node *kn, struct fy_node *v
     char *p = NULL;
     if (k->kind == PATH) {
         if (len == 0) return fail(x, v, "'%s' needs a file name", k->name);
+        bool bare = memchr(s, '/', len) == NULL;
         s = p = resolve(x, s, len);
         len = strlen(p);
+        /* template: a bare name that is no file beside the job file may be a shipped
+         * template (logwash(1) -f): the name is passed on as it is, for opts.c to look up */
+        if (bare && strcmp(k->name, "template") == 0 && access(p, F_OK) != 0) {
+            s = p + strlen(x->dir);
+            len = strlen(s);
+        }
     }
     char *opt = lw_xmalloc(olen + 2);
     snprintf(opt, olen + 2, "%s=", k->option);

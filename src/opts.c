@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libfyaml.h>
 #include <librdkafka/rdkafka.h>
@@ -20,6 +21,9 @@
 
 #ifndef LW_VERSION
 #define LW_VERSION "0.1.0"
+#endif
+#ifndef LW_DATADIR /* the Makefile passes $(PREFIX)/share/logwash */
+#define LW_DATADIR "/usr/local/share/logwash"
 #endif
 #ifndef LW_COMMIT /* the Makefile passes `git describe --always --dirty` when it can */
 #define LW_COMMIT "unknown"
@@ -171,6 +175,33 @@ static const struct {
     { { "help", no_argument, NULL, 'h' }, NULL, "print this help and exit" },
 };
 #define NOPTS (sizeof table / sizeof table[0])
+
+/* find_template: -f NAME that is no file and names no directory is one of the shipped templates:
+ * NAME or NAME.lw in each directory of $LOGWASH_TEMPLATES (':' between them), then in
+ * LW_DATADIR/templates. Not found, the name stays as it is (and the read reports it). */
+static void
+find_template(struct lw_opts *o)
+{
+    const char *name = o->template_file;
+    if (strchr(name, '/') != NULL || access(name, F_OK) == 0) return;
+    const char *env = getenv("LOGWASH_TEMPLATES");
+    char dirs[4096];
+    snprintf(dirs, sizeof dirs, "%s%s%s", env ? env : "", env ? ":" : "", LW_DATADIR "/templates");
+    for (char *d = dirs, *next; d != NULL; d = next) {
+        next = strchr(d, ':');
+        if (next) *next++ = '\0';
+        if (*d == '\0') continue;
+        for (int ext = 0; ext < 2; ext++) {
+            char path[4096 + 256];
+            snprintf(path, sizeof path, "%s/%s%s", d, name, ext ? ".lw" : "");
+            if (access(path, R_OK) == 0) {
+                o->template_found = lw_xstrndup(path, strlen(path));
+                o->template_file = o->template_found;
+                return;
+            }
+        }
+    }
+}
 
 /* version: what this binary is and the libraries it runs with (not those it was built with). */
 static void
@@ -464,6 +495,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
                                   : "no template: give -f FILE or -e TEXT");
         return -1;
     }
+    if (o->template_file != NULL) find_template(o);
     if (o->ml_start != NULL && (o->ml_continue != NULL || o->ml_indent)) {
         snprintf(err, errcap,
                  "--multiline-start cannot be combined with --multiline-continue or "
@@ -705,4 +737,6 @@ lw_opts_fini(struct lw_opts *o)
     o->argv = NULL;
     lw_tz_free(o->tz);
     o->tz = NULL;
+    free(o->template_found);
+    o->template_found = NULL;
 }

@@ -6,6 +6,7 @@
 # Usage: tests/cli.sh BIN
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 2
@@ -742,6 +743,34 @@ expect_rc job_patterns_missing 2
 want "logwash: jobs/nope: No such file or directory"
 want "logwash: --patterns jobs/nope: No such file or directory"
 expect_file job_patterns_missing err
+
+# ---- shipped templates by name: -f NAME that is no file and has no '/' is looked up in
+# $LOGWASH_TEMPLATES, then in the installed templates; so is a job file's bare template name
+mkdir -p tpl1 tpl2 jobs2
+printf 'emit {from: "tpl1"}\n' >tpl1/mine.lw
+printf 'emit {from: "tpl2"}\n' >tpl2/mine.lw
+printf 'x\n' >in
+LOGWASH_TEMPLATES=$tmp/nope:$tmp/tpl1:$tmp/tpl2 run -f mine
+want '{"from":"tpl1"}'
+expect_file template_by_name out
+LOGWASH_TEMPLATES=$tmp/tpl2 run -f mine.lw
+want '{"from":"tpl2"}'
+expect_file template_by_name_lw out
+printf 'emit {from: "here"}\n' >mine
+LOGWASH_TEMPLATES=$tmp/tpl1 run -f mine
+want '{"from":"here"}'
+expect_file template_file_first out
+rm mine
+LOGWASH_TEMPLATES=$tmp/tpl1 run -f ./mine
+expect_rc template_path_not_looked_up 2
+printf 'template: mine\n' >jobs2/j.yaml
+LOGWASH_TEMPLATES=$tmp/tpl2 run -c jobs2/j.yaml
+want '{"from":"tpl2"}'
+expect_file job_template_by_name out
+LOGWASH_TEMPLATES=$root/templates "$bin" -c "$root/examples/demo.yaml" --check >out 2>err
+rc=$?
+expect_rc demo_job_checks 0
+: >in
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

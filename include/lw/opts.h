@@ -17,7 +17,8 @@ enum lw_from { LW_FROM_FILES, LW_FROM_KAFKA };
 enum lw_to { LW_TO_STDOUT, LW_TO_KAFKA };
 
 struct lw_opts {
-    const char *template_file; /* -f */
+    const char *template_file; /* -f (a shipped template's path when found by name) */
+    char *template_found;      /* owned: that path */
     const char *template_text; /* -e */
     char **inputs;             /* files; none or "-" means stdin */
     int ninputs;

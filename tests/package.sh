@@ -1,0 +1,88 @@
+#!/bin/sh
+# The Debian package, as an ops team gets it: built from a copy of the tree with
+# `dpkg-buildpackage -b -uc -us` (no network; the test suites are make check's, so nocheck),
+# lintian without errors or warnings, installed into a scratch root with `dpkg -x`. The installed
+# binary then runs shipped templates by name against their test inputs, checks the demo job,
+# says its version; the unit passes `systemd-analyze verify`; bash completion offers the
+# shipped template names. Skipped, saying so, without dpkg-buildpackage and debhelper.
+# Usage: tests/package.sh
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+if ! command -v dpkg-buildpackage >/dev/null 2>&1 || ! command -v dh >/dev/null 2>&1; then
+    echo "package: skipped: dpkg-buildpackage or debhelper is not installed (sh tools/deps.sh installs them)"
+    exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "package: FAIL: $*"; fail=$((fail + 1)); }
+
+mkdir "$tmp/src"
+(cd "$root" && tar --exclude=./build --exclude='./build-*' --exclude=./.git -cf - .) | tar -xf - -C "$tmp/src"
+if ! (cd "$tmp/src" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -b -uc -us) >"$tmp/build.log" 2>&1; then
+    bad "dpkg-buildpackage failed:"; tail -20 "$tmp/build.log"
+    echo "package: $pass passed, $fail failed"; exit 1
+fi
+deb=$(ls "$tmp"/logwash_*.deb)
+ok
+if command -v lintian >/dev/null 2>&1; then
+    # errors and warnings only (info and pedantic tags are advice)
+    lintian --fail-on error,warning "$deb" >"$tmp/lintian" 2>&1
+    if grep -q '^[EW]:' "$tmp/lintian"; then bad "lintian: $(grep '^[EW]:' "$tmp/lintian")"; else ok; fi
+else
+    echo "package: lintian skipped: not installed"
+fi
+
+r=$tmp/root
+dpkg -x "$deb" "$r"
+lw=$r/usr/bin/logwash
+export LOGWASH_TEMPLATES="$r/usr/share/logwash/templates"
+for t in nginx-combined syslog-rfc5424 logfmt; do
+    args=$(cat "$root/tests/templates/$t.args" 2>/dev/null)
+    # shellcheck disable=SC2086 # the options of the template's test
+    "$lw" -f "$t" $args <"$root/tests/templates/$t.in" >"$tmp/out" 2>/dev/null
+    if cmp -s "$tmp/out" "$root/tests/templates/$t.out"; then ok; else bad "installed logwash -f $t: output differs"; fi
+done
+[ -f "$LOGWASH_TEMPLATES/w1-access-json.lw" ] && bad "benchmark templates are installed"
+for f in usr/share/man/man1/logwash.1.gz usr/share/man/man5/logwash.yaml.5.gz \
+    usr/share/man/man7/logwash-template.7.gz usr/share/logwash/patterns/base \
+    usr/share/bash-completion/completions/logwash usr/share/zsh/vendor-completions/_logwash \
+    usr/lib/sysusers.d/logwash.conf usr/share/doc/logwash/examples/demo.yaml; do
+    if [ -f "$r/$f" ]; then ok; else bad "not installed: /$f"; fi
+done
+if "$lw" -c "$r/usr/share/doc/logwash/examples/demo.yaml" --check 2>"$tmp/err"; then ok; else bad "demo job: $(cat "$tmp/err")"; fi
+if "$lw" --version | grep -q '^pcre2 .*librdkafka'; then ok; else bad "--version: $("$lw" --version)"; fi
+if ldd "$lw" | grep -q jansson; then bad "the program links jansson"; else ok; fi
+
+unit=$r/lib/systemd/system/logwash@.service
+if [ ! -f "$unit" ]; then
+    bad "not installed: /lib/systemd/system/logwash@.service"
+elif command -v systemd-analyze >/dev/null 2>&1; then
+    # the unit as installed, but for the binary's place in the scratch root
+    sed "s|/usr/bin/logwash|$lw|" "$unit" >"$tmp/logwash@.service"
+    systemd-analyze verify --man=no "$tmp/logwash@.service" >"$tmp/verify" 2>&1
+    if [ -s "$tmp/verify" ]; then bad "systemd-analyze verify: $(cat "$tmp/verify")"; else ok; fi
+else
+    echo "package: systemd-analyze skipped: not installed"
+fi
+
+if command -v bash >/dev/null 2>&1; then
+    got=$(LOGWASH_DATADIR=$r/usr/share/logwash bash -c '. "$1"; COMP_WORDS=("$2" -f nginx); COMP_CWORD=2; _logwash; printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' \
+        sh "$r/usr/share/bash-completion/completions/logwash" "$lw")
+    if [ "$got" = "nginx-combined nginx-error " ]; then ok; else bad "bash completion of -f nginx: '$got'"; fi
+    got=$(bash -c '. "$1"; COMP_WORDS=("$2" --on-error ""); COMP_CWORD=2; _logwash; printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' \
+        sh "$r/usr/share/bash-completion/completions/logwash" "$lw")
+    if [ "$got" = "abort skip warn " ]; then ok; else bad "bash completion of --on-error: '$got'"; fi
+fi
+if command -v zsh >/dev/null 2>&1; then
+    zsh -n "$r/usr/share/zsh/vendor-completions/_logwash" && ok || bad "zsh completion: syntax"
+    specs=$(LOGWASH_DATADIR=$r/usr/share/logwash zsh -c 'setopt extendedglob; _call_program() { shift; "$@" }; _arguments() { print -l -- "$@" }; words=("$2"); source "$1"' \
+        sh "$r/usr/share/zsh/vendor-completions/_logwash" "$lw")
+    if printf '%s\n' "$specs" | grep -q "^--input=\[.*\]:text|json:(text json)$" &&
+        printf '%s\n' "$specs" | grep -q "^-f\[.*(.*nginx-combined.*)"; then ok; else bad "zsh completion specs: $(printf '%s\n' "$specs" | head -3)"; fi
+else
+    echo "package: zsh completion skipped: zsh is not installed"
+fi
+echo "package: $pass passed, $fail failed"
+[ "$fail" = 0 ]
