@@ -3,6 +3,7 @@
 #include "lw/opts.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -51,6 +52,7 @@ enum {
     O_NO_JIT,
     O_PATTERNS,
     O_VERSION,
+    O_LIST_TEMPLATES,
     O_FROM,
     O_TO,
     O_BROKERS,
@@ -172,21 +174,42 @@ static const struct {
     { { "quiet", no_argument, NULL, 'q' }, NULL, "no warnings or summary on stderr" },
     { { "verbose", no_argument, NULL, 'v' }, NULL, "print a summary of the counters at the end" },
     { { "version", no_argument, NULL, O_VERSION }, NULL, "print the version and exit" },
+    { { "list-templates", no_argument, NULL, O_LIST_TEMPLATES },
+      NULL,
+      "print the shipped templates (-f @NAME) with their first comment line, and exit" },
     { { "help", no_argument, NULL, 'h' }, NULL, "print this help and exit" },
 };
 #define NOPTS (sizeof table / sizeof table[0])
 
-/* find_template: -f NAME that is no file and names no directory is one of the shipped templates:
- * NAME or NAME.lw in each directory of $LOGWASH_TEMPLATES (':' between them), then in
- * LW_DATADIR/templates. Not found, the name stays as it is (and the read reports it). */
+/* template_dirs: the directories shipped templates are looked up in, ':' between them:
+ * $LOGWASH_TEMPLATES, then LW_DATADIR/templates. */
 static void
-find_template(struct lw_opts *o)
+template_dirs(char *dirs, size_t cap)
+{
+    const char *env = getenv("LOGWASH_TEMPLATES");
+    snprintf(dirs, cap, "%s%s%s", env ? env : "", env ? ":" : "", LW_DATADIR "/templates");
+}
+
+/* find_template: -f @NAME is a shipped template: NAME or NAME.lw in the first of template_dirs()
+ * that has it (not found: a usage error). So is -f NAME when no file NAME exists and NAME names
+ * no directory; not found, the name stays as it is, and reading it reports it. */
+static int
+find_template(struct lw_opts *o, char *err, size_t errcap)
 {
     const char *name = o->template_file;
-    if (strchr(name, '/') != NULL || access(name, F_OK) == 0) return;
-    const char *env = getenv("LOGWASH_TEMPLATES");
+    bool at = name[0] == '@';
+    if (at) {
+        name++;
+    } else if (strchr(name, '/') != NULL || access(name, F_OK) == 0) {
+        return 0;
+    }
+    if (*name == '\0' || strchr(name, '/') != NULL) {
+        if (!at) return 0;
+        snprintf(err, errcap, "-f @NAME names a shipped template: '%s' is no name", name);
+        return -1;
+    }
     char dirs[4096];
-    snprintf(dirs, sizeof dirs, "%s%s%s", env ? env : "", env ? ":" : "", LW_DATADIR "/templates");
+    template_dirs(dirs, sizeof dirs);
     for (char *d = dirs, *next; d != NULL; d = next) {
         next = strchr(d, ':');
         if (next) *next++ = '\0';
@@ -197,10 +220,74 @@ find_template(struct lw_opts *o)
             if (access(path, R_OK) == 0) {
                 o->template_found = lw_xstrndup(path, strlen(path));
                 o->template_file = o->template_found;
-                return;
+                return 0;
             }
         }
     }
+    if (!at) return 0;
+    template_dirs(dirs, sizeof dirs);
+    snprintf(err, errcap, "no shipped template '%s' in %s (logwash --list-templates)", name, dirs);
+    return -1;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* list_templates: each shipped template once (an earlier directory hides a later one's of the
+ * same name), sorted, with the first line of its header comment. */
+static void
+list_templates(FILE *out)
+{
+    char dirs[4096], **names = NULL, **paths = NULL;
+    size_t n = 0;
+    template_dirs(dirs, sizeof dirs);
+    for (char *d = dirs, *next; d != NULL; d = next) {
+        next = strchr(d, ':');
+        if (next) *next++ = '\0';
+        DIR *dp = *d ? opendir(d) : NULL;
+        for (struct dirent *e; dp && (e = readdir(dp)) != NULL;) {
+            size_t len = strlen(e->d_name);
+            if (len <= 3 || strcmp(e->d_name + len - 3, ".lw") != 0) continue;
+            bool seen = false;
+            for (size_t i = 0; i < n && !seen; i++)
+                seen = strlen(names[i]) == len - 3 && memcmp(names[i], e->d_name, len - 3) == 0;
+            if (seen) continue;
+            names = lw_xrealloc(names, (n + 1) * sizeof *names);
+            paths = lw_xrealloc(paths, (n + 1) * sizeof *paths);
+            names[n] = lw_xstrndup(e->d_name, len - 3);
+            paths[n] = lw_xmalloc(strlen(d) + len + 2);
+            sprintf(paths[n], "%s/%s", d, e->d_name);
+            n++;
+        }
+        if (dp) closedir(dp);
+    }
+    /* sort names and paths together: the path follows its name in a pair array */
+    char **pairs = lw_xmalloc((n ? n : 1) * 2 * sizeof *pairs);
+    for (size_t i = 0; i < n; i++) {
+        pairs[2 * i] = names[i];
+        pairs[2 * i + 1] = paths[i];
+    }
+    qsort(pairs, n, 2 * sizeof *pairs, by_name);
+    for (size_t i = 0; i < n; i++) {
+        char line[256] = "";
+        FILE *f = fopen(pairs[2 * i + 1], "r");
+        if (f && fgets(line, sizeof line, f) && line[0] == '#') {
+            line[strcspn(line, "\n")] = '\0';
+        } else {
+            line[0] = '\0';
+        }
+        if (f) fclose(f);
+        const char *desc = line[0] == '#' ? line + 1 + (line[1] == ' ') : "";
+        fprintf(out, "%-20s %s\n", pairs[2 * i], desc);
+        free(pairs[2 * i]);
+        free(pairs[2 * i + 1]);
+    }
+    free(pairs);
+    free(names);
+    free(paths);
 }
 
 /* version: what this binary is and the libraries it runs with (not those it was built with). */
@@ -487,7 +574,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
             if (at >= 1 && at <= ncfg) job_error(o, at - 1, err, errcap);
             return -1;
         }
-        if (c == 'h' || c == O_VERSION) return 1;
+        if (c == 'h' || c == O_VERSION || c == O_LIST_TEMPLATES) return 1;
     }
     if ((o->template_file == NULL) == (o->template_text == NULL)) {
         snprintf(err, errcap,
@@ -495,7 +582,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
                                   : "no template: give -f FILE or -e TEXT");
         return -1;
     }
-    if (o->template_file != NULL) find_template(o);
+    if (o->template_file != NULL && find_template(o, err, errcap) != 0) return -1;
     if (o->ml_start != NULL && (o->ml_continue != NULL || o->ml_indent)) {
         snprintf(err, errcap,
                  "--multiline-start cannot be combined with --multiline-continue or "
@@ -704,6 +791,9 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             break;
         case O_VERSION:
             version(out);
+            break;
+        case O_LIST_TEMPLATES:
+            list_templates(out);
             break;
         case 'h':
             help(out);

@@ -767,6 +767,20 @@ printf 'template: mine\n' >jobs2/j.yaml
 LOGWASH_TEMPLATES=$tmp/tpl2 run -c jobs2/j.yaml
 want '{"from":"tpl2"}'
 expect_file job_template_by_name out
+printf 'emit {from: "file"}\n' >mine
+LOGWASH_TEMPLATES=$tmp/tpl2 run -f @mine
+want '{"from":"tpl2"}'
+expect_file template_at_name out
+rm mine
+LOGWASH_TEMPLATES=$tmp/nope run -f @mine
+expect_rc template_at_missing 2
+if grep -q "^logwash: no shipped template 'mine' in $tmp/nope:.*/templates (logwash --list-templates)$" err; then ok; else
+    bad "template_at_missing: $(cat err)"; fi
+printf '# the second one\nemit 2\n' >tpl2/other.lw
+LOGWASH_TEMPLATES=$tmp/tpl2:$tmp/tpl1 run --list-templates
+printf '%-20s %s\n' mine '' other 'the second one' >want
+grep -e '^mine ' -e '^other ' out >out.mine
+expect_file list_templates out.mine
 LOGWASH_TEMPLATES=$root/templates "$bin" -c "$root/examples/demo.yaml" --check >out 2>err
 rc=$?
 expect_rc demo_job_checks 0

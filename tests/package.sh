@@ -38,12 +38,16 @@ r=$tmp/root
 dpkg -x "$deb" "$r"
 lw=$r/usr/bin/logwash
 export LOGWASH_TEMPLATES="$r/usr/share/logwash/templates"
-for t in nginx-combined syslog-rfc5424 logfmt; do
-    args=$(cat "$root/tests/templates/$t.args" 2>/dev/null)
+for t in @nginx-combined syslog-rfc5424 logfmt.lw; do
+    n=${t#@}
+    n=${n%.lw}
+    args=$(cat "$root/tests/templates/$n.args" 2>/dev/null)
     # shellcheck disable=SC2086 # the options of the template's test
-    "$lw" -f "$t" $args <"$root/tests/templates/$t.in" >"$tmp/out" 2>/dev/null
-    if cmp -s "$tmp/out" "$root/tests/templates/$t.out"; then ok; else bad "installed logwash -f $t: output differs"; fi
+    (cd "$tmp" && "$lw" -f "$t" $args) <"$root/tests/templates/$n.in" >"$tmp/out" 2>/dev/null
+    if cmp -s "$tmp/out" "$root/tests/templates/$n.out"; then ok; else bad "installed logwash -f $t: output differs"; fi
 done
+if "$lw" --list-templates | grep -q '^nginx-combined  *nginx (and Apache) "combined" access log'; then ok; else
+    bad "--list-templates: $("$lw" --list-templates | head -3)"; fi
 [ -f "$LOGWASH_TEMPLATES/w1-access-json.lw" ] && bad "benchmark templates are installed"
 for f in usr/share/man/man1/logwash.1.gz usr/share/man/man5/logwash.yaml.5.gz \
     usr/share/man/man7/logwash-template.7.gz usr/share/logwash/patterns/base \
