@@ -53,11 +53,11 @@ $(BUILD)/logwash: $(OBJS)
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# --version names the commit: opts.o is rebuilt when `git describe` changes (commit.stamp holds
-# it); outside a git tree it says "unknown".
+# --version names the commit, and -f @NAME looks in DATADIR: opts.o is rebuilt when either
+# changes (commit.stamp holds both); outside a git tree the commit is "unknown".
 LW_COMMIT := $(shell git describe --always --dirty 2>/dev/null)
 $(BUILD)/commit.stamp: FORCE | $(BUILD)
-	@echo '$(LW_COMMIT)' | cmp -s - $@ || echo '$(LW_COMMIT)' > $@
+	@echo '$(LW_COMMIT) $(DATADIR)' | cmp -s - $@ || echo '$(LW_COMMIT) $(DATADIR)' > $@
 $(BUILD)/opts.o: $(BUILD)/commit.stamp
 $(BUILD)/opts.o: ALL_CFLAGS += $(if $(LW_COMMIT),-DLW_COMMIT='"$(LW_COMMIT)"') -DLW_DATADIR='"$(DATADIR)"'
 FORCE:

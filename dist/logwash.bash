@@ -28,7 +28,7 @@ _logwash()
         COMPREPLY=($(compgen -W "$(printf '%s\n' "$help" | awk '/^  +-/ { spec = substr($0, 3, 34); n = split(spec, w, /[ ,]+/); for (i = 1; i <= n; i++) if (w[i] ~ /^-/) print w[i] }')" -- "$cur"))
         return
     fi
-    local meta
+    local meta=
     [[ $prev == -* ]] && meta=$(_logwash_help_meta "$help" "$prev")
     case $meta in
     "") COMPREPLY=($(compgen -f -- "$cur")) ;; # an input file

@@ -1,3 +1,3 @@
 # JSON events -> one line per purchase, with a loop summing the items
 . "$(dirname "$0")/env.sh"
-$LOGWASH -f orders.lw events.ndjson
+"$LOGWASH" -f orders.lw events.ndjson

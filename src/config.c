@@ -159,13 +159,18 @@ option(struct ctx *x, const struct key *k, struct fy_node *kn, struct fy_node *v
     if (k->kind == PATH) {
         if (len == 0) return fail(x, v, "'%s' needs a file name", k->name);
         bool bare = memchr(s, '/', len) == NULL;
+        size_t nbare = len;
         s = p = resolve(x, s, len);
         len = strlen(p);
-        /* template: a bare name that is no file beside the job file may be a shipped
-         * template (logwash(1) -f): the name is passed on as it is, for opts.c to look up */
+        /* template: a bare name that is no file beside the job file is a shipped template
+         * (logwash(1) -f @NAME), never a file in the current directory */
         if (bare && strcmp(k->name, "template") == 0 && access(p, F_OK) != 0) {
-            s = p + strlen(x->dir);
-            len = strlen(s);
+            const char *name = p + (len - nbare);
+            char *at = lw_xmalloc(nbare + 2);
+            snprintf(at, nbare + 2, "%s%s", name[0] == '@' ? "" : "@", name);
+            free(p);
+            s = p = at;
+            len = strlen(at);
         }
     }
     char *opt = lw_xmalloc(olen + 2);

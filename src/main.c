@@ -15,14 +15,21 @@
 #include "lw/pipeline.h"
 #include "lw/program.h"
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted, hangup;
 
+/* on_signal: the first signal stops reading (the pipeline finishes, writes and commits); a
+ * second SIGINT or SIGTERM ends logwash at once. A repeated SIGHUP only asks again: two quick
+ * `systemctl reload`s must not lose what the first one is flushing. */
 static void
 on_signal(int sig)
 {
-    (void)sig;
-    if (interrupted) _exit(130);
-    interrupted = 1;
+    if (sig == SIGHUP) {
+        hangup = 1;
+    } else if (interrupted) {
+        _exit(130);
+    } else {
+        interrupted = 1;
+    }
     lw_pipeline_stop();
 }
 
@@ -112,15 +119,24 @@ main(int argc, char **argv)
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        /* SIGHUP (a closed terminal, or systemd's reload until reloading exists) stops as
-         * cleanly as SIGTERM: what is finished is written and committed, never lost */
-        sigaction(SIGHUP, &sa, NULL);
+        /* SIGHUP (a closed terminal; systemd's reload until logwash reloads in place) stops
+         * as cleanly as SIGTERM: what is finished is written and committed, never lost. Then
+         * logwash ends by SIGHUP itself (below), so a supervisor tells a reload request from a
+         * stop: logwash@.service restarts it (RestartForceExitStatus=SIGHUP). Under nohup
+         * (SIGHUP ignored) it stays ignored. */
+        struct sigaction old;
+        if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(SIGHUP, &sa, NULL);
         status = lw_pipeline_run(prog, &o, NULL);
     }
     lw_program_free(prog);
     lw_opts_fini(&o);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (errno != EPIPE) status = 4;
+    }
+    if (hangup && status == 0) { /* everything is written: die by the signal that asked */
+        signal(SIGHUP, SIG_DFL);
+        raise(SIGHUP);
     }
     return status;
 }

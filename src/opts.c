@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -187,7 +188,10 @@ static void
 template_dirs(char *dirs, size_t cap)
 {
     const char *env = getenv("LOGWASH_TEMPLATES");
-    snprintf(dirs, cap, "%s%s%s", env ? env : "", env ? ":" : "", LW_DATADIR "/templates");
+    if (env != NULL && *env == '\0') env = NULL;
+    int n = snprintf(dirs, cap, "%s%s%s", env ? env : "", env ? ":" : "", LW_DATADIR "/templates");
+    if (n < 0 || (size_t)n >= cap) /* too long to search whole: the installed ones only */
+        snprintf(dirs, cap, "%s", LW_DATADIR "/templates");
 }
 
 /* find_template: -f @NAME is a shipped template: NAME or NAME.lw in the first of template_dirs()
@@ -216,8 +220,10 @@ find_template(struct lw_opts *o, char *err, size_t errcap)
         if (*d == '\0') continue;
         for (int ext = 0; ext < 2; ext++) {
             char path[4096 + 256];
-            snprintf(path, sizeof path, "%s/%s%s", d, name, ext ? ".lw" : "");
-            if (access(path, R_OK) == 0) {
+            struct stat st;
+            int n = snprintf(path, sizeof path, "%s/%s%s", d, name, ext ? ".lw" : "");
+            if (n > 0 && (size_t)n < sizeof path && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+                access(path, R_OK) == 0) {
                 o->template_found = lw_xstrndup(path, strlen(path));
                 o->template_file = o->template_found;
                 return 0;
@@ -318,9 +324,16 @@ unknown(const char *arg, char *err, size_t errcap)
     int nprefix = 0;
     for (size_t i = 0; i < NOPTS; i++) {
         const char *o = table[i].o.name;
-        if (strncmp(o, name, len) == 0 && nprefix < 6) {
+        if (strlen(o) == len && strncmp(o, name, len) == 0) { /* --check=yes */
+            snprintf(err, errcap, "option '--%s' takes no argument", o);
+            return;
+        }
+        if (strncmp(o, name, len) == 0) {
             size_t u = strlen(cands);
-            snprintf(cands + u, sizeof cands - u, "%s--%s", nprefix ? ", " : "", o);
+            if (nprefix < 6)
+                snprintf(cands + u, sizeof cands - u, "%s--%s", nprefix ? ", " : "", o);
+            else if (nprefix == 6)
+                snprintf(cands + u, sizeof cands - u, ", ...");
             nprefix++;
         }
     }

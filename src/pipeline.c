@@ -553,9 +553,10 @@ setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
     if (o->dead_letter != NULL) {
         /* never one of the files this run reads or writes: the inputs, stdin, stdout, the
          * template and the job file */
-        struct lw_sink_keep *keep = lw_xcalloc((size_t)o->ninputs + 4, sizeof *keep);
+        struct lw_sink_keep *keep = lw_xcalloc((size_t)o->ninputs + 5, sizeof *keep);
         int nkeep = 0;
         lw_sink_keep_fd(keep, &nkeep, 1, "the output (stdout)");
+        lw_sink_keep_fd(keep, &nkeep, 2, "standard error");
         bool stdin_read = o->from != LW_FROM_KAFKA && o->ninputs == 0;
         for (int i = 0; i < o->ninputs; i++) {
             if (strcmp(o->inputs[i], "-") == 0)

@@ -40,8 +40,9 @@ struct files {
     bool idle_said; /* next() returned 2 (or 3) since the last bytes came */
     int wait_ms;    /* how long the next wait on a live input may last; -1: for ever */
     uint64_t line;
-    uint64_t off; /* bytes read from the current file */
-    bool shrunk;  /* it was truncated while read (logrotate's copytruncate) */
+    uint64_t off;   /* bytes read from the current file */
+    uint64_t size0; /* its size when opened */
+    bool shrunk;    /* it was truncated while read (logrotate's copytruncate) */
     int verbosity;
     size_t max_line;
     struct ml *ml; /* NULL: one record per line */
@@ -157,7 +158,9 @@ advance(struct files *f, struct lw_diag *d)
         f->name = name;
     }
     struct stat st;
-    f->live = fstat(f->fd, &st) == 0 && !S_ISREG(st.st_mode);
+    bool stat_ok = fstat(f->fd, &st) == 0;
+    f->live = stat_ok && !S_ISREG(st.st_mode);
+    f->size0 = stat_ok && !f->live ? (uint64_t)st.st_size : 0;
     f->idle_said = false;
     f->eof = false;
     f->line = f->off = 0;
@@ -167,8 +170,8 @@ advance(struct files *f, struct lw_diag *d)
     return 1;
 }
 
-/* interrupted: only SIGINT/SIGTERM have handlers (installed without SA_RESTART): a signal
- * means stop reading, so the pipeline finishes, flushes and exits. */
+/* interrupted: only SIGINT, SIGTERM and SIGHUP have handlers (installed without SA_RESTART): a
+ * signal means stop reading, so the pipeline finishes, flushes and exits. */
 static int
 interrupted(struct files *f)
 {
@@ -208,7 +211,9 @@ static void
 check_shrunk(struct files *f)
 {
     struct stat st;
-    if (f->live || fstat(f->fd, &st) != 0 || (uint64_t)st.st_size >= f->off) return;
+    /* a file of size 0 at open that gave bytes is a pseudo-file (/proc): its size means nothing */
+    if (f->live || f->size0 == 0 || fstat(f->fd, &st) != 0 || (uint64_t)st.st_size >= f->off)
+        return;
     f->shrunk = true;
     if (f->verbosity >= 0) {
         fprintf(stderr,

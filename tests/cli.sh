@@ -427,7 +427,9 @@ if mkfifo fifo 2>/dev/null; then
 fi
 
 # SIGHUP (a closed terminal; systemd's reload until reloading exists) stops as cleanly as
-# SIGINT: the output so far is written and the status is that of the run, not death by signal.
+# SIGINT: the output so far is written; then logwash ends by SIGHUP (status 129), so that a
+# supervisor tells a reload request from a stop. A second SIGHUP does not end it at once (two
+# quick reloads must not lose what is being flushed); under nohup SIGHUP stays ignored.
 if [ -p fifo ]; then
     "$bin" -e 'emit line' <fifo >out.hup 2>err.hup &
     pid=$!
@@ -439,7 +441,7 @@ if [ -p fifo ]; then
         wait_for '! kill -0 $pid 2>/dev/null' 5 || kill -9 $pid
         wait $pid
         rc=$?
-        expect_rc sighup_status 0
+        expect_rc sighup_status 129
         want '"a"' '"b"'
         expect_file sighup_output out.hup
         expect_empty sighup_stderr err.hup
@@ -449,6 +451,28 @@ if [ -p fifo ]; then
         wait $pid
     fi
     exec 3>&-
+fi
+
+if [ -p fifo ]; then
+    nohup "$bin" -e 'emit line' <fifo >out.hup 2>err.hup &
+    pid=$!
+    exec 3>fifo
+    printf 'a\n' >&3
+    if wait_for '[ -s out.hup ]' 5; then
+        kill -HUP $pid
+        printf 'b\n' >&3
+        exec 3>&-
+        wait $pid
+        rc=$?
+        expect_rc sighup_nohup 0
+        want '"a"' '"b"'
+        expect_file sighup_nohup out.hup
+    else
+        bad "sighup_nohup: no output"
+        kill $pid
+        exec 3>&-
+        wait $pid
+    fi
 fi
 
 # ---- descriptors 0-2 closed at start: the dead-letter file must not take stdout's number (the
@@ -767,6 +791,10 @@ printf 'template: mine\n' >jobs2/j.yaml
 LOGWASH_TEMPLATES=$tmp/tpl2 run -c jobs2/j.yaml
 want '{"from":"tpl2"}'
 expect_file job_template_by_name out
+printf 'emit {from: "cwd"}\n' >mine
+LOGWASH_TEMPLATES=$tmp/tpl2 run -c jobs2/j.yaml
+expect_file job_template_not_from_cwd out
+rm mine
 printf 'emit {from: "file"}\n' >mine
 LOGWASH_TEMPLATES=$tmp/tpl2 run -f @mine
 want '{"from":"tpl2"}'

@@ -6,7 +6,8 @@
 set -e
 pkgs="gcc make pkg-config libc6-dev libjansson-dev libpcre2-dev libxxhash-dev libmd-dev zlib1g-dev groff-base valgrind librdkafka-dev kcat libfyaml-dev tzdata"
 # the package test (tests/package.sh): building the .deb, lintian, the unit, zsh completion
-pkgs="$pkgs dpkg-dev debhelper lintian systemd zsh"
+# (build-essential: dpkg-buildpackage requires it, and slim images lack dpkg-dev's recommends)
+pkgs="$pkgs build-essential dpkg-dev debhelper lintian systemd zsh"
 missing=
 for p in $pkgs; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
