@@ -7,6 +7,8 @@
  * The source commits its position from those acknowledgements (source.h: hold/done). */
 #include "lw/pipeline.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -42,6 +44,12 @@ struct pend {
     uint32_t h0, nh; /* its headers: hdrs[h0, h0 + nh) */
 };
 
+/* A record whose stdout output sits in the output buffer, ending at out[end]. */
+struct wait {
+    uint64_t ticket;
+    size_t end;
+};
+
 struct run {
     const struct lw_program *prog;
     const struct lw_opts *o;
@@ -61,8 +69,10 @@ struct run {
     uint32_t npend, cappend;
     struct lw_kafka_header *hdrs;
     uint32_t nhdrs, caphdrs;
-    uint64_t *waiting; /* tickets whose output sits in out, acknowledged when it is written */
+    struct wait *waiting; /* records finished when their output is written (acking source) */
     uint32_t nwaiting, capwaiting;
+    bool out_failed;       /* a write to stdout failed: nothing more is written there */
+    struct lw_diag outerr; /* why */
     uint64_t delivered, undelivered;
     const struct lw_recpos *pos; /* of the record being processed */
     struct lw_diag kfail;        /* the first final delivery failure */
@@ -339,19 +349,36 @@ failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char
     return r->o->on_error == LW_ONERR_ABORT ? -1 : 0;
 }
 
-/* flush_out: write the output buffer; the records whose output it held are then finished. */
+/* flush_out: write the output buffer. A record is finished when every byte of its output was
+ * written. After a failed write nothing more is written to stdout (the output would have a
+ * hole), and every record whose output was not written in full, then or later, is released as
+ * failed: the source commits nothing at or after it, so a restart reads it again. Returns -1
+ * once stdout failed, with d set unless the pipe broke (a quiet stop). */
 static int
 flush_out(struct run *r, struct lw_diag *d)
 {
-    if (r->out.len > 0) {
-        int rc = lw_sink_write(&r->sink, r->out.p, r->out.len, d);
-        r->out.len = 0;
-        if (rc != 0) return -1; /* not acknowledged: not committed */
+    size_t wrote = r->out.len;
+    if (r->out_failed) {
+        wrote = 0;
+    } else if (r->out.len > 0 && lw_sink_write(&r->sink, r->out.p, r->out.len, &r->outerr) != 0) {
+        r->out_failed = true;
+        wrote = r->sink.wrote;
     }
-    for (uint32_t i = 0; i < r->nwaiting; i++)
-        r->src.ops->done(&r->src, r->waiting[i], true);
+    r->out.len = 0;
+    uint32_t lost = 0;
+    for (uint32_t i = 0; i < r->nwaiting; i++) {
+        bool ok = r->waiting[i].end <= wrote;
+        lost += !ok;
+        r->src.ops->done(&r->src, r->waiting[i].ticket, ok);
+    }
     r->nwaiting = 0;
-    return 0;
+    if (!r->out_failed) return 0;
+    if (r->sink.broken_pipe) return -1;
+    if (lost) {
+        lw_kafka_say(r->o, "%u records whose output was not written in full: not committed", lost);
+    }
+    lw_diag_setf(d, "%s", r->outerr.msg);
+    return -1;
 }
 
 static int
@@ -470,7 +497,9 @@ drain(void *ud)
     struct run *r = ud;
     struct lw_diag d = { 0 };
     if (flush_out(r, &d) != 0 || flush_dl(r, &d) != 0) {
-        lw_kafka_say(r->o, "before revocation: %s", d.msg);
+        /* what was not written is released as failed; the run stops as after any write error */
+        if (d.set) lw_kafka_say(r->o, "before revocation: %s", d.msg);
+        lw_pipeline_stop();
     }
     if (r->ksink) {
         int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
@@ -576,12 +605,28 @@ settle(struct run *r, int rc, struct lw_str raw, const struct lw_recpos *pos, st
     if (r->out.len > r->rec_start && r->o->to != LW_TO_KAFKA) {
         r->src.ops->hold(&r->src, pos->ticket);
         GROW(r->waiting, r->nwaiting, r->capwaiting);
-        r->waiting[r->nwaiting++] = pos->ticket;
+        r->waiting[r->nwaiting++] = (struct wait){ pos->ticket, r->out.len };
     }
     if (r->dl.len && flush_dl(r, d) != 0) return -2; /* dead letters are written at once */
     /* --on-error=abort stops at this record: it stays uncommitted, so a restart reads it again */
     r->src.ops->done(&r->src, pos->ticket, rc == 0);
     return rc;
+}
+
+/* hold_std: a closed stdout or stderr (`>&-`) gets /dev/null, opened read-only, in its place,
+ * so that no descriptor opened later (a Kafka connection, the dead-letter file) takes its
+ * number and receives output meant for it; writing to it still fails (EBADF). */
+static void
+hold_std(void)
+{
+    for (int fd = 1; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        int n = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (n >= 0 && n != fd) {
+            dup2(n, fd);
+            close(n);
+        }
+    }
 }
 
 int
@@ -597,6 +642,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     r.enc = o->output == LW_OUT_TEXT ? &lw_enc_text : &lw_enc_json;
 
     signal(SIGPIPE, SIG_IGN);
+    hold_std();
     lw_buf_init(&r.out);
     lw_buf_init(&r.dl);
     if (setup(&r, o, &d) != 0) {
