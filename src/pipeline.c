@@ -286,6 +286,18 @@ kafka_failed(struct run *r, uint64_t ticket, const char *err)
     lw_pipeline_stop();
 }
 
+/* refused: a message of the record at pos that librdkafka refused at once, taken as a delivery
+ * that finally failed (the message names the record, without the sink's "kafka: "). */
+static void
+refused(struct run *r, const struct lw_recpos *pos, const char *err)
+{
+    char msg[700];
+    if (strncmp(err, "kafka: ", 7) == 0) err += 7;
+    snprintf(msg, sizeof msg, "%s%c%" PRIu64 ": %s", pos->name, pos->msg ? '@' : ':', pos->line,
+             err);
+    kafka_failed(r, pos->ticket, msg);
+}
+
 static void
 delivered(void *ud, uint64_t ticket, const char *err)
 {
@@ -311,7 +323,7 @@ dl_to_kafka(struct run *r, const struct lw_recpos *pos)
     }
     struct lw_diag d = { 0 };
     if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
-    if (lw_ksink_put(r->ksink, &m, &d) != 0) kafka_failed(r, pos->ticket, d.msg);
+    if (lw_ksink_put(r->ksink, &m, &d) != 0) refused(r, pos, d.msg);
     r->dl.len = 0;
 }
 
@@ -464,7 +476,10 @@ one(struct run *r, struct lw_vm *vm, const struct lw_decoder *dec, struct lw_str
 }
 
 /* produce: hand the record's Kafka outputs to the sink, each holding the record. A message
- * Kafka refuses at once (too large, say) fails the record: it goes to the dead-letter path. */
+ * librdkafka refuses at once (larger than message.max.bytes, say) fails the record: with a
+ * dead-letter path it becomes a dead letter (kind "produce"), finished once that is safe;
+ * without one, or when the producer itself is broken, it is a delivery that finally failed:
+ * the run stops and nothing at or after the record is committed. */
 static int
 produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
 {
@@ -480,9 +495,14 @@ produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
         struct lw_diag d = { 0 };
         if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
         if (lw_ksink_put(r->ksink, &m, &d) != 0) {
+            r->out.len = 0;
+            struct lw_diag fd = { 0 };
+            if (!r->has_dl || lw_ksink_fatal(r->ksink, &fd)) {
+                refused(r, pos, d.msg);
+                return -1;
+            }
             if (r->acking) r->src.ops->done(&r->src, pos->ticket, true); /* no report follows */
             r->n.failed++;
-            r->out.len = 0;
             return failed(r, pos, raw, "produce", NULL, d.msg);
         }
     }

@@ -3,6 +3,7 @@
  * delivery callback, with the final error or none. It never reports success on enqueue: the
  * pipeline acknowledges input only from those callbacks. */
 #include <librdkafka/rdkafka.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ struct lw_ksink {
     lw_ksink_delivered cb;
     void *ud;
     rd_kafka_topic_t *known[2]; /* --out-topic, --dead-letter-topic: handles held from the start */
+    size_t max_msg;             /* message.max.bytes */
     bool fatal;
     char fatal_msg[512];
 };
@@ -64,6 +66,10 @@ lw_ksink_new(const struct lw_opts *o, lw_ksink_delivered cb, void *ud, struct lw
         free(k);
         return NULL;
     }
+    char max[32]; /* the effective value: librdkafka's default or -X's */
+    size_t n = sizeof max;
+    if (rd_kafka_conf_get(rd_kafka_conf(k->rk), "message.max.bytes", max, &n) == RD_KAFKA_CONF_OK)
+        k->max_msg = strtoull(max, NULL, 10);
     /* A topic librdkafka has no handle for is looked up only at its next topic scan (up to a
      * second later) once messages wait for it; holding handles for the topics named in the
      * options gets their metadata during start-up instead. */
@@ -105,6 +111,17 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
             continue;
         }
         if (h) rd_kafka_headers_destroy(h);
+        if (e == RD_KAFKA_RESP_ERR__FATAL && !k->fatal) { /* before error_cb is served */
+            lw_kafka_fatal(k->rk, "producer", k->fatal_msg, sizeof k->fatal_msg);
+            k->fatal = true;
+        }
+        if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+            lw_diag_setf(d,
+                         "kafka: cannot produce to %s: a value of %zu bytes with a key of %zu is "
+                         "too large for message.max.bytes (%zu)",
+                         topic, m->value.len, m->has_key ? m->key.len : 0, k->max_msg);
+            return -1;
+        }
         lw_diag_setf(d, "kafka: cannot produce to %s: %s", topic, rd_kafka_err2str(e));
         return -1;
     }

@@ -59,7 +59,8 @@ struct lw_ksink *lw_ksink_new(const struct lw_opts *o, lw_ksink_delivered cb, vo
 
 /* lw_ksink_put: enqueue m, waiting (and serving delivery reports) while the local queue is
  * full. Returns 0, or -1 with d set when librdkafka refuses the message at once (unknown or
- * invalid topic, too large): no delivery callback follows for it. */
+ * invalid topic, larger than message.max.bytes, or the producer hit a fatal error, which
+ * lw_ksink_fatal then reports): no delivery callback follows for it. */
 int lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d);
 
 /* lw_ksink_poll: serve delivery reports, waiting up to timeout_ms for the first. */
