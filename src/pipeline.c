@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,14 +237,31 @@ base64(struct lw_buf *b, struct lw_str s)
     }
 }
 
+/* DL_TAIL: what a dead letter needs after its error member at most: the record's member name
+ * and quotes, the truncation members and the closing brace. */
+#define DL_TAIL 96
+
+/* dl_left: the bytes left for strings in a dead letter of at most room bytes begun at start. */
+static size_t
+dl_left(const struct lw_buf *b, size_t start, size_t room)
+{
+    size_t used = b->len - start + DL_TAIL;
+    return room > used ? room - used : 0;
+}
+
 /* dead_letter: one JSON object per failed record: where it came from (file and line, or
  * topic, partition and offset), what failed where, and the original bytes (as a string when
- * they are UTF-8, else base64). */
+ * they are UTF-8, else base64). Without its newline it takes at most room bytes (SIZE_MAX: no
+ * limit; a dead-letter topic's message must fit message.max.bytes): the template position and
+ * the error get at most half of what is left each, and the record keeps its head, cut on a
+ * character, with "record_truncated" and "record_length" (its length in bytes) when it is not
+ * whole. A Kafka message cut at --max-line is not whole either. */
 static void
 dead_letter(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char *kind,
-            const char *where, const char *msg)
+            const char *where, const char *msg, size_t room)
 {
     struct lw_buf *b = &r->dl;
+    size_t start = b->len;
     if (pos->msg) {
         lw_buf_adds(b, "{\"topic\":");
         lw_json_write_string(b, pos->msg->topic.p, pos->msg->topic.len);
@@ -255,20 +273,28 @@ dead_letter(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const
         lw_buf_printf(b, ",\"line\":%" PRIu64, pos->line);
     }
     lw_buf_printf(b, ",\"kind\":\"%s\",\"template\":", kind);
-    if (where)
-        lw_json_write_string(b, where, strlen(where));
-    else
-        lw_buf_adds(b, "null");
-    lw_buf_adds(b, ",\"error\":");
-    lw_json_write_string(b, msg, strlen(msg));
-    if (lw_utf8_valid(raw)) {
-        lw_buf_adds(b, ",\"record\":");
-        lw_json_write_string(b, raw.p, raw.len);
+    if (where) {
+        size_t n = lw_json_string_fit(where, strlen(where), dl_left(b, start, room) / 2);
+        lw_json_write_string(b, where, n);
     } else {
+        lw_buf_adds(b, "null");
+    }
+    lw_buf_adds(b, ",\"error\":");
+    lw_json_write_string(b, msg, lw_json_string_fit(msg, strlen(msg), dl_left(b, start, room) / 2));
+    size_t left = dl_left(b, start, room), n;
+    if (lw_utf8_valid(raw)) {
+        n = lw_json_string_fit(raw.p, raw.len, left);
+        lw_buf_adds(b, ",\"record\":");
+        lw_json_write_string(b, raw.p, n);
+    } else {
+        n = left < 2 ? 0 : (left - 2) / 4 * 3; /* base64 of n bytes, quoted */
+        if (n > raw.len) n = raw.len;
         lw_buf_adds(b, ",\"record_base64\":\"");
-        base64(b, raw);
+        base64(b, (struct lw_str){ raw.p, n });
         lw_buf_addc(b, '"');
     }
+    size_t full = pos->msg ? pos->msg->len : raw.len;
+    if (n < full) lw_buf_printf(b, ",\"record_truncated\":true,\"record_length\":%zu", full);
     lw_buf_adds(b, "}\n");
 }
 
@@ -310,16 +336,25 @@ delivered(void *ud, uint64_t ticket, const char *err)
     if (r->acking) r->src.ops->done(&r->src, ticket, true);
 }
 
+/* dl_keyed: whether the dead letter of pos, on --dead-letter-topic, takes the input's key:
+ * not when the key would leave less than half of message.max.bytes for the dead letter. */
+static bool
+dl_keyed(struct run *r, const struct lw_recpos *pos)
+{
+    if (pos->msg == NULL || !pos->msg->has_key) return false;
+    return lw_ksink_max_value(r->ksink, pos->msg->key.len) >= lw_ksink_max_value(r->ksink, 0) / 2;
+}
+
 /* dl_to_kafka: send the dead letter just written to r->dl to --dead-letter-topic. */
 static void
-dl_to_kafka(struct run *r, const struct lw_recpos *pos)
+dl_to_kafka(struct run *r, const struct lw_recpos *pos, bool keyed)
 {
     struct lw_kafka_msg m = { .topic = lw_str_c(r->o->dl_topic),
                               .value = { r->dl.p, r->dl.len - 1 },
                               .ticket = pos->ticket };
-    if (pos->msg) {
+    if (keyed) {
         m.key = pos->msg->key;
-        m.has_key = pos->msg->has_key;
+        m.has_key = true;
     }
     struct lw_diag d = { 0 };
     if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
@@ -338,8 +373,14 @@ static int
 failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char *kind,
        const char *where, const char *msg)
 {
-    if (r->has_dl) dead_letter(r, pos, raw, kind, where, msg);
-    if (r->has_dl && r->o->dl_topic) dl_to_kafka(r, pos);
+    if (r->has_dl && r->o->dl_topic) { /* the message must fit message.max.bytes */
+        bool keyed = dl_keyed(r, pos);
+        size_t room = lw_ksink_max_value(r->ksink, keyed ? pos->msg->key.len : 0);
+        dead_letter(r, pos, raw, kind, where, msg, room);
+        dl_to_kafka(r, pos, keyed);
+    } else if (r->has_dl) {
+        dead_letter(r, pos, raw, kind, where, msg, SIZE_MAX);
+    }
     bool say = r->o->on_error == LW_ONERR_ABORT ||
                (r->o->on_error == LW_ONERR_WARN && !r->has_dl && r->o->verbosity >= 0);
     if (say && r->warnings < MAX_WARNINGS) {

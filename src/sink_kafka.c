@@ -11,6 +11,11 @@
 #include "lw/kafka.h"
 #include "lw/str.h"
 
+/* What librdkafka adds to a message's key and value lengths (message format v2, its largest
+ * varints) before it compares the sum with message.max.bytes: with a limit of 1000 and no key
+ * or headers, a value of 964 bytes is accepted and one of 965 refused. */
+#define MSG_OVERHEAD 36
+
 struct lw_ksink {
     const struct lw_opts *o; /* first: the log callback reads it through the opaque */
     rd_kafka_t *rk;
@@ -127,6 +132,13 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
     }
     rd_kafka_poll(k->rk, 0);
     return 0;
+}
+
+size_t
+lw_ksink_max_value(const struct lw_ksink *k, size_t keylen)
+{
+    size_t over = MSG_OVERHEAD + keylen;
+    return k->max_msg > over ? k->max_msg - over : 0;
 }
 
 void

@@ -330,6 +330,7 @@ fill_meta(struct kafka *k, struct part *p, rd_kafka_message_t *m)
     *mm = (struct lw_msgmeta){ .topic = lw_str_c(p->topic),
                                .partition = p->partition,
                                .offset = m->offset,
+                               .len = m->len,
                                .key = { m->key ? m->key : "", m->key_len },
                                .has_key = m->key != NULL,
                                .headers = k->hdrs };
