@@ -519,8 +519,9 @@ one(struct run *r, struct lw_vm *vm, const struct lw_decoder *dec, struct lw_str
 /* produce: hand the record's Kafka outputs to the sink, each holding the record. A message
  * librdkafka refuses at once (larger than message.max.bytes, say) fails the record: with a
  * dead-letter path it becomes a dead letter (kind "produce"), finished once that is safe;
- * without one, or when the producer itself is broken, it is a delivery that finally failed:
- * the run stops and nothing at or after the record is committed. */
+ * from an acknowledging source without one, or when the producer itself is broken, it is a
+ * delivery that finally failed: the run stops and nothing at or after the record is committed.
+ * From files without a dead-letter path it is a failed record like any other (--on-error). */
 static int
 produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
 {
@@ -537,8 +538,8 @@ produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
         if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
         if (lw_ksink_put(r->ksink, &m, &d) != 0) {
             r->out.len = 0;
-            struct lw_diag fd = { 0 };
-            if (!r->has_dl || lw_ksink_fatal(r->ksink, &fd)) {
+            struct lw_diag fe = { 0 };
+            if (lw_ksink_fatal(r->ksink, &fe) || (r->acking && !r->has_dl)) {
                 refused(r, pos, d.msg);
                 return -1;
             }
