@@ -147,6 +147,7 @@ $(BUILD)/mockd: tests/kafka/mockd.c | $(BUILD)
 kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 	tests/kafka/roundtrip.sh $(BUILD)/mockd
 	tests/kafka/sidecar.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so
+	tests/kafka/sinkfail.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 
 examples: $(BUILD)/logwash
 	tests/examples.sh $(BUILD)/logwash

@@ -1032,6 +1032,33 @@ lw_json_write_string(struct lw_buf *b, const char *p, size_t len)
     b->len = (size_t)(d - b->p);
 }
 
+size_t
+lw_json_string_fit(const char *p, size_t len, size_t room)
+{
+    /* the same escapes as lw_json_write_string, a character (or ill-formed subsequence) at a
+     * time, so the cut never falls inside one */
+    size_t used = 2, i = 0;
+    if (room < used) return 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)p[i];
+        size_t in = 1, out = 1;
+        if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' ||
+            c == '\t') {
+            out = 2;
+        } else if (c < 0x20) {
+            out = 6;
+        } else if (c >= 0x80) {
+            int n = utf8_seq((const unsigned char *)p + i, (const unsigned char *)p + len);
+            in = (size_t)(n > 0 ? n : -n);
+            out = n > 0 ? in : 3; /* U+FFFD */
+        }
+        if (room - used < out) break;
+        used += out;
+        i += in;
+    }
+    return i;
+}
+
 void
 lw_json_write_compact(struct lw_buf *b, struct lw_str v)
 {

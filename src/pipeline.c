@@ -7,9 +7,12 @@
  * The source commits its position from those acknowledgements (source.h: hold/done). */
 #include "lw/pipeline.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,12 @@ struct pend {
     uint32_t h0, nh; /* its headers: hdrs[h0, h0 + nh) */
 };
 
+/* A record whose stdout output sits in the output buffer, ending at out[end]. */
+struct wait {
+    uint64_t ticket;
+    size_t end;
+};
+
 struct run {
     const struct lw_program *prog;
     const struct lw_opts *o;
@@ -61,8 +70,10 @@ struct run {
     uint32_t npend, cappend;
     struct lw_kafka_header *hdrs;
     uint32_t nhdrs, caphdrs;
-    uint64_t *waiting; /* tickets whose output sits in out, acknowledged when it is written */
+    struct wait *waiting; /* records finished when their output is written (acking source) */
     uint32_t nwaiting, capwaiting;
+    bool out_failed;       /* a write to stdout failed: nothing more is written there */
+    struct lw_diag outerr; /* why */
     uint64_t delivered, undelivered;
     const struct lw_recpos *pos; /* of the record being processed */
     struct lw_diag kfail;        /* the first final delivery failure */
@@ -226,14 +237,31 @@ base64(struct lw_buf *b, struct lw_str s)
     }
 }
 
+/* DL_TAIL: what a dead letter needs after its error member at most: the record's member name
+ * and quotes, the truncation members and the closing brace. */
+#define DL_TAIL 96
+
+/* dl_left: the bytes left for strings in a dead letter of at most room bytes begun at start. */
+static size_t
+dl_left(const struct lw_buf *b, size_t start, size_t room)
+{
+    size_t used = b->len - start + DL_TAIL;
+    return room > used ? room - used : 0;
+}
+
 /* dead_letter: one JSON object per failed record: where it came from (file and line, or
  * topic, partition and offset), what failed where, and the original bytes (as a string when
- * they are UTF-8, else base64). */
+ * they are UTF-8, else base64). Without its newline it takes at most room bytes (SIZE_MAX: no
+ * limit; a dead-letter topic's message must fit message.max.bytes): the template position and
+ * the error get at most half of what is left each, and the record keeps its head, cut on a
+ * character, with "record_truncated" and "record_length" (its length in bytes) when it is not
+ * whole. A Kafka message cut at --max-line is not whole either. */
 static void
 dead_letter(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char *kind,
-            const char *where, const char *msg)
+            const char *where, const char *msg, size_t room)
 {
     struct lw_buf *b = &r->dl;
+    size_t start = b->len;
     if (pos->msg) {
         lw_buf_adds(b, "{\"topic\":");
         lw_json_write_string(b, pos->msg->topic.p, pos->msg->topic.len);
@@ -245,20 +273,28 @@ dead_letter(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const
         lw_buf_printf(b, ",\"line\":%" PRIu64, pos->line);
     }
     lw_buf_printf(b, ",\"kind\":\"%s\",\"template\":", kind);
-    if (where)
-        lw_json_write_string(b, where, strlen(where));
-    else
-        lw_buf_adds(b, "null");
-    lw_buf_adds(b, ",\"error\":");
-    lw_json_write_string(b, msg, strlen(msg));
-    if (lw_utf8_valid(raw)) {
-        lw_buf_adds(b, ",\"record\":");
-        lw_json_write_string(b, raw.p, raw.len);
+    if (where) {
+        size_t n = lw_json_string_fit(where, strlen(where), dl_left(b, start, room) / 2);
+        lw_json_write_string(b, where, n);
     } else {
+        lw_buf_adds(b, "null");
+    }
+    lw_buf_adds(b, ",\"error\":");
+    lw_json_write_string(b, msg, lw_json_string_fit(msg, strlen(msg), dl_left(b, start, room) / 2));
+    size_t left = dl_left(b, start, room), n;
+    if (lw_utf8_valid(raw)) {
+        n = lw_json_string_fit(raw.p, raw.len, left);
+        lw_buf_adds(b, ",\"record\":");
+        lw_json_write_string(b, raw.p, n);
+    } else {
+        n = left < 2 ? 0 : (left - 2) / 4 * 3; /* base64 of n bytes, quoted */
+        if (n > raw.len) n = raw.len;
         lw_buf_adds(b, ",\"record_base64\":\"");
-        base64(b, raw);
+        base64(b, (struct lw_str){ raw.p, n });
         lw_buf_addc(b, '"');
     }
+    size_t full = pos->msg ? pos->msg->len : raw.len;
+    if (n < full) lw_buf_printf(b, ",\"record_truncated\":true,\"record_length\":%zu", full);
     lw_buf_adds(b, "}\n");
 }
 
@@ -276,6 +312,18 @@ kafka_failed(struct run *r, uint64_t ticket, const char *err)
     lw_pipeline_stop();
 }
 
+/* refused: a message of the record at pos that librdkafka refused at once, taken as a delivery
+ * that finally failed (the message names the record, without the sink's "kafka: "). */
+static void
+refused(struct run *r, const struct lw_recpos *pos, const char *err)
+{
+    char msg[700];
+    if (strncmp(err, "kafka: ", 7) == 0) err += 7;
+    snprintf(msg, sizeof msg, "%s%c%" PRIu64 ": %s", pos->name, pos->msg ? '@' : ':', pos->line,
+             err);
+    kafka_failed(r, pos->ticket, msg);
+}
+
 static void
 delivered(void *ud, uint64_t ticket, const char *err)
 {
@@ -288,20 +336,29 @@ delivered(void *ud, uint64_t ticket, const char *err)
     if (r->acking) r->src.ops->done(&r->src, ticket, true);
 }
 
+/* dl_keyed: whether the dead letter of pos, on --dead-letter-topic, takes the input's key:
+ * not when the key would leave less than half of message.max.bytes for the dead letter. */
+static bool
+dl_keyed(struct run *r, const struct lw_recpos *pos)
+{
+    if (pos->msg == NULL || !pos->msg->has_key) return false;
+    return lw_ksink_max_value(r->ksink, pos->msg->key.len) >= lw_ksink_max_value(r->ksink, 0) / 2;
+}
+
 /* dl_to_kafka: send the dead letter just written to r->dl to --dead-letter-topic. */
 static void
-dl_to_kafka(struct run *r, const struct lw_recpos *pos)
+dl_to_kafka(struct run *r, const struct lw_recpos *pos, bool keyed)
 {
     struct lw_kafka_msg m = { .topic = lw_str_c(r->o->dl_topic),
                               .value = { r->dl.p, r->dl.len - 1 },
                               .ticket = pos->ticket };
-    if (pos->msg) {
+    if (keyed) {
         m.key = pos->msg->key;
-        m.has_key = pos->msg->has_key;
+        m.has_key = true;
     }
     struct lw_diag d = { 0 };
     if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
-    if (lw_ksink_put(r->ksink, &m, &d) != 0) kafka_failed(r, pos->ticket, d.msg);
+    if (lw_ksink_put(r->ksink, &m, &d) != 0) refused(r, pos, d.msg);
     r->dl.len = 0;
 }
 
@@ -316,8 +373,14 @@ static int
 failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char *kind,
        const char *where, const char *msg)
 {
-    if (r->has_dl) dead_letter(r, pos, raw, kind, where, msg);
-    if (r->has_dl && r->o->dl_topic) dl_to_kafka(r, pos);
+    if (r->has_dl && r->o->dl_topic) { /* the message must fit message.max.bytes */
+        bool keyed = dl_keyed(r, pos);
+        size_t room = lw_ksink_max_value(r->ksink, keyed ? pos->msg->key.len : 0);
+        dead_letter(r, pos, raw, kind, where, msg, room);
+        dl_to_kafka(r, pos, keyed);
+    } else if (r->has_dl) {
+        dead_letter(r, pos, raw, kind, where, msg, SIZE_MAX);
+    }
     bool say = r->o->on_error == LW_ONERR_ABORT ||
                (r->o->on_error == LW_ONERR_WARN && !r->has_dl && r->o->verbosity >= 0);
     if (say && r->warnings < MAX_WARNINGS) {
@@ -339,19 +402,36 @@ failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char
     return r->o->on_error == LW_ONERR_ABORT ? -1 : 0;
 }
 
-/* flush_out: write the output buffer; the records whose output it held are then finished. */
+/* flush_out: write the output buffer. A record is finished when every byte of its output was
+ * written. After a failed write nothing more is written to stdout (the output would have a
+ * hole), and every record whose output was not written in full, then or later, is released as
+ * failed: the source commits nothing at or after it, so a restart reads it again. Returns -1
+ * once stdout failed, with d set unless the pipe broke (a quiet stop). */
 static int
 flush_out(struct run *r, struct lw_diag *d)
 {
-    if (r->out.len > 0) {
-        int rc = lw_sink_write(&r->sink, r->out.p, r->out.len, d);
-        r->out.len = 0;
-        if (rc != 0) return -1; /* not acknowledged: not committed */
+    size_t wrote = r->out.len;
+    if (r->out_failed) {
+        wrote = 0;
+    } else if (r->out.len > 0 && lw_sink_write(&r->sink, r->out.p, r->out.len, &r->outerr) != 0) {
+        r->out_failed = true;
+        wrote = r->sink.wrote;
     }
-    for (uint32_t i = 0; i < r->nwaiting; i++)
-        r->src.ops->done(&r->src, r->waiting[i], true);
+    r->out.len = 0;
+    uint32_t lost = 0;
+    for (uint32_t i = 0; i < r->nwaiting; i++) {
+        bool ok = r->waiting[i].end <= wrote;
+        lost += !ok;
+        r->src.ops->done(&r->src, r->waiting[i].ticket, ok);
+    }
     r->nwaiting = 0;
-    return 0;
+    if (!r->out_failed) return 0;
+    if (r->sink.broken_pipe) return -1;
+    if (lost) {
+        lw_kafka_say(r->o, "%u records whose output was not written in full: not committed", lost);
+    }
+    lw_diag_setf(d, "%s", r->outerr.msg);
+    return -1;
 }
 
 static int
@@ -437,7 +517,11 @@ one(struct run *r, struct lw_vm *vm, const struct lw_decoder *dec, struct lw_str
 }
 
 /* produce: hand the record's Kafka outputs to the sink, each holding the record. A message
- * Kafka refuses at once (too large, say) fails the record: it goes to the dead-letter path. */
+ * librdkafka refuses at once (larger than message.max.bytes, say) fails the record: with a
+ * dead-letter path it becomes a dead letter (kind "produce"), finished once that is safe;
+ * from an acknowledging source without one, or when the producer itself is broken, it is a
+ * delivery that finally failed: the run stops and nothing at or after the record is committed.
+ * From files without a dead-letter path it is a failed record like any other (--on-error). */
 static int
 produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
 {
@@ -453,9 +537,14 @@ produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
         struct lw_diag d = { 0 };
         if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
         if (lw_ksink_put(r->ksink, &m, &d) != 0) {
+            r->out.len = 0;
+            struct lw_diag fe = { 0 };
+            if (lw_ksink_fatal(r->ksink, &fe) || (r->acking && !r->has_dl)) {
+                refused(r, pos, d.msg);
+                return -1;
+            }
             if (r->acking) r->src.ops->done(&r->src, pos->ticket, true); /* no report follows */
             r->n.failed++;
-            r->out.len = 0;
             return failed(r, pos, raw, "produce", NULL, d.msg);
         }
     }
@@ -470,7 +559,9 @@ drain(void *ud)
     struct run *r = ud;
     struct lw_diag d = { 0 };
     if (flush_out(r, &d) != 0 || flush_dl(r, &d) != 0) {
-        lw_kafka_say(r->o, "before revocation: %s", d.msg);
+        /* what was not written is released as failed; the run stops as after any write error */
+        if (d.set) lw_kafka_say(r->o, "before revocation: %s", d.msg);
+        lw_pipeline_stop();
     }
     if (r->ksink) {
         int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
@@ -594,7 +685,7 @@ settle(struct run *r, int rc, struct lw_str raw, const struct lw_recpos *pos, st
     if (r->out.len > r->rec_start && r->o->to != LW_TO_KAFKA) {
         r->src.ops->hold(&r->src, pos->ticket);
         GROW(r->waiting, r->nwaiting, r->capwaiting);
-        r->waiting[r->nwaiting++] = pos->ticket;
+        r->waiting[r->nwaiting++] = (struct wait){ pos->ticket, r->out.len };
     }
     if (r->dl.len && flush_dl(r, d) != 0) return -2; /* dead letters are written at once */
     /* --on-error=abort stops at this record: it stays uncommitted, so a restart reads it again */
@@ -614,7 +705,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     const struct lw_decoder *dec = in == LW_IN_JSON ? &lw_dec_json : &lw_dec_text;
     r.enc = o->output == LW_OUT_TEXT ? &lw_enc_text : &lw_enc_json;
 
-    signal(SIGPIPE, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN); /* descriptors 0-2 are open: main() saw to it */
     lw_buf_init(&r.out);
     lw_buf_init(&r.dl);
     if (setup(&r, o, &d) != 0) {

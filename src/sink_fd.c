@@ -1,5 +1,7 @@
 /* The file-descriptor sink: stdout or a file. Writes whole buffers, retries short writes and
- * EINTR; EPIPE (the reader went away, e.g. `| head`) is a quiet, normal stop. */
+ * EINTR, and says how much of a failed write got through, so the caller acknowledges only
+ * records whose every byte was written; EPIPE (the reader went away, e.g. `| head`) is
+ * flagged, since for stdout the caller makes it a quiet, normal stop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -62,19 +64,18 @@ fail:
 int
 lw_sink_write(struct lw_sink *s, const char *p, size_t n, struct lw_diag *d)
 {
+    s->wrote = 0;
     while (n > 0) {
         ssize_t w = write(s->fd, p, n);
         if (w < 0) {
             if (errno == EINTR) continue;
-            if (errno == EPIPE) {
-                s->broken_pipe = true;
-                return -1;
-            }
+            if (errno == EPIPE) s->broken_pipe = true;
             lw_diag_setf(d, "cannot write %s: %s", s->name, strerror(errno));
             return -1;
         }
         p += w;
         n -= (size_t)w;
+        s->wrote += (size_t)w;
     }
     return 0;
 }

@@ -3,6 +3,7 @@
  * delivery callback, with the final error or none. It never reports success on enqueue: the
  * pipeline acknowledges input only from those callbacks. */
 #include <librdkafka/rdkafka.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +11,18 @@
 #include "lw/kafka.h"
 #include "lw/str.h"
 
+/* What librdkafka adds to a message's key and value lengths (message format v2, its largest
+ * varints) before it compares the sum with message.max.bytes: with a limit of 1000 and no key
+ * or headers, a value of 964 bytes is accepted and one of 965 refused. */
+#define MSG_OVERHEAD 36
+
 struct lw_ksink {
     const struct lw_opts *o; /* first: the log callback reads it through the opaque */
     rd_kafka_t *rk;
     lw_ksink_delivered cb;
     void *ud;
     rd_kafka_topic_t *known[2]; /* --out-topic, --dead-letter-topic: handles held from the start */
+    size_t max_msg;             /* message.max.bytes */
     bool fatal;
     char fatal_msg[512];
 };
@@ -64,6 +71,10 @@ lw_ksink_new(const struct lw_opts *o, lw_ksink_delivered cb, void *ud, struct lw
         free(k);
         return NULL;
     }
+    char max[32]; /* the effective value: librdkafka's default or -X's */
+    size_t n = sizeof max;
+    if (rd_kafka_conf_get(rd_kafka_conf(k->rk), "message.max.bytes", max, &n) == RD_KAFKA_CONF_OK)
+        k->max_msg = strtoull(max, NULL, 10);
     /* A topic librdkafka has no handle for is looked up only at its next topic scan (up to a
      * second later) once messages wait for it; holding handles for the topics named in the
      * options gets their metadata during start-up instead. */
@@ -105,11 +116,29 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
             continue;
         }
         if (h) rd_kafka_headers_destroy(h);
+        if (e == RD_KAFKA_RESP_ERR__FATAL && !k->fatal) { /* before error_cb is served */
+            lw_kafka_fatal(k->rk, "producer", k->fatal_msg, sizeof k->fatal_msg);
+            k->fatal = true;
+        }
+        if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+            lw_diag_setf(d,
+                         "kafka: cannot produce to %s: a value of %zu bytes with a key of %zu is "
+                         "too large for message.max.bytes (%zu)",
+                         topic, m->value.len, m->has_key ? m->key.len : 0, k->max_msg);
+            return -1;
+        }
         lw_diag_setf(d, "kafka: cannot produce to %s: %s", topic, rd_kafka_err2str(e));
         return -1;
     }
     rd_kafka_poll(k->rk, 0);
     return 0;
+}
+
+size_t
+lw_ksink_max_value(const struct lw_ksink *k, size_t keylen)
+{
+    size_t over = MSG_OVERHEAD + keylen;
+    return k->max_msg > over ? k->max_msg - over : 0;
 }
 
 void

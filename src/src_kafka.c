@@ -49,6 +49,7 @@ struct kafka {
     bool down; /* all brokers reported down: say so once, and say when messages flow again */
     bool fatal;
     char fatal_msg[512];
+    char why[160]; /* a record cut at --max-line: what cut it */
 };
 
 static uint64_t
@@ -330,6 +331,7 @@ fill_meta(struct kafka *k, struct part *p, rd_kafka_message_t *m)
     *mm = (struct lw_msgmeta){ .topic = lw_str_c(p->topic),
                                .partition = p->partition,
                                .offset = m->offset,
+                               .len = m->len,
                                .key = { m->key ? m->key : "", m->key_len },
                                .has_key = m->key != NULL,
                                .headers = k->hdrs };
@@ -400,11 +402,21 @@ kafka_next(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struc
         p->next_offset = m->offset + 1;
         uint32_t seq = push(p, m->offset);
         fill_meta(k, p, m);
-        *rec = (struct lw_str){ m->payload ? m->payload : "", m->len };
+        /* --max-line bounds the record as for files: a longer message is cut there and fails
+         * as undecodable (the consumer's fetch limits bound what librdkafka holds) */
+        bool cut = m->len > k->o->max_line;
+        *rec = (struct lw_str){ m->payload ? m->payload : "", cut ? k->o->max_line : m->len };
         *pos = (struct lw_recpos){ .name = p->label,
                                    .line = (uint64_t)m->offset,
+                                   .too_long = cut,
+                                   .why = cut ? k->why : NULL,
                                    .msg = &k->meta,
                                    .ticket = ticket(slot, p, seq) };
+        if (cut) {
+            snprintf(k->why, sizeof k->why,
+                     "message of %zu bytes longer than %zu bytes (--max-line): skipped", m->len,
+                     k->o->max_line);
+        }
         k->cur = m;
         return 1;
     }

@@ -108,6 +108,12 @@ bool lw_utf8_valid(struct lw_str s);
  * replaces each maximal invalid UTF-8 subsequence by U+FFFD (as Python's errors="replace"). */
 void lw_json_write_string(struct lw_buf *b, const char *p, size_t len);
 
+/* lw_json_string_fit: the length of the longest head of p[0..len) whose string token, as
+ * lw_json_write_string writes it (quotes and escapes included), takes at most room bytes. The
+ * head ends between characters (or ill-formed subsequences), so a head of valid UTF-8 is valid
+ * UTF-8. 0 when room is below 2. */
+size_t lw_json_string_fit(const char *p, size_t len, size_t room);
+
 /* lw_json_write_compact: append the validated value slice v with all whitespace outside strings
  * removed; string and number tokens are copied unchanged. */
 void lw_json_write_compact(struct lw_buf *b, struct lw_str v);

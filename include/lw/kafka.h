@@ -59,8 +59,14 @@ struct lw_ksink *lw_ksink_new(const struct lw_opts *o, lw_ksink_delivered cb, vo
 
 /* lw_ksink_put: enqueue m, waiting (and serving delivery reports) while the local queue is
  * full. Returns 0, or -1 with d set when librdkafka refuses the message at once (unknown or
- * invalid topic, too large): no delivery callback follows for it. */
+ * invalid topic, larger than message.max.bytes, or the producer hit a fatal error, which
+ * lw_ksink_fatal then reports): no delivery callback follows for it. */
 int lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d);
+
+/* lw_ksink_max_value: the longest value, in bytes, that a message with a key of keylen bytes
+ * and no headers may have and still pass the producer's message.max.bytes (as -X set it or
+ * librdkafka's default); 0 when even an empty one would not. */
+size_t lw_ksink_max_value(const struct lw_ksink *k, size_t keylen);
 
 /* lw_ksink_poll: serve delivery reports, waiting up to timeout_ms for the first. */
 void lw_ksink_poll(struct lw_ksink *k, int timeout_ms);

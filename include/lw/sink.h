@@ -11,7 +11,8 @@ struct lw_sink {
     const char *name; /* for messages */
     int fd;
     bool owned;       /* close at the end */
-    bool broken_pipe; /* the reader went away: a quiet, normal stop */
+    bool broken_pipe; /* the reader went away: a quiet, normal stop for stdout */
+    size_t wrote;     /* bytes the last lw_sink_write wrote, also when it failed */
 };
 
 /* lw_sink_open_fd: a sink writing to fd (not closed). */
@@ -36,7 +37,8 @@ void lw_sink_keep_fd(struct lw_sink_keep *keep, int *n, int fd, const char *what
 int lw_sink_open_file(struct lw_sink *s, const char *path, const struct lw_sink_keep *keep,
                       int nkeep, struct lw_diag *d);
 
-/* lw_sink_write: write all n bytes. Returns 0, or -1 with d set (EPIPE sets broken_pipe). */
+/* lw_sink_write: write all n bytes. Returns 0, or -1 with d set (EPIPE also sets broken_pipe);
+ * either way s->wrote says how many of the n bytes were written, from the start of p. */
 int lw_sink_write(struct lw_sink *s, const char *p, size_t n, struct lw_diag *d);
 
 /* lw_sink_close: close an owned descriptor; reports a failed close as an I/O error. */

@@ -15,6 +15,7 @@ struct lw_msgmeta {
     struct lw_str topic;
     int32_t partition;
     int64_t offset;
+    size_t len; /* the value's length: the record holds less when it was cut (--max-line) */
     struct lw_str key;
     bool has_key;
     bool has_timestamp;

@@ -564,6 +564,55 @@ test_double_fast_path(void)
     lw_buf_fini(&b);
 }
 
+/* written: the length of p[0..n) as lw_json_write_string writes it. */
+static size_t
+written(const char *p, size_t n)
+{
+    struct lw_buf b;
+    lw_buf_init(&b);
+    lw_json_write_string(&b, p, n);
+    size_t len = b.len;
+    lw_buf_fini(&b);
+    return len;
+}
+
+/* lw_json_string_fit at every room: the head it keeps fits, ends on a character, and the next
+ * character would not fit. */
+static void
+test_string_fit(void)
+{
+    static const char *const cases[] = {
+        "plain ascii",
+        "q\"u\\o\nte\x01d\x1f",
+        "caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac\t\x7f",
+        "a\xff"
+        "b\xc3"
+        "c\xe2\x82",
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const char *p = cases[k];
+        size_t len = strlen(p), whole = written(p, len);
+        for (size_t room = 0; room <= whole + 2; room++) {
+            size_t n = lw_json_string_fit(p, len, room);
+            CHECK(n <= len);
+            CHECK(room < 2 ? n == 0 : written(p, n) <= room);
+            /* a character starts at n: not a continuation byte of a well-formed sequence */
+            bool start = n == len || ((unsigned char)p[n] & 0xc0) != 0x80 ||
+                         (n > 0 && (unsigned char)p[n - 1] < 0x80);
+            CHECK(start);
+            if (n < len && room >= 2) {
+                size_t m = n + 1;
+                while (m < len && ((unsigned char)p[m] & 0xc0) == 0x80 &&
+                       (unsigned char)p[m - 1] >= 0x80)
+                    m++;
+                CHECK(written(p, m) > room);
+            }
+            if (room >= whole) CHECK(n == len);
+        }
+    }
+    CHECK(lw_json_string_fit("abc", 3, SIZE_MAX) == 3);
+}
+
 void
 test_json(void)
 {
@@ -577,4 +626,5 @@ test_json(void)
     test_nul_and_big();
     test_depth();
     test_plain_bytes();
+    test_string_fit();
 }
