@@ -521,8 +521,9 @@ fn_round(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         *r = lw_float((double)a[0].u.i);
         return 0;
     }
-    double m = pow(10, (double)d);
-    *r = lw_float(round(a[0].u.f * m) / m);
+    double m = pow(10, (double)d), x = a[0].u.f * m;
+    /* A float that large has no digits after the point: x would overflow to infinity. */
+    *r = lw_float(isfinite(x) ? round(x) / m : a[0].u.f);
     return 0;
 }
 

@@ -403,6 +403,10 @@ arith_float(int op, double x, double y, double *r, char *err, size_t errcap)
         *r = op == '/' ? x / y : fmod(x, y);
         break;
     }
+    if (!isfinite(*r) && isfinite(x) && isfinite(y)) { /* like integer overflow, not null */
+        snprintf(err, errcap, "float overflow in %g %c %g", x, op, y);
+        return -1;
+    }
     return 0;
 }
 

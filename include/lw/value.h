@@ -152,7 +152,8 @@ int lw_value_compare(const struct lw_value *a, const struct lw_value *b, int *re
                      struct lw_arena *ar);
 
 /* Arithmetic. op is one of '+', '-', '*', '/', '%'. Returns 0, or -1 with a message in err
- * (errcap bytes): integer overflow, division by zero, bad operand types. */
+ * (errcap bytes): integer overflow, float overflow (an infinite result from finite operands),
+ * division by zero, bad operand types. */
 int lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struct lw_value *out,
                    struct lw_arena *ar, char *err, size_t errcap);
 

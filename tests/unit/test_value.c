@@ -194,7 +194,17 @@ test_arith_float(void)
     struct lw_value r;
     CHECK(*arith('/', lw_int(7), lw_float(2), &r) == '\0' && r.t == LW_T_FLOAT && r.u.f == 3.5);
     CHECK(*arith('%', lw_float(5.5), lw_int(2), &r) == '\0' && r.u.f == 1.5);
-    CHECK(*arith('*', lw_float(1e308), lw_int(10), &r) == '\0' && isinf(r.u.f));
+    /* An infinite result of finite operands is an error, as integer overflow is. */
+    CHECK(strcmp(arith('*', lw_float(1e308), lw_int(10), &r), "float overflow in 1e+308 * 10") ==
+          0);
+    CHECK(strcmp(arith('+', lw_float(1.7e308), lw_float(1.7e308), &r),
+                 "float overflow in 1.7e+308 + 1.7e+308") == 0);
+    CHECK(strcmp(arith('-', lw_float(-1.7e308), lw_float(1.7e308), &r),
+                 "float overflow in -1.7e+308 - 1.7e+308") == 0);
+    CHECK(strcmp(arith('/', lw_float(1e300), lw_float(1e-300), &r),
+                 "float overflow in 1e+300 / 1e-300") == 0);
+    CHECK(*arith('*', lw_float(1e154), lw_float(1e154), &r) == '\0' && r.u.f == 1e308);
+    CHECK(*arith('/', lw_float(1e-300), lw_float(1e300), &r) == '\0' && r.u.f == 0); /* underflow */
     CHECK(strcmp(arith('/', lw_float(1), lw_float(0), &r), "division by zero") == 0);
     CHECK(strcmp(arith('%', lw_float(1), lw_int(0), &r), "modulo by zero") == 0);
     /* The VM computes R[A] = R[A] op R[B]: the result may overwrite an operand. */
