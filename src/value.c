@@ -466,17 +466,30 @@ lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struc
     return -1;
 }
 
-static int write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth);
+static int write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth,
+                      size_t max);
 
 int
 lw_value_write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar)
 {
-    return write_json(b, v, ar, 0);
+    return write_json(b, v, ar, 0, SIZE_MAX);
 }
 
-static int
-write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth)
+int
+lw_value_write_json_max(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, size_t max)
 {
+    return write_json(b, v, ar, 0, max);
+}
+
+/* write_json: v's JSON after b; LW_WRITE_TOO_LONG as soon as b would hold more than max bytes.
+ * Every value visited writes at least one byte, so the bytes bound the work as well: containers
+ * that share their elements (a = [a, a] in a loop) stop at max instead of growing
+ * exponentially. A string or raw slice is refused before it is written when its bytes alone
+ * would pass max; its escapes can still pass max once, by at most 5 bytes per byte. */
+static int
+write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth, size_t max)
+{
+    if (b->len > max) return LW_WRITE_TOO_LONG;
     switch ((enum lw_type)v->t) {
     case LW_T_NULL:
         lw_buf_add(b, "null", 4);
@@ -494,8 +507,9 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
         lw_json_write_double(b, v->u.f);
         return 0;
     case LW_T_STR:
+        if (v->len > max - b->len) return LW_WRITE_TOO_LONG;
         lw_json_write_string(b, v->u.p, v->len);
-        return 0;
+        return b->len > max ? LW_WRITE_TOO_LONG : 0;
     case LW_T_TIME:
         lw_buf_addc(b, '"');
         lw_time_rfc3339(b, v->u.i, (int32_t)v->len);
@@ -509,8 +523,9 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
         return -1;
     }
     if (v->flags & LW_V_RAW) {
+        if (v->len > max - b->len) return LW_WRITE_TOO_LONG;
         lw_json_write_compact(b, rawstr(v));
-        return 0;
+        return b->len > max ? LW_WRITE_TOO_LONG : 0;
     }
     /* A template can nest values without bound (a = [a] in a loop); recursing that deep
      * would overflow the stack, and no JSON reader would take the text back. */
@@ -519,7 +534,8 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
         lw_buf_addc(b, '[');
         for (uint32_t i = 0; i < v->u.a->n; i++) {
             if (i) lw_buf_addc(b, ',');
-            if (write_json(b, &v->u.a->v[i], ar, depth + 1) != 0) return -1;
+            int rc = write_json(b, &v->u.a->v[i], ar, depth + 1, max);
+            if (rc != 0) return rc;
         }
         lw_buf_addc(b, ']');
         return 0;
@@ -535,7 +551,9 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
             lw_json_write_string(b, o->k[i].p, o->k[i].len);
             lw_buf_addc(b, ':');
         }
-        if (write_json(b, &o->v[i], ar, depth + 1) != 0) return -1;
+        if (b->len > max) return LW_WRITE_TOO_LONG; /* before a long run of keys */
+        int rc = write_json(b, &o->v[i], ar, depth + 1, max);
+        if (rc != 0) return rc;
     }
     lw_buf_addc(b, '}');
     return 0;
@@ -544,13 +562,21 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
 int
 lw_value_write_text(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar)
 {
+    return lw_value_write_text_max(b, v, ar, SIZE_MAX);
+}
+
+int
+lw_value_write_text_max(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, size_t max)
+{
+    if (b->len > max) return LW_WRITE_TOO_LONG;
     switch (v->t) {
     case LW_T_STR:
+        if (v->len > max - b->len) return LW_WRITE_TOO_LONG;
         lw_buf_add(b, v->u.p, v->len);
         return 0;
     case LW_T_TIME:
         lw_time_rfc3339(b, v->u.i, (int32_t)v->len);
-        return 0;
+        return b->len > max ? LW_WRITE_TOO_LONG : 0;
     }
-    return lw_value_write_json(b, v, ar);
+    return write_json(b, v, ar, 0, max);
 }

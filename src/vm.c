@@ -295,7 +295,9 @@ compare(struct lw_vm *vm, enum lw_op op, const struct lw_value *x, const struct 
     return 0;
 }
 
-/* memcheck: after an operation that allocates, enforce --max-memory. */
+/* memcheck: after an operation that allocates, enforce --max-memory. What a record controls
+ * the size of is checked before it is allocated (lw_vm_room); this catches the many small
+ * allocations that each fit. */
 static int
 memcheck(struct lw_vm *vm)
 {
@@ -304,12 +306,52 @@ memcheck(struct lw_vm *vm)
                        vm->limits.max_memory);
 }
 
+size_t
+lw_vm_room(const struct lw_vm *vm)
+{
+    size_t used = vm->arena->total, max = vm->limits.max_memory;
+    size_t room = used < max ? max - used : 0;
+    return room < UINT32_MAX ? room : UINT32_MAX;
+}
+
+int
+lw_vm_too_big(struct lw_vm *vm, const char *what, size_t need)
+{
+    size_t used = vm->arena->total;
+    if (need > 0) {
+        return lw_vm_error(vm,
+                           "%s: a result of %zu bytes would pass the record memory limit of %zu "
+                           "bytes, of which %zu are in use (--max-memory)",
+                           what, need, vm->limits.max_memory, used);
+    }
+    return lw_vm_error(vm,
+                       "%s: a result of more than %zu bytes would pass the record memory limit "
+                       "of %zu bytes, of which %zu are in use (--max-memory)",
+                       what, lw_vm_room(vm), vm->limits.max_memory, used);
+}
+
 static int
 arith(struct lw_vm *vm, int op, const struct lw_value *x, const struct lw_value *y,
       struct lw_value *out)
 {
+    if (op == '+' && x->t == LW_T_STR && y->t == LW_T_STR &&
+        (size_t)x->len + y->len > lw_vm_room(vm)) { /* s = s + s doubles */
+        return lw_vm_too_big(vm, "'+'", (size_t)x->len + y->len);
+    }
     if (lw_value_arith(op, x, y, out, vm->arena, vm->err, sizeof vm->err) != 0) return -1;
     return out->t == LW_T_STR ? memcheck(vm) : 0;
+}
+
+/* append: push v onto array *arr (APPEND), the growth checked against --max-memory first. */
+static int
+append(struct lw_vm *vm, struct lw_value *arr, struct lw_value v)
+{
+    const struct lw_arr *a = arr->u.a;
+    if (a->n == a->cap && (size_t)(a->cap ? a->cap * 2 : 4) * sizeof v > lw_vm_room(vm)) {
+        return lw_vm_too_big(vm, "array", (size_t)(a->cap ? a->cap * 2 : 4) * sizeof v);
+    }
+    lw_arr_push(vm->arena, arr, v);
+    return 0;
 }
 
 static int
@@ -395,11 +437,12 @@ concat(struct lw_vm *vm, struct lw_value *parts, int n, struct lw_value *out)
     /* The text is built in the VM's scratch buffer (reused, so no allocation per record once
      * it has grown), then copied once into the arena. */
     struct lw_buf *b = &vm->scratch;
+    size_t room = lw_vm_room(vm);
     b->len = 0;
     for (int i = 0; i < n; i++) {
-        if (parts[i].t == LW_T_STR) {
-            lw_buf_add(b, parts[i].u.p, parts[i].len);
-        } else if (lw_value_write_text(b, &parts[i], vm->arena) != 0) {
+        int rc = lw_value_write_text_max(b, &parts[i], vm->arena, room);
+        if (rc == LW_WRITE_TOO_LONG) return lw_vm_too_big(vm, "\"${...}\"", 0);
+        if (rc != 0) {
             return lw_vm_error(vm, "cannot write %s as text: nested deeper than %d levels",
                                lw_type_name(parts[i].t), LW_JSON_MAX_DEPTH);
         }
@@ -574,8 +617,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             R[in->a] = lw_arr_new(vm->arena, in->b);
             break;
         case LW_OP_APPEND:
-            lw_arr_push(vm->arena, &R[in->a], R[in->b]);
-            if (memcheck(vm) != 0) goto fail;
+            if (append(vm, &R[in->a], R[in->b]) != 0 || memcheck(vm) != 0) goto fail;
             break;
         case LW_OP_NEWOBJ: {
             const struct lw_shape *sh = &P->shapes[in->b];
@@ -615,8 +657,8 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
                 snprintf(vm->err, sizeof vm->err, "%.*s", (int)R[in->a].len, R[in->a].u.p);
                 return LW_VM_REJECT;
             }
-            vm->scratch.len = 0;
-            if (lw_value_write_text(&vm->scratch, &R[in->a], vm->arena) != 0) {
+            vm->scratch.len = 0; /* only what fits in vm->err is kept: write no more */
+            if (lw_value_write_text_max(&vm->scratch, &R[in->a], vm->arena, sizeof vm->err) == -1) {
                 lw_vm_error(vm, "cannot write the reject reason: nested deeper than %d levels",
                             LW_JSON_MAX_DEPTH);
                 goto fatal;

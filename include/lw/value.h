@@ -166,4 +166,16 @@ int lw_value_write_json(struct lw_buf *b, const struct lw_value *v, struct lw_ar
  * numbers and bools as in JSON, null as "null", timestamps as RFC 3339, containers as JSON. */
 int lw_value_write_text(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar);
 
+/* lw_value_write_json_max, lw_value_write_text_max: the same, but they stop and return
+ * LW_WRITE_TOO_LONG as soon as b would hold more than max bytes (b->len counts, so max is
+ * where the caller's text may end, not a length of its own). The work done is bounded by
+ * the bytes written, so a value whose containers share their elements, whose text would be
+ * exponentially long, costs at most max bytes of work. b may then hold up to about 6 * max
+ * bytes (one string's escapes), which the caller discards. */
+#define LW_WRITE_TOO_LONG (-2)
+int lw_value_write_json_max(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar,
+                            size_t max);
+int lw_value_write_text_max(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar,
+                            size_t max);
+
 #endif

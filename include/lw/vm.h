@@ -96,6 +96,15 @@ int lw_vm_regex_match(struct lw_vm *vm, const struct lw_regex *re, const char *s
 /* lw_vm_regex_error: a message for pcre2 match error rc (limits named); returns -1. */
 int lw_vm_regex_error(struct lw_vm *vm, int rc);
 
+/* lw_vm_room: the bytes the record may still allocate under --max-memory, at most UINT32_MAX
+ * (the longest string). A function that builds a value checks its projected size against it
+ * before it allocates. */
+size_t lw_vm_room(const struct lw_vm *vm);
+
+/* lw_vm_too_big: the error of a result that would pass --max-memory: what ("replace()") and
+ * its size when known (0: more than lw_vm_room). Returns -1. */
+int lw_vm_too_big(struct lw_vm *vm, const char *what, size_t need);
+
 /* Template functions: fn(vm, args, argc, ret) returns 0, or -1 after lw_vm_error. */
 struct lw_builtin {
     const char *name;

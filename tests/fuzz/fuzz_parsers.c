@@ -60,7 +60,8 @@ out(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value 
 {
     struct lw_buf *b = ud;
     size_t start = b->len;
-    if (lw_enc_json.encode(b, v, vm->arena) != 0) return lw_vm_error(vm, "cannot emit");
+    if (lw_enc_json.encode(b, v, vm->arena, b->len + vm->limits.max_output) != 0)
+        return lw_vm_error(vm, "cannot emit");
     json_error_t e;
     json_t *j = json_loadb(b->p + start, b->len - start - 1, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
     struct lw_value bad =
