@@ -405,10 +405,15 @@ match(struct lw_vm *vm, const struct lw_matchsite *site, const struct lw_value *
     return 0;
 }
 
-int
-lw_vm_regex_match(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len,
-                  size_t start)
+/* The first attempt of a regex call runs under this pcre2 match limit; the templates in
+ * templates/ need at most about 300 for a line, so calls that need more are rare. */
+#define PROBE_LIMIT 1000
+
+static int
+regex_run(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len, size_t start,
+          uint32_t limit)
 {
+    pcre2_set_match_limit(vm->match_ctx, limit);
     if (re->jit) {
         return pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, start, 0, vm->match_data,
                                vm->match_ctx);
@@ -417,8 +422,47 @@ lw_vm_regex_match(struct lw_vm *vm, const struct lw_regex *re, const char *s, si
 }
 
 int
+lw_vm_regex_match(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len,
+                  size_t start)
+{
+    /* The per-call limits bound one call; the budget bounds their sum, so a loop over many
+     * pieces of a long record cannot multiply them. pcre2 does not say how much of its match
+     * limit a call used, so a call first runs under a small limit; one that needs more is run
+     * again under a limit 8 times larger, up to --regex-match-limit and to what is left of the
+     * budget, and each larger attempt costs its whole limit. Every call also costs the bytes
+     * it searched: from start to the end of the match, or to the end of s. */
+    uint32_t max = vm->limits.match_limit, limit = max < PROBE_LIMIT ? max : PROBE_LIMIT;
+    uint64_t cost = 1;
+    int rc;
+    if (vm->regex_left == 0) return LW_VM_REGEX_BUDGET;
+    while ((rc = regex_run(vm, re, s, len, start, limit)) == PCRE2_ERROR_MATCHLIMIT &&
+           limit < max) {
+        cost += limit;
+        if (cost >= vm->regex_left) break;
+        uint64_t next = (uint64_t)limit * 8;
+        if (next > max) next = max;
+        if (next > vm->regex_left - cost) next = vm->regex_left - cost;
+        limit = (uint32_t)next;
+        cost += limit;
+    }
+    if (rc == PCRE2_ERROR_MATCHLIMIT && limit < max) rc = LW_VM_REGEX_BUDGET; /* cut short */
+    size_t end = rc >= 0 ? pcre2_get_ovector_pointer(vm->match_data)[1] : len;
+    cost += end > start ? end - start : 0;
+    if (cost > vm->regex_left || rc == LW_VM_REGEX_BUDGET) {
+        vm->regex_left = 0;
+        return LW_VM_REGEX_BUDGET;
+    }
+    vm->regex_left -= cost;
+    return rc;
+}
+
+int
 lw_vm_regex_error(struct lw_vm *vm, int rc)
 {
+    if (rc == LW_VM_REGEX_BUDGET) {
+        return lw_vm_error(vm, "regex budget of %" PRIu64 " per record exceeded (--regex-budget)",
+                           vm->limits.regex_budget);
+    }
     if (rc == PCRE2_ERROR_MATCHLIMIT) {
         return lw_vm_error(vm, "regex match limit of %u exceeded (--regex-match-limit)",
                            vm->limits.match_limit);
@@ -478,6 +522,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
     vm->root = rec->root;
     vm->root_owned = false;
     vm->nhandlers = 0;
+    vm->regex_left = vm->limits.regex_budget;
     vm->err[0] = '\0';
     vm->objindex->p = NULL; /* raw slices of the last record may share its addresses */
 

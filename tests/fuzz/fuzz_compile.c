@@ -31,6 +31,7 @@ run(const struct lw_program *p, const struct lw_decoder *dec, const char *rec)
     struct lw_limits lim = { .steps = 20000,
                              .match_limit = 10000,
                              .depth_limit = 1000,
+                             .regex_budget = 1 << 16,
                              .max_output = 1 << 16,
                              .max_memory = 1 << 22 };
     struct lw_record r;

@@ -50,6 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct lw_limits lim = { .steps = 100000,
                              .match_limit = 10000,
                              .depth_limit = 1000,
+                             .regex_budget = 1 << 16,
                              .max_output = 1 << 20,
                              .max_memory = 1 << 24 };
     if (progs[0] == NULL) {
