@@ -16,6 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The first attempt of a regex call runs under this pcre2 match limit; the templates in
+ * templates/ need at most about 300 for a line, so calls that need more are rare. */
+#define PROBE_LIMIT 1000
+
 void
 lw_vm_init(struct lw_vm *vm, const struct lw_program *p, struct lw_arena *arena,
            const struct lw_limits *lim)
@@ -29,9 +33,10 @@ lw_vm_init(struct lw_vm *vm, const struct lw_program *p, struct lw_arena *arena,
     vm->match_data = pcre2_match_data_create(p->max_groups + 1, NULL);
     pcre2_match_context *mc = pcre2_match_context_create(NULL);
     if (vm->match_data == NULL || mc == NULL) abort();
-    pcre2_set_match_limit(mc, lim->match_limit);
+    pcre2_set_match_limit(mc, lim->match_limit < PROBE_LIMIT ? lim->match_limit : PROBE_LIMIT);
     pcre2_set_depth_limit(mc, lim->depth_limit);
     vm->match_ctx = mc;
+    vm->ovector = pcre2_get_ovector_pointer(vm->match_data);
 }
 
 void
@@ -274,11 +279,27 @@ do_index(struct lw_vm *vm, const struct lw_value *c, const struct lw_value *k, s
     return 0;
 }
 
+/* compare: 0, -1 for an error ?? may catch, -2 for the step limit. Comparing containers
+ * costs one of vm->cmp_left (--max-steps per record, apart from the instructions) per
+ * container and element compared, as containers that share their elements can hold
+ * exponentially many. */
 static int
 compare(struct lw_vm *vm, enum lw_op op, const struct lw_value *x, const struct lw_value *y,
         struct lw_value *out)
 {
     int r;
+    if ((op == LW_OP_EQ || op == LW_OP_NE) && (x->t == LW_T_ARR || x->t == LW_T_OBJ) &&
+        x->t == y->t) {
+        int eq = lw_value_equal_max(x, y, vm->arena, &vm->cmp_left);
+        if (eq < 0) {
+            lw_vm_error(vm,
+                        "'%s': more than %" PRIu64 " values compared in the record (--max-steps)",
+                        op == LW_OP_EQ ? "==" : "!=", vm->limits.steps);
+            return -2;
+        }
+        *out = lw_bool(op == LW_OP_EQ ? eq : !eq);
+        return 0;
+    }
     if (op == LW_OP_EQ || op == LW_OP_NE) {
         bool eq = x->t == LW_T_NULL || y->t == LW_T_NULL ? x->t == y->t /* `v == null` */
                                                          : lw_value_equal(x, y, vm->arena);
@@ -405,20 +426,38 @@ match(struct lw_vm *vm, const struct lw_matchsite *site, const struct lw_value *
     return 0;
 }
 
-/* The first attempt of a regex call runs under this pcre2 match limit; the templates in
- * templates/ need at most about 300 for a line, so calls that need more are rare. */
-#define PROBE_LIMIT 1000
-
 static int
-regex_run(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len, size_t start,
-          uint32_t limit)
+regex_run(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len, size_t start)
 {
-    pcre2_set_match_limit(vm->match_ctx, limit);
     if (re->jit) {
         return pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, start, 0, vm->match_data,
                                vm->match_ctx);
     }
     return pcre2_match(re->code, (PCRE2_SPTR)s, len, start, 0, vm->match_data, vm->match_ctx);
+}
+
+/* regex_again: a call that passed the first attempt's match limit, run again under limits 8
+ * times larger, up to --regex-match-limit and to what is left of the budget; each larger
+ * attempt adds its limit to *cost. LW_VM_REGEX_BUDGET when the budget cut it short. */
+static int
+regex_again(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len, size_t start,
+            uint64_t *cost)
+{
+    uint32_t max = vm->limits.match_limit, limit = max < PROBE_LIMIT ? max : PROBE_LIMIT;
+    int rc = PCRE2_ERROR_MATCHLIMIT;
+    while (rc == PCRE2_ERROR_MATCHLIMIT && limit < max) {
+        *cost += limit;
+        if (*cost >= vm->regex_left) break;
+        uint64_t next = (uint64_t)limit * 8;
+        if (next > max) next = max;
+        if (next > vm->regex_left - *cost) next = vm->regex_left - *cost;
+        limit = (uint32_t)next;
+        *cost += limit;
+        pcre2_set_match_limit(vm->match_ctx, limit);
+        rc = regex_run(vm, re, s, len, start);
+    }
+    if (limit > PROBE_LIMIT) pcre2_set_match_limit(vm->match_ctx, PROBE_LIMIT);
+    return rc == PCRE2_ERROR_MATCHLIMIT && limit < max ? LW_VM_REGEX_BUDGET : rc;
 }
 
 int
@@ -431,22 +470,11 @@ lw_vm_regex_match(struct lw_vm *vm, const struct lw_regex *re, const char *s, si
      * again under a limit 8 times larger, up to --regex-match-limit and to what is left of the
      * budget, and each larger attempt costs its whole limit. Every call also costs the bytes
      * it searched: from start to the end of the match, or to the end of s. */
-    uint32_t max = vm->limits.match_limit, limit = max < PROBE_LIMIT ? max : PROBE_LIMIT;
-    uint64_t cost = 1;
-    int rc;
     if (vm->regex_left == 0) return LW_VM_REGEX_BUDGET;
-    while ((rc = regex_run(vm, re, s, len, start, limit)) == PCRE2_ERROR_MATCHLIMIT &&
-           limit < max) {
-        cost += limit;
-        if (cost >= vm->regex_left) break;
-        uint64_t next = (uint64_t)limit * 8;
-        if (next > max) next = max;
-        if (next > vm->regex_left - cost) next = vm->regex_left - cost;
-        limit = (uint32_t)next;
-        cost += limit;
-    }
-    if (rc == PCRE2_ERROR_MATCHLIMIT && limit < max) rc = LW_VM_REGEX_BUDGET; /* cut short */
-    size_t end = rc >= 0 ? pcre2_get_ovector_pointer(vm->match_data)[1] : len;
+    int rc = regex_run(vm, re, s, len, start);
+    uint64_t cost = 1;
+    if (rc == PCRE2_ERROR_MATCHLIMIT) rc = regex_again(vm, re, s, len, start, &cost);
+    size_t end = rc >= 0 ? vm->ovector[1] : len;
     cost += end > start ? end - start : 0;
     if (cost > vm->regex_left || rc == LW_VM_REGEX_BUDGET) {
         vm->regex_left = 0;
@@ -523,6 +551,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
     vm->root_owned = false;
     vm->nhandlers = 0;
     vm->regex_left = vm->limits.regex_budget;
+    vm->cmp_left = vm->limits.steps;
     vm->err[0] = '\0';
     vm->objindex->p = NULL; /* raw slices of the last record may share its addresses */
 
@@ -629,7 +658,14 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_LE:
         case LW_OP_GT:
         case LW_OP_GE:
-            if (compare(vm, (enum lw_op)in->op, &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+            switch (compare(vm, (enum lw_op)in->op, &R[in->b], &R[in->c], &R[in->a])) {
+            case 0:
+                break;
+            case -1:
+                goto fail;
+            default:
+                goto fatal;
+            }
             break;
         case LW_OP_JMP:
             pc += in->c;

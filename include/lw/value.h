@@ -147,6 +147,10 @@ void lw_obj_set(struct lw_arena *a, struct lw_value *obj, struct lw_str key, str
  * ordering: numbers with numbers, strings bytewise, timestamps, bools; else an error. */
 bool lw_value_truthy(const struct lw_value *v);
 bool lw_value_equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar);
+/* lw_value_equal_max: the same, counting one unit of *left per container and element
+ * compared: 1 equal, 0 not, -1 when *left ran out first (it is then 0). */
+int lw_value_equal_max(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar,
+                       uint64_t *left);
 /* lw_value_compare: -1/0/1 in *res, or -1 return (incomparable types). */
 int lw_value_compare(const struct lw_value *a, const struct lw_value *b, int *res,
                      struct lw_arena *ar);

@@ -57,6 +57,7 @@ struct lw_vm {
     struct lw_buf scratch; /* text being built (interpolation, reject reasons), reused */
     void *match_data;      /* pcre2_match_data_8 *, sized for the largest regex */
     void *match_ctx;       /* pcre2_match_context_8 * with the limits */
+    const size_t *ovector; /* match_data's (PCRE2_SIZE is size_t) */
     struct lw_limits limits;
     int64_t now_ns;            /* now(); fixed by --now */
     const struct lw_tz *tz;    /* default zone for zone-less stamps (--tz, borrowed) */
@@ -71,6 +72,7 @@ struct lw_vm {
     /* per record */
     const struct lw_record *rec;
     uint64_t regex_left; /* what is left of limits.regex_budget */
+    uint64_t cmp_left;   /* values containers compared may still visit (limits.steps) */
     struct lw_value root;
     bool root_owned; /* root was materialised for writing */
     uint32_t err_pc; /* instruction of the error */
