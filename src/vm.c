@@ -338,17 +338,18 @@ lw_vm_room(const struct lw_vm *vm)
 int
 lw_vm_too_big(struct lw_vm *vm, const char *what, size_t need)
 {
-    size_t used = vm->arena->total;
+    /* What is in use depends on how the arena grew (and on LW_ARENA_DEBUG), so it is not said:
+     * the same record gives the same message in every build. */
     if (need > 0) {
         return lw_vm_error(vm,
-                           "%s: a result of %zu bytes would pass the record memory limit of %zu "
-                           "bytes, of which %zu are in use (--max-memory)",
-                           what, need, vm->limits.max_memory, used);
+                           "%s: a result of %zu bytes would take the record past its memory "
+                           "limit of %zu bytes (--max-memory)",
+                           what, need, vm->limits.max_memory);
     }
     return lw_vm_error(vm,
-                       "%s: a result of more than %zu bytes would pass the record memory limit "
-                       "of %zu bytes, of which %zu are in use (--max-memory)",
-                       what, lw_vm_room(vm), vm->limits.max_memory, used);
+                       "%s: the result would take the record past its memory limit of %zu bytes "
+                       "(--max-memory)",
+                       what, vm->limits.max_memory);
 }
 
 static int
@@ -369,7 +370,7 @@ append(struct lw_vm *vm, struct lw_value *arr, struct lw_value v)
 {
     const struct lw_arr *a = arr->u.a;
     if (a->n == a->cap && (size_t)(a->cap ? a->cap * 2 : 4) * sizeof v > lw_vm_room(vm)) {
-        return lw_vm_too_big(vm, "array", (size_t)(a->cap ? a->cap * 2 : 4) * sizeof v);
+        return lw_vm_too_big(vm, "array", 0);
     }
     lw_arr_push(vm->arena, arr, v);
     return 0;

@@ -290,7 +290,7 @@ emit line'
 expect_rc dead_letter_amplification 1
 want '"ok"' '"ok2"'
 expect_file dead_letter_amplification out
-want '{"source":"stdin","line":2,"kind":"error","template":"-e:4:29","error":"replace(): a result of more than 15312 bytes would pass the record memory limit of 65536 bytes, of which 50224 are in use (--max-memory)","record":"replace"}' \
+want '{"source":"stdin","line":2,"kind":"error","template":"-e:4:29","error":"replace(): the result would take the record past its memory limit of 65536 bytes (--max-memory)","record":"replace"}' \
     '{"source":"stdin","line":3,"kind":"error","template":"-e:5:23","error":"output limit of 4096 bytes per record exceeded (--max-output)","record":"shared"}' \
     '{"source":"stdin","line":4,"kind":"error","template":"-e:6:73","error":"regex budget of 1000 per record exceeded (--regex-budget)","record":"regex"}'
 expect_file dead_letter_amplification dl.amp

@@ -112,7 +112,7 @@ int lw_vm_regex_error(struct lw_vm *vm, int rc);
 size_t lw_vm_room(const struct lw_vm *vm);
 
 /* lw_vm_too_big: the error of a result that would pass --max-memory: what ("replace()") and
- * its size when known (0: more than lw_vm_room). Returns -1. */
+ * its size when known (0: a builder that stopped at lw_vm_room). Returns -1. */
 int lw_vm_too_big(struct lw_vm *vm, const char *what, size_t need);
 
 /* Template functions: fn(vm, args, argc, ret) returns 0, or -1 after lw_vm_error. */
