@@ -155,7 +155,8 @@ valgrind: $(BUILD)/logwash
 	VALGRIND="$(VALGRIND_CMD)" LW_TEST_ARGS=--no-jit tests/golden.sh $(BUILD)/logwash
 
 FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude $(PKG_CFLAGS) -O1 -g \
-              -fsanitize=fuzzer-no-link,address,undefined -DLW_ARENA_DEBUG=1
+              -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+              -DLW_ARENA_DEBUG=1
 # The targets run templates under small limits (steps, memory, output, regex budget), so no
 # input should take long: a run over FUZZ_TIMEOUT seconds is a finding, like a crash.
 # fuzz_compile gets a dictionary of the language (tools/fuzz-dict.sh, made from the sources).
