@@ -178,16 +178,23 @@ valgrind: $(BUILD)/logwash
 	VALGRIND="$(VALGRIND_CMD)" LW_TEST_ARGS=--no-jit tests/golden.sh $(BUILD)/logwash
 
 FUZZ_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude $(PKG_CFLAGS) -O1 -g \
-              -fsanitize=fuzzer-no-link,address,undefined -DLW_ARENA_DEBUG=1
+              -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+              -DLW_ARENA_DEBUG=1
+# The targets run templates under small limits (steps, memory, output, regex budget), so no
+# input should take long: a run over FUZZ_TIMEOUT seconds is a finding, like a crash.
+# fuzz_compile gets a dictionary of the language (tools/fuzz-dict.sh, made from the sources).
+FUZZ_TIMEOUT ?= 5
 fuzz:
 	mkdir -p build-fuzz
 	sh tools/embed-patterns.sh patterns > build-fuzz/grok_builtin.c
+	sh tools/fuzz-dict.sh > build-fuzz/fuzz_compile.dict
 	set -e; for t in $(FUZZ_TARGETS); do \
 	    clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o build-fuzz/$$t tests/fuzz/$$t.c \
 	        $(filter-out src/main.c,$(SRCS)) build-fuzz/grok_builtin.c $(LDLIBS); \
 	    mkdir -p tests/fuzz/corpus/$$t/regress build-fuzz/corpus-$$t; \
-	    $(LSAN_ENV) build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
-	        -artifact_prefix=tests/fuzz/corpus/$$t/regress/ \
+	    dict=; [ -f build-fuzz/$$t.dict ] && dict=-dict=build-fuzz/$$t.dict; \
+	    $(LSAN_ENV) build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	        -timeout=$(FUZZ_TIMEOUT) $$dict -artifact_prefix=tests/fuzz/corpus/$$t/regress/ \
 	        build-fuzz/corpus-$$t tests/fuzz/corpus/$$t/seed tests/fuzz/corpus/$$t/regress; \
 	done
 

@@ -64,12 +64,36 @@ too_deep(struct lw_vm *vm, const char *fn, struct lw_buf *b)
     return lw_vm_error(vm, "%s(): value nested deeper than %d levels", fn, LW_JSON_MAX_DEPTH);
 }
 
-static struct lw_value
-arena_str(struct lw_vm *vm, struct lw_buf *b)
+/* arena_str: *r = a copy of b's text in the record arena, which must have room for it (the
+ * builders stop at lw_vm_room, but a format can still pass it); b is freed. */
+static int
+arena_str(struct lw_vm *vm, const char *fn, struct lw_buf *b, struct lw_value *r)
 {
-    struct lw_value v = lw_strv(lw_arena_dup(A, b->p, b->len), b->len);
+    if (b->len > lw_vm_room(vm)) {
+        size_t len = b->len;
+        lw_buf_fini(b);
+        return lw_vm_too_big(vm, fn, len);
+    }
+    *r = lw_strv(lw_arena_dup(A, b->p, b->len), b->len);
     lw_buf_fini(b);
-    return v;
+    return 0;
+}
+
+/* too_long: the error of a builder that stopped at lw_vm_room; b is freed. */
+static int
+too_long(struct lw_vm *vm, const char *fn, struct lw_buf *b)
+{
+    lw_buf_fini(b);
+    return lw_vm_too_big(vm, fn, 0);
+}
+
+/* put: append n bytes to b, or -1 when b would pass max. */
+static int
+put(struct lw_buf *b, const char *p, size_t n, size_t max)
+{
+    if (n > max - b->len) return -1;
+    lw_buf_add(b, p, n);
+    return 0;
 }
 
 /* Characters: a UTF-8 lead byte (or a stray byte) starts one. */
@@ -105,6 +129,7 @@ fn_len(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 static int
 fn_case(struct lw_vm *vm, struct lw_value *a, struct lw_value *r, bool up)
 {
+    if (a[0].len > lw_vm_room(vm)) return lw_vm_too_big(vm, up ? "upper()" : "lower()", a[0].len);
     char *p = lw_arena_alloc(A, a[0].len + 1);
     for (uint32_t i = 0; i < a[0].len; i++) {
         unsigned char c = (unsigned char)a[0].u.p[i];
@@ -264,6 +289,8 @@ fn_split(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
             ms = (size_t)(p - s.p);
             me = ms + a[1].len;
         }
+        if (r->u.a->n == r->u.a->cap && (size_t)r->u.a->cap * 2 * sizeof *r > lw_vm_room(vm))
+            return lw_vm_too_big(vm, "split()", 0); /* its size depends on the arena's growth */
         lw_arr_push(A, r, lw_strv(s.p + pos, ms - pos));
         pos = me;
         from = me > ms ? me : me + (a[1].t == LW_T_REGEX ? utf_step(a[1].u.re, s, me) : 1);
@@ -279,26 +306,27 @@ fn_join(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     struct lw_buf b;
     struct lw_iter it;
     struct lw_value k, v;
+    size_t room = lw_vm_room(vm);
     lw_buf_init(&b);
     lw_iter_init(&it, &a[0]);
     for (int i = 0; lw_iter_next(&it, &k, &v, A) == 1; i++) {
-        if (i) lw_buf_add(&b, a[1].u.p, a[1].len);
+        if (i && put(&b, a[1].u.p, a[1].len, room) != 0) return too_long(vm, "join()", &b);
         if (v.t == LW_T_ARR || v.t == LW_T_OBJ) {
             lw_buf_fini(&b);
             return lw_vm_error(vm, "join(): element %d is %s, not a scalar", i, lw_type_name(v.t));
         }
-        lw_value_write_text(&b, &v, A);
+        if (lw_value_write_text_max(&b, &v, A, room) != 0) return too_long(vm, "join()", &b);
     }
-    *r = arena_str(vm, &b);
-    return 0;
+    return arena_str(vm, "join()", &b, r);
 }
 
 /* expand: append replacement template tpl for the current match: $0-$9, ${name}, $$. */
 static int
 expand(struct lw_vm *vm, struct lw_buf *b, const struct lw_regex *re, struct lw_str s,
-       PCRE2_SIZE *ov, int rc, struct lw_str tpl)
+       PCRE2_SIZE *ov, int rc, struct lw_str tpl, size_t max)
 {
     for (size_t i = 0; i < tpl.len; i++) {
+        if (b->len >= max) return lw_vm_too_big(vm, "replace()", 0);
         if (tpl.p[i] != '$' || i + 1 == tpl.len) {
             lw_buf_addc(b, tpl.p[i]);
             continue;
@@ -332,8 +360,10 @@ expand(struct lw_vm *vm, struct lw_buf *b, const struct lw_regex *re, struct lw_
             continue;
         }
         if ((uint32_t)g > re->ngroups) return lw_vm_error(vm, "replace(): no group %d", g);
-        if (g < rc && ov[2 * g] != PCRE2_UNSET)
-            lw_buf_add(b, s.p + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+        if (g < rc && ov[2 * g] != PCRE2_UNSET &&
+            put(b, s.p + ov[2 * g], ov[2 * g + 1] - ov[2 * g], max) != 0) {
+            return lw_vm_too_big(vm, "replace()", 0);
+        }
     }
     return 0;
 }
@@ -351,6 +381,7 @@ fn_replace(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     }
     int64_t count = n > 3 ? a[3].u.i : INT64_MAX;
     struct lw_buf b;
+    size_t room = lw_vm_room(vm);
     lw_buf_init(&b);
     size_t pos = 0;
     for (int64_t done = 0; done < count && pos <= s.len; done++) {
@@ -366,8 +397,8 @@ fn_replace(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
             ov = pcre2_get_ovector_pointer(vm->match_data);
             ms = ov[0];
             me = ov[1];
-            lw_buf_add(&b, s.p + pos, ms - pos);
-            if (expand(vm, &b, a[1].u.re, s, ov, rc, S(&a[2])) != 0) {
+            if (put(&b, s.p + pos, ms - pos, room) != 0) return too_long(vm, "replace()", &b);
+            if (expand(vm, &b, a[1].u.re, s, ov, rc, S(&a[2]), room) != 0) {
                 lw_buf_fini(&b);
                 return -1;
             }
@@ -381,14 +412,16 @@ fn_replace(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
             if (p == NULL) break;
             ms = (size_t)(p - s.p);
             me = ms + a[1].len;
-            lw_buf_add(&b, s.p + pos, ms - pos);
-            lw_buf_add(&b, a[2].u.p, a[2].len);
+            if (put(&b, s.p + pos, ms - pos, room) != 0 || put(&b, a[2].u.p, a[2].len, room) != 0) {
+                return too_long(vm, "replace()", &b);
+            }
         }
         pos = me;
     }
-    if (pos < s.len) lw_buf_add(&b, s.p + pos, s.len - pos);
-    *r = arena_str(vm, &b);
-    return 0;
+    if (pos < s.len && put(&b, s.p + pos, s.len - pos, room) != 0) {
+        return too_long(vm, "replace()", &b);
+    }
+    return arena_str(vm, "replace()", &b, r);
 }
 
 static int
@@ -491,9 +524,10 @@ fn_str(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     }
     struct lw_buf b;
     lw_buf_init(&b);
-    if (lw_value_write_text(&b, &a[0], A) != 0) return too_deep(vm, "str", &b);
-    *r = arena_str(vm, &b);
-    return 0;
+    int rc = lw_value_write_text_max(&b, &a[0], A, lw_vm_room(vm));
+    if (rc == LW_WRITE_TOO_LONG) return too_long(vm, "str()", &b);
+    if (rc != 0) return too_deep(vm, "str", &b);
+    return arena_str(vm, "str()", &b, r);
 }
 
 static int
@@ -521,8 +555,9 @@ fn_round(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         *r = lw_float((double)a[0].u.i);
         return 0;
     }
-    double m = pow(10, (double)d);
-    *r = lw_float(round(a[0].u.f * m) / m);
+    double m = pow(10, (double)d), x = a[0].u.f * m;
+    /* A float that large has no digits after the point: x would overflow to infinity. */
+    *r = lw_float(isfinite(x) ? round(x) / m : a[0].u.f);
     return 0;
 }
 
@@ -663,9 +698,10 @@ fn_to_json(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     struct lw_buf b;
     lw_buf_init(&b);
-    if (lw_value_write_json(&b, &a[0], A) != 0) return too_deep(vm, "to_json", &b);
-    *r = arena_str(vm, &b);
-    return 0;
+    int rc = lw_value_write_json_max(&b, &a[0], A, lw_vm_room(vm));
+    if (rc == LW_WRITE_TOO_LONG) return too_long(vm, "to_json()", &b);
+    if (rc != 0) return too_deep(vm, "to_json", &b);
+    return arena_str(vm, "to_json()", &b, r);
 }
 
 struct kvctx {
@@ -795,8 +831,7 @@ fn_format_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     struct lw_buf b;
     lw_buf_init(&b);
     lw_time_format_zone(&b, a[0].u.i, (int32_t)a[0].len, zone, a[1].u.p, a[1].len);
-    *r = arena_str(vm, &b);
-    return 0;
+    return arena_str(vm, "format_time()", &b, r); /* a few dozen bytes a byte of format */
 }
 
 static int

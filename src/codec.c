@@ -44,9 +44,10 @@ dec_json(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec
 }
 
 static int
-enc_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a)
+enc_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a, size_t max)
 {
-    if (lw_value_write_json(b, v, a) != 0) return -1;
+    int rc = lw_value_write_json_max(b, v, a, max);
+    if (rc != 0) return rc;
     lw_buf_addc(b, '\n');
     return 0;
 }
@@ -55,9 +56,10 @@ enc_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a)
  * when they hold a space, '=', a quote, a backslash or a control character, or are empty, so
  * every pair reads back), anything else as its JSON text. */
 static int
-text_scalar(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a)
+text_scalar(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a, size_t max)
 {
     if (v->t == LW_T_STR) {
+        if (v->len > max - b->len) return LW_WRITE_TOO_LONG;
         bool quote = v->len == 0;
         for (uint32_t i = 0; i < v->len && !quote; i++) {
             char c = v->u.p[i];
@@ -69,24 +71,26 @@ text_scalar(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a)
             lw_buf_add(b, v->u.p, v->len);
         return 0;
     }
-    return lw_value_write_text(b, v, a);
+    return lw_value_write_text_max(b, v, a, max);
 }
 
 static int
-enc_text(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a)
+enc_text(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a, size_t max)
 {
+    int rc;
+    if (b->len > max) return LW_WRITE_TOO_LONG;
     if (v->t == LW_T_OBJ) {
         struct lw_iter it;
         struct lw_value k, x;
         lw_iter_init(&it, v);
         for (int i = 0; lw_iter_next(&it, &k, &x, a) == 1; i++) {
             if (i) lw_buf_addc(b, ' ');
-            text_scalar(b, &k, a); /* a key is a string: it cannot fail */
+            if ((rc = text_scalar(b, &k, a, max)) != 0) return rc; /* a key: only too long */
             lw_buf_addc(b, '=');
-            if (text_scalar(b, &x, a) != 0) return -1;
+            if ((rc = text_scalar(b, &x, a, max)) != 0) return rc;
         }
-    } else if (lw_value_write_text(b, v, a) != 0) {
-        return -1;
+    } else if ((rc = lw_value_write_text_max(b, v, a, max)) != 0) {
+        return rc;
     }
     lw_buf_addc(b, '\n');
     return 0;

@@ -60,6 +60,7 @@ static const struct key limit_keys[] = {
     { "max_steps", "--max-steps", VALUE },
     { "regex_match_limit", "--regex-match-limit", VALUE },
     { "regex_depth_limit", "--regex-depth-limit", VALUE },
+    { "regex_budget", "--regex-budget", VALUE },
     { "max_output", "--max-output", VALUE },
     { "max_memory", "--max-memory", VALUE },
     { NULL, NULL, VALUE },

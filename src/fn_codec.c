@@ -13,7 +13,9 @@ fn_base64_encode(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const unsigned char *s = (const unsigned char *)a[0].u.p;
     size_t len = a[0].len, k = 0;
-    char *o = lw_arena_alloc(A, (len + 2) / 3 * 4 + 1);
+    size_t need = (len + 2) / 3 * 4;
+    if (need > lw_vm_room(vm)) return lw_vm_too_big(vm, "base64_encode()", need);
+    char *o = lw_arena_alloc(A, need + 1);
     size_t i = 0;
     for (; i + 3 <= len; i += 3) {
         uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
@@ -106,8 +108,11 @@ fn_json_escape(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     /* Built in the VM's reused scratch buffer (free while a function runs: concat() fills it
      * only from values already computed), then copied once: no malloc per record. */
     struct lw_buf *b = &vm->scratch;
+    size_t room = lw_vm_room(vm);
+    if (a[0].len > room) return lw_vm_too_big(vm, "json_escape()", 0);
     b->len = 0;
-    lw_json_write_string(b, a[0].u.p, a[0].len);
+    lw_json_write_string(b, a[0].u.p, a[0].len); /* at most 6 bytes a byte: bounded */
+    if (b->len - 2 > room) return lw_vm_too_big(vm, "json_escape()", b->len - 2);
     char *p = lw_arena_dup(A, b->p + 1, b->len - 2);
     *r = lw_strv(p, b->len - 2);
     return 0;

@@ -246,8 +246,19 @@ fn_url_encode(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *s = (const unsigned char *)a[0].u.p;
-    char *o = lw_arena_alloc(A, (size_t)a[0].len * 3 + 1);
-    size_t k = 0;
+    size_t k = 0, need = (size_t)a[0].len * 3;
+    if (need > lw_vm_room(vm)) { /* only then is the exact size worth counting */
+        need = 0;
+        for (size_t i = 0; i < a[0].len; i++) {
+            unsigned char c = s[i];
+            need += (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                            c == '-' || c == '_' || c == '.' || c == '~'
+                        ? 1
+                        : 3;
+        }
+        if (need > lw_vm_room(vm)) return lw_vm_too_big(vm, "url_encode()", need);
+    }
+    char *o = lw_arena_alloc(A, need + 1);
     for (size_t i = 0; i < a[0].len; i++) {
         unsigned char c = s[i];
         if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||

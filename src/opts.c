@@ -48,6 +48,7 @@ enum {
     O_MAX_STEPS,
     O_MATCH_LIMIT,
     O_DEPTH_LIMIT,
+    O_REGEX_BUDGET,
     O_MAX_OUTPUT,
     O_MAX_MEMORY,
     O_NO_JIT,
@@ -129,6 +130,9 @@ static const struct {
     { { "regex-depth-limit", required_argument, NULL, O_DEPTH_LIMIT },
       "N",
       "pcre2 depth limit per regex call (default 10000)" },
+    { { "regex-budget", required_argument, NULL, O_REGEX_BUDGET },
+      "BYTES",
+      "regex work per record: bytes searched plus backtracking (default 67108864)" },
     { { "max-output", required_argument, NULL, O_MAX_OUTPUT },
       "BYTES",
       "output bytes per record (default 16777216)" },
@@ -552,6 +556,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
         .limits = { .steps = 1000000,
                     .match_limit = 1000000,
                     .depth_limit = 10000,
+                    .regex_budget = 64u << 20,
                     .max_output = 16u << 20,
                     .max_memory = 64u << 20 },
         .max_line = 1u << 20,
@@ -722,6 +727,10 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
         case O_DEPTH_LIMIT:
             if (number(optarg, &v, "regex-depth-limit", err, errcap) != 0) return -1;
             o->limits.depth_limit = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+            break;
+        case O_REGEX_BUDGET:
+            if (number(optarg, &v, "regex-budget", err, errcap) != 0) return -1;
+            o->limits.regex_budget = v;
             break;
         case O_MAX_OUTPUT:
             if (number(optarg, &v, "max-output", err, errcap) != 0) return -1;

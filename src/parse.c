@@ -705,7 +705,8 @@ unary(struct compiler *c)
         enter(c);
         struct node *operand = unary(c);
         c->nesting--;
-        if (tk.t == T_MINUS && operand->kind == N_INT) { /* fold -1 into a constant */
+        if (tk.t == T_MINUS && operand->kind == N_INT &&
+            (operand->big || operand->i != INT64_MIN)) { /* fold -1 into a constant */
             operand->i = operand->big ? INT64_MIN : -operand->i;
             operand->big = false;
             operand->span = join(tk.span, operand->span);

@@ -192,14 +192,20 @@ out_cb(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_val
 {
     struct run *r = ud;
     size_t start = r->out.len;
+    /* The encoders stop at the limit, so a value whose text would be huge (containers that
+     * share their elements) costs no more than the limit in work and memory. */
+    size_t max = r->rec_start + vm->limits.max_output;
+    int rc;
+    if (max < r->rec_start) max = SIZE_MAX;
     if (print) {
-        if (lw_value_write_text(&r->out, v, vm->arena) != 0) return no_form(vm, "print", v);
-        lw_buf_addc(&r->out, '\n');
+        rc = lw_value_write_text_max(&r->out, v, vm->arena, max);
+        if (rc == 0) lw_buf_addc(&r->out, '\n');
     } else {
-        if (r->enc->encode(&r->out, v, vm->arena) != 0) return no_form(vm, "emit", v);
-        r->n.emitted++;
+        rc = r->enc->encode(&r->out, v, vm->arena, max);
+        if (rc == 0) r->n.emitted++;
     }
-    if (r->out.len - r->rec_start > vm->limits.max_output) {
+    if (rc == -1) return no_form(vm, print ? "print" : "emit", v);
+    if (rc != 0 || r->out.len - r->rec_start > vm->limits.max_output) {
         return lw_vm_error(vm, "output limit of %zu bytes per record exceeded (--max-output)",
                            vm->limits.max_output);
     }

@@ -264,11 +264,16 @@ cmp_bytes(const char *p, size_t n, const char *q, size_t m)
 }
 
 static bool equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar,
-                  int depth);
+                  int depth, uint64_t *left);
 
 static bool
-equal_containers(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar, int depth)
+equal_containers(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar, int depth,
+                 uint64_t *left)
 {
+    /* One unit of *left per container and element compared; at 0 the answer is false at once,
+     * so containers that share their elements (exponentially many paths) cost at most *left. */
+    if (*left == 0) return false;
+    --*left;
     if (depth >= LW_JSON_MAX_DEPTH) return false; /* see lw_value_equal */
     if (lw_value_count(a) != lw_value_count(b)) return false;
     struct lw_iter ia, ib;
@@ -277,14 +282,18 @@ equal_containers(const struct lw_value *a, const struct lw_value *b, struct lw_a
     if (a->t == LW_T_ARR) {
         lw_iter_init(&ib, b);
         while (lw_iter_next(&ia, &ka, &va, ar) == 1) {
+            if (*left == 0) return false;
+            --*left;
             if (lw_iter_next(&ib, &kb, &vb, ar) != 1) return false;
-            if (!equal(&va, &vb, ar, depth + 1)) return false;
+            if (!equal(&va, &vb, ar, depth + 1, left)) return false;
         }
         return true;
     }
     while (lw_iter_next(&ia, &ka, &va, ar) == 1) {
+        if (*left == 0) return false;
+        --*left;
         vb = lw_value_get(b, (struct lw_str){ ka.u.p, ka.len }, ar);
-        if (!equal(&va, &vb, ar, depth + 1)) return false;
+        if (!equal(&va, &vb, ar, depth + 1, left)) return false;
     }
     return true;
 }
@@ -292,11 +301,21 @@ equal_containers(const struct lw_value *a, const struct lw_value *b, struct lw_a
 bool
 lw_value_equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar)
 {
-    return equal(a, b, ar, 0);
+    uint64_t left = UINT64_MAX;
+    return equal(a, b, ar, 0, &left);
+}
+
+int
+lw_value_equal_max(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar,
+                   uint64_t *left)
+{
+    bool eq = equal(a, b, ar, 0, left);
+    return *left == 0 ? -1 : eq;
 }
 
 static bool
-equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar, int depth)
+equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar, int depth,
+      uint64_t *left)
 {
     if (is_num(a) && is_num(b)) return !is_nan(a) && !is_nan(b) && cmp_num(a, b) == 0;
     if (a->t != b->t) return false;
@@ -311,7 +330,7 @@ equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar, i
         return a->u.i == b->u.i;
     case LW_T_ARR:
     case LW_T_OBJ:
-        return equal_containers(a, b, ar, depth);
+        return equal_containers(a, b, ar, depth, left);
     case LW_T_REGEX:
         return a->u.re == b->u.re;
     case LW_T_INT:
@@ -403,6 +422,10 @@ arith_float(int op, double x, double y, double *r, char *err, size_t errcap)
         *r = op == '/' ? x / y : fmod(x, y);
         break;
     }
+    if (!isfinite(*r) && isfinite(x) && isfinite(y)) { /* like integer overflow, not null */
+        snprintf(err, errcap, "float overflow in %g %c %g", x, op, y);
+        return -1;
+    }
     return 0;
 }
 
@@ -462,16 +485,33 @@ lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struc
     return -1;
 }
 
-static int write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth);
+static int write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth,
+                      size_t max);
 
 int
 lw_value_write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar)
 {
-    return write_json(b, v, ar, 0);
+    return write_json(b, v, ar, 0, SIZE_MAX);
 }
 
+int
+lw_value_write_json_max(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, size_t max)
+{
+    if (b->len > max) return LW_WRITE_TOO_LONG;
+    int rc = write_json(b, v, ar, 0, max);
+    return rc == 0 && b->len > max ? LW_WRITE_TOO_LONG : rc;
+}
+
+/* write_json: v's JSON after b; LW_WRITE_TOO_LONG as soon as b would hold more than max bytes.
+ * Every value visited writes at least one byte, so the bytes bound the work as well: containers
+ * that share their elements (a = [a, a] in a loop) stop at max instead of growing
+ * exponentially. b->len is checked before each container, which writes at least 2 bytes, so
+ * a shared container is written again only while there is room; a string or raw slice is
+ * refused before it is written when its bytes alone would pass max. What passes max (the
+ * escapes of a string, a container's scalars) passes it once, by a bounded amount, and the
+ * next check sees it. */
 static int
-write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth)
+write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth, size_t max)
 {
     switch ((enum lw_type)v->t) {
     case LW_T_NULL:
@@ -490,6 +530,7 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
         lw_json_write_double(b, v->u.f);
         return 0;
     case LW_T_STR:
+        if (b->len + v->len > max) return LW_WRITE_TOO_LONG;
         lw_json_write_string(b, v->u.p, v->len);
         return 0;
     case LW_T_TIME:
@@ -505,17 +546,20 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
         return -1;
     }
     if (v->flags & LW_V_RAW) {
+        if (b->len + v->len > max) return LW_WRITE_TOO_LONG;
         lw_json_write_compact(b, rawstr(v));
         return 0;
     }
     /* A template can nest values without bound (a = [a] in a loop); recursing that deep
      * would overflow the stack, and no JSON reader would take the text back. */
     if (depth >= LW_JSON_MAX_DEPTH) return -1;
+    if (b->len > max) return LW_WRITE_TOO_LONG;
     if (v->t == LW_T_ARR) {
         lw_buf_addc(b, '[');
         for (uint32_t i = 0; i < v->u.a->n; i++) {
             if (i) lw_buf_addc(b, ',');
-            if (write_json(b, &v->u.a->v[i], ar, depth + 1) != 0) return -1;
+            int rc = write_json(b, &v->u.a->v[i], ar, depth + 1, max);
+            if (rc != 0) return rc;
         }
         lw_buf_addc(b, ']');
         return 0;
@@ -531,7 +575,8 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
             lw_json_write_string(b, o->k[i].p, o->k[i].len);
             lw_buf_addc(b, ':');
         }
-        if (write_json(b, &o->v[i], ar, depth + 1) != 0) return -1;
+        int rc = write_json(b, &o->v[i], ar, depth + 1, max);
+        if (rc != 0) return rc;
     }
     lw_buf_addc(b, '}');
     return 0;
@@ -540,13 +585,21 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
 int
 lw_value_write_text(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar)
 {
+    return lw_value_write_text_max(b, v, ar, SIZE_MAX);
+}
+
+int
+lw_value_write_text_max(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, size_t max)
+{
+    if (b->len > max) return LW_WRITE_TOO_LONG;
     switch (v->t) {
     case LW_T_STR:
+        if (b->len + v->len > max) return LW_WRITE_TOO_LONG;
         lw_buf_add(b, v->u.p, v->len);
         return 0;
     case LW_T_TIME:
         lw_time_rfc3339(b, v->u.i, (int32_t)v->len);
-        return 0;
+        return b->len > max ? LW_WRITE_TOO_LONG : 0;
     }
-    return lw_value_write_json(b, v, ar);
+    return lw_value_write_json_max(b, v, ar, max);
 }

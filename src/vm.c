@@ -16,6 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The first attempt of a regex call runs under this pcre2 match limit; the templates in
+ * templates/ need at most about 300 for a line, so calls that need more are rare. */
+#define PROBE_LIMIT 1000
+
 void
 lw_vm_init(struct lw_vm *vm, const struct lw_program *p, struct lw_arena *arena,
            const struct lw_limits *lim)
@@ -29,9 +33,10 @@ lw_vm_init(struct lw_vm *vm, const struct lw_program *p, struct lw_arena *arena,
     vm->match_data = pcre2_match_data_create(p->max_groups + 1, NULL);
     pcre2_match_context *mc = pcre2_match_context_create(NULL);
     if (vm->match_data == NULL || mc == NULL) abort();
-    pcre2_set_match_limit(mc, lim->match_limit);
+    pcre2_set_match_limit(mc, lim->match_limit < PROBE_LIMIT ? lim->match_limit : PROBE_LIMIT);
     pcre2_set_depth_limit(mc, lim->depth_limit);
     vm->match_ctx = mc;
+    vm->ovector = pcre2_get_ovector_pointer(vm->match_data);
 }
 
 void
@@ -274,11 +279,27 @@ do_index(struct lw_vm *vm, const struct lw_value *c, const struct lw_value *k, s
     return 0;
 }
 
+/* compare: 0, -1 for an error ?? may catch, -2 for the step limit. Comparing containers
+ * costs one of vm->cmp_left (--max-steps per record, apart from the instructions) per
+ * container and element compared, as containers that share their elements can hold
+ * exponentially many. */
 static int
 compare(struct lw_vm *vm, enum lw_op op, const struct lw_value *x, const struct lw_value *y,
         struct lw_value *out)
 {
     int r;
+    if ((op == LW_OP_EQ || op == LW_OP_NE) && (x->t == LW_T_ARR || x->t == LW_T_OBJ) &&
+        x->t == y->t) {
+        int eq = lw_value_equal_max(x, y, vm->arena, &vm->cmp_left);
+        if (eq < 0) {
+            lw_vm_error(vm,
+                        "'%s': more than %" PRIu64 " values compared in the record (--max-steps)",
+                        op == LW_OP_EQ ? "==" : "!=", vm->limits.steps);
+            return -2;
+        }
+        *out = lw_bool(op == LW_OP_EQ ? eq : !eq);
+        return 0;
+    }
     if (op == LW_OP_EQ || op == LW_OP_NE) {
         bool eq = x->t == LW_T_NULL || y->t == LW_T_NULL ? x->t == y->t /* `v == null` */
                                                          : lw_value_equal(x, y, vm->arena);
@@ -295,7 +316,9 @@ compare(struct lw_vm *vm, enum lw_op op, const struct lw_value *x, const struct 
     return 0;
 }
 
-/* memcheck: after an operation that allocates, enforce --max-memory. */
+/* memcheck: after an operation that allocates, enforce --max-memory. What a record controls
+ * the size of is checked before it is allocated (lw_vm_room); this catches the many small
+ * allocations that each fit. */
 static int
 memcheck(struct lw_vm *vm)
 {
@@ -304,12 +327,53 @@ memcheck(struct lw_vm *vm)
                        vm->limits.max_memory);
 }
 
+size_t
+lw_vm_room(const struct lw_vm *vm)
+{
+    size_t used = vm->arena->total, max = vm->limits.max_memory;
+    size_t room = used < max ? max - used : 0;
+    return room < UINT32_MAX ? room : UINT32_MAX;
+}
+
+int
+lw_vm_too_big(struct lw_vm *vm, const char *what, size_t need)
+{
+    /* What is in use depends on how the arena grew (and on LW_ARENA_DEBUG), so it is not said:
+     * the same record gives the same message in every build. */
+    if (need > 0) {
+        return lw_vm_error(vm,
+                           "%s: a result of %zu bytes would take the record past its memory "
+                           "limit of %zu bytes (--max-memory)",
+                           what, need, vm->limits.max_memory);
+    }
+    return lw_vm_error(vm,
+                       "%s: the result would take the record past its memory limit of %zu bytes "
+                       "(--max-memory)",
+                       what, vm->limits.max_memory);
+}
+
 static int
 arith(struct lw_vm *vm, int op, const struct lw_value *x, const struct lw_value *y,
       struct lw_value *out)
 {
+    if (op == '+' && x->t == LW_T_STR && y->t == LW_T_STR &&
+        (size_t)x->len + y->len > lw_vm_room(vm)) { /* s = s + s doubles */
+        return lw_vm_too_big(vm, "'+'", (size_t)x->len + y->len);
+    }
     if (lw_value_arith(op, x, y, out, vm->arena, vm->err, sizeof vm->err) != 0) return -1;
     return out->t == LW_T_STR ? memcheck(vm) : 0;
+}
+
+/* append: push v onto array *arr (APPEND), the growth checked against --max-memory first. */
+static int
+append(struct lw_vm *vm, struct lw_value *arr, struct lw_value v)
+{
+    const struct lw_arr *a = arr->u.a;
+    if (a->n == a->cap && (size_t)(a->cap ? a->cap * 2 : 4) * sizeof v > lw_vm_room(vm)) {
+        return lw_vm_too_big(vm, "array", 0);
+    }
+    lw_arr_push(vm->arena, arr, v);
+    return 0;
 }
 
 static int
@@ -363,9 +427,8 @@ match(struct lw_vm *vm, const struct lw_matchsite *site, const struct lw_value *
     return 0;
 }
 
-int
-lw_vm_regex_match(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len,
-                  size_t start)
+static int
+regex_run(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len, size_t start)
 {
     if (re->jit) {
         return pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, start, 0, vm->match_data,
@@ -374,9 +437,61 @@ lw_vm_regex_match(struct lw_vm *vm, const struct lw_regex *re, const char *s, si
     return pcre2_match(re->code, (PCRE2_SPTR)s, len, start, 0, vm->match_data, vm->match_ctx);
 }
 
+/* regex_again: a call that passed the first attempt's match limit, run again under limits 8
+ * times larger, up to --regex-match-limit and to what is left of the budget; each larger
+ * attempt adds its limit to *cost. LW_VM_REGEX_BUDGET when the budget cut it short. */
+static int
+regex_again(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len, size_t start,
+            uint64_t *cost)
+{
+    uint32_t max = vm->limits.match_limit, limit = max < PROBE_LIMIT ? max : PROBE_LIMIT;
+    int rc = PCRE2_ERROR_MATCHLIMIT;
+    while (rc == PCRE2_ERROR_MATCHLIMIT && limit < max) {
+        *cost += limit;
+        if (*cost >= vm->regex_left) break;
+        uint64_t next = (uint64_t)limit * 8;
+        if (next > max) next = max;
+        if (next > vm->regex_left - *cost) next = vm->regex_left - *cost;
+        limit = (uint32_t)next;
+        *cost += limit;
+        pcre2_set_match_limit(vm->match_ctx, limit);
+        rc = regex_run(vm, re, s, len, start);
+    }
+    if (limit > PROBE_LIMIT) pcre2_set_match_limit(vm->match_ctx, PROBE_LIMIT);
+    return rc == PCRE2_ERROR_MATCHLIMIT && limit < max ? LW_VM_REGEX_BUDGET : rc;
+}
+
+int
+lw_vm_regex_match(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len,
+                  size_t start)
+{
+    /* The per-call limits bound one call; the budget bounds their sum, so a loop over many
+     * pieces of a long record cannot multiply them. pcre2 does not say how much of its match
+     * limit a call used, so a call first runs under a small limit; one that needs more is run
+     * again under a limit 8 times larger, up to --regex-match-limit and to what is left of the
+     * budget, and each larger attempt costs its whole limit. Every call also costs the bytes
+     * it searched: from start to the end of the match, or to the end of s. */
+    if (vm->regex_left == 0) return LW_VM_REGEX_BUDGET;
+    int rc = regex_run(vm, re, s, len, start);
+    uint64_t cost = 1;
+    if (rc == PCRE2_ERROR_MATCHLIMIT) rc = regex_again(vm, re, s, len, start, &cost);
+    size_t end = rc >= 0 ? vm->ovector[1] : len;
+    cost += end > start ? end - start : 0;
+    if (cost > vm->regex_left || rc == LW_VM_REGEX_BUDGET) {
+        vm->regex_left = 0;
+        return LW_VM_REGEX_BUDGET;
+    }
+    vm->regex_left -= cost;
+    return rc;
+}
+
 int
 lw_vm_regex_error(struct lw_vm *vm, int rc)
 {
+    if (rc == LW_VM_REGEX_BUDGET) {
+        return lw_vm_error(vm, "regex budget of %" PRIu64 " per record exceeded (--regex-budget)",
+                           vm->limits.regex_budget);
+    }
     if (rc == PCRE2_ERROR_MATCHLIMIT) {
         return lw_vm_error(vm, "regex match limit of %u exceeded (--regex-match-limit)",
                            vm->limits.match_limit);
@@ -395,11 +510,12 @@ concat(struct lw_vm *vm, struct lw_value *parts, int n, struct lw_value *out)
     /* The text is built in the VM's scratch buffer (reused, so no allocation per record once
      * it has grown), then copied once into the arena. */
     struct lw_buf *b = &vm->scratch;
+    size_t room = lw_vm_room(vm);
     b->len = 0;
     for (int i = 0; i < n; i++) {
-        if (parts[i].t == LW_T_STR) {
-            lw_buf_add(b, parts[i].u.p, parts[i].len);
-        } else if (lw_value_write_text(b, &parts[i], vm->arena) != 0) {
+        int rc = lw_value_write_text_max(b, &parts[i], vm->arena, room);
+        if (rc == LW_WRITE_TOO_LONG) return lw_vm_too_big(vm, "\"${...}\"", 0);
+        if (rc != 0) {
             return lw_vm_error(vm, "cannot write %s as text: nested deeper than %d levels",
                                lw_type_name(parts[i].t), LW_JSON_MAX_DEPTH);
         }
@@ -435,6 +551,8 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
     vm->root = rec->root;
     vm->root_owned = false;
     vm->nhandlers = 0;
+    vm->regex_left = vm->limits.regex_budget;
+    vm->cmp_left = vm->limits.steps;
     vm->err[0] = '\0';
     vm->objindex->p = NULL; /* raw slices of the last record may share its addresses */
 
@@ -541,7 +659,14 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_LE:
         case LW_OP_GT:
         case LW_OP_GE:
-            if (compare(vm, (enum lw_op)in->op, &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+            switch (compare(vm, (enum lw_op)in->op, &R[in->b], &R[in->c], &R[in->a])) {
+            case 0:
+                break;
+            case -1:
+                goto fail;
+            default:
+                goto fatal;
+            }
             break;
         case LW_OP_JMP:
             pc += in->c;
@@ -574,8 +699,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             R[in->a] = lw_arr_new(vm->arena, in->b);
             break;
         case LW_OP_APPEND:
-            lw_arr_push(vm->arena, &R[in->a], R[in->b]);
-            if (memcheck(vm) != 0) goto fail;
+            if (append(vm, &R[in->a], R[in->b]) != 0 || memcheck(vm) != 0) goto fail;
             break;
         case LW_OP_NEWOBJ: {
             const struct lw_shape *sh = &P->shapes[in->b];
@@ -615,8 +739,8 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
                 snprintf(vm->err, sizeof vm->err, "%.*s", (int)R[in->a].len, R[in->a].u.p);
                 return LW_VM_REJECT;
             }
-            vm->scratch.len = 0;
-            if (lw_value_write_text(&vm->scratch, &R[in->a], vm->arena) != 0) {
+            vm->scratch.len = 0; /* only what fits in vm->err is kept: write no more */
+            if (lw_value_write_text_max(&vm->scratch, &R[in->a], vm->arena, sizeof vm->err) == -1) {
                 lw_vm_error(vm, "cannot write the reject reason: nested deeper than %d levels",
                             LW_JSON_MAX_DEPTH);
                 goto fatal;

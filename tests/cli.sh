@@ -174,7 +174,7 @@ expect_empty help err
 if head -1 out | grep -q '^usage: logwash '; then ok; else bad "help: no usage line"; fi
 for opt in file expr input output check disasm on-error dead-letter unbuffered now tz max-line \
     multiline-start multiline-continue multiline-indent multiline-max-lines multiline-max-bytes \
-    multiline-timeout max-steps regex-match-limit regex-depth-limit max-output max-memory no-jit quiet verbose \
+    multiline-timeout max-steps regex-match-limit regex-depth-limit regex-budget max-output max-memory no-jit quiet verbose \
     version help; do
     if grep -q -- "--$opt" out; then ok; else bad "help: --$opt is not listed"; fi
 done
@@ -286,6 +286,31 @@ run --dead-letter dl.long --max-line 4 -e 'emit line'
 expect_rc dead_letter_long_line 1
 want '{"source":"stdin","line":1,"kind":"decode","template":null,"error":"line longer than 4 bytes (--max-line): cut and skipped","record":"abcd"}'
 expect_file dead_letter_long_line dl.long
+: >in
+
+# amplification: a value that would pass a limit fails its record, the dead letter records it,
+# and the records around it go through (issue 9 items 6 and 7)
+printf 'ok\nreplace\nshared\nregex\nok2\n' >in
+run --dead-letter dl.amp --max-memory 65536 --max-output 4096 --regex-budget 1000 -e '
+let a = [line, line]
+for i in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20] { a = [a, a] }
+if line == "replace" { emit replace(line + line, "e", a[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0] + to_json(a[0][0][0][0][0][0][0][0][0][0])) }
+if line == "shared" { emit a }
+if line == "regex" { for i in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] { let m = match(line + to_json(a[0][0][0][0][0][0][0][0][0][0][0][0][0][0]), /x$/) } }
+emit line'
+expect_rc dead_letter_amplification 1
+want '"ok"' '"ok2"'
+expect_file dead_letter_amplification out
+want '{"source":"stdin","line":2,"kind":"error","template":"-e:4:29","error":"replace(): the result would take the record past its memory limit of 65536 bytes (--max-memory)","record":"replace"}' \
+    '{"source":"stdin","line":3,"kind":"error","template":"-e:5:23","error":"output limit of 4096 bytes per record exceeded (--max-output)","record":"shared"}' \
+    '{"source":"stdin","line":4,"kind":"error","template":"-e:6:73","error":"regex budget of 1000 per record exceeded (--regex-budget)","record":"regex"}'
+expect_file dead_letter_amplification dl.amp
+printf '%s\n' 'limits:' '  regex_budget: 5' >budget.yaml
+printf 'abcdef\nabc\n' >in
+run -c budget.yaml -e 'emit match(line, /f/)'
+expect_rc job_file_regex_budget 1
+want 'false'
+expect_file job_file_regex_budget out
 : >in
 
 # ---- live input (a pipe that stays open): what was read is written before logwash waits for

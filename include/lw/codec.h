@@ -17,8 +17,10 @@ struct lw_decoder {
 
 struct lw_encoder {
     const char *name; /* -o NAME */
-    /* Append v and a newline to b. Returns 0, or -1 when v has no such form. */
-    int (*encode)(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a);
+    /* Append v and a newline to b. Returns 0, -1 when v has no such form, or
+     * LW_WRITE_TOO_LONG as soon as b would hold more than max bytes (lw_value_write_json_max:
+     * the work is bounded by max too). */
+    int (*encode)(struct lw_buf *b, const struct lw_value *v, struct lw_arena *a, size_t max);
 };
 
 extern const struct lw_decoder lw_dec_text, lw_dec_json;

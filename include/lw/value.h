@@ -147,12 +147,17 @@ void lw_obj_set(struct lw_arena *a, struct lw_value *obj, struct lw_str key, str
  * ordering: numbers with numbers, strings bytewise, timestamps, bools; else an error. */
 bool lw_value_truthy(const struct lw_value *v);
 bool lw_value_equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar);
+/* lw_value_equal_max: the same, counting one unit of *left per container and element
+ * compared: 1 equal, 0 not, -1 when *left ran out first (it is then 0). */
+int lw_value_equal_max(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar,
+                       uint64_t *left);
 /* lw_value_compare: -1/0/1 in *res, or -1 return (incomparable types). */
 int lw_value_compare(const struct lw_value *a, const struct lw_value *b, int *res,
                      struct lw_arena *ar);
 
 /* Arithmetic. op is one of '+', '-', '*', '/', '%'. Returns 0, or -1 with a message in err
- * (errcap bytes): integer overflow, division by zero, bad operand types. */
+ * (errcap bytes): integer overflow, float overflow (an infinite result from finite operands),
+ * division by zero, bad operand types. */
 int lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struct lw_value *out,
                    struct lw_arena *ar, char *err, size_t errcap);
 
@@ -164,5 +169,17 @@ int lw_value_write_json(struct lw_buf *b, const struct lw_value *v, struct lw_ar
 /* lw_value_write_text: the string form used by str() and "${...}": strings as they are,
  * numbers and bools as in JSON, null as "null", timestamps as RFC 3339, containers as JSON. */
 int lw_value_write_text(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar);
+
+/* lw_value_write_json_max, lw_value_write_text_max: the same, but they stop and return
+ * LW_WRITE_TOO_LONG as soon as b would hold more than max bytes (b->len counts, so max is
+ * where the caller's text may end, not a length of its own). The work done is bounded by
+ * the bytes written, so a value whose containers share their elements, whose text would be
+ * exponentially long, costs at most max bytes of work. b may then hold up to about 6 * max
+ * bytes (one string's escapes), which the caller discards. */
+#define LW_WRITE_TOO_LONG (-2)
+int lw_value_write_json_max(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar,
+                            size_t max);
+int lw_value_write_text_max(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar,
+                            size_t max);
 
 #endif

@@ -19,11 +19,13 @@ struct lw_record {
 };
 
 struct lw_limits {
-    uint64_t steps;       /* instructions per record */
-    uint32_t match_limit; /* pcre2 match limit per match call */
-    uint32_t depth_limit; /* pcre2 depth limit per match call */
-    size_t max_output;    /* bytes of output per record */
-    size_t max_memory;    /* bytes of record arena per record */
+    uint64_t steps;        /* instructions per record */
+    uint32_t match_limit;  /* pcre2 match limit per match call */
+    uint32_t depth_limit;  /* pcre2 depth limit per match call */
+    size_t max_output;     /* bytes of output per record */
+    size_t max_memory;     /* bytes of record arena per record */
+    uint64_t regex_budget; /* regex work of a record: bytes searched and pcre2 match-limit
+                              units beyond a small allowance per call (lw_vm_regex_match) */
 };
 
 enum lw_vm_result { LW_VM_OK, LW_VM_DROP, LW_VM_REJECT, LW_VM_ERROR };
@@ -55,6 +57,7 @@ struct lw_vm {
     struct lw_buf scratch; /* text being built (interpolation, reject reasons), reused */
     void *match_data;      /* pcre2_match_data_8 *, sized for the largest regex */
     void *match_ctx;       /* pcre2_match_context_8 * with the limits */
+    const size_t *ovector; /* match_data's (PCRE2_SIZE is size_t) */
     struct lw_limits limits;
     int64_t now_ns;            /* now(); fixed by --now */
     const struct lw_tz *tz;    /* default zone for zone-less stamps (--tz, borrowed) */
@@ -68,6 +71,8 @@ struct lw_vm {
     void *out_ud;
     /* per record */
     const struct lw_record *rec;
+    uint64_t regex_left; /* what is left of limits.regex_budget */
+    uint64_t cmp_left;   /* values containers compared may still visit (limits.steps) */
     struct lw_value root;
     bool root_owned; /* root was materialised for writing */
     uint32_t err_pc; /* instruction of the error */
@@ -89,12 +94,26 @@ enum lw_vm_result lw_vm_run(struct lw_vm *vm, const struct lw_record *rec);
 int lw_vm_error(struct lw_vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* lw_vm_regex_match: match re against s from byte start with the VM's match data and limits
- * (pcre2_jit_match when the regex was JIT-compiled). Returns pcre2's result code. */
+ * (pcre2_jit_match when the regex was JIT-compiled). Returns pcre2's result code, or
+ * LW_VM_REGEX_BUDGET when the record's regex budget is spent: each call costs the bytes it
+ * searched, from start to the end of the match or to the end of s when there is none, plus
+ * the match limits of its attempts beyond the first (vm.c). */
+#define LW_VM_REGEX_BUDGET (-10000) /* below every pcre2 error code */
 int lw_vm_regex_match(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len,
                       size_t start);
 
-/* lw_vm_regex_error: a message for pcre2 match error rc (limits named); returns -1. */
+/* lw_vm_regex_error: a message for a negative result rc of lw_vm_regex_match (limits named);
+ * returns -1. */
 int lw_vm_regex_error(struct lw_vm *vm, int rc);
+
+/* lw_vm_room: the bytes the record may still allocate under --max-memory, at most UINT32_MAX
+ * (the longest string). A function that builds a value checks its projected size against it
+ * before it allocates. */
+size_t lw_vm_room(const struct lw_vm *vm);
+
+/* lw_vm_too_big: the error of a result that would pass --max-memory: what ("replace()") and
+ * its size when known (0: a builder that stopped at lw_vm_room). Returns -1. */
+int lw_vm_too_big(struct lw_vm *vm, const char *what, size_t need);
 
 /* Template functions: fn(vm, args, argc, ret) returns 0, or -1 after lw_vm_error. */
 struct lw_builtin {

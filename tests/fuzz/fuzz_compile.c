@@ -16,8 +16,10 @@ out(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value 
 {
     struct lw_buf *b = ud;
     b->len = 0;
-    if (print) return lw_value_write_text(b, v, vm->arena);
-    return lw_enc_json.encode(b, v, vm->arena) == 0 ? 0 : lw_vm_error(vm, "cannot emit");
+    if (print) return lw_value_write_text_max(b, v, vm->arena, vm->limits.max_output);
+    return lw_enc_json.encode(b, v, vm->arena, vm->limits.max_output) == 0
+               ? 0
+               : lw_vm_error(vm, "cannot emit");
 }
 
 static void
@@ -29,6 +31,7 @@ run(const struct lw_program *p, const struct lw_decoder *dec, const char *rec)
     struct lw_limits lim = { .steps = 20000,
                              .match_limit = 10000,
                              .depth_limit = 1000,
+                             .regex_budget = 1 << 16,
                              .max_output = 1 << 16,
                              .max_memory = 1 << 22 };
     struct lw_record r;

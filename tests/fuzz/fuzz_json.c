@@ -30,7 +30,8 @@ out(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value 
 {
     struct lw_buf *b = ud;
     size_t start = b->len;
-    if (lw_enc_json.encode(b, v, vm->arena) != 0) return lw_vm_error(vm, "cannot emit");
+    if (lw_enc_json.encode(b, v, vm->arena, b->len + vm->limits.max_output) != 0)
+        return lw_vm_error(vm, "cannot emit");
     json_error_t e;
     json_t *j = json_loadb(b->p + start, b->len - start - 1, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
     if (j == NULL) {
@@ -49,6 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct lw_limits lim = { .steps = 100000,
                              .match_limit = 10000,
                              .depth_limit = 1000,
+                             .regex_budget = 1 << 16,
                              .max_output = 1 << 20,
                              .max_memory = 1 << 24 };
     if (progs[0] == NULL) {

@@ -194,7 +194,17 @@ test_arith_float(void)
     struct lw_value r;
     CHECK(*arith('/', lw_int(7), lw_float(2), &r) == '\0' && r.t == LW_T_FLOAT && r.u.f == 3.5);
     CHECK(*arith('%', lw_float(5.5), lw_int(2), &r) == '\0' && r.u.f == 1.5);
-    CHECK(*arith('*', lw_float(1e308), lw_int(10), &r) == '\0' && isinf(r.u.f));
+    /* An infinite result of finite operands is an error, as integer overflow is. */
+    CHECK(strcmp(arith('*', lw_float(1e308), lw_int(10), &r), "float overflow in 1e+308 * 10") ==
+          0);
+    CHECK(strcmp(arith('+', lw_float(1.7e308), lw_float(1.7e308), &r),
+                 "float overflow in 1.7e+308 + 1.7e+308") == 0);
+    CHECK(strcmp(arith('-', lw_float(-1.7e308), lw_float(1.7e308), &r),
+                 "float overflow in -1.7e+308 - 1.7e+308") == 0);
+    CHECK(strcmp(arith('/', lw_float(1e300), lw_float(1e-300), &r),
+                 "float overflow in 1e+300 / 1e-300") == 0);
+    CHECK(*arith('*', lw_float(1e154), lw_float(1e154), &r) == '\0' && r.u.f == 1e308);
+    CHECK(*arith('/', lw_float(1e-300), lw_float(1e300), &r) == '\0' && r.u.f == 0); /* underflow */
     CHECK(strcmp(arith('/', lw_float(1), lw_float(0), &r), "division by zero") == 0);
     CHECK(strcmp(arith('%', lw_float(1), lw_int(0), &r), "modulo by zero") == 0);
     /* The VM computes R[A] = R[A] op R[B]: the result may overwrite an operand. */
@@ -394,6 +404,58 @@ test_depth(void)
     CHECK(!eq(huge, huge)); /* documented: too deep to compare */
 }
 
+/* shared: a = [a, a] n times over a two-element leaf: 2^(n+1) leaves in n + 1 arrays. */
+static struct lw_value
+shared(int n)
+{
+    struct lw_value a = lw_arr_new(&A, 2);
+    lw_arr_push(&A, &a, lw_strv("xy", 2));
+    lw_arr_push(&A, &a, lw_int(7));
+    for (int i = 0; i < n; i++) {
+        struct lw_value b = lw_arr_new(&A, 2);
+        lw_arr_push(&A, &b, a);
+        lw_arr_push(&A, &b, a);
+        a = b;
+    }
+    return a;
+}
+
+static void
+test_write_max(void)
+{
+    struct lw_buf b;
+    lw_buf_init(&b);
+    struct lw_value small = shared(3), big = shared(60); /* 2^61 leaves: never written out */
+    CHECK(lw_value_write_json_max(&b, &small, &A, 1000) == 0 && b.len == 85);
+    size_t exact = b.len;
+    b.len = 0;
+    CHECK(lw_value_write_json_max(&b, &small, &A, exact) == 0);
+    b.len = 0;
+    CHECK(lw_value_write_json_max(&b, &small, &A, exact - 1) == LW_WRITE_TOO_LONG);
+    b.len = 0;
+    CHECK(lw_value_write_json_max(&b, &big, &A, 4096) == LW_WRITE_TOO_LONG && b.len < 8192);
+    b.len = 0;
+    CHECK(lw_value_write_text_max(&b, &big, &A, 4096) == LW_WRITE_TOO_LONG && b.len < 8192);
+    /* max is where the text may end: what b holds counts */
+    b.len = 0;
+    lw_buf_add(&b, "0123456789", 10);
+    struct lw_value s = lw_strv("abc", 3);
+    CHECK(lw_value_write_text_max(&b, &s, &A, 13) == 0 && b.len == 13);
+    CHECK(lw_value_write_text_max(&b, &s, &A, 15) == LW_WRITE_TOO_LONG);
+    b.len = 0;
+    CHECK(lw_value_write_json_max(&b, &s, &A, 4) == LW_WRITE_TOO_LONG);
+    b.len = 0;
+    CHECK(lw_value_write_json_max(&b, &s, &A, 5) == 0 && b.len == 5);
+    lw_buf_fini(&b);
+    /* equality counts the values it compares */
+    struct lw_value x = shared(60), y = shared(60);
+    uint64_t left = 100000;
+    CHECK(lw_value_equal_max(&x, &y, &A, &left) == -1 && left == 0);
+    left = 100000;
+    struct lw_value p = shared(3), q = shared(3);
+    CHECK(lw_value_equal_max(&p, &q, &A, &left) == 1 && left == 100000 - 45);
+}
+
 void
 test_value(void)
 {
@@ -409,5 +471,6 @@ test_value(void)
     test_built_containers();
     test_write();
     test_depth();
+    test_write_max();
     lw_arena_fini(&A);
 }
