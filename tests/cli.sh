@@ -479,11 +479,11 @@ if [ -p fifo ]; then
 fi
 
 if [ -p fifo ]; then
-    nohup "$bin" -e 'emit line' <fifo >out.hup 2>err.hup &
+    nohup "$bin" -e 'emit line' <fifo >out.nohup 2>err.hup &
     pid=$!
     exec 3>fifo
     printf 'a\n' >&3
-    if wait_for '[ -s out.hup ]' 5; then
+    if wait_for '[ -s out.nohup ]' 5; then
         kill -HUP $pid
         printf 'b\n' >&3
         exec 3>&-
@@ -491,7 +491,7 @@ if [ -p fifo ]; then
         rc=$?
         expect_rc sighup_nohup 0
         want '"a"' '"b"'
-        expect_file sighup_nohup out.hup
+        expect_file sighup_nohup out.nohup
     else
         bad "sighup_nohup: no output"
         kill $pid
