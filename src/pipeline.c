@@ -4,7 +4,9 @@
  * feed the exit status and the summary line.
  * With an acknowledging source (Kafka), a record is finished only when every output of it is
  * safe: written to stdout or the dead-letter file, or reported delivered by the Kafka sink.
- * The source commits its position from those acknowledgements (source.h: hold/done). */
+ * The source commits its position from those acknowledgements (source.h: hold/done).
+ * A routed output whose topic does not exist or may not be written becomes a dead letter of
+ * its own (kind "route") sent while its record is still held, so the stream goes on. */
 #include "lw/pipeline.h"
 
 #include <inttypes.h>
@@ -25,6 +27,12 @@
 
 #define FLUSH_AT     (64 * 1024)
 #define MAX_WARNINGS 100
+/* Undeliverable routed outputs wait in memory between a delivery report and their dead letter:
+ * each keeps at most ROUTE_KEEP bytes of its value, and all of them at most ROUTE_KEEP_ALL. */
+#define ROUTE_KEEP     (64 * 1024)
+#define ROUTE_KEEP_ALL (16 * 1024 * 1024)
+/* How long the start-up check of --out-topic and --dead-letter-topic waits for the brokers */
+#define TOPIC_CHECK_MS 5000
 
 static volatile sig_atomic_t stop;
 
@@ -40,6 +48,15 @@ struct pend {
     struct lw_str topic, key;
     bool has_key;
     uint32_t h0, nh; /* its headers: hdrs[h0, h0 + nh) */
+};
+
+/* A routed output that could not be delivered: its topic is unknown or not authorized. */
+struct rfail {
+    uint64_t ticket;
+    char *topic, *err;
+    char *value; /* the first len bytes of the value */
+    size_t len;
+    bool cut; /* the value was longer */
 };
 
 struct run {
@@ -66,7 +83,11 @@ struct run {
     uint64_t delivered, undelivered;
     const struct lw_recpos *pos; /* of the record being processed */
     struct lw_diag kfail;        /* the first final delivery failure */
-    int64_t next_stats;          /* monotonic ms of the next summary line */
+    struct rfail *rfail;         /* undeliverable routed outputs awaiting their dead letter */
+    uint32_t nrfail, caprfail;
+    size_t rfail_bytes;
+    size_t route_keep;  /* bytes of a value a route dead letter keeps */
+    int64_t next_stats; /* monotonic ms of the next summary line */
 };
 
 /* no_form: the error for a value the encoder cannot write (the caller drops the partial text
@@ -276,16 +297,58 @@ kafka_failed(struct run *r, uint64_t ticket, const char *err)
     lw_pipeline_stop();
 }
 
+/* keep_route: note an undeliverable routed output (its record stays held); the dead letter is
+ * written by route_dead, outside librdkafka's callbacks. */
 static void
-delivered(void *ud, uint64_t ticket, const char *err)
+keep_route(struct run *r, const struct lw_kafka_report *rep)
+{
+    size_t len = rep->value.len;
+    if (len > r->route_keep) len = r->route_keep;
+    if (r->rfail_bytes + len > ROUTE_KEEP_ALL) len = 0;
+    while (len > 0 && len < rep->value.len && ((unsigned char)rep->value.p[len] & 0xc0) == 0x80)
+        len--; /* not inside a UTF-8 character */
+    GROW(r->rfail, r->nrfail, r->caprfail);
+    r->rfail[r->nrfail++] = (struct rfail){ .ticket = rep->ticket,
+                                            .topic = lw_xstrndup(rep->topic.p, rep->topic.len),
+                                            .err = lw_xstrndup(rep->err, strlen(rep->err)),
+                                            .value = lw_xstrndup(rep->value.p, len),
+                                            .len = len,
+                                            .cut = len < rep->value.len };
+    r->rfail_bytes += len;
+}
+
+static bool
+is_named(const char *topic, struct lw_str t)
+{
+    return topic && strlen(topic) == t.len && memcmp(topic, t.p, t.len) == 0;
+}
+
+static void
+delivered(void *ud, const struct lw_kafka_report *rep)
 {
     struct run *r = ud;
-    if (err) {
-        kafka_failed(r, ticket, err);
+    if (rep->err == NULL) {
+        r->delivered++;
+        if (r->acking) r->src.ops->done(&r->src, rep->ticket, true);
         return;
     }
-    r->delivered++;
-    if (r->acking) r->src.ops->done(&r->src, ticket, true);
+    /* The topics of the options were checked at start-up; a failure there stops as any. */
+    bool routed = rep->bad_topic && !is_named(r->o->out_topic, rep->topic) &&
+                  !is_named(r->o->dl_topic, rep->topic);
+    if (routed && r->has_dl) {
+        keep_route(r, rep);
+        return;
+    }
+    if (routed) {
+        char err[700];
+        snprintf(err, sizeof err,
+                 "%s (a record routed there with emit ... to; a dead-letter path, "
+                 "--dead-letter-topic or --dead-letter, would take such records and go on)",
+                 rep->err);
+        kafka_failed(r, rep->ticket, err);
+        return;
+    }
+    kafka_failed(r, rep->ticket, rep->err);
 }
 
 /* dl_to_kafka: send the dead letter just written to r->dl to --dead-letter-topic. */
@@ -303,6 +366,68 @@ dl_to_kafka(struct run *r, const struct lw_recpos *pos)
     if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
     if (lw_ksink_put(r->ksink, &m, &d) != 0) kafka_failed(r, pos->ticket, d.msg);
     r->dl.len = 0;
+}
+
+/* route_letter: the dead letter of an undeliverable routed output, into r->dl: the input's
+ * position when the source knows it, the topic, the error and the value (or its first bytes). */
+static void
+route_letter(struct run *r, const struct rfail *f)
+{
+    struct lw_buf *b = &r->dl;
+    struct lw_msgmeta m;
+    lw_buf_addc(b, '{');
+    if (r->acking && r->src.ops->locate && r->src.ops->locate(&r->src, f->ticket, &m)) {
+        lw_buf_adds(b, "\"topic\":");
+        lw_json_write_string(b, m.topic.p, m.topic.len);
+        lw_buf_printf(b, ",\"partition\":%d,\"offset\":%" PRId64 ",", (int)m.partition, m.offset);
+    }
+    lw_buf_adds(b, "\"kind\":\"route\",\"template\":null,\"error\":");
+    lw_json_write_string(b, f->err, strlen(f->err));
+    lw_buf_adds(b, ",\"output_topic\":");
+    lw_json_write_string(b, f->topic, strlen(f->topic));
+    struct lw_str v = { f->value, f->len };
+    if (lw_utf8_valid(v)) {
+        lw_buf_adds(b, ",\"output\":");
+        lw_json_write_string(b, v.p, v.len);
+    } else {
+        lw_buf_adds(b, ",\"output_base64\":\"");
+        base64(b, v);
+        lw_buf_addc(b, '"');
+    }
+    if (f->cut) lw_buf_adds(b, ",\"output_cut\":true");
+    lw_buf_adds(b, "}\n");
+}
+
+static int flush_dl(struct run *r, struct lw_diag *d);
+
+/* route_dead: send the dead letters of undeliverable routed outputs, each while its record is
+ * held, then release the hold the output had: the record is finished once its dead letter is
+ * safe. Returns -1 when the dead-letter file cannot be written (d set). */
+static int
+route_dead(struct run *r, struct lw_diag *d)
+{
+    int rc = 0;
+    for (uint32_t i = 0; i < r->nrfail; i++) { /* dl_to_kafka may add more: nrfail grows */
+        struct rfail f = r->rfail[i];
+        route_letter(r, &f);
+        r->n.failed++;
+        if (r->o->dl_topic) {
+            struct lw_recpos pos = { .ticket = f.ticket };
+            dl_to_kafka(r, &pos);
+            if (r->acking) r->src.ops->done(&r->src, f.ticket, true);
+        } else if (rc == 0 && flush_dl(r, d) == 0) {
+            if (r->acking) r->src.ops->done(&r->src, f.ticket, true);
+        } else {
+            rc = -1;
+            if (r->acking) r->src.ops->done(&r->src, f.ticket, false);
+        }
+        free(f.topic);
+        free(f.err);
+        free(f.value);
+    }
+    r->nrfail = 0;
+    r->rfail_bytes = 0;
+    return rc;
 }
 
 static void
@@ -474,6 +599,10 @@ drain(void *ud)
     }
     if (r->ksink) {
         int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
+        if (r->nrfail) { /* their dead letters, then wait for those */
+            if (route_dead(r, &d) != 0) lw_kafka_say(r->o, "before revocation: %s", d.msg);
+            left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
+        }
         if (left) {
             lw_kafka_say(r->o,
                          "%d messages not delivered within --flush-timeout before "
@@ -481,6 +610,14 @@ drain(void *ud)
                          left);
         }
     }
+}
+
+/* full: the Kafka sink waits for room (brokers away): keep the consumer in its group. */
+static void
+full(void *ud, bool waiting)
+{
+    struct run *r = ud;
+    if (r->src.ops->wait) r->src.ops->wait(&r->src, waiting);
 }
 
 static int64_t
@@ -528,12 +665,12 @@ finish(struct run *r, struct lw_diag *d)
 {
     bool bad = false;
     if (flush_out(r, d) != 0 && !r->sink.broken_pipe) bad = true;
-    if (r->has_dl && !r->o->dl_topic) {
-        if (flush_dl(r, d) != 0) bad = true;
-        if (lw_sink_close(&r->dlsink, d) != 0) bad = true;
-    }
-    if (r->ksink) {
+    if (r->ksink) { /* first: an undeliverable routed output adds a dead letter */
         int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
+        if (r->nrfail) {
+            if (route_dead(r, d) != 0) bad = true;
+            left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
+        }
         if (left) {
             lw_diag_setf(&r->kfail, "%d messages not delivered within --flush-timeout", left);
             lw_kafka_say(r->o,
@@ -542,6 +679,10 @@ finish(struct run *r, struct lw_diag *d)
                          left);
         }
         if (lw_ksink_fatal(r->ksink, d)) bad = true;
+    }
+    if (r->has_dl && !r->o->dl_topic) {
+        if (flush_dl(r, d) != 0) bad = true;
+        if (lw_sink_close(&r->dlsink, d) != 0) bad = true;
     }
     return bad;
 }
@@ -558,6 +699,11 @@ setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
     if (o->to == LW_TO_KAFKA || o->dl_topic) {
         r->ksink = lw_ksink_new(o, delivered, r, d);
         if (r->ksink == NULL) return -1;
+        if (lw_ksink_check(r->ksink, TOPIC_CHECK_MS, d) != 0) return -2;
+        lw_ksink_on_full(r->ksink, full, r);
+        size_t max = lw_ksink_max_message(r->ksink); /* JSON may write a byte as 6 */
+        r->route_keep = max > 4096 ? (max - 2048) / 6 : 0;
+        if (r->route_keep > ROUTE_KEEP) r->route_keep = ROUTE_KEEP;
     }
     r->src.ops = o->from == LW_FROM_KAFKA ? &lw_source_kafka : &lw_source_files;
     r->acking = r->src.ops->done != NULL;
@@ -599,10 +745,11 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     signal(SIGPIPE, SIG_IGN);
     lw_buf_init(&r.out);
     lw_buf_init(&r.dl);
-    if (setup(&r, o, &d) != 0) {
+    int set = setup(&r, o, &d);
+    if (set != 0) {
         fprintf(stderr, "logwash: %s\n", d.msg);
         lw_ksink_free(r.ksink);
-        return o->dead_letter && !r.has_dl ? 4 : 2;
+        return (o->dead_letter && !r.has_dl) || set == -2 ? 4 : 2;
     }
     lw_arena_init(&arena, 64 * 1024);
     lw_vm_init(&vm, prog, &arena, &o->limits);
@@ -633,12 +780,17 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
                 break;
             }
             if (r.ksink) lw_ksink_poll(r.ksink, 0);
+            if (r.nrfail && route_dead(&r, &d) != 0) {
+                io_failed = true;
+                break;
+            }
             if (streaming) stats(&r, false);
             continue;
         }
         int rc = one(&r, &vm, dec, raw, &pos, topval, &arena);
         rc = settle(&r, rc, raw, &pos, &d);
         lw_arena_reset(&arena);
+        if (r.nrfail && rc != -2 && route_dead(&r, &d) != 0) rc = -2;
         if (rc == -2) {
             io_failed = true;
             break;
@@ -672,6 +824,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     free(r.pend);
     free(r.hdrs);
     free(r.waiting);
+    free(r.rfail);
     lw_vm_fini(&vm);
     lw_arena_fini(&arena);
     lw_buf_fini(&r.out);
