@@ -87,6 +87,8 @@ struct run {
     uint32_t nrfail, caprfail;
     size_t rfail_bytes;
     size_t route_keep;  /* bytes of a value a route dead letter keeps */
+    int64_t full_since; /* monotonic ms when the sink began to wait for room, 0: not waiting */
+    bool full_said;
     int64_t next_stats; /* monotonic ms of the next summary line */
 };
 
@@ -612,12 +614,30 @@ drain(void *ud)
     }
 }
 
-/* full: the Kafka sink waits for room (brokers away): keep the consumer in its group. */
+static int64_t now_ms(void);
+
+/* full: the Kafka sink waits for room (brokers away): keep the consumer in its group. A wait
+ * longer than a second is said, and so is its end. */
 static void
 full(void *ud, bool waiting)
 {
     struct run *r = ud;
     if (r->src.ops->wait) r->src.ops->wait(&r->src, waiting);
+    if (!waiting) {
+        if (r->full_said) lw_kafka_say(r->o, "output queue has room again: reading again");
+        r->full_since = 0;
+        r->full_said = false;
+        return;
+    }
+    int64_t t = now_ms();
+    if (r->full_since == 0) r->full_since = t;
+    if (!r->full_said && t - r->full_since >= 1000) {
+        lw_kafka_say(r->o,
+                     "output queue full (%" PRIu64 " records read): not reading until the "
+                     "brokers take messages again",
+                     r->n.in);
+        r->full_said = true;
+    }
 }
 
 static int64_t
