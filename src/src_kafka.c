@@ -48,8 +48,9 @@ struct kafka {
     struct lw_msgmeta meta;
     struct lw_kafka_header *hdrs;
     uint32_t hcap;
-    bool down;   /* all brokers reported down: say so once, and say when messages flow again */
-    bool paused; /* wait(true): every assigned partition is paused */
+    bool down;        /* all brokers reported down: say so once, and say when messages flow again */
+    bool paused;      /* wait(true): every assigned partition is paused */
+    bool rebalancing; /* inside rebalance_cb: no poll may nest */
     rd_kafka_message_t **stash; /* what a poll returned during a wait, handed out first */
     uint32_t nstash, capstash, stash_head;
     uint8_t *missing; /* per --topic: its absence was said */
@@ -231,6 +232,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
 {
     struct kafka *k = opaque;
     bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    k->rebalancing = true;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; i < pl->cnt; i++)
             add_part(k, pl->elems[i].topic, pl->elems[i].partition);
@@ -240,6 +242,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
         else
             rd_kafka_assign(rk, pl);
         if (k->paused) rd_kafka_pause_partitions(rk, pl); /* assigned during a wait */
+        k->rebalancing = false;
         return;
     }
     bool lost = rd_kafka_assignment_lost(rk);
@@ -264,6 +267,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
         rd_kafka_incremental_unassign(rk, pl);
     else
         rd_kafka_assign(rk, NULL);
+    k->rebalancing = false;
 }
 
 static void
@@ -467,6 +471,8 @@ kafka_wait(struct lw_source *s, bool waiting)
 {
     struct kafka *k = s->state;
     rd_kafka_topic_partition_list_t *pl = NULL;
+    /* A revocation's drain may wait for room too: the callback runs inside a poll already. */
+    if (k->rebalancing) return;
     if (waiting != k->paused && rd_kafka_assignment(k->rk, &pl) == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (waiting)
             rd_kafka_pause_partitions(k->rk, pl);
