@@ -67,6 +67,22 @@ else
     bad "routed to bad topics: exit $rc, out '$got_out', committed '$(cat "$tmp/c1")'"; cat "$tmp/dl1"; tail -5 "$tmp/lw1.err"
 fi
 
+# 1b. A long output routed to an unknown topic: its dead letter keeps the first 64 KiB
+#     (65536 bytes of 100020), marked output_cut, and is delivered.
+ctl "topic in1b 1"
+awk 'BEGIN { s = "x"; while (length(s) < 100000) s = s s; print "{\"t\":\"gone1\",\"s\":\"" substr(s, 1, 100000) "\"}" }' >"$tmp/in1b"
+timeout 60 kcat -P -b "$boot" -t in1b -l "$tmp/in1b" 2>/dev/null
+timeout 120 "$lw" -e "$ROUTE" --from kafka --brokers "$boot" --topic in1b --group g1b --to kafka \
+    --out-topic out1 --dead-letter-topic dl1 --exit-at-eof $KX 2>"$tmp/lw1b.err"
+rc=$?
+consume dl1 | grep '"topic":"in1b"' >"$tmp/dl1b"
+kept=$(sed -n 's/.*"output":"\(.*\)","output_cut":true}$/\1/p' "$tmp/dl1b" | sed 's/\\"/"/g' | tr -d '\n' | wc -c)
+if [ $rc = 1 ] && [ "$(wc -l <"$tmp/dl1b")" = 1 ] && [ "$kept" = 65536 ]; then
+    ok "a 100020-byte output routed to an unknown topic: its dead letter keeps 65536 bytes, output_cut"
+else
+    bad "long route dead letter: exit $rc, $(wc -l <"$tmp/dl1b") dead letters, $kept bytes kept; $(tail -2 "$tmp/lw1b.err")"
+fi
+
 # 2. The same with a dead-letter file, and from standard input (no position to give).
 ctl "topic gone2 1" "topicerr gone2 3"
 printf '%s\n' '{"t":"out1","n":10}' '{"t":"gone2","n":11}' | timeout 120 "$lw" -e "$ROUTE" \
