@@ -86,6 +86,8 @@ struct run {
     struct rfail *rfail;         /* undeliverable routed outputs awaiting their dead letter */
     uint32_t nrfail, caprfail;
     size_t rfail_bytes;
+    struct lw_buf rdl;  /* the route dead letter being sent */
+    bool in_route;      /* route_dead is running */
     size_t route_keep;  /* bytes of a value a route dead letter keeps */
     int64_t full_since; /* monotonic ms when the sink began to wait for room, 0: not waiting */
     bool full_said;
@@ -353,12 +355,12 @@ delivered(void *ud, const struct lw_kafka_report *rep)
     kafka_failed(r, rep->ticket, rep->err);
 }
 
-/* dl_to_kafka: send the dead letter just written to r->dl to --dead-letter-topic. */
+/* dl_to_kafka: send the dead letter just written to b to --dead-letter-topic. */
 static void
-dl_to_kafka(struct run *r, const struct lw_recpos *pos)
+dl_to_kafka(struct run *r, const struct lw_recpos *pos, struct lw_buf *b)
 {
     struct lw_kafka_msg m = { .topic = lw_str_c(r->o->dl_topic),
-                              .value = { r->dl.p, r->dl.len - 1 },
+                              .value = { b->p, b->len - 1 },
                               .ticket = pos->ticket };
     if (pos->msg) {
         m.key = pos->msg->key;
@@ -367,16 +369,19 @@ dl_to_kafka(struct run *r, const struct lw_recpos *pos)
     struct lw_diag d = { 0 };
     if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
     if (lw_ksink_put(r->ksink, &m, &d) != 0) kafka_failed(r, pos->ticket, d.msg);
-    r->dl.len = 0;
+    b->len = 0;
 }
 
-/* route_letter: the dead letter of an undeliverable routed output, into r->dl: the input's
- * position when the source knows it, the topic, the error and the value (or its first bytes). */
+/* route_letter: the dead letter of an undeliverable routed output, into r->rdl: the input's
+ * position when the source knows it, the topic, the error and the value (or its first bytes).
+ * Not r->dl: a wait for room while r->dl's letter is being sent can come here (through a
+ * revocation's drain). */
 static void
 route_letter(struct run *r, const struct rfail *f)
 {
-    struct lw_buf *b = &r->dl;
+    struct lw_buf *b = &r->rdl;
     struct lw_msgmeta m;
+    b->len = 0;
     lw_buf_addc(b, '{');
     if (r->acking && r->src.ops->locate && r->src.ops->locate(&r->src, f->ticket, &m)) {
         lw_buf_adds(b, "\"topic\":");
@@ -400,8 +405,6 @@ route_letter(struct run *r, const struct rfail *f)
     lw_buf_adds(b, "}\n");
 }
 
-static int flush_dl(struct run *r, struct lw_diag *d);
-
 /* route_dead: send the dead letters of undeliverable routed outputs, each while its record is
  * held, then release the hold the output had: the record is finished once its dead letter is
  * safe. Returns -1 when the dead-letter file cannot be written (d set). */
@@ -409,15 +412,17 @@ static int
 route_dead(struct run *r, struct lw_diag *d)
 {
     int rc = 0;
+    if (r->in_route) return 0; /* called again from a wait below: the loop goes on there */
+    r->in_route = true;
     for (uint32_t i = 0; i < r->nrfail; i++) { /* dl_to_kafka may add more: nrfail grows */
         struct rfail f = r->rfail[i];
         route_letter(r, &f);
         r->n.failed++;
         if (r->o->dl_topic) {
             struct lw_recpos pos = { .ticket = f.ticket };
-            dl_to_kafka(r, &pos);
+            dl_to_kafka(r, &pos, &r->rdl);
             if (r->acking) r->src.ops->done(&r->src, f.ticket, true);
-        } else if (rc == 0 && flush_dl(r, d) == 0) {
+        } else if (rc == 0 && lw_sink_write(&r->dlsink, r->rdl.p, r->rdl.len, d) == 0) {
             if (r->acking) r->src.ops->done(&r->src, f.ticket, true);
         } else {
             rc = -1;
@@ -429,6 +434,7 @@ route_dead(struct run *r, struct lw_diag *d)
     }
     r->nrfail = 0;
     r->rfail_bytes = 0;
+    r->in_route = false;
     return rc;
 }
 
@@ -444,7 +450,7 @@ failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char
        const char *where, const char *msg)
 {
     if (r->has_dl) dead_letter(r, pos, raw, kind, where, msg);
-    if (r->has_dl && r->o->dl_topic) dl_to_kafka(r, pos);
+    if (r->has_dl && r->o->dl_topic) dl_to_kafka(r, pos, &r->dl);
     bool say = r->o->on_error == LW_ONERR_ABORT ||
                (r->o->on_error == LW_ONERR_WARN && !r->has_dl && r->o->verbosity >= 0);
     if (say && r->warnings < MAX_WARNINGS) {
@@ -596,7 +602,9 @@ drain(void *ud)
 {
     struct run *r = ud;
     struct lw_diag d = { 0 };
-    if (flush_out(r, &d) != 0 || flush_dl(r, &d) != 0) {
+    /* With Kafka output, r->out holds only the outputs of a record being produced (a wait for
+     * room can bring a revocation here): they go to Kafka, never to stdout. */
+    if ((r->o->to != LW_TO_KAFKA && flush_out(r, &d) != 0) || flush_dl(r, &d) != 0) {
         lw_kafka_say(r->o, "before revocation: %s", d.msg);
     }
     if (r->ksink) {
@@ -765,6 +773,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     signal(SIGPIPE, SIG_IGN);
     lw_buf_init(&r.out);
     lw_buf_init(&r.dl);
+    lw_buf_init(&r.rdl);
     int set = setup(&r, o, &d);
     if (set != 0) {
         fprintf(stderr, "logwash: %s\n", d.msg);
@@ -849,6 +858,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     lw_arena_fini(&arena);
     lw_buf_fini(&r.out);
     lw_buf_fini(&r.dl);
+    lw_buf_fini(&r.rdl);
     if (cnt) *cnt = r.n;
     return status;
 }

@@ -263,6 +263,9 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
         lw_kafka_say(k->o, "%u records were not finished: the next owner reads them again",
                      unfinished);
     }
+    /* librdkafka keeps a partition's pause across assignments: one paused during a wait and
+     * assigned again later would never be fetched. */
+    if (k->paused) rd_kafka_resume_partitions(rk, pl);
     if (coop)
         rd_kafka_incremental_unassign(rk, pl);
     else
