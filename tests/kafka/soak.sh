@@ -10,7 +10,7 @@
 # message appears three times, and the committed offsets are the partition ends.
 # Duplicates are counted, not refused: rebalances and outages replay what was not committed
 # (see sidecar.sh tests 8 and 11).
-# Usage: tests/kafka/soak.sh LOGWASH MOCKD COMMITTED
+# Usage: tests/kafka/soak.sh LOGWASH MOCKD COMMITTED (SOAK_KEEP=DIR keeps the run's files there)
 set -u
 lw=$1 mockd=$2 committed=$3
 secs=${SOAK_SECONDS:-120}
