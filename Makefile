@@ -43,7 +43,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: FORCE deps all check package cli grok templates kafka tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: FORCE deps all check package cli grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
@@ -91,7 +91,7 @@ $(BUILD) $(BUILD)/unit:
 
 # the package test builds its own binary: once per `make check asan` is enough
 PACKAGE_TEST ?= package
-check: unit golden cli grok templates examples replay man-check man-lint kafka tz-oracle \
+check: unit golden cli grok templates examples replay man-check man-lint kafka soak tz-oracle \
        syslog-oracle $(PACKAGE_TEST)
 
 unit: $(BUILD)/unit-tests $(BUILD)/unit-tests-blk8 $(BUILD)/unit-tests-blk0
@@ -148,6 +148,13 @@ kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 	tests/kafka/roundtrip.sh $(BUILD)/mockd
 	tests/kafka/sidecar.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so
 	tests/kafka/sinkfail.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	tests/kafka/topics.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	tests/kafka/backpressure.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+
+# A Kafka sidecar run of SOAK_SECONDS (default 120; about 2.5 minutes in all) with rebalances
+# and broker outages, watching its RSS and open descriptors (part of check).
+soak: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/logwash
+	tests/kafka/soak.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 
 examples: $(BUILD)/logwash
 	tests/examples.sh $(BUILD)/logwash

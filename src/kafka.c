@@ -100,9 +100,18 @@ lw_kafka_conf_new(const struct lw_opts *o, enum lw_kafka_role role, struct lw_di
         rc |= set(c, "enable.auto.commit", "true", d);        /* commits what was stored */
         rc |= set(c, "auto.offset.reset", "earliest", d);     /* a new group reads it all */
         rc |= set(c, "enable.partition.eof", o->exit_at_eof ? "true" : "false", d);
+        /* what is fetched ahead waits in one queue of at most 32 MiB (librdkafka: 64 MiB) */
+        rc |= set(c, "queued.max.messages.kbytes", "32768", d);
     } else {
         rc |= set(c, "enable.idempotence", "true", d); /* acks=all, no duplicates on retry */
         rc |= set(c, "linger.ms", "5", d);
+        /* While the brokers are away, what waits for them is at most 100000 messages and
+         * 64 MiB (librdkafka: 1 GiB); then logwash stops reading (and stays in its group). */
+        rc |= set(c, "queue.buffering.max.messages", "100000", d);
+        rc |= set(c, "queue.buffering.max.kbytes", "65536", d);
+        /* A topic that does not exist fails its messages after 5 s (librdkafka: 30 s): a
+         * routed record waits that long for its dead letter, holding back its partition. */
+        rc |= set(c, "topic.metadata.propagation.max.ms", "5000", d);
     }
     const char *mine = consumer ? "consumer." : "producer.";
     const char *theirs = consumer ? "producer." : "consumer.";

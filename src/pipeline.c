@@ -4,7 +4,9 @@
  * feed the exit status and the summary line.
  * With an acknowledging source (Kafka), a record is finished only when every output of it is
  * safe: written to stdout or the dead-letter file, or reported delivered by the Kafka sink.
- * The source commits its position from those acknowledgements (source.h: hold/done). */
+ * The source commits its position from those acknowledgements (source.h: hold/done).
+ * A routed output whose topic does not exist or may not be written becomes a dead letter of
+ * its own (kind "route") sent while its record is still held, so the stream goes on. */
 #include "lw/pipeline.h"
 
 #include <errno.h>
@@ -28,6 +30,12 @@
 
 #define FLUSH_AT     (64 * 1024)
 #define MAX_WARNINGS 100
+/* Undeliverable routed outputs wait in memory between a delivery report and their dead letter:
+ * each keeps at most ROUTE_KEEP bytes of its value, and all of them at most ROUTE_KEEP_ALL. */
+#define ROUTE_KEEP     (64 * 1024)
+#define ROUTE_KEEP_ALL (16 * 1024 * 1024)
+/* How long the start-up check of --out-topic and --dead-letter-topic waits for the brokers */
+#define TOPIC_CHECK_MS 5000
 
 static volatile sig_atomic_t stop;
 
@@ -49,6 +57,15 @@ struct pend {
 struct wait {
     uint64_t ticket;
     size_t end;
+};
+
+/* A routed output that could not be delivered: its topic is unknown or not authorized. */
+struct rfail {
+    uint64_t ticket;
+    char *topic, *err;
+    char *value; /* the first len bytes of the value */
+    size_t len;
+    bool cut; /* the value was longer */
 };
 
 struct run {
@@ -77,7 +94,15 @@ struct run {
     uint64_t delivered, undelivered;
     const struct lw_recpos *pos; /* of the record being processed */
     struct lw_diag kfail;        /* the first final delivery failure */
-    int64_t next_stats;          /* monotonic ms of the next summary line */
+    struct rfail *rfail;         /* undeliverable routed outputs awaiting their dead letter */
+    uint32_t nrfail, caprfail;
+    size_t rfail_bytes;
+    struct lw_buf rdl;  /* the route dead letter being sent */
+    bool in_route;      /* route_dead is running */
+    size_t route_keep;  /* bytes of a value a route dead letter keeps */
+    int64_t full_since; /* monotonic ms when the sink began to wait for room, 0: not waiting */
+    bool full_said;
+    int64_t next_stats; /* monotonic ms of the next summary line */
 };
 
 /* no_form: the error for a value the encoder cannot write (the caller drops the partial text
@@ -330,16 +355,30 @@ refused(struct run *r, const struct lw_recpos *pos, const char *err)
     kafka_failed(r, pos->ticket, msg);
 }
 
+/* keep_route: note an undeliverable routed output (its record stays held); the dead letter is
+ * written by route_dead, outside librdkafka's callbacks. */
 static void
-delivered(void *ud, uint64_t ticket, const char *err)
+keep_route(struct run *r, const struct lw_kafka_report *rep)
 {
-    struct run *r = ud;
-    if (err) {
-        kafka_failed(r, ticket, err);
-        return;
-    }
-    r->delivered++;
-    if (r->acking) r->src.ops->done(&r->src, ticket, true);
+    size_t len = rep->value.len;
+    if (len > r->route_keep) len = r->route_keep;
+    if (r->rfail_bytes + len > ROUTE_KEEP_ALL) len = 0;
+    while (len > 0 && len < rep->value.len && ((unsigned char)rep->value.p[len] & 0xc0) == 0x80)
+        len--; /* not inside a UTF-8 character */
+    GROW(r->rfail, r->nrfail, r->caprfail);
+    r->rfail[r->nrfail++] = (struct rfail){ .ticket = rep->ticket,
+                                            .topic = lw_xstrndup(rep->topic.p, rep->topic.len),
+                                            .err = lw_xstrndup(rep->err, strlen(rep->err)),
+                                            .value = lw_xstrndup(rep->value.p, len),
+                                            .len = len,
+                                            .cut = len < rep->value.len };
+    r->rfail_bytes += len;
+}
+
+static bool
+is_named(const char *topic, struct lw_str t)
+{
+    return topic && strlen(topic) == t.len && memcmp(topic, t.p, t.len) == 0;
 }
 
 /* dl_keyed: whether the dead letter of pos, on --dead-letter-topic, takes the input's key:
@@ -351,12 +390,41 @@ dl_keyed(struct run *r, const struct lw_recpos *pos)
     return lw_ksink_max_value(r->ksink, pos->msg->key.len) >= lw_ksink_max_value(r->ksink, 0) / 2;
 }
 
-/* dl_to_kafka: send the dead letter just written to r->dl to --dead-letter-topic. */
 static void
-dl_to_kafka(struct run *r, const struct lw_recpos *pos, bool keyed)
+delivered(void *ud, const struct lw_kafka_report *rep)
+{
+    struct run *r = ud;
+    if (rep->err == NULL) {
+        r->delivered++;
+        if (r->acking) r->src.ops->done(&r->src, rep->ticket, true);
+        return;
+    }
+    /* The topics of the options were checked at start-up; a failure there stops as any. */
+    bool routed = rep->bad_topic && !is_named(r->o->out_topic, rep->topic) &&
+                  !is_named(r->o->dl_topic, rep->topic);
+    if (routed && r->has_dl) {
+        keep_route(r, rep);
+        return;
+    }
+    if (routed) {
+        char err[700];
+        snprintf(err, sizeof err,
+                 "%s (a record routed there with emit ... to; a dead-letter path, "
+                 "--dead-letter-topic or --dead-letter, would take such records and go on)",
+                 rep->err);
+        kafka_failed(r, rep->ticket, err);
+        return;
+    }
+    kafka_failed(r, rep->ticket, rep->err);
+}
+
+/* dl_to_kafka: send the dead letter just written to b to --dead-letter-topic, with the input's
+ * key when keyed. */
+static void
+dl_to_kafka(struct run *r, const struct lw_recpos *pos, struct lw_buf *b, bool keyed)
 {
     struct lw_kafka_msg m = { .topic = lw_str_c(r->o->dl_topic),
-                              .value = { r->dl.p, r->dl.len - 1 },
+                              .value = { b->p, b->len - 1 },
                               .ticket = pos->ticket };
     if (keyed) {
         m.key = pos->msg->key;
@@ -364,8 +432,79 @@ dl_to_kafka(struct run *r, const struct lw_recpos *pos, bool keyed)
     }
     struct lw_diag d = { 0 };
     if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
-    if (lw_ksink_put(r->ksink, &m, &d) != 0) refused(r, pos, d.msg);
-    r->dl.len = 0;
+    if (lw_ksink_put(r->ksink, &m, &d) != 0) {
+        if (pos->name != NULL)
+            refused(r, pos, d.msg);
+        else /* a route dead letter: the source has no position for its record */
+            kafka_failed(r, pos->ticket, d.msg);
+    }
+    b->len = 0;
+}
+
+/* route_letter: the dead letter of an undeliverable routed output, into r->rdl: the input's
+ * position when the source knows it, the topic, the error and the value (or its first bytes).
+ * Not r->dl: a wait for room while r->dl's letter is being sent can come here (through a
+ * revocation's drain). */
+static void
+route_letter(struct run *r, const struct rfail *f)
+{
+    struct lw_buf *b = &r->rdl;
+    struct lw_msgmeta m;
+    b->len = 0;
+    lw_buf_addc(b, '{');
+    if (r->acking && r->src.ops->locate && r->src.ops->locate(&r->src, f->ticket, &m)) {
+        lw_buf_adds(b, "\"topic\":");
+        lw_json_write_string(b, m.topic.p, m.topic.len);
+        lw_buf_printf(b, ",\"partition\":%d,\"offset\":%" PRId64 ",", (int)m.partition, m.offset);
+    }
+    lw_buf_adds(b, "\"kind\":\"route\",\"template\":null,\"error\":");
+    lw_json_write_string(b, f->err, strlen(f->err));
+    lw_buf_adds(b, ",\"output_topic\":");
+    lw_json_write_string(b, f->topic, strlen(f->topic));
+    struct lw_str v = { f->value, f->len };
+    if (lw_utf8_valid(v)) {
+        lw_buf_adds(b, ",\"output\":");
+        lw_json_write_string(b, v.p, v.len);
+    } else {
+        lw_buf_adds(b, ",\"output_base64\":\"");
+        base64(b, v);
+        lw_buf_addc(b, '"');
+    }
+    if (f->cut) lw_buf_adds(b, ",\"output_cut\":true");
+    lw_buf_adds(b, "}\n");
+}
+
+/* route_dead: send the dead letters of undeliverable routed outputs, each while its record is
+ * held, then release the hold the output had: the record is finished once its dead letter is
+ * safe. Returns -1 when the dead-letter file cannot be written (d set). */
+static int
+route_dead(struct run *r, struct lw_diag *d)
+{
+    int rc = 0;
+    if (r->in_route) return 0; /* called again from a wait below: the loop goes on there */
+    r->in_route = true;
+    for (uint32_t i = 0; i < r->nrfail; i++) { /* dl_to_kafka may add more: nrfail grows */
+        struct rfail f = r->rfail[i];
+        route_letter(r, &f);
+        r->n.failed++;
+        if (r->o->dl_topic) {
+            struct lw_recpos pos = { .ticket = f.ticket };
+            dl_to_kafka(r, &pos, &r->rdl, false);
+            if (r->acking) r->src.ops->done(&r->src, f.ticket, true);
+        } else if (rc == 0 && lw_sink_write(&r->dlsink, r->rdl.p, r->rdl.len, d) == 0) {
+            if (r->acking) r->src.ops->done(&r->src, f.ticket, true);
+        } else {
+            rc = -1;
+            if (r->acking) r->src.ops->done(&r->src, f.ticket, false);
+        }
+        free(f.topic);
+        free(f.err);
+        free(f.value);
+    }
+    r->nrfail = 0;
+    r->rfail_bytes = 0;
+    r->in_route = false;
+    return rc;
 }
 
 static void
@@ -383,7 +522,7 @@ failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char
         bool keyed = dl_keyed(r, pos);
         size_t room = lw_ksink_max_value(r->ksink, keyed ? pos->msg->key.len : 0);
         dead_letter(r, pos, raw, kind, where, msg, room);
-        dl_to_kafka(r, pos, keyed);
+        dl_to_kafka(r, pos, &r->dl, keyed);
     } else if (r->has_dl) {
         dead_letter(r, pos, raw, kind, where, msg, SIZE_MAX);
     }
@@ -564,19 +703,51 @@ drain(void *ud)
 {
     struct run *r = ud;
     struct lw_diag d = { 0 };
-    if (flush_out(r, &d) != 0 || flush_dl(r, &d) != 0) {
-        /* what was not written is released as failed; the run stops as after any write error */
+    /* With Kafka output, r->out holds only the outputs of a record being produced (a wait for
+     * room can bring a revocation here): they go to Kafka, never to stdout. What was not
+     * written is released as failed; the run stops as after any write error. */
+    if ((r->o->to != LW_TO_KAFKA && flush_out(r, &d) != 0) || flush_dl(r, &d) != 0) {
         if (d.set) lw_kafka_say(r->o, "before revocation: %s", d.msg);
         lw_pipeline_stop();
     }
     if (r->ksink) {
         int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
+        if (r->nrfail) { /* their dead letters, then wait for those */
+            if (route_dead(r, &d) != 0) lw_kafka_say(r->o, "before revocation: %s", d.msg);
+            left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
+        }
         if (left) {
             lw_kafka_say(r->o,
                          "%d messages not delivered within --flush-timeout before "
                          "revocation: their input will be read again",
                          left);
         }
+    }
+}
+
+static int64_t now_ms(void);
+
+/* full: the Kafka sink waits for room (brokers away): keep the consumer in its group. A wait
+ * longer than a second is said, and so is its end. */
+static void
+full(void *ud, bool waiting)
+{
+    struct run *r = ud;
+    if (r->src.ops->wait) r->src.ops->wait(&r->src, waiting);
+    if (!waiting) {
+        if (r->full_said) lw_kafka_say(r->o, "output queue has room again: reading again");
+        r->full_since = 0;
+        r->full_said = false;
+        return;
+    }
+    int64_t t = now_ms();
+    if (r->full_since == 0) r->full_since = t;
+    if (!r->full_said && t - r->full_since >= 1000) {
+        lw_kafka_say(r->o,
+                     "output queue full (%" PRIu64 " records read): not reading until the "
+                     "brokers take messages again",
+                     r->n.in);
+        r->full_said = true;
     }
 }
 
@@ -625,12 +796,12 @@ finish(struct run *r, struct lw_diag *d)
 {
     bool bad = false;
     if (flush_out(r, d) != 0 && !r->sink.broken_pipe) bad = true;
-    if (r->has_dl && !r->o->dl_topic) {
-        if (flush_dl(r, d) != 0) bad = true;
-        if (lw_sink_close(&r->dlsink, d) != 0) bad = true;
-    }
-    if (r->ksink) {
+    if (r->ksink) { /* first: an undeliverable routed output adds a dead letter */
         int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
+        if (r->nrfail) {
+            if (route_dead(r, d) != 0) bad = true;
+            left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
+        }
         if (left) {
             lw_diag_setf(&r->kfail, "%d messages not delivered within --flush-timeout", left);
             lw_kafka_say(r->o,
@@ -639,6 +810,10 @@ finish(struct run *r, struct lw_diag *d)
                          left);
         }
         if (lw_ksink_fatal(r->ksink, d)) bad = true;
+    }
+    if (r->has_dl && !r->o->dl_topic) {
+        if (flush_dl(r, d) != 0) bad = true;
+        if (lw_sink_close(&r->dlsink, d) != 0) bad = true;
     }
     return bad;
 }
@@ -673,6 +848,11 @@ setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
     if (o->to == LW_TO_KAFKA || o->dl_topic) {
         r->ksink = lw_ksink_new(o, delivered, r, d);
         if (r->ksink == NULL) return -1;
+        if (lw_ksink_check(r->ksink, TOPIC_CHECK_MS, d) != 0) return -2;
+        lw_ksink_on_full(r->ksink, full, r);
+        size_t max = lw_ksink_max_value(r->ksink, 0); /* JSON may write a byte as 6 */
+        r->route_keep = max > 4096 ? (max - 2048) / 6 : 0;
+        if (r->route_keep > ROUTE_KEEP) r->route_keep = ROUTE_KEEP;
     }
     r->src.ops = o->from == LW_FROM_KAFKA ? &lw_source_kafka : &lw_source_files;
     r->acking = r->src.ops->done != NULL;
@@ -714,10 +894,12 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     signal(SIGPIPE, SIG_IGN); /* descriptors 0-2 are open: main() saw to it */
     lw_buf_init(&r.out);
     lw_buf_init(&r.dl);
-    if (setup(&r, o, &d) != 0) {
+    lw_buf_init(&r.rdl);
+    int set = setup(&r, o, &d);
+    if (set != 0) {
         fprintf(stderr, "logwash: %s\n", d.msg);
         lw_ksink_free(r.ksink);
-        return o->dead_letter && !r.has_dl ? 4 : 2;
+        return (o->dead_letter && !r.has_dl) || set == -2 ? 4 : 2;
     }
     lw_arena_init(&arena, 64 * 1024);
     lw_vm_init(&vm, prog, &arena, &o->limits);
@@ -748,12 +930,17 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
                 break;
             }
             if (r.ksink) lw_ksink_poll(r.ksink, 0);
+            if (r.nrfail && route_dead(&r, &d) != 0) {
+                io_failed = true;
+                break;
+            }
             if (streaming) stats(&r, false);
             continue;
         }
         int rc = one(&r, &vm, dec, raw, &pos, topval, &arena);
         rc = settle(&r, rc, raw, &pos, &d);
         lw_arena_reset(&arena);
+        if (r.nrfail && rc != -2 && route_dead(&r, &d) != 0) rc = -2;
         if (rc == -2) {
             io_failed = true;
             break;
@@ -792,10 +979,12 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     free(r.pend);
     free(r.hdrs);
     free(r.waiting);
+    free(r.rfail);
     lw_vm_fini(&vm);
     lw_arena_fini(&arena);
     lw_buf_fini(&r.out);
     lw_buf_fini(&r.dl);
+    lw_buf_fini(&r.rdl);
     if (cnt) *cnt = r.n;
     return status;
 }

@@ -1,7 +1,8 @@
 /* The Kafka sink: an idempotent librdkafka producer. It takes whole messages (topic, key,
  * headers, value) with an opaque ticket and hands each ticket back exactly once through the
  * delivery callback, with the final error or none. It never reports success on enqueue: the
- * pipeline acknowledges input only from those callbacks. */
+ * pipeline acknowledges input only from those callbacks. The topics a record routes to are
+ * counted: past LW_KAFKA_MAX_TOPICS distinct ones, a message to a new topic is refused. */
 #include <librdkafka/rdkafka.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,22 +24,62 @@ struct lw_ksink {
     void *ud;
     rd_kafka_topic_t *known[2]; /* --out-topic, --dead-letter-topic: handles held from the start */
     size_t max_msg;             /* message.max.bytes */
+    char **seen;                /* other topics produced to: an open-addressing set */
+    uint32_t nseen;
+    lw_ksink_full full;
+    void *full_ud;
     bool fatal;
     char fatal_msg[512];
 };
+
+#define SEEN_SLOTS 2048 /* a power of two, at least twice LW_KAFKA_MAX_TOPICS */
 
 static void
 dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     struct lw_ksink *k = opaque;
     char err[512];
-    const char *e = NULL;
+    struct lw_kafka_report rep = { .ticket = (uint64_t)(uintptr_t)m->_private,
+                                   .topic = lw_str_c(rd_kafka_topic_name(m->rkt)),
+                                   .value = { m->payload ? m->payload : "", m->len } };
     if (m->err) {
-        snprintf(err, sizeof err, "delivery to %s [%d] failed: %s", rd_kafka_topic_name(m->rkt),
-                 (int)m->partition, rd_kafka_err2str(m->err));
-        e = err;
+        /* __UNKNOWN_TOPIC: librdkafka gave up waiting for the topic to appear
+         * (topic.metadata.propagation.max.ms); the others come from the brokers. */
+        rep.bad_topic = m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+                        m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                        m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+        if (m->partition == RD_KAFKA_PARTITION_UA) {
+            snprintf(err, sizeof err, "delivery to %s failed: %s", rep.topic.p,
+                     rd_kafka_err2str(m->err));
+        } else {
+            snprintf(err, sizeof err, "delivery to %s [%d] failed: %s", rep.topic.p,
+                     (int)m->partition, rd_kafka_err2str(m->err));
+        }
+        rep.err = err;
     }
-    k->cb(k->ud, (uint64_t)(uintptr_t)m->_private, e);
+    k->cb(k->ud, &rep);
+}
+
+/* admit: true when topic (NUL-terminated) may be produced to: one of the options' topics, one
+ * seen before, or a new one while fewer than LW_KAFKA_MAX_TOPICS were seen. */
+static bool
+admit(struct lw_ksink *k, const char *topic, size_t len)
+{
+    for (int i = 0; i < 2; i++)
+        if (k->known[i] && strcmp(rd_kafka_topic_name(k->known[i]), topic) == 0) return true;
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)topic[i]) * 16777619u;
+    if (k->seen == NULL) k->seen = lw_xcalloc(SEEN_SLOTS, sizeof *k->seen);
+    for (uint32_t i = h & (SEEN_SLOTS - 1);; i = (i + 1) & (SEEN_SLOTS - 1)) {
+        if (k->seen[i] == NULL) {
+            if (k->nseen >= LW_KAFKA_MAX_TOPICS) return false;
+            k->seen[i] = lw_xstrndup(topic, len);
+            k->nseen++;
+            return true;
+        }
+        if (strcmp(k->seen[i], topic) == 0) return true;
+    }
 }
 
 static void
@@ -84,6 +125,43 @@ lw_ksink_new(const struct lw_opts *o, lw_ksink_delivered cb, void *ud, struct lw
     return k;
 }
 
+/* check: one topic's metadata. 1: it is there; 0: no answer; -1: it is not, d says why. */
+static int
+check(struct lw_ksink *k, rd_kafka_topic_t *rkt, int timeout_ms, struct lw_diag *d)
+{
+    const struct rd_kafka_metadata *md;
+    const char *name = rd_kafka_topic_name(rkt);
+    rd_kafka_resp_err_t e = rd_kafka_metadata(k->rk, 0, rkt, &md, timeout_ms);
+    if (e) {
+        lw_kafka_say(k->o, "producer: cannot check topic %s: %s (going on: deliveries wait)", name,
+                     rd_kafka_err2str(e));
+        return 0;
+    }
+    e = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_metadata_destroy(md);
+    if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+        e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+        lw_diag_setf(d, "kafka: output topic %s: %s", name, rd_kafka_err2str(e));
+        return -1;
+    }
+    return 1;
+}
+
+int
+lw_ksink_check(struct lw_ksink *k, int timeout_ms, struct lw_diag *d)
+{
+    for (int i = 0; i < 2; i++)
+        if (k->known[i] && check(k, k->known[i], timeout_ms, d) < 0) return -1;
+    return 0;
+}
+
+void
+lw_ksink_on_full(struct lw_ksink *k, lw_ksink_full full, void *ud)
+{
+    k->full = full;
+    k->full_ud = ud;
+}
+
 int
 lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d)
 {
@@ -94,6 +172,13 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
     }
     memcpy(topic, m->topic.p, m->topic.len);
     topic[m->topic.len] = '\0';
+    if (!admit(k, topic, m->topic.len)) {
+        lw_diag_setf(d,
+                     "kafka: cannot produce to %s: more than %d distinct output topics (LIMITS "
+                     "in logwash(1))",
+                     topic, LW_KAFKA_MAX_TOPICS);
+        return -1;
+    }
     rd_kafka_headers_t *h = NULL;
     if (m->nheaders) {
         h = rd_kafka_headers_new(m->nheaders);
@@ -104,6 +189,7 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
                                 x->null_value ? 0 : (ssize_t)x->value.len);
         }
     }
+    bool waited = false;
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
             k->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -112,7 +198,11 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
             RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)m->ticket), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break; /* librdkafka owns h now */
         if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            rd_kafka_poll(k->rk, 100); /* serve delivery reports until there is room */
+            /* Serve delivery reports until there is room; the caller keeps its consumer in
+             * the group meanwhile (the brokers may be away for long). */
+            if (k->full) k->full(k->full_ud, true);
+            waited = true;
+            rd_kafka_poll(k->rk, 100);
             continue;
         }
         if (h) rd_kafka_headers_destroy(h);
@@ -128,8 +218,10 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
             return -1;
         }
         lw_diag_setf(d, "kafka: cannot produce to %s: %s", topic, rd_kafka_err2str(e));
+        if (waited && k->full) k->full(k->full_ud, false);
         return -1;
     }
+    if (waited && k->full) k->full(k->full_ud, false);
     rd_kafka_poll(k->rk, 0);
     return 0;
 }
@@ -173,6 +265,9 @@ lw_ksink_free(struct lw_ksink *k)
     if (k == NULL) return;
     for (int i = 0; i < 2; i++)
         if (k->known[i]) rd_kafka_topic_destroy(k->known[i]);
+    for (uint32_t i = 0; k->seen && i < SEEN_SLOTS; i++)
+        free(k->seen[i]);
+    free(k->seen);
     rd_kafka_destroy(k->rk);
     free(k);
 }

@@ -4,7 +4,9 @@
  * and stores an offset only past a contiguous run of finished records; librdkafka's auto-commit
  * commits what was stored, and so do revocation and close, synchronously. A record whose output
  * finally failed is never finished, so nothing at or after it is committed: a restart replays it.
- * What counts as finished is the caller's business (hold/done); this file knows no sink. */
+ * What counts as finished is the caller's business (hold/done); this file knows no sink.
+ * While the caller cannot take records (wait), the assigned partitions are paused and the
+ * consumer is still polled, so the member stays in its group however long the wait lasts. */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +48,12 @@ struct kafka {
     struct lw_msgmeta meta;
     struct lw_kafka_header *hdrs;
     uint32_t hcap;
-    bool down; /* all brokers reported down: say so once, and say when messages flow again */
+    bool down;        /* all brokers reported down: say so once, and say when messages flow again */
+    bool paused;      /* wait(true): every assigned partition is paused */
+    bool rebalancing; /* inside rebalance_cb: no poll may nest */
+    rd_kafka_message_t **stash; /* what a poll returned during a wait, handed out first */
+    uint32_t nstash, capstash, stash_head;
+    uint8_t *missing; /* per --topic: its absence was said */
     bool fatal;
     char fatal_msg[512];
     char why[160]; /* a record cut at --max-line: what cut it */
@@ -226,6 +233,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
 {
     struct kafka *k = opaque;
     bool coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    k->rebalancing = true;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; i < pl->cnt; i++)
             add_part(k, pl->elems[i].topic, pl->elems[i].partition);
@@ -234,6 +242,8 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
             rd_kafka_incremental_assign(rk, pl);
         else
             rd_kafka_assign(rk, pl);
+        if (k->paused) rd_kafka_pause_partitions(rk, pl); /* assigned during a wait */
+        k->rebalancing = false;
         return;
     }
     bool lost = rd_kafka_assignment_lost(rk);
@@ -254,10 +264,14 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
         lw_kafka_say(k->o, "%u records were not finished: the next owner reads them again",
                      unfinished);
     }
+    /* librdkafka keeps a partition's pause across assignments: one paused during a wait and
+     * assigned again later would never be fetched. */
+    if (k->paused) rd_kafka_resume_partitions(rk, pl);
     if (coop)
         rd_kafka_incremental_unassign(rk, pl);
     else
         rd_kafka_assign(rk, NULL);
+    k->rebalancing = false;
 }
 
 static void
@@ -287,6 +301,7 @@ kafka_open(struct lw_source *s, const struct lw_opts *o, struct lw_diag *d)
     struct kafka *k = lw_xcalloc(1, sizeof *k);
     k->o = o;
     k->s = s;
+    k->missing = lw_xcalloc((size_t)o->ntopics + 1, 1);
     rd_kafka_conf_set_rebalance_cb(c, rebalance_cb);
     rd_kafka_conf_set_error_cb(c, error_cb);
     rd_kafka_conf_set_opaque(c, k);
@@ -295,6 +310,7 @@ kafka_open(struct lw_source *s, const struct lw_opts *o, struct lw_diag *d)
     if (k->rk == NULL) {
         rd_kafka_conf_destroy(c);
         lw_diag_setf(d, "kafka consumer: %s", err);
+        free(k->missing);
         free(k);
         return -2;
     }
@@ -361,6 +377,79 @@ fill_meta(struct kafka *k, struct part *p, rd_kafka_message_t *m)
     }
 }
 
+/* topic_error: a consumer error about a subscribed topic: it does not exist or may not be read.
+ * With --exit-at-eof the end never comes: an error (-1, d set). Otherwise the member waits for
+ * the topic to be created (a sidecar may start first), saying so once per topic. */
+static int
+topic_error(struct kafka *k, rd_kafka_message_t *m, struct lw_diag *d)
+{
+    const char *name = m->rkt ? rd_kafka_topic_name(m->rkt) : "";
+    if (k->o->exit_at_eof) {
+        lw_diag_setf(d, "kafka: input topic %s: %s", name, rd_kafka_err2str(m->err));
+        return -1;
+    }
+    int i = 0;
+    while (i < k->o->ntopics && strcmp(k->o->topics[i], name) != 0)
+        i++;
+    if (i < k->o->ntopics && k->missing[i]) return 0;
+    if (i < k->o->ntopics) k->missing[i] = 1;
+    lw_kafka_say(k->o, "input topic %s: %s: waiting for it", name, rd_kafka_err2str(m->err));
+    return 0;
+}
+
+/* take: one polled message. 1: a record for the caller; 0: consumed here; -1: error in d. */
+static int
+take(struct kafka *k, rd_kafka_message_t *m, struct lw_str *rec, struct lw_recpos *pos,
+     struct lw_diag *d)
+{
+    if (m->err) {
+        int rc = 0;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            struct part *p = find(k, rd_kafka_topic_name(m->rkt), m->partition, NULL);
+            if (p) p->eof = true;
+        } else if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                   m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+                   m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+            rc = topic_error(k, m, d);
+        } else {
+            lw_kafka_say(k->o, "consumer: %s", rd_kafka_message_errstr(m));
+        }
+        rd_kafka_message_destroy(m);
+        return rc;
+    }
+    uint32_t slot;
+    struct part *p = find(k, rd_kafka_topic_name(m->rkt), m->partition, &slot);
+    if (p == NULL) { /* not assigned (any more): not ours to process or commit */
+        rd_kafka_message_destroy(m);
+        return 0;
+    }
+    if (k->down) {
+        lw_kafka_say(k->o, "receiving messages again");
+        k->down = false;
+    }
+    p->eof = false;
+    p->next_offset = m->offset + 1;
+    uint32_t seq = push(p, m->offset);
+    fill_meta(k, p, m);
+    /* --max-line bounds the record as for files: a longer message is cut there and fails as
+     * undecodable (the consumer's fetch limits bound what librdkafka holds) */
+    bool cut = m->len > k->o->max_line;
+    *rec = (struct lw_str){ m->payload ? m->payload : "", cut ? k->o->max_line : m->len };
+    *pos = (struct lw_recpos){ .name = p->label,
+                               .line = (uint64_t)m->offset,
+                               .too_long = cut,
+                               .why = cut ? k->why : NULL,
+                               .msg = &k->meta,
+                               .ticket = ticket(slot, p, seq) };
+    if (cut) {
+        snprintf(k->why, sizeof k->why,
+                 "message of %zu bytes longer than %zu bytes (--max-line): skipped", m->len,
+                 k->o->max_line);
+    }
+    k->cur = m;
+    return 1;
+}
+
 static int
 kafka_next(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struct lw_diag *d)
 {
@@ -375,51 +464,58 @@ kafka_next(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struc
             lw_diag_setf(d, "%s", k->fatal_msg);
             return -1;
         }
-        if (k->o->exit_at_eof && all_at_end(k)) return 0;
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, POLL_MS);
-        if (m == NULL) return 2;
-        if (m->err) {
-            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                struct part *p = find(k, rd_kafka_topic_name(m->rkt), m->partition, NULL);
-                if (p) p->eof = true;
-            } else {
-                lw_kafka_say(k->o, "consumer: %s", rd_kafka_message_errstr(m));
-            }
-            rd_kafka_message_destroy(m);
-            continue;
+        rd_kafka_message_t *m = NULL;
+        if (k->stash_head < k->nstash) {
+            m = k->stash[k->stash_head++];
+        } else {
+            k->nstash = k->stash_head = 0;
+            if (k->o->exit_at_eof && all_at_end(k)) return 0;
+            m = rd_kafka_consumer_poll(k->rk, POLL_MS);
+            if (m == NULL) return 2;
         }
-        uint32_t slot;
-        struct part *p = find(k, rd_kafka_topic_name(m->rkt), m->partition, &slot);
-        if (p == NULL) { /* not assigned (any more): not ours to process or commit */
-            rd_kafka_message_destroy(m);
-            continue;
-        }
-        if (k->down) {
-            lw_kafka_say(k->o, "receiving messages again");
-            k->down = false;
-        }
-        p->eof = false;
-        p->next_offset = m->offset + 1;
-        uint32_t seq = push(p, m->offset);
-        fill_meta(k, p, m);
-        /* --max-line bounds the record as for files: a longer message is cut there and fails
-         * as undecodable (the consumer's fetch limits bound what librdkafka holds) */
-        bool cut = m->len > k->o->max_line;
-        *rec = (struct lw_str){ m->payload ? m->payload : "", cut ? k->o->max_line : m->len };
-        *pos = (struct lw_recpos){ .name = p->label,
-                                   .line = (uint64_t)m->offset,
-                                   .too_long = cut,
-                                   .why = cut ? k->why : NULL,
-                                   .msg = &k->meta,
-                                   .ticket = ticket(slot, p, seq) };
-        if (cut) {
-            snprintf(k->why, sizeof k->why,
-                     "message of %zu bytes longer than %zu bytes (--max-line): skipped", m->len,
-                     k->o->max_line);
-        }
-        k->cur = m;
-        return 1;
+        int rc = take(k, m, rec, pos, d);
+        if (rc != 0) return rc;
     }
+}
+
+/* kafka_wait: see source.h. Pausing drops what librdkafka fetched for the partitions; resuming
+ * fetches again from after the last message handed out. A message a poll still returns is kept
+ * for next(). */
+static void
+kafka_wait(struct lw_source *s, bool waiting)
+{
+    struct kafka *k = s->state;
+    rd_kafka_topic_partition_list_t *pl = NULL;
+    /* A revocation's drain may wait for room too: the callback runs inside a poll already. */
+    if (k->rebalancing) return;
+    if (waiting != k->paused && rd_kafka_assignment(k->rk, &pl) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (waiting)
+            rd_kafka_pause_partitions(k->rk, pl);
+        else
+            rd_kafka_resume_partitions(k->rk, pl);
+        rd_kafka_topic_partition_list_destroy(pl);
+    }
+    k->paused = waiting;
+    if (!waiting) return;
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0); /* keeps the member in its group */
+    if (m == NULL) return;
+    if (k->nstash == k->capstash) {
+        k->capstash = k->capstash ? k->capstash * 2 : 16;
+        k->stash = lw_xrealloc(k->stash, k->capstash * sizeof *k->stash);
+    }
+    k->stash[k->nstash++] = m;
+}
+
+static bool
+kafka_locate(struct lw_source *s, uint64_t t, struct lw_msgmeta *m)
+{
+    struct part *p;
+    struct entry *e = lookup(s->state, t, &p);
+    if (e == NULL) return false;
+    *m = (struct lw_msgmeta){ .topic = lw_str_c(p->topic),
+                              .partition = p->partition,
+                              .offset = e->offset };
+    return true;
 }
 
 static int
@@ -428,6 +524,8 @@ kafka_close(struct lw_source *s, struct lw_diag *d)
     struct kafka *k = s->state;
     if (k == NULL) return 0;
     if (k->cur) rd_kafka_message_destroy(k->cur);
+    for (uint32_t i = k->stash_head; i < k->nstash; i++)
+        rd_kafka_message_destroy(k->stash[i]);
     commit(k, "at exit");
     rd_kafka_resp_err_t e = rd_kafka_consumer_close(k->rk);
     if (e) lw_kafka_say(k->o, "closing the consumer: %s", rd_kafka_err2str(e));
@@ -438,6 +536,8 @@ kafka_close(struct lw_source *s, struct lw_diag *d)
     rd_kafka_destroy(k->rk);
     free(k->parts);
     free(k->hdrs);
+    free(k->stash);
+    free(k->missing);
     free(k);
     s->state = NULL;
     return 0;
@@ -465,5 +565,7 @@ const struct lw_source_ops lw_source_kafka = { .name = "kafka",
                                                .next = kafka_next,
                                                .hold = kafka_hold,
                                                .done = kafka_done,
+                                               .locate = kafka_locate,
+                                               .wait = kafka_wait,
                                                .lag = kafka_lag,
                                                .close = kafka_close };

@@ -6,6 +6,7 @@
 #define LW_KAFKA_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lw/diag.h"
@@ -46,9 +47,25 @@ struct lw_kafka_msg {
     uint64_t ticket; /* handed back to the delivery callback */
 };
 
-/* delivered: called from lw_ksink_poll/flush, once per message put, with err NULL on a
- * successful delivery report, or the final error (librdkafka retried it already). */
-typedef void (*lw_ksink_delivered)(void *ud, uint64_t ticket, const char *err);
+/* One delivery report. The strings are valid for the callback only. */
+struct lw_kafka_report {
+    uint64_t ticket;
+    const char *err;     /* NULL: delivered; else the final error (librdkafka retried it) */
+    bool bad_topic;      /* err: the topic does not exist or is not authorized */
+    struct lw_str topic; /* the message's topic */
+    struct lw_str value; /* the message's value */
+};
+
+/* delivered: called from lw_ksink_put/poll/flush, once per message put. */
+typedef void (*lw_ksink_delivered)(void *ud, const struct lw_kafka_report *rep);
+
+/* lw_ksink_full: called while lw_ksink_put waits for room in the local queue, with waiting true
+ * about every 100 ms, then once with waiting false when the message went in. */
+typedef void (*lw_ksink_full)(void *ud, bool waiting);
+
+/* At most this many distinct topics besides --out-topic and --dead-letter-topic: librdkafka
+ * keeps a handle and metadata for every topic it was asked to produce to, for good. */
+#define LW_KAFKA_MAX_TOPICS 1000
 
 struct lw_ksink;
 
@@ -57,10 +74,20 @@ struct lw_ksink;
 struct lw_ksink *lw_ksink_new(const struct lw_opts *o, lw_ksink_delivered cb, void *ud,
                               struct lw_diag *d);
 
+/* lw_ksink_check: ask the brokers, within timeout_ms, whether the topics named in the options
+ * (--out-topic, --dead-letter-topic) exist and may be written. Returns -1 with d set when one
+ * does not or may not; 0 otherwise, also when the brokers did not answer in time (said on
+ * stderr: they may come later, and deliveries wait for them). */
+int lw_ksink_check(struct lw_ksink *k, int timeout_ms, struct lw_diag *d);
+
+/* lw_ksink_on_full: have lw_ksink_put call full(ud, ...) while it waits for room. */
+void lw_ksink_on_full(struct lw_ksink *k, lw_ksink_full full, void *ud);
+
 /* lw_ksink_put: enqueue m, waiting (and serving delivery reports) while the local queue is
  * full. Returns 0, or -1 with d set when librdkafka refuses the message at once (unknown or
  * invalid topic, larger than message.max.bytes, or the producer hit a fatal error, which
- * lw_ksink_fatal then reports): no delivery callback follows for it. */
+ * lw_ksink_fatal then reports) or m names a topic beyond the first LW_KAFKA_MAX_TOPICS: no
+ * delivery callback follows for it. */
 int lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d);
 
 /* lw_ksink_max_value: the longest value, in bytes, that a message with a key of keylen bytes

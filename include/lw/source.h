@@ -50,6 +50,13 @@ struct lw_source_ops {
      * commits its position only over a contiguous run of finished, never-failed records. */
     void (*hold)(struct lw_source *s, uint64_t ticket);
     void (*done)(struct lw_source *s, uint64_t ticket, bool ok);
+    /* locate: where the record of a ticket still held came from (topic, partition, offset;
+     * the topic is valid while the ticket is held). Returns false for an unknown ticket. */
+    bool (*locate)(struct lw_source *s, uint64_t ticket, struct lw_msgmeta *m);
+    /* wait: the caller cannot take records for now (an output is full): waiting true, called
+     * again and again, keeps the source alive (a group member polls and stays in its group)
+     * without handing out records; waiting false ends the wait. NULL: nothing to keep. */
+    void (*wait)(struct lw_source *s, bool waiting);
     /* lag: records behind the end of the input, as last seen (no round trip); -1 unknown */
     int64_t (*lag)(struct lw_source *s);
     /* close: commit what is finished and release the source. Returns 0 or -1 with d set. */

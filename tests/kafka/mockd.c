@@ -8,6 +8,11 @@
  *                              (Produce 0, Fetch 1, OffsetCommit 8; CODE -195 is a disconnect)
  *   clear APIKEY               drop the pending errors of APIKEY
  *   rtt ID MS                  delay broker ID's responses by MS milliseconds
+ *   topicerr NAME CODE         answer metadata requests for topic NAME with error CODE
+ *                              (3 unknown, 29 not authorized; 0 clears it)
+ *   leader NAME PART ID        make broker ID the leader of partition PART of topic NAME
+ *   coord GROUP ID             make broker ID the coordinator of consumer group GROUP
+ *   berror ID APIKEY CODE [COUNT]  like error, for requests to broker ID only
  *   quit                       stop (so do SIGINT and SIGTERM; end of input does not: the
  *                              cluster stays up until a signal, so `mockd </dev/null &` works)
  * Usage: mockd [-b BROKERS] [-f FILE] [TOPIC:PARTITIONS ...]; -f also writes the address to
@@ -64,14 +69,34 @@ command(rd_kafka_mock_cluster_t *mc, char *line, char *err, size_t errcap)
         free(errs);
         return 0;
     }
+    int d, e = 1;
+    if (sscanf(line, "berror %d %d %d %d", &d, &a, &b, &e) >= 3) {
+        if (e < 1 || e > 100000) {
+            snprintf(err, errcap, "count must be 1 to 100000");
+            return -1;
+        }
+        for (int i = 0; i < e; i++)
+            if (rd_kafka_mock_broker_push_request_error_rtts(mc, d, (int16_t)a, 1,
+                                                             (rd_kafka_resp_err_t)b, 0))
+                return -1;
+        return 0;
+    }
     if (sscanf(line, "clear %d", &a) == 1) {
         rd_kafka_mock_clear_request_errors(mc, (int16_t)a);
         return 0;
     }
+    if (sscanf(line, "topicerr %255s %d", name, &a) == 2) {
+        rd_kafka_mock_topic_set_error(mc, name, (rd_kafka_resp_err_t)a);
+        return 0;
+    }
+    if (sscanf(line, "leader %255s %d %d", name, &a, &b) == 3)
+        return rd_kafka_mock_partition_set_leader(mc, name, a, b) ? -1 : 0;
+    if (sscanf(line, "coord %255s %d", name, &a) == 2)
+        return rd_kafka_mock_coordinator_set(mc, "group", name, a) ? -1 : 0;
     if (sscanf(line, "rtt %d %d", &a, &b) == 2)
         return rd_kafka_mock_broker_set_rtt(mc, a, b) ? -1 : 0;
     if (strncmp(line, "quit", 4) == 0) return 1;
-    snprintf(err, errcap, "unknown command (topic, down, up, error, clear, rtt, quit)");
+    snprintf(err, errcap, "unknown command (see the comment atop mockd.c)");
     return -1;
 }
 

@@ -134,6 +134,7 @@ echo "rtt -1 30" >&3
 : >"$tmp/windows"
 for run in 1 2 3; do
     tmpl $run >"$tmp/t3.lw"
+    : >"$tmp/lw3.err" # here: wait_for could read the last run's lines before the child truncates
     "$lw" -f "$tmp/t3.lw" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
         --out-topic out3 $KX $SLOW --stats-interval 1 2>"$tmp/lw3.err" &
     lwpid=$!

@@ -1,0 +1,196 @@
+#!/bin/sh
+# Topics that do not exist or may not be used, against librdkafka's mock cluster
+# (tests/kafka/mockd): a record routed (emit ... to) to such a topic becomes a dead letter and
+# the stream goes on; the fixed output and dead-letter topics are checked at start-up (exit 4);
+# an input topic stops an --exit-at-eof run (exit 4) and is waited for otherwise. The mock
+# creates any topic a client asks about, so an "unknown" topic here is one created and then
+# made to answer metadata requests with UNKNOWN_TOPIC_OR_PART (mockd's topicerr); an
+# unauthorized one answers with TOPIC_AUTHORIZATION_FAILED, either in metadata or (for a
+# routed topic) in the produce responses of its leader, as a broker with ACLs does.
+# Usage: tests/kafka/topics.sh LOGWASH MOCKD COMMITTED
+set -u
+lw=$1 mockd=$2 committed=$3
+if ! command -v kcat >/dev/null 2>&1; then
+    echo "topics: skipped: kcat is not installed (sh tools/deps.sh installs it)"
+    exit 0
+fi
+tmp=$(mktemp -d)
+pid= lwpid=
+cleanup() {
+    [ -n "$lwpid" ] && kill -9 "$lwpid" 2>/dev/null
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+mkfifo "$tmp/ctl"
+"$mockd" -b 3 -f "$tmp/boot" <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
+pid=$!
+exec 3>"$tmp/ctl"
+i=0
+while [ ! -s "$tmp/boot" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ ! -s "$tmp/boot" ]; then
+    echo "topics: FAIL: mockd did not start"; cat "$tmp/mockd.err"; exit 1
+fi
+boot=$(cat "$tmp/boot")
+pass=0 fail=0
+ok() { echo "topics: $*"; pass=$((pass + 1)); }
+bad() { echo "topics: FAIL: $*"; fail=$((fail + 1)); }
+KX="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200"
+# ctl CMD...: mockd commands, then a moment for the cluster to apply them
+ctl() { for c in "$@"; do echo "$c" >&3; done; sleep 0.3; }
+consume() { timeout 60 kcat -C -b "$boot" -t "$1" -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null; }
+put() { t=$1; shift; printf '%s\n' "$@" | timeout 60 kcat -P -b "$boot" -t "$t" -l /dev/stdin 2>/dev/null; }
+ROUTE='input json
+emit . to .t'
+
+# 1. Records routed to an unknown topic and to one the brokers refuse (its leader, broker 3,
+#    answers its produce request with TOPIC_AUTHORIZATION_FAILED 29) become dead letters of
+#    kind "route" on the dead-letter topic, with the input's position, the topic, the error
+#    and the output; the others are delivered and every input offset is committed.
+ctl "topic in1 1" "topic out1 1" "topic dl1 1" "topic gone1 1" "topic deny1 1" \
+    "leader out1 0 1" "leader dl1 0 1" "leader in1 0 1" "leader deny1 0 3" "topicerr gone1 3"
+ctl "berror 3 0 29 1" # the only produce request broker 3 gets: deny1's
+put in1 '{"t":"out1","n":0}' '{"t":"gone1","n":1}' '{"t":"out1","n":2}' '{"t":"deny1","n":3}' \
+    '{"t":"out1","n":4}'
+timeout 120 "$lw" -e "$ROUTE" --from kafka --brokers "$boot" --topic in1 --group g1 --to kafka \
+    --out-topic out1 --dead-letter-topic dl1 --exit-at-eof $KX 2>"$tmp/lw1.err"
+rc=$?
+got_out=$(consume out1 | tr '\n' ' ')
+consume dl1 >"$tmp/dl1"
+want_dl='{"topic":"in1","partition":0,"offset":1,"kind":"route","template":null,"error":"delivery to gone1 failed: Broker: Unknown topic or partition","output_topic":"gone1","output":"{\"t\":\"gone1\",\"n\":1}"}
+{"topic":"in1","partition":0,"offset":3,"kind":"route","template":null,"error":"delivery to deny1 [0] failed: Broker: Topic authorization failed","output_topic":"deny1","output":"{\"t\":\"deny1\",\"n\":3}"}'
+"$committed" "$boot" g1 in1 >"$tmp/c1"
+if [ $rc = 1 ] && [ "$got_out" = '{"t":"out1","n":0} {"t":"out1","n":2} {"t":"out1","n":4} ' ] &&
+    [ "$(sort "$tmp/dl1")" = "$want_dl" ] && [ "$(cat "$tmp/c1")" = "0 5" ]; then
+    ok "routed to an unknown and an unauthorized topic: 3 delivered, 2 route dead letters, all 5 committed, exit 1"
+else
+    bad "routed to bad topics: exit $rc, out '$got_out', committed '$(cat "$tmp/c1")'"; cat "$tmp/dl1"; tail -5 "$tmp/lw1.err"
+fi
+
+# 1b. A long output routed to an unknown topic: its dead letter keeps the first 64 KiB
+#     (65536 bytes of 100020), marked output_cut, and is delivered.
+ctl "topic in1b 1"
+awk 'BEGIN { s = "x"; while (length(s) < 100000) s = s s; print "{\"t\":\"gone1\",\"s\":\"" substr(s, 1, 100000) "\"}" }' >"$tmp/in1b"
+timeout 60 kcat -P -b "$boot" -t in1b -l "$tmp/in1b" 2>/dev/null
+timeout 120 "$lw" -e "$ROUTE" --from kafka --brokers "$boot" --topic in1b --group g1b --to kafka \
+    --out-topic out1 --dead-letter-topic dl1 --exit-at-eof $KX 2>"$tmp/lw1b.err"
+rc=$?
+consume dl1 | grep '"topic":"in1b"' >"$tmp/dl1b"
+kept=$(sed -n 's/.*"output":"\(.*\)","output_cut":true}$/\1/p' "$tmp/dl1b" | sed 's/\\"/"/g' | tr -d '\n' | wc -c)
+if [ $rc = 1 ] && [ "$(wc -l <"$tmp/dl1b")" = 1 ] && [ "$kept" = 65536 ]; then
+    ok "a 100020-byte output routed to an unknown topic: its dead letter keeps 65536 bytes, output_cut"
+else
+    bad "long route dead letter: exit $rc, $(wc -l <"$tmp/dl1b") dead letters, $kept bytes kept; $(tail -2 "$tmp/lw1b.err")"
+fi
+
+# 2. The same with a dead-letter file, and from standard input (no position to give).
+ctl "topic gone2 1" "topicerr gone2 3"
+printf '%s\n' '{"t":"out1","n":10}' '{"t":"gone2","n":11}' | timeout 120 "$lw" -e "$ROUTE" \
+    --to kafka --brokers "$boot" --out-topic out1 --dead-letter "$tmp/dl2" 2>"$tmp/lw2.err"
+rc=$?
+if [ $rc = 1 ] && [ "$(cat "$tmp/dl2")" = '{"kind":"route","template":null,"error":"delivery to gone2 failed: Broker: Unknown topic or partition","output_topic":"gone2","output":"{\"t\":\"gone2\",\"n\":11}"}' ]; then
+    ok "stdin to kafka: the route dead letter goes to the --dead-letter file"
+else
+    bad "route dead letter to a file: exit $rc: $(cat "$tmp/dl2" 2>/dev/null); $(tail -2 "$tmp/lw2.err")"
+fi
+
+# 3. Without a dead-letter path the run stops at the routed record, says how to go on, and
+#    commits nothing at or past it (offset 1); a restart stops there again.
+ctl "topic in3 1" "topic out3 1" "topic gone3 1" "topicerr gone3 3"
+put in3 '{"t":"out3","n":0}' '{"t":"gone3","n":1}' '{"t":"out3","n":2}'
+timeout 120 "$lw" -e "$ROUTE" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
+    --out-topic out3 --exit-at-eof $KX 2>"$tmp/lw3.err"
+rc=$?
+"$committed" "$boot" g3 in3 >"$tmp/c3"
+if [ $rc = 1 ] && grep -q "delivery to gone3 failed: Broker: Unknown topic or partition (.*--dead-letter-topic or --dead-letter" "$tmp/lw3.err" &&
+    [ "$(cat "$tmp/c3")" = "0 1" ]; then
+    ok "no dead-letter path: exit 1, says to configure one, committed up to the routed record (offset 1)"
+else
+    bad "no dead-letter path: exit $rc, committed '$(cat "$tmp/c3")'; $(grep gone3 "$tmp/lw3.err" | head -2)"
+fi
+
+# 4. Thousands of distinct topics named by records: librdkafka would keep a handle and
+#    metadata for each. The first 1000 besides --out-topic and --dead-letter-topic are used;
+#    a record routed to any other is a dead letter ("produce"), and the stream goes on.
+ctl "topic in4 1" "topic dl4 1"
+seq 1 1200 | awk '{ print "{\"t\":\"x4-" $1 "\"}" }' >"$tmp/in4"
+timeout 60 kcat -P -b "$boot" -t in4 -l "$tmp/in4" 2>/dev/null
+timeout 300 "$lw" -e "$ROUTE" --from kafka --brokers "$boot" --topic in4 --group g4 --to kafka \
+    --out-topic out1 --dead-letter-topic dl4 --exit-at-eof $KX -v 2>"$tmp/lw4.err"
+rc=$?
+consume dl4 >"$tmp/dl4"
+ndl=$(grep -c '"kind":"produce".*more than 1000 distinct output topics' "$tmp/dl4")
+"$committed" "$boot" g4 in4 >"$tmp/c4"
+summary=$(sed -n 's/^logwash: \(1200 records: 1200 emitted.*\)/\1/p' "$tmp/lw4.err")
+if [ $rc = 1 ] && [ "$ndl" = 200 ] && [ "$(wc -l <"$tmp/dl4")" = 200 ] && [ "$(cat "$tmp/c4")" = "0 1200" ] &&
+    [ -n "$summary" ]; then
+    ok "1200 distinct routed topics: 1000 used, 200 dead letters naming the limit, all 1200 committed"
+else
+    bad "topic limit: exit $rc, $ndl limit dead letters of $(wc -l <"$tmp/dl4"), committed '$(cat "$tmp/c4")'; $(tail -2 "$tmp/lw4.err")"
+fi
+
+# 5. The fixed output topic and the dead-letter topic, unknown or unauthorized: exit 4 at
+#    start-up, naming the topic, before anything is read (nothing committed).
+ctl "topic in5 1" "topic out5 1" "topic bad5 1"
+put in5 '{"t":"x"}'
+for c in "bad5 3 out5 Unknown topic or partition" "bad5 29 out5 Topic authorization failed" \
+    "bad5 3 dl Unknown topic or partition"; do
+    set -- $c
+    ctl "topicerr $1 $2"
+    if [ "$3" = dl ]; then
+        opts="--out-topic out5 --dead-letter-topic bad5"
+    else
+        opts="--out-topic bad5"
+    fi
+    timeout 60 "$lw" -e 'emit .' --from kafka --brokers "$boot" --topic in5 --group g5 --to kafka \
+        $opts --exit-at-eof $KX 2>"$tmp/lw5.err"
+    rc=$?
+    shift 3
+    "$committed" "$boot" g5 in5 >"$tmp/c5"
+    if [ $rc = 4 ] && grep -q "^logwash: kafka: output topic bad5: Broker: $*$" "$tmp/lw5.err" &&
+        [ "$(cat "$tmp/c5")" = "0 -1001" ]; then
+        ok "$opts, the topic answering '$*': exit 4 at start-up, nothing read"
+    else
+        bad "$opts ($*): exit $rc, committed '$(cat "$tmp/c5")': $(head -3 "$tmp/lw5.err")"
+    fi
+done
+
+# 6. An input topic unknown or unauthorized with --exit-at-eof: exit 4, naming it.
+ctl "topic in6 1" "topic deny6 1" "topicerr in6 3" "topicerr deny6 29"
+for t in "in6 Unknown topic or partition" "deny6 Topic authorization failed"; do
+    set -- $t
+    timeout 60 "$lw" -e 'emit .' --from kafka --brokers "$boot" --topic "$1" --group g6 \
+        --exit-at-eof $KX 2>"$tmp/lw6.err" >/dev/null
+    rc=$?
+    topic=$1
+    shift
+    if [ $rc = 4 ] && grep -q "^logwash: kafka: input topic $topic: Broker: $*$" "$tmp/lw6.err"; then
+        ok "--exit-at-eof, input topic $topic answering '$*': exit 4, said"
+    else
+        bad "input topic $topic with --exit-at-eof: exit $rc; $(tail -3 "$tmp/lw6.err")"
+    fi
+done
+
+# 7. Without --exit-at-eof an unknown input topic is waited for, said once; once it exists,
+#    its messages are read.
+ctl "topic in7 1" "topicerr in7 3"
+"$lw" -e 'input json
+emit .' --from kafka --brokers "$boot" --topic in7 --group g7 $KX -X topic.metadata.refresh.interval.ms=500 \
+    >"$tmp/out7" 2>"$tmp/lw7.err" &
+lwpid=$!
+i=0
+while [ $i -lt 300 ] && ! grep -q "input topic in7" "$tmp/lw7.err"; do sleep 0.2; i=$((i + 1)); done
+ctl "topicerr in7 0"
+put in7 '{"n":1}' '{"n":2}'
+i=0
+while [ $i -lt 300 ] && [ "$(wc -l <"$tmp/out7")" -lt 2 ]; do sleep 0.2; i=$((i + 1)); done
+kill -TERM "$lwpid"; wait "$lwpid"; rc=$?; lwpid=
+said=$(grep -c "input topic in7: Broker: Unknown topic or partition: waiting for it" "$tmp/lw7.err")
+if [ $rc = 0 ] && [ "$said" = 1 ] && [ "$(tr '\n' ' ' <"$tmp/out7")" = '{"n":1} {"n":2} ' ]; then
+    ok "an unknown input topic without --exit-at-eof: said once, waited for, read once it exists"
+else
+    bad "waiting for an input topic: exit $rc, said $said times, read '$(tr '\n' ' ' <"$tmp/out7")'; $(tail -3 "$tmp/lw7.err")"
+fi
+
+echo "topics: $pass passed, $fail failed"
+[ $fail = 0 ]
