@@ -24,7 +24,8 @@
 #include "lw/buf.h"
 #include "lw/source.h"
 
-#define BLOCK (256 * 1024)
+#define BLOCK          (256 * 1024)
+#define QUIET_SLICE_MS 500
 
 struct files {
     char **names;
@@ -182,7 +183,8 @@ interrupted(struct files *f)
 
 /* quiet: on a live input, before a read that would wait: 2 the first time (nothing to read
  * now: the caller may write what it holds), then, with f->wait_ms >= 0, 3 when that long
- * passed without input; 0 to read (-1 when a signal stopped the wait: *r is the result). */
+ * passed without input, else 2 again after each QUIET_SLICE_MS without input; 0 to read (-1
+ * when a signal stopped the wait: *r is the result). */
 static int
 quiet(struct files *f, int *r)
 {
@@ -192,13 +194,16 @@ quiet(struct files *f, int *r)
         f->idle_said = true;
         return 2;
     }
-    if (f->wait_ms < 0) return 0;
-    int n = poll(&pfd, 1, f->wait_ms);
+    /* Without a timeout, wait in slices of QUIET_SLICE_MS, returning 2 after each: a signal that
+     * came just before the wait (after the pipeline looked at its stop flag, so the wait is not
+     * interrupted) would otherwise leave logwash waiting until input comes. */
+    int n = poll(&pfd, 1, f->wait_ms < 0 ? QUIET_SLICE_MS : f->wait_ms);
     if (n < 0 && errno == EINTR) {
         *r = interrupted(f);
         return -1;
     }
     if (n != 0) return 0;
+    if (f->wait_ms < 0) return 2;
     f->idle_said = false; /* after the timeout's record, say 2 again before waiting */
     return 3;
 }

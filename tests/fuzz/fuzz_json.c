@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lw/codec.h"
 #include "lw/program.h"
@@ -63,9 +64,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
     }
+    /* what json.c accepts: \u0000 in strings and integers of any size that fit a double (but
+     * \u0000 in an object key, which jansson cannot hold: such inputs are not compared) */
     json_error_t je;
-    json_t *j = json_loadb((const char *)data, size, JSON_DECODE_ANY, &je);
-    bool valid = j != NULL;
+    json_t *j = json_loadb((const char *)data, size,
+                           JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &je);
+    bool valid = j != NULL, compare = valid || strstr(je.text, "NUL byte in object key") == NULL;
     json_decref(j);
     for (size_t i = 0; i < NT; i++) {
         struct lw_arena a;
@@ -81,7 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         vm.out_ud = &b;
         int rc = lw_dec_json.decode(progs[i], (struct lw_str){ (const char *)data, size }, &r, top,
                                     &a, err, sizeof err);
-        if ((rc == 0) != valid) {
+        if (compare && (rc == 0) != valid) {
             fprintf(stderr, "decoder says %s, jansson says %s\n", rc == 0 ? "valid" : err,
                     valid ? "valid" : je.text);
             abort();
