@@ -455,7 +455,14 @@ fi
 # SIGINT: the output so far is written; then logwash ends by SIGHUP (status 129), so that a
 # supervisor tells a reload request from a stop. A second SIGHUP does not end it at once (two
 # quick reloads must not lose what is being flushed); under nohup SIGHUP stays ignored.
-if [ -p fifo ]; then
+# Under nohup (as some CI runners start jobs) SIGHUP is ignored on entry, and a shell cannot
+# undo that for its children: the checks that send SIGHUP say they are skipped.
+hup_ignored=
+case $(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status 2>/dev/null) in
+*[13579bdfBDF]) hup_ignored=1 ;;
+esac
+[ -n "$hup_ignored" ] && echo "cli: SIGHUP checks skipped: SIGHUP is ignored in this environment (nohup)"
+if [ -p fifo ] && [ -z "$hup_ignored" ]; then
     "$bin" -e 'emit line' <fifo >out.hup 2>err.hup &
     pid=$!
     exec 3>fifo
@@ -839,5 +846,5 @@ rc=$?
 expect_rc demo_job_checks 0
 : >in
 
-echo "cli: $pass passed, $fail failed"
+echo "cli: $pass passed, $fail failed${hup_ignored:+ (SIGHUP checks skipped: SIGHUP is ignored here)}"
 [ "$fail" = 0 ]
