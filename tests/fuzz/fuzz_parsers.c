@@ -63,7 +63,8 @@ out(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value 
     if (lw_enc_json.encode(b, v, vm->arena, b->len + vm->limits.max_output) != 0)
         return lw_vm_error(vm, "cannot emit");
     json_error_t e;
-    json_t *j = json_loadb(b->p + start, b->len - start - 1, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+    json_t *j = json_loadb(b->p + start, b->len - start - 1,
+                           JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &e);
     struct lw_value bad =
         v->t == LW_T_OBJ ? lw_value_get(v, LW_STR_LIT("bad"), vm->arena) : LW_NULL;
     if ((j == NULL && !has_nul_escape(b->p + start, b->len - start)) || bad.t != LW_T_NULL) {
