@@ -210,6 +210,8 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
             lw_kafka_fatal(k->rk, "producer", k->fatal_msg, sizeof k->fatal_msg);
             k->fatal = true;
         }
+        /* the wait ends here too: the source resumes (both returns below) */
+        if (waited && k->full) k->full(k->full_ud, false);
         if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
             lw_diag_setf(d,
                          "kafka: cannot produce to %s: a value of %zu bytes with a key of %zu is "
@@ -218,7 +220,6 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
             return -1;
         }
         lw_diag_setf(d, "kafka: cannot produce to %s: %s", topic, rd_kafka_err2str(e));
-        if (waited && k->full) k->full(k->full_ud, false);
         return -1;
     }
     if (waited && k->full) k->full(k->full_ud, false);
