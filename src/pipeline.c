@@ -390,6 +390,31 @@ dl_keyed(struct run *r, const struct lw_recpos *pos)
     return lw_ksink_max_value(r->ksink, pos->msg->key.len) >= lw_ksink_max_value(r->ksink, 0) / 2;
 }
 
+/* route_failed: an output of the record of rep->ticket (held for it) that failed. When it was
+ * routed (emit ... to) to a topic that does not exist or may not be written, it becomes a route
+ * dead letter with a dead-letter path, else a delivery that finally failed with a hint, and the
+ * result is true. The topics of the options were checked at start-up: false for those, and for
+ * any other failure. Reached from a delivery report, or from produce() when librdkafka already
+ * knew the topic was bad and refused the message at once. */
+static bool
+route_failed(struct run *r, const struct lw_kafka_report *rep)
+{
+    if (!rep->bad_topic || is_named(r->o->out_topic, rep->topic) ||
+        is_named(r->o->dl_topic, rep->topic))
+        return false;
+    if (r->has_dl) {
+        keep_route(r, rep);
+        return true;
+    }
+    char err[700];
+    snprintf(err, sizeof err,
+             "%s (a record routed there with emit ... to; a dead-letter path, "
+             "--dead-letter-topic or --dead-letter, would take such records and go on)",
+             rep->err);
+    kafka_failed(r, rep->ticket, err);
+    return true;
+}
+
 static void
 delivered(void *ud, const struct lw_kafka_report *rep)
 {
@@ -399,23 +424,7 @@ delivered(void *ud, const struct lw_kafka_report *rep)
         if (r->acking) r->src.ops->done(&r->src, rep->ticket, true);
         return;
     }
-    /* The topics of the options were checked at start-up; a failure there stops as any. */
-    bool routed = rep->bad_topic && !is_named(r->o->out_topic, rep->topic) &&
-                  !is_named(r->o->dl_topic, rep->topic);
-    if (routed && r->has_dl) {
-        keep_route(r, rep);
-        return;
-    }
-    if (routed) {
-        char err[700];
-        snprintf(err, sizeof err,
-                 "%s (a record routed there with emit ... to; a dead-letter path, "
-                 "--dead-letter-topic or --dead-letter, would take such records and go on)",
-                 rep->err);
-        kafka_failed(r, rep->ticket, err);
-        return;
-    }
-    kafka_failed(r, rep->ticket, rep->err);
+    if (!route_failed(r, rep)) kafka_failed(r, rep->ticket, rep->err);
 }
 
 /* dl_to_kafka: send the dead letter just written to b to --dead-letter-topic, with the input's
@@ -666,7 +675,10 @@ one(struct run *r, struct lw_vm *vm, const struct lw_decoder *dec, struct lw_str
  * dead-letter path it becomes a dead letter (kind "produce"), finished once that is safe;
  * from an acknowledging source without one, or when the producer itself is broken, it is a
  * delivery that finally failed: the run stops and nothing at or after the record is committed.
- * From files without a dead-letter path it is a failed record like any other (--on-error). */
+ * From files without a dead-letter path it is a failed record like any other (--on-error).
+ * A routed output librdkafka refuses because it already knows the topic is bad (the records
+ * after the first routed there) is handled as the first one's delivery report was
+ * (route_failed), and the record's next outputs are produced. */
 static int
 produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
 {
@@ -681,7 +693,17 @@ produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
                                   .ticket = pos->ticket };
         struct lw_diag d = { 0 };
         if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
-        if (lw_ksink_put(r->ksink, &m, &d) != 0) {
+        int put = lw_ksink_put(r->ksink, &m, &d);
+        if (put == -2) { /* a bad topic known before: as its delivery report would have said */
+            struct lw_kafka_report rep = { .ticket = pos->ticket,
+                                           .err = strncmp(d.msg, "kafka: ", 7) == 0 ? d.msg + 7
+                                                                                    : d.msg,
+                                           .bad_topic = true,
+                                           .topic = m.topic,
+                                           .value = m.value };
+            if (route_failed(r, &rep)) continue; /* the hold stays until its dead letter */
+        }
+        if (put != 0) {
             r->out.len = 0;
             struct lw_diag fe = { 0 };
             if (lw_ksink_fatal(r->ksink, &fe) || (r->acking && !r->has_dl)) {

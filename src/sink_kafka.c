@@ -220,6 +220,11 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
             return -1;
         }
         lw_diag_setf(d, "kafka: cannot produce to %s: %s", topic, rd_kafka_err2str(e));
+        /* librdkafka knows from an earlier message or metadata that the topic does not exist
+         * or may not be written: the same failure a delivery report gives with bad_topic */
+        if (e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+            e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+            return -2;
         return -1;
     }
     if (waited && k->full) k->full(k->full_ud, false);

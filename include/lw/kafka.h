@@ -87,7 +87,9 @@ void lw_ksink_on_full(struct lw_ksink *k, lw_ksink_full full, void *ud);
  * full. Returns 0, or -1 with d set when librdkafka refuses the message at once (unknown or
  * invalid topic, larger than message.max.bytes, or the producer hit a fatal error, which
  * lw_ksink_fatal then reports) or m names a topic beyond the first LW_KAFKA_MAX_TOPICS: no
- * delivery callback follows for it. */
+ * delivery callback follows for it. Returns -2, d set, when librdkafka already knows that the
+ * topic does not exist or may not be written (what a report with bad_topic says for the first
+ * message to it); no delivery callback follows either. */
 int lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d);
 
 /* lw_ksink_max_value: the longest value, in bytes, that a message with a key of keylen bytes
