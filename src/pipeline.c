@@ -719,6 +719,25 @@ produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
     return 0;
 }
 
+static int64_t now_ms(void);
+
+/* flush_all: wait, within --flush-timeout in all, for the delivery reports of every message put,
+ * sending the dead letters of the routed outputs they fail and waiting for those in turn, until
+ * no route failure is left (a dead letter is never routed, so this ends). Returns the messages
+ * still outstanding; sets *dl_bad, and d, when a dead letter could not be written. */
+static int
+flush_all(struct run *r, struct lw_diag *d, bool *dl_bad)
+{
+    int64_t end = now_ms() + (int64_t)r->o->flush_timeout_ms;
+    int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
+    while (r->nrfail && !r->in_route) { /* in_route: a drain inside route_dead, which goes on */
+        if (route_dead(r, d) != 0) *dl_bad = true;
+        int64_t t = end - now_ms();
+        left = lw_ksink_flush(r->ksink, t > 0 ? (int)t : 0);
+    }
+    return left;
+}
+
 /* drain: finish every record handed out so far (the source is about to lose them). */
 static void
 drain(void *ud)
@@ -733,11 +752,9 @@ drain(void *ud)
         lw_pipeline_stop();
     }
     if (r->ksink) {
-        int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
-        if (r->nrfail) { /* their dead letters, then wait for those */
-            if (route_dead(r, &d) != 0) lw_kafka_say(r->o, "before revocation: %s", d.msg);
-            left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
-        }
+        bool dl_bad = false;
+        int left = flush_all(r, &d, &dl_bad);
+        if (dl_bad) lw_kafka_say(r->o, "before revocation: %s", d.msg);
         if (left) {
             lw_kafka_say(r->o,
                          "%d messages not delivered within --flush-timeout before "
@@ -746,8 +763,6 @@ drain(void *ud)
         }
     }
 }
-
-static int64_t now_ms(void);
 
 /* full: the Kafka sink waits for room (brokers away): keep the consumer in its group. A wait
  * longer than a second is said, and so is its end. */
@@ -819,11 +834,7 @@ finish(struct run *r, struct lw_diag *d)
     bool bad = false;
     if (flush_out(r, d) != 0 && !r->sink.broken_pipe) bad = true;
     if (r->ksink) { /* first: an undeliverable routed output adds a dead letter */
-        int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
-        if (r->nrfail) {
-            if (route_dead(r, d) != 0) bad = true;
-            left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
-        }
+        int left = flush_all(r, d, &bad);
         if (left) {
             lw_diag_setf(&r->kfail, "%d messages not delivered within --flush-timeout", left);
             lw_kafka_say(r->o,
