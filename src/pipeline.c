@@ -91,6 +91,8 @@ struct run {
     uint32_t nwaiting, capwaiting;
     bool out_failed;       /* a write to stdout failed: nothing more is written there */
     struct lw_diag outerr; /* why */
+    bool dl_failed;        /* the same for the dead-letter file (or it was closed at exit) */
+    struct lw_diag dlerr;  /* why */
     uint64_t delivered, undelivered;
     const struct lw_recpos *pos; /* of the record being processed */
     struct lw_diag kfail;        /* the first final delivery failure */
@@ -500,9 +502,11 @@ route_dead(struct run *r, struct lw_diag *d)
             struct lw_recpos pos = { .ticket = f.ticket };
             dl_to_kafka(r, &pos, &r->rdl, false);
             if (r->acking) r->src.ops->done(&r->src, f.ticket, true);
-        } else if (rc == 0 && lw_sink_write(&r->dlsink, r->rdl.p, r->rdl.len, d) == 0) {
+        } else if (!r->dl_failed &&
+                   lw_sink_write(&r->dlsink, r->rdl.p, r->rdl.len, &r->dlerr) == 0) {
             if (r->acking) r->src.ops->done(&r->src, f.ticket, true);
-        } else {
+        } else { /* after a torn line nothing more is written: no letter lands after it */
+            r->dl_failed = true;
             rc = -1;
             if (r->acking) r->src.ops->done(&r->src, f.ticket, false);
         }
@@ -513,6 +517,7 @@ route_dead(struct run *r, struct lw_diag *d)
     r->nrfail = 0;
     r->rfail_bytes = 0;
     r->in_route = false;
+    if (rc != 0) lw_diag_setf(d, "%s", r->dlerr.msg);
     return rc;
 }
 
@@ -588,13 +593,19 @@ flush_out(struct run *r, struct lw_diag *d)
     return -1;
 }
 
+/* flush_dl: write the dead letters in r->dl to the dead-letter file. As for stdout, nothing more
+ * is written there after a failed write (a later letter would follow a torn line): the records
+ * whose letters are dropped are not finished by the caller. Returns -1, d set, once it failed. */
 static int
 flush_dl(struct run *r, struct lw_diag *d)
 {
     if (r->dl.len == 0 || r->o->dl_topic) return 0;
-    int rc = lw_sink_write(&r->dlsink, r->dl.p, r->dl.len, d);
+    if (!r->dl_failed && lw_sink_write(&r->dlsink, r->dl.p, r->dl.len, &r->dlerr) != 0)
+        r->dl_failed = true;
     r->dl.len = 0;
-    return rc;
+    if (!r->dl_failed) return 0;
+    lw_diag_setf(d, "%s", r->dlerr.msg);
+    return -1;
 }
 
 /* meta_value: the template's `meta` for this record. */
@@ -753,8 +764,12 @@ drain(void *ud)
     }
     if (r->ksink) {
         bool dl_bad = false;
-        int left = flush_all(r, &d, &dl_bad);
-        if (dl_bad) lw_kafka_say(r->o, "before revocation: %s", d.msg);
+        struct lw_diag rd = { 0 };
+        int left = flush_all(r, &rd, &dl_bad);
+        if (dl_bad) { /* stop as after any failed write of the dead-letter file */
+            lw_kafka_say(r->o, "before revocation: %s", rd.msg);
+            lw_pipeline_stop();
+        }
         if (left) {
             lw_kafka_say(r->o,
                          "%d messages not delivered within --flush-timeout before "
@@ -847,6 +862,9 @@ finish(struct run *r, struct lw_diag *d)
     if (r->has_dl && !r->o->dl_topic) {
         if (flush_dl(r, d) != 0) bad = true;
         if (lw_sink_close(&r->dlsink, d) != 0) bad = true;
+        /* a revocation when the source closes may still bring a route failure: not written */
+        r->dl_failed = true;
+        lw_diag_setf(&r->dlerr, "%s was closed at exit", r->o->dead_letter);
     }
     return bad;
 }
