@@ -62,6 +62,9 @@ struct wait {
 /* A routed output that could not be delivered: its topic is unknown or not authorized. */
 struct rfail {
     uint64_t ticket;
+    char *in_topic; /* where its record came from, found while the ticket was live; NULL: unknown */
+    int32_t partition;
+    int64_t offset;
     char *topic, *err;
     char *value; /* the first len bytes of the value */
     size_t len;
@@ -367,13 +370,21 @@ keep_route(struct run *r, const struct lw_kafka_report *rep)
     if (r->rfail_bytes + len > ROUTE_KEEP_ALL) len = 0;
     while (len > 0 && len < rep->value.len && ((unsigned char)rep->value.p[len] & 0xc0) == 0x80)
         len--; /* not inside a UTF-8 character */
+    /* the position now: the letter may be sent after a revocation made the ticket stale (a
+     * route_dead skipped inside a nested drain) */
+    struct lw_msgmeta m;
+    bool at = r->acking && r->src.ops->locate && r->src.ops->locate(&r->src, rep->ticket, &m);
     GROW(r->rfail, r->nrfail, r->caprfail);
-    r->rfail[r->nrfail++] = (struct rfail){ .ticket = rep->ticket,
-                                            .topic = lw_xstrndup(rep->topic.p, rep->topic.len),
-                                            .err = lw_xstrndup(rep->err, strlen(rep->err)),
-                                            .value = lw_xstrndup(rep->value.p, len),
-                                            .len = len,
-                                            .cut = len < rep->value.len };
+    r->rfail[r->nrfail++] =
+        (struct rfail){ .ticket = rep->ticket,
+                        .in_topic = at ? lw_xstrndup(m.topic.p, m.topic.len) : NULL,
+                        .partition = at ? m.partition : 0,
+                        .offset = at ? m.offset : 0,
+                        .topic = lw_xstrndup(rep->topic.p, rep->topic.len),
+                        .err = lw_xstrndup(rep->err, strlen(rep->err)),
+                        .value = lw_xstrndup(rep->value.p, len),
+                        .len = len,
+                        .cut = len < rep->value.len };
     r->rfail_bytes += len;
 }
 
@@ -460,13 +471,12 @@ static void
 route_letter(struct run *r, const struct rfail *f)
 {
     struct lw_buf *b = &r->rdl;
-    struct lw_msgmeta m;
     b->len = 0;
     lw_buf_addc(b, '{');
-    if (r->acking && r->src.ops->locate && r->src.ops->locate(&r->src, f->ticket, &m)) {
+    if (f->in_topic) {
         lw_buf_adds(b, "\"topic\":");
-        lw_json_write_string(b, m.topic.p, m.topic.len);
-        lw_buf_printf(b, ",\"partition\":%d,\"offset\":%" PRId64 ",", (int)m.partition, m.offset);
+        lw_json_write_string(b, f->in_topic, strlen(f->in_topic));
+        lw_buf_printf(b, ",\"partition\":%d,\"offset\":%" PRId64 ",", (int)f->partition, f->offset);
     }
     lw_buf_adds(b, "\"kind\":\"route\",\"template\":null,\"error\":");
     lw_json_write_string(b, f->err, strlen(f->err));
@@ -510,6 +520,7 @@ route_dead(struct run *r, struct lw_diag *d)
             rc = -1;
             if (r->acking) r->src.ops->done(&r->src, f.ticket, false);
         }
+        free(f.in_topic);
         free(f.topic);
         free(f.err);
         free(f.value);
