@@ -716,6 +716,11 @@ produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
         struct lw_diag d = { 0 };
         if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
         int put = lw_ksink_put(r->ksink, &m, &d);
+        if (put == -3) { /* stopping in a wait for room: the record is not committed */
+            r->out.len = 0;
+            refused(r, pos, d.msg);
+            return 0;
+        }
         if (put == -2) { /* a bad topic known before: as its delivery report would have said */
             struct lw_kafka_report rep = { .ticket = pos->ticket,
                                            .err = strncmp(d.msg, "kafka: ", 7) == 0 ? d.msg + 7
@@ -791,8 +796,9 @@ drain(void *ud)
 }
 
 /* full: the Kafka sink waits for room (brokers away): keep the consumer in its group. A wait
- * longer than a second is said, and so is its end. */
-static void
+ * longer than a second is said, and so is its end. A stop request (a signal, a final failure)
+ * gives the wait up: the brokers may stay away for long. */
+static bool
 full(void *ud, bool waiting)
 {
     struct run *r = ud;
@@ -801,8 +807,9 @@ full(void *ud, bool waiting)
         if (r->full_said) lw_kafka_say(r->o, "output queue has room again: reading again");
         r->full_since = 0;
         r->full_said = false;
-        return;
+        return true;
     }
+    if (stop) return false;
     int64_t t = now_ms();
     if (r->full_since == 0) r->full_since = t;
     if (!r->full_said && t - r->full_since >= 1000) {
@@ -812,6 +819,7 @@ full(void *ud, bool waiting)
                      r->n.in);
         r->full_said = true;
     }
+    return true;
 }
 
 static int64_t

@@ -200,8 +200,16 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
         if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             /* Serve delivery reports until there is room; the caller keeps its consumer in
              * the group meanwhile (the brokers may be away for long). */
-            if (k->full) k->full(k->full_ud, true);
             waited = true;
+            if (k->full && !k->full(k->full_ud, true)) {
+                if (h) rd_kafka_headers_destroy(h);
+                k->full(k->full_ud, false);
+                lw_diag_setf(d,
+                             "kafka: cannot produce to %s: stopped while waiting for room in "
+                             "the output queue",
+                             topic);
+                return -3;
+            }
             rd_kafka_poll(k->rk, 100);
             continue;
         }
