@@ -62,6 +62,9 @@ struct wait {
 /* A routed output that could not be delivered: its topic is unknown or not authorized. */
 struct rfail {
     uint64_t ticket;
+    char *in_topic; /* where its record came from, found while the ticket was live; NULL: unknown */
+    int32_t partition;
+    int64_t offset;
     char *topic, *err;
     char *value; /* the first len bytes of the value */
     size_t len;
@@ -91,6 +94,8 @@ struct run {
     uint32_t nwaiting, capwaiting;
     bool out_failed;       /* a write to stdout failed: nothing more is written there */
     struct lw_diag outerr; /* why */
+    bool dl_failed;        /* the same for the dead-letter file (or it was closed at exit) */
+    struct lw_diag dlerr;  /* why */
     uint64_t delivered, undelivered;
     const struct lw_recpos *pos; /* of the record being processed */
     struct lw_diag kfail;        /* the first final delivery failure */
@@ -365,13 +370,21 @@ keep_route(struct run *r, const struct lw_kafka_report *rep)
     if (r->rfail_bytes + len > ROUTE_KEEP_ALL) len = 0;
     while (len > 0 && len < rep->value.len && ((unsigned char)rep->value.p[len] & 0xc0) == 0x80)
         len--; /* not inside a UTF-8 character */
+    /* the position now: the letter may be sent after a revocation made the ticket stale (a
+     * route_dead skipped inside a nested drain) */
+    struct lw_msgmeta m;
+    bool at = r->acking && r->src.ops->locate && r->src.ops->locate(&r->src, rep->ticket, &m);
     GROW(r->rfail, r->nrfail, r->caprfail);
-    r->rfail[r->nrfail++] = (struct rfail){ .ticket = rep->ticket,
-                                            .topic = lw_xstrndup(rep->topic.p, rep->topic.len),
-                                            .err = lw_xstrndup(rep->err, strlen(rep->err)),
-                                            .value = lw_xstrndup(rep->value.p, len),
-                                            .len = len,
-                                            .cut = len < rep->value.len };
+    r->rfail[r->nrfail++] =
+        (struct rfail){ .ticket = rep->ticket,
+                        .in_topic = at ? lw_xstrndup(m.topic.p, m.topic.len) : NULL,
+                        .partition = at ? m.partition : 0,
+                        .offset = at ? m.offset : 0,
+                        .topic = lw_xstrndup(rep->topic.p, rep->topic.len),
+                        .err = lw_xstrndup(rep->err, strlen(rep->err)),
+                        .value = lw_xstrndup(rep->value.p, len),
+                        .len = len,
+                        .cut = len < rep->value.len };
     r->rfail_bytes += len;
 }
 
@@ -390,6 +403,31 @@ dl_keyed(struct run *r, const struct lw_recpos *pos)
     return lw_ksink_max_value(r->ksink, pos->msg->key.len) >= lw_ksink_max_value(r->ksink, 0) / 2;
 }
 
+/* route_failed: an output of the record of rep->ticket (held for it) that failed. When it was
+ * routed (emit ... to) to a topic that does not exist or may not be written, it becomes a route
+ * dead letter with a dead-letter path, else a delivery that finally failed with a hint, and the
+ * result is true. The topics of the options were checked at start-up: false for those, and for
+ * any other failure. Reached from a delivery report, or from produce() when librdkafka already
+ * knew the topic was bad and refused the message at once. */
+static bool
+route_failed(struct run *r, const struct lw_kafka_report *rep)
+{
+    if (!rep->bad_topic || is_named(r->o->out_topic, rep->topic) ||
+        is_named(r->o->dl_topic, rep->topic))
+        return false;
+    if (r->has_dl) {
+        keep_route(r, rep);
+        return true;
+    }
+    char err[700];
+    snprintf(err, sizeof err,
+             "%s (a record routed there with emit ... to; a dead-letter path, "
+             "--dead-letter-topic or --dead-letter, would take such records and go on)",
+             rep->err);
+    kafka_failed(r, rep->ticket, err);
+    return true;
+}
+
 static void
 delivered(void *ud, const struct lw_kafka_report *rep)
 {
@@ -399,23 +437,7 @@ delivered(void *ud, const struct lw_kafka_report *rep)
         if (r->acking) r->src.ops->done(&r->src, rep->ticket, true);
         return;
     }
-    /* The topics of the options were checked at start-up; a failure there stops as any. */
-    bool routed = rep->bad_topic && !is_named(r->o->out_topic, rep->topic) &&
-                  !is_named(r->o->dl_topic, rep->topic);
-    if (routed && r->has_dl) {
-        keep_route(r, rep);
-        return;
-    }
-    if (routed) {
-        char err[700];
-        snprintf(err, sizeof err,
-                 "%s (a record routed there with emit ... to; a dead-letter path, "
-                 "--dead-letter-topic or --dead-letter, would take such records and go on)",
-                 rep->err);
-        kafka_failed(r, rep->ticket, err);
-        return;
-    }
-    kafka_failed(r, rep->ticket, rep->err);
+    if (!route_failed(r, rep)) kafka_failed(r, rep->ticket, rep->err);
 }
 
 /* dl_to_kafka: send the dead letter just written to b to --dead-letter-topic, with the input's
@@ -449,13 +471,12 @@ static void
 route_letter(struct run *r, const struct rfail *f)
 {
     struct lw_buf *b = &r->rdl;
-    struct lw_msgmeta m;
     b->len = 0;
     lw_buf_addc(b, '{');
-    if (r->acking && r->src.ops->locate && r->src.ops->locate(&r->src, f->ticket, &m)) {
+    if (f->in_topic) {
         lw_buf_adds(b, "\"topic\":");
-        lw_json_write_string(b, m.topic.p, m.topic.len);
-        lw_buf_printf(b, ",\"partition\":%d,\"offset\":%" PRId64 ",", (int)m.partition, m.offset);
+        lw_json_write_string(b, f->in_topic, strlen(f->in_topic));
+        lw_buf_printf(b, ",\"partition\":%d,\"offset\":%" PRId64 ",", (int)f->partition, f->offset);
     }
     lw_buf_adds(b, "\"kind\":\"route\",\"template\":null,\"error\":");
     lw_json_write_string(b, f->err, strlen(f->err));
@@ -491,12 +512,15 @@ route_dead(struct run *r, struct lw_diag *d)
             struct lw_recpos pos = { .ticket = f.ticket };
             dl_to_kafka(r, &pos, &r->rdl, false);
             if (r->acking) r->src.ops->done(&r->src, f.ticket, true);
-        } else if (rc == 0 && lw_sink_write(&r->dlsink, r->rdl.p, r->rdl.len, d) == 0) {
+        } else if (!r->dl_failed &&
+                   lw_sink_write(&r->dlsink, r->rdl.p, r->rdl.len, &r->dlerr) == 0) {
             if (r->acking) r->src.ops->done(&r->src, f.ticket, true);
-        } else {
+        } else { /* after a torn line nothing more is written: no letter lands after it */
+            r->dl_failed = true;
             rc = -1;
             if (r->acking) r->src.ops->done(&r->src, f.ticket, false);
         }
+        free(f.in_topic);
         free(f.topic);
         free(f.err);
         free(f.value);
@@ -504,6 +528,7 @@ route_dead(struct run *r, struct lw_diag *d)
     r->nrfail = 0;
     r->rfail_bytes = 0;
     r->in_route = false;
+    if (rc != 0) lw_diag_setf(d, "%s", r->dlerr.msg);
     return rc;
 }
 
@@ -579,13 +604,19 @@ flush_out(struct run *r, struct lw_diag *d)
     return -1;
 }
 
+/* flush_dl: write the dead letters in r->dl to the dead-letter file. As for stdout, nothing more
+ * is written there after a failed write (a later letter would follow a torn line): the records
+ * whose letters are dropped are not finished by the caller. Returns -1, d set, once it failed. */
 static int
 flush_dl(struct run *r, struct lw_diag *d)
 {
     if (r->dl.len == 0 || r->o->dl_topic) return 0;
-    int rc = lw_sink_write(&r->dlsink, r->dl.p, r->dl.len, d);
+    if (!r->dl_failed && lw_sink_write(&r->dlsink, r->dl.p, r->dl.len, &r->dlerr) != 0)
+        r->dl_failed = true;
     r->dl.len = 0;
-    return rc;
+    if (!r->dl_failed) return 0;
+    lw_diag_setf(d, "%s", r->dlerr.msg);
+    return -1;
 }
 
 /* meta_value: the template's `meta` for this record. */
@@ -666,7 +697,10 @@ one(struct run *r, struct lw_vm *vm, const struct lw_decoder *dec, struct lw_str
  * dead-letter path it becomes a dead letter (kind "produce"), finished once that is safe;
  * from an acknowledging source without one, or when the producer itself is broken, it is a
  * delivery that finally failed: the run stops and nothing at or after the record is committed.
- * From files without a dead-letter path it is a failed record like any other (--on-error). */
+ * From files without a dead-letter path it is a failed record like any other (--on-error).
+ * A routed output librdkafka refuses because it already knows the topic is bad (the records
+ * after the first routed there) is handled as the first one's delivery report was
+ * (route_failed), and the record's next outputs are produced. */
 static int
 produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
 {
@@ -681,7 +715,22 @@ produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
                                   .ticket = pos->ticket };
         struct lw_diag d = { 0 };
         if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
-        if (lw_ksink_put(r->ksink, &m, &d) != 0) {
+        int put = lw_ksink_put(r->ksink, &m, &d);
+        if (put == -3) { /* stopping in a wait for room: the record is not committed */
+            r->out.len = 0;
+            refused(r, pos, d.msg);
+            return 0;
+        }
+        if (put == -2) { /* a bad topic known before: as its delivery report would have said */
+            struct lw_kafka_report rep = { .ticket = pos->ticket,
+                                           .err = strncmp(d.msg, "kafka: ", 7) == 0 ? d.msg + 7
+                                                                                    : d.msg,
+                                           .bad_topic = true,
+                                           .topic = m.topic,
+                                           .value = m.value };
+            if (route_failed(r, &rep)) continue; /* the hold stays until its dead letter */
+        }
+        if (put != 0) {
             r->out.len = 0;
             struct lw_diag fe = { 0 };
             if (lw_ksink_fatal(r->ksink, &fe) || (r->acking && !r->has_dl)) {
@@ -695,6 +744,25 @@ produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
     }
     r->out.len = 0;
     return 0;
+}
+
+static int64_t now_ms(void);
+
+/* flush_all: wait, within --flush-timeout in all, for the delivery reports of every message put,
+ * sending the dead letters of the routed outputs they fail and waiting for those in turn, until
+ * no route failure is left (a dead letter is never routed, so this ends). Returns the messages
+ * still outstanding; sets *dl_bad, and d, when a dead letter could not be written. */
+static int
+flush_all(struct run *r, struct lw_diag *d, bool *dl_bad)
+{
+    int64_t end = now_ms() + (int64_t)r->o->flush_timeout_ms;
+    int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
+    while (r->nrfail && !r->in_route) { /* in_route: a drain inside route_dead, which goes on */
+        if (route_dead(r, d) != 0) *dl_bad = true;
+        int64_t t = end - now_ms();
+        left = lw_ksink_flush(r->ksink, t > 0 ? (int)t : 0);
+    }
+    return left;
 }
 
 /* drain: finish every record handed out so far (the source is about to lose them). */
@@ -711,10 +779,12 @@ drain(void *ud)
         lw_pipeline_stop();
     }
     if (r->ksink) {
-        int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
-        if (r->nrfail) { /* their dead letters, then wait for those */
-            if (route_dead(r, &d) != 0) lw_kafka_say(r->o, "before revocation: %s", d.msg);
-            left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
+        bool dl_bad = false;
+        struct lw_diag rd = { 0 };
+        int left = flush_all(r, &rd, &dl_bad);
+        if (dl_bad) { /* stop as after any failed write of the dead-letter file */
+            lw_kafka_say(r->o, "before revocation: %s", rd.msg);
+            lw_pipeline_stop();
         }
         if (left) {
             lw_kafka_say(r->o,
@@ -725,11 +795,10 @@ drain(void *ud)
     }
 }
 
-static int64_t now_ms(void);
-
 /* full: the Kafka sink waits for room (brokers away): keep the consumer in its group. A wait
- * longer than a second is said, and so is its end. */
-static void
+ * longer than a second is said, and so is its end. A stop request (a signal, a final failure)
+ * gives the wait up: the brokers may stay away for long. */
+static bool
 full(void *ud, bool waiting)
 {
     struct run *r = ud;
@@ -738,8 +807,9 @@ full(void *ud, bool waiting)
         if (r->full_said) lw_kafka_say(r->o, "output queue has room again: reading again");
         r->full_since = 0;
         r->full_said = false;
-        return;
+        return true;
     }
+    if (stop) return false;
     int64_t t = now_ms();
     if (r->full_since == 0) r->full_since = t;
     if (!r->full_said && t - r->full_since >= 1000) {
@@ -749,6 +819,7 @@ full(void *ud, bool waiting)
                      r->n.in);
         r->full_said = true;
     }
+    return true;
 }
 
 static int64_t
@@ -797,11 +868,7 @@ finish(struct run *r, struct lw_diag *d)
     bool bad = false;
     if (flush_out(r, d) != 0 && !r->sink.broken_pipe) bad = true;
     if (r->ksink) { /* first: an undeliverable routed output adds a dead letter */
-        int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
-        if (r->nrfail) {
-            if (route_dead(r, d) != 0) bad = true;
-            left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
-        }
+        int left = flush_all(r, d, &bad);
         if (left) {
             lw_diag_setf(&r->kfail, "%d messages not delivered within --flush-timeout", left);
             lw_kafka_say(r->o,
@@ -814,6 +881,9 @@ finish(struct run *r, struct lw_diag *d)
     if (r->has_dl && !r->o->dl_topic) {
         if (flush_dl(r, d) != 0) bad = true;
         if (lw_sink_close(&r->dlsink, d) != 0) bad = true;
+        /* a revocation when the source closes may still bring a route failure: not written */
+        r->dl_failed = true;
+        lw_diag_setf(&r->dlerr, "%s was closed at exit", r->o->dead_letter);
     }
     return bad;
 }

@@ -200,8 +200,16 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
         if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             /* Serve delivery reports until there is room; the caller keeps its consumer in
              * the group meanwhile (the brokers may be away for long). */
-            if (k->full) k->full(k->full_ud, true);
             waited = true;
+            if (k->full && !k->full(k->full_ud, true)) {
+                if (h) rd_kafka_headers_destroy(h);
+                k->full(k->full_ud, false);
+                lw_diag_setf(d,
+                             "kafka: cannot produce to %s: stopped while waiting for room in "
+                             "the output queue",
+                             topic);
+                return -3;
+            }
             rd_kafka_poll(k->rk, 100);
             continue;
         }
@@ -210,6 +218,8 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
             lw_kafka_fatal(k->rk, "producer", k->fatal_msg, sizeof k->fatal_msg);
             k->fatal = true;
         }
+        /* the wait ends here too: the source resumes (both returns below) */
+        if (waited && k->full) k->full(k->full_ud, false);
         if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
             lw_diag_setf(d,
                          "kafka: cannot produce to %s: a value of %zu bytes with a key of %zu is "
@@ -218,7 +228,11 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
             return -1;
         }
         lw_diag_setf(d, "kafka: cannot produce to %s: %s", topic, rd_kafka_err2str(e));
-        if (waited && k->full) k->full(k->full_ud, false);
+        /* librdkafka knows from an earlier message or metadata that the topic does not exist
+         * or may not be written: the same failure a delivery report gives with bad_topic */
+        if (e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+            e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+            return -2;
         return -1;
     }
     if (waited && k->full) k->full(k->full_ud, false);

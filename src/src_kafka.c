@@ -46,6 +46,9 @@ struct kafka {
     uint16_t gen;
     rd_kafka_message_t *cur; /* the record handed out last */
     struct lw_msgmeta meta;
+    /* The current record's topic and "topic/partition" (meta.topic, pos->name): copies, since a
+     * revocation during the record (a wait for room polls) frees its partition's strings. */
+    char cur_topic[256], cur_label[272]; /* Kafka topic names are at most 249 bytes */
     struct lw_kafka_header *hdrs;
     uint32_t hcap;
     bool down;        /* all brokers reported down: say so once, and say when messages flow again */
@@ -344,7 +347,8 @@ static void
 fill_meta(struct kafka *k, struct part *p, rd_kafka_message_t *m)
 {
     struct lw_msgmeta *mm = &k->meta;
-    *mm = (struct lw_msgmeta){ .topic = lw_str_c(p->topic),
+    snprintf(k->cur_topic, sizeof k->cur_topic, "%s", p->topic);
+    *mm = (struct lw_msgmeta){ .topic = lw_str_c(k->cur_topic),
                                .partition = p->partition,
                                .offset = m->offset,
                                .len = m->len,
@@ -435,7 +439,8 @@ take(struct kafka *k, rd_kafka_message_t *m, struct lw_str *rec, struct lw_recpo
      * undecodable (the consumer's fetch limits bound what librdkafka holds) */
     bool cut = m->len > k->o->max_line;
     *rec = (struct lw_str){ m->payload ? m->payload : "", cut ? k->o->max_line : m->len };
-    *pos = (struct lw_recpos){ .name = p->label,
+    snprintf(k->cur_label, sizeof k->cur_label, "%s", p->label);
+    *pos = (struct lw_recpos){ .name = k->cur_label,
                                .line = (uint64_t)m->offset,
                                .too_long = cut,
                                .why = cut ? k->why : NULL,

@@ -60,8 +60,9 @@ struct lw_kafka_report {
 typedef void (*lw_ksink_delivered)(void *ud, const struct lw_kafka_report *rep);
 
 /* lw_ksink_full: called while lw_ksink_put waits for room in the local queue, with waiting true
- * about every 100 ms, then once with waiting false when the message went in. */
-typedef void (*lw_ksink_full)(void *ud, bool waiting);
+ * about every 100 ms, then once with waiting false when the wait ends. With waiting true it
+ * returns false to give the wait up (the caller is stopping); its result is ignored otherwise. */
+typedef bool (*lw_ksink_full)(void *ud, bool waiting);
 
 /* At most this many distinct topics besides --out-topic and --dead-letter-topic: librdkafka
  * keeps a handle and metadata for every topic it was asked to produce to, for good. */
@@ -87,7 +88,10 @@ void lw_ksink_on_full(struct lw_ksink *k, lw_ksink_full full, void *ud);
  * full. Returns 0, or -1 with d set when librdkafka refuses the message at once (unknown or
  * invalid topic, larger than message.max.bytes, or the producer hit a fatal error, which
  * lw_ksink_fatal then reports) or m names a topic beyond the first LW_KAFKA_MAX_TOPICS: no
- * delivery callback follows for it. */
+ * delivery callback follows for it. Returns -2, d set, when librdkafka already knows that the
+ * topic does not exist or may not be written (what a report with bad_topic says for the first
+ * message to it); no delivery callback follows either. Returns -3, d set, when the full
+ * callback gave up a wait for room: the message was not put, and no callback follows. */
 int lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d);
 
 /* lw_ksink_max_value: the longest value, in bytes, that a message with a key of keylen bytes

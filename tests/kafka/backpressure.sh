@@ -142,5 +142,40 @@ if [ "$(cat "$tmp/c2")" = "$want" ]; then
 else
     bad "rebalance in the wait: committed $(tr '\n' ' ' <"$tmp/c2"), expected $(echo "$want" | tr '\n' ' ')"
 fi
+# 3. SIGTERM while the producer waits for room (the output's leader down): logwash gives the
+#    wait up instead of waiting for the brokers, exits 1 (outputs not delivered) and commits
+#    nothing it did not deliver; a restart with the leader back delivers each record once.
+ctl "topic in3 1" "topic out3 1" "coord g3 1" "leader in3 0 1" "leader out3 0 2"
+seq 1 500 | sed 's/^/m-/' >"$tmp/in3"
+timeout 120 kcat -P -b "$boot" -t in3 -l "$tmp/in3" 2>/dev/null
+ctl "down 2"
+K3="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200 -X producer.queue.buffering.max.messages=100 --flush-timeout 1000"
+: >"$tmp/a3.err"
+"$lw" -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
+    --out-topic out3 --exit-at-eof $K3 2>"$tmp/a3.err" &
+lwpid=$!
+i=0
+while [ $i -lt 300 ] && ! grep -q "output queue full" "$tmp/a3.err"; do sleep 0.2; i=$((i + 1)); done
+kill -TERM "$lwpid"
+i=0
+while kill -0 "$lwpid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+alive=0
+kill -0 "$lwpid" 2>/dev/null && alive=1
+kill -9 "$lwpid" 2>/dev/null # still waiting 30 s after SIGTERM, the brokers still away: a failure
+wait "$lwpid"; rc3=$?; lwpid=
+"$committed" "$boot" g3 in3 >"$tmp/c3a" 2>/dev/null # (broker 2 down: its connection errors)
+ctl "up 2"
+timeout 120 "$lw" -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
+    --out-topic out3 --exit-at-eof $K3 -q
+rc3b=$?
+timeout 120 kcat -C -b "$boot" -t out3 -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/out3" 2>/dev/null
+"$committed" "$boot" g3 in3 >"$tmp/c3b" 2>&1
+if [ $alive = 0 ] && [ $rc3 = 1 ] && grep -q "stopped while waiting for room in the output queue" "$tmp/a3.err" &&
+    [ "$(cat "$tmp/c3a")" = "0 -1001" ] && [ $rc3b = 0 ] && [ "$(wc -l <"$tmp/out3")" = 500 ] &&
+    [ "$(field m <"$tmp/out3" | sort -u | wc -l)" = 500 ] && [ "$(cat "$tmp/c3b")" = "0 500" ]; then
+    ok "SIGTERM during a wait for room: exit 1 without waiting for the brokers, nothing committed; the restart delivers 500 once, committed 500"
+else
+    bad "SIGTERM in a wait for room: alive $alive, exit $rc3, committed '$(cat "$tmp/c3a")', restart exit $rc3b, $(wc -l <"$tmp/out3") out, committed '$(cat "$tmp/c3b")'; $(tail -3 "$tmp/a3.err")"
+fi
 echo "backpressure: $pass passed, $fail failed"
 [ $fail = 0 ]

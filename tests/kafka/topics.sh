@@ -83,6 +83,37 @@ else
     bad "long route dead letter: exit $rc, $(wc -l <"$tmp/dl1b") dead letters, $kept bytes kept; $(tail -2 "$tmp/lw1b.err")"
 fi
 
+# 1c. Several records routed to the same unknown topic, each with a second output after it.
+#     After the first one's delivery report librdkafka knows the topic is missing and refuses
+#     the next messages to it at once; those must become route dead letters too (not whole
+#     "produce" dead letters), and the record's later output must still be produced. A producer
+#     queue of one message makes every put wait for the previous report, so records 2-5 meet
+#     the refusal whatever the timing.
+ctl "topic in1c 1" "topic out1c 1" "topic dl1c 1" "topic gone1c 1" "leader in1c 0 1" \
+    "leader out1c 0 1" "leader dl1c 0 1" "topicerr gone1c 3"
+put in1c '{"t":"gone1c","n":0}' '{"t":"out1c","n":1}' '{"t":"gone1c","n":2}' \
+    '{"t":"gone1c","n":3}' '{"t":"out1c","n":4}' '{"t":"gone1c","n":5}' '{"t":"gone1c","n":6}'
+timeout 120 "$lw" -e "$ROUTE
+emit {n: .n} to \"out1c\"" --from kafka --brokers "$boot" --topic in1c --group g1c --to kafka \
+    --out-topic out1c --dead-letter-topic dl1c --exit-at-eof $KX \
+    -X producer.queue.buffering.max.messages=1 2>"$tmp/lw1c.err"
+rc=$?
+got_out=$(consume out1c | tr '\n' ' ')
+consume dl1c >"$tmp/dl1c"
+"$committed" "$boot" g1c in1c >"$tmp/c1c"
+nroute=0
+for n in 0 2 3 5 6; do
+    grep -q '^{"topic":"in1c","partition":0,"offset":'$n',"kind":"route",.*"output_topic":"gone1c","output":"{\\"t\\":\\"gone1c\\",\\"n\\":'$n'}"}$' "$tmp/dl1c" &&
+        nroute=$((nroute + 1))
+done
+want_out='{"n":0} {"t":"out1c","n":1} {"n":1} {"n":2} {"n":3} {"t":"out1c","n":4} {"n":4} {"n":5} {"n":6} '
+if [ $rc = 1 ] && [ "$got_out" = "$want_out" ] && [ $nroute = 5 ] && [ "$(wc -l <"$tmp/dl1c")" = 5 ] &&
+    [ "$(cat "$tmp/c1c")" = "0 7" ]; then
+    ok "5 records routed to one unknown topic: 5 route dead letters with their outputs, every second output delivered (9), all 7 committed, exit 1"
+else
+    bad "several records to one unknown topic: exit $rc, $nroute route letters, out '$got_out', committed '$(cat "$tmp/c1c")'"; cat "$tmp/dl1c"; tail -5 "$tmp/lw1c.err"
+fi
+
 # 2. The same with a dead-letter file, and from standard input (no position to give).
 ctl "topic gone2 1" "topicerr gone2 3"
 printf '%s\n' '{"t":"out1","n":10}' '{"t":"gone2","n":11}' | timeout 120 "$lw" -e "$ROUTE" \
