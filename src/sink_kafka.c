@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lw/kafka.h"
 #include "lw/str.h"
@@ -26,13 +27,18 @@ struct lw_ksink {
     size_t max_msg;             /* message.max.bytes */
     char **seen;                /* other topics produced to: an open-addressing set */
     uint32_t nseen;
+    int64_t *bad_until;       /* per slot of seen: refused by the brokers until (monotonic ms) */
+    int64_t meta_quiet_until; /* a metadata request had no answer: do not ask before */
+    char bad_why[200];
     lw_ksink_full full;
     void *full_ud;
     bool fatal;
     char fatal_msg[512];
 };
 
-#define SEEN_SLOTS 2048 /* a power of two, at least twice LW_KAFKA_MAX_TOPICS */
+#define SEEN_SLOTS   2048  /* a power of two, at least twice LW_KAFKA_MAX_TOPICS */
+#define BAD_TOPIC_MS 30000 /* a routed topic refused in metadata is asked about again after */
+#define META_MS      2000  /* how long a routed topic's metadata request may take */
 
 static void
 dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -60,26 +66,39 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     k->cb(k->ud, &rep);
 }
 
-/* admit: true when topic (NUL-terminated) may be produced to: one of the options' topics, one
- * seen before, or a new one while fewer than LW_KAFKA_MAX_TOPICS were seen. */
-static bool
-admit(struct lw_ksink *k, const char *topic, size_t len)
+/* admit: the slot of topic (NUL-terminated) in k->seen, adding it; -1 for one of the options'
+ * topics; -2 for a new one when LW_KAFKA_MAX_TOPICS were seen. *fresh: it was added now. */
+static int
+admit(struct lw_ksink *k, const char *topic, size_t len, bool *fresh)
 {
+    *fresh = false;
     for (int i = 0; i < 2; i++)
-        if (k->known[i] && strcmp(rd_kafka_topic_name(k->known[i]), topic) == 0) return true;
+        if (k->known[i] && strcmp(rd_kafka_topic_name(k->known[i]), topic) == 0) return -1;
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)topic[i]) * 16777619u;
-    if (k->seen == NULL) k->seen = lw_xcalloc(SEEN_SLOTS, sizeof *k->seen);
+    if (k->seen == NULL) {
+        k->seen = lw_xcalloc(SEEN_SLOTS, sizeof *k->seen);
+        k->bad_until = lw_xcalloc(SEEN_SLOTS, sizeof *k->bad_until);
+    }
     for (uint32_t i = h & (SEEN_SLOTS - 1);; i = (i + 1) & (SEEN_SLOTS - 1)) {
         if (k->seen[i] == NULL) {
-            if (k->nseen >= LW_KAFKA_MAX_TOPICS) return false;
+            if (k->nseen >= LW_KAFKA_MAX_TOPICS) return -2;
             k->seen[i] = lw_xstrndup(topic, len);
             k->nseen++;
-            return true;
+            *fresh = true;
+            return (int)i;
         }
-        if (strcmp(k->seen[i], topic) == 0) return true;
+        if (strcmp(k->seen[i], topic) == 0) return (int)i;
     }
+}
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -147,6 +166,34 @@ check(struct lw_ksink *k, rd_kafka_topic_t *rkt, int timeout_ms, struct lw_diag 
     return 1;
 }
 
+/* routed_bad: is the routed topic in k->seen[slot] one the brokers say does not exist or may
+ * not be written (d set)? Asked when it is first used and again when a refusal is older than
+ * BAD_TOPIC_MS (it may have been created or allowed since), within META_MS: librdkafka would
+ * otherwise hold a message to a topic refused in its metadata until message.timeout.ms (5
+ * minutes) and then stop the run at that record on every restart. No answer (brokers away):
+ * the message is produced and waits like any other, and the brokers are not asked again for
+ * BAD_TOPIC_MS, so records naming new topics during an outage cost one wait, not one each. */
+static bool
+routed_bad(struct lw_ksink *k, int slot, const char *topic, bool fresh, struct lw_diag *d)
+{
+    int64_t now = mono_ms(), until = k->bad_until[slot];
+    if (!fresh && (until == 0 || now < until)) {
+        if (until != 0) lw_diag_setf(d, "kafka: %s", k->bad_why); /* as the first time */
+        return until != 0;
+    }
+    if (now < k->meta_quiet_until) return false;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->rk, topic, NULL);
+    if (rkt == NULL) return false;
+    int c = check(k, rkt, META_MS, d);
+    rd_kafka_topic_destroy(rkt);
+    if (c == 0) k->meta_quiet_until = now + BAD_TOPIC_MS;
+    k->bad_until[slot] = c < 0 ? now + BAD_TOPIC_MS : 0;
+    if (c < 0) /* "kafka: output topic X: why", without its "kafka: " */
+        snprintf(k->bad_why, sizeof k->bad_why, "%.190s",
+                 d->msg + (strncmp(d->msg, "kafka: ", 7) ? 0 : 7));
+    return c < 0;
+}
+
 int
 lw_ksink_check(struct lw_ksink *k, int timeout_ms, struct lw_diag *d)
 {
@@ -172,13 +219,16 @@ lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d
     }
     memcpy(topic, m->topic.p, m->topic.len);
     topic[m->topic.len] = '\0';
-    if (!admit(k, topic, m->topic.len)) {
+    bool fresh;
+    int slot = admit(k, topic, m->topic.len, &fresh);
+    if (slot == -2) {
         lw_diag_setf(d,
                      "kafka: cannot produce to %s: more than %d distinct output topics (LIMITS "
                      "in logwash(1))",
                      topic, LW_KAFKA_MAX_TOPICS);
         return -1;
     }
+    if (slot >= 0 && routed_bad(k, slot, topic, fresh, d)) return -2;
     rd_kafka_headers_t *h = NULL;
     if (m->nheaders) {
         h = rd_kafka_headers_new(m->nheaders);
@@ -282,6 +332,7 @@ lw_ksink_free(struct lw_ksink *k)
     for (uint32_t i = 0; k->seen && i < SEEN_SLOTS; i++)
         free(k->seen[i]);
     free(k->seen);
+    free(k->bad_until);
     rd_kafka_destroy(k->rk);
     free(k);
 }
