@@ -40,6 +40,23 @@ KX="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer
 ctl() { for c in "$@"; do echo "$c" >&3; done; sleep 0.3; }
 consume() { timeout 60 kcat -C -b "$boot" -t "$1" -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null; }
 put() { t=$1; shift; printf '%s\n' "$@" | timeout 60 kcat -P -b "$boot" -t "$t" -l /dev/stdin 2>/dev/null; }
+# putv TOPIC MSG...: put, then wait until TOPIC holds them (a put racing with the topic's
+# creation on a loaded machine was once lost, and logwash then read an empty topic); tries 3
+# times, then says so (the case then fails on its counts)
+count() { consume "$1" | wc -l; }
+putv() {
+    t=$1
+    want=$(($(count "$t") + $# - 1))
+    for try in 1 2 3; do
+        [ "$try" = 1 ] || sleep 1
+        put "$@"
+        i=0
+        while [ "$(count "$t")" -lt "$want" ] && [ $i -lt 20 ]; do sleep 0.25; i=$((i + 1)); done
+        [ "$(count "$t")" -ge "$want" ] && return 0
+        want=$(($(count "$t") + $# - 1)) # what a partial put left: put all again
+    done
+    echo "topics: put to $t did not arrive after 3 tries"
+}
 ROUTE='input json
 emit . to .t'
 
@@ -50,7 +67,7 @@ emit . to .t'
 ctl "topic in1 1" "topic out1 1" "topic dl1 1" "topic gone1 1" "topic deny1 1" \
     "leader out1 0 1" "leader dl1 0 1" "leader in1 0 1" "leader deny1 0 3" "topicerr gone1 3"
 ctl "berror 3 0 29 1" # the only produce request broker 3 gets: deny1's
-put in1 '{"t":"out1","n":0}' '{"t":"gone1","n":1}' '{"t":"out1","n":2}' '{"t":"deny1","n":3}' \
+putv in1 '{"t":"out1","n":0}' '{"t":"gone1","n":1}' '{"t":"out1","n":2}' '{"t":"deny1","n":3}' \
     '{"t":"out1","n":4}'
 timeout 120 "$lw" -e "$ROUTE" --from kafka --brokers "$boot" --topic in1 --group g1 --to kafka \
     --out-topic out1 --dead-letter-topic dl1 --exit-at-eof $KX 2>"$tmp/lw1.err"
@@ -91,7 +108,7 @@ fi
 #     the refusal whatever the timing.
 ctl "topic in1c 1" "topic out1c 1" "topic dl1c 1" "topic gone1c 1" "leader in1c 0 1" \
     "leader out1c 0 1" "leader dl1c 0 1" "topicerr gone1c 3"
-put in1c '{"t":"gone1c","n":0}' '{"t":"out1c","n":1}' '{"t":"gone1c","n":2}' \
+putv in1c '{"t":"gone1c","n":0}' '{"t":"out1c","n":1}' '{"t":"gone1c","n":2}' \
     '{"t":"gone1c","n":3}' '{"t":"out1c","n":4}' '{"t":"gone1c","n":5}' '{"t":"gone1c","n":6}'
 timeout 120 "$lw" -e "$ROUTE
 emit {n: .n} to \"out1c\"" --from kafka --brokers "$boot" --topic in1c --group g1c --to kafka \
@@ -122,7 +139,7 @@ fi
 #     message.timeout.ms: a held message would make the run fail, not just slow.
 ctl "topic in1d 1" "topic out1d 1" "topic dl1d 1" "topic deny1d 1" "leader in1d 0 1" \
     "leader out1d 0 1" "leader dl1d 0 1" "topicerr deny1d 29"
-put in1d '{"t":"deny1d","n":0}' '{"t":"out1d","n":1}' '{"t":"deny1d","n":2}'
+putv in1d '{"t":"deny1d","n":0}' '{"t":"out1d","n":1}' '{"t":"deny1d","n":2}'
 timeout 120 "$lw" -e "$ROUTE" --from kafka --brokers "$boot" --topic in1d --group g1d --to kafka \
     --out-topic out1d --dead-letter-topic dl1d --exit-at-eof --flush-timeout 20000 $KX 2>"$tmp/lw1d.err"
 rc=$?
@@ -155,7 +172,7 @@ fi
 # 3. Without a dead-letter path the run stops at the routed record, says how to go on, and
 #    commits nothing at or past it (offset 1); a restart stops there again.
 ctl "topic in3 1" "topic out3 1" "topic gone3 1" "topicerr gone3 3"
-put in3 '{"t":"out3","n":0}' '{"t":"gone3","n":1}' '{"t":"out3","n":2}'
+putv in3 '{"t":"out3","n":0}' '{"t":"gone3","n":1}' '{"t":"out3","n":2}'
 timeout 120 "$lw" -e "$ROUTE" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
     --out-topic out3 --exit-at-eof $KX 2>"$tmp/lw3.err"
 rc=$?
