@@ -13,7 +13,7 @@ PREFIX  ?= /usr/local
 DATADIR ?= $(PREFIX)/share/logwash
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 # rdkafka (Kafka), libfyaml (job files); libxxhash (xxhash), libmd (md5, sha256), zlib (crc32):
-# see src/fn_hash.c
+# see src/lib/fn_hash.c
 # jansson is the JSON reader's test oracle only (unit tests, fuzzers): the program does not link it.
 PROG_PKGS = libpcre2-8 rdkafka libfyaml libxxhash libmd zlib
 PKGS     = jansson $(PROG_PKGS)
@@ -34,11 +34,13 @@ ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude $(PK
              $(WARN) $(OPT) $(EXTRA_CFLAGS) $(CFLAGS) -MMD -MP
 LDLIBS  = $(PKG_LIBS) -lm
 
-SRCS    := $(wildcard src/*.c)
+# src/base: arenas, buffers, diagnostics; src/lang: JSON, values, codecs, compiler, VM;
+# src/lib: template functions; src/io: sources and sinks; src/app: the program
+SRCS    := $(wildcard src/*/*.c)
 # logwash's own grok patterns (patterns/) become a generated C file (tools/embed-patterns.sh)
 PATTERN_FILES := $(sort $(wildcard patterns/*))
 OBJS    := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/grok_builtin.o
-LIBOBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
+LIBOBJS := $(filter-out $(BUILD)/app/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
@@ -51,6 +53,7 @@ $(BUILD)/logwash: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PROG_LIBS) -lm $(EXTRA_LDFLAGS)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # --version names the commit, and -f @NAME looks in DATADIR: opts.o is rebuilt when either
@@ -58,8 +61,8 @@ $(BUILD)/%.o: src/%.c | $(BUILD)
 LW_COMMIT := $(shell git describe --always --dirty 2>/dev/null)
 $(BUILD)/commit.stamp: FORCE | $(BUILD)
 	@echo '$(LW_COMMIT) $(DATADIR)' | cmp -s - $@ || echo '$(LW_COMMIT) $(DATADIR)' > $@
-$(BUILD)/opts.o: $(BUILD)/commit.stamp
-$(BUILD)/opts.o: ALL_CFLAGS += $(if $(LW_COMMIT),-DLW_COMMIT='"$(LW_COMMIT)"') -DLW_DATADIR='"$(DATADIR)"'
+$(BUILD)/app/opts.o: $(BUILD)/commit.stamp
+$(BUILD)/app/opts.o: ALL_CFLAGS += $(if $(LW_COMMIT),-DLW_COMMIT='"$(LW_COMMIT)"') -DLW_DATADIR='"$(DATADIR)"'
 FORCE:
 
 $(BUILD)/grok_builtin.c: $(PATTERN_FILES) tools/embed-patterns.sh | $(BUILD)
@@ -76,11 +79,11 @@ $(BUILD)/unit-tests: $(UNIT_OBJS) $(LIBOBJS)
 
 # The JSON scanner and writer's portable paths (8-byte SWAR words, and plain bytes), which x86-64
 # never takes: json.c built with LW_JSON_BLK=8 or 0, linked with everything else unchanged.
-$(BUILD)/json-blk%.o: src/json.c | $(BUILD)
+$(BUILD)/json-blk%.o: src/lang/json.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -DLW_JSON_BLK=$* -c -o $@ $<
 
 .SECONDARY: $(BUILD)/json-blk8.o $(BUILD)/json-blk0.o
-$(BUILD)/unit-tests-blk%: $(UNIT_OBJS) $(filter-out $(BUILD)/json.o,$(LIBOBJS)) $(BUILD)/json-blk%.o
+$(BUILD)/unit-tests-blk%: $(UNIT_OBJS) $(filter-out $(BUILD)/lang/json.o,$(LIBOBJS)) $(BUILD)/json-blk%.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
 
 $(BUILD)/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBOBJS) | $(BUILD)
@@ -199,7 +202,7 @@ fuzz:
 	sh tools/fuzz-dict.sh > build-fuzz/fuzz_compile.dict
 	set -e; for t in $(FUZZ_TARGETS); do \
 	    clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o build-fuzz/$$t tests/fuzz/$$t.c \
-	        $(filter-out src/main.c,$(SRCS)) build-fuzz/grok_builtin.c $(LDLIBS); \
+	        $(filter-out src/app/main.c,$(SRCS)) build-fuzz/grok_builtin.c $(LDLIBS); \
 	    mkdir -p tests/fuzz/corpus/$$t/regress build-fuzz/corpus-$$t; \
 	    dict=; [ -f build-fuzz/$$t.dict ] && dict=-dict=build-fuzz/$$t.dict; \
 	    $(LSAN_ENV) build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \

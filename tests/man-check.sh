@@ -12,7 +12,7 @@ bin=$1
 root=$(cd "$(dirname "$0")/.." && pwd)
 man1=$root/man/logwash.1
 man7=$root/man/logwash-template.7
-for f in "$man1" "$man7" "$root/src/opts.c" "$root/include/lw/builtins.def"; do
+for f in "$man1" "$man7" "$root/src/app/opts.c" "$root/include/lw/builtins.def"; do
     if [ ! -f "$f" ]; then
         echo "man-check: $f is missing"
         exit 1
@@ -22,11 +22,11 @@ done
 # Long options: the { "name", ... } entries of the table in opts.c, plus any --name that
 # BIN --help prints (the two should agree; taking both catches a table the grep misreads).
 opts=$( {
-    sed -n 's/^[[:space:]]*{ { "\([a-z0-9-]*\)",.*/\1/p' "$root/src/opts.c"
+    sed -n 's/^[[:space:]]*{ { "\([a-z0-9-]*\)",.*/\1/p' "$root/src/app/opts.c"
     "$bin" --help 2>/dev/null | sed -n 's/^ *\(-[a-zA-Z], \)\{0,1\}--\([a-z0-9-]*\).*/\2/p'
 } | sort -u)
 if [ -z "$opts" ]; then
-    echo "man-check: found no options in src/opts.c or '$bin --help'"
+    echo "man-check: found no options in src/app/opts.c or '$bin --help'"
     exit 1
 fi
 fns=$(sed -n 's/^FN(\([a-z_0-9]*\),.*/\1/p' "$root/include/lw/builtins.def" | sort -u)
@@ -67,9 +67,9 @@ for f in $(sed -n 's/^OP([A-Z]*, *\([A-Z]*\),.*/\1/p' "$root/include/lw/ops.def"
         missing=$((missing + 1))
     fi
 done
-# Every key of the job file (the tables and is(...) names of src/config.c) is in logwash.yaml.5.
+# Every key of the job file (the tables and is(...) names of src/app/config.c) is in logwash.yaml.5.
 man5=$root/man/logwash.yaml.5
-keys=$(grep -oE '\{ "[a-z_]+", "-|is\(k, kl, "[a-z_]+"\)' "$root/src/config.c" |
+keys=$(grep -oE '\{ "[a-z_]+", "-|is\(k, kl, "[a-z_]+"\)' "$root/src/app/config.c" |
     sed 's/[^"]*"\([a-z_]*\)".*/\1/' | sort -u)
 nkeys=0
 for k in $keys; do

@@ -1,7 +1,7 @@
 /* Dissect: Logstash-style delimiter extraction ("%{a} - %{b} [%{ts}]"), no regex and no
  * backtracking: each delimiter is searched once, left to right, and the text after the last
  * field must end the subject. The pattern is parsed once at
- * template compile time (lw_dissect_compile); dissect() in src/dissect.c runs it per record. */
+ * template compile time (lw_dissect_compile); dissect() in src/lib/dissect.c runs it per record. */
 #ifndef LW_DISSECT_H
 #define LW_DISSECT_H
 

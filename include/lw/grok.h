@@ -1,7 +1,7 @@
 /* Grok: Logstash-format pattern libraries (NAME REGEX per line, %{NAME:field:type} references)
  * and the expansion of a grok expression into one PCRE2 regex, done once at template compile
  * time. The library is compile-time data only; the VM sees a struct lw_grok (regexes plus the
- * field each capture group fills) and fills objects from it (grok() in src/grok.c). */
+ * field each capture group fills) and fills objects from it (grok() in src/lib/grok.c). */
 #ifndef LW_GROK_H
 #define LW_GROK_H
 

@@ -18,7 +18,7 @@
 #include "lw/timefmt.h"
 #include "lw/vm.h"
 
-#include "builtins_int.h"
+#include "../lib/builtins_int.h"
 
 #define MAXREGS 250
 #define MAXVARS 256
