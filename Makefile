@@ -32,7 +32,7 @@ OPT     ?= -O2 -g
 CFLAGS  ?=
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude $(PKG_CFLAGS) \
              $(WARN) $(OPT) $(EXTRA_CFLAGS) $(CFLAGS) -MMD -MP
-LDLIBS  = $(PKG_LIBS) -lm
+LDLIBS  = $(PKG_LIBS) -lm -pthread
 
 # src/base: arenas, buffers, diagnostics; src/lang: JSON, values, codecs, compiler, VM;
 # src/lib: template functions; src/io: sources and sinks; src/app: the program
@@ -50,7 +50,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(w
 all: $(BUILD)/logwash
 
 $(BUILD)/logwash: $(OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PROG_LIBS) -lm $(EXTRA_LDFLAGS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PROG_LIBS) -lm -pthread $(EXTRA_LDFLAGS)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	@mkdir -p $(@D)

@@ -30,6 +30,7 @@ struct lw_opts {
                                 * order (the array is owned, the strings are argv's) */
     int npatterns;
     bool check, disasm, unbuffered, no_jit;
+    int jobs;      /* -j: worker threads; 0: the default (one per CPU, one for a terminal) */
     int verbosity; /* -q: -1, default 0, -v: 1 */
     struct lw_limits limits;
     size_t max_line;

@@ -33,11 +33,17 @@ struct key {
 };
 
 static const struct key top_keys[] = {
-    { "template", "--file", PATH },      { "template_text", "--expr", VALUE },
-    { "input", "--input", VALUE },       { "output", "--output", VALUE },
-    { "on_error", "--on-error", VALUE }, { "tz", "--tz", VALUE },
-    { "now", "--now", VALUE },           { "unbuffered", "--unbuffered", FLAG },
-    { "no_jit", "--no-jit", FLAG },      { NULL, NULL, VALUE },
+    { "template", "--file", PATH },
+    { "template_text", "--expr", VALUE },
+    { "input", "--input", VALUE },
+    { "output", "--output", VALUE },
+    { "on_error", "--on-error", VALUE },
+    { "tz", "--tz", VALUE },
+    { "now", "--now", VALUE },
+    { "unbuffered", "--unbuffered", FLAG },
+    { "no_jit", "--no-jit", FLAG },
+    { "workers", "--jobs", VALUE },
+    { NULL, NULL, VALUE },
 };
 static const struct key source_keys[] = {
     { "type", "--from", VALUE },   { "brokers", "--brokers", VALUE },

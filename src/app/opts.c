@@ -94,6 +94,9 @@ static const struct {
       "FILE",
       "write each failed record to FILE as a JSON line" },
     { { "unbuffered", no_argument, NULL, O_UNBUFFERED }, NULL, "write output after each record" },
+    { { "jobs", required_argument, NULL, 'j' },
+      "N",
+      "run the template in N threads; output as with 1 (default: one per CPU; 1 for a terminal)" },
     { { "now", required_argument, NULL, O_NOW },
       "TIME",
       "fix now() to TIME (RFC 3339, or epoch seconds)" },
@@ -673,6 +676,14 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             break;
         case O_UNBUFFERED:
             o->unbuffered = true;
+            break;
+        case 'j':
+            if (number(optarg, &v, "jobs", err, errcap) != 0) return -1;
+            if (v > 256) {
+                snprintf(err, errcap, "--jobs: at most 256 threads, found %s", optarg);
+                return -1;
+            }
+            o->jobs = (int)v;
             break;
         case O_NOW:
             if (parse_now(optarg, &o->now_ns, err, errcap) != 0) return -1;

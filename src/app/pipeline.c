@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -53,6 +54,44 @@ struct pend {
     uint32_t h0, nh; /* its headers: hdrs[h0, h0 + nh) */
 };
 
+/* Where the template side of records puts what they produce: the encoded outputs and, with
+ * Kafka output, each one's topic, key and headers. The loop's own (struct run.cur, whose out is
+ * the output buffer) holds the current record's; a batch's holds all of its records'. */
+struct outs {
+    struct lw_buf *out;
+    struct pend *pend;
+    uint32_t npend, cappend;
+    struct lw_kafka_header *hdrs;
+    uint32_t nhdrs, caphdrs;
+};
+
+/* What running one record gave, for the loop to act on (count, keep, dead-letter). */
+enum rkind { RK_OK, RK_DROP, RK_REJECT, RK_ERROR, RK_UNDECODABLE };
+struct result {
+    enum rkind kind;
+    uint32_t nemit;    /* records emitted (kept with RK_OK and RK_DROP) */
+    const char *where; /* template position of a reject or error, else NULL */
+    const char *msg;   /* why it failed */
+};
+
+/* The template side of records: decode, run the VM, encode. One for the loop itself and one
+ * per worker thread (-j). It reads the options and the program and writes only to its own
+ * members and to dst: never to struct run, so workers need no lock while they run. */
+struct work {
+    const struct lw_program *prog;
+    const struct lw_opts *o;
+    const struct lw_decoder *dec;
+    const struct lw_encoder *enc;
+    struct lw_arena arena; /* the record arena, reset after each record */
+    struct lw_vm vm;
+    struct lw_str *topval;
+    struct outs *dst;
+    size_t rec_start; /* dst->out->len when the record began */
+    uint32_t nemit;
+    const struct lw_recpos *pos;
+    char where[256], err[320];
+};
+
 /* A record whose stdout output sits in the output buffer, ending at out[end]. */
 struct wait {
     uint64_t ticket;
@@ -86,11 +125,8 @@ struct run {
     struct lw_source src;
     bool acking;            /* the source takes hold/done */
     struct lw_ksink *ksink; /* --to kafka or --dead-letter-topic */
-    struct pend *pend;      /* Kafka outputs of the current record (reused) */
-    uint32_t npend, cappend;
-    struct lw_kafka_header *hdrs;
-    uint32_t nhdrs, caphdrs;
-    struct wait *waiting; /* records finished when their output is written (acking source) */
+    struct outs cur;        /* the current record's outputs (cur.out is &out) */
+    struct wait *waiting;   /* records finished when their output is written (acking source) */
     uint32_t nwaiting, capwaiting;
     bool out_failed;       /* a write to stdout failed: nothing more is written there */
     struct lw_diag outerr; /* why */
@@ -166,13 +202,14 @@ topic_name(struct lw_str t)
 /* kafka_route: record one Kafka output of the current record, routed by `to`, `key` and
  * `headers` (route may be NULL: the default topic, no key, no headers). */
 static int
-kafka_route(struct run *r, struct lw_vm *vm, size_t start, const struct lw_value *route)
+kafka_route(struct work *w, struct lw_vm *vm, size_t start, const struct lw_value *route)
 {
+    struct outs *d = w->dst;
     struct pend pd = { .off = start,
-                       .len = r->out.len - start - 1, /* a message has no line terminator */
-                       .topic = lw_str_c(r->o->out_topic),
-                       .h0 = r->nhdrs };
-    const struct lw_msgmeta *in = r->pos ? r->pos->msg : NULL;
+                       .len = d->out->len - start - 1, /* a message has no line terminator */
+                       .topic = lw_str_c(w->o->out_topic),
+                       .h0 = d->nhdrs };
+    const struct lw_msgmeta *in = w->pos ? w->pos->msg : NULL;
     if (in && in->has_key) { /* by default the input's key: same key, same partition, in order */
         pd.key = in->key;
         pd.has_key = true;
@@ -197,13 +234,13 @@ kafka_route(struct run *r, struct lw_vm *vm, size_t start, const struct lw_value
             struct lw_value k, v;
             lw_iter_init(&it, &route[2]);
             while (lw_iter_next(&it, &k, &v, vm->arena) == 1) {
-                GROW(r->hdrs, r->nhdrs, r->caphdrs);
-                struct lw_kafka_header *h = &r->hdrs[r->nhdrs];
+                GROW(d->hdrs, d->nhdrs, d->caphdrs);
+                struct lw_kafka_header *h = &d->hdrs[d->nhdrs];
                 *h = (struct lw_kafka_header){ .name = { k.u.p, k.len },
                                                .null_value = v.t == LW_T_NULL };
                 if (v.t != LW_T_NULL && route_text(vm, &v, &h->value, "a header value") != 0)
                     return -1;
-                r->nhdrs++;
+                d->nhdrs++;
                 pd.nh++;
             }
         } else if (route[2].t != LW_T_NULL) {
@@ -211,8 +248,8 @@ kafka_route(struct run *r, struct lw_vm *vm, size_t start, const struct lw_value
                                lw_type_name(route[2].t));
         }
     }
-    GROW(r->pend, r->npend, r->cappend);
-    r->pend[r->npend++] = pd;
+    GROW(d->pend, d->npend, d->cappend);
+    d->pend[d->npend++] = pd;
     return 0;
 }
 
@@ -220,27 +257,28 @@ static int
 out_cb(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *route,
        bool print)
 {
-    struct run *r = ud;
-    size_t start = r->out.len;
+    struct work *w = ud;
+    struct lw_buf *out = w->dst->out;
+    size_t start = out->len;
     /* The encoders stop at the limit, so a value whose text would be huge (containers that
      * share their elements) costs no more than the limit in work and memory. */
-    size_t max = r->rec_start + vm->limits.max_output;
+    size_t max = w->rec_start + vm->limits.max_output;
     int rc;
-    if (max < r->rec_start) max = SIZE_MAX;
+    if (max < w->rec_start) max = SIZE_MAX;
     if (print) {
-        rc = lw_value_write_text_max(&r->out, v, vm->arena, max);
-        if (rc == 0) lw_buf_addc(&r->out, '\n');
+        rc = lw_value_write_text_max(out, v, vm->arena, max);
+        if (rc == 0) lw_buf_addc(out, '\n');
     } else {
-        rc = r->enc->encode(&r->out, v, vm->arena, max);
-        if (rc == 0) r->n.emitted++;
+        rc = w->enc->encode(out, v, vm->arena, max);
+        if (rc == 0) w->nemit++;
     }
     if (rc == -1) return no_form(vm, print ? "print" : "emit", v);
-    if (rc != 0 || r->out.len - r->rec_start > vm->limits.max_output) {
+    if (rc != 0 || out->len - w->rec_start > vm->limits.max_output) {
         return lw_vm_error(vm, "output limit of %zu bytes per record exceeded (--max-output)",
                            vm->limits.max_output);
     }
     /* With stdout as the sink, routing means nothing and is ignored (logwash(1)). */
-    return r->o->to == LW_TO_KAFKA ? kafka_route(r, vm, start, route) : 0;
+    return w->o->to == LW_TO_KAFKA ? kafka_route(w, vm, start, route) : 0;
 }
 
 /* tpos: "name:line:col" of a template span, into buf. */
@@ -647,49 +685,71 @@ meta_value(const struct lw_recpos *pos, struct lw_arena *a)
     return o;
 }
 
-/* one: process one raw record. Returns 0, or -1 to stop (abort policy). */
-static int
-one(struct run *r, struct lw_vm *vm, const struct lw_decoder *dec, struct lw_str raw,
-    const struct lw_recpos *pos, struct lw_str *topval, struct lw_arena *arena)
+/* work_one: the template side of one raw record: decode it, run the program, and leave its
+ * outputs in w->dst (none after a reject or error: they are taken back). *x says what happened;
+ * its strings live in w, or in the source's record, until the next record. */
+static void
+work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct result *x)
 {
-    char where[256], err[320];
+    struct outs *d = w->dst;
     struct lw_record rec;
-    r->n.in++;
-    r->npend = r->nhdrs = 0;
-    r->pos = pos;
+    uint32_t p0 = d->npend, h0 = d->nhdrs;
+    *x = (struct result){ .kind = RK_UNDECODABLE, .msg = w->err };
+    w->pos = pos;
+    w->nemit = 0;
+    w->rec_start = d->out->len;
     if (pos->too_long) {
-        r->n.undecodable++;
         if (pos->why != NULL) {
-            snprintf(err, sizeof err, "%s", pos->why);
+            x->msg = pos->why;
         } else {
-            snprintf(err, sizeof err, "line longer than %zu bytes (--max-line): cut and skipped",
-                     r->o->max_line);
+            snprintf(w->err, sizeof w->err,
+                     "line longer than %zu bytes (--max-line): cut and skipped", w->o->max_line);
         }
-        return failed(r, pos, raw, "decode", NULL, err);
+        return;
     }
-    if (dec->decode(r->prog, raw, &rec, topval, arena, err, sizeof err) != 0) {
-        r->n.undecodable++;
-        return failed(r, pos, raw, "decode", NULL, err);
+    if (w->dec->decode(w->prog, raw, &rec, w->topval, &w->arena, w->err, sizeof w->err) != 0)
+        return;
+    if (w->prog->uses_meta) rec.meta = meta_value(pos, &w->arena);
+    enum lw_vm_result res = lw_vm_run(&w->vm, &rec);
+    if (res == LW_VM_OK || res == LW_VM_DROP) {
+        x->kind = res == LW_VM_OK ? RK_OK : RK_DROP;
+        x->nemit = w->nemit;
+        return;
     }
-    if (r->prog->uses_meta) rec.meta = meta_value(pos, arena);
-    r->rec_start = r->out.len;
-    uint64_t emitted = r->n.emitted;
-    enum lw_vm_result res = lw_vm_run(vm, &rec);
-    if (res == LW_VM_OK) return 0;
-    if (res == LW_VM_DROP) {
+    d->out->len = w->rec_start; /* the output of a failed record is discarded */
+    d->npend = p0;
+    d->nhdrs = h0;
+    x->kind = res == LW_VM_REJECT ? RK_REJECT : RK_ERROR;
+    x->where = tpos(w->prog, w->prog->spans[w->vm.err_pc], w->where, sizeof w->where);
+    x->msg = w->vm.err;
+}
+
+/* apply: the loop's side of a record whose work is done: count it, and send a failed one to
+ * the dead-letter path. Returns 0, or -1 to stop (abort policy). */
+static int
+apply(struct run *r, struct lw_str raw, const struct lw_recpos *pos, const struct result *x)
+{
+    r->n.in++;
+    r->pos = pos;
+    switch (x->kind) {
+    case RK_OK:
+        r->n.emitted += x->nemit;
+        return 0;
+    case RK_DROP:
+        r->n.emitted += x->nemit;
         r->n.dropped++;
         return 0;
-    }
-    r->n.emitted = emitted; /* the output of a failed record is discarded */
-    r->out.len = r->rec_start;
-    r->npend = 0;
-    tpos(r->prog, r->prog->spans[vm->err_pc], where, sizeof where);
-    if (res == LW_VM_REJECT) {
+    case RK_UNDECODABLE:
+        r->n.undecodable++;
+        return failed(r, pos, raw, "decode", NULL, x->msg);
+    case RK_REJECT:
         r->n.rejected++;
-        return failed(r, pos, raw, "reject", where, vm->err);
+        return failed(r, pos, raw, "reject", x->where, x->msg);
+    case RK_ERROR:
+        break;
     }
     r->n.failed++;
-    return failed(r, pos, raw, "error", where, vm->err);
+    return failed(r, pos, raw, "error", x->where, x->msg);
 }
 
 /* produce: hand the record's Kafka outputs to the sink, each holding the record. A message
@@ -704,13 +764,13 @@ one(struct run *r, struct lw_vm *vm, const struct lw_decoder *dec, struct lw_str
 static int
 produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
 {
-    for (uint32_t i = 0; i < r->npend; i++) {
-        const struct pend *pd = &r->pend[i];
+    for (uint32_t i = 0; i < r->cur.npend; i++) {
+        const struct pend *pd = &r->cur.pend[i];
         struct lw_kafka_msg m = { .topic = pd->topic,
                                   .key = pd->key,
                                   .has_key = pd->has_key,
                                   .value = { r->out.p + pd->off, pd->len },
-                                  .headers = r->hdrs + pd->h0,
+                                  .headers = r->cur.hdrs + pd->h0,
                                   .nheaders = pd->nh,
                                   .ticket = pos->ticket };
         struct lw_diag d = { 0 };
@@ -936,7 +996,7 @@ setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
 static int
 settle(struct run *r, int rc, struct lw_str raw, const struct lw_recpos *pos, struct lw_diag *d)
 {
-    if (r->o->to == LW_TO_KAFKA && r->npend && produce(r, raw, pos) != 0) rc = -1;
+    if (r->o->to == LW_TO_KAFKA && r->cur.npend && produce(r, raw, pos) != 0) rc = -1;
     if (!r->acking) return rc;
     if (r->out.len > r->rec_start && r->o->to != LW_TO_KAFKA) {
         r->src.ops->hold(&r->src, pos->ticket);
@@ -949,13 +1009,392 @@ settle(struct run *r, int rc, struct lw_str raw, const struct lw_recpos *pos, st
     return rc;
 }
 
+/* The loop's side of a record whose work is done (by work_one, here or in a worker): what
+ * record_done says next. */
+enum { GO, STOP_ABORT, STOP_IO, STOP_QUIET };
+
+static int
+record_done(struct run *r, const struct result *x, struct lw_str raw, const struct lw_recpos *pos,
+            struct lw_diag *d)
+{
+    int rc = apply(r, raw, pos, x);
+    rc = settle(r, rc, raw, pos, d);
+    r->cur.npend = r->cur.nhdrs = 0;
+    if (r->nrfail && rc != -2 && route_dead(r, d) != 0) rc = -2;
+    if (rc == -2) return STOP_IO;
+    if ((r->o->unbuffered || r->out.len >= FLUSH_AT) && flush_out(r, d) != 0)
+        return r->sink.broken_pipe ? STOP_QUIET : STOP_IO; /* EPIPE is a quiet, normal stop */
+    if ((r->dl.len >= FLUSH_AT || (r->o->unbuffered && r->dl.len)) && flush_dl(r, d) != 0)
+        return STOP_IO;
+    if (r->o->from == LW_FROM_KAFKA && (r->n.in & 1023) == 0) stats(r, false);
+    return rc != 0 ? STOP_ABORT : GO;
+}
+
+static void
+work_init(struct work *w, struct run *r, const struct lw_decoder *dec, struct outs *dst)
+{
+    *w = (struct work){ .prog = r->prog, .o = r->o, .dec = dec, .enc = r->enc, .dst = dst };
+    lw_arena_init(&w->arena, 64 * 1024);
+    lw_vm_init(&w->vm, r->prog, &w->arena, &r->o->limits);
+    w->vm.now_ns = r->o->now_ns;
+    w->vm.tz = r->o->tz;
+    w->vm.out = out_cb;
+    w->vm.out_ud = w;
+    w->topval = lw_xcalloc(r->prog->ntopkeys + 1, sizeof *w->topval);
+}
+
+static void
+work_fini(struct work *w)
+{
+    lw_vm_fini(&w->vm);
+    lw_arena_fini(&w->arena);
+    free(w->topval);
+}
+
+/* Parallel workers (-j N). The loop reads records into batches (copies: a source's record lives
+ * only until its next call), N threads run the template over whole batches, and the loop settles
+ * the batches in the order it read them: outputs, dead letters, messages and counters are
+ * exactly those of -j 1, in the same order. A batch ends at BATCH_RECS records or BATCH_BYTES,
+ * or when the input is quiet (a pipe waits): nothing waits in a batch for more input. A worker
+ * leaves a batch's remaining records to the loop once the batch's output passes BATCH_OUT, so a
+ * batch holds at most that plus one record's --max-output. */
+#define BATCH_RECS  512
+#define BATCH_BYTES (128 * 1024)
+#define BATCH_OUT   (4u << 20)
+#define MAX_JOBS    256
+
+struct brec {
+    struct lw_str raw;
+    struct lw_recpos pos;
+    struct result x;
+    size_t out_end;    /* its output ends at out[out_end] */
+    uint32_t pend_end; /* and its Kafka outputs at outs.pend[pend_end] */
+};
+
+struct batch {
+    struct lw_arena mem; /* the records, their positions' and results' strings, routes */
+    struct brec *recs;
+    uint32_t n, cap;
+    size_t bytes;
+    const char *name_in, *name; /* the last position name copied, and its copy */
+    struct lw_buf out;
+    struct outs outs; /* outs.out is &out */
+    uint32_t worked;  /* records the worker did: the loop does the others */
+    bool done;
+};
+
+struct pool;
+struct worker {
+    struct pool *p;
+    pthread_t t;
+    struct work w;
+};
+
+struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t todo, done;
+    uint64_t submitted, taken, settled; /* batch k is b[k % nb] */
+    bool quit;
+    int nthreads, started;
+    uint32_t batch_recs; /* BATCH_RECS, or $LOGWASH_BATCH (tests: 1 gives every record a batch) */
+    struct worker *workers;
+    struct batch *b;
+    uint32_t nb;
+};
+
+static const char *
+keep_str(struct lw_arena *a, const char *s)
+{
+    return s ? lw_arena_dup(a, s, strlen(s) + 1) : NULL;
+}
+
+static struct lw_str
+keep_lstr(struct lw_arena *a, struct lw_str s)
+{
+    return (struct lw_str){ s.len ? lw_arena_dup(a, s.p, s.len) : "", s.len };
+}
+
+/* batch_add: a copy of a record from the source into b. */
+static void
+batch_add(struct batch *b, struct lw_str raw, const struct lw_recpos *pos)
+{
+    GROW(b->recs, b->n, b->cap);
+    struct brec *e = &b->recs[b->n++];
+    *e = (struct brec){ .raw = keep_lstr(&b->mem, raw), .pos = *pos };
+    if (pos->name != b->name_in) {
+        b->name_in = pos->name;
+        b->name = keep_str(&b->mem, pos->name);
+    }
+    e->pos.name = b->name;
+    e->pos.why = keep_str(&b->mem, pos->why);
+    b->bytes += raw.len + 64;
+}
+
+static void
+batch_reset(struct batch *b)
+{
+    lw_arena_reset(&b->mem);
+    b->n = b->worked = 0;
+    b->bytes = 0;
+    b->name_in = b->name = NULL;
+    b->out.len = 0;
+    b->outs.npend = b->outs.nhdrs = 0;
+    b->done = false;
+}
+
+/* work_batch: a worker's run over a batch: each record's result and the strings its outputs'
+ * routes use are copied into the batch (the record arena is reset after each record). */
+static void
+work_batch(struct work *w, struct batch *b)
+{
+    w->dst = &b->outs;
+    for (uint32_t i = 0; i < b->n && b->out.len < BATCH_OUT; i++) {
+        struct brec *e = &b->recs[i];
+        uint32_t p0 = b->outs.npend;
+        work_one(w, e->raw, &e->pos, &e->x);
+        if (e->x.kind != RK_OK && e->x.kind != RK_DROP) {
+            e->x.where = keep_str(&b->mem, e->x.where);
+            e->x.msg = keep_str(&b->mem, e->x.msg);
+        }
+        for (uint32_t k = p0; k < b->outs.npend; k++) {
+            struct pend *pd = &b->outs.pend[k];
+            pd->topic = keep_lstr(&b->mem, pd->topic);
+            pd->key = keep_lstr(&b->mem, pd->key);
+            for (uint32_t h = pd->h0; h < pd->h0 + pd->nh; h++) {
+                b->outs.hdrs[h].name = keep_lstr(&b->mem, b->outs.hdrs[h].name);
+                b->outs.hdrs[h].value = keep_lstr(&b->mem, b->outs.hdrs[h].value);
+            }
+        }
+        e->out_end = b->out.len;
+        e->pend_end = b->outs.npend;
+        lw_arena_reset(&w->arena);
+        b->worked = i + 1;
+    }
+}
+
+static void *
+worker(void *arg)
+{
+    struct worker *wk = arg;
+    struct pool *p = wk->p;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->quit && p->taken == p->submitted)
+            pthread_cond_wait(&p->todo, &p->mu);
+        if (p->taken == p->submitted) break;
+        struct batch *b = &p->b[p->taken++ % p->nb];
+        pthread_mutex_unlock(&p->mu);
+        work_batch(&wk->w, b);
+        pthread_mutex_lock(&p->mu);
+        b->done = true;
+        pthread_cond_broadcast(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* move_out: the first n bytes of b's output to the output buffer: b's buffer itself when the
+ * output buffer is empty (the two swap), else a copy. */
+static void
+move_out(struct run *r, struct batch *b, size_t n)
+{
+    if (n == 0) return;
+    if (r->out.len == 0) {
+        struct lw_buf t = r->out;
+        r->out = b->out;
+        b->out = t;
+        r->out.len = n;
+    } else {
+        lw_buf_add(&r->out, b->out.p, n);
+    }
+}
+
+/* settle_batch: the loop's side of batch b's records, in order. The records the worker did have
+ * their output and routes copied into the loop's buffers, or, when the output goes straight to
+ * stdout (no acknowledgements, no routes, not --unbuffered), their whole output moved there at
+ * once; the loop runs the other records itself (mw). */
+static int
+settle_batch(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d)
+{
+    bool direct = !r->acking && r->o->to != LW_TO_KAFKA && !r->o->unbuffered, moved = !direct;
+    size_t o0 = 0;
+    uint32_t p0 = 0;
+    int st = GO;
+    for (uint32_t i = 0; i < b->n && st == GO; i++) {
+        struct brec *e = &b->recs[i];
+        struct result x;
+        if (i < b->worked) {
+            x = e->x;
+        } else if (!moved) {
+            move_out(r, b, b->worked ? b->recs[b->worked - 1].out_end : 0);
+            moved = true;
+        }
+        r->rec_start = r->out.len;
+        if (i < b->worked && !direct) {
+            lw_buf_add(&r->out, b->out.p + o0, e->out_end - o0);
+            for (uint32_t k = p0; k < e->pend_end; k++) {
+                struct pend pd = b->outs.pend[k];
+                pd.off = pd.off - o0 + r->rec_start;
+                uint32_t h0 = pd.h0;
+                pd.h0 = r->cur.nhdrs;
+                for (uint32_t h = h0; h < h0 + pd.nh; h++) {
+                    GROW(r->cur.hdrs, r->cur.nhdrs, r->cur.caphdrs);
+                    r->cur.hdrs[r->cur.nhdrs++] = b->outs.hdrs[h];
+                }
+                GROW(r->cur.pend, r->cur.npend, r->cur.cappend);
+                r->cur.pend[r->cur.npend++] = pd;
+            }
+            o0 = e->out_end;
+            p0 = e->pend_end;
+        } else if (i >= b->worked) {
+            work_one(mw, e->raw, &e->pos, &x);
+        }
+        st = record_done(r, &x, e->raw, &e->pos, d);
+        if (i >= b->worked) lw_arena_reset(&mw->arena);
+        if (st != GO && !moved) { /* what the records up to this one wrote */
+            move_out(r, b, e->out_end);
+            moved = true;
+        }
+    }
+    if (!moved) move_out(r, b, b->worked ? b->recs[b->worked - 1].out_end : 0);
+    if (st == GO && r->out.len >= FLUSH_AT && flush_out(r, d) != 0)
+        st = r->sink.broken_pipe ? STOP_QUIET : STOP_IO;
+    return st;
+}
+
+static void
+pool_init(struct pool *p, struct run *r, const struct lw_decoder *dec, int n)
+{
+    *p = (struct pool){ .nthreads = n, .nb = (uint32_t)n * 2 + 2, .batch_recs = BATCH_RECS };
+    const char *env = getenv("LOGWASH_BATCH");
+    if (env && atoi(env) > 0 && atoi(env) < BATCH_RECS) p->batch_recs = (uint32_t)atoi(env);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->todo, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->b = lw_xcalloc(p->nb, sizeof *p->b);
+    for (uint32_t i = 0; i < p->nb; i++) {
+        lw_arena_init(&p->b[i].mem, 256 * 1024);
+        lw_buf_init(&p->b[i].out);
+        p->b[i].outs.out = &p->b[i].out;
+    }
+    p->workers = lw_xcalloc((size_t)n, sizeof *p->workers);
+    for (int i = 0; i < n; i++) {
+        p->workers[i].p = p;
+        work_init(&p->workers[i].w, r, dec, NULL);
+    }
+}
+
+/* pool_start: the threads, on the first batch that fills (a short input never starts them).
+ * They block every signal: the loop's thread takes them. */
+static void
+pool_start(struct pool *p)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    for (int i = 0; i < p->nthreads; i++) {
+        if (pthread_create(&p->workers[i].t, NULL, worker, &p->workers[i]) != 0)
+            break; /* fewer threads: the batches still get done */
+        p->started++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void
+pool_fini(struct pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->quit = true;
+    p->taken = p->submitted; /* after a stop: batches not begun are not needed */
+    pthread_cond_broadcast(&p->todo);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->started; i++)
+        pthread_join(p->workers[i].t, NULL);
+    for (int i = 0; i < p->nthreads; i++)
+        work_fini(&p->workers[i].w);
+    for (uint32_t i = 0; i < p->nb; i++) {
+        lw_arena_fini(&p->b[i].mem);
+        lw_buf_fini(&p->b[i].out);
+        free(p->b[i].recs);
+        free(p->b[i].outs.pend);
+        free(p->b[i].outs.hdrs);
+    }
+    free(p->b);
+    free(p->workers);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->todo);
+    pthread_cond_destroy(&p->done);
+}
+
+/* pool_settle: settle the batches done, oldest first; with all, wait for every one submitted,
+ * else only for the oldest when no batch is free to fill. Returns GO or how to stop. */
+static int
+pool_settle(struct pool *p, struct run *r, struct work *mw, bool all, struct lw_diag *d)
+{
+    while (p->settled < p->submitted) {
+        struct batch *b = &p->b[p->settled % p->nb];
+        pthread_mutex_lock(&p->mu);
+        bool must = all || p->submitted - p->settled == p->nb;
+        while (must && !b->done)
+            pthread_cond_wait(&p->done, &p->mu);
+        bool ready = b->done;
+        pthread_mutex_unlock(&p->mu);
+        if (!ready) return GO;
+        int st = settle_batch(r, mw, b, d);
+        batch_reset(b);
+        p->settled++;
+        if (st != GO) return st;
+    }
+    return GO;
+}
+
+/* pool_flush: the batch being filled: to the workers when they run, else (a short input, or a
+ * quiet pipe before any batch filled) done by the loop itself. */
+static int
+pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit, struct lw_diag *d)
+{
+    struct batch *b = &p->b[p->submitted % p->nb];
+    if (b->n == 0) return GO;
+    if (!submit && p->started == 0 && p->settled == p->submitted) {
+        int st = settle_batch(r, mw, b, d);
+        batch_reset(b);
+        return st;
+    }
+    if (p->started == 0) pool_start(p);
+    if (p->started == 0) { /* no thread could be made: the loop does it */
+        int st = settle_batch(r, mw, b, d);
+        batch_reset(b);
+        return st;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->submitted++;
+    pthread_cond_signal(&p->todo);
+    pthread_mutex_unlock(&p->mu);
+    return GO;
+}
+
+/* jobs: the number of workers: -j, else one per CPU for files and pipes, one for a terminal
+ * (interactive: nothing to gain) and for Kafka input (not yet parallel). */
+static int
+jobs(const struct lw_opts *o)
+{
+    if (o->from == LW_FROM_KAFKA) return 1;
+    if (o->jobs > 0) return o->jobs > MAX_JOBS ? MAX_JOBS : o->jobs;
+    bool tty = false;
+    if (o->ninputs == 0) tty = isatty(0);
+    for (int i = 0; i < o->ninputs; i++)
+        if (strcmp(o->inputs[i], "-") == 0) tty |= isatty(0);
+    if (tty) return 1;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
 int
 lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct lw_counters *cnt)
 {
     struct run r = { .prog = prog, .o = o };
     struct lw_diag d = { 0 };
-    struct lw_arena arena;
-    struct lw_vm vm;
+    struct work mw;
     int status = 0;
     enum lw_informat in = o->input != LW_IN_DEFAULT ? o->input : prog->input;
     const struct lw_decoder *dec = in == LW_IN_JSON ? &lw_dec_json : &lw_dec_text;
@@ -965,26 +1404,25 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     lw_buf_init(&r.out);
     lw_buf_init(&r.dl);
     lw_buf_init(&r.rdl);
+    r.cur.out = &r.out;
     int set = setup(&r, o, &d);
     if (set != 0) {
         fprintf(stderr, "logwash: %s\n", d.msg);
         lw_ksink_free(r.ksink);
         return (o->dead_letter && !r.has_dl) || set == -2 ? 4 : 2;
     }
-    lw_arena_init(&arena, 64 * 1024);
-    lw_vm_init(&vm, prog, &arena, &o->limits);
-    vm.now_ns = o->now_ns;
-    vm.tz = o->tz;
-    vm.out = out_cb;
-    vm.out_ud = &r;
-    struct lw_str *topval = lw_xcalloc(prog->ntopkeys + 1, sizeof *topval);
+    work_init(&mw, &r, dec, &r.cur);
+    int njobs = jobs(o);
+    struct pool pool;
+    if (njobs > 1) pool_init(&pool, &r, dec, njobs);
     r.next_stats = now_ms() + (int64_t)o->stats_ms;
 
     /* An I/O error stops the stream, but what the records before it produced is still
      * written: the loop only breaks, and the flushes below run in every case. */
     int opened = r.src.ops->open(&r.src, o, &d);
     bool io_failed = opened != 0;
-    bool streaming = o->from == LW_FROM_KAFKA, aborted = false;
+    bool streaming = o->from == LW_FROM_KAFKA;
+    int st = GO;
     while (!io_failed && !stop) {
         struct lw_str raw;
         struct lw_recpos pos;
@@ -995,6 +1433,11 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
         }
         if (got == 0) break;
         if (got == 2) { /* a quiet moment: write what waits, serve delivery reports */
+            if (njobs > 1) {
+                st = pool_flush(&pool, &r, &mw, false, &d);
+                if (st == GO) st = pool_settle(&pool, &r, &mw, true, &d);
+                if (st != GO) break;
+            }
             if (flush_out(&r, &d) != 0) {
                 io_failed = !r.sink.broken_pipe;
                 break;
@@ -1007,28 +1450,28 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
             if (streaming) stats(&r, false);
             continue;
         }
-        int rc = one(&r, &vm, dec, raw, &pos, topval, &arena);
-        rc = settle(&r, rc, raw, &pos, &d);
-        lw_arena_reset(&arena);
-        if (r.nrfail && rc != -2 && route_dead(&r, &d) != 0) rc = -2;
-        if (rc == -2) {
-            io_failed = true;
-            break;
+        if (njobs > 1) {
+            struct batch *b = &pool.b[pool.submitted % pool.nb];
+            batch_add(b, raw, &pos);
+            if (b->n < pool.batch_recs && b->bytes < BATCH_BYTES) continue;
+            st = pool_flush(&pool, &r, &mw, true, &d);
+            if (st == GO) st = pool_settle(&pool, &r, &mw, false, &d);
+        } else {
+            struct result x;
+            r.rec_start = r.out.len;
+            work_one(&mw, raw, &pos, &x);
+            st = record_done(&r, &x, raw, &pos, &d);
+            lw_arena_reset(&mw.arena);
         }
-        if ((o->unbuffered || r.out.len >= FLUSH_AT) && flush_out(&r, &d) != 0) {
-            io_failed = !r.sink.broken_pipe; /* EPIPE is a quiet, normal stop */
-            break;
-        }
-        if ((r.dl.len >= FLUSH_AT || (o->unbuffered && r.dl.len)) && flush_dl(&r, &d) != 0) {
-            io_failed = true;
-            break;
-        }
-        if (streaming && (r.n.in & 1023) == 0) stats(&r, false);
-        if (rc != 0) {
-            aborted = true; /* --on-error=abort: the input was not all read */
-            break;
-        }
+        if (st != GO) break;
     }
+    /* what was read is done and settled (also on a stop request), unless the run stops here */
+    if (njobs > 1 && st == GO) {
+        st = pool_flush(&pool, &r, &mw, false, &d);
+        if (st == GO) st = pool_settle(&pool, &r, &mw, true, &d);
+    }
+    if (st == STOP_IO) io_failed = true;
+    bool aborted = st == STOP_ABORT; /* --on-error=abort: the input was not all read */
     if (finish(&r, &d)) io_failed = true;
     if (io_failed) {
         fprintf(stderr, "logwash: %s\n", d.msg);
@@ -1045,13 +1488,12 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
         if (status == 0) status = 4;
     }
     lw_ksink_free(r.ksink);
-    free(topval);
-    free(r.pend);
-    free(r.hdrs);
+    if (njobs > 1) pool_fini(&pool);
+    work_fini(&mw);
+    free(r.cur.pend);
+    free(r.cur.hdrs);
     free(r.waiting);
     free(r.rfail);
-    lw_vm_fini(&vm);
-    lw_arena_fini(&arena);
     lw_buf_fini(&r.out);
     lw_buf_fini(&r.dl);
     lw_buf_fini(&r.rdl);
