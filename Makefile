@@ -283,7 +283,7 @@ headers:
 	    echo "#include \"$${h#include/}\"" | $(CC) $(ALL_CFLAGS) -x c -fsyntax-only -; done
 
 man-lint:
-	@set -e; for m in man/*.[157]; do out=$$(groff -mdoc -ww -z $$m 2>&1); \
+	@set -e; for m in man/*.[1357]; do out=$$(groff -mdoc -ww -z $$m 2>&1); \
 	    if [ -n "$$out" ]; then echo "$$m: $$out"; exit 1; fi; done
 
 # make install [DESTDIR=...] [PREFIX=/usr/local]: the program, man pages, the ready templates and
@@ -310,7 +310,7 @@ install-program: $(BUILD)/logwash
 	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_logwash $(DESTDIR)$(UNITDIR)/logwash@.service
 
 # liblogwash: the static and shared library (with its soname link and the link for -llogwash),
-# the header, and logwash.pc made from dist/logwash.pc.in with the installed paths.
+# the header, logwash(3), and logwash.pc made from dist/logwash.pc.in with the installed paths.
 install-lib: $(BUILD)/liblogwash.a $(BUILD)/liblogwash.so
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
 	install -m 644 $(BUILD)/liblogwash.a $(DESTDIR)$(LIBDIR)/
@@ -318,6 +318,8 @@ install-lib: $(BUILD)/liblogwash.a $(BUILD)/liblogwash.so
 	ln -sf liblogwash.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/liblogwash.so
 	install -m 644 include/logwash.h $(DESTDIR)$(INCLUDEDIR)/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 644 man/logwash.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(LIB_VERSION)|g' \
 	    -e 's|@REQUIRES@|$(LIB_PKGS)|g' dist/logwash.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/logwash.pc
