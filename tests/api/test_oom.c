@@ -12,6 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+int
+main(void)
+{
+    printf("0 passed, 0 failed (skipped: the sanitizer owns malloc)\n");
+    return 0;
+}
+#else
+
 static int passed, failed;
 
 #define CHECK(cond)                                                                                \
@@ -23,15 +32,6 @@ static int passed, failed;
             failed++;                                                                              \
         }                                                                                          \
     } while (0)
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-int
-main(void)
-{
-    printf("0 passed, 0 failed (skipped: the sanitizer owns malloc)\n");
-    return 0;
-}
-#else
 
 void *__libc_malloc(size_t n);
 void *__libc_calloc(size_t n, size_t size);
