@@ -5,6 +5,8 @@
 # make valgrind   the golden suite under valgrind
 # make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 # make bench      the four corpus workloads against mawk, jq, perl (not part of check)
+# make api        liblogwash's API tests (tests/api), built through pkg-config against a
+#                 staged install; make tsan runs them built with ThreadSanitizer
 
 BUILD   ?= build
 CC      ?= cc
@@ -17,11 +19,15 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 # jansson is the JSON reader's test oracle only (unit tests, fuzzers): the program does not link it.
 PROG_PKGS = libpcre2-8 rdkafka libfyaml libxxhash libmd zlib
 PKGS     = jansson $(PROG_PKGS)
+# liblogwash (include/logwash.h): the language and its functions alone, so it needs only these
+# and -lm: never librdkafka, libfyaml or jansson.
+LIB_PKGS  = libpcre2-8 libxxhash libmd zlib
 FUZZ_SECONDS ?= 60
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz)
 PROG_LIBS  := $(shell pkg-config --libs $(PROG_PKGS) 2>/dev/null || echo -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz)
+LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null || echo -lpcre2-8 -lxxhash -lmd -lz)
 
 WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
           -Wno-unused-parameter
@@ -41,16 +47,53 @@ SRCS    := $(wildcard src/*/*.c)
 PATTERN_FILES := $(sort $(wildcard patterns/*))
 OBJS    := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/grok_builtin.o
 LIBOBJS := $(filter-out $(BUILD)/app/main.o,$(OBJS))
+# The program links its objects directly, without the public API's (src/api).
+PROG_OBJS := $(filter-out $(BUILD)/api/%,$(OBJS))
+# liblogwash: src/base, src/lang, src/lib, src/api and the embedded grok patterns. The static
+# library takes the program's objects; the shared one objects of its own built with -fPIC
+# and -fvisibility=hidden (only LOGWASH_API functions are exported), in $(BUILD)/pic/, so
+# the program's code stays as it was (see ARCHITECTURE.md for the figures).
+LIB_SRCS := $(wildcard src/base/*.c src/lang/*.c src/lib/*.c src/api/*.c)
+LIB_OBJS := $(patsubst src/%.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/grok_builtin.o
+PIC_OBJS := $(patsubst src/%.c,$(BUILD)/pic/%.o,$(LIB_SRCS)) $(BUILD)/pic/grok_builtin.o
+LIB_VERSION := $(shell sed -n 's/^\#define LOGWASH_VERSION "\(.*\)"/\1/p' include/logwash.h)
+LIB_SONAME  := liblogwash.so.$(firstword $(subst ., ,$(LIB_VERSION)))
+# installed under $(PREFIX)/lib/<multiarch triplet> where the compiler names one (Debian)
+MULTIARCH  ?= $(shell $(CC) -print-multiarch 2>/dev/null)
+LIBDIR     ?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
+INCLUDEDIR ?= $(PREFIX)/include
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: FORCE deps all check package cli grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: FORCE deps all lib api tsan install-program install-lib check package cli grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
-$(BUILD)/logwash: $(OBJS)
+$(BUILD)/logwash: $(PROG_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PROG_LIBS) -lm -pthread $(EXTRA_LDFLAGS)
+
+lib: $(BUILD)/liblogwash.a $(BUILD)/liblogwash.so
+
+$(BUILD)/liblogwash.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/pic/%.o: src/%.c | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(BUILD)/pic/grok_builtin.o: $(BUILD)/grok_builtin.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(BUILD)/liblogwash.so.$(LIB_VERSION): $(PIC_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(LIB_SONAME) -o $@ $^ $(LIB_LIBS) -lm \
+	    $(EXTRA_LDFLAGS)
+
+$(BUILD)/liblogwash.so: $(BUILD)/liblogwash.so.$(LIB_VERSION)
+	ln -sf liblogwash.so.$(LIB_VERSION) $(BUILD)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $@
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	@mkdir -p $(@D)
@@ -96,7 +139,7 @@ $(BUILD) $(BUILD)/unit:
 # timed run of minutes) is not repeated under the sanitizers either (the other Kafka tests are)
 PACKAGE_TEST ?= package
 SOAK_TEST ?= soak
-check: unit golden cli grok templates examples replay man-check man-lint kafka $(SOAK_TEST) \
+check: unit golden cli grok templates examples replay man-check man-lint api kafka $(SOAK_TEST) \
        tz-oracle syslog-oracle $(PACKAGE_TEST)
 
 unit: $(BUILD)/unit-tests $(BUILD)/unit-tests-blk8 $(BUILD)/unit-tests-blk0
@@ -160,6 +203,20 @@ kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 # and broker outages, watching its RSS and open descriptors (part of check).
 soak: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/logwash
 	tests/kafka/soak.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+
+# liblogwash staged with `make install-lib` into $(BUILD)/api-root (PREFIX=/usr), and the
+# tests built against it through pkg-config with the same compiler and sanitizer flags.
+API_ROOT = $(CURDIR)/$(BUILD)/api-root
+api: $(BUILD)/liblogwash.a $(BUILD)/liblogwash.so
+	rm -rf $(API_ROOT)
+	$(MAKE) --no-print-directory -s install-lib DESTDIR=$(API_ROOT) PREFIX=/usr
+	CC="$(CC)" CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(EXTRA_CFLAGS)" \
+	    LDFLAGS="$(EXTRA_LDFLAGS)" tests/api/run.sh $(API_ROOT) $(BUILD)/api $(BUILD)/liblogwash.so
+
+# the API tests, the threads test above all, built with ThreadSanitizer in build-tsan/
+tsan:
+	$(MAKE) BUILD=build-tsan OPT="-O1 -g" EXTRA_CFLAGS="-fsanitize=thread" \
+	    EXTRA_LDFLAGS="-fsanitize=thread" api
 
 examples: $(BUILD)/logwash
 	tests/examples.sh $(BUILD)/logwash
@@ -226,12 +283,14 @@ headers:
 	    echo "#include \"$${h#include/}\"" | $(CC) $(ALL_CFLAGS) -x c -fsyntax-only -; done
 
 man-lint:
-	@set -e; for m in man/*.[157]; do out=$$(groff -mdoc -ww -z $$m 2>&1); \
+	@set -e; for m in man/*.[1357]; do out=$$(groff -mdoc -ww -z $$m 2>&1); \
 	    if [ -n "$$out" ]; then echo "$$m: $$out"; exit 1; fi; done
 
 # make install [DESTDIR=...] [PREFIX=/usr/local]: the program, man pages, the ready templates and
 # grok pattern files, shell completion and the systemd unit (its paths filled in from PREFIX).
-install: $(BUILD)/logwash
+install: install-program install-lib
+
+install-program: $(BUILD)/logwash
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
 	    $(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
@@ -250,11 +309,28 @@ install: $(BUILD)/logwash
 	chmod 644 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/logwash \
 	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_logwash $(DESTDIR)$(UNITDIR)/logwash@.service
 
+# liblogwash: the static and shared library (with its soname link and the link for -llogwash),
+# the header, logwash(3), and logwash.pc made from dist/logwash.pc.in with the installed paths.
+install-lib: $(BUILD)/liblogwash.a $(BUILD)/liblogwash.so
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -m 644 $(BUILD)/liblogwash.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(BUILD)/liblogwash.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf liblogwash.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/liblogwash.so
+	install -m 644 include/logwash.h $(DESTDIR)$(INCLUDEDIR)/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 644 man/logwash.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(LIB_VERSION)|g' \
+	    -e 's|@REQUIRES@|$(LIB_PKGS)|g' dist/logwash.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/logwash.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/logwash.pc
+
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz
 
 # Dependency files are the compiler's (-MMD), never a target: without this empty rule make tries
 # to remake an included one through its built-in rules (json-blk8.d from json-blk8.d.o, built
 # with -DLW_JSON_BLK=8.d), which printed compiler 'error:' lines on a fresh clone.
 $(BUILD)/%.d: ;
--include $(wildcard $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/json-blk8.d $(BUILD)/json-blk0.d)
+-include $(wildcard $(OBJS:.o=.d) $(PIC_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/json-blk8.d \
+    $(BUILD)/json-blk0.d)

@@ -33,8 +33,9 @@ extern const struct lw_grok_file lw_grok_builtin_files[];
 extern const unsigned lw_grok_builtin_nfiles;
 
 /* lw_grok_lib_builtin: add logwash's own core patterns (patterns/ in the source tree, built
- * into the binary), file by file in name order. */
-void lw_grok_lib_builtin(struct lw_grok_lib *lib);
+ * into the binary), file by file in name order. Returns 0, or -1 with a message in err
+ * (errcap bytes) when one does not parse, which tests/grok.sh rules out. */
+int lw_grok_lib_builtin(struct lw_grok_lib *lib, char *err, size_t errcap);
 
 /* lw_grok_lib_add_text: add the definitions of one pattern file's text (origin names it in
  * messages; both are copied). Lines: '#' comments, blank lines, or NAME, white space, REGEX.
@@ -86,11 +87,12 @@ struct lw_grok_expansion {
 int lw_grok_expand(const struct lw_grok_lib *lib, struct lw_str pat, struct lw_arena *a,
                    struct lw_grok_expansion *out, char *err, size_t errcap, size_t *erroff);
 
-/* lw_grok_compile_alt: expand pat and compile it with PCRE2 (JIT when jit), into alt; the
- * regex's code must be freed by the caller's owner (compile.c registers it with the program).
- * Returns 0, or -1 with err and *erroff as lw_grok_expand. */
+/* lw_grok_compile_alt: expand pat and compile it with PCRE2 (JIT when jit) into re and alt.
+ * re is the caller's, already registered with its owner (compile.c: the program, which frees
+ * re->code), so the code is owned from the moment pcre2 makes it, even if an allocation after
+ * it fails. Returns 0, or -1 with err and *erroff as lw_grok_expand. */
 int lw_grok_compile_alt(const struct lw_grok_lib *lib, struct lw_str pat, bool jit,
-                        struct lw_arena *a, struct lw_grok_alt *alt, char *err, size_t errcap,
-                        size_t *erroff);
+                        struct lw_arena *a, struct lw_regex *re, struct lw_grok_alt *alt, char *err,
+                        size_t errcap, size_t *erroff);
 
 #endif

@@ -4,6 +4,7 @@
 #ifndef LW_STR_H
 #define LW_STR_H
 
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
@@ -29,12 +30,21 @@ lw_str_eq(struct lw_str a, struct lw_str b)
     return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
 }
 
-/* lw_xmalloc, lw_xrealloc, lw_xstrndup: like malloc/realloc/strndup, but print a message and
- * abort() when memory is exhausted, so callers never check. */
+/* lw_xmalloc, lw_xrealloc, lw_xstrndup: like malloc/realloc/strndup, but never return NULL:
+ * when memory is exhausted they call lw_oom, so callers never check. */
 void *lw_xmalloc(size_t n);
 void *lw_xcalloc(size_t n, size_t size);
 void *lw_xrealloc(void *p, size_t n);
 char *lw_xstrndup(const char *s, size_t len);
+
+/* lw_oom_jmp: this thread's out-of-memory exit. NULL (the program): lw_oom prints a message
+ * and aborts. Set (liblogwash's entry points in src/api/api.c, and lw_compile inside them):
+ * lw_oom longjmps there with 1, and the setter discards what the interrupted work built.
+ * Whatever an allocator function was changing is left as before the failed call. */
+extern _Thread_local jmp_buf *lw_oom_jmp;
+
+/* lw_oom: memory is exhausted (n bytes were asked for): longjmp to lw_oom_jmp, else abort. */
+_Noreturn void lw_oom(size_t n);
 
 /* lw_hexval: the value of hex digit c, or -1. */
 int lw_hexval(char c);

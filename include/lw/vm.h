@@ -82,7 +82,12 @@ struct lw_vm {
 /* lw_vm_init/fini: a VM for program p (borrowed; must outlive the VM). */
 void lw_vm_init(struct lw_vm *vm, const struct lw_program *p, struct lw_arena *record_arena,
                 const struct lw_limits *lim);
+/* lw_vm_fini: free what lw_vm_init made; also after lw_oom interrupted lw_vm_init, when vm
+ * was zeroed first (lw_vm_init's first store), so a half-made VM is freed too. */
 void lw_vm_fini(struct lw_vm *vm);
+
+/* lw_vm_set_limits: the limits of the records that follow (allocates nothing). */
+void lw_vm_set_limits(struct lw_vm *vm, const struct lw_limits *lim);
 
 /* lw_vm_run: run the program over rec. Returns LW_VM_OK, LW_VM_DROP, LW_VM_REJECT (reason in
  * vm->err) or LW_VM_ERROR (message in vm->err, instruction in vm->err_pc, whose span is

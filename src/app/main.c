@@ -86,10 +86,10 @@ main(int argc, char **argv)
     lw_arena_init(&grok_arena, 64 * 1024);
     if (o.npatterns > 0) {
         lw_grok_lib_init(&grok, &grok_arena);
-        lw_grok_lib_builtin(&grok);
     }
     for (int i = 0; i < o.npatterns; i++) {
-        if (lw_grok_lib_load_dir(&grok, o.patterns[i], err, sizeof err) != 0) {
+        if ((i == 0 && lw_grok_lib_builtin(&grok, err, sizeof err) != 0) ||
+            lw_grok_lib_load_dir(&grok, o.patterns[i], err, sizeof err) != 0) {
             fprintf(stderr, "logwash: %s\n", err);
             lw_arena_fini(&grok_arena);
             lw_buf_fini(&src);

@@ -17,13 +17,15 @@
 #include <librdkafka/rdkafka.h>
 #include <pcre2.h>
 
+#include "logwash.h"
 #include "lw/str.h"
 #include "lw/timefmt.h"
 #include "lw/tz.h"
 
-#ifndef LW_VERSION
-#define LW_VERSION "0.1.0"
-#endif
+/* The version and the default limits are liblogwash's (logwash.h): one place for both. */
+#define LW_VERSION LOGWASH_VERSION
+#define LW_XSTR(x) LW_STR(x)
+#define LW_STR(x)  #x
 #ifndef LW_DATADIR /* the Makefile passes $(PREFIX)/share/logwash */
 #define LW_DATADIR "/usr/local/share/logwash"
 #endif
@@ -126,22 +128,23 @@ static const struct {
       "hand out a joined record after MS ms without input (default 1000; 0: never)" },
     { { "max-steps", required_argument, NULL, O_MAX_STEPS },
       "N",
-      "instructions per record (default 1000000)" },
+      "instructions per record (default " LW_XSTR(LOGWASH_DEFAULT_STEPS) ")" },
     { { "regex-match-limit", required_argument, NULL, O_MATCH_LIMIT },
       "N",
-      "pcre2 match limit per regex call (default 1000000)" },
+      "pcre2 match limit per regex call (default " LW_XSTR(LOGWASH_DEFAULT_MATCH_LIMIT) ")" },
     { { "regex-depth-limit", required_argument, NULL, O_DEPTH_LIMIT },
       "N",
-      "pcre2 depth limit per regex call (default 10000)" },
+      "pcre2 depth limit per regex call (default " LW_XSTR(LOGWASH_DEFAULT_DEPTH_LIMIT) ")" },
     { { "regex-budget", required_argument, NULL, O_REGEX_BUDGET },
       "BYTES",
-      "regex work per record: bytes searched plus backtracking (default 67108864)" },
+      "regex work per record: bytes searched plus backtracking (default " LW_XSTR(
+          LOGWASH_DEFAULT_REGEX_BUDGET) ")" },
     { { "max-output", required_argument, NULL, O_MAX_OUTPUT },
       "BYTES",
-      "output bytes per record (default 16777216)" },
+      "output bytes per record (default " LW_XSTR(LOGWASH_DEFAULT_MAX_OUTPUT) ")" },
     { { "max-memory", required_argument, NULL, O_MAX_MEMORY },
       "BYTES",
-      "working memory per record (default 67108864)" },
+      "working memory per record (default " LW_XSTR(LOGWASH_DEFAULT_MAX_MEMORY) ")" },
     { { "no-jit", no_argument, NULL, O_NO_JIT }, NULL, "do not JIT-compile regexes" },
     { { "from", required_argument, NULL, O_FROM },
       "files|kafka",
@@ -556,12 +559,12 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     *o = (struct lw_opts){
-        .limits = { .steps = 1000000,
-                    .match_limit = 1000000,
-                    .depth_limit = 10000,
-                    .regex_budget = 64u << 20,
-                    .max_output = 16u << 20,
-                    .max_memory = 64u << 20 },
+        .limits = { .steps = LOGWASH_DEFAULT_STEPS,
+                    .match_limit = LOGWASH_DEFAULT_MATCH_LIMIT,
+                    .depth_limit = LOGWASH_DEFAULT_DEPTH_LIMIT,
+                    .regex_budget = LOGWASH_DEFAULT_REGEX_BUDGET,
+                    .max_output = LOGWASH_DEFAULT_MAX_OUTPUT,
+                    .max_memory = LOGWASH_DEFAULT_MAX_MEMORY },
         .max_line = 1u << 20,
         .flush_timeout_ms = 30000,
         .stats_ms = 60000,

@@ -1,5 +1,6 @@
-/* Allocation that never returns NULL: on exhaustion, print and abort() (STYLE §8), so
- * callers never check; everything else about memory is in arena.c. Also lw_errf, the one
+/* Allocation that never returns NULL: on exhaustion, longjmp to the library call's exit
+ * (lw_oom_jmp), or in the program print and abort() (STYLE §8), so callers never check;
+ * everything else about memory is in arena.c. Also lw_errf, the one
  * formatter of error messages written into a caller's buffer, and the edit distance behind
  * "did you mean" suggestions. */
 #include "lw/str.h"
@@ -8,10 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void
-oom(size_t n)
+_Thread_local jmp_buf *lw_oom_jmp;
+
+_Noreturn void
+lw_oom(size_t n)
 {
-    fprintf(stderr, "logwash: out of memory allocating %zu bytes\n", n);
+    if (lw_oom_jmp != NULL) longjmp(*lw_oom_jmp, 1);
+    if (n == 0)
+        fprintf(stderr, "logwash: out of memory\n");
+    else
+        fprintf(stderr, "logwash: out of memory allocating %zu bytes\n", n);
     abort();
 }
 
@@ -19,7 +26,7 @@ void *
 lw_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
-    if (p == NULL) oom(n);
+    if (p == NULL) lw_oom(n);
     return p;
 }
 
@@ -27,7 +34,7 @@ void *
 lw_xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
-    if (p == NULL) oom(n * size);
+    if (p == NULL) lw_oom(n * size);
     return p;
 }
 
@@ -35,7 +42,7 @@ void *
 lw_xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
-    if (q == NULL) oom(n);
+    if (q == NULL) lw_oom(n);
     return q;
 }
 

@@ -269,6 +269,16 @@ regex_span(struct gen *g, struct node *n, size_t off)
     return (struct lw_span){ n->span.off + 1 + (uint32_t)i, 1 };
 }
 
+/* add_regex: re joins the program (its pcre2 code, once made, is freed with the program). */
+static void
+add_regex(struct gen *g, struct lw_regex *re)
+{
+    struct lw_program *p = g->c->prog;
+    p->regexes = lw_arena_realloc(&p->arena, p->regexes, p->nregexes * sizeof *p->regexes,
+                                  (p->nregexes + 1) * sizeof *p->regexes);
+    p->regexes[p->nregexes++] = re;
+}
+
 /* regex_names: decode pcre2's name table (sorted by name) into re->names, in group order. */
 static void
 regex_names(struct lw_program *p, struct lw_regex *re)
@@ -321,26 +331,24 @@ regex(struct gen *g, struct node *n)
     }
     int err;
     PCRE2_SIZE erroff;
+    /* The regex joins the program before its code is made, so the code belongs to the program
+     * (freed with it) from the moment it exists, whatever fails after (lw_oom included). */
+    struct lw_regex *re = lw_arena_alloc(&p->arena, sizeof *re);
+    *re = (struct lw_regex){ .src = { lw_arena_dup(&p->arena, n->s.p, n->s.len), n->s.len } };
+    add_regex(g, re);
     pcre2_code *code = pcre2_compile((PCRE2_SPTR)n->s.p, n->s.len, opts, &err, &erroff, NULL);
+    re->code = code;
     if (code == NULL) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(err, msg, sizeof msg);
         lw_cfail(g->c, regex_span(g, n, erroff), "invalid regex: %s", (char *)msg);
     }
-    bool jit = false;
     if (g->c->opts == NULL || g->c->opts->jit)
-        jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
-    struct lw_regex *re = lw_arena_alloc(&p->arena, sizeof *re);
+        re->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
     uint32_t cap = 0;
     pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &cap);
-    *re = (struct lw_regex){ .code = code,
-                             .ngroups = cap,
-                             .jit = jit,
-                             .src = { lw_arena_dup(&p->arena, n->s.p, n->s.len), n->s.len } };
+    re->ngroups = cap;
     regex_names(p, re);
-    p->regexes = lw_arena_realloc(&p->arena, p->regexes, p->nregexes * sizeof *p->regexes,
-                                  (p->nregexes + 1) * sizeof *p->regexes);
-    p->regexes[p->nregexes++] = re;
     if (cap + 1 > p->max_groups) p->max_groups = cap + 1;
     return re;
 }
@@ -602,10 +610,11 @@ const_zone(struct gen *g, struct node *a)
         }
     }
     char err[300];
-    struct lw_tz *z = lw_tz_load(name, a->s.len, err, sizeof err);
-    if (z == NULL) lw_cfail(g->c, a->span, "%s", err);
+    /* room first: once loaded, the zone belongs to the program at once (lw_oom may come) */
     p->zones = lw_arena_realloc(&p->arena, p->zones, p->nzones * sizeof *p->zones,
                                 (p->nzones + 1) * sizeof *p->zones);
+    struct lw_tz *z = lw_tz_load(name, a->s.len, err, sizeof err);
+    if (z == NULL) lw_cfail(g->c, a->span, "%s", err);
     p->zones[p->nzones++] = z;
 }
 
@@ -625,16 +634,6 @@ lit_span(struct gen *g, struct node *a, size_t off)
     return sp;
 }
 
-static void
-add_regex(struct gen *g, struct lw_regex *re)
-{
-    struct lw_program *p = g->c->prog;
-    p->regexes = lw_arena_realloc(&p->arena, p->regexes, p->nregexes * sizeof *p->regexes,
-                                  (p->nregexes + 1) * sizeof *p->regexes);
-    p->regexes[p->nregexes++] = re;
-    if (re->ngroups + 1 > p->max_groups) p->max_groups = re->ngroups + 1;
-}
-
 static struct lw_value
 grok_pattern(struct gen *g, struct node *a)
 {
@@ -644,7 +643,9 @@ grok_pattern(struct gen *g, struct node *a)
         if (g->grok == NULL) {
             g->grok = lw_arena_alloc(&g->c->ca, sizeof *g->grok);
             lw_grok_lib_init(g->grok, &g->c->ca);
-            lw_grok_lib_builtin(g->grok);
+            char err[256];
+            if (lw_grok_lib_builtin(g->grok, err, sizeof err) != 0)
+                lw_cfail(g->c, a->span, "internal error: %s", err); /* tests/grok.sh guards */
         }
         lib = g->grok;
     }
@@ -657,11 +658,14 @@ grok_pattern(struct gen *g, struct node *a)
         char err[400];
         size_t off = 0;
         struct lw_str pat = { one->s.p ? one->s.p : "", one->s.len };
-        if (lw_grok_compile_alt(lib, pat, jit, &p->arena, &gk->alts[i], err, sizeof err, &off) !=
-            0) {
+        struct lw_regex *re = lw_arena_alloc(&p->arena, sizeof *re);
+        *re = (struct lw_regex){ 0 };
+        add_regex(g, re);
+        if (lw_grok_compile_alt(lib, pat, jit, &p->arena, re, &gk->alts[i], err, sizeof err,
+                                &off) != 0) {
             lw_cfail(g->c, lit_span(g, one, off), "grok(): %s", err);
         }
-        add_regex(g, gk->alts[i].re);
+        if (re->ngroups + 1 > p->max_groups) p->max_groups = re->ngroups + 1;
     }
     return (struct lw_value){ .t = LW_T_REGEX, .flags = LW_V_GROK, .u.ext = gk };
 }
@@ -1312,23 +1316,29 @@ lw_compile(struct lw_str name, struct lw_str src, const struct lw_compile_opts *
     struct compiler c = { .d = d, .opts = o };
     struct lw_program *p = lw_xcalloc(1, sizeof *p);
     lw_arena_init(&p->arena, 16 * 1024);
-    p->name = (struct lw_str){ lw_arena_dup(&p->arena, name.p, name.len), name.len };
-    p->src = (struct lw_str){ lw_arena_dup(&p->arena, src.p, src.len), src.len };
     p->max_groups = 1;
     c.prog = p;
     lw_arena_init(&c.ca, 64 * 1024);
-    /* volatile: read after longjmp */
-    struct gen *volatile g = lw_arena_alloc(&c.ca, sizeof *g);
-    *g = (struct gen){ .c = &c };
+    /* Inside a library call, running out of memory is a compile error too: lw_oom comes
+     * here, and what the compilation made is freed as after any other error. */
+    jmp_buf *oom_exit = lw_oom_jmp;
     if (setjmp(c.jb) != 0) {
+        lw_oom_jmp = oom_exit;
+        if (!d->set) lw_diag_setf(d, "out of memory");
         lw_arena_fini(&c.ca);
         lw_program_free(p);
         return NULL;
     }
+    if (oom_exit != NULL) lw_oom_jmp = &c.jb;
+    p->name = (struct lw_str){ lw_arena_dup(&p->arena, name.p, name.len), name.len };
+    p->src = (struct lw_str){ lw_arena_dup(&p->arena, src.p, src.len), src.len };
+    struct gen *g = lw_arena_alloc(&c.ca, sizeof *g);
+    *g = (struct gen){ .c = &c };
     lw_lex_init(&c.lx, p->src, 0, p->src.len);
     struct node *root = lw_parse(&c);
     block(g, root);
     finish(g, root);
+    lw_oom_jmp = oom_exit;
     lw_arena_fini(&c.ca);
     return p;
 }

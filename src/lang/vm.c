@@ -30,13 +30,22 @@ lw_vm_init(struct lw_vm *vm, const struct lw_program *p, struct lw_arena *arena,
     vm->handlers = lw_xcalloc(p->ntry + 1, sizeof *vm->handlers);
     vm->objindex = lw_xcalloc(1, sizeof *vm->objindex);
     lw_buf_init(&vm->scratch);
+    /* each stored as soon as made: after lw_oom's longjmp, lw_vm_fini frees what was made */
     vm->match_data = pcre2_match_data_create(p->max_groups + 1, NULL);
-    pcre2_match_context *mc = pcre2_match_context_create(NULL);
-    if (vm->match_data == NULL || mc == NULL) abort();
+    if (vm->match_data == NULL) lw_oom(sizeof(size_t) * 2 * (p->max_groups + 1));
+    vm->match_ctx = pcre2_match_context_create(NULL);
+    if (vm->match_ctx == NULL) lw_oom(0); /* pcre2's own size */
+    lw_vm_set_limits(vm, lim);
+    vm->ovector = pcre2_get_ovector_pointer(vm->match_data);
+}
+
+void
+lw_vm_set_limits(struct lw_vm *vm, const struct lw_limits *lim)
+{
+    vm->limits = *lim;
+    pcre2_match_context *mc = vm->match_ctx;
     pcre2_set_match_limit(mc, lim->match_limit < PROBE_LIMIT ? lim->match_limit : PROBE_LIMIT);
     pcre2_set_depth_limit(mc, lim->depth_limit);
-    vm->match_ctx = mc;
-    vm->ovector = pcre2_get_ovector_pointer(vm->match_data);
 }
 
 void

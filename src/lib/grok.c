@@ -133,19 +133,16 @@ lw_grok_lib_add_text(struct lw_grok_lib *lib, const char *origin, const char *te
     return 0;
 }
 
-void
-lw_grok_lib_builtin(struct lw_grok_lib *lib)
+int
+lw_grok_lib_builtin(struct lw_grok_lib *lib, char *err, size_t errcap)
 {
-    char err[256];
     for (unsigned i = 0; i < lw_grok_builtin_nfiles; i++) {
         char origin[128];
         snprintf(origin, sizeof origin, "builtin:%s", lw_grok_builtin_files[i].name);
         const char *t = lw_grok_builtin_files[i].text;
-        if (lw_grok_lib_add_text(lib, origin, t, strlen(t), err, sizeof err) != 0) {
-            fprintf(stderr, "logwash: internal error: %s\n", err); /* tests/grok.sh guards */
-            abort();
-        }
+        if (lw_grok_lib_add_text(lib, origin, t, strlen(t), err, errcap) != 0) return -1;
     }
+    return 0;
 }
 
 static int
@@ -636,7 +633,8 @@ broken(const struct lw_grok_lib *lib, struct lw_str t, struct lw_arena *a,
 
 int
 lw_grok_compile_alt(const struct lw_grok_lib *lib, struct lw_str pat, bool jit, struct lw_arena *a,
-                    struct lw_grok_alt *alt, char *err, size_t errcap, size_t *erroff)
+                    struct lw_regex *re, struct lw_grok_alt *alt, char *err, size_t errcap,
+                    size_t *erroff)
 {
     struct lw_grok_expansion e;
     if (lw_grok_expand(lib, pat, a, &e, err, errcap, erroff) != 0) return -1;
@@ -646,6 +644,7 @@ lw_grok_compile_alt(const struct lw_grok_lib *lib, struct lw_str pat, bool jit, 
      * Oniguruma once a pattern has named ones, and grok never reads them. */
     pcre2_code *code = pcre2_compile((PCRE2_SPTR)e.regex.p, e.regex.len,
                                      PCRE2_MULTILINE | PCRE2_NO_AUTO_CAPTURE, &ec, &eo, NULL);
+    re->code = code; /* the caller's from here on, before anything else can fail */
     if (code == NULL) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(ec, msg, sizeof msg);
@@ -665,7 +664,6 @@ lw_grok_compile_alt(const struct lw_grok_lib *lib, struct lw_str pat, bool jit, 
         *erroff = 0;
         return -1;
     }
-    struct lw_regex *re = lw_arena_alloc(a, sizeof *re);
     uint32_t cap = 0;
     pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &cap);
     *re = (struct lw_regex){ .code = code,

@@ -1,0 +1,279 @@
+/* logwash.h: the public C API of liblogwash, the template language of logwash(1) as a
+ * library. Compile a template once (logwash_compile), then run it per record with a runner
+ * (logwash_run), and read that record's outputs (logwash_outputs) or its error.
+ *
+ * Model: jq (compile once, run per input), SQLite (prepare / step), Lua (one header, opaque
+ * state). Link with `pkg-config --cflags --libs logwash`. The man page is logwash(3).
+ *
+ * Conventions
+ * - Strings the library takes are byte strings with a length (they need not be
+ *   NUL-terminated and may hold NUL bytes) unless the parameter says "C string".
+ * - Everything returned lives as long as the object it came from (see each function); the
+ *   caller frees only what a _new or compile function returned, with the matching _free.
+ * - Errors: a function that can fail returns NULL or a non-zero status and fills a
+ *   struct logwash_error (message, and the template line:col when there is one).
+ * - The library never exits, aborts, or installs signal handlers. Running out of memory is an
+ *   error like any other (LOGWASH_NOMEM, or a compile error "out of memory").
+ *
+ * Threads
+ * - A struct logwash_template is immutable once compiled: any number of runners, in any
+ *   number of threads, may run it at the same time. Free it only after every runner made
+ *   from it is freed.
+ * - A struct logwash_runner belongs to one thread at a time (no locking inside): use one
+ *   runner per thread. Different runners share nothing mutable.
+ * - No function keeps global mutable state; logwash_version and the _default functions may
+ *   be called from anywhere at any time.
+ */
+#ifndef LOGWASH_H
+#define LOGWASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define LOGWASH_API __attribute__((visibility("default")))
+#else
+#define LOGWASH_API
+#endif
+
+/* The version of this header; logwash_version() gives the library's. */
+#define LOGWASH_VERSION "0.1.0"
+
+/* The default limits of a record, used by logwash_limits_default and by logwash(1) (whose
+ * --max-* options override them). Plain decimal numbers, so they can be shown in text. */
+#define LOGWASH_DEFAULT_STEPS        1000000  /* instructions per record */
+#define LOGWASH_DEFAULT_MATCH_LIMIT  1000000  /* pcre2 match limit per regex call */
+#define LOGWASH_DEFAULT_DEPTH_LIMIT  10000    /* pcre2 depth limit per regex call */
+#define LOGWASH_DEFAULT_MAX_OUTPUT   16777216 /* bytes of output per record (16 MiB) */
+#define LOGWASH_DEFAULT_MAX_MEMORY   67108864 /* bytes of working memory per record (64 MiB) */
+#define LOGWASH_DEFAULT_REGEX_BUDGET 67108864 /* regex work per record (bytes searched...) */
+
+/* logwash_version: the library's version, a C string such as "0.1.0" (static). */
+LOGWASH_API const char *logwash_version(void);
+
+/* ---- Errors ---- */
+
+struct logwash_error {
+    /* 1-based line and column (in UTF-8 characters) of the template text the error points
+     * at, or 0 and 0 when it has no place in the template (an unreadable file, a record that
+     * is not JSON, out of memory). */
+    int line, col;
+    /* lowercase, without a final period; never longer than this array (cut on a byte) */
+    char message[512];
+};
+
+/* ---- Compiling a template ---- */
+
+struct logwash_compile_options {
+    /* The template's name in messages (a C string, copied); NULL: the file's path for
+     * logwash_compile_file, "template" for logwash_compile. Default NULL. */
+    const char *name;
+    /* pcre2 JIT compilation of the template's regexes when the platform has it. Default
+     * true; false only to debug or when executable memory is not allowed. */
+    bool jit;
+    /* Directories of grok pattern files (logwash(1) --patterns), loaded after the built-in
+     * patterns, each directory's files in name order, a later definition winning. Default
+     * NULL and 0: the built-in patterns only. */
+    const char *const *pattern_dirs; /* C strings */
+    size_t npattern_dirs;
+    /* Reserved for the template modules of a later version: must be NULL and 0. */
+    const char *const *import_paths;
+    size_t nimport_paths;
+};
+
+/* logwash_compile_options_default: set *o to the defaults above. */
+LOGWASH_API void logwash_compile_options_default(struct logwash_compile_options *o);
+
+struct logwash_template;
+
+/* logwash_compile: compile template text (len bytes). o may be NULL for the defaults. Returns
+ * a template the caller frees with logwash_template_free, or NULL with *err filled (err may
+ * be NULL): a syntax or type error, an unknown function, a bad regex or grok pattern (with
+ * line:col), an unreadable pattern directory, out of memory. The template keeps its own copy
+ * of text and of every option: they may be freed after the call. */
+LOGWASH_API struct logwash_template *logwash_compile(const char *text, size_t len,
+                                                     const struct logwash_compile_options *o,
+                                                     struct logwash_error *err);
+
+/* logwash_compile_file: logwash_compile over the file at path (a C string). A file that
+ * cannot be read is an error "cannot read PATH: REASON" without line:col. */
+LOGWASH_API struct logwash_template *logwash_compile_file(const char *path,
+                                                          const struct logwash_compile_options *o,
+                                                          struct logwash_error *err);
+
+/* logwash_template_free: free t (NULL: nothing). Every runner of t must be freed first. */
+LOGWASH_API void logwash_template_free(struct logwash_template *t);
+
+/* logwash_template_name: the name t's messages use (a C string owned by t), so a caller can
+ * write errors as "NAME:LINE:COL: MESSAGE". */
+LOGWASH_API const char *logwash_template_name(const struct logwash_template *t);
+
+/* ---- Runners ---- */
+
+/* Per-record limits. A record that passes one fails with LOGWASH_ERROR (the message names
+ * the limit) and leaves no output. Zero is a limit of zero, not "unlimited". */
+struct logwash_limits {
+    uint64_t steps;        /* instructions per record (LOGWASH_DEFAULT_STEPS) */
+    uint32_t match_limit;  /* pcre2 match limit per regex call */
+    uint32_t depth_limit;  /* pcre2 depth limit per regex call */
+    size_t max_output;     /* bytes of encoded output per record, all outputs together */
+    size_t max_memory;     /* bytes of working memory per record */
+    uint64_t regex_budget; /* regex work per record: bytes searched plus retries */
+};
+
+/* logwash_limits_default: set *l to the LOGWASH_DEFAULT_* values. */
+LOGWASH_API void logwash_limits_default(struct logwash_limits *l);
+
+/* How records are decoded: as the template declares (`input json`, else text), as text
+ * (`.` is an empty object, `line` the bytes), or as one JSON value (`.`). */
+enum logwash_input { LOGWASH_INPUT_DEFAULT, LOGWASH_INPUT_TEXT, LOGWASH_INPUT_JSON };
+
+/* How emitted values are encoded: a JSON text, or the value's text form (strings bare).
+ * Printed values (`print`) are always in text form. */
+enum logwash_output_format { LOGWASH_OUTPUT_JSON, LOGWASH_OUTPUT_TEXT };
+
+/* `now` of a runner that reads the clock (CLOCK_REALTIME) at the start of every record. */
+#define LOGWASH_NOW_CLOCK INT64_MIN
+
+struct logwash_runner_options {
+    struct logwash_limits limits;      /* default: logwash_limits_default */
+    enum logwash_input input;          /* default LOGWASH_INPUT_DEFAULT */
+    enum logwash_output_format output; /* default LOGWASH_OUTPUT_JSON */
+    /* The zone of stamps without one (parse_time, format_time): a C string, "UTC", an offset
+     * such as "+05:30", or an IANA name ("Europe/Paris", read from $TZDIR or
+     * /usr/share/zoneinfo). Default NULL: UTC. */
+    const char *tz;
+    /* now(), in nanoseconds since 1970-01-01 UTC, the same for every record; default
+     * LOGWASH_NOW_CLOCK: the clock when each record starts. */
+    int64_t now_ns;
+};
+
+/* logwash_runner_options_default: set *o to the defaults above. */
+LOGWASH_API void logwash_runner_options_default(struct logwash_runner_options *o);
+
+struct logwash_runner;
+
+/* logwash_runner_new: a runner of t (borrowed: t must outlive the runner) with options o
+ * (NULL: the defaults; copied). Returns NULL with *err filled (err may be NULL) for an
+ * unknown zone, a bad option value, or out of memory. Free it with logwash_runner_free. */
+LOGWASH_API struct logwash_runner *logwash_runner_new(const struct logwash_template *t,
+                                                      const struct logwash_runner_options *o,
+                                                      struct logwash_error *err);
+
+/* logwash_runner_free: free r and the outputs of its last record (NULL: nothing). */
+LOGWASH_API void logwash_runner_free(struct logwash_runner *r);
+
+/* logwash_runner_set_tz: change the runner's zone (as logwash_runner_options.tz; NULL:
+ * UTC) for the records that follow. Returns 0, or -1 with *err filled (err may be NULL) and
+ * the zone unchanged. The outputs of the last record stay valid (as for the other setters). */
+LOGWASH_API int logwash_runner_set_tz(struct logwash_runner *r, const char *tz,
+                                      struct logwash_error *err);
+
+/* logwash_runner_set_now: change now() (as logwash_runner_options.now_ns) for the records
+ * that follow. */
+LOGWASH_API void logwash_runner_set_now(struct logwash_runner *r, int64_t now_ns);
+
+/* logwash_runner_set_limits: change the limits for the records that follow. */
+LOGWASH_API void logwash_runner_set_limits(struct logwash_runner *r,
+                                           const struct logwash_limits *l);
+
+/* ---- Running a record ---- */
+
+/* A Kafka header of an input record (meta) or of an output (emit ... headers). */
+struct logwash_header {
+    const char *name;
+    size_t name_len;
+    const char *value; /* NULL when the header has a null value */
+    size_t value_len;
+};
+
+enum logwash_meta_kind { LOGWASH_META_NONE, LOGWASH_META_FILE, LOGWASH_META_KAFKA };
+
+/* Where a record came from: the template's `meta`. Only the members of its kind are read.
+ * FILE: meta = {"source": source, "line": line}. KAFKA: meta = {"topic", "partition",
+ * "offset", "key" (null unless has_key), "timestamp" (a time value, null unless
+ * has_timestamp), "headers" (an object: name -> string or null; a repeated name: the last)}.
+ * NONE, or no struct at all: meta is null. Everything is copied or used during the call
+ * only. */
+struct logwash_meta {
+    enum logwash_meta_kind kind;
+    /* LOGWASH_META_FILE */
+    const char *source; /* file name, e.g. "-" or "/var/log/app.log" */
+    size_t source_len;
+    uint64_t line; /* record number in that source, from 1 */
+    /* LOGWASH_META_KAFKA */
+    const char *topic;
+    size_t topic_len;
+    int32_t partition;
+    int64_t offset;
+    bool has_key;
+    const char *key;
+    size_t key_len;
+    bool has_timestamp;
+    int64_t timestamp_ms; /* milliseconds since 1970-01-01 UTC */
+    const struct logwash_header *headers;
+    size_t nheaders;
+};
+
+/* What became of a record. LOGWASH_OK and LOGWASH_DROP keep the record's outputs; every
+ * other result has none (what the record emitted before it failed is discarded: all of a
+ * record's outputs or none) and an error (logwash_runner_error). */
+enum logwash_result {
+    LOGWASH_OK,          /* ran to its end: its outputs, possibly none */
+    LOGWASH_DROP,        /* `drop` ended it: the outputs made before it (as logwash(1) does) */
+    LOGWASH_REJECT,      /* the template rejected it: the reason at the `reject`'s line:col */
+    LOGWASH_ERROR,       /* a runtime error or a limit, at the line:col that failed */
+    LOGWASH_UNDECODABLE, /* the bytes are not what the input format needs (not JSON) */
+    LOGWASH_NOMEM        /* out of memory: the runner is still usable */
+};
+
+/* logwash_run: run the runner's template over one record, rec (len bytes, without its line
+ * terminator; NULL with len 0: an empty record), from meta (NULL: meta is null). rec and meta
+ * are only used during the call. Returns the result; the outputs and error describe this
+ * record until the next logwash_run or logwash_runner_free on r. */
+LOGWASH_API enum logwash_result logwash_run(struct logwash_runner *r, const char *rec, size_t len,
+                                            const struct logwash_meta *meta);
+
+/* One output of a record: an emitted value (print false) or a printed line (print true). */
+struct logwash_output {
+    bool print;
+    /* The encoded bytes: one JSON text (LOGWASH_OUTPUT_JSON) or text, without a line
+     * terminator; data[len] is '\n', so a line-oriented caller may write len + 1 bytes. */
+    const char *data;
+    size_t len;
+    /* `emit v to T key K headers H`: the values of the clauses present. A key or header
+     * value that is a number or a boolean is given in its text form. Without the clause:
+     * has_topic / has_key false, nheaders 0. Topic names are not checked against any
+     * broker's rules: that is the caller's business. */
+    bool has_topic;
+    const char *topic;
+    size_t topic_len;
+    bool has_key;
+    const char *key;
+    size_t key_len;
+    const struct logwash_header *headers;
+    size_t nheaders;
+};
+
+/* logwash_outputs: the outputs of the last record run, in the order the template made them,
+ * and their number in *n (0 unless the result was LOGWASH_OK or LOGWASH_DROP; the array is
+ * NULL when *n is 0). The array and every byte it points to (data, topic, key, headers)
+ * belong to r and stay valid until the next logwash_run or logwash_runner_free on r. */
+LOGWASH_API const struct logwash_output *logwash_outputs(const struct logwash_runner *r, size_t *n);
+
+/* logwash_runner_error: why the last record was not LOGWASH_OK or LOGWASH_DROP (message
+ * empty and line 0 otherwise): for LOGWASH_REJECT the reason and for LOGWASH_ERROR the message,
+ * both with the line:col of the statement; for LOGWASH_UNDECODABLE and LOGWASH_NOMEM no
+ * position. Owned by r; valid until the next logwash_run or logwash_runner_free on r. */
+LOGWASH_API const struct logwash_error *logwash_runner_error(const struct logwash_runner *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
