@@ -393,28 +393,15 @@ declare_captures(struct gen *g, struct node *n)
 
 /* Static types ------------------------------------------------------------------------- */
 
+/* letter_mask: the types a builtins.def type letter stands for (lw_type_accepts decides). */
 static uint32_t
 letter_mask(char l)
 {
-    switch (l) {
-    case 's':
-        return TM(LW_T_STR);
-    case 'n':
-        return TM_NUM;
-    case 'i':
-        return TM(LW_T_INT);
-    case 'f':
-        return TM(LW_T_FLOAT);
-    case 'b':
-        return TM(LW_T_BOOL);
-    case 't':
-        return TM(LW_T_TIME);
-    case 'A':
-        return TM(LW_T_ARR);
-    case 'O':
-        return TM(LW_T_OBJ);
+    uint32_t m = 0;
+    for (int t = 0; t < LW_T_N; t++) {
+        if (lw_type_accepts(l, (enum lw_type)t)) m |= TM(t);
     }
-    return TM_ANY;
+    return m;
 }
 
 static int
@@ -708,9 +695,8 @@ check_args(struct gen *g, struct node *n, int f)
                  n->nkids);
     }
     int i = 0;
-    size_t nt = strlen(b->argtypes);
     for (struct node *a = n->kids; a != NULL; a = a->next, i++) {
-        char want = nt ? b->argtypes[(size_t)i < nt ? (size_t)i : nt - 1] : 'a';
+        char want = lw_builtin_argtype(b, i);
         if (want == 'P') {
             check_pattern(g, a, f);
             continue;
@@ -799,8 +785,7 @@ call(struct gen *g, struct node *n, uint32_t dst)
     uint32_t i = 0;
     for (struct node *a = n->kids; a != NULL; a = a->next, i++) {
         if (base + i >= g->freereg) reg_alloc(g, a->span);
-        const char *want = lw_builtins[f].argtypes;
-        if (i < strlen(want) && want[i] == 'P') {
+        if (lw_builtin_argtype(&lw_builtins[f], (int)i) == 'P') {
             struct lw_value pv = f == LW_FN_grok ? grok_pattern(g, a) : dissect_pattern(g, a);
             ins(g, LW_OP_LOADK, base + i, konst(g, pv, a->span), 0, a->span);
         } else if (a->kind == N_REGEX) {

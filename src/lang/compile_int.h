@@ -151,7 +151,6 @@ _Noreturn void lw_cfail(struct compiler *c, struct lw_span span, const char *fmt
 void lw_lex_init(struct lexer *lx, struct lw_str src, size_t start, size_t end);
 /* lw_lex_next: advance c->lx.tok to the next token. */
 void lw_lex_next(struct compiler *c, struct lexer *lx);
-const char *lw_tok_name(enum tok t);
 
 /* lw_parse: the whole template as an S_BLOCK. */
 struct node *lw_parse(struct compiler *c);
