@@ -45,13 +45,16 @@ for t in templates/*.lw; do
     [ "$rc" = "$want" ] || { ok=0; echo "FAIL $name: exit status $rc, expected $want"; }
     if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 done
-echo "templates: $pass passed, $fail failed"
-# The expectations of the templates tests/templates/oracle.py knows against that oracle.
+# The expectations of the templates tests/templates/oracle.py knows against that oracle; the
+# summary line comes last and says when the oracle did not run.
+oracle=
 if [ "${UPDATE:-0}" = 1 ]; then
     echo "templates: UPDATE=1: check the new expectations with python3 tests/templates/oracle.py --all"
+    oracle="; oracle not run (UPDATE=1)"
 elif ! python3 -c 'import zoneinfo' 2>/dev/null || [ ! -f "${TZDIR:-/usr/share/zoneinfo}/Europe/Berlin" ]; then
-    echo "templates: oracle skipped: needs python3 3.9+ (zoneinfo) and tzdata"
+    oracle="; oracle skipped: needs python3 3.9+ (zoneinfo) and tzdata"
 elif ! python3 tests/templates/oracle.py --all; then
     fail=$((fail + 1))
 fi
+echo "templates: $pass passed, $fail failed$oracle"
 [ $fail = 0 ]

@@ -23,13 +23,9 @@ struct lw_diag {
 };
 
 /* lw_diag_vset: record an error at *span, or with no position when span is NULL (first one
- * wins). lw_diag_set and lw_diag_setf are its variadic forms. */
+ * wins). lw_diag_setf is its variadic form. */
 void lw_diag_vset(struct lw_diag *d, const struct lw_span *span, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
-
-/* lw_diag_set: record an error at span (first one wins). */
-void lw_diag_set(struct lw_diag *d, struct lw_span span, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* lw_diag_setf: record an error with no template position. */
 void lw_diag_setf(struct lw_diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

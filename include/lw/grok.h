@@ -47,10 +47,6 @@ int lw_grok_lib_add_text(struct lw_grok_lib *lib, const char *origin, const char
  * order of their names, as Logstash's patterns_dir does. Returns 0, or -1 with a message. */
 int lw_grok_lib_load_dir(struct lw_grok_lib *lib, const char *dir, char *err, size_t errcap);
 
-/* lw_grok_lib_names: the defined names, in no particular order, as an array of n views into
- * the library (allocated in the library's arena). */
-struct lw_str *lw_grok_lib_names(const struct lw_grok_lib *lib, uint32_t *n);
-
 enum lw_grok_type { LW_GROK_STR, LW_GROK_INT, LW_GROK_FLOAT };
 
 /* A field: the capture group that fills it and its path ([a][b] -> "a", "b"). */

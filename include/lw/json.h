@@ -99,6 +99,13 @@ size_t lw_json_unescape(struct lw_str tok, char *dst);
  * allocate (and free) a temporary copy of a real longer than 127 bytes. */
 int lw_json_number(struct lw_str tok, int64_t *i, double *d);
 
+/* lw_json_u_escape: the code point of the \u escape whose 4 hex digits start at s (just after
+ * "\u"), a high surrogate joined with the "\uXXXX" low surrogate that follows it. Returns the
+ * bytes read from s (4, or 10 with a pair), or 0 when s does not start with 4 hex digits; *cp is
+ * a surrogate (0xd800 to 0xdfff) when it is unpaired: JSON refuses it, key=value text replaces
+ * it. JSON strings, parse_json and parse_kv's escapes all read \u with this. */
+size_t lw_json_u_escape(const char *s, const char *end, unsigned long *cp);
+
 /* lw_utf8_valid: s is well-formed UTF-8 as the writer and the validator judge it (no overlong
  * forms, surrogates or code points past U+10FFFF), so lw_json_write_string keeps it unaltered. */
 bool lw_utf8_valid(struct lw_str s);

@@ -23,6 +23,13 @@ enum lw_kafka_role { LW_KAFKA_CONSUMER, LW_KAFKA_PRODUCER };
  * `const struct lw_opts *`: the log callback reads the options (-q) through it. */
 void *lw_kafka_conf_new(const struct lw_opts *o, enum lw_kafka_role role, struct lw_diag *d);
 
+/* LW_KAFKA_TOPIC_MAX: the longest Kafka topic name, in bytes. */
+#define LW_KAFKA_TOPIC_MAX 249
+
+/* lw_kafka_topic_ok: t is a name Kafka accepts for a topic: 1 to LW_KAFKA_TOPIC_MAX bytes of
+ * [a-zA-Z0-9._-]. The one check, for --topic and for the topics records are routed to. */
+bool lw_kafka_topic_ok(struct lw_str t);
+
 /* lw_kafka_say: one line "logwash: kafka: ..." on stderr unless -q, limited to 20 lines per
  * 10 s across the process; the lines it holds back are counted and reported with the next one. */
 void lw_kafka_say(const struct lw_opts *o, const char *fmt, ...)
@@ -105,9 +112,6 @@ void lw_ksink_poll(struct lw_ksink *k, int timeout_ms);
 /* lw_ksink_flush: wait up to timeout_ms for every message put so far to get its delivery
  * report. Returns the number still outstanding (0: all reported). */
 int lw_ksink_flush(struct lw_ksink *k, int timeout_ms);
-
-/* lw_ksink_outstanding: messages put whose delivery report has not been served yet. */
-int lw_ksink_outstanding(struct lw_ksink *k);
 
 /* lw_ksink_fatal: true once librdkafka raised a fatal error (idempotence broken); d says it. */
 bool lw_ksink_fatal(struct lw_ksink *k, struct lw_diag *d);

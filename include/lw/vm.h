@@ -142,7 +142,13 @@ extern const struct lw_builtin lw_builtins[LW_FN_N];
  * the next call. NULL after lw_vm_error(vm, "fn(): ...") when it cannot be loaded. */
 const struct lw_tz *lw_vm_zone(struct lw_vm *vm, const char *fn, const char *name, size_t len);
 
-/* lw_type_accepts: does argument type letter `want` accept value type t? */
+/* lw_type_accepts: does type letter `want` (builtins.def: an argument's, or a result's) accept
+ * value type t? The one table of what the letters mean, for the VM's argument checks and the
+ * compiler's static types. */
 bool lw_type_accepts(char want, enum lw_type t);
+
+/* lw_builtin_argtype: the type letter of argument i (from 0) of b: its letter in argtypes, the
+ * last one for extra arguments, 'a' when it has none. */
+char lw_builtin_argtype(const struct lw_builtin *b, int i);
 
 #endif

@@ -18,6 +18,7 @@
 #include <pcre2.h>
 
 #include "logwash.h"
+#include "lw/kafka.h"
 #include "lw/str.h"
 #include "lw/timefmt.h"
 #include "lw/tz.h"
@@ -398,16 +399,14 @@ number(const char *s, uint64_t *out, const char *name, char *err, size_t errcap)
     return 0;
 }
 
-/* add_topics: --topic a,b (repeatable). Kafka topic names are [a-zA-Z0-9._-], 1-249 bytes. */
+/* add_topics: --topic a,b (repeatable), each a Kafka topic name (lw_kafka_topic_ok). */
 static int
 add_topics(struct lw_opts *o, const char *list, char *err, size_t errcap)
 {
     const char *p = list;
     for (;;) {
         size_t n = strcspn(p, ",");
-        if (n == 0 || n > 249 ||
-            strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                      "0123456789._-") < n) {
+        if (!lw_kafka_topic_ok((struct lw_str){ p, n })) {
             snprintf(err, errcap, "--topic: '%.*s' is not a Kafka topic name", (int)n, p);
             return -1;
         }

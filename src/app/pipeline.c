@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lw/base64.h"
 #include "lw/codec.h"
 #include "lw/json.h"
 #include "lw/kafka.h"
@@ -186,19 +187,6 @@ route_text(struct lw_vm *vm, const struct lw_value *v, struct lw_str *out, const
     return 0;
 }
 
-static bool
-topic_name(struct lw_str t)
-{
-    if (t.len == 0 || t.len > 249) return false;
-    for (size_t i = 0; i < t.len; i++) {
-        unsigned char c = (unsigned char)t.p[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 /* kafka_route: record one Kafka output of the current record, routed by `to`, `key` and
  * `headers` (route may be NULL: the default topic, no key, no headers). */
 static int
@@ -217,7 +205,7 @@ kafka_route(struct work *w, struct lw_vm *vm, size_t start, const struct lw_valu
     if (route != NULL) {
         if (route[0].t == LW_T_STR) {
             pd.topic = (struct lw_str){ route[0].u.p, route[0].len };
-            if (!topic_name(pd.topic)) {
+            if (!lw_kafka_topic_ok(pd.topic)) {
                 return lw_vm_error(vm, "emit ... to: '%.*s' is not a Kafka topic name",
                                    (int)(pd.topic.len > 300 ? 300 : pd.topic.len), pd.topic.p);
             }
@@ -291,26 +279,6 @@ tpos(const struct lw_program *p, struct lw_span sp, char *buf, size_t cap)
     return buf;
 }
 
-static void
-base64(struct lw_buf *b, struct lw_str s)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t i = 0;
-    for (; i + 2 < s.len; i += 3) {
-        uint32_t v = (uint32_t)(unsigned char)s.p[i] << 16 |
-                     (uint32_t)(unsigned char)s.p[i + 1] << 8 | (unsigned char)s.p[i + 2];
-        char q[4] = { tab[v >> 18], tab[(v >> 12) & 63], tab[(v >> 6) & 63], tab[v & 63] };
-        lw_buf_add(b, q, 4);
-    }
-    if (i < s.len) {
-        uint32_t v = (uint32_t)(unsigned char)s.p[i] << 16;
-        if (i + 1 < s.len) v |= (uint32_t)(unsigned char)s.p[i + 1] << 8;
-        char q[4] = { tab[v >> 18], tab[(v >> 12) & 63], i + 1 < s.len ? tab[(v >> 6) & 63] : '=',
-                      '=' };
-        lw_buf_add(b, q, 4);
-    }
-}
-
 /* DL_TAIL: what a dead letter needs after its error member at most: the record's member name
  * and quotes, the truncation members and the closing brace. */
 #define DL_TAIL 96
@@ -364,7 +332,7 @@ dead_letter(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const
         n = left < 2 ? 0 : (left - 2) / 4 * 3; /* base64 of n bytes, quoted */
         if (n > raw.len) n = raw.len;
         lw_buf_adds(b, ",\"record_base64\":\"");
-        base64(b, (struct lw_str){ raw.p, n });
+        lw_base64_add(b, raw.p, n);
         lw_buf_addc(b, '"');
     }
     size_t full = pos->msg ? pos->msg->len : raw.len;
@@ -526,7 +494,7 @@ route_letter(struct run *r, const struct rfail *f)
         lw_json_write_string(b, v.p, v.len);
     } else {
         lw_buf_adds(b, ",\"output_base64\":\"");
-        base64(b, v);
+        lw_base64_add(b, v.p, v.len);
         lw_buf_addc(b, '"');
     }
     if (f->cut) lw_buf_adds(b, ",\"output_cut\":true");

@@ -16,15 +16,6 @@ lw_diag_vset(struct lw_diag *d, const struct lw_span *span, const char *fmt, va_
 }
 
 void
-lw_diag_set(struct lw_diag *d, struct lw_span span, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    lw_diag_vset(d, &span, fmt, ap);
-    va_end(ap);
-}
-
-void
 lw_diag_setf(struct lw_diag *d, const char *fmt, ...)
 {
     va_list ap;

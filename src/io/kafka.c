@@ -24,6 +24,19 @@ static struct {
     unsigned long held;
 } say_state;
 
+bool
+lw_kafka_topic_ok(struct lw_str t)
+{
+    if (t.len == 0 || t.len > LW_KAFKA_TOPIC_MAX) return false;
+    for (size_t i = 0; i < t.len; i++) {
+        unsigned char c = (unsigned char)t.p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
 void
 lw_kafka_say(const struct lw_opts *o, const char *fmt, ...)
 {

@@ -1,9 +1,12 @@
-/* Internal to the compiler (lex.c, parse.c, compile.c): tokens, the AST and the compiler state.
- * All of it lives in the compile arena and dies at the end of lw_compile. */
+/* Internal to the compiler (lex.c, parse.c, and the back half: compile.c, names.c, types.c,
+ * patterns.c): tokens, the AST, the compiler state, and the code generator's state (struct gen)
+ * with the functions those four files share (lw_cg_*). All of it lives in the compile arena
+ * and dies at the end of lw_compile. */
 #ifndef LW_COMPILE_INT_H
 #define LW_COMPILE_INT_H
 
 #include <setjmp.h>
+#include <stdbool.h>
 
 #include "lw/program.h"
 
@@ -151,9 +154,91 @@ _Noreturn void lw_cfail(struct compiler *c, struct lw_span span, const char *fmt
 void lw_lex_init(struct lexer *lx, struct lw_str src, size_t start, size_t end);
 /* lw_lex_next: advance c->lx.tok to the next token. */
 void lw_lex_next(struct compiler *c, struct lexer *lx);
-const char *lw_tok_name(enum tok t);
 
 /* lw_parse: the whole template as an S_BLOCK. */
 struct node *lw_parse(struct compiler *c);
+
+/* ---- the code generator (compile.c) and the files it calls: names.c, types.c, patterns.c ---- */
+
+#define MAXREGS 250
+#define MAXVARS 256
+
+/* Static type masks: one bit per enum lw_type. */
+#define TM(t)  (1u << (t))
+#define TM_ANY ((1u << LW_T_N) - 1 - TM(LW_T_REGEX))
+#define TM_NUM (TM(LW_T_INT) | TM(LW_T_FLOAT))
+
+struct var {
+    struct lw_str name;
+    uint8_t reg;
+    uint16_t depth;
+};
+
+struct loop {
+    int32_t start;   /* pc of NEXT (continue target) */
+    int32_t *breaks; /* jumps to patch to the loop's exit */
+    uint32_t nbreaks, cap;
+    struct loop *outer;
+};
+
+struct gen {
+    struct compiler *c;
+    struct lw_ins *code;
+    struct lw_span *spans;
+    uint32_t ncode, capcode;
+    struct lw_value *k;
+    uint32_t nk, capk;
+    struct lw_path *paths;
+    uint32_t npaths, cappaths;
+    struct lw_matchsite *sites;
+    uint32_t nsites, capsites;
+    struct lw_shape *shapes;
+    uint32_t nshapes, capshapes;
+    struct var vars[MAXVARS];
+    uint32_t nvars;
+    uint16_t depth;   /* block depth */
+    uint32_t freereg; /* first free register */
+    uint32_t maxreg;
+    uint32_t ntry, maxtry;
+    uint32_t niter, maxiter;
+    struct loop *loop;
+    uint32_t rdepth;          /* recursion depth of the tree walks, bounded (see deeper) */
+    struct lw_grok_lib *grok; /* the built-in patterns, loaded at the first grok() without opts */
+};
+#define MAX_RDEPTH 1000
+#define GROW(g, arr, n, cap)                                                                       \
+    do {                                                                                           \
+        if ((n) == (cap)) {                                                                        \
+            uint32_t ncap_ = (cap) ? (cap)*2 : 16;                                                 \
+            (arr) = lw_arena_realloc(&(g)->c->ca, (arr), (cap) * sizeof *(arr),                    \
+                                     ncap_ * sizeof *(arr));                                       \
+            (cap) = ncap_;                                                                         \
+        }                                                                                          \
+    } while (0)
+
+/* compile.c: instructions, registers, the recursion bound of tree walks */
+uint32_t lw_cg_reg_alloc(struct gen *g, struct lw_span sp);
+void lw_cg_deeper(struct gen *g, struct node *n);
+int32_t lw_cg_ins(struct gen *g, enum lw_op op, uint32_t a, uint32_t b, int32_t cc,
+                  struct lw_span sp);
+/* names.c: variables, template functions by name, "did you mean" */
+int lw_cg_find_builtin(struct lw_str name);
+uint32_t lw_cg_declare(struct gen *g, struct lw_str name, struct lw_span sp);
+struct var *lw_cg_lookup(struct gen *g, struct lw_str name);
+_Noreturn void lw_cg_undefined_var(struct gen *g, struct node *n);
+_Noreturn void lw_cg_unknown_function(struct gen *g, struct node *n);
+/* types.c: static types, the compile-time checks of a call's arguments */
+uint32_t lw_cg_arith_type(struct gen *g, struct node *n, bool check);
+void lw_cg_check_args(struct gen *g, struct node *n, int f);
+struct lw_value lw_cg_sample(enum lw_type t);
+int lw_cg_single(uint32_t m);
+uint32_t lw_cg_stype(struct gen *g, struct node *n);
+/* patterns.c: regex literals, their captures as variables, grok and dissect patterns */
+void lw_cg_check_pattern(struct gen *g, struct node *a, int f);
+void lw_cg_declare_captures(struct gen *g, struct node *n);
+void lw_cg_declare_captures_in(struct gen *g, struct node *n, bool cond);
+struct lw_value lw_cg_dissect_pattern(struct gen *g, struct node *a);
+struct lw_value lw_cg_grok_pattern(struct gen *g, struct node *a);
+struct lw_regex *lw_cg_node_regex(struct gen *g, struct node *n);
 
 #endif

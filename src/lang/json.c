@@ -198,6 +198,22 @@ utf8_seq(const unsigned char *s, const unsigned char *end)
     return n;
 }
 
+size_t
+lw_json_u_escape(const char *s, const char *end, unsigned long *cp)
+{
+    long hi = lw_hex4(s, end);
+    if (hi < 0) return 0;
+    *cp = (unsigned long)hi;
+    if (hi >= 0xd800 && hi <= 0xdbff && end - s >= 10 && s[4] == '\\' && s[5] == 'u') {
+        long lo = lw_hex4(s + 6, end);
+        if (lo >= 0xdc00 && lo <= 0xdfff) {
+            *cp = 0x10000 + (((unsigned long)hi - 0xd800) << 10) + ((unsigned long)lo - 0xdc00);
+            return 10;
+        }
+    }
+    return 4;
+}
+
 /* Decode the validated escape at s (a backslash) into out (up to 4 bytes); returns the byte
  * after it and the decoded length in *n. */
 static const char *
@@ -210,15 +226,8 @@ unescape1(const char *s, const char *end, char *out, size_t *n)
         *n = 1;
         return s + 2;
     }
-    unsigned long cp = (unsigned long)lw_hex4(s + 2, end);
-    s += 6;
-    if (cp >= 0xd800 && cp <= 0xdbff && end - s >= 6 && s[0] == '\\' && s[1] == 'u') {
-        long lo = lw_hex4(s + 2, end);
-        if (lo >= 0xdc00 && lo <= 0xdfff) {
-            cp = 0x10000 + ((cp - 0xd800) << 10) + ((unsigned long)lo - 0xdc00);
-            s += 6;
-        }
-    }
+    unsigned long cp;
+    s += 2 + lw_json_u_escape(s + 2, end, &cp);
     *n = lw_utf8_put(out, cp);
     return s;
 }
@@ -258,25 +267,17 @@ static const char *
 scan_u(const char *s, const char *end, const char *base, struct lw_json_err *err)
 {
     const char *esc = s - 2;
-    long cp = lw_hex4(s, end);
-    if (cp < 0) {
+    unsigned long cp;
+    size_t used = lw_json_u_escape(s, end, &cp);
+    if (used == 0) {
         fail(err, base, esc, "invalid \\u escape: expected 4 hex digits");
         return NULL;
     }
-    s += 4;
-    if (cp >= 0xdc00 && cp <= 0xdfff) {
+    if (cp >= 0xd800 && cp <= 0xdfff) {
         fail(err, base, esc, "unpaired unicode surrogate '\\u%04lx'", cp);
         return NULL;
     }
-    if (cp >= 0xd800 && cp <= 0xdbff) {
-        long lo = end - s >= 2 && s[0] == '\\' && s[1] == 'u' ? lw_hex4(s + 2, end) : -1;
-        if (lo < 0xdc00 || lo > 0xdfff) {
-            fail(err, base, esc, "unpaired unicode surrogate '\\u%04lx'", cp);
-            return NULL;
-        }
-        s += 6;
-    }
-    return s;
+    return s + used;
 }
 
 /* Validate the string whose opening quote is at s - 1. Returns the byte after the closing quote,

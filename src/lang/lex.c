@@ -15,28 +15,6 @@ static const struct {
     { "true", T_TRUE }, { "false", T_FALSE }, { "null", T_NULL },     { "input", T_INPUT },
 };
 
-const char *
-lw_tok_name(enum tok t)
-{
-    switch (t) {
-    case T_EOF:
-        return "end of template";
-    case T_IDENT:
-        return "name";
-    case T_INT:
-    case T_FLOAT:
-        return "number";
-    case T_STRING:
-    case T_RAWSTR:
-        return "string";
-    case T_REGEX:
-        return "regex";
-    default:
-        break;
-    }
-    return "?";
-}
-
 void
 lw_lex_init(struct lexer *lx, struct lw_str src, size_t start, size_t end)
 {

@@ -229,9 +229,9 @@ escape(struct compiler *c, const char *s, size_t from, size_t i, size_t end, cha
         if (braced) j++;
         start = j;
         uint32_t cp = 0;
-        while (j < end && j - start < (braced ? 6u : 4u) && isxdigit((unsigned char)s[j])) {
-            cp = cp * 16 +
-                 (uint32_t)(isdigit((unsigned char)s[j]) ? s[j] - '0' : (tolower(s[j]) - 'a' + 10));
+        int h;
+        while (j < end && j - start < (braced ? 6u : 4u) && (h = lw_hexval(s[j])) >= 0) {
+            cp = cp * 16 + (uint32_t)h;
             j++;
         }
         bool ok = braced ? (j > start && j < end && s[j] == '}') : j - start == 4;
@@ -492,8 +492,7 @@ pattern_arg(struct lw_str name, uint32_t i)
     for (int f = 0; f < LW_FN_N; f++) {
         const struct lw_builtin *b = &lw_builtins[f];
         if (!lw_str_eq(name, lw_str_c(b->name))) continue;
-        size_t nt = strlen(b->argtypes);
-        char t = nt ? b->argtypes[i < nt ? i : nt - 1] : 'a';
+        char t = lw_builtin_argtype(b, (int)i);
         if (t == 'P' && f == LW_FN_grok) return 'g';
         return t == 'r' || t == 'R' ? 'r' : 0;
     }

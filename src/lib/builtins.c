@@ -28,6 +28,10 @@ lw_type_accepts(char want, enum lw_type t)
         return t == LW_T_INT || t == LW_T_FLOAT;
     case 'i':
         return t == LW_T_INT;
+    case 'f':
+        return t == LW_T_FLOAT;
+    case 'b':
+        return t == LW_T_BOOL;
     case 'A':
         return t == LW_T_ARR;
     case 'O':
@@ -48,6 +52,14 @@ lw_type_accepts(char want, enum lw_type t)
         return t == LW_T_REGEX;
     }
     return t != LW_T_REGEX;
+}
+
+char
+lw_builtin_argtype(const struct lw_builtin *b, int i)
+{
+    size_t nt = strlen(b->argtypes);
+    if (nt == 0) return 'a';
+    return b->argtypes[(size_t)i < nt ? (size_t)i : nt - 1];
 }
 
 static struct lw_str

@@ -1,5 +1,6 @@
 /* Template functions that encode and decode text: base64_encode, base64_decode and
  * json_escape. Results live in the record arena, sized up front so nothing is copied twice. */
+#include "lw/base64.h"
 #include "lw/json.h"
 #include "lw/vm.h"
 
@@ -10,28 +11,10 @@
 int
 fn_base64_encode(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *s = (const unsigned char *)a[0].u.p;
-    size_t len = a[0].len, k = 0;
-    size_t need = (len + 2) / 3 * 4;
+    size_t need = lw_base64_len(a[0].len);
     if (need > lw_vm_room(vm)) return lw_vm_too_big(vm, "base64_encode()", need);
     char *o = lw_arena_alloc(A, need + 1);
-    size_t i = 0;
-    for (; i + 3 <= len; i += 3) {
-        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
-        o[k++] = tab[v >> 18];
-        o[k++] = tab[(v >> 12) & 63];
-        o[k++] = tab[(v >> 6) & 63];
-        o[k++] = tab[v & 63];
-    }
-    if (i < len) {
-        uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < len ? (uint32_t)s[i + 1] << 8 : 0);
-        o[k++] = tab[v >> 18];
-        o[k++] = tab[(v >> 12) & 63];
-        o[k++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-        o[k++] = '=';
-    }
-    *r = lw_strv(o, k);
+    *r = lw_strv(o, lw_base64_encode(o, a[0].u.p, a[0].len));
     return 0;
 }
 

@@ -218,17 +218,6 @@ lw_grok_lib_load_dir(struct lw_grok_lib *lib, const char *dir, char *err, size_t
     return rc;
 }
 
-struct lw_str *
-lw_grok_lib_names(const struct lw_grok_lib *lib, uint32_t *n)
-{
-    struct lw_str *v = lw_arena_alloc(lib->a, (lib->n + 1) * sizeof *v);
-    *n = 0;
-    for (uint32_t i = 0; i < lib->cap; i++) {
-        if (lib->slots[i] != NULL) v[(*n)++] = lib->slots[i]->name;
-    }
-    return v;
-}
-
 /* Expansion ------------------------------------------------------------------------------ */
 
 struct ex {

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lw/json.h"
+
 static bool
 is_blank(char c)
 {
@@ -135,18 +137,12 @@ escape(const char *s, size_t i, size_t e, char *out, size_t *used)
         *used = 1;
         return 1;
     }
-    long c = x == 'u' ? lw_hex4(s + i + 1, s + e) : -1;
-    if (c < 0) return 0;
-    *used = 5;
-    if (c >= 0xD800 && c < 0xDC00 && e - i >= 11 && s[i + 5] == '\\' && s[i + 6] == 'u') {
-        long lo = lw_hex4(s + i + 7, s + e);
-        if (lo >= 0xDC00 && lo < 0xE000) {
-            *used = 11;
-            return lw_utf8_put(out, (unsigned long)0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00));
-        }
-    }
+    unsigned long c;
+    size_t u = x == 'u' ? lw_json_u_escape(s + i + 1, s + e, &c) : 0;
+    if (u == 0) return 0;
+    *used = 1 + u;
     if (c >= 0xD800 && c < 0xE000) c = 0xFFFD;
-    return lw_utf8_put(out, (unsigned long)c);
+    return lw_utf8_put(out, c);
 }
 
 /* Unescape s[b..e) into scratch at offset b; returns the value. It never grows: each escape is

@@ -1,6 +1,6 @@
 /* Runs a fuzz target's LLVMFuzzerTestOneInput without libFuzzer, so `make check` (gcc) replays
  * the saved corpora: each argument is a file or a directory of files (not recursive). Prints
- * "replay TARGET: N inputs ok"; a failing input aborts inside the target. */
+ * "replay TARGET: N inputs ok"; a failing input aborts inside the target; no input at all fails. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -92,6 +92,11 @@ main(int argc, char **argv)
         } else {
             total += n;
         }
+    }
+    if (total == 0) {
+        /* nothing replayed is not a pass: a corpus went missing or is empty */
+        printf("replay %s: FAIL: no inputs\n", target);
+        return 1;
     }
     printf("replay %s: %ld inputs ok\n", target, total);
     return status;

@@ -235,34 +235,41 @@ names(void)
     CHECK(a != NULL && a == lw_tzcache_get(&c, "+19:00", 6, err, sizeof err));
 
     /* a name that failed is remembered: once its file exists (TZDIR), the cache still says no
-     * until LW_TZCACHE_BAD other failures push it out */
+     * until LW_TZCACHE_BAD other failures push it out. The file is a copy of the zone
+     * directory's UTC; without one the last check cannot run and says it is skipped. */
     char dir[] = "/tmp/lw-tzdir-XXXXXX", path[64], err2[300];
-    if (mkdtemp(dir) != NULL) {
-        char old[4096] = "";
-        const char *o = getenv("TZDIR");
-        snprintf(old, sizeof old, "%s", o ? o : "");
-        setenv("TZDIR", dir, 1);
-        CHECK(lw_tzcache_get(&c, "Mars", 4, err, sizeof err) == NULL);
-        snprintf(path, sizeof path, "%s/Mars", dir);
-        FILE *f = fopen(path, "wb"), *utc = fopen("/usr/share/zoneinfo/UTC", "rb");
-        char buf[4096];
-        size_t n = utc ? fread(buf, 1, sizeof buf, utc) : 0;
-        if (f) fwrite(buf, 1, n, f), fclose(f);
-        if (utc) fclose(utc);
-        CHECK(lw_tzcache_get(&c, "Mars", 4, err2, sizeof err2) == NULL && strcmp(err, err2) == 0);
-        for (int i = 0; i < LW_TZCACHE_BAD; i++) {
-            char other[32];
-            snprintf(other, sizeof other, "Venus%d", i);
-            CHECK(lw_tzcache_get(&c, other, strlen(other), err, sizeof err) == NULL);
-        }
-        CHECK(n == 0 || lw_tzcache_get(&c, "Mars", 4, err, sizeof err) != NULL);
-        remove(path);
-        rmdir(dir);
-        if (old[0])
-            setenv("TZDIR", old, 1);
-        else
-            unsetenv("TZDIR");
+    CHECK(mkdtemp(dir) != NULL);
+    char old[4096] = "", utcpath[4200];
+    const char *o = getenv("TZDIR");
+    snprintf(old, sizeof old, "%s", o ? o : "");
+    snprintf(utcpath, sizeof utcpath, "%s/UTC", old[0] ? old : "/usr/share/zoneinfo");
+    setenv("TZDIR", dir, 1);
+    CHECK(lw_tzcache_get(&c, "Mars", 4, err, sizeof err) == NULL);
+    snprintf(path, sizeof path, "%s/Mars", dir);
+    FILE *utc = fopen(utcpath, "rb");
+    char buf[4096];
+    size_t n = utc ? fread(buf, 1, sizeof buf, utc) : 0;
+    if (utc) fclose(utc);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL && fwrite(buf, 1, n, f) == n);
+    if (f) fclose(f);
+    CHECK(lw_tzcache_get(&c, "Mars", 4, err2, sizeof err2) == NULL && strcmp(err, err2) == 0);
+    for (int i = 0; i < LW_TZCACHE_BAD; i++) {
+        char other[32];
+        snprintf(other, sizeof other, "Venus%d", i);
+        CHECK(lw_tzcache_get(&c, other, strlen(other), err, sizeof err) == NULL);
     }
+    if (n > 0) {
+        CHECK(lw_tzcache_get(&c, "Mars", 4, err, sizeof err) != NULL);
+    } else {
+        SKIP(1, "no zone files");
+    }
+    remove(path);
+    rmdir(dir);
+    if (old[0])
+        setenv("TZDIR", old, 1);
+    else
+        unsetenv("TZDIR");
     lw_tzcache_fini(&c);
 }
 

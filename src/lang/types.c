@@ -1,0 +1,215 @@
+/* Static types and compile-time checks for the code generator: the type mask of an expression
+ * where the AST shows it, arithmetic on literal types that can never work, a call's arity and
+ * argument types, constant arguments checked before any record is read (time formats, zones,
+ * lw_fn_check_const). Code generation is compile.c's. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile_int.h"
+#include "lw/timefmt.h"
+#include "lw/tz.h"
+#include "lw/vm.h"
+
+#include "../lib/builtins_int.h"
+
+/* Static types ------------------------------------------------------------------------- */
+
+/* letter_mask: the types a builtins.def type letter stands for (lw_type_accepts decides). */
+static uint32_t
+letter_mask(char l)
+{
+    uint32_t m = 0;
+    for (int t = 0; t < LW_T_N; t++) {
+        if (lw_type_accepts(l, (enum lw_type)t)) m |= TM(t);
+    }
+    return m;
+}
+
+struct lw_value
+lw_cg_sample(enum lw_type t)
+{
+    switch (t) {
+    case LW_T_INT:
+        return lw_int(1);
+    case LW_T_FLOAT:
+        return lw_float(1);
+    case LW_T_STR:
+        return lw_strv("", 0);
+    case LW_T_BOOL:
+        return lw_bool(true);
+    case LW_T_TIME:
+        return lw_time(0, 0);
+    default:
+        return (struct lw_value){ .t = (uint8_t)t };
+    }
+}
+
+int
+lw_cg_single(uint32_t m)
+{
+    return m != 0 && (m & (m - 1)) == 0 ? __builtin_ctz(m) : -1;
+}
+
+uint32_t
+lw_cg_arith_type(struct gen *g, struct node *n, bool check)
+{
+    uint32_t a = lw_cg_stype(g, n->a), b = lw_cg_stype(g, n->b);
+    int ta = lw_cg_single(a), tb = lw_cg_single(b);
+    if (ta >= 0 && tb >= 0 && ta != LW_T_ARR && ta != LW_T_OBJ && tb != LW_T_ARR &&
+        tb != LW_T_OBJ) {
+        struct lw_value x = lw_cg_sample((enum lw_type)ta), y = lw_cg_sample((enum lw_type)tb), r;
+        char err[128];
+        static const char ops[] = {
+            [T_PLUS] = '+', [T_MINUS] = '-', [T_STAR] = '*', [T_SLASH] = '/', [T_PERCENT] = '%'
+        };
+        if (lw_value_arith(ops[n->op], &x, &y, &r, &g->c->ca, err, sizeof err) != 0) {
+            if (check) lw_cfail(g->c, n->span, "%s", err);
+            return TM_ANY;
+        }
+        return TM(r.t);
+    }
+    if ((a | b) & ~TM_NUM) return TM_ANY;
+    return (a == TM(LW_T_INT) && b == TM(LW_T_INT)) ? TM(LW_T_INT) : TM_NUM;
+}
+
+static uint32_t stype1(struct gen *g, struct node *n);
+
+/* stype: the set of types n can have. Cached in the node: without the cache, checks that ask
+ * for the types of subtrees at every level made compiling a chain of operators exponential. */
+uint32_t
+lw_cg_stype(struct gen *g, struct node *n)
+{
+    if (n->stype != 0) return n->stype;
+    lw_cg_deeper(g, n);
+    uint32_t t = stype1(g, n);
+    g->rdepth--;
+    n->stype = t ? t : TM_ANY;
+    return n->stype;
+}
+
+static uint32_t
+stype1(struct gen *g, struct node *n)
+{
+    switch (n->kind) {
+    case N_NULL:
+        return TM(LW_T_NULL);
+    case N_BOOL:
+    case N_AND:
+    case N_OR:
+        return TM(LW_T_BOOL);
+    case N_INT:
+        return TM(LW_T_INT);
+    case N_FLOAT:
+        return TM(LW_T_FLOAT);
+    case N_STR:
+    case N_INTERP:
+    case N_LINE:
+        return TM(LW_T_STR);
+    case N_META:
+        return TM(LW_T_OBJ);
+    case N_REGEX:
+        return TM(LW_T_REGEX);
+    case N_ARRAY:
+        return TM(LW_T_ARR);
+    case N_OBJECT:
+        return TM(LW_T_OBJ);
+    case N_UNARY:
+        if (n->op == T_NOT) return TM(LW_T_BOOL);
+        return lw_cg_stype(g, n->a) & TM_NUM ? lw_cg_stype(g, n->a) & TM_NUM
+                                             : TM_ANY; /* cached: once */
+    case N_BINARY:
+        if (n->op >= T_EQ && n->op <= T_GE) return TM(LW_T_BOOL);
+        return lw_cg_arith_type(g, n, false);
+    case N_COND:
+        return lw_cg_stype(g, n->b) | lw_cg_stype(g, n->c);
+    case N_DEFAULT:
+        return (lw_cg_stype(g, n->a) & ~TM(LW_T_NULL)) | lw_cg_stype(g, n->b);
+    case N_CALL: {
+        int f = lw_cg_find_builtin(n->s);
+        if (f < 0) return TM_ANY;
+        char r = lw_builtins[f].ret;
+        if (r == 'n') {
+            uint32_t t = n->kids ? lw_cg_stype(g, n->kids) : TM_NUM;
+            return t & TM_NUM ? t & TM_NUM : TM_NUM;
+        }
+        return letter_mask(r);
+    }
+    default:
+        return TM_ANY;
+    }
+}
+
+/* A constant zone argument is loaded once, here, so a bad name is a compile error and records
+ * find the zone by name in prog->zones (lw_vm_zone). */
+static void
+const_zone(struct gen *g, struct node *a)
+{
+    struct lw_program *p = g->c->prog;
+    const char *name = a->s.p ? a->s.p : "";
+    for (uint32_t i = 0; i < p->nzones; i++) {
+        if (p->zones[i]->namelen == a->s.len && memcmp(p->zones[i]->name, name, a->s.len) == 0) {
+            return;
+        }
+    }
+    char err[300];
+    /* room first: once loaded, the zone belongs to the program at once (lw_oom may come) */
+    p->zones = lw_arena_realloc(&p->arena, p->zones, p->nzones * sizeof *p->zones,
+                                (p->nzones + 1) * sizeof *p->zones);
+    struct lw_tz *z = lw_tz_load(name, a->s.len, err, sizeof err);
+    if (z == NULL) lw_cfail(g->c, a->span, "%s", err);
+    p->zones[p->nzones++] = z;
+}
+
+void
+lw_cg_check_args(struct gen *g, struct node *n, int f)
+{
+    const struct lw_builtin *b = &lw_builtins[f];
+    if ((int)n->nkids < b->min || (int)n->nkids > b->max) {
+        if (b->min == b->max) {
+            lw_cfail(g->c, n->span, "%s() takes %d argument%s, found %u", b->name, b->min,
+                     b->min == 1 ? "" : "s", n->nkids);
+        }
+        lw_cfail(g->c, n->span, "%s() takes %d to %d arguments, found %u", b->name, b->min, b->max,
+                 n->nkids);
+    }
+    int i = 0;
+    for (struct node *a = n->kids; a != NULL; a = a->next, i++) {
+        char want = lw_builtin_argtype(b, i);
+        if (want == 'P') {
+            lw_cg_check_pattern(g, a, f);
+            continue;
+        }
+        uint32_t t = lw_cg_stype(g, a);
+        if (want == 'R' && a->kind != N_REGEX) {
+            lw_cfail(g->c, a->span, "%s() needs a regex literal like /(?<name>...)/ here", b->name);
+        }
+        if ((f == LW_FN_parse_time || f == LW_FN_format_time) && i == 1 && a->kind == N_STR) {
+            char err[256];
+            size_t off = SIZE_MAX; /* stays: the message is about the whole format */
+            if (lw_time_fmt_check(a->s.p ? a->s.p : "", a->s.len, err, sizeof err, &off) != 0) {
+                struct lw_span sp = a->span;
+                const char *lit = g->c->prog->src.p + sp.off + 1;
+                if (off != SIZE_MAX && sp.len >= a->s.len + 2 &&
+                    memcmp(lit, a->s.p, a->s.len) == 0) {
+                    sp = (struct lw_span){ sp.off + 1 + (uint32_t)off, off + 1 < a->s.len ? 2 : 1 };
+                }
+                lw_cfail(g->c, sp, "%s(): %s", b->name, err);
+            }
+        }
+        if ((f == LW_FN_parse_time || f == LW_FN_format_time) && i == 2 && a->kind == N_STR) {
+            const_zone(g, a);
+        }
+        if (a->kind == N_STR) {
+            const char *e = lw_fn_check_const(f, i, a->s);
+            if (e != NULL) lw_cfail(g->c, a->span, "%s(): %s", b->name, e);
+        }
+        if (t == TM(LW_T_REGEX) && want != 'r' && want != 'R') {
+            lw_cfail(g->c, a->span, "%s() does not take a regex as argument %d", b->name, i + 1);
+        }
+        int st = lw_cg_single(t);
+        if (st >= 0 && st != LW_T_REGEX && !lw_type_accepts(want, (enum lw_type)st)) {
+            lw_cfail(g->c, a->span, "%s() cannot take %s as argument %d", b->name,
+                     lw_type_name((enum lw_type)st), i + 1);
+        }
+    }
+}
