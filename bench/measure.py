@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """measure.py - run one command and report its wall time and peak RSS.
 
-    measure.py [--cpu N] [--in FILE] [--out FILE] [--repeat K] [--timeout S] [--gnu-time PATH]
+    measure.py [--cpu N[,N...]] [--in FILE] [--out FILE] [--repeat K] [--timeout S] [--gnu-time PATH]
                -- CMD [ARG...]
 
 The command is started with posix_spawn (no shell, own process group) with stdin from --in
@@ -75,8 +75,8 @@ def main():
     while args and args[0] != "--":
         opt = args.pop(0)
         val = args.pop(0)
-        if opt == "--cpu":
-            cpu = int(val)
+        if opt == "--cpu":  # one CPU, or a comma list (the -j 2 runs get two)
+            cpu = {int(c) for c in val.split(",")}
         elif opt == "--in":
             inp = val
         elif opt == "--out":
@@ -95,9 +95,9 @@ def main():
     argv = args[1:]
     if cpu is not None:
         try:
-            os.sched_setaffinity(0, {cpu})
+            os.sched_setaffinity(0, cpu)
         except OSError as e:
-            print("measure.py: cannot pin to CPU %d: %s" % (cpu, e), file=sys.stderr)
+            print("measure.py: cannot pin to CPUs %s: %s" % (sorted(cpu), e), file=sys.stderr)
     total = 0.0
     cpu_total = 0.0
     rss = 0

@@ -10,6 +10,7 @@
 #   BENCH_WORKLOADS  default "w1 w1f w2 w3 w4"
 #   BENCH_PEERS      default "mawk gawk perl jq mlr"; empty for logwash alone
 #   BENCH_CPU        the CPU every timed process is pinned to (default 0)
+#   BENCH_CPU2       the second CPU of the `logwash -j 2` runs (default 1; "" for no -j 2 runs)
 #   BENCH_SLOW       a tool whose first run takes longer than this many seconds is not run
 #                    again (its one run is reported; default 30; 0 = always BENCH_RUNS runs)
 #   BENCH_TIMEOUT    seconds before one run is killed (default 1800)
@@ -44,6 +45,7 @@ NLINES=${BENCH_LINES:-}
 WORKLOADS=${BENCH_WORKLOADS:-w1 w1f w2 w3 w4}
 PEER_LIST=${BENCH_PEERS-mawk gawk perl jq mlr}
 CPU=${BENCH_CPU:-0}
+CPU2=${BENCH_CPU2-1}
 SLOW=${BENCH_SLOW:-30}
 TIMEOUT=${BENCH_TIMEOUT:-1800}
 STARTUP_RUNS=${BENCH_STARTUP_RUNS:-200}
@@ -167,11 +169,12 @@ set_cmd() {
     [ "$wl" = w1f ] && min=400
     CMD=(); CMD_IN=/dev/null; FIX=cat
     case $tool in
-    logwash)
-        local t
+    logwash | logwash-j2)
+        local t j=1
+        [ "$tool" = logwash-j2 ] && j=2
         if [ "$wl" = w1f ]; then t=$HERE/w1f.lw; else t=$(ls "$REPO"/templates/"$wl"-*.lw 2>/dev/null | head -n 1); fi
         [ -f "$t" ] || return 1
-        CMD=("$LW" -q -f "$t" "$in") ;;
+        CMD=("$LW" -q -j $j -f "$t" "$in") ;;
     mawk | gawk)
         [ -f "$PEERS/$base.awk" ] || return 1
         if [ "$base" = w1 ]; then CMD=("$tool" -v min=$min -f "$PEERS/w1.awk" "$in")
@@ -211,7 +214,7 @@ if [ "$rev" != unknown ] && [ -n "$(git -C "$REPO" --no-optional-locks status --
     rev="$rev+dirty"
 fi
 echo "logwash bench  $(date -u '+%Y-%m-%d %H:%M UTC')  commit $rev"
-echo "machine: ${cpu_model:-?}, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); each run pinned to CPU $CPU"
+echo "machine: ${cpu_model:-?}, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); each run pinned to CPU $CPU${CPU2:+ (logwash -j 2: CPUs $CPU,$CPU2)}"
 echo "runs: best of $RUNS (a tool whose first run exceeds ${SLOW}s runs once)${NLINES:+; corpora cut to $NLINES lines}"
 vers="logwash: $("$LW" --version 2>&1 | head -n 1) (binary sha256 $(sha256sum "$LW" | cut -c1-12))"
 for p in "${peers[@]}"; do
@@ -239,12 +242,16 @@ for wl in $WORKLOADS; do
     bytes=$(stat -c %s "$in")
     ref=
     if [ -n "$PEERS" ]; then ref=$(reference "$wl" "$in") || ref=; fi
-    for tool in logwash "${peers[@]}"; do
+    tools=(logwash)
+    [ -n "$CPU2" ] && tools+=(logwash-j2)
+    for tool in "${tools[@]}" "${peers[@]}"; do
         set_cmd "$tool" "$wl" "$in" || continue
+        cpus=$CPU
+        [ "$tool" = logwash-j2 ] && cpus=$CPU,$CPU2
         out=$BENCH_DIR/out/$wl-$tool.jsonl
         best= bcpu= rss=0 n=0 code=0 timed_out=0 all=
         for ((r = 1; r <= RUNS; r++)); do
-            m=$($MEASURE_RSS --cpu "$CPU" --in "$CMD_IN" --out "$out" --timeout "$TIMEOUT" -- "${CMD[@]}")
+            m=$($MEASURE_RSS --cpu "$cpus" --in "$CMD_IN" --out "$out" --timeout "$TIMEOUT" -- "${CMD[@]}")
             wall= kib= c= cpu=
             read -r wall kib c cpu <<<"$m"
             if [ "$wall" = timeout ]; then timed_out=1; break; fi
@@ -258,7 +265,7 @@ for wl in $WORKLOADS; do
             why=failed; [ $timed_out = 1 ] && why=timeout
             say "$wl $tool: $why"
             printf '%s\t%s\t%s\t%s\t-\t-\t0\t%s\t-\t-\n' "$wl" "$tool" "$lines" "$bytes" "$why" >>"$RES"
-            [ "$tool" = logwash ] && lw_mismatch=1
+            case $tool in logwash*) lw_mismatch=1 ;; esac
             rm -f "$out"; continue
         fi
         check=unchecked
@@ -271,7 +278,7 @@ for wl in $WORKLOADS; do
                 keep=$BENCH_DIR/out/MISMATCH-$wl-$tool.jsonl
                 mv "$out" "$keep"
                 echo "!!!!!!!! MISMATCH: $wl $tool canonical output '$got' differs from the reference '$ref' (kept in $keep)"
-                [ "$tool" = logwash ] && lw_mismatch=1
+                case $tool in logwash*) lw_mismatch=1 ;; esac
             fi
         else
             rm -f "$out"
@@ -310,15 +317,16 @@ report() {
       nrun[NR] = $7; chk[NR] = $8; code[NR] = $9; cpu[NR] = $10
       if ($2 == "logwash" && $5 != "-" && $5 > 0) lw[$1] = $5 }
     END {
-        printf "%-4s %-8s %12s %8s %9s %8s %5s %10s %4s  %s\n", "wl", "tool", "lines/s", "MB/s", "RSS MiB", "wall s", "cpu%", "lw speedup", "runs", "output"
+        printf "%-4s %-10s %12s %8s %9s %8s %5s %12s %4s  %s\n", "wl", "tool", "lines/s", "MB/s", "RSS MiB", "wall s", "cpu%", "lw speedup", "runs", "output"
         for (i = 1; i <= NR; i++) {
             if (wall[i] == "-" || wall[i] <= 0) {
-                printf "%-4s %-8s %12s %8s %9s %8s %5s %10s %4s  %s\n", toupper(wl[i]), tool[i], "-", "-", "-", "-", "-", "-", 0, chk[i]
+                printf "%-4s %-10s %12s %8s %9s %8s %5s %12s %4s  %s\n", toupper(wl[i]), tool[i], "-", "-", "-", "-", "-", "-", 0, chk[i]
                 continue
             }
             sp = (tool[i] == "logwash" || !(wl[i] in lw)) ? "-" : sprintf("x%.2f", wall[i] / lw[wl[i]])
+            if (tool[i] == "logwash-j2" && (wl[i] in lw)) sp = sprintf("-j1/j2 %.2f", lw[wl[i]] / wall[i])
             extra = (code[i] != 0) ? sprintf(" (exit %s)", code[i]) : ""
-            printf "%-4s %-8s %12s %8.1f %9.1f %8.3f %5.0f %10s %4d  %s%s\n", toupper(wl[i]), tool[i],
+            printf "%-4s %-10s %12s %8.1f %9.1f %8.3f %5.0f %12s %4d  %s%s\n", toupper(wl[i]), tool[i],
                 commas(lines[i] / wall[i]), bytes[i] / 1e6 / wall[i], rss[i] / 1024, wall[i],
                 100 * cpu[i] / wall[i], sp, nrun[i], chk[i], extra
         }
@@ -326,6 +334,10 @@ report() {
         print "targets (logwash):"
         tgt["w1"] = 1000000; tgt["w2"] = 500000; tgt["w3"] = 1000000; tgt["w4"] = 1500000
         for (i = 1; i <= NR; i++) {
+            if (tool[i] == "logwash-j2" && wall[i] != "-" && wall[i] > 0 && (wl[i] in lw)) {
+                q = lw[wl[i]] / wall[i]
+                printf "  %-4s %-34s %18s  %s\n", toupper(wl[i]), "-j 2 >= 1.80x the lines/s of -j 1", sprintf("%.2fx", q), (q >= 1.8 ? "met" : "MISSED")
+            }
             if (tool[i] != "logwash") continue
             if (wall[i] == "-" || wall[i] <= 0) { printf "  %-4s no measurement (%s)  MISSED\n", toupper(wl[i]), chk[i]; continue }
             if (wl[i] in tgt) {
