@@ -1026,8 +1026,8 @@ work_fini(struct work *w)
  * or when the input is quiet (a pipe waits): nothing waits in a batch for more input. A worker
  * leaves a batch's remaining records to the loop once the batch's output passes BATCH_OUT, so a
  * batch holds at most that plus one record's --max-output. */
-#define BATCH_RECS  512
-#define BATCH_BYTES (128 * 1024)
+#define BATCH_RECS  1024
+#define BATCH_BYTES (256 * 1024)
 #define BATCH_OUT   (4u << 20)
 #define MAX_JOBS    256
 
