@@ -66,7 +66,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: FORCE deps all lib api tsan install-program install-lib check package cli grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: FORCE deps all lib api tsan install-program install-lib check package cli jobs grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
@@ -139,7 +139,7 @@ $(BUILD) $(BUILD)/unit:
 # timed run of minutes) is not repeated under the sanitizers either (the other Kafka tests are)
 PACKAGE_TEST ?= package
 SOAK_TEST ?= soak
-check: unit golden cli grok templates examples replay man-check man-lint api kafka $(SOAK_TEST) \
+check: unit golden cli jobs grok templates examples replay man-check man-lint api kafka $(SOAK_TEST) \
        tz-oracle syslog-oracle $(PACKAGE_TEST)
 
 unit: $(BUILD)/unit-tests $(BUILD)/unit-tests-blk8 $(BUILD)/unit-tests-blk0
@@ -154,6 +154,9 @@ golden: $(BUILD)/logwash
 
 cli: $(BUILD)/logwash
 	tests/cli.sh $(BUILD)/logwash
+
+jobs: $(BUILD)/logwash
+	tests/jobs.sh $(BUILD)/logwash
 
 templates: $(BUILD)/logwash
 	tests/templates.sh $(BUILD)/logwash
@@ -213,10 +216,14 @@ api: $(BUILD)/liblogwash.a $(BUILD)/liblogwash.so
 	CC="$(CC)" CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(EXTRA_CFLAGS)" \
 	    LDFLAGS="$(EXTRA_LDFLAGS)" tests/api/run.sh $(API_ROOT) $(BUILD)/api $(BUILD)/liblogwash.so
 
-# the API tests, the threads test above all, built with ThreadSanitizer in build-tsan/
+# ThreadSanitizer (build-tsan/): the API tests, the threads test above all, and the program's
+# workers: every golden case with -j 3 and a batch per record, and the mixed -j cases of cli.sh
+TSAN_FLAGS = BUILD=build-tsan OPT="-O1 -g" EXTRA_CFLAGS="-fsanitize=thread" \
+             EXTRA_LDFLAGS="-fsanitize=thread"
 tsan:
-	$(MAKE) BUILD=build-tsan OPT="-O1 -g" EXTRA_CFLAGS="-fsanitize=thread" \
-	    EXTRA_LDFLAGS="-fsanitize=thread" api
+	$(MAKE) $(TSAN_FLAGS) api build-tsan/logwash
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" GOLDEN_JOBS=3 tests/golden.sh build-tsan/logwash
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" tests/jobs.sh build-tsan/logwash
 
 examples: $(BUILD)/logwash
 	tests/examples.sh $(BUILD)/logwash

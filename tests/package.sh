@@ -28,7 +28,7 @@ deb=$(ls "$tmp"/logwash_*.deb)
 ok
 if command -v lintian >/dev/null 2>&1; then
     # errors and warnings only (info and pedantic tags are advice)
-    lintian --fail-on error,warning "$deb" >"$tmp/lintian" 2>&1
+    lintian --fail-on error,warning "$tmp"/*.deb >"$tmp/lintian" 2>&1
     if grep -q '^[EW]:' "$tmp/lintian"; then bad "lintian: $(grep '^[EW]:' "$tmp/lintian")"; else ok; fi
 else
     echo "package: lintian skipped: not installed"
@@ -36,6 +36,46 @@ fi
 
 r=$tmp/root
 dpkg -x "$deb" "$r"
+# liblogwash0 and liblogwash-dev: a program built against the installed files through
+# pkg-config, run against the installed shared library
+for p in liblogwash0 liblogwash-dev; do
+    d=$(ls "$tmp"/${p}_*.deb 2>/dev/null)
+    if [ -n "$d" ]; then dpkg -x "$d" "$r"; ok; else bad "no $p package"; fi
+done
+pc=$(ls "$r"/usr/lib/*/pkgconfig/logwash.pc 2>/dev/null)
+if [ -n "$pc" ] && command -v pkg-config >/dev/null 2>&1 && command -v cc >/dev/null 2>&1; then
+    libdir=$(dirname "$(dirname "$pc")")
+    cat >"$tmp/use.c" <<'C'
+#include <logwash.h>
+#include <stdio.h>
+#include <string.h>
+int
+main(void)
+{
+    struct logwash_error err;
+    const char *t = "input json\nemit {b: .a * 2}";
+    struct logwash_template *tp = logwash_compile(t, strlen(t), NULL, &err);
+    if (tp == NULL) return 1;
+    struct logwash_runner *r = logwash_runner_new(tp, NULL, &err);
+    if (r == NULL || logwash_run(r, "{\"a\":21}", 8, NULL) != LOGWASH_OK) return 2;
+    size_t n;
+    const struct logwash_output *o = logwash_outputs(r, &n);
+    if (n != 1) return 3;
+    fwrite(o[0].data, 1, o[0].len, stdout);
+    logwash_runner_free(r);
+    logwash_template_free(tp);
+    return 0;
+}
+C
+    # shellcheck disable=SC2046 # pkg-config's words
+    if cc -o "$tmp/use" "$tmp/use.c" $(PKG_CONFIG_SYSROOT_DIR=$r PKG_CONFIG_PATH=$libdir/pkgconfig \
+        pkg-config --cflags --libs logwash) 2>"$tmp/cc.err" &&
+        [ "$(LD_LIBRARY_PATH=$libdir "$tmp/use")" = '{"b":42}' ] &&
+        LD_LIBRARY_PATH=$libdir ldd "$tmp/use" | grep -q "$libdir/liblogwash.so.0"; then ok; else
+        bad "a program using the installed liblogwash-dev: $(cat "$tmp/cc.err")"; fi
+else
+    bad "liblogwash-dev: no logwash.pc (or no pkg-config, cc)"
+fi
 lw=$r/usr/bin/logwash
 export LOGWASH_TEMPLATES="$r/usr/share/logwash/templates"
 for t in @nginx-combined syslog-rfc5424 logfmt.lw; do
