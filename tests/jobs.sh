@@ -12,9 +12,10 @@ mkdir -p jobs
 # A mix of every outcome: emitted (twice, and a print), dropped, rejected, failed, undecodable,
 # a record whose output is too big; some records emit a lot (a batch past 4 MiB of output
 # leaves its other records to the loop).
-awk 'BEGIN { for (i = 1; i <= 30000; i++) {
+awk 'BEGIN { pad = "0"; while (length(pad) < 50000) pad = pad pad
+    for (i = 1; i <= 30000; i++) {
     if (i % 97 == 0) print "{bad json " i
-    else if (i % 1000 == 0) printf "{\"n\":%d,\"big\":%d}\n", i, 200000
+    else if (i % 1000 == 0) printf "{\"n\":%d,\"big\":\"%s\"}\n", i, pad
     else printf "{\"n\":%d}\n", i } }' >mix.jsonl
 cat >mix.lw <<'LW'
 input json
@@ -23,7 +24,7 @@ if .n % 11 == 0 { reject "eleven" }
 if .n % 13 == 0 { emit .n / 0 }
 emit {n: .n, sq: .n * .n}
 if .n % 3 == 0 { emit {three: .n}; print "p${.n}" }
-if .big != null { emit {pad: "x" * .big} }
+if .big != null { emit {pad: .big}; emit {pad: .big}; emit {pad: .big}; print .big }
 LW
 "$bin" -j 1 --max-output 150000 --dead-letter dl -f mix.lw mix.jsonl >out1 2>err1
 rc1=$?
@@ -82,5 +83,63 @@ printf 'template_text: emit line\nworkers: none\n' >jobs/w.yaml
 run -c jobs/w.yaml
 expect_rc jobs_workers_bad 2
 if grep -q 'w.yaml:2:10' err; then ok; else bad "jobs_workers_bad: $(cat err)"; fi
+
+# Big outputs: every 10th record emits 64 times 8 KiB, so a batch passes its share of output
+# (4 MiB) after some 8 of them and the loop works its other records itself
+awk 'BEGIN { pad = "0"; while (length(pad) < 8000) pad = pad pad
+    l = "0"; for (k = 1; k < 64; k++) l = l "," k
+    for (i = 1; i <= 1000; i++) {
+        if (i % 10 == 0) printf "{\"n\":%d,\"l\":[%s],\"pad\":\"%s\"}\n", i, l, pad
+        else printf "{\"n\":%d}\n", i } }' >big.jsonl
+printf 'input json\nemit {n: .n}\nfor k in .l ?? [] { emit {k: k, p: .pad} }\n' >big.lw
+"$bin" -j 1 -f big.lw big.jsonl >out1 2>err1
+"$bin" -j 2 -f big.lw big.jsonl >outj 2>errj
+if cmp -s out1 outj && cmp -s err1 errj && [ "$(grep -c '"p":"0000' out1)" = 6400 ]; then ok; else
+    bad "jobs_big_outputs: $(cmp out1 outj) $(grep -c '"p"' outj) $(head -2 errj)"; fi
+
+# Where -j 1 writes (every 64 KiB of output), -j N writes too: a failure of stdout stops both at
+# the same record, with the same messages and status. pad.lw's output passes 64 KiB at record
+# 450; record 500 fails.
+printf 'if int(line) %% 500 == 0 { emit int("x") }\nemit {pad: "%s", n: line}\n' \
+    "$(printf 'y%.0s' $(seq 120))" >pad.lw
+seq 1 20000 >nums.txt
+for j in 1 2 3; do
+    (sleep 0.3; LOGWASH_BATCH=7 "$bin" -j $j -f pad.lw nums.txt 2>err.$j; echo $? >rc.$j) | true
+done
+if [ "$(cat rc.1)" = 0 ] && [ ! -s err.1 ] && cmp -s err.1 err.2 && cmp -s err.1 err.3 &&
+    [ "$(cat rc.2)" = 0 ] && [ "$(cat rc.3)" = 0 ]; then ok; else
+    bad "jobs_epipe_where: status $(cat rc.1) $(cat rc.2) $(cat rc.3), $(head -2 err.2)"; fi
+if [ -w /dev/full ]; then
+    for j in 1 2; do "$bin" -v -j $j -f pad.lw nums.txt >/dev/full 2>err.$j; echo $? >rc.$j; done
+    if cmp -s err.1 err.2 && [ "$(cat rc.1)" = 4 ] && [ "$(cat rc.2)" = 4 ]; then ok; else
+        bad "jobs_dev_full_where: $(cat err.1) / $(cat err.2)"; fi
+else
+    skip "jobs_dev_full_where: /dev/full is not writable"
+fi
+# stdout and stderr into one file: the same bytes
+for j in 1 2; do LOGWASH_BATCH=5 "$bin" -j $j -f pad.lw nums.txt >both.$j 2>&1; done
+if cmp -s both.1 both.2 && grep -q 'nums.txt:500' both.1; then ok; else bad "jobs_interleave: $(cmp both.1 both.2)"; fi
+
+# A file truncated while read: the source's message comes after the messages of every record
+# read before it (they wait in batches): nothing but the summary follows it. stdout is a FIFO
+# read only once the file is emptied, so the loop waits with batches read ahead.
+if mkfifo ofifo 2>/dev/null; then
+    awk 'BEGIN { for (i = 1; i <= 60000; i++) printf "%d %090d\n", i, 0 }' >torn.log
+    "$bin" -j 2 -e 'if int(split(line, " ")[0]) % 100 == 0 { reject "hundred" }
+emit line' torn.log >ofifo 2>err &
+    pid=$!
+    exec 4<ofifo
+    read -r first <&4
+    : >torn.log
+    cat <&4 >/dev/null
+    exec 4<&-
+    wait $pid
+    n=$(grep -n 'truncated while being read' err | cut -d: -f1)
+    if [ -n "$n" ] && [ "$(sed -n "$((n + 1)),\$p" err | grep -vc '^logwash: [0-9]* records:')" = 0 ] &&
+        [ "$(sed -n "1,${n}p" err | grep -c hundred)" -gt 0 ]; then ok; else
+        bad "jobs_source_message_order: $(tail -3 err)"; fi
+else
+    skip "jobs_source_message_order: mkfifo failed"
+fi
 
 summary

@@ -69,6 +69,10 @@ struct lw_source {
     /* drain: set by the caller; the source calls it before it gives up records it handed out
      * (partitions revoked): everything held must be finished or failed when it returns. */
     void (*drain)(void *ud);
+    /* say: set by the caller (may be NULL); the source calls it before it writes a message of
+     * its own to stderr, so that the messages of the records it handed out before come first
+     * (with -j N they may wait in batches). */
+    void (*say)(void *ud);
     void *ud;
 };
 

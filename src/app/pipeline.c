@@ -116,8 +116,16 @@ struct run {
     const struct lw_opts *o;
     const struct lw_encoder *enc;
     struct lw_buf out; /* encoded output not yet written */
-    size_t rec_start;  /* out.len when the current record began */
-    struct lw_buf dl;  /* dead letters not yet written */
+    /* With -j N, output of a batch that follows out and is written with it (settle_batch):
+     * ext_len bytes at ext, 0 when none; flush_out writes both and empties both. */
+    const char *ext;
+    size_t ext_len;
+    size_t rec_start;      /* out.len when the current record began */
+    struct pool *pool;     /* -j N: the workers, else NULL */
+    struct work *mw;       /* the loop's own work */
+    int said;              /* how the batches settled for the source's say hook ended (GO...) */
+    struct lw_diag said_d; /* and why, when it was an I/O error */
+    struct lw_buf dl;      /* dead letters not yet written */
     struct lw_sink sink, dlsink;
     bool has_dl;
     struct lw_counters n;
@@ -586,14 +594,18 @@ failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char
 static int
 flush_out(struct run *r, struct lw_diag *d)
 {
-    size_t wrote = r->out.len;
+    size_t wrote = r->out.len + r->ext_len;
     if (r->out_failed) {
         wrote = 0;
     } else if (r->out.len > 0 && lw_sink_write(&r->sink, r->out.p, r->out.len, &r->outerr) != 0) {
         r->out_failed = true;
         wrote = r->sink.wrote;
+    } else if (r->ext_len > 0 && lw_sink_write(&r->sink, r->ext, r->ext_len, &r->outerr) != 0) {
+        r->out_failed = true;
+        wrote = r->out.len + r->sink.wrote;
     }
     r->out.len = 0;
+    r->ext_len = 0;
     uint32_t lost = 0;
     for (uint32_t i = 0; i < r->nwaiting; i++) {
         bool ok = r->waiting[i].end <= wrote;
@@ -979,7 +991,7 @@ settle(struct run *r, int rc, struct lw_str raw, const struct lw_recpos *pos, st
 
 /* The loop's side of a record whose work is done (by work_one, here or in a worker): what
  * record_done says next. */
-enum { GO, STOP_ABORT, STOP_IO, STOP_QUIET };
+enum { GO, STOP_ABORT, STOP_IO, STOP_QUIET, STOP_ASKED };
 
 static int
 record_done(struct run *r, const struct result *x, struct lw_str raw, const struct lw_recpos *pos,
@@ -990,7 +1002,7 @@ record_done(struct run *r, const struct result *x, struct lw_str raw, const stru
     r->cur.npend = r->cur.nhdrs = 0;
     if (r->nrfail && rc != -2 && route_dead(r, d) != 0) rc = -2;
     if (rc == -2) return STOP_IO;
-    if ((r->o->unbuffered || r->out.len >= FLUSH_AT) && flush_out(r, d) != 0)
+    if ((r->o->unbuffered || r->out.len + r->ext_len >= FLUSH_AT) && flush_out(r, d) != 0)
         return r->sink.broken_pipe ? STOP_QUIET : STOP_IO; /* EPIPE is a quiet, normal stop */
     if ((r->dl.len >= FLUSH_AT || (r->o->unbuffered && r->dl.len)) && flush_dl(r, d) != 0)
         return STOP_IO;
@@ -1024,12 +1036,19 @@ work_fini(struct work *w)
  * the batches in the order it read them: outputs, dead letters, messages and counters are
  * exactly those of -j 1, in the same order. A batch ends at BATCH_RECS records or BATCH_BYTES,
  * or when the input is quiet (a pipe waits): nothing waits in a batch for more input. A worker
- * leaves a batch's remaining records to the loop once the batch's output passes BATCH_OUT, so a
- * batch holds at most that plus one record's --max-output. */
+ * leaves a batch's remaining records to the loop once the batch's output and copies pass its
+ * share of BATCH_OUT_ALL, so a batch holds at most that plus one record's --max-output. */
 #define BATCH_RECS  1024
 #define BATCH_BYTES (256 * 1024)
-#define BATCH_OUT   (4u << 20)
-#define MAX_JOBS    256
+/* All batches together hold at most BATCH_OUT_ALL of output and copies, each at least
+ * BATCH_OUT_MIN and at most BATCH_OUT_MAX (plus the record that passed it) */
+#define BATCH_OUT_ALL (64u << 20)
+#define BATCH_OUT_MIN (256u << 10)
+#define BATCH_OUT_MAX (4u << 20)
+#define MAX_JOBS      256
+/* The default is one worker per CPU, at most 8: one thread reads, settles and writes for all of
+ * them, and past about 8 it is the limit (it does an eighth of the work); -j goes further. */
+#define DEFAULT_JOBS_MAX 8
 
 struct brec {
     struct lw_str raw;
@@ -1048,6 +1067,8 @@ struct batch {
     struct lw_buf out;
     struct outs outs; /* outs.out is &out */
     uint32_t worked;  /* records the worker did: the loop does the others */
+    size_t mem0;      /* mem.total when handed to the worker */
+    size_t out_cap;   /* the worker stops past this much output and copies (the pool's) */
     bool done;
 };
 
@@ -1105,6 +1126,10 @@ batch_reset(struct batch *b)
     b->n = b->worked = 0;
     b->bytes = 0;
     b->name_in = b->name = NULL;
+    if (b->out.cap > 4 * b->out_cap) { /* after an unusually large output: give it back */
+        lw_buf_fini(&b->out);
+        lw_buf_init(&b->out);
+    }
     b->out.len = 0;
     b->outs.npend = b->outs.nhdrs = 0;
     b->done = false;
@@ -1116,7 +1141,8 @@ static void
 work_batch(struct work *w, struct batch *b)
 {
     w->dst = &b->outs;
-    for (uint32_t i = 0; i < b->n && b->out.len < BATCH_OUT; i++) {
+    struct lw_str key_in = { 0 }, key = { 0 }; /* a key repeated in a record is copied once */
+    for (uint32_t i = 0; i < b->n && b->out.len + (b->mem.total - b->mem0) < b->out_cap; i++) {
         struct brec *e = &b->recs[i];
         uint32_t p0 = b->outs.npend;
         work_one(w, e->raw, &e->pos, &e->x);
@@ -1127,7 +1153,11 @@ work_batch(struct work *w, struct batch *b)
         for (uint32_t k = p0; k < b->outs.npend; k++) {
             struct pend *pd = &b->outs.pend[k];
             pd->topic = keep_lstr(&b->mem, pd->topic);
-            pd->key = keep_lstr(&b->mem, pd->key);
+            if (pd->key.p != key_in.p || pd->key.len != key_in.len) {
+                key_in = pd->key;
+                key = keep_lstr(&b->mem, pd->key);
+            }
+            pd->key = key;
             for (uint32_t h = pd->h0; h < pd->h0 + pd->nh; h++) {
                 b->outs.hdrs[h].name = keep_lstr(&b->mem, b->outs.hdrs[h].name);
                 b->outs.hdrs[h].value = keep_lstr(&b->mem, b->outs.hdrs[h].value);
@@ -1136,6 +1166,7 @@ work_batch(struct work *w, struct batch *b)
         e->out_end = b->out.len;
         e->pend_end = b->outs.npend;
         lw_arena_reset(&w->arena);
+        key_in = (struct lw_str){ 0 }; /* the arena's pointers are reused */
         b->worked = i + 1;
     }
 }
@@ -1161,44 +1192,54 @@ worker(void *arg)
     return NULL;
 }
 
-/* move_out: the first n bytes of b's output to the output buffer: b's buffer itself when the
- * output buffer is empty (the two swap), else a copy. */
+/* ext_keep: the batch output still waiting in r->ext goes into the output buffer (the loop
+ * writes there next, or b is about to be reused): b's buffer itself when the output buffer is
+ * empty and ext begins b's output (the two swap), else a copy. */
 static void
-move_out(struct run *r, struct batch *b, size_t n)
+ext_keep(struct run *r, struct batch *b)
 {
-    if (n == 0) return;
-    if (r->out.len == 0) {
+    if (r->ext_len == 0) return;
+    if (r->out.len == 0 && r->ext == b->out.p) {
         struct lw_buf t = r->out;
         r->out = b->out;
         b->out = t;
-        r->out.len = n;
+        r->out.len = r->ext_len;
     } else {
-        lw_buf_add(&r->out, b->out.p, n);
+        lw_buf_add(&r->out, r->ext, r->ext_len);
     }
+    r->ext_len = 0;
 }
 
-/* settle_batch: the loop's side of batch b's records, in order. The records the worker did have
- * their output and routes copied into the loop's buffers, or, when the output goes straight to
- * stdout (no acknowledgements, no routes, not --unbuffered), their whole output moved there at
- * once; the loop runs the other records itself (mw). */
+/* settle_batch: the loop's side of batch b's records, in order, stopping at a stop request. The
+ * records the worker did have their output and routes copied into the loop's buffers; or, when
+ * the output goes straight to stdout (no acknowledgements, no routes, not --unbuffered), their
+ * output stays in the batch as r->ext, which flush_out writes after the output buffer at the
+ * very records where -j 1 would write (so stdout and stderr interleave alike). The loop runs
+ * the records the worker left itself (mw). */
 static int
 settle_batch(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d)
 {
-    bool direct = !r->acking && r->o->to != LW_TO_KAFKA && !r->o->unbuffered, moved = !direct;
-    size_t o0 = 0;
+    bool direct = !r->acking && r->o->to != LW_TO_KAFKA && !r->o->unbuffered;
+    size_t o0 = 0; /* b's output before o0 is written or moved */
     uint32_t p0 = 0;
     int st = GO;
     for (uint32_t i = 0; i < b->n && st == GO; i++) {
+        if (stop) { /* as -j 1: nothing after the record being settled */
+            st = STOP_ASKED;
+            break;
+        }
         struct brec *e = &b->recs[i];
         struct result x;
-        if (i < b->worked) {
-            x = e->x;
-        } else if (!moved) {
-            move_out(r, b, b->worked ? b->recs[b->worked - 1].out_end : 0);
-            moved = true;
-        }
+        if (i >= b->worked) ext_keep(r, b); /* its output follows what waits */
         r->rec_start = r->out.len;
-        if (i < b->worked && !direct) {
+        if (i >= b->worked) {
+            work_one(mw, e->raw, &e->pos, &x);
+        } else if (direct) {
+            x = e->x;
+            r->ext = b->out.p + o0;
+            r->ext_len = e->out_end - o0;
+        } else {
+            x = e->x;
             lw_buf_add(&r->out, b->out.p + o0, e->out_end - o0);
             for (uint32_t k = p0; k < e->pend_end; k++) {
                 struct pend pd = b->outs.pend[k];
@@ -1214,19 +1255,12 @@ settle_batch(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d)
             }
             o0 = e->out_end;
             p0 = e->pend_end;
-        } else if (i >= b->worked) {
-            work_one(mw, e->raw, &e->pos, &x);
         }
         st = record_done(r, &x, e->raw, &e->pos, d);
         if (i >= b->worked) lw_arena_reset(&mw->arena);
-        if (st != GO && !moved) { /* what the records up to this one wrote */
-            move_out(r, b, e->out_end);
-            moved = true;
-        }
+        if (i < b->worked && direct && r->ext_len == 0) o0 = e->out_end; /* flush_out wrote it */
     }
-    if (!moved) move_out(r, b, b->worked ? b->recs[b->worked - 1].out_end : 0);
-    if (st == GO && r->out.len >= FLUSH_AT && flush_out(r, d) != 0)
-        st = r->sink.broken_pipe ? STOP_QUIET : STOP_IO;
+    ext_keep(r, b);
     return st;
 }
 
@@ -1240,10 +1274,13 @@ pool_init(struct pool *p, struct run *r, const struct lw_decoder *dec, int n)
     pthread_cond_init(&p->todo, NULL);
     pthread_cond_init(&p->done, NULL);
     p->b = lw_xcalloc(p->nb, sizeof *p->b);
+    size_t cap = BATCH_OUT_ALL / p->nb;
+    cap = cap < BATCH_OUT_MIN ? BATCH_OUT_MIN : cap > BATCH_OUT_MAX ? BATCH_OUT_MAX : cap;
     for (uint32_t i = 0; i < p->nb; i++) {
         lw_arena_init(&p->b[i].mem, 256 * 1024);
         lw_buf_init(&p->b[i].out);
         p->b[i].outs.out = &p->b[i].out;
+        p->b[i].out_cap = cap;
     }
     p->workers = lw_xcalloc((size_t)n, sizeof *p->workers);
     for (int i = 0; i < n; i++) {
@@ -1334,6 +1371,7 @@ pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit, struct l
         batch_reset(b);
         return st;
     }
+    b->mem0 = b->mem.total;
     pthread_mutex_lock(&p->mu);
     p->submitted++;
     pthread_cond_signal(&p->todo);
@@ -1354,7 +1392,19 @@ jobs(const struct lw_opts *o)
         if (strcmp(o->inputs[i], "-") == 0) tty |= isatty(0);
     if (tty) return 1;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+    return n < 1 ? 1 : n > DEFAULT_JOBS_MAX ? DEFAULT_JOBS_MAX : (int)n;
+}
+
+/* say: the source is about to write a message: settle every batch read so far first, so the
+ * messages keep the order of -j 1. How that ended is kept for the loop (r->said). */
+static void
+say(void *ud)
+{
+    struct run *r = ud;
+    if (r->pool == NULL || r->said != GO) return;
+    int st = pool_flush(r->pool, r, r->mw, false, &r->said_d);
+    if (st == GO) st = pool_settle(r->pool, r, r->mw, true, &r->said_d);
+    r->said = st;
 }
 
 int
@@ -1382,7 +1432,12 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     work_init(&mw, &r, dec, &r.cur);
     int njobs = jobs(o);
     struct pool pool;
-    if (njobs > 1) pool_init(&pool, &r, dec, njobs);
+    if (njobs > 1) {
+        pool_init(&pool, &r, dec, njobs);
+        r.pool = &pool;
+        r.mw = &mw;
+        r.src.say = say;
+    }
     r.next_stats = now_ms() + (int64_t)o->stats_ms;
 
     /* An I/O error stops the stream, but what the records before it produced is still
@@ -1395,6 +1450,11 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
         struct lw_str raw;
         struct lw_recpos pos;
         int got = r.src.ops->next(&r.src, &raw, &pos, &d);
+        if (r.said != GO) { /* the batches settled for a message of the source stopped there */
+            st = r.said;
+            if (st == STOP_IO) d = r.said_d;
+            break;
+        }
         if (got < 0) {
             io_failed = true;
             break;

@@ -28,6 +28,7 @@
 #define QUIET_SLICE_MS 500
 
 struct files {
+    struct lw_source *src; /* for its say hook */
     char **names;
     int n, cur; /* cur: index of the open file, -1 before the first */
     int fd;
@@ -121,6 +122,7 @@ static int
 files_open(struct lw_source *s, const struct lw_opts *o, struct lw_diag *d)
 {
     struct files *f = lw_xcalloc(1, sizeof *f);
+    f->src = s;
     static char *dash[] = { "-" };
     f->names = o->ninputs ? o->inputs : dash;
     f->n = o->ninputs ? o->ninputs : 1;
@@ -221,6 +223,7 @@ check_shrunk(struct files *f)
         return;
     f->shrunk = true;
     if (f->verbosity >= 0) {
+        if (f->src->say) f->src->say(f->src->ud);
         fprintf(stderr,
                 "logwash: %s: truncated while being read (%" PRIu64 " bytes read, %" PRIu64
                 " now; copytruncate?): reading stops here%s\n",
