@@ -1,6 +1,6 @@
 /* The value rules: containers (raw JSON or materialised), equality, ordering, arithmetic with
  * checked integer overflow, and the JSON and text forms of every value. The JSON byte-level work
- * (scanning, unescaping, escaping) is json.c's; time formatting is timefmt.c's. */
+ * (scanning, unescaping, escaping) is json.c's; time formatting is timeformat.c's. */
 #include "lw/value.h"
 
 #include <inttypes.h>

@@ -1,5 +1,5 @@
 /* Syslog lines (RFC 3164 and RFC 5424) cut into slices of the line: priority, header fields,
- * structured data and message. Timestamps go through timefmt.c, which also has the year rule
+ * structured data and message. Timestamps go through timeparse.c, which also has the year rule
  * for RFC 3164's stamps without one. No allocation: building template values from the parts is
  * fn_parse.c's job. */
 #include "lw/syslog.h"
@@ -240,7 +240,7 @@ no_stamp(struct sp *p, const char *form)
 }
 
 /* stamp_bsd: the Mmm dd stamp at p->i and its variants (lw_syslog_parse), in zone def; moves
- * p->i past it. The scan only finds its extent and form; timefmt.c checks the fields. */
+ * p->i past it. The scan only finds its extent and form; timeparse.c checks the fields. */
 static int
 stamp_bsd(struct sp *p, int64_t ref_ns, const struct lw_tz *def, struct lw_syslog *o)
 {

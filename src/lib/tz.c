@@ -1,7 +1,7 @@
 /* Time zones: fixed offsets, and IANA zones from TZif files (RFC 8536, versions 1-4) with the
  * POSIX TZ footer that continues them after their last transition. Loading reads one file
  * once; offsets at an instant are a binary search, or a few rule dates for the footer. What
- * a stamp looks like in a zone is timefmt.c's business. */
+ * a stamp looks like in a zone is timeparse.c's and timeformat.c's business. */
 #include "lw/tz.h"
 
 #include <errno.h>

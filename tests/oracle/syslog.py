@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # The independent oracle of parse_syslog: regexes and Python's calendar, written apart from
-# src/syslog.c and src/timefmt.c from what logwash-template(7) says parse_syslog does.
+# src/lib/syslog.c and src/lib/timeparse.c from what logwash-template(7) says parse_syslog does.
 #   syslog.py < in > out         what parse_syslog(line) ?? "error" gives for each line of in,
 #                                 as JSON lines, read with --now 2024-03-12T00:00:00Z and no --tz.
 #                                 tests/golden/fn_parse_syslog_w4.out is its output for
