@@ -2,7 +2,8 @@
  * tzdata (our own reader for TZif versions 1-4: transitions, local time types, abbreviations
  * and the POSIX TZ footer for instants after the last transition). No libc localtime, no TZ
  * environment, no global state: a loaded zone is immutable and may be shared by threads.
- * Parsing and formatting stamps is timeparse.c's and timeformat.c's; choosing which zone applies is the caller's. */
+ * Parsing and formatting stamps is timeparse.c's and timeformat.c's; choosing which zone applies is
+ * the caller's. */
 #ifndef LW_TZ_H
 #define LW_TZ_H
 
