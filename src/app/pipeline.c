@@ -1110,7 +1110,7 @@ batch_add(struct batch *b, struct lw_str raw, const struct lw_recpos *pos)
     GROW(b->recs, b->n, b->cap);
     struct brec *e = &b->recs[b->n++];
     *e = (struct brec){ .raw = keep_lstr(&b->mem, raw), .pos = *pos };
-    if (pos->name != b->name_in) {
+    if (pos->name != b->name_in || strcmp(pos->name, b->name) != 0) { /* a buffer reused */
         b->name_in = pos->name;
         b->name = keep_str(&b->mem, pos->name);
     }
