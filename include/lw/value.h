@@ -155,9 +155,12 @@ int lw_value_equal_max(const struct lw_value *a, const struct lw_value *b, struc
 int lw_value_compare(const struct lw_value *a, const struct lw_value *b, int *res,
                      struct lw_arena *ar);
 
-/* Arithmetic. op is one of '+', '-', '*', '/', '%'. Returns 0, or -1 with a message in err
- * (errcap bytes): integer overflow, float overflow (an infinite result from finite operands),
- * division by zero, bad operand types. */
+/* Arithmetic. op is one of '+', '-', '*', '/', '%' or LW_ARITH_FLOORDIV ('//'). '/' of two
+ * numbers is always a float (7 / 2 is 3.5); '//' floors (int // int is an int, -7 // 2 is -4;
+ * with a float operand a float: floor(x / y)); '%' of ints keeps the sign of the dividend.
+ * Returns 0, or -1 with a message in err (errcap bytes): integer overflow, float overflow (an
+ * infinite result from finite operands), division by zero, bad operand types. */
+#define LW_ARITH_FLOORDIV 'F'
 int lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struct lw_value *out,
                    struct lw_arena *ar, char *err, size_t errcap);
 

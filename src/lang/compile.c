@@ -215,9 +215,10 @@ static void
 binary(struct gen *g, struct node *n, uint32_t dst)
 {
     static const enum lw_op ops[] = {
-        [T_PLUS] = LW_OP_ADD,    [T_MINUS] = LW_OP_SUB, [T_STAR] = LW_OP_MUL, [T_SLASH] = LW_OP_DIV,
-        [T_PERCENT] = LW_OP_MOD, [T_EQ] = LW_OP_EQ,     [T_NE] = LW_OP_NE,    [T_LT] = LW_OP_LT,
-        [T_LE] = LW_OP_LE,       [T_GT] = LW_OP_GT,     [T_GE] = LW_OP_GE,
+        [T_PLUS] = LW_OP_ADD,  [T_MINUS] = LW_OP_SUB,   [T_STAR] = LW_OP_MUL,
+        [T_SLASH] = LW_OP_DIV, [T_PERCENT] = LW_OP_MOD, [T_FLOORDIV] = LW_OP_IDIV,
+        [T_EQ] = LW_OP_EQ,     [T_NE] = LW_OP_NE,       [T_LT] = LW_OP_LT,
+        [T_LE] = LW_OP_LE,     [T_GT] = LW_OP_GT,       [T_GE] = LW_OP_GE,
     };
     if (n->op >= T_LT && n->op <= T_GE) {
         int ta = lw_cg_single(lw_cg_stype(g, n->a)), tb = lw_cg_single(lw_cg_stype(g, n->b)), r;

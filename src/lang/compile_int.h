@@ -36,6 +36,7 @@ enum tok {
     T_STAR,
     T_SLASH,
     T_PERCENT,
+    T_FLOORDIV, /* // */
     T_EQ,
     T_NE,
     T_LT,

@@ -179,6 +179,10 @@ punct(struct compiler *c, struct lexer *lx, size_t i, size_t *len)
     case '*':
         return T_STAR;
     case '/':
+        if (nx == '/') {
+            *len = 2;
+            return T_FLOORDIV;
+        }
         return T_SLASH;
     case '%':
         return T_PERCENT;

@@ -746,7 +746,7 @@ static struct node *
 mul(struct compiler *c)
 {
     struct node *n = unary(c);
-    while (at_op(c, T_STAR) || at_op(c, T_SLASH) || at_op(c, T_PERCENT)) {
+    while (at_op(c, T_STAR) || at_op(c, T_SLASH) || at_op(c, T_FLOORDIV) || at_op(c, T_PERCENT)) {
         enum tok op = cur(c)->t;
         next(c);
         n = binary(c, N_BINARY, op, n, unary(c));

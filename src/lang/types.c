@@ -60,7 +60,8 @@ lw_cg_arith_type(struct gen *g, struct node *n, bool check)
         struct lw_value x = lw_cg_sample((enum lw_type)ta), y = lw_cg_sample((enum lw_type)tb), r;
         char err[128];
         static const char ops[] = {
-            [T_PLUS] = '+', [T_MINUS] = '-', [T_STAR] = '*', [T_SLASH] = '/', [T_PERCENT] = '%'
+            [T_PLUS] = '+',  [T_MINUS] = '-',   [T_STAR] = '*',
+            [T_SLASH] = '/', [T_PERCENT] = '%', [T_FLOORDIV] = LW_ARITH_FLOORDIV
         };
         if (lw_value_arith(ops[n->op], &x, &y, &r, &g->c->ca, err, sizeof err) != 0) {
             if (check) lw_cfail(g->c, n->span, "%s", err);
@@ -69,6 +70,7 @@ lw_cg_arith_type(struct gen *g, struct node *n, bool check)
         return TM(r.t);
     }
     if ((a | b) & ~TM_NUM) return TM_ANY;
+    if (n->op == T_SLASH) return TM(LW_T_FLOAT); /* '/' of numbers is always a float */
     return (a == TM(LW_T_INT) && b == TM(LW_T_INT)) ? TM(LW_T_INT) : TM_NUM;
 }
 

@@ -365,6 +365,25 @@ lw_value_compare(const struct lw_value *a, const struct lw_value *b, int *res, s
     return -1;
 }
 
+/* opname: the operator as written in the template. */
+static const char *
+opname(int op)
+{
+    switch (op) {
+    case '+':
+        return "+";
+    case '-':
+        return "-";
+    case '*':
+        return "*";
+    case '/':
+        return "/";
+    case '%':
+        return "%";
+    }
+    return "//";
+}
+
 static int
 arith_int(int op, int64_t x, int64_t y, int64_t *r, char *err, size_t errcap)
 {
@@ -379,22 +398,22 @@ arith_int(int op, int64_t x, int64_t y, int64_t *r, char *err, size_t errcap)
     case '*':
         ovf = __builtin_mul_overflow(x, y, r);
         break;
-    case '/':
+    case LW_ARITH_FLOORDIV:
     case '%':
         if (y == 0) {
-            snprintf(err, errcap, "%s by zero", op == '/' ? "division" : "modulo");
+            snprintf(err, errcap, "%s by zero", op == '%' ? "modulo" : "division");
             return -1;
         }
         if (x == INT64_MIN && y == -1) {
-            ovf = op == '/';
+            ovf = op != '%';
             *r = 0;
             break;
         }
-        *r = op == '/' ? x / y : x % y;
+        *r = op == '%' ? x % y : x / y - ((x % y != 0) && ((x < 0) != (y < 0)));
         break;
     }
     if (ovf) {
-        snprintf(err, errcap, "integer overflow in %" PRId64 " %c %" PRId64, x, op, y);
+        snprintf(err, errcap, "integer overflow in %" PRId64 " %s %" PRId64, x, opname(op), y);
         return -1;
     }
     return 0;
@@ -414,16 +433,17 @@ arith_float(int op, double x, double y, double *r, char *err, size_t errcap)
         *r = x * y;
         break;
     case '/':
+    case LW_ARITH_FLOORDIV:
     case '%':
         if (y == 0) {
-            snprintf(err, errcap, "%s by zero", op == '/' ? "division" : "modulo");
+            snprintf(err, errcap, "%s by zero", op == '%' ? "modulo" : "division");
             return -1;
         }
-        *r = op == '/' ? x / y : fmod(x, y);
+        *r = op == '/' ? x / y : op == '%' ? fmod(x, y) : floor(x / y);
         break;
     }
     if (!isfinite(*r) && isfinite(x) && isfinite(y)) { /* like integer overflow, not null */
-        snprintf(err, errcap, "float overflow in %g %c %g", x, op, y);
+        snprintf(err, errcap, "float overflow in %g %s %g", x, opname(op), y);
         return -1;
     }
     return 0;
@@ -433,7 +453,7 @@ int
 lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struct lw_value *out,
                struct lw_arena *ar, char *err, size_t errcap)
 {
-    if (a->t == LW_T_INT && b->t == LW_T_INT) {
+    if (a->t == LW_T_INT && b->t == LW_T_INT && op != '/') {
         out->t = LW_T_INT;
         out->flags = 0;
         return arith_int(op, a->u.i, b->u.i, &out->u.i, err, errcap);
@@ -473,6 +493,7 @@ lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struc
                                          ['-'] = "subtract",
                                          ['*'] = "multiply",
                                          ['/'] = "divide",
+                                         [LW_ARITH_FLOORDIV] = "floor-divide",
                                          ['%'] = "take the remainder of" };
     snprintf(err, errcap, "cannot %s %s %s %s", verbs[op], lw_type_name(a->t),
              op == '+'   ? "and"

@@ -638,6 +638,9 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_DIV:
             if (arith(vm, '/', &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
             break;
+        case LW_OP_IDIV:
+            if (arith(vm, LW_ARITH_FLOORDIV, &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+            break;
         case LW_OP_MOD:
             if (arith(vm, '%', &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
             break;
