@@ -120,10 +120,11 @@ static uint32_t
 add_path(struct gen *g, struct node *n)
 {
     struct lw_program *p = g->c->prog;
-    struct lw_path path = { .n = n->nsegs, .top = -1 };
+    struct lw_path path = { .n = n->nsegs, .top = -1, .base = -1 };
     path.seg = lw_arena_alloc(&p->arena, n->nsegs * sizeof *path.seg + 1);
     for (uint32_t i = 0; i < n->nsegs; i++) {
         path.seg[i] = n->segs[i];
+        path.seg[i].reg = -1;
         if (n->segs[i].key.p != NULL) {
             path.seg[i].key.p = lw_arena_dup(&p->arena, n->segs[i].key.p, n->segs[i].key.len);
         }
@@ -146,6 +147,74 @@ add_path(struct gen *g, struct node *n)
     return g->npaths++;
 }
 
+/* lvalue: target n of a write or del(): a record path or a variable, with members and
+ * indexes after it (.a[i].b, v.a, v[k]). Computed parts are evaluated now, into registers the
+ * caller frees after its SETPATH or DELPATH. Returns the path's index. */
+static uint32_t
+lvalue(struct gen *g, struct node *n, const char *what)
+{
+    struct node *chain[64], *b = n;
+    uint32_t k = 0;
+    while (b->kind == N_GET || b->kind == N_INDEX) {
+        if (k == 64) lw_cfail(g->c, n->span, "path too long (64 parts at most)");
+        chain[k++] = b;
+        b = b->a;
+    }
+    struct lw_path path = { .top = -1, .base = -1 };
+    uint32_t nbase = 0;
+    if (b->kind == N_PATH) {
+        nbase = b->nsegs;
+    } else if (b->kind == N_VAR) {
+        struct var *v = lw_cg_lookup(g, b->s);
+        if (v == NULL) {
+            lw_cfail(g->c, b->span, "%s undeclared variable '%.*s': use 'let %.*s = ...' first",
+                     what, (int)b->s.len, b->s.p, (int)b->s.len, b->s.p);
+        }
+        path.base = v->reg;
+    } else if (b->kind == N_LINE || b->kind == N_META) {
+        lw_cfail(g->c, b->span, "%s '%s': it cannot be changed; copy it into a variable first",
+                 what, b->kind == N_LINE ? "line" : "meta");
+    } else {
+        lw_cfail(g->c, n->span, "%s this: expected a variable or a path like .a.b, v.a or v[k]",
+                 what);
+    }
+    if (nbase + k > 64) lw_cfail(g->c, n->span, "path too long (64 parts at most)");
+    struct lw_program *p = g->c->prog;
+    path.n = nbase + k;
+    path.seg = lw_arena_alloc(&p->arena, path.n * sizeof *path.seg + 1);
+    for (uint32_t i = 0; i < path.n; i++) {
+        struct lw_pathseg *sg = &path.seg[i];
+        *sg = (struct lw_pathseg){ .reg = -1 };
+        struct node *e = i < nbase ? NULL : chain[k - 1 - (i - nbase)];
+        struct lw_str key = i < nbase          ? b->segs[i].key
+                            : e->kind == N_GET ? e->s
+                                               : (struct lw_str){ 0 };
+        if (i < nbase && key.p == NULL) sg->index = b->segs[i].index;
+        if (e != NULL && e->kind == N_INDEX) {
+            struct node *x = e->b;
+            if (x->kind == N_INT && !x->big) {
+                sg->index = x->i;
+            } else if (x->kind == N_STR) {
+                key = x->s.p ? x->s : (struct lw_str){ "", 0 };
+            } else {
+                int t = lw_cg_single(lw_cg_stype(g, x));
+                if (t >= 0 && t != LW_T_STR && t != LW_T_INT) {
+                    lw_cfail(g->c, x->span, "a path's part must be a string or an int, found %s",
+                             lw_type_name((enum lw_type)t));
+                }
+                sg->reg = (int32_t)expr_any(g, x);
+            }
+        }
+        if (key.p != NULL)
+            sg->key = (struct lw_str){ lw_arena_dup(&p->arena, key.p, key.len), key.len };
+        if (key.p != NULL && key.len == 0) sg->key.p = "";
+    }
+    if (g->npaths >= 65535) lw_cfail(g->c, n->span, "too many record paths");
+    GROW(g, g->paths, g->npaths, g->cappaths);
+    g->paths[g->npaths] = path;
+    return g->npaths++;
+}
+
 static void
 call(struct gen *g, struct node *n, uint32_t dst)
 {
@@ -158,6 +227,18 @@ call(struct gen *g, struct node *n, uint32_t dst)
             lw_cfail(g->c, n->kids->span, "exists() takes a record path like .a.b");
         }
         lw_cg_ins(g, LW_OP_EXISTS, dst, add_path(g, n->kids), 0, n->span);
+        return;
+    }
+    if (f == LW_FN_del) {
+        struct node *t = n->kids;
+        if (t->kind == N_VAR || (t->kind == N_PATH && t->nsegs == 0)) {
+            lw_cfail(
+                g->c, t->span,
+                "del() removes a member or an element: write del(.a.b), del(v.k) or del(v[i])");
+        }
+        uint32_t pi = lvalue(g, t, "cannot delete from");
+        lw_cg_ins(g, LW_OP_DELPATH, dst, pi, 0, n->span);
+        g->freereg = save;
         return;
     }
     if (f == LW_FN_match && n->kids->next->kind == N_REGEX) {
@@ -306,6 +387,7 @@ const_array(struct gen *g, struct node *n, uint32_t dst)
                 : lw_strv(lw_arena_dup(&p->arena, k->s.p ? k->s.p : "", k->s.len), k->s.len);
         lw_arr_push(&p->arena, &a, v);
     }
+    a.u.a->shared = true; /* the program's: a write copies it */
     lw_cg_ins(g, LW_OP_LOADK, dst, konst(g, a, n->span), 0, n->span);
     return true;
 }
@@ -581,12 +663,20 @@ stmt(struct gen *g, struct node *n)
                      "assignment to undeclared variable '%.*s': use 'let %.*s = ...' first",
                      (int)n->s.len, n->s.p, (int)n->s.len, n->s.p);
         }
+        struct node *x = n->a;
+        if (x->kind == N_CALL && x->nkids == 2 && lw_str_eq(x->s, LW_STR_LIT("push")) &&
+            x->kids->kind == N_VAR && lw_str_eq(x->kids->s, n->s)) {
+            /* v = push(v, x): appended in place, unless v's array is shared */
+            lw_cg_check_args(g, x, LW_FN_push);
+            lw_cg_ins(g, LW_OP_PUSH, v->reg, expr_any(g, x->kids->next), 0, x->span);
+            break;
+        }
         assign(g, n->a, v->reg);
         break;
     }
     case S_SETPATH: {
         uint32_t r = expr_any(g, n->a);
-        lw_cg_ins(g, LW_OP_SETPATH, r, add_path(g, n), 0, n->span);
+        lw_cg_ins(g, LW_OP_SETPATH, r, lvalue(g, n->b, "cannot assign to"), 0, n->span);
         break;
     }
     case S_IF:

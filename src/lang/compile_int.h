@@ -99,7 +99,7 @@ enum node_kind {
     /* statements */
     S_LET,
     S_ASSIGN,  /* s = name, a = value */
-    S_SETPATH, /* path segs, a = value */
+    S_SETPATH, /* b = target (a path, or a variable with members and indexes), a = value */
     S_IF,      /* a = cond, b = then block, c = else (block or S_IF) */
     S_FOR,     /* s = value var, s2 = key var (or none), a = iterable, b = block */
     S_BREAK,

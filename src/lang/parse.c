@@ -952,13 +952,13 @@ stmt(struct compiler *c)
             if (e->kind == N_VAR) {
                 n = mk(c, S_ASSIGN, e->span);
                 n->s = e->s;
-            } else if (e->kind == N_PATH) {
+            } else if (e->kind == N_PATH || e->kind == N_GET || e->kind == N_INDEX) {
                 n = mk(c, S_SETPATH, e->span);
-                n->segs = e->segs;
-                n->nsegs = e->nsegs;
+                n->b = e; /* the target: compile.c's lvalue() checks what it starts at */
             } else {
                 lw_cfail(c, eq.span,
-                         "cannot assign to this: expected a variable or a record path like .a.b");
+                         "cannot assign to this: expected a variable or a path like .a.b, v.a "
+                         "or v[k]");
             }
             n->a = expr(c);
         } else {

@@ -21,6 +21,10 @@ LW_FN_DECL(parse_syslog);
 LW_FN_DECL(parse_url);
 LW_FN_DECL(url_decode);
 LW_FN_DECL(url_encode);
+/* fn_coll.c: arrays and objects */
+LW_FN_DECL(del);
+LW_FN_DECL(merge);
+LW_FN_DECL(push);
 /* fn_codec.c */
 LW_FN_DECL(base64_decode);
 LW_FN_DECL(base64_encode);
