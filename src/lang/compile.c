@@ -413,6 +413,67 @@ container(struct gen *g, struct node *n, uint32_t dst)
     }
 }
 
+/* comprehension: [e for v in xs if c] and {k: e for ...} compile to a loop that appends to
+ * (or sets members of) a new container in dst: no closure, no call; the loop's variables
+ * belong to the comprehension. */
+static void
+comprehension(struct gen *g, struct node *n, uint32_t dst)
+{
+    uint32_t save = g->freereg, savevars = g->nvars;
+    bool arr = n->op == T_LBRACK;
+    if (arr) {
+        lw_cg_ins(g, LW_OP_NEWARR, dst, 0, 0, n->span);
+    } else {
+        struct node empty = { .kind = N_OBJECT, .span = n->span };
+        lw_cg_ins(g, LW_OP_NEWOBJ, dst, shape(g, &empty), 0, n->span);
+        int t = lw_cg_single(lw_cg_stype(g, n->a));
+        if (t >= 0 && t != LW_T_STR) {
+            lw_cfail(g->c, n->a->span, "an object's keys are strings, found %s: write str(...)",
+                     lw_type_name((enum lw_type)t));
+        }
+    }
+    uint32_t cont = expr_any(g, n->kids);
+    uint32_t slot = g->niter++;
+    if (g->niter > g->maxiter) g->maxiter = g->niter;
+    if (slot > 255) lw_cfail(g->c, n->span, "loops nested too deep");
+    lw_cg_ins(g, LW_OP_ITER, slot, cont, 0, n->kids->span);
+    g->depth++;
+    uint32_t kreg = lw_cg_declare(g, n->i ? n->s2 : LW_STR_LIT(" key"), n->span);
+    lw_cg_declare(g, n->s, n->span);
+    if (n->i && lw_str_eq(n->s, n->s2)) {
+        lw_cfail(g->c, n->span, "the key and value variables need different names");
+    }
+    uint32_t body = g->freereg;
+    int32_t start = lw_cg_ins(g, LW_OP_NEXT, kreg, slot, 0, n->span);
+    if (n->c != NULL) {
+        uint32_t r = expr_any(g, n->c);
+        int32_t jf = lw_cg_ins(g, LW_OP_JMPF, r, 0, 0, n->c->span);
+        g->code[jf].c = start - (jf + 1);
+        g->freereg = body;
+    }
+    if (arr) {
+        lw_cg_ins(g, LW_OP_APPEND, dst, expr_any(g, n->a), 0, n->a->span);
+    } else {
+        uint32_t k = expr_any(g, n->a);
+        uint32_t v = expr_any(g, n->b);
+        struct lw_program *p = g->c->prog;
+        struct lw_path path = { .n = 1, .top = -1, .base = (int32_t)dst };
+        path.seg = lw_arena_alloc(&p->arena, sizeof *path.seg);
+        *path.seg = (struct lw_pathseg){ .reg = (int32_t)k };
+        if (g->npaths >= 65535) lw_cfail(g->c, n->span, "too many record paths");
+        GROW(g, g->paths, g->npaths, g->cappaths);
+        g->paths[g->npaths] = path;
+        lw_cg_ins(g, LW_OP_SETPATH, v, g->npaths++, 0, n->a->span);
+    }
+    g->freereg = body;
+    jump_back(g, start, n->span);
+    patch(g, start);
+    g->depth--;
+    g->niter--;
+    g->nvars = savevars;
+    g->freereg = save;
+}
+
 static void
 interp(struct gen *g, struct node *n, uint32_t dst)
 {
@@ -464,6 +525,9 @@ expr_to(struct gen *g, struct node *n, uint32_t dst)
     case N_ARRAY:
     case N_OBJECT:
         container(g, n, dst);
+        break;
+    case N_COMP:
+        comprehension(g, n, dst);
         break;
     case N_VAR: {
         struct var *v = lw_cg_lookup(g, n->s);
@@ -557,7 +621,8 @@ assign(struct gen *g, struct node *val, uint32_t reg)
     case N_DEFAULT:
     case N_INTERP:
     case N_ARRAY:
-    case N_OBJECT: {
+    case N_OBJECT:
+    case N_COMP: {
         uint32_t save = g->freereg, t = lw_cg_reg_alloc(g, val->span);
         expr_to(g, val, t);
         if (t != reg) lw_cg_ins(g, LW_OP_MOVE, reg, t, 0, val->span); /* t == reg: a new variable */

@@ -96,6 +96,9 @@ enum node_kind {
     N_OR,
     N_COND,
     N_DEFAULT,
+    N_COMP, /* [a for s2, s in kids if c] (b NULL), {a: b for ...}: s = value var, s2 = key var
+              (i = 1 when there is one), kids = the iterable, c = the condition or NULL;
+              op is T_LBRACK or T_LBRACE */
     /* statements */
     S_LET,
     S_ASSIGN,  /* s = name, a = value */

@@ -522,6 +522,63 @@ args(struct compiler *c, struct node *call)
     return call;
 }
 
+/* comp_tail: after '[' expr or '{' key ':' value, at 'for': the rest of a comprehension,
+ * up to the closing bracket (not consumed). */
+static struct node *
+comp_tail(struct compiler *c, struct node *n)
+{
+    struct token kw = expect(c, T_FOR, "'for'");
+    n->kind = N_COMP;
+    struct token v1 = expect(c, T_IDENT, "a variable name after 'for'");
+    n->s = text(c, v1.span);
+    if (cur(c)->t == T_COMMA) {
+        next(c);
+        struct token v2 = expect(c, T_IDENT, "a second variable name after ','");
+        n->s2 = n->s;
+        n->s = text(c, v2.span);
+        n->i = 1;
+    }
+    expect(c, T_IN, "'in'");
+    n->kids = expr(c);
+    n->nkids = 1;
+    if (cur(c)->t == T_IF) {
+        next(c);
+        n->c = expr(c);
+    }
+    (void)kw;
+    return n;
+}
+
+/* obj_comp: a '{' key ':' value 'for' ... comprehension, when the object starts like one: the
+ * key is parsed as an expression on a copy of the lexer, and the parse is kept only if a 'for'
+ * follows the value; else NULL with the lexer back at the key. A keyword key ({if: 1}) is
+ * never an expression, so nothing that would fail is tried. */
+static struct node *
+obj_comp(struct compiler *c, struct token open)
+{
+    enum tok t = cur(c)->t;
+    if (t != T_IDENT && t != T_DOT && t != T_LPAREN && t != T_STRING && t != T_RAWSTR &&
+        t != T_LBRACK && t != T_INT)
+        return NULL;
+    struct lexer saved = c->lx;
+    uint32_t nesting = c->nesting;
+    struct node *key = expr(c);
+    if (cur(c)->t == T_COLON) {
+        next(c);
+        struct node *val = expr(c);
+        if (cur(c)->t == T_FOR) {
+            struct node *n = mk(c, N_COMP, open.span);
+            n->op = T_LBRACE;
+            n->a = key;
+            n->b = val;
+            return comp_tail(c, n);
+        }
+    }
+    c->lx = saved;
+    c->nesting = nesting;
+    return NULL;
+}
+
 static struct node *
 object(struct compiler *c)
 {
@@ -530,6 +587,13 @@ object(struct compiler *c)
     struct list l;
     list_init(&l);
     c->brackets++;
+    struct node *comp = obj_comp(c, open);
+    if (comp != NULL) {
+        c->brackets--;
+        expect_close(c, T_RBRACE, '}', open.span);
+        comp->span = join(open.span, c->lx.prev.span);
+        return comp;
+    }
     while (cur(c)->t != T_RBRACE) {
         struct token k = *cur(c);
         struct node *pair = mk(c, N_PAIR, k.span);
@@ -582,6 +646,15 @@ array(struct compiler *c)
     c->brackets++;
     while (cur(c)->t != T_RBRACK) {
         list_add(&l, expr(c));
+        if (l.n == 1 && cur(c)->t == T_FOR) { /* [x.a for x in xs if ...] */
+            n->op = T_LBRACK;
+            n->a = l.head;
+            comp_tail(c, n);
+            c->brackets--;
+            expect_close(c, T_RBRACK, ']', open.span);
+            n->span = join(open.span, c->lx.prev.span);
+            return n;
+        }
         if (cur(c)->t != T_COMMA) break;
         next(c);
     }

@@ -115,6 +115,8 @@ stype1(struct gen *g, struct node *n)
         return TM(LW_T_ARR);
     case N_OBJECT:
         return TM(LW_T_OBJ);
+    case N_COMP:
+        return n->op == T_LBRACK ? TM(LW_T_ARR) : TM(LW_T_OBJ);
     case N_UNARY:
         if (n->op == T_NOT) return TM(LW_T_BOOL);
         return lw_cg_stype(g, n->a) & TM_NUM ? lw_cg_stype(g, n->a) & TM_NUM

@@ -340,6 +340,9 @@ writable(struct lw_vm *vm, struct lw_value *c, int iskey, struct lw_str key, boo
         return lw_vm_error(vm, "cannot set member '%.*s' of %s", (int)key.len, key.p,
                            lw_type_name(c->t));
     }
+    if (!iskey && c->t == LW_T_OBJ) {
+        return lw_vm_error(vm, "cannot index object with int (member names are strings)");
+    }
     if (!iskey && c->t != LW_T_ARR) return lw_vm_error(vm, "cannot index %s", lw_type_name(c->t));
     return copy_on_write(vm, c);
 }
