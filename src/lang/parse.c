@@ -494,7 +494,7 @@ pattern_arg(struct lw_str name, uint32_t i)
         if (!lw_str_eq(name, lw_str_c(b->name))) continue;
         char t = lw_builtin_argtype(b, (int)i);
         if (t == 'P' && f == LW_FN_grok) return 'g';
-        return t == 'r' || t == 'R' ? 'r' : 0;
+        return t == 'r' || t == 'R' || t == 'q' ? 'r' : 0;
     }
     return 0;
 }

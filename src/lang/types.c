@@ -207,7 +207,7 @@ lw_cg_check_args(struct gen *g, struct node *n, int f)
             const char *e = lw_fn_check_const(f, i, a->s);
             if (e != NULL) lw_cfail(g->c, a->span, "%s(): %s", b->name, e);
         }
-        if (t == TM(LW_T_REGEX) && want != 'r' && want != 'R') {
+        if (t == TM(LW_T_REGEX) && want != 'r' && want != 'R' && want != 'q') {
             lw_cfail(g->c, a->span, "%s() does not take a regex as argument %d", b->name, i + 1);
         }
         int st = lw_cg_single(t);
