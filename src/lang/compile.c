@@ -770,8 +770,11 @@ stmt(struct gen *g, struct node *n)
             expr_to(g, n->a, r);
         else
             lw_cg_ins(g, LW_OP_ROOT, r, 0, 0, n->span);
+        /* emit f(...): a null result (a dissect() or grok() that did not match) is an error
+         * naming f, so the record reaches the dead-letter path instead of a "null" output */
+        int32_t who = n->a && n->a->kind == N_CALL ? (int32_t)kstr(g, n->a->s, n->a->span) + 1 : 0;
         if (n->b == NULL && n->c == NULL && n->kids == NULL) {
-            lw_cg_ins(g, LW_OP_EMIT, r, 0, 0, n->span);
+            lw_cg_ins(g, LW_OP_EMIT, r, 0, who, n->span);
             break;
         }
         struct node *route[3] = { n->b, n->c, n->kids }; /* R[r+1..r+3]: topic, key, headers */
@@ -782,7 +785,7 @@ stmt(struct gen *g, struct node *n)
             else
                 expr_to(g, route[i], ri);
         }
-        lw_cg_ins(g, LW_OP_EMITTO, r, 0, 0, n->span);
+        lw_cg_ins(g, LW_OP_EMITTO, r, 0, who, n->span);
         break;
     }
     case S_PRINT:

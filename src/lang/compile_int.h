@@ -155,6 +155,8 @@ struct compiler {
 _Noreturn void lw_cfail(struct compiler *c, struct lw_span span, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* lw_lex_reserved: name is a keyword, or line or meta: no variable can have it. */
+bool lw_lex_reserved(struct lw_str name);
 void lw_lex_init(struct lexer *lx, struct lw_str src, size_t start, size_t end);
 /* lw_lex_next: advance c->lx.tok to the next token. */
 void lw_lex_next(struct compiler *c, struct lexer *lx);

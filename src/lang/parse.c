@@ -53,10 +53,13 @@ describe(struct compiler *c, struct token *t, char *buf, size_t cap)
     return buf;
 }
 
+static void habit(struct compiler *c);
+
 static _Noreturn void
 unexpected(struct compiler *c, const char *expected)
 {
     char b[64];
+    habit(c);
     lw_cfail(c, cur(c)->span, "expected %s, found %s", expected, describe(c, cur(c), b, sizeof b));
 }
 
@@ -82,6 +85,19 @@ expect_close(struct compiler *c, enum tok t, char ch, struct lw_span open)
     lw_diag_linecol(c->lx.src, open.off, &line, &col);
     lw_cfail(c, cur(c)->span, "expected '%c' to close '%c' at %d:%d, found %s", ch,
              c->lx.src.p[open.off], line, col, describe(c, cur(c), b, sizeof b));
+}
+
+/* habit: a hint for what other languages write where the current token stands, failing with
+ * it; nothing when the token is no known habit. */
+static void
+habit(struct compiler *c)
+{
+    struct token *t = cur(c);
+    struct lw_str w = text(c, t->span);
+    if (t->t == T_IDENT && (lw_str_eq(w, LW_STR_LIT("and")) || lw_str_eq(w, LW_STR_LIT("or")))) {
+        lw_cfail(c, t->span, "unexpected '%.*s': write '%s'", (int)w.len, w.p,
+                 w.len == 3 ? "&&" : "||");
+    }
 }
 
 static struct node *
@@ -544,6 +560,7 @@ comp_tail(struct compiler *c, struct node *n)
     if (cur(c)->t == T_IF) {
         next(c);
         n->c = expr(c);
+        if (cur(c)->t == T_ASSIGN) lw_cfail(c, cur(c)->span, "'=' assigns: write '==' to compare");
     }
     (void)kw;
     return n;
@@ -625,6 +642,11 @@ object(struct compiler *c)
         }
         pair->span = join(k.span, c->lx.prev.span);
         list_add(&l, pair);
+        if (cur(c)->t != T_COMMA && cur(c)->t != T_RBRACE &&
+            (is_name(cur(c)->t) || cur(c)->t == T_STRING || cur(c)->t == T_RAWSTR) &&
+            peek2(c).t == T_COLON) {
+            lw_cfail(c, cur(c)->span, "missing ',' between object members");
+        }
         if (cur(c)->t != T_COMMA) break;
         next(c);
     }
@@ -934,6 +956,7 @@ if_stmt(struct compiler *c)
     next(c);
     struct node *n = mk(c, S_IF, kw.span);
     n->a = expr(c);
+    if (cur(c)->t == T_ASSIGN) lw_cfail(c, cur(c)->span, "'=' assigns: write '==' to compare");
     n->b = block(c);
     if (cur(c)->t == T_ELIF) {
         n->c = if_stmt(c);
@@ -1018,6 +1041,11 @@ stmt(struct compiler *c)
         break;
     }
     default: {
+        struct lw_str w = text(c, tk.span);
+        if (tk.t == T_IDENT &&
+            (lw_str_eq(w, LW_STR_LIT("elseif")) || lw_str_eq(w, LW_STR_LIT("elsif")))) {
+            lw_cfail(c, tk.span, "unexpected '%.*s': write 'elif' or 'else if'", (int)w.len, w.p);
+        }
         struct node *e = expr(c);
         if (cur(c)->t == T_ASSIGN) {
             struct token eq = *cur(c);

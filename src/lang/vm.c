@@ -668,6 +668,15 @@ concat(struct lw_vm *vm, struct lw_value *parts, int n, struct lw_value *out)
     return memcheck(vm);
 }
 
+/* emit_null: the error of `emit f(...)` when f returned null. */
+static void
+emit_null(struct lw_vm *vm, const struct lw_value *fname)
+{
+    lw_vm_error(
+        vm, "emit of null: %.*s() returned null (no match?); use ?? for a default or test it first",
+        (int)fname->len, fname->u.p);
+}
+
 static int
 iter_start(struct lw_vm *vm, struct lw_iterslot *s, const struct lw_value *c)
 {
@@ -889,9 +898,17 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             break;
         case LW_OP_EMIT:
         case LW_OP_PRINT:
+            if (in->c > 0 && R[in->a].t == LW_T_NULL) { /* emit f(...) */
+                emit_null(vm, &K[in->c - 1]);
+                goto fatal;
+            }
             if (vm->out(vm->out_ud, vm, &R[in->a], NULL, in->op == LW_OP_PRINT) != 0) goto fatal;
             break;
         case LW_OP_EMITTO:
+            if (in->c > 0 && R[in->a].t == LW_T_NULL) {
+                emit_null(vm, &K[in->c - 1]);
+                goto fatal;
+            }
             if (vm->out(vm->out_ud, vm, &R[in->a], &R[in->a + 1], false) != 0) goto fatal;
             break;
         case LW_OP_DROP:
