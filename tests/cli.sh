@@ -542,7 +542,7 @@ if !match(line, /^(?<client>\S+) \S+ (?<user>\S+) \[(?<time>[^\]]+)\] "(?<method
 let status = int(status)
 if status >= 450 { drop }
 emit { client, method, path, status, time: parse_time(time, "%d/%b/%Y:%H:%M:%S %z"),
-       kb: size == "-" ? 0 : int(size) / 1024 }
+       kb: size == "-" ? 0 : int(size) // 1024 }
 LW
     allocs() { # FILE [-j N]: one thread unless told (the workers' batches are a fixed pool)
         f=$1

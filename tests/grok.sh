@@ -58,7 +58,7 @@ spot() {
         popt="--patterns $shared/$set_"
     fi
     # shellcheck disable=SC2086
-    got=$(printf '%s\n' "$3" | "$bin" $popt -e "emit grok(line, '$2')" 2>&1)
+    got=$(printf '%s\n' "$3" | "$bin" $popt -e "emit grok(line, '$2') ?? null" 2>&1)
     if [ "${SHOW:-0}" = 1 ]; then printf '%s %s\n  %s\n' "$set_" "$2" "$got"; fi
     if [ "$got" = "$4" ]; then
         pass=$((pass + 1))

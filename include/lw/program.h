@@ -24,15 +24,18 @@ struct lw_ins {    /* 8 bytes, no bit packing; the VM is register based */
     int32_t c;     /* register, constant, count, or jump offset from the next instruction */
 };
 
-/* A record path: .a.b[0]. Segment 0 is looked up in the record's top-level member table when
- * the decoder filled one (top >= 0), so a JSON record is scanned once for all paths. */
+/* A path: .a.b[0] of the record, or v.a[i] of a variable (written by SETPATH and DELPATH).
+ * Segment 0 of a record path PATH reads is looked up in the record's top-level member table
+ * when the decoder filled one (top >= 0), so a JSON record is scanned once for all paths. */
 struct lw_pathseg {
     struct lw_str key; /* member name, or {NULL,0} for an index */
     int64_t index;
+    int32_t reg; /* >= 0: computed, R[reg] is the name (a string) or the index (an int) */
 };
 struct lw_path {
     uint32_t n;
-    int32_t top; /* index into lw_program.topkeys of segment 0, or -1 */
+    int32_t top;  /* index into lw_program.topkeys of segment 0, or -1 */
+    int32_t base; /* -1: the record; else the register of the variable the path starts at */
     struct lw_pathseg *seg;
 };
 

@@ -54,9 +54,14 @@ struct lw_value {
     } u;
 };
 
+/* shared: more than one holder (variable, register, container, the record) may see this
+ * container, so a write copies it first (copy on write); a container with one holder is
+ * changed in place. Set by lw_value_share wherever a value is copied, never cleared; the
+ * compiler sets it on the containers it makes constants (the program is never written). */
 struct lw_arr {
     uint32_t n, cap;
     struct lw_value *v;
+    bool shared;
 };
 
 /* A shape: the keys of an object literal, known at compile time, with their JSON text
@@ -72,6 +77,7 @@ struct lw_obj {
     struct lw_str *k;
     struct lw_value *v;
     const struct lw_shape *shape; /* keys [0, shape->n) are shape->keys, or NULL */
+    bool shared;                  /* as lw_arr's */
 };
 
 #define LW_NULL ((struct lw_value){ .t = LW_T_NULL })
@@ -132,12 +138,42 @@ int lw_iter_next(struct lw_iter *it, struct lw_value *key, struct lw_value *val,
  * so it can be modified. Materialised values are returned as they are. */
 struct lw_value lw_value_materialize(const struct lw_value *v, struct lw_arena *a);
 
+/* lw_value_share: v is now held in one more place: a materialised container of it is marked
+ * shared, so neither holder changes it in place (raw ones never change). Writes nothing when
+ * the mark is there already, so constants of the program are never written. */
+static inline void
+lw_value_share(const struct lw_value *v)
+{
+    if (v->flags & LW_V_RAW) return;
+    if (v->t == LW_T_ARR && !v->u.a->shared) v->u.a->shared = true;
+    if (v->t == LW_T_OBJ && !v->u.o->shared) v->u.o->shared = true;
+}
+
+/* lw_value_is_shared: a container that must be copied before it is changed (raw or shared). */
+static inline bool
+lw_value_is_shared(const struct lw_value *v)
+{
+    return (v->flags & LW_V_RAW) || (v->t == LW_T_ARR && v->u.a->shared) ||
+           (v->t == LW_T_OBJ && v->u.o->shared);
+}
+
+/* lw_value_copy: a copy of container v (raw or not) that may be changed in place, in arena a,
+ * with room for one more member; the members are shared between v and the copy (marked so).
+ * The caller checks the size (lw_value_count) against its limits first. */
+struct lw_value lw_value_copy(const struct lw_value *v, struct lw_arena *a);
+
 /* Building. New containers live in arena a. */
 struct lw_value lw_arr_new(struct lw_arena *a, uint32_t cap);
 void lw_arr_push(struct lw_arena *a, struct lw_value *arr, struct lw_value v);
 struct lw_value lw_obj_new(struct lw_arena *a, uint32_t cap);
 /* lw_obj_set: set member key (replaces an existing one in place, keeping its position). */
 void lw_obj_set(struct lw_arena *a, struct lw_value *obj, struct lw_str key, struct lw_value v);
+/* lw_obj_slot: the value of member key of materialised object obj, added as null at the end
+ * when absent (*added set) if add, else NULL when absent. */
+struct lw_value *lw_obj_slot(struct lw_arena *a, struct lw_value *obj, struct lw_str key, bool add,
+                             bool *added);
+/* lw_obj_del: remove member i of materialised object obj (the later ones move up). */
+void lw_obj_del(struct lw_arena *a, struct lw_value *obj, uint32_t i);
 
 /* The rules (documented in logwash-template.7):
  * truthiness: null and false are false, every other value is true;
@@ -155,9 +191,12 @@ int lw_value_equal_max(const struct lw_value *a, const struct lw_value *b, struc
 int lw_value_compare(const struct lw_value *a, const struct lw_value *b, int *res,
                      struct lw_arena *ar);
 
-/* Arithmetic. op is one of '+', '-', '*', '/', '%'. Returns 0, or -1 with a message in err
- * (errcap bytes): integer overflow, float overflow (an infinite result from finite operands),
- * division by zero, bad operand types. */
+/* Arithmetic. op is one of '+', '-', '*', '/', '%' or LW_ARITH_FLOORDIV ('//'). '/' of two
+ * numbers is always a float (7 / 2 is 3.5); '//' floors (int // int is an int, -7 // 2 is -4;
+ * with a float operand a float: floor(x / y)); '%' of ints keeps the sign of the dividend.
+ * Returns 0, or -1 with a message in err (errcap bytes): integer overflow, float overflow (an
+ * infinite result from finite operands), division by zero, bad operand types. */
+#define LW_ARITH_FLOORDIV 'F'
 int lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struct lw_value *out,
                    struct lw_arena *ar, char *err, size_t errcap);
 

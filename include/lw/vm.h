@@ -74,7 +74,8 @@ struct lw_vm {
     uint64_t regex_left; /* what is left of limits.regex_budget */
     uint64_t cmp_left;   /* values containers compared may still visit (limits.steps) */
     struct lw_value root;
-    bool root_owned; /* root was materialised for writing */
+    bool root_owned; /* root is the VM's copy (written): paths read it, not the decoder's table */
+    bool fatal;      /* the error may not be caught by ?? (a budget ran out) */
     uint32_t err_pc; /* instruction of the error */
     char err[512];   /* runtime error or reject reason */
 };
@@ -115,6 +116,11 @@ int lw_vm_regex_error(struct lw_vm *vm, int rc);
  * (the longest string). A function that builds a value checks its projected size against it
  * before it allocates. */
 size_t lw_vm_room(const struct lw_vm *vm);
+
+/* lw_vm_charge: count units of container work (members copied or scanned, elements sorted)
+ * against the record's budget (--max-steps, shared with container comparisons); -1 after
+ * lw_vm_error, flagged fatal (?? does not catch it), when it runs out. */
+int lw_vm_charge(struct lw_vm *vm, uint64_t units);
 
 /* lw_vm_too_big: the error of a result that would pass --max-memory: what ("replace()") and
  * its size when known (0: a builder that stopped at lw_vm_room). Returns -1. */

@@ -120,10 +120,11 @@ static uint32_t
 add_path(struct gen *g, struct node *n)
 {
     struct lw_program *p = g->c->prog;
-    struct lw_path path = { .n = n->nsegs, .top = -1 };
+    struct lw_path path = { .n = n->nsegs, .top = -1, .base = -1 };
     path.seg = lw_arena_alloc(&p->arena, n->nsegs * sizeof *path.seg + 1);
     for (uint32_t i = 0; i < n->nsegs; i++) {
         path.seg[i] = n->segs[i];
+        path.seg[i].reg = -1;
         if (n->segs[i].key.p != NULL) {
             path.seg[i].key.p = lw_arena_dup(&p->arena, n->segs[i].key.p, n->segs[i].key.len);
         }
@@ -146,6 +147,74 @@ add_path(struct gen *g, struct node *n)
     return g->npaths++;
 }
 
+/* lvalue: target n of a write or del(): a record path or a variable, with members and
+ * indexes after it (.a[i].b, v.a, v[k]). Computed parts are evaluated now, into registers the
+ * caller frees after its SETPATH or DELPATH. Returns the path's index. */
+static uint32_t
+lvalue(struct gen *g, struct node *n, const char *what)
+{
+    struct node *chain[64], *b = n;
+    uint32_t k = 0;
+    while (b->kind == N_GET || b->kind == N_INDEX) {
+        if (k == 64) lw_cfail(g->c, n->span, "path too long (64 parts at most)");
+        chain[k++] = b;
+        b = b->a;
+    }
+    struct lw_path path = { .top = -1, .base = -1 };
+    uint32_t nbase = 0;
+    if (b->kind == N_PATH) {
+        nbase = b->nsegs;
+    } else if (b->kind == N_VAR) {
+        struct var *v = lw_cg_lookup(g, b->s);
+        if (v == NULL) {
+            lw_cfail(g->c, b->span, "%s undeclared variable '%.*s': use 'let %.*s = ...' first",
+                     what, (int)b->s.len, b->s.p, (int)b->s.len, b->s.p);
+        }
+        path.base = v->reg;
+    } else if (b->kind == N_LINE || b->kind == N_META) {
+        lw_cfail(g->c, b->span, "%s '%s': it cannot be changed; copy it into a variable first",
+                 what, b->kind == N_LINE ? "line" : "meta");
+    } else {
+        lw_cfail(g->c, n->span, "%s this: expected a variable or a path like .a.b, v.a or v[k]",
+                 what);
+    }
+    if (nbase + k > 64) lw_cfail(g->c, n->span, "path too long (64 parts at most)");
+    struct lw_program *p = g->c->prog;
+    path.n = nbase + k;
+    path.seg = lw_arena_alloc(&p->arena, path.n * sizeof *path.seg + 1);
+    for (uint32_t i = 0; i < path.n; i++) {
+        struct lw_pathseg *sg = &path.seg[i];
+        *sg = (struct lw_pathseg){ .reg = -1 };
+        struct node *e = i < nbase ? NULL : chain[k - 1 - (i - nbase)];
+        struct lw_str key = i < nbase          ? b->segs[i].key
+                            : e->kind == N_GET ? e->s
+                                               : (struct lw_str){ 0 };
+        if (i < nbase && key.p == NULL) sg->index = b->segs[i].index;
+        if (e != NULL && e->kind == N_INDEX) {
+            struct node *x = e->b;
+            if (x->kind == N_INT && !x->big) {
+                sg->index = x->i;
+            } else if (x->kind == N_STR) {
+                key = x->s.p ? x->s : (struct lw_str){ "", 0 };
+            } else {
+                int t = lw_cg_single(lw_cg_stype(g, x));
+                if (t >= 0 && t != LW_T_STR && t != LW_T_INT) {
+                    lw_cfail(g->c, x->span, "a path's part must be a string or an int, found %s",
+                             lw_type_name((enum lw_type)t));
+                }
+                sg->reg = (int32_t)expr_any(g, x);
+            }
+        }
+        if (key.p != NULL)
+            sg->key = (struct lw_str){ lw_arena_dup(&p->arena, key.p, key.len), key.len };
+        if (key.p != NULL && key.len == 0) sg->key.p = "";
+    }
+    if (g->npaths >= 65535) lw_cfail(g->c, n->span, "too many record paths");
+    GROW(g, g->paths, g->npaths, g->cappaths);
+    g->paths[g->npaths] = path;
+    return g->npaths++;
+}
+
 static void
 call(struct gen *g, struct node *n, uint32_t dst)
 {
@@ -158,6 +227,18 @@ call(struct gen *g, struct node *n, uint32_t dst)
             lw_cfail(g->c, n->kids->span, "exists() takes a record path like .a.b");
         }
         lw_cg_ins(g, LW_OP_EXISTS, dst, add_path(g, n->kids), 0, n->span);
+        return;
+    }
+    if (f == LW_FN_del) {
+        struct node *t = n->kids;
+        if (t->kind == N_VAR || (t->kind == N_PATH && t->nsegs == 0)) {
+            lw_cfail(
+                g->c, t->span,
+                "del() removes a member or an element: write del(.a.b), del(v.k) or del(v[i])");
+        }
+        uint32_t pi = lvalue(g, t, "cannot delete from");
+        lw_cg_ins(g, LW_OP_DELPATH, dst, pi, 0, n->span);
+        g->freereg = save;
         return;
     }
     if (f == LW_FN_match && n->kids->next->kind == N_REGEX) {
@@ -215,9 +296,10 @@ static void
 binary(struct gen *g, struct node *n, uint32_t dst)
 {
     static const enum lw_op ops[] = {
-        [T_PLUS] = LW_OP_ADD,    [T_MINUS] = LW_OP_SUB, [T_STAR] = LW_OP_MUL, [T_SLASH] = LW_OP_DIV,
-        [T_PERCENT] = LW_OP_MOD, [T_EQ] = LW_OP_EQ,     [T_NE] = LW_OP_NE,    [T_LT] = LW_OP_LT,
-        [T_LE] = LW_OP_LE,       [T_GT] = LW_OP_GT,     [T_GE] = LW_OP_GE,
+        [T_PLUS] = LW_OP_ADD,  [T_MINUS] = LW_OP_SUB,   [T_STAR] = LW_OP_MUL,
+        [T_SLASH] = LW_OP_DIV, [T_PERCENT] = LW_OP_MOD, [T_FLOORDIV] = LW_OP_IDIV,
+        [T_EQ] = LW_OP_EQ,     [T_NE] = LW_OP_NE,       [T_LT] = LW_OP_LT,
+        [T_LE] = LW_OP_LE,     [T_GT] = LW_OP_GT,       [T_GE] = LW_OP_GE,
     };
     if (n->op >= T_LT && n->op <= T_GE) {
         int ta = lw_cg_single(lw_cg_stype(g, n->a)), tb = lw_cg_single(lw_cg_stype(g, n->b)), r;
@@ -305,6 +387,7 @@ const_array(struct gen *g, struct node *n, uint32_t dst)
                 : lw_strv(lw_arena_dup(&p->arena, k->s.p ? k->s.p : "", k->s.len), k->s.len);
         lw_arr_push(&p->arena, &a, v);
     }
+    a.u.a->shared = true; /* the program's: a write copies it */
     lw_cg_ins(g, LW_OP_LOADK, dst, konst(g, a, n->span), 0, n->span);
     return true;
 }
@@ -328,6 +411,67 @@ container(struct gen *g, struct node *n, uint32_t dst)
         lw_cg_ins(g, LW_OP_ADDV, dst, v, 0, k->span);
         g->freereg = save;
     }
+}
+
+/* comprehension: [e for v in xs if c] and {k: e for ...} compile to a loop that appends to
+ * (or sets members of) a new container in dst: no closure, no call; the loop's variables
+ * belong to the comprehension. */
+static void
+comprehension(struct gen *g, struct node *n, uint32_t dst)
+{
+    uint32_t save = g->freereg, savevars = g->nvars;
+    bool arr = n->op == T_LBRACK;
+    if (arr) {
+        lw_cg_ins(g, LW_OP_NEWARR, dst, 0, 0, n->span);
+    } else {
+        struct node empty = { .kind = N_OBJECT, .span = n->span };
+        lw_cg_ins(g, LW_OP_NEWOBJ, dst, shape(g, &empty), 0, n->span);
+        int t = lw_cg_single(lw_cg_stype(g, n->a));
+        if (t >= 0 && t != LW_T_STR) {
+            lw_cfail(g->c, n->a->span, "an object's keys are strings, found %s: write str(...)",
+                     lw_type_name((enum lw_type)t));
+        }
+    }
+    uint32_t cont = expr_any(g, n->kids);
+    uint32_t slot = g->niter++;
+    if (g->niter > g->maxiter) g->maxiter = g->niter;
+    if (slot > 255) lw_cfail(g->c, n->span, "loops nested too deep");
+    lw_cg_ins(g, LW_OP_ITER, slot, cont, 0, n->kids->span);
+    g->depth++;
+    uint32_t kreg = lw_cg_declare(g, n->i ? n->s2 : LW_STR_LIT(" key"), n->span);
+    lw_cg_declare(g, n->s, n->span);
+    if (n->i && lw_str_eq(n->s, n->s2)) {
+        lw_cfail(g->c, n->span, "the key and value variables need different names");
+    }
+    uint32_t body = g->freereg;
+    int32_t start = lw_cg_ins(g, LW_OP_NEXT, kreg, slot, 0, n->span);
+    if (n->c != NULL) {
+        uint32_t r = expr_any(g, n->c);
+        int32_t jf = lw_cg_ins(g, LW_OP_JMPF, r, 0, 0, n->c->span);
+        g->code[jf].c = start - (jf + 1);
+        g->freereg = body;
+    }
+    if (arr) {
+        lw_cg_ins(g, LW_OP_APPEND, dst, expr_any(g, n->a), 0, n->a->span);
+    } else {
+        uint32_t k = expr_any(g, n->a);
+        uint32_t v = expr_any(g, n->b);
+        struct lw_program *p = g->c->prog;
+        struct lw_path path = { .n = 1, .top = -1, .base = (int32_t)dst };
+        path.seg = lw_arena_alloc(&p->arena, sizeof *path.seg);
+        *path.seg = (struct lw_pathseg){ .reg = (int32_t)k };
+        if (g->npaths >= 65535) lw_cfail(g->c, n->span, "too many record paths");
+        GROW(g, g->paths, g->npaths, g->cappaths);
+        g->paths[g->npaths] = path;
+        lw_cg_ins(g, LW_OP_SETPATH, v, g->npaths++, 0, n->a->span);
+    }
+    g->freereg = body;
+    jump_back(g, start, n->span);
+    patch(g, start);
+    g->depth--;
+    g->niter--;
+    g->nvars = savevars;
+    g->freereg = save;
 }
 
 static void
@@ -381,6 +525,9 @@ expr_to(struct gen *g, struct node *n, uint32_t dst)
     case N_ARRAY:
     case N_OBJECT:
         container(g, n, dst);
+        break;
+    case N_COMP:
+        comprehension(g, n, dst);
         break;
     case N_VAR: {
         struct var *v = lw_cg_lookup(g, n->s);
@@ -474,7 +621,8 @@ assign(struct gen *g, struct node *val, uint32_t reg)
     case N_DEFAULT:
     case N_INTERP:
     case N_ARRAY:
-    case N_OBJECT: {
+    case N_OBJECT:
+    case N_COMP: {
         uint32_t save = g->freereg, t = lw_cg_reg_alloc(g, val->span);
         expr_to(g, val, t);
         if (t != reg) lw_cg_ins(g, LW_OP_MOVE, reg, t, 0, val->span); /* t == reg: a new variable */
@@ -580,12 +728,20 @@ stmt(struct gen *g, struct node *n)
                      "assignment to undeclared variable '%.*s': use 'let %.*s = ...' first",
                      (int)n->s.len, n->s.p, (int)n->s.len, n->s.p);
         }
+        struct node *x = n->a;
+        if (x->kind == N_CALL && x->nkids == 2 && lw_str_eq(x->s, LW_STR_LIT("push")) &&
+            x->kids->kind == N_VAR && lw_str_eq(x->kids->s, n->s)) {
+            /* v = push(v, x): appended in place, unless v's array is shared */
+            lw_cg_check_args(g, x, LW_FN_push);
+            lw_cg_ins(g, LW_OP_PUSH, v->reg, expr_any(g, x->kids->next), 0, x->span);
+            break;
+        }
         assign(g, n->a, v->reg);
         break;
     }
     case S_SETPATH: {
         uint32_t r = expr_any(g, n->a);
-        lw_cg_ins(g, LW_OP_SETPATH, r, add_path(g, n), 0, n->span);
+        lw_cg_ins(g, LW_OP_SETPATH, r, lvalue(g, n->b, "cannot assign to"), 0, n->span);
         break;
     }
     case S_IF:
@@ -614,8 +770,11 @@ stmt(struct gen *g, struct node *n)
             expr_to(g, n->a, r);
         else
             lw_cg_ins(g, LW_OP_ROOT, r, 0, 0, n->span);
+        /* emit f(...): a null result (a dissect() or grok() that did not match) is an error
+         * naming f, so the record reaches the dead-letter path instead of a "null" output */
+        int32_t who = n->a && n->a->kind == N_CALL ? (int32_t)kstr(g, n->a->s, n->a->span) + 1 : 0;
         if (n->b == NULL && n->c == NULL && n->kids == NULL) {
-            lw_cg_ins(g, LW_OP_EMIT, r, 0, 0, n->span);
+            lw_cg_ins(g, LW_OP_EMIT, r, 0, who, n->span);
             break;
         }
         struct node *route[3] = { n->b, n->c, n->kids }; /* R[r+1..r+3]: topic, key, headers */
@@ -626,7 +785,7 @@ stmt(struct gen *g, struct node *n)
             else
                 expr_to(g, route[i], ri);
         }
-        lw_cg_ins(g, LW_OP_EMITTO, r, 0, 0, n->span);
+        lw_cg_ins(g, LW_OP_EMITTO, r, 0, who, n->span);
         break;
     }
     case S_PRINT:

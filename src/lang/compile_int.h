@@ -36,6 +36,7 @@ enum tok {
     T_STAR,
     T_SLASH,
     T_PERCENT,
+    T_FLOORDIV, /* // */
     T_EQ,
     T_NE,
     T_LT,
@@ -95,10 +96,13 @@ enum node_kind {
     N_OR,
     N_COND,
     N_DEFAULT,
+    N_COMP, /* [a for s2, s in kids if c] (b NULL), {a: b for ...}: s = value var, s2 = key var
+              (i = 1 when there is one), kids = the iterable, c = the condition or NULL;
+              op is T_LBRACK or T_LBRACE */
     /* statements */
     S_LET,
     S_ASSIGN,  /* s = name, a = value */
-    S_SETPATH, /* path segs, a = value */
+    S_SETPATH, /* b = target (a path, or a variable with members and indexes), a = value */
     S_IF,      /* a = cond, b = then block, c = else (block or S_IF) */
     S_FOR,     /* s = value var, s2 = key var (or none), a = iterable, b = block */
     S_BREAK,
@@ -151,6 +155,8 @@ struct compiler {
 _Noreturn void lw_cfail(struct compiler *c, struct lw_span span, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* lw_lex_reserved: name is a keyword, or line or meta: no variable can have it. */
+bool lw_lex_reserved(struct lw_str name);
 void lw_lex_init(struct lexer *lx, struct lw_str src, size_t start, size_t end);
 /* lw_lex_next: advance c->lx.tok to the next token. */
 void lw_lex_next(struct compiler *c, struct lexer *lx);

@@ -42,9 +42,12 @@ static void
 path(FILE *f, const struct lw_program *p, uint32_t i)
 {
     const struct lw_path *pa = &p->paths[i];
-    if (pa->n == 0) fputc('.', f);
+    if (pa->base >= 0) fprintf(f, "R%d", pa->base);
+    if (pa->n == 0 && pa->base < 0) fputc('.', f);
     for (uint32_t s = 0; s < pa->n; s++) {
-        if (pa->seg[s].key.p)
+        if (pa->seg[s].reg >= 0)
+            fprintf(f, "[R%d]", pa->seg[s].reg);
+        else if (pa->seg[s].key.p)
             fprintf(f, ".%.*s", (int)pa->seg[s].key.len, pa->seg[s].key.p);
         else
             fprintf(f, "[%" PRId64 "]", pa->seg[s].index);

@@ -15,6 +15,16 @@ static const struct {
     { "true", T_TRUE }, { "false", T_FALSE }, { "null", T_NULL },     { "input", T_INPUT },
 };
 
+bool
+lw_lex_reserved(struct lw_str name)
+{
+    if (lw_str_eq(name, LW_STR_LIT("line")) || lw_str_eq(name, LW_STR_LIT("meta"))) return true;
+    for (size_t k = 0; k < sizeof keywords / sizeof keywords[0]; k++) {
+        if (lw_str_eq(name, lw_str_c(keywords[k].word))) return true;
+    }
+    return false;
+}
+
 void
 lw_lex_init(struct lexer *lx, struct lw_str src, size_t start, size_t end)
 {
@@ -179,6 +189,10 @@ punct(struct compiler *c, struct lexer *lx, size_t i, size_t *len)
     case '*':
         return T_STAR;
     case '/':
+        if (nx == '/') {
+            *len = 2;
+            return T_FLOORDIV;
+        }
         return T_SLASH;
     case '%':
         return T_PERCENT;
@@ -230,6 +244,11 @@ punct(struct compiler *c, struct lexer *lx, size_t i, size_t *len)
     if (ch == '&' || ch == '|') {
         lw_cfail(c, (struct lw_span){ (uint32_t)i, 1 }, "unexpected '%c': did you mean '%c%c'?", ch,
                  ch, ch);
+    }
+    if (ch == '$' && nx == '{') {
+        lw_cfail(c, (struct lw_span){ (uint32_t)i, 2 },
+                 "'${' works only inside a double-quoted string: write the expression alone, or "
+                 "\"...${...}...\"");
     }
     if (u >= 0x20 && u < 0x7f) {
         lw_cfail(c, (struct lw_span){ (uint32_t)i, 1 }, "unexpected character '%c'", ch);

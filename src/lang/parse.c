@@ -53,10 +53,13 @@ describe(struct compiler *c, struct token *t, char *buf, size_t cap)
     return buf;
 }
 
+static void habit(struct compiler *c);
+
 static _Noreturn void
 unexpected(struct compiler *c, const char *expected)
 {
     char b[64];
+    habit(c);
     lw_cfail(c, cur(c)->span, "expected %s, found %s", expected, describe(c, cur(c), b, sizeof b));
 }
 
@@ -82,6 +85,19 @@ expect_close(struct compiler *c, enum tok t, char ch, struct lw_span open)
     lw_diag_linecol(c->lx.src, open.off, &line, &col);
     lw_cfail(c, cur(c)->span, "expected '%c' to close '%c' at %d:%d, found %s", ch,
              c->lx.src.p[open.off], line, col, describe(c, cur(c), b, sizeof b));
+}
+
+/* habit: a hint for what other languages write where the current token stands, failing with
+ * it; nothing when the token is no known habit. */
+static void
+habit(struct compiler *c)
+{
+    struct token *t = cur(c);
+    struct lw_str w = text(c, t->span);
+    if (t->t == T_IDENT && (lw_str_eq(w, LW_STR_LIT("and")) || lw_str_eq(w, LW_STR_LIT("or")))) {
+        lw_cfail(c, t->span, "unexpected '%.*s': write '%s'", (int)w.len, w.p,
+                 w.len == 3 ? "&&" : "||");
+    }
 }
 
 static struct node *
@@ -494,7 +510,7 @@ pattern_arg(struct lw_str name, uint32_t i)
         if (!lw_str_eq(name, lw_str_c(b->name))) continue;
         char t = lw_builtin_argtype(b, (int)i);
         if (t == 'P' && f == LW_FN_grok) return 'g';
-        return t == 'r' || t == 'R' ? 'r' : 0;
+        return t == 'r' || t == 'R' || t == 'q' ? 'r' : 0;
     }
     return 0;
 }
@@ -522,6 +538,64 @@ args(struct compiler *c, struct node *call)
     return call;
 }
 
+/* comp_tail: after '[' expr or '{' key ':' value, at 'for': the rest of a comprehension,
+ * up to the closing bracket (not consumed). */
+static struct node *
+comp_tail(struct compiler *c, struct node *n)
+{
+    struct token kw = expect(c, T_FOR, "'for'");
+    n->kind = N_COMP;
+    struct token v1 = expect(c, T_IDENT, "a variable name after 'for'");
+    n->s = text(c, v1.span);
+    if (cur(c)->t == T_COMMA) {
+        next(c);
+        struct token v2 = expect(c, T_IDENT, "a second variable name after ','");
+        n->s2 = n->s;
+        n->s = text(c, v2.span);
+        n->i = 1;
+    }
+    expect(c, T_IN, "'in'");
+    n->kids = expr(c);
+    n->nkids = 1;
+    if (cur(c)->t == T_IF) {
+        next(c);
+        n->c = expr(c);
+        if (cur(c)->t == T_ASSIGN) lw_cfail(c, cur(c)->span, "'=' assigns: write '==' to compare");
+    }
+    (void)kw;
+    return n;
+}
+
+/* obj_comp: a '{' key ':' value 'for' ... comprehension, when the object starts like one: the
+ * key is parsed as an expression on a copy of the lexer, and the parse is kept only if a 'for'
+ * follows the value; else NULL with the lexer back at the key. A keyword key ({if: 1}) is
+ * never an expression, so nothing that would fail is tried. */
+static struct node *
+obj_comp(struct compiler *c, struct token open)
+{
+    enum tok t = cur(c)->t;
+    if (t != T_IDENT && t != T_DOT && t != T_LPAREN && t != T_STRING && t != T_RAWSTR &&
+        t != T_LBRACK && t != T_INT)
+        return NULL;
+    struct lexer saved = c->lx;
+    uint32_t nesting = c->nesting;
+    struct node *key = expr(c);
+    if (cur(c)->t == T_COLON) {
+        next(c);
+        struct node *val = expr(c);
+        if (cur(c)->t == T_FOR) {
+            struct node *n = mk(c, N_COMP, open.span);
+            n->op = T_LBRACE;
+            n->a = key;
+            n->b = val;
+            return comp_tail(c, n);
+        }
+    }
+    c->lx = saved;
+    c->nesting = nesting;
+    return NULL;
+}
+
 static struct node *
 object(struct compiler *c)
 {
@@ -530,6 +604,13 @@ object(struct compiler *c)
     struct list l;
     list_init(&l);
     c->brackets++;
+    struct node *comp = obj_comp(c, open);
+    if (comp != NULL) {
+        c->brackets--;
+        expect_close(c, T_RBRACE, '}', open.span);
+        comp->span = join(open.span, c->lx.prev.span);
+        return comp;
+    }
     while (cur(c)->t != T_RBRACE) {
         struct token k = *cur(c);
         struct node *pair = mk(c, N_PAIR, k.span);
@@ -561,6 +642,11 @@ object(struct compiler *c)
         }
         pair->span = join(k.span, c->lx.prev.span);
         list_add(&l, pair);
+        if (cur(c)->t != T_COMMA && cur(c)->t != T_RBRACE &&
+            (is_name(cur(c)->t) || cur(c)->t == T_STRING || cur(c)->t == T_RAWSTR) &&
+            peek2(c).t == T_COLON) {
+            lw_cfail(c, cur(c)->span, "missing ',' between object members");
+        }
         if (cur(c)->t != T_COMMA) break;
         next(c);
     }
@@ -582,6 +668,15 @@ array(struct compiler *c)
     c->brackets++;
     while (cur(c)->t != T_RBRACK) {
         list_add(&l, expr(c));
+        if (l.n == 1 && cur(c)->t == T_FOR) { /* [x.a for x in xs if ...] */
+            n->op = T_LBRACK;
+            n->a = l.head;
+            comp_tail(c, n);
+            c->brackets--;
+            expect_close(c, T_RBRACK, ']', open.span);
+            n->span = join(open.span, c->lx.prev.span);
+            return n;
+        }
         if (cur(c)->t != T_COMMA) break;
         next(c);
     }
@@ -746,7 +841,7 @@ static struct node *
 mul(struct compiler *c)
 {
     struct node *n = unary(c);
-    while (at_op(c, T_STAR) || at_op(c, T_SLASH) || at_op(c, T_PERCENT)) {
+    while (at_op(c, T_STAR) || at_op(c, T_SLASH) || at_op(c, T_FLOORDIV) || at_op(c, T_PERCENT)) {
         enum tok op = cur(c)->t;
         next(c);
         n = binary(c, N_BINARY, op, n, unary(c));
@@ -861,6 +956,7 @@ if_stmt(struct compiler *c)
     next(c);
     struct node *n = mk(c, S_IF, kw.span);
     n->a = expr(c);
+    if (cur(c)->t == T_ASSIGN) lw_cfail(c, cur(c)->span, "'=' assigns: write '==' to compare");
     n->b = block(c);
     if (cur(c)->t == T_ELIF) {
         n->c = if_stmt(c);
@@ -945,6 +1041,11 @@ stmt(struct compiler *c)
         break;
     }
     default: {
+        struct lw_str w = text(c, tk.span);
+        if (tk.t == T_IDENT &&
+            (lw_str_eq(w, LW_STR_LIT("elseif")) || lw_str_eq(w, LW_STR_LIT("elsif")))) {
+            lw_cfail(c, tk.span, "unexpected '%.*s': write 'elif' or 'else if'", (int)w.len, w.p);
+        }
         struct node *e = expr(c);
         if (cur(c)->t == T_ASSIGN) {
             struct token eq = *cur(c);
@@ -952,13 +1053,13 @@ stmt(struct compiler *c)
             if (e->kind == N_VAR) {
                 n = mk(c, S_ASSIGN, e->span);
                 n->s = e->s;
-            } else if (e->kind == N_PATH) {
+            } else if (e->kind == N_PATH || e->kind == N_GET || e->kind == N_INDEX) {
                 n = mk(c, S_SETPATH, e->span);
-                n->segs = e->segs;
-                n->nsegs = e->nsegs;
+                n->b = e; /* the target: compile.c's lvalue() checks what it starts at */
             } else {
                 lw_cfail(c, eq.span,
-                         "cannot assign to this: expected a variable or a record path like .a.b");
+                         "cannot assign to this: expected a variable or a path like .a.b, v.a "
+                         "or v[k]");
             }
             n->a = expr(c);
         } else {

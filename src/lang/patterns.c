@@ -132,6 +132,21 @@ lw_cg_declare_captures_in(struct gen *g, struct node *n, bool cond)
         n->kids->next->kind == N_REGEX) {
         struct lw_regex *re = lw_cg_node_regex(g, n->kids->next);
         for (uint32_t i = 0; i < re->nnames; i++) {
+            struct lw_str nm = re->names[i].name;
+            if (lw_lex_reserved(nm)) {
+                const char *src = g->c->prog->src.p, *at = NULL;
+                struct lw_span sp = n->kids->next->span;
+                for (uint32_t o = sp.off; o + nm.len + 3 <= sp.off + sp.len && at == NULL; o++) {
+                    if (memcmp(src + o, "(?<", 3) == 0 && memcmp(src + o + 3, nm.p, nm.len) == 0 &&
+                        src[o + 3 + nm.len] == '>')
+                        at = src + o;
+                }
+                if (at != NULL) sp = (struct lw_span){ (uint32_t)(at - src) + 3, (uint32_t)nm.len };
+                lw_cfail(g->c, sp,
+                         "capture group '%.*s' would be a variable, and '%.*s' is reserved: "
+                         "rename the group",
+                         (int)nm.len, nm.p, (int)nm.len, nm.p);
+            }
             if (lw_cg_lookup(g, re->names[i].name) == NULL) {
                 uint32_t reg = lw_cg_declare(g, re->names[i].name, n->kids->next->span);
                 if (cond) lw_cg_ins(g, LW_OP_LOADNULL, reg, 0, 0, n->span);

@@ -60,7 +60,8 @@ lw_cg_arith_type(struct gen *g, struct node *n, bool check)
         struct lw_value x = lw_cg_sample((enum lw_type)ta), y = lw_cg_sample((enum lw_type)tb), r;
         char err[128];
         static const char ops[] = {
-            [T_PLUS] = '+', [T_MINUS] = '-', [T_STAR] = '*', [T_SLASH] = '/', [T_PERCENT] = '%'
+            [T_PLUS] = '+',  [T_MINUS] = '-',   [T_STAR] = '*',
+            [T_SLASH] = '/', [T_PERCENT] = '%', [T_FLOORDIV] = LW_ARITH_FLOORDIV
         };
         if (lw_value_arith(ops[n->op], &x, &y, &r, &g->c->ca, err, sizeof err) != 0) {
             if (check) lw_cfail(g->c, n->span, "%s", err);
@@ -69,6 +70,7 @@ lw_cg_arith_type(struct gen *g, struct node *n, bool check)
         return TM(r.t);
     }
     if ((a | b) & ~TM_NUM) return TM_ANY;
+    if (n->op == T_SLASH) return TM(LW_T_FLOAT); /* '/' of numbers is always a float */
     return (a == TM(LW_T_INT) && b == TM(LW_T_INT)) ? TM(LW_T_INT) : TM_NUM;
 }
 
@@ -113,6 +115,8 @@ stype1(struct gen *g, struct node *n)
         return TM(LW_T_ARR);
     case N_OBJECT:
         return TM(LW_T_OBJ);
+    case N_COMP:
+        return n->op == T_LBRACK ? TM(LW_T_ARR) : TM(LW_T_OBJ);
     case N_UNARY:
         if (n->op == T_NOT) return TM(LW_T_BOOL);
         return lw_cg_stype(g, n->a) & TM_NUM ? lw_cg_stype(g, n->a) & TM_NUM
@@ -203,7 +207,7 @@ lw_cg_check_args(struct gen *g, struct node *n, int f)
             const char *e = lw_fn_check_const(f, i, a->s);
             if (e != NULL) lw_cfail(g->c, a->span, "%s(): %s", b->name, e);
         }
-        if (t == TM(LW_T_REGEX) && want != 'r' && want != 'R') {
+        if (t == TM(LW_T_REGEX) && want != 'r' && want != 'R' && want != 'q') {
             lw_cfail(g->c, a->span, "%s() does not take a regex as argument %d", b->name, i + 1);
         }
         int st = lw_cg_single(t);

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lw/json.h"
 #include "lw/timefmt.h"
@@ -139,6 +140,7 @@ lw_arr_new(struct lw_arena *a, uint32_t cap)
     struct lw_arr *arr = lw_arena_alloc(a, sizeof *arr);
     arr->n = 0;
     arr->cap = cap;
+    arr->shared = false;
     arr->v = cap ? lw_arena_alloc(a, cap * sizeof *arr->v) : NULL;
     return (struct lw_value){ .t = LW_T_ARR, .u.a = arr };
 }
@@ -164,7 +166,69 @@ lw_obj_new(struct lw_arena *a, uint32_t cap)
     o->k = cap ? lw_arena_alloc(a, cap * sizeof *o->k) : NULL;
     o->v = cap ? lw_arena_alloc(a, cap * sizeof *o->v) : NULL;
     o->shape = NULL;
+    o->shared = false;
     return (struct lw_value){ .t = LW_T_OBJ, .u.o = o };
+}
+
+/* own_keys: o's key array made o's own before a key is moved: an object made from a literal
+ * starts with its shape's keys, which belong to the program. */
+static void
+own_keys(struct lw_arena *a, struct lw_obj *o)
+{
+    if (o->shape == NULL || o->k != o->shape->keys) return;
+    struct lw_str *k = lw_arena_alloc(a, (o->cap + 1) * sizeof *k);
+    memcpy(k, o->k, o->n * sizeof *k);
+    o->k = k;
+}
+
+struct lw_value *
+lw_obj_slot(struct lw_arena *a, struct lw_value *obj, struct lw_str key, bool add, bool *added)
+{
+    struct lw_obj *o = obj->u.o;
+    *added = false;
+    for (uint32_t i = o->n; i-- > 0;) { /* the last duplicate wins, as when reading */
+        const struct lw_str *k = &o->k[i];
+        if (k->len == key.len && (key.len == 0 || (k->p[0] == key.p[0] && lw_str_eq(*k, key))))
+            return &o->v[i];
+    }
+    if (!add) return NULL;
+    lw_obj_set(a, obj, key, LW_NULL);
+    *added = true;
+    return &o->v[o->n - 1];
+}
+
+void
+lw_obj_del(struct lw_arena *a, struct lw_value *obj, uint32_t i)
+{
+    struct lw_obj *o = obj->u.o;
+    own_keys(a, o);
+    memmove(o->k + i, o->k + i + 1, (o->n - i - 1) * sizeof *o->k);
+    memmove(o->v + i, o->v + i + 1, (o->n - i - 1) * sizeof *o->v);
+    o->n--;
+    if (o->shape != NULL && i < o->shape->n) o->shape = NULL; /* its keys moved */
+}
+
+struct lw_value
+lw_value_copy(const struct lw_value *v, struct lw_arena *a)
+{
+    if (v->flags & LW_V_RAW) return lw_value_materialize(v, a);
+    struct lw_value c;
+    if (v->t == LW_T_OBJ) {
+        c = lw_obj_new(a, v->u.o->n + 1);
+        memcpy(c.u.o->k, v->u.o->k, v->u.o->n * sizeof *c.u.o->k);
+        memcpy(c.u.o->v, v->u.o->v, v->u.o->n * sizeof *c.u.o->v);
+        c.u.o->n = v->u.o->n;
+        c.u.o->shape = v->u.o->shape; /* same keys, same order */
+    } else {
+        c = lw_arr_new(a, v->u.a->n + 1);
+        memcpy(c.u.a->v, v->u.a->v, v->u.a->n * sizeof *c.u.a->v);
+        c.u.a->n = v->u.a->n;
+    }
+    uint32_t n = v->t == LW_T_OBJ ? c.u.o->n : c.u.a->n;
+    struct lw_value *m = v->t == LW_T_OBJ ? c.u.o->v : c.u.a->v;
+    for (uint32_t i = 0; i < n; i++)
+        lw_value_share(&m[i]);
+    return c;
 }
 
 void
@@ -184,6 +248,7 @@ lw_obj_set(struct lw_arena *a, struct lw_value *obj, struct lw_str key, struct l
         o->v = lw_arena_realloc(a, o->v, o->cap * sizeof *o->v, cap * sizeof *o->v);
         o->cap = cap;
     }
+    own_keys(a, o); /* a literal's keys are the program's: never written */
     o->k[o->n] = key;
     o->v[o->n++] = v;
 }
@@ -365,6 +430,25 @@ lw_value_compare(const struct lw_value *a, const struct lw_value *b, int *res, s
     return -1;
 }
 
+/* opname: the operator as written in the template. */
+static const char *
+opname(int op)
+{
+    switch (op) {
+    case '+':
+        return "+";
+    case '-':
+        return "-";
+    case '*':
+        return "*";
+    case '/':
+        return "/";
+    case '%':
+        return "%";
+    }
+    return "//";
+}
+
 static int
 arith_int(int op, int64_t x, int64_t y, int64_t *r, char *err, size_t errcap)
 {
@@ -379,22 +463,22 @@ arith_int(int op, int64_t x, int64_t y, int64_t *r, char *err, size_t errcap)
     case '*':
         ovf = __builtin_mul_overflow(x, y, r);
         break;
-    case '/':
+    case LW_ARITH_FLOORDIV:
     case '%':
         if (y == 0) {
-            snprintf(err, errcap, "%s by zero", op == '/' ? "division" : "modulo");
+            snprintf(err, errcap, "%s by zero", op == '%' ? "modulo" : "division");
             return -1;
         }
         if (x == INT64_MIN && y == -1) {
-            ovf = op == '/';
+            ovf = op != '%';
             *r = 0;
             break;
         }
-        *r = op == '/' ? x / y : x % y;
+        *r = op == '%' ? x % y : x / y - ((x % y != 0) && ((x < 0) != (y < 0)));
         break;
     }
     if (ovf) {
-        snprintf(err, errcap, "integer overflow in %" PRId64 " %c %" PRId64, x, op, y);
+        snprintf(err, errcap, "integer overflow in %" PRId64 " %s %" PRId64, x, opname(op), y);
         return -1;
     }
     return 0;
@@ -414,16 +498,17 @@ arith_float(int op, double x, double y, double *r, char *err, size_t errcap)
         *r = x * y;
         break;
     case '/':
+    case LW_ARITH_FLOORDIV:
     case '%':
         if (y == 0) {
-            snprintf(err, errcap, "%s by zero", op == '/' ? "division" : "modulo");
+            snprintf(err, errcap, "%s by zero", op == '%' ? "modulo" : "division");
             return -1;
         }
-        *r = op == '/' ? x / y : fmod(x, y);
+        *r = op == '/' ? x / y : op == '%' ? fmod(x, y) : floor(x / y);
         break;
     }
     if (!isfinite(*r) && isfinite(x) && isfinite(y)) { /* like integer overflow, not null */
-        snprintf(err, errcap, "float overflow in %g %c %g", x, op, y);
+        snprintf(err, errcap, "float overflow in %g %s %g", x, opname(op), y);
         return -1;
     }
     return 0;
@@ -433,7 +518,7 @@ int
 lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struct lw_value *out,
                struct lw_arena *ar, char *err, size_t errcap)
 {
-    if (a->t == LW_T_INT && b->t == LW_T_INT) {
+    if (a->t == LW_T_INT && b->t == LW_T_INT && op != '/') {
         out->t = LW_T_INT;
         out->flags = 0;
         return arith_int(op, a->u.i, b->u.i, &out->u.i, err, errcap);
@@ -473,6 +558,7 @@ lw_value_arith(int op, const struct lw_value *a, const struct lw_value *b, struc
                                          ['-'] = "subtract",
                                          ['*'] = "multiply",
                                          ['/'] = "divide",
+                                         [LW_ARITH_FLOORDIV] = "floor-divide",
                                          ['%'] = "take the remainder of" };
     snprintf(err, errcap, "cannot %s %s %s %s", verbs[op], lw_type_name(a->t),
              op == '+'   ? "and"

@@ -180,98 +180,6 @@ path_get(struct lw_vm *vm, const struct lw_path *p, bool *found)
     return v;
 }
 
-/* owned: a materialised copy of container v that is safe to modify (copy on write). */
-static struct lw_value
-owned(struct lw_vm *vm, const struct lw_value *v)
-{
-    if (v->flags & LW_V_RAW) return lw_value_materialize(v, vm->arena);
-    struct lw_value c;
-    if (v->t == LW_T_OBJ) {
-        c = lw_obj_new(vm->arena, v->u.o->n + 1);
-        for (uint32_t i = 0; i < v->u.o->n; i++) {
-            c.u.o->k[i] = v->u.o->k[i];
-            c.u.o->v[i] = v->u.o->v[i];
-        }
-        c.u.o->n = v->u.o->n;
-        c.u.o->shape = v->u.o->shape; /* same keys, same order */
-    } else {
-        c = lw_arr_new(vm->arena, v->u.a->n + 1);
-        for (uint32_t i = 0; i < v->u.a->n; i++)
-            c.u.a->v[i] = v->u.a->v[i];
-        c.u.a->n = v->u.a->n;
-    }
-    return c;
-}
-
-/* set_in: in container *c (owned), set segment s to val. */
-static int
-set_in(struct lw_vm *vm, struct lw_value *c, const struct lw_pathseg *s, struct lw_value val)
-{
-    if (s->key.p != NULL) {
-        if (c->t != LW_T_OBJ) {
-            return lw_vm_error(vm, "cannot set member '%.*s' of %s", (int)s->key.len, s->key.p,
-                               lw_type_name(c->t));
-        }
-        lw_obj_set(vm->arena, c, s->key, val);
-        return 0;
-    }
-    int64_t i = s->index, n = c->t == LW_T_ARR ? c->u.a->n : 0;
-    if (c->t != LW_T_ARR) return lw_vm_error(vm, "cannot index %s", lw_type_name(c->t));
-    if (i < 0) i += n;
-    if (i == n) {
-        lw_arr_push(vm->arena, c, val);
-        return 0;
-    }
-    if (i < 0 || i > n) {
-        return lw_vm_error(vm, "index %" PRId64 " out of range for array of %" PRId64, s->index, n);
-    }
-    c->u.a->v[i] = val;
-    return 0;
-}
-
-/* path_set: write val at record path p, creating objects along the way. */
-static int
-path_set(struct lw_vm *vm, const struct lw_path *p, struct lw_value val)
-{
-    if (p->n == 0) { /* `. = v`: v may be raw or shared; the next write copies it first */
-        vm->root = val;
-        vm->root_owned = false;
-        return 0;
-    }
-    if (!vm->root_owned) {
-        if (vm->root.t == LW_T_OBJ || vm->root.t == LW_T_ARR)
-            vm->root = owned(vm, &vm->root);
-        else if (vm->root.t == LW_T_NULL)
-            vm->root = lw_obj_new(vm->arena, 8); /* a scalar root stays: set_in reports it */
-        vm->root_owned = true;
-    }
-    /* Walk down, copying each container on the way so no alias is modified. */
-    struct lw_value *cur = &vm->root;
-    for (uint32_t i = 0; i + 1 < p->n; i++) {
-        bool found;
-        struct lw_value child = p->seg[i].key.p ? member(vm, cur, p->seg[i].key, &found)
-                                                : element(vm, cur, p->seg[i].index, &found);
-        bool want_arr = p->seg[i + 1].key.p == NULL;
-        if (child.t == LW_T_OBJ || child.t == LW_T_ARR)
-            child = owned(vm, &child);
-        else if (child.t == LW_T_NULL)
-            child = want_arr ? lw_arr_new(vm->arena, 4) : lw_obj_new(vm->arena, 4);
-        if (set_in(vm, cur, &p->seg[i], child) != 0) return -1;
-        /* find the stored copy to descend into */
-        struct lw_value *slot = NULL;
-        if (cur->t == LW_T_OBJ) {
-            for (uint32_t k = 0; k < cur->u.o->n; k++) {
-                if (lw_str_eq(cur->u.o->k[k], p->seg[i].key)) slot = &cur->u.o->v[k];
-            }
-        } else {
-            int64_t ix = p->seg[i].index < 0 ? p->seg[i].index + cur->u.a->n : p->seg[i].index;
-            slot = &cur->u.a->v[ix];
-        }
-        cur = slot;
-    }
-    return set_in(vm, cur, &p->seg[p->n - 1], val);
-}
-
 static int
 do_index(struct lw_vm *vm, const struct lw_value *c, const struct lw_value *k, struct lw_value *out)
 {
@@ -361,6 +269,231 @@ lw_vm_too_big(struct lw_vm *vm, const char *what, size_t need)
                        what, vm->limits.max_memory);
 }
 
+int
+lw_vm_charge(struct lw_vm *vm, uint64_t units)
+{
+    if (units <= vm->cmp_left) {
+        vm->cmp_left -= units;
+        return 0;
+    }
+    vm->cmp_left = 0;
+    vm->fatal = true;
+    return lw_vm_error(vm,
+                       "more than %" PRIu64 " values visited by container operations in the "
+                       "record (--max-steps)",
+                       vm->limits.steps);
+}
+
+/* Writing into containers ------------------------------------------------------------------
+ * A path is written from its base (the record, or a variable's register) down: each container
+ * on the way that another holder may see (raw, or marked shared) is copied first and the copy
+ * stored in its parent, so the holders of the old one never see the change; one that only
+ * this path reaches is changed in place. A loop that adds to a variable's object therefore
+ * copies it at most once. */
+
+/* seg_at: segment s of a path at run time: 1 a member name in *key, 0 an index in *ix. */
+static int
+seg_at(struct lw_vm *vm, const struct lw_pathseg *s, struct lw_str *key, int64_t *ix)
+{
+    if (s->reg < 0) {
+        *key = s->key;
+        *ix = s->index;
+        return s->key.p != NULL;
+    }
+    const struct lw_value *v = &vm->regs[s->reg];
+    if (v->t == LW_T_STR) {
+        *key = (struct lw_str){ v->u.p ? v->u.p : "", v->len };
+        return 1;
+    }
+    if (v->t == LW_T_INT) {
+        *ix = v->u.i;
+        return 0;
+    }
+    return lw_vm_error(vm, "a path's part must be a string or an int, found %s",
+                       lw_type_name(v->t));
+}
+
+/* copy_on_write: *c, a container, made one this holder may change in place. */
+static int
+copy_on_write(struct lw_vm *vm, struct lw_value *c)
+{
+    if (!lw_value_is_shared(c)) return 0;
+    uint32_t n = lw_value_count(c);
+    size_t each = c->t == LW_T_OBJ ? sizeof(struct lw_value) + sizeof(struct lw_str)
+                                   : sizeof(struct lw_value);
+    if ((size_t)(n + 1) * each > lw_vm_room(vm)) return lw_vm_too_big(vm, "copy on write", 0);
+    if (lw_vm_charge(vm, n / 16 + 1) != 0) return -1;
+    *c = lw_value_copy(c, vm->arena);
+    return 0;
+}
+
+/* writable: *c ready to take segment (key or index) written into it: copied when shared,
+ * made an empty object or array when null and create. */
+static int
+writable(struct lw_vm *vm, struct lw_value *c, int iskey, struct lw_str key, bool create)
+{
+    if (c->t == LW_T_NULL && create) {
+        *c = iskey ? lw_obj_new(vm->arena, 4) : lw_arr_new(vm->arena, 4);
+        return 0;
+    }
+    if (iskey && c->t != LW_T_OBJ) {
+        return lw_vm_error(vm, "cannot set member '%.*s' of %s", (int)key.len, key.p,
+                           lw_type_name(c->t));
+    }
+    if (!iskey && c->t == LW_T_OBJ) {
+        return lw_vm_error(vm, "cannot index object with int (member names are strings)");
+    }
+    if (!iskey && c->t != LW_T_ARR) return lw_vm_error(vm, "cannot index %s", lw_type_name(c->t));
+    return copy_on_write(vm, c);
+}
+
+/* child: the slot of member key / element ix of writable container *c; NULL when absent and
+ * !create (or out of range). A new member is null; index n appends. */
+static struct lw_value *
+child(struct lw_vm *vm, struct lw_value *c, int iskey, struct lw_str key, int64_t ix, bool create,
+      int *err)
+{
+    *err = 0;
+    if (iskey) {
+        bool added;
+        if (lw_vm_charge(vm, c->u.o->n / 16 + 1) != 0) {
+            *err = -1;
+            return NULL;
+        }
+        return lw_obj_slot(vm->arena, c, key, create, &added);
+    }
+    int64_t n = c->u.a->n, i = ix < 0 ? ix + n : ix;
+    if (i == n && create) {
+        if (n == c->u.a->cap && (size_t)(n ? n * 2 : 4) * sizeof *c->u.a->v > lw_vm_room(vm)) {
+            *err = lw_vm_too_big(vm, "array", 0);
+            return NULL;
+        }
+        lw_arr_push(vm->arena, c, LW_NULL);
+        return &c->u.a->v[n];
+    }
+    if (i < 0 || i >= n) {
+        if (create) {
+            *err = lw_vm_error(vm, "index %" PRId64 " out of range for array of %" PRId64, ix, n);
+        }
+        return NULL;
+    }
+    return &c->u.a->v[i];
+}
+
+/* path_base: where path p starts: the record (copied once before its first change, when
+ * reads stop using the decoder's member table), or a variable's register. */
+static struct lw_value *
+path_base(struct lw_vm *vm, const struct lw_path *p)
+{
+    if (p->base >= 0) return &vm->regs[p->base];
+    if (!vm->root_owned) {
+        if (vm->root.t == LW_T_OBJ || vm->root.t == LW_T_ARR) {
+            lw_value_share(&vm->root);
+            if (copy_on_write(vm, &vm->root) != 0) return NULL;
+        }
+        vm->root_owned = true;
+    }
+    return &vm->root;
+}
+
+/* path_set: write val at path p, creating objects (and arrays, for an index) along the way. */
+static int
+path_set(struct lw_vm *vm, const struct lw_path *p, struct lw_value val)
+{
+    lw_value_share(&val);           /* its register still holds it */
+    if (p->n == 0 && p->base < 0) { /* `. = v` */
+        vm->root = val;
+        vm->root_owned = true;
+        return 0;
+    }
+    struct lw_value *cur = path_base(vm, p);
+    if (cur == NULL) return -1;
+    for (uint32_t i = 0; i < p->n; i++) {
+        struct lw_str key = { 0 };
+        int64_t ix = 0;
+        int err, iskey = seg_at(vm, &p->seg[i], &key, &ix);
+        if (iskey < 0 || writable(vm, cur, iskey, key, true) != 0) return -1;
+        cur = child(vm, cur, iskey, key, ix, true, &err);
+        if (cur == NULL) return -1;
+    }
+    *cur = val;
+    return 0;
+}
+
+/* path_del: remove what path p names and put it in *out (null when absent); the containers
+ * on the way are copied when shared, as for a write, but none is created. */
+static int
+path_del(struct lw_vm *vm, const struct lw_path *p, struct lw_value *out)
+{
+    *out = LW_NULL;
+    struct lw_value *cur = path_base(vm, p);
+    if (cur == NULL) return -1;
+    for (uint32_t i = 0; i < p->n; i++) {
+        struct lw_str key = { 0 };
+        int64_t ix = 0;
+        int err, iskey = seg_at(vm, &p->seg[i], &key, &ix);
+        if (iskey < 0) return -1;
+        if (cur->t != (iskey ? LW_T_OBJ : LW_T_ARR)) return 0; /* absent: nothing to remove */
+        if (copy_on_write(vm, cur) != 0) return -1;
+        struct lw_value *slot = child(vm, cur, iskey, key, ix, false, &err);
+        if (slot == NULL) return err;
+        if (i + 1 < p->n) {
+            cur = slot;
+            continue;
+        }
+        *out = *slot;
+        if (iskey) {
+            lw_obj_del(vm->arena, cur, (uint32_t)(slot - cur->u.o->v));
+        } else {
+            struct lw_arr *a = cur->u.a;
+            uint32_t at = (uint32_t)(slot - a->v);
+            memmove(a->v + at, a->v + at + 1, (a->n - at - 1) * sizeof *a->v);
+            a->n--;
+        }
+    }
+    return 0;
+}
+
+/* push: append v to the array in *arr (PUSH, `a = push(a, v)`), in place unless shared. */
+static int
+push(struct lw_vm *vm, struct lw_value *arr, struct lw_value v)
+{
+    if (arr->t != LW_T_ARR) {
+        return lw_vm_error(vm, "push() cannot take %s as argument 1", lw_type_name(arr->t));
+    }
+    lw_value_share(&v);
+    if (copy_on_write(vm, arr) != 0) return -1;
+    int err;
+    struct lw_value *slot = child(vm, arr, 0, (struct lw_str){ 0 }, arr->u.a->n, true, &err);
+    if (slot == NULL) return -1;
+    *slot = v;
+    return 0;
+}
+
+/* concat_arrays: x + y, a new array (their elements now shared). */
+static int
+concat_arrays(struct lw_vm *vm, const struct lw_value *x, const struct lw_value *y,
+              struct lw_value *out)
+{
+    uint64_t n = (uint64_t)lw_value_count(x) + lw_value_count(y);
+    if (n * sizeof(struct lw_value) > lw_vm_room(vm) || n >= UINT32_MAX) {
+        return lw_vm_too_big(vm, "'+'", (size_t)(n * sizeof(struct lw_value)));
+    }
+    if (lw_vm_charge(vm, n / 16 + 1) != 0) return -1;
+    struct lw_value r = lw_arr_new(vm->arena, (uint32_t)n), k, v;
+    const struct lw_value *src[2] = { x, y };
+    for (int i = 0; i < 2; i++) {
+        struct lw_iter it;
+        lw_iter_init(&it, src[i]);
+        while (lw_iter_next(&it, &k, &v, vm->arena) == 1) {
+            lw_value_share(&v);
+            lw_arr_push(vm->arena, &r, v);
+        }
+    }
+    *out = r;
+    return memcheck(vm);
+}
+
 static int
 arith(struct lw_vm *vm, int op, const struct lw_value *x, const struct lw_value *y,
       struct lw_value *out)
@@ -369,6 +502,7 @@ arith(struct lw_vm *vm, int op, const struct lw_value *x, const struct lw_value 
         (size_t)x->len + y->len > lw_vm_room(vm)) { /* s = s + s doubles */
         return lw_vm_too_big(vm, "'+'", (size_t)x->len + y->len);
     }
+    if (op == '+' && x->t == LW_T_ARR && y->t == LW_T_ARR) return concat_arrays(vm, x, y, out);
     if (lw_value_arith(op, x, y, out, vm->arena, vm->err, sizeof vm->err) != 0) return -1;
     return out->t == LW_T_STR ? memcheck(vm) : 0;
 }
@@ -381,6 +515,7 @@ append(struct lw_vm *vm, struct lw_value *arr, struct lw_value v)
     if (a->n == a->cap && (size_t)(a->cap ? a->cap * 2 : 4) * sizeof v > lw_vm_room(vm)) {
         return lw_vm_too_big(vm, "array", 0);
     }
+    lw_value_share(&v);
     lw_arr_push(vm->arena, arr, v);
     return 0;
 }
@@ -533,10 +668,20 @@ concat(struct lw_vm *vm, struct lw_value *parts, int n, struct lw_value *out)
     return memcheck(vm);
 }
 
+/* emit_null: the error of `emit f(...)` when f returned null. */
+static void
+emit_null(struct lw_vm *vm, const struct lw_value *fname)
+{
+    lw_vm_error(
+        vm, "emit of null: %.*s() returned null (no match?); use ?? for a default or test it first",
+        (int)fname->len, fname->u.p);
+}
+
 static int
 iter_start(struct lw_vm *vm, struct lw_iterslot *s, const struct lw_value *c)
 {
     s->c = *c;
+    lw_value_share(c); /* a write to it inside the loop copies it: the loop sees the old one */
     if (c->t != LW_T_ARR && c->t != LW_T_OBJ && c->t != LW_T_NULL) {
         return lw_vm_error(vm, "cannot loop over %s%s", lw_type_name(c->t),
                            c->t == LW_T_STR ? " (split() it into an array first)" : "");
@@ -559,6 +704,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
     vm->rec = rec;
     vm->root = rec->root;
     vm->root_owned = false;
+    vm->fatal = false;
     vm->nhandlers = 0;
     vm->regex_left = vm->limits.regex_budget;
     vm->cmp_left = vm->limits.steps;
@@ -573,8 +719,9 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             goto fatal;
         }
         switch ((enum lw_op)in->op) {
-        case LW_OP_MOVE:
+        case LW_OP_MOVE: /* two holders now: the next write through either copies */
             R[in->a] = R[in->b];
+            lw_value_share(&R[in->a]);
             break;
         case LW_OP_LOADK:
             R[in->a] = K[in->b];
@@ -587,14 +734,16 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             break;
         case LW_OP_ROOT: /* the record is shared from here: its next write copies it first */
             R[in->a] = vm->root;
-            vm->root_owned = false;
+            lw_value_share(&R[in->a]);
             break;
         case LW_OP_META:
             R[in->a] = rec->meta;
+            lw_value_share(&R[in->a]);
             break;
         case LW_OP_PATH: {
             bool found;
             R[in->a] = path_get(vm, &P->paths[in->b], &found);
+            lw_value_share(&R[in->a]);
             break;
         }
         case LW_OP_EXISTS: {
@@ -606,6 +755,9 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_SETPATH:
             if (path_set(vm, &P->paths[in->b], R[in->a]) != 0 || memcheck(vm) != 0) goto fail;
             break;
+        case LW_OP_DELPATH:
+            if (path_del(vm, &P->paths[in->b], &R[in->a]) != 0 || memcheck(vm) != 0) goto fail;
+            break;
         case LW_OP_GETK: {
             const struct lw_value *o = &R[in->b];
             bool found;
@@ -615,10 +767,12 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
                 goto fail;
             }
             R[in->a] = member(vm, o, (struct lw_str){ K[in->c].u.p, K[in->c].len }, &found);
+            lw_value_share(&R[in->a]);
             break;
         }
         case LW_OP_INDEX:
             if (do_index(vm, &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+            lw_value_share(&R[in->a]);
             break;
         case LW_OP_ADD: {
             struct lw_value *x = &R[in->b], *y = &R[in->c];
@@ -637,6 +791,9 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             break;
         case LW_OP_DIV:
             if (arith(vm, '/', &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+            break;
+        case LW_OP_IDIV:
+            if (arith(vm, LW_ARITH_FLOORDIV, &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
             break;
         case LW_OP_MOD:
             if (arith(vm, '%', &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
@@ -710,6 +867,9 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_APPEND:
             if (append(vm, &R[in->a], R[in->b]) != 0 || memcheck(vm) != 0) goto fail;
             break;
+        case LW_OP_PUSH:
+            if (push(vm, &R[in->a], R[in->b]) != 0 || memcheck(vm) != 0) goto fail;
+            break;
         case LW_OP_NEWOBJ: {
             const struct lw_shape *sh = &P->shapes[in->b];
             struct lw_obj *o = lw_arena_alloc(vm->arena, sizeof *o);
@@ -724,6 +884,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_ADDV: {
             struct lw_obj *o = R[in->a].u.o;
             o->v[o->n++] = R[in->b];
+            lw_value_share(&R[in->b]);
             break;
         }
         case LW_OP_ITER:
@@ -732,12 +893,22 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_NEXT:
             if (lw_iter_next(&vm->iters[in->b].it, &R[in->a], &R[in->a + 1], vm->arena) != 1)
                 pc += in->c;
+            else
+                lw_value_share(&R[in->a + 1]);
             break;
         case LW_OP_EMIT:
         case LW_OP_PRINT:
+            if (in->c > 0 && R[in->a].t == LW_T_NULL) { /* emit f(...) */
+                emit_null(vm, &K[in->c - 1]);
+                goto fatal;
+            }
             if (vm->out(vm->out_ud, vm, &R[in->a], NULL, in->op == LW_OP_PRINT) != 0) goto fatal;
             break;
         case LW_OP_EMITTO:
+            if (in->c > 0 && R[in->a].t == LW_T_NULL) {
+                emit_null(vm, &K[in->c - 1]);
+                goto fatal;
+            }
             if (vm->out(vm->out_ud, vm, &R[in->a], &R[in->a + 1], false) != 0) goto fatal;
             break;
         case LW_OP_DROP:
@@ -763,7 +934,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         }
         continue;
     fail:
-        if (vm->nhandlers > 0) { /* inside the left side of ??: take the default */
+        if (vm->nhandlers > 0 && !vm->fatal) { /* inside the left side of ??: take the default */
             pc = (uint32_t)vm->handlers[--vm->nhandlers];
             continue;
         }

@@ -9,6 +9,7 @@
 #include <pcre2.h>
 #include <stdio.h>
 
+#include "lw/duration.h"
 #include "lw/json.h"
 #include "lw/kv.h"
 #include "lw/timefmt.h"
@@ -50,6 +51,8 @@ lw_type_accepts(char want, enum lw_type t)
         return t == LW_T_STR || t == LW_T_INT || t == LW_T_FLOAT;
     case 'P':
         return t == LW_T_REGEX;
+    case 'q':
+        return true;
     }
     return t != LW_T_REGEX;
 }
@@ -200,6 +203,14 @@ re_find(struct lw_vm *vm, const struct lw_regex *re, struct lw_str s, size_t sta
 static int
 fn_contains(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
+    if (a[0].t == LW_T_ARR) return lw_fn_contains_array(vm, a, r);
+    if (a[0].t != LW_T_STR) {
+        return lw_vm_error(vm, "contains() cannot take %s as argument 1", lw_type_name(a[0].t));
+    }
+    if (a[1].t != LW_T_STR && a[1].t != LW_T_REGEX) {
+        return lw_vm_error(vm, "contains() of a string cannot take %s as argument 2",
+                           lw_type_name(a[1].t));
+    }
     if (a[1].t == LW_T_REGEX) {
         PCRE2_SIZE *ov = NULL;
         int rc = re_find(vm, a[1].u.re, S(&a[0]), 0, &ov);
@@ -458,6 +469,42 @@ fn_captures(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     return 0;
 }
 
+static int
+fn_match_all(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    const struct lw_regex *re = a[1].u.re;
+    struct lw_str s = S(&a[0]);
+    size_t from = 0;
+    *r = lw_arr_new(A, 4);
+    while (from <= s.len) {
+        PCRE2_SIZE *ov = NULL;
+        int rc = re_find(vm, re, s, from, &ov);
+        if (rc < 0) return -1;
+        if (rc == 0) break;
+        size_t ms = ov[0], me = ov[1];
+        size_t need = sizeof(struct lw_value) * 2 + re->nnames * (sizeof(struct lw_value) + 16);
+        if (need > lw_vm_room(vm) || lw_vm_charge(vm, re->nnames / 16 + 1) != 0) {
+            return vm->err[0] ? -1 : lw_vm_too_big(vm, "match_all()", 0);
+        }
+        struct lw_value m;
+        if (re->nnames == 0) {
+            m = lw_strv(s.p + ms, me - ms);
+        } else {
+            m = lw_obj_new(A, re->nnames);
+            for (uint32_t i = 0; i < re->nnames; i++) {
+                uint32_t g = re->names[i].group;
+                struct lw_value v = ov[2 * g] != PCRE2_UNSET
+                                        ? lw_strv(s.p + ov[2 * g], ov[2 * g + 1] - ov[2 * g])
+                                        : LW_NULL;
+                lw_obj_set(A, &m, re->names[i].name, v);
+            }
+        }
+        lw_arr_push(A, r, m);
+        from = me > ms ? me : me + utf_step(re, s, me);
+    }
+    return 0;
+}
+
 /* Numbers ----------------------------------------------------------------------------- */
 
 static int
@@ -470,10 +517,59 @@ to_int_checked(struct lw_vm *vm, const char *fn, double f, int64_t *out)
     return 0;
 }
 
+/* int_base: s as an int in base (2 to 36; 0: decimal, or the base of a 0x, 0o or 0b prefix),
+ * with an optional sign and, in base 16, 8 or 2, its prefix. */
+static int
+int_base(struct lw_vm *vm, struct lw_str s, int64_t base, struct lw_value *r)
+{
+    if (base != 0 && (base < 2 || base > 36)) {
+        return lw_vm_error(vm, "int(): base must be 2 to 36 (or 0: from the prefix), found %lld",
+                           (long long)base);
+    }
+    size_t i = 0;
+    bool neg = false;
+    if (i < s.len && (s.p[i] == '-' || s.p[i] == '+')) neg = s.p[i++] == '-';
+    if (i + 1 < s.len && s.p[i] == '0') {
+        char p = (char)tolower((unsigned char)s.p[i + 1]);
+        int pb = p == 'x' ? 16 : p == 'o' ? 8 : p == 'b' ? 2 : 0;
+        if (pb != 0 && (base == 0 || base == pb)) {
+            base = pb;
+            i += 2;
+        }
+    }
+    if (base == 0) base = 10;
+    uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    size_t start = i;
+    for (; i < s.len; i++) {
+        int c = (unsigned char)s.p[i], d = isdigit(c)   ? c - '0'
+                                           : isalpha(c) ? tolower(c) - 'a' + 10
+                                                        : 99;
+        if (d >= base) break;
+        if (v > (lim - (uint64_t)d) / (uint64_t)base) {
+            return lw_vm_error(vm, "int(): \"%.*s\" is out of the int range",
+                               (int)(s.len > 40 ? 40 : s.len), s.p);
+        }
+        v = v * (uint64_t)base + (uint64_t)d;
+    }
+    if (i == start || i < s.len) {
+        return lw_vm_error(vm, "int(): cannot convert string \"%.*s\" to int in base %lld",
+                           (int)(s.len > 40 ? 40 : s.len), s.p, (long long)base);
+    }
+    *r = lw_int(neg ? (int64_t)(0 - v) : (int64_t)v);
+    return 0;
+}
+
 static int
 fn_int(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     int64_t i = 0;
+    if (n > 1) {
+        if (a[0].t != LW_T_STR) {
+            return lw_vm_error(vm, "int() with a base takes a string, found %s",
+                               lw_type_name(a[0].t));
+        }
+        return int_base(vm, S(&a[0]), a[1].u.i, r);
+    }
     switch (a[0].t) {
     case LW_T_INT:
         *r = a[0];
@@ -850,6 +946,32 @@ static int
 fn_now(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     *r = lw_time(vm->now_ns, 0);
+    return 0;
+}
+
+static int
+fn_trunc_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    double d;
+    char err[160];
+    size_t erroff;
+    if (lw_duration_parse(a[1].u.p, a[1].len, &d, err, sizeof err, &erroff) != 0)
+        return lw_vm_error(vm, "trunc_time(): %s", err);
+    if (!(d >= 1 && d < 9.2e18)) {
+        return lw_vm_error(vm, "trunc_time(): the duration must be positive, found \"%.*s\"",
+                           (int)(a[1].len > 40 ? 40 : a[1].len), a[1].u.p);
+    }
+    int64_t step = (int64_t)d, ns = a[0].u.i, sec = ns / 1000000000 - (ns % 1000000000 < 0);
+    /* in --tz's zone (else UTC) the wall clock is floored, so "1d" is local midnight; the
+     * floored wall-clock time is an instant again by the offset then (lw_tz_off_local) */
+    int64_t off = vm->tz ? (int64_t)lw_tz_off_at(vm->tz, sec, NULL) * 1000000000 : 0;
+    int64_t local = ns + off, fl = local / step * step;
+    if (local % step != 0 && local < 0) fl -= step;
+    if (vm->tz) {
+        int64_t fs = fl / 1000000000 - (fl % 1000000000 < 0);
+        off = (int64_t)lw_tz_off_local(vm->tz, fs) * 1000000000;
+    }
+    *r = lw_time(fl - off, (int32_t)a[0].len);
     return 0;
 }
 

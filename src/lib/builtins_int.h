@@ -21,6 +21,19 @@ LW_FN_DECL(parse_syslog);
 LW_FN_DECL(parse_url);
 LW_FN_DECL(url_decode);
 LW_FN_DECL(url_encode);
+/* fn_coll.c: arrays and objects */
+LW_FN_DECL(del);
+LW_FN_DECL(merge);
+LW_FN_DECL(push);
+LW_FN_DECL(compact);
+LW_FN_DECL(flatten);
+LW_FN_DECL(index_of);
+LW_FN_DECL(slice);
+LW_FN_DECL(sort);
+LW_FN_DECL(sum);
+LW_FN_DECL(unique);
+/* contains(array, x): fn_contains (builtins.c) hands arrays to it */
+int lw_fn_contains_array(struct lw_vm *vm, struct lw_value *a, struct lw_value *r);
 /* fn_codec.c */
 LW_FN_DECL(base64_decode);
 LW_FN_DECL(base64_encode);

@@ -482,6 +482,14 @@ lw_fn_check_const(int f, int argi, struct lw_str s)
 {
     if (f == LW_FN_parse_csv && argi == 1) return csv_sep_check(s);
     if (f == LW_FN_parse_duration && argi == 1) return unit_check(s);
+    if (f == LW_FN_trunc_time && argi == 1) {
+        double ns;
+        char err[160];
+        size_t off;
+        if (lw_duration_parse(s.p ? s.p : "", s.len, &ns, err, sizeof err, &off) != 0 || ns < 1) {
+            return "the duration must be positive, like \"15m\", \"1h\" or \"1d\"";
+        }
+    }
     /* parse_kv lives in builtins.c; each separator alone here, the pair at run time */
     if (f == LW_FN_parse_kv && argi == 1 && (s.len == 0 || s.len > LW_KV_SEP_MAX)) {
         return "the field separator must be 1 to 16 bytes";

@@ -153,7 +153,7 @@ test_failed_records(void)
 {
     struct logwash_template *t =
         tmpl("emit 1\nemit 2\nif line == \"r\" { reject \"bad ${line}\" }\n"
-             "emit 10 / len(line)\nemit line");
+             "emit 10 // len(line)\nemit line");
     struct logwash_runner_options ro;
     logwash_runner_options_default(&ro);
     ro.limits.max_output = 64;

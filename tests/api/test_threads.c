@@ -35,7 +35,7 @@ static const char template_text[] =
     "let g = grok(path, \"/%{WORD:first}/%{INT:num}\")\n"
     "emit {ip: ip, user: user, ts: format_time(t, \"rfc3339\"),\n"
     "      local: format_time(t, \"rfc3339\", zone), method: lower(method), path: path,\n"
-    "      status: int(status), kb: bytes == \"-\" ? 0 : int(bytes) / 1024, h: xxhash(path),\n"
+    "      status: int(status), kb: bytes == \"-\" ? 0 : int(bytes) // 1024, h: xxhash(path),\n"
     "      s: sha256(ip), g: g, now: now()} to \"t-\" + lower(method) key ip headers {user: user,\n"
     "      n: len(path)}\n"
     "if int(status) >= 500 { print \"error ${status} ${path}\" }\n"

@@ -173,7 +173,12 @@ test_arith_int(void)
 {
     struct lw_value r;
     CHECK(*arith('+', lw_int(2), lw_int(3), &r) == '\0' && r.t == LW_T_INT && r.u.i == 5);
-    CHECK(*arith('/', lw_int(-7), lw_int(2), &r) == '\0' && r.u.i == -3); /* truncates */
+    CHECK(*arith('/', lw_int(-7), lw_int(2), &r) == '\0' && r.t == LW_T_FLOAT && r.u.f == -3.5);
+    CHECK(*arith(LW_ARITH_FLOORDIV, lw_int(-7), lw_int(2), &r) == '\0' && r.t == LW_T_INT &&
+          r.u.i == -4); /* floors */
+    CHECK(*arith(LW_ARITH_FLOORDIV, lw_int(7), lw_int(-2), &r) == '\0' && r.u.i == -4);
+    CHECK(*arith(LW_ARITH_FLOORDIV, lw_int(-6), lw_int(2), &r) == '\0' && r.u.i == -3);
+    CHECK(*arith(LW_ARITH_FLOORDIV, lw_int(7), lw_int(2), &r) == '\0' && r.u.i == 3);
     CHECK(*arith('%', lw_int(-7), lw_int(3), &r) == '\0' && r.u.i == -1);
     CHECK(*arith('%', lw_int(INT64_MIN), lw_int(-1), &r) == '\0' && r.u.i == 0);
     CHECK(strcmp(arith('+', lw_int(INT64_MAX), lw_int(1), &r),
@@ -182,8 +187,9 @@ test_arith_int(void)
                  "integer overflow in -9223372036854775808 - 1") == 0);
     CHECK(strcmp(arith('*', lw_int(INT64_MAX), lw_int(2), &r),
                  "integer overflow in 9223372036854775807 * 2") == 0);
-    CHECK(strcmp(arith('/', lw_int(INT64_MIN), lw_int(-1), &r),
-                 "integer overflow in -9223372036854775808 / -1") == 0);
+    CHECK(strcmp(arith(LW_ARITH_FLOORDIV, lw_int(INT64_MIN), lw_int(-1), &r),
+                 "integer overflow in -9223372036854775808 // -1") == 0);
+    CHECK(strcmp(arith(LW_ARITH_FLOORDIV, lw_int(1), lw_int(0), &r), "division by zero") == 0);
     CHECK(strcmp(arith('/', lw_int(1), lw_int(0), &r), "division by zero") == 0);
     CHECK(strcmp(arith('%', lw_int(1), lw_int(0), &r), "modulo by zero") == 0);
 }

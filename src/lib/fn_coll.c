@@ -1,0 +1,292 @@
+/* Template functions over arrays and objects: push, merge, and the collection functions
+ * (keys and values stay in builtins.c). A function that builds a container checks its size
+ * against lw_vm_room before it allocates and counts its work with lw_vm_charge; members it
+ * copies from its arguments are marked shared (lw_value_share), so a later write through
+ * either holder copies first. del() is compiled specially (compile.c, DELPATH). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lw/vm.h"
+
+#include "builtins_int.h"
+
+#define A (vm->arena)
+
+/* room_for: n members of a container (objects: keys too) fit under --max-memory. */
+static int
+room_for(struct lw_vm *vm, const char *fn, uint64_t n, bool obj)
+{
+    uint64_t each = sizeof(struct lw_value) + (obj ? sizeof(struct lw_str) : 0);
+    if (n >= UINT32_MAX || (n + 1) * each > lw_vm_room(vm))
+        return lw_vm_too_big(vm, fn, (size_t)((n + 1) * each));
+    return lw_vm_charge(vm, n / 16 + 1);
+}
+
+int
+fn_del(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    return lw_vm_error(vm, "del() is compiled specially"); /* never called */
+}
+
+int
+fn_push(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    if (room_for(vm, "push()", (uint64_t)lw_value_count(&a[0]) + 1, false) != 0) return -1;
+    *r = lw_value_copy(&a[0], A);
+    lw_value_share(&a[1]);
+    lw_arr_push(A, r, a[1]);
+    return 0;
+}
+
+/* merge_into: b's members into writable object *dst; deep: members that are objects in both
+ * are merged the same way, one level deeper (a copy of dst's, which a holds too). */
+static int
+merge_into(struct lw_vm *vm, struct lw_value *dst, const struct lw_value *b, bool deep, int depth)
+{
+    struct lw_iter it;
+    struct lw_value k, v;
+    if (depth >= LW_JSON_MAX_DEPTH) {
+        return lw_vm_error(vm, "merge(): objects nested deeper than %d levels", LW_JSON_MAX_DEPTH);
+    }
+    if (room_for(vm, "merge()", (uint64_t)dst->u.o->n + lw_value_count(b), true) != 0) return -1;
+    lw_iter_init(&it, b);
+    while (lw_iter_next(&it, &k, &v, A) == 1) {
+        bool added;
+        if (lw_vm_charge(vm, dst->u.o->n / 16 + 1) != 0) return -1;
+        struct lw_value *slot = lw_obj_slot(A, dst, (struct lw_str){ k.u.p, k.len }, true, &added);
+        if (deep && !added && slot->t == LW_T_OBJ && v.t == LW_T_OBJ) {
+            if (room_for(vm, "merge()", lw_value_count(slot), true) != 0) return -1;
+            *slot = lw_value_copy(slot, A);
+            if (merge_into(vm, slot, &v, true, depth + 1) != 0) return -1;
+            continue;
+        }
+        lw_value_share(&v);
+        *slot = v;
+    }
+    return 0;
+}
+
+int
+fn_merge(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    bool deep = n > 2 && lw_value_truthy(&a[2]);
+    if (room_for(vm, "merge()", lw_value_count(&a[0]), true) != 0) return -1;
+    *r = lw_value_copy(&a[0], A);
+    return merge_into(vm, r, &a[1], deep, 0);
+}
+
+/* Collection functions ------------------------------------------------------------------ */
+
+/* order_class: which values sort together: nulls first, then one class of numbers, strings,
+ * timestamps or bools; -1 for containers, which have no order. */
+static int
+order_class(const struct lw_value *v)
+{
+    switch (v->t) {
+    case LW_T_NULL:
+        return 0;
+    case LW_T_INT:
+    case LW_T_FLOAT:
+        return 1;
+    case LW_T_STR:
+        return 2;
+    case LW_T_TIME:
+        return 3;
+    case LW_T_BOOL:
+        return 4;
+    }
+    return -1;
+}
+
+static int
+cmp_values(const void *x, const void *y)
+{
+    const struct lw_value *a = x, *b = y;
+    int r = 0;
+    if (a->t == LW_T_NULL || b->t == LW_T_NULL) return (a->t != LW_T_NULL) - (b->t != LW_T_NULL);
+    if (lw_value_compare(a, b, &r, NULL) != 0) return 0; /* NaN: never in values */
+    return r;
+}
+
+/* elements: a materialised array of a's elements, a new one (members marked shared). */
+static int
+elements(struct lw_vm *vm, const char *fn, const struct lw_value *a, struct lw_value *r)
+{
+    if (room_for(vm, fn, lw_value_count(a), false) != 0) return -1;
+    *r = lw_value_copy(a, A);
+    return 0;
+}
+
+int
+fn_sort(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    if (elements(vm, "sort()", &a[0], r) != 0) return -1;
+    struct lw_arr *x = r->u.a;
+    int cls = 0;
+    for (uint32_t i = 0; i < x->n; i++) {
+        int c = order_class(&x->v[i]);
+        if (c < 0 || (c > 0 && cls > 0 && c != cls)) {
+            return lw_vm_error(vm, "sort(): cannot order %s with %s", lw_type_name(x->v[i].t),
+                               c < 0 ? "anything" : lw_type_name(x->v[0].t));
+        }
+        if (c > 0) cls = c;
+    }
+    uint64_t lg = 1;
+    while ((1u << lg) < x->n && lg < 32)
+        lg++;
+    if (lw_vm_charge(vm, (uint64_t)x->n * lg / 16 + 1) != 0) return -1;
+    qsort(x->v, x->n, sizeof *x->v, cmp_values);
+    return 0;
+}
+
+int
+fn_unique(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    struct lw_value all;
+    if (elements(vm, "unique()", &a[0], &all) != 0) return -1;
+    *r = lw_arr_new(A, all.u.a->n);
+    for (uint32_t i = 0; i < all.u.a->n; i++) {
+        bool seen = false;
+        if (lw_vm_charge(vm, r->u.a->n / 16 + 1) != 0) return -1;
+        for (uint32_t j = 0; j < r->u.a->n && !seen; j++) {
+            int eq = lw_value_equal_max(&all.u.a->v[i], &r->u.a->v[j], A, &vm->cmp_left);
+            if (eq < 0) return lw_vm_charge(vm, 1); /* the budget ran out: its error */
+            seen = eq == 1;
+        }
+        if (!seen) lw_arr_push(A, r, all.u.a->v[i]);
+    }
+    return 0;
+}
+
+/* flatten_into: the elements of a into r, arrays among them flattened depth levels more. */
+static int
+flatten_into(struct lw_vm *vm, const struct lw_value *a, struct lw_value *r, int64_t depth,
+             int level)
+{
+    struct lw_iter it;
+    struct lw_value k, v;
+    if (level >= LW_JSON_MAX_DEPTH) {
+        return lw_vm_error(vm, "flatten(): arrays nested deeper than %d levels", LW_JSON_MAX_DEPTH);
+    }
+    lw_iter_init(&it, a);
+    while (lw_iter_next(&it, &k, &v, A) == 1) {
+        if (v.t == LW_T_ARR && depth > 0) {
+            if (flatten_into(vm, &v, r, depth - 1, level + 1) != 0) return -1;
+            continue;
+        }
+        if (room_for(vm, "flatten()", (uint64_t)r->u.a->n + 1, false) != 0) return -1;
+        lw_value_share(&v);
+        lw_arr_push(A, r, v);
+    }
+    return 0;
+}
+
+int
+fn_flatten(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    int64_t depth = n > 1 ? a[1].u.i : 1;
+    if (depth < 0) return lw_vm_error(vm, "flatten(): negative depth %lld", (long long)depth);
+    *r = lw_arr_new(A, lw_value_count(&a[0]));
+    return flatten_into(vm, &a[0], r, depth, 0);
+}
+
+int
+fn_slice(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    int64_t len = lw_value_count(&a[0]), from = a[1].u.i, to = n > 2 ? a[2].u.i : len;
+    if (from < 0) from = from + len < 0 ? 0 : from + len;
+    if (to < 0) to = to + len < 0 ? 0 : to + len;
+    if (from > len) from = len;
+    if (to > len) to = len;
+    if (to < from) to = from;
+    if (room_for(vm, "slice()", (uint64_t)(to - from), false) != 0) return -1;
+    *r = lw_arr_new(A, (uint32_t)(to - from));
+    for (int64_t i = from; i < to; i++) {
+        struct lw_value v = lw_value_at(&a[0], i, A);
+        lw_value_share(&v);
+        lw_arr_push(A, r, v);
+    }
+    return 0;
+}
+
+/* find: the index of the first element of array a equal to x, -1 when none; -2 on error. */
+static int64_t
+find(struct lw_vm *vm, const struct lw_value *a, const struct lw_value *x)
+{
+    struct lw_iter it;
+    struct lw_value k, v;
+    int64_t i = 0;
+    lw_iter_init(&it, a);
+    while (lw_iter_next(&it, &k, &v, A) == 1) {
+        int eq = lw_value_equal_max(&v, x, A, &vm->cmp_left);
+        if (eq < 0) return lw_vm_charge(vm, 1) - 1;
+        if (eq == 1) return i;
+        i++;
+    }
+    return -1;
+}
+
+int
+fn_index_of(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    int64_t i = find(vm, &a[0], &a[1]);
+    if (i == -2) return -1;
+    *r = lw_int(i);
+    return 0;
+}
+
+int
+lw_fn_contains_array(struct lw_vm *vm, struct lw_value *a, struct lw_value *r)
+{
+    int64_t i = find(vm, &a[0], &a[1]);
+    if (i == -2) return -1;
+    *r = lw_bool(i >= 0);
+    return 0;
+}
+
+int
+fn_sum(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    struct lw_iter it;
+    struct lw_value k, v;
+    int64_t si = 0;
+    double sf = 0;
+    bool isf = false;
+    lw_iter_init(&it, &a[0]);
+    while (lw_iter_next(&it, &k, &v, A) == 1) {
+        if (v.t == LW_T_NULL) continue;
+        if (v.t == LW_T_FLOAT || (v.t == LW_T_INT && isf)) {
+            if (!isf) sf = (double)si;
+            isf = true;
+            sf += v.t == LW_T_INT ? (double)v.u.i : v.u.f;
+        } else if (v.t == LW_T_INT) {
+            if (__builtin_add_overflow(si, v.u.i, &si)) {
+                return lw_vm_error(vm, "sum(): integer overflow");
+            }
+        } else {
+            return lw_vm_error(vm, "sum(): cannot add %s", lw_type_name(v.t));
+        }
+    }
+    *r = isf ? lw_float(sf) : lw_int(si);
+    return 0;
+}
+
+int
+fn_compact(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    struct lw_iter it;
+    struct lw_value k, v;
+    bool obj = a[0].t == LW_T_OBJ;
+    if (room_for(vm, "compact()", lw_value_count(&a[0]), obj) != 0) return -1;
+    *r = obj ? lw_obj_new(A, lw_value_count(&a[0])) : lw_arr_new(A, lw_value_count(&a[0]));
+    lw_iter_init(&it, &a[0]);
+    while (lw_iter_next(&it, &k, &v, A) == 1) {
+        if (v.t == LW_T_NULL) continue;
+        lw_value_share(&v);
+        if (obj)
+            lw_obj_set(A, r, (struct lw_str){ k.u.p, k.len }, v);
+        else
+            lw_arr_push(A, r, v);
+    }
+    return 0;
+}
