@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lw/base64.h"
 #include "lw/codec.h"
+#include "lw/deadletter.h"
 #include "lw/json.h"
 #include "lw/kafka.h"
 #include "lw/sink.h"
@@ -279,67 +279,6 @@ tpos(const struct lw_program *p, struct lw_span sp, char *buf, size_t cap)
     return buf;
 }
 
-/* DL_TAIL: what a dead letter needs after its error member at most: the record's member name
- * and quotes, the truncation members and the closing brace. */
-#define DL_TAIL 96
-
-/* dl_left: the bytes left for strings in a dead letter of at most room bytes begun at start. */
-static size_t
-dl_left(const struct lw_buf *b, size_t start, size_t room)
-{
-    size_t used = b->len - start + DL_TAIL;
-    return room > used ? room - used : 0;
-}
-
-/* dead_letter: one JSON object per failed record: where it came from (file and line, or
- * topic, partition and offset), what failed where, and the original bytes (as a string when
- * they are UTF-8, else base64). Without its newline it takes at most room bytes (SIZE_MAX: no
- * limit; a dead-letter topic's message must fit message.max.bytes): the template position and
- * the error get at most half of what is left each, and the record keeps its head, cut on a
- * character, with "record_truncated" and "record_length" (its length in bytes) when it is not
- * whole. A Kafka message cut at --max-line is not whole either. */
-static void
-dead_letter(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char *kind,
-            const char *where, const char *msg, size_t room)
-{
-    struct lw_buf *b = &r->dl;
-    size_t start = b->len;
-    if (pos->msg) {
-        lw_buf_adds(b, "{\"topic\":");
-        lw_json_write_string(b, pos->msg->topic.p, pos->msg->topic.len);
-        lw_buf_printf(b, ",\"partition\":%d,\"offset\":%" PRId64, (int)pos->msg->partition,
-                      pos->msg->offset);
-    } else {
-        lw_buf_adds(b, "{\"source\":");
-        lw_json_write_string(b, pos->name, strlen(pos->name));
-        lw_buf_printf(b, ",\"line\":%" PRIu64, pos->line);
-    }
-    lw_buf_printf(b, ",\"kind\":\"%s\",\"template\":", kind);
-    if (where) {
-        size_t n = lw_json_string_fit(where, strlen(where), dl_left(b, start, room) / 2);
-        lw_json_write_string(b, where, n);
-    } else {
-        lw_buf_adds(b, "null");
-    }
-    lw_buf_adds(b, ",\"error\":");
-    lw_json_write_string(b, msg, lw_json_string_fit(msg, strlen(msg), dl_left(b, start, room) / 2));
-    size_t left = dl_left(b, start, room), n;
-    if (lw_utf8_valid(raw)) {
-        n = lw_json_string_fit(raw.p, raw.len, left);
-        lw_buf_adds(b, ",\"record\":");
-        lw_json_write_string(b, raw.p, n);
-    } else {
-        n = left < 2 ? 0 : (left - 2) / 4 * 3; /* base64 of n bytes, quoted */
-        if (n > raw.len) n = raw.len;
-        lw_buf_adds(b, ",\"record_base64\":\"");
-        lw_base64_add(b, raw.p, n);
-        lw_buf_addc(b, '"');
-    }
-    size_t full = pos->msg ? pos->msg->len : raw.len;
-    if (n < full) lw_buf_printf(b, ",\"record_truncated\":true,\"record_length\":%zu", full);
-    lw_buf_adds(b, "}\n");
-}
-
 /* kafka_failed: a final delivery failure. Stop reading; the source never commits at or past
  * the record it belongs to (done with ok false), so a restart reads it again. */
 static void
@@ -469,36 +408,21 @@ dl_to_kafka(struct run *r, const struct lw_recpos *pos, struct lw_buf *b, bool k
     b->len = 0;
 }
 
-/* route_letter: the dead letter of an undeliverable routed output, into r->rdl: the input's
- * position when the source knows it, the topic, the error and the value (or its first bytes).
+/* route_letter: the dead letter of an undeliverable routed output, into r->rdl (lw_dl_route).
  * Not r->dl: a wait for room while r->dl's letter is being sent can come here (through a
  * revocation's drain). */
 static void
 route_letter(struct run *r, const struct rfail *f)
 {
-    struct lw_buf *b = &r->rdl;
-    b->len = 0;
-    lw_buf_addc(b, '{');
-    if (f->in_topic) {
-        lw_buf_adds(b, "\"topic\":");
-        lw_json_write_string(b, f->in_topic, strlen(f->in_topic));
-        lw_buf_printf(b, ",\"partition\":%d,\"offset\":%" PRId64 ",", (int)f->partition, f->offset);
-    }
-    lw_buf_adds(b, "\"kind\":\"route\",\"template\":null,\"error\":");
-    lw_json_write_string(b, f->err, strlen(f->err));
-    lw_buf_adds(b, ",\"output_topic\":");
-    lw_json_write_string(b, f->topic, strlen(f->topic));
-    struct lw_str v = { f->value, f->len };
-    if (lw_utf8_valid(v)) {
-        lw_buf_adds(b, ",\"output\":");
-        lw_json_write_string(b, v.p, v.len);
-    } else {
-        lw_buf_adds(b, ",\"output_base64\":\"");
-        lw_base64_add(b, v.p, v.len);
-        lw_buf_addc(b, '"');
-    }
-    if (f->cut) lw_buf_adds(b, ",\"output_cut\":true");
-    lw_buf_adds(b, "}\n");
+    struct lw_dl_route dr = { .in_topic = f->in_topic,
+                              .partition = f->partition,
+                              .offset = f->offset,
+                              .topic = f->topic,
+                              .err = f->err,
+                              .value = { f->value, f->len },
+                              .cut = f->cut };
+    r->rdl.len = 0;
+    lw_dl_route(&r->rdl, &dr);
 }
 
 /* route_dead: send the dead letters of undeliverable routed outputs, each while its record is
@@ -552,10 +476,10 @@ failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char
     if (r->has_dl && r->o->dl_topic) { /* the message must fit message.max.bytes */
         bool keyed = dl_keyed(r, pos);
         size_t room = lw_ksink_max_value(r->ksink, keyed ? pos->msg->key.len : 0);
-        dead_letter(r, pos, raw, kind, where, msg, room);
+        lw_dl_record(&r->dl, pos, raw, kind, where, msg, room);
         dl_to_kafka(r, pos, &r->dl, keyed);
     } else if (r->has_dl) {
-        dead_letter(r, pos, raw, kind, where, msg, SIZE_MAX);
+        lw_dl_record(&r->dl, pos, raw, kind, where, msg, SIZE_MAX);
     }
     bool say = r->o->on_error == LW_ONERR_ABORT ||
                (r->o->on_error == LW_ONERR_WARN && !r->has_dl && r->o->verbosity >= 0);
