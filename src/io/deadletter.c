@@ -1,9 +1,11 @@
 /* The dead-letter format: a failed record's letter (fitted to a size bound for a topic's
- * message.max.bytes) and an undeliverable routed output's. Bytes that are not UTF-8 go as
- * base64. Which records fail, and where their letters are written, is the pipeline's. */
+ * message.max.bytes) and an undeliverable routed output's; bytes that are not UTF-8 go as
+ * base64. And the dead-letter path: the file, written through the fd writer, or a topic, sent
+ * through its sink. Which records fail is the pipeline's and the sinks' business. */
 #include "lw/deadletter.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lw/base64.h"
@@ -86,4 +88,98 @@ lw_dl_route(struct lw_buf *b, const struct lw_dl_route *f)
     }
     if (f->cut) lw_buf_adds(b, ",\"output_cut\":true");
     lw_buf_adds(b, "}\n");
+}
+
+int
+lw_dlpath_open_file(struct lw_dlpath *dl, const char *path, const struct lw_fd_keep *keep,
+                    int nkeep, struct lw_diag *d)
+{
+    *dl = (struct lw_dlpath){ .name = path };
+    lw_buf_init(&dl->buf);
+    lw_buf_init(&dl->rbuf);
+    return lw_fd_open_file(&dl->file, path, keep, nkeep, d);
+}
+
+void
+lw_dlpath_open_sink(struct lw_dlpath *dl, struct lw_sink *s, const char *name)
+{
+    *dl = (struct lw_dlpath){ .name = name, .sink = s, .file = { .fd = -1 } };
+    lw_buf_init(&dl->buf);
+    lw_buf_init(&dl->rbuf);
+}
+
+/* keyed: whether the dead letter of pos, on a topic, takes the input's key: not when the key
+ * would leave less than half of message.max.bytes for the dead letter. */
+static bool
+keyed(struct lw_dlpath *dl, const struct lw_recpos *pos)
+{
+    if (pos->msg == NULL || !pos->msg->has_key) return false;
+    struct lw_sink *s = dl->sink;
+    return s->ops->room(s, pos->msg->key.len) >= s->ops->room(s, 0) / 2;
+}
+
+void
+lw_dlpath_record(struct lw_dlpath *dl, const struct lw_recpos *pos, struct lw_str raw,
+                 const char *kind, const char *where, const char *msg)
+{
+    if (dl->sink == NULL) {
+        lw_dl_record(&dl->buf, pos, raw, kind, where, msg, SIZE_MAX);
+        return;
+    }
+    struct lw_sink *s = dl->sink; /* the message must fit message.max.bytes */
+    bool k = keyed(dl, pos);
+    size_t room = s->ops->room(s, k ? pos->msg->key.len : 0);
+    lw_dl_record(&dl->buf, pos, raw, kind, where, msg, room);
+    s->ops->letter(s, pos, (struct lw_str){ dl->buf.p, dl->buf.len - 1 }, k);
+    dl->buf.len = 0;
+}
+
+int
+lw_dlpath_route(struct lw_dlpath *dl, const struct lw_dl_route *f, uint64_t ticket)
+{
+    dl->rbuf.len = 0;
+    lw_dl_route(&dl->rbuf, f);
+    if (dl->sink) {
+        struct lw_recpos pos = { .ticket = ticket }; /* no position: the source may not know */
+        dl->sink->ops->letter(dl->sink, &pos, (struct lw_str){ dl->rbuf.p, dl->rbuf.len - 1 },
+                              false);
+        dl->rbuf.len = 0;
+        return 0;
+    }
+    /* after a torn line nothing more is written: no letter lands after it */
+    if (!dl->failed && lw_fd_write(&dl->file, dl->rbuf.p, dl->rbuf.len, &dl->err) == 0) return 0;
+    dl->failed = true;
+    return -1;
+}
+
+int
+lw_dlpath_flush(struct lw_dlpath *dl, struct lw_diag *d)
+{
+    if (dl->buf.len == 0 || dl->sink) return 0;
+    if (!dl->failed && lw_fd_write(&dl->file, dl->buf.p, dl->buf.len, &dl->err) != 0)
+        dl->failed = true;
+    dl->buf.len = 0;
+    if (!dl->failed) return 0;
+    lw_diag_setf(d, "%s", dl->err.msg);
+    return -1;
+}
+
+int
+lw_dlpath_close(struct lw_dlpath *dl, struct lw_diag *d)
+{
+    if (dl->sink) return 0;
+    int rc = 0;
+    if (lw_dlpath_flush(dl, d) != 0) rc = -1;
+    if (lw_fd_close(&dl->file, d) != 0) rc = -1;
+    /* a revocation when the source closes may still bring a route failure: not written */
+    dl->failed = true;
+    lw_diag_setf(&dl->err, "%s was closed at exit", dl->name);
+    return rc;
+}
+
+void
+lw_dlpath_fini(struct lw_dlpath *dl)
+{
+    lw_buf_fini(&dl->buf);
+    lw_buf_fini(&dl->rbuf);
 }
