@@ -116,9 +116,6 @@ struct lw_sink_ops {
     void (*close)(struct lw_sink *s);
 };
 
-extern const struct lw_sink_ops lw_sink_stdout; /* stdout (sink_fd.c) */
-extern const struct lw_sink_ops lw_sink_kafka;  /* Kafka topics (sink_kafka.c) */
-
 /* lw_sink_find: the sink named name ("stdout", "kafka"), NULL for none (stages.c holds the
  * table: a new sink is one file and one line there). */
 const struct lw_sink_ops *lw_sink_find(const char *name);

@@ -73,10 +73,6 @@ struct lw_source {
     void *ud;
 };
 
-/* files and stdin, framed into lines, or into multiline records (--multiline-*) */
-extern const struct lw_source_ops lw_source_files;
-extern const struct lw_source_ops lw_source_kafka; /* a consumer group (--from kafka) */
-
 /* lw_source_find: the source named name ("files", "kafka"), NULL for none (stages.c holds the
  * table: a new source is one file and one line there). */
 const struct lw_source_ops *lw_source_find(const char *name);
