@@ -1,7 +1,8 @@
-/* What the Kafka source and sink share: building a librdkafka configuration from the options
- * (brokers, -X properties, logwash's safe defaults) with logging that goes through one
- * rate-limited stderr path. The Kafka sink's interface is here too; the source is an ordinary
- * lw_source_ops (source.h). Nothing here knows about templates or records. */
+/* What the Kafka source and sink share: building a librdkafka configuration from the stages'
+ * configuration (brokers, -X properties, logwash's safe defaults) with logging that goes through
+ * one rate-limited stderr path. The producer (producer.c) the Kafka sink is built on is here
+ * too; the source and the sink are ordinary lw_source_ops and lw_sink_ops (source.h, sink.h).
+ * Nothing here knows about templates or records. */
 #ifndef LW_KAFKA_H
 #define LW_KAFKA_H
 
@@ -10,7 +11,7 @@
 #include <stdint.h>
 
 #include "lw/diag.h"
-#include "lw/opts.h"
+#include "lw/stage.h"
 #include "lw/str.h"
 
 enum lw_kafka_role { LW_KAFKA_CONSUMER, LW_KAFKA_PRODUCER };
@@ -20,8 +21,8 @@ enum lw_kafka_role { LW_KAFKA_CONSUMER, LW_KAFKA_PRODUCER };
  * for both roles, "consumer."/"producer." prefixed keys for one). Returns NULL with d set for
  * an unknown property or a bad value; the caller owns the result until rd_kafka_new takes it.
  * The caller must set the opaque (rd_kafka_conf_set_opaque) to a struct whose first member is
- * `const struct lw_opts *`: the log callback reads the options (-q) through it. */
-void *lw_kafka_conf_new(const struct lw_opts *o, enum lw_kafka_role role, struct lw_diag *d);
+ * `const struct lw_stage_conf *`: the log callback reads the verbosity (-q) through it. */
+void *lw_kafka_conf_new(const struct lw_stage_conf *c, enum lw_kafka_role role, struct lw_diag *d);
 
 /* LW_KAFKA_TOPIC_MAX: the longest Kafka topic name, in bytes. */
 #define LW_KAFKA_TOPIC_MAX 249
@@ -32,7 +33,7 @@ bool lw_kafka_topic_ok(struct lw_str t);
 
 /* lw_kafka_say: one line "logwash: kafka: ..." on stderr unless -q, limited to 20 lines per
  * 10 s across the process; the lines it holds back are counted and reported with the next one. */
-void lw_kafka_say(const struct lw_opts *o, const char *fmt, ...)
+void lw_kafka_say(const struct lw_stage_conf *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* lw_kafka_fatal: "kafka WHO: fatal error: REASON" into buf (cap bytes), REASON from
@@ -40,16 +41,13 @@ void lw_kafka_say(const struct lw_opts *o, const char *fmt, ...)
 void lw_kafka_fatal(void *rk, const char *who, char *buf, size_t cap);
 
 /* One output message. Strings are borrowed for the call only (librdkafka copies them). */
-struct lw_kafka_header {
-    struct lw_str name, value;
-    bool null_value;
-};
+struct lw_header; /* sink.h */
 struct lw_kafka_msg {
     struct lw_str topic; /* non-empty */
     struct lw_str key;
     bool has_key;
     struct lw_str value;
-    const struct lw_kafka_header *headers;
+    const struct lw_header *headers;
     uint32_t nheaders;
     uint64_t ticket; /* handed back to the delivery callback */
 };
@@ -79,13 +77,13 @@ struct lw_ksink;
 
 /* lw_ksink_new: an idempotent producer (acks=all unless -X says otherwise). NULL with d set on
  * a configuration error. */
-struct lw_ksink *lw_ksink_new(const struct lw_opts *o, lw_ksink_delivered cb, void *ud,
+struct lw_ksink *lw_ksink_new(const struct lw_stage_conf *c, lw_ksink_delivered cb, void *ud,
                               struct lw_diag *d);
 
 /* lw_ksink_check: ask the brokers, within timeout_ms, whether the topics named in the options
- * (--out-topic, --dead-letter-topic) exist and may be written. Returns -1 with d set when one
- * does not or may not; 0 otherwise, also when the brokers did not answer in time (said on
- * stderr: they may come later, and deliveries wait for them). */
+ * (out_topic, dl_topic: --out-topic, --dead-letter-topic) exist and may be written. Returns -1 with
+ * d set when one does not or may not; 0 otherwise, also when the brokers did not answer in time
+ * (said on stderr: they may come later, and deliveries wait for them). */
 int lw_ksink_check(struct lw_ksink *k, int timeout_ms, struct lw_diag *d);
 
 /* lw_ksink_on_full: have lw_ksink_put call full(ud, ...) while it waits for room. */

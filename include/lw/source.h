@@ -7,10 +7,11 @@
 #include <stdint.h>
 
 #include "lw/diag.h"
-#include "lw/opts.h"
+#include "lw/stage.h"
+#include "lw/str.h"
 
 /* A Kafka message's metadata (the template's meta.*). Slices are valid with the record. */
-struct lw_kafka_header;
+struct lw_header; /* sink.h */
 struct lw_msgmeta {
     struct lw_str topic;
     int32_t partition;
@@ -20,7 +21,7 @@ struct lw_msgmeta {
     bool has_key;
     bool has_timestamp;
     int64_t timestamp_ms;
-    const struct lw_kafka_header *headers;
+    const struct lw_header *headers;
     uint32_t nheaders;
 };
 
@@ -40,7 +41,7 @@ struct lw_source;
 struct lw_source_ops {
     const char *name;
     /* open: 0, -1 (I/O error in d) or -2 (configuration error in d: a usage error) */
-    int (*open)(struct lw_source *s, const struct lw_opts *o, struct lw_diag *d);
+    int (*open)(struct lw_source *s, const struct lw_stage_conf *c, struct lw_diag *d);
     /* 1: *rec and *pos valid until the next call; 0: end of input; -1: I/O error in d;
      * 2: nothing arrived for a while (a stream source): the caller may flush, then call again */
     int (*next)(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struct lw_diag *d);
@@ -76,8 +77,8 @@ struct lw_source {
     void *ud;
 };
 
-/* files and stdin, framed into lines, or into multiline records (--multiline-*) */
-extern const struct lw_source_ops lw_source_files;
-extern const struct lw_source_ops lw_source_kafka; /* a consumer group (--from kafka) */
+/* lw_source_find: the source named name ("files", "kafka"), NULL for none (stages.c holds the
+ * table: a new source is one file and one line there). */
+const struct lw_source_ops *lw_source_find(const char *name);
 
 #endif

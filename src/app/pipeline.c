@@ -1,14 +1,15 @@
-/* The record loop. For each raw record: decode, run the VM, and either keep its output (the
- * encoder wrote it into the output buffer) or discard it and send the record to the dead-letter
- * path with both positions. Output is flushed in large writes, only between records. Counters
- * feed the exit status and the summary line.
+/* The record loop: source -> decode, template, encode -> sink, with the dead-letter path. For
+ * each raw record: decode, run the VM, and either keep its outputs (the encoder wrote them into
+ * the output buffer) and hand them to the sink, or discard them and send the record to the
+ * dead-letter path (deadletter.h) with both positions. Output is written in large writes, only
+ * between records. Counters feed the exit status and the summary line. The stages are chosen
+ * by name (stages.c) and reached through their tables of operations only (source.h, sink.h).
  * With an acknowledging source (Kafka), a record is finished only when every output of it is
- * safe: written to stdout or the dead-letter file, or reported delivered by the Kafka sink.
- * The source commits its position from those acknowledgements (source.h: hold/done).
- * A routed output whose topic does not exist or may not be written becomes a dead letter of
- * its own (kind "route") sent while its record is still held, so the stream goes on. */
+ * safe: the sinks say so per ticket (struct lw_sink_host), and the source commits its position
+ * from those acknowledgements (source.h: hold/done). */
 #include "lw/pipeline.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -22,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lw/base64.h"
 #include "lw/codec.h"
+#include "lw/deadletter.h"
 #include "lw/json.h"
 #include "lw/kafka.h"
 #include "lw/sink.h"
@@ -32,12 +33,6 @@
 
 #define FLUSH_AT     (64 * 1024)
 #define MAX_WARNINGS 100
-/* Undeliverable routed outputs wait in memory between a delivery report and their dead letter:
- * each keeps at most ROUTE_KEEP bytes of its value, and all of them at most ROUTE_KEEP_ALL. */
-#define ROUTE_KEEP     (64 * 1024)
-#define ROUTE_KEEP_ALL (16 * 1024 * 1024)
-/* How long the start-up check of --out-topic and --dead-letter-topic waits for the brokers */
-#define TOPIC_CHECK_MS 5000
 
 static volatile sig_atomic_t stop;
 
@@ -47,22 +42,15 @@ lw_pipeline_stop(void)
     stop = 1;
 }
 
-/* One Kafka output of the current record: its value is out[off, off + len). */
-struct pend {
-    size_t off, len;
-    struct lw_str topic, key;
-    bool has_key;
-    uint32_t h0, nh; /* its headers: hdrs[h0, h0 + nh) */
-};
-
-/* Where the template side of records puts what they produce: the encoded outputs and, with
- * Kafka output, each one's topic, key and headers. The loop's own (struct run.cur, whose out is
- * the output buffer) holds the current record's; a batch's holds all of its records'. */
+/* Where the template side of records puts what they produce: the encoded outputs and, for a
+ * sink of messages, each one's route (emit ... to, key, headers). The loop's own (struct
+ * run.cur, whose out is the output buffer) holds the current record's; a batch's holds all of
+ * its records'. */
 struct outs {
     struct lw_buf *out;
-    struct pend *pend;
+    struct lw_output *pend;
     uint32_t npend, cappend;
-    struct lw_kafka_header *hdrs;
+    struct lw_header *hdrs;
     uint32_t nhdrs, caphdrs;
 };
 
@@ -83,7 +71,8 @@ struct work {
     const struct lw_opts *o;
     const struct lw_decoder *dec;
     const struct lw_encoder *enc;
-    struct lw_arena arena; /* the record arena, reset after each record */
+    const struct lw_sink_ops *sink; /* the output's: whether outputs are routed, and where to */
+    struct lw_arena arena;          /* the record arena, reset after each record */
     struct lw_vm vm;
     struct lw_str *topval;
     struct outs *dst;
@@ -93,63 +82,30 @@ struct work {
     char where[256], err[320];
 };
 
-/* A record whose stdout output sits in the output buffer, ending at out[end]. */
-struct wait {
-    uint64_t ticket;
-    size_t end;
-};
-
-/* A routed output that could not be delivered: its topic is unknown or not authorized. */
-struct rfail {
-    uint64_t ticket;
-    char *in_topic; /* where its record came from, found while the ticket was live; NULL: unknown */
-    int32_t partition;
-    int64_t offset;
-    char *topic, *err;
-    char *value; /* the first len bytes of the value */
-    size_t len;
-    bool cut; /* the value was longer */
-};
-
 struct run {
     const struct lw_program *prog;
     const struct lw_opts *o;
     const struct lw_encoder *enc;
-    struct lw_buf out; /* encoded output not yet written */
-    /* With -j N, output of a batch that follows out and is written with it (settle_batch):
-     * ext_len bytes at ext, 0 when none; flush_out writes both and empties both. */
-    const char *ext;
-    size_t ext_len;
-    size_t rec_start;      /* out.len when the current record began */
-    struct pool *pool;     /* -j N: the workers, else NULL */
-    struct work *mw;       /* the loop's own work */
-    int said;              /* how the batches settled for the source's say hook ended (GO...) */
-    struct lw_diag said_d; /* and why, when it was an I/O error */
-    struct lw_buf dl;      /* dead letters not yet written */
-    struct lw_sink sink, dlsink;
-    bool has_dl;
+    struct lw_stage_conf conf; /* the stages' part of o */
+    struct lw_buf out;         /* encoded output not yet written (the sinks' output buffer) */
+    size_t rec_start;          /* out.len when the current record began */
+    struct pool *pool;         /* -j N: the workers, else NULL */
+    struct work *mw;           /* the loop's own work */
+    int said;                  /* how the batches settled for the source's say hook ended (GO...) */
+    struct lw_diag said_d;     /* and why, when it was an I/O error */
     struct lw_counters n;
     uint64_t warnings;
-    /* Kafka */
     struct lw_source src;
-    bool acking;            /* the source takes hold/done */
-    struct lw_ksink *ksink; /* --to kafka or --dead-letter-topic */
-    struct outs cur;        /* the current record's outputs (cur.out is &out) */
-    struct wait *waiting;   /* records finished when their output is written (acking source) */
-    uint32_t nwaiting, capwaiting;
-    bool out_failed;       /* a write to stdout failed: nothing more is written there */
-    struct lw_diag outerr; /* why */
-    bool dl_failed;        /* the same for the dead-letter file (or it was closed at exit) */
-    struct lw_diag dlerr;  /* why */
-    uint64_t delivered, undelivered;
+    bool acking; /* the source takes hold/done */
+    struct lw_sink_host host;
+    /* sinks[0] takes the outputs; sinks[1], when there, only dead letters (a topic while the
+     * output is not Kafka) */
+    struct lw_sink sinks[2];
+    int nsinks;
+    struct lw_dlpath dl; /* with has_dl */
+    bool has_dl;
+    struct outs cur;             /* the current record's outputs (cur.out is &out) */
     const struct lw_recpos *pos; /* of the record being processed */
-    struct lw_diag kfail;        /* the first final delivery failure */
-    struct rfail *rfail;         /* undeliverable routed outputs awaiting their dead letter */
-    uint32_t nrfail, caprfail;
-    size_t rfail_bytes;
-    struct lw_buf rdl;  /* the route dead letter being sent */
-    bool in_route;      /* route_dead is running */
-    size_t route_keep;  /* bytes of a value a route dead letter keeps */
     int64_t full_since; /* monotonic ms when the sink began to wait for room, 0: not waiting */
     bool full_said;
     int64_t next_stats; /* monotonic ms of the next summary line */
@@ -195,27 +151,21 @@ route_text(struct lw_vm *vm, const struct lw_value *v, struct lw_str *out, const
     return 0;
 }
 
-/* kafka_route: record one Kafka output of the current record, routed by `to`, `key` and
- * `headers` (route may be NULL: the default topic, no key, no headers). */
+/* route: record one output of the current record for a sink of messages, routed by `to`, `key`
+ * and `headers` (route may be NULL: the sink's defaults, no headers). */
 static int
-kafka_route(struct work *w, struct lw_vm *vm, size_t start, const struct lw_value *route)
+route(struct work *w, struct lw_vm *vm, size_t start, const struct lw_value *route)
 {
     struct outs *d = w->dst;
-    struct pend pd = { .off = start,
-                       .len = d->out->len - start - 1, /* a message has no line terminator */
-                       .topic = lw_str_c(w->o->out_topic),
-                       .h0 = d->nhdrs };
-    const struct lw_msgmeta *in = w->pos ? w->pos->msg : NULL;
-    if (in && in->has_key) { /* by default the input's key: same key, same partition, in order */
-        pd.key = in->key;
-        pd.has_key = true;
-    }
+    struct lw_output pd = { .off = start, .len = d->out->len - start, .h0 = d->nhdrs };
     if (route != NULL) {
         if (route[0].t == LW_T_STR) {
-            pd.topic = (struct lw_str){ route[0].u.p, route[0].len };
-            if (!lw_kafka_topic_ok(pd.topic)) {
-                return lw_vm_error(vm, "emit ... to: '%.*s' is not a Kafka topic name",
-                                   (int)(pd.topic.len > 300 ? 300 : pd.topic.len), pd.topic.p);
+            pd.to = (struct lw_str){ route[0].u.p, route[0].len };
+            pd.has_to = true;
+            const char *bad = w->sink->bad_to ? w->sink->bad_to(pd.to) : NULL;
+            if (bad != NULL) {
+                return lw_vm_error(vm, "emit ... to: '%.*s' %s",
+                                   (int)(pd.to.len > 300 ? 300 : pd.to.len), pd.to.p, bad);
             }
         } else if (route[0].t != LW_T_NULL) {
             return lw_vm_error(vm, "emit ... to: the topic must be a string, found %s",
@@ -231,9 +181,8 @@ kafka_route(struct work *w, struct lw_vm *vm, size_t start, const struct lw_valu
             lw_iter_init(&it, &route[2]);
             while (lw_iter_next(&it, &k, &v, vm->arena) == 1) {
                 GROW(d->hdrs, d->nhdrs, d->caphdrs);
-                struct lw_kafka_header *h = &d->hdrs[d->nhdrs];
-                *h = (struct lw_kafka_header){ .name = { k.u.p, k.len },
-                                               .null_value = v.t == LW_T_NULL };
+                struct lw_header *h = &d->hdrs[d->nhdrs];
+                *h = (struct lw_header){ .name = { k.u.p, k.len }, .null_value = v.t == LW_T_NULL };
                 if (v.t != LW_T_NULL && route_text(vm, &v, &h->value, "a header value") != 0)
                     return -1;
                 d->nhdrs++;
@@ -250,8 +199,7 @@ kafka_route(struct work *w, struct lw_vm *vm, size_t start, const struct lw_valu
 }
 
 static int
-out_cb(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *route,
-       bool print)
+out_cb(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *rt, bool print)
 {
     struct work *w = ud;
     struct lw_buf *out = w->dst->out;
@@ -274,7 +222,7 @@ out_cb(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_val
                            vm->limits.max_output);
     }
     /* With stdout as the sink, routing means nothing and is ignored (logwash(1)). */
-    return w->o->to == LW_TO_KAFKA ? kafka_route(w, vm, start, route) : 0;
+    return w->sink->messages ? route(w, vm, start, rt) : 0;
 }
 
 /* tpos: "name:line:col" of a template span, into buf. */
@@ -285,265 +233,6 @@ tpos(const struct lw_program *p, struct lw_span sp, char *buf, size_t cap)
     lw_diag_linecol(p->src, sp.off, &line, &col);
     snprintf(buf, cap, "%.*s:%d:%d", (int)p->name.len, p->name.p, line, col);
     return buf;
-}
-
-/* DL_TAIL: what a dead letter needs after its error member at most: the record's member name
- * and quotes, the truncation members and the closing brace. */
-#define DL_TAIL 96
-
-/* dl_left: the bytes left for strings in a dead letter of at most room bytes begun at start. */
-static size_t
-dl_left(const struct lw_buf *b, size_t start, size_t room)
-{
-    size_t used = b->len - start + DL_TAIL;
-    return room > used ? room - used : 0;
-}
-
-/* dead_letter: one JSON object per failed record: where it came from (file and line, or
- * topic, partition and offset), what failed where, and the original bytes (as a string when
- * they are UTF-8, else base64). Without its newline it takes at most room bytes (SIZE_MAX: no
- * limit; a dead-letter topic's message must fit message.max.bytes): the template position and
- * the error get at most half of what is left each, and the record keeps its head, cut on a
- * character, with "record_truncated" and "record_length" (its length in bytes) when it is not
- * whole. A Kafka message cut at --max-line is not whole either. */
-static void
-dead_letter(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char *kind,
-            const char *where, const char *msg, size_t room)
-{
-    struct lw_buf *b = &r->dl;
-    size_t start = b->len;
-    if (pos->msg) {
-        lw_buf_adds(b, "{\"topic\":");
-        lw_json_write_string(b, pos->msg->topic.p, pos->msg->topic.len);
-        lw_buf_printf(b, ",\"partition\":%d,\"offset\":%" PRId64, (int)pos->msg->partition,
-                      pos->msg->offset);
-    } else {
-        lw_buf_adds(b, "{\"source\":");
-        lw_json_write_string(b, pos->name, strlen(pos->name));
-        lw_buf_printf(b, ",\"line\":%" PRIu64, pos->line);
-    }
-    lw_buf_printf(b, ",\"kind\":\"%s\",\"template\":", kind);
-    if (where) {
-        size_t n = lw_json_string_fit(where, strlen(where), dl_left(b, start, room) / 2);
-        lw_json_write_string(b, where, n);
-    } else {
-        lw_buf_adds(b, "null");
-    }
-    lw_buf_adds(b, ",\"error\":");
-    lw_json_write_string(b, msg, lw_json_string_fit(msg, strlen(msg), dl_left(b, start, room) / 2));
-    size_t left = dl_left(b, start, room), n;
-    if (lw_utf8_valid(raw)) {
-        n = lw_json_string_fit(raw.p, raw.len, left);
-        lw_buf_adds(b, ",\"record\":");
-        lw_json_write_string(b, raw.p, n);
-    } else {
-        n = left < 2 ? 0 : (left - 2) / 4 * 3; /* base64 of n bytes, quoted */
-        if (n > raw.len) n = raw.len;
-        lw_buf_adds(b, ",\"record_base64\":\"");
-        lw_base64_add(b, raw.p, n);
-        lw_buf_addc(b, '"');
-    }
-    size_t full = pos->msg ? pos->msg->len : raw.len;
-    if (n < full) lw_buf_printf(b, ",\"record_truncated\":true,\"record_length\":%zu", full);
-    lw_buf_adds(b, "}\n");
-}
-
-/* kafka_failed: a final delivery failure. Stop reading; the source never commits at or past
- * the record it belongs to (done with ok false), so a restart reads it again. */
-static void
-kafka_failed(struct run *r, uint64_t ticket, const char *err)
-{
-    r->undelivered++;
-    if (!r->kfail.set) {
-        lw_diag_setf(&r->kfail, "%s", err);
-        lw_kafka_say(r->o, "%s: stopping; nothing at or after its input is committed", err);
-    }
-    if (r->acking) r->src.ops->done(&r->src, ticket, false);
-    lw_pipeline_stop();
-}
-
-/* refused: a message of the record at pos that librdkafka refused at once, taken as a delivery
- * that finally failed (the message names the record, without the sink's "kafka: "). */
-static void
-refused(struct run *r, const struct lw_recpos *pos, const char *err)
-{
-    char msg[700];
-    if (strncmp(err, "kafka: ", 7) == 0) err += 7;
-    snprintf(msg, sizeof msg, "%s%c%" PRIu64 ": %s", pos->name, pos->msg ? '@' : ':', pos->line,
-             err);
-    kafka_failed(r, pos->ticket, msg);
-}
-
-/* keep_route: note an undeliverable routed output (its record stays held); the dead letter is
- * written by route_dead, outside librdkafka's callbacks. */
-static void
-keep_route(struct run *r, const struct lw_kafka_report *rep)
-{
-    size_t len = rep->value.len;
-    if (len > r->route_keep) len = r->route_keep;
-    if (r->rfail_bytes + len > ROUTE_KEEP_ALL) len = 0;
-    while (len > 0 && len < rep->value.len && ((unsigned char)rep->value.p[len] & 0xc0) == 0x80)
-        len--; /* not inside a UTF-8 character */
-    /* the position now: the letter may be sent after a revocation made the ticket stale (a
-     * route_dead skipped inside a nested drain) */
-    struct lw_msgmeta m;
-    bool at = r->acking && r->src.ops->locate && r->src.ops->locate(&r->src, rep->ticket, &m);
-    GROW(r->rfail, r->nrfail, r->caprfail);
-    r->rfail[r->nrfail++] =
-        (struct rfail){ .ticket = rep->ticket,
-                        .in_topic = at ? lw_xstrndup(m.topic.p, m.topic.len) : NULL,
-                        .partition = at ? m.partition : 0,
-                        .offset = at ? m.offset : 0,
-                        .topic = lw_xstrndup(rep->topic.p, rep->topic.len),
-                        .err = lw_xstrndup(rep->err, strlen(rep->err)),
-                        .value = lw_xstrndup(rep->value.p, len),
-                        .len = len,
-                        .cut = len < rep->value.len };
-    r->rfail_bytes += len;
-}
-
-static bool
-is_named(const char *topic, struct lw_str t)
-{
-    return topic && strlen(topic) == t.len && memcmp(topic, t.p, t.len) == 0;
-}
-
-/* dl_keyed: whether the dead letter of pos, on --dead-letter-topic, takes the input's key:
- * not when the key would leave less than half of message.max.bytes for the dead letter. */
-static bool
-dl_keyed(struct run *r, const struct lw_recpos *pos)
-{
-    if (pos->msg == NULL || !pos->msg->has_key) return false;
-    return lw_ksink_max_value(r->ksink, pos->msg->key.len) >= lw_ksink_max_value(r->ksink, 0) / 2;
-}
-
-/* route_failed: an output of the record of rep->ticket (held for it) that failed. When it was
- * routed (emit ... to) to a topic that does not exist or may not be written, it becomes a route
- * dead letter with a dead-letter path, else a delivery that finally failed with a hint, and the
- * result is true. The topics of the options were checked at start-up: false for those, and for
- * any other failure. Reached from a delivery report, or from produce() when librdkafka already
- * knew the topic was bad and refused the message at once. */
-static bool
-route_failed(struct run *r, const struct lw_kafka_report *rep)
-{
-    if (!rep->bad_topic || is_named(r->o->out_topic, rep->topic) ||
-        is_named(r->o->dl_topic, rep->topic))
-        return false;
-    if (r->has_dl) {
-        keep_route(r, rep);
-        return true;
-    }
-    char err[700];
-    snprintf(err, sizeof err,
-             "%s (a record routed there with emit ... to; a dead-letter path, "
-             "--dead-letter-topic or --dead-letter, would take such records and go on)",
-             rep->err);
-    kafka_failed(r, rep->ticket, err);
-    return true;
-}
-
-static void
-delivered(void *ud, const struct lw_kafka_report *rep)
-{
-    struct run *r = ud;
-    if (rep->err == NULL) {
-        r->delivered++;
-        if (r->acking) r->src.ops->done(&r->src, rep->ticket, true);
-        return;
-    }
-    if (!route_failed(r, rep)) kafka_failed(r, rep->ticket, rep->err);
-}
-
-/* dl_to_kafka: send the dead letter just written to b to --dead-letter-topic, with the input's
- * key when keyed. */
-static void
-dl_to_kafka(struct run *r, const struct lw_recpos *pos, struct lw_buf *b, bool keyed)
-{
-    struct lw_kafka_msg m = { .topic = lw_str_c(r->o->dl_topic),
-                              .value = { b->p, b->len - 1 },
-                              .ticket = pos->ticket };
-    if (keyed) {
-        m.key = pos->msg->key;
-        m.has_key = true;
-    }
-    struct lw_diag d = { 0 };
-    if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
-    if (lw_ksink_put(r->ksink, &m, &d) != 0) {
-        if (pos->name != NULL)
-            refused(r, pos, d.msg);
-        else /* a route dead letter: the source has no position for its record */
-            kafka_failed(r, pos->ticket, d.msg);
-    }
-    b->len = 0;
-}
-
-/* route_letter: the dead letter of an undeliverable routed output, into r->rdl: the input's
- * position when the source knows it, the topic, the error and the value (or its first bytes).
- * Not r->dl: a wait for room while r->dl's letter is being sent can come here (through a
- * revocation's drain). */
-static void
-route_letter(struct run *r, const struct rfail *f)
-{
-    struct lw_buf *b = &r->rdl;
-    b->len = 0;
-    lw_buf_addc(b, '{');
-    if (f->in_topic) {
-        lw_buf_adds(b, "\"topic\":");
-        lw_json_write_string(b, f->in_topic, strlen(f->in_topic));
-        lw_buf_printf(b, ",\"partition\":%d,\"offset\":%" PRId64 ",", (int)f->partition, f->offset);
-    }
-    lw_buf_adds(b, "\"kind\":\"route\",\"template\":null,\"error\":");
-    lw_json_write_string(b, f->err, strlen(f->err));
-    lw_buf_adds(b, ",\"output_topic\":");
-    lw_json_write_string(b, f->topic, strlen(f->topic));
-    struct lw_str v = { f->value, f->len };
-    if (lw_utf8_valid(v)) {
-        lw_buf_adds(b, ",\"output\":");
-        lw_json_write_string(b, v.p, v.len);
-    } else {
-        lw_buf_adds(b, ",\"output_base64\":\"");
-        lw_base64_add(b, v.p, v.len);
-        lw_buf_addc(b, '"');
-    }
-    if (f->cut) lw_buf_adds(b, ",\"output_cut\":true");
-    lw_buf_adds(b, "}\n");
-}
-
-/* route_dead: send the dead letters of undeliverable routed outputs, each while its record is
- * held, then release the hold the output had: the record is finished once its dead letter is
- * safe. Returns -1 when the dead-letter file cannot be written (d set). */
-static int
-route_dead(struct run *r, struct lw_diag *d)
-{
-    int rc = 0;
-    if (r->in_route) return 0; /* called again from a wait below: the loop goes on there */
-    r->in_route = true;
-    for (uint32_t i = 0; i < r->nrfail; i++) { /* dl_to_kafka may add more: nrfail grows */
-        struct rfail f = r->rfail[i];
-        route_letter(r, &f);
-        r->n.failed++;
-        if (r->o->dl_topic) {
-            struct lw_recpos pos = { .ticket = f.ticket };
-            dl_to_kafka(r, &pos, &r->rdl, false);
-            if (r->acking) r->src.ops->done(&r->src, f.ticket, true);
-        } else if (!r->dl_failed &&
-                   lw_sink_write(&r->dlsink, r->rdl.p, r->rdl.len, &r->dlerr) == 0) {
-            if (r->acking) r->src.ops->done(&r->src, f.ticket, true);
-        } else { /* after a torn line nothing more is written: no letter lands after it */
-            r->dl_failed = true;
-            rc = -1;
-            if (r->acking) r->src.ops->done(&r->src, f.ticket, false);
-        }
-        free(f.in_topic);
-        free(f.topic);
-        free(f.err);
-        free(f.value);
-    }
-    r->nrfail = 0;
-    r->rfail_bytes = 0;
-    r->in_route = false;
-    if (rc != 0) lw_diag_setf(d, "%s", r->dlerr.msg);
-    return rc;
 }
 
 static void
@@ -557,14 +246,7 @@ static int
 failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char *kind,
        const char *where, const char *msg)
 {
-    if (r->has_dl && r->o->dl_topic) { /* the message must fit message.max.bytes */
-        bool keyed = dl_keyed(r, pos);
-        size_t room = lw_ksink_max_value(r->ksink, keyed ? pos->msg->key.len : 0);
-        dead_letter(r, pos, raw, kind, where, msg, room);
-        dl_to_kafka(r, pos, &r->dl, keyed);
-    } else if (r->has_dl) {
-        dead_letter(r, pos, raw, kind, where, msg, SIZE_MAX);
-    }
+    if (r->has_dl) lw_dlpath_record(&r->dl, pos, raw, kind, where, msg);
     bool say = r->o->on_error == LW_ONERR_ABORT ||
                (r->o->on_error == LW_ONERR_WARN && !r->has_dl && r->o->verbosity >= 0);
     if (say && r->warnings < MAX_WARNINGS) {
@@ -586,55 +268,19 @@ failed(struct run *r, const struct lw_recpos *pos, struct lw_str raw, const char
     return r->o->on_error == LW_ONERR_ABORT ? -1 : 0;
 }
 
-/* flush_out: write the output buffer. A record is finished when every byte of its output was
- * written. After a failed write nothing more is written to stdout (the output would have a
- * hole), and every record whose output was not written in full, then or later, is released as
- * failed: the source commits nothing at or after it, so a restart reads it again. Returns -1
- * once stdout failed, with d set unless the pipe broke (a quiet stop). */
+/* flush_out: the output sink's write (sink.h): 0, -1 (d set) or -2 (a quiet stop). */
 static int
 flush_out(struct run *r, struct lw_diag *d)
 {
-    size_t wrote = r->out.len + r->ext_len;
-    if (r->out_failed) {
-        wrote = 0;
-    } else if (r->out.len > 0 && lw_sink_write(&r->sink, r->out.p, r->out.len, &r->outerr) != 0) {
-        r->out_failed = true;
-        wrote = r->sink.wrote;
-    } else if (r->ext_len > 0 && lw_sink_write(&r->sink, r->ext, r->ext_len, &r->outerr) != 0) {
-        r->out_failed = true;
-        wrote = r->out.len + r->sink.wrote;
-    }
-    r->out.len = 0;
-    r->ext_len = 0;
-    uint32_t lost = 0;
-    for (uint32_t i = 0; i < r->nwaiting; i++) {
-        bool ok = r->waiting[i].end <= wrote;
-        lost += !ok;
-        r->src.ops->done(&r->src, r->waiting[i].ticket, ok);
-    }
-    r->nwaiting = 0;
-    if (!r->out_failed) return 0;
-    if (r->sink.broken_pipe) return -1;
-    if (lost) {
-        lw_kafka_say(r->o, "%u records whose output was not written in full: not committed", lost);
-    }
-    lw_diag_setf(d, "%s", r->outerr.msg);
-    return -1;
+    struct lw_sink *s = &r->sinks[0];
+    return s->ops->write ? s->ops->write(s, d) : 0;
 }
 
-/* flush_dl: write the dead letters in r->dl to the dead-letter file. As for stdout, nothing more
- * is written there after a failed write (a later letter would follow a torn line): the records
- * whose letters are dropped are not finished by the caller. Returns -1, d set, once it failed. */
+/* flush_dl: write the dead letters waiting for the dead-letter file. */
 static int
 flush_dl(struct run *r, struct lw_diag *d)
 {
-    if (r->dl.len == 0 || r->o->dl_topic) return 0;
-    if (!r->dl_failed && lw_sink_write(&r->dlsink, r->dl.p, r->dl.len, &r->dlerr) != 0)
-        r->dl_failed = true;
-    r->dl.len = 0;
-    if (!r->dl_failed) return 0;
-    lw_diag_setf(d, "%s", r->dlerr.msg);
-    return -1;
+    return r->has_dl ? lw_dlpath_flush(&r->dl, d) : 0;
 }
 
 /* meta_value: the template's `meta` for this record. */
@@ -658,7 +304,7 @@ meta_value(const struct lw_recpos *pos, struct lw_arena *a)
                ts ? lw_time(m->timestamp_ms * 1000000, 0) : LW_NULL);
     struct lw_value h = lw_obj_new(a, m->nheaders);
     for (uint32_t i = 0; i < m->nheaders; i++) { /* a repeated name: the last one wins */
-        const struct lw_kafka_header *x = &m->headers[i];
+        const struct lw_header *x = &m->headers[i];
         lw_obj_set(a, &h, x->name, x->null_value ? LW_NULL : lw_strv(x->value.p, x->value.len));
     }
     lw_obj_set(a, &o, LW_STR_LIT("headers"), h);
@@ -732,107 +378,31 @@ apply(struct run *r, struct lw_str raw, const struct lw_recpos *pos, const struc
     return failed(r, pos, raw, "error", x->where, x->msg);
 }
 
-/* produce: hand the record's Kafka outputs to the sink, each holding the record. A message
- * librdkafka refuses at once (larger than message.max.bytes, say) fails the record: with a
- * dead-letter path it becomes a dead letter (kind "produce"), finished once that is safe;
- * from an acknowledging source without one, or when the producer itself is broken, it is a
- * delivery that finally failed: the run stops and nothing at or after the record is committed.
- * From files without a dead-letter path it is a failed record like any other (--on-error).
- * A routed output librdkafka refuses because it already knows the topic is bad (the records
- * after the first routed there) is handled as the first one's delivery report was
- * (route_failed), and the record's next outputs are produced. */
-static int
-produce(struct run *r, struct lw_str raw, const struct lw_recpos *pos)
-{
-    for (uint32_t i = 0; i < r->cur.npend; i++) {
-        const struct pend *pd = &r->cur.pend[i];
-        struct lw_kafka_msg m = { .topic = pd->topic,
-                                  .key = pd->key,
-                                  .has_key = pd->has_key,
-                                  .value = { r->out.p + pd->off, pd->len },
-                                  .headers = r->cur.hdrs + pd->h0,
-                                  .nheaders = pd->nh,
-                                  .ticket = pos->ticket };
-        struct lw_diag d = { 0 };
-        if (r->acking) r->src.ops->hold(&r->src, pos->ticket);
-        int put = lw_ksink_put(r->ksink, &m, &d);
-        if (put == -3) { /* stopping in a wait for room: the record is not committed */
-            r->out.len = 0;
-            refused(r, pos, d.msg);
-            return 0;
-        }
-        if (put == -2) { /* a bad topic known before: as its delivery report would have said */
-            struct lw_kafka_report rep = { .ticket = pos->ticket,
-                                           .err = strncmp(d.msg, "kafka: ", 7) == 0 ? d.msg + 7
-                                                                                    : d.msg,
-                                           .bad_topic = true,
-                                           .topic = m.topic,
-                                           .value = m.value };
-            if (route_failed(r, &rep)) continue; /* the hold stays until its dead letter */
-        }
-        if (put != 0) {
-            r->out.len = 0;
-            struct lw_diag fe = { 0 };
-            if (lw_ksink_fatal(r->ksink, &fe) || (r->acking && !r->has_dl)) {
-                refused(r, pos, d.msg);
-                return -1;
-            }
-            if (r->acking) r->src.ops->done(&r->src, pos->ticket, true); /* no report follows */
-            r->n.failed++;
-            return failed(r, pos, raw, "produce", NULL, d.msg);
-        }
-    }
-    r->out.len = 0;
-    return 0;
-}
-
-static int64_t now_ms(void);
-
-/* flush_all: wait, within --flush-timeout in all, for the delivery reports of every message put,
- * sending the dead letters of the routed outputs they fail and waiting for those in turn, until
- * no route failure is left (a dead letter is never routed, so this ends). Returns the messages
- * still outstanding; sets *dl_bad, and d, when a dead letter could not be written. */
-static int
-flush_all(struct run *r, struct lw_diag *d, bool *dl_bad)
-{
-    int64_t end = now_ms() + (int64_t)r->o->flush_timeout_ms;
-    int left = lw_ksink_flush(r->ksink, (int)r->o->flush_timeout_ms);
-    while (r->nrfail && !r->in_route) { /* in_route: a drain inside route_dead, which goes on */
-        if (route_dead(r, d) != 0) *dl_bad = true;
-        int64_t t = end - now_ms();
-        left = lw_ksink_flush(r->ksink, t > 0 ? (int)t : 0);
-    }
-    return left;
-}
-
 /* drain: finish every record handed out so far (the source is about to lose them). */
 static void
 drain(void *ud)
 {
     struct run *r = ud;
     struct lw_diag d = { 0 };
-    /* With Kafka output, r->out holds only the outputs of a record being produced (a wait for
-     * room can bring a revocation here): they go to Kafka, never to stdout. What was not
-     * written is released as failed; the run stops as after any write error. */
-    if ((r->o->to != LW_TO_KAFKA && flush_out(r, &d) != 0) || flush_dl(r, &d) != 0) {
-        if (d.set) lw_kafka_say(r->o, "before revocation: %s", d.msg);
+    /* With a sink of messages, r->out holds only the outputs of a record being put (a wait for
+     * room can bring a revocation here): they go to the sink, never written (write is NULL).
+     * What was not written is released as failed; the run stops as after any write error. */
+    if (flush_out(r, &d) != 0 || flush_dl(r, &d) != 0) {
+        if (d.set) lw_kafka_say(&r->conf, "before revocation: %s", d.msg);
         lw_pipeline_stop();
     }
-    if (r->ksink) {
-        bool dl_bad = false;
-        struct lw_diag rd = { 0 };
-        int left = flush_all(r, &rd, &dl_bad);
-        if (dl_bad) { /* stop as after any failed write of the dead-letter file */
-            lw_kafka_say(r->o, "before revocation: %s", rd.msg);
-            lw_pipeline_stop();
-        }
-        if (left) {
-            lw_kafka_say(r->o,
-                         "%d messages not delivered within --flush-timeout before "
-                         "revocation: their input will be read again",
-                         left);
-        }
+    for (int i = 0; i < r->nsinks; i++) {
+        struct lw_sink *s = &r->sinks[i];
+        if (s->ops->drain && s->ops->drain(s) != 0) lw_pipeline_stop();
     }
+}
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* full: the Kafka sink waits for room (brokers away): keep the consumer in its group. A wait
@@ -844,7 +414,7 @@ full(void *ud, bool waiting)
     struct run *r = ud;
     if (r->src.ops->wait) r->src.ops->wait(&r->src, waiting);
     if (!waiting) {
-        if (r->full_said) lw_kafka_say(r->o, "output queue has room again: reading again");
+        if (r->full_said) lw_kafka_say(&r->conf, "output queue has room again: reading again");
         r->full_since = 0;
         r->full_said = false;
         return true;
@@ -853,21 +423,13 @@ full(void *ud, bool waiting)
     int64_t t = now_ms();
     if (r->full_since == 0) r->full_since = t;
     if (!r->full_said && t - r->full_since >= 1000) {
-        lw_kafka_say(r->o,
+        lw_kafka_say(&r->conf,
                      "output queue full (%" PRIu64 " records read): not reading until the "
                      "brokers take messages again",
                      r->n.in);
         r->full_said = true;
     }
     return true;
-}
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* stats: the periodic one-line summary of a long-running (Kafka) stream. */
@@ -878,14 +440,17 @@ stats(struct run *r, bool force)
     int64_t t = now_ms();
     if (!force && t < r->next_stats) return;
     r->next_stats = t + (int64_t)r->o->stats_ms;
+    uint64_t delivered = 0;
+    for (int i = 0; i < r->nsinks; i++)
+        delivered += r->sinks[i].delivered;
     char lag[32] = "unknown";
     int64_t l = r->src.ops->lag ? r->src.ops->lag(&r->src) : -1;
     if (l >= 0) snprintf(lag, sizeof lag, "%" PRId64, l);
-    lw_kafka_say(r->o,
+    lw_kafka_say(&r->conf,
                  "%" PRIu64 " records in, %" PRIu64 " emitted, %" PRIu64 " dropped, %" PRIu64
                  " dead (rejected, failed, undecodable), %" PRIu64 " delivered, lag %s",
                  r->n.in, r->n.emitted, r->n.dropped,
-                 r->n.rejected + r->n.failed + r->n.undecodable, r->delivered, lag);
+                 r->n.rejected + r->n.failed + r->n.undecodable, delivered, lag);
 }
 
 static void
@@ -901,91 +466,188 @@ summary(const struct run *r, const struct lw_opts *o)
             r->has_dl ? (o->dl_topic ? o->dl_topic : o->dead_letter) : "");
 }
 
-/* finish: after the loop: write and deliver what is pending, within --flush-timeout. */
+/* finish: after the loop: write and deliver what is pending, within --flush-timeout (first:
+ * an undeliverable routed output adds a dead letter), then close the dead-letter file. */
 static bool
 finish(struct run *r, struct lw_diag *d)
 {
     bool bad = false;
-    if (flush_out(r, d) != 0 && !r->sink.broken_pipe) bad = true;
-    if (r->ksink) { /* first: an undeliverable routed output adds a dead letter */
-        int left = flush_all(r, d, &bad);
-        if (left) {
-            lw_diag_setf(&r->kfail, "%d messages not delivered within --flush-timeout", left);
-            lw_kafka_say(r->o,
-                         "%d messages not delivered within --flush-timeout: their input is "
-                         "not committed",
-                         left);
-        }
-        if (lw_ksink_fatal(r->ksink, d)) bad = true;
+    if (flush_out(r, d) == -1) bad = true;
+    for (int i = 0; i < r->nsinks; i++) {
+        struct lw_sink *s = &r->sinks[i];
+        if (s->ops->finish && s->ops->finish(s, d) != 0) bad = true;
     }
-    if (r->has_dl && !r->o->dl_topic) {
-        if (flush_dl(r, d) != 0) bad = true;
-        if (lw_sink_close(&r->dlsink, d) != 0) bad = true;
-        /* a revocation when the source closes may still bring a route failure: not written */
-        r->dl_failed = true;
-        lw_diag_setf(&r->dlerr, "%s was closed at exit", r->o->dead_letter);
-    }
+    if (r->has_dl && lw_dlpath_close(&r->dl, d) != 0) bad = true;
     return bad;
+}
+
+/* stage_conf: the stages' part of the options. */
+static void
+stage_conf(const struct lw_opts *o, struct lw_stage_conf *c)
+{
+    *c = (struct lw_stage_conf){ .verbosity = o->verbosity,
+                                 .max_line = o->max_line,
+                                 .inputs = o->inputs,
+                                 .ninputs = o->ninputs,
+                                 .ml_start = o->ml_start,
+                                 .ml_continue = o->ml_continue,
+                                 .ml_indent = o->ml_indent,
+                                 .ml_max_lines = o->ml_max_lines,
+                                 .ml_max_bytes = o->ml_max_bytes,
+                                 .ml_timeout_ms = o->ml_timeout_ms,
+                                 .match_limit = o->limits.match_limit,
+                                 .depth_limit = o->limits.depth_limit,
+                                 .jit = !o->no_jit,
+                                 .brokers = o->brokers,
+                                 .group = o->group,
+                                 .topics = o->topics,
+                                 .ntopics = o->ntopics,
+                                 .props = o->props,
+                                 .nprops = o->nprops,
+                                 .exit_at_eof = o->exit_at_eof,
+                                 .out_topic = o->to == LW_TO_KAFKA ? o->out_topic : NULL,
+                                 .flush_timeout_ms = o->flush_timeout_ms,
+                                 .dl_file = o->dead_letter,
+                                 .dl_topic = o->dl_topic };
+}
+
+/* The loop's side of the sinks' acknowledgements (struct lw_sink_host). */
+static void
+host_hold(void *ud, uint64_t ticket)
+{
+    struct run *r = ud;
+    r->src.ops->hold(&r->src, ticket);
+}
+
+static void
+host_done(void *ud, uint64_t ticket, bool ok)
+{
+    struct run *r = ud;
+    r->src.ops->done(&r->src, ticket, ok);
+}
+
+static bool
+host_locate(void *ud, uint64_t ticket, struct lw_msgmeta *m)
+{
+    struct run *r = ud;
+    return r->src.ops->locate && r->src.ops->locate(&r->src, ticket, m);
+}
+
+static int
+host_refused(void *ud, const struct lw_sink_rec *rec, const char *kind, const char *msg)
+{
+    struct run *r = ud;
+    r->n.failed++;
+    return failed(r, rec->pos, rec->raw, kind, NULL, msg);
+}
+
+static void
+host_dead(void *ud)
+{
+    struct run *r = ud;
+    r->n.failed++;
+}
+
+static void
+host_stop(void *ud)
+{
+    lw_pipeline_stop();
+}
+
+/* open_sink: sinks[nsinks], the sink named name. Returns as lw_sink_ops.open. */
+static int
+open_sink(struct run *r, const char *name, struct lw_diag *d)
+{
+    struct lw_sink *s = &r->sinks[r->nsinks++];
+    *s = (struct lw_sink){
+        .ops = lw_sink_find(name), .host = &r->host, .out = &r->out, .dl = r->has_dl ? &r->dl : NULL
+    };
+    assert(s->ops != NULL);
+    return s->ops->open(s, &r->conf, d);
 }
 
 static int
 setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
 {
-    lw_sink_open_fd(&r->sink, 1, "stdout");
+    stage_conf(o, &r->conf);
+    r->src.ops = lw_source_find(o->from == LW_FROM_KAFKA ? "kafka" : "files");
+    assert(r->src.ops != NULL);
+    r->acking = r->src.ops->done != NULL;
+    r->src.drain = drain;
+    r->src.ud = r;
+    r->host = (struct lw_sink_host){ .ud = r,
+                                     .hold = r->acking ? host_hold : NULL,
+                                     .done = r->acking ? host_done : NULL,
+                                     .locate = host_locate,
+                                     .refused = host_refused,
+                                     .dead = host_dead,
+                                     .full = full,
+                                     .stop = host_stop };
     if (o->dead_letter != NULL) {
         /* never one of the files this run reads or writes: the inputs, stdin, stdout, the
          * template and the job file */
-        struct lw_sink_keep *keep = lw_xcalloc((size_t)o->ninputs + 5, sizeof *keep);
+        struct lw_fd_keep *keep = lw_xcalloc((size_t)o->ninputs + 5, sizeof *keep);
         int nkeep = 0;
-        lw_sink_keep_fd(keep, &nkeep, 1, "the output (stdout)");
-        lw_sink_keep_fd(keep, &nkeep, 2, "standard error");
+        lw_fd_keep_fd(keep, &nkeep, 1, "the output (stdout)");
+        lw_fd_keep_fd(keep, &nkeep, 2, "standard error");
         bool stdin_read = o->from != LW_FROM_KAFKA && o->ninputs == 0;
         for (int i = 0; i < o->ninputs; i++) {
             if (strcmp(o->inputs[i], "-") == 0)
                 stdin_read = true;
             else
-                lw_sink_keep_path(keep, &nkeep, o->inputs[i], "an input");
+                lw_fd_keep_path(keep, &nkeep, o->inputs[i], "an input");
         }
-        if (stdin_read) lw_sink_keep_fd(keep, &nkeep, 0, "the input (stdin)");
-        if (o->template_file) lw_sink_keep_path(keep, &nkeep, o->template_file, "the template");
-        if (o->config_file) lw_sink_keep_path(keep, &nkeep, o->config_file, "the job file");
-        int rc = lw_sink_open_file(&r->dlsink, o->dead_letter, keep, nkeep, d);
+        if (stdin_read) lw_fd_keep_fd(keep, &nkeep, 0, "the input (stdin)");
+        if (o->template_file) lw_fd_keep_path(keep, &nkeep, o->template_file, "the template");
+        if (o->config_file) lw_fd_keep_path(keep, &nkeep, o->config_file, "the job file");
+        int rc = lw_dlpath_open_file(&r->dl, o->dead_letter, keep, nkeep, d);
         free(keep);
         if (rc != 0) return -1;
         r->has_dl = true;
     }
     r->has_dl |= o->dl_topic != NULL;
-    if (o->to == LW_TO_KAFKA || o->dl_topic) {
-        r->ksink = lw_ksink_new(o, delivered, r, d);
-        if (r->ksink == NULL) return -1;
-        if (lw_ksink_check(r->ksink, TOPIC_CHECK_MS, d) != 0) return -2;
-        lw_ksink_on_full(r->ksink, full, r);
-        size_t max = lw_ksink_max_value(r->ksink, 0); /* JSON may write a byte as 6 */
-        r->route_keep = max > 4096 ? (max - 2048) / 6 : 0;
-        if (r->route_keep > ROUTE_KEEP) r->route_keep = ROUTE_KEEP;
+    int rc = open_sink(r, o->to == LW_TO_KAFKA ? "kafka" : "stdout", d);
+    if (rc != 0) return rc;
+    if (o->dl_topic) { /* dead letters on a topic: through the Kafka sink, the output's if it is */
+        struct lw_sink *k = &r->sinks[0];
+        if (k->ops->letter == NULL) {
+            if ((rc = open_sink(r, "kafka", d)) != 0) return rc;
+            k = &r->sinks[1];
+        }
+        lw_dlpath_open_sink(&r->dl, k, o->dl_topic);
     }
-    r->src.ops = o->from == LW_FROM_KAFKA ? &lw_source_kafka : &lw_source_files;
-    r->acking = r->src.ops->done != NULL;
-    r->src.drain = drain;
-    r->src.ud = r;
     return 0;
 }
 
-/* settle: after a record: send its Kafka outputs, keep its stdout output waiting for the
- * write, and release the hold next() took. */
+/* settle: after a record: hand its outputs to the sink, and release the hold next() took. */
 static int
 settle(struct run *r, int rc, struct lw_str raw, const struct lw_recpos *pos, struct lw_diag *d)
 {
-    if (r->o->to == LW_TO_KAFKA && r->cur.npend && produce(r, raw, pos) != 0) rc = -1;
+    struct lw_sink *s = &r->sinks[0];
+    struct lw_sink_rec rec = { .pos = pos,
+                               .raw = raw,
+                               .start = r->rec_start,
+                               .outs = r->cur.pend,
+                               .nouts = r->cur.npend,
+                               .hdrs = r->cur.hdrs };
+    if (s->ops->put(s, &rec) != 0) rc = -1;
     if (!r->acking) return rc;
-    if (r->out.len > r->rec_start && r->o->to != LW_TO_KAFKA) {
-        r->src.ops->hold(&r->src, pos->ticket);
-        GROW(r->waiting, r->nwaiting, r->capwaiting);
-        r->waiting[r->nwaiting++] = (struct wait){ pos->ticket, r->out.len };
-    }
-    if (r->dl.len && flush_dl(r, d) != 0) return -2; /* dead letters are written at once */
+    if (r->dl.buf.len && flush_dl(r, d) != 0) return -2; /* dead letters are written at once */
     /* --on-error=abort stops at this record: it stays uncommitted, so a restart reads it again */
     r->src.ops->done(&r->src, pos->ticket, rc == 0);
+    return rc;
+}
+
+/* tend: the sinks' deferred work (route dead letters). Returns -1, d set, when the dead-letter
+ * file failed. */
+static int
+tend(struct run *r, struct lw_diag *d)
+{
+    int rc = 0;
+    for (int i = 0; i < r->nsinks; i++) {
+        struct lw_sink *s = &r->sinks[i];
+        if (s->ops->tend && s->ops->tend(s, d) != 0) rc = -1;
+    }
     return rc;
 }
 
@@ -1000,11 +662,13 @@ record_done(struct run *r, const struct result *x, struct lw_str raw, const stru
     int rc = apply(r, raw, pos, x);
     rc = settle(r, rc, raw, pos, d);
     r->cur.npend = r->cur.nhdrs = 0;
-    if (r->nrfail && rc != -2 && route_dead(r, d) != 0) rc = -2;
+    if (rc != -2 && tend(r, d) != 0) rc = -2;
     if (rc == -2) return STOP_IO;
-    if ((r->o->unbuffered || r->out.len + r->ext_len >= FLUSH_AT) && flush_out(r, d) != 0)
-        return r->sink.broken_pipe ? STOP_QUIET : STOP_IO; /* EPIPE is a quiet, normal stop */
-    if ((r->dl.len >= FLUSH_AT || (r->o->unbuffered && r->dl.len)) && flush_dl(r, d) != 0)
+    int w;
+    if ((r->o->unbuffered || r->out.len + r->sinks[0].ext_len >= FLUSH_AT) &&
+        (w = flush_out(r, d)) != 0)
+        return w == -2 ? STOP_QUIET : STOP_IO; /* EPIPE is a quiet, normal stop */
+    if ((r->dl.buf.len >= FLUSH_AT || (r->o->unbuffered && r->dl.buf.len)) && flush_dl(r, d) != 0)
         return STOP_IO;
     if (r->o->from == LW_FROM_KAFKA && (r->n.in & 1023) == 0) stats(r, false);
     return rc != 0 ? STOP_ABORT : GO;
@@ -1013,7 +677,9 @@ record_done(struct run *r, const struct result *x, struct lw_str raw, const stru
 static void
 work_init(struct work *w, struct run *r, const struct lw_decoder *dec, struct outs *dst)
 {
-    *w = (struct work){ .prog = r->prog, .o = r->o, .dec = dec, .enc = r->enc, .dst = dst };
+    *w = (struct work){
+        .prog = r->prog, .o = r->o, .dec = dec, .enc = r->enc, .sink = r->sinks[0].ops, .dst = dst
+    };
     lw_arena_init(&w->arena, 64 * 1024);
     lw_vm_init(&w->vm, r->prog, &w->arena, &r->o->limits);
     w->vm.now_ns = r->o->now_ns;
@@ -1151,8 +817,8 @@ work_batch(struct work *w, struct batch *b)
             e->x.msg = keep_str(&b->mem, e->x.msg);
         }
         for (uint32_t k = p0; k < b->outs.npend; k++) {
-            struct pend *pd = &b->outs.pend[k];
-            pd->topic = keep_lstr(&b->mem, pd->topic);
+            struct lw_output *pd = &b->outs.pend[k];
+            pd->to = keep_lstr(&b->mem, pd->to);
             if (pd->key.p != key_in.p || pd->key.len != key_in.len) {
                 key_in = pd->key;
                 key = keep_lstr(&b->mem, pd->key);
@@ -1192,34 +858,35 @@ worker(void *arg)
     return NULL;
 }
 
-/* ext_keep: the batch output still waiting in r->ext goes into the output buffer (the loop
- * writes there next, or b is about to be reused): b's buffer itself when the output buffer is
- * empty and ext begins b's output (the two swap), else a copy. */
+/* ext_keep: the batch output still waiting as the sink's ext goes into the output buffer (the
+ * loop writes there next, or b is about to be reused): b's buffer itself when the output buffer
+ * is empty and ext begins b's output (the two swap), else a copy. */
 static void
 ext_keep(struct run *r, struct batch *b)
 {
-    if (r->ext_len == 0) return;
-    if (r->out.len == 0 && r->ext == b->out.p) {
+    struct lw_sink *s = &r->sinks[0];
+    if (s->ext_len == 0) return;
+    if (r->out.len == 0 && s->ext == b->out.p) {
         struct lw_buf t = r->out;
         r->out = b->out;
         b->out = t;
-        r->out.len = r->ext_len;
+        r->out.len = s->ext_len;
     } else {
-        lw_buf_add(&r->out, r->ext, r->ext_len);
+        lw_buf_add(&r->out, s->ext, s->ext_len);
     }
-    r->ext_len = 0;
+    s->ext_len = 0;
 }
 
 /* settle_batch: the loop's side of batch b's records, in order, stopping at a stop request. The
  * records the worker did have their output and routes copied into the loop's buffers; or, when
  * the output goes straight to stdout (no acknowledgements, no routes, not --unbuffered), their
- * output stays in the batch as r->ext, which flush_out writes after the output buffer at the
- * very records where -j 1 would write (so stdout and stderr interleave alike). The loop runs
+ * output stays in the batch as the sink's ext, which its write writes after the output buffer at
+ * the very records where -j 1 would write (so stdout and stderr interleave alike). The loop runs
  * the records the worker left itself (mw). */
 static int
 settle_batch(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d)
 {
-    bool direct = !r->acking && r->o->to != LW_TO_KAFKA && !r->o->unbuffered;
+    bool direct = !r->acking && !r->sinks[0].ops->messages && !r->o->unbuffered;
     size_t o0 = 0; /* b's output before o0 is written or moved */
     uint32_t p0 = 0;
     int st = GO;
@@ -1236,13 +903,13 @@ settle_batch(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d)
             work_one(mw, e->raw, &e->pos, &x);
         } else if (direct) {
             x = e->x;
-            r->ext = b->out.p + o0;
-            r->ext_len = e->out_end - o0;
+            r->sinks[0].ext = b->out.p + o0;
+            r->sinks[0].ext_len = e->out_end - o0;
         } else {
             x = e->x;
             lw_buf_add(&r->out, b->out.p + o0, e->out_end - o0);
             for (uint32_t k = p0; k < e->pend_end; k++) {
-                struct pend pd = b->outs.pend[k];
+                struct lw_output pd = b->outs.pend[k];
                 pd.off = pd.off - o0 + r->rec_start;
                 uint32_t h0 = pd.h0;
                 pd.h0 = r->cur.nhdrs;
@@ -1258,7 +925,8 @@ settle_batch(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d)
         }
         st = record_done(r, &x, e->raw, &e->pos, d);
         if (i >= b->worked) lw_arena_reset(&mw->arena);
-        if (i < b->worked && direct && r->ext_len == 0) o0 = e->out_end; /* flush_out wrote it */
+        if (i < b->worked && direct && r->sinks[0].ext_len == 0)
+            o0 = e->out_end; /* the sink's write wrote it */
     }
     ext_keep(r, b);
     return st;
@@ -1420,13 +1088,14 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
 
     signal(SIGPIPE, SIG_IGN); /* descriptors 0-2 are open: main() saw to it */
     lw_buf_init(&r.out);
-    lw_buf_init(&r.dl);
-    lw_buf_init(&r.rdl);
     r.cur.out = &r.out;
     int set = setup(&r, o, &d);
     if (set != 0) {
         fprintf(stderr, "logwash: %s\n", d.msg);
-        lw_ksink_free(r.ksink);
+        for (int i = 0; i < r.nsinks; i++)
+            r.sinks[i].ops->close(&r.sinks[i]);
+        lw_dlpath_fini(&r.dl);
+        lw_buf_fini(&r.out);
         return (o->dead_letter && !r.has_dl) || set == -2 ? 4 : 2;
     }
     work_init(&mw, &r, dec, &r.cur);
@@ -1442,7 +1111,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
 
     /* An I/O error stops the stream, but what the records before it produced is still
      * written: the loop only breaks, and the flushes below run in every case. */
-    int opened = r.src.ops->open(&r.src, o, &d);
+    int opened = r.src.ops->open(&r.src, &r.conf, &d);
     bool io_failed = opened != 0;
     bool streaming = o->from == LW_FROM_KAFKA;
     int st = GO;
@@ -1466,12 +1135,14 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
                 if (st == GO) st = pool_settle(&pool, &r, &mw, true, &d);
                 if (st != GO) break;
             }
-            if (flush_out(&r, &d) != 0) {
-                io_failed = !r.sink.broken_pipe;
+            int w = flush_out(&r, &d);
+            if (w != 0) {
+                io_failed = w == -1;
                 break;
             }
-            if (r.ksink) lw_ksink_poll(r.ksink, 0);
-            if (r.nrfail && route_dead(&r, &d) != 0) {
+            for (int i = 0; i < r.nsinks; i++)
+                if (r.sinks[i].ops->poll) r.sinks[i].ops->poll(&r.sinks[i]);
+            if (tend(&r, &d) != 0) {
                 io_failed = true;
                 break;
             }
@@ -1507,7 +1178,10 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     }
     /* a reject is the template's verdict on its input, not a failure of the run: counted, reported
      * and dead-lettered, but the status stays 0 (logwash(1) EXIT STATUS) */
-    if (status == 0 && (aborted || r.n.failed || r.n.undecodable || r.kfail.set)) status = 1;
+    bool lost = false; /* an output finally failed */
+    for (int i = 0; i < r.nsinks; i++)
+        lost |= r.sinks[i].lost;
+    if (status == 0 && (aborted || r.n.failed || r.n.undecodable || lost)) status = 1;
     if (streaming && opened == 0) stats(&r, true);
     summary(&r, o);
     struct lw_diag cd = { 0 };
@@ -1515,16 +1189,14 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
         fprintf(stderr, "logwash: %s\n", cd.msg);
         if (status == 0) status = 4;
     }
-    lw_ksink_free(r.ksink);
+    for (int i = 0; i < r.nsinks; i++)
+        r.sinks[i].ops->close(&r.sinks[i]);
     if (njobs > 1) pool_fini(&pool);
     work_fini(&mw);
     free(r.cur.pend);
     free(r.cur.hdrs);
-    free(r.waiting);
-    free(r.rfail);
+    lw_dlpath_fini(&r.dl);
     lw_buf_fini(&r.out);
-    lw_buf_fini(&r.dl);
-    lw_buf_fini(&r.rdl);
     if (cnt) *cnt = r.n;
     return status;
 }

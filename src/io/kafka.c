@@ -38,9 +38,9 @@ lw_kafka_topic_ok(struct lw_str t)
 }
 
 void
-lw_kafka_say(const struct lw_opts *o, const char *fmt, ...)
+lw_kafka_say(const struct lw_stage_conf *c, const char *fmt, ...)
 {
-    if (o->verbosity < 0) return;
+    if (c->verbosity < 0) return;
     time_t now = time(NULL);
     if (now - say_state.window_start >= SAY_WINDOW) {
         say_state.window_start = now;
@@ -74,7 +74,7 @@ lw_kafka_fatal(void *rk, const char *who, char *buf, size_t cap)
 static void
 log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    const struct lw_opts *const *o = rd_kafka_opaque(rk); /* see lw_kafka_conf_new */
+    const struct lw_stage_conf *const *o = rd_kafka_opaque(rk); /* see lw_kafka_conf_new */
     if (level > LOG_WARNING) {
         /* Debug lines (-X debug=...) all go out as they come: a debugging session wants every
          * line, not a rate-limited summary. Other notices are dropped. */
@@ -100,7 +100,7 @@ set(rd_kafka_conf_t *c, const char *k, const char *v, struct lw_diag *d)
 }
 
 void *
-lw_kafka_conf_new(const struct lw_opts *o, enum lw_kafka_role role, struct lw_diag *d)
+lw_kafka_conf_new(const struct lw_stage_conf *o, enum lw_kafka_role role, struct lw_diag *d)
 {
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     bool consumer = role == LW_KAFKA_CONSUMER;

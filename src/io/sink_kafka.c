@@ -1,100 +1,63 @@
-/* The Kafka sink: an idempotent librdkafka producer. It takes whole messages (topic, key,
- * headers, value) with an opaque ticket and hands each ticket back exactly once through the
- * delivery callback, with the final error or none. It never reports success on enqueue: the
- * pipeline acknowledges input only from those callbacks. The topics a record routes to are
- * counted: past LW_KAFKA_MAX_TOPICS distinct ones, a message to a new topic is refused. */
-#include <librdkafka/rdkafka.h>
-#include <stdint.h>
+/* The Kafka sink: each output a message to --out-topic, or where the template routed it (emit
+ * ... to, key, headers; the input's key by default: same key, same partition), sent by the
+ * producer (producer.c) with the record's ticket. A record is finished only when every output
+ * of it is reported delivered; a final delivery failure stops the run, and the source never
+ * commits at or past its record (host done with ok false), so a restart reads it again.
+ * A routed output whose topic does not exist or may not be written becomes a dead letter of
+ * its own (kind "route") sent while its record is still held, so the stream goes on. Dead
+ * letters on --dead-letter-topic go through this sink too (letter). */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "lw/deadletter.h"
 #include "lw/kafka.h"
-#include "lw/str.h"
+#include "lw/sink.h"
 
-/* What librdkafka adds to a message's key and value lengths (message format v2, its largest
- * varints) before it compares the sum with message.max.bytes: with a limit of 1000 and no key
- * or headers, a value of 964 bytes is accepted and one of 965 refused. */
-#define MSG_OVERHEAD 36
+/* Undeliverable routed outputs wait in memory between a delivery report and their dead letter:
+ * each keeps at most ROUTE_KEEP bytes of its value, and all of them at most ROUTE_KEEP_ALL. */
+#define ROUTE_KEEP     (64 * 1024)
+#define ROUTE_KEEP_ALL (16 * 1024 * 1024)
+/* How long the start-up check of --out-topic and --dead-letter-topic waits for the brokers */
+#define TOPIC_CHECK_MS 5000
 
-struct lw_ksink {
-    const struct lw_opts *o; /* first: the log callback reads it through the opaque */
-    rd_kafka_t *rk;
-    lw_ksink_delivered cb;
-    void *ud;
-    rd_kafka_topic_t *known[2]; /* --out-topic, --dead-letter-topic: handles held from the start */
-    size_t max_msg;             /* message.max.bytes */
-    char **seen;                /* other topics produced to: an open-addressing set */
-    uint32_t nseen;
-    int64_t *bad_until;       /* per slot of seen: refused by the brokers until (monotonic ms) */
-    int64_t meta_quiet_until; /* a metadata request had no answer: do not ask before */
-    char bad_why[200];
-    lw_ksink_full full;
-    void *full_ud;
-    bool fatal;
-    char fatal_msg[512];
+/* A routed output that could not be delivered: its topic is unknown or not authorized. */
+struct rfail {
+    uint64_t ticket;
+    char *in_topic; /* where its record came from, found while the ticket was live; NULL: unknown */
+    int32_t partition;
+    int64_t offset;
+    char *topic, *err;
+    char *value; /* the first len bytes of the value */
+    size_t len;
+    bool cut; /* the value was longer */
 };
 
-#define SEEN_SLOTS   2048  /* a power of two, at least twice LW_KAFKA_MAX_TOPICS */
-#define BAD_TOPIC_MS 30000 /* a routed topic refused in metadata is asked about again after */
-#define META_MS      2000  /* how long a routed topic's metadata request may take */
+struct ks {
+    const struct lw_stage_conf *o;
+    struct lw_sink *s;
+    struct lw_ksink *k;
+    bool acking;         /* the source takes hold/done */
+    struct rfail *rfail; /* undeliverable routed outputs awaiting their dead letter */
+    uint32_t nrfail, caprfail;
+    size_t rfail_bytes;
+    bool in_route;        /* route_dead is running */
+    size_t route_keep;    /* bytes of a value a route dead letter keeps */
+    struct lw_diag kfail; /* the first final delivery failure */
+};
 
-static void
-dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
-    struct lw_ksink *k = opaque;
-    char err[512];
-    struct lw_kafka_report rep = { .ticket = (uint64_t)(uintptr_t)m->_private,
-                                   .topic = lw_str_c(rd_kafka_topic_name(m->rkt)),
-                                   .value = { m->payload ? m->payload : "", m->len } };
-    if (m->err) {
-        /* __UNKNOWN_TOPIC: librdkafka gave up waiting for the topic to appear
-         * (topic.metadata.propagation.max.ms); the others come from the brokers. */
-        rep.bad_topic = m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-                        m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-                        m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
-        if (m->partition == RD_KAFKA_PARTITION_UA) {
-            snprintf(err, sizeof err, "delivery to %s failed: %s", rep.topic.p,
-                     rd_kafka_err2str(m->err));
-        } else {
-            snprintf(err, sizeof err, "delivery to %s [%d] failed: %s", rep.topic.p,
-                     (int)m->partition, rd_kafka_err2str(m->err));
-        }
-        rep.err = err;
-    }
-    k->cb(k->ud, &rep);
-}
-
-/* admit: the slot of topic (NUL-terminated) in k->seen, adding it; -1 for one of the options'
- * topics; -2 for a new one when LW_KAFKA_MAX_TOPICS were seen. *fresh: it was added now. */
-static int
-admit(struct lw_ksink *k, const char *topic, size_t len, bool *fresh)
-{
-    *fresh = false;
-    for (int i = 0; i < 2; i++)
-        if (k->known[i] && strcmp(rd_kafka_topic_name(k->known[i]), topic) == 0) return -1;
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)topic[i]) * 16777619u;
-    if (k->seen == NULL) {
-        k->seen = lw_xcalloc(SEEN_SLOTS, sizeof *k->seen);
-        k->bad_until = lw_xcalloc(SEEN_SLOTS, sizeof *k->bad_until);
-    }
-    for (uint32_t i = h & (SEEN_SLOTS - 1);; i = (i + 1) & (SEEN_SLOTS - 1)) {
-        if (k->seen[i] == NULL) {
-            if (k->nseen >= LW_KAFKA_MAX_TOPICS) return -2;
-            k->seen[i] = lw_xstrndup(topic, len);
-            k->nseen++;
-            *fresh = true;
-            return (int)i;
-        }
-        if (strcmp(k->seen[i], topic) == 0) return (int)i;
-    }
-}
+#define GROW(p, n, cap)                                                                            \
+    do {                                                                                           \
+        if ((n) == (cap)) {                                                                        \
+            (cap) = (cap) ? (cap)*2 : 16;                                                          \
+            (p) = lw_xrealloc((p), (cap) * sizeof *(p));                                           \
+        }                                                                                          \
+    } while (0)
 
 static int64_t
-mono_ms(void)
+now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -102,231 +65,356 @@ mono_ms(void)
 }
 
 static void
-error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+hold(struct ks *r, uint64_t ticket)
 {
-    struct lw_ksink *k = opaque;
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        lw_kafka_fatal(rk, "producer", k->fatal_msg, sizeof k->fatal_msg);
-        k->fatal = true;
+    if (r->acking) r->s->host->hold(r->s->host->ud, ticket);
+}
+
+static void
+done(struct ks *r, uint64_t ticket, bool ok)
+{
+    if (r->acking) r->s->host->done(r->s->host->ud, ticket, ok);
+}
+
+/* kafka_failed: a final delivery failure. Stop reading; the source never commits at or past
+ * the record it belongs to (done with ok false), so a restart reads it again. */
+static void
+kafka_failed(struct ks *r, uint64_t ticket, const char *err)
+{
+    if (!r->kfail.set) {
+        lw_diag_setf(&r->kfail, "%s", err);
+        lw_kafka_say(r->o, "%s: stopping; nothing at or after its input is committed", err);
+    }
+    r->s->lost = true;
+    done(r, ticket, false);
+    r->s->host->stop(r->s->host->ud);
+}
+
+/* refused: a message of the record at pos that librdkafka refused at once, taken as a delivery
+ * that finally failed (the message names the record, without the sink's "kafka: "). */
+static void
+refused(struct ks *r, const struct lw_recpos *pos, const char *err)
+{
+    char msg[700];
+    if (strncmp(err, "kafka: ", 7) == 0) err += 7;
+    snprintf(msg, sizeof msg, "%s%c%" PRIu64 ": %s", pos->name, pos->msg ? '@' : ':', pos->line,
+             err);
+    kafka_failed(r, pos->ticket, msg);
+}
+
+/* keep_route: note an undeliverable routed output (its record stays held); the dead letter is
+ * written by route_dead, outside librdkafka's callbacks. */
+static void
+keep_route(struct ks *r, const struct lw_kafka_report *rep)
+{
+    size_t len = rep->value.len;
+    if (len > r->route_keep) len = r->route_keep;
+    if (r->rfail_bytes + len > ROUTE_KEEP_ALL) len = 0;
+    while (len > 0 && len < rep->value.len && ((unsigned char)rep->value.p[len] & 0xc0) == 0x80)
+        len--; /* not inside a UTF-8 character */
+    /* the position now: the letter may be sent after a revocation made the ticket stale (a
+     * route_dead skipped inside a nested drain) */
+    struct lw_msgmeta m;
+    bool at = r->acking && r->s->host->locate(r->s->host->ud, rep->ticket, &m);
+    GROW(r->rfail, r->nrfail, r->caprfail);
+    r->rfail[r->nrfail++] =
+        (struct rfail){ .ticket = rep->ticket,
+                        .in_topic = at ? lw_xstrndup(m.topic.p, m.topic.len) : NULL,
+                        .partition = at ? m.partition : 0,
+                        .offset = at ? m.offset : 0,
+                        .topic = lw_xstrndup(rep->topic.p, rep->topic.len),
+                        .err = lw_xstrndup(rep->err, strlen(rep->err)),
+                        .value = lw_xstrndup(rep->value.p, len),
+                        .len = len,
+                        .cut = len < rep->value.len };
+    r->rfail_bytes += len;
+}
+
+static bool
+is_named(const char *topic, struct lw_str t)
+{
+    return topic && strlen(topic) == t.len && memcmp(topic, t.p, t.len) == 0;
+}
+
+/* route_failed: an output of the record of rep->ticket (held for it) that failed. When it was
+ * routed (emit ... to) to a topic that does not exist or may not be written, it becomes a route
+ * dead letter with a dead-letter path, else a delivery that finally failed with a hint, and the
+ * result is true. The topics of the options were checked at start-up: false for those, and for
+ * any other failure. Reached from a delivery report, or from produce() when librdkafka already
+ * knew the topic was bad and refused the message at once. */
+static bool
+route_failed(struct ks *r, const struct lw_kafka_report *rep)
+{
+    if (!rep->bad_topic || is_named(r->o->out_topic, rep->topic) ||
+        is_named(r->o->dl_topic, rep->topic))
+        return false;
+    if (r->s->dl) {
+        keep_route(r, rep);
+        return true;
+    }
+    char err[700];
+    snprintf(err, sizeof err,
+             "%s (a record routed there with emit ... to; a dead-letter path, "
+             "--dead-letter-topic or --dead-letter, would take such records and go on)",
+             rep->err);
+    kafka_failed(r, rep->ticket, err);
+    return true;
+}
+
+static void
+delivered(void *ud, const struct lw_kafka_report *rep)
+{
+    struct ks *r = ud;
+    if (rep->err == NULL) {
+        r->s->delivered++;
+        done(r, rep->ticket, true);
         return;
     }
-    lw_kafka_say(k->o, "producer: %s", reason);
+    if (!route_failed(r, rep)) kafka_failed(r, rep->ticket, rep->err);
 }
 
-struct lw_ksink *
-lw_ksink_new(const struct lw_opts *o, lw_ksink_delivered cb, void *ud, struct lw_diag *d)
+/* kafka_letter: send a dead letter to --dead-letter-topic, with the input's key when keyed. */
+static void
+kafka_letter(struct lw_sink *s, const struct lw_recpos *pos, struct lw_str value, bool keyed)
 {
-    rd_kafka_conf_t *c = lw_kafka_conf_new(o, LW_KAFKA_PRODUCER, d);
-    if (c == NULL) return NULL;
-    struct lw_ksink *k = lw_xcalloc(1, sizeof *k);
-    *k = (struct lw_ksink){ .o = o, .cb = cb, .ud = ud };
-    rd_kafka_conf_set_dr_msg_cb(c, dr_cb);
-    rd_kafka_conf_set_error_cb(c, error_cb);
-    rd_kafka_conf_set_opaque(c, k);
-    char err[512];
-    k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
-    if (k->rk == NULL) {
-        rd_kafka_conf_destroy(c);
-        lw_diag_setf(d, "kafka producer: %s", err);
-        free(k);
-        return NULL;
+    struct ks *r = s->state;
+    struct lw_kafka_msg m = { .topic = lw_str_c(r->o->dl_topic),
+                              .value = value,
+                              .ticket = pos->ticket };
+    if (keyed) {
+        m.key = pos->msg->key;
+        m.has_key = true;
     }
-    char max[32]; /* the effective value: librdkafka's default or -X's */
-    size_t n = sizeof max;
-    if (rd_kafka_conf_get(rd_kafka_conf(k->rk), "message.max.bytes", max, &n) == RD_KAFKA_CONF_OK)
-        k->max_msg = strtoull(max, NULL, 10);
-    /* A topic librdkafka has no handle for is looked up only at its next topic scan (up to a
-     * second later) once messages wait for it; holding handles for the topics named in the
-     * options gets their metadata during start-up instead. */
-    const char *names[2] = { o->to == LW_TO_KAFKA ? o->out_topic : NULL, o->dl_topic };
-    for (int i = 0; i < 2; i++)
-        if (names[i]) k->known[i] = rd_kafka_topic_new(k->rk, names[i], NULL);
-    return k;
+    struct lw_diag d = { 0 };
+    hold(r, pos->ticket);
+    if (lw_ksink_put(r->k, &m, &d) != 0) {
+        if (pos->name != NULL)
+            refused(r, pos, d.msg);
+        else /* a route dead letter: the source has no position for its record */
+            kafka_failed(r, pos->ticket, d.msg);
+    }
 }
 
-/* check: one topic's metadata. 1: it is there; 0: no answer; -1: it is not, d says why. */
+/* route_dead: send the dead letters of undeliverable routed outputs, each while its record is
+ * held, then release the hold the output had: the record is finished once its dead letter is
+ * safe. Returns -1 when the dead-letter file cannot be written (d set). */
 static int
-check(struct lw_ksink *k, rd_kafka_topic_t *rkt, int timeout_ms, struct lw_diag *d)
+route_dead(struct ks *r, struct lw_diag *d)
 {
-    const struct rd_kafka_metadata *md;
-    const char *name = rd_kafka_topic_name(rkt);
-    rd_kafka_resp_err_t e = rd_kafka_metadata(k->rk, 0, rkt, &md, timeout_ms);
-    if (e) {
-        lw_kafka_say(k->o, "producer: cannot check topic %s: %s (going on: deliveries wait)", name,
-                     rd_kafka_err2str(e));
-        return 0;
-    }
-    e = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_NO_ERROR;
-    rd_kafka_metadata_destroy(md);
-    if (e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-        e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
-        lw_diag_setf(d, "kafka: output topic %s: %s", name, rd_kafka_err2str(e));
-        return -1;
-    }
-    return 1;
-}
-
-/* routed_bad: is the routed topic in k->seen[slot] one the brokers say does not exist or may
- * not be written (d set)? Asked when it is first used and again when a refusal is older than
- * BAD_TOPIC_MS (it may have been created or allowed since), within META_MS: librdkafka would
- * otherwise hold a message to a topic refused in its metadata until message.timeout.ms (5
- * minutes) and then stop the run at that record on every restart. No answer (brokers away):
- * the message is produced and waits like any other, and the brokers are not asked again for
- * BAD_TOPIC_MS, so records naming new topics during an outage cost one wait, not one each. */
-static bool
-routed_bad(struct lw_ksink *k, int slot, const char *topic, bool fresh, struct lw_diag *d)
-{
-    int64_t now = mono_ms(), until = k->bad_until[slot];
-    if (!fresh && (until == 0 || now < until)) {
-        if (until != 0) lw_diag_setf(d, "kafka: %s", k->bad_why); /* as the first time */
-        return until != 0;
-    }
-    if (now < k->meta_quiet_until) return false;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->rk, topic, NULL);
-    if (rkt == NULL) return false;
-    int c = check(k, rkt, META_MS, d);
-    rd_kafka_topic_destroy(rkt);
-    if (c == 0) k->meta_quiet_until = now + BAD_TOPIC_MS;
-    k->bad_until[slot] = c < 0 ? now + BAD_TOPIC_MS : 0;
-    if (c < 0) /* "kafka: output topic X: why", without its "kafka: " */
-        snprintf(k->bad_why, sizeof k->bad_why, "%.190s",
-                 d->msg + (strncmp(d->msg, "kafka: ", 7) ? 0 : 7));
-    return c < 0;
-}
-
-int
-lw_ksink_check(struct lw_ksink *k, int timeout_ms, struct lw_diag *d)
-{
-    for (int i = 0; i < 2; i++)
-        if (k->known[i] && check(k, k->known[i], timeout_ms, d) < 0) return -1;
-    return 0;
-}
-
-void
-lw_ksink_on_full(struct lw_ksink *k, lw_ksink_full full, void *ud)
-{
-    k->full = full;
-    k->full_ud = ud;
-}
-
-int
-lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_diag *d)
-{
-    char topic[256]; /* Kafka topic names are at most 249 bytes */
-    if (m->topic.len == 0 || m->topic.len >= sizeof topic) {
-        lw_diag_setf(d, "kafka topic name must be 1 to 249 bytes, found %zu", m->topic.len);
-        return -1;
-    }
-    memcpy(topic, m->topic.p, m->topic.len);
-    topic[m->topic.len] = '\0';
-    bool fresh;
-    int slot = admit(k, topic, m->topic.len, &fresh);
-    if (slot == -2) {
-        lw_diag_setf(d,
-                     "kafka: cannot produce to %s: more than %d distinct output topics (LIMITS "
-                     "in logwash(1))",
-                     topic, LW_KAFKA_MAX_TOPICS);
-        return -1;
-    }
-    if (slot >= 0 && routed_bad(k, slot, topic, fresh, d)) return -2;
-    rd_kafka_headers_t *h = NULL;
-    if (m->nheaders) {
-        h = rd_kafka_headers_new(m->nheaders);
-        for (uint32_t i = 0; i < m->nheaders; i++) {
-            const struct lw_kafka_header *x = &m->headers[i];
-            rd_kafka_header_add(h, x->name.p, (ssize_t)x->name.len,
-                                x->null_value ? NULL : x->value.p,
-                                x->null_value ? 0 : (ssize_t)x->value.len);
+    int rc = 0;
+    if (r->in_route) return 0; /* called again from a wait below: the loop goes on there */
+    r->in_route = true;
+    for (uint32_t i = 0; i < r->nrfail; i++) { /* a letter's put may add more: nrfail grows */
+        struct rfail f = r->rfail[i];
+        struct lw_dl_route dr = { .in_topic = f.in_topic,
+                                  .partition = f.partition,
+                                  .offset = f.offset,
+                                  .topic = f.topic,
+                                  .err = f.err,
+                                  .value = { f.value, f.len },
+                                  .cut = f.cut };
+        r->s->host->dead(r->s->host->ud);
+        if (lw_dlpath_route(r->s->dl, &dr, f.ticket) == 0) {
+            done(r, f.ticket, true);
+        } else { /* the file failed: nothing more is written there */
+            rc = -1;
+            done(r, f.ticket, false);
         }
+        free(f.in_topic);
+        free(f.topic);
+        free(f.err);
+        free(f.value);
     }
-    bool waited = false;
-    for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            k->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_VALUE((void *)m->value.p, m->value.len),
-            RD_KAFKA_V_KEY(m->has_key ? m->key.p : NULL, m->has_key ? m->key.len : 0),
-            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)m->ticket), RD_KAFKA_V_END);
-        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break; /* librdkafka owns h now */
-        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            /* Serve delivery reports until there is room; the caller keeps its consumer in
-             * the group meanwhile (the brokers may be away for long). */
-            waited = true;
-            if (k->full && !k->full(k->full_ud, true)) {
-                if (h) rd_kafka_headers_destroy(h);
-                k->full(k->full_ud, false);
-                lw_diag_setf(d,
-                             "kafka: cannot produce to %s: stopped while waiting for room in "
-                             "the output queue",
-                             topic);
-                return -3;
+    r->nrfail = 0;
+    r->rfail_bytes = 0;
+    r->in_route = false;
+    if (rc != 0) lw_diag_setf(d, "%s", r->s->dl->err.msg);
+    return rc;
+}
+
+/* kafka_put: hand the record's outputs to the producer, each holding the record. A message
+ * librdkafka refuses at once (larger than message.max.bytes, say) fails the record: with a
+ * dead-letter path it becomes a dead letter (kind "produce"), finished once that is safe;
+ * from an acknowledging source without one, or when the producer itself is broken, it is a
+ * delivery that finally failed: the run stops and nothing at or after the record is committed.
+ * From files without a dead-letter path it is a failed record like any other (--on-error).
+ * A routed output librdkafka refuses because it already knows the topic is bad (the records
+ * after the first routed there) is handled as the first one's delivery report was
+ * (route_failed), and the record's next outputs are produced. */
+static int
+kafka_put(struct lw_sink *s, const struct lw_sink_rec *rec)
+{
+    struct ks *r = s->state;
+    const struct lw_recpos *pos = rec->pos;
+    if (rec->nouts == 0) return 0;
+    for (uint32_t i = 0; i < rec->nouts; i++) {
+        const struct lw_output *pd = &rec->outs[i];
+        struct lw_kafka_msg m = { .topic = pd->has_to ? pd->to : lw_str_c(r->o->out_topic),
+                                  .key = pd->key,
+                                  .has_key = pd->has_key,
+                                  /* a message has no line terminator */
+                                  .value = { s->out->p + pd->off, pd->len - 1 },
+                                  .headers = rec->hdrs + pd->h0,
+                                  .nheaders = pd->nh,
+                                  .ticket = pos->ticket };
+        const struct lw_msgmeta *in = pos->msg;
+        if (!pd->has_key && in && in->has_key) { /* by default the input's key: same key, same
+                                                  * partition, in order */
+            m.key = in->key;
+            m.has_key = true;
+        }
+        struct lw_diag d = { 0 };
+        hold(r, pos->ticket);
+        int put = lw_ksink_put(r->k, &m, &d);
+        if (put == -3) { /* stopping in a wait for room: the record is not committed */
+            s->out->len = 0;
+            refused(r, pos, d.msg);
+            return 0;
+        }
+        if (put == -2) { /* a bad topic known before: as its delivery report would have said */
+            struct lw_kafka_report rep = { .ticket = pos->ticket,
+                                           .err = strncmp(d.msg, "kafka: ", 7) == 0 ? d.msg + 7
+                                                                                    : d.msg,
+                                           .bad_topic = true,
+                                           .topic = m.topic,
+                                           .value = m.value };
+            if (route_failed(r, &rep)) continue; /* the hold stays until its dead letter */
+        }
+        if (put != 0) {
+            s->out->len = 0;
+            struct lw_diag fe = { 0 };
+            if (lw_ksink_fatal(r->k, &fe) || (r->acking && !s->dl)) {
+                refused(r, pos, d.msg);
+                return -1;
             }
-            rd_kafka_poll(k->rk, 100);
-            continue;
+            done(r, pos->ticket, true); /* no report follows */
+            return s->host->refused(s->host->ud, rec, "produce", d.msg);
         }
-        if (h) rd_kafka_headers_destroy(h);
-        if (e == RD_KAFKA_RESP_ERR__FATAL && !k->fatal) { /* before error_cb is served */
-            lw_kafka_fatal(k->rk, "producer", k->fatal_msg, sizeof k->fatal_msg);
-            k->fatal = true;
-        }
-        /* the wait ends here too: the source resumes (both returns below) */
-        if (waited && k->full) k->full(k->full_ud, false);
-        if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-            lw_diag_setf(d,
-                         "kafka: cannot produce to %s: a value of %zu bytes with a key of %zu is "
-                         "too large for message.max.bytes (%zu)",
-                         topic, m->value.len, m->has_key ? m->key.len : 0, k->max_msg);
-            return -1;
-        }
-        lw_diag_setf(d, "kafka: cannot produce to %s: %s", topic, rd_kafka_err2str(e));
-        /* librdkafka knows from an earlier message or metadata that the topic does not exist
-         * or may not be written: the same failure a delivery report gives with bad_topic */
-        if (e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || e == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-            e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
-            return -2;
-        return -1;
     }
-    if (waited && k->full) k->full(k->full_ud, false);
-    rd_kafka_poll(k->rk, 0);
+    s->out->len = 0;
     return 0;
 }
 
-size_t
-lw_ksink_max_value(const struct lw_ksink *k, size_t keylen)
+/* flush_all: wait, within --flush-timeout in all, for the delivery reports of every message put,
+ * sending the dead letters of the routed outputs they fail and waiting for those in turn, until
+ * no route failure is left (a dead letter is never routed, so this ends). Returns the messages
+ * still outstanding; sets *dl_bad, and d, when a dead letter could not be written. */
+static int
+flush_all(struct ks *r, struct lw_diag *d, bool *dl_bad)
 {
-    size_t over = MSG_OVERHEAD + keylen;
-    return k->max_msg > over ? k->max_msg - over : 0;
+    int64_t end = now_ms() + (int64_t)r->o->flush_timeout_ms;
+    int left = lw_ksink_flush(r->k, (int)r->o->flush_timeout_ms);
+    while (r->nrfail && !r->in_route) { /* in_route: a drain inside route_dead, which goes on */
+        if (route_dead(r, d) != 0) *dl_bad = true;
+        int64_t t = end - now_ms();
+        left = lw_ksink_flush(r->k, t > 0 ? (int)t : 0);
+    }
+    return left;
 }
 
-void
-lw_ksink_poll(struct lw_ksink *k, int timeout_ms)
+static const char *
+kafka_bad_to(struct lw_str to)
 {
-    rd_kafka_poll(k->rk, timeout_ms);
+    return lw_kafka_topic_ok(to) ? NULL : "is not a Kafka topic name";
 }
 
-int
-lw_ksink_flush(struct lw_ksink *k, int timeout_ms)
+static int
+kafka_open(struct lw_sink *s, const struct lw_stage_conf *c, struct lw_diag *d)
 {
-    rd_kafka_flush(k->rk, timeout_ms);
-    return rd_kafka_outq_len(k->rk);
+    struct ks *r = lw_xcalloc(1, sizeof *r);
+    *r = (struct ks){ .o = c, .s = s, .acking = s->host->hold != NULL };
+    s->state = r;
+    r->k = lw_ksink_new(c, delivered, r, d);
+    if (r->k == NULL) return -1;
+    if (lw_ksink_check(r->k, TOPIC_CHECK_MS, d) != 0) return -2;
+    lw_ksink_on_full(r->k, s->host->full, s->host->ud);
+    size_t max = lw_ksink_max_value(r->k, 0); /* JSON may write a byte as 6 */
+    r->route_keep = max > 4096 ? (max - 2048) / 6 : 0;
+    if (r->route_keep > ROUTE_KEEP) r->route_keep = ROUTE_KEEP;
+    return 0;
 }
 
-bool
-lw_ksink_fatal(struct lw_ksink *k, struct lw_diag *d)
+static void
+kafka_poll(struct lw_sink *s)
 {
-    if (k->fatal) lw_diag_setf(d, "%s", k->fatal_msg);
-    return k->fatal;
+    struct ks *r = s->state;
+    lw_ksink_poll(r->k, 0);
 }
 
-void
-lw_ksink_free(struct lw_ksink *k)
+static int
+kafka_tend(struct lw_sink *s, struct lw_diag *d)
 {
-    if (k == NULL) return;
-    for (int i = 0; i < 2; i++)
-        if (k->known[i]) rd_kafka_topic_destroy(k->known[i]);
-    for (uint32_t i = 0; k->seen && i < SEEN_SLOTS; i++)
-        free(k->seen[i]);
-    free(k->seen);
-    free(k->bad_until);
-    rd_kafka_destroy(k->rk);
-    free(k);
+    struct ks *r = s->state;
+    return r->nrfail ? route_dead(r, d) : 0;
 }
+
+/* kafka_drain: before a revocation: what was put is delivered, or failed, within
+ * --flush-timeout; a dead letter that cannot be written stops the run as after any failed
+ * write of the dead-letter file. */
+static int
+kafka_drain(struct lw_sink *s)
+{
+    struct ks *r = s->state;
+    bool dl_bad = false;
+    struct lw_diag rd = { 0 };
+    int left = flush_all(r, &rd, &dl_bad);
+    if (dl_bad) lw_kafka_say(r->o, "before revocation: %s", rd.msg);
+    if (left) {
+        lw_kafka_say(r->o,
+                     "%d messages not delivered within --flush-timeout before "
+                     "revocation: their input will be read again",
+                     left);
+    }
+    return dl_bad ? -1 : 0;
+}
+
+/* kafka_finish: at the end: deliver what is pending (first: an undeliverable routed output adds
+ * a dead letter); what is not delivered within --flush-timeout is not committed. */
+static int
+kafka_finish(struct lw_sink *s, struct lw_diag *d)
+{
+    struct ks *r = s->state;
+    bool bad = false;
+    int left = flush_all(r, d, &bad);
+    if (left) {
+        lw_diag_setf(&r->kfail, "%d messages not delivered within --flush-timeout", left);
+        s->lost = true;
+        lw_kafka_say(r->o,
+                     "%d messages not delivered within --flush-timeout: their input is "
+                     "not committed",
+                     left);
+    }
+    if (lw_ksink_fatal(r->k, d)) bad = true;
+    return bad ? -1 : 0;
+}
+
+static size_t
+kafka_room(struct lw_sink *s, size_t keylen)
+{
+    struct ks *r = s->state;
+    return lw_ksink_max_value(r->k, keylen);
+}
+
+static void
+kafka_close(struct lw_sink *s)
+{
+    struct ks *r = s->state;
+    if (r == NULL) return;
+    lw_ksink_free(r->k);
+    free(r->rfail);
+    free(r);
+    s->state = NULL;
+}
+
+const struct lw_sink_ops lw_sink_kafka = { .name = "kafka",
+                                           .messages = true,
+                                           .bad_to = kafka_bad_to,
+                                           .open = kafka_open,
+                                           .put = kafka_put,
+                                           .poll = kafka_poll,
+                                           .tend = kafka_tend,
+                                           .drain = kafka_drain,
+                                           .finish = kafka_finish,
+                                           .room = kafka_room,
+                                           .letter = kafka_letter,
+                                           .close = kafka_close };

@@ -96,7 +96,7 @@ ml_free(struct ml *m)
 }
 
 static struct ml *
-ml_new(const struct lw_opts *o, struct lw_diag *d)
+ml_new(const struct lw_stage_conf *o, struct lw_diag *d)
 {
     struct ml *m = lw_xcalloc(1, sizeof *m);
     m->indent = o->ml_indent;
@@ -105,21 +105,21 @@ ml_new(const struct lw_opts *o, struct lw_diag *d)
     m->timeout_ms = (int)o->ml_timeout_ms;
     lw_buf_init(&m->pend);
     lw_buf_init(&m->out);
-    if ((o->ml_start && (m->start = ml_regex(o->ml_start, !o->no_jit, d)) == NULL) ||
-        (o->ml_continue && (m->cont = ml_regex(o->ml_continue, !o->no_jit, d)) == NULL)) {
+    if ((o->ml_start && (m->start = ml_regex(o->ml_start, o->jit, d)) == NULL) ||
+        (o->ml_continue && (m->cont = ml_regex(o->ml_continue, o->jit, d)) == NULL)) {
         ml_free(m);
         return NULL;
     }
     m->md = pcre2_match_data_create(1, NULL);
     m->mc = pcre2_match_context_create(NULL);
     if (m->md == NULL || m->mc == NULL) abort();
-    pcre2_set_match_limit(m->mc, o->limits.match_limit);
-    pcre2_set_depth_limit(m->mc, o->limits.depth_limit);
+    pcre2_set_match_limit(m->mc, o->match_limit);
+    pcre2_set_depth_limit(m->mc, o->depth_limit);
     return m;
 }
 
 static int
-files_open(struct lw_source *s, const struct lw_opts *o, struct lw_diag *d)
+files_open(struct lw_source *s, const struct lw_stage_conf *o, struct lw_diag *d)
 {
     struct files *f = lw_xcalloc(1, sizeof *f);
     f->src = s;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lw/kafka.h"
+#include "lw/sink.h"
 #include "lw/source.h"
 
 #define POLL_MS 100
@@ -38,7 +39,7 @@ struct part {
 };
 
 struct kafka {
-    const struct lw_opts *o; /* first: the log callback reads it through the opaque */
+    const struct lw_stage_conf *o; /* first: the log callback reads it through the opaque */
     struct lw_source *s;
     rd_kafka_t *rk;
     struct part *parts;
@@ -49,7 +50,7 @@ struct kafka {
     /* The current record's topic and "topic/partition" (meta.topic, pos->name): copies, since a
      * revocation during the record (a wait for room polls) frees its partition's strings. */
     char cur_topic[256], cur_label[272]; /* Kafka topic names are at most 249 bytes */
-    struct lw_kafka_header *hdrs;
+    struct lw_header *hdrs;
     uint32_t hcap;
     bool down;        /* all brokers reported down: say so once, and say when messages flow again */
     bool paused;      /* wait(true): every assigned partition is paused */
@@ -297,7 +298,7 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 }
 
 static int
-kafka_open(struct lw_source *s, const struct lw_opts *o, struct lw_diag *d)
+kafka_open(struct lw_source *s, const struct lw_stage_conf *o, struct lw_diag *d)
 {
     rd_kafka_conf_t *c = lw_kafka_conf_new(o, LW_KAFKA_CONSUMER, d);
     if (c == NULL) return -2;
@@ -374,9 +375,9 @@ fill_meta(struct kafka *k, struct part *p, rd_kafka_message_t *m)
         const void *val;
         size_t len;
         if (rd_kafka_header_get_all(h, i, &name, &val, &len)) break;
-        k->hdrs[i] = (struct lw_kafka_header){ .name = lw_str_c(name),
-                                               .value = { val ? val : "", len },
-                                               .null_value = val == NULL };
+        k->hdrs[i] = (struct lw_header){ .name = lw_str_c(name),
+                                         .value = { val ? val : "", len },
+                                         .null_value = val == NULL };
         mm->nheaders++;
     }
 }
