@@ -197,15 +197,16 @@ $(BUILD)/mockd: tests/kafka/mockd.c | $(BUILD)
 
 kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 	tests/kafka/roundtrip.sh $(BUILD)/mockd
-	tests/kafka/sidecar.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so
-	tests/kafka/sinkfail.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
-	tests/kafka/topics.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
-	tests/kafka/backpressure.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=1 tests/kafka/sidecar.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so
+	LW_JOBS=2 tests/kafka/sidecar.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so
+	LW_JOBS=2 tests/kafka/sinkfail.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=2 tests/kafka/topics.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=2 tests/kafka/backpressure.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 
 # A Kafka sidecar run of SOAK_SECONDS (default 120; about 2.5 minutes in all) with rebalances
 # and broker outages, watching its RSS and open descriptors (part of check).
 soak: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/logwash
-	tests/kafka/soak.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=2 tests/kafka/soak.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 
 # liblogwash staged with `make install-lib` into $(BUILD)/api-root (PREFIX=/usr), and the
 # tests built against it through pkg-config with the same compiler and sanitizer flags.

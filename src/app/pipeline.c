@@ -92,6 +92,9 @@ struct run {
     struct pool *pool;         /* -j N: the workers, else NULL */
     struct work *mw;           /* the loop's own work */
     int said;                  /* how the batches settled for the source's say hook ended (GO...) */
+    int settling;              /* settle_batch is running (a drain may come from a wait inside) */
+    bool in_drain;             /* a drain settles the batches */
+    bool loop_over;            /* what is not settled now never will be (a stop, the end) */
     struct lw_diag said_d;     /* and why, when it was an I/O error */
     struct lw_counters n;
     uint64_t warnings;
@@ -379,11 +382,31 @@ apply(struct run *r, struct lw_str raw, const struct lw_recpos *pos, const struc
 }
 
 /* drain: finish every record handed out so far (the source is about to lose them). */
+struct pool;
+struct work;
+static int pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit,
+                      struct lw_diag *d);
+static int pool_settle(struct pool *p, struct run *r, struct work *mw, bool all, struct lw_diag *d);
+enum { GO, STOP_ABORT, STOP_IO, STOP_QUIET, STOP_ASKED };
+
 static void
 drain(void *ud)
 {
     struct run *r = ud;
     struct lw_diag d = { 0 };
+    /* -j N: the records read ahead into batches were handed out too: settle them first (their
+     * outputs are put, their dead letters written, and the waits below cover them). Not from
+     * inside a settle (a wait for room brought the revocation): the records not settled yet
+     * stay unfinished, so the next owner reads them again; their later acknowledgements name
+     * a revoked partition and count for nothing. */
+    if (r->pool && r->settling == 0 && r->said == GO && !r->loop_over) {
+        r->in_drain = true;
+        int st = pool_flush(r->pool, r, r->mw, false, &r->said_d);
+        if (st == GO) st = pool_settle(r->pool, r, r->mw, true, &r->said_d);
+        r->in_drain = false;
+        r->said = st;
+        if (st != GO) lw_pipeline_stop();
+    }
     /* With a sink of messages, r->out holds only the outputs of a record being put (a wait for
      * room can bring a revocation here): they go to the sink, never written (write is NULL).
      * What was not written is released as failed; the run stops as after any write error. */
@@ -412,7 +435,9 @@ static bool
 full(void *ud, bool waiting)
 {
     struct run *r = ud;
-    if (r->src.ops->wait) r->src.ops->wait(&r->src, waiting);
+    /* not from a revocation's drain: the consumer is inside its rebalance callback (a wait
+     * there serves the producer only) */
+    if (r->src.ops->wait && !r->in_drain) r->src.ops->wait(&r->src, waiting);
     if (!waiting) {
         if (r->full_said) lw_kafka_say(&r->conf, "output queue has room again: reading again");
         r->full_since = 0;
@@ -653,8 +678,6 @@ tend(struct run *r, struct lw_diag *d)
 
 /* The loop's side of a record whose work is done (by work_one, here or in a worker): what
  * record_done says next. */
-enum { GO, STOP_ABORT, STOP_IO, STOP_QUIET, STOP_ASKED };
-
 static int
 record_done(struct run *r, const struct result *x, struct lw_str raw, const struct lw_recpos *pos,
             struct lw_diag *d)
@@ -783,6 +806,25 @@ batch_add(struct batch *b, struct lw_str raw, const struct lw_recpos *pos)
     e->pos.name = b->name;
     e->pos.why = keep_str(&b->mem, pos->why);
     b->bytes += raw.len + 64;
+    if (pos->msg == NULL) return;
+    /* a message's metadata: the template's meta, the default key, dead letters' positions */
+    const struct lw_msgmeta *m = pos->msg;
+    struct lw_msgmeta *c = lw_arena_alloc(&b->mem, sizeof *c);
+    *c = *m;
+    c->topic = keep_lstr(&b->mem, m->topic);
+    c->key = keep_lstr(&b->mem, m->key);
+    if (m->nheaders) {
+        struct lw_header *h = lw_arena_alloc(&b->mem, m->nheaders * sizeof *h);
+        for (uint32_t i = 0; i < m->nheaders; i++) {
+            h[i] = (struct lw_header){ .name = keep_lstr(&b->mem, m->headers[i].name),
+                                       .value = keep_lstr(&b->mem, m->headers[i].value),
+                                       .null_value = m->headers[i].null_value };
+            b->bytes += m->headers[i].name.len + m->headers[i].value.len;
+        }
+        c->headers = h;
+    }
+    b->bytes += m->topic.len + m->key.len;
+    e->pos.msg = c;
 }
 
 static void
@@ -883,8 +925,19 @@ ext_keep(struct run *r, struct batch *b)
  * output stays in the batch as the sink's ext, which its write writes after the output buffer at
  * the very records where -j 1 would write (so stdout and stderr interleave alike). The loop runs
  * the records the worker left itself (mw). */
+static int settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d);
+
 static int
 settle_batch(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d)
+{
+    r->settling++;
+    int st = settle_batch1(r, mw, b, d);
+    r->settling--;
+    return st;
+}
+
+static int
+settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d)
 {
     bool direct = !r->acking && !r->sinks[0].ops->messages && !r->o->unbuffered;
     size_t o0 = 0; /* b's output before o0 is written or moved */
@@ -1047,12 +1100,11 @@ pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit, struct l
     return GO;
 }
 
-/* jobs: the number of workers: -j, else one per CPU for files and pipes, one for a terminal
- * (interactive: nothing to gain) and for Kafka input (not yet parallel). */
+/* jobs: the number of workers: -j, else one per CPU (at most DEFAULT_JOBS_MAX) for files, pipes
+ * and Kafka, one for a terminal (interactive: nothing to gain). */
 static int
 jobs(const struct lw_opts *o)
 {
-    if (o->from == LW_FROM_KAFKA) return 1;
     if (o->jobs > 0) return o->jobs > MAX_JOBS ? MAX_JOBS : o->jobs;
     bool tty = false;
     if (o->ninputs == 0) tty = isatty(0);
@@ -1164,11 +1216,13 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
         }
         if (st != GO) break;
     }
-    /* what was read is done and settled (also on a stop request), unless the run stops here */
+    /* what was read is done and settled, unless the run stops here (a stop request stops the
+     * settling at the next record, as -j 1 stops after the record it is running) */
     if (njobs > 1 && st == GO) {
         st = pool_flush(&pool, &r, &mw, false, &d);
         if (st == GO) st = pool_settle(&pool, &r, &mw, true, &d);
     }
+    r.loop_over = true; /* a revocation when the source closes settles nothing more */
     if (st == STOP_IO) io_failed = true;
     bool aborted = st == STOP_ABORT; /* --on-error=abort: the input was not all read */
     if (finish(&r, &d)) io_failed = true;

@@ -9,6 +9,8 @@
 # Usage: tests/kafka/backpressure.sh LOGWASH MOCKD COMMITTED
 set -u
 lw=$1 mockd=$2 committed=$3
+# LW_JOBS=N runs logwash with -j N (make kafka: the sidecar cases with 1 and 2 workers)
+J=${LW_JOBS:+-j $LW_JOBS}
 if ! command -v kcat >/dev/null 2>&1; then
     echo "backpressure: skipped: kcat is not installed (sh tools/deps.sh installs it)"
     exit 0
@@ -46,7 +48,7 @@ cut -d: -f2 "$tmp/in.kv" | sort >"$tmp/in.sent"
 timeout 120 kcat -P -b "$boot" -t in -K: -l "$tmp/in.kv" 2>/dev/null
 ctl "down 2"
 echo 'emit {m: line, p: meta.partition, o: meta.offset}' >"$tmp/t.lw"
-"$lw" -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in --group g --to kafka \
+"$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in --group g --to kafka \
     --out-topic out --exit-at-eof -X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 \
     -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200 \
     -X producer.queue.buffering.max.messages=1000 --stats-interval 1 -v 2>"$tmp/lw.err" &
@@ -106,12 +108,12 @@ seq 1 20000 | awk '{ print "k-" ($1 % 13) ":m-" $1 }' >"$tmp/in2.kv"
 timeout 120 kcat -P -b "$boot" -t in2 -K: -l "$tmp/in2.kv" 2>/dev/null
 ctl "down 2"
 K2="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200 -X producer.queue.buffering.max.messages=1000 --flush-timeout 2000"
-"$lw" -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in2 --group g2 --to kafka \
+"$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in2 --group g2 --to kafka \
     --out-topic out2 --exit-at-eof $K2 >"$tmp/a2.out" 2>"$tmp/a2.err" &
 lwpid=$!
 i=0
 while [ $i -lt 300 ] && ! grep -q "output queue full" "$tmp/a2.err"; do sleep 0.2; i=$((i + 1)); done
-"$lw" -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in2 --group g2 --to kafka \
+"$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in2 --group g2 --to kafka \
     --out-topic out2 --exit-at-eof $K2 >"$tmp/b2.out" 2>"$tmp/b2.err" &
 bpid=$!
 i=0
@@ -132,7 +134,7 @@ if [ $rca = 0 ] && [ $rcb = 0 ] && [ "$missing" = 0 ] && [ ! -s "$tmp/a2.out" ] 
 else
     bad "rebalance during the wait: exits $rca $rcb, $missing missing, stdout $(wc -c <"$tmp/a2.out") and $(wc -c <"$tmp/b2.out") bytes; $(grep -E "revoked|assigned" "$tmp/a2.err" | head -3)"
 fi
-timeout 120 "$lw" -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in2 --group g2 --to kafka \
+timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in2 --group g2 --to kafka \
     --out-topic out2 --exit-at-eof $K2 -q >"$tmp/c2.out"
 timeout 120 kcat -C -b "$boot" -t out2 -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/out2" 2>/dev/null
 "$committed" "$boot" g2 in2 >"$tmp/c2" 2>&1
@@ -151,7 +153,7 @@ timeout 120 kcat -P -b "$boot" -t in3 -l "$tmp/in3" 2>/dev/null
 ctl "down 2"
 K3="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200 -X producer.queue.buffering.max.messages=100 --flush-timeout 1000"
 : >"$tmp/a3.err"
-"$lw" -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
+"$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
     --out-topic out3 --exit-at-eof $K3 2>"$tmp/a3.err" &
 lwpid=$!
 i=0
@@ -165,7 +167,7 @@ kill -9 "$lwpid" 2>/dev/null # still waiting 30 s after SIGTERM, the brokers sti
 wait "$lwpid"; rc3=$?; lwpid=
 "$committed" "$boot" g3 in3 >"$tmp/c3a" 2>/dev/null # (broker 2 down: its connection errors)
 ctl "up 2"
-timeout 120 "$lw" -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
+timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
     --out-topic out3 --exit-at-eof $K3 -q
 rc3b=$?
 timeout 120 kcat -C -b "$boot" -t out3 -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/out3" 2>/dev/null
@@ -177,5 +179,5 @@ if [ $alive = 0 ] && [ $rc3 = 1 ] && grep -q "stopped while waiting for room in 
 else
     bad "SIGTERM in a wait for room: alive $alive, exit $rc3, committed '$(cat "$tmp/c3a")', restart exit $rc3b, $(wc -l <"$tmp/out3") out, committed '$(cat "$tmp/c3b")'; $(tail -3 "$tmp/a3.err")"
 fi
-echo "backpressure: $pass passed, $fail failed"
+echo "backpressure${LW_JOBS:+ (-j $LW_JOBS)}: $pass passed, $fail failed"
 [ $fail = 0 ]

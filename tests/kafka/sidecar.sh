@@ -7,6 +7,8 @@
 # Usage: tests/kafka/sidecar.sh LOGWASH MOCKD COMMITTED [MCOUNT.so]
 set -u
 lw=$1 mockd=$2 committed=$3 mcount=${4:-}
+# LW_JOBS=N runs logwash with -j N (make kafka: the sidecar cases with 1 and 2 workers)
+J=${LW_JOBS:+-j $LW_JOBS}
 if ! command -v kcat >/dev/null 2>&1; then
     echo "sidecar: skipped: kcat is not installed (sh tools/deps.sh installs it)"
     exit 0
@@ -79,7 +81,7 @@ check_committed() {
 topics "in1 4" "out1 4"
 produce in1 100000
 tmpl 1 >"$tmp/t1.lw"
-timeout 300 "$lw" -f "$tmp/t1.lw" --from kafka --brokers "$boot" --topic in1 --group g1 \
+timeout 300 "$lw" $J -f "$tmp/t1.lw" --from kafka --brokers "$boot" --topic in1 --group g1 \
     --to kafka --out-topic out1 --exit-at-eof $KX 2>"$tmp/lw1.err"
 rc=$?
 consume out1 >"$tmp/out1"
@@ -100,7 +102,7 @@ topics "in2 4" "out2 4"
 produce in2 20000
 tmpl 1 >"$tmp/t2.lw"
 echo "rtt -1 20" >&3
-"$lw" -f "$tmp/t2.lw" --from kafka --brokers "$boot" --topic in2 --group g2 --to kafka \
+"$lw" $J -f "$tmp/t2.lw" --from kafka --brokers "$boot" --topic in2 --group g2 --to kafka \
     --out-topic out2 --exit-at-eof $KX $SLOW -X producer.retry.backoff.ms=50 2>"$tmp/lw2.err" &
 lwpid=$!
 sleep 1
@@ -135,7 +137,7 @@ echo "rtt -1 30" >&3
 for run in 1 2 3; do
     tmpl $run >"$tmp/t3.lw"
     : >"$tmp/lw3.err" # here: wait_for could read the last run's lines before the child truncates
-    "$lw" -f "$tmp/t3.lw" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
+    "$lw" $J -f "$tmp/t3.lw" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
         --out-topic out3 $KX $SLOW --stats-interval 1 2>"$tmp/lw3.err" &
     lwpid=$!
     wait_for 9000 "$tmp/lw3.err"
@@ -149,7 +151,7 @@ for run in 1 2 3; do
 done
 echo "rtt -1 0" >&3
 tmpl 4 >"$tmp/t3.lw"
-timeout 300 "$lw" -f "$tmp/t3.lw" --from kafka --brokers "$boot" --topic in3 --group g3 \
+timeout 300 "$lw" $J -f "$tmp/t3.lw" --from kafka --brokers "$boot" --topic in3 --group g3 \
     --to kafka --out-topic out3 --exit-at-eof $KX -q
 rc=$?
 consume out3 >"$tmp/out3"
@@ -178,7 +180,7 @@ topics "in4 4" "out4 4"
 produce in4 30000 20
 echo "rtt -1 30" >&3
 tmpl 1 >"$tmp/t4.lw"
-"$lw" -f "$tmp/t4.lw" --from kafka --brokers "$boot" --topic in4 --group g4 --to kafka \
+"$lw" $J -f "$tmp/t4.lw" --from kafka --brokers "$boot" --topic in4 --group g4 --to kafka \
     --out-topic out4 $KX $SLOW --stats-interval 1 2>"$tmp/lw4.err" &
 lwpid=$!
 wait_for 8000 "$tmp/lw4.err"
@@ -197,7 +199,7 @@ else
     bad "SIGTERM: exit $rc, $n1 emitted, $exact mismatches against $(tr '\n' ' ' <"$tmp/c4")"
 fi
 tmpl 2 >"$tmp/t4.lw"
-timeout 300 "$lw" -f "$tmp/t4.lw" --from kafka --brokers "$boot" --topic in4 --group g4 \
+timeout 300 "$lw" $J -f "$tmp/t4.lw" --from kafka --brokers "$boot" --topic in4 --group g4 \
     --to kafka --out-topic out4 --exit-at-eof $KX -q
 consume out4 >"$tmp/out4"
 field m <"$tmp/out4" | sort >"$tmp/got4"
@@ -214,7 +216,7 @@ produce in5 1000
 echo "error 0 87 100000" >&3
 sleep 0.3
 tmpl 1 >"$tmp/t5.lw"
-timeout 120 "$lw" -f "$tmp/t5.lw" --from kafka --brokers "$boot" --topic in5 --group g5 \
+timeout 120 "$lw" $J -f "$tmp/t5.lw" --from kafka --brokers "$boot" --topic in5 --group g5 \
     --to kafka --out-topic out5 --exit-at-eof $KX -X producer.message.timeout.ms=3000 \
     2>"$tmp/lw5.err"
 rc=$?
@@ -225,7 +227,7 @@ if [ $rc != 0 ] && grep -q "delivery to out5" "$tmp/lw5.err" && ! grep -qv ' -10
 else
     bad "delivery failure: exit $rc, committed $(tr '\n' ' ' <"$tmp/c5"); $(head -3 "$tmp/lw5.err")"
 fi
-timeout 120 "$lw" -f "$tmp/t5.lw" --from kafka --brokers "$boot" --topic in5 --group g5 \
+timeout 120 "$lw" $J -f "$tmp/t5.lw" --from kafka --brokers "$boot" --topic in5 --group g5 \
     --to kafka --out-topic out5 --exit-at-eof $KX -q
 rc=$?
 consume out5 | field m | sort -u >"$tmp/got5"
@@ -249,7 +251,7 @@ if .level == "error" {
     emit out
 }
 EOF
-timeout 60 "$lw" -f "$tmp/t6.lw" --from kafka --brokers "$boot" --topic in6 --group g6 \
+timeout 60 "$lw" $J -f "$tmp/t6.lw" --from kafka --brokers "$boot" --topic in6 --group g6 \
     --to kafka --out-topic out6 --dead-letter-topic dlq6 --exit-at-eof $KX -q
 rc=$?
 got_out=$(timeout 60 kcat -C -b "$boot" -t out6 -o beginning -e -q -f '%k|%s\n' 2>/dev/null)
@@ -270,9 +272,9 @@ check_committed g6 in6 "$tmp/o6" &&
 # 7. Pipe forms: stdin -> Kafka, and Kafka -> stdout.
 topics "in7 2"
 seq 1 5000 | sed 's/^/m-/' >"$tmp/in7"
-timeout 60 "$lw" -e 'emit {m: line}' --to kafka --brokers "$boot" --out-topic in7 -q <"$tmp/in7"
+timeout 60 "$lw" $J -e 'emit {m: line}' --to kafka --brokers "$boot" --out-topic in7 -q <"$tmp/in7"
 rc1=$?
-timeout 60 "$lw" -e 'input json
+timeout 60 "$lw" $J -e 'input json
 print .m' --from kafka --brokers "$boot" --topic in7 --group g7 --exit-at-eof $KX -q >"$tmp/got7"
 rc2=$?
 if [ $rc1 = 0 ] && [ $rc2 = 0 ] && [ "$(sort "$tmp/in7")" = "$(sort "$tmp/got7")" ]; then
@@ -292,11 +294,11 @@ produce in8 30000 20
 echo "rtt -1 30" >&3
 tmpl 1 >"$tmp/t8a.lw"
 tmpl 2 >"$tmp/t8b.lw"
-"$lw" -f "$tmp/t8a.lw" --from kafka --brokers "$boot" --topic in8 --group g8 --to kafka \
+"$lw" $J -f "$tmp/t8a.lw" --from kafka --brokers "$boot" --topic in8 --group g8 --to kafka \
     --out-topic out8 --exit-at-eof $KX $SLOW --stats-interval 1 2>"$tmp/lw8a.err" &
 lwpid=$!
 wait_for 6000 "$tmp/lw8a.err"
-timeout 300 "$lw" -f "$tmp/t8b.lw" --from kafka --brokers "$boot" --topic in8 --group g8 --to kafka \
+timeout 300 "$lw" $J -f "$tmp/t8b.lw" --from kafka --brokers "$boot" --topic in8 --group g8 --to kafka \
     --out-topic out8 --exit-at-eof $KX $SLOW --stats-interval 0 2>"$tmp/lw8b.err"
 rcb=$?
 wait "$lwpid"; rca=$?; lwpid=
@@ -322,7 +324,7 @@ fi
 topics "in10 1" "out10 1"
 printf '%s\n' '{"n":0}' '{"n":1}' '{"n":2}' 'not json' '{"n":4}' >"$tmp/in10"
 timeout 60 kcat -P -b "$boot" -t in10 -l "$tmp/in10" 2>/dev/null
-timeout 60 "$lw" -e 'input json
+timeout 60 "$lw" $J -e 'input json
 emit .' --from kafka --brokers "$boot" --topic in10 --group g10 --to kafka --out-topic out10 \
     --on-error=abort --exit-at-eof $KX -q 2>"$tmp/lw10.err"
 rc=$?
@@ -346,7 +348,7 @@ produce in11 40000 20
 echo "rtt -1 20" >&3
 tmpl 1 >"$tmp/t11.lw"
 KL="-X session.timeout.ms=30000 -X consumer.max.poll.interval.ms=35000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200"
-"$lw" -f "$tmp/t11.lw" --from kafka --brokers "$boot" --topic in11 --group g11 --to kafka \
+"$lw" $J -f "$tmp/t11.lw" --from kafka --brokers "$boot" --topic in11 --group g11 --to kafka \
     --out-topic out11 --exit-at-eof $KL $SLOW --stats-interval 1 -v 2>"$tmp/lw11.err" &
 lwpid=$!
 wait_for 10000 "$tmp/lw11.err"
@@ -389,7 +391,7 @@ check_committed g11 in11 "$tmp/out11.json" && ok "outage of every broker: commit
 # 9. No allocation per message in logwash's own code: mcount.so counts the allocations made
 #    from the logwash executable (not librdkafka's); 20000 messages may not need more than
 #    2000 do, beyond a few amortised array doublings.
-if [ -n "$mcount" ] && LD_PRELOAD=$mcount "$lw" --version 2>&1 | grep -q '^mcount:'; then
+if [ -n "$mcount" ] && LD_PRELOAD=$mcount "$lw" $J --version 2>&1 | grep -q '^mcount:'; then
     topics "in9a 4" "in9b 4" "out9 4"
     seq 1 2000 | awk '{ print "k" ($1 % 7) ":m-" $1 }' >"$tmp/in9a"
     seq 1 20000 | awk '{ print "k" ($1 % 7) ":m-" $1 }' >"$tmp/in9b"
@@ -399,10 +401,10 @@ if [ -n "$mcount" ] && LD_PRELOAD=$mcount "$lw" --version 2>&1 | grep -q '^mcoun
         'emit {m: line, o: meta.offset, k: meta.key} to "out9" key "k${meta.offset}" headers {a: "b"}' \
         >"$tmp/t9.lw"
     for t in a b; do
-        LD_PRELOAD=$mcount timeout 120 "$lw" -f "$tmp/t9.lw" --from kafka --brokers "$boot" \
+        LD_PRELOAD=$mcount timeout 120 "$lw" $J -f "$tmp/t9.lw" --from kafka --brokers "$boot" \
             --topic in9$t --group g9$t --to kafka --out-topic out9 --dead-letter-topic out9 \
             --exit-at-eof $KX -q 2>"$tmp/mc.$t"
-        LD_PRELOAD=$mcount timeout 120 "$lw" -e 'emit {m: line, o: meta.offset}' --from kafka \
+        LD_PRELOAD=$mcount timeout 120 "$lw" $J -e 'emit {m: line, o: meta.offset}' --from kafka \
             --brokers "$boot" --topic in9$t --group h9$t --exit-at-eof $KX -q 2>"$tmp/mcs.$t" >/dev/null
     done
     a=$(sed -n 's/^mcount: //p' "$tmp/mc.a") b=$(sed -n 's/^mcount: //p' "$tmp/mc.b")
@@ -418,5 +420,5 @@ else
     echo "sidecar: skipped: allocation count"
 fi
 
-echo "sidecar: $pass passed, $fail failed${alloc_skip:-}"
+echo "sidecar${LW_JOBS:+ (-j $LW_JOBS)}: $pass passed, $fail failed${alloc_skip:-}"
 [ $fail = 0 ]

@@ -11,6 +11,8 @@
 # Usage: tests/kafka/sinkfail.sh LOGWASH MOCKD COMMITTED
 set -u
 lw=$1 mockd=$2 committed=$3
+# LW_JOBS=N runs logwash with -j N (make kafka: the sidecar cases with 1 and 2 workers)
+J=${LW_JOBS:+-j $LW_JOBS}
 if ! command -v kcat >/dev/null 2>&1; then
     echo "sinkfail: skipped: kcat is not installed (sh tools/deps.sh installs it)"
     exit 0
@@ -64,7 +66,7 @@ c() { "$committed" "$boot" "$1" "$2" 2>&1 | sed -n 's/^0 //p'; }
 run() {
     g=$1 t=$2
     shift 2
-    timeout 60 "$lw" --from kafka --brokers "$boot" --topic "$t" --group "$g" --exit-at-eof $KX \
+    timeout 60 "$lw" $J --from kafka --brokers "$boot" --topic "$t" --group "$g" --exit-at-eof $KX \
         "$@" 2>"$tmp/$g.err"
 }
 # seqfile FILE N: lines m-0 .. m-(N-1)
@@ -94,7 +96,7 @@ case2() {
     (
         ulimit -f 2
         trap '' XFSZ
-        exec "$lw" --from kafka --brokers "$boot" --topic s2 --group g2 --exit-at-eof $KX \
+        exec "$lw" $J --from kafka --brokers "$boot" --topic s2 --group g2 --exit-at-eof $KX \
             --unbuffered -e 'emit {m: line}' >"$tmp/out2" 2>"$tmp/g2.err"
     )
     rc=$?
@@ -159,7 +161,7 @@ emit .' --dead-letter /dev/full >"$tmp/out5"
 #    input exists; logwash stops on the error by itself.
 case6() {
     mkfifo "$tmp/dl6"
-    timeout 60 "$lw" --from kafka --brokers "$boot" --topic s6 --group g6 $KX -e 'input json
+    timeout 60 "$lw" $J --from kafka --brokers "$boot" --topic s6 --group g6 $KX -e 'input json
 emit .' --dead-letter "$tmp/dl6" >"$tmp/out6" 2>"$tmp/g6.err" &
     lw6=$!
     timeout 30 sh -c 'exec <"$1"' sh "$tmp/dl6" # opens the FIFO once logwash has, and leaves
@@ -333,7 +335,7 @@ case13() {
 # 14. From files (nothing to commit) an output too large without a dead-letter path is a failed
 #     record like any other: reported, exit 1, and the stream goes on.
 case14() {
-    "$lw" -e 'emit {m: line}' --to kafka --brokers "$boot" --out-topic out14 $SMALL \
+    "$lw" $J -e 'emit {m: line}' --to kafka --brokers "$boot" --out-topic out14 $SMALL \
         <"$tmp/o1" 2>"$tmp/f14.err"
     rc=$?
     if [ $rc = 1 ] && grep -qF "logwash: stdin:2: $(echo "$TOOBIG" | sed s/OUT/out14/)" "$tmp/f14.err" &&

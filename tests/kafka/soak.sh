@@ -13,6 +13,8 @@
 # Usage: tests/kafka/soak.sh LOGWASH MOCKD COMMITTED (SOAK_KEEP=DIR keeps the run's files there)
 set -u
 lw=$1 mockd=$2 committed=$3
+# LW_JOBS=N runs logwash with -j N (make kafka: the sidecar cases with 1 and 2 workers)
+J=${LW_JOBS:+-j $LW_JOBS}
 secs=${SOAK_SECONDS:-120}
 if ! command -v kcat >/dev/null 2>&1; then
     echo "soak: skipped: kcat is not installed (sh tools/deps.sh installs it)"
@@ -51,7 +53,7 @@ for p in 0 1 2 3; do echo "leader in $p 1" >&3; echo "leader out $p 2" >&3; done
 sleep 0.5
 echo 'emit {m: line, p: meta.partition, o: meta.offset}' >"$tmp/t.lw"
 member() { # member NAME: a group member in the background, stderr in $tmp/NAME.err
-    "$lw" -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in --group soak --to kafka \
+    "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in --group soak --to kafka \
         --out-topic out $KX -X producer.queue.buffering.max.messages=2000 --stats-interval 1 \
         2>"$tmp/$1.err" &
 }
@@ -102,7 +104,7 @@ wait "$ppid_"; ppid_=
 # let the member catch up, then stop it and finish what is left with a last run
 sleep 5
 kill -TERM "$lwpid"; wait "$lwpid"; rca=$?; lwpid=
-timeout 300 "$lw" -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in --group soak \
+timeout 300 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in --group soak \
     --to kafka --out-topic out --exit-at-eof $KX -q
 rcz=$?
 timeout 120 kcat -C -b "$boot" -t out -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/out" 2>/dev/null
@@ -145,5 +147,5 @@ if [ -n "${warm_rss:-}" ] && [ "$max_rss" -lt $((warm_rss + 65536)) ] &&
 else
     bad "resources: RSS ${warm_rss:-?} -> max $max_rss kB, fds ${warm_fds:-?} -> max $max_fds, last $last_fds ($n samples)"
 fi
-echo "soak: $pass passed, $fail failed"
+echo "soak${LW_JOBS:+ (-j $LW_JOBS)}: $pass passed, $fail failed"
 [ $fail = 0 ]

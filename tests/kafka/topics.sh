@@ -10,6 +10,8 @@
 # Usage: tests/kafka/topics.sh LOGWASH MOCKD COMMITTED
 set -u
 lw=$1 mockd=$2 committed=$3
+# LW_JOBS=N runs logwash with -j N (make kafka: the sidecar cases with 1 and 2 workers)
+J=${LW_JOBS:+-j $LW_JOBS}
 if ! command -v kcat >/dev/null 2>&1; then
     echo "topics: skipped: kcat is not installed (sh tools/deps.sh installs it)"
     exit 0
@@ -69,7 +71,7 @@ ctl "topic in1 1" "topic out1 1" "topic dl1 1" "topic gone1 1" "topic deny1 1" \
 ctl "berror 3 0 29 1" # the only produce request broker 3 gets: deny1's
 putv in1 '{"t":"out1","n":0}' '{"t":"gone1","n":1}' '{"t":"out1","n":2}' '{"t":"deny1","n":3}' \
     '{"t":"out1","n":4}'
-timeout 120 "$lw" -e "$ROUTE" --from kafka --brokers "$boot" --topic in1 --group g1 --to kafka \
+timeout 120 "$lw" $J -e "$ROUTE" --from kafka --brokers "$boot" --topic in1 --group g1 --to kafka \
     --out-topic out1 --dead-letter-topic dl1 --exit-at-eof $KX 2>"$tmp/lw1.err"
 rc=$?
 got_out=$(consume out1 | tr '\n' ' ')
@@ -89,7 +91,7 @@ fi
 ctl "topic in1b 1"
 awk 'BEGIN { s = "x"; while (length(s) < 100000) s = s s; print "{\"t\":\"gone1\",\"s\":\"" substr(s, 1, 100000) "\"}" }' >"$tmp/in1b"
 timeout 60 kcat -P -b "$boot" -t in1b -l "$tmp/in1b" 2>/dev/null
-timeout 120 "$lw" -e "$ROUTE" --from kafka --brokers "$boot" --topic in1b --group g1b --to kafka \
+timeout 120 "$lw" $J -e "$ROUTE" --from kafka --brokers "$boot" --topic in1b --group g1b --to kafka \
     --out-topic out1 --dead-letter-topic dl1 --exit-at-eof $KX 2>"$tmp/lw1b.err"
 rc=$?
 consume dl1 | grep '"topic":"in1b"' >"$tmp/dl1b"
@@ -110,7 +112,7 @@ ctl "topic in1c 1" "topic out1c 1" "topic dl1c 1" "topic gone1c 1" "leader in1c 
     "leader out1c 0 1" "leader dl1c 0 1" "topicerr gone1c 3"
 putv in1c '{"t":"gone1c","n":0}' '{"t":"out1c","n":1}' '{"t":"gone1c","n":2}' \
     '{"t":"gone1c","n":3}' '{"t":"out1c","n":4}' '{"t":"gone1c","n":5}' '{"t":"gone1c","n":6}'
-timeout 120 "$lw" -e "$ROUTE
+timeout 120 "$lw" $J -e "$ROUTE
 emit {n: .n} to \"out1c\"" --from kafka --brokers "$boot" --topic in1c --group g1c --to kafka \
     --out-topic out1c --dead-letter-topic dl1c --exit-at-eof $KX \
     -X producer.queue.buffering.max.messages=1 2>"$tmp/lw1c.err"
@@ -140,7 +142,7 @@ fi
 ctl "topic in1d 1" "topic out1d 1" "topic dl1d 1" "topic deny1d 1" "leader in1d 0 1" \
     "leader out1d 0 1" "leader dl1d 0 1" "topicerr deny1d 29"
 putv in1d '{"t":"deny1d","n":0}' '{"t":"out1d","n":1}' '{"t":"deny1d","n":2}'
-timeout 120 "$lw" -e "$ROUTE" --from kafka --brokers "$boot" --topic in1d --group g1d --to kafka \
+timeout 120 "$lw" $J -e "$ROUTE" --from kafka --brokers "$boot" --topic in1d --group g1d --to kafka \
     --out-topic out1d --dead-letter-topic dl1d --exit-at-eof --flush-timeout 20000 $KX 2>"$tmp/lw1d.err"
 rc=$?
 got_out=$(consume out1d | tr '\n' ' ')
@@ -160,7 +162,7 @@ fi
 
 # 2. The same with a dead-letter file, and from standard input (no position to give).
 ctl "topic gone2 1" "topicerr gone2 3"
-printf '%s\n' '{"t":"out1","n":10}' '{"t":"gone2","n":11}' | timeout 120 "$lw" -e "$ROUTE" \
+printf '%s\n' '{"t":"out1","n":10}' '{"t":"gone2","n":11}' | timeout 120 "$lw" $J -e "$ROUTE" \
     --to kafka --brokers "$boot" --out-topic out1 --dead-letter "$tmp/dl2" 2>"$tmp/lw2.err"
 rc=$?
 if [ $rc = 1 ] && [ "$(cat "$tmp/dl2")" = '{"kind":"route","template":null,"error":"output topic gone2: Broker: Unknown topic or partition","output_topic":"gone2","output":"{\"t\":\"gone2\",\"n\":11}"}' ]; then
@@ -173,7 +175,7 @@ fi
 #    commits nothing at or past it (offset 1); a restart stops there again.
 ctl "topic in3 1" "topic out3 1" "topic gone3 1" "topicerr gone3 3"
 putv in3 '{"t":"out3","n":0}' '{"t":"gone3","n":1}' '{"t":"out3","n":2}'
-timeout 120 "$lw" -e "$ROUTE" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
+timeout 120 "$lw" $J -e "$ROUTE" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
     --out-topic out3 --exit-at-eof $KX 2>"$tmp/lw3.err"
 rc=$?
 "$committed" "$boot" g3 in3 >"$tmp/c3"
@@ -190,7 +192,7 @@ fi
 ctl "topic in4 1" "topic dl4 1"
 seq 1 1200 | awk '{ print "{\"t\":\"x4-" $1 "\"}" }' >"$tmp/in4"
 timeout 60 kcat -P -b "$boot" -t in4 -l "$tmp/in4" 2>/dev/null
-timeout 300 "$lw" -e "$ROUTE" --from kafka --brokers "$boot" --topic in4 --group g4 --to kafka \
+timeout 300 "$lw" $J -e "$ROUTE" --from kafka --brokers "$boot" --topic in4 --group g4 --to kafka \
     --out-topic out1 --dead-letter-topic dl4 --exit-at-eof $KX -v 2>"$tmp/lw4.err"
 rc=$?
 consume dl4 >"$tmp/dl4"
@@ -217,7 +219,7 @@ for c in "bad5 3 out5 Unknown topic or partition" "bad5 29 out5 Topic authorizat
     else
         opts="--out-topic bad5"
     fi
-    timeout 60 "$lw" -e 'emit .' --from kafka --brokers "$boot" --topic in5 --group g5 --to kafka \
+    timeout 60 "$lw" $J -e 'emit .' --from kafka --brokers "$boot" --topic in5 --group g5 --to kafka \
         $opts --exit-at-eof $KX 2>"$tmp/lw5.err"
     rc=$?
     shift 3
@@ -234,7 +236,7 @@ done
 ctl "topic in6 1" "topic deny6 1" "topicerr in6 3" "topicerr deny6 29"
 for t in "in6 Unknown topic or partition" "deny6 Topic authorization failed"; do
     set -- $t
-    timeout 60 "$lw" -e 'emit .' --from kafka --brokers "$boot" --topic "$1" --group g6 \
+    timeout 60 "$lw" $J -e 'emit .' --from kafka --brokers "$boot" --topic "$1" --group g6 \
         --exit-at-eof $KX 2>"$tmp/lw6.err" >/dev/null
     rc=$?
     topic=$1
@@ -249,7 +251,7 @@ done
 # 7. Without --exit-at-eof an unknown input topic is waited for, said once; once it exists,
 #    its messages are read.
 ctl "topic in7 1" "topicerr in7 3"
-"$lw" -e 'input json
+"$lw" $J -e 'input json
 emit .' --from kafka --brokers "$boot" --topic in7 --group g7 $KX -X topic.metadata.refresh.interval.ms=500 \
     >"$tmp/out7" 2>"$tmp/lw7.err" &
 lwpid=$!
@@ -267,5 +269,5 @@ else
     bad "waiting for an input topic: exit $rc, said $said times, read '$(tr '\n' ' ' <"$tmp/out7")'; $(tail -3 "$tmp/lw7.err")"
 fi
 
-echo "topics: $pass passed, $fail failed"
+echo "topics${LW_JOBS:+ (-j $LW_JOBS)}: $pass passed, $fail failed"
 [ $fail = 0 ]
