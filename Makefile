@@ -47,8 +47,9 @@ SRCS    := $(wildcard src/*/*.c)
 PATTERN_FILES := $(sort $(wildcard patterns/*))
 OBJS    := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/grok_builtin.o
 LIBOBJS := $(filter-out $(BUILD)/app/main.o,$(OBJS))
-# The program links its objects directly, without the public API's (src/api).
-PROG_OBJS := $(filter-out $(BUILD)/api/%,$(OBJS))
+# The program links every object: the record loop uses the language directly, `logwash test`
+# (src/app/test.c) only through the public API (src/api).
+PROG_OBJS := $(OBJS)
 # liblogwash: src/base, src/lang, src/lib, src/api and the embedded grok patterns. The static
 # library takes the program's objects; the shared one objects of its own built with -fPIC
 # and -fvisibility=hidden (only LOGWASH_API functions are exported), in $(BUILD)/pic/, so
