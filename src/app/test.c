@@ -122,7 +122,7 @@ record_outputs(struct lw_arena *a, struct logwash_runner *r, enum logwash_output
             v = (struct lw_tv){ .kind = LW_TV_STRING, .s = v.s }; /* cannot happen */
         push(a, &g->emitted, &v);
         if (fmt == LOGWASH_OUTPUT_JSON)
-            lw_buf_add(&g->emitted_text, o[i].data, o[i].len);
+            lw_test_yaml_safe(&g->emitted_text, (struct lw_str){ o[i].data, o[i].len });
         else
             lw_test_quote(&g->emitted_text, v.s);
         lw_buf_addc(&g->emitted_text, '\n');
@@ -320,8 +320,14 @@ write_update(struct lw_tfile *f, struct insert *ins, size_t n, struct lw_buf *wh
     lw_buf_init(&b);
     size_t from = 0;
     for (size_t i = 0; i < n; i++) { /* in file order: cases are */
-        size_t off = ins[i].off;
-        if (off > 0 && f->text.p[off - 1] != '\n') { /* after the end of the case's last line */
+        /* after the end of the case's last line: a block scalar's end mark can lie in the
+         * indentation of the next line, which is then where the case ended */
+        size_t off = ins[i].off, back = off;
+        while (back > 0 && (f->text.p[back - 1] == ' ' || f->text.p[back - 1] == '\t'))
+            back--;
+        if (back == 0 || f->text.p[back - 1] == '\n') {
+            off = back;
+        } else {
             while (off < f->text.len && f->text.p[off] != '\n')
                 off++;
             if (off < f->text.len) off++;

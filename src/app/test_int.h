@@ -110,7 +110,12 @@ int lw_test_diff(const struct lw_tv *want, const struct lw_tv *got, bool subset,
 void lw_test_write(struct lw_buf *out, const struct lw_tv *v, size_t max);
 
 /* lw_test_quote: s as a JSON string (also a YAML double-quoted scalar): ", \ and control
- * bytes escaped, everything else as is. */
+ * bytes escaped, and the characters YAML does not take as they are (C1 controls, U+2028,
+ * U+2029, U+FEFF, U+FFFE, U+FFFF); everything else as is. */
 void lw_test_quote(struct lw_buf *out, struct lw_str s);
+
+/* lw_test_yaml_safe: JSON text s with those characters (only inside its strings) written as
+ * \u escapes, so that it reads back from a YAML flow collection as the same value. */
+void lw_test_yaml_safe(struct lw_buf *out, struct lw_str s);
 
 #endif

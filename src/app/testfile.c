@@ -868,13 +868,51 @@ lw_test_json(struct lw_arena *a, const char *p, size_t len, struct lw_tv *v)
 
 /* ---- writing and comparing values ---- */
 
+/* special: the length of a UTF-8 character at p that YAML does not take as it is inside a
+ * scalar (C1 controls, U+2028, U+2029, U+FEFF, U+FFFE, U+FFFF), with its code point; else 0 */
+static size_t
+special(const unsigned char *p, size_t left, unsigned *cp)
+{
+    if (left >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+        *cp = p[1];
+        return 2;
+    }
+    if (left < 3) return 0;
+    unsigned c = (unsigned)(p[0] & 0x0f) << 12 | (unsigned)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+    if ((p[0] & 0xf0) != 0xe0) return 0;
+    if (c != 0x2028 && c != 0x2029 && c != 0xfeff && c != 0xfffe && c != 0xffff) return 0;
+    *cp = c;
+    return 3;
+}
+
+void
+lw_test_yaml_safe(struct lw_buf *out, struct lw_str s)
+{
+    const unsigned char *p = (const unsigned char *)s.p;
+    for (size_t i = 0; i < s.len;) {
+        unsigned cp;
+        size_t n = special(p + i, s.len - i, &cp);
+        if (n > 0) {
+            lw_buf_printf(out, "\\u%04x", cp);
+            i += n;
+        } else {
+            lw_buf_addc(out, (char)p[i++]);
+        }
+    }
+}
+
 void
 lw_test_quote(struct lw_buf *out, struct lw_str s)
 {
     lw_buf_addc(out, '"');
     for (size_t i = 0; i < s.len; i++) {
         unsigned char ch = (unsigned char)s.p[i];
-        if (ch == '"' || ch == '\\') {
+        unsigned cp;
+        size_t n = special((const unsigned char *)s.p + i, s.len - i, &cp);
+        if (n > 0) {
+            lw_buf_printf(out, "\\u%04x", cp);
+            i += n - 1;
+        } else if (ch == '"' || ch == '\\') {
             lw_buf_addc(out, '\\');
             lw_buf_addc(out, (char)ch);
         } else if (ch == '\n') {
