@@ -504,7 +504,7 @@ one_file(struct run *u, const char *path)
     }
     lw_buf_fini(&why);
     if (!u->verbose && !u->quiet && u->failed == before)
-        say(u, "ok   %s: %zu cases\n", path, f.ncases);
+        say(u, "ok   %s: %zu case%s\n", path, f.ncases, f.ncases == 1 ? "" : "s");
     for (size_t i = 0; i < nins; i++)
         free(ins[i].text);
     free(ins);
@@ -766,10 +766,10 @@ lw_test_main(int argc, char **argv)
     if (u.tap) tap(&u);
     if (u.junit && junit(&u) != 0) bad_paths++;
     if (!u.tap) {
-        printf("logwash test: %zu files, %zu cases: %zu passed, %zu failed", u.files, u.cases,
-               u.passed, u.failed);
+        printf("logwash test: %zu file%s, %zu case%s: %zu passed, %zu failed", u.files,
+               u.files == 1 ? "" : "s", u.cases, u.cases == 1 ? "" : "s", u.passed, u.failed);
         if (u.updated) printf(", %zu recorded", u.updated);
-        if (u.file_errors) printf(", %zu files malformed", u.file_errors);
+        if (u.file_errors) printf(", %zu malformed", u.file_errors);
         printf("\n");
     }
     if (u.files == 0 && bad_paths == 0) {

@@ -226,6 +226,7 @@ list(struct ld *x, struct fy_node *kn, struct fy_node *v, const char *key, struc
     if (v == NULL || !fy_node_is_sequence(v))
         return fail(x, v ? v : kn, "'%s' needs a list (- item per line, or [a, b])", key);
     if (value(x, v, out) != 0) return -1;
+    if (out->line == 0) startpos(kn, &out->line, &out->col, NULL); /* [] has no place */
     for (size_t i = 0; strings && i < out->n; i++) {
         if (out->items[i].kind != LW_TV_STRING) {
             void *it = NULL;
