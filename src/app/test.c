@@ -546,7 +546,7 @@ directory(struct run *u, const char *dir)
         names[n++] = lw_xstrndup(de->d_name, strlen(de->d_name));
     }
     closedir(d);
-    qsort(names, n, sizeof *names, by_name);
+    if (n > 1) qsort(names, n, sizeof *names, by_name);
     struct lw_buf p, untested;
     lw_buf_init(&p);
     lw_buf_init(&untested);
