@@ -47,8 +47,9 @@ SRCS    := $(wildcard src/*/*.c)
 PATTERN_FILES := $(sort $(wildcard patterns/*))
 OBJS    := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/grok_builtin.o
 LIBOBJS := $(filter-out $(BUILD)/app/main.o,$(OBJS))
-# The program links its objects directly, without the public API's (src/api).
-PROG_OBJS := $(filter-out $(BUILD)/api/%,$(OBJS))
+# The program links every object: the record loop uses the language directly, `logwash test`
+# (src/app/test.c) only through the public API (src/api).
+PROG_OBJS := $(OBJS)
 # liblogwash: src/base, src/lang, src/lib, src/api and the embedded grok patterns. The static
 # library takes the program's objects; the shared one objects of its own built with -fPIC
 # and -fvisibility=hidden (only LOGWASH_API functions are exported), in $(BUILD)/pic/, so
@@ -66,7 +67,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: FORCE deps all lib api tsan install-program install-lib check package cli jobs grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: FORCE deps all lib api tsan install-program install-lib check package cli jobs ltest grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
@@ -139,7 +140,7 @@ $(BUILD) $(BUILD)/unit:
 # timed run of minutes) is not repeated under the sanitizers either (the other Kafka tests are)
 PACKAGE_TEST ?= package
 SOAK_TEST ?= soak
-check: unit golden cli jobs grok templates examples replay man-check man-lint api kafka $(SOAK_TEST) \
+check: unit golden cli jobs ltest grok templates examples replay man-check man-lint api kafka $(SOAK_TEST) \
        tz-oracle syslog-oracle $(PACKAGE_TEST)
 
 unit: $(BUILD)/unit-tests $(BUILD)/unit-tests-blk8 $(BUILD)/unit-tests-blk0
@@ -158,8 +159,14 @@ cli: $(BUILD)/logwash
 jobs: $(BUILD)/logwash
 	tests/jobs.sh $(BUILD)/logwash
 
+# every shipped template's test file (templates/NAME.test.yaml) by `logwash test templates/`,
+# then tests/templates/oracle.py over the same cases
 templates: $(BUILD)/logwash
 	tests/templates.sh $(BUILD)/logwash
+
+# `logwash test` itself: reports, malformed test files, --update
+ltest: $(BUILD)/logwash
+	tests/ltest.sh $(BUILD)/logwash
 
 # IANA zones against Python's zoneinfo over the same tzdata (skipped, saying so, without them).
 tz-oracle: $(BUILD)/logwash
@@ -304,7 +311,7 @@ install-program: $(BUILD)/logwash
 	    $(DESTDIR)$(DATADIR)/templates $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 	    $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(UNITDIR)
 	install -m 755 $(BUILD)/logwash $(DESTDIR)$(PREFIX)/bin/logwash
-	install -m 644 man/logwash.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/logwash.1 man/logwash-test.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 man/logwash.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/logwash-template.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 	install -m 644 $$(ls templates/*.lw | grep -v '/w[0-9]-') $(DESTDIR)$(DATADIR)/templates/

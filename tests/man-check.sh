@@ -79,6 +79,21 @@ for k in $keys; do
         missing=$((missing + 1))
     fi
 done
+# `logwash test` has options of its own: each of `BIN test --help` is in man/logwash-test.1.
+mantest=$root/man/logwash-test.1
+topts=$("$bin" test --help 2>/dev/null | sed -n 's/^ *\(-[a-zA-Z], \)\{0,1\}--\([a-z0-9-]*\).*/\2/p' | sort -u)
+if [ -z "$topts" ]; then
+    echo "man-check: found no options in '$bin test --help'"
+    missing=$((missing + 1))
+fi
+for o in $topts; do
+    nopts=$((nopts + 1))
+    e=$(printf '%s' "$o" | sed 's/-/\\\\-/g') # man writes \- for each -
+    if ! grep -Eq "Fl \\\\-$e([^a-z0-9-]|\$)" "$mantest"; then
+        echo "man-check: option test --$o is not documented in man/logwash-test.1"
+        missing=$((missing + 1))
+    fi
+done
 if [ $missing -ne 0 ]; then
     echo "man-check: $missing missing"
     exit 1

@@ -14,6 +14,7 @@
 #include "lw/opts.h"
 #include "lw/pipeline.h"
 #include "lw/program.h"
+#include "lw/test.h"
 
 static volatile sig_atomic_t interrupted, hangup;
 
@@ -54,6 +55,7 @@ int
 main(int argc, char **argv)
 {
     std_fds();
+    if (argc >= 2 && strcmp(argv[1], "test") == 0) return lw_test_main(argc - 1, argv + 1);
     struct lw_opts o;
     char err[512];
     int r = lw_opts_parse(&o, argc, argv, stdout, err, sizeof err);

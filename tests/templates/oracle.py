@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""Independent oracle for the template golden tests (see README.md here).
+"""Independent oracle for the templates' test files (see README.md here).
 
     python3 tests/templates/oracle.py NAME...    (or --all: every template it knows)
 
-parses tests/templates/NAME.in with its own Python code (string operations, re and datetime,
-not the template's regexes), builds the record and the dead letters it expects, and compares
-them, field by field, with NAME.out and NAME.dl. It prints "NAME: N records, M dead letters
-agree" or every difference, and exits 1 on any. tests/templates.sh runs it with --all after
-comparing logwash's output with NAME.out (so logwash agrees with the oracle), and skips it,
-saying so, without python3 3.9+ (zoneinfo) or the tzdata files.
+reads templates/NAME.test.yaml (PyYAML), joins its cases' inputs back into the sample log,
+parses that with its own Python code (string operations, re and datetime, not the template's
+regexes), builds the records and the dead letters it expects, and compares them, field by
+field, with the cases' expectations (expect; rejected, failed, undecodable). It prints "NAME:
+N records, M dead letters agree" or every difference, and exits 1 on any. tests/templates.sh
+runs it with --all after `logwash test templates/` (so logwash agrees with the oracle), and
+skips it, saying so, without python3 3.9+ (zoneinfo), PyYAML or the tzdata files.
 """
 import datetime as dt
 import json
@@ -16,7 +17,10 @@ import re
 import sys
 from zoneinfo import ZoneInfo
 
+import yaml
+
 HERE = __file__.rsplit("/", 1)[0]
+TEMPLATES = f"{HERE}/../../templates"
 NOW = dt.datetime(2024, 3, 10, 12, 0, 0, tzinfo=dt.timezone.utc)
 
 
@@ -1167,19 +1171,27 @@ def main():
     sys.exit(1 if bad else 0)
 
 
+class Loader(yaml.SafeLoader):
+    """YAML as logwash test reads it: JSON's numbers (1e+20, 2.5e3) are floats, as in YAML 1.2."""
+
+
+Loader.add_implicit_resolver("tag:yaml.org,2002:float",
+                             re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$"),
+                             list("-0123456789"))
+
+
 def check(name):
+    """The oracle's records and dead letters against the expectations of NAME.test.yaml."""
     global ZONE
-    ZONE = dt.timezone.utc
-    try:
-        with open(f"{HERE}/{name}.args", encoding="utf-8") as f:
-            args = f.read().split()
-        if "--tz" in args:
-            ZONE = ZoneInfo(args[args.index("--tz") + 1])
-    except FileNotFoundError:
-        pass
+    with open(f"{TEMPLATES}/{name}.test.yaml", encoding="utf-8") as f:
+        doc = yaml.load(f, Loader=Loader)
+    tz = (doc.get("options") or {}).get("tz")
+    ZONE = ZoneInfo(tz) if tz else dt.timezone.utc
     fn = ORACLES[name]
-    with open(f"{HERE}/{name}.in", encoding="utf-8", errors="surrogateescape") as f:
-        inp = f.read()
+    # the sample log again: the cases' records, one after the other; the oracle frames it
+    # itself (records()), so a case that is not one record of the sample is found too
+    cases = doc["cases"]
+    inp = "".join(c["input"] + "\n" for c in cases)
     want_out, want_dl = [], []
     for num, rec in records(name, inp):
         got, reason = fn(rec)
@@ -1187,29 +1199,27 @@ def check(name):
             want_dl.append((num, reason, rec))
         else:
             want_out.extend(got if isinstance(got, list) else [got])
-    with open(f"{HERE}/{name}.out", encoding="utf-8") as f:
-        out = [json.loads(l) for l in f]
-    try:
-        with open(f"{HERE}/{name}.dl", encoding="utf-8") as f:
-            dl = [json.loads(l) for l in f]
-    except FileNotFoundError:
-        dl = []
+    out, dl, num = [], [], 1
+    for c in cases:
+        out.extend(c.get("expect", []))
+        for key in ("rejected", "failed", "undecodable"):
+            if key in c:
+                dl.append((num, "decode" if key == "undecodable" else c[key], c["input"]))
+        num += c["input"].count("\n") + 1
     bad = 0
     if len(out) != len(want_out):
-        print(f"{name}: {len(out)} records in .out, oracle expects {len(want_out)}")
+        print(f"{name}: {len(out)} records expected by the test file, oracle expects {len(want_out)}")
         bad += 1
     for k, (a, b) in enumerate(zip(out, want_out)):
         if not same(a, b):
             bad += 1
-            print(f"{name}: record {k + 1} differs:\n  out    {json.dumps(a)}\n  oracle {json.dumps(b)}")
-    got_dl = [(d["line"], "decode" if d["kind"] == "decode" else d["error"], d["record"]) for d in dl]
-    if got_dl != want_dl:
+            print(f"{name}: record {k + 1} differs:\n  test   {json.dumps(a)}\n  oracle {json.dumps(b)}")
+    if dl != want_dl:
         bad += 1
-        print(f"{name}: dead letters differ:\n  dl     {got_dl}\n  oracle {want_dl}")
+        print(f"{name}: dead letters differ:\n  test   {dl}\n  oracle {want_dl}")
     if not bad:
         print(f"{name}: {len(out)} records, {len(dl)} dead letters agree with the oracle")
     return bad
-
 
 if __name__ == "__main__":
     main()

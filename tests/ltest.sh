@@ -1,0 +1,349 @@
+#!/bin/sh
+# `logwash test` itself (logwash-test(1)): passing and failing cases and their diff, every kind
+# of expectation, malformed test files (YAML syntax and schema errors at file:line:col), the
+# TAP and JUnit reports, --update (fills new cases, never a failing one), exit statuses.
+# Usage: tests/ltest.sh BIN
+set -u
+suite=ltest
+. "$(dirname "$0")/harness.sh"
+
+cat >t.lw <<'LW'
+if line == "" { drop }
+if starts_with(line, "x") { reject "starts with x" }
+if !match(line, /^(?<a>\w+) (?<n>\d+)$/) { reject "not a line" }
+let k = int(n)
+emit {word: a, n: k, src: meta.source, at: meta.line, t: format_time(now(), "rfc3339")}
+if k == 7 { print "seven" }
+if k == 0 { emit 1 / k }
+LW
+cat >t.test.yaml <<'YAML'
+# every kind of expectation, passing
+options:
+  now: 2024-03-10T12:00:00Z
+cases:
+  - name: exact
+    input: "abc 12"
+    expect:
+      - {word: abc, n: 12, src: "-", at: 1, t: "2024-03-10T12:00:00Z"}
+  - name: several records, a subset of members, printed lines
+    inputs: ["abc 12", "def 7"]
+    expect_subset:
+      - {n: 12}
+      - {word: def, at: 2}
+    printed: [seven]
+  - name: options and meta of a case
+    input: "abc 1"
+    options: {now: "0", tz: "+02:00"}
+    meta: {source: app.log, line: 41}
+    expect_subset:
+      - {src: app.log, at: 41, t: "1970-01-01T00:00:00Z"}
+  - name: rejected, any message
+    input: xyz
+    rejected: true
+  - name: rejected with a substring
+    inputs: ["xyz", "?"]
+    rejected: "t"
+  - name: failed
+    input: "a 0"
+    failed: division by zero
+  - name: dropped
+    input: ""
+    dropped: true
+  - name: records from a file
+    input_file: recs.txt
+    expect_subset: [{n: 1}, {n: 2}]
+YAML
+printf 'a 1\r\nb 2\n' >recs.txt
+
+# passing: one line per file and the summary
+run test t.test.yaml
+expect_rc pass 0
+want "ok   t.test.yaml: 8 cases" "logwash test: 1 file, 8 cases: 8 passed, 0 failed"
+expect_file pass out
+expect_empty pass err
+# the template's path finds its test file; -v names every case
+run test -v t.lw
+expect_rc pass_lw 0
+if grep -q '^  ok t.test.yaml:21: rejected, any message$' out; then ok; else bad "pass_verbose: $(cat out)"; fi
+
+# failing: the diff, member by member, at the expected value's line:col
+cat >f.test.yaml <<'YAML'
+template: t.lw
+options:
+  now: 2024-03-10T12:00:00Z
+cases:
+  - name: members
+    input: "abc 12"
+    expect:
+      - {word: abd, n: "12", extra: 1, src: "-", at: 1, t: "2024-03-10T12:00:00Z"}
+  - name: order
+    input: "abc 12"
+    expect:
+      - {n: 12, word: abc, src: "-", at: 1, t: "2024-03-10T12:00:00Z"}
+  - name: count
+    input: "abc 12"
+    expect: []
+  - name: outcome
+    input: "abc"
+    expect_subset: [{word: abc}]
+  - name: reason
+    input: "xyz"
+    rejected: not a line
+  - name: printed
+    input: "q 7"
+    printed: [eight]
+  - name: passes
+    input: ""
+    dropped: true
+YAML
+run test f.test.yaml
+expect_rc fail 1
+cat >want <<'EOF'
+FAIL f.test.yaml:5:5: members
+    input: "abc 12"
+    f.test.yaml:8:16: output 1 .word: expected "abd", got "abc"
+    f.test.yaml:8:25: output 1 .n: expected "12" (string), got 12 (integer)
+    f.test.yaml:8:37: output 1 .extra: missing (expected 1)
+      got output 1: {"word":"abc","n":12,"src":"-","at":1,"t":"2024-03-10T12:00:00Z"}
+FAIL f.test.yaml:9:5: order
+    input: "abc 12"
+    f.test.yaml:12:10: output 1 .: the same members in another order: got word, n, src, at, t
+      got output 1: {"word":"abc","n":12,"src":"-","at":1,"t":"2024-03-10T12:00:00Z"}
+FAIL f.test.yaml:13:5: count
+    input: "abc 12"
+    f.test.yaml:15:5: outputs: expected 0, got 1
+    output 1: unexpected: {"word":"abc","n":12,"src":"-","at":1,"t":"2024-03-10T12:00:00Z"}
+FAIL f.test.yaml:16:5: outcome
+    input: "abc"
+    the record: expected ok, got rejected: not a line (t.lw:3:44)
+    f.test.yaml:18:22: outputs: expected 1, got 0
+    f.test.yaml:18:22: output 1: missing: {"word":"abc"}
+FAIL f.test.yaml:19:5: reason
+    input: "xyz"
+    f.test.yaml:21:15: the record: rejected with "starts with x" (t.lw:2:29), which does not contain "not a line"
+FAIL f.test.yaml:22:5: printed
+    input: "q 7"
+    f.test.yaml:24:15: line 1 .: expected "eight", got "seven"
+logwash test: 1 file, 7 cases: 1 passed, 6 failed
+EOF
+expect_file fail_diff out
+
+# TAP: the plan, a point per case, the diff as comments
+run test --tap f.test.yaml
+expect_rc tap 1
+if [ "$(sed -n 1,2p out)" = "TAP version 13
+1..7" ] && grep -q '^not ok 2 - f.test.yaml:9: order$' out && grep -q '^ok 7 - f.test.yaml:25: passes$' out &&
+    grep -q '^#     f.test.yaml:21:15: the record: rejected with' out; then ok; else bad "tap: $(cat out)"; fi
+
+# JUnit XML: well-formed, the counts, a failure's message and text
+run test --junit=j.xml t.test.yaml f.test.yaml bad-yaml.test.yaml
+printf 'cases:\n  - name: x\n    input: [a, b\n' >bad-yaml.test.yaml
+run test --junit j.xml t.test.yaml f.test.yaml bad-yaml.test.yaml
+expect_rc junit 2
+if command -v python3 >/dev/null; then
+    if python3 - <<'PY' >pyout 2>&1; then ok; else bad "junit: $(cat pyout)"; fi
+import xml.etree.ElementTree as E
+r = E.parse("j.xml").getroot()
+assert r.tag == "testsuites" and r.get("tests") == "16", r.attrib
+assert (r.get("failures"), r.get("errors")) == ("6", "1"), r.attrib
+s = r.findall("testsuite")
+assert [x.get("name") for x in s] == ["t.test.yaml", "f.test.yaml", "bad-yaml.test.yaml"]
+f = s[1].find("testcase[@name='order']/failure")
+assert f.get("message") == '    input: "abc 12"' and "another order" in f.text, f.attrib
+assert s[1].find("testcase[@name='order']").get("line") == "9"
+e = s[2].find("testcase/error")
+assert "bad-yaml.test.yaml:4:1: error: flow sequence without a closing bracket" in e.text, e.text
+PY
+else
+    skip "junit XML check: no python3"
+fi
+
+# malformed files: exit 2, the error at file:line:col, the other files still run
+malformed() { # NAME MESSAGE: ./m.test.yaml written by the caller
+    run test m.test.yaml
+    expect_rc "$1" 2
+    want "logwash: $2"
+    expect_file "$1" err
+}
+printf 'cases:\n  - name: x\n    input: [a, b\n' >m.test.yaml
+malformed yaml_syntax "m.test.yaml:4:1: error: flow sequence without a closing bracket"
+printf 'cases:\n  - name: x\n    inptu: a\n' >m.test.yaml
+malformed unknown_case_key "m.test.yaml:3:5: error: unknown key 'inptu' in a case (expected name, input, inputs, input_file, options, meta, expect, expect_subset, printed, dropped, rejected, failed, undecodable)"
+printf 'template: t.lw\ncase:\n  - input: a\n' >m.test.yaml
+malformed unknown_top_key "m.test.yaml:2:1: error: unknown key 'case' in a test file (expected template, options, patterns, cases)"
+printf 'template: t.lw\ncases:\n  - name: x\n    input: a\n    expect: {a: 1}\n' >m.test.yaml
+malformed expect_not_list "m.test.yaml:5:14: error: 'expect' needs a list (- item per line, or [a, b])"
+printf 'template: t.lw\ncases:\n  - name: x\n    expect: []\n' >m.test.yaml
+malformed no_input "m.test.yaml:3:5: error: a case needs input, inputs or input_file"
+printf 'template: t.lw\ncases:\n  - input: a\n    rejected: x\n    failed: y\n' >m.test.yaml
+malformed two_outcomes "m.test.yaml:5:5: error: 'failed': a case has one of dropped, rejected, failed, undecodable"
+printf 'template: t.lw\ncases:\n  - input: a\n    rejected: x\n    expect: []\n' >m.test.yaml
+malformed outcome_and_outputs "m.test.yaml:3:5: error: a rejected, failed or undecodable record has no outputs to expect"
+printf 'template: t.lw\noptions:\n  now: yesterday\ncases: []\n' >m.test.yaml
+malformed bad_now "m.test.yaml:3:8: error: 'now' needs an RFC 3339 time or epoch seconds, found 'yesterday'"
+printf 'template: t.lw\noptions: {input: xml}\ncases: []\n' >m.test.yaml
+malformed bad_input "m.test.yaml:2:18: error: 'input' needs text or json, found 'xml'"
+printf 'template: t.lw\ncases:\n  - input: a\n    input_file: nope.txt\n' >m.test.yaml
+malformed two_inputs "m.test.yaml:4:5: error: 'input_file': a case has one of input, inputs, input_file"
+printf 'template: t.lw\ncases:\n  - input_file: nope.txt\n' >m.test.yaml
+malformed no_input_file "m.test.yaml:3:17: error: cannot read nope.txt: No such file or directory"
+printf 'template: t.lw\ncases:\n  - input: a\n    printed: [1]\n' >m.test.yaml
+malformed printed_not_string "m.test.yaml:4:15: error: 'printed' needs strings: quote this value"
+printf 'cases: []\n' >m.yaml
+run test m.yaml
+expect_rc no_template 2
+want "logwash: m.yaml: error: no 'template:' and the file is not named NAME.test.yaml"
+expect_file no_template err
+printf 'template: t.lw\ncases: []\n\377\n' >m.test.yaml
+malformed not_utf8 "m.test.yaml:3: error: not UTF-8 text (a test file is YAML)"
+# a bad zone is found when the case runs: the case fails at the zone's line:col
+printf 'template: t.lw\noptions: {tz: Mars/Olympus}\ncases:\n  - input: a\n    expect: []\n' >z.test.yaml
+run test -q z.test.yaml
+expect_rc bad_zone 1
+if grep -q "^    z.test.yaml:2:15: unknown time zone 'Mars/Olympus'" out; then ok; else bad "bad_zone: $(cat out)"; fi
+
+# a template that does not compile: its cases fail, with the compile error
+printf 'emit (\n' >broken.lw
+printf 'cases:\n  - input: a\n    expect: []\n' >broken.test.yaml
+run test broken.test.yaml
+expect_rc compile_error 1
+if grep -q '^FAIL broken.test.yaml: the template does not compile, 1 cases not run$' out &&
+    grep -q '^    broken.lw:2:1: error: ' out; then ok; else bad "compile_error: $(cat out)"; fi
+
+# usage
+run test --frobnicate
+expect_rc usage 2
+want "logwash: test: unknown option '--frobnicate'" "try 'logwash test --help'"
+expect_file usage err
+run test nothere.test.yaml
+expect_rc missing_path 2
+want "logwash: test: cannot read nothere.test.yaml: No such file or directory"
+expect_file missing_path err
+mkdir empty
+run test empty
+expect_rc no_files 2
+run test --help
+expect_rc help 0
+if grep -q -- '--junit=FILE' out; then ok; else bad "help: $(cat out)"; fi
+
+# a directory: every NAME.test.yaml in name order; templates without one are named
+mkdir dir
+cp t.lw t.test.yaml recs.txt dir/
+cp t.lw dir/untested.lw
+run test dir
+expect_rc directory 0
+want "ok   dir/t.test.yaml: 8 cases" "logwash test: 1 file, 8 cases: 8 passed, 0 failed"
+expect_file directory out
+want "logwash: test: dir: no test file for untested.lw"
+expect_file directory err
+
+# --update: new cases get the current outputs, a failing case is left alone, a case with
+# expectations is never rewritten; the file still reads, and passes where it was new
+cat >u.test.yaml <<'YAML'
+template: t.lw
+options:
+  now: 2024-03-10T12:00:00Z
+cases:
+  - name: failing, left alone
+    input: "abc 12"
+    expect: [{word: nope}]
+  - name: new, emits and prints
+    input: "q 7"   # a comment stays
+  - name: new, rejected
+    inputs:
+      - "!"
+      - "?"
+  - name: new, block input
+    input: |-
+      x
+  - name: new, dropped
+    input: ""
+  - name: new, mixed outcomes
+    inputs: ["a 1", "x"]
+  - {name: "new, flow style", input: "a 1"}
+YAML
+cp u.test.yaml u.orig
+run test --update u.test.yaml
+expect_rc update 1
+cat >want <<'EOF'
+--- u.orig
++++ u.test.yaml
+@@ -7,15 +7,23 @@
+     expect: [{word: nope}]
+   - name: new, emits and prints
+     input: "q 7"   # a comment stays
++    expect:
++      - {"word":"q","n":7,"src":"-","at":1,"t":"2024-03-10T12:00:00Z"}
++    printed:
++      - "seven"
+   - name: new, rejected
+     inputs:
+       - "!"
+       - "?"
++    rejected: "not a line"
+   - name: new, block input
+     input: |-
+       x
++    rejected: "starts with x"
+   - name: new, dropped
+     input: ""
++    dropped: true
++    expect: []
+   - name: new, mixed outcomes
+     inputs: ["a 1", "x"]
+   - {name: "new, flow style", input: "a 1"}
+EOF
+diff -u u.orig u.test.yaml | sed '1,2s/\t.*//' >got
+expect_file update_diff got
+if grep -q '^FAIL u.test.yaml:5:5: failing, left alone$' out &&
+    grep -q '^    cannot record: record 1 is ok and record 2 rejected; split the case' out &&
+    grep -q '^    cannot record: the case is written in flow style' out &&
+    grep -q '^  recorded u.test.yaml:14: new, block input$' out &&
+    tail -1 out | grep -q '^logwash test: 1 file, 7 cases: 0 passed, 3 failed, 4 recorded$'; then ok; else
+    bad "update_report: $(cat out)"; fi
+run test u.test.yaml
+expect_rc update_rerun 1
+if tail -1 out | grep -q '4 passed, 3 failed$'; then ok; else bad "update_rerun: $(tail -1 out)"; fi
+# nothing new: the file is not rewritten
+cp u.test.yaml u2
+run test --update u.test.yaml
+if cmp -s u2 u.test.yaml; then ok; else bad "update_idempotent: $(diff u2 u.test.yaml)"; fi
+# without --update a case without expectations fails, saying how to record it
+printf 'template: t.lw\ncases:\n  - name: new\n    input: "a 1"\n' >n.test.yaml
+run test n.test.yaml
+expect_rc no_expectation 1
+if grep -q '^    no expectation: run `logwash test --update n.test.yaml` to record what it gives now$' out; then
+    ok; else bad "no_expectation: $(cat out)"; fi
+
+# JSON input and the outputs' types: 1 is not 1.0, text output compares strings
+printf 'input json\nif .bad != null { emit .bad + 1 }\nemit {a: .a, f: 2.0, big: 1e20}\n' >j.lw
+cat >j.test.yaml <<'YAML'
+cases:
+  - input: '{"a": [1, "x", null, true]}'
+    expect:
+      - {a: [1, "x", ~, true], f: 2.0, big: 1.0e+20}
+  - input: '{"a": 1}'
+    expect:
+      - {a: 1.0, f: 2, big: 1e20}
+  - input: '{"a"'
+    undecodable: true
+  - input: '{"bad": "s"}'
+    failed: "cannot add"
+  - name: text output
+    input: '{"a": "x"}'
+    options: {output: text}
+    expect: ["a=x f=2.0 big=1e+20"]
+YAML
+run test -q j.test.yaml
+expect_rc json 1
+cat >want <<'EOF'
+FAIL j.test.yaml:5:5: case 2
+    input: "{\"a\": 1}"
+    j.test.yaml:7:13: output 1 .a: expected 1.0 (float), got 1 (integer)
+    j.test.yaml:7:21: output 1 .f: expected 2 (integer), got 2.0 (float)
+      got output 1: {"a":1,"f":2.0,"big":1e+20}
+logwash test: 1 file, 5 cases: 4 passed, 1 failed
+EOF
+expect_file json out
+
+summary
