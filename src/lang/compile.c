@@ -354,6 +354,7 @@ binary(struct gen *g, struct node *n, uint32_t dst)
         [T_EQ] = LW_OP_EQ,     [T_NE] = LW_OP_NE,       [T_LT] = LW_OP_LT,
         [T_LE] = LW_OP_LE,     [T_GT] = LW_OP_GT,       [T_GE] = LW_OP_GE,
     };
+    if (n->op >= T_EQ && n->op <= T_GE) lw_cg_check_capture_cmp(g, n);
     if (n->op >= T_LT && n->op <= T_GE) {
         int ta = lw_cg_single(lw_cg_stype(g, n->a)), tb = lw_cg_single(lw_cg_stype(g, n->b)), r;
         if (ta >= 0 && tb >= 0) {
@@ -975,6 +976,8 @@ function(struct gen *g, uint32_t i, struct lw_func *out)
     out->name = (struct lw_str){ lw_arena_dup(&p->arena, d->s.p, d->s.len), d->s.len };
     for (struct node *a = d->kids; a != NULL; a = a->next)
         lw_cg_declare(g, a->s, a->span);
+    g->nassigned = 0;
+    lw_cg_assigned(g, d->b->kids);
     block(g, d->b);
     struct lw_span end = { d->b->span.off, 1 };
     lw_cg_ins(g, LW_OP_LOADNULL, 0, 0, 0, end);
@@ -1120,6 +1123,7 @@ lw_compile(struct lw_str name, struct lw_str src, const struct lw_compile_opts *
     struct gen *g = lw_arena_alloc(&c.ca, sizeof *g);
     *g = (struct gen){ .c = &c };
     struct node *root = c.files[0].root;
+    lw_cg_assigned(g, root->kids);
     block(g, root);
     finish(g, root);
     lw_oom_jmp = oom_exit;

@@ -231,6 +231,7 @@ struct var {
     struct lw_str name;
     uint8_t reg;
     uint16_t depth;
+    uint32_t stype; /* static type mask when known (a capture never assigned: string or null) */
 };
 
 struct loop {
@@ -261,8 +262,10 @@ struct gen {
     uint32_t ntry, maxtry;
     uint32_t niter, maxiter;
     struct loop *loop;
-    uint32_t rdepth;          /* recursion depth of the tree walks, bounded (see deeper) */
-    struct ufunc *fn;         /* the function being compiled, NULL for the template's code */
+    uint32_t rdepth;         /* recursion depth of the tree walks, bounded (see deeper) */
+    struct ufunc *fn;        /* the function being compiled, NULL for the template's code */
+    struct lw_str *assigned; /* names assigned anywhere in the code being compiled */
+    uint32_t nassigned, capassigned;
     struct lw_grok_lib *grok; /* the built-in patterns, loaded at the first grok() without opts */
 };
 #define MAX_RDEPTH 1000
@@ -294,6 +297,9 @@ void lw_cg_check_args(struct gen *g, struct node *n, int f);
 struct lw_value lw_cg_sample(enum lw_type t);
 int lw_cg_single(uint32_t m);
 uint32_t lw_cg_stype(struct gen *g, struct node *n);
+void lw_cg_assigned(struct gen *g, struct node *n);
+bool lw_cg_is_assigned(struct gen *g, struct lw_str name);
+void lw_cg_check_capture_cmp(struct gen *g, struct node *n);
 /* patterns.c: regex literals, their captures as variables, grok and dissect patterns */
 void lw_cg_check_pattern(struct gen *g, struct node *a, int f);
 void lw_cg_declare_captures(struct gen *g, struct node *n);

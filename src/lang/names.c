@@ -24,7 +24,7 @@ lw_cg_declare(struct gen *g, struct lw_str name, struct lw_span sp)
 {
     if (g->nvars == MAXVARS) lw_cfail(g->c, sp, "too many variables (%d at most)", MAXVARS);
     uint32_t r = lw_cg_reg_alloc(g, sp);
-    g->vars[g->nvars++] = (struct var){ name, (uint8_t)r, g->depth };
+    g->vars[g->nvars++] = (struct var){ name, (uint8_t)r, g->depth, 0 };
     return r;
 }
 
