@@ -81,7 +81,10 @@ struct logwash_compile_options {
      * NULL and 0: the built-in patterns only. */
     const char *const *pattern_dirs; /* C strings */
     size_t npattern_dirs;
-    /* Reserved for the template modules of a later version: must be NULL and 0. */
+    /* Directories (C strings) where `import "NAME.lw"` looks, in order, after the directory of
+     * the template's file (logwash_compile_file); a template compiled from text imports from
+     * these only (logwash(1) --lib). An error in an imported file is reported at the
+     * template's import, its message starting "in FILE:LINE:COL: ". Default NULL and 0. */
     const char *const *import_paths;
     size_t nimport_paths;
 };

@@ -24,6 +24,7 @@ done
 for lit in '"' "'" '/' '/i' '/u' '${' '${line}' '\n' '\t' '\u00e9' '\ud83d\ude00' '\\' '\"' \
     '\d+' '(?<n>\w+)' '(a+)+$' '.*' '$1' '${n}' '$$' '%{IP:ip}' '%{DATA:d}' '%{NUMBER:n:int}' \
     '%{+a}' '%{?k}' '%{&k}' '%{a->}' '1e308' '9223372036854775807' '-0.0' '0x' 'line' 'meta' \
+    'fn f(a, b) { return a }' 'return ' 'f(1, 2)' 'import "lib/x.lw"' \
     'for _, x in ' 'for k, v in ' ' ?? null' 'emit {a: 1}' 'emit . to "t" key "k"' ' headers {}' \
     '"%Y-%m-%dT%H:%M:%S%z"' '"UTC"' '"rfc3339"' '"Europe/Paris"'; do
     q "$lit"

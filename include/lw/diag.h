@@ -20,7 +20,11 @@ struct lw_diag {
     bool has_span;
     struct lw_span span;
     char msg[512];
+    char *text; /* NULL, or every error rendered, each with its own file (lw_compile) */
 };
+
+/* lw_diag_fini: free d->text (d stays usable, empty of it). */
+void lw_diag_fini(struct lw_diag *d);
 
 /* lw_diag_vset: record an error at *span, or with no position when span is NULL (first one
  * wins). lw_diag_setf is its variadic form. */
@@ -34,7 +38,8 @@ void lw_diag_setf(struct lw_diag *d, const char *fmt, ...) __attribute__((format
 void lw_diag_linecol(struct lw_str src, uint32_t off, int *line, int *col);
 
 /* lw_diag_print: write "name:line:col: error: msg", the source line and a caret line to f.
- * Without a span only "name: error: msg" is written. */
+ * Without a span only "name: error: msg" is written. When d->text is set, it is written
+ * instead (name and src are then not used). */
 void lw_diag_print(FILE *f, const char *name, struct lw_str src, const struct lw_diag *d);
 
 #endif

@@ -29,6 +29,8 @@ struct lw_opts {
     const char **patterns;     /* --patterns DIR (repeatable): grok pattern directories, in
                                 * order (the array is owned, the strings are argv's) */
     int npatterns;
+    const char **libs; /* --lib DIR (repeatable): import directories, in order (owned array) */
+    int nlibs;
     bool check, disasm, unbuffered, no_jit;
     int jobs;      /* -j: worker threads; 0: the default (one per CPU, one for a terminal) */
     int verbosity; /* -q: -1, default 0, -v: 1 */

@@ -65,10 +65,29 @@ struct lw_matchsite {
 
 enum lw_informat { LW_IN_DEFAULT, LW_IN_TEXT, LW_IN_JSON };
 
+/* A user function (fn): its code is prog->code[entry, end); a call gives it a register window
+ * (its R[0] is the caller's R[A]), its own iterator slots and ?? handlers. */
+struct lw_func {
+    struct lw_str name;
+    uint32_t entry, end;
+    uint32_t nparams, nregs, niters, ntry;
+    struct lw_span span; /* its name in its file */
+};
+
+/* A source file: the template (0) or a file it imports. prog->src holds all their texts, file
+ * i at [base, base + len); a span is an offset in prog->src. */
+struct lw_srcfile {
+    struct lw_str name;
+    uint32_t base, len;
+};
+
+/* The deepest nesting of function calls (a recursion that does not end stops here). */
+#define LW_MAX_CALL_DEPTH 200
+
 struct lw_program {
     struct lw_arena arena; /* everything below lives here, except pcre2 code */
     struct lw_str name;    /* template file name, for messages */
-    struct lw_str src;     /* template text (a copy) */
+    struct lw_str src;     /* template text (a copy), then the text of each imported file */
     struct lw_ins *code;
     struct lw_span *spans; /* one per instruction */
     uint32_t ncode;
@@ -88,8 +107,12 @@ struct lw_program {
     uint32_t ntopkeys;
     uint32_t nregs;
     uint32_t max_groups;
-    uint32_t ntry;          /* deepest nesting of ?? */
-    uint32_t niters;        /* deepest nesting of for */
+    uint32_t ntry;   /* deepest nesting of ?? */
+    uint32_t niters; /* deepest nesting of for */
+    struct lw_func *funcs;
+    uint32_t nfuncs;
+    struct lw_srcfile *files; /* files[0] is the template */
+    uint32_t nfiles;
     enum lw_informat input; /* declared by `input json` in the template */
     bool implicit_emit;     /* no emit or print statement: emit . at the end */
     bool uses_meta;         /* reads meta: the pipeline builds it per record */
@@ -99,14 +122,24 @@ struct lw_grok_lib;
 struct lw_compile_opts {
     bool jit;                       /* pcre2 JIT (default on) */
     const struct lw_grok_lib *grok; /* grok patterns (--patterns); NULL: the built-in set */
+    const char *path;       /* the template's file, whose directory imports are looked up in first;
+                               NULL (text from -e or the API): only the lib directories */
+    const char *const *lib; /* --lib directories, searched in order after that */
+    size_t nlib;
 };
 
 /* lw_compile: compile template text src (named name in messages) to a program. On error
- * returns NULL with d set (with a span); the caller prints it with lw_diag_print. The program
- * keeps its own copy of name and src. */
+ * returns NULL with d set: d->msg and d->span are the first error, at a place in src (an error
+ * in an imported file is reported at the import, its message naming the file's line:col);
+ * d->text, when not NULL, holds every error rendered with its own file (lw_diag_print prints
+ * it; lw_diag_fini frees it). The program keeps its own copy of name and src. */
 struct lw_program *lw_compile(struct lw_str name, struct lw_str src,
                               const struct lw_compile_opts *o, struct lw_diag *d);
 void lw_program_free(struct lw_program *p);
+
+/* lw_program_where: the file, line and column of byte off of p->src. */
+void lw_program_where(const struct lw_program *p, uint32_t off, struct lw_str *file, int *line,
+                      int *col);
 
 /* lw_disasm: print the bytecode, one instruction per line with its template line:column. */
 void lw_disasm(const struct lw_program *p, FILE *f);

@@ -46,13 +46,22 @@ struct lw_iterslot {
     struct lw_iter it;
 };
 
+/* A call of a user function: where its caller resumes, and the caller's windows. */
+struct lw_frame {
+    uint32_t ret_pc, rbase, ibase, func;
+};
+
 struct lw_vm {
     const struct lw_program *prog;
     struct lw_arena *arena; /* record arena */
-    struct lw_value *regs;
+    struct lw_value *regs;  /* every frame's registers: the running one's start at rbase */
     struct lw_iterslot *iters;
     int32_t *handlers; /* ?? handler stack: pc to resume at */
+    uint32_t *hdepth;  /* ... and the call depth of the frame that pushed it */
     uint32_t nhandlers;
+    uint32_t regcap, itercap, hcap;
+    struct lw_frame *frames; /* LW_MAX_CALL_DEPTH of them when the program has functions */
+    uint32_t depth, rbase, ibase;
     struct lw_objindex *objindex;
     struct lw_buf scratch; /* text being built (interpolation, reject reasons), reused */
     void *match_data;      /* pcre2_match_data_8 *, sized for the largest regex */

@@ -146,7 +146,11 @@ compile_in(struct cjob *j)
             return -1;
         }
     }
-    struct lw_compile_opts co = { .jit = o->jit, .grok = o->npattern_dirs > 0 ? &grok : NULL };
+    struct lw_compile_opts co = { .jit = o->jit,
+                                  .grok = o->npattern_dirs > 0 ? &grok : NULL,
+                                  .path = j->path,
+                                  .lib = o->import_paths,
+                                  .nlib = o->import_paths ? o->nimport_paths : 0 };
     struct lw_diag d = { 0 };
     struct lw_str src = { j->text ? j->text : "", j->text ? j->len : 0 };
     j->t->prog = lw_compile(lw_str_c(j->t->name), src, &co, &d);
@@ -154,6 +158,7 @@ compile_in(struct cjob *j)
         int line = 0, col = 0;
         if (d.has_span) lw_diag_linecol(src, d.span.off, &line, &col);
         seterr(j->err, line, col, "%s", d.msg);
+        lw_diag_fini(&d);
         return -1;
     }
     return 0;
@@ -164,10 +169,6 @@ compile_in(struct cjob *j)
 static struct logwash_template *
 compile(struct cjob *j)
 {
-    if (j->o->import_paths != NULL || j->o->nimport_paths != 0) {
-        seterr(j->err, 0, 0, "import paths are not supported by this version");
-        return NULL;
-    }
     lw_arena_init(&j->grok_arena, 64 * 1024);
     lw_buf_init(&j->file);
     jmp_buf jb, *outer = lw_oom_jmp;

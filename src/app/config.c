@@ -317,6 +317,7 @@ static int
 more_top(struct ctx *x, const char *k, size_t kl, struct fy_node *kn, struct fy_node *v)
 {
     if (is(k, kl, "patterns")) return list(x, "patterns", kn, v, "--patterns=", true);
+    if (is(k, kl, "lib")) return list(x, "lib", kn, v, "--lib=", true);
     if (is(k, kl, "source"))
         return section(x, "source", kn, v, source_keys, more_source, "files, topics");
     if (is(k, kl, "sink")) return section(x, "sink", kn, v, sink_keys, NULL, NULL);
@@ -424,7 +425,7 @@ lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
         rc = 0; /* an empty file sets nothing */
     } else {
         rc = section(&x, "the job file", NULL, fy_document_root(doc), top_keys, more_top,
-                     "patterns, source, sink, dead_letter, limits, multiline, kafka");
+                     "patterns, lib, source, sink, dead_letter, limits, multiline, kafka");
     }
     if (doc) fy_document_destroy(doc);
     fy_diag_destroy(diag);

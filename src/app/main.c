@@ -101,12 +101,17 @@ main(int argc, char **argv)
     }
 
     struct lw_diag d = { 0 };
-    struct lw_compile_opts co = { .jit = !o.no_jit, .grok = o.npatterns > 0 ? &grok : NULL };
+    struct lw_compile_opts co = { .jit = !o.no_jit,
+                                  .grok = o.npatterns > 0 ? &grok : NULL,
+                                  .path = o.template_file,
+                                  .lib = (const char *const *)o.libs,
+                                  .nlib = (size_t)o.nlibs };
     struct lw_str text = { src.p ? src.p : "", src.len };
     struct lw_program *prog = lw_compile(lw_str_c(name), text, &co, &d);
     lw_arena_fini(&grok_arena);
     if (prog == NULL) {
         lw_diag_print(stderr, name, text, &d);
+        lw_diag_fini(&d);
         lw_buf_fini(&src);
         lw_opts_fini(&o);
         return 3;

@@ -56,6 +56,7 @@ enum {
     O_MAX_MEMORY,
     O_NO_JIT,
     O_PATTERNS,
+    O_LIB,
     O_VERSION,
     O_LIST_TEMPLATES,
     O_FROM,
@@ -183,6 +184,10 @@ static const struct {
     { { "patterns", required_argument, NULL, O_PATTERNS },
       "DIR",
       "grok pattern files: every file of DIR, by name (repeatable); later ones override" },
+    { { "lib", required_argument, NULL, O_LIB },
+      "DIR",
+      "where 'import \"NAME.lw\"' looks after the importing file's directory (repeatable, in "
+      "order)" },
     { { "quiet", no_argument, NULL, 'q' }, NULL, "no warnings or summary on stderr" },
     { { "verbose", no_argument, NULL, 'v' }, NULL, "print a summary of the counters at the end" },
     { { "version", no_argument, NULL, O_VERSION }, NULL, "print the version and exit" },
@@ -579,7 +584,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
     opterr = 0;
     optind = 1;
     int c;
-    bool cli_topics = false, cli_patterns = false;
+    bool cli_topics = false, cli_patterns = false, cli_libs = false;
     while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "";
         int at = optind - 1; /* the argument being parsed: a job file's when 1..ncfg */
@@ -592,6 +597,10 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
         if (c == O_PATTERNS && at > ncfg && !cli_patterns) { /* so does --patterns */
             cli_patterns = true;
             o->npatterns = 0;
+        }
+        if (c == O_LIB && at > ncfg && !cli_libs) { /* and --lib */
+            cli_libs = true;
+            o->nlibs = 0;
         }
         if (option(o, c, name, out, err, errcap) != 0) {
             if (at >= 1 && at <= ncfg) job_error(o, at - 1, err, errcap);
@@ -818,6 +827,10 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
                 lw_xrealloc(o->patterns, (size_t)(o->npatterns + 1) * sizeof *o->patterns);
             o->patterns[o->npatterns++] = optarg;
             break;
+        case O_LIB:
+            o->libs = lw_xrealloc(o->libs, (size_t)(o->nlibs + 1) * sizeof *o->libs);
+            o->libs[o->nlibs++] = optarg;
+            break;
         case 'q':
             o->verbosity = -1;
             break;
@@ -854,6 +867,9 @@ lw_opts_fini(struct lw_opts *o)
     free(o->topics);
     free(o->props);
     free(o->patterns);
+    free(o->libs);
+    o->libs = NULL;
+    o->nlibs = 0;
     o->topics = o->props = NULL;
     o->patterns = NULL;
     o->ntopics = o->nprops = o->npatterns = 0;

@@ -4,6 +4,14 @@
 #include "lw/diag.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
+
+void
+lw_diag_fini(struct lw_diag *d)
+{
+    free(d->text);
+    d->text = NULL;
+}
 
 void
 lw_diag_vset(struct lw_diag *d, const struct lw_span *span, const char *fmt, va_list ap)
@@ -51,6 +59,10 @@ lw_diag_linecol(struct lw_str src, uint32_t off, int *line, int *col)
 void
 lw_diag_print(FILE *f, const char *name, struct lw_str src, const struct lw_diag *d)
 {
+    if (d->text != NULL) {
+        fputs(d->text, f);
+        return;
+    }
     if (!d->has_span || src.p == NULL) {
         fprintf(f, "%s: error: %s\n", name, d->msg);
         return;

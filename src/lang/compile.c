@@ -33,11 +33,16 @@ lw_cg_deeper(struct gen *g, struct node *n)
 _Noreturn void
 lw_cfail(struct compiler *c, struct lw_span span, const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    lw_diag_vset(c->d, &span, fmt, ap);
-    va_end(ap);
-    longjmp(c->jb, 1);
+    if (c->nerrs < MAXERRORS) {
+        struct cerr *e = &c->errs[c->nerrs++];
+        e->span = span;
+        e->has_span = true;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        va_end(ap);
+    }
+    longjmp(c->nerrs < MAXERRORS ? *c->recover : c->jb, 1);
 }
 
 int32_t
@@ -102,6 +107,7 @@ lw_cg_reg_alloc(struct gen *g, struct lw_span sp)
 
 static void expr_to(struct gen *g, struct node *n, uint32_t dst);
 static void block(struct gen *g, struct node *n);
+static void no_record(struct gen *g, struct node *n);
 
 static uint32_t
 expr_any(struct gen *g, struct node *n)
@@ -163,6 +169,7 @@ lvalue(struct gen *g, struct node *n, const char *what)
     struct lw_path path = { .top = -1, .base = -1 };
     uint32_t nbase = 0;
     if (b->kind == N_PATH) {
+        no_record(g, b);
         nbase = b->nsegs;
     } else if (b->kind == N_VAR) {
         struct var *v = lw_cg_lookup(g, b->s);
@@ -215,9 +222,63 @@ lvalue(struct gen *g, struct node *n, const char *what)
     return g->npaths++;
 }
 
+/* no_record: inside a function, n (a path, line or meta) cannot be read or written: a
+ * function sees its parameters, its own variables and other functions only. */
+static void
+no_record(struct gen *g, struct node *n)
+{
+    if (g->fn == NULL) return;
+    const char *what = n->kind == N_LINE ? "line" : n->kind == N_META ? "meta" : "the record";
+    lw_cfail(g->c, n->span,
+             "a function cannot use %s: pass what it needs as an argument (f(.a), or f(.) for "
+             "the whole record)",
+             what);
+}
+
+/* args_base: where a call's arguments go: from dst when dst is a temporary on top of the
+ * stack, else fresh registers; never a variable's register, which an argument may still read.
+ * Every register from the base up is free, so a user function's window may start there. */
+static uint32_t
+args_base(struct gen *g, struct node *n, uint32_t dst)
+{
+    bool dst_is_var = false;
+    for (uint32_t i = 0; i < g->nvars; i++)
+        dst_is_var |= g->vars[i].reg == dst;
+    uint32_t base = dst + 1 == g->freereg && !dst_is_var ? dst : g->freereg;
+    if (base != dst || n->nkids == 0) {
+        if (base == g->freereg) lw_cg_reg_alloc(g, n->span);
+    }
+    return base;
+}
+
+/* ucall: a call of user function u: FCALL gives it a register window at the arguments. */
+static void
+ucall(struct gen *g, struct node *n, int u, uint32_t dst)
+{
+    struct node *def = g->c->funcs[u].def;
+    if (n->nkids != def->nkids) {
+        lw_cfail(g->c, n->span, "%.*s() takes %u argument%s, found %u", (int)n->s.len, n->s.p,
+                 def->nkids, def->nkids == 1 ? "" : "s", n->nkids);
+    }
+    uint32_t save = g->freereg;
+    uint32_t base = args_base(g, n, dst), i = 0;
+    for (struct node *a = n->kids; a != NULL; a = a->next, i++) {
+        if (base + i >= g->freereg) lw_cg_reg_alloc(g, a->span);
+        expr_to(g, a, base + i);
+    }
+    lw_cg_ins(g, LW_OP_FCALL, base, (uint32_t)u, (int32_t)n->nkids, n->span);
+    if (base != dst) lw_cg_ins(g, LW_OP_MOVE, dst, base, 0, n->span);
+    g->freereg = save;
+}
+
 static void
 call(struct gen *g, struct node *n, uint32_t dst)
 {
+    int u = lw_cg_find_func(g, n->s);
+    if (u >= 0) {
+        ucall(g, n, u, dst);
+        return;
+    }
     int f = lw_cg_find_builtin(n->s);
     if (f < 0) lw_cg_unknown_function(g, n);
     lw_cg_check_args(g, n, f);
@@ -226,6 +287,7 @@ call(struct gen *g, struct node *n, uint32_t dst)
         if (n->kids->kind != N_PATH) {
             lw_cfail(g->c, n->kids->span, "exists() takes a record path like .a.b");
         }
+        no_record(g, n->kids);
         lw_cg_ins(g, LW_OP_EXISTS, dst, add_path(g, n->kids), 0, n->span);
         return;
     }
@@ -264,16 +326,7 @@ call(struct gen *g, struct node *n, uint32_t dst)
         lw_cfail(g->c, n->kids->next->span,
                  "match() needs a regex literal like /(?<name>...)/ so it is compiled once");
     }
-    /* Arguments go to fresh registers, or start at dst when dst is a temporary on top of the
-     * stack; never at a variable's register, which an argument may still read. */
-    bool dst_is_var = false;
-    for (uint32_t i = 0; i < g->nvars; i++)
-        dst_is_var |= g->vars[i].reg == dst;
-    uint32_t base = dst + 1 == g->freereg && !dst_is_var ? dst : g->freereg;
-    if (base != dst || n->nkids == 0) {
-        if (base == g->freereg) lw_cg_reg_alloc(g, n->span);
-    }
-    uint32_t i = 0;
+    uint32_t base = args_base(g, n, dst), i = 0;
     for (struct node *a = n->kids; a != NULL; a = a->next, i++) {
         if (base + i >= g->freereg) lw_cg_reg_alloc(g, a->span);
         if (lw_builtin_argtype(&lw_builtins[f], (int)i) == 'P') {
@@ -301,6 +354,7 @@ binary(struct gen *g, struct node *n, uint32_t dst)
         [T_EQ] = LW_OP_EQ,     [T_NE] = LW_OP_NE,       [T_LT] = LW_OP_LT,
         [T_LE] = LW_OP_LE,     [T_GT] = LW_OP_GT,       [T_GE] = LW_OP_GE,
     };
+    if (n->op >= T_EQ && n->op <= T_GE) lw_cg_check_capture_cmp(g, n);
     if (n->op >= T_LT && n->op <= T_GE) {
         int ta = lw_cg_single(lw_cg_stype(g, n->a)), tb = lw_cg_single(lw_cg_stype(g, n->b)), r;
         if (ta >= 0 && tb >= 0) {
@@ -536,13 +590,16 @@ expr_to(struct gen *g, struct node *n, uint32_t dst)
         break;
     }
     case N_LINE:
+        no_record(g, n);
         lw_cg_ins(g, LW_OP_LINE, dst, 0, 0, n->span);
         break;
     case N_META:
+        no_record(g, n);
         lw_cg_ins(g, LW_OP_META, dst, 0, 0, n->span);
         g->c->prog->uses_meta = true;
         break;
     case N_PATH:
+        no_record(g, n);
         if (n->nsegs == 0)
             lw_cg_ins(g, LW_OP_ROOT, dst, 0, 0, n->span);
         else
@@ -688,10 +745,31 @@ for_stmt(struct gen *g, struct node *n)
     g->freereg = save;
 }
 
+/* in_fn_only: statements a function cannot hold, and return outside one. */
+static void
+check_place(struct gen *g, struct node *n)
+{
+    static const char *const words[] = {
+        [S_EMIT] = "emit", [S_PRINT] = "print", [S_DROP] = "drop", [S_REJECT] = "reject"
+    };
+    if (n->kind == S_RETURN && g->fn == NULL) {
+        lw_cfail(g->c, n->span, "'return' outside a function");
+    }
+    if (g->fn != NULL &&
+        (n->kind == S_EMIT || n->kind == S_PRINT || n->kind == S_DROP || n->kind == S_REJECT)) {
+        lw_cfail(g->c, n->span,
+                 "'%s' belongs in the template, not in a function: a function returns a value "
+                 "(return ...)",
+                 words[n->kind]);
+    }
+}
+
 static void
 stmt(struct gen *g, struct node *n)
 {
     uint32_t save = g->freereg;
+    check_place(g, n);
+    if (n->kind == S_FN || n->kind == S_IMPORT) return; /* collect() took them */
     lw_cg_declare_captures(g, n->a);
     /* the captures of elif conditions are variables of this block too, null when not reached */
     for (struct node *e = n->kind == S_IF ? n->c : NULL; e != NULL && e->kind == S_IF; e = e->c)
@@ -805,6 +883,12 @@ stmt(struct gen *g, struct node *n)
     case S_BLOCK:
         block(g, n);
         break;
+    case S_RETURN: {
+        uint32_t r = n->a ? expr_any(g, n->a) : lw_cg_reg_alloc(g, n->span);
+        if (n->a == NULL) lw_cg_ins(g, LW_OP_LOADNULL, r, 0, 0, n->span);
+        lw_cg_ins(g, LW_OP_RET, r, 0, 0, n->span);
+        break;
+    }
     default:
         lw_cfail(g->c, n->span, "internal error: expression where a statement belongs");
     }
@@ -834,6 +918,77 @@ has_output(struct node *n)
     return false;
 }
 
+/* collect: every file's functions into the one namespace (a name defined twice, or hiding a
+ * built-in function, is an error naming both places); an imported file holds nothing else. */
+static void
+collect(struct compiler *c)
+{
+    c->funcs = lw_arena_alloc(&c->ca, MAXFUNCS * sizeof *c->funcs);
+    for (uint32_t f = 0; f < c->nfiles; f++) {
+        for (struct node *s = c->files[f].root->kids; s != NULL; s = s->next) {
+            if (s->kind == S_IMPORT) continue;
+            if (s->kind != S_FN) {
+                if (f == 0) continue;
+                lw_cfail(c, s->span,
+                         "an imported file holds only functions (fn) and imports: move this "
+                         "statement into a function or into the template");
+            }
+            int b = lw_cg_find_builtin(s->s);
+            if (b >= 0) {
+                lw_cfail(c, s->span,
+                         "function '%.*s' would hide the built-in function %s(): choose another "
+                         "name",
+                         (int)s->s.len, s->s.p, lw_builtins[b].name);
+            }
+            for (uint32_t k = 0; k < c->nfuncs; k++) {
+                struct node *o = c->funcs[k].def;
+                if (!lw_str_eq(o->s, s->s)) continue;
+                struct srcfile *of = &c->files[c->funcs[k].file];
+                int line, col;
+                lw_diag_linecol((struct lw_str){ c->text.p + of->base, of->len },
+                                o->span.off - of->base, &line, &col);
+                lw_cfail(c, s->span, "function '%.*s' is defined twice: here and at %.*s:%d:%d",
+                         (int)s->s.len, s->s.p, (int)of->name.len, of->name.p, line, col);
+            }
+            if (c->nfuncs == MAXFUNCS) {
+                lw_cfail(c, s->span, "too many functions (%d at most)", MAXFUNCS);
+            }
+            c->funcs[c->nfuncs++] = (struct ufunc){ .def = s, .file = f };
+        }
+    }
+}
+
+/* function: the code of user function i, after the template's: its parameters are its first
+ * registers, its registers, iterators and handlers are counted apart (the VM gives each call
+ * a window), and it returns null when its end is reached. */
+static void
+function(struct gen *g, uint32_t i, struct lw_func *out)
+{
+    struct ufunc *u = &g->c->funcs[i];
+    struct node *d = u->def;
+    g->fn = u;
+    g->freereg = g->maxreg = g->nvars = 0;
+    g->depth = 0;
+    g->ntry = g->maxtry = g->niter = g->maxiter = 0;
+    g->loop = NULL;
+    *out = (struct lw_func){ .entry = g->ncode, .nparams = d->nkids, .span = d->span };
+    struct lw_program *p = g->c->prog;
+    out->name = (struct lw_str){ lw_arena_dup(&p->arena, d->s.p, d->s.len), d->s.len };
+    for (struct node *a = d->kids; a != NULL; a = a->next)
+        lw_cg_declare(g, a->s, a->span);
+    g->nassigned = 0;
+    lw_cg_assigned(g, d->b->kids);
+    block(g, d->b);
+    struct lw_span end = { d->b->span.off, 1 };
+    lw_cg_ins(g, LW_OP_LOADNULL, 0, 0, 0, end);
+    lw_cg_ins(g, LW_OP_RET, 0, 0, 0, end);
+    out->end = g->ncode;
+    out->nregs = g->maxreg + 1;
+    out->niters = g->maxiter;
+    out->ntry = g->maxtry;
+    g->fn = NULL;
+}
+
 static void
 finish(struct gen *g, struct node *root)
 {
@@ -844,7 +999,14 @@ finish(struct gen *g, struct node *root)
         lw_cg_ins(g, LW_OP_ROOT, r, 0, 0, root->span);
         lw_cg_ins(g, LW_OP_EMIT, r, 0, 0, root->span);
     }
-    lw_cg_ins(g, LW_OP_HALT, 0, 0, 0, (struct lw_span){ (uint32_t)p->src.len, 0 });
+    lw_cg_ins(g, LW_OP_HALT, 0, 0, 0, (struct lw_span){ g->c->files[0].len, 0 });
+    p->nregs = g->maxreg + 1;
+    p->ntry = g->maxtry;
+    p->niters = g->maxiter;
+    p->nfuncs = g->c->nfuncs;
+    p->funcs = lw_arena_alloc(&p->arena, (p->nfuncs + 1) * sizeof *p->funcs);
+    for (uint32_t i = 0; i < p->nfuncs; i++)
+        function(g, i, &p->funcs[i]);
     p->code = lw_arena_dup(&p->arena, g->code, g->ncode * sizeof *g->code);
     p->spans = lw_arena_dup(&p->arena, g->spans, g->ncode * sizeof *g->spans);
     p->ncode = g->ncode;
@@ -856,9 +1018,71 @@ finish(struct gen *g, struct node *root)
     p->nsites = g->nsites;
     p->shapes = lw_arena_dup(&p->arena, g->shapes, g->nshapes * sizeof *g->shapes);
     p->nshapes = g->nshapes;
-    p->nregs = g->maxreg + 1;
-    p->ntry = g->maxtry;
-    p->niters = g->maxiter;
+    p->nfiles = g->c->nfiles;
+    p->files = lw_arena_alloc(&p->arena, p->nfiles * sizeof *p->files);
+    for (uint32_t i = 0; i < p->nfiles; i++) {
+        struct srcfile *f = &g->c->files[i];
+        p->files[i] = (struct lw_srcfile){
+            .name = { lw_arena_dup(&p->arena, f->name.p, f->name.len), f->name.len },
+            .base = f->base,
+            .len = f->len,
+        };
+    }
+}
+
+/* report: the errors into d: the first as d->msg and d->span (a place in the template: an
+ * error in an imported file is put at the template's import that brought the file in), and,
+ * when there are several or an imported file is involved, all of them rendered in d->text. */
+static void __attribute__((format(printf, 3, 4)))
+setd(struct lw_diag *d, struct lw_span sp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lw_diag_vset(d, &sp, fmt, ap);
+    va_end(ap);
+}
+
+static void
+report(struct compiler *c)
+{
+    struct lw_diag *d = c->d;
+    if (c->nerrs == 0 || d->set) {
+        if (!d->set) lw_diag_setf(d, "out of memory");
+        return;
+    }
+    struct cerr *e = &c->errs[0];
+    uint32_t f = c->nfiles > 0 ? lw_import_file(c, e->span.off) : 0;
+    if (f == 0) {
+        setd(d, e->span, "%s", e->msg);
+    } else {
+        uint32_t t = f;
+        while (c->files[t].parent > 0)
+            t = (uint32_t)c->files[t].parent;
+        struct srcfile *sf = &c->files[f];
+        int line, col;
+        lw_diag_linecol((struct lw_str){ c->text.p + sf->base, sf->len }, e->span.off - sf->base,
+                        &line, &col);
+        setd(d, c->files[t].at, "in %.*s:%d:%d: %s", (int)sf->name.len, sf->name.p, line, col,
+             e->msg);
+    }
+    if (c->nerrs == 1 && f == 0) return; /* the caller prints d against the template */
+    size_t len;
+    FILE *m = open_memstream(&d->text, &len);
+    if (m == NULL) return;
+    for (uint32_t i = 0; i < c->nerrs; i++) {
+        e = &c->errs[i];
+        struct srcfile *sf = &c->files[c->nfiles > 0 ? lw_import_file(c, e->span.off) : 0];
+        struct lw_diag one = { 0 };
+        setd(&one, (struct lw_span){ e->span.off - sf->base, e->span.len }, "%s", e->msg);
+        char nm[512];
+        snprintf(nm, sizeof nm, "%.*s", (int)sf->name.len, sf->name.p);
+        lw_diag_print(m, nm, (struct lw_str){ c->text.p + sf->base, sf->len }, &one);
+    }
+    if (c->nerrs > 1) {
+        fprintf(m, "%.*s: %u errors%s\n", (int)c->files[0].name.len, c->files[0].name.p, c->nerrs,
+                c->nerrs == MAXERRORS ? " (no more are looked for)" : "");
+    }
+    fclose(m);
 }
 
 struct lw_program *
@@ -870,27 +1094,45 @@ lw_compile(struct lw_str name, struct lw_str src, const struct lw_compile_opts *
     lw_arena_init(&p->arena, 16 * 1024);
     p->max_groups = 1;
     c.prog = p;
+    c.recover = &c.jb;
     lw_arena_init(&c.ca, 64 * 1024);
     /* Inside a library call, running out of memory is a compile error too: lw_oom comes
      * here, and what the compilation made is freed as after any other error. */
     jmp_buf *oom_exit = lw_oom_jmp;
     if (setjmp(c.jb) != 0) {
         lw_oom_jmp = oom_exit;
-        if (!d->set) lw_diag_setf(d, "out of memory");
+        report(&c);
         lw_arena_fini(&c.ca);
         lw_program_free(p);
         return NULL;
     }
     if (oom_exit != NULL) lw_oom_jmp = &c.jb;
+    c.errs = lw_arena_alloc(&c.ca, MAXERRORS * sizeof *c.errs);
     p->name = (struct lw_str){ lw_arena_dup(&p->arena, name.p, name.len), name.len };
-    p->src = (struct lw_str){ lw_arena_dup(&p->arena, src.p, src.len), src.len };
+    c.text = (struct lw_str){ lw_arena_dup(&c.ca, src.p, src.len), src.len };
+    c.files = lw_arena_alloc(&c.ca, MAXFILES * sizeof *c.files);
+    lw_import_load(&c);
+    p->src = (struct lw_str){ lw_arena_dup(&p->arena, c.text.p, c.text.len), c.text.len };
+    c.text = p->src;
+    for (uint32_t f = 0; f < c.nfiles; f++) {
+        c.file = f;
+        lw_lex_init(&c.lx, p->src, c.files[f].base, c.files[f].base + c.files[f].len);
+        c.files[f].root = lw_parse(&c);
+    }
+    collect(&c);
     struct gen *g = lw_arena_alloc(&c.ca, sizeof *g);
     *g = (struct gen){ .c = &c };
-    lw_lex_init(&c.lx, p->src, 0, p->src.len);
-    struct node *root = lw_parse(&c);
+    struct node *root = c.files[0].root;
+    lw_cg_assigned(g, root->kids);
     block(g, root);
     finish(g, root);
     lw_oom_jmp = oom_exit;
+    if (c.nerrs > 0) { /* errors recovered from: the program is not made */
+        report(&c);
+        lw_arena_fini(&c.ca);
+        lw_program_free(p);
+        return NULL;
+    }
     lw_arena_fini(&c.ca);
     return p;
 }
@@ -905,4 +1147,21 @@ lw_program_free(struct lw_program *p)
         lw_tz_free(p->zones[i]);
     lw_arena_fini(&p->arena);
     free(p);
+}
+
+void
+lw_program_where(const struct lw_program *p, uint32_t off, struct lw_str *file, int *line, int *col)
+{
+    uint32_t f = 0;
+    for (uint32_t i = 1; i < p->nfiles; i++) {
+        if (p->files[i].base <= off) f = i;
+    }
+    if (p->nfiles == 0) {
+        *file = p->name;
+        lw_diag_linecol(p->src, off, line, col);
+        return;
+    }
+    const struct lw_srcfile *sf = &p->files[f];
+    *file = f == 0 ? p->name : sf->name;
+    lw_diag_linecol((struct lw_str){ p->src.p + sf->base, sf->len }, off - sf->base, line, col);
 }

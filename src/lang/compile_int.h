@@ -63,6 +63,9 @@ enum tok {
     T_FALSE,
     T_NULL,
     T_INPUT,
+    T_FN,
+    T_RETURN,
+    T_IMPORT,
 };
 
 struct token {
@@ -112,7 +115,10 @@ enum node_kind {
     S_REJECT,
     S_PRINT,
     S_EXPR,
-    S_BLOCK, /* kids */
+    S_BLOCK,  /* kids */
+    S_FN,     /* s = name, kids = the parameters (N_VAR), b = the body; top level only */
+    S_RETURN, /* a = value or NULL */
+    S_IMPORT, /* s = the file name as written; top level only */
 };
 
 struct node {
@@ -139,8 +145,43 @@ struct lexer {
     int depth; /* bracket nesting */
 };
 
+/* A file of the template: the template itself (0) and each imported file, in the order found.
+ * All texts are one buffer (prog->src), file i at [base, base + len): spans are offsets in it. */
+struct srcfile {
+    struct lw_str name; /* as messages show it: the template's name, or DIR/NAME of an import */
+    struct lw_str dir;  /* where its own imports are looked up first; {NULL,0}: nowhere */
+    uint32_t base, len;
+    int32_t parent;    /* the file that imported it first, -1 for the template */
+    struct lw_span at; /* the import's name in the parent */
+    uint64_t dev, ino; /* identity, for cycles and files imported twice */
+    bool loading;      /* its imports are being loaded: importing it again is a cycle */
+    struct node *root; /* its statements, once parsed */
+};
+
+/* A user function (fn), in the one namespace of the template and everything it imports. */
+struct ufunc {
+    struct node *def; /* S_FN */
+    uint32_t file;
+};
+
+#define MAXFILES  64
+#define MAXFUNCS  1024
+#define MAXPARAMS 32
+#define MAXERRORS 20
+
+/* A compile error, kept until every error of the template is known. */
+struct cerr {
+    struct lw_span span;
+    bool has_span;
+    char msg[512];
+};
+
 struct compiler {
-    jmp_buf jb;
+    jmp_buf jb;       /* lw_compile's: the end of the compilation (and out of memory) */
+    jmp_buf *recover; /* where lw_cfail goes: jb, or a statement's recovery point */
+    struct cerr *errs;
+    uint32_t nerrs;
+    struct lw_str text; /* every file's text (prog->src once all files are read) */
     struct lw_diag *d;
     struct lw_arena ca; /* compile arena */
     struct lexer lx;
@@ -149,9 +190,15 @@ struct compiler {
     char pattern_arg;  /* parsing a call's argument that is a grok pattern ('g') or regex ('r') */
     struct lw_program *prog;
     const struct lw_compile_opts *opts;
+    struct srcfile *files;
+    uint32_t nfiles;
+    uint32_t file; /* the file being parsed */
+    struct ufunc *funcs;
+    uint32_t nfuncs;
 };
 
-/* fail: record the error at span and longjmp out of lw_compile (the one setjmp). */
+/* fail: record the error at span and longjmp to c->recover: out of lw_compile, or to the
+ * recovery point of the statement being compiled, which goes on with the next one. */
 _Noreturn void lw_cfail(struct compiler *c, struct lw_span span, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -161,8 +208,14 @@ void lw_lex_init(struct lexer *lx, struct lw_str src, size_t start, size_t end);
 /* lw_lex_next: advance c->lx.tok to the next token. */
 void lw_lex_next(struct compiler *c, struct lexer *lx);
 
-/* lw_parse: the whole template as an S_BLOCK. */
+/* lw_parse: the whole file c->file (lexer already set on its text) as an S_BLOCK. */
 struct node *lw_parse(struct compiler *c);
+
+/* import.c: read the files the template imports (recursively) into c->files and prog->src,
+ * before anything is parsed. */
+void lw_import_load(struct compiler *c);
+/* lw_import_file: the file that holds byte off of prog->src. */
+uint32_t lw_import_file(const struct compiler *c, uint32_t off);
 
 /* ---- the code generator (compile.c) and the files it calls: names.c, types.c, patterns.c ---- */
 
@@ -178,6 +231,7 @@ struct var {
     struct lw_str name;
     uint8_t reg;
     uint16_t depth;
+    uint32_t stype; /* static type mask when known (a capture never assigned: string or null) */
 };
 
 struct loop {
@@ -208,7 +262,10 @@ struct gen {
     uint32_t ntry, maxtry;
     uint32_t niter, maxiter;
     struct loop *loop;
-    uint32_t rdepth;          /* recursion depth of the tree walks, bounded (see deeper) */
+    uint32_t rdepth;         /* recursion depth of the tree walks, bounded (see deeper) */
+    struct ufunc *fn;        /* the function being compiled, NULL for the template's code */
+    struct lw_str *assigned; /* names assigned anywhere in the code being compiled */
+    uint32_t nassigned, capassigned;
     struct lw_grok_lib *grok; /* the built-in patterns, loaded at the first grok() without opts */
 };
 #define MAX_RDEPTH 1000
@@ -229,6 +286,7 @@ int32_t lw_cg_ins(struct gen *g, enum lw_op op, uint32_t a, uint32_t b, int32_t 
                   struct lw_span sp);
 /* names.c: variables, template functions by name, "did you mean" */
 int lw_cg_find_builtin(struct lw_str name);
+int lw_cg_find_func(struct gen *g, struct lw_str name);
 uint32_t lw_cg_declare(struct gen *g, struct lw_str name, struct lw_span sp);
 struct var *lw_cg_lookup(struct gen *g, struct lw_str name);
 _Noreturn void lw_cg_undefined_var(struct gen *g, struct node *n);
@@ -239,6 +297,9 @@ void lw_cg_check_args(struct gen *g, struct node *n, int f);
 struct lw_value lw_cg_sample(enum lw_type t);
 int lw_cg_single(uint32_t m);
 uint32_t lw_cg_stype(struct gen *g, struct node *n);
+void lw_cg_assigned(struct gen *g, struct node *n);
+bool lw_cg_is_assigned(struct gen *g, struct lw_str name);
+void lw_cg_check_capture_cmp(struct gen *g, struct node *n);
 /* patterns.c: regex literals, their captures as variables, grok and dissect patterns */
 void lw_cg_check_pattern(struct gen *g, struct node *a, int f);
 void lw_cg_declare_captures(struct gen *g, struct node *n);

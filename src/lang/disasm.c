@@ -54,17 +54,36 @@ path(FILE *f, const struct lw_program *p, uint32_t i)
     }
 }
 
+/* function: the header line before a user function's code. */
+static void
+function(FILE *f, const struct lw_program *p, const struct lw_func *fn)
+{
+    struct lw_str file;
+    int line, col;
+    lw_program_where(p, fn->span.off, &file, &line, &col);
+    fprintf(f, "; fn %.*s/%u at %.*s:%d:%d: %u instructions, %u registers\n", (int)fn->name.len,
+            fn->name.p, fn->nparams, (int)file.len, file.p, line, col, fn->end - fn->entry,
+            fn->nregs);
+}
+
 void
 lw_disasm(const struct lw_program *p, FILE *f)
 {
     fprintf(f, "; %.*s: %u instructions, %u registers, %u constants\n", (int)p->name.len, p->name.p,
             p->ncode, p->nregs, p->nk);
+    uint32_t fi = 0;
     for (uint32_t pc = 0; pc < p->ncode; pc++) {
         const struct lw_ins *in = &p->code[pc];
+        if (fi < p->nfuncs && p->funcs[fi].entry == pc) function(f, p, &p->funcs[fi++]);
         int line, col;
-        lw_diag_linecol(p->src, p->spans[pc].off, &line, &col);
-        char pos[32];
-        snprintf(pos, sizeof pos, "%d:%d", line, col);
+        struct lw_str file;
+        lw_program_where(p, p->spans[pc].off, &file, &line, &col);
+        char pos[300];
+        if (file.p == p->name.p)
+            snprintf(pos, sizeof pos, "%d:%d", line, col);
+        else
+            snprintf(pos, sizeof pos, "%.*s:%d:%d", (int)(file.len > 200 ? 200 : file.len), file.p,
+                     line, col);
         if (opinfo[in->op].fmt == LW_FMT_NONE) { /* no operands: no padding after the name */
             fprintf(f, "%4u  %-8s %s\n", pc, pos, opinfo[in->op].name);
             continue;
@@ -105,7 +124,11 @@ lw_disasm(const struct lw_program *p, FILE *f)
             n = fprintf(f, "-> %d", (int)pc + 1 + in->c);
             break;
         case LW_FMT_ACALL:
-            n = fprintf(f, "R%u %s/%d", in->a, lw_builtins[in->b].name, in->c);
+            if (in->op == LW_OP_FCALL)
+                n = fprintf(f, "R%u %.*s/%d", in->a, (int)p->funcs[in->b].name.len,
+                            p->funcs[in->b].name.p, in->c);
+            else
+                n = fprintf(f, "R%u %s/%d", in->a, lw_builtins[in->b].name, in->c);
             break;
         case LW_FMT_ABM:
             n = fprintf(f, "R%u R%u M%d ; /%.*s/", in->a, in->b, in->c,

@@ -9,10 +9,11 @@ static const struct {
     const char *word;
     enum tok t;
 } keywords[] = {
-    { "let", T_LET },   { "if", T_IF },       { "elif", T_ELIF },     { "else", T_ELSE },
-    { "for", T_FOR },   { "in", T_IN },       { "break", T_BREAK },   { "continue", T_CONTINUE },
-    { "emit", T_EMIT }, { "drop", T_DROP },   { "reject", T_REJECT }, { "print", T_PRINT },
-    { "true", T_TRUE }, { "false", T_FALSE }, { "null", T_NULL },     { "input", T_INPUT },
+    { "let", T_LET },   { "if", T_IF },         { "elif", T_ELIF },     { "else", T_ELSE },
+    { "for", T_FOR },   { "in", T_IN },         { "break", T_BREAK },   { "continue", T_CONTINUE },
+    { "emit", T_EMIT }, { "drop", T_DROP },     { "reject", T_REJECT }, { "print", T_PRINT },
+    { "true", T_TRUE }, { "false", T_FALSE },   { "null", T_NULL },     { "input", T_INPUT },
+    { "fn", T_FN },     { "return", T_RETURN }, { "import", T_IMPORT },
 };
 
 bool

@@ -1,6 +1,7 @@
 /* Names for the code generator: variables in scope (declare, lookup), template functions by
  * name, and the "did you mean" of an undefined variable or an unknown function (other tools'
  * names too: fn_aliases.def). Code generation is compile.c's. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,7 @@ lw_cg_declare(struct gen *g, struct lw_str name, struct lw_span sp)
 {
     if (g->nvars == MAXVARS) lw_cfail(g->c, sp, "too many variables (%d at most)", MAXVARS);
     uint32_t r = lw_cg_reg_alloc(g, sp);
-    g->vars[g->nvars++] = (struct var){ name, (uint8_t)r, g->depth };
+    g->vars[g->nvars++] = (struct var){ name, (uint8_t)r, g->depth, 0 };
     return r;
 }
 
@@ -57,6 +58,12 @@ lw_cg_undefined_var(struct gen *g, struct node *n)
         lw_cfail(g->c, n->span, "undefined variable '%.*s' (did you mean '%.*s'?)", nl, n->s.p,
                  (int)best.len, best.p);
     }
+    if (g->fn != NULL) {
+        lw_cfail(g->c, n->span,
+                 "undefined variable '%.*s': a function sees only its parameters and its own "
+                 "variables",
+                 nl, n->s.p);
+    }
     lw_cfail(g->c, n->span,
              "undefined variable '%.*s': declare it with 'let %.*s = ...', or write .%.*s for the "
              "record's field",
@@ -86,6 +93,16 @@ lw_cg_unknown_function(struct gen *g, struct node *n)
             best = lw_builtins[i].name;
         }
     }
+    char own[64];
+    for (uint32_t i = 0; i < g->c->nfuncs; i++) {
+        struct lw_str u = g->c->funcs[i].def->s;
+        size_t d = lw_str_distance(n->s, u);
+        if (d < bd && u.len < sizeof own) {
+            bd = d;
+            snprintf(own, sizeof own, "%.*s", (int)u.len, u.p);
+            best = own;
+        }
+    }
     for (size_t i = 0; i < sizeof fn_aliases / sizeof fn_aliases[0]; i++) {
         size_t d = lw_str_distance(n->s, lw_str_c(fn_aliases[i].name));
         if (d < bd) {
@@ -100,6 +117,15 @@ lw_cg_unknown_function(struct gen *g, struct node *n)
     }
     lw_cfail(g->c, sp, "unknown function '%.*s' (see FUNCTIONS in logwash-template(7))",
              (int)n->s.len, n->s.p);
+}
+
+int
+lw_cg_find_func(struct gen *g, struct lw_str name)
+{
+    for (uint32_t i = 0; i < g->c->nfuncs; i++) {
+        if (lw_str_eq(name, g->c->funcs[i].def->s)) return (int)i;
+    }
+    return -1;
 }
 
 int

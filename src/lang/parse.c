@@ -433,7 +433,7 @@ emit_clauses(struct compiler *c, struct node *n)
 static bool
 is_name(enum tok t)
 {
-    return t == T_IDENT || (t >= T_LET && t <= T_INPUT);
+    return t == T_IDENT || (t >= T_LET && t <= T_IMPORT);
 }
 
 static struct node *
@@ -1028,6 +1028,18 @@ stmt(struct compiler *c)
         n = mk(c, tk.t == T_REJECT ? S_REJECT : S_PRINT, tk.span);
         n->a = expr(c);
         break;
+    case T_RETURN:
+        next(c);
+        n = mk(c, S_RETURN, tk.span);
+        if (!cur(c)->nl_before && cur(c)->t != T_SEMI && cur(c)->t != T_RBRACE &&
+            cur(c)->t != T_EOF) {
+            n->a = expr(c);
+        }
+        break;
+    case T_FN:
+    case T_IMPORT:
+        lw_cfail(c, tk.span, "'%s' belongs at the top level of a file, outside any block",
+                 tk.t == T_FN ? "fn" : "import");
     case T_INPUT: {
         next(c);
         struct token f = expect(c, T_IDENT, "'text' or 'json' after 'input'");
@@ -1036,6 +1048,9 @@ stmt(struct compiler *c)
                               : lw_str_eq(fs, LW_STR_LIT("text")) ? LW_IN_TEXT
                                                                   : LW_IN_DEFAULT;
         if (in == LW_IN_DEFAULT) lw_cfail(c, f.span, "unknown input format: expected text or json");
+        if (c->file != 0) {
+            lw_cfail(c, tk.span, "'input' belongs in the template, not in an imported file");
+        }
         c->prog->input = in;
         n = mk(c, S_BLOCK, tk.span);
         break;
@@ -1095,15 +1110,76 @@ block(struct compiler *c)
     return n;
 }
 
+/* fn_def: fn NAME(PARAM, ...) { BODY } */
+static struct node *
+fn_def(struct compiler *c)
+{
+    next(c);
+    struct token name = expect(c, T_IDENT, "a function name after 'fn'");
+    struct node *n = mk(c, S_FN, name.span);
+    n->s = text(c, name.span);
+    struct token open = expect(c, T_LPAREN, "'(' after the function name");
+    struct list l;
+    list_init(&l);
+    while (cur(c)->t != T_RPAREN) {
+        struct token p = expect(c, T_IDENT, "a parameter name or ')'");
+        struct node *v = mk(c, N_VAR, p.span);
+        v->s = text(c, p.span);
+        for (struct node *o = l.head; o != NULL; o = o->next) {
+            if (lw_str_eq(o->s, v->s)) {
+                lw_cfail(c, p.span, "parameter '%.*s' given twice", (int)v->s.len, v->s.p);
+            }
+        }
+        if (lw_str_eq(v->s, LW_STR_LIT("line")) || lw_str_eq(v->s, LW_STR_LIT("meta"))) {
+            lw_cfail(c, p.span, "'%.*s' is reserved: name the parameter otherwise", (int)v->s.len,
+                     v->s.p);
+        }
+        if (l.n == MAXPARAMS) lw_cfail(c, p.span, "too many parameters (%d at most)", MAXPARAMS);
+        list_add(&l, v);
+        if (cur(c)->t != T_COMMA) break;
+        next(c);
+    }
+    expect_close(c, T_RPAREN, ')', open.span);
+    n->kids = l.head;
+    n->nkids = l.n;
+    n->b = block(c);
+    return n;
+}
+
+/* import_stmt: import "NAME" (the file was read by import.c before parsing began). */
+static struct node *
+import_stmt(struct compiler *c)
+{
+    struct token kw = *cur(c);
+    next(c);
+    struct token t = *cur(c);
+    if (t.t != T_STRING && t.t != T_RAWSTR) unexpected(c, "a file name in quotes after 'import'");
+    next(c);
+    struct node *n = mk(c, S_IMPORT, t.span);
+    n->s = (struct lw_str){ c->lx.src.p + t.span.off + 1, t.span.len - 2 };
+    (void)kw;
+    end_stmt(c);
+    return n;
+}
+
 struct node *
 lw_parse(struct compiler *c)
 {
+    uint32_t start = (uint32_t)c->lx.pos;
     next(c);
-    struct node *n = mk(c, S_BLOCK, (struct lw_span){ 0, 0 });
+    struct node *n = mk(c, S_BLOCK, (struct lw_span){ start, 0 });
     struct list l;
     list_init(&l);
     while (cur(c)->t != T_EOF) {
         if (cur(c)->t == T_RBRACE) lw_cfail(c, cur(c)->span, "unexpected '}': no block is open");
+        if (cur(c)->t == T_FN) {
+            list_add(&l, fn_def(c));
+            continue;
+        }
+        if (cur(c)->t == T_IMPORT) {
+            list_add(&l, import_stmt(c));
+            continue;
+        }
         list_add(&l, stmt(c));
     }
     n->kids = l.head;

@@ -149,6 +149,9 @@ lw_cg_declare_captures_in(struct gen *g, struct node *n, bool cond)
             }
             if (lw_cg_lookup(g, re->names[i].name) == NULL) {
                 uint32_t reg = lw_cg_declare(g, re->names[i].name, n->kids->next->span);
+                if (!lw_cg_is_assigned(g, re->names[i].name)) { /* stays a string or null */
+                    g->vars[g->nvars - 1].stype = TM(LW_T_STR) | TM(LW_T_NULL);
+                }
                 if (cond) lw_cg_ins(g, LW_OP_LOADNULL, reg, 0, 0, n->span);
             }
         }

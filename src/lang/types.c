@@ -128,6 +128,10 @@ stype1(struct gen *g, struct node *n)
         return lw_cg_stype(g, n->b) | lw_cg_stype(g, n->c);
     case N_DEFAULT:
         return (lw_cg_stype(g, n->a) & ~TM(LW_T_NULL)) | lw_cg_stype(g, n->b);
+    case N_VAR: {
+        struct var *v = lw_cg_lookup(g, n->s);
+        return v != NULL && v->stype != 0 ? v->stype : TM_ANY;
+    }
     case N_CALL: {
         int f = lw_cg_find_builtin(n->s);
         if (f < 0) return TM_ANY;
@@ -215,5 +219,105 @@ lw_cg_check_args(struct gen *g, struct node *n, int f)
             lw_cfail(g->c, a->span, "%s() cannot take %s as argument %d", b->name,
                      lw_type_name((enum lw_type)st), i + 1);
         }
+    }
+}
+
+/* Captures' types ------------------------------------------------------------------------ */
+
+static void
+add_assigned(struct gen *g, struct lw_str name)
+{
+    if (name.p == NULL || lw_cg_is_assigned(g, name)) return;
+    GROW(g, g->assigned, g->nassigned, g->capassigned);
+    g->assigned[g->nassigned++] = name;
+}
+
+/* lw_cg_assigned: note every name that statements under n assign, declare with let or loop
+ * over, so a capture of that name is not known to stay a string. */
+void
+lw_cg_assigned(struct gen *g, struct node *n)
+{
+    if (g->rdepth >= MAX_RDEPTH) return; /* code generation reports the depth */
+    for (; n != NULL; n = n->next) {
+        g->rdepth++;
+        switch (n->kind) {
+        case S_ASSIGN:
+        case S_LET:
+            add_assigned(g, n->s);
+            break;
+        case S_FOR:
+        case N_COMP:
+            add_assigned(g, n->s);
+            if (n->i) add_assigned(g, n->s2);
+            break;
+        case S_SETPATH: {
+            struct node *b = n->b;
+            while (b->kind == N_GET || b->kind == N_INDEX)
+                b = b->a;
+            if (b->kind == N_VAR) add_assigned(g, b->s);
+            break;
+        }
+        default:
+            break;
+        }
+        if (n->kind != S_FN) {
+            lw_cg_assigned(g, n->a);
+            lw_cg_assigned(g, n->b);
+            lw_cg_assigned(g, n->c);
+            if (n->kind != N_PATH) lw_cg_assigned(g, n->kids);
+        }
+        g->rdepth--;
+    }
+}
+
+bool
+lw_cg_is_assigned(struct gen *g, struct lw_str name)
+{
+    for (uint32_t i = 0; i < g->nassigned; i++) {
+        if (lw_str_eq(g->assigned[i], name)) return true;
+    }
+    return false;
+}
+
+/* lw_cg_check_capture_cmp: comparing a capture (a string or null) with a number never does
+ * what was meant (< fails at run time, == is always false): say how to convert it. */
+void
+lw_cg_check_capture_cmp(struct gen *g, struct node *n)
+{
+    const uint32_t cap = TM(LW_T_STR) | TM(LW_T_NULL);
+    for (int side = 0; side < 2; side++) {
+        struct node *v = side ? n->b : n->a, *o = side ? n->a : n->b;
+        if (v->kind != N_VAR || lw_cg_stype(g, v) != cap) continue;
+        uint32_t t = lw_cg_stype(g, o);
+        if ((t & TM_NUM) == 0 || (t & ~TM_NUM) != 0) continue;
+        const char *conv = t == TM(LW_T_FLOAT) ? "float" : "int";
+        const char *src = g->c->prog->src.p;
+        struct lw_str ot = { src + o->span.off, o->span.len };
+        struct lw_str op = { src + n->a->span.off + n->a->span.len,
+                             n->b->span.off - (n->a->span.off + n->a->span.len) };
+        while (op.len > 0 && (*op.p == ' ' || *op.p == '\t')) {
+            op.p++;
+            op.len--;
+        }
+        while (op.len > 0 && (op.p[op.len - 1] == ' ' || op.p[op.len - 1] == '\t'))
+            op.len--;
+        if (ot.len > 40 || op.len > 3) {
+            lw_cfail(g->c, n->span,
+                     "cannot compare the capture '%.*s' with a number: a capture is a string or "
+                     "null; convert it with %s(%.*s)",
+                     (int)v->s.len, v->s.p, conv, (int)v->s.len, v->s.p);
+        }
+        if (side == 0) {
+            lw_cfail(g->c, n->span,
+                     "cannot compare the capture '%.*s' with a number: a capture is a string or "
+                     "null; write '%s(%.*s) %.*s %.*s'",
+                     (int)v->s.len, v->s.p, conv, (int)v->s.len, v->s.p, (int)op.len, op.p,
+                     (int)ot.len, ot.p);
+        }
+        lw_cfail(g->c, n->span,
+                 "cannot compare the capture '%.*s' with a number: a capture is a string or "
+                 "null; write '%.*s %.*s %s(%.*s)'",
+                 (int)v->s.len, v->s.p, (int)ot.len, ot.p, (int)op.len, op.p, conv, (int)v->s.len,
+                 v->s.p);
     }
 }

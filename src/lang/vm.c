@@ -26,8 +26,13 @@ lw_vm_init(struct lw_vm *vm, const struct lw_program *p, struct lw_arena *arena,
 {
     *vm = (struct lw_vm){ .prog = p, .arena = arena, .limits = *lim };
     vm->regs = lw_xcalloc(p->nregs + 1, sizeof *vm->regs);
+    vm->regcap = p->nregs + 1;
     vm->iters = lw_xcalloc(p->niters + 1, sizeof *vm->iters);
+    vm->itercap = p->niters + 1;
     vm->handlers = lw_xcalloc(p->ntry + 1, sizeof *vm->handlers);
+    vm->hdepth = lw_xcalloc(p->ntry + 1, sizeof *vm->hdepth);
+    vm->hcap = p->ntry + 1;
+    if (p->nfuncs > 0) vm->frames = lw_xcalloc(LW_MAX_CALL_DEPTH, sizeof *vm->frames);
     vm->objindex = lw_xcalloc(1, sizeof *vm->objindex);
     lw_buf_init(&vm->scratch);
     /* each stored as soon as made: after lw_oom's longjmp, lw_vm_fini frees what was made */
@@ -54,6 +59,8 @@ lw_vm_fini(struct lw_vm *vm)
     free(vm->regs);
     free(vm->iters);
     free(vm->handlers);
+    free(vm->hdepth);
+    free(vm->frames);
     free(vm->objindex);
     lw_buf_fini(&vm->scratch);
     pcre2_match_data_free(vm->match_data);
@@ -300,7 +307,7 @@ seg_at(struct lw_vm *vm, const struct lw_pathseg *s, struct lw_str *key, int64_t
         *ix = s->index;
         return s->key.p != NULL;
     }
-    const struct lw_value *v = &vm->regs[s->reg];
+    const struct lw_value *v = &vm->regs[vm->rbase + (uint32_t)s->reg];
     if (v->t == LW_T_STR) {
         *key = (struct lw_str){ v->u.p ? v->u.p : "", v->len };
         return 1;
@@ -385,7 +392,7 @@ child(struct lw_vm *vm, struct lw_value *c, int iskey, struct lw_str key, int64_
 static struct lw_value *
 path_base(struct lw_vm *vm, const struct lw_path *p)
 {
-    if (p->base >= 0) return &vm->regs[p->base];
+    if (p->base >= 0) return &vm->regs[vm->rbase + (uint32_t)p->base];
     if (!vm->root_owned) {
         if (vm->root.t == LW_T_OBJ || vm->root.t == LW_T_ARR) {
             lw_value_share(&vm->root);
@@ -541,7 +548,7 @@ static int
 match(struct lw_vm *vm, const struct lw_matchsite *site, const struct lw_value *s,
       struct lw_value *out)
 {
-    struct lw_value *R = vm->regs;
+    struct lw_value *R = vm->regs + vm->rbase;
     if (s->t == LW_T_NULL) {
         for (uint32_t i = 0; i < site->n; i++)
             R[site->reg[i]] = LW_NULL;
@@ -690,6 +697,85 @@ iter_start(struct lw_vm *vm, struct lw_iterslot *s, const struct lw_value *c)
     return 0;
 }
 
+/* grow: room for n elements of size sz in *p (cap *cap), the new ones zeroed. */
+static void
+grow(void *pp, uint32_t *cap, uint32_t n, size_t sz)
+{
+    void **p = pp;
+    if (n <= *cap) return;
+    uint32_t nc = *cap * 2 > n ? *cap * 2 : n;
+    *p = lw_xrealloc(*p, (size_t)nc * sz);
+    memset((char *)*p + (size_t)*cap * sz, 0, (size_t)(nc - *cap) * sz);
+    *cap = nc;
+}
+
+/* enter: FCALL: a frame for user function B whose registers start at the caller's R[A] (its
+ * arguments), with iterator slots after the caller's and room for its ?? handlers. */
+static int
+enter(struct lw_vm *vm, const struct lw_ins *in, uint32_t *pc)
+{
+    const struct lw_program *P = vm->prog;
+    const struct lw_func *f = &P->funcs[in->b];
+    if (vm->depth == LW_MAX_CALL_DEPTH) {
+        vm->fatal = true;
+        return lw_vm_error(vm,
+                           "function calls nested deeper than %d (a recursion that does not "
+                           "end?)",
+                           LW_MAX_CALL_DEPTH);
+    }
+    uint32_t niters = vm->depth ? P->funcs[vm->frames[vm->depth - 1].func].niters : P->niters;
+    uint32_t rbase = vm->rbase + in->a, ibase = vm->ibase + niters;
+    grow(&vm->regs, &vm->regcap, rbase + f->nregs, sizeof *vm->regs);
+    uint32_t icap = vm->itercap;
+    grow(&vm->iters, &vm->itercap, ibase + f->niters + 1, sizeof *vm->iters);
+    if (icap != vm->itercap) { /* an iterator points at its slot's container */
+        for (uint32_t i = 0; i < vm->itercap; i++)
+            vm->iters[i].it.c = &vm->iters[i].c;
+    }
+    uint32_t hcap = vm->hcap;
+    grow(&vm->handlers, &hcap, vm->nhandlers + f->ntry + 1, sizeof *vm->handlers);
+    grow(&vm->hdepth, &vm->hcap, vm->nhandlers + f->ntry + 1, sizeof *vm->hdepth);
+    vm->frames[vm->depth++] = (struct lw_frame){ *pc, vm->rbase, vm->ibase, in->b };
+    vm->rbase = rbase;
+    vm->ibase = ibase;
+    memset(vm->regs + rbase + in->c, 0, (f->nregs - (uint32_t)in->c) * sizeof *vm->regs);
+    *pc = f->entry;
+    return 0;
+}
+
+/* leave: back to the frame at depth d (RET: one up; an error caught by ?? further down). */
+static void
+leave(struct lw_vm *vm, uint32_t d, uint32_t *pc)
+{
+    while (vm->depth > d) {
+        struct lw_frame *fr = &vm->frames[--vm->depth];
+        *pc = fr->ret_pc;
+        vm->rbase = fr->rbase;
+        vm->ibase = fr->ibase;
+    }
+}
+
+/* fn_error: an error inside a function, not caught: the message says which function and
+ * where in its file, and the error is put at the template's outermost call. */
+static void
+fn_error(struct lw_vm *vm, uint32_t pc)
+{
+    const struct lw_program *P = vm->prog;
+    const struct lw_func *f = &P->funcs[vm->frames[vm->depth - 1].func];
+    struct lw_str file;
+    int line, col;
+    lw_program_where(P, P->spans[pc].off, &file, &line, &col);
+    char pre[320];
+    int n = snprintf(pre, sizeof pre, "%.*s() at %.*s:%d:%d: ", (int)f->name.len, f->name.p,
+                     (int)(file.len > 200 ? 200 : file.len), file.p, line, col);
+    size_t pl = n < 0 ? 0 : strlen(pre), el = strlen(vm->err);
+    if (pl + el >= sizeof vm->err) el = sizeof vm->err - 1 - pl;
+    memmove(vm->err + pl, vm->err, el);
+    memcpy(vm->err, pre, pl);
+    vm->err[pl + el] = '\0';
+    vm->err_pc = vm->frames[0].ret_pc - 1;
+}
+
 enum lw_vm_result
 lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
 {
@@ -697,6 +783,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
     const struct lw_ins *code = P->code;
     const struct lw_value *K = P->k;
     struct lw_value *R = vm->regs;
+    struct lw_iterslot *I = vm->iters;
     uint64_t steps = vm->limits.steps;
     uint32_t pc = 0;
 
@@ -706,6 +793,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
     vm->root_owned = false;
     vm->fatal = false;
     vm->nhandlers = 0;
+    vm->depth = vm->rbase = vm->ibase = 0;
     vm->regex_left = vm->limits.regex_budget;
     vm->cmp_left = vm->limits.steps;
     vm->err[0] = '\0';
@@ -847,6 +935,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             if (R[in->a].t != LW_T_NULL) pc += in->c;
             break;
         case LW_OP_TRY:
+            vm->hdepth[vm->nhandlers] = vm->depth;
             vm->handlers[vm->nhandlers++] = (int32_t)pc + in->c;
             break;
         case LW_OP_ENDTRY:
@@ -888,10 +977,10 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             break;
         }
         case LW_OP_ITER:
-            if (iter_start(vm, &vm->iters[in->a], &R[in->b]) != 0) goto fail;
+            if (iter_start(vm, &I[in->a], &R[in->b]) != 0) goto fail;
             break;
         case LW_OP_NEXT:
-            if (lw_iter_next(&vm->iters[in->b].it, &R[in->a], &R[in->a + 1], vm->arena) != 1)
+            if (lw_iter_next(&I[in->b].it, &R[in->a], &R[in->a + 1], vm->arena) != 1)
                 pc += in->c;
             else
                 lw_value_share(&R[in->a + 1]);
@@ -929,17 +1018,36 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
                      vm->scratch.p ? vm->scratch.p : "");
             return LW_VM_REJECT;
         }
+        case LW_OP_FCALL:
+            if (enter(vm, in, &pc) != 0) goto fatal;
+            R = vm->regs + vm->rbase;
+            I = vm->iters + vm->ibase;
+            break;
+        case LW_OP_RET:
+            R[0] = R[in->a];
+            leave(vm, vm->depth - 1, &pc);
+            R = vm->regs + vm->rbase;
+            I = vm->iters + vm->ibase;
+            break;
         case LW_OP_HALT:
             return LW_VM_OK;
         }
         continue;
     fail:
         if (vm->nhandlers > 0 && !vm->fatal) { /* inside the left side of ??: take the default */
-            pc = (uint32_t)vm->handlers[--vm->nhandlers];
+            uint32_t h = --vm->nhandlers;
+            if (vm->hdepth[h] != vm->depth) { /* raised in a function called from there */
+                uint32_t ignored;
+                leave(vm, vm->hdepth[h], &ignored);
+                R = vm->regs + vm->rbase;
+                I = vm->iters + vm->ibase;
+            }
+            pc = (uint32_t)vm->handlers[h];
             continue;
         }
     fatal:
         vm->err_pc = pc - 1;
+        if (vm->depth > 0) fn_error(vm, pc - 1);
         return LW_VM_ERROR;
     }
 }

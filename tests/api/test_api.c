@@ -60,6 +60,48 @@ test_defaults(void)
     CHECK(co.jit && co.name == NULL && co.npattern_dirs == 0 && co.import_paths == NULL);
 }
 
+/* import_paths: `import` finds files there; an error in an imported file is put at the
+ * template's import, its message naming the file's own line:col. */
+static void
+test_imports(struct logwash_compile_options *co, struct logwash_error *e)
+{
+    char dir[] = "/tmp/lw-api-lib-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char good[64], bad[64];
+    snprintf(good, sizeof good, "%s/mask.lw", dir);
+    snprintf(bad, sizeof bad, "%s/bad.lw", dir);
+    FILE *f = fopen(good, "w");
+    fputs("fn mask(s) { return \"${substr(s, 0, 2)}**\" }\n", f);
+    fclose(f);
+    f = fopen(bad, "w");
+    fputs("# broken\nfn oops(s) { return nope }\n", f);
+    fclose(f);
+    logwash_compile_options_default(co);
+    const char *paths[] = { dir };
+    co->import_paths = paths;
+    co->nimport_paths = 1;
+    const char *src = "import \"mask.lw\"\nemit mask(line)";
+    struct logwash_template *t = logwash_compile(src, strlen(src), co, e);
+    CHECK(t != NULL);
+    struct logwash_runner *r = logwash_runner_new(t, NULL, e);
+    size_t n = 0;
+    CHECK(r != NULL && run_s(r, "abcdef") == LOGWASH_OK);
+    const struct logwash_output *o = logwash_outputs(r, &n);
+    CHECK(n == 1 && eq(o[0].data, o[0].len, "\"ab**\""));
+    logwash_runner_free(r);
+    logwash_template_free(t);
+    src = "emit 1\nimport \"bad.lw\"";
+    CHECK(logwash_compile(src, strlen(src), co, e) == NULL);
+    CHECK(e->line == 2 && e->col == 8);
+    CHECK(strstr(e->message, "in ") == e->message && strstr(e->message, "bad.lw:2:21: ") != NULL);
+    src = "import \"none.lw\"";
+    CHECK(logwash_compile(src, strlen(src), co, e) == NULL && e->line == 1 &&
+          strstr(e->message, "cannot find 'none.lw'") != NULL);
+    unlink(good);
+    unlink(bad);
+    rmdir(dir);
+}
+
 static void
 test_compile_errors(void)
 {
@@ -96,11 +138,7 @@ test_compile_errors(void)
     unlink(path);
 
     struct logwash_compile_options co;
-    logwash_compile_options_default(&co);
-    const char *paths[] = { "/tmp" };
-    co.import_paths = paths;
-    co.nimport_paths = 1;
-    CHECK(logwash_compile("emit 1", 6, &co, &e) == NULL && strstr(e.message, "import") != NULL);
+    test_imports(&co, &e);
     logwash_compile_options_default(&co);
     co.name = "mine.lw";
     t = logwash_compile("emit 1", 6, &co, &e);

@@ -66,6 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FILE *f = fopen("/dev/null", "w");
         lw_diag_print(f, "fuzz.lw", (struct lw_str){ (const char *)data, size }, &d);
         fclose(f);
+        lw_diag_fini(&d);
         return 0;
     }
     FILE *f = fopen("/dev/null", "w");

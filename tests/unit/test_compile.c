@@ -32,6 +32,7 @@ compile_fails(const char *src, const char *want)
         fprintf(stderr, "%s: compiled\n", src);
         return false;
     }
+    lw_diag_fini(&d);
     if (strcmp(d.msg, want) != 0) {
         fprintf(stderr, "%s: got \"%s\"\n", src, d.msg);
         return false;
