@@ -18,6 +18,7 @@ struct lw_config {
     int nargs;
     char **files; /* source files: inputs when the command line names none */
     int nfiles;
+    int *file_line, *file_col; /* where each of files is in the job file (1-based) */
 };
 
 /* lw_config_load: read path into c. Returns 0, or -1 with "path:line:col: error: ..." in err

@@ -32,8 +32,12 @@ struct lw_opts {
     const char **libs; /* --lib DIR (repeatable): import directories, in order (owned array) */
     int nlibs;
     bool check, disasm, unbuffered, no_jit;
-    int jobs;      /* -j: worker threads; 0: the default (one per CPU, one for a terminal) */
-    int verbosity; /* -q: -1, default 0, -v: 1 */
+    bool validate;        /* --validate: check everything, run nothing (validate.c) */
+    bool print_config;    /* --print-config: print the effective job file (validate.c) */
+    const char *tz_name;  /* --tz as given (NULL: UTC), for --print-config */
+    const char *now_text; /* --now as given (NULL: the clock), for --print-config */
+    int jobs;             /* -j: worker threads; 0: the default (one per CPU, one for a terminal) */
+    int verbosity;        /* -q: -1, default 0, -v: 1 */
     struct lw_limits limits;
     size_t max_line;
     /* multiline framing (src_file.c): a line matching ml_start starts a record and every other

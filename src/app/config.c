@@ -1,9 +1,11 @@
 /* The YAML job file. libfyaml builds the document; this file walks it against the schema of
  * logwash.yaml(5) and writes the command-line options each key stands for, each with the
  * line:column of its value. Checking the values is left to opts.c, which reports a bad one at
- * that position; so the file and the command line can never disagree on what a value means. */
+ * that position; so the file and the command line can never disagree on what a value means.
+ * Values (not keys, not template_text) are interpolated from the environment first (interp). */
 #include "lw/config.h"
 
+#include <ctype.h>
 #include <libfyaml.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -22,6 +24,8 @@ struct ctx {
     struct lw_config *c;
     char *err;
     size_t errcap;
+    struct lw_str text; /* the file as read, for the position of a '$' in a value */
+    struct lw_buf val;  /* the last interpolated value */
 };
 
 /* A key that stands for one option: KEY: VALUE gives OPTION=VALUE. path: a file name,
@@ -97,16 +101,75 @@ mark(struct fy_node *n, int *line, int *col)
 }
 
 static int
+vfail_at(struct ctx *x, int line, int col, const char *fmt, va_list ap)
+{
+    int n = line ? snprintf(x->err, x->errcap, "%s:%d:%d: error: ", x->path, line, col)
+                 : snprintf(x->err, x->errcap, "%s: error: ", x->path);
+    if (n < 0 || (size_t)n >= x->errcap) return -1;
+    vsnprintf(x->err + n, x->errcap - (size_t)n, fmt, ap);
+    return -1;
+}
+
+static int
 fail(struct ctx *x, struct fy_node *at, const char *fmt, ...)
 {
     int line, col;
     mark(at, &line, &col);
-    int n = line ? snprintf(x->err, x->errcap, "%s:%d:%d: error: ", x->path, line, col)
-                 : snprintf(x->err, x->errcap, "%s: error: ", x->path);
-    if (n < 0 || (size_t)n >= x->errcap) return -1;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(x->err + n, x->errcap - (size_t)n, fmt, ap);
+    vfail_at(x, line, col, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* dollar_mark: the position of the k-th '$' (from 0) of node n's value in the file: found in
+ * the file's text between the token's marks when that text has as many '$' as the value (an
+ * escape such as "\x24" makes a '$' the text lacks: then the value's own position). */
+static void
+dollar_mark(struct ctx *x, struct fy_node *n, const char *s, size_t len, size_t k, int *line,
+            int *col)
+{
+    mark(n, line, col);
+    struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
+    const struct fy_mark *a = t ? fy_token_start_mark(t) : NULL,
+                         *b = t ? fy_token_end_mark(t) : NULL;
+    if (a == NULL || b == NULL || b->input_pos > x->text.len || a->input_pos > b->input_pos) return;
+    size_t want = 0, have = 0;
+    for (size_t i = 0; i < len; i++)
+        want += s[i] == '$';
+    for (size_t i = a->input_pos; i < b->input_pos; i++)
+        have += x->text.p[i] == '$';
+    if (want != have) return;
+    int l = a->line, c = a->column;
+    for (size_t i = a->input_pos; i < b->input_pos; i++) {
+        char ch = x->text.p[i];
+        if (ch == '$' && k-- == 0) {
+            *line = l + 1;
+            *col = c + 1;
+            return;
+        }
+        if (ch == '\n') {
+            l++;
+            c = 0;
+        } else if (((unsigned char)ch & 0xC0) != 0x80) { /* columns count characters */
+            c++;
+        }
+    }
+}
+
+/* fail_dollar: an error at the '$' at s[i] of node n's value s[0, len). */
+static int
+fail_dollar(struct ctx *x, struct fy_node *n, const char *s, size_t len, size_t i, const char *fmt,
+            ...)
+{
+    size_t k = 0;
+    for (size_t j = 0; j < i; j++)
+        k += s[j] == '$';
+    int line, col;
+    dollar_mark(x, n, s, len, k, &line, &col);
+    va_list ap;
+    va_start(ap, fmt);
+    vfail_at(x, line, col, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -122,6 +185,98 @@ scalar(struct ctx *x, struct fy_node *n, const char *key, struct fy_node *kn, si
     }
     const char *s = fy_node_get_scalar(n, len);
     return s ? s : "";
+}
+
+/* The longest value interpolation may make: a hostile or mistaken variable (a whole file in
+ * it) is an error at its '$', not a huge option. */
+#define VALUE_MAX 65536
+
+static bool
+name_char(char ch, bool first)
+{
+    return ch == '_' || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+           (!first && ch >= '0' && ch <= '9');
+}
+
+/* interp: s[0, *len) with ${NAME} and ${NAME:-default} replaced by the environment's values
+ * and $$ by $ (logwash.yaml(5) INTERPOLATION), in one pass: what a variable holds is never
+ * interpolated again. A '$' before anything else is itself. n: the value's node, for errors at
+ * the '$'. Returns s itself when it has no '$', else x->val's text (NUL-terminated, valid until
+ * the next call); NULL after fail(). */
+static const char *
+interp(struct ctx *x, struct fy_node *n, const char *s, size_t *len)
+{
+    size_t sl = *len;
+    if (memchr(s, '$', sl) == NULL) return s;
+    struct lw_buf *b = &x->val;
+    b->len = 0;
+    for (size_t i = 0; i < sl;) {
+        if (s[i] != '$' || i + 1 == sl || (s[i + 1] != '$' && s[i + 1] != '{')) {
+            lw_buf_addc(b, s[i++]);
+            continue;
+        }
+        if (s[i + 1] == '$') {
+            lw_buf_addc(b, '$');
+            i += 2;
+            continue;
+        }
+        const char *close = memchr(s + i + 2, '}', sl - i - 2);
+        if (close == NULL)
+            return fail_dollar(x, n, s, sl, i, "'${' without its closing '}' (write $$ for a $)"),
+                   NULL;
+        size_t ns = i + 2, ne = ns;
+        while (ne < sl && name_char(s[ne], ne == ns))
+            ne++;
+        bool dflt = ne + 1 < sl && s[ne] == ':' && s[ne + 1] == '-';
+        size_t end = (size_t)(close - s);
+        if (ne == ns || (!dflt && ne != end)) {
+            int show = end - i + 1 > 80 ? 80 : (int)(end - i + 1);
+            return fail_dollar(x, n, s, sl, i,
+                               "'%.*s%s' is no variable: write ${NAME} or ${NAME:-default}, NAME "
+                               "of letters, digits and '_' not starting with a digit",
+                               show, s + i, show < (int)(end - i + 1) ? "..." : ""),
+                   NULL;
+        }
+        char *name = lw_xstrndup(s + ns, ne - ns);
+        const char *v = getenv(name);
+        if (dflt && (v == NULL || *v == '\0')) v = NULL;
+        size_t vl = v ? strlen(v) : dflt ? end - (ne + 2) : 0;
+        if (v == NULL && !dflt) {
+            fail_dollar(x, n, s, sl, i,
+                        "environment variable %.*s is not set (${%.*s:-DEFAULT} gives a default)",
+                        (int)(ne - ns > 60 ? 60 : ne - ns), name,
+                        (int)(ne - ns > 60 ? 60 : ne - ns), name);
+            free(name);
+            return NULL;
+        }
+        if (v != NULL && !lw_utf8_valid((struct lw_str){ v, vl })) {
+            fail_dollar(x, n, s, sl, i, "environment variable %.*s is not UTF-8 text",
+                        (int)(ne - ns > 60 ? 60 : ne - ns), name);
+            free(name);
+            return NULL;
+        }
+        if (b->len + vl > VALUE_MAX) {
+            fail_dollar(x, n, s, sl, i,
+                        "the value would be longer than %d bytes with %.*s's %zu put in", VALUE_MAX,
+                        (int)(ne - ns > 60 ? 60 : ne - ns), name, vl);
+            free(name);
+            return NULL;
+        }
+        free(name);
+        lw_buf_add(b, v ? v : s + ne + 2, vl); /* appended as it is: never interpolated again */
+        i = end + 1;
+    }
+    lw_buf_addc(b, '\0');
+    *len = --b->len;
+    return b->p;
+}
+
+/* value: the text of n, as scalar(), interpolated unless raw. NULL after fail(). */
+static const char *
+value(struct ctx *x, struct fy_node *n, const char *key, struct fy_node *kn, size_t *len, bool raw)
+{
+    const char *s = scalar(x, n, key, kn, len);
+    return s == NULL || raw ? s : interp(x, n, s, len);
 }
 
 static void
@@ -153,7 +308,7 @@ static int
 option(struct ctx *x, const struct key *k, struct fy_node *kn, struct fy_node *v)
 {
     size_t len;
-    const char *s = scalar(x, v, k->name, kn, &len);
+    const char *s = value(x, v, k->name, kn, &len, strcmp(k->name, "template_text") == 0);
     if (s == NULL) return -1;
     size_t olen = strlen(k->option);
     if (k->kind == FLAG) {
@@ -213,12 +368,17 @@ list(struct ctx *x, const char *key, struct fy_node *kn, struct fy_node *v, cons
     bool seq = fy_node_is_sequence(v);
     while ((item = seq ? fy_node_sequence_iterate(v, &it) : (it ? NULL : (it = v, v))) != NULL) {
         size_t len;
-        const char *s = scalar(x, item, key, item, &len);
+        const char *s = value(x, item, key, item, &len, false);
         if (s == NULL) return -1;
         if (paths && !files && len == 0) return fail(x, item, "'%s' needs a file name", key);
         if (files) {
             x->c->files = lw_xrealloc(x->c->files, (size_t)(x->c->nfiles + 1) * sizeof(char *));
-            x->c->files[x->c->nfiles++] = resolve(x, s, len);
+            x->c->file_line =
+                lw_xrealloc(x->c->file_line, (size_t)(x->c->nfiles + 1) * sizeof(int));
+            x->c->file_col = lw_xrealloc(x->c->file_col, (size_t)(x->c->nfiles + 1) * sizeof(int));
+            mark(item, &x->c->file_line[x->c->nfiles], &x->c->file_col[x->c->nfiles]);
+            bool dash = len == 1 && s[0] == '-'; /* standard input, from any directory */
+            x->c->files[x->c->nfiles++] = dash ? lw_xstrndup(s, len) : resolve(x, s, len);
         } else if (paths) {
             char *p = resolve(x, s, len);
             add(x, item, opt, strlen(opt), p, strlen(p));
@@ -243,7 +403,8 @@ props(struct ctx *x, struct fy_node *kn, struct fy_node *m, const char *prefix)
         size_t kl, vl;
         const char *k = scalar(x, fy_node_pair_key(pr), "property", NULL, &kl);
         if (k == NULL) return -1;
-        const char *v = scalar(x, fy_node_pair_value(pr), "property", fy_node_pair_key(pr), &vl);
+        const char *v =
+            value(x, fy_node_pair_value(pr), "property", fy_node_pair_key(pr), &vl, false);
         if (v == NULL) return -1;
         char head[300];
         int n = snprintf(head, sizeof head, "-X%s%.*s=", prefix, (int)kl, k);
@@ -394,6 +555,7 @@ lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
     const char *slash = strrchr(path, '/');
     char *dir = lw_xstrndup(path, slash ? (size_t)(slash - path) + 1 : 0);
     struct ctx x = { .path = path, .dir = dir, .c = c, .err = err, .errcap = errcap };
+    lw_buf_init(&x.val);
     /* Read it once here: libfyaml builds no document from a file of only comments and blank
      * lines (that file simply sets nothing), and libfyaml 0.7.12 never returns from a directive
      * line holding invalid UTF-8 (found by fuzz_config), so the bytes are checked first. */
@@ -401,10 +563,11 @@ lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
     lw_buf_init(&text);
     int rc = lw_buf_read_file(&text, path);
     if (rc != 0) snprintf(err, errcap, "cannot read the job file %s", path);
-    if (rc == 0) rc = check_text(&x, (struct lw_str){ text.p ? text.p : "", text.len });
-    bool blank = rc == 0 && is_blank((struct lw_str){ text.p ? text.p : "", text.len });
-    lw_buf_fini(&text);
+    x.text = (struct lw_str){ text.p ? text.p : "", text.len };
+    if (rc == 0) rc = check_text(&x, x.text);
+    bool blank = rc == 0 && is_blank(x.text);
     if (rc != 0 || blank) {
+        lw_buf_fini(&text);
         free(dir);
         return rc;
     }
@@ -429,6 +592,8 @@ lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
     }
     if (doc) fy_document_destroy(doc);
     fy_diag_destroy(diag);
+    lw_buf_fini(&x.val);
+    lw_buf_fini(&text);
     free(dir);
     if (rc != 0) lw_config_fini(c);
     return rc;
@@ -443,5 +608,7 @@ lw_config_fini(struct lw_config *c)
         free(c->files[i]);
     free(c->args);
     free(c->files);
+    free(c->file_line);
+    free(c->file_col);
     *c = (struct lw_config){ 0 };
 }

@@ -15,6 +15,7 @@
 #include "lw/pipeline.h"
 #include "lw/program.h"
 #include "lw/test.h"
+#include "lw/validate.h"
 
 static volatile sig_atomic_t interrupted, hangup;
 
@@ -65,6 +66,16 @@ main(int argc, char **argv)
         fprintf(stderr, "logwash: %s\ntry 'logwash --help'\n", err);
         return 2;
     }
+    /* --print-config: the options as a job file, nothing read or compiled (with --validate:
+     * once everything checked out, below) */
+    if (o.print_config && !o.validate) {
+        r = lw_print_config(&o, stdout);
+        lw_opts_fini(&o);
+        return r != 0 ? 4 : 0;
+    }
+    /* --validate: every check the run would make at start, each problem said; then the
+     * patterns and the template, as for --check; exit 2 for any problem */
+    int problems = o.validate ? lw_validate(&o, stderr) : 0;
 
     struct lw_buf src;
     lw_buf_init(&src);
@@ -114,12 +125,15 @@ main(int argc, char **argv)
         lw_diag_fini(&d);
         lw_buf_fini(&src);
         lw_opts_fini(&o);
-        return 3;
+        return o.validate ? 2 : 3;
     }
     lw_buf_fini(&src);
 
     int status = 0;
-    if (o.disasm) {
+    if (o.validate) {
+        status = problems ? 2 : 0;
+        if (status == 0 && o.print_config && lw_print_config(&o, stdout) != 0) status = 4;
+    } else if (o.disasm) {
         lw_disasm(prog, stdout);
     } else if (!o.check) {
         struct sigaction sa = { .sa_handler = on_signal };

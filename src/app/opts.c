@@ -70,6 +70,12 @@ enum {
     O_ML_TIMEOUT,
     O_STATS,
     O_EXIT_EOF,
+    O_VALIDATE,
+    O_PRINT_CONFIG,
+    O_NO_UNBUFFERED,
+    O_JIT,
+    O_NO_ML_INDENT,
+    O_NO_EXIT_EOF,
 };
 
 static const struct {
@@ -88,6 +94,12 @@ static const struct {
       "json|text",
       "encode emitted records as JSON lines (default) or text" },
     { { "check", no_argument, NULL, O_CHECK }, NULL, "compile the template and exit" },
+    { { "validate", no_argument, NULL, O_VALIDATE },
+      NULL,
+      "check the job file, options, patterns, template and files without running; exit 0 or 2" },
+    { { "print-config", no_argument, NULL, O_PRINT_CONFIG },
+      NULL,
+      "print the effective configuration as a job file (secrets masked) and exit" },
     { { "disasm", no_argument, NULL, O_DISASM },
       NULL,
       "print the bytecode with template positions and exit" },
@@ -188,6 +200,16 @@ static const struct {
       "DIR",
       "where 'import \"NAME.lw\"' looks after the importing file's directory (repeatable, in "
       "order)" },
+    { { "no-unbuffered", no_argument, NULL, O_NO_UNBUFFERED },
+      NULL,
+      "turn --unbuffered (a job file's unbuffered: true) off" },
+    { { "jit", no_argument, NULL, O_JIT }, NULL, "turn --no-jit (a job file's no_jit: true) off" },
+    { { "no-multiline-indent", no_argument, NULL, O_NO_ML_INDENT },
+      NULL,
+      "turn --multiline-indent (a job file's multiline.indent: true) off" },
+    { { "no-exit-at-eof", no_argument, NULL, O_NO_EXIT_EOF },
+      NULL,
+      "turn --exit-at-eof (a job file's source.exit_at_eof: true) off" },
     { { "quiet", no_argument, NULL, 'q' }, NULL, "no warnings or summary on stderr" },
     { { "verbose", no_argument, NULL, 'v' }, NULL, "print a summary of the counters at the end" },
     { { "version", no_argument, NULL, O_VERSION }, NULL, "print the version and exit" },
@@ -670,6 +692,24 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
         case O_DISASM:
             o->disasm = true;
             break;
+        case O_VALIDATE:
+            o->validate = true;
+            break;
+        case O_PRINT_CONFIG:
+            o->print_config = true;
+            break;
+        case O_NO_UNBUFFERED: /* the --no- forms of the job file's booleans */
+            o->unbuffered = false;
+            break;
+        case O_JIT:
+            o->no_jit = false;
+            break;
+        case O_NO_ML_INDENT:
+            o->ml_indent = false;
+            break;
+        case O_NO_EXIT_EOF:
+            o->exit_at_eof = false;
+            break;
         case O_ON_ERROR:
             if (strcmp(optarg, "warn") == 0)
                 o->on_error = LW_ONERR_WARN;
@@ -698,6 +738,7 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             break;
         case O_NOW:
             if (parse_now(optarg, &o->now_ns, err, errcap) != 0) return -1;
+            o->now_text = optarg;
             break;
         case O_TZ: {
             char e[300];
@@ -706,6 +747,7 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
                 snprintf(err, errcap, "--tz: %s", e);
                 return -1;
             }
+            o->tz_name = optarg;
             break;
         }
         case O_MAX_LINE:

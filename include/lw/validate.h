@@ -1,0 +1,21 @@
+/* --validate and --print-config (src/app/validate.c): what a job would do, said without doing
+ * it. Neither connects to a broker, opens an output or reads a record. */
+#ifndef LW_VALIDATE_H
+#define LW_VALIDATE_H
+
+#include <stdio.h>
+
+#include "lw/opts.h"
+
+/* lw_validate: the checks of --validate that option parsing and compiling do not make: input
+ * files readable, the dead-letter file creatable and none of the files the run reads, Kafka
+ * properties accepted by librdkafka, topic names. Each problem is one line on f, at the job
+ * file's file:line:col when the value came from it. Returns the number of problems. */
+int lw_validate(const struct lw_opts *o, FILE *f);
+
+/* lw_print_config: o as a job file (logwash.yaml(5)) on f: every key with its effective value,
+ * defaults included, file names absolute, Kafka properties whose names hold a secret word
+ * printed as ***. Returns 0, or -1 when writing f failed. */
+int lw_print_config(const struct lw_opts *o, FILE *f);
+
+#endif
