@@ -229,7 +229,7 @@ api: $(BUILD)/liblogwash.a $(BUILD)/liblogwash.so
 	    LDFLAGS="$(EXTRA_LDFLAGS)" tests/api/run.sh $(API_ROOT) $(BUILD)/api $(BUILD)/liblogwash.so
 
 # ThreadSanitizer (build-tsan/): the API tests, the threads test above all, and the program's
-# workers: every golden case with -j 3 and a batch per record, and the mixed -j cases of cli.sh
+# workers: every golden case with -j 3 and a batch per record, and the -j cases of tests/jobs.sh
 TSAN_FLAGS = BUILD=build-tsan OPT="-O1 -g" EXTRA_CFLAGS="-fsanitize=thread" \
              EXTRA_LDFLAGS="-fsanitize=thread"
 tsan:

@@ -6,7 +6,7 @@
 
 The command is started with posix_spawn (no shell, own process group) with stdin from --in
 (default /dev/null) and stdout to --out (default /dev/null), stderr inherited. With --cpu the
-command is pinned to that CPU (the same sched_setaffinity call `taskset -c N` makes, without
+command is pinned to those CPUs (the same sched_setaffinity call `taskset -c N` makes, without
 taskset's own exec in the timed span). Wall time is perf_counter around spawn..wait4.
 
 Peak RSS: with --gnu-time PATH the command runs under `PATH -f %M` (GNU time) and its %M is

@@ -121,7 +121,8 @@ struct lw_sink_ops {
 };
 
 /* lw_sink_find: the sink named name ("stdout", "kafka"), NULL for none (stages.c holds the
- * table: a new sink is one file and one line there). */
+ * table: a new sink is one file and one line there, plus its --to value, opts.c, and its name
+ * in pipeline.c's setup()). */
 const struct lw_sink_ops *lw_sink_find(const char *name);
 
 /* The file-descriptor writer. */

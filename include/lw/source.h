@@ -78,7 +78,8 @@ struct lw_source {
 };
 
 /* lw_source_find: the source named name ("files", "kafka"), NULL for none (stages.c holds the
- * table: a new source is one file and one line there). */
+ * table: a new source is one file and one line there, plus its --from value, opts.c, and its
+ * name in pipeline.c's setup()). */
 const struct lw_source_ops *lw_source_find(const char *name);
 
 #endif

@@ -6,7 +6,9 @@
  * by name (stages.c) and reached through their tables of operations only (source.h, sink.h).
  * With an acknowledging source (Kafka), a record is finished only when every output of it is
  * safe: the sinks say so per ticket (struct lw_sink_host), and the source commits its position
- * from those acknowledgements (source.h: hold/done). */
+ * from those acknowledgements (source.h: hold/done). With -j N, worker threads run the template
+ * side (work_one) over batches of copied records and the loop settles the batches in the order
+ * read, so everything is as with -j 1 (see the comment above BATCH_RECS). */
 #include "lw/pipeline.h"
 
 #include <assert.h>

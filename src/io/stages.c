@@ -1,6 +1,7 @@
 /* The stages by name: every source and every sink logwash has is one line here, with its
  * declaration, and one file of its own that defines its table of operations. The program picks
- * them from its options by these names; nothing else names them. */
+ * them by these names: --from and --to (opts.c, enum lw_from/lw_to) are mapped to a name in
+ * pipeline.c's setup(); nothing else names the tables. */
 #include <stddef.h>
 #include <string.h>
 

@@ -1,10 +1,11 @@
-/* The compiler back half: name resolution, compile-time checks and code generation from the
- * AST (parse.c) to a struct lw_program. Registers are allocated as a stack: locals below,
- * temporaries above, freed at the end of each expression. Checks that need no record (unknown
- * function, arity, undefined variable, regex syntax, operations on literal types that can
- * never work) fail here, before any record is read. It holds the compiler's only setjmp.
- * Names are names.c's, static types and argument checks types.c's, regexes and compiled
- * patterns patterns.c's; this file walks the tree and emits the code. */
+/* The compiler's back half (with names.c, types.c and patterns.c): name resolution,
+ * compile-time checks and code generation from the AST (parse.c) to a struct lw_program.
+ * Registers are allocated as a stack: locals below, temporaries above, freed at the end of each
+ * expression. Checks that need no record (unknown function, arity, undefined variable, regex
+ * syntax, operations on literal types that can never work) fail at compile time, before any
+ * record is read. This file holds the compiler's only setjmp. Names are names.c's, static types
+ * and argument checks types.c's, regexes and compiled patterns patterns.c's; this file walks the
+ * tree and emits the code. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <assert.h>
 #include <pcre2.h>

@@ -1,6 +1,8 @@
-/* The template functions listed in builtins.def. Argument types are checked by the VM before
- * the call (vm.c) and, where known, by the compiler; these functions only see the types they
- * asked for. Results live in the record arena. String positions count UTF-8 characters. */
+/* The template functions of builtins.def that have no file of their own, and the table of all
+ * of them (the others, in fn_*.c, grok.c and dissect.c, are declared in builtins_int.h).
+ * Argument types are checked by the VM before the call (vm.c) and, where known, by the
+ * compiler; these functions only see the types they asked for. Results live in the record
+ * arena. String positions count UTF-8 characters. */
 #define _GNU_SOURCE           /* memmem */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>

@@ -1,6 +1,6 @@
 #!/bin/sh
 # parse_syslog against an independent oracle: tests/oracle/syslog.py (regexes and Python's
-# calendar, apart from src/lib/syslog.c and src/lib/timefmt.c) says what parse_syslog(line) ?? "error"
+# calendar, apart from src/lib/syslog.c and src/lib/timeparse.c) says what parse_syslog(line) ?? "error"
 # gives for the golden tests' syslog lines, W4's 10,000 lines (../shared, when there) and
 # 20,000 random lines of every form, valid and broken; logwash must say the same for every
 # one, member order and types included. Skipped (saying so) without python3.
