@@ -37,7 +37,7 @@ best() { # best TEMPLATE OUT: the best wall time of $runs runs, in seconds
     i=0
     while [ "$i" -lt "$runs" ]; do
         s=$(date +%s.%N)
-        $pin "$tmp/logwash" -f "$1" "$w1" > "$2"
+        $pin "$tmp/logwash" -j 1 -f "$1" "$w1" > "$2"
         e=$(date +%s.%N)
         t=$(echo "$e - $s" | bc)
         if [ -z "$b" ] || [ "$(echo "$t < $b" | bc)" = 1 ]; then b=$t; fi
@@ -83,7 +83,7 @@ ninstr=${BENCH_INSTR:-20000}
 if [ "$ninstr" -gt 0 ] && command -v valgrind >/dev/null; then
     head -n "$ninstr" "$w1" > "$tmp/cut.log"
     instr() { # instr TEMPLATE: instructions counted by callgrind for the cut
-        valgrind --tool=callgrind --callgrind-out-file=/dev/null "$tmp/logwash" -f "$1" \
+        valgrind --tool=callgrind --callgrind-out-file=/dev/null "$tmp/logwash" -j 1 -f "$1" \
             "$tmp/cut.log" 2>&1 >/dev/null | sed -n 's/.*Collected : *//p'
     }
     i_read=$(instr "$tmp/read.lw")

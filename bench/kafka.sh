@@ -58,11 +58,13 @@ one() {
     sleep 0.3
     t0=$(now)
     case $1 in
-    sidecar)
-        "$LW" -f "$W2LW" --from kafka --brokers "$B" --topic "$3" --group "g$2" --to kafka \
+    sidecar | sidecar2)
+        local j=1
+        [ "$1" = sidecar2 ] && j=2
+        "$LW" -j $j -f "$W2LW" --from kafka --brokers "$B" --topic "$3" --group "g$2" --to kafka \
             --out-topic $out --exit-at-eof -q $CX -X producer.compression.codec=lz4 ;;
     pipe)
-        kcat -C -b "$B" -t "$3" -o beginning -e -q $CX | "$LW" -f "$W2LW" |
+        kcat -C -b "$B" -t "$3" -o beginning -e -q $CX | "$LW" -j 1 -f "$W2LW" |
             kcat -P -b "$B" -t $out $Z ;;
     jq)
         kcat -C -b "$B" -t "$3" -o beginning -e -q $CX | jq -c -f "$W2JQ" |
@@ -82,12 +84,12 @@ keep() { # keep ARRAY NAME SECONDS: the smallest
 }
 n=0
 for r in $(seq 1 "$RUNS"); do
-    for w in sidecar pipe jq; do
+    for w in sidecar sidecar2 pipe jq; do
         n=$((n + 1)); keep base $w "$(one $w $n empty)"
         n=$((n + 1)); keep best $w "$(one $w $n in)"
     done
 done
-if ! cmp -s "$tmp/sidecar.check" "$tmp/pipe.check"; then
+if ! cmp -s "$tmp/sidecar.check" "$tmp/pipe.check" || ! cmp -s "$tmp/sidecar.check" "$tmp/sidecar2.check"; then
     echo "bench-kafka: FAIL: sidecar and pipe outputs differ: $(cat "$tmp/sidecar.check") vs $(cat "$tmp/pipe.check")"
     exit 1
 fi
@@ -97,10 +99,11 @@ if [ "$(cut -d' ' -f1 "$tmp/sidecar.check")" != "$(cut -d' ' -f1 "$tmp/jq.check"
 fi
 echo "bench-kafka: W2 over $N messages (16 partitions, 1 mock broker, lz4), best of $RUNS, $(cut -d' ' -f1 "$tmp/sidecar.check") emitted"
 printf '%-34s %9s %11s %9s %13s %7s\n' pipeline "total s" "empty in s" "net s" "messages/s" ratio
-declare -A label=([sidecar]="logwash --from kafka --to kafka" [pipe]="kcat | logwash | kcat"
+declare -A label=([sidecar]="logwash -j 1 --from kafka --to kafka"
+    [sidecar2]="logwash -j 2 --from kafka --to kafka" [pipe]="kcat | logwash -j 1 | kcat"
     [jq]="kcat | jq | kcat")
 jqnet=$(echo "${best[jq]} - ${base[jq]}" | bc)
-for w in sidecar pipe jq; do
+for w in sidecar sidecar2 pipe jq; do
     net=$(echo "${best[$w]} - ${base[$w]}" | bc)
     printf '%-34s %9.2f %11.2f %9.2f %13.0f %6.1fx\n' "${label[$w]}" "${best[$w]}" "${base[$w]}" \
         "$net" "$(echo "$N / $net" | bc -l)" "$(echo "$jqnet / $net" | bc -l)"

@@ -142,4 +142,16 @@ else
     skip "jobs_source_message_order: mkfifo failed"
 fi
 
+# The default counts the CPUs the process may run on (taskset, a cpuset), not the machine's: on
+# one CPU no worker thread is started (strace sees no clone)
+if command -v strace >/dev/null 2>&1 && command -v taskset >/dev/null 2>&1; then
+    n1=$(strace -f -e trace=clone,clone3 taskset -c 0 "$bin" -e 'emit line' big.txt 2>&1 >/dev/null |
+        grep -c 'clone')
+    n2=$(strace -f -e trace=clone,clone3 "$bin" -j 2 -e 'emit line' big.txt 2>&1 >/dev/null |
+        grep -c 'clone')
+    if [ "$n1" = 0 ] && [ "$n2" -ge 2 ]; then ok; else bad "jobs_affinity: clones $n1 on one CPU, $n2 with -j 2"; fi
+else
+    skip "jobs_affinity: strace or taskset is not installed"
+fi
+
 summary

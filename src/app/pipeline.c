@@ -9,6 +9,7 @@
  * from those acknowledgements (source.h: hold/done). With -j N, worker threads run the template
  * side (work_one) over batches of copied records and the loop settles the batches in the order
  * read, so everything is as with -j 1 (see the comment above BATCH_RECS). */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT: the CPUs this process may use */
 #include "lw/pipeline.h"
 
 #include <assert.h>
@@ -16,6 +17,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1113,7 +1115,10 @@ jobs(const struct lw_opts *o)
     for (int i = 0; i < o->ninputs; i++)
         if (strcmp(o->inputs[i], "-") == 0) tty |= isatty(0);
     if (tty) return 1;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    /* the CPUs this process may run on (taskset, a container's cpuset), not the machine's */
+    cpu_set_t set;
+    long n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+                                                          : sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > DEFAULT_JOBS_MAX ? DEFAULT_JOBS_MAX : (int)n;
 }
 
