@@ -137,6 +137,9 @@ char_off(struct lw_str s, int64_t ci)
 static int
 fn_len(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
+    /* counting raw JSON scans its text: counted like a member search (len(.a) in a loop
+     * over .a was n * n work for n steps) */
+    if ((a[0].flags & LW_V_RAW) && lw_vm_charge(vm, a[0].len / 128 + 1) != 0) return -1;
     *r = lw_int(a[0].t == LW_T_STR ? (int64_t)nchars(S(&a[0])) : lw_value_count(&a[0]));
     return 0;
 }

@@ -213,9 +213,16 @@ fn_slice(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     if (to > len) to = len;
     if (to < from) to = from;
     if (room_for(vm, "slice()", (uint64_t)(to - from), false) != 0) return -1;
+    if (lw_vm_charge(vm, (uint64_t)from / 16) != 0) return -1; /* the elements skipped */
     *r = lw_arr_new(A, (uint32_t)(to - from));
-    for (int64_t i = from; i < to; i++) {
-        struct lw_value v = lw_value_at(&a[0], i, A);
+    /* one pass: lw_value_at of raw JSON scans from the start each time (slice(.a, 1) of
+     * 20000 elements took 15 s) */
+    struct lw_iter it;
+    struct lw_value k, v;
+    int64_t i = 0;
+    lw_iter_init(&it, &a[0]);
+    while (i < to && lw_iter_next(&it, &k, &v, A) == 1) {
+        if (i++ < from) continue;
         lw_value_share(&v);
         lw_arr_push(A, r, v);
     }
