@@ -177,7 +177,7 @@ own_keys(struct lw_arena *a, struct lw_obj *o)
 {
     if (o->shape == NULL || o->k != o->shape->keys) return;
     struct lw_str *k = lw_arena_alloc(a, (o->cap + 1) * sizeof *k);
-    memcpy(k, o->k, o->n * sizeof *k);
+    if (o->n > 0) memcpy(k, o->k, o->n * sizeof *k);
     o->k = k;
 }
 
@@ -213,15 +213,19 @@ lw_value_copy(const struct lw_value *v, struct lw_arena *a)
 {
     if (v->flags & LW_V_RAW) return lw_value_materialize(v, a);
     struct lw_value c;
+    /* an empty container may have no member arrays (NULL): memcpy from NULL is undefined even
+     * for 0 bytes (UBSan, tests/fuzz/corpus/fuzz_compile/regress/root-set-then-member-crash.lw) */
     if (v->t == LW_T_OBJ) {
         c = lw_obj_new(a, v->u.o->n + 1);
-        memcpy(c.u.o->k, v->u.o->k, v->u.o->n * sizeof *c.u.o->k);
-        memcpy(c.u.o->v, v->u.o->v, v->u.o->n * sizeof *c.u.o->v);
+        if (v->u.o->n > 0) {
+            memcpy(c.u.o->k, v->u.o->k, v->u.o->n * sizeof *c.u.o->k);
+            memcpy(c.u.o->v, v->u.o->v, v->u.o->n * sizeof *c.u.o->v);
+        }
         c.u.o->n = v->u.o->n;
         c.u.o->shape = v->u.o->shape; /* same keys, same order */
     } else {
         c = lw_arr_new(a, v->u.a->n + 1);
-        memcpy(c.u.a->v, v->u.a->v, v->u.a->n * sizeof *c.u.a->v);
+        if (v->u.a->n > 0) memcpy(c.u.a->v, v->u.a->v, v->u.a->n * sizeof *c.u.a->v);
         c.u.a->n = v->u.a->n;
     }
     uint32_t n = v->t == LW_T_OBJ ? c.u.o->n : c.u.a->n;

@@ -139,6 +139,9 @@ char_off(struct lw_str s, int64_t ci)
 static int
 fn_len(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
+    /* counting raw JSON scans its text: counted like a member search (len(.a) in a loop
+     * over .a was n * n work for n steps) */
+    if ((a[0].flags & LW_V_RAW) && lw_vm_charge(vm, a[0].len / 128 + 1) != 0) return -1;
     *r = lw_int(a[0].t == LW_T_STR ? (int64_t)nchars(S(&a[0])) : lw_value_count(&a[0]));
     return 0;
 }
@@ -970,8 +973,14 @@ fn_trunc_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     int64_t local = ns + off, fl = local / step * step;
     if (local % step != 0 && local < 0) fl -= step;
     if (vm->tz) {
+        /* a wall-clock time the fall-back repeats is two instants: the one with t's own
+         * offset when it has it (02:30 CET, the second 02:30 in Paris, floors to 02:00 CET,
+         * not to 02:00 CEST an hour earlier: that put the two repeated hours in one bucket
+         * and left t 90 minutes after its "1h" floor); else the zone's pick (a skipped time) */
         int64_t fs = fl / 1000000000 - (fl % 1000000000 < 0);
-        off = (int64_t)lw_tz_off_local(vm->tz, fs) * 1000000000;
+        int64_t own = fs - off / 1000000000;
+        if ((int64_t)lw_tz_off_at(vm->tz, own, NULL) * 1000000000 != off)
+            off = (int64_t)lw_tz_off_local(vm->tz, fs) * 1000000000;
     }
     *r = lw_time(fl - off, (int32_t)a[0].len);
     return 0;
