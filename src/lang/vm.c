@@ -557,9 +557,11 @@ static int
 call(struct lw_vm *vm, uint32_t f, struct lw_value *args, int argc)
 {
     const struct lw_builtin *b = &lw_builtins[f];
-    for (int i = 0; i < argc; i++) {
-        char want = lw_builtin_argtype(b, i);
-        if (want != 'a' && !lw_type_accepts(want, args[i].t)) {
+    /* lw_builtin_argtype's rule (the last letter repeats; none: any), walked without a strlen
+     * per argument: this is every call's path */
+    const char *want = b->argtypes;
+    for (int i = 0; i < argc && *want; i++, want += want[1] != '\0') {
+        if (*want != 'a' && !lw_type_accepts(*want, args[i].t)) {
             return lw_vm_error(vm, "%s() cannot take %s as argument %d", b->name,
                                lw_type_name(args[i].t), i + 1);
         }
