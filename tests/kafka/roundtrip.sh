@@ -65,8 +65,45 @@ else
     fail=1
 fi
 echo "clear 0" >&3
+# An idempotent producer (as logwash's) through one injected retriable error, in batches of 2
+# messages behind a 100 ms round trip. With one request in flight per broker (what the sidecar's
+# test of injected errors uses), nothing is lost. With librdkafka's default of 5, the request
+# after the failed one is in flight too, and the mock (which checks sequence numbers only for a
+# transactional producer) appends it: librdkafka then reports the failed request's messages
+# delivered ("implicitly acked by subsequent batch success"), and they are not in the topic. A
+# real broker refuses such a request as out of sequence. That second run is a note, not a
+# check: a later librdkafka whose mock checks sequence numbers would not lose them.
+idem() { # idem TOPIC CODE [kcat -X ...]: sent minus consumed, "-" when kcat -P failed
+    t=$1 code=$2
+    shift 2
+    echo "topic $t 1" >&3
+    sleep 0.3
+    echo "rtt -1 100" >&3
+    echo "error 0 $code 1" >&3
+    seq 1 60 | sed 's/^/idem-/' >"$tmp/$t.sent"
+    if ! timeout 60 kcat -P -b "$boot" -t "$t" -l -X enable.idempotence=true -X batch.num.messages=2 \
+        "$@" "$tmp/$t.sent" 2>"$tmp/$t.err"; then
+        echo "rtt -1 0" >&3
+        echo -
+        return
+    fi
+    echo "rtt -1 0" >&3
+    timeout 60 kcat -C -b "$boot" -t "$t" -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null |
+        sort >"$tmp/$t.got"
+    sort "$tmp/$t.sent" | comm -23 - "$tmp/$t.got" | wc -l
+}
+lost6=$(idem idem6 6 -X max.in.flight.requests.per.connection=1)
+lost7=$(idem idem7 7 -X max.in.flight.requests.per.connection=1)
+if [ "$lost6" = 0 ] && [ "$lost7" = 0 ]; then
+    echo "kafka: idempotent producer, one request in flight, through injected NOT_LEADER and REQUEST_TIMED_OUT: nothing lost"
+else
+    echo "kafka: FAIL: idempotent producer with one request in flight lost '$lost6' (NOT_LEADER) and '$lost7' (REQUEST_TIMED_OUT) of 60"
+    fail=1
+fi
+lost=$(idem idem5 6)
+echo "kafka: note: with 5 requests in flight, $lost of 60 reported delivered but not in the mock's log"
 if ! grep -q '^ok$' "$tmp/replies"; then
     echo "kafka: FAIL: mockd did not acknowledge the error injection"; fail=1
 fi
-[ $fail = 0 ] && echo "kafka: 2 passed, 0 failed"
+[ $fail = 0 ] && echo "kafka: 3 passed, 0 failed"
 exit $fail

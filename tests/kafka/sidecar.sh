@@ -98,12 +98,21 @@ check_committed g1 in1 "$tmp/out1" && ok "round trip: committed offsets are the 
 #    15, REQUEST_TIMED_OUT 7) and broker 1 down for 3 s. Nothing may be lost; without a
 #    restart nothing may be duplicated either. (The faults come early in the run, often while
 #    the group is still joining; test 11 takes every broker down in the middle of the stream.)
+#    One produce request in flight per broker: librdkafka 2.0.2's mock checks an idempotent
+#    producer's sequence numbers only for a transactional producer, so when an injected error
+#    fails a request while the next one of its partition is in flight (librdkafka sends more
+#    while fewer than 5 messages are in flight), the mock appends the next one, and librdkafka
+#    takes that success as proof that the failed request was written (a real broker would
+#    refuse the next one as out of order) and reports its messages delivered: they are never
+#    in the topic (about 1 run in 15 lost the first 1 to 4 messages of a partition that way).
+#    roundtrip.sh shows the mock's behaviour with kcat alone.
 topics "in2 4" "out2 4"
 produce in2 20000
 tmpl 1 >"$tmp/t2.lw"
 echo "rtt -1 20" >&3
 "$lw" $J -f "$tmp/t2.lw" --from kafka --brokers "$boot" --topic in2 --group g2 --to kafka \
-    --out-topic out2 --exit-at-eof $KX $SLOW -X producer.retry.backoff.ms=50 2>"$tmp/lw2.err" &
+    --out-topic out2 --exit-at-eof $KX $SLOW -X producer.retry.backoff.ms=50 \
+    -X producer.max.in.flight.requests.per.connection=1 2>"$tmp/lw2.err" &
 lwpid=$!
 sleep 1
 echo "error 0 6 20" >&3; echo "error 0 7 10" >&3
