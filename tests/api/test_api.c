@@ -9,17 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failed++;                                                                              \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 /* eq: do the len bytes at p equal the C string s? */
 static int
@@ -424,6 +414,5 @@ main(void)
     test_meta();
     test_routing();
     test_zones_now();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_summary();
 }

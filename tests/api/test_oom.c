@@ -21,17 +21,7 @@ main(void)
 }
 #else
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failed++;                                                                              \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 void *__libc_malloc(size_t n);
 void *__libc_calloc(size_t n, size_t size);
@@ -202,7 +192,6 @@ main(void)
     CHECK(n > 40);     /* the template really allocates: many points were tried */
     CHECK(nomem > 20); /* and most were out-of-memory errors, not crashes */
     printf("%ld allocation points, %d out-of-memory errors\n", n - 1, nomem);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_summary();
 }
 #endif

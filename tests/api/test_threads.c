@@ -14,17 +14,7 @@
 #define NREC     6000
 #define NTHREADS 4
 
-static int passed, failed;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failed++;                                                                              \
-        }                                                                                          \
-    } while (0)
+#include "check.h"
 
 static const char template_text[] =
     "if !match(line, /^(?<ip>\\S+) (?<user>\\S+) \\[(?<ts>[^\\]]+)\\] \"(?<method>\\S+) "
@@ -173,6 +163,5 @@ main(void)
     logwash_template_free(tmpl);
     for (int i = 0; i < NREC; i++)
         free(records[i]);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return check_summary();
 }
