@@ -385,14 +385,10 @@ apply(struct run *r, struct lw_str raw, const struct lw_recpos *pos, const struc
     return failed(r, pos, raw, "error", x->where, x->msg);
 }
 
-/* drain: finish every record handed out so far (the source is about to lose them). */
-struct pool;
-struct work;
-static int pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit,
-                      struct lw_diag *d);
-static int pool_settle(struct pool *p, struct run *r, struct work *mw, bool all, struct lw_diag *d);
+static int settle_all(struct run *r, struct lw_diag *d);
 enum { GO, STOP_ABORT, STOP_IO, STOP_QUIET, STOP_ASKED };
 
+/* drain: finish every record handed out so far (the source is about to lose them). */
 static void
 drain(void *ud)
 {
@@ -405,8 +401,7 @@ drain(void *ud)
      * a revoked partition and count for nothing. */
     if (r->pool && r->settling == 0 && r->said == GO && !r->loop_over) {
         r->in_drain = true;
-        int st = pool_flush(r->pool, r, r->mw, false, &r->said_d);
-        if (st == GO) st = pool_settle(r->pool, r, r->mw, true, &r->said_d);
+        int st = settle_all(r, &r->said_d);
         r->in_drain = false;
         r->said = st;
         if (st != GO) lw_pipeline_stop();
@@ -1104,6 +1099,15 @@ pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit, struct l
     return GO;
 }
 
+/* settle_all: every record read so far, settled (-j N: r->pool is set): the batch being filled
+ * handed out, then every batch waited for and settled in order. GO or how to stop. */
+static int
+settle_all(struct run *r, struct lw_diag *d)
+{
+    int st = pool_flush(r->pool, r, r->mw, false, d);
+    return st == GO ? pool_settle(r->pool, r, r->mw, true, d) : st;
+}
+
 /* jobs: the number of workers: -j, else one per CPU (at most DEFAULT_JOBS_MAX) for files, pipes
  * and Kafka, one for a terminal (interactive: nothing to gain). */
 static int
@@ -1129,9 +1133,7 @@ say(void *ud)
 {
     struct run *r = ud;
     if (r->pool == NULL || r->said != GO) return;
-    int st = pool_flush(r->pool, r, r->mw, false, &r->said_d);
-    if (st == GO) st = pool_settle(r->pool, r, r->mw, true, &r->said_d);
-    r->said = st;
+    r->said = settle_all(r, &r->said_d);
 }
 
 int
@@ -1190,8 +1192,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
         if (got == 0) break;
         if (got == 2) { /* a quiet moment: write what waits, serve delivery reports */
             if (njobs > 1) {
-                st = pool_flush(&pool, &r, &mw, false, &d);
-                if (st == GO) st = pool_settle(&pool, &r, &mw, true, &d);
+                st = settle_all(&r, &d);
                 if (st != GO) break;
             }
             int w = flush_out(&r, &d);
@@ -1225,10 +1226,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     }
     /* what was read is done and settled, unless the run stops here (a stop request stops the
      * settling at the next record, as -j 1 stops after the record it is running) */
-    if (njobs > 1 && st == GO) {
-        st = pool_flush(&pool, &r, &mw, false, &d);
-        if (st == GO) st = pool_settle(&pool, &r, &mw, true, &d);
-    }
+    if (njobs > 1 && st == GO) st = settle_all(&r, &d);
     r.loop_over = true; /* a revocation when the source closes settles nothing more */
     if (st == STOP_IO) io_failed = true;
     bool aborted = st == STOP_ABORT; /* --on-error=abort: the input was not all read */
