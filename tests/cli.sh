@@ -665,6 +665,20 @@ else
     bad "kafka_unknown_property: $(cat err)"
 fi
 
+# A consumer whose only broker refuses connections says so once per client role (not once more
+# through librdkafka's log line), says that all brokers are down, and still prints its final
+# statistics line when SIGINT ends it.
+timeout --preserve-status -s INT 3 "$bin" -e 'emit 1' --from kafka --brokers 127.0.0.1:1 --topic t <in >out 2>err
+rc=$?
+refused=$(grep -c 'Connect to ipv4#127.0.0.1:1 failed' err)
+if [ "$rc" = 0 ] && [ "$(grep -c '^logwash: kafka: all brokers are down: waiting for them$' err)" = 1 ] &&
+    [ "$(grep -c '^logwash: kafka: consumer: 127.0.0.1:1/bootstrap: Connect to' err)" = "$refused" ] &&
+    [ "$refused" -ge 1 ] && grep -q '^logwash: kafka: 0 records in, 0 emitted' err; then
+    ok
+else
+    bad "kafka_brokers_refused: exit status $rc: $(cat err)"
+fi
+
 # ---- --patterns DIR (grok pattern files)
 mkdir -p pats empty_pats
 printf '# ok\nGREETING hello %%{WORD:who}\n' >pats/a

@@ -35,6 +35,10 @@ bool lw_kafka_topic_ok(struct lw_str t);
  * 10 s across the process; the lines it holds back are counted and reported with the next one. */
 void lw_kafka_say(const struct lw_stage_conf *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* lw_kafka_say_always: lw_kafka_say outside the limit, for lines the caller paces itself (the
+ * periodic and final statistics), so an outage's burst cannot hide them. */
+void lw_kafka_say_always(const struct lw_stage_conf *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* lw_kafka_fatal: "kafka WHO: fatal error: REASON" into buf (cap bytes), REASON from
  * rd_kafka_fatal_error on rk (a rd_kafka_t *), for an error callback's RD_KAFKA_RESP_ERR__FATAL. */

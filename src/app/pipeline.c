@@ -470,11 +470,11 @@ stats(struct run *r, bool force)
     char lag[32] = "unknown";
     int64_t l = r->src.ops->lag ? r->src.ops->lag(&r->src) : -1;
     if (l >= 0) snprintf(lag, sizeof lag, "%" PRId64, l);
-    lw_kafka_say(&r->conf,
-                 "%" PRIu64 " records in, %" PRIu64 " emitted, %" PRIu64 " dropped, %" PRIu64
-                 " dead (rejected, failed, undecodable), %" PRIu64 " delivered, lag %s",
-                 r->n.in, r->n.emitted, r->n.dropped,
-                 r->n.rejected + r->n.failed + r->n.undecodable, delivered, lag);
+    lw_kafka_say_always(&r->conf,
+                        "%" PRIu64 " records in, %" PRIu64 " emitted, %" PRIu64 " dropped, %" PRIu64
+                        " dead (rejected, failed, undecodable), %" PRIu64 " delivered, lag %s",
+                        r->n.in, r->n.emitted, r->n.dropped,
+                        r->n.rejected + r->n.failed + r->n.undecodable, delivered, lag);
 }
 
 static void

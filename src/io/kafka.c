@@ -37,8 +37,8 @@ lw_kafka_topic_ok(struct lw_str t)
     return true;
 }
 
-void
-lw_kafka_say(const struct lw_stage_conf *c, const char *fmt, ...)
+static void
+vsay(const struct lw_stage_conf *c, bool always, const char *fmt, va_list ap)
 {
     if (c->verbosity < 0) return;
     time_t now = time(NULL);
@@ -46,21 +46,38 @@ lw_kafka_say(const struct lw_stage_conf *c, const char *fmt, ...)
         say_state.window_start = now;
         say_state.said = 0;
     }
-    if (say_state.said >= SAY_BURST) {
-        say_state.held++;
-        return;
+    if (!always) {
+        if (say_state.said >= SAY_BURST) {
+            say_state.held++;
+            return;
+        }
+        say_state.said++;
     }
-    say_state.said++;
     char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
     if (say_state.held) {
         fprintf(stderr, "logwash: kafka: (%lu similar lines held back)\n", say_state.held);
         say_state.held = 0;
     }
     fprintf(stderr, "logwash: kafka: %s\n", line);
+}
+
+void
+lw_kafka_say(const struct lw_stage_conf *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(c, false, fmt, ap);
+    va_end(ap);
+}
+
+void
+lw_kafka_say_always(const struct lw_stage_conf *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(c, true, fmt, ap);
+    va_end(ap);
 }
 
 void
@@ -85,6 +102,9 @@ log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
     }
     /* A plain -X key applies to both clients; librdkafka then warns that the other ignores it. */
     if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "property and will be ignored")) return;
+    /* A failed broker connection is also served to the client's error_cb (as _TRANSPORT),
+     * which says it once with the client's role: the log line would say it twice. */
+    if (strcmp(fac, "FAIL") == 0) return;
     lw_kafka_say(*o, "%s: %s", rd_kafka_name(rk), buf);
 }
 

@@ -52,9 +52,10 @@ struct kafka {
     char cur_topic[256], cur_label[272]; /* Kafka topic names are at most 249 bytes */
     struct lw_header *hdrs;
     uint32_t hcap;
-    bool down;        /* all brokers reported down: say so once, and say when messages flow again */
-    bool paused;      /* wait(true): every assigned partition is paused */
-    bool rebalancing; /* inside rebalance_cb: no poll may nest */
+    bool down;                  /* all brokers reported down: said once until messages flow again */
+    bool lost;                  /* a connection was lost: say when messages flow again */
+    bool paused;                /* wait(true): every assigned partition is paused */
+    bool rebalancing;           /* inside rebalance_cb: no poll may nest */
     rd_kafka_message_t **stash; /* what a poll returned during a wait, handed out first */
     uint32_t nstash, capstash, stash_head;
     uint8_t *missing; /* per --topic: its absence was said */
@@ -293,8 +294,9 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         return;
     }
     lw_kafka_say(k->o, "consumer: %s", reason);
-    /* a lost connection: say so again when messages flow */
-    if (err == RD_KAFKA_RESP_ERR__TRANSPORT) k->down = true;
+    /* a lost connection: say so again when messages flow (not k->down, which would hide the
+     * "all brokers are down" that usually follows) */
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT) k->lost = true;
 }
 
 static int
@@ -428,9 +430,9 @@ take(struct kafka *k, rd_kafka_message_t *m, struct lw_str *rec, struct lw_recpo
         rd_kafka_message_destroy(m);
         return 0;
     }
-    if (k->down) {
+    if (k->down || k->lost) {
         lw_kafka_say(k->o, "receiving messages again");
-        k->down = false;
+        k->down = k->lost = false;
     }
     p->eof = false;
     p->next_offset = m->offset + 1;
