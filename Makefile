@@ -122,12 +122,18 @@ $(BUILD)/unit-tests: $(UNIT_OBJS) $(LIBOBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
 
 # The JSON scanner and writer's portable paths (8-byte SWAR words, and plain bytes), which x86-64
-# never takes: json.c built with LW_JSON_BLK=8 or 0, linked with everything else unchanged.
+# never takes: json.c and jsonstr.c (lw/strblk.h) built with LW_JSON_BLK=8 or 0, linked with
+# everything else unchanged.
 $(BUILD)/json-blk%.o: src/lang/json.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -DLW_JSON_BLK=$* -c -o $@ $<
 
-.SECONDARY: $(BUILD)/json-blk8.o $(BUILD)/json-blk0.o
-$(BUILD)/unit-tests-blk%: $(UNIT_OBJS) $(filter-out $(BUILD)/lang/json.o,$(LIBOBJS)) $(BUILD)/json-blk%.o
+$(BUILD)/jsonstr-blk%.o: src/base/jsonstr.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -DLW_JSON_BLK=$* -c -o $@ $<
+
+.SECONDARY: $(BUILD)/json-blk8.o $(BUILD)/json-blk0.o $(BUILD)/jsonstr-blk8.o $(BUILD)/jsonstr-blk0.o
+$(BUILD)/unit-tests-blk%: $(UNIT_OBJS) \
+    $(filter-out $(BUILD)/lang/json.o $(BUILD)/base/jsonstr.o,$(LIBOBJS)) \
+    $(BUILD)/json-blk%.o $(BUILD)/jsonstr-blk%.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
 
 $(BUILD)/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBOBJS) | $(BUILD)
@@ -352,4 +358,4 @@ clean:
 # with -DLW_JSON_BLK=8.d), which printed compiler 'error:' lines on a fresh clone.
 $(BUILD)/%.d: ;
 -include $(wildcard $(OBJS:.o=.d) $(PIC_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/json-blk8.d \
-    $(BUILD)/json-blk0.d)
+    $(BUILD)/json-blk0.d $(BUILD)/jsonstr-blk8.d $(BUILD)/jsonstr-blk0.d)

@@ -28,7 +28,8 @@
 #define QUIET_SLICE_MS 500
 
 struct files {
-    struct lw_source *src; /* for its say hook */
+    struct lw_source *src;    /* for its say hook */
+    struct logwash_meta meta; /* the record handed out's (lw_recpos.meta) */
     char **names;
     int n, cur; /* cur: index of the open file, -1 before the first */
     int fd;
@@ -439,8 +440,17 @@ static int
 files_next(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struct lw_diag *d)
 {
     struct files *f = s->state;
-    if (f->ml == NULL) return line_next(f, rec, pos, d);
-    return ml_next(f, rec, pos, d);
+    int rc = f->ml == NULL ? line_next(f, rec, pos, d) : ml_next(f, rec, pos, d);
+    if (rc != 1) return rc;
+    /* the template's meta: {"source": the file's name, "line": the record's number} */
+    if (f->meta.source != pos->name) {
+        f->meta = (struct logwash_meta){ .kind = LOGWASH_META_FILE,
+                                         .source = pos->name,
+                                         .source_len = strlen(pos->name) };
+    }
+    f->meta.line = pos->line;
+    pos->meta = &f->meta;
+    return 1;
 }
 
 static int
