@@ -49,9 +49,9 @@ struct logwash_runner {
     struct lw_tz *tz;   /* owned; NULL: UTC */
     int64_t now_ns;     /* LOGWASH_NOW_CLOCK: read per record */
     struct lw_buf out;  /* encoded outputs, each followed by '\n' (the runner's own) */
-    struct lw_buf ext;  /* logwash_run_into: the caller's buffer, lent for the record */
-    struct lw_buf *cur; /* where the record's outputs go: &out or &ext */
-    size_t base;        /* cur->len when the record began */
+    struct lw_buf ext;  /* the caller's buffer (logwash_run_into), lent for the record */
+    size_t base;        /* ext.len when the record began */
+    size_t max_end;     /* base + limits.max_output (SIZE_MAX past the end of memory) */
     const char *outp;   /* the buffer's bytes when the record ended (outputs' data) */
     size_t nemit;       /* outputs that are emitted values */
     bool settled;       /* outs[] is filled for the last record */
@@ -319,7 +319,6 @@ runner_make(const struct logwash_template *t, const struct logwash_runner_option
     lw_arena_init(&r->arena, 64 * 1024);
     lw_buf_init(&r->out);
     lw_buf_init(&r->rbuf);
-    r->cur = &r->out;
     r->topval = lw_xcalloc(p->ntopkeys + 1, sizeof *r->topval);
     struct lw_limits lim;
     to_limits(&lim, &o->limits);
@@ -511,10 +510,9 @@ static int
 out_cb(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *rt, bool print)
 {
     struct logwash_runner *r = ud;
-    struct lw_buf *out = r->cur;
-    size_t start = out->len, lim = vm->limits.max_output;
+    struct lw_buf *out = &r->ext;
+    size_t start = out->len, max = r->max_end;
     /* the encoders stop at max (an absolute length), so a huge text costs no more than it */
-    size_t max = r->base + lim < r->base ? SIZE_MAX : r->base + lim;
     int rc;
     if (print) {
         rc = lw_value_write_text_max(out, v, vm->arena, max);
@@ -523,8 +521,9 @@ out_cb(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_val
         rc = r->enc->encode(out, v, vm->arena, max);
     }
     if (rc == -1) return no_form(vm, print ? "print" : "emit", v);
-    if (rc != 0 || out->len - r->base > lim) {
-        return lw_vm_error(vm, "output limit of %zu bytes per record exceeded (--max-output)", lim);
+    if (rc != 0 || out->len > max) {
+        return lw_vm_error(vm, "output limit of %zu bytes per record exceeded (--max-output)",
+                           vm->limits.max_output);
     }
     if (r->nouts == r->capouts) {
         uint32_t cap = r->capouts ? r->capouts * 2 : 16;
@@ -590,7 +589,7 @@ discard(struct logwash_runner *r)
 {
     r->nouts = r->nhdrs = 0;
     r->nemit = 0;
-    r->cur->len = r->base;
+    r->ext.len = r->base;
     r->rbuf.len = 0;
 }
 
@@ -616,7 +615,7 @@ settle(struct logwash_runner *r)
     r->settled = true;
 }
 
-/* run: one record, under the caller's out-of-memory exit. Inlined into run_guarded (the
+/* run: one record, under the caller's out-of-memory exit. Inlined into logwash_run_into (the
  * per-record path: a call's cost shows on a short record). */
 static inline __attribute__((always_inline)) enum logwash_result
 run(struct logwash_runner *r, const char *rec, size_t len, const struct logwash_meta *meta)
@@ -646,14 +645,17 @@ run(struct logwash_runner *r, const char *rec, size_t len, const struct logwash_
     return res == LW_VM_REJECT ? LOGWASH_REJECT : LOGWASH_ERROR;
 }
 
-/* run_guarded: run under this call's out-of-memory exit, the outputs going to r->cur from
- * its current length. */
-static enum logwash_result
-run_guarded(struct logwash_runner *r, const char *rec, size_t len, const struct logwash_meta *meta)
+enum logwash_result
+logwash_run_into(struct logwash_runner *r, const char *rec, size_t len,
+                 const struct logwash_meta *meta, struct logwash_buffer *out)
 {
+    /* the caller's buffer, lent to out_cb as an lw_buf for the record (it grows it) */
+    r->ext = (struct lw_buf){ out->data, out->len, out->data ? out->cap : 0 };
     /* the previous record's memory goes now: its outputs were valid until this call */
     lw_arena_reset(&r->arena);
-    r->base = r->cur->len;
+    r->base = out->len;
+    size_t lim = r->vm.limits.max_output;
+    r->max_end = r->base + lim < r->base ? SIZE_MAX : r->base + lim;
     r->nouts = r->nhdrs = 0;
     r->nemit = 0;
     r->rbuf.len = 0;
@@ -674,29 +676,20 @@ run_guarded(struct logwash_runner *r, const char *rec, size_t len, const struct 
         res = run(r, rec, len, meta);
     }
     lw_oom_jmp = outer;
-    r->outp = r->cur->p;
+    out->data = r->ext.p;
+    out->len = r->ext.len;
+    out->cap = r->ext.cap;
+    r->outp = out->data;
     return res;
 }
 
 enum logwash_result
 logwash_run(struct logwash_runner *r, const char *rec, size_t len, const struct logwash_meta *meta)
 {
-    r->out.len = 0;
-    return run_guarded(r, rec, len, meta);
-}
-
-enum logwash_result
-logwash_run_into(struct logwash_runner *r, const char *rec, size_t len,
-                 const struct logwash_meta *meta, struct logwash_buffer *out)
-{
-    r->ext = (struct lw_buf){ out->data, out->len, out->data ? out->cap : 0 };
-    r->cur = &r->ext;
-    enum logwash_result res = run_guarded(r, rec, len, meta);
-    out->data = r->ext.p;
-    out->len = r->ext.len;
-    out->cap = r->ext.cap;
-    r->cur = &r->out;
-    r->out.len = 0; /* nothing of this record is in the runner's own buffer */
+    /* into the runner's own buffer, emptied: the previous record's outputs go now */
+    struct logwash_buffer b = { r->out.p, 0, r->out.cap };
+    enum logwash_result res = logwash_run_into(r, rec, len, meta, &b);
+    r->out = (struct lw_buf){ b.data, b.len, b.cap };
     return res;
 }
 
