@@ -290,7 +290,8 @@ struct logwash_output {
 /* logwash_outputs: the outputs of the last record run, in the order the template made them,
  * and their number in *n (0 unless the result was LOGWASH_OK or LOGWASH_DROP; the array is
  * NULL when *n is 0). The array and every byte it points to (data, topic, key, headers)
- * belong to r and stay valid until the next logwash_run or logwash_runner_free on r. */
+ * belong to r and stay valid until the next logwash_run(_into) or logwash_runner_free on r;
+ * after logwash_run_into, data points into the caller's buffer instead (see there). */
 LOGWASH_API const struct logwash_output *logwash_outputs(const struct logwash_runner *r, size_t *n);
 
 /* logwash_output_count: the number of outputs of the last record run (as logwash_outputs' *n),
