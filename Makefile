@@ -7,6 +7,7 @@
 # make bench      the four corpus workloads against mawk, jq, perl (not part of check)
 # make api        liblogwash's API tests (tests/api), built through pkg-config against a
 #                 staged install; make tsan runs them built with ThreadSanitizer
+# make layers     the program includes only logwash.h and base headers (tests/layers.sh)
 
 BUILD   ?= build
 CC      ?= cc
@@ -47,8 +48,8 @@ SRCS    := $(wildcard src/*/*.c)
 PATTERN_FILES := $(sort $(wildcard patterns/*))
 OBJS    := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS)) $(BUILD)/grok_builtin.o
 LIBOBJS := $(filter-out $(BUILD)/app/main.o,$(OBJS))
-# The program links every object: the record loop uses the language directly, `logwash test`
-# (src/app/test.c) only through the public API (src/api).
+# The program links every object, the library's too (one static link, no -fPIC): its own code
+# (src/app, src/io) calls the library only through logwash.h (make layers checks the includes).
 PROG_OBJS := $(OBJS)
 # liblogwash: src/base, src/lang, src/lib, src/api and the embedded grok patterns. The static
 # library takes the program's objects; the shared one objects of its own built with -fPIC
@@ -67,7 +68,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: FORCE deps all lib api tsan install-program install-lib check package cli jobs config ltest grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: FORCE deps all lib api layers tsan install-program install-lib check package cli jobs config ltest grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
@@ -122,12 +123,18 @@ $(BUILD)/unit-tests: $(UNIT_OBJS) $(LIBOBJS)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
 
 # The JSON scanner and writer's portable paths (8-byte SWAR words, and plain bytes), which x86-64
-# never takes: json.c built with LW_JSON_BLK=8 or 0, linked with everything else unchanged.
+# never takes: json.c and jsonstr.c (lw/strblk.h) built with LW_JSON_BLK=8 or 0, linked with
+# everything else unchanged.
 $(BUILD)/json-blk%.o: src/lang/json.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -DLW_JSON_BLK=$* -c -o $@ $<
 
-.SECONDARY: $(BUILD)/json-blk8.o $(BUILD)/json-blk0.o
-$(BUILD)/unit-tests-blk%: $(UNIT_OBJS) $(filter-out $(BUILD)/lang/json.o,$(LIBOBJS)) $(BUILD)/json-blk%.o
+$(BUILD)/jsonstr-blk%.o: src/base/jsonstr.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -DLW_JSON_BLK=$* -c -o $@ $<
+
+.SECONDARY: $(BUILD)/json-blk8.o $(BUILD)/json-blk0.o $(BUILD)/jsonstr-blk8.o $(BUILD)/jsonstr-blk0.o
+$(BUILD)/unit-tests-blk%: $(UNIT_OBJS) \
+    $(filter-out $(BUILD)/lang/json.o $(BUILD)/base/jsonstr.o,$(LIBOBJS)) \
+    $(BUILD)/json-blk%.o $(BUILD)/jsonstr-blk%.o
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(EXTRA_LDFLAGS)
 
 $(BUILD)/replay-%: tests/fuzz/%.c tests/fuzz/replay.c $(LIBOBJS) | $(BUILD)
@@ -140,8 +147,13 @@ $(BUILD) $(BUILD)/unit:
 # timed run of minutes) is not repeated under the sanitizers either (the other Kafka tests are)
 PACKAGE_TEST ?= package
 SOAK_TEST ?= soak
-check: unit golden cli jobs config ltest grok templates examples replay man-check man-lint api kafka $(SOAK_TEST) \
+check: unit golden cli jobs config ltest grok templates examples replay man-check man-lint api layers kafka $(SOAK_TEST) \
        tz-oracle syslog-oracle $(PACKAGE_TEST)
+
+# The layers of ARCHITECTURE.md on the #include lines: the program (src/app, src/io) uses only
+# logwash.h and the base headers of the library; the library no program header.
+layers:
+	tests/layers.sh
 
 unit: $(BUILD)/unit-tests $(BUILD)/unit-tests-blk8 $(BUILD)/unit-tests-blk0
 	$(BUILD)/unit-tests
@@ -352,4 +364,4 @@ clean:
 # with -DLW_JSON_BLK=8.d), which printed compiler 'error:' lines on a fresh clone.
 $(BUILD)/%.d: ;
 -include $(wildcard $(OBJS:.o=.d) $(PIC_OBJS:.o=.d) $(UNIT_OBJS:.o=.d) $(BUILD)/json-blk8.d \
-    $(BUILD)/json-blk0.d)
+    $(BUILD)/json-blk0.d $(BUILD)/jsonstr-blk8.d $(BUILD)/jsonstr-blk0.d)

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -87,6 +88,14 @@ struct logwash_compile_options {
      * template's import, its message starting "in FILE:LINE:COL: ". Default NULL and 0. */
     const char *const *import_paths;
     size_t nimport_paths;
+    /* Called once, before the compile function returns NULL, when the template itself is
+     * wrong (its text or a file it imports; not an unreadable file, a bad pattern directory
+     * or out of memory): text (len bytes, NUL-terminated, valid during the call) holds every
+     * error found, each as logwash(1) prints it: "NAME:LINE:COL: error: MESSAGE", the source
+     * line and a caret line under the place, and "NAME: N errors" after several. ud is
+     * report_ud. Default NULL: not called (the error struct still holds the first error). */
+    void (*report)(void *ud, const char *text, size_t len);
+    void *report_ud;
 };
 
 /* logwash_compile_options_default: set *o to the defaults above. */
@@ -154,6 +163,18 @@ struct logwash_runner_options {
     /* now(), in nanoseconds since 1970-01-01 UTC, the same for every record; default
      * LOGWASH_NOW_CLOCK: the clock when each record starts. */
     int64_t now_ns;
+    /* Whether outputs keep the clauses of `emit v to T key K headers H` (has_topic, key,
+     * headers) and a wrong clause (a topic that is not a string, headers that are not an
+     * object) fails the record. Default true; false: the clauses are evaluated but ignored,
+     * and outputs have none (logwash(1) writing to stdout). */
+    bool routes;
+    /* With routes: called for each `to T` as the emit runs, in the runner's thread. Returns
+     * NULL to accept the topic (len bytes at topic), or a C string saying what is wrong with
+     * it ("is not a Kafka topic name"): the record then fails with LOGWASH_ERROR, at the
+     * emit's line:col, "emit ... to: 'TOPIC' REASON". ud is check_topic_ud. Default NULL:
+     * every string is accepted. */
+    const char *(*check_topic)(void *ud, const char *topic, size_t len);
+    void *check_topic_ud;
 };
 
 /* logwash_runner_options_default: set *o to the defaults above. */
@@ -242,7 +263,10 @@ enum logwash_result {
 LOGWASH_API enum logwash_result logwash_run(struct logwash_runner *r, const char *rec, size_t len,
                                             const struct logwash_meta *meta);
 
-/* One output of a record: an emitted value (print false) or a printed line (print true). */
+/* One output of a record: an emitted value (print false) or a printed line (print true). A
+ * record's outputs lie one after the other in one block: each output's data + len + 1 is the
+ * next one's data, so a line-oriented caller may write them all with one write of
+ * outs[n - 1].data + outs[n - 1].len + 1 - outs[0].data bytes. */
 struct logwash_output {
     bool print;
     /* The encoded bytes: one JSON text (LOGWASH_OUTPUT_JSON) or text, without a line
@@ -266,14 +290,58 @@ struct logwash_output {
 /* logwash_outputs: the outputs of the last record run, in the order the template made them,
  * and their number in *n (0 unless the result was LOGWASH_OK or LOGWASH_DROP; the array is
  * NULL when *n is 0). The array and every byte it points to (data, topic, key, headers)
- * belong to r and stay valid until the next logwash_run or logwash_runner_free on r. */
+ * belong to r and stay valid until the next logwash_run(_into) or logwash_runner_free on r;
+ * after logwash_run_into, data points into the caller's buffer instead (see there). */
 LOGWASH_API const struct logwash_output *logwash_outputs(const struct logwash_runner *r, size_t *n);
+
+/* logwash_output_count: the number of outputs of the last record run (as logwash_outputs' *n),
+ * and in *emitted (may be NULL) how many of them are emitted values rather than printed lines.
+ * Cheaper than logwash_outputs, which fills its array on the first call after a record. */
+LOGWASH_API size_t logwash_output_count(const struct logwash_runner *r, size_t *emitted);
+
+/* A growable byte buffer of the caller's (logwash_run_into). data is NULL (with len and cap 0)
+ * or memory from malloc holding cap bytes, the first len of them used; the library grows it
+ * with realloc, and the caller frees data with free. */
+struct logwash_buffer {
+    char *data;
+    size_t len, cap;
+};
+
+/* logwash_run_into: logwash_run, but the record's outputs are appended to *out, from out->len
+ * (each followed by '\n', one after the other, as described above) instead of being kept in
+ * the runner: a caller that writes a byte stream of many records gathers them without a copy.
+ * A record that fails leaves out->len as it was (out->data may have moved). logwash_outputs
+ * describes the outputs, their data pointing into out->data: valid until *out is changed or
+ * the next logwash_run or logwash_run_into on r (the routing bytes stay the runner's). max_output
+ * counts this record's bytes only. */
+LOGWASH_API enum logwash_result logwash_run_into(struct logwash_runner *r, const char *rec,
+                                                 size_t len, const struct logwash_meta *meta,
+                                                 struct logwash_buffer *out);
 
 /* logwash_runner_error: why the last record was not LOGWASH_OK or LOGWASH_DROP (message
  * empty and line 0 otherwise): for LOGWASH_REJECT the reason and for LOGWASH_ERROR the message,
  * both with the line:col of the statement; for LOGWASH_UNDECODABLE and LOGWASH_NOMEM no
  * position. Owned by r; valid until the next logwash_run or logwash_runner_free on r. */
 LOGWASH_API const struct logwash_error *logwash_runner_error(const struct logwash_runner *r);
+
+/* ---- Helpers for programs built on the library (logwash(1) uses them) ---- */
+
+/* logwash_template_disasm: write t's bytecode to f, one instruction per line with the
+ * template line:col it came from (logwash(1) --disasm). The listing is for people: its
+ * format may change in any version. Returns 0, or -1 when writing to f failed. */
+LOGWASH_API int logwash_template_disasm(const struct logwash_template *t, FILE *f);
+
+/* logwash_tz_check: whether tz (a C string, as logwash_runner_options.tz) names a zone a
+ * runner can use, so a program can refuse a bad one before any runner exists. Returns 0, or
+ * -1 with *err filled (err may be NULL), the message the same as logwash_runner_new's. */
+LOGWASH_API int logwash_tz_check(const char *tz, struct logwash_error *err);
+
+/* logwash_parse_time: text (len bytes) as an RFC 3339 time ("2026-03-01T12:00:00Z") or as
+ * seconds since 1970-01-01 UTC ("1772366400"), read as the template's parse_time(s,
+ * "rfc3339") and parse_time(s, "epoch") read them (UTC when the text names no offset), into
+ * *ns: nanoseconds since 1970-01-01 UTC, as logwash_runner_options.now_ns takes them
+ * (logwash(1) --now). Returns 0, or -1 with *ns unchanged. */
+LOGWASH_API int logwash_parse_time(const char *text, size_t len, int64_t *ns);
 
 #ifdef __cplusplus
 }

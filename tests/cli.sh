@@ -45,6 +45,29 @@ run -e 'emit line' c.txt c.txt
 want '"last"' '"last"'
 expect_file no_final_newline_per_file out
 
+# meta is the source's: each file's name and record number, stdin's, and a joined (multiline)
+# record's first line, also when the record that ends a file is handed out after the next
+# file was opened; the same with workers, a record per batch
+printf 'A one\n  cont\nA two\n' >ml1.txt
+printf 'A three\n  more\n' >ml2.txt
+printf 'A four\n' >in
+export LOGWASH_BATCH=1
+for j in 1 3; do
+    run -j $j --multiline-start '^A' -e 'emit {l: line, m: meta}' ml1.txt - ml2.txt
+    want '{"l":"A one\n  cont","m":{"source":"ml1.txt","line":1}}' \
+        '{"l":"A two","m":{"source":"ml1.txt","line":3}}' \
+        '{"l":"A four","m":{"source":"stdin","line":1}}' \
+        '{"l":"A three\n  more","m":{"source":"ml2.txt","line":1}}'
+    expect_file meta_multiline_j$j out
+    run -j $j -e 'emit meta' ml1.txt ml2.txt
+    want '{"source":"ml1.txt","line":1}' '{"source":"ml1.txt","line":2}' \
+        '{"source":"ml1.txt","line":3}' '{"source":"ml2.txt","line":1}' \
+        '{"source":"ml2.txt","line":2}'
+    expect_file meta_lines_j$j out
+done
+unset LOGWASH_BATCH
+: >in
+
 # ---- missing and unreadable inputs: exit 4, and what came before is still written
 run -e 'emit line' a.txt missing.txt b.txt
 expect_rc missing_file 4

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "lw/buf.h"
+#include "lw/jsonstr.h"
 #include "lw/str.h"
 
 /* Deepest nesting jansson accepts: every value, scalar or container, counts one level. */
@@ -106,20 +107,7 @@ int lw_json_number(struct lw_str tok, int64_t *i, double *d);
  * it. JSON strings, parse_json and parse_kv's escapes all read \u with this. */
 size_t lw_json_u_escape(const char *s, const char *end, unsigned long *cp);
 
-/* lw_utf8_valid: s is well-formed UTF-8 as the writer and the validator judge it (no overlong
- * forms, surrogates or code points past U+10FFFF), so lw_json_write_string keeps it unaltered. */
-bool lw_utf8_valid(struct lw_str s);
-
-/* lw_json_write_string: append p[0..len) as a JSON string token. Escapes '"', '\\' and control
- * characters (\n \t \r \b \f, others and NUL as \u00xx), keeps valid UTF-8 as raw bytes and
- * replaces each maximal invalid UTF-8 subsequence by U+FFFD (as Python's errors="replace"). */
-void lw_json_write_string(struct lw_buf *b, const char *p, size_t len);
-
-/* lw_json_string_fit: the length of the longest head of p[0..len) whose string token, as
- * lw_json_write_string writes it (quotes and escapes included), takes at most room bytes. The
- * head ends between characters (or ill-formed subsequences), so a head of valid UTF-8 is valid
- * UTF-8. 0 when room is below 2. */
-size_t lw_json_string_fit(const char *p, size_t len, size_t room);
+/* lw_utf8_valid, lw_json_write_string, lw_json_string_fit: lw/jsonstr.h (base). */
 
 /* lw_json_write_compact: append the validated value slice v with all whitespace outside strings
  * removed; string and number tokens are copied unchanged. */

@@ -7,11 +7,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "lw/config.h"
-#include "lw/program.h"
-#include "lw/vm.h"
+#include "logwash.h"
 
-enum lw_outformat { LW_OUT_JSON, LW_OUT_TEXT };
+#include "lw/config.h"
+
 enum lw_on_error { LW_ONERR_WARN, LW_ONERR_SKIP, LW_ONERR_ABORT };
 enum lw_from { LW_FROM_FILES, LW_FROM_KAFKA };
 enum lw_to { LW_TO_STDOUT, LW_TO_KAFKA };
@@ -22,23 +21,23 @@ struct lw_opts {
     const char *template_text; /* -e */
     char **inputs;             /* files; none or "-" means stdin */
     int ninputs;
-    enum lw_informat input;    /* -i (LW_IN_DEFAULT: as the template says, else text) */
-    enum lw_outformat output;  /* -o */
-    enum lw_on_error on_error; /* --on-error */
-    const char *dead_letter;   /* --dead-letter FILE */
-    const char **patterns;     /* --patterns DIR (repeatable): grok pattern directories, in
-                                * order (the array is owned, the strings are argv's) */
+    enum logwash_input input; /* -i (LOGWASH_INPUT_DEFAULT: as the template says, else text) */
+    enum logwash_output_format output; /* -o */
+    enum lw_on_error on_error;         /* --on-error */
+    const char *dead_letter;           /* --dead-letter FILE */
+    const char **patterns;             /* --patterns DIR (repeatable): grok pattern directories, in
+                                        * order (the array is owned, the strings are argv's) */
     int npatterns;
     const char **libs; /* --lib DIR (repeatable): import directories, in order (owned array) */
     int nlibs;
     bool check, disasm, unbuffered, no_jit;
     bool validate;        /* --validate: check everything, run nothing (validate.c) */
     bool print_config;    /* --print-config: print the effective job file (validate.c) */
-    const char *tz_name;  /* --tz as given (NULL: UTC), for --print-config */
+    const char *tz_name;  /* --tz as given (NULL: UTC), checked by lw_opts_parse */
     const char *now_text; /* --now as given (NULL: the clock), for --print-config */
     int jobs;             /* -j: worker threads; 0: the default (one per CPU, one for a terminal) */
     int verbosity;        /* -q: -1, default 0, -v: 1 */
-    struct lw_limits limits;
+    struct logwash_limits limits;
     size_t max_line;
     /* multiline framing (src_file.c): a line matching ml_start starts a record and every other
      * line continues it; or a line indented (ml_indent) or matching ml_continue continues the
@@ -50,7 +49,6 @@ struct lw_opts {
     int64_t ml_timeout_ms; /* a pending record is handed out after this long without input
                             * (live pipes; default 1000, 0: never) */
     int64_t now_ns;        /* --now, else the clock at start */
-    struct lw_tz *tz;      /* --tz, loaded once; NULL: UTC; freed by lw_opts_fini */
     /* Kafka */
     enum lw_from from;
     enum lw_to to;
@@ -74,7 +72,7 @@ struct lw_opts {
 int lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, size_t errcap);
 
 /* lw_opts_fini: free what lw_opts_parse allocated and loaded (topic, property and pattern
- * directory lists, the job file, the --tz zone). */
+ * directory lists, the job file). */
 void lw_opts_fini(struct lw_opts *o);
 
 #endif

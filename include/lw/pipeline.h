@@ -3,16 +3,17 @@
 #ifndef LW_PIPELINE_H
 #define LW_PIPELINE_H
 
+#include "logwash.h"
 #include "lw/opts.h"
-#include "lw/program.h"
 
 struct lw_counters {
     uint64_t in, emitted, dropped, rejected, failed, undecodable;
 };
 
-/* lw_pipeline_run: run prog over the inputs named in o. Returns the exit status (STYLE §8):
- * 0, 1 (some records failed), 4 (I/O error). Messages go to stderr. */
-int lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o,
+/* lw_pipeline_run: run the template t over the inputs named in o, with one runner per worker
+ * (logwash.h). Returns the exit status (STYLE §8): 0, 1 (some records failed), 4 (I/O error).
+ * Messages go to stderr. */
+int lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o,
                     struct lw_counters *out);
 
 /* lw_pipeline_stop: ask the loop to stop after the current record (signal-safe). */

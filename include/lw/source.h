@@ -6,12 +6,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "logwash.h"
 #include "lw/diag.h"
 #include "lw/stage.h"
 #include "lw/str.h"
 
-/* A Kafka message's metadata (the template's meta.*). Slices are valid with the record. */
-struct lw_header; /* sink.h */
+/* A Kafka message's position and key (dead letters, the default key of outputs). Slices are
+ * valid with the record. */
 struct lw_msgmeta {
     struct lw_str topic;
     int32_t partition;
@@ -19,10 +20,6 @@ struct lw_msgmeta {
     size_t len; /* the value's length: the record holds less when it was cut (--max-line) */
     struct lw_str key;
     bool has_key;
-    bool has_timestamp;
-    int64_t timestamp_ms;
-    const struct lw_header *headers;
-    uint32_t nheaders;
 };
 
 /* Where a record came from, for messages and dead letters ("access.log:1042",
@@ -33,7 +30,11 @@ struct lw_recpos {
     bool too_long;    /* the record was cut (at --max-line bytes, or a multiline limit) */
     const char *why;  /* with too_long: what cut it, valid until the next call; NULL: --max-line */
     const struct lw_msgmeta *msg; /* Kafka messages only, else NULL */
-    uint64_t ticket;              /* for hold/done (sources that acknowledge) */
+    /* The template's meta, filled by the source for every record it hands out (logwash.h:
+     * file name and record number, or the Kafka message's topic, partition, offset, key,
+     * timestamp and headers); valid with the record. */
+    const struct logwash_meta *meta;
+    uint64_t ticket; /* for hold/done (sources that acknowledge) */
 };
 
 struct lw_source;

@@ -19,6 +19,7 @@
 #include "lw/grok.h"
 #include "lw/json.h"
 #include "lw/program.h"
+#include "lw/timefmt.h"
 #include "lw/tz.h"
 #include "lw/vm.h"
 
@@ -28,11 +29,14 @@ struct logwash_template {
 };
 
 /* Where an output's bytes are while its record runs (buffers may move as they grow): the
- * public array is filled from these when the record succeeds. */
+ * public array is filled from these when it is asked for (logwash_outputs), so a caller that
+ * takes the bytes alone (logwash_run_into, logwash_output_count) never pays for it. */
 struct place {
-    size_t off;        /* in out */
-    size_t topic, key; /* in rbuf */
-    uint32_t h0;       /* first header in hdrs */
+    size_t off, len;   /* in the output buffer; len without the '\n' */
+    size_t topic, key; /* in rbuf (routed) */
+    uint32_t h0;       /* first header in hdrs (routed) */
+    bool print;
+    bool routed; /* outs[i] holds its has_topic, topic_len, has_key, key_len, nheaders */
 };
 
 struct logwash_runner {
@@ -44,8 +48,17 @@ struct logwash_runner {
     struct lw_str *topval;
     struct lw_tz *tz;   /* owned; NULL: UTC */
     int64_t now_ns;     /* LOGWASH_NOW_CLOCK: read per record */
-    struct lw_buf out;  /* encoded outputs, each followed by '\n' */
+    struct lw_buf out;  /* encoded outputs, each followed by '\n' (the runner's own) */
+    struct lw_buf ext;  /* the caller's buffer (logwash_run_into), lent for the record */
+    size_t base;        /* ext.len when the record began */
+    size_t max_end;     /* base + limits.max_output (SIZE_MAX past the end of memory) */
+    const char *outp;   /* the buffer's bytes when the record ended (outputs' data) */
+    size_t nemit;       /* outputs that are emitted values */
+    bool settled;       /* outs[] is filled for the last record */
     struct lw_buf rbuf; /* topics, keys, header names and values (copies) */
+    bool routes;        /* keep the emits' routes (logwash_runner_options.routes) */
+    const char *(*check_topic)(void *ud, const char *topic, size_t len);
+    void *check_topic_ud;
     struct logwash_output *outs;
     struct place *places;
     uint32_t nouts, capouts;
@@ -98,7 +111,8 @@ logwash_runner_options_default(struct logwash_runner_options *o)
 {
     *o = (struct logwash_runner_options){ .input = LOGWASH_INPUT_DEFAULT,
                                           .output = LOGWASH_OUTPUT_JSON,
-                                          .now_ns = LOGWASH_NOW_CLOCK };
+                                          .now_ns = LOGWASH_NOW_CLOCK,
+                                          .routes = true };
     logwash_limits_default(&o->limits);
 }
 
@@ -114,6 +128,20 @@ struct cjob {
     struct lw_arena grok_arena;
     struct lw_buf file;
 };
+
+/* report: the errors of d rendered as logwash(1) prints them, to o->report. */
+static void
+report(const struct logwash_compile_options *o, const char *name, struct lw_str src,
+       const struct lw_diag *d)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (m == NULL) return;
+    lw_diag_print(m, name, src, d);
+    if (fclose(m) == 0) o->report(o->report_ud, text, len);
+    free(text);
+}
 
 /* compile_in: the work of compile(), under its out-of-memory exit. Returns 0 or -1. */
 static int
@@ -158,6 +186,7 @@ compile_in(struct cjob *j)
         int line = 0, col = 0;
         if (d.has_span) lw_diag_linecol(src, d.span.off, &line, &col);
         seterr(j->err, line, col, "%s", d.msg);
+        if (o->report != NULL) report(o, j->t->name, src, &d);
         lw_diag_fini(&d);
         return -1;
     }
@@ -302,6 +331,9 @@ runner_make(const struct logwash_template *t, const struct logwash_runner_option
     r->dec = in == LOGWASH_INPUT_JSON ? &lw_dec_json : &lw_dec_text;
     r->enc = o->output == LOGWASH_OUTPUT_TEXT ? &lw_enc_text : &lw_enc_json;
     r->now_ns = o->now_ns;
+    r->routes = o->routes;
+    r->check_topic = o->check_topic;
+    r->check_topic_ud = o->check_topic_ud;
     if (load_tz(o->tz, &r->tz, err) != 0) return -1;
     r->vm.tz = r->tz;
     return 0;
@@ -422,6 +454,12 @@ route(struct logwash_runner *r, struct logwash_output *o, struct place *pl,
 {
     struct lw_vm *vm = &r->vm;
     if (rt[0].t == LW_T_STR) {
+        const char *bad =
+            r->check_topic ? r->check_topic(r->check_topic_ud, rt[0].u.p, rt[0].len) : NULL;
+        if (bad != NULL) {
+            return lw_vm_error(vm, "emit ... to: '%.*s' %s",
+                               (int)(rt[0].len > 300 ? 300 : rt[0].len), rt[0].u.p, bad);
+        }
         o->has_topic = true;
         o->topic_len = rt[0].len;
         pl->topic = r->rbuf.len;
@@ -467,22 +505,25 @@ route(struct logwash_runner *r, struct logwash_output *o, struct place *pl,
 }
 
 /* out_cb: the VM's output callback: encode v after the record's earlier outputs, within
- * max_output for all of them together, and note its routing. */
+ * max_output for all of them together, and note where it is and, with routes, its routing. */
 static int
 out_cb(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *rt, bool print)
 {
     struct logwash_runner *r = ud;
-    size_t start = r->out.len, max = vm->limits.max_output;
+    struct lw_buf *out = &r->ext;
+    size_t start = out->len, max = r->max_end;
+    /* the encoders stop at max (an absolute length), so a huge text costs no more than it */
     int rc;
     if (print) {
-        rc = lw_value_write_text_max(&r->out, v, vm->arena, max);
-        if (rc == 0) lw_buf_addc(&r->out, '\n');
+        rc = lw_value_write_text_max(out, v, vm->arena, max);
+        if (rc == 0) lw_buf_addc(out, '\n');
     } else {
-        rc = r->enc->encode(&r->out, v, vm->arena, max);
+        rc = r->enc->encode(out, v, vm->arena, max);
     }
     if (rc == -1) return no_form(vm, print ? "print" : "emit", v);
-    if (rc != 0 || r->out.len > max) {
-        return lw_vm_error(vm, "output limit of %zu bytes per record exceeded (--max-output)", max);
+    if (rc != 0 || out->len > max) {
+        return lw_vm_error(vm, "output limit of %zu bytes per record exceeded (--max-output)",
+                           vm->limits.max_output);
     }
     if (r->nouts == r->capouts) {
         uint32_t cap = r->capouts ? r->capouts * 2 : 16;
@@ -490,11 +531,18 @@ out_cb(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_val
         r->outs = lw_xrealloc(r->outs, cap * sizeof *r->outs);
         r->capouts = cap;
     }
-    struct logwash_output *o = &r->outs[r->nouts];
     struct place *pl = &r->places[r->nouts];
-    *o = (struct logwash_output){ .print = print, .len = r->out.len - start - 1 };
-    *pl = (struct place){ .off = start, .h0 = r->nhdrs };
-    if (rt != NULL && route(r, o, pl, rt) != 0) return -1;
+    pl->off = start;
+    pl->len = out->len - start - 1;
+    pl->print = print;
+    pl->routed = rt != NULL && r->routes;
+    if (pl->routed) {
+        struct logwash_output *o = &r->outs[r->nouts];
+        *o = (struct logwash_output){ 0 };
+        pl->h0 = r->nhdrs;
+        if (route(r, o, pl, rt) != 0) return -1;
+    }
+    r->nemit += !print;
     r->nouts++;
     return 0;
 }
@@ -540,17 +588,22 @@ static void
 discard(struct logwash_runner *r)
 {
     r->nouts = r->nhdrs = 0;
-    r->out.len = r->rbuf.len = 0;
+    r->nemit = 0;
+    r->ext.len = r->base;
+    r->rbuf.len = 0;
 }
 
-/* settle: the record succeeded: point the public outputs at their bytes. */
+/* settle: fill the public outputs of the last record (on the first logwash_outputs). */
 static void
 settle(struct logwash_runner *r)
 {
     for (uint32_t i = 0; i < r->nouts; i++) {
         struct logwash_output *o = &r->outs[i];
         const struct place *pl = &r->places[i];
-        o->data = r->out.p + pl->off;
+        if (!pl->routed) *o = (struct logwash_output){ 0 };
+        o->print = pl->print;
+        o->data = r->outp + pl->off;
+        o->len = pl->len;
         if (o->has_topic) o->topic = r->rbuf.p + pl->topic;
         if (o->has_key) o->key = r->rbuf.p + pl->key;
         o->headers = o->nheaders ? r->hdrs + pl->h0 : NULL;
@@ -559,10 +612,12 @@ settle(struct logwash_runner *r)
         r->hdrs[i].name = r->rbuf.p + r->hoffs[2 * i];
         r->hdrs[i].value = r->hoffs[2 * i + 1] == SIZE_MAX ? NULL : r->rbuf.p + r->hoffs[2 * i + 1];
     }
+    r->settled = true;
 }
 
-/* run: one record, under the caller's out-of-memory exit. */
-static enum logwash_result
+/* run: one record, under the caller's out-of-memory exit. Inlined into logwash_run_into (the
+ * per-record path: a call's cost shows on a short record). */
+static inline __attribute__((always_inline)) enum logwash_result
 run(struct logwash_runner *r, const char *rec, size_t len, const struct logwash_meta *meta)
 {
     const struct lw_program *p = r->t->prog;
@@ -582,10 +637,7 @@ run(struct logwash_runner *r, const char *rec, size_t len, const struct logwash_
         r->vm.now_ns = r->now_ns;
     }
     enum lw_vm_result res = lw_vm_run(&r->vm, &lr);
-    if (res == LW_VM_OK || res == LW_VM_DROP) {
-        settle(r);
-        return res == LW_VM_OK ? LOGWASH_OK : LOGWASH_DROP;
-    }
+    if (res == LW_VM_OK || res == LW_VM_DROP) return res == LW_VM_OK ? LOGWASH_OK : LOGWASH_DROP;
     discard(r);
     int line, col;
     lw_diag_linecol(p->src, p->spans[r->vm.err_pc].off, &line, &col);
@@ -594,12 +646,23 @@ run(struct logwash_runner *r, const char *rec, size_t len, const struct logwash_
 }
 
 enum logwash_result
-logwash_run(struct logwash_runner *r, const char *rec, size_t len, const struct logwash_meta *meta)
+logwash_run_into(struct logwash_runner *r, const char *rec, size_t len,
+                 const struct logwash_meta *meta, struct logwash_buffer *out)
 {
+    /* the caller's buffer, lent to out_cb as an lw_buf for the record (it grows it) */
+    r->ext = (struct lw_buf){ out->data, out->len, out->data ? out->cap : 0 };
     /* the previous record's memory goes now: its outputs were valid until this call */
     lw_arena_reset(&r->arena);
-    discard(r);
-    r->err = (struct logwash_error){ 0 };
+    r->base = out->len;
+    size_t lim = r->vm.limits.max_output;
+    r->max_end = r->base + lim < r->base ? SIZE_MAX : r->base + lim;
+    r->nouts = r->nhdrs = 0;
+    r->nemit = 0;
+    r->rbuf.len = 0;
+    r->settled = false;
+    /* no error: message empty, line 0 (not the whole struct: this runs per record) */
+    r->err.line = r->err.col = 0;
+    r->err.message[0] = '\0';
     jmp_buf jb, *outer = lw_oom_jmp;
     enum logwash_result res;
     if (setjmp(jb) != 0) {
@@ -613,6 +676,20 @@ logwash_run(struct logwash_runner *r, const char *rec, size_t len, const struct 
         res = run(r, rec, len, meta);
     }
     lw_oom_jmp = outer;
+    out->data = r->ext.p;
+    out->len = r->ext.len;
+    out->cap = r->ext.cap;
+    r->outp = out->data;
+    return res;
+}
+
+enum logwash_result
+logwash_run(struct logwash_runner *r, const char *rec, size_t len, const struct logwash_meta *meta)
+{
+    /* into the runner's own buffer, emptied: the previous record's outputs go now */
+    struct logwash_buffer b = { r->out.p, 0, r->out.cap };
+    enum logwash_result res = logwash_run_into(r, rec, len, meta, &b);
+    r->out = (struct lw_buf){ b.data, b.len, b.cap };
     return res;
 }
 
@@ -620,11 +697,48 @@ const struct logwash_output *
 logwash_outputs(const struct logwash_runner *r, size_t *n)
 {
     *n = r->nouts;
-    return r->nouts ? r->outs : NULL;
+    if (r->nouts == 0) return NULL;
+    /* filled on the first request: the runner is the caller's and never const itself */
+    if (!r->settled) settle((struct logwash_runner *)r);
+    return r->outs;
+}
+
+size_t
+logwash_output_count(const struct logwash_runner *r, size_t *emitted)
+{
+    if (emitted != NULL) *emitted = r->nemit;
+    return r->nouts;
 }
 
 const struct logwash_error *
 logwash_runner_error(const struct logwash_runner *r)
 {
     return &r->err;
+}
+
+/* ---- helpers for programs ---- */
+
+int
+logwash_template_disasm(const struct logwash_template *t, FILE *f)
+{
+    lw_disasm(t->prog, f);
+    return ferror(f) ? -1 : 0;
+}
+
+int
+logwash_tz_check(const char *tz, struct logwash_error *err)
+{
+    struct lw_tz *z;
+    if (load_tz(tz, &z, err) != 0) return -1;
+    lw_tz_free(z);
+    return 0;
+}
+
+int
+logwash_parse_time(const char *text, size_t len, int64_t *ns)
+{
+    int32_t off;
+    if (text == NULL) return -1;
+    if (lw_time_parse_ref(text, len, "rfc3339", 7, 0, 1, ns, &off, NULL, 0, NULL) == 0) return 0;
+    return lw_time_parse_ref(text, len, "epoch", 5, 0, 1, ns, &off, NULL, 0, NULL) == 0 ? 0 : -1;
 }

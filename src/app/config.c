@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "lw/buf.h"
-#include "lw/json.h"
+#include "lw/jsonstr.h"
 #include "lw/str.h"
 
 struct ctx {

@@ -3,17 +3,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "lw/arena.h"
-#include "lw/buf.h"
-#include "lw/grok.h"
+#include "logwash.h"
 #include "lw/opts.h"
 #include "lw/pipeline.h"
-#include "lw/program.h"
 #include "lw/test.h"
 #include "lw/validate.h"
 
@@ -52,6 +50,14 @@ std_fds(void)
     }
 }
 
+/* report: a template's compile errors, rendered by the library, to stderr. */
+static void
+report(void *ud, const char *text, size_t len)
+{
+    *(bool *)ud = true;
+    fwrite(text, 1, len, stderr);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -77,64 +83,37 @@ main(int argc, char **argv)
      * patterns and the template, as for --check; exit 2 for any problem */
     int problems = o.validate ? lw_validate(&o, stderr) : 0;
 
-    struct lw_buf src;
-    lw_buf_init(&src);
-    const char *name = "-e";
-    if (o.template_file != NULL) {
-        name = o.template_file;
-        if (lw_buf_read_file(&src, o.template_file) != 0) {
-            fprintf(stderr, "logwash: cannot read %s: %s\n", o.template_file, strerror(errno));
-            lw_opts_fini(&o);
-            return 2;
-        }
-    } else {
-        lw_buf_adds(&src, o.template_text);
-    }
-
-    /* --patterns: the built-ins, then each directory in order (a later definition wins), loaded
-     * before the template, so a bad file is reported even when no grok() uses it; the library
-     * lives until the program is compiled. */
-    struct lw_arena grok_arena;
-    struct lw_grok_lib grok;
-    lw_arena_init(&grok_arena, 64 * 1024);
-    if (o.npatterns > 0) {
-        lw_grok_lib_init(&grok, &grok_arena);
-    }
-    for (int i = 0; i < o.npatterns; i++) {
-        if ((i == 0 && lw_grok_lib_builtin(&grok, err, sizeof err) != 0) ||
-            lw_grok_lib_load_dir(&grok, o.patterns[i], err, sizeof err) != 0) {
-            fprintf(stderr, "logwash: %s\n", err);
-            lw_arena_fini(&grok_arena);
-            lw_buf_fini(&src);
-            lw_opts_fini(&o);
-            return 2;
-        }
-    }
-
-    struct lw_diag d = { 0 };
-    struct lw_compile_opts co = { .jit = !o.no_jit,
-                                  .grok = o.npatterns > 0 ? &grok : NULL,
-                                  .path = o.template_file,
-                                  .lib = (const char *const *)o.libs,
-                                  .nlib = (size_t)o.nlibs };
-    struct lw_str text = { src.p ? src.p : "", src.len };
-    struct lw_program *prog = lw_compile(lw_str_c(name), text, &co, &d);
-    lw_arena_fini(&grok_arena);
-    if (prog == NULL) {
-        lw_diag_print(stderr, name, text, &d);
-        lw_diag_fini(&d);
-        lw_buf_fini(&src);
+    /* The template through the library (logwash.h): the built-in grok patterns, then each
+     * --patterns directory in order (a later definition wins), loaded before the template, so
+     * a bad file is reported even when no grok() uses it. */
+    struct logwash_compile_options co;
+    logwash_compile_options_default(&co);
+    co.name = o.template_file ? NULL : "-e";
+    co.jit = !o.no_jit;
+    co.pattern_dirs = o.patterns;
+    co.npattern_dirs = (size_t)o.npatterns;
+    co.import_paths = (const char *const *)o.libs;
+    co.nimport_paths = (size_t)o.nlibs;
+    bool template_wrong = false; /* the errors are the template's (exit 3), not the files' */
+    co.report = report;
+    co.report_ud = &template_wrong;
+    struct logwash_error e;
+    struct logwash_template *t =
+        o.template_file ? logwash_compile_file(o.template_file, &co, &e)
+                        : logwash_compile(o.template_text, strlen(o.template_text), &co, &e);
+    if (t == NULL) {
+        if (!template_wrong) fprintf(stderr, "logwash: %s\n", e.message);
+        int rc = o.validate || !template_wrong ? 2 : 3;
         lw_opts_fini(&o);
-        return o.validate ? 2 : 3;
+        return rc;
     }
-    lw_buf_fini(&src);
 
     int status = 0;
     if (o.validate) {
         status = problems ? 2 : 0;
         if (status == 0 && o.print_config && lw_print_config(&o, stdout) != 0) status = 4;
     } else if (o.disasm) {
-        lw_disasm(prog, stdout);
+        logwash_template_disasm(t, stdout);
     } else if (!o.check) {
         struct sigaction sa = { .sa_handler = on_signal };
         sigemptyset(&sa.sa_mask);
@@ -148,9 +127,9 @@ main(int argc, char **argv)
         struct sigaction old;
         if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
             sigaction(SIGHUP, &sa, NULL);
-        status = lw_pipeline_run(prog, &o, NULL);
+        status = lw_pipeline_run(t, &o, NULL);
     }
-    lw_program_free(prog);
+    logwash_template_free(t);
     lw_opts_fini(&o);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (errno != EPIPE) status = 4;

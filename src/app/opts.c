@@ -20,8 +20,6 @@
 #include "logwash.h"
 #include "lw/kafka.h"
 #include "lw/str.h"
-#include "lw/timefmt.h"
-#include "lw/tz.h"
 
 /* The version and the default limits are liblogwash's (logwash.h): one place for both. */
 #define LW_VERSION LOGWASH_VERSION
@@ -518,11 +516,7 @@ check_regex(const char *re, const char *opt, char *err, size_t errcap)
 static int
 parse_now(const char *s, int64_t *ns, char *err, size_t errcap)
 {
-    int32_t off;
-    char e[128];
-    size_t len = strlen(s);
-    if (lw_time_parse_ref(s, len, "rfc3339", 7, 0, 1, ns, &off, e, sizeof e, NULL) == 0) return 0;
-    if (lw_time_parse_ref(s, len, "epoch", 5, 0, 1, ns, &off, e, sizeof e, NULL) == 0) return 0;
+    if (logwash_parse_time(s, strlen(s), ns) == 0) return 0;
     snprintf(err, errcap, "--now needs an RFC 3339 time or epoch seconds, found '%s'", s);
     return -1;
 }
@@ -668,9 +662,9 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             break;
         case 'i':
             if (strcmp(optarg, "text") == 0)
-                o->input = LW_IN_TEXT;
+                o->input = LOGWASH_INPUT_TEXT;
             else if (strcmp(optarg, "json") == 0)
-                o->input = LW_IN_JSON;
+                o->input = LOGWASH_INPUT_JSON;
             else {
                 snprintf(err, errcap, "-i needs text or json, found '%s'", optarg);
                 return -1;
@@ -678,9 +672,9 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             break;
         case 'o':
             if (strcmp(optarg, "text") == 0)
-                o->output = LW_OUT_TEXT;
+                o->output = LOGWASH_OUTPUT_TEXT;
             else if (strcmp(optarg, "json") == 0)
-                o->output = LW_OUT_JSON;
+                o->output = LOGWASH_OUTPUT_JSON;
             else {
                 snprintf(err, errcap, "-o needs json or text, found '%s'", optarg);
                 return -1;
@@ -741,10 +735,9 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             o->now_text = optarg;
             break;
         case O_TZ: {
-            char e[300];
-            lw_tz_free(o->tz);
-            if ((o->tz = lw_tz_load(optarg, strlen(optarg), e, sizeof e)) == NULL) {
-                snprintf(err, errcap, "--tz: %s", e);
+            struct logwash_error e;
+            if (logwash_tz_check(optarg, &e) != 0) {
+                snprintf(err, errcap, "--tz: %s", e.message);
                 return -1;
             }
             o->tz_name = optarg;
@@ -918,8 +911,6 @@ lw_opts_fini(struct lw_opts *o)
     lw_config_fini(&o->config);
     free(o->argv);
     o->argv = NULL;
-    lw_tz_free(o->tz);
-    o->tz = NULL;
     free(o->template_found);
     o->template_found = NULL;
 }

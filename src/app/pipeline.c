@@ -27,13 +27,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lw/codec.h"
+#include "logwash.h"
+#include "lw/arena.h"
 #include "lw/deadletter.h"
-#include "lw/json.h"
 #include "lw/kafka.h"
 #include "lw/sink.h"
 #include "lw/source.h"
-#include "lw/timefmt.h"
 
 #define FLUSH_AT     (64 * 1024)
 #define MAX_WARNINGS 100
@@ -67,29 +66,22 @@ struct result {
     const char *msg;   /* why it failed */
 };
 
-/* The template side of records: decode, run the VM, encode. One for the loop itself and one
- * per worker thread (-j). It reads the options and the program and writes only to its own
- * members and to dst: never to struct run, so workers need no lock while they run. */
+/* The template side of records: a runner of the template (logwash.h) that decodes, runs and
+ * encodes one record, and the copy of its outputs into dst. One for the loop itself and one
+ * per worker thread (-j). It reads the options and writes only to its own members and to dst:
+ * never to struct run, so workers need no lock while they run. */
 struct work {
-    const struct lw_program *prog;
     const struct lw_opts *o;
-    const struct lw_decoder *dec;
-    const struct lw_encoder *enc;
+    const char *tname;              /* the template's name, for "name:line:col" */
     const struct lw_sink_ops *sink; /* the output's: whether outputs are routed, and where to */
-    struct lw_arena arena;          /* the record arena, reset after each record */
-    struct lw_vm vm;
-    struct lw_str *topval;
+    struct logwash_runner *runner;
     struct outs *dst;
-    size_t rec_start; /* dst->out->len when the record began */
-    uint32_t nemit;
-    const struct lw_recpos *pos;
-    char where[256], err[320];
+    char where[256], err[512];
 };
 
 struct run {
-    const struct lw_program *prog;
+    const struct logwash_template *t;
     const struct lw_opts *o;
-    const struct lw_encoder *enc;
     struct lw_stage_conf conf; /* the stages' part of o */
     struct lw_buf out;         /* encoded output not yet written (the sinks' output buffer) */
     size_t rec_start;          /* out.len when the current record began */
@@ -118,18 +110,6 @@ struct run {
     int64_t next_stats; /* monotonic ms of the next summary line */
 };
 
-/* no_form: the error for a value the encoder cannot write (the caller drops the partial text
- * with the record's output). */
-static int
-no_form(struct lw_vm *vm, const char *verb, const struct lw_value *v)
-{
-    if (v->t == LW_T_ARR || v->t == LW_T_OBJ) {
-        return lw_vm_error(vm, "cannot %s %s: nested deeper than %d levels", verb,
-                           lw_type_name(v->t), LW_JSON_MAX_DEPTH);
-    }
-    return lw_vm_error(vm, "cannot %s %s", verb, lw_type_name(v->t));
-}
-
 #define GROW(p, n, cap)                                                                            \
     do {                                                                                           \
         if ((n) == (cap)) {                                                                        \
@@ -137,110 +117,6 @@ no_form(struct lw_vm *vm, const char *verb, const struct lw_value *v)
             (p) = lw_xrealloc((p), (cap) * sizeof *(p));                                           \
         }                                                                                          \
     } while (0)
-
-/* route_text: a key or header value as bytes: strings as they are, numbers and bools in their
- * text form (copied to the record arena). */
-static int
-route_text(struct lw_vm *vm, const struct lw_value *v, struct lw_str *out, const char *what)
-{
-    if (v->t == LW_T_STR) {
-        *out = (struct lw_str){ v->u.p, v->len };
-        return 0;
-    }
-    if (v->t != LW_T_INT && v->t != LW_T_FLOAT && v->t != LW_T_BOOL) {
-        return lw_vm_error(vm, "emit: %s must be a string or a number, found %s", what,
-                           lw_type_name(v->t));
-    }
-    vm->scratch.len = 0;
-    lw_value_write_text(&vm->scratch, v, vm->arena);
-    *out =
-        (struct lw_str){ lw_arena_dup(vm->arena, vm->scratch.p, vm->scratch.len), vm->scratch.len };
-    return 0;
-}
-
-/* route: record one output of the current record for a sink of messages, routed by `to`, `key`
- * and `headers` (route may be NULL: the sink's defaults, no headers). */
-static int
-route(struct work *w, struct lw_vm *vm, size_t start, const struct lw_value *route)
-{
-    struct outs *d = w->dst;
-    struct lw_output pd = { .off = start, .len = d->out->len - start, .h0 = d->nhdrs };
-    if (route != NULL) {
-        if (route[0].t == LW_T_STR) {
-            pd.to = (struct lw_str){ route[0].u.p, route[0].len };
-            pd.has_to = true;
-            const char *bad = w->sink->bad_to ? w->sink->bad_to(pd.to) : NULL;
-            if (bad != NULL) {
-                return lw_vm_error(vm, "emit ... to: '%.*s' %s",
-                                   (int)(pd.to.len > 300 ? 300 : pd.to.len), pd.to.p, bad);
-            }
-        } else if (route[0].t != LW_T_NULL) {
-            return lw_vm_error(vm, "emit ... to: the topic must be a string, found %s",
-                               lw_type_name(route[0].t));
-        }
-        if (route[1].t != LW_T_NULL) {
-            if (route_text(vm, &route[1], &pd.key, "the key") != 0) return -1;
-            pd.has_key = true;
-        }
-        if (route[2].t == LW_T_OBJ) {
-            struct lw_iter it;
-            struct lw_value k, v;
-            lw_iter_init(&it, &route[2]);
-            while (lw_iter_next(&it, &k, &v, vm->arena) == 1) {
-                GROW(d->hdrs, d->nhdrs, d->caphdrs);
-                struct lw_header *h = &d->hdrs[d->nhdrs];
-                *h = (struct lw_header){ .name = { k.u.p, k.len }, .null_value = v.t == LW_T_NULL };
-                if (v.t != LW_T_NULL && route_text(vm, &v, &h->value, "a header value") != 0)
-                    return -1;
-                d->nhdrs++;
-                pd.nh++;
-            }
-        } else if (route[2].t != LW_T_NULL) {
-            return lw_vm_error(vm, "emit ... headers: expected an object, found %s",
-                               lw_type_name(route[2].t));
-        }
-    }
-    GROW(d->pend, d->npend, d->cappend);
-    d->pend[d->npend++] = pd;
-    return 0;
-}
-
-static int
-out_cb(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *rt, bool print)
-{
-    struct work *w = ud;
-    struct lw_buf *out = w->dst->out;
-    size_t start = out->len;
-    /* The encoders stop at the limit, so a value whose text would be huge (containers that
-     * share their elements) costs no more than the limit in work and memory. */
-    size_t max = w->rec_start + vm->limits.max_output;
-    int rc;
-    if (max < w->rec_start) max = SIZE_MAX;
-    if (print) {
-        rc = lw_value_write_text_max(out, v, vm->arena, max);
-        if (rc == 0) lw_buf_addc(out, '\n');
-    } else {
-        rc = w->enc->encode(out, v, vm->arena, max);
-        if (rc == 0) w->nemit++;
-    }
-    if (rc == -1) return no_form(vm, print ? "print" : "emit", v);
-    if (rc != 0 || out->len - w->rec_start > vm->limits.max_output) {
-        return lw_vm_error(vm, "output limit of %zu bytes per record exceeded (--max-output)",
-                           vm->limits.max_output);
-    }
-    /* With stdout as the sink, routing means nothing and is ignored (logwash(1)). */
-    return w->sink->messages ? route(w, vm, start, rt) : 0;
-}
-
-/* tpos: "name:line:col" of a template span, into buf. */
-static const char *
-tpos(const struct lw_program *p, struct lw_span sp, char *buf, size_t cap)
-{
-    int line, col;
-    lw_diag_linecol(p->src, sp.off, &line, &col);
-    snprintf(buf, cap, "%.*s:%d:%d", (int)p->name.len, p->name.p, line, col);
-    return buf;
-}
 
 static void
 say_pos(const struct lw_recpos *pos)
@@ -290,47 +166,41 @@ flush_dl(struct run *r, struct lw_diag *d)
     return r->has_dl ? lw_dlpath_flush(&r->dl, d) : 0;
 }
 
-/* meta_value: the template's `meta` for this record. */
-static struct lw_value
-meta_value(const struct lw_recpos *pos, struct lw_arena *a)
+/* keep_routes: the routes of the runner's outputs (n at outs, their bytes in d->out) for a
+ * sink of messages. Their strings are the runner's until its next record. */
+static void
+keep_routes(struct outs *d, const struct logwash_output *outs, size_t n)
 {
-    const struct lw_msgmeta *m = pos->msg;
-    struct lw_value o = lw_obj_new(a, m ? 6 : 2);
-    if (m == NULL) {
-        lw_obj_set(a, &o, LW_STR_LIT("source"), lw_strv(pos->name, strlen(pos->name)));
-        lw_obj_set(a, &o, LW_STR_LIT("line"), lw_int((int64_t)pos->line));
-        return o;
+    for (size_t i = 0; i < n; i++) {
+        const struct logwash_output *o = &outs[i];
+        struct lw_output pd = { .off = (size_t)(o->data - d->out->p),
+                                .len = o->len + 1,
+                                .to = { o->topic, o->topic_len },
+                                .has_to = o->has_topic,
+                                .key = { o->key, o->key_len },
+                                .has_key = o->has_key,
+                                .h0 = d->nhdrs };
+        for (size_t h = 0; h < o->nheaders; h++) {
+            const struct logwash_header *x = &o->headers[h];
+            GROW(d->hdrs, d->nhdrs, d->caphdrs);
+            d->hdrs[d->nhdrs++] = (struct lw_header){ .name = { x->name, x->name_len },
+                                                      .value = { x->value, x->value_len },
+                                                      .null_value = x->value == NULL };
+            pd.nh++;
+        }
+        GROW(d->pend, d->npend, d->cappend);
+        d->pend[d->npend++] = pd;
     }
-    lw_obj_set(a, &o, LW_STR_LIT("topic"), lw_strv(m->topic.p, m->topic.len));
-    lw_obj_set(a, &o, LW_STR_LIT("partition"), lw_int(m->partition));
-    lw_obj_set(a, &o, LW_STR_LIT("offset"), lw_int(m->offset));
-    lw_obj_set(a, &o, LW_STR_LIT("key"), m->has_key ? lw_strv(m->key.p, m->key.len) : LW_NULL);
-    bool ts = m->has_timestamp && m->timestamp_ms >= -INT64_MAX / 1000000 &&
-              m->timestamp_ms <= INT64_MAX / 1000000; /* a timestamp holds ns since 1970 */
-    lw_obj_set(a, &o, LW_STR_LIT("timestamp"),
-               ts ? lw_time(m->timestamp_ms * 1000000, 0) : LW_NULL);
-    struct lw_value h = lw_obj_new(a, m->nheaders);
-    for (uint32_t i = 0; i < m->nheaders; i++) { /* a repeated name: the last one wins */
-        const struct lw_header *x = &m->headers[i];
-        lw_obj_set(a, &h, x->name, x->null_value ? LW_NULL : lw_strv(x->value.p, x->value.len));
-    }
-    lw_obj_set(a, &o, LW_STR_LIT("headers"), h);
-    return o;
 }
 
-/* work_one: the template side of one raw record: decode it, run the program, and leave its
- * outputs in w->dst (none after a reject or error: they are taken back). *x says what happened;
- * its strings live in w, or in the source's record, until the next record. */
+/* work_one: the template side of one raw record: the runner runs it on the record and the meta
+ * its source made, and appends its outputs (all of them, or none after a reject or error) to
+ * w->dst's buffer itself (logwash_run_into: no copy). *x says what happened; its strings live
+ * in w, in the runner, or in the source's record, until the next record. */
 static void
 work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct result *x)
 {
-    struct outs *d = w->dst;
-    struct lw_record rec;
-    uint32_t p0 = d->npend, h0 = d->nhdrs;
     *x = (struct result){ .kind = RK_UNDECODABLE, .msg = w->err };
-    w->pos = pos;
-    w->nemit = 0;
-    w->rec_start = d->out->len;
     if (pos->too_long) {
         if (pos->why != NULL) {
             x->msg = pos->why;
@@ -340,21 +210,25 @@ work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct 
         }
         return;
     }
-    if (w->dec->decode(w->prog, raw, &rec, w->topval, &w->arena, w->err, sizeof w->err) != 0)
-        return;
-    if (w->prog->uses_meta) rec.meta = meta_value(pos, &w->arena);
-    enum lw_vm_result res = lw_vm_run(&w->vm, &rec);
-    if (res == LW_VM_OK || res == LW_VM_DROP) {
-        x->kind = res == LW_VM_OK ? RK_OK : RK_DROP;
-        x->nemit = w->nemit;
+    struct outs *d = w->dst;
+    struct logwash_buffer out = { d->out->p, d->out->len, d->out->cap };
+    enum logwash_result res = logwash_run_into(w->runner, raw.p, raw.len, pos->meta, &out);
+    *d->out = (struct lw_buf){ out.data, out.len, out.cap };
+    if (res == LOGWASH_OK || res == LOGWASH_DROP) {
+        x->kind = res == LOGWASH_OK ? RK_OK : RK_DROP;
+        size_t nemit, n = logwash_output_count(w->runner, &nemit);
+        x->nemit = (uint32_t)nemit;
+        if (n > 0 && w->sink->messages) keep_routes(d, logwash_outputs(w->runner, &n), n);
         return;
     }
-    d->out->len = w->rec_start; /* the output of a failed record is discarded */
-    d->npend = p0;
-    d->nhdrs = h0;
-    x->kind = res == LW_VM_REJECT ? RK_REJECT : RK_ERROR;
-    x->where = tpos(w->prog, w->prog->spans[w->vm.err_pc], w->where, sizeof w->where);
-    x->msg = w->vm.err;
+    const struct logwash_error *e = logwash_runner_error(w->runner);
+    x->msg = e->message;
+    if (res == LOGWASH_UNDECODABLE) return;
+    x->kind = res == LOGWASH_REJECT ? RK_REJECT : RK_ERROR;
+    if (e->line > 0) {
+        snprintf(w->where, sizeof w->where, "%s:%d:%d", w->tname, e->line, e->col);
+        x->where = w->where;
+    }
 }
 
 /* apply: the loop's side of a record whose work is done: count it, and send a failed one to
@@ -696,27 +570,40 @@ record_done(struct run *r, const struct result *x, struct lw_str raw, const stru
     return rc != 0 ? STOP_ABORT : GO;
 }
 
-static void
-work_init(struct work *w, struct run *r, const struct lw_decoder *dec, struct outs *dst)
+/* check_topic: the output sink's bad_to, as the runner asks it (logwash.h check_topic). */
+static const char *
+check_topic(void *ud, const char *topic, size_t len)
 {
-    *w = (struct work){
-        .prog = r->prog, .o = r->o, .dec = dec, .enc = r->enc, .sink = r->sinks[0].ops, .dst = dst
-    };
-    lw_arena_init(&w->arena, 64 * 1024);
-    lw_vm_init(&w->vm, r->prog, &w->arena, &r->o->limits);
-    w->vm.now_ns = r->o->now_ns;
-    w->vm.tz = r->o->tz;
-    w->vm.out = out_cb;
-    w->vm.out_ud = w;
-    w->topval = lw_xcalloc(r->prog->ntopkeys + 1, sizeof *w->topval);
+    const struct lw_sink_ops *sink = ud;
+    return sink->bad_to((struct lw_str){ topic, len });
+}
+
+/* work_init: w with a runner of r's template under the options' limits, zone and now; routes
+ * kept only for a sink of messages. Returns 0, or -1 with the message in e. */
+static int
+work_init(struct work *w, struct run *r, struct outs *dst, struct logwash_error *e)
+{
+    const struct lw_opts *o = r->o;
+    const struct lw_sink_ops *sink = r->sinks[0].ops;
+    *w = (struct work){ .o = o, .tname = logwash_template_name(r->t), .sink = sink, .dst = dst };
+    struct logwash_runner_options ro;
+    logwash_runner_options_default(&ro);
+    ro.limits = o->limits;
+    ro.input = o->input;
+    ro.output = o->output;
+    ro.tz = o->tz_name;
+    ro.now_ns = o->now_ns;
+    ro.routes = sink->messages;
+    ro.check_topic = sink->bad_to ? check_topic : NULL;
+    ro.check_topic_ud = (void *)sink;
+    w->runner = logwash_runner_new(r->t, &ro, e);
+    return w->runner ? 0 : -1;
 }
 
 static void
 work_fini(struct work *w)
 {
-    lw_vm_fini(&w->vm);
-    lw_arena_fini(&w->arena);
-    free(w->topval);
+    logwash_runner_free(w->runner);
 }
 
 /* Parallel workers (-j N). The loop reads records into batches (copies: a source's record lives
@@ -791,6 +678,41 @@ keep_lstr(struct lw_arena *a, struct lw_str s)
     return (struct lw_str){ s.len ? lw_arena_dup(a, s.p, s.len) : "", s.len };
 }
 
+/* keep_meta: a copy of the meta a source made (its strings: b's copy of the position's name
+ * for a file, else copied). */
+static const struct logwash_meta *
+keep_meta(struct batch *b, const struct logwash_meta *m, const char *name_in)
+{
+    struct logwash_meta *c = lw_arena_alloc(&b->mem, sizeof *c);
+    *c = *m;
+    if (m->kind == LOGWASH_META_FILE) {
+        /* a file's source is its position's name (src_file.c): the copy made of that */
+        c->source = m->source == name_in
+                        ? b->name
+                        : keep_lstr(&b->mem, (struct lw_str){ m->source, m->source_len }).p;
+        return c;
+    }
+    if (m->kind != LOGWASH_META_KAFKA) return c;
+    c->topic = keep_lstr(&b->mem, (struct lw_str){ m->topic, m->topic_len }).p;
+    c->key = keep_lstr(&b->mem, (struct lw_str){ m->key, m->key_len }).p;
+    if (m->nheaders) {
+        struct logwash_header *h = lw_arena_alloc(&b->mem, m->nheaders * sizeof *h);
+        for (size_t i = 0; i < m->nheaders; i++) {
+            const struct logwash_header *x = &m->headers[i];
+            h[i] = (struct logwash_header){
+                .name = keep_lstr(&b->mem, (struct lw_str){ x->name, x->name_len }).p,
+                .name_len = x->name_len,
+                .value = x->value ? keep_lstr(&b->mem, (struct lw_str){ x->value, x->value_len }).p
+                                  : NULL,
+                .value_len = x->value_len
+            };
+            b->bytes += x->name_len + x->value_len;
+        }
+        c->headers = h;
+    }
+    return c;
+}
+
 /* batch_add: a copy of a record from the source into b. */
 static void
 batch_add(struct batch *b, struct lw_str raw, const struct lw_recpos *pos)
@@ -805,23 +727,14 @@ batch_add(struct batch *b, struct lw_str raw, const struct lw_recpos *pos)
     e->pos.name = b->name;
     e->pos.why = keep_str(&b->mem, pos->why);
     b->bytes += raw.len + 64;
+    if (pos->meta != NULL) e->pos.meta = keep_meta(b, pos->meta, pos->name);
     if (pos->msg == NULL) return;
-    /* a message's metadata: the template's meta, the default key, dead letters' positions */
+    /* a message's position and key: the default key, dead letters' positions */
     const struct lw_msgmeta *m = pos->msg;
     struct lw_msgmeta *c = lw_arena_alloc(&b->mem, sizeof *c);
     *c = *m;
     c->topic = keep_lstr(&b->mem, m->topic);
     c->key = keep_lstr(&b->mem, m->key);
-    if (m->nheaders) {
-        struct lw_header *h = lw_arena_alloc(&b->mem, m->nheaders * sizeof *h);
-        for (uint32_t i = 0; i < m->nheaders; i++) {
-            h[i] = (struct lw_header){ .name = keep_lstr(&b->mem, m->headers[i].name),
-                                       .value = keep_lstr(&b->mem, m->headers[i].value),
-                                       .null_value = m->headers[i].null_value };
-            b->bytes += m->headers[i].name.len + m->headers[i].value.len;
-        }
-        c->headers = h;
-    }
     b->bytes += m->topic.len + m->key.len;
     e->pos.msg = c;
 }
@@ -872,8 +785,7 @@ work_batch(struct work *w, struct batch *b)
         }
         e->out_end = b->out.len;
         e->pend_end = b->outs.npend;
-        lw_arena_reset(&w->arena);
-        key_in = (struct lw_str){ 0 }; /* the arena's pointers are reused */
+        key_in = (struct lw_str){ 0 }; /* the runner's buffers are reused */
         b->worked = i + 1;
     }
 }
@@ -976,7 +888,6 @@ settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d
             p0 = e->pend_end;
         }
         st = record_done(r, &x, e->raw, &e->pos, d);
-        if (i >= b->worked) lw_arena_reset(&mw->arena);
         if (i < b->worked && direct && r->sinks[0].ext_len == 0)
             o0 = e->out_end; /* the sink's write wrote it */
     }
@@ -985,7 +896,7 @@ settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d
 }
 
 static void
-pool_init(struct pool *p, struct run *r, const struct lw_decoder *dec, int n)
+pool_init(struct pool *p, struct run *r, int n)
 {
     *p = (struct pool){ .nthreads = n, .nb = (uint32_t)n * 2 + 2, .batch_recs = BATCH_RECS };
     const char *env = getenv("LOGWASH_BATCH");
@@ -1005,7 +916,13 @@ pool_init(struct pool *p, struct run *r, const struct lw_decoder *dec, int n)
     p->workers = lw_xcalloc((size_t)n, sizeof *p->workers);
     for (int i = 0; i < n; i++) {
         p->workers[i].p = p;
-        work_init(&p->workers[i].w, r, dec, NULL);
+        struct logwash_error e;
+        if (work_init(&p->workers[i].w, r, NULL, &e) != 0) {
+            /* the loop's own runner was made alike: only memory can be short here; fewer
+             * workers still do every batch (none: the loop does them) */
+            p->nthreads = i;
+            break;
+        }
     }
 }
 
@@ -1137,15 +1054,12 @@ say(void *ud)
 }
 
 int
-lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct lw_counters *cnt)
+lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struct lw_counters *cnt)
 {
-    struct run r = { .prog = prog, .o = o };
+    struct run r = { .t = t, .o = o };
     struct lw_diag d = { 0 };
     struct work mw;
     int status = 0;
-    enum lw_informat in = o->input != LW_IN_DEFAULT ? o->input : prog->input;
-    const struct lw_decoder *dec = in == LW_IN_JSON ? &lw_dec_json : &lw_dec_text;
-    r.enc = o->output == LW_OUT_TEXT ? &lw_enc_text : &lw_enc_json;
 
     signal(SIGPIPE, SIG_IGN); /* descriptors 0-2 are open: main() saw to it */
     lw_buf_init(&r.out);
@@ -1159,11 +1073,19 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
         lw_buf_fini(&r.out);
         return (o->dead_letter && !r.has_dl) || set == -2 ? 4 : 2;
     }
-    work_init(&mw, &r, dec, &r.cur);
+    struct logwash_error e;
+    if (work_init(&mw, &r, &r.cur, &e) != 0) {
+        fprintf(stderr, "logwash: %s\n", e.message);
+        for (int i = 0; i < r.nsinks; i++)
+            r.sinks[i].ops->close(&r.sinks[i]);
+        lw_dlpath_fini(&r.dl);
+        lw_buf_fini(&r.out);
+        return 2;
+    }
     int njobs = jobs(o);
     struct pool pool;
     if (njobs > 1) {
-        pool_init(&pool, &r, dec, njobs);
+        pool_init(&pool, &r, njobs);
         r.pool = &pool;
         r.mw = &mw;
         r.src.say = say;
@@ -1220,7 +1142,6 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
             r.rec_start = r.out.len;
             work_one(&mw, raw, &pos, &x);
             st = record_done(&r, &x, raw, &pos, &d);
-            lw_arena_reset(&mw.arena);
         }
         if (st != GO) break;
     }

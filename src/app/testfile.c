@@ -12,8 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lw/json.h"
-#include "lw/timefmt.h"
+#include "lw/jsonstr.h"
 
 struct ld {
     struct lw_tfile *f;
@@ -339,10 +338,7 @@ options(struct ld *x, struct fy_node *kn, struct fy_node *m, struct lw_topts *o)
             startpos(v, &o->tz_line, &o->tz_col, NULL);
         } else if (is(key, "now")) {
             /* the forms of logwash(1) --now, with its parser */
-            int32_t off;
-            size_t len = strlen(s);
-            if (lw_time_parse_ref(s, len, "rfc3339", 7, 0, 1, &o->now_ns, &off, NULL, 0, NULL) &&
-                lw_time_parse_ref(s, len, "epoch", 5, 0, 1, &o->now_ns, &off, NULL, 0, NULL))
+            if (logwash_parse_time(s, strlen(s), &o->now_ns) != 0)
                 return fail(x, v, "'now' needs an RFC 3339 time or epoch seconds, found '%s'", s);
             o->has_now = true;
         } else {

@@ -300,11 +300,11 @@ lw_print_config(const struct lw_opts *o, FILE *f)
     fputc('\n', f);
     put_list(f, "patterns", (char *const *)o->patterns, o->npatterns, true);
     put_list(f, "lib", (char *const *)o->libs, o->nlibs, true);
-    if (o->input == LW_IN_DEFAULT)
+    if (o->input == LOGWASH_INPUT_DEFAULT)
         fputs("# input: as the template says (input json), else text\n", f);
     else
-        fprintf(f, "input: %s\n", o->input == LW_IN_JSON ? "json" : "text");
-    fprintf(f, "output: %s\n", o->output == LW_OUT_TEXT ? "text" : "json");
+        fprintf(f, "input: %s\n", o->input == LOGWASH_INPUT_JSON ? "json" : "text");
+    fprintf(f, "output: %s\n", o->output == LOGWASH_OUTPUT_TEXT ? "text" : "json");
     fprintf(f, "on_error: %s\n", on_error[o->on_error]);
     fputs("tz: ", f);
     put(f, o->tz_name ? o->tz_name : "UTC", true);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "lw/base64.h"
-#include "lw/json.h"
+#include "lw/jsonstr.h"
 
 /* DL_TAIL: what a dead letter needs after its error member at most: the record's member name
  * and quotes, the truncation members and the closing brace. */

@@ -28,7 +28,9 @@
 #define QUIET_SLICE_MS 500
 
 struct files {
-    struct lw_source *src; /* for its say hook */
+    struct lw_source *src;      /* for its say hook */
+    struct logwash_meta meta;   /* the current file's, for lw_recpos.meta (line_next) */
+    struct logwash_meta mlmeta; /* a joined record's (ml_next) */
     char **names;
     int n, cur; /* cur: index of the open file, -1 before the first */
     int fd;
@@ -167,6 +169,10 @@ advance(struct files *f, struct lw_diag *d)
     f->idle_said = false;
     f->eof = false;
     f->line = f->off = 0;
+    /* the template's meta: {"source": the file's name, "line": the record's number} */
+    f->meta = (struct logwash_meta){ .kind = LOGWASH_META_FILE,
+                                     .source = f->name,
+                                     .source_len = strlen(f->name) };
     f->shrunk = false;
     f->start = f->end = f->scanned = 0;
     f->skipping = false;
@@ -320,7 +326,10 @@ line_next(struct files *f, struct lw_str *rec, struct lw_recpos *pos, struct lw_
         if (!cut && len > 0 && p[len - 1] == '\r') len--;
         f->line++;
         *rec = (struct lw_str){ p, len };
-        *pos = (struct lw_recpos){ .name = f->name, .line = f->line, .too_long = cut };
+        f->meta.line = f->line;
+        *pos = (struct lw_recpos){
+            .name = f->name, .line = f->line, .too_long = cut, .meta = &f->meta
+        };
         if (f->shrunk && nl == NULL && !cut) { /* torn: see check_shrunk */
             pos->too_long = true;
             pos->why = "file truncated while read (copytruncate?): a torn last line";
@@ -439,8 +448,19 @@ static int
 files_next(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struct lw_diag *d)
 {
     struct files *f = s->state;
-    if (f->ml == NULL) return line_next(f, rec, pos, d);
-    return ml_next(f, rec, pos, d);
+    if (f->ml == NULL) return line_next(f, rec, pos, d); /* it sets pos->meta */
+    int rc = ml_next(f, rec, pos, d);
+    if (rc != 1) return rc;
+    /* a joined record's position is its first line's, kept while later lines were read (the
+     * next file may be open by now): its own meta */
+    if (f->mlmeta.source != pos->name) {
+        f->mlmeta = (struct logwash_meta){ .kind = LOGWASH_META_FILE,
+                                           .source = pos->name,
+                                           .source_len = strlen(pos->name) };
+    }
+    f->mlmeta.line = pos->line;
+    pos->meta = &f->mlmeta;
+    return 1;
 }
 
 static int

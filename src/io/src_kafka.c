@@ -47,10 +47,11 @@ struct kafka {
     uint16_t gen;
     rd_kafka_message_t *cur; /* the record handed out last */
     struct lw_msgmeta meta;
+    struct logwash_meta tmeta; /* the template's meta of the record handed out last */
     /* The current record's topic and "topic/partition" (meta.topic, pos->name): copies, since a
      * revocation during the record (a wait for room polls) frees its partition's strings. */
     char cur_topic[256], cur_label[272]; /* Kafka topic names are at most 249 bytes */
-    struct lw_header *hdrs;
+    struct logwash_header *hdrs;         /* tmeta's headers */
     uint32_t hcap;
     bool down;                  /* all brokers reported down: said once until messages flow again */
     bool lost;                  /* a connection was lost: say when messages flow again */
@@ -346,6 +347,7 @@ all_at_end(struct kafka *k)
     return live > 0;
 }
 
+/* fill_meta: the record's position and key (k->meta) and the template's meta (k->tmeta). */
 static void
 fill_meta(struct kafka *k, struct part *p, rd_kafka_message_t *m)
 {
@@ -356,13 +358,22 @@ fill_meta(struct kafka *k, struct part *p, rd_kafka_message_t *m)
                                .offset = m->offset,
                                .len = m->len,
                                .key = { m->key ? m->key : "", m->key_len },
-                               .has_key = m->key != NULL,
-                               .headers = k->hdrs };
+                               .has_key = m->key != NULL };
+    struct logwash_meta *t = &k->tmeta;
+    *t = (struct logwash_meta){ .kind = LOGWASH_META_KAFKA,
+                                .topic = mm->topic.p,
+                                .topic_len = mm->topic.len,
+                                .partition = mm->partition,
+                                .offset = mm->offset,
+                                .has_key = mm->has_key,
+                                .key = mm->key.p,
+                                .key_len = mm->key.len,
+                                .headers = k->hdrs };
     rd_kafka_timestamp_type_t tt;
     int64_t ts = rd_kafka_message_timestamp(m, &tt);
     if (ts != -1) {
-        mm->has_timestamp = true;
-        mm->timestamp_ms = ts;
+        t->has_timestamp = true;
+        t->timestamp_ms = ts;
     }
     rd_kafka_headers_t *h;
     if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
@@ -370,17 +381,18 @@ fill_meta(struct kafka *k, struct part *p, rd_kafka_message_t *m)
     if (n > k->hcap) {
         k->hcap = (uint32_t)n;
         k->hdrs = lw_xrealloc(k->hdrs, n * sizeof *k->hdrs);
-        mm->headers = k->hdrs;
+        t->headers = k->hdrs;
     }
     for (size_t i = 0; i < n; i++) {
         const char *name;
         const void *val;
         size_t len;
         if (rd_kafka_header_get_all(h, i, &name, &val, &len)) break;
-        k->hdrs[i] = (struct lw_header){ .name = lw_str_c(name),
-                                         .value = { val ? val : "", len },
-                                         .null_value = val == NULL };
-        mm->nheaders++;
+        /* a null value: NULL; an empty one points somewhere (logwash.h) */
+        k->hdrs[i] = (struct logwash_header){
+            .name = name, .name_len = strlen(name), .value = val, .value_len = val ? len : 0
+        };
+        t->nheaders++;
     }
 }
 
@@ -448,6 +460,7 @@ take(struct kafka *k, rd_kafka_message_t *m, struct lw_str *rec, struct lw_recpo
                                .too_long = cut,
                                .why = cut ? k->why : NULL,
                                .msg = &k->meta,
+                               .meta = &k->tmeta,
                                .ticket = ticket(slot, p, seq) };
     if (cut) {
         snprintf(k->why, sizeof k->why,

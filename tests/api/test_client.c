@@ -1,0 +1,221 @@
+/* The parts of liblogwash a program built on it uses (logwash(1) does): compile errors rendered
+ * for a terminal (report), routes kept or ignored and topics checked at the emit
+ * (routes, check_topic), outputs appended to the caller's buffer (logwash_run_into) as one
+ * contiguous block, output counts, the bytecode listing, zone checks and time parsing.
+ * Through the public header only. Prints "N passed, M failed" last; exits 1 on a failure. */
+#include <logwash.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+static int
+eq(const char *p, size_t len, const char *s)
+{
+    return p != NULL && strlen(s) == len && memcmp(p, s, len) == 0;
+}
+
+static struct logwash_template *
+tmpl(const char *text)
+{
+    struct logwash_error e;
+    struct logwash_template *t = logwash_compile(text, strlen(text), NULL, &e);
+    if (t == NULL) fprintf(stderr, "compile: %d:%d: %s\n", e.line, e.col, e.message);
+    return t;
+}
+
+struct reported {
+    int calls;
+    char text[2048];
+};
+
+static void
+report(void *ud, const char *text, size_t len)
+{
+    struct reported *r = ud;
+    r->calls++;
+    snprintf(r->text, sizeof r->text, "%.*s", (int)len, text);
+}
+
+/* report: the template's errors as logwash(1) prints them (name:line:col, the line, a caret),
+ * all of them; not called for what is not the template's fault. */
+static void
+test_report(void)
+{
+    struct logwash_compile_options co;
+    logwash_compile_options_default(&co);
+    struct reported got = { 0 };
+    co.report = report;
+    co.report_ud = &got;
+    co.name = "t.lw";
+    struct logwash_error e;
+    const char *bad = "emit int(line\n";
+    CHECK(logwash_compile(bad, strlen(bad), &co, &e) == NULL);
+    CHECK(got.calls == 1);
+    CHECK(strncmp(got.text, "t.lw:1:14: error: expected ')'", 30) == 0);
+    CHECK(strstr(got.text, "\n    1 | emit int(line\n") != NULL);
+    CHECK(strstr(got.text, "|              ^\n") != NULL);
+    CHECK(strncmp(e.message, "expected ')'", 12) == 0);
+    /* a type error: the span underlined */
+    got = (struct reported){ 0 };
+    const char *add = "emit 1 + \"a\"\n";
+    CHECK(logwash_compile(add, strlen(add), &co, &e) == NULL);
+    CHECK(got.calls == 1 &&
+          strstr(got.text, "t.lw:1:6: error: cannot add int and string\n") == got.text);
+    CHECK(strstr(got.text, "|      ^~~~~~~\n") != NULL && e.line == 1 && e.col == 6);
+    /* an unreadable file is not the template's: no report, the error says why */
+    got = (struct reported){ 0 };
+    co.name = NULL;
+    CHECK(logwash_compile_file("/nonexistent/t.lw", &co, &e) == NULL);
+    CHECK(got.calls == 0 && strncmp(e.message, "cannot read /nonexistent/t.lw", 29) == 0);
+    /* a good template: not called */
+    struct logwash_template *t = logwash_compile("emit line", 9, &co, &e);
+    CHECK(t != NULL && got.calls == 0);
+    logwash_template_free(t);
+}
+
+static const char *
+no_dots(void *ud, const char *topic, size_t len)
+{
+    (*(int *)ud)++;
+    return memchr(topic, '.', len) ? "has a dot" : NULL;
+}
+
+/* routes: kept by default; off, the clauses are ignored (and never fail the record);
+ * check_topic is asked at the emit, and its refusal is the emit's error. */
+static void
+test_routes(void)
+{
+    struct logwash_template *t = tmpl("emit line to \"t-\" + line key 5 headers {h: \"v\"}\n"
+                                      "emit 1 to 7\n");
+    CHECK(t != NULL);
+    if (t == NULL) return;
+    struct logwash_runner_options ro;
+    logwash_runner_options_default(&ro);
+    CHECK(ro.routes && ro.check_topic == NULL);
+    struct logwash_runner *r = logwash_runner_new(t, &ro, NULL);
+    /* the second emit's topic is a number: an error when routes are kept */
+    CHECK(logwash_run(r, "a", 1, NULL) == LOGWASH_ERROR);
+    CHECK(strstr(logwash_runner_error(r)->message, "the topic must be a string") != NULL);
+    logwash_runner_free(r);
+    ro.routes = false;
+    r = logwash_runner_new(t, &ro, NULL);
+    CHECK(logwash_run(r, "a", 1, NULL) == LOGWASH_OK);
+    size_t n;
+    const struct logwash_output *o = logwash_outputs(r, &n);
+    CHECK(n == 2 && !o[0].has_topic && !o[0].has_key && o[0].nheaders == 0);
+    CHECK(!o[1].has_topic && eq(o[1].data, o[1].len, "1"));
+    logwash_runner_free(r);
+    logwash_template_free(t);
+
+    t = tmpl("emit line to line");
+    int asked = 0;
+    ro.routes = true;
+    ro.check_topic = no_dots;
+    ro.check_topic_ud = &asked;
+    r = logwash_runner_new(t, &ro, NULL);
+    CHECK(logwash_run(r, "ok", 2, NULL) == LOGWASH_OK && asked == 1);
+    o = logwash_outputs(r, &n);
+    CHECK(n == 1 && o[0].has_topic && eq(o[0].topic, o[0].topic_len, "ok"));
+    CHECK(logwash_run(r, "a.b", 3, NULL) == LOGWASH_ERROR && asked == 2);
+    const struct logwash_error *e = logwash_runner_error(r);
+    CHECK(strcmp(e->message, "emit ... to: 'a.b' has a dot") == 0 && e->line == 1 && e->col == 1);
+    CHECK(logwash_outputs(r, &n) == NULL && n == 0);
+    logwash_runner_free(r);
+    logwash_template_free(t);
+}
+
+/* logwash_run_into: outputs appended after what the buffer holds, one contiguous block; a
+ * failed record leaves the length alone; counts; the caller frees the buffer. */
+static void
+test_run_into(void)
+{
+    struct logwash_template *t = tmpl("if line == \"bad\" { emit 1; reject \"no\" }\n"
+                                      "emit line\nprint \"p\"\nemit {n: 2}\n");
+    CHECK(t != NULL);
+    if (t == NULL) return;
+    struct logwash_runner *r = logwash_runner_new(t, NULL, NULL);
+    struct logwash_buffer b = { 0 };
+    CHECK(logwash_run_into(r, "x", 1, NULL, &b) == LOGWASH_OK);
+    const char *want1 = "\"x\"\np\n{\"n\":2}\n";
+    CHECK(eq(b.data, b.len, want1) && b.cap >= b.len);
+    size_t emitted, n = logwash_output_count(r, &emitted);
+    CHECK(n == 3 && emitted == 2 && logwash_output_count(r, NULL) == 3);
+    size_t m;
+    const struct logwash_output *o = logwash_outputs(r, &m);
+    CHECK(m == 3 && o[0].data == b.data && o[1].print && !o[2].print);
+    for (size_t i = 0; i + 1 < m; i++)
+        CHECK(o[i].data + o[i].len + 1 == o[i + 1].data);
+    CHECK(eq(o[2].data, o[2].len, "{\"n\":2}"));
+    size_t len1 = b.len;
+    CHECK(logwash_run_into(r, "bad", 3, NULL, &b) == LOGWASH_REJECT);
+    CHECK(b.len == len1 && logwash_output_count(r, &emitted) == 0 && emitted == 0);
+    CHECK(logwash_run_into(r, "y", 1, NULL, &b) == LOGWASH_OK);
+    CHECK(b.len == 2 * len1 && memcmp(b.data + len1, "\"y\"\n", 4) == 0);
+    o = logwash_outputs(r, &m);
+    CHECK(m == 3 && o[0].data == b.data + len1);
+    /* max_output counts this record's bytes only, not what the buffer held before */
+    struct logwash_runner_options ro;
+    logwash_runner_options_default(&ro);
+    ro.limits.max_output = 16;
+    struct logwash_runner *r2 = logwash_runner_new(t, &ro, NULL);
+    CHECK(logwash_run_into(r2, "x", 1, NULL, &b) == LOGWASH_OK);
+    CHECK(logwash_run_into(r2, "0123456789abcdef", 16, NULL, &b) == LOGWASH_ERROR);
+    CHECK(strstr(logwash_runner_error(r2)->message, "output limit of 16 bytes") != NULL);
+    /* logwash_run afterwards keeps its outputs in the runner again */
+    CHECK(logwash_run(r, "z", 1, NULL) == LOGWASH_OK);
+    o = logwash_outputs(r, &m);
+    CHECK(m == 3 && eq(o[0].data, o[0].len, "\"z\"") &&
+          !(o[0].data >= b.data && o[0].data < b.data + b.cap));
+    free(b.data);
+    logwash_runner_free(r2);
+    logwash_runner_free(r);
+    logwash_template_free(t);
+}
+
+static void
+test_helpers(void)
+{
+    struct logwash_template *t = tmpl("emit line + \"!\"");
+    CHECK(t != NULL);
+    if (t == NULL) return;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    CHECK(logwash_template_disasm(t, f) == 0);
+    fclose(f);
+    CHECK(len > 0 && strstr(text, "EMIT") != NULL && strstr(text, "1:1") != NULL);
+    free(text);
+    logwash_template_free(t);
+
+    struct logwash_error e;
+    CHECK(logwash_tz_check("UTC", &e) == 0 && logwash_tz_check("+05:30", NULL) == 0);
+    CHECK(logwash_tz_check("No/Such_Zone", &e) == -1 && e.message[0] != '\0' && e.line == 0);
+    CHECK(logwash_tz_check("../etc/passwd", &e) == -1);
+
+    int64_t ns = 42;
+    CHECK(logwash_parse_time("2026-03-01T12:00:00Z", 20, &ns) == 0);
+    CHECK(ns == INT64_C(1772366400) * 1000000000);
+    CHECK(logwash_parse_time("2026-03-01T13:00:00+01:00", 25, &ns) == 0);
+    CHECK(ns == INT64_C(1772366400) * 1000000000);
+    CHECK(logwash_parse_time("1772366400", 10, &ns) == 0);
+    CHECK(ns == INT64_C(1772366400) * 1000000000);
+    CHECK(logwash_parse_time("1772366400.5", 12, &ns) == 0);
+    CHECK(ns == INT64_C(1772366400) * 1000000000 + 500000000);
+    ns = 7;
+    CHECK(logwash_parse_time("yesterday", 9, &ns) == -1 && ns == 7);
+    CHECK(logwash_parse_time("2026-03-01T12:00:00Z", 10, &ns) == -1 && ns == 7);
+    CHECK(logwash_parse_time(NULL, 0, &ns) == -1);
+}
+
+int
+main(void)
+{
+    test_report();
+    test_routes();
+    test_run_into();
+    test_helpers();
+    return check_summary();
+}
