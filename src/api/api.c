@@ -186,7 +186,7 @@ compile_in(struct cjob *j)
     }
     if (j->t->prog == NULL) {
         int line = 0, col = 0;
-        if (d.has_span) lw_diag_linecol(src, d.span.off, &line, &col);
+        if (d.has_span) lw_diag_place(src, d.span.off, &line, &col); /* as logwash(1) says */
         seterr(j->err, line, col, "%s", d.msg);
         lw_diag_fini(&d);
         return -1;

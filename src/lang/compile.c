@@ -1191,7 +1191,7 @@ render(struct compiler *c, const struct cerr *e, struct lw_compile_error *out)
     char nm[512];
     snprintf(nm, sizeof nm, "%.*s", (int)sf->name.len, sf->name.p);
     *out = (struct lw_compile_error){ .file = sf->name, .msg = e->msg };
-    lw_diag_linecol(src, e->span.off - sf->base, &out->line, &out->col);
+    lw_diag_place(src, e->span.off - sf->base, &out->line, &out->col);
     char *text = NULL;
     size_t len;
     FILE *m = open_memstream(&text, &len);
@@ -1223,8 +1223,8 @@ report(struct compiler *c)
             t = (uint32_t)c->files[t].parent;
         struct srcfile *sf = &c->files[f];
         int line, col;
-        lw_diag_linecol((struct lw_str){ c->text.p + sf->base, sf->len }, e->span.off - sf->base,
-                        &line, &col);
+        lw_diag_place((struct lw_str){ c->text.p + sf->base, sf->len }, e->span.off - sf->base,
+                      &line, &col);
         setd(d, c->files[t].at, "in %.*s:%d:%d: %s", (int)sf->name.len, sf->name.p, line, col,
              e->msg);
     }
