@@ -3,7 +3,9 @@
  * Registers are allocated as a stack: locals below, temporaries above, freed at the end of each
  * expression. Checks that need no record (unknown function, arity, undefined variable, regex
  * syntax, operations on literal types that can never work) fail at compile time, before any
- * record is read. This file holds the compiler's only setjmp. Names are names.c's, static types
+ * record is read. lw_compile's setjmp ends the compilation; each statement (here, and in
+ * parse.c and import.c) has a recovery point of its own, so every error is reported (up to
+ * a limit) and one error is reported once. Names are names.c's, static types
  * and argument checks types.c's, regexes and compiled patterns patterns.c's; this file walks the
  * tree and emits the code. */
 #define PCRE2_CODE_UNIT_WIDTH 8
