@@ -43,6 +43,18 @@ enum lw_json_kind {
 int lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
                  struct lw_str *vals, struct lw_json_err *err);
 
+/* A top-level member of an object: its key token (quotes included) and its value's slice. */
+struct lw_json_member {
+    struct lw_str key, val;
+};
+
+/* lw_json_scan_members: lw_json_scan that also puts every top-level member of an object text,
+ * in text order (duplicates included), in all[0..cap); *nall is how many there are (more
+ * than cap: the rest were not kept). */
+int lw_json_scan_members(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
+                         struct lw_str *vals, struct lw_json_member *all, size_t cap, size_t *nall,
+                         struct lw_json_err *err);
+
 /* lw_json_validate: lw_json_scan without keys. */
 int lw_json_validate(const char *p, size_t len, struct lw_json_err *err);
 

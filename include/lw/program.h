@@ -116,6 +116,7 @@ struct lw_program {
     enum lw_informat input; /* declared by `input json` in the template */
     bool implicit_emit;     /* no emit or print statement: emit . at the end */
     bool uses_meta;         /* reads meta: the pipeline builds it per record */
+    bool writes_root;       /* writes into the record (SETPATH, DELPATH on a record path) */
 };
 
 struct lw_grok_lib;

@@ -161,6 +161,15 @@ lw_value_is_shared(const struct lw_value *v)
  * with room for one more member; the members are shared between v and the copy (marked so).
  * The caller checks the size (lw_value_count) against its limits first. */
 struct lw_value lw_value_copy(const struct lw_value *v, struct lw_arena *a);
+/* lw_obj_build: lw_obj_set for an object being built member after member (from JSON text,
+ * which may repeat a key): a key that cannot have been seen (by *seen, a bit per hash of the
+ * keys so far, 0 at first) is appended without a search. */
+void lw_obj_build(struct lw_arena *a, struct lw_value *obj, struct lw_str key, struct lw_value v,
+                  uint64_t *seen);
+
+/* lw_value_copy_counted: lw_value_copy when the caller has n = lw_value_count(v) already (a
+ * raw container is then not walked twice). */
+struct lw_value lw_value_copy_counted(const struct lw_value *v, uint32_t n, struct lw_arena *a);
 
 /* Building. New containers live in arena a. */
 struct lw_value lw_arr_new(struct lw_arena *a, uint32_t cap);

@@ -196,6 +196,7 @@ lvalue(struct gen *g, struct node *n, const char *what)
     if (b->kind == N_PATH) {
         no_record(g, b);
         nbase = b->nsegs;
+        g->c->prog->writes_root = true;
     } else if (b->kind == N_VAR) {
         struct var *v = lw_cg_lookup(g, b->s);
         if (v == NULL) {

@@ -500,12 +500,15 @@ key_eq(const char *k, const char *kend, bool esc, const char *want, size_t wlen)
            (wlen == 0 || (k[1] == want[0] && memcmp(k + 1, want, wlen) == 0));
 }
 
-/* Which keys a scan wants, for a quick "surely not wanted" test before comparing names. */
+/* Which keys a scan wants, for a quick "surely not wanted" test before comparing names; and,
+ * when all is not NULL, where every top-level member goes (lw_json_scan_members). */
 struct want {
     const struct lw_str *keys;
     struct lw_str *vals;
     size_t nkeys;
     uint64_t bloom; /* a bit per (first byte, length) hash of the plain keys */
+    struct lw_json_member *all;
+    size_t cap, nall;
 };
 
 static inline unsigned
@@ -533,6 +536,20 @@ maybe_wanted(const struct want *w, const char *k, const char *kend, bool kesc)
     return kesc || (w->bloom >> khash(k + 1, (size_t)(kend - k - 2)) & 1);
 }
 
+/* ended: the top-level member [k, kend): [v, vend) has ended. */
+static inline void
+ended(struct want *w, const char *k, const char *kend, bool kesc, const char *v, const char *vend)
+{
+    if (maybe_wanted(w, k, kend, kesc)) store(w, k, kend, kesc, v, vend);
+    if (w->all != NULL) {
+        if (w->nall < w->cap) {
+            w->all[w->nall] =
+                (struct lw_json_member){ { k, (size_t)(kend - k) }, { v, (size_t)(vend - v) } };
+        }
+        w->nall++;
+    }
+}
+
 /* The bit of open container number d (0-based) in stack: set for an object. */
 #define IS_OBJ(d) (stack[(d) >> 3] >> ((d)&7) & 1)
 
@@ -542,20 +559,19 @@ maybe_wanted(const struct want *w, const char *k, const char *kend, bool kesc)
  * Label value expects a value (at nesting level depth + 1), member a key, and done runs right
  * after any value; word_done first drops the NUL that jansson ignores after a number or
  * literal. Nesting is checked when a container opens: one at the limit must be empty. */
-int
-lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
-             struct lw_str *vals, struct lw_json_err *err)
+static inline __attribute__((always_inline)) int
+scan(const char *p, size_t len, struct want *wp, struct lw_json_err *err)
 {
     const char *s = p, *end = p + len, *k = NULL, *kend = NULL, *v = NULL;
     unsigned char stack[LW_JSON_MAX_DEPTH / 8];
     size_t depth = 0;
     bool obj = false, kesc = false, esc = false;
-    struct want w = { keys, vals, nkeys, 0 };
+    struct want w = *wp;
     char cb[16];
 
-    for (size_t i = 0; i < nkeys; i++) {
-        vals[i] = (struct lw_str){ NULL, 0 };
-        w.bloom |= (uint64_t)1 << khash(keys[i].p, keys[i].len);
+    for (size_t i = 0; i < w.nkeys; i++) {
+        w.vals[i] = (struct lw_str){ NULL, 0 };
+        w.bloom |= (uint64_t)1 << khash(w.keys[i].p, w.keys[i].len);
     }
 value:
     s = skipws(s, end);
@@ -616,15 +632,16 @@ close:
     depth--;
     obj = depth > 0 && IS_OBJ(depth - 1);
 done:
-    if (depth == 1 && k != NULL && maybe_wanted(&w, k, kend, kesc)) store(&w, k, kend, kesc, v, s);
+    if (depth == 1 && k != NULL) ended(&w, k, kend, kesc, v, s);
     goto sep;
 word_done:
-    if (depth == 1 && k != NULL && maybe_wanted(&w, k, kend, kesc)) store(&w, k, kend, kesc, v, s);
+    if (depth == 1 && k != NULL) ended(&w, k, kend, kesc, v, s);
     if (s < end && *s == '\0') s++; /* jansson loses this byte (see the notes on top) */
 sep:
     s = skipws(s, end);
     if (depth == 0) {
         if (s != end) return fail(err, p, s, "trailing characters after value");
+        wp->nall = w.nall;
         return 0;
     }
     if (s == end) return fail(err, p, s, "unexpected end of input");
@@ -639,6 +656,25 @@ sep:
     }
     if (obj) return fail(err, p, s, "expected ',' or '}' after object member");
     return fail(err, p, s, "expected ',' or ']' after array element");
+}
+
+int
+lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
+             struct lw_str *vals, struct lw_json_err *err)
+{
+    struct want w = { keys, vals, nkeys, 0, NULL, 0, 0 };
+    return scan(p, len, &w, err);
+}
+
+int
+lw_json_scan_members(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
+                     struct lw_str *vals, struct lw_json_member *all, size_t cap, size_t *nall,
+                     struct lw_json_err *err)
+{
+    struct want w = { keys, vals, nkeys, 0, all, cap, 0 };
+    int rc = scan(p, len, &w, err);
+    *nall = w.nall;
+    return rc;
 }
 
 int

@@ -208,6 +208,8 @@ lw_obj_del(struct lw_arena *a, struct lw_value *obj, uint32_t i)
     if (o->shape != NULL && i < o->shape->n) o->shape = NULL; /* its keys moved */
 }
 
+static struct lw_value materialize(const struct lw_value *v, uint32_t n, struct lw_arena *a);
+
 struct lw_value
 lw_value_copy(const struct lw_value *v, struct lw_arena *a)
 {
@@ -261,16 +263,47 @@ struct lw_value
 lw_value_materialize(const struct lw_value *v, struct lw_arena *a)
 {
     if (!(v->flags & LW_V_RAW) || (v->t != LW_T_ARR && v->t != LW_T_OBJ)) return *v;
-    uint32_t n = lw_value_count(v);
+    return materialize(v, lw_value_count(v), a);
+}
+
+struct lw_value
+lw_value_copy_counted(const struct lw_value *v, uint32_t n, struct lw_arena *a)
+{
+    if (v->flags & LW_V_RAW) return materialize(v, n, a);
+    return lw_value_copy(v, a);
+}
+
+void
+lw_obj_build(struct lw_arena *a, struct lw_value *obj, struct lw_str key, struct lw_value v,
+             uint64_t *seen)
+{
+    struct lw_obj *o = obj->u.o;
+    uint64_t bit =
+        (uint64_t)1 << ((key.len == 0 ? 0 : (unsigned char)key.p[0] * 7u + key.len) & 63);
+    if ((*seen & bit) != 0 || o->n == o->cap || o->shape != NULL) {
+        *seen |= bit;
+        lw_obj_set(a, obj, key, v); /* may repeat a key: set, so the last one wins */
+        return;
+    }
+    *seen |= bit;
+    o->k[o->n] = key;
+    o->v[o->n++] = v;
+}
+
+/* materialize: raw container v of n members (lw_value_count's) built in arena a. */
+static struct lw_value
+materialize(const struct lw_value *v, uint32_t n, struct lw_arena *a)
+{
     struct lw_value out = v->t == LW_T_ARR ? lw_arr_new(a, n) : lw_obj_new(a, n);
     struct lw_iter it;
     struct lw_value k, x;
+    uint64_t seen = 0;
     lw_iter_init(&it, v);
     while (lw_iter_next(&it, &k, &x, a) == 1) {
         if (v->t == LW_T_ARR)
             lw_arr_push(a, &out, x);
         else
-            lw_obj_set(a, &out, (struct lw_str){ k.u.p, k.len }, x);
+            lw_obj_build(a, &out, (struct lw_str){ k.u.p, k.len }, x, &seen);
     }
     return out;
 }
