@@ -144,9 +144,12 @@ struct lw_value lw_value_materialize(const struct lw_value *v, struct lw_arena *
 static inline void
 lw_value_share(const struct lw_value *v)
 {
-    if (v->flags & LW_V_RAW) return;
-    if (v->t == LW_T_ARR && !v->u.a->shared) v->u.a->shared = true;
-    if (v->t == LW_T_OBJ && !v->u.o->shared) v->u.o->shared = true;
+    if ((unsigned)v->t - LW_T_ARR > LW_T_OBJ - LW_T_ARR || (v->flags & LW_V_RAW)) return;
+    if (v->t == LW_T_ARR) {
+        if (!v->u.a->shared) v->u.a->shared = true;
+    } else if (!v->u.o->shared) {
+        v->u.o->shared = true;
+    }
 }
 
 /* lw_value_is_shared: a container that must be copied before it is changed (raw or shared). */

@@ -507,8 +507,12 @@ struct want {
     struct lw_str *vals;
     size_t nkeys;
     uint64_t bloom; /* a bit per (first byte, length) hash of the plain keys */
+};
+
+/* Where every top-level member goes (lw_json_scan_members). */
+struct members {
     struct lw_json_member *all;
-    size_t cap, nall;
+    size_t cap, n;
 };
 
 static inline unsigned
@@ -536,17 +540,19 @@ maybe_wanted(const struct want *w, const char *k, const char *kend, bool kesc)
     return kesc || (w->bloom >> khash(k + 1, (size_t)(kend - k - 2)) & 1);
 }
 
-/* ended: the top-level member [k, kend): [v, vend) has ended. */
-static inline void
-ended(struct want *w, const char *k, const char *kend, bool kesc, const char *v, const char *vend)
+/* ended: the top-level member [k, kend): [v, vend) has ended. m is NULL or not at compile
+ * time (scan is inlined in both callers), so the common scan has no trace of it. */
+static inline __attribute__((always_inline)) void
+ended(const struct want *w, struct members *m, const char *k, const char *kend, bool kesc,
+      const char *v, const char *vend)
 {
     if (maybe_wanted(w, k, kend, kesc)) store(w, k, kend, kesc, v, vend);
-    if (w->all != NULL) {
-        if (w->nall < w->cap) {
-            w->all[w->nall] =
+    if (m != NULL) {
+        if (m->n < m->cap) {
+            m->all[m->n] =
                 (struct lw_json_member){ { k, (size_t)(kend - k) }, { v, (size_t)(vend - v) } };
         }
-        w->nall++;
+        m->n++;
     }
 }
 
@@ -559,19 +565,20 @@ ended(struct want *w, const char *k, const char *kend, bool kesc, const char *v,
  * Label value expects a value (at nesting level depth + 1), member a key, and done runs right
  * after any value; word_done first drops the NUL that jansson ignores after a number or
  * literal. Nesting is checked when a container opens: one at the limit must be empty. */
-static inline __attribute__((always_inline)) int
-scan(const char *p, size_t len, struct want *wp, struct lw_json_err *err)
+static __attribute__((noinline)) int
+scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys, struct lw_str *vals,
+     struct members *m, struct lw_json_err *err)
 {
     const char *s = p, *end = p + len, *k = NULL, *kend = NULL, *v = NULL;
     unsigned char stack[LW_JSON_MAX_DEPTH / 8];
     size_t depth = 0;
     bool obj = false, kesc = false, esc = false;
-    struct want w = *wp;
+    struct want w = { keys, vals, nkeys, 0 };
     char cb[16];
 
-    for (size_t i = 0; i < w.nkeys; i++) {
-        w.vals[i] = (struct lw_str){ NULL, 0 };
-        w.bloom |= (uint64_t)1 << khash(w.keys[i].p, w.keys[i].len);
+    for (size_t i = 0; i < nkeys; i++) {
+        vals[i] = (struct lw_str){ NULL, 0 };
+        w.bloom |= (uint64_t)1 << khash(keys[i].p, keys[i].len);
     }
 value:
     s = skipws(s, end);
@@ -632,16 +639,15 @@ close:
     depth--;
     obj = depth > 0 && IS_OBJ(depth - 1);
 done:
-    if (depth == 1 && k != NULL) ended(&w, k, kend, kesc, v, s);
+    if (depth == 1 && k != NULL) ended(&w, m, k, kend, kesc, v, s);
     goto sep;
 word_done:
-    if (depth == 1 && k != NULL) ended(&w, k, kend, kesc, v, s);
+    if (depth == 1 && k != NULL) ended(&w, m, k, kend, kesc, v, s);
     if (s < end && *s == '\0') s++; /* jansson loses this byte (see the notes on top) */
 sep:
     s = skipws(s, end);
     if (depth == 0) {
         if (s != end) return fail(err, p, s, "trailing characters after value");
-        wp->nall = w.nall;
         return 0;
     }
     if (s == end) return fail(err, p, s, "unexpected end of input");
@@ -662,8 +668,7 @@ int
 lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
              struct lw_str *vals, struct lw_json_err *err)
 {
-    struct want w = { keys, vals, nkeys, 0, NULL, 0, 0 };
-    return scan(p, len, &w, err);
+    return scan(p, len, keys, nkeys, vals, NULL, err);
 }
 
 int
@@ -671,9 +676,9 @@ lw_json_scan_members(const char *p, size_t len, const struct lw_str *keys, size_
                      struct lw_str *vals, struct lw_json_member *all, size_t cap, size_t *nall,
                      struct lw_json_err *err)
 {
-    struct want w = { keys, vals, nkeys, 0, all, cap, 0 };
-    int rc = scan(p, len, &w, err);
-    *nall = w.nall;
+    struct members m = { all, cap, 0 };
+    int rc = scan(p, len, keys, nkeys, vals, &m, err);
+    *nall = m.n;
     return rc;
 }
 

@@ -935,12 +935,25 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_DIV:
             if (arith(vm, '/', &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
             break;
-        case LW_OP_IDIV:
-            if (arith(vm, LW_ARITH_FLOORDIV, &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+        case LW_OP_IDIV: { /* int // int inline, as lw_value_arith computes it */
+            const struct lw_value *x = &R[in->b], *y = &R[in->c];
+            if (x->t == LW_T_INT && y->t == LW_T_INT && y->u.i > 0) {
+                int64_t q = x->u.i / y->u.i;
+                R[in->a] = lw_int(q - (x->u.i % y->u.i != 0 && x->u.i < 0));
+            } else if (arith(vm, LW_ARITH_FLOORDIV, x, y, &R[in->a]) != 0) {
+                goto fail;
+            }
             break;
-        case LW_OP_MOD:
-            if (arith(vm, '%', &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+        }
+        case LW_OP_MOD: {
+            const struct lw_value *x = &R[in->b], *y = &R[in->c];
+            if (x->t == LW_T_INT && y->t == LW_T_INT && y->u.i > 0) {
+                R[in->a] = lw_int(x->u.i % y->u.i);
+            } else if (arith(vm, '%', x, y, &R[in->a]) != 0) {
+                goto fail;
+            }
             break;
+        }
         case LW_OP_NEG: {
             struct lw_value *x = &R[in->b];
             if (x->t == LW_T_INT && x->u.i != INT64_MIN) {
