@@ -115,6 +115,9 @@ const char *lw_type_name(enum lw_type t);
  * strings are unescaped into a (zero-copy when they hold no escape), arrays and objects stay
  * raw slices. Called only for values a template reads, so unused data is never decoded. */
 struct lw_value lw_value_from_json(struct lw_str raw, struct lw_arena *a);
+/* lw_value_json_key: lw_value_from_json of key token tok (a string), told whether it has an
+ * escape (kesc, as the scan or walk that found it knows). */
+struct lw_value lw_value_json_key(struct lw_str tok, bool kesc, struct lw_arena *a);
 
 /* Containers: these accept both materialised and raw values. */
 uint32_t lw_value_count(const struct lw_value *v);

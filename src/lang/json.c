@@ -549,8 +549,9 @@ ended(const struct want *w, struct members *m, const char *k, const char *kend, 
     if (maybe_wanted(w, k, kend, kesc)) store(w, k, kend, kesc, v, vend);
     if (m != NULL) {
         if (m->n < m->cap) {
-            m->all[m->n] =
-                (struct lw_json_member){ { k, (size_t)(kend - k) }, { v, (size_t)(vend - v) } };
+            m->all[m->n] = (struct lw_json_member){ { k, (size_t)(kend - k) },
+                                                    { v, (size_t)(vend - v) },
+                                                    kesc };
         }
         m->n++;
     }
@@ -824,6 +825,13 @@ lw_json_iter_next(struct lw_json_iter *it, struct lw_str *key, struct lw_str *va
 {
     bool kesc;
     return iter_next(it, key, val, &kesc);
+}
+
+int
+lw_json_iter_next_esc(struct lw_json_iter *it, struct lw_str *key, struct lw_str *val, bool *kesc)
+{
+    *kesc = false;
+    return iter_next(it, key, val, kesc);
 }
 
 int

@@ -55,6 +55,15 @@ lw_value_from_json(struct lw_str raw, struct lw_arena *a)
     return LW_NULL;
 }
 
+struct lw_value
+lw_value_json_key(struct lw_str tok, bool kesc, struct lw_arena *a)
+{
+    if (!kesc) return lw_strv(tok.p + 1, tok.len - 2);
+    char *dst = lw_arena_alloc(a, tok.len);
+    size_t n = lw_json_unescape(tok, dst);
+    return lw_strv(dst, n);
+}
+
 static struct lw_str
 rawstr(const struct lw_value *v)
 {
@@ -116,9 +125,10 @@ lw_iter_next(struct lw_iter *it, struct lw_value *key, struct lw_value *val, str
     if (c->t != LW_T_ARR && c->t != LW_T_OBJ) return 0;
     if (c->flags & LW_V_RAW) {
         struct lw_str k, v;
-        if (lw_json_iter_next(&it->j, &k, &v) != 1) return 0;
+        bool kesc;
+        if (lw_json_iter_next_esc(&it->j, &k, &v, &kesc) != 1) return 0;
         *val = lw_value_from_json(v, a);
-        *key = c->t == LW_T_OBJ ? lw_value_from_json(k, a) : lw_int(it->i);
+        *key = c->t == LW_T_OBJ ? lw_value_json_key(k, kesc, a) : lw_int(it->i);
         it->i++;
         return 1;
     }
