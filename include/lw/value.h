@@ -32,6 +32,10 @@ enum lw_type {
  * 'P' arguments of builtins.def: */
 #define LW_V_GROK    0x02 /* u.ext is a struct lw_grok (grok.h) */
 #define LW_V_DISSECT 0x04 /* u.ext is a struct lw_dissect (dissect.h) */
+/* LW_T_STR: the bytes of a validated JSON string that had no escape, so its JSON text is
+ * them between quotes (no byte needs escaping; they are valid UTF-8). Only lw_value_from_json
+ * sets it; a value with other bytes is a new value (flags 0). */
+#define LW_V_PLAIN 0x08
 
 struct lw_arr;
 struct lw_obj;

@@ -37,7 +37,11 @@ lw_value_from_json(struct lw_str raw, struct lw_arena *a)
         if (lw_json_number(raw, &i, &d) == LW_JSON_INT) return lw_int(i);
         return lw_float(d);
     case LW_JSON_STRING:
-        if (!lw_json_str_has_escape(raw)) return lw_strv(raw.p + 1, raw.len - 2);
+        if (!lw_json_str_has_escape(raw)) {
+            struct lw_value v = lw_strv(raw.p + 1, raw.len - 2);
+            v.flags = LW_V_PLAIN;
+            return v;
+        }
         {
             char *dst = lw_arena_alloc(a, raw.len);
             size_t n = lw_json_unescape(raw, dst);
@@ -182,7 +186,7 @@ lw_obj_new(struct lw_arena *a, uint32_t cap)
 
 /* own_keys: o's key array made o's own before a key is moved: an object made from a literal
  * starts with its shape's keys, which belong to the program. */
-static void
+static inline __attribute__((always_inline)) void
 own_keys(struct lw_arena *a, struct lw_obj *o)
 {
     if (o->shape == NULL || o->k != o->shape->keys) return;
@@ -190,6 +194,9 @@ own_keys(struct lw_arena *a, struct lw_obj *o)
     if (o->n > 0) memcpy(k, o->k, o->n * sizeof *k);
     o->k = k;
 }
+
+static inline void append(struct lw_arena *a, struct lw_obj *o, struct lw_str key,
+                          struct lw_value v);
 
 struct lw_value *
 lw_obj_slot(struct lw_arena *a, struct lw_value *obj, struct lw_str key, bool add, bool *added)
@@ -202,7 +209,7 @@ lw_obj_slot(struct lw_arena *a, struct lw_value *obj, struct lw_str key, bool ad
             return &o->v[i];
     }
     if (!add) return NULL;
-    lw_obj_set(a, obj, key, LW_NULL);
+    append(a, o, key, LW_NULL);
     *added = true;
     return &o->v[o->n - 1];
 }
@@ -247,6 +254,21 @@ lw_value_copy(const struct lw_value *v, struct lw_arena *a)
     return c;
 }
 
+/* append: key, not in o, with v at the end. */
+static inline __attribute__((always_inline)) void
+append(struct lw_arena *a, struct lw_obj *o, struct lw_str key, struct lw_value v)
+{
+    if (o->n == o->cap) {
+        uint32_t cap = o->cap ? o->cap * 2 : 8;
+        o->k = lw_arena_realloc(a, o->k, o->cap * sizeof *o->k, cap * sizeof *o->k);
+        o->v = lw_arena_realloc(a, o->v, o->cap * sizeof *o->v, cap * sizeof *o->v);
+        o->cap = cap;
+    }
+    own_keys(a, o); /* a literal's keys are the program's: never written */
+    o->k[o->n] = key;
+    o->v[o->n++] = v;
+}
+
 void
 lw_obj_set(struct lw_arena *a, struct lw_value *obj, struct lw_str key, struct lw_value v)
 {
@@ -258,15 +280,7 @@ lw_obj_set(struct lw_arena *a, struct lw_value *obj, struct lw_str key, struct l
             return;
         }
     }
-    if (o->n == o->cap) {
-        uint32_t cap = o->cap ? o->cap * 2 : 8;
-        o->k = lw_arena_realloc(a, o->k, o->cap * sizeof *o->k, cap * sizeof *o->k);
-        o->v = lw_arena_realloc(a, o->v, o->cap * sizeof *o->v, cap * sizeof *o->v);
-        o->cap = cap;
-    }
-    own_keys(a, o); /* a literal's keys are the program's: never written */
-    o->k[o->n] = key;
-    o->v[o->n++] = v;
+    append(a, o, key, v);
 }
 
 struct lw_value
@@ -664,6 +678,14 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
         return 0;
     case LW_T_STR:
         if (b->len + v->len > max) return LW_WRITE_TOO_LONG;
+        if (v->flags & LW_V_PLAIN) { /* as read: nothing to escape */
+            char *d = lw_buf_grow(b, (size_t)v->len + 2);
+            d[0] = '"';
+            memcpy(d + 1, v->u.p, v->len);
+            d[v->len + 1] = '"';
+            b->len += (size_t)v->len + 2;
+            return 0;
+        }
         lw_json_write_string(b, v->u.p, v->len);
         return 0;
     case LW_T_TIME:
