@@ -82,6 +82,7 @@ struct lw_obj {
     struct lw_value *v;
     const struct lw_shape *shape; /* keys [0, shape->n) are shape->keys, or NULL */
     bool shared;                  /* as lw_arr's */
+    uint64_t plain; /* bit i (i < 64): key i was read from JSON without escapes (LW_V_PLAIN) */
 };
 
 #define LW_NULL ((struct lw_value){ .t = LW_T_NULL })
@@ -173,8 +174,9 @@ lw_value_is_shared(const struct lw_value *v)
 struct lw_value lw_value_copy(const struct lw_value *v, struct lw_arena *a);
 /* lw_obj_build: lw_obj_set for an object being built member after member (from JSON text,
  * which may repeat a key): a key that cannot have been seen (by *seen, a bit per hash of the
- * keys so far, 0 at first) is appended without a search. */
-void lw_obj_build(struct lw_arena *a, struct lw_value *obj, struct lw_str key, struct lw_value v,
+ * keys so far, 0 at first) is appended without a search. key is a string value, LW_V_PLAIN
+ * when read without escapes (lw_value_json_key). */
+void lw_obj_build(struct lw_arena *a, struct lw_value *obj, struct lw_value key, struct lw_value v,
                   uint64_t *seen);
 
 /* lw_value_copy_counted: lw_value_copy when the caller has n = lw_value_count(v) already (a

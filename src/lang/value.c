@@ -62,7 +62,11 @@ lw_value_from_json(struct lw_str raw, struct lw_arena *a)
 struct lw_value
 lw_value_json_key(struct lw_str tok, bool kesc, struct lw_arena *a)
 {
-    if (!kesc) return lw_strv(tok.p + 1, tok.len - 2);
+    if (!kesc) {
+        struct lw_value v = lw_strv(tok.p + 1, tok.len - 2);
+        v.flags = LW_V_PLAIN;
+        return v;
+    }
     char *dst = lw_arena_alloc(a, tok.len);
     size_t n = lw_json_unescape(tok, dst);
     return lw_strv(dst, n);
@@ -181,6 +185,7 @@ lw_obj_new(struct lw_arena *a, uint32_t cap)
     o->v = cap ? lw_arena_alloc(a, cap * sizeof *o->v) : NULL;
     o->shape = NULL;
     o->shared = false;
+    o->plain = 0;
     return (struct lw_value){ .t = LW_T_OBJ, .u.o = o };
 }
 
@@ -222,6 +227,10 @@ lw_obj_del(struct lw_arena *a, struct lw_value *obj, uint32_t i)
     memmove(o->k + i, o->k + i + 1, (o->n - i - 1) * sizeof *o->k);
     memmove(o->v + i, o->v + i + 1, (o->n - i - 1) * sizeof *o->v);
     o->n--;
+    if (i < 64) { /* the keys after i move down one: so do their bits (a 0 comes in at 63) */
+        uint64_t low = ((uint64_t)1 << i) - 1;
+        o->plain = (o->plain & low) | ((o->plain >> 1) & ~low);
+    }
     if (o->shape != NULL && i < o->shape->n) o->shape = NULL; /* its keys moved */
 }
 
@@ -242,6 +251,7 @@ lw_value_copy(const struct lw_value *v, struct lw_arena *a)
         }
         c.u.o->n = v->u.o->n;
         c.u.o->shape = v->u.o->shape; /* same keys, same order */
+        c.u.o->plain = v->u.o->plain;
     } else {
         c = lw_arr_new(a, v->u.a->n + 1);
         if (v->u.a->n > 0) memcpy(c.u.a->v, v->u.a->v, v->u.a->n * sizeof *c.u.a->v);
@@ -298,10 +308,11 @@ lw_value_copy_counted(const struct lw_value *v, uint32_t n, struct lw_arena *a)
 }
 
 void
-lw_obj_build(struct lw_arena *a, struct lw_value *obj, struct lw_str key, struct lw_value v,
+lw_obj_build(struct lw_arena *a, struct lw_value *obj, struct lw_value kv, struct lw_value v,
              uint64_t *seen)
 {
     struct lw_obj *o = obj->u.o;
+    struct lw_str key = { kv.u.p, kv.len };
     uint64_t bit =
         (uint64_t)1 << ((key.len == 0 ? 0 : (unsigned char)key.p[0] * 7u + key.len) & 63);
     if ((*seen & bit) != 0 || o->n == o->cap || o->shape != NULL) {
@@ -310,6 +321,7 @@ lw_obj_build(struct lw_arena *a, struct lw_value *obj, struct lw_str key, struct
         return;
     }
     *seen |= bit;
+    if (o->n < 64 && (kv.flags & LW_V_PLAIN)) o->plain |= (uint64_t)1 << o->n;
     o->k[o->n] = key;
     o->v[o->n++] = v;
 }
@@ -327,7 +339,7 @@ materialize(const struct lw_value *v, uint32_t n, struct lw_arena *a)
         if (v->t == LW_T_ARR)
             lw_arr_push(a, &out, x);
         else
-            lw_obj_build(a, &out, (struct lw_str){ k.u.p, k.len }, x, &seen);
+            lw_obj_build(a, &out, k, x, &seen);
     }
     return out;
 }
@@ -657,6 +669,36 @@ lw_value_write_json_max(struct lw_buf *b, const struct lw_value *v, struct lw_ar
  * refused before it is written when its bytes alone would pass max. What passes max (the
  * escapes of a string, a container's scalars) passes it once, by a bounded amount, and the
  * next check sees it. */
+static int write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth,
+                      size_t max);
+
+/* write_plain: the members of an object some of whose keys were read from JSON without
+ * escapes (o->plain): those are written as read; '{' is written, '}' is the caller's. */
+static int
+write_plain(struct lw_buf *b, const struct lw_obj *o, struct lw_arena *ar, int depth, size_t max)
+{
+    uint64_t plain = o->plain; /* bit 0: the current key's */
+    for (uint32_t i = 0; i < o->n; i++, plain >>= 1) {
+        if (i) lw_buf_addc(b, ',');
+        if (plain & 1) {
+            size_t n = o->k[i].len;
+            char *d = lw_buf_grow(b, n + 3);
+            d[0] = '"';
+            memcpy(d + 1, o->k[i].p, n);
+            d[n + 1] = '"';
+            d[n + 2] = ':';
+            b->len += n + 3;
+        } else {
+            lw_json_write_string(b, o->k[i].p, o->k[i].len);
+            lw_buf_addc(b, ':');
+        }
+        int rc = write_json(b, &o->v[i], ar, depth + 1, max);
+        if (rc != 0) return rc;
+    }
+    lw_buf_addc(b, '}');
+    return 0;
+}
+
 static int
 write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth, size_t max)
 {
@@ -722,6 +764,7 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
     lw_buf_addc(b, '{');
     const struct lw_obj *o = v->u.o;
     uint32_t shaped = o->shape ? o->shape->n : 0;
+    if (o->plain != 0 && shaped == 0) return write_plain(b, o, ar, depth, max);
     for (uint32_t i = 0; i < o->n; i++) {
         if (i) lw_buf_addc(b, ',');
         if (i < shaped) {

@@ -428,7 +428,7 @@ root_copy(struct lw_vm *vm)
     for (uint32_t i = 0; i < n; i++) {
         struct lw_value v = lw_value_from_json(rec->members[i].val, vm->arena);
         struct lw_value k = lw_value_json_key(rec->members[i].key, rec->members[i].kesc, vm->arena);
-        lw_obj_build(vm->arena, &o, (struct lw_str){ k.u.p, k.len }, v, &seen);
+        lw_obj_build(vm->arena, &o, k, v, &seen);
     }
     vm->root = o;
     return 0;
