@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/run.sh LOGWASH - the corpus workloads W1 W1f W2 W3 W4, logwash against its peers
+# bench/run.sh LOGWASH - the corpus workloads W1 W1f W2 W2r W3 W4, logwash against its peers
 # (mawk, gawk, perl, jq, Miller) on the same files, one core each, best of BENCH_RUNS.
 # Run by `make bench`; never by the tests. See bench/README.md.
 #
@@ -7,7 +7,7 @@
 #   BENCH_DIR        cache for corpora, reference hashes and outputs (default /tmp/logwash-bench)
 #   BENCH_RUNS       runs per tool and workload; the best is kept (default 3)
 #   BENCH_LINES      cut every corpus to its first N lines (quick run; default: whole corpus)
-#   BENCH_WORKLOADS  default "w1 w1f w2 w3 w4"
+#   BENCH_WORKLOADS  default "w1 w1f w2 w2r w3 w4"
 #   BENCH_PEERS      default "mawk gawk perl jq mlr"; empty for logwash alone
 #   BENCH_CPU        the CPU every timed process is pinned to (default 0)
 #   BENCH_CPU2       the second CPU of the `logwash -j 2` runs (default 1; "" for no -j 2 runs)
@@ -42,7 +42,7 @@ fi
 BENCH_DIR=${BENCH_DIR:-/tmp/logwash-bench}
 RUNS=${BENCH_RUNS:-3}
 NLINES=${BENCH_LINES:-}
-WORKLOADS=${BENCH_WORKLOADS:-w1 w1f w2 w3 w4}
+WORKLOADS=${BENCH_WORKLOADS:-w1 w1f w2 w2r w3 w4}
 PEER_LIST=${BENCH_PEERS-mawk gawk perl jq mlr}
 CPU=${BENCH_CPU:-0}
 CPU2=${BENCH_CPU2-1}
@@ -147,16 +147,18 @@ corpus_for() { # w -> prints path of the input actually used (whole, or cut to B
 
 # ---------------------------------------------------------------------------- reference hashes
 reference() { # wl input -> prints "LINES HASH" of the python reference, cached per input
-    local wl=$1 in=$2 base=${1%f} min=0 key cache
+    local wl=$1 in=$2 base=${1%f} min=0 key cache py
     [ "$wl" = w1f ] && min=400
+    py=$PEERS/$base.py
+    [ "$wl" = w2r ] && py=$HERE/w2r.py # W2r is ours (issue 10), not a corpus task
     cache=$BENCH_DIR/ref/$(echo "$in" | tr / _)-$wl.canon
-    key="$(stamp_of "$in") $(cksum <"$PEERS/$base.py")"
+    key="$(stamp_of "$in") $(cksum <"$py")"
     if [ -f "$cache" ] && [ "$(head -n 1 "$cache")" = "$key" ]; then
         tail -n 1 "$cache"; return 0
     fi
-    say "computing the reference hash for $wl ($PEERS/$base.py)"
+    say "computing the reference hash for $wl ($py)"
     local h
-    h=$(MIN_STATUS=$min python3 "$PEERS/$base.py" <"$in" | python3 "$CANON") || return 1
+    h=$(MIN_STATUS=$min python3 "$py" <"$in" | python3 "$CANON") || return 1
     printf '%s\n%s\n' "$key" "$h" >"$cache"
     echo "$h"
 }
@@ -172,7 +174,10 @@ set_cmd() {
     logwash | logwash-j2)
         local t j=1
         [ "$tool" = logwash-j2 ] && j=2
-        if [ "$wl" = w1f ]; then t=$HERE/w1f.lw; else t=$(ls "$REPO"/templates/"$wl"-*.lw 2>/dev/null | head -n 1); fi
+        case $wl in
+        w1f | w2r) t=$HERE/$wl.lw ;;
+        *) t=$(ls "$REPO"/templates/"$wl"-*.lw 2>/dev/null | head -n 1) ;;
+        esac
         [ -f "$t" ] || return 1
         CMD=("$LW" -q -j $j -f "$t" "$in") ;;
     mawk | gawk)
@@ -185,6 +190,7 @@ set_cmd() {
         CMD_IN=$in
         if [ "$base" = w1 ]; then CMD=(perl "$PEERS/w1.pl" $min); else CMD=(perl "$PEERS/$base.pl"); fi ;;
     jq)
+        if [ "$wl" = w2r ]; then CMD=(jq -c -f "$HERE/w2r.jq" "$in"); return 0; fi
         [ -f "$PEERS/$base.jq" ] || return 1
         case $base in
         w1) CMD=(jq -R -c --argjson min $min -f "$PEERS/w1.jq" "$in") ;;
@@ -236,6 +242,7 @@ RES=$BENCH_DIR/results.tsv
 lw_mismatch=0
 for wl in $WORKLOADS; do
     base=${wl%f}
+    [ "$wl" = w2r ] && base=w2 # the W2 corpus, reshaped (bench/w2r.lw)
     case $base in w1 | w2 | w3 | w4) ;; *) say "unknown workload $wl: skipped"; continue ;; esac
     in=$(corpus_for "$base") || { say "no corpus for $wl: skipped"; continue; }
     lines=$(wc -l <"$in")
@@ -332,7 +339,7 @@ report() {
         }
         print ""
         print "targets (logwash):"
-        tgt["w1"] = 1000000; tgt["w2"] = 500000; tgt["w3"] = 1000000; tgt["w4"] = 1500000
+        tgt["w1"] = 1000000; tgt["w2"] = 500000; tgt["w2r"] = 500000; tgt["w3"] = 1000000; tgt["w4"] = 1500000
         for (i = 1; i <= NR; i++) {
             if (tool[i] == "logwash-j2" && wall[i] != "-" && wall[i] > 0 && (wl[i] in lw)) {
                 q = lw[wl[i]] / wall[i]

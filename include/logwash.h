@@ -70,6 +70,26 @@ struct logwash_error {
 
 /* ---- Compiling a template ---- */
 
+/* One compile error, as logwash_compile_options.on_error is given it. Every pointer is valid
+ * during the call only. */
+struct logwash_compile_error {
+    /* The file it is in, a C string: the template's name (logwash_template_name's), or the
+     * imported file's path as found (DIR/NAME.lw). */
+    const char *file;
+    /* 1-based line and column (in UTF-8 characters) in that file, or 0 and 0 when the error
+     * has no place (out of memory). */
+    int line, col;
+    /* The message, a C string: lowercase, no final period; a hint follows it. */
+    const char *message;
+    /* The error as logwash(1) prints it, a C string of lines each ending in a newline:
+     * "FILE:LINE:COL: error: MESSAGE", the source line, a caret line under the place. */
+    const char *text;
+    /* It is error number index (from 0) of count; more: the compilation stopped at
+     * max_errors, so the template has more errors than count. */
+    unsigned index, count;
+    bool more;
+};
+
 struct logwash_compile_options {
     /* The template's name in messages (a C string, copied); NULL: the file's path for
      * logwash_compile_file, "template" for logwash_compile. Default NULL. */
@@ -88,14 +108,18 @@ struct logwash_compile_options {
      * template's import, its message starting "in FILE:LINE:COL: ". Default NULL and 0. */
     const char *const *import_paths;
     size_t nimport_paths;
-    /* Called once, before the compile function returns NULL, when the template itself is
-     * wrong (its text or a file it imports; not an unreadable file, a bad pattern directory
-     * or out of memory): text (len bytes, NUL-terminated, valid during the call) holds every
-     * error found, each as logwash(1) prints it: "NAME:LINE:COL: error: MESSAGE", the source
-     * line and a caret line under the place, and "NAME: N errors" after several. ud is
-     * report_ud. Default NULL: not called (the error struct still holds the first error). */
-    void (*report)(void *ud, const char *text, size_t len);
-    void *report_ud;
+
+    /* Every compile error (added in 0.1.0, after the members above; set by
+     * logwash_compile_options_default, and zero in an options struct built with designated
+     * initializers means the defaults). A template that does not compile gets its first error
+     * in the struct logwash_error as before; on_error, when not NULL, is called once for every
+     * error, in the order of their places (the template, then each imported file), before
+     * logwash_compile returns NULL; not for a template that compiles. */
+    void (*on_error)(void *ud, const struct logwash_compile_error *e);
+    void *on_error_ud;
+    /* The most errors looked for: past it the compilation stops (logwash(1) then says "too
+     * many errors"). Default 0: 20; at most 1000. */
+    unsigned max_errors;
 };
 
 /* logwash_compile_options_default: set *o to the defaults above. */

@@ -208,7 +208,18 @@ printf 'cases:\n  - input: a\n    expect: []\n' >broken.test.yaml
 run test broken.test.yaml
 expect_rc compile_error 1
 if grep -q '^FAIL broken.test.yaml: the template does not compile, 1 cases not run$' out &&
-    grep -q '^    broken.lw:2:1: error: ' out; then ok; else bad "compile_error: $(cat out)"; fi
+    grep -q '^    broken.lw:1:7: error: ' out; then ok; else bad "compile_error: $(cat out)"; fi
+
+# every compile error is listed, each with its source line, then their count
+printf 'emit (\nemit nosuch(1)\n' >broken2.lw
+printf 'template: broken2.lw\ncases:\n  - input: a\n    expect: []\n' >broken2.test.yaml
+run test broken2.test.yaml
+expect_rc compile_errors 1
+if grep -q '^FAIL broken2.test.yaml: the template does not compile, 1 cases not run$' out &&
+    grep -q '^    broken2.lw:2:1: error: expected an expression' out &&
+    grep -q '^        2 | emit nosuch(1)$' out &&
+    grep -q "^    broken2.lw:2:6: error: unknown function 'nosuch'" out &&
+    grep -q '^    2 errors$' out; then ok; else bad "compile_errors: $(cat out)"; fi
 
 # usage
 run test --frobnicate

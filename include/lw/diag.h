@@ -37,6 +37,10 @@ void lw_diag_setf(struct lw_diag *d, const char *fmt, ...) __attribute__((format
 /* lw_diag_linecol: 1-based line and column (in UTF-8 code points) of byte off in src. */
 void lw_diag_linecol(struct lw_str src, uint32_t off, int *line, int *col);
 
+/* lw_diag_place: the line and column lw_diag_print shows for an error at off: those of off,
+ * but at the end of a src that ends with newlines, those just after its last text. */
+void lw_diag_place(struct lw_str src, uint32_t off, int *line, int *col);
+
 /* lw_diag_print: write "name:line:col: error: msg", the source line and a caret line to f.
  * Without a span only "name: error: msg" is written. When d->text is set, it is written
  * instead (name and src are then not used). */

@@ -44,6 +44,19 @@ enum lw_json_kind {
 int lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
                  struct lw_str *vals, struct lw_json_err *err);
 
+/* A top-level member of an object: its key token (quotes included) and its value's slice. */
+struct lw_json_member {
+    struct lw_str key, val;
+    bool kesc; /* the key has an escape */
+};
+
+/* lw_json_scan_members: lw_json_scan that also puts every top-level member of an object text,
+ * in text order (duplicates included), in all[0..cap); *nall is how many there are (more
+ * than cap: the rest were not kept). */
+int lw_json_scan_members(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
+                         struct lw_str *vals, struct lw_json_member *all, size_t cap, size_t *nall,
+                         struct lw_json_err *err);
+
 /* lw_json_validate: lw_json_scan without keys. */
 int lw_json_validate(const char *p, size_t len, struct lw_json_err *err);
 
@@ -84,6 +97,10 @@ void lw_json_iter_init(struct lw_json_iter *it, struct lw_str container);
  * the raw key token including its quotes for objects and {NULL, 0} for arrays; *val is the value
  * slice. Returns 1 for an item, 0 at the end. */
 int lw_json_iter_next(struct lw_json_iter *it, struct lw_str *key, struct lw_str *val);
+/* lw_json_iter_next_esc: lw_json_iter_next that also says whether the key has an escape
+ * (*kesc; false for arrays), as lw_json_str_has_escape would. */
+int lw_json_iter_next_esc(struct lw_json_iter *it, struct lw_str *key, struct lw_str *val,
+                          bool *kesc);
 
 /* lw_json_str_has_escape: true when the string token tok contains a backslash escape, i.e.
  * when its content differs from the bytes between its quotes. */

@@ -116,9 +116,20 @@ struct lw_program {
     enum lw_informat input; /* declared by `input json` in the template */
     bool implicit_emit;     /* no emit or print statement: emit . at the end */
     bool uses_meta;         /* reads meta: the pipeline builds it per record */
+    bool writes_root;       /* writes into the record (SETPATH, DELPATH on a record path) */
 };
 
 struct lw_grok_lib;
+/* A compile error, as lw_compile_opts.each is given it; valid during the call only. */
+struct lw_compile_error {
+    struct lw_str file;    /* the template's name, or the imported file's as messages name it */
+    int line, col;         /* 1-based, in that file */
+    const char *msg;       /* C string, lowercase, no final period */
+    const char *text;      /* C string: the error as lw_diag_print writes it (caret and all) */
+    uint32_t index, count; /* error index (from 0) of count */
+    bool more;             /* the compilation stopped at max_errors: there are more */
+};
+
 struct lw_compile_opts {
     bool jit;                       /* pcre2 JIT (default on) */
     const struct lw_grok_lib *grok; /* grok patterns (--patterns); NULL: the built-in set */
@@ -126,6 +137,10 @@ struct lw_compile_opts {
                                NULL (text from -e or the API): only the lib directories */
     const char *const *lib; /* --lib directories, searched in order after that */
     size_t nlib;
+    uint32_t max_errors; /* errors looked for before the compilation stops; 0: 20 */
+    /* each: when not NULL, a failed lw_compile calls it with every error, in source order */
+    void (*each)(void *ud, const struct lw_compile_error *e);
+    void *each_ud;
 };
 
 /* lw_compile: compile template text src (named name in messages) to a program. On error

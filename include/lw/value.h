@@ -32,6 +32,10 @@ enum lw_type {
  * 'P' arguments of builtins.def: */
 #define LW_V_GROK    0x02 /* u.ext is a struct lw_grok (grok.h) */
 #define LW_V_DISSECT 0x04 /* u.ext is a struct lw_dissect (dissect.h) */
+/* LW_T_STR: the bytes of a validated JSON string that had no escape, so its JSON text is
+ * them between quotes (no byte needs escaping; they are valid UTF-8). Only lw_value_from_json
+ * sets it; a value with other bytes is a new value (flags 0). */
+#define LW_V_PLAIN 0x08
 
 struct lw_arr;
 struct lw_obj;
@@ -78,6 +82,7 @@ struct lw_obj {
     struct lw_value *v;
     const struct lw_shape *shape; /* keys [0, shape->n) are shape->keys, or NULL */
     bool shared;                  /* as lw_arr's */
+    uint64_t plain; /* bit i (i < 64): key i was read from JSON without escapes (LW_V_PLAIN) */
 };
 
 #define LW_NULL ((struct lw_value){ .t = LW_T_NULL })
@@ -115,6 +120,9 @@ const char *lw_type_name(enum lw_type t);
  * strings are unescaped into a (zero-copy when they hold no escape), arrays and objects stay
  * raw slices. Called only for values a template reads, so unused data is never decoded. */
 struct lw_value lw_value_from_json(struct lw_str raw, struct lw_arena *a);
+/* lw_value_json_key: lw_value_from_json of key token tok (a string), told whether it has an
+ * escape (kesc, as the scan or walk that found it knows). */
+struct lw_value lw_value_json_key(struct lw_str tok, bool kesc, struct lw_arena *a);
 
 /* Containers: these accept both materialised and raw values. */
 uint32_t lw_value_count(const struct lw_value *v);
@@ -144,9 +152,12 @@ struct lw_value lw_value_materialize(const struct lw_value *v, struct lw_arena *
 static inline void
 lw_value_share(const struct lw_value *v)
 {
-    if (v->flags & LW_V_RAW) return;
-    if (v->t == LW_T_ARR && !v->u.a->shared) v->u.a->shared = true;
-    if (v->t == LW_T_OBJ && !v->u.o->shared) v->u.o->shared = true;
+    if ((unsigned)v->t - LW_T_ARR > LW_T_OBJ - LW_T_ARR || (v->flags & LW_V_RAW)) return;
+    if (v->t == LW_T_ARR) {
+        if (!v->u.a->shared) v->u.a->shared = true;
+    } else if (!v->u.o->shared) {
+        v->u.o->shared = true;
+    }
 }
 
 /* lw_value_is_shared: a container that must be copied before it is changed (raw or shared). */
@@ -161,6 +172,16 @@ lw_value_is_shared(const struct lw_value *v)
  * with room for one more member; the members are shared between v and the copy (marked so).
  * The caller checks the size (lw_value_count) against its limits first. */
 struct lw_value lw_value_copy(const struct lw_value *v, struct lw_arena *a);
+/* lw_obj_build: lw_obj_set for an object being built member after member (from JSON text,
+ * which may repeat a key): a key that cannot have been seen (by *seen, a bit per hash of the
+ * keys so far, 0 at first) is appended without a search. key is a string value, LW_V_PLAIN
+ * when read without escapes (lw_value_json_key). */
+void lw_obj_build(struct lw_arena *a, struct lw_value *obj, struct lw_value key, struct lw_value v,
+                  uint64_t *seen);
+
+/* lw_value_copy_counted: lw_value_copy when the caller has n = lw_value_count(v) already (a
+ * raw container is then not walked twice). */
+struct lw_value lw_value_copy_counted(const struct lw_value *v, uint32_t n, struct lw_arena *a);
 
 /* Building. New containers live in arena a. */
 struct lw_value lw_arr_new(struct lw_arena *a, uint32_t cap);

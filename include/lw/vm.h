@@ -8,6 +8,8 @@
 
 #include "lw/program.h"
 
+struct lw_json_member; /* json.h */
+
 struct lw_vm;
 
 /* The decoded record the VM reads. */
@@ -16,6 +18,11 @@ struct lw_record {
     struct lw_value root;        /* the record . (an object for text input: empty) */
     const struct lw_str *topval; /* raw JSON of program->topkeys[i], p == NULL when absent */
     struct lw_value meta;        /* `meta`: built by the pipeline when program->uses_meta */
+    /* Every top-level member of an object record, when the template writes into the record
+     * (program->writes_root): its copy is made from these without walking the text again.
+     * NULL otherwise (then the copy walks it). In the record arena. */
+    const struct lw_json_member *members;
+    uint32_t nmembers;
 };
 
 struct lw_limits {

@@ -129,18 +129,22 @@ struct cjob {
     struct lw_buf file;
 };
 
-/* report: the errors of d rendered as logwash(1) prints them, to o->report. */
+/* each_error: one compile error to the caller's on_error, with C strings. */
 static void
-report(const struct logwash_compile_options *o, const char *name, struct lw_str src,
-       const struct lw_diag *d)
+each_error(void *ud, const struct lw_compile_error *e)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    if (m == NULL) return;
-    lw_diag_print(m, name, src, d);
-    if (fclose(m) == 0) o->report(o->report_ud, text, len);
-    free(text);
+    const struct logwash_compile_options *o = ud;
+    char file[512];
+    snprintf(file, sizeof file, "%.*s", (int)e->file.len, e->file.p);
+    struct logwash_compile_error ce = { .file = file,
+                                        .line = e->line,
+                                        .col = e->col,
+                                        .message = e->msg,
+                                        .text = e->text,
+                                        .index = e->index,
+                                        .count = e->count,
+                                        .more = e->more };
+    o->on_error(o->on_error_ud, &ce);
 }
 
 /* compile_in: the work of compile(), under its out-of-memory exit. Returns 0 or -1. */
@@ -179,14 +183,25 @@ compile_in(struct cjob *j)
                                   .path = j->path,
                                   .lib = o->import_paths,
                                   .nlib = o->import_paths ? o->nimport_paths : 0 };
+    if (o->on_error != NULL) { /* every error (one block: on_error, max_errors) */
+        co.each = each_error;
+        co.each_ud = (void *)o;
+    }
+    co.max_errors = o->max_errors;
     struct lw_diag d = { 0 };
     struct lw_str src = { j->text ? j->text : "", j->text ? j->len : 0 };
     j->t->prog = lw_compile(lw_str_c(j->t->name), src, &co, &d);
+    if (j->t->prog == NULL && o->on_error != NULL && !d.has_span && d.text == NULL) {
+        struct logwash_compile_error ce = { .file = j->t->name, .message = d.msg, .count = 1 };
+        char text[600];
+        snprintf(text, sizeof text, "%s: error: %s\n", j->t->name, d.msg);
+        ce.text = text;
+        o->on_error(o->on_error_ud, &ce); /* out of memory: no error was passed on */
+    }
     if (j->t->prog == NULL) {
         int line = 0, col = 0;
-        if (d.has_span) lw_diag_linecol(src, d.span.off, &line, &col);
+        if (d.has_span) lw_diag_place(src, d.span.off, &line, &col); /* as logwash(1) says */
         seterr(j->err, line, col, "%s", d.msg);
-        if (o->report != NULL) report(o, j->t->name, src, &d);
         lw_diag_fini(&d);
         return -1;
     }

@@ -50,12 +50,23 @@ std_fds(void)
     }
 }
 
-/* report: a template's compile errors, rendered by the library, to stderr. */
+/* The compile errors of a template, as the library renders them, to stderr; errors without a
+ * place (out of memory, a pattern directory) are the run's, said by main from the first error. */
+struct compile_errors {
+    bool template_wrong; /* some error was the template's (exit 3), not the files' */
+    unsigned count;
+    bool more;
+};
+
 static void
-report(void *ud, const char *text, size_t len)
+on_error(void *ud, const struct logwash_compile_error *e)
 {
-    *(bool *)ud = true;
-    fwrite(text, 1, len, stderr);
+    struct compile_errors *ce = ud;
+    if (e->line == 0) return;
+    ce->template_wrong = true;
+    ce->count = e->count;
+    ce->more = e->more;
+    fputs(e->text, stderr);
 }
 
 int
@@ -94,16 +105,22 @@ main(int argc, char **argv)
     co.npattern_dirs = (size_t)o.npatterns;
     co.import_paths = (const char *const *)o.libs;
     co.nimport_paths = (size_t)o.nlibs;
-    bool template_wrong = false; /* the errors are the template's (exit 3), not the files' */
-    co.report = report;
-    co.report_ud = &template_wrong;
+    struct compile_errors ce = { 0 };
+    co.on_error = on_error;
+    co.on_error_ud = &ce;
     struct logwash_error e;
     struct logwash_template *t =
         o.template_file ? logwash_compile_file(o.template_file, &co, &e)
                         : logwash_compile(o.template_text, strlen(o.template_text), &co, &e);
     if (t == NULL) {
-        if (!template_wrong) fprintf(stderr, "logwash: %s\n", e.message);
-        int rc = o.validate || !template_wrong ? 2 : 3;
+        const char *name = o.template_file ? o.template_file : "-e";
+        if (!ce.template_wrong)
+            fprintf(stderr, "logwash: %s\n", e.message);
+        else if (ce.more)
+            fprintf(stderr, "%s: too many errors: stopped after %u\n", name, ce.count);
+        else if (ce.count > 1)
+            fprintf(stderr, "%s: %u errors\n", name, ce.count);
+        int rc = o.validate || !ce.template_wrong ? 2 : 3;
         lw_opts_fini(&o);
         return rc;
     }

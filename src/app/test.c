@@ -447,6 +447,28 @@ one_case(struct run *u, struct lw_tfile *f, const struct logwash_template *t,
     lw_arena_fini(&a);
 }
 
+/* every_error: a compile error of the template, its lines indented into the lw_buf ud, and
+ * after the last a line counting them. */
+static void
+every_error(void *ud, const struct logwash_compile_error *e)
+{
+    struct lw_buf *b = ud;
+    for (const char *p = e->text; *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        lw_buf_adds(b, "    ");
+        lw_buf_add(b, p, n);
+        p += n;
+    }
+    if (e->index + 1 < e->count || (e->count == 1 && !e->more)) return;
+    char line[128];
+    if (e->more)
+        snprintf(line, sizeof line, "    too many errors: stopped after %u\n", e->count);
+    else
+        snprintf(line, sizeof line, "    %u errors\n", e->count);
+    lw_buf_adds(b, line);
+}
+
 static void
 one_file(struct run *u, const char *path)
 {
@@ -464,6 +486,10 @@ one_file(struct run *u, const char *path)
     co.jit = !u->no_jit;
     co.pattern_dirs = f.patterns;
     co.npattern_dirs = f.npatterns;
+    struct lw_buf all;
+    lw_buf_init(&all);
+    co.on_error = every_error;
+    co.on_error_ud = &all;
     struct logwash_error e;
     struct logwash_template *t = logwash_compile_file(f.template_path, &co, &e);
     if (t == NULL) {
@@ -474,13 +500,21 @@ one_file(struct run *u, const char *path)
             snprintf(err, sizeof err, "%s:%d:%d: error: %s", path, f.tline, f.tcol, e.message);
         else
             snprintf(err, sizeof err, "%s: error: %s", path, e.message);
-        say(u, "FAIL %s: the template does not compile, %zu cases not run\n    %s\n", path,
-            f.ncases, err);
+        lw_buf_addc(&all, '\0');
+        if (e.line > 0 && all.len > 1) { /* every error, with its source line */
+            say(u, "FAIL %s: the template does not compile, %zu cases not run\n%s", path, f.ncases,
+                all.p);
+        } else {
+            say(u, "FAIL %s: the template does not compile, %zu cases not run\n    %s\n", path,
+                f.ncases, err);
+        }
         add(u, path, "(template)", 0, R_TEMPLATE_ERROR, err);
         u->failed++;
+        lw_buf_fini(&all);
         lw_test_free(&f);
         return;
     }
+    lw_buf_fini(&all);
     struct insert *ins = lw_xcalloc(f.ncases + 1, sizeof *ins);
     size_t nins = 0, before = u->failed;
     for (size_t i = 0; i < f.ncases; i++) {

@@ -56,6 +56,25 @@ lw_diag_linecol(struct lw_str src, uint32_t off, int *line, int *col)
     *col = c;
 }
 
+/* place: the offset an error at off is shown at: at the end of a template that ends with
+ * newlines, just after its last text (not on a line of its own past the end). */
+static uint32_t
+place(struct lw_str src, uint32_t off)
+{
+    if (off > src.len) off = (uint32_t)src.len;
+    if (off == src.len) {
+        while (off > 0 && (src.p[off - 1] == '\n' || src.p[off - 1] == '\r'))
+            off--;
+    }
+    return off;
+}
+
+void
+lw_diag_place(struct lw_str src, uint32_t off, int *line, int *col)
+{
+    lw_diag_linecol(src, place(src, off), line, col);
+}
+
 void
 lw_diag_print(FILE *f, const char *name, struct lw_str src, const struct lw_diag *d)
 {
@@ -68,12 +87,7 @@ lw_diag_print(FILE *f, const char *name, struct lw_str src, const struct lw_diag
         return;
     }
     int line, col;
-    uint32_t off = d->span.off > src.len ? (uint32_t)src.len : d->span.off;
-    /* At the end of a template that ends with newlines, point just after its last text. */
-    if (off == src.len) {
-        while (off > 0 && (src.p[off - 1] == '\n' || src.p[off - 1] == '\r'))
-            off--;
-    }
+    uint32_t off = place(src, d->span.off);
     lw_diag_linecol(src, off, &line, &col);
     fprintf(f, "%s:%d:%d: error: %s\n", name, line, col, d->msg);
 

@@ -15,15 +15,27 @@ dec_text(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec
     rec->root = lw_obj_new(a, 0);
     rec->topval = NULL;
     rec->meta = LW_NULL; /* the pipeline fills it when the template reads it */
+    rec->members = NULL;
+    rec->nmembers = 0;
     return 0;
 }
+
+/* At most this many top-level members are listed for a template that writes the record;
+ * an object with more is copied by walking it. */
+#define MAX_MEMBERS 64
 
 static int
 dec_json(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec,
          struct lw_str *topval, struct lw_arena *a, char *err, size_t errcap)
 {
     struct lw_json_err e;
-    if (lw_json_scan(raw.p, raw.len, prog->topkeys, prog->ntopkeys, topval, &e) != 0) {
+    struct lw_json_member all[MAX_MEMBERS];
+    size_t nall = 0;
+    int rc = prog->writes_root
+                 ? lw_json_scan_members(raw.p, raw.len, prog->topkeys, prog->ntopkeys, topval, all,
+                                        MAX_MEMBERS, &nall, &e)
+                 : lw_json_scan(raw.p, raw.len, prog->topkeys, prog->ntopkeys, topval, &e);
+    if (rc != 0) {
         snprintf(err, errcap, "invalid JSON at byte %zu: %s", e.off + 1, e.msg);
         return -1;
     }
@@ -40,6 +52,12 @@ dec_json(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec
     rec->root = lw_value_from_json((struct lw_str){ p, n }, a);
     rec->topval = rec->root.t == LW_T_OBJ ? topval : NULL;
     rec->meta = LW_NULL; /* the pipeline fills it when the template reads it */
+    rec->members = NULL;
+    rec->nmembers = 0;
+    if (prog->writes_root && rec->root.t == LW_T_OBJ && nall <= MAX_MEMBERS) {
+        rec->members = lw_arena_dup(a, all, nall * sizeof all[0]);
+        rec->nmembers = (uint32_t)nall;
+    }
     return 0;
 }
 

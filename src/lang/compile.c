@@ -3,7 +3,9 @@
  * Registers are allocated as a stack: locals below, temporaries above, freed at the end of each
  * expression. Checks that need no record (unknown function, arity, undefined variable, regex
  * syntax, operations on literal types that can never work) fail at compile time, before any
- * record is read. This file holds the compiler's only setjmp. Names are names.c's, static types
+ * record is read. lw_compile's setjmp ends the compilation; each statement (here, and in
+ * parse.c and import.c) has a recovery point of its own, so every error is reported (up to
+ * a limit) and one error is reported once. Names are names.c's, static types
  * and argument checks types.c's, regexes and compiled patterns patterns.c's; this file walks the
  * tree and emits the code. */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -31,19 +33,45 @@ lw_cg_deeper(struct gen *g, struct node *n)
     }
 }
 
+/* record: keep the error at span, unless one is kept at the same place already; past
+ * c->maxerrs the compilation ends. */
+static void
+record(struct compiler *c, struct lw_span span, const char *fmt, va_list ap)
+{
+    for (uint32_t i = 0; i < c->nerrs; i++) {
+        if (c->errs[i].span.off == span.off) return;
+    }
+    if (c->nerrs == c->maxerrs) {
+        c->more = true;
+        longjmp(c->jb, 2);
+    }
+    struct cerr *e = &c->errs[c->nerrs++];
+    e->span = span;
+    e->has_span = true;
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+}
+
 _Noreturn void
 lw_cfail(struct compiler *c, struct lw_span span, const char *fmt, ...)
 {
-    if (c->nerrs < MAXERRORS) {
-        struct cerr *e = &c->errs[c->nerrs++];
-        e->span = span;
-        e->has_span = true;
+    if (!c->parsing || !c->stmt_bad) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        record(c, span, fmt, ap);
         va_end(ap);
     }
-    longjmp(c->nerrs < MAXERRORS ? *c->recover : c->jb, 1);
+    c->stmt_bad = true;
+    longjmp(*c->recover, 2); /* 1 is lw_oom's */
+}
+
+void
+lw_cerror(struct compiler *c, struct lw_span span, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    record(c, span, fmt, ap);
+    va_end(ap);
+    c->stmt_bad = true;
 }
 
 int32_t
@@ -113,11 +141,7 @@ static void no_record(struct gen *g, struct node *n);
 static uint32_t
 expr_any(struct gen *g, struct node *n)
 {
-    if (n->kind == N_VAR) {
-        struct var *v = lw_cg_lookup(g, n->s);
-        if (v == NULL) lw_cg_undefined_var(g, n);
-        return v->reg;
-    }
+    if (n->kind == N_VAR) return lw_cg_var(g, n)->reg;
     uint32_t r = lw_cg_reg_alloc(g, n->span);
     expr_to(g, n, r);
     return r;
@@ -172,13 +196,18 @@ lvalue(struct gen *g, struct node *n, const char *what)
     if (b->kind == N_PATH) {
         no_record(g, b);
         nbase = b->nsegs;
+        g->c->prog->writes_root = true;
     } else if (b->kind == N_VAR) {
         struct var *v = lw_cg_lookup(g, b->s);
         if (v == NULL) {
-            lw_cfail(g->c, b->span, "%s undeclared variable '%.*s': use 'let %.*s = ...' first",
-                     what, (int)b->s.len, b->s.p, (int)b->s.len, b->s.p);
+            if (!lw_cg_maybe_declared(g, b->s)) {
+                lw_cerror(g->c, b->span,
+                          "%s undeclared variable '%.*s': use 'let %.*s = ...' first", what,
+                          (int)b->s.len, b->s.p, (int)b->s.len, b->s.p);
+            }
+            lw_cg_ghost(g, b->s);
         }
-        path.base = v->reg;
+        path.base = v != NULL ? v->reg : 0;
     } else if (b->kind == N_LINE || b->kind == N_META) {
         lw_cfail(g->c, b->span, "%s '%s': it cannot be changed; copy it into a variable first",
                  what, b->kind == N_LINE ? "line" : "meta");
@@ -252,14 +281,34 @@ args_base(struct gen *g, struct node *n, uint32_t dst)
     return base;
 }
 
+/* args_only: a call that is not compiled (an error was reported): its arguments are still
+ * checked, all but literal regexes and strings (patterns of a function not known). */
+static void
+args_only(struct gen *g, struct node *n, uint32_t dst)
+{
+    uint32_t save = g->freereg;
+    for (struct node *a = n->kids; a != NULL; a = a->next) {
+        if (a->kind == N_REGEX || a->kind == N_STR) continue;
+        expr_to(g, a, lw_cg_reg_alloc(g, a->span));
+        g->freereg = save;
+    }
+    lw_cg_ins(g, LW_OP_LOADNULL, dst, 0, 0, n->span);
+}
+
 /* ucall: a call of user function u: FCALL gives it a register window at the arguments. */
 static void
 ucall(struct gen *g, struct node *n, int u, uint32_t dst)
 {
     struct node *def = g->c->funcs[u].def;
+    if (def->broken) { /* its header did not parse */
+        args_only(g, n, dst);
+        return;
+    }
     if (n->nkids != def->nkids) {
-        lw_cfail(g->c, n->span, "%.*s() takes %u argument%s, found %u", (int)n->s.len, n->s.p,
-                 def->nkids, def->nkids == 1 ? "" : "s", n->nkids);
+        lw_cerror(g->c, n->span, "%.*s() takes %u argument%s, found %u", (int)n->s.len, n->s.p,
+                  def->nkids, def->nkids == 1 ? "" : "s", n->nkids);
+        args_only(g, n, dst);
+        return;
     }
     uint32_t save = g->freereg;
     uint32_t base = args_base(g, n, dst), i = 0;
@@ -281,8 +330,11 @@ call(struct gen *g, struct node *n, uint32_t dst)
         return;
     }
     int f = lw_cg_find_builtin(n->s);
-    if (f < 0) lw_cg_unknown_function(g, n);
-    lw_cg_check_args(g, n, f);
+    if (f < 0 && !lw_cg_maybe_declared(g, n->s)) lw_cg_unknown_function(g, n);
+    if (f < 0 || !lw_cg_check_args(g, n, f)) {
+        args_only(g, n, dst);
+        return;
+    }
     uint32_t save = g->freereg;
     if (f == LW_FN_exists) {
         if (n->kids->kind != N_PATH) {
@@ -313,7 +365,7 @@ call(struct gen *g, struct node *n, uint32_t dst)
         site.reg = lw_arena_alloc(&p->arena, re->nnames + 1);
         for (uint32_t i = 0; i < re->nnames; i++) {
             struct var *v = lw_cg_lookup(g, re->names[i].name);
-            assert(v != NULL); /* declare_captures ran first */
+            if (v == NULL) continue; /* a reserved name: reported by declare_captures */
             site.group[site.n] = re->names[i].group;
             site.reg[site.n++] = v->reg;
         }
@@ -361,8 +413,8 @@ binary(struct gen *g, struct node *n, uint32_t dst)
         if (ta >= 0 && tb >= 0) {
             struct lw_value x = lw_cg_sample((enum lw_type)ta), y = lw_cg_sample((enum lw_type)tb);
             if (lw_value_compare(&x, &y, &r, &g->c->ca) != 0) {
-                lw_cfail(g->c, n->span, "cannot compare %s with %s", lw_type_name(x.t),
-                         lw_type_name(y.t));
+                lw_cerror(g->c, n->span, "cannot compare %s with %s", lw_type_name(x.t),
+                          lw_type_name(y.t));
             }
         }
     } else if (n->op < T_EQ) {
@@ -585,11 +637,13 @@ expr_to(struct gen *g, struct node *n, uint32_t dst)
         comprehension(g, n, dst);
         break;
     case N_VAR: {
-        struct var *v = lw_cg_lookup(g, n->s);
-        if (v == NULL) lw_cg_undefined_var(g, n);
+        struct var *v = lw_cg_var(g, n);
         if (v->reg != dst) lw_cg_ins(g, LW_OP_MOVE, dst, v->reg, 0, n->span);
         break;
     }
+    case N_ERROR: /* reported by the parser */
+        lw_cg_ins(g, LW_OP_LOADNULL, dst, 0, 0, n->span);
+        break;
     case N_LINE:
         no_record(g, n);
         lw_cg_ins(g, LW_OP_LINE, dst, 0, 0, n->span);
@@ -624,7 +678,7 @@ expr_to(struct gen *g, struct node *n, uint32_t dst)
         if (n->op == T_MINUS) {
             int t = lw_cg_single(lw_cg_stype(g, n->a));
             if (t >= 0 && t != LW_T_INT && t != LW_T_FLOAT) {
-                lw_cfail(g->c, n->span, "cannot negate %s", lw_type_name((enum lw_type)t));
+                lw_cerror(g->c, n->span, "cannot negate %s", lw_type_name((enum lw_type)t));
             }
         }
         uint32_t b = expr_any(g, n->a);
@@ -769,8 +823,13 @@ static void
 stmt(struct gen *g, struct node *n)
 {
     uint32_t save = g->freereg;
+    if (n->kind == S_ERROR) { /* reported by the parser */
+        lw_cg_broken(g, n);
+        return;
+    }
     check_place(g, n);
-    if (n->kind == S_FN || n->kind == S_IMPORT) return; /* collect() took them */
+    if (n->kind == S_FN && n->broken) lw_cg_broken(g, n); /* calls to it are not reported */
+    if (n->kind == S_FN || n->kind == S_IMPORT) return;   /* collect() took them */
     lw_cg_declare_captures(g, n->a);
     /* the captures of elif conditions are variables of this block too, null when not reached */
     for (struct node *e = n->kind == S_IF ? n->c : NULL; e != NULL && e->kind == S_IF; e = e->c)
@@ -803,9 +862,14 @@ stmt(struct gen *g, struct node *n)
     case S_ASSIGN: {
         struct var *v = lw_cg_lookup(g, n->s);
         if (v == NULL) {
-            lw_cfail(g->c, n->span,
-                     "assignment to undeclared variable '%.*s': use 'let %.*s = ...' first",
-                     (int)n->s.len, n->s.p, (int)n->s.len, n->s.p);
+            if (!lw_cg_maybe_declared(g, n->s)) {
+                lw_cerror(g->c, n->span,
+                          "assignment to undeclared variable '%.*s': use 'let %.*s = ...' first",
+                          (int)n->s.len, n->s.p, (int)n->s.len, n->s.p);
+            }
+            lw_cg_ghost(g, n->s);
+            v = lw_cg_lookup(g, n->s);
+            if (v == NULL) break;
         }
         struct node *x = n->a;
         if (x->kind == N_CALL && x->nkids == 2 && lw_str_eq(x->s, LW_STR_LIT("push")) &&
@@ -896,13 +960,63 @@ stmt(struct gen *g, struct node *n)
     g->freereg = save;
 }
 
+/* State of the code generator a failed statement may leave changed. */
+struct gsave {
+    uint32_t freereg, nvars, niter, ntry, rdepth;
+    uint16_t depth;
+    struct loop *loop;
+};
+
+static struct gsave
+gsave(struct gen *g)
+{
+    return (struct gsave){ g->freereg, g->nvars, g->niter, g->ntry, g->rdepth, g->depth, g->loop };
+}
+
+/* grestore: back to sv after an error; the variables the statement declared in this block
+ * (its captures) stay, those of blocks it opened go. */
+static void
+grestore(struct gen *g, const struct gsave *sv)
+{
+    uint32_t n = sv->nvars;
+    for (uint32_t i = sv->nvars; i < g->nvars; i++) {
+        if (g->vars[i].depth <= sv->depth) g->vars[n++] = g->vars[i];
+    }
+    g->nvars = n;
+    g->freereg = sv->freereg;
+    g->niter = sv->niter;
+    g->ntry = sv->ntry;
+    g->rdepth = sv->rdepth;
+    g->depth = sv->depth;
+    g->loop = sv->loop;
+}
+
+/* guarded: statement n, or, when it fails, its error recorded and the next one compiled; a
+ * let that failed declares its variable still (as a ghost: no use of it is reported). */
+static void
+guarded(struct gen *g, struct node *n)
+{
+    jmp_buf jb;
+    jmp_buf *outer = g->c->recover;
+    struct gsave sv = gsave(g);
+    g->c->recover = &jb;
+    if (setjmp(jb) == 0) {
+        stmt(g, n);
+    } else {
+        grestore(g, &sv);
+        struct var *v = n->kind == S_LET ? lw_cg_lookup(g, n->s) : NULL;
+        if (n->kind == S_LET && (v == NULL || v->depth != g->depth)) lw_cg_ghost(g, n->s);
+    }
+    g->c->recover = outer;
+}
+
 static void
 block(struct gen *g, struct node *n)
 {
     uint32_t savevars = g->nvars, save = g->freereg;
     g->depth++;
     for (struct node *s = n->kids; s != NULL; s = s->next)
-        stmt(g, s);
+        guarded(g, s);
     g->depth--;
     g->nvars = savevars;
     g->freereg = save;
@@ -927,32 +1041,38 @@ collect(struct compiler *c)
     c->funcs = lw_arena_alloc(&c->ca, MAXFUNCS * sizeof *c->funcs);
     for (uint32_t f = 0; f < c->nfiles; f++) {
         for (struct node *s = c->files[f].root->kids; s != NULL; s = s->next) {
-            if (s->kind == S_IMPORT) continue;
+            if (s->kind == S_IMPORT || (s->kind == S_ERROR && f > 0)) continue;
             if (s->kind != S_FN) {
                 if (f == 0) continue;
-                lw_cfail(c, s->span,
-                         "an imported file holds only functions (fn) and imports: move this "
-                         "statement into a function or into the template");
+                lw_cerror(c, s->span,
+                          "an imported file holds only functions (fn) and imports: move this "
+                          "statement into a function or into the template");
+                continue;
             }
             int b = lw_cg_find_builtin(s->s);
             if (b >= 0) {
-                lw_cfail(c, s->span,
-                         "function '%.*s' would hide the built-in function %s(): choose another "
-                         "name",
-                         (int)s->s.len, s->s.p, lw_builtins[b].name);
+                lw_cerror(c, s->span,
+                          "function '%.*s' would hide the built-in function %s(): choose another "
+                          "name",
+                          (int)s->s.len, s->s.p, lw_builtins[b].name);
+                continue;
             }
-            for (uint32_t k = 0; k < c->nfuncs; k++) {
+            bool twice = false;
+            for (uint32_t k = 0; k < c->nfuncs && !twice; k++) {
                 struct node *o = c->funcs[k].def;
                 if (!lw_str_eq(o->s, s->s)) continue;
                 struct srcfile *of = &c->files[c->funcs[k].file];
                 int line, col;
                 lw_diag_linecol((struct lw_str){ c->text.p + of->base, of->len },
                                 o->span.off - of->base, &line, &col);
-                lw_cfail(c, s->span, "function '%.*s' is defined twice: here and at %.*s:%d:%d",
-                         (int)s->s.len, s->s.p, (int)of->name.len, of->name.p, line, col);
+                lw_cerror(c, s->span, "function '%.*s' is defined twice: here and at %.*s:%d:%d",
+                          (int)s->s.len, s->s.p, (int)of->name.len, of->name.p, line, col);
+                twice = true;
             }
+            if (twice) continue;
             if (c->nfuncs == MAXFUNCS) {
-                lw_cfail(c, s->span, "too many functions (%d at most)", MAXFUNCS);
+                lw_cerror(c, s->span, "too many functions (%d at most)", MAXFUNCS);
+                continue;
             }
             c->funcs[c->nfuncs++] = (struct ufunc){ .def = s, .file = f };
         }
@@ -967,6 +1087,7 @@ function(struct gen *g, uint32_t i, struct lw_func *out)
 {
     struct ufunc *u = &g->c->funcs[i];
     struct node *d = u->def;
+    if (d->broken) return; /* its header did not parse: reported */
     g->fn = u;
     g->freereg = g->maxreg = g->nvars = 0;
     g->depth = 0;
@@ -1006,8 +1127,13 @@ finish(struct gen *g, struct node *root)
     p->niters = g->maxiter;
     p->nfuncs = g->c->nfuncs;
     p->funcs = lw_arena_alloc(&p->arena, (p->nfuncs + 1) * sizeof *p->funcs);
-    for (uint32_t i = 0; i < p->nfuncs; i++)
-        function(g, i, &p->funcs[i]);
+    for (uint32_t i = 0; i < p->nfuncs; i++) {
+        jmp_buf jb; /* an error outside the function's statements (its parameters) */
+        jmp_buf *outer = g->c->recover;
+        g->c->recover = &jb;
+        if (setjmp(jb) == 0) function(g, i, &p->funcs[i]);
+        g->c->recover = outer;
+    }
     p->code = lw_arena_dup(&p->arena, g->code, g->ncode * sizeof *g->code);
     p->spans = lw_arena_dup(&p->arena, g->spans, g->ncode * sizeof *g->spans);
     p->ncode = g->ncode;
@@ -1031,9 +1157,11 @@ finish(struct gen *g, struct node *root)
     }
 }
 
-/* report: the errors into d: the first as d->msg and d->span (a place in the template: an
- * error in an imported file is put at the template's import that brought the file in), and,
- * when there are several or an imported file is involved, all of them rendered in d->text. */
+/* report: the errors into d, in source order: the first as d->msg and d->span (a place in the
+ * template: an error in an imported file is put at the template's import that brought the
+ * file in), and, when there are several or an imported file is involved, all of them rendered
+ * in d->text, each against its own file, then a line counting them. Each also goes to the
+ * caller's opts->each. */
 static void __attribute__((format(printf, 3, 4)))
 setd(struct lw_diag *d, struct lw_span sp, const char *fmt, ...)
 {
@@ -1044,6 +1172,42 @@ setd(struct lw_diag *d, struct lw_span sp, const char *fmt, ...)
 }
 
 static void
+sort_errors(struct compiler *c)
+{
+    for (uint32_t i = 1; i < c->nerrs; i++) { /* stable: one place has one error */
+        struct cerr e = c->errs[i];
+        uint32_t k = i;
+        for (; k > 0 && c->errs[k - 1].span.off > e.span.off; k--)
+            c->errs[k] = c->errs[k - 1];
+        c->errs[k] = e;
+    }
+}
+
+/* render: error e as lw_diag_print writes it, against its own file; a C string or NULL. */
+static char *
+render(struct compiler *c, const struct cerr *e, struct lw_compile_error *out)
+{
+    struct srcfile *sf = &c->files[c->nfiles > 0 ? lw_import_file(c, e->span.off) : 0];
+    struct lw_str src = { c->text.p + sf->base, sf->len };
+    struct lw_diag one = { 0 };
+    setd(&one, (struct lw_span){ e->span.off - sf->base, e->span.len }, "%s", e->msg);
+    char nm[512];
+    snprintf(nm, sizeof nm, "%.*s", (int)sf->name.len, sf->name.p);
+    *out = (struct lw_compile_error){ .file = sf->name, .msg = e->msg };
+    lw_diag_place(src, e->span.off - sf->base, &out->line, &out->col);
+    char *text = NULL;
+    size_t len;
+    FILE *m = open_memstream(&text, &len);
+    if (m == NULL) return NULL;
+    lw_diag_print(m, nm, src, &one);
+    if (fclose(m) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static void
 report(struct compiler *c)
 {
     struct lw_diag *d = c->d;
@@ -1051,6 +1215,7 @@ report(struct compiler *c)
         if (!d->set) lw_diag_setf(d, "out of memory");
         return;
     }
+    sort_errors(c);
     struct cerr *e = &c->errs[0];
     uint32_t f = c->nfiles > 0 ? lw_import_file(c, e->span.off) : 0;
     if (f == 0) {
@@ -1061,27 +1226,33 @@ report(struct compiler *c)
             t = (uint32_t)c->files[t].parent;
         struct srcfile *sf = &c->files[f];
         int line, col;
-        lw_diag_linecol((struct lw_str){ c->text.p + sf->base, sf->len }, e->span.off - sf->base,
-                        &line, &col);
+        lw_diag_place((struct lw_str){ c->text.p + sf->base, sf->len }, e->span.off - sf->base,
+                      &line, &col);
         setd(d, c->files[t].at, "in %.*s:%d:%d: %s", (int)sf->name.len, sf->name.p, line, col,
              e->msg);
     }
-    if (c->nerrs == 1 && f == 0) return; /* the caller prints d against the template */
+    bool all = c->nerrs > 1 || f != 0 || c->more; /* else the caller prints d */
     size_t len;
-    FILE *m = open_memstream(&d->text, &len);
-    if (m == NULL) return;
+    FILE *m = all ? open_memstream(&d->text, &len) : NULL;
     for (uint32_t i = 0; i < c->nerrs; i++) {
-        e = &c->errs[i];
-        struct srcfile *sf = &c->files[c->nfiles > 0 ? lw_import_file(c, e->span.off) : 0];
-        struct lw_diag one = { 0 };
-        setd(&one, (struct lw_span){ e->span.off - sf->base, e->span.len }, "%s", e->msg);
-        char nm[512];
-        snprintf(nm, sizeof nm, "%.*s", (int)sf->name.len, sf->name.p);
-        lw_diag_print(m, nm, (struct lw_str){ c->text.p + sf->base, sf->len }, &one);
+        struct lw_compile_error ce;
+        char *text = render(c, &c->errs[i], &ce);
+        if (m != NULL && text != NULL) fputs(text, m);
+        if (c->opts != NULL && c->opts->each != NULL) {
+            ce.text = text != NULL ? text : "";
+            ce.index = i;
+            ce.count = c->nerrs;
+            ce.more = c->more;
+            c->opts->each(c->opts->each_ud, &ce);
+        }
+        free(text);
     }
-    if (c->nerrs > 1) {
-        fprintf(m, "%.*s: %u errors%s\n", (int)c->files[0].name.len, c->files[0].name.p, c->nerrs,
-                c->nerrs == MAXERRORS ? " (no more are looked for)" : "");
+    if (m == NULL) return;
+    struct lw_str nm = c->files[0].name;
+    if (c->more) {
+        fprintf(m, "%.*s: too many errors: stopped after %u\n", (int)nm.len, nm.p, c->nerrs);
+    } else if (c->nerrs > 1) {
+        fprintf(m, "%.*s: %u errors\n", (int)nm.len, nm.p, c->nerrs);
     }
     fclose(m);
 }
@@ -1096,30 +1267,46 @@ lw_compile(struct lw_str name, struct lw_str src, const struct lw_compile_opts *
     p->max_groups = 1;
     c.prog = p;
     c.recover = &c.jb;
+    c.maxerrs = o != NULL && o->max_errors > 0 ? o->max_errors : MAXERRORS;
+    if (c.maxerrs > 1000) c.maxerrs = 1000;
     lw_arena_init(&c.ca, 64 * 1024);
     /* Inside a library call, running out of memory is a compile error too: lw_oom comes
      * here, and what the compilation made is freed as after any other error. */
     jmp_buf *oom_exit = lw_oom_jmp;
-    if (setjmp(c.jb) != 0) {
+    int why;
+    switch (setjmp(c.jb)) {
+    case 0:
+        why = 0;
+        break;
+    case 1: /* lw_oom */
+        why = 1;
+        break;
+    default: /* too many errors, or one with no recovery point */
+        why = 2;
+    }
+    if (why != 0) {
         lw_oom_jmp = oom_exit;
+        if (why == 1) c.nerrs = 0; /* out of memory: that is the error to report */
         report(&c);
         lw_arena_fini(&c.ca);
         lw_program_free(p);
         return NULL;
     }
     if (oom_exit != NULL) lw_oom_jmp = &c.jb;
-    c.errs = lw_arena_alloc(&c.ca, MAXERRORS * sizeof *c.errs);
+    c.errs = lw_arena_alloc(&c.ca, c.maxerrs * sizeof *c.errs);
     p->name = (struct lw_str){ lw_arena_dup(&p->arena, name.p, name.len), name.len };
     c.text = (struct lw_str){ lw_arena_dup(&c.ca, src.p, src.len), src.len };
     c.files = lw_arena_alloc(&c.ca, MAXFILES * sizeof *c.files);
     lw_import_load(&c);
     p->src = (struct lw_str){ lw_arena_dup(&p->arena, c.text.p, c.text.len), c.text.len };
     c.text = p->src;
+    c.parsing = true;
     for (uint32_t f = 0; f < c.nfiles; f++) {
         c.file = f;
         lw_lex_init(&c.lx, p->src, c.files[f].base, c.files[f].base + c.files[f].len);
         c.files[f].root = lw_parse(&c);
     }
+    c.parsing = false;
     collect(&c);
     struct gen *g = lw_arena_alloc(&c.ca, sizeof *g);
     *g = (struct gen){ .c = &c };

@@ -46,6 +46,7 @@ enum tok {
     T_AND,
     T_OR,
     T_NOT,
+    T_ERROR, /* a malformed token, already reported by the lexer */
     /* keywords */
     T_LET,
     T_IF,
@@ -71,6 +72,7 @@ enum tok {
 struct token {
     enum tok t;
     bool nl_before; /* a newline separates it from the previous token */
+    uint32_t depth; /* brackets ( [ { open before it (for the parser's recovery) */
     struct lw_span span;
 };
 
@@ -99,9 +101,10 @@ enum node_kind {
     N_OR,
     N_COND,
     N_DEFAULT,
-    N_COMP, /* [a for s2, s in kids if c] (b NULL), {a: b for ...}: s = value var, s2 = key var
-              (i = 1 when there is one), kids = the iterable, c = the condition or NULL;
-              op is T_LBRACK or T_LBRACE */
+    N_COMP,  /* [a for s2, s in kids if c] (b NULL), {a: b for ...}: s = value var, s2 = key var
+               (i = 1 when there is one), kids = the iterable, c = the condition or NULL;
+               op is T_LBRACK or T_LBRACE */
+    N_ERROR, /* an expression that did not parse or lex (reported): any type */
     /* statements */
     S_LET,
     S_ASSIGN,  /* s = name, a = value */
@@ -119,6 +122,7 @@ enum node_kind {
     S_FN,     /* s = name, kids = the parameters (N_VAR), b = the body; top level only */
     S_RETURN, /* a = value or NULL */
     S_IMPORT, /* s = the file name as written; top level only */
+    S_ERROR,  /* a statement that did not parse (reported): its span is the text skipped */
 };
 
 struct node {
@@ -135,6 +139,7 @@ struct node {
     struct lw_pathseg *segs;
     uint32_t nsegs;
     bool big;       /* N_INT: the literal 9223372036854775808, valid only after a minus */
+    bool broken;    /* S_FN whose header did not parse: calls to it are not checked */
     uint32_t stype; /* static type mask, computed once (compile.c), 0 until then */
 };
 
@@ -142,7 +147,9 @@ struct lexer {
     struct lw_str src;
     size_t pos;
     struct token tok, prev;
-    int depth; /* bracket nesting */
+    uint32_t depth;  /* brackets open after tok */
+    uint64_t braces; /* bit d % 64: the bracket that opened depth d + 1 is a '{' */
+    bool quiet;      /* malformed tokens are not reported (import.c's scan; the parser will) */
 };
 
 /* A file of the template: the template itself (0) and each imported file, in the order found.
@@ -167,7 +174,7 @@ struct ufunc {
 #define MAXFILES  64
 #define MAXFUNCS  1024
 #define MAXPARAMS 32
-#define MAXERRORS 20
+#define MAXERRORS 20 /* default of lw_compile_opts.max_errors */
 
 /* A compile error, kept until every error of the template is known. */
 struct cerr {
@@ -180,8 +187,16 @@ struct compiler {
     jmp_buf jb;       /* lw_compile's: the end of the compilation (and out of memory) */
     jmp_buf *recover; /* where lw_cfail goes: jb, or a statement's recovery point */
     struct cerr *errs;
-    uint32_t nerrs;
-    struct lw_str text; /* every file's text (prog->src once all files are read) */
+    uint32_t nerrs, maxerrs;
+    bool more;          /* an error past maxerrs ended the compilation */
+    bool parsing;       /* the parser runs: stmt_bad applies */
+    bool stmt_bad;      /* the statement being parsed had an error: what fails next is quiet */
+    bool import_failed; /* an import failed: a function it may define is not called unknown */
+    struct lw_str let_name, fn_name; /* the let or fn being parsed, once its name is read */
+    uint32_t in_sub;                 /* "${...}" parts being parsed, nested */
+    bool esc_told;                   /* the string literal being decoded had a bad escape */
+    struct lexer outer;              /* the lexer of the file, while in_sub > 0 */
+    struct lw_str text;              /* every file's text (prog->src once all files are read) */
     struct lw_diag *d;
     struct lw_arena ca; /* compile arena */
     struct lexer lx;
@@ -197,9 +212,15 @@ struct compiler {
     uint32_t nfuncs;
 };
 
-/* fail: record the error at span and longjmp to c->recover: out of lw_compile, or to the
- * recovery point of the statement being compiled, which goes on with the next one. */
+/* Errors. lw_cfail records an error at span and longjmps to c->recover: the recovery point of
+ * the statement being parsed or compiled (which skips it and goes on with the next one), or
+ * the end of lw_compile. lw_cerror records one and returns, where the caller can go on as if
+ * the code were right. Neither records a second error at the same place, nor (lw_cfail) one
+ * in a statement whose parse already failed (a follow-on error). Past c->maxerrs errors,
+ * both end the compilation. */
 _Noreturn void lw_cfail(struct compiler *c, struct lw_span span, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void lw_cerror(struct compiler *c, struct lw_span span, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* lw_lex_reserved: name is a keyword, or line or meta: no variable can have it. */
@@ -227,9 +248,17 @@ uint32_t lw_import_file(const struct compiler *c, uint32_t off);
 #define TM_ANY ((1u << LW_T_N) - 1 - TM(LW_T_REGEX))
 #define TM_NUM (TM(LW_T_INT) | TM(LW_T_FLOAT))
 
+enum var_kind {
+    V_REAL,   /* a variable */
+    V_GHOST,  /* a name reported undefined, or whose let failed: found, so not reported again */
+    V_BROKEN, /* name is the text of a statement that did not parse: a name in it is not
+                 reported undefined in its scope (it may have declared it) */
+};
+
 struct var {
     struct lw_str name;
     uint8_t reg;
+    uint8_t kind; /* enum var_kind */
     uint16_t depth;
     uint32_t stype; /* static type mask when known (a capture never assigned: string or null) */
 };
@@ -267,6 +296,8 @@ struct gen {
     struct lw_str *assigned; /* names assigned anywhere in the code being compiled */
     uint32_t nassigned, capassigned;
     struct lw_grok_lib *grok; /* the built-in patterns, loaded at the first grok() without opts */
+    uint64_t scanned;         /* bytes of broken statements searched for names (names.c) */
+    struct var spare;         /* lw_cg_var's answer when no ghost fits in vars */
 };
 #define MAX_RDEPTH 1000
 #define GROW(g, arr, n, cap)                                                                       \
@@ -289,11 +320,18 @@ int lw_cg_find_builtin(struct lw_str name);
 int lw_cg_find_func(struct gen *g, struct lw_str name);
 uint32_t lw_cg_declare(struct gen *g, struct lw_str name, struct lw_span sp);
 struct var *lw_cg_lookup(struct gen *g, struct lw_str name);
-_Noreturn void lw_cg_undefined_var(struct gen *g, struct node *n);
-_Noreturn void lw_cg_unknown_function(struct gen *g, struct node *n);
+/* lw_cg_var: variable n (N_VAR); an undefined one is reported (unless a broken statement in
+ * scope may have declared it) and becomes a ghost of any type, so compiling goes on. */
+struct var *lw_cg_var(struct gen *g, struct node *n);
+void lw_cg_ghost(struct gen *g, struct lw_str name);
+/* lw_cg_maybe_declared: a statement in scope that did not parse mentions name. */
+bool lw_cg_maybe_declared(struct gen *g, struct lw_str name);
+void lw_cg_broken(struct gen *g, struct node *n);
+void lw_cg_unknown_function(struct gen *g, struct node *n);
 /* types.c: static types, the compile-time checks of a call's arguments */
 uint32_t lw_cg_arith_type(struct gen *g, struct node *n, bool check);
-void lw_cg_check_args(struct gen *g, struct node *n, int f);
+/* lw_cg_check_args: false when an error was reported (the call is then not compiled). */
+bool lw_cg_check_args(struct gen *g, struct node *n, int f);
 struct lw_value lw_cg_sample(enum lw_type t);
 int lw_cg_single(uint32_t m);
 uint32_t lw_cg_stype(struct gen *g, struct node *n);

@@ -5,6 +5,7 @@
  * import. What an imported file may hold (functions only) is checked by compile.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -194,6 +195,8 @@ open_import(struct compiler *c, uint32_t f, struct lw_str nm, struct lw_span sp,
 }
 
 static void load(struct compiler *c, struct textbuf *t, uint32_t f);
+static void guarded(struct compiler *c, struct textbuf *t, uint32_t f, struct lw_str nm,
+                    struct lw_span sp);
 
 /* import: the file nm that file f imports at sp: read and loaded, unless it is already. */
 static void
@@ -245,6 +248,7 @@ load(struct compiler *c, struct textbuf *t, uint32_t f)
     c->files[f].loading = true;
     lw_lex_init(&lx, (struct lw_str){ t->p, t->len }, c->files[f].base,
                 c->files[f].base + c->files[f].len);
+    lx.quiet = true; /* the parser reports malformed tokens */
     for (lw_lex_next(c, &lx); lx.tok.t != T_EOF; lw_lex_next(c, &lx)) {
         depth += lx.tok.t == T_LBRACE ? 1 : lx.tok.t == T_RBRACE ? -1 : 0;
         if (lx.tok.t != T_IMPORT || depth != 0) continue;
@@ -253,7 +257,9 @@ load(struct compiler *c, struct textbuf *t, uint32_t f)
         if (s.t != T_STRING && s.t != T_RAWSTR) continue; /* the parser says what is wrong */
         struct lw_str nm = { t->p + s.span.off + 1, s.span.len - 2 };
         if (s.t == T_STRING && (memchr(nm.p, '\\', nm.len) || memchr(nm.p, '$', nm.len))) {
-            lw_cfail(c, s.span, "an import names its file plainly: no escapes, no '${'");
+            lw_cerror(c, s.span, "an import names its file plainly: no escapes, no '${'");
+            c->import_failed = true;
+            continue;
         }
         if (n == cap) {
             uint32_t nc = cap ? cap * 2 : 8;
@@ -264,8 +270,24 @@ load(struct compiler *c, struct textbuf *t, uint32_t f)
         imp[n++].sp = s.span;
     }
     for (uint32_t i = 0; i < n; i++)
-        import(c, t, f, imp[i].nm, imp[i].sp);
+        guarded(c, t, f, imp[i].nm, imp[i].sp);
     c->files[f].loading = false;
+}
+
+/* guarded: import, whose failure is reported, and the next import is tried. A function the
+ * file would have defined is then not reported unknown (c->import_failed). */
+static void
+guarded(struct compiler *c, struct textbuf *t, uint32_t f, struct lw_str nm, struct lw_span sp)
+{
+    jmp_buf jb;
+    jmp_buf *outer = c->recover;
+    c->recover = &jb;
+    if (setjmp(jb) == 0) {
+        import(c, t, f, nm, sp);
+    } else {
+        c->import_failed = true;
+    }
+    c->recover = outer;
 }
 
 void

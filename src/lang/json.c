@@ -383,12 +383,19 @@ key_eq(const char *k, const char *kend, bool esc, const char *want, size_t wlen)
            (wlen == 0 || (k[1] == want[0] && memcmp(k + 1, want, wlen) == 0));
 }
 
-/* Which keys a scan wants, for a quick "surely not wanted" test before comparing names. */
+/* Which keys a scan wants, for a quick "surely not wanted" test before comparing names; and,
+ * when all is not NULL, where every top-level member goes (lw_json_scan_members). */
 struct want {
     const struct lw_str *keys;
     struct lw_str *vals;
     size_t nkeys;
     uint64_t bloom; /* a bit per (first byte, length) hash of the plain keys */
+};
+
+/* Where every top-level member goes (lw_json_scan_members). */
+struct members {
+    struct lw_json_member *all;
+    size_t cap, n;
 };
 
 static inline unsigned
@@ -416,6 +423,23 @@ maybe_wanted(const struct want *w, const char *k, const char *kend, bool kesc)
     return kesc || (w->bloom >> khash(k + 1, (size_t)(kend - k - 2)) & 1);
 }
 
+/* ended: the top-level member [k, kend): [v, vend) has ended. m is NULL or not at compile
+ * time (scan is inlined in both callers), so the common scan has no trace of it. */
+static inline __attribute__((always_inline)) void
+ended(const struct want *w, struct members *m, const char *k, const char *kend, bool kesc,
+      const char *v, const char *vend)
+{
+    if (maybe_wanted(w, k, kend, kesc)) store(w, k, kend, kesc, v, vend);
+    if (m != NULL) {
+        if (m->n < m->cap) {
+            m->all[m->n] = (struct lw_json_member){ { k, (size_t)(kend - k) },
+                                                    { v, (size_t)(vend - v) },
+                                                    kesc };
+        }
+        m->n++;
+    }
+}
+
 /* The bit of open container number d (0-based) in stack: set for an object. */
 #define IS_OBJ(d) (stack[(d) >> 3] >> ((d)&7) & 1)
 
@@ -425,9 +449,9 @@ maybe_wanted(const struct want *w, const char *k, const char *kend, bool kesc)
  * Label value expects a value (at nesting level depth + 1), member a key, and done runs right
  * after any value; word_done first drops the NUL that jansson ignores after a number or
  * literal. Nesting is checked when a container opens: one at the limit must be empty. */
-int
-lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
-             struct lw_str *vals, struct lw_json_err *err)
+static __attribute__((noinline)) int
+scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys, struct lw_str *vals,
+     struct members *m, struct lw_json_err *err)
 {
     const char *s = p, *end = p + len, *k = NULL, *kend = NULL, *v = NULL;
     unsigned char stack[LW_JSON_MAX_DEPTH / 8];
@@ -499,10 +523,10 @@ close:
     depth--;
     obj = depth > 0 && IS_OBJ(depth - 1);
 done:
-    if (depth == 1 && k != NULL && maybe_wanted(&w, k, kend, kesc)) store(&w, k, kend, kesc, v, s);
+    if (depth == 1 && k != NULL) ended(&w, m, k, kend, kesc, v, s);
     goto sep;
 word_done:
-    if (depth == 1 && k != NULL && maybe_wanted(&w, k, kend, kesc)) store(&w, k, kend, kesc, v, s);
+    if (depth == 1 && k != NULL) ended(&w, m, k, kend, kesc, v, s);
     if (s < end && *s == '\0') s++; /* jansson loses this byte (see the notes on top) */
 sep:
     s = skipws(s, end);
@@ -522,6 +546,24 @@ sep:
     }
     if (obj) return fail(err, p, s, "expected ',' or '}' after object member");
     return fail(err, p, s, "expected ',' or ']' after array element");
+}
+
+int
+lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
+             struct lw_str *vals, struct lw_json_err *err)
+{
+    return scan(p, len, keys, nkeys, vals, NULL, err);
+}
+
+int
+lw_json_scan_members(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
+                     struct lw_str *vals, struct lw_json_member *all, size_t cap, size_t *nall,
+                     struct lw_json_err *err)
+{
+    struct members m = { all, cap, 0 };
+    int rc = scan(p, len, keys, nkeys, vals, &m, err);
+    *nall = m.n;
+    return rc;
 }
 
 int
@@ -666,6 +708,13 @@ lw_json_iter_next(struct lw_json_iter *it, struct lw_str *key, struct lw_str *va
 {
     bool kesc;
     return iter_next(it, key, val, &kesc);
+}
+
+int
+lw_json_iter_next_esc(struct lw_json_iter *it, struct lw_str *key, struct lw_str *val, bool *kesc)
+{
+    *kesc = false;
+    return iter_next(it, key, val, kesc);
 }
 
 int

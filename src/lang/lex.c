@@ -1,6 +1,8 @@
 /* The lexer: template text to tokens, each with its byte span. Literal values are decoded by
- * the parser from the span; the lexer only finds where tokens begin and end, and rejects
- * malformed ones (unterminated strings and regexes, stray characters) with a precise span. */
+ * the parser from the span; the lexer only finds where tokens begin and end, and reports
+ * malformed ones (unterminated strings and regexes, stray characters) with a precise span,
+ * going on after them with a T_ERROR token, so one bad character costs one message. It also
+ * counts open brackets, which the parser's recovery uses to skip a broken statement. */
 #include <ctype.h>
 
 #include "compile_int.h"
@@ -56,10 +58,11 @@ ends_value(enum tok t)
     }
 }
 
-/* skip_string: pos is after the opening quote; returns the position after the closing one.
- * ${...} parts may hold strings of their own, so braces and nested strings are tracked. */
+/* skip_string: start is the opening quote; returns the position after the closing one.
+ * ${...} parts may hold strings of their own, so braces and nested strings are tracked. An
+ * unterminated string is reported (*bad set) and ends at the end of its line. */
 static size_t
-skip_string(struct compiler *c, struct lexer *lx, size_t start)
+skip_string(struct compiler *c, struct lexer *lx, size_t start, bool *bad)
 {
     const char *s = lx->src.p;
     size_t n = lx->src.len, i = start + 1;
@@ -80,7 +83,8 @@ skip_string(struct compiler *c, struct lexer *lx, size_t start)
                 else if (s[i] == '}')
                     depth--;
                 else if (s[i] == '"') {
-                    i = skip_string(c, lx, i) - 1;
+                    i = skip_string(c, lx, i, bad) - 1;
+                    if (*bad) return i + 1;
                 } else if (s[i] == '\'') {
                     while (i + 1 < n && s[i + 1] != '\'' && s[i + 1] != '\n')
                         i++;
@@ -91,15 +95,23 @@ skip_string(struct compiler *c, struct lexer *lx, size_t start)
                 i++;
             }
             if (depth > 0) {
-                lw_cfail(c, (struct lw_span){ (uint32_t)start, (uint32_t)(i - start) },
-                         "unterminated '${' in string");
+                if (!lx->quiet) {
+                    lw_cerror(c, (struct lw_span){ (uint32_t)start, (uint32_t)(i - start) },
+                              "unterminated '${' in string");
+                }
+                *bad = true;
+                return i;
             }
             continue;
         }
         i++;
     }
-    lw_cfail(c, (struct lw_span){ (uint32_t)start, (uint32_t)(i - start) },
-             "unterminated string: expected '\"' before the end of the line");
+    if (!lx->quiet) {
+        lw_cerror(c, (struct lw_span){ (uint32_t)start, (uint32_t)(i - start) },
+                  "unterminated string: expected '\"' before the end of the line");
+    }
+    *bad = true;
+    return i;
 }
 
 static size_t
@@ -130,7 +142,7 @@ lex_number(struct lexer *lx, size_t i, enum tok *t)
 }
 
 static size_t
-lex_regex(struct compiler *c, struct lexer *lx, size_t start)
+lex_regex(struct compiler *c, struct lexer *lx, size_t start, bool *bad)
 {
     const char *s = lx->src.p;
     size_t n = lx->src.len, i = start + 1;
@@ -152,8 +164,12 @@ lex_regex(struct compiler *c, struct lexer *lx, size_t start)
         }
         i++;
     }
-    lw_cfail(c, (struct lw_span){ (uint32_t)start, (uint32_t)(i - start) },
-             "unterminated regex: expected '/' before the end of the line");
+    if (!lx->quiet) {
+        lw_cerror(c, (struct lw_span){ (uint32_t)start, (uint32_t)(i - start) },
+                  "unterminated regex: expected '/' before the end of the line");
+    }
+    *bad = true;
+    return i;
 }
 
 static enum tok
@@ -242,19 +258,29 @@ punct(struct compiler *c, struct lexer *lx, size_t i, size_t *len)
     }
     unsigned char u = (unsigned char)ch;
     size_t clen = u < 0x80 ? 1 : u < 0xE0 ? 2 : u < 0xF0 ? 3 : 4;
-    if (ch == '&' || ch == '|') {
-        lw_cfail(c, (struct lw_span){ (uint32_t)i, 1 }, "unexpected '%c': did you mean '%c%c'?", ch,
-                 ch, ch);
-    }
+    if (i + clen > lx->src.len) clen = lx->src.len - i;
+    *len = clen;
     if (ch == '$' && nx == '{') {
-        lw_cfail(c, (struct lw_span){ (uint32_t)i, 2 },
-                 "'${' works only inside a double-quoted string: write the expression alone, or "
-                 "\"...${...}...\"");
+        /* the token is the whole ${...} on its line, so its '}' closes nothing */
+        size_t j = i + 2;
+        for (int depth = 1; j < lx->src.len && s[j] != '\n' && depth > 0; j++)
+            depth += s[j] == '{' ? 1 : s[j] == '}' ? -1 : 0;
+        *len = j - i;
     }
-    if (u >= 0x20 && u < 0x7f) {
-        lw_cfail(c, (struct lw_span){ (uint32_t)i, 1 }, "unexpected character '%c'", ch);
+    if (lx->quiet) return T_ERROR;
+    if (ch == '&' || ch == '|') {
+        lw_cerror(c, (struct lw_span){ (uint32_t)i, 1 }, "unexpected '%c': did you mean '%c%c'?",
+                  ch, ch, ch);
+    } else if (ch == '$' && nx == '{') {
+        lw_cerror(c, (struct lw_span){ (uint32_t)i, 2 },
+                  "'${' works only inside a double-quoted string: write the expression alone, or "
+                  "\"...${...}...\"");
+    } else if (u >= 0x20 && u < 0x7f) {
+        lw_cerror(c, (struct lw_span){ (uint32_t)i, 1 }, "unexpected character '%c'", ch);
+    } else {
+        lw_cerror(c, (struct lw_span){ (uint32_t)i, (uint32_t)clen }, "unexpected byte 0x%02x", u);
     }
-    lw_cfail(c, (struct lw_span){ (uint32_t)i, (uint32_t)clen }, "unexpected byte 0x%02x", u);
+    return T_ERROR;
 }
 
 void
@@ -292,31 +318,50 @@ lw_lex_next(struct compiler *c, struct lexer *lx)
     } else if (isdigit((unsigned char)s[i])) {
         end = lex_number(lx, i, &tk.t);
         if (end < n && (isalpha((unsigned char)s[end]) || s[end] == '_')) {
-            lw_cfail(c, (struct lw_span){ (uint32_t)i, (uint32_t)(end - i + 1) },
-                     "malformed number: letter '%c' after the digits", s[end]);
+            if (!lx->quiet) {
+                lw_cerror(c, (struct lw_span){ (uint32_t)i, (uint32_t)(end - i + 1) },
+                          "malformed number: letter '%c' after the digits", s[end]);
+            }
+            while (end < n && (isalnum((unsigned char)s[end]) || s[end] == '_'))
+                end++;
+            tk.t = T_ERROR;
         }
     } else if (s[i] == '"') {
-        tk.t = T_STRING;
-        end = skip_string(c, lx, i);
+        bool bad = false;
+        end = skip_string(c, lx, i, &bad);
+        tk.t = bad ? T_ERROR : T_STRING;
     } else if (s[i] == '\'') {
         tk.t = T_RAWSTR;
         end = i + 1;
         while (end < n && s[end] != '\'' && s[end] != '\n')
             end++;
         if (end >= n || s[end] != '\'') {
-            lw_cfail(c, (struct lw_span){ (uint32_t)i, (uint32_t)(end - i) },
-                     "unterminated string: expected \"'\" before the end of the line");
+            if (!lx->quiet) {
+                lw_cerror(c, (struct lw_span){ (uint32_t)i, (uint32_t)(end - i) },
+                          "unterminated string: expected \"'\" before the end of the line");
+            }
+            tk.t = T_ERROR;
+        } else {
+            end++;
         }
-        end++;
     } else if (s[i] == '/' && !ends_value(lx->prev.t)) {
-        tk.t = T_REGEX;
-        end = lex_regex(c, lx, i);
+        bool bad = false;
+        end = lex_regex(c, lx, i, &bad);
+        tk.t = bad ? T_ERROR : T_REGEX;
     } else {
         size_t len;
         tk.t = punct(c, lx, i, &len);
         end = i + len;
     }
     tk.span.len = (uint32_t)(end - i);
+    tk.depth = lx->depth;
+    if (tk.t == T_LPAREN || tk.t == T_LBRACK || tk.t == T_LBRACE) {
+        uint64_t bit = (uint64_t)1 << (lx->depth % 64);
+        lx->braces = tk.t == T_LBRACE ? lx->braces | bit : lx->braces & ~bit;
+        lx->depth++;
+    } else if ((tk.t == T_RPAREN || tk.t == T_RBRACK || tk.t == T_RBRACE) && lx->depth > 0) {
+        lx->depth--;
+    }
     lx->tok = tk;
     lx->pos = end;
 }

@@ -2,9 +2,13 @@
  * precedence level. Literal values are decoded here, string interpolation "${...}" is parsed
  * by re-entering the expression parser over the part's byte range, so every node keeps its
  * true span in the template. Name resolution and types are compile.c's; the parser reads the
- * builtin table only to know which call arguments are patterns (a hint for unknown escapes). */
+ * builtin table only to know which call arguments are patterns (a hint for unknown escapes).
+ * Errors: a mistake the parse can go on after (a bad escape, a missing ',', '=' for '==') is
+ * reported with lw_cerror; any other one fails the statement, which `guarded` turns into an
+ * S_ERROR after skipping to the next statement (see sync), so every statement is looked at. */
 #include <ctype.h>
 #include <errno.h>
+#include <setjmp.h>
 #include <stdlib.h>
 
 #include "compile_int.h"
@@ -12,6 +16,9 @@
 
 static struct node *expr(struct compiler *c);
 static struct node *block(struct compiler *c);
+static struct node *assign_for_eq(struct compiler *c, struct node *cond);
+static struct node *fn_def(struct compiler *c);
+static struct node *import_stmt(struct compiler *c);
 
 static struct token *
 cur(struct compiler *c)
@@ -22,6 +29,7 @@ cur(struct compiler *c)
 static void
 next(struct compiler *c)
 {
+    if (c->lx.tok.t == T_ERROR) c->stmt_bad = true; /* reported: what fails next follows it */
     lw_lex_next(c, &c->lx);
 }
 
@@ -72,6 +80,19 @@ expect(struct compiler *c, enum tok t, const char *what)
     return tk;
 }
 
+/* unclosed: the message of a missing closing bracket, naming the opening one. */
+static void
+unclosed(struct compiler *c, char ch, struct lw_span open, char *msg, size_t cap)
+{
+    char b[64];
+    int line, col;
+    const struct srcfile *f = &c->files[c->file]; /* line:col in the file, not the whole text */
+    lw_diag_linecol((struct lw_str){ c->lx.src.p + f->base, f->len }, open.off - f->base, &line,
+                    &col);
+    snprintf(msg, cap, "expected '%c' to close '%c' at %d:%d, found %s", ch, c->lx.src.p[open.off],
+             line, col, describe(c, cur(c), b, sizeof b));
+}
+
 /* expect_close: a closing bracket, naming the opening one in the message. */
 static void
 expect_close(struct compiler *c, enum tok t, char ch, struct lw_span open)
@@ -80,11 +101,9 @@ expect_close(struct compiler *c, enum tok t, char ch, struct lw_span open)
         next(c);
         return;
     }
-    char b[64];
-    int line, col;
-    lw_diag_linecol(c->lx.src, open.off, &line, &col);
-    lw_cfail(c, cur(c)->span, "expected '%c' to close '%c' at %d:%d, found %s", ch,
-             c->lx.src.p[open.off], line, col, describe(c, cur(c), b, sizeof b));
+    char msg[200];
+    unclosed(c, ch, open, msg, sizeof msg);
+    lw_cfail(c, cur(c)->span, "%s", msg);
 }
 
 /* habit: a hint for what other languages write where the current token stands, failing with
@@ -169,7 +188,7 @@ same_unquoted(const char *s, size_t start, size_t end, char kind)
 
 /* An unknown escape in a pattern argument was meant for the pattern: say how to keep the
  * backslash, with the argument rewritten when it can be ("\[%{DATA:d}\]" as '\[%{DATA:d}\]'). */
-static _Noreturn void
+static void
 pattern_escape(struct compiler *c, const char *s, size_t start, size_t i, size_t end)
 {
     struct lw_span sp = { (uint32_t)i, 2 };
@@ -181,27 +200,26 @@ pattern_escape(struct compiler *c, const char *s, size_t start, size_t i, size_t
             ? "es"
             : "";
     if (c->pattern_arg == 'g' && same) {
-        lw_cfail(c, sp,
-                 "unknown escape '\\%c' (grok patterns are easier in single quotes: '%.*s' keeps "
-                 "the backslash%s)",
-                 e, n, s + start, many);
+        lw_cerror(c, sp,
+                  "unknown escape '\\%c' (grok patterns are easier in single quotes: '%.*s' keeps "
+                  "the backslash%s)",
+                  e, n, s + start, many);
+    } else if (c->pattern_arg == 'g') {
+        lw_cerror(c, sp,
+                  "unknown escape '\\%c' (grok patterns are easier in single quotes, where '\\%c' "
+                  "keeps its backslash)",
+                  e, e);
+    } else if (same) {
+        lw_cerror(c, sp,
+                  "unknown escape '\\%c' (write the regex as a literal: /%.*s/ keeps the "
+                  "backslash%s)",
+                  e, n, s + start, many);
+    } else {
+        lw_cerror(c, sp,
+                  "unknown escape '\\%c' (write the regex as a literal /.../, where '\\%c' keeps "
+                  "its backslash)",
+                  e, e);
     }
-    if (c->pattern_arg == 'g') {
-        lw_cfail(c, sp,
-                 "unknown escape '\\%c' (grok patterns are easier in single quotes, where '\\%c' "
-                 "keeps its backslash)",
-                 e, e);
-    }
-    if (same) {
-        lw_cfail(c, sp,
-                 "unknown escape '\\%c' (write the regex as a literal: /%.*s/ keeps the "
-                 "backslash%s)",
-                 e, n, s + start, many);
-    }
-    lw_cfail(c, sp,
-             "unknown escape '\\%c' (write the regex as a literal /.../, where '\\%c' keeps its "
-             "backslash)",
-             e, e);
 }
 
 /* escape: decode the escape at s[i] (a backslash) of the string s[from, end) into dst;
@@ -253,35 +271,48 @@ escape(struct compiler *c, const char *s, size_t from, size_t i, size_t end, cha
         bool ok = braced ? (j > start && j < end && s[j] == '}') : j - start == 4;
         if (braced && ok) j++;
         if (!ok || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            lw_cfail(c, (struct lw_span){ (uint32_t)i, (uint32_t)(j - i) },
-                     "invalid unicode escape: expected \\uXXXX or \\u{X...} naming a code point");
+            if (c->esc_told) return j - i;
+            c->esc_told = true;
+            lw_cerror(c, (struct lw_span){ (uint32_t)i, (uint32_t)(j - i) },
+                      "invalid unicode escape: expected \\uXXXX or \\u{X...} naming a code point");
+            return j - i;
         }
         *len += lw_utf8_put(dst + *len, cp);
         return j - i;
     }
-    if (c->pattern_arg != 0 && regex_escape(e)) pattern_escape(c, s, from, i, end);
-    lw_cfail(
+    if (c->esc_told) return 2; /* one message per literal: it says what to do for all */
+    c->esc_told = true;
+    if (c->pattern_arg != 0 && regex_escape(e)) {
+        pattern_escape(c, s, from, i, end);
+        return 2;
+    }
+    lw_cerror(
         c, (struct lw_span){ (uint32_t)i, 2 },
         "unknown escape '\\%c' (known: \\n \\t \\r \\0 \\\\ \\\" \\' \\/ \\$ \\uXXXX \\u{X...})",
         e);
+    return 2;
 }
 
+/* subexpr: the expression of a "${...}" part, bytes [start, end), with a lexer of its own; the
+ * file's is kept in c->outer too, where a statement's recovery finds it. */
 static struct node *
 subexpr(struct compiler *c, size_t start, size_t end)
 {
     struct lexer saved = c->lx;
+    if (c->in_sub++ == 0) c->outer = saved;
     lw_lex_init(&c->lx, saved.src, start, end);
-    c->lx.src.len = saved.src.len; /* spans and messages see the whole template */
-    c->lx.src.len = end;
     next(c);
+    struct node *e;
     if (cur(c)->t == T_EOF) {
-        lw_cfail(c, (struct lw_span){ (uint32_t)start - 2, (uint32_t)(end - start + 3) },
-                 "empty '${}' in string: expected an expression");
+        struct lw_span sp = { (uint32_t)start - 2, (uint32_t)(end - start + 3) };
+        lw_cerror(c, sp, "empty '${}' in string: expected an expression");
+        e = mk(c, N_ERROR, sp);
+    } else {
+        e = expr(c);
+        if (cur(c)->t != T_EOF) unexpected(c, "'}' to end the '${' expression");
     }
-    struct node *e = expr(c);
-    if (cur(c)->t != T_EOF) unexpected(c, "'}' to end the '${' expression");
-    saved.src.len = saved.src.len;
     c->lx = saved;
+    c->in_sub--;
     return e;
 }
 
@@ -295,6 +326,8 @@ string(struct compiler *c, struct token tk)
     size_t len = 0, lit_start = i, lit_start0 = i;
     struct list parts;
     list_init(&parts);
+    bool told = c->esc_told;
+    c->esc_told = false;
 
     while (i < end) {
         if (s[i] == '\\') {
@@ -332,6 +365,7 @@ string(struct compiler *c, struct token tk)
             buf[len++] = s[i++];
         }
     }
+    c->esc_told = told;
     if (parts.n == 0) {
         struct node *n = mk(c, N_STR, tk.span);
         n->s = (struct lw_str){ buf, len };
@@ -373,7 +407,10 @@ number(struct compiler *c, struct token tk)
 {
     struct lw_str t = text(c, tk.span);
     char buf[64];
-    if (t.len >= sizeof buf) lw_cfail(c, tk.span, "number too long");
+    if (t.len >= sizeof buf) {
+        lw_cerror(c, tk.span, "number too long");
+        return mk(c, N_ERROR, tk.span);
+    }
     memcpy(buf, t.p, t.len);
     buf[t.len] = '\0';
     struct node *n;
@@ -385,14 +422,16 @@ number(struct compiler *c, struct token tk)
             n->i = INT64_MIN; /* only valid negated: checked when compiled */
             n->big = true;
         } else if (errno == ERANGE) {
-            lw_cfail(c, tk.span, "integer literal out of range: the largest int is %lld",
-                     (long long)INT64_MAX);
+            lw_cerror(c, tk.span, "integer literal out of range: the largest int is %lld",
+                      (long long)INT64_MAX);
+            n->kind = N_ERROR;
         }
     } else {
         n = mk(c, N_FLOAT, tk.span);
         n->f = strtod(buf, NULL);
         if (errno == ERANGE && (n->f > 1 || n->f < -1)) {
-            lw_cfail(c, tk.span, "float literal out of range");
+            lw_cerror(c, tk.span, "float literal out of range");
+            n->kind = N_ERROR;
         }
     }
     return n;
@@ -423,7 +462,7 @@ emit_clauses(struct compiler *c, struct node *n)
                              : lw_str_eq(s, LW_STR_LIT("headers")) ? &n->kids
                                                                    : NULL;
         if (slot == NULL) unexpected(c, "'to', 'key', 'headers' or the end of the statement");
-        if (*slot != NULL) lw_cfail(c, w.span, "'%.*s' given twice", (int)s.len, s.p);
+        if (*slot != NULL) lw_cerror(c, w.span, "'%.*s' given twice", (int)s.len, s.p);
         next(c);
         *slot = expr(c);
     }
@@ -559,8 +598,7 @@ comp_tail(struct compiler *c, struct node *n)
     n->nkids = 1;
     if (cur(c)->t == T_IF) {
         next(c);
-        n->c = expr(c);
-        if (cur(c)->t == T_ASSIGN) lw_cfail(c, cur(c)->span, "'=' assigns: write '==' to compare");
+        n->c = assign_for_eq(c, expr(c));
     }
     (void)kw;
     return n;
@@ -616,7 +654,7 @@ object(struct compiler *c)
         struct node *pair = mk(c, N_PAIR, k.span);
         if (k.t == T_STRING || k.t == T_RAWSTR) {
             struct node *ks = k.t == T_STRING ? string(c, k) : NULL;
-            if (ks && ks->kind == N_INTERP) lw_cfail(c, k.span, "object keys cannot use '${'");
+            if (ks && ks->kind == N_INTERP) lw_cerror(c, k.span, "object keys cannot use '${'");
             pair->s = ks ? ks->s : (struct lw_str){ c->lx.src.p + k.span.off + 1, k.span.len - 2 };
             next(c);
             expect(c, T_COLON, "':' after the key");
@@ -645,7 +683,8 @@ object(struct compiler *c)
         if (cur(c)->t != T_COMMA && cur(c)->t != T_RBRACE &&
             (is_name(cur(c)->t) || cur(c)->t == T_STRING || cur(c)->t == T_RAWSTR) &&
             peek2(c).t == T_COLON) {
-            lw_cfail(c, cur(c)->span, "missing ',' between object members");
+            lw_cerror(c, cur(c)->span, "missing ',' between object members");
+            continue; /* as if it were there */
         }
         if (cur(c)->t != T_COMMA) break;
         next(c);
@@ -718,6 +757,9 @@ primary(struct compiler *c)
     case T_NULL:
         next(c);
         return mk(c, N_NULL, tk.span);
+    case T_ERROR: /* reported by the lexer */
+        next(c);
+        return mk(c, N_ERROR, tk.span);
     case T_IDENT:
         next(c);
         n = mk(c, N_VAR, tk.span);
@@ -876,17 +918,34 @@ cmp(struct compiler *c)
         next(c);
         n = binary(c, N_BINARY, op, n, add(c));
         if (is_cmp(cur(c)->t)) {
-            lw_cfail(c, cur(c)->span,
-                     "comparisons do not chain: write 'a < b && b < c' instead of 'a < b < c'");
+            lw_cerror(c, cur(c)->span,
+                      "comparisons do not chain: write 'a < b && b < c' instead of 'a < b < c'");
+        }
+        while (is_cmp(cur(c)->t)) { /* parsed on; the chain has no type to check */
+            next(c);
+            struct node *r = add(c);
+            n = mk(c, N_ERROR, join(n->span, r->span));
         }
     }
     return n;
 }
 
+/* word_op: the word w (and, or) where an operator may stand: reported with the operator to
+ * write, and parsed as that operator. */
+static bool
+word_op(struct compiler *c, const char *w, const char *op)
+{
+    struct token *t = cur(c);
+    if (t->t != T_IDENT || (t->nl_before && c->brackets == 0)) return false;
+    if (!lw_str_eq(text(c, t->span), lw_str_c(w))) return false;
+    lw_cerror(c, t->span, "unexpected '%s': write '%s'", w, op);
+    return true;
+}
+
 static struct node * and (struct compiler * c)
 {
     struct node *n = cmp(c);
-    while (at_op(c, T_AND)) {
+    while (at_op(c, T_AND) || word_op(c, "and", "&&")) {
         next(c);
         n = binary(c, N_AND, T_AND, n, cmp(c));
     }
@@ -896,7 +955,7 @@ static struct node * and (struct compiler * c)
 static struct node * or (struct compiler * c)
 {
     struct node *n = and(c);
-    while (at_op(c, T_OR)) {
+    while (at_op(c, T_OR) || word_op(c, "or", "||")) {
         next(c);
         n = binary(c, N_OR, T_OR, n, and(c));
     }
@@ -936,6 +995,25 @@ expr(struct compiler *c)
 
 static struct node *stmt(struct compiler *c);
 
+/* assign_for_eq: a condition cond followed by '=': reported, and parsed as cond == ... */
+static struct node *
+assign_for_eq(struct compiler *c, struct node *cond)
+{
+    if (cur(c)->t != T_ASSIGN) return cond;
+    lw_cerror(c, cur(c)->span, "'=' assigns: write '==' to compare");
+    next(c);
+    return binary(c, N_BINARY, T_EQ, cond, expr(c));
+}
+
+/* is_elseif: the current token is another language's elseif or elsif. */
+static bool
+is_elseif(struct compiler *c)
+{
+    struct lw_str w = text(c, cur(c)->span);
+    return cur(c)->t == T_IDENT &&
+           (lw_str_eq(w, LW_STR_LIT("elseif")) || lw_str_eq(w, LW_STR_LIT("elsif")));
+}
+
 /* end_stmt: a simple statement ends at ';', '}', the end, or a new line. */
 static void
 end_stmt(struct compiler *c)
@@ -955,10 +1033,13 @@ if_stmt(struct compiler *c)
     struct token kw = *cur(c);
     next(c);
     struct node *n = mk(c, S_IF, kw.span);
-    n->a = expr(c);
-    if (cur(c)->t == T_ASSIGN) lw_cfail(c, cur(c)->span, "'=' assigns: write '==' to compare");
+    n->a = assign_for_eq(c, expr(c));
     n->b = block(c);
-    if (cur(c)->t == T_ELIF) {
+    if (is_elseif(c)) {
+        struct lw_str w = text(c, cur(c)->span);
+        lw_cerror(c, cur(c)->span, "unexpected '%.*s': write 'elif' or 'else if'", (int)w.len, w.p);
+        n->c = if_stmt(c); /* parsed as the elif it means */
+    } else if (cur(c)->t == T_ELIF) {
         n->c = if_stmt(c);
     } else if (cur(c)->t == T_ELSE) {
         next(c);
@@ -1003,6 +1084,7 @@ stmt(struct compiler *c)
         struct token name = expect(c, T_IDENT, "a variable name after 'let'");
         n = mk(c, S_LET, name.span);
         n->s = text(c, name.span);
+        c->let_name = n->s; /* declared even when the rest fails */
         expect(c, T_ASSIGN, "'=' after the variable name");
         n->a = expr(c);
         break;
@@ -1037,9 +1119,14 @@ stmt(struct compiler *c)
         }
         break;
     case T_FN:
-    case T_IMPORT:
-        lw_cfail(c, tk.span, "'%s' belongs at the top level of a file, outside any block",
-                 tk.t == T_FN ? "fn" : "import");
+    case T_IMPORT: /* reported, and parsed on (a nested fn is known, so calls to it are not
+                      reported: compile.c) */
+        lw_cerror(c, tk.span, "'%s' belongs at the top level of a file, outside any block",
+                  tk.t == T_FN ? "fn" : "import");
+        if (tk.t == T_IMPORT) return import_stmt(c);
+        n = fn_def(c);
+        n->broken = true;
+        return n;
     case T_INPUT: {
         next(c);
         struct token f = expect(c, T_IDENT, "'text' or 'json' after 'input'");
@@ -1047,18 +1134,19 @@ stmt(struct compiler *c)
         enum lw_informat in = lw_str_eq(fs, LW_STR_LIT("json"))   ? LW_IN_JSON
                               : lw_str_eq(fs, LW_STR_LIT("text")) ? LW_IN_TEXT
                                                                   : LW_IN_DEFAULT;
-        if (in == LW_IN_DEFAULT) lw_cfail(c, f.span, "unknown input format: expected text or json");
+        if (in == LW_IN_DEFAULT)
+            lw_cerror(c, f.span, "unknown input format: expected text or json");
         if (c->file != 0) {
-            lw_cfail(c, tk.span, "'input' belongs in the template, not in an imported file");
+            lw_cerror(c, tk.span, "'input' belongs in the template, not in an imported file");
+        } else if (in != LW_IN_DEFAULT) {
+            c->prog->input = in;
         }
-        c->prog->input = in;
         n = mk(c, S_BLOCK, tk.span);
         break;
     }
     default: {
         struct lw_str w = text(c, tk.span);
-        if (tk.t == T_IDENT &&
-            (lw_str_eq(w, LW_STR_LIT("elseif")) || lw_str_eq(w, LW_STR_LIT("elsif")))) {
+        if (is_elseif(c)) {
             lw_cfail(c, tk.span, "unexpected '%.*s': write 'elif' or 'else if'", (int)w.len, w.p);
         }
         struct node *e = expr(c);
@@ -1088,6 +1176,166 @@ stmt(struct compiler *c)
     return n;
 }
 
+/* Recovery -------------------------------------------------------------------------------
+ * A statement that fails is skipped to where the next one starts (sync) and becomes S_ERROR;
+ * the parse goes on there. Brackets the lexer counted tell where that is; a missing bracket
+ * is assumed where a line starts with a statement keyword (at the broken statement's
+ * indentation, or inside parentheses and square brackets only), or with 'fn' or 'import' at
+ * a block's indentation, which only the top level holds. */
+
+/* column: the byte column of off in its line; indent: that of the first token of off's line. */
+static uint32_t
+column(struct compiler *c, uint32_t off)
+{
+    uint32_t b = off;
+    while (b > 0 && c->lx.src.p[b - 1] != '\n')
+        b--;
+    return off - b;
+}
+
+static uint32_t
+indent(struct compiler *c, uint32_t off)
+{
+    const char *s = c->lx.src.p;
+    uint32_t b = off - column(c, off), i = b;
+    while (i < off && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    return i - b;
+}
+
+/* lower: take the k innermost open brackets as closed (one was missing). */
+static void
+lower(struct compiler *c, uint32_t k)
+{
+    c->lx.depth = c->lx.depth > k ? c->lx.depth - k : 0;
+    c->lx.tok.depth = c->lx.tok.depth > k ? c->lx.tok.depth - k : 0;
+}
+
+/* starts_stmt: a keyword that can only start a statement (if and for also appear in
+ * comprehensions). */
+static bool
+starts_stmt(enum tok t)
+{
+    return t == T_LET || t == T_EMIT || t == T_DROP || t == T_REJECT || t == T_PRINT ||
+           t == T_RETURN || t == T_BREAK || t == T_CONTINUE || t == T_INPUT || t == T_FN ||
+           t == T_IMPORT;
+}
+
+/* no_brace: the brackets open at levels [from, to) are all ( or [: no block can be inside. */
+static bool
+no_brace(struct compiler *c, uint32_t from, uint32_t to)
+{
+    for (uint32_t d = from; d < to && d < from + 64; d++) {
+        if ((c->lx.braces >> (d % 64)) & 1) return false;
+    }
+    return true;
+}
+
+/* mismatch: closing token t does not match the innermost open bracket ('}' for '(' or '[',
+ * ')' or ']' for '{'): the brackets inside the one it matches are taken as closed, down to
+ * level d0 at most (then t closes the block around the statement). */
+static void
+mismatch(struct compiler *c, struct token *t, uint32_t d0)
+{
+    bool brace = t->t == T_RBRACE;
+    uint32_t l = t->depth;
+    while (l > d0 && (((c->lx.braces >> ((l - 1) % 64)) & 1) != 0) != brace)
+        l--;
+    if (l == t->depth) return;     /* it matches */
+    if (l == d0 && !brace) return; /* a stray ')' or ']': skipped */
+    lower(c, t->depth - l);        /* t closes level l - 1, or (l == d0) the block */
+}
+
+/* sync: skip the rest of the statement that began with start: up to a ';' (consumed), a new
+ * line at the statement's bracket level (not else/elif, which continue an if), the '}' that
+ * ends its block, or a line starting with a statement keyword where a bracket seems missing. */
+static void
+sync(struct compiler *c, struct token start, bool in_block)
+{
+    uint32_t d0 = start.depth;
+    int64_t ind = -1;
+    for (;;) {
+        struct token *t = cur(c);
+        if (t->t == T_EOF) return;
+        if ((t->t == T_RBRACE || t->t == T_RPAREN || t->t == T_RBRACK) && t->depth > d0)
+            mismatch(c, t, d0);
+        if (t->depth <= d0) {
+            if (t->t == T_RBRACE && in_block) return;
+            if (t->t == T_SEMI) {
+                next(c);
+                return;
+            }
+            if (t->nl_before && t->t != T_ELSE && t->t != T_ELIF) return;
+        } else if (t->nl_before && starts_stmt(t->t)) {
+            if (ind < 0) ind = indent(c, start.span.off);
+            if (no_brace(c, d0, t->depth) || column(c, t->span.off) <= (uint32_t)ind) {
+                lower(c, t->depth - d0);
+                return;
+            }
+        }
+        next(c);
+    }
+}
+
+/* skipped: what stands for a statement that failed: S_ERROR over the text skipped, or a let
+ * of the variable it declares (so no use of it is called undefined), or a function whose
+ * header failed (so no call of it is called unknown). */
+static struct node *
+skipped(struct compiler *c, struct token start, bool in_block)
+{
+    if (cur(c)->span.off == start.span.off && cur(c)->t != T_EOF) next(c); /* always progress */
+    sync(c, start, in_block);
+    struct token *last = &c->lx.prev;
+    uint32_t end = last->span.off >= start.span.off ? last->span.off + last->span.len
+                                                    : start.span.off + start.span.len;
+    struct lw_span sp = { start.span.off, end - start.span.off };
+    struct node *n;
+    if (c->let_name.p != NULL) {
+        n = mk(c, S_LET, sp);
+        n->s = c->let_name;
+        n->a = mk(c, N_ERROR, sp);
+    } else if (c->fn_name.p != NULL) {
+        n = mk(c, S_FN, sp);
+        n->s = c->fn_name;
+        n->broken = true;
+    } else {
+        n = mk(c, S_ERROR, sp);
+    }
+    return n;
+}
+
+/* guarded: statement parse(c), or what skipped() makes of it when it fails. */
+static struct node *
+guarded(struct compiler *c, struct node *(*parse)(struct compiler *), bool in_block)
+{
+    jmp_buf jb;
+    jmp_buf *outer = c->recover;
+    uint32_t nesting = c->nesting, brackets = c->brackets;
+    char pattern_arg = c->pattern_arg;
+    bool bad = c->stmt_bad;
+    struct token start = *cur(c);
+    struct node *n;
+    c->stmt_bad = false;
+    c->let_name = c->fn_name = (struct lw_str){ 0 };
+    c->recover = &jb;
+    if (setjmp(jb) == 0) {
+        n = parse(c);
+    } else {
+        if (c->in_sub > 0) { /* the error was in a "${...}": back to the file's lexer */
+            c->lx = c->outer;
+            c->in_sub = 0;
+        }
+        c->nesting = nesting;
+        c->brackets = brackets;
+        c->pattern_arg = pattern_arg;
+        n = skipped(c, start, in_block);
+    }
+    c->recover = outer;
+    c->stmt_bad = bad;
+    c->let_name = c->fn_name = (struct lw_str){ 0 };
+    return n;
+}
+
 static struct node *
 block(struct compiler *c)
 {
@@ -1098,11 +1346,23 @@ block(struct compiler *c)
     struct node *n = mk(c, S_BLOCK, open.span);
     struct list l;
     list_init(&l);
+    int64_t ind = -1;
+    bool closed = true;
     while (cur(c)->t != T_RBRACE) {
-        if (cur(c)->t == T_EOF) expect_close(c, T_RBRACE, '}', open.span);
-        list_add(&l, stmt(c));
+        struct token *t = cur(c);
+        if (t->t == T_EOF || (t->nl_before && (t->t == T_FN || t->t == T_IMPORT) &&
+                              column(c, t->span.off) <=
+                                  (uint32_t)(ind < 0 ? (ind = indent(c, open.span.off)) : ind))) {
+            char msg[200]; /* the '}' is missing: the block ends here */
+            unclosed(c, '}', open.span, msg, sizeof msg);
+            lw_cerror(c, t->span, "%s", msg);
+            if (t->t != T_EOF) lower(c, 1);
+            closed = false;
+            break;
+        }
+        list_add(&l, guarded(c, stmt, true));
     }
-    next(c);
+    if (closed) next(c);
     n->kids = l.head;
     n->nkids = l.n;
     c->nesting--;
@@ -1118,6 +1378,7 @@ fn_def(struct compiler *c)
     struct token name = expect(c, T_IDENT, "a function name after 'fn'");
     struct node *n = mk(c, S_FN, name.span);
     n->s = text(c, name.span);
+    c->fn_name = n->s;
     struct token open = expect(c, T_LPAREN, "'(' after the function name");
     struct list l;
     list_init(&l);
@@ -1125,17 +1386,22 @@ fn_def(struct compiler *c)
         struct token p = expect(c, T_IDENT, "a parameter name or ')'");
         struct node *v = mk(c, N_VAR, p.span);
         v->s = text(c, p.span);
-        for (struct node *o = l.head; o != NULL; o = o->next) {
+        bool ok = true;
+        for (struct node *o = l.head; o != NULL && ok; o = o->next) {
             if (lw_str_eq(o->s, v->s)) {
-                lw_cfail(c, p.span, "parameter '%.*s' given twice", (int)v->s.len, v->s.p);
+                lw_cerror(c, p.span, "parameter '%.*s' given twice", (int)v->s.len, v->s.p);
+                ok = false;
             }
         }
-        if (lw_str_eq(v->s, LW_STR_LIT("line")) || lw_str_eq(v->s, LW_STR_LIT("meta"))) {
-            lw_cfail(c, p.span, "'%.*s' is reserved: name the parameter otherwise", (int)v->s.len,
-                     v->s.p);
+        if (ok && (lw_str_eq(v->s, LW_STR_LIT("line")) || lw_str_eq(v->s, LW_STR_LIT("meta")))) {
+            lw_cerror(c, p.span, "'%.*s' is reserved: name the parameter otherwise", (int)v->s.len,
+                      v->s.p);
         }
-        if (l.n == MAXPARAMS) lw_cfail(c, p.span, "too many parameters (%d at most)", MAXPARAMS);
-        list_add(&l, v);
+        if (ok && l.n == MAXPARAMS) {
+            lw_cerror(c, p.span, "too many parameters (%d at most)", MAXPARAMS);
+            ok = false;
+        }
+        if (ok) list_add(&l, v);
         if (cur(c)->t != T_COMMA) break;
         next(c);
     }
@@ -1171,16 +1437,13 @@ lw_parse(struct compiler *c)
     struct list l;
     list_init(&l);
     while (cur(c)->t != T_EOF) {
-        if (cur(c)->t == T_RBRACE) lw_cfail(c, cur(c)->span, "unexpected '}': no block is open");
-        if (cur(c)->t == T_FN) {
-            list_add(&l, fn_def(c));
+        if (cur(c)->t == T_RBRACE) {
+            lw_cerror(c, cur(c)->span, "unexpected '}': no block is open");
+            next(c);
             continue;
         }
-        if (cur(c)->t == T_IMPORT) {
-            list_add(&l, import_stmt(c));
-            continue;
-        }
-        list_add(&l, stmt(c));
+        enum tok t = cur(c)->t;
+        list_add(&l, guarded(c, t == T_FN ? fn_def : t == T_IMPORT ? import_stmt : stmt, false));
     }
     n->kids = l.head;
     n->nkids = l.n;

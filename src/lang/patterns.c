@@ -49,6 +49,39 @@ regex_names(struct lw_program *p, struct lw_regex *re)
     }
 }
 
+/* guess_names: the named groups of a regex that did not compile, read from its text
+ * ((?<name>, (?'name', (?P<name>), so that what it would declare is declared still. */
+static void
+guess_names(struct lw_program *p, struct lw_regex *re)
+{
+    const char *s = re->src.p;
+    size_t n = re->src.len;
+    uint32_t cap = 0;
+    for (size_t i = 0; i + 3 < n; i++) {
+        if (s[i] == '\\') {
+            i++;
+            continue;
+        }
+        if (s[i] != '(' || s[i + 1] != '?') continue;
+        size_t k = i + 2;
+        if (s[k] == 'P' && k + 1 < n) k++;
+        if (s[k] != '<' && s[k] != '\'') continue;
+        size_t b = ++k;
+        while (k < n && (s[k] == '_' || (s[k] >= 'a' && s[k] <= 'z') ||
+                         (s[k] >= 'A' && s[k] <= 'Z') || (k > b && s[k] >= '0' && s[k] <= '9')))
+            k++;
+        if (k == b || k >= n || (s[k] != '>' && s[k] != '\'')) continue;
+        if (re->nnames == cap) {
+            uint32_t nc = cap ? cap * 2 : 8;
+            re->names = lw_arena_realloc(&p->arena, re->names, cap * sizeof *re->names,
+                                         nc * sizeof *re->names);
+            cap = nc;
+        }
+        re->names[re->nnames] = (struct lw_group){ { s + b, k - b }, (uint16_t)(re->nnames + 1) };
+        re->nnames++;
+    }
+}
+
 /* add_regex: re joins the program (its pcre2 code, once made, is freed with the program). */
 static void
 add_regex(struct gen *g, struct lw_regex *re)
@@ -82,9 +115,9 @@ regex(struct gen *g, struct node *n)
             opts |= PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF;
             break;
         default:
-            lw_cfail(g->c,
-                     (struct lw_span){ n->span.off + n->span.len - (uint32_t)(n->s2.len - i), 1 },
-                     "unknown regex flag '%c' (known: i m s x u)", n->s2.p[i]);
+            lw_cerror(g->c,
+                      (struct lw_span){ n->span.off + n->span.len - (uint32_t)(n->s2.len - i), 1 },
+                      "unknown regex flag '%c' (known: i m s x u)", n->s2.p[i]);
         }
     }
     int err;
@@ -99,7 +132,9 @@ regex(struct gen *g, struct node *n)
     if (code == NULL) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(err, msg, sizeof msg);
-        lw_cfail(g->c, regex_span(g, n, erroff), "invalid regex: %s", (char *)msg);
+        lw_cerror(g->c, regex_span(g, n, erroff), "invalid regex: %s", (char *)msg);
+        guess_names(p, re);
+        return re;
     }
     if (g->c->opts == NULL || g->c->opts->jit)
         re->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
@@ -142,10 +177,11 @@ lw_cg_declare_captures_in(struct gen *g, struct node *n, bool cond)
                         at = src + o;
                 }
                 if (at != NULL) sp = (struct lw_span){ (uint32_t)(at - src) + 3, (uint32_t)nm.len };
-                lw_cfail(g->c, sp,
-                         "capture group '%.*s' would be a variable, and '%.*s' is reserved: "
-                         "rename the group",
-                         (int)nm.len, nm.p, (int)nm.len, nm.p);
+                lw_cerror(g->c, sp,
+                          "capture group '%.*s' would be a variable, and '%.*s' is reserved: "
+                          "rename the group",
+                          (int)nm.len, nm.p, (int)nm.len, nm.p);
+                continue;
             }
             if (lw_cg_lookup(g, re->names[i].name) == NULL) {
                 uint32_t reg = lw_cg_declare(g, re->names[i].name, n->kids->next->span);

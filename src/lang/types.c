@@ -64,7 +64,7 @@ lw_cg_arith_type(struct gen *g, struct node *n, bool check)
             [T_SLASH] = '/', [T_PERCENT] = '%', [T_FLOORDIV] = LW_ARITH_FLOORDIV
         };
         if (lw_value_arith(ops[n->op], &x, &y, &r, &g->c->ca, err, sizeof err) != 0) {
-            if (check) lw_cfail(g->c, n->span, "%s", err);
+            if (check) lw_cerror(g->c, n->span, "%s", err);
             return TM_ANY;
         }
         return TM(r.t);
@@ -168,18 +168,21 @@ const_zone(struct gen *g, struct node *a)
     p->zones[p->nzones++] = z;
 }
 
-void
+bool
 lw_cg_check_args(struct gen *g, struct node *n, int f)
 {
     const struct lw_builtin *b = &lw_builtins[f];
     if ((int)n->nkids < b->min || (int)n->nkids > b->max) {
         if (b->min == b->max) {
-            lw_cfail(g->c, n->span, "%s() takes %d argument%s, found %u", b->name, b->min,
-                     b->min == 1 ? "" : "s", n->nkids);
+            lw_cerror(g->c, n->span, "%s() takes %d argument%s, found %u", b->name, b->min,
+                      b->min == 1 ? "" : "s", n->nkids);
+        } else {
+            lw_cerror(g->c, n->span, "%s() takes %d to %d arguments, found %u", b->name, b->min,
+                      b->max, n->nkids);
         }
-        lw_cfail(g->c, n->span, "%s() takes %d to %d arguments, found %u", b->name, b->min, b->max,
-                 n->nkids);
+        return false;
     }
+    uint32_t before = g->c->nerrs;
     int i = 0;
     for (struct node *a = n->kids; a != NULL; a = a->next, i++) {
         char want = lw_builtin_argtype(b, i);
@@ -189,7 +192,9 @@ lw_cg_check_args(struct gen *g, struct node *n, int f)
         }
         uint32_t t = lw_cg_stype(g, a);
         if (want == 'R' && a->kind != N_REGEX) {
-            lw_cfail(g->c, a->span, "%s() needs a regex literal like /(?<name>...)/ here", b->name);
+            lw_cerror(g->c, a->span, "%s() needs a regex literal like /(?<name>...)/ here",
+                      b->name);
+            continue;
         }
         if ((f == LW_FN_parse_time || f == LW_FN_format_time) && i == 1 && a->kind == N_STR) {
             char err[256];
@@ -201,7 +206,7 @@ lw_cg_check_args(struct gen *g, struct node *n, int f)
                     memcmp(lit, a->s.p, a->s.len) == 0) {
                     sp = (struct lw_span){ sp.off + 1 + (uint32_t)off, off + 1 < a->s.len ? 2 : 1 };
                 }
-                lw_cfail(g->c, sp, "%s(): %s", b->name, err);
+                lw_cerror(g->c, sp, "%s(): %s", b->name, err);
             }
         }
         if ((f == LW_FN_parse_time || f == LW_FN_format_time) && i == 2 && a->kind == N_STR) {
@@ -209,17 +214,19 @@ lw_cg_check_args(struct gen *g, struct node *n, int f)
         }
         if (a->kind == N_STR) {
             const char *e = lw_fn_check_const(f, i, a->s);
-            if (e != NULL) lw_cfail(g->c, a->span, "%s(): %s", b->name, e);
+            if (e != NULL) lw_cerror(g->c, a->span, "%s(): %s", b->name, e);
         }
         if (t == TM(LW_T_REGEX) && want != 'r' && want != 'R' && want != 'q') {
-            lw_cfail(g->c, a->span, "%s() does not take a regex as argument %d", b->name, i + 1);
+            lw_cerror(g->c, a->span, "%s() does not take a regex as argument %d", b->name, i + 1);
+            continue;
         }
         int st = lw_cg_single(t);
         if (st >= 0 && st != LW_T_REGEX && !lw_type_accepts(want, (enum lw_type)st)) {
-            lw_cfail(g->c, a->span, "%s() cannot take %s as argument %d", b->name,
-                     lw_type_name((enum lw_type)st), i + 1);
+            lw_cerror(g->c, a->span, "%s() cannot take %s as argument %d", b->name,
+                      lw_type_name((enum lw_type)st), i + 1);
         }
     }
+    return g->c->nerrs == before;
 }
 
 /* Captures' types ------------------------------------------------------------------------ */
@@ -302,22 +309,23 @@ lw_cg_check_capture_cmp(struct gen *g, struct node *n)
         while (op.len > 0 && (op.p[op.len - 1] == ' ' || op.p[op.len - 1] == '\t'))
             op.len--;
         if (ot.len > 40 || op.len > 3) {
-            lw_cfail(g->c, n->span,
-                     "cannot compare the capture '%.*s' with a number: a capture is a string or "
-                     "null; convert it with %s(%.*s)",
-                     (int)v->s.len, v->s.p, conv, (int)v->s.len, v->s.p);
+            lw_cerror(g->c, n->span,
+                      "cannot compare the capture '%.*s' with a number: a capture is a string or "
+                      "null; convert it with %s(%.*s)",
+                      (int)v->s.len, v->s.p, conv, (int)v->s.len, v->s.p);
+        } else if (side == 0) {
+            lw_cerror(g->c, n->span,
+                      "cannot compare the capture '%.*s' with a number: a capture is a string or "
+                      "null; write '%s(%.*s) %.*s %.*s'",
+                      (int)v->s.len, v->s.p, conv, (int)v->s.len, v->s.p, (int)op.len, op.p,
+                      (int)ot.len, ot.p);
+        } else {
+            lw_cerror(g->c, n->span,
+                      "cannot compare the capture '%.*s' with a number: a capture is a string or "
+                      "null; write '%.*s %.*s %s(%.*s)'",
+                      (int)v->s.len, v->s.p, (int)ot.len, ot.p, (int)op.len, op.p, conv,
+                      (int)v->s.len, v->s.p);
         }
-        if (side == 0) {
-            lw_cfail(g->c, n->span,
-                     "cannot compare the capture '%.*s' with a number: a capture is a string or "
-                     "null; write '%s(%.*s) %.*s %.*s'",
-                     (int)v->s.len, v->s.p, conv, (int)v->s.len, v->s.p, (int)op.len, op.p,
-                     (int)ot.len, ot.p);
-        }
-        lw_cfail(g->c, n->span,
-                 "cannot compare the capture '%.*s' with a number: a capture is a string or "
-                 "null; write '%.*s %.*s %s(%.*s)'",
-                 (int)v->s.len, v->s.p, (int)ot.len, ot.p, (int)op.len, op.p, conv, (int)v->s.len,
-                 v->s.p);
+        return;
     }
 }

@@ -37,7 +37,11 @@ lw_value_from_json(struct lw_str raw, struct lw_arena *a)
         if (lw_json_number(raw, &i, &d) == LW_JSON_INT) return lw_int(i);
         return lw_float(d);
     case LW_JSON_STRING:
-        if (!lw_json_str_has_escape(raw)) return lw_strv(raw.p + 1, raw.len - 2);
+        if (!lw_json_str_has_escape(raw)) {
+            struct lw_value v = lw_strv(raw.p + 1, raw.len - 2);
+            v.flags = LW_V_PLAIN;
+            return v;
+        }
         {
             char *dst = lw_arena_alloc(a, raw.len);
             size_t n = lw_json_unescape(raw, dst);
@@ -53,6 +57,19 @@ lw_value_from_json(struct lw_str raw, struct lw_arena *a)
         };
     }
     return LW_NULL;
+}
+
+struct lw_value
+lw_value_json_key(struct lw_str tok, bool kesc, struct lw_arena *a)
+{
+    if (!kesc) {
+        struct lw_value v = lw_strv(tok.p + 1, tok.len - 2);
+        v.flags = LW_V_PLAIN;
+        return v;
+    }
+    char *dst = lw_arena_alloc(a, tok.len);
+    size_t n = lw_json_unescape(tok, dst);
+    return lw_strv(dst, n);
 }
 
 static struct lw_str
@@ -116,9 +133,10 @@ lw_iter_next(struct lw_iter *it, struct lw_value *key, struct lw_value *val, str
     if (c->t != LW_T_ARR && c->t != LW_T_OBJ) return 0;
     if (c->flags & LW_V_RAW) {
         struct lw_str k, v;
-        if (lw_json_iter_next(&it->j, &k, &v) != 1) return 0;
+        bool kesc;
+        if (lw_json_iter_next_esc(&it->j, &k, &v, &kesc) != 1) return 0;
         *val = lw_value_from_json(v, a);
-        *key = c->t == LW_T_OBJ ? lw_value_from_json(k, a) : lw_int(it->i);
+        *key = c->t == LW_T_OBJ ? lw_value_json_key(k, kesc, a) : lw_int(it->i);
         it->i++;
         return 1;
     }
@@ -167,12 +185,13 @@ lw_obj_new(struct lw_arena *a, uint32_t cap)
     o->v = cap ? lw_arena_alloc(a, cap * sizeof *o->v) : NULL;
     o->shape = NULL;
     o->shared = false;
+    o->plain = 0;
     return (struct lw_value){ .t = LW_T_OBJ, .u.o = o };
 }
 
 /* own_keys: o's key array made o's own before a key is moved: an object made from a literal
  * starts with its shape's keys, which belong to the program. */
-static void
+static inline __attribute__((always_inline)) void
 own_keys(struct lw_arena *a, struct lw_obj *o)
 {
     if (o->shape == NULL || o->k != o->shape->keys) return;
@@ -180,6 +199,9 @@ own_keys(struct lw_arena *a, struct lw_obj *o)
     if (o->n > 0) memcpy(k, o->k, o->n * sizeof *k);
     o->k = k;
 }
+
+static inline void append(struct lw_arena *a, struct lw_obj *o, struct lw_str key,
+                          struct lw_value v);
 
 struct lw_value *
 lw_obj_slot(struct lw_arena *a, struct lw_value *obj, struct lw_str key, bool add, bool *added)
@@ -192,7 +214,7 @@ lw_obj_slot(struct lw_arena *a, struct lw_value *obj, struct lw_str key, bool ad
             return &o->v[i];
     }
     if (!add) return NULL;
-    lw_obj_set(a, obj, key, LW_NULL);
+    append(a, o, key, LW_NULL);
     *added = true;
     return &o->v[o->n - 1];
 }
@@ -205,8 +227,14 @@ lw_obj_del(struct lw_arena *a, struct lw_value *obj, uint32_t i)
     memmove(o->k + i, o->k + i + 1, (o->n - i - 1) * sizeof *o->k);
     memmove(o->v + i, o->v + i + 1, (o->n - i - 1) * sizeof *o->v);
     o->n--;
+    if (i < 64) { /* the keys after i move down one: so do their bits (a 0 comes in at 63) */
+        uint64_t low = ((uint64_t)1 << i) - 1;
+        o->plain = (o->plain & low) | ((o->plain >> 1) & ~low);
+    }
     if (o->shape != NULL && i < o->shape->n) o->shape = NULL; /* its keys moved */
 }
+
+static struct lw_value materialize(const struct lw_value *v, uint32_t n, struct lw_arena *a);
 
 struct lw_value
 lw_value_copy(const struct lw_value *v, struct lw_arena *a)
@@ -223,6 +251,7 @@ lw_value_copy(const struct lw_value *v, struct lw_arena *a)
         }
         c.u.o->n = v->u.o->n;
         c.u.o->shape = v->u.o->shape; /* same keys, same order */
+        c.u.o->plain = v->u.o->plain;
     } else {
         c = lw_arr_new(a, v->u.a->n + 1);
         if (v->u.a->n > 0) memcpy(c.u.a->v, v->u.a->v, v->u.a->n * sizeof *c.u.a->v);
@@ -233,6 +262,21 @@ lw_value_copy(const struct lw_value *v, struct lw_arena *a)
     for (uint32_t i = 0; i < n; i++)
         lw_value_share(&m[i]);
     return c;
+}
+
+/* append: key, not in o, with v at the end. */
+static inline __attribute__((always_inline)) void
+append(struct lw_arena *a, struct lw_obj *o, struct lw_str key, struct lw_value v)
+{
+    if (o->n == o->cap) {
+        uint32_t cap = o->cap ? o->cap * 2 : 8;
+        o->k = lw_arena_realloc(a, o->k, o->cap * sizeof *o->k, cap * sizeof *o->k);
+        o->v = lw_arena_realloc(a, o->v, o->cap * sizeof *o->v, cap * sizeof *o->v);
+        o->cap = cap;
+    }
+    own_keys(a, o); /* a literal's keys are the program's: never written */
+    o->k[o->n] = key;
+    o->v[o->n++] = v;
 }
 
 void
@@ -246,31 +290,56 @@ lw_obj_set(struct lw_arena *a, struct lw_value *obj, struct lw_str key, struct l
             return;
         }
     }
-    if (o->n == o->cap) {
-        uint32_t cap = o->cap ? o->cap * 2 : 8;
-        o->k = lw_arena_realloc(a, o->k, o->cap * sizeof *o->k, cap * sizeof *o->k);
-        o->v = lw_arena_realloc(a, o->v, o->cap * sizeof *o->v, cap * sizeof *o->v);
-        o->cap = cap;
-    }
-    own_keys(a, o); /* a literal's keys are the program's: never written */
-    o->k[o->n] = key;
-    o->v[o->n++] = v;
+    append(a, o, key, v);
 }
 
 struct lw_value
 lw_value_materialize(const struct lw_value *v, struct lw_arena *a)
 {
     if (!(v->flags & LW_V_RAW) || (v->t != LW_T_ARR && v->t != LW_T_OBJ)) return *v;
-    uint32_t n = lw_value_count(v);
+    return materialize(v, lw_value_count(v), a);
+}
+
+struct lw_value
+lw_value_copy_counted(const struct lw_value *v, uint32_t n, struct lw_arena *a)
+{
+    if (v->flags & LW_V_RAW) return materialize(v, n, a);
+    return lw_value_copy(v, a);
+}
+
+void
+lw_obj_build(struct lw_arena *a, struct lw_value *obj, struct lw_value kv, struct lw_value v,
+             uint64_t *seen)
+{
+    struct lw_obj *o = obj->u.o;
+    struct lw_str key = { kv.u.p, kv.len };
+    uint64_t bit =
+        (uint64_t)1 << ((key.len == 0 ? 0 : (unsigned char)key.p[0] * 7u + key.len) & 63);
+    if ((*seen & bit) != 0 || o->n == o->cap || o->shape != NULL) {
+        *seen |= bit;
+        lw_obj_set(a, obj, key, v); /* may repeat a key: set, so the last one wins */
+        return;
+    }
+    *seen |= bit;
+    if (o->n < 64 && (kv.flags & LW_V_PLAIN)) o->plain |= (uint64_t)1 << o->n;
+    o->k[o->n] = key;
+    o->v[o->n++] = v;
+}
+
+/* materialize: raw container v of n members (lw_value_count's) built in arena a. */
+static struct lw_value
+materialize(const struct lw_value *v, uint32_t n, struct lw_arena *a)
+{
     struct lw_value out = v->t == LW_T_ARR ? lw_arr_new(a, n) : lw_obj_new(a, n);
     struct lw_iter it;
     struct lw_value k, x;
+    uint64_t seen = 0;
     lw_iter_init(&it, v);
     while (lw_iter_next(&it, &k, &x, a) == 1) {
         if (v->t == LW_T_ARR)
             lw_arr_push(a, &out, x);
         else
-            lw_obj_set(a, &out, (struct lw_str){ k.u.p, k.len }, x);
+            lw_obj_build(a, &out, k, x, &seen);
     }
     return out;
 }
@@ -600,6 +669,36 @@ lw_value_write_json_max(struct lw_buf *b, const struct lw_value *v, struct lw_ar
  * refused before it is written when its bytes alone would pass max. What passes max (the
  * escapes of a string, a container's scalars) passes it once, by a bounded amount, and the
  * next check sees it. */
+static int write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth,
+                      size_t max);
+
+/* write_plain: the members of an object some of whose keys were read from JSON without
+ * escapes (o->plain): those are written as read; '{' is written, '}' is the caller's. */
+static int
+write_plain(struct lw_buf *b, const struct lw_obj *o, struct lw_arena *ar, int depth, size_t max)
+{
+    uint64_t plain = o->plain; /* bit 0: the current key's */
+    for (uint32_t i = 0; i < o->n; i++, plain >>= 1) {
+        if (i) lw_buf_addc(b, ',');
+        if (plain & 1) {
+            size_t n = o->k[i].len;
+            char *d = lw_buf_grow(b, n + 3);
+            d[0] = '"';
+            memcpy(d + 1, o->k[i].p, n);
+            d[n + 1] = '"';
+            d[n + 2] = ':';
+            b->len += n + 3;
+        } else {
+            lw_json_write_string(b, o->k[i].p, o->k[i].len);
+            lw_buf_addc(b, ':');
+        }
+        int rc = write_json(b, &o->v[i], ar, depth + 1, max);
+        if (rc != 0) return rc;
+    }
+    lw_buf_addc(b, '}');
+    return 0;
+}
+
 static int
 write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth, size_t max)
 {
@@ -621,6 +720,14 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
         return 0;
     case LW_T_STR:
         if (b->len + v->len > max) return LW_WRITE_TOO_LONG;
+        if (v->flags & LW_V_PLAIN) { /* as read: nothing to escape */
+            char *d = lw_buf_grow(b, (size_t)v->len + 2);
+            d[0] = '"';
+            memcpy(d + 1, v->u.p, v->len);
+            d[v->len + 1] = '"';
+            b->len += (size_t)v->len + 2;
+            return 0;
+        }
         lw_json_write_string(b, v->u.p, v->len);
         return 0;
     case LW_T_TIME:
@@ -657,6 +764,7 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
     lw_buf_addc(b, '{');
     const struct lw_obj *o = v->u.o;
     uint32_t shaped = o->shape ? o->shape->n : 0;
+    if (o->plain != 0 && shaped == 0) return write_plain(b, o, ar, depth, max);
     for (uint32_t i = 0; i < o->n; i++) {
         if (i) lw_buf_addc(b, ',');
         if (i < shaped) {

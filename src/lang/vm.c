@@ -356,7 +356,7 @@ copy_on_write(struct lw_vm *vm, struct lw_value *c)
                                    : sizeof(struct lw_value);
     if ((size_t)(n + 1) * each > lw_vm_room(vm)) return lw_vm_too_big(vm, "copy on write", 0);
     if (lw_vm_charge(vm, n / 16 + 1) != 0) return -1;
-    *c = lw_value_copy(c, vm->arena);
+    *c = lw_value_copy_counted(c, n, vm->arena);
     return 0;
 }
 
@@ -413,6 +413,27 @@ child(struct lw_vm *vm, struct lw_value *c, int iskey, struct lw_str key, int64_
     return &c->u.a->v[i];
 }
 
+/* root_copy: the raw record's copy from the decoder's list of its members: what
+ * copy_on_write makes of it, without walking the text twice (to count, then to copy). */
+static int
+root_copy(struct lw_vm *vm)
+{
+    const struct lw_record *rec = vm->rec;
+    uint32_t n = rec->nmembers;
+    if ((size_t)(n + 1) * (sizeof(struct lw_value) + sizeof(struct lw_str)) > lw_vm_room(vm))
+        return lw_vm_too_big(vm, "copy on write", 0);
+    if (lw_vm_charge(vm, n / 16 + 1) != 0) return -1;
+    struct lw_value o = lw_obj_new(vm->arena, n);
+    uint64_t seen = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct lw_value v = lw_value_from_json(rec->members[i].val, vm->arena);
+        struct lw_value k = lw_value_json_key(rec->members[i].key, rec->members[i].kesc, vm->arena);
+        lw_obj_build(vm->arena, &o, k, v, &seen);
+    }
+    vm->root = o;
+    return 0;
+}
+
 /* path_base: where path p starts: the record (copied once before its first change, when
  * reads stop using the decoder's member table), or a variable's register. */
 static struct lw_value *
@@ -420,7 +441,9 @@ path_base(struct lw_vm *vm, const struct lw_path *p)
 {
     if (p->base >= 0) return &vm->regs[vm->rbase + (uint32_t)p->base];
     if (!vm->root_owned) {
-        if (vm->root.t == LW_T_OBJ || vm->root.t == LW_T_ARR) {
+        if (vm->rec->members != NULL && (vm->root.flags & LW_V_RAW)) {
+            if (root_copy(vm) != 0) return NULL;
+        } else if (vm->root.t == LW_T_OBJ || vm->root.t == LW_T_ARR) {
             lw_value_share(&vm->root);
             if (copy_on_write(vm, &vm->root) != 0) return NULL;
         }
@@ -912,12 +935,25 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_DIV:
             if (arith(vm, '/', &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
             break;
-        case LW_OP_IDIV:
-            if (arith(vm, LW_ARITH_FLOORDIV, &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+        case LW_OP_IDIV: { /* int // int inline, as lw_value_arith computes it */
+            const struct lw_value *x = &R[in->b], *y = &R[in->c];
+            if (x->t == LW_T_INT && y->t == LW_T_INT && y->u.i > 0) {
+                int64_t q = x->u.i / y->u.i;
+                R[in->a] = lw_int(q - (x->u.i % y->u.i != 0 && x->u.i < 0));
+            } else if (arith(vm, LW_ARITH_FLOORDIV, x, y, &R[in->a]) != 0) {
+                goto fail;
+            }
             break;
-        case LW_OP_MOD:
-            if (arith(vm, '%', &R[in->b], &R[in->c], &R[in->a]) != 0) goto fail;
+        }
+        case LW_OP_MOD: {
+            const struct lw_value *x = &R[in->b], *y = &R[in->c];
+            if (x->t == LW_T_INT && y->t == LW_T_INT && y->u.i > 0) {
+                R[in->a] = lw_int(x->u.i % y->u.i);
+            } else if (arith(vm, '%', x, y, &R[in->a]) != 0) {
+                goto fail;
+            }
             break;
+        }
         case LW_OP_NEG: {
             struct lw_value *x = &R[in->b];
             if (x->t == LW_T_INT && x->u.i != INT64_MIN) {

@@ -422,6 +422,7 @@ fn_dissect(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         obj->n = obj->cap = no;
         obj->shape = &d->shape;
         obj->shared = false; /* one holder so far (read by lw_value_share: UBSan saw 0xbe) */
+        obj->plain = 0;
         if (no > 0) memcpy(obj->k, d->shape.keys, no * sizeof *obj->k);
         for (uint32_t k = 0; k < no; k++) {
             const struct lw_str *x = &v[d->out[k].parts[0]];

@@ -78,8 +78,9 @@ int
 fn_merge(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     bool deep = n > 2 && lw_value_truthy(&a[2]);
-    if (room_for(vm, "merge()", lw_value_count(&a[0]), true) != 0) return -1;
-    *r = lw_value_copy(&a[0], A);
+    uint32_t n0 = lw_value_count(&a[0]);
+    if (room_for(vm, "merge()", n0, true) != 0) return -1;
+    *r = lw_value_copy_counted(&a[0], n0, A);
     return merge_into(vm, r, &a[1], deep, 0);
 }
 

@@ -136,6 +136,91 @@ test_compile_errors(void)
     logwash_template_free(t);
 }
 
+/* What on_error was given (test_every_error). */
+struct seen {
+    int n;
+    char file[8][96], msg[8][200];
+    int line[8], col[8];
+    unsigned count;
+    bool more, text_ok;
+};
+
+static void
+seen_error(void *ud, const struct logwash_compile_error *e)
+{
+    struct seen *s = ud;
+    char head[400];
+    snprintf(head, sizeof head, "%s:%d:%d: error: %s\n", e->file, e->line, e->col, e->message);
+    s->text_ok = (s->n == 0 || s->text_ok) && strncmp(e->text, head, strlen(head)) == 0 &&
+                 strchr(e->text + strlen(head), '^') != NULL && e->index == (unsigned)s->n;
+    if (s->n < 8) {
+        snprintf(s->file[s->n], sizeof s->file[0], "%s", e->file);
+        snprintf(s->msg[s->n], sizeof s->msg[0], "%s", e->message);
+        s->line[s->n] = e->line;
+        s->col[s->n] = e->col;
+    }
+    s->n++;
+    s->count = e->count;
+    s->more = e->more;
+}
+
+/* on_error: every error, in the order of their places, each with its file, line:col and text
+ * as logwash(1) prints it; the first is also the struct logwash_error; max_errors stops the
+ * compilation; an error in an imported file names that file. */
+static void
+test_every_error(void)
+{
+    struct logwash_compile_options co;
+    logwash_compile_options_default(&co);
+    CHECK(co.on_error == NULL && co.on_error_ud == NULL && co.max_errors == 0);
+    struct seen s = { 0 };
+    co.on_error = seen_error;
+    co.on_error_ud = &s;
+    co.name = "t.lw";
+    struct logwash_error e;
+    /* a broken let still declares x; a syntax error, an unknown function, a missing comma */
+    const char *src = "let x = (1 +\nemit x\nemit nosuch(1)\nemit {a: 1 b: 2}\n";
+    CHECK(logwash_compile(src, strlen(src), &co, &e) == NULL);
+    CHECK(s.n == 3 && s.count == 3 && !s.more && s.text_ok);
+    CHECK(s.line[0] == 2 && s.col[0] == 1 && s.line[1] == 3 && s.col[1] == 6);
+    CHECK(s.line[2] == 4 && s.col[2] == 12 && strcmp(s.file[2], "t.lw") == 0);
+    CHECK(strstr(s.msg[1], "unknown function 'nosuch'") == s.msg[1]);
+    CHECK(strcmp(s.msg[2], "missing ',' between object members") == 0);
+    CHECK(e.line == 2 && e.col == 1 && strcmp(e.message, s.msg[0]) == 0);
+
+    memset(&s, 0, sizeof s); /* the limit */
+    co.max_errors = 2;
+    src = "emit a\nemit b\nemit c\n";
+    CHECK(logwash_compile(src, strlen(src), &co, &e) == NULL);
+    CHECK(s.n == 2 && s.count == 2 && s.more && s.line[1] == 2);
+
+    memset(&s, 0, sizeof s); /* a template that compiles: no call */
+    struct logwash_template *t = logwash_compile("emit 1", 6, &co, &e);
+    CHECK(t != NULL && s.n == 0);
+    logwash_template_free(t);
+
+    char dir[] = "/tmp/lw-api-errs-XXXXXX"; /* errors in an imported file */
+    CHECK(mkdtemp(dir) != NULL);
+    char lib[64];
+    snprintf(lib, sizeof lib, "%s/two.lw", dir);
+    FILE *f = fopen(lib, "w");
+    fputs("fn one(a) { return a + }\nfn two(b) { return nope }\n", f);
+    fclose(f);
+    const char *paths[] = { dir };
+    co.import_paths = paths;
+    co.nimport_paths = 1;
+    co.max_errors = 0;
+    memset(&s, 0, sizeof s);
+    src = "import \"two.lw\"\nemit one(1) + undefined_here";
+    CHECK(logwash_compile(src, strlen(src), &co, &e) == NULL);
+    CHECK(s.n == 3 && s.text_ok && strcmp(s.file[0], "t.lw") == 0 && s.line[0] == 2);
+    CHECK(strcmp(s.file[1], lib) == 0 && s.line[1] == 1 && s.col[1] == 24);
+    CHECK(strcmp(s.file[2], lib) == 0 && s.line[2] == 2 && s.col[2] == 20);
+    CHECK(e.line == 2 && e.col == 15); /* the first by place: the template's */
+    unlink(lib);
+    rmdir(dir);
+}
+
 static void
 test_outputs(void)
 {
@@ -407,6 +492,7 @@ main(void)
 {
     test_defaults();
     test_compile_errors();
+    test_every_error();
     test_outputs();
     test_failed_records();
     test_limits();

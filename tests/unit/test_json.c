@@ -46,6 +46,17 @@ test_scan_keys(void)
     /* not an object: no values, still valid */
     CHECK(lw_json_scan("[1]", 3, keys, 1, vals, &err) == 0 && vals[0].p == NULL);
     CHECK(lw_json_scan("{}", 2, NULL, 0, NULL, &err) == 0);
+    /* every top-level member, in order, duplicates included; past cap only counted */
+    struct lw_json_member all[3];
+    size_t nall = 99;
+    const char *t3 = "{\"a\" : 1, \"b\":{\"a\":[2]}, \"a\":\"x\",\"c\":7\0}";
+    CHECK(lw_json_scan_members(t3, strlen(t3) + 2, keys, 1, vals, all, 3, &nall, &err) == 0);
+    CHECK(nall == 4 && slice_is(all[0].key, "\"a\"") && slice_is(all[0].val, "1"));
+    CHECK(slice_is(all[1].key, "\"b\"") && slice_is(all[1].val, "{\"a\":[2]}"));
+    CHECK(slice_is(all[2].val, "\"x\"") && slice_is(vals[0], "\"x\""));
+    CHECK(lw_json_scan_members("[{\"a\":1}]", 9, NULL, 0, NULL, all, 3, &nall, &err) == 0 &&
+          nall == 0);
+    CHECK(lw_json_scan_members("{\"a\":}", 6, NULL, 0, NULL, all, 3, &nall, &err) == -1);
     /* the NUL jansson ignores after a number does not end up in the slice */
     struct lw_str one = LW_STR_LIT("a");
     CHECK(lw_json_scan("{\"a\":12\0}", 9, &one, 1, vals, &err) == 0 && slice_is(vals[0], "12"));
