@@ -796,4 +796,53 @@ rc=$?
 expect_rc demo_job_checks 0
 : >in
 
+# -f @NAME: after the shipped templates, the --lib directories
+mkdir -p libdir && printf 'emit {from: "lib"}\n' >libdir/fromlib.lw
+echo x >in
+LOGWASH_TEMPLATES=$tmp/tpl2 run --lib libdir -f @fromlib
+want '{"from":"lib"}'
+expect_file template_at_lib out
+LOGWASH_TEMPLATES=$tmp/tpl2 run -f @fromlib --lib libdir
+expect_file template_at_lib_after out
+: >in
+# the templates beside the binary (PREFIX/bin/logwash -> PREFIX/share/logwash/templates): an
+# install moved away from the PREFIX it was built for
+mkdir -p moved/bin moved/share/logwash/templates
+cp "$bin" moved/bin/logwash
+printf '# moved along\nemit {from: "moved"}\n' >moved/share/logwash/templates/moved.lw
+echo x >in
+LOGWASH_TEMPLATES= "$tmp/moved/bin/logwash" -f @moved <in >out 2>err
+want '{"from":"moved"}'
+expect_file template_beside_binary out
+LOGWASH_TEMPLATES= "$tmp/moved/bin/logwash" --list-templates >out 2>err
+if grep -q '^moved  *moved along$' out; then ok; else bad "list_templates_beside_binary: $(cat out err)"; fi
+rm -rf moved
+: >in
+
+# --list-patterns: every name with its file:line; NAME: definition, fields, -v the expansion
+run --list-patterns
+if [ "$rc" = 0 ] && grep -q '^HTTPDATE  *builtin:base:[0-9]*$' out && ! grep -qv '^[A-Z0-9_]*  *[^ ]*:[0-9]*$' out; then ok; else
+    bad "list_patterns: $rc $(head -3 out err)"; fi
+mkdir -p pats && printf '# mine\nMYLINE %%{IP:[client][ip]} %%{INT:n:int} %%{NUMBER:f:float} %%{WORD}\n' >pats/p
+run --list-patterns --patterns pats MYLINE
+printf '%s\n' 'MYLINE (pats/p:2)' '  %{IP:[client][ip]} %{INT:n:int} %{NUMBER:f:float} %{WORD}' fields: >want
+printf '  %-30s %s\n' '[client][ip]' string n int f float >>want
+expect_file list_patterns_one out
+run --list-patterns MYLINE --patterns pats -v
+if grep -q '^expansion:$' out && grep -q '(?<g1>' out; then ok; else bad "list_patterns_verbose: $(cat out)"; fi
+run --list-patterns --patterns pats
+if grep -q '^MYLINE  *pats/p:2$' out; then ok; else bad "list_patterns_dir: $(grep MYLINE out)"; fi
+run --list-patterns HTTPDAT
+expect_rc list_patterns_unknown 2
+want "logwash: --list-patterns: no grok pattern 'HTTPDAT' (did you mean HTTPDATE?)"
+expect_file list_patterns_unknown err
+run --list-patterns JAVACLASS
+want "logwash: --list-patterns: no grok pattern 'JAVACLASS' (it is in logstash-patterns-core's java, which logwash does not load: give --patterns a directory holding it)"
+expect_file list_patterns_std err
+run --list-patterns A B
+expect_rc list_patterns_two 2
+run --list-patterns --patterns nope
+expect_rc list_patterns_bad_dir 2
+if grep -q '^logwash: --patterns nope: No such file or directory$' err; then ok; else bad "list_patterns_bad_dir: $(cat err)"; fi
+
 summary

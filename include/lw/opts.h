@@ -34,6 +34,7 @@ struct lw_opts {
     bool check, disasm, unbuffered, no_jit;
     bool validate;        /* --validate: check everything, run nothing (validate.c) */
     bool print_config;    /* --print-config: print the effective job file (validate.c) */
+    bool list_patterns;   /* --list-patterns [NAME] (patlist.c): inputs hold the NAME */
     const char *tz_name;  /* --tz as given (NULL: UTC), for --print-config */
     const char *now_text; /* --now as given (NULL: the clock), for --print-config */
     int jobs;             /* -j: worker threads; 0: the default (one per CPU, one for a terminal) */

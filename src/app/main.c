@@ -12,6 +12,7 @@
 #include "lw/buf.h"
 #include "lw/grok.h"
 #include "lw/opts.h"
+#include "lw/patlist.h"
 #include "lw/pipeline.h"
 #include "lw/program.h"
 #include "lw/test.h"
@@ -65,6 +66,11 @@ main(int argc, char **argv)
         if (r > 0) return 0;
         fprintf(stderr, "logwash: %s\ntry 'logwash --help'\n", err);
         return 2;
+    }
+    if (o.list_patterns) {
+        r = lw_list_patterns(&o, stdout, stderr);
+        lw_opts_fini(&o);
+        return r;
     }
     /* --print-config: the options as a job file, nothing read or compiled (with --validate:
      * once everything checked out, below) */
