@@ -275,6 +275,29 @@ LOGWASH_API const struct logwash_output *logwash_outputs(const struct logwash_ru
  * position. Owned by r; valid until the next logwash_run or logwash_runner_free on r. */
 LOGWASH_API const struct logwash_error *logwash_runner_error(const struct logwash_runner *r);
 
+/* ---- Explaining records ---- */
+
+/* logwash_runner_set_explain: with on, every record r runs from now on is also explained, in
+ * text for people (logwash(1) EXPLAIN shows it; not a format to parse): for each match(),
+ * grok() and dissect() the template evaluates, in order, its line:col and whether it matched,
+ * and for a non-match how far it got (grok: the first piece of the pattern, such as
+ * %{HTTPDATE:timestamp}, that did not match and the byte of the subject where it was tried;
+ * dissect: the delimiter not found after a field; a regex: the longest start of the subject
+ * that a match could begin with), the subject shown with a caret under that byte; and at
+ * each emit or print the value and the variables in scope with their values (JSON, long ones
+ * cut). At most 100 sites and 64 KiB per record. Explaining repeats the matching (a grok
+ * non-match compiles a regex per piece of its pattern) under the runner's per-call limits,
+ * outside the record's regex budget; off (the default, and with on false, which frees it) it
+ * costs nothing. Outputs and results are as without it. Returns 0, or -1 when out of memory
+ * (explaining stays off). */
+LOGWASH_API int logwash_runner_set_explain(struct logwash_runner *r, bool on);
+
+/* logwash_explanation: the explanation of the last record r ran (whatever its result), a
+ * C string of *len bytes (len may be NULL), "" when explaining is off or before the first
+ * record. Owned by r; valid until the next logwash_run, logwash_runner_set_explain or
+ * logwash_runner_free on r. */
+LOGWASH_API const char *logwash_explanation(const struct logwash_runner *r, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -57,11 +57,21 @@ struct lw_grok_field {
     struct lw_str *path;
 };
 
-/* One alternative: a regex and its fields in pattern order. */
+/* Where a piece of the template's pattern starts (pat: a byte of the pattern; re: where its
+ * expansion starts in the regex), so that explain.c can match a prefix of the pattern alone. */
+struct lw_grok_cut {
+    uint32_t pat, re;
+};
+
+/* One alternative: a regex and its fields in pattern order; its regex text and the top-level
+ * pieces of its pattern (re->src), for explaining a non-match. */
 struct lw_grok_alt {
     struct lw_regex *re;
     uint32_t nfields;
     struct lw_grok_field *fields;
+    struct lw_str regex;
+    uint32_t ncuts;
+    struct lw_grok_cut *cuts; /* in pattern order */
 };
 
 /* A compiled grok argument: alternatives tried in order, the first match wins. */
@@ -79,6 +89,8 @@ struct lw_grok_expansion {
     struct lw_str regex;
     uint32_t nfields;
     struct lw_grok_field *fields;
+    uint32_t ncuts;
+    struct lw_grok_cut *cuts;
 };
 int lw_grok_expand(const struct lw_grok_lib *lib, struct lw_str pat, struct lw_arena *a,
                    struct lw_grok_expansion *out, char *err, size_t errcap, size_t *erroff);

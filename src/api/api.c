@@ -16,6 +16,7 @@
 #include "lw/buf.h"
 #include "lw/codec.h"
 #include "lw/diag.h"
+#include "lw/explain.h"
 #include "lw/grok.h"
 #include "lw/json.h"
 #include "lw/program.h"
@@ -249,6 +250,7 @@ static void
 runner_free(struct logwash_runner *r)
 {
     if (r == NULL) return;
+    lw_explain_free(r->vm.explain);
     lw_vm_fini(&r->vm);
     lw_arena_fini(&r->arena);
     lw_buf_fini(&r->out);
@@ -610,7 +612,9 @@ logwash_run(struct logwash_runner *r, const char *rec, size_t len, const struct 
         res = LOGWASH_NOMEM;
     } else {
         lw_oom_jmp = &jb;
+        if (r->vm.explain != NULL) lw_explain_reset(r->vm.explain);
         res = run(r, rec, len, meta);
+        if (r->vm.explain != NULL) lw_explain_finish(r->vm.explain);
     }
     lw_oom_jmp = outer;
     return res;
@@ -627,4 +631,37 @@ const struct logwash_error *
 logwash_runner_error(const struct logwash_runner *r)
 {
     return &r->err;
+}
+
+/* Explaining records ------------------------------------------------------------------- */
+
+int
+logwash_runner_set_explain(struct logwash_runner *r, bool on)
+{
+    if (on && r->vm.explain == NULL) {
+        r->vm.explain = lw_explain_new();
+        if (r->vm.explain == NULL) return -1;
+        jmp_buf jb, *outer = lw_oom_jmp;
+        if (setjmp(jb) != 0) { /* the first bytes of its text */
+            lw_oom_jmp = outer;
+            lw_explain_free(r->vm.explain);
+            r->vm.explain = NULL;
+            return -1;
+        }
+        lw_oom_jmp = &jb;
+        lw_explain_reset(r->vm.explain);
+        lw_oom_jmp = outer;
+    } else if (!on) {
+        lw_explain_free(r->vm.explain);
+        r->vm.explain = NULL;
+    }
+    return 0;
+}
+
+const char *
+logwash_explanation(const struct logwash_runner *r, size_t *len)
+{
+    const struct lw_explain *x = r->vm.explain;
+    if (len != NULL) *len = x ? x->text.len : 0;
+    return x != NULL && x->text.p != NULL ? x->text.p : "";
 }

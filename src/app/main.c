@@ -10,6 +10,7 @@
 
 #include "lw/arena.h"
 #include "lw/buf.h"
+#include "lw/explain_cmd.h"
 #include "lw/grok.h"
 #include "lw/opts.h"
 #include "lw/patlist.h"
@@ -58,6 +59,7 @@ main(int argc, char **argv)
 {
     std_fds();
     if (argc >= 2 && strcmp(argv[1], "test") == 0) return lw_test_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "explain") == 0) return lw_explain_main(argc - 1, argv + 1);
     struct lw_opts o;
     char err[512];
     int r = lw_opts_parse(&o, argc, argv, stdout, err, sizeof err);

@@ -288,6 +288,9 @@ int32_t lw_cg_ins(struct gen *g, enum lw_op op, uint32_t a, uint32_t b, int32_t 
 int lw_cg_find_builtin(struct lw_str name);
 int lw_cg_find_func(struct gen *g, struct lw_str name);
 uint32_t lw_cg_declare(struct gen *g, struct lw_str name, struct lw_span sp);
+/* lw_cg_note_scope: keep the variables in scope at the emit or print about to be emitted at pc
+ * (prog->emitscopes, for explain.c). */
+void lw_cg_note_scope(struct gen *g, uint32_t pc);
 struct var *lw_cg_lookup(struct gen *g, struct lw_str name);
 _Noreturn void lw_cg_undefined_var(struct gen *g, struct node *n);
 _Noreturn void lw_cg_unknown_function(struct gen *g, struct node *n);

@@ -229,7 +229,9 @@ struct ex {
     uint32_t nfields, capfields;
     const struct lw_grok_def *stack[MAX_NEST];
     uint32_t depth;
-    size_t topoff; /* offset in the top-level pattern of what is being expanded */
+    size_t topoff;            /* offset in the top-level pattern of what is being expanded */
+    struct lw_grok_cut *cuts; /* each top-level piece's start (explain.c's prefixes) */
+    uint32_t ncuts, capcuts;
     char *err;
     size_t errcap;
 };
@@ -518,12 +520,27 @@ group(struct ex *x, struct lw_str t, size_t i)
     return i + 2;
 }
 
+/* top_cut: the top-level pattern's byte i starts a piece: note it and where its expansion
+ * starts, so a prefix of the pattern can be matched on its own (lw_grok_alt.cuts). */
+static void
+top_cut(struct ex *x, size_t i)
+{
+    x->topoff = i;
+    if (x->ncuts == x->capcuts) {
+        uint32_t cap = x->capcuts ? x->capcuts * 2 : 32;
+        x->cuts =
+            lw_arena_realloc(x->a, x->cuts, x->capcuts * sizeof *x->cuts, cap * sizeof *x->cuts);
+        x->capcuts = cap;
+    }
+    x->cuts[x->ncuts++] = (struct lw_grok_cut){ (uint32_t)i, (uint32_t)x->out.len };
+}
+
 static int
 translate(struct ex *x, struct lw_str t)
 {
     size_t i = 0;
     while (i < t.len) {
-        if (x->depth == 0) x->topoff = i;
+        if (x->depth == 0) top_cut(x, i);
         char c = t.p[i];
         if (c == '\\' && i + 1 < t.len) {
             if (t.p[i + 1] == 'h') {
@@ -567,6 +584,8 @@ lw_grok_expand(const struct lw_grok_lib *lib, struct lw_str pat, struct lw_arena
             (struct lw_str){ lw_arena_dup(a, x.out.p ? x.out.p : "", x.out.len), x.out.len };
         out->nfields = x.nfields;
         out->fields = x.fields;
+        out->ncuts = x.ncuts;
+        out->cuts = x.cuts;
     }
     *erroff = x.topoff;
     lw_buf_fini(&x.out);
@@ -667,7 +686,7 @@ lw_grok_compile_alt(const struct lw_grok_lib *lib, struct lw_str pat, bool jit, 
         int g = pcre2_substring_number_from_name(code, (PCRE2_SPTR)gname);
         e.fields[i].group = (uint16_t)(g > 0 ? g : 0);
     }
-    *alt = (struct lw_grok_alt){ re, e.nfields, e.fields };
+    *alt = (struct lw_grok_alt){ re, e.nfields, e.fields, e.regex, e.ncuts, e.cuts };
     return 0;
 }
 
