@@ -15,13 +15,19 @@
 #define LW_EXPLAIN_MAX_TEXT    65536 /* bytes of explanation per record */
 #define LW_EXPLAIN_MAX_CUTS    512   /* prefixes of one grok pattern tried */
 #define LW_EXPLAIN_MAX_VALUE   300   /* bytes of one value shown */
-#define LW_EXPLAIN_MAX_SUBJECT 4096  /* bytes of a subject a regex non-match is examined in */
+#define LW_EXPLAIN_MAX_SUBJECT 1024  /* bytes of a subject a regex non-match is examined in */
+#define LW_EXPLAIN_MAX_PROBES                                                                      \
+    20000 /* matches of its own per record (each under the VM's                                    \
+             per-call limits, at most LW_EXPLAIN_PROBE_LIMIT) */
+#define LW_EXPLAIN_PROBE_LIMIT 100000
+#define LW_EXPLAIN_MAX_COMPILE (4u << 20) /* bytes of regex compiled for one grok site */
 
 struct lw_explain {
     struct lw_buf text; /* this record's explanation, NUL-terminated */
     void *mctx;         /* pcre2_match_context_8 * with the VM's per-call limits */
     uint32_t nsites;    /* sites explained in this record */
     uint32_t skipped;   /* sites past LW_EXPLAIN_MAX_SITES */
+    uint32_t probes;    /* matches made for this record */
     bool cut;           /* the text reached LW_EXPLAIN_MAX_TEXT */
 };
 

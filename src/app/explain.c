@@ -12,7 +12,8 @@
 
 #include "logwash.h"
 
-#define MAX_RECORDS 1000 /* records explained from standard input; the rest are not read */
+#define MAX_RECORDS 1000    /* records explained from standard input; the rest are not read */
+#define MAX_LINE    1048576 /* bytes of a record read from standard input */
 
 static const char usage[] =
     "usage: logwash explain [OPTIONS] (-f TEMPLATE | -e TEXT) [RECORD...]\n"
@@ -193,13 +194,27 @@ lw_explain_main(int argc, char **argv)
         for (int i = optind; i < argc; i++)
             one(r, name, ++n, argv[i], strlen(argv[i]));
     } else {
-        char *line = NULL;
-        size_t cap = 0;
-        ssize_t len;
-        while (n < MAX_RECORDS && (len = getline(&line, &cap, stdin)) >= 0) {
-            if (len > 0 && line[len - 1] == '\n') len--;
+        /* lines of at most MAX_LINE bytes are kept; the rest of a longer one is skipped */
+        char *line = malloc(MAX_LINE);
+        size_t len = 0;
+        bool cut = false;
+        int c = 0;
+        while (line != NULL && n < MAX_RECORDS && c != EOF) {
+            c = getchar();
+            if (c != EOF && c != '\n') {
+                if (len < MAX_LINE) {
+                    line[len++] = (char)c;
+                } else {
+                    cut = true;
+                }
+                continue;
+            }
+            if (c == EOF && len == 0 && !cut) break;
             if (len > 0 && line[len - 1] == '\r') len--;
-            one(r, name, ++n, line, (size_t)len);
+            if (cut) printf("(record %zu is cut at %d bytes)\n", n + 1, MAX_LINE);
+            one(r, name, ++n, line, len);
+            len = 0;
+            cut = false;
         }
         free(line);
     }

@@ -46,7 +46,7 @@ lw_explain_reset(struct lw_explain *x)
     x->text.len = 0;
     lw_buf_addc(&x->text, '\0');
     x->text.len = 0;
-    x->nsites = x->skipped = 0;
+    x->nsites = x->skipped = x->probes = 0;
     x->cut = false;
 }
 
@@ -143,14 +143,19 @@ value(struct lw_vm *vm, const struct lw_value *v, struct lw_buf *b)
     }
 }
 
-/* matches: does code match s[0, len) with the VM's per-call limits and options? The whole
- * match in ov[0], ov[1]. Limits hit count as no match. */
+/* matches: does code match s[0, len) with options opts under the VM's per-call limits (a probe,
+ * one of the many tries of a non-match, under LW_EXPLAIN_PROBE_LIMIT at most)? 1, 2 for a
+ * partial match, with the (partial) match in ov; 0 no; -1 a limit or LW_EXPLAIN_MAX_PROBES. */
 static int
 matches(struct lw_vm *vm, const pcre2_code *code, const char *s, size_t len, uint32_t opts,
-        size_t ov[2])
+        bool probe, size_t ov[2])
 {
     struct lw_explain *x = vm->explain;
-    pcre2_set_match_limit(x->mctx, vm->limits.match_limit);
+    if (x->probes == LW_EXPLAIN_MAX_PROBES) return -1;
+    x->probes++;
+    uint32_t limit = vm->limits.match_limit;
+    if (probe && limit > LW_EXPLAIN_PROBE_LIMIT) limit = LW_EXPLAIN_PROBE_LIMIT;
+    pcre2_set_match_limit(x->mctx, limit);
     pcre2_set_depth_limit(x->mctx, vm->limits.depth_limit);
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
     if (md == NULL) return 0;
@@ -177,9 +182,16 @@ regex_miss(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t le
     struct lw_explain *x = vm->explain;
     size_t top = len > LW_EXPLAIN_MAX_SUBJECT ? LW_EXPLAIN_MAX_SUBJECT : len, l = top, ov[2];
     if (top < len) say(x, "  (the first %zu bytes of the subject are examined)\n", top);
-    while (l > 0 && matches(vm, re->code, s, l, PCRE2_PARTIAL_HARD, ov) <= 0)
+    int rc = 0;
+    while (l > 0 && (rc = matches(vm, re->code, s, l, PCRE2_PARTIAL_HARD, true, ov)) == 0)
         l--;
-    if (l == 0) {
+    if (rc < 0) {
+        say(x, "  (not examined further: a match limit was reached)\n");
+    } else if (l == top && top < len) {
+        say(x, "  bytes %zu-%zu could all belong to a match (not examined past them)\n", ov[0],
+            top);
+        show(x, s, len, top);
+    } else if (l == 0) {
         say(x, "  no byte of the subject can begin a match\n");
         show(x, s, len, 0);
     } else if (l == len) {
@@ -203,7 +215,7 @@ lw_explain_match(struct lw_vm *vm, uint32_t pc, const struct lw_matchsite *ms,
         say(x, "the subject is %s: no match\n", lw_type_name(s->t));
         return;
     }
-    int rc = matches(vm, re->code, s->u.p, s->len, 0, ov);
+    int rc = matches(vm, re->code, s->u.p, s->len, 0, false, ov);
     say(x, "/%.*s/ %s\n", (int)(re->src.len > 200 ? 200 : re->src.len), re->src.p,
         rc > 0   ? "matched"
         : rc < 0 ? "stopped by a limit"
@@ -218,7 +230,8 @@ lw_explain_match(struct lw_vm *vm, uint32_t pc, const struct lw_matchsite *ms,
 /* Grok -------------------------------------------------------------------------------------- */
 
 /* prefix_match: does the pattern's prefix up to cut c (its expansion's first bytes) match s?
- * 1 with the match in ov, 0 not, -1 when the prefix is no regex (a cut inside a group). */
+ * 1 with the match in ov, 0 not (or the prefix is no regex: a cut inside a group), -2 when a
+ * limit stopped it. */
 static int
 prefix_match(struct lw_vm *vm, const struct lw_grok_alt *alt, uint32_t c, const char *s, size_t len,
              size_t ov[2])
@@ -227,10 +240,10 @@ prefix_match(struct lw_vm *vm, const struct lw_grok_alt *alt, uint32_t c, const 
     PCRE2_SIZE eo;
     pcre2_code *code = pcre2_compile((PCRE2_SPTR)alt->regex.p, alt->cuts[c].re,
                                      PCRE2_MULTILINE | PCRE2_NO_AUTO_CAPTURE, &ec, &eo, NULL);
-    if (code == NULL) return -1;
-    int rc = matches(vm, code, s, len, 0, ov);
+    if (code == NULL) return 0;
+    int rc = matches(vm, code, s, len, 0, true, ov);
     pcre2_code_free(code);
-    return rc > 0 ? 1 : 0;
+    return rc > 0 ? 1 : rc < 0 ? -2 : 0;
 }
 
 /* piece: the piece of pattern p starting at byte at: a %{...} reference, or the text up to the
@@ -257,14 +270,25 @@ grok_miss(struct lw_vm *vm, const struct lw_grok_alt *alt, const char *s, size_t
     struct lw_explain *x = vm->explain;
     struct lw_str pat = alt->re->src;
     uint32_t tried = 0;
-    size_t ov[2] = { 0, 0 };
+    size_t ov[2] = { 0, 0 }, compiled = 0;
     int64_t best = -1;
+    int rc = 0;
     for (uint32_t c = alt->ncuts; c-- > 1 && tried < LW_EXPLAIN_MAX_CUTS;) {
         tried++;
-        if (prefix_match(vm, alt, c, s, len, ov) == 1) {
+        compiled += alt->cuts[c].re;
+        if (compiled > LW_EXPLAIN_MAX_COMPILE) {
+            rc = -1;
+            break;
+        }
+        if ((rc = prefix_match(vm, alt, c, s, len, ov)) == 1) {
             best = c;
             break;
         }
+        if (rc == -2) break;
+    }
+    if (rc < 0 && best < 0) {
+        say(x, "  (not examined further: a limit of explaining was reached)\n");
+        return;
     }
     if (best < 0) { /* not even the first piece */
         struct lw_str p = piece(pat, 0);
@@ -293,7 +317,7 @@ explain_grok(struct lw_vm *vm, const struct lw_value *subj, const struct lw_grok
         struct lw_str pat = alt->re->src;
         if (gk->n > 1) say(x, "  %u: ", k + 1);
         say(x, "'%.*s' ", (int)(pat.len > 200 ? 200 : pat.len), pat.p);
-        int rc = matches(vm, alt->re->code, subj->u.p, subj->len, 0, ov);
+        int rc = matches(vm, alt->re->code, subj->u.p, subj->len, 0, false, ov);
         if (rc > 0) {
             say(x, "matched bytes %zu-%zu\n", ov[0], ov[1]);
             return;
