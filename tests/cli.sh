@@ -975,4 +975,10 @@ expect_file explain_compile_error err
 run explain --help
 if [ "$rc" = 0 ] && grep -q '^usage: logwash explain' out; then ok; else bad "explain_help: $rc"; fi
 
+mkdir -p tplx && printf '# x\nemit grok(line, "%%{INT:n}") ?? {}\n' >tplx/exn.lw
+LOGWASH_TEMPLATES=$tmp/tplx run explain -f @exn 'abc'
+if [ "$rc" = 0 ] && grep -q '^.*/tplx/exn.lw:2:6: grok(): .%{INT:n}. did not match$' out; then ok; else bad "explain_at_name: $rc $(cat out err)"; fi
+LOGWASH_TEMPLATES=$tmp/tplx run explain -f @nope 'abc'
+expect_rc explain_at_missing 2
+
 summary

@@ -74,6 +74,12 @@ struct lw_opts {
  * in err (errcap bytes). */
 int lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, size_t errcap);
 
+/* lw_opts_find_template: resolve o->template_file when it names a shipped template (-f @NAME,
+ * or a NAME that is no file): o->template_file becomes the path found (o->template_found, owned
+ * by o). Looks in $LOGWASH_TEMPLATES, beside the binary, the installed templates, then
+ * o->libs. Returns 0, or -1 with a message in err for an @NAME found nowhere. */
+int lw_opts_find_template(struct lw_opts *o, char *err, size_t errcap);
+
 /* lw_opts_fini: free what lw_opts_parse allocated and loaded (topic, property and pattern
  * directory lists, the job file, the --tz zone). */
 void lw_opts_fini(struct lw_opts *o);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "logwash.h"
+#include "lw/opts.h"
 
 #define MAX_RECORDS 1000    /* records explained from standard input; the rest are not read */
 #define MAX_LINE    1048576 /* bytes of a record read from standard input */
@@ -20,7 +21,7 @@ static const char usage[] =
     "Run the template over each RECORD (else each line of standard input, 1000 at most) and\n"
     "say what each match(), grok() and dissect() made of it, where a non-match stopped, and\n"
     "the values at each emit. See EXPLAIN in logwash(1).\n\n"
-    "  -f, --file FILE       the template's file\n"
+    "  -f, --file FILE       the template's file (@NAME: a shipped template)\n"
     "  -e, --expr TEXT       the template itself\n"
     "  -i, --input text|json decode records as text lines (default) or JSON\n"
     "      --patterns DIR    grok pattern files (repeatable)\n"
@@ -163,6 +164,15 @@ lw_explain_main(int argc, char **argv)
     co.nimport_paths = o.nlibs;
     if (o.file == NULL) co.name = "-e";
     struct logwash_error err;
+    /* -f @NAME: a shipped template, as for a run */
+    struct lw_opts found = { .template_file = o.file, .libs = o.libs, .nlibs = (int)o.nlibs };
+    if (o.file != NULL && lw_opts_find_template(&found, err.message, sizeof err.message) != 0) {
+        fprintf(stderr, "logwash: explain: %s\n", err.message);
+        free(o.patterns);
+        free(o.libs);
+        return 2;
+    }
+    o.file = found.template_file;
     struct logwash_template *t = o.file ? logwash_compile_file(o.file, &co, &err)
                                         : logwash_compile(o.text, strlen(o.text), &co, &err);
     free(o.patterns);
@@ -175,6 +185,7 @@ lw_explain_main(int argc, char **argv)
         } else {
             fprintf(stderr, "logwash: explain: %s\n", err.message);
         }
+        free(found.template_found);
         return 3;
     }
     struct logwash_runner_options ro;
@@ -187,6 +198,7 @@ lw_explain_main(int argc, char **argv)
         fprintf(stderr, "logwash: explain: %s\n", r == NULL ? err.message : "out of memory");
         logwash_runner_free(r);
         logwash_template_free(t);
+        free(found.template_found);
         return 2;
     }
     size_t n = 0;
@@ -220,5 +232,6 @@ lw_explain_main(int argc, char **argv)
     }
     logwash_runner_free(r);
     logwash_template_free(t);
+    free(found.template_found);
     return fflush(stdout) != 0 ? 4 : 0;
 }

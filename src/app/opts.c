@@ -282,12 +282,12 @@ template_dirs(const struct lw_opts *o, bool libs, char *dirs, size_t cap)
     }
 }
 
-/* find_template: -f @NAME is a shipped template: NAME or NAME.lw in the first of template_dirs()
- * (then the --lib directories) that has it (not found: a usage error). So is -f NAME when no file
- * NAME exists and NAME names no directory; not found, the name stays as it is, and reading it
- * reports it. */
-static int
-find_template(struct lw_opts *o, char *err, size_t errcap)
+/* lw_opts_find_template: -f @NAME is a shipped template: NAME or NAME.lw in the first of
+ * template_dirs() (then the --lib directories) that has it (not found: a usage error). So is -f
+ * NAME when no file NAME exists and NAME names no directory; not found, the name stays as it is,
+ * and reading it reports it. */
+int
+lw_opts_find_template(struct lw_opts *o, char *err, size_t errcap)
 {
     const char *name = o->template_file;
     bool at = name[0] == '@';
@@ -692,7 +692,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
                                   : "no template: give -f FILE or -e TEXT");
         return -1;
     }
-    if (o->template_file != NULL && find_template(o, err, errcap) != 0) return -1;
+    if (o->template_file != NULL && lw_opts_find_template(o, err, errcap) != 0) return -1;
     if (o->ml_start != NULL && (o->ml_continue != NULL || o->ml_indent)) {
         snprintf(err, errcap,
                  "--multiline-start cannot be combined with --multiline-continue or "
