@@ -981,4 +981,11 @@ if [ "$rc" = 0 ] && grep -q '^.*/tplx/exn.lw:2:6: grok(): .%{INT:n}. did not mat
 LOGWASH_TEMPLATES=$tmp/tplx run explain -f @nope 'abc'
 expect_rc explain_at_missing 2
 
+# the template's multiline directive: only in the template itself, not in an imported file
+mkdir -p mlib && printf 'multiline indent\nfn f(x) { return x }\n' >mlib/m.lw
+printf 'import "m.lw"\nemit f(line)\n' >mlt.lw
+run --lib mlib -f mlt.lw
+expect_rc multiline_in_import 3
+if grep -q "'multiline' belongs in the template, not in an imported file" err; then ok; else bad "multiline_in_import: $(cat err)"; fi
+
 summary

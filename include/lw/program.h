@@ -123,7 +123,11 @@ struct lw_program {
     uint32_t nfuncs;
     struct lw_srcfile *files; /* files[0] is the template */
     uint32_t nfiles;
-    enum lw_informat input;          /* declared by `input json` in the template */
+    enum lw_informat input; /* declared by `input json` in the template */
+    /* framing declared by `multiline start|continue /RE/` or `multiline indent` (the regex as
+     * text, NUL-terminated, flags made inline), the default of --multiline-* */
+    const char *ml_start, *ml_continue;
+    bool ml_indent;
     bool implicit_emit;              /* no emit or print statement: emit . at the end */
     bool uses_meta;                  /* reads meta: the pipeline builds it per record */
     struct lw_emitscope *emitscopes; /* by pc (explain.c) */

@@ -142,7 +142,9 @@ struct lexer {
     struct lw_str src;
     size_t pos;
     struct token tok, prev;
-    int depth; /* bracket nesting */
+    int depth;    /* bracket nesting */
+    bool ml_kw;   /* the token is `multiline` at the start of a statement */
+    bool ml_word; /* ... and `start` or `continue` after it: a '/' next starts a regex */
 };
 
 /* A file of the template: the template itself (0) and each imported file, in the order found.
