@@ -823,7 +823,7 @@ by_info_name(const void *a, const void *b)
 {
     const struct lw_grok_info *x = a, *y = b;
     size_t n = x->name.len < y->name.len ? x->name.len : y->name.len;
-    int c = memcmp(x->name.p, y->name.p, n);
+    int c = n > 0 ? memcmp(x->name.p, y->name.p, n) : 0;
     return c != 0 ? c : (x->name.len > y->name.len) - (x->name.len < y->name.len);
 }
 
@@ -872,8 +872,9 @@ lw_grok_hint(const struct lw_grok_lib *lib, struct lw_str name, char *buf, size_
         const struct lw_grok_def *d = lib->slots[i];
         if (d == NULL) continue;
         size_t dd = lw_str_distance(name, d->name);
-        if (dd < bd || (dd == bd && by_info_name(&(struct lw_grok_info){ .name = d->name },
-                                                 &(struct lw_grok_info){ .name = best }) < 0)) {
+        if (dd < bd || (dd == bd && best.p != NULL &&
+                        by_info_name(&(struct lw_grok_info){ .name = d->name },
+                                     &(struct lw_grok_info){ .name = best }) < 0)) {
             bd = dd;
             best = d->name;
         }
