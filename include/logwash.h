@@ -149,6 +149,20 @@ LOGWASH_API void logwash_template_free(struct logwash_template *t);
  * write errors as "NAME:LINE:COL: MESSAGE". */
 LOGWASH_API const char *logwash_template_name(const struct logwash_template *t);
 
+/* The framing a template declares (`multiline start /RE/`, `multiline continue /RE/`,
+ * `multiline indent`), for a caller that splits its input into records: start and cont are
+ * the regexes as PCRE2 pattern text with any flags made inline (C strings owned by t), NULL
+ * when not declared; indent is true for `multiline indent`. All NULL and false: one record
+ * per line. logwash(1) uses it unless an option chose the framing. */
+struct logwash_framing {
+    const char *start, *cont;
+    bool indent;
+};
+
+/* logwash_template_framing: the framing t declares, into *f. */
+LOGWASH_API void logwash_template_framing(const struct logwash_template *t,
+                                          struct logwash_framing *f);
+
 /* ---- Runners ---- */
 
 /* Per-record limits. A record that passes one fails with LOGWASH_ERROR (the message names
@@ -355,6 +369,16 @@ LOGWASH_API const struct logwash_error *logwash_runner_error(const struct logwas
  * format may change in any version. Returns 0, or -1 when writing to f failed. */
 LOGWASH_API int logwash_template_disasm(const struct logwash_template *t, FILE *f);
 
+/* logwash_patterns_describe: load the grok patterns a template compiled with o would have
+ * (the built-ins, then o's pattern_dirs; o may be NULL) and write to f, for people (the format
+ * may change): with name NULL every pattern name with the file:line defining it, sorted; else
+ * that pattern's file:line, definition, the fields it captures with their types and, with
+ * verbose, its whole expansion as PCRE2 reads it (logwash(1) --list-patterns). Returns 0, or
+ * -1 with err set: a pattern file that does not load, or an unknown name (the message gives
+ * the nearest name, and the Logstash library file that defines it when it is one of theirs). */
+LOGWASH_API int logwash_patterns_describe(const struct logwash_compile_options *o, const char *name,
+                                          bool verbose, FILE *f, struct logwash_error *err);
+
 /* logwash_tz_check: whether tz (a C string, as logwash_runner_options.tz) names a zone a
  * runner can use, so a program can refuse a bad one before any runner exists. Returns 0, or
  * -1 with *err filled (err may be NULL), the message the same as logwash_runner_new's. */
@@ -366,6 +390,28 @@ LOGWASH_API int logwash_tz_check(const char *tz, struct logwash_error *err);
  * *ns: nanoseconds since 1970-01-01 UTC, as logwash_runner_options.now_ns takes them
  * (logwash(1) --now). Returns 0, or -1 with *ns unchanged. */
 LOGWASH_API int logwash_parse_time(const char *text, size_t len, int64_t *ns);
+/* ---- Explaining records ---- */
+
+/* logwash_runner_set_explain: with on, every record r runs from now on is also explained, in
+ * text for people (logwash(1) EXPLAIN shows it; not a format to parse): for each match(),
+ * grok() and dissect() the template evaluates, in order, its line:col and whether it matched,
+ * and for a non-match how far it got (grok: the first piece of the pattern, such as
+ * %{HTTPDATE:timestamp}, that did not match and the byte of the subject where it was tried;
+ * dissect: the delimiter not found after a field; a regex: the longest start of the subject
+ * that a match could begin with), the subject shown with a caret under that byte; and at
+ * each emit or print the value and the variables in scope with their values (JSON, long ones
+ * cut). At most 100 sites and 64 KiB per record. Explaining repeats the matching (a grok
+ * non-match compiles a regex per piece of its pattern) under the runner's per-call limits,
+ * outside the record's regex budget; off (the default, and with on false, which frees it) it
+ * costs nothing. Outputs and results are as without it. Returns 0, or -1 when out of memory
+ * (explaining stays off). */
+LOGWASH_API int logwash_runner_set_explain(struct logwash_runner *r, bool on);
+
+/* logwash_explanation: the explanation of the last record r ran (whatever its result), a
+ * C string of *len bytes (len may be NULL), "" when explaining is off or before the first
+ * record. Owned by r; valid until the next logwash_run, logwash_runner_set_explain or
+ * logwash_runner_free on r. */
+LOGWASH_API const char *logwash_explanation(const struct logwash_runner *r, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -833,4 +833,196 @@ rc=$?
 expect_rc demo_job_checks 0
 : >in
 
+# -f @NAME: after the shipped templates, the --lib directories
+mkdir -p libdir && printf 'emit {from: "lib"}\n' >libdir/fromlib.lw
+echo x >in
+LOGWASH_TEMPLATES=$tmp/tpl2 run --lib libdir -f @fromlib
+want '{"from":"lib"}'
+expect_file template_at_lib out
+LOGWASH_TEMPLATES=$tmp/tpl2 run -f @fromlib --lib libdir
+expect_file template_at_lib_after out
+: >in
+# the templates beside the binary (PREFIX/bin/logwash -> PREFIX/share/logwash/templates): an
+# install moved away from the PREFIX it was built for
+mkdir -p moved/bin moved/share/logwash/templates
+cp "$bin" moved/bin/logwash
+printf '# moved along\nemit {from: "moved"}\n' >moved/share/logwash/templates/moved.lw
+echo x >in
+LOGWASH_TEMPLATES= "$tmp/moved/bin/logwash" -f @moved <in >out 2>err
+want '{"from":"moved"}'
+expect_file template_beside_binary out
+LOGWASH_TEMPLATES= "$tmp/moved/bin/logwash" --list-templates >out 2>err
+if grep -q '^moved  *moved along$' out; then ok; else bad "list_templates_beside_binary: $(cat out err)"; fi
+rm -rf moved
+: >in
+
+# --list-patterns: every name with its file:line; NAME: definition, fields, -v the expansion
+run --list-patterns
+if [ "$rc" = 0 ] && grep -q '^HTTPDATE  *builtin:base:[0-9]*$' out && ! grep -qv '^[A-Z0-9_]*  *[^ ]*:[0-9]*$' out; then ok; else
+    bad "list_patterns: $rc $(head -3 out err)"; fi
+mkdir -p pats && printf '# mine\nMYLINE %%{IP:[client][ip]} %%{INT:n:int} %%{NUMBER:f:float} %%{WORD}\n' >pats/p
+run --list-patterns --patterns pats MYLINE
+printf '%s\n' 'MYLINE (pats/p:2)' '  %{IP:[client][ip]} %{INT:n:int} %{NUMBER:f:float} %{WORD}' fields: >want
+printf '  %-30s %s\n' '[client][ip]' string n int f float >>want
+expect_file list_patterns_one out
+run --list-patterns MYLINE --patterns pats -v
+if grep -q '^expansion:$' out && grep -q '(?<g1>' out; then ok; else bad "list_patterns_verbose: $(cat out)"; fi
+run --list-patterns --patterns pats
+if grep -q '^MYLINE  *pats/p:2$' out; then ok; else bad "list_patterns_dir: $(grep MYLINE out)"; fi
+run --list-patterns HTTPDAT
+expect_rc list_patterns_unknown 2
+want "logwash: --list-patterns: no grok pattern 'HTTPDAT' (did you mean HTTPDATE?)"
+expect_file list_patterns_unknown err
+run --list-patterns JAVACLASS
+want "logwash: --list-patterns: no grok pattern 'JAVACLASS' (it is in logstash-patterns-core's java, which logwash does not load: give --patterns a directory holding it)"
+expect_file list_patterns_std err
+run --list-patterns A B
+expect_rc list_patterns_two 2
+run --list-patterns --patterns nope
+expect_rc list_patterns_bad_dir 2
+if grep -q '^logwash: --patterns nope: No such file or directory$' err; then ok; else bad "list_patterns_bad_dir: $(cat err)"; fi
+
+# logwash explain: each grok/dissect/regex site and how far a non-match got, the values at
+# each emit, the result
+cat >ex.lw <<'EOF'
+let g = grok(line, '%{IP:client} \[%{HTTPDATE:ts}\] %{INT:status:int}')
+let d = dissect(line, '%{client} [%{ts}] %{status}')
+if !match(line, /(?<status>\d{3})$/) {
+    reject "no status"
+}
+emit {g: g, d: d.status}
+EOF
+run explain -f ex.lw '10.0.0.1 [06/Dec/2026:10:00:00 +0000] 200'
+cat >want <<'EOF'
+record 1: 10.0.0.1 [06/Dec/2026:10:00:00 +0000] 200
+ex.lw:1:9: grok(): '%{IP:client} \[%{HTTPDATE:ts}\] %{INT:status:int}' matched bytes 0-41
+ex.lw:2:9: dissect(): matched
+ex.lw:3:5: match(): /(?<status>\d{3})$/ matched
+  bytes 38-41
+ex.lw:6:1: emit {"g":{"client":"10.0.0.1","ts":"06/Dec/2026:10:00:00 +0000","status":200},"d":"200"}
+  g = {"client":"10.0.0.1","ts":"06/Dec/2026:10:00:00 +0000","status":200}
+  d = {"client":"10.0.0.1","ts":"06/Dec/2026:10:00:00 +0000","status":"200"}
+  status = "200"
+=> ok, 1 output
+
+EOF
+expect_file explain_match out
+expect_rc explain_match 0
+printf '10.0.0.1 [06/Dec/2026 10:00] 200\n10.0.0.1 - 20x\n' >in
+run explain -f ex.lw
+cat >want <<'EOF'
+record 1: 10.0.0.1 [06/Dec/2026 10:00] 200
+ex.lw:1:9: grok(): '%{IP:client} \[%{HTTPDATE:ts}\] %{INT:status:int}' did not match
+  %{HTTPDATE:ts} did not match at byte 10 (the pattern before it matched bytes 0-10)
+    10.0.0.1 [06/Dec/2026 10:00] 2...
+              ^
+ex.lw:2:9: dissect(): matched
+ex.lw:3:5: match(): /(?<status>\d{3})$/ matched
+  bytes 29-32
+ex.lw:6:1: emit {"g":null,"d":"200"}
+  g = null
+  d = {"client":"10.0.0.1","ts":"06/Dec/2026 10:00","status":"200"}
+  status = "200"
+=> ok, 1 output
+
+record 2: 10.0.0.1 - 20x
+ex.lw:1:9: grok(): '%{IP:client} \[%{HTTPDATE:ts}\] %{INT:status:int}' did not match
+  '\[' did not match at byte 9 (the pattern before it matched bytes 0-9)
+    10.0.0.1 - 20x
+             ^
+ex.lw:2:9: dissect(): did not match
+  the delimiter " [" after %{client} is not in the subject from byte 0 on
+    10.0.0.1 - 20x
+    ^
+ex.lw:3:5: match(): /(?<status>\d{3})$/ did not match
+  a match could begin at byte 11, but byte 13 does not continue it
+    10.0.0.1 - 20x
+                 ^
+=> rejected at ex.lw:4:5: no status
+
+EOF
+expect_file explain_nomatch out
+: >in
+run explain -e 'emit dissect(line, "<%{pri}>%{msg} end")' 'x' '<1>hello'
+cat >want <<'EOF'
+record 1: x
+-e:1:6: dissect(): did not match
+  the subject does not begin with "<"
+    x
+    ^
+=> failed at -e:1:1: emit of null: dissect() returned null (no match?); use ?? for a default or test it first
+
+record 2: <1>hello
+-e:1:6: dissect(): did not match
+  the subject does not end with " end", the text after %{msg} (from byte 3)
+    <1>hello
+            ^
+=> failed at -e:1:1: emit of null: dissect() returned null (no match?); use ?? for a default or test it first
+
+EOF
+expect_file explain_dissect out
+run explain -e 'emit match(line, /took \d+ms/)' 'took 12 s' 'it took 5'
+cat >want <<'EOF'
+record 1: took 12 s
+-e:1:6: match(): /took \d+ms/ did not match
+  a match could begin at byte 0, but byte 7 does not continue it
+    took 12 s
+           ^
+-e:1:1: emit false
+=> ok, 1 output
+
+record 2: it took 5
+-e:1:6: match(): /took \d+ms/ did not match
+  the subject ends inside a possible match, which begins at byte 3
+    it took 5
+             ^
+-e:1:1: emit false
+=> ok, 1 output
+
+EOF
+expect_file explain_regex out
+run explain -e 'emit grok(line, ["%{INT:n} x", "%{WORD:w} y"])' 'abc z'
+cat >want <<'EOF'
+record 1: abc z
+-e:1:6: grok(): 2 alternatives
+  1: '%{INT:n} x' did not match
+  %{INT:n} matches nowhere in the subject
+    abc z
+    ^
+  2: '%{WORD:w} y' did not match
+  'y' did not match at byte 4 (the pattern before it matched bytes 0-4)
+    abc z
+        ^
+=> failed at -e:1:1: emit of null: grok() returned null (no match?); use ?? for a default or test it first
+
+EOF
+expect_file explain_grok_alternatives out
+run explain 'x'
+expect_rc explain_no_template 2
+want "logwash: explain: give the template once: -f FILE or -e TEXT" "try 'logwash explain --help'"
+expect_file explain_no_template err
+run explain --bogus -e 'emit 1'
+expect_rc explain_bad_option 2
+want "logwash: explain: bad option '--bogus'" "try 'logwash explain --help'"
+expect_file explain_bad_option err
+run explain -e 'emit grok(line, "%{HTTPDAT:x}")' x
+expect_rc explain_compile_error 3
+want "logwash: explain: -e:1:18: grok(): unknown grok pattern 'HTTPDAT' (did you mean HTTPDATE?)"
+expect_file explain_compile_error err
+run explain --help
+if [ "$rc" = 0 ] && grep -q '^usage: logwash explain' out; then ok; else bad "explain_help: $rc"; fi
+
+mkdir -p tplx && printf '# x\nemit grok(line, "%%{INT:n}") ?? {}\n' >tplx/exn.lw
+LOGWASH_TEMPLATES=$tmp/tplx run explain -f @exn 'abc'
+if [ "$rc" = 0 ] && grep -q '^.*/tplx/exn.lw:2:6: grok(): .%{INT:n}. did not match$' out; then ok; else bad "explain_at_name: $rc $(cat out err)"; fi
+LOGWASH_TEMPLATES=$tmp/tplx run explain -f @nope 'abc'
+expect_rc explain_at_missing 2
+
+# the template's multiline directive: only in the template itself, not in an imported file
+mkdir -p mlib && printf 'multiline indent\nfn f(x) { return x }\n' >mlib/m.lw
+printf 'import "m.lw"\nemit f(line)\n' >mlt.lw
+run --lib mlib -f mlt.lw
+expect_rc multiline_in_import 3
+if grep -q "'multiline' belongs in the template, not in an imported file" err; then ok; else bad "multiline_in_import: $(cat err)"; fi
+
 summary

@@ -185,6 +185,16 @@ spot legacy '^%{UNIXPATH:m}$' '/usr/local/bin/my-tool_2.sh' '{"m":"/usr/local/bi
 spot ecs-v1 '%{CISCOFW106023}' 'Deny tcp src outside:192.0.2.1/5000 dst inside:10.0.0.1/80 by access-group "acl_out" [0x1a2b, 0x0]' '{"cisco":{"asa":{"outcome":"Deny","network":{"transport":"tcp"},"rule_name":"acl_out"}},"observer":{"ingress":{"interface":{"name":"outside"}},"egress":{"interface":{"name":"inside"}}},"source":{"ip":"192.0.2.1","port":5000},"destination":{"ip":"10.0.0.1","port":80}}'
 spot ecs-v1 '%{RAILS3HEAD}' 'Started GET "/users/1?x=2" for 10.1.1.1 at 2026-11-23 10:00:01 +0000' '{"http":{"request":{"method":"GET"}},"url":{"original":"/users/1?x=2"},"source":{"address":"10.1.1.1"},"timestamp":"2026-11-23 10:00:01 +0000"}'
 
+# the committed index of the standard library's names (the "unknown grok pattern" hint) is what
+# tools/grok-std-index.sh makes of ../shared/grok now
+if [ -d "$shared" ]; then
+    if sh "$root/tools/grok-std-index.sh" "$shared" | cmp -s - "$root/src/lib/grok_std.def"; then
+        pass=$((pass + 1))
+    else
+        bad "src/lib/grok_std.def is not what tools/grok-std-index.sh makes of $shared"
+    fi
+fi
+
 if [ -d "$shared" ]; then
     echo "grok: $pass passed, $fail failed"
 else

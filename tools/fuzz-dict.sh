@@ -26,6 +26,7 @@ for lit in '"' "'" '/' '/i' '/u' '${' '${line}' '\n' '\t' '\u00e9' '\ud83d\ude00
     '\d+' '(?<n>\w+)' '(a+)+$' '.*' '$1' '${n}' '$$' '%{IP:ip}' '%{DATA:d}' '%{NUMBER:n:int}' \
     '%{+a}' '%{?k}' '%{&k}' '%{a->}' '1e308' '9223372036854775807' '-0.0' '0x' 'line' 'meta' \
     'fn f(a, b) { return a }' 'return ' 'f(1, 2)' 'import "lib/x.lw"' \
+    'multiline start /' 'multiline continue /' 'multiline indent' \
     'for _, x in ' 'for k, v in ' ' ?? null' '[x for x in ' '{k: v for k, v in ' ' if x]' \
     '[[y for y in x] for x in ' 'a = push(a, a)' 'del(.' 'del(a[' 'merge(a, a, true)' \
     'let a = []' 'let o = {}' '"15m"' '"1h"' '"1d"' '"0s"' '"-1s"' '36' '9223372036854775808' \

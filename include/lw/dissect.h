@@ -61,4 +61,14 @@ const struct lw_dissect *lw_dissect_compile(struct lw_str pat, struct lw_arena *
  * Returns 0, or -1 when a delimiter is missing (the dissection fails). */
 int lw_dissect_split(const struct lw_dissect *d, struct lw_str s, struct lw_str *vals);
 
+/* lw_dissect_explain: why s does not fit d (explain.c): LW_DISSECT_NO_PREFIX (s does not start
+ * with d->prefix), LW_DISSECT_NO_DELIM (the delimiter after field *k is not in s from byte
+ * *off on), LW_DISSECT_NO_END (s does not end with the last field *k's trailing text, the field
+ * starting at *off), or LW_DISSECT_MATCH (it fits: lw_dissect_split succeeds). */
+enum { LW_DISSECT_MATCH, LW_DISSECT_NO_PREFIX, LW_DISSECT_NO_DELIM, LW_DISSECT_NO_END };
+int lw_dissect_explain(const struct lw_dissect *d, struct lw_str s, uint32_t *k, size_t *off);
+
+/* lw_dissect_field_text: field k's "%{...}" as written in the pattern (d's memory). */
+struct lw_str lw_dissect_field_text(const struct lw_dissect *d, uint32_t k);
+
 #endif

@@ -57,11 +57,21 @@ struct lw_grok_field {
     struct lw_str *path;
 };
 
-/* One alternative: a regex and its fields in pattern order. */
+/* Where a piece of the template's pattern starts (pat: a byte of the pattern; re: where its
+ * expansion starts in the regex), so that explain.c can match a prefix of the pattern alone. */
+struct lw_grok_cut {
+    uint32_t pat, re;
+};
+
+/* One alternative: a regex and its fields in pattern order; its regex text and the top-level
+ * pieces of its pattern (re->src), for explaining a non-match. */
 struct lw_grok_alt {
     struct lw_regex *re;
     uint32_t nfields;
     struct lw_grok_field *fields;
+    struct lw_str regex;
+    uint32_t ncuts;
+    struct lw_grok_cut *cuts; /* in pattern order */
 };
 
 /* A compiled grok argument: alternatives tried in order, the first match wins. */
@@ -79,6 +89,8 @@ struct lw_grok_expansion {
     struct lw_str regex;
     uint32_t nfields;
     struct lw_grok_field *fields;
+    uint32_t ncuts;
+    struct lw_grok_cut *cuts;
 };
 int lw_grok_expand(const struct lw_grok_lib *lib, struct lw_str pat, struct lw_arena *a,
                    struct lw_grok_expansion *out, char *err, size_t errcap, size_t *erroff);
@@ -90,5 +102,27 @@ int lw_grok_expand(const struct lw_grok_lib *lib, struct lw_str pat, struct lw_a
 int lw_grok_compile_alt(const struct lw_grok_lib *lib, struct lw_str pat, bool jit,
                         struct lw_arena *a, struct lw_regex *re, struct lw_grok_alt *alt, char *err,
                         size_t errcap, size_t *erroff);
+
+/* Listing and lookup (--list-patterns, messages). A definition as it was read: */
+struct lw_grok_info {
+    struct lw_str name, text; /* the library's memory */
+    const char *origin;       /* its file ("builtin:base" or a path) */
+    uint32_t line;
+};
+
+/* lw_grok_lib_list: every definition of lib (a later one of a name hides an earlier), sorted
+ * by name, in *out (an array from arena a); returns their number. */
+uint32_t lw_grok_lib_list(const struct lw_grok_lib *lib, struct lw_arena *a,
+                          struct lw_grok_info **out);
+
+/* lw_grok_lib_find: name's definition in *out; false when lib (may be NULL) has none. */
+bool lw_grok_lib_find(const struct lw_grok_lib *lib, struct lw_str name, struct lw_grok_info *out);
+
+/* lw_grok_hint: for a name lib (may be NULL) does not define, the text to append to the
+ * message (" (...)", or "" when there is nothing to say) into buf (cap bytes): the nearest
+ * defined name by edit distance, and the file of the standard Logstash library
+ * (logstash-patterns-core, legacy or ecs-v1) that defines the name or the nearest of its
+ * names (src/lib/grok_std.def, made by tools/grok-std-index.sh). */
+void lw_grok_hint(const struct lw_grok_lib *lib, struct lw_str name, char *buf, size_t cap);
 
 #endif

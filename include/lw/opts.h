@@ -34,6 +34,7 @@ struct lw_opts {
     bool validate;        /* --validate: check everything, run nothing (validate.c) */
     bool print_config;    /* --print-config: print the effective job file (validate.c) */
     const char *tz_name;  /* --tz as given (NULL: UTC), checked by lw_opts_parse */
+    bool list_patterns;   /* --list-patterns [NAME] (patlist.c): inputs hold the NAME */
     const char *now_text; /* --now as given (NULL: the clock), for --print-config */
     int jobs;             /* -j: worker threads; 0: the default (one per CPU, one for a terminal) */
     int verbosity;        /* -q: -1, default 0, -v: 1 */
@@ -70,6 +71,12 @@ struct lw_opts {
  * (--help, --version were printed to out), or -1 on a usage error with a one-line message
  * in err (errcap bytes). */
 int lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, size_t errcap);
+
+/* lw_opts_find_template: resolve o->template_file when it names a shipped template (-f @NAME,
+ * or a NAME that is no file): o->template_file becomes the path found (o->template_found, owned
+ * by o). Looks in $LOGWASH_TEMPLATES, beside the binary, the installed templates, then
+ * o->libs. Returns 0, or -1 with a message in err for an @NAME found nowhere. */
+int lw_opts_find_template(struct lw_opts *o, char *err, size_t errcap);
 
 /* lw_opts_fini: free what lw_opts_parse allocated and loaded (topic, property and pattern
  * directory lists, the job file). */

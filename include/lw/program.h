@@ -81,6 +81,16 @@ struct lw_srcfile {
     uint32_t base, len;
 };
 
+/* The variables in scope at an emit or print instruction (pc), for explaining it (explain.c):
+ * scopevars[first, first + n), in the order declared. */
+struct lw_scopevar {
+    struct lw_str name;
+    uint32_t reg;
+};
+struct lw_emitscope {
+    uint32_t pc, first, n;
+};
+
 /* The deepest nesting of function calls (a recursion that does not end stops here). */
 #define LW_MAX_CALL_DEPTH 200
 
@@ -114,9 +124,17 @@ struct lw_program {
     struct lw_srcfile *files; /* files[0] is the template */
     uint32_t nfiles;
     enum lw_informat input; /* declared by `input json` in the template */
-    bool implicit_emit;     /* no emit or print statement: emit . at the end */
-    bool uses_meta;         /* reads meta: the pipeline builds it per record */
-    bool writes_root;       /* writes into the record (SETPATH, DELPATH on a record path) */
+    /* framing declared by `multiline start|continue /RE/` or `multiline indent` (the regex as
+     * text, NUL-terminated, flags made inline), the default of --multiline-* */
+    const char *ml_start, *ml_continue;
+    bool ml_indent;
+    bool implicit_emit; /* no emit or print statement: emit . at the end */
+    bool uses_meta;     /* reads meta: the pipeline builds it per record */
+    bool writes_root;   /* writes into the record (SETPATH, DELPATH on a record path) */
+    struct lw_emitscope *emitscopes; /* by pc (explain.c) */
+    uint32_t nemitscopes;
+    struct lw_scopevar *scopevars;
+    uint32_t nscopevars;
 };
 
 struct lw_grok_lib;

@@ -85,6 +85,9 @@ struct lw_vm {
     int (*out)(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value *route,
                bool print);
     void *out_ud;
+    /* explain: NULL (the run's hot path tests only this), or the explainer whose hooks the VM
+     * calls before each match(), grok(), dissect(), emit and print (explain.h) */
+    struct lw_explain *explain;
     /* per record */
     const struct lw_record *rec;
     uint64_t regex_left; /* what is left of limits.regex_budget */

@@ -16,6 +16,7 @@
 #include "lw/buf.h"
 #include "lw/codec.h"
 #include "lw/diag.h"
+#include "lw/explain.h"
 #include "lw/grok.h"
 #include "lw/json.h"
 #include "lw/program.h"
@@ -275,6 +276,14 @@ logwash_template_name(const struct logwash_template *t)
     return t->name;
 }
 
+void
+logwash_template_framing(const struct logwash_template *t, struct logwash_framing *f)
+{
+    *f = (struct logwash_framing){ .start = t->prog->ml_start,
+                                   .cont = t->prog->ml_continue,
+                                   .indent = t->prog->ml_indent };
+}
+
 /* ---- runners ---- */
 
 static void
@@ -293,6 +302,7 @@ static void
 runner_free(struct logwash_runner *r)
 {
     if (r == NULL) return;
+    lw_explain_free(r->vm.explain);
     lw_vm_fini(&r->vm);
     lw_arena_fini(&r->arena);
     lw_buf_fini(&r->out);
@@ -688,7 +698,9 @@ logwash_run_into(struct logwash_runner *r, const char *rec, size_t len,
         res = LOGWASH_NOMEM;
     } else {
         lw_oom_jmp = &jb;
+        if (r->vm.explain != NULL) lw_explain_reset(r->vm.explain);
         res = run(r, rec, len, meta);
+        if (r->vm.explain != NULL) lw_explain_finish(r->vm.explain);
     }
     lw_oom_jmp = outer;
     out->data = r->ext.p;
@@ -756,4 +768,37 @@ logwash_parse_time(const char *text, size_t len, int64_t *ns)
     if (text == NULL) return -1;
     if (lw_time_parse_ref(text, len, "rfc3339", 7, 0, 1, ns, &off, NULL, 0, NULL) == 0) return 0;
     return lw_time_parse_ref(text, len, "epoch", 5, 0, 1, ns, &off, NULL, 0, NULL) == 0 ? 0 : -1;
+}
+
+/* Explaining records ------------------------------------------------------------------- */
+
+int
+logwash_runner_set_explain(struct logwash_runner *r, bool on)
+{
+    if (on && r->vm.explain == NULL) {
+        r->vm.explain = lw_explain_new();
+        if (r->vm.explain == NULL) return -1;
+        jmp_buf jb, *outer = lw_oom_jmp;
+        if (setjmp(jb) != 0) { /* the first bytes of its text */
+            lw_oom_jmp = outer;
+            lw_explain_free(r->vm.explain);
+            r->vm.explain = NULL;
+            return -1;
+        }
+        lw_oom_jmp = &jb;
+        lw_explain_reset(r->vm.explain);
+        lw_oom_jmp = outer;
+    } else if (!on) {
+        lw_explain_free(r->vm.explain);
+        r->vm.explain = NULL;
+    }
+    return 0;
+}
+
+const char *
+logwash_explanation(const struct logwash_runner *r, size_t *len)
+{
+    const struct lw_explain *x = r->vm.explain;
+    if (len != NULL) *len = x ? x->text.len : 0;
+    return x != NULL && x->text.p != NULL ? x->text.p : "";
 }

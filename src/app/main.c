@@ -10,7 +10,11 @@
 #include <unistd.h>
 
 #include "logwash.h"
+#include "lw/arena.h"
+#include "lw/buf.h"
+#include "lw/explain_cmd.h"
 #include "lw/opts.h"
+#include "lw/patlist.h"
 #include "lw/pipeline.h"
 #include "lw/test.h"
 #include "lw/validate.h"
@@ -74,6 +78,7 @@ main(int argc, char **argv)
 {
     std_fds();
     if (argc >= 2 && strcmp(argv[1], "test") == 0) return lw_test_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "explain") == 0) return lw_explain_main(argc - 1, argv + 1);
     struct lw_opts o;
     char err[512];
     int r = lw_opts_parse(&o, argc, argv, stdout, err, sizeof err);
@@ -82,6 +87,11 @@ main(int argc, char **argv)
         if (r > 0) return 0;
         fprintf(stderr, "logwash: %s\ntry 'logwash --help'\n", err);
         return 2;
+    }
+    if (o.list_patterns) {
+        r = lw_list_patterns(&o, stdout, stderr);
+        lw_opts_fini(&o);
+        return r;
     }
     /* --print-config: the options as a job file, nothing read or compiled (with --validate:
      * once everything checked out, below) */

@@ -57,6 +57,7 @@ enum {
     O_LIB,
     O_VERSION,
     O_LIST_TEMPLATES,
+    O_LIST_PATTERNS,
     O_FROM,
     O_TO,
     O_BROKERS,
@@ -214,27 +215,77 @@ static const struct {
     { { "list-templates", no_argument, NULL, O_LIST_TEMPLATES },
       NULL,
       "print the shipped templates (-f @NAME) with their first comment line, and exit" },
+    { { "list-patterns", no_argument, NULL, O_LIST_PATTERNS },
+      NULL,
+      "print the grok pattern names (built-in, --patterns), or those of argument NAME: its "
+      "definition, fields, and with -v its expansion; exit" },
     { { "help", no_argument, NULL, 'h' }, NULL, "print this help and exit" },
 };
 #define NOPTS (sizeof table / sizeof table[0])
 
-/* template_dirs: the directories shipped templates are looked up in, ':' between them:
- * $LOGWASH_TEMPLATES, then LW_DATADIR/templates. */
+/* exe_datadir: the share/logwash directory beside the running binary's bin/ (PREFIX/bin/logwash
+ * -> PREFIX/share/logwash), so an install moved or staged elsewhere than the PREFIX it was built
+ * for finds its own templates; "" when there is none or it is LW_DATADIR itself. */
 static void
-template_dirs(char *dirs, size_t cap)
+exe_datadir(char *dir, size_t cap)
 {
-    const char *env = getenv("LOGWASH_TEMPLATES");
-    if (env != NULL && *env == '\0') env = NULL;
-    int n = snprintf(dirs, cap, "%s%s%s", env ? env : "", env ? ":" : "", LW_DATADIR "/templates");
-    if (n < 0 || (size_t)n >= cap) /* too long to search whole: the installed ones only */
-        snprintf(dirs, cap, "%s", LW_DATADIR "/templates");
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    dir[0] = '\0';
+    if (n <= 0) return;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash == NULL) return;
+    *slash = '\0';
+    slash = strrchr(exe, '/');
+    if (slash == NULL || strcmp(slash, "/bin") != 0) return;
+    *slash = '\0';
+    char path[4096 + 32], *real = NULL, *installed = NULL;
+    snprintf(path, sizeof path, "%s/share/logwash", exe);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        real = realpath(path, NULL);
+        installed = realpath(LW_DATADIR, NULL);
+        if (real != NULL && (installed == NULL || strcmp(real, installed) != 0) &&
+            strlen(real) < cap)
+            snprintf(dir, cap, "%s", real);
+    }
+    free(real);
+    free(installed);
 }
 
-/* find_template: -f @NAME is a shipped template: NAME or NAME.lw in the first of template_dirs()
- * that has it (not found: a usage error). So is -f NAME when no file NAME exists and NAME names
- * no directory; not found, the name stays as it is, and reading it reports it. */
-static int
-find_template(struct lw_opts *o, char *err, size_t errcap)
+/* template_dirs: the directories shipped templates are looked up in, ':' between them:
+ * $LOGWASH_TEMPLATES, the templates beside the binary (exe_datadir), LW_DATADIR/templates;
+ * then, with libs, each --lib directory. */
+static void
+template_dirs(const struct lw_opts *o, bool libs, char *dirs, size_t cap)
+{
+    const char *env = getenv("LOGWASH_TEMPLATES");
+    char exe[4096];
+    if (env != NULL && *env == '\0') env = NULL;
+    exe_datadir(exe, sizeof exe);
+    int n = snprintf(dirs, cap, "%s%s%s%s%s", env ? env : "", env ? ":" : "", exe,
+                     exe[0] ? "/templates:" : "", LW_DATADIR "/templates");
+    if (n < 0 || (size_t)n >= cap) { /* too long to search whole: the installed ones only */
+        snprintf(dirs, cap, "%s", LW_DATADIR "/templates");
+        return;
+    }
+    for (int i = 0; libs && i < o->nlibs; i++) {
+        size_t len = strlen(dirs);
+        if (strchr(o->libs[i], ':') != NULL) continue; /* cannot be listed: ':' separates */
+        if (snprintf(dirs + len, cap - len, ":%s", o->libs[i]) >= (int)(cap - len)) {
+            dirs[len] = '\0';
+            break;
+        }
+    }
+}
+
+/* lw_opts_find_template: -f @NAME is a shipped template: NAME or NAME.lw in the first of
+ * template_dirs() (then the --lib directories) that has it (not found: a usage error). So is -f
+ * NAME when no file NAME exists and NAME names no directory; not found, the name stays as it is,
+ * and reading it reports it. */
+int
+lw_opts_find_template(struct lw_opts *o, char *err, size_t errcap)
 {
     const char *name = o->template_file;
     bool at = name[0] == '@';
@@ -248,8 +299,8 @@ find_template(struct lw_opts *o, char *err, size_t errcap)
         snprintf(err, errcap, "-f @NAME names a shipped template: '%s' is no name", name);
         return -1;
     }
-    char dirs[4096];
-    template_dirs(dirs, sizeof dirs);
+    char dirs[8192];
+    template_dirs(o, true, dirs, sizeof dirs);
     for (char *d = dirs, *next; d != NULL; d = next) {
         next = strchr(d, ':');
         if (next) *next++ = '\0';
@@ -267,7 +318,7 @@ find_template(struct lw_opts *o, char *err, size_t errcap)
         }
     }
     if (!at) return 0;
-    template_dirs(dirs, sizeof dirs);
+    template_dirs(o, true, dirs, sizeof dirs);
     snprintf(err, errcap, "no shipped template '%s' in %s (logwash --list-templates)", name, dirs);
     return -1;
 }
@@ -281,11 +332,11 @@ by_name(const void *a, const void *b)
 /* list_templates: each shipped template once (an earlier directory hides a later one's of the
  * same name), sorted, with the first line of its header comment. */
 static void
-list_templates(FILE *out)
+list_templates(const struct lw_opts *o, FILE *out)
 {
-    char dirs[4096], **names = NULL, **paths = NULL;
+    char dirs[8192], **names = NULL, **paths = NULL;
     size_t n = 0;
-    template_dirs(dirs, sizeof dirs);
+    template_dirs(o, false, dirs, sizeof dirs);
     for (char *d = dirs, *next; d != NULL; d = next) {
         next = strchr(d, ':');
         if (next) *next++ = '\0';
@@ -624,13 +675,18 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
         }
         if (c == 'h' || c == O_VERSION || c == O_LIST_TEMPLATES) return 1;
     }
+    if (o->list_patterns) { /* main lists them; the arguments are a NAME, not inputs */
+        o->inputs = argv + optind;
+        o->ninputs = argc - optind;
+        return 0;
+    }
     if ((o->template_file == NULL) == (o->template_text == NULL)) {
         snprintf(err, errcap,
                  o->template_file ? "give the template once: -f FILE or -e TEXT"
                                   : "no template: give -f FILE or -e TEXT");
         return -1;
     }
-    if (o->template_file != NULL && find_template(o, err, errcap) != 0) return -1;
+    if (o->template_file != NULL && lw_opts_find_template(o, err, errcap) != 0) return -1;
     if (o->ml_start != NULL && (o->ml_continue != NULL || o->ml_indent)) {
         snprintf(err, errcap,
                  "--multiline-start cannot be combined with --multiline-continue or "
@@ -875,8 +931,11 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
         case O_VERSION:
             version(out);
             break;
+        case O_LIST_PATTERNS:
+            o->list_patterns = true;
+            break;
         case O_LIST_TEMPLATES:
-            list_templates(out);
+            list_templates(o, out);
             break;
         case 'h':
             help(out);

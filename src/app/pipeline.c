@@ -468,6 +468,15 @@ static int
 setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
 {
     stage_conf(o, &r->conf);
+    /* the template's `multiline` directive frames the records unless an option (command line
+     * or job file) chose the framing */
+    if (r->conf.ml_start == NULL && r->conf.ml_continue == NULL && !r->conf.ml_indent) {
+        struct logwash_framing f;
+        logwash_template_framing(r->t, &f);
+        r->conf.ml_start = f.start;
+        r->conf.ml_continue = f.cont;
+        r->conf.ml_indent = f.indent;
+    }
     r->src.ops = lw_source_find(o->from == LW_FROM_KAFKA ? "kafka" : "files");
     assert(r->src.ops != NULL);
     r->acking = r->src.ops->done != NULL;

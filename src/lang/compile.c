@@ -85,6 +85,7 @@ lw_cg_ins(struct gen *g, enum lw_op op, uint32_t a, uint32_t b, int32_t cc, stru
                                     cap * sizeof *g->spans);
         g->capcode = cap;
     }
+    if (op == LW_OP_EMIT || op == LW_OP_EMITTO || op == LW_OP_PRINT) lw_cg_note_scope(g, g->ncode);
     g->code[g->ncode] =
         (struct lw_ins){ .op = (uint8_t)op, .a = (uint8_t)a, .b = (uint16_t)b, .c = cc };
     g->spans[g->ncode] = sp;

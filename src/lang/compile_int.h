@@ -150,6 +150,8 @@ struct lexer {
     uint32_t depth;  /* brackets open after tok */
     uint64_t braces; /* bit d % 64: the bracket that opened depth d + 1 is a '{' */
     bool quiet;      /* malformed tokens are not reported (import.c's scan; the parser will) */
+    bool ml_kw;      /* the token is `multiline` at the start of a statement */
+    bool ml_word;    /* ... and `start` or `continue` after it: a '/' next starts a regex */
 };
 
 /* A file of the template: the template itself (0) and each imported file, in the order found.
@@ -319,6 +321,9 @@ int32_t lw_cg_ins(struct gen *g, enum lw_op op, uint32_t a, uint32_t b, int32_t 
 int lw_cg_find_builtin(struct lw_str name);
 int lw_cg_find_func(struct gen *g, struct lw_str name);
 uint32_t lw_cg_declare(struct gen *g, struct lw_str name, struct lw_span sp);
+/* lw_cg_note_scope: keep the variables in scope at the emit or print about to be emitted at pc
+ * (prog->emitscopes, for explain.c). */
+void lw_cg_note_scope(struct gen *g, uint32_t pc);
 struct var *lw_cg_lookup(struct gen *g, struct lw_str name);
 /* lw_cg_var: variable n (N_VAR); an undefined one is reported (unless a broken statement in
  * scope may have declared it) and becomes a ghost of any type, so compiling goes on. */

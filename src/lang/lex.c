@@ -344,7 +344,7 @@ lw_lex_next(struct compiler *c, struct lexer *lx)
         } else {
             end++;
         }
-    } else if (s[i] == '/' && !ends_value(lx->prev.t)) {
+    } else if (s[i] == '/' && (!ends_value(lx->prev.t) || lx->ml_word)) {
         bool bad = false;
         end = lex_regex(c, lx, i, &bad);
         tk.t = bad ? T_ERROR : T_REGEX;
@@ -362,6 +362,13 @@ lw_lex_next(struct compiler *c, struct lexer *lx)
     } else if ((tk.t == T_RPAREN || tk.t == T_RBRACK || tk.t == T_RBRACE) && lx->depth > 0) {
         lx->depth--;
     }
+    /* `multiline start /RE/` at the start of a line: the '/' after the word is a regex, not a
+     * division (a variable named multiline cannot be followed by a word) */
+    struct lw_str w = { s + i, end - i };
+    lx->ml_word = lx->ml_kw && !tk.nl_before &&
+                  (tk.t == T_CONTINUE || (tk.t == T_IDENT && lw_str_eq(w, LW_STR_LIT("start"))));
+    lx->ml_kw = tk.t == T_IDENT && (tk.nl_before || lx->prev.t == T_SEMI || lx->prev.t == T_EOF) &&
+                lw_str_eq(w, LW_STR_LIT("multiline"));
     lx->tok = tk;
     lx->pos = end;
 }

@@ -77,6 +77,38 @@ lw_cg_declare(struct gen *g, struct lw_str name, struct lw_span sp)
     return r;
 }
 
+/* grow: arr of n elements of size bytes in the program arena, room for more; the capacity is
+ * the next power of two of n (16 at least), so none is kept. */
+static void *
+grow(struct lw_arena *a, void *arr, uint32_t n, uint32_t more, size_t size)
+{
+    uint32_t cap = 0, want = 16;
+    if (n > 0) {
+        for (cap = 16; cap < n; cap *= 2)
+            ;
+    }
+    if (n + more <= cap) return arr;
+    while (want < n + more)
+        want *= 2;
+    return lw_arena_realloc(a, arr, cap * size, want * size);
+}
+
+void
+lw_cg_note_scope(struct gen *g, uint32_t pc)
+{
+    if (g->fn != NULL) return; /* functions cannot emit */
+    struct lw_program *p = g->c->prog;
+    p->emitscopes = grow(&p->arena, p->emitscopes, p->nemitscopes, 1, sizeof *p->emitscopes);
+    p->scopevars = grow(&p->arena, p->scopevars, p->nscopevars, g->nvars, sizeof *p->scopevars);
+    p->emitscopes[p->nemitscopes++] = (struct lw_emitscope){ pc, p->nscopevars, g->nvars };
+    for (uint32_t i = 0; i < g->nvars; i++) {
+        struct lw_str nm = g->vars[i].name;
+        p->scopevars[p->nscopevars++] =
+            (struct lw_scopevar){ { lw_arena_dup(&p->arena, nm.p, nm.len), nm.len },
+                                  g->vars[i].reg };
+    }
+}
+
 /* near: a name d edits from another is worth suggesting: equal in another case, or at most 2
  * edits and not more than half the name ("cuont" is count, "foo" is not now). */
 static bool

@@ -11,6 +11,9 @@
 #include <setjmp.h>
 #include <stdlib.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "compile_int.h"
 #include "lw/vm.h"
 
@@ -446,6 +449,75 @@ peek2(struct compiler *c)
     struct token t = *cur(c);
     c->lx = saved;
     return t;
+}
+
+/* multiline: the framing directive `multiline start /RE/`, `multiline continue /RE/` or
+ * `multiline indent` (the word after `multiline` is the current token): the template's
+ * --multiline-* default, which the command line overrides (prog->ml_*). The regex is checked
+ * here; src_file.c compiles it for the run. Flags i m s x become an inline (?...) group. */
+static struct node *
+multiline(struct compiler *c, struct token tk)
+{
+    struct lw_program *p = c->prog;
+    struct token w = *cur(c);
+    struct lw_str ws = text(c, w.span);
+    if (c->file != 0) {
+        lw_cfail(c, tk.span, "'multiline' belongs in the template, not in an imported file");
+    }
+    if (p->ml_start != NULL || p->ml_continue != NULL || p->ml_indent) {
+        lw_cfail(c, tk.span, "one 'multiline' directive per template");
+    }
+    bool start = lw_str_eq(ws, LW_STR_LIT("start"));
+    if (lw_str_eq(ws, LW_STR_LIT("indent"))) {
+        next(c);
+        p->ml_indent = true;
+        return mk(c, S_BLOCK, tk.span);
+    }
+    if (!start && !lw_str_eq(ws, LW_STR_LIT("continue"))) {
+        lw_cfail(c, w.span, "expected start, continue or indent after 'multiline'");
+    }
+    next(c); /* the lexer reads a '/' after the word as a regex (lexer.ml_word) */
+    struct token r = *cur(c);
+    if (r.t != T_REGEX || r.nl_before) unexpected(c, "a regex /.../ after 'multiline'");
+    next(c);
+    struct node *re = regex(c, r);
+    char *pat = lw_arena_alloc(&p->arena, re->s.len + 16);
+    size_t n = 0;
+    if (re->s2.len > 0) {
+        pat[n++] = '(';
+        pat[n++] = '?';
+        for (size_t i = 0; i < re->s2.len; i++) {
+            char f = re->s2.p[i];
+            if (f != 'i' && f != 'm' && f != 's' && f != 'x') {
+                lw_cfail(
+                    c, (struct lw_span){ r.span.off + r.span.len - (uint32_t)(re->s2.len - i), 1 },
+                    "unknown flag '%c' for a multiline regex (known: i m s x)", f);
+            }
+            if (i < 8) pat[n++] = f;
+        }
+        pat[n++] = ')';
+    }
+    size_t pre = n;
+    if (memchr(re->s.p, '\0', re->s.len) != NULL) lw_cfail(c, r.span, "a NUL byte in the regex");
+    memcpy(pat + n, re->s.p, re->s.len);
+    n += re->s.len;
+    pat[n] = '\0';
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pat, n, 0, &ec, &eo, NULL);
+    if (code == NULL) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(ec, msg, sizeof msg);
+        size_t at = eo > pre ? eo - pre : 0;
+        struct lw_span sp = r.span;
+        if (at < re->s.len && memchr(re->s.p, '/', re->s.len) == NULL) {
+            sp = (struct lw_span){ r.span.off + 1 + (uint32_t)at, 1 }; /* no \/ shifted it */
+        }
+        lw_cfail(c, sp, "invalid regex: %s", (char *)msg);
+    }
+    pcre2_code_free(code);
+    *(start ? &p->ml_start : &p->ml_continue) = pat;
+    return mk(c, S_BLOCK, tk.span);
 }
 
 /* emit_clauses: the routing clauses after `emit EXPR`, in any order, each at most once, on the
@@ -1148,6 +1220,14 @@ stmt(struct compiler *c)
         struct lw_str w = text(c, tk.span);
         if (is_elseif(c)) {
             lw_cfail(c, tk.span, "unexpected '%.*s': write 'elif' or 'else if'", (int)w.len, w.p);
+        }
+        if (tk.t == T_IDENT && lw_str_eq(w, LW_STR_LIT("multiline"))) {
+            struct token t2 = peek2(c);
+            if ((t2.t == T_IDENT || t2.t == T_CONTINUE) && !t2.nl_before) { /* a directive */
+                next(c);
+                n = multiline(c, tk);
+                break;
+            }
         }
         struct node *e = expr(c);
         if (cur(c)->t == T_ASSIGN) {

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lw/explain.h"
+
 /* The first attempt of a regex call runs under this pcre2 match limit; the templates in
  * templates/ need at most about 300 for a line, so calls that need more are rare. */
 #define PROBE_LIMIT 1000
@@ -1010,9 +1012,11 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             vm->nhandlers--;
             break;
         case LW_OP_CALL:
+            if (vm->explain != NULL) lw_explain_call(vm, pc - 1, in->b, &R[in->a], in->c);
             if (call(vm, in->b, &R[in->a], in->c) != 0) goto fail;
             break;
         case LW_OP_MATCH:
+            if (vm->explain != NULL) lw_explain_match(vm, pc - 1, &P->sites[in->c], &R[in->b]);
             if (match(vm, &P->sites[in->c], &R[in->b], &R[in->a]) != 0) goto fail;
             break;
         case LW_OP_CONCAT:
@@ -1059,6 +1063,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
                 emit_null(vm, &K[in->c - 1]);
                 goto fatal;
             }
+            if (vm->explain != NULL) lw_explain_emit(vm, pc - 1, &R[in->a], in->op == LW_OP_PRINT);
             if (vm->out(vm->out_ud, vm, &R[in->a], NULL, in->op == LW_OP_PRINT) != 0) goto fatal;
             break;
         case LW_OP_EMITTO:
@@ -1066,6 +1071,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
                 emit_null(vm, &K[in->c - 1]);
                 goto fatal;
             }
+            if (vm->explain != NULL) lw_explain_emit(vm, pc - 1, &R[in->a], false);
             if (vm->out(vm->out_ud, vm, &R[in->a], &R[in->a + 1], false) != 0) goto fatal;
             break;
         case LW_OP_DROP:

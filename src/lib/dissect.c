@@ -461,3 +461,47 @@ fn_dissect(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     }
     return 0;
 }
+
+/* Explaining a non-match (explain.c) -------------------------------------------------- */
+
+int
+lw_dissect_explain(const struct lw_dissect *d, struct lw_str s, uint32_t *k, size_t *off)
+{
+    *k = 0;
+    *off = 0;
+    if (s.len < d->prefix.len || memcmp(s.p, d->prefix.p, d->prefix.len) != 0) {
+        return LW_DISSECT_NO_PREFIX;
+    }
+    const char *p = s.p + d->prefix.len, *end = s.p + s.len;
+    for (uint32_t i = 0; i < d->n; i++) {
+        const struct lw_dissect_field *f = &d->f[i];
+        size_t dl = f->delim.len;
+        *k = i;
+        *off = (size_t)(p - s.p);
+        if (i + 1 == d->n) {
+            if ((size_t)(end - p) < dl || memcmp(end - dl, f->delim.p, dl) != 0) {
+                return LW_DISSECT_NO_END;
+            }
+            return LW_DISSECT_MATCH;
+        }
+        const char *hit = find(s.p, p, end, f->delim);
+        if (hit == NULL) return LW_DISSECT_NO_DELIM;
+        p = hit + dl;
+        if (f->pad) {
+            while ((size_t)(end - p) >= dl && memcmp(p, f->delim.p, dl) == 0)
+                p += dl;
+        }
+    }
+    return LW_DISSECT_MATCH;
+}
+
+struct lw_str
+lw_dissect_field_text(const struct lw_dissect *d, uint32_t k)
+{
+    /* the field's %{...} ends right before its delimiter, which points into the copy of the
+     * pattern lw_dissect_compile made */
+    const char *close = d->f[k].delim.p - 1, *open = close;
+    while (!(open[0] == '%' && open[1] == '{'))
+        open--;
+    return (struct lw_str){ open, (size_t)(close - open) + 1 };
+}

@@ -229,7 +229,9 @@ struct ex {
     uint32_t nfields, capfields;
     const struct lw_grok_def *stack[MAX_NEST];
     uint32_t depth;
-    size_t topoff; /* offset in the top-level pattern of what is being expanded */
+    size_t topoff;            /* offset in the top-level pattern of what is being expanded */
+    struct lw_grok_cut *cuts; /* each top-level piece's start (explain.c's prefixes) */
+    uint32_t ncuts, capcuts;
     char *err;
     size_t errcap;
 };
@@ -336,6 +338,7 @@ capture(struct ex *x, struct lw_str name, enum lw_grok_type type)
 }
 
 static int translate(struct ex *x, struct lw_str t);
+static int unknown(struct ex *x, struct lw_str name);
 
 /* subname_char: what Logstash's grok accepts in the field part of %{NAME:field:type}. */
 static bool
@@ -375,7 +378,7 @@ reference(struct ex *x, struct lw_str t, size_t i)
                0;
     }
     const struct lw_grok_def *d = lookup(x->lib, name);
-    if (d == NULL) return fail(x, "unknown grok pattern '%.*s'", (int)name.len, name.p), 0;
+    if (d == NULL) return unknown(x, name), 0;
     for (uint32_t s = 0; s < x->depth; s++) {
         if (x->stack[s] != d) continue;
         char chain[200] = "";
@@ -517,12 +520,27 @@ group(struct ex *x, struct lw_str t, size_t i)
     return i + 2;
 }
 
+/* top_cut: the top-level pattern's byte i starts a piece: note it and where its expansion
+ * starts, so a prefix of the pattern can be matched on its own (lw_grok_alt.cuts). */
+static void
+top_cut(struct ex *x, size_t i)
+{
+    x->topoff = i;
+    if (x->ncuts == x->capcuts) {
+        uint32_t cap = x->capcuts ? x->capcuts * 2 : 32;
+        x->cuts =
+            lw_arena_realloc(x->a, x->cuts, x->capcuts * sizeof *x->cuts, cap * sizeof *x->cuts);
+        x->capcuts = cap;
+    }
+    x->cuts[x->ncuts++] = (struct lw_grok_cut){ (uint32_t)i, (uint32_t)x->out.len };
+}
+
 static int
 translate(struct ex *x, struct lw_str t)
 {
     size_t i = 0;
     while (i < t.len) {
-        if (x->depth == 0) x->topoff = i;
+        if (x->depth == 0) top_cut(x, i);
         char c = t.p[i];
         if (c == '\\' && i + 1 < t.len) {
             if (t.p[i + 1] == 'h') {
@@ -566,6 +584,8 @@ lw_grok_expand(const struct lw_grok_lib *lib, struct lw_str pat, struct lw_arena
             (struct lw_str){ lw_arena_dup(a, x.out.p ? x.out.p : "", x.out.len), x.out.len };
         out->nfields = x.nfields;
         out->fields = x.fields;
+        out->ncuts = x.ncuts;
+        out->cuts = x.cuts;
     }
     *erroff = x.topoff;
     lw_buf_fini(&x.out);
@@ -666,7 +686,7 @@ lw_grok_compile_alt(const struct lw_grok_lib *lib, struct lw_str pat, bool jit, 
         int g = pcre2_substring_number_from_name(code, (PCRE2_SPTR)gname);
         e.fields[i].group = (uint16_t)(g > 0 ? g : 0);
     }
-    *alt = (struct lw_grok_alt){ re, e.nfields, e.fields };
+    *alt = (struct lw_grok_alt){ re, e.nfields, e.fields, e.regex, e.ncuts, e.cuts };
     return 0;
 }
 
@@ -794,4 +814,120 @@ fn_grok(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     }
     *r = LW_NULL;
     return 0;
+}
+
+/* Listing, lookup and hints (--list-patterns, "unknown grok pattern") ------------------- */
+
+static int
+by_info_name(const void *a, const void *b)
+{
+    const struct lw_grok_info *x = a, *y = b;
+    size_t n = x->name.len < y->name.len ? x->name.len : y->name.len;
+    int c = n > 0 ? memcmp(x->name.p, y->name.p, n) : 0;
+    return c != 0 ? c : (x->name.len > y->name.len) - (x->name.len < y->name.len);
+}
+
+static struct lw_grok_info
+info(const struct lw_grok_def *d)
+{
+    return (struct lw_grok_info){ d->name, d->text, d->origin, d->line };
+}
+
+uint32_t
+lw_grok_lib_list(const struct lw_grok_lib *lib, struct lw_arena *a, struct lw_grok_info **out)
+{
+    uint32_t n = 0;
+    *out = lw_arena_alloc(a, (lib->n ? lib->n : 1) * sizeof **out);
+    for (uint32_t i = 0; i < lib->cap; i++) {
+        if (lib->slots[i] != NULL) (*out)[n++] = info(lib->slots[i]);
+    }
+    if (n > 1) qsort(*out, n, sizeof **out, by_info_name);
+    return n;
+}
+
+bool
+lw_grok_lib_find(const struct lw_grok_lib *lib, struct lw_str name, struct lw_grok_info *out)
+{
+    const struct lw_grok_def *d = lookup(lib, name);
+    if (d != NULL) *out = info(d);
+    return d != NULL;
+}
+
+/* The standard library's names and the files that define them (tools/grok-std-index.sh). */
+static const struct {
+    const char *name, *file, *sets;
+} std_index[] = {
+#define STD(name, file, sets) { #name, file, sets },
+#include "grok_std.def"
+#undef STD
+};
+
+void
+lw_grok_hint(const struct lw_grok_lib *lib, struct lw_str name, char *buf, size_t cap)
+{
+    /* the nearest name: a loaded one first, else one of the standard library's */
+    struct lw_str best = { 0 };
+    size_t bd = 99;
+    for (uint32_t i = 0; lib != NULL && i < lib->cap; i++) {
+        const struct lw_grok_def *d = lib->slots[i];
+        if (d == NULL) continue;
+        size_t dd = lw_str_distance(name, d->name);
+        if (dd < bd || (dd == bd && best.p != NULL &&
+                        by_info_name(&(struct lw_grok_info){ .name = d->name },
+                                     &(struct lw_grok_info){ .name = best }) < 0)) {
+            bd = dd;
+            best = d->name;
+        }
+    }
+    bool near = best.p != NULL && bd <= 2 && bd * 2 <= name.len;
+    const char *files[4];
+    int nfiles = 0;
+    struct lw_str target = name;
+    for (int pass = 0; pass < 2 && nfiles == 0; pass++) {
+        /* pass 0: the name itself; pass 1: the nearest standard name, when nothing loaded
+         * is near */
+        if (pass == 1) {
+            if (near) break;
+            size_t sd = 99;
+            for (size_t i = 0; i < sizeof std_index / sizeof std_index[0]; i++) {
+                size_t dd = lw_str_distance(name, lw_str_c(std_index[i].name));
+                if (dd < sd) {
+                    sd = dd;
+                    target = lw_str_c(std_index[i].name);
+                }
+            }
+            if (!(sd <= 2 && sd * 2 <= name.len) || lookup(lib, target) != NULL) break;
+        }
+        for (size_t i = 0; i < sizeof std_index / sizeof std_index[0] && nfiles < 4; i++) {
+            if (lw_str_eq(lw_str_c(std_index[i].name), target)) files[nfiles++] = std_index[i].file;
+        }
+    }
+    size_t n = 0;
+    buf[0] = '\0';
+    if (nfiles > 0 && !lw_str_eq(target, name)) {
+        n += (size_t)snprintf(buf + n, cap - n, " (did you mean %.*s?", (int)target.len, target.p);
+    } else if (near) {
+        n += (size_t)snprintf(buf + n, cap - n, " (did you mean %.*s?)", (int)best.len, best.p);
+    }
+    if (nfiles > 0 && n < cap) {
+        n += (size_t)snprintf(buf + n, cap - n, "%sit is in logstash-patterns-core's %s",
+                              n ? " " : " (", files[0]);
+        for (int i = 1; i < nfiles && n < cap; i++)
+            n += (size_t)snprintf(buf + n, cap - n, " and %s", files[i]);
+        if (n < cap) {
+            snprintf(buf + n, cap - n,
+                     ", which logwash does not load: give --patterns a directory holding %s)",
+                     nfiles > 1 ? "one of them" : "it");
+        }
+    }
+}
+
+/* unknown: the error for a reference to a name the library does not define. */
+static int
+unknown(struct ex *x, struct lw_str name)
+{
+    char hint[200];
+    lw_grok_hint(x->lib, name, hint, sizeof hint);
+    return fail(x, "unknown grok pattern '%.*s'%s", (int)(name.len > 60 ? 60 : name.len), name.p,
+                hint);
 }

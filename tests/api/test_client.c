@@ -211,6 +211,58 @@ test_helpers(void)
     CHECK(logwash_parse_time(NULL, 0, &ns) == -1);
 }
 
+/* framing declared by the template; patterns described for people */
+static void
+test_framing_patterns(void)
+{
+    struct logwash_framing fr;
+    struct logwash_template *t = tmpl("multiline start /^\\d/\nemit line");
+    CHECK(t != NULL);
+    if (t != NULL) {
+        logwash_template_framing(t, &fr);
+        CHECK(fr.start != NULL && strstr(fr.start, "^\\d") != NULL && fr.cont == NULL &&
+              !fr.indent);
+        logwash_template_free(t);
+    }
+    t = tmpl("emit line");
+    CHECK(t != NULL);
+    if (t != NULL) {
+        logwash_template_framing(t, &fr);
+        CHECK(fr.start == NULL && fr.cont == NULL && !fr.indent);
+        logwash_template_free(t);
+    }
+
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    struct logwash_error e;
+    CHECK(logwash_patterns_describe(NULL, "IPV4", false, f, &e) == 0);
+    fclose(f);
+    CHECK(text != NULL && strncmp(text, "IPV4 (", 6) == 0 && strstr(text, "fields: none") != NULL);
+    free(text);
+    text = NULL;
+    f = open_memstream(&text, &len);
+    CHECK(logwash_patterns_describe(NULL, NULL, false, f, &e) == 0);
+    fclose(f);
+    CHECK(text != NULL && strstr(text, "\nIPV4 ") != NULL && strstr(text, "\nNUMBER ") != NULL);
+    free(text);
+    text = NULL;
+    f = open_memstream(&text, &len);
+    CHECK(logwash_patterns_describe(NULL, "IPV44", false, f, &e) == -1);
+    fclose(f);
+    CHECK(len == 0);
+    free(text);
+    CHECK(strncmp(e.message, "no grok pattern 'IPV44'", 23) == 0 &&
+          strstr(e.message, "IPV4") != NULL);
+    const char *dirs[] = { "/nonexistent/patterns" };
+    struct logwash_compile_options co;
+    logwash_compile_options_default(&co);
+    co.pattern_dirs = dirs;
+    co.npattern_dirs = 1;
+    CHECK(logwash_patterns_describe(&co, NULL, false, stdout, &e) == -1 &&
+          strstr(e.message, "/nonexistent/patterns") != NULL);
+}
+
 int
 main(void)
 {
@@ -218,5 +270,6 @@ main(void)
     test_routes();
     test_run_into();
     test_helpers();
+    test_framing_patterns();
     return check_summary();
 }

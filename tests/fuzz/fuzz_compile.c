@@ -1,11 +1,13 @@
 /* Fuzz target: arbitrary template text through the compiler, the disassembler and, when it
- * compiles, the VM over a few fixed records (text and JSON) with small limits. Any crash,
- * sanitizer report or leak is a bug; compile errors and runtime errors are normal. */
+ * compiles, the VM over a few fixed records (text and JSON) with small limits, the text record
+ * also explained (explain.c). Any crash, sanitizer report or leak is a bug; compile errors and
+ * runtime errors are normal. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "lw/codec.h"
+#include "lw/explain.h"
 #include "lw/program.h"
 #include "lw/vm.h"
 
@@ -23,7 +25,7 @@ out(void *ud, struct lw_vm *vm, const struct lw_value *v, const struct lw_value 
 }
 
 static void
-run(const struct lw_program *p, const struct lw_decoder *dec, const char *rec)
+run(const struct lw_program *p, const struct lw_decoder *dec, const char *rec, bool explain)
 {
     struct lw_arena a;
     struct lw_vm vm;
@@ -43,12 +45,15 @@ run(const struct lw_program *p, const struct lw_decoder *dec, const char *rec)
     vm.out = out;
     vm.out_ud = &b;
     vm.now_ns = 1700000000000000000;
+    if (explain && (vm.explain = lw_explain_new()) != NULL) lw_explain_reset(vm.explain);
     if (dec->decode(p, lw_str_c(rec), &r, top, &a, err, sizeof err) == 0) {
         r.meta = lw_obj_new(&a, 2); /* as the pipeline builds it for a file */
         lw_obj_set(&a, &r.meta, LW_STR_LIT("source"), lw_strv("fuzz.log", 8));
         lw_obj_set(&a, &r.meta, LW_STR_LIT("line"), lw_int(7));
         lw_vm_run(&vm, &r);
     }
+    if (vm.explain != NULL) lw_explain_finish(vm.explain);
+    lw_explain_free(vm.explain);
     lw_vm_fini(&vm);
     lw_buf_fini(&b);
     lw_arena_fini(&a);
@@ -73,9 +78,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lw_disasm(p, f);
     fclose(f);
     run(p, &lw_dec_text,
-        "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET /a b\" 200 2326 a=1 b=\"x y\"");
+        "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET /a b\" 200 2326 a=1 b=\"x y\"", true);
     run(p, &lw_dec_json,
-        "{\"a\":{\"b\":[1,2.5,\"x\",null,true]},\"s\":\"h\\u00e9llo\",\"n\":-3,\"o\":{}}");
+        "{\"a\":{\"b\":[1,2.5,\"x\",null,true]},\"s\":\"h\\u00e9llo\",\"n\":-3,\"o\":{}}", false);
     lw_program_free(p);
     return 0;
 }

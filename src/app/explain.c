@@ -1,0 +1,237 @@
+/* `logwash explain`: run a template over a few records (arguments, else standard input's lines)
+ * and print, per record, what each match(), grok() and dissect() made of it, how far a
+ * non-match got, the values at each emit, and the result. Only through the public API
+ * (logwash_runner_set_explain); the explaining itself is the library's (src/lang/explain.c). */
+#include "lw/explain_cmd.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "logwash.h"
+#include "lw/opts.h"
+
+#define MAX_RECORDS 1000    /* records explained from standard input; the rest are not read */
+#define MAX_LINE    1048576 /* bytes of a record read from standard input */
+
+static const char usage[] =
+    "usage: logwash explain [OPTIONS] (-f TEMPLATE | -e TEXT) [RECORD...]\n"
+    "Run the template over each RECORD (else each line of standard input, 1000 at most) and\n"
+    "say what each match(), grok() and dissect() made of it, where a non-match stopped, and\n"
+    "the values at each emit. See EXPLAIN in logwash(1).\n\n"
+    "  -f, --file FILE       the template's file (@NAME: a shipped template)\n"
+    "  -e, --expr TEXT       the template itself\n"
+    "  -i, --input text|json decode records as text lines (default) or JSON\n"
+    "      --patterns DIR    grok pattern files (repeatable)\n"
+    "      --lib DIR         where import looks (repeatable)\n"
+    "      --tz ZONE         zone for stamps without one\n"
+    "      --now TIME        fix now() (epoch seconds)\n"
+    "  -h, --help            print this help and exit\n";
+
+struct opts {
+    const char *file, *text, *tz;
+    enum logwash_input input;
+    const char **patterns, **libs;
+    size_t npatterns, nlibs;
+    bool now_set;
+    int64_t now_ns;
+};
+
+__attribute__((format(printf, 1, 2))) static int
+bad(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "logwash: explain: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\ntry 'logwash explain --help'\n");
+    va_end(ap);
+    return -1;
+}
+
+static int
+options(struct opts *o, int argc, char **argv)
+{
+    enum { O_PATTERNS = 256, O_LIB, O_TZ, O_NOW };
+    static const struct option longs[] = {
+        { "file", required_argument, NULL, 'f' },
+        { "expr", required_argument, NULL, 'e' },
+        { "input", required_argument, NULL, 'i' },
+        { "patterns", required_argument, NULL, O_PATTERNS },
+        { "lib", required_argument, NULL, O_LIB },
+        { "tz", required_argument, NULL, O_TZ },
+        { "now", required_argument, NULL, O_NOW },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "+f:e:i:h", longs, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'f':
+            o->file = optarg;
+            break;
+        case 'e':
+            o->text = optarg;
+            break;
+        case 'i':
+            if (strcmp(optarg, "text") == 0) {
+                o->input = LOGWASH_INPUT_TEXT;
+            } else if (strcmp(optarg, "json") == 0) {
+                o->input = LOGWASH_INPUT_JSON;
+            } else {
+                return bad("-i takes text or json, not '%s'", optarg);
+            }
+            break;
+        case O_PATTERNS:
+            o->patterns = realloc(o->patterns, (o->npatterns + 1) * sizeof *o->patterns);
+            if (o->patterns == NULL) return bad("%s", "out of memory");
+            o->patterns[o->npatterns++] = optarg;
+            break;
+        case O_LIB:
+            o->libs = realloc(o->libs, (o->nlibs + 1) * sizeof *o->libs);
+            if (o->libs == NULL) return bad("%s", "out of memory");
+            o->libs[o->nlibs++] = optarg;
+            break;
+        case O_TZ:
+            o->tz = optarg;
+            break;
+        case O_NOW:
+            o->now_ns = strtoll(optarg, &end, 10) * 1000000000;
+            if (*optarg == '\0' || *end != '\0')
+                return bad("--now takes epoch seconds, not '%s'", optarg);
+            o->now_set = true;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return 1;
+        default:
+            return bad("bad option '%s'", argv[optind - 1]);
+        }
+    }
+    if ((o->file == NULL) == (o->text == NULL))
+        return bad("%s", "give the template once: -f FILE or -e TEXT");
+    return 0;
+}
+
+static const char *const results[] = {
+    [LOGWASH_OK] = "ok",
+    [LOGWASH_DROP] = "dropped",
+    [LOGWASH_REJECT] = "rejected",
+    [LOGWASH_ERROR] = "failed",
+    [LOGWASH_UNDECODABLE] = "undecodable",
+    [LOGWASH_NOMEM] = "out of memory",
+};
+
+/* one: explain record n (len bytes) and say its result. */
+static void
+one(struct logwash_runner *r, const char *name, size_t n, const char *rec, size_t len)
+{
+    printf("record %zu: %.*s%s\n", n, (int)(len > 200 ? 200 : len), rec, len > 200 ? "..." : "");
+    enum logwash_result res = logwash_run(r, rec, len, NULL);
+    fputs(logwash_explanation(r, NULL), stdout);
+    size_t nout;
+    logwash_outputs(r, &nout);
+    const struct logwash_error *e = logwash_runner_error(r);
+    if (res == LOGWASH_OK || res == LOGWASH_DROP) {
+        printf("=> %s, %zu output%s\n\n", results[res], nout, nout == 1 ? "" : "s");
+    } else if (e->line > 0) {
+        printf("=> %s at %s:%d:%d: %s\n\n", results[res], name, e->line, e->col, e->message);
+    } else {
+        printf("=> %s: %s\n\n", results[res], e->message);
+    }
+}
+
+int
+lw_explain_main(int argc, char **argv)
+{
+    struct opts o = { .input = LOGWASH_INPUT_DEFAULT };
+    int rc = options(&o, argc, argv);
+    if (rc != 0) {
+        free(o.patterns);
+        free(o.libs);
+        return rc > 0 ? 0 : 2;
+    }
+    struct logwash_compile_options co;
+    logwash_compile_options_default(&co);
+    co.pattern_dirs = o.patterns;
+    co.npattern_dirs = o.npatterns;
+    co.import_paths = o.libs;
+    co.nimport_paths = o.nlibs;
+    if (o.file == NULL) co.name = "-e";
+    struct logwash_error err;
+    /* -f @NAME: a shipped template, as for a run */
+    struct lw_opts found = { .template_file = o.file, .libs = o.libs, .nlibs = (int)o.nlibs };
+    if (o.file != NULL && lw_opts_find_template(&found, err.message, sizeof err.message) != 0) {
+        fprintf(stderr, "logwash: explain: %s\n", err.message);
+        free(o.patterns);
+        free(o.libs);
+        return 2;
+    }
+    o.file = found.template_file;
+    struct logwash_template *t = o.file ? logwash_compile_file(o.file, &co, &err)
+                                        : logwash_compile(o.text, strlen(o.text), &co, &err);
+    free(o.patterns);
+    free(o.libs);
+    const char *name = o.file ? o.file : "-e";
+    if (t == NULL) {
+        if (err.line > 0) {
+            fprintf(stderr, "logwash: explain: %s:%d:%d: %s\n", name, err.line, err.col,
+                    err.message);
+        } else {
+            fprintf(stderr, "logwash: explain: %s\n", err.message);
+        }
+        free(found.template_found);
+        return 3;
+    }
+    struct logwash_runner_options ro;
+    logwash_runner_options_default(&ro);
+    ro.input = o.input;
+    ro.tz = o.tz;
+    if (o.now_set) ro.now_ns = o.now_ns;
+    struct logwash_runner *r = logwash_runner_new(t, &ro, &err);
+    if (r == NULL || logwash_runner_set_explain(r, true) != 0) {
+        fprintf(stderr, "logwash: explain: %s\n", r == NULL ? err.message : "out of memory");
+        logwash_runner_free(r);
+        logwash_template_free(t);
+        free(found.template_found);
+        return 2;
+    }
+    size_t n = 0;
+    if (optind < argc) {
+        for (int i = optind; i < argc; i++)
+            one(r, name, ++n, argv[i], strlen(argv[i]));
+    } else {
+        /* lines of at most MAX_LINE bytes are kept; the rest of a longer one is skipped */
+        char *line = malloc(MAX_LINE);
+        size_t len = 0;
+        bool cut = false;
+        int c = 0;
+        while (line != NULL && n < MAX_RECORDS && c != EOF) {
+            c = getchar();
+            if (c != EOF && c != '\n') {
+                if (len < MAX_LINE) {
+                    line[len++] = (char)c;
+                } else {
+                    cut = true;
+                }
+                continue;
+            }
+            if (c == EOF && len == 0 && !cut) break;
+            if (len > 0 && line[len - 1] == '\r') len--;
+            if (cut) printf("(record %zu is cut at %d bytes)\n", n + 1, MAX_LINE);
+            one(r, name, ++n, line, len);
+            len = 0;
+            cut = false;
+        }
+        free(line);
+    }
+    logwash_runner_free(r);
+    logwash_template_free(t);
+    free(found.template_found);
+    return fflush(stdout) != 0 ? 4 : 0;
+}
