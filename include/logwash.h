@@ -47,7 +47,7 @@ extern "C" {
 /* The default limits of a record, used by logwash_limits_default and by logwash(1) (whose
  * --max-* options override them). Plain decimal numbers, so they can be shown in text. */
 #define LOGWASH_DEFAULT_STEPS        1000000  /* instructions per record */
-#define LOGWASH_DEFAULT_MATCH_LIMIT  1000000  /* pcre2 match limit per regex call */
+#define LOGWASH_DEFAULT_MATCH_LIMIT  10000000 /* pcre2 match limit per regex call */
 #define LOGWASH_DEFAULT_DEPTH_LIMIT  10000    /* pcre2 depth limit per regex call */
 #define LOGWASH_DEFAULT_MAX_OUTPUT   16777216 /* bytes of output per record (16 MiB) */
 #define LOGWASH_DEFAULT_MAX_MEMORY   67108864 /* bytes of working memory per record (64 MiB) */

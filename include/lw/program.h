@@ -116,6 +116,8 @@ struct lw_program {
     enum lw_informat input; /* declared by `input json` in the template */
     bool implicit_emit;     /* no emit or print statement: emit . at the end */
     bool uses_meta;         /* reads meta: the pipeline builds it per record */
+    struct lw_str warnings; /* compile warnings rendered as diagnostics (file:line:col: warning:
+                               ..., source line, caret), empty when none; the caller prints them */
 };
 
 struct lw_grok_lib;

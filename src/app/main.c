@@ -127,6 +127,9 @@ main(int argc, char **argv)
         lw_opts_fini(&o);
         return o.validate ? 2 : 3;
     }
+    if (prog->warnings.len > 0 && o.verbosity >= 0) {
+        fwrite(prog->warnings.p, 1, prog->warnings.len, stderr);
+    }
     lw_buf_fini(&src);
 
     int status = 0;
