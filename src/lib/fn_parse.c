@@ -500,5 +500,5 @@ lw_fn_check_const(int f, int argi, struct lw_str s)
     if (f == LW_FN_parse_kv && argi == 3 && s.len > 2) {
         return "quotes must be at most two characters";
     }
-    return NULL;
+    return lw_fn_formats_check_const(f, argi, s);
 }
