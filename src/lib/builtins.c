@@ -463,7 +463,25 @@ fn_captures(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         *r = LW_NULL;
         return rc;
     }
-    *r = lw_obj_new(A, re->nnames);
+    bool numeric = false;
+    if (n > 2 && a[2].t != LW_T_NULL) {
+        if (a[2].t != LW_T_BOOL) {
+            return lw_vm_error(vm, "captures(): argument 3 (numeric groups) must be true or false");
+        }
+        numeric = a[2].u.b;
+    }
+    uint32_t nnum = numeric ? re->ngroups + 1 : 0;
+    if ((size_t)(nnum + re->nnames) * 48 > lw_vm_room(vm))
+        return lw_vm_too_big(vm, "captures()", 0);
+    *r = lw_obj_new(A, nnum + re->nnames);
+    for (uint32_t g = 0; g < nnum; g++) { /* VRL's numeric_groups: "0" the match, "1"... */
+        char *k = lw_arena_alloc(A, 12);
+        int kl = snprintf(k, 12, "%u", g);
+        struct lw_value v = ov[2 * g] == PCRE2_UNSET
+                                ? LW_NULL
+                                : lw_strv(a[0].u.p + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+        lw_obj_set(A, r, (struct lw_str){ k, (size_t)kl }, v);
+    }
     for (uint32_t i = 0; i < re->nnames; i++) { /* pcre2 marks unset groups PCRE2_UNSET */
         uint32_t g = re->names[i].group;
         struct lw_value v = ov[2 * g] == PCRE2_UNSET
@@ -789,6 +807,28 @@ fn_type(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     return 0;
 }
 
+/* depth_cut: v (a container at depth d) with the containers below depth max kept as their
+ * JSON text, as VRL's parse_json max_depth does. */
+static int
+depth_cut(struct lw_vm *vm, struct lw_value *v, int d, int max)
+{
+    if (v->t != LW_T_ARR && v->t != LW_T_OBJ) return 0;
+    *v = lw_value_materialize(v, A);
+    uint32_t n = v->t == LW_T_ARR ? v->u.a->n : v->u.o->n;
+    struct lw_value *kids = v->t == LW_T_ARR ? v->u.a->v : v->u.o->v;
+    if (lw_vm_charge(vm, n / 16 + 1) != 0) return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        struct lw_value *k = &kids[i];
+        if (k->t != LW_T_ARR && k->t != LW_T_OBJ) continue;
+        if (d < max) {
+            if (depth_cut(vm, k, d + 1, max) != 0) return -1;
+        } else {
+            *k = lw_strv(k->u.p, k->len); /* raw: the text as it was written */
+        }
+    }
+    return 0;
+}
+
 static int
 fn_parse_json(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
@@ -803,6 +843,12 @@ fn_parse_json(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         len--;
     }
     *r = lw_value_from_json((struct lw_str){ p, lw_json_skip(p, p + len) }, A);
+    if (n > 1 && a[1].t != LW_T_NULL) {
+        if (a[1].u.i < 1 || a[1].u.i > 128) {
+            return lw_vm_error(vm, "parse_json(): max_depth must be 1 to 128");
+        }
+        return depth_cut(vm, r, 1, (int)a[1].u.i);
+    }
     return 0;
 }
 
