@@ -30,6 +30,8 @@ LW_FN_DECL(parse_glog);
 LW_FN_DECL(parse_influxdb);
 LW_FN_DECL(parse_klog);
 LW_FN_DECL(parse_tokens);
+/* fn_xml.c */
+LW_FN_DECL(parse_xml);
 /* fn_formats.c's part of lw_fn_check_const */
 const char *lw_fn_formats_check_const(int f, int argi, struct lw_str s);
 /* fn_coll.c: arrays and objects */
