@@ -866,13 +866,75 @@ fn_to_json(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 struct kvctx {
     struct lw_vm *vm;
     struct lw_value *obj;
+    struct lw_value standalone; /* a key without value gets it; LW_T_REGEX (never a value):
+                                   the key is left out */
+    char repeated;              /* 'l' last wins, 'f' first wins, 'a' an array of all */
+    bool failed;                /* the error is in vm->err */
 };
 
 static int
 kv_pair(void *ud, struct lw_str key, struct lw_str val, bool quoted)
 {
     struct kvctx *k = ud;
-    lw_obj_set(k->vm->arena, k->obj, key, val.p ? lw_strv(val.p, val.len) : lw_strv("", 0));
+    struct lw_vm *vm = k->vm;
+    struct lw_value v = val.p ? lw_strv(val.p, val.len) : k->standalone;
+    if (val.p == NULL && v.t == LW_T_REGEX) return 0;
+    /* each pair searches the members: container work, charged */
+    if (lw_vm_charge(vm, k->obj->u.o->n / 16 + 1) != 0) return k->failed = true, 1;
+    if (k->repeated != 'l') {
+        struct lw_obj *o = k->obj->u.o;
+        for (uint32_t i = 0; i < o->n; i++) {
+            if (!lw_str_eq(o->k[i], key)) continue;
+            if (k->repeated == 'f') return 0;
+            if (o->v[i].t != LW_T_ARR) {
+                struct lw_value arr = lw_arr_new(A, 4);
+                lw_arr_push(A, &arr, o->v[i]);
+                o->v[i] = arr;
+            }
+            lw_arr_push(A, &o->v[i], v);
+            return 0;
+        }
+    }
+    lw_obj_set(A, k->obj, key, v);
+    return 0;
+}
+
+/* kv_options: parse_kv's options object into o and k; -1 after an error. */
+static int
+kv_options(struct lw_vm *vm, const struct lw_value *arg, struct lw_kv_opts *o, struct kvctx *k)
+{
+    struct lw_iter it;
+    struct lw_value key, v;
+    lw_iter_init(&it, arg);
+    while (lw_iter_next(&it, &key, &v, A) == 1) {
+        struct lw_str name = { key.u.p, key.len };
+        if (lw_str_eq(name, LW_STR_LIT("standalone"))) {
+            if (v.t != LW_T_NULL && v.t != LW_T_BOOL && v.t != LW_T_STR) {
+                return lw_vm_error(vm, "parse_kv(): standalone must be true, a string, or null "
+                                       "(leave the key out)");
+            }
+            k->standalone = v.t == LW_T_NULL ? (struct lw_value){ .t = LW_T_REGEX } : v;
+        } else if (lw_str_eq(name, LW_STR_LIT("repeated"))) {
+            struct lw_str r = v.t == LW_T_STR ? (struct lw_str){ v.u.p, v.len } : LW_STR_LIT("?");
+            if (!lw_str_eq(r, LW_STR_LIT("last")) && !lw_str_eq(r, LW_STR_LIT("first")) &&
+                !lw_str_eq(r, LW_STR_LIT("array"))) {
+                return lw_vm_error(vm, "parse_kv(): repeated must be \"last\", \"first\" or "
+                                       "\"array\"");
+            }
+            k->repeated = r.p[0];
+        } else if (lw_str_eq(name, LW_STR_LIT("whitespace"))) {
+            struct lw_str w = v.t == LW_T_STR ? (struct lw_str){ v.u.p, v.len } : LW_STR_LIT("?");
+            if (!lw_str_eq(w, LW_STR_LIT("lenient")) && !lw_str_eq(w, LW_STR_LIT("strict"))) {
+                return lw_vm_error(vm, "parse_kv(): whitespace must be \"lenient\" or \"strict\"");
+            }
+            o->lenient = w.p[0] == 'l';
+        } else {
+            return lw_vm_error(vm,
+                               "parse_kv(): unknown option '%.*s' (standalone, repeated, "
+                               "whitespace)",
+                               (int)(name.len > 40 ? 40 : name.len), name.p);
+        }
+    }
     return 0;
 }
 
@@ -910,7 +972,7 @@ static int
 fn_parse_logfmt(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     char *scratch = lw_arena_alloc(A, a[0].len + 1);
-    struct kvctx k = { vm, r };
+    struct kvctx k = { vm, r, LW_NULL, 'l', false };
     size_t erroff = 0;
     *r = lw_obj_new(A, 16);
     if (lw_kv_parse(a[0].u.p, a[0].len, NULL, scratch, logfmt_pair, &k, &erroff) != 0) {
@@ -946,14 +1008,16 @@ fn_parse_kv(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         o.quote2 = a[3].len > 1 ? a[3].u.p[1] : '\0';
     }
     o.trim = o.field_sep != ' ' || o.field_len > 1; /* "a=1, b=2": the key is "b", not " b" */
+    o.keep_backslash = o.quoted_keys = o.strict_keys = o.join_after_quote = true;
+    struct kvctx k = { vm, r, lw_strv("", 0), 'l', false };
+    if (n > 4 && a[4].t != LW_T_NULL && kv_options(vm, &a[4], &o, &k) != 0) return -1;
     char *scratch = lw_arena_alloc(A, a[0].len + 1);
     *r = lw_obj_new(A, 8);
-    struct kvctx k = { vm, r };
     size_t erroff = 0;
     if (lw_kv_parse(a[0].u.p, a[0].len, &o, scratch, kv_pair, &k, &erroff) != 0) {
         return lw_vm_error(vm, "parse_kv(): unterminated quote at byte %zu", erroff + 1);
     }
-    return 0;
+    return k.failed ? -1 : 0;
 }
 
 /* Time ---------------------------------------------------------------------------------- */

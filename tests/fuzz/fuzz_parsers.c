@@ -44,6 +44,9 @@ static const char *const templates[] = {
     "emit [parse_cef(line) ?? null, parse_cef(line, true, false) ?? null,\n"
     "      parse_influxdb(line) ?? null, parse_aws_vpc_flow_log(line) ?? null,\n"
     "      parse_aws_vpc_flow_log(line, \"a b c\") ?? null]",
+    "emit [parse_kv(line, \";\", \":\", \"\\\"'\", {standalone: true, repeated: \"array\",\n"
+    "      whitespace: \"lenient\"}) ?? null, parse_kv(line, \" \", \"=\", \"\\\"\",\n"
+    "      {standalone: null, repeated: \"first\"}) ?? null]",
     "emit [parse_xml(line) ?? null, parse_xml(line, {trim: false, always_use_text_key: true}) ?? "
     "null,\n"
     "      parse_json(line, 2) ?? null, captures(line, /(a)(?<b>b)?/, true)]",
