@@ -1036,7 +1036,8 @@ fn_parse_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         zone = &utc;
     }
     if (n > 2 && (zone = lw_vm_zone(vm, "parse_time", a[2].u.p, a[2].len)) == NULL) return -1;
-    if (lw_time_parse_zone(a[0].u.p, a[0].len, a[1].u.p, a[1].len, zone, vm->now_ns, &ns, &off, err,
+    int64_t ref = n > 3 ? a[3].u.i : vm->now_ns; /* the year of a yearless stamp: near it */
+    if (lw_time_parse_zone(a[0].u.p, a[0].len, a[1].u.p, a[1].len, zone, ref, &ns, &off, err,
                            sizeof err, &erroff) != 0) {
         return lw_vm_error(vm, "parse_time(): cannot parse \"%.*s\" with \"%.*s\": %s",
                            (int)(a[0].len > 60 ? 60 : a[0].len), a[0].u.p, (int)a[1].len, a[1].u.p,
