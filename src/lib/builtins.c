@@ -829,14 +829,103 @@ depth_cut(struct lw_vm *vm, struct lw_value *v, int d, int max)
     return 0;
 }
 
+/* json_repair: the JSON text s with, inside strings, raw control characters escaped
+ * (lenient) and each maximal invalid UTF-8 subpart written as \ufffd (lossy), in the record
+ * arena; *len its length. NULL after lw_vm_too_big. Outside strings nothing changes, so the
+ * validator still reports what is wrong there. */
+static const char *
+json_repair(struct lw_vm *vm, const char *s, size_t *len, bool lenient, bool lossy)
+{
+    size_t n = *len, need = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        char *d = NULL;
+        if (pass == 1) {
+            if (need > lw_vm_room(vm)) return lw_vm_too_big(vm, "parse_json()", need), NULL;
+            d = lw_arena_alloc(A, need ? need : 1);
+        }
+        size_t o = 0;
+        bool in = false;
+        for (size_t i = 0; i < n;) {
+            unsigned char c = (unsigned char)s[i];
+            size_t k = 1;
+            char esc[8];
+            const char *w = s + i;
+            size_t wl = 1;
+            if (!in) {
+                in = c == '"';
+            } else if (c == '\\' && i + 1 < n) {
+                k = wl = 2;
+            } else if (c == '"') {
+                in = false;
+            } else if (c < 0x20 && lenient) {
+                wl = (size_t)snprintf(esc, sizeof esc, "\\u%04x", c);
+                w = esc;
+            } else if (c >= 0x80 && lossy) {
+                k = 1;
+                while (k < 4 && i + k < n && ((unsigned char)s[i + k] & 0xc0) == 0x80)
+                    k++;
+                while (k > 1 && !lw_utf8_valid((struct lw_str){ s + i, k }))
+                    k--;
+                wl = k;
+                if (!lw_utf8_valid((struct lw_str){ s + i, k })) {
+                    w = "\\ufffd";
+                    wl = 6;
+                }
+            }
+            if (pass == 1) memcpy(d + o, w, wl);
+            o += wl;
+            i += k;
+        }
+        if (pass == 0) need = o;
+        if (pass == 1) {
+            *len = o;
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/* json_opts: parse_json's options object: lenient (raw control characters in strings, as
+ * Fluent Bit's Merge_Log takes them) and lossy (invalid UTF-8 in strings as U+FFFD, VRL's). */
+static int
+json_opts(struct lw_vm *vm, const struct lw_value *arg, bool *lenient, bool *lossy)
+{
+    struct lw_iter it;
+    struct lw_value k, v;
+    lw_iter_init(&it, arg);
+    while (lw_iter_next(&it, &k, &v, A) == 1) {
+        struct lw_str name = { k.u.p, k.len };
+        bool *f = lw_str_eq(name, LW_STR_LIT("lenient")) ? lenient
+                  : lw_str_eq(name, LW_STR_LIT("lossy")) ? lossy
+                                                         : NULL;
+        if (f == NULL) {
+            return lw_vm_error(vm, "parse_json(): unknown option '%.*s' (lenient, lossy)",
+                               (int)(name.len > 40 ? 40 : name.len), name.p);
+        }
+        if (v.t != LW_T_BOOL) {
+            return lw_vm_error(vm, "parse_json(): option %.*s must be true or false", (int)name.len,
+                               name.p);
+        }
+        *f = v.u.b;
+    }
+    return 0;
+}
+
 static int
 fn_parse_json(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     struct lw_json_err e;
     const char *p = a[0].u.p;
     size_t len = a[0].len;
+    bool lenient = false, lossy = false;
+    if (n > 2 && a[2].t != LW_T_NULL && json_opts(vm, &a[2], &lenient, &lossy) != 0) return -1;
+    size_t bom = len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0; /* a BOM: skipped */
+    p += bom;
+    len -= bom;
+    if ((lenient || lossy) && (p = json_repair(vm, p, &len, lenient, lossy)) == NULL) return -1;
     if (lw_json_validate(p, len, &e) != 0) {
-        return lw_vm_error(vm, "parse_json(): %s at byte %zu", e.msg, e.off + 1);
+        return lw_vm_error(vm, "parse_json(): %s at byte %zu", e.msg,
+                           e.off + 1 + (lenient || lossy ? 0 : bom));
     }
     while (len > 0 && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
         p++;
@@ -844,7 +933,7 @@ fn_parse_json(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     }
     *r = lw_value_from_json((struct lw_str){ p, lw_json_skip(p, p + len) }, A);
     if (n > 1 && a[1].t != LW_T_NULL) {
-        if (a[1].u.i < 1 || a[1].u.i > 128) {
+        if (a[1].t != LW_T_INT || a[1].u.i < 1 || a[1].u.i > 128) {
             return lw_vm_error(vm, "parse_json(): max_depth must be 1 to 128");
         }
         return depth_cut(vm, r, 1, (int)a[1].u.i);

@@ -49,7 +49,8 @@ static const char *const templates[] = {
     "      {standalone: null, repeated: \"first\"}) ?? null]",
     "emit [parse_xml(line) ?? null, parse_xml(line, {trim: false, always_use_text_key: true}) ?? "
     "null,\n"
-    "      parse_json(line, 2) ?? null, captures(line, /(a)(?<b>b)?/, true)]",
+    "      parse_json(line, 2) ?? null, captures(line, /(a)(?<b>b)?/, true),\n"
+    "      parse_json(line, null, {lenient: true, lossy: true}) ?? null]",
     "let d = base64_decode(line) ?? line\n"
     "if base64_decode(base64_encode(d)) != d { emit {bad: \"base64\"} }\n"
     "if url_decode(url_encode(line)) != line { emit {bad: \"url\"} }\n"
