@@ -90,7 +90,7 @@ fn_parse_syslog(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     if (lw_syslog_parse(a[0].u.p, a[0].len, vm->now_ns, zone, &s, err, sizeof err, &off) != 0) {
         return lw_vm_error(vm, "parse_syslog(): %s at byte %zu", err, off + 1);
     }
-    *r = lw_obj_new(A, 14);
+    *r = lw_obj_new(A, 15);
     if (s.pri >= 0) { /* a line of a file has no <PRI>: these five are left out */
         set(vm, r, LW_STR_LIT("priority"), lw_int(s.pri));
         set(vm, r, LW_STR_LIT("facility"), cstr(lw_syslog_facility(s.pri / 8)));
@@ -110,6 +110,9 @@ fn_parse_syslog(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         set_str(vm, r, LW_STR_LIT("procid"), s.procid);
     }
     set_str(vm, r, LW_STR_LIT("msgid"), s.msgid);
+    if (s.seq.p != NULL && lw_parse_int(s.seq, &pid) == 0) {
+        set(vm, r, LW_STR_LIT("sequence"), lw_int(pid));
+    }
     if (s.sd.p != NULL) set(vm, r, LW_STR_LIT("structured_data"), structured_data(vm, s.sd));
     set_str(vm, r, LW_STR_LIT("message"), s.msg);
     return 0;
