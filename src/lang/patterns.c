@@ -214,7 +214,7 @@ warn(struct compiler *c, struct lw_span span, const char *fmt, ...)
     fclose(m);
     struct lw_program *p = c->prog;
     char *all = lw_arena_alloc(&p->arena, p->warnings.len + len + 1);
-    memcpy(all, p->warnings.p, p->warnings.len);
+    if (p->warnings.len > 0) memcpy(all, p->warnings.p, p->warnings.len);
     memcpy(all + p->warnings.len, text, len + 1);
     p->warnings = (struct lw_str){ all, p->warnings.len + len };
     free(text);

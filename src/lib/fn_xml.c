@@ -110,7 +110,7 @@ on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
             return;
         }
         char *k = lw_arena_alloc(A, x->o->attr_prefix.len + nl + 1);
-        memcpy(k, x->o->attr_prefix.p, x->o->attr_prefix.len);
+        if (x->o->attr_prefix.len > 0) memcpy(k, x->o->attr_prefix.p, x->o->attr_prefix.len);
         memcpy(k + x->o->attr_prefix.len, attrs[i], nl);
         add(vm, &f->obj, (struct lw_str){ k, x->o->attr_prefix.len + nl },
             lw_strv(lw_arena_dup(A, attrs[i + 1], vl), vl));
