@@ -296,7 +296,7 @@ def syslog_rfc3164(line):
         mon = ts[:3]
         if mon not in MONTHS:
             return None, (f'parse_time(): cannot parse "{ts}" with "rfc3164": expected a month '
-                          f"name for %b at byte 0, found '{mon}'")
+                          f"name for %b at byte 1, found '{mon}'")
         when = year_of(mon, int(ts[4:6]), int(ts[7:9]), int(ts[10:12]), int(ts[13:15]))
     app = pid = None
     word, sep, after = rest.partition(": ")
