@@ -429,7 +429,7 @@ def docker_json(line):
     ts = rfc3339_ns(d["time"])
     if ts is None:
         return None, ('parse_time(): cannot parse "yesterday" with "rfc3339": expected 4 digits '
-                      "for the year at byte 0, found 'yesterda'")
+                      "for the year at byte 1, found 'yesterda'")
     text = d["log"]
     partial = not text.endswith("\n")
     if not partial:
