@@ -16,19 +16,19 @@ PREFIX  ?= /usr/local
 DATADIR ?= $(PREFIX)/share/logwash
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 # rdkafka (Kafka), libfyaml (job files); libxxhash (xxhash), libmd (md5, sha256), zlib (crc32):
-# see src/lib/fn_hash.c
+# see src/lib/fn_hash.c; expat (parse_xml, src/lib/fn_xml.c); libidn2 (parse_url IDNA hosts)
 # jansson is the JSON reader's test oracle only (unit tests, fuzzers): the program does not link it.
-PROG_PKGS = libpcre2-8 rdkafka libfyaml libxxhash libmd zlib
+PROG_PKGS = libpcre2-8 rdkafka libfyaml libxxhash libmd zlib expat libidn2
 PKGS     = jansson $(PROG_PKGS)
 # liblogwash (include/logwash.h): the language and its functions alone, so it needs only these
 # and -lm: never librdkafka, libfyaml or jansson.
-LIB_PKGS  = libpcre2-8 libxxhash libmd zlib
+LIB_PKGS  = libpcre2-8 libxxhash libmd zlib expat libidn2
 FUZZ_SECONDS ?= 60
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz)
-PROG_LIBS  := $(shell pkg-config --libs $(PROG_PKGS) 2>/dev/null || echo -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz)
-LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null || echo -lpcre2-8 -lxxhash -lmd -lz)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz -lexpat -lidn2)
+PROG_LIBS  := $(shell pkg-config --libs $(PROG_PKGS) 2>/dev/null || echo -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz -lexpat -lidn2)
+LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null || echo -lpcre2-8 -lxxhash -lmd -lz -lexpat -lidn2)
 
 WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
           -Wno-unused-parameter

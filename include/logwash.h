@@ -48,7 +48,7 @@ extern "C" {
 /* The default limits of a record, used by logwash_limits_default and by logwash(1) (whose
  * --max-* options override them). Plain decimal numbers, so they can be shown in text. */
 #define LOGWASH_DEFAULT_STEPS        1000000  /* instructions per record */
-#define LOGWASH_DEFAULT_MATCH_LIMIT  1000000  /* pcre2 match limit per regex call */
+#define LOGWASH_DEFAULT_MATCH_LIMIT  10000000 /* pcre2 match limit per regex call */
 #define LOGWASH_DEFAULT_DEPTH_LIMIT  10000    /* pcre2 depth limit per regex call */
 #define LOGWASH_DEFAULT_MAX_OUTPUT   16777216 /* bytes of output per record (16 MiB) */
 #define LOGWASH_DEFAULT_MAX_MEMORY   67108864 /* bytes of working memory per record (64 MiB) */
@@ -148,6 +148,12 @@ LOGWASH_API void logwash_template_free(struct logwash_template *t);
 /* logwash_template_name: the name t's messages use (a C string owned by t), so a caller can
  * write errors as "NAME:LINE:COL: MESSAGE". */
 LOGWASH_API const char *logwash_template_name(const struct logwash_template *t);
+
+/* logwash_template_warnings: what the compiler found doubtful in t without refusing it (a grok
+ * reference with text after its field, which Logstash ignores), rendered as logwash(1) prints
+ * it ("FILE:LINE:COL: warning: ...", the source line, a caret), *len bytes (len may be NULL);
+ * "" when none. Owned by t. */
+LOGWASH_API const char *logwash_template_warnings(const struct logwash_template *t, size_t *len);
 
 /* The framing a template declares (`multiline start /RE/`, `multiline continue /RE/`,
  * `multiline indent`), for a caller that splits its input into records: start and cont are

@@ -217,7 +217,7 @@ want '# logwash --print-config: the effective job (job file, then command line; 
     '# workers: one per CPU (at most 8), 1 for a terminal' 'source:' '  type: files' \
     "  files: [$tmp/j/in.log, \"-\"]" 'sink:' '  type: stdout' 'dead_letter:' \
     "  file: \"$tmp/j/dead \$\$.jsonl\"" 'limits:' '  max_line: 1048576' '  max_steps: 500' \
-    '  regex_match_limit: 1000000' '  regex_depth_limit: 10000' '  regex_budget: 1000' \
+    '  regex_match_limit: 10000000' '  regex_depth_limit: 10000' '  regex_budget: 1000' \
     '  max_output: 16777216' '  max_memory: 67108864' 'multiline:' '  indent: false' \
     '  max_lines: 1000' '  max_bytes: 1048576' '  timeout: 1000' 'kafka:' \
     '  flush_timeout_ms: 30000' '  stats_interval: 60'

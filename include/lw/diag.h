@@ -18,6 +18,7 @@ struct lw_span {
 struct lw_diag {
     bool set;
     bool has_span;
+    bool warning; /* printed as "warning:" rather than "error:" (compile warnings) */
     struct lw_span span;
     char msg[512];
     char *text; /* NULL, or every error rendered, each with its own file (lw_compile) */

@@ -22,6 +22,16 @@ struct lw_kv_opts {
     bool escapes; /* in quoted values \n \t \r \b \f and \uXXXX mean what they mean in Go
                    * and JSON (logfmt writers quote that way); else, and for any other byte,
                    * a backslash and the byte after it are that byte */
+    /* parse_kv's reading, where the W3 reference and logfmt read otherwise (all false there): */
+    bool keep_backslash;   /* in a quoted value only \QUOTE and \\ are escapes; another
+                            * backslash stays (C:\Windows keeps its backslash) */
+    bool quoted_keys;      /* a key may be quoted: "my key"=v gives the key my key */
+    bool strict_keys;      /* a token that starts with kv_sep has no key: it is skipped up to
+                            * the next separator, rather than read again after the kv_sep */
+    bool join_after_quote; /* field_sep not ' ': text after a closing quote up to the next
+                            * separator is part of the value ("tom" test gives tom test), not
+                            * a new key */
+    bool lenient;          /* blanks around kv_sep are allowed even when field_sep is ' ' */
 };
 
 /* Options for logfmt: pairs apart by whitespace, '=', double quotes, Go escapes. */

@@ -135,6 +135,8 @@ struct lw_program {
     uint32_t nemitscopes;
     struct lw_scopevar *scopevars;
     uint32_t nscopevars;
+    struct lw_str warnings; /* compile warnings rendered as diagnostics (file:line:col: warning:
+                               ..., source line, caret), empty when none; the caller prints them */
 };
 
 struct lw_grok_lib;

@@ -18,6 +18,7 @@ struct lw_syslog {
     int64_t ns;    /* the timestamp (see timefmt.h) */
     int32_t off;   /* its UTC offset in seconds */
     struct lw_str host, app, procid, msgid;
+    struct lw_str seq; /* Cisco's sequence number after <PRI> ("<189>1234: ..."), digits */
     struct lw_str sd;  /* 5424 STRUCTURED-DATA as written, validated; p NULL for "-" */
     struct lw_str msg; /* the rest, without a leading UTF-8 BOM; p != NULL (maybe empty) */
 };
@@ -46,6 +47,10 @@ struct lw_syslog {
  * start with
  * '<' is RFC 3164 without PRI, as syslog daemons write files (/var/log/syslog, "Mar 10
  * 22:14:15 web-01 sshd[4021]: ..." or with an RFC 3339 stamp): out->pri is then -1.
+ * Cisco IOS: after <PRI>, a sequence number "1234: " (out->seq) and a host "host: " before
+ * the stamp; a line whose text after them is a Cisco mnemonic ('%', or ': %': "<189>1234:
+ * %LINK-3-UPDOWN: ...") is a message without a header (has_time false).
+ * In 5424 structured data, blanks around '=' and between parameters are accepted.
  * ref_ns 0 means the system clock.
  *
  * Returns 0, or -1 with a lowercase message in err (errcap bytes) and the byte offset in s it

@@ -276,6 +276,13 @@ logwash_template_name(const struct logwash_template *t)
     return t->name;
 }
 
+const char *
+logwash_template_warnings(const struct logwash_template *t, size_t *len)
+{
+    if (len != NULL) *len = t->prog->warnings.len;
+    return t->prog->warnings.len > 0 ? t->prog->warnings.p : "";
+}
+
 void
 logwash_template_framing(const struct logwash_template *t, struct logwash_framing *f)
 {

@@ -134,6 +134,11 @@ main(int argc, char **argv)
         lw_opts_fini(&o);
         return rc;
     }
+    if (o.verbosity >= 0) { /* warnings: the template compiled, but says something doubtful */
+        size_t wlen;
+        const char *w = logwash_template_warnings(t, &wlen);
+        fwrite(w, 1, wlen, stderr);
+    }
 
     int status = 0;
     if (o.validate) {

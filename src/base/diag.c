@@ -83,13 +83,13 @@ lw_diag_print(FILE *f, const char *name, struct lw_str src, const struct lw_diag
         return;
     }
     if (!d->has_span || src.p == NULL) {
-        fprintf(f, "%s: error: %s\n", name, d->msg);
+        fprintf(f, "%s: %s: %s\n", name, d->warning ? "warning" : "error", d->msg);
         return;
     }
     int line, col;
     uint32_t off = place(src, d->span.off);
     lw_diag_linecol(src, off, &line, &col);
-    fprintf(f, "%s:%d:%d: error: %s\n", name, line, col, d->msg);
+    fprintf(f, "%s:%d:%d: %s: %s\n", name, line, col, d->warning ? "warning" : "error", d->msg);
 
     size_t bol = off, eol = off;
     while (bol > 0 && src.p[bol - 1] != '\n')

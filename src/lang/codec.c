@@ -4,6 +4,7 @@
 #include "lw/codec.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "lw/json.h"
 
@@ -29,6 +30,9 @@ dec_json(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec
          struct lw_str *topval, struct lw_arena *a, char *err, size_t errcap)
 {
     struct lw_json_err e;
+    size_t bom = raw.len >= 3 && memcmp(raw.p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+    raw.p += bom; /* a UTF-8 byte order mark (Windows writers) is not part of the value */
+    raw.len -= bom;
     struct lw_json_member all[MAX_MEMBERS];
     size_t nall = 0;
     int rc = prog->writes_root
@@ -36,7 +40,7 @@ dec_json(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec
                                         MAX_MEMBERS, &nall, &e)
                  : lw_json_scan(raw.p, raw.len, prog->topkeys, prog->ntopkeys, topval, &e);
     if (rc != 0) {
-        snprintf(err, errcap, "invalid JSON at byte %zu: %s", e.off + 1, e.msg);
+        snprintf(err, errcap, "invalid JSON at byte %zu: %s", e.off + 1 + bom, e.msg);
         return -1;
     }
     /* The text is one valid value between white space: trimming gives its slice without
@@ -48,6 +52,8 @@ dec_json(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec
     while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
         end--;
     size_t n = end > p && end[-1] == '\0' ? lw_json_skip(p, end) : (size_t)(end - p);
+    raw.p -= bom;
+    raw.len += bom;
     rec->line = raw;
     rec->root = lw_value_from_json((struct lw_str){ p, n }, a);
     rec->topval = rec->root.t == LW_T_OBJ ? topval : NULL;

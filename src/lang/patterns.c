@@ -3,6 +3,8 @@
  * patterns of builtins.def letter 'P'. Code generation is compile.c's. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,6 +229,33 @@ lit_span(struct gen *g, struct node *a, size_t off)
     return sp;
 }
 
+/* warn: add a compile warning at span to the program's (rendered like an error, against the
+ * file the span is in); a warning never stops the compilation. */
+static void __attribute__((format(printf, 3, 4)))
+warn(struct compiler *c, struct lw_span span, const char *fmt, ...)
+{
+    struct lw_diag one = { .warning = true };
+    va_list ap;
+    va_start(ap, fmt);
+    const struct srcfile *sf = &c->files[c->nfiles > 0 ? lw_import_file(c, span.off) : 0];
+    struct lw_span at = { span.off - sf->base, span.len };
+    lw_diag_vset(&one, &at, fmt, ap);
+    va_end(ap);
+    char *text = NULL, nm[512];
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (m == NULL) lw_oom(0);
+    snprintf(nm, sizeof nm, "%.*s", (int)sf->name.len, sf->name.p);
+    lw_diag_print(m, nm, (struct lw_str){ c->text.p + sf->base, sf->len }, &one);
+    fclose(m);
+    struct lw_program *p = c->prog;
+    char *all = lw_arena_alloc(&p->arena, p->warnings.len + len + 1);
+    if (p->warnings.len > 0) memcpy(all, p->warnings.p, p->warnings.len);
+    memcpy(all + p->warnings.len, text, len + 1);
+    p->warnings = (struct lw_str){ all, p->warnings.len + len };
+    free(text);
+}
+
 struct lw_value
 lw_cg_grok_pattern(struct gen *g, struct node *a)
 {
@@ -258,6 +287,7 @@ lw_cg_grok_pattern(struct gen *g, struct node *a)
                                 &off) != 0) {
             lw_cfail(g->c, lit_span(g, one, off), "grok(): %s", err);
         }
+        if (err[0] != '\0') warn(g->c, lit_span(g, one, off), "grok(): %s", err);
         if (re->ngroups + 1 > p->max_groups) p->max_groups = re->ngroups + 1;
     }
     return (struct lw_value){ .t = LW_T_REGEX, .flags = LW_V_GROK, .u.ext = gk };

@@ -463,7 +463,25 @@ fn_captures(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         *r = LW_NULL;
         return rc;
     }
-    *r = lw_obj_new(A, re->nnames);
+    bool numeric = false;
+    if (n > 2 && a[2].t != LW_T_NULL) {
+        if (a[2].t != LW_T_BOOL) {
+            return lw_vm_error(vm, "captures(): argument 3 (numeric groups) must be true or false");
+        }
+        numeric = a[2].u.b;
+    }
+    uint32_t nnum = numeric ? re->ngroups + 1 : 0;
+    if ((size_t)(nnum + re->nnames) * 48 > lw_vm_room(vm))
+        return lw_vm_too_big(vm, "captures()", 0);
+    *r = lw_obj_new(A, nnum + re->nnames);
+    for (uint32_t g = 0; g < nnum; g++) { /* VRL's numeric_groups: "0" the match, "1"... */
+        char *k = lw_arena_alloc(A, 12);
+        int kl = snprintf(k, 12, "%u", g);
+        struct lw_value v = ov[2 * g] == PCRE2_UNSET
+                                ? LW_NULL
+                                : lw_strv(a[0].u.p + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+        lw_obj_set(A, r, (struct lw_str){ k, (size_t)kl }, v);
+    }
     for (uint32_t i = 0; i < re->nnames; i++) { /* pcre2 marks unset groups PCRE2_UNSET */
         uint32_t g = re->names[i].group;
         struct lw_value v = ov[2 * g] == PCRE2_UNSET
@@ -789,20 +807,137 @@ fn_type(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     return 0;
 }
 
+/* depth_cut: v (a container at depth d) with the containers below depth max kept as their
+ * JSON text, as VRL's parse_json max_depth does. */
+static int
+depth_cut(struct lw_vm *vm, struct lw_value *v, int d, int max)
+{
+    if (v->t != LW_T_ARR && v->t != LW_T_OBJ) return 0;
+    *v = lw_value_materialize(v, A);
+    uint32_t n = v->t == LW_T_ARR ? v->u.a->n : v->u.o->n;
+    struct lw_value *kids = v->t == LW_T_ARR ? v->u.a->v : v->u.o->v;
+    if (lw_vm_charge(vm, n / 16 + 1) != 0) return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        struct lw_value *k = &kids[i];
+        if (k->t != LW_T_ARR && k->t != LW_T_OBJ) continue;
+        if (d < max) {
+            if (depth_cut(vm, k, d + 1, max) != 0) return -1;
+        } else {
+            *k = lw_strv(k->u.p, k->len); /* raw: the text as it was written */
+        }
+    }
+    return 0;
+}
+
+/* json_repair: the JSON text s with, inside strings, raw control characters escaped
+ * (lenient) and each maximal invalid UTF-8 subpart written as \ufffd (lossy), in the record
+ * arena; *len its length. NULL after lw_vm_too_big. Outside strings nothing changes, so the
+ * validator still reports what is wrong there. */
+static const char *
+json_repair(struct lw_vm *vm, const char *s, size_t *len, bool lenient, bool lossy)
+{
+    size_t n = *len, need = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        char *d = NULL;
+        if (pass == 1) {
+            if (need > lw_vm_room(vm)) return lw_vm_too_big(vm, "parse_json()", need), NULL;
+            d = lw_arena_alloc(A, need ? need : 1);
+        }
+        size_t o = 0;
+        bool in = false;
+        for (size_t i = 0; i < n;) {
+            unsigned char c = (unsigned char)s[i];
+            size_t k = 1;
+            char esc[8];
+            const char *w = s + i;
+            size_t wl = 1;
+            if (!in) {
+                in = c == '"';
+            } else if (c == '\\' && i + 1 < n) {
+                k = wl = 2;
+            } else if (c == '"') {
+                in = false;
+            } else if (c < 0x20 && lenient) {
+                wl = (size_t)snprintf(esc, sizeof esc, "\\u%04x", c);
+                w = esc;
+            } else if (c >= 0x80 && lossy) {
+                k = 1;
+                while (k < 4 && i + k < n && ((unsigned char)s[i + k] & 0xc0) == 0x80)
+                    k++;
+                while (k > 1 && !lw_utf8_valid((struct lw_str){ s + i, k }))
+                    k--;
+                wl = k;
+                if (!lw_utf8_valid((struct lw_str){ s + i, k })) {
+                    w = "\\ufffd";
+                    wl = 6;
+                }
+            }
+            if (pass == 1) memcpy(d + o, w, wl);
+            o += wl;
+            i += k;
+        }
+        if (pass == 0) need = o;
+        if (pass == 1) {
+            *len = o;
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/* json_opts: parse_json's options object: lenient (raw control characters in strings, as
+ * Fluent Bit's Merge_Log takes them) and lossy (invalid UTF-8 in strings as U+FFFD, VRL's). */
+static int
+json_opts(struct lw_vm *vm, const struct lw_value *arg, bool *lenient, bool *lossy)
+{
+    struct lw_iter it;
+    struct lw_value k, v;
+    lw_iter_init(&it, arg);
+    while (lw_iter_next(&it, &k, &v, A) == 1) {
+        struct lw_str name = { k.u.p, k.len };
+        bool *f = lw_str_eq(name, LW_STR_LIT("lenient")) ? lenient
+                  : lw_str_eq(name, LW_STR_LIT("lossy")) ? lossy
+                                                         : NULL;
+        if (f == NULL) {
+            return lw_vm_error(vm, "parse_json(): unknown option '%.*s' (lenient, lossy)",
+                               (int)(name.len > 40 ? 40 : name.len), name.p);
+        }
+        if (v.t != LW_T_BOOL) {
+            return lw_vm_error(vm, "parse_json(): option %.*s must be true or false", (int)name.len,
+                               name.p);
+        }
+        *f = v.u.b;
+    }
+    return 0;
+}
+
 static int
 fn_parse_json(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     struct lw_json_err e;
     const char *p = a[0].u.p;
     size_t len = a[0].len;
+    bool lenient = false, lossy = false;
+    if (n > 2 && a[2].t != LW_T_NULL && json_opts(vm, &a[2], &lenient, &lossy) != 0) return -1;
+    size_t bom = len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0 ? 3 : 0; /* a BOM: skipped */
+    p += bom;
+    len -= bom;
+    if ((lenient || lossy) && (p = json_repair(vm, p, &len, lenient, lossy)) == NULL) return -1;
     if (lw_json_validate(p, len, &e) != 0) {
-        return lw_vm_error(vm, "parse_json(): %s at byte %zu", e.msg, e.off + 1);
+        return lw_vm_error(vm, "parse_json(): %s at byte %zu", e.msg,
+                           e.off + 1 + (lenient || lossy ? 0 : bom));
     }
     while (len > 0 && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
         p++;
         len--;
     }
     *r = lw_value_from_json((struct lw_str){ p, lw_json_skip(p, p + len) }, A);
+    if (n > 1 && a[1].t != LW_T_NULL) {
+        if (a[1].t != LW_T_INT || a[1].u.i < 1 || a[1].u.i > 128) {
+            return lw_vm_error(vm, "parse_json(): max_depth must be 1 to 128");
+        }
+        return depth_cut(vm, r, 1, (int)a[1].u.i);
+    }
     return 0;
 }
 
@@ -820,13 +955,75 @@ fn_to_json(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 struct kvctx {
     struct lw_vm *vm;
     struct lw_value *obj;
+    struct lw_value standalone; /* a key without value gets it; LW_T_REGEX (never a value):
+                                   the key is left out */
+    char repeated;              /* 'l' last wins, 'f' first wins, 'a' an array of all */
+    bool failed;                /* the error is in vm->err */
 };
 
 static int
 kv_pair(void *ud, struct lw_str key, struct lw_str val, bool quoted)
 {
     struct kvctx *k = ud;
-    lw_obj_set(k->vm->arena, k->obj, key, val.p ? lw_strv(val.p, val.len) : lw_strv("", 0));
+    struct lw_vm *vm = k->vm;
+    struct lw_value v = val.p ? lw_strv(val.p, val.len) : k->standalone;
+    if (val.p == NULL && v.t == LW_T_REGEX) return 0;
+    /* each pair searches the members: container work, charged */
+    if (lw_vm_charge(vm, k->obj->u.o->n / 16 + 1) != 0) return k->failed = true, 1;
+    if (k->repeated != 'l') {
+        struct lw_obj *o = k->obj->u.o;
+        for (uint32_t i = 0; i < o->n; i++) {
+            if (!lw_str_eq(o->k[i], key)) continue;
+            if (k->repeated == 'f') return 0;
+            if (o->v[i].t != LW_T_ARR) {
+                struct lw_value arr = lw_arr_new(A, 4);
+                lw_arr_push(A, &arr, o->v[i]);
+                o->v[i] = arr;
+            }
+            lw_arr_push(A, &o->v[i], v);
+            return 0;
+        }
+    }
+    lw_obj_set(A, k->obj, key, v);
+    return 0;
+}
+
+/* kv_options: parse_kv's options object into o and k; -1 after an error. */
+static int
+kv_options(struct lw_vm *vm, const struct lw_value *arg, struct lw_kv_opts *o, struct kvctx *k)
+{
+    struct lw_iter it;
+    struct lw_value key, v;
+    lw_iter_init(&it, arg);
+    while (lw_iter_next(&it, &key, &v, A) == 1) {
+        struct lw_str name = { key.u.p, key.len };
+        if (lw_str_eq(name, LW_STR_LIT("standalone"))) {
+            if (v.t != LW_T_NULL && v.t != LW_T_BOOL && v.t != LW_T_STR) {
+                return lw_vm_error(vm, "parse_kv(): standalone must be true, a string, or null "
+                                       "(leave the key out)");
+            }
+            k->standalone = v.t == LW_T_NULL ? (struct lw_value){ .t = LW_T_REGEX } : v;
+        } else if (lw_str_eq(name, LW_STR_LIT("repeated"))) {
+            struct lw_str r = v.t == LW_T_STR ? (struct lw_str){ v.u.p, v.len } : LW_STR_LIT("?");
+            if (!lw_str_eq(r, LW_STR_LIT("last")) && !lw_str_eq(r, LW_STR_LIT("first")) &&
+                !lw_str_eq(r, LW_STR_LIT("array"))) {
+                return lw_vm_error(vm, "parse_kv(): repeated must be \"last\", \"first\" or "
+                                       "\"array\"");
+            }
+            k->repeated = r.p[0];
+        } else if (lw_str_eq(name, LW_STR_LIT("whitespace"))) {
+            struct lw_str w = v.t == LW_T_STR ? (struct lw_str){ v.u.p, v.len } : LW_STR_LIT("?");
+            if (!lw_str_eq(w, LW_STR_LIT("lenient")) && !lw_str_eq(w, LW_STR_LIT("strict"))) {
+                return lw_vm_error(vm, "parse_kv(): whitespace must be \"lenient\" or \"strict\"");
+            }
+            o->lenient = w.p[0] == 'l';
+        } else {
+            return lw_vm_error(vm,
+                               "parse_kv(): unknown option '%.*s' (standalone, repeated, "
+                               "whitespace)",
+                               (int)(name.len > 40 ? 40 : name.len), name.p);
+        }
+    }
     return 0;
 }
 
@@ -864,7 +1061,7 @@ static int
 fn_parse_logfmt(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     char *scratch = lw_arena_alloc(A, a[0].len + 1);
-    struct kvctx k = { vm, r };
+    struct kvctx k = { vm, r, LW_NULL, 'l', false };
     size_t erroff = 0;
     *r = lw_obj_new(A, 16);
     if (lw_kv_parse(a[0].u.p, a[0].len, NULL, scratch, logfmt_pair, &k, &erroff) != 0) {
@@ -900,14 +1097,16 @@ fn_parse_kv(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         o.quote2 = a[3].len > 1 ? a[3].u.p[1] : '\0';
     }
     o.trim = o.field_sep != ' ' || o.field_len > 1; /* "a=1, b=2": the key is "b", not " b" */
+    o.keep_backslash = o.quoted_keys = o.strict_keys = o.join_after_quote = true;
+    struct kvctx k = { vm, r, lw_strv("", 0), 'l', false };
+    if (n > 4 && a[4].t != LW_T_NULL && kv_options(vm, &a[4], &o, &k) != 0) return -1;
     char *scratch = lw_arena_alloc(A, a[0].len + 1);
     *r = lw_obj_new(A, 8);
-    struct kvctx k = { vm, r };
     size_t erroff = 0;
     if (lw_kv_parse(a[0].u.p, a[0].len, &o, scratch, kv_pair, &k, &erroff) != 0) {
         return lw_vm_error(vm, "parse_kv(): unterminated quote at byte %zu", erroff + 1);
     }
-    return 0;
+    return k.failed ? -1 : 0;
 }
 
 /* Time ---------------------------------------------------------------------------------- */
@@ -926,7 +1125,8 @@ fn_parse_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         zone = &utc;
     }
     if (n > 2 && (zone = lw_vm_zone(vm, "parse_time", a[2].u.p, a[2].len)) == NULL) return -1;
-    if (lw_time_parse_zone(a[0].u.p, a[0].len, a[1].u.p, a[1].len, zone, vm->now_ns, &ns, &off, err,
+    int64_t ref = n > 3 ? a[3].u.i : vm->now_ns; /* the year of a yearless stamp: near it */
+    if (lw_time_parse_zone(a[0].u.p, a[0].len, a[1].u.p, a[1].len, zone, ref, &ns, &off, err,
                            sizeof err, &erroff) != 0) {
         return lw_vm_error(vm, "parse_time(): cannot parse \"%.*s\" with \"%.*s\": %s",
                            (int)(a[0].len > 60 ? 60 : a[0].len), a[0].u.p, (int)a[1].len, a[1].u.p,

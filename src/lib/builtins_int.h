@@ -21,6 +21,19 @@ LW_FN_DECL(parse_syslog);
 LW_FN_DECL(parse_url);
 LW_FN_DECL(url_decode);
 LW_FN_DECL(url_encode);
+/* fn_formats.c: formats from other tools */
+LW_FN_DECL(mysql_unquote);
+LW_FN_DECL(parse_aws_vpc_flow_log);
+LW_FN_DECL(parse_bytes);
+LW_FN_DECL(parse_cef);
+LW_FN_DECL(parse_glog);
+LW_FN_DECL(parse_influxdb);
+LW_FN_DECL(parse_klog);
+LW_FN_DECL(parse_tokens);
+/* fn_xml.c */
+LW_FN_DECL(parse_xml);
+/* fn_formats.c's part of lw_fn_check_const */
+const char *lw_fn_formats_check_const(int f, int argi, struct lw_str s);
 /* fn_coll.c: arrays and objects */
 LW_FN_DECL(del);
 LW_FN_DECL(merge);

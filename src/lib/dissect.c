@@ -335,12 +335,18 @@ lw_dissect_split(const struct lw_dissect *d, struct lw_str s, struct lw_str *val
             while (f->pad && (size_t)(end - p) >= dl && dl > 0 &&
                    memcmp(end - dl, f->delim.p, dl) == 0)
                 end -= dl;
+            while (f->pad && dl > 1 && end > p && end[-1] == f->delim.p[0])
+                end--;
             *vals = (struct lw_str){ p, (size_t)(end - p) };
             return 0;
         }
-        const char *hit = find(s.p, p, end, f->delim);
+        const char *hit = find(s.p, p, end, f->delim), *vend = hit;
         if (hit == NULL) return -1;
-        *vals = (struct lw_str){ p, (size_t)(hit - p) };
+        /* '%{level->} [' on 'INFO  [': a longer delimiter's padding is a run of its first
+         * byte before it, not part of the value */
+        while (f->pad && dl > 1 && vend > p && vend[-1] == f->delim.p[0])
+            vend--;
+        *vals = (struct lw_str){ p, (size_t)(vend - p) };
         p = hit + dl;
         if (f->pad) {
             while ((size_t)(end - p) >= dl && memcmp(p, f->delim.p, dl) == 0)

@@ -2,8 +2,10 @@
  * parse_query, url_decode, url_encode, parse_duration; and the compile-time check of their
  * constant arguments. The syntax work of syslog and durations is in syslog.c and duration.c;
  * this file turns their slices into values in the record arena. */
+#include <idn2.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "lw/duration.h"
 #include "lw/kv.h"
@@ -88,7 +90,7 @@ fn_parse_syslog(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     if (lw_syslog_parse(a[0].u.p, a[0].len, vm->now_ns, zone, &s, err, sizeof err, &off) != 0) {
         return lw_vm_error(vm, "parse_syslog(): %s at byte %zu", err, off + 1);
     }
-    *r = lw_obj_new(A, 14);
+    *r = lw_obj_new(A, 15);
     if (s.pri >= 0) { /* a line of a file has no <PRI>: these five are left out */
         set(vm, r, LW_STR_LIT("priority"), lw_int(s.pri));
         set(vm, r, LW_STR_LIT("facility"), cstr(lw_syslog_facility(s.pri / 8)));
@@ -108,6 +110,9 @@ fn_parse_syslog(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         set_str(vm, r, LW_STR_LIT("procid"), s.procid);
     }
     set_str(vm, r, LW_STR_LIT("msgid"), s.msgid);
+    if (s.seq.p != NULL && lw_parse_int(s.seq, &pid) == 0) {
+        set(vm, r, LW_STR_LIT("sequence"), lw_int(pid));
+    }
     if (s.sd.p != NULL) set(vm, r, LW_STR_LIT("structured_data"), structured_data(vm, s.sd));
     set_str(vm, r, LW_STR_LIT("message"), s.msg);
     return 0;
@@ -347,6 +352,30 @@ find_any(const char *s, size_t b, size_t e, const char *set)
     return b;
 }
 
+/* idna_host: a host with IDNA labels (xn--...) in Unicode (libidn2, IDNA 2008 with the
+ * transitional mapping off); a host that is not valid IDNA is kept as written. */
+static struct lw_str
+idna_host(struct lw_vm *vm, struct lw_str h)
+{
+    bool ace = false;
+    for (size_t i = 0; i + 4 <= h.len && !ace; i++) {
+        ace = (i == 0 || h.p[i - 1] == '.') && (h.p[i] | 0x20) == 'x' &&
+              (h.p[i + 1] | 0x20) == 'n' && h.p[i + 2] == '-' && h.p[i + 3] == '-';
+    }
+    if (!ace || h.len > 253) return h; /* longer is no DNS name */
+    char in[256];
+    memcpy(in, h.p, h.len);
+    in[h.len] = '\0';
+    char *out = NULL;
+    if (idn2_to_unicode_8z8z(in, &out, 0) != IDN2_OK || out == NULL) {
+        free(out);
+        return h;
+    }
+    struct lw_str u = { lw_arena_dup(A, out, strlen(out)), strlen(out) };
+    free(out);
+    return u;
+}
+
 /* authority: user:password@host:port in s[b..e). */
 static int
 authority(struct lw_vm *vm, struct lw_value *r, const char *s, size_t b, size_t e)
@@ -377,7 +406,7 @@ authority(struct lw_vm *vm, struct lw_value *r, const char *s, size_t b, size_t 
     } else {
         pb = he = find_any(s, b, e, ":");
     }
-    set_str(vm, r, LW_STR_LIT("host"), (struct lw_str){ s + hb, he - hb });
+    set_str(vm, r, LW_STR_LIT("host"), idna_host(vm, (struct lw_str){ s + hb, he - hb }));
     if (pb < e && pb + 1 < e) { /* "host:" has no port */
         int64_t port = 0;
         for (size_t i = pb + 1; i < e; i++) {
@@ -399,6 +428,7 @@ authority(struct lw_vm *vm, struct lw_value *r, const char *s, size_t b, size_t 
 int
 fn_parse_url(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
+    bool has_authority = false;
     const char *s = a[0].u.p;
     size_t len = a[0].len, i = 0;
     for (size_t k = 0; k < len; k++) {
@@ -418,9 +448,12 @@ fn_parse_url(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         size_t ae = find_any(s, i + 2, len, "/?#");
         if (authority(vm, r, s, i + 2, ae) != 0) return -1;
         i = ae;
+        has_authority = true;
     }
     size_t pe = find_any(s, i, len, "?#");
-    set_str(vm, r, LW_STR_LIT("path"), (struct lw_str){ s + i, pe - i });
+    /* "http://example.com" has the path "/", as browsers (WHATWG) and VRL read it */
+    set_str(vm, r, LW_STR_LIT("path"),
+            pe == i && has_authority ? LW_STR_LIT("/") : (struct lw_str){ s + i, pe - i });
     i = pe;
     if (i < len && s[i] == '?') {
         size_t qe = find_any(s, i + 1, len, "#");
@@ -500,5 +533,5 @@ lw_fn_check_const(int f, int argi, struct lw_str s)
     if (f == LW_FN_parse_kv && argi == 3 && s.len > 2) {
         return "quotes must be at most two characters";
     }
-    return NULL;
+    return lw_fn_formats_check_const(f, argi, s);
 }

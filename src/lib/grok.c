@@ -12,6 +12,7 @@
 
 #include "lw/buf.h"
 #include "lw/grok.h"
+#include "lw/json.h"
 #include "lw/vm.h"
 
 #include "builtins_int.h"
@@ -20,6 +21,14 @@
 #define MAX_PATH  16 /* [a][b]... segments of a field name */
 #define MAX_FIELD 2000
 #define MAX_REGEX (1u << 20) /* bytes of expanded regex: A = %{B}%{B}, B = %{C}%{C}... doubles */
+
+/* As Logstash's grok compiles (Ruby, Oniguruma): ^ and $ match at line breaks and '.' matches
+ * one (Regexp::MULTILINE), so a joined multiline record is one text; groups without a name do
+ * not capture once a pattern has named ones (grok never reads them); the text is UTF-8. Not
+ * PCRE2_MATCH_INVALID_UTF: in pcre2 10.42 (Debian 12) its JIT lets \S, \D and \W match no
+ * character past ASCII (PCRE2Project/pcre2#224, fixed in 10.43), so fn_grok hands the
+ * engine valid UTF-8 only (scrub), which the JIT also needs without that option. */
+#define GROK_OPTIONS (PCRE2_MULTILINE | PCRE2_DOTALL | PCRE2_NO_AUTO_CAPTURE | PCRE2_UTF)
 
 struct lw_grok_def {
     struct lw_str name, text;
@@ -232,6 +241,8 @@ struct ex {
     size_t topoff;            /* offset in the top-level pattern of what is being expanded */
     struct lw_grok_cut *cuts; /* each top-level piece's start (explain.c's prefixes) */
     uint32_t ncuts, capcuts;
+    char warn[200]; /* the first warning ("" when none) and its offset in the top pattern */
+    size_t warnoff;
     char *err;
     size_t errcap;
 };
@@ -268,6 +279,12 @@ field_path(struct ex *x, struct lw_str name, struct lw_grok_field *f)
         size_t i = 0;
         while (i < name.len) {
             const char *close = name.p[i] == '[' ? memchr(name.p + i, ']', name.len - i) : NULL;
+            /* '%{DATA:[source][user][name?]}' (ecs-v1 CISCOFW302013...): Logstash's field is
+             * what comes before the '?'; a library's last unclosed [segment ends there */
+            if (close == NULL && x->depth > 0 && name.p[i] == '[' && i + 1 < name.len &&
+                memchr(name.p + i + 1, '[', name.len - i - 1) == NULL) {
+                close = name.p + name.len;
+            }
             if (close == NULL || close == name.p + i + 1 || n == MAX_PATH) {
                 return fail(x, "bad field reference '%.*s' (expected [a][b] with %d parts at most)",
                             (int)name.len, name.p, MAX_PATH);
@@ -340,17 +357,32 @@ capture(struct ex *x, struct lw_str name, enum lw_grok_type type)
 static int translate(struct ex *x, struct lw_str t);
 static int unknown(struct ex *x, struct lw_str name);
 
-/* subname_char: what Logstash's grok accepts in the field part of %{NAME:field:type}. */
+/* subname_char: what Logstash's grok reads as the field part of %{NAME:field:type}. */
 static bool
 subname_char(char c)
 {
     return name_char(c) || c == '@' || c == '[' || c == ']' || c == ':' || c == '.' || c == '-';
 }
 
-/* reference: %{NAME}, %{NAME:field} or %{NAME:field:int|float} at t.p[i]; returns the offset
- * after it, or 0 after an error. In a library definition, text that is not a reference is
- * left as regex text, as Logstash does (ecs-v1's HTTPD24_ERRORLOG has one, '%{POSINT:[..]?}');
- * in the template's own pattern it is an error. */
+/* ignored: text between a reference's name or field and its '}', which Logstash's grok skips
+ * (ecs-v1's '%{POSINT:[apache][error][proxy][error][code]?}', the Nagios specs' '%{NAGIOSLOGLINE
+ * - CURRENT HOST STATE}'). A library is read as Logstash reads it; in the template's own
+ * pattern it is probably a typo, so the first one becomes a warning. */
+static void
+ignored(struct ex *x, struct lw_str body, size_t from, size_t at)
+{
+    if (x->depth > 0 || x->warn[0] != '\0') return;
+    struct lw_str rest = { body.p + from, body.len - from };
+    snprintf(x->warn, sizeof x->warn, "'%.*s' in %%{%.*s} is ignored (Logstash's grok skips it)",
+             (int)(rest.len > 40 ? 40 : rest.len), rest.p, (int)(body.len > 60 ? 60 : body.len),
+             body.p);
+    x->warnoff = at;
+}
+
+/* reference: %{NAME}, %{NAME:field} or %{NAME:field:int|float} at t.p[i], anything up to the
+ * '}' after them ignored (see ignored); returns the offset after it, or 0 after an error. In a
+ * library definition, a '%{' that does not start with a name is left as regex text, as
+ * Logstash does; in the template's own pattern it is an error. */
 static size_t
 reference(struct ex *x, struct lw_str t, size_t i)
 {
@@ -363,20 +395,25 @@ reference(struct ex *x, struct lw_str t, size_t i)
     while (k < body.len && name_char(body.p[k]))
         k++;
     struct lw_str name = { body.p, k };
-    bool wellformed = k > 0 && (k == body.len || body.p[k] == ':');
-    for (size_t m = k; m < body.len && wellformed; m++)
-        wellformed = subname_char(body.p[m]);
-    if (!wellformed && x->depth > 0) return lw_buf_addc(&x->out, '%'), i + 1;
-    if (k == 0 || (k < body.len && body.p[k] != ':')) {
-        if (k < body.len && body.p[k] == '=') {
-            return fail(x, "inline definitions %%{NAME=...} are not supported"), 0;
-        }
+    if ((k == 0 || (k < body.len && body.p[k] == '=')) && x->depth > 0) {
+        return lw_buf_addc(&x->out, '%'), i + 1;
+    }
+    if (k == 0 || (k < body.len && body.p[k] == '=')) {
+        if (k > 0) return fail(x, "inline definitions %%{NAME=...} are not supported"), 0;
         return fail(x,
                     "bad pattern reference '%%{%.*s}' (expected %%{NAME}, %%{NAME:field} or "
                     "%%{NAME:field:int})",
                     (int)(body.len > 60 ? 60 : body.len), body.p),
                0;
     }
+    size_t m = k; /* end of the field part */
+    if (k < body.len && body.p[k] == ':') {
+        m = k + 1;
+        while (m < body.len && subname_char(body.p[m]))
+            m++;
+        if (m == k + 1) m = k; /* '%{NAME:}': no field; the ':' is ignored */
+    }
+    if (m < body.len) ignored(x, body, m, x->topoff + 2 + m);
     const struct lw_grok_def *d = lookup(x->lib, name);
     if (d == NULL) return unknown(x, name), 0;
     for (uint32_t s = 0; s < x->depth; s++) {
@@ -391,8 +428,8 @@ reference(struct ex *x, struct lw_str t, size_t i)
         return fail(x, "grok pattern cycle: %s%.*s", chain, (int)name.len, name.p), 0;
     }
     if (x->depth == MAX_NEST) return fail(x, "patterns nested deeper than %d", MAX_NEST), 0;
-    if (k < body.len) { /* :field[:type] */
-        struct lw_str field = { body.p + k + 1, body.len - k - 1 };
+    if (m > k) { /* :field[:type] */
+        struct lw_str field = { body.p + k + 1, m - k - 1 };
         enum lw_grok_type type = LW_GROK_STR;
         const char *c2 = memchr(field.p, ':', field.len);
         if (c2 != NULL) {
@@ -422,6 +459,45 @@ reference(struct ex *x, struct lw_str t, size_t i)
     }
     lw_buf_addc(&x->out, ')');
     return after;
+}
+
+/* Oniguruma's POSIX brackets on UTF-8 text are Unicode classes while \w \d \s stay ASCII (as
+ * Ruby, so Logstash, reads them); PCRE2 10.42 has no option for that mix (PCRE2_UCP changes
+ * both), so the brackets become Unicode properties and PCRE2 keeps its ASCII \w \d \s. */
+static const struct {
+    const char *name, *set;
+} posix_sets[] = {
+    { "alnum", "\\p{L}\\p{M}\\p{Nd}" },
+    { "alpha", "\\p{L}\\p{M}" },
+    { "blank", "\\p{Zs}\\t" },
+    { "cntrl", "\\p{Cc}" },
+    { "digit", "\\p{Nd}" },
+    { "graph", "\\p{L}\\p{M}\\p{N}\\p{P}\\p{S}\\p{Cf}" },
+    { "lower", "\\p{Ll}" },
+    { "print", "\\p{L}\\p{M}\\p{N}\\p{P}\\p{S}\\p{Cf}\\p{Zs}" },
+    { "punct", "\\p{P}$+<=>^`|~" },
+    { "space", "\\s\\p{Z}\\x{85}" },
+    { "upper", "\\p{Lu}" },
+    { "word", "\\p{L}\\p{M}\\p{Nd}\\p{Pc}" },
+    { "^digit", "\\P{Nd}" },
+    { "^lower", "\\P{Ll}" },
+    { "^upper", "\\P{Lu}" },
+    { "^cntrl", "\\P{Cc}" },
+};
+
+/* posix: a [:name:] inside a class, as Oniguruma reads it on UTF-8 text (posix_sets); xdigit,
+ * ascii and the negations of the sets of several properties keep PCRE2's ASCII reading. */
+static void
+posix(struct lw_buf *o, struct lw_str br)
+{
+    struct lw_str name = { br.p + 2, br.len - 4 };
+    for (size_t k = 0; k < sizeof posix_sets / sizeof posix_sets[0]; k++) {
+        if (lw_str_eq(name, lw_str_c(posix_sets[k].name))) {
+            lw_buf_adds(o, posix_sets[k].set);
+            return;
+        }
+    }
+    lw_buf_add(o, br.p, br.len);
 }
 
 /* char_class: copy [...] at t.p[i], flattening Oniguruma's nested classes ([[:alnum:]_] stays,
@@ -457,7 +533,7 @@ char_class(struct ex *x, struct lw_str t, size_t i)
                 i++;
             } else {
                 size_t n = (size_t)(e - t.p) + 1 - i;
-                lw_buf_add(o, t.p + i, n);
+                posix(o, (struct lw_str){ t.p + i, n });
                 i += n;
             }
         } else if (c == '[') {
@@ -579,6 +655,10 @@ lw_grok_expand(const struct lw_grok_lib *lib, struct lw_str pat, struct lw_arena
     struct ex x = { .lib = lib, .a = a, .err = err, .errcap = errcap };
     lw_buf_init(&x.out);
     int rc = translate(&x, pat);
+    if (rc == 0 && errcap > 0) {
+        snprintf(err, errcap, "%s", x.warn);
+        x.topoff = x.warnoff;
+    }
     if (rc == 0) {
         out->regex =
             (struct lw_str){ lw_arena_dup(a, x.out.p ? x.out.p : "", x.out.len), x.out.len };
@@ -605,8 +685,8 @@ compiles(const struct lw_grok_lib *lib, const struct lw_grok_def *d, struct lw_a
         return true; /* reported otherwise */
     int ec;
     PCRE2_SIZE eo;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)e.regex.p, e.regex.len,
-                                     PCRE2_MULTILINE | PCRE2_NO_AUTO_CAPTURE, &ec, &eo, NULL);
+    pcre2_code *code =
+        pcre2_compile((PCRE2_SPTR)e.regex.p, e.regex.len, GROK_OPTIONS, &ec, &eo, NULL);
     pcre2_code_free(code);
     return code != NULL;
 }
@@ -649,10 +729,8 @@ lw_grok_compile_alt(const struct lw_grok_lib *lib, struct lw_str pat, bool jit, 
     if (lw_grok_expand(lib, pat, a, &e, err, errcap, erroff) != 0) return -1;
     int ec;
     PCRE2_SIZE eo;
-    /* Ruby's ^ and $ match at line breaks; groups without a name do not capture in
-     * Oniguruma once a pattern has named ones, and grok never reads them. */
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)e.regex.p, e.regex.len,
-                                     PCRE2_MULTILINE | PCRE2_NO_AUTO_CAPTURE, &ec, &eo, NULL);
+    pcre2_code *code =
+        pcre2_compile((PCRE2_SPTR)e.regex.p, e.regex.len, GROK_OPTIONS, &ec, &eo, NULL);
     re->code = code; /* the caller's from here on, before anything else can fail */
     if (code == NULL) {
         PCRE2_UCHAR msg[160];
@@ -777,6 +855,77 @@ put(struct lw_arena *a, struct lw_value *obj, const struct lw_grok_field *f, str
     }
 }
 
+/* utf8_prefix: how many bytes of p[0..len) form a valid UTF-8 character or the longest valid
+ * start of one (a maximal subpart, as Unicode's U+FFFD substitution counts them); *whole is
+ * set when they make a complete character. */
+static size_t
+utf8_prefix(const unsigned char *p, size_t len, bool *whole)
+{
+    unsigned char c = p[0];
+    size_t n = c < 0x80                 ? 1
+               : c >= 0xc2 && c <= 0xdf ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
+    *whole = n == 1;
+    if (n <= 1) return 1;
+    unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+    size_t k = 1;
+    while (k < n && k < len && p[k] >= (k == 1 ? lo : 0x80) && p[k] <= (k == 1 ? hi : 0xbf))
+        k++;
+    *whole = k == n;
+    return k;
+}
+
+/* scrub: s with every maximal invalid UTF-8 subpart replaced by U+FFFD, in the record arena,
+ * or NULL (after lw_vm_too_big) past --max-memory. Logstash's inputs hand grok text repaired
+ * that way, and PCRE2's JIT in UTF mode must only see valid UTF-8 (GROK_OPTIONS). */
+static const char *
+scrub(struct lw_vm *vm, const char *s, size_t len, size_t *outlen)
+{
+    size_t need = 0;
+    for (size_t i = 0; i < len;) {
+        bool whole;
+        size_t k = utf8_prefix((const unsigned char *)s + i, len - i, &whole);
+        need += whole ? k : 3;
+        i += k;
+    }
+    if (need > lw_vm_room(vm)) return lw_vm_too_big(vm, "grok()", need), NULL;
+    char *d = lw_arena_alloc(vm->arena, need ? need : 1);
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        bool whole;
+        size_t k = utf8_prefix((const unsigned char *)s + i, len - i, &whole);
+        if (whole) {
+            memcpy(d + o, s + i, k);
+            o += k;
+        } else {
+            memcpy(d + o, "\xef\xbf\xbd", 3);
+            o += 3;
+        }
+        i += k;
+    }
+    *outlen = o;
+    return d;
+}
+
+/* utf8_ok: s is valid UTF-8; most log lines are ASCII, checked 8 bytes at a time before
+ * lw_utf8_valid reads the rest from the first byte past ASCII. */
+static bool
+utf8_ok(const char *s, size_t len)
+{
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080u) break;
+    }
+    while (i < len && (unsigned char)s[i] < 0x80)
+        i++;
+    return i == len || lw_utf8_valid((struct lw_str){ s + i, len - i });
+}
+
 int
 fn_grok(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
@@ -792,9 +941,13 @@ fn_grok(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         return lw_vm_error(vm, "grok() cannot take %s as argument 1", lw_type_name(a[0].t));
     }
     const char *s = a[0].u.p;
+    size_t slen = a[0].len;
+    if (!utf8_ok(s, slen) && (s = scrub(vm, s, slen, &slen)) == NULL) {
+        return -1;
+    }
     for (uint32_t k = 0; k < gk->n; k++) {
         const struct lw_grok_alt *alt = &gk->alts[k];
-        int rc = lw_vm_regex_match(vm, alt->re, s, a[0].len, 0);
+        int rc = lw_vm_regex_match(vm, alt->re, s, slen, 0);
         if (rc == PCRE2_ERROR_NOMATCH) continue;
         if (rc < 0) return lw_vm_regex_error(vm, rc);
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(vm->match_data);

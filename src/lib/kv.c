@@ -152,7 +152,13 @@ unescape(const struct kv *k, char *scratch, size_t b, size_t e)
 {
     char *out = scratch + b;
     size_t n = 0;
+    char q = b > 0 ? k->s[b - 1] : 0; /* the opening quote */
     for (size_t i = b; i < e; i++) {
+        if (k->s[i] == '\\' && i + 1 < e && k->o->keep_backslash && k->s[i + 1] != q &&
+            k->s[i + 1] != '\\') {
+            out[n++] = k->s[i]; /* parse_kv: a backslash that escapes nothing stays */
+            continue;
+        }
         if (k->s[i] == '\\' && i + 1 < e) {
             size_t used, w = k->o->escapes ? escape(k->s, i + 1, e, out + n, &used) : 0;
             if (w > 0) {
@@ -181,6 +187,49 @@ lw_kv_seps_check(struct lw_str field, struct lw_str kv)
     return NULL;
 }
 
+/* next_sep: the offset of the next field separator at or after i, or the end. */
+static size_t
+next_sep(const struct kv *k, bool long_seps, size_t i)
+{
+    while (i < k->len && at(k, long_seps, i, C_SEP) == 0)
+        i++;
+    return i;
+}
+
+/* quoted_key: the key quoted at s[*i] (unescaped into scratch when it holds a backslash);
+ * *i after its closing quote. -1 when the quote is not closed. */
+static int
+quoted_key(const struct kv *k, char *scratch, size_t *i, struct lw_str *key)
+{
+    size_t end;
+    bool escaped;
+    if (!close_quote(k, *i, &end, &escaped)) return -1;
+    *key = (struct lw_str){ k->s + *i + 1, end - *i - 1 };
+    if (escaped) *key = unescape(k, scratch, *i + 1, end);
+    *i = end + 1;
+    return 0;
+}
+
+/* joined: a quoted value val (closing quote just before *i) with the text after it up to the
+ * next field separator appended (trailing blanks trimmed), in scratch at val's offset: the
+ * two never take more room than the span they come from. *i moves to that separator. */
+static struct lw_str
+joined(const struct kv *k, bool long_seps, char *scratch, struct lw_str val, size_t *i)
+{
+    size_t t = next_sep(k, long_seps, *i), te = t;
+    while (te > *i && is_blank(k->s[te - 1]))
+        te--;
+    if (te > *i) {
+        size_t off = (size_t)(k->s + *i - 1 - val.len - k->s); /* a plain value's offset */
+        char *d = val.p >= scratch && val.p < scratch + k->len ? (char *)val.p : scratch + off;
+        if (d != val.p) memmove(d, val.p, val.len);
+        memmove(d + val.len, k->s + *i, te - *i);
+        val = (struct lw_str){ d, val.len + te - *i };
+    }
+    *i = t;
+    return val;
+}
+
 /* split: the loop of lw_kv_parse, inlined twice so that with one-byte separators (long_seps
  * false, a constant) the byte loops are only the table lookups. */
 static inline __attribute__((always_inline)) int
@@ -195,27 +244,48 @@ split(const struct kv *kp, char *scratch,
     size_t i = 0;
     while (i < len) {
         size_t l = at(&k, long_seps, i, C_SEP | C_KV);
+        if (l > 0 && k.o->strict_keys && at(&k, long_seps, i, C_KV) > 0) {
+            i = next_sep(&k, long_seps, i + l); /* "=x": no key, so no pair */
+            continue;
+        }
         if (l > 0) {
             i += l; /* a kv_sep cannot start a key: the reference rescans after it */
             continue;
         }
         size_t kb = i, ke;
-        for (;; i++) { /* the byte loop as for one-byte separators; at_long only on a hit */
-            while (i < len && !(k.cls[(unsigned char)s[i]] & (C_SEP | C_KV))) {
-                i++;
+        struct lw_str key;
+        if (k.o->quoted_keys && is_quote(&k, s[i])) {
+            int q = quoted_key(&k, scratch, &i, &key);
+            if (q < 0) {
+                if (erroff != NULL) *erroff = kb;
+                return -1;
             }
-            if (i == len || !long_seps || at_long(&k, i, k.cls[(unsigned char)s[i]]) != 0) break;
+        } else {
+            for (;; i++) { /* the byte loop as for one-byte separators; at_long only on a hit */
+                while (i < len && !(k.cls[(unsigned char)s[i]] & (C_SEP | C_KV))) {
+                    i++;
+                }
+                if (i == len || !long_seps || at_long(&k, i, k.cls[(unsigned char)s[i]]) != 0) {
+                    break;
+                }
+            }
+            ke = i;
+            trim(&k, &kb, &ke);
+            key = (struct lw_str){ s + kb, ke - kb };
         }
-        ke = i;
-        trim(&k, &kb, &ke);
-        struct lw_str key = { s + kb, ke - kb };
+        if (k.o->lenient || k.o->quoted_keys) { /* "a = b", "\"k\" =v" */
+            size_t j = i;
+            while (j < len && is_blank(s[j]))
+                j++;
+            if (j < len && at(&k, long_seps, j, C_KV) > 0 && (k.o->lenient || j == i)) i = j;
+        }
         l = i < len ? at(&k, long_seps, i, C_KV) : 0;
         if (l == 0) {
             if (key.len > 0 && cb(ud, key, (struct lw_str){ NULL, 0 }, false) != 0) return 0;
             continue;
         }
         i += l;
-        if (!k.ws && k.o->trim) {
+        if ((!k.ws && k.o->trim) || k.o->lenient) {
             while (i < len && is_blank(s[i])) {
                 i++;
             }
@@ -233,6 +303,7 @@ split(const struct kv *kp, char *scratch,
                 val = unescape(&k, scratch, i + 1, end);
             }
             i = end + 1;
+            if (k.o->join_after_quote && !k.ws) val = joined(&k, long_seps, scratch, val, &i);
             if (key.len > 0 && cb(ud, key, val, true) != 0) return 0;
             continue;
         }

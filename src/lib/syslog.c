@@ -303,10 +303,48 @@ shape:
     return no_stamp(p, "like 'Mar 10 00:00:00'");
 }
 
+/* cisco: what Cisco IOS puts between <PRI> and the stamp: a sequence number "1234: " and a
+ * host "host: " (service sequence-numbers, logging origin-id); true when the line then has
+ * no stamp at all but a message ("%LINK-3-UPDOWN: ...", ": %SYS-5-..."), which is the rest
+ * from the '%'. */
+static bool
+cisco(struct sp *p, struct lw_syslog *o)
+{
+    size_t i = p->i, d = i;
+    while (d < p->len && is_digit(p->s[d]))
+        d++;
+    if (d > i && d + 1 < p->len && p->s[d] == ':' && p->s[d + 1] == ' ') {
+        o->seq = (struct lw_str){ p->s + i, d - i };
+        i = d + 2;
+        size_t h = i;
+        while (h < p->len && p->s[h] != ' ' && p->s[h] != ':')
+            h++;
+        /* "host: *Dec  6" or "host: Dec  6": a word, ': ', then a stamp's month (after its
+         * '*' or '.' mark) and a space */
+        size_t m = h + 2;
+        if (m < p->len && (p->s[m] == '*' || p->s[m] == '.')) m++;
+        if (h > i && p->s[i] != '%' && m + 4 <= p->len && p->s[h] == ':' && p->s[h + 1] == ' ' &&
+            is_alpha(p->s[m]) && is_alpha(p->s[m + 1]) && is_alpha(p->s[m + 2]) &&
+            p->s[m + 3] == ' ') {
+            o->host = (struct lw_str){ p->s + i, h - i };
+            i = h + 2;
+        }
+        p->i = i;
+    }
+    size_t m = p->i;
+    if (m + 1 < p->len && p->s[m] == ':' && p->s[m + 1] == ' ') m += 2;
+    if (m < p->len && p->s[m] == '%') { /* %FACILITY-SEVERITY-MNEMONIC: ... */
+        o->msg = (struct lw_str){ p->s + m, p->len - m };
+        return true;
+    }
+    return false;
+}
+
 static int
 parse3164(struct sp *p, int64_t ref_ns, const struct lw_tz *def, struct lw_syslog *o)
 {
     char fb[16];
+    if (p->pri && cisco(p, o)) return 0;
     if (p->i + 4 < p->len && is_digit(p->s[p->i]) && is_digit(p->s[p->i + 3]) &&
         p->s[p->i + 4] == '-') {
         if (stamp3339(p, word(p), def, o) != 0) return -1;
@@ -411,13 +449,19 @@ sd5424(struct sp *p, struct lw_syslog *o)
             p->i++;
             if (sdname(p, "an SD-ID after '['") != 0) return -1;
             while (p->i < p->len && p->s[p->i] == ' ') {
-                p->i++;
+                while (p->i < p->len && p->s[p->i] == ' ') /* blanks: VRL's own example */
+                    p->i++;
+                if (p->i < p->len && p->s[p->i] == ']') break;
                 if (sdname(p, "a parameter name") != 0) return -1;
+                while (p->i < p->len && p->s[p->i] == ' ')
+                    p->i++;
                 if (p->i >= p->len || p->s[p->i] != '=') {
                     return fail(p, p->i, "expected '=' after the parameter name, found %s",
                                 found(p, fb, sizeof fb));
                 }
                 p->i++;
+                while (p->i < p->len && p->s[p->i] == ' ')
+                    p->i++;
                 if (p->i >= p->len || p->s[p->i] != '"') {
                     return fail(p, p->i, "expected '\"' to open the parameter value, found %s",
                                 found(p, fb, sizeof fb));
@@ -517,12 +561,21 @@ lw_syslog_sd_next(struct lw_syslog_sd *it, char *scratch, struct lw_str *id, str
         it->i = i;
         return 1;
     }
-    size_t b = ++i; /* past the space */
-    while (s[i] != '=') {
+    while (s[i] == ' ') /* the blanks before the name (validated by sd5424) */
+        i++;
+    if (s[i] == ']') {
+        it->in_elem = false;
+        it->i = i + 1;
+        return lw_syslog_sd_next(it, scratch, id, param);
+    }
+    size_t b = i;
+    while (s[i] != '=' && s[i] != ' ') {
         i++;
     }
     *id = (struct lw_str){ s + b, i - b };
-    i += 2; /* =" */
+    while (s[i] != '"') /* blanks, '=', blanks */
+        i++;
+    i++;
     size_t vb = i, k = 0;
     bool esc = false;
     while (s[i] != '"') {

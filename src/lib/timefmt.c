@@ -5,6 +5,7 @@
 #include "lw/timefmt.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lw/str.h"
@@ -75,12 +76,84 @@ nearest_form(const char *fmt, size_t fmtlen)
     return best;
 }
 
-/* A constant format without a directive is almost always a misspelled name ("rfc3399", "UNIX"):
- * parsing with it would fail on every record, formatting would write the name itself. */
+/* java_form: the strftime format a Java/Joda pattern (Logstash's date filter, log4j,
+ * Elasticsearch) means, into out; false when fmt does not look like one or has a letter with
+ * no equivalent. A run of S is the fraction: as many digits as S's. */
+static bool
+java_form(const char *fmt, size_t fmtlen, char *out, size_t cap)
+{
+    static const struct {
+        char c;
+        int min; /* the shortest run this line is for (longest first) */
+        const char *f;
+    } map[] = { { 'y', 3, "%Y" }, { 'y', 2, "%y" },  { 'y', 1, "%Y" }, { 'M', 4, "%B" },
+                { 'M', 3, "%b" }, { 'M', 1, "%m" },  { 'd', 1, "%d" }, { 'H', 1, "%H" },
+                { 'h', 1, "%I" }, { 'm', 1, "%M" },  { 's', 1, "%S" }, { 'a', 1, "%p" },
+                { 'E', 4, "%A" }, { 'E', 1, "%a" },  { 'D', 1, "%j" }, { 'Z', 2, "%:z" },
+                { 'Z', 1, "%z" }, { 'X', 3, "%:z" }, { 'X', 1, "%z" }, { 'z', 1, "%Z" } };
+    size_t o = 0;
+    bool letters = false;
+    for (size_t i = 0; i < fmtlen;) {
+        char c = fmt[i];
+        size_t run = 1;
+        while (i + run < fmtlen && fmt[i + run] == c)
+            run++;
+        const char *f = NULL;
+        char frac[8];
+        if (c == 'S') {
+            snprintf(frac, sizeof frac, "%%%zuf", run > 9 ? (size_t)9 : run);
+            f = frac;
+        } else if (c == '\'') { /* quoted literal text; '' is a quote */
+            size_t e = i + 1;
+            while (e < fmtlen && fmt[e] != '\'')
+                e++;
+            if (e == i + 1) {
+                if (o + 1 >= cap) return false;
+                out[o++] = '\'';
+            } else {
+                if (o + (e - i - 1) >= cap) return false;
+                memcpy(out + o, fmt + i + 1, e - i - 1);
+                o += e - i - 1;
+            }
+            i = e + 1;
+            continue;
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+            for (size_t k = 0; k < sizeof map / sizeof map[0] && f == NULL; k++) {
+                if (map[k].c == c && run >= (size_t)map[k].min) f = map[k].f;
+            }
+            if (f == NULL) return false;
+            letters = true;
+        }
+        if (f == NULL) {
+            if (o + 2 >= cap) return false;
+            if (c == '%') out[o++] = '%';
+            out[o++] = c;
+            i++;
+            continue;
+        }
+        size_t fl = strlen(f);
+        if (o + fl >= cap) return false;
+        memcpy(out + o, f, fl);
+        o += fl;
+        i += run;
+    }
+    out[o] = '\0';
+    return letters;
+}
+
+/* A constant format without a directive is almost always a misspelled name ("rfc3399", "UNIX")
+ * or a Java pattern: parsing with it would fail on every record, formatting would write the
+ * name itself. */
 static int
 unknown_form(const char *fmt, size_t fmtlen, char *err, size_t errcap)
 {
-    char buf[64];
+    char buf[64], java[128];
+    if (fmtlen > 0 && fmtlen < 64 && java_form(fmt, fmtlen, java, sizeof java)) {
+        return lw_errf(err, errcap,
+                       "'%s' is a Java/Joda time pattern; logwash formats are strftime's: write "
+                       "'%s'",
+                       lw_time_show(buf, sizeof buf, fmt, fmtlen, 63, false), java);
+    }
     const char *near = nearest_form(fmt, fmtlen);
     const char *tail = "a strftime format has % directives";
     if (fmtlen == 0) {
@@ -109,12 +182,12 @@ lw_time_fmt_check(const char *fmt, size_t fmtlen, char *err, size_t errcap, size
         if (fmt[i] != '%') continue;
         size_t n = i + 1 < fmtlen ? lw_time_dir_len(fmt + i, fmtlen - i) : 1;
         char d = n > 1 ? fmt[i + n - 1] : 0;
-        if (d == 0 || strchr("YymdejHIMSsfpbhBaAzZTFDRnt%", d) == NULL) {
+        if (d == 0 || strchr("YymdejHIMSsfLqpbhBaAzZTFDRnt%", d) == NULL) {
             char buf[16];
             if (erroff != NULL) *erroff = i;
             if (d == 0) return lw_errf(err, errcap, "format ends with a lone '%%'");
             return lw_errf(err, errcap, "unknown directive '%s' at byte %zu of the format",
-                           lw_time_show(buf, sizeof buf, fmt + i, n, n, false), i);
+                           lw_time_show(buf, sizeof buf, fmt + i, n, n, false), i + 1);
         }
         i += n - 1;
     }

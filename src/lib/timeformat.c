@@ -128,6 +128,10 @@ fmt_one(struct lw_buf *b, const struct civil *c, char d, int width, bool colon)
     case 'f':
         put_frac(b, c->nsec, width ? width : 6);
         break;
+    case 'L': /* Ruby's: milliseconds, 3 digits */
+    case 'q':
+        put_frac(b, c->nsec, 3);
+        break;
     case 'p':
         lw_buf_adds(b, c->hour < 12 ? "AM" : "PM");
         break;

@@ -123,7 +123,7 @@ fail_expected(struct tp *p, const char *what)
     char buf[64];
     if (p->pos >= p->len) return fail(p, p->pos, "input ends before %.*s", p->dlen, p->dname);
     return fail(p, p->pos, "expected %s for %.*s at byte %zu, found '%s'", what, p->dlen, p->dname,
-                p->pos, lw_time_show(buf, sizeof buf, p->s + p->pos, p->len - p->pos, 8, true));
+                p->pos + 1, lw_time_show(buf, sizeof buf, p->s + p->pos, p->len - p->pos, 8, true));
 }
 
 /* Read min to max digits into *v. */
@@ -186,7 +186,7 @@ fraction(struct tp *p, int width)
     }
     if (width == 0 && p->pos < p->len && is_digit(p->s[p->pos])) {
         return fail(p, p->pos, "expected at most 9 fraction digits for %.*s at byte %zu", p->dlen,
-                    p->dname, at);
+                    p->dname, at + 1);
     }
     for (; n < 9; n++) {
         v *= 10;
@@ -399,7 +399,12 @@ directive(struct tp *p, char d, int width)
     case 'S':
         return field2(p, "second", 0, 60, &p->sec);
     case 'f':
+    case 'L': /* Ruby's and Fluent Bit's fraction of a second */
         return fraction(p, width);
+    case 'q': /* a count of milliseconds, 1-3 digits: Java's S after ':' ("35:11" is .011) */
+        if (digits(p, 1, 3, &v) != 0) return -1;
+        p->nsec = (int32_t)(v * 1000000);
+        return 0;
     default:
         return text_dir(p, d);
     }
@@ -427,17 +432,7 @@ static int
 literal(struct tp *p, const char *f, size_t flen, size_t *i)
 {
     char buf[64], want[8];
-    if (p->pos >= p->len) {
-        next_item(f + *i, flen - *i, &p->dname, &p->dlen);
-        bool quote = p->dname[0] != '%' && p->dlen == 1;
-        return fail(p, p->pos, "input ends before %s%.*s%s", quote ? "'" : "", p->dlen, p->dname,
-                    quote ? "'" : "");
-    }
-    if (f[*i] == ' ') {
-        if (p->s[p->pos] != ' ' && p->s[p->pos] != '\t') {
-            return fail(p, p->pos, "expected a space at byte %zu, found '%s'", p->pos,
-                        lw_time_show(buf, sizeof buf, p->s + p->pos, p->len - p->pos, 8, true));
-        }
+    if (f[*i] == ' ') { /* zero or more blanks, as strptime, Fluent Bit and VRL read a space */
         while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t')) {
             p->pos++;
         }
@@ -446,9 +441,15 @@ literal(struct tp *p, const char *f, size_t flen, size_t *i)
         }
         return 0;
     }
+    if (p->pos >= p->len) {
+        next_item(f + *i, flen - *i, &p->dname, &p->dlen);
+        bool quote = p->dname[0] != '%' && p->dlen == 1;
+        return fail(p, p->pos, "input ends before %s%.*s%s", quote ? "'" : "", p->dlen, p->dname,
+                    quote ? "'" : "");
+    }
     if (p->s[p->pos] != f[*i]) {
         return fail(p, p->pos, "expected '%s' at byte %zu, found '%s'",
-                    lw_time_show(want, sizeof want, f + *i, 1, 1, false), p->pos,
+                    lw_time_show(want, sizeof want, f + *i, 1, 1, false), p->pos + 1,
                     lw_time_show(buf, sizeof buf, p->s + p->pos, p->len - p->pos, 8, true));
     }
     p->pos++;
@@ -606,7 +607,8 @@ parse_rfc3339(struct tp *p)
                     sep == 'T'   ? "'T' or a space"
                     : sep == '-' ? "'-'"
                                  : "':'",
-                    p->pos, lw_time_show(buf, sizeof buf, p->s + p->pos, p->len - p->pos, 8, true));
+                    p->pos + 1,
+                    lw_time_show(buf, sizeof buf, p->s + p->pos, p->len - p->pos, 8, true));
     }
     if (p->pos < p->len && (p->s[p->pos] == '.' || p->s[p->pos] == ',')) {
         p->pos++;
@@ -643,7 +645,7 @@ parse_epoch(struct tp *p, int scale, int64_t *t)
         for (; p->pos < p->len && is_digit(p->s[p->pos]); p->pos++, n++) {
             if (n == 9 - scale) {
                 return fail(p, p->pos, "expected at most %d fraction digits for %.*s at byte %zu",
-                            9 - scale, p->dlen, p->dname, f0);
+                            9 - scale, p->dlen, p->dname, f0 + 1);
             }
             frac = frac * 10 + (uint64_t)(p->s[p->pos] - '0');
         }

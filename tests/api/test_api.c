@@ -39,7 +39,7 @@ test_defaults(void)
     CHECK(strcmp(logwash_version(), LOGWASH_VERSION) == 0);
     struct logwash_limits l;
     logwash_limits_default(&l);
-    CHECK(l.steps == 1000000 && l.match_limit == 1000000 && l.depth_limit == 10000);
+    CHECK(l.steps == 1000000 && l.match_limit == 10000000 && l.depth_limit == 10000);
     CHECK(l.max_output == 16777216 && l.max_memory == 67108864 && l.regex_budget == 67108864);
     struct logwash_runner_options ro;
     logwash_runner_options_default(&ro);

@@ -1,8 +1,11 @@
 /* Fuzz target: arbitrary bytes as a text record through the parsing functions of issue 4
  * (parse_syslog, parse_csv, parse_url, parse_query, url_decode, base64_decode, parse_duration,
- * parse_logfmt, parse_kv, json_escape), checking that emitted lines are valid JSON; and through
- * lw_syslog_parse and lw_duration_parse directly, checking that every slice lies inside the input
- * and that base64 and url encodings round-trip. */
+ * parse_logfmt, parse_kv, json_escape) and of issue 15 (parse_bytes, parse_tokens,
+ * mysql_unquote, parse_klog, parse_glog, parse_cef, parse_influxdb, parse_aws_vpc_flow_log,
+ * parse_xml, parse_json's max_depth, captures' numeric groups),
+ * checking that emitted lines are valid JSON; and through lw_syslog_parse and lw_duration_parse
+ * directly, checking that every slice lies inside the input and that base64 and url encodings
+ * round-trip. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +38,19 @@ static const char *const templates[] = {
     "emit [parse_logfmt(line) ?? null, parse_kv(line) ?? null,\n"
     "      parse_kv(line, \";\", \":\", \"'\\\"\") ?? null, parse_kv(line, \" | \", \"=>\") ?? "
     "null]",
+    "emit [parse_bytes(line) ?? null, parse_bytes(line, \"MB\", \"10\") ?? null,\n"
+    "      parse_tokens(line) ?? null, mysql_unquote(line), parse_klog(line) ?? null,\n"
+    "      parse_glog(line) ?? null]",
+    "emit [parse_cef(line) ?? null, parse_cef(line, true, false) ?? null,\n"
+    "      parse_influxdb(line) ?? null, parse_aws_vpc_flow_log(line) ?? null,\n"
+    "      parse_aws_vpc_flow_log(line, \"a b c\") ?? null]",
+    "emit [parse_kv(line, \";\", \":\", \"\\\"'\", {standalone: true, repeated: \"array\",\n"
+    "      whitespace: \"lenient\"}) ?? null, parse_kv(line, \" \", \"=\", \"\\\"\",\n"
+    "      {standalone: null, repeated: \"first\"}) ?? null]",
+    "emit [parse_xml(line) ?? null, parse_xml(line, {trim: false, always_use_text_key: true}) ?? "
+    "null,\n"
+    "      parse_json(line, 2) ?? null, captures(line, /(a)(?<b>b)?/, true),\n"
+    "      parse_json(line, null, {lenient: true, lossy: true}) ?? null]",
     "let d = base64_decode(line) ?? line\n"
     "if base64_decode(base64_encode(d)) != d { emit {bad: \"base64\"} }\n"
     "if url_decode(url_encode(line)) != line { emit {bad: \"url\"} }\n"

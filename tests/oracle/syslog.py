@@ -134,16 +134,16 @@ def pri_members(o, pri):
 
 
 SDNAME = r'[!#-<>-\\^-~]+'       # printable ASCII but space, '=', ']' and '"'
-SDELEM = r'\[%s(?: %s="(?:[^"\\]|\\.)*")*\]' % (SDNAME, SDNAME)
+SDELEM = r'\[%s(?: +%s *= *"(?:[^"\\]|\\.)*")* *\]' % (SDNAME, SDNAME)  # blanks: VRL's example
 R5424 = re.compile(r"<(\d{1,3})>(\d\d?) ([!-~]+) ([!-~]+) ([!-~]+) ([!-~]+) ([^ ]+) "
                    r"(-|(?:%s)+)(?: (.*))?" % SDELEM, re.S | re.A)
 
 
 def sd_parse(sd):
     out = {}
-    for e in re.finditer(r"\[(%s)((?: %s=\"(?:[^\"\\]|\\.)*\")*)\]" % (SDNAME, SDNAME), sd):
+    for e in re.finditer(r"\[(%s)((?: +%s *= *\"(?:[^\"\\]|\\.)*\")*) *\]" % (SDNAME, SDNAME), sd):
         el = out.setdefault(e.group(1), {})
-        for p in re.finditer(r' (%s)="((?:[^"\\]|\\.)*)"' % SDNAME, e.group(2)):
+        for p in re.finditer(r' +(%s) *= *"((?:[^"\\]|\\.)*)"' % SDNAME, e.group(2)):
             el[p.group(1)] = re.sub(r'\\(["\\\]])', r"\1", p.group(2))
     return out
 
@@ -170,17 +170,33 @@ def parse5424(line):
 def parse3164(line):
     o = {}
     rest = line
+    c = chost = None
     if line.startswith("<"):
         m = re.match(r"<([0-9]{1,3})>", line)
         if not m or int(m.group(1)) > 191:
             raise Bad
         pri_members(o, int(m.group(1)))
         rest = line[m.end():]
+        # Cisco IOS: "1234: " sequence number, "host: " before a stamp, or no header at all
+        c = re.match(r"([0-9]+): ", rest)
+        if c:
+            seq, rest = int(c.group(1)), rest[c.end():]
+            h = re.match(r"([^ :%][^ :]*): (?=[*.]?[A-Za-z]{3} )", rest)
+            if h:
+                chost, rest = h.group(1), rest[h.end():]
+        m2 = re.match(r"(?:: )?%", rest)
+        if m2:
+            if c and seq < 2**63:
+                o["sequence"] = seq
+            o["message"] = rest[m2.end() - 1:]
+            return o
     if re.match(r"[0-9]{4}-", rest):
         w = rest.split(" ", 1)
         o["timestamp"], rest = rfc3339(w[0]), rest[len(w[0]):]
     else:
         o["timestamp"], rest = bsd(rest)
+    if chost is not None:
+        o["hostname"] = chost
     if rest and rest[0] != " ":
         raise Bad
     rest = rest.lstrip(" ")
@@ -195,6 +211,8 @@ def parse3164(line):
         if t.group(2):
             o["procid"] = pid(t.group(2))
         rest = rest[t.end():]
+    if line.startswith("<") and c and seq < 2**63:
+        o["sequence"] = seq
     o["message"] = rest
     return o
 

@@ -296,7 +296,7 @@ def syslog_rfc3164(line):
         mon = ts[:3]
         if mon not in MONTHS:
             return None, (f'parse_time(): cannot parse "{ts}" with "rfc3164": expected a month '
-                          f"name for %b at byte 0, found '{mon}'")
+                          f"name for %b at byte 1, found '{mon}'")
         when = year_of(mon, int(ts[4:6]), int(ts[7:9]), int(ts[10:12]), int(ts[13:15]))
     app = pid = None
     word, sep, after = rest.partition(": ")
@@ -429,7 +429,7 @@ def docker_json(line):
     ts = rfc3339_ns(d["time"])
     if ts is None:
         return None, ('parse_time(): cannot parse "yesterday" with "rfc3339": expected 4 digits '
-                      "for the year at byte 0, found 'yesterda'")
+                      "for the year at byte 1, found 'yesterda'")
     text = d["log"]
     partial = not text.endswith("\n")
     if not partial:
