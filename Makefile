@@ -16,8 +16,9 @@ DATADIR ?= $(PREFIX)/share/logwash
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 # rdkafka (Kafka), libfyaml (job files); libxxhash (xxhash), libmd (md5, sha256), zlib (crc32):
 # see src/lib/fn_hash.c
+# libmicrohttpd: the --metrics-listen HTTP server (src/app/metrics.c), the program only.
 # jansson is the JSON reader's test oracle only (unit tests, fuzzers): the program does not link it.
-PROG_PKGS = libpcre2-8 rdkafka libfyaml libxxhash libmd zlib
+PROG_PKGS = libpcre2-8 rdkafka libfyaml libxxhash libmd zlib libmicrohttpd
 PKGS     = jansson $(PROG_PKGS)
 # liblogwash (include/logwash.h): the language and its functions alone, so it needs only these
 # and -lm: never librdkafka, libfyaml or jansson.
@@ -25,8 +26,8 @@ LIB_PKGS  = libpcre2-8 libxxhash libmd zlib
 FUZZ_SECONDS ?= 60
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz)
-PROG_LIBS  := $(shell pkg-config --libs $(PROG_PKGS) 2>/dev/null || echo -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz -lmicrohttpd)
+PROG_LIBS  := $(shell pkg-config --libs $(PROG_PKGS) 2>/dev/null || echo -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz -lmicrohttpd)
 LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null || echo -lpcre2-8 -lxxhash -lmd -lz)
 
 WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
@@ -107,6 +108,9 @@ $(BUILD)/commit.stamp: FORCE | $(BUILD)
 	@echo '$(LW_COMMIT) $(DATADIR)' | cmp -s - $@ || echo '$(LW_COMMIT) $(DATADIR)' > $@
 $(BUILD)/app/opts.o: $(BUILD)/commit.stamp
 $(BUILD)/app/opts.o: ALL_CFLAGS += $(if $(LW_COMMIT),-DLW_COMMIT='"$(LW_COMMIT)"') -DLW_DATADIR='"$(DATADIR)"'
+# logwash_build_info's commit label
+$(BUILD)/app/metrics.o: $(BUILD)/commit.stamp
+$(BUILD)/app/metrics.o: ALL_CFLAGS += $(if $(LW_COMMIT),-DLW_COMMIT='"$(LW_COMMIT)"')
 FORCE:
 
 $(BUILD)/grok_builtin.c: $(PATTERN_FILES) tools/embed-patterns.sh | $(BUILD)

@@ -31,6 +31,7 @@
 #include "lw/deadletter.h"
 #include "lw/json.h"
 #include "lw/kafka.h"
+#include "lw/metrics.h"
 #include "lw/sink.h"
 #include "lw/source.h"
 #include "lw/timefmt.h"
@@ -63,6 +64,7 @@ enum rkind { RK_OK, RK_DROP, RK_REJECT, RK_ERROR, RK_UNDECODABLE };
 struct result {
     enum rkind kind;
     uint32_t nemit;    /* records emitted (kept with RK_OK and RK_DROP) */
+    size_t nbytes;     /* the bytes of its outputs (kept with RK_OK and RK_DROP) */
     const char *where; /* template position of a reject or error, else NULL */
     const char *msg;   /* why it failed */
 };
@@ -115,7 +117,8 @@ struct run {
     const struct lw_recpos *pos; /* of the record being processed */
     int64_t full_since; /* monotonic ms when the sink began to wait for room, 0: not waiting */
     bool full_said;
-    int64_t next_stats; /* monotonic ms of the next summary line */
+    int64_t next_stats;              /* monotonic ms of the next summary line */
+    struct lw_metrics_pipe *metrics; /* NULL: none */
 };
 
 /* no_form: the error for a value the encoder cannot write (the caller drops the partial text
@@ -347,6 +350,7 @@ work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct 
     if (res == LW_VM_OK || res == LW_VM_DROP) {
         x->kind = res == LW_VM_OK ? RK_OK : RK_DROP;
         x->nemit = w->nemit;
+        x->nbytes = d->out->len - w->rec_start;
         return;
     }
     d->out->len = w->rec_start; /* the output of a failed record is discarded */
@@ -363,13 +367,16 @@ static int
 apply(struct run *r, struct lw_str raw, const struct lw_recpos *pos, const struct result *x)
 {
     r->n.in++;
+    r->n.bytes_in += raw.len;
     r->pos = pos;
     switch (x->kind) {
     case RK_OK:
         r->n.emitted += x->nemit;
+        r->n.bytes_out += x->nbytes;
         return 0;
     case RK_DROP:
         r->n.emitted += x->nemit;
+        r->n.bytes_out += x->nbytes;
         r->n.dropped++;
         return 0;
     case RK_UNDECODABLE:
@@ -475,6 +482,15 @@ stats(struct run *r, bool force)
                         " dead (rejected, failed, undecodable), %" PRIu64 " delivered, lag %s",
                         r->n.in, r->n.emitted, r->n.dropped,
                         r->n.rejected + r->n.failed + r->n.undecodable, delivered, lag);
+}
+
+/* publish: the counters to the metrics (metrics.h; at most every 100 ms unless the end). */
+static void
+publish(struct run *r, enum lw_metrics_when when)
+{
+    if (r->metrics == NULL) return;
+    lw_metrics_publish(r->metrics, &r->n, r->has_dl ? &r->dl : NULL, &r->src, r->sinks, r->nsinks,
+                       when);
 }
 
 static void
@@ -693,6 +709,7 @@ record_done(struct run *r, const struct result *x, struct lw_str raw, const stru
     if ((r->dl.buf.len >= FLUSH_AT || (r->o->unbuffered && r->dl.buf.len)) && flush_dl(r, d) != 0)
         return STOP_IO;
     if (r->o->from == LW_FROM_KAFKA && (r->n.in & 1023) == 0) stats(r, false);
+    if ((r->n.in & 63) == 0) publish(r, LW_METRICS_TICK);
     return rc != 0 ? STOP_ABORT : GO;
 }
 
@@ -1137,9 +1154,10 @@ say(void *ud)
 }
 
 int
-lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct lw_counters *cnt)
+lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct lw_counters *cnt,
+                struct lw_metrics_pipe *metrics)
 {
-    struct run r = { .prog = prog, .o = o };
+    struct run r = { .prog = prog, .o = o, .metrics = metrics };
     struct lw_diag d = { 0 };
     struct work mw;
     int status = 0;
@@ -1207,6 +1225,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
                 break;
             }
             if (streaming) stats(&r, false);
+            publish(&r, LW_METRICS_QUIET);
             continue;
         }
         if (njobs > 1) {
@@ -1242,6 +1261,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
         lost |= r.sinks[i].lost;
     if (status == 0 && (aborted || r.n.failed || r.n.undecodable || lost)) status = 1;
     if (streaming && opened == 0) stats(&r, true);
+    publish(&r, LW_METRICS_END);
     summary(&r, o);
     struct lw_diag cd = { 0 };
     if (r.src.ops->close(&r.src, &cd) != 0) {

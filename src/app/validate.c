@@ -379,5 +379,21 @@ lw_print_config(const struct lw_opts *o, FILE *f)
     props(f, o, "properties", "");
     props(f, o, "consumer", "consumer.");
     props(f, o, "producer", "producer.");
+    if (o->metrics_listen || o->metrics_file) {
+        fputs("metrics:\n", f);
+        if (o->metrics_listen) {
+            fputs("  listen: ", f);
+            put(f, o->metrics_listen, true);
+            fputc('\n', f);
+        }
+        if (o->metrics_file) {
+            fputs("  file: ", f);
+            put_path(f, o->metrics_file);
+            fputc('\n', f);
+        }
+        fprintf(f, "  interval: %llu\n", (unsigned long long)(o->metrics_interval_ms / 1000));
+    } else {
+        fputs("# metrics: none\n", f);
+    }
     return fflush(f) != 0 || ferror(f) ? -1 : 0;
 }
