@@ -68,7 +68,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: FORCE deps all lib api tsan install-program install-lib check package cli jobs config ltest grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: FORCE deps all lib api tsan install-program install-lib check package cli jobs config metrics ltest grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
@@ -144,7 +144,7 @@ $(BUILD) $(BUILD)/unit:
 # timed run of minutes) is not repeated under the sanitizers either (the other Kafka tests are)
 PACKAGE_TEST ?= package
 SOAK_TEST ?= soak
-check: unit golden cli jobs config ltest grok templates examples replay man-check man-lint api kafka $(SOAK_TEST) \
+check: unit golden cli jobs config metrics ltest grok templates examples replay man-check man-lint api kafka $(SOAK_TEST) \
        tz-oracle syslog-oracle $(PACKAGE_TEST)
 
 unit: $(BUILD)/unit-tests $(BUILD)/unit-tests-blk8 $(BUILD)/unit-tests-blk0
@@ -166,6 +166,12 @@ jobs: $(BUILD)/logwash
 # the job file's own features: interpolation, --no-OPTION, --validate, --print-config
 config: $(BUILD)/logwash
 	tests/config.sh $(BUILD)/logwash
+
+# --metrics-listen and --metrics-file: scraped values against the run's counts, promtool, a real
+# Prometheus server, hostile scrapers, examples/platform's rules (skipped, saying so, without
+# curl, jq, promtool or prometheus)
+metrics: $(BUILD)/logwash
+	tests/metrics.sh $(BUILD)/logwash
 
 # every shipped template's test file (templates/NAME.test.yaml) by `logwash test templates/`,
 # then tests/templates/oracle.py over the same cases
