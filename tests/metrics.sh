@@ -167,6 +167,20 @@ if [ -s jobdir/clicks.json ]; then ok; else bad "job: jobdir/clicks.json not wri
 if grep -q '^  listen: "127.0.0.1:0"$' pc.out && grep -q '^  interval: 5$' pc.out; then ok; else
     bad "print-config: $(grep -A3 '^metrics' pc.out)"; fi
 
+# --validate: the address's form and the file's directory, at their job-file positions
+cat >jobdir/bad.yaml <<'EOF'
+template: t.lw
+metrics:
+  listen: "localhost"
+  file: nodir/m.json
+EOF
+"$bin" -c jobdir/bad.yaml --validate >out 2>err
+rc=$?
+expect_rc validate 2
+want "logwash: jobdir/bad.yaml:3:12: error: --metrics-listen needs ADDR:PORT ([ADDR]:PORT for IPv6), found 'localhost'" \
+    "logwash: jobdir/bad.yaml:4:9: error: metrics file jobdir/nodir/m.json: no directory jobdir/nodir"
+expect_file validate err
+
 # Hostile scrapers. A connection that sends a request and never reads, one that sends nothing,
 # and far more connections than the limit: records keep flowing, and once they are gone a
 # scrape works again. Other paths: 404; other methods: 405.

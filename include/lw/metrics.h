@@ -28,6 +28,10 @@ struct lw_metrics_pipe;
  * threads block every signal. Free with lw_metrics_free. */
 struct lw_metrics *lw_metrics_new(const struct lw_opts *o, int *status, struct lw_diag *d);
 
+/* lw_metrics_addr_ok: 0 when spec has the form of --metrics-listen (nothing is resolved or
+ * bound), else -1 with d set. */
+int lw_metrics_addr_ok(const char *spec, struct lw_diag *d);
+
 /* lw_metrics_pipeline: register a pipeline named name (copied; label value and JSON key). Its
  * series appear once it has published. Lives as long as m. */
 struct lw_metrics_pipe *lw_metrics_pipeline(struct lw_metrics *m, const char *name);

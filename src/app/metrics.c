@@ -578,6 +578,39 @@ serve(void *cls, struct MHD_Connection *c, const char *url, const char *method, 
     return reply(c, MHD_HTTP_OK, &b, "text/plain; version=0.0.4; charset=utf-8");
 }
 
+/* split_addr: spec's host (empty: every address) into host, and its port. 0, or -1 with d set. */
+static int
+split_addr(const char *spec, char *host, size_t hostcap, const char **port, struct lw_diag *d)
+{
+    if (spec[0] == '[') {
+        const char *e = strchr(spec, ']');
+        if (e == NULL || e[1] != ':' || (size_t)(e - spec - 1) >= hostcap) goto bad;
+        snprintf(host, hostcap, "%.*s", (int)(e - spec - 1), spec + 1);
+        *port = e + 2;
+    } else {
+        const char *colon = strrchr(spec, ':');
+        if (colon == NULL || memchr(spec, ':', (size_t)(colon - spec)) != NULL ||
+            (size_t)(colon - spec) >= hostcap)
+            goto bad;
+        snprintf(host, hostcap, "%.*s", (int)(colon - spec), spec);
+        *port = colon + 1;
+    }
+    const char *p = *port;
+    if (p[0] != '\0' && strspn(p, "0123456789") == strlen(p) && strlen(p) <= 5 && atoi(p) <= 65535)
+        return 0;
+bad:
+    lw_diag_setf(d, "--metrics-listen needs ADDR:PORT ([ADDR]:PORT for IPv6), found '%s'", spec);
+    return -1;
+}
+
+int
+lw_metrics_addr_ok(const char *spec, struct lw_diag *d)
+{
+    char host[256];
+    const char *port;
+    return split_addr(spec, host, sizeof host, &port, d);
+}
+
 /* bind_listen: a listening socket on spec ("ADDR:PORT", "[V6]:PORT", ":PORT" for every
  * address). Returns the descriptor, or -1 with d set. shown gets "ADDR:PORT" as bound. */
 static int
@@ -585,22 +618,7 @@ bind_listen(const char *spec, char *shown, size_t cap, bool *v6, struct lw_diag 
 {
     char host[256];
     const char *port;
-    if (spec[0] == '[') {
-        const char *e = strchr(spec, ']');
-        if (e == NULL || e[1] != ':' || (size_t)(e - spec - 1) >= sizeof host) goto bad;
-        snprintf(host, sizeof host, "%.*s", (int)(e - spec - 1), spec + 1);
-        port = e + 2;
-    } else {
-        const char *colon = strrchr(spec, ':');
-        if (colon == NULL || memchr(spec, ':', (size_t)(colon - spec)) != NULL ||
-            (size_t)(colon - spec) >= sizeof host)
-            goto bad;
-        snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
-        port = colon + 1;
-    }
-    if (port[0] == '\0' || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
-        atoi(port) > 65535)
-        goto bad;
+    if (split_addr(spec, host, sizeof host, &port, d) != 0) return -1;
     struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM },
                     *res;
     int e = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
@@ -640,9 +658,6 @@ bind_listen(const char *spec, char *shown, size_t cap, bool *v6, struct lw_diag 
     else
         snprintf(shown, cap, "%s", spec);
     return fd;
-bad:
-    lw_diag_setf(d, "--metrics-listen needs ADDR:PORT ([ADDR]:PORT for IPv6), found '%s'", spec);
-    return -1;
 }
 
 static void
