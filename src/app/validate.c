@@ -415,8 +415,6 @@ lw_print_config(const struct lw_opts *o, FILE *f)
             fputc('\n', f);
         }
         fprintf(f, "  interval: %llu\n", (unsigned long long)(o->metrics_interval_ms / 1000));
-    } else {
-        fputs("# metrics: none\n", f);
     }
     return fflush(f) != 0 || ferror(f) ? -1 : 0;
 }
