@@ -434,6 +434,15 @@ now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* publish: the counters to the metrics (metrics.h; at most every 100 ms unless the end). */
+static void
+publish(struct run *r, enum lw_metrics_when when)
+{
+    if (r->metrics == NULL) return;
+    lw_metrics_publish(r->metrics, &r->n, r->has_dl ? &r->dl : NULL, &r->src, r->sinks, r->nsinks,
+                       when);
+}
+
 /* full: the Kafka sink waits for room (brokers away): keep the consumer in its group. A wait
  * longer than a second is said, and so is its end. A stop request (a signal, a final failure)
  * gives the wait up: the brokers may stay away for long. */
@@ -451,6 +460,7 @@ full(void *ud, bool waiting)
         return true;
     }
     if (stop) return false;
+    if (!r->in_drain) publish(r, LW_METRICS_TICK); /* the queue's depth while brokers are away */
     int64_t t = now_ms();
     if (r->full_since == 0) r->full_since = t;
     if (!r->full_said && t - r->full_since >= 1000) {
@@ -482,15 +492,6 @@ stats(struct run *r, bool force)
                         " dead (rejected, failed, undecodable), %" PRIu64 " delivered, lag %s",
                         r->n.in, r->n.emitted, r->n.dropped,
                         r->n.rejected + r->n.failed + r->n.undecodable, delivered, lag);
-}
-
-/* publish: the counters to the metrics (metrics.h; at most every 100 ms unless the end). */
-static void
-publish(struct run *r, enum lw_metrics_when when)
-{
-    if (r->metrics == NULL) return;
-    lw_metrics_publish(r->metrics, &r->n, r->has_dl ? &r->dl : NULL, &r->src, r->sinks, r->nsinks,
-                       when);
 }
 
 static void

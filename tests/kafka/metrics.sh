@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mkfifo "$tmp/ctl"
-"$mockd" -b 1 -f "$tmp/boot" <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
+"$mockd" -b 2 -f "$tmp/boot" <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
 pid=$!
 exec 3>"$tmp/ctl"
 i=0
@@ -56,7 +56,7 @@ start() {
     "$lw" $J "$@" --metrics-listen 127.0.0.1:0 $KX 2>"$tmp/$name.err" &
     lwpid=$!
     port=
-    if wait_for "grep -q 'metrics at http://127.0.0.1:[0-9]*/metrics' '$tmp/$name.err'" 20; then
+    if wait_for "grep -q 'metrics at http://127.0.0.1:[0-9]*/metrics' '$tmp/$name.err' 2>/dev/null" 20; then
         port=$(sed -n 's|^logwash: metrics at http://127\.0\.0\.1:\([0-9]*\)/metrics$|\1|p' \
             "$tmp/$name.err")
     fi
@@ -133,6 +133,34 @@ else
 fi
 [ -n "$lwpid" ] && stop
 [ "$rc" = 0 ] && ok "2: exit 0 on SIGTERM" || bad "2: exit $rc: $(tail -3 "$tmp/k2.err")"
+
+# 3. Slow acknowledgements (the output's broker answers 4 s late): the produce queue's depth
+#    shows the messages in flight, then falls to 0 once they are delivered.
+ctl "topic qin 1" "topic qout 1" "leader qin 0 1" "leader qout 0 2" "coord gq 1"
+start k3 -e 'emit line' --from kafka --brokers "$boot" --topic qin --group gq --to kafka \
+    --out-topic qout
+assigned() { scrape && [ "$(value logwash_kafka_assigned_partitions "$P")" = 1 ]; }
+wait_for assigned 60 || bad "3: qin never assigned"
+ctl "rtt 2 4000"
+seq 1 20 | timeout 60 kcat -P -b "$boot" -t qin -l /dev/stdin 2>/dev/null
+queued() { scrape && [ "$(value logwash_kafka_produce_queue_messages "$P")" -gt 0 ] 2>/dev/null; }
+drained() {
+    scrape && [ "$(value logwash_kafka_produce_queue_messages "$P")" = 0 ] &&
+        [ "$(value logwash_kafka_delivered_messages_total "$P")" = 20 ]
+}
+if [ -z "$port" ]; then
+    bad "3: no metrics address: $(cat "$tmp/k3.err")"
+elif wait_for queued 60; then
+    ok "3: $(value logwash_kafka_produce_queue_messages "$P") messages in the produce queue"
+    ctl "rtt 2 0"
+    if wait_for drained 60; then ok "3: queue 0 and 20 delivered"; else
+        bad "3: never drained: $(grep -e queue -e delivered "$tmp/scraped" | grep -v '^#')"; fi
+else
+    bad "3: the queue never showed: $(grep -e queue -e delivered -e in_total "$tmp/scraped" | grep -v '^#')"
+fi
+ctl "rtt 2 0"
+[ -n "$lwpid" ] && stop
+[ "$rc" = 0 ] && ok "3: exit 0 on SIGTERM" || bad "3: exit $rc: $(tail -3 "$tmp/k3.err")"
 
 echo "kafka-metrics: $pass passed, $fail failed"
 [ "$fail" = 0 ]
