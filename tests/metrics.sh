@@ -66,7 +66,7 @@ scrape() {
 
 # value NAME [LABELS]: the sample's value in ./scraped (LABELS: 'pipeline="main"' by default)
 value() {
-    awk -v s="$1{${2:-pipeline=\"main\"}}" '$1 == s { print $2 }' scraped
+    S="$1{${2:-pipeline=\"main\"}}" awk '$1 == ENVIRON["S"] { print $2 }' scraped
 }
 
 
@@ -166,6 +166,19 @@ if [ -s jobdir/clicks.json ]; then ok; else bad "job: jobdir/clicks.json not wri
 "$bin" -c jobdir/clicks.yaml --print-config >pc.out 2>&1
 if grep -q '^  listen: "127.0.0.1:0"$' pc.out && grep -q '^  interval: 5$' pc.out; then ok; else
     bad "print-config: $(grep -A3 '^metrics' pc.out)"; fi
+
+# a pipeline name that needs escaping in a label value (a quote, a backslash): promtool parses it
+cp jobdir/clicks.yaml 'jobdir/we"ird\name.yaml'
+start -c 'jobdir/we"ird\name.yaml' -q
+cat input >&3
+lbl='pipeline="we\"ird\\name"' # as the text format writes it
+wait_for 'scrape && [ "$(value logwash_records_in_total "$lbl")" = "$n_in" ]' 20 ||
+    bad "escape: no escaped pipeline label: $(grep records_in scraped)"
+if have promtool; then
+    if promtool check metrics <scraped >promtool.out 2>&1; then ok; else
+        bad "escape: promtool: $(cat promtool.out)"; fi
+fi
+finish
 
 # --validate: the address's form and the file's directory, at their job-file positions
 cat >jobdir/bad.yaml <<'EOF'

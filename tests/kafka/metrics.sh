@@ -4,7 +4,8 @@
 # lag 0 and commit offset at its end, the delivered count, no delivery errors and an empty
 # produce queue; promtool checks the text. A topic of 1200 partitions gets at most 1000
 # partition series (the bounded label set) while logwash_kafka_assigned_partitions counts them
-# all. Every wait is a poll with a generous bound; nothing asserts a duration.
+# all. Acknowledgements held back by a slow broker show in the produce queue's depth, which falls
+# to 0 once they come. Every wait is a poll with a generous bound; nothing asserts a duration.
 # Usage: tests/kafka/metrics.sh LOGWASH MOCKD
 set -u
 lw=$1 mockd=$2
