@@ -245,6 +245,19 @@ run -e 'emit line' --metrics-file nodir/m.json
 expect_rc file_dir 4
 want "logwash: cannot write the metrics file nodir/m.json.tmp: No such file or directory"
 expect_file file_dir err
+# the file never replaces one of the run's own: the job file, an input
+printf 'template: t.lw\nmetrics:\n  file: own.yaml\n' >jobdir/own.yaml
+cp jobdir/own.yaml own.before
+run -c jobdir/own.yaml
+expect_rc file_own 2
+want "logwash: --metrics-file jobdir/own.yaml is the job file: refusing to replace it"
+expect_file file_own err
+if cmp -s own.before jobdir/own.yaml; then ok; else bad "file_own: the job file changed"; fi
+echo x >in
+run -e 'emit line' --metrics-file input input
+expect_rc file_input 2
+want "logwash: --metrics-file input is an input, input: refusing to replace it"
+expect_file file_input err
 expect_usage interval_zero "--metrics-interval needs a positive integer, found '0'" \
     -e 'emit line' --metrics-interval 0
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -690,6 +691,28 @@ start_httpd(struct lw_metrics *m, const struct lw_opts *o, struct lw_diag *d)
     return 0;
 }
 
+/* own_file: the metrics file must not replace a file of the run (an input, the template, the
+ * job file, the dead-letter file): a typo in a job file would otherwise rename over it. Returns
+ * -1 with d set when it is one of them. */
+static int
+own_file(const struct lw_opts *o, struct lw_diag *d)
+{
+    struct stat m, x;
+    if (stat(o->metrics_file, &m) != 0) return 0; /* none yet: nothing to replace */
+    const char *what[] = { "the template", "the job file", "the dead-letter file" };
+    const char *paths[] = { o->template_file, o->config_file, o->dead_letter };
+    for (int i = -o->ninputs; i < 3; i++) {
+        const char *p = i < 0 ? o->inputs[i + o->ninputs] : paths[i];
+        if (p == NULL || strcmp(p, "-") == 0 || stat(p, &x) != 0) continue;
+        if (x.st_dev == m.st_dev && x.st_ino == m.st_ino) {
+            lw_diag_setf(d, "--metrics-file %s is %s%s: refusing to replace it", o->metrics_file,
+                         i < 0 ? "an input, " : what[i], i < 0 ? p : "");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 struct lw_metrics *
 lw_metrics_new(const struct lw_opts *o, int *status, struct lw_diag *d)
 {
@@ -710,7 +733,10 @@ lw_metrics_new(const struct lw_opts *o, int *status, struct lw_diag *d)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int rc = 0;
-    if (m->file && write_file(m, true, d) != 0) {
+    if (m->file && own_file(o, d) != 0) {
+        *status = 2;
+        rc = -1;
+    } else if (m->file && write_file(m, true, d) != 0) {
         *status = 4;
         rc = -1;
     }
