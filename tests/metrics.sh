@@ -48,7 +48,7 @@ start() {
     pid=$!
     exec 3>fifo
     port=
-    if wait_for 'grep -q "metrics at http://127.0.0.1:[0-9]*/metrics" err' 10; then
+    if wait_for 'grep -q "metrics at http://127.0.0.1:[0-9]*/metrics" err 2>/dev/null' 10; then
         port=$(sed -n 's|^logwash: metrics at http://127\.0\.0\.1:\([0-9]*\)/metrics$|\1|p' err)
     fi
 }
