@@ -254,9 +254,10 @@ want "logwash: --metrics-file jobdir/own.yaml is the job file: refusing to repla
 expect_file file_own err
 if cmp -s own.before jobdir/own.yaml; then ok; else bad "file_own: the job file changed"; fi
 echo x >in
-run -e 'emit line' --metrics-file input input
+echo y >in2
+run -e 'emit line' --metrics-file in2 in2
 expect_rc file_input 2
-want "logwash: --metrics-file input is an input, input: refusing to replace it"
+want "logwash: --metrics-file in2 is an input, in2: refusing to replace it"
 expect_file file_input err
 expect_usage interval_zero "--metrics-interval needs a positive integer, found '0'" \
     -e 'emit line' --metrics-interval 0
