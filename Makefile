@@ -17,8 +17,9 @@ DATADIR ?= $(PREFIX)/share/logwash
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 # rdkafka (Kafka), libfyaml (job files); libxxhash (xxhash), libmd (md5, sha256), zlib (crc32):
 # see src/lib/fn_hash.c; expat (parse_xml, src/lib/fn_xml.c); libidn2 (parse_url IDNA hosts)
+# libmicrohttpd: the --metrics-listen HTTP server (src/app/metrics.c), the program only.
 # jansson is the JSON reader's test oracle only (unit tests, fuzzers): the program does not link it.
-PROG_PKGS = libpcre2-8 rdkafka libfyaml libxxhash libmd zlib expat libidn2
+PROG_PKGS = libpcre2-8 rdkafka libfyaml libxxhash libmd zlib expat libidn2 libmicrohttpd
 PKGS     = jansson $(PROG_PKGS)
 # liblogwash (include/logwash.h): the language and its functions alone, so it needs only these
 # and -lm: never librdkafka, libfyaml or jansson.
@@ -26,8 +27,8 @@ LIB_PKGS  = libpcre2-8 libxxhash libmd zlib expat libidn2
 FUZZ_SECONDS ?= 60
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz -lexpat -lidn2)
-PROG_LIBS  := $(shell pkg-config --libs $(PROG_PKGS) 2>/dev/null || echo -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz -lexpat -lidn2)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz -lexpat -lidn2 -lmicrohttpd)
+PROG_LIBS  := $(shell pkg-config --libs $(PROG_PKGS) 2>/dev/null || echo -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz -lexpat -lidn2 -lmicrohttpd)
 LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null || echo -lpcre2-8 -lxxhash -lmd -lz -lexpat -lidn2)
 
 WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
@@ -68,7 +69,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: FORCE deps all lib api layers tsan install-program install-lib check package cli jobs config ltest grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: FORCE deps all lib api layers tsan install-program install-lib check package cli jobs config metrics ltest grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
@@ -108,6 +109,9 @@ $(BUILD)/commit.stamp: FORCE | $(BUILD)
 	@echo '$(LW_COMMIT) $(DATADIR)' | cmp -s - $@ || echo '$(LW_COMMIT) $(DATADIR)' > $@
 $(BUILD)/app/opts.o: $(BUILD)/commit.stamp
 $(BUILD)/app/opts.o: ALL_CFLAGS += $(if $(LW_COMMIT),-DLW_COMMIT='"$(LW_COMMIT)"') -DLW_DATADIR='"$(DATADIR)"'
+# logwash_build_info's commit label
+$(BUILD)/app/metrics.o: $(BUILD)/commit.stamp
+$(BUILD)/app/metrics.o: ALL_CFLAGS += $(if $(LW_COMMIT),-DLW_COMMIT='"$(LW_COMMIT)"')
 FORCE:
 
 $(BUILD)/grok_builtin.c: $(PATTERN_FILES) tools/embed-patterns.sh | $(BUILD)
@@ -147,7 +151,7 @@ $(BUILD) $(BUILD)/unit:
 # timed run of minutes) is not repeated under the sanitizers either (the other Kafka tests are)
 PACKAGE_TEST ?= package
 SOAK_TEST ?= soak
-check: unit golden cli jobs config ltest grok templates examples replay man-check man-lint api layers kafka $(SOAK_TEST) \
+check: unit golden cli jobs config metrics ltest grok templates examples replay man-check man-lint api layers kafka $(SOAK_TEST) \
        tz-oracle syslog-oracle $(PACKAGE_TEST)
 
 # The layers of ARCHITECTURE.md on the #include lines: the program (src/app, src/io) uses only
@@ -174,6 +178,12 @@ jobs: $(BUILD)/logwash
 # the job file's own features: interpolation, --no-OPTION, --validate, --print-config
 config: $(BUILD)/logwash
 	tests/config.sh $(BUILD)/logwash
+
+# --metrics-listen and --metrics-file: scraped values against the run's counts, promtool, a real
+# Prometheus server, hostile scrapers, examples/platform's rules (skipped, saying so, without
+# curl, jq, promtool or prometheus)
+metrics: $(BUILD)/logwash
+	tests/metrics.sh $(BUILD)/logwash
 
 # every shipped template's test file (templates/NAME.test.yaml) by `logwash test templates/`,
 # then tests/templates/oracle.py over the same cases
@@ -225,6 +235,7 @@ kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 	LW_JOBS=2 tests/kafka/sinkfail.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/topics.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/backpressure.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=2 tests/kafka/metrics.sh $(BUILD)/logwash $(BUILD)/mockd
 
 # A Kafka sidecar run of SOAK_SECONDS (default 120; about 2.5 minutes in all) with rebalances
 # and broker outages, watching its RSS and open descriptors (part of check).

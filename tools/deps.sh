@@ -2,9 +2,13 @@
 # Installs the Debian packages that building and testing logwash need, when missing.
 # libexpat1-dev: parse_xml (src/lib/fn_xml.c); libidn2-dev: parse_url's IDNA hosts. tzdata: the IANA zones (/usr/share/zoneinfo) that --tz and the zone arguments read at run
 # time; python3 (optional) is the oracle of tests/tz/oracle.sh.
+# libmicrohttpd-dev: the --metrics-listen HTTP server (the program links it); curl, prometheus
+# (promtool and the server) and jq: tests/metrics.sh scrapes, checks and queries the metrics
+# (it says "skipped" for what is missing).
 # Run as root (or with sudo available). Prints nothing when everything is present.
 set -e
 pkgs="gcc make pkg-config libc6-dev libjansson-dev libpcre2-dev libxxhash-dev libmd-dev zlib1g-dev libexpat1-dev libidn2-dev groff-base valgrind librdkafka-dev kcat libfyaml-dev tzdata"
+pkgs="$pkgs libmicrohttpd-dev curl prometheus jq"
 # the package test (tests/package.sh): building the .deb, lintian, the unit, zsh completion
 # (build-essential: dpkg-buildpackage requires it, and slim images lack dpkg-dev's recommends)
 pkgs="$pkgs build-essential dpkg-dev debhelper lintian systemd zsh"

@@ -50,6 +50,7 @@ struct lw_dlpath {
     struct lw_buf buf;  /* record letters not yet written to the file, or the one being sent */
     struct lw_buf rbuf; /* the route letter being sent: not buf, which a wait for room while
                          * buf's letter is being sent can find in use (a revocation's drain) */
+    uint64_t letters;   /* dead letters made (to the file, or handed to the topic's sink) */
     bool failed;        /* a write to the file failed (or it was closed): nothing more goes there */
     struct lw_diag err; /* why */
 };

@@ -115,6 +115,10 @@ void lw_ksink_poll(struct lw_ksink *k, int timeout_ms);
  * report. Returns the number still outstanding (0: all reported). */
 int lw_ksink_flush(struct lw_ksink *k, int timeout_ms);
 
+/* lw_ksink_queued: messages put and not yet reported (librdkafka's queue, as rd_kafka_outq_len:
+ * waiting, in flight, or reports not yet served). */
+int lw_ksink_queued(struct lw_ksink *k);
+
 /* lw_ksink_fatal: true once librdkafka raised a fatal error (idempotence broken); d says it. */
 bool lw_ksink_fatal(struct lw_ksink *k, struct lw_diag *d);
 

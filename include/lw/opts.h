@@ -61,6 +61,10 @@ struct lw_opts {
     uint64_t flush_timeout_ms; /* --flush-timeout */
     uint64_t stats_ms;         /* --stats-interval, 0: off */
     bool exit_at_eof;          /* --exit-at-eof */
+    /* metrics (metrics.c) */
+    const char *metrics_listen;   /* --metrics-listen ADDR:PORT: Prometheus text on /metrics */
+    const char *metrics_file;     /* --metrics-file PATH: JSON, rewritten atomically */
+    uint64_t metrics_interval_ms; /* --metrics-interval (default 10 s) */
     /* -c FILE: the job file's options come first, so the command line overrides them */
     const char *config_file;
     struct lw_config config;

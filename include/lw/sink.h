@@ -79,6 +79,7 @@ struct lw_sink {
     size_t ext_len;
     struct lw_dlpath *dl; /* the dead-letter path (deadletter.h); NULL: none */
     uint64_t delivered;   /* outputs reported delivered (sinks of messages) */
+    uint64_t undelivered; /* delivery reports with an error (each retry's failure is not one) */
     bool lost;            /* an output finally failed: the run's status is 1 */
 };
 
@@ -116,6 +117,9 @@ struct lw_sink_ops {
      * a failure is final. Both NULL: dead letters cannot go to this sink. */
     size_t (*room)(struct lw_sink *s, size_t keylen);
     void (*letter)(struct lw_sink *s, const struct lw_recpos *pos, struct lw_str value, bool keyed);
+    /* queued: outputs put but not yet acknowledged (a producer's queue), -1: not a queue.
+     * May be NULL. */
+    int64_t (*queued)(struct lw_sink *s);
     /* close: release the sink (after finish: what is still in flight is lost, unacknowledged). */
     void (*close)(struct lw_sink *s);
 };

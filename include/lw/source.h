@@ -39,6 +39,15 @@ struct lw_recpos {
 
 struct lw_source;
 
+/* One assigned partition's position, for metrics (lw_source_ops.parts). topic is valid until
+ * the source's next call. */
+struct lw_partstat {
+    const char *topic;
+    int32_t partition;
+    int64_t lag;    /* records behind the partition's end as last seen, -1: unknown */
+    int64_t commit; /* the next offset to commit (every record before it finished), -1: none */
+};
+
 struct lw_source_ops {
     const char *name;
     /* open: 0, -1 (I/O error in d) or -2 (configuration error in d: a usage error) */
@@ -61,6 +70,10 @@ struct lw_source_ops {
     void (*wait)(struct lw_source *s, bool waiting);
     /* lag: records behind the end of the input, as last seen (no round trip); -1 unknown */
     int64_t (*lag)(struct lw_source *s);
+    /* parts: the assigned partitions (as last seen, no round trip), at most cap of them into
+     * out, in assignment order; returns how many are assigned (more than cap: the rest are
+     * left out). NULL: a source without partitions. */
+    uint32_t (*parts)(struct lw_source *s, struct lw_partstat *out, uint32_t cap);
     /* close: commit what is finished and release the source. Returns 0 or -1 with d set. */
     int (*close)(struct lw_source *s, struct lw_diag *d);
 };

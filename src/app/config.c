@@ -84,6 +84,12 @@ static const struct key multiline_keys[] = {
     { "timeout", "--multiline-timeout", VALUE },
     { NULL, NULL, VALUE },
 };
+static const struct key metrics_keys[] = {
+    { "listen", "--metrics-listen", VALUE },
+    { "file", "--metrics-file", PATH },
+    { "interval", "--metrics-interval", VALUE },
+    { NULL, NULL, VALUE },
+};
 static const struct key kafka_keys[] = {
     { "brokers", "--brokers", VALUE },
     { "flush_timeout_ms", "--flush-timeout", VALUE },
@@ -485,6 +491,7 @@ more_top(struct ctx *x, const char *k, size_t kl, struct fy_node *kn, struct fy_
     if (is(k, kl, "dead_letter")) return section(x, "dead_letter", kn, v, dl_keys, NULL, NULL);
     if (is(k, kl, "limits")) return section(x, "limits", kn, v, limit_keys, NULL, NULL);
     if (is(k, kl, "multiline")) return section(x, "multiline", kn, v, multiline_keys, NULL, NULL);
+    if (is(k, kl, "metrics")) return section(x, "metrics", kn, v, metrics_keys, NULL, NULL);
     if (is(k, kl, "kafka")) {
         return section(x, "kafka", kn, v, kafka_keys, more_kafka, "properties, consumer, producer");
     }
@@ -588,7 +595,7 @@ lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
         rc = 0; /* an empty file sets nothing */
     } else {
         rc = section(&x, "the job file", NULL, fy_document_root(doc), top_keys, more_top,
-                     "patterns, lib, source, sink, dead_letter, limits, multiline, kafka");
+                     "patterns, lib, source, sink, dead_letter, limits, multiline, kafka, metrics");
     }
     if (doc) fy_document_destroy(doc);
     fy_diag_destroy(diag);

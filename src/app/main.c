@@ -13,6 +13,7 @@
 #include "lw/arena.h"
 #include "lw/buf.h"
 #include "lw/explain_cmd.h"
+#include "lw/metrics.h"
 #include "lw/opts.h"
 #include "lw/patlist.h"
 #include "lw/pipeline.h"
@@ -71,6 +72,34 @@ on_error(void *ud, const struct logwash_compile_error *e)
     ce->count = e->count;
     ce->more = e->more;
     fputs(e->text, stderr);
+}
+
+/* run: the pipeline, with the metrics registry when --metrics-listen or --metrics-file asks for
+ * one (its pipeline named after the job file, else "main"). Returns the exit status. */
+static int
+run(const struct logwash_template *t, const struct lw_opts *o)
+{
+    struct lw_metrics *m = NULL;
+    struct lw_metrics_pipe *mp = NULL;
+    struct lw_diag d = { 0 };
+    if (o->metrics_listen || o->metrics_file) {
+        int st = 2;
+        m = lw_metrics_new(o, &st, &d);
+        if (m == NULL) {
+            fprintf(stderr, "logwash: %s\n", d.msg);
+            lw_diag_fini(&d);
+            return st;
+        }
+        char name[256];
+        mp = lw_metrics_pipeline(m, lw_metrics_name(o->config_file, name, sizeof name));
+    }
+    int status = lw_pipeline_run(t, o, NULL, mp);
+    if (lw_metrics_free(m, &d) != 0) {
+        fprintf(stderr, "logwash: %s\n", d.msg);
+        if (status == 0) status = 4;
+    }
+    lw_diag_fini(&d);
+    return status;
 }
 
 int
@@ -159,7 +188,7 @@ main(int argc, char **argv)
         struct sigaction old;
         if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
             sigaction(SIGHUP, &sa, NULL);
-        status = lw_pipeline_run(t, &o, NULL);
+        status = run(t, &o);
     }
     logwash_template_free(t);
     lw_opts_fini(&o);

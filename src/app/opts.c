@@ -75,6 +75,9 @@ enum {
     O_JIT,
     O_NO_ML_INDENT,
     O_NO_EXIT_EOF,
+    O_METRICS_LISTEN,
+    O_METRICS_FILE,
+    O_METRICS_INTERVAL,
 };
 
 static const struct {
@@ -192,6 +195,15 @@ static const struct {
     { { "exit-at-eof", no_argument, NULL, O_EXIT_EOF },
       NULL,
       "Kafka: stop once every assigned partition has been read to its end" },
+    { { "metrics-listen", required_argument, NULL, O_METRICS_LISTEN },
+      "ADDR:PORT",
+      "serve Prometheus metrics at http://ADDR:PORT/metrics (port 0: any free one)" },
+    { { "metrics-file", required_argument, NULL, O_METRICS_FILE },
+      "PATH",
+      "write the metrics as JSON to PATH (replaced atomically) every interval and at exit" },
+    { { "metrics-interval", required_argument, NULL, O_METRICS_INTERVAL },
+      "SECONDS",
+      "how often --metrics-file is rewritten (default 10)" },
     { { "patterns", required_argument, NULL, O_PATTERNS },
       "DIR",
       "grok pattern files: every file of DIR, by name (repeatable); later ones override" },
@@ -639,6 +651,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
         .max_line = 1u << 20,
         .flush_timeout_ms = 30000,
         .stats_ms = 60000,
+        .metrics_interval_ms = 10000,
         .ml_max_lines = 1000,
         .ml_timeout_ms = 1000,
         .now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
@@ -912,6 +925,16 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             break;
         case O_EXIT_EOF:
             o->exit_at_eof = true;
+            break;
+        case O_METRICS_LISTEN:
+            o->metrics_listen = optarg;
+            break;
+        case O_METRICS_FILE:
+            o->metrics_file = optarg;
+            break;
+        case O_METRICS_INTERVAL:
+            if (number(optarg, &v, "metrics-interval", err, errcap) != 0) return -1;
+            o->metrics_interval_ms = v > 86400 ? 86400000 : v * 1000;
             break;
         case O_PATTERNS:
             o->patterns =

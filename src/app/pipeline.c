@@ -31,6 +31,7 @@
 #include "lw/arena.h"
 #include "lw/deadletter.h"
 #include "lw/kafka.h"
+#include "lw/metrics.h"
 #include "lw/sink.h"
 #include "lw/source.h"
 
@@ -62,6 +63,7 @@ enum rkind { RK_OK, RK_DROP, RK_REJECT, RK_ERROR, RK_UNDECODABLE };
 struct result {
     enum rkind kind;
     uint32_t nemit;    /* records emitted (kept with RK_OK and RK_DROP) */
+    size_t nbytes;     /* the bytes of its outputs (kept with RK_OK and RK_DROP) */
     const char *where; /* template position of a reject or error, else NULL */
     const char *msg;   /* why it failed */
 };
@@ -107,7 +109,8 @@ struct run {
     const struct lw_recpos *pos; /* of the record being processed */
     int64_t full_since; /* monotonic ms when the sink began to wait for room, 0: not waiting */
     bool full_said;
-    int64_t next_stats; /* monotonic ms of the next summary line */
+    int64_t next_stats;              /* monotonic ms of the next summary line */
+    struct lw_metrics_pipe *metrics; /* NULL: none */
 };
 
 #define GROW(p, n, cap)                                                                            \
@@ -211,6 +214,7 @@ work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct 
         return;
     }
     struct outs *d = w->dst;
+    size_t start = d->out->len;
     struct logwash_buffer out = { d->out->p, d->out->len, d->out->cap };
     enum logwash_result res = logwash_run_into(w->runner, raw.p, raw.len, pos->meta, &out);
     *d->out = (struct lw_buf){ out.data, out.len, out.cap };
@@ -218,6 +222,7 @@ work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct 
         x->kind = res == LOGWASH_OK ? RK_OK : RK_DROP;
         size_t nemit, n = logwash_output_count(w->runner, &nemit);
         x->nemit = (uint32_t)nemit;
+        x->nbytes = out.len - start;
         if (n > 0 && w->sink->messages) keep_routes(d, logwash_outputs(w->runner, &n), n);
         return;
     }
@@ -237,13 +242,16 @@ static int
 apply(struct run *r, struct lw_str raw, const struct lw_recpos *pos, const struct result *x)
 {
     r->n.in++;
+    r->n.bytes_in += raw.len;
     r->pos = pos;
     switch (x->kind) {
     case RK_OK:
         r->n.emitted += x->nemit;
+        r->n.bytes_out += x->nbytes;
         return 0;
     case RK_DROP:
         r->n.emitted += x->nemit;
+        r->n.bytes_out += x->nbytes;
         r->n.dropped++;
         return 0;
     case RK_UNDECODABLE:
@@ -301,6 +309,15 @@ now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* publish: the counters to the metrics (metrics.h; at most every 100 ms unless the end). */
+static void
+publish(struct run *r, enum lw_metrics_when when)
+{
+    if (r->metrics == NULL) return;
+    lw_metrics_publish(r->metrics, &r->n, r->has_dl ? &r->dl : NULL, &r->src, r->sinks, r->nsinks,
+                       when);
+}
+
 /* full: the Kafka sink waits for room (brokers away): keep the consumer in its group. A wait
  * longer than a second is said, and so is its end. A stop request (a signal, a final failure)
  * gives the wait up: the brokers may stay away for long. */
@@ -318,6 +335,7 @@ full(void *ud, bool waiting)
         return true;
     }
     if (stop) return false;
+    if (!r->in_drain) publish(r, LW_METRICS_TICK); /* the queue's depth while brokers are away */
     int64_t t = now_ms();
     if (r->full_since == 0) r->full_since = t;
     if (!r->full_said && t - r->full_since >= 1000) {
@@ -576,6 +594,7 @@ record_done(struct run *r, const struct result *x, struct lw_str raw, const stru
     if ((r->dl.buf.len >= FLUSH_AT || (r->o->unbuffered && r->dl.buf.len)) && flush_dl(r, d) != 0)
         return STOP_IO;
     if (r->o->from == LW_FROM_KAFKA && (r->n.in & 1023) == 0) stats(r, false);
+    if ((r->n.in & 63) == 0) publish(r, LW_METRICS_TICK);
     return rc != 0 ? STOP_ABORT : GO;
 }
 
@@ -1063,9 +1082,10 @@ say(void *ud)
 }
 
 int
-lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struct lw_counters *cnt)
+lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struct lw_counters *cnt,
+                struct lw_metrics_pipe *metrics)
 {
-    struct run r = { .t = t, .o = o };
+    struct run r = { .t = t, .o = o, .metrics = metrics };
     struct lw_diag d = { 0 };
     struct work mw;
     int status = 0;
@@ -1138,6 +1158,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
                 break;
             }
             if (streaming) stats(&r, false);
+            publish(&r, LW_METRICS_QUIET);
             continue;
         }
         if (njobs > 1) {
@@ -1172,6 +1193,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         lost |= r.sinks[i].lost;
     if (status == 0 && (aborted || r.n.failed || r.n.undecodable || lost)) status = 1;
     if (streaming && opened == 0) stats(&r, true);
+    publish(&r, LW_METRICS_END);
     summary(&r, o);
     struct lw_diag cd = { 0 };
     if (r.src.ops->close(&r.src, &cd) != 0) {

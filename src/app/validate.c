@@ -14,6 +14,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "lw/kafka.h"
+#include "lw/metrics.h"
 #include "lw/stage.h"
 #include "lw/str.h"
 
@@ -168,11 +169,33 @@ kafka(const struct lw_opts *o, FILE *f)
     return bad;
 }
 
+/* metrics: --metrics-listen's form (nothing bound), --metrics-file's directory. */
+static int
+metrics(const struct lw_opts *o, FILE *f)
+{
+    int bad = 0;
+    struct lw_diag d = { 0 };
+    if (o->metrics_listen && lw_metrics_addr_ok(o->metrics_listen, &d) != 0)
+        bad += problem(o, f, o->metrics_listen, "%s", d.msg);
+    const char *p = o->metrics_file;
+    const char *slash = p ? strrchr(p, '/') : NULL;
+    char *dir = slash ? lw_xstrndup(p, slash == p ? 1 : (size_t)(slash - p)) : NULL;
+    struct stat st;
+    if (p && dir != NULL && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+        bad += problem(o, f, p, "metrics file %s: no directory %s", p, dir);
+    else if (p && access(dir ? dir : ".", W_OK) != 0)
+        bad += problem(o, f, p, "metrics file %s: cannot write in %s: %s", p, dir ? dir : ".",
+                       strerror(errno));
+    free(dir);
+    return bad;
+}
+
 int
 lw_validate(const struct lw_opts *o, FILE *f)
 {
     int bad = inputs(o, f);
     if (o->dead_letter) bad += dead_letter(o, f);
+    bad += metrics(o, f);
     bad += kafka(o, f);
     return bad;
 }
@@ -379,5 +402,19 @@ lw_print_config(const struct lw_opts *o, FILE *f)
     props(f, o, "properties", "");
     props(f, o, "consumer", "consumer.");
     props(f, o, "producer", "producer.");
+    if (o->metrics_listen || o->metrics_file) {
+        fputs("metrics:\n", f);
+        if (o->metrics_listen) {
+            fputs("  listen: ", f);
+            put(f, o->metrics_listen, true);
+            fputc('\n', f);
+        }
+        if (o->metrics_file) {
+            fputs("  file: ", f);
+            put_path(f, o->metrics_file);
+            fputc('\n', f);
+        }
+        fprintf(f, "  interval: %llu\n", (unsigned long long)(o->metrics_interval_ms / 1000));
+    }
     return fflush(f) != 0 || ferror(f) ? -1 : 0;
 }

@@ -122,6 +122,7 @@ void
 lw_dlpath_record(struct lw_dlpath *dl, const struct lw_recpos *pos, struct lw_str raw,
                  const char *kind, const char *where, const char *msg)
 {
+    dl->letters++;
     if (dl->sink == NULL) {
         lw_dl_record(&dl->buf, pos, raw, kind, where, msg, SIZE_MAX);
         return;
@@ -137,6 +138,7 @@ lw_dlpath_record(struct lw_dlpath *dl, const struct lw_recpos *pos, struct lw_st
 int
 lw_dlpath_route(struct lw_dlpath *dl, const struct lw_dl_route *f, uint64_t ticket)
 {
+    dl->letters++;
     dl->rbuf.len = 0;
     lw_dl_route(&dl->rbuf, f);
     if (dl->sink) {

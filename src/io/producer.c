@@ -312,6 +312,12 @@ lw_ksink_flush(struct lw_ksink *k, int timeout_ms)
     return rd_kafka_outq_len(k->rk);
 }
 
+int
+lw_ksink_queued(struct lw_ksink *k)
+{
+    return rd_kafka_outq_len(k->rk);
+}
+
 bool
 lw_ksink_fatal(struct lw_ksink *k, struct lw_diag *d)
 {

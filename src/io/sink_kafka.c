@@ -170,6 +170,7 @@ delivered(void *ud, const struct lw_kafka_report *rep)
         done(r, rep->ticket, true);
         return;
     }
+    r->s->undelivered++;
     if (!route_failed(r, rep)) kafka_failed(r, rep->ticket, rep->err);
 }
 
@@ -406,6 +407,13 @@ kafka_close(struct lw_sink *s)
     s->state = NULL;
 }
 
+static int64_t
+kafka_queued(struct lw_sink *s)
+{
+    struct ks *r = s->state;
+    return r && r->k ? lw_ksink_queued(r->k) : -1;
+}
+
 const struct lw_sink_ops lw_sink_kafka = { .name = "kafka",
                                            .messages = true,
                                            .bad_to = kafka_bad_to,
@@ -417,4 +425,5 @@ const struct lw_sink_ops lw_sink_kafka = { .name = "kafka",
                                            .finish = kafka_finish,
                                            .room = kafka_room,
                                            .letter = kafka_letter,
+                                           .queued = kafka_queued,
                                            .close = kafka_close };

@@ -581,6 +581,31 @@ kafka_lag(struct lw_source *s)
     return known ? lag : -1;
 }
 
+static uint32_t
+kafka_parts(struct lw_source *s, struct lw_partstat *out, uint32_t cap)
+{
+    struct kafka *k = s->state;
+    uint32_t n = 0;
+    for (uint32_t i = 0; k && i < k->nparts; i++) {
+        struct part *p = &k->parts[i];
+        if (!p->live) continue;
+        if (n < cap) {
+            int64_t lo, hi;
+            bool seen = p->next_offset >= 0 &&
+                        rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi) ==
+                            RD_KAFKA_RESP_ERR_NO_ERROR;
+            out[n] = (struct lw_partstat){ .topic = p->topic,
+                                           .partition = p->partition,
+                                           .lag = !seen                  ? -1
+                                                  : hi >= p->next_offset ? hi - p->next_offset
+                                                                         : 0,
+                                           .commit = p->done_upto >= 0 ? p->done_upto + 1 : -1 };
+        }
+        n++;
+    }
+    return n;
+}
+
 const struct lw_source_ops lw_source_kafka = { .name = "kafka",
                                                .open = kafka_open,
                                                .next = kafka_next,
@@ -589,4 +614,5 @@ const struct lw_source_ops lw_source_kafka = { .name = "kafka",
                                                .locate = kafka_locate,
                                                .wait = kafka_wait,
                                                .lag = kafka_lag,
+                                               .parts = kafka_parts,
                                                .close = kafka_close };
