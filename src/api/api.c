@@ -351,6 +351,9 @@ runner_make(const struct logwash_template *t, const struct logwash_runner_option
     lw_arena_init(&r->arena, 64 * 1024);
     lw_buf_init(&r->out);
     lw_buf_init(&r->rbuf);
+    /* storage at once: an empty key or header value must point somewhere (a NULL header
+     * value means a null header), even when nothing was ever copied into rbuf */
+    lw_buf_grow(&r->rbuf, 256);
     r->topval = lw_xcalloc(p->ntopkeys + 1, sizeof *r->topval);
     struct lw_limits lim;
     to_limits(&lim, &o->limits);

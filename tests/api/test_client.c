@@ -111,6 +111,27 @@ test_routes(void)
     logwash_runner_free(r);
     logwash_template_free(t);
 
+    /* empty strings in a fresh runner's routes: an empty key, not none; an empty header
+     * value, not a null one */
+    t = tmpl("emit 1 to \"\" key \"\"");
+    r = logwash_runner_new(t, NULL, NULL);
+    CHECK(logwash_run(r, "a", 1, NULL) == LOGWASH_OK);
+    o = logwash_outputs(r, &n);
+    CHECK(n == 1 && o[0].has_topic && o[0].topic != NULL && o[0].topic_len == 0);
+    CHECK(o[0].has_key && o[0].key != NULL && o[0].key_len == 0 && o[0].nheaders == 0);
+    logwash_runner_free(r);
+    logwash_template_free(t);
+    t = tmpl("emit 1 to \"\" key \"\" headers {h: \"\", n: null}");
+    r = logwash_runner_new(t, NULL, NULL);
+    CHECK(logwash_run(r, "a", 1, NULL) == LOGWASH_OK);
+    o = logwash_outputs(r, &n);
+    CHECK(n == 1 && o[0].has_topic && o[0].topic != NULL && o[0].topic_len == 0);
+    CHECK(o[0].has_key && o[0].key != NULL && o[0].key_len == 0 && o[0].nheaders == 2);
+    CHECK(o[0].headers[0].value != NULL && o[0].headers[0].value_len == 0);
+    CHECK(eq(o[0].headers[1].name, o[0].headers[1].name_len, "n") && !o[0].headers[1].value);
+    logwash_runner_free(r);
+    logwash_template_free(t);
+
     t = tmpl("emit line to line");
     int asked = 0;
     ro.routes = true;
