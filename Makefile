@@ -16,20 +16,24 @@ PREFIX  ?= /usr/local
 DATADIR ?= $(PREFIX)/share/logwash
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 # rdkafka (Kafka), libfyaml (job files); libxxhash (xxhash), libmd (md5, sha256), zlib (crc32):
-# see src/lib/fn_hash.c; expat (parse_xml, src/lib/fn_xml.c); libidn2 (parse_url IDNA hosts)
-# libmicrohttpd: the --metrics-listen HTTP server (src/app/metrics.c), the program only.
+# see src/lib/fn_hash.c; expat (parse_xml, src/lib/fn_xml.c); libidn2 (parse_url IDNA hosts) only
+# for its header: src/lib/fn_parse.c loads it at the first xn-- host (dlopen), so it costs a run
+# nothing unless used
+# libmicrohttpd: the --metrics-listen HTTP server (src/app/metrics.c), the program only; its
+# header at build time, the library loaded when a run asks for the listener (dlopen)
 # jansson is the JSON reader's test oracle only (unit tests, fuzzers): the program does not link it.
-PROG_PKGS = libpcre2-8 rdkafka libfyaml libxxhash libmd zlib expat libidn2 libmicrohttpd
+PROG_PKGS = libpcre2-8 rdkafka libfyaml libxxhash libmd zlib expat
+PROG_HDRS = libmicrohttpd libidn2 # headers only: loaded at first use (see above)
 PKGS     = jansson $(PROG_PKGS)
 # liblogwash (include/logwash.h): the language and its functions alone, so it needs only these
 # and -lm: never librdkafka, libfyaml or jansson.
-LIB_PKGS  = libpcre2-8 libxxhash libmd zlib expat libidn2
+LIB_PKGS  = libpcre2-8 libxxhash libmd zlib expat
 FUZZ_SECONDS ?= 60
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz -lexpat -lidn2 -lmicrohttpd)
-PROG_LIBS  := $(shell pkg-config --libs $(PROG_PKGS) 2>/dev/null || echo -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz -lexpat -lidn2 -lmicrohttpd)
-LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null || echo -lpcre2-8 -lxxhash -lmd -lz -lexpat -lidn2)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PROG_HDRS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz -lexpat)
+PROG_LIBS  := $(shell pkg-config --libs $(PROG_PKGS) 2>/dev/null || echo -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz -lexpat)
+LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null || echo -lpcre2-8 -lxxhash -lmd -lz -lexpat)
 
 WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
           -Wno-unused-parameter

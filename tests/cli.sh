@@ -117,6 +117,15 @@ else
     cat err
 fi
 
+# Libraries loaded on first use are not linked: libmicrohttpd (and GnuTLS under it) only with
+# --metrics-listen, libidn2 only at an xn-- host; linked, they cost every run its start-up.
+if command -v ldd >/dev/null 2>&1; then
+    linked=$(ldd "$bin" | grep -E 'libmicrohttpd|libgnutls|libidn2|libunistring')
+    if [ -z "$linked" ]; then ok; else bad "lazy_libraries: linked: $linked"; fi
+else
+    skip "lazy_libraries (no ldd)"
+fi
+
 expect_usage bad_tz_name "--tz: bad time zone name '../etc/localtime', expected an IANA name \
 like Europe/Paris, UTC or an offset like +02:00" --tz ../etc/localtime -e 1
 expect_usage bad_tz_file "--tz: time zone 'zone.tab': /usr/share/zoneinfo/zone.tab is not usable: \

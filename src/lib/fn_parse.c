@@ -2,8 +2,10 @@
  * parse_query, url_decode, url_encode, parse_duration; and the compile-time check of their
  * constant arguments. The syntax work of syslog and durations is in syslog.c and duration.c;
  * this file turns their slices into values in the record arena. */
+#include <dlfcn.h>
 #include <idn2.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -352,6 +354,29 @@ find_any(const char *s, size_t b, size_t e, const char *set)
     return b;
 }
 
+/* libidn2 is loaded on the first IDNA host, not linked: it and libunistring would cost every
+ * run of every template their start-up (relocations), and few records ever hold an xn-- host.
+ * Without it (not installed) such a host is kept as written, as an invalid one is. */
+typedef int (*idn2_decode_fn)(const char *in, char **out, int flags);
+static idn2_decode_fn idn2_decode;
+static void (*idn2_release)(void *);
+static pthread_once_t idn2_once = PTHREAD_ONCE_INIT;
+
+static void
+idn2_load(void)
+{
+    void *h = dlopen("libidn2.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL) return;
+    void *d = dlsym(h, "idn2_to_unicode_8z8z"), *f = dlsym(h, "idn2_free");
+    if (d == NULL || f == NULL) {
+        dlclose(h);
+        return;
+    }
+    /* ISO C has no conversion from void * to a function pointer; POSIX dlsym promises it works */
+    memcpy(&idn2_release, &f, sizeof f);
+    memcpy(&idn2_decode, &d, sizeof d);
+}
+
 /* idna_host: a host with IDNA labels (xn--...) in Unicode (libidn2, IDNA 2008 with the
  * transitional mapping off); a host that is not valid IDNA is kept as written. */
 static struct lw_str
@@ -366,13 +391,15 @@ idna_host(struct lw_vm *vm, struct lw_str h)
     char in[256];
     memcpy(in, h.p, h.len);
     in[h.len] = '\0';
+    pthread_once(&idn2_once, idn2_load);
+    if (idn2_decode == NULL) return h;
     char *out = NULL;
-    if (idn2_to_unicode_8z8z(in, &out, 0) != IDN2_OK || out == NULL) {
-        free(out);
+    if (idn2_decode(in, &out, 0) != IDN2_OK || out == NULL) {
+        if (out != NULL) idn2_release(out);
         return h;
     }
     struct lw_str u = { lw_arena_dup(A, out, strlen(out)), strlen(out) };
-    free(out);
+    idn2_release(out);
     return u;
 }
 
