@@ -46,12 +46,13 @@ extern "C" {
 
 /* The default limits of a record, used by logwash_limits_default and by logwash(1) (whose
  * --max-* options override them). Plain decimal numbers, so they can be shown in text. */
-#define LOGWASH_DEFAULT_STEPS        1000000  /* instructions per record */
-#define LOGWASH_DEFAULT_MATCH_LIMIT  1000000  /* pcre2 match limit per regex call */
-#define LOGWASH_DEFAULT_DEPTH_LIMIT  10000    /* pcre2 depth limit per regex call */
-#define LOGWASH_DEFAULT_MAX_OUTPUT   16777216 /* bytes of output per record (16 MiB) */
-#define LOGWASH_DEFAULT_MAX_MEMORY   67108864 /* bytes of working memory per record (64 MiB) */
-#define LOGWASH_DEFAULT_REGEX_BUDGET 67108864 /* regex work per record (bytes searched...) */
+#define LOGWASH_DEFAULT_STEPS        1000000   /* instructions per record */
+#define LOGWASH_DEFAULT_MATCH_LIMIT  1000000   /* pcre2 match limit per regex call */
+#define LOGWASH_DEFAULT_DEPTH_LIMIT  10000     /* pcre2 depth limit per regex call */
+#define LOGWASH_DEFAULT_MAX_OUTPUT   16777216  /* bytes of output per record (16 MiB) */
+#define LOGWASH_DEFAULT_MAX_MEMORY   67108864  /* bytes of working memory per record (64 MiB) */
+#define LOGWASH_DEFAULT_REGEX_BUDGET 67108864  /* regex work per record (bytes searched...) */
+#define LOGWASH_DEFAULT_MAX_STATE    268435456 /* bytes of lookup tables, all together (256 MiB) */
 
 /* logwash_version: the library's version, a C string such as "0.1.0" (static). */
 LOGWASH_API const char *logwash_version(void);

@@ -9,6 +9,7 @@
 
 #include "lw/config.h"
 #include "lw/program.h"
+#include "lw/tablewatch.h"
 #include "lw/vm.h"
 
 enum lw_outformat { LW_OUT_JSON, LW_OUT_TEXT };
@@ -31,6 +32,11 @@ struct lw_opts {
     int npatterns;
     const char **libs; /* --lib DIR (repeatable): import directories, in order (owned array) */
     int nlibs;
+    /* --table NAME[:OPTIONS]=FILE (repeatable; one of the command line replaces the job file's
+     * of the same name): the array and the specs are owned */
+    struct lw_table_spec *tables;
+    int ntables;
+    size_t max_state; /* --max-state: bytes of state (the tables) all together */
     bool check, disasm, unbuffered, no_jit;
     bool validate;        /* --validate: check everything, run nothing (validate.c) */
     bool print_config;    /* --print-config: print the effective job file (validate.c) */

@@ -126,6 +126,11 @@ struct lw_compile_opts {
                                NULL (text from -e or the API): only the lib directories */
     const char *const *lib; /* --lib directories, searched in order after that */
     size_t nlib;
+    /* The names of the tables the program will run with (C strings), so a lookup() of
+     * another one is a compile error with a suggestion; NULL: not known, a lookup of a table
+     * the VM lacks is a runtime error. */
+    const char *const *tables;
+    size_t ntables;
 };
 
 /* lw_compile: compile template text src (named name in messages) to a program. On error

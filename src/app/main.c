@@ -112,14 +112,21 @@ main(int argc, char **argv)
     }
 
     struct lw_diag d = { 0 };
+    /* the --table names: a lookup() of another table is a compile error */
+    const char **tables = lw_xcalloc((size_t)o.ntables + 1, sizeof *tables);
+    for (int i = 0; i < o.ntables; i++)
+        tables[i] = o.tables[i].name;
     struct lw_compile_opts co = { .jit = !o.no_jit,
                                   .grok = o.npatterns > 0 ? &grok : NULL,
                                   .path = o.template_file,
                                   .lib = (const char *const *)o.libs,
-                                  .nlib = (size_t)o.nlibs };
+                                  .nlib = (size_t)o.nlibs,
+                                  .tables = tables,
+                                  .ntables = (size_t)o.ntables };
     struct lw_str text = { src.p ? src.p : "", src.len };
     struct lw_program *prog = lw_compile(lw_str_c(name), text, &co, &d);
     lw_arena_fini(&grok_arena);
+    free(tables);
     if (prog == NULL) {
         lw_diag_print(stderr, name, text, &d);
         lw_diag_fini(&d);

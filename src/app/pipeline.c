@@ -115,7 +115,8 @@ struct run {
     const struct lw_recpos *pos; /* of the record being processed */
     int64_t full_since; /* monotonic ms when the sink began to wait for room, 0: not waiting */
     bool full_said;
-    int64_t next_stats; /* monotonic ms of the next summary line */
+    int64_t next_stats;       /* monotonic ms of the next summary line */
+    struct lw_tablewatch *tw; /* --table: the lookup tables, or NULL */
 };
 
 /* no_form: the error for a value the encoder cannot write (the caller drops the partial text
@@ -708,6 +709,7 @@ work_init(struct work *w, struct run *r, const struct lw_decoder *dec, struct ou
     w->vm.tz = r->o->tz;
     w->vm.out = out_cb;
     w->vm.out_ud = w;
+    w->vm.tables = lw_tablewatch_set(r->tw);
     w->topval = lw_xcalloc(r->prog->ntopkeys + 1, sizeof *w->topval);
 }
 
@@ -1108,6 +1110,29 @@ settle_all(struct run *r, struct lw_diag *d)
     return st == GO ? pool_settle(r->pool, r, r->mw, true, d) : st;
 }
 
+/* tables_poll: a table file changed (lw_tablewatch_poll): every VM switches to the new set
+ * between two records. With -j N every batch read so far is settled first, so no worker holds
+ * the old set; *old keeps it when that settling stopped the run (a worker may still be in a
+ * batch: the set is dropped after the pool). GO or how to stop. */
+static int
+tables_poll(struct run *r, struct lw_tableset **old, struct lw_diag *d)
+{
+    struct lw_tableset *prev = lw_tablewatch_poll(r->tw, now_ms());
+    if (prev == NULL) return GO;
+    int st = r->pool ? settle_all(r, d) : GO;
+    struct lw_tableset *cur = lw_tablewatch_set(r->tw);
+    r->mw->vm.tables = cur;
+    for (int i = 0; r->pool && i < r->pool->nthreads; i++)
+        r->pool->workers[i].w.vm.tables = cur;
+    if (st == GO) {
+        lw_tableset_unref(prev);
+    } else {
+        lw_tableset_unref(*old);
+        *old = prev;
+    }
+    return st;
+}
+
 /* jobs: the number of workers: -j, else one per CPU (at most DEFAULT_JOBS_MAX) for files, pipes
  * and Kafka, one for a terminal (interactive: nothing to gain). */
 static int
@@ -1148,6 +1173,17 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
     r.enc = o->output == LW_OUT_TEXT ? &lw_enc_text : &lw_enc_json;
 
     signal(SIGPIPE, SIG_IGN); /* descriptors 0-2 are open: main() saw to it */
+    int tbad;
+    char terr[700];
+    struct lw_tableset *tables_old = NULL; /* tables_poll's */
+    if (o->ntables > 0) {
+        r.tw = lw_tablewatch_open(o->tables, o->ntables, o->max_state, o->verbosity, &tbad, terr,
+                                  sizeof terr);
+        if (r.tw == NULL) {
+            fprintf(stderr, "logwash: %s\n", terr);
+            return 2;
+        }
+    }
     lw_buf_init(&r.out);
     r.cur.out = &r.out;
     int set = setup(&r, o, &d);
@@ -1157,9 +1193,11 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
             r.sinks[i].ops->close(&r.sinks[i]);
         lw_dlpath_fini(&r.dl);
         lw_buf_fini(&r.out);
+        lw_tablewatch_free(r.tw);
         return (o->dead_letter && !r.has_dl) || set == -2 ? 4 : 2;
     }
     work_init(&mw, &r, dec, &r.cur);
+    r.mw = &mw;
     int njobs = jobs(o);
     struct pool pool;
     if (njobs > 1) {
@@ -1190,6 +1228,7 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
             break;
         }
         if (got == 0) break;
+        if (r.tw != NULL && (st = tables_poll(&r, &tables_old, &d)) != GO) break;
         if (got == 2) { /* a quiet moment: write what waits, serve delivery reports */
             if (njobs > 1) {
                 st = settle_all(&r, &d);
@@ -1252,6 +1291,8 @@ lw_pipeline_run(const struct lw_program *prog, const struct lw_opts *o, struct l
         r.sinks[i].ops->close(&r.sinks[i]);
     if (njobs > 1) pool_fini(&pool);
     work_fini(&mw);
+    lw_tableset_unref(tables_old);
+    lw_tablewatch_free(r.tw);
     free(r.cur.pend);
     free(r.cur.hdrs);
     lw_dlpath_fini(&r.dl);

@@ -168,10 +168,26 @@ kafka(const struct lw_opts *o, FILE *f)
     return bad;
 }
 
+/* tables: every --table loads, within --max-state. */
+static int
+tables(const struct lw_opts *o, FILE *f)
+{
+    char err[700];
+    int i;
+    struct lw_tablewatch *w =
+        lw_tablewatch_open(o->tables, o->ntables, o->max_state, -1, &i, err, sizeof err);
+    if (w != NULL) {
+        lw_tablewatch_free(w);
+        return 0;
+    }
+    return problem(o, f, o->tables[i].arg, "%s", err); /* at its job-file position */
+}
+
 int
 lw_validate(const struct lw_opts *o, FILE *f)
 {
     int bad = inputs(o, f);
+    bad += tables(o, f);
     if (o->dead_letter) bad += dead_letter(o, f);
     bad += kafka(o, f);
     return bad;
