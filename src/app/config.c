@@ -537,8 +537,9 @@ table(struct ctx *x, struct fy_node *kn, struct fy_node *v)
                 lw_buf_adds(&ob, ",key=");
                 lw_buf_add(&ob, s, vl);
             } else {
-                fail(x, k2, "unknown key '%.*s' in table '%.*s' (expected file, ip, key, format, "
-                            "last_wins)",
+                fail(x, k2,
+                     "unknown key '%.*s' in table '%.*s' (expected file, ip, key, format, "
+                     "last_wins)",
                      (int)kl, k, (int)nl, name);
                 goto bad;
             }
