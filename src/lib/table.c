@@ -199,6 +199,40 @@ col_list(const struct lw_table *t, char *buf, size_t cap)
     return buf;
 }
 
+/* json_name: "name": of a column name (valid UTF-8) at d (6 * len + 3 bytes), escaped as
+ * lw_json_write_string does; its length. Here rather than that function, which grows an
+ * lw_buf with lw_xmalloc: a table is made with malloc alone, so a load never exits. */
+static size_t
+json_name(char *d, struct lw_str s)
+{
+    static const char hex[] = "0123456789abcdef";
+    static const char short_esc[32] = {
+        ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't'
+    };
+    char *d0 = d;
+    *d++ = '"';
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        if (c == '"' || c == '\\') {
+            *d++ = '\\';
+            *d++ = (char)c;
+        } else if (c < 0x20 && short_esc[c]) {
+            *d++ = '\\';
+            *d++ = short_esc[c];
+        } else if (c < 0x20) {
+            memcpy(d, "\\u00", 4);
+            d[4] = hex[c >> 4];
+            d[5] = hex[c & 15];
+            d += 6;
+        } else {
+            *d++ = (char)c;
+        }
+    }
+    *d++ = '"';
+    *d++ = ':';
+    return (size_t)(d - d0);
+}
+
 static int
 csv_header(struct lw_table *t, struct lw_csv *c, struct lw_str *f, size_t n, int *kc, int se[2])
 {
@@ -222,18 +256,12 @@ csv_header(struct lw_table *t, struct lw_csv *c, struct lw_str *f, size_t n, int
     if (tgrow(t, (void **)&t->shape_json, 0, jl) != 0 ||
         tgrow(t, (void **)&t->shape.json, 0, n * sizeof *t->shape.json) != 0)
         return -1;
-    struct lw_buf b;
-    lw_buf_init(&b);
     size_t off = 0;
     for (size_t i = 0; i < n; i++) {
-        b.len = 0;
-        lw_json_write_string(&b, t->cols[i].p, t->cols[i].len);
-        lw_buf_addc(&b, ':');
-        memcpy(t->shape_json + off, b.p, b.len);
-        t->shape.json[i] = (struct lw_str){ t->shape_json + off, b.len };
-        off += b.len;
+        size_t len = json_name(t->shape_json + off, t->cols[i]);
+        t->shape.json[i] = (struct lw_str){ t->shape_json + off, len };
+        off += len;
     }
-    lw_buf_fini(&b);
     t->shape.n = (uint32_t)n;
     t->shape.keys = t->cols;
     *kc = 0;
