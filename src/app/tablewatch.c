@@ -141,9 +141,12 @@ load(struct lw_tablewatch *w, int i, char *err, size_t errcap)
                                .max_bytes = others < w->max_state ? w->max_state - others : 0 };
     char e[512];
     struct lw_table *t = lw_table_load_file(s->path, &o, e, sizeof e);
-    if (t == NULL) {
+    if (t == NULL && strstr(e, "bound") != NULL && others > 0) {
+        snprintf(err, errcap, "table '%s': %s: --max-state is %zu, the other tables take %zu",
+                 s->name, e, w->max_state, others);
+    } else if (t == NULL) {
         snprintf(err, errcap, "table '%s': %s%s", s->name, e,
-                 strstr(e, "bound") ? " (--max-state, for all tables together)" : "");
+                 strstr(e, "bound") ? " (--max-state)" : "");
     }
     return t;
 }

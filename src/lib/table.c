@@ -76,8 +76,8 @@ static int
 room(struct lw_table *t, size_t more)
 {
     if (more <= t->max && t->bytes <= t->max - more) return 0;
-    return fail(t, 0, "the table needs more than %zu bytes of memory, its bound (at %zu rows)",
-                t->max, (size_t)t->nrows);
+    return fail(t, 0, "over the memory bound of %zu bytes (after %zu rows)", t->max,
+                (size_t)t->nrows);
 }
 
 /* tgrow: *p resized from old to n bytes, counted. */
@@ -97,7 +97,7 @@ grow_rows(struct lw_table *t)
 {
     if (t->nrows < t->caprows) return 0;
     if (t->caprows >= UINT32_MAX / 2) return fail(t, 0, "more than 2^31 rows");
-    size_t o = t->caprows, n = o ? o * 2 : 64;
+    size_t o = t->caprows, n = o ? o * 2 : 16;
     if (tgrow(t, (void **)&t->rows, o * sizeof *t->rows, n * sizeof *t->rows) != 0 ||
         tgrow(t, (void **)&t->lines, o * sizeof *t->lines, n * sizeof *t->lines) != 0)
         return -1;
@@ -295,7 +295,7 @@ load_csv(struct lw_table *t)
         goto out;
     }
     if (got < 0) {
-        fail(t, 0, "%s", why);
+        snprintf(t->err, t->errcap, "%s:%s", t->name, why);
         goto out;
     }
     if (csv_header(t, &c, f, n, &kc, se) != 0) goto out;
@@ -321,7 +321,7 @@ load_csv(struct lw_table *t)
         if (strstr(why, "more than") != NULL && strstr(why, "fields") != NULL) {
             fail(t, c.rec_line, "more fields than the header's %u", t->ncols);
         } else {
-            fail(t, 0, "%s", why);
+            snprintf(t->err, t->errcap, "%s:%s", t->name, why);
         }
         goto out;
     }
@@ -381,7 +381,7 @@ load_jsonl(struct lw_table *t)
     for (size_t off = 0; off < t->len;) {
         line++;
         const char *nl = memchr(t->text + off, '\n', t->len - off);
-        size_t end = nl ? (size_t)(nl - t->text) : t->len;
+        size_t end = nl ? (size_t)(nl - t->text) : t->len, start = off;
         struct lw_str l = { t->text + off, end - off };
         off = nl ? end + 1 : t->len;
         while (l.len && (l.p[0] == ' ' || l.p[0] == '\t' || l.p[0] == '\r')) {
@@ -399,7 +399,12 @@ load_jsonl(struct lw_table *t)
         struct lw_json_err je;
         if (l.len > UINT32_MAX) return fail(t, line, "line longer than 4 GiB");
         if (lw_json_scan(l.p, l.len, want, 3, got, &je) != 0) {
-            return fail(t, line, "not JSON: %s", je.msg);
+            size_t col = 1 + (size_t)(l.p - (t->text + start));
+            for (size_t i = 0; i < je.off && i < l.len; i++)
+                col += ((unsigned char)l.p[i] & 0xc0) != 0x80;
+            snprintf(t->err, t->errcap, "%s:%llu:%zu: not JSON: %s", t->name,
+                     (unsigned long long)line, col, je.msg);
+            return -1;
         }
         if (lw_json_kind(l) != LW_JSON_OBJECT) return fail(t, line, "not a JSON object");
         bool se = t->ip && t->o->key == NULL && got[0].p == NULL && got[1].p && got[2].p;
