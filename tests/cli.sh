@@ -796,4 +796,54 @@ rc=$?
 expect_rc demo_job_checks 0
 : >in
 
+# ---- a lookup table rewritten while a pipe is read: the next record after the file settled
+# (a second) sees the new version; a broken version is refused with its file:line and the
+# table stays as it was; fixed again, it is taken. With one worker and with two.
+lines_of() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+wait_lines() { # FILE N: until FILE has N lines (at most 10 s)
+    k=0
+    while [ "$(lines_of "$1")" -lt "$2" ] && [ $k -lt 100 ]; do
+        sleep 0.1
+        k=$((k + 1))
+    done
+}
+# put TEXT: the table's new version, renamed over the old one as a deploy would
+put_table() { printf "$1" >rt.tmp && mv rt.tmp rt.csv; }
+if mkfifo rfifo 2>/dev/null; then
+    for j in 1 2; do
+        printf 'k,v\n1,old\n' >rt.csv
+        rm -f rout rerr
+        "$bin" -j $j --unbuffered --table t=rt.csv -e 'emit lookup("t", line).v ?? "none"' \
+            <rfifo >rout 2>rerr &
+        pid=$!
+        exec 5>rfifo
+        echo 1 >&5
+        wait_lines rout 1
+        put_table 'k,v\n1,new\n2,two\n'
+        sleep 1.6
+        echo 1 >&5
+        wait_lines rout 2
+        put_table 'k,v\n1,"broken\n'
+        sleep 1.6
+        echo 1 >&5
+        wait_lines rout 3
+        put_table 'k,v\n1,newer\n'
+        sleep 1.6
+        printf '1\n2\n' >&5
+        exec 5>&-
+        wait $pid
+        rc=$?
+        expect_rc table_reload_j$j 0
+        want '"old"' '"new"' '"new"' '"newer"' '"none"'
+        expect_file table_reload_j$j rout
+        want "logwash: table 't': reloaded rt.csv (2 rows, $(grep -o 'rows, [0-9]* bytes' rerr | head -1 | sed 's/rows, //'))" \
+            "logwash: table 't': rt.csv:2:3: quoted field not closed before the end of the file; keeping the version loaded before" \
+            "logwash: table 't': reloaded rt.csv (1 rows, $(grep -o 'rows, [0-9]* bytes' rerr | tail -1 | sed 's/rows, //'))"
+        expect_file table_reload_messages_j$j rerr
+    done
+    rm -f rfifo
+else
+    skip "table_reload_*: mkfifo failed"
+fi
+
 summary

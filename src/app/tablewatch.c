@@ -1,8 +1,9 @@
 /* The program's lookup tables (tablewatch.h): --table specs, the first load within
  * --max-state, and reloads. A reload is checked at most once a second by the record loop (a
- * stat per table); a file is read only once its size, time and inode have stayed the same
- * between two looks, so a file still being written in place is not taken half-written (a
- * rename over the old file is the safe way to change one). The new table is loaded and
+ * stat per table); a changed file is read only once it has stayed the same for a second (its
+ * size, times and inode unchanged between two looks, or its ctime a second old), so a file
+ * still being written in place is seldom taken half-written (a rename over the old file is
+ * the safe way to change one). The new table is loaded and
  * checked completely before a new set replaces the old one; a bad file changes nothing. */
 #include "lw/tablewatch.h"
 
@@ -10,10 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "lw/str.h"
 
-#define CHECK_MS 1000
+#define CHECK_MS 1000 /* between looks; a quarter of it while a change settles */
 
 static bool
 letter(char c)
@@ -235,12 +237,20 @@ lw_tablewatch_poll(struct lw_tablewatch *w, int64_t now_ms)
         struct stat st;
         bool ok = stat(x->spec->path, &st) == 0;
         int e = errno;
-        bool settled = ok == x->seen_ok && (!ok || same(&st, &x->seen));
+        /* settled: unchanged since the last look, or not changed for a second (a slow input
+         * may look only once long after the file was written) */
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t age = ok ? ((int64_t)now.tv_sec - st.st_ctim.tv_sec) * 1000000000 +
+                               (now.tv_nsec - st.st_ctim.tv_nsec)
+                         : 0;
+        bool settled = (ok == x->seen_ok && (!ok || same(&st, &x->seen))) || age >= 1000000000;
         x->seen_ok = ok;
         if (ok) x->seen = st;
         bool changed = ok != x->given_ok || (ok && !same(&st, &x->given));
         errno = e;
         if (settled && changed) old = reload(w, i, old);
+        if (!settled && changed) w->next_ms = now_ms + CHECK_MS / 4; /* look again soon */
     }
     return old;
 }
