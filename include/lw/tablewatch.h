@@ -49,7 +49,7 @@ struct lw_tableset *lw_tablewatch_set(const struct lw_tablewatch *w);
  * lw_tablewatch_set, then drops it with lw_tableset_unref), else NULL. */
 struct lw_tableset *lw_tablewatch_poll(struct lw_tablewatch *w, int64_t now_ms);
 
-/* lw_tablewatch_reloads: tables reloaded, and reloads that failed, so far. */
+/* lw_tablewatch_counts: tables reloaded, and reloads that failed, so far (-v's summary). */
 void lw_tablewatch_counts(const struct lw_tablewatch *w, uint64_t *reloads, uint64_t *failures);
 
 void lw_tablewatch_free(struct lw_tablewatch *w);

@@ -489,6 +489,12 @@ summary(const struct run *r, const struct lw_opts *o)
             r->n.in, r->n.emitted, r->n.dropped, r->n.rejected, r->n.failed, r->n.undecodable,
             r->has_dl ? "; dead letters in " : "",
             r->has_dl ? (o->dl_topic ? o->dl_topic : o->dead_letter) : "");
+    if (r->tw != NULL && o->verbosity >= 1) {
+        uint64_t reloads, failures;
+        lw_tablewatch_counts(r->tw, &reloads, &failures);
+        fprintf(stderr, "logwash: tables: %" PRIu64 " reloaded, %" PRIu64 " reloads failed\n",
+                reloads, failures);
+    }
 }
 
 /* finish: after the loop: write and deliver what is pending, within --flush-timeout (first:
