@@ -796,6 +796,41 @@ rc=$?
 expect_rc demo_job_checks 0
 : >in
 
+# ---- hostile tables: errors at load, never a crash or a machine's memory
+# a 1 GiB file (sparse: nothing is written) is refused by its size before it is read
+if truncate -s 1G huge.csv 2>/dev/null; then
+    run --table t=huge.csv -e 'emit lookup("t", line)'
+    expect_rc table_huge 2
+    want "logwash: table 't': huge.csv: 1073741824 bytes, more than the table's bound of 268435456 bytes (--max-state)"
+    expect_file table_huge err
+    rm -f huge.csv
+else
+    skip "table_huge: truncate failed"
+fi
+# from a pipe, the reading stops at the bound
+if mkfifo tpipe 2>/dev/null; then
+    (head -c 3000000 /dev/zero | tr '\0' 'x' >tpipe) &
+    run --max-state 1000000 --table t=tpipe -e 'emit lookup("t", line)'
+    wait
+    expect_rc table_pipe_bound 2
+    want "logwash: table 't': tpipe: more than the table's bound of 1000000 bytes (--max-state)"
+    expect_file table_pipe_bound err
+    rm -f tpipe
+fi
+# two million columns, then random bytes
+awk 'BEGIN { for (i = 0; i < 2000000; i++) printf "c%d,", i; print "" }' >wide.csv
+run --table t=wide.csv -e 'emit lookup("t", line)'
+expect_rc table_wide 2
+want "logwash: table 't': wide.csv:1:23467: more than 4096 fields"
+expect_file table_wide err
+head -c 200000 /dev/urandom >junk.csv 2>/dev/null
+run --table t=junk.csv -e 'emit lookup("t", line)'
+expect_rc table_junk 2
+if grep -q "^logwash: table 't': junk.csv" err && [ "$(wc -l <err)" = 1 ]; then ok; else bad "table_junk: $(head -c 300 err)"; fi
+run --table t:ip=junk.csv -e 'emit lookup_ip("t", line)'
+expect_rc table_junk_ip 2
+rm -f wide.csv junk.csv
+
 # ---- a lookup table rewritten while a pipe is read: the next record after the file settled
 # (a second) sees the new version; a broken version is refused with its file:line and the
 # table stays as it was; fixed again, it is taken. With one worker and with two.
