@@ -2,6 +2,7 @@
  * table.h. A struct logwash_table is an lw_table handle; a struct logwash_tables wraps an
  * lw_tableset with whether a runner has it (then it may no longer change). Loading allocates
  * with malloc only and reports every failure, so nothing here needs an out-of-memory exit. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 
 struct logwash_tables {
     struct lw_tableset *s;
-    bool used; /* attached to a runner: fixed */
+    atomic_bool used; /* attached to a runner: fixed (runners of several threads may set it) */
 };
 
 static void
@@ -112,6 +113,7 @@ logwash_tables_new(void)
 {
     struct logwash_tables *s = calloc(1, sizeof *s);
     if (s == NULL) return NULL;
+    atomic_init(&s->used, false);
     if ((s->s = lw_tableset_new()) == NULL) {
         free(s);
         return NULL;
@@ -123,7 +125,7 @@ int
 logwash_tables_add(struct logwash_tables *s, const char *name, struct logwash_table *t,
                    struct logwash_error *err)
 {
-    if (s->used) {
+    if (atomic_load(&s->used)) {
         tseterr(err, "the set of tables is in use by a runner: make a new set");
         return -1;
     }
@@ -149,6 +151,6 @@ logwash_tables_free(struct logwash_tables *s)
 void
 logwash_runner_set_tables(struct logwash_runner *r, struct logwash_tables *s)
 {
-    if (s != NULL) s->used = true;
+    if (s != NULL) atomic_store(&s->used, true);
     lw_api_runner_tables(r, s ? s->s : NULL);
 }
