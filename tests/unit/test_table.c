@@ -120,12 +120,24 @@ brute(const struct lw_iprange *r, uint32_t n, uint64_t x)
     return best;
 }
 
+/* shift: v moved up by base (128-bit), so ranges cross the carry from the low to the high
+ * 64 bits when base.lo is near its top. */
+static struct lw_ip
+shift(struct lw_ip base, uint64_t v)
+{
+    struct lw_ip r = { base.hi, base.lo + v };
+    if (r.lo < base.lo) r.hi++;
+    return r;
+}
+
 static void
 test_index_random(void)
 {
     srand(11);
     int bad = 0;
+    static const struct lw_ip bases[] = { { 0, 0 }, { 0, UINT64_MAX - 90 }, { 7, UINT64_MAX - 3 } };
     for (int round = 0; round < 300; round++) {
+        struct lw_ip base = bases[round % 3];
         uint32_t n = (uint32_t)(rand() % 40) + 1;
         uint64_t span = (uint64_t)(rand() % 200) + 2;
         struct lw_iprange r[40];
@@ -139,12 +151,16 @@ test_index_random(void)
             }
             r[i] = (struct lw_iprange){ { 0, a }, { 0, b }, i };
         }
+        struct lw_iprange s[40]; /* the same ranges, shifted */
+        for (uint32_t i = 0; i < n; i++)
+            s[i] = (struct lw_iprange){ shift(base, r[i].lo.lo), shift(base, r[i].hi.lo), i };
         struct lw_ipindex x;
         size_t bytes;
-        CHECK(lw_ipindex_build(&x, r, n, SIZE_MAX, &bytes) == 0);
+        CHECK(lw_ipindex_build(&x, s, n, SIZE_MAX, &bytes) == 0);
         for (uint64_t v = 0; v <= span; v++) {
-            if (lw_ipindex_find(&x, (struct lw_ip){ 0, v }) != brute(r, n, v)) bad++;
+            if (lw_ipindex_find(&x, shift(base, v)) != brute(r, n, v)) bad++;
         }
+        if (base.lo > 0 && lw_ipindex_find(&x, (struct lw_ip){ base.hi, base.lo - 1 }) != -1) bad++;
         lw_ipindex_fini(&x);
     }
     CHECK(bad == 0);
