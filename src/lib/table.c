@@ -115,6 +115,27 @@ grow_rows(struct lw_table *t)
     return 0;
 }
 
+/* fit: the row arrays cut to the rows there are (growing doubled them), so a loaded table
+ * holds and counts what it uses. A failed realloc keeps the larger array. */
+static void
+fit(struct lw_table *t)
+{
+    size_t o = t->caprows, n = t->nrows ? t->nrows : 1;
+    if (n >= o) return;
+    void **arrays[] = { (void **)&t->rows, (void **)&t->lines, (void **)&t->range,
+                        (void **)&t->keys, (void **)&t->objs, (void **)&t->vals };
+    size_t sizes[] = { sizeof *t->rows, sizeof *t->lines, sizeof *t->range, sizeof *t->keys,
+                       sizeof *t->objs, t->ncols * sizeof *t->vals };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        if (*arrays[i] == NULL || sizes[i] == 0) continue;
+        void *q = realloc(*arrays[i], n * sizes[i]);
+        if (q == NULL) return;
+        *arrays[i] = q;
+        t->bytes -= (o - n) * sizes[i];
+    }
+    t->caprows = (uint32_t)n;
+}
+
 static int
 shown(size_t len)
 {
@@ -325,6 +346,7 @@ load_csv(struct lw_table *t)
         }
         goto out;
     }
+    fit(t);
     for (uint32_t i = 0; i < t->nrows; i++) { /* the arrays have stopped moving */
         t->objs[i] = (struct lw_obj){ .n = t->ncols,
                                       .cap = t->ncols,
@@ -426,6 +448,7 @@ load_jsonl(struct lw_table *t)
         };
         if (add_row(t, line, k, se ? sev : NULL) != 0) return -1;
     }
+    fit(t);
     return 0;
 }
 
@@ -574,8 +597,11 @@ lw_table_load(const char *name, char *text, size_t len, const struct lw_table_op
     enum lw_table_format f = o->format != LW_TABLE_AUTO ? o->format : sniff(name, text, len);
     if (rc == 0) rc = f == LW_TABLE_CSV ? load_csv(t) : load_jsonl(t);
     if (rc == 0) rc = t->ip ? build_ranges(t) : build_hash(t);
-    free(t->range); /* the index has what it needs */
-    t->range = NULL;
+    if (t->range != NULL) { /* the index has what it needs */
+        free(t->range);
+        t->range = NULL;
+        t->bytes -= (size_t)t->caprows * sizeof *t->range;
+    }
     t->o = NULL;
     t->err = NULL;
     if (rc != 0) {
