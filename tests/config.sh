@@ -311,6 +311,6 @@ run -c j/tab/bad5.yaml
 expect_err tables_not_mapping 2 "logwash: j/tab/bad5.yaml:2:1: error: 'tables' needs a mapping of NAME: FILE or NAME: {file: FILE, ...}"
 printf '%s\n' 'template: t.lw' 'tables:' '  c: c.csv' 'limits: {max_state: 10}' >j/tab/small.yaml
 run --validate -c j/tab/small.yaml
-expect_err tables_max_state 2 "logwash: j/tab/small.yaml:3:6: error: table 'c': j/tab/c.csv: 14 bytes, more than the table's bound of 10 bytes (--max-state, for all tables together)"
+expect_err tables_max_state 2 "logwash: j/tab/small.yaml:3:6: error: table 'c': j/tab/c.csv: 14 bytes, more than the table's bound of 10 bytes (--max-state)"
 
 summary
