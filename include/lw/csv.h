@@ -25,8 +25,8 @@ void lw_csv_init(struct lw_csv *c, char *p, size_t len, char sep);
 
 /* lw_csv_next: the next record's fields into f[0..max) and their number into *n; blank lines
  * are skipped. Fields point into the text. Returns 1 with a record, 0 at the end, or -1 with
- * "LINE:COL: why" in err (errcap bytes): more than max fields, a quote inside an unquoted field,
- * text after a closing quote, a quoted field not closed before the end. */
+ * "LINE:COL: why" in err (errcap bytes): more than max fields, a quote or a lone CR inside an
+ * unquoted field, text after a closing quote, a quoted field not closed before the end. */
 int lw_csv_next(struct lw_csv *c, struct lw_str *f, size_t max, size_t *n, char *err,
                 size_t errcap);
 

@@ -118,6 +118,11 @@ lw_csv_next(struct lw_csv *c, struct lw_str *f, size_t max, size_t *n, char *err
                                 "a quote inside an unquoted field (quote the whole field and "
                                 "write the quote twice)");
                 }
+                if (c->p[c->off] == '\r') { /* not before LF: at_end took CRLF */
+                    return fail(c, c->off, err, errcap,
+                                "a carriage return inside an unquoted field (lines must end "
+                                "with LF or CRLF)");
+                }
                 c->off++;
             }
             *fl = (struct lw_str){ c->p + s, c->off - s };

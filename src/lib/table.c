@@ -123,9 +123,9 @@ fit(struct lw_table *t)
     size_t o = t->caprows, n = t->nrows ? t->nrows : 1;
     if (n >= o) return;
     void **arrays[] = { (void **)&t->rows, (void **)&t->lines, (void **)&t->range,
-                        (void **)&t->keys, (void **)&t->objs, (void **)&t->vals };
-    size_t sizes[] = { sizeof *t->rows, sizeof *t->lines, sizeof *t->range, sizeof *t->keys,
-                       sizeof *t->objs, t->ncols * sizeof *t->vals };
+                        (void **)&t->keys, (void **)&t->objs,  (void **)&t->vals };
+    size_t sizes[] = { sizeof *t->rows, sizeof *t->lines, sizeof *t->range,
+                       sizeof *t->keys, sizeof *t->objs,  t->ncols * sizeof *t->vals };
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         if (*arrays[i] == NULL || sizes[i] == 0) continue;
         void *q = realloc(*arrays[i], n * sizes[i]);

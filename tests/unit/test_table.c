@@ -60,6 +60,8 @@ test_csv(void)
     CHECK(csv_all("a,b,c,d", f, 3, &n, err, &nrec) == -1);
     CHECK(strcmp(err, "1:7: more than 3 fields") == 0);
     CHECK(csv_all("é\"", f, 8, &n, err, &nrec) == -1 && strncmp(err, "1:2:", 4) == 0);
+    CHECK(csv_all("k,v\r1,a\r", f, 8, &n, err, &nrec) == -1); /* old Mac line ends */
+    CHECK(strncmp(err, "1:4: a carriage return inside an unquoted field", 47) == 0);
 }
 
 static struct lw_ip
