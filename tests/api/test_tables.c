@@ -68,7 +68,7 @@ basics(void)
     CHECK(t != NULL);
     struct logwash_runner *r = logwash_runner_new(t, NULL, &e);
     logwash_runner_set_tables(r, s);
-    char buf[512];
+    char buf[640];
     CHECK(strcmp(run1(r, "{\"cid\":2,\"ip\":\"10.1.2.3\"}", buf, sizeof buf),
                  "{\"c\":{\"cid\":\"2\",\"name\":\"Winter, cold\"},\"g\":{\"net\":\"10.1.0.0/16\","
                  "\"cc\":\"B\"}}") == 0);
@@ -152,7 +152,7 @@ static void *
 worker(void *arg)
 {
     struct job *j = arg;
-    char rec[64], buf[256];
+    char rec[64], buf[640];
     for (int i = 0; i < NREC; i++) {
         if (i == NREC / 2) logwash_runner_set_tables(j->r, j->b);
         snprintf(rec, sizeof rec, "%d", i % 3);
