@@ -47,12 +47,13 @@ extern "C" {
 
 /* The default limits of a record, used by logwash_limits_default and by logwash(1) (whose
  * --max-* options override them). Plain decimal numbers, so they can be shown in text. */
-#define LOGWASH_DEFAULT_STEPS        1000000  /* instructions per record */
-#define LOGWASH_DEFAULT_MATCH_LIMIT  10000000 /* pcre2 match limit per regex call */
-#define LOGWASH_DEFAULT_DEPTH_LIMIT  10000    /* pcre2 depth limit per regex call */
-#define LOGWASH_DEFAULT_MAX_OUTPUT   16777216 /* bytes of output per record (16 MiB) */
-#define LOGWASH_DEFAULT_MAX_MEMORY   67108864 /* bytes of working memory per record (64 MiB) */
-#define LOGWASH_DEFAULT_REGEX_BUDGET 67108864 /* regex work per record (bytes searched...) */
+#define LOGWASH_DEFAULT_STEPS        1000000   /* instructions per record */
+#define LOGWASH_DEFAULT_MATCH_LIMIT  10000000  /* pcre2 match limit per regex call */
+#define LOGWASH_DEFAULT_DEPTH_LIMIT  10000     /* pcre2 depth limit per regex call */
+#define LOGWASH_DEFAULT_MAX_OUTPUT   16777216  /* bytes of output per record (16 MiB) */
+#define LOGWASH_DEFAULT_MAX_MEMORY   67108864  /* bytes of working memory per record (64 MiB) */
+#define LOGWASH_DEFAULT_REGEX_BUDGET 67108864  /* regex work per record (bytes searched...) */
+#define LOGWASH_DEFAULT_MAX_STATE    268435456 /* bytes of lookup tables, all together (256 MiB) */
 
 /* logwash_version: the library's version, a C string such as "0.1.0" (static). */
 LOGWASH_API const char *logwash_version(void);
@@ -120,6 +121,12 @@ struct logwash_compile_options {
     /* The most errors looked for: past it the compilation stops (logwash(1) then says "too
      * many errors"). Default 0: 20; at most 1000. */
     unsigned max_errors;
+    /* The names (C strings) of the tables the template's runners will have (see Lookup
+     * tables below): lookup("NAME", ...) of any other name is then a compile error with a
+     * suggestion. Default NULL and 0: not declared, and a missing table is an error of the
+     * record that looks it up. A non-NULL array with 0 names declares that there are none. */
+    const char *const *tables;
+    size_t ntables;
 };
 
 /* logwash_compile_options_default: set *o to the defaults above. */
@@ -249,6 +256,88 @@ LOGWASH_API void logwash_runner_set_now(struct logwash_runner *r, int64_t now_ns
 /* logwash_runner_set_limits: change the limits for the records that follow. */
 LOGWASH_API void logwash_runner_set_limits(struct logwash_runner *r,
                                            const struct logwash_limits *l);
+
+/* ---- Lookup tables ----
+ *
+ * lookup("NAME", key) and lookup_ip("NAME", address) read tables loaded from CSV or JSON-lines
+ * files (logwash-template(7) TABLES). Load each table once, put tables into a set under their
+ * names, and attach the set to every runner: a table is immutable once loaded, so any number
+ * of runners in any number of threads read one set at the same time without locks. To reload,
+ * load the new table, make a new set, and attach it to each runner between two records (in the
+ * runner's own thread); a set and its tables are freed when the last runner using them
+ * switches away or is freed and the caller has freed its own handles. */
+
+enum logwash_table_format { LOGWASH_TABLE_AUTO, LOGWASH_TABLE_CSV, LOGWASH_TABLE_JSONL };
+
+struct logwash_table_options {
+    /* AUTO (default): JSON lines for a name ending .jsonl, .ndjson or .json, CSV for .csv,
+     * else JSON lines when the text starts with '{', else CSV (a header row, then rows; RFC
+     * 4180 quoting; a row's fields must match the header's). */
+    enum logwash_table_format format;
+    /* A range table for lookup_ip (default false: a key table for lookup). Its ranges are a
+     * CIDR (or single address) in the key column, or, without a key option, the columns or
+     * members "start" and "end" (inclusive addresses) when both are there. */
+    bool ip;
+    /* The key column (CSV) or member (JSON lines), a C string (copied during the load). Default
+     * NULL: CSV's first column, JSON's member "key". */
+    const char *key;
+    /* A key (or range) that appears again: false (default) fails the load naming both lines;
+     * true keeps the last row and counts the others (logwash_table_duplicates). */
+    bool last_wins;
+    /* The memory the table may take (its text, rows and index), default
+     * LOGWASH_DEFAULT_MAX_STATE; a bigger table fails to load (never runs out of memory). */
+    size_t max_bytes;
+};
+
+/* logwash_table_options_default: set *o to the defaults above. */
+LOGWASH_API void logwash_table_options_default(struct logwash_table_options *o);
+
+struct logwash_table;
+
+/* logwash_table_load: a table from data (len bytes; copied), named name (a C string) in its
+ * messages; o NULL: the defaults. Returns the table (free it with logwash_table_free), or NULL
+ * with *err filled (err may be NULL; line and col 0; the message is "NAME:LINE: why" or
+ * "NAME: why"): bad CSV (a quote inside an unquoted field, a quote not closed, more or fewer
+ * fields than the header, more than 4096 columns), a line that is not a JSON object, a row
+ * without its key, a repeated key or range, a bad address or CIDR (such as a prefix over 128,
+ * or host bits set), text that is not UTF-8, over max_bytes, out of memory. */
+LOGWASH_API struct logwash_table *logwash_table_load(const char *name, const char *data, size_t len,
+                                                     const struct logwash_table_options *o,
+                                                     struct logwash_error *err);
+
+/* logwash_table_load_file: logwash_table_load over the file at path (a C string, its name in
+ * messages); "cannot read PATH: REASON" when it cannot be read. */
+LOGWASH_API struct logwash_table *logwash_table_load_file(const char *path,
+                                                          const struct logwash_table_options *o,
+                                                          struct logwash_error *err);
+
+/* The rows of t, the bytes of memory it holds, the rows a later one replaced (last_wins). */
+LOGWASH_API size_t logwash_table_rows(const struct logwash_table *t);
+LOGWASH_API size_t logwash_table_bytes(const struct logwash_table *t);
+LOGWASH_API size_t logwash_table_duplicates(const struct logwash_table *t);
+
+/* logwash_table_free: drop the caller's handle (NULL: nothing); sets holding t keep it. */
+LOGWASH_API void logwash_table_free(struct logwash_table *t);
+
+struct logwash_tables;
+
+/* logwash_tables_new: an empty set of tables, NULL when out of memory. */
+LOGWASH_API struct logwash_tables *logwash_tables_new(void);
+
+/* logwash_tables_add: t under name (a C string, copied; a name the template writes as
+ * lookup("name", ...)) in s, replacing a table of that name; s keeps its own hold on t.
+ * Only before s is attached to a runner. Returns 0, or -1 with *err filled (err may be NULL):
+ * s is attached already, an empty name, out of memory. */
+LOGWASH_API int logwash_tables_add(struct logwash_tables *s, const char *name,
+                                   struct logwash_table *t, struct logwash_error *err);
+
+/* logwash_tables_free: drop the caller's handle (NULL: nothing); runners using s keep it. */
+LOGWASH_API void logwash_tables_free(struct logwash_tables *s);
+
+/* logwash_runner_set_tables: the tables of r's records from the next logwash_run on (s NULL:
+ * none). r holds s until it is given another set or freed; the set can no longer be changed.
+ * Call it in the runner's thread, between records. */
+LOGWASH_API void logwash_runner_set_tables(struct logwash_runner *r, struct logwash_tables *s);
 
 /* ---- Running a record ---- */
 

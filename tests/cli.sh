@@ -1034,4 +1034,92 @@ run --lib mlib -f mlt.lw
 expect_rc multiline_in_import 3
 if grep -q "'multiline' belongs in the template, not in an imported file" err; then ok; else bad "multiline_in_import: $(cat err)"; fi
 
+# ---- hostile tables: errors at load, never a crash or a machine's memory
+# a 1 GiB file (sparse: nothing is written) is refused by its size before it is read
+if truncate -s 1G huge.csv 2>/dev/null; then
+    run --table t=huge.csv -e 'emit lookup("t", line)'
+    expect_rc table_huge 2
+    want "logwash: table 't': huge.csv: 1073741824 bytes, more than the table's bound of 268435456 bytes (--max-state)"
+    expect_file table_huge err
+    rm -f huge.csv
+else
+    skip "table_huge: truncate failed"
+fi
+# from a pipe, the reading stops at the bound
+if mkfifo tpipe 2>/dev/null; then
+    (head -c 3000000 /dev/zero | tr '\0' 'x' >tpipe) &
+    run --max-state 1000000 --table t=tpipe -e 'emit lookup("t", line)'
+    wait
+    expect_rc table_pipe_bound 2
+    want "logwash: table 't': tpipe: more than the table's bound of 1000000 bytes (--max-state)"
+    expect_file table_pipe_bound err
+    rm -f tpipe
+fi
+# two million columns, then random bytes
+awk 'BEGIN { for (i = 0; i < 2000000; i++) printf "c%d,", i; print "" }' >wide.csv
+run --table t=wide.csv -e 'emit lookup("t", line)'
+expect_rc table_wide 2
+want "logwash: table 't': wide.csv:1:23467: more than 4096 fields"
+expect_file table_wide err
+head -c 200000 /dev/urandom >junk.csv 2>/dev/null
+run --table t=junk.csv -e 'emit lookup("t", line)'
+expect_rc table_junk 2
+if grep -q "^logwash: table 't': junk.csv" err && [ "$(wc -l <err)" = 1 ]; then ok; else bad "table_junk: $(head -c 300 err)"; fi
+run --table t:ip=junk.csv -e 'emit lookup_ip("t", line)'
+expect_rc table_junk_ip 2
+rm -f wide.csv junk.csv
+
+# ---- a lookup table rewritten while a pipe is read: the next record after the file settled
+# (a second) sees the new version; a broken version is refused with its file:line and the
+# table stays as it was; fixed again, it is taken. With one worker and with two.
+lines_of() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+wait_lines() { # FILE N: until FILE has N lines (at most 10 s)
+    k=0
+    while [ "$(lines_of "$1")" -lt "$2" ] && [ $k -lt 100 ]; do
+        sleep 0.1
+        k=$((k + 1))
+    done
+}
+# put TEXT: the table's new version, renamed over the old one as a deploy would
+put_table() { printf "$1" >rt.tmp && mv rt.tmp rt.csv; }
+if mkfifo rfifo 2>/dev/null; then
+    for j in 1 2; do
+        printf 'k,v\n1,old\n' >rt.csv
+        rm -f rout rerr
+        "$bin" -v -j $j --unbuffered --table t=rt.csv -e 'emit lookup("t", line).v ?? "none"' \
+            <rfifo >rout 2>rerr &
+        pid=$!
+        exec 5>rfifo
+        echo 1 >&5
+        wait_lines rout 1
+        put_table 'k,v\n1,new\n2,two\n'
+        sleep 1.6
+        echo 1 >&5
+        wait_lines rout 2
+        put_table 'k,v\n1,"broken\n'
+        sleep 1.6
+        echo 1 >&5
+        wait_lines rout 3
+        put_table 'k,v\n1,newer\n'
+        sleep 1.6
+        printf '1\n2\n' >&5
+        exec 5>&-
+        wait $pid
+        rc=$?
+        expect_rc table_reload_j$j 0
+        want '"old"' '"new"' '"new"' '"newer"' '"none"'
+        expect_file table_reload_j$j rout
+        want "logwash: table 't': reloaded rt.csv (2 rows, $(grep -o 'rows, [0-9]* bytes' rerr | head -1 | sed 's/rows, //'))" \
+            "logwash: table 't': rt.csv:2:3: quoted field not closed before the end of the file; keeping the version loaded before" \
+            "logwash: table 't': reloaded rt.csv (1 rows, $(grep -o 'rows, [0-9]* bytes' rerr | tail -1 | sed 's/rows, //'))"
+        grep -v '^logwash: [0-9]* records:' rerr | grep -v '^logwash: tables:' >rerr.msgs
+        expect_file table_reload_messages_j$j rerr.msgs
+        if grep -qx 'logwash: tables: 2 reloaded, 1 reloads failed' rerr; then ok; else
+            bad "table_reload_counts_j$j: $(tail -1 rerr)"; fi
+    done
+    rm -f rfifo
+else
+    skip "table_reload_*: mkfifo failed"
+fi
+
 summary

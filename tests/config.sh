@@ -48,7 +48,7 @@ if [ -f 'j/d$${LW_T_B}$$$x.jsonl' ]; then ok; else bad "interp_no_recursion_file
 # keys are not interpolated; template_text is not (its ${} is the template's)
 printf '%s\n' '${LW_T_A}: 1' >j/key.yaml
 LW_T_A=input run -c j/key.yaml -e 'emit 1'
-expect_err interp_not_keys 2 "logwash: j/key.yaml:1:1: error: unknown key '\${LW_T_A}' in the job file (expected template, template_text, input, output, on_error, tz, now, unbuffered, no_jit, workers, patterns, lib, source, sink, dead_letter, limits, multiline, kafka, metrics)"
+expect_err interp_not_keys 2 "logwash: j/key.yaml:1:1: error: unknown key '\${LW_T_A}' in the job file (expected template, template_text, input, output, on_error, tz, now, unbuffered, no_jit, workers, patterns, lib, tables, source, sink, dead_letter, limits, multiline, kafka, metrics)"
 printf '%s\n' 'template_text: emit "<${line}>"' >j/tt.yaml
 printf 'q\n' >in
 run -c j/tt.yaml
@@ -212,13 +212,13 @@ printf '%s\n' '# a job' 'template: t.lw' 'input: json' 'source:' '  files: [in.l
 run -c j/p.yaml --print-config -o text --regex-budget 1000 --tz +02:00
 expect_rc print_config 0
 want '# logwash --print-config: the effective job (job file, then command line; defaults shown)' \
-    "template: $tmp/j/t.lw" 'patterns: []' 'lib: []' 'input: json' 'output: text' 'on_error: warn' \
+    "template: $tmp/j/t.lw" 'patterns: []' 'lib: []' 'tables: {}' 'input: json' 'output: text' 'on_error: warn' \
     'tz: "+02:00"' '# now: the clock at start' 'unbuffered: false' 'no_jit: false' \
     '# workers: one per CPU (at most 8), 1 for a terminal' 'source:' '  type: files' \
     "  files: [$tmp/j/in.log, \"-\"]" 'sink:' '  type: stdout' 'dead_letter:' \
     "  file: \"$tmp/j/dead \$\$.jsonl\"" 'limits:' '  max_line: 1048576' '  max_steps: 500' \
     '  regex_match_limit: 10000000' '  regex_depth_limit: 10000' '  regex_budget: 1000' \
-    '  max_output: 16777216' '  max_memory: 67108864' 'multiline:' '  indent: false' \
+    '  max_output: 16777216' '  max_memory: 67108864' '  max_state: 268435456' 'multiline:' '  indent: false' \
     '  max_lines: 1000' '  max_bytes: 1048576' '  timeout: 1000' 'kafka:' \
     '  flush_timeout_ms: 30000' '  stats_interval: 60'
 expect_file print_config out
@@ -267,5 +267,50 @@ printf 'z\n' >in
 run -c j/sub/stdin.yaml
 want '{"l":"z"}'
 expect_file files_dash_stdin out
+
+# ---- tables: files beside the job file, options, errors at their position, the command line
+mkdir -p j/tab
+printf 'id,name\n1,one\n' >j/tab/c.csv
+printf 'net,cc\n10.0.0.0/8,X\n' >j/tab/g.csv
+printf 'emit {c: lookup("c", .id), g: lookup_ip("g", .ip)}\n' >j/tab/t.lw
+printf '%s\n' 'template: t.lw' 'input: json' 'tables:' '  c: c.csv' \
+    '  g: {file: g.csv, ip: true, key: net, format: csv}' >j/tab/job.yaml
+printf '{"id":1,"ip":"10.9.9.9"}\n' >in
+run -c j/tab/job.yaml
+want '{"c":{"id":"1","name":"one"},"g":{"net":"10.0.0.0/8","cc":"X"}}'
+expect_file tables_job out
+run -c j/tab/job.yaml --print-config
+cp out j/tab/eff.yaml
+run -c j/tab/eff.yaml --print-config
+cp j/tab/eff.yaml want
+expect_file tables_print_config_roundtrip out
+run -c j/tab/eff.yaml
+want '{"c":{"id":"1","name":"one"},"g":{"net":"10.0.0.0/8","cc":"X"}}'
+expect_file tables_print_config_runs out
+# the command line's --table replaces the job file's table of that name
+printf 'id,name\n1,uno\n' >j/tab/c2.csv
+run -c j/tab/job.yaml --table c=j/tab/c2.csv
+want '{"c":{"id":"1","name":"uno"},"g":{"net":"10.0.0.0/8","cc":"X"}}'
+expect_file tables_cli_overrides out
+run -c j/tab/job.yaml --table c=j/tab/c2.csv --table c=j/tab/c.csv
+expect_err tables_cli_twice 2 "logwash: --table c: a table of that name is given already"
+printf '%s\n' 'template: t.lw' 'tables:' '  c: c.csv' '  g: {file: nope.csv, ip: true}' >j/tab/bad.yaml
+run --validate -c j/tab/bad.yaml
+expect_err tables_validate_missing 2 "logwash: j/tab/bad.yaml:4:13: error: table 'g': cannot read j/tab/nope.csv: No such file or directory"
+printf '%s\n' 'template: t.lw' 'tables:' '  c: {file: c.csv, ip: yes}' >j/tab/bad2.yaml
+run -c j/tab/bad2.yaml
+expect_err tables_bad_bool 2 "logwash: j/tab/bad2.yaml:3:24: error: 'ip' needs true or false, found 'yes'"
+printf '%s\n' 'template: t.lw' 'tables:' '  c: {ip: true}' >j/tab/bad3.yaml
+run -c j/tab/bad3.yaml
+expect_err tables_no_file 2 "logwash: j/tab/bad3.yaml:3:3: error: table 'c' needs its file: file: PATH"
+printf '%s\n' 'template: t.lw' 'tables:' '  c: {file: c.csv, sep: ";"}' >j/tab/bad4.yaml
+run -c j/tab/bad4.yaml
+expect_err tables_unknown_key 2 "logwash: j/tab/bad4.yaml:3:20: error: unknown key 'sep' in table 'c' (expected file, ip, key, format, last_wins)"
+printf '%s\n' 'template: t.lw' 'tables: [c.csv]' >j/tab/bad5.yaml
+run -c j/tab/bad5.yaml
+expect_err tables_not_mapping 2 "logwash: j/tab/bad5.yaml:2:1: error: 'tables' needs a mapping of NAME: FILE or NAME: {file: FILE, ...}"
+printf '%s\n' 'template: t.lw' 'tables:' '  c: c.csv' 'limits: {max_state: 10}' >j/tab/small.yaml
+run --validate -c j/tab/small.yaml
+expect_err tables_max_state 2 "logwash: j/tab/small.yaml:3:6: error: table 'c': j/tab/c.csv: 14 bytes, more than the table's bound of 10 bytes (--max-state)"
 
 summary

@@ -10,6 +10,7 @@
 #include "logwash.h"
 
 #include "lw/config.h"
+#include "lw/tablewatch.h"
 
 enum lw_on_error { LW_ONERR_WARN, LW_ONERR_SKIP, LW_ONERR_ABORT };
 enum lw_from { LW_FROM_FILES, LW_FROM_KAFKA };
@@ -30,6 +31,11 @@ struct lw_opts {
     int npatterns;
     const char **libs; /* --lib DIR (repeatable): import directories, in order (owned array) */
     int nlibs;
+    /* --table NAME[:OPTIONS]=FILE (repeatable; one of the command line replaces the job file's
+     * of the same name): the array and the specs are owned */
+    struct lw_table_spec *tables;
+    int ntables;
+    size_t max_state; /* --max-state: bytes of state (the tables) all together */
     bool check, disasm, unbuffered, no_jit;
     bool validate;        /* --validate: check everything, run nothing (validate.c) */
     bool print_config;    /* --print-config: print the effective job file (validate.c) */

@@ -161,6 +161,11 @@ struct lw_compile_opts {
     /* each: when not NULL, a failed lw_compile calls it with every error, in source order */
     void (*each)(void *ud, const struct lw_compile_error *e);
     void *each_ud;
+    /* The names of the tables the program will run with (C strings), so a lookup() of
+     * another one is a compile error with a suggestion; NULL: not known, a lookup of a table
+     * the VM lacks is a runtime error. */
+    const char *const *tables;
+    size_t ntables;
 };
 
 /* lw_compile: compile template text src (named name in messages) to a program. On error

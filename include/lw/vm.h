@@ -9,6 +9,7 @@
 #include "lw/program.h"
 
 struct lw_json_member; /* json.h */
+struct lw_tableset;
 
 struct lw_vm;
 
@@ -78,6 +79,10 @@ struct lw_vm {
     int64_t now_ns;            /* now(); fixed by --now */
     const struct lw_tz *tz;    /* default zone for zone-less stamps (--tz, borrowed) */
     struct lw_tzcache tzcache; /* zones named by records at run time */
+    /* lookup()/lookup_ip()'s tables (table.h), borrowed: whoever sets it keeps a reference
+     * until the VM stops using it (a runner, a -j batch) and changes it only between records.
+     * NULL: none. */
+    const struct lw_tableset *tables;
     /* out: called for each emitted record (print = false) or printed line (print = true).
      * route is NULL, or for `emit v to T key K headers H` the values T, K, H (null where the
      * clause is absent), which the VM does not interpret. Returns 0, or -1 with a message in

@@ -5,6 +5,8 @@
  * dead letters and Kafka stay the program's (src/io, src/app). */
 #include "logwash.h"
 
+#include "api_int.h"
+
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -67,6 +69,7 @@ struct logwash_runner {
     size_t *hoffs; /* per header: name offset in rbuf, value offset (SIZE_MAX: null) */
     uint32_t nhdrs, caphdrs;
     struct logwash_error err;
+    struct lw_tableset *tables; /* held (logwash_runner_set_tables, api_table.c), or NULL */
 };
 
 static void seterr(struct logwash_error *e, int line, int col, const char *fmt, ...)
@@ -183,7 +186,9 @@ compile_in(struct cjob *j)
                                   .grok = o->npattern_dirs > 0 ? &grok : NULL,
                                   .path = j->path,
                                   .lib = o->import_paths,
-                                  .nlib = o->import_paths ? o->nimport_paths : 0 };
+                                  .nlib = o->import_paths ? o->nimport_paths : 0,
+                                  .tables = o->tables,
+                                  .ntables = o->tables ? o->ntables : 0 };
     if (o->on_error != NULL) { /* every error (one block: on_error, max_errors) */
         co.each = each_error;
         co.each_ud = (void *)o;
@@ -320,7 +325,17 @@ runner_free(struct logwash_runner *r)
     free(r->hdrs);
     free(r->hoffs);
     lw_tz_free(r->tz);
+    lw_tableset_unref(r->tables);
     free(r);
+}
+
+void
+lw_api_runner_tables(struct logwash_runner *r, struct lw_tableset *s)
+{
+    lw_tableset_ref(s);
+    lw_tableset_unref(r->tables);
+    r->tables = s;
+    r->vm.tables = s;
 }
 
 /* load_tz: the zone named tz (NULL: UTC, *z NULL). Returns 0, or -1 with err filled. */

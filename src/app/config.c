@@ -73,6 +73,7 @@ static const struct key limit_keys[] = {
     { "regex_budget", "--regex-budget", VALUE },
     { "max_output", "--max-output", VALUE },
     { "max_memory", "--max-memory", VALUE },
+    { "max_state", "--max-state", VALUE },
     { NULL, NULL, VALUE },
 };
 static const struct key multiline_keys[] = {
@@ -480,9 +481,129 @@ more_kafka(struct ctx *x, const char *k, size_t kl, struct fy_node *kn, struct f
     return 1;
 }
 
+/* table_bool: a table's true/false key: 1, 0, or -1 after fail(). */
+static int
+table_bool(struct ctx *x, struct fy_node *v, const char *key)
+{
+    size_t len;
+    const char *s = value(x, v, key, v, &len, false);
+    if (s == NULL) return -1;
+    if (len == 4 && memcmp(s, "true", 4) == 0) return 1;
+    if (len == 5 && memcmp(s, "false", 5) == 0) return 0;
+    return fail(x, v, "'%s' needs true or false, found '%.*s'", key, (int)len, s);
+}
+
+/* table: one entry of tables: (NAME: FILE, or NAME: {file, ip, key, format, last_wins}) as
+ * --table=NAME[:OPTIONS]=FILE, the file resolved against the job file's directory. */
+static int
+table(struct ctx *x, struct fy_node *kn, struct fy_node *v)
+{
+    size_t nl, fl = 0;
+    const char *name = scalar(x, kn, "table name", NULL, &nl);
+    if (name == NULL) return -1;
+    struct lw_buf spec;
+    lw_buf_init(&spec);
+    lw_buf_adds(&spec, "--table=");
+    lw_buf_add(&spec, name, nl);
+    struct fy_node *file = NULL;
+    char *opts = NULL; /* ",a,b" */
+    int rc = -1;
+    if (v != NULL && fy_node_is_mapping(v)) {
+        struct lw_buf ob;
+        lw_buf_init(&ob);
+        void *it = NULL;
+        struct fy_node_pair *pr;
+        while ((pr = fy_node_mapping_iterate(v, &it)) != NULL) {
+            struct fy_node *k2 = fy_node_pair_key(pr), *v2 = fy_node_pair_value(pr);
+            size_t kl, vl;
+            const char *k = scalar(x, k2, "key", NULL, &kl);
+            if (k == NULL) goto bad;
+            int b = 0;
+            if (is(k, kl, "file")) {
+                file = v2;
+            } else if (is(k, kl, "ip") || is(k, kl, "last_wins")) {
+                if ((b = table_bool(x, v2, is(k, kl, "ip") ? "ip" : "last_wins")) < 0) goto bad;
+                if (b) lw_buf_adds(&ob, is(k, kl, "ip") ? ",ip" : ",last-wins");
+            } else if (is(k, kl, "format")) {
+                const char *s = value(x, v2, "format", k2, &vl, false);
+                if (s == NULL) goto bad;
+                if (!is(s, vl, "csv") && !is(s, vl, "jsonl")) {
+                    fail(x, v2, "'format' needs csv or jsonl, found '%.*s'", (int)vl, s);
+                    goto bad;
+                }
+                lw_buf_addc(&ob, ',');
+                lw_buf_add(&ob, s, vl);
+            } else if (is(k, kl, "key")) {
+                const char *s = value(x, v2, "key", k2, &vl, false);
+                if (s == NULL) goto bad;
+                if (vl == 0 || memchr(s, ',', vl) || memchr(s, '=', vl) || memchr(s, '\0', vl)) {
+                    fail(x, v2, "'key' needs a column name without ',' or '='");
+                    goto bad;
+                }
+                lw_buf_adds(&ob, ",key=");
+                lw_buf_add(&ob, s, vl);
+            } else {
+                fail(x, k2,
+                     "unknown key '%.*s' in table '%.*s' (expected file, ip, key, format, "
+                     "last_wins)",
+                     (int)kl, k, (int)nl, name);
+                goto bad;
+            }
+            continue;
+        bad:
+            lw_buf_fini(&ob);
+            goto out;
+        }
+        if (file == NULL) {
+            lw_buf_fini(&ob);
+            fail(x, kn, "table '%.*s' needs its file: file: PATH", (int)nl, name);
+            goto out;
+        }
+        if (ob.len) {
+            lw_buf_addc(&ob, '\0');
+            opts = lw_xstrndup(ob.p, ob.len);
+            opts[0] = ':';
+        }
+        lw_buf_fini(&ob);
+    } else {
+        file = v;
+    }
+    const char *f = value(x, file, "file", kn, &fl, false);
+    if (f == NULL) goto out;
+    if (fl == 0) {
+        fail(x, file, "table '%.*s' needs a file name", (int)nl, name);
+        goto out;
+    }
+    if (opts) lw_buf_adds(&spec, opts);
+    lw_buf_addc(&spec, '=');
+    char *p = resolve(x, f, fl);
+    add(x, file, spec.p, spec.len, p, strlen(p));
+    free(p);
+    rc = 0;
+out:
+    free(opts);
+    lw_buf_fini(&spec);
+    return rc;
+}
+
+/* tables: a mapping of table names to files (logwash.yaml(5) tables). */
+static int
+tables(struct ctx *x, struct fy_node *kn, struct fy_node *m)
+{
+    if (m == NULL || !fy_node_is_mapping(m)) {
+        return fail(x, kn, "'tables' needs a mapping of NAME: FILE or NAME: {file: FILE, ...}");
+    }
+    void *it = NULL;
+    struct fy_node_pair *pr;
+    while ((pr = fy_node_mapping_iterate(m, &it)) != NULL)
+        if (table(x, fy_node_pair_key(pr), fy_node_pair_value(pr)) != 0) return -1;
+    return 0;
+}
+
 static int
 more_top(struct ctx *x, const char *k, size_t kl, struct fy_node *kn, struct fy_node *v)
 {
+    if (is(k, kl, "tables")) return tables(x, kn, v);
     if (is(k, kl, "patterns")) return list(x, "patterns", kn, v, "--patterns=", true);
     if (is(k, kl, "lib")) return list(x, "lib", kn, v, "--lib=", true);
     if (is(k, kl, "source"))
@@ -594,8 +715,9 @@ lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
     } else if (fy_document_root(doc) == NULL) {
         rc = 0; /* an empty file sets nothing */
     } else {
-        rc = section(&x, "the job file", NULL, fy_document_root(doc), top_keys, more_top,
-                     "patterns, lib, source, sink, dead_letter, limits, multiline, kafka, metrics");
+        rc = section(
+            &x, "the job file", NULL, fy_document_root(doc), top_keys, more_top,
+            "patterns, lib, tables, source, sink, dead_letter, limits, multiline, kafka, metrics");
     }
     if (doc) fy_document_destroy(doc);
     fy_diag_destroy(diag);

@@ -147,10 +147,17 @@ main(int argc, char **argv)
     struct compile_errors ce = { 0 };
     co.on_error = on_error;
     co.on_error_ud = &ce;
+    /* the --table names: a lookup() of another table is a compile error */
+    const char **tables = lw_xcalloc((size_t)o.ntables + 1, sizeof *tables);
+    for (int i = 0; i < o.ntables; i++)
+        tables[i] = o.tables[i].name;
+    co.tables = tables;
+    co.ntables = (size_t)o.ntables;
     struct logwash_error e;
     struct logwash_template *t =
         o.template_file ? logwash_compile_file(o.template_file, &co, &e)
                         : logwash_compile(o.template_text, strlen(o.template_text), &co, &e);
+    free(tables);
     if (t == NULL) {
         const char *name = o.template_file ? o.template_file : "-e";
         if (!ce.template_wrong)

@@ -78,6 +78,8 @@ enum {
     O_METRICS_LISTEN,
     O_METRICS_FILE,
     O_METRICS_INTERVAL,
+    O_TABLE,
+    O_MAX_STATE,
 };
 
 static const struct {
@@ -161,6 +163,13 @@ static const struct {
     { { "max-memory", required_argument, NULL, O_MAX_MEMORY },
       "BYTES",
       "working memory per record (default " LW_XSTR(LOGWASH_DEFAULT_MAX_MEMORY) ")" },
+    { { "max-state", required_argument, NULL, O_MAX_STATE },
+      "BYTES",
+      "memory for lookup tables, all together (default " LW_XSTR(LOGWASH_DEFAULT_MAX_STATE) ")" },
+    { { "table", required_argument, NULL, O_TABLE },
+      "NAME[:OPTS]=FILE",
+      "a lookup table for lookup()/lookup_ip() from a CSV or JSON-lines FILE (repeatable; OPTS: "
+      "ip, csv, jsonl, key=COLUMN, last-wins)" },
     { { "no-jit", no_argument, NULL, O_NO_JIT }, NULL, "do not JIT-compile regexes" },
     { { "from", required_argument, NULL, O_FROM },
       "files|kafka",
@@ -487,6 +496,30 @@ number(const char *s, uint64_t *out, const char *name, char *err, size_t errcap)
     return 0;
 }
 
+/* add_table: --table SPEC (cli: from the command line). A name given again replaces the job
+ * file's table of that name from the command line; else it is an error. */
+static int
+add_table(struct lw_opts *o, const char *arg, bool cli, char *err, size_t errcap)
+{
+    struct lw_table_spec s;
+    if (lw_table_spec_parse(arg, &s, err, errcap) != 0) return -1;
+    s.cli = cli;
+    for (int i = 0; i < o->ntables; i++) {
+        if (strcmp(o->tables[i].name, s.name) != 0) continue;
+        if (o->tables[i].cli || !cli) {
+            lw_table_spec_fini(&s);
+            return lw_errf(err, errcap, "--table %s: a table of that name is given already",
+                           o->tables[i].name);
+        }
+        lw_table_spec_fini(&o->tables[i]);
+        o->tables[i] = s;
+        return 0;
+    }
+    o->tables = lw_xrealloc(o->tables, (size_t)(o->ntables + 1) * sizeof *o->tables);
+    o->tables[o->ntables++] = s;
+    return 0;
+}
+
 /* add_topics: --topic a,b (repeatable), each a Kafka topic name (lw_kafka_topic_ok). */
 static int
 add_topics(struct lw_opts *o, const char *list, char *err, size_t errcap)
@@ -648,6 +681,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
                     .regex_budget = LOGWASH_DEFAULT_REGEX_BUDGET,
                     .max_output = LOGWASH_DEFAULT_MAX_OUTPUT,
                     .max_memory = LOGWASH_DEFAULT_MAX_MEMORY },
+        .max_state = LOGWASH_DEFAULT_MAX_STATE,
         .max_line = 1u << 20,
         .flush_timeout_ms = 30000,
         .stats_ms = 60000,
@@ -682,7 +716,9 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
             cli_libs = true;
             o->nlibs = 0;
         }
-        if (option(o, c, name, out, err, errcap) != 0) {
+        int bad = c == O_TABLE ? add_table(o, optarg, at > ncfg, err, errcap)
+                               : option(o, c, name, out, err, errcap);
+        if (bad != 0) {
             if (at >= 1 && at <= ncfg) job_error(o, at - 1, err, errcap);
             return -1;
         }
@@ -945,6 +981,12 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             o->libs = lw_xrealloc(o->libs, (size_t)(o->nlibs + 1) * sizeof *o->libs);
             o->libs[o->nlibs++] = optarg;
             break;
+        case O_TABLE: /* add_table, from the loop, which knows where it came from */
+            break;
+        case O_MAX_STATE:
+            if (number(optarg, &v, "max-state", err, errcap) != 0) return -1;
+            o->max_state = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+            break;
         case 'q':
             o->verbosity = -1;
             break;
@@ -987,6 +1029,11 @@ lw_opts_fini(struct lw_opts *o)
     free(o->libs);
     o->libs = NULL;
     o->nlibs = 0;
+    for (int i = 0; i < o->ntables; i++)
+        lw_table_spec_fini(&o->tables[i]);
+    free(o->tables);
+    o->tables = NULL;
+    o->ntables = 0;
     o->topics = o->props = NULL;
     o->patterns = NULL;
     o->ntopics = o->nprops = o->npatterns = 0;

@@ -111,6 +111,7 @@ struct run {
     bool full_said;
     int64_t next_stats;              /* monotonic ms of the next summary line */
     struct lw_metrics_pipe *metrics; /* NULL: none */
+    struct lw_tablewatch *tw;        /* --table: the lookup tables, or NULL */
 };
 
 #define GROW(p, n, cap)                                                                            \
@@ -380,6 +381,12 @@ summary(const struct run *r, const struct lw_opts *o)
             r->n.in, r->n.emitted, r->n.dropped, r->n.rejected, r->n.failed, r->n.undecodable,
             r->has_dl ? "; dead letters in " : "",
             r->has_dl ? (o->dl_topic ? o->dl_topic : o->dead_letter) : "");
+    if (r->tw != NULL && o->verbosity >= 1) {
+        uint64_t reloads, failures;
+        lw_tablewatch_counts(r->tw, &reloads, &failures);
+        fprintf(stderr, "logwash: tables: %" PRIu64 " reloaded, %" PRIu64 " reloads failed\n",
+                reloads, failures);
+    }
 }
 
 /* finish: after the loop: write and deliver what is pending, within --flush-timeout (first:
@@ -625,6 +632,8 @@ work_init(struct work *w, struct run *r, struct outs *dst, struct logwash_error 
     ro.check_topic = sink->bad_to ? check_topic : NULL;
     ro.check_topic_ud = (void *)sink;
     w->runner = logwash_runner_new(r->t, &ro, e);
+    if (w->runner != NULL && r->tw != NULL)
+        logwash_runner_set_tables(w->runner, lw_tablewatch_set(r->tw));
     return w->runner ? 0 : -1;
 }
 
@@ -1053,6 +1062,23 @@ settle_all(struct run *r, struct lw_diag *d)
     return st == GO ? pool_settle(r->pool, r, r->mw, true, d) : st;
 }
 
+/* tables_poll: a table file changed (lw_tablewatch_poll): every runner switches to the new set
+ * between two records. With -j N every batch read so far is settled first, so no worker is in
+ * a record; when that settling stopped the run, the runners keep the set they hold (each holds
+ * its own, so the old tables stay alive) and the run ends. GO or how to stop. */
+static int
+tables_poll(struct run *r, struct lw_diag *d)
+{
+    if (!lw_tablewatch_poll(r->tw, now_ms())) return GO;
+    int st = r->pool ? settle_all(r, d) : GO;
+    if (st != GO) return st;
+    struct logwash_tables *cur = lw_tablewatch_set(r->tw);
+    logwash_runner_set_tables(r->mw->runner, cur);
+    for (int i = 0; r->pool && i < r->pool->nthreads; i++)
+        logwash_runner_set_tables(r->pool->workers[i].w.runner, cur);
+    return GO;
+}
+
 /* jobs: the number of workers: -j, else one per CPU (at most DEFAULT_JOBS_MAX) for files, pipes
  * and Kafka, one for a terminal (interactive: nothing to gain). */
 static int
@@ -1091,6 +1117,16 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     int status = 0;
 
     signal(SIGPIPE, SIG_IGN); /* descriptors 0-2 are open: main() saw to it */
+    int tbad;
+    char terr[700];
+    if (o->ntables > 0) {
+        r.tw = lw_tablewatch_open(o->tables, o->ntables, o->max_state, o->verbosity, &tbad, terr,
+                                  sizeof terr);
+        if (r.tw == NULL) {
+            fprintf(stderr, "logwash: %s\n", terr);
+            return 2;
+        }
+    }
     lw_buf_init(&r.out);
     r.cur.out = &r.out;
     int set = setup(&r, o, &d);
@@ -1100,6 +1136,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             r.sinks[i].ops->close(&r.sinks[i]);
         lw_dlpath_fini(&r.dl);
         lw_buf_fini(&r.out);
+        lw_tablewatch_free(r.tw);
         return (o->dead_letter && !r.has_dl) || set == -2 ? 4 : 2;
     }
     struct logwash_error e;
@@ -1109,8 +1146,10 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             r.sinks[i].ops->close(&r.sinks[i]);
         lw_dlpath_fini(&r.dl);
         lw_buf_fini(&r.out);
+        lw_tablewatch_free(r.tw);
         return 2;
     }
+    r.mw = &mw;
     int njobs = jobs(o);
     struct pool pool;
     if (njobs > 1) {
@@ -1141,6 +1180,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             break;
         }
         if (got == 0) break;
+        if (r.tw != NULL && (st = tables_poll(&r, &d)) != GO) break;
         if (got == 2) { /* a quiet moment: write what waits, serve delivery reports */
             if (njobs > 1) {
                 st = settle_all(&r, &d);
@@ -1204,6 +1244,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         r.sinks[i].ops->close(&r.sinks[i]);
     if (njobs > 1) pool_fini(&pool);
     work_fini(&mw);
+    lw_tablewatch_free(r.tw);
     free(r.cur.pend);
     free(r.cur.hdrs);
     lw_dlpath_fini(&r.dl);

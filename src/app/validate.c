@@ -190,10 +190,26 @@ metrics(const struct lw_opts *o, FILE *f)
     return bad;
 }
 
+/* tables: every --table loads, within --max-state. */
+static int
+tables(const struct lw_opts *o, FILE *f)
+{
+    char err[700];
+    int i;
+    struct lw_tablewatch *w =
+        lw_tablewatch_open(o->tables, o->ntables, o->max_state, -1, &i, err, sizeof err);
+    if (w != NULL) {
+        lw_tablewatch_free(w);
+        return 0;
+    }
+    return problem(o, f, o->tables[i].arg, "%s", err); /* at its job-file position */
+}
+
 int
 lw_validate(const struct lw_opts *o, FILE *f)
 {
     int bad = inputs(o, f);
+    bad += tables(o, f);
     if (o->dead_letter) bad += dead_letter(o, f);
     bad += metrics(o, f);
     bad += kafka(o, f);
@@ -201,6 +217,30 @@ lw_validate(const struct lw_opts *o, FILE *f)
 }
 
 /* --print-config */
+
+static void put(FILE *f, const char *s, bool interp);
+static void put_path(FILE *f, const char *p);
+
+/* put_tables: tables: as logwash.yaml(5) has them, each with all its options. */
+static void
+put_tables(const struct lw_opts *o, FILE *f)
+{
+    static const char *const format[] = { "auto", "csv", "jsonl" };
+    fputs(o->ntables ? "tables:\n" : "tables: {}\n", f);
+    for (int i = 0; i < o->ntables; i++) {
+        const struct lw_table_spec *s = &o->tables[i];
+        fprintf(f, "  %s:\n    file: ", s->name);
+        put_path(f, s->path);
+        fprintf(f, "\n    ip: %s\n    last_wins: %s\n", s->ip ? "true" : "false",
+                s->last_wins ? "true" : "false");
+        if (s->format != LOGWASH_TABLE_AUTO) fprintf(f, "    format: %s\n", format[s->format]);
+        if (s->key) {
+            fputs("    key: ", f);
+            put(f, s->key, true);
+            fputc('\n', f);
+        }
+    }
+}
 
 /* put: s as a YAML scalar: plain when that is safe, else double-quoted with escapes; a '$' is
  * written $$ when interp (the job file interpolates the value, logwash.yaml(5)). */
@@ -323,6 +363,7 @@ lw_print_config(const struct lw_opts *o, FILE *f)
     fputc('\n', f);
     put_list(f, "patterns", (char *const *)o->patterns, o->npatterns, true);
     put_list(f, "lib", (char *const *)o->libs, o->nlibs, true);
+    put_tables(o, f);
     if (o->input == LOGWASH_INPUT_DEFAULT)
         fputs("# input: as the template says (input json), else text\n", f);
     else
@@ -376,10 +417,10 @@ lw_print_config(const struct lw_opts *o, FILE *f)
     fprintf(f,
             "limits:\n  max_line: %zu\n  max_steps: %llu\n  regex_match_limit: %lu\n"
             "  regex_depth_limit: %lu\n  regex_budget: %llu\n  max_output: %zu\n"
-            "  max_memory: %zu\n",
+            "  max_memory: %zu\n  max_state: %zu\n",
             o->max_line, (unsigned long long)o->limits.steps, (unsigned long)o->limits.match_limit,
             (unsigned long)o->limits.depth_limit, (unsigned long long)o->limits.regex_budget,
-            o->limits.max_output, o->limits.max_memory);
+            o->limits.max_output, o->limits.max_memory, o->max_state);
     fputs("multiline:\n", f);
     const char *ml[] = { "start", o->ml_start, "continue", o->ml_continue };
     for (int i = 0; i < 4; i += 2) {

@@ -168,6 +168,48 @@ const_zone(struct gen *g, struct node *a)
     p->zones[p->nzones++] = z;
 }
 
+/* check_table: a table's name (builtins.def letter T) is a string literal and, when the
+ * compile options declare the tables, one of them. */
+static void
+check_table(struct gen *g, struct node *a, const char *fn)
+{
+    if (a->kind != N_STR) {
+        lw_cfail(g->c, a->span,
+                 "%s() needs the table's name as a string literal, like %s(\"geo\", ...)", fn, fn);
+    }
+    const struct lw_compile_opts *o = g->c->opts;
+    if (o == NULL || o->tables == NULL) return;
+    struct lw_str name = { a->s.p ? a->s.p : "", a->s.len };
+    const char *best = NULL;
+    size_t bd = 99;
+    for (size_t i = 0; i < o->ntables; i++) {
+        if (lw_str_eq(name, lw_str_c(o->tables[i]))) return;
+        size_t d = lw_str_distance(name, lw_str_c(o->tables[i]));
+        if (d < bd) {
+            bd = d;
+            best = o->tables[i];
+        }
+    }
+    int nl = (int)(name.len > 64 ? 64 : name.len);
+    if (best != NULL && bd <= 2 && 2 * bd <= name.len) {
+        lw_cfail(g->c, a->span, "%s(): no table named '%.*s' (did you mean '%s'?)", fn, nl, name.p,
+                 best);
+    }
+    if (o->ntables == 0) {
+        lw_cfail(g->c, a->span, "%s(): no table named '%.*s': no tables are declared", fn, nl,
+                 name.p);
+    }
+    char list[300];
+    size_t len = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < o->ntables && len + 1 < sizeof list; i++) {
+        int w = snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", o->tables[i]);
+        if (w < 0) break;
+        len += (size_t)w;
+    }
+    lw_cfail(g->c, a->span, "%s(): no table named '%.*s' (tables: %s)", fn, nl, name.p, list);
+}
+
 bool
 lw_cg_check_args(struct gen *g, struct node *n, int f)
 {
@@ -188,6 +230,10 @@ lw_cg_check_args(struct gen *g, struct node *n, int f)
         char want = lw_builtin_argtype(b, i);
         if (want == 'P') {
             lw_cg_check_pattern(g, a, f);
+            continue;
+        }
+        if (want == 'T') {
+            check_table(g, a, b->name);
             continue;
         }
         uint32_t t = lw_cg_stype(g, a);

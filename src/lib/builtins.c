@@ -53,6 +53,8 @@ lw_type_accepts(char want, enum lw_type t)
         return t == LW_T_STR || t == LW_T_INT || t == LW_T_FLOAT;
     case 'P':
         return t == LW_T_REGEX;
+    case 'T':
+        return t == LW_T_STR;
     case 'q':
         return true;
     }

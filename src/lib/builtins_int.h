@@ -13,6 +13,9 @@
 
 LW_FN_DECL(dissect);
 LW_FN_DECL(grok);
+/* fn_table.c: lookup tables */
+LW_FN_DECL(lookup);
+LW_FN_DECL(lookup_ip);
 /* fn_parse.c: parsers */
 LW_FN_DECL(parse_csv);
 LW_FN_DECL(parse_duration);

@@ -1,0 +1,13 @@
+/* What liblogwash's API files share beyond logwash.h: api_table.c (lookup tables) reaches the
+ * runner, whose struct is api.c's, through this. */
+#ifndef LW_API_INT_H
+#define LW_API_INT_H
+
+#include "logwash.h"
+#include "lw/table.h"
+
+/* lw_api_runner_tables: r reads set s (NULL: none) from its next record: r takes a reference
+ * to s and drops the one it held. */
+void lw_api_runner_tables(struct logwash_runner *r, struct lw_tableset *s);
+
+#endif
