@@ -569,7 +569,10 @@ influx_line(struct lw_vm *vm, const char *s, size_t len, struct lw_value *r)
     struct lw_value tags = LW_NULL;
     while (i < len && s[i] == ',') {
         i++;
-        if (full(vm, "parse_influxdb()", 0) || lw_vm_charge(vm, 1) != 0) return -1;
+        /* setting a tag searches the tags so far: counted as work, as parse_cef counts it */
+        if (full(vm, "parse_influxdb()", 0) ||
+            lw_vm_charge(vm, (tags.t == LW_T_OBJ ? tags.u.o->n : 0) / 16 + 1) != 0)
+            return -1;
         struct lw_str k = tok(vm, s, len, &i, "=, ");
         if (i == len || s[i] != '=' || k.len == 0) {
             return lw_vm_error(vm, "parse_influxdb(): a tag is not key=value at byte %zu", i + 1);

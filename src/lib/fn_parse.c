@@ -55,8 +55,11 @@ shown(size_t len)
 
 /* Syslog ------------------------------------------------------------------------------- */
 
-static struct lw_value
-structured_data(struct lw_vm *vm, struct lw_str sd)
+/* structured_data: the SD elements as objects of their params into *all. Each param is set by
+ * a search of its element's members, counted as work (n / 16 steps), so 90k params cost steps,
+ * not unbounded time. Returns 0, or -1 at the step limit. */
+static int
+structured_data(struct lw_vm *vm, struct lw_str sd, struct lw_value *out)
 {
     struct lw_value all = lw_obj_new(A, 2), elem = LW_NULL;
     struct lw_syslog_sd it;
@@ -71,10 +74,12 @@ structured_data(struct lw_vm *vm, struct lw_str sd)
                 lw_obj_set(A, &all, id, elem);
             }
         } else {
+            if (lw_vm_charge(vm, (elem.t == LW_T_OBJ ? elem.u.o->n : 0) / 16 + 1) != 0) return -1;
             lw_obj_set(A, &elem, id, lw_strv(param.p, param.len));
         }
     }
-    return all;
+    *out = all;
+    return 0;
 }
 
 int
@@ -115,7 +120,11 @@ fn_parse_syslog(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     if (s.seq.p != NULL && lw_parse_int(s.seq, &pid) == 0) {
         set(vm, r, LW_STR_LIT("sequence"), lw_int(pid));
     }
-    if (s.sd.p != NULL) set(vm, r, LW_STR_LIT("structured_data"), structured_data(vm, s.sd));
+    if (s.sd.p != NULL) {
+        struct lw_value sdv;
+        if (structured_data(vm, s.sd, &sdv) != 0) return -1;
+        set(vm, r, LW_STR_LIT("structured_data"), sdv);
+    }
     set_str(vm, r, LW_STR_LIT("message"), s.msg);
     return 0;
 }
@@ -281,11 +290,13 @@ fn_url_encode(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     return 0;
 }
 
-/* add_multi: set key in obj; a key seen before turns into an array of its values in order. */
-static void
+/* add_multi: set key in obj; a key seen before turns into an array of its values in order.
+ * The search is work, counted (n / 16 steps). Returns 0, or -1 at the step limit. */
+static int
 add_multi(struct lw_vm *vm, struct lw_value *obj, struct lw_str key, struct lw_value v)
 {
     struct lw_obj *o = obj->u.o;
+    if (lw_vm_charge(vm, o->n / 16 + 1) != 0) return -1;
     for (uint32_t i = 0; i < o->n; i++) {
         if (!lw_str_eq(o->k[i], key)) continue;
         if (o->v[i].t != LW_T_ARR) {
@@ -294,9 +305,10 @@ add_multi(struct lw_vm *vm, struct lw_value *obj, struct lw_str key, struct lw_v
             o->v[i] = arr;
         }
         lw_arr_push(A, &o->v[i], v);
-        return;
+        return 0;
     }
     lw_obj_set(A, obj, key, v);
+    return 0;
 }
 
 int
@@ -317,7 +329,7 @@ fn_parse_query(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
                 (eq != NULL && pct_decode(vm, s, ke + 1, e, true, &v, &bad) != 0)) {
                 return bad_escape(vm, "parse_query", s, len, bad);
             }
-            add_multi(vm, r, k, lw_strv(v.p, v.len));
+            if (add_multi(vm, r, k, lw_strv(v.p, v.len)) != 0) return -1;
         }
         i = e + 1;
     }

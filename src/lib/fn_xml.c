@@ -62,12 +62,15 @@ cdup(struct lw_vm *vm, const char *s)
     return (struct lw_str){ lw_arena_dup(A, s, n), n };
 }
 
-/* add: member key of obj (made when NULL) set to v, a second one making an array. */
-static void
+/* add: member key of obj (made when NULL) set to v, a second one making an array. The search
+ * for key is work (n members looked at), counted as parse_cef counts it, so 80k children of one
+ * element cost their square in steps, not in unbounded time. Returns 0, or -1 at the limit. */
+static int
 add(struct lw_vm *vm, struct lw_value *obj, struct lw_str key, struct lw_value v)
 {
     if (obj->t == LW_T_NULL) *obj = lw_obj_new(A, 4);
     struct lw_obj *o = obj->u.o;
+    if (lw_vm_charge(vm, o->n / 16 + 1) != 0) return -1;
     for (uint32_t i = o->n; i-- > 0;) {
         if (!lw_str_eq(o->k[i], key)) continue;
         if (o->v[i].t != LW_T_ARR) {
@@ -76,9 +79,10 @@ add(struct lw_vm *vm, struct lw_value *obj, struct lw_str key, struct lw_value v
             o->v[i] = arr;
         }
         lw_arr_push(A, &o->v[i], v);
-        return;
+        return 0;
     }
     lw_obj_set(A, obj, key, v);
+    return 0;
 }
 
 static void XMLCALL
@@ -112,8 +116,11 @@ on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
         char *k = lw_arena_alloc(A, x->o->attr_prefix.len + nl + 1);
         if (x->o->attr_prefix.len > 0) memcpy(k, x->o->attr_prefix.p, x->o->attr_prefix.len);
         memcpy(k + x->o->attr_prefix.len, attrs[i], nl);
-        add(vm, &f->obj, (struct lw_str){ k, x->o->attr_prefix.len + nl },
-            lw_strv(lw_arena_dup(A, attrs[i + 1], vl), vl));
+        if (add(vm, &f->obj, (struct lw_str){ k, x->o->attr_prefix.len + nl },
+                lw_strv(lw_arena_dup(A, attrs[i + 1], vl), vl)) != 0) {
+            stop(x);
+            return;
+        }
     }
 }
 
@@ -135,7 +142,7 @@ on_text(void *ud, const XML_Char *s, int len)
 {
     struct xml *x = ud;
     struct lw_vm *vm = x->vm;
-    if (x->depth == 0 || len <= 0) return;
+    if (x->failed || x->depth == 0 || len <= 0) return;
     struct frame *f = &x->st[x->depth - 1];
     if (f->tlen + (size_t)len > f->tcap) {
         size_t cap = (f->tcap ? f->tcap * 2 : 64) + (size_t)len;
@@ -175,6 +182,9 @@ on_end(void *ud, const XML_Char *name)
 {
     struct xml *x = ud;
     struct lw_vm *vm = x->vm;
+    /* expat still ends an empty element (<a/>) after on_start stopped the parser before it
+     * pushed the element's frame: nothing of this element is on the stack then */
+    if (x->failed || x->depth == 0) return;
     struct frame *f = &x->st[--x->depth];
     struct lw_str t = { f->text, f->tlen };
     bool has_text = t.len > 0 && !(x->o->trim && blank(t.p, t.len));
@@ -184,15 +194,18 @@ on_end(void *ud, const XML_Char *name)
         v = has_text ? typed(x->o, t) : LW_NULL; /* <a/>: null */
     } else {
         v = f->obj;
-        if (has_text) add(vm, &v, x->o->text_key, typed(x->o, t));
+        if (has_text && add(vm, &v, x->o->text_key, typed(x->o, t)) != 0) {
+            stop(x);
+            return;
+        }
         if (v.t == LW_T_NULL) v = lw_obj_new(A, 1);
     }
     struct lw_str key = cdup(vm, name);
     if (x->depth == 0) {
         x->root = lw_obj_new(A, 1);
         lw_obj_set(A, &x->root, key, v);
-    } else {
-        add(vm, &x->st[x->depth - 1].obj, key, v);
+    } else if (add(vm, &x->st[x->depth - 1].obj, key, v) != 0) {
+        stop(x);
     }
 }
 
@@ -260,7 +273,10 @@ fn_parse_xml(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         rc = -1;
     } else if (st != XML_STATUS_OK) {
         enum XML_Error e = XML_GetErrorCode(x.p);
-        if (e == XML_ERROR_NO_MEMORY) lw_oom(0);
+        if (e == XML_ERROR_NO_MEMORY) {
+            XML_ParserFree(x.p);
+            lw_oom(0);
+        }
         rc = lw_vm_error(
             vm, "parse_xml(): %s at byte %lld", XML_ErrorString(e),
             (long long)(XML_GetCurrentByteIndex(x.p) < 0 ? 1 : XML_GetCurrentByteIndex(x.p) + 1));
