@@ -23,16 +23,24 @@ is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* Byte classes of the splitter's table: one lookup per byte in the scanning loops. */
-enum { C_SEP = 1, C_KV = 2 };
+/* Byte classes of the splitter's table: one lookup per byte in the scanning loops. C_QUOTE
+ * marks quote and quote2, so that "is this a quote" is the same lookup. */
+enum { C_SEP = 1, C_KV = 2, C_QUOTE = 4 };
+
+/* The table of LW_KV_OPTS_LOGFMT (and of parse_kv's default separators and quote), built
+ * once at compile time rather than per call (W3: 10000 calls). */
+static const uint8_t logfmt_cls[256] = {
+    [' '] = C_SEP,  ['\t'] = C_SEP, ['\n'] = C_SEP, ['\r'] = C_SEP,
+    ['\f'] = C_SEP, ['\v'] = C_SEP, ['='] = C_KV,   ['"'] = C_QUOTE,
+};
 
 /* The splitter's view of the options. */
 struct kv {
     const char *s;
     size_t len;
     const struct lw_kv_opts *o;
-    bool ws; /* field_sep ' ': any whitespace run separates */
-    uint8_t cls[256];
+    bool ws;            /* field_sep ' ': any whitespace run separates */
+    const uint8_t *cls; /* the byte classes: logfmt_cls or a table of lw_kv_parse's */
 };
 
 /* at_long: at() when a separator is longer than one byte: it must follow whole. */
@@ -59,67 +67,96 @@ at(const struct kv *k, bool long_seps, size_t i, unsigned want)
     return long_seps ? at_long(k, i, c) : 1;
 }
 
-/* classes: fill k->cls from the options. */
-static void
-classes(struct kv *k)
+/* scan: the first offset at or after i (i <= len) whose byte has a class in want, or len.
+ * Eight bytes per round with one bound check: the scanning is most of the splitter's work,
+ * and a byte costs a load and a test instead of the five or six of a plain loop (W3). */
+static inline __attribute__((always_inline)) size_t
+scan(const uint8_t *cls, const char *s, size_t i, size_t len, unsigned want)
 {
-    memset(k->cls, 0, sizeof k->cls);
+    const unsigned char *u = (const unsigned char *)s;
+    for (; len - i >= 8; i += 8) {
+        if (cls[u[i]] & want) return i;
+        if (cls[u[i + 1]] & want) return i + 1;
+        if (cls[u[i + 2]] & want) return i + 2;
+        if (cls[u[i + 3]] & want) return i + 3;
+        if (cls[u[i + 4]] & want) return i + 4;
+        if (cls[u[i + 5]] & want) return i + 5;
+        if (cls[u[i + 6]] & want) return i + 6;
+        if (cls[u[i + 7]] & want) return i + 7;
+    }
+    while (i < len && !(cls[u[i]] & want)) {
+        i++;
+    }
+    return i;
+}
+
+/* find: the offset of the next separator of class want (whole, when long_seps) at or after i,
+ * or len. */
+static inline __attribute__((always_inline)) size_t
+find(const struct kv *k, bool long_seps, size_t i, unsigned want)
+{
+    for (;; i++) { /* the byte loop as for one-byte separators; at_long only on a hit */
+        i = scan(k->cls, k->s, i, k->len, want);
+        if (i == k->len || !long_seps) return i;
+        if (at_long(k, i, k->cls[(unsigned char)k->s[i]] & want) != 0) return i;
+    }
+}
+
+/* classes: fill cls from the options. */
+static void
+classes(const struct kv *k, uint8_t *cls)
+{
+    memset(cls, 0, 256);
     if (k->ws) {
         for (const char *w = " \t\n\r\f\v"; *w; w++)
-            k->cls[(unsigned char)*w] |= C_SEP;
+            cls[(unsigned char)*w] |= C_SEP;
     } else {
-        k->cls[(unsigned char)k->o->field_sep] |= C_SEP;
+        cls[(unsigned char)k->o->field_sep] |= C_SEP;
     }
-    k->cls[(unsigned char)k->o->kv_sep] |= C_KV;
+    cls[(unsigned char)k->o->kv_sep] |= C_KV;
+    if (k->o->quote != 0) cls[(unsigned char)k->o->quote] |= C_QUOTE;
+    if (k->o->quote2 != 0) cls[(unsigned char)k->o->quote2] |= C_QUOTE;
 }
 
-static bool
-is_quote(const struct kv *k, char c)
-{
-    return (k->o->quote != 0 && c == k->o->quote) || (k->o->quote2 != 0 && c == k->o->quote2);
-}
-
-/* Strip blanks from both ends of [*b, *e) when the options ask for it. */
+/* Strip blanks from both ends of [*b, *e). */
 static void
-trim(const struct kv *k, size_t *b, size_t *e)
+trim(const char *s, size_t *b, size_t *e)
 {
-    if (k->ws || !k->o->trim) return;
-    while (*b < *e && is_blank(k->s[*b])) {
+    while (*b < *e && is_blank(s[*b])) {
         ++*b;
     }
-    while (*e > *b && is_blank(k->s[*e - 1])) {
+    while (*e > *b && is_blank(s[*e - 1])) {
         --*e;
     }
 }
 
-/* The quoted value opening at s[q]: sets *end to its closing quote, or returns false. */
+/* The quoted value opening at s[q]: sets *end to its closing quote, or returns false. A
+ * backslash makes the byte after it text, even a quote: each round looks for the first
+ * backslash before the next quote (memchr), and the quote is looked for again only once it
+ * has been passed, so that the whole costs one pass whatever the backslashes. */
 static bool
 close_quote(const struct kv *k, size_t q, size_t *end, bool *escaped)
 {
-    char want = k->s[q];
+    const char *s = k->s;
+    char want = s[q];
+    size_t i = q + 1, at = 0;
+    bool have = false; /* at: the first quote at or after i */
     *escaped = false;
-    for (size_t i = q + 1; i < k->len; i++) {
-        /* Jump to the next quote; a backslash before it means the slow walk. */
-        const char *p = memchr(k->s + i, want, k->len - i);
-        if (p == NULL) return false;
-        size_t at = (size_t)(p - k->s);
-        if (memchr(k->s + i, '\\', at - i) == NULL) {
+    for (;;) {
+        if (!have || at < i) {
+            const char *p = i < k->len ? memchr(s + i, want, k->len - i) : NULL;
+            if (p == NULL) return false;
+            at = (size_t)(p - s);
+            have = true;
+        }
+        const char *b = memchr(s + i, '\\', at - i);
+        if (b == NULL) {
             *end = at;
             return true;
         }
-        for (; i < k->len; i++) {
-            if (k->s[i] == want) {
-                *end = i;
-                return true;
-            }
-            if (k->s[i] == '\\') {
-                *escaped = true;
-                i++; /* the escaped byte, even a quote, is text */
-            }
-        }
-        return false;
+        *escaped = true;
+        i = (size_t)(b - s) + 2; /* the escaped byte, even a quote, is text */
     }
-    return false;
 }
 
 /* escape: with o->escapes, the byte \X at s[i] stands for (\uXXXX: a code point, a surrogate
@@ -146,29 +183,39 @@ escape(const char *s, size_t i, size_t e, char *out, size_t *used)
 }
 
 /* Unescape s[b..e) into scratch at offset b; returns the value. It never grows: each escape is
- * at least as long as what it stands for (\uXXXX: 6 bytes for at most 3; a pair: 12 for 4). */
+ * at least as long as what it stands for (\uXXXX: 6 bytes for at most 3; a pair: 12 for 4).
+ * The text between backslashes moves as a whole (memmove: scratch may be s itself). */
 static struct lw_str
 unescape(const struct kv *k, char *scratch, size_t b, size_t e)
 {
+    const char *s = k->s;
     char *out = scratch + b;
     size_t n = 0;
-    char q = b > 0 ? k->s[b - 1] : 0; /* the opening quote */
-    for (size_t i = b; i < e; i++) {
-        if (k->s[i] == '\\' && i + 1 < e && k->o->keep_backslash && k->s[i + 1] != q &&
-            k->s[i + 1] != '\\') {
-            out[n++] = k->s[i]; /* parse_kv: a backslash that escapes nothing stays */
+    char q = b > 0 ? s[b - 1] : 0; /* the opening quote */
+    bool keep = k->o->keep_backslash, escapes = k->o->escapes;
+    for (size_t i = b; i < e;) {
+        const char *p = memchr(s + i, '\\', e - i);
+        size_t j = p != NULL ? (size_t)(p - s) : e;
+        memmove(out + n, s + i, j - i);
+        n += j - i;
+        if (j + 1 >= e) { /* no backslash, or one at the very end: that byte stays */
+            if (j < e) out[n++] = '\\';
+            break;
+        }
+        char x = s[j + 1];
+        if (keep && x != q && x != '\\') {
+            out[n++] = '\\'; /* parse_kv: a backslash that escapes nothing stays */
+            i = j + 1;
             continue;
         }
-        if (k->s[i] == '\\' && i + 1 < e) {
-            size_t used, w = k->o->escapes ? escape(k->s, i + 1, e, out + n, &used) : 0;
-            if (w > 0) {
-                n += w;
-                i += used;
-                continue;
-            }
-            i++;
+        size_t used, w = escapes ? escape(s, j + 1, e, out + n, &used) : 0;
+        if (w > 0) {
+            n += w;
+            i = j + 1 + used;
+            continue;
         }
-        out[n++] = k->s[i];
+        out[n++] = x;
+        i = j + 2;
     }
     return (struct lw_str){ out, n };
 }
@@ -185,15 +232,6 @@ lw_kv_seps_check(struct lw_str field, struct lw_str kv)
                                    : "one separator starts with the other";
     }
     return NULL;
-}
-
-/* next_sep: the offset of the next field separator at or after i, or the end. */
-static size_t
-next_sep(const struct kv *k, bool long_seps, size_t i)
-{
-    while (i < k->len && at(k, long_seps, i, C_SEP) == 0)
-        i++;
-    return i;
 }
 
 /* quoted_key: the key quoted at s[*i] (unescaped into scratch when it holds a backslash);
@@ -216,7 +254,7 @@ quoted_key(const struct kv *k, char *scratch, size_t *i, struct lw_str *key)
 static struct lw_str
 joined(const struct kv *k, bool long_seps, char *scratch, struct lw_str val, size_t *i)
 {
-    size_t t = next_sep(k, long_seps, *i), te = t;
+    size_t t = find(k, long_seps, *i, C_SEP), te = t;
     while (te > *i && is_blank(k->s[te - 1]))
         te--;
     if (te > *i) {
@@ -230,54 +268,71 @@ joined(const struct kv *k, bool long_seps, char *scratch, struct lw_str val, siz
     return val;
 }
 
-/* split: the loop of lw_kv_parse, inlined twice so that with one-byte separators (long_seps
- * false, a constant) the byte loops are only the table lookups. */
+/* quoted_val: the quoted value at s[*i] (unescaped into scratch when it holds a backslash,
+ * joined with the text after it when the options ask); *i after it. -1 when the quote is not
+ * closed. */
+static int
+quoted_val(const struct kv *k, bool long_seps, char *scratch, size_t *i, struct lw_str *val)
+{
+    size_t end;
+    bool escaped;
+    if (!close_quote(k, *i, &end, &escaped)) return -1;
+    *val = (struct lw_str){ k->s + *i + 1, end - *i - 1 };
+    if (escaped) {
+        assert(scratch != NULL);
+        *val = unescape(k, scratch, *i + 1, end);
+    }
+    *i = end + 1;
+    if (k->o->join_after_quote && !k->ws) *val = joined(k, long_seps, scratch, *val, i);
+    return 0;
+}
+
+/* split: the loop of lw_kv_parse, inlined three times so that the byte loops are only the
+ * table lookups with one-byte separators (long_seps false, a constant), and so that with
+ * plain (whitespace-separated, one-byte separators, none of parse_kv's own readings: logfmt,
+ * W3) the tests of those options are not made per pair either. */
 static inline __attribute__((always_inline)) int
 split(const struct kv *kp, char *scratch,
       int (*cb)(void *ud, struct lw_str key, struct lw_str val, bool quoted), void *ud,
-      size_t *erroff, const bool long_seps)
+      size_t *erroff, const bool long_seps, const bool plain)
 {
     const struct kv k = *kp; /* a copy the compiler keeps in registers (measured: fewer
                               * instructions than reading through kp) */
     const char *s = k.s;
     size_t len = k.len;
+    const uint8_t *cls = k.cls;
+    const bool strict = !plain && k.o->strict_keys;
+    const bool qkeys = !plain && k.o->quoted_keys;
+    const bool lenient = !plain && k.o->lenient;
+    const bool trimmed = !plain && !k.ws && k.o->trim; /* blanks around keys and values */
     size_t i = 0;
     while (i < len) {
         size_t l = at(&k, long_seps, i, C_SEP | C_KV);
-        if (l > 0 && k.o->strict_keys && at(&k, long_seps, i, C_KV) > 0) {
-            i = next_sep(&k, long_seps, i + l); /* "=x": no key, so no pair */
-            continue;
-        }
         if (l > 0) {
-            i += l; /* a kv_sep cannot start a key: the reference rescans after it */
+            if (strict && at(&k, long_seps, i, C_KV) > 0) {
+                i = find(&k, long_seps, i + l, C_SEP); /* "=x": no key, so no pair */
+            } else {
+                i += l; /* a kv_sep cannot start a key: the reference rescans after it */
+            }
             continue;
         }
-        size_t kb = i, ke;
         struct lw_str key;
-        if (k.o->quoted_keys && is_quote(&k, s[i])) {
-            int q = quoted_key(&k, scratch, &i, &key);
-            if (q < 0) {
+        if (qkeys && (cls[(unsigned char)s[i]] & C_QUOTE)) {
+            size_t kb = i;
+            if (quoted_key(&k, scratch, &i, &key) < 0) {
                 if (erroff != NULL) *erroff = kb;
                 return -1;
             }
         } else {
-            for (;; i++) { /* the byte loop as for one-byte separators; at_long only on a hit */
-                while (i < len && !(k.cls[(unsigned char)s[i]] & (C_SEP | C_KV))) {
-                    i++;
-                }
-                if (i == len || !long_seps || at_long(&k, i, k.cls[(unsigned char)s[i]]) != 0) {
-                    break;
-                }
-            }
-            ke = i;
-            trim(&k, &kb, &ke);
+            size_t kb = i, ke = i = find(&k, long_seps, i, C_SEP | C_KV);
+            if (trimmed) trim(s, &kb, &ke);
             key = (struct lw_str){ s + kb, ke - kb };
         }
-        if (k.o->lenient || k.o->quoted_keys) { /* "a = b", "\"k\" =v" */
+        if (lenient || qkeys) { /* "a = b", "\"k\" =v" */
             size_t j = i;
             while (j < len && is_blank(s[j]))
                 j++;
-            if (j < len && at(&k, long_seps, j, C_KV) > 0 && (k.o->lenient || j == i)) i = j;
+            if (j < len && at(&k, long_seps, j, C_KV) > 0 && (lenient || j == i)) i = j;
         }
         l = i < len ? at(&k, long_seps, i, C_KV) : 0;
         if (l == 0) {
@@ -285,37 +340,23 @@ split(const struct kv *kp, char *scratch,
             continue;
         }
         i += l;
-        if ((!k.ws && k.o->trim) || k.o->lenient) {
+        if (trimmed || lenient) {
             while (i < len && is_blank(s[i])) {
                 i++;
             }
         }
-        if (i < len && is_quote(&k, s[i])) {
-            size_t end;
-            bool escaped;
-            if (!close_quote(&k, i, &end, &escaped)) {
-                if (erroff != NULL) *erroff = i;
+        if (i < len && (cls[(unsigned char)s[i]] & C_QUOTE)) {
+            size_t q = i;
+            struct lw_str val;
+            if (quoted_val(&k, long_seps, scratch, &i, &val) < 0) {
+                if (erroff != NULL) *erroff = q;
                 return -1;
             }
-            struct lw_str val = { s + i + 1, end - i - 1 };
-            if (escaped) {
-                assert(scratch != NULL);
-                val = unescape(&k, scratch, i + 1, end);
-            }
-            i = end + 1;
-            if (k.o->join_after_quote && !k.ws) val = joined(&k, long_seps, scratch, val, &i);
             if (key.len > 0 && cb(ud, key, val, true) != 0) return 0;
             continue;
         }
-        size_t vb = i, ve;
-        for (;; i++) {
-            while (i < len && !(k.cls[(unsigned char)s[i]] & C_SEP)) {
-                i++;
-            }
-            if (i == len || !long_seps || at_long(&k, i, C_SEP) != 0) break;
-        }
-        ve = i;
-        trim(&k, &vb, &ve);
+        size_t vb = i, ve = i = find(&k, long_seps, i, C_SEP);
+        if (trimmed) trim(s, &vb, &ve);
         if (key.len > 0 && cb(ud, key, (struct lw_str){ s + vb, ve - vb }, false) != 0) return 0;
     }
     return 0;
@@ -326,12 +367,21 @@ lw_kv_parse(const char *s, size_t len, const struct lw_kv_opts *o, char *scratch
             int (*cb)(void *ud, struct lw_str key, struct lw_str val, bool quoted), void *ud,
             size_t *erroff)
 {
-    const struct lw_kv_opts logfmt = LW_KV_OPTS_LOGFMT;
-    struct kv k = { .s = s, .len = len, .o = o != NULL ? o : &logfmt };
-    k.ws = k.o->field_sep == ' ' && k.o->field_len <= 1;
-    classes(&k);
-    if (k.o->field_len > 1 || k.o->kv_len > 1) return split(&k, scratch, cb, ud, erroff, true);
-    return split(&k, scratch, cb, ud, erroff, false);
+    static const struct lw_kv_opts logfmt = LW_KV_OPTS_LOGFMT;
+    struct kv k = { .s = s, .len = len, .o = o != NULL ? o : &logfmt, .cls = logfmt_cls };
+    o = k.o;
+    k.ws = o->field_sep == ' ' && o->field_len <= 1;
+    bool long_seps = o->field_len > 1 || o->kv_len > 1;
+    uint8_t cls[256];
+    if (!k.ws || long_seps || o->kv_sep != '=' || o->quote != '"' || o->quote2 != 0) {
+        classes(&k, cls);
+        k.cls = cls;
+    }
+    if (long_seps) return split(&k, scratch, cb, ud, erroff, true, false);
+    if (k.ws && !o->strict_keys && !o->quoted_keys && !o->lenient) {
+        return split(&k, scratch, cb, ud, erroff, false, true);
+    }
+    return split(&k, scratch, cb, ud, erroff, false, false);
 }
 
 /* Length of the run of digits at p[i..n). */

@@ -172,6 +172,51 @@ test_scratch(void)
     CHECK(g.n == 2 && strcmp(g.text, "a=1|b=2|") == 0);
 }
 
+/* The scanning takes eight bytes a round: keys and values of every length up to 20 end at each
+ * place in a round and in the bytes after the last round, with each kind of options. */
+static void
+test_lengths(void)
+{
+    struct lw_kv_opts kv = { .field_sep = ' ',
+                             .kv_sep = '=',
+                             .quote = '"',
+                             .keep_backslash = true,
+                             .quoted_keys = true,
+                             .strict_keys = true,
+                             .join_after_quote = true };
+    struct lw_kv_opts comma = { .field_sep = ',', .kv_sep = '=', .quote = '"', .trim = true };
+    struct lw_kv_opts arrow = { .field_sep = ' ',
+                                .kv_sep = '=',
+                                .field_str = " | ",
+                                .field_len = 3,
+                                .kv_str = "=>",
+                                .kv_len = 2 };
+    const struct lw_kv_opts *opts[] = { NULL, &kv, &comma, &arrow };
+    const char *fs[] = { " ", " ", ",", " | " }, *ks[] = { "=", "=", "=", "=>" };
+    for (int o = 0; o < 4; o++) {
+        for (int n = 1; n <= 20; n++) {
+            char k[32], v[32], s[128], want[128];
+            memset(k, 'k', (size_t)n);
+            memset(v, 'v', (size_t)n);
+            k[n] = v[n] = '\0';
+            snprintf(s, sizeof s, "%s%s%s%sx%s1%s%s", k, ks[o], v, fs[o], ks[o], fs[o], k);
+            snprintf(want, sizeof want, "%s=%s|x=1|%s|", k, v, k);
+            CHECK(splits_opts(s, opts[o], want, 0, 0));
+        }
+    }
+    /* a quoted value of many escaped quotes and backslashes, unescaped in place */
+    char line[200] = "k=\"", want[100] = "k=<";
+    for (int i = 0; i < 30; i++) {
+        strcat(line, i % 3 ? "\\\"" : "\\\\");
+        strcat(want, i % 3 ? "\"" : "\\");
+    }
+    strcat(line, "\" z=1");
+    strcat(want, ">|z=1|");
+    struct got g = { .len = 0 };
+    CHECK(lw_kv_parse(line, strlen(line), NULL, line, collect, &g, NULL) == 0);
+    CHECK(strcmp(g.text, want) == 0);
+}
+
 static enum lw_kv_type
 cls(const char *s)
 {
@@ -313,6 +358,7 @@ test_kv(void)
     test_garbage();
     test_options();
     test_scratch();
+    test_lengths();
     test_classify();
     test_numbers();
 }
