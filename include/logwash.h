@@ -263,8 +263,8 @@ LOGWASH_API void logwash_runner_set_limits(struct logwash_runner *r,
  * files (logwash-template(7) TABLES). Load each table once, put tables into a set under their
  * names, and attach the set to every runner: a table is immutable once loaded, so any number
  * of runners in any number of threads read one set at the same time without locks. To reload,
- * load the new table, make a new set, and attach it to each runner between two records (in the
- * runner's own thread); a set and its tables are freed when the last runner using them
+ * load the new table, make a new set, and attach it to each runner between two records (as
+ * any call on a runner: not while another thread runs a record on it); a set and its tables are freed when the last runner using them
  * switches away or is freed and the caller has freed its own handles. */
 
 enum logwash_table_format { LOGWASH_TABLE_AUTO, LOGWASH_TABLE_CSV, LOGWASH_TABLE_JSONL };
@@ -336,7 +336,8 @@ LOGWASH_API void logwash_tables_free(struct logwash_tables *s);
 
 /* logwash_runner_set_tables: the tables of r's records from the next logwash_run on (s NULL:
  * none). r holds s until it is given another set or freed; the set can no longer be changed.
- * Call it in the runner's thread, between records. */
+ * Call it between records, never while a record runs on r (another thread may call it when
+ * its hand-over of r is ordered, e.g. by a lock, with the thread running r's records). */
 LOGWASH_API void logwash_runner_set_tables(struct logwash_runner *r, struct logwash_tables *s);
 
 /* ---- Running a record ---- */

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages that building and testing logwash need, when missing.
-# libexpat1-dev: parse_xml (src/lib/fn_xml.c); libidn2-dev: parse_url's IDNA hosts. tzdata: the IANA zones (/usr/share/zoneinfo) that --tz and the zone arguments read at run
+# libexpat1-dev: parse_xml (src/lib/fn_xml.c); libidn2-dev: parse_url's IDNA hosts (its header;
+# the library is loaded at the first xn-- host). tzdata: the IANA zones (/usr/share/zoneinfo) that --tz and the zone arguments read at run
 # time; python3 (optional) is the oracle of tests/tz/oracle.sh.
-# libmicrohttpd-dev: the --metrics-listen HTTP server (the program links it); curl, prometheus
+# libmicrohttpd-dev: the --metrics-listen HTTP server (its header; the program loads the library
+# when asked for a listener); curl, prometheus
 # (promtool and the server) and jq: tests/metrics.sh scrapes, checks and queries the metrics
 # (it says "skipped" for what is missing).
 # Run as root (or with sudo available). Prints nothing when everything is present.
