@@ -264,8 +264,9 @@ LOGWASH_API void logwash_runner_set_limits(struct logwash_runner *r,
  * names, and attach the set to every runner: a table is immutable once loaded, so any number
  * of runners in any number of threads read one set at the same time without locks. To reload,
  * load the new table, make a new set, and attach it to each runner between two records (as
- * any call on a runner: not while another thread runs a record on it); a set and its tables are freed when the last runner using them
- * switches away or is freed and the caller has freed its own handles. */
+ * any call on a runner: not while another thread runs a record on it); a set and its tables
+ * are freed when the last runner using them switches away or is freed and the caller has
+ * freed its own handles. */
 
 enum logwash_table_format { LOGWASH_TABLE_AUTO, LOGWASH_TABLE_CSV, LOGWASH_TABLE_JSONL };
 
