@@ -330,7 +330,10 @@ full(void *ud, bool waiting)
      * there serves the producer only) */
     if (r->src.ops->wait && !r->in_drain) r->src.ops->wait(&r->src, waiting);
     if (!waiting) {
-        if (r->full_said) lw_kafka_say(&r->conf, "output queue has room again: reading again");
+        /* the wait also ends when a stop gives it up: then there is no room, and no reading */
+        if (r->full_said)
+            lw_kafka_say(&r->conf, stop ? "stopping while the output queue is still full"
+                                        : "output queue has room again: reading again");
         r->full_since = 0;
         r->full_said = false;
         return true;

@@ -101,8 +101,17 @@ alive=0
 kill -0 "$lwpid" 2>/dev/null && alive=1
 touch "$tmp/stop"
 wait "$ppid_"; ppid_=
-# let the member catch up, then stop it and finish what is left with a last run
-sleep 5
+# let the member catch up (its statistics line says lag 0; at most 60 s: after the last outage
+# librdkafka's idempotent producer may take many seconds to deliver again, and a member stopped
+# while its output queue is full rightly exits 1), then stop it and finish what is left with a
+# last run
+i=0
+while [ $i -lt 60 ]; do
+    sleep 1
+    i=$((i + 1))
+    [ $i -ge 5 ] && tail -n 3 "$tmp/a.err" | grep -q 'delivered, lag 0$' && break
+done
+caught_up=$i
 kill -TERM "$lwpid"; wait "$lwpid"; rca=$?; lwpid=
 timeout 300 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in --group soak \
     --to kafka --out-topic out --exit-at-eof $KX -q
@@ -123,7 +132,7 @@ if [ $alive = 1 ] && [ $rca = 0 ] && [ $rcz = 0 ] && [ "$nsent" -gt 0 ] && [ "$m
     [ $explained = 1 ] && [ "$rebal" -ge 2 ] && [ "$lost" = 0 ]; then
     ok "${secs} s, $rebal revocations, 3 outages, never out of the group: $nsent produced, $(wc -l <"$tmp/got") delivered, 0 lost; $dups duplicates ($triple three times) after $refused refused commits"
 else
-    bad "delivery: alive $alive, exits $rca $rcz, $nsent produced, $missing missing, $dups duplicates, $triple three times, $refused refused commits, $rebal revocations, $lost lost/poll interval lines; $(grep -E "lost [0-9]* partition|maximum poll interval" "$tmp/a.err" | head -2)"
+    bad "delivery: alive $alive, exits $rca $rcz (stopped after ${caught_up} s of catching up), $nsent produced, $missing missing, $dups duplicates, $triple three times, $refused refused commits, $rebal revocations, $lost lost/poll interval lines; $(grep -E "lost [0-9]* partition|maximum poll interval" "$tmp/a.err" | head -2)"
 fi
 "$committed" "$boot" soak in >"$tmp/c" 2>&1
 want=$(awk -F'[:,}]' '{ for (i = 1; i < NF; i++) { if ($i ~ /"p"$/) p = $(i + 1); if ($i ~ /"o"$/) o = $(i + 1) } if (o + 1 > m[p]) m[p] = o + 1 } END { for (p = 0; p < 4; p++) print p, m[p] + 0 }' "$tmp/out")
