@@ -35,6 +35,11 @@ LW_FN_DECL(parse_klog);
 LW_FN_DECL(parse_tokens);
 /* fn_xml.c */
 LW_FN_DECL(parse_xml);
+/* fn_parse.c: member key of *obj (an object, or null: one is made) set to v; a key seen before
+ * turns into an array of its values in order (parse_query, parse_xml). The search for key is
+ * work, counted (n / 16 steps, as parse_cef counts it), so a record of 80k keys costs steps,
+ * not unbounded time. Returns 0, or -1 at the step limit (the VM's error set). */
+int lw_fn_add_multi(struct lw_vm *vm, struct lw_value *obj, struct lw_str key, struct lw_value v);
 /* fn_formats.c's part of lw_fn_check_const */
 const char *lw_fn_formats_check_const(int f, int argi, struct lw_str s);
 /* fn_coll.c: arrays and objects */

@@ -290,11 +290,10 @@ fn_url_encode(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     return 0;
 }
 
-/* add_multi: set key in obj; a key seen before turns into an array of its values in order.
- * The search is work, counted (n / 16 steps). Returns 0, or -1 at the step limit. */
-static int
-add_multi(struct lw_vm *vm, struct lw_value *obj, struct lw_str key, struct lw_value v)
+int
+lw_fn_add_multi(struct lw_vm *vm, struct lw_value *obj, struct lw_str key, struct lw_value v)
 {
+    if (obj->t == LW_T_NULL) *obj = lw_obj_new(A, 4);
     struct lw_obj *o = obj->u.o;
     if (lw_vm_charge(vm, o->n / 16 + 1) != 0) return -1;
     for (uint32_t i = 0; i < o->n; i++) {
@@ -329,7 +328,7 @@ fn_parse_query(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
                 (eq != NULL && pct_decode(vm, s, ke + 1, e, true, &v, &bad) != 0)) {
                 return bad_escape(vm, "parse_query", s, len, bad);
             }
-            if (add_multi(vm, r, k, lw_strv(v.p, v.len)) != 0) return -1;
+            if (lw_fn_add_multi(vm, r, k, lw_strv(v.p, v.len)) != 0) return -1;
         }
         i = e + 1;
     }

@@ -62,29 +62,6 @@ cdup(struct lw_vm *vm, const char *s)
     return (struct lw_str){ lw_arena_dup(A, s, n), n };
 }
 
-/* add: member key of obj (made when NULL) set to v, a second one making an array. The search
- * for key is work (n members looked at), counted as parse_cef counts it, so 80k children of one
- * element cost their square in steps, not in unbounded time. Returns 0, or -1 at the limit. */
-static int
-add(struct lw_vm *vm, struct lw_value *obj, struct lw_str key, struct lw_value v)
-{
-    if (obj->t == LW_T_NULL) *obj = lw_obj_new(A, 4);
-    struct lw_obj *o = obj->u.o;
-    if (lw_vm_charge(vm, o->n / 16 + 1) != 0) return -1;
-    for (uint32_t i = o->n; i-- > 0;) {
-        if (!lw_str_eq(o->k[i], key)) continue;
-        if (o->v[i].t != LW_T_ARR) {
-            struct lw_value arr = lw_arr_new(A, 4);
-            lw_arr_push(A, &arr, o->v[i]);
-            o->v[i] = arr;
-        }
-        lw_arr_push(A, &o->v[i], v);
-        return 0;
-    }
-    lw_obj_set(A, obj, key, v);
-    return 0;
-}
-
 static void XMLCALL
 on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 {
@@ -116,8 +93,8 @@ on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
         char *k = lw_arena_alloc(A, x->o->attr_prefix.len + nl + 1);
         if (x->o->attr_prefix.len > 0) memcpy(k, x->o->attr_prefix.p, x->o->attr_prefix.len);
         memcpy(k + x->o->attr_prefix.len, attrs[i], nl);
-        if (add(vm, &f->obj, (struct lw_str){ k, x->o->attr_prefix.len + nl },
-                lw_strv(lw_arena_dup(A, attrs[i + 1], vl), vl)) != 0) {
+        if (lw_fn_add_multi(vm, &f->obj, (struct lw_str){ k, x->o->attr_prefix.len + nl },
+                            lw_strv(lw_arena_dup(A, attrs[i + 1], vl), vl)) != 0) {
             stop(x);
             return;
         }
@@ -194,7 +171,7 @@ on_end(void *ud, const XML_Char *name)
         v = has_text ? typed(x->o, t) : LW_NULL; /* <a/>: null */
     } else {
         v = f->obj;
-        if (has_text && add(vm, &v, x->o->text_key, typed(x->o, t)) != 0) {
+        if (has_text && lw_fn_add_multi(vm, &v, x->o->text_key, typed(x->o, t)) != 0) {
             stop(x);
             return;
         }
@@ -204,7 +181,7 @@ on_end(void *ud, const XML_Char *name)
     if (x->depth == 0) {
         x->root = lw_obj_new(A, 1);
         lw_obj_set(A, &x->root, key, v);
-    } else if (add(vm, &x->st[x->depth - 1].obj, key, v) != 0) {
+    } else if (lw_fn_add_multi(vm, &x->st[x->depth - 1].obj, key, v) != 0) {
         stop(x);
     }
 }
