@@ -127,6 +127,11 @@ struct logwash_compile_options {
      * record that looks it up. A non-NULL array with 0 names declares that there are none. */
     const char *const *tables;
     size_t ntables;
+    /* Coverage (logwash-test(1) --coverage; added after the members above, zero means off):
+     * the template counts, in each of its runners, how often every statement ran and every
+     * outcome of each if/else, ?: and ?? was taken (see Coverage below). It runs a little
+     * slower; a template compiled without it carries no trace of it. Default false. */
+    bool coverage;
 };
 
 /* logwash_compile_options_default: set *o to the defaults above. */
@@ -509,6 +514,47 @@ LOGWASH_API int logwash_runner_set_explain(struct logwash_runner *r, bool on);
  * record. Owned by r; valid until the next logwash_run, logwash_runner_set_explain or
  * logwash_runner_free on r. */
 LOGWASH_API const char *logwash_explanation(const struct logwash_runner *r, size_t *len);
+
+/* ---- Coverage ----
+ *
+ * A template compiled with logwash_compile_options.coverage has coverage points: each
+ * statement, and each outcome of each branch: an if (its then block, and its else side, which
+ * is also the way past an if without else), a ?: (its then and else values) and a ?? (the
+ * left side's value, or the default). Each of its runners counts, over every record it runs,
+ * how often each point was reached. Points are in source order within the template's code,
+ * then each function's; a function's points are in the file that defines it (the template,
+ * or a file it imports). */
+
+enum logwash_coverage_kind {
+    LOGWASH_COVERAGE_STATEMENT,
+    LOGWASH_COVERAGE_IF,          /* outcome 1: the then block; 0: the else side */
+    LOGWASH_COVERAGE_CONDITIONAL, /* ?: outcome 1: the then value; 0: the else value */
+    LOGWASH_COVERAGE_DEFAULT      /* ??: outcome 1: the left side's value; 0: the default */
+};
+
+struct logwash_coverage_point {
+    enum logwash_coverage_kind kind;
+    int outcome;   /* branches: 1 or 0 as above (a branch's outcome 1 is followed by its
+                      outcome 0); statements: 0 */
+    unsigned file; /* index for logwash_template_file: 0 the template, then imported files */
+    int line, col; /* 1-based, in that file: the statement, the condition, or the ?? expression */
+};
+
+/* logwash_template_coverage: t's coverage points, *n of them (0 and NULL when t was not
+ * compiled with coverage). Owned by t. */
+LOGWASH_API const struct logwash_coverage_point *
+logwash_template_coverage(const struct logwash_template *t, size_t *n);
+
+/* logwash_template_file: the name (as messages name it) of t's source file i, 0 the template
+ * and then each file it imports, and its text in *text and *len (either may be NULL); NULL
+ * when i is past the last. Owned by t. */
+LOGWASH_API const char *logwash_template_file(const struct logwash_template *t, unsigned i,
+                                              const char **text, size_t *len);
+
+/* logwash_runner_coverage: how often each of its template's coverage points was reached over
+ * every record r ran since it was made (logwash_template_coverage's order), or NULL when the
+ * template has none. Owned by r, valid until logwash_runner_free. */
+LOGWASH_API const uint64_t *logwash_runner_coverage(const struct logwash_runner *r);
 
 #ifdef __cplusplus
 }

@@ -91,6 +91,17 @@ struct lw_emitscope {
     uint32_t pc, first, n;
 };
 
+/* A coverage point of a program compiled with lw_compile_opts.coverage: a statement, or one
+ * outcome of a branch (if/else, ?:, ??), counted by the COV instruction placed where it runs
+ * (vm->cov[index], logwash test --coverage). outcome: 1 the then side (if, ?:) or the left
+ * side's value (??), 0 the else side or the default; 0 for a statement. */
+enum lw_covkind { LW_COV_STMT, LW_COV_IF, LW_COV_COND, LW_COV_DEFAULT };
+struct lw_covpoint {
+    struct lw_span span; /* the statement, the condition, or the ?? expression */
+    uint8_t kind, outcome;
+};
+#define LW_MAX_COVPOINTS 65535
+
 /* The deepest nesting of function calls (a recursion that does not end stops here). */
 #define LW_MAX_CALL_DEPTH 200
 
@@ -135,6 +146,8 @@ struct lw_program {
     uint32_t nemitscopes;
     struct lw_scopevar *scopevars;
     uint32_t nscopevars;
+    struct lw_covpoint *covs; /* coverage points (lw_compile_opts.coverage), else none */
+    uint32_t ncovs;
     struct lw_str warnings; /* compile warnings rendered as diagnostics (file:line:col: warning:
                                ..., source line, caret), empty when none; the caller prints them */
 };
@@ -166,6 +179,8 @@ struct lw_compile_opts {
      * the VM lacks is a runtime error. */
     const char *const *tables;
     size_t ntables;
+    /* coverage: put a COV instruction at every statement and branch outcome (prog->covs) */
+    bool coverage;
 };
 
 /* lw_compile: compile template text src (named name in messages) to a program. On error
@@ -201,7 +216,8 @@ enum lw_fmt {
     LW_FMT_AIJ,
     LW_FMT_AS,
     LW_FMT_AN,
-    LW_FMT_ABN
+    LW_FMT_ABN,
+    LW_FMT_CV
 };
 
 #endif

@@ -93,6 +93,9 @@ struct lw_vm {
     /* explain: NULL (the run's hot path tests only this), or the explainer whose hooks the VM
      * calls before each match(), grok(), dissect(), emit and print (explain.h) */
     struct lw_explain *explain;
+    /* cov: the counts of the program's coverage points (prog->ncovs of them, added to by the
+     * COV instructions over every record run), or NULL when the program has none */
+    uint64_t *cov;
     /* per record */
     const struct lw_record *rec;
     uint64_t regex_left; /* what is left of limits.regex_budget */

@@ -28,7 +28,9 @@
 
 struct logwash_template {
     struct lw_program *prog;
-    char *name; /* NUL-terminated copy of the name in messages */
+    char *name;                         /* NUL-terminated copy of the name in messages */
+    struct logwash_coverage_point *cov; /* prog->covs for callers (coverage), or NULL */
+    char **files;                       /* NUL-terminated copies of prog->files[i].name */
 };
 
 /* Where an output's bytes are while its record runs (buffers may move as they grow): the
@@ -151,6 +153,46 @@ each_error(void *ud, const struct lw_compile_error *e)
     o->on_error(o->on_error_ud, &ce);
 }
 
+/* template_files: t's file names as C strings, and its coverage points as the API gives them. */
+static void
+template_files(struct logwash_template *t)
+{
+    const struct lw_program *p = t->prog;
+    t->files = lw_xcalloc(p->nfiles + 1, sizeof *t->files);
+    for (uint32_t i = 0; i < p->nfiles; i++) { /* file 0 as messages name it */
+        struct lw_str n = i == 0 ? lw_str_c(t->name) : p->files[i].name;
+        t->files[i] = lw_xstrndup(n.p, n.len);
+    }
+    if (p->ncovs == 0) return;
+    t->cov = lw_xcalloc(p->ncovs, sizeof *t->cov);
+    static const enum logwash_coverage_kind kinds[] = {
+        [LW_COV_STMT] = LOGWASH_COVERAGE_STATEMENT,
+        [LW_COV_IF] = LOGWASH_COVERAGE_IF,
+        [LW_COV_COND] = LOGWASH_COVERAGE_CONDITIONAL,
+        [LW_COV_DEFAULT] = LOGWASH_COVERAGE_DEFAULT,
+    };
+    for (uint32_t i = 0; i < p->ncovs; i++) {
+        const struct lw_covpoint *c = &p->covs[i];
+        struct logwash_coverage_point *o = &t->cov[i];
+        o->kind = kinds[c->kind];
+        o->outcome = c->outcome;
+        for (uint32_t f = 1; f < p->nfiles; f++) { /* as lw_program_where */
+            if (p->files[f].base <= c->span.off) o->file = f;
+        }
+        struct lw_str file;
+        lw_program_where(p, c->span.off, &file, &o->line, &o->col);
+    }
+}
+
+static void
+template_free_files(struct logwash_template *t)
+{
+    for (uint32_t i = 0; t->files != NULL && t->files[i] != NULL; i++)
+        free(t->files[i]);
+    free(t->files);
+    free(t->cov);
+}
+
 /* compile_in: the work of compile(), under its out-of-memory exit. Returns 0 or -1. */
 static int
 compile_in(struct cjob *j)
@@ -188,7 +230,8 @@ compile_in(struct cjob *j)
                                   .lib = o->import_paths,
                                   .nlib = o->import_paths ? o->nimport_paths : 0,
                                   .tables = o->tables,
-                                  .ntables = o->tables ? o->ntables : 0 };
+                                  .ntables = o->tables ? o->ntables : 0,
+                                  .coverage = o->coverage };
     if (o->on_error != NULL) { /* every error (one block: on_error, max_errors) */
         co.each = each_error;
         co.each_ud = (void *)o;
@@ -211,6 +254,7 @@ compile_in(struct cjob *j)
         lw_diag_fini(&d);
         return -1;
     }
+    template_files(j->t);
     return 0;
 }
 
@@ -235,6 +279,7 @@ compile(struct cjob *j)
     lw_buf_fini(&j->file);
     if (rc == 0) return j->t;
     if (j->t != NULL) {
+        template_free_files(j->t);
         lw_program_free(j->t->prog);
         free(j->t->name);
         free(j->t);
@@ -270,6 +315,7 @@ void
 logwash_template_free(struct logwash_template *t)
 {
     if (t == NULL) return;
+    template_free_files(t);
     lw_program_free(t->prog);
     free(t->name);
     free(t);
@@ -286,6 +332,29 @@ logwash_template_warnings(const struct logwash_template *t, size_t *len)
 {
     if (len != NULL) *len = t->prog->warnings.len;
     return t->prog->warnings.len > 0 ? t->prog->warnings.p : "";
+}
+
+const struct logwash_coverage_point *
+logwash_template_coverage(const struct logwash_template *t, size_t *n)
+{
+    *n = t->prog->ncovs;
+    return t->cov;
+}
+
+const char *
+logwash_template_file(const struct logwash_template *t, unsigned i, const char **text, size_t *len)
+{
+    const struct lw_program *p = t->prog;
+    if (i >= p->nfiles) return NULL;
+    if (text != NULL) *text = p->src.p + p->files[i].base;
+    if (len != NULL) *len = p->files[i].len;
+    return t->files[i];
+}
+
+const uint64_t *
+logwash_runner_coverage(const struct logwash_runner *r)
+{
+    return r->vm.cov;
 }
 
 void

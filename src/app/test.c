@@ -33,6 +33,9 @@ struct run {
     struct result *r;
     size_t n, cap;
     size_t files, cases, passed, failed, updated, file_errors;
+    struct lw_cov *cov; /* --coverage, or NULL */
+    uint64_t *counts;   /* the current template's coverage counts */
+    struct lw_cov_opts covopts;
 };
 
 static const char usage[] =
@@ -47,6 +50,11 @@ static const char usage[] =
     "      --update       write the current outputs into the cases that have no expectation\n"
     "                     (never into a case that has one)\n"
     "      --no-jit       compile regexes without pcre2's JIT\n"
+    "      --coverage     report, per template, the statements run and the branch outcomes\n"
+    "                     taken (if/else, ?:, ?\?) over every case\n"
+    "      --coverage-show    also print each file annotated with its counts (like gcov)\n"
+    "      --coverage-dir=DIR write that listing per template into DIR/PATH.cov\n"
+    "      --coverage-min=PCT exit 1 when a file's statement or branch coverage is below PCT\n"
     "  -h, --help         print this help and exit\n"
     "\n"
     "Exit status: 0 every case passed, 1 a case failed, 2 a usage error or a malformed test "
@@ -132,7 +140,7 @@ record_outputs(struct lw_arena *a, struct logwash_runner *r, enum logwash_output
 /* run_case: every record of c through t; 0, or -1 with a message in out (a bad zone). */
 static int
 run_case(const struct logwash_template *t, const struct lw_tfile *f, const struct lw_tcase *c,
-         struct lw_arena *a, struct got *g, struct lw_buf *out)
+         struct lw_arena *a, struct got *g, struct lw_buf *out, uint64_t *counts)
 {
     struct logwash_runner_options ro;
     logwash_runner_options_default(&ro);
@@ -167,6 +175,7 @@ run_case(const struct logwash_template *t, const struct lw_tfile *f, const struc
         g->where[i] = lw_arena_dup(a, where, strlen(where) + 1);
         record_outputs(a, r, ro.output, g);
     }
+    if (counts != NULL) lw_cov_add(counts, t, r);
     logwash_runner_free(r);
     return 0;
 }
@@ -398,7 +407,7 @@ one_case(struct run *u, struct lw_tfile *f, const struct logwash_template *t,
     struct lw_buf out;
     lw_buf_init(&out);
     *insert = false;
-    int bad = run_case(t, f, c, &a, &g, &out) != 0;
+    int bad = run_case(t, f, c, &a, &g, &out, u->counts) != 0;
     enum rkind kind = R_PASS;
     if (!bad && c->fresh && u->update) {
         bad = c->flow ? 1 : 0;
@@ -490,6 +499,7 @@ one_file(struct run *u, const char *path)
     lw_buf_init(&all);
     co.on_error = every_error;
     co.on_error_ud = &all;
+    co.coverage = u->cov != NULL;
     struct logwash_error e;
     struct logwash_template *t = logwash_compile_file(f.template_path, &co, &e);
     if (t == NULL) {
@@ -515,6 +525,7 @@ one_file(struct run *u, const char *path)
         return;
     }
     lw_buf_fini(&all);
+    u->counts = u->cov != NULL ? lw_cov_counts(u->cov, t) : NULL;
     struct insert *ins = lw_xcalloc(f.ncases + 1, sizeof *ins);
     size_t nins = 0, before = u->failed;
     for (size_t i = 0; i < f.ncases; i++) {
@@ -742,15 +753,24 @@ junit(struct run *u)
 static int
 options(struct run *u, int argc, char **argv)
 {
-    enum { O_TAP = 256, O_JUNIT, O_UPDATE, O_NO_JIT };
+    enum { O_TAP = 256, O_JUNIT, O_UPDATE, O_NO_JIT, O_COV, O_COV_SHOW, O_COV_DIR, O_COV_MIN };
     static const struct option longs[] = {
-        { "verbose", no_argument, NULL, 'v' },     { "quiet", no_argument, NULL, 'q' },
-        { "tap", no_argument, NULL, O_TAP },       { "junit", required_argument, NULL, O_JUNIT },
-        { "update", no_argument, NULL, O_UPDATE }, { "no-jit", no_argument, NULL, O_NO_JIT },
-        { "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
+        { "verbose", no_argument, NULL, 'v' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "tap", no_argument, NULL, O_TAP },
+        { "junit", required_argument, NULL, O_JUNIT },
+        { "update", no_argument, NULL, O_UPDATE },
+        { "no-jit", no_argument, NULL, O_NO_JIT },
+        { "help", no_argument, NULL, 'h' },
+        { "coverage", no_argument, NULL, O_COV },
+        { "coverage-show", no_argument, NULL, O_COV_SHOW },
+        { "coverage-dir", required_argument, NULL, O_COV_DIR },
+        { "coverage-min", required_argument, NULL, O_COV_MIN },
+        { NULL, 0, NULL, 0 },
     };
     opterr = 0;
     optind = 1;
+    u->covopts.min = -1;
     int c;
     while ((c = getopt_long(argc, argv, "+vqh", longs, NULL)) != -1) {
         switch (c) {
@@ -772,12 +792,40 @@ options(struct run *u, int argc, char **argv)
         case O_NO_JIT:
             u->no_jit = true;
             break;
+        case O_COV:
+            u->cov = u->cov ? u->cov : lw_cov_new();
+            break;
+        case O_COV_SHOW:
+            u->cov = u->cov ? u->cov : lw_cov_new();
+            u->covopts.show = true;
+            break;
+        case O_COV_DIR:
+            u->cov = u->cov ? u->cov : lw_cov_new();
+            u->covopts.dir = optarg;
+            break;
+        case O_COV_MIN: {
+            char *end;
+            errno = 0;
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end != '\0' || errno != 0 || !(v >= 0 && v <= 100)) {
+                fprintf(stderr,
+                        "logwash: test: --coverage-min wants a percentage from 0 to 100, not "
+                        "'%s'\n",
+                        optarg);
+                return -1;
+            }
+            u->cov = u->cov ? u->cov : lw_cov_new();
+            u->covopts.min = v;
+            break;
+        }
         case 'h':
             fputs(usage, stdout);
             return 1;
         default:
             if (optopt == O_JUNIT || (optopt == 0 && strncmp(argv[optind - 1], "--junit", 7) == 0))
                 fprintf(stderr, "logwash: test: --junit needs a file name\n");
+            else if (optopt == O_COV_DIR || optopt == O_COV_MIN)
+                fprintf(stderr, "logwash: test: %s needs a value\n", argv[optind - 1]);
             else
                 fprintf(stderr, "logwash: test: unknown option '%s'\n", argv[optind - 1]);
             fprintf(stderr, "try 'logwash test --help'\n");
@@ -792,13 +840,22 @@ lw_test_main(int argc, char **argv)
 {
     struct run u = { 0 };
     int rc = options(&u, argc, argv);
-    if (rc != 0) return rc > 0 ? 0 : 2;
+    if (rc != 0) {
+        lw_cov_free(u.cov);
+        return rc > 0 ? 0 : 2;
+    }
     int bad_paths = 0;
     if (optind >= argc) bad_paths += path_arg(&u, ".") != 0;
     for (int i = optind; i < argc; i++)
         bad_paths += path_arg(&u, argv[i]) != 0;
     if (u.tap) tap(&u);
     if (u.junit && junit(&u) != 0) bad_paths++;
+    int covrc = 0;
+    if (u.cov != NULL) {
+        u.covopts.tap = u.tap;
+        covrc = lw_cov_report(u.cov, &u.covopts, stdout);
+        lw_cov_free(u.cov);
+    }
     if (!u.tap) {
         printf("logwash test: %zu file%s, %zu case%s: %zu passed, %zu failed", u.files,
                u.files == 1 ? "" : "s", u.cases, u.cases == 1 ? "" : "s", u.passed, u.failed);
@@ -816,6 +873,6 @@ lw_test_main(int argc, char **argv)
         free(u.r[i].detail);
     }
     free(u.r);
-    if (bad_paths || u.file_errors) return 2;
-    return u.failed ? 1 : 0;
+    if (bad_paths || u.file_errors || covrc == 2) return 2;
+    return u.failed || covrc ? 1 : 0;
 }

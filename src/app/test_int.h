@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "lw/arena.h"
 #include "lw/buf.h"
@@ -117,5 +118,22 @@ void lw_test_quote(struct lw_buf *out, struct lw_str s);
 /* lw_test_yaml_safe: JSON text s with those characters (only inside its strings) written as
  * \u escapes, so that it reads back from a YAML flow collection as the same value. */
 void lw_test_yaml_safe(struct lw_buf *out, struct lw_str s);
+
+/* testcov.c: --coverage. lw_cov_counts: the counts of template t in c (added to across the
+ * run: the same template name again gets the same counts), which lw_cov_add adds runner r's
+ * counts to. lw_cov_report: a summary line per source file, and the listings asked for;
+ * returns 0, 1 when a file is below o->min, 2 when a listing could not be written. */
+struct lw_cov;
+struct lw_cov_opts {
+    double min;      /* --coverage-min percent of statements and of branches; < 0: none */
+    bool show;       /* --coverage-show: the listings to the report */
+    bool tap;        /* lines as TAP comments */
+    const char *dir; /* --coverage-dir: a listing per template written there, or NULL */
+};
+struct lw_cov *lw_cov_new(void);
+void lw_cov_free(struct lw_cov *c);
+uint64_t *lw_cov_counts(struct lw_cov *c, const struct logwash_template *t);
+void lw_cov_add(uint64_t *acc, const struct logwash_template *t, const struct logwash_runner *r);
+int lw_cov_report(struct lw_cov *c, const struct lw_cov_opts *o, FILE *out);
 
 #endif

@@ -133,6 +133,53 @@ lw_cg_reg_alloc(struct gen *g, struct lw_span sp)
     return r;
 }
 
+/* coverage: with opts->coverage, a COV instruction counting point (kind, outcome) at span
+ * here; nothing otherwise, so a program not compiled for coverage is unchanged. */
+static bool
+coverage_on(const struct gen *g)
+{
+    return g->c->opts != NULL && g->c->opts->coverage;
+}
+
+/* coverage_point: a new point (kind, outcome) at span, its index; -1 without coverage. */
+static int32_t
+coverage_point(struct gen *g, enum lw_covkind kind, int outcome, struct lw_span sp)
+{
+    if (!coverage_on(g)) return -1;
+    if (g->ncovs == LW_MAX_COVPOINTS) {
+        lw_cfail(g->c, sp,
+                 "template too large for coverage (%d statements and branch outcomes "
+                 "at most)",
+                 LW_MAX_COVPOINTS);
+    }
+    GROW(g, g->covs, g->ncovs, g->capcovs);
+    g->covs[g->ncovs] = (struct lw_covpoint){ sp, (uint8_t)kind, (uint8_t)outcome };
+    return (int32_t)g->ncovs++;
+}
+
+/* coverage_count: the COV instruction of point i, here (nothing for -1) */
+static void
+coverage_count(struct gen *g, int32_t i)
+{
+    if (i >= 0) lw_cg_ins(g, LW_OP_COV, 0, (uint32_t)i, 0, g->covs[i].span);
+}
+
+/* coverage_branch: a branch's two points, adjacent (outcome 1, then 0), counted where each
+ * outcome's code starts (coverage_count of the index returned, and of it + 1); -1 without. */
+static int32_t
+coverage_branch(struct gen *g, enum lw_covkind kind, struct lw_span sp)
+{
+    int32_t i = coverage_point(g, kind, 1, sp);
+    if (i >= 0) coverage_point(g, kind, 0, sp);
+    return i;
+}
+
+static int32_t
+coverage_else(int32_t i)
+{
+    return i >= 0 ? i + 1 : -1;
+}
+
 /* Code generation ------------------------------------------------------------------------ */
 
 static void expr_to(struct gen *g, struct node *n, uint32_t dst);
@@ -696,9 +743,12 @@ expr_to(struct gen *g, struct node *n, uint32_t dst)
     case N_COND: {
         expr_to(g, n->a, dst);
         int32_t jf = lw_cg_ins(g, LW_OP_JMPF, dst, 0, 0, n->a->span);
+        int32_t cv = coverage_branch(g, LW_COV_COND, n->a->span);
+        coverage_count(g, cv);
         expr_to(g, n->b, dst);
         int32_t je = lw_cg_ins(g, LW_OP_JMP, 0, 0, 0, n->span);
         patch(g, jf);
+        coverage_count(g, coverage_else(cv));
         expr_to(g, n->c, dst);
         patch(g, je);
         break;
@@ -711,7 +761,15 @@ expr_to(struct gen *g, struct node *n, uint32_t dst)
         g->ntry--;
         int32_t jn = lw_cg_ins(g, LW_OP_JMPNN, dst, 0, 0, n->span);
         patch(g, t);
+        int32_t cv = coverage_branch(g, LW_COV_DEFAULT, n->span);
+        coverage_count(g, coverage_else(cv));
         expr_to(g, n->b, dst);
+        if (cv >= 0) { /* the left side's value: counted on its way out */
+            int32_t je = lw_cg_ins(g, LW_OP_JMP, 0, 0, 0, n->span);
+            patch(g, jn);
+            coverage_count(g, cv);
+            jn = je;
+        }
         patch(g, jn);
         break;
     }
@@ -754,17 +812,20 @@ if_stmt(struct gen *g, struct node *n)
     uint32_t r = expr_any(g, n->a);
     int32_t jf = lw_cg_ins(g, LW_OP_JMPF, r, 0, 0, n->a->span);
     g->freereg = save;
+    int32_t cv = coverage_branch(g, LW_COV_IF, n->a->span);
+    coverage_count(g, cv);
     block(g, n->b);
-    if (n->c == NULL) {
+    if (n->c == NULL && !coverage_on(g)) {
         patch(g, jf);
         return;
     }
     int32_t je = lw_cg_ins(g, LW_OP_JMP, 0, 0, 0, n->span);
     patch(g, jf);
-    if (n->c->kind == S_IF) {
+    coverage_count(g, coverage_else(cv));
+    if (n->c != NULL && n->c->kind == S_IF) {
         lw_cg_declare_captures(g, n->c->a);
         if_stmt(g, n->c);
-    } else {
+    } else if (n->c != NULL) {
         block(g, n->c);
     }
     patch(g, je);
@@ -831,6 +892,7 @@ stmt(struct gen *g, struct node *n)
     check_place(g, n);
     if (n->kind == S_FN && n->broken) lw_cg_broken(g, n); /* calls to it are not reported */
     if (n->kind == S_FN || n->kind == S_IMPORT) return;   /* collect() took them */
+    if (n->kind != S_BLOCK) coverage_count(g, coverage_point(g, LW_COV_STMT, 0, n->span));
     lw_cg_declare_captures(g, n->a);
     /* the captures of elif conditions are variables of this block too, null when not reached */
     for (struct node *e = n->kind == S_IF ? n->c : NULL; e != NULL && e->kind == S_IF; e = e->c)
@@ -1146,6 +1208,8 @@ finish(struct gen *g, struct node *root)
     p->nsites = g->nsites;
     p->shapes = lw_arena_dup(&p->arena, g->shapes, g->nshapes * sizeof *g->shapes);
     p->nshapes = g->nshapes;
+    p->covs = lw_arena_dup(&p->arena, g->covs, g->ncovs * sizeof *g->covs);
+    p->ncovs = g->ncovs;
     p->nfiles = g->c->nfiles;
     p->files = lw_arena_alloc(&p->arena, p->nfiles * sizeof *p->files);
     for (uint32_t i = 0; i < p->nfiles; i++) {

@@ -300,6 +300,8 @@ struct gen {
     struct lw_grok_lib *grok; /* the built-in patterns, loaded at the first grok() without opts */
     uint64_t scanned;         /* bytes of broken statements searched for names (names.c) */
     struct var spare;         /* lw_cg_var's answer when no ghost fits in vars */
+    struct lw_covpoint *covs; /* coverage points (opts->coverage) */
+    uint32_t ncovs, capcovs;
 };
 #define MAX_RDEPTH 1000
 #define GROW(g, arr, n, cap)                                                                       \

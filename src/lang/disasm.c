@@ -156,6 +156,9 @@ lw_disasm(const struct lw_program *p, FILE *f)
         case LW_FMT_AIJ:
             n = fprintf(f, "R%u I%u -> %d", in->a, in->b, (int)pc + 1 + in->c);
             break;
+        case LW_FMT_CV:
+            n = fprintf(f, "C%u", in->b);
+            break;
         }
         (void)n;
         fputc('\n', f);

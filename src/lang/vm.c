@@ -36,6 +36,7 @@ lw_vm_init(struct lw_vm *vm, const struct lw_program *p, struct lw_arena *arena,
     vm->hcap = p->ntry + 1;
     if (p->nfuncs > 0) vm->frames = lw_xcalloc(LW_MAX_CALL_DEPTH, sizeof *vm->frames);
     vm->objindex = lw_xcalloc(1, sizeof *vm->objindex);
+    if (p->ncovs > 0) vm->cov = lw_xcalloc(p->ncovs, sizeof *vm->cov);
     lw_buf_init(&vm->scratch);
     /* each stored as soon as made: after lw_oom's longjmp, lw_vm_fini frees what was made */
     vm->match_data = pcre2_match_data_create(p->max_groups + 1, NULL);
@@ -64,6 +65,7 @@ lw_vm_fini(struct lw_vm *vm)
     free(vm->hdepth);
     free(vm->frames);
     free(vm->objindex);
+    free(vm->cov);
     lw_buf_fini(&vm->scratch);
     pcre2_match_data_free(vm->match_data);
     pcre2_match_context_free(vm->match_ctx);
@@ -1105,6 +1107,10 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             break;
         case LW_OP_HALT:
             return LW_VM_OK;
+        case LW_OP_COV: /* not a step: a record's budget is as without coverage */
+            vm->cov[in->b]++;
+            steps++;
+            break;
         }
         continue;
     fail:
