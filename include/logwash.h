@@ -130,7 +130,8 @@ struct logwash_compile_options {
     /* Coverage (logwash-test(1) --coverage; added after the members above, zero means off):
      * the template counts, in each of its runners, how often every statement ran and every
      * outcome of each if/else, ?: and ?? was taken (see Coverage below). It runs a little
-     * slower; a template compiled without it carries no trace of it. Default false. */
+     * slower, and each point reached is an instruction counted against limits.steps; a
+     * template compiled without it carries no trace of it. Default false. */
     bool coverage;
 };
 
