@@ -357,4 +357,127 @@ logwash test: 1 file, 5 cases: 4 passed, 1 failed
 EOF
 expect_file json out
 
+
+# --coverage: a template with a branch no case takes, its exact summary and listing; a
+# function counted in the imported file that defines it; --coverage-min fails below it;
+# --coverage-dir writes the listing; TAP keeps the lines as comments
+mkdir -p cov
+cat >cov/lib.lw <<'LW'
+fn sev(n) {
+    if n >= 500 {
+        return "error"
+    }
+    return n >= 400 ? "warn" : "info"
+}
+LW
+cat >cov/c.lw <<'LW'
+input json
+import "lib.lw"
+let s = .status ?? 0
+if s == 0 {
+    reject "no status"
+} else if s > 999 {
+    drop
+}
+emit {status: s, level: sev(s), who: .user ?? "-"}
+LW
+cat >cov/c.test.yaml <<'YAML'
+cases:
+  - name: ok
+    input: '{"status": 200, "user": "bob"}'
+    expect: [{status: 200, level: info, who: bob}]
+  - name: server error, no user
+    input: '{"status": 503}'
+    expect: [{status: 503, level: error, who: "-"}]
+  - name: no status
+    input: '{}'
+    rejected: no status
+YAML
+run test --coverage-show cov/c.lw
+expect_rc coverage 0
+cat >want <<'WANT'
+ok   cov/c.test.yaml: 3 cases
+coverage: cov/c.lw: statements 4/5 (80.0%), branches 7/8 (87.5%)
+coverage:   cov/lib.lw (imported): statements 3/3 (100.0%), branches 3/4 (75.0%)
+        -:    0:Source:cov/c.lw
+        -:    1:input json
+        -:    2:import "lib.lw"
+        3:    3:let s = .status ?? 0
+                branch ?? at 3:9: value 2, default 1
+        3:    4:if s == 0 {
+                branch if at 4:4: then 1, else 2
+        1:    5:    reject "no status"
+        -:    6:} else if s > 999 {
+                branch if at 6:11: then #####, else 2
+    #####:    7:    drop
+        -:    8:}
+        2:    9:emit {status: s, level: sev(s), who: .user ?? "-"}
+                branch ?? at 9:38: value 1, default 1
+        -:    0:Source:cov/lib.lw
+        -:    1:fn sev(n) {
+        2:    2:    if n >= 500 {
+                branch if at 2:8: then 1, else 1
+        1:    3:        return "error"
+        -:    4:    }
+        1:    5:    return n >= 400 ? "warn" : "info"
+                branch ?: at 5:12: then #####, else 1
+        -:    6:}
+logwash test: 1 file, 3 cases: 3 passed, 0 failed
+WANT
+expect_file coverage out
+expect_empty coverage err
+# --coverage-min: below it, exit 1 naming the files; the cases still pass
+run test -q --coverage-min=100 cov/c.lw
+expect_rc coverage_min 1
+want "coverage: cov/c.lw: statements 4/5 (80.0%), branches 7/8 (87.5%)" \
+    "coverage:   cov/lib.lw (imported): statements 3/3 (100.0%), branches 3/4 (75.0%)" \
+    "coverage: below 100% (--coverage-min): cov/c.lw, cov/lib.lw" \
+    "logwash test: 1 file, 3 cases: 3 passed, 0 failed"
+expect_file coverage_min out
+run test -q --coverage-min=75 cov/c.lw
+expect_rc coverage_min_met 0
+run test --coverage-min=101 cov/c.lw
+expect_rc coverage_min_usage 2
+want "logwash: test: --coverage-min wants a percentage from 0 to 100, not '101'" \
+    "try 'logwash test --help'"
+expect_file coverage_min_usage err
+# --coverage-dir: the listing of the template and its imports in DIR/PATH.cov
+mkdir covout
+run test -q --coverage-dir=covout cov/c.lw
+expect_rc coverage_dir 0
+if [ -f 'covout/cov#c.lw.cov' ] && grep -q '^    #####:    7:    drop$' 'covout/cov#c.lw.cov' &&
+    grep -q '^        -:    0:Source:cov/lib.lw$' 'covout/cov#c.lw.cov'; then
+    ok
+else
+    bad "coverage_dir: $(ls covout)"
+fi
+run test -q --coverage-dir=no/such cov/c.lw
+expect_rc coverage_dir_unwritable 2
+if grep -q "^logwash: test: cannot write no/such/cov#c.lw.cov: " err; then ok; else bad "coverage_dir_unwritable: $(cat err)"; fi
+# TAP: the coverage lines are comments after the points
+run test --tap --coverage cov/c.lw
+expect_rc coverage_tap 0
+if tail -2 out | grep -q '^# coverage: cov/c.lw: statements 4/5' &&
+    [ "$(grep -c '^ok ' out)" = 3 ]; then ok; else bad "coverage_tap: $(cat out)"; fi
+# every outcome of ?? and ?: taken: full coverage passes --coverage-min=100
+printf 'input json\nemit {a: .a ?? 1, b: .b == 5 ? "big" : "small"}\n' >cov/full.lw
+cat >cov/full.test.yaml <<'YAML'
+cases:
+  - input: '{"a": 2, "b": 5}'
+    expect: [{a: 2, b: big}]
+  - input: '{}'
+    expect: [{a: 1, b: small}]
+YAML
+run test -q --coverage-min=100 cov/full.lw
+expect_rc coverage_full 0
+want "coverage: cov/full.lw: statements 1/1 (100.0%), branches 4/4 (100.0%)" \
+    "logwash test: 1 file, 2 cases: 2 passed, 0 failed"
+expect_file coverage_full out
+# a ?? whose left side fails (not only null) takes the default
+printf 'input json\nemit {n: int(.n) ?? -1}\n' >cov/err.lw
+printf 'cases:\n  - input: %s\n    expect: [{n: -1}]\n' "'{\"n\": \"x\"}'" >cov/err.test.yaml
+run test -q --coverage-show cov/err.lw
+expect_rc coverage_error_default 0
+if grep -q '^                branch ?? at 2:10: value #####, default 1$' out; then ok; else bad "coverage_error_default: $(cat out)"; fi
+
 summary

@@ -812,6 +812,7 @@ options(struct run *u, int argc, char **argv)
                         "logwash: test: --coverage-min wants a percentage from 0 to 100, not "
                         "'%s'\n",
                         optarg);
+                fprintf(stderr, "try 'logwash test --help'\n");
                 return -1;
             }
             u->cov = u->cov ? u->cov : lw_cov_new();
