@@ -480,4 +480,20 @@ run test -q --coverage-show cov/err.lw
 expect_rc coverage_error_default 0
 if grep -q '^                branch ?? at 2:10: value #####, default 1$' out; then ok; else bad "coverage_error_default: $(cat out)"; fi
 
+# "# nocover: WHY" on a line: its outcomes never taken count neither way; those taken count
+printf 'input json\nemit {a: .a == null ? 0 : .a, b: .b == null ? 0 : 1} # nocover: b is always set\n' >cov/nc.lw
+printf 'cases:\n  - input: %s\n    expect: [{a: 1, b: 1}]\n' "'{\"a\": 1, \"b\": 2}'" >cov/nc.test.yaml
+run test -q --coverage-show --coverage-min=100 cov/nc.lw
+expect_rc nocover 0
+cat >want <<'WANT'
+coverage: cov/nc.lw: statements 1/1 (100.0%), branches 2/2 (100.0%), 2 not coverable (# nocover)
+        -:    0:Source:cov/nc.lw
+        -:    1:input json
+        1:    2:emit {a: .a == null ? 0 : .a, b: .b == null ? 0 : 1} # nocover: b is always set
+                branch ?: at 2:10: then ##### (nocover), else 1
+                branch ?: at 2:34: then ##### (nocover), else 1
+logwash test: 1 file, 1 case: 1 passed, 0 failed
+WANT
+expect_file nocover out
+
 summary

@@ -7,6 +7,9 @@
 # New cases: add them without expectations, `logwash test --update templates/NAME.test.yaml`,
 # check the result with the oracle and git diff. A new template:
 # python3 tools/template-tests.py NAME SAMPLE [--tz ZONE] writes its cases from a sample log.
+# Coverage: every statement and both outcomes of every branch (if, ?:, ??) of every shipped
+# template must be reached by its cases (--coverage-min=100; a line saying "# nocover: WHY"
+# exempts the outcomes on it that no input can take); the per-template summary is printed.
 # VALGRIND: a command to run logwash under; LW_TEST_ARGS: more `logwash test` options (--no-jit).
 # Usage: tests/templates.sh BIN
 set -u
@@ -18,7 +21,7 @@ for t in templates/*.lw; do
     [ -f "${t%.lw}.test.yaml" ] || { echo "FAIL $t: no test file ${t%.lw}.test.yaml"; fail=$((fail + 1)); }
 done
 # shellcheck disable=SC2086 # LW_TEST_ARGS is a word list on purpose
-${VALGRIND:-} "$bin" test -q ${LW_TEST_ARGS:-} templates/ >"${TMPDIR:-/tmp}/templates.$$" 2>&1
+${VALGRIND:-} "$bin" test -q --coverage-min=100 ${LW_TEST_ARGS:-} templates/ >"${TMPDIR:-/tmp}/templates.$$" 2>&1
 rc=$?
 cat "${TMPDIR:-/tmp}/templates.$$"
 summary=$(tail -1 "${TMPDIR:-/tmp}/templates.$$")

@@ -93,8 +93,29 @@ lw_cov_add(uint64_t *acc, const struct logwash_template *tpl, const struct logwa
 /* ---- the report ---- */
 
 struct tally {
-    size_t stmts, stmts_hit, branches, branches_hit;
+    size_t stmts, stmts_hit, branches, branches_hit, excluded;
 };
+
+/* nocover: point i was never reached and its line says why it cannot be ("# nocover: WHY"):
+ * it counts neither way */
+static bool
+nocover(const struct covtpl *t, size_t i)
+{
+    const struct logwash_coverage_point *q = &t->pts[i];
+    if (t->count[i] > 0 || q->file >= t->nfiles) return false;
+    const struct covfile *cf = &t->files[q->file];
+    const char *p = cf->text, *end = cf->text + cf->len;
+    for (int line = 1; line < q->line && p < end; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+    }
+    const char *e = memchr(p, '\n', (size_t)(end - p));
+    size_t n = (size_t)((e ? e : end) - p);
+    static const char mark[] = "# nocover:";
+    for (size_t k = 0; k + sizeof mark - 1 <= n; k++)
+        if (memcmp(p + k, mark, sizeof mark - 1) == 0) return true;
+    return false;
+}
 
 static struct tally
 tally(const struct covtpl *t, unsigned file)
@@ -102,6 +123,10 @@ tally(const struct covtpl *t, unsigned file)
     struct tally y = { 0 };
     for (size_t i = 0; i < t->n; i++) {
         if (t->pts[i].file != file) continue;
+        if (nocover(t, i)) {
+            y.excluded++;
+            continue;
+        }
         bool hit = t->count[i] > 0;
         if (t->pts[i].kind == LOGWASH_COVERAGE_STATEMENT) {
             y.stmts++;
@@ -142,10 +167,10 @@ static const char *const kind_names[] = {
 };
 
 static void
-count_text(char *out, size_t n, uint64_t c)
+count_text(char *out, size_t n, uint64_t c, bool excluded)
 {
     if (c == 0)
-        snprintf(out, n, "#####");
+        snprintf(out, n, "#####%s", excluded ? " (nocover)" : "");
     else
         snprintf(out, n, "%llu", (unsigned long long)c);
 }
@@ -162,16 +187,18 @@ listing(struct lw_buf *b, const struct covtpl *t, unsigned f)
     for (int line = 1; p < end || line == 1; line++) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *e = nl ? nl : end;
-        bool any = false;
+        bool any = false, excluded = true;
         uint64_t most = 0;
         for (size_t i = 0; i < t->n; i++) {
             const struct logwash_coverage_point *q = &t->pts[i];
             if (q->file != f || q->line != line || q->kind != LOGWASH_COVERAGE_STATEMENT) continue;
             any = true;
+            excluded = excluded && nocover(t, i);
             if (t->count[i] > most) most = t->count[i];
         }
         char cnt[32] = "-";
-        if (any) count_text(cnt, sizeof cnt, most);
+        if (any) count_text(cnt, sizeof cnt, most, false);
+        if (any && most == 0 && excluded) snprintf(cnt, sizeof cnt, "=====");
         lw_buf_printf(b, "%9s:%5d:%.*s\n", cnt, line, (int)(e - p), p);
         for (size_t i = 0; i + 1 < t->n; i++) {
             const struct logwash_coverage_point *q = &t->pts[i];
@@ -180,8 +207,8 @@ listing(struct lw_buf *b, const struct covtpl *t, unsigned f)
                 continue;
             /* a branch's two outcomes are adjacent: then/value (1), else/default (0) */
             char c1[32], c0[32];
-            count_text(c1, sizeof c1, t->count[i]);
-            count_text(c0, sizeof c0, t->count[i + 1]);
+            count_text(c1, sizeof c1, t->count[i], nocover(t, i));
+            count_text(c0, sizeof c0, t->count[i + 1], nocover(t, i + 1));
             lw_buf_printf(b, "%9s %5s branch %s at %d:%d: %s %s, %s %s\n", "", "",
                           kind_names[q->kind], q->line, q->col, labels[q->kind][1], c1,
                           labels[q->kind][0], c0);
@@ -218,6 +245,7 @@ lw_cov_report(struct lw_cov *c, const struct lw_cov_opts *o, FILE *out)
             fraction(&b, "statements", y.stmts_hit, y.stmts);
             lw_buf_adds(&b, ", ");
             fraction(&b, "branches", y.branches_hit, y.branches);
+            if (y.excluded > 0) lw_buf_printf(&b, ", %zu not coverable (# nocover)", y.excluded);
             fprintf(out, "%.*s\n", (int)b.len, b.p);
             if (o->min >= 0 && (below(y.stmts_hit, y.stmts, o->min) ||
                                 below(y.branches_hit, y.branches, o->min))) {

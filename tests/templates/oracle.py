@@ -924,7 +924,8 @@ def kv_firewall(line):
                          "egress": {"interface": {"name": kv["OUT"] or None}}},
             "source": {"ip": kv["SRC"], "port": int(kv["SPT"]) if "SPT" in kv else None, "mac": smac},
             "destination": {"ip": kv["DST"], "port": int(kv["DPT"]) if "DPT" in kv else None, "mac": dmac},
-            "network": {"transport": kv["PROTO"].lower(), "bytes": int(first["LEN"])},
+            "network": {"transport": kv["PROTO"].lower() if "PROTO" in kv else None,  # none after an
+                        "bytes": int(first["LEN"])},                           # unknown IPv6 ext header
             "event": {"action": ufw.group(1).lower() if ufw else None, "duration": None},
             "rule": {"id": None},
             "iptables": {"prefix": prefix or None,
@@ -1188,12 +1189,16 @@ def check(name):
     tz = (doc.get("options") or {}).get("tz")
     ZONE = ZoneInfo(tz) if tz else dt.timezone.utc
     fn = ORACLES[name]
-    # the sample log again: the cases' records, one after the other; the oracle frames it
-    # itself (records()), so a case that is not one record of the sample is found too
+    # each case's input framed by the oracle itself (records()), so a case that is not one
+    # record is found too; framed case by case, so a case can hold what a file starting
+    # inside an entry gives (a continuation line alone)
     cases = doc["cases"]
-    inp = "".join(c["input"] + "\n" for c in cases)
+    framed, first = [], 1
+    for c in cases:
+        framed.extend((first + num - 1, rec) for num, rec in records(name, c["input"] + "\n"))
+        first += c["input"].count("\n") + 1
     want_out, want_dl = [], []
-    for num, rec in records(name, inp):
+    for num, rec in framed:
         got, reason = fn(rec)
         if got is None:
             want_dl.append((num, reason, rec))
