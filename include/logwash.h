@@ -516,6 +516,12 @@ LOGWASH_API int logwash_runner_set_explain(struct logwash_runner *r, bool on);
  * logwash_runner_free on r. */
 LOGWASH_API const char *logwash_explanation(const struct logwash_runner *r, size_t *len);
 
+/* logwash_explanation_misses: how many of the match(), grok() and dissect() calls the last
+ * record's explanation shows did not match, or were stopped by a limit (0 when explaining is
+ * off), so a caller can show only the records where something did not match (logwash(1)
+ * --explain). */
+LOGWASH_API unsigned logwash_explanation_misses(const struct logwash_runner *r);
+
 /* ---- Coverage ----
  *
  * A template compiled with logwash_compile_options.coverage has coverage points: each

@@ -1122,4 +1122,21 @@ else
     skip "table_reload_*: mkfifo failed"
 fi
 
+
+# --explain on a run: a usage error for a bad N; stdout and dead letters as without it, with
+# or without -j (it runs one worker); the explanation goes to stderr
+run -e 'emit 1' --explain=0 /dev/null
+expect_rc explain_zero 2
+if grep -q "^logwash: --explain needs a positive integer, found '0'$" err; then ok; else bad "explain_zero: $(cat err)"; fi
+printf 'if !match(line, /^\\d+$/) { reject "nan" }\nemit {n: int(line)}\n' >ex.lw
+seq 1 3000 | sed 's/^\(.*7\)$/x\1/' >ex.in
+"$bin" -q -j 3 -f ex.lw --dead-letter ex.dl0 ex.in >ex.out0 2>/dev/null
+"$bin" -q -j 3 -f ex.lw --explain=5 --dead-letter ex.dl1 ex.in >ex.out1 2>ex.err
+rc=$?
+expect_rc explain_run 0
+if cmp -s ex.out0 ex.out1 && cmp -s ex.dl0 ex.dl1 && [ -s ex.out1 ]; then ok; else bad "explain_run: stdout or dead letters differ"; fi
+if [ "$(grep -c '^logwash: explain: ex.in:[0-9]*: x' ex.err)" = 5 ] &&
+    grep -qx 'logwash: explain: 295 more records not explained (--explain=5)' ex.err; then ok; else
+    bad "explain_run_err: $(tail -3 ex.err)"; fi
+
 summary

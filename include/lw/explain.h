@@ -28,6 +28,7 @@ struct lw_explain {
     uint32_t nsites;    /* sites explained in this record */
     uint32_t skipped;   /* sites past LW_EXPLAIN_MAX_SITES */
     uint32_t probes;    /* matches made for this record */
+    uint32_t misses;    /* sites explained that did not match (or were stopped by a limit) */
     bool cut;           /* the text reached LW_EXPLAIN_MAX_TEXT */
 };
 

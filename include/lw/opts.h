@@ -43,6 +43,7 @@ struct lw_opts {
     bool list_patterns;   /* --list-patterns [NAME] (patlist.c): inputs hold the NAME */
     const char *now_text; /* --now as given (NULL: the clock), for --print-config */
     int jobs;             /* -j: worker threads; 0: the default (one per CPU, one for a terminal) */
+    int explain;          /* --explain[=N]: records explained on stderr at most; 0: off */
     int verbosity;        /* -q: -1, default 0, -v: 1 */
     struct logwash_limits limits;
     size_t max_line;

@@ -896,3 +896,10 @@ logwash_explanation(const struct logwash_runner *r, size_t *len)
     if (len != NULL) *len = x ? x->text.len : 0;
     return x != NULL && x->text.p != NULL ? x->text.p : "";
 }
+
+unsigned
+logwash_explanation_misses(const struct logwash_runner *r)
+{
+    const struct lw_explain *x = r->vm.explain;
+    return x != NULL ? x->misses : 0;
+}

@@ -80,6 +80,7 @@ enum {
     O_METRICS_INTERVAL,
     O_TABLE,
     O_MAX_STATE,
+    O_EXPLAIN,
 };
 
 static const struct {
@@ -114,6 +115,10 @@ static const struct {
       "FILE",
       "write each failed record to FILE as a JSON line" },
     { { "unbuffered", no_argument, NULL, O_UNBUFFERED }, NULL, "write output after each record" },
+    { { "explain", optional_argument, NULL, O_EXPLAIN },
+      "N",
+      "explain on stderr each record rejected or failed, or where a match(), grok() or dissect() "
+      "did not match, as logwash explain does (the first N, default 10; runs one thread)" },
     { { "jobs", required_argument, NULL, 'j' },
       "N",
       "run the template in N threads; output as with 1 (default: one per CPU; 1 for a terminal)" },
@@ -826,6 +831,17 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             break;
         case O_UNBUFFERED:
             o->unbuffered = true;
+            break;
+        case O_EXPLAIN:
+            o->explain = 10;
+            if (optarg != NULL) {
+                if (number(optarg, &v, "explain", err, errcap) != 0) return -1;
+                if (v < 1 || v > 1000000) {
+                    snprintf(err, errcap, "--explain: from 1 to 1000000 records, found %s", optarg);
+                    return -1;
+                }
+                o->explain = (int)v;
+            }
             break;
         case 'j':
             if (number(optarg, &v, "jobs", err, errcap) != 0) return -1;

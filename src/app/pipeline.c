@@ -112,6 +112,7 @@ struct run {
     int64_t next_stats;              /* monotonic ms of the next summary line */
     struct lw_metrics_pipe *metrics; /* NULL: none */
     struct lw_tablewatch *tw;        /* --table: the lookup tables, or NULL */
+    uint64_t explained, unexplained; /* --explain: records explained, and those past its N */
 };
 
 #define GROW(p, n, cap)                                                                            \
@@ -237,6 +238,9 @@ work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct 
     }
 }
 
+static void explain(struct run *r, struct lw_str raw, const struct lw_recpos *pos,
+                    const struct result *x);
+
 /* apply: the loop's side of a record whose work is done: count it, and send a failed one to
  * the dead-letter path. Returns 0, or -1 to stop (abort policy). */
 static int
@@ -245,6 +249,7 @@ apply(struct run *r, struct lw_str raw, const struct lw_recpos *pos, const struc
     r->n.in++;
     r->n.bytes_in += raw.len;
     r->pos = pos;
+    if (r->o->explain > 0 && r->pool == NULL) explain(r, raw, pos, x);
     switch (x->kind) {
     case RK_OK:
         r->n.emitted += x->nemit;
@@ -266,6 +271,47 @@ apply(struct run *r, struct lw_str raw, const struct lw_recpos *pos, const struc
     }
     r->n.failed++;
     return failed(r, pos, raw, "error", x->where, x->msg);
+}
+
+/* explain: --explain: a record rejected or failed, or with a match(), grok() or dissect() that
+ * did not match, explained on stderr as `logwash explain` does, the first o->explain of them.
+ * Runs with one worker (jobs), so the loop's runner holds the record's explanation. */
+static void
+explain(struct run *r, struct lw_str raw, const struct lw_recpos *pos, const struct result *x)
+{
+    static const char *const kinds[] = { [RK_OK] = "ok",
+                                         [RK_DROP] = "dropped",
+                                         [RK_UNDECODABLE] = "undecodable",
+                                         [RK_REJECT] = "rejected",
+                                         [RK_ERROR] = "failed" };
+    struct logwash_runner *rn = r->mw->runner;
+    if (x->kind == RK_UNDECODABLE ||
+        (x->kind != RK_REJECT && x->kind != RK_ERROR && logwash_explanation_misses(rn) == 0))
+        return;
+    if (r->explained == (uint64_t)r->o->explain) {
+        r->unexplained++;
+        return;
+    }
+    r->explained++;
+    fprintf(stderr, "logwash: explain: %s%c%" PRIu64 ": ", pos->name, pos->msg ? '@' : ':',
+            pos->line);
+    size_t n = raw.len > 200 ? 200 : raw.len; /* the record, control characters escaped */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)raw.p[i];
+        if (c < 0x20 || c == 0x7f)
+            fprintf(stderr, "\\x%02x", c);
+        else
+            fputc(c, stderr);
+    }
+    fprintf(stderr, "%s\n", raw.len > 200 ? "..." : "");
+    fputs(logwash_explanation(rn, NULL), stderr);
+    if (x->kind == RK_OK || x->kind == RK_DROP) {
+        fprintf(stderr, "=> %s, %" PRIu32 " output%s\n\n", kinds[x->kind], x->nemit,
+                x->nemit == 1 ? "" : "s");
+    } else {
+        fprintf(stderr, "=> %s%s%s: %s\n\n", kinds[x->kind], x->where ? " at " : "",
+                x->where ? x->where : "", x->msg);
+    }
 }
 
 static int settle_all(struct run *r, struct lw_diag *d);
@@ -635,6 +681,11 @@ work_init(struct work *w, struct run *r, struct outs *dst, struct logwash_error 
     ro.check_topic = sink->bad_to ? check_topic : NULL;
     ro.check_topic_ud = (void *)sink;
     w->runner = logwash_runner_new(r->t, &ro, e);
+    if (w->runner != NULL && o->explain > 0 && logwash_runner_set_explain(w->runner, true) != 0) {
+        logwash_runner_free(w->runner);
+        w->runner = NULL;
+        snprintf(e->message, sizeof e->message, "--explain: out of memory");
+    }
     if (w->runner != NULL && r->tw != NULL)
         logwash_runner_set_tables(w->runner, lw_tablewatch_set(r->tw));
     return w->runner ? 0 : -1;
@@ -1087,6 +1138,7 @@ tables_poll(struct run *r, struct lw_diag *d)
 static int
 jobs(const struct lw_opts *o)
 {
+    if (o->explain > 0) return 1; /* explanations in the loop's runner, in order */
     if (o->jobs > 0) return o->jobs > MAX_JOBS ? MAX_JOBS : o->jobs;
     bool tty = false;
     if (o->ninputs == 0) tty = isatty(0);
@@ -1237,6 +1289,10 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     if (status == 0 && (aborted || r.n.failed || r.n.undecodable || lost)) status = 1;
     if (streaming && opened == 0) stats(&r, true);
     publish(&r, LW_METRICS_END);
+    if (r.unexplained > 0)
+        fprintf(stderr,
+                "logwash: explain: %" PRIu64 " more record%s not explained (--explain=%d)\n",
+                r.unexplained, r.unexplained == 1 ? "" : "s", o->explain);
     summary(&r, o);
     struct lw_diag cd = { 0 };
     if (r.src.ops->close(&r.src, &cd) != 0) {

@@ -46,7 +46,7 @@ lw_explain_reset(struct lw_explain *x)
     x->text.len = 0;
     lw_buf_addc(&x->text, '\0');
     x->text.len = 0;
-    x->nsites = x->skipped = x->probes = 0;
+    x->nsites = x->skipped = x->probes = x->misses = 0;
     x->cut = false;
 }
 
@@ -213,9 +213,11 @@ lw_explain_match(struct lw_vm *vm, uint32_t pc, const struct lw_matchsite *ms,
     if (!site(vm, pc, "match(): ")) return;
     if (s->t != LW_T_STR) {
         say(x, "the subject is %s: no match\n", lw_type_name(s->t));
+        x->misses++;
         return;
     }
     int rc = matches(vm, re->code, s->u.p, s->len, 0, false, ov);
+    if (rc <= 0) x->misses++;
     say(x, "/%.*s/ %s\n", (int)(re->src.len > 200 ? 200 : re->src.len), re->src.p,
         rc > 0   ? "matched"
         : rc < 0 ? "stopped by a limit"
@@ -325,6 +327,7 @@ explain_grok(struct lw_vm *vm, const struct lw_value *subj, const struct lw_grok
         say(x, "%s\n", rc < 0 ? "was stopped by a limit" : "did not match");
         if (rc == 0) grok_miss(vm, alt, subj->u.p, subj->len);
     }
+    x->misses++; /* no alternative matched */
 }
 
 /* Dissect ----------------------------------------------------------------------------------- */
@@ -342,6 +345,7 @@ explain_dissect(struct lw_vm *vm, const struct lw_value *subj, const struct lw_d
         return;
     }
     say(x, "did not match\n");
+    x->misses++;
     struct lw_str f = lw_dissect_field_text(d, k), delim = d->f[k].delim;
     int fl = (int)(f.len > 80 ? 80 : f.len), dl = (int)(delim.len > 80 ? 80 : delim.len);
     if (rc == LW_DISSECT_NO_PREFIX) {
@@ -370,6 +374,7 @@ lw_explain_call(struct lw_vm *vm, uint32_t pc, uint32_t fn, const struct lw_valu
     if (!site(vm, pc, fn == LW_FN_grok ? "grok(): " : "dissect(): ")) return;
     if (args[0].t != LW_T_STR) {
         say(x, "the subject is %s: no match\n", lw_type_name(args[0].t));
+        x->misses++;
         return;
     }
     if (args[1].t != LW_T_REGEX || args[1].u.ext == NULL) {

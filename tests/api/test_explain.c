@@ -114,9 +114,34 @@ test_bounds(void)
     logwash_template_free(t);
 }
 
+/* logwash_explanation_misses: the calls that did not match, of every kind; 0 when off */
+static void
+test_misses(void)
+{
+    struct logwash_template *t = tmpl("let g = grok(line, ['%{IP:ip} x', '%{WORD:w}'])\n"
+                                      "let d = dissect(line, '%{a}:%{b}')\n"
+                                      "let m = match(line, /^\\d+$/)\n"
+                                      "emit {g: g, d: d, m: m}\n");
+    struct logwash_runner *r = logwash_runner_new(t, NULL, NULL);
+    CHECK(t != NULL && r != NULL);
+    if (r == NULL) return;
+    CHECK(logwash_run(r, "a:b", 3, NULL) == LOGWASH_OK);
+    CHECK(logwash_explanation_misses(r) == 0); /* off */
+    CHECK(logwash_runner_set_explain(r, true) == 0);
+    CHECK(logwash_run(r, "12", 2, NULL) == LOGWASH_OK); /* grok's 2nd alternative: a match */
+    CHECK(logwash_explanation_misses(r) == 1);          /* dissect */
+    CHECK(logwash_run(r, "a:b", 3, NULL) == LOGWASH_OK);
+    CHECK(logwash_explanation_misses(r) == 1); /* match */
+    CHECK(logwash_run(r, "%%", 2, NULL) == LOGWASH_OK);
+    CHECK(logwash_explanation_misses(r) == 3); /* all three */
+    logwash_runner_free(r);
+    logwash_template_free(t);
+}
+
 int
 main(void)
 {
+    test_misses();
     test_sites();
     test_bounds();
     return check_summary();
