@@ -496,4 +496,14 @@ logwash test: 1 file, 1 case: 1 passed, 0 failed
 WANT
 expect_file nocover out
 
+# a template with more coverage points than a program can count: one error, where they end
+{ echo 'let x = 1'; i=0; while [ $i -lt 16400 ]; do echo 'x = x ; x = x ; x = x ; x = x'; i=$((i + 1)); done; echo 'emit {x: x}'; } >cov/big.lw
+printf 'cases:\n  - input: "a"\n    expect: [{x: 1}]\n' >cov/big.test.yaml
+run test -q cov/big.lw
+expect_rc coverage_big_plain 0
+run test -q --coverage cov/big.lw
+expect_rc coverage_big 1
+if grep -q '^    cov/big.lw:16385:17: error: template too large for coverage (65535 statements and branch outcomes at most)$' out &&
+    [ "$(grep -c 'error:' out)" = 1 ]; then ok; else bad "coverage_big: $(head -5 out)"; fi
+
 summary

@@ -146,7 +146,9 @@ static int32_t
 coverage_point(struct gen *g, enum lw_covkind kind, int outcome, struct lw_span sp)
 {
     if (!coverage_on(g)) return -1;
-    if (g->ncovs == LW_MAX_COVPOINTS) {
+    if (g->ncovs == LW_MAX_COVPOINTS) { /* said once: the program is not made */
+        if (g->cov_full) return -1;
+        g->cov_full = true;
         lw_cfail(g->c, sp,
                  "template too large for coverage (%d statements and branch outcomes "
                  "at most)",

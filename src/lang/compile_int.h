@@ -302,6 +302,7 @@ struct gen {
     struct var spare;         /* lw_cg_var's answer when no ghost fits in vars */
     struct lw_covpoint *covs; /* coverage points (opts->coverage) */
     uint32_t ncovs, capcovs;
+    bool cov_full; /* LW_MAX_COVPOINTS reached (reported once) */
 };
 #define MAX_RDEPTH 1000
 #define GROW(g, arr, n, cap)                                                                       \
