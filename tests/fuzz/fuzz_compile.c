@@ -1,7 +1,7 @@
 /* Fuzz target: arbitrary template text through the compiler, the disassembler and, when it
  * compiles, the VM over a few fixed records (text and JSON) with small limits, the text record
- * also explained (explain.c). Any crash, sanitizer report or leak is a bug; compile errors and
- * runtime errors are normal. */
+ * also explained (explain.c), and once more compiled for coverage. Any crash, sanitizer report or
+ * leak is a bug; compile errors and runtime errors are normal. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,5 +82,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     run(p, &lw_dec_json,
         "{\"a\":{\"b\":[1,2.5,\"x\",null,true]},\"s\":\"h\\u00e9llo\",\"n\":-3,\"o\":{}}", false);
     lw_program_free(p);
+    /* compiled for coverage (COV points at every statement and branch outcome) and run */
+    o.coverage = true;
+    d = (struct lw_diag){ 0 };
+    p = lw_compile(LW_STR_LIT("fuzz.lw"), (struct lw_str){ (const char *)data, size }, &o, &d);
+    lw_diag_fini(&d);
+    if (p != NULL) {
+        run(p, &lw_dec_text, "a=1 b=\"x y\"", false);
+        lw_program_free(p);
+    }
     return 0;
 }
