@@ -280,7 +280,9 @@ send(b'm.a * "x"\r')
 expect(b'repl:1:1: error: cannot multiply array by string\r\n    1 | m.a * "x"\r\n      | ^\r\nlw> ')
 send(b"\x1b[A\x1b[A\r");      expect(b'{"a":[1,2]} : object\r\nlw> ')  # up twice: m
 send(b"emit m\r");            expect(b'emitted: {"a":[1,2]}\r\nlw> ')
-send(b"garbage\x03");         expect(b"lw> ")                       # Ctrl-C drops the line
+send(b"garbage");             expect(b"garbage")   # echoed: libedit is reading again
+time.sleep(0.2)
+send(b"\x03");                expect(b"lw> ")      # Ctrl-C drops the line
 send(b"3 * 3\r");             expect(b"9 : int\r\nlw> ")
 send(b":quit\r")
 _, st = os.waitpid(pid, 0)

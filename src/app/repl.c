@@ -828,7 +828,8 @@ edit_close(struct edit *E)
     E->end(E->el);
     E->hend(E->hist);
     free(E->path);
-    dlclose(E->h);
+    /* not dlclose'd: what terminfo keeps for the terminal (libedit's setupterm) stays until
+     * exit anyway, and a closed library hides its allocations' frames from leak checkers */
 }
 
 /* get_line: the next line into *b (without its '\n'), from libedit (E->h set) or stdin.
