@@ -160,6 +160,22 @@ if sed -n 5p err | grep -q '^t\.lw:[0-9]*:[0-9]*: error: ' && [ "$(wc -l <err)" 
     cat err
 fi
 
+# ---- import from the current directory; a device and a directory refused by :load; a record's
+# text that looks like a place ("at 10:30") is left as it is
+printf 'fn twice(x) { return x * 2 }\n' >lib.lw
+printf 'import "lib.lw"\ntwice(4)\n:load /dev/zero\n:load .\nreject "meet at 1:1"\n' >in
+run repl
+want '8 : int'
+expect_file import out
+cat >want <<'EOF'
+logwash: repl: /dev/zero: longer than 1 MiB
+logwash: repl: cannot read .: Is a directory
+repl:1:1: error: rejected: meet at 1:1
+    1 | reject "meet at 1:1"
+      | ^
+EOF
+expect_file import err
+
 # ---- commands: :help, a bad record kept out, unknown commands, -f, --record, --line
 printf ':help\n:record {bad\n:record\n:nope\n:load\n:\n:quit\n1\n' >in
 run repl --line 'a b'

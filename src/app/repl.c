@@ -204,9 +204,11 @@ digits(const char *s, const char *end, int *n)
 }
 
 /* rewrite_span: write s..end to f with every "(session):L:C" as the typed text's NAME:l:c, and
- * every " at L:C" as " at l:c" (in the same piece as cur) or " at NAME:l:c". */
+ * with at (the compiler's messages, never a record's text) every " at L:C" as " at l:c" (in the
+ * same piece as cur) or " at NAME:l:c". */
 static void
-rewrite_span(const struct repl *R, FILE *f, const char *s, const char *end, const struct piece *cur)
+rewrite_span(const struct repl *R, FILE *f, const char *s, const char *end, const struct piece *cur,
+             bool at)
 {
     static const char sess[] = SESSION_NAME ":";
     while (s < end) {
@@ -221,7 +223,7 @@ rewrite_span(const struct repl *R, FILE *f, const char *s, const char *end, cons
             s += sizeof sess + n1 + n2;
             continue;
         }
-        if (end - s > 4 && memcmp(s, " at ", 4) == 0 && (n1 = digits(s + 4, end, &L)) > 0 &&
+        if (at && end - s > 4 && memcmp(s, " at ", 4) == 0 && (n1 = digits(s + 4, end, &L)) > 0 &&
             s + 4 + n1 < end && s[4 + n1] == ':' && (n2 = digits(s + 5 + n1, end, &C)) > 0 &&
             (s + 5 + n1 + n2 == end || s[5 + n1 + n2] < '0' || s[5 + n1 + n2] > '9') &&
             (p = where(R, L, &l)) != NULL) {
@@ -254,7 +256,7 @@ rewrite(const struct repl *R, FILE *f, const char *text)
             digits(text + sizeof sess - 1, end, &L) > 0) {
             cur = where(R, L, &l);
             after_header = true;
-            rewrite_span(R, f, text, end, cur);
+            rewrite_span(R, f, text, end, cur, true);
         } else if (after_header && end - text > 8 &&
                    (n = digits(text + strspn(text, " "), end, &L)) > 0 &&
                    memcmp(text + strspn(text, " ") + n, " | ", 3) == 0 && cur != NULL &&
@@ -265,7 +267,7 @@ rewrite(const struct repl *R, FILE *f, const char *text)
             after_header = false;
         } else {
             after_header = false;
-            rewrite_span(R, f, text, end, cur);
+            rewrite_span(R, f, text, end, cur, true);
         }
         fputc('\n', f);
         text = eol ? eol + 1 : end;
@@ -333,7 +335,7 @@ runtime_error(const struct repl *R, const char *what, const struct logwash_error
     size_t msglen = 0;
     FILE *m = open_memstream(&msg, &msglen);
     if (m != NULL) {
-        rewrite_span(R, m, e->message, e->message + strlen(e->message), p);
+        rewrite_span(R, m, e->message, e->message + strlen(e->message), p, false);
         fclose(m);
     }
     snprintf(d.msg, sizeof d.msg, "%s%s", what, msg != NULL ? msg : e->message);
@@ -552,19 +554,25 @@ add_lib(struct repl *R, const char *dir)
 static int
 load(struct repl *R, const char *path)
 {
-    struct stat st;
-    if (stat(path, &st) != 0) {
+    /* read to MAX_INPUT + 1 bytes at most: a device or a fifo has no size to check first */
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
         fprintf(stderr, "logwash: repl: cannot read %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    if (S_ISREG(st.st_mode) && st.st_size > (off_t)MAX_INPUT) {
-        fprintf(stderr, "logwash: repl: %s: longer than %u MiB\n", path, MAX_INPUT >> 20);
         return -1;
     }
     struct lw_buf b;
     lw_buf_init(&b);
-    if (lw_buf_read_file(&b, path) != 0) {
-        fprintf(stderr, "logwash: repl: cannot read %s: %s\n", path, strerror(errno));
+    size_t n;
+    do {
+        size_t want = MAX_INPUT + 1 - b.len < 65536 ? MAX_INPUT + 1 - b.len : 65536;
+        char *p = lw_buf_grow(&b, want);
+        n = fread(p, 1, want, f);
+        b.len += n;
+    } while (n > 0 && b.len <= MAX_INPUT);
+    int read_errno = ferror(f) ? errno : 0;
+    fclose(f);
+    if (read_errno != 0) {
+        fprintf(stderr, "logwash: repl: cannot read %s: %s\n", path, strerror(read_errno));
         lw_buf_fini(&b);
         return -1;
     }
