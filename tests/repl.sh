@@ -310,7 +310,7 @@ PY
     fi
     h=$tmp/state/logwash/history
     if [ -f "$h" ] && grep -qx 'let\\040m\\040=\\040{' "$h" && grep -qx 'm' "$h" &&
-        ! grep -q garbage "$h"; then ok; else
+        ! grep -q garbage "$h" && [ "$(stat -c %a "$h")" = 600 ]; then ok; else
         bad "history file"
         cat "$h"
     fi

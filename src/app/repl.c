@@ -871,7 +871,10 @@ get_line(struct edit *E, bool more, struct lw_buf *b, bool *cut)
             char *h = lw_xstrndup(s, len);
             E->history(E->hist, &E->ev, H_ENTER, h);
             free(h);
-            if (E->path != NULL) E->history(E->hist, &E->ev, H_SAVE, E->path);
+            if (E->path != NULL) { /* it may hold records typed: the user's alone */
+                E->history(E->hist, &E->ev, H_SAVE, E->path);
+                chmod(E->path, 0600);
+            }
         }
         return 1;
     }
