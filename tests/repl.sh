@@ -47,6 +47,20 @@ want '3 : int' '"abc" : string' '{"a":1,"b":[1,2.5]} : object' '2.5 : float' \
 expect_file values out
 expect_empty values err
 
+# ---- the example of REPL in logwash(1) and of the README
+cat >in <<'EOF'
+:record {"status": 404, "path": "/a/b"}
+split(.path, "/")
+fn top(p) { return split(p, "/")[1] }
+emit {top: top(.path), status: .status}
+.status * "x"
+EOF
+run repl
+want '["","a","b"] : array' 'emitted: {"top":"a","status":404}'
+expect_file man_example out
+want 'repl:1:1: error: cannot multiply int by string' '    1 | .status * "x"' '      | ^'
+expect_file man_example err
+
 # ---- the session: what is kept, :session, :save (a template logwash runs), :run, :reset
 cat >in <<'EOF'
 :record {"n": 2}
