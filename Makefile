@@ -156,6 +156,7 @@ $(BUILD) $(BUILD)/unit:
 PACKAGE_TEST ?= package
 SOAK_TEST ?= soak
 check: unit golden cli jobs config metrics ltest grok templates examples replay man-check man-lint api layers kafka $(SOAK_TEST) \
+       repl \
        tz-oracle syslog-oracle $(PACKAGE_TEST)
 
 # The layers of ARCHITECTURE.md on the #include lines: the program (src/app, src/io) uses only
@@ -193,6 +194,11 @@ metrics: $(BUILD)/logwash
 # then tests/templates/oracle.py over the same cases
 templates: $(BUILD)/logwash
 	tests/templates.sh $(BUILD)/logwash
+
+# `logwash repl`: scripted sessions on a pipe, then one through a pty (python3)
+.PHONY: repl
+repl: $(BUILD)/logwash
+	tests/repl.sh $(BUILD)/logwash
 
 # `logwash test` itself: reports, malformed test files, --update
 ltest: $(BUILD)/logwash

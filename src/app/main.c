@@ -17,6 +17,7 @@
 #include "lw/opts.h"
 #include "lw/patlist.h"
 #include "lw/pipeline.h"
+#include "lw/repl.h"
 #include "lw/test.h"
 #include "lw/validate.h"
 
@@ -108,6 +109,7 @@ main(int argc, char **argv)
     std_fds();
     if (argc >= 2 && strcmp(argv[1], "test") == 0) return lw_test_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "explain") == 0) return lw_explain_main(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "repl") == 0) return lw_repl_main(argc - 1, argv + 1);
     struct lw_opts o;
     char err[512];
     int r = lw_opts_parse(&o, argc, argv, stdout, err, sizeof err);
