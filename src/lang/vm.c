@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "lw/explain.h"
+#include "lw/useragent.h"
 
 /* The first attempt of a regex call runs under this pcre2 match limit; the templates in
  * templates/ need at most about 300 for a line, so calls that need more are rare. */
@@ -68,6 +69,7 @@ lw_vm_fini(struct lw_vm *vm)
     pcre2_match_data_free(vm->match_data);
     pcre2_match_context_free(vm->match_ctx);
     lw_tzcache_fini(&vm->tzcache);
+    lw_uacache_free(vm->uacache);
 }
 
 const struct lw_tz *
