@@ -371,8 +371,8 @@ LOGWASH_API struct logwash_ua_rules *logwash_ua_rules_new(void);
  * model_replacement; the rest NULL. Returns 0, or -1 with *err filled (err may be NULL): a
  * regex PCRE2 refuses ("invalid regex at byte N: ..."), out of memory. */
 LOGWASH_API int logwash_ua_rules_add(struct logwash_ua_rules *r, enum logwash_ua_section s,
-                                     const char *regex, bool ignore_case,
-                                     const char *const repl[5], struct logwash_error *err);
+                                     const char *regex, bool ignore_case, const char *const repl[5],
+                                     struct logwash_error *err);
 
 /* logwash_ua_rules_count: the rules in section s of r. */
 LOGWASH_API size_t logwash_ua_rules_count(const struct logwash_ua_rules *r,

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lw/buf.h"
+#include "lw/jsonstr.h"
+#include "lw/str.h"
 #include "lw/uadata.h"
 
-static const char *const section_names[] = { "user_agent_parsers", "os_parsers",
-                                             "device_parsers" };
+static const char *const section_names[] = { "user_agent_parsers", "os_parsers", "device_parsers" };
 static const char *const repl_keys[][5] = {
     { "family_replacement", "v1_replacement", "v2_replacement", NULL, NULL },
     { "os_replacement", "os_v1_replacement", "os_v2_replacement", "os_v3_replacement",
@@ -75,32 +77,67 @@ read_rules(struct fy_document *doc, struct logwash_ua_rules *r, const char *path
     return 0;
 }
 
+/* diag_out: libfyaml's first message about a syntax error, kept instead of printed. */
+static void
+diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
+{
+    char *err = user;
+    if (err[0] != '\0') return;
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+        len--;
+    /* "<memory-@ADDRESS>:LINE:COL: error: ..." (the text was read here): from LINE on */
+    const char *gt = len > 0 && buf[0] == '<' ? memchr(buf, '>', len) : NULL;
+    if (gt != NULL && (size_t)(gt - buf) + 2 <= len && gt[1] == ':') {
+        len -= (size_t)(gt - buf) + 2;
+        buf = gt + 2;
+    }
+    snprintf(err, 300, "%.*s", (int)len, buf);
+}
+
 static void
 load(struct lw_uadata *d)
 {
     const char *env = getenv("LOGWASH_UA_REGEXES");
-    const char *path = env && env[0] ? env : LW_UADATA_DEFAULT;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(d->err, sizeof d->err,
-                 "parse_user_agent() needs ua-parser's rules, %s: %s (install the Debian "
-                 "package uap-core%s)",
-                 path, strerror(errno), env && env[0] ? ", or set LOGWASH_UA_REGEXES to them" : "");
+    bool set = env != NULL && env[0] != '\0';
+    const char *path = set ? env : LW_UADATA_DEFAULT;
+    struct lw_buf text;
+    lw_buf_init(&text);
+    if (lw_buf_read_file(&text, path) != 0) {
+        snprintf(d->err, sizeof d->err, "parse_user_agent() needs ua-parser's rules in %s (%s): %s",
+                 path, set ? "LOGWASH_UA_REGEXES" : "Debian package uap-core", strerror(errno));
+        lw_buf_fini(&text);
         return;
     }
-    struct fy_parse_cfg pc = { .flags = FYPCF_QUIET | FYPCF_DEFAULT_PARSE };
-    struct fy_document *doc = fy_document_build_from_fp(&pc, f);
-    fclose(f);
-    char err[700] = "";
-    struct logwash_ua_rules *r = logwash_ua_rules_new();
-    if (doc == NULL) {
-        snprintf(err, sizeof err, "%s: not a YAML document", path);
-    } else if (r == NULL) {
-        snprintf(err, sizeof err, "out of memory");
+    char err[700] = "", yerr[300] = "";
+    struct fy_document *doc = NULL;
+    struct logwash_ua_rules *r = NULL;
+    /* libfyaml 0.7.12 may never return from invalid UTF-8 (config.c): checked first */
+    if (!lw_utf8_valid((struct lw_str){ text.p ? text.p : "", text.len })) {
+        snprintf(err, sizeof err, "%s: not UTF-8 text", path);
     } else {
-        read_rules(doc, r, path, err, sizeof err);
+        struct fy_diag_cfg dc;
+        fy_diag_cfg_default(&dc);
+        dc.fp = NULL; /* output_fn is used only without a FILE */
+        dc.output_fn = diag_out;
+        dc.user = yerr;
+        dc.colorize = false;
+        dc.show_source = false;
+        struct fy_diag *diag = fy_diag_create(&dc);
+        struct fy_parse_cfg pc = { .flags = FYPCF_QUIET | FYPCF_DEFAULT_PARSE, .diag = diag };
+        doc = fy_document_build_from_string(&pc, text.p ? text.p : "", text.len);
+        fy_diag_destroy(diag);
+        r = logwash_ua_rules_new();
+        if (doc == NULL) {
+            bool at = yerr[0] >= '1' && yerr[0] <= '9'; /* LINE:COL: error: ... */
+            snprintf(err, sizeof err, "%s:%s", path, at ? yerr : " not a YAML document");
+        } else if (r == NULL) {
+            snprintf(err, sizeof err, "out of memory");
+        } else {
+            read_rules(doc, r, path, err, sizeof err);
+        }
     }
     if (doc != NULL) fy_document_destroy(doc);
+    lw_buf_fini(&text);
     if (err[0] != '\0') {
         logwash_ua_rules_free(r);
         snprintf(d->err, sizeof d->err, "parse_user_agent(): cannot use ua-parser's rules: %.700s",

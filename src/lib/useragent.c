@@ -128,8 +128,8 @@ lw_uarules_unref(struct lw_uarules *r)
 /* The 12 results: user_agent family major minor patch, os family major minor patch
  * patch_minor, device family brand model. A field is null (off == NONE), a slice of the
  * subject (subj), or bytes of vm->scratch. */
-#define NF   12
-#define NONE UINT32_MAX
+#define NF      12
+#define NONE    UINT32_MAX
 #define NOFIELD ((struct field){ NONE, 0, false })
 static const uint8_t base[LW_UA_NSECTIONS] = { 0, 4, 9 }, width[LW_UA_NSECTIONS] = { 4, 5, 3 };
 
@@ -268,9 +268,7 @@ eval(struct lw_vm *vm, enum lw_ua_section sec, const struct uarule *u, const cha
     default:
         f[0] = u->repl[0] ? multi(vm, u, s, u->repl[0]) : group(vm, u, 1);
         f[1] = u->repl[1] ? multi(vm, u, s, u->repl[1]) : NOFIELD;
-        f[2] = u->repl[2]       ? multi(vm, u, s, u->repl[2])
-               : u->re.ngroups ? group(vm, u, 1)
-                               : NOFIELD;
+        f[2] = u->repl[2] ? multi(vm, u, s, u->repl[2]) : u->re.ngroups ? group(vm, u, 1) : NOFIELD;
         break;
     }
 }
@@ -378,8 +376,8 @@ cache_put(struct lw_uacache *c, uint64_t h, const char *s, size_t len, const str
 
 /* The function ------------------------------------------------------------------------------ */
 
-static const char *const names[NF] = { "family", "major",  "minor",       "patch",
-                                       "family", "major",  "minor",       "patch",
+static const char *const names[NF] = { "family",      "major",  "minor", "patch",
+                                       "family",      "major",  "minor", "patch",
                                        "patch_minor", "family", "brand", "model" };
 static const char *const sections[LW_UA_NSECTIONS] = { "user_agent", "os", "device" };
 static const char *const other = "Other";
