@@ -138,6 +138,7 @@ struct lw_program {
     struct lw_str warnings; /* compile warnings rendered as diagnostics (file:line:col: warning:
                                ..., source line, caret), empty when none; the caller prints them */
     struct lw_uarules *ua;  /* parse_user_agent's rules (useragent.h), held; NULL when unused */
+    bool ua_jit;            /* ... matched with their JIT code (the compile option jit) */
 };
 
 struct lw_grok_lib;

@@ -229,6 +229,7 @@ ua_rules(struct gen *g, struct node *n)
     if (r == NULL) lw_cfail(g->c, n->span, "%s", msg[0] ? msg : "parse_user_agent(): no rules");
     lw_uarules_ref(r);
     p->ua = r;
+    p->ua_jit = o->jit;
     if (lw_uarules_max_groups(r) > p->max_groups) p->max_groups = lw_uarules_max_groups(r);
 }
 

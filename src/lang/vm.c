@@ -640,7 +640,10 @@ regex_run(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len
         return pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, start, 0, vm->match_data,
                                vm->match_ctx);
     }
-    return pcre2_match(re->code, (PCRE2_SPTR)s, len, start, 0, vm->match_data, vm->match_ctx);
+    /* PCRE2_NO_JIT: a regex JIT-compiled for other programs (parse_user_agent's shared rules)
+     * runs interpreted in a program compiled without JIT */
+    return pcre2_match(re->code, (PCRE2_SPTR)s, len, start, PCRE2_NO_JIT, vm->match_data,
+                       vm->match_ctx);
 }
 
 /* regex_again: a call that passed the first attempt's match limit, run again under limits 8

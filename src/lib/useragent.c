@@ -1,8 +1,9 @@
 /* parse_user_agent(): browser, OS and device from ua-parser's rules (useragent.h). Each
  * section runs its rules in order with the VM's regex limits (lw_vm_regex_match: every call
  * costs the bytes it searched, so a long hostile string runs out of --regex-budget instead of
- * running ~1000 regexes over it unbounded). The fast path is a small per-VM cache of the last
- * distinct user agents (log lines repeat a few browsers): a hit costs a hash and a compare. */
+ * running ~1000 regexes over it unbounded). The fast path is a per-VM cache of the last 512
+ * distinct user agents (log lines repeat a few browsers; 4-way sets, least recently used
+ * replaced; at most 1 MiB): a hit costs a hash, a compare and the copy of the result. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stdatomic.h>
@@ -284,7 +285,9 @@ section(struct lw_vm *vm, const struct lw_uarules *r, enum lw_ua_section sec, co
         f[k] = NOFIELD;
     for (size_t i = 0; i < r->n[sec]; i++) {
         const struct uarule *u = &r->r[sec][i];
-        int rc = lw_vm_regex_match(vm, &u->re, s, len, 0);
+        struct lw_regex re = u->re;
+        re.jit = re.jit && vm->prog->ua_jit; /* the rules are shared: --no-jit is the program's */
+        int rc = lw_vm_regex_match(vm, &re, s, len, 0);
         if (rc == PCRE2_ERROR_NOMATCH) {
             for (int k = 0; k < w; k++)
                 f[k] = NOFIELD;
@@ -299,9 +302,10 @@ section(struct lw_vm *vm, const struct lw_uarules *r, enum lw_ua_section sec, co
 
 /* The cache --------------------------------------------------------------------------------- */
 
-#define CACHE_WAYS 2
-#define CACHE_SETS 64
-#define CACHE_KEY  512 /* longer user agents are not cached */
+#define CACHE_WAYS 4
+#define CACHE_SETS 128
+#define CACHE_KEY  512  /* longer user agents are not cached */
+#define CACHE_BLOB 2048 /* nor results of more bytes, key included: at most 1 MiB per VM */
 
 struct centry {
     char *blob; /* the key, then the fields' bytes; NULL: empty slot */
@@ -350,7 +354,7 @@ cache_put(struct lw_uacache *c, uint64_t h, const char *s, size_t len, const str
     size_t total = len;
     for (int k = 0; k < NF; k++)
         total += set(&res->f[k]) ? res->f[k].len : 0;
-    if (total > UINT16_MAX) return;
+    if (total > CACHE_BLOB) return;
     struct centry *ways = c->e[h % CACHE_SETS], *e = &ways[0];
     for (int j = 1; j < CACHE_WAYS && e->blob != NULL; j++) {
         if (ways[j].blob == NULL || ways[j].used < e->used) e = &ways[j];
@@ -412,7 +416,11 @@ fn_parse_user_agent(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value
     size_t len = a[0].len;
     struct lw_value vals[NF];
     uint64_t h = 0;
+#ifdef LW_UA_NOCACHE /* bench/useragent.sh's build of the rules without the fast path */
+    bool cacheable = false;
+#else
     bool cacheable = len <= CACHE_KEY;
+#endif
     if (cacheable) {
         if (vm->uacache == NULL) vm->uacache = calloc(1, sizeof *vm->uacache);
         h = XXH3_64bits(s, len);
