@@ -7,7 +7,7 @@
 #   distinct: up to 20000 user agents all different (every record misses the cache: its worst
 #           case).
 # Prints lines/s (best of BENCH_RUNS, 3, pinned to one CPU with taskset when there is one) and,
-# under callgrind, instructions per line (on BENCH_INSTR, 5000, lines; 0: none), and checks
+# under callgrind, instructions per line (on BENCH_INSTR, 2000, lines; 0: none), and checks
 # that both builds wrote the same output. Needs uap-core and python3; not part of make check.
 set -eu
 [ $# -eq 1 ] || { echo "usage: bench/useragent.sh PATH/TO/logwash" >&2; exit 2; }
@@ -17,7 +17,7 @@ t=/usr/share/uap-core/tests/test_ua.yaml
 [ -f "$t" ] || { echo "bench: skipped: $t missing (Debian package uap-core)"; exit 0; }
 runs=${BENCH_RUNS:-3}
 lines=${BENCH_LINES:-100000}
-instr=${BENCH_INSTR:-5000}
+instr=${BENCH_INSTR:-2000}
 pin=
 command -v taskset >/dev/null && pin="taskset -c ${BENCH_CPU:-0}"
 tmp=$(mktemp -d)
@@ -67,7 +67,7 @@ for w in access distinct; do
 done
 if [ "$instr" -gt 0 ] && command -v valgrind >/dev/null; then
     # the start-up (the rules read and compiled), taken off every count below
-    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" "$tmp/cached" -q -j 1 --no-jit \
+    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" "$tmp/cached" -q -j 1 \
         -f "$tmp/t.lw" /dev/null >/dev/null 2>"$tmp/vg"
     start=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$tmp/vg")
     echo "start-up (rules read and compiled): $start instructions"
@@ -75,10 +75,10 @@ if [ "$instr" -gt 0 ] && command -v valgrind >/dev/null; then
         head -n "$instr" "$tmp/$w.txt" >"$tmp/cut.txt"
         n=$(wc -l <"$tmp/cut.txt")
         for b in cached direct; do
-            valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" "$tmp/$b" -q -j 1 --no-jit \
+            valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" "$tmp/$b" -q -j 1 \
                 -f "$tmp/t.lw" "$tmp/cut.txt" >/dev/null 2>"$tmp/vg"
             ir=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$tmp/vg")
-            printf '%-9s %-6s %12d instructions, %8d per line past start-up (callgrind, --no-jit, %d lines)\n' \
+            printf '%-9s %-6s %12d instructions, %8d per line past start-up (callgrind, JIT, %d lines)\n' \
                 "$w" "$b" "$ir" $(((ir - start) / n)) "$n"
         done
     done
