@@ -213,6 +213,13 @@ tz-oracle: $(BUILD)/logwash
 syslog-oracle: $(BUILD)/logwash
 	tests/oracle/syslog.sh $(BUILD)/logwash
 
+# parse_user_agent against python3-ua-parser over uap-core's ~30,000 test user agents (skipped,
+# saying so, without them).
+.PHONY: ua-oracle
+check: ua-oracle
+ua-oracle: $(BUILD)/logwash
+	tests/ua/oracle.sh $(BUILD)/logwash
+
 # grok pattern libraries: ours and ../shared/grok (skipped, saying so, without ../shared)
 grok: $(BUILD)/logwash
 	tests/grok.sh $(BUILD)/logwash

@@ -133,6 +133,14 @@ struct logwash_compile_options {
      * slower, and each point reached is an instruction counted against limits.steps; a
      * template compiled without it carries no trace of it. Default false. */
     bool coverage;
+    /* parse_user_agent's rules (added in 0.1.0, after the members above; default NULL): called
+     * with ua_rules_ud at most once per compilation, at the template's first
+     * parse_user_agent; returns a set of rules (see User agents below) that the template
+     * takes its own hold on, or NULL after writing a message (a C string of at most msgsize
+     * bytes) that becomes the compile error at that call. NULL: a template that calls
+     * parse_user_agent does not compile. */
+    struct logwash_ua_rules *(*ua_rules)(void *ud, char *msg, size_t msgsize);
+    void *ua_rules_ud;
 };
 
 /* logwash_compile_options_default: set *o to the defaults above. */
@@ -346,6 +354,39 @@ LOGWASH_API void logwash_tables_free(struct logwash_tables *s);
  * Call it between records, never while a record runs on r (another thread may call it when
  * its hand-over of r is ordered, e.g. by a lock, with the thread running r's records). */
 LOGWASH_API void logwash_runner_set_tables(struct logwash_runner *r, struct logwash_tables *s);
+
+/* ---- User agents ----
+ *
+ * parse_user_agent(s) follows ua-parser's rules (uap-core's regexes.yaml: user_agent_parsers,
+ * os_parsers, device_parsers; logwash-template(7)). The library reads no YAML: the caller
+ * reads the file and adds each rule in the file's order (logwash(1) does it with libfyaml),
+ * then hands the set to the compiler (logwash_compile_options.ua_rules). A set may be shared
+ * by any number of templates and threads; it must not change once a template holds it. */
+enum logwash_ua_section { LOGWASH_UA_USER_AGENT, LOGWASH_UA_OS, LOGWASH_UA_DEVICE };
+
+struct logwash_ua_rules;
+
+/* logwash_ua_rules_new: an empty set, NULL when out of memory. */
+LOGWASH_API struct logwash_ua_rules *logwash_ua_rules_new(void);
+
+/* logwash_ua_rules_add: the next rule of section s: regex (a C string, PCRE2 syntax over
+ * bytes; case ignored when ignore_case, the file's regex_flag: 'i'), compiled now, and its
+ * replacements (C strings or NULL; repl may be NULL for none), in the file's names:
+ * USER_AGENT: family_replacement, v1_replacement, v2_replacement; OS: os_replacement,
+ * os_v1_replacement ... os_v4_replacement; DEVICE: device_replacement, brand_replacement,
+ * model_replacement; the rest NULL. Returns 0, or -1 with *err filled (err may be NULL): a
+ * regex PCRE2 refuses ("invalid regex at byte N: ..."), out of memory. */
+LOGWASH_API int logwash_ua_rules_add(struct logwash_ua_rules *r, enum logwash_ua_section s,
+                                     const char *regex, bool ignore_case, const char *const repl[5],
+                                     struct logwash_error *err);
+
+/* logwash_ua_rules_count: the rules in section s of r. */
+LOGWASH_API size_t logwash_ua_rules_count(const struct logwash_ua_rules *r,
+                                          enum logwash_ua_section s);
+
+/* logwash_ua_rules_free: drop the caller's handle (NULL: nothing); templates holding the
+ * rules keep them. */
+LOGWASH_API void logwash_ua_rules_free(struct logwash_ua_rules *r);
 
 /* ---- Running a record ---- */
 

@@ -1139,5 +1139,38 @@ if cmp -s ex.out0 ex.out1 && cmp -s ex.dl0 ex.dl1 && [ -s ex.out1 ]; then ok; el
 if [ "$(grep -c '^logwash: explain: ex.in:[0-9]*: x' ex.err)" = 5 ] &&
     grep -qx 'logwash: explain: 295 more records not explained (--explain=5)' ex.err; then ok; else
     bad "explain_run_err: $(tail -3 ex.err)"; fi
+# ---- parse_user_agent's rules file (LOGWASH_UA_REGEXES, default uap-core's): read only when a
+# template calls parse_user_agent; missing, broken or not ua-parser's: a compile error at the
+# call naming the file (and the package, for the default one); other templates never read it
+: >in
+LOGWASH_UA_REGEXES=/nonexistent/regexes.yaml run -e 'emit parse_user_agent(line)'
+expect_rc ua_rules_missing 3
+want "-e:1:6: error: parse_user_agent() needs ua-parser's rules in /nonexistent/regexes.yaml (LOGWASH_UA_REGEXES): No such file or directory" \
+    "    1 | emit parse_user_agent(line)" \
+    "      |      ^~~~~~~~~~~~~~~~~~~~~~"
+expect_file ua_rules_missing err
+LOGWASH_UA_REGEXES=/nonexistent/regexes.yaml run -e 'emit line'
+expect_rc ua_rules_unused 0
+printf 'user_agent_parsers:\n  - regex: "x"\n  - regex: "(a"\nos_parsers: []\ndevice_parsers: []\n' >ua_bad.yaml
+LOGWASH_UA_REGEXES=ua_bad.yaml run -e 'emit parse_user_agent(line)'
+expect_rc ua_rules_bad_regex 3
+if grep -qF "parse_user_agent(): cannot use ua-parser's rules: ua_bad.yaml:3:13: user_agent_parsers entry 2: invalid regex at byte 3: missing closing parenthesis" err; then ok; else bad "ua_rules_bad_regex: $(head -1 err)"; fi
+printf 'user_agent_parsers: [\n' >ua_bad.yaml
+LOGWASH_UA_REGEXES=ua_bad.yaml run -e 'emit parse_user_agent(line)'
+if grep -qF "parse_user_agent(): cannot use ua-parser's rules: ua_bad.yaml:2:1: error:" err; then ok; else bad "ua_rules_bad_yaml: $(head -1 err)"; fi
+printf 'user_agent_parsers: []\nos_parsers: []\n' >ua_bad.yaml
+LOGWASH_UA_REGEXES=ua_bad.yaml run -e 'emit parse_user_agent(line)'
+if grep -qF "parse_user_agent(): cannot use ua-parser's rules: ua_bad.yaml: not ua-parser's regexes (no device_parsers list)" err; then ok; else bad "ua_rules_no_section: $(head -1 err)"; fi
+printf '\377\n' >ua_bad.yaml
+LOGWASH_UA_REGEXES=ua_bad.yaml run -e 'emit parse_user_agent(line)'
+if grep -qF "ua_bad.yaml: not UTF-8 text" err; then ok; else bad "ua_rules_not_utf8: $(head -1 err)"; fi
+# a small rules file of one's own: its replacements ($1, regex_flag i) and "Other"
+printf 'user_agent_parsers:\n  - regex: "(Foo)/(\\\\d+)"\n    family_replacement: "My $1"\nos_parsers: []\ndevice_parsers:\n  - regex: "phone-(\\\\w+)"\n    regex_flag: i\n    device_replacement: "Phone $1"\n    brand_replacement: " Acme "\n' >ua_own.yaml
+printf 'Foo/12 PHONE-x1\nBar\n' >in
+LOGWASH_UA_REGEXES=ua_own.yaml run -e 'emit parse_user_agent(line)'
+want '{"user_agent":{"family":"My Foo","major":"12","minor":null,"patch":null},"os":{"family":"Other","major":null,"minor":null,"patch":null,"patch_minor":null},"device":{"family":"Phone x1","brand":"Acme","model":"x1"}}' \
+    '{"user_agent":{"family":"Other","major":null,"minor":null,"patch":null},"os":{"family":"Other","major":null,"minor":null,"patch":null,"patch_minor":null},"device":{"family":"Other","brand":null,"model":null}}'
+expect_file ua_rules_own out
+: >in
 
 summary

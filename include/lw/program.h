@@ -150,9 +150,12 @@ struct lw_program {
     uint32_t ncovs;
     struct lw_str warnings; /* compile warnings rendered as diagnostics (file:line:col: warning:
                                ..., source line, caret), empty when none; the caller prints them */
+    struct lw_uarules *ua;  /* parse_user_agent's rules (useragent.h), held; NULL when unused */
+    bool ua_jit;            /* ... matched with their JIT code (the compile option jit) */
 };
 
 struct lw_grok_lib;
+struct lw_uarules;
 /* A compile error, as lw_compile_opts.each is given it; valid during the call only. */
 struct lw_compile_error {
     struct lw_str file;    /* the template's name, or the imported file's as messages name it */
@@ -181,6 +184,11 @@ struct lw_compile_opts {
     size_t ntables;
     /* coverage: put a COV instruction at every statement and branch outcome (prog->covs) */
     bool coverage;
+    /* parse_user_agent's rules: called at the template's first parse_user_agent, returns
+     * rules the program takes its own hold on (useragent.h), or NULL with a message in msg
+     * (the compile error at the call). NULL: the template cannot use parse_user_agent. */
+    struct lw_uarules *(*ua)(void *ud, char *msg, size_t msgsize);
+    void *ua_ud;
 };
 
 /* lw_compile: compile template text src (named name in messages) to a program. On error

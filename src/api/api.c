@@ -237,6 +237,10 @@ compile_in(struct cjob *j)
         co.each_ud = (void *)o;
     }
     co.max_errors = o->max_errors;
+    if (o->ua_rules != NULL) {
+        co.ua = lw_api_ua_load;
+        co.ua_ud = (void *)o;
+    }
     struct lw_diag d = { 0 };
     struct lw_str src = { j->text ? j->text : "", j->text ? j->len : 0 };
     j->t->prog = lw_compile(lw_str_c(j->t->name), src, &co, &d);

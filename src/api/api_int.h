@@ -10,4 +10,9 @@
  * to s and drops the one it held. */
 void lw_api_runner_tables(struct logwash_runner *r, struct lw_tableset *s);
 
+/* lw_api_ua_load: the compiler's parse_user_agent loader (lw_compile_opts.ua) over the
+ * caller's logwash_compile_options.ua_rules; ud is those options (api_ua.c). */
+struct lw_uarules;
+struct lw_uarules *lw_api_ua_load(void *ud, char *msg, size_t msgsize);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "logwash.h"
 #include "lw/opts.h"
+#include "lw/uadata.h"
 
 #define MAX_RECORDS 1000    /* records explained from standard input; the rest are not read */
 #define MAX_LINE    1048576 /* bytes of a record read from standard input */
@@ -173,8 +174,12 @@ lw_explain_main(int argc, char **argv)
         return 2;
     }
     o.file = found.template_file;
+    struct lw_uadata ua = { 0 }; /* read only if the template calls parse_user_agent */
+    co.ua_rules = lw_uadata_load;
+    co.ua_rules_ud = &ua;
     struct logwash_template *t = o.file ? logwash_compile_file(o.file, &co, &err)
                                         : logwash_compile(o.text, strlen(o.text), &co, &err);
+    lw_uadata_fini(&ua);
     free(o.patterns);
     free(o.libs);
     const char *name = o.file ? o.file : "-e";

@@ -19,6 +19,7 @@
 #include "lw/pipeline.h"
 #include "lw/repl.h"
 #include "lw/test.h"
+#include "lw/uadata.h"
 #include "lw/validate.h"
 
 static volatile sig_atomic_t interrupted, hangup;
@@ -155,11 +156,15 @@ main(int argc, char **argv)
         tables[i] = o.tables[i].name;
     co.tables = tables;
     co.ntables = (size_t)o.ntables;
+    struct lw_uadata ua = { 0 }; /* read only if the template calls parse_user_agent */
+    co.ua_rules = lw_uadata_load;
+    co.ua_rules_ud = &ua;
     struct logwash_error e;
     struct logwash_template *t =
         o.template_file ? logwash_compile_file(o.template_file, &co, &e)
                         : logwash_compile(o.template_text, strlen(o.template_text), &co, &e);
     free(tables);
+    lw_uadata_fini(&ua);
     if (t == NULL) {
         const char *name = o.template_file ? o.template_file : "-e";
         if (!ce.template_wrong)

@@ -33,6 +33,7 @@
 #include "lw/buf.h"
 #include "lw/diag.h"
 #include "lw/str.h"
+#include "lw/uadata.h"
 
 #define MAX_INPUT    (1u << 20) /* bytes of one input (typed lines or a :load file) */
 #define MAX_SESSION  (4u << 20) /* bytes of the session's text */
@@ -125,6 +126,7 @@ struct repl {
     struct piece *pieces;
     size_t npieces;
     int input_line0, input_nlines; /* the input's lines (0: no input) */
+    struct lw_uadata ua;           /* parse_user_agent's rules, read once for the whole session */
 };
 
 /* count_lines: the '\n' in s. */
@@ -302,6 +304,8 @@ compile(struct repl *R, bool report)
     struct compile_ud u = { R, report, false };
     co.on_error = on_error;
     co.on_error_ud = &u;
+    co.ua_rules = lw_uadata_load;
+    co.ua_rules_ud = &R->ua;
     struct logwash_error e;
     struct logwash_template *t = logwash_compile(R->text.p, R->text.len, &co, &e);
     if (t == NULL && report && !u.said) fprintf(stderr, "logwash: repl: %s\n", e.message);
@@ -995,6 +999,7 @@ repl_fini(struct repl *R)
     free(R->pieces);
     lw_buf_fini(&R->text);
     lw_buf_fini(&R->rec);
+    lw_uadata_fini(&R->ua);
 }
 
 int

@@ -5,6 +5,7 @@
  * --update writes the current outcome into cases that have no expectation. Exit status: 0 all
  * passed, 1 a case failed (or a template does not compile), 2 usage or a malformed test file. */
 #include "lw/test.h"
+#include "lw/uadata.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -500,8 +501,12 @@ one_file(struct run *u, const char *path)
     co.on_error = every_error;
     co.on_error_ud = &all;
     co.coverage = u->cov != NULL;
+    struct lw_uadata ua = { 0 }; /* read only if the template calls parse_user_agent */
+    co.ua_rules = lw_uadata_load;
+    co.ua_rules_ud = &ua;
     struct logwash_error e;
     struct logwash_template *t = logwash_compile_file(f.template_path, &co, &e);
+    lw_uadata_fini(&ua);
     if (t == NULL) {
         if (e.line > 0)
             snprintf(err, sizeof err, "%s:%d:%d: error: %s", f.template_path, e.line, e.col,

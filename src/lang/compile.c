@@ -19,6 +19,7 @@
 #include "lw/grok.h"
 #include "lw/json.h"
 #include "lw/timefmt.h"
+#include "lw/useragent.h"
 #include "lw/vm.h"
 
 #include "../lib/builtins_int.h"
@@ -1400,6 +1401,7 @@ lw_program_free(struct lw_program *p)
         pcre2_code_free(p->regexes[i]->code);
     for (uint32_t i = 0; i < p->nzones; i++)
         lw_tz_free(p->zones[i]);
+    lw_uarules_unref(p->ua);
     lw_arena_fini(&p->arena);
     free(p);
 }

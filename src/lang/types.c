@@ -8,6 +8,7 @@
 #include "compile_int.h"
 #include "lw/timefmt.h"
 #include "lw/tz.h"
+#include "lw/useragent.h"
 #include "lw/vm.h"
 
 #include "../lib/builtins_int.h"
@@ -210,6 +211,28 @@ check_table(struct gen *g, struct node *a, const char *fn)
     lw_cfail(g->c, a->span, "%s(): no table named '%.*s' (tables: %s)", fn, nl, name.p, list);
 }
 
+/* ua_rules: the first parse_user_agent of the template gets the rules from the compile
+ * options' loader; the program holds them and sizes the VM's match data for them. */
+static void
+ua_rules(struct gen *g, struct node *n)
+{
+    struct lw_program *p = g->c->prog;
+    if (p->ua != NULL) return;
+    const struct lw_compile_opts *o = g->c->opts;
+    if (o == NULL || o->ua == NULL) {
+        lw_cfail(g->c, n->span,
+                 "parse_user_agent() needs ua-parser's rules, and this compiler was given none "
+                 "(logwash_compile_options.ua_rules)");
+    }
+    char msg[400] = "";
+    struct lw_uarules *r = o->ua(o->ua_ud, msg, sizeof msg);
+    if (r == NULL) lw_cfail(g->c, n->span, "%s", msg[0] ? msg : "parse_user_agent(): no rules");
+    lw_uarules_ref(r);
+    p->ua = r;
+    p->ua_jit = o->jit;
+    if (lw_uarules_max_groups(r) > p->max_groups) p->max_groups = lw_uarules_max_groups(r);
+}
+
 bool
 lw_cg_check_args(struct gen *g, struct node *n, int f)
 {
@@ -224,6 +247,7 @@ lw_cg_check_args(struct gen *g, struct node *n, int f)
         }
         return false;
     }
+    if (f == LW_FN_parse_user_agent) ua_rules(g, n);
     uint32_t before = g->c->nerrs;
     int i = 0;
     for (struct node *a = n->kids; a != NULL; a = a->next, i++) {

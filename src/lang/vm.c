@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "lw/explain.h"
+#include "lw/useragent.h"
 
 /* The first attempt of a regex call runs under this pcre2 match limit; the templates in
  * templates/ need at most about 300 for a line, so calls that need more are rare. */
@@ -70,6 +71,7 @@ lw_vm_fini(struct lw_vm *vm)
     pcre2_match_data_free(vm->match_data);
     pcre2_match_context_free(vm->match_ctx);
     lw_tzcache_fini(&vm->tzcache);
+    lw_uacache_free(vm->uacache);
 }
 
 const struct lw_tz *
@@ -640,7 +642,10 @@ regex_run(struct lw_vm *vm, const struct lw_regex *re, const char *s, size_t len
         return pcre2_jit_match(re->code, (PCRE2_SPTR)s, len, start, 0, vm->match_data,
                                vm->match_ctx);
     }
-    return pcre2_match(re->code, (PCRE2_SPTR)s, len, start, 0, vm->match_data, vm->match_ctx);
+    /* PCRE2_NO_JIT: a regex JIT-compiled for other programs (parse_user_agent's shared rules)
+     * runs interpreted in a program compiled without JIT */
+    return pcre2_match(re->code, (PCRE2_SPTR)s, len, start, PCRE2_NO_JIT, vm->match_data,
+                       vm->match_ctx);
 }
 
 /* regex_again: a call that passed the first attempt's match limit, run again under limits 8

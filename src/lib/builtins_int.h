@@ -35,6 +35,8 @@ LW_FN_DECL(parse_klog);
 LW_FN_DECL(parse_tokens);
 /* fn_xml.c */
 LW_FN_DECL(parse_xml);
+/* useragent.c */
+LW_FN_DECL(parse_user_agent);
 /* fn_parse.c: member key of *obj (an object, or null: one is made) set to v; a key seen before
  * turns into an array of its values in order (parse_query, parse_xml). The search for key is
  * work, counted (n / 16 steps, as parse_cef counts it), so a record of 80k keys costs steps,

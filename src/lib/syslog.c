@@ -145,9 +145,13 @@ stamp3339(struct sp *p, struct lw_str w, const struct lw_tz *def, struct lw_sysl
 }
 
 /* tag_at: the end of the tag "app:" or "app[pid]:" at i and of one optional space after it,
- * with its parts in *app and *pid; 0 when there is no tag at i. */
+ * with its parts in *app and *pid; 0 when there is no tag at i. loose (a tag after a host):
+ * also two forms without the colon, read as VRL (syslog_loose) reads them: "app[pid]" and
+ * spaces (macOS "sandboxd[129] ([31211]): ..." is sandboxd, 129 and the message
+ * "([31211]): ..."; a colon after the spaces is skipped too), and "app VERSION:" (sysklogd's
+ * "syslogd 1.4.1: restart." is syslogd and the message "1.4.1: restart."). */
 static size_t
-tag_at(const struct sp *p, size_t i, struct lw_str *app, struct lw_str *pid)
+tag_at(const struct sp *p, size_t i, struct lw_str *app, struct lw_str *pid, bool loose)
 {
     size_t b = i;
     while (i < p->len && p->s[i] != ':' && p->s[i] != '[' && p->s[i] != ' ' && p->s[i] != '\t') {
@@ -165,6 +169,20 @@ tag_at(const struct sp *p, size_t i, struct lw_str *app, struct lw_str *pid)
         *pid = (struct lw_str){ p->s + pb, i - pb };
         i++;
     }
+    if (loose && pid->p != NULL && i < p->len && (p->s[i] == ' ' || p->s[i] == '\t')) {
+        while (i < p->len && (p->s[i] == ' ' || p->s[i] == '\t'))
+            i++;
+        if (i == p->len || p->s[i] != ':') return i;
+    }
+    if (loose && pid->p == NULL && i + 1 < p->len && p->s[i] == ' ' && is_digit(p->s[i + 1])) {
+        size_t v = i + 1;
+        bool dot = false;
+        while (v < p->len && (is_digit(p->s[v]) || p->s[v] == '.')) {
+            dot = dot || p->s[v] == '.';
+            v++;
+        }
+        if (dot && v < p->len && p->s[v] == ':') return i + 1;
+    }
     if (i == p->len || p->s[i] != ':') return 0;
     i++;
     if (i < p->len && p->s[i] == ' ') i++;
@@ -173,10 +191,10 @@ tag_at(const struct sp *p, size_t i, struct lw_str *app, struct lw_str *pid)
 
 /* tag: the tag at p->i into o; moves past it and returns true, or returns false. */
 static bool
-tag(struct sp *p, struct lw_syslog *o)
+tag(struct sp *p, struct lw_syslog *o, bool loose)
 {
     struct lw_str app, pid;
-    size_t e = tag_at(p, p->i, &app, &pid);
+    size_t e = tag_at(p, p->i, &app, &pid, loose);
     if (e == 0) return false;
     o->app = app;
     o->procid = pid;
@@ -215,7 +233,7 @@ year_after(const struct sp *p, size_t i)
         he++;
     }
     struct lw_str app, pid;
-    return tag_at(p, he, &app, &pid) != 0;
+    return tag_at(p, he, &app, &pid, false) != 0;
 }
 
 /* no_stamp: the message for a line whose timestamp is not at p->i at all: what was expected
@@ -364,7 +382,7 @@ parse3164(struct sp *p, int64_t ref_ns, const struct lw_tz *def, struct lw_syslo
     while (we < p->len && p->s[we] != ' ') {
         we++;
     }
-    if (!(we > p->i && p->s[we - 1] == ':' && tag(p, o))) {
+    if (!(we > p->i && p->s[we - 1] == ':' && tag(p, o, false))) {
         size_t hb = p->i;
         struct lw_str h = word(p);
         if (h.len > 0 && p->i < p->len) {
@@ -372,7 +390,7 @@ parse3164(struct sp *p, int64_t ref_ns, const struct lw_tz *def, struct lw_syslo
             while (p->i < p->len && p->s[p->i] == ' ') {
                 p->i++;
             }
-            tag(p, o);
+            tag(p, o, true);
         } else {
             p->i = hb; /* a single word is the message */
         }

@@ -78,7 +78,9 @@ nearest_form(const char *fmt, size_t fmtlen)
 
 /* java_form: the strftime format a Java/Joda pattern (Logstash's date filter, log4j,
  * Elasticsearch) means, into out; false when fmt does not look like one or has a letter with
- * no equivalent. A run of S is the fraction: as many digits as S's. */
+ * no equivalent. A run of three or more S is the fraction, as many digits as S's; S or SS is
+ * %q, the milliseconds as a count of 1 to 3 digits (Java's H:m:s:S reads "22:15:35:11" as
+ * .011 s, which %1f or %2f would refuse or read as .11). */
 static bool
 java_form(const char *fmt, size_t fmtlen, char *out, size_t cap)
 {
@@ -100,7 +102,9 @@ java_form(const char *fmt, size_t fmtlen, char *out, size_t cap)
             run++;
         const char *f = NULL;
         char frac[8];
-        if (c == 'S') {
+        if (c == 'S' && run < 3) {
+            f = "%q";
+        } else if (c == 'S') {
             snprintf(frac, sizeof frac, "%%%zuf", run > 9 ? (size_t)9 : run);
             f = frac;
         } else if (c == '\'') { /* quoted literal text; '' is a quote */

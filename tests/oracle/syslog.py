@@ -85,6 +85,9 @@ def rfc3339(w):
 BSD = re.compile(r"[*.]?([A-Za-z]{3}) {1,2}(\d{1,2}) (?:(\d{4}) )?(\d\d):(\d\d):(\d\d)"
                  r"(?:\.(\d+))?", re.A)
 TAG = re.compile(r"([^:\[ \t]+)(?:\[([^\] ]+)\])?: ?")
+# after a host, VRL's (syslog_loose's) two forms without a colon: "app[pid]" and blanks (an
+# optional colon after them), "app VERSION:" (the message starts at the version)
+LOOSE = re.compile(r"([^:\[ \t]+)\[([^\] ]+)\][ \t]+(?:: ?)?|([^:\[ \t]+) (?=[0-9]+\.[0-9.]*:)")
 YEAR_AFTER = re.compile(r" (\d{4}) +([^ ]*[^ :]) +", re.A)
 
 
@@ -205,9 +208,9 @@ def parse3164(line):
     if not t and " " in rest:                     # a host, when more follows it
         o["hostname"] = word
         rest = rest[len(word):].lstrip(" ")
-        t = TAG.match(rest)
+        t = TAG.match(rest) or LOOSE.match(rest)
     if t:
-        o["appname"] = t.group(1)
+        o["appname"] = t.group(1) or t.group(3)
         if t.group(2):
             o["procid"] = pid(t.group(2))
         rest = rest[t.end():]
@@ -278,7 +281,8 @@ def gen_line(r):
     host = pick(["web-01", "10.0.0.99", "fe80::1", "2024", "1999", "db.example.com", "[x]:", "h",
                  ""])
     tag = pick(["sshd[4021]:", "kernel:", "app[x-1]:", "CRON[9]:", "%ASA-6-302013:", "a:b:",
-                "app[]:", "su:", "systemd[1]:", "2024", ""])
+                "app[]:", "su:", "systemd[1]:", "2024", "", "sandboxd[129] ([31211]):",
+                "syslogd 1.4.1:", "app[7]", "app[7] :", "app 1.4", "app 14:"])
     msg = pick(["Failed password for root", "", "host app: looks like a header", "[12.5] x",
                 "2024 more", " two spaces", "a:b c", "\u00dcml\u00e4ut \u2713"])
     parts = [p for p in (stamp, host, tag, msg) if p or r.random() < 0.2]

@@ -266,55 +266,82 @@ def syslog_pri(pri):
             "severity": {"code": pri & 7, "name": SEVERITIES[pri & 7]}}
 
 
+SL_TAG = re.compile(r"([^:\[ \t]+)(?:\[([^\] ]+)\])?: ?")
+# after a host only: "app[pid]" and blanks (then an optional colon), "app VERSION:"
+SL_LOOSE = re.compile(r"([^:\[ \t]+)\[([^\] ]+)\][ \t]+(?:: ?)?|([^:\[ \t]+) (?=[0-9]+\.[0-9.]*:)")
+SL_BSD = re.compile(r"[*.]?([A-Z][a-z]{2}) {1,2}(\d{1,2}) (?:(\d{4}) )?(\d\d):(\d\d):(\d\d)"
+                    r"(?:\.(\d{1,9}))?:?")
+
+
 def syslog_rfc3164(line):
+    """What the template makes of parse_syslog's reading of an RFC 3164 line (written from
+    logwash-template(7), not from src/lib/syslog.c): only the forms the cases use."""
     bad = (None, "not an RFC 3164 syslog line")
-    pri = None
+    pri = seq = host = app = pid = None
     rest = line
-    if rest.startswith("<"):
-        p, _, rest = rest[1:].partition(">")
-        if not p.isdigit() or len(p) > 3:
-            return bad
-        pri = int(p)
-    if rest[:4].isdigit():                           # RFC 3339 stamp
+    m = re.match(r"<(\d{1,3})>", rest)
+    if m:
+        pri, rest = int(m.group(1)), rest[m.end():]
+        if pri > 191:
+            return None, f"syslog PRI {pri} is above 191"
+        if re.match(r"[0-9]+ ", rest):
+            return None, "not an RFC 3164 syslog line: RFC 5424 (templates/syslog-rfc5424.lw reads it)"
+        c = re.match(r"(\d+): (?:([^ :%][^ :]*): )?", rest)     # Cisco IOS
+        if c:
+            seq, host, rest = int(c.group(1)), c.group(2), rest[c.end():]
+            if rest.startswith("%"):
+                return syslog_ecs(None, pri, None, None, None, seq, rest), None
+    if rest[:4].isdigit():                                   # RFC 3339 stamp
         ts, _, rest = rest.partition(" ")
-        try:
-            when = dt.datetime.fromisoformat(ts.replace("Z", "+00:00"))
-        except ValueError:
+        when = rfc3339_ns(ts)
+        if when is None:
             return bad
+        rest = " " + rest
     else:
-        ts, rest = rest[:15], rest[15:]
-        if len(ts) != 15 or not rest.startswith(" ") or ts[3] != " " or ts[6] != " ":
+        m = SL_BSD.match(rest)
+        if not m or m.group(1) not in MONTHS:
             return bad
-        rest = rest[1:]
-        when = None
-    host, sep, rest = rest.partition(" ")
-    if not sep or not host or ":" in host:
+        mon, day = m.group(1), int(m.group(2))
+        hh, mm, ss = int(m.group(4)), int(m.group(5)), int(m.group(6))
+        rest = rest[m.end():]
+        y = re.match(r" (\d{4}) +([^ ]*[^ :]) +", rest) if not m.group(3) else None
+        year = int(m.group(3)) if m.group(3) else None
+        if y and SL_TAG.match(rest, y.end()):
+            year, rest = int(y.group(1)), rest[5:]
+        if year is None:
+            t = year_of(mon, day, hh, mm, ss)
+        else:
+            t = dt.datetime(year, MONTHS.index(mon) + 1, day, hh, mm, ss, tzinfo=ZONE)
+        frac = m.group(7)
+        when = rfc3339(t.replace(microsecond=int(frac.ljust(6, "0")[:6]))) if frac else rfc3339(t)
+        if frac and len(frac) > 6:
+            return bad                                       # not among the cases
+    if rest and rest[0] != " ":
         return bad
-    if pri is not None and pri > 191:
-        return None, f"syslog PRI {pri} is above 191"
-    if when is None:
-        mon = ts[:3]
-        if mon not in MONTHS:
-            return None, (f'parse_time(): cannot parse "{ts}" with "rfc3164": expected a month '
-                          f"name for %b at byte 1, found '{mon}'")
-        when = year_of(mon, int(ts[4:6]), int(ts[7:9]), int(ts[10:12]), int(ts[13:15]))
-    app = pid = None
-    word, sep, after = rest.partition(": ")
-    if sep and " " not in word and word:
-        if word.endswith("]") and "[" in word:
-            app, pid = word[:-1].split("[")
-            pid = int(pid)
-        elif "[" not in word:
-            app = word
-        if app is not None:
-            rest = after
+    rest = rest.lstrip(" ")
+    word = rest.split(" ", 1)[0]
+    t = SL_TAG.match(rest) if word.endswith(":") else None
+    if not t and " " in rest:
+        host, rest = word, rest[len(word):].lstrip(" ")
+        t = SL_TAG.match(rest) or SL_LOOSE.match(rest)
+    if t:
+        app = t.group(1) or t.group(3)
+        pid = t.group(2) if t.lastindex and t.lastindex >= 2 else None
+        rest = rest[t.end():]
+    return syslog_ecs(when, pri, host, app, pid, seq, rest), None
+
+
+def syslog_ecs(when, pri, host, app, pid, seq, msg):
+    num = pid is not None and re.fullmatch(r"[0-9]{1,18}", pid) is not None
     return {
-        "@timestamp": rfc3339(when),
+        "@timestamp": when,
         "log": {"syslog": syslog_pri(pri)},
         "host": {"hostname": host},
-        "process": {"name": app, "pid": pid},
-        "message": rest,
-    }, None
+        "process": {"name": app, "pid": int(pid) if num else None,
+                    "entity_id": pid if pid is not None and not num else None},
+        "event": {"sequence": seq},
+        "message": msg,
+    }
 
 
 # ---------------------------------------------------------------- syslog-rfc5424
