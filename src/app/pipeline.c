@@ -197,34 +197,22 @@ keep_routes(struct outs *d, const struct logwash_output *outs, size_t n)
     }
 }
 
-/* work_one: the template side of one raw record: the runner runs it on the record and the meta
- * its source made, and appends its outputs (all of them, or none after a reject or error) to
- * w->dst's buffer itself (logwash_run_into: no copy). *x says what happened; its strings live
- * in w, in the runner, or in the source's record, until the next record. */
-static void
-work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct result *x)
+/* conclude: *x from the result res of the runner's last record (nemit emitted values among its
+ * nouts outputs, nbytes of them at the end of w->dst's buffer); with a sink of messages, the
+ * routes of its outputs go to w->dst. */
+static inline __attribute__((always_inline)) void
+conclude(struct work *w, enum logwash_result res, size_t nouts, uint32_t nemit, size_t nbytes,
+         struct result *x)
 {
-    *x = (struct result){ .kind = RK_UNDECODABLE, .msg = w->err };
-    if (pos->too_long) {
-        if (pos->why != NULL) {
-            x->msg = pos->why;
-        } else {
-            snprintf(w->err, sizeof w->err,
-                     "line longer than %zu bytes (--max-line): cut and skipped", w->o->max_line);
-        }
-        return;
-    }
-    struct outs *d = w->dst;
-    size_t start = d->out->len;
-    struct logwash_buffer out = { d->out->p, d->out->len, d->out->cap };
-    enum logwash_result res = logwash_run_into(w->runner, raw.p, raw.len, pos->meta, &out);
-    *d->out = (struct lw_buf){ out.data, out.len, out.cap };
     if (res == LOGWASH_OK || res == LOGWASH_DROP) {
         x->kind = res == LOGWASH_OK ? RK_OK : RK_DROP;
-        size_t nemit, n = logwash_output_count(w->runner, &nemit);
-        x->nemit = (uint32_t)nemit;
-        x->nbytes = out.len - start;
-        if (n > 0 && w->sink->messages) keep_routes(d, logwash_outputs(w->runner, &n), n);
+        x->nemit = nemit;
+        x->nbytes = nbytes;
+        if (nouts > 0 && w->sink->messages) {
+            size_t n;
+            const struct logwash_output *outs = logwash_outputs(w->runner, &n);
+            keep_routes(w->dst, outs, n);
+        }
         return;
     }
     const struct logwash_error *e = logwash_runner_error(w->runner);
@@ -235,6 +223,41 @@ work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct 
         snprintf(w->where, sizeof w->where, "%s:%d:%d", w->tname, e->line, e->col);
         x->where = w->where;
     }
+}
+
+/* too_long: *x for a record the source cut (--max-line, or its own reason). */
+static void
+too_long(struct work *w, const struct lw_recpos *pos, struct result *x)
+{
+    *x = (struct result){ .kind = RK_UNDECODABLE, .msg = w->err };
+    if (pos->why != NULL) {
+        x->msg = pos->why;
+    } else {
+        snprintf(w->err, sizeof w->err, "line longer than %zu bytes (--max-line): cut and skipped",
+                 w->o->max_line);
+    }
+}
+
+/* work_one: the template side of one raw record: the runner runs it on the record and the meta
+ * its source made, and appends its outputs (all of them, or none after a reject or error) to
+ * w->dst's buffer itself (logwash_run_into: no copy). *x says what happened; its strings live
+ * in w, in the runner, or in the source's record, until the next record. */
+static void
+work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct result *x)
+{
+    if (pos->too_long) {
+        too_long(w, pos, x);
+        return;
+    }
+    *x = (struct result){ .kind = RK_UNDECODABLE, .msg = w->err };
+    struct lw_buf *b = w->dst->out;
+    size_t start = b->len;
+    struct logwash_buffer out = { b->p, b->len, b->cap };
+    enum logwash_result res = logwash_run_into(w->runner, raw.p, raw.len, pos->meta, &out);
+    *b = (struct lw_buf){ out.data, out.len, out.cap };
+    size_t nemit = 0, n = 0;
+    if (res <= LOGWASH_DROP) n = logwash_output_count(w->runner, &nemit);
+    conclude(w, res, n, (uint32_t)nemit, out.len - start, x);
 }
 
 /* apply: the loop's side of a record whose work is done: count it, and send a failed one to
@@ -795,38 +818,76 @@ batch_reset(struct batch *b)
     b->done = false;
 }
 
-/* work_batch: a worker's run over a batch: each record's result and the strings its outputs'
- * routes use are copied into the batch (the record arena is reset after each record). */
+/* keep_work: the strings of e's result and of the routes of its outputs (from pend index p0)
+ * copied into the batch, as the record arena and the runner's buffers are reused; its ends. */
+static void
+keep_work(struct batch *b, struct brec *e, uint32_t p0)
+{
+    if (e->x.kind != RK_OK && e->x.kind != RK_DROP) {
+        e->x.where = keep_str(&b->mem, e->x.where);
+        e->x.msg = keep_str(&b->mem, e->x.msg);
+    }
+    struct lw_str key_in = { 0 }, key = { 0 }; /* a key repeated in a record is copied once */
+    for (uint32_t k = p0; k < b->outs.npend; k++) {
+        struct lw_output *pd = &b->outs.pend[k];
+        pd->to = keep_lstr(&b->mem, pd->to);
+        if (pd->key.p != key_in.p || pd->key.len != key_in.len) {
+            key_in = pd->key;
+            key = keep_lstr(&b->mem, pd->key);
+        }
+        pd->key = key;
+        for (uint32_t h = pd->h0; h < pd->h0 + pd->nh; h++) {
+            b->outs.hdrs[h].name = keep_lstr(&b->mem, b->outs.hdrs[h].name);
+            b->outs.hdrs[h].value = keep_lstr(&b->mem, b->outs.hdrs[h].value);
+        }
+    }
+    e->out_end = b->out.len;
+    e->pend_end = b->outs.npend;
+}
+
+/* RUN_CHUNK: records given to logwash_run_batch at a time (its set-up is paid once for them). */
+#define RUN_CHUNK 64
+
+/* work_batch: a worker's run over a batch, RUN_CHUNK records per logwash_run_batch: each
+ * record's result and the strings its outputs' routes use are copied into the batch (the
+ * record arena is reset after each record). It stops before a record once the batch's output
+ * and copies reach out_cap (logwash_run_batch's max_len inside a chunk: the copies grow only
+ * after a chunk's last record). */
 static void
 work_batch(struct work *w, struct batch *b)
 {
     w->dst = &b->outs;
-    struct lw_str key_in = { 0 }, key = { 0 }; /* a key repeated in a record is copied once */
-    for (uint32_t i = 0; i < b->n && b->out.len + (b->mem.total - b->mem0) < b->out_cap; i++) {
+    struct logwash_record recs[RUN_CHUNK];
+    struct logwash_record_result res[RUN_CHUNK];
+    uint32_t i = 0;
+    while (i < b->n && b->out.len + (b->mem.total - b->mem0) < b->out_cap) {
         struct brec *e = &b->recs[i];
         uint32_t p0 = b->outs.npend;
-        work_one(w, e->raw, &e->pos, &e->x);
-        if (e->x.kind != RK_OK && e->x.kind != RK_DROP) {
-            e->x.where = keep_str(&b->mem, e->x.where);
-            e->x.msg = keep_str(&b->mem, e->x.msg);
+        if (e->pos.too_long) {
+            too_long(w, &e->pos, &e->x);
+            keep_work(b, e, p0);
+            b->worked = ++i;
+            continue;
         }
-        for (uint32_t k = p0; k < b->outs.npend; k++) {
-            struct lw_output *pd = &b->outs.pend[k];
-            pd->to = keep_lstr(&b->mem, pd->to);
-            if (pd->key.p != key_in.p || pd->key.len != key_in.len) {
-                key_in = pd->key;
-                key = keep_lstr(&b->mem, pd->key);
-            }
-            pd->key = key;
-            for (uint32_t h = pd->h0; h < pd->h0 + pd->nh; h++) {
-                b->outs.hdrs[h].name = keep_lstr(&b->mem, b->outs.hdrs[h].name);
-                b->outs.hdrs[h].value = keep_lstr(&b->mem, b->outs.hdrs[h].value);
-            }
+        uint32_t k = 0;
+        for (; k < RUN_CHUNK && i + k < b->n && !b->recs[i + k].pos.too_long; k++) {
+            const struct brec *f = &b->recs[i + k];
+            recs[k] = (struct logwash_record){ f->raw.p, f->raw.len, f->pos.meta };
         }
-        e->out_end = b->out.len;
-        e->pend_end = b->outs.npend;
-        key_in = (struct lw_str){ 0 }; /* the runner's buffers are reused */
-        b->worked = i + 1;
+        size_t start = b->out.len;
+        struct logwash_buffer out = { b->out.p, b->out.len, b->out.cap };
+        size_t max_len = b->out_cap - (b->mem.total - b->mem0);
+        size_t ran = logwash_run_batch(w->runner, recs, k, &out, max_len, res);
+        b->out = (struct lw_buf){ out.data, out.len, out.cap };
+        for (size_t j = 0; j < ran; j++, i++) {
+            e = &b->recs[i];
+            e->x = (struct result){ .kind = RK_UNDECODABLE, .msg = w->err };
+            conclude(w, res[j].result, res[j].outputs, res[j].emitted, res[j].end - start, &e->x);
+            start = res[j].end;
+            keep_work(b, e, p0);
+            p0 = b->outs.npend;
+            b->worked = i + 1;
+        }
     }
 }
 

@@ -185,11 +185,11 @@ element(struct lw_vm *vm, const struct lw_value *arr, int64_t i, bool *found)
         *found = true;
         return lw_value_from_json(val, vm->arena);
     }
-    int64_t n = lw_value_count(arr);
+    int64_t n = arr->u.a->n; /* built (the raw case is above): lw_value_at's work, inline */
     if (i < 0) i += n;
     if (i < 0 || i >= n) return LW_NULL;
     *found = true;
-    return lw_value_at(arr, i, vm->arena);
+    return arr->u.a->v[i];
 }
 
 /* path_get: the value at record path p; *found is false when some segment is absent. */
