@@ -112,6 +112,7 @@ struct run {
     int64_t next_stats;              /* monotonic ms of the next summary line */
     struct lw_metrics_pipe *metrics; /* NULL: none */
     struct lw_tablewatch *tw;        /* --table: the lookup tables, or NULL */
+    bool tends;                      /* some sink has a tend operation (setup) */
 };
 
 #define GROW(p, n, cap)                                                                            \
@@ -574,6 +575,8 @@ setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
         }
         lw_dlpath_open_sink(&r->dl, k, o->dl_topic);
     }
+    for (int i = 0; i < r->nsinks; i++)
+        r->tends |= r->sinks[i].ops->tend != NULL;
     return 0;
 }
 
@@ -618,7 +621,7 @@ record_done(struct run *r, const struct result *x, struct lw_str raw, const stru
     int rc = apply(r, raw, pos, x);
     rc = settle(r, rc, raw, pos, d);
     r->cur.npend = r->cur.nhdrs = 0;
-    if (rc != -2 && tend(r, d) != 0) rc = -2;
+    if (rc != -2 && r->tends && tend(r, d) != 0) rc = -2;
     if (rc == -2) return STOP_IO;
     int w;
     if ((r->o->unbuffered || r->out.len + r->sinks[0].ext_len >= FLUSH_AT) &&
