@@ -118,9 +118,10 @@ else
 fi
 
 # Libraries loaded on first use are not linked: libmicrohttpd (and GnuTLS under it) only with
-# --metrics-listen, libidn2 only at an xn-- host; linked, they cost every run its start-up.
+# --metrics-listen, libidn2 only at an xn-- host, librdkafka (and OpenSSL, SASL, zstd, lz4
+# under it) only with Kafka; linked, they cost every run its start-up.
 if command -v ldd >/dev/null 2>&1; then
-    linked=$(ldd "$bin" | grep -E 'libmicrohttpd|libgnutls|libidn2|libunistring')
+    linked=$(ldd "$bin" | grep -E 'libmicrohttpd|libgnutls|libidn2|libunistring|librdkafka|libssl|libsasl2')
     if [ -z "$linked" ]; then ok; else bad "lazy_libraries: linked: $linked"; fi
 else
     skip "lazy_libraries (no ldd)"

@@ -4,7 +4,6 @@
  * never reports success on enqueue: input is acknowledged only from those callbacks. The topics a
  * record routes to are counted: past LW_KAFKA_MAX_TOPICS distinct ones, a message to a new topic is
  * refused. */
-#include <librdkafka/rdkafka.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include "lw/kafka.h"
 #include "lw/sink.h"
 #include "lw/str.h"
+#include "lw/rdk.h"
 
 /* What librdkafka adds to a message's key and value lengths (message format v2, its largest
  * varints) before it compares the sum with message.max.bytes: with a limit of 1000 and no key

@@ -7,7 +7,6 @@
  * What counts as finished is the caller's business (hold/done); this file knows no sink.
  * While the caller cannot take records (wait), the assigned partitions are paused and the
  * consumer is still polled, so the member stays in its group however long the wait lasts. */
-#include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "lw/kafka.h"
 #include "lw/sink.h"
 #include "lw/source.h"
+#include "lw/rdk.h"
 
 #define POLL_MS 100
 
