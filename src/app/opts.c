@@ -18,8 +18,8 @@
 
 #include "logwash.h"
 #include "lw/kafka.h"
-#include "lw/str.h"
 #include "lw/rdk.h"
+#include "lw/str.h"
 
 /* The version and the default limits are liblogwash's (logwash.h): one place for both. */
 #define LW_VERSION LOGWASH_VERSION

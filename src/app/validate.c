@@ -11,12 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 #include "lw/kafka.h"
 #include "lw/metrics.h"
+#include "lw/rdk.h"
 #include "lw/stage.h"
 #include "lw/str.h"
-#include "lw/rdk.h"
 
 /* at: "FILE:LINE:COL: error: " when the string p is a job file's value (optarg points just past
  * the '=' of one of its options, or is one of its files), else "". */

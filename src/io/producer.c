@@ -11,9 +11,9 @@
 #include <time.h>
 
 #include "lw/kafka.h"
+#include "lw/rdk.h"
 #include "lw/sink.h"
 #include "lw/str.h"
-#include "lw/rdk.h"
 
 /* What librdkafka adds to a message's key and value lengths (message format v2, its largest
  * varints) before it compares the sum with message.max.bytes: with a limit of 1000 and no key

@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "lw/kafka.h"
+#include "lw/rdk.h"
 #include "lw/sink.h"
 #include "lw/source.h"
-#include "lw/rdk.h"
 
 #define POLL_MS 100
 
