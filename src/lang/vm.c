@@ -586,7 +586,8 @@ call(struct lw_vm *vm, uint32_t f, struct lw_value *args, int argc)
      * per argument: this is every call's path */
     const char *want = b->argtypes;
     for (int i = 0; i < argc && *want; i++, want += want[1] != '\0') {
-        if (*want != 'a' && !lw_type_accepts(*want, args[i].t)) {
+        if (*want != 'a' && !(*want == 's' && args[i].t == LW_T_STR) && /* the usual, inline */
+            !lw_type_accepts(*want, args[i].t)) {
             return lw_vm_error(vm, "%s() cannot take %s as argument %d", b->name,
                                lw_type_name(args[i].t), i + 1);
         }
