@@ -243,7 +243,7 @@ too_long(struct work *w, const struct lw_recpos *pos, struct result *x)
  * its source made, and appends its outputs (all of them, or none after a reject or error) to
  * w->dst's buffer itself (logwash_run_into: no copy). *x says what happened; its strings live
  * in w, in the runner, or in the source's record, until the next record. */
-static void
+static inline __attribute__((always_inline)) void
 work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct result *x)
 {
     if (pos->too_long) {
@@ -263,7 +263,7 @@ work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct 
 
 /* apply: the loop's side of a record whose work is done: count it, and send a failed one to
  * the dead-letter path. Returns 0, or -1 to stop (abort policy). */
-static int
+static inline __attribute__((always_inline)) int
 apply(struct run *r, struct lw_str raw, const struct lw_recpos *pos, const struct result *x)
 {
     r->n.in++;
@@ -581,7 +581,7 @@ setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
 }
 
 /* settle: after a record: hand its outputs to the sink, and release the hold next() took. */
-static int
+static inline __attribute__((always_inline)) int
 settle(struct run *r, int rc, struct lw_str raw, const struct lw_recpos *pos, struct lw_diag *d)
 {
     struct lw_sink *s = &r->sinks[0];
@@ -614,7 +614,7 @@ tend(struct run *r, struct lw_diag *d)
 
 /* The loop's side of a record whose work is done (by work_one, here or in a worker): what
  * record_done says next. */
-static int
+static inline __attribute__((always_inline)) int
 record_done(struct run *r, const struct result *x, struct lw_str raw, const struct lw_recpos *pos,
             struct lw_diag *d)
 {
