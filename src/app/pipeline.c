@@ -822,9 +822,10 @@ batch_reset(struct batch *b)
 }
 
 /* keep_work: the strings of e's result and of the routes of its outputs (from pend index p0)
- * copied into the batch, as the record arena and the runner's buffers are reused; its ends. */
+ * copied into the batch, as the record arena and the runner's buffers are reused; its ends
+ * (its output ends at out_end: a chunk's later records may follow it already). */
 static void
-keep_work(struct batch *b, struct brec *e, uint32_t p0)
+keep_work(struct batch *b, struct brec *e, uint32_t p0, size_t out_end)
 {
     if (e->x.kind != RK_OK && e->x.kind != RK_DROP) {
         e->x.where = keep_str(&b->mem, e->x.where);
@@ -844,7 +845,7 @@ keep_work(struct batch *b, struct brec *e, uint32_t p0)
             b->outs.hdrs[h].value = keep_lstr(&b->mem, b->outs.hdrs[h].value);
         }
     }
-    e->out_end = b->out.len;
+    e->out_end = out_end;
     e->pend_end = b->outs.npend;
 }
 
@@ -868,7 +869,7 @@ work_batch(struct work *w, struct batch *b)
         uint32_t p0 = b->outs.npend;
         if (e->pos.too_long) {
             too_long(w, &e->pos, &e->x);
-            keep_work(b, e, p0);
+            keep_work(b, e, p0, b->out.len);
             b->worked = ++i;
             continue;
         }
@@ -887,7 +888,7 @@ work_batch(struct work *w, struct batch *b)
             e->x = (struct result){ .kind = RK_UNDECODABLE, .msg = w->err };
             conclude(w, res[j].result, res[j].outputs, res[j].emitted, res[j].end - start, &e->x);
             start = res[j].end;
-            keep_work(b, e, p0);
+            keep_work(b, e, p0, res[j].end);
             p0 = b->outs.npend;
             b->worked = i + 1;
         }
