@@ -21,9 +21,10 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 # nothing unless used
 # libmicrohttpd: the --metrics-listen HTTP server (src/app/metrics.c), the program only; its
 # header at build time, the library loaded when a run asks for the listener (dlopen)
+# librdkafka: its header only, loaded when a run first uses Kafka (src/io/rdk.c, include/lw/rdk.h)
 # jansson is the JSON reader's test oracle only (unit tests, fuzzers): the program does not link it.
-PROG_PKGS = libpcre2-8 rdkafka libfyaml libxxhash libmd zlib expat
-PROG_HDRS = libmicrohttpd libidn2 # headers only: loaded at first use (see above)
+PROG_PKGS = libpcre2-8 libfyaml libxxhash libmd zlib expat
+PROG_HDRS = libmicrohttpd libidn2 rdkafka # headers only: loaded at first use (see above)
 PKGS     = jansson $(PROG_PKGS)
 # liblogwash (include/logwash.h): the language and its functions alone, so it needs only these
 # and -lm: never librdkafka, libfyaml or jansson.
@@ -31,8 +32,8 @@ LIB_PKGS  = libpcre2-8 libxxhash libmd zlib expat
 FUZZ_SECONDS ?= 60
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PROG_HDRS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz -lexpat)
-PROG_LIBS  := $(shell pkg-config --libs $(PROG_PKGS) 2>/dev/null || echo -lpcre2-8 -lrdkafka -lfyaml -lxxhash -lmd -lz -lexpat)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lpcre2-8 -lfyaml -lxxhash -lmd -lz -lexpat)
+PROG_LIBS  := $(shell pkg-config --libs $(PROG_PKGS) 2>/dev/null || echo -lpcre2-8 -lfyaml -lxxhash -lmd -lz -lexpat)
 LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null || echo -lpcre2-8 -lxxhash -lmd -lz -lexpat)
 
 WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \

@@ -500,6 +500,35 @@ LOGWASH_API enum logwash_result logwash_run_into(struct logwash_runner *r, const
                                                  size_t len, const struct logwash_meta *meta,
                                                  struct logwash_buffer *out);
 
+/* One record of a batch (logwash_run_batch): data (len bytes, as logwash_run's rec) and meta
+ * (NULL: meta is null), only used during the call. */
+struct logwash_record {
+    const char *data;
+    size_t len;
+    const struct logwash_meta *meta;
+};
+
+/* What logwash_run_batch says of each record it ran: its result, its outputs' number and how
+ * many of them are emitted values (as logwash_output_count), and out->len after it (its
+ * outputs are the bytes from the previous record's end, or out->len at the call, to end). */
+struct logwash_record_result {
+    enum logwash_result result;
+    uint32_t outputs, emitted;
+    size_t end;
+};
+
+/* logwash_run_batch: logwash_run_into on recs[0], recs[1]... in order, all appending to *out,
+ * with the per-call set-up (the out-of-memory exit) done once for them all, so a caller with
+ * many short records in memory pays it once; res[i] describes recs[i]. It stops after the
+ * first record whose result is neither LOGWASH_OK nor LOGWASH_DROP, after a record with
+ * outputs when the runner keeps routes (logwash_runner_options.routes), and before any record
+ * once out->len >= max_len (SIZE_MAX: no such stop); so the last record run is the one to ask
+ * logwash_runner_error, logwash_outputs and logwash_explanation about, as after
+ * logwash_run_into. Returns the number of records run: at least 1 when n > 0. */
+LOGWASH_API size_t logwash_run_batch(struct logwash_runner *r, const struct logwash_record *recs,
+                                     size_t n, struct logwash_buffer *out, size_t max_len,
+                                     struct logwash_record_result *res);
+
 /* logwash_runner_error: why the last record was not LOGWASH_OK or LOGWASH_DROP (message
  * empty and line 0 otherwise): for LOGWASH_REJECT the reason and for LOGWASH_ERROR the message,
  * both with the line:col of the statement; for LOGWASH_UNDECODABLE and LOGWASH_NOMEM no

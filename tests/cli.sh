@@ -118,10 +118,11 @@ else
 fi
 
 # Libraries loaded on first use are not linked: libmicrohttpd (and GnuTLS under it) only with
-# --metrics-listen, libidn2 only at an xn-- host, libedit only by `logwash repl` on a terminal;
-# linked, they cost every run its start-up.
+# --metrics-listen, libidn2 only at an xn-- host, libedit only by `logwash repl` on a terminal,
+# librdkafka (and OpenSSL, SASL, zstd, lz4 under it) only with Kafka; linked, they cost every
+# run its start-up.
 if command -v ldd >/dev/null 2>&1; then
-    linked=$(ldd "$bin" | grep -E 'libmicrohttpd|libgnutls|libidn2|libunistring|libedit|libtinfo|libbsd')
+    linked=$(ldd "$bin" | grep -E 'libmicrohttpd|libgnutls|libidn2|libunistring|libedit|libtinfo|libbsd|librdkafka|libssl|libsasl2')
     if [ -z "$linked" ]; then ok; else bad "lazy_libraries: linked: $linked"; fi
 else
     skip "lazy_libraries (no ldd)"

@@ -4,7 +4,8 @@
 # the library is loaded at the first xn-- host). tzdata: the IANA zones (/usr/share/zoneinfo) that --tz and the zone arguments read at run
 # time; python3 (optional) is the oracle of tests/tz/oracle.sh.
 # libmicrohttpd-dev: the --metrics-listen HTTP server (its header; the program loads the library
-# when asked for a listener); curl, prometheus
+# when asked for a listener); librdkafka-dev: Kafka (its header; the program loads librdkafka
+# when a run first uses Kafka); curl, prometheus
 # (promtool and the server) and jq: tests/metrics.sh scrapes, checks and queries the metrics
 # (it says "skipped" for what is missing).
 # libedit-dev: `logwash repl`'s line editing and history (its header; the program loads libedit2

@@ -15,8 +15,17 @@ struct lw_buf {
 void lw_buf_init(struct lw_buf *b);
 void lw_buf_fini(struct lw_buf *b);
 
-/* lw_buf_grow: make room for at least n more bytes; returns the first free byte. */
-char *lw_buf_grow(struct lw_buf *b, size_t n);
+/* lw_buf_grow_slow: lw_buf_grow when the room is not there (a realloc). */
+char *lw_buf_grow_slow(struct lw_buf *b, size_t n);
+
+/* lw_buf_grow: make room for at least n more bytes; returns the first free byte. Inline: the
+ * writers call it per string, and the room is nearly always there. */
+static inline char *
+lw_buf_grow(struct lw_buf *b, size_t n)
+{
+    if (__builtin_expect(b->cap - b->len < n, 0)) return lw_buf_grow_slow(b, n);
+    return b->p + b->len;
+}
 
 /* lw_buf_add: append n bytes. */
 static inline void

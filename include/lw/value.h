@@ -202,7 +202,11 @@ void lw_obj_del(struct lw_arena *a, struct lw_value *obj, uint32_t i);
  *   arrays and objects deep (object member order does not matter; containers nested deeper
  *   than LW_JSON_MAX_DEPTH, which only a template loop can build, compare unequal);
  * ordering: numbers with numbers, strings bytewise, timestamps, bools; else an error. */
-bool lw_value_truthy(const struct lw_value *v);
+static inline bool
+lw_value_truthy(const struct lw_value *v) /* inline: every jump on a condition asks it */
+{
+    return !(v->t == LW_T_NULL || (v->t == LW_T_BOOL && !v->u.b));
+}
 bool lw_value_equal(const struct lw_value *a, const struct lw_value *b, struct lw_arena *ar);
 /* lw_value_equal_max: the same, counting one unit of *left per container and element
  * compared: 1 equal, 0 not, -1 when *left ran out first (it is then 0). */

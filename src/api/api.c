@@ -768,37 +768,60 @@ run(struct logwash_runner *r, const char *rec, size_t len, const struct logwash_
     return res == LW_VM_REJECT ? LOGWASH_REJECT : LOGWASH_ERROR;
 }
 
-enum logwash_result
-logwash_run_into(struct logwash_runner *r, const char *rec, size_t len,
-                 const struct logwash_meta *meta, struct logwash_buffer *out)
+/* begin: a record starts: the previous one's memory goes (its outputs were valid until now),
+ * and its outputs, routes and error are emptied (not the whole error struct: this runs per
+ * record). The caller's buffer is lent as r->ext. */
+static inline __attribute__((always_inline)) void
+begin(struct logwash_runner *r)
 {
-    /* the caller's buffer, lent to out_cb as an lw_buf for the record (it grows it) */
-    r->ext = (struct lw_buf){ out->data, out->len, out->data ? out->cap : 0 };
-    /* the previous record's memory goes now: its outputs were valid until this call */
     lw_arena_reset(&r->arena);
-    r->base = out->len;
+    r->base = r->ext.len;
     size_t lim = r->vm.limits.max_output;
     r->max_end = r->base + lim < r->base ? SIZE_MAX : r->base + lim;
     r->nouts = r->nhdrs = 0;
     r->nemit = 0;
     r->rbuf.len = 0;
     r->settled = false;
-    /* no error: message empty, line 0 (not the whole struct: this runs per record) */
     r->err.line = r->err.col = 0;
     r->err.message[0] = '\0';
+}
+
+/* explained: run with the explanation's per-record reset and finish around it. */
+static inline __attribute__((always_inline)) enum logwash_result
+explained(struct logwash_runner *r, const char *rec, size_t len, const struct logwash_meta *meta)
+{
+    if (__builtin_expect(r->vm.explain == NULL, 1)) return run(r, rec, len, meta);
+    lw_explain_reset(r->vm.explain);
+    enum logwash_result res = run(r, rec, len, meta);
+    lw_explain_finish(r->vm.explain);
+    return res;
+}
+
+/* nomem: the record failed for memory: every allocator left its structure as before the
+ * failed call: drop the record. */
+static void
+nomem(struct logwash_runner *r)
+{
+    discard(r);
+    lw_arena_reset(&r->arena);
+    seterr(&r->err, 0, 0, "out of memory");
+}
+
+enum logwash_result
+logwash_run_into(struct logwash_runner *r, const char *rec, size_t len,
+                 const struct logwash_meta *meta, struct logwash_buffer *out)
+{
+    /* the caller's buffer, lent to out_cb as an lw_buf for the record (it grows it) */
+    r->ext = (struct lw_buf){ out->data, out->len, out->data ? out->cap : 0 };
+    begin(r);
     jmp_buf jb, *outer = lw_oom_jmp;
     enum logwash_result res;
     if (setjmp(jb) != 0) {
-        /* every allocator left its structure as before the failed call: drop the record */
-        discard(r);
-        lw_arena_reset(&r->arena);
-        seterr(&r->err, 0, 0, "out of memory");
+        nomem(r);
         res = LOGWASH_NOMEM;
     } else {
         lw_oom_jmp = &jb;
-        if (r->vm.explain != NULL) lw_explain_reset(r->vm.explain);
-        res = run(r, rec, len, meta);
-        if (r->vm.explain != NULL) lw_explain_finish(r->vm.explain);
+        res = explained(r, rec, len, meta);
     }
     lw_oom_jmp = outer;
     out->data = r->ext.p;
@@ -806,6 +829,39 @@ logwash_run_into(struct logwash_runner *r, const char *rec, size_t len,
     out->cap = r->ext.cap;
     r->outp = out->data;
     return res;
+}
+
+size_t
+logwash_run_batch(struct logwash_runner *r, const struct logwash_record *recs, size_t n,
+                  struct logwash_buffer *out, size_t max_len, struct logwash_record_result *res)
+{
+    if (n == 0) return 0;
+    r->ext = (struct lw_buf){ out->data, out->len, out->data ? out->cap : 0 };
+    jmp_buf jb, *outer = lw_oom_jmp;
+    volatile size_t done = 0; /* records finished: read again after a longjmp */
+    if (setjmp(jb) != 0) {
+        nomem(r);
+        res[done] = (struct logwash_record_result){ .result = LOGWASH_NOMEM, .end = r->ext.len };
+        done = done + 1;
+    } else {
+        lw_oom_jmp = &jb;
+        for (size_t i = 0;;) {
+            begin(r);
+            enum logwash_result x = explained(r, recs[i].data, recs[i].len, recs[i].meta);
+            res[i] = (struct logwash_record_result){
+                .result = x, .outputs = r->nouts, .emitted = (uint32_t)r->nemit, .end = r->ext.len
+            };
+            done = ++i;
+            if (i == n || x > LOGWASH_DROP || (r->routes && r->nouts > 0) || r->ext.len >= max_len)
+                break;
+        }
+    }
+    lw_oom_jmp = outer;
+    out->data = r->ext.p;
+    out->len = r->ext.len;
+    out->cap = r->ext.cap;
+    r->outp = out->data;
+    return done;
 }
 
 enum logwash_result

@@ -14,11 +14,11 @@
 #include <unistd.h>
 
 #include <libfyaml.h>
-#include <librdkafka/rdkafka.h>
 #include <pcre2.h>
 
 #include "logwash.h"
 #include "lw/kafka.h"
+#include "lw/rdk.h"
 #include "lw/str.h"
 
 /* The version and the default limits are liblogwash's (logwash.h): one place for both. */
@@ -419,7 +419,7 @@ version(FILE *f)
     pcre2_config(PCRE2_CONFIG_JIT, &jit);
     fprintf(f, "logwash %s (commit %s)\n", LW_VERSION, LW_COMMIT);
     fprintf(f, "pcre2 %s (JIT %s), librdkafka %s, libfyaml %s\n", pv,
-            jit ? "available" : "not available", rd_kafka_version_str(), fy_library_version());
+            jit ? "available" : "not available", lw_rdk_version(), fy_library_version());
 }
 
 /* unknown: the message for an option getopt_long did not take: the long options it is a prefix

@@ -113,6 +113,7 @@ struct run {
     struct lw_metrics_pipe *metrics; /* NULL: none */
     struct lw_tablewatch *tw;        /* --table: the lookup tables, or NULL */
     uint64_t explained, unexplained; /* --explain: records explained, and those past its N */
+    bool tends;                      /* some sink has a tend operation (setup) */
 };
 
 #define GROW(p, n, cap)                                                                            \
@@ -198,34 +199,22 @@ keep_routes(struct outs *d, const struct logwash_output *outs, size_t n)
     }
 }
 
-/* work_one: the template side of one raw record: the runner runs it on the record and the meta
- * its source made, and appends its outputs (all of them, or none after a reject or error) to
- * w->dst's buffer itself (logwash_run_into: no copy). *x says what happened; its strings live
- * in w, in the runner, or in the source's record, until the next record. */
-static void
-work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct result *x)
+/* conclude: *x from the result res of the runner's last record (nemit emitted values among its
+ * nouts outputs, nbytes of them at the end of w->dst's buffer); with a sink of messages, the
+ * routes of its outputs go to w->dst. */
+static inline __attribute__((always_inline)) void
+conclude(struct work *w, enum logwash_result res, size_t nouts, uint32_t nemit, size_t nbytes,
+         struct result *x)
 {
-    *x = (struct result){ .kind = RK_UNDECODABLE, .msg = w->err };
-    if (pos->too_long) {
-        if (pos->why != NULL) {
-            x->msg = pos->why;
-        } else {
-            snprintf(w->err, sizeof w->err,
-                     "line longer than %zu bytes (--max-line): cut and skipped", w->o->max_line);
-        }
-        return;
-    }
-    struct outs *d = w->dst;
-    size_t start = d->out->len;
-    struct logwash_buffer out = { d->out->p, d->out->len, d->out->cap };
-    enum logwash_result res = logwash_run_into(w->runner, raw.p, raw.len, pos->meta, &out);
-    *d->out = (struct lw_buf){ out.data, out.len, out.cap };
     if (res == LOGWASH_OK || res == LOGWASH_DROP) {
         x->kind = res == LOGWASH_OK ? RK_OK : RK_DROP;
-        size_t nemit, n = logwash_output_count(w->runner, &nemit);
-        x->nemit = (uint32_t)nemit;
-        x->nbytes = out.len - start;
-        if (n > 0 && w->sink->messages) keep_routes(d, logwash_outputs(w->runner, &n), n);
+        x->nemit = nemit;
+        x->nbytes = nbytes;
+        if (nouts > 0 && w->sink->messages) {
+            size_t n;
+            const struct logwash_output *outs = logwash_outputs(w->runner, &n);
+            keep_routes(w->dst, outs, n);
+        }
         return;
     }
     const struct logwash_error *e = logwash_runner_error(w->runner);
@@ -238,12 +227,47 @@ work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct 
     }
 }
 
+/* too_long: *x for a record the source cut (--max-line, or its own reason). */
+static void
+too_long(struct work *w, const struct lw_recpos *pos, struct result *x)
+{
+    *x = (struct result){ .kind = RK_UNDECODABLE, .msg = w->err };
+    if (pos->why != NULL) {
+        x->msg = pos->why;
+    } else {
+        snprintf(w->err, sizeof w->err, "line longer than %zu bytes (--max-line): cut and skipped",
+                 w->o->max_line);
+    }
+}
+
+/* work_one: the template side of one raw record: the runner runs it on the record and the meta
+ * its source made, and appends its outputs (all of them, or none after a reject or error) to
+ * w->dst's buffer itself (logwash_run_into: no copy). *x says what happened; its strings live
+ * in w, in the runner, or in the source's record, until the next record. */
+static inline __attribute__((always_inline)) void
+work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct result *x)
+{
+    if (pos->too_long) {
+        too_long(w, pos, x);
+        return;
+    }
+    *x = (struct result){ .kind = RK_UNDECODABLE, .msg = w->err };
+    struct lw_buf *b = w->dst->out;
+    size_t start = b->len;
+    struct logwash_buffer out = { b->p, b->len, b->cap };
+    enum logwash_result res = logwash_run_into(w->runner, raw.p, raw.len, pos->meta, &out);
+    *b = (struct lw_buf){ out.data, out.len, out.cap };
+    size_t nemit = 0, n = 0;
+    if (res <= LOGWASH_DROP) n = logwash_output_count(w->runner, &nemit);
+    conclude(w, res, n, (uint32_t)nemit, out.len - start, x);
+}
+
 static void explain(struct run *r, struct lw_str raw, const struct lw_recpos *pos,
                     const struct result *x);
 
 /* apply: the loop's side of a record whose work is done: count it, and send a failed one to
  * the dead-letter path. Returns 0, or -1 to stop (abort policy). */
-static int
+static inline __attribute__((always_inline)) int
 apply(struct run *r, struct lw_str raw, const struct lw_recpos *pos, const struct result *x)
 {
     r->n.in++;
@@ -597,11 +621,13 @@ setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
         }
         lw_dlpath_open_sink(&r->dl, k, o->dl_topic);
     }
+    for (int i = 0; i < r->nsinks; i++)
+        r->tends |= r->sinks[i].ops->tend != NULL;
     return 0;
 }
 
 /* settle: after a record: hand its outputs to the sink, and release the hold next() took. */
-static int
+static inline __attribute__((always_inline)) int
 settle(struct run *r, int rc, struct lw_str raw, const struct lw_recpos *pos, struct lw_diag *d)
 {
     struct lw_sink *s = &r->sinks[0];
@@ -634,14 +660,14 @@ tend(struct run *r, struct lw_diag *d)
 
 /* The loop's side of a record whose work is done (by work_one, here or in a worker): what
  * record_done says next. */
-static int
+static inline __attribute__((always_inline)) int
 record_done(struct run *r, const struct result *x, struct lw_str raw, const struct lw_recpos *pos,
             struct lw_diag *d)
 {
     int rc = apply(r, raw, pos, x);
     rc = settle(r, rc, raw, pos, d);
     r->cur.npend = r->cur.nhdrs = 0;
-    if (rc != -2 && tend(r, d) != 0) rc = -2;
+    if (rc != -2 && r->tends && tend(r, d) != 0) rc = -2;
     if (rc == -2) return STOP_IO;
     int w;
     if ((r->o->unbuffered || r->out.len + r->sinks[0].ext_len >= FLUSH_AT) &&
@@ -846,38 +872,77 @@ batch_reset(struct batch *b)
     b->done = false;
 }
 
-/* work_batch: a worker's run over a batch: each record's result and the strings its outputs'
- * routes use are copied into the batch (the record arena is reset after each record). */
+/* keep_work: the strings of e's result and of the routes of its outputs (from pend index p0)
+ * copied into the batch, as the record arena and the runner's buffers are reused; its ends
+ * (its output ends at out_end: a chunk's later records may follow it already). */
+static void
+keep_work(struct batch *b, struct brec *e, uint32_t p0, size_t out_end)
+{
+    if (e->x.kind != RK_OK && e->x.kind != RK_DROP) {
+        e->x.where = keep_str(&b->mem, e->x.where);
+        e->x.msg = keep_str(&b->mem, e->x.msg);
+    }
+    struct lw_str key_in = { 0 }, key = { 0 }; /* a key repeated in a record is copied once */
+    for (uint32_t k = p0; k < b->outs.npend; k++) {
+        struct lw_output *pd = &b->outs.pend[k];
+        pd->to = keep_lstr(&b->mem, pd->to);
+        if (pd->key.p != key_in.p || pd->key.len != key_in.len) {
+            key_in = pd->key;
+            key = keep_lstr(&b->mem, pd->key);
+        }
+        pd->key = key;
+        for (uint32_t h = pd->h0; h < pd->h0 + pd->nh; h++) {
+            b->outs.hdrs[h].name = keep_lstr(&b->mem, b->outs.hdrs[h].name);
+            b->outs.hdrs[h].value = keep_lstr(&b->mem, b->outs.hdrs[h].value);
+        }
+    }
+    e->out_end = out_end;
+    e->pend_end = b->outs.npend;
+}
+
+/* RUN_CHUNK: records given to logwash_run_batch at a time (its set-up is paid once for them). */
+#define RUN_CHUNK 64
+
+/* work_batch: a worker's run over a batch, RUN_CHUNK records per logwash_run_batch: each
+ * record's result and the strings its outputs' routes use are copied into the batch (the
+ * record arena is reset after each record). It stops before a record once the batch's output
+ * and copies reach out_cap (logwash_run_batch's max_len inside a chunk: the copies grow only
+ * after a chunk's last record). */
 static void
 work_batch(struct work *w, struct batch *b)
 {
     w->dst = &b->outs;
-    struct lw_str key_in = { 0 }, key = { 0 }; /* a key repeated in a record is copied once */
-    for (uint32_t i = 0; i < b->n && b->out.len + (b->mem.total - b->mem0) < b->out_cap; i++) {
+    struct logwash_record recs[RUN_CHUNK];
+    struct logwash_record_result res[RUN_CHUNK];
+    uint32_t i = 0;
+    while (i < b->n && b->out.len + (b->mem.total - b->mem0) < b->out_cap) {
         struct brec *e = &b->recs[i];
         uint32_t p0 = b->outs.npend;
-        work_one(w, e->raw, &e->pos, &e->x);
-        if (e->x.kind != RK_OK && e->x.kind != RK_DROP) {
-            e->x.where = keep_str(&b->mem, e->x.where);
-            e->x.msg = keep_str(&b->mem, e->x.msg);
+        if (e->pos.too_long) {
+            too_long(w, &e->pos, &e->x);
+            keep_work(b, e, p0, b->out.len);
+            b->worked = ++i;
+            continue;
         }
-        for (uint32_t k = p0; k < b->outs.npend; k++) {
-            struct lw_output *pd = &b->outs.pend[k];
-            pd->to = keep_lstr(&b->mem, pd->to);
-            if (pd->key.p != key_in.p || pd->key.len != key_in.len) {
-                key_in = pd->key;
-                key = keep_lstr(&b->mem, pd->key);
-            }
-            pd->key = key;
-            for (uint32_t h = pd->h0; h < pd->h0 + pd->nh; h++) {
-                b->outs.hdrs[h].name = keep_lstr(&b->mem, b->outs.hdrs[h].name);
-                b->outs.hdrs[h].value = keep_lstr(&b->mem, b->outs.hdrs[h].value);
-            }
+        uint32_t k = 0;
+        for (; k < RUN_CHUNK && i + k < b->n && !b->recs[i + k].pos.too_long; k++) {
+            const struct brec *f = &b->recs[i + k];
+            recs[k] = (struct logwash_record){ f->raw.p, f->raw.len, f->pos.meta };
         }
-        e->out_end = b->out.len;
-        e->pend_end = b->outs.npend;
-        key_in = (struct lw_str){ 0 }; /* the runner's buffers are reused */
-        b->worked = i + 1;
+        size_t start = b->out.len;
+        struct logwash_buffer out = { b->out.p, b->out.len, b->out.cap };
+        size_t max_len = b->out_cap - (b->mem.total - b->mem0);
+        size_t ran = logwash_run_batch(w->runner, recs, k, &out, max_len, res);
+        b->out = (struct lw_buf){ out.data, out.len, out.cap };
+        for (size_t j = 0; j < ran; j++, i++) {
+            e = &b->recs[i];
+            e->x = (struct result){ .kind = RK_UNDECODABLE, .msg = w->err };
+            conclude(w, res[j].result, res[j].outputs, res[j].emitted, res[j].end - start, &e->x);
+            start = res[j].end;
+            keep_work(b, e, p0, res[j].end);
+            p0 = b->outs.npend;
+            b->worked = i + 1;
+        }
     }
 }
 

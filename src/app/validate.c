@@ -11,10 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <librdkafka/rdkafka.h>
-
 #include "lw/kafka.h"
 #include "lw/metrics.h"
+#include "lw/rdk.h"
 #include "lw/stage.h"
 #include "lw/str.h"
 

@@ -9,14 +9,6 @@
 
 #include "lw/str.h"
 
-#define LW_ALIGN 16
-
-struct lw_chunk {
-    struct lw_chunk *next;
-    size_t cap, used;
-    alignas(LW_ALIGN) char data[];
-};
-
 void
 lw_arena_init(struct lw_arena *a, size_t chunk_size)
 {
@@ -63,17 +55,13 @@ lw_arena_reset(struct lw_arena *a)
 }
 
 void *
-lw_arena_alloc(struct lw_arena *a, size_t n)
+lw_arena_alloc_chunk(struct lw_arena *a, size_t n)
 {
-    struct lw_chunk *c = a->head;
-
-    n = (n + LW_ALIGN - 1) & ~(size_t)(LW_ALIGN - 1);
-    if (LW_ARENA_DEBUG || c == NULL || c->cap - c->used < n) {
-        size_t cap = n > a->chunk_size || LW_ARENA_DEBUG ? n : a->chunk_size;
-        c = lw_xmalloc(sizeof *c + cap);
-        *c = (struct lw_chunk){ .next = a->head, .cap = cap };
-        a->head = c;
-    }
+    /* n is rounded up already (lw_arena_alloc) */
+    size_t cap = n > a->chunk_size || LW_ARENA_DEBUG ? n : a->chunk_size;
+    struct lw_chunk *c = lw_xmalloc(sizeof *c + cap);
+    *c = (struct lw_chunk){ .next = a->head, .cap = cap };
+    a->head = c;
     c->used += n;
     a->total += n;
     return c->data + c->used - n;

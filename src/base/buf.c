@@ -21,7 +21,7 @@ lw_buf_fini(struct lw_buf *b)
 }
 
 char *
-lw_buf_grow(struct lw_buf *b, size_t n)
+lw_buf_grow_slow(struct lw_buf *b, size_t n)
 {
     if (b->cap - b->len < n) {
         size_t cap = b->cap ? b->cap : 256;

@@ -3,8 +3,8 @@
  * offsets only when logwash says so, and reading from the earliest offset for a new group.
  * -X properties are applied last, so a user can override any of them. */
 #include "lw/kafka.h"
+#include "lw/rdk.h"
 
-#include <librdkafka/rdkafka.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,6 +122,7 @@ set(rd_kafka_conf_t *c, const char *k, const char *v, struct lw_diag *d)
 void *
 lw_kafka_conf_new(const struct lw_stage_conf *o, enum lw_kafka_role role, struct lw_diag *d)
 {
+    if (lw_rdk_load(d) != 0) return NULL;
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     bool consumer = role == LW_KAFKA_CONSUMER;
     int rc = 0;

@@ -4,7 +4,6 @@
  * never reports success on enqueue: input is acknowledged only from those callbacks. The topics a
  * record routes to are counted: past LW_KAFKA_MAX_TOPICS distinct ones, a message to a new topic is
  * refused. */
-#include <librdkafka/rdkafka.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 
 #include "lw/kafka.h"
+#include "lw/rdk.h"
 #include "lw/sink.h"
 #include "lw/str.h"
 

@@ -7,12 +7,12 @@
  * What counts as finished is the caller's business (hold/done); this file knows no sink.
  * While the caller cannot take records (wait), the assigned partitions are paused and the
  * consumer is still polled, so the member stays in its group however long the wait lasts. */
-#include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lw/kafka.h"
+#include "lw/rdk.h"
 #include "lw/sink.h"
 #include "lw/source.h"
 

@@ -344,12 +344,6 @@ materialize(const struct lw_value *v, uint32_t n, struct lw_arena *a)
     return out;
 }
 
-bool
-lw_value_truthy(const struct lw_value *v)
-{
-    return !(v->t == LW_T_NULL || (v->t == LW_T_BOOL && !v->u.b));
-}
-
 static bool
 is_num(const struct lw_value *v)
 {

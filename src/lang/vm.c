@@ -189,11 +189,11 @@ element(struct lw_vm *vm, const struct lw_value *arr, int64_t i, bool *found)
         *found = true;
         return lw_value_from_json(val, vm->arena);
     }
-    int64_t n = lw_value_count(arr);
+    int64_t n = arr->u.a->n; /* built (the raw case is above): lw_value_at's work, inline */
     if (i < 0) i += n;
     if (i < 0 || i >= n) return LW_NULL;
     *found = true;
-    return lw_value_at(arr, i, vm->arena);
+    return arr->u.a->v[i];
 }
 
 /* path_get: the value at record path p; *found is false when some segment is absent. */
@@ -590,7 +590,8 @@ call(struct lw_vm *vm, uint32_t f, struct lw_value *args, int argc)
      * per argument: this is every call's path */
     const char *want = b->argtypes;
     for (int i = 0; i < argc && *want; i++, want += want[1] != '\0') {
-        if (*want != 'a' && !lw_type_accepts(*want, args[i].t)) {
+        if (*want != 'a' && !(*want == 's' && args[i].t == LW_T_STR) && /* the usual, inline */
+            !lw_type_accepts(*want, args[i].t)) {
             return lw_vm_error(vm, "%s() cannot take %s as argument %d", b->name,
                                lw_type_name(args[i].t), i + 1);
         }

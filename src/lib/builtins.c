@@ -543,8 +543,9 @@ to_int_checked(struct lw_vm *vm, const char *fn, double f, int64_t *out)
 }
 
 /* int_base: s as an int in base (2 to 36; 0: decimal, or the base of a 0x, 0o or 0b prefix),
- * with an optional sign and, in base 16, 8 or 2, its prefix. */
-static int
+ * with an optional sign and, in base 16, 8 or 2, its prefix. Not inlined into fn_int, whose
+ * usual call (a decimal string) it would slow down. */
+static __attribute__((noinline)) int
 int_base(struct lw_vm *vm, struct lw_str s, int64_t base, struct lw_value *r)
 {
     if (base != 0 && (base < 2 || base > 36)) {

@@ -1,6 +1,7 @@
 /* The parts of liblogwash a program built on it uses (logwash(1) does): compile errors rendered
  * for a terminal (report), routes kept or ignored and topics checked at the emit
- * (routes, check_topic), outputs appended to the caller's buffer (logwash_run_into) as one
+ * (routes, check_topic), outputs appended to the caller's buffer (logwash_run_into, and
+ * logwash_run_batch for many records) as one
  * contiguous block, output counts, the bytecode listing, zone checks and time parsing.
  * Through the public header only. Prints "N passed, M failed" last; exits 1 on a failure. */
 #include <logwash.h>
@@ -197,6 +198,65 @@ test_run_into(void)
     logwash_template_free(t);
 }
 
+/* logwash_run_batch: records run in order into one buffer, each one's result, counts and end;
+ * it stops after a failed record (its error is the runner's), at max_len, and with routes
+ * after each record with outputs (so logwash_outputs describes it); n = 0 runs nothing. */
+static void
+test_run_batch(void)
+{
+    struct logwash_template *t = tmpl("if line == \"bad\" { emit 1; reject \"no\" }\n"
+                                      "if line == \"none\" { drop }\n"
+                                      "emit line\nprint \"p\"\n");
+    CHECK(t != NULL);
+    if (t == NULL) return;
+    struct logwash_runner_options ro;
+    logwash_runner_options_default(&ro);
+    ro.routes = false;
+    struct logwash_runner *r = logwash_runner_new(t, &ro, NULL);
+    struct logwash_record recs[] = { { "a", 1, NULL },
+                                     { "none", 4, NULL },
+                                     { "bb", 2, NULL },
+                                     { "bad", 3, NULL },
+                                     { "c", 1, NULL } };
+    struct logwash_record_result res[5];
+    struct logwash_buffer b = { 0 };
+    CHECK(logwash_run_batch(r, recs, 0, &b, SIZE_MAX, res) == 0 && b.len == 0);
+    CHECK(logwash_run_batch(r, recs, 5, &b, SIZE_MAX, res) == 4);
+    CHECK(eq(b.data, b.len, "\"a\"\np\n\"bb\"\np\n"));
+    CHECK(res[0].result == LOGWASH_OK && res[0].outputs == 2 && res[0].emitted == 1);
+    CHECK(res[0].end == 6);
+    CHECK(res[1].result == LOGWASH_DROP && res[1].outputs == 0 && res[1].end == 6);
+    CHECK(res[2].result == LOGWASH_OK && res[2].end == 13);
+    CHECK(res[3].result == LOGWASH_REJECT && res[3].outputs == 0 && res[3].end == 13);
+    const struct logwash_error *e = logwash_runner_error(r);
+    CHECK(strcmp(e->message, "no") == 0 && e->line == 1);
+    /* the rest, after what the buffer holds; the last record's outputs are the runner's */
+    CHECK(logwash_run_batch(r, recs + 4, 1, &b, SIZE_MAX, res) == 1);
+    CHECK(res[0].result == LOGWASH_OK && res[0].end == 19 && b.len == 19);
+    size_t n;
+    const struct logwash_output *o = logwash_outputs(r, &n);
+    CHECK(n == 2 && o[0].data == b.data + 13 && eq(o[0].data, o[0].len, "\"c\""));
+    CHECK(logwash_runner_error(r)->message[0] == '\0' && logwash_runner_error(r)->line == 0);
+    /* max_len: no record begins once the buffer holds that much (the first always runs) */
+    b.len = 0;
+    CHECK(logwash_run_batch(r, recs, 3, &b, 1, res) == 1 && b.len == 6);
+    b.len = 0;
+    CHECK(logwash_run_batch(r, recs, 3, &b, 7, res) == 3 && b.len == 13);
+    logwash_runner_free(r);
+    /* routes kept: a record with outputs ends the batch; one without does not */
+    r = logwash_runner_new(t, NULL, NULL);
+    b.len = 0;
+    CHECK(logwash_run_batch(r, recs + 1, 2, &b, SIZE_MAX, res) == 2);
+    CHECK(res[0].result == LOGWASH_DROP && res[1].result == LOGWASH_OK && res[1].outputs == 2);
+    b.len = 0;
+    CHECK(logwash_run_batch(r, recs, 3, &b, SIZE_MAX, res) == 1 && b.len == 6);
+    o = logwash_outputs(r, &n);
+    CHECK(n == 2 && !o[0].has_topic && o[0].data == b.data);
+    free(b.data);
+    logwash_runner_free(r);
+    logwash_template_free(t);
+}
+
 static void
 test_helpers(void)
 {
@@ -290,6 +350,7 @@ main(void)
     test_report();
     test_routes();
     test_run_into();
+    test_run_batch();
     test_helpers();
     test_framing_patterns();
     return check_summary();

@@ -95,8 +95,46 @@ static const char text[] =
 static const char rec[] = "{\"ts\":\"2024-07-01 12:00\",\"msg\":\"hello big wide world of logs\","
                           "\"nested\":{\"a\":[1,2,3,{\"b\":\"c\"}]}}";
 
-/* expected: the outputs of rec, from a run without failures */
+/* expected: the outputs of rec, from a run without failures; plain: their bytes, as a
+ * runner without routes appends them (logwash_run_batch) */
 static char expected[8192];
+static char plain[8192];
+static size_t plain_len;
+
+/* batch: logwash_run_batch on three copies of rec under the armed failure: the records before
+ * the last one run gave plain each; the last gave plain, or failed for memory (nothing
+ * appended). Then, unarmed, the runner runs a batch right. */
+static void
+batch(struct logwash_runner *r, const struct logwash_meta *m, int *nomem)
+{
+    struct logwash_record recs[3] = { { rec, sizeof rec - 1, m },
+                                      { rec, sizeof rec - 1, m },
+                                      { rec, sizeof rec - 1, m } };
+    struct logwash_record_result res[3];
+    struct logwash_buffer b = { 0 };
+    size_t ran = logwash_run_batch(r, recs, 3, &b, SIZE_MAX, res);
+    CHECK(ran >= 1 && ran <= 3);
+    for (size_t i = 0; i < ran; i++) {
+        size_t start = i ? res[i - 1].end : 0;
+        if (res[i].result == LOGWASH_OK) {
+            CHECK(res[i].end - start == plain_len && memcmp(b.data + start, plain, plain_len) == 0);
+            continue;
+        }
+        CHECK(i == ran - 1 && hit && res[i].end == start && b.len == start);
+        if (res[i].result == LOGWASH_NOMEM) {
+            CHECK(strcmp(logwash_runner_error(r)->message, "out of memory") == 0);
+            (*nomem)++;
+        } else {
+            CHECK(res[i].result == LOGWASH_ERROR);
+            CHECK(strstr(logwash_runner_error(r)->message, "memory") != NULL);
+        }
+    }
+    CHECK(ran == 3 || res[ran - 1].result != LOGWASH_OK);
+    countdown = 0;
+    b.len = 0;
+    CHECK(logwash_run_batch(r, recs, 3, &b, SIZE_MAX, res) == 3 && b.len == 3 * plain_len);
+    free(b.data);
+}
 
 static size_t
 render(struct logwash_runner *r, enum logwash_result res, char *buf, size_t cap)
@@ -152,6 +190,22 @@ pass(long n, int *nomem)
             CHECK(strcmp(got, expected) == 0);
         }
     }
+    long left = countdown;
+    countdown = 0;
+    /* the same under logwash_run_batch (its runner made unarmed, then the failure armed
+     * again with what is left of the countdown) */
+    if (!hit) {
+        struct logwash_runner_options ro;
+        logwash_runner_options_default(&ro);
+        ro.routes = false;
+        struct logwash_runner *rb = logwash_runner_new(t, &ro, &e);
+        CHECK(rb != NULL);
+        if (rb != NULL) {
+            countdown = left;
+            batch(rb, &m, nomem);
+            logwash_runner_free(rb);
+        }
+    }
     countdown = 0;
     /* whatever happened, the runner still works */
     enum logwash_result res = logwash_run(r, rec, sizeof rec - 1, &m);
@@ -175,6 +229,17 @@ main(void)
     enum logwash_result res = logwash_run(r, rec, sizeof rec - 1, &m);
     CHECK(res == LOGWASH_OK);
     render(r, res, expected, sizeof expected);
+    logwash_runner_free(r);
+    struct logwash_runner_options ro;
+    logwash_runner_options_default(&ro);
+    ro.routes = false;
+    r = logwash_runner_new(t, &ro, NULL);
+    struct logwash_buffer b = { 0 };
+    CHECK(logwash_run_into(r, rec, sizeof rec - 1, &m, &b) == LOGWASH_OK);
+    CHECK(b.len > 0 && b.len < sizeof plain);
+    plain_len = b.len;
+    memcpy(plain, b.data, b.len);
+    free(b.data);
     logwash_runner_free(r);
     logwash_template_free(t);
     printf("expected: %s\n", expected); /* stdout's buffer is allocated before counting */
