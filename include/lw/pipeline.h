@@ -9,6 +9,7 @@
 struct lw_counters {
     uint64_t in, emitted, dropped, rejected, failed, undecodable;
     uint64_t bytes_in, bytes_out; /* of the records read; of the outputs kept */
+    uint64_t late;                /* records with a window contribution refused as late */
 };
 
 struct lw_metrics_pipe; /* metrics.h */

@@ -4,10 +4,16 @@
 #define LW_API_INT_H
 
 #include "logwash.h"
+#include "lw/state.h"
 #include "lw/table.h"
 
 /* lw_api_runner_tables: r reads set s (NULL: none) from its next record: r takes a reference
  * to s and drops the one it held. */
 void lw_api_runner_tables(struct logwash_runner *r, struct lw_tableset *s);
+
+/* api_state.c reaches a runner's state side (NULL when its template keeps no state) and a
+ * template's program through these. */
+struct lw_vmstate *lw_api_runner_vmstate(struct logwash_runner *r);
+const struct lw_program *lw_api_template_program(const struct logwash_template *t);
 
 #endif

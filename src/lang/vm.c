@@ -1074,6 +1074,9 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             if (vm->explain != NULL) lw_explain_emit(vm, pc - 1, &R[in->a], false);
             if (vm->out(vm->out_ud, vm, &R[in->a], &R[in->a + 1], false) != 0) goto fatal;
             break;
+        case LW_OP_WINDOW:
+            if (lw_vm_window(vm, in->b, &R[in->a]) != 0) goto fail;
+            break;
         case LW_OP_DROP:
             return LW_VM_DROP;
         case LW_OP_REJECT: {

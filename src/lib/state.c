@@ -1,0 +1,994 @@
+/* seen() and windows (state.h): the log a record's VM writes, and the state its owner applies
+ * logs to, in read order. Dedup keys sit in a chained hash table and a queue in insertion
+ * order (expiry and eviction take the front); open windows are buckets (one per statement and
+ * start, sorted by end) of entries (one per key, in the order keys first came) in a second
+ * hash table. Everything is malloc'd and counted against the bound; results are written as
+ * JSON texts. The design and the guarantees are in docs/design-state.md. */
+#include "lw/state.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "builtins_int.h"
+#include "lw/duration.h"
+#include "lw/program.h"
+#include "lw/value.h"
+#include "lw/vm.h"
+
+/* ---- the log ----
+ * SEEN: 'S' u8 answer, u64 hash, i64 now, i64 ttl, u32 len, key bytes
+ * WIN:  'W' u32 statement, i64 time (INT64_MIN: processing time), u64 hash, u32 len, key bytes,
+ *       then per aggregate: 'n' | 'i' i64 | 'f' f64 | 'j' u32 len, JSON bytes */
+
+struct lkey { /* one of the runner's own keys */
+    uint64_t hash;
+    int64_t exp;
+    uint32_t off, len; /* in keys */
+};
+
+struct lw_vmstate {
+    const struct lw_program *p;
+    const struct lw_state *attached;
+    struct lw_buf log;
+    struct lw_buf key;  /* the key being made */
+    struct lw_buf keys; /* the runner's own keys' bytes */
+    struct lkey *lk;
+    uint32_t nlk, caplk;
+};
+
+struct lw_vmstate *
+lw_vmstate_new(const struct lw_program *p)
+{
+    struct lw_vmstate *vs = lw_xcalloc(1, sizeof *vs);
+    vs->p = p;
+    lw_buf_init(&vs->log);
+    lw_buf_init(&vs->key);
+    lw_buf_init(&vs->keys);
+    return vs;
+}
+
+void
+lw_vmstate_free(struct lw_vmstate *vs)
+{
+    if (vs == NULL) return;
+    lw_buf_fini(&vs->log);
+    lw_buf_fini(&vs->key);
+    lw_buf_fini(&vs->keys);
+    free(vs->lk);
+    free(vs);
+}
+
+void
+lw_vmstate_forget(struct lw_vmstate *vs)
+{
+    vs->nlk = 0;
+    vs->keys.len = 0;
+}
+
+void
+lw_vmstate_begin(struct lw_vmstate *vs)
+{
+    vs->log.len = 0;
+    /* attached: the state has every earlier record's keys. Alone: a bound on the own keys. */
+    if (vs->attached != NULL || vs->nlk >= 65536 || vs->keys.len >= (16u << 20))
+        lw_vmstate_forget(vs);
+}
+
+void
+lw_vmstate_attach(struct lw_vmstate *vs, const struct lw_state *s)
+{
+    vs->attached = s;
+    lw_vmstate_forget(vs);
+}
+
+const void *
+lw_vmstate_log(const struct lw_vmstate *vs, size_t *len)
+{
+    *len = vs->log.len;
+    return vs->log.p;
+}
+
+static void
+put64(struct lw_buf *b, uint64_t v)
+{
+    lw_buf_add(b, &v, 8);
+}
+
+static void
+put32(struct lw_buf *b, uint32_t v)
+{
+    lw_buf_add(b, &v, 4);
+}
+
+static uint64_t
+get64(const char **p)
+{
+    uint64_t v;
+    memcpy(&v, *p, 8);
+    *p += 8;
+    return v;
+}
+
+static uint32_t
+get32(const char **p)
+{
+    uint32_t v;
+    memcpy(&v, *p, 4);
+    *p += 4;
+    return v;
+}
+
+/* make_key: v's canonical bytes (compact JSON; members in the order written) in vs->key, or
+ * their 128-bit hash past LW_KEY_HASHED bytes. Returns its 64-bit hash. */
+static int
+make_key(struct lw_vm *vm, struct lw_vmstate *vs, const struct lw_value *v, uint64_t *hash)
+{
+    vs->key.len = 0;
+    if (lw_value_write_json_max(&vs->key, v, vm->arena, vm->limits.max_memory) != 0)
+        return lw_vm_error(vm, "the key cannot be written as JSON (too large, or a regex)");
+    if (vs->key.len > LW_KEY_HASHED) {
+        XXH128_hash_t h = XXH3_128bits(vs->key.p, vs->key.len);
+        vs->key.len = 0;
+        lw_buf_add(&vs->key, "#", 1);
+        lw_buf_add(&vs->key, &h, sizeof h);
+    }
+    *hash = XXH3_64bits(vs->key.p, vs->key.len);
+    return 0;
+}
+
+/* ---- the shared state ---- */
+
+struct dkey { /* a dedup key */
+    struct dkey *hnext, *qnext, *qprev;
+    uint64_t hash;
+    int64_t exp;
+    uint32_t len;
+    char key[];
+};
+
+struct agst { /* an aggregate's state */
+    uint64_t n;
+    __int128 isum;
+    double fsum;
+    bool anyfloat, has;
+    bool mm_float;
+    int64_t mm_i;
+    double mm_f;
+    char *blob; /* first/last: the value's JSON */
+    uint32_t bloblen;
+};
+
+struct went { /* one key's results in one window */
+    struct went *hnext;
+    struct bucket *b;
+    uint64_t hash;
+    uint32_t len;
+    struct agst *ag;
+    char key[];
+};
+
+struct bucket { /* one window (statement, start) */
+    uint32_t w;
+    int64_t start, end;
+    struct went **ents;
+    uint32_t n, cap;
+};
+
+struct wstate {
+    int64_t wm; /* the largest time seen (INT64_MIN: none) */
+};
+
+struct lw_state {
+    const struct lw_program *p;
+    size_t max_bytes, bytes;
+    struct dkey **dtab;
+    size_t dcap, dn;
+    struct dkey *qhead, *qtail;
+    struct went **wtab;
+    size_t wcap, wn;
+    struct bucket **bk; /* open windows, by end then statement then start */
+    size_t nbk, capbk;
+    struct wstate *ws;
+    struct lw_state_counts c;
+    struct lw_arena scratch;
+};
+
+struct lw_state *
+lw_state_new(const struct lw_program *p, size_t max_bytes)
+{
+    struct lw_state *s = lw_xcalloc(1, sizeof *s);
+    s->p = p;
+    s->max_bytes = max_bytes;
+    s->dcap = 1024;
+    s->dtab = lw_xcalloc(s->dcap, sizeof *s->dtab);
+    s->wcap = 1024;
+    s->wtab = lw_xcalloc(s->wcap, sizeof *s->wtab);
+    s->ws = lw_xcalloc(p->nwindows ? p->nwindows : 1, sizeof *s->ws);
+    for (uint32_t i = 0; i < p->nwindows; i++)
+        s->ws[i].wm = INT64_MIN;
+    s->bytes = (s->dcap + s->wcap) * sizeof(void *);
+    lw_arena_init(&s->scratch, 4096);
+    return s;
+}
+
+static void
+bucket_free(struct lw_state *s, struct bucket *b)
+{
+    const struct lw_windef *d = &s->p->windows[b->w];
+    for (uint32_t i = 0; i < b->n; i++) {
+        struct went *e = b->ents[i];
+        for (uint32_t a = 0; a < d->naggs; a++)
+            free(e->ag[a].blob);
+        free(e->ag);
+        free(e);
+    }
+    free(b->ents);
+    free(b);
+}
+
+void
+lw_state_free(struct lw_state *s)
+{
+    if (s == NULL) return;
+    for (struct dkey *k = s->qhead, *nx; k != NULL; k = nx) {
+        nx = k->qnext;
+        free(k);
+    }
+    for (size_t i = 0; i < s->nbk; i++)
+        bucket_free(s, s->bk[i]);
+    free(s->bk);
+    free(s->dtab);
+    free(s->wtab);
+    free(s->ws);
+    lw_arena_fini(&s->scratch);
+    free(s);
+}
+
+void
+lw_state_counts(const struct lw_state *s, struct lw_state_counts *c)
+{
+    *c = s->c;
+    c->keys = s->dn;
+    c->windows = s->wn;
+    c->bytes = s->bytes;
+}
+
+/* ---- dedup ---- */
+
+static struct dkey *
+dfind(const struct lw_state *s, uint64_t hash, const char *key, uint32_t len)
+{
+    for (struct dkey *k = s->dtab[hash & (s->dcap - 1)]; k != NULL; k = k->hnext)
+        if (k->hash == hash && k->len == len && memcmp(k->key, key, len) == 0) return k;
+    return NULL;
+}
+
+static void
+dremove(struct lw_state *s, struct dkey *k)
+{
+    struct dkey **pp = &s->dtab[k->hash & (s->dcap - 1)];
+    while (*pp != k)
+        pp = &(*pp)->hnext;
+    *pp = k->hnext;
+    if (k->qprev)
+        k->qprev->qnext = k->qnext;
+    else
+        s->qhead = k->qnext;
+    if (k->qnext)
+        k->qnext->qprev = k->qprev;
+    else
+        s->qtail = k->qprev;
+    s->bytes -= sizeof *k + k->len + 16;
+    s->dn--;
+    free(k);
+}
+
+static void
+dgrow(struct lw_state *s)
+{
+    size_t ncap = s->dcap * 2;
+    struct dkey **t = lw_xcalloc(ncap, sizeof *t);
+    for (size_t i = 0; i < s->dcap; i++) {
+        for (struct dkey *k = s->dtab[i], *nx; k != NULL; k = nx) {
+            nx = k->hnext;
+            k->hnext = t[k->hash & (ncap - 1)];
+            t[k->hash & (ncap - 1)] = k;
+        }
+    }
+    free(s->dtab);
+    s->bytes += (ncap - s->dcap) * sizeof *t;
+    s->dtab = t;
+    s->dcap = ncap;
+}
+
+static void
+dinsert(struct lw_state *s, uint64_t hash, const char *key, uint32_t len, int64_t exp)
+{
+    struct dkey *old = dfind(s, hash, key, len);
+    if (old != NULL) dremove(s, old); /* expired: it comes again as new */
+    struct dkey *k = lw_xmalloc(sizeof *k + len);
+    *k = (struct dkey){ .hash = hash, .exp = exp, .len = len, .qprev = s->qtail };
+    memcpy(k->key, key, len);
+    size_t i = hash & (s->dcap - 1);
+    k->hnext = s->dtab[i];
+    s->dtab[i] = k;
+    if (s->qtail)
+        s->qtail->qnext = k;
+    else
+        s->qhead = k;
+    s->qtail = k;
+    s->dn++;
+    s->bytes += sizeof *k + len + 16;
+    if (s->dn > s->dcap) dgrow(s);
+}
+
+static void
+dexpire(struct lw_state *s, int64_t now)
+{
+    while (s->qhead != NULL && s->qhead->exp <= now)
+        dremove(s, s->qhead);
+}
+
+static bool
+dseen(const struct lw_state *s, uint64_t hash, const char *key, uint32_t len, int64_t now)
+{
+    const struct dkey *k = dfind(s, hash, key, len);
+    return k != NULL && now < k->exp;
+}
+
+/* own keys: the runner's, as the same questions */
+static bool
+own_seen(const struct lw_vmstate *vs, uint64_t hash, const char *key, uint32_t len, int64_t now)
+{
+    for (uint32_t i = vs->nlk; i-- > 0;) { /* the latest first */
+        const struct lkey *k = &vs->lk[i];
+        if (k->hash == hash && k->len == len && memcmp(vs->keys.p + k->off, key, len) == 0)
+            return now < k->exp;
+    }
+    return false;
+}
+
+static void
+own_put(struct lw_vmstate *vs, uint64_t hash, const char *key, uint32_t len, int64_t exp)
+{
+    if (vs->nlk == vs->caplk) {
+        vs->caplk = vs->caplk ? vs->caplk * 2 : 64;
+        vs->lk = lw_xrealloc(vs->lk, vs->caplk * sizeof *vs->lk);
+    }
+    vs->lk[vs->nlk++] = (struct lkey){ hash, exp, (uint32_t)vs->keys.len, len };
+    lw_buf_add(&vs->keys, key, len);
+}
+
+/* ttl_arg: seen()'s ttl: a duration string ("10m", or the literal 10m) or seconds. */
+static int
+ttl_arg(struct lw_vm *vm, const struct lw_value *v, int64_t *ttl)
+{
+    double ns;
+    if (v->t == LW_T_STR) {
+        char err[200];
+        size_t off;
+        if (lw_duration_parse(v->u.p, v->len, &ns, err, sizeof err, &off) != 0)
+            return lw_vm_error(vm, "seen(): the ttl: %s", err);
+    } else if (v->t == LW_T_INT) {
+        ns = (double)v->u.i * 1e9;
+    } else if (v->t == LW_T_FLOAT) {
+        ns = v->u.f * 1e9;
+    } else {
+        return lw_vm_error(vm, "seen(): the ttl must be a duration such as 10m, found %s",
+                           lw_type_name(v->t));
+    }
+    if (!(ns >= 1) || ns > (double)LW_MAX_WINDOW * 100)
+        return lw_vm_error(vm, "seen(): the ttl must be more than 0 and at most 100 years");
+    *ttl = (int64_t)ns;
+    return 0;
+}
+
+int
+fn_seen(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    struct lw_vmstate *vs = vm->state;
+    if (vs == NULL) return lw_vm_error(vm, "seen(): this runner keeps no state");
+    int64_t ttl = 0, now = vm->now_ns;
+    if (ttl_arg(vm, &a[1], &ttl) != 0) return -1;
+    if (n > 2) {
+        if (a[2].t != LW_T_TIME)
+            return lw_vm_error(vm, "seen(): the time must be a time, found %s",
+                               lw_type_name(a[2].t));
+        now = a[2].u.i;
+    }
+    uint64_t hash;
+    if (make_key(vm, vs, &a[0], &hash) != 0) return -1;
+    const char *key = vs->key.p;
+    uint32_t len = (uint32_t)vs->key.len;
+    bool ans = own_seen(vs, hash, key, len, now) ||
+               (vs->attached != NULL && dseen(vs->attached, hash, key, len, now));
+    if (!ans) own_put(vs, hash, key, len, now + ttl < now ? INT64_MAX : now + ttl);
+    lw_buf_addc(&vs->log, 'S');
+    lw_buf_addc(&vs->log, ans);
+    put64(&vs->log, hash);
+    put64(&vs->log, (uint64_t)now);
+    put64(&vs->log, (uint64_t)ttl);
+    put32(&vs->log, len);
+    lw_buf_add(&vs->log, key, len);
+    *r = lw_bool(ans);
+    return 0;
+}
+
+/* ---- the WINDOW instruction ---- */
+
+static int
+num_arg(struct lw_vm *vm, const struct lw_winagg *g, const struct lw_value *v, struct lw_buf *b)
+{
+    static const char *const names[] = { "count", "sum", "min", "max", "avg", "first", "last" };
+    if (v->t == LW_T_NULL) {
+        lw_buf_addc(b, 'n');
+    } else if (v->t == LW_T_INT) {
+        lw_buf_addc(b, 'i');
+        put64(b, (uint64_t)v->u.i);
+    } else if (v->t == LW_T_FLOAT) {
+        if (!isfinite(v->u.f))
+            return lw_vm_error(vm, "window %s(): the value is %s", names[g->kind],
+                               isnan(v->u.f) ? "NaN" : "infinite");
+        lw_buf_addc(b, 'f');
+        lw_buf_add(b, &v->u.f, 8);
+    } else {
+        return lw_vm_error(vm, "window %s(): expected a number, found %s", names[g->kind],
+                           lw_type_name(v->t));
+    }
+    return 0;
+}
+
+int
+lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
+{
+    struct lw_vmstate *vs = vm->state;
+    const struct lw_windef *d = &vm->prog->windows[w];
+    if (vs == NULL) return lw_vm_error(vm, "window: this runner keeps no state");
+    int64_t t = INT64_MIN;
+    if (d->event_time) {
+        if (R[1].t != LW_T_TIME)
+            return lw_vm_error(vm, "window: the event time (at) must be a time, found %s",
+                               lw_type_name(R[1].t));
+        t = R[1].u.i;
+        if (t == INT64_MIN) t++;
+    }
+    uint64_t hash = 0;
+    if (!d->has_key) {
+        vs->key.len = 0;
+    } else if (make_key(vm, vs, &R[0], &hash) != 0) {
+        return -1;
+    }
+    struct lw_buf *b = &vs->log;
+    size_t mark = b->len;
+    lw_buf_addc(b, 'W');
+    put32(b, w);
+    put64(b, (uint64_t)t);
+    put64(b, hash);
+    put32(b, (uint32_t)vs->key.len);
+    lw_buf_add(b, vs->key.p, vs->key.len);
+    for (uint32_t i = 0; i < d->naggs; i++) {
+        const struct lw_winagg *g = &d->aggs[i];
+        const struct lw_value *v = &R[2 + i];
+        int rc = 0;
+        switch ((enum lw_agg)g->kind) {
+        case LW_AGG_COUNT:
+            lw_buf_addc(b, g->has_arg && v->t == LW_T_NULL ? 'n' : 'i');
+            if (!(g->has_arg && v->t == LW_T_NULL)) put64(b, 1);
+            break;
+        case LW_AGG_SUM:
+        case LW_AGG_MIN:
+        case LW_AGG_MAX:
+        case LW_AGG_AVG:
+            rc = num_arg(vm, g, v, b);
+            break;
+        case LW_AGG_FIRST:
+        case LW_AGG_LAST: {
+            if (v->t == LW_T_NULL) {
+                lw_buf_addc(b, 'n');
+                break;
+            }
+            lw_buf_addc(b, 'j');
+            size_t at = b->len;
+            put32(b, 0);
+            size_t start = b->len;
+            if (lw_value_write_json_max(b, v, vm->arena, LW_KEY_HASHED) != 0) {
+                rc = lw_vm_error(vm, "window %s(): the value is longer than %d bytes as JSON",
+                                 g->kind == LW_AGG_FIRST ? "first" : "last", LW_KEY_HASHED);
+                break;
+            }
+            uint32_t len = (uint32_t)(b->len - start);
+            memcpy(b->p + at, &len, 4);
+            break;
+        }
+        }
+        if (rc != 0) {
+            b->len = mark;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- applying a log ---- */
+
+/* wrong: whether a seen() answer of the log is not the state's. */
+bool
+lw_state_wrong(const struct lw_state *s, const void *log, size_t len)
+{
+    const char *p = log, *end = p + len;
+    while (p < end) {
+        char op = *p++;
+        if (op == 'W') {
+            uint32_t w = get32(&p);
+            p += 16;
+            uint32_t kl = get32(&p);
+            p += kl;
+            const struct lw_windef *d = &s->p->windows[w];
+            for (uint32_t i = 0; i < d->naggs; i++) {
+                char tag = *p++;
+                if (tag == 'i' || tag == 'f') p += 8;
+                if (tag == 'j') p += get32(&p);
+            }
+            continue;
+        }
+        bool ans = *p++;
+        uint64_t hash = get64(&p);
+        int64_t now = (int64_t)get64(&p);
+        p += 8;
+        uint32_t kl = get32(&p);
+        const char *key = p;
+        p += kl;
+        bool real = dseen(s, hash, key, kl, now);
+        /* or an earlier seen() of this record inserted it */
+        for (const char *q = log; !real && q < key - 29 - 1;) {
+            char qop = *q++;
+            if (qop == 'W') {
+                uint32_t w = get32(&q);
+                q += 16;
+                q += get32(&q);
+                const struct lw_windef *d = &s->p->windows[w];
+                for (uint32_t i = 0; i < d->naggs; i++) {
+                    char tag = *q++;
+                    if (tag == 'i' || tag == 'f') q += 8;
+                    if (tag == 'j') q += get32(&q);
+                }
+                continue;
+            }
+            bool qans = *q++;
+            uint64_t qh = get64(&q);
+            int64_t qnow = (int64_t)get64(&q), qttl = (int64_t)get64(&q);
+            uint32_t ql = get32(&q);
+            if (!qans && qh == hash && ql == kl && memcmp(q, key, kl) == 0 && now < qnow + qttl)
+                real = true;
+            q += ql;
+        }
+        if (real != ans) return true;
+    }
+    return false;
+}
+
+static void
+put_time(struct lw_buf *out, int64_t ns, struct lw_arena *a)
+{
+    struct lw_value v = lw_time(ns, 0);
+    lw_value_write_json(out, &v, a);
+}
+
+static void
+put_i128(struct lw_buf *out, __int128 v)
+{
+    char buf[48];
+    int n = 0;
+    bool neg = v < 0;
+    unsigned __int128 u = neg ? -(unsigned __int128)v : (unsigned __int128)v;
+    do {
+        buf[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u != 0);
+    if (neg) lw_buf_addc(out, '-');
+    while (n > 0)
+        lw_buf_addc(out, buf[--n]);
+}
+
+static void
+put_float(struct lw_buf *out, double f, struct lw_arena *a)
+{
+    struct lw_value v = lw_float(f);
+    lw_value_write_json(out, &v, a);
+}
+
+/* emit: one (window, key) result: the key's members, window_start, window_end, aggregates. */
+static void
+emit(struct lw_state *s, const struct bucket *b, const struct went *e, struct lw_buf *out)
+{
+    const struct lw_windef *d = &s->p->windows[b->w];
+    lw_arena_reset(&s->scratch);
+    lw_buf_addc(out, '{');
+    if (e->len > 2 && e->key[0] == '{') {
+        lw_buf_add(out, e->key + 1, e->len - 2);
+        lw_buf_addc(out, ',');
+    } else if (e->len > 0 && e->key[0] == '#') {
+        lw_buf_add(out, "\"key_hash\":\"", 12);
+        for (uint32_t i = 1; i < e->len; i++) {
+            char h[3];
+            snprintf(h, sizeof h, "%02x", (unsigned char)e->key[i]);
+            lw_buf_add(out, h, 2);
+        }
+        lw_buf_add(out, "\",", 2);
+    } else if (e->len > 0 && !(e->len == 2 && memcmp(e->key, "{}", 2) == 0) &&
+               !(e->len == 4 && memcmp(e->key, "null", 4) == 0)) {
+        lw_buf_add(out, "\"key\":", 6);
+        lw_buf_add(out, e->key, e->len);
+        lw_buf_addc(out, ',');
+    }
+    lw_buf_add(out, "\"window_start\":", 15);
+    put_time(out, b->start, &s->scratch);
+    lw_buf_add(out, ",\"window_end\":", 14);
+    put_time(out, b->end, &s->scratch);
+    for (uint32_t i = 0; i < d->naggs; i++) {
+        const struct lw_winagg *g = &d->aggs[i];
+        const struct agst *x = &e->ag[i];
+        lw_buf_addc(out, ',');
+        struct lw_value nm = lw_strv(g->name.p, g->name.len);
+        lw_value_write_json(out, &nm, &s->scratch);
+        lw_buf_addc(out, ':');
+        switch ((enum lw_agg)g->kind) {
+        case LW_AGG_COUNT:
+            put_i128(out, (__int128)x->n);
+            break;
+        case LW_AGG_SUM:
+            if (x->anyfloat)
+                put_float(out, (double)x->isum + x->fsum, &s->scratch);
+            else
+                put_i128(out, x->isum);
+            break;
+        case LW_AGG_AVG:
+            if (x->n == 0)
+                lw_buf_add(out, "null", 4);
+            else
+                put_float(out, ((double)x->isum + x->fsum) / (double)x->n, &s->scratch);
+            break;
+        case LW_AGG_MIN:
+        case LW_AGG_MAX:
+            if (!x->has)
+                lw_buf_add(out, "null", 4);
+            else if (x->mm_float)
+                put_float(out, x->mm_f, &s->scratch);
+            else
+                put_i128(out, x->mm_i);
+            break;
+        case LW_AGG_FIRST:
+        case LW_AGG_LAST:
+            if (x->blob == NULL)
+                lw_buf_add(out, "null", 4);
+            else
+                lw_buf_add(out, x->blob, x->bloblen);
+            break;
+        }
+    }
+    lw_buf_add(out, "}\n", 2);
+    s->c.results++;
+}
+
+static void
+wremove(struct lw_state *s, struct went *e)
+{
+    struct went **pp = &s->wtab[e->hash & (s->wcap - 1)];
+    while (*pp != e)
+        pp = &(*pp)->hnext;
+    *pp = e->hnext;
+    s->wn--;
+}
+
+/* close_at: emit and free open window i. */
+static size_t
+close_at(struct lw_state *s, size_t i, struct lw_buf *out)
+{
+    struct bucket *b = s->bk[i];
+    const struct lw_windef *d = &s->p->windows[b->w];
+    for (uint32_t k = 0; k < b->n; k++) {
+        struct went *e = b->ents[k];
+        if (out) emit(s, b, e, out);
+        wremove(s, e);
+        for (uint32_t a = 0; a < d->naggs; a++)
+            s->bytes -= e->ag[a].bloblen;
+        s->bytes -= sizeof *e + e->len + d->naggs * sizeof(struct agst) + 16;
+    }
+    size_t n = b->n;
+    s->bytes -= sizeof *b + b->cap * sizeof(void *);
+    bucket_free(s, b);
+    memmove(s->bk + i, s->bk + i + 1, (s->nbk - i - 1) * sizeof *s->bk);
+    s->nbk--;
+    return n;
+}
+
+static int
+bk_cmp(const struct bucket *a, uint32_t w, int64_t start, int64_t end)
+{
+    if (a->end != end) return a->end < end ? -1 : 1;
+    if (a->w != w) return a->w < w ? -1 : 1;
+    if (a->start != start) return a->start < start ? -1 : 1;
+    return 0;
+}
+
+static struct bucket *
+bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end)
+{
+    size_t lo = 0, hi = s->nbk;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = bk_cmp(s->bk[mid], w, start, end);
+        if (c == 0) return s->bk[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (s->nbk == s->capbk) {
+        s->capbk = s->capbk ? s->capbk * 2 : 16;
+        s->bk = lw_xrealloc(s->bk, s->capbk * sizeof *s->bk);
+    }
+    struct bucket *b = lw_xcalloc(1, sizeof *b);
+    *b = (struct bucket){ .w = w, .start = start, .end = end };
+    memmove(s->bk + lo + 1, s->bk + lo, (s->nbk - lo) * sizeof *s->bk);
+    s->bk[lo] = b;
+    s->nbk++;
+    s->bytes += sizeof *b;
+    return b;
+}
+
+static void
+wgrow(struct lw_state *s)
+{
+    size_t ncap = s->wcap * 2;
+    struct went **t = lw_xcalloc(ncap, sizeof *t);
+    for (size_t i = 0; i < s->wcap; i++) {
+        for (struct went *e = s->wtab[i], *nx; e != NULL; e = nx) {
+            nx = e->hnext;
+            e->hnext = t[e->hash & (ncap - 1)];
+            t[e->hash & (ncap - 1)] = e;
+        }
+    }
+    free(s->wtab);
+    s->bytes += (ncap - s->wcap) * sizeof *t;
+    s->wtab = t;
+    s->wcap = ncap;
+}
+
+static struct went *
+entry_get(struct lw_state *s, struct bucket *b, uint64_t khash, const char *key, uint32_t len)
+{
+    uint64_t h = khash ^ ((uint64_t)b->start * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)b->w << 56);
+    for (struct went *e = s->wtab[h & (s->wcap - 1)]; e != NULL; e = e->hnext)
+        if (e->hash == h && e->b == b && e->len == len && memcmp(e->key, key, len) == 0) return e;
+    const struct lw_windef *d = &s->p->windows[b->w];
+    struct went *e = lw_xmalloc(sizeof *e + len);
+    *e = (struct went){ .b = b, .hash = h, .len = len };
+    memcpy(e->key, key, len);
+    e->ag = lw_xcalloc(d->naggs ? d->naggs : 1, sizeof *e->ag);
+    size_t i = h & (s->wcap - 1);
+    e->hnext = s->wtab[i];
+    s->wtab[i] = e;
+    s->wn++;
+    if (b->n == b->cap) {
+        size_t old = b->cap;
+        b->cap = b->cap ? b->cap * 2 : 8;
+        b->ents = lw_xrealloc(b->ents, b->cap * sizeof *b->ents);
+        s->bytes += (b->cap - old) * sizeof(void *);
+    }
+    b->ents[b->n++] = e;
+    s->bytes += sizeof *e + len + d->naggs * sizeof(struct agst) + 16;
+    if (s->wn > s->wcap) wgrow(s);
+    return e;
+}
+
+/* add: one aggregate argument (at *p, moved past it) into x. */
+static void
+add(struct lw_state *s, const struct lw_winagg *g, struct agst *x, const char **p)
+{
+    char tag = *(*p)++;
+    int64_t i = 0;
+    double f = 0;
+    const char *blob = NULL;
+    uint32_t bl = 0;
+    if (tag == 'i') i = (int64_t)get64(p);
+    if (tag == 'f') {
+        memcpy(&f, *p, 8);
+        *p += 8;
+    }
+    if (tag == 'j') {
+        bl = get32(p);
+        blob = *p;
+        *p += bl;
+    }
+    if (tag == 'n') return; /* nulls count for nothing */
+    switch ((enum lw_agg)g->kind) {
+    case LW_AGG_COUNT:
+        x->n++;
+        return;
+    case LW_AGG_SUM:
+    case LW_AGG_AVG:
+        x->n++;
+        if (tag == 'i') x->isum += i;
+        if (tag == 'f') {
+            x->fsum += f;
+            x->anyfloat = true;
+        }
+        return;
+    case LW_AGG_MIN:
+    case LW_AGG_MAX: {
+        bool mx = g->kind == LW_AGG_MAX;
+        bool better;
+        if (!x->has)
+            better = true;
+        else if (tag == 'i' && !x->mm_float)
+            better = mx ? i > x->mm_i : i < x->mm_i;
+        else {
+            double a = tag == 'i' ? (double)i : f, c = x->mm_float ? x->mm_f : (double)x->mm_i;
+            better = mx ? a > c : a < c;
+        }
+        if (better) {
+            x->has = true;
+            x->mm_float = tag == 'f';
+            x->mm_i = i;
+            x->mm_f = f;
+        }
+        return;
+    }
+    case LW_AGG_FIRST:
+    case LW_AGG_LAST:
+        if (g->kind == LW_AGG_FIRST && x->blob != NULL) return;
+        s->bytes -= x->bloblen;
+        x->blob = lw_xrealloc(x->blob, bl ? bl : 1);
+        memcpy(x->blob, blob, bl);
+        x->bloblen = bl;
+        s->bytes += bl;
+        return;
+    }
+}
+
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* advance: close every window whose statement's time passed its end plus the lateness
+ * (processing time: now_proc; INT64_MAX closes all). Windows are sorted by end: with one
+ * statement the first still open ends the search. */
+static size_t
+advance(struct lw_state *s, int64_t now_proc, struct lw_buf *out)
+{
+    size_t n = 0, i = 0;
+    while (i < s->nbk) {
+        const struct bucket *b = s->bk[i];
+        const struct lw_windef *d = &s->p->windows[b->w];
+        int64_t wm = d->event_time ? s->ws[b->w].wm : now_proc;
+        bool over = now_proc == INT64_MAX ||
+                    (wm != INT64_MIN && (__int128)wm >= (__int128)b->end + d->late_ns);
+        if (over) {
+            n += close_at(s, i, out);
+        } else if (s->p->nwindows == 1) {
+            break;
+        } else {
+            i++;
+        }
+    }
+    return n;
+}
+
+static void
+late_msg(const struct lw_state *s, uint32_t w, int64_t t, char *msg, size_t cap)
+{
+    const struct lw_windef *d = &s->p->windows[w];
+    int line, col;
+    lw_diag_linecol(s->p->src, d->span_off, &line, &col);
+    struct lw_arena a;
+    lw_arena_init(&a, 256);
+    struct lw_buf tb, wb;
+    lw_buf_init(&tb);
+    lw_buf_init(&wb);
+    put_time(&tb, t, &a);
+    put_time(&wb, s->ws[w].wm > INT64_MIN + d->late_ns ? s->ws[w].wm - d->late_ns : INT64_MIN, &a);
+    snprintf(msg, cap,
+             "late for the window at %.*s:%d:%d: event time %.*s is before %.*s (the latest time "
+             "seen minus the allowed lateness)",
+             (int)s->p->name.len, s->p->name.p, line, col, (int)tb.len, tb.p, (int)wb.len, wb.p);
+    lw_buf_fini(&tb);
+    lw_buf_fini(&wb);
+    lw_arena_fini(&a);
+}
+
+/* contribute: a WIN op (at *p, moved past it). */
+static size_t
+contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, bool *late,
+           char *msg, size_t cap)
+{
+    uint32_t w = get32(p);
+    int64_t t = (int64_t)get64(p);
+    uint64_t khash = get64(p);
+    uint32_t kl = get32(p);
+    const char *key = *p;
+    *p += kl;
+    const struct lw_windef *d = &s->p->windows[w];
+    if (!d->event_time) t = now;
+    struct wstate *ws = &s->ws[w];
+    const char *args = *p;
+    for (uint32_t i = 0; i < d->naggs; i++) { /* past the arguments */
+        char tag = *(*p)++;
+        if (tag == 'i' || tag == 'f') *p += 8;
+        if (tag == 'j') *p += get32(p);
+    }
+    if (d->event_time && ws->wm != INT64_MIN && (__int128)t < (__int128)ws->wm - d->late_ns) {
+        s->c.late++;
+        if (!*late) late_msg(s, w, t, msg, cap);
+        *late = true;
+        return 0;
+    }
+    if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
+    int64_t last = floor_div(t, d->step_ns) * d->step_ns;
+    for (int64_t st = last; st > t - d->size_ns; st -= d->step_ns) {
+        int64_t end = st > INT64_MAX - d->size_ns ? INT64_MAX : st + d->size_ns;
+        struct bucket *b = bucket_get(s, w, st, end);
+        struct went *e = entry_get(s, b, khash, key, kl);
+        const char *q = args;
+        for (uint32_t i = 0; i < d->naggs; i++)
+            add(s, &d->aggs[i], &e->ag[i], &q);
+        if (st < INT64_MIN + d->step_ns) break;
+    }
+    return advance(s, now, out);
+}
+
+/* bound: past max_bytes, the oldest keys go, then the windows that end first close early. */
+static size_t
+bound(struct lw_state *s, struct lw_buf *out)
+{
+    size_t n = 0;
+    while (s->bytes > s->max_bytes && s->qhead != NULL) {
+        dremove(s, s->qhead);
+        s->c.evicted++;
+    }
+    while (s->bytes > s->max_bytes && s->nbk > 0) {
+        s->c.closed_early++;
+        n += close_at(s, 0, out);
+    }
+    return n;
+}
+
+int
+lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, struct lw_buf *out,
+               size_t *nres, bool *late, char *msg, size_t msgcap)
+{
+    if (lw_state_wrong(s, log, len)) return 1;
+    const char *p = log, *end = p + len;
+    while (p < end) {
+        char op = *p++;
+        if (op == 'W') {
+            *nres += contribute(s, &p, now_ns, out, late, msg, msgcap);
+            continue;
+        }
+        bool ans = *p++;
+        uint64_t hash = get64(&p);
+        int64_t now = (int64_t)get64(&p), ttl = (int64_t)get64(&p);
+        uint32_t kl = get32(&p);
+        const char *key = p;
+        p += kl;
+        dexpire(s, now);
+        if (!ans && !dseen(s, hash, key, kl, now))
+            dinsert(s, hash, key, kl, now + ttl < now ? INT64_MAX : now + ttl);
+    }
+    *nres += bound(s, out);
+    return 0;
+}
+
+size_t
+lw_state_tick(struct lw_state *s, int64_t now_ns, struct lw_buf *out)
+{
+    return advance(s, now_ns, out);
+}
