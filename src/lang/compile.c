@@ -864,15 +864,16 @@ window(struct gen *g, struct node *n)
             lw_cfail(g->c, k->span, "%s() takes %s argument%s, found %u", aggs[kind],
                      want ? "one" : "at most one", want ? "" : "", k->nkids);
         }
+        struct lw_span name_sp = { (uint32_t)k->i, (uint32_t)k->s2.len };
         if (lw_str_eq(k->s2, LW_STR_LIT("window_start")) ||
             lw_str_eq(k->s2, LW_STR_LIT("window_end"))) {
-            lw_cfail(g->c, (struct lw_span){ k->span.off, 0 },
+            lw_cfail(g->c, name_sp,
                      "'%.*s' is a member of every window result: name the aggregate otherwise",
                      (int)k->s2.len, k->s2.p);
         }
         for (uint32_t j = 0; j < i; j++) {
             if (lw_str_eq(d.aggs[j].name, k->s2))
-                lw_cfail(g->c, k->span, "result name '%.*s' given twice", (int)k->s2.len, k->s2.p);
+                lw_cfail(g->c, name_sp, "result name '%.*s' given twice", (int)k->s2.len, k->s2.p);
         }
         char *nm = lw_arena_dup(&p->arena, k->s2.p, k->s2.len);
         d.aggs[i] = (struct lw_winagg){ .kind = (uint8_t)kind,

@@ -1249,6 +1249,7 @@ window_stmt(struct compiler *c, struct token kw)
         struct node *call = mk(c, N_CALL, fn.span);
         call->s = text(c, fn.span);
         call->s2 = text(c, nm.span);
+        call->i = nm.span.off; /* the result name's place, for messages */
         if (cur(c)->t != T_LPAREN) unexpected(c, "'(' after the aggregate's name");
         args(c, call);
         list_add(&l, call);

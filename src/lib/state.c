@@ -884,23 +884,31 @@ advance(struct lw_state *s, int64_t now_proc, struct lw_buf *out)
 }
 
 static void
-late_msg(const struct lw_state *s, uint32_t w, int64_t t, char *msg, size_t cap)
+late_msg(const struct lw_state *s, uint32_t w, int64_t t, int64_t start, int64_t end, char *msg,
+         size_t cap)
 {
     const struct lw_windef *d = &s->p->windows[w];
     int line, col;
     lw_diag_linecol(s->p->src, d->span_off, &line, &col);
     struct lw_arena a;
     lw_arena_init(&a, 256);
-    struct lw_buf tb, wb;
+    struct lw_buf tb, sb, eb, wb;
     lw_buf_init(&tb);
+    lw_buf_init(&sb);
+    lw_buf_init(&eb);
     lw_buf_init(&wb);
     put_time(&tb, t, &a);
-    put_time(&wb, s->ws[w].wm > INT64_MIN + d->late_ns ? s->ws[w].wm - d->late_ns : INT64_MIN, &a);
+    put_time(&sb, start, &a);
+    put_time(&eb, end, &a);
+    put_time(&wb, s->ws[w].wm, &a);
     snprintf(msg, cap,
-             "late for the window at %.*s:%d:%d: event time %.*s is before %.*s (the latest time "
-             "seen minus the allowed lateness)",
-             (int)s->p->name.len, s->p->name.p, line, col, (int)tb.len, tb.p, (int)wb.len, wb.p);
+             "late: event time %.*s is in the window %.*s to %.*s of %.*s:%d:%d, closed when the "
+             "time reached %.*s",
+             (int)tb.len, tb.p, (int)sb.len, sb.p, (int)eb.len, eb.p, (int)s->p->name.len,
+             s->p->name.p, line, col, (int)wb.len, wb.p);
     lw_buf_fini(&tb);
+    lw_buf_fini(&sb);
+    lw_buf_fini(&eb);
     lw_buf_fini(&wb);
     lw_arena_fini(&a);
 }
@@ -925,23 +933,28 @@ contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, 
         if (tag == 'i' || tag == 'f') *p += 8;
         if (tag == 'j') *p += get32(p);
     }
-    if (d->event_time && ws->wm != INT64_MIN && (__int128)t < (__int128)ws->wm - d->late_ns) {
-        s->c.late++;
-        if (!*late) late_msg(s, w, t, msg, cap);
-        *late = true;
-        return 0;
-    }
+    /* a clock set back: processing time never goes back into a window given already */
+    if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
     if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
     int64_t last = floor_div(t, d->step_ns) * d->step_ns;
-    for (int64_t st = last; st > t - d->size_ns; st -= d->step_ns) {
+    bool refused = false;
+    for (int64_t st = last; (__int128)st > (__int128)t - d->size_ns; st -= d->step_ns) {
         int64_t end = st > INT64_MAX - d->size_ns ? INT64_MAX : st + d->size_ns;
-        struct bucket *b = bucket_get(s, w, st, end);
-        struct went *e = entry_get(s, b, khash, key, kl);
-        const char *q = args;
-        for (uint32_t i = 0; i < d->naggs; i++)
-            add(s, &d->aggs[i], &e->ag[i], &q);
+        /* a window that closed already (the latest time passed its end plus the lateness):
+         * the contribution is late, refused (its results were given) */
+        if (d->event_time && (__int128)ws->wm >= (__int128)end + d->late_ns) {
+            if (!*late) late_msg(s, w, t, st, end, msg, cap);
+            *late = refused = true;
+        } else {
+            struct bucket *b = bucket_get(s, w, st, end);
+            struct went *e = entry_get(s, b, khash, key, kl);
+            const char *q = args;
+            for (uint32_t i = 0; i < d->naggs; i++)
+                add(s, &d->aggs[i], &e->ag[i], &q);
+        }
         if (st < INT64_MIN + d->step_ns) break;
     }
+    if (refused) s->c.late++;
     return advance(s, now, out);
 }
 
