@@ -189,6 +189,7 @@ struct lw_state {
     struct dkey **dtab;
     size_t dcap, dn;
     struct dkey *qhead, *qtail;
+    int64_t dmax; /* the latest seen() time of the records applied: a key expires there */
     struct went **wtab;
     size_t wcap, wn;
     struct bucket **bk; /* open windows, by end then statement then start */
@@ -209,6 +210,7 @@ lw_state_new(const struct lw_program *p, size_t max_bytes)
     s->wcap = 1024;
     s->wtab = lw_xcalloc(s->wcap, sizeof *s->wtab);
     s->ws = lw_xcalloc(p->nwindows ? p->nwindows : 1, sizeof *s->ws);
+    s->dmax = INT64_MIN;
     for (uint32_t i = 0; i < p->nwindows; i++)
         s->ws[i].wm = INT64_MIN;
     s->bytes = (s->dcap + s->wcap) * sizeof(void *);
@@ -327,18 +329,23 @@ dinsert(struct lw_state *s, uint64_t hash, const char *key, uint32_t len, int64_
     if (s->dn > s->dcap) dgrow(s);
 }
 
+/* dexpire: the memory of keys expired (their expiry at or before dmax) at the front of the
+ * queue; the others are expired for dseen already and go when they reach the front. */
 static void
-dexpire(struct lw_state *s, int64_t now)
+dexpire(struct lw_state *s)
 {
-    while (s->qhead != NULL && s->qhead->exp <= now)
+    while (s->qhead != NULL && s->qhead->exp <= s->dmax)
         dremove(s, s->qhead);
 }
 
+/* dseen: key was remembered at a time before now within its ttl, and has not expired: the
+ * latest time of the records before did not reach its expiry (so with event times out of
+ * order, an old time does not bring back a key a later time expired). */
 static bool
 dseen(const struct lw_state *s, uint64_t hash, const char *key, uint32_t len, int64_t now)
 {
     const struct dkey *k = dfind(s, hash, key, len);
-    return k != NULL && now < k->exp;
+    return k != NULL && now < k->exp && s->dmax < k->exp;
 }
 
 /* own keys: the runner's, as the same questions */
@@ -980,6 +987,7 @@ lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, 
 {
     if (lw_state_wrong(s, log, len)) return 1;
     const char *p = log, *end = p + len;
+    int64_t dmax = s->dmax;
     while (p < end) {
         char op = *p++;
         if (op == 'W') {
@@ -992,9 +1000,12 @@ lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, 
         uint32_t kl = get32(&p);
         const char *key = p;
         p += kl;
-        dexpire(s, now);
-        if (!ans && !dseen(s, hash, key, kl, now))
-            dinsert(s, hash, key, kl, now + ttl < now ? INT64_MAX : now + ttl);
+        if (!ans) dinsert(s, hash, key, kl, now + ttl < now ? INT64_MAX : now + ttl);
+        if (now > dmax) dmax = now;
+    }
+    if (dmax > s->dmax) {
+        s->dmax = dmax;
+        dexpire(s);
     }
     *nres += bound(s, out);
     return 0;
