@@ -391,10 +391,11 @@ LOGWASH_API int logwash_state_apply(struct logwash_state *s, const void *ops, si
                                     int64_t now_ns, struct logwash_buffer *out, size_t *nres,
                                     bool *late, char *late_msg, size_t cap);
 /* logwash_state_tick: processing time is now now_ns: the processing-time windows it ends close
- * (INT64_MAX: the end of input: every window closes). Results as logwash_state_apply's;
- * returns their number. */
+ * (INT64_MAX: the end of input: every window closes). Results as logwash_state_apply's, but
+ * only until out->len reaches limit (0: no limit): write *out and call again until it returns
+ * 0, so a million results never wait in memory at once. Returns their number. */
 LOGWASH_API size_t logwash_state_tick(struct logwash_state *s, int64_t now_ns,
-                                      struct logwash_buffer *out);
+                                      struct logwash_buffer *out, size_t limit);
 
 struct logwash_state_counts {
     uint64_t keys;         /* dedup keys held */

@@ -103,8 +103,9 @@ int lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_
 /* lw_state_check: whether lw_state_apply would refuse the log (true: the answers are wrong). */
 bool lw_state_wrong(const struct lw_state *s, const void *log, size_t len);
 /* lw_state_tick: processing time is now_ns (INT64_MAX: the end: every window closes): the
- * windows it closes append their results to out. Returns how many. */
-size_t lw_state_tick(struct lw_state *s, int64_t now_ns, struct lw_buf *out);
+ * windows it closes append their results to out, stopping once out->len reaches limit (0: no
+ * limit; call again after writing out: it goes on where it stopped). Returns how many. */
+size_t lw_state_tick(struct lw_state *s, int64_t now_ns, struct lw_buf *out, size_t limit);
 void lw_state_counts(const struct lw_state *s, struct lw_state_counts *c);
 
 #endif

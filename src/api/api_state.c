@@ -80,10 +80,11 @@ logwash_state_apply(struct logwash_state *s, const void *ops, size_t len, int64_
 }
 
 size_t
-logwash_state_tick(struct logwash_state *s, int64_t now_ns, struct logwash_buffer *out)
+logwash_state_tick(struct logwash_state *s, int64_t now_ns, struct logwash_buffer *out,
+                   size_t limit)
 {
     struct lw_buf b = { out->data, out->len, out->data ? out->cap : 0 };
-    size_t n = lw_state_tick(s->s, now_ns, &b);
+    size_t n = lw_state_tick(s->s, now_ns, &b, limit);
     *out = (struct logwash_buffer){ b.p, b.len, b.cap };
     return n;
 }

@@ -646,6 +646,22 @@ state_results(struct run *r, size_t before, size_t n)
     r->n.bytes_out += r->out.len - before;
 }
 
+/* state_close: the windows that time now_ns ends (INT64_MAX: all) close; their results are
+ * written as they come, FLUSH_AT at a time. Returns flush_out's 0, -1 (d set) or -2. */
+static int
+state_close(struct run *r, int64_t now_ns, struct lw_diag *d)
+{
+    for (;;) {
+        struct logwash_buffer b = { r->out.p, r->out.len, r->out.cap };
+        size_t before = r->out.len, n = logwash_state_tick(r->state, now_ns, &b, FLUSH_AT);
+        r->out = (struct lw_buf){ b.data, b.len, b.cap };
+        state_results(r, before, n);
+        if (n == 0) return 0;
+        int w = flush_out(r, d);
+        if (w != 0) return w;
+    }
+}
+
 /* state_step: the record's state operations applied (read order: here, in the loop), the
  * results of the windows they close appended to its outputs; a contribution too late for its
  * window sends the record to the dead-letter path (kind late) as well. */
@@ -1304,13 +1320,9 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
                 st = settle_all(&r, &d);
                 if (st != GO) break;
             }
-            if (r.state != NULL) { /* processing-time windows end while the input is quiet */
-                struct logwash_buffer b = { r.out.p, r.out.len, r.out.cap };
-                size_t before = r.out.len, n = logwash_state_tick(r.state, state_now(&r), &b);
-                r.out = (struct lw_buf){ b.data, b.len, b.cap };
-                state_results(&r, before, n);
-            }
-            int w = flush_out(&r, &d);
+            /* processing-time windows end while the input is quiet */
+            int w = r.state != NULL ? state_close(&r, state_now(&r), &d) : 0;
+            if (w == 0) w = flush_out(&r, &d);
             if (w != 0) {
                 io_failed = w == -1;
                 break;
@@ -1344,10 +1356,8 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     if (njobs > 1 && st == GO) st = settle_all(&r, &d);
     if (r.state != NULL && (st == GO || st == STOP_ASKED) && !io_failed) {
         /* the end of input (or a stop): every open window closes and gives its results */
-        struct logwash_buffer b = { r.out.p, r.out.len, r.out.cap };
-        size_t before = r.out.len, n = logwash_state_tick(r.state, INT64_MAX, &b);
-        r.out = (struct lw_buf){ b.data, b.len, b.cap };
-        state_results(&r, before, n);
+        int w = state_close(&r, INT64_MAX, &d);
+        if (w == -1) io_failed = true;
     }
     r.loop_over = true; /* a revocation when the source closes settles nothing more */
     if (st == STOP_IO) io_failed = true;

@@ -143,6 +143,14 @@ make_key(struct lw_vm *vm, struct lw_vmstate *vs, const struct lw_value *v, uint
 
 /* ---- the shared state ---- */
 
+/* msz: what malloc takes for n bytes (glibc: 8 bytes of header, 16-byte granules), so the bound
+ * counts the memory the process holds, not only what was asked for */
+static size_t
+msz(size_t n)
+{
+    return n == 0 ? 0 : (n + 8 + 15) & ~(size_t)15;
+}
+
 struct dkey { /* a dedup key */
     struct dkey *hnext, *qnext, *qprev;
     uint64_t hash;
@@ -163,6 +171,13 @@ struct agst { /* an aggregate's state */
     uint32_t bloblen;
 };
 
+/* blobsz: the memory of x's first/last value */
+static size_t
+blobsz(const struct agst *x)
+{
+    return x->blob ? msz(x->bloblen ? x->bloblen : 1) : 0;
+}
+
 struct went { /* one key's results in one window */
     struct went *hnext;
     struct bucket *b;
@@ -177,6 +192,7 @@ struct bucket { /* one window (statement, start) */
     int64_t start, end;
     struct went **ents;
     uint32_t n, cap;
+    uint32_t next; /* ents before it were given and freed (a close cut at the output's limit) */
 };
 
 struct wstate {
@@ -222,7 +238,7 @@ static void
 bucket_free(struct lw_state *s, struct bucket *b)
 {
     const struct lw_windef *d = &s->p->windows[b->w];
-    for (uint32_t i = 0; i < b->n; i++) {
+    for (uint32_t i = b->next; i < b->n; i++) {
         struct went *e = b->ents[i];
         for (uint32_t a = 0; a < d->naggs; a++)
             free(e->ag[a].blob);
@@ -285,7 +301,7 @@ dremove(struct lw_state *s, struct dkey *k)
         k->qnext->qprev = k->qprev;
     else
         s->qtail = k->qprev;
-    s->bytes -= sizeof *k + k->len + 16;
+    s->bytes -= msz(sizeof *k + k->len);
     s->dn--;
     free(k);
 }
@@ -325,7 +341,7 @@ dinsert(struct lw_state *s, uint64_t hash, const char *key, uint32_t len, int64_
         s->qhead = k;
     s->qtail = k;
     s->dn++;
-    s->bytes += sizeof *k + len + 16;
+    s->bytes += msz(sizeof *k + len);
     if (s->dn > s->dcap) dgrow(s);
 }
 
@@ -692,22 +708,32 @@ wremove(struct lw_state *s, struct went *e)
     s->wn--;
 }
 
-/* close_at: emit and free open window i. */
+/* close_at: emit and free open window i; with limit, stop once out holds that much (the
+ * window stays open, its results given so far freed: *cut set). Returns the results given. */
 static size_t
-close_at(struct lw_state *s, size_t i, struct lw_buf *out)
+close_at(struct lw_state *s, size_t i, struct lw_buf *out, size_t limit, bool *cut)
 {
     struct bucket *b = s->bk[i];
     const struct lw_windef *d = &s->p->windows[b->w];
-    for (uint32_t k = 0; k < b->n; k++) {
-        struct went *e = b->ents[k];
-        if (out) emit(s, b, e, out);
+    size_t n = 0;
+    while (b->next < b->n) {
+        if (limit && out->len >= limit) {
+            *cut = true;
+            return n;
+        }
+        struct went *e = b->ents[b->next++];
+        emit(s, b, e, out);
+        n++;
         wremove(s, e);
-        for (uint32_t a = 0; a < d->naggs; a++)
-            s->bytes -= e->ag[a].bloblen;
-        s->bytes -= sizeof *e + e->len + d->naggs * sizeof(struct agst) + 16;
+        for (uint32_t a = 0; a < d->naggs; a++) {
+            s->bytes -= blobsz(&e->ag[a]);
+            free(e->ag[a].blob);
+        }
+        s->bytes -= msz(sizeof *e + e->len) + msz((d->naggs ? d->naggs : 1) * sizeof(struct agst));
+        free(e->ag);
+        free(e);
     }
-    size_t n = b->n;
-    s->bytes -= sizeof *b + b->cap * sizeof(void *);
+    s->bytes -= msz(sizeof *b) + msz(b->cap * sizeof(void *));
     bucket_free(s, b);
     memmove(s->bk + i, s->bk + i + 1, (s->nbk - i - 1) * sizeof *s->bk);
     s->nbk--;
@@ -745,7 +771,7 @@ bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end)
     memmove(s->bk + lo + 1, s->bk + lo, (s->nbk - lo) * sizeof *s->bk);
     s->bk[lo] = b;
     s->nbk++;
-    s->bytes += sizeof *b;
+    s->bytes += msz(sizeof *b);
     return b;
 }
 
@@ -786,10 +812,10 @@ entry_get(struct lw_state *s, struct bucket *b, uint64_t khash, const char *key,
         size_t old = b->cap;
         b->cap = b->cap ? b->cap * 2 : 8;
         b->ents = lw_xrealloc(b->ents, b->cap * sizeof *b->ents);
-        s->bytes += (b->cap - old) * sizeof(void *);
+        s->bytes += msz(b->cap * sizeof(void *)) - msz(old * sizeof(void *));
     }
     b->ents[b->n++] = e;
-    s->bytes += sizeof *e + len + d->naggs * sizeof(struct agst) + 16;
+    s->bytes += msz(sizeof *e + len) + msz((d->naggs ? d->naggs : 1) * sizeof(struct agst));
     if (s->wn > s->wcap) wgrow(s);
     return e;
 }
@@ -850,11 +876,11 @@ add(struct lw_state *s, const struct lw_winagg *g, struct agst *x, const char **
     case LW_AGG_FIRST:
     case LW_AGG_LAST:
         if (g->kind == LW_AGG_FIRST && x->blob != NULL) return;
-        s->bytes -= x->bloblen;
+        s->bytes -= blobsz(x);
         x->blob = lw_xrealloc(x->blob, bl ? bl : 1);
         memcpy(x->blob, blob, bl);
         x->bloblen = bl;
-        s->bytes += bl;
+        s->bytes += blobsz(x);
         return;
     }
 }
@@ -870,17 +896,18 @@ floor_div(int64_t a, int64_t b)
  * (processing time: now_proc; INT64_MAX closes all). Windows are sorted by end: with one
  * statement the first still open ends the search. */
 static size_t
-advance(struct lw_state *s, int64_t now_proc, struct lw_buf *out)
+advance(struct lw_state *s, int64_t now_proc, struct lw_buf *out, size_t limit)
 {
     size_t n = 0, i = 0;
-    while (i < s->nbk) {
+    bool cut = false;
+    while (i < s->nbk && !cut) {
         const struct bucket *b = s->bk[i];
         const struct lw_windef *d = &s->p->windows[b->w];
         int64_t wm = d->event_time ? s->ws[b->w].wm : now_proc;
         bool over = now_proc == INT64_MAX ||
                     (wm != INT64_MIN && (__int128)wm >= (__int128)b->end + d->late_ns);
         if (over) {
-            n += close_at(s, i, out);
+            n += close_at(s, i, out, limit, &cut);
         } else if (s->p->nwindows == 1) {
             break;
         } else {
@@ -962,7 +989,7 @@ contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, 
         if (st < INT64_MIN + d->step_ns) break;
     }
     if (refused) s->c.late++;
-    return advance(s, now, out);
+    return advance(s, now, out, 0);
 }
 
 /* bound: past max_bytes, the oldest keys go, then the windows that end first close early. */
@@ -976,7 +1003,7 @@ bound(struct lw_state *s, struct lw_buf *out)
     }
     while (s->bytes > s->max_bytes && s->nbk > 0) {
         s->c.closed_early++;
-        n += close_at(s, 0, out);
+        n += close_at(s, 0, out, 0, &(bool){ false });
     }
     return n;
 }
@@ -1012,7 +1039,7 @@ lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, 
 }
 
 size_t
-lw_state_tick(struct lw_state *s, int64_t now_ns, struct lw_buf *out)
+lw_state_tick(struct lw_state *s, int64_t now_ns, struct lw_buf *out, size_t limit)
 {
-    return advance(s, now_ns, out);
+    return advance(s, now_ns, out, limit);
 }
