@@ -26,7 +26,7 @@ enum lw_agg {
     LW_AGG_FIRST,
     LW_AGG_LAST
 };
-enum lw_wkind { LW_WIN_TUMBLING, LW_WIN_SLIDING };
+enum lw_wkind { LW_WIN_TUMBLING, LW_WIN_SLIDING, LW_WIN_COUNT };
 
 struct lw_winagg {
     uint8_t kind;       /* enum lw_agg */
@@ -36,12 +36,13 @@ struct lw_winagg {
 
 /* A window statement, compiled (prog->windows). */
 struct lw_windef {
-    uint8_t kind;    /* enum lw_wkind */
-    bool event_time; /* `at EXPR`; else processing time */
-    bool has_key;    /* `key EXPR` */
-    int64_t size_ns; /* > 0 */
-    int64_t step_ns; /* sliding: > 0, size / step <= LW_MAX_SLIDES; tumbling: size */
-    int64_t late_ns; /* allowed lateness, >= 0 */
+    uint8_t kind;     /* enum lw_wkind */
+    bool event_time;  /* `at EXPR`; else processing time */
+    bool has_key;     /* `key EXPR` */
+    int64_t size_ns;  /* > 0 */
+    int64_t step_ns;  /* sliding: > 0, size / step <= LW_MAX_SLIDES; tumbling: size */
+    int64_t late_ns;  /* allowed lateness, >= 0 (count windows: 0) */
+    uint64_t count_n; /* count windows: the records that close one (size_ns: the timeout) */
     struct lw_winagg *aggs;
     uint32_t naggs;
     uint32_t span_off; /* of the statement, for messages */

@@ -836,12 +836,15 @@ window(struct gen *g, struct node *n)
                  "(gather the loop's values first)");
     }
     if (n->nkids > LW_MAX_AGGS) lw_cfail(g->c, n->span, "more than %d aggregates", LW_MAX_AGGS);
-    struct lw_windef d = { .kind = lw_str_eq(n->s, LW_STR_LIT("sliding")) ? LW_WIN_SLIDING
-                                                                          : LW_WIN_TUMBLING,
+    bool count = lw_str_eq(n->s, LW_STR_LIT("count"));
+    struct lw_windef d = { .kind = count                                    ? LW_WIN_COUNT
+                                   : lw_str_eq(n->s, LW_STR_LIT("sliding")) ? LW_WIN_SLIDING
+                                                                            : LW_WIN_TUMBLING,
                            .event_time = n->a != NULL,
                            .has_key = n->b != NULL,
                            .size_ns = n->i,
-                           .step_ns = (int64_t)n->f,
+                           .step_ns = count ? n->i : (int64_t)n->f,
+                           .count_n = count ? (uint64_t)n->f : 0,
                            .late_ns = n->c->i,
                            .span_off = n->span.off,
                            .naggs = n->nkids };

@@ -1175,6 +1175,9 @@ duration(struct compiler *c, const char *what, bool zero_ok)
     return (int64_t)ns;
 }
 
+static struct node *window_rest(struct compiler *c, struct node *n, bool late_ok);
+static struct node *count_window(struct compiler *c, struct node *n, struct token kt);
+
 /* window_stmt: `window tumbling SIZE` or `window sliding SIZE every STEP`, then the clauses
  * `at EXPR`, `late DURATION`, `key EXPR` in any order, then the block of aggregates
  * `{ NAME = AGG(ARG) ... }` (the current token is the kind). */
@@ -1186,11 +1189,14 @@ window_stmt(struct compiler *c, struct token kw)
     struct node *n = mk(c, S_WINDOW, kw.span);
     n->s = ks;
     bool sliding = lw_str_eq(ks, LW_STR_LIT("sliding"));
+    bool count = lw_str_eq(ks, LW_STR_LIT("count"));
+    if (count) return count_window(c, n, kt);
     if (!sliding && !lw_str_eq(ks, LW_STR_LIT("tumbling"))) {
-        if (lw_str_eq(ks, LW_STR_LIT("count")) || lw_str_eq(ks, LW_STR_LIT("session")))
-            lw_cfail(c, kt.span, "'window %.*s' is not available yet: use tumbling or sliding",
+        if (lw_str_eq(ks, LW_STR_LIT("session")))
+            lw_cfail(c, kt.span,
+                     "'window %.*s' is not available yet: use tumbling, sliding or count",
                      (int)ks.len, ks.p);
-        lw_cfail(c, kt.span, "expected tumbling or sliding after 'window', found '%.*s'",
+        lw_cfail(c, kt.span, "expected tumbling, sliding or count after 'window', found '%.*s'",
                  (int)ks.len, ks.p);
     }
     next(c);
@@ -1209,7 +1215,36 @@ window_stmt(struct compiler *c, struct token kw)
                      LW_MAX_SLIDES);
         n->f = (double)step;
     }
-    n->c = mk(c, N_INT, kw.span);
+    return window_rest(c, n, true);
+}
+
+/* count_window: `window count N timeout T` (the current token is the count): N records of a
+ * key, or T after its first, make a window. n->f is N. */
+static struct node *
+count_window(struct compiler *c, struct node *n, struct token kt)
+{
+    next(c);
+    struct token nt = *cur(c);
+    if (nt.t != T_INT || nt.nl_before) unexpected(c, "the number of records after 'window count'");
+    next(c);
+    struct lw_str ns = text(c, nt.span);
+    if (ns.len > 10 || strtoll(ns.p, NULL, 10) < 1 || strtoll(ns.p, NULL, 10) > 1000000000)
+        lw_cfail(c, nt.span, "the count must be from 1 to 1000000000");
+    n->f = (double)strtoll(ns.p, NULL, 10);
+    struct token e = *cur(c);
+    if (e.t != T_IDENT || e.nl_before || !lw_str_eq(text(c, e.span), LW_STR_LIT("timeout")))
+        unexpected(c, "'timeout DURATION' after the count");
+    next(c);
+    n->i = duration(c, "the timeout", false);
+    (void)kt;
+    return window_rest(c, n, false);
+}
+
+/* window_rest: the clauses and the block of aggregates; late only where it may be. */
+static struct node *
+window_rest(struct compiler *c, struct node *n, bool late_ok)
+{
+    n->c = mk(c, N_INT, n->span);
     struct lw_span late_at = { 0, 0 };
     while (cur(c)->t == T_IDENT && !cur(c)->nl_before) {
         struct token w = *cur(c);
@@ -1222,6 +1257,10 @@ window_stmt(struct compiler *c, struct token kw)
         next(c);
         if (at) n->a = expr(c);
         if (key) n->b = expr(c);
+        if (late && !late_ok)
+            lw_cfail(c, w.span,
+                     "'late' is for tumbling and sliding windows: a count window "
+                     "takes every record of its key");
         if (late) {
             late_at = w.span;
             n->c->i = duration(c, "the allowed lateness", true);

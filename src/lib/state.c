@@ -182,6 +182,7 @@ struct went { /* one key's results in one window */
     struct went *hnext;
     struct bucket *b;
     uint64_t hash;
+    uint64_t recs; /* records counted (count windows close at count_n) */
     uint32_t len;
     struct agst *ag;
     char key[];
@@ -193,6 +194,7 @@ struct bucket { /* one window (statement, start) */
     struct went **ents;
     uint32_t n, cap;
     uint32_t next; /* ents before it were given and freed (a close cut at the output's limit) */
+    uint64_t seq;  /* count windows: one bucket per key's window, told apart by this */
 };
 
 struct wstate {
@@ -211,6 +213,7 @@ struct lw_state {
     struct bucket **bk; /* open windows, by end then statement then start */
     size_t nbk, capbk;
     struct wstate *ws;
+    uint64_t seq; /* of the last count window opened */
     struct lw_state_counts c;
     struct lw_arena scratch;
 };
@@ -708,12 +711,11 @@ wremove(struct lw_state *s, struct went *e)
     s->wn--;
 }
 
-/* close_at: emit and free open window i; with limit, stop once out holds that much (the
- * window stays open, its results given so far freed: *cut set). Returns the results given. */
+/* drain: emit and free window b's results not given yet; with limit, stop once out holds that
+ * much (*cut set). Returns the results given. */
 static size_t
-close_at(struct lw_state *s, size_t i, struct lw_buf *out, size_t limit, bool *cut)
+drain(struct lw_state *s, struct bucket *b, struct lw_buf *out, size_t limit, bool *cut)
 {
-    struct bucket *b = s->bk[i];
     const struct lw_windef *d = &s->p->windows[b->w];
     size_t n = 0;
     while (b->next < b->n) {
@@ -733,6 +735,16 @@ close_at(struct lw_state *s, size_t i, struct lw_buf *out, size_t limit, bool *c
         free(e->ag);
         free(e);
     }
+    return n;
+}
+
+/* close_at: emit and free open window i (see drain: a cut leaves it open, given in part). */
+static size_t
+close_at(struct lw_state *s, size_t i, struct lw_buf *out, size_t limit, bool *cut)
+{
+    struct bucket *b = s->bk[i];
+    size_t n = drain(s, b, out, limit, cut);
+    if (*cut) return n;
     s->bytes -= msz(sizeof *b) + msz(b->cap * sizeof(void *));
     bucket_free(s, b);
     memmove(s->bk + i, s->bk + i + 1, (s->nbk - i - 1) * sizeof *s->bk);
@@ -741,33 +753,48 @@ close_at(struct lw_state *s, size_t i, struct lw_buf *out, size_t limit, bool *c
 }
 
 static int
-bk_cmp(const struct bucket *a, uint32_t w, int64_t start, int64_t end)
+bk_cmp(const struct bucket *a, uint32_t w, int64_t start, int64_t end, uint64_t seq)
 {
     if (a->end != end) return a->end < end ? -1 : 1;
     if (a->w != w) return a->w < w ? -1 : 1;
     if (a->start != start) return a->start < start ? -1 : 1;
+    if (a->seq != seq) return a->seq < seq ? -1 : 1;
     return 0;
 }
 
-static struct bucket *
-bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end)
+/* bk_find: where window (w, start, end, seq) is or would go in s->bk; *found when it is. */
+static size_t
+bk_find(const struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t seq, bool *found)
 {
     size_t lo = 0, hi = s->nbk;
+    *found = false;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = bk_cmp(s->bk[mid], w, start, end);
-        if (c == 0) return s->bk[mid];
+        int c = bk_cmp(s->bk[mid], w, start, end, seq);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
         if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
+    return lo;
+}
+
+static struct bucket *
+bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t seq)
+{
+    bool found;
+    size_t lo = bk_find(s, w, start, end, seq, &found);
+    if (found) return s->bk[lo];
     if (s->nbk == s->capbk) {
         s->capbk = s->capbk ? s->capbk * 2 : 16;
         s->bk = lw_xrealloc(s->bk, s->capbk * sizeof *s->bk);
     }
     struct bucket *b = lw_xcalloc(1, sizeof *b);
-    *b = (struct bucket){ .w = w, .start = start, .end = end };
+    *b = (struct bucket){ .w = w, .start = start, .end = end, .seq = seq };
     memmove(s->bk + lo + 1, s->bk + lo, (s->nbk - lo) * sizeof *s->bk);
     s->bk[lo] = b;
     s->nbk++;
@@ -796,7 +823,10 @@ wgrow(struct lw_state *s)
 static struct went *
 entry_get(struct lw_state *s, struct bucket *b, uint64_t khash, const char *key, uint32_t len)
 {
-    uint64_t h = khash ^ ((uint64_t)b->start * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)b->w << 56);
+    /* a count window's entry is found by statement and key alone: one is open per key */
+    bool cnt = s->p->windows[b->w].kind == LW_WIN_COUNT;
+    uint64_t h =
+        khash ^ ((uint64_t)(cnt ? 0 : b->start) * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)b->w << 56);
     for (struct went *e = s->wtab[h & (s->wcap - 1)]; e != NULL; e = e->hnext)
         if (e->hash == h && e->b == b && e->len == len && memcmp(e->key, key, len) == 0) return e;
     const struct lw_windef *d = &s->p->windows[b->w];
@@ -947,6 +977,56 @@ late_msg(const struct lw_state *s, uint32_t w, int64_t t, int64_t start, int64_t
     lw_arena_fini(&a);
 }
 
+/* count_find: the open count window of statement w and key, or NULL. */
+static struct went *
+count_find(struct lw_state *s, uint32_t w, uint64_t khash, const char *key, uint32_t len)
+{
+    uint64_t h = khash ^ ((uint64_t)w << 56);
+    for (struct went *e = s->wtab[h & (s->wcap - 1)]; e != NULL; e = e->hnext)
+        if (e->hash == h && e->b->w == w && e->len == len && memcmp(e->key, key, len) == 0)
+            return e;
+    return NULL;
+}
+
+/* count_add: `window count N timeout T`: the key's open window takes the record (none open: one
+ * opens at t, to end at t + T); at N records it closes at once, its end the record's time. A
+ * window that times out closes through advance like the others. */
+static size_t
+count_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t khash, const char *key,
+          uint32_t kl, const char *args, struct lw_buf *out)
+{
+    const struct lw_windef *d = &s->p->windows[w];
+    struct wstate *ws = &s->ws[w];
+    if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
+    if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
+    size_t n = 0;
+    bool found;
+    struct went *e = count_find(s, w, khash, key, kl);
+    if (e != NULL && ws->wm >= e->b->end) { /* the key's window timed out: it closes first */
+        struct bucket *b = e->b;
+        n += close_at(s, bk_find(s, b->w, b->start, b->end, b->seq, &found), out, 0,
+                      &(bool){ false });
+        e = NULL;
+    }
+    if (e == NULL) {
+        int64_t end = t > INT64_MAX - d->size_ns ? INT64_MAX : t + d->size_ns;
+        e = entry_get(s, bucket_get(s, w, t, end, ++s->seq), khash, key, kl);
+    }
+    const char *q = args;
+    for (uint32_t i = 0; i < d->naggs; i++)
+        add(s, &d->aggs[i], &e->ag[i], &q);
+    if (++e->recs >= d->count_n) {
+        /* closed by its count, ending with this record: its results now; the empty window
+         * leaves the list when its timeout passes (no search and move in a long list) */
+        struct bucket *b = e->b;
+        int64_t end = b->end;
+        b->end = t;
+        n += drain(s, b, out, 0, &(bool){ false });
+        b->end = end;
+    }
+    return n + advance(s, now, out, 0);
+}
+
 /* contribute: a WIN op (at *p, moved past it). */
 static size_t
 contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, bool *late,
@@ -967,6 +1047,7 @@ contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, 
         if (tag == 'i' || tag == 'f') *p += 8;
         if (tag == 'j') *p += get32(p);
     }
+    if (d->kind == LW_WIN_COUNT) return count_add(s, w, t, now, khash, key, kl, args, out);
     /* a clock set back: processing time never goes back into a window given already */
     if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
     if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
@@ -980,7 +1061,7 @@ contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, 
             if (!*late) late_msg(s, w, t, st, end, msg, cap);
             *late = refused = true;
         } else {
-            struct bucket *b = bucket_get(s, w, st, end);
+            struct bucket *b = bucket_get(s, w, st, end, 0);
             struct went *e = entry_get(s, b, khash, key, kl);
             const char *q = args;
             for (uint32_t i = 0; i < d->naggs; i++)
