@@ -24,7 +24,9 @@ enum lw_agg {
     LW_AGG_MAX,
     LW_AGG_AVG,
     LW_AGG_FIRST,
-    LW_AGG_LAST
+    LW_AGG_LAST,
+    LW_AGG_COUNT_DISTINCT,
+    LW_AGG_PERCENTILE
 };
 enum lw_wkind { LW_WIN_TUMBLING, LW_WIN_SLIDING, LW_WIN_COUNT };
 
@@ -32,6 +34,7 @@ struct lw_winagg {
     uint8_t kind;       /* enum lw_agg */
     bool has_arg;       /* count(x) counts non-null x; count() every record */
     struct lw_str name; /* the result member */
+    double arg;         /* percentile: the rank asked, 0 to 1 */
 };
 
 /* A window statement, compiled (prog->windows). */

@@ -826,7 +826,9 @@ check_place(struct gen *g, struct node *n)
 static void
 window(struct gen *g, struct node *n)
 {
-    static const char *const aggs[] = { "count", "sum", "min", "max", "avg", "first", "last" };
+    static const char *const aggs[] = { "count",     "sum",   "min",  "max",
+                                        "avg",       "first", "last", "count_distinct",
+                                        "percentile" };
     struct lw_program *p = g->c->prog;
     if (g->fn != NULL)
         lw_cfail(g->c, n->span, "'window' belongs in the template, not in a function");
@@ -856,14 +858,26 @@ window(struct gen *g, struct node *n)
             if (lw_str_eq(k->s, lw_str_c(aggs[j]))) kind = j;
         struct lw_span nsp = { k->span.off, (uint32_t)k->s.len };
         if (kind < 0) {
-            bool later = lw_str_eq(k->s, LW_STR_LIT("count_distinct")) ||
-                         lw_str_eq(k->s, LW_STR_LIT("percentile")) ||
-                         lw_str_eq(k->s, LW_STR_LIT("top"));
-            lw_cfail(g->c, nsp, "%s aggregate '%.*s' (known: count sum min max avg first last)",
+            bool later = lw_str_eq(k->s, LW_STR_LIT("top"));
+            lw_cfail(g->c, nsp,
+                     "%s aggregate '%.*s' (known: count sum min max avg first last count_distinct "
+                     "percentile)",
                      later ? "not yet available:" : "unknown", (int)k->s.len, k->s.p);
         }
         uint32_t want = kind == LW_AGG_COUNT ? 0 : 1;
-        if (k->nkids > 1 || (kind != LW_AGG_COUNT && k->nkids != 1)) {
+        double arg = 0;
+        if (kind == LW_AGG_PERCENTILE) {
+            struct node *pn = k->kids ? k->kids->next : NULL;
+            if (k->nkids != 2 || pn == NULL || (pn->kind != N_INT && pn->kind != N_FLOAT)) {
+                lw_cfail(g->c, k->span,
+                         "percentile() takes a value and a number from 0 to 100: "
+                         "percentile(.ms, 95)");
+            }
+            arg = pn->kind == N_INT ? (double)pn->i : pn->f;
+            if (!(arg >= 0 && arg <= 100))
+                lw_cfail(g->c, pn->span, "the percentile must be from 0 to 100");
+            arg /= 100;
+        } else if (k->nkids > 1 || (kind != LW_AGG_COUNT && k->nkids != 1)) {
             lw_cfail(g->c, k->span, "%s() takes %s argument%s, found %u", aggs[kind],
                      want ? "one" : "at most one", want ? "" : "", k->nkids);
         }
@@ -879,9 +893,9 @@ window(struct gen *g, struct node *n)
                 lw_cfail(g->c, name_sp, "result name '%.*s' given twice", (int)k->s2.len, k->s2.p);
         }
         char *nm = lw_arena_dup(&p->arena, k->s2.p, k->s2.len);
-        d.aggs[i] = (struct lw_winagg){ .kind = (uint8_t)kind,
-                                        .has_arg = k->nkids > 0,
-                                        .name = { nm, k->s2.len } };
+        d.aggs[i] = (struct lw_winagg){
+            .kind = (uint8_t)kind, .has_arg = k->nkids > 0, .arg = arg, .name = { nm, k->s2.len }
+        };
     }
     uint32_t w = p->nwindows;
     struct lw_windef *ws = lw_arena_alloc(&p->arena, (w + 1) * sizeof *ws);

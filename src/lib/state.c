@@ -17,6 +17,7 @@
 #include "builtins_int.h"
 #include "lw/duration.h"
 #include "lw/program.h"
+#include "lw/sketch.h"
 #include "lw/value.h"
 #include "lw/vm.h"
 
@@ -169,7 +170,19 @@ struct agst { /* an aggregate's state */
     double mm_f;
     char *blob; /* first/last: the value's JSON */
     uint32_t bloblen;
+    void *sk; /* count_distinct: a struct lw_distinct; percentile: a struct lw_ddsketch */
 };
+
+/* sk_free: an aggregate's sketch freed; returns the bytes it held. */
+static size_t
+sk_free(const struct lw_winagg *g, struct agst *x)
+{
+    size_t n = g->kind == LW_AGG_COUNT_DISTINCT ? lw_distinct_free(x->sk)
+               : g->kind == LW_AGG_PERCENTILE   ? lw_dd_free(x->sk)
+                                                : 0;
+    x->sk = NULL;
+    return n;
+}
 
 /* blobsz: the memory of x's first/last value */
 static size_t
@@ -243,8 +256,10 @@ bucket_free(struct lw_state *s, struct bucket *b)
     const struct lw_windef *d = &s->p->windows[b->w];
     for (uint32_t i = b->next; i < b->n; i++) {
         struct went *e = b->ents[i];
-        for (uint32_t a = 0; a < d->naggs; a++)
+        for (uint32_t a = 0; a < d->naggs; a++) {
             free(e->ag[a].blob);
+            sk_free(&d->aggs[a], &e->ag[a]);
+        }
         free(e->ag);
         free(e);
     }
@@ -450,7 +465,9 @@ fn_seen(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 static int
 num_arg(struct lw_vm *vm, const struct lw_winagg *g, const struct lw_value *v, struct lw_buf *b)
 {
-    static const char *const names[] = { "count", "sum", "min", "max", "avg", "first", "last" };
+    static const char *const names[] = { "count",     "sum",   "min",  "max",
+                                         "avg",       "first", "last", "count_distinct",
+                                         "percentile" };
     if (v->t == LW_T_NULL) {
         lw_buf_addc(b, 'n');
     } else if (v->t == LW_T_INT) {
@@ -510,8 +527,20 @@ lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
         case LW_AGG_MIN:
         case LW_AGG_MAX:
         case LW_AGG_AVG:
+        case LW_AGG_PERCENTILE:
             rc = num_arg(vm, g, v, b);
             break;
+        case LW_AGG_COUNT_DISTINCT: { /* the hash of the value's JSON (its key bytes) */
+            if (v->t == LW_T_NULL) {
+                lw_buf_addc(b, 'n');
+                break;
+            }
+            uint64_t h; /* the window's key is in the log already: its buffer is free */
+            if ((rc = make_key(vm, vs, v, &h)) != 0) break;
+            lw_buf_addc(b, 'h');
+            put64(b, h);
+            break;
+        }
         case LW_AGG_FIRST:
         case LW_AGG_LAST: {
             if (v->t == LW_T_NULL) {
@@ -557,7 +586,7 @@ lw_state_wrong(const struct lw_state *s, const void *log, size_t len)
             const struct lw_windef *d = &s->p->windows[w];
             for (uint32_t i = 0; i < d->naggs; i++) {
                 char tag = *p++;
-                if (tag == 'i' || tag == 'f') p += 8;
+                if (tag == 'i' || tag == 'f' || tag == 'h') p += 8;
                 if (tag == 'j') p += get32(&p);
             }
             continue;
@@ -580,7 +609,7 @@ lw_state_wrong(const struct lw_state *s, const void *log, size_t len)
                 const struct lw_windef *d = &s->p->windows[w];
                 for (uint32_t i = 0; i < d->naggs; i++) {
                     char tag = *q++;
-                    if (tag == 'i' || tag == 'f') q += 8;
+                    if (tag == 'i' || tag == 'f' || tag == 'h') q += 8;
                     if (tag == 'j') q += get32(&q);
                 }
                 continue;
@@ -695,6 +724,17 @@ emit(struct lw_state *s, const struct bucket *b, const struct went *e, struct lw
             else
                 lw_buf_add(out, x->blob, x->bloblen);
             break;
+        case LW_AGG_COUNT_DISTINCT:
+            put_i128(out, (__int128)lw_distinct_count(x->sk));
+            break;
+        case LW_AGG_PERCENTILE: {
+            double q;
+            if (lw_dd_quantile(x->sk, g->arg, &q))
+                put_float(out, q, &s->scratch);
+            else
+                lw_buf_add(out, "null", 4);
+            break;
+        }
         }
     }
     lw_buf_add(out, "}\n", 2);
@@ -728,7 +768,7 @@ drain(struct lw_state *s, struct bucket *b, struct lw_buf *out, size_t limit, bo
         n++;
         wremove(s, e);
         for (uint32_t a = 0; a < d->naggs; a++) {
-            s->bytes -= blobsz(&e->ag[a]);
+            s->bytes -= blobsz(&e->ag[a]) + sk_free(&d->aggs[a], &e->ag[a]);
             free(e->ag[a].blob);
         }
         s->bytes -= msz(sizeof *e + e->len) + msz((d->naggs ? d->naggs : 1) * sizeof(struct agst));
@@ -859,7 +899,7 @@ add(struct lw_state *s, const struct lw_winagg *g, struct agst *x, const char **
     double f = 0;
     const char *blob = NULL;
     uint32_t bl = 0;
-    if (tag == 'i') i = (int64_t)get64(p);
+    if (tag == 'i' || tag == 'h') i = (int64_t)get64(p);
     if (tag == 'f') {
         memcpy(&f, *p, 8);
         *p += 8;
@@ -871,6 +911,12 @@ add(struct lw_state *s, const struct lw_winagg *g, struct agst *x, const char **
     }
     if (tag == 'n') return; /* nulls count for nothing */
     switch ((enum lw_agg)g->kind) {
+    case LW_AGG_COUNT_DISTINCT:
+        s->bytes += lw_distinct_add((struct lw_distinct **)&x->sk, (uint64_t)i);
+        return;
+    case LW_AGG_PERCENTILE:
+        s->bytes += lw_dd_add((struct lw_ddsketch **)&x->sk, tag == 'i' ? (double)i : f);
+        return;
     case LW_AGG_COUNT:
         x->n++;
         return;
@@ -1044,7 +1090,7 @@ contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, 
     const char *args = *p;
     for (uint32_t i = 0; i < d->naggs; i++) { /* past the arguments */
         char tag = *(*p)++;
-        if (tag == 'i' || tag == 'f') *p += 8;
+        if (tag == 'i' || tag == 'f' || tag == 'h') *p += 8;
         if (tag == 'j') *p += get32(p);
     }
     if (d->kind == LW_WIN_COUNT) return count_add(s, w, t, now, khash, key, kl, args, out);

@@ -4,7 +4,8 @@
 # 20,000 events arriving out of order (most within 30 s, some minutes late, retries of the same
 # request seconds to 15 minutes later, nulls, int sums past the int range, a bad time) and says
 # which (window, key) results and how many late records its template must give; logwash must
-# give the same values, and the same bytes with -j 1, 2 and 3 at several batch sizes.
+# give the same values, and the same bytes with -j 1, 2 and 3 at several batch sizes; and
+# count_distinct and percentile within their stated accuracy of exact values (sketch.py).
 # Skipped (saying so) without python3.
 # Usage: tests/oracle/windows.sh BIN
 set -u
@@ -38,5 +39,16 @@ for j in 2 3; do
         fi
     done
 done
+# the summarising aggregates against their stated accuracy (tests/oracle/sketch.py)
+python3 "$here/sketch.py" --gen 300000 11 > "$tmp/sk.jsonl" || exit 1
+python3 "$here/sketch.py" --template > "$tmp/sk.lw" || exit 1
+"$bin" -q --now 2026-01-01T00:00:00Z -f "$tmp/sk.lw" "$tmp/sk.jsonl" > "$tmp/sk.out"
+if skmsg=$(python3 "$here/sketch.py" --check "$tmp/sk.jsonl" "$tmp/sk.out"); then
+    echo "windows-oracle: sketches: $skmsg"
+else
+    echo "$skmsg"
+    echo "windows-oracle: FAIL: count_distinct or percentile outside its stated accuracy"
+    fail=1
+fi
 [ $fail = 0 ] && echo "windows-oracle: ok ($msg agree with tests/oracle/windows.py; -j 2 and 3 give the bytes of -j 1)"
 exit $fail
