@@ -1135,6 +1135,10 @@ for j in 1 3; do
     want '{"source":"w.json","line":3,"kind":"late","template":null,"error":"late: event time \"2026-01-01T00:00:20Z\" is in the window \"2026-01-01T00:00:00Z\" to \"2026-01-01T00:01:00Z\" of w.lw:2:1, closed when the time reached \"2026-01-01T00:01:10Z\"","record":"{\"i\":3,\"ts\":\"2026-01-01T00:00:20Z\"}"}'
     expect_file window_late_dl_j$j dlw.json
 done
+run -f w.lw --metrics-file wm.json w.json
+for want in '"records_late_total":1' '"window_results_total":2' '"records_emitted_total":5'; do
+    if grep -q "$want" wm.json; then ok; else bad "window_metrics: no $want in $(cat wm.json)"; fi
+done
 run --from kafka --brokers 127.0.0.1:1 --topic in -f w.lw
 expect_rc window_kafka 2
 want "logwash: seen() and window statements work on files and pipes to standard output only: with Kafka, their exactness across restarts is not built yet (logwash-template(7) WINDOWS)"

@@ -638,12 +638,18 @@ state_said(struct run *r)
 }
 
 /* state_results: window results appended to the output buffer from before (n of them): counted
- * as outputs. */
+ * as outputs; the state's counters copied for the summary and the metrics. */
 static void
 state_results(struct run *r, size_t before, size_t n)
 {
     r->n.emitted += n;
     r->n.bytes_out += r->out.len - before;
+    struct logwash_state_counts c;
+    logwash_state_counts(r->state, &c);
+    r->n.window_results = c.results;
+    r->n.closed_early = c.closed_early;
+    r->n.evicted = c.evicted;
+    r->n.reruns = r->reruns;
 }
 
 /* state_close: the windows that time now_ns ends (INT64_MAX: all) close; their results are
@@ -678,6 +684,7 @@ state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_r
     r->out = (struct lw_buf){ b.data, b.len, b.cap };
     x->nemit += (uint32_t)nres;
     x->nbytes += r->out.len - before;
+    state_results(r, r->out.len, 0); /* the counters only: apply() counts the outputs */
     if (late) {
         r->n.late++;
         (void)failed(r, pos, raw, "late", NULL, msg); /* not a failure: never an abort */
