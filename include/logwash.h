@@ -362,10 +362,13 @@ struct logwash_buffer; /* below, with logwash_run_into */
 
 /* logwash_state_new: the dedup keys and open windows of t's records, holding at most max_bytes
  * (past it the keys inserted first are forgotten, then the windows that end first are closed
- * early, both counted). NULL when out of memory. t must outlive it. */
+ * early, both counted). NULL when out of memory. t must outlive it. When memory runs out inside
+ * logwash_state_apply or logwash_state_tick, the state is broken (logwash_state_broken): those
+ * calls fail from then on (-1, 0) and it can only be freed. */
 LOGWASH_API struct logwash_state *logwash_state_new(const struct logwash_template *t,
                                                     size_t max_bytes);
 LOGWASH_API void logwash_state_free(struct logwash_state *s);
+LOGWASH_API bool logwash_state_broken(const struct logwash_state *s);
 
 /* logwash_runner_attach_state: r's seen() answers from s too (NULL: from its own keys only)
  * from the next record on; s is only read, in r's thread: attach only a runner that runs in
@@ -384,9 +387,10 @@ LOGWASH_API const void *logwash_runner_state_ops(const struct logwash_runner *r,
 LOGWASH_API bool logwash_state_wrong(const struct logwash_state *s, const void *ops, size_t len);
 /* logwash_state_apply: a record's operations applied to s (now_ns: processing time). Returns
  * 1 when a seen() answer in them is wrong (nothing applied: run the record again on a runner
- * attached to s), else 0. Results of the windows it closes are appended to *out (one JSON text
- * and '\n' each), their number added to *nres. A contribution too late for its window is not
- * counted: *late is set true and late_msg (cap bytes, may be NULL) says which. */
+ * attached to s), -1 when s is broken (out of memory), else 0. Results of the windows it closes are
+ * appended to *out (one JSON text and '\n' each), their number added to *nres. A contribution too
+ * late for its window is not counted: *late is set true and late_msg (cap bytes, may be NULL) says
+ * which. */
 LOGWASH_API int logwash_state_apply(struct logwash_state *s, const void *ops, size_t len,
                                     int64_t now_ns, struct logwash_buffer *out, size_t *nres,
                                     bool *late, char *late_msg, size_t cap);

@@ -2,6 +2,7 @@
  * the runner's side through api_int.h, the shared state as a struct lw_state. */
 #include "api_int.h"
 
+#include <setjmp.h>
 #include <stdlib.h>
 
 #include "lw/buf.h"
@@ -11,7 +12,25 @@
 
 struct logwash_state {
     struct lw_state *s;
+    bool broken; /* memory ran out inside a call: every later call fails */
 };
+
+/* The calls that change the state run under their own out-of-memory exit (logwash.h: the
+ * library never aborts): memory running out leaves the state half changed, so it is marked
+ * broken and the call fails. */
+#define GUARDED(st, fail_value, body)                                                              \
+    do {                                                                                           \
+        if ((st)->broken) return fail_value;                                                       \
+        jmp_buf jb_, *outer_ = lw_oom_jmp;                                                         \
+        if (setjmp(jb_) != 0) {                                                                    \
+            lw_oom_jmp = outer_;                                                                   \
+            (st)->broken = true;                                                                   \
+            return fail_value;                                                                     \
+        }                                                                                          \
+        lw_oom_jmp = &jb_;                                                                         \
+        body;                                                                                      \
+        lw_oom_jmp = outer_;                                                                       \
+    } while (0)
 
 bool
 logwash_template_uses_state(const struct logwash_template *t)
@@ -23,8 +42,9 @@ logwash_template_uses_state(const struct logwash_template *t)
 struct logwash_state *
 logwash_state_new(const struct logwash_template *t, size_t max_bytes)
 {
-    struct logwash_state *st = lw_xmalloc(sizeof *st);
-    st->s = lw_state_new(lw_api_template_program(t), max_bytes);
+    struct logwash_state *volatile st = calloc(1, sizeof *st);
+    if (st == NULL) return NULL;
+    GUARDED(st, (free(st), NULL), st->s = lw_state_new(lw_api_template_program(t), max_bytes));
     return st;
 }
 
@@ -32,7 +52,7 @@ void
 logwash_state_free(struct logwash_state *s)
 {
     if (s == NULL) return;
-    lw_state_free(s->s);
+    if (s->s != NULL) lw_state_free(s->s);
     free(s);
 }
 
@@ -61,7 +81,13 @@ logwash_runner_state_ops(const struct logwash_runner *r, size_t *len)
 bool
 logwash_state_wrong(const struct logwash_state *s, const void *ops, size_t len)
 {
-    return len > 0 && lw_state_wrong(s->s, ops, len);
+    return len > 0 && !s->broken && lw_state_wrong(s->s, ops, len);
+}
+
+bool
+logwash_state_broken(const struct logwash_state *s)
+{
+    return s->broken;
 }
 
 int
@@ -72,8 +98,10 @@ logwash_state_apply(struct logwash_state *s, const void *ops, size_t len, int64_
     struct lw_buf b = { out->data, out->len, out->data ? out->cap : 0 };
     char dummy[8];
     size_t n = 0;
-    int rc = lw_state_apply(s->s, ops, len, now_ns, &b, &n, late, late_msg ? late_msg : dummy,
-                            late_msg ? cap : sizeof dummy);
+    int rc = 0;
+    GUARDED(s, (*out = (struct logwash_buffer){ b.p, b.len, b.cap }, -1),
+            rc = lw_state_apply(s->s, ops, len, now_ns, &b, &n, late, late_msg ? late_msg : dummy,
+                                late_msg ? cap : sizeof dummy));
     *out = (struct logwash_buffer){ b.p, b.len, b.cap };
     *nres += n;
     return rc;
@@ -84,7 +112,9 @@ logwash_state_tick(struct logwash_state *s, int64_t now_ns, struct logwash_buffe
                    size_t limit)
 {
     struct lw_buf b = { out->data, out->len, out->data ? out->cap : 0 };
-    size_t n = lw_state_tick(s->s, now_ns, &b, limit);
+    size_t n = 0;
+    GUARDED(s, (*out = (struct logwash_buffer){ b.p, b.len, b.cap }, 0),
+            n = lw_state_tick(s->s, now_ns, &b, limit));
     *out = (struct logwash_buffer){ b.p, b.len, b.cap };
     return n;
 }

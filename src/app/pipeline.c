@@ -661,6 +661,7 @@ state_close(struct run *r, int64_t now_ns, struct lw_diag *d)
         struct logwash_buffer b = { r->out.p, r->out.len, r->out.cap };
         size_t before = r->out.len, n = logwash_state_tick(r->state, now_ns, &b, FLUSH_AT);
         r->out = (struct lw_buf){ b.data, b.len, b.cap };
+        if (logwash_state_broken(r->state)) lw_oom(0);
         state_results(r, before, n);
         if (n == 0) return 0;
         int w = flush_out(r, d);
@@ -679,8 +680,10 @@ state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_r
     size_t nres = 0, before = r->out.len;
     bool late = false;
     char msg[600];
-    logwash_state_apply(r->state, x->ops, x->opslen, state_now(r), &b, &nres, &late, msg,
-                        sizeof msg);
+    if (logwash_state_apply(r->state, x->ops, x->opslen, state_now(r), &b, &nres, &late, msg,
+                            sizeof msg) < 0) {
+        lw_oom(0); /* the program's out-of-memory exit (STYLE §8) */
+    }
     r->out = (struct lw_buf){ b.data, b.len, b.cap };
     x->nemit += (uint32_t)nres;
     x->nbytes += r->out.len - before;
