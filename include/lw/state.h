@@ -28,7 +28,7 @@ enum lw_agg {
     LW_AGG_COUNT_DISTINCT,
     LW_AGG_PERCENTILE
 };
-enum lw_wkind { LW_WIN_TUMBLING, LW_WIN_SLIDING, LW_WIN_COUNT };
+enum lw_wkind { LW_WIN_TUMBLING, LW_WIN_SLIDING, LW_WIN_COUNT, LW_WIN_SESSION };
 
 struct lw_winagg {
     uint8_t kind;       /* enum lw_agg */

@@ -840,6 +840,7 @@ window(struct gen *g, struct node *n)
     if (n->nkids > LW_MAX_AGGS) lw_cfail(g->c, n->span, "more than %d aggregates", LW_MAX_AGGS);
     bool count = lw_str_eq(n->s, LW_STR_LIT("count"));
     struct lw_windef d = { .kind = count                                    ? LW_WIN_COUNT
+                                   : lw_str_eq(n->s, LW_STR_LIT("session")) ? LW_WIN_SESSION
                                    : lw_str_eq(n->s, LW_STR_LIT("sliding")) ? LW_WIN_SLIDING
                                                                             : LW_WIN_TUMBLING,
                            .event_time = n->a != NULL,

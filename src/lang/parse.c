@@ -1190,17 +1190,15 @@ window_stmt(struct compiler *c, struct token kw)
     n->s = ks;
     bool sliding = lw_str_eq(ks, LW_STR_LIT("sliding"));
     bool count = lw_str_eq(ks, LW_STR_LIT("count"));
+    bool session = lw_str_eq(ks, LW_STR_LIT("session"));
     if (count) return count_window(c, n, kt);
-    if (!sliding && !lw_str_eq(ks, LW_STR_LIT("tumbling"))) {
-        if (lw_str_eq(ks, LW_STR_LIT("session")))
-            lw_cfail(c, kt.span,
-                     "'window %.*s' is not available yet: use tumbling, sliding or count",
-                     (int)ks.len, ks.p);
-        lw_cfail(c, kt.span, "expected tumbling, sliding or count after 'window', found '%.*s'",
+    if (!sliding && !session && !lw_str_eq(ks, LW_STR_LIT("tumbling"))) {
+        lw_cfail(c, kt.span,
+                 "expected tumbling, sliding, count or session after 'window', found '%.*s'",
                  (int)ks.len, ks.p);
     }
     next(c);
-    n->i = duration(c, "the window's size", false);
+    n->i = duration(c, session ? "the session's gap" : "the window's size", false);
     n->f = (double)n->i;
     if (sliding) {
         struct token e = *cur(c);

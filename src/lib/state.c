@@ -207,7 +207,10 @@ struct bucket { /* one window (statement, start) */
     struct went **ents;
     uint32_t n, cap;
     uint32_t next; /* ents before it were given and freed (a close cut at the output's limit) */
-    uint64_t seq;  /* count windows: one bucket per key's window, told apart by this */
+    uint64_t seq;  /* count and session windows: one bucket per key's window */
+    /* what the results say (a session grows, a count window ends at its Nth record); start
+     * and end stay the bucket's place in the list until advance moves it */
+    int64_t shown_start, shown_end;
 };
 
 struct wstate {
@@ -682,9 +685,9 @@ emit(struct lw_state *s, const struct bucket *b, const struct went *e, struct lw
         lw_buf_addc(out, ',');
     }
     lw_buf_add(out, "\"window_start\":", 15);
-    put_time(out, b->start, &s->scratch);
+    put_time(out, b->shown_start, &s->scratch);
     lw_buf_add(out, ",\"window_end\":", 14);
-    put_time(out, b->end, &s->scratch);
+    put_time(out, b->shown_end, &s->scratch);
     for (uint32_t i = 0; i < d->naggs; i++) {
         const struct lw_winagg *g = &d->aggs[i];
         const struct agst *x = &e->ag[i];
@@ -834,7 +837,9 @@ bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t 
         s->bk = lw_xrealloc(s->bk, s->capbk * sizeof *s->bk);
     }
     struct bucket *b = lw_xcalloc(1, sizeof *b);
-    *b = (struct bucket){ .w = w, .start = start, .end = end, .seq = seq };
+    *b = (struct bucket){
+        .w = w, .start = start, .end = end, .seq = seq, .shown_start = start, .shown_end = end
+    };
     memmove(s->bk + lo + 1, s->bk + lo, (s->nbk - lo) * sizeof *s->bk);
     s->bk[lo] = b;
     s->nbk++;
@@ -864,7 +869,7 @@ static struct went *
 entry_get(struct lw_state *s, struct bucket *b, uint64_t khash, const char *key, uint32_t len)
 {
     /* a count window's entry is found by statement and key alone: one is open per key */
-    bool cnt = s->p->windows[b->w].kind == LW_WIN_COUNT;
+    bool cnt = s->p->windows[b->w].kind >= LW_WIN_COUNT; /* count and session */
     uint64_t h =
         khash ^ ((uint64_t)(cnt ? 0 : b->start) * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)b->w << 56);
     for (struct went *e = s->wtab[h & (s->wcap - 1)]; e != NULL; e = e->hnext)
@@ -982,7 +987,18 @@ advance(struct lw_state *s, int64_t now_proc, struct lw_buf *out, size_t limit)
         int64_t wm = d->event_time ? s->ws[b->w].wm : now_proc;
         bool over = now_proc == INT64_MAX ||
                     (wm != INT64_MIN && (__int128)wm >= (__int128)b->end + d->late_ns);
-        if (over) {
+        if (over && b->shown_end > b->end && now_proc != INT64_MAX) {
+            /* a session that grew: it moves to its place by its end now */
+            struct bucket *m = s->bk[i];
+            memmove(s->bk + i, s->bk + i + 1, (s->nbk - i - 1) * sizeof *s->bk);
+            s->nbk--;
+            m->end = m->shown_end;
+            bool found;
+            size_t at = bk_find(s, m->w, m->start, m->end, m->seq, &found);
+            memmove(s->bk + at + 1, s->bk + at, (s->nbk - at) * sizeof *s->bk);
+            s->bk[at] = m;
+            s->nbk++;
+        } else if (over) {
             n += close_at(s, i, out, limit, &cut);
         } else if (s->p->nwindows == 1) {
             break;
@@ -1065,11 +1081,47 @@ count_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t khash
         /* closed by its count, ending with this record: its results now; the empty window
          * leaves the list when its timeout passes (no search and move in a long list) */
         struct bucket *b = e->b;
-        int64_t end = b->end;
-        b->end = t;
+        b->shown_end = t;
         n += drain(s, b, out, 0, &(bool){ false });
-        b->end = end;
     }
+    return n + advance(s, now, out, 0);
+}
+
+/* session_add: `window session GAP`: the key's open session takes a record within GAP after
+ * its last one (an earlier one within the lateness too: the session starts there); a record
+ * after the gap closes it and opens the next; a session closes when the time passes its last
+ * record plus GAP plus the lateness. A record for a session that closed is late. */
+static size_t
+session_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t khash, const char *key,
+            uint32_t kl, const char *args, struct lw_buf *out, bool *late, char *msg, size_t cap)
+{
+    const struct lw_windef *d = &s->p->windows[w];
+    struct wstate *ws = &s->ws[w];
+    if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
+    if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
+    int64_t gap_end = t > INT64_MAX - d->size_ns ? INT64_MAX : t + d->size_ns;
+    size_t n = 0;
+    bool found;
+    struct went *e = count_find(s, w, khash, key, kl);
+    if (e != NULL && t > e->b->shown_end) { /* after the gap: the session is over */
+        struct bucket *b = e->b;
+        n += close_at(s, bk_find(s, b->w, b->start, b->end, b->seq, &found), out, 0,
+                      &(bool){ false });
+        e = NULL;
+    }
+    if (e == NULL && d->event_time && (__int128)ws->wm >= (__int128)gap_end + d->late_ns) {
+        if (!*late) late_msg(s, w, t, t, gap_end, msg, cap);
+        *late = true;
+        s->c.late++;
+        return n + advance(s, now, out, 0);
+    }
+    if (e == NULL) e = entry_get(s, bucket_get(s, w, t, gap_end, ++s->seq), khash, key, kl);
+    struct bucket *b = e->b;
+    if (t < b->shown_start) b->shown_start = t;
+    if (gap_end > b->shown_end) b->shown_end = gap_end;
+    const char *q = args;
+    for (uint32_t i = 0; i < d->naggs; i++)
+        add(s, &d->aggs[i], &e->ag[i], &q);
     return n + advance(s, now, out, 0);
 }
 
@@ -1094,6 +1146,8 @@ contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, 
         if (tag == 'j') *p += get32(p);
     }
     if (d->kind == LW_WIN_COUNT) return count_add(s, w, t, now, khash, key, kl, args, out);
+    if (d->kind == LW_WIN_SESSION)
+        return session_add(s, w, t, now, khash, key, kl, args, out, late, msg, cap);
     /* a clock set back: processing time never goes back into a window given already */
     if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
     if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
