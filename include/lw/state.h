@@ -26,7 +26,8 @@ enum lw_agg {
     LW_AGG_FIRST,
     LW_AGG_LAST,
     LW_AGG_COUNT_DISTINCT,
-    LW_AGG_PERCENTILE
+    LW_AGG_PERCENTILE,
+    LW_AGG_TOP
 };
 enum lw_wkind { LW_WIN_TUMBLING, LW_WIN_SLIDING, LW_WIN_COUNT, LW_WIN_SESSION };
 
@@ -34,7 +35,7 @@ struct lw_winagg {
     uint8_t kind;       /* enum lw_agg */
     bool has_arg;       /* count(x) counts non-null x; count() every record */
     struct lw_str name; /* the result member */
-    double arg;         /* percentile: the rank asked, 0 to 1 */
+    double arg;         /* percentile: the rank asked, 0 to 1; top: k */
 };
 
 /* A window statement, compiled (prog->windows). */

@@ -826,9 +826,9 @@ check_place(struct gen *g, struct node *n)
 static void
 window(struct gen *g, struct node *n)
 {
-    static const char *const aggs[] = { "count",     "sum",   "min",  "max",
-                                        "avg",       "first", "last", "count_distinct",
-                                        "percentile" };
+    static const char *const aggs[] = { "count",      "sum",   "min",  "max",
+                                        "avg",        "first", "last", "count_distinct",
+                                        "percentile", "top" };
     struct lw_program *p = g->c->prog;
     if (g->fn != NULL)
         lw_cfail(g->c, n->span, "'window' belongs in the template, not in a function");
@@ -859,11 +859,10 @@ window(struct gen *g, struct node *n)
             if (lw_str_eq(k->s, lw_str_c(aggs[j]))) kind = j;
         struct lw_span nsp = { k->span.off, (uint32_t)k->s.len };
         if (kind < 0) {
-            bool later = lw_str_eq(k->s, LW_STR_LIT("top"));
             lw_cfail(g->c, nsp,
-                     "%s aggregate '%.*s' (known: count sum min max avg first last count_distinct "
-                     "percentile)",
-                     later ? "not yet available:" : "unknown", (int)k->s.len, k->s.p);
+                     "unknown aggregate '%.*s' (known: count sum min max avg first last "
+                     "count_distinct percentile top)",
+                     (int)k->s.len, k->s.p);
         }
         uint32_t want = kind == LW_AGG_COUNT ? 0 : 1;
         double arg = 0;
@@ -878,6 +877,14 @@ window(struct gen *g, struct node *n)
             if (!(arg >= 0 && arg <= 100))
                 lw_cfail(g->c, pn->span, "the percentile must be from 0 to 100");
             arg /= 100;
+        } else if (kind == LW_AGG_TOP) {
+            struct node *kn = k->kids ? k->kids->next : NULL;
+            if (k->nkids != 2 || kn == NULL || kn->kind != N_INT || kn->i < 1 || kn->i > 1000) {
+                lw_cfail(g->c, k->span,
+                         "top() takes a value and how many, an int literal from 1 to 1000: "
+                         "top(.url, 10)");
+            }
+            arg = (double)kn->i;
         } else if (k->nkids > 1 || (kind != LW_AGG_COUNT && k->nkids != 1)) {
             lw_cfail(g->c, k->span, "%s() takes %s argument%s, found %u", aggs[kind],
                      want ? "one" : "at most one", want ? "" : "", k->nkids);

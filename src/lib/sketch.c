@@ -7,6 +7,7 @@
 #include "lw/sketch.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,5 +243,104 @@ lw_dd_free(struct lw_ddsketch *d)
     free(d->pos.c);
     free(d->neg.c);
     free(d);
+    return n;
+}
+
+/* ---- top: exact counts up to LW_TOP_EXACT distinct values, then Space-Saving ---- */
+
+struct topent {
+    uint64_t count, hash;
+    uint32_t len;
+    char *val; /* the value's JSON */
+};
+
+struct lw_top {
+    struct topent *e;
+    uint32_t n, cap;
+    bool approx; /* a value was replaced: counts may be over by the count it took over */
+};
+
+static size_t
+top_bytes(const struct lw_top *t)
+{
+    size_t n = sizeof *t + (size_t)t->cap * sizeof *t->e;
+    for (uint32_t i = 0; i < t->n; i++)
+        n += t->e[i].len + 16;
+    return n;
+}
+
+size_t
+lw_top_add(struct lw_top **tp, uint64_t hash, const char *val, uint32_t len)
+{
+    struct lw_top *t = *tp;
+    if (t == NULL) t = *tp = lw_xcalloc(1, sizeof *t);
+    size_t before = top_bytes(t);
+    for (uint32_t i = 0; i < t->n; i++) {
+        if (t->e[i].hash == hash && t->e[i].len == len && memcmp(t->e[i].val, val, len) == 0) {
+            t->e[i].count++;
+            return 0;
+        }
+    }
+    if (t->n < LW_TOP_EXACT) {
+        if (t->n == t->cap) {
+            t->cap = t->cap ? t->cap * 2 : 8;
+            t->e = lw_xrealloc(t->e, t->cap * sizeof *t->e);
+        }
+        char *v = lw_xmalloc(len ? len : 1);
+        memcpy(v, val, len);
+        t->e[t->n++] = (struct topent){ 1, hash, len, v };
+        return top_bytes(t) - before;
+    }
+    uint32_t m = 0; /* Space-Saving: the value counted least gives its place, plus one */
+    for (uint32_t i = 1; i < t->n; i++)
+        if (t->e[i].count < t->e[m].count) m = i;
+    free(t->e[m].val);
+    char *v = lw_xmalloc(len ? len : 1);
+    memcpy(v, val, len);
+    t->e[m] = (struct topent){ t->e[m].count + 1, hash, len, v };
+    t->approx = true;
+    size_t after = top_bytes(t);
+    return after > before ? after - before : 0;
+}
+
+static int
+top_cmp(const void *a, const void *b)
+{
+    const struct topent *x = a, *y = b;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    size_t l = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->val, y->val, l);
+    return c != 0 ? c : (x->len < y->len ? -1 : x->len > y->len);
+}
+
+void
+lw_top_write(struct lw_top *t, uint32_t k, struct lw_buf *out)
+{
+    lw_buf_addc(out, '[');
+    if (t != NULL) {
+        qsort(t->e, t->n, sizeof *t->e, top_cmp);
+        for (uint32_t i = 0; i < t->n && i < k; i++) {
+            char num[24];
+            int nl = snprintf(num, sizeof num, "%llu", (unsigned long long)t->e[i].count);
+            if (i > 0) lw_buf_addc(out, ',');
+            lw_buf_add(out, "{\"value\":", 9);
+            lw_buf_add(out, t->e[i].val, t->e[i].len);
+            lw_buf_add(out, ",\"count\":", 9);
+            lw_buf_add(out, num, (size_t)nl);
+            lw_buf_addc(out, '}');
+        }
+    }
+    lw_buf_addc(out, ']');
+}
+
+size_t
+lw_top_free(struct lw_top *t)
+{
+    if (t == NULL) return 0;
+    size_t n = top_bytes(t);
+    for (uint32_t i = 0; i < t->n; i++)
+        free(t->e[i].val);
+    free(t->e);
+    free(t);
     return n;
 }

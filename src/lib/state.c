@@ -179,6 +179,7 @@ sk_free(const struct lw_winagg *g, struct agst *x)
 {
     size_t n = g->kind == LW_AGG_COUNT_DISTINCT ? lw_distinct_free(x->sk)
                : g->kind == LW_AGG_PERCENTILE   ? lw_dd_free(x->sk)
+               : g->kind == LW_AGG_TOP          ? lw_top_free(x->sk)
                                                 : 0;
     x->sk = NULL;
     return n;
@@ -468,9 +469,9 @@ fn_seen(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 static int
 num_arg(struct lw_vm *vm, const struct lw_winagg *g, const struct lw_value *v, struct lw_buf *b)
 {
-    static const char *const names[] = { "count",     "sum",   "min",  "max",
-                                         "avg",       "first", "last", "count_distinct",
-                                         "percentile" };
+    static const char *const names[] = { "count",      "sum",   "min",  "max",
+                                         "avg",        "first", "last", "count_distinct",
+                                         "percentile", "top" };
     if (v->t == LW_T_NULL) {
         lw_buf_addc(b, 'n');
     } else if (v->t == LW_T_INT) {
@@ -545,7 +546,8 @@ lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
             break;
         }
         case LW_AGG_FIRST:
-        case LW_AGG_LAST: {
+        case LW_AGG_LAST:
+        case LW_AGG_TOP: {
             if (v->t == LW_T_NULL) {
                 lw_buf_addc(b, 'n');
                 break;
@@ -556,7 +558,10 @@ lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
             size_t start = b->len;
             if (lw_value_write_json_max(b, v, vm->arena, LW_KEY_HASHED) != 0) {
                 rc = lw_vm_error(vm, "window %s(): the value is longer than %d bytes as JSON",
-                                 g->kind == LW_AGG_FIRST ? "first" : "last", LW_KEY_HASHED);
+                                 g->kind == LW_AGG_FIRST  ? "first"
+                                 : g->kind == LW_AGG_LAST ? "last"
+                                                          : "top",
+                                 LW_KEY_HASHED);
                 break;
             }
             uint32_t len = (uint32_t)(b->len - start);
@@ -729,6 +734,9 @@ emit(struct lw_state *s, const struct bucket *b, const struct went *e, struct lw
             break;
         case LW_AGG_COUNT_DISTINCT:
             put_i128(out, (__int128)lw_distinct_count(x->sk));
+            break;
+        case LW_AGG_TOP:
+            lw_top_write(x->sk, (uint32_t)g->arg, out);
             break;
         case LW_AGG_PERCENTILE: {
             double q;
@@ -921,6 +929,9 @@ add(struct lw_state *s, const struct lw_winagg *g, struct agst *x, const char **
         return;
     case LW_AGG_PERCENTILE:
         s->bytes += lw_dd_add((struct lw_ddsketch **)&x->sk, tag == 'i' ? (double)i : f);
+        return;
+    case LW_AGG_TOP:
+        s->bytes += lw_top_add((struct lw_top **)&x->sk, XXH3_64bits(blob, bl), blob, bl);
         return;
     case LW_AGG_COUNT:
         x->n++;

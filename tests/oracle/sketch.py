@@ -16,7 +16,7 @@ KEYS = {"k10": 10, "k2000": 2000, "k2100": 2100, "k5000": 5000, "k60000": 60000}
 QS = [("p0", 0), ("p1", 1), ("p50", 50), ("p95", 95), ("p99", 99), ("p100", 100)]
 TEMPLATE = ("input json\nwindow tumbling 1d key .k { n = count(); d = count_distinct(.u); "
             + "; ".join("%s = percentile(.ms, %s)" % q for q in QS)
-            + "; m = percentile(.neg, 50); z = percentile(.zero, 50) }\n")
+            + "; m = percentile(.neg, 50); z = percentile(.zero, 50); t = top(.u, 5) }\n")
 
 
 def gen(n, seed):
@@ -33,8 +33,10 @@ def check(inp, got):
     vals = {}
     for line in open(inp):
         rec = json.loads(line)
-        v = vals.setdefault(rec["k"], {"u": set(), "ms": [], "neg": [], "zero": []})
-        v["u"].add(json.dumps(rec["u"], separators=(",", ":")))
+        v = vals.setdefault(rec["k"], {"u": set(), "ms": [], "neg": [], "zero": [], "c": {}})
+        uj = json.dumps(rec["u"], separators=(",", ":"))
+        v["u"].add(uj)
+        v["c"][uj] = v["c"].get(uj, 0) + 1
         v["ms"].append(rec["ms"])
         v["neg"].append(rec["neg"])
         v["zero"].append(rec["zero"])
@@ -58,6 +60,20 @@ def check(inp, got):
             worst["p"] = max(worst["p"], err)
             if err > 0.01 + 1e-12:
                 print("percentile %s of %s.%s: %r, exact %r" % (q, res["key"], field, gotv, want))
+                bad += 1
+        # top: exact while at most 1024 distinct values, else each count at least the true
+        # one and over by at most n / 1024 (Space-Saving)
+        n = len(v["ms"])
+        for item in res["t"]:
+            true = v["c"].get(json.dumps(item["value"], separators=(",", ":")), 0)
+            exact_mode = len(v["u"]) <= 1024
+            if (exact_mode and item["count"] != true) or not (true <= item["count"] <= true + n / 1024):
+                print("top of %s: %r counted %d, truly %d" % (res["key"], item["value"], item["count"], true))
+                bad += 1
+        if len(v["u"]) <= 1024:
+            want = sorted(v["c"].items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+            if [c for _, c in want] != [i["count"] for i in res["t"]]:
+                print("top of %s: %r, exact %r" % (res["key"], res["t"], want))
                 bad += 1
     print("worst relative error: count_distinct %.4f, percentile %.4f" % (worst["d"], worst["p"]))
     return bad == 0
