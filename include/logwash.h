@@ -369,6 +369,9 @@ LOGWASH_API struct logwash_state *logwash_state_new(const struct logwash_templat
                                                     size_t max_bytes);
 LOGWASH_API void logwash_state_free(struct logwash_state *s);
 LOGWASH_API bool logwash_state_broken(const struct logwash_state *s);
+/* logwash_state_set_output: how results are encoded, as runners' outputs are (default
+ * LOGWASH_OUTPUT_JSON). */
+LOGWASH_API void logwash_state_set_output(struct logwash_state *s, enum logwash_output_format f);
 
 /* logwash_runner_attach_state: r's seen() answers from s too (NULL: from its own keys only)
  * from the next record on; s is only read, in r's thread: attach only a runner that runs in
@@ -388,9 +391,9 @@ LOGWASH_API bool logwash_state_wrong(const struct logwash_state *s, const void *
 /* logwash_state_apply: a record's operations applied to s (now_ns: processing time). Returns
  * 1 when a seen() answer in them is wrong (nothing applied: run the record again on a runner
  * attached to s), -1 when s is broken (out of memory), else 0. Results of the windows it closes are
- * appended to *out (one JSON text and '\n' each), their number added to *nres. A contribution too
- * late for its window is not counted: *late is set true and late_msg (cap bytes, may be NULL) says
- * which. */
+ * appended to *out (each encoded as logwash_state_set_output says, and '\n'), their number added to
+ * *nres. A contribution too late for its window is not counted: *late is set true and late_msg (cap
+ * bytes, may be NULL) says which. */
 LOGWASH_API int logwash_state_apply(struct logwash_state *s, const void *ops, size_t len,
                                     int64_t now_ns, struct logwash_buffer *out, size_t *nres,
                                     bool *late, char *late_msg, size_t cap);

@@ -97,6 +97,8 @@ struct lw_state_counts {
  * dedup keys are evicted and the oldest windows closed early, each counted). */
 struct lw_state *lw_state_new(const struct lw_program *p, size_t max_bytes);
 void lw_state_free(struct lw_state *s);
+/* lw_state_set_text: results in the text encoder's form (text true), else JSON (the default). */
+void lw_state_set_text(struct lw_state *s, bool text);
 
 /* lw_state_apply: a record's log (len bytes from lw_vmstate_log) applied: 1 when a seen()
  * answer in it is not what the state says (nothing applied: run the record again attached to

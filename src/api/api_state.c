@@ -57,6 +57,12 @@ logwash_state_free(struct logwash_state *s)
 }
 
 void
+logwash_state_set_output(struct logwash_state *s, enum logwash_output_format f)
+{
+    lw_state_set_text(s->s, f == LOGWASH_OUTPUT_TEXT);
+}
+
+void
 logwash_runner_attach_state(struct logwash_runner *r, const struct logwash_state *s)
 {
     struct lw_vmstate *vs = lw_api_runner_vmstate(r);

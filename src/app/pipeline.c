@@ -1268,6 +1268,8 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             return 2;
         }
         r.state = logwash_state_new(t, o->max_state);
+        if (r.state == NULL) lw_oom(sizeof r.state);
+        logwash_state_set_output(r.state, o->output);
     }
     lw_buf_init(&r.out);
     r.cur.out = &r.out;

@@ -15,6 +15,7 @@
 #include <xxhash.h>
 
 #include "builtins_int.h"
+#include "lw/codec.h"
 #include "lw/duration.h"
 #include "lw/program.h"
 #include "lw/sketch.h"
@@ -225,6 +226,7 @@ struct lw_state {
     size_t dcap, dn;
     struct dkey *qhead, *qtail;
     int64_t dmax; /* the latest seen() time of the records applied: a key expires there */
+    bool text;    /* results in the text encoder's form (lw_state_set_text), else JSON */
     struct went **wtab;
     size_t wcap, wn;
     struct bucket **bk; /* open windows, by end then statement then start */
@@ -269,6 +271,12 @@ bucket_free(struct lw_state *s, struct bucket *b)
     }
     free(b->ents);
     free(b);
+}
+
+void
+lw_state_set_text(struct lw_state *s, bool text)
+{
+    s->text = text;
 }
 
 void
@@ -671,6 +679,7 @@ emit(struct lw_state *s, const struct bucket *b, const struct went *e, struct lw
 {
     const struct lw_windef *d = &s->p->windows[b->w];
     lw_arena_reset(&s->scratch);
+    size_t at = out->len;
     lw_buf_addc(out, '{');
     if (e->len > 2 && e->key[0] == '{') {
         lw_buf_add(out, e->key + 1, e->len - 2);
@@ -748,7 +757,19 @@ emit(struct lw_state *s, const struct bucket *b, const struct went *e, struct lw
         }
         }
     }
-    lw_buf_add(out, "}\n", 2);
+    if (!s->text) {
+        lw_buf_add(out, "}\n", 2);
+    } else { /* the text encoder's form of the same object */
+        lw_buf_addc(out, '}');
+        size_t len = out->len - at;
+        char *json = lw_arena_dup(&s->scratch, out->p + at, len);
+        out->len = at;
+        struct lw_value v = lw_value_from_json((struct lw_str){ json, len }, &s->scratch);
+        if (lw_enc_text.encode(out, &v, &s->scratch, SIZE_MAX) != 0) {
+            lw_buf_add(out, json, len); /* not expected: the object has a text form */
+            lw_buf_addc(out, '\n');
+        }
+    }
     s->c.results++;
 }
 
