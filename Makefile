@@ -74,7 +74,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: FORCE deps all lib api layers tsan install-program install-lib check package cli jobs config metrics ltest grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: FORCE deps all lib api layers tsan install-program install-lib check package cli jobs config metrics ltest grok templates kafka soak tz-oracle syslog-oracle windows-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
@@ -158,7 +158,7 @@ PACKAGE_TEST ?= package
 SOAK_TEST ?= soak
 check: unit golden cli jobs config metrics ltest grok templates examples replay man-check man-lint api layers kafka $(SOAK_TEST) \
        repl \
-       tz-oracle syslog-oracle $(PACKAGE_TEST)
+       tz-oracle syslog-oracle windows-oracle $(PACKAGE_TEST)
 
 # The layers of ARCHITECTURE.md on the #include lines: the program (src/app, src/io) uses only
 # logwash.h and the base headers of the library; the library no program header.
@@ -220,6 +220,10 @@ syslog-oracle: $(BUILD)/logwash
 check: ua-oracle
 ua-oracle: $(BUILD)/logwash
 	tests/ua/oracle.sh $(BUILD)/logwash
+# windows and seen() against tests/oracle/windows.py over 20,000 out-of-order ad-log events,
+# and -j 2 and 3 against -j 1 (skipped, saying so, without python3)
+windows-oracle: $(BUILD)/logwash
+	tests/oracle/windows.sh $(BUILD)/logwash
 
 # grok pattern libraries: ours and ../shared/grok (skipped, saying so, without ../shared)
 grok: $(BUILD)/logwash

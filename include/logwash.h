@@ -387,6 +387,80 @@ LOGWASH_API size_t logwash_ua_rules_count(const struct logwash_ua_rules *r,
 /* logwash_ua_rules_free: drop the caller's handle (NULL: nothing); templates holding the
  * rules keep them. */
 LOGWASH_API void logwash_ua_rules_free(struct logwash_ua_rules *r);
+/* ---- State across records: seen() and window statements ----
+ *
+ * logwash-template(7) WINDOWS and DEDUP. A runner never changes shared state while it runs a
+ * record: it logs the record's state operations (logwash_runner_state_ops) and answers seen()
+ * from the keys its own records gave since it was last told to forget them, and, when it is
+ * attached to a state, from that state read-only. The owner of a struct logwash_state applies
+ * each record's log in the order records were read (logwash_state_apply), from one thread;
+ * windows closed by it give their results then. So any number of runners in other threads
+ * give the results of one: a log whose seen() answers the state contradicts is refused, and
+ * the caller runs that record again on a runner attached to the state (logwash(1) does it on
+ * its own thread), whose answers are the state's. A runner that is neither attached nor told
+ * to forget remembers the last 65536 keys it saw. */
+
+/* logwash_template_uses_state: whether t calls seen() or has window statements. */
+LOGWASH_API bool logwash_template_uses_state(const struct logwash_template *t);
+
+struct logwash_state;
+struct logwash_buffer; /* below, with logwash_run_into */
+
+/* logwash_state_new: the dedup keys and open windows of t's records, holding at most max_bytes
+ * (past it the keys inserted first are forgotten, then the windows that end first are closed
+ * early, both counted). NULL when out of memory. t must outlive it. When memory runs out inside
+ * logwash_state_apply or logwash_state_tick, the state is broken (logwash_state_broken): those
+ * calls fail from then on (-1, 0) and it can only be freed. */
+LOGWASH_API struct logwash_state *logwash_state_new(const struct logwash_template *t,
+                                                    size_t max_bytes);
+LOGWASH_API void logwash_state_free(struct logwash_state *s);
+LOGWASH_API bool logwash_state_broken(const struct logwash_state *s);
+/* logwash_state_set_output: how results are encoded, as runners' outputs are (default
+ * LOGWASH_OUTPUT_JSON). */
+LOGWASH_API void logwash_state_set_output(struct logwash_state *s, enum logwash_output_format f);
+
+/* logwash_runner_attach_state: r's seen() answers from s too (NULL: from its own keys only)
+ * from the next record on; s is only read, in r's thread: attach only a runner that runs in
+ * the thread that applies logs to s. */
+LOGWASH_API void logwash_runner_attach_state(struct logwash_runner *r,
+                                             const struct logwash_state *s);
+/* logwash_runner_state_forget: r forgets the keys of its own records (call it before a run of
+ * records that follow others r did not see, e.g. a new batch). */
+LOGWASH_API void logwash_runner_state_forget(struct logwash_runner *r);
+/* logwash_runner_state_ops: the state operations of the last record r ran (whatever its result;
+ * apply only those of a record that ended LOGWASH_OK or LOGWASH_DROP), *len bytes owned by r
+ * until its next record; *len 0 when there are none. */
+LOGWASH_API const void *logwash_runner_state_ops(const struct logwash_runner *r, size_t *len);
+
+/* logwash_state_wrong: whether a seen() answer in ops (len bytes) is not what s says now. */
+LOGWASH_API bool logwash_state_wrong(const struct logwash_state *s, const void *ops, size_t len);
+/* logwash_state_apply: a record's operations applied to s (now_ns: processing time). Returns
+ * 1 when a seen() answer in them is wrong (nothing applied: run the record again on a runner
+ * attached to s), -1 when s is broken (out of memory), else 0. Results of the windows it closes are
+ * appended to *out (each encoded as logwash_state_set_output says, and '\n'), their number added to
+ * *nres. A contribution too late for its window is not counted: *late is set true and late_msg (cap
+ * bytes, may be NULL) says which. */
+LOGWASH_API int logwash_state_apply(struct logwash_state *s, const void *ops, size_t len,
+                                    int64_t now_ns, struct logwash_buffer *out, size_t *nres,
+                                    bool *late, char *late_msg, size_t cap);
+/* logwash_state_tick: processing time is now now_ns: the processing-time windows it ends close
+ * (INT64_MAX: the end of input: every window closes). Results as logwash_state_apply's, but
+ * only until out->len reaches limit (0: no limit): write *out and call again until it returns
+ * 0, so a million results never wait in memory at once. Returns their number. */
+LOGWASH_API size_t logwash_state_tick(struct logwash_state *s, int64_t now_ns,
+                                      struct logwash_buffer *out, size_t limit);
+
+struct logwash_state_counts {
+    uint64_t keys;         /* dedup keys held */
+    uint64_t evicted;      /* dedup keys forgotten before their ttl, at max_bytes */
+    uint64_t windows;      /* (window, key) results open */
+    uint64_t results;      /* window results given */
+    uint64_t closed_early; /* windows closed before their end, at max_bytes */
+    uint64_t late;         /* contributions refused as late */
+    size_t bytes;          /* memory held */
+};
+LOGWASH_API void logwash_state_counts(const struct logwash_state *s,
+                                      struct logwash_state_counts *c);
 
 /* ---- Running a record ---- */
 

@@ -9,6 +9,10 @@
 struct lw_counters {
     uint64_t in, emitted, dropped, rejected, failed, undecodable;
     uint64_t bytes_in, bytes_out; /* of the records read; of the outputs kept */
+    uint64_t late;                /* records with a window contribution refused as late */
+    /* seen() and windows: results given, windows closed early and keys evicted at
+     * --max-state, records run again because a worker's seen() answer was wrong */
+    uint64_t window_results, closed_early, evicted, reruns;
 };
 
 struct lw_metrics_pipe; /* metrics.h */

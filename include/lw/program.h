@@ -9,6 +9,7 @@
 
 #include "lw/arena.h"
 #include "lw/diag.h"
+#include "lw/state.h"
 #include "lw/tz.h"
 #include "lw/value.h"
 
@@ -148,6 +149,9 @@ struct lw_program {
     uint32_t nscopevars;
     struct lw_covpoint *covs; /* coverage points (lw_compile_opts.coverage), else none */
     uint32_t ncovs;
+    struct lw_windef *windows; /* window statements (state.h), by WINDOW's B operand */
+    uint32_t nwindows;
+    bool uses_seen;         /* calls seen(): runners keep state (state.h) */
     struct lw_str warnings; /* compile warnings rendered as diagnostics (file:line:col: warning:
                                ..., source line, caret), empty when none; the caller prints them */
     struct lw_uarules *ua;  /* parse_user_agent's rules (useragent.h), held; NULL when unused */

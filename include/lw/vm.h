@@ -84,6 +84,9 @@ struct lw_vm {
      * NULL: none. */
     const struct lw_tableset *tables;
     struct lw_uacache *uacache; /* parse_user_agent's last results (useragent.c), or NULL */
+    /* seen() and window statements' log and the runner's keys (state.h), or NULL: the
+     * program keeps no state */
+    struct lw_vmstate *state;
     /* out: called for each emitted record (print = false) or printed line (print = true).
      * route is NULL, or for `emit v to T key K headers H` the values T, K, H (null where the
      * clause is absent), which the VM does not interpret. Returns 0, or -1 with a message in

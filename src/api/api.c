@@ -388,6 +388,7 @@ runner_free(struct logwash_runner *r)
 {
     if (r == NULL) return;
     lw_explain_free(r->vm.explain);
+    lw_vmstate_free(r->vm.state);
     lw_vm_fini(&r->vm);
     lw_arena_fini(&r->arena);
     lw_buf_fini(&r->out);
@@ -400,6 +401,18 @@ runner_free(struct logwash_runner *r)
     lw_tz_free(r->tz);
     lw_tableset_unref(r->tables);
     free(r);
+}
+
+struct lw_vmstate *
+lw_api_runner_vmstate(struct logwash_runner *r)
+{
+    return r->vm.state;
+}
+
+const struct lw_program *
+lw_api_template_program(const struct logwash_template *t)
+{
+    return t->prog;
 }
 
 void
@@ -446,6 +459,7 @@ runner_make(const struct logwash_template *t, const struct logwash_runner_option
     struct lw_limits lim;
     to_limits(&lim, &o->limits);
     lw_vm_init(&r->vm, p, &r->arena, &lim);
+    if (p->nwindows > 0 || p->uses_seen) r->vm.state = lw_vmstate_new(p);
     r->vm.out = out_cb;
     r->vm.out_ud = r;
     enum logwash_input in = o->input;
@@ -747,6 +761,7 @@ run(struct logwash_runner *r, const char *rec, size_t len, const struct logwash_
     struct lw_record lr;
     char derr[320];
     struct lw_str raw = { rec ? rec : "", rec ? len : 0 };
+    if (r->vm.state != NULL) lw_vmstate_begin(r->vm.state);
     if (r->dec->decode(p, raw, &lr, r->topval, &r->arena, derr, sizeof derr) != 0) {
         seterr(&r->err, 0, 0, "%s", derr);
         return LOGWASH_UNDECODABLE;

@@ -4,6 +4,7 @@
 #define LW_API_INT_H
 
 #include "logwash.h"
+#include "lw/state.h"
 #include "lw/table.h"
 
 /* lw_api_runner_tables: r reads set s (NULL: none) from its next record: r takes a reference
@@ -14,5 +15,9 @@ void lw_api_runner_tables(struct logwash_runner *r, struct lw_tableset *s);
  * caller's logwash_compile_options.ua_rules; ud is those options (api_ua.c). */
 struct lw_uarules;
 struct lw_uarules *lw_api_ua_load(void *ud, char *msg, size_t msgsize);
+/* api_state.c reaches a runner's state side (NULL when its template keeps no state) and a
+ * template's program through these. */
+struct lw_vmstate *lw_api_runner_vmstate(struct logwash_runner *r);
+const struct lw_program *lw_api_template_program(const struct logwash_template *t);
 
 #endif

@@ -277,6 +277,14 @@ static const struct series pipe_series[] = {
     { "input_bytes_total", COUNTER, "Bytes of the records read (framing excluded).", N_(bytes_in) },
     { "output_bytes_total", COUNTER, "Bytes of the outputs kept (newlines included).",
       N_(bytes_out) },
+    { "records_late_total", COUNTER, "Records too late for a window that had closed.", N_(late) },
+    { "window_results_total", COUNTER, "Results of window statements given.", N_(window_results) },
+    { "windows_closed_early_total", COUNTER, "Windows closed before their end at --max-state.",
+      N_(closed_early) },
+    { "seen_keys_evicted_total", COUNTER, "seen() keys forgotten before their ttl at --max-state.",
+      N_(evicted) },
+    { "records_rerun_total", COUNTER,
+      "Records run again by the loop: a worker's seen() answer was wrong (-j).", N_(reruns) },
 };
 
 /* label: a label value, escaped as the text format wants. */

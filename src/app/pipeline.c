@@ -66,6 +66,8 @@ struct result {
     size_t nbytes;     /* the bytes of its outputs (kept with RK_OK and RK_DROP) */
     const char *where; /* template position of a reject or error, else NULL */
     const char *msg;   /* why it failed */
+    const void *ops;   /* its state operations (seen(), windows), opslen bytes */
+    size_t opslen;
 };
 
 /* The template side of records: a runner of the template (logwash.h) that decodes, runs and
@@ -78,6 +80,7 @@ struct work {
     const struct lw_sink_ops *sink; /* the output's: whether outputs are routed, and where to */
     struct logwash_runner *runner;
     struct outs *dst;
+    bool stateful; /* the template keeps state (seen(), windows): its operations are read */
     char where[256], err[512];
 };
 
@@ -114,6 +117,9 @@ struct run {
     struct lw_tablewatch *tw;        /* --table: the lookup tables, or NULL */
     uint64_t explained, unexplained; /* --explain: records explained, and those past its N */
     bool tends;                      /* some sink has a tend operation (setup) */
+    struct logwash_state *state;     /* seen() and windows (logwash.h), or NULL */
+    uint64_t reruns;                 /* records run again: a worker's seen() answer was wrong */
+    bool evict_said, early_said;
 };
 
 #define GROW(p, n, cap)                                                                            \
@@ -260,6 +266,7 @@ work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct 
     size_t nemit = 0, n = 0;
     if (res <= LOGWASH_DROP) n = logwash_output_count(w->runner, &nemit);
     conclude(w, res, n, (uint32_t)nemit, out.len - start, x);
+    if (w->stateful) x->ops = logwash_runner_state_ops(w->runner, &x->opslen);
 }
 
 static void explain(struct run *r, struct lw_str raw, const struct lw_recpos *pos,
@@ -447,6 +454,19 @@ static void
 summary(const struct run *r, const struct lw_opts *o)
 {
     uint64_t bad = r->n.failed + r->n.rejected + r->n.undecodable;
+    if (r->state != NULL && o->verbosity >= 0) {
+        struct logwash_state_counts c;
+        logwash_state_counts(r->state, &c);
+        if (o->verbosity >= 1 || c.evicted || c.closed_early || r->n.late) {
+            fprintf(stderr,
+                    "logwash: state: %" PRIu64 " window results, %" PRIu64 " late, %" PRIu64
+                    " windows closed early, %" PRIu64 " seen() keys evicted\n",
+                    c.results, r->n.late, c.closed_early, c.evicted);
+        }
+        /* how often a worker's seen() answer was wrong depends on -j and the batches */
+        if (o->verbosity >= 2)
+            fprintf(stderr, "logwash: state: %" PRIu64 " records run again (-j)\n", r->reruns);
+    }
     if (o->verbosity < 1 && (bad == 0 || o->verbosity < 0 || o->on_error == LW_ONERR_SKIP)) return;
     fprintf(stderr,
             "logwash: %" PRIu64 " records: %" PRIu64 " emitted, %" PRIu64 " dropped, %" PRIu64
@@ -658,12 +678,109 @@ tend(struct run *r, struct lw_diag *d)
     return rc;
 }
 
+/* state_now: processing time for windows: --now, else the clock. */
+static int64_t
+state_now(const struct run *r)
+{
+    if (r->o->now_text != NULL) return r->o->now_ns;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* state_said: the memory bound was reached: said once for keys and once for windows. */
+static void
+state_said(struct run *r)
+{
+    struct logwash_state_counts c;
+    logwash_state_counts(r->state, &c);
+    if (c.evicted > 0 && !r->evict_said && r->o->verbosity >= 0) {
+        fprintf(stderr,
+                "logwash: --max-state (%zu bytes) reached: the oldest seen() keys are "
+                "forgotten before their ttl (counted in the summary)\n",
+                r->o->max_state);
+    }
+    if (c.closed_early > 0 && !r->early_said && r->o->verbosity >= 0) {
+        fprintf(stderr,
+                "logwash: --max-state (%zu bytes) reached: the windows that end first "
+                "are closed early (counted in the summary)\n",
+                r->o->max_state);
+    }
+    r->evict_said |= c.evicted > 0;
+    r->early_said |= c.closed_early > 0;
+}
+
+/* state_results: window results appended to the output buffer from before (n of them): counted
+ * as outputs; the state's counters copied for the summary and the metrics. */
+static void
+state_results(struct run *r, size_t before, size_t n)
+{
+    r->n.emitted += n;
+    r->n.bytes_out += r->out.len - before;
+    struct logwash_state_counts c;
+    logwash_state_counts(r->state, &c);
+    r->n.window_results = c.results;
+    r->n.closed_early = c.closed_early;
+    r->n.evicted = c.evicted;
+    r->n.reruns = r->reruns;
+}
+
+/* state_close: the windows that time now_ns ends (INT64_MAX: all) close; their results are
+ * written as they come, FLUSH_AT at a time. Returns flush_out's 0, -1 (d set) or -2. */
+static int
+state_close(struct run *r, int64_t now_ns, struct lw_diag *d)
+{
+    for (;;) {
+        struct logwash_buffer b = { r->out.p, r->out.len, r->out.cap };
+        size_t before = r->out.len, n = logwash_state_tick(r->state, now_ns, &b, FLUSH_AT);
+        r->out = (struct lw_buf){ b.data, b.len, b.cap };
+        if (logwash_state_broken(r->state)) lw_oom(0);
+        state_results(r, before, n);
+        if (n == 0) return 0;
+        int w = flush_out(r, d);
+        if (w != 0) return w;
+    }
+}
+
+/* state_step: the record's state operations applied (read order: here, in the loop), the
+ * results of the windows they close appended to its outputs; a contribution too late for its
+ * window sends the record to the dead-letter path (kind late) as well. */
+static void
+state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_recpos *pos)
+{
+    if (r->state == NULL || x->opslen == 0 || (x->kind != RK_OK && x->kind != RK_DROP)) return;
+    struct logwash_buffer b = { r->out.p, r->out.len, r->out.cap };
+    size_t nres = 0, before = r->out.len;
+    bool late = false;
+    char msg[600];
+    if (logwash_state_apply(r->state, x->ops, x->opslen, state_now(r), &b, &nres, &late, msg,
+                            sizeof msg) < 0) {
+        lw_oom(0); /* the program's out-of-memory exit (STYLE §8) */
+    }
+    r->out = (struct lw_buf){ b.data, b.len, b.cap };
+    x->nemit += (uint32_t)nres;
+    x->nbytes += r->out.len - before;
+    state_results(r, r->out.len, 0); /* the counters only: apply() counts the outputs */
+    if (late) {
+        r->n.late++;
+        (void)failed(r, pos, raw, "late", NULL, msg); /* not a failure: never an abort */
+    }
+    if (!r->evict_said || !r->early_said) state_said(r);
+}
+
 /* The loop's side of a record whose work is done (by work_one, here or in a worker): what
  * record_done says next. */
 static inline __attribute__((always_inline)) int
-record_done(struct run *r, const struct result *x, struct lw_str raw, const struct lw_recpos *pos,
+record_done(struct run *r, const struct result *x0, struct lw_str raw, const struct lw_recpos *pos,
             struct lw_diag *d)
 {
+    const struct result *x = x0;
+    struct result xs;
+    if (r->state != NULL) { /* window results join the record's outputs */
+        xs = *x0;
+        state_step(r, &xs, raw, pos);
+        x = &xs;
+    }
     int rc = apply(r, raw, pos, x);
     rc = settle(r, rc, raw, pos, d);
     r->cur.npend = r->cur.nhdrs = 0;
@@ -703,6 +820,8 @@ work_init(struct work *w, struct run *r, struct outs *dst, struct logwash_error 
     ro.output = o->output;
     ro.tz = o->tz_name;
     ro.now_ns = o->now_ns;
+    /* seen()'s processing time is the clock at each record, unless --now fixes it */
+    if (r->state != NULL && o->now_text == NULL) ro.now_ns = LOGWASH_NOW_CLOCK;
     ro.routes = sink->messages;
     ro.check_topic = sink->bad_to ? check_topic : NULL;
     ro.check_topic_ud = (void *)sink;
@@ -714,6 +833,11 @@ work_init(struct work *w, struct run *r, struct outs *dst, struct logwash_error 
     }
     if (w->runner != NULL && r->tw != NULL)
         logwash_runner_set_tables(w->runner, lw_tablewatch_set(r->tw));
+    /* the loop's runner reads the state (it runs in the loop's thread); a worker's answers
+     * seen() from its batch's keys, and the loop checks them when it settles (settle_batch1) */
+    w->stateful = r->state != NULL;
+    if (w->runner != NULL && r->state != NULL && dst != NULL)
+        logwash_runner_attach_state(w->runner, r->state);
     return w->runner ? 0 : -1;
 }
 
@@ -882,6 +1006,7 @@ keep_work(struct batch *b, struct brec *e, uint32_t p0, size_t out_end)
         e->x.where = keep_str(&b->mem, e->x.where);
         e->x.msg = keep_str(&b->mem, e->x.msg);
     }
+    if (e->x.opslen > 0) e->x.ops = lw_arena_dup(&b->mem, e->x.ops, e->x.opslen);
     struct lw_str key_in = { 0 }, key = { 0 }; /* a key repeated in a record is copied once */
     for (uint32_t k = p0; k < b->outs.npend; k++) {
         struct lw_output *pd = &b->outs.pend[k];
@@ -912,9 +1037,22 @@ static void
 work_batch(struct work *w, struct batch *b)
 {
     w->dst = &b->outs;
+    uint32_t i = 0;
+    if (w->stateful) {
+        /* seen() and windows: each record's state operations are read right after it, which
+         * logwash_run_batch does not allow: one record at a time */
+        logwash_runner_state_forget(w->runner); /* the keys of records before this batch */
+        while (i < b->n && b->out.len + (b->mem.total - b->mem0) < b->out_cap) {
+            struct brec *e = &b->recs[i];
+            uint32_t p0 = b->outs.npend;
+            work_one(w, e->raw, &e->pos, &e->x);
+            keep_work(b, e, p0, b->out.len);
+            b->worked = ++i;
+        }
+        return;
+    }
     struct logwash_record recs[RUN_CHUNK];
     struct logwash_record_result res[RUN_CHUNK];
-    uint32_t i = 0;
     while (i < b->n && b->out.len + (b->mem.total - b->mem0) < b->out_cap) {
         struct brec *e = &b->recs[i];
         uint32_t p0 = b->outs.npend;
@@ -1006,7 +1144,8 @@ settle_batch(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d)
 static int
 settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d)
 {
-    bool direct = !r->acking && !r->sinks[0].ops->messages && !r->o->unbuffered;
+    /* with state, window results follow a record's outputs in the output buffer: no ext */
+    bool direct = !r->acking && !r->sinks[0].ops->messages && !r->o->unbuffered && !r->state;
     size_t o0 = 0; /* b's output before o0 is written or moved */
     uint32_t p0 = 0;
     int st = GO;
@@ -1019,8 +1158,17 @@ settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d
         struct result x;
         if (i >= b->worked) ext_keep(r, b); /* its output follows what waits */
         r->rec_start = r->out.len;
-        if (i >= b->worked) {
+        /* a seen() answer of the worker's that the state contradicts (a key of an earlier
+         * batch): the loop runs the record again, attached to the state, as -j 1 would */
+        bool again = i < b->worked && r->state != NULL && e->x.kind != RK_UNDECODABLE &&
+                     logwash_state_wrong(r->state, e->x.ops, e->x.opslen);
+        if (i >= b->worked || again) {
             work_one(mw, e->raw, &e->pos, &x);
+            if (again) {
+                r->reruns++;
+                o0 = e->out_end;
+                p0 = e->pend_end;
+            }
         } else if (direct) {
             x = e->x;
             r->sinks[0].ext = b->out.p + o0;
@@ -1247,6 +1395,18 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             return 2;
         }
     }
+    if (logwash_template_uses_state(t)) {
+        if (o->from == LW_FROM_KAFKA || o->to == LW_TO_KAFKA) {
+            fprintf(stderr, "logwash: seen() and window statements work on files and pipes to "
+                            "standard output only: with Kafka, their exactness across restarts "
+                            "is not built yet (logwash-template(7) WINDOWS)\n");
+            lw_tablewatch_free(r.tw);
+            return 2;
+        }
+        r.state = logwash_state_new(t, o->max_state);
+        if (r.state == NULL) lw_oom(sizeof r.state);
+        logwash_state_set_output(r.state, o->output);
+    }
     lw_buf_init(&r.out);
     r.cur.out = &r.out;
     int set = setup(&r, o, &d);
@@ -1257,6 +1417,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         lw_dlpath_fini(&r.dl);
         lw_buf_fini(&r.out);
         lw_tablewatch_free(r.tw);
+        logwash_state_free(r.state);
         return (o->dead_letter && !r.has_dl) || set == -2 ? 4 : 2;
     }
     struct logwash_error e;
@@ -1267,6 +1428,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         lw_dlpath_fini(&r.dl);
         lw_buf_fini(&r.out);
         lw_tablewatch_free(r.tw);
+        logwash_state_free(r.state);
         return 2;
     }
     r.mw = &mw;
@@ -1306,7 +1468,9 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
                 st = settle_all(&r, &d);
                 if (st != GO) break;
             }
-            int w = flush_out(&r, &d);
+            /* processing-time windows end while the input is quiet */
+            int w = r.state != NULL ? state_close(&r, state_now(&r), &d) : 0;
+            if (w == 0) w = flush_out(&r, &d);
             if (w != 0) {
                 io_failed = w == -1;
                 break;
@@ -1338,6 +1502,11 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     /* what was read is done and settled, unless the run stops here (a stop request stops the
      * settling at the next record, as -j 1 stops after the record it is running) */
     if (njobs > 1 && st == GO) st = settle_all(&r, &d);
+    if (r.state != NULL && (st == GO || st == STOP_ASKED) && !io_failed) {
+        /* the end of input (or a stop): every open window closes and gives its results */
+        int w = state_close(&r, INT64_MAX, &d);
+        if (w == -1) io_failed = true;
+    }
     r.loop_over = true; /* a revocation when the source closes settles nothing more */
     if (st == STOP_IO) io_failed = true;
     bool aborted = st == STOP_ABORT; /* --on-error=abort: the input was not all read */
@@ -1369,6 +1538,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     if (njobs > 1) pool_fini(&pool);
     work_fini(&mw);
     lw_tablewatch_free(r.tw);
+    logwash_state_free(r.state);
     free(r.cur.pend);
     free(r.cur.hdrs);
     lw_dlpath_fini(&r.dl);

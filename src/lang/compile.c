@@ -387,6 +387,7 @@ call(struct gen *g, struct node *n, uint32_t dst)
         return;
     }
     uint32_t save = g->freereg;
+    if (f == LW_FN_seen) g->c->prog->uses_seen = true;
     if (f == LW_FN_exists) {
         if (n->kids->kind != N_PATH) {
             lw_cfail(g->c, n->kids->span, "exists() takes a record path like .a.b");
@@ -884,6 +885,117 @@ check_place(struct gen *g, struct node *n)
     }
 }
 
+/* window: a window statement's definition (prog->windows) and its contribution: the key, the
+ * event time and each aggregate's argument in consecutive registers, then WINDOW. */
+static void
+window(struct gen *g, struct node *n)
+{
+    static const char *const aggs[] = { "count",      "sum",   "min",  "max",
+                                        "avg",        "first", "last", "count_distinct",
+                                        "percentile", "top" };
+    struct lw_program *p = g->c->prog;
+    if (g->fn != NULL)
+        lw_cfail(g->c, n->span, "'window' belongs in the template, not in a function");
+    if (g->loop != NULL) {
+        lw_cfail(g->c, n->span,
+                 "'window' inside a loop: a record contributes once to a window statement "
+                 "(gather the loop's values first)");
+    }
+    if (n->nkids > LW_MAX_AGGS) lw_cfail(g->c, n->span, "more than %d aggregates", LW_MAX_AGGS);
+    bool count = lw_str_eq(n->s, LW_STR_LIT("count"));
+    struct lw_windef d = { .kind = count                                    ? LW_WIN_COUNT
+                                   : lw_str_eq(n->s, LW_STR_LIT("session")) ? LW_WIN_SESSION
+                                   : lw_str_eq(n->s, LW_STR_LIT("sliding")) ? LW_WIN_SLIDING
+                                                                            : LW_WIN_TUMBLING,
+                           .event_time = n->a != NULL,
+                           .has_key = n->b != NULL,
+                           .size_ns = n->i,
+                           .step_ns = count ? n->i : (int64_t)n->f,
+                           .count_n = count ? (uint64_t)n->f : 0,
+                           .late_ns = n->c->i,
+                           .span_off = n->span.off,
+                           .naggs = n->nkids };
+    d.aggs = lw_arena_alloc(&p->arena, (n->nkids ? n->nkids : 1) * sizeof *d.aggs);
+    uint32_t i = 0;
+    for (struct node *k = n->kids; k != NULL; k = k->next, i++) {
+        int kind = -1;
+        for (int j = 0; j < (int)(sizeof aggs / sizeof aggs[0]); j++)
+            if (lw_str_eq(k->s, lw_str_c(aggs[j]))) kind = j;
+        struct lw_span nsp = { k->span.off, (uint32_t)k->s.len };
+        if (kind < 0) {
+            lw_cfail(g->c, nsp,
+                     "unknown aggregate '%.*s' (known: count sum min max avg first last "
+                     "count_distinct percentile top)",
+                     (int)k->s.len, k->s.p);
+        }
+        uint32_t want = kind == LW_AGG_COUNT ? 0 : 1;
+        double arg = 0;
+        if (kind == LW_AGG_PERCENTILE) {
+            struct node *pn = k->kids ? k->kids->next : NULL;
+            if (k->nkids != 2 || pn == NULL || (pn->kind != N_INT && pn->kind != N_FLOAT)) {
+                lw_cfail(g->c, k->span,
+                         "percentile() takes a value and a number from 0 to 100: "
+                         "percentile(.ms, 95)");
+            }
+            arg = pn->kind == N_INT ? (double)pn->i : pn->f;
+            if (!(arg >= 0 && arg <= 100))
+                lw_cfail(g->c, pn->span, "the percentile must be from 0 to 100");
+            arg /= 100;
+        } else if (kind == LW_AGG_TOP) {
+            struct node *kn = k->kids ? k->kids->next : NULL;
+            if (k->nkids != 2 || kn == NULL || kn->kind != N_INT || kn->i < 1 || kn->i > 1000) {
+                lw_cfail(g->c, k->span,
+                         "top() takes a value and how many, an int literal from 1 to 1000: "
+                         "top(.url, 10)");
+            }
+            arg = (double)kn->i;
+        } else if (k->nkids > 1 || (kind != LW_AGG_COUNT && k->nkids != 1)) {
+            lw_cfail(g->c, k->span, "%s() takes %s argument%s, found %u", aggs[kind],
+                     want ? "one" : "at most one", want ? "" : "", k->nkids);
+        }
+        struct lw_span name_sp = { (uint32_t)k->i, (uint32_t)k->s2.len };
+        if (lw_str_eq(k->s2, LW_STR_LIT("window_start")) ||
+            lw_str_eq(k->s2, LW_STR_LIT("window_end"))) {
+            lw_cfail(g->c, name_sp,
+                     "'%.*s' is a member of every window result: name the aggregate otherwise",
+                     (int)k->s2.len, k->s2.p);
+        }
+        for (uint32_t j = 0; j < i; j++) {
+            if (lw_str_eq(d.aggs[j].name, k->s2))
+                lw_cfail(g->c, name_sp, "result name '%.*s' given twice", (int)k->s2.len, k->s2.p);
+        }
+        char *nm = lw_arena_dup(&p->arena, k->s2.p, k->s2.len);
+        d.aggs[i] = (struct lw_winagg){
+            .kind = (uint8_t)kind, .has_arg = k->nkids > 0, .arg = arg, .name = { nm, k->s2.len }
+        };
+    }
+    uint32_t w = p->nwindows;
+    struct lw_windef *ws = lw_arena_alloc(&p->arena, (w + 1) * sizeof *ws);
+    if (w) memcpy(ws, p->windows, w * sizeof *ws);
+    ws[w] = d;
+    p->windows = ws;
+    p->nwindows = w + 1;
+    uint32_t base = lw_cg_reg_alloc(g, n->span);
+    for (uint32_t r = 1; r < 2 + d.naggs; r++)
+        lw_cg_reg_alloc(g, n->span);
+    struct node *src[2] = { n->b, n->a };
+    for (uint32_t r = 0; r < 2; r++) {
+        if (src[r] == NULL)
+            lw_cg_ins(g, LW_OP_LOADK, base + r, (uint32_t)konst(g, LW_NULL, n->span), 0, n->span);
+        else
+            expr_to(g, src[r], base + r);
+    }
+    i = 0;
+    for (struct node *k = n->kids; k != NULL; k = k->next, i++) {
+        if (k->kids == NULL)
+            lw_cg_ins(g, LW_OP_LOADK, base + 2 + i, (uint32_t)konst(g, LW_NULL, k->span), 0,
+                      k->span);
+        else
+            expr_to(g, k->kids, base + 2 + i);
+    }
+    lw_cg_ins(g, LW_OP_WINDOW, base, w, 0, n->span);
+}
+
 static void
 stmt(struct gen *g, struct node *n)
 {
@@ -1006,6 +1118,9 @@ stmt(struct gen *g, struct node *n)
     case S_DROP:
         lw_cg_ins(g, LW_OP_DROP, 0, 0, 0, n->span);
         break;
+    case S_WINDOW:
+        window(g, n);
+        break;
     case S_EXPR: {
         uint32_t r = lw_cg_reg_alloc(g, n->span);
         expr_to(g, n->a, r);
@@ -1092,7 +1207,7 @@ static bool
 has_output(struct node *n)
 {
     for (; n != NULL; n = n->next) {
-        if (n->kind == S_EMIT || n->kind == S_PRINT) return true;
+        if (n->kind == S_EMIT || n->kind == S_PRINT || n->kind == S_WINDOW) return true;
         if (n->kind >= S_LET && (has_output(n->kids) || has_output(n->b) || has_output(n->c)))
             return true;
     }

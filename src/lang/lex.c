@@ -4,8 +4,10 @@
  * going on after them with a T_ERROR token, so one bad character costs one message. It also
  * counts open brackets, which the parser's recovery uses to skip a broken statement. */
 #include <ctype.h>
+#include <string.h>
 
 #include "compile_int.h"
+#include "lw/duration.h"
 
 static const struct {
     const char *word;
@@ -46,6 +48,7 @@ ends_value(enum tok t)
     case T_STRING:
     case T_RAWSTR:
     case T_REGEX:
+    case T_DURATION:
     case T_RPAREN:
     case T_RBRACK:
     case T_RBRACE:
@@ -112,6 +115,25 @@ skip_string(struct compiler *c, struct lexer *lx, size_t start, bool *bad)
     }
     *bad = true;
     return i;
+}
+
+/* is_duration: the text from i is a duration literal (digits, an optional fraction and a unit,
+ * repeated: 10m, 1h30m, 1.5s, 250ms) ending where no letter, digit or '_' follows; its end
+ * into *end. A number with a letter after it that is not one is a malformed number. */
+static bool
+is_duration(const char *s, size_t n, size_t i, size_t *end)
+{
+    size_t e = i;
+    while (e < n && (isalnum((unsigned char)s[e]) || s[e] == '.' || s[e] == '_'))
+        e++;
+    if (e > i && s[e - 1] == '.') return false;
+    double ns;
+    char err[160];
+    size_t off;
+    if (memchr(s + i, '_', e - i) != NULL) return false;
+    if (lw_duration_parse(s + i, e - i, &ns, err, sizeof err, &off) != 0) return false;
+    *end = e;
+    return true;
 }
 
 static size_t
@@ -317,7 +339,11 @@ lw_lex_next(struct compiler *c, struct lexer *lx)
         }
     } else if (isdigit((unsigned char)s[i])) {
         end = lex_number(lx, i, &tk.t);
-        if (end < n && (isalpha((unsigned char)s[end]) || s[end] == '_')) {
+        size_t dend = end;
+        if (end < n && isalpha((unsigned char)s[end]) && is_duration(s, n, i, &dend)) {
+            tk.t = T_DURATION;
+            end = dend;
+        } else if (end < n && (isalpha((unsigned char)s[end]) || s[end] == '_')) {
             if (!lx->quiet) {
                 lw_cerror(c, (struct lw_span){ (uint32_t)i, (uint32_t)(end - i + 1) },
                           "malformed number: letter '%c' after the digits", s[end]);

@@ -189,6 +189,17 @@ void
 lw_cg_unknown_function(struct gen *g, struct node *n)
 {
     if (g->c->import_failed) return;
+    static const char *const aggs[] = { "count",          "avg",        "first", "last",
+                                        "count_distinct", "percentile", "top" };
+    for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++) {
+        if (lw_str_eq(n->s, lw_str_c(aggs[i]))) {
+            lw_cerror(g->c, (struct lw_span){ n->span.off, (uint32_t)n->s.len },
+                      "%s() is an aggregate: it belongs in a window statement's block "
+                      "(window tumbling 1m { n = %s(...) })",
+                      aggs[i], aggs[i]);
+            return;
+        }
+    }
     const char *best = NULL;
     size_t bd = 99;
     for (int i = 0; i < LW_FN_N; i++) {

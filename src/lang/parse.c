@@ -9,12 +9,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 #include "compile_int.h"
+#include "lw/duration.h"
 #include "lw/vm.h"
 
 static struct node *expr(struct compiler *c);
@@ -820,6 +822,11 @@ primary(struct compiler *c)
     case T_REGEX:
         next(c);
         return regex(c, tk);
+    case T_DURATION: /* the string of its text: 10m is "10m" */
+        next(c);
+        n = mk(c, N_STR, tk.span);
+        n->s = text(c, tk.span);
+        return n;
     case T_TRUE:
     case T_FALSE:
         next(c);
@@ -1141,6 +1148,159 @@ for_stmt(struct compiler *c)
     return n;
 }
 
+/* duration: a duration literal (1m, 250ms) for a window's size, step or lateness; "0" only
+ * where zero_ok. */
+static int64_t
+duration(struct compiler *c, const char *what, bool zero_ok)
+{
+    struct token t = *cur(c);
+    struct lw_str s = text(c, t.span);
+    if (t.t != T_DURATION && !(t.t == T_INT && !t.nl_before)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s, a duration such as 1m or 30s", what);
+        unexpected(c, msg);
+    }
+    next(c);
+    double ns = 0;
+    char err[200];
+    size_t off;
+    if (t.t == T_INT && !lw_str_eq(s, LW_STR_LIT("0"))) {
+        lw_cfail(c, t.span, "%s: missing unit: write %.*ss for seconds (units: ns us ms s m h d w)",
+                 what, (int)s.len, s.p);
+    }
+    if (t.t == T_DURATION && lw_duration_parse(s.p, s.len, &ns, err, sizeof err, &off) != 0)
+        lw_cfail(c, t.span, "%s: %s", what, err);
+    if (ns > (double)LW_MAX_WINDOW) lw_cfail(c, t.span, "%s: more than 366 days", what);
+    if (!zero_ok && ns < 1) lw_cfail(c, t.span, "%s must be more than 0", what);
+    return (int64_t)ns;
+}
+
+static struct node *window_rest(struct compiler *c, struct node *n, bool late_ok);
+static struct node *count_window(struct compiler *c, struct node *n, struct token kt);
+
+/* window_stmt: `window tumbling SIZE` or `window sliding SIZE every STEP`, then the clauses
+ * `at EXPR`, `late DURATION`, `key EXPR` in any order, then the block of aggregates
+ * `{ NAME = AGG(ARG) ... }` (the current token is the kind). */
+static struct node *
+window_stmt(struct compiler *c, struct token kw)
+{
+    struct token kt = *cur(c);
+    struct lw_str ks = text(c, kt.span);
+    struct node *n = mk(c, S_WINDOW, kw.span);
+    n->s = ks;
+    bool sliding = lw_str_eq(ks, LW_STR_LIT("sliding"));
+    bool count = lw_str_eq(ks, LW_STR_LIT("count"));
+    bool session = lw_str_eq(ks, LW_STR_LIT("session"));
+    if (count) return count_window(c, n, kt);
+    if (!sliding && !session && !lw_str_eq(ks, LW_STR_LIT("tumbling"))) {
+        lw_cfail(c, kt.span,
+                 "expected tumbling, sliding, count or session after 'window', found '%.*s'",
+                 (int)ks.len, ks.p);
+    }
+    next(c);
+    n->i = duration(c, session ? "the session's gap" : "the window's size", false);
+    n->f = (double)n->i;
+    if (sliding) {
+        struct token e = *cur(c);
+        if (e.t != T_IDENT || e.nl_before || !lw_str_eq(text(c, e.span), LW_STR_LIT("every")))
+            unexpected(c, "'every STEP' after a sliding window's size");
+        next(c);
+        struct token st = *cur(c);
+        int64_t step = duration(c, "the sliding window's step", false);
+        if (step > n->i) lw_cfail(c, st.span, "the step is longer than the window's size");
+        if (n->i / step > LW_MAX_SLIDES)
+            lw_cfail(c, st.span, "the step is too short: a record would be in more than %d windows",
+                     LW_MAX_SLIDES);
+        n->f = (double)step;
+    }
+    return window_rest(c, n, true);
+}
+
+/* count_window: `window count N timeout T` (the current token is the count): N records of a
+ * key, or T after its first, make a window. n->f is N. */
+static struct node *
+count_window(struct compiler *c, struct node *n, struct token kt)
+{
+    next(c);
+    struct token nt = *cur(c);
+    if (nt.t != T_INT || nt.nl_before) unexpected(c, "the number of records after 'window count'");
+    next(c);
+    struct lw_str ns = text(c, nt.span);
+    if (ns.len > 10 || strtoll(ns.p, NULL, 10) < 1 || strtoll(ns.p, NULL, 10) > 1000000000)
+        lw_cfail(c, nt.span, "the count must be from 1 to 1000000000");
+    n->f = (double)strtoll(ns.p, NULL, 10);
+    struct token e = *cur(c);
+    if (e.t != T_IDENT || e.nl_before || !lw_str_eq(text(c, e.span), LW_STR_LIT("timeout")))
+        unexpected(c, "'timeout DURATION' after the count");
+    next(c);
+    n->i = duration(c, "the timeout", false);
+    (void)kt;
+    return window_rest(c, n, false);
+}
+
+/* window_rest: the clauses and the block of aggregates; late only where it may be. */
+static struct node *
+window_rest(struct compiler *c, struct node *n, bool late_ok)
+{
+    n->c = mk(c, N_INT, n->span);
+    struct lw_span late_at = { 0, 0 };
+    while (cur(c)->t == T_IDENT && !cur(c)->nl_before) {
+        struct token w = *cur(c);
+        struct lw_str ws = text(c, w.span);
+        bool at = lw_str_eq(ws, LW_STR_LIT("at")), key = lw_str_eq(ws, LW_STR_LIT("key"));
+        bool late = lw_str_eq(ws, LW_STR_LIT("late"));
+        if (!at && !key && !late) unexpected(c, "'at', 'late', 'key' or '{' after the window");
+        if ((at && n->a) || (key && n->b) || (late && late_at.len))
+            lw_cerror(c, w.span, "'%.*s' given twice", (int)ws.len, ws.p);
+        next(c);
+        if (at) n->a = expr(c);
+        if (key) n->b = expr(c);
+        if (late && !late_ok)
+            lw_cfail(c, w.span,
+                     "'late' is for tumbling and sliding windows: a count window "
+                     "takes every record of its key");
+        if (late) {
+            late_at = w.span;
+            n->c->i = duration(c, "the allowed lateness", true);
+        }
+    }
+    if (late_at.len && n->a == NULL)
+        lw_cerror(
+            c, late_at,
+            "'late' needs event time: add 'at EXPR' (a processing-time window is never late)");
+    struct token open = *cur(c);
+    if (open.t != T_LBRACE) unexpected(c, "'{' and the window's aggregates (name = count())");
+    next(c);
+    struct list l;
+    list_init(&l);
+    while (cur(c)->t != T_RBRACE) {
+        if (cur(c)->t == T_EOF) {
+            char msg[200];
+            unclosed(c, '}', open.span, msg, sizeof msg);
+            lw_cfail(c, cur(c)->span, "%s", msg);
+        }
+        struct token nm = expect(c, T_IDENT, "a result name and '=' (name = count())");
+        expect(c, T_ASSIGN, "'=' after the result name");
+        struct token fn =
+            expect(c, T_IDENT, "an aggregate: count, sum, min, max, avg, first or last");
+        struct node *call = mk(c, N_CALL, fn.span);
+        call->s = text(c, fn.span);
+        call->s2 = text(c, nm.span);
+        call->i = nm.span.off; /* the result name's place, for messages */
+        if (cur(c)->t != T_LPAREN) unexpected(c, "'(' after the aggregate's name");
+        args(c, call);
+        list_add(&l, call);
+        if (cur(c)->t == T_SEMI)
+            next(c);
+        else if (cur(c)->t != T_RBRACE && !cur(c)->nl_before)
+            unexpected(c, "a new line, ';' or '}' after the aggregate");
+    }
+    next(c);
+    n->kids = l.head;
+    n->nkids = l.n;
+    return n;
+}
+
 static struct node *
 stmt(struct compiler *c)
 {
@@ -1220,6 +1380,14 @@ stmt(struct compiler *c)
         struct lw_str w = text(c, tk.span);
         if (is_elseif(c)) {
             lw_cfail(c, tk.span, "unexpected '%.*s': write 'elif' or 'else if'", (int)w.len, w.p);
+        }
+        if (tk.t == T_IDENT && lw_str_eq(w, LW_STR_LIT("window"))) {
+            struct token t2 = peek2(c);
+            if (t2.t == T_IDENT && !t2.nl_before) {
+                next(c);
+                n = window_stmt(c, tk);
+                break;
+            }
         }
         if (tk.t == T_IDENT && lw_str_eq(w, LW_STR_LIT("multiline"))) {
             struct token t2 = peek2(c);

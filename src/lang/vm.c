@@ -4,6 +4,9 @@
  *   scan of the JSON text for all paths), later segments descend into raw JSON slices.
  *   Once SETPATH has written to the record, the record is materialised and paths read it.
  * - TRY/ENDTRY bracket the left side of `a ?? b`: a runtime error inside jumps to b.
+ * - WINDOW changes no state: it logs window statement B's contribution (key, event time and
+ *   aggregate arguments from R[A] on) into vm->state for the loop, which applies the logs of
+ *   records in read order (state.h); seen() logs its query and answer the same way.
  * - Every instruction costs one step; the step limit bounds any record's work.
  * Real work lives in static helpers and builtins.c; the cases stay short. */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -1081,6 +1084,9 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             }
             if (vm->explain != NULL) lw_explain_emit(vm, pc - 1, &R[in->a], false);
             if (vm->out(vm->out_ud, vm, &R[in->a], &R[in->a + 1], false) != 0) goto fatal;
+            break;
+        case LW_OP_WINDOW:
+            if (lw_vm_window(vm, in->b, &R[in->a]) != 0) goto fail;
             break;
         case LW_OP_DROP:
             return LW_VM_DROP;

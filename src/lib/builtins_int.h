@@ -16,6 +16,8 @@ LW_FN_DECL(grok);
 /* fn_table.c: lookup tables */
 LW_FN_DECL(lookup);
 LW_FN_DECL(lookup_ip);
+/* state.c: seen() (lw_fn_seen) */
+LW_FN_DECL(seen);
 /* fn_parse.c: parsers */
 LW_FN_DECL(parse_csv);
 LW_FN_DECL(parse_duration);

@@ -1,0 +1,118 @@
+/* State across records (docs/design-state.md): seen() and window statements. A record's VM
+ * does not change shared state: it logs state operations (struct lw_vmstate) in the order the
+ * template made them, answering seen() from the runner's own keys (and, for the loop's runner,
+ * the shared state read-only). The owner of the shared state (struct lw_state: dedup keys and
+ * open windows, one per pipeline) applies each record's log in read order (lw_state_apply),
+ * so -j N gives what -j 1 gives; a log whose seen() answers the state contradicts is refused
+ * and the record is run again against the state. The file leaves encoding of per-record
+ * outputs, routing and dead letters to its callers. */
+#ifndef LW_STATE_H
+#define LW_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lw/buf.h"
+#include "lw/str.h"
+
+/* Aggregates of a window statement (`name = agg(...)`), in the template's order. */
+enum lw_agg {
+    LW_AGG_COUNT,
+    LW_AGG_SUM,
+    LW_AGG_MIN,
+    LW_AGG_MAX,
+    LW_AGG_AVG,
+    LW_AGG_FIRST,
+    LW_AGG_LAST,
+    LW_AGG_COUNT_DISTINCT,
+    LW_AGG_PERCENTILE,
+    LW_AGG_TOP
+};
+enum lw_wkind { LW_WIN_TUMBLING, LW_WIN_SLIDING, LW_WIN_COUNT, LW_WIN_SESSION };
+
+struct lw_winagg {
+    uint8_t kind;       /* enum lw_agg */
+    bool has_arg;       /* count(x) counts non-null x; count() every record */
+    struct lw_str name; /* the result member */
+    double arg;         /* percentile: the rank asked, 0 to 1; top: k */
+};
+
+/* A window statement, compiled (prog->windows). */
+struct lw_windef {
+    uint8_t kind;     /* enum lw_wkind */
+    bool event_time;  /* `at EXPR`; else processing time */
+    bool has_key;     /* `key EXPR` */
+    int64_t size_ns;  /* > 0 */
+    int64_t step_ns;  /* sliding: > 0, size / step <= LW_MAX_SLIDES; tumbling: size */
+    int64_t late_ns;  /* allowed lateness, >= 0 (count windows: 0) */
+    uint64_t count_n; /* count windows: the records that close one (size_ns: the timeout) */
+    struct lw_winagg *aggs;
+    uint32_t naggs;
+    uint32_t span_off; /* of the statement, for messages */
+};
+
+#define LW_MAX_SLIDES 1000
+#define LW_MAX_AGGS   64
+#define LW_MAX_WINDOW ((int64_t)366 * 86400 * 1000000000) /* the largest size or lateness */
+#define LW_KEY_HASHED 4096 /* a key longer than this is kept as its 128-bit hash */
+
+struct lw_vm;
+struct lw_value;
+struct lw_program;
+
+/* The state side of one runner: the log of the record being run, and the runner's own keys. */
+struct lw_vmstate;
+
+/* lw_vmstate_new/free: for a runner of p (p uses state: prog->nwindows or prog->uses_seen). */
+struct lw_vmstate *lw_vmstate_new(const struct lw_program *p);
+void lw_vmstate_free(struct lw_vmstate *vs);
+/* lw_vmstate_begin: a record starts: its log is emptied (and, attached to a state, the keys of
+ * the previous record forgotten: the state has them). */
+void lw_vmstate_begin(struct lw_vmstate *vs);
+/* lw_vmstate_forget: the runner's own keys are forgotten (a worker's new batch). */
+void lw_vmstate_forget(struct lw_vmstate *vs);
+struct lw_state;
+/* lw_vmstate_attach: seen() also reads s (NULL: only the runner's own keys). */
+void lw_vmstate_attach(struct lw_vmstate *vs, const struct lw_state *s);
+/* lw_vmstate_log: the operations of the last record run, *len bytes, owned by vs. */
+const void *lw_vmstate_log(const struct lw_vmstate *vs, size_t *len);
+
+/* lw_vm_window: the VM's WINDOW instruction: window statement w's contribution, from the
+ * registers R[0] key, R[1] event time, R[2 + i] aggregate i's argument. Returns 0, or -1
+ * after lw_vm_error (an event time that is not a time, a sum of a string, a NaN). */
+int lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R);
+
+struct lw_state_counts {
+    uint64_t keys;         /* dedup keys held */
+    uint64_t evicted;      /* dedup keys evicted before their ttl, at the memory bound */
+    uint64_t windows;      /* (window, key) results open */
+    uint64_t results;      /* results emitted */
+    uint64_t closed_early; /* windows closed before their end, at the memory bound */
+    uint64_t late;         /* contributions refused as late */
+    size_t bytes;          /* memory held */
+};
+
+/* lw_state_new: empty state for program p, holding at most max_bytes (past it the oldest
+ * dedup keys are evicted and the oldest windows closed early, each counted). */
+struct lw_state *lw_state_new(const struct lw_program *p, size_t max_bytes);
+void lw_state_free(struct lw_state *s);
+/* lw_state_set_text: results in the text encoder's form (text true), else JSON (the default). */
+void lw_state_set_text(struct lw_state *s, bool text);
+
+/* lw_state_apply: a record's log (len bytes from lw_vmstate_log) applied: 1 when a seen()
+ * answer in it is not what the state says (nothing applied: run the record again attached to
+ * s), else 0. Windows closed by it append their results to out (one JSON text and '\n' each),
+ * their number added to *nres. now_ns: processing time. Contributions too late for their
+ * window are not counted: *late is set with a message (msgcap bytes) naming the first. */
+int lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns,
+                   struct lw_buf *out, size_t *nres, bool *late, char *msg, size_t msgcap);
+/* lw_state_check: whether lw_state_apply would refuse the log (true: the answers are wrong). */
+bool lw_state_wrong(const struct lw_state *s, const void *log, size_t len);
+/* lw_state_tick: processing time is now_ns (INT64_MAX: the end: every window closes): the
+ * windows it closes append their results to out, stopping once out->len reaches limit (0: no
+ * limit; call again after writing out: it goes on where it stopped). Returns how many. */
+size_t lw_state_tick(struct lw_state *s, int64_t now_ns, struct lw_buf *out, size_t limit);
+void lw_state_counts(const struct lw_state *s, struct lw_state_counts *c);
+
+#endif

@@ -1,0 +1,140 @@
+/* liblogwash's state across records (logwash.h: seen() and window statements) over state.h:
+ * the runner's side through api_int.h, the shared state as a struct lw_state. */
+#include "api_int.h"
+
+#include <setjmp.h>
+#include <stdlib.h>
+
+#include "lw/buf.h"
+#include "lw/program.h"
+#include "lw/state.h"
+#include "lw/str.h"
+
+struct logwash_state {
+    struct lw_state *s;
+    bool broken; /* memory ran out inside a call: every later call fails */
+};
+
+/* The calls that change the state run under their own out-of-memory exit (logwash.h: the
+ * library never aborts): memory running out leaves the state half changed, so it is marked
+ * broken and the call fails. */
+#define GUARDED(st, fail_value, body)                                                              \
+    do {                                                                                           \
+        if ((st)->broken) return fail_value;                                                       \
+        jmp_buf jb_, *outer_ = lw_oom_jmp;                                                         \
+        if (setjmp(jb_) != 0) {                                                                    \
+            lw_oom_jmp = outer_;                                                                   \
+            (st)->broken = true;                                                                   \
+            return fail_value;                                                                     \
+        }                                                                                          \
+        lw_oom_jmp = &jb_;                                                                         \
+        body;                                                                                      \
+        lw_oom_jmp = outer_;                                                                       \
+    } while (0)
+
+bool
+logwash_template_uses_state(const struct logwash_template *t)
+{
+    const struct lw_program *p = lw_api_template_program(t);
+    return p->nwindows > 0 || p->uses_seen;
+}
+
+struct logwash_state *
+logwash_state_new(const struct logwash_template *t, size_t max_bytes)
+{
+    struct logwash_state *volatile st = calloc(1, sizeof *st);
+    if (st == NULL) return NULL;
+    GUARDED(st, (free(st), NULL), st->s = lw_state_new(lw_api_template_program(t), max_bytes));
+    return st;
+}
+
+void
+logwash_state_free(struct logwash_state *s)
+{
+    if (s == NULL) return;
+    if (s->s != NULL) lw_state_free(s->s);
+    free(s);
+}
+
+void
+logwash_state_set_output(struct logwash_state *s, enum logwash_output_format f)
+{
+    lw_state_set_text(s->s, f == LOGWASH_OUTPUT_TEXT);
+}
+
+void
+logwash_runner_attach_state(struct logwash_runner *r, const struct logwash_state *s)
+{
+    struct lw_vmstate *vs = lw_api_runner_vmstate(r);
+    if (vs != NULL) lw_vmstate_attach(vs, s ? s->s : NULL);
+}
+
+void
+logwash_runner_state_forget(struct logwash_runner *r)
+{
+    struct lw_vmstate *vs = lw_api_runner_vmstate(r);
+    if (vs != NULL) lw_vmstate_forget(vs);
+}
+
+const void *
+logwash_runner_state_ops(const struct logwash_runner *r, size_t *len)
+{
+    struct lw_vmstate *vs = lw_api_runner_vmstate((struct logwash_runner *)r);
+    *len = 0;
+    return vs ? lw_vmstate_log(vs, len) : NULL;
+}
+
+bool
+logwash_state_wrong(const struct logwash_state *s, const void *ops, size_t len)
+{
+    return len > 0 && !s->broken && lw_state_wrong(s->s, ops, len);
+}
+
+bool
+logwash_state_broken(const struct logwash_state *s)
+{
+    return s->broken;
+}
+
+int
+logwash_state_apply(struct logwash_state *s, const void *ops, size_t len, int64_t now_ns,
+                    struct logwash_buffer *out, size_t *nres, bool *late, char *late_msg,
+                    size_t cap)
+{
+    struct lw_buf b = { out->data, out->len, out->data ? out->cap : 0 };
+    char dummy[8];
+    size_t n = 0;
+    int rc = 0;
+    GUARDED(s, (*out = (struct logwash_buffer){ b.p, b.len, b.cap }, -1),
+            rc = lw_state_apply(s->s, ops, len, now_ns, &b, &n, late, late_msg ? late_msg : dummy,
+                                late_msg ? cap : sizeof dummy));
+    *out = (struct logwash_buffer){ b.p, b.len, b.cap };
+    *nres += n;
+    return rc;
+}
+
+size_t
+logwash_state_tick(struct logwash_state *s, int64_t now_ns, struct logwash_buffer *out,
+                   size_t limit)
+{
+    struct lw_buf b = { out->data, out->len, out->data ? out->cap : 0 };
+    size_t n = 0;
+    GUARDED(s, (*out = (struct logwash_buffer){ b.p, b.len, b.cap }, 0),
+            n = lw_state_tick(s->s, now_ns, &b, limit));
+    *out = (struct logwash_buffer){ b.p, b.len, b.cap };
+    return n;
+}
+
+void
+logwash_state_counts(const struct logwash_state *s, struct logwash_state_counts *c)
+{
+    struct lw_state_counts x;
+    lw_state_counts(s->s, &x);
+    *c = (struct logwash_state_counts){ .keys = x.keys,
+                                        .evicted = x.evicted,
+                                        .windows = x.windows,
+                                        .results = x.results,
+                                        .closed_early = x.closed_early,
+                                        .late = x.late,
+                                        .bytes = x.bytes };
+}

@@ -1,0 +1,1258 @@
+/* seen() and windows (state.h): the log a record's VM writes, and the state its owner applies
+ * logs to, in read order. Dedup keys sit in a chained hash table and a queue in insertion
+ * order (expiry and eviction take the front); open windows are buckets (one per statement and
+ * start, sorted by end) of entries (one per key, in the order keys first came) in a second
+ * hash table. Everything is malloc'd and counted against the bound; results are written as
+ * JSON texts. The design and the guarantees are in docs/design-state.md. */
+#include "lw/state.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "builtins_int.h"
+#include "lw/codec.h"
+#include "lw/duration.h"
+#include "lw/program.h"
+#include "lw/sketch.h"
+#include "lw/value.h"
+#include "lw/vm.h"
+
+/* ---- the log ----
+ * SEEN: 'S' u8 answer, u64 hash, i64 now, i64 ttl, u32 len, key bytes
+ * WIN:  'W' u32 statement, i64 time (INT64_MIN: processing time), u64 hash, u32 len, key bytes,
+ *       then per aggregate: 'n' | 'i' i64 | 'f' f64 | 'j' u32 len, JSON bytes */
+
+struct lkey { /* one of the runner's own keys */
+    uint64_t hash;
+    int64_t exp;
+    uint32_t off, len; /* in keys */
+};
+
+struct lw_vmstate {
+    const struct lw_program *p;
+    const struct lw_state *attached;
+    struct lw_buf log;
+    struct lw_buf key;  /* the key being made */
+    struct lw_buf keys; /* the runner's own keys' bytes */
+    struct lkey *lk;
+    uint32_t nlk, caplk;
+};
+
+struct lw_vmstate *
+lw_vmstate_new(const struct lw_program *p)
+{
+    struct lw_vmstate *vs = lw_xcalloc(1, sizeof *vs);
+    vs->p = p;
+    lw_buf_init(&vs->log);
+    lw_buf_init(&vs->key);
+    lw_buf_init(&vs->keys);
+    return vs;
+}
+
+void
+lw_vmstate_free(struct lw_vmstate *vs)
+{
+    if (vs == NULL) return;
+    lw_buf_fini(&vs->log);
+    lw_buf_fini(&vs->key);
+    lw_buf_fini(&vs->keys);
+    free(vs->lk);
+    free(vs);
+}
+
+void
+lw_vmstate_forget(struct lw_vmstate *vs)
+{
+    vs->nlk = 0;
+    vs->keys.len = 0;
+}
+
+void
+lw_vmstate_begin(struct lw_vmstate *vs)
+{
+    vs->log.len = 0;
+    /* attached: the state has every earlier record's keys. Alone: a bound on the own keys. */
+    if (vs->attached != NULL || vs->nlk >= 65536 || vs->keys.len >= (16u << 20))
+        lw_vmstate_forget(vs);
+}
+
+void
+lw_vmstate_attach(struct lw_vmstate *vs, const struct lw_state *s)
+{
+    vs->attached = s;
+    lw_vmstate_forget(vs);
+}
+
+const void *
+lw_vmstate_log(const struct lw_vmstate *vs, size_t *len)
+{
+    *len = vs->log.len;
+    return vs->log.p;
+}
+
+static void
+put64(struct lw_buf *b, uint64_t v)
+{
+    lw_buf_add(b, &v, 8);
+}
+
+static void
+put32(struct lw_buf *b, uint32_t v)
+{
+    lw_buf_add(b, &v, 4);
+}
+
+static uint64_t
+get64(const char **p)
+{
+    uint64_t v;
+    memcpy(&v, *p, 8);
+    *p += 8;
+    return v;
+}
+
+static uint32_t
+get32(const char **p)
+{
+    uint32_t v;
+    memcpy(&v, *p, 4);
+    *p += 4;
+    return v;
+}
+
+/* make_key: v's canonical bytes (compact JSON; members in the order written) in vs->key, or
+ * their 128-bit hash past LW_KEY_HASHED bytes. Returns its 64-bit hash. */
+static int
+make_key(struct lw_vm *vm, struct lw_vmstate *vs, const struct lw_value *v, uint64_t *hash)
+{
+    vs->key.len = 0;
+    if (lw_value_write_json_max(&vs->key, v, vm->arena, vm->limits.max_memory) != 0)
+        return lw_vm_error(vm, "the key cannot be written as JSON (too large, or a regex)");
+    if (vs->key.len > LW_KEY_HASHED) {
+        XXH128_hash_t h = XXH3_128bits(vs->key.p, vs->key.len);
+        vs->key.len = 0;
+        lw_buf_add(&vs->key, "#", 1);
+        lw_buf_add(&vs->key, &h, sizeof h);
+    }
+    *hash = XXH3_64bits(vs->key.p, vs->key.len);
+    return 0;
+}
+
+/* ---- the shared state ---- */
+
+/* msz: what malloc takes for n bytes (glibc: 8 bytes of header, 16-byte granules), so the bound
+ * counts the memory the process holds, not only what was asked for */
+static size_t
+msz(size_t n)
+{
+    return n == 0 ? 0 : (n + 8 + 15) & ~(size_t)15;
+}
+
+struct dkey { /* a dedup key */
+    struct dkey *hnext, *qnext, *qprev;
+    uint64_t hash;
+    int64_t exp;
+    uint32_t len;
+    char key[];
+};
+
+struct agst { /* an aggregate's state */
+    uint64_t n;
+    __int128 isum;
+    double fsum;
+    bool anyfloat, has;
+    bool mm_float;
+    int64_t mm_i;
+    double mm_f;
+    char *blob; /* first/last: the value's JSON */
+    uint32_t bloblen;
+    void *sk; /* count_distinct: a struct lw_distinct; percentile: a struct lw_ddsketch */
+};
+
+/* sk_free: an aggregate's sketch freed; returns the bytes it held. */
+static size_t
+sk_free(const struct lw_winagg *g, struct agst *x)
+{
+    size_t n = g->kind == LW_AGG_COUNT_DISTINCT ? lw_distinct_free(x->sk)
+               : g->kind == LW_AGG_PERCENTILE   ? lw_dd_free(x->sk)
+               : g->kind == LW_AGG_TOP          ? lw_top_free(x->sk)
+                                                : 0;
+    x->sk = NULL;
+    return n;
+}
+
+/* blobsz: the memory of x's first/last value */
+static size_t
+blobsz(const struct agst *x)
+{
+    return x->blob ? msz(x->bloblen ? x->bloblen : 1) : 0;
+}
+
+struct went { /* one key's results in one window */
+    struct went *hnext;
+    struct bucket *b;
+    uint64_t hash;
+    uint64_t recs; /* records counted (count windows close at count_n) */
+    uint32_t len;
+    struct agst *ag;
+    char key[];
+};
+
+struct bucket { /* one window (statement, start) */
+    uint32_t w;
+    int64_t start, end;
+    struct went **ents;
+    uint32_t n, cap;
+    uint32_t next; /* ents before it were given and freed (a close cut at the output's limit) */
+    uint64_t seq;  /* count and session windows: one bucket per key's window */
+    /* what the results say (a session grows, a count window ends at its Nth record); start
+     * and end stay the bucket's place in the list until advance moves it */
+    int64_t shown_start, shown_end;
+};
+
+struct wstate {
+    int64_t wm; /* the largest time seen (INT64_MIN: none) */
+};
+
+struct lw_state {
+    const struct lw_program *p;
+    size_t max_bytes, bytes;
+    struct dkey **dtab;
+    size_t dcap, dn;
+    struct dkey *qhead, *qtail;
+    int64_t dmax; /* the latest seen() time of the records applied: a key expires there */
+    bool text;    /* results in the text encoder's form (lw_state_set_text), else JSON */
+    struct went **wtab;
+    size_t wcap, wn;
+    struct bucket **bk; /* open windows, by end then statement then start */
+    size_t nbk, capbk;
+    struct wstate *ws;
+    uint64_t seq; /* of the last count window opened */
+    struct lw_state_counts c;
+    struct lw_arena scratch;
+};
+
+struct lw_state *
+lw_state_new(const struct lw_program *p, size_t max_bytes)
+{
+    struct lw_state *s = lw_xcalloc(1, sizeof *s);
+    s->p = p;
+    s->max_bytes = max_bytes;
+    s->dcap = 1024;
+    s->dtab = lw_xcalloc(s->dcap, sizeof *s->dtab);
+    s->wcap = 1024;
+    s->wtab = lw_xcalloc(s->wcap, sizeof *s->wtab);
+    s->ws = lw_xcalloc(p->nwindows ? p->nwindows : 1, sizeof *s->ws);
+    s->dmax = INT64_MIN;
+    for (uint32_t i = 0; i < p->nwindows; i++)
+        s->ws[i].wm = INT64_MIN;
+    s->bytes = (s->dcap + s->wcap) * sizeof(void *);
+    lw_arena_init(&s->scratch, 4096);
+    return s;
+}
+
+static void
+bucket_free(struct lw_state *s, struct bucket *b)
+{
+    const struct lw_windef *d = &s->p->windows[b->w];
+    for (uint32_t i = b->next; i < b->n; i++) {
+        struct went *e = b->ents[i];
+        for (uint32_t a = 0; a < d->naggs; a++) {
+            free(e->ag[a].blob);
+            sk_free(&d->aggs[a], &e->ag[a]);
+        }
+        free(e->ag);
+        free(e);
+    }
+    free(b->ents);
+    free(b);
+}
+
+void
+lw_state_set_text(struct lw_state *s, bool text)
+{
+    s->text = text;
+}
+
+void
+lw_state_free(struct lw_state *s)
+{
+    if (s == NULL) return;
+    for (struct dkey *k = s->qhead, *nx; k != NULL; k = nx) {
+        nx = k->qnext;
+        free(k);
+    }
+    for (size_t i = 0; i < s->nbk; i++)
+        bucket_free(s, s->bk[i]);
+    free(s->bk);
+    free(s->dtab);
+    free(s->wtab);
+    free(s->ws);
+    lw_arena_fini(&s->scratch);
+    free(s);
+}
+
+void
+lw_state_counts(const struct lw_state *s, struct lw_state_counts *c)
+{
+    *c = s->c;
+    c->keys = s->dn;
+    c->windows = s->wn;
+    c->bytes = s->bytes;
+}
+
+/* ---- dedup ---- */
+
+static struct dkey *
+dfind(const struct lw_state *s, uint64_t hash, const char *key, uint32_t len)
+{
+    for (struct dkey *k = s->dtab[hash & (s->dcap - 1)]; k != NULL; k = k->hnext)
+        if (k->hash == hash && k->len == len && memcmp(k->key, key, len) == 0) return k;
+    return NULL;
+}
+
+static void
+dremove(struct lw_state *s, struct dkey *k)
+{
+    struct dkey **pp = &s->dtab[k->hash & (s->dcap - 1)];
+    while (*pp != k)
+        pp = &(*pp)->hnext;
+    *pp = k->hnext;
+    if (k->qprev)
+        k->qprev->qnext = k->qnext;
+    else
+        s->qhead = k->qnext;
+    if (k->qnext)
+        k->qnext->qprev = k->qprev;
+    else
+        s->qtail = k->qprev;
+    s->bytes -= msz(sizeof *k + k->len);
+    s->dn--;
+    free(k);
+}
+
+static void
+dgrow(struct lw_state *s)
+{
+    size_t ncap = s->dcap * 2;
+    struct dkey **t = lw_xcalloc(ncap, sizeof *t);
+    for (size_t i = 0; i < s->dcap; i++) {
+        for (struct dkey *k = s->dtab[i], *nx; k != NULL; k = nx) {
+            nx = k->hnext;
+            k->hnext = t[k->hash & (ncap - 1)];
+            t[k->hash & (ncap - 1)] = k;
+        }
+    }
+    free(s->dtab);
+    s->bytes += (ncap - s->dcap) * sizeof *t;
+    s->dtab = t;
+    s->dcap = ncap;
+}
+
+static void
+dinsert(struct lw_state *s, uint64_t hash, const char *key, uint32_t len, int64_t exp)
+{
+    struct dkey *old = dfind(s, hash, key, len);
+    if (old != NULL) dremove(s, old); /* expired: it comes again as new */
+    struct dkey *k = lw_xmalloc(sizeof *k + len);
+    *k = (struct dkey){ .hash = hash, .exp = exp, .len = len, .qprev = s->qtail };
+    memcpy(k->key, key, len);
+    size_t i = hash & (s->dcap - 1);
+    k->hnext = s->dtab[i];
+    s->dtab[i] = k;
+    if (s->qtail)
+        s->qtail->qnext = k;
+    else
+        s->qhead = k;
+    s->qtail = k;
+    s->dn++;
+    s->bytes += msz(sizeof *k + len);
+    if (s->dn > s->dcap) dgrow(s);
+}
+
+/* dexpire: the memory of keys expired (their expiry at or before dmax) at the front of the
+ * queue; the others are expired for dseen already and go when they reach the front. */
+static void
+dexpire(struct lw_state *s)
+{
+    while (s->qhead != NULL && s->qhead->exp <= s->dmax)
+        dremove(s, s->qhead);
+}
+
+/* dseen: key was remembered at a time before now within its ttl, and has not expired: the
+ * latest time of the records before did not reach its expiry (so with event times out of
+ * order, an old time does not bring back a key a later time expired). */
+static bool
+dseen(const struct lw_state *s, uint64_t hash, const char *key, uint32_t len, int64_t now)
+{
+    const struct dkey *k = dfind(s, hash, key, len);
+    return k != NULL && now < k->exp && s->dmax < k->exp;
+}
+
+/* own keys: the runner's, as the same questions */
+static bool
+own_seen(const struct lw_vmstate *vs, uint64_t hash, const char *key, uint32_t len, int64_t now)
+{
+    for (uint32_t i = vs->nlk; i-- > 0;) { /* the latest first */
+        const struct lkey *k = &vs->lk[i];
+        if (k->hash == hash && k->len == len && memcmp(vs->keys.p + k->off, key, len) == 0)
+            return now < k->exp;
+    }
+    return false;
+}
+
+static void
+own_put(struct lw_vmstate *vs, uint64_t hash, const char *key, uint32_t len, int64_t exp)
+{
+    if (vs->nlk == vs->caplk) {
+        vs->caplk = vs->caplk ? vs->caplk * 2 : 64;
+        vs->lk = lw_xrealloc(vs->lk, vs->caplk * sizeof *vs->lk);
+    }
+    vs->lk[vs->nlk++] = (struct lkey){ hash, exp, (uint32_t)vs->keys.len, len };
+    lw_buf_add(&vs->keys, key, len);
+}
+
+/* ttl_arg: seen()'s ttl: a duration string ("10m", or the literal 10m) or seconds. */
+static int
+ttl_arg(struct lw_vm *vm, const struct lw_value *v, int64_t *ttl)
+{
+    double ns;
+    if (v->t == LW_T_STR) {
+        char err[200];
+        size_t off;
+        if (lw_duration_parse(v->u.p, v->len, &ns, err, sizeof err, &off) != 0)
+            return lw_vm_error(vm, "seen(): the ttl: %s", err);
+    } else if (v->t == LW_T_INT) {
+        ns = (double)v->u.i * 1e9;
+    } else if (v->t == LW_T_FLOAT) {
+        ns = v->u.f * 1e9;
+    } else {
+        return lw_vm_error(vm, "seen(): the ttl must be a duration such as 10m, found %s",
+                           lw_type_name(v->t));
+    }
+    if (!(ns >= 1) || ns > (double)LW_MAX_WINDOW * 100)
+        return lw_vm_error(vm, "seen(): the ttl must be more than 0 and at most 100 years");
+    *ttl = (int64_t)ns;
+    return 0;
+}
+
+int
+fn_seen(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
+{
+    struct lw_vmstate *vs = vm->state;
+    if (vs == NULL) return lw_vm_error(vm, "seen(): this runner keeps no state");
+    int64_t ttl = 0, now = vm->now_ns;
+    if (ttl_arg(vm, &a[1], &ttl) != 0) return -1;
+    if (n > 2) {
+        if (a[2].t != LW_T_TIME)
+            return lw_vm_error(vm, "seen(): the time must be a time, found %s",
+                               lw_type_name(a[2].t));
+        now = a[2].u.i;
+    }
+    uint64_t hash;
+    if (make_key(vm, vs, &a[0], &hash) != 0) return -1;
+    const char *key = vs->key.p;
+    uint32_t len = (uint32_t)vs->key.len;
+    bool ans = own_seen(vs, hash, key, len, now) ||
+               (vs->attached != NULL && dseen(vs->attached, hash, key, len, now));
+    if (!ans) own_put(vs, hash, key, len, now + ttl < now ? INT64_MAX : now + ttl);
+    lw_buf_addc(&vs->log, 'S');
+    lw_buf_addc(&vs->log, ans);
+    put64(&vs->log, hash);
+    put64(&vs->log, (uint64_t)now);
+    put64(&vs->log, (uint64_t)ttl);
+    put32(&vs->log, len);
+    lw_buf_add(&vs->log, key, len);
+    *r = lw_bool(ans);
+    return 0;
+}
+
+/* ---- the WINDOW instruction ---- */
+
+static int
+num_arg(struct lw_vm *vm, const struct lw_winagg *g, const struct lw_value *v, struct lw_buf *b)
+{
+    static const char *const names[] = { "count",      "sum",   "min",  "max",
+                                         "avg",        "first", "last", "count_distinct",
+                                         "percentile", "top" };
+    if (v->t == LW_T_NULL) {
+        lw_buf_addc(b, 'n');
+    } else if (v->t == LW_T_INT) {
+        lw_buf_addc(b, 'i');
+        put64(b, (uint64_t)v->u.i);
+    } else if (v->t == LW_T_FLOAT) {
+        if (!isfinite(v->u.f))
+            return lw_vm_error(vm, "window %s(): the value is %s", names[g->kind],
+                               isnan(v->u.f) ? "NaN" : "infinite");
+        lw_buf_addc(b, 'f');
+        lw_buf_add(b, &v->u.f, 8);
+    } else {
+        return lw_vm_error(vm, "window %s(): expected a number, found %s", names[g->kind],
+                           lw_type_name(v->t));
+    }
+    return 0;
+}
+
+int
+lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
+{
+    struct lw_vmstate *vs = vm->state;
+    const struct lw_windef *d = &vm->prog->windows[w];
+    if (vs == NULL) return lw_vm_error(vm, "window: this runner keeps no state");
+    int64_t t = INT64_MIN;
+    if (d->event_time) {
+        if (R[1].t != LW_T_TIME)
+            return lw_vm_error(vm, "window: the event time (at) must be a time, found %s",
+                               lw_type_name(R[1].t));
+        t = R[1].u.i;
+        if (t == INT64_MIN) t++;
+    }
+    uint64_t hash = 0;
+    if (!d->has_key) {
+        vs->key.len = 0;
+    } else if (make_key(vm, vs, &R[0], &hash) != 0) {
+        return -1;
+    }
+    struct lw_buf *b = &vs->log;
+    size_t mark = b->len;
+    lw_buf_addc(b, 'W');
+    put32(b, w);
+    put64(b, (uint64_t)t);
+    put64(b, hash);
+    put32(b, (uint32_t)vs->key.len);
+    lw_buf_add(b, vs->key.p, vs->key.len);
+    for (uint32_t i = 0; i < d->naggs; i++) {
+        const struct lw_winagg *g = &d->aggs[i];
+        const struct lw_value *v = &R[2 + i];
+        int rc = 0;
+        switch ((enum lw_agg)g->kind) {
+        case LW_AGG_COUNT:
+            lw_buf_addc(b, g->has_arg && v->t == LW_T_NULL ? 'n' : 'i');
+            if (!(g->has_arg && v->t == LW_T_NULL)) put64(b, 1);
+            break;
+        case LW_AGG_SUM:
+        case LW_AGG_MIN:
+        case LW_AGG_MAX:
+        case LW_AGG_AVG:
+        case LW_AGG_PERCENTILE:
+            rc = num_arg(vm, g, v, b);
+            break;
+        case LW_AGG_COUNT_DISTINCT: { /* the hash of the value's JSON (its key bytes) */
+            if (v->t == LW_T_NULL) {
+                lw_buf_addc(b, 'n');
+                break;
+            }
+            uint64_t h; /* the window's key is in the log already: its buffer is free */
+            if ((rc = make_key(vm, vs, v, &h)) != 0) break;
+            lw_buf_addc(b, 'h');
+            put64(b, h);
+            break;
+        }
+        case LW_AGG_FIRST:
+        case LW_AGG_LAST:
+        case LW_AGG_TOP: {
+            if (v->t == LW_T_NULL) {
+                lw_buf_addc(b, 'n');
+                break;
+            }
+            lw_buf_addc(b, 'j');
+            size_t at = b->len;
+            put32(b, 0);
+            size_t start = b->len;
+            if (lw_value_write_json_max(b, v, vm->arena, LW_KEY_HASHED) != 0) {
+                rc = lw_vm_error(vm, "window %s(): the value is longer than %d bytes as JSON",
+                                 g->kind == LW_AGG_FIRST  ? "first"
+                                 : g->kind == LW_AGG_LAST ? "last"
+                                                          : "top",
+                                 LW_KEY_HASHED);
+                break;
+            }
+            uint32_t len = (uint32_t)(b->len - start);
+            memcpy(b->p + at, &len, 4);
+            break;
+        }
+        }
+        if (rc != 0) {
+            b->len = mark;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- applying a log ---- */
+
+/* wrong: whether a seen() answer of the log is not the state's. */
+bool
+lw_state_wrong(const struct lw_state *s, const void *log, size_t len)
+{
+    const char *p = log, *end = p + len;
+    while (p < end) {
+        char op = *p++;
+        if (op == 'W') {
+            uint32_t w = get32(&p);
+            p += 16;
+            uint32_t kl = get32(&p);
+            p += kl;
+            const struct lw_windef *d = &s->p->windows[w];
+            for (uint32_t i = 0; i < d->naggs; i++) {
+                char tag = *p++;
+                if (tag == 'i' || tag == 'f' || tag == 'h') p += 8;
+                if (tag == 'j') p += get32(&p);
+            }
+            continue;
+        }
+        bool ans = *p++;
+        uint64_t hash = get64(&p);
+        int64_t now = (int64_t)get64(&p);
+        p += 8;
+        uint32_t kl = get32(&p);
+        const char *key = p;
+        p += kl;
+        bool real = dseen(s, hash, key, kl, now);
+        /* or an earlier seen() of this record inserted it */
+        for (const char *q = log; !real && q < key - 29 - 1;) {
+            char qop = *q++;
+            if (qop == 'W') {
+                uint32_t w = get32(&q);
+                q += 16;
+                q += get32(&q);
+                const struct lw_windef *d = &s->p->windows[w];
+                for (uint32_t i = 0; i < d->naggs; i++) {
+                    char tag = *q++;
+                    if (tag == 'i' || tag == 'f' || tag == 'h') q += 8;
+                    if (tag == 'j') q += get32(&q);
+                }
+                continue;
+            }
+            bool qans = *q++;
+            uint64_t qh = get64(&q);
+            int64_t qnow = (int64_t)get64(&q), qttl = (int64_t)get64(&q);
+            uint32_t ql = get32(&q);
+            if (!qans && qh == hash && ql == kl && memcmp(q, key, kl) == 0 && now < qnow + qttl)
+                real = true;
+            q += ql;
+        }
+        if (real != ans) return true;
+    }
+    return false;
+}
+
+static void
+put_time(struct lw_buf *out, int64_t ns, struct lw_arena *a)
+{
+    struct lw_value v = lw_time(ns, 0);
+    lw_value_write_json(out, &v, a);
+}
+
+static void
+put_i128(struct lw_buf *out, __int128 v)
+{
+    char buf[48];
+    int n = 0;
+    bool neg = v < 0;
+    unsigned __int128 u = neg ? -(unsigned __int128)v : (unsigned __int128)v;
+    do {
+        buf[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u != 0);
+    if (neg) lw_buf_addc(out, '-');
+    while (n > 0)
+        lw_buf_addc(out, buf[--n]);
+}
+
+static void
+put_float(struct lw_buf *out, double f, struct lw_arena *a)
+{
+    struct lw_value v = lw_float(f);
+    lw_value_write_json(out, &v, a);
+}
+
+/* emit: one (window, key) result: the key's members, window_start, window_end, aggregates. */
+static void
+emit(struct lw_state *s, const struct bucket *b, const struct went *e, struct lw_buf *out)
+{
+    const struct lw_windef *d = &s->p->windows[b->w];
+    lw_arena_reset(&s->scratch);
+    size_t at = out->len;
+    lw_buf_addc(out, '{');
+    if (e->len > 2 && e->key[0] == '{') {
+        lw_buf_add(out, e->key + 1, e->len - 2);
+        lw_buf_addc(out, ',');
+    } else if (e->len > 0 && e->key[0] == '#') {
+        lw_buf_add(out, "\"key_hash\":\"", 12);
+        for (uint32_t i = 1; i < e->len; i++) {
+            char h[3];
+            snprintf(h, sizeof h, "%02x", (unsigned char)e->key[i]);
+            lw_buf_add(out, h, 2);
+        }
+        lw_buf_add(out, "\",", 2);
+    } else if (e->len > 0 && !(e->len == 2 && memcmp(e->key, "{}", 2) == 0) &&
+               !(e->len == 4 && memcmp(e->key, "null", 4) == 0)) {
+        lw_buf_add(out, "\"key\":", 6);
+        lw_buf_add(out, e->key, e->len);
+        lw_buf_addc(out, ',');
+    }
+    lw_buf_add(out, "\"window_start\":", 15);
+    put_time(out, b->shown_start, &s->scratch);
+    lw_buf_add(out, ",\"window_end\":", 14);
+    put_time(out, b->shown_end, &s->scratch);
+    for (uint32_t i = 0; i < d->naggs; i++) {
+        const struct lw_winagg *g = &d->aggs[i];
+        const struct agst *x = &e->ag[i];
+        lw_buf_addc(out, ',');
+        struct lw_value nm = lw_strv(g->name.p, g->name.len);
+        lw_value_write_json(out, &nm, &s->scratch);
+        lw_buf_addc(out, ':');
+        switch ((enum lw_agg)g->kind) {
+        case LW_AGG_COUNT:
+            put_i128(out, (__int128)x->n);
+            break;
+        case LW_AGG_SUM:
+            if (x->anyfloat)
+                put_float(out, (double)x->isum + x->fsum, &s->scratch);
+            else
+                put_i128(out, x->isum);
+            break;
+        case LW_AGG_AVG:
+            if (x->n == 0)
+                lw_buf_add(out, "null", 4);
+            else
+                put_float(out, ((double)x->isum + x->fsum) / (double)x->n, &s->scratch);
+            break;
+        case LW_AGG_MIN:
+        case LW_AGG_MAX:
+            if (!x->has)
+                lw_buf_add(out, "null", 4);
+            else if (x->mm_float)
+                put_float(out, x->mm_f, &s->scratch);
+            else
+                put_i128(out, x->mm_i);
+            break;
+        case LW_AGG_FIRST:
+        case LW_AGG_LAST:
+            if (x->blob == NULL)
+                lw_buf_add(out, "null", 4);
+            else
+                lw_buf_add(out, x->blob, x->bloblen);
+            break;
+        case LW_AGG_COUNT_DISTINCT:
+            put_i128(out, (__int128)lw_distinct_count(x->sk));
+            break;
+        case LW_AGG_TOP:
+            lw_top_write(x->sk, (uint32_t)g->arg, out);
+            break;
+        case LW_AGG_PERCENTILE: {
+            double q;
+            if (lw_dd_quantile(x->sk, g->arg, &q))
+                put_float(out, q, &s->scratch);
+            else
+                lw_buf_add(out, "null", 4);
+            break;
+        }
+        }
+    }
+    if (!s->text) {
+        lw_buf_add(out, "}\n", 2);
+    } else { /* the text encoder's form of the same object */
+        lw_buf_addc(out, '}');
+        size_t len = out->len - at;
+        char *json = lw_arena_dup(&s->scratch, out->p + at, len);
+        out->len = at;
+        struct lw_value v = lw_value_from_json((struct lw_str){ json, len }, &s->scratch);
+        if (lw_enc_text.encode(out, &v, &s->scratch, SIZE_MAX) != 0) {
+            lw_buf_add(out, json, len); /* not expected: the object has a text form */
+            lw_buf_addc(out, '\n');
+        }
+    }
+    s->c.results++;
+}
+
+static void
+wremove(struct lw_state *s, struct went *e)
+{
+    struct went **pp = &s->wtab[e->hash & (s->wcap - 1)];
+    while (*pp != e)
+        pp = &(*pp)->hnext;
+    *pp = e->hnext;
+    s->wn--;
+}
+
+/* drain: emit and free window b's results not given yet; with limit, stop once out holds that
+ * much (*cut set). Returns the results given. */
+static size_t
+drain(struct lw_state *s, struct bucket *b, struct lw_buf *out, size_t limit, bool *cut)
+{
+    const struct lw_windef *d = &s->p->windows[b->w];
+    size_t n = 0;
+    while (b->next < b->n) {
+        if (limit && out->len >= limit) {
+            *cut = true;
+            return n;
+        }
+        struct went *e = b->ents[b->next++];
+        emit(s, b, e, out);
+        n++;
+        wremove(s, e);
+        for (uint32_t a = 0; a < d->naggs; a++) {
+            s->bytes -= blobsz(&e->ag[a]) + sk_free(&d->aggs[a], &e->ag[a]);
+            free(e->ag[a].blob);
+        }
+        s->bytes -= msz(sizeof *e + e->len) + msz((d->naggs ? d->naggs : 1) * sizeof(struct agst));
+        free(e->ag);
+        free(e);
+    }
+    return n;
+}
+
+/* close_at: emit and free open window i (see drain: a cut leaves it open, given in part). */
+static size_t
+close_at(struct lw_state *s, size_t i, struct lw_buf *out, size_t limit, bool *cut)
+{
+    struct bucket *b = s->bk[i];
+    size_t n = drain(s, b, out, limit, cut);
+    if (*cut) return n;
+    s->bytes -= msz(sizeof *b) + msz(b->cap * sizeof(void *));
+    bucket_free(s, b);
+    memmove(s->bk + i, s->bk + i + 1, (s->nbk - i - 1) * sizeof *s->bk);
+    s->nbk--;
+    return n;
+}
+
+static int
+bk_cmp(const struct bucket *a, uint32_t w, int64_t start, int64_t end, uint64_t seq)
+{
+    if (a->end != end) return a->end < end ? -1 : 1;
+    if (a->w != w) return a->w < w ? -1 : 1;
+    if (a->start != start) return a->start < start ? -1 : 1;
+    if (a->seq != seq) return a->seq < seq ? -1 : 1;
+    return 0;
+}
+
+/* bk_find: where window (w, start, end, seq) is or would go in s->bk; *found when it is. */
+static size_t
+bk_find(const struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t seq, bool *found)
+{
+    size_t lo = 0, hi = s->nbk;
+    *found = false;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = bk_cmp(s->bk[mid], w, start, end, seq);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static struct bucket *
+bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t seq)
+{
+    bool found;
+    size_t lo = bk_find(s, w, start, end, seq, &found);
+    if (found) return s->bk[lo];
+    if (s->nbk == s->capbk) {
+        s->capbk = s->capbk ? s->capbk * 2 : 16;
+        s->bk = lw_xrealloc(s->bk, s->capbk * sizeof *s->bk);
+    }
+    struct bucket *b = lw_xcalloc(1, sizeof *b);
+    *b = (struct bucket){
+        .w = w, .start = start, .end = end, .seq = seq, .shown_start = start, .shown_end = end
+    };
+    memmove(s->bk + lo + 1, s->bk + lo, (s->nbk - lo) * sizeof *s->bk);
+    s->bk[lo] = b;
+    s->nbk++;
+    s->bytes += msz(sizeof *b);
+    return b;
+}
+
+static void
+wgrow(struct lw_state *s)
+{
+    size_t ncap = s->wcap * 2;
+    struct went **t = lw_xcalloc(ncap, sizeof *t);
+    for (size_t i = 0; i < s->wcap; i++) {
+        for (struct went *e = s->wtab[i], *nx; e != NULL; e = nx) {
+            nx = e->hnext;
+            e->hnext = t[e->hash & (ncap - 1)];
+            t[e->hash & (ncap - 1)] = e;
+        }
+    }
+    free(s->wtab);
+    s->bytes += (ncap - s->wcap) * sizeof *t;
+    s->wtab = t;
+    s->wcap = ncap;
+}
+
+static struct went *
+entry_get(struct lw_state *s, struct bucket *b, uint64_t khash, const char *key, uint32_t len)
+{
+    /* a count window's entry is found by statement and key alone: one is open per key */
+    bool cnt = s->p->windows[b->w].kind >= LW_WIN_COUNT; /* count and session */
+    uint64_t h =
+        khash ^ ((uint64_t)(cnt ? 0 : b->start) * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)b->w << 56);
+    for (struct went *e = s->wtab[h & (s->wcap - 1)]; e != NULL; e = e->hnext)
+        if (e->hash == h && e->b == b && e->len == len && memcmp(e->key, key, len) == 0) return e;
+    const struct lw_windef *d = &s->p->windows[b->w];
+    struct went *e = lw_xmalloc(sizeof *e + len);
+    *e = (struct went){ .b = b, .hash = h, .len = len };
+    memcpy(e->key, key, len);
+    e->ag = lw_xcalloc(d->naggs ? d->naggs : 1, sizeof *e->ag);
+    size_t i = h & (s->wcap - 1);
+    e->hnext = s->wtab[i];
+    s->wtab[i] = e;
+    s->wn++;
+    if (b->n == b->cap) {
+        size_t old = b->cap;
+        b->cap = b->cap ? b->cap * 2 : 8;
+        b->ents = lw_xrealloc(b->ents, b->cap * sizeof *b->ents);
+        s->bytes += msz(b->cap * sizeof(void *)) - msz(old * sizeof(void *));
+    }
+    b->ents[b->n++] = e;
+    s->bytes += msz(sizeof *e + len) + msz((d->naggs ? d->naggs : 1) * sizeof(struct agst));
+    if (s->wn > s->wcap) wgrow(s);
+    return e;
+}
+
+/* add: one aggregate argument (at *p, moved past it) into x. */
+static void
+add(struct lw_state *s, const struct lw_winagg *g, struct agst *x, const char **p)
+{
+    char tag = *(*p)++;
+    int64_t i = 0;
+    double f = 0;
+    const char *blob = NULL;
+    uint32_t bl = 0;
+    if (tag == 'i' || tag == 'h') i = (int64_t)get64(p);
+    if (tag == 'f') {
+        memcpy(&f, *p, 8);
+        *p += 8;
+    }
+    if (tag == 'j') {
+        bl = get32(p);
+        blob = *p;
+        *p += bl;
+    }
+    if (tag == 'n') return; /* nulls count for nothing */
+    switch ((enum lw_agg)g->kind) {
+    case LW_AGG_COUNT_DISTINCT:
+        s->bytes += lw_distinct_add((struct lw_distinct **)&x->sk, (uint64_t)i);
+        return;
+    case LW_AGG_PERCENTILE:
+        s->bytes += lw_dd_add((struct lw_ddsketch **)&x->sk, tag == 'i' ? (double)i : f);
+        return;
+    case LW_AGG_TOP:
+        s->bytes += lw_top_add((struct lw_top **)&x->sk, XXH3_64bits(blob, bl), blob, bl);
+        return;
+    case LW_AGG_COUNT:
+        x->n++;
+        return;
+    case LW_AGG_SUM:
+    case LW_AGG_AVG:
+        x->n++;
+        if (tag == 'i') x->isum += i;
+        if (tag == 'f') {
+            x->fsum += f;
+            x->anyfloat = true;
+        }
+        return;
+    case LW_AGG_MIN:
+    case LW_AGG_MAX: {
+        bool mx = g->kind == LW_AGG_MAX;
+        bool better;
+        if (!x->has)
+            better = true;
+        else if (tag == 'i' && !x->mm_float)
+            better = mx ? i > x->mm_i : i < x->mm_i;
+        else {
+            double a = tag == 'i' ? (double)i : f, c = x->mm_float ? x->mm_f : (double)x->mm_i;
+            better = mx ? a > c : a < c;
+        }
+        if (better) {
+            x->has = true;
+            x->mm_float = tag == 'f';
+            x->mm_i = i;
+            x->mm_f = f;
+        }
+        return;
+    }
+    case LW_AGG_FIRST:
+    case LW_AGG_LAST:
+        if (g->kind == LW_AGG_FIRST && x->blob != NULL) return;
+        s->bytes -= blobsz(x);
+        x->blob = lw_xrealloc(x->blob, bl ? bl : 1);
+        memcpy(x->blob, blob, bl);
+        x->bloblen = bl;
+        s->bytes += blobsz(x);
+        return;
+    }
+}
+
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* advance: close every window whose statement's time passed its end plus the lateness
+ * (processing time: now_proc; INT64_MAX closes all). Windows are sorted by end: with one
+ * statement the first still open ends the search. */
+static size_t
+advance(struct lw_state *s, int64_t now_proc, struct lw_buf *out, size_t limit)
+{
+    size_t n = 0, i = 0;
+    bool cut = false;
+    while (i < s->nbk && !cut) {
+        const struct bucket *b = s->bk[i];
+        const struct lw_windef *d = &s->p->windows[b->w];
+        int64_t wm = d->event_time ? s->ws[b->w].wm : now_proc;
+        bool over = now_proc == INT64_MAX ||
+                    (wm != INT64_MIN && (__int128)wm >= (__int128)b->end + d->late_ns);
+        if (over && b->shown_end > b->end && now_proc != INT64_MAX) {
+            /* a session that grew: it moves to its place by its end now */
+            struct bucket *m = s->bk[i];
+            memmove(s->bk + i, s->bk + i + 1, (s->nbk - i - 1) * sizeof *s->bk);
+            s->nbk--;
+            m->end = m->shown_end;
+            bool found;
+            size_t at = bk_find(s, m->w, m->start, m->end, m->seq, &found);
+            memmove(s->bk + at + 1, s->bk + at, (s->nbk - at) * sizeof *s->bk);
+            s->bk[at] = m;
+            s->nbk++;
+        } else if (over) {
+            n += close_at(s, i, out, limit, &cut);
+        } else if (s->p->nwindows == 1) {
+            break;
+        } else {
+            i++;
+        }
+    }
+    return n;
+}
+
+static void
+late_msg(const struct lw_state *s, uint32_t w, int64_t t, int64_t start, int64_t end, char *msg,
+         size_t cap)
+{
+    const struct lw_windef *d = &s->p->windows[w];
+    int line, col;
+    lw_diag_linecol(s->p->src, d->span_off, &line, &col);
+    struct lw_arena a;
+    lw_arena_init(&a, 256);
+    struct lw_buf tb, sb, eb, wb;
+    lw_buf_init(&tb);
+    lw_buf_init(&sb);
+    lw_buf_init(&eb);
+    lw_buf_init(&wb);
+    put_time(&tb, t, &a);
+    put_time(&sb, start, &a);
+    put_time(&eb, end, &a);
+    put_time(&wb, s->ws[w].wm, &a);
+    snprintf(msg, cap,
+             "late: event time %.*s is in the window %.*s to %.*s of %.*s:%d:%d, closed when the "
+             "time reached %.*s",
+             (int)tb.len, tb.p, (int)sb.len, sb.p, (int)eb.len, eb.p, (int)s->p->name.len,
+             s->p->name.p, line, col, (int)wb.len, wb.p);
+    lw_buf_fini(&tb);
+    lw_buf_fini(&sb);
+    lw_buf_fini(&eb);
+    lw_buf_fini(&wb);
+    lw_arena_fini(&a);
+}
+
+/* count_find: the open count window of statement w and key, or NULL. */
+static struct went *
+count_find(struct lw_state *s, uint32_t w, uint64_t khash, const char *key, uint32_t len)
+{
+    uint64_t h = khash ^ ((uint64_t)w << 56);
+    for (struct went *e = s->wtab[h & (s->wcap - 1)]; e != NULL; e = e->hnext)
+        if (e->hash == h && e->b->w == w && e->len == len && memcmp(e->key, key, len) == 0)
+            return e;
+    return NULL;
+}
+
+/* count_add: `window count N timeout T`: the key's open window takes the record (none open: one
+ * opens at t, to end at t + T); at N records it closes at once, its end the record's time. A
+ * window that times out closes through advance like the others. */
+static size_t
+count_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t khash, const char *key,
+          uint32_t kl, const char *args, struct lw_buf *out)
+{
+    const struct lw_windef *d = &s->p->windows[w];
+    struct wstate *ws = &s->ws[w];
+    if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
+    if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
+    size_t n = 0;
+    bool found;
+    struct went *e = count_find(s, w, khash, key, kl);
+    if (e != NULL && ws->wm >= e->b->end) { /* the key's window timed out: it closes first */
+        struct bucket *b = e->b;
+        n += close_at(s, bk_find(s, b->w, b->start, b->end, b->seq, &found), out, 0,
+                      &(bool){ false });
+        e = NULL;
+    }
+    if (e == NULL) {
+        int64_t end = t > INT64_MAX - d->size_ns ? INT64_MAX : t + d->size_ns;
+        e = entry_get(s, bucket_get(s, w, t, end, ++s->seq), khash, key, kl);
+    }
+    const char *q = args;
+    for (uint32_t i = 0; i < d->naggs; i++)
+        add(s, &d->aggs[i], &e->ag[i], &q);
+    if (++e->recs >= d->count_n) {
+        /* closed by its count, ending with this record: its results now; the empty window
+         * leaves the list when its timeout passes (no search and move in a long list) */
+        struct bucket *b = e->b;
+        b->shown_end = t;
+        n += drain(s, b, out, 0, &(bool){ false });
+    }
+    return n + advance(s, now, out, 0);
+}
+
+/* session_add: `window session GAP`: the key's open session takes a record within GAP after
+ * its last one (an earlier one within the lateness too: the session starts there); a record
+ * after the gap closes it and opens the next; a session closes when the time passes its last
+ * record plus GAP plus the lateness. A record for a session that closed is late. */
+static size_t
+session_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t khash, const char *key,
+            uint32_t kl, const char *args, struct lw_buf *out, bool *late, char *msg, size_t cap)
+{
+    const struct lw_windef *d = &s->p->windows[w];
+    struct wstate *ws = &s->ws[w];
+    if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
+    if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
+    int64_t gap_end = t > INT64_MAX - d->size_ns ? INT64_MAX : t + d->size_ns;
+    size_t n = 0;
+    bool found;
+    struct went *e = count_find(s, w, khash, key, kl);
+    if (e != NULL && t > e->b->shown_end) { /* after the gap: the session is over */
+        struct bucket *b = e->b;
+        n += close_at(s, bk_find(s, b->w, b->start, b->end, b->seq, &found), out, 0,
+                      &(bool){ false });
+        e = NULL;
+    }
+    if (e == NULL && d->event_time && (__int128)ws->wm >= (__int128)gap_end + d->late_ns) {
+        if (!*late) late_msg(s, w, t, t, gap_end, msg, cap);
+        *late = true;
+        s->c.late++;
+        return n + advance(s, now, out, 0);
+    }
+    if (e == NULL) e = entry_get(s, bucket_get(s, w, t, gap_end, ++s->seq), khash, key, kl);
+    struct bucket *b = e->b;
+    if (t < b->shown_start) b->shown_start = t;
+    if (gap_end > b->shown_end) b->shown_end = gap_end;
+    const char *q = args;
+    for (uint32_t i = 0; i < d->naggs; i++)
+        add(s, &d->aggs[i], &e->ag[i], &q);
+    return n + advance(s, now, out, 0);
+}
+
+/* contribute: a WIN op (at *p, moved past it). */
+static size_t
+contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, bool *late,
+           char *msg, size_t cap)
+{
+    uint32_t w = get32(p);
+    int64_t t = (int64_t)get64(p);
+    uint64_t khash = get64(p);
+    uint32_t kl = get32(p);
+    const char *key = *p;
+    *p += kl;
+    const struct lw_windef *d = &s->p->windows[w];
+    if (!d->event_time) t = now;
+    struct wstate *ws = &s->ws[w];
+    const char *args = *p;
+    for (uint32_t i = 0; i < d->naggs; i++) { /* past the arguments */
+        char tag = *(*p)++;
+        if (tag == 'i' || tag == 'f' || tag == 'h') *p += 8;
+        if (tag == 'j') *p += get32(p);
+    }
+    if (d->kind == LW_WIN_COUNT) return count_add(s, w, t, now, khash, key, kl, args, out);
+    if (d->kind == LW_WIN_SESSION)
+        return session_add(s, w, t, now, khash, key, kl, args, out, late, msg, cap);
+    /* a clock set back: processing time never goes back into a window given already */
+    if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
+    if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
+    int64_t last = floor_div(t, d->step_ns) * d->step_ns;
+    bool refused = false;
+    for (int64_t st = last; (__int128)st > (__int128)t - d->size_ns; st -= d->step_ns) {
+        int64_t end = st > INT64_MAX - d->size_ns ? INT64_MAX : st + d->size_ns;
+        /* a window that closed already (the latest time passed its end plus the lateness):
+         * the contribution is late, refused (its results were given) */
+        if (d->event_time && (__int128)ws->wm >= (__int128)end + d->late_ns) {
+            if (!*late) late_msg(s, w, t, st, end, msg, cap);
+            *late = refused = true;
+        } else {
+            struct bucket *b = bucket_get(s, w, st, end, 0);
+            struct went *e = entry_get(s, b, khash, key, kl);
+            const char *q = args;
+            for (uint32_t i = 0; i < d->naggs; i++)
+                add(s, &d->aggs[i], &e->ag[i], &q);
+        }
+        if (st < INT64_MIN + d->step_ns) break;
+    }
+    if (refused) s->c.late++;
+    return advance(s, now, out, 0);
+}
+
+/* bound: past max_bytes, the oldest keys go, then the windows that end first close early. */
+static size_t
+bound(struct lw_state *s, struct lw_buf *out)
+{
+    size_t n = 0;
+    while (s->bytes > s->max_bytes && s->qhead != NULL) {
+        dremove(s, s->qhead);
+        s->c.evicted++;
+    }
+    while (s->bytes > s->max_bytes && s->nbk > 0) {
+        s->c.closed_early++;
+        n += close_at(s, 0, out, 0, &(bool){ false });
+    }
+    return n;
+}
+
+int
+lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, struct lw_buf *out,
+               size_t *nres, bool *late, char *msg, size_t msgcap)
+{
+    if (lw_state_wrong(s, log, len)) return 1;
+    const char *p = log, *end = p + len;
+    int64_t dmax = s->dmax;
+    while (p < end) {
+        char op = *p++;
+        if (op == 'W') {
+            *nres += contribute(s, &p, now_ns, out, late, msg, msgcap);
+            continue;
+        }
+        bool ans = *p++;
+        uint64_t hash = get64(&p);
+        int64_t now = (int64_t)get64(&p), ttl = (int64_t)get64(&p);
+        uint32_t kl = get32(&p);
+        const char *key = p;
+        p += kl;
+        if (!ans) dinsert(s, hash, key, kl, now + ttl < now ? INT64_MAX : now + ttl);
+        if (now > dmax) dmax = now;
+    }
+    if (dmax > s->dmax) {
+        s->dmax = dmax;
+        dexpire(s);
+    }
+    *nres += bound(s, out);
+    return 0;
+}
+
+size_t
+lw_state_tick(struct lw_state *s, int64_t now_ns, struct lw_buf *out, size_t limit)
+{
+    return advance(s, now_ns, out, limit);
+}
