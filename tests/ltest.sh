@@ -149,13 +149,66 @@ assert (r.get("failures"), r.get("errors")) == ("6", "1"), r.attrib
 s = r.findall("testsuite")
 assert [x.get("name") for x in s] == ["t.test.yaml", "f.test.yaml", "bad-yaml.test.yaml"]
 f = s[1].find("testcase[@name='order']/failure")
-assert f.get("message") == '    input: "abc 12"' and "another order" in f.text, f.attrib
+assert f.get("message").startswith("f.test.yaml:12:10: output 1 .: the same members in another order"), f.attrib
+assert f.text.startswith('    input: "abc 12"') and "another order" in f.text, f.text
 assert s[1].find("testcase[@name='order']").get("line") == "9"
 e = s[2].find("testcase/error")
 assert "bad-yaml.test.yaml:4:1: error: flow sequence without a closing bracket" in e.text, e.text
 PY
 else
     skip "junit XML check: no python3"
+fi
+
+# hostile strings in names, records and messages: every report stays what it is. The text
+# report and TAP show control characters and bytes that are not UTF-8 as \xHH (no raw ESC on
+# a terminal, no line of TAP made by a name), a '#' in a TAP description is \# (a name
+# "x # TODO" does not excuse its failure); the JUnit XML stays well-formed (U+FFFE, U+FFFF,
+# C0 controls, bytes that are not UTF-8, ']]>', quotes and newlines in attributes)
+printf 'reject "bad: " + line\n' >h.lw
+printf 'ab\377\376\001]]>\357\277\276\302\205\n' >hostile.txt
+cat >h.test.yaml <<'YAML'
+cases:
+  - name: "esc\e bell\a nul\0 \uFFFE\uFFFF ]]> <&\"q\"> x # TODO later"
+    input_file: hostile.txt
+    rejected: "zzz"
+  - name: "y\nok 7 - fake\r"
+    input: "]]> \x01 \u2028"
+    expect: ["no"]
+YAML
+run test --tap --junit=h.xml h.test.yaml
+expect_rc hostile 1
+cat >want <<'EOF2'
+TAP version 13
+1..2
+not ok 1 - h.test.yaml:2: esc\x1b bell\x07 nul\x00 \ufffe\uffff ]]> <&"q"> x \# TODO later
+#     input: "ab\xff\xfe\u0001]]>\ufffe\u0085"
+#     h.test.yaml:4:16: the record: rejected with "bad: ab\xff\xfe\x01]]>\ufffe\u0085" (h.lw:1:1), which does not contain "zzz"
+not ok 2 - h.test.yaml:5: y\nok 7 - fake\x0d
+#     input: "]]> \u0001 \u2028"
+#     the record: expected ok, got rejected: bad: ]]> \x01 \u2028 (h.lw:1:1)
+#     h.test.yaml:7:15: outputs: expected 1, got 0
+#     h.test.yaml:7:15: output 1: missing: "no"
+EOF2
+expect_file hostile_tap out
+run test -q h.test.yaml
+if grep -q '^FAIL h.test.yaml:2:5: esc\\x1b bell' out && ! grep -q "$(printf '\033')" out &&
+    grep -q '^FAIL h.test.yaml:5:5: y\\nok 7 - fake\\x0d$' out; then ok; else bad "hostile_text: $(cat -v out)"; fi
+if command -v python3 >/dev/null; then
+    if python3 - <<'PY' >pyout 2>&1; then ok; else bad "hostile_junit: $(cat pyout)"; fi
+import xml.etree.ElementTree as E
+r = E.parse("h.xml").getroot()
+c = r.findall("testsuite/testcase")
+assert c[0].get("name") == 'esc\\x1b bell\\x07 nul\\x00 \\ufffe\\uffff ]]> <&"q"> x # TODO later', c[0].get("name")
+assert c[1].get("name") == "y\\nok 7 - fake\\x0d", c[1].get("name")
+m = c[0].find("failure").get("message")
+assert m.startswith('h.test.yaml:4:16: the record: rejected with "bad: ab\\xff\\xfe\\x01]]>'), m
+assert "\n" in c[1].find("failure").text
+PY
+else
+    skip "hostile junit XML check: no python3"
+fi
+if command -v xmllint >/dev/null; then
+    if xmllint --noout h.xml 2>pyout; then ok; else bad "hostile_xmllint: $(cat pyout)"; fi
 fi
 
 # malformed files: exit 2, the error at file:line:col, the other files still run

@@ -60,6 +60,18 @@ static const char usage[] =
     "Exit status: 0 every case passed, 1 a case failed, 2 a usage error or a malformed test "
     "file.\n";
 
+/* clean: a copy of s safe in every report (lw_test_clean): a file name or a case's name on
+ * one line, a failure's lines (lines) as lines */
+static char *
+clean(const char *s, bool lines)
+{
+    struct lw_buf b;
+    lw_buf_init(&b);
+    lw_test_clean(&b, s, strlen(s), lines);
+    lw_buf_addc(&b, '\0');
+    return b.p;
+}
+
 static void
 add(struct run *u, const char *file, const char *name, int line, enum rkind kind,
     const char *detail)
@@ -68,9 +80,8 @@ add(struct run *u, const char *file, const char *name, int line, enum rkind kind
         u->cap = u->cap ? 2 * u->cap : 64;
         u->r = lw_xrealloc(u->r, u->cap * sizeof *u->r);
     }
-    u->r[u->n++] =
-        (struct result){ lw_xstrndup(file, strlen(file)), lw_xstrndup(name, strlen(name)),
-                         detail ? lw_xstrndup(detail, strlen(detail)) : NULL, line, kind };
+    u->r[u->n++] = (struct result){ clean(file, false), clean(name, false),
+                                    detail ? clean(detail, true) : NULL, line, kind };
 }
 
 /* ---- running a case ---- */
@@ -438,7 +449,8 @@ one_case(struct run *u, struct lw_tfile *f, const struct logwash_template *t,
         lw_buf_add(&d, out.p, out.len);
         lw_buf_addc(&d, '\0');
         add(u, f->path, c->name, c->line, kind, d.p);
-        say(u, "FAIL %s:%d:%d: %s\n%s", f->path, c->line, c->col, c->name, d.p);
+        say(u, "FAIL %s:%d:%d: %s\n%s", u->r[u->n - 1].file, c->line, c->col, c->name,
+            u->r[u->n - 1].detail);
         lw_buf_fini(&d);
         u->failed++;
     } else {
@@ -659,8 +671,15 @@ tap(struct run *u)
     for (size_t i = 0; i < u->n; i++) {
         struct result *r = &u->r[i];
         bool ok = r->kind == R_PASS || r->kind == R_UPDATED;
-        printf("%s %zu - %s:%d: %s%s\n", ok ? "ok" : "not ok", i + 1, r->file, r->line, r->name,
-               r->kind == R_UPDATED ? " # recorded by --update" : "");
+        /* a '#' starts a directive (# TODO would excuse a failure): \# in a description */
+        printf("%s %zu - ", ok ? "ok" : "not ok", i + 1);
+        for (const char *p = r->file; *p; p++)
+            fputs(*p == '#' ? "\\#" : (char[]){ *p, '\0' }, stdout);
+        if (r->line > 0) printf(":%d", r->line);
+        printf(": ");
+        for (const char *p = r->name; *p; p++)
+            fputs(*p == '#' ? "\\#" : (char[]){ *p, '\0' }, stdout);
+        printf("%s\n", r->kind == R_UPDATED ? " # recorded by --update" : "");
         for (const char *p = r->detail; p && *p;) {
             const char *nl = strchr(p, '\n');
             size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -670,12 +689,17 @@ tap(struct run *u)
     }
 }
 
+/* xml: s (made clean by add(): valid UTF-8, XML's characters, no control but tab and
+ * newline) as XML text or an attribute's value (where a newline or tab is a reference, as an
+ * attribute's own would become a space) */
 static void
-xml(FILE *fp, const char *s)
+xml(FILE *fp, const char *s, bool attr)
 {
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (ch == '&')
+        if (attr && (ch == '\n' || ch == '\t'))
+            fprintf(fp, "&#%d;", ch);
+        else if (ch == '&')
             fputs("&amp;", fp);
         else if (ch == '<')
             fputs("&lt;", fp);
@@ -683,8 +707,6 @@ xml(FILE *fp, const char *s)
             fputs("&gt;", fp);
         else if (ch == '"')
             fputs("&quot;", fp);
-        else if (ch < 0x20 && ch != '\n' && ch != '\t')
-            fprintf(fp, "\\u%04x", ch); /* not XML */
         else
             fputc(ch, fp);
     }
@@ -714,16 +736,16 @@ junit(struct run *u)
             ne += u->r[j].kind == R_FILE_ERROR;
         }
         fputs("  <testsuite name=\"", fp);
-        xml(fp, u->r[i].file);
+        xml(fp, u->r[i].file, true);
         fprintf(fp, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n", j - i, nf, ne);
         for (; i < j; i++) {
             struct result *r = &u->r[i];
             fputs("    <testcase classname=\"", fp);
-            xml(fp, r->file);
+            xml(fp, r->file, true);
             fputs("\" name=\"", fp);
-            xml(fp, r->name);
+            xml(fp, r->name, true);
             fputs("\" file=\"", fp);
-            xml(fp, r->file);
+            xml(fp, r->file, true);
             fprintf(fp, "\" line=\"%d\"", r->line);
             if (r->kind == R_PASS || r->kind == R_UPDATED) {
                 fputs("/>\n", fp);
@@ -731,13 +753,17 @@ junit(struct run *u)
             }
             const char *tag = r->kind == R_FILE_ERROR ? "error" : "failure";
             fprintf(fp, ">\n      <%s message=\"", tag);
-            const char *nl = strchr(r->detail, '\n');
+            /* the message: the first difference (after the input's line), unindented */
+            const char *m = r->detail;
+            if (strncmp(m, "    input: ", 11) == 0 && strchr(m, '\n') && strchr(m, '\n')[1])
+                m = strchr(m, '\n') + 1;
+            m += strspn(m, " ");
+            const char *nl = strchr(m, '\n');
             char first[300];
-            snprintf(first, sizeof first, "%.*s",
-                     (int)(nl ? (size_t)(nl - r->detail) : strlen(r->detail)), r->detail);
-            xml(fp, first);
+            snprintf(first, sizeof first, "%.*s", (int)(nl ? (size_t)(nl - m) : strlen(m)), m);
+            xml(fp, first, true);
             fputs("\">", fp);
-            xml(fp, r->detail);
+            xml(fp, r->detail, false);
             fprintf(fp, "</%s>\n    </testcase>\n", tag);
         }
         fputs("  </testsuite>\n", fp);

@@ -115,6 +115,11 @@ void lw_test_write(struct lw_buf *out, const struct lw_tv *v, size_t max);
  * U+2029, U+FEFF, U+FFFE, U+FFFF); everything else as is. */
 void lw_test_quote(struct lw_buf *out, struct lw_str s);
 
+/* lw_test_clean: bytes s[0..len) made safe to show on a terminal and in TAP or XML: a control
+ * character (a newline too, unless lines) and a byte that is not UTF-8 as \xHH, the characters
+ * of lw_test_quote's list as \uXXXX (U+FFFE and U+FFFF are not XML); the rest as it is. */
+void lw_test_clean(struct lw_buf *out, const char *s, size_t len, bool lines);
+
 /* lw_test_yaml_safe: JSON text s with those characters (only inside its strings) written as
  * \u escapes, so that it reads back from a YAML flow collection as the same value. */
 void lw_test_yaml_safe(struct lw_buf *out, struct lw_str s);

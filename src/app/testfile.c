@@ -462,9 +462,18 @@ one_case(struct ld *x, struct fy_node *m, size_t index, const struct lw_topts *f
         if (ks == NULL) return -1;
         struct lw_str key = { ks, kl };
         int rc = 0;
-        if (is(key, "name")) {
-            c->name = text(x, v, k, ks, NULL);
-            rc = c->name ? 0 : -1;
+        if (is(key, "name")) { /* shown in reports: made safe (a newline, ESC, ...) */
+            size_t nl;
+            const char *s = text(x, v, k, ks, &nl);
+            rc = s ? 0 : -1;
+            if (s != NULL) {
+                struct lw_buf b;
+                lw_buf_init(&b);
+                lw_test_clean(&b, s, nl, false);
+                lw_buf_addc(&b, '\0');
+                c->name = lw_arena_dup(&x->f->arena, b.p, b.len);
+                lw_buf_fini(&b);
+            }
         } else if (is(key, "input") || is(key, "inputs") || is(key, "input_file")) {
             rc = inputs(x, c, k, v, ks);
             where = k;
@@ -894,6 +903,37 @@ lw_test_yaml_safe(struct lw_buf *out, struct lw_str s)
             i += n;
         } else {
             lw_buf_addc(out, (char)p[i++]);
+        }
+    }
+}
+
+void
+lw_test_clean(struct lw_buf *out, const char *s, size_t len, bool lines)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        unsigned char ch = p[i];
+        if ((ch == '\n' && lines) || ch == '\t' || (ch >= 0x20 && ch < 0x7f)) {
+            lw_buf_addc(out, (char)p[i++]);
+            continue;
+        }
+        size_t n = ch >= 0xc2 && ch <= 0xdf   ? 2
+                   : ch >= 0xe0 && ch <= 0xef ? 3
+                   : ch >= 0xf0 && ch <= 0xf4 ? 4
+                                              : 0;
+        unsigned cp;
+        if (n == 0 || n > len - i || !lw_utf8_valid((struct lw_str){ s + i, n })) {
+            if (ch == '\n') /* a control, or a byte that is not UTF-8 */
+                lw_buf_adds(out, "\\n");
+            else
+                lw_buf_printf(out, "\\x%02x", ch);
+            i++;
+        } else if (special(p + i, len - i, &cp) != 0) {
+            lw_buf_printf(out, "\\u%04x", cp);
+            i += n;
+        } else {
+            lw_buf_add(out, s + i, n);
+            i += n;
         }
     }
 }
