@@ -249,6 +249,49 @@ want "logwash: m.yaml: error: no 'template:' and the file is not named NAME.test
 expect_file no_template err
 printf 'template: t.lw\ncases: []\n\377\n' >m.test.yaml
 malformed not_utf8 "m.test.yaml:3: error: not UTF-8 text (a test file is YAML)"
+# hostile test files: bounded, each refused at its place
+# an alias bomb (anchors of anchors: 10^9 values once resolved) is refused before resolving
+{
+    printf 'cases:\n  - name: a\n    input: &a0 "x"\n'
+    for i in 1 2 3 4 5 6 7 8 9; do
+        printf '  - name: &a%d [*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d]\n    input: "a"\n' \
+            $i $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1))
+    done
+    printf '  - input: "a"\n    expect: *a9\n'
+} >m.test.yaml
+printf 'template: t.lw\n' >>m.test.yaml
+malformed alias_bomb "m.test.yaml:12:29: error: aliases copy more than 100000 values in all (anchors of anchors?)"
+printf 'template: t.lw\ncases:\n  - name: &a [1, *a]\n    input: a\n' >m.test.yaml
+malformed alias_self "m.test.yaml:3:19: error: nested deeper than 200 through aliases"
+printf 'template: t.lw\ncases:\n  - input: a\n    expect: %s%s\n' "$(printf '%070d' 0 | tr 0 '[')" "$(printf '%070d' 0 | tr 0 ']')" >m.test.yaml
+malformed deep_nesting "m.test.yaml:4:73: error: Max depth (64) exceeded"
+: >m.test.yaml
+malformed empty "m.test.yaml: error: empty: a test file needs 'cases'"
+run test /dev/zero
+expect_rc dev_zero 2
+want "logwash: /dev/zero: error: longer than 16 MiB: a test file is read whole, with every value kept; put records in bulk in input_file"
+expect_file dev_zero err
+printf 'template: t.lw\ncases:\n  - input_file: /dev/zero\n' >m.test.yaml
+malformed input_dev_zero "m.test.yaml:3:17: error: /dev/zero is longer than 64 MiB: split its records over several cases"
+# anchors, aliases and merge keys that copy little are fine
+cat >anchors.test.yaml <<'YAML'
+template: t.lw
+options: {now: 2024-03-10T12:00:00Z}
+cases:
+  - name: anchored
+    input: &rec "abc 12"
+    expect:
+      - &out {word: abc, n: 12, src: "-", at: 1, t: "2024-03-10T12:00:00Z"}
+  - name: aliases
+    input: *rec
+    expect: [*out]
+  - name: a merge key
+    input: *rec
+    expect_subset: [{<<: *out, n: 12}]
+YAML
+run test anchors.test.yaml
+expect_rc anchors 0
+
 # a bad zone is found when the case runs: the case fails at the zone's line:col
 printf 'template: t.lw\noptions: {tz: Mars/Olympus}\ncases:\n  - input: a\n    expect: []\n' >z.test.yaml
 run test -q z.test.yaml

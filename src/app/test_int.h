@@ -87,6 +87,13 @@ struct lw_tfile {
     struct lw_arena arena;
 };
 
+/* Bounds of a test file: its size (libfyaml keeps about 100 bytes per byte of YAML), the
+ * values its aliases may copy, their depth; an input_file's size. */
+#define LW_TEST_MAX_FILE   (16 << 20)
+#define LW_TEST_MAX_COPIES 100000
+#define LW_TEST_MAX_DEPTH  200
+#define LW_TEST_MAX_INPUT  (64 << 20)
+
 /* lw_test_load: read the test file at path into f. Returns 0, or -1 with
  * "PATH:LINE:COL: error: MESSAGE" (or "PATH: error: ...") in err and f freed: a YAML syntax
  * error, an unknown key, a value of the wrong kind, a missing input or template file. */
