@@ -292,6 +292,50 @@ YAML
 run test anchors.test.yaml
 expect_rc anchors 0
 
+# lookup tables in options: the file's, a case's replacing one by name; a table that does not
+# load fails the cases that use it, at its line:col
+cat >lk.lw <<'LW'
+let u = lookup("users", line)
+emit {name: u.name ?? "?", net: lookup_ip("nets", "10.1.2.3").name ?? "-"}
+LW
+printf 'id,name\n1,alice\n' >users.csv
+printf 'id,name\n1,bob\n' >users2.csv
+printf 'cidr,name\n10.0.0.0/8,lan\n' >nets.csv
+cat >lk.test.yaml <<'YAML'
+options:
+  tables:
+    users: users.csv
+    nets: {file: nets.csv, ip: true}
+cases:
+  - name: the file's tables
+    input: "1"
+    expect: [{name: alice, net: lan}]
+  - name: a case's table
+    options: {tables: {users: {file: users2.csv, format: csv, key: id}}}
+    inputs: ["1", "2"]
+    expect: [{name: bob, net: lan}, {name: "?", net: lan}]
+  - name: a table that does not load
+    options:
+      tables: {users: nope.csv}
+    input: "1"
+    expect: []
+YAML
+run test lk.test.yaml
+expect_rc tables 1
+cat >want <<'EOF2'
+FAIL lk.test.yaml:13:5: a table that does not load
+    input: "1"
+    lk.test.yaml:15:16: table 'users': cannot read nope.csv: No such file or directory
+logwash test: 1 file, 3 cases: 2 passed, 1 failed
+EOF2
+expect_file tables out
+printf 'template: lk.lw\noptions:\n  tables: [users.csv]\ncases: []\n' >m.test.yaml
+malformed tables_not_map "m.test.yaml:3:12: error: 'tables' needs a mapping of NAME: FILE or NAME: {file: FILE, ...}"
+printf 'template: lk.lw\noptions:\n  tables: {users: {path: users.csv}}\ncases: []\n' >m.test.yaml
+malformed table_bad_key "m.test.yaml:3:20: error: unknown key 'path' in table 'users' (expected file, ip, key, format, last_wins)"
+printf 'template: lk.lw\noptions:\n  tables: {users: {ip: true}}\ncases: []\n' >m.test.yaml
+malformed table_no_file "m.test.yaml:3:12: error: table 'users' needs its file: file: PATH"
+
 # a bad zone is found when the case runs: the case fails at the zone's line:col
 printf 'template: t.lw\noptions: {tz: Mars/Olympus}\ncases:\n  - input: a\n    expect: []\n' >z.test.yaml
 run test -q z.test.yaml

@@ -33,6 +33,8 @@ struct run {
     struct result *r;
     size_t n, cap;
     size_t files, cases, passed, failed, updated, file_errors;
+    struct tcache *tc; /* the current file's tables, each loaded once */
+    size_t ntc;
     struct lw_cov *cov; /* --coverage, or NULL */
     uint64_t *counts;   /* the current template's coverage counts */
     struct lw_cov_opts covopts;
@@ -148,10 +150,75 @@ record_outputs(struct lw_arena *a, struct logwash_runner *r, enum logwash_output
     }
 }
 
-/* run_case: every record of c through t; 0, or -1 with a message in out (a bad zone). */
+/* A table of the current file, loaded when a case first needs it (or its error). */
+struct tcache {
+    int line, col; /* where it is written: one spec */
+    struct logwash_table *t;
+    char *err;
+};
+
+static void
+tables_free(struct run *u)
+{
+    for (size_t i = 0; i < u->ntc; i++) {
+        logwash_table_free(u->tc[i].t);
+        free(u->tc[i].err);
+    }
+    free(u->tc);
+    u->tc = NULL;
+    u->ntc = 0;
+}
+
+/* case_tables: the set of o's tables (NULL without any); -1 with a message in out when one
+ * does not load (at its line:col in the test file). */
 static int
-run_case(const struct logwash_template *t, const struct lw_tfile *f, const struct lw_tcase *c,
-         struct lw_arena *a, struct got *g, struct lw_buf *out, uint64_t *counts)
+case_tables(struct run *u, const struct lw_tfile *f, const struct lw_topts *o,
+            struct logwash_tables **set, struct lw_buf *out)
+{
+    *set = NULL;
+    if (o->ntables == 0) return 0;
+    struct logwash_tables *s = logwash_tables_new();
+    if (s == NULL) {
+        lw_buf_adds(out, "    out of memory for the tables\n");
+        return -1;
+    }
+    for (size_t i = 0; i < o->ntables; i++) {
+        const struct lw_ttable *sp = &o->tables[i];
+        struct tcache *tc = NULL;
+        for (size_t k = 0; k < u->ntc && tc == NULL; k++)
+            if (u->tc[k].line == sp->line && u->tc[k].col == sp->col) tc = &u->tc[k];
+        if (tc == NULL) {
+            struct logwash_table_options to;
+            logwash_table_options_default(&to);
+            to.format = sp->format;
+            to.ip = sp->ip;
+            to.key = sp->key;
+            to.last_wins = sp->last_wins;
+            struct logwash_error e;
+            u->tc = lw_xrealloc(u->tc, (u->ntc + 1) * sizeof *u->tc);
+            tc = &u->tc[u->ntc++];
+            *tc = (struct tcache){ sp->line, sp->col, logwash_table_load_file(sp->path, &to, &e),
+                                   NULL };
+            if (tc->t == NULL) tc->err = lw_xstrndup(e.message, strlen(e.message));
+        }
+        struct logwash_error e;
+        if (tc->t == NULL || logwash_tables_add(s, sp->name, tc->t, &e) != 0) {
+            lw_buf_printf(out, "    %s:%d:%d: table '%s': %s\n", f->path, sp->line, sp->col,
+                          sp->name, tc->t == NULL ? tc->err : e.message);
+            logwash_tables_free(s);
+            return -1;
+        }
+    }
+    *set = s;
+    return 0;
+}
+
+/* run_case: every record of c through t; 0, or -1 with a message in out (a bad zone, a table
+ * that does not load). */
+static int
+run_case(struct run *u, const struct logwash_template *t, const struct lw_tfile *f,
+         const struct lw_tcase *c, struct lw_arena *a, struct got *g, struct lw_buf *out,
+         uint64_t *counts)
 {
     struct logwash_runner_options ro;
     logwash_runner_options_default(&ro);
@@ -161,10 +228,17 @@ run_case(const struct logwash_template *t, const struct lw_tfile *f, const struc
     if (o->has_tz) ro.tz = o->tz;
     if (o->has_now) ro.now_ns = o->now_ns;
     struct logwash_error err;
+    struct logwash_tables *set;
+    if (case_tables(u, f, o, &set, out) != 0) return -1;
     struct logwash_runner *r = logwash_runner_new(t, &ro, &err);
     if (r == NULL) {
         lw_buf_printf(out, "    %s:%d:%d: %s\n", f->path, o->tz_line, o->tz_col, err.message);
+        logwash_tables_free(set);
         return -1;
+    }
+    if (set != NULL) {
+        logwash_runner_set_tables(r, set); /* the runner holds it */
+        logwash_tables_free(set);
     }
     g->n = c->ninputs;
     g->outcome = lw_arena_alloc(a, (g->n + 1) * sizeof *g->outcome);
@@ -418,7 +492,7 @@ one_case(struct run *u, struct lw_tfile *f, const struct logwash_template *t,
     struct lw_buf out;
     lw_buf_init(&out);
     *insert = false;
-    int bad = run_case(t, f, c, &a, &g, &out, u->counts) != 0;
+    int bad = run_case(u, t, f, c, &a, &g, &out, u->counts) != 0;
     enum rkind kind = R_PASS;
     if (!bad && c->fresh && u->update) {
         bad = c->flow ? 1 : 0;
@@ -566,6 +640,7 @@ one_file(struct run *u, const char *path)
         free(ins[i].text);
     free(ins);
     logwash_template_free(t);
+    tables_free(u);
     lw_test_free(&f);
 }
 

@@ -43,9 +43,21 @@ struct lw_tv {
 /* What a record must become. */
 enum lw_toutcome { LW_TO_OK, LW_TO_DROP, LW_TO_REJECT, LW_TO_ERROR, LW_TO_UNDECODABLE };
 
-/* Options of a file (`options:`), overridden key by key by a case's own `options:`. */
+/* A lookup table of `options: tables:` (NAME: FILE or NAME: {file, ip, key, format,
+ * last_wins}, as a job file's), loaded once per test file where it is written (line:col). */
+struct lw_ttable {
+    const char *name, *path, *key; /* C strings; path resolved; key NULL: the default */
+    enum logwash_table_format format;
+    bool ip, last_wins;
+    int line, col;
+};
+
+/* Options of a file (`options:`), overridden key by key by a case's own `options:` (its
+ * tables are added to the file's, a name again replacing the file's table). */
 struct lw_topts {
     bool has_input, has_output, has_tz, has_now, has_meta;
+    struct lw_ttable *tables;
+    size_t ntables;
     enum logwash_input input;
     enum logwash_output_format output;
     const char *tz; /* C string */

@@ -302,6 +302,71 @@ meta(struct ld *x, struct fy_node *kn, struct fy_node *m, struct logwash_meta *o
     return 0;
 }
 
+/* tables: options' tables: NAME: FILE, or NAME: {file, ip, key, format, last_wins}. */
+static int
+tables(struct ld *x, struct fy_node *kn, struct fy_node *m, struct lw_topts *o)
+{
+    if (m == NULL || !fy_node_is_mapping(m))
+        return fail(x, m ? m : kn,
+                    "'tables' needs a mapping of NAME: FILE or NAME: {file: FILE, ...}");
+    size_t n = (size_t)fy_node_mapping_item_count(m);
+    o->tables = lw_arena_alloc(&x->f->arena, (n + 1) * sizeof *o->tables);
+    o->ntables = 0;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(m, &it)) != NULL) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p), *file = v;
+        struct lw_ttable *t = &o->tables[o->ntables++];
+        *t = (struct lw_ttable){ .name = text(x, k, k, "table name", NULL) };
+        if (t->name == NULL) return -1;
+        if (t->name[0] == '\0') return fail(x, k, "a table needs a name");
+        startpos(k, &t->line, &t->col, NULL);
+        if (v != NULL && fy_node_is_mapping(v)) {
+            file = NULL;
+            void *it2 = NULL;
+            struct fy_node_pair *p2;
+            while ((p2 = fy_node_mapping_iterate(v, &it2)) != NULL) {
+                struct fy_node *k2 = fy_node_pair_key(p2), *v2 = fy_node_pair_value(p2);
+                const char *ks = text(x, k2, k2, "key", NULL);
+                if (ks == NULL) return -1;
+                struct lw_str key = lw_str_c(ks);
+                if (is(key, "file")) {
+                    file = v2;
+                    continue;
+                }
+                const char *s = text(x, v2, k2, ks, NULL);
+                if (s == NULL) return -1;
+                bool yes = strcmp(s, "true") == 0;
+                if ((is(key, "ip") || is(key, "last_wins")) && !yes && strcmp(s, "false") != 0)
+                    return fail(x, v2, "'%s' needs true or false, found '%s'", ks, s);
+                if (is(key, "ip")) {
+                    t->ip = yes;
+                } else if (is(key, "last_wins")) {
+                    t->last_wins = yes;
+                } else if (is(key, "key")) {
+                    t->key = s;
+                } else if (is(key, "format")) {
+                    if (strcmp(s, "csv") != 0 && strcmp(s, "jsonl") != 0)
+                        return fail(x, v2, "'format' needs csv or jsonl, found '%s'", s);
+                    t->format = s[0] == 'c' ? LOGWASH_TABLE_CSV : LOGWASH_TABLE_JSONL;
+                } else {
+                    return fail(x, k2,
+                                "unknown key '%s' in table '%s' (expected file, ip, key, format, "
+                                "last_wins)",
+                                ks, t->name);
+                }
+            }
+            if (file == NULL) return fail(x, k, "table '%s' needs its file: file: PATH", t->name);
+        }
+        const char *path = text(x, file, k, "file", NULL);
+        if (path == NULL) return -1;
+        if (path[0] == '\0')
+            return fail(x, file ? file : k, "table '%s' needs a file name", t->name);
+        t->path = resolve(x, path);
+    }
+    return 0;
+}
+
 static int
 options(struct ld *x, struct fy_node *kn, struct fy_node *m, struct lw_topts *o)
 {
@@ -318,6 +383,10 @@ options(struct ld *x, struct fy_node *kn, struct fy_node *m, struct lw_topts *o)
         if (is(key, "meta")) {
             if (meta(x, k, v, &o->meta) != 0) return -1;
             o->has_meta = true;
+            continue;
+        }
+        if (is(key, "tables")) {
+            if (tables(x, k, v, o) != 0) return -1;
             continue;
         }
         const char *s = text(x, v, k, ks, NULL);
@@ -342,7 +411,9 @@ options(struct ld *x, struct fy_node *kn, struct fy_node *m, struct lw_topts *o)
                 return fail(x, v, "'now' needs an RFC 3339 time or epoch seconds, found '%s'", s);
             o->has_now = true;
         } else {
-            return fail(x, k, "unknown key '%s' in options (expected input, output, tz, now, meta)",
+            return fail(x, k,
+                        "unknown key '%s' in options (expected input, output, tz, now, meta, "
+                        "tables)",
                         ks);
         }
     }
@@ -543,6 +614,13 @@ one_case(struct ld *x, struct fy_node *m, size_t index, const struct lw_topts *f
     }
     c->fresh = !expectation;
     merge(&c->opts, &co);
+    if (co.ntables > 0) { /* the file's tables, then the case's (a name again replaces) */
+        size_t n = fo->ntables + co.ntables;
+        c->opts.tables = lw_arena_alloc(&x->f->arena, (n + 1) * sizeof *c->opts.tables);
+        if (fo->ntables) memcpy(c->opts.tables, fo->tables, fo->ntables * sizeof *fo->tables);
+        memcpy(c->opts.tables + fo->ntables, co.tables, co.ntables * sizeof *co.tables);
+        c->opts.ntables = n;
+    }
     return 0;
 }
 
