@@ -81,6 +81,7 @@ enum {
     O_TABLE,
     O_MAX_STATE,
     O_EXPLAIN,
+    O_NO_EXPLAIN,
 };
 
 static const struct {
@@ -235,6 +236,9 @@ static const struct {
     { { "no-exit-at-eof", no_argument, NULL, O_NO_EXIT_EOF },
       NULL,
       "turn --exit-at-eof (a job file's source.exit_at_eof: true) off" },
+    { { "no-explain", no_argument, NULL, O_NO_EXPLAIN },
+      NULL,
+      "turn --explain (a job file's explain) off" },
     { { "quiet", no_argument, NULL, 'q' }, NULL, "no warnings or summary on stderr" },
     { { "verbose", no_argument, NULL, 'v' }, NULL, "print a summary of the counters at the end" },
     { { "version", no_argument, NULL, O_VERSION }, NULL, "print the version and exit" },
@@ -480,7 +484,9 @@ help(FILE *f)
         const struct option *o = &table[i].o;
         int n = o->val < 256 ? snprintf(lhs, sizeof lhs, "-%c, --%s", o->val, o->name)
                              : snprintf(lhs, sizeof lhs, "    --%s", o->name);
-        if (table[i].arg) snprintf(lhs + n, sizeof lhs - (size_t)n, " %s", table[i].arg);
+        if (table[i].arg) /* an optional argument only as --NAME=ARG */
+            snprintf(lhs + n, sizeof lhs - (size_t)n,
+                     table[i].o.has_arg == optional_argument ? "[=%s]" : " %s", table[i].arg);
         fprintf(f, "  %-34s %s\n", lhs, table[i].help);
     }
     fprintf(f, "\nExit status: 0 ok, 1 some records failed, 2 usage error, 3 template error,\n"
@@ -813,6 +819,9 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             break;
         case O_NO_EXIT_EOF:
             o->exit_at_eof = false;
+            break;
+        case O_NO_EXPLAIN:
+            o->explain = 0;
             break;
         case O_ON_ERROR:
             if (strcmp(optarg, "warn") == 0)
