@@ -566,6 +566,47 @@ logwash test: 1 file, 3 cases: 3 passed, 0 failed
 WANT
 expect_file coverage out
 expect_empty coverage err
+# && and || are branches at their operator (the left side true or false), and so is the if of a
+# comprehension (an element kept or left out); a, b, c make `a || b || c` two branches
+cat >cov/l.lw <<'LW'
+let a = line == "a" && len(line) > 0
+let b = line == "b" or line == "c" || line == "d"
+let xs = [x for x in [1, 2, 3] if x > 1 && line == "a"]
+emit {a: a, b: b, n: len(xs)}
+LW
+printf 'cases:\n  - inputs: [a, b]\n    expect: [{a: true, b: false, n: 2}, {a: false, b: true, n: 0}]\n' >cov/l.test.yaml
+run test -q --coverage-show cov/l.lw
+expect_rc coverage_logic 1
+cat >want <<'WANT'
+FAIL cov/l.test.yaml: the template does not compile, 1 cases not run
+    cov/l.lw:2:21: error: unexpected 'or': write '||'
+        2 | let b = line == "b" or line == "c" || line == "d"
+          |                     ^~
+logwash test: 1 file, 0 cases: 0 passed, 1 failed
+WANT
+expect_file coverage_logic out
+sed -i 's/ or / || /' cov/l.lw
+run test -q --coverage-show cov/l.lw
+expect_rc coverage_logic 0
+cat >want <<'WANT'
+coverage: cov/l.lw: statements 4/4 (100.0%), branches 10/10 (100.0%)
+        -:    0:Source:cov/l.lw
+        2:    1:let a = line == "a" && len(line) > 0
+                branch && at 1:21: true 1, false 1
+        2:    2:let b = line == "b" || line == "c" || line == "d"
+                branch || at 2:21: true 1, false 1
+                branch || at 2:36: true 1, false 1
+        2:    3:let xs = [x for x in [1, 2, 3] if x > 1 && line == "a"]
+                branch && at 3:41: true 4, false 2
+                branch for-if at 3:35: kept 2, left out 4
+        2:    4:emit {a: a, b: b, n: len(xs)}
+logwash test: 1 file, 1 case: 1 passed, 0 failed
+WANT
+expect_file coverage_logic_listing out
+# a template not compiled for coverage has the code it had: no COV, no added jump
+run --disasm -e 'emit [x for x in [1] if x > 0 && line != ""] || false'
+if grep -q 'COV' out || [ "$(grep -c ' JMP ' out)" != 1 ]; then bad "coverage_logic_plain: $(cat out)"; else ok; fi
+
 # --coverage-min: below it, exit 1 naming the files; the cases still pass
 run test -q --coverage-min=100 cov/c.lw
 expect_rc coverage_min 1

@@ -166,10 +166,10 @@ template_files(struct logwash_template *t)
     if (p->ncovs == 0) return;
     t->cov = lw_xcalloc(p->ncovs, sizeof *t->cov);
     static const enum logwash_coverage_kind kinds[] = {
-        [LW_COV_STMT] = LOGWASH_COVERAGE_STATEMENT,
-        [LW_COV_IF] = LOGWASH_COVERAGE_IF,
-        [LW_COV_COND] = LOGWASH_COVERAGE_CONDITIONAL,
-        [LW_COV_DEFAULT] = LOGWASH_COVERAGE_DEFAULT,
+        [LW_COV_STMT] = LOGWASH_COVERAGE_STATEMENT,   [LW_COV_IF] = LOGWASH_COVERAGE_IF,
+        [LW_COV_COND] = LOGWASH_COVERAGE_CONDITIONAL, [LW_COV_DEFAULT] = LOGWASH_COVERAGE_DEFAULT,
+        [LW_COV_AND] = LOGWASH_COVERAGE_AND,          [LW_COV_OR] = LOGWASH_COVERAGE_OR,
+        [LW_COV_FILTER] = LOGWASH_COVERAGE_FILTER,
     };
     for (uint32_t i = 0; i < p->ncovs; i++) {
         const struct lw_covpoint *c = &p->covs[i];

@@ -53,7 +53,7 @@ static const char usage[] =
     "                     (never into a case that has one)\n"
     "      --no-jit       compile regexes without pcre2's JIT\n"
     "      --coverage     report, per template, the statements run and the branch outcomes\n"
-    "                     taken (if/else, ?:, ?\?) over every case\n"
+    "                     taken (if/else, ?:, ?\?, &&, ||, for-if) over every case\n"
     "      --coverage-show    also print each file annotated with its counts (like gcov)\n"
     "      --coverage-dir=DIR write that listing per template into DIR/PATH.cov\n"
     "      --coverage-min=PCT exit 1 when a file's statement or branch coverage is below PCT\n"
