@@ -373,6 +373,14 @@ expect_file missing_path err
 mkdir empty
 run test empty
 expect_rc no_files 2
+# options after the paths too (as logwash(1)'s); -- ends them
+run test t.test.yaml -q --coverage
+expect_rc options_after_paths 0
+if grep -q '^coverage: t.lw: statements' out && ! grep -q '^ok ' out; then ok; else bad "options_after_paths: $(cat out err)"; fi
+run test -- --coverage
+expect_rc dashdash 2
+want "logwash: test: cannot read --coverage: No such file or directory"
+expect_file dashdash err
 run test --help
 expect_rc help 0
 if grep -q -- '--junit=FILE' out; then ok; else bad "help: $(cat out)"; fi

@@ -873,7 +873,7 @@ options(struct run *u, int argc, char **argv)
     optind = 1;
     u->covopts.min = -1;
     int c;
-    while ((c = getopt_long(argc, argv, "+vqh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "vqh", longs, NULL)) != -1) { /* options after paths too */
         switch (c) {
         case 'v':
             u->verbose = true;
