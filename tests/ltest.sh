@@ -249,6 +249,27 @@ want "logwash: m.yaml: error: no 'template:' and the file is not named NAME.test
 expect_file no_template err
 printf 'template: t.lw\ncases: []\n\377\n' >m.test.yaml
 malformed not_utf8 "m.test.yaml:3: error: not UTF-8 text (a test file is YAML)"
+# inline JSON records: a mapping or a list is the JSON text of a record (members in order, the
+# scalars as YAML's core schema reads them: .5 and +3 are numbers), in input and inputs; a
+# number or true alone is refused (quote it)
+printf 'input json\nemit .\n' >js.lw
+cat >js.test.yaml <<'YAML'
+cases:
+  - input: {ts: "2024-01-01 10:00:00", uid: 1, f: 1.5, g: .5, h: +3, n: ~, b: true, a: [1, "x\u2028"], o: {}}
+    expect: [{ts: "2024-01-01 10:00:00", uid: 1, f: 1.5, g: 0.5, h: 3, n: null, b: true, a: [1, "x\u2028"], o: {}}]
+  - inputs:
+      - {a: 1}
+      - [1, 2]
+      - '{"s": 1}'
+    expect: [{a: 1}, [1, 2], {s: 1}]
+YAML
+run test js.test.yaml
+expect_rc inline_json 0
+printf 'template: js.lw\ncases:\n  - input: 5\n    expect: []\n' >m.test.yaml
+malformed inline_number "m.test.yaml:3:12: error: 'input' needs a record: a string, or a mapping or list for a JSON one (quote a number or true)"
+printf 'template: js.lw\ncases:\n  - inputs: [a, null]\n    expect: []\n' >m.test.yaml
+malformed inline_null "m.test.yaml:3:17: error: 'inputs' needs a record: a string, or a mapping or list for a JSON one (quote a number or true)"
+
 # hostile test files: bounded, each refused at its place
 # an alias bomb (anchors of anchors: 10^9 values once resolved) is refused before resolving
 {

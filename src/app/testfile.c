@@ -505,6 +505,82 @@ outcome(struct ld *x, struct lw_tcase *c, struct fy_node *k, struct fy_node *v, 
     return 0;
 }
 
+/* json_num: a YAML number's text as JSON has it (YAML also takes +1, .5, 1., 0x...: those are
+ * written again from the value) */
+static void
+json_num(struct lw_buf *b, const struct lw_tv *v)
+{
+    const char *p = v->s.p;
+    size_t n = v->s.len, i = p[0] == '-';
+    bool ok = i < n && p[i] >= '0' && p[i] <= '9' && !(p[i] == '0' && i + 1 < n && p[i + 1] >= '0');
+    for (size_t k = i; ok && k < n; k++)
+        if ((p[k] == '.' || p[k] == 'e' || p[k] == 'E') && (k + 1 == n || p[k + 1] == '.'))
+            ok = false;
+    if (ok)
+        lw_buf_add(b, p, n);
+    else if (v->kind == LW_TV_INT)
+        lw_buf_printf(b, "%lld", (long long)v->i);
+    else
+        lw_buf_printf(b, "%.17g", v->f);
+}
+
+/* to_json: an inline record written as YAML (a mapping or a list) as the JSON text logwash
+ * reads (members in order; the scalars as the core schema reads them). */
+static void
+to_json(struct lw_buf *b, const struct lw_tv *v)
+{
+    switch (v->kind) {
+    case LW_TV_NULL:
+        lw_buf_adds(b, "null");
+        break;
+    case LW_TV_BOOL:
+        lw_buf_adds(b, v->b ? "true" : "false");
+        break;
+    case LW_TV_INT:
+    case LW_TV_FLOAT:
+        json_num(b, v);
+        break;
+    case LW_TV_STRING:
+        lw_test_quote(b, v->s);
+        break;
+    case LW_TV_ARRAY:
+    case LW_TV_OBJECT:
+        lw_buf_addc(b, v->kind == LW_TV_ARRAY ? '[' : '{');
+        for (size_t i = 0; i < v->n; i++) {
+            if (i) lw_buf_addc(b, ',');
+            if (v->kind == LW_TV_OBJECT) {
+                lw_test_quote(b, v->keys[i]);
+                lw_buf_addc(b, ':');
+            }
+            to_json(b, &v->items[i]);
+        }
+        lw_buf_addc(b, v->kind == LW_TV_ARRAY ? ']' : '}');
+        break;
+    }
+}
+
+/* record: one record of input/inputs: a string as it is, a mapping or a list as JSON text;
+ * another scalar (a number, true, null) is refused: quote it. */
+static int
+record(struct ld *x, struct fy_node *n, const struct lw_tv *t, const char *key, struct lw_str *out)
+{
+    if (t->kind == LW_TV_OBJECT || t->kind == LW_TV_ARRAY) {
+        struct lw_buf b;
+        lw_buf_init(&b);
+        to_json(&b, t);
+        *out = (struct lw_str){ lw_arena_dup(&x->f->arena, b.p, b.len), b.len };
+        lw_buf_fini(&b);
+        return 0;
+    }
+    if (t->kind != LW_TV_STRING)
+        return fail(x, n,
+                    "'%s' needs a record: a string, or a mapping or list for a JSON one (quote a "
+                    "number or true)",
+                    key);
+    *out = t->s;
+    return 0;
+}
+
 static int
 inputs(struct ld *x, struct lw_tcase *c, struct fy_node *k, struct fy_node *v, const char *key)
 {
@@ -516,18 +592,19 @@ inputs(struct ld *x, struct lw_tcase *c, struct fy_node *k, struct fy_node *v, c
     }
     struct lw_tv t;
     if (strcmp(key, "input") == 0) {
-        if (v == NULL || !fy_node_is_scalar(v))
-            return fail(x, v ? v : k, "'input' needs one record (a string; several: inputs)");
+        if (v == NULL) return fail(x, k, "'input' needs one record (several: inputs)");
         if (value(x, v, &t) != 0) return -1;
         c->inputs = lw_arena_alloc(&x->f->arena, sizeof *c->inputs);
-        c->inputs[0] = t.s;
         c->ninputs = 1;
-        return 0;
+        return record(x, v, &t, key, &c->inputs[0]);
     }
-    if (list(x, k, v, key, &t, true) != 0) return -1;
+    if (list(x, k, v, key, &t, false) != 0) return -1;
     c->inputs = lw_arena_alloc(&x->f->arena, (t.n + 1) * sizeof *c->inputs);
-    for (size_t i = 0; i < t.n; i++)
-        c->inputs[i] = t.items[i].s;
+    void *it = NULL;
+    for (size_t i = 0; i < t.n; i++) {
+        struct fy_node *e = fy_node_sequence_iterate(v, &it);
+        if (record(x, e, &t.items[i], key, &c->inputs[i]) != 0) return -1;
+    }
     c->ninputs = t.n;
     return 0;
 }
