@@ -1035,6 +1035,21 @@ run --lib mlib -f mlt.lw
 expect_rc multiline_in_import 3
 if grep -q "'multiline' belongs in the template, not in an imported file" err; then ok; else bad "multiline_in_import: $(cat err)"; fi
 
+# --no-multiline-indent turns a template's `multiline indent` off too (as a job file's);
+# --multiline-indent after it turns it on again
+printf 'multiline indent\nemit line\n' >mli.lw
+printf 'a\n b\nc\n' >in
+run -f mli.lw
+want '"a\n b"' '"c"'
+expect_file multiline_directive out
+run -f mli.lw --no-multiline-indent
+want '"a"' '" b"' '"c"'
+expect_file multiline_directive_off out
+run -f mli.lw --no-multiline-indent --multiline-indent
+want '"a\n b"' '"c"'
+expect_file multiline_directive_on_again out
+: >in
+
 # ---- hostile tables: errors at load, never a crash or a machine's memory
 # a 1 GiB file (sparse: nothing is written) is refused by its size before it is read
 if truncate -s 1G huge.csv 2>/dev/null; then

@@ -816,6 +816,7 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             break;
         case O_NO_ML_INDENT:
             o->ml_indent = false;
+            o->ml_no_indent = true;
             break;
         case O_NO_EXIT_EOF:
             o->exit_at_eof = false;
@@ -886,6 +887,7 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
         }
         case O_ML_INDENT:
             o->ml_indent = true;
+            o->ml_no_indent = false;
             break;
         case O_ML_MAX_LINES:
             if (number(optarg, &v, "multiline-max-lines", err, errcap) != 0) return -1;
