@@ -1022,6 +1022,30 @@ expect_file explain_compile_error err
 run explain --help
 if [ "$rc" = 0 ] && grep -q '^usage: logwash explain' out; then ok; else bad "explain_help: $rc"; fi
 
+# --now as a run's: RFC 3339 or epoch seconds
+run explain --now 2024-03-10T12:00:00Z -e 'emit format_time(now(), "%Y")' x
+if [ "$rc" = 0 ] && grep -qx -- '-e:1:1: emit "2024"' out; then ok; else bad "explain_now: $(cat out err)"; fi
+run explain --now 1700000000 -e 'emit format_time(now(), "%Y")' x
+if [ "$rc" = 0 ] && grep -qx -- '-e:1:1: emit "2023"' out; then ok; else bad "explain_now_epoch: $(cat out err)"; fi
+# pathological regexes are bounded: a catastrophic one stops at the match limit and says so; a
+# non-match over a long subject examines its first 1024 bytes (the probes are counted)
+awk 'BEGIN { s = ""; for (i = 0; i < 30000; i++) s = s "a"; print s "!" }' >in
+run explain -e 'if match(line, /^(a+)+$/) { emit 1 }'
+if [ "$rc" = 0 ] && grep -qx -- '-e:1:4: match(): /^(a+)+$/ stopped by a limit' out &&
+    grep -q '^=> failed at -e:1:4: regex match limit of 10000000 exceeded' out; then ok; else
+    bad "explain_regex_catastrophic: $(head -c 600 out) $(cat err)"
+fi
+run explain -e 'if match(line, /(a|aa)*(b|c)x/) { emit 1 }'
+if [ "$rc" = 0 ] && grep -qx '  (the first 1024 bytes of the subject are examined)' out &&
+    grep -qx '=> ok, 0 outputs' out; then ok; else
+    bad "explain_regex_long: $(head -c 600 out) $(cat err)"
+fi
+run explain -e 'let g = grok(line, "%{DATA:a}%{DATA:b}%{DATA:c}%{DATA:d}Z")'
+if [ "$rc" = 0 ] && grep -q "^-e:1:9: grok(): '%{DATA:a}%{DATA:b}%{DATA:c}%{DATA:d}Z' " out; then ok; else
+    bad "explain_grok_long: $(head -c 600 out) $(cat err)"
+fi
+: >in
+
 mkdir -p tplx && printf '# x\nemit grok(line, "%%{INT:n}") ?? {}\n' >tplx/exn.lw
 LOGWASH_TEMPLATES=$tmp/tplx run explain -f @exn 'abc'
 if [ "$rc" = 0 ] && grep -q '^.*/tplx/exn.lw:2:6: grok(): .%{INT:n}. did not match$' out; then ok; else bad "explain_at_name: $rc $(cat out err)"; fi
