@@ -150,8 +150,9 @@ LOGWASH_API struct logwash_template *logwash_compile(const char *text, size_t le
                                                      const struct logwash_compile_options *o,
                                                      struct logwash_error *err);
 
-/* logwash_compile_file: logwash_compile over the file at path (a C string). A file that
- * cannot be read is an error "cannot read PATH: REASON" without line:col. */
+/* logwash_compile_file: logwash_compile over the file at path (a C string), at most 16 MiB
+ * of it. A file that cannot be read, or is longer, is an error "cannot read PATH: REASON"
+ * without line:col. */
 LOGWASH_API struct logwash_template *logwash_compile_file(const char *path,
                                                           const struct logwash_compile_options *o,
                                                           struct logwash_error *err);

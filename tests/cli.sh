@@ -1022,6 +1022,12 @@ expect_file explain_compile_error err
 run explain --help
 if [ "$rc" = 0 ] && grep -q '^usage: logwash explain' out; then ok; else bad "explain_help: $rc"; fi
 
+# a template or pattern file is read at most 16 MiB: /dev/zero is refused, not read forever
+run -f /dev/zero --check
+expect_rc template_dev_zero 2
+want "logwash: cannot read /dev/zero: longer than 16 MiB (a template)"
+expect_file template_dev_zero err
+
 # --now as a run's: RFC 3339 or epoch seconds
 run explain --now 2024-03-10T12:00:00Z -e 'emit format_time(now(), "%Y")' x
 if [ "$rc" = 0 ] && grep -qx -- '-e:1:1: emit "2024"' out; then ok; else bad "explain_now: $(cat out err)"; fi

@@ -294,6 +294,10 @@ want "logwash: /dev/zero: error: longer than 16 MiB: a test file is read whole, 
 expect_file dev_zero err
 printf 'template: t.lw\ncases:\n  - input_file: /dev/zero\n' >m.test.yaml
 malformed input_dev_zero "m.test.yaml:3:17: error: /dev/zero is longer than 64 MiB: split its records over several cases"
+printf 'template: /dev/zero\ncases:\n  - input: a\n' >m.test.yaml
+run test -q m.test.yaml
+expect_rc template_dev_zero 1
+if grep -q '^    m.test.yaml:1:11: error: cannot read /dev/zero: longer than 16 MiB (a template)$' out; then ok; else bad "template_dev_zero: $(cat out err)"; fi
 # anchors, aliases and merge keys that copy little are fine
 cat >anchors.test.yaml <<'YAML'
 template: t.lw

@@ -433,25 +433,6 @@ merge(struct lw_topts *o, const struct lw_topts *c)
 
 /* ---- cases ---- */
 
-/* read_max: the file at path into b, at most max bytes. Returns 0, or -1 with errno set
- * (EFBIG: longer than max; a device such as /dev/zero is not read whole). */
-static int
-read_max(struct lw_buf *b, const char *path, size_t max)
-{
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) return -1;
-    size_t n;
-    do {
-        char *p = lw_buf_grow(b, 65536);
-        n = fread(p, 1, 65536, fp);
-        b->len += n;
-    } while (n > 0 && b->len <= max);
-    int e = ferror(fp) ? errno : b->len > max ? EFBIG : 0;
-    fclose(fp);
-    errno = e;
-    return e ? -1 : 0;
-}
-
 /* input_file: the records of a file, one a line (a final newline optional, CRLF as LF). */
 static int
 input_file(struct ld *x, struct fy_node *v, const char *name, struct lw_tcase *c)
@@ -459,7 +440,7 @@ input_file(struct ld *x, struct fy_node *v, const char *name, struct lw_tcase *c
     const char *path = resolve(x, name);
     struct lw_buf b;
     lw_buf_init(&b);
-    if (read_max(&b, path, LW_TEST_MAX_INPUT) != 0) {
+    if (lw_buf_read_file_max(&b, path, LW_TEST_MAX_INPUT) != 0) {
         int e = errno;
         lw_buf_fini(&b);
         if (e == EFBIG)
@@ -874,7 +855,7 @@ lw_test_load(struct lw_tfile *f, const char *path, char *err, size_t errcap)
     memcpy(dir, path, dl);
     dir[dl] = '\0';
     x.dir = dir;
-    if (read_max(&f->text, path, LW_TEST_MAX_FILE) != 0) {
+    if (lw_buf_read_file_max(&f->text, path, LW_TEST_MAX_FILE) != 0) {
         if (errno == EFBIG)
             snprintf(err, errcap,
                      "%s: error: longer than %d MiB: a test file is read whole, with every "
