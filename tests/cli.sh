@@ -1057,6 +1057,10 @@ LOGWASH_TEMPLATES=$tmp/tplx run explain -f @exn 'abc'
 if [ "$rc" = 0 ] && grep -q '^.*/tplx/exn.lw:2:6: grok(): .%{INT:n}. did not match$' out; then ok; else bad "explain_at_name: $rc $(cat out err)"; fi
 LOGWASH_TEMPLATES=$tmp/tplx run explain -f @nope 'abc'
 expect_rc explain_at_missing 2
+# a name one letter off: did you mean
+LOGWASH_TEMPLATES=$tmp/tplx run -f @exm --check
+expect_rc at_did_you_mean 2
+if grep -q "^logwash: no shipped template 'exm' (did you mean @exn?) in $tmp/tplx:" err; then ok; else bad "at_did_you_mean: $(cat err)"; fi
 
 # the template's multiline directive: only in the template itself, not in an imported file
 mkdir -p mlib && printf 'multiline indent\nfn f(x) { return x }\n' >mlib/m.lw

@@ -349,7 +349,33 @@ lw_opts_find_template(struct lw_opts *o, char *err, size_t errcap)
     }
     if (!at) return 0;
     template_dirs(o, true, dirs, sizeof dirs);
-    snprintf(err, errcap, "no shipped template '%s' in %s (logwash --list-templates)", name, dirs);
+    /* did you mean: the nearest NAME.lw of those directories, a third of its letters apart */
+    char best[256] = "";
+    size_t bestd = strlen(name) / 3 + 1;
+    char scan[8192];
+    memcpy(scan, dirs, sizeof scan);
+    for (char *d = scan, *next; d != NULL; d = next) {
+        next = strchr(d, ':');
+        if (next) *next++ = '\0';
+        DIR *dp = *d ? opendir(d) : NULL;
+        for (struct dirent *e; dp && (e = readdir(dp)) != NULL;) {
+            size_t len = strlen(e->d_name);
+            if (len <= 3 || len - 3 >= sizeof best || strcmp(e->d_name + len - 3, ".lw") != 0)
+                continue;
+            size_t dd = lw_str_distance(lw_str_c(name), (struct lw_str){ e->d_name, len - 3 });
+            if (dd < bestd) {
+                bestd = dd;
+                snprintf(best, sizeof best, "%.*s", (int)(len - 3), e->d_name);
+            }
+        }
+        if (dp) closedir(dp);
+    }
+    if (best[0])
+        snprintf(err, errcap, "no shipped template '%s' (did you mean @%s?) in %s", name, best,
+                 dirs);
+    else
+        snprintf(err, errcap, "no shipped template '%s' in %s (logwash --list-templates)", name,
+                 dirs);
     return -1;
 }
 
