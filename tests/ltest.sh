@@ -421,6 +421,13 @@ expect_file directory out
 want "logwash: test: dir: no test file for untested.lw"
 expect_file directory err
 
+# --update keeps a CRLF file's line ends (the lines it adds end as the file's first one)
+printf 'template: t.lw\r\ncases:\r\n  - name: new\r\n    input: ""\r\n  - name: last\r\n    input: "x"' >crlf.test.yaml
+run test -q --update crlf.test.yaml
+expect_rc update_crlf 0
+printf 'template: t.lw\r\ncases:\r\n  - name: new\r\n    input: ""\r\n    dropped: true\r\n    expect: []\r\n  - name: last\r\n    input: "x"\r\n    rejected: "starts with x"\r\n' >want
+expect_file update_crlf crlf.test.yaml
+
 # --update: new cases get the current outputs, a failing case is left alone, a case with
 # expectations is never rewritten; the file still reads, and passes where it was new
 cat >u.test.yaml <<'YAML'

@@ -413,6 +413,8 @@ write_update(struct lw_tfile *f, struct insert *ins, size_t n, struct lw_buf *wh
     struct lw_buf b;
     lw_buf_init(&b);
     size_t from = 0;
+    const char *nl1 = memchr(f->text.p, '\n', f->text.len); /* CRLF: its first line says */
+    bool crlf = nl1 != NULL && nl1 > f->text.p && nl1[-1] == '\r';
     for (size_t i = 0; i < n; i++) { /* in file order: cases are */
         /* after the end of the case's last line: a block scalar's end mark can lie in the
          * indentation of the next line, which is then where the case ended */
@@ -427,8 +429,11 @@ write_update(struct lw_tfile *f, struct insert *ins, size_t n, struct lw_buf *wh
             if (off < f->text.len) off++;
         }
         lw_buf_add(&b, f->text.p + from, off - from);
-        if (b.len > 0 && b.p[b.len - 1] != '\n') lw_buf_addc(&b, '\n');
-        lw_buf_adds(&b, ins[i].text);
+        if (b.len > 0 && b.p[b.len - 1] != '\n') lw_buf_adds(&b, crlf ? "\r\n" : "\n");
+        for (const char *p = ins[i].text; *p; p++) { /* the file's line ends */
+            if (*p == '\n' && crlf) lw_buf_addc(&b, '\r');
+            lw_buf_addc(&b, *p);
+        }
         from = off;
     }
     lw_buf_add(&b, f->text.p + from, f->text.len - from);
