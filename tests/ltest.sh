@@ -190,6 +190,15 @@ not ok 2 - h.test.yaml:5: y\nok 7 - fake\x0d
 #     h.test.yaml:7:15: output 1: missing: "no"
 EOF2
 expect_file hostile_tap out
+# as a TAP consumer reads it: two failures, no TODO, no parse error
+if perl -MTAP::Parser -e 1 2>/dev/null; then
+    cp out hostile.tap
+    perl -MTAP::Parser -e 'my $p = TAP::Parser->new({ source => "hostile.tap" }); 1 while $p->next;
+        printf "%d %d %d %d\n", scalar($p->passed), scalar($p->failed), scalar($p->todo), scalar($p->parse_errors)' >pyout 2>&1
+    if [ "$(cat pyout)" = "0 2 0 0" ]; then ok; else bad "hostile_tap_parser: $(cat pyout)"; fi
+else
+    skip "TAP::Parser check: no perl TAP::Parser"
+fi
 run test -q h.test.yaml
 if grep -q '^FAIL h.test.yaml:2:5: esc\\x1b bell' out && ! grep -q "$(printf '\033')" out &&
     grep -q '^FAIL h.test.yaml:5:5: y\\nok 7 - fake\\x0d$' out; then ok; else bad "hostile_text: $(cat -v out)"; fi
