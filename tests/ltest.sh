@@ -232,7 +232,7 @@ malformed yaml_syntax "m.test.yaml:4:1: error: flow sequence without a closing b
 printf 'cases:\n  - name: x\n    inptu: a\n' >m.test.yaml
 malformed unknown_case_key "m.test.yaml:3:5: error: unknown key 'inptu' in a case (expected name, input, inputs, input_file, options, meta, expect, expect_subset, printed, dropped, rejected, failed, undecodable)"
 printf 'template: t.lw\ncase:\n  - input: a\n' >m.test.yaml
-malformed unknown_top_key "m.test.yaml:2:1: error: unknown key 'case' in a test file (expected template, options, patterns, cases)"
+malformed unknown_top_key "m.test.yaml:2:1: error: unknown key 'case' in a test file (expected template, options, patterns, lib, cases)"
 printf 'template: t.lw\ncases:\n  - name: x\n    input: a\n    expect: {a: 1}\n' >m.test.yaml
 malformed expect_not_list "m.test.yaml:5:14: error: 'expect' needs a list (- item per line, or [a, b])"
 printf 'template: t.lw\ncases:\n  - name: x\n    expect: []\n' >m.test.yaml
@@ -325,6 +325,18 @@ cases:
 YAML
 run test anchors.test.yaml
 expect_rc anchors 0
+
+# lib: where import looks after the template's directory (as --lib), relative to the test file
+mkdir -p shared tpl
+printf 'fn twice(x) { return x * 2 }\n' >shared/common.lw
+printf 'import "common.lw"\nemit twice(int(line))\n' >tpl/uses.lw
+printf 'lib: [../shared]\ncases:\n  - input: "21"\n    expect: [42]\n' >tpl/uses.test.yaml
+run test -q tpl/uses.test.yaml
+expect_rc lib 0
+printf 'cases:\n  - input: "21"\n    expect: [42]\n' >tpl/uses.test.yaml
+run test -q tpl/uses.test.yaml
+expect_rc lib_missing 1
+if grep -q "^    tpl/uses.lw:1:8: error: cannot find 'common.lw' (looked in tpl/)$" out; then ok; else bad "lib_missing: $(cat out)"; fi
 
 # lookup tables in options: the file's, a case's replacing one by name; a table that does not
 # load fails the cases that use it, at its line:col

@@ -586,6 +586,8 @@ one_file(struct run *u, const char *path)
     co.jit = !u->no_jit;
     co.pattern_dirs = f.patterns;
     co.npattern_dirs = f.npatterns;
+    co.import_paths = f.libs;
+    co.nimport_paths = f.nlibs;
     struct lw_buf all;
     lw_buf_init(&all);
     co.on_error = every_error;

@@ -93,6 +93,8 @@ struct lw_tfile {
     int tline, tcol;       /* of `template:`, or 0 when implied */
     const char **patterns; /* grok pattern directories, resolved (npatterns) */
     size_t npatterns;
+    const char **libs; /* where import looks after the template's directory, resolved */
+    size_t nlibs;
     struct lw_tcase *cases;
     size_t ncases;
     struct lw_buf text; /* the file's bytes, for --update */

@@ -721,20 +721,26 @@ top(struct ld *x, struct fy_node *root)
             startpos(v, &f->tline, &f->tcol, NULL);
         } else if (is(key, "options")) {
             if (options(x, k, v, &fo) != 0) return -1;
-        } else if (is(key, "patterns")) {
+        } else if (is(key, "patterns") || is(key, "lib")) {
             struct lw_tv l;
             if (list(x, k, v, ks, &l, true) != 0) return -1;
-            f->patterns = lw_arena_alloc(&f->arena, (l.n + 1) * sizeof *f->patterns);
+            const char **dirs = lw_arena_alloc(&f->arena, (l.n + 1) * sizeof *dirs);
             for (size_t i = 0; i < l.n; i++)
-                f->patterns[i] = resolve(x, l.items[i].s.p);
-            f->npatterns = l.n;
+                dirs[i] = resolve(x, l.items[i].s.p);
+            if (is(key, "lib")) {
+                f->libs = dirs;
+                f->nlibs = l.n;
+            } else {
+                f->patterns = dirs;
+                f->npatterns = l.n;
+            }
         } else if (is(key, "cases")) {
             ck = k;
             cv = v;
         } else {
             return fail(x, k,
                         "unknown key '%s' in a test file (expected template, options, patterns, "
-                        "cases)",
+                        "lib, cases)",
                         ks);
         }
     }
