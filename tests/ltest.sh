@@ -393,7 +393,7 @@ printf 'emit (\n' >broken.lw
 printf 'cases:\n  - input: a\n    expect: []\n' >broken.test.yaml
 run test broken.test.yaml
 expect_rc compile_error 1
-if grep -q '^FAIL broken.test.yaml: the template does not compile, 1 cases not run$' out &&
+if grep -q '^FAIL broken.test.yaml: the template does not compile, 1 case not run$' out &&
     grep -q '^    broken.lw:1:7: error: ' out; then ok; else bad "compile_error: $(cat out)"; fi
 
 # every compile error is listed, each with its source line, then their count
@@ -401,7 +401,7 @@ printf 'emit (\nemit nosuch(1)\n' >broken2.lw
 printf 'template: broken2.lw\ncases:\n  - input: a\n    expect: []\n' >broken2.test.yaml
 run test broken2.test.yaml
 expect_rc compile_errors 1
-if grep -q '^FAIL broken2.test.yaml: the template does not compile, 1 cases not run$' out &&
+if grep -q '^FAIL broken2.test.yaml: the template does not compile, 1 case not run$' out &&
     grep -q '^    broken2.lw:2:1: error: expected an expression' out &&
     grep -q '^        2 | emit nosuch(1)$' out &&
     grep -q "^    broken2.lw:2:6: error: unknown function 'nosuch'" out &&
@@ -639,7 +639,7 @@ printf 'cases:\n  - inputs: [a, b]\n    expect: [{a: true, b: false, n: 2}, {a: 
 run test -q --coverage-show cov/l.lw
 expect_rc coverage_logic 1
 cat >want <<'WANT'
-FAIL cov/l.test.yaml: the template does not compile, 1 cases not run
+FAIL cov/l.test.yaml: the template does not compile, 1 case not run
     cov/l.lw:2:21: error: unexpected 'or': write '||'
         2 | let b = line == "b" or line == "c" || line == "d"
           |                     ^~

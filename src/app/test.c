@@ -604,12 +604,13 @@ one_file(struct run *u, const char *path)
         else
             snprintf(err, sizeof err, "%s: error: %s", path, e.message);
         lw_buf_addc(&all, '\0');
+        const char *cs = f.ncases == 1 ? "" : "s";
         if (e.line > 0 && all.len > 1) { /* every error, with its source line */
-            say(u, "FAIL %s: the template does not compile, %zu cases not run\n%s", path, f.ncases,
-                all.p);
+            say(u, "FAIL %s: the template does not compile, %zu case%s not run\n%s", path, f.ncases,
+                cs, all.p);
         } else {
-            say(u, "FAIL %s: the template does not compile, %zu cases not run\n    %s\n", path,
-                f.ncases, err);
+            say(u, "FAIL %s: the template does not compile, %zu case%s not run\n    %s\n", path,
+                f.ncases, cs, err);
         }
         add(u, path, "(template)", 0, R_TEMPLATE_ERROR, err);
         u->failed++;
