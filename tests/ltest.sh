@@ -299,7 +299,7 @@ malformed deep_nesting "m.test.yaml:4:73: error: Max depth (64) exceeded"
 malformed empty "m.test.yaml: error: empty: a test file needs 'cases'"
 run test /dev/zero
 expect_rc dev_zero 2
-want "logwash: /dev/zero: error: longer than 16 MiB: a test file is read whole, with every value kept; put records in bulk in input_file"
+want "logwash: /dev/zero: error: longer than 8 MiB: a test file is read whole, with every value kept; put records in bulk in input_file"
 expect_file dev_zero err
 printf 'template: t.lw\ncases:\n  - input_file: /dev/zero\n' >m.test.yaml
 malformed input_dev_zero "m.test.yaml:3:17: error: /dev/zero is longer than 64 MiB: split its records over several cases"

@@ -103,7 +103,7 @@ struct lw_tfile {
 
 /* Bounds of a test file: its size (libfyaml keeps about 100 bytes per byte of YAML), the
  * values its aliases may copy, their depth; an input_file's size. */
-#define LW_TEST_MAX_FILE   (16 << 20)
+#define LW_TEST_MAX_FILE   (8 << 20)
 #define LW_TEST_MAX_COPIES 100000
 #define LW_TEST_MAX_DEPTH  200
 #define LW_TEST_MAX_INPUT  (64 << 20)
