@@ -129,7 +129,8 @@ struct logwash_compile_options {
     size_t ntables;
     /* Coverage (logwash-test(1) --coverage; added after the members above, zero means off):
      * the template counts, in each of its runners, how often every statement ran and every
-     * outcome of each if/else, ?: and ?? was taken (see Coverage below). It runs a little
+     * outcome of each if/else, ?:, ??, && and || and comprehension if was taken (see
+     * Coverage below). It runs a little
      * slower, and each point reached is an instruction counted against limits.steps; a
      * template compiled without it carries no trace of it. Default false. */
     bool coverage;
@@ -157,8 +158,9 @@ LOGWASH_API struct logwash_template *logwash_compile(const char *text, size_t le
                                                      const struct logwash_compile_options *o,
                                                      struct logwash_error *err);
 
-/* logwash_compile_file: logwash_compile over the file at path (a C string). A file that
- * cannot be read is an error "cannot read PATH: REASON" without line:col. */
+/* logwash_compile_file: logwash_compile over the file at path (a C string), at most 16 MiB
+ * of it. A file that cannot be read, or is longer, is an error "cannot read PATH: REASON"
+ * without line:col. */
 LOGWASH_API struct logwash_template *logwash_compile_file(const char *path,
                                                           const struct logwash_compile_options *o,
                                                           struct logwash_error *err);
@@ -670,9 +672,10 @@ LOGWASH_API unsigned logwash_explanation_misses(const struct logwash_runner *r);
  *
  * A template compiled with logwash_compile_options.coverage has coverage points: each
  * statement, and each outcome of each branch: an if (its then block, and its else side, which
- * is also the way past an if without else), a ?: (its then and else values) and a ?? (the
- * left side's value, or the default). Each of its runners counts, over every record it runs,
- * how often each point was reached. Points are in source order within the template's code,
+ * is also the way past an if without else), a ?: (its then and else values), a ?? (the
+ * left side's value, or the default), a && or || (its left side true or false) and the if of
+ * a comprehension (an element kept or left out). Each of its runners counts, over every record it
+ * runs, how often each point was reached. Points are in source order within the template's code,
  * then each function's; a function's points are in the file that defines it (the template,
  * or a file it imports). */
 
@@ -680,7 +683,13 @@ enum logwash_coverage_kind {
     LOGWASH_COVERAGE_STATEMENT,
     LOGWASH_COVERAGE_IF,          /* outcome 1: the then block; 0: the else side */
     LOGWASH_COVERAGE_CONDITIONAL, /* ?: outcome 1: the then value; 0: the else value */
-    LOGWASH_COVERAGE_DEFAULT      /* ??: outcome 1: the left side's value; 0: the default */
+    LOGWASH_COVERAGE_DEFAULT,     /* ??: outcome 1: the left side's value; 0: the default */
+    LOGWASH_COVERAGE_AND,         /* &&: outcome 1: the left side true (the right one runs); 0:
+                                     false (the right one does not) */
+    LOGWASH_COVERAGE_OR,          /* ||: outcome 1: the left side true (the right one does not
+                                     run); 0: false (the right one runs) */
+    LOGWASH_COVERAGE_FILTER       /* the if of a comprehension: outcome 1: the element is kept;
+                                     0: it is left out */
 };
 
 struct logwash_coverage_point {
@@ -688,7 +697,8 @@ struct logwash_coverage_point {
     int outcome;   /* branches: 1 or 0 as above (a branch's outcome 1 is followed by its
                       outcome 0); statements: 0 */
     unsigned file; /* index for logwash_template_file: 0 the template, then imported files */
-    int line, col; /* 1-based, in that file: the statement, the condition, or the ?? expression */
+    int line, col; /* 1-based, in that file: the statement, the condition, the ?? expression, or
+                      the && or || operator */
 };
 
 /* logwash_template_coverage: t's coverage points, *n of them (0 and NULL when t was not

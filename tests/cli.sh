@@ -1023,11 +1023,45 @@ expect_file explain_compile_error err
 run explain --help
 if [ "$rc" = 0 ] && grep -q '^usage: logwash explain' out; then ok; else bad "explain_help: $rc"; fi
 
+# a template or pattern file is read at most 16 MiB: /dev/zero is refused, not read forever
+run -f /dev/zero --check
+expect_rc template_dev_zero 2
+want "logwash: cannot read /dev/zero: longer than 16 MiB (a template)"
+expect_file template_dev_zero err
+
+# --now as a run's: RFC 3339 or epoch seconds
+run explain --now 2024-03-10T12:00:00Z -e 'emit format_time(now(), "%Y")' x
+if [ "$rc" = 0 ] && grep -qx -- '-e:1:1: emit "2024"' out; then ok; else bad "explain_now: $(cat out err)"; fi
+run explain --now 1700000000 -e 'emit format_time(now(), "%Y")' x
+if [ "$rc" = 0 ] && grep -qx -- '-e:1:1: emit "2023"' out; then ok; else bad "explain_now_epoch: $(cat out err)"; fi
+# pathological regexes are bounded: a catastrophic one stops at the match limit and says so; a
+# non-match over a long subject examines its first 1024 bytes (the probes are counted)
+awk 'BEGIN { s = ""; for (i = 0; i < 30000; i++) s = s "a"; print s "!" }' >in
+run explain -e 'if match(line, /^(a+)+$/) { emit 1 }'
+if [ "$rc" = 0 ] && grep -qx -- '-e:1:4: match(): /^(a+)+$/ stopped by a limit' out &&
+    grep -q '^=> failed at -e:1:4: regex match limit of 10000000 exceeded' out; then ok; else
+    bad "explain_regex_catastrophic: $(head -c 600 out) $(cat err)"
+fi
+run explain -e 'if match(line, /(a|aa)*(b|c)x/) { emit 1 }'
+if [ "$rc" = 0 ] && grep -qx '  (the first 1024 bytes of the subject are examined)' out &&
+    grep -qx '=> ok, 0 outputs' out; then ok; else
+    bad "explain_regex_long: $(head -c 600 out) $(cat err)"
+fi
+run explain -e 'let g = grok(line, "%{DATA:a}%{DATA:b}%{DATA:c}%{DATA:d}Z")'
+if [ "$rc" = 0 ] && grep -q "^-e:1:9: grok(): '%{DATA:a}%{DATA:b}%{DATA:c}%{DATA:d}Z' " out; then ok; else
+    bad "explain_grok_long: $(head -c 600 out) $(cat err)"
+fi
+: >in
+
 mkdir -p tplx && printf '# x\nemit grok(line, "%%{INT:n}") ?? {}\n' >tplx/exn.lw
 LOGWASH_TEMPLATES=$tmp/tplx run explain -f @exn 'abc'
 if [ "$rc" = 0 ] && grep -q '^.*/tplx/exn.lw:2:6: grok(): .%{INT:n}. did not match$' out; then ok; else bad "explain_at_name: $rc $(cat out err)"; fi
 LOGWASH_TEMPLATES=$tmp/tplx run explain -f @nope 'abc'
 expect_rc explain_at_missing 2
+# a name one letter off: did you mean
+LOGWASH_TEMPLATES=$tmp/tplx run -f @exm --check
+expect_rc at_did_you_mean 2
+if grep -q "^logwash: no shipped template 'exm' (did you mean @exn?) in $tmp/tplx:" err; then ok; else bad "at_did_you_mean: $(cat err)"; fi
 
 # the template's multiline directive: only in the template itself, not in an imported file
 mkdir -p mlib && printf 'multiline indent\nfn f(x) { return x }\n' >mlib/m.lw
@@ -1035,6 +1069,21 @@ printf 'import "m.lw"\nemit f(line)\n' >mlt.lw
 run --lib mlib -f mlt.lw
 expect_rc multiline_in_import 3
 if grep -q "'multiline' belongs in the template, not in an imported file" err; then ok; else bad "multiline_in_import: $(cat err)"; fi
+
+# --no-multiline-indent turns a template's `multiline indent` off too (as a job file's);
+# --multiline-indent after it turns it on again
+printf 'multiline indent\nemit line\n' >mli.lw
+printf 'a\n b\nc\n' >in
+run -f mli.lw
+want '"a\n b"' '"c"'
+expect_file multiline_directive out
+run -f mli.lw --no-multiline-indent
+want '"a"' '" b"' '"c"'
+expect_file multiline_directive_off out
+run -f mli.lw --no-multiline-indent --multiline-indent
+want '"a\n b"' '"c"'
+expect_file multiline_directive_on_again out
+: >in
 
 # ---- hostile tables: errors at load, never a crash or a machine's memory
 # a 1 GiB file (sparse: nothing is written) is refused by its size before it is read

@@ -48,7 +48,7 @@ if [ -f 'j/d$${LW_T_B}$$$x.jsonl' ]; then ok; else bad "interp_no_recursion_file
 # keys are not interpolated; template_text is not (its ${} is the template's)
 printf '%s\n' '${LW_T_A}: 1' >j/key.yaml
 LW_T_A=input run -c j/key.yaml -e 'emit 1'
-expect_err interp_not_keys 2 "logwash: j/key.yaml:1:1: error: unknown key '\${LW_T_A}' in the job file (expected template, template_text, input, output, on_error, tz, now, unbuffered, no_jit, workers, patterns, lib, tables, source, sink, dead_letter, limits, multiline, kafka, metrics)"
+expect_err interp_not_keys 2 "logwash: j/key.yaml:1:1: error: unknown key '\${LW_T_A}' in the job file (expected template, template_text, input, output, on_error, tz, now, unbuffered, no_jit, workers, explain, patterns, lib, tables, source, sink, dead_letter, limits, multiline, kafka, metrics)"
 printf '%s\n' 'template_text: emit "<${line}>"' >j/tt.yaml
 printf 'q\n' >in
 run -c j/tt.yaml
@@ -137,6 +137,31 @@ printf '%s\n' 'template: t.lw' 'source: {type: kafka, brokers: "b:1", topics: t,
 run -c j/eof.yaml --no-exit-at-eof --print-config
 if grep -qx '  exit_at_eof: false' out; then ok; else bad "no_exit_at_eof: $(cat out err)"; fi
 expect_usage no_no_jit "unknown option '--no-no-jit'" -e 'emit 1' --no-no-jit
+# explain: true (--explain), a number (--explain=N) or false; --no-explain turns it off; an
+# optional argument is only --explain=N (so --help shows --explain[=N])
+printf 'if line != "ok" { reject "not ok" }\nemit line\n' >j/x.lw
+printf '%s\n' 'template: x.lw' 'explain: 1' >j/explain.yaml
+printf 'a\nb\nok\n' >in
+run -c j/explain.yaml
+if [ "$(grep -c '^logwash: explain: ' err)" = 2 ] && grep -qx 'logwash: explain: stdin:1: a' err &&
+    grep -qx '=> rejected at j/x.lw:1:19: not ok' err &&
+    grep -qx 'logwash: explain: 1 more record not explained (--explain=1)' err; then ok; else
+    bad "explain_key: $(cat err)"
+fi
+run -c j/explain.yaml --no-explain
+if grep -q 'explain' err; then bad "no_explain: $(cat err)"; else ok; fi
+printf '%s\n' 'template: x.lw' 'explain: true' >j/explain.yaml
+run -c j/explain.yaml --print-config
+if grep -qx 'explain: 10' out; then ok; else bad "explain_true: $(cat out err)"; fi
+printf '%s\n' 'template: x.lw' 'explain: false' >j/explain.yaml
+run -c j/explain.yaml --print-config
+if grep -q 'explain' out; then bad "explain_false: $(cat out)"; else ok; fi
+printf '%s\n' 'template: x.lw' 'explain: often' >j/explain.yaml
+run -c j/explain.yaml
+expect_err explain_bad 2 "logwash: j/explain.yaml:2:10: error: --explain needs a positive integer, found 'often'"
+: >in
+run --help
+if grep -q -- '--explain\[=N\] ' out; then ok; else bad "explain_help: $(grep explain out)"; fi
 
 # ---- --validate: everything checked, nothing run, nothing opened for writing
 printf 'x\n' >j/in.log

@@ -149,13 +149,75 @@ assert (r.get("failures"), r.get("errors")) == ("6", "1"), r.attrib
 s = r.findall("testsuite")
 assert [x.get("name") for x in s] == ["t.test.yaml", "f.test.yaml", "bad-yaml.test.yaml"]
 f = s[1].find("testcase[@name='order']/failure")
-assert f.get("message") == '    input: "abc 12"' and "another order" in f.text, f.attrib
+assert f.get("message").startswith("f.test.yaml:12:10: output 1 .: the same members in another order"), f.attrib
+assert f.text.startswith('    input: "abc 12"') and "another order" in f.text, f.text
 assert s[1].find("testcase[@name='order']").get("line") == "9"
 e = s[2].find("testcase/error")
 assert "bad-yaml.test.yaml:4:1: error: flow sequence without a closing bracket" in e.text, e.text
 PY
 else
     skip "junit XML check: no python3"
+fi
+
+# hostile strings in names, records and messages: every report stays what it is. The text
+# report and TAP show control characters and bytes that are not UTF-8 as \xHH (no raw ESC on
+# a terminal, no line of TAP made by a name), a '#' in a TAP description is \# (a name
+# "x # TODO" does not excuse its failure); the JUnit XML stays well-formed (U+FFFE, U+FFFF,
+# C0 controls, bytes that are not UTF-8, ']]>', quotes and newlines in attributes)
+printf 'reject "bad: " + line\n' >h.lw
+printf 'ab\377\376\001]]>\357\277\276\302\205\n' >hostile.txt
+cat >h.test.yaml <<'YAML'
+cases:
+  - name: "esc\e bell\a nul\0 \uFFFE\uFFFF ]]> <&\"q\"> x # TODO later"
+    input_file: hostile.txt
+    rejected: "zzz"
+  - name: "y\nok 7 - fake\r"
+    input: "]]> \x01 \u2028"
+    expect: ["no"]
+YAML
+run test --tap --junit=h.xml h.test.yaml
+expect_rc hostile 1
+cat >want <<'EOF2'
+TAP version 13
+1..2
+not ok 1 - h.test.yaml:2: esc\x1b bell\x07 nul\x00 \ufffe\uffff ]]> <&"q"> x \# TODO later
+#     input: "ab\xff\xfe\u0001]]>\ufffe\u0085"
+#     h.test.yaml:4:16: the record: rejected with "bad: ab\xff\xfe\x01]]>\ufffe\u0085" (h.lw:1:1), which does not contain "zzz"
+not ok 2 - h.test.yaml:5: y\nok 7 - fake\x0d
+#     input: "]]> \u0001 \u2028"
+#     the record: expected ok, got rejected: bad: ]]> \x01 \u2028 (h.lw:1:1)
+#     h.test.yaml:7:15: outputs: expected 1, got 0
+#     h.test.yaml:7:15: output 1: missing: "no"
+EOF2
+expect_file hostile_tap out
+# as a TAP consumer reads it: two failures, no TODO, no parse error
+if perl -MTAP::Parser -e 1 2>/dev/null; then
+    cp out hostile.tap
+    perl -MTAP::Parser -e 'my $p = TAP::Parser->new({ source => "hostile.tap" }); 1 while $p->next;
+        printf "%d %d %d %d\n", scalar($p->passed), scalar($p->failed), scalar($p->todo), scalar($p->parse_errors)' >pyout 2>&1
+    if [ "$(cat pyout)" = "0 2 0 0" ]; then ok; else bad "hostile_tap_parser: $(cat pyout)"; fi
+else
+    skip "TAP::Parser check: no perl TAP::Parser"
+fi
+run test -q h.test.yaml
+if grep -q '^FAIL h.test.yaml:2:5: esc\\x1b bell' out && ! grep -q "$(printf '\033')" out &&
+    grep -q '^FAIL h.test.yaml:5:5: y\\nok 7 - fake\\x0d$' out; then ok; else bad "hostile_text: $(cat -v out)"; fi
+if command -v python3 >/dev/null; then
+    if python3 - <<'PY' >pyout 2>&1; then ok; else bad "hostile_junit: $(cat pyout)"; fi
+import xml.etree.ElementTree as E
+r = E.parse("h.xml").getroot()
+c = r.findall("testsuite/testcase")
+assert c[0].get("name") == 'esc\\x1b bell\\x07 nul\\x00 \\ufffe\\uffff ]]> <&"q"> x # TODO later', c[0].get("name")
+assert c[1].get("name") == "y\\nok 7 - fake\\x0d", c[1].get("name")
+m = c[0].find("failure").get("message")
+assert m.startswith('h.test.yaml:4:16: the record: rejected with "bad: ab\\xff\\xfe\\x01]]>'), m
+assert "\n" in c[1].find("failure").text
+PY
+else
+    skip "hostile junit XML check: no python3"
+fi
+if command -v xmllint >/dev/null; then
+    if xmllint --noout h.xml 2>pyout; then ok; else bad "hostile_xmllint: $(cat pyout)"; fi
 fi
 
 # malformed files: exit 2, the error at file:line:col, the other files still run
@@ -170,7 +232,7 @@ malformed yaml_syntax "m.test.yaml:4:1: error: flow sequence without a closing b
 printf 'cases:\n  - name: x\n    inptu: a\n' >m.test.yaml
 malformed unknown_case_key "m.test.yaml:3:5: error: unknown key 'inptu' in a case (expected name, input, inputs, input_file, options, meta, expect, expect_subset, printed, dropped, rejected, failed, undecodable)"
 printf 'template: t.lw\ncase:\n  - input: a\n' >m.test.yaml
-malformed unknown_top_key "m.test.yaml:2:1: error: unknown key 'case' in a test file (expected template, options, patterns, cases)"
+malformed unknown_top_key "m.test.yaml:2:1: error: unknown key 'case' in a test file (expected template, options, patterns, lib, cases)"
 printf 'template: t.lw\ncases:\n  - name: x\n    input: a\n    expect: {a: 1}\n' >m.test.yaml
 malformed expect_not_list "m.test.yaml:5:14: error: 'expect' needs a list (- item per line, or [a, b])"
 printf 'template: t.lw\ncases:\n  - name: x\n    expect: []\n' >m.test.yaml
@@ -196,6 +258,130 @@ want "logwash: m.yaml: error: no 'template:' and the file is not named NAME.test
 expect_file no_template err
 printf 'template: t.lw\ncases: []\n\377\n' >m.test.yaml
 malformed not_utf8 "m.test.yaml:3: error: not UTF-8 text (a test file is YAML)"
+# inline JSON records: a mapping or a list is the JSON text of a record (members in order, the
+# scalars as YAML's core schema reads them: .5 and +3 are numbers), in input and inputs; a
+# number or true alone is refused (quote it)
+printf 'input json\nemit .\n' >js.lw
+cat >js.test.yaml <<'YAML'
+cases:
+  - input: {ts: "2024-01-01 10:00:00", uid: 1, f: 1.5, g: .5, h: +3, n: ~, b: true, a: [1, "x\u2028"], o: {}}
+    expect: [{ts: "2024-01-01 10:00:00", uid: 1, f: 1.5, g: 0.5, h: 3, n: null, b: true, a: [1, "x\u2028"], o: {}}]
+  - inputs:
+      - {a: 1}
+      - [1, 2]
+      - '{"s": 1}'
+    expect: [{a: 1}, [1, 2], {s: 1}]
+YAML
+run test js.test.yaml
+expect_rc inline_json 0
+printf 'template: js.lw\ncases:\n  - input: 5\n    expect: []\n' >m.test.yaml
+malformed inline_number "m.test.yaml:3:12: error: 'input' needs a record: a string, or a mapping or list for a JSON one (quote a number or true)"
+printf 'template: js.lw\ncases:\n  - inputs: [a, null]\n    expect: []\n' >m.test.yaml
+malformed inline_null "m.test.yaml:3:17: error: 'inputs' needs a record: a string, or a mapping or list for a JSON one (quote a number or true)"
+
+# hostile test files: bounded, each refused at its place
+# an alias bomb (anchors of anchors: 10^9 values once resolved) is refused before resolving
+{
+    printf 'cases:\n  - name: a\n    input: &a0 "x"\n'
+    for i in 1 2 3 4 5 6 7 8 9; do
+        printf '  - name: &a%d [*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d,*a%d]\n    input: "a"\n' \
+            $i $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1)) $((i - 1))
+    done
+    printf '  - input: "a"\n    expect: *a9\n'
+} >m.test.yaml
+printf 'template: t.lw\n' >>m.test.yaml
+malformed alias_bomb "m.test.yaml:12:29: error: aliases copy more than 100000 values in all (anchors of anchors?)"
+printf 'template: t.lw\ncases:\n  - name: &a [1, *a]\n    input: a\n' >m.test.yaml
+malformed alias_self "m.test.yaml:3:19: error: nested deeper than 200 through aliases"
+printf 'template: t.lw\ncases:\n  - input: a\n    expect: %s%s\n' "$(printf '%070d' 0 | tr 0 '[')" "$(printf '%070d' 0 | tr 0 ']')" >m.test.yaml
+malformed deep_nesting "m.test.yaml:4:73: error: Max depth (64) exceeded"
+: >m.test.yaml
+malformed empty "m.test.yaml: error: empty: a test file needs 'cases'"
+run test /dev/zero
+expect_rc dev_zero 2
+want "logwash: /dev/zero: error: longer than 8 MiB: a test file is read whole, with every value kept; put records in bulk in input_file"
+expect_file dev_zero err
+printf 'template: t.lw\ncases:\n  - input_file: /dev/zero\n' >m.test.yaml
+malformed input_dev_zero "m.test.yaml:3:17: error: /dev/zero is longer than 64 MiB: split its records over several cases"
+printf 'template: /dev/zero\ncases:\n  - input: a\n' >m.test.yaml
+run test -q m.test.yaml
+expect_rc template_dev_zero 1
+if grep -q '^    m.test.yaml:1:11: error: cannot read /dev/zero: longer than 16 MiB (a template)$' out; then ok; else bad "template_dev_zero: $(cat out err)"; fi
+# anchors, aliases and merge keys that copy little are fine
+cat >anchors.test.yaml <<'YAML'
+template: t.lw
+options: {now: 2024-03-10T12:00:00Z}
+cases:
+  - name: anchored
+    input: &rec "abc 12"
+    expect:
+      - &out {word: abc, n: 12, src: "-", at: 1, t: "2024-03-10T12:00:00Z"}
+  - name: aliases
+    input: *rec
+    expect: [*out]
+  - name: a merge key
+    input: *rec
+    expect_subset: [{<<: *out, n: 12}]
+YAML
+run test anchors.test.yaml
+expect_rc anchors 0
+
+# lib: where import looks after the template's directory (as --lib), relative to the test file
+mkdir -p shared tpl
+printf 'fn twice(x) { return x * 2 }\n' >shared/common.lw
+printf 'import "common.lw"\nemit twice(int(line))\n' >tpl/uses.lw
+printf 'lib: [../shared]\ncases:\n  - input: "21"\n    expect: [42]\n' >tpl/uses.test.yaml
+run test -q tpl/uses.test.yaml
+expect_rc lib 0
+printf 'cases:\n  - input: "21"\n    expect: [42]\n' >tpl/uses.test.yaml
+run test -q tpl/uses.test.yaml
+expect_rc lib_missing 1
+if grep -q "^    tpl/uses.lw:1:8: error: cannot find 'common.lw' (looked in tpl/)$" out; then ok; else bad "lib_missing: $(cat out)"; fi
+
+# lookup tables in options: the file's, a case's replacing one by name; a table that does not
+# load fails the cases that use it, at its line:col
+cat >lk.lw <<'LW'
+let u = lookup("users", line)
+emit {name: u.name ?? "?", net: lookup_ip("nets", "10.1.2.3").name ?? "-"}
+LW
+printf 'id,name\n1,alice\n' >users.csv
+printf 'id,name\n1,bob\n' >users2.csv
+printf 'cidr,name\n10.0.0.0/8,lan\n' >nets.csv
+cat >lk.test.yaml <<'YAML'
+options:
+  tables:
+    users: users.csv
+    nets: {file: nets.csv, ip: true}
+cases:
+  - name: the file's tables
+    input: "1"
+    expect: [{name: alice, net: lan}]
+  - name: a case's table
+    options: {tables: {users: {file: users2.csv, format: csv, key: id}}}
+    inputs: ["1", "2"]
+    expect: [{name: bob, net: lan}, {name: "?", net: lan}]
+  - name: a table that does not load
+    options:
+      tables: {users: nope.csv}
+    input: "1"
+    expect: []
+YAML
+run test lk.test.yaml
+expect_rc tables 1
+cat >want <<'EOF2'
+FAIL lk.test.yaml:13:5: a table that does not load
+    input: "1"
+    lk.test.yaml:15:16: table 'users': cannot read nope.csv: No such file or directory
+logwash test: 1 file, 3 cases: 2 passed, 1 failed
+EOF2
+expect_file tables out
+printf 'template: lk.lw\noptions:\n  tables: [users.csv]\ncases: []\n' >m.test.yaml
+malformed tables_not_map "m.test.yaml:3:12: error: 'tables' needs a mapping of NAME: FILE or NAME: {file: FILE, ...}"
+printf 'template: lk.lw\noptions:\n  tables: {users: {path: users.csv}}\ncases: []\n' >m.test.yaml
+malformed table_bad_key "m.test.yaml:3:20: error: unknown key 'path' in table 'users' (expected file, ip, key, format, last_wins)"
+printf 'template: lk.lw\noptions:\n  tables: {users: {ip: true}}\ncases: []\n' >m.test.yaml
+malformed table_no_file "m.test.yaml:3:12: error: table 'users' needs its file: file: PATH"
+
 # a bad zone is found when the case runs: the case fails at the zone's line:col
 printf 'template: t.lw\noptions: {tz: Mars/Olympus}\ncases:\n  - input: a\n    expect: []\n' >z.test.yaml
 run test -q z.test.yaml
@@ -207,7 +393,7 @@ printf 'emit (\n' >broken.lw
 printf 'cases:\n  - input: a\n    expect: []\n' >broken.test.yaml
 run test broken.test.yaml
 expect_rc compile_error 1
-if grep -q '^FAIL broken.test.yaml: the template does not compile, 1 cases not run$' out &&
+if grep -q '^FAIL broken.test.yaml: the template does not compile, 1 case not run$' out &&
     grep -q '^    broken.lw:1:7: error: ' out; then ok; else bad "compile_error: $(cat out)"; fi
 
 # every compile error is listed, each with its source line, then their count
@@ -215,7 +401,7 @@ printf 'emit (\nemit nosuch(1)\n' >broken2.lw
 printf 'template: broken2.lw\ncases:\n  - input: a\n    expect: []\n' >broken2.test.yaml
 run test broken2.test.yaml
 expect_rc compile_errors 1
-if grep -q '^FAIL broken2.test.yaml: the template does not compile, 1 cases not run$' out &&
+if grep -q '^FAIL broken2.test.yaml: the template does not compile, 1 case not run$' out &&
     grep -q '^    broken2.lw:2:1: error: expected an expression' out &&
     grep -q '^        2 | emit nosuch(1)$' out &&
     grep -q "^    broken2.lw:2:6: error: unknown function 'nosuch'" out &&
@@ -233,6 +419,14 @@ expect_file missing_path err
 mkdir empty
 run test empty
 expect_rc no_files 2
+# options after the paths too (as logwash(1)'s); -- ends them
+run test t.test.yaml -q --coverage
+expect_rc options_after_paths 0
+if grep -q '^coverage: t.lw: statements' out && ! grep -q '^ok ' out; then ok; else bad "options_after_paths: $(cat out err)"; fi
+run test -- --coverage
+expect_rc dashdash 2
+want "logwash: test: cannot read --coverage: No such file or directory"
+expect_file dashdash err
 run test --help
 expect_rc help 0
 if grep -q -- '--junit=FILE' out; then ok; else bad "help: $(cat out)"; fi
@@ -247,6 +441,13 @@ want "ok   dir/t.test.yaml: 8 cases" "logwash test: 1 file, 8 cases: 8 passed, 0
 expect_file directory out
 want "logwash: test: dir: no test file for untested.lw"
 expect_file directory err
+
+# --update keeps a CRLF file's line ends (the lines it adds end as the file's first one)
+printf 'template: t.lw\r\ncases:\r\n  - name: new\r\n    input: ""\r\n  - name: last\r\n    input: "x"' >crlf.test.yaml
+run test -q --update crlf.test.yaml
+expect_rc update_crlf 0
+printf 'template: t.lw\r\ncases:\r\n  - name: new\r\n    input: ""\r\n    dropped: true\r\n    expect: []\r\n  - name: last\r\n    input: "x"\r\n    rejected: "starts with x"\r\n' >want
+expect_file update_crlf crlf.test.yaml
 
 # --update: new cases get the current outputs, a failing case is left alone, a case with
 # expectations is never rewritten; the file still reads, and passes where it was new
@@ -426,6 +627,47 @@ logwash test: 1 file, 3 cases: 3 passed, 0 failed
 WANT
 expect_file coverage out
 expect_empty coverage err
+# && and || are branches at their operator (the left side true or false), and so is the if of a
+# comprehension (an element kept or left out); a, b, c make `a || b || c` two branches
+cat >cov/l.lw <<'LW'
+let a = line == "a" && len(line) > 0
+let b = line == "b" or line == "c" || line == "d"
+let xs = [x for x in [1, 2, 3] if x > 1 && line == "a"]
+emit {a: a, b: b, n: len(xs)}
+LW
+printf 'cases:\n  - inputs: [a, b]\n    expect: [{a: true, b: false, n: 2}, {a: false, b: true, n: 0}]\n' >cov/l.test.yaml
+run test -q --coverage-show cov/l.lw
+expect_rc coverage_logic 1
+cat >want <<'WANT'
+FAIL cov/l.test.yaml: the template does not compile, 1 case not run
+    cov/l.lw:2:21: error: unexpected 'or': write '||'
+        2 | let b = line == "b" or line == "c" || line == "d"
+          |                     ^~
+logwash test: 1 file, 0 cases: 0 passed, 1 failed
+WANT
+expect_file coverage_logic out
+sed -i 's/ or / || /' cov/l.lw
+run test -q --coverage-show cov/l.lw
+expect_rc coverage_logic 0
+cat >want <<'WANT'
+coverage: cov/l.lw: statements 4/4 (100.0%), branches 10/10 (100.0%)
+        -:    0:Source:cov/l.lw
+        2:    1:let a = line == "a" && len(line) > 0
+                branch && at 1:21: true 1, false 1
+        2:    2:let b = line == "b" || line == "c" || line == "d"
+                branch || at 2:21: true 1, false 1
+                branch || at 2:36: true 1, false 1
+        2:    3:let xs = [x for x in [1, 2, 3] if x > 1 && line == "a"]
+                branch && at 3:41: true 4, false 2
+                branch for-if at 3:35: kept 2, left out 4
+        2:    4:emit {a: a, b: b, n: len(xs)}
+logwash test: 1 file, 1 case: 1 passed, 0 failed
+WANT
+expect_file coverage_logic_listing out
+# a template not compiled for coverage has the code it had: no COV, no added jump
+run --disasm -e 'emit [x for x in [1] if x > 0 && line != ""] || false'
+if grep -q 'COV' out || [ "$(grep -c ' JMP ' out)" != 1 ]; then bad "coverage_logic_plain: $(cat out)"; else ok; fi
+
 # --coverage-min: below it, exit 1 naming the files; the cases still pass
 run test -q --coverage-min=100 cov/c.lw
 expect_rc coverage_min 1

@@ -174,6 +174,26 @@ if sed -n 5p err | grep -q '^t\.lw:[0-9]*:[0-9]*: error: ' && [ "$(wc -l <err)" 
     cat err
 fi
 
+# ---- a loaded template that rejects the current record (the empty line a session starts with)
+# is kept all the same, saying so; :line then gives it a record; -f @NAME and :load @NAME find a
+# shipped template (LOGWASH_TEMPLATES)
+mkdir -p shipped
+cat >shipped/kv.lw <<'EOF'
+# a shipped template
+if !match(line, /^(?<k>\w+)=(?<v>\d+)$/) { reject "not k=v" }
+emit {key: k, value: int(v)}
+EOF
+printf 'v\n:line a=1\nv\nint(v) + 1\n:load @nope\n' >in
+LOGWASH_TEMPLATES=$PWD/shipped run repl -f @kv
+expect_rc load_rejecting 1
+want '"1" : string' '2 : int'
+expect_file load_rejecting out
+if grep -q 'kv.lw:2:44: error: rejected: not k=v$' err &&
+    grep -q 'kv.lw is kept in the session, though it did not run to its end on the current record: give one it takes with :line or :record$' err &&
+    grep -q "^logwash: repl: no shipped template 'nope' in $PWD/shipped:" err; then ok; else
+    bad "load_rejecting: $(cat err)"
+fi
+
 # ---- import from the current directory; a device and a directory refused by :load; a record's
 # text that looks like a place ("at 10:30") is left as it is
 printf 'fn twice(x) { return x * 2 }\n' >lib.lw

@@ -47,6 +47,10 @@ void lw_buf_adds(struct lw_buf *b, const char *s);
 
 /* lw_buf_read_file: append the whole file at path to b. Returns 0, or -1 with errno set. */
 int lw_buf_read_file(struct lw_buf *b, const char *path);
+
+/* lw_buf_read_file_max: as lw_buf_read_file, reading at most max + 1 bytes: -1 with errno
+ * EFBIG when the file is longer than max (a device such as /dev/zero is not read whole). */
+int lw_buf_read_file_max(struct lw_buf *b, const char *path, size_t max);
 void lw_buf_printf(struct lw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lw_buf_vprintf(struct lw_buf *b, const char *fmt, va_list ap);
 

@@ -52,6 +52,7 @@ struct lw_opts {
      * record and every other line starts one. Regexes are checked by lw_opts_parse. */
     const char *ml_start, *ml_continue;
     bool ml_indent;
+    bool ml_no_indent;     /* --no-multiline-indent given: a template's `multiline indent` too */
     uint64_t ml_max_lines; /* lines per record (default 1000) */
     size_t ml_max_bytes;   /* bytes per record (default: --max-line) */
     int64_t ml_timeout_ms; /* a pending record is handed out after this long without input

@@ -93,10 +93,19 @@ struct lw_emitscope {
 };
 
 /* A coverage point of a program compiled with lw_compile_opts.coverage: a statement, or one
- * outcome of a branch (if/else, ?:, ??), counted by the COV instruction placed where it runs
- * (vm->cov[index], logwash test --coverage). outcome: 1 the then side (if, ?:) or the left
- * side's value (??), 0 the else side or the default; 0 for a statement. */
-enum lw_covkind { LW_COV_STMT, LW_COV_IF, LW_COV_COND, LW_COV_DEFAULT };
+ * outcome of a branch (if/else, ?:, ??, && and ||, a comprehension's if), counted by the COV
+ * instruction placed where it runs (vm->cov[index], logwash test --coverage). outcome: 1 the then
+ * side (if, ?:) or the left side's value (??), 0 the else side or the default; 0 for a statement.
+ */
+enum lw_covkind {
+    LW_COV_STMT,
+    LW_COV_IF,
+    LW_COV_COND,
+    LW_COV_DEFAULT,
+    LW_COV_AND,
+    LW_COV_OR,
+    LW_COV_FILTER
+};
 struct lw_covpoint {
     struct lw_span span; /* the statement, the condition, or the ?? expression */
     uint8_t kind, outcome;

@@ -26,6 +26,8 @@
 #include "lw/tz.h"
 #include "lw/vm.h"
 
+#define LW_MAX_TEMPLATE_BYTES (16u << 20) /* a template file (an imported one: 1 MiB) */
+
 struct logwash_template {
     struct lw_program *prog;
     char *name;                         /* NUL-terminated copy of the name in messages */
@@ -166,10 +168,10 @@ template_files(struct logwash_template *t)
     if (p->ncovs == 0) return;
     t->cov = lw_xcalloc(p->ncovs, sizeof *t->cov);
     static const enum logwash_coverage_kind kinds[] = {
-        [LW_COV_STMT] = LOGWASH_COVERAGE_STATEMENT,
-        [LW_COV_IF] = LOGWASH_COVERAGE_IF,
-        [LW_COV_COND] = LOGWASH_COVERAGE_CONDITIONAL,
-        [LW_COV_DEFAULT] = LOGWASH_COVERAGE_DEFAULT,
+        [LW_COV_STMT] = LOGWASH_COVERAGE_STATEMENT,   [LW_COV_IF] = LOGWASH_COVERAGE_IF,
+        [LW_COV_COND] = LOGWASH_COVERAGE_CONDITIONAL, [LW_COV_DEFAULT] = LOGWASH_COVERAGE_DEFAULT,
+        [LW_COV_AND] = LOGWASH_COVERAGE_AND,          [LW_COV_OR] = LOGWASH_COVERAGE_OR,
+        [LW_COV_FILTER] = LOGWASH_COVERAGE_FILTER,
     };
     for (uint32_t i = 0; i < p->ncovs; i++) {
         const struct lw_covpoint *c = &p->covs[i];
@@ -202,8 +204,13 @@ compile_in(struct cjob *j)
     j->t = lw_xcalloc(1, sizeof *j->t);
     j->t->name = lw_xstrndup(name, strlen(name));
     if (j->path != NULL) {
-        if (lw_buf_read_file(&j->file, j->path) != 0) {
-            seterr(j->err, 0, 0, "cannot read %s: %s", j->path, strerror(errno));
+        /* bounded: a device such as /dev/zero is not read whole */
+        if (lw_buf_read_file_max(&j->file, j->path, LW_MAX_TEMPLATE_BYTES) != 0) {
+            if (errno == EFBIG)
+                seterr(j->err, 0, 0, "cannot read %s: longer than %u MiB (a template)", j->path,
+                       LW_MAX_TEMPLATE_BYTES >> 20);
+            else
+                seterr(j->err, 0, 0, "cannot read %s: %s", j->path, strerror(errno));
             return -1;
         }
         j->text = j->file.p;

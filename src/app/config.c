@@ -47,6 +47,7 @@ static const struct key top_keys[] = {
     { "unbuffered", "--unbuffered", FLAG },
     { "no_jit", "--no-jit", FLAG },
     { "workers", "--jobs", VALUE },
+    { "explain", "--explain", VALUE }, /* true: --explain; false: nothing; N: --explain=N */
     { NULL, NULL, VALUE },
 };
 static const struct key source_keys[] = {
@@ -318,7 +319,8 @@ option(struct ctx *x, const struct key *k, struct fy_node *kn, struct fy_node *v
     const char *s = value(x, v, k->name, kn, &len, strcmp(k->name, "template_text") == 0);
     if (s == NULL) return -1;
     size_t olen = strlen(k->option);
-    if (k->kind == FLAG) {
+    bool tf = (len == 4 && memcmp(s, "true", 4) == 0) || (len == 5 && memcmp(s, "false", 5) == 0);
+    if (k->kind == FLAG || (tf && strcmp(k->name, "explain") == 0)) {
         if (len == 4 && memcmp(s, "true", 4) == 0) add(x, v, k->option, olen, "", 0);
         if (len == 4 && memcmp(s, "true", 4) == 0) return 0;
         if (len == 5 && memcmp(s, "false", 5) == 0) return 0;

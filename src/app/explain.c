@@ -28,7 +28,7 @@ static const char usage[] =
     "      --patterns DIR    grok pattern files (repeatable)\n"
     "      --lib DIR         where import looks (repeatable)\n"
     "      --tz ZONE         zone for stamps without one\n"
-    "      --now TIME        fix now() (epoch seconds)\n"
+    "      --now TIME        fix now() (RFC 3339, or epoch seconds)\n"
     "  -h, --help            print this help and exit\n";
 
 struct opts {
@@ -71,7 +71,6 @@ options(struct opts *o, int argc, char **argv)
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "+f:e:i:h", longs, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'f':
             o->file = optarg;
@@ -102,9 +101,9 @@ options(struct opts *o, int argc, char **argv)
             o->tz = optarg;
             break;
         case O_NOW:
-            o->now_ns = strtoll(optarg, &end, 10) * 1000000000;
-            if (*optarg == '\0' || *end != '\0')
-                return bad("--now takes epoch seconds, not '%s'", optarg);
+            /* as a run's --now (and the REPL's): RFC 3339 or epoch seconds */
+            if (logwash_parse_time(optarg, strlen(optarg), &o->now_ns) != 0)
+                return bad("--now takes epoch seconds or an RFC 3339 time, not '%s'", optarg);
             o->now_set = true;
             break;
         case 'h':

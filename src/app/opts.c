@@ -81,6 +81,7 @@ enum {
     O_TABLE,
     O_MAX_STATE,
     O_EXPLAIN,
+    O_NO_EXPLAIN,
 };
 
 static const struct {
@@ -235,6 +236,9 @@ static const struct {
     { { "no-exit-at-eof", no_argument, NULL, O_NO_EXIT_EOF },
       NULL,
       "turn --exit-at-eof (a job file's source.exit_at_eof: true) off" },
+    { { "no-explain", no_argument, NULL, O_NO_EXPLAIN },
+      NULL,
+      "turn --explain (a job file's explain) off" },
     { { "quiet", no_argument, NULL, 'q' }, NULL, "no warnings or summary on stderr" },
     { { "verbose", no_argument, NULL, 'v' }, NULL, "print a summary of the counters at the end" },
     { { "version", no_argument, NULL, O_VERSION }, NULL, "print the version and exit" },
@@ -345,7 +349,33 @@ lw_opts_find_template(struct lw_opts *o, char *err, size_t errcap)
     }
     if (!at) return 0;
     template_dirs(o, true, dirs, sizeof dirs);
-    snprintf(err, errcap, "no shipped template '%s' in %s (logwash --list-templates)", name, dirs);
+    /* did you mean: the nearest NAME.lw of those directories, a third of its letters apart */
+    char best[256] = "";
+    size_t bestd = strlen(name) / 3 + 1;
+    char scan[8192];
+    memcpy(scan, dirs, sizeof scan);
+    for (char *d = scan, *next; d != NULL; d = next) {
+        next = strchr(d, ':');
+        if (next) *next++ = '\0';
+        DIR *dp = *d ? opendir(d) : NULL;
+        for (struct dirent *e; dp && (e = readdir(dp)) != NULL;) {
+            size_t len = strlen(e->d_name);
+            if (len <= 3 || len - 3 >= sizeof best || strcmp(e->d_name + len - 3, ".lw") != 0)
+                continue;
+            size_t dd = lw_str_distance(lw_str_c(name), (struct lw_str){ e->d_name, len - 3 });
+            if (dd < bestd) {
+                bestd = dd;
+                snprintf(best, sizeof best, "%.*s", (int)(len - 3), e->d_name);
+            }
+        }
+        if (dp) closedir(dp);
+    }
+    if (best[0])
+        snprintf(err, errcap, "no shipped template '%s' (did you mean @%s?) in %s", name, best,
+                 dirs);
+    else
+        snprintf(err, errcap, "no shipped template '%s' in %s (logwash --list-templates)", name,
+                 dirs);
     return -1;
 }
 
@@ -480,7 +510,9 @@ help(FILE *f)
         const struct option *o = &table[i].o;
         int n = o->val < 256 ? snprintf(lhs, sizeof lhs, "-%c, --%s", o->val, o->name)
                              : snprintf(lhs, sizeof lhs, "    --%s", o->name);
-        if (table[i].arg) snprintf(lhs + n, sizeof lhs - (size_t)n, " %s", table[i].arg);
+        if (table[i].arg) /* an optional argument only as --NAME=ARG */
+            snprintf(lhs + n, sizeof lhs - (size_t)n,
+                     table[i].o.has_arg == optional_argument ? "[=%s]" : " %s", table[i].arg);
         fprintf(f, "  %-34s %s\n", lhs, table[i].help);
     }
     fprintf(f, "\nExit status: 0 ok, 1 some records failed, 2 usage error, 3 template error,\n"
@@ -810,9 +842,13 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             break;
         case O_NO_ML_INDENT:
             o->ml_indent = false;
+            o->ml_no_indent = true;
             break;
         case O_NO_EXIT_EOF:
             o->exit_at_eof = false;
+            break;
+        case O_NO_EXPLAIN:
+            o->explain = 0;
             break;
         case O_ON_ERROR:
             if (strcmp(optarg, "warn") == 0)
@@ -877,6 +913,7 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
         }
         case O_ML_INDENT:
             o->ml_indent = true;
+            o->ml_no_indent = false;
             break;
         case O_ML_MAX_LINES:
             if (number(optarg, &v, "multiline-max-lines", err, errcap) != 0) return -1;

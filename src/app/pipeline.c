@@ -591,6 +591,7 @@ setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
     if (r->conf.ml_start == NULL && r->conf.ml_continue == NULL && !r->conf.ml_indent) {
         struct logwash_framing f;
         logwash_template_framing(r->t, &f);
+        if (o->ml_no_indent) f.indent = false; /* turned off, the directive's as a job file's */
         r->conf.ml_start = f.start;
         r->conf.ml_continue = f.cont;
         r->conf.ml_indent = f.indent;

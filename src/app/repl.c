@@ -32,6 +32,7 @@
 #include "logwash.h"
 #include "lw/buf.h"
 #include "lw/diag.h"
+#include "lw/opts.h"
 #include "lw/str.h"
 #include "lw/uadata.h"
 
@@ -71,7 +72,8 @@ static const char help[] =
     "  :record JSON   the current record: a JSON value (as `input json`)\n"
     "  :line TEXT     the current record: a text line (`line`; `.` is {})\n"
     "  :record        show the current record\n"
-    "  :load FILE     run a template on the current record and keep its functions and lets\n"
+    "  :load FILE     run a template on the current record and keep it (its functions and\n"
+    "                 lets); @NAME: a shipped template\n"
     "  :run           run the whole session on the current record, showing every output\n"
     "  :session       show the session's text; :save FILE writes it as a template\n"
     "  :reset         forget the session (the record stays)\n"
@@ -519,10 +521,18 @@ input(struct repl *R, const char *name, const char *text, size_t len, bool file)
     }
     int res = run(R, t, expr ? M_EXPR : M_STMT);
     logwash_template_free(t);
-    if (res == LOGWASH_OK && !expr) {
+    /* a loaded file is kept when it compiles: most templates reject the empty record a
+     * session starts with (or any other line than theirs), and :line comes after :load */
+    bool kept = !expr && (res == LOGWASH_OK || (file && res != LOGWASH_NOMEM && res >= 0));
+    if (kept) {
         keep(R, skip, name, text, len, fn);
         fn = NULL;
     }
+    if (kept && res != LOGWASH_OK)
+        fprintf(stderr,
+                "logwash: repl: %s is kept in the session, though it did not run to its end on "
+                "the current record: give one it takes with :line or :record\n",
+                name);
     free(fn);
     return res == LOGWASH_OK || res == LOGWASH_DROP ? 0 : -1;
 }
@@ -555,8 +565,26 @@ add_lib(struct repl *R, const char *dir)
     R->libs[R->nlibs++] = d;
 }
 
+static int load_path(struct repl *R, const char *path);
+
+/* load: :load FILE and -f FILE; @NAME is a shipped template, as for a run (logwash(1) -f) */
 static int
 load(struct repl *R, const char *path)
+{
+    if (path[0] != '@') return load_path(R, path);
+    struct lw_opts o = { .template_file = path, .libs = R->libs, .nlibs = (int)R->nlibs };
+    char err[8192 + 256];
+    if (lw_opts_find_template(&o, err, sizeof err) != 0) {
+        fprintf(stderr, "logwash: repl: %s\n", err);
+        return -1;
+    }
+    int rc = load_path(R, o.template_file);
+    free(o.template_found);
+    return rc;
+}
+
+static int
+load_path(struct repl *R, const char *path)
 {
     /* read to MAX_INPUT + 1 bytes at most: a device or a fifo has no size to check first */
     FILE *f = fopen(path, "r");

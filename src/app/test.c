@@ -34,6 +34,8 @@ struct run {
     struct result *r;
     size_t n, cap;
     size_t files, cases, passed, failed, updated, file_errors;
+    struct tcache *tc; /* the current file's tables, each loaded once */
+    size_t ntc;
     struct lw_cov *cov; /* --coverage, or NULL */
     uint64_t *counts;   /* the current template's coverage counts */
     struct lw_cov_opts covopts;
@@ -52,7 +54,7 @@ static const char usage[] =
     "                     (never into a case that has one)\n"
     "      --no-jit       compile regexes without pcre2's JIT\n"
     "      --coverage     report, per template, the statements run and the branch outcomes\n"
-    "                     taken (if/else, ?:, ?\?) over every case\n"
+    "                     taken (if/else, ?:, ?\?, &&, ||, for-if) over every case\n"
     "      --coverage-show    also print each file annotated with its counts (like gcov)\n"
     "      --coverage-dir=DIR write that listing per template into DIR/PATH.cov\n"
     "      --coverage-min=PCT exit 1 when a file's statement or branch coverage is below PCT\n"
@@ -60,6 +62,18 @@ static const char usage[] =
     "\n"
     "Exit status: 0 every case passed, 1 a case failed, 2 a usage error or a malformed test "
     "file.\n";
+
+/* clean: a copy of s safe in every report (lw_test_clean): a file name or a case's name on
+ * one line, a failure's lines (lines) as lines */
+static char *
+clean(const char *s, bool lines)
+{
+    struct lw_buf b;
+    lw_buf_init(&b);
+    lw_test_clean(&b, s, strlen(s), lines);
+    lw_buf_addc(&b, '\0');
+    return b.p;
+}
 
 static void
 add(struct run *u, const char *file, const char *name, int line, enum rkind kind,
@@ -69,9 +83,8 @@ add(struct run *u, const char *file, const char *name, int line, enum rkind kind
         u->cap = u->cap ? 2 * u->cap : 64;
         u->r = lw_xrealloc(u->r, u->cap * sizeof *u->r);
     }
-    u->r[u->n++] =
-        (struct result){ lw_xstrndup(file, strlen(file)), lw_xstrndup(name, strlen(name)),
-                         detail ? lw_xstrndup(detail, strlen(detail)) : NULL, line, kind };
+    u->r[u->n++] = (struct result){ clean(file, false), clean(name, false),
+                                    detail ? clean(detail, true) : NULL, line, kind };
 }
 
 /* ---- running a case ---- */
@@ -138,10 +151,75 @@ record_outputs(struct lw_arena *a, struct logwash_runner *r, enum logwash_output
     }
 }
 
-/* run_case: every record of c through t; 0, or -1 with a message in out (a bad zone). */
+/* A table of the current file, loaded when a case first needs it (or its error). */
+struct tcache {
+    int line, col; /* where it is written: one spec */
+    struct logwash_table *t;
+    char *err;
+};
+
+static void
+tables_free(struct run *u)
+{
+    for (size_t i = 0; i < u->ntc; i++) {
+        logwash_table_free(u->tc[i].t);
+        free(u->tc[i].err);
+    }
+    free(u->tc);
+    u->tc = NULL;
+    u->ntc = 0;
+}
+
+/* case_tables: the set of o's tables (NULL without any); -1 with a message in out when one
+ * does not load (at its line:col in the test file). */
 static int
-run_case(const struct logwash_template *t, const struct lw_tfile *f, const struct lw_tcase *c,
-         struct lw_arena *a, struct got *g, struct lw_buf *out, uint64_t *counts)
+case_tables(struct run *u, const struct lw_tfile *f, const struct lw_topts *o,
+            struct logwash_tables **set, struct lw_buf *out)
+{
+    *set = NULL;
+    if (o->ntables == 0) return 0;
+    struct logwash_tables *s = logwash_tables_new();
+    if (s == NULL) {
+        lw_buf_adds(out, "    out of memory for the tables\n");
+        return -1;
+    }
+    for (size_t i = 0; i < o->ntables; i++) {
+        const struct lw_ttable *sp = &o->tables[i];
+        struct tcache *tc = NULL;
+        for (size_t k = 0; k < u->ntc && tc == NULL; k++)
+            if (u->tc[k].line == sp->line && u->tc[k].col == sp->col) tc = &u->tc[k];
+        if (tc == NULL) {
+            struct logwash_table_options to;
+            logwash_table_options_default(&to);
+            to.format = sp->format;
+            to.ip = sp->ip;
+            to.key = sp->key;
+            to.last_wins = sp->last_wins;
+            struct logwash_error e;
+            u->tc = lw_xrealloc(u->tc, (u->ntc + 1) * sizeof *u->tc);
+            tc = &u->tc[u->ntc++];
+            *tc = (struct tcache){ sp->line, sp->col, logwash_table_load_file(sp->path, &to, &e),
+                                   NULL };
+            if (tc->t == NULL) tc->err = lw_xstrndup(e.message, strlen(e.message));
+        }
+        struct logwash_error e;
+        if (tc->t == NULL || logwash_tables_add(s, sp->name, tc->t, &e) != 0) {
+            lw_buf_printf(out, "    %s:%d:%d: table '%s': %s\n", f->path, sp->line, sp->col,
+                          sp->name, tc->t == NULL ? tc->err : e.message);
+            logwash_tables_free(s);
+            return -1;
+        }
+    }
+    *set = s;
+    return 0;
+}
+
+/* run_case: every record of c through t; 0, or -1 with a message in out (a bad zone, a table
+ * that does not load). */
+static int
+run_case(struct run *u, const struct logwash_template *t, const struct lw_tfile *f,
+         const struct lw_tcase *c, struct lw_arena *a, struct got *g, struct lw_buf *out,
+         uint64_t *counts)
 {
     struct logwash_runner_options ro;
     logwash_runner_options_default(&ro);
@@ -151,10 +229,17 @@ run_case(const struct logwash_template *t, const struct lw_tfile *f, const struc
     if (o->has_tz) ro.tz = o->tz;
     if (o->has_now) ro.now_ns = o->now_ns;
     struct logwash_error err;
+    struct logwash_tables *set;
+    if (case_tables(u, f, o, &set, out) != 0) return -1;
     struct logwash_runner *r = logwash_runner_new(t, &ro, &err);
     if (r == NULL) {
         lw_buf_printf(out, "    %s:%d:%d: %s\n", f->path, o->tz_line, o->tz_col, err.message);
+        logwash_tables_free(set);
         return -1;
+    }
+    if (set != NULL) {
+        logwash_runner_set_tables(r, set); /* the runner holds it */
+        logwash_tables_free(set);
     }
     g->n = c->ninputs;
     g->outcome = lw_arena_alloc(a, (g->n + 1) * sizeof *g->outcome);
@@ -329,6 +414,8 @@ write_update(struct lw_tfile *f, struct insert *ins, size_t n, struct lw_buf *wh
     struct lw_buf b;
     lw_buf_init(&b);
     size_t from = 0;
+    const char *nl1 = memchr(f->text.p, '\n', f->text.len); /* CRLF: its first line says */
+    bool crlf = nl1 != NULL && nl1 > f->text.p && nl1[-1] == '\r';
     for (size_t i = 0; i < n; i++) { /* in file order: cases are */
         /* after the end of the case's last line: a block scalar's end mark can lie in the
          * indentation of the next line, which is then where the case ended */
@@ -343,8 +430,11 @@ write_update(struct lw_tfile *f, struct insert *ins, size_t n, struct lw_buf *wh
             if (off < f->text.len) off++;
         }
         lw_buf_add(&b, f->text.p + from, off - from);
-        if (b.len > 0 && b.p[b.len - 1] != '\n') lw_buf_addc(&b, '\n');
-        lw_buf_adds(&b, ins[i].text);
+        if (b.len > 0 && b.p[b.len - 1] != '\n') lw_buf_adds(&b, crlf ? "\r\n" : "\n");
+        for (const char *p = ins[i].text; *p; p++) { /* the file's line ends */
+            if (*p == '\n' && crlf) lw_buf_addc(&b, '\r');
+            lw_buf_addc(&b, *p);
+        }
         from = off;
     }
     lw_buf_add(&b, f->text.p + from, f->text.len - from);
@@ -408,7 +498,7 @@ one_case(struct run *u, struct lw_tfile *f, const struct logwash_template *t,
     struct lw_buf out;
     lw_buf_init(&out);
     *insert = false;
-    int bad = run_case(t, f, c, &a, &g, &out, u->counts) != 0;
+    int bad = run_case(u, t, f, c, &a, &g, &out, u->counts) != 0;
     enum rkind kind = R_PASS;
     if (!bad && c->fresh && u->update) {
         bad = c->flow ? 1 : 0;
@@ -439,7 +529,8 @@ one_case(struct run *u, struct lw_tfile *f, const struct logwash_template *t,
         lw_buf_add(&d, out.p, out.len);
         lw_buf_addc(&d, '\0');
         add(u, f->path, c->name, c->line, kind, d.p);
-        say(u, "FAIL %s:%d:%d: %s\n%s", f->path, c->line, c->col, c->name, d.p);
+        say(u, "FAIL %s:%d:%d: %s\n%s", u->r[u->n - 1].file, c->line, c->col, c->name,
+            u->r[u->n - 1].detail);
         lw_buf_fini(&d);
         u->failed++;
     } else {
@@ -496,6 +587,8 @@ one_file(struct run *u, const char *path)
     co.jit = !u->no_jit;
     co.pattern_dirs = f.patterns;
     co.npattern_dirs = f.npatterns;
+    co.import_paths = f.libs;
+    co.nimport_paths = f.nlibs;
     struct lw_buf all;
     lw_buf_init(&all);
     co.on_error = every_error;
@@ -516,12 +609,13 @@ one_file(struct run *u, const char *path)
         else
             snprintf(err, sizeof err, "%s: error: %s", path, e.message);
         lw_buf_addc(&all, '\0');
+        const char *cs = f.ncases == 1 ? "" : "s";
         if (e.line > 0 && all.len > 1) { /* every error, with its source line */
-            say(u, "FAIL %s: the template does not compile, %zu cases not run\n%s", path, f.ncases,
-                all.p);
+            say(u, "FAIL %s: the template does not compile, %zu case%s not run\n%s", path, f.ncases,
+                cs, all.p);
         } else {
-            say(u, "FAIL %s: the template does not compile, %zu cases not run\n    %s\n", path,
-                f.ncases, err);
+            say(u, "FAIL %s: the template does not compile, %zu case%s not run\n    %s\n", path,
+                f.ncases, cs, err);
         }
         add(u, path, "(template)", 0, R_TEMPLATE_ERROR, err);
         u->failed++;
@@ -559,6 +653,7 @@ one_file(struct run *u, const char *path)
         free(ins[i].text);
     free(ins);
     logwash_template_free(t);
+    tables_free(u);
     lw_test_free(&f);
 }
 
@@ -664,8 +759,15 @@ tap(struct run *u)
     for (size_t i = 0; i < u->n; i++) {
         struct result *r = &u->r[i];
         bool ok = r->kind == R_PASS || r->kind == R_UPDATED;
-        printf("%s %zu - %s:%d: %s%s\n", ok ? "ok" : "not ok", i + 1, r->file, r->line, r->name,
-               r->kind == R_UPDATED ? " # recorded by --update" : "");
+        /* a '#' starts a directive (# TODO would excuse a failure): \# in a description */
+        printf("%s %zu - ", ok ? "ok" : "not ok", i + 1);
+        for (const char *p = r->file; *p; p++)
+            fputs(*p == '#' ? "\\#" : (char[]){ *p, '\0' }, stdout);
+        if (r->line > 0) printf(":%d", r->line);
+        printf(": ");
+        for (const char *p = r->name; *p; p++)
+            fputs(*p == '#' ? "\\#" : (char[]){ *p, '\0' }, stdout);
+        printf("%s\n", r->kind == R_UPDATED ? " # recorded by --update" : "");
         for (const char *p = r->detail; p && *p;) {
             const char *nl = strchr(p, '\n');
             size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -675,12 +777,17 @@ tap(struct run *u)
     }
 }
 
+/* xml: s (made clean by add(): valid UTF-8, XML's characters, no control but tab and
+ * newline) as XML text or an attribute's value (where a newline or tab is a reference, as an
+ * attribute's own would become a space) */
 static void
-xml(FILE *fp, const char *s)
+xml(FILE *fp, const char *s, bool attr)
 {
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (ch == '&')
+        if (attr && (ch == '\n' || ch == '\t'))
+            fprintf(fp, "&#%d;", ch);
+        else if (ch == '&')
             fputs("&amp;", fp);
         else if (ch == '<')
             fputs("&lt;", fp);
@@ -688,8 +795,6 @@ xml(FILE *fp, const char *s)
             fputs("&gt;", fp);
         else if (ch == '"')
             fputs("&quot;", fp);
-        else if (ch < 0x20 && ch != '\n' && ch != '\t')
-            fprintf(fp, "\\u%04x", ch); /* not XML */
         else
             fputc(ch, fp);
     }
@@ -719,16 +824,16 @@ junit(struct run *u)
             ne += u->r[j].kind == R_FILE_ERROR;
         }
         fputs("  <testsuite name=\"", fp);
-        xml(fp, u->r[i].file);
+        xml(fp, u->r[i].file, true);
         fprintf(fp, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n", j - i, nf, ne);
         for (; i < j; i++) {
             struct result *r = &u->r[i];
             fputs("    <testcase classname=\"", fp);
-            xml(fp, r->file);
+            xml(fp, r->file, true);
             fputs("\" name=\"", fp);
-            xml(fp, r->name);
+            xml(fp, r->name, true);
             fputs("\" file=\"", fp);
-            xml(fp, r->file);
+            xml(fp, r->file, true);
             fprintf(fp, "\" line=\"%d\"", r->line);
             if (r->kind == R_PASS || r->kind == R_UPDATED) {
                 fputs("/>\n", fp);
@@ -736,13 +841,17 @@ junit(struct run *u)
             }
             const char *tag = r->kind == R_FILE_ERROR ? "error" : "failure";
             fprintf(fp, ">\n      <%s message=\"", tag);
-            const char *nl = strchr(r->detail, '\n');
+            /* the message: the first difference (after the input's line), unindented */
+            const char *m = r->detail;
+            if (strncmp(m, "    input: ", 11) == 0 && strchr(m, '\n') && strchr(m, '\n')[1])
+                m = strchr(m, '\n') + 1;
+            m += strspn(m, " ");
+            const char *nl = strchr(m, '\n');
             char first[300];
-            snprintf(first, sizeof first, "%.*s",
-                     (int)(nl ? (size_t)(nl - r->detail) : strlen(r->detail)), r->detail);
-            xml(fp, first);
+            snprintf(first, sizeof first, "%.*s", (int)(nl ? (size_t)(nl - m) : strlen(m)), m);
+            xml(fp, first, true);
             fputs("\">", fp);
-            xml(fp, r->detail);
+            xml(fp, r->detail, false);
             fprintf(fp, "</%s>\n    </testcase>\n", tag);
         }
         fputs("  </testsuite>\n", fp);
@@ -777,7 +886,7 @@ options(struct run *u, int argc, char **argv)
     optind = 1;
     u->covopts.min = -1;
     int c;
-    while ((c = getopt_long(argc, argv, "+vqh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "vqh", longs, NULL)) != -1) { /* options after paths too */
         switch (c) {
         case 'v':
             u->verbose = true;

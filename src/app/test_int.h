@@ -43,9 +43,21 @@ struct lw_tv {
 /* What a record must become. */
 enum lw_toutcome { LW_TO_OK, LW_TO_DROP, LW_TO_REJECT, LW_TO_ERROR, LW_TO_UNDECODABLE };
 
-/* Options of a file (`options:`), overridden key by key by a case's own `options:`. */
+/* A lookup table of `options: tables:` (NAME: FILE or NAME: {file, ip, key, format,
+ * last_wins}, as a job file's), loaded once per test file where it is written (line:col). */
+struct lw_ttable {
+    const char *name, *path, *key; /* C strings; path resolved; key NULL: the default */
+    enum logwash_table_format format;
+    bool ip, last_wins;
+    int line, col;
+};
+
+/* Options of a file (`options:`), overridden key by key by a case's own `options:` (its
+ * tables are added to the file's, a name again replacing the file's table). */
 struct lw_topts {
     bool has_input, has_output, has_tz, has_now, has_meta;
+    struct lw_ttable *tables;
+    size_t ntables;
     enum logwash_input input;
     enum logwash_output_format output;
     const char *tz; /* C string */
@@ -81,11 +93,20 @@ struct lw_tfile {
     int tline, tcol;       /* of `template:`, or 0 when implied */
     const char **patterns; /* grok pattern directories, resolved (npatterns) */
     size_t npatterns;
+    const char **libs; /* where import looks after the template's directory, resolved */
+    size_t nlibs;
     struct lw_tcase *cases;
     size_t ncases;
     struct lw_buf text; /* the file's bytes, for --update */
     struct lw_arena arena;
 };
+
+/* Bounds of a test file: its size (libfyaml keeps about 100 bytes per byte of YAML), the
+ * values its aliases may copy, their depth; an input_file's size. */
+#define LW_TEST_MAX_FILE   (8 << 20)
+#define LW_TEST_MAX_COPIES 100000
+#define LW_TEST_MAX_DEPTH  200
+#define LW_TEST_MAX_INPUT  (64 << 20)
 
 /* lw_test_load: read the test file at path into f. Returns 0, or -1 with
  * "PATH:LINE:COL: error: MESSAGE" (or "PATH: error: ...") in err and f freed: a YAML syntax
@@ -114,6 +135,11 @@ void lw_test_write(struct lw_buf *out, const struct lw_tv *v, size_t max);
  * bytes escaped, and the characters YAML does not take as they are (C1 controls, U+2028,
  * U+2029, U+FEFF, U+FFFE, U+FFFF); everything else as is. */
 void lw_test_quote(struct lw_buf *out, struct lw_str s);
+
+/* lw_test_clean: bytes s[0..len) made safe to show on a terminal and in TAP or XML: a control
+ * character (a newline too, unless lines) and a byte that is not UTF-8 as \xHH, the characters
+ * of lw_test_quote's list as \uXXXX (U+FFFE and U+FFFF are not XML); the rest as it is. */
+void lw_test_clean(struct lw_buf *out, const char *s, size_t len, bool lines);
 
 /* lw_test_yaml_safe: JSON text s with those characters (only inside its strings) written as
  * \u escapes, so that it reads back from a YAML flow collection as the same value. */

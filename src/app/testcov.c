@@ -159,11 +159,14 @@ static const char *const labels[][2] = {
     [LOGWASH_COVERAGE_IF] = { "else", "then" },
     [LOGWASH_COVERAGE_CONDITIONAL] = { "else", "then" },
     [LOGWASH_COVERAGE_DEFAULT] = { "default", "value" },
+    [LOGWASH_COVERAGE_AND] = { "false", "true" },
+    [LOGWASH_COVERAGE_OR] = { "false", "true" },
+    [LOGWASH_COVERAGE_FILTER] = { "left out", "kept" },
 };
 static const char *const kind_names[] = {
-    [LOGWASH_COVERAGE_IF] = "if",
-    [LOGWASH_COVERAGE_CONDITIONAL] = "?:",
-    [LOGWASH_COVERAGE_DEFAULT] = "??",
+    [LOGWASH_COVERAGE_IF] = "if",      [LOGWASH_COVERAGE_CONDITIONAL] = "?:",
+    [LOGWASH_COVERAGE_DEFAULT] = "??", [LOGWASH_COVERAGE_AND] = "&&",
+    [LOGWASH_COVERAGE_OR] = "||",      [LOGWASH_COVERAGE_FILTER] = "for-if",
 };
 
 static void

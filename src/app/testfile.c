@@ -302,6 +302,71 @@ meta(struct ld *x, struct fy_node *kn, struct fy_node *m, struct logwash_meta *o
     return 0;
 }
 
+/* tables: options' tables: NAME: FILE, or NAME: {file, ip, key, format, last_wins}. */
+static int
+tables(struct ld *x, struct fy_node *kn, struct fy_node *m, struct lw_topts *o)
+{
+    if (m == NULL || !fy_node_is_mapping(m))
+        return fail(x, m ? m : kn,
+                    "'tables' needs a mapping of NAME: FILE or NAME: {file: FILE, ...}");
+    size_t n = (size_t)fy_node_mapping_item_count(m);
+    o->tables = lw_arena_alloc(&x->f->arena, (n + 1) * sizeof *o->tables);
+    o->ntables = 0;
+    void *it = NULL;
+    struct fy_node_pair *p;
+    while ((p = fy_node_mapping_iterate(m, &it)) != NULL) {
+        struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p), *file = v;
+        struct lw_ttable *t = &o->tables[o->ntables++];
+        *t = (struct lw_ttable){ .name = text(x, k, k, "table name", NULL) };
+        if (t->name == NULL) return -1;
+        if (t->name[0] == '\0') return fail(x, k, "a table needs a name");
+        startpos(k, &t->line, &t->col, NULL);
+        if (v != NULL && fy_node_is_mapping(v)) {
+            file = NULL;
+            void *it2 = NULL;
+            struct fy_node_pair *p2;
+            while ((p2 = fy_node_mapping_iterate(v, &it2)) != NULL) {
+                struct fy_node *k2 = fy_node_pair_key(p2), *v2 = fy_node_pair_value(p2);
+                const char *ks = text(x, k2, k2, "key", NULL);
+                if (ks == NULL) return -1;
+                struct lw_str key = lw_str_c(ks);
+                if (is(key, "file")) {
+                    file = v2;
+                    continue;
+                }
+                const char *s = text(x, v2, k2, ks, NULL);
+                if (s == NULL) return -1;
+                bool yes = strcmp(s, "true") == 0;
+                if ((is(key, "ip") || is(key, "last_wins")) && !yes && strcmp(s, "false") != 0)
+                    return fail(x, v2, "'%s' needs true or false, found '%s'", ks, s);
+                if (is(key, "ip")) {
+                    t->ip = yes;
+                } else if (is(key, "last_wins")) {
+                    t->last_wins = yes;
+                } else if (is(key, "key")) {
+                    t->key = s;
+                } else if (is(key, "format")) {
+                    if (strcmp(s, "csv") != 0 && strcmp(s, "jsonl") != 0)
+                        return fail(x, v2, "'format' needs csv or jsonl, found '%s'", s);
+                    t->format = s[0] == 'c' ? LOGWASH_TABLE_CSV : LOGWASH_TABLE_JSONL;
+                } else {
+                    return fail(x, k2,
+                                "unknown key '%s' in table '%s' (expected file, ip, key, format, "
+                                "last_wins)",
+                                ks, t->name);
+                }
+            }
+            if (file == NULL) return fail(x, k, "table '%s' needs its file: file: PATH", t->name);
+        }
+        const char *path = text(x, file, k, "file", NULL);
+        if (path == NULL) return -1;
+        if (path[0] == '\0')
+            return fail(x, file ? file : k, "table '%s' needs a file name", t->name);
+        t->path = resolve(x, path);
+    }
+    return 0;
+}
+
 static int
 options(struct ld *x, struct fy_node *kn, struct fy_node *m, struct lw_topts *o)
 {
@@ -318,6 +383,10 @@ options(struct ld *x, struct fy_node *kn, struct fy_node *m, struct lw_topts *o)
         if (is(key, "meta")) {
             if (meta(x, k, v, &o->meta) != 0) return -1;
             o->has_meta = true;
+            continue;
+        }
+        if (is(key, "tables")) {
+            if (tables(x, k, v, o) != 0) return -1;
             continue;
         }
         const char *s = text(x, v, k, ks, NULL);
@@ -342,7 +411,9 @@ options(struct ld *x, struct fy_node *kn, struct fy_node *m, struct lw_topts *o)
                 return fail(x, v, "'now' needs an RFC 3339 time or epoch seconds, found '%s'", s);
             o->has_now = true;
         } else {
-            return fail(x, k, "unknown key '%s' in options (expected input, output, tz, now, meta)",
+            return fail(x, k,
+                        "unknown key '%s' in options (expected input, output, tz, now, meta, "
+                        "tables)",
                         ks);
         }
     }
@@ -369,9 +440,12 @@ input_file(struct ld *x, struct fy_node *v, const char *name, struct lw_tcase *c
     const char *path = resolve(x, name);
     struct lw_buf b;
     lw_buf_init(&b);
-    if (lw_buf_read_file(&b, path) != 0) {
+    if (lw_buf_read_file_max(&b, path, LW_TEST_MAX_INPUT) != 0) {
         int e = errno;
         lw_buf_fini(&b);
+        if (e == EFBIG)
+            return fail(x, v, "%s is longer than %d MiB: split its records over several cases",
+                        path, LW_TEST_MAX_INPUT >> 20);
         return fail(x, v, "cannot read %s: %s", path, strerror(e));
     }
     const char *p = b.len ? lw_arena_dup(&x->f->arena, b.p, b.len) : "";
@@ -412,6 +486,82 @@ outcome(struct ld *x, struct lw_tcase *c, struct fy_node *k, struct fy_node *v, 
     return 0;
 }
 
+/* json_num: a YAML number's text as JSON has it (YAML also takes +1, .5, 1., 0x...: those are
+ * written again from the value) */
+static void
+json_num(struct lw_buf *b, const struct lw_tv *v)
+{
+    const char *p = v->s.p;
+    size_t n = v->s.len, i = p[0] == '-';
+    bool ok = i < n && p[i] >= '0' && p[i] <= '9' && !(p[i] == '0' && i + 1 < n && p[i + 1] >= '0');
+    for (size_t k = i; ok && k < n; k++)
+        if ((p[k] == '.' || p[k] == 'e' || p[k] == 'E') && (k + 1 == n || p[k + 1] == '.'))
+            ok = false;
+    if (ok)
+        lw_buf_add(b, p, n);
+    else if (v->kind == LW_TV_INT)
+        lw_buf_printf(b, "%lld", (long long)v->i);
+    else
+        lw_buf_printf(b, "%.17g", v->f);
+}
+
+/* to_json: an inline record written as YAML (a mapping or a list) as the JSON text logwash
+ * reads (members in order; the scalars as the core schema reads them). */
+static void
+to_json(struct lw_buf *b, const struct lw_tv *v)
+{
+    switch (v->kind) {
+    case LW_TV_NULL:
+        lw_buf_adds(b, "null");
+        break;
+    case LW_TV_BOOL:
+        lw_buf_adds(b, v->b ? "true" : "false");
+        break;
+    case LW_TV_INT:
+    case LW_TV_FLOAT:
+        json_num(b, v);
+        break;
+    case LW_TV_STRING:
+        lw_test_quote(b, v->s);
+        break;
+    case LW_TV_ARRAY:
+    case LW_TV_OBJECT:
+        lw_buf_addc(b, v->kind == LW_TV_ARRAY ? '[' : '{');
+        for (size_t i = 0; i < v->n; i++) {
+            if (i) lw_buf_addc(b, ',');
+            if (v->kind == LW_TV_OBJECT) {
+                lw_test_quote(b, v->keys[i]);
+                lw_buf_addc(b, ':');
+            }
+            to_json(b, &v->items[i]);
+        }
+        lw_buf_addc(b, v->kind == LW_TV_ARRAY ? ']' : '}');
+        break;
+    }
+}
+
+/* record: one record of input/inputs: a string as it is, a mapping or a list as JSON text;
+ * another scalar (a number, true, null) is refused: quote it. */
+static int
+record(struct ld *x, struct fy_node *n, const struct lw_tv *t, const char *key, struct lw_str *out)
+{
+    if (t->kind == LW_TV_OBJECT || t->kind == LW_TV_ARRAY) {
+        struct lw_buf b;
+        lw_buf_init(&b);
+        to_json(&b, t);
+        *out = (struct lw_str){ lw_arena_dup(&x->f->arena, b.p, b.len), b.len };
+        lw_buf_fini(&b);
+        return 0;
+    }
+    if (t->kind != LW_TV_STRING)
+        return fail(x, n,
+                    "'%s' needs a record: a string, or a mapping or list for a JSON one (quote a "
+                    "number or true)",
+                    key);
+    *out = t->s;
+    return 0;
+}
+
 static int
 inputs(struct ld *x, struct lw_tcase *c, struct fy_node *k, struct fy_node *v, const char *key)
 {
@@ -423,18 +573,19 @@ inputs(struct ld *x, struct lw_tcase *c, struct fy_node *k, struct fy_node *v, c
     }
     struct lw_tv t;
     if (strcmp(key, "input") == 0) {
-        if (v == NULL || !fy_node_is_scalar(v))
-            return fail(x, v ? v : k, "'input' needs one record (a string; several: inputs)");
+        if (v == NULL) return fail(x, k, "'input' needs one record (several: inputs)");
         if (value(x, v, &t) != 0) return -1;
         c->inputs = lw_arena_alloc(&x->f->arena, sizeof *c->inputs);
-        c->inputs[0] = t.s;
         c->ninputs = 1;
-        return 0;
+        return record(x, v, &t, key, &c->inputs[0]);
     }
-    if (list(x, k, v, key, &t, true) != 0) return -1;
+    if (list(x, k, v, key, &t, false) != 0) return -1;
     c->inputs = lw_arena_alloc(&x->f->arena, (t.n + 1) * sizeof *c->inputs);
-    for (size_t i = 0; i < t.n; i++)
-        c->inputs[i] = t.items[i].s;
+    void *it = NULL;
+    for (size_t i = 0; i < t.n; i++) {
+        struct fy_node *e = fy_node_sequence_iterate(v, &it);
+        if (record(x, e, &t.items[i], key, &c->inputs[i]) != 0) return -1;
+    }
     c->ninputs = t.n;
     return 0;
 }
@@ -462,9 +613,18 @@ one_case(struct ld *x, struct fy_node *m, size_t index, const struct lw_topts *f
         if (ks == NULL) return -1;
         struct lw_str key = { ks, kl };
         int rc = 0;
-        if (is(key, "name")) {
-            c->name = text(x, v, k, ks, NULL);
-            rc = c->name ? 0 : -1;
+        if (is(key, "name")) { /* shown in reports: made safe (a newline, ESC, ...) */
+            size_t nl;
+            const char *s = text(x, v, k, ks, &nl);
+            rc = s ? 0 : -1;
+            if (s != NULL) {
+                struct lw_buf b;
+                lw_buf_init(&b);
+                lw_test_clean(&b, s, nl, false);
+                lw_buf_addc(&b, '\0');
+                c->name = lw_arena_dup(&x->f->arena, b.p, b.len);
+                lw_buf_fini(&b);
+            }
         } else if (is(key, "input") || is(key, "inputs") || is(key, "input_file")) {
             rc = inputs(x, c, k, v, ks);
             where = k;
@@ -512,6 +672,13 @@ one_case(struct ld *x, struct fy_node *m, size_t index, const struct lw_topts *f
     }
     c->fresh = !expectation;
     merge(&c->opts, &co);
+    if (co.ntables > 0) { /* the file's tables, then the case's (a name again replaces) */
+        size_t n = fo->ntables + co.ntables;
+        c->opts.tables = lw_arena_alloc(&x->f->arena, (n + 1) * sizeof *c->opts.tables);
+        if (fo->ntables) memcpy(c->opts.tables, fo->tables, fo->ntables * sizeof *fo->tables);
+        memcpy(c->opts.tables + fo->ntables, co.tables, co.ntables * sizeof *co.tables);
+        c->opts.ntables = n;
+    }
     return 0;
 }
 
@@ -554,20 +721,26 @@ top(struct ld *x, struct fy_node *root)
             startpos(v, &f->tline, &f->tcol, NULL);
         } else if (is(key, "options")) {
             if (options(x, k, v, &fo) != 0) return -1;
-        } else if (is(key, "patterns")) {
+        } else if (is(key, "patterns") || is(key, "lib")) {
             struct lw_tv l;
             if (list(x, k, v, ks, &l, true) != 0) return -1;
-            f->patterns = lw_arena_alloc(&f->arena, (l.n + 1) * sizeof *f->patterns);
+            const char **dirs = lw_arena_alloc(&f->arena, (l.n + 1) * sizeof *dirs);
             for (size_t i = 0; i < l.n; i++)
-                f->patterns[i] = resolve(x, l.items[i].s.p);
-            f->npatterns = l.n;
+                dirs[i] = resolve(x, l.items[i].s.p);
+            if (is(key, "lib")) {
+                f->libs = dirs;
+                f->nlibs = l.n;
+            } else {
+                f->patterns = dirs;
+                f->npatterns = l.n;
+            }
         } else if (is(key, "cases")) {
             ck = k;
             cv = v;
         } else {
             return fail(x, k,
                         "unknown key '%s' in a test file (expected template, options, patterns, "
-                        "cases)",
+                        "lib, cases)",
                         ks);
         }
     }
@@ -622,6 +795,58 @@ utf8(struct ld *x)
     return 0;
 }
 
+/* aliases: n's aliases (*name) and what they copy, counted against *copies (the values
+ * aliases may copy in all: a few anchors of anchors would otherwise copy billions) and a depth
+ * (an alias inside the node it names never ends). origin: the alias being copied (the place
+ * of an error), NULL outside one. Returns 0, or -1 after fail(). */
+static int
+aliases(struct ld *x, struct fy_node *n, size_t *copies, int depth, struct fy_node *origin)
+{
+    if (n == NULL) return 0;
+    if (depth > LW_TEST_MAX_DEPTH)
+        return fail(x, origin ? origin : n, "nested deeper than %d through aliases",
+                    LW_TEST_MAX_DEPTH);
+    if (origin != NULL && (*copies)-- == 0)
+        return fail(x, origin, "aliases copy more than %d values in all (anchors of anchors?)",
+                    LW_TEST_MAX_COPIES);
+    if (fy_node_is_alias(n)) {
+        struct fy_node *t = fy_node_resolve_alias(n);
+        if (t == NULL) return fail(x, n, "an alias to no anchor, or to itself");
+        return aliases(x, t, copies, depth + 1, origin ? origin : n);
+    }
+    void *it = NULL;
+    if (fy_node_is_mapping(n)) {
+        struct fy_node_pair *p;
+        while ((p = fy_node_mapping_iterate(n, &it)) != NULL) {
+            if (aliases(x, fy_node_pair_key(p), copies, depth + 1, origin) != 0 ||
+                aliases(x, fy_node_pair_value(p), copies, depth + 1, origin) != 0)
+                return -1;
+        }
+    } else if (fy_node_is_sequence(n)) {
+        struct fy_node *i;
+        while ((i = fy_node_sequence_iterate(n, &it)) != NULL)
+            if (aliases(x, i, copies, depth + 1, origin) != 0) return -1;
+    }
+    return 0;
+}
+
+/* blank: nothing but spaces and comments */
+static bool
+blank(const struct lw_buf *t)
+{
+    bool comment = false;
+    for (size_t i = 0; i < t->len; i++) {
+        char ch = t->p[i];
+        if (ch == '\n')
+            comment = false;
+        else if (ch == '#')
+            comment = true;
+        else if (!comment && ch != ' ' && ch != '\t' && ch != '\r')
+            return false;
+    }
+    return true;
+}
+
 int
 lw_test_load(struct lw_tfile *f, const char *path, char *err, size_t errcap)
 {
@@ -636,8 +861,14 @@ lw_test_load(struct lw_tfile *f, const char *path, char *err, size_t errcap)
     memcpy(dir, path, dl);
     dir[dl] = '\0';
     x.dir = dir;
-    if (lw_buf_read_file(&f->text, path) != 0) {
-        snprintf(err, errcap, "%s: error: cannot read: %s", path, strerror(errno));
+    if (lw_buf_read_file_max(&f->text, path, LW_TEST_MAX_FILE) != 0) {
+        if (errno == EFBIG)
+            snprintf(err, errcap,
+                     "%s: error: longer than %d MiB: a test file is read whole, with every "
+                     "value kept; put records in bulk in input_file",
+                     path, LW_TEST_MAX_FILE >> 20);
+        else
+            snprintf(err, errcap, "%s: error: cannot read: %s", path, strerror(errno));
         lw_test_free(f);
         return -1;
     }
@@ -654,12 +885,20 @@ lw_test_load(struct lw_tfile *f, const char *path, char *err, size_t errcap)
     dc.colorize = false;
     dc.show_source = false;
     struct fy_diag *diag = fy_diag_create(&dc);
-    struct fy_parse_cfg pc = { .flags = FYPCF_QUIET | FYPCF_DEFAULT_PARSE | FYPCF_RESOLVE_DOCUMENT,
-                               .diag = diag };
+    /* aliases are resolved only once their copies are known to be few (an alias bomb) */
+    struct fy_parse_cfg pc = { .flags = FYPCF_QUIET | FYPCF_DEFAULT_PARSE, .diag = diag };
     struct fy_document *doc = fy_document_build_from_file(&pc, path);
     int rc = -1;
-    if (doc == NULL) {
-        if (err[0] == '\0') snprintf(err, errcap, "%s: error: not a YAML document", path);
+    size_t copies = LW_TEST_MAX_COPIES;
+    if (doc == NULL && blank(&f->text)) { /* libfyaml says only that it failed */
+        snprintf(err, errcap, "%s: error: empty: a test file needs 'cases'", path);
+    } else if (doc == NULL) {
+        if (err[0] == '\0' || strncmp(err, "[ERR]", 5) == 0)
+            snprintf(err, errcap, "%s: error: not a YAML document", path);
+    } else if (aliases(&x, fy_document_root(doc), &copies, 0, NULL) != 0) {
+        /* said */
+    } else if (fy_document_resolve(doc) != 0) {
+        if (err[0] == '\0') snprintf(err, errcap, "%s: error: an alias cannot be resolved", path);
     } else if (fy_document_root(doc) == NULL) {
         fail(&x, NULL, "empty: a test file needs 'cases'");
     } else {
@@ -894,6 +1133,37 @@ lw_test_yaml_safe(struct lw_buf *out, struct lw_str s)
             i += n;
         } else {
             lw_buf_addc(out, (char)p[i++]);
+        }
+    }
+}
+
+void
+lw_test_clean(struct lw_buf *out, const char *s, size_t len, bool lines)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        unsigned char ch = p[i];
+        if ((ch == '\n' && lines) || ch == '\t' || (ch >= 0x20 && ch < 0x7f)) {
+            lw_buf_addc(out, (char)p[i++]);
+            continue;
+        }
+        size_t n = ch >= 0xc2 && ch <= 0xdf   ? 2
+                   : ch >= 0xe0 && ch <= 0xef ? 3
+                   : ch >= 0xf0 && ch <= 0xf4 ? 4
+                                              : 0;
+        unsigned cp;
+        if (n == 0 || n > len - i || !lw_utf8_valid((struct lw_str){ s + i, n })) {
+            if (ch == '\n') /* a control, or a byte that is not UTF-8 */
+                lw_buf_adds(out, "\\n");
+            else
+                lw_buf_printf(out, "\\x%02x", ch);
+            i++;
+        } else if (special(p + i, len - i, &cp) != 0) {
+            lw_buf_printf(out, "\\u%04x", cp);
+            i += n;
+        } else {
+            lw_buf_add(out, s + i, n);
+            i += n;
         }
     }
 }

@@ -385,6 +385,7 @@ lw_print_config(const struct lw_opts *o, FILE *f)
         fprintf(f, "workers: %d\n", o->jobs);
     else
         fputs("# workers: one per CPU (at most 8), 1 for a terminal\n", f);
+    if (o->explain > 0) fprintf(f, "explain: %d\n", o->explain);
     fputs("source:\n", f);
     if (o->from == LW_FROM_KAFKA) {
         fputs("  type: kafka\n  ", f);

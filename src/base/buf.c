@@ -2,6 +2,7 @@
  * across records by resetting len, so the record loop does not allocate in steady state. */
 #include "lw/buf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -60,6 +61,24 @@ lw_buf_printf(struct lw_buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     lw_buf_vprintf(b, fmt, ap);
     va_end(ap);
+}
+
+int
+lw_buf_read_file_max(struct lw_buf *b, const char *path, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return -1;
+    size_t n, got = 0;
+    do {
+        char *p = lw_buf_grow(b, 65536);
+        n = fread(p, 1, 65536, f);
+        b->len += n;
+        got += n;
+    } while (n > 0 && got <= max);
+    int e = ferror(f) ? errno : got > max ? EFBIG : 0;
+    fclose(f);
+    errno = e;
+    return e ? -1 : 0;
 }
 
 int

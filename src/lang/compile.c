@@ -482,11 +482,23 @@ binary(struct gen *g, struct node *n, uint32_t dst)
 static void
 logic(struct gen *g, struct node *n, uint32_t dst)
 {
+    bool and = n->kind == N_AND;
     expr_to(g, n->a, dst);
     lw_cg_ins(g, LW_OP_TRUTH, dst, dst, 0, n->a->span);
-    int32_t j = lw_cg_ins(g, n->kind == N_AND ? LW_OP_JMPF : LW_OP_JMPT, dst, 0, 0, n->span);
+    int32_t j = lw_cg_ins(g, and? LW_OP_JMPF : LW_OP_JMPT, dst, 0, 0, n->span);
+    /* coverage: the left side true or false, at the operator; the side that runs on is
+     * counted where it starts, the other where the jump lands */
+    struct lw_span op = { (uint32_t)n->i, 2 };
+    int32_t cv = coverage_branch(g, and? LW_COV_AND : LW_COV_OR, op);
+    coverage_count(g, and? cv : coverage_else(cv));
     expr_to(g, n->b, dst);
     lw_cg_ins(g, LW_OP_TRUTH, dst, dst, 0, n->b->span);
+    if (cv >= 0) {
+        int32_t je = lw_cg_ins(g, LW_OP_JMP, 0, 0, 0, n->span);
+        patch(g, j);
+        coverage_count(g, and? coverage_else(cv) : cv);
+        j = je;
+    }
     patch(g, j);
 }
 
@@ -604,10 +616,13 @@ comprehension(struct gen *g, struct node *n, uint32_t dst)
     }
     uint32_t body = g->freereg;
     int32_t start = lw_cg_ins(g, LW_OP_NEXT, kreg, slot, 0, n->span);
+    int32_t jf = -1, cv = -1;
     if (n->c != NULL) {
         uint32_t r = expr_any(g, n->c);
-        int32_t jf = lw_cg_ins(g, LW_OP_JMPF, r, 0, 0, n->c->span);
-        g->code[jf].c = start - (jf + 1);
+        jf = lw_cg_ins(g, LW_OP_JMPF, r, 0, 0, n->c->span);
+        cv = coverage_branch(g, LW_COV_FILTER, n->c->span);
+        if (cv < 0) g->code[jf].c = start - (jf + 1); /* left out: the next element */
+        coverage_count(g, cv);
         g->freereg = body;
     }
     if (arr) {
@@ -626,6 +641,11 @@ comprehension(struct gen *g, struct node *n, uint32_t dst)
     }
     g->freereg = body;
     jump_back(g, start, n->span);
+    if (cv >= 0) { /* coverage: an element left out is counted, then the next one */
+        patch(g, jf);
+        coverage_count(g, coverage_else(cv));
+        jump_back(g, start, n->span);
+    }
     patch(g, start);
     g->depth--;
     g->niter--;

@@ -1025,8 +1025,10 @@ static struct node * and (struct compiler * c)
 {
     struct node *n = cmp(c);
     while (at_op(c, T_AND) || word_op(c, "and", "&&")) {
+        uint32_t op = cur(c)->span.off; /* where coverage places the branch */
         next(c);
         n = binary(c, N_AND, T_AND, n, cmp(c));
+        n->i = op;
     }
     return n;
 }
@@ -1035,8 +1037,10 @@ static struct node * or (struct compiler * c)
 {
     struct node *n = and(c);
     while (at_op(c, T_OR) || word_op(c, "or", "||")) {
+        uint32_t op = cur(c)->span.off;
         next(c);
         n = binary(c, N_OR, T_OR, n, and(c));
+        n->i = op;
     }
     return n;
 }

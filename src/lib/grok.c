@@ -163,22 +163,15 @@ cmp_names(const void *a, const void *b)
 static int
 load_file(struct lw_grok_lib *lib, const char *path, char *err, size_t errcap)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, errcap, "%s: %s", path, strerror(errno));
-        return -1;
-    }
     struct lw_buf b;
     lw_buf_init(&b);
-    char chunk[16384];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        lw_buf_add(&b, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
     int rc = -1;
-    if (bad) {
-        snprintf(err, errcap, "%s: read error", path);
+    /* bounded: a device such as /dev/zero in a pattern directory is not read whole */
+    if (lw_buf_read_file_max(&b, path, 16u << 20) != 0) {
+        if (errno == EFBIG)
+            snprintf(err, errcap, "%s: longer than 16 MiB (a pattern file)", path);
+        else
+            snprintf(err, errcap, "%s: %s", path, strerror(errno));
     } else if (memchr(b.p ? b.p : "", '\0', b.len) != NULL) {
         snprintf(err, errcap, "%s: not a pattern file (it holds NUL bytes)", path);
     } else {

@@ -1,5 +1,6 @@
 /* logwash_compile_options.coverage, logwash_template_coverage, logwash_template_file and
- * logwash_runner_coverage: the points of statements and of both outcomes of if, ?: and ??,
+ * logwash_runner_coverage: the points of statements and of both outcomes of if, ?:, ??, &&,
+ * || and a comprehension's if,
  * with their places; the counts over records; a function's points in the imported file that
  * defines it; nothing without coverage; outputs as without it. */
 #include <logwash.h>
@@ -154,10 +155,50 @@ test_import(void)
     rmdir(dir);
 }
 
+/* && and || (at the operator: the left side true, false) and a comprehension's if (an element
+ * kept, left out), counted */
+static void
+test_logic(void)
+{
+    static const char lt[] = "input json\n"
+                             "emit {a: .a == 1 && .b == 2, o: .a == 1 || .b == 2,\n"
+                             "      k: [x for x in [1, 2, 3] if x > .a]}\n";
+    struct logwash_template *t = tmpl(lt, true, NULL);
+    CHECK(t != NULL);
+    if (t == NULL) return;
+    size_t n;
+    const struct logwash_coverage_point *p = logwash_template_coverage(t, &n);
+    CHECK(n == 7);
+    if (n != 7) {
+        logwash_template_free(t);
+        return;
+    }
+    CHECK(p[1].kind == LOGWASH_COVERAGE_AND && p[1].outcome == 1 && p[1].line == 2 &&
+          p[1].col == 18);
+    CHECK(p[2].kind == LOGWASH_COVERAGE_AND && p[2].outcome == 0);
+    CHECK(p[3].kind == LOGWASH_COVERAGE_OR && p[3].outcome == 1 && p[3].col == 41);
+    CHECK(p[4].kind == LOGWASH_COVERAGE_OR && p[4].outcome == 0);
+    CHECK(p[5].kind == LOGWASH_COVERAGE_FILTER && p[5].outcome == 1 && p[5].line == 3 &&
+          p[5].col == 35);
+    CHECK(p[6].kind == LOGWASH_COVERAGE_FILTER && p[6].outcome == 0);
+    struct logwash_runner *r = logwash_runner_new(t, NULL, NULL);
+    CHECK(r != NULL);
+    if (r != NULL) {
+        run(r, "{\"a\": 1, \"b\": 3}"); /* && false on the right, || true: the right skipped */
+        run(r, "{\"a\": 2, \"b\": 2}"); /* && short, || runs its right side */
+        const uint64_t *c = logwash_runner_coverage(r);
+        CHECK(c != NULL && c[1] == 1 && c[2] == 1 && c[3] == 1 && c[4] == 1);
+        CHECK(c != NULL && c[5] == 3 && c[6] == 3); /* kept 2 + 1, left out 1 + 2 */
+        logwash_runner_free(r);
+    }
+    logwash_template_free(t);
+}
+
 int
 main(void)
 {
     test_points();
     test_import();
+    test_logic();
     return check_summary();
 }
