@@ -133,13 +133,21 @@ fn_sort(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     if (elements(vm, "sort()", &a[0], r) != 0) return -1;
     struct lw_arr *x = r->u.a;
     int cls = 0;
+    uint32_t first = 0; /* the first element that set cls */
     for (uint32_t i = 0; i < x->n; i++) {
         int c = order_class(&x->v[i]);
-        if (c < 0 || (c > 0 && cls > 0 && c != cls)) {
-            return lw_vm_error(vm, "sort(): cannot order %s with %s", lw_type_name(x->v[i].t),
-                               c < 0 ? "anything" : lw_type_name(x->v[0].t));
+        if (c < 0) {
+            return lw_vm_error(vm, "sort(): cannot order an %s: arrays and objects have no order",
+                               lw_type_name(x->v[i].t));
         }
-        if (c > 0) cls = c;
+        if (c > 0 && cls > 0 && c != cls) {
+            return lw_vm_error(vm, "sort(): cannot order %s with %s", lw_type_name(x->v[i].t),
+                               lw_type_name(x->v[first].t));
+        }
+        if (c > 0 && cls == 0) {
+            cls = c;
+            first = i;
+        }
     }
     uint64_t lg = 1;
     while ((1u << lg) < x->n && lg < 32)
