@@ -348,6 +348,31 @@ seg_at(struct lw_vm *vm, const struct lw_pathseg *s, struct lw_str *key, int64_t
                        lw_type_name(v->t));
 }
 
+/* path_found: EXISTS: whether path p names a member or element, even a null one. A path with
+ * computed parts (.[k], .a[i].b) or starting at a variable (v.a) is walked from its base;
+ * nothing is copied. -1: a computed part is neither a string nor an int. */
+static int
+path_found(struct lw_vm *vm, const struct lw_path *p)
+{
+    bool found = true;
+    uint32_t i = 0;
+    while (i < p->n && p->seg[i].reg < 0)
+        i++;
+    if (p->base < 0 && i == p->n) {
+        path_get(vm, p, &found);
+        return found;
+    }
+    struct lw_value v = p->base >= 0 ? vm->regs[vm->rbase + (uint32_t)p->base] : vm->root;
+    for (i = 0; i < p->n && found; i++) {
+        struct lw_str key = { 0 };
+        int64_t ix = 0;
+        int iskey = seg_at(vm, &p->seg[i], &key, &ix);
+        if (iskey < 0) return -1;
+        v = iskey ? member(vm, &v, key, &found) : element(vm, &v, ix, &found);
+    }
+    return found;
+}
+
 /* copy_on_write: *c, a container, made one this holder may change in place. */
 static int
 copy_on_write(struct lw_vm *vm, struct lw_value *c)
@@ -889,9 +914,9 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             break;
         }
         case LW_OP_EXISTS: {
-            bool found;
-            path_get(vm, &P->paths[in->b], &found);
+            int found = path_found(vm, &P->paths[in->b]);
             if (vm->fatal) goto fatal;
+            if (found < 0) goto fail;
             R[in->a] = lw_bool(found);
             break;
         }
