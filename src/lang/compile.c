@@ -416,7 +416,7 @@ binary(struct gen *g, struct node *n, uint32_t dst)
         [T_EQ] = LW_OP_EQ,     [T_NE] = LW_OP_NE,       [T_LT] = LW_OP_LT,
         [T_LE] = LW_OP_LE,     [T_GT] = LW_OP_GT,       [T_GE] = LW_OP_GE,
     };
-    if (n->op >= T_EQ && n->op <= T_GE) lw_cg_check_capture_cmp(g, n);
+    if (n->op <= T_GE) lw_cg_check_capture_cmp(g, n); /* comparisons and arithmetic */
     if (n->op >= T_LT && n->op <= T_GE) {
         int ta = lw_cg_single(lw_cg_stype(g, n->a)), tb = lw_cg_single(lw_cg_stype(g, n->b)), r;
         if (ta >= 0 && tb >= 0) {
