@@ -769,6 +769,15 @@ object(struct compiler *c)
     return n;
 }
 
+/* starts_element: a token that cannot continue an expression but starts one: after an
+ * array's element, a missing ','. */
+static bool
+starts_element(enum tok t)
+{
+    return t == T_INT || t == T_FLOAT || t == T_STRING || t == T_RAWSTR || t == T_TRUE ||
+           t == T_FALSE || t == T_NULL || t == T_IDENT || t == T_LBRACE;
+}
+
 static struct node *
 array(struct compiler *c)
 {
@@ -787,6 +796,10 @@ array(struct compiler *c)
             expect_close(c, T_RBRACK, ']', open.span);
             n->span = join(open.span, c->lx.prev.span);
             return n;
+        }
+        if (starts_element(cur(c)->t)) {
+            lw_cerror(c, cur(c)->span, "missing ',' between array elements");
+            continue; /* as if it were there */
         }
         if (cur(c)->t != T_COMMA) break;
         next(c);
