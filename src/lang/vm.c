@@ -783,13 +783,20 @@ concat(struct lw_vm *vm, struct lw_value *parts, int n, struct lw_value *out)
     return memcheck(vm);
 }
 
-/* emit_null: the error of `emit f(...)` when f returned null. */
+/* emit_null: the error of `emit f(...)` when f returned null; "(no match?)" for a function
+ * that matches a pattern (grok, dissect, captures), not for del(), lookup() or a user's. */
 static void
 emit_null(struct lw_vm *vm, const struct lw_value *fname)
 {
-    lw_vm_error(
-        vm, "emit of null: %.*s() returned null (no match?); use ?? for a default or test it first",
-        (int)fname->len, fname->u.p);
+    const char *why = "";
+    for (int f = 0; f < LW_FN_N; f++) {
+        const struct lw_builtin *b = &lw_builtins[f];
+        if (strlen(b->name) == fname->len && memcmp(b->name, fname->u.p, fname->len) == 0 &&
+            strpbrk(b->argtypes, "PRr") != NULL)
+            why = " (no match?)";
+    }
+    lw_vm_error(vm, "emit of null: %.*s() returned null%s; use ?? for a default or test it first",
+                (int)fname->len, fname->u.p, why);
 }
 
 static int
