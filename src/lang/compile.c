@@ -345,8 +345,9 @@ call(struct gen *g, struct node *n, uint32_t dst)
             no_record(g, t);
             lw_cg_ins(g, LW_OP_EXISTS, dst, add_path(g, t), 0, n->span);
         } else if (b != t && (b->kind == N_PATH || b->kind == N_VAR)) { /* .[k], .a[i].b, v.a */
-            lw_cg_ins(g, LW_OP_EXISTS, dst, lvalue(g, t, "exists() cannot look into", false), 0,
-                      n->span);
+            uint32_t pi = lvalue(g, t, "exists() cannot look into", false);
+            g->paths[pi].top = LW_PATH_WALK; /* walked by path_found, not path_get */
+            lw_cg_ins(g, LW_OP_EXISTS, dst, pi, 0, n->span);
         } else {
             lw_cfail(g->c, t->span, "exists() takes a path like .a.b, .a[i], v.a or v[k]");
         }

@@ -348,29 +348,23 @@ seg_at(struct lw_vm *vm, const struct lw_pathseg *s, struct lw_str *key, int64_t
                        lw_type_name(v->t));
 }
 
-/* path_found: EXISTS: whether path p names a member or element, even a null one. A path with
- * computed parts (.[k], .a[i].b) or starting at a variable (v.a) is walked from its base;
- * nothing is copied. -1: a computed part is neither a string nor an int. */
-static int
-path_found(struct lw_vm *vm, const struct lw_path *p)
+/* path_found: EXISTS of a path lvalue() made (top LW_PATH_WALK): computed parts (.[k],
+ * .a[i].b) or a variable's path (v.a), walked from its base without copying; *found whether it
+ * names a member or element, even a null one. False: a computed part is neither a string nor
+ * an int (the error is set). */
+static __attribute__((noinline)) bool
+path_found(struct lw_vm *vm, const struct lw_path *p, bool *found)
 {
-    bool found = true;
-    uint32_t i = 0;
-    while (i < p->n && p->seg[i].reg < 0)
-        i++;
-    if (p->base < 0 && i == p->n) {
-        path_get(vm, p, &found);
-        return found;
-    }
     struct lw_value v = p->base >= 0 ? vm->regs[vm->rbase + (uint32_t)p->base] : vm->root;
-    for (i = 0; i < p->n && found; i++) {
+    *found = true;
+    for (uint32_t i = 0; i < p->n && *found; i++) {
         struct lw_str key = { 0 };
         int64_t ix = 0;
         int iskey = seg_at(vm, &p->seg[i], &key, &ix);
-        if (iskey < 0) return -1;
-        v = iskey ? member(vm, &v, key, &found) : element(vm, &v, ix, &found);
+        if (iskey < 0) return false;
+        v = iskey ? member(vm, &v, key, found) : element(vm, &v, ix, found);
     }
-    return found;
+    return true;
 }
 
 /* copy_on_write: *c, a container, made one this holder may change in place. */
@@ -580,7 +574,7 @@ concat_arrays(struct lw_vm *vm, const struct lw_value *x, const struct lw_value 
 /* extend: `a = a + y` (ADD with its target as left operand): y's elements appended to the
  * array in *a in place unless it is shared, as push() does, so building a list with + in a
  * loop is not n copies of a growing array (3000 one-element steps passed --max-memory). */
-static int
+static __attribute__((noinline)) int
 extend(struct lw_vm *vm, struct lw_value *a, const struct lw_value *y)
 {
     uint32_t ny = lw_value_count(y);
@@ -785,7 +779,7 @@ concat(struct lw_vm *vm, struct lw_value *parts, int n, struct lw_value *out)
 
 /* emit_null: the error of `emit f(...)` when f returned null; "(no match?)" for a function
  * that matches a pattern (grok, dissect, captures), not for del(), lookup() or a user's. */
-static void
+static __attribute__((noinline)) void
 emit_null(struct lw_vm *vm, const struct lw_value *fname)
 {
     const char *why = "";
@@ -951,9 +945,11 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             break;
         }
         case LW_OP_EXISTS: {
-            int found = path_found(vm, &P->paths[in->b]);
+            bool found;
+            if (P->paths[in->b].top == LW_PATH_WALK && !path_found(vm, &P->paths[in->b], &found))
+                goto fail;
+            if (P->paths[in->b].top != LW_PATH_WALK) path_get(vm, &P->paths[in->b], &found);
             if (vm->fatal) goto fatal;
-            if (found < 0) goto fail;
             R[in->a] = lw_bool(found);
             break;
         }
