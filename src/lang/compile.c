@@ -1049,6 +1049,7 @@ static void
 collect(struct compiler *c)
 {
     c->funcs = lw_arena_alloc(&c->ca, MAXFUNCS * sizeof *c->funcs);
+    bool full = false;
     for (uint32_t f = 0; f < c->nfiles; f++) {
         for (struct node *s = c->files[f].root->kids; s != NULL; s = s->next) {
             if (s->kind == S_IMPORT || (s->kind == S_ERROR && f > 0)) continue;
@@ -1080,8 +1081,9 @@ collect(struct compiler *c)
                 twice = true;
             }
             if (twice) continue;
-            if (c->nfuncs == MAXFUNCS) {
-                lw_cerror(c, s->span, "too many functions (%d at most)", MAXFUNCS);
+            if (c->nfuncs == MAXFUNCS) { /* said once, at the first one too many */
+                if (!full) lw_cerror(c, s->span, "too many functions (%d at most)", MAXFUNCS);
+                full = true;
                 continue;
             }
             c->funcs[c->nfuncs++] = (struct ufunc){ .def = s, .file = f };

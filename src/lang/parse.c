@@ -1475,6 +1475,7 @@ fn_def(struct compiler *c)
     struct token open = expect(c, T_LPAREN, "'(' after the function name");
     struct list l;
     list_init(&l);
+    bool full = false;
     while (cur(c)->t != T_RPAREN) {
         struct token p = expect(c, T_IDENT, "a parameter name or ')'");
         struct node *v = mk(c, N_VAR, p.span);
@@ -1490,8 +1491,9 @@ fn_def(struct compiler *c)
             lw_cerror(c, p.span, "'%.*s' is reserved: name the parameter otherwise", (int)v->s.len,
                       v->s.p);
         }
-        if (ok && l.n == MAXPARAMS) {
-            lw_cerror(c, p.span, "too many parameters (%d at most)", MAXPARAMS);
+        if (ok && l.n == MAXPARAMS) { /* said once, at the first one too many */
+            if (!full) lw_cerror(c, p.span, "too many parameters (%d at most)", MAXPARAMS);
+            full = true;
             ok = false;
         }
         if (ok) list_add(&l, v);
@@ -1502,6 +1504,7 @@ fn_def(struct compiler *c)
     n->kids = l.head;
     n->nkids = l.n;
     n->b = block(c);
+    n->broken = full; /* its body and calls would only report what the error caused */
     return n;
 }
 
