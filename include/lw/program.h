@@ -33,9 +33,12 @@ struct lw_pathseg {
     int64_t index;
     int32_t reg; /* >= 0: computed, R[reg] is the name (a string) or the index (an int) */
 };
+/* lw_path.top of an exists() path with computed parts or a variable base (compile.c lvalue):
+ * the VM walks it from its base (vm.c path_found), not by path_get. */
+#define LW_PATH_WALK (-2)
 struct lw_path {
     uint32_t n;
-    int32_t top;  /* index into lw_program.topkeys of segment 0, or -1 */
+    int32_t top;  /* index into lw_program.topkeys of segment 0, or -1; LW_PATH_WALK: exists() */
     int32_t base; /* -1: the record; else the register of the variable the path starts at */
     struct lw_pathseg *seg;
 };

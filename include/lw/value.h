@@ -199,8 +199,9 @@ void lw_obj_del(struct lw_arena *a, struct lw_value *obj, uint32_t i);
 /* The rules (documented in logwash-template.7):
  * truthiness: null and false are false, every other value is true;
  * equality: ints and floats compare numerically, other types only equal to their own type,
- *   arrays and objects deep (object member order does not matter; containers nested deeper
- *   than LW_JSON_MAX_DEPTH, which only a template loop can build, compare unequal);
+ *   arrays and objects deep (object member order does not matter; a container is equal to
+ *   itself at once; other containers nested deeper than LW_JSON_MAX_DEPTH, which only a
+ *   template loop can build, compare unequal);
  * ordering: numbers with numbers, strings bytewise, timestamps, bools; else an error. */
 static inline bool
 lw_value_truthy(const struct lw_value *v) /* inline: every jump on a condition asks it */

@@ -229,11 +229,11 @@ add_path(struct gen *g, struct node *n)
     return g->npaths++;
 }
 
-/* lvalue: target n of a write or del(): a record path or a variable, with members and
- * indexes after it (.a[i].b, v.a, v[k]). Computed parts are evaluated now, into registers the
- * caller frees after its SETPATH or DELPATH. Returns the path's index. */
+/* lvalue: target n of a write, del() or exists(): a record path or a variable, with members
+ * and indexes after it (.a[i].b, v.a, v[k]). Computed parts are evaluated now, into registers
+ * the caller frees after its SETPATH, DELPATH or EXISTS. Returns the path's index. */
 static uint32_t
-lvalue(struct gen *g, struct node *n, const char *what)
+lvalue(struct gen *g, struct node *n, const char *what, bool write)
 {
     struct node *chain[64], *b = n;
     uint32_t k = 0;
@@ -247,7 +247,7 @@ lvalue(struct gen *g, struct node *n, const char *what)
     if (b->kind == N_PATH) {
         no_record(g, b);
         nbase = b->nsegs;
-        g->c->prog->writes_root = true;
+        if (write) g->c->prog->writes_root = true;
     } else if (b->kind == N_VAR) {
         struct var *v = lw_cg_lookup(g, b->s);
         if (v == NULL) {
@@ -389,11 +389,20 @@ call(struct gen *g, struct node *n, uint32_t dst)
     uint32_t save = g->freereg;
     if (f == LW_FN_seen) g->c->prog->uses_seen = true;
     if (f == LW_FN_exists) {
-        if (n->kids->kind != N_PATH) {
-            lw_cfail(g->c, n->kids->span, "exists() takes a record path like .a.b");
+        struct node *t = n->kids, *b = t;
+        while (b->kind == N_GET || b->kind == N_INDEX)
+            b = b->a;
+        if (t->kind == N_PATH) {
+            no_record(g, t);
+            lw_cg_ins(g, LW_OP_EXISTS, dst, add_path(g, t), 0, n->span);
+        } else if (b != t && (b->kind == N_PATH || b->kind == N_VAR)) { /* .[k], .a[i].b, v.a */
+            uint32_t pi = lvalue(g, t, "exists() cannot look into", false);
+            g->paths[pi].top = LW_PATH_WALK; /* walked by path_found, not path_get */
+            lw_cg_ins(g, LW_OP_EXISTS, dst, pi, 0, n->span);
+        } else {
+            lw_cfail(g->c, t->span, "exists() takes a path like .a.b, .a[i], v.a or v[k]");
         }
-        no_record(g, n->kids);
-        lw_cg_ins(g, LW_OP_EXISTS, dst, add_path(g, n->kids), 0, n->span);
+        g->freereg = save;
         return;
     }
     if (f == LW_FN_del) {
@@ -403,7 +412,7 @@ call(struct gen *g, struct node *n, uint32_t dst)
                 g->c, t->span,
                 "del() removes a member or an element: write del(.a.b), del(v.k) or del(v[i])");
         }
-        uint32_t pi = lvalue(g, t, "cannot delete from");
+        uint32_t pi = lvalue(g, t, "cannot delete from", true);
         lw_cg_ins(g, LW_OP_DELPATH, dst, pi, 0, n->span);
         g->freereg = save;
         return;
@@ -459,7 +468,7 @@ binary(struct gen *g, struct node *n, uint32_t dst)
         [T_EQ] = LW_OP_EQ,     [T_NE] = LW_OP_NE,       [T_LT] = LW_OP_LT,
         [T_LE] = LW_OP_LE,     [T_GT] = LW_OP_GT,       [T_GE] = LW_OP_GE,
     };
-    if (n->op >= T_EQ && n->op <= T_GE) lw_cg_check_capture_cmp(g, n);
+    if (n->op <= T_GE) lw_cg_check_capture_cmp(g, n); /* comparisons and arithmetic */
     if (n->op >= T_LT && n->op <= T_GE) {
         int ta = lw_cg_single(lw_cg_stype(g, n->a)), tb = lw_cg_single(lw_cg_stype(g, n->b)), r;
         if (ta >= 0 && tb >= 0) {
@@ -1082,7 +1091,7 @@ stmt(struct gen *g, struct node *n)
     }
     case S_SETPATH: {
         uint32_t r = expr_any(g, n->a);
-        lw_cg_ins(g, LW_OP_SETPATH, r, lvalue(g, n->b, "cannot assign to"), 0, n->span);
+        lw_cg_ins(g, LW_OP_SETPATH, r, lvalue(g, n->b, "cannot assign to", true), 0, n->span);
         break;
     }
     case S_IF:
@@ -1240,6 +1249,7 @@ static void
 collect(struct compiler *c)
 {
     c->funcs = lw_arena_alloc(&c->ca, MAXFUNCS * sizeof *c->funcs);
+    bool full = false;
     for (uint32_t f = 0; f < c->nfiles; f++) {
         for (struct node *s = c->files[f].root->kids; s != NULL; s = s->next) {
             if (s->kind == S_IMPORT || (s->kind == S_ERROR && f > 0)) continue;
@@ -1271,8 +1281,9 @@ collect(struct compiler *c)
                 twice = true;
             }
             if (twice) continue;
-            if (c->nfuncs == MAXFUNCS) {
-                lw_cerror(c, s->span, "too many functions (%d at most)", MAXFUNCS);
+            if (c->nfuncs == MAXFUNCS) { /* said once, at the first one too many */
+                if (!full) lw_cerror(c, s->span, "too many functions (%d at most)", MAXFUNCS);
+                full = true;
                 continue;
             }
             c->funcs[c->nfuncs++] = (struct ufunc){ .def = s, .file = f };

@@ -771,6 +771,15 @@ object(struct compiler *c)
     return n;
 }
 
+/* starts_element: a token that cannot continue an expression but starts one: after an
+ * array's element, a missing ','. */
+static bool
+starts_element(enum tok t)
+{
+    return t == T_INT || t == T_FLOAT || t == T_STRING || t == T_RAWSTR || t == T_TRUE ||
+           t == T_FALSE || t == T_NULL || t == T_IDENT || t == T_LBRACE;
+}
+
 static struct node *
 array(struct compiler *c)
 {
@@ -789,6 +798,10 @@ array(struct compiler *c)
             expect_close(c, T_RBRACK, ']', open.span);
             n->span = join(open.span, c->lx.prev.span);
             return n;
+        }
+        if (starts_element(cur(c)->t)) {
+            lw_cerror(c, cur(c)->span, "missing ',' between array elements");
+            continue; /* as if it were there */
         }
         if (cur(c)->t != T_COMMA) break;
         next(c);
@@ -1634,6 +1647,7 @@ fn_def(struct compiler *c)
     struct token open = expect(c, T_LPAREN, "'(' after the function name");
     struct list l;
     list_init(&l);
+    bool full = false;
     while (cur(c)->t != T_RPAREN) {
         struct token p = expect(c, T_IDENT, "a parameter name or ')'");
         struct node *v = mk(c, N_VAR, p.span);
@@ -1649,8 +1663,9 @@ fn_def(struct compiler *c)
             lw_cerror(c, p.span, "'%.*s' is reserved: name the parameter otherwise", (int)v->s.len,
                       v->s.p);
         }
-        if (ok && l.n == MAXPARAMS) {
-            lw_cerror(c, p.span, "too many parameters (%d at most)", MAXPARAMS);
+        if (ok && l.n == MAXPARAMS) { /* said once, at the first one too many */
+            if (!full) lw_cerror(c, p.span, "too many parameters (%d at most)", MAXPARAMS);
+            full = true;
             ok = false;
         }
         if (ok) list_add(&l, v);
@@ -1661,6 +1676,7 @@ fn_def(struct compiler *c)
     n->kids = l.head;
     n->nkids = l.n;
     n->b = block(c);
+    n->broken = full; /* its body and calls would only report what the error caused */
     return n;
 }
 

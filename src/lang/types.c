@@ -357,11 +357,13 @@ lw_cg_is_assigned(struct gen *g, struct lw_str name)
 }
 
 /* lw_cg_check_capture_cmp: comparing a capture (a string or null) with a number never does
- * what was meant (< fails at run time, == is always false): say how to convert it. */
+ * what was meant (< fails at run time, == is always false), and arithmetic with one fails on
+ * every record (`bytes / 1024`): say how to convert it. */
 void
 lw_cg_check_capture_cmp(struct gen *g, struct node *n)
 {
     const uint32_t cap = TM(LW_T_STR) | TM(LW_T_NULL);
+    bool cmp = n->op >= T_EQ && n->op <= T_GE;
     for (int side = 0; side < 2; side++) {
         struct node *v = side ? n->b : n->a, *o = side ? n->a : n->b;
         if (v->kind != N_VAR || lw_cg_stype(g, v) != cap) continue;
@@ -378,23 +380,25 @@ lw_cg_check_capture_cmp(struct gen *g, struct node *n)
         }
         while (op.len > 0 && (op.p[op.len - 1] == ' ' || op.p[op.len - 1] == '\t'))
             op.len--;
+        char what[200];
+        if (cmp) {
+            snprintf(what, sizeof what, "cannot compare the capture '%.*s' with a number",
+                     (int)v->s.len, v->s.p);
+        } else {
+            snprintf(what, sizeof what, "cannot compute with the capture '%.*s' and a number",
+                     (int)v->s.len, v->s.p);
+        }
         if (ot.len > 40 || op.len > 3) {
-            lw_cerror(g->c, n->span,
-                      "cannot compare the capture '%.*s' with a number: a capture is a string or "
-                      "null; convert it with %s(%.*s)",
-                      (int)v->s.len, v->s.p, conv, (int)v->s.len, v->s.p);
+            lw_cerror(g->c, n->span, "%s: a capture is a string or null; convert it with %s(%.*s)",
+                      what, conv, (int)v->s.len, v->s.p);
         } else if (side == 0) {
             lw_cerror(g->c, n->span,
-                      "cannot compare the capture '%.*s' with a number: a capture is a string or "
-                      "null; write '%s(%.*s) %.*s %.*s'",
-                      (int)v->s.len, v->s.p, conv, (int)v->s.len, v->s.p, (int)op.len, op.p,
-                      (int)ot.len, ot.p);
+                      "%s: a capture is a string or null; write '%s(%.*s) %.*s %.*s'", what, conv,
+                      (int)v->s.len, v->s.p, (int)op.len, op.p, (int)ot.len, ot.p);
         } else {
             lw_cerror(g->c, n->span,
-                      "cannot compare the capture '%.*s' with a number: a capture is a string or "
-                      "null; write '%.*s %.*s %s(%.*s)'",
-                      (int)v->s.len, v->s.p, (int)ot.len, ot.p, (int)op.len, op.p, conv,
-                      (int)v->s.len, v->s.p);
+                      "%s: a capture is a string or null; write '%.*s %.*s %s(%.*s)'", what,
+                      (int)ot.len, ot.p, (int)op.len, op.p, conv, (int)v->s.len, v->s.p);
         }
         return;
     }

@@ -355,6 +355,25 @@ seg_at(struct lw_vm *vm, const struct lw_pathseg *s, struct lw_str *key, int64_t
                        lw_type_name(v->t));
 }
 
+/* path_found: EXISTS of a path lvalue() made (top LW_PATH_WALK): computed parts (.[k],
+ * .a[i].b) or a variable's path (v.a), walked from its base without copying; *found whether it
+ * names a member or element, even a null one. False: a computed part is neither a string nor
+ * an int (the error is set). */
+static __attribute__((noinline)) bool
+path_found(struct lw_vm *vm, const struct lw_path *p, bool *found)
+{
+    struct lw_value v = p->base >= 0 ? vm->regs[vm->rbase + (uint32_t)p->base] : vm->root;
+    *found = true;
+    for (uint32_t i = 0; i < p->n && *found; i++) {
+        struct lw_str key = { 0 };
+        int64_t ix = 0;
+        int iskey = seg_at(vm, &p->seg[i], &key, &ix);
+        if (iskey < 0) return false;
+        v = iskey ? member(vm, &v, key, found) : element(vm, &v, ix, found);
+    }
+    return true;
+}
+
 /* copy_on_write: *c, a container, made one this holder may change in place. */
 static int
 copy_on_write(struct lw_vm *vm, struct lw_value *c)
@@ -559,6 +578,35 @@ concat_arrays(struct lw_vm *vm, const struct lw_value *x, const struct lw_value 
     return memcheck(vm);
 }
 
+/* extend: `a = a + y` (ADD with its target as left operand): y's elements appended to the
+ * array in *a in place unless it is shared, as push() does, so building a list with + in a
+ * loop is not n copies of a growing array (3000 one-element steps passed --max-memory). */
+static __attribute__((noinline)) int
+extend(struct lw_vm *vm, struct lw_value *a, const struct lw_value *y)
+{
+    uint32_t ny = lw_value_count(y);
+    uint64_t n = (uint64_t)lw_value_count(a) + ny;
+    if (n >= UINT32_MAX || (lw_value_is_shared(a) ? n : 2 * n) * sizeof *a > lw_vm_room(vm))
+        return lw_vm_too_big(vm, "'+'", (size_t)(n * sizeof *a));
+    if (lw_vm_charge(vm, ny / 16 + 1) != 0 || copy_on_write(vm, a) != 0) return -1;
+    if (y == a) { /* a = a + a: its first ny elements again */
+        for (uint32_t i = 0; i < ny; i++) {
+            lw_value_share(&a->u.a->v[i]); /* now held twice */
+            struct lw_value v = a->u.a->v[i];
+            lw_arr_push(vm->arena, a, v);
+        }
+        return memcheck(vm);
+    }
+    struct lw_iter it;
+    struct lw_value k, v;
+    lw_iter_init(&it, y);
+    while (lw_iter_next(&it, &k, &v, vm->arena) == 1) {
+        lw_value_share(&v);
+        lw_arr_push(vm->arena, a, v);
+    }
+    return memcheck(vm);
+}
+
 static int
 arith(struct lw_vm *vm, int op, const struct lw_value *x, const struct lw_value *y,
       struct lw_value *out)
@@ -567,7 +615,8 @@ arith(struct lw_vm *vm, int op, const struct lw_value *x, const struct lw_value 
         (size_t)x->len + y->len > lw_vm_room(vm)) { /* s = s + s doubles */
         return lw_vm_too_big(vm, "'+'", (size_t)x->len + y->len);
     }
-    if (op == '+' && x->t == LW_T_ARR && y->t == LW_T_ARR) return concat_arrays(vm, x, y, out);
+    if (op == '+' && x->t == LW_T_ARR && y->t == LW_T_ARR)
+        return x == out ? extend(vm, out, y) : concat_arrays(vm, x, y, out);
     if (lw_value_arith(op, x, y, out, vm->arena, vm->err, sizeof vm->err) != 0) return -1;
     return out->t == LW_T_STR ? memcheck(vm) : 0;
 }
@@ -739,13 +788,20 @@ concat(struct lw_vm *vm, struct lw_value *parts, int n, struct lw_value *out)
     return memcheck(vm);
 }
 
-/* emit_null: the error of `emit f(...)` when f returned null. */
-static void
+/* emit_null: the error of `emit f(...)` when f returned null; "(no match?)" for a function
+ * that matches a pattern (grok, dissect, captures), not for del(), lookup() or a user's. */
+static __attribute__((noinline)) void
 emit_null(struct lw_vm *vm, const struct lw_value *fname)
 {
-    lw_vm_error(
-        vm, "emit of null: %.*s() returned null (no match?); use ?? for a default or test it first",
-        (int)fname->len, fname->u.p);
+    const char *why = "";
+    for (int f = 0; f < LW_FN_N; f++) {
+        const struct lw_builtin *b = &lw_builtins[f];
+        if (strlen(b->name) == fname->len && memcmp(b->name, fname->u.p, fname->len) == 0 &&
+            strpbrk(b->argtypes, "PRr") != NULL)
+            why = " (no match?)";
+    }
+    lw_vm_error(vm, "emit of null: %.*s() returned null%s; use ?? for a default or test it first",
+                (int)fname->len, fname->u.p, why);
 }
 
 static int
@@ -901,7 +957,9 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         }
         case LW_OP_EXISTS: {
             bool found;
-            path_get(vm, &P->paths[in->b], &found);
+            if (P->paths[in->b].top == LW_PATH_WALK && !path_found(vm, &P->paths[in->b], &found))
+                goto fail;
+            if (P->paths[in->b].top != LW_PATH_WALK) path_get(vm, &P->paths[in->b], &found);
             if (vm->fatal) goto fatal;
             R[in->a] = lw_bool(found);
             break;

@@ -1165,16 +1165,23 @@ fn_trunc_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     size_t erroff;
     if (lw_duration_parse(a[1].u.p, a[1].len, &d, err, sizeof err, &erroff) != 0)
         return lw_vm_error(vm, "trunc_time(): %s", err);
-    if (!(d >= 1 && d < 9.2e18)) {
+    if (!(d >= 1)) {
         return lw_vm_error(vm, "trunc_time(): the duration must be positive, found \"%.*s\"",
+                           (int)(a[1].len > 40 ? 40 : a[1].len), a[1].u.p);
+    }
+    if (d >= 9.2e18) { /* past the ~292 years a timestamp spans */
+        return lw_vm_error(vm, "trunc_time(): the duration \"%.*s\" is longer than 292 years",
                            (int)(a[1].len > 40 ? 40 : a[1].len), a[1].u.p);
     }
     int64_t step = (int64_t)d, ns = a[0].u.i, sec = ns / 1000000000 - (ns % 1000000000 < 0);
     /* in --tz's zone (else UTC) the wall clock is floored, so "1d" is local midnight; the
      * floored wall-clock time is an instant again by the offset then (lw_tz_off_local) */
     int64_t off = vm->tz ? (int64_t)lw_tz_off_at(vm->tz, sec, NULL) * 1000000000 : 0;
-    int64_t local = ns + off, fl = local / step * step;
-    if (local % step != 0 && local < 0) fl -= step;
+    int64_t local, fl, res;
+    if (__builtin_add_overflow(ns, off, &local)) goto range;
+    fl = local / step * step;
+    /* a floor before 1677-09-21 (the first timestamp) wrapped around to 2262 */
+    if (local % step != 0 && local < 0 && __builtin_sub_overflow(fl, step, &fl)) goto range;
     if (vm->tz) {
         /* a wall-clock time the fall-back repeats is two instants: the one with t's own
          * offset when it has it (02:30 CET, the second 02:30 in Paris, floors to 02:00 CET,
@@ -1185,8 +1192,12 @@ fn_trunc_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         if ((int64_t)lw_tz_off_at(vm->tz, own, NULL) * 1000000000 != off)
             off = (int64_t)lw_tz_off_local(vm->tz, fs) * 1000000000;
     }
-    *r = lw_time(fl - off, (int32_t)a[0].len);
+    if (__builtin_sub_overflow(fl, off, &res)) goto range;
+    *r = lw_time(res, (int32_t)a[0].len);
     return 0;
+range:
+    return lw_vm_error(vm, "trunc_time(): the result is out of the timestamp range (years 1677 "
+                           "to 2262)");
 }
 
 const struct lw_builtin lw_builtins[LW_FN_N] = {

@@ -3,6 +3,7 @@
  * against lw_vm_room before it allocates and counts its work with lw_vm_charge; members it
  * copies from its arguments are marked shared (lw_value_share), so a later write through
  * either holder copies first. del() is compiled specially (compile.c, DELPATH). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,13 +133,21 @@ fn_sort(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     if (elements(vm, "sort()", &a[0], r) != 0) return -1;
     struct lw_arr *x = r->u.a;
     int cls = 0;
+    uint32_t first = 0; /* the first element that set cls */
     for (uint32_t i = 0; i < x->n; i++) {
         int c = order_class(&x->v[i]);
-        if (c < 0 || (c > 0 && cls > 0 && c != cls)) {
-            return lw_vm_error(vm, "sort(): cannot order %s with %s", lw_type_name(x->v[i].t),
-                               c < 0 ? "anything" : lw_type_name(x->v[0].t));
+        if (c < 0) {
+            return lw_vm_error(vm, "sort(): cannot order an %s: arrays and objects have no order",
+                               lw_type_name(x->v[i].t));
         }
-        if (c > 0) cls = c;
+        if (c > 0 && cls > 0 && c != cls) {
+            return lw_vm_error(vm, "sort(): cannot order %s with %s", lw_type_name(x->v[i].t),
+                               lw_type_name(x->v[first].t));
+        }
+        if (c > 0 && cls == 0) {
+            cls = c;
+            first = i;
+        }
     }
     uint64_t lg = 1;
     while ((1u << lg) < x->n && lg < 32)
@@ -148,21 +157,96 @@ fn_sort(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     return 0;
 }
 
+/* A scalar of unique()'s sort: its class (values of different classes are never equal, as
+ * by ==: numbers are one class), the value and where it was. */
+struct uitem {
+    struct lw_value v;
+    uint32_t i;
+    int cls;
+};
+
+/* uclass: null, bool, number, string, timestamp; -1 for NaN (equal to nothing, itself
+ * included) and containers, which have no order and are compared one by one. */
+static int
+uclass(const struct lw_value *v)
+{
+    switch (v->t) {
+    case LW_T_NULL:
+        return 0;
+    case LW_T_BOOL:
+        return 1;
+    case LW_T_INT:
+        return 2;
+    case LW_T_FLOAT:
+        return isnan(v->u.f) ? -1 : 2;
+    case LW_T_STR:
+        return 3;
+    case LW_T_TIME:
+        return 4;
+    }
+    return -1;
+}
+
+/* ucmp: by class, then value (lw_value_compare orders exactly what == calls equal), then
+ * position, so the first of a run of equal values is its first occurrence. */
+static int
+ucmp(const void *x, const void *y)
+{
+    const struct uitem *a = x, *b = y;
+    int r = 0;
+    if (a->cls != b->cls) return a->cls < b->cls ? -1 : 1;
+    if (a->cls != 0 && lw_value_compare(&a->v, &b->v, &r, NULL) == 0 && r != 0) return r;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+/* unique: scalars sorted (n log n), each kept when it is the first of its run of equal values;
+ * containers compared with the containers kept before them, each comparison counted. */
 int
 fn_unique(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     struct lw_value all;
     if (elements(vm, "unique()", &a[0], &all) != 0) return -1;
-    *r = lw_arr_new(A, all.u.a->n);
-    for (uint32_t i = 0; i < all.u.a->n; i++) {
+    struct lw_arr *x = all.u.a;
+    uint64_t need = (uint64_t)x->n * (sizeof(struct uitem) + sizeof(uint32_t) + 1) + 64;
+    if (need > lw_vm_room(vm)) return lw_vm_too_big(vm, "unique()", need);
+    struct uitem *s = lw_arena_alloc(A, (size_t)x->n * sizeof *s + 1);
+    uint32_t *boxes = lw_arena_alloc(A, (size_t)x->n * sizeof *boxes + 1); /* containers kept */
+    uint8_t *keep = lw_arena_alloc(A, (size_t)x->n + 1);
+    uint32_t ns = 0, nb = 0, kept = 0;
+    for (uint32_t i = 0; i < x->n; i++) {
+        int c = uclass(&x->v[i]);
+        keep[i] = c < 0 && x->v[i].t == LW_T_FLOAT; /* NaN */
+        if (c >= 0) s[ns++] = (struct uitem){ x->v[i], i, c };
+    }
+    uint64_t lg = 1;
+    while ((1u << lg) < ns && lg < 32)
+        lg++;
+    if (lw_vm_charge(vm, (uint64_t)ns * lg / 16 + 1) != 0) return -1;
+    qsort(s, ns, sizeof *s, ucmp);
+    for (uint32_t j = 0; j < ns; j++) {
+        int d = 1;
+        if (j > 0 && s[j].cls == s[j - 1].cls) {
+            d = s[j].cls != 0 && lw_value_compare(&s[j].v, &s[j - 1].v, &d, NULL) == 0 ? d : 0;
+        }
+        keep[s[j].i] = d != 0;
+    }
+    for (uint32_t i = 0; i < x->n; i++) {
+        if (x->v[i].t != LW_T_ARR && x->v[i].t != LW_T_OBJ) continue;
         bool seen = false;
-        if (lw_vm_charge(vm, r->u.a->n / 16 + 1) != 0) return -1;
-        for (uint32_t j = 0; j < r->u.a->n && !seen; j++) {
-            int eq = lw_value_equal_max(&all.u.a->v[i], &r->u.a->v[j], A, &vm->cmp_left);
+        if (lw_vm_charge(vm, nb / 16 + 1) != 0) return -1;
+        for (uint32_t j = 0; j < nb && !seen; j++) {
+            int eq = lw_value_equal_max(&x->v[i], &x->v[boxes[j]], A, &vm->cmp_left);
             if (eq < 0) return lw_vm_charge(vm, 1); /* the budget ran out: its error */
             seen = eq == 1;
         }
-        if (!seen) lw_arr_push(A, r, all.u.a->v[i]);
+        if (!seen) boxes[nb++] = i;
+        keep[i] = !seen;
+    }
+    for (uint32_t i = 0; i < x->n; i++)
+        kept += keep[i];
+    *r = lw_arr_new(A, kept);
+    for (uint32_t i = 0; i < x->n; i++) {
+        if (keep[i]) lw_arr_push(A, r, x->v[i]);
     }
     return 0;
 }

@@ -557,9 +557,12 @@ lw_fn_check_const(int f, int argi, struct lw_str s)
         double ns;
         char err[160];
         size_t off;
-        if (lw_duration_parse(s.p ? s.p : "", s.len, &ns, err, sizeof err, &off) != 0 || ns < 1) {
-            return "the duration must be positive, like \"15m\", \"1h\" or \"1d\"";
+        if (lw_duration_parse(s.p ? s.p : "", s.len, &ns, err, sizeof err, &off) != 0) {
+            return "expected a duration: numbers with units (ns us ms s m h d w), like \"15m\" or "
+                   "\"1h30m\"";
         }
+        if (ns < 1) return "the duration must be positive, like \"15m\", \"1h\" or \"1d\"";
+        if (ns >= 9.2e18) return "the duration is longer than 292 years";
     }
     /* parse_kv lives in builtins.c; each separator alone here, the pair at run time */
     if (f == LW_FN_parse_kv && argi == 1 && (s.len == 0 || s.len > LW_KV_SEP_MAX)) {

@@ -407,7 +407,9 @@ test_depth(void)
     struct lw_value huge = nest(200000);
     CHECK(strcmp(json(huge), "<fail>") == 0);
     CHECK(eq(ok, nest(LW_JSON_MAX_DEPTH)));
-    CHECK(!eq(huge, huge)); /* documented: too deep to compare */
+    CHECK(eq(huge, huge));          /* the same container: equal without a walk */
+    CHECK(!eq(huge, nest(200000))); /* documented: two too deep to compare */
+    CHECK(eq(nest(3), nest(3)) && !eq(nest(3), nest(4)));
 }
 
 /* shared: a = [a, a] n times over a two-element leaf: 2^(n+1) leaves in n + 1 arrays. */
