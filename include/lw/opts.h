@@ -71,6 +71,7 @@ struct lw_opts {
     const char *metrics_listen;   /* --metrics-listen ADDR:PORT: Prometheus text on /metrics */
     const char *metrics_file;     /* --metrics-file PATH: JSON, rewritten atomically */
     uint64_t metrics_interval_ms; /* --metrics-interval (default 10 s) */
+    bool metrics_reload;          /* --metrics-reload: POST /-/reload reloads the job */
     /* -c FILE: the job file's options come first, so the command line overrides them */
     const char *config_file;
     struct lw_config config;

@@ -89,6 +89,7 @@ static const struct key metrics_keys[] = {
     { "listen", "--metrics-listen", VALUE },
     { "file", "--metrics-file", PATH },
     { "interval", "--metrics-interval", VALUE },
+    { "reload", "--metrics-reload", FLAG },
     { NULL, NULL, VALUE },
 };
 static const struct key kafka_keys[] = {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "logwash.h"
@@ -20,21 +21,20 @@
 #include "lw/test.h"
 #include "lw/validate.h"
 
-static volatile sig_atomic_t interrupted, hangup;
+static volatile sig_atomic_t interrupted;
 
-/* on_signal: the first signal stops reading (the pipeline finishes, writes and commits); a
- * second SIGINT or SIGTERM ends logwash at once. A repeated SIGHUP only asks again: two quick
- * `systemctl reload`s must not lose what the first one is flushing. */
+/* on_signal: SIGHUP asks for a reload (served between two records; a storm of them is one or
+ * two reloads). The first SIGINT or SIGTERM stops reading (the pipeline finishes, writes and
+ * commits); a second one ends logwash at once. */
 static void
 on_signal(int sig)
 {
     if (sig == SIGHUP) {
-        hangup = 1;
-    } else if (interrupted) {
-        _exit(130);
-    } else {
-        interrupted = 1;
+        lw_pipeline_reload();
+        return;
     }
+    if (interrupted) _exit(130);
+    interrupted = 1;
     lw_pipeline_stop();
 }
 
@@ -74,10 +74,165 @@ on_error(void *ud, const struct logwash_compile_error *e)
     fputs(e->text, stderr);
 }
 
+/* compile: o's template through the library (logwash.h): the built-in grok patterns, then each
+ * --patterns directory in order (a later definition wins), loaded before the template, so a bad
+ * file is reported even when no grok() uses it. Errors go to stderr; the first line of the
+ * first one into why. Returns the template, or NULL with *rc the exit status (2 for an
+ * unreadable file or pattern directory, 3 for a wrong template). */
+struct first_error {
+    struct compile_errors ce;
+    char *why;
+    size_t cap;
+};
+
+static void
+on_error_first(void *ud, const struct logwash_compile_error *e)
+{
+    struct first_error *fe = ud;
+    if (e->line != 0 && fe->why[0] == '\0')
+        snprintf(fe->why, fe->cap, "%.*s", (int)strcspn(e->text, "\n"), e->text);
+    on_error(&fe->ce, e);
+}
+
+static struct logwash_template *
+compile(const struct lw_opts *o, int *rc, char *why, size_t cap)
+{
+    struct logwash_compile_options co;
+    logwash_compile_options_default(&co);
+    co.name = o->template_file ? NULL : "-e";
+    co.jit = !o->no_jit;
+    co.pattern_dirs = o->patterns;
+    co.npattern_dirs = (size_t)o->npatterns;
+    co.import_paths = (const char *const *)o->libs;
+    co.nimport_paths = (size_t)o->nlibs;
+    struct first_error fe = { .why = why, .cap = cap };
+    why[0] = '\0';
+    co.on_error = on_error_first;
+    co.on_error_ud = &fe;
+    /* the --table names: a lookup() of another table is a compile error */
+    const char **tables = lw_xcalloc((size_t)o->ntables + 1, sizeof *tables);
+    for (int i = 0; i < o->ntables; i++)
+        tables[i] = o->tables[i].name;
+    co.tables = tables;
+    co.ntables = (size_t)o->ntables;
+    struct logwash_error e;
+    struct logwash_template *t =
+        o->template_file ? logwash_compile_file(o->template_file, &co, &e)
+                         : logwash_compile(o->template_text, strlen(o->template_text), &co, &e);
+    free(tables);
+    if (t == NULL) {
+        struct compile_errors *ce = &fe.ce;
+        const char *name = o->template_file ? o->template_file : "-e";
+        if (!ce->template_wrong) {
+            fprintf(stderr, "logwash: %s\n", e.message);
+            snprintf(why, cap, "%s", e.message);
+        } else if (ce->more) {
+            fprintf(stderr, "%s: too many errors: stopped after %u\n", name, ce->count);
+        } else if (ce->count > 1) {
+            fprintf(stderr, "%s: %u errors\n", name, ce->count);
+        }
+        *rc = o->validate || !ce->template_wrong ? 2 : 3;
+        return NULL;
+    }
+    if (o->verbosity >= 0) { /* warnings: the template compiled, but says something doubtful */
+        size_t wlen;
+        const char *w = logwash_template_warnings(t, &wlen);
+        fwrite(w, 1, wlen, stderr);
+    }
+    return t;
+}
+
+/* ---- reloads (lw_pipeline_run calls these between two records) ---- */
+
+struct args {
+    int argc;
+    char **argv;
+};
+
+/* file_stamp: what tells a file changed: device, inode, size, modification time. */
+struct stamp {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    bool ok;
+};
+
+static struct stamp
+file_stamp(const char *path)
+{
+    struct stat st;
+    struct stamp s = { 0 };
+    if (path == NULL || stat(path, &st) != 0) return s;
+    s = (struct stamp){ st.st_dev, st.st_ino, st.st_size, st.st_mtim, true };
+    return s;
+}
+
+static bool
+stamp_same(struct stamp a, struct stamp b)
+{
+    return a.ok == b.ok && a.dev == b.dev && a.ino == b.ino && a.size == b.size &&
+           a.mtime.tv_sec == b.mtime.tv_sec && a.mtime.tv_nsec == b.mtime.tv_nsec;
+}
+
+/* reload_load: the command line parsed again (the job file read again, its ${VAR}s
+ * interpolated from the environment as it is now) and the template compiled. A job file or
+ * template that changed while it was read (an editor's write in progress) is refused: the
+ * next SIGHUP reads it whole. */
+static int
+reload_load(void *ud, struct lw_opts **op, struct logwash_template **tp, char *why, size_t cap)
+{
+    const struct args *a = ud;
+    struct lw_opts *o = lw_xcalloc(1, sizeof *o);
+    char err[512];
+    /* the job file and template named by the command line as it stands, stamped before */
+    int r = lw_opts_parse(o, a->argc, a->argv, stderr, err, sizeof err);
+    if (r != 0) {
+        snprintf(why, cap, "%s", r > 0 ? "the command line asks for no run" : err);
+        fprintf(stderr, "logwash: %s\n", why);
+        lw_opts_fini(o);
+        free(o);
+        return -1;
+    }
+    const char *job = o->config_file, *tf = o->template_file;
+    struct stamp j0 = file_stamp(job), t0 = file_stamp(tf);
+    lw_opts_fini(o);
+    r = lw_opts_parse(o, a->argc, a->argv, stderr, err, sizeof err);
+    struct logwash_template *t = NULL;
+    int rc;
+    if (r != 0) {
+        snprintf(why, cap, "%s", r > 0 ? "the command line asks for no run" : err);
+        fprintf(stderr, "logwash: %s\n", why);
+    } else if ((t = compile(o, &rc, why, cap)) != NULL) {
+        bool same = stamp_same(j0, file_stamp(o->config_file)) &&
+                    stamp_same(t0, file_stamp(o->template_file));
+        if (same) {
+            *op = o;
+            *tp = t;
+            return 0;
+        }
+        snprintf(why, cap, "%s changed while it was read: reload again once it is written",
+                 stamp_same(j0, file_stamp(o->config_file)) ? o->template_file : o->config_file);
+        fprintf(stderr, "logwash: %s\n", why);
+        logwash_template_free(t);
+    }
+    lw_opts_fini(o);
+    free(o);
+    return -1;
+}
+
+static void
+reload_release(void *ud, struct lw_opts *o, struct logwash_template *t)
+{
+    logwash_template_free(t);
+    lw_opts_fini(o);
+    free(o);
+}
+
 /* run: the pipeline, with the metrics registry when --metrics-listen or --metrics-file asks for
  * one (its pipeline named after the job file, else "main"). Returns the exit status. */
 static int
-run(const struct logwash_template *t, const struct lw_opts *o)
+run(const struct logwash_template *t, const struct lw_opts *o, struct args *a)
 {
     struct lw_metrics *m = NULL;
     struct lw_metrics_pipe *mp = NULL;
@@ -93,7 +248,8 @@ run(const struct logwash_template *t, const struct lw_opts *o)
         char name[256];
         mp = lw_metrics_pipeline(m, lw_metrics_name(o->config_file, name, sizeof name));
     }
-    int status = lw_pipeline_run(t, o, NULL, mp);
+    struct lw_reloader rl = { .load = reload_load, .release = reload_release, .ud = a };
+    int status = lw_pipeline_run(t, o, NULL, mp, &rl);
     if (lw_metrics_free(m, &d) != 0) {
         fprintf(stderr, "logwash: %s\n", d.msg);
         if (status == 0) status = 4;
@@ -133,47 +289,12 @@ main(int argc, char **argv)
      * patterns and the template, as for --check; exit 2 for any problem */
     int problems = o.validate ? lw_validate(&o, stderr) : 0;
 
-    /* The template through the library (logwash.h): the built-in grok patterns, then each
-     * --patterns directory in order (a later definition wins), loaded before the template, so
-     * a bad file is reported even when no grok() uses it. */
-    struct logwash_compile_options co;
-    logwash_compile_options_default(&co);
-    co.name = o.template_file ? NULL : "-e";
-    co.jit = !o.no_jit;
-    co.pattern_dirs = o.patterns;
-    co.npattern_dirs = (size_t)o.npatterns;
-    co.import_paths = (const char *const *)o.libs;
-    co.nimport_paths = (size_t)o.nlibs;
-    struct compile_errors ce = { 0 };
-    co.on_error = on_error;
-    co.on_error_ud = &ce;
-    /* the --table names: a lookup() of another table is a compile error */
-    const char **tables = lw_xcalloc((size_t)o.ntables + 1, sizeof *tables);
-    for (int i = 0; i < o.ntables; i++)
-        tables[i] = o.tables[i].name;
-    co.tables = tables;
-    co.ntables = (size_t)o.ntables;
-    struct logwash_error e;
-    struct logwash_template *t =
-        o.template_file ? logwash_compile_file(o.template_file, &co, &e)
-                        : logwash_compile(o.template_text, strlen(o.template_text), &co, &e);
-    free(tables);
+    int rc;
+    char why[512];
+    struct logwash_template *t = compile(&o, &rc, why, sizeof why);
     if (t == NULL) {
-        const char *name = o.template_file ? o.template_file : "-e";
-        if (!ce.template_wrong)
-            fprintf(stderr, "logwash: %s\n", e.message);
-        else if (ce.more)
-            fprintf(stderr, "%s: too many errors: stopped after %u\n", name, ce.count);
-        else if (ce.count > 1)
-            fprintf(stderr, "%s: %u errors\n", name, ce.count);
-        int rc = o.validate || !ce.template_wrong ? 2 : 3;
         lw_opts_fini(&o);
         return rc;
-    }
-    if (o.verbosity >= 0) { /* warnings: the template compiled, but says something doubtful */
-        size_t wlen;
-        const char *w = logwash_template_warnings(t, &wlen);
-        fwrite(w, 1, wlen, stderr);
     }
 
     int status = 0;
@@ -187,24 +308,20 @@ main(int argc, char **argv)
         sigemptyset(&sa.sa_mask);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
-        /* SIGHUP (a closed terminal; systemd's reload until logwash reloads in place) stops
-         * as cleanly as SIGTERM: what is finished is written and committed, never lost. Then
-         * logwash ends by SIGHUP itself (below), so a supervisor tells a reload request from a
-         * stop: logwash@.service restarts it (RestartForceExitStatus=SIGHUP). Under nohup
-         * (SIGHUP ignored) it stays ignored. */
-        struct sigaction old;
+        /* SIGHUP reloads (logwash(1) SIGNALS): restarted calls (SA_RESTART), so a read or a
+         * write it comes in is not taken for a stop. Under nohup (SIGHUP ignored) it stays
+         * ignored. */
+        struct sigaction old, hup = sa;
+        hup.sa_flags = SA_RESTART;
         if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-            sigaction(SIGHUP, &sa, NULL);
-        status = run(t, &o);
+            sigaction(SIGHUP, &hup, NULL);
+        struct args a = { argc, argv };
+        status = run(t, &o, &a);
     }
     logwash_template_free(t);
     lw_opts_fini(&o);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (errno != EPIPE) status = 4;
-    }
-    if (hangup && status == 0) { /* everything is written: die by the signal that asked */
-        signal(SIGHUP, SIG_DFL);
-        raise(SIGHUP);
     }
     return status;
 }

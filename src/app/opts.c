@@ -80,6 +80,8 @@ enum {
     O_METRICS_INTERVAL,
     O_TABLE,
     O_MAX_STATE,
+    O_METRICS_RELOAD,
+    O_NO_METRICS_RELOAD,
 };
 
 static const struct {
@@ -213,6 +215,12 @@ static const struct {
     { { "metrics-interval", required_argument, NULL, O_METRICS_INTERVAL },
       "SECONDS",
       "how often --metrics-file is rewritten (default 10)" },
+    { { "metrics-reload", no_argument, NULL, O_METRICS_RELOAD },
+      NULL,
+      "POST /-/reload on --metrics-listen reloads the job (as SIGHUP does)" },
+    { { "no-metrics-reload", no_argument, NULL, O_NO_METRICS_RELOAD },
+      NULL,
+      "turn --metrics-reload (a job file's metrics.reload: true) off" },
     { { "patterns", required_argument, NULL, O_PATTERNS },
       "DIR",
       "grok pattern files: every file of DIR, by name (repeatable); later ones override" },
@@ -967,6 +975,12 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             break;
         case O_METRICS_FILE:
             o->metrics_file = optarg;
+            break;
+        case O_METRICS_RELOAD:
+            o->metrics_reload = true;
+            break;
+        case O_NO_METRICS_RELOAD:
+            o->metrics_reload = false;
             break;
         case O_METRICS_INTERVAL:
             if (number(optarg, &v, "metrics-interval", err, errcap) != 0) return -1;

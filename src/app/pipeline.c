@@ -46,6 +46,22 @@ lw_pipeline_stop(void)
     stop = 1;
 }
 
+/* The reload requests' number: a signal handler and the metrics server add one, each loop
+ * compares it with the last it served. A lock-free atomic, so async-signal-safe. */
+static unsigned long reload_gen;
+
+unsigned long
+lw_pipeline_reload(void)
+{
+    return __atomic_add_fetch(&reload_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+unsigned long
+lw_pipeline_reload_asked(void)
+{
+    return __atomic_load_n(&reload_gen, __ATOMIC_SEQ_CST);
+}
+
 /* Where the template side of records puts what they produce: the encoded outputs and, for a
  * sink of messages, each one's route (emit ... to, key, headers). The loop's own (struct
  * run.cur, whose out is the output buffer) holds the current record's; a batch's holds all of
@@ -112,6 +128,11 @@ struct run {
     int64_t next_stats;              /* monotonic ms of the next summary line */
     struct lw_metrics_pipe *metrics; /* NULL: none */
     struct lw_tablewatch *tw;        /* --table: the lookup tables, or NULL */
+    const struct lw_reloader *rl;    /* NULL: no reloads */
+    unsigned long reload_seen;       /* the last reload request served */
+    const struct lw_opts *o0;        /* the options the stages were opened with (r->conf's) */
+    bool loaded;                     /* r->t and r->o came from rl->load (given back at the end) */
+    int njobs;
 };
 
 #define GROW(p, n, cap)                                                                            \
@@ -492,19 +513,25 @@ open_sink(struct run *r, const char *name, struct lw_diag *d)
     return s->ops->open(s, &r->conf, d);
 }
 
+/* conf_of: the stages' part of o, the framing from t's `multiline` directive unless an option
+ * (command line or job file) chose one. */
+static void
+conf_of(const struct logwash_template *t, const struct lw_opts *o, struct lw_stage_conf *c)
+{
+    stage_conf(o, c);
+    if (c->ml_start == NULL && c->ml_continue == NULL && !c->ml_indent) {
+        struct logwash_framing f;
+        logwash_template_framing(t, &f);
+        c->ml_start = f.start;
+        c->ml_continue = f.cont;
+        c->ml_indent = f.indent;
+    }
+}
+
 static int
 setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
 {
-    stage_conf(o, &r->conf);
-    /* the template's `multiline` directive frames the records unless an option (command line
-     * or job file) chose the framing */
-    if (r->conf.ml_start == NULL && r->conf.ml_continue == NULL && !r->conf.ml_indent) {
-        struct logwash_framing f;
-        logwash_template_framing(r->t, &f);
-        r->conf.ml_start = f.start;
-        r->conf.ml_continue = f.cont;
-        r->conf.ml_indent = f.indent;
-    }
+    conf_of(r->t, o, &r->conf);
     r->src.ops = lw_source_find(o->from == LW_FROM_KAFKA ? "kafka" : "files");
     assert(r->src.ops != NULL);
     r->acking = r->src.ops->done != NULL;
@@ -619,11 +646,11 @@ check_topic(void *ud, const char *topic, size_t len)
 /* work_init: w with a runner of r's template under the options' limits, zone and now; routes
  * kept only for a sink of messages. Returns 0, or -1 with the message in e. */
 static int
-work_init(struct work *w, struct run *r, struct outs *dst, struct logwash_error *e)
+work_init(struct work *w, struct run *r, const struct logwash_template *t, const struct lw_opts *o,
+          struct outs *dst, struct logwash_error *e)
 {
-    const struct lw_opts *o = r->o;
     const struct lw_sink_ops *sink = r->sinks[0].ops;
-    *w = (struct work){ .o = o, .tname = logwash_template_name(r->t), .sink = sink, .dst = dst };
+    *w = (struct work){ .o = o, .tname = logwash_template_name(t), .sink = sink, .dst = dst };
     struct logwash_runner_options ro;
     logwash_runner_options_default(&ro);
     ro.limits = o->limits;
@@ -634,7 +661,7 @@ work_init(struct work *w, struct run *r, struct outs *dst, struct logwash_error 
     ro.routes = sink->messages;
     ro.check_topic = sink->bad_to ? check_topic : NULL;
     ro.check_topic_ud = (void *)sink;
-    w->runner = logwash_runner_new(r->t, &ro, e);
+    w->runner = logwash_runner_new(t, &ro, e);
     if (w->runner != NULL && r->tw != NULL)
         logwash_runner_set_tables(w->runner, lw_tablewatch_set(r->tw));
     return w->runner ? 0 : -1;
@@ -957,7 +984,7 @@ pool_init(struct pool *p, struct run *r, int n)
     for (int i = 0; i < n; i++) {
         p->workers[i].p = p;
         struct logwash_error e;
-        if (work_init(&p->workers[i].w, r, NULL, &e) != 0) {
+        if (work_init(&p->workers[i].w, r, r->t, r->o, NULL, &e) != 0) {
             /* the loop's own runner was made alike: only memory can be short here; fewer
              * workers still do every batch (none: the loop does them) */
             p->nthreads = i;
@@ -1082,6 +1109,169 @@ tables_poll(struct run *r, struct lw_diag *d)
     return GO;
 }
 
+/* ---- reloads ---- */
+
+static bool
+str_same(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool
+strs_same(char *const *a, int na, char *const *b, int nb)
+{
+    if (na != nb) return false;
+    for (int i = 0; i < na; i++)
+        if (!str_same(a[i], b[i])) return false;
+    return true;
+}
+
+/* changed: NULL when a run of o and t would open the stages that run now (r->conf, from
+ * r->o0), else what differs: those need a restart. The template, the limits, --on-error, the
+ * formats, --tz, --now, -v/-q, --patterns and --lib may change. */
+static const char *
+changed(const struct run *r, const struct lw_opts *o, const struct logwash_template *t)
+{
+    struct lw_stage_conf c;
+    conf_of(t, o, &c);
+    const struct lw_stage_conf *k = &r->conf;
+    const struct lw_opts *o0 = r->o0;
+    if (o->from != o0->from) return "the source's type";
+    if (o->to != o0->to) return "the sink's type";
+    if (!strs_same(c.inputs, c.ninputs, k->inputs, k->ninputs)) return "the input files";
+    if (!str_same(c.ml_start, k->ml_start) || !str_same(c.ml_continue, k->ml_continue) ||
+        c.ml_indent != k->ml_indent || c.ml_max_lines != k->ml_max_lines ||
+        c.ml_max_bytes != k->ml_max_bytes || c.ml_timeout_ms != k->ml_timeout_ms ||
+        ((c.ml_start || c.ml_continue) &&
+         (c.match_limit != k->match_limit || c.depth_limit != k->depth_limit || c.jit != k->jit)))
+        return "the multiline framing";
+    if (c.max_line != k->max_line) return "max_line";
+    if (!str_same(c.brokers, k->brokers)) return "the brokers";
+    if (!str_same(c.group, k->group)) return "the consumer group";
+    if (!strs_same(c.topics, c.ntopics, k->topics, k->ntopics)) return "the source's topics";
+    if (!strs_same(c.props, c.nprops, k->props, k->nprops)) return "the Kafka properties";
+    if (c.exit_at_eof != k->exit_at_eof) return "exit_at_eof";
+    if (!str_same(c.out_topic, k->out_topic)) return "the sink's topic";
+    if (c.flush_timeout_ms != k->flush_timeout_ms) return "flush_timeout_ms";
+    if (!str_same(c.dl_file, k->dl_file) || !str_same(c.dl_topic, k->dl_topic))
+        return "the dead-letter target";
+    if (o->jobs != o0->jobs) return "workers";
+    if (o->ntables != o0->ntables || o->max_state != o0->max_state) return "the tables";
+    for (int i = 0; i < o->ntables; i++) {
+        const struct lw_table_spec *a = &o->tables[i], *b = &o0->tables[i];
+        if (!str_same(a->name, b->name) || !str_same(a->path, b->path) || a->format != b->format ||
+            a->ip != b->ip || a->last_wins != b->last_wins || !str_same(a->key, b->key))
+            return "the tables";
+    }
+    if (!str_same(o->metrics_listen, o0->metrics_listen) ||
+        !str_same(o->metrics_file, o0->metrics_file) ||
+        o->metrics_interval_ms != o0->metrics_interval_ms ||
+        o->metrics_reload != o0->metrics_reload)
+        return "the metrics settings";
+    return NULL;
+}
+
+/* reload_end: count and report an attempt (request number gen). */
+static void
+reload_end(struct run *r, unsigned long gen, bool ok, const char *why)
+{
+    r->n.reloads++;
+    if (!ok) r->n.reload_failures++;
+    r->n.reload_last_ok = ok;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    r->n.reload_last_s = (uint64_t)ts.tv_sec;
+    if (r->metrics == NULL) return;
+    publish(r, LW_METRICS_END);
+    lw_metrics_reloaded(r->metrics, gen, ok, why);
+}
+
+/* reload: serve the reload requests made so far: load the job again (r->rl), check that the
+ * stages stay as they are, make every new runner, then settle what was read with the old
+ * ones and swap them between two records. Anything wrong leaves the run as it was. Returns GO
+ * or how to stop (the settling stopped). */
+static int
+reload(struct run *r, struct lw_diag *d)
+{
+    unsigned long gen = lw_pipeline_reload_asked();
+    r->reload_seen = gen;
+    struct lw_opts *no;
+    struct logwash_template *nt;
+    char why[512];
+    if (r->rl->load(r->rl->ud, &no, &nt, why, sizeof why) != 0) {
+        fprintf(stderr, "logwash: reload failed: the running configuration is kept\n");
+        reload_end(r, gen, false, why);
+        return GO;
+    }
+    const char *what = changed(r, no, nt);
+    if (what != NULL) {
+        snprintf(why, sizeof why, "%s changed: that needs a restart", what);
+        fprintf(stderr, "logwash: reload failed: %s; the running configuration is kept\n", why);
+        r->rl->release(r->rl->ud, no, nt);
+        reload_end(r, gen, false, why);
+        return GO;
+    }
+    /* every runner first: a failure here leaves the old ones running */
+    int nw = r->pool ? r->pool->nthreads : 0;
+    struct logwash_runner **nr = lw_xcalloc((size_t)nw + 1, sizeof *nr);
+    struct work tmp;
+    struct logwash_error e;
+    int made = 0;
+    for (; made <= nw; made++) {
+        if (work_init(&tmp, r, nt, no, NULL, &e) != 0) break;
+        nr[made] = tmp.runner;
+    }
+    if (made <= nw) {
+        snprintf(why, sizeof why, "%s", e.message);
+        fprintf(stderr, "logwash: reload failed: %s; the running configuration is kept\n", why);
+        for (int i = 0; i < made; i++)
+            logwash_runner_free(nr[i]);
+        free(nr);
+        r->rl->release(r->rl->ud, no, nt);
+        reload_end(r, gen, false, why);
+        return GO;
+    }
+    /* what was read so far is the old template's: settled with it (-j N: no worker is in a
+     * record after this), its output written. With Kafka, the old template's messages are in
+     * the producer already, each holding its record's ticket: they are delivered and their
+     * offsets committed as before, whatever template runs next; the source and the sinks are
+     * not touched, so the connections, the group membership and the assignment stay. */
+    int st = r->pool ? settle_all(r, d) : GO;
+    if (st == GO) {
+        int w = flush_out(r, d);
+        if (w != 0) st = w == -2 ? STOP_QUIET : STOP_IO;
+    }
+    if (st != GO) { /* the run stops: as it was */
+        for (int i = 0; i <= nw; i++)
+            logwash_runner_free(nr[i]);
+        free(nr);
+        r->rl->release(r->rl->ud, no, nt);
+        return st;
+    }
+    logwash_runner_free(r->mw->runner);
+    r->mw->runner = nr[0];
+    r->mw->o = no;
+    r->mw->tname = logwash_template_name(nt);
+    for (int i = 0; i < nw; i++) {
+        struct work *w = &r->pool->workers[i].w;
+        logwash_runner_free(w->runner);
+        w->runner = nr[i + 1];
+        w->o = no;
+        w->tname = r->mw->tname;
+    }
+    free(nr);
+    if (r->loaded)
+        r->rl->release(r->rl->ud, (struct lw_opts *)r->o, (struct logwash_template *)r->t);
+    r->t = nt;
+    r->o = no;
+    r->loaded = true;
+    if (no->verbosity >= 0)
+        fprintf(stderr, "logwash: reloaded %s (template %s)\n",
+                no->config_file ? no->config_file : "the command line", r->mw->tname);
+    reload_end(r, gen, true, "");
+    return GO;
+}
+
 /* jobs: the number of workers: -j, else one per CPU (at most DEFAULT_JOBS_MAX) for files, pipes
  * and Kafka, one for a terminal (interactive: nothing to gain). */
 static int
@@ -1112,9 +1302,11 @@ say(void *ud)
 
 int
 lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struct lw_counters *cnt,
-                struct lw_metrics_pipe *metrics)
+                struct lw_metrics_pipe *metrics, const struct lw_reloader *reloader)
 {
-    struct run r = { .t = t, .o = o, .metrics = metrics };
+    struct run r = { .t = t, .o = o, .o0 = o, .metrics = metrics, .rl = reloader };
+    r.n.reload_last_ok = 1;
+    r.reload_seen = lw_pipeline_reload_asked();
     struct lw_diag d = { 0 };
     struct work mw;
     int status = 0;
@@ -1143,7 +1335,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         return (o->dead_letter && !r.has_dl) || set == -2 ? 4 : 2;
     }
     struct logwash_error e;
-    if (work_init(&mw, &r, &r.cur, &e) != 0) {
+    if (work_init(&mw, &r, t, o, &r.cur, &e) != 0) {
         fprintf(stderr, "logwash: %s\n", e.message);
         for (int i = 0; i < r.nsinks; i++)
             r.sinks[i].ops->close(&r.sinks[i]);
@@ -1172,6 +1364,9 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     while (!io_failed && !stop) {
         struct lw_str raw;
         struct lw_recpos pos;
+        if (r.rl != NULL && lw_pipeline_reload_asked() != r.reload_seen &&
+            (st = reload(&r, &d)) != GO)
+            break;
         int got = r.src.ops->next(&r.src, &raw, &pos, &d);
         if (r.said != GO) { /* the batches settled for a message of the source stopped there */
             st = r.said;
@@ -1237,7 +1432,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     if (status == 0 && (aborted || r.n.failed || r.n.undecodable || lost)) status = 1;
     if (streaming && opened == 0) stats(&r, true);
     publish(&r, LW_METRICS_END);
-    summary(&r, o);
+    summary(&r, r.o);
     struct lw_diag cd = { 0 };
     if (r.src.ops->close(&r.src, &cd) != 0) {
         fprintf(stderr, "logwash: %s\n", cd.msg);
@@ -1247,6 +1442,8 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         r.sinks[i].ops->close(&r.sinks[i]);
     if (njobs > 1) pool_fini(&pool);
     work_fini(&mw);
+    if (r.loaded)
+        reloader->release(reloader->ud, (struct lw_opts *)r.o, (struct logwash_template *)r.t);
     lw_tablewatch_free(r.tw);
     free(r.cur.pend);
     free(r.cur.hdrs);
