@@ -9,6 +9,7 @@
 struct lw_counters {
     uint64_t in, emitted, dropped, rejected, failed, undecodable;
     uint64_t bytes_in, bytes_out; /* of the records read; of the outputs kept */
+    uint64_t vm_steps;            /* template instructions run (logwash_runner_steps) */
     /* reloads (SIGHUP, POST /-/reload): attempts, failed ones, whether the last one worked (1
      * before any), when it ended (seconds since 1970, 0: never) */
     uint64_t reloads, reload_failures, reload_last_ok, reload_last_s;

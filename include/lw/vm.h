@@ -93,6 +93,7 @@ struct lw_vm {
     /* explain: NULL (the run's hot path tests only this), or the explainer whose hooks the VM
      * calls before each match(), grok(), dissect(), emit and print (explain.h) */
     struct lw_explain *explain;
+    uint64_t steps_left; /* of limits.steps when the last lw_vm_run returned */
     /* per record */
     const struct lw_record *rec;
     uint64_t regex_left; /* what is left of limits.regex_budget */

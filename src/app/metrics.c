@@ -285,6 +285,8 @@ static const struct series pipe_series[] = {
     { "input_bytes_total", COUNTER, "Bytes of the records read (framing excluded).", N_(bytes_in) },
     { "output_bytes_total", COUNTER, "Bytes of the outputs kept (newlines included).",
       N_(bytes_out) },
+    { "vm_steps_total", COUNTER, "Template instructions run (what --max-steps bounds per record).",
+      N_(vm_steps) },
     { "reloads_total", COUNTER, "Reloads tried (SIGHUP, POST /-/reload), failed ones included.",
       N_(reloads) },
     { "reload_failures_total", COUNTER,

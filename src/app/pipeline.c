@@ -79,6 +79,7 @@ enum rkind { RK_OK, RK_DROP, RK_REJECT, RK_ERROR, RK_UNDECODABLE };
 struct result {
     enum rkind kind;
     uint32_t nemit;    /* records emitted (kept with RK_OK and RK_DROP) */
+    uint64_t steps;    /* template instructions it ran */
     size_t nbytes;     /* the bytes of its outputs (kept with RK_OK and RK_DROP) */
     const char *where; /* template position of a reject or error, else NULL */
     const char *msg;   /* why it failed */
@@ -94,6 +95,7 @@ struct work {
     const struct lw_sink_ops *sink; /* the output's: whether outputs are routed, and where to */
     struct logwash_runner *runner;
     struct outs *dst;
+    uint64_t steps; /* logwash_runner_steps of runner after its last record */
     char where[256], err[512];
 };
 
@@ -240,6 +242,9 @@ work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct 
     struct logwash_buffer out = { d->out->p, d->out->len, d->out->cap };
     enum logwash_result res = logwash_run_into(w->runner, raw.p, raw.len, pos->meta, &out);
     *d->out = (struct lw_buf){ out.data, out.len, out.cap };
+    uint64_t steps = logwash_runner_steps(w->runner);
+    x->steps = steps - w->steps;
+    w->steps = steps;
     if (res == LOGWASH_OK || res == LOGWASH_DROP) {
         x->kind = res == LOGWASH_OK ? RK_OK : RK_DROP;
         size_t nemit, n = logwash_output_count(w->runner, &nemit);
@@ -265,6 +270,7 @@ apply(struct run *r, struct lw_str raw, const struct lw_recpos *pos, const struc
 {
     r->n.in++;
     r->n.bytes_in += raw.len;
+    r->n.vm_steps += x->steps;
     r->pos = pos;
     switch (x->kind) {
     case RK_OK:
@@ -1250,12 +1256,14 @@ reload(struct run *r, struct lw_diag *d)
     }
     logwash_runner_free(r->mw->runner);
     r->mw->runner = nr[0];
+    r->mw->steps = 0;
     r->mw->o = no;
     r->mw->tname = logwash_template_name(nt);
     for (int i = 0; i < nw; i++) {
         struct work *w = &r->pool->workers[i].w;
         logwash_runner_free(w->runner);
         w->runner = nr[i + 1];
+        w->steps = 0;
         w->o = no;
         w->tname = r->mw->tname;
     }
