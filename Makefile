@@ -73,7 +73,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: FORCE deps all lib api layers tsan install-program install-lib check package cli jobs config metrics reload ltest grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: FORCE deps all lib api layers tsan install-program install-lib check package cli jobs config metrics reload pipelines ltest grok templates kafka soak tz-oracle syslog-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
@@ -155,7 +155,7 @@ $(BUILD) $(BUILD)/unit:
 # timed run of minutes) is not repeated under the sanitizers either (the other Kafka tests are)
 PACKAGE_TEST ?= package
 SOAK_TEST ?= soak
-check: unit golden cli jobs config metrics reload ltest grok templates examples replay man-check man-lint api layers kafka $(SOAK_TEST) \
+check: unit golden cli jobs config metrics reload pipelines ltest grok templates examples replay man-check man-lint api layers kafka $(SOAK_TEST) \
        tz-oracle syslog-oracle $(PACKAGE_TEST)
 
 # The layers of ARCHITECTURE.md on the #include lines: the program (src/app, src/io) uses only
@@ -193,6 +193,11 @@ metrics: $(BUILD)/logwash
 # templates, settings that need a restart, the reload metrics
 reload: $(BUILD)/logwash
 	tests/reload.sh $(BUILD)/logwash
+
+# several pipelines in one process (pipelines: in the job file): shared stdout, per-pipeline
+# metrics and reloads, a failing pipeline, the job file's errors
+pipelines: $(BUILD)/logwash
+	tests/pipelines.sh $(BUILD)/logwash
 
 # every shipped template's test file (templates/NAME.test.yaml) by `logwash test templates/`,
 # then tests/templates/oracle.py over the same cases

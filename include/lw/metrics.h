@@ -58,6 +58,10 @@ void lw_metrics_publish(struct lw_metrics_pipe *p, const struct lw_counters *n,
  * this. */
 void lw_metrics_reloaded(struct lw_metrics_pipe *p, unsigned long gen, bool ok, const char *why);
 
+/* lw_metrics_pipe_state: from a pipeline's supervisor (several pipelines): whether it runs,
+ * and its restarts so far (logwash_pipeline_up, logwash_pipeline_restarts_total). */
+void lw_metrics_pipe_state(struct lw_metrics_pipe *p, bool up, uint64_t restarts);
+
 /* lw_metrics_free: stop the listener and the file thread, write the file a last time from the
  * last snapshots, free m (NULL: nothing). Returns 0, or -1 with d set when that write failed. */
 int lw_metrics_free(struct lw_metrics *m, struct lw_diag *d);

@@ -3,6 +3,8 @@
 #ifndef LW_PIPELINE_H
 #define LW_PIPELINE_H
 
+#include <stdbool.h>
+
 #include "logwash.h"
 #include "lw/opts.h"
 
@@ -33,13 +35,18 @@ struct lw_reloader {
 /* lw_pipeline_run: run the template t over the inputs named in o, with one runner per worker
  * (logwash.h). Returns the exit status (STYLE §8): 0, 1 (some records failed), 4 (I/O error).
  * Messages go to stderr. The loop publishes its counters to metrics (NULL: none) as it goes
- * and at the end. */
+ * and at the end; out (may be NULL) gets them at the end, and with o->pipeline set they start
+ * from *out (a restarted pipeline's series go on). Runs may go on in several threads at once,
+ * each with its own o, t and metrics; a stop of one (a final failure) leaves the others. */
 int lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o,
                     struct lw_counters *out, struct lw_metrics_pipe *metrics,
                     const struct lw_reloader *reloader);
 
 /* lw_pipeline_stop: ask the loop to stop after the current record (signal-safe). */
 void lw_pipeline_stop(void);
+
+/* lw_pipeline_stopping: whether lw_pipeline_stop was called. */
+bool lw_pipeline_stopping(void);
 
 /* lw_pipeline_reload: ask every loop with a reloader to reload between two records
  * (async-signal-safe; requests made while one is loading are served by one more reload after

@@ -14,6 +14,7 @@
 #include "lw/arena.h"
 #include "lw/buf.h"
 #include "lw/explain_cmd.h"
+#include "lw/job.h"
 #include "lw/metrics.h"
 #include "lw/opts.h"
 #include "lw/patlist.h"
@@ -38,6 +39,22 @@ on_signal(int sig)
     lw_pipeline_stop();
 }
 
+/* signals: SIGINT and SIGTERM stop, SIGHUP reloads (logwash(1) SIGNALS), with restarted calls
+ * (SA_RESTART), so a read or a write it comes in is not taken for a stop. Under nohup (SIGHUP
+ * ignored) it stays ignored. */
+static void
+signals(void)
+{
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    struct sigaction old, hup = sa;
+    hup.sa_flags = SA_RESTART;
+    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(SIGHUP, &hup, NULL);
+}
+
 /* std_fds: descriptors 0-2 open before anything else. Started with one closed (`>&-`), the next
  * file opened (the dead-letter file) would take its number, and stdout's records would go into
  * it. A closed one is opened on /dev/null read-only: a write to it still fails (EBADF) and is
@@ -55,184 +72,10 @@ std_fds(void)
     }
 }
 
-/* The compile errors of a template, as the library renders them, to stderr; errors without a
- * place (out of memory, a pattern directory) are the run's, said by main from the first error. */
-struct compile_errors {
-    bool template_wrong; /* some error was the template's (exit 3), not the files' */
-    unsigned count;
-    bool more;
-};
-
-static void
-on_error(void *ud, const struct logwash_compile_error *e)
-{
-    struct compile_errors *ce = ud;
-    if (e->line == 0) return;
-    ce->template_wrong = true;
-    ce->count = e->count;
-    ce->more = e->more;
-    fputs(e->text, stderr);
-}
-
-/* compile: o's template through the library (logwash.h): the built-in grok patterns, then each
- * --patterns directory in order (a later definition wins), loaded before the template, so a bad
- * file is reported even when no grok() uses it. Errors go to stderr; the first line of the
- * first one into why. Returns the template, or NULL with *rc the exit status (2 for an
- * unreadable file or pattern directory, 3 for a wrong template). */
-struct first_error {
-    struct compile_errors ce;
-    char *why;
-    size_t cap;
-};
-
-static void
-on_error_first(void *ud, const struct logwash_compile_error *e)
-{
-    struct first_error *fe = ud;
-    if (e->line != 0 && fe->why[0] == '\0')
-        snprintf(fe->why, fe->cap, "%.*s", (int)strcspn(e->text, "\n"), e->text);
-    on_error(&fe->ce, e);
-}
-
-static struct logwash_template *
-compile(const struct lw_opts *o, int *rc, char *why, size_t cap)
-{
-    struct logwash_compile_options co;
-    logwash_compile_options_default(&co);
-    co.name = o->template_file ? NULL : "-e";
-    co.jit = !o->no_jit;
-    co.pattern_dirs = o->patterns;
-    co.npattern_dirs = (size_t)o->npatterns;
-    co.import_paths = (const char *const *)o->libs;
-    co.nimport_paths = (size_t)o->nlibs;
-    struct first_error fe = { .why = why, .cap = cap };
-    why[0] = '\0';
-    co.on_error = on_error_first;
-    co.on_error_ud = &fe;
-    /* the --table names: a lookup() of another table is a compile error */
-    const char **tables = lw_xcalloc((size_t)o->ntables + 1, sizeof *tables);
-    for (int i = 0; i < o->ntables; i++)
-        tables[i] = o->tables[i].name;
-    co.tables = tables;
-    co.ntables = (size_t)o->ntables;
-    struct logwash_error e;
-    struct logwash_template *t =
-        o->template_file ? logwash_compile_file(o->template_file, &co, &e)
-                         : logwash_compile(o->template_text, strlen(o->template_text), &co, &e);
-    free(tables);
-    if (t == NULL) {
-        struct compile_errors *ce = &fe.ce;
-        const char *name = o->template_file ? o->template_file : "-e";
-        if (!ce->template_wrong) {
-            fprintf(stderr, "logwash: %s\n", e.message);
-            snprintf(why, cap, "%s", e.message);
-        } else if (ce->more) {
-            fprintf(stderr, "%s: too many errors: stopped after %u\n", name, ce->count);
-        } else if (ce->count > 1) {
-            fprintf(stderr, "%s: %u errors\n", name, ce->count);
-        }
-        *rc = o->validate || !ce->template_wrong ? 2 : 3;
-        return NULL;
-    }
-    if (o->verbosity >= 0) { /* warnings: the template compiled, but says something doubtful */
-        size_t wlen;
-        const char *w = logwash_template_warnings(t, &wlen);
-        fwrite(w, 1, wlen, stderr);
-    }
-    return t;
-}
-
-/* ---- reloads (lw_pipeline_run calls these between two records) ---- */
-
-struct args {
-    int argc;
-    char **argv;
-};
-
-/* file_stamp: what tells a file changed: device, inode, size, modification time. */
-struct stamp {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-    bool ok;
-};
-
-static struct stamp
-file_stamp(const char *path)
-{
-    struct stat st;
-    struct stamp s = { 0 };
-    if (path == NULL || stat(path, &st) != 0) return s;
-    s = (struct stamp){ st.st_dev, st.st_ino, st.st_size, st.st_mtim, true };
-    return s;
-}
-
-static bool
-stamp_same(struct stamp a, struct stamp b)
-{
-    return a.ok == b.ok && a.dev == b.dev && a.ino == b.ino && a.size == b.size &&
-           a.mtime.tv_sec == b.mtime.tv_sec && a.mtime.tv_nsec == b.mtime.tv_nsec;
-}
-
-/* reload_load: the command line parsed again (the job file read again, its ${VAR}s
- * interpolated from the environment as it is now) and the template compiled. A job file or
- * template that changed while it was read (an editor's write in progress) is refused: the
- * next SIGHUP reads it whole. */
-static int
-reload_load(void *ud, struct lw_opts **op, struct logwash_template **tp, char *why, size_t cap)
-{
-    const struct args *a = ud;
-    struct lw_opts *o = lw_xcalloc(1, sizeof *o);
-    char err[512];
-    /* the job file and template named by the command line as it stands, stamped before */
-    int r = lw_opts_parse(o, a->argc, a->argv, stderr, err, sizeof err);
-    if (r != 0) {
-        snprintf(why, cap, "%s", r > 0 ? "the command line asks for no run" : err);
-        fprintf(stderr, "logwash: %s\n", why);
-        lw_opts_fini(o);
-        free(o);
-        return -1;
-    }
-    const char *job = o->config_file, *tf = o->template_file;
-    struct stamp j0 = file_stamp(job), t0 = file_stamp(tf);
-    lw_opts_fini(o);
-    r = lw_opts_parse(o, a->argc, a->argv, stderr, err, sizeof err);
-    struct logwash_template *t = NULL;
-    int rc;
-    if (r != 0) {
-        snprintf(why, cap, "%s", r > 0 ? "the command line asks for no run" : err);
-        fprintf(stderr, "logwash: %s\n", why);
-    } else if ((t = compile(o, &rc, why, cap)) != NULL) {
-        bool same = stamp_same(j0, file_stamp(o->config_file)) &&
-                    stamp_same(t0, file_stamp(o->template_file));
-        if (same) {
-            *op = o;
-            *tp = t;
-            return 0;
-        }
-        snprintf(why, cap, "%s changed while it was read: reload again once it is written",
-                 stamp_same(j0, file_stamp(o->config_file)) ? o->template_file : o->config_file);
-        fprintf(stderr, "logwash: %s\n", why);
-        logwash_template_free(t);
-    }
-    lw_opts_fini(o);
-    free(o);
-    return -1;
-}
-
-static void
-reload_release(void *ud, struct lw_opts *o, struct logwash_template *t)
-{
-    logwash_template_free(t);
-    lw_opts_fini(o);
-    free(o);
-}
-
 /* run: the pipeline, with the metrics registry when --metrics-listen or --metrics-file asks for
  * one (its pipeline named after the job file, else "main"). Returns the exit status. */
 static int
-run(const struct logwash_template *t, const struct lw_opts *o, struct args *a)
+run(const struct logwash_template *t, const struct lw_opts *o, struct lw_job_args *a)
 {
     struct lw_metrics *m = NULL;
     struct lw_metrics_pipe *mp = NULL;
@@ -248,7 +91,7 @@ run(const struct logwash_template *t, const struct lw_opts *o, struct args *a)
         char name[256];
         mp = lw_metrics_pipeline(m, lw_metrics_name(o->config_file, name, sizeof name));
     }
-    struct lw_reloader rl = { .load = reload_load, .release = reload_release, .ud = a };
+    struct lw_reloader rl = { .load = lw_job_load, .release = lw_job_release, .ud = a };
     int status = lw_pipeline_run(t, o, NULL, mp, &rl);
     if (lw_metrics_free(m, &d) != 0) {
         fprintf(stderr, "logwash: %s\n", d.msg);
@@ -278,6 +121,13 @@ main(int argc, char **argv)
         lw_opts_fini(&o);
         return r;
     }
+    if (o.config.npipelines > 0) { /* a job file of several pipelines: job.c runs them */
+        if (!o.validate && !o.print_config && !o.check && !o.disasm) signals();
+        r = lw_job_pipelines(&o, argc, argv);
+        lw_opts_fini(&o);
+        if ((fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE) r = 4;
+        return r;
+    }
     /* --print-config: the options as a job file, nothing read or compiled (with --validate:
      * once everything checked out, below) */
     if (o.print_config && !o.validate) {
@@ -291,7 +141,7 @@ main(int argc, char **argv)
 
     int rc;
     char why[512];
-    struct logwash_template *t = compile(&o, &rc, why, sizeof why);
+    struct logwash_template *t = lw_job_compile(&o, &rc, why, sizeof why);
     if (t == NULL) {
         lw_opts_fini(&o);
         return rc;
@@ -304,18 +154,8 @@ main(int argc, char **argv)
     } else if (o.disasm) {
         logwash_template_disasm(t, stdout);
     } else if (!o.check) {
-        struct sigaction sa = { .sa_handler = on_signal };
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        /* SIGHUP reloads (logwash(1) SIGNALS): restarted calls (SA_RESTART), so a read or a
-         * write it comes in is not taken for a stop. Under nohup (SIGHUP ignored) it stays
-         * ignored. */
-        struct sigaction old, hup = sa;
-        hup.sa_flags = SA_RESTART;
-        if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-            sigaction(SIGHUP, &hup, NULL);
-        struct args a = { argc, argv };
+        signals();
+        struct lw_job_args a = { argc, argv, NULL };
         status = run(t, &o, &a);
     }
     logwash_template_free(t);

@@ -123,6 +123,9 @@ struct lw_metrics_pipe {
     unsigned long rl_done;
     bool rl_ok;
     char rl_why[512];
+    /* under m->rmu, with several pipelines: whether it runs, how often it was restarted */
+    bool state_set, up;
+    uint64_t restarts;
 };
 
 struct lw_metrics {
@@ -401,6 +404,34 @@ prom_kafka(struct lw_buf *b, struct lw_metrics_pipe **pp, const struct snap **ss
     }
 }
 
+/* prom_state: the pipelines' states, when a supervisor keeps them (several pipelines). */
+static void
+prom_state(struct lw_buf *b, struct lw_metrics *m)
+{
+    bool any = false;
+    for (int i = 0; i < m->npipes; i++)
+        any |= m->pipes[i]->state_set;
+    if (!any) return;
+    head(b, "pipeline_up", GAUGE, "1 while the pipeline runs, 0 once it stopped or failed.");
+    for (int i = 0; i < m->npipes; i++)
+        if (m->pipes[i]->state_set) sample_u(b, "pipeline_up", m->pipes[i], m->pipes[i]->up);
+    head(b, "pipeline_restarts_total", COUNTER, "Restarts of the pipeline after a failure.");
+    for (int i = 0; i < m->npipes; i++)
+        if (m->pipes[i]->state_set)
+            sample_u(b, "pipeline_restarts_total", m->pipes[i], m->pipes[i]->restarts);
+}
+
+void
+lw_metrics_pipe_state(struct lw_metrics_pipe *p, bool up, uint64_t restarts)
+{
+    if (p == NULL) return;
+    pthread_mutex_lock(&p->m->rmu);
+    p->state_set = true;
+    p->up = up;
+    p->restarts = restarts;
+    pthread_mutex_unlock(&p->m->rmu);
+}
+
 /* prom: the Prometheus text format (version 0.0.4) of every series, into b. */
 static void
 prom(struct lw_metrics *m, struct lw_buf *b)
@@ -435,6 +466,7 @@ prom(struct lw_metrics *m, struct lw_buf *b)
         for (int i = 0; i < np; i++)
             sample_u(b, se->name, pp[i], *(const uint64_t *)((const char *)ss[i] + se->off));
     }
+    prom_state(b, m);
     prom_kafka(b, pp, ss, np);
     pthread_mutex_unlock(&m->rmu);
     free(pp);
@@ -515,6 +547,9 @@ json(struct lw_metrics *m, struct lw_buf *b, bool up)
             lw_buf_printf(b, "%s\"%s\":%" PRIu64, k ? "," : "", se->name,
                           *(const uint64_t *)((const char *)s + se->off));
         }
+        if (m->pipes[i]->state_set)
+            lw_buf_printf(b, ",\"pipeline_up\":%d,\"pipeline_restarts_total\":%" PRIu64,
+                          m->pipes[i]->up, m->pipes[i]->restarts);
         if (s->parts_known || s->producer) json_kafka(b, s);
         lw_buf_addc(b, '}');
     }

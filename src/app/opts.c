@@ -642,7 +642,9 @@ job_file(struct lw_opts *o, int argc, char **argv, int *ncfg, char *err, size_t 
         else if (strncmp(a, "-c", 2) == 0 && a[2] != '\0')
             o->config_file = a + 2;
     }
-    if (o->config_file && lw_config_load(o->config_file, &o->config, err, errcap) != 0) return -1;
+    if (o->config_file &&
+        lw_config_load_pipeline(o->config_file, o->pipeline, &o->config, err, errcap) != 0)
+        return -1;
     *ncfg = o->config.nargs;
     o->argv = lw_xmalloc((size_t)(argc + *ncfg + 1) * sizeof *o->argv);
     o->argv[0] = argv[0];
@@ -665,6 +667,13 @@ job_error(const struct lw_opts *o, int i, char *err, size_t errcap)
 
 int
 lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, size_t errcap)
+{
+    return lw_opts_parse_pipeline(o, argc, argv, NULL, out, err, errcap);
+}
+
+int
+lw_opts_parse_pipeline(struct lw_opts *o, int argc, char **argv, const char *pipeline, FILE *out,
+                       char *err, size_t errcap)
 {
     struct option longopts[NOPTS + 1];
     char shortopts[64];
@@ -698,6 +707,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
         .ml_timeout_ms = 1000,
         .now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
     };
+    o->pipeline = pipeline;
     /* The job file goes first: its options are parsed like the command line's, before them. */
     int ncfg = 0;
     if (job_file(o, argc, argv, &ncfg, err, errcap) != 0) return -1;
@@ -735,6 +745,16 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
     if (o->list_patterns) { /* main lists them; the arguments are a NAME, not inputs */
         o->inputs = argv + optind;
         o->ninputs = argc - optind;
+        return 0;
+    }
+    if (o->config.npipelines > 0 && pipeline == NULL) { /* the process's options only */
+        if (o->template_file || o->template_text || argc > optind) {
+            snprintf(err, errcap,
+                     "%s has pipelines: each names its template and inputs there "
+                     "(-f, -e and input files on the command line are refused)",
+                     o->config_file);
+            return -1;
+        }
         return 0;
     }
     if ((o->template_file == NULL) == (o->template_text == NULL)) {

@@ -38,12 +38,18 @@
 #define FLUSH_AT     (64 * 1024)
 #define MAX_WARNINGS 100
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop; /* every run of the process (several pipelines: threads) */
 
 void
 lw_pipeline_stop(void)
 {
-    stop = 1;
+    __atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST); /* lock-free: async-signal-safe */
+}
+
+bool
+lw_pipeline_stopping(void)
+{
+    return __atomic_load_n(&stop, __ATOMIC_SEQ_CST);
 }
 
 /* The reload requests' number: a signal handler and the metrics server add one, each loop
@@ -135,7 +141,18 @@ struct run {
     const struct lw_opts *o0;        /* the options the stages were opened with (r->conf's) */
     bool loaded;                     /* r->t and r->o came from rl->load (given back at the end) */
     int njobs;
+    /* this run stops after the current record (a final failure, a write error): the other
+     * pipelines of the process go on (the global stop ends them all) */
+    volatile sig_atomic_t halt;
+    char who[96]; /* "pipeline NAME: " in messages with several pipelines, else "" */
 };
+
+/* stopping: a stop was asked of every run (a signal) or of this one. */
+static bool
+stopping(const struct run *r)
+{
+    return lw_pipeline_stopping() || r->halt;
+}
 
 #define GROW(p, n, cap)                                                                            \
     do {                                                                                           \
@@ -314,18 +331,18 @@ drain(void *ud)
         int st = settle_all(r, &r->said_d);
         r->in_drain = false;
         r->said = st;
-        if (st != GO) lw_pipeline_stop();
+        if (st != GO) r->halt = 1;
     }
     /* With a sink of messages, r->out holds only the outputs of a record being put (a wait for
      * room can bring a revocation here): they go to the sink, never written (write is NULL).
      * What was not written is released as failed; the run stops as after any write error. */
     if (flush_out(r, &d) != 0 || flush_dl(r, &d) != 0) {
         if (d.set) lw_kafka_say(&r->conf, "before revocation: %s", d.msg);
-        lw_pipeline_stop();
+        r->halt = 1;
     }
     for (int i = 0; i < r->nsinks; i++) {
         struct lw_sink *s = &r->sinks[i];
-        if (s->ops->drain && s->ops->drain(s) != 0) lw_pipeline_stop();
+        if (s->ops->drain && s->ops->drain(s) != 0) r->halt = 1;
     }
 }
 
@@ -359,13 +376,13 @@ full(void *ud, bool waiting)
     if (!waiting) {
         /* the wait also ends when a stop gives it up: then there is no room, and no reading */
         if (r->full_said)
-            lw_kafka_say(&r->conf, stop ? "stopping while the output queue is still full"
-                                        : "output queue has room again: reading again");
+            lw_kafka_say(&r->conf, stopping(r) ? "stopping while the output queue is still full"
+                                               : "output queue has room again: reading again");
         r->full_since = 0;
         r->full_said = false;
         return true;
     }
-    if (stop) return false;
+    if (stopping(r)) return false;
     if (!r->in_drain) publish(r, LW_METRICS_TICK); /* the queue's depth while brokers are away */
     int64_t t = now_ms();
     if (r->full_since == 0) r->full_since = t;
@@ -504,7 +521,8 @@ host_dead(void *ud)
 static void
 host_stop(void *ud)
 {
-    lw_pipeline_stop();
+    struct run *r = ud;
+    r->halt = 1;
 }
 
 /* open_sink: sinks[nsinks], the sink named name. Returns as lw_sink_ops.open. */
@@ -928,7 +946,7 @@ settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d
     uint32_t p0 = 0;
     int st = GO;
     for (uint32_t i = 0; i < b->n && st == GO; i++) {
-        if (stop) { /* as -j 1: nothing after the record being settled */
+        if (stopping(r)) { /* as -j 1: nothing after the record being settled */
             st = STOP_ASKED;
             break;
         }
@@ -1205,14 +1223,15 @@ reload(struct run *r, struct lw_diag *d)
     struct logwash_template *nt;
     char why[512];
     if (r->rl->load(r->rl->ud, &no, &nt, why, sizeof why) != 0) {
-        fprintf(stderr, "logwash: reload failed: the running configuration is kept\n");
+        fprintf(stderr, "logwash: %sreload failed: the running configuration is kept\n", r->who);
         reload_end(r, gen, false, why);
         return GO;
     }
     const char *what = changed(r, no, nt);
     if (what != NULL) {
         snprintf(why, sizeof why, "%s changed: that needs a restart", what);
-        fprintf(stderr, "logwash: reload failed: %s; the running configuration is kept\n", why);
+        fprintf(stderr, "logwash: %sreload failed: %s; the running configuration is kept\n", r->who,
+                why);
         r->rl->release(r->rl->ud, no, nt);
         reload_end(r, gen, false, why);
         return GO;
@@ -1229,7 +1248,8 @@ reload(struct run *r, struct lw_diag *d)
     }
     if (made <= nw) {
         snprintf(why, sizeof why, "%s", e.message);
-        fprintf(stderr, "logwash: reload failed: %s; the running configuration is kept\n", why);
+        fprintf(stderr, "logwash: %sreload failed: %s; the running configuration is kept\n", r->who,
+                why);
         for (int i = 0; i < made; i++)
             logwash_runner_free(nr[i]);
         free(nr);
@@ -1274,7 +1294,7 @@ reload(struct run *r, struct lw_diag *d)
     r->o = no;
     r->loaded = true;
     if (no->verbosity >= 0)
-        fprintf(stderr, "logwash: reloaded %s (template %s)\n",
+        fprintf(stderr, "logwash: %sreloaded %s (template %s)\n", r->who,
                 no->config_file ? no->config_file : "the command line", r->mw->tname);
     reload_end(r, gen, true, "");
     return GO;
@@ -1313,7 +1333,9 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
                 struct lw_metrics_pipe *metrics, const struct lw_reloader *reloader)
 {
     struct run r = { .t = t, .o = o, .o0 = o, .metrics = metrics, .rl = reloader };
-    r.n.reload_last_ok = 1;
+    if (cnt != NULL && o->pipeline != NULL) r.n = *cnt; /* a restart: the series go on */
+    if (o->pipeline != NULL) snprintf(r.who, sizeof r.who, "pipeline %s: ", o->pipeline);
+    r.n.reload_last_ok = r.n.reloads ? r.n.reload_last_ok : 1;
     r.reload_seen = lw_pipeline_reload_asked();
     struct lw_diag d = { 0 };
     struct work mw;
@@ -1369,7 +1391,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     bool io_failed = opened != 0;
     bool streaming = o->from == LW_FROM_KAFKA;
     int st = GO;
-    while (!io_failed && !stop) {
+    while (!io_failed && !stopping(&r)) {
         struct lw_str raw;
         struct lw_recpos pos;
         if (r.rl != NULL && lw_pipeline_reload_asked() != r.reload_seen &&
