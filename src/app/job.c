@@ -237,9 +237,10 @@ pause_ms(uint64_t ms)
 }
 
 /* supervise: one pipeline's thread: its run; a Kafka pipeline that ends without being asked
- * to (a final delivery failure, brokers refused at start, ...) is said and started again after
- * a backoff (1 s doubling to 60 s), on the job file as it is then when that loads. A pipeline
- * of files ends at its inputs' end and is not restarted (it would read them again). */
+ * to (a final delivery failure, a topic missing at start, ...; with exit_at_eof, one that
+ * failed) is said and started again after a backoff (1 s doubling to 60 s), on the job file as
+ * it is then when that loads; what it had not committed is read again. A pipeline of files
+ * ends at its inputs' end and is not restarted (it would read them again). */
 static void *
 supervise(void *arg)
 {
@@ -250,7 +251,9 @@ supervise(void *arg)
         lw_metrics_pipe_state(p->mp, true, p->restarts);
         p->status = lw_pipeline_run(p->t, p->o, &p->n, p->mp, &rl);
         lw_metrics_pipe_state(p->mp, false, p->restarts);
-        if (lw_pipeline_stopping() || p->o->from != LW_FROM_KAFKA || p->o->exit_at_eof) break;
+        if (lw_pipeline_stopping() || p->o->from != LW_FROM_KAFKA ||
+            (p->o->exit_at_eof && p->status <= 1)) /* read to the end: done */
+            break;
         fprintf(stderr, "logwash: pipeline %s stopped (exit status %d): restarting in %llu s\n",
                 p->args.pipeline, p->status, (unsigned long long)(backoff / 1000));
         pause_ms(backoff);
