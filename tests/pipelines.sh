@@ -162,4 +162,9 @@ run -c jobx.yaml --validate --print-config
 expect_rc print_config 0
 [ "$(grep -c '^--- # pipeline [xy]$' out)" = 2 ] && ok || bad "print_config: $(head -3 out)"
 
+# examples/platform/platform.yaml: three Kafka pipelines, checked without connecting
+run -c "$root/examples/platform/platform.yaml" --validate
+expect_rc platform_validate 0
+expect_empty platform_validate err
+
 summary
