@@ -162,6 +162,44 @@ run -c jobx.yaml --validate --print-config
 expect_rc print_config 0
 [ "$(grep -c '^--- # pipeline [xy]$' out)" = 2 ] && ok || bad "print_config: $(head -3 out)"
 
+# --- SIGTERM on idle pipes: every pipeline stops, exit 0, promptly (generous bound: 3 s; the
+# pipelines' threads see the stop within half a second, the single job at once) ---
+term_case() { # NAME ARGS...
+    name=$1
+    shift
+    start "$@"
+    echo 1 >&3
+    echo 2 >&4
+    wait_for "[ \"\$(wc -l <out)\" -ge $want_lines ]" 10 || bad "$name: no output: $(cat err)"
+    t0=$(date +%s%N)
+    kill -TERM "$pid"
+    if wait_for "! kill -0 $pid 2>/dev/null" 3; then ok; else bad "$name: still running 3 s after SIGTERM"; fi
+    t1=$(date +%s%N)
+    finish
+    expect_rc "$name" 0
+    echo "$suite: $name: exited $(((t1 - t0) / 1000000)) ms after SIGTERM (not a check)"
+}
+printf 'pipelines:\n  x: {template: a.lw, source: {files: [fa]}}\n  y: {template: b.lw, source: {files: [fb]}}\n' >jobt.yaml
+want_lines=2 term_case term_pipelines -c jobt.yaml
+# the single job reads one pipe (-j 2)
+printf 'template: a.lw\nsource: {files: [fa]}\nworkers: 2\n' >jobt.yaml
+rm -f fa out err
+mkfifo fa
+"$bin" -c jobt.yaml >out 2>err &
+pid=$!
+exec 3>fa
+echo 1 >&3
+wait_for '[ -s out ]' 10 || bad "term_single: no output: $(cat err)"
+t0=$(date +%s%N)
+kill -TERM "$pid"
+if wait_for "! kill -0 $pid 2>/dev/null" 3; then ok; else bad "term_single: still running 3 s after SIGTERM"; fi
+t1=$(date +%s%N)
+exec 3>&-
+wait "$pid"
+rc=$?
+expect_rc term_single 0
+echo "$suite: term_single: exited $(((t1 - t0) / 1000000)) ms after SIGTERM (not a check)"
+
 # examples/platform/platform.yaml: three Kafka pipelines, checked without connecting
 run -c "$root/examples/platform/platform.yaml" --validate
 expect_rc platform_validate 0

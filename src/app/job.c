@@ -214,6 +214,7 @@ struct pipe {
     int status;
     pthread_t th;
     bool started;
+    int done; /* the thread ended (atomic) */
 };
 
 static bool
@@ -272,7 +273,36 @@ supervise(void *arg)
         }
         p->restarts++;
     }
+    __atomic_store_n(&p->done, 1, __ATOMIC_SEQ_CST);
     return NULL;
+}
+
+/* on_wake: SIGUSR1, which the main thread sends a pipeline's thread to cut its wait for input
+ * short (a stop or a reload asked): the signal itself is all (poll returns EINTR). */
+static void
+on_wake(int sig)
+{
+}
+
+/* watch: the main thread, until every pipeline's thread ended: a stop or reload request
+ * (which the signal handlers only note) is passed on to each thread still running by SIGUSR1,
+ * so one waiting for input sees it at once rather than at the end of its wait. */
+static void
+watch(struct pipe *ps, int n)
+{
+    unsigned long gen = lw_pipeline_reload_asked();
+    for (;;) {
+        bool all = true, wake = lw_pipeline_stopping() || lw_pipeline_reload_asked() != gen;
+        gen = lw_pipeline_reload_asked();
+        for (int i = 0; i < n; i++) {
+            if (!ps[i].started || __atomic_load_n(&ps[i].done, __ATOMIC_SEQ_CST)) continue;
+            all = false;
+            if (wake) pthread_kill(ps[i].th, SIGUSR1);
+        }
+        if (all) return;
+        struct timespec ts = { 0, 20 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
 }
 
 /* clash: the pipelines of one process must not share stdin, a dead-letter file or a consumer
@@ -357,9 +387,14 @@ lw_job_pipelines(const struct lw_opts *top, int argc, char **argv)
         }
         for (int i = 0; i < n && status == 0; i++)
             if (m) ps[i].mp = lw_metrics_pipeline(m, ps[i].args.pipeline);
-        /* the threads take no signal: the main thread does, and waits for them */
+        /* the threads take no signal but SIGUSR1 (watch): the main thread takes the others,
+         * and waits for them */
+        struct sigaction wa = { .sa_handler = on_wake, .sa_flags = SA_RESTART };
+        sigemptyset(&wa.sa_mask);
+        sigaction(SIGUSR1, &wa, NULL);
         sigset_t all, old;
         sigfillset(&all);
+        sigdelset(&all, SIGUSR1);
         pthread_sigmask(SIG_SETMASK, &all, &old);
         for (int i = 0; i < n && status == 0; i++) {
             if (pthread_create(&ps[i].th, NULL, supervise, &ps[i]) != 0) {
@@ -372,6 +407,7 @@ lw_job_pipelines(const struct lw_opts *top, int argc, char **argv)
             ps[i].started = true;
         }
         pthread_sigmask(SIG_SETMASK, &old, NULL);
+        watch(ps, n);
         for (int i = 0; i < n; i++) {
             if (!ps[i].started) continue;
             pthread_join(ps[i].th, NULL);
