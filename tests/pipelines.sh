@@ -162,6 +162,47 @@ run -c jobx.yaml --validate --print-config
 expect_rc print_config 0
 [ "$(grep -c '^--- # pipeline [xy]$' out)" = 2 ] && ok || bad "print_config: $(head -3 out)"
 
+# --- POST /-/reload with pipelines: one answer for all, a broken one named; an ended
+# pipeline is not waited for ---
+if have curl && [ -n "$hup_ok" ]; then
+    echo 'emit {p: "a", n: line}' >a.lw
+    echo 'emit {p: "b", n: line}' >b.lw
+    seq 1 3 >in3
+    cat >jobh.yaml <<'EOF2'
+metrics: {listen: "127.0.0.1:0", reload: true}
+pipelines:
+  live: {template: a.lw, source: {files: [fa]}}
+  done: {template: b.lw, source: {files: [in3]}}
+EOF2
+    rm -f fa out err
+    mkfifo fa
+    "$bin" -c jobh.yaml >out 2>err &
+    pid=$!
+    exec 3>fa
+    port=
+    if wait_for 'grep -q "metrics at http://127.0.0.1:[0-9]*/metrics" err 2>/dev/null' 10; then
+        port=$(sed -n 's|^logwash: metrics at http://127\.0\.0\.1:\([0-9]*\)/metrics$|\1|p' err)
+    fi
+    wait_for '[ "$(wc -l <out)" -ge 3 ]' 10 || bad "http_pipelines: done did not run"
+    wait_for "curl -sf http://127.0.0.1:$port/metrics | grep -q '^logwash_pipeline_up{pipeline=\"done\"} 0\$'" 10 ||
+        bad "http_pipelines: done not shown ended"
+    code=$(curl -s --max-time 30 -o body -w '%{http_code}' -X POST "http://127.0.0.1:$port/-/reload")
+    [ "$code" = 200 ] && ok || bad "http_pipelines: $code $(cat body)"
+    echo 'emit {p: ' >a.lw
+    code=$(curl -s --max-time 30 -o body -w '%{http_code}' -X POST "http://127.0.0.1:$port/-/reload")
+    [ "$code" = 500 ] && grep -q '^logwash: live: reload failed: a.lw:1:' body && ok ||
+        bad "http_pipelines_fail: $code $(cat body)"
+    echo 7 >&3
+    exec 3>&-
+    wait "$pid"
+    rc=$?
+    expect_rc http_pipelines 0
+    grep -qx '{"p":"a","n":"7"}' out && ok || bad "http_pipelines: live's record: $(cat out)"
+    echo 'emit {p: "a", n: line}' >a.lw
+else
+    skip "http_pipelines: curl missing or SIGHUP ignored"
+fi
+
 # --- SIGTERM on idle pipes: every pipeline stops, exit 0, promptly (generous bound: 3 s; the
 # pipelines' threads see the stop within half a second, the single job at once) ---
 term_case() { # NAME ARGS...

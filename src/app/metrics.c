@@ -662,6 +662,13 @@ reply(struct MHD_Connection *c, unsigned code, struct lw_buf *b, const char *typ
     return ret;
 }
 
+/* ended: a pipeline whose supervisor says it stopped (several pipelines): it reloads no more. */
+static bool
+ended(const struct lw_metrics_pipe *p)
+{
+    return p->state_set && !p->up;
+}
+
 /* serve_reload: POST /-/reload (with --metrics-reload): ask every pipeline to reload, as
  * SIGHUP does, and answer with the outcome: 200 when every pipeline took the new
  * configuration, 500 with the first reason when one kept its old one, 202 when they have not
@@ -696,7 +703,7 @@ serve_reload(struct lw_metrics *m, struct MHD_Connection *c, size_t *upload_len,
         bool all = true;
         pthread_mutex_lock(&m->rmu);
         for (int i = 0; i < m->npipes && all; i++)
-            all = m->pipes[i]->rl_done >= g;
+            all = m->pipes[i]->rl_done >= g || ended(m->pipes[i]);
         pthread_mutex_unlock(&m->rmu);
         if (all || rc == ETIMEDOUT) break;
         rc = pthread_cond_timedwait(&m->rlcond, &m->rlmu, &until);
@@ -705,6 +712,7 @@ serve_reload(struct lw_metrics *m, struct MHD_Connection *c, size_t *upload_len,
     pthread_mutex_lock(&m->rmu);
     for (int i = 0; i < m->npipes; i++) {
         struct lw_metrics_pipe *p = m->pipes[i];
+        if (ended(p)) continue;
         if (p->rl_done < g) {
             code = MHD_HTTP_ACCEPTED;
             lw_buf_printf(&b,
