@@ -478,7 +478,8 @@ stage_conf(const struct lw_opts *o, struct lw_stage_conf *c)
                                  .out_topic = o->to == LW_TO_KAFKA ? o->out_topic : NULL,
                                  .flush_timeout_ms = o->flush_timeout_ms,
                                  .dl_file = o->dead_letter,
-                                 .dl_topic = o->dl_topic };
+                                 .dl_topic = o->dl_topic,
+                                 .pipeline = o->pipeline };
 }
 
 /* The loop's side of the sinks' acknowledgements (struct lw_sink_host). */
@@ -1356,7 +1357,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     r.cur.out = &r.out;
     int set = setup(&r, o, &d);
     if (set != 0) {
-        fprintf(stderr, "logwash: %s\n", d.msg);
+        fprintf(stderr, "logwash: %s%s\n", r.who, d.msg);
         for (int i = 0; i < r.nsinks; i++)
             r.sinks[i].ops->close(&r.sinks[i]);
         lw_dlpath_fini(&r.dl);
@@ -1366,7 +1367,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     }
     struct logwash_error e;
     if (work_init(&mw, &r, t, o, &r.cur, &e) != 0) {
-        fprintf(stderr, "logwash: %s\n", e.message);
+        fprintf(stderr, "logwash: %s%s\n", r.who, e.message);
         for (int i = 0; i < r.nsinks; i++)
             r.sinks[i].ops->close(&r.sinks[i]);
         lw_dlpath_fini(&r.dl);
@@ -1451,7 +1452,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     bool aborted = st == STOP_ABORT; /* --on-error=abort: the input was not all read */
     if (finish(&r, &d)) io_failed = true;
     if (io_failed) {
-        fprintf(stderr, "logwash: %s\n", d.msg);
+        fprintf(stderr, "logwash: %s%s\n", r.who, d.msg);
         status = opened == -2 ? 2 : 4;
     }
     /* a reject is the template's verdict on its input, not a failure of the run: counted, reported
@@ -1465,7 +1466,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     summary(&r, r.o);
     struct lw_diag cd = { 0 };
     if (r.src.ops->close(&r.src, &cd) != 0) {
-        fprintf(stderr, "logwash: %s\n", cd.msg);
+        fprintf(stderr, "logwash: %s%s\n", r.who, cd.msg);
         if (status == 0) status = 4;
     }
     for (int i = 0; i < r.nsinks; i++)
