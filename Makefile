@@ -74,7 +74,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
-.PHONY: FORCE deps all lib api layers tsan install-program install-lib check package cli jobs config metrics ltest grok templates kafka soak tz-oracle syslog-oracle windows-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
+.PHONY: FORCE deps all lib api layers tsan install-program install-lib check package cli jobs config metrics reload pipelines ltest grok templates kafka soak tz-oracle syslog-oracle windows-oracle unit golden examples replay man-check asan valgrind fuzz bench format \
         format-check headers man-lint install clean
 all: $(BUILD)/logwash
 
@@ -156,7 +156,7 @@ $(BUILD) $(BUILD)/unit:
 # timed run of minutes) is not repeated under the sanitizers either (the other Kafka tests are)
 PACKAGE_TEST ?= package
 SOAK_TEST ?= soak
-check: unit golden cli jobs config metrics ltest grok templates examples replay man-check man-lint api layers kafka $(SOAK_TEST) \
+check: unit golden cli jobs config metrics reload pipelines ltest grok templates examples replay man-check man-lint api layers kafka $(SOAK_TEST) \
        repl \
        tz-oracle syslog-oracle windows-oracle $(PACKAGE_TEST)
 
@@ -190,6 +190,16 @@ config: $(BUILD)/logwash
 # curl, jq, promtool or prometheus)
 metrics: $(BUILD)/logwash
 	tests/metrics.sh $(BUILD)/logwash
+
+# reloads (SIGHUP, POST /-/reload): under load with a changed template, wrong job files and
+# templates, settings that need a restart, the reload metrics
+reload: $(BUILD)/logwash
+	tests/reload.sh $(BUILD)/logwash
+
+# several pipelines in one process (pipelines: in the job file): shared stdout, per-pipeline
+# metrics and reloads, a failing pipeline, the job file's errors
+pipelines: $(BUILD)/logwash
+	tests/pipelines.sh $(BUILD)/logwash
 
 # every shipped template's test file (templates/NAME.test.yaml) by `logwash test templates/`,
 # then tests/templates/oracle.py over the same cases
@@ -258,6 +268,8 @@ kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 	LW_JOBS=2 tests/kafka/topics.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/backpressure.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/metrics.sh $(BUILD)/logwash $(BUILD)/mockd
+	LW_JOBS=2 tests/kafka/reload.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=2 tests/kafka/pipelines.sh $(BUILD)/logwash $(BUILD)/mockd
 
 # A Kafka sidecar run of SOAK_SECONDS (default 120; about 2.5 minutes in all) with rebalances
 # and broker outages, watching its RSS and open descriptors (part of check).

@@ -611,6 +611,13 @@ LOGWASH_API size_t logwash_run_batch(struct logwash_runner *r, const struct logw
  * position. Owned by r; valid until the next logwash_run or logwash_runner_free on r. */
 LOGWASH_API const struct logwash_error *logwash_runner_error(const struct logwash_runner *r);
 
+/* logwash_runner_steps: the template instructions r has run, over every record since it was
+ * made (each record's count is what --max-steps bounds: failed, rejected and dropped records
+ * count theirs; an undecodable record, which the template never saw, and one that ran out of
+ * memory count none). A record's cost is the difference across its run. Read it on r's
+ * thread, or after handing r over as for logwash_run. */
+LOGWASH_API uint64_t logwash_runner_steps(const struct logwash_runner *r);
+
 /* ---- Helpers for programs built on the library (logwash(1) uses them) ---- */
 
 /* logwash_template_disasm: write t's bytecode to f, one instruction per line with the

@@ -48,7 +48,7 @@ if [ -f 'j/d$${LW_T_B}$$$x.jsonl' ]; then ok; else bad "interp_no_recursion_file
 # keys are not interpolated; template_text is not (its ${} is the template's)
 printf '%s\n' '${LW_T_A}: 1' >j/key.yaml
 LW_T_A=input run -c j/key.yaml -e 'emit 1'
-expect_err interp_not_keys 2 "logwash: j/key.yaml:1:1: error: unknown key '\${LW_T_A}' in the job file (expected template, template_text, input, output, on_error, tz, now, unbuffered, no_jit, workers, explain, patterns, lib, tables, source, sink, dead_letter, limits, multiline, kafka, metrics)"
+expect_err interp_not_keys 2 "logwash: j/key.yaml:1:1: error: unknown key '\${LW_T_A}' in the job file (expected template, template_text, input, output, on_error, tz, now, unbuffered, no_jit, workers, explain, patterns, lib, tables, source, sink, dead_letter, limits, multiline, kafka, metrics, pipelines)"
 printf '%s\n' 'template_text: emit "<${line}>"' >j/tt.yaml
 printf 'q\n' >in
 run -c j/tt.yaml

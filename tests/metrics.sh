@@ -307,6 +307,23 @@ else
     skip "prometheus, promtool or jq missing: no real scrape"
 fi
 
+# logwash_vm_steps_total: a template without branches runs each of its instructions once per
+# record, so 1000 records run 1000 times the count --disasm gives (-j 1 and -j 2), and a
+# record stopped by --max-steps counts the limit
+tpl='emit {n: line, v: "x"}'
+per=$("$bin" --disasm -e "$tpl" | sed -n 's/^; -e: \([0-9]*\) instructions.*/\1/p')
+for j in 1 2; do
+    seq 1 1000 | LOGWASH_BATCH=7 "$bin" -j $j -e "$tpl" --metrics-file steps.json >/dev/null 2>err
+    got=$(tr ',{}' '\n\n\n' <steps.json | sed -n 's/^"vm_steps_total":\([0-9]*\)$/\1/p')
+    if [ -n "$per" ] && [ "$got" = $((1000 * per)) ]; then ok; else
+        bad "vm_steps_j$j: $got, expected 1000 x ${per:-?}: $(cat err)"; fi
+done
+printf 'a\nb\n' | "$bin" -e 'let n = 0
+for x in split(line + ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,", ",") { n = n + 1 }
+emit n' --max-steps 50 -q --metrics-file steps.json >/dev/null 2>&1
+got=$(tr ',{}' '\n\n\n' <steps.json | sed -n 's/^"vm_steps_total":\([0-9]*\)$/\1/p')
+if [ "$got" = 100 ]; then ok; else bad "vm_steps_limit: $got, expected 2 x 50"; fi
+
 # examples/platform: the scrape config and the alert rules of the platform's three alarms
 if have promtool; then
     if promtool check rules "$root/examples/platform/alerts.yml" >rules.out 2>&1; then ok; else

@@ -19,12 +19,20 @@ struct lw_config {
     char **files; /* source files: inputs when the command line names none */
     int nfiles;
     int *file_line, *file_col; /* where each of files is in the job file (1-based) */
+    char **pipelines;          /* the names of pipelines: (owned), in the file's order */
+    int npipelines;
 };
 
 /* lw_config_load: read path into c. Returns 0, or -1 with "path:line:col: error: ..." in err
  * (a YAML syntax error, an unknown key, a value of the wrong kind). A relative template path
  * or file name is taken relative to the directory of path. */
 int lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap);
+
+/* lw_config_load_pipeline: lw_config_load, and with want (not NULL) the options of the
+ * pipeline named want of the file's pipelines: added after the top level's (logwash.yaml(5)
+ * PIPELINES); a file without pipelines:, or without that one, is an error. */
+int lw_config_load_pipeline(const char *path, const char *want, struct lw_config *c, char *err,
+                            size_t errcap);
 
 void lw_config_fini(struct lw_config *c);
 

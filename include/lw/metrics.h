@@ -53,6 +53,15 @@ void lw_metrics_publish(struct lw_metrics_pipe *p, const struct lw_counters *n,
                         const struct lw_dlpath *dl, struct lw_source *src, struct lw_sink *sinks,
                         int nsinks, enum lw_metrics_when when);
 
+/* lw_metrics_reloaded: from the record loop: the reload that served the requests up to number
+ * gen (lw_pipeline_reload) ended, ok or not (why: its first line). POST /-/reload waits for
+ * this. */
+void lw_metrics_reloaded(struct lw_metrics_pipe *p, unsigned long gen, bool ok, const char *why);
+
+/* lw_metrics_pipe_state: from a pipeline's supervisor (several pipelines): whether it runs,
+ * and its restarts so far (logwash_pipeline_up, logwash_pipeline_restarts_total). */
+void lw_metrics_pipe_state(struct lw_metrics_pipe *p, bool up, uint64_t restarts);
+
 /* lw_metrics_free: stop the listener and the file thread, write the file a last time from the
  * last snapshots, free m (NULL: nothing). Returns 0, or -1 with d set when that write failed. */
 int lw_metrics_free(struct lw_metrics *m, struct lw_diag *d);

@@ -73,16 +73,26 @@ struct lw_opts {
     const char *metrics_listen;   /* --metrics-listen ADDR:PORT: Prometheus text on /metrics */
     const char *metrics_file;     /* --metrics-file PATH: JSON, rewritten atomically */
     uint64_t metrics_interval_ms; /* --metrics-interval (default 10 s) */
+    bool metrics_reload;          /* --metrics-reload: POST /-/reload reloads the job */
     /* -c FILE: the job file's options come first, so the command line overrides them */
     const char *config_file;
     struct lw_config config;
-    char **argv; /* the options parsed: argv[0], the job file's, then the command line's */
+    const char *pipeline; /* with pipelines: in the job file, whose options these are (NULL:
+                           * the process's: metrics and what every pipeline shares) */
+    char **argv;          /* the options parsed: argv[0], the job file's, then the command line's */
 };
 
 /* lw_opts_parse: fill o from argv. Returns 0 to run, 1 when the program should exit 0 at once
  * (--help, --version were printed to out), or -1 on a usage error with a one-line message
  * in err (errcap bytes). */
 int lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, size_t errcap);
+
+/* lw_opts_parse_pipeline: lw_opts_parse for the pipeline named pipeline of the job file's
+ * pipelines: (its keys after the top level's, then the command line). With pipeline NULL and a
+ * job file that has pipelines:, only the process's options are parsed (no template, no
+ * inputs: o->config.pipelines names the pipelines). */
+int lw_opts_parse_pipeline(struct lw_opts *o, int argc, char **argv, const char *pipeline,
+                           FILE *out, char *err, size_t errcap);
 
 /* lw_opts_find_template: resolve o->template_file when it names a shipped template (-f @NAME,
  * or a NAME that is no file): o->template_file becomes the path found (o->template_found, owned

@@ -33,6 +33,7 @@ struct lw_stage_conf {
     uint64_t flush_timeout_ms; /* --flush-timeout */
     /* dead letters: a file or a topic (at most one), NULL: none */
     const char *dl_file, *dl_topic;
+    const char *pipeline; /* with several pipelines, its name (prefixes Kafka's lines), else NULL */
 };
 
 #endif

@@ -100,6 +100,7 @@ struct lw_vm {
     /* cov: the counts of the program's coverage points (prog->ncovs of them, added to by the
      * COV instructions over every record run), or NULL when the program has none */
     uint64_t *cov;
+    uint64_t steps_left; /* of limits.steps when the last lw_vm_run returned */
     /* per record */
     const struct lw_record *rec;
     uint64_t regex_left; /* what is left of limits.regex_budget */

@@ -62,6 +62,7 @@ struct logwash_runner {
     const char *outp;   /* the buffer's bytes when the record ended (outputs' data) */
     size_t nemit;       /* outputs that are emitted values */
     bool settled;       /* outs[] is filled for the last record */
+    uint64_t steps;     /* VM instructions over every record (logwash_runner_steps) */
     struct lw_buf rbuf; /* topics, keys, header names and values (copies) */
     bool routes;        /* keep the emits' routes (logwash_runner_options.routes) */
     const char *(*check_topic)(void *ud, const char *topic, size_t len);
@@ -782,6 +783,7 @@ run(struct logwash_runner *r, const char *rec, size_t len, const struct logwash_
         r->vm.now_ns = r->now_ns;
     }
     enum lw_vm_result res = lw_vm_run(&r->vm, &lr);
+    r->steps += r->vm.limits.steps - r->vm.steps_left;
     if (res == LW_VM_OK || res == LW_VM_DROP) return res == LW_VM_OK ? LOGWASH_OK : LOGWASH_DROP;
     discard(r);
     int line, col;
@@ -917,6 +919,12 @@ const struct logwash_error *
 logwash_runner_error(const struct logwash_runner *r)
 {
     return &r->err;
+}
+
+uint64_t
+logwash_runner_steps(const struct logwash_runner *r)
+{
+    return r->steps;
 }
 
 /* ---- helpers for programs ---- */

@@ -24,8 +24,11 @@ struct ctx {
     struct lw_config *c;
     char *err;
     size_t errcap;
-    struct lw_str text; /* the file as read, for the position of a '$' in a value */
-    struct lw_buf val;  /* the last interpolated value */
+    struct lw_str text;                /* the file as read, for the position of a '$' in a value */
+    struct lw_buf val;                 /* the last interpolated value */
+    const char *want;                  /* the pipeline whose options to add (pipelines:), or NULL */
+    struct fy_node *pipes, *pipes_key; /* the pipelines: mapping, kept for after the top */
+    bool in_pipeline;                  /* walking one pipeline's keys */
 };
 
 /* A key that stands for one option: KEY: VALUE gives OPTION=VALUE. path: a file name,
@@ -90,6 +93,7 @@ static const struct key metrics_keys[] = {
     { "listen", "--metrics-listen", VALUE },
     { "file", "--metrics-file", PATH },
     { "interval", "--metrics-interval", VALUE },
+    { "reload", "--metrics-reload", FLAG },
     { NULL, NULL, VALUE },
 };
 static const struct key kafka_keys[] = {
@@ -605,6 +609,14 @@ tables(struct ctx *x, struct fy_node *kn, struct fy_node *m)
 static int
 more_top(struct ctx *x, const char *k, size_t kl, struct fy_node *kn, struct fy_node *v)
 {
+    if (is(k, kl, "pipelines")) {
+        if (x->in_pipeline) return fail(x, kn, "a pipeline cannot hold 'pipelines'");
+        x->pipes = v;
+        x->pipes_key = kn;
+        return 0;
+    }
+    if (x->in_pipeline && is(k, kl, "metrics"))
+        return fail(x, kn, "'metrics' is the process's: put it at the top of the job file");
     if (is(k, kl, "tables")) return tables(x, kn, v);
     if (is(k, kl, "patterns")) return list(x, "patterns", kn, v, "--patterns=", true);
     if (is(k, kl, "lib")) return list(x, "lib", kn, v, "--lib=", true);
@@ -677,14 +689,94 @@ diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
     snprintf(x->err, x->errcap, "%.*s", (int)len, buf);
 }
 
+#define TOP_EXTRA                                                                                  \
+    "patterns, lib, tables, source, sink, dead_letter, limits, multiline, kafka, metrics, "        \
+    "pipelines"
+
+/* The keys a job file with pipelines: leaves to each pipeline (logwash.yaml(5) PIPELINES). */
+static const char *const pipeline_only[] = { "template",    "template_text", "source",    "sink",
+                                             "dead_letter", "tables",        "multiline", NULL };
+
+/* pipelines: after the top level: the names of the pipelines: mapping into c, and the options
+ * of the one wanted (x->want) added after the top level's, so they override them. */
+static int
+pipelines(struct ctx *x, struct fy_node *root)
+{
+    struct lw_config *c = x->c;
+    if (x->pipes == NULL) {
+        if (x->want == NULL) return 0;
+        snprintf(x->err, x->errcap, "%s: error: no pipelines: in the job file", x->path);
+        return -1;
+    }
+    if (!fy_node_is_mapping(x->pipes) || fy_node_mapping_item_count(x->pipes) == 0)
+        return fail(x, x->pipes_key, "'pipelines' needs a mapping of NAME: {template: ..., ...}");
+    /* the top level holds what the pipelines share; what each has of its own is refused there */
+    void *it = NULL;
+    struct fy_node_pair *pr;
+    while ((pr = fy_node_mapping_iterate(root, &it)) != NULL) {
+        size_t kl;
+        const char *k = fy_node_get_scalar(fy_node_pair_key(pr), &kl);
+        for (int i = 0; k && pipeline_only[i]; i++) {
+            if (is(k, kl, pipeline_only[i])) {
+                return fail(x, fy_node_pair_key(pr),
+                            "with pipelines:, '%s' belongs in each pipeline, not at the top",
+                            pipeline_only[i]);
+            }
+        }
+    }
+    struct fy_node *hit = NULL, *hit_key = NULL;
+    it = NULL;
+    while ((pr = fy_node_mapping_iterate(x->pipes, &it)) != NULL) {
+        struct fy_node *kn = fy_node_pair_key(pr);
+        size_t nl;
+        const char *name = scalar(x, kn, "pipeline name", NULL, &nl);
+        if (name == NULL) return -1;
+        bool good = nl > 0 && nl <= 64;
+        for (size_t i = 0; i < nl && good; i++)
+            good = isalnum((unsigned char)name[i]) || strchr("_-.", name[i]) != NULL;
+        if (!good) {
+            return fail(x, kn,
+                        "a pipeline name is 1 to 64 letters, digits, '_', '-' or '.', found "
+                        "'%.*s'",
+                        (int)(nl > 80 ? 80 : nl), name);
+        }
+        c->pipelines =
+            lw_xrealloc(c->pipelines, (size_t)(c->npipelines + 1) * sizeof *c->pipelines);
+        c->pipelines[c->npipelines++] = lw_xstrndup(name, nl);
+        if (x->want && strlen(x->want) == nl && memcmp(x->want, name, nl) == 0) {
+            hit = fy_node_pair_value(pr);
+            hit_key = kn;
+        }
+    }
+    if (x->want == NULL) return 0;
+    if (hit == NULL) {
+        snprintf(x->err, x->errcap, "%s: error: no pipeline '%s' in the job file", x->path,
+                 x->want);
+        return -1;
+    }
+    char what[100];
+    snprintf(what, sizeof what, "pipeline '%s'", x->want);
+    x->in_pipeline = true;
+    int rc = section(x, what, hit_key, hit, top_keys, more_top, TOP_EXTRA);
+    x->in_pipeline = false;
+    return rc;
+}
+
 int
 lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
+{
+    return lw_config_load_pipeline(path, NULL, c, err, errcap);
+}
+
+int
+lw_config_load_pipeline(const char *path, const char *want, struct lw_config *c, char *err,
+                        size_t errcap)
 {
     *c = (struct lw_config){ 0 };
     err[0] = '\0';
     const char *slash = strrchr(path, '/');
     char *dir = lw_xstrndup(path, slash ? (size_t)(slash - path) + 1 : 0);
-    struct ctx x = { .path = path, .dir = dir, .c = c, .err = err, .errcap = errcap };
+    struct ctx x = { .path = path, .dir = dir, .c = c, .err = err, .errcap = errcap, .want = want };
     lw_buf_init(&x.val);
     /* Read it once here: libfyaml builds no document from a file of only comments and blank
      * lines (that file simply sets nothing), and libfyaml 0.7.12 never returns from a directive
@@ -717,9 +809,9 @@ lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
     } else if (fy_document_root(doc) == NULL) {
         rc = 0; /* an empty file sets nothing */
     } else {
-        rc = section(
-            &x, "the job file", NULL, fy_document_root(doc), top_keys, more_top,
-            "patterns, lib, tables, source, sink, dead_letter, limits, multiline, kafka, metrics");
+        rc =
+            section(&x, "the job file", NULL, fy_document_root(doc), top_keys, more_top, TOP_EXTRA);
+        if (rc == 0) rc = pipelines(&x, fy_document_root(doc));
     }
     if (doc) fy_document_destroy(doc);
     fy_diag_destroy(diag);
@@ -741,5 +833,8 @@ lw_config_fini(struct lw_config *c)
     free(c->files);
     free(c->file_line);
     free(c->file_col);
+    for (int i = 0; i < c->npipelines; i++)
+        free(c->pipelines[i]);
+    free(c->pipelines);
     *c = (struct lw_config){ 0 };
 }

@@ -7,37 +7,53 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "logwash.h"
 #include "lw/arena.h"
 #include "lw/buf.h"
 #include "lw/explain_cmd.h"
+#include "lw/job.h"
 #include "lw/metrics.h"
 #include "lw/opts.h"
 #include "lw/patlist.h"
 #include "lw/pipeline.h"
 #include "lw/repl.h"
 #include "lw/test.h"
-#include "lw/uadata.h"
 #include "lw/validate.h"
 
-static volatile sig_atomic_t interrupted, hangup;
+static volatile sig_atomic_t interrupted;
 
-/* on_signal: the first signal stops reading (the pipeline finishes, writes and commits); a
- * second SIGINT or SIGTERM ends logwash at once. A repeated SIGHUP only asks again: two quick
- * `systemctl reload`s must not lose what the first one is flushing. */
+/* on_signal: SIGHUP asks for a reload (served between two records; a storm of them is one or
+ * two reloads). The first SIGINT or SIGTERM stops reading (the pipeline finishes, writes and
+ * commits); a second one ends logwash at once. */
 static void
 on_signal(int sig)
 {
     if (sig == SIGHUP) {
-        hangup = 1;
-    } else if (interrupted) {
-        _exit(130);
-    } else {
-        interrupted = 1;
+        lw_pipeline_reload();
+        return;
     }
+    if (interrupted) _exit(130);
+    interrupted = 1;
     lw_pipeline_stop();
+}
+
+/* signals: SIGINT and SIGTERM stop, SIGHUP reloads (logwash(1) SIGNALS), with restarted calls
+ * (SA_RESTART), so a read or a write it comes in is not taken for a stop. Under nohup (SIGHUP
+ * ignored) it stays ignored. */
+static void
+signals(void)
+{
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    struct sigaction old, hup = sa;
+    hup.sa_flags = SA_RESTART;
+    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+        sigaction(SIGHUP, &hup, NULL);
 }
 
 /* std_fds: descriptors 0-2 open before anything else. Started with one closed (`>&-`), the next
@@ -57,29 +73,10 @@ std_fds(void)
     }
 }
 
-/* The compile errors of a template, as the library renders them, to stderr; errors without a
- * place (out of memory, a pattern directory) are the run's, said by main from the first error. */
-struct compile_errors {
-    bool template_wrong; /* some error was the template's (exit 3), not the files' */
-    unsigned count;
-    bool more;
-};
-
-static void
-on_error(void *ud, const struct logwash_compile_error *e)
-{
-    struct compile_errors *ce = ud;
-    if (e->line == 0) return;
-    ce->template_wrong = true;
-    ce->count = e->count;
-    ce->more = e->more;
-    fputs(e->text, stderr);
-}
-
 /* run: the pipeline, with the metrics registry when --metrics-listen or --metrics-file asks for
  * one (its pipeline named after the job file, else "main"). Returns the exit status. */
 static int
-run(const struct logwash_template *t, const struct lw_opts *o)
+run(const struct logwash_template *t, const struct lw_opts *o, struct lw_job_args *a)
 {
     struct lw_metrics *m = NULL;
     struct lw_metrics_pipe *mp = NULL;
@@ -95,7 +92,8 @@ run(const struct logwash_template *t, const struct lw_opts *o)
         char name[256];
         mp = lw_metrics_pipeline(m, lw_metrics_name(o->config_file, name, sizeof name));
     }
-    int status = lw_pipeline_run(t, o, NULL, mp);
+    struct lw_reloader rl = { .load = lw_job_load, .release = lw_job_release, .ud = a };
+    int status = lw_pipeline_run(t, o, NULL, mp, &rl);
     if (lw_metrics_free(m, &d) != 0) {
         fprintf(stderr, "logwash: %s\n", d.msg);
         if (status == 0) status = 4;
@@ -125,6 +123,13 @@ main(int argc, char **argv)
         lw_opts_fini(&o);
         return r;
     }
+    if (o.config.npipelines > 0) { /* a job file of several pipelines: job.c runs them */
+        if (!o.validate && !o.print_config && !o.check && !o.disasm) signals();
+        r = lw_job_pipelines(&o, argc, argv);
+        lw_opts_fini(&o);
+        if ((fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE) r = 4;
+        return r;
+    }
     /* --print-config: the options as a job file, nothing read or compiled (with --validate:
      * once everything checked out, below) */
     if (o.print_config && !o.validate) {
@@ -136,51 +141,12 @@ main(int argc, char **argv)
      * patterns and the template, as for --check; exit 2 for any problem */
     int problems = o.validate ? lw_validate(&o, stderr) : 0;
 
-    /* The template through the library (logwash.h): the built-in grok patterns, then each
-     * --patterns directory in order (a later definition wins), loaded before the template, so
-     * a bad file is reported even when no grok() uses it. */
-    struct logwash_compile_options co;
-    logwash_compile_options_default(&co);
-    co.name = o.template_file ? NULL : "-e";
-    co.jit = !o.no_jit;
-    co.pattern_dirs = o.patterns;
-    co.npattern_dirs = (size_t)o.npatterns;
-    co.import_paths = (const char *const *)o.libs;
-    co.nimport_paths = (size_t)o.nlibs;
-    struct compile_errors ce = { 0 };
-    co.on_error = on_error;
-    co.on_error_ud = &ce;
-    /* the --table names: a lookup() of another table is a compile error */
-    const char **tables = lw_xcalloc((size_t)o.ntables + 1, sizeof *tables);
-    for (int i = 0; i < o.ntables; i++)
-        tables[i] = o.tables[i].name;
-    co.tables = tables;
-    co.ntables = (size_t)o.ntables;
-    struct lw_uadata ua = { 0 }; /* read only if the template calls parse_user_agent */
-    co.ua_rules = lw_uadata_load;
-    co.ua_rules_ud = &ua;
-    struct logwash_error e;
-    struct logwash_template *t =
-        o.template_file ? logwash_compile_file(o.template_file, &co, &e)
-                        : logwash_compile(o.template_text, strlen(o.template_text), &co, &e);
-    free(tables);
-    lw_uadata_fini(&ua);
+    int rc;
+    char why[512];
+    struct logwash_template *t = lw_job_compile(&o, &rc, why, sizeof why);
     if (t == NULL) {
-        const char *name = o.template_file ? o.template_file : "-e";
-        if (!ce.template_wrong)
-            fprintf(stderr, "logwash: %s\n", e.message);
-        else if (ce.more)
-            fprintf(stderr, "%s: too many errors: stopped after %u\n", name, ce.count);
-        else if (ce.count > 1)
-            fprintf(stderr, "%s: %u errors\n", name, ce.count);
-        int rc = o.validate || !ce.template_wrong ? 2 : 3;
         lw_opts_fini(&o);
         return rc;
-    }
-    if (o.verbosity >= 0) { /* warnings: the template compiled, but says something doubtful */
-        size_t wlen;
-        const char *w = logwash_template_warnings(t, &wlen);
-        fwrite(w, 1, wlen, stderr);
     }
 
     int status = 0;
@@ -190,28 +156,14 @@ main(int argc, char **argv)
     } else if (o.disasm) {
         logwash_template_disasm(t, stdout);
     } else if (!o.check) {
-        struct sigaction sa = { .sa_handler = on_signal };
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        /* SIGHUP (a closed terminal; systemd's reload until logwash reloads in place) stops
-         * as cleanly as SIGTERM: what is finished is written and committed, never lost. Then
-         * logwash ends by SIGHUP itself (below), so a supervisor tells a reload request from a
-         * stop: logwash@.service restarts it (RestartForceExitStatus=SIGHUP). Under nohup
-         * (SIGHUP ignored) it stays ignored. */
-        struct sigaction old;
-        if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-            sigaction(SIGHUP, &sa, NULL);
-        status = run(t, &o);
+        signals();
+        struct lw_job_args a = { argc, argv, NULL };
+        status = run(t, &o, &a);
     }
     logwash_template_free(t);
     lw_opts_fini(&o);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (errno != EPIPE) status = 4;
-    }
-    if (hangup && status == 0) { /* everything is written: die by the signal that asked */
-        signal(SIGHUP, SIG_DFL);
-        raise(SIGHUP);
     }
     return status;
 }

@@ -37,6 +37,7 @@
 #define PUBLISH_MS   100 /* a running loop publishes at most this often */
 #define MAX_CONNS    64  /* scrapers at once; more are refused at accept */
 #define CONN_TIMEOUT 10  /* seconds a connection may stay idle (one that never reads) */
+#define RELOAD_WAIT  10  /* seconds POST /-/reload waits for the reload's result */
 
 /* libmicrohttpd is loaded when --metrics-listen asks for it, not linked: it brings GnuTLS and
  * eight more libraries whose relocations cost every run of logwash a few milliseconds of
@@ -118,6 +119,13 @@ struct lw_metrics_pipe {
     int64_t last_ms;         /* the loop's: when it last published */
     struct lw_counters last; /* and what */
     struct lw_partstat *tmp; /* the loop's: what the source's parts() wrote */
+    /* under m->rlmu: the last reload request this pipeline served, how it ended and why */
+    unsigned long rl_done;
+    bool rl_ok;
+    char rl_why[512];
+    /* under m->rmu, with several pipelines: whether it runs, how often it was restarted */
+    bool state_set, up;
+    uint64_t restarts;
 };
 
 struct lw_metrics {
@@ -133,7 +141,10 @@ struct lw_metrics {
     pthread_mutex_t fmu; /* guards quit, for the file thread's wait */
     pthread_cond_t fcond;
     bool quit;
-    bool file_failing; /* the last write failed (said once) */
+    bool file_failing;    /* the last write failed (said once) */
+    bool reload_on;       /* --metrics-reload: POST /-/reload asks for a reload */
+    pthread_mutex_t rlmu; /* guards the pipelines' rl_ members, for POST /-/reload's wait */
+    pthread_cond_t rlcond;
 };
 
 static int64_t
@@ -285,6 +296,16 @@ static const struct series pipe_series[] = {
       N_(evicted) },
     { "records_rerun_total", COUNTER,
       "Records run again by the loop: a worker's seen() answer was wrong (-j).", N_(reruns) },
+    { "vm_steps_total", COUNTER, "Template instructions run (what --max-steps bounds per record).",
+      N_(vm_steps) },
+    { "reloads_total", COUNTER, "Reloads tried (SIGHUP, POST /-/reload), failed ones included.",
+      N_(reloads) },
+    { "reload_failures_total", COUNTER,
+      "Reloads that failed: the configuration that ran before goes on.", N_(reload_failures) },
+    { "reload_last_successful", GAUGE, "1 when the last reload worked (or none was tried), else 0.",
+      N_(reload_last_ok) },
+    { "reload_last_timestamp_seconds", GAUGE,
+      "When the last reload ended, in seconds since 1970 (0: none yet).", N_(reload_last_s) },
 };
 
 /* label: a label value, escaped as the text format wants. */
@@ -391,6 +412,34 @@ prom_kafka(struct lw_buf *b, struct lw_metrics_pipe **pp, const struct snap **ss
     }
 }
 
+/* prom_state: the pipelines' states, when a supervisor keeps them (several pipelines). */
+static void
+prom_state(struct lw_buf *b, struct lw_metrics *m)
+{
+    bool any = false;
+    for (int i = 0; i < m->npipes; i++)
+        any |= m->pipes[i]->state_set;
+    if (!any) return;
+    head(b, "pipeline_up", GAUGE, "1 while the pipeline runs, 0 once it stopped or failed.");
+    for (int i = 0; i < m->npipes; i++)
+        if (m->pipes[i]->state_set) sample_u(b, "pipeline_up", m->pipes[i], m->pipes[i]->up);
+    head(b, "pipeline_restarts_total", COUNTER, "Restarts of the pipeline after a failure.");
+    for (int i = 0; i < m->npipes; i++)
+        if (m->pipes[i]->state_set)
+            sample_u(b, "pipeline_restarts_total", m->pipes[i], m->pipes[i]->restarts);
+}
+
+void
+lw_metrics_pipe_state(struct lw_metrics_pipe *p, bool up, uint64_t restarts)
+{
+    if (p == NULL) return;
+    pthread_mutex_lock(&p->m->rmu);
+    p->state_set = true;
+    p->up = up;
+    p->restarts = restarts;
+    pthread_mutex_unlock(&p->m->rmu);
+}
+
 /* prom: the Prometheus text format (version 0.0.4) of every series, into b. */
 static void
 prom(struct lw_metrics *m, struct lw_buf *b)
@@ -425,6 +474,7 @@ prom(struct lw_metrics *m, struct lw_buf *b)
         for (int i = 0; i < np; i++)
             sample_u(b, se->name, pp[i], *(const uint64_t *)((const char *)ss[i] + se->off));
     }
+    prom_state(b, m);
     prom_kafka(b, pp, ss, np);
     pthread_mutex_unlock(&m->rmu);
     free(pp);
@@ -505,6 +555,9 @@ json(struct lw_metrics *m, struct lw_buf *b, bool up)
             lw_buf_printf(b, "%s\"%s\":%" PRIu64, k ? "," : "", se->name,
                           *(const uint64_t *)((const char *)s + se->off));
         }
+        if (m->pipes[i]->state_set)
+            lw_buf_printf(b, ",\"pipeline_up\":%d,\"pipeline_restarts_total\":%" PRIu64,
+                          m->pipes[i]->up, m->pipes[i]->restarts);
         if (s->parts_known || s->producer) json_kafka(b, s);
         lw_buf_addc(b, '}');
     }
@@ -609,10 +662,95 @@ reply(struct MHD_Connection *c, unsigned code, struct lw_buf *b, const char *typ
     }
     b->p = NULL; /* the response frees it */
     mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-    if (code == MHD_HTTP_METHOD_NOT_ALLOWED) mhd.add_response_header(r, "Allow", "GET, HEAD");
+    if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
+        mhd.add_response_header(r, "Allow",
+                                strstr(b->p ? b->p : "", "POST") ? "POST" : "GET, HEAD");
     enum MHD_Result ret = mhd.queue_response(c, code, r);
     mhd.destroy_response(r);
     return ret;
+}
+
+/* ended: a pipeline whose supervisor says it stopped (several pipelines): it reloads no more. */
+static bool
+ended(const struct lw_metrics_pipe *p)
+{
+    return p->state_set && !p->up;
+}
+
+/* serve_reload: POST /-/reload (with --metrics-reload): ask every pipeline to reload, as
+ * SIGHUP does, and answer with the outcome: 200 when every pipeline took the new
+ * configuration, 500 with the first reason when one kept its old one, 202 when they have not
+ * all finished within RELOAD_WAIT seconds (the reload goes on; the metrics tell). Requests
+ * coalesce: one reload serves every request made before it began. Any body is read and
+ * ignored. */
+static enum MHD_Result
+serve_reload(struct lw_metrics *m, struct MHD_Connection *c, size_t *upload_len, void **req)
+{
+    static int seen; /* the address is the mark of a request whose headers came */
+    if (*req == NULL) {
+        *req = &seen;
+        return MHD_YES;
+    }
+    if (*upload_len != 0) {
+        *upload_len = 0;
+        return MHD_YES;
+    }
+    struct lw_buf b;
+    lw_buf_init(&b);
+    if (!m->reload_on) {
+        lw_buf_adds(&b, "logwash: reloading over HTTP is off (--metrics-reload turns it on)\n");
+        return reply(c, MHD_HTTP_FORBIDDEN, &b, "text/plain; charset=utf-8");
+    }
+    unsigned long g = lw_pipeline_reload();
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += RELOAD_WAIT;
+    pthread_mutex_lock(&m->rlmu);
+    int rc = 0;
+    for (;;) {
+        bool all = true;
+        pthread_mutex_lock(&m->rmu);
+        for (int i = 0; i < m->npipes && all; i++)
+            all = m->pipes[i]->rl_done >= g || ended(m->pipes[i]);
+        pthread_mutex_unlock(&m->rmu);
+        if (all || rc == ETIMEDOUT) break;
+        rc = pthread_cond_timedwait(&m->rlcond, &m->rlmu, &until);
+    }
+    unsigned code = MHD_HTTP_OK;
+    pthread_mutex_lock(&m->rmu);
+    for (int i = 0; i < m->npipes; i++) {
+        struct lw_metrics_pipe *p = m->pipes[i];
+        if (ended(p)) continue;
+        if (p->rl_done < g) {
+            code = MHD_HTTP_ACCEPTED;
+            lw_buf_printf(&b,
+                          "logwash: %s: reload not finished within %d s (see "
+                          "logwash_reload_last_successful)\n",
+                          p->name, RELOAD_WAIT);
+        } else if (!p->rl_ok) {
+            if (code == MHD_HTTP_OK) code = MHD_HTTP_INTERNAL_SERVER_ERROR;
+            lw_buf_printf(&b, "logwash: %s: reload failed: %s\n", p->name, p->rl_why);
+        }
+    }
+    pthread_mutex_unlock(&m->rmu);
+    pthread_mutex_unlock(&m->rlmu);
+    if (code == MHD_HTTP_OK) lw_buf_adds(&b, "logwash: reloaded\n");
+    return reply(c, code, &b, "text/plain; charset=utf-8");
+}
+
+void
+lw_metrics_reloaded(struct lw_metrics_pipe *p, unsigned long gen, bool ok, const char *why)
+{
+    if (p == NULL) return;
+    struct lw_metrics *m = p->m;
+    pthread_mutex_lock(&m->rlmu);
+    pthread_mutex_lock(&m->rmu);
+    if (gen > p->rl_done) p->rl_done = gen;
+    p->rl_ok = ok;
+    snprintf(p->rl_why, sizeof p->rl_why, "%s", why);
+    pthread_mutex_unlock(&m->rmu);
+    pthread_cond_broadcast(&m->rlcond);
+    pthread_mutex_unlock(&m->rlmu);
 }
 
 /* serve: GET or HEAD /metrics; 404 for any other path, 405 for any other method. A request
@@ -622,8 +760,14 @@ serve(void *cls, struct MHD_Connection *c, const char *url, const char *method, 
       const char *upload, size_t *upload_len, void **req)
 {
     struct lw_metrics *m = cls;
+    if (strcmp(method, "POST") == 0 && strcmp(url, "/-/reload") == 0)
+        return serve_reload(m, c, upload_len, req);
     struct lw_buf b;
     lw_buf_init(&b);
+    if (strcmp(url, "/-/reload") == 0) {
+        lw_buf_adds(&b, "logwash: only POST\n");
+        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, &b, "text/plain; charset=utf-8");
+    }
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         lw_buf_adds(&b, "logwash: only GET and HEAD\n");
         return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, &b, "text/plain; charset=utf-8");
@@ -777,10 +921,13 @@ lw_metrics_new(const struct lw_opts *o, int *status, struct lw_diag *d)
     struct lw_metrics *m = lw_xcalloc(1, sizeof *m);
     pthread_mutex_init(&m->rmu, NULL);
     pthread_mutex_init(&m->fmu, NULL);
+    pthread_mutex_init(&m->rlmu, NULL);
+    m->reload_on = o->metrics_reload;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&m->fcond, &ca);
+    pthread_cond_init(&m->rlcond, &ca);
     pthread_condattr_destroy(&ca);
     m->start_s = real_s();
     m->file = o->metrics_file;
@@ -823,6 +970,8 @@ lw_metrics_pipeline(struct lw_metrics *m, const char *name)
     p->mid = 1;
     p->front = 2;
     p->last_ms = INT64_MIN / 2;
+    p->rl_done = lw_pipeline_reload_asked(); /* requests before it began are not its own */
+    p->rl_ok = true;
     for (int i = 0; i < 3; i++)
         lw_buf_init(&p->s[i].names);
     pthread_mutex_lock(&m->rmu);
@@ -861,6 +1010,8 @@ lw_metrics_free(struct lw_metrics *m, struct lw_diag *d)
     pthread_mutex_destroy(&m->rmu);
     pthread_mutex_destroy(&m->fmu);
     pthread_cond_destroy(&m->fcond);
+    pthread_mutex_destroy(&m->rlmu);
+    pthread_cond_destroy(&m->rlcond);
     free(m);
     return rc;
 }

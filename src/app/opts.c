@@ -82,6 +82,8 @@ enum {
     O_MAX_STATE,
     O_EXPLAIN,
     O_NO_EXPLAIN,
+    O_METRICS_RELOAD,
+    O_NO_METRICS_RELOAD,
 };
 
 static const struct {
@@ -219,6 +221,12 @@ static const struct {
     { { "metrics-interval", required_argument, NULL, O_METRICS_INTERVAL },
       "SECONDS",
       "how often --metrics-file is rewritten (default 10)" },
+    { { "metrics-reload", no_argument, NULL, O_METRICS_RELOAD },
+      NULL,
+      "POST /-/reload on --metrics-listen reloads the job (as SIGHUP does)" },
+    { { "no-metrics-reload", no_argument, NULL, O_NO_METRICS_RELOAD },
+      NULL,
+      "turn --metrics-reload (a job file's metrics.reload: true) off" },
     { { "patterns", required_argument, NULL, O_PATTERNS },
       "DIR",
       "grok pattern files: every file of DIR, by name (repeatable); later ones override" },
@@ -671,7 +679,9 @@ job_file(struct lw_opts *o, int argc, char **argv, int *ncfg, char *err, size_t 
         else if (strncmp(a, "-c", 2) == 0 && a[2] != '\0')
             o->config_file = a + 2;
     }
-    if (o->config_file && lw_config_load(o->config_file, &o->config, err, errcap) != 0) return -1;
+    if (o->config_file &&
+        lw_config_load_pipeline(o->config_file, o->pipeline, &o->config, err, errcap) != 0)
+        return -1;
     *ncfg = o->config.nargs;
     o->argv = lw_xmalloc((size_t)(argc + *ncfg + 1) * sizeof *o->argv);
     o->argv[0] = argv[0];
@@ -694,6 +704,13 @@ job_error(const struct lw_opts *o, int i, char *err, size_t errcap)
 
 int
 lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, size_t errcap)
+{
+    return lw_opts_parse_pipeline(o, argc, argv, NULL, out, err, errcap);
+}
+
+int
+lw_opts_parse_pipeline(struct lw_opts *o, int argc, char **argv, const char *pipeline, FILE *out,
+                       char *err, size_t errcap)
 {
     struct option longopts[NOPTS + 1];
     char shortopts[64];
@@ -727,6 +744,7 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
         .ml_timeout_ms = 1000,
         .now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec,
     };
+    o->pipeline = pipeline;
     /* The job file goes first: its options are parsed like the command line's, before them. */
     int ncfg = 0;
     if (job_file(o, argc, argv, &ncfg, err, errcap) != 0) return -1;
@@ -764,6 +782,16 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
     if (o->list_patterns) { /* main lists them; the arguments are a NAME, not inputs */
         o->inputs = argv + optind;
         o->ninputs = argc - optind;
+        return 0;
+    }
+    if (o->config.npipelines > 0 && pipeline == NULL) { /* the process's options only */
+        if (o->template_file || o->template_text || argc > optind) {
+            snprintf(err, errcap,
+                     "%s has pipelines: each names its template and inputs there "
+                     "(-f, -e and input files on the command line are refused)",
+                     o->config_file);
+            return -1;
+        }
         return 0;
     }
     if ((o->template_file == NULL) == (o->template_text == NULL)) {
@@ -1020,6 +1048,12 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             break;
         case O_METRICS_FILE:
             o->metrics_file = optarg;
+            break;
+        case O_METRICS_RELOAD:
+            o->metrics_reload = true;
+            break;
+        case O_NO_METRICS_RELOAD:
+            o->metrics_reload = false;
             break;
         case O_METRICS_INTERVAL:
             if (number(optarg, &v, "metrics-interval", err, errcap) != 0) return -1;

@@ -38,12 +38,34 @@
 #define FLUSH_AT     (64 * 1024)
 #define MAX_WARNINGS 100
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop; /* every run of the process (several pipelines: threads) */
 
 void
 lw_pipeline_stop(void)
 {
-    stop = 1;
+    __atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST); /* lock-free: async-signal-safe */
+}
+
+bool
+lw_pipeline_stopping(void)
+{
+    return __atomic_load_n(&stop, __ATOMIC_SEQ_CST);
+}
+
+/* The reload requests' number: a signal handler and the metrics server add one, each loop
+ * compares it with the last it served. A lock-free atomic, so async-signal-safe. */
+static unsigned long reload_gen;
+
+unsigned long
+lw_pipeline_reload(void)
+{
+    return __atomic_add_fetch(&reload_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+unsigned long
+lw_pipeline_reload_asked(void)
+{
+    return __atomic_load_n(&reload_gen, __ATOMIC_SEQ_CST);
 }
 
 /* Where the template side of records puts what they produce: the encoded outputs and, for a
@@ -63,6 +85,7 @@ enum rkind { RK_OK, RK_DROP, RK_REJECT, RK_ERROR, RK_UNDECODABLE };
 struct result {
     enum rkind kind;
     uint32_t nemit;    /* records emitted (kept with RK_OK and RK_DROP) */
+    uint64_t steps;    /* template instructions it ran */
     size_t nbytes;     /* the bytes of its outputs (kept with RK_OK and RK_DROP) */
     const char *where; /* template position of a reject or error, else NULL */
     const char *msg;   /* why it failed */
@@ -80,7 +103,8 @@ struct work {
     const struct lw_sink_ops *sink; /* the output's: whether outputs are routed, and where to */
     struct logwash_runner *runner;
     struct outs *dst;
-    bool stateful; /* the template keeps state (seen(), windows): its operations are read */
+    bool stateful;  /* the template keeps state (seen(), windows): its operations are read */
+    uint64_t steps; /* logwash_runner_steps of runner after its last record */
     char where[256], err[512];
 };
 
@@ -120,7 +144,23 @@ struct run {
     struct logwash_state *state;     /* seen() and windows (logwash.h), or NULL */
     uint64_t reruns;                 /* records run again: a worker's seen() answer was wrong */
     bool evict_said, early_said;
+    const struct lw_reloader *rl; /* NULL: no reloads */
+    unsigned long reload_seen;    /* the last reload request served */
+    const struct lw_opts *o0;     /* the options the stages were opened with (r->conf's) */
+    bool loaded;                  /* r->t and r->o came from rl->load (given back at the end) */
+    int njobs;
+    /* this run stops after the current record (a final failure, a write error): the other
+     * pipelines of the process go on (the global stop ends them all) */
+    volatile sig_atomic_t halt;
+    char who[96]; /* "pipeline NAME: " in messages with several pipelines, else "" */
 };
+
+/* stopping: a stop was asked of every run (a signal) or of this one. */
+static bool
+stopping(const struct run *r)
+{
+    return lw_pipeline_stopping() || r->halt;
+}
 
 #define GROW(p, n, cap)                                                                            \
     do {                                                                                           \
@@ -267,6 +307,9 @@ work_one(struct work *w, struct lw_str raw, const struct lw_recpos *pos, struct 
     if (res <= LOGWASH_DROP) n = logwash_output_count(w->runner, &nemit);
     conclude(w, res, n, (uint32_t)nemit, out.len - start, x);
     if (w->stateful) x->ops = logwash_runner_state_ops(w->runner, &x->opslen);
+    uint64_t steps = logwash_runner_steps(w->runner);
+    x->steps = steps - w->steps;
+    w->steps = steps;
 }
 
 static void explain(struct run *r, struct lw_str raw, const struct lw_recpos *pos,
@@ -279,6 +322,7 @@ apply(struct run *r, struct lw_str raw, const struct lw_recpos *pos, const struc
 {
     r->n.in++;
     r->n.bytes_in += raw.len;
+    r->n.vm_steps += x->steps;
     r->pos = pos;
     if (r->o->explain > 0 && r->pool == NULL) explain(r, raw, pos, x);
     switch (x->kind) {
@@ -364,18 +408,18 @@ drain(void *ud)
         int st = settle_all(r, &r->said_d);
         r->in_drain = false;
         r->said = st;
-        if (st != GO) lw_pipeline_stop();
+        if (st != GO) r->halt = 1;
     }
     /* With a sink of messages, r->out holds only the outputs of a record being put (a wait for
      * room can bring a revocation here): they go to the sink, never written (write is NULL).
      * What was not written is released as failed; the run stops as after any write error. */
     if (flush_out(r, &d) != 0 || flush_dl(r, &d) != 0) {
         if (d.set) lw_kafka_say(&r->conf, "before revocation: %s", d.msg);
-        lw_pipeline_stop();
+        r->halt = 1;
     }
     for (int i = 0; i < r->nsinks; i++) {
         struct lw_sink *s = &r->sinks[i];
-        if (s->ops->drain && s->ops->drain(s) != 0) lw_pipeline_stop();
+        if (s->ops->drain && s->ops->drain(s) != 0) r->halt = 1;
     }
 }
 
@@ -409,13 +453,13 @@ full(void *ud, bool waiting)
     if (!waiting) {
         /* the wait also ends when a stop gives it up: then there is no room, and no reading */
         if (r->full_said)
-            lw_kafka_say(&r->conf, stop ? "stopping while the output queue is still full"
-                                        : "output queue has room again: reading again");
+            lw_kafka_say(&r->conf, stopping(r) ? "stopping while the output queue is still full"
+                                               : "output queue has room again: reading again");
         r->full_since = 0;
         r->full_said = false;
         return true;
     }
-    if (stop) return false;
+    if (stopping(r)) return false;
     if (!r->in_drain) publish(r, LW_METRICS_TICK); /* the queue's depth while brokers are away */
     int64_t t = now_ms();
     if (r->full_since == 0) r->full_since = t;
@@ -524,7 +568,8 @@ stage_conf(const struct lw_opts *o, struct lw_stage_conf *c)
                                  .out_topic = o->to == LW_TO_KAFKA ? o->out_topic : NULL,
                                  .flush_timeout_ms = o->flush_timeout_ms,
                                  .dl_file = o->dead_letter,
-                                 .dl_topic = o->dl_topic };
+                                 .dl_topic = o->dl_topic,
+                                 .pipeline = o->pipeline };
 }
 
 /* The loop's side of the sinks' acknowledgements (struct lw_sink_host). */
@@ -567,7 +612,8 @@ host_dead(void *ud)
 static void
 host_stop(void *ud)
 {
-    lw_pipeline_stop();
+    struct run *r = ud;
+    r->halt = 1;
 }
 
 /* open_sink: sinks[nsinks], the sink named name. Returns as lw_sink_ops.open. */
@@ -582,20 +628,26 @@ open_sink(struct run *r, const char *name, struct lw_diag *d)
     return s->ops->open(s, &r->conf, d);
 }
 
+/* conf_of: the stages' part of o, the framing from t's `multiline` directive unless an option
+ * (command line or job file) chose one. */
+static void
+conf_of(const struct logwash_template *t, const struct lw_opts *o, struct lw_stage_conf *c)
+{
+    stage_conf(o, c);
+    if (c->ml_start == NULL && c->ml_continue == NULL && !c->ml_indent) {
+        struct logwash_framing f;
+        logwash_template_framing(t, &f);
+        if (o->ml_no_indent) f.indent = false; /* turned off, the directive's as a job file's */
+        c->ml_start = f.start;
+        c->ml_continue = f.cont;
+        c->ml_indent = f.indent;
+    }
+}
+
 static int
 setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
 {
-    stage_conf(o, &r->conf);
-    /* the template's `multiline` directive frames the records unless an option (command line
-     * or job file) chose the framing */
-    if (r->conf.ml_start == NULL && r->conf.ml_continue == NULL && !r->conf.ml_indent) {
-        struct logwash_framing f;
-        logwash_template_framing(r->t, &f);
-        if (o->ml_no_indent) f.indent = false; /* turned off, the directive's as a job file's */
-        r->conf.ml_start = f.start;
-        r->conf.ml_continue = f.cont;
-        r->conf.ml_indent = f.indent;
-    }
+    conf_of(r->t, o, &r->conf);
     r->src.ops = lw_source_find(o->from == LW_FROM_KAFKA ? "kafka" : "files");
     assert(r->src.ops != NULL);
     r->acking = r->src.ops->done != NULL;
@@ -809,11 +861,11 @@ check_topic(void *ud, const char *topic, size_t len)
 /* work_init: w with a runner of r's template under the options' limits, zone and now; routes
  * kept only for a sink of messages. Returns 0, or -1 with the message in e. */
 static int
-work_init(struct work *w, struct run *r, struct outs *dst, struct logwash_error *e)
+work_init(struct work *w, struct run *r, const struct logwash_template *t, const struct lw_opts *o,
+          struct outs *dst, struct logwash_error *e)
 {
-    const struct lw_opts *o = r->o;
     const struct lw_sink_ops *sink = r->sinks[0].ops;
-    *w = (struct work){ .o = o, .tname = logwash_template_name(r->t), .sink = sink, .dst = dst };
+    *w = (struct work){ .o = o, .tname = logwash_template_name(t), .sink = sink, .dst = dst };
     struct logwash_runner_options ro;
     logwash_runner_options_default(&ro);
     ro.limits = o->limits;
@@ -826,7 +878,7 @@ work_init(struct work *w, struct run *r, struct outs *dst, struct logwash_error 
     ro.routes = sink->messages;
     ro.check_topic = sink->bad_to ? check_topic : NULL;
     ro.check_topic_ud = (void *)sink;
-    w->runner = logwash_runner_new(r->t, &ro, e);
+    w->runner = logwash_runner_new(t, &ro, e);
     if (w->runner != NULL && o->explain > 0 && logwash_runner_set_explain(w->runner, true) != 0) {
         logwash_runner_free(w->runner);
         w->runner = NULL;
@@ -1082,6 +1134,11 @@ work_batch(struct work *w, struct batch *b)
             p0 = b->outs.npend;
             b->worked = i + 1;
         }
+        if (ran > 0) { /* the chunk's steps, on its last record: only their sum is counted */
+            uint64_t steps = logwash_runner_steps(w->runner);
+            b->recs[i - 1].x.steps = steps - w->steps;
+            w->steps = steps;
+        }
     }
 }
 
@@ -1151,7 +1208,7 @@ settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d
     uint32_t p0 = 0;
     int st = GO;
     for (uint32_t i = 0; i < b->n && st == GO; i++) {
-        if (stop) { /* as -j 1: nothing after the record being settled */
+        if (stopping(r)) { /* as -j 1: nothing after the record being settled */
             st = STOP_ASKED;
             break;
         }
@@ -1222,7 +1279,7 @@ pool_init(struct pool *p, struct run *r, int n)
     for (int i = 0; i < n; i++) {
         p->workers[i].p = p;
         struct logwash_error e;
-        if (work_init(&p->workers[i].w, r, NULL, &e) != 0) {
+        if (work_init(&p->workers[i].w, r, r->t, r->o, NULL, &e) != 0) {
             /* the loop's own runner was made alike: only memory can be short here; fewer
              * workers still do every batch (none: the loop does them) */
             p->nthreads = i;
@@ -1347,6 +1404,176 @@ tables_poll(struct run *r, struct lw_diag *d)
     return GO;
 }
 
+/* ---- reloads ---- */
+
+static bool
+str_same(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool
+strs_same(char *const *a, int na, char *const *b, int nb)
+{
+    if (na != nb) return false;
+    for (int i = 0; i < na; i++)
+        if (!str_same(a[i], b[i])) return false;
+    return true;
+}
+
+/* changed: NULL when a run of o and t would open the stages that run now (r->conf, from
+ * r->o0), else what differs: those need a restart. The template, the limits, --on-error, the
+ * formats, --tz, --now, -v/-q, --patterns and --lib may change. */
+static const char *
+changed(const struct run *r, const struct lw_opts *o, const struct logwash_template *t)
+{
+    struct lw_stage_conf c;
+    conf_of(t, o, &c);
+    const struct lw_stage_conf *k = &r->conf;
+    const struct lw_opts *o0 = r->o0;
+    /* seen() keys and open windows belong to the template that made them */
+    if (logwash_template_uses_state(t) || logwash_template_uses_state(r->t))
+        return "a template with seen() or window statements";
+    if (o->from != o0->from) return "the source's type";
+    if (o->to != o0->to) return "the sink's type";
+    if (!strs_same(c.inputs, c.ninputs, k->inputs, k->ninputs)) return "the input files";
+    if (!str_same(c.ml_start, k->ml_start) || !str_same(c.ml_continue, k->ml_continue) ||
+        c.ml_indent != k->ml_indent || c.ml_max_lines != k->ml_max_lines ||
+        c.ml_max_bytes != k->ml_max_bytes || c.ml_timeout_ms != k->ml_timeout_ms ||
+        ((c.ml_start || c.ml_continue) &&
+         (c.match_limit != k->match_limit || c.depth_limit != k->depth_limit || c.jit != k->jit)))
+        return "the multiline framing";
+    if (c.max_line != k->max_line) return "max_line";
+    if (!str_same(c.brokers, k->brokers)) return "the brokers";
+    if (!str_same(c.group, k->group)) return "the consumer group";
+    if (!strs_same(c.topics, c.ntopics, k->topics, k->ntopics)) return "the source's topics";
+    if (!strs_same(c.props, c.nprops, k->props, k->nprops)) return "the Kafka properties";
+    if (c.exit_at_eof != k->exit_at_eof) return "exit_at_eof";
+    if (!str_same(c.out_topic, k->out_topic)) return "the sink's topic";
+    if (c.flush_timeout_ms != k->flush_timeout_ms) return "flush_timeout_ms";
+    if (!str_same(c.dl_file, k->dl_file) || !str_same(c.dl_topic, k->dl_topic))
+        return "the dead-letter target";
+    if (o->jobs != o0->jobs) return "workers";
+    if (o->ntables != o0->ntables || o->max_state != o0->max_state) return "the tables";
+    for (int i = 0; i < o->ntables; i++) {
+        const struct lw_table_spec *a = &o->tables[i], *b = &o0->tables[i];
+        if (!str_same(a->name, b->name) || !str_same(a->path, b->path) || a->format != b->format ||
+            a->ip != b->ip || a->last_wins != b->last_wins || !str_same(a->key, b->key))
+            return "the tables";
+    }
+    if (!str_same(o->metrics_listen, o0->metrics_listen) ||
+        !str_same(o->metrics_file, o0->metrics_file) ||
+        o->metrics_interval_ms != o0->metrics_interval_ms ||
+        o->metrics_reload != o0->metrics_reload)
+        return "the metrics settings";
+    return NULL;
+}
+
+/* reload_end: count and report an attempt (request number gen). */
+static void
+reload_end(struct run *r, unsigned long gen, bool ok, const char *why)
+{
+    r->n.reloads++;
+    if (!ok) r->n.reload_failures++;
+    r->n.reload_last_ok = ok;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    r->n.reload_last_s = (uint64_t)ts.tv_sec;
+    if (r->metrics == NULL) return;
+    publish(r, LW_METRICS_END);
+    lw_metrics_reloaded(r->metrics, gen, ok, why);
+}
+
+/* reload: serve the reload requests made so far: load the job again (r->rl), check that the
+ * stages stay as they are, make every new runner, then settle what was read with the old
+ * ones and swap them between two records. Anything wrong leaves the run as it was. Returns GO
+ * or how to stop (the settling stopped). */
+static int
+reload(struct run *r, struct lw_diag *d)
+{
+    unsigned long gen = lw_pipeline_reload_asked();
+    r->reload_seen = gen;
+    struct lw_opts *no;
+    struct logwash_template *nt;
+    char why[512];
+    if (r->rl->load(r->rl->ud, &no, &nt, why, sizeof why) != 0) {
+        fprintf(stderr, "logwash: %sreload failed: the running configuration is kept\n", r->who);
+        reload_end(r, gen, false, why);
+        return GO;
+    }
+    const char *what = changed(r, no, nt);
+    if (what != NULL) {
+        snprintf(why, sizeof why, "%s changed: that needs a restart", what);
+        fprintf(stderr, "logwash: %sreload failed: %s; the running configuration is kept\n", r->who,
+                why);
+        r->rl->release(r->rl->ud, no, nt);
+        reload_end(r, gen, false, why);
+        return GO;
+    }
+    /* every runner first: a failure here leaves the old ones running */
+    int nw = r->pool ? r->pool->nthreads : 0;
+    struct logwash_runner **nr = lw_xcalloc((size_t)nw + 1, sizeof *nr);
+    struct work tmp;
+    struct logwash_error e;
+    int made = 0;
+    for (; made <= nw; made++) {
+        if (work_init(&tmp, r, nt, no, NULL, &e) != 0) break;
+        nr[made] = tmp.runner;
+    }
+    if (made <= nw) {
+        snprintf(why, sizeof why, "%s", e.message);
+        fprintf(stderr, "logwash: %sreload failed: %s; the running configuration is kept\n", r->who,
+                why);
+        for (int i = 0; i < made; i++)
+            logwash_runner_free(nr[i]);
+        free(nr);
+        r->rl->release(r->rl->ud, no, nt);
+        reload_end(r, gen, false, why);
+        return GO;
+    }
+    /* what was read so far is the old template's: settled with it (-j N: no worker is in a
+     * record after this), its output written. With Kafka, the old template's messages are in
+     * the producer already, each holding its record's ticket: they are delivered and their
+     * offsets committed as before, whatever template runs next; the source and the sinks are
+     * not touched, so the connections, the group membership and the assignment stay. */
+    int st = r->pool ? settle_all(r, d) : GO;
+    if (st == GO) {
+        int w = flush_out(r, d);
+        if (w != 0) st = w == -2 ? STOP_QUIET : STOP_IO;
+    }
+    if (st != GO) { /* the run stops: as it was */
+        for (int i = 0; i <= nw; i++)
+            logwash_runner_free(nr[i]);
+        free(nr);
+        r->rl->release(r->rl->ud, no, nt);
+        return st;
+    }
+    logwash_runner_free(r->mw->runner);
+    r->mw->runner = nr[0];
+    r->mw->steps = 0;
+    r->mw->o = no;
+    r->mw->tname = logwash_template_name(nt);
+    for (int i = 0; i < nw; i++) {
+        struct work *w = &r->pool->workers[i].w;
+        logwash_runner_free(w->runner);
+        w->runner = nr[i + 1];
+        w->steps = 0;
+        w->o = no;
+        w->tname = r->mw->tname;
+    }
+    free(nr);
+    if (r->loaded)
+        r->rl->release(r->rl->ud, (struct lw_opts *)r->o, (struct logwash_template *)r->t);
+    r->t = nt;
+    r->o = no;
+    r->loaded = true;
+    if (no->verbosity >= 0)
+        fprintf(stderr, "logwash: %sreloaded %s (template %s)\n", r->who,
+                no->config_file ? no->config_file : "the command line", r->mw->tname);
+    reload_end(r, gen, true, "");
+    return GO;
+}
+
 /* jobs: the number of workers: -j, else one per CPU (at most DEFAULT_JOBS_MAX) for files, pipes
  * and Kafka, one for a terminal (interactive: nothing to gain). */
 static int
@@ -1378,9 +1605,13 @@ say(void *ud)
 
 int
 lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struct lw_counters *cnt,
-                struct lw_metrics_pipe *metrics)
+                struct lw_metrics_pipe *metrics, const struct lw_reloader *reloader)
 {
-    struct run r = { .t = t, .o = o, .metrics = metrics };
+    struct run r = { .t = t, .o = o, .o0 = o, .metrics = metrics, .rl = reloader };
+    if (cnt != NULL && o->pipeline != NULL) r.n = *cnt; /* a restart: the series go on */
+    if (o->pipeline != NULL) snprintf(r.who, sizeof r.who, "pipeline %s: ", o->pipeline);
+    r.n.reload_last_ok = r.n.reloads ? r.n.reload_last_ok : 1;
+    r.reload_seen = lw_pipeline_reload_asked();
     struct lw_diag d = { 0 };
     struct work mw;
     int status = 0;
@@ -1412,7 +1643,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     r.cur.out = &r.out;
     int set = setup(&r, o, &d);
     if (set != 0) {
-        fprintf(stderr, "logwash: %s\n", d.msg);
+        fprintf(stderr, "logwash: %s%s\n", r.who, d.msg);
         for (int i = 0; i < r.nsinks; i++)
             r.sinks[i].ops->close(&r.sinks[i]);
         lw_dlpath_fini(&r.dl);
@@ -1422,8 +1653,8 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         return (o->dead_letter && !r.has_dl) || set == -2 ? 4 : 2;
     }
     struct logwash_error e;
-    if (work_init(&mw, &r, &r.cur, &e) != 0) {
-        fprintf(stderr, "logwash: %s\n", e.message);
+    if (work_init(&mw, &r, t, o, &r.cur, &e) != 0) {
+        fprintf(stderr, "logwash: %s%s\n", r.who, e.message);
         for (int i = 0; i < r.nsinks; i++)
             r.sinks[i].ops->close(&r.sinks[i]);
         lw_dlpath_fini(&r.dl);
@@ -1449,9 +1680,12 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     bool io_failed = opened != 0;
     bool streaming = o->from == LW_FROM_KAFKA;
     int st = GO;
-    while (!io_failed && !stop) {
+    while (!io_failed && !stopping(&r)) {
         struct lw_str raw;
         struct lw_recpos pos;
+        if (r.rl != NULL && lw_pipeline_reload_asked() != r.reload_seen &&
+            (st = reload(&r, &d)) != GO)
+            break;
         int got = r.src.ops->next(&r.src, &raw, &pos, &d);
         if (r.said != GO) { /* the batches settled for a message of the source stopped there */
             st = r.said;
@@ -1513,7 +1747,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     bool aborted = st == STOP_ABORT; /* --on-error=abort: the input was not all read */
     if (finish(&r, &d)) io_failed = true;
     if (io_failed) {
-        fprintf(stderr, "logwash: %s\n", d.msg);
+        fprintf(stderr, "logwash: %s%s\n", r.who, d.msg);
         status = opened == -2 ? 2 : 4;
     }
     /* a reject is the template's verdict on its input, not a failure of the run: counted, reported
@@ -1527,17 +1761,19 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     if (r.unexplained > 0)
         fprintf(stderr,
                 "logwash: explain: %" PRIu64 " more record%s not explained (--explain=%d)\n",
-                r.unexplained, r.unexplained == 1 ? "" : "s", o->explain);
-    summary(&r, o);
+                r.unexplained, r.unexplained == 1 ? "" : "s", r.o->explain);
+    summary(&r, r.o);
     struct lw_diag cd = { 0 };
     if (r.src.ops->close(&r.src, &cd) != 0) {
-        fprintf(stderr, "logwash: %s\n", cd.msg);
+        fprintf(stderr, "logwash: %s%s\n", r.who, cd.msg);
         if (status == 0) status = 4;
     }
     for (int i = 0; i < r.nsinks; i++)
         r.sinks[i].ops->close(&r.sinks[i]);
     if (njobs > 1) pool_fini(&pool);
     work_fini(&mw);
+    if (r.loaded)
+        reloader->release(reloader->ud, (struct lw_opts *)r.o, (struct logwash_template *)r.t);
     lw_tablewatch_free(r.tw);
     logwash_state_free(r.state);
     free(r.cur.pend);

@@ -456,6 +456,7 @@ lw_print_config(const struct lw_opts *o, FILE *f)
             fputc('\n', f);
         }
         fprintf(f, "  interval: %llu\n", (unsigned long long)(o->metrics_interval_ms / 1000));
+        if (o->metrics_listen) fprintf(f, "  reload: %s\n", o->metrics_reload ? "true" : "false");
     }
     return fflush(f) != 0 || ferror(f) ? -1 : 0;
 }

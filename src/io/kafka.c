@@ -5,6 +5,7 @@
 #include "lw/kafka.h"
 #include "lw/rdk.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,9 @@ static void
 vsay(const struct lw_stage_conf *c, bool always, const char *fmt, va_list ap)
 {
     if (c->verbosity < 0) return;
+    /* several pipelines share the budget from their threads (and librdkafka's) */
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&mu);
     time_t now = time(NULL);
     if (now - say_state.window_start >= SAY_WINDOW) {
         say_state.window_start = now;
@@ -49,6 +53,7 @@ vsay(const struct lw_stage_conf *c, bool always, const char *fmt, va_list ap)
     if (!always) {
         if (say_state.said >= SAY_BURST) {
             say_state.held++;
+            pthread_mutex_unlock(&mu);
             return;
         }
         say_state.said++;
@@ -59,7 +64,10 @@ vsay(const struct lw_stage_conf *c, bool always, const char *fmt, va_list ap)
         fprintf(stderr, "logwash: kafka: (%lu similar lines held back)\n", say_state.held);
         say_state.held = 0;
     }
-    fprintf(stderr, "logwash: kafka: %s\n", line);
+    /* with several pipelines, each line says whose it is */
+    fprintf(stderr, "logwash: kafka: %s%s%s\n", c->pipeline ? c->pipeline : "",
+            c->pipeline ? ": " : "", line);
+    pthread_mutex_unlock(&mu);
 }
 
 void

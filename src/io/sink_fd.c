@@ -7,6 +7,7 @@
  * deadletter.c's, through the same writer. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -151,6 +152,10 @@ out_write(struct lw_sink *s, struct lw_diag *d)
     struct out *o = s->state;
     struct lw_buf *b = s->out;
     size_t wrote = b->len + s->ext_len;
+    /* several pipelines of one process may write stdout: each write is whole records, and
+     * one pipeline's buffer goes out before another's begins */
+    static pthread_mutex_t stdout_mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&stdout_mu);
     if (o->failed) {
         wrote = 0;
     } else if (b->len > 0 && lw_fd_write(&o->fd, b->p, b->len, &o->err) != 0) {
@@ -160,6 +165,7 @@ out_write(struct lw_sink *s, struct lw_diag *d)
         o->failed = true;
         wrote = b->len + o->fd.wrote;
     }
+    pthread_mutex_unlock(&stdout_mu);
     b->len = 0;
     s->ext_len = 0;
     uint32_t lost = 0;

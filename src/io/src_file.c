@@ -179,8 +179,10 @@ advance(struct files *f, struct lw_diag *d)
     return 1;
 }
 
-/* interrupted: only SIGINT, SIGTERM and SIGHUP have handlers (installed without SA_RESTART): a
- * signal means stop reading, so the pipeline finishes, flushes and exits. */
+/* interrupted: a read interrupted by SIGINT or SIGTERM (installed without SA_RESTART; SIGHUP,
+ * a reload, restarts calls): stop reading, so the pipeline finishes, flushes and exits. A
+ * signal during the wait of a live input is only a quiet moment (2): the pipeline looks at its
+ * flags. */
 static int
 interrupted(struct files *f)
 {
@@ -206,10 +208,7 @@ quiet(struct files *f, int *r)
      * came just before the wait (after the pipeline looked at its stop flag, so the wait is not
      * interrupted) would otherwise leave logwash waiting until input comes. */
     int n = poll(&pfd, 1, f->wait_ms < 0 ? QUIET_SLICE_MS : f->wait_ms);
-    if (n < 0 && errno == EINTR) {
-        *r = interrupted(f);
-        return -1;
-    }
+    if (n < 0 && errno == EINTR) return 2; /* the pipeline looks at why (a stop, a reload) */
     if (n != 0) return 0;
     if (f->wait_ms < 0) return 2;
     f->idle_said = false; /* after the timeout's record, say 2 again before waiting */

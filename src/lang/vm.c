@@ -896,6 +896,13 @@ fn_error(struct lw_vm *vm, uint32_t pc)
     vm->err_pc = vm->frames[0].ret_pc - 1;
 }
 
+/* VM_RETURN: every way out of lw_vm_run leaves what is left of the step budget. */
+#define VM_RETURN(x)                                                                               \
+    do {                                                                                           \
+        res = (x);                                                                                 \
+        goto out;                                                                                  \
+    } while (0)
+
 enum lw_vm_result
 lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
 {
@@ -906,6 +913,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
     struct lw_iterslot *I = vm->iters;
     uint64_t steps = vm->limits.steps;
     uint32_t pc = 0;
+    enum lw_vm_result res;
 
     memset(R, 0, P->nregs * sizeof *R);
     vm->rec = rec;
@@ -924,6 +932,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         if (steps-- == 0) {
             lw_vm_error(vm, "step limit of %" PRIu64 " instructions exceeded (--max-steps)",
                         vm->limits.steps);
+            steps = 0; /* it went past 0: the whole budget was run */
             goto fatal;
         }
         switch ((enum lw_op)in->op) {
@@ -1147,12 +1156,12 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             if (lw_vm_window(vm, in->b, &R[in->a]) != 0) goto fail;
             break;
         case LW_OP_DROP:
-            return LW_VM_DROP;
+            VM_RETURN(LW_VM_DROP);
         case LW_OP_REJECT: {
             vm->err_pc = pc - 1;
             if (R[in->a].t == LW_T_STR) { /* the usual reason: no buffer needed */
                 snprintf(vm->err, sizeof vm->err, "%.*s", (int)R[in->a].len, R[in->a].u.p);
-                return LW_VM_REJECT;
+                VM_RETURN(LW_VM_REJECT);
             }
             vm->scratch.len = 0; /* only what fits in vm->err is kept: write no more */
             if (lw_value_write_text_max(&vm->scratch, &R[in->a], vm->arena, sizeof vm->err) == -1) {
@@ -1162,7 +1171,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             }
             snprintf(vm->err, sizeof vm->err, "%.*s", (int)vm->scratch.len,
                      vm->scratch.p ? vm->scratch.p : "");
-            return LW_VM_REJECT;
+            VM_RETURN(LW_VM_REJECT);
         }
         case LW_OP_FCALL:
             if (enter(vm, in, &pc) != 0) goto fatal;
@@ -1176,7 +1185,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             I = vm->iters + vm->ibase;
             break;
         case LW_OP_HALT:
-            return LW_VM_OK;
+            VM_RETURN(LW_VM_OK);
         case LW_OP_COV: /* a step like any other: giving it back slowed every instruction */
             vm->cov[in->b]++;
             break;
@@ -1197,6 +1206,9 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
     fatal:
         vm->err_pc = pc - 1;
         if (vm->depth > 0) fn_error(vm, pc - 1);
-        return LW_VM_ERROR;
+        VM_RETURN(LW_VM_ERROR);
     }
+out:
+    vm->steps_left = steps;
+    return res;
 }

@@ -487,6 +487,49 @@ test_zones_now(void)
     logwash_template_free(t);
 }
 
+/* logwash_runner_steps: instructions counted per record and summed; the same record costs
+ * the same; a longer loop costs more; a record stopped by the step limit costs exactly the
+ * limit; a rejected record counts its steps, an undecodable one none. */
+static void
+test_steps(void)
+{
+    struct logwash_template *t = tmpl("for x in split(line, \",\") { emit x }");
+    struct logwash_runner *r = logwash_runner_new(t, NULL, NULL);
+    CHECK(r != NULL && logwash_runner_steps(r) == 0);
+    CHECK(run_s(r, "a") == LOGWASH_OK);
+    uint64_t one = logwash_runner_steps(r);
+    CHECK(one > 0);
+    CHECK(run_s(r, "a") == LOGWASH_OK && logwash_runner_steps(r) == 2 * one);
+    CHECK(run_s(r, "a,b,c,d") == LOGWASH_OK);
+    uint64_t four = logwash_runner_steps(r) - 2 * one;
+    CHECK(four > one);
+    logwash_runner_free(r);
+    logwash_template_free(t);
+
+    t = tmpl("let s = \"x\"\n"
+             "for i in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] { s = s + \",\" + s }\n"
+             "let a = split(s, \",\")\nlet n = 0\n"
+             "for x in a { for y in a { for z in a { n = n + 1 } } }\nemit n");
+    struct logwash_runner_options ro;
+    logwash_runner_options_default(&ro);
+    ro.limits.steps = 1000;
+    r = logwash_runner_new(t, &ro, NULL);
+    CHECK(r != NULL && run_s(r, "") == LOGWASH_ERROR);
+    CHECK(logwash_runner_steps(r) == 1000);
+    CHECK(run_s(r, "") == LOGWASH_ERROR && logwash_runner_steps(r) == 2000);
+    logwash_runner_free(r);
+    logwash_template_free(t);
+
+    t = tmpl("input json\nif .k == \"no\" { reject \"no\" }\nemit .");
+    r = logwash_runner_new(t, NULL, NULL);
+    CHECK(run_s(r, "{\"k\": \"no\"}") == LOGWASH_REJECT);
+    uint64_t rej = logwash_runner_steps(r);
+    CHECK(rej > 0);
+    CHECK(run_s(r, "{bad") == LOGWASH_UNDECODABLE && logwash_runner_steps(r) == rej);
+    logwash_runner_free(r);
+    logwash_template_free(t);
+}
+
 int
 main(void)
 {
@@ -500,5 +543,6 @@ main(void)
     test_meta();
     test_routing();
     test_zones_now();
+    test_steps();
     return check_summary();
 }

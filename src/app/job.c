@@ -1,0 +1,431 @@
+/* A job: its options and template loaded and compiled (at start and at each reload:
+ * lw_job_compile, lw_job_load), and a job file's pipelines run in one process, a thread each,
+ * with their metrics, restarts and reloads (lw_job_pipelines). */
+#include "lw/job.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "lw/metrics.h"
+#include "lw/pipeline.h"
+#include "lw/uadata.h"
+#include "lw/validate.h"
+
+/* The compile errors of a template, as the library renders them, to stderr; errors without a
+ * place (out of memory, a pattern directory) are the run's, said by main from the first error. */
+struct compile_errors {
+    bool template_wrong; /* some error was the template's (exit 3), not the files' */
+    unsigned count;
+    bool more;
+};
+
+static void
+on_error(void *ud, const struct logwash_compile_error *e)
+{
+    struct compile_errors *ce = ud;
+    if (e->line == 0) return;
+    ce->template_wrong = true;
+    ce->count = e->count;
+    ce->more = e->more;
+    fputs(e->text, stderr);
+}
+
+/* compile: o's template through the library (logwash.h): the built-in grok patterns, then each
+ * --patterns directory in order (a later definition wins), loaded before the template, so a bad
+ * file is reported even when no grok() uses it. Errors go to stderr; the first line of the
+ * first one into why. Returns the template, or NULL with *rc the exit status (2 for an
+ * unreadable file or pattern directory, 3 for a wrong template). */
+struct first_error {
+    struct compile_errors ce;
+    char *why;
+    size_t cap;
+};
+
+static void
+on_error_first(void *ud, const struct logwash_compile_error *e)
+{
+    struct first_error *fe = ud;
+    if (e->line != 0 && fe->why[0] == '\0')
+        snprintf(fe->why, fe->cap, "%.*s", (int)strcspn(e->text, "\n"), e->text);
+    on_error(&fe->ce, e);
+}
+
+struct logwash_template *
+lw_job_compile(const struct lw_opts *o, int *rc, char *why, size_t cap)
+{
+    struct logwash_compile_options co;
+    logwash_compile_options_default(&co);
+    co.name = o->template_file ? NULL : "-e";
+    co.jit = !o->no_jit;
+    co.pattern_dirs = o->patterns;
+    co.npattern_dirs = (size_t)o->npatterns;
+    co.import_paths = (const char *const *)o->libs;
+    co.nimport_paths = (size_t)o->nlibs;
+    struct first_error fe = { .why = why, .cap = cap };
+    why[0] = '\0';
+    co.on_error = on_error_first;
+    co.on_error_ud = &fe;
+    /* the --table names: a lookup() of another table is a compile error */
+    const char **tables = lw_xcalloc((size_t)o->ntables + 1, sizeof *tables);
+    for (int i = 0; i < o->ntables; i++)
+        tables[i] = o->tables[i].name;
+    co.tables = tables;
+    co.ntables = (size_t)o->ntables;
+    struct lw_uadata ua = { 0 }; /* read only if the template calls parse_user_agent */
+    co.ua_rules = lw_uadata_load;
+    co.ua_rules_ud = &ua;
+    struct logwash_error e;
+    struct logwash_template *t =
+        o->template_file ? logwash_compile_file(o->template_file, &co, &e)
+                         : logwash_compile(o->template_text, strlen(o->template_text), &co, &e);
+    free(tables);
+    lw_uadata_fini(&ua);
+    if (t == NULL) {
+        struct compile_errors *ce = &fe.ce;
+        const char *name = o->template_file ? o->template_file : "-e";
+        if (!ce->template_wrong) {
+            fprintf(stderr, "logwash: %s\n", e.message);
+            snprintf(why, cap, "%s", e.message);
+        } else if (ce->more) {
+            fprintf(stderr, "%s: too many errors: stopped after %u\n", name, ce->count);
+        } else if (ce->count > 1) {
+            fprintf(stderr, "%s: %u errors\n", name, ce->count);
+        }
+        *rc = o->validate || !ce->template_wrong ? 2 : 3;
+        return NULL;
+    }
+    if (o->verbosity >= 0) { /* warnings: the template compiled, but says something doubtful */
+        size_t wlen;
+        const char *w = logwash_template_warnings(t, &wlen);
+        fwrite(w, 1, wlen, stderr);
+    }
+    return t;
+}
+
+/* ---- reloads (lw_pipeline_run calls these between two records, on its thread) ---- */
+
+/* file_stamp: what tells a file changed: device, inode, size, modification time. */
+struct stamp {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+    bool ok;
+};
+
+static struct stamp
+file_stamp(const char *path)
+{
+    struct stat st;
+    struct stamp s = { 0 };
+    if (path == NULL || stat(path, &st) != 0) return s;
+    s = (struct stamp){ st.st_dev, st.st_ino, st.st_size, st.st_mtim, true };
+    return s;
+}
+
+static bool
+stamp_same(struct stamp a, struct stamp b)
+{
+    return a.ok == b.ok && a.dev == b.dev && a.ino == b.ino && a.size == b.size &&
+           a.mtime.tv_sec == b.mtime.tv_sec && a.mtime.tv_nsec == b.mtime.tv_nsec;
+}
+
+/* reload_load: the command line parsed again (the job file read again, its ${VAR}s
+ * interpolated from the environment as it is now) and the template compiled. A job file or
+ * template that changed while it was read (an editor's write in progress) is refused: the
+ * next SIGHUP reads it whole. */
+static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int load(const struct lw_job_args *a, struct lw_opts **op, struct logwash_template **tp,
+                char *why, size_t cap);
+
+int
+lw_job_load(void *ud, struct lw_opts **op, struct logwash_template **tp, char *why, size_t cap)
+{
+    pthread_mutex_lock(&load_mu);
+    int rc = load(ud, op, tp, why, cap);
+    pthread_mutex_unlock(&load_mu);
+    return rc;
+}
+
+static int
+load(const struct lw_job_args *a, struct lw_opts **op, struct logwash_template **tp, char *why,
+     size_t cap)
+{
+    struct lw_opts *o = lw_xcalloc(1, sizeof *o);
+    char err[512];
+    /* the job file and template named by the command line as it stands, stamped before */
+    int r = lw_opts_parse_pipeline(o, a->argc, a->argv, a->pipeline, stderr, err, sizeof err);
+    if (r != 0) {
+        snprintf(why, cap, "%s", r > 0 ? "the command line asks for no run" : err);
+        fprintf(stderr, "logwash: %s\n", why);
+        lw_opts_fini(o);
+        free(o);
+        return -1;
+    }
+    const char *job = o->config_file, *tf = o->template_file;
+    struct stamp j0 = file_stamp(job), t0 = file_stamp(tf);
+    lw_opts_fini(o);
+    r = lw_opts_parse_pipeline(o, a->argc, a->argv, a->pipeline, stderr, err, sizeof err);
+    struct logwash_template *t = NULL;
+    int rc;
+    if (r != 0) {
+        snprintf(why, cap, "%s", r > 0 ? "the command line asks for no run" : err);
+        fprintf(stderr, "logwash: %s\n", why);
+    } else if ((t = lw_job_compile(o, &rc, why, cap)) != NULL) {
+        bool same = stamp_same(j0, file_stamp(o->config_file)) &&
+                    stamp_same(t0, file_stamp(o->template_file));
+        if (same) {
+            *op = o;
+            *tp = t;
+            return 0;
+        }
+        snprintf(why, cap, "%s changed while it was read: reload again once it is written",
+                 stamp_same(j0, file_stamp(o->config_file)) ? o->template_file : o->config_file);
+        fprintf(stderr, "logwash: %s\n", why);
+        logwash_template_free(t);
+    }
+    lw_opts_fini(o);
+    free(o);
+    return -1;
+}
+
+void
+lw_job_release(void *ud, struct lw_opts *o, struct logwash_template *t)
+{
+    logwash_template_free(t);
+    lw_opts_fini(o);
+    free(o);
+}
+
+/* ---- several pipelines (pipelines: in the job file) ---- */
+
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 60000
+
+struct pipe {
+    struct lw_job_args args; /* args.pipeline: its name (the job file's) */
+    struct lw_opts *o;       /* owned, with t (lw_job_release) */
+    struct logwash_template *t;
+    struct lw_metrics_pipe *mp;
+    struct lw_counters n; /* across restarts */
+    uint64_t restarts;
+    int status;
+    pthread_t th;
+    bool started;
+    int done; /* the thread ended (atomic) */
+};
+
+static bool
+reads_stdin(const struct lw_opts *o)
+{
+    if (o->from == LW_FROM_KAFKA) return false;
+    if (o->ninputs == 0) return true;
+    for (int i = 0; i < o->ninputs; i++)
+        if (strcmp(o->inputs[i], "-") == 0) return true;
+    return false;
+}
+
+/* pause_ms: sleep ms in slices, ending early at a stop. */
+static void
+pause_ms(uint64_t ms)
+{
+    for (uint64_t t = 0; t < ms && !lw_pipeline_stopping(); t += 100) {
+        struct timespec ts = { 0, 100 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* supervise: one pipeline's thread: its run; a Kafka pipeline that ends without being asked
+ * to (a final delivery failure, a topic missing at start, ...; with exit_at_eof, one that
+ * failed) is said and started again after a backoff (1 s doubling to 60 s), on the job file as
+ * it is then when that loads; what it had not committed is read again. A pipeline of files
+ * ends at its inputs' end and is not restarted (it would read them again). */
+static void *
+supervise(void *arg)
+{
+    struct pipe *p = arg;
+    uint64_t backoff = BACKOFF_MIN_MS;
+    struct lw_reloader rl = { .load = lw_job_load, .release = lw_job_release, .ud = &p->args };
+    for (;;) {
+        lw_metrics_pipe_state(p->mp, true, p->restarts);
+        p->status = lw_pipeline_run(p->t, p->o, &p->n, p->mp, &rl);
+        lw_metrics_pipe_state(p->mp, false, p->restarts);
+        if (lw_pipeline_stopping() || p->o->from != LW_FROM_KAFKA ||
+            (p->o->exit_at_eof && p->status <= 1)) /* read to the end: done */
+            break;
+        fprintf(stderr, "logwash: pipeline %s stopped (exit status %d): restarting in %llu s\n",
+                p->args.pipeline, p->status, (unsigned long long)(backoff / 1000));
+        pause_ms(backoff);
+        if (lw_pipeline_stopping()) break;
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        struct lw_opts *o;
+        struct logwash_template *t;
+        char why[512];
+        if (lw_job_load(&p->args, &o, &t, why, sizeof why) == 0) {
+            lw_job_release(NULL, p->o, p->t);
+            p->o = o;
+            p->t = t;
+        } else {
+            fprintf(stderr, "logwash: pipeline %s: restarting on the configuration it ran\n",
+                    p->args.pipeline);
+        }
+        p->restarts++;
+    }
+    __atomic_store_n(&p->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* on_wake: SIGUSR1, which the main thread sends a pipeline's thread to cut its wait for input
+ * short (a stop or a reload asked): the signal itself is all (poll returns EINTR). */
+static void
+on_wake(int sig)
+{
+}
+
+/* watch: the main thread, until every pipeline's thread ended: a stop or reload request
+ * (which the signal handlers only note) is passed on to each thread still running by SIGUSR1,
+ * so one waiting for input sees it at once rather than at the end of its wait. */
+static void
+watch(struct pipe *ps, int n)
+{
+    unsigned long gen = lw_pipeline_reload_asked();
+    for (;;) {
+        bool all = true, wake = lw_pipeline_stopping() || lw_pipeline_reload_asked() != gen;
+        gen = lw_pipeline_reload_asked();
+        for (int i = 0; i < n; i++) {
+            if (!ps[i].started || __atomic_load_n(&ps[i].done, __ATOMIC_SEQ_CST)) continue;
+            all = false;
+            if (wake) pthread_kill(ps[i].th, SIGUSR1);
+        }
+        if (all) return;
+        struct timespec ts = { 0, 20 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* clash: the pipelines of one process must not share stdin, a dead-letter file or a consumer
+ * group of the same brokers (each would take part of the other's records). Returns the
+ * problems said. */
+static int
+clash(struct pipe *ps, int n)
+{
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < i; k++) {
+            const struct lw_opts *a = ps[k].o, *b = ps[i].o;
+            const char *what = NULL;
+            if (reads_stdin(a) && reads_stdin(b)) what = "both read stdin";
+            if (a->dead_letter && b->dead_letter && strcmp(a->dead_letter, b->dead_letter) == 0)
+                what = "write the same dead-letter file";
+            if (a->from == LW_FROM_KAFKA && b->from == LW_FROM_KAFKA &&
+                strcmp(a->group ? a->group : "logwash", b->group ? b->group : "logwash") == 0 &&
+                strcmp(a->brokers ? a->brokers : "", b->brokers ? b->brokers : "") == 0)
+                what = "have the same consumer group (give each its own group:)";
+            if (what == NULL) continue;
+            fprintf(stderr, "logwash: %s: error: pipelines '%s' and '%s' %s\n", a->config_file,
+                    ps[k].args.pipeline, ps[i].args.pipeline, what);
+            bad++;
+        }
+    }
+    return bad;
+}
+
+int
+lw_job_pipelines(const struct lw_opts *top, int argc, char **argv)
+{
+    int n = top->config.npipelines;
+    struct pipe *ps = lw_xcalloc((size_t)n, sizeof *ps);
+    int status = 0, loaded = 0;
+    /* every pipeline parsed and compiled (and with --validate checked) before any runs */
+    for (int i = 0; i < n; i++) {
+        struct pipe *p = &ps[i];
+        p->args = (struct lw_job_args){ argc, argv, top->config.pipelines[i] };
+        p->o = lw_xcalloc(1, sizeof *p->o);
+        char err[512];
+        int r = lw_opts_parse_pipeline(p->o, argc, argv, p->args.pipeline, stdout, err, sizeof err);
+        if (r != 0) {
+            fprintf(stderr, "logwash: %s\n", err);
+            if (status < 2) status = 2;
+            lw_opts_fini(p->o);
+            free(p->o);
+            p->o = NULL;
+            continue;
+        }
+        if (top->validate && lw_validate(p->o, stderr) != 0 && status < 2) status = 2;
+        int rc;
+        char why[512];
+        p->t = lw_job_compile(p->o, &rc, why, sizeof why);
+        if (p->t == NULL) {
+            if (status < rc) status = rc;
+            continue;
+        }
+        loaded++;
+    }
+    if (loaded == n && clash(ps, n) != 0) status = 2;
+    if (status == 0 && (top->validate || top->print_config || top->check || top->disasm)) {
+        for (int i = 0; i < n; i++) {
+            if (top->print_config) {
+                printf("--- # pipeline %s\n", ps[i].args.pipeline);
+                if (lw_print_config(ps[i].o, stdout) != 0) status = 4;
+            } else if (top->disasm) {
+                printf("; pipeline %s\n", ps[i].args.pipeline);
+                logwash_template_disasm(ps[i].t, stdout);
+            }
+        }
+    } else if (status == 0) {
+        struct lw_metrics *m = NULL;
+        struct lw_diag d = { 0 };
+        if (top->metrics_listen || top->metrics_file) {
+            int st = 2;
+            m = lw_metrics_new(top, &st, &d);
+            if (m == NULL) {
+                fprintf(stderr, "logwash: %s\n", d.msg);
+                status = st;
+            }
+        }
+        for (int i = 0; i < n && status == 0; i++)
+            if (m) ps[i].mp = lw_metrics_pipeline(m, ps[i].args.pipeline);
+        /* the threads take no signal but SIGUSR1 (watch): the main thread takes the others,
+         * and waits for them */
+        struct sigaction wa = { .sa_handler = on_wake, .sa_flags = SA_RESTART };
+        sigemptyset(&wa.sa_mask);
+        sigaction(SIGUSR1, &wa, NULL);
+        sigset_t all, old;
+        sigfillset(&all);
+        sigdelset(&all, SIGUSR1);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        for (int i = 0; i < n && status == 0; i++) {
+            if (pthread_create(&ps[i].th, NULL, supervise, &ps[i]) != 0) {
+                fprintf(stderr, "logwash: cannot start pipeline %s: out of threads\n",
+                        ps[i].args.pipeline);
+                lw_pipeline_stop();
+                status = 4;
+                break;
+            }
+            ps[i].started = true;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        watch(ps, n);
+        for (int i = 0; i < n; i++) {
+            if (!ps[i].started) continue;
+            pthread_join(ps[i].th, NULL);
+            if (ps[i].status > status) status = ps[i].status;
+        }
+        if (lw_metrics_free(m, &d) != 0) {
+            fprintf(stderr, "logwash: %s\n", d.msg);
+            if (status == 0) status = 4;
+        }
+        lw_diag_fini(&d);
+    }
+    for (int i = 0; i < n; i++)
+        if (ps[i].o) lw_job_release(NULL, ps[i].o, ps[i].t);
+    free(ps);
+    return status;
+}

@@ -1,0 +1,122 @@
+#!/bin/sh
+# Reloads of a Kafka job (logwash(1) SIGNALS) against librdkafka's mock cluster
+# (tests/kafka/mockd): while a sidecar reads 3 partitions, a template that does not compile is
+# refused (the old one goes on), then a storm of SIGHUPs brings a new one in. Every input
+# message comes out (none missing, none twice: nothing failed), each input partition's
+# messages are the old template's then the new one's (the swap is at a record boundary), the
+# consumer kept its assignment (one "assigned" line: no rejoin), SIGTERM exits 0 and the
+# committed offsets are the partition ends. Every wait is a poll with a generous bound.
+# Usage: tests/kafka/reload.sh LOGWASH MOCKD COMMITTED
+set -u
+lw=$1 mockd=$2 committed=$3
+J=${LW_JOBS:+-j $LW_JOBS}
+if ! command -v kcat >/dev/null 2>&1; then
+    echo "kafka-reload: skipped: kcat is not installed (sh tools/deps.sh installs it)"
+    exit 0
+fi
+tmp=$(mktemp -d)
+pid= lwpid=
+cleanup() {
+    [ -n "$lwpid" ] && kill -9 "$lwpid" 2>/dev/null
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+mkfifo "$tmp/ctl"
+"$mockd" -b 2 -f "$tmp/boot" <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
+pid=$!
+exec 3>"$tmp/ctl"
+i=0
+while [ ! -s "$tmp/boot" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ ! -s "$tmp/boot" ]; then
+    echo "kafka-reload: FAIL: mockd did not start"; cat "$tmp/mockd.err"; exit 1
+fi
+boot=$(cat "$tmp/boot")
+pass=0 fail=0
+ok() { echo "kafka-reload: $*"; pass=$((pass + 1)); }
+bad() { echo "kafka-reload: FAIL: $*"; fail=$((fail + 1)); }
+KX="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200"
+# small fetches: the run lasts long enough for the reloads to come in the middle of it
+SLOW="-X consumer.message.max.bytes=1000 -X consumer.fetch.max.bytes=2000 -X consumer.max.partition.fetch.bytes=400"
+echo "topic rin 3" >&3
+echo "topic rout 1" >&3
+sleep 0.3
+# produce FROM TO: messages m-FROM..m-TO, keyed over the partitions
+produce() {
+    seq "$1" "$2" | awk '{ print "k-" ($1 % 7) ":m-" $1 }' >"$tmp/kv"
+    timeout 120 kcat -P -b "$boot" -t rin -K: -l "$tmp/kv" 2>"$tmp/kcat.err" ||
+        bad "kcat -P failed: $(head -2 "$tmp/kcat.err")"
+}
+# records_in N: until the summary lines (--stats-interval 1) count N records in (60 s at most)
+records_in() {
+    i=0
+    while [ $i -lt 300 ] && kill -0 "$lwpid" 2>/dev/null; do
+        n=$(sed -n 's/.*kafka: \([0-9]*\) records in.*/\1/p' "$tmp/lw.err" | tail -1)
+        [ "${n:-0}" -ge "$1" ] && return 0
+        sleep 0.2; i=$((i + 1))
+    done
+    return 1
+}
+said() { # said PATTERN N: until stderr has N lines matching PATTERN (30 s at most)
+    i=0
+    while [ $i -lt 150 ]; do
+        [ "$(grep -c -e "$1" "$tmp/lw.err")" -ge "$2" ] && return 0
+        sleep 0.2; i=$((i + 1))
+    done
+    return 1
+}
+
+produce 1 20000
+echo 'emit {m: line, p: meta.partition, o: meta.offset, v: "old"}' >"$tmp/t.lw"
+printf 'template: t.lw\n' >"$tmp/job.yaml"
+"$lw" $J -c "$tmp/job.yaml" --from kafka --brokers "$boot" --topic rin --group gr --to kafka \
+    --out-topic rout --stats-interval 1 $KX $SLOW 2>"$tmp/lw.err" &
+lwpid=$!
+records_in 2000 || bad "never read 2000 records: $(tail -3 "$tmp/lw.err")"
+echo 'emit {m: line, v: }' >"$tmp/t.lw"
+kill -HUP "$lwpid"
+said 'reload failed' 1 || bad "the wrong template was not refused: $(tail -3 "$tmp/lw.err")"
+if grep -q "^$tmp/t.lw:1:19: error: expected an expression, found '}'\$" "$tmp/lw.err"; then
+    ok "a template that does not compile is said at its line:col and refused"
+else
+    bad "no t.lw:1:19 error: $(grep error "$tmp/lw.err" | head -2)"
+fi
+echo 'emit {m: line, p: meta.partition, o: meta.offset, v: "new"}' >"$tmp/t.lw"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do kill -HUP "$lwpid"; done
+said '^logwash: reloaded' 1 || bad "the new template was not taken: $(tail -3 "$tmp/lw.err")"
+produce 20001 30000
+records_in 30000 || bad "never read 30000 records: $(tail -3 "$tmp/lw.err")"
+kill -TERM "$lwpid"
+wait "$lwpid"
+rc=$?
+lwpid=
+[ "$rc" = 0 ] && ok "SIGTERM after the reloads: exit 0" || bad "exit $rc: $(tail -3 "$tmp/lw.err")"
+
+timeout 120 kcat -C -b "$boot" -t rout -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null >"$tmp/out"
+sed -n 's/.*"m":"m-\([0-9]*\)".*/\1/p' "$tmp/out" | sort -n >"$tmp/got"
+missing=$(seq 1 30000 | comm -23 - "$tmp/got" | wc -l)
+dups=$(uniq -d "$tmp/got" | wc -l)
+if [ "$missing" = 0 ] && [ "$dups" = 0 ]; then
+    ok "30000 in, $(wc -l <"$tmp/got") out: none missing, none twice"
+else
+    bad "$missing missing, $dups twice, of 30000"
+fi
+# per input partition, in offset order: old ... old new ... new
+bad_order=
+for p in 0 1 2; do
+    seq_v=$(sed -n "s/.*\"p\":$p,\"o\":\([0-9]*\),\"v\":\"\([a-z]*\)\".*/\1 \2/p" "$tmp/out" |
+        sort -n | cut -d' ' -f2 | uniq | tr '\n' ' ')
+    [ "$seq_v" = "old new " ] || bad_order="$bad_order partition $p: $seq_v;"
+done
+[ -z "$bad_order" ] && ok "each partition: the old template's records, then the new one's" ||
+    bad "templates per partition:$bad_order"
+n_assigned=$(grep -c 'assigned 3 partitions' "$tmp/lw.err")
+[ "$n_assigned" = 1 ] && ok "the consumer kept its assignment through the reloads" ||
+    bad "'assigned' said $n_assigned times: $(grep -e assigned -e revoked "$tmp/lw.err" | head -4)"
+"$committed" "$boot" gr rin >"$tmp/c" 2>&1 || bad "committed: $(cat "$tmp/c")"
+total=$(awk '{ s += $2 } END { print s + 0 }' "$tmp/c")
+[ "$total" = 30000 ] && ok "committed offsets add up to the 30000 messages" ||
+    bad "committed offsets: $(tr '\n' ' ' <"$tmp/c")"
+
+echo "kafka-reload: $pass passed, $fail failed"
+[ "$fail" = 0 ]

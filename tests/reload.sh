@@ -1,0 +1,211 @@
+#!/bin/bash
+# Reloads (logwash(1) SIGNALS, logwash.yaml(5) RELOADING): SIGHUP and POST /-/reload read the job
+# file and the template again; a wrong one is said at its file:line:col and the old one goes on;
+# a right one takes over between two records. Under load with a changed template, every input
+# record comes out exactly once, by the old template or the new one, in order (-j 1 and -j 2);
+# reload storms; a job file and a template wrong only at reload; a setting that needs a restart;
+# the metrics of reloads and the HTTP endpoint (curl). Every wait is a poll with a generous
+# bound; nothing asserts a duration.
+suite=reload
+. "$(dirname "$0")/harness.sh"
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+case $(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status 2>/dev/null) in
+*[13579bdfBDF])
+    skip "every case: SIGHUP is ignored in this environment (nohup)"
+    summary
+    exit
+    ;;
+esac
+
+# start ARGS...: logwash reading the fifo `fifo` (held open on fd 3), stdout in ./out, stderr
+# in ./err: sets pid.
+start() {
+    rm -f fifo out err
+    mkfifo fifo
+    "$bin" "$@" <fifo >out 2>err &
+    pid=$!
+    exec 3>fifo
+}
+
+finish() {
+    exec 3>&-
+    wait "$pid"
+    rc=$?
+}
+
+# reloads N: wait until stderr has said N reloads (done or failed)
+reloads() {
+    wait_for "[ \$(grep -c -e '^logwash: reloaded' -e '^logwash: reload failed' err) -ge $1 ]" 20
+}
+
+# --- under load: every record once, by the old template then the new one ---
+load_case() {
+    name=$1
+    shift
+    echo 'emit {n: line, v: "old"}' >t.lw
+    printf 'template: t.lw\n' >job.yaml
+    start -c job.yaml "$@"
+    seq 1 20000 >&3
+    wait_for '[ -s out ]' 20 || bad "$name: no output"
+    # the new template, then a storm of requests while records keep coming
+    echo 'emit {n: line, v: "new"}' >t.lw
+    for i in $(seq 1 50); do kill -HUP "$pid"; done
+    seq 20001 40000 >&3
+    reloads 1 || bad "$name: no reload said: $(cat err)"
+    seq 40001 60000 >&3
+    finish
+    expect_rc "$name" 0
+    # each number once, in order; the template changes once, from old to new
+    sed 's/^{"n":"\([0-9]*\)","v":"\(old\|new\)"}$/\1 \2/' out >nv
+    if cut -d' ' -f1 nv | cmp -s - <(seq 1 60000); then ok; else
+        bad "$name: the records are not 1..60000 once each, in order: $(cut -d' ' -f1 nv | sort -n | uniq -d | head -3) $(wc -l <nv) lines"
+    fi
+    if [ "$(cut -d' ' -f2 nv | uniq | tr '\n' ' ')" = "old new " ]; then ok; else
+        bad "$name: the templates did not take over once: $(cut -d' ' -f2 nv | uniq -c | head -5 | tr '\n' ' ')"
+    fi
+    if grep -qv -e '^logwash: reloaded job.yaml (template t.lw)$' err; then
+        bad "$name: stderr: $(head -3 err)"
+    else ok; fi
+}
+load_case load_j1 -j 1
+LOGWASH_BATCH=7 load_case load_j2 -j 2
+
+# --- a wrong template at reload: said at its line:col, the old one goes on ---
+echo 'emit {v: "old", n: line}' >t.lw
+printf 'template: t.lw\ndead_letter: {file: dl.txt}\n' >job.yaml
+start -c job.yaml -j 1
+echo 1 >&3
+wait_for '[ -s out ]' 10 || true
+printf 'emit {v: "new" n: line}\n' >t.lw
+kill -HUP "$pid"
+reloads 1 || bad "bad_template: no reload said"
+echo 2 >&3
+# a template that fails only now: its import is gone
+printf 'import "lib.lw"\nemit {v: f(line)}\n' >t.lw
+printf 'fn f(x) { return "lib" }\n' >lib.lw
+kill -HUP "$pid"
+reloads 2 || bad "import: no reload said"
+echo 3 >&3
+rm lib.lw
+kill -HUP "$pid"
+reloads 3 || bad "import_gone: no reload said"
+echo 4 >&3
+finish
+expect_rc bad_template 0
+want '{"v":"old","n":"1"}' '{"v":"old","n":"2"}' '{"v":"lib"}' '{"v":"lib"}'
+expect_file bad_template out
+want 't.lw:1:16: error: missing '"','"' between object members' \
+    '    1 | emit {v: "new" n: line}' \
+    '      |                ^' \
+    'logwash: reload failed: the running configuration is kept' \
+    'logwash: reloaded job.yaml (template t.lw)'
+head -5 err >err.head
+expect_file bad_template_stderr err.head
+if grep -q "^t.lw:1:8: error: cannot find 'lib.lw'" err && grep -c 'reload failed' err | grep -q 2; then ok; else
+    bad "import_gone: $(tail -4 err)"
+fi
+
+# --- a wrong job file at reload: a YAML error, an unset variable, a setting needing a restart ---
+echo 'emit {v: "old"}' >t.lw
+printf 'template: t.lw\nworkers: 1\n' >job.yaml
+start -c job.yaml
+echo 1 >&3
+wait_for '[ -s out ]' 10 || true
+printf 'template: t.lw\nworkers: 1\non_error: [\n' >job.yaml
+kill -HUP "$pid"
+reloads 1 || bad "bad_yaml: no reload said"
+printf 'template: t.lw\nworkers: 1\ntz: ${LW_RELOAD_UNSET_VAR}\n' >job.yaml
+kill -HUP "$pid"
+reloads 2 || bad "unset_var: no reload said"
+printf 'template: t.lw\nworkers: 1\ndead_letter: {file: dl2.txt}\n' >job.yaml
+kill -HUP "$pid"
+reloads 3 || bad "restart_needed: no reload said"
+printf 'template: t.lw\nworkers: 3\n' >job.yaml
+kill -HUP "$pid"
+reloads 4 || bad "workers: no reload said"
+echo 2 >&3
+finish
+expect_rc bad_job 0
+want '{"v":"old"}' '{"v":"old"}'
+expect_file bad_job out
+if grep -q '^logwash: job.yaml:[0-9]*:[0-9]*: ' err; then ok; else bad "bad_yaml: no file:line:col: $(head -2 err)"; fi
+if grep -q '^logwash: job.yaml:3:5: .*LW_RELOAD_UNSET_VAR' err; then ok; else
+    bad "unset_var: $(grep LW_RELOAD err)"; fi
+if grep -qx 'logwash: reload failed: the dead-letter target changed: that needs a restart; the running configuration is kept' err; then ok; else
+    bad "restart_needed: $(tail -3 err)"; fi
+if grep -qx 'logwash: reload failed: workers changed: that needs a restart; the running configuration is kept' err; then ok; else
+    bad "workers: $(tail -2 err)"; fi
+[ -e dl2.txt ] && bad "restart_needed: dl2.txt was made" || ok
+
+# --- metrics and POST /-/reload ---
+if ! have curl; then
+    skip "http_*: curl missing"
+    summary
+    exit
+fi
+metrics_start() {
+    start "$@"
+    port=
+    if wait_for 'grep -q "metrics at http://127.0.0.1:[0-9]*/metrics" err 2>/dev/null' 10; then
+        port=$(sed -n 's|^logwash: metrics at http://127\.0\.0\.1:\([0-9]*\)/metrics$|\1|p' err)
+    fi
+}
+value() {
+    curl -sf --max-time 10 "http://127.0.0.1:$port/metrics" |
+        S="$1{pipeline=\"job\"}" awk '$1 == ENVIRON["S"] { print $2 }'
+}
+post() { # post PATH: the status code, the body in ./body
+    curl -s --max-time 30 -o body -w '%{http_code}' -X POST "http://127.0.0.1:$port$1"
+}
+echo 'emit {v: "old"}' >t.lw
+printf 'template: t.lw\nmetrics: {listen: "127.0.0.1:0", reload: true}\n' >job.yaml
+metrics_start -c job.yaml -j 1
+[ -n "$port" ] || bad "http: no port: $(cat err)"
+echo 1 >&3
+wait_for '[ -s out ]' 10 || true
+if [ "$(value logwash_reloads_total)" = 0 ] && [ "$(value logwash_reload_last_successful)" = 1 ] &&
+    [ "$(value logwash_reload_last_timestamp_seconds)" = 0 ]; then ok; else
+    bad "http: before any reload: $(value logwash_reloads_total) $(value logwash_reload_last_successful)"; fi
+echo 'emit {v: "new"}' >t.lw
+code=$(post /-/reload)
+if [ "$code" = 200 ] && [ "$(cat body)" = "logwash: reloaded" ]; then ok; else bad "http_ok: $code $(cat body)"; fi
+echo 2 >&3
+echo 'emit {v: }' >t.lw
+code=$(post /-/reload)
+if [ "$code" = 500 ] && grep -q '^logwash: job: reload failed: t.lw:1:10: error: ' body; then ok; else
+    bad "http_fail: $code $(cat body)"; fi
+echo 3 >&3
+wait_for '[ "$(wc -l <out)" = 3 ]' 10 || true
+if [ "$(value logwash_reloads_total)" = 2 ] && [ "$(value logwash_reload_failures_total)" = 1 ] &&
+    [ "$(value logwash_reload_last_successful)" = 0 ] &&
+    [ "$(value logwash_reload_last_timestamp_seconds)" -gt 1000000000 ]; then ok; else
+    bad "http_metrics: reloads $(value logwash_reloads_total), failures $(value logwash_reload_failures_total), last $(value logwash_reload_last_successful)"
+fi
+code=$(curl -s --max-time 10 -o body -w '%{http_code}' "http://127.0.0.1:$port/-/reload")
+[ "$code" = 405 ] && ok || bad "http_get: $code"
+# a storm of requests over HTTP: each answered, the process alive, the reloads coalesced
+echo 'emit {v: "newer"}' >t.lw
+for i in 1 2 3 4 5 6 7 8; do post /-/reload >code.$i & done
+wait $(jobs -p | grep -v "^$pid$") 2>/dev/null
+for i in 1 2 3 4 5 6 7 8; do
+    if [ "$(cat code.$i)" = 200 ]; then ok; else bad "http_storm: request $i: $(cat code.$i)"; fi
+done
+n=$(value logwash_reloads_total)
+if [ "$n" -ge 3 ] && [ "$n" -le 10 ]; then ok; else bad "http_storm: $n reloads"; fi
+echo 4 >&3
+finish
+expect_rc http 0
+want '{"v":"old"}' '{"v":"new"}' '{"v":"new"}' '{"v":"newer"}'
+expect_file http out
+
+# off unless --metrics-reload
+printf 'template: t.lw\nmetrics: {listen: "127.0.0.1:0"}\n' >job.yaml
+metrics_start -c job.yaml -j 1
+code=$(post /-/reload)
+if [ "$code" = 403 ] && grep -q -- '--metrics-reload' body; then ok; else bad "http_off: $code $(cat body)"; fi
+finish
+expect_rc http_off 0
+
+summary
