@@ -9,37 +9,10 @@
 # Usage: tests/kafka/backpressure.sh LOGWASH MOCKD COMMITTED
 set -u
 lw=$1 mockd=$2 committed=$3
-# LW_JOBS=N runs logwash with -j N (make kafka: the sidecar cases with 1 and 2 workers)
-J=${LW_JOBS:+-j $LW_JOBS}
-if ! command -v kcat >/dev/null 2>&1; then
-    echo "backpressure: skipped: kcat is not installed (sh tools/deps.sh installs it)"
-    exit 0
-fi
-tmp=$(mktemp -d)
-pid= lwpid= bpid=
-cleanup() {
-    [ -n "$lwpid" ] && kill -9 "$lwpid" 2>/dev/null
-    [ -n "$bpid" ] && kill -9 "$bpid" 2>/dev/null
-    [ -n "${BP_KEEP:-}" ] && cp -r "$tmp" "$BP_KEEP"
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-mkfifo "$tmp/ctl"
-"$mockd" -b 3 -f "$tmp/boot" <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
-pid=$!
-exec 3>"$tmp/ctl"
-i=0
-while [ ! -s "$tmp/boot" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-if [ ! -s "$tmp/boot" ]; then
-    echo "backpressure: FAIL: mockd did not start"; cat "$tmp/mockd.err"; exit 1
-fi
-boot=$(cat "$tmp/boot")
-pass=0 fail=0
-ok() { echo "backpressure: $*"; pass=$((pass + 1)); }
-bad() { echo "backpressure: FAIL: $*"; fail=$((fail + 1)); }
-ctl() { for c in "$@"; do echo "$c" >&3; done; sleep 0.3; }
-field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
+bpid= kafka_kill9=bpid kafka_keep=${BP_KEEP:-}
+. "$(dirname "$0")/lib.sh"
+kafka_setup backpressure
+mockd_start 3
 
 ctl "topic in 4" "topic out 4" "coord g 1"
 for p in 0 1 2 3; do ctl "leader in $p 1" "leader out $p 2"; done
@@ -179,5 +152,4 @@ if [ $alive = 0 ] && [ $rc3 = 1 ] && grep -q "stopped while waiting for room in 
 else
     bad "SIGTERM in a wait for room: alive $alive, exit $rc3, committed '$(cat "$tmp/c3a")', restart exit $rc3b, $(wc -l <"$tmp/out3") out, committed '$(cat "$tmp/c3b")'; $(tail -3 "$tmp/a3.err")"
 fi
-echo "backpressure${LW_JOBS:+ (-j $LW_JOBS)}: $pass passed, $fail failed"
-[ $fail = 0 ]
+summary -j

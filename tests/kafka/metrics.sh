@@ -9,36 +9,9 @@
 # Usage: tests/kafka/metrics.sh LOGWASH MOCKD
 set -u
 lw=$1 mockd=$2
-J=${LW_JOBS:+-j $LW_JOBS}
-for t in kcat curl; do
-    if ! command -v $t >/dev/null 2>&1; then
-        echo "kafka-metrics: skipped: $t is not installed (sh tools/deps.sh installs it)"
-        exit 0
-    fi
-done
-tmp=$(mktemp -d)
-pid= lwpid=
-cleanup() {
-    [ -n "$lwpid" ] && kill -9 "$lwpid" 2>/dev/null
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-mkfifo "$tmp/ctl"
-"$mockd" -b 2 -f "$tmp/boot" <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
-pid=$!
-exec 3>"$tmp/ctl"
-i=0
-while [ ! -s "$tmp/boot" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-if [ ! -s "$tmp/boot" ]; then
-    echo "kafka-metrics: FAIL: mockd did not start"; cat "$tmp/mockd.err"; exit 1
-fi
-boot=$(cat "$tmp/boot")
-pass=0 fail=0
-ok() { echo "kafka-metrics: $*"; pass=$((pass + 1)); }
-bad() { echo "kafka-metrics: FAIL: $*"; fail=$((fail + 1)); }
-KX="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200"
-ctl() { for c in "$@"; do echo "$c" >&3; done; sleep 0.3; }
+. "$(dirname "$0")/lib.sh"
+kafka_setup kafka-metrics curl
+mockd_start 2
 wait_for() {
     n=0
     while [ $n -lt $(($2 * 10)) ]; do
@@ -163,5 +136,4 @@ ctl "rtt 2 0"
 [ -n "$lwpid" ] && stop
 [ "$rc" = 0 ] && ok "3: exit 0 on SIGTERM" || bad "3: exit $rc: $(tail -3 "$tmp/k3.err")"
 
-echo "kafka-metrics: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary

@@ -10,36 +10,10 @@
 # Usage: tests/kafka/pipelines.sh LOGWASH MOCKD
 set -u
 lw=$1 mockd=$2
+. "$(dirname "$0")/lib.sh"
 J=${LW_JOBS:+--jobs $LW_JOBS}
-for t in kcat curl; do
-    if ! command -v $t >/dev/null 2>&1; then
-        echo "kafka-pipelines: skipped: $t is not installed (sh tools/deps.sh installs it)"
-        exit 0
-    fi
-done
-tmp=$(mktemp -d)
-pid= lwpid=
-cleanup() {
-    [ -n "$lwpid" ] && kill -9 "$lwpid" 2>/dev/null
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-mkfifo "$tmp/ctl"
-"$mockd" -b 2 -f "$tmp/boot" <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
-pid=$!
-exec 3>"$tmp/ctl"
-i=0
-while [ ! -s "$tmp/boot" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-if [ ! -s "$tmp/boot" ]; then
-    echo "kafka-pipelines: FAIL: mockd did not start"; cat "$tmp/mockd.err"; exit 1
-fi
-boot=$(cat "$tmp/boot")
-pass=0 fail=0
-ok() { echo "kafka-pipelines: $*"; pass=$((pass + 1)); }
-bad() { echo "kafka-pipelines: FAIL: $*"; fail=$((fail + 1)); }
-KX="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200"
-SLOW="-X consumer.message.max.bytes=1000 -X consumer.fetch.max.bytes=2000 -X consumer.max.partition.fetch.bytes=400"
+kafka_setup kafka-pipelines curl
+mockd_start 2
 wait_for() {
     n=0
     while [ $n -lt $(($2 * 10)) ]; do
@@ -138,5 +112,4 @@ for p in a b c; do
 done
 echo "kafka-pipelines: (run 1 had read $in_a of pa's and $in_b of pb's 50000 messages when killed)"
 
-echo "kafka-pipelines: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary

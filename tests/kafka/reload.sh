@@ -9,35 +9,9 @@
 # Usage: tests/kafka/reload.sh LOGWASH MOCKD COMMITTED
 set -u
 lw=$1 mockd=$2 committed=$3
-J=${LW_JOBS:+-j $LW_JOBS}
-if ! command -v kcat >/dev/null 2>&1; then
-    echo "kafka-reload: skipped: kcat is not installed (sh tools/deps.sh installs it)"
-    exit 0
-fi
-tmp=$(mktemp -d)
-pid= lwpid=
-cleanup() {
-    [ -n "$lwpid" ] && kill -9 "$lwpid" 2>/dev/null
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-mkfifo "$tmp/ctl"
-"$mockd" -b 2 -f "$tmp/boot" <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
-pid=$!
-exec 3>"$tmp/ctl"
-i=0
-while [ ! -s "$tmp/boot" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-if [ ! -s "$tmp/boot" ]; then
-    echo "kafka-reload: FAIL: mockd did not start"; cat "$tmp/mockd.err"; exit 1
-fi
-boot=$(cat "$tmp/boot")
-pass=0 fail=0
-ok() { echo "kafka-reload: $*"; pass=$((pass + 1)); }
-bad() { echo "kafka-reload: FAIL: $*"; fail=$((fail + 1)); }
-KX="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200"
-# small fetches: the run lasts long enough for the reloads to come in the middle of it
-SLOW="-X consumer.message.max.bytes=1000 -X consumer.fetch.max.bytes=2000 -X consumer.max.partition.fetch.bytes=400"
+. "$(dirname "$0")/lib.sh"
+kafka_setup kafka-reload
+mockd_start 2
 echo "topic rin 3" >&3
 echo "topic rout 1" >&3
 sleep 0.3
@@ -118,5 +92,4 @@ total=$(awk '{ s += $2 } END { print s + 0 }' "$tmp/c")
 [ "$total" = 30000 ] && ok "committed offsets add up to the 30000 messages" ||
     bad "committed offsets: $(tr '\n' ' ' <"$tmp/c")"
 
-echo "kafka-reload: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+summary

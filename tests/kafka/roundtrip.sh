@@ -6,31 +6,13 @@
 # Usage: tests/kafka/roundtrip.sh MOCKD
 set -u
 mockd=$1
-if ! command -v kcat >/dev/null 2>&1; then
-    echo "kafka: skipped: kcat is not installed (sh tools/deps.sh installs it)"
-    exit 0
-fi
+. "$(dirname "$0")/lib.sh"
+kafka_setup kafka
 if [ ! -x "$mockd" ]; then
     echo "kafka: skipped: $mockd was not built (librdkafka-dev missing)"
     exit 0
 fi
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-mkfifo "$tmp/ctl"
-"$mockd" -b 3 -f "$tmp/boot" in:3 <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
-pid=$!
-exec 3>"$tmp/ctl"
-i=0
-while [ ! -s "$tmp/boot" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-if [ ! -s "$tmp/boot" ]; then
-    echo "kafka: FAIL: mockd did not start"; cat "$tmp/mockd.err"; exit 1
-fi
-boot=$(cat "$tmp/boot")
+mockd_start 3 in:3
 fail=0
 
 # Produce through 5 retriable errors (NOT_LEADER_FOR_PARTITION, 6) on ProduceRequest (0).

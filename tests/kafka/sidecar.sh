@@ -7,39 +7,9 @@
 # Usage: tests/kafka/sidecar.sh LOGWASH MOCKD COMMITTED [MCOUNT.so]
 set -u
 lw=$1 mockd=$2 committed=$3 mcount=${4:-}
-# LW_JOBS=N runs logwash with -j N (make kafka: the sidecar cases with 1 and 2 workers)
-J=${LW_JOBS:+-j $LW_JOBS}
-if ! command -v kcat >/dev/null 2>&1; then
-    echo "sidecar: skipped: kcat is not installed (sh tools/deps.sh installs it)"
-    exit 0
-fi
-tmp=$(mktemp -d)
-pid= lwpid=
-cleanup() {
-    [ -n "$lwpid" ] && kill -9 "$lwpid" 2>/dev/null
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-mkfifo "$tmp/ctl"
-"$mockd" -b 3 -f "$tmp/boot" <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
-pid=$!
-exec 3>"$tmp/ctl"
-i=0
-while [ ! -s "$tmp/boot" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-if [ ! -s "$tmp/boot" ]; then
-    echo "sidecar: FAIL: mockd did not start"; cat "$tmp/mockd.err"; exit 1
-fi
-boot=$(cat "$tmp/boot")
-pass=0 fail=0
-ok() { echo "sidecar: $*"; pass=$((pass + 1)); }
-bad() { echo "sidecar: FAIL: $*"; fail=$((fail + 1)); }
-# Mock tips: short session timeout, short fetch waits.
-KX="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200"
-# slow: small fetches (one batch of 20 messages per partition) behind a 30 ms round trip, so a
-# run lasts long enough to be interrupted.
-SLOW="-X consumer.message.max.bytes=1000 -X consumer.fetch.max.bytes=2000 -X consumer.max.partition.fetch.bytes=400"
-
+. "$(dirname "$0")/lib.sh"
+kafka_setup sidecar
+mockd_start 3
 topics() { for t in "$@"; do echo "topic $t" >&3; done; sleep 0.3; }
 # produce TOPIC N [BATCH]: messages m-1..m-N (in batches of at most BATCH messages), keyed k-(N mod 13), into TOPIC; the list is kept in $tmp/TOPIC.sent
 produce() {
@@ -49,8 +19,6 @@ produce() {
         { bad "kcat -P $1 failed: $(head -2 "$tmp/kcat.err")"; }
 }
 consume() { timeout 120 kcat -C -b "$boot" -t "$1" -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null; }
-# field NAME: the value of "NAME" in each JSON line of stdin (values hold no quote or comma).
-field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
 # wait_for N ERRFILE: until the running logwash's summary lines (--stats-interval 1) count
 # N records in, it exits, or 60 s pass.
 wait_for() {
@@ -430,5 +398,4 @@ else
     echo "sidecar: skipped: allocation count"
 fi
 
-echo "sidecar${LW_JOBS:+ (-j $LW_JOBS)}: $pass passed, $fail failed${alloc_skip:-}"
-[ $fail = 0 ]
+summary -j "${alloc_skip:-}"

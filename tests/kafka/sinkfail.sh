@@ -11,35 +11,12 @@
 # Usage: tests/kafka/sinkfail.sh LOGWASH MOCKD COMMITTED
 set -u
 lw=$1 mockd=$2 committed=$3
-# LW_JOBS=N runs logwash with -j N (make kafka: the sidecar cases with 1 and 2 workers)
-J=${LW_JOBS:+-j $LW_JOBS}
-if ! command -v kcat >/dev/null 2>&1; then
-    echo "sinkfail: skipped: kcat is not installed (sh tools/deps.sh installs it)"
-    exit 0
-fi
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-mkfifo "$tmp/ctl"
-"$mockd" -b 1 -f "$tmp/boot" <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
-pid=$!
-exec 3>"$tmp/ctl"
-i=0
-while [ ! -s "$tmp/boot" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-if [ ! -s "$tmp/boot" ]; then
-    echo "sinkfail: FAIL: mockd did not start"; cat "$tmp/mockd.err"; exit 1
-fi
-boot=$(cat "$tmp/boot")
+. "$(dirname "$0")/lib.sh"
+kafka_setup sinkfail
+mockd_start 1
 # Each case is a function writing "sinkfail: ..." lines. The cases that need no fault in the
 # broker run at the same time (each logwash mostly waits for its group to form); then the
 # cases that inject broker errors run alone.
-ok() { echo "sinkfail: $*"; }
-bad() { echo "sinkfail: FAIL: $*"; }
-KX="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200"
 # A small message.max.bytes for the producer, so that oversized output is cheap to make.
 SMALL="-X producer.message.max.bytes=100000"
 for t in s1 s2 s3 s4 s5 s6 o1 out7 out8 dl8 out9 k10 dl10 m11 b12a out12a b12b dl12b p13 \

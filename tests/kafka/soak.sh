@@ -13,36 +13,11 @@
 # Usage: tests/kafka/soak.sh LOGWASH MOCKD COMMITTED (SOAK_KEEP=DIR keeps the run's files there)
 set -u
 lw=$1 mockd=$2 committed=$3
-# LW_JOBS=N runs logwash with -j N (make kafka: the sidecar cases with 1 and 2 workers)
-J=${LW_JOBS:+-j $LW_JOBS}
 secs=${SOAK_SECONDS:-120}
-if ! command -v kcat >/dev/null 2>&1; then
-    echo "soak: skipped: kcat is not installed (sh tools/deps.sh installs it)"
-    exit 0
-fi
-tmp=$(mktemp -d)
-pid= lwpid= bpid= ppid_=
-cleanup() {
-    for p in $lwpid $bpid $ppid_; do kill -9 "$p" 2>/dev/null; done
-    [ -n "${SOAK_KEEP:-}" ] && cp -r "$tmp" "$SOAK_KEEP"
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-mkfifo "$tmp/ctl"
-"$mockd" -b 3 -f "$tmp/boot" <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
-pid=$!
-exec 3>"$tmp/ctl"
-i=0
-while [ ! -s "$tmp/boot" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-if [ ! -s "$tmp/boot" ]; then
-    echo "soak: FAIL: mockd did not start"; cat "$tmp/mockd.err"; exit 1
-fi
-boot=$(cat "$tmp/boot")
-pass=0 fail=0
-ok() { echo "soak: $*"; pass=$((pass + 1)); }
-bad() { echo "soak: FAIL: $*"; fail=$((fail + 1)); }
-field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
+bpid= ppid_= kafka_kill9="bpid ppid_" kafka_keep=${SOAK_KEEP:-}
+. "$(dirname "$0")/lib.sh"
+kafka_setup soak
+mockd_start 3
 # A session of 10 s and a poll interval of 12 s: shorter ones made a starved machine (a CI run
 # beside two fuzzers) drop the member for reasons not logwash's; the output's outages outlast
 # the poll interval all the same.
@@ -156,5 +131,4 @@ if [ -n "${warm_rss:-}" ] && [ "$max_rss" -lt $((warm_rss + 65536)) ] &&
 else
     bad "resources: RSS ${warm_rss:-?} -> max $max_rss kB, fds ${warm_fds:-?} -> max $max_fds, last $last_fds ($n samples)"
 fi
-echo "soak${LW_JOBS:+ (-j $LW_JOBS)}: $pass passed, $fail failed"
-[ $fail = 0 ]
+summary -j

@@ -10,36 +10,9 @@
 # Usage: tests/kafka/topics.sh LOGWASH MOCKD COMMITTED
 set -u
 lw=$1 mockd=$2 committed=$3
-# LW_JOBS=N runs logwash with -j N (make kafka: the sidecar cases with 1 and 2 workers)
-J=${LW_JOBS:+-j $LW_JOBS}
-if ! command -v kcat >/dev/null 2>&1; then
-    echo "topics: skipped: kcat is not installed (sh tools/deps.sh installs it)"
-    exit 0
-fi
-tmp=$(mktemp -d)
-pid= lwpid=
-cleanup() {
-    [ -n "$lwpid" ] && kill -9 "$lwpid" 2>/dev/null
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-mkfifo "$tmp/ctl"
-"$mockd" -b 3 -f "$tmp/boot" <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
-pid=$!
-exec 3>"$tmp/ctl"
-i=0
-while [ ! -s "$tmp/boot" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-if [ ! -s "$tmp/boot" ]; then
-    echo "topics: FAIL: mockd did not start"; cat "$tmp/mockd.err"; exit 1
-fi
-boot=$(cat "$tmp/boot")
-pass=0 fail=0
-ok() { echo "topics: $*"; pass=$((pass + 1)); }
-bad() { echo "topics: FAIL: $*"; fail=$((fail + 1)); }
-KX="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200"
-# ctl CMD...: mockd commands, then a moment for the cluster to apply them
-ctl() { for c in "$@"; do echo "$c" >&3; done; sleep 0.3; }
+. "$(dirname "$0")/lib.sh"
+kafka_setup topics
+mockd_start 3
 consume() { timeout 60 kcat -C -b "$boot" -t "$1" -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null; }
 put() { t=$1; shift; printf '%s\n' "$@" | timeout 60 kcat -P -b "$boot" -t "$t" -l /dev/stdin 2>/dev/null; }
 # putv TOPIC MSG...: put, then wait until TOPIC holds them (a put racing with the topic's
@@ -269,5 +242,4 @@ else
     bad "waiting for an input topic: exit $rc, said $said times, read '$(tr '\n' ' ' <"$tmp/out7")'; $(tail -3 "$tmp/lw7.err")"
 fi
 
-echo "topics${LW_JOBS:+ (-j $LW_JOBS)}: $pass passed, $fail failed"
-[ $fail = 0 ]
+summary -j

@@ -1,0 +1,101 @@
+# tests/kafka/lib.sh: the set-up the Kafka test scripts share. A script sources it after
+# `set -u` and after setting the variables it needs (mockd=PATH for mockd_start):
+#     . "$(dirname "$0")/lib.sh"
+#     kafka_setup NAME [TOOL...]
+#     mockd_start BROKERS [TOPIC:PARTITIONS...]
+#     ... tests calling ok / bad ...
+#     summary [-j] [SUFFIX]
+#
+# kafka_setup NAME [TOOL...]: NAME begins every line the script prints ("NAME: ...").
+#     When kcat or a TOOL is not installed, prints "NAME: skipped: TOOL is not installed
+#     (sh tools/deps.sh installs it)" and exits 0. Otherwise makes the temporary directory
+#     $tmp and sets an EXIT trap that kill -9s the pids in $lwpid and in the variables named
+#     in $kafka_kill9 (set it before the exit, e.g. kafka_kill9="bpid"), copies $tmp to
+#     $kafka_keep when that is set (a directory to keep the run's files in), stops mockd and
+#     removes $tmp. Sets pass=0 fail=0 pid= lwpid=.
+# mockd_start BROKERS [TOPIC:PARTITIONS...]: runs "$mockd" -b BROKERS -f $tmp/boot TOPICS...
+#     with its commands from fd 3 (echo "topic t 4" >&3), its replies in $tmp/replies and its
+#     stderr in $tmp/mockd.err; waits up to 10 s for the bootstrap file, then sets boot (the
+#     brokers' address) and pid (mockd's). If mockd does not start: "NAME: FAIL: mockd did
+#     not start", its stderr, exit 1.
+# ok MSG / bad MSG: print "NAME: MSG" / "NAME: FAIL: MSG" and count pass / fail.
+# summary [-j] [SUFFIX]: print "NAME: $pass passed, $fail failed" + SUFFIX (with -j, NAME is
+#     followed by " (-j N)" when LW_JOBS=N is set); its status is 0 when nothing failed, so a
+#     script ends with it.
+# Also set, for the scripts to use or override: J (logwash's -j N from LW_JOBS=N; make kafka
+# runs the cases with 1 and 2 workers), KX (short session timeout and fetch waits, the mock's
+# tips), SLOW (small fetches, so a run lasts long enough to be interrupted), and the helpers
+# ctl CMD... (mockd commands, then 0.3 s for the cluster to apply them) and field NAME (the
+# value of "NAME" in each JSON line of stdin; values hold no quote or comma).
+
+J=${LW_JOBS:+-j $LW_JOBS}
+KX="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200"
+SLOW="-X consumer.message.max.bytes=1000 -X consumer.fetch.max.bytes=2000 -X consumer.max.partition.fetch.bytes=400"
+
+kafka_setup() {
+    kafka_name=$1
+    shift
+    for kafka_t in kcat "$@"; do
+        if ! command -v "$kafka_t" >/dev/null 2>&1; then
+            echo "$kafka_name: skipped: $kafka_t is not installed (sh tools/deps.sh installs it)"
+            exit 0
+        fi
+    done
+    tmp=$(mktemp -d)
+    pid= lwpid=
+    pass=0 fail=0
+    kafka_kill9=${kafka_kill9:-} kafka_keep=${kafka_keep:-}
+    trap kafka_cleanup EXIT
+}
+
+kafka_cleanup() {
+    for kafka_v in lwpid $kafka_kill9; do
+        eval "kafka_p=\${$kafka_v:-}"
+        for kafka_q in $kafka_p; do kill -9 "$kafka_q" 2>/dev/null; done
+    done
+    [ -n "$kafka_keep" ] && cp -r "$tmp" "$kafka_keep"
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+
+mockd_start() {
+    kafka_b=$1
+    shift
+    mkfifo "$tmp/ctl"
+    "$mockd" -b "$kafka_b" -f "$tmp/boot" "$@" <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
+    pid=$!
+    exec 3>"$tmp/ctl"
+    i=0
+    while [ ! -s "$tmp/boot" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    if [ ! -s "$tmp/boot" ]; then
+        echo "$kafka_name: FAIL: mockd did not start"
+        cat "$tmp/mockd.err"
+        exit 1
+    fi
+    boot=$(cat "$tmp/boot")
+}
+
+ok() {
+    echo "$kafka_name: $*"
+    pass=$((pass + 1))
+}
+bad() {
+    echo "$kafka_name: FAIL: $*"
+    fail=$((fail + 1))
+}
+
+summary() {
+    kafka_label=$kafka_name
+    if [ "${1:-}" = -j ]; then
+        kafka_label="$kafka_name${LW_JOBS:+ (-j $LW_JOBS)}"
+        shift
+    fi
+    echo "$kafka_label: $pass passed, $fail failed${1:-}"
+    [ "$fail" = 0 ]
+}
+
+ctl() {
+    for c in "$@"; do echo "$c" >&3; done
+    sleep 0.3
+}
+field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
