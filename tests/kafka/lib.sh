@@ -25,8 +25,12 @@
 # Also set, for the scripts to use or override: J (logwash's -j N from LW_JOBS=N; make kafka
 # runs the cases with 1 and 2 workers), KX (short session timeout and fetch waits, the mock's
 # tips), SLOW (small fetches, so a run lasts long enough to be interrupted), and the helpers
-# ctl CMD... (mockd commands, then 0.3 s for the cluster to apply them) and field NAME (the
-# value of "NAME" in each JSON line of stdin; values hold no quote or comma).
+# ctl CMD... (mockd commands, then 0.3 s for the cluster to apply them), field NAME (the
+# value of "NAME" in each JSON line of stdin; values hold no quote or comma),
+# wait_for COND SECONDS (poll the shell condition COND every 0.1 s; status 1 if it never held)
+# and records_in N [ERRFILE] (until the summary lines of the logwash in $lwpid, run with
+# --stats-interval 1 and its stderr in ERRFILE, default $tmp/lw.err, count N records in;
+# status 1 if it exits first or 60 s pass).
 
 J=${LW_JOBS:+-j $LW_JOBS}
 KX="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200"
@@ -99,3 +103,22 @@ ctl() {
     sleep 0.3
 }
 field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
+wait_for() {
+    n=0
+    while [ $n -lt $(($2 * 10)) ]; do
+        if eval "$1"; then return 0; fi
+        sleep 0.1
+        n=$((n + 1))
+    done
+    return 1
+}
+records_in() {
+    i=0
+    while [ $i -lt 300 ] && kill -0 "$lwpid" 2>/dev/null; do
+        n=$(sed -n 's/.*kafka: \([0-9]*\) records in.*/\1/p' "${2:-$tmp/lw.err}" | tail -1)
+        [ "${n:-0}" -ge "$1" ] && return 0
+        sleep 0.2
+        i=$((i + 1))
+    done
+    return 1
+}

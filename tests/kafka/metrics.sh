@@ -12,15 +12,6 @@ lw=$1 mockd=$2
 . "$(dirname "$0")/lib.sh"
 kafka_setup kafka-metrics curl
 mockd_start 2
-wait_for() {
-    n=0
-    while [ $n -lt $(($2 * 10)) ]; do
-        if eval "$1"; then return 0; fi
-        sleep 0.1
-        n=$((n + 1))
-    done
-    return 1
-}
 scrape() { curl -sf --max-time 10 "http://127.0.0.1:$port/metrics" >"$tmp/scraped" 2>/dev/null; }
 value() { awk -v s="$1{$2}" '$1 == s { print $2 }' "$tmp/scraped"; }
 # start NAME ARGS...: logwash in the background, metrics on a free port: sets lwpid, port

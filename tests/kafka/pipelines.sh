@@ -14,15 +14,6 @@ lw=$1 mockd=$2
 J=${LW_JOBS:+--jobs $LW_JOBS}
 kafka_setup kafka-pipelines curl
 mockd_start 2
-wait_for() {
-    n=0
-    while [ $n -lt $(($2 * 10)) ]; do
-        if eval "$1"; then return 0; fi
-        sleep 0.1
-        n=$((n + 1))
-    done
-    return 1
-}
 for t in "pa_in 2" "pa_out 1" "pb_in 2" "pb_out 1" "pc_in 1" "pc_out 1"; do echo "topic $t" >&3; done
 echo "topicerr pc_out 29" >&3
 sleep 0.3

@@ -21,16 +21,6 @@ produce() {
     timeout 120 kcat -P -b "$boot" -t rin -K: -l "$tmp/kv" 2>"$tmp/kcat.err" ||
         bad "kcat -P failed: $(head -2 "$tmp/kcat.err")"
 }
-# records_in N: until the summary lines (--stats-interval 1) count N records in (60 s at most)
-records_in() {
-    i=0
-    while [ $i -lt 300 ] && kill -0 "$lwpid" 2>/dev/null; do
-        n=$(sed -n 's/.*kafka: \([0-9]*\) records in.*/\1/p' "$tmp/lw.err" | tail -1)
-        [ "${n:-0}" -ge "$1" ] && return 0
-        sleep 0.2; i=$((i + 1))
-    done
-    return 1
-}
 said() { # said PATTERN N: until stderr has N lines matching PATTERN (30 s at most)
     i=0
     while [ $i -lt 150 ]; do

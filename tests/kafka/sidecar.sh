@@ -19,16 +19,6 @@ produce() {
         { bad "kcat -P $1 failed: $(head -2 "$tmp/kcat.err")"; }
 }
 consume() { timeout 120 kcat -C -b "$boot" -t "$1" -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null; }
-# wait_for N ERRFILE: until the running logwash's summary lines (--stats-interval 1) count
-# N records in, it exits, or 60 s pass.
-wait_for() {
-    i=0
-    while [ $i -lt 300 ] && kill -0 "$lwpid" 2>/dev/null; do
-        n=$(sed -n 's/.*kafka: \([0-9]*\) records in.*/\1/p' "$2" | tail -1)
-        [ "${n:-0}" -ge "$1" ] && return 0
-        sleep 0.2; i=$((i + 1))
-    done
-}
 tmpl() { echo "emit {m: line, p: meta.partition, o: meta.offset, r: $1}"; }
 # check_committed GROUP TOPIC OUTFILE: each partition's committed offset is one past the
 # highest input offset seen in OUTFILE for it (every partition here is read to its end).
@@ -113,11 +103,11 @@ echo "rtt -1 30" >&3
 : >"$tmp/windows"
 for run in 1 2 3; do
     tmpl $run >"$tmp/t3.lw"
-    : >"$tmp/lw3.err" # here: wait_for could read the last run's lines before the child truncates
+    : >"$tmp/lw3.err" # here: records_in could read the last run's lines before the child truncates
     "$lw" $J -f "$tmp/t3.lw" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
         --out-topic out3 $KX $SLOW --stats-interval 1 2>"$tmp/lw3.err" &
     lwpid=$!
-    wait_for 9000 "$tmp/lw3.err"
+    records_in 9000 "$tmp/lw3.err"
     kill -9 "$lwpid"; wait "$lwpid" 2>/dev/null; lwpid=
     "$committed" "$boot" g3 in3 >"$tmp/c3.$run"
     consume out3 | grep "\"r\":$run}" >"$tmp/out3.$run"
@@ -160,7 +150,7 @@ tmpl 1 >"$tmp/t4.lw"
 "$lw" $J -f "$tmp/t4.lw" --from kafka --brokers "$boot" --topic in4 --group g4 --to kafka \
     --out-topic out4 $KX $SLOW --stats-interval 1 2>"$tmp/lw4.err" &
 lwpid=$!
-wait_for 8000 "$tmp/lw4.err"
+records_in 8000 "$tmp/lw4.err"
 kill -TERM "$lwpid"; wait "$lwpid"; rc=$?; lwpid=
 echo "rtt -1 0" >&3
 consume out4 >"$tmp/out4.1"
@@ -274,7 +264,7 @@ tmpl 2 >"$tmp/t8b.lw"
 "$lw" $J -f "$tmp/t8a.lw" --from kafka --brokers "$boot" --topic in8 --group g8 --to kafka \
     --out-topic out8 --exit-at-eof $KX $SLOW --stats-interval 1 2>"$tmp/lw8a.err" &
 lwpid=$!
-wait_for 6000 "$tmp/lw8a.err"
+records_in 6000 "$tmp/lw8a.err"
 timeout 300 "$lw" $J -f "$tmp/t8b.lw" --from kafka --brokers "$boot" --topic in8 --group g8 --to kafka \
     --out-topic out8 --exit-at-eof $KX $SLOW --stats-interval 0 2>"$tmp/lw8b.err"
 rcb=$?
@@ -328,7 +318,7 @@ KL="-X session.timeout.ms=30000 -X consumer.max.poll.interval.ms=35000 -X consum
 "$lw" $J -f "$tmp/t11.lw" --from kafka --brokers "$boot" --topic in11 --group g11 --to kafka \
     --out-topic out11 --exit-at-eof $KL $SLOW --stats-interval 1 -v 2>"$tmp/lw11.err" &
 lwpid=$!
-wait_for 10000 "$tmp/lw11.err"
+records_in 10000 "$tmp/lw11.err"
 midstream=0
 kill -0 "$lwpid" 2>/dev/null && midstream=1
 echo "down -1" >&3
