@@ -92,8 +92,10 @@ for p in a b c; do
     n=50000
     [ $p = c ] && n=1000
     timeout 120 kcat -C -b "$boot" -t p${p}_out -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null |
-        sed -n "s/^{\"m\":\"m-\([0-9]*\)\",\"p\":\"$p\"}\$/\1/p" | sort -n >"$tmp/got.$p"
-    missing=$(seq 1 $n | comm -23 - "$tmp/got.$p" | wc -l)
+        sed -n "s/^{\"m\":\"m-\([0-9]*\)\",\"p\":\"$p\"}\$/\1/p" | sort >"$tmp/got.$p"
+    # comm needs both lists in the same (text) order, not numeric order
+    seq 1 $n | sort >"$tmp/want.$p"
+    missing=$(comm -23 "$tmp/want.$p" "$tmp/got.$p" | wc -l)
     dups=$(uniq -d "$tmp/got.$p" | wc -l)
     if [ "$missing" = 0 ]; then
         ok "p$p: $n in, $(wc -l <"$tmp/got.$p") out, none missing ($dups read again after kill -9)"

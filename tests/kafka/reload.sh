@@ -57,8 +57,10 @@ lwpid=
 [ "$rc" = 0 ] && ok "SIGTERM after the reloads: exit 0" || bad "exit $rc: $(tail -3 "$tmp/lw.err")"
 
 timeout 120 kcat -C -b "$boot" -t rout -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null >"$tmp/out"
-sed -n 's/.*"m":"m-\([0-9]*\)".*/\1/p' "$tmp/out" | sort -n >"$tmp/got"
-missing=$(seq 1 30000 | comm -23 - "$tmp/got" | wc -l)
+sed -n 's/.*"m":"m-\([0-9]*\)".*/\1/p' "$tmp/out" | sort >"$tmp/got"
+# comm needs both lists in the same (text) order, not numeric order
+seq 1 30000 | sort >"$tmp/want"
+missing=$(comm -23 "$tmp/want" "$tmp/got" | wc -l)
 dups=$(uniq -d "$tmp/got" | wc -l)
 if [ "$missing" = 0 ] && [ "$dups" = 0 ]; then
     ok "30000 in, $(wc -l <"$tmp/got") out: none missing, none twice"
