@@ -417,6 +417,15 @@ own_put(struct lw_vmstate *vs, uint64_t hash, const char *key, uint32_t len, int
     lw_buf_add(&vs->keys, key, len);
 }
 
+/* expiry: when a key seen at now with ttl expires (INT64_MAX past the largest time: a time
+ * near year 2262 plus a ttl of up to 100 years overflows int64_t) */
+static int64_t
+expiry(int64_t now, int64_t ttl)
+{
+    int64_t exp;
+    return __builtin_add_overflow(now, ttl, &exp) ? INT64_MAX : exp;
+}
+
 /* ttl_arg: seen()'s ttl: a duration string ("10m", or the literal 10m) or seconds. */
 static int
 ttl_arg(struct lw_vm *vm, const struct lw_value *v, int64_t *ttl)
@@ -460,7 +469,7 @@ fn_seen(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     uint32_t len = (uint32_t)vs->key.len;
     bool ans = own_seen(vs, hash, key, len, now) ||
                (vs->attached != NULL && dseen(vs->attached, hash, key, len, now));
-    if (!ans) own_put(vs, hash, key, len, now + ttl < now ? INT64_MAX : now + ttl);
+    if (!ans) own_put(vs, hash, key, len, expiry(now, ttl));
     lw_buf_addc(&vs->log, 'S');
     lw_buf_addc(&vs->log, ans);
     put64(&vs->log, hash);
@@ -634,7 +643,8 @@ lw_state_wrong(const struct lw_state *s, const void *log, size_t len)
             uint64_t qh = get64(&q);
             int64_t qnow = (int64_t)get64(&q), qttl = (int64_t)get64(&q);
             uint32_t ql = get32(&q);
-            if (!qans && qh == hash && ql == kl && memcmp(q, key, kl) == 0 && now < qnow + qttl)
+            if (!qans && qh == hash && ql == kl && memcmp(q, key, kl) == 0 &&
+                now < expiry(qnow, qttl))
                 real = true;
             q += ql;
         }
@@ -1240,7 +1250,7 @@ lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, 
         uint32_t kl = get32(&p);
         const char *key = p;
         p += kl;
-        if (!ans) dinsert(s, hash, key, kl, now + ttl < now ? INT64_MAX : now + ttl);
+        if (!ans) dinsert(s, hash, key, kl, expiry(now, ttl));
         if (now > dmax) dmax = now;
     }
     if (dmax > s->dmax) {
