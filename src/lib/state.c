@@ -1193,10 +1193,15 @@ contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, 
     /* a clock set back: processing time never goes back into a window given already */
     if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
     if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
-    int64_t last = floor_div(t, d->step_ns) * d->step_ns;
+    /* the starts of t's windows, latest first, in 128 bits: near the smallest time (1677) a
+     * long window's start is before it (the product overflowed int64_t): the smallest time
+     * stands for it, and the window keeps its end */
+    __int128 last = (__int128)floor_div(t, d->step_ns) * d->step_ns;
     bool refused = false;
-    for (int64_t st = last; (__int128)st > (__int128)t - d->size_ns; st -= d->step_ns) {
-        int64_t end = st > INT64_MAX - d->size_ns ? INT64_MAX : st + d->size_ns;
+    for (__int128 st0 = last; st0 > (__int128)t - d->size_ns; st0 -= d->step_ns) {
+        int64_t st = st0 < (__int128)INT64_MIN + 1 ? INT64_MIN + 1 : (int64_t)st0;
+        int64_t end =
+            st0 > (__int128)INT64_MAX - d->size_ns ? INT64_MAX : (int64_t)(st0 + d->size_ns);
         /* a window that closed already (the latest time passed its end plus the lateness):
          * the contribution is late, refused (its results were given) */
         if (d->event_time && (__int128)ws->wm >= (__int128)end + d->late_ns) {
@@ -1209,7 +1214,6 @@ contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, 
             for (uint32_t i = 0; i < d->naggs; i++)
                 add(s, &d->aggs[i], &e->ag[i], &q);
         }
-        if (st < INT64_MIN + d->step_ns) break;
     }
     if (refused) s->c.late++;
     return advance(s, now, out, 0);
