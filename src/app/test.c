@@ -752,6 +752,16 @@ path_arg(struct run *u, const char *path)
 
 /* ---- reports ---- */
 
+/* tap_desc: s in a TAP description: a '#' starts a directive (# TODO would excuse a failure),
+ * so it is \#, and a backslash is \\ (a name ending in a backslash made "\\#", which TAP
+ * reads as a backslash and a directive) */
+static void
+tap_desc(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        fputs(*p == '#' ? "\\#" : *p == '\\' ? "\\\\" : (char[]){ *p, '\0' }, stdout);
+}
+
 static void
 tap(struct run *u)
 {
@@ -759,14 +769,11 @@ tap(struct run *u)
     for (size_t i = 0; i < u->n; i++) {
         struct result *r = &u->r[i];
         bool ok = r->kind == R_PASS || r->kind == R_UPDATED;
-        /* a '#' starts a directive (# TODO would excuse a failure): \# in a description */
         printf("%s %zu - ", ok ? "ok" : "not ok", i + 1);
-        for (const char *p = r->file; *p; p++)
-            fputs(*p == '#' ? "\\#" : (char[]){ *p, '\0' }, stdout);
+        tap_desc(r->file);
         if (r->line > 0) printf(":%d", r->line);
         printf(": ");
-        for (const char *p = r->name; *p; p++)
-            fputs(*p == '#' ? "\\#" : (char[]){ *p, '\0' }, stdout);
+        tap_desc(r->name);
         printf("%s\n", r->kind == R_UPDATED ? " # recorded by --update" : "");
         for (const char *p = r->detail; p && *p;) {
             const char *nl = strchr(p, '\n');
