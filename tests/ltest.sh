@@ -756,4 +756,29 @@ expect_rc coverage_big 1
 if grep -q '^    cov/big.lw:16385:17: error: template too large for coverage (65535 statements and branch outcomes at most)$' out &&
     [ "$(grep -c 'error:' out)" = 1 ]; then ok; else bad "coverage_big: $(head -5 out)"; fi
 
+# seen() and windows: a state per case, applied after each record as logwash(1) does: window
+# results are emitted values (after the record that closes them, the rest at the case's end),
+# and a rejected record's seen() key is not kept (they were lost, and kept)
+printf 'input json\nwindow count 2 timeout 1h key .k {\n    n = count()\n}\ndrop\n' >st.lw
+cat >st.test.yaml <<'YAML'
+options:
+  now: "2026-01-01T00:00:00Z"
+cases:
+  - name: windows
+    inputs: [{k: 1}, {k: 2}, {k: 1}]
+    dropped: true
+    expect:
+      - {key: 1, window_start: "2026-01-01T00:00:00Z", window_end: "2026-01-01T00:00:00Z", n: 2}
+      - {key: 2, window_start: "2026-01-01T00:00:00Z", window_end: "2026-01-01T01:00:00Z", n: 1}
+YAML
+run test st.test.yaml
+expect_rc state_windows 0
+printf 'input json\nreject "seen " + str(seen(.id, 10m))\n' >sr.lw
+printf 'cases:\n  - inputs: [{id: 1}, {id: 1}]\n    rejected: "seen false"\n' >sr.test.yaml
+run test sr.test.yaml
+expect_rc state_seen_rejected 0
+printf '{"id": 1}\n{"id": 1}\n' | "$bin" -f sr.lw 2>&1 | grep -c 'seen false' >out
+want 2
+expect_file state_seen_logwash out
+
 summary
