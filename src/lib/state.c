@@ -231,6 +231,8 @@ struct lw_state {
     size_t wcap, wn;
     struct bucket **bk; /* open windows, by end then statement then start */
     size_t nbk, capbk;
+    struct bucket **bkbase; /* bk's allocation (bk is bkbase + the windows closed at its head,
+                             * so closing the first window moves nothing), capbk pointers */
     struct wstate *ws;
     uint64_t seq; /* of the last count window opened */
     struct lw_state_counts c;
@@ -289,7 +291,7 @@ lw_state_free(struct lw_state *s)
     }
     for (size_t i = 0; i < s->nbk; i++)
         bucket_free(s, s->bk[i]);
-    free(s->bk);
+    free(s->bkbase);
     free(s->dtab);
     free(s->wtab);
     free(s->ws);
@@ -829,7 +831,11 @@ close_at(struct lw_state *s, size_t i, struct lw_buf *out, size_t limit, bool *c
     if (*cut) return n;
     s->bytes -= msz(sizeof *b) + msz(b->cap * sizeof(void *));
     bucket_free(s, b);
-    memmove(s->bk + i, s->bk + i + 1, (s->nbk - i - 1) * sizeof *s->bk);
+    if (i == 0) { /* the usual one (windows close in order of their ends): nothing moves */
+        s->bk++;
+    } else {
+        memmove(s->bk + i, s->bk + i + 1, (s->nbk - i - 1) * sizeof *s->bk);
+    }
     s->nbk--;
     return n;
 }
@@ -871,9 +877,16 @@ bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t 
     bool found;
     size_t lo = bk_find(s, w, start, end, seq, &found);
     if (found) return s->bk[lo];
-    if (s->nbk == s->capbk) {
-        s->capbk = s->capbk ? s->capbk * 2 : 16;
-        s->bk = lw_xrealloc(s->bk, s->capbk * sizeof *s->bk);
+    size_t head = s->bkbase ? (size_t)(s->bk - s->bkbase) : 0;
+    if (head + s->nbk == s->capbk) {
+        if (head > 0 && head >= s->nbk) { /* as many closed at the head as open: move down */
+            memmove(s->bkbase, s->bk, s->nbk * sizeof *s->bk);
+            head = 0;
+        } else {
+            s->capbk = s->capbk ? s->capbk * 2 : 16;
+            s->bkbase = lw_xrealloc(s->bkbase, s->capbk * sizeof *s->bk);
+        }
+        s->bk = s->bkbase + head;
     }
     struct bucket *b = lw_xcalloc(1, sizeof *b);
     *b = (struct bucket){
