@@ -597,10 +597,11 @@ struct logwash_record_result {
  * with the per-call set-up (the out-of-memory exit) done once for them all, so a caller with
  * many short records in memory pays it once; res[i] describes recs[i]. It stops after the
  * first record whose result is neither LOGWASH_OK nor LOGWASH_DROP, after a record with
- * outputs when the runner keeps routes (logwash_runner_options.routes), and before any record
+ * outputs when the runner keeps routes (logwash_runner_options.routes), after a record with
+ * state operations (logwash_runner_state_ops: seen(), windows), and before any record
  * once out->len >= max_len (SIZE_MAX: no such stop); so the last record run is the one to ask
- * logwash_runner_error, logwash_outputs and logwash_explanation about, as after
- * logwash_run_into. Returns the number of records run: at least 1 when n > 0. */
+ * logwash_runner_error, logwash_outputs, logwash_runner_state_ops and logwash_explanation
+ * about, as after logwash_run_into. Returns the number of records run: at least 1 when n > 0. */
 LOGWASH_API size_t logwash_run_batch(struct logwash_runner *r, const struct logwash_record *recs,
                                      size_t n, struct logwash_buffer *out, size_t max_len,
                                      struct logwash_record_result *res);

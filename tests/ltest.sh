@@ -161,9 +161,9 @@ fi
 
 # hostile strings in names, records and messages: every report stays what it is. The text
 # report and TAP show control characters and bytes that are not UTF-8 as \xHH (no raw ESC on
-# a terminal, no line of TAP made by a name), a '#' in a TAP description is \# (a name
-# "x # TODO" does not excuse its failure); the JUnit XML stays well-formed (U+FFFE, U+FFFF,
-# C0 controls, bytes that are not UTF-8, ']]>', quotes and newlines in attributes)
+# a terminal, no line of TAP made by a name), a '#' in a TAP description is \# and a
+# backslash \\ (a name "x # TODO" or "x \# TODO" does not excuse its failure); the JUnit XML
+# stays well-formed (U+FFFE, U+FFFF, C0 controls, bytes that are not UTF-8, ']]>', quotes and newlines in attributes)
 printf 'reject "bad: " + line\n' >h.lw
 printf 'ab\377\376\001]]>\357\277\276\302\205\n' >hostile.txt
 cat >h.test.yaml <<'YAML'
@@ -174,20 +174,28 @@ cases:
   - name: "y\nok 7 - fake\r"
     input: "]]> \x01 \u2028"
     expect: ["no"]
+  - name: "ends in a backslash \\# TODO"
+    input: "z"
+    expect: ["no"]
 YAML
 run test --tap --junit=h.xml h.test.yaml
 expect_rc hostile 1
 cat >want <<'EOF2'
 TAP version 13
-1..2
-not ok 1 - h.test.yaml:2: esc\x1b bell\x07 nul\x00 \ufffe\uffff ]]> <&"q"> x \# TODO later
+1..3
+not ok 1 - h.test.yaml:2: esc\\x1b bell\\x07 nul\\x00 \\ufffe\\uffff ]]> <&"q"> x \# TODO later
 #     input: "ab\xff\xfe\u0001]]>\ufffe\u0085"
 #     h.test.yaml:4:16: the record: rejected with "bad: ab\xff\xfe\x01]]>\ufffe\u0085" (h.lw:1:1), which does not contain "zzz"
-not ok 2 - h.test.yaml:5: y\nok 7 - fake\x0d
+not ok 2 - h.test.yaml:5: y\\nok 7 - fake\\x0d
 #     input: "]]> \u0001 \u2028"
 #     the record: expected ok, got rejected: bad: ]]> \x01 \u2028 (h.lw:1:1)
 #     h.test.yaml:7:15: outputs: expected 1, got 0
 #     h.test.yaml:7:15: output 1: missing: "no"
+not ok 3 - h.test.yaml:8: ends in a backslash \\\# TODO
+#     input: "z"
+#     the record: expected ok, got rejected: bad: z (h.lw:1:1)
+#     h.test.yaml:10:15: outputs: expected 1, got 0
+#     h.test.yaml:10:15: output 1: missing: "no"
 EOF2
 expect_file hostile_tap out
 # as a TAP consumer reads it: two failures, no TODO, no parse error
@@ -195,7 +203,7 @@ if perl -MTAP::Parser -e 1 2>/dev/null; then
     cp out hostile.tap
     perl -MTAP::Parser -e 'my $p = TAP::Parser->new({ source => "hostile.tap" }); 1 while $p->next;
         printf "%d %d %d %d\n", scalar($p->passed), scalar($p->failed), scalar($p->todo), scalar($p->parse_errors)' >pyout 2>&1
-    if [ "$(cat pyout)" = "0 2 0 0" ]; then ok; else bad "hostile_tap_parser: $(cat pyout)"; fi
+    if [ "$(cat pyout)" = "0 3 0 0" ]; then ok; else bad "hostile_tap_parser: $(cat pyout)"; fi
 else
     skip "TAP::Parser check: no perl TAP::Parser"
 fi
@@ -747,5 +755,30 @@ run test -q --coverage cov/big.lw
 expect_rc coverage_big 1
 if grep -q '^    cov/big.lw:16385:17: error: template too large for coverage (65535 statements and branch outcomes at most)$' out &&
     [ "$(grep -c 'error:' out)" = 1 ]; then ok; else bad "coverage_big: $(head -5 out)"; fi
+
+# seen() and windows: a state per case, applied after each record as logwash(1) does: window
+# results are emitted values (after the record that closes them, the rest at the case's end),
+# and a rejected record's seen() key is not kept (they were lost, and kept)
+printf 'input json\nwindow count 2 timeout 1h key .k {\n    n = count()\n}\ndrop\n' >st.lw
+cat >st.test.yaml <<'YAML'
+options:
+  now: "2026-01-01T00:00:00Z"
+cases:
+  - name: windows
+    inputs: [{k: 1}, {k: 2}, {k: 1}]
+    dropped: true
+    expect:
+      - {key: 1, window_start: "2026-01-01T00:00:00Z", window_end: "2026-01-01T00:00:00Z", n: 2}
+      - {key: 2, window_start: "2026-01-01T00:00:00Z", window_end: "2026-01-01T01:00:00Z", n: 1}
+YAML
+run test st.test.yaml
+expect_rc state_windows 0
+printf 'input json\nreject "seen " + str(seen(.id, 10m))\n' >sr.lw
+printf 'cases:\n  - inputs: [{id: 1}, {id: 1}]\n    rejected: "seen false"\n' >sr.test.yaml
+run test sr.test.yaml
+expect_rc state_seen_rejected 0
+printf '{"id": 1}\n{"id": 1}\n' | "$bin" -f sr.lw 2>&1 | grep -c 'seen false' >out
+want 2
+expect_file state_seen_logwash out
 
 summary

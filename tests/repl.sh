@@ -88,6 +88,26 @@ printf '{"n": 5}\n' | "$bin" -f saved.lw >out 2>err
 want '{"k":50}'
 expect_file saved_runs out
 
+# ---- seen() and windows: the session keeps no state across records, which is said once per
+# session (a window statement gave no results and no word)
+cat >in <<'EOF'
+:line x
+let q = [seen(line, 10m), seen(line, 10m)]
+q
+window tumbling 1m key line { n = count() }
+:reset
+seen(1, 1m)
+EOF
+run repl
+expect_rc state 0
+want '[false,true] : array' 'false : bool'
+expect_file state out
+note="logwash: repl: note: seen() and window statements keep state across records, which the \
+session has not: seen() remembers only the keys of the same run, and windows give no results \
+here (try the template with logwash -f on a file)"
+want "$note" "$note"
+expect_file state err
+
 # ---- errors: line:col of what was typed (not of the session), the caret, in a function kept
 # earlier, a rejected record; the session goes on after each
 cat >in <<'EOF'

@@ -878,6 +878,8 @@ logwash_run_batch(struct logwash_runner *r, const struct logwash_record *recs, s
             done = ++i;
             if (i == n || x > LOGWASH_DROP || (r->routes && r->nouts > 0) || r->ext.len >= max_len)
                 break;
+            size_t oplen = 0; /* its state operations: the next record would empty them */
+            if (r->vm.state != NULL && (lw_vmstate_log(r->vm.state, &oplen), oplen > 0)) break;
         }
     }
     lw_oom_jmp = outer;

@@ -129,6 +129,7 @@ struct repl {
     size_t npieces;
     int input_line0, input_nlines; /* the input's lines (0: no input) */
     struct lw_uadata ua;           /* parse_user_agent's rules, read once for the whole session */
+    bool state_said;               /* the note on seen() and windows was given (once per session) */
 };
 
 /* count_lines: the '\n' in s. */
@@ -519,6 +520,14 @@ input(struct repl *R, const char *name, const char *text, size_t len, bool file)
             build(R, skip, name, text, len, false);
         }
     }
+    if (logwash_template_uses_state(t) && !R->state_said) {
+        /* each input runs the session again on one record, without the state a run keeps */
+        fprintf(stderr, "logwash: repl: note: seen() and window statements keep state across "
+                        "records, which the session has not: seen() remembers only the keys "
+                        "of the same run, and windows give no results here (try the template "
+                        "with logwash -f on a file)\n");
+        R->state_said = true;
+    }
     int res = run(R, t, expr ? M_EXPR : M_STMT);
     logwash_template_free(t);
     /* a loaded file is kept when it compiles: most templates reject the empty record a
@@ -699,6 +708,7 @@ command(struct repl *R, char *line)
             entry_free(&R->entries[i]);
         R->nentries = 0;
         R->session_len = 0;
+        R->state_said = false;
         return 0;
     }
     if (strcmp(c, "session") == 0) {

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "test_int.h"
 
@@ -127,6 +128,35 @@ push(struct lw_arena *a, struct lw_tv *arr, const struct lw_tv *v)
     arr->items[arr->n++] = *v;
 }
 
+/* emitted: one emitted value (its text, without the '\n'). */
+static void
+emitted(struct lw_arena *a, const char *data, size_t len, enum logwash_output_format fmt,
+        struct got *g)
+{
+    struct lw_tv v = { .kind = LW_TV_STRING, .s = { lw_arena_dup(a, data, len), len } };
+    if (fmt == LOGWASH_OUTPUT_JSON && lw_test_json(a, data, len, &v) != 0)
+        v = (struct lw_tv){ .kind = LW_TV_STRING, .s = v.s }; /* cannot happen */
+    push(a, &g->emitted, &v);
+    if (fmt == LOGWASH_OUTPUT_JSON)
+        lw_test_yaml_safe(&g->emitted_text, (struct lw_str){ data, len });
+    else
+        lw_test_quote(&g->emitted_text, v.s);
+    lw_buf_addc(&g->emitted_text, '\n');
+}
+
+/* window_results: the results in b (one a line), emitted values as in logwash(1). */
+static void
+window_results(struct lw_arena *a, const struct logwash_buffer *b, enum logwash_output_format fmt,
+               struct got *g)
+{
+    for (size_t at = 0; at < b->len;) {
+        const char *nl = memchr(b->data + at, '\n', b->len - at);
+        size_t len = nl ? (size_t)(nl - (b->data + at)) : b->len - at;
+        emitted(a, b->data + at, len, fmt, g);
+        at += len + 1;
+    }
+}
+
 static void
 record_outputs(struct lw_arena *a, struct logwash_runner *r, enum logwash_output_format fmt,
                struct got *g)
@@ -134,20 +164,13 @@ record_outputs(struct lw_arena *a, struct logwash_runner *r, enum logwash_output
     size_t n;
     const struct logwash_output *o = logwash_outputs(r, &n);
     for (size_t i = 0; i < n; i++) {
-        struct lw_tv v = { .kind = LW_TV_STRING,
-                           .s = { lw_arena_dup(a, o[i].data, o[i].len), o[i].len } };
         if (o[i].print) {
+            struct lw_tv v = { .kind = LW_TV_STRING,
+                               .s = { lw_arena_dup(a, o[i].data, o[i].len), o[i].len } };
             push(a, &g->printed, &v);
             continue;
         }
-        if (fmt == LOGWASH_OUTPUT_JSON && lw_test_json(a, o[i].data, o[i].len, &v) != 0)
-            v = (struct lw_tv){ .kind = LW_TV_STRING, .s = v.s }; /* cannot happen */
-        push(a, &g->emitted, &v);
-        if (fmt == LOGWASH_OUTPUT_JSON)
-            lw_test_yaml_safe(&g->emitted_text, (struct lw_str){ o[i].data, o[i].len });
-        else
-            lw_test_quote(&g->emitted_text, v.s);
-        lw_buf_addc(&g->emitted_text, '\n');
+        emitted(a, o[i].data, o[i].len, fmt, g);
     }
 }
 
@@ -214,6 +237,16 @@ case_tables(struct run *u, const struct lw_tfile *f, const struct lw_topts *o,
     return 0;
 }
 
+/* case_now: processing time for windows: the case's now, else the clock. */
+static int64_t
+case_now(const struct lw_topts *o)
+{
+    if (o->has_now) return o->now_ns;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* run_case: every record of c through t; 0, or -1 with a message in out (a bad zone, a table
  * that does not load). */
 static int
@@ -241,6 +274,16 @@ run_case(struct run *u, const struct logwash_template *t, const struct lw_tfile 
         logwash_runner_set_tables(r, set); /* the runner holds it */
         logwash_tables_free(set);
     }
+    /* seen() and windows: a state per case, applied after each record as logwash(1) does (so
+     * a rejected record's seen() key is not kept, and window results are emitted values) */
+    struct logwash_state *st = NULL;
+    struct logwash_buffer wb = { 0 };
+    if (logwash_template_uses_state(t)) {
+        st = logwash_state_new(t, LOGWASH_DEFAULT_MAX_STATE);
+        if (st == NULL) lw_oom(0);
+        logwash_state_set_output(st, ro.output);
+        logwash_runner_attach_state(r, st);
+    }
     g->n = c->ninputs;
     g->outcome = lw_arena_alloc(a, (g->n + 1) * sizeof *g->outcome);
     g->message = lw_arena_alloc(a, (g->n + 1) * sizeof *g->message);
@@ -260,7 +303,25 @@ run_case(struct run *u, const struct logwash_template *t, const struct lw_tfile 
             snprintf(where, sizeof where, " (%s:%d:%d)", logwash_template_name(t), e->line, e->col);
         g->where[i] = lw_arena_dup(a, where, strlen(where) + 1);
         record_outputs(a, r, ro.output, g);
+        size_t oplen;
+        const void *ops = logwash_runner_state_ops(r, &oplen);
+        if (st != NULL && oplen > 0 && (res == LOGWASH_OK || res == LOGWASH_DROP)) {
+            size_t nres = 0;
+            bool late = false;
+            wb.len = 0;
+            if (logwash_state_apply(st, ops, oplen, case_now(o), &wb, &nres, &late, NULL, 0) < 0)
+                lw_oom(0);
+            window_results(a, &wb, ro.output, g);
+        }
     }
+    for (size_t n = 1; st != NULL && n > 0;) { /* the end of the case's input: every window */
+        wb.len = 0;
+        n = logwash_state_tick(st, INT64_MAX, &wb, 1 << 20);
+        if (logwash_state_broken(st)) lw_oom(0);
+        window_results(a, &wb, ro.output, g);
+    }
+    free(wb.data);
+    logwash_state_free(st);
     if (counts != NULL) lw_cov_add(counts, t, r);
     logwash_runner_free(r);
     return 0;
@@ -752,6 +813,16 @@ path_arg(struct run *u, const char *path)
 
 /* ---- reports ---- */
 
+/* tap_desc: s in a TAP description: a '#' starts a directive (# TODO would excuse a failure),
+ * so it is \#, and a backslash is \\ (a name ending in a backslash made "\\#", which TAP
+ * reads as a backslash and a directive) */
+static void
+tap_desc(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        fputs(*p == '#' ? "\\#" : *p == '\\' ? "\\\\" : (char[]){ *p, '\0' }, stdout);
+}
+
 static void
 tap(struct run *u)
 {
@@ -759,14 +830,11 @@ tap(struct run *u)
     for (size_t i = 0; i < u->n; i++) {
         struct result *r = &u->r[i];
         bool ok = r->kind == R_PASS || r->kind == R_UPDATED;
-        /* a '#' starts a directive (# TODO would excuse a failure): \# in a description */
         printf("%s %zu - ", ok ? "ok" : "not ok", i + 1);
-        for (const char *p = r->file; *p; p++)
-            fputs(*p == '#' ? "\\#" : (char[]){ *p, '\0' }, stdout);
+        tap_desc(r->file);
         if (r->line > 0) printf(":%d", r->line);
         printf(": ");
-        for (const char *p = r->name; *p; p++)
-            fputs(*p == '#' ? "\\#" : (char[]){ *p, '\0' }, stdout);
+        tap_desc(r->name);
         printf("%s\n", r->kind == R_UPDATED ? " # recorded by --update" : "");
         for (const char *p = r->detail; p && *p;) {
             const char *nl = strchr(p, '\n');

@@ -6,6 +6,7 @@
  * the caller, which counts it against --max-state. */
 #include "lw/sketch.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,7 +204,12 @@ static double
 value_of(int32_t i)
 {
     double g = (1 + LW_DD_ALPHA) / (1 - LW_DD_ALPHA);
-    return 2 * pow(g, i) / (g + 1);
+    double v = 2 * pow(g, i) / (g + 1);
+    if (isfinite(v)) return v;
+    /* the buckets of values near the largest double: 2 * g^i overflowed (a percentile of
+     * 1e308 was infinite, written as null); the bucket's value is at most its largest */
+    v = pow(g, i) * (2 / (g + 1));
+    return isfinite(v) ? v : DBL_MAX;
 }
 
 bool

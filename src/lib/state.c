@@ -231,6 +231,8 @@ struct lw_state {
     size_t wcap, wn;
     struct bucket **bk; /* open windows, by end then statement then start */
     size_t nbk, capbk;
+    struct bucket **bkbase; /* bk's allocation (bk is bkbase + the windows closed at its head,
+                             * so closing the first window moves nothing), capbk pointers */
     struct wstate *ws;
     uint64_t seq; /* of the last count window opened */
     struct lw_state_counts c;
@@ -289,7 +291,7 @@ lw_state_free(struct lw_state *s)
     }
     for (size_t i = 0; i < s->nbk; i++)
         bucket_free(s, s->bk[i]);
-    free(s->bk);
+    free(s->bkbase);
     free(s->dtab);
     free(s->wtab);
     free(s->ws);
@@ -417,6 +419,15 @@ own_put(struct lw_vmstate *vs, uint64_t hash, const char *key, uint32_t len, int
     lw_buf_add(&vs->keys, key, len);
 }
 
+/* expiry: when a key seen at now with ttl expires (INT64_MAX past the largest time: a time
+ * near year 2262 plus a ttl of up to 100 years overflows int64_t) */
+static int64_t
+expiry(int64_t now, int64_t ttl)
+{
+    int64_t exp;
+    return __builtin_add_overflow(now, ttl, &exp) ? INT64_MAX : exp;
+}
+
 /* ttl_arg: seen()'s ttl: a duration string ("10m", or the literal 10m) or seconds. */
 static int
 ttl_arg(struct lw_vm *vm, const struct lw_value *v, int64_t *ttl)
@@ -460,7 +471,7 @@ fn_seen(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     uint32_t len = (uint32_t)vs->key.len;
     bool ans = own_seen(vs, hash, key, len, now) ||
                (vs->attached != NULL && dseen(vs->attached, hash, key, len, now));
-    if (!ans) own_put(vs, hash, key, len, now + ttl < now ? INT64_MAX : now + ttl);
+    if (!ans) own_put(vs, hash, key, len, expiry(now, ttl));
     lw_buf_addc(&vs->log, 'S');
     lw_buf_addc(&vs->log, ans);
     put64(&vs->log, hash);
@@ -634,7 +645,8 @@ lw_state_wrong(const struct lw_state *s, const void *log, size_t len)
             uint64_t qh = get64(&q);
             int64_t qnow = (int64_t)get64(&q), qttl = (int64_t)get64(&q);
             uint32_t ql = get32(&q);
-            if (!qans && qh == hash && ql == kl && memcmp(q, key, kl) == 0 && now < qnow + qttl)
+            if (!qans && qh == hash && ql == kl && memcmp(q, key, kl) == 0 &&
+                now < expiry(qnow, qttl))
                 real = true;
             q += ql;
         }
@@ -819,7 +831,11 @@ close_at(struct lw_state *s, size_t i, struct lw_buf *out, size_t limit, bool *c
     if (*cut) return n;
     s->bytes -= msz(sizeof *b) + msz(b->cap * sizeof(void *));
     bucket_free(s, b);
-    memmove(s->bk + i, s->bk + i + 1, (s->nbk - i - 1) * sizeof *s->bk);
+    if (i == 0) { /* the usual one (windows close in order of their ends): nothing moves */
+        s->bk++;
+    } else {
+        memmove(s->bk + i, s->bk + i + 1, (s->nbk - i - 1) * sizeof *s->bk);
+    }
     s->nbk--;
     return n;
 }
@@ -861,9 +877,16 @@ bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t 
     bool found;
     size_t lo = bk_find(s, w, start, end, seq, &found);
     if (found) return s->bk[lo];
-    if (s->nbk == s->capbk) {
-        s->capbk = s->capbk ? s->capbk * 2 : 16;
-        s->bk = lw_xrealloc(s->bk, s->capbk * sizeof *s->bk);
+    size_t head = s->bkbase ? (size_t)(s->bk - s->bkbase) : 0;
+    if (head + s->nbk == s->capbk) {
+        if (head > 0 && head >= s->nbk) { /* as many closed at the head as open: move down */
+            memmove(s->bkbase, s->bk, s->nbk * sizeof *s->bk);
+            head = 0;
+        } else {
+            s->capbk = s->capbk ? s->capbk * 2 : 16;
+            s->bkbase = lw_xrealloc(s->bkbase, s->capbk * sizeof *s->bk);
+        }
+        s->bk = s->bkbase + head;
     }
     struct bucket *b = lw_xcalloc(1, sizeof *b);
     *b = (struct bucket){
@@ -1183,10 +1206,15 @@ contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, 
     /* a clock set back: processing time never goes back into a window given already */
     if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
     if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
-    int64_t last = floor_div(t, d->step_ns) * d->step_ns;
+    /* the starts of t's windows, latest first, in 128 bits: near the smallest time (1677) a
+     * long window's start is before it (the product overflowed int64_t): the smallest time
+     * stands for it, and the window keeps its end */
+    __int128 last = (__int128)floor_div(t, d->step_ns) * d->step_ns;
     bool refused = false;
-    for (int64_t st = last; (__int128)st > (__int128)t - d->size_ns; st -= d->step_ns) {
-        int64_t end = st > INT64_MAX - d->size_ns ? INT64_MAX : st + d->size_ns;
+    for (__int128 st0 = last; st0 > (__int128)t - d->size_ns; st0 -= d->step_ns) {
+        int64_t st = st0 < (__int128)INT64_MIN + 1 ? INT64_MIN + 1 : (int64_t)st0;
+        int64_t end =
+            st0 > (__int128)INT64_MAX - d->size_ns ? INT64_MAX : (int64_t)(st0 + d->size_ns);
         /* a window that closed already (the latest time passed its end plus the lateness):
          * the contribution is late, refused (its results were given) */
         if (d->event_time && (__int128)ws->wm >= (__int128)end + d->late_ns) {
@@ -1199,7 +1227,6 @@ contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, 
             for (uint32_t i = 0; i < d->naggs; i++)
                 add(s, &d->aggs[i], &e->ag[i], &q);
         }
-        if (st < INT64_MIN + d->step_ns) break;
     }
     if (refused) s->c.late++;
     return advance(s, now, out, 0);
@@ -1240,7 +1267,7 @@ lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, 
         uint32_t kl = get32(&p);
         const char *key = p;
         p += kl;
-        if (!ans) dinsert(s, hash, key, kl, now + ttl < now ? INT64_MAX : now + ttl);
+        if (!ans) dinsert(s, hash, key, kl, expiry(now, ttl));
         if (now > dmax) dmax = now;
     }
     if (dmax > s->dmax) {

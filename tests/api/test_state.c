@@ -90,6 +90,31 @@ main(void)
     logwash_state_counts(s, &c);
     CHECK(c.results == 2 && c.late == 1 && c.windows == 0 && c.keys == 3);
 
+    /* logwash_run_batch stops after each record with state operations: the next record would
+     * empty them (a batch lost every window contribution and seen() key but its last) */
+    {
+        struct logwash_runner *br = logwash_runner_new(t, NULL, &e);
+        const char *b0 = "{\"id\":7,\"ts\":\"2026-01-01T00:00:10Z\",\"k\":\"a\",\"v\":1}";
+        const char *b1 = "{\"id\":8,\"ts\":\"2026-01-01T00:00:11Z\",\"k\":\"a\",\"v\":1}";
+        struct logwash_record recs[2] = { { b0, strlen(b0), NULL }, { b1, strlen(b1), NULL } };
+        struct logwash_record_result res[2];
+        struct logwash_buffer bo = { 0 };
+        /* the operations of b0 alone, from a runner of its own */
+        struct logwash_runner *one = logwash_runner_new(t, NULL, &e);
+        CHECK(logwash_run(one, b0, strlen(b0), NULL) == LOGWASH_OK);
+        size_t len0;
+        const void *ops0 = logwash_runner_state_ops(one, &len0);
+        CHECK(logwash_run_batch(br, recs, 2, &bo, SIZE_MAX, res) == 1);
+        ops = logwash_runner_state_ops(br, &len);
+        CHECK(len > 0 && len == len0 && memcmp(ops, ops0, len) == 0);
+        CHECK(logwash_run_batch(br, recs + 1, 1, &bo, SIZE_MAX, res) == 1);
+        ops = logwash_runner_state_ops(br, &len);
+        CHECK(len > 0 && !(len == len0 && memcmp(ops, ops0, len) == 0));
+        logwash_runner_free(one);
+        free(bo.data);
+        logwash_runner_free(br);
+    }
+
     /* a template without state: no operations, not a state user */
     struct logwash_template *plain = logwash_compile("emit 1", 6, NULL, &e);
     struct logwash_runner *pr = logwash_runner_new(plain, NULL, &e);
