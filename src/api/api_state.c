@@ -138,3 +138,9 @@ logwash_state_counts(const struct logwash_state *s, struct logwash_state_counts 
                                         .late = x.late,
                                         .bytes = x.bytes };
 }
+
+uint64_t
+logwash_state_horizon(const struct logwash_state *s)
+{
+    return lw_state_horizon(s->s);
+}
