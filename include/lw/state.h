@@ -118,5 +118,10 @@ void lw_state_counts(const struct lw_state *s, struct lw_state_counts *c);
  * returned 0 for) of the first applied log still needed: by a window not given yet or a seen()
  * key not expired; the number applied when none is. */
 uint64_t lw_state_horizon(const struct lw_state *s);
+/* lw_state_replay_exact: whether replaying the logs from a horizon (in the same order, on an
+ * empty state) gives again exactly the results not given yet, and none of those given: one
+ * event-time tumbling window statement without lateness, no seen(), no log contributing twice,
+ * no window closed early (docs/design-state.md 3). */
+bool lw_state_replay_exact(const struct lw_state *s);
 
 #endif

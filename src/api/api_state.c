@@ -144,3 +144,9 @@ logwash_state_horizon(const struct logwash_state *s)
 {
     return lw_state_horizon(s->s);
 }
+
+bool
+logwash_state_replay_exact(const struct logwash_state *s)
+{
+    return !s->broken && lw_state_replay_exact(s->s);
+}

@@ -236,6 +236,7 @@ struct lw_state {
     struct wstate *ws;
     uint64_t seq;     /* of the last count window opened */
     uint64_t applied; /* logs applied (lw_state_apply returned 0): the next one's index */
+    bool multi;       /* a log contributed more than once (lw_state_replay_exact) */
     struct lw_state_counts c;
     struct lw_arena scratch;
 };
@@ -1236,9 +1237,11 @@ lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, 
     if (lw_state_wrong(s, log, len)) return 1;
     const char *p = log, *end = p + len;
     int64_t dmax = s->dmax;
+    int nwin = 0;
     while (p < end) {
         char op = *p++;
         if (op == 'W') {
+            if (++nwin > 1) s->multi = true;
             *nres += contribute(s, &p, now_ns, out, late, msg, msgcap);
             continue;
         }
@@ -1258,6 +1261,15 @@ lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, 
     *nres += bound(s, out);
     s->applied++;
     return 0;
+}
+
+bool
+lw_state_replay_exact(const struct lw_state *s)
+{
+    const struct lw_program *p = s->p;
+    if (p->uses_seen || p->nwindows != 1 || s->multi || s->c.closed_early > 0) return false;
+    const struct lw_windef *d = &p->windows[0];
+    return d->kind == LW_WIN_TUMBLING && d->event_time && d->late_ns == 0;
 }
 
 uint64_t

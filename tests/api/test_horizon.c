@@ -6,6 +6,7 @@
 #include <logwash.h>
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +128,38 @@ main(void)
         CHECK(logwash_state_horizon(f.s) == 1);
         logwash_runner_free(spec);
         close_fix(&f);
+    }
+    /* replay_exact: one event-time tumbling window without lateness, nothing else */
+    static const struct {
+        const char *text;
+        bool exact;
+    } kinds[] = {
+        { "window tumbling 1m at t key .k { n = count() }", true },
+        { "window tumbling 1m at t late 5s { n = count() }", false },
+        { "window sliding 2m every 1m at t { n = count() }", false },
+        { "window tumbling 1m { n = count() }", false }, /* processing time */
+        { "window session 1m at t { n = count() }", false },
+        { "window count 2 timeout 1m at t { n = count() }", false },
+        { "if seen(.id, 10m, t) { drop }", false },
+        { "window tumbling 1m at t { n = count() }\nwindow tumbling 1h at t { n = count() }",
+          false },
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        char text[300];
+        snprintf(text, sizeof text, "input json\nlet t = parse_time(.ts, \"rfc3339\")\n%s\n",
+                 kinds[i].text);
+        if (!open_fix(&f, text)) continue;
+        CHECK(logwash_state_replay_exact(f.s) == kinds[i].exact);
+        close_fix(&f);
+    }
+    /* a record contributes once to a statement: a window inside a loop does not compile */
+    {
+        struct logwash_error e;
+        const char *loop = "input json\nlet t = parse_time(.ts, \"rfc3339\")\n"
+                           "for x in .xs { window tumbling 1m at t { n = count() } }\n";
+        struct logwash_template *lt = logwash_compile(loop, strlen(loop), NULL, &e);
+        CHECK(lt == NULL);
+        logwash_template_free(lt);
     }
     free(out.data);
     return check_summary();
