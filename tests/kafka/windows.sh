@@ -5,8 +5,9 @@
 # windows) reads one partition of 6,000 events, a few of them out of order and late, and is killed with -9 twice mid-stream; a last run reads to the end. Every closed
 # (window, key) result must be in the output topic with the values a reference computation
 # (Python, below, from the man page's rules) gives, each duplicate identical, none other; the
-# committed offset must stop at the first record of the window still open. Also: the templates
-# with state that are not exact under Kafka are still refused at start (exit 2).
+# committed offset must stop at the first record of the window still open. Also: the same to
+# standard output; a second partition stops the run (exit 4); the templates with state that are
+# not exact under Kafka are still refused at start (exit 2).
 # Usage: [LW_JOBS=N] tests/kafka/windows.sh LOGWASH MOCKD COMMITTED
 set -u
 lw=$1 mockd=$2 committed=$3
@@ -165,6 +166,35 @@ EOF
 "$committed" "$boot" gw win >"$tmp/c3"
 [ "$(cat "$tmp/c3")" = "0 $N" ] && ok "committed offset $N: the first record of the window still open" ||
     bad "committed $(cat "$tmp/c3"), expected 0 $N"
+
+# to standard output: the same results, in one run; the commit stops at the open window too
+timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win --group gs \
+    --exit-at-eof $KX -q >"$tmp/gots" 2>"$tmp/lws.err"
+rc=$?
+grep window_start "$tmp/gots" | python3 -c 'import json, sys
+print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))' >"$tmp/gots.n"
+python3 -c 'import json, sys
+print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))' <"$tmp/want" >"$tmp/want.n"
+"$committed" "$boot" gs win >"$tmp/cs"
+if [ $rc = 0 ] && cmp -s "$tmp/want.n" "$tmp/gots.n" && [ "$(cat "$tmp/cs")" = "0 $N" ]; then
+    ok "to standard output: the $nwant results exact, committed offset $N"
+else
+    bad "to standard output: exit $rc, $(grep -c window_start "$tmp/gots") results, committed $(cat "$tmp/cs"); $(tail -1 "$tmp/lws.err")"
+fi
+
+# two partitions: the replay order is not the read order, so the run stops (exit 4) when the
+# second one's first record comes, before giving anything from it
+echo "topic w2 2" >&3; sleep 0.3
+head -50 "$tmp/in.jsonl" | timeout 60 kcat -P -b "$boot" -t w2 -p 0 2>/dev/null
+sed -n 51,100p "$tmp/in.jsonl" | timeout 60 kcat -P -b "$boot" -t w2 -p 1 2>/dev/null
+timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic w2 --group g2 \
+    --exit-at-eof $KX -q >/dev/null 2>"$tmp/w2.err"
+rc=$?
+if [ $rc = 4 ] && grep -q "exact on one partition read once in order" "$tmp/w2.err"; then
+    ok "a second partition stops the run: exit 4"
+else
+    bad "two partitions: exit $rc, $(tail -1 "$tmp/w2.err")"
+fi
 
 # not exact under Kafka: refused at start, exit 2
 for w in "window tumbling 1m at t late 5s { n = count() }" "window sliding 2m every 1m at t { n = count() }" \
