@@ -463,6 +463,18 @@ struct logwash_state_counts {
 };
 LOGWASH_API void logwash_state_counts(const struct logwash_state *s,
                                       struct logwash_state_counts *c);
+/* logwash_state_horizon: how many of the logs applied so far (logwash_state_apply calls that
+ * returned 0, the first being 0) are no longer needed: the index of the first one a window not
+ * closed and given yet, or a seen() key not expired, still needs (the number applied when none
+ * does). A source that replays from a position (Kafka) may move it past a record once the
+ * record's index is below the horizon and the results given up to now were delivered. */
+LOGWASH_API uint64_t logwash_state_horizon(const struct logwash_state *s);
+/* logwash_state_replay_exact: whether replaying the records from the one at the horizon, in
+ * the same order, on a new state, gives again exactly the window results not given yet and none
+ * of those given (true for a template whose only state is one event-time tumbling window
+ * without lateness, as long as no record contributed twice and no window closed early at
+ * max_bytes). logwash(1) allows state with Kafka input only while this holds. */
+LOGWASH_API bool logwash_state_replay_exact(const struct logwash_state *s);
 
 /* ---- Running a record ---- */
 

@@ -74,6 +74,9 @@ struct lw_source_ops {
      * out, in assignment order; returns how many are assigned (more than cap: the rest are
      * left out). NULL: a source without partitions. */
     uint32_t (*parts)(struct lw_source *s, struct lw_partstat *out, uint32_t cap);
+    /* holds: the holds a ticket has now (-1: an output failed; 0: finished, or unknown). NULL:
+     * not known (files). */
+    int32_t (*holds)(struct lw_source *s, uint64_t ticket);
     /* close: commit what is finished and release the source. Returns 0 or -1 with d set. */
     int (*close)(struct lw_source *s, struct lw_diag *d);
 };

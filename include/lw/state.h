@@ -114,5 +114,14 @@ bool lw_state_wrong(const struct lw_state *s, const void *log, size_t len);
  * limit; call again after writing out: it goes on where it stopped). Returns how many. */
 size_t lw_state_tick(struct lw_state *s, int64_t now_ns, struct lw_buf *out, size_t limit);
 void lw_state_counts(const struct lw_state *s, struct lw_state_counts *c);
+/* lw_state_horizon: the index (0 for the first log lw_state_apply took, counting those it
+ * returned 0 for) of the first applied log still needed: by a window not given yet or a seen()
+ * key not expired; the number applied when none is. */
+uint64_t lw_state_horizon(const struct lw_state *s);
+/* lw_state_replay_exact: whether replaying the logs from a horizon (in the same order, on an
+ * empty state) gives again exactly the results not given yet, and none of those given: one
+ * event-time tumbling window statement without lateness, no seen(), no log contributing twice,
+ * no window closed early (docs/design-state.md 3). */
+bool lw_state_replay_exact(const struct lw_state *s);
 
 #endif

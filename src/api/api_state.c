@@ -138,3 +138,15 @@ logwash_state_counts(const struct logwash_state *s, struct logwash_state_counts 
                                         .late = x.late,
                                         .bytes = x.bytes };
 }
+
+uint64_t
+logwash_state_horizon(const struct logwash_state *s)
+{
+    return lw_state_horizon(s->s);
+}
+
+bool
+logwash_state_replay_exact(const struct logwash_state *s)
+{
+    return !s->broken && lw_state_replay_exact(s->s);
+}

@@ -153,6 +153,24 @@ struct run {
      * pipelines of the process go on (the global stop ends them all) */
     volatile sig_atomic_t halt;
     char who[96]; /* "pipeline NAME: " in messages with several pipelines, else "" */
+    /* Kafka input with state (docs/design-state.md 3): each record settled is held once more
+     * in the source (kq, in read order, with the number of logs applied before it) until the
+     * state no longer needs it; a cut (kc) is released once every record up to the one that
+     * made it is finished but for that hold, so the source commits only at cuts or past them */
+    bool kstate;
+    struct kq {
+        uint64_t ticket, key;
+    } * kq;
+    size_t kq_head, kq_n, kq_cap;
+    uint64_t kq_base, kq_scan; /* positions: of kq[kq_head]; the first record not idle */
+    struct kcut {
+        uint64_t pos, cut; /* when records up to pos are idle: release those with key < cut */
+    } * kc;
+    size_t kc_head, kc_n, kc_cap;
+    uint64_t applied, last_cut;
+    char ktopic[256];
+    int32_t kpart;
+    int64_t koff; /* the last offset applied, -1: none yet */
 };
 
 /* stopping: a stop was asked of every run (a signal) or of this one. */
@@ -798,10 +816,29 @@ state_close(struct run *r, int64_t now_ns, struct lw_diag *d)
 /* state_step: the record's state operations applied (read order: here, in the loop), the
  * results of the windows they close appended to its outputs; a contribution too late for its
  * window sends the record to the dead-letter path (kind late) as well. */
-static void
-state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_recpos *pos)
+static int
+state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_recpos *pos,
+           struct lw_diag *d)
 {
-    if (r->state == NULL || x->opslen == 0 || (x->kind != RK_OK && x->kind != RK_DROP)) return;
+    if (r->state == NULL || x->opslen == 0 || (x->kind != RK_OK && x->kind != RK_DROP)) return 0;
+    if (r->kstate && pos->msg != NULL) {
+        /* one partition, read once in order: a replay is the same sequence (design-state.md) */
+        const struct lw_msgmeta *m = pos->msg;
+        if (r->koff < 0) {
+            snprintf(r->ktopic, sizeof r->ktopic, "%.*s", (int)m->topic.len, m->topic.p);
+            r->kpart = m->partition;
+        } else if (m->partition != r->kpart || strlen(r->ktopic) != m->topic.len ||
+                   memcmp(r->ktopic, m->topic.p, m->topic.len) != 0 || m->offset <= r->koff) {
+            lw_diag_setf(d,
+                         "windows with Kafka input are exact on one partition read once in "
+                         "order; %s@%" PRId64 " follows %s/%d@%" PRId64
+                         " (a rebalance or a second partition): stopping, a restart rebuilds "
+                         "the open windows from the committed offset",
+                         pos->name, m->offset, r->ktopic, (int)r->kpart, r->koff);
+            return -1;
+        }
+        r->koff = m->offset;
+    }
     struct logwash_buffer b = { r->out.p, r->out.len, r->out.cap };
     size_t nres = 0, before = r->out.len;
     bool late = false;
@@ -811,6 +848,25 @@ state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_r
         lw_oom(0); /* the program's out-of-memory exit (STYLE §8) */
     }
     r->out = (struct lw_buf){ b.data, b.len, b.cap };
+    if (r->kstate && !logwash_state_replay_exact(r->state)) {
+        r->out.len = before; /* windows closed early at --max-state: not given */
+        lw_diag_setf(d,
+                     "--max-state (%zu bytes) reached: windows closed early are not exact "
+                     "with Kafka input: stopping, a restart rebuilds them from the committed "
+                     "offset (raise --max-state)",
+                     r->o->max_state);
+        return -1;
+    }
+    r->applied++;
+    if (r->sinks[0].ops->messages) { /* a sink of messages: each result one, routed by default */
+        for (size_t off = before; off < r->out.len;) {
+            const char *nl = memchr(r->out.p + off, '\n', r->out.len - off);
+            size_t len = nl ? (size_t)(nl - (r->out.p + off)) + 1 : r->out.len - off;
+            GROW(r->cur.pend, r->cur.npend, r->cur.cappend);
+            r->cur.pend[r->cur.npend++] = (struct lw_output){ .off = off, .len = len };
+            off += len;
+        }
+    }
     x->nemit += (uint32_t)nres;
     x->nbytes += r->out.len - before;
     state_results(r, r->out.len, 0); /* the counters only: apply() counts the outputs */
@@ -819,6 +875,54 @@ state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_r
         (void)failed(r, pos, raw, "late", NULL, msg); /* not a failure: never an abort */
     }
     if (!r->evict_said || !r->early_said) state_said(r);
+    return 0;
+}
+
+/* kstate_hold: the record (about to be settled) held until the state no longer needs it; a cut
+ * when the state's horizon moved (windows closed by it, or before). */
+static void
+kstate_hold(struct run *r, const struct lw_recpos *pos, uint64_t key)
+{
+    r->src.ops->hold(&r->src, pos->ticket);
+    if (r->kq_head > 0 && r->kq_head >= r->kq_n) { /* all released: start over */
+        r->kq_head = r->kq_n = 0;
+    } else if (r->kq_head > 4096 && r->kq_head * 2 > r->kq_n) {
+        memmove(r->kq, r->kq + r->kq_head, (r->kq_n - r->kq_head) * sizeof *r->kq);
+        r->kq_n -= r->kq_head;
+        r->kq_head = 0;
+    }
+    GROW(r->kq, r->kq_n, r->kq_cap);
+    r->kq[r->kq_n++] = (struct kq){ pos->ticket, key };
+    uint64_t h = logwash_state_horizon(r->state);
+    if (h > r->last_cut) {
+        if (r->kc_head > 0 && r->kc_head >= r->kc_n) r->kc_head = r->kc_n = 0;
+        GROW(r->kc, r->kc_n, r->kc_cap);
+        r->kc[r->kc_n++] = (struct kcut){ r->kq_base + (r->kq_n - r->kq_head) - 1, h };
+        r->last_cut = h;
+    }
+}
+
+/* kstate_release: records idle (only the state's hold left) scanned in order; each cut whose
+ * records up to its maker are idle releases the records before it (their windows closed and
+ * the results delivered), so the source's commit moves to the cut. */
+static void
+kstate_release(struct run *r)
+{
+    uint64_t end = r->kq_base + (r->kq_n - r->kq_head);
+    while (r->kq_scan < end) {
+        int32_t h =
+            r->src.ops->holds(&r->src, r->kq[r->kq_head + (r->kq_scan - r->kq_base)].ticket);
+        if (h < 0 || h > 1) break;
+        r->kq_scan++;
+    }
+    while (r->kc_head < r->kc_n && r->kc[r->kc_head].pos < r->kq_scan) {
+        uint64_t cut = r->kc[r->kc_head++].cut;
+        while (r->kq_head < r->kq_n && r->kq[r->kq_head].key < cut) {
+            r->src.ops->done(&r->src, r->kq[r->kq_head].ticket, true);
+            r->kq_head++;
+            r->kq_base++;
+        }
+    }
 }
 
 /* The loop's side of a record whose work is done (by work_one, here or in a worker): what
@@ -831,14 +935,17 @@ record_done(struct run *r, const struct result *x0, struct lw_str raw, const str
     struct result xs;
     if (r->state != NULL) { /* window results join the record's outputs */
         xs = *x0;
-        state_step(r, &xs, raw, pos);
+        uint64_t key = r->applied;
+        if (state_step(r, &xs, raw, pos, d) != 0) return STOP_IO;
         x = &xs;
+        if (r->kstate) kstate_hold(r, pos, key);
     }
     int rc = apply(r, raw, pos, x);
     rc = settle(r, rc, raw, pos, d);
     r->cur.npend = r->cur.nhdrs = 0;
     if (rc != -2 && r->tends && tend(r, d) != 0) rc = -2;
     if (rc == -2) return STOP_IO;
+    if (r->kstate) kstate_release(r);
     int w;
     if ((r->o->unbuffered || r->out.len + r->sinks[0].ext_len >= FLUSH_AT) &&
         (w = flush_out(r, d)) != 0)
@@ -1628,16 +1735,22 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         }
     }
     if (logwash_template_uses_state(t)) {
-        if (o->from == LW_FROM_KAFKA || o->to == LW_TO_KAFKA) {
-            fprintf(stderr, "logwash: seen() and window statements work on files and pipes to "
-                            "standard output only: with Kafka, their exactness across restarts "
-                            "is not built yet (logwash-template(7) WINDOWS)\n");
-            lw_tablewatch_free(r.tw);
-            return 2;
-        }
         r.state = logwash_state_new(t, o->max_state);
         if (r.state == NULL) lw_oom(sizeof r.state);
         logwash_state_set_output(r.state, o->output);
+        /* with Kafka input, only what a replay from the committed offset rebuilds exactly */
+        bool exact = o->from == LW_FROM_KAFKA && logwash_state_replay_exact(r.state);
+        if (!exact && (o->from == LW_FROM_KAFKA || o->to == LW_TO_KAFKA)) {
+            fprintf(stderr, "logwash: seen() and window statements work on files and pipes to "
+                            "standard output only, and with Kafka input on one event-time "
+                            "tumbling window without lateness: for the rest, exactness across "
+                            "restarts is not built yet (logwash(1) KAFKA)\n");
+            logwash_state_free(r.state);
+            lw_tablewatch_free(r.tw);
+            return 2;
+        }
+        r.kstate = exact;
+        r.koff = -1;
     }
     lw_buf_init(&r.out);
     r.cur.out = &r.out;
@@ -1704,7 +1817,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
                 if (st != GO) break;
             }
             /* processing-time windows end while the input is quiet */
-            int w = r.state != NULL ? state_close(&r, state_now(&r), &d) : 0;
+            int w = r.state != NULL && !r.kstate ? state_close(&r, state_now(&r), &d) : 0;
             if (w == 0) w = flush_out(&r, &d);
             if (w != 0) {
                 io_failed = w == -1;
@@ -1712,6 +1825,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             }
             for (int i = 0; i < r.nsinks; i++)
                 if (r.sinks[i].ops->poll) r.sinks[i].ops->poll(&r.sinks[i]);
+            if (r.kstate) kstate_release(&r);
             if (tend(&r, &d) != 0) {
                 io_failed = true;
                 break;
@@ -1737,8 +1851,9 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     /* what was read is done and settled, unless the run stops here (a stop request stops the
      * settling at the next record, as -j 1 stops after the record it is running) */
     if (njobs > 1 && st == GO) st = settle_all(&r, &d);
-    if (r.state != NULL && (st == GO || st == STOP_ASKED) && !io_failed) {
-        /* the end of input (or a stop): every open window closes and gives its results */
+    if (r.state != NULL && !r.kstate && (st == GO || st == STOP_ASKED) && !io_failed) {
+        /* the end of input (or a stop): every open window closes and gives its results (with
+         * Kafka input the input never ends: open windows stay held, rebuilt on restart) */
         int w = state_close(&r, INT64_MAX, &d);
         if (w == -1) io_failed = true;
     }
@@ -1746,6 +1861,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     if (st == STOP_IO) io_failed = true;
     bool aborted = st == STOP_ABORT; /* --on-error=abort: the input was not all read */
     if (finish(&r, &d)) io_failed = true;
+    if (r.kstate) kstate_release(&r); /* what the last deliveries finished, before the commit */
     if (io_failed) {
         fprintf(stderr, "logwash: %s%s\n", r.who, d.msg);
         status = opened == -2 ? 2 : 4;
@@ -1776,6 +1892,8 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         reloader->release(reloader->ud, (struct lw_opts *)r.o, (struct logwash_template *)r.t);
     lw_tablewatch_free(r.tw);
     logwash_state_free(r.state);
+    free(r.kq);
+    free(r.kc);
     free(r.cur.pend);
     free(r.cur.hdrs);
     lw_dlpath_fini(&r.dl);

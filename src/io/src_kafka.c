@@ -527,6 +527,14 @@ kafka_wait(struct lw_source *s, bool waiting)
     k->stash[k->nstash++] = m;
 }
 
+static int32_t
+kafka_holds(struct lw_source *s, uint64_t t)
+{
+    struct part *p;
+    struct entry *e = lookup(s->state, t, &p);
+    return e ? e->holds : 0;
+}
+
 static bool
 kafka_locate(struct lw_source *s, uint64_t t, struct lw_msgmeta *m)
 {
@@ -612,6 +620,7 @@ const struct lw_source_ops lw_source_kafka = { .name = "kafka",
                                                .hold = kafka_hold,
                                                .done = kafka_done,
                                                .locate = kafka_locate,
+                                               .holds = kafka_holds,
                                                .wait = kafka_wait,
                                                .lag = kafka_lag,
                                                .parts = kafka_parts,

@@ -157,6 +157,7 @@ struct dkey { /* a dedup key */
     struct dkey *hnext, *qnext, *qprev;
     uint64_t hash;
     int64_t exp;
+    uint64_t rec; /* the apply that inserted it (lw_state_horizon) */
     uint32_t len;
     char key[];
 };
@@ -208,8 +209,9 @@ struct bucket { /* one window (statement, start) */
     int64_t start, end;
     struct went **ents;
     uint32_t n, cap;
-    uint32_t next; /* ents before it were given and freed (a close cut at the output's limit) */
-    uint64_t seq;  /* count and session windows: one bucket per key's window */
+    uint32_t next;  /* ents before it were given and freed (a close cut at the output's limit) */
+    uint64_t seq;   /* count and session windows: one bucket per key's window */
+    uint64_t first; /* the apply that opened it: its first contributor (lw_state_horizon) */
     /* what the results say (a session grows, a count window ends at its Nth record); start
      * and end stay the bucket's place in the list until advance moves it */
     int64_t shown_start, shown_end;
@@ -234,7 +236,9 @@ struct lw_state {
     struct bucket **bkbase; /* bk's allocation (bk is bkbase + the windows closed at its head,
                              * so closing the first window moves nothing), capbk pointers */
     struct wstate *ws;
-    uint64_t seq; /* of the last count window opened */
+    uint64_t seq;     /* of the last count window opened */
+    uint64_t applied; /* logs applied (lw_state_apply returned 0): the next one's index */
+    bool multi;       /* a log contributed more than once (lw_state_replay_exact) */
     struct lw_state_counts c;
     struct lw_arena scratch;
 };
@@ -362,7 +366,8 @@ dinsert(struct lw_state *s, uint64_t hash, const char *key, uint32_t len, int64_
     struct dkey *old = dfind(s, hash, key, len);
     if (old != NULL) dremove(s, old); /* expired: it comes again as new */
     struct dkey *k = lw_xmalloc(sizeof *k + len);
-    *k = (struct dkey){ .hash = hash, .exp = exp, .len = len, .qprev = s->qtail };
+    *k =
+        (struct dkey){ .hash = hash, .exp = exp, .rec = s->applied, .len = len, .qprev = s->qtail };
     memcpy(k->key, key, len);
     size_t i = hash & (s->dcap - 1);
     k->hnext = s->dtab[i];
@@ -889,9 +894,13 @@ bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t 
         s->bk = s->bkbase + head;
     }
     struct bucket *b = lw_xcalloc(1, sizeof *b);
-    *b = (struct bucket){
-        .w = w, .start = start, .end = end, .seq = seq, .shown_start = start, .shown_end = end
-    };
+    *b = (struct bucket){ .w = w,
+                          .start = start,
+                          .end = end,
+                          .seq = seq,
+                          .first = s->applied,
+                          .shown_start = start,
+                          .shown_end = end };
     memmove(s->bk + lo + 1, s->bk + lo, (s->nbk - lo) * sizeof *s->bk);
     s->bk[lo] = b;
     s->nbk++;
@@ -1255,9 +1264,11 @@ lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, 
     if (lw_state_wrong(s, log, len)) return 1;
     const char *p = log, *end = p + len;
     int64_t dmax = s->dmax;
+    int nwin = 0;
     while (p < end) {
         char op = *p++;
         if (op == 'W') {
+            if (++nwin > 1) s->multi = true;
             *nres += contribute(s, &p, now_ns, out, late, msg, msgcap);
             continue;
         }
@@ -1275,7 +1286,32 @@ lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, 
         dexpire(s);
     }
     *nres += bound(s, out);
+    s->applied++;
     return 0;
+}
+
+bool
+lw_state_replay_exact(const struct lw_state *s)
+{
+    const struct lw_program *p = s->p;
+    if (p->uses_seen || p->nwindows != 1 || s->multi || s->c.closed_early > 0) return false;
+    const struct lw_windef *d = &p->windows[0];
+    return d->kind == LW_WIN_TUMBLING && d->event_time && d->late_ns == 0;
+}
+
+uint64_t
+lw_state_horizon(const struct lw_state *s)
+{
+    uint64_t h = s->applied;
+    /* keys in insertion order: the front's inserter is the oldest (an expired key behind a
+     * longer-lived one keeps holding: too early a horizon, never too late) */
+    if (s->qhead != NULL && s->qhead->rec < h) h = s->qhead->rec;
+    for (size_t i = 0; i < s->nbk; i++) {
+        const struct bucket *b = s->bk[i];
+        /* a count window given at its Nth record waits for its timeout with nothing in it */
+        if (b->next < b->n && b->first < h) h = b->first;
+    }
+    return h;
 }
 
 size_t

@@ -1,0 +1,166 @@
+/* logwash_state_horizon: which applied logs the state still needs (the basis of committing a
+ * Kafka offset only past records no open window or live seen() key depends on). A seen() key
+ * holds the log that inserted it until its ttl passes; a window holds its first contributor
+ * until it closes; a count window given at its Nth record holds nothing; a refused log (a
+ * wrong seen() answer) is not counted. Prints "N passed, M failed". */
+#include <logwash.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+static struct logwash_buffer out;
+static size_t nres;
+
+/* apply: rec run on r (attached to s) and its operations applied; the apply's return. */
+static int
+apply(struct logwash_runner *r, struct logwash_state *s, const char *rec)
+{
+    enum logwash_result res = logwash_run(r, rec, strlen(rec), NULL);
+    if (res != LOGWASH_OK && res != LOGWASH_DROP) return -2;
+    size_t len;
+    const void *ops = logwash_runner_state_ops(r, &len);
+    bool late = false;
+    return logwash_state_apply(s, ops, len, 0, &out, &nres, &late, NULL, 0);
+}
+
+struct fix {
+    struct logwash_template *t;
+    struct logwash_state *s;
+    struct logwash_runner *r;
+};
+
+static bool
+open_fix(struct fix *f, const char *text)
+{
+    struct logwash_error e;
+    f->t = logwash_compile(text, strlen(text), NULL, &e);
+    CHECK(f->t != NULL);
+    if (f->t == NULL) return false;
+    f->s = logwash_state_new(f->t, 1 << 20);
+    f->r = logwash_runner_new(f->t, NULL, &e);
+    logwash_runner_attach_state(f->r, f->s);
+    return true;
+}
+
+static void
+close_fix(struct fix *f)
+{
+    logwash_runner_free(f->r);
+    logwash_state_free(f->s);
+    logwash_template_free(f->t);
+}
+
+#define REC(id, ts, k) "{\"id\":" #id ",\"ts\":\"2026-01-01T" ts "Z\",\"k\":\"" k "\"}"
+
+int
+main(void)
+{
+    struct fix f;
+    /* seen(): a key holds its inserter until the latest seen() time passes its ttl */
+    if (open_fix(&f, "input json\nlet t = parse_time(.ts, \"rfc3339\")\n"
+                     "if seen(.id, 10m, t) { drop }\n")) {
+        CHECK(logwash_state_horizon(f.s) == 0); /* nothing applied */
+        CHECK(apply(f.r, f.s, REC(1, "00:00:00", "a")) == 0);
+        CHECK(logwash_state_horizon(f.s) == 0);
+        CHECK(apply(f.r, f.s, REC(2, "00:05:00", "a")) == 0);
+        CHECK(apply(f.r, f.s, REC(1, "00:06:00", "a")) == 0); /* a duplicate: dropped */
+        CHECK(logwash_state_horizon(f.s) == 0);
+        CHECK(apply(f.r, f.s, REC(3, "00:10:00", "a")) == 0); /* id 1's ttl passed */
+        CHECK(logwash_state_horizon(f.s) == 1);               /* id 2 (log 1) still holds */
+        CHECK(apply(f.r, f.s, REC(4, "00:30:00", "a")) == 0);
+        CHECK(logwash_state_horizon(f.s) == 4); /* only id 4, inserted by log 4 */
+        close_fix(&f);
+    }
+    /* a tumbling window holds its first contributor until it closes; a late record holds
+     * nothing; the end closes all */
+    if (open_fix(&f, "input json\nlet t = parse_time(.ts, \"rfc3339\")\n"
+                     "window tumbling 1m at t key .k { n = count() }\n")) {
+        CHECK(apply(f.r, f.s, REC(1, "00:00:10", "a")) == 0);
+        CHECK(apply(f.r, f.s, REC(2, "00:00:50", "b")) == 0);
+        CHECK(logwash_state_horizon(f.s) == 0);
+        nres = 0;
+        CHECK(apply(f.r, f.s, REC(3, "00:01:05", "a")) == 0); /* closes the first minute */
+        CHECK(nres == 2);
+        CHECK(logwash_state_horizon(f.s) == 2);
+        CHECK(apply(f.r, f.s, REC(4, "00:00:30", "a")) == 0); /* late */
+        CHECK(apply(f.r, f.s, REC(5, "00:01:30", "c")) == 0);
+        CHECK(logwash_state_horizon(f.s) == 2);
+        out.len = 0;
+        while (logwash_state_tick(f.s, INT64_MAX, &out, 0) > 0)
+            ;
+        CHECK(logwash_state_horizon(f.s) == 5);
+        close_fix(&f);
+    }
+    /* a sliding window: a record is held by the last window it is in */
+    if (open_fix(&f, "input json\nlet t = parse_time(.ts, \"rfc3339\")\n"
+                     "window sliding 2m every 1m at t { n = count() }\n")) {
+        CHECK(apply(f.r, f.s, REC(1, "00:00:10", "a")) == 0); /* [-1m,1m) and [0,2m) */
+        CHECK(apply(f.r, f.s, REC(2, "00:01:10", "a")) == 0); /* closes [-1m,1m) */
+        CHECK(logwash_state_horizon(f.s) == 0);               /* [0,2m) holds log 0 */
+        CHECK(apply(f.r, f.s, REC(3, "00:02:10", "a")) == 0); /* closes [0,2m) */
+        CHECK(logwash_state_horizon(f.s) == 1);
+        close_fix(&f);
+    }
+    /* a count window given at its Nth record holds nothing, though it waits for its timeout */
+    if (open_fix(&f, "input json\nlet t = parse_time(.ts, \"rfc3339\")\n"
+                     "window count 2 timeout 1m at t key .k { n = count() }\n")) {
+        CHECK(apply(f.r, f.s, REC(1, "00:00:10", "a")) == 0);
+        CHECK(apply(f.r, f.s, REC(2, "00:00:11", "b")) == 0);
+        CHECK(apply(f.r, f.s, REC(3, "00:00:12", "a")) == 0); /* a's second: given */
+        CHECK(logwash_state_horizon(f.s) == 1);               /* b's window holds log 1 */
+        CHECK(apply(f.r, f.s, REC(4, "00:00:13", "b")) == 0);
+        CHECK(logwash_state_horizon(f.s) == 4);
+        close_fix(&f);
+    }
+    /* a log refused for a wrong seen() answer is not counted */
+    if (open_fix(&f, "input json\nlet t = parse_time(.ts, \"rfc3339\")\n"
+                     "if seen(.id, 10m, t) { drop }\n")) {
+        struct logwash_error e;
+        struct logwash_runner *spec = logwash_runner_new(f.t, NULL, &e);
+        CHECK(apply(f.r, f.s, REC(1, "00:00:00", "a")) == 0);
+        logwash_runner_state_forget(spec);
+        CHECK(apply(spec, f.s, REC(1, "00:00:01", "a")) == 1);
+        CHECK(apply(f.r, f.s, REC(2, "00:20:00", "a")) == 0); /* log 1: expires id 1 */
+        CHECK(logwash_state_horizon(f.s) == 1);
+        logwash_runner_free(spec);
+        close_fix(&f);
+    }
+    /* replay_exact: one event-time tumbling window without lateness, nothing else */
+    static const struct {
+        const char *text;
+        bool exact;
+    } kinds[] = {
+        { "window tumbling 1m at t key .k { n = count() }", true },
+        { "window tumbling 1m at t late 5s { n = count() }", false },
+        { "window sliding 2m every 1m at t { n = count() }", false },
+        { "window tumbling 1m { n = count() }", false }, /* processing time */
+        { "window session 1m at t { n = count() }", false },
+        { "window count 2 timeout 1m at t { n = count() }", false },
+        { "if seen(.id, 10m, t) { drop }", false },
+        { "window tumbling 1m at t { n = count() }\nwindow tumbling 1h at t { n = count() }",
+          false },
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        char text[300];
+        snprintf(text, sizeof text, "input json\nlet t = parse_time(.ts, \"rfc3339\")\n%s\n",
+                 kinds[i].text);
+        if (!open_fix(&f, text)) continue;
+        CHECK(logwash_state_replay_exact(f.s) == kinds[i].exact);
+        close_fix(&f);
+    }
+    /* a record contributes once to a statement: a window inside a loop does not compile */
+    {
+        struct logwash_error e;
+        const char *loop = "input json\nlet t = parse_time(.ts, \"rfc3339\")\n"
+                           "for x in .xs { window tumbling 1m at t { n = count() } }\n";
+        struct logwash_template *lt = logwash_compile(loop, strlen(loop), NULL, &e);
+        CHECK(lt == NULL);
+        logwash_template_free(lt);
+    }
+    free(out.data);
+    return check_summary();
+}

@@ -1,0 +1,220 @@
+#!/bin/sh
+# Windows exact under Kafka (logwash(1) KAFKA, docs/design-state.md 3), against librdkafka's mock
+# cluster (tests/kafka/mockd): a job counting and summing per key per minute (an event-time
+# tumbling window, no lateness; each record emits its own output too, so the commit moves inside
+# windows) reads one partition of 12,000 events, a few of them out of order and late, and is killed with -9 twice mid-stream; a last run reads to the end. Every closed
+# (window, key) result must be in the output topic with the values a reference computation
+# (Python, below, from the man page's rules) gives, each duplicate identical, none other; the
+# committed offset must stop at the first record of the window still open. Also: the same to
+# standard output; a second partition stops the run (exit 4); the templates with state that are
+# not exact under Kafka are still refused at start (exit 2).
+# Usage: [LW_JOBS=N] tests/kafka/windows.sh LOGWASH MOCKD COMMITTED
+set -u
+lw=$1 mockd=$2 committed=$3
+J=${LW_JOBS:+-j $LW_JOBS} # LW_JOBS=N: logwash runs with -j N (make kafka: 1 and 2)
+if ! command -v kcat >/dev/null 2>&1 || ! command -v python3 >/dev/null 2>&1; then
+    echo "kafka-windows: skipped: kcat or python3 is not installed (sh tools/deps.sh)"
+    exit 0
+fi
+tmp=$(mktemp -d)
+pid= lwpid=
+cleanup() {
+    [ -n "$lwpid" ] && kill -9 "$lwpid" 2>/dev/null
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+mkfifo "$tmp/ctl"
+"$mockd" -b 3 -f "$tmp/boot" <"$tmp/ctl" >"$tmp/replies" 2>"$tmp/mockd.err" &
+pid=$!
+exec 3>"$tmp/ctl"
+i=0
+while [ ! -s "$tmp/boot" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ ! -s "$tmp/boot" ]; then
+    echo "kafka-windows: FAIL: mockd did not start"; cat "$tmp/mockd.err"; exit 1
+fi
+boot=$(cat "$tmp/boot")
+[ -n "${KEEP:-}" ] && echo "kafka-windows: files in $tmp"
+pass=0 fail=0
+ok() { echo "kafka-windows: $*"; pass=$((pass + 1)); }
+bad() { echo "kafka-windows: FAIL: $*"; fail=$((fail + 1)); }
+KX="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer.fetch.wait.max.ms=10 -X auto.commit.interval.ms=200"
+SLOW="-X consumer.message.max.bytes=1000 -X consumer.fetch.max.bytes=2000 -X consumer.max.partition.fetch.bytes=400"
+N=12000
+
+# the input: event i at T0 + i/10 s, every 37th 4 s early (late when that crosses back into a
+# minute already closed), every 401st 95 s early (late); then one event a day later, which
+# closes every window before it and stays open itself
+python3 - "$N" >"$tmp/in.jsonl" <<'EOF'
+import datetime, sys
+n = int(sys.argv[1])
+t0 = datetime.datetime(2026, 3, 1, tzinfo=datetime.timezone.utc)
+def ts(ms):
+    return (t0 + datetime.timedelta(milliseconds=ms)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+for i in range(n):
+    ms = i * 100 - (4000 if i % 37 == 0 else 0) - (95000 if i % 401 == 0 else 0)
+    print('{"i":%d,"ts":"%s","c":"c%d","v":%d}' % (i, ts(ms), (i * 7) % 5, i % 97))
+print('{"i":%d,"ts":"%s","c":"c0","v":0}' % (n, ts(86400000)))
+EOF
+cat >"$tmp/t.lw" <<'EOF'
+input json
+let t = parse_time(.ts, "rfc3339")
+window tumbling 1m at t key .c { n = count(); s = sum(.v); lo = min(.i); hi = max(.i) }
+emit {i: .i}
+EOF
+# the reference: in read order, a record is late when an earlier one's time reached the end of
+# its minute; every window that ends at or before the last time read is closed
+python3 - "$tmp/in.jsonl" >"$tmp/want" <<'EOF'
+import datetime, json, sys
+def ns(s):
+    d = datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+    return round(d.timestamp() * 1000) * 1000000
+def fmt(n):
+    return datetime.datetime.fromtimestamp(n // 10**9, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+M = 60 * 10**9
+wm, win = None, {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    t = ns(r["ts"])
+    start = t // M * M
+    if wm is None or wm < start + M:
+        w = win.setdefault((start, r["c"]), {"n": 0, "s": 0, "lo": None, "hi": None})
+        w["n"] += 1
+        w["s"] += r["v"]
+        w["lo"] = r["i"] if w["lo"] is None else min(w["lo"], r["i"])
+        w["hi"] = r["i"] if w["hi"] is None else max(w["hi"], r["i"])
+    wm = t if wm is None else max(wm, t)
+for (start, c), w in sorted(win.items()):
+    if start + M <= wm:
+        print(json.dumps({"key": c, "window_start": fmt(start), "window_end": fmt(start + M), **w}, separators=(",", ":")))
+EOF
+nwant=$(wc -l <"$tmp/want")
+
+echo "topic win 1" >&3; echo "topic wout 1" >&3; sleep 0.3
+timeout 120 kcat -P -b "$boot" -t win -l -X batch.num.messages=20 "$tmp/in.jsonl" 2>"$tmp/kcat.err" ||
+    bad "kcat -P failed: $(head -2 "$tmp/kcat.err")"
+# wait_for N ERRFILE: until the summary lines count N records in, logwash exits, or 60 s pass
+wait_for() {
+    i=0
+    while [ $i -lt 300 ] && kill -0 "$lwpid" 2>/dev/null; do
+        n=$(sed -n 's/.*kafka: \([0-9]*\) records in.*/\1/p' "$2" | tail -1)
+        [ "${n:-0}" -ge "$1" ] && return 0
+        sleep 0.2; i=$((i + 1))
+    done
+}
+# wait_commit LAST TRIES: until the group's committed offset passes LAST (TRIES x 0.2 s at most)
+wait_commit() {
+    i=0
+    while [ $i -lt "$2" ] && kill -0 "$lwpid" 2>/dev/null; do
+        c=$("$committed" "$boot" gw win 2>/dev/null | awk '{ print $2 }')
+        [ "${c:--1001}" -gt "$1" ] && return 0
+        sleep 0.2; i=$((i + 1))
+    done
+}
+echo "rtt -1 30" >&3
+last=-1001
+for run in 1 2; do
+    : >"$tmp/lw$run.err"
+    "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win --group gw --to kafka \
+        --out-topic wout $KX $SLOW --stats-interval 1 2>"$tmp/lw$run.err" &
+    lwpid=$!
+    wait_for 1000 "$tmp/lw$run.err"
+    # the first kill after a commit moved; the second soon after, well before the end
+    if [ $run = 1 ]; then wait_commit "$last" 150; else wait_commit "$last" 15; fi
+    kill -9 "$lwpid"; wait "$lwpid" 2>/dev/null; lwpid=
+    "$committed" "$boot" gw win >"$tmp/c$run"
+    last=$(awk '{ print $2 }' "$tmp/c$run")
+    timeout 120 kcat -C -b "$boot" -t wout -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null |
+        grep -c window_start >"$tmp/n$run"
+done
+echo "rtt -1 0" >&3
+c1=$(awk '{ print $2 }' "$tmp/c1") c2=$(awk '{ print $2 }' "$tmp/c2") n1=$(cat "$tmp/n1") n2=$(cat "$tmp/n2")
+# mid-stream: each killed run gave results, and the commit stayed before the end
+if [ "$n1" -gt 0 ] && [ "$n2" -gt "$n1" ] && [ "$c2" -lt "$N" ]; then
+    ok "two runs killed with -9 mid-stream ($n1 then $n2 results out; committed offsets $c1 then $c2 of $N)"
+else
+    bad "the kills were not mid-stream: $n1 then $n2 results out, committed $c1 then $c2"
+fi
+timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win --group gw \
+    --to kafka --out-topic wout --exit-at-eof $KX -q 2>"$tmp/lw3.err"
+rc=$?
+[ $rc = 0 ] && ok "the last run reads to the end: exit 0" || bad "last run: exit $rc: $(tail -2 "$tmp/lw3.err")"
+timeout 120 kcat -C -b "$boot" -t wout -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/got" 2>/dev/null
+msg=$(python3 - "$tmp/want" "$tmp/got" <<'EOF'
+import json, sys
+want = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    want[(r["window_start"], r["key"])] = r
+seen, dups, errs = set(), 0, []
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    if "window_start" not in r:
+        continue  # a record's own output
+    k = (r.get("window_start"), r.get("key"))
+    if k not in want:
+        errs.append("unexpected result %s" % line.strip())
+    elif r != want[k]:
+        errs.append("%s: got %s, want %s" % (k, json.dumps(r), json.dumps(want[k])))
+    dups += k in seen
+    seen.add(k)
+errs += ["missing %s" % (k,) for k in want if k not in seen]
+print("; ".join(errs[:4]) if errs else "%d results, %d distinct, %d duplicates identical" % (len(seen) + dups, len(seen), dups))
+sys.exit(1 if errs else 0)
+EOF
+) && ok "every (window, key) result of the reference ($nwant) present, values exact: $msg" ||
+    bad "results: $msg"
+"$committed" "$boot" gw win >"$tmp/c3"
+[ "$(cat "$tmp/c3")" = "0 $N" ] && ok "committed offset $N: the first record of the window still open" ||
+    bad "committed $(cat "$tmp/c3"), expected 0 $N"
+
+# to standard output: the same results, in one run; the commit stops at the open window too
+timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win --group gs \
+    --exit-at-eof $KX -q >"$tmp/gots" 2>"$tmp/lws.err"
+rc=$?
+grep window_start "$tmp/gots" | python3 -c 'import json, sys
+print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))' >"$tmp/gots.n"
+python3 -c 'import json, sys
+print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))' <"$tmp/want" >"$tmp/want.n"
+"$committed" "$boot" gs win >"$tmp/cs"
+if [ $rc = 0 ] && cmp -s "$tmp/want.n" "$tmp/gots.n" && [ "$(cat "$tmp/cs")" = "0 $N" ]; then
+    ok "to standard output: the $nwant results exact, committed offset $N"
+else
+    bad "to standard output: exit $rc, $(grep -c window_start "$tmp/gots") results, committed $(cat "$tmp/cs"); $(tail -1 "$tmp/lws.err")"
+fi
+
+# two partitions: the replay order is not the read order, so the run stops (exit 4) when the
+# second one's first record comes, before giving anything from it
+echo "topic w2 2" >&3; sleep 0.3
+head -50 "$tmp/in.jsonl" | timeout 60 kcat -P -b "$boot" -t w2 -p 0 2>/dev/null
+sed -n 51,100p "$tmp/in.jsonl" | timeout 60 kcat -P -b "$boot" -t w2 -p 1 2>/dev/null
+timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic w2 --group g2 \
+    --exit-at-eof $KX -q >/dev/null 2>"$tmp/w2.err"
+rc=$?
+if [ $rc = 4 ] && grep -q "exact on one partition read once in order" "$tmp/w2.err"; then
+    ok "a second partition stops the run: exit 4"
+else
+    bad "two partitions: exit $rc, $(tail -1 "$tmp/w2.err")"
+fi
+
+# not exact under Kafka: refused at start, exit 2
+for w in "window tumbling 1m at t late 5s { n = count() }" "window sliding 2m every 1m at t { n = count() }" \
+    "window tumbling 1m { n = count() }" "window session 1m at t { n = count() }" \
+    "window count 5 timeout 1m at t { n = count() }" "if seen(.i, 1m, t) { drop }"; do
+    printf 'input json\nlet t = parse_time(.ts, "rfc3339")\n%s\n' "$w" >"$tmp/r.lw"
+    "$lw" -f "$tmp/r.lw" --from kafka --brokers "$boot" --topic win --group gr --exit-at-eof \
+        >/dev/null 2>"$tmp/r.err"
+    rc=$?
+    if [ $rc = 2 ] && grep -q "one event-time tumbling window without lateness" "$tmp/r.err"; then
+        ok "refused with Kafka input: $w"
+    else
+        bad "'$w' with Kafka input: exit $rc, $(head -1 "$tmp/r.err")"
+    fi
+done
+printf 'input json\nlet t = parse_time(.ts, "rfc3339")\nwindow tumbling 1m at t { n = count() }\n' >"$tmp/r.lw"
+"$lw" -f "$tmp/r.lw" --to kafka --brokers "$boot" --out-topic wout "$tmp/in.jsonl" >/dev/null 2>"$tmp/r.err"
+rc=$?
+[ $rc = 2 ] && ok "refused from files to Kafka: exit 2" || bad "files to Kafka: exit $rc, $(head -1 "$tmp/r.err")"
+
+echo "kafka-windows: $pass passed, $fail failed"
+[ $fail = 0 ]
