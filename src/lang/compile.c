@@ -915,8 +915,10 @@ check_place(struct gen *g, struct node *n)
 }
 
 /* window: a window statement's definition (prog->windows) and its contribution: the key, the
- * event time and each aggregate's argument in consecutive registers, then WINDOW. */
-static void
+ * event time and each aggregate's argument in consecutive registers, then WINDOW. Not inlined:
+ * inlined into guarded(), gcc -O1 (the asan build) warns that its locals may be clobbered by
+ * the longjmp of a compile error (-Wclobbered), though none is used after one. */
+static __attribute__((noinline)) void
 window(struct gen *g, struct node *n)
 {
     static const char *const aggs[] = { "count",      "sum",   "min",  "max",
