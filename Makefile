@@ -295,6 +295,8 @@ tsan:
 	$(MAKE) $(TSAN_FLAGS) api build-tsan/logwash
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" GOLDEN_JOBS=3 tests/golden.sh build-tsan/logwash
 	TSAN_OPTIONS="halt_on_error=1 exitcode=66" tests/jobs.sh build-tsan/logwash
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" tests/reload.sh build-tsan/logwash
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" tests/pipelines.sh build-tsan/logwash
 
 examples: $(BUILD)/logwash
 	tests/examples.sh $(BUILD)/logwash
