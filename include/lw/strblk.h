@@ -48,6 +48,17 @@ quote_blk(const char *s)
     return (uint64_t)_mm_movemask_epi8(_mm_or_si128(q, b));
 }
 
+/* gap_blk: '"' and the bytes up to ' ' (outside a string of validated JSON: whitespace, or
+ * the NUL jansson ignores) */
+static inline uint64_t
+gap_blk(const char *s)
+{
+    __m128i x = _mm_loadu_si128((const void *)s);
+    __m128i q = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i g = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x); /* unsigned <= 0x20 */
+    return (uint64_t)_mm_movemask_epi8(_mm_or_si128(q, g));
+}
+
 static inline int
 first_blk(uint64_t m)
 {
@@ -85,6 +96,15 @@ quote_blk(const char *s)
     return (((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGH;
 }
 
+static inline uint64_t
+gap_blk(const char *s)
+{
+    uint64_t x;
+    memcpy(&x, s, 8);
+    uint64_t q = x ^ (ONES * '"');
+    return (((q - ONES) & ~q) | ((x - ONES * 0x21) & ~x)) & HIGH;
+}
+
 static inline int
 first_blk(uint64_t m)
 {
@@ -100,6 +120,7 @@ after_blk(uint64_t m, size_t k)
 #define BLK             0
 #define special_blk(s)  ((void)(s), (uint64_t)0)
 #define quote_blk(s)    ((void)(s), (uint64_t)0)
+#define gap_blk(s)      ((void)(s), (uint64_t)0)
 #define first_blk(m)    0
 #define after_blk(m, k) ((void)(k), (m))
 #endif

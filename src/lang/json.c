@@ -872,11 +872,59 @@ lw_json_number(struct lw_str tok, int64_t *i, double *d)
 
 /* ---- writing ---- */
 
+/* The first byte of validated text [s, e) that lies outside every string and is whitespace
+ * or a NUL (or e): a block at a time, inside strings and between them (one call for a slice of
+ * many short strings), then the bytes of the tail. */
+static const char *
+first_gap(const char *s, const char *e)
+{
+    bool esc;
+    while (BLK && e - s >= BLK) {
+        uint64_t m = gap_blk(s);
+        if (m == 0) {
+            s += BLK;
+            continue;
+        }
+        s += first_blk(m);
+        if (*s != '"') return s;
+        s++; /* in a string: to the byte after its closing quote */
+        for (;;) {
+            if (!BLK || e - s < BLK) {
+                s = skip_string(s, e, &esc);
+                break;
+            }
+            uint64_t q = quote_blk(s);
+            if (q == 0) {
+                s += BLK;
+                continue;
+            }
+            s += first_blk(q);
+            if (*s == '"') {
+                s++;
+                break;
+            }
+            s += 2; /* an escape; a \u escape goes on with hex digits, which are plain */
+        }
+    }
+    for (;;) {
+        while (s < e && *s != '"' && (unsigned char)*s > ' ') {
+            s++;
+        }
+        if (s >= e || *s != '"') return s;
+        s = skip_string(s + 1, e, &esc);
+    }
+}
+
 void
 lw_json_write_compact(struct lw_buf *b, struct lw_str v)
 {
     char *d = lw_buf_grow(b, v.len);
     const char *s = v.p, *e = v.p + v.len;
+    /* most slices have no gap at all (compact input): they are copied in one go */
+    const char *gap = first_gap(s, e);
+    memcpy(d, s, (size_t)(gap - s));
+    d += gap - s;
+    s = gap;
     while (s < e) {
         char c = *s;
         if (c == '"') {

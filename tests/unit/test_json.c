@@ -340,6 +340,46 @@ test_writer(void)
     CHECK(BUF_IS(&b, "{\"a\":[1,2.5e3,\"x y\\n\"],\"b\":{}}"));
     lw_json_write_compact(&b, (struct lw_str){ "[1\0,true\0]", 11 });
     CHECK(BUF_IS(&b, "[1,true]"));
+    /* the block paths (a gap found a block at a time, strings of any length, escapes
+     * straddling a block's end): a compact text of long and short strings, and the same text
+     * with a space put at each point between tokens in turn */
+    {
+        static const char text[] =
+            "{\"k\":\"a b\",\"long key name\":[1,\"x\\\"y\\\\\",\"\\u00e9 \xc3\xa9\"],"
+            "\"s\":\"0123456789abcdef0123456789 \\\"\\\\\",\"n\":-12.5e3,\"t\":true,"
+            "\"o\":{\"p\":null,\"q\":\"\\\\\"},\"z\":\"\"}";
+        size_t n = sizeof text - 1;
+        char in[sizeof text + 1];
+        bool instr = false, esc = false;
+        int spots = 0;
+        for (size_t at = 0; at <= n; at++) {
+            /* can a space go before byte at? (outside a string) */
+            bool gap = !instr;
+            if (at < n) {
+                char c = text[at];
+                if (esc) {
+                    esc = false;
+                } else if (instr && c == '\\') {
+                    esc = true;
+                } else if (c == '"') {
+                    instr = !instr;
+                }
+            }
+            if (!gap) continue;
+            spots++;
+            memcpy(in, text, at);
+            in[at] = ' ';
+            memcpy(in + at + 1, text + at, n - at);
+            b.len = 0;
+            lw_json_write_compact(&b, (struct lw_str){ in, n + 1 });
+            CHECK(b.len == n && memcmp(b.p, text, n) == 0);
+        }
+        CHECK(spots > 40);
+        b.len = 0;
+        lw_json_write_compact(&b, (struct lw_str){ text, n });
+        CHECK(b.len == n && memcmp(b.p, text, n) == 0);
+        b.len = 0;
+    }
 
     lw_json_write_int(&b, 0);
     CHECK(BUF_IS(&b, "0"));
