@@ -48,6 +48,7 @@ int lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nk
 struct lw_json_member {
     struct lw_str key, val;
     bool kesc; /* the key has an escape */
+    bool vesc; /* the value is a string with an escape (lw_json_str_has_escape of val) */
 };
 
 /* lw_json_scan_members: lw_json_scan that also puts every top-level member of an object text,
@@ -101,6 +102,12 @@ int lw_json_iter_next(struct lw_json_iter *it, struct lw_str *key, struct lw_str
  * (*kesc; false for arrays), as lw_json_str_has_escape would. */
 int lw_json_iter_next_esc(struct lw_json_iter *it, struct lw_str *key, struct lw_str *val,
                           bool *kesc);
+
+/* lw_json_list: the members of the object or elements of the array container (a value slice)
+ * in one walk, in text order (duplicates included), as lw_json_iter_next_esc gives them (key
+ * {NULL, 0} for elements), with vesc: up to cap of them in out. Returns how many there are
+ * (more than cap: the rest were not kept); 0 for any other value. */
+size_t lw_json_list(struct lw_str container, struct lw_json_member *out, size_t cap);
 
 /* lw_json_str_has_escape: true when the string token tok contains a backslash escape, i.e.
  * when its content differs from the bytes between its quotes. */

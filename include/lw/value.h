@@ -179,6 +179,26 @@ struct lw_value lw_value_copy(const struct lw_value *v, struct lw_arena *a);
 void lw_obj_build(struct lw_arena *a, struct lw_value *obj, struct lw_value key, struct lw_value v,
                   uint64_t *seen);
 
+/* lw_value_from_list: the materialised copy of raw container v (what lw_value_materialize
+ * makes of it, with room for n members) from the list of all its n members or elements
+ * (lw_json_list, or the decoder's list of a record's members), without walking its text again. */
+struct lw_value lw_value_from_list(const struct lw_value *v, const struct lw_json_member *items,
+                                   uint32_t n, struct lw_arena *a);
+/* lw_value_from_member: lw_value_from_json of a listed member's (or element's) value. */
+struct lw_value lw_value_from_member(const struct lw_json_member *m, struct lw_arena *a);
+/* lw_obj_plain_last: the last member of materialised object obj, just added, has key k: when k
+ * is LW_V_PLAIN (lw_value_json_key), it is written as read (struct lw_obj's plain). */
+static inline void
+lw_obj_plain_last(struct lw_value *obj, struct lw_value k)
+{
+    struct lw_obj *o = obj->u.o;
+    if ((k.flags & LW_V_PLAIN) && o->n <= 64 && o->shape == NULL)
+        o->plain |= (uint64_t)1 << (o->n - 1);
+}
+/* How many members a caller lists on its stack (lw_json_list) before it falls back to counting
+ * and then copying a raw container (two walks). */
+#define LW_LIST_MAX 64
+
 /* lw_value_copy_counted: lw_value_copy when the caller has n = lw_value_count(v) already (a
  * raw container is then not walked twice). */
 struct lw_value lw_value_copy_counted(const struct lw_value *v, uint32_t n, struct lw_arena *a);

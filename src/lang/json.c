@@ -427,14 +427,14 @@ maybe_wanted(const struct want *w, const char *k, const char *kend, bool kesc)
  * time (scan is inlined in both callers), so the common scan has no trace of it. */
 static inline __attribute__((always_inline)) void
 ended(const struct want *w, struct members *m, const char *k, const char *kend, bool kesc,
-      const char *v, const char *vend)
+      const char *v, const char *vend, bool vesc)
 {
     if (maybe_wanted(w, k, kend, kesc)) store(w, k, kend, kesc, v, vend);
     if (m != NULL) {
         if (m->n < m->cap) {
-            m->all[m->n] = (struct lw_json_member){ { k, (size_t)(kend - k) },
-                                                    { v, (size_t)(vend - v) },
-                                                    kesc };
+            m->all[m->n] = (struct lw_json_member){
+                { k, (size_t)(kend - k) }, { v, (size_t)(vend - v) }, kesc, *v == '"' && vesc
+            };
         }
         m->n++;
     }
@@ -517,16 +517,19 @@ member_at:
     if (*s != ':') return fail(err, p, s, "expected ':' after object key");
     s++;
     s = skipws(s, end);
-    if (depth == 1) v = s;
+    if (depth == 1) { /* a top-level member's value: esc then says whether a string has one */
+        v = s;
+        esc = false;
+    }
     goto value_at;
 close:
     depth--;
     obj = depth > 0 && IS_OBJ(depth - 1);
 done:
-    if (depth == 1 && k != NULL) ended(&w, m, k, kend, kesc, v, s);
+    if (depth == 1 && k != NULL) ended(&w, m, k, kend, kesc, v, s, esc);
     goto sep;
 word_done:
-    if (depth == 1 && k != NULL) ended(&w, m, k, kend, kesc, v, s);
+    if (depth == 1 && k != NULL) ended(&w, m, k, kend, kesc, v, s, esc);
     if (s < end && *s == '\0') s++; /* jansson loses this byte (see the notes on top) */
 sep:
     s = skipws(s, end);
@@ -760,6 +763,39 @@ lw_json_count(struct lw_str v)
         n++;
     }
     return n;
+}
+
+size_t
+lw_json_list(struct lw_str c, struct lw_json_member *out, size_t cap)
+{
+    struct lw_json_iter it;
+    size_t n = 0;
+    lw_json_iter_init(&it, c);
+    const char *s = it.p, *end = it.end;
+    for (;;) {
+        while (s < end && (wcls[(unsigned char)*s] & W_GAP)) {
+            s++;
+        }
+        if (s >= end) return n;
+        struct lw_json_member m = { { NULL, 0 }, { NULL, 0 }, false, false };
+        if (it.obj) {
+            const char *k = s;
+            s = skip_string(s + 1, end, &m.kesc);
+            m.key = (struct lw_str){ k, (size_t)(s - k) };
+            while (s < end && (wcls[(unsigned char)*s] & W_GAP)) {
+                s++;
+            }
+        }
+        const char *v = s;
+        if (s < end && *s == '"') {
+            s = skip_string(s + 1, end, &m.vesc);
+        } else {
+            s += lw_json_skip(s, end);
+        }
+        m.val = (struct lw_str){ v, (size_t)(s - v) };
+        if (n < cap) out[n] = m;
+        n++;
+    }
 }
 
 bool

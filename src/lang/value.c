@@ -297,7 +297,69 @@ struct lw_value
 lw_value_materialize(const struct lw_value *v, struct lw_arena *a)
 {
     if (!(v->flags & LW_V_RAW) || (v->t != LW_T_ARR && v->t != LW_T_OBJ)) return *v;
-    return materialize(v, lw_value_count(v), a);
+    struct lw_json_member items[LW_LIST_MAX];
+    size_t n = lw_json_list(rawstr(v), items, LW_LIST_MAX);
+    if (n <= LW_LIST_MAX) return lw_value_from_list(v, items, (uint32_t)n, a);
+    return materialize(v, (uint32_t)n, a);
+}
+
+/* lw_value_from_member: told whether a string has an escape (the walk that listed it knows),
+ * it needs no look for one. */
+struct lw_value
+lw_value_from_member(const struct lw_json_member *m, struct lw_arena *a)
+{
+    int64_t i;
+    double d;
+    struct lw_str raw = m->val;
+    switch (raw.p[0]) {
+    case 'n':
+        return LW_NULL;
+    case 'f':
+        return lw_bool(false);
+    case 't':
+        return lw_bool(true);
+    case '"':
+        if (!m->vesc) {
+            struct lw_value v = lw_strv(raw.p + 1, raw.len - 2);
+            v.flags = LW_V_PLAIN;
+            return v;
+        } else {
+            char *dst = lw_arena_alloc(a, raw.len);
+            size_t n = lw_json_unescape(raw, dst);
+            return lw_strv(dst, n);
+        }
+    case '[':
+        return (struct lw_value){
+            .t = LW_T_ARR, .flags = LW_V_RAW, .len = (uint32_t)raw.len, .u.p = raw.p
+        };
+    case '{':
+        return (struct lw_value){
+            .t = LW_T_OBJ, .flags = LW_V_RAW, .len = (uint32_t)raw.len, .u.p = raw.p
+        };
+    }
+    if (lw_json_number(raw, &i, &d) == LW_JSON_INT) return lw_int(i);
+    return lw_float(d);
+}
+
+struct lw_value
+lw_value_from_list(const struct lw_value *v, const struct lw_json_member *items, uint32_t n,
+                   struct lw_arena *a)
+{
+    if (v->t == LW_T_ARR) {
+        struct lw_value out = lw_arr_new(a, n);
+        for (uint32_t i = 0; i < n; i++)
+            out.u.a->v[i] = lw_value_from_member(&items[i], a);
+        out.u.a->n = n;
+        return out;
+    }
+    struct lw_value out = lw_obj_new(a, n);
+    uint64_t seen = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct lw_value x = lw_value_from_member(&items[i], a);
+        struct lw_value k = lw_value_json_key(items[i].key, items[i].kesc, a);
+        lw_obj_build(a, &out, k, x, &seen);
+    }
+    return out;
 }
 
 struct lw_value

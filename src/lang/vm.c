@@ -379,12 +379,21 @@ static int
 copy_on_write(struct lw_vm *vm, struct lw_value *c)
 {
     if (!lw_value_is_shared(c)) return 0;
-    uint32_t n = lw_value_count(c);
+    struct lw_json_member items[LW_LIST_MAX]; /* a raw one's, listed in the walk that counts */
+    bool listed = false;
+    uint32_t n;
+    if (c->flags & LW_V_RAW) {
+        n = (uint32_t)lw_json_list((struct lw_str){ c->u.p, c->len }, items, LW_LIST_MAX);
+        listed = n <= LW_LIST_MAX;
+    } else {
+        n = lw_value_count(c);
+    }
     size_t each = c->t == LW_T_OBJ ? sizeof(struct lw_value) + sizeof(struct lw_str)
                                    : sizeof(struct lw_value);
     if ((size_t)(n + 1) * each > lw_vm_room(vm)) return lw_vm_too_big(vm, "copy on write", 0);
     if (lw_vm_charge(vm, n / 16 + 1) != 0) return -1;
-    *c = lw_value_copy_counted(c, n, vm->arena);
+    *c = listed ? lw_value_from_list(c, items, n, vm->arena)
+                : lw_value_copy_counted(c, n, vm->arena);
     return 0;
 }
 
@@ -451,14 +460,7 @@ root_copy(struct lw_vm *vm)
     if ((size_t)(n + 1) * (sizeof(struct lw_value) + sizeof(struct lw_str)) > lw_vm_room(vm))
         return lw_vm_too_big(vm, "copy on write", 0);
     if (lw_vm_charge(vm, n / 16 + 1) != 0) return -1;
-    struct lw_value o = lw_obj_new(vm->arena, n);
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        struct lw_value v = lw_value_from_json(rec->members[i].val, vm->arena);
-        struct lw_value k = lw_value_json_key(rec->members[i].key, rec->members[i].kesc, vm->arena);
-        lw_obj_build(vm->arena, &o, k, v, &seen);
-    }
-    vm->root = o;
+    vm->root = lw_value_from_list(&vm->root, rec->members, n, vm->arena);
     return 0;
 }
 

@@ -13,6 +13,9 @@
 
 #define A (vm->arena)
 
+static int merge_into(struct lw_vm *vm, struct lw_value *dst, const struct lw_value *b, bool deep,
+                      int depth);
+
 /* fits: n members of a container (objects: keys too) fit under --max-memory. */
 static int
 fits(struct lw_vm *vm, const char *fn, uint64_t n, bool obj)
@@ -47,8 +50,28 @@ fn_push(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
     return 0;
 }
 
+/* merge_member: member k: v of b into writable object *dst (merge_into). */
+static int
+merge_member(struct lw_vm *vm, struct lw_value *dst, struct lw_value k, struct lw_value v,
+             bool deep, int depth)
+{
+    bool added;
+    if (lw_vm_charge(vm, dst->u.o->n / 16 + 1) != 0) return -1;
+    struct lw_value *slot = lw_obj_slot(A, dst, (struct lw_str){ k.u.p, k.len }, true, &added);
+    if (added) lw_obj_plain_last(dst, k); /* written as read when it was read so */
+    if (deep && !added && slot->t == LW_T_OBJ && v.t == LW_T_OBJ) {
+        if (room_for(vm, "merge()", lw_value_count(slot), true) != 0) return -1;
+        *slot = lw_value_copy(slot, A);
+        return merge_into(vm, slot, &v, true, depth + 1);
+    }
+    lw_value_share(&v);
+    *slot = v;
+    return 0;
+}
+
 /* merge_into: b's members into writable object *dst; deep: members that are objects in both
- * are merged the same way, one level deeper (a copy of dst's, which a holds too). */
+ * are merged the same way, one level deeper (a copy of dst's, which a holds too). A raw b is
+ * listed in the walk that counts it (lw_json_list), up to LW_LIST_MAX members. */
 static int
 merge_into(struct lw_vm *vm, struct lw_value *dst, const struct lw_value *b, bool deep, int depth)
 {
@@ -57,20 +80,22 @@ merge_into(struct lw_vm *vm, struct lw_value *dst, const struct lw_value *b, boo
     if (depth >= LW_JSON_MAX_DEPTH) {
         return lw_vm_error(vm, "merge(): objects nested deeper than %d levels", LW_JSON_MAX_DEPTH);
     }
-    if (room_for(vm, "merge()", (uint64_t)dst->u.o->n + lw_value_count(b), true) != 0) return -1;
+    struct lw_json_member items[LW_LIST_MAX];
+    uint64_t nb = (b->flags & LW_V_RAW)
+                      ? lw_json_list((struct lw_str){ b->u.p, b->len }, items, LW_LIST_MAX)
+                      : lw_value_count(b);
+    if (room_for(vm, "merge()", (uint64_t)dst->u.o->n + nb, true) != 0) return -1;
+    if ((b->flags & LW_V_RAW) && nb <= LW_LIST_MAX) {
+        for (uint32_t i = 0; i < nb; i++) {
+            v = lw_value_from_member(&items[i], A);
+            k = lw_value_json_key(items[i].key, items[i].kesc, A);
+            if (merge_member(vm, dst, k, v, deep, depth) != 0) return -1;
+        }
+        return 0;
+    }
     lw_iter_init(&it, b);
     while (lw_iter_next(&it, &k, &v, A) == 1) {
-        bool added;
-        if (lw_vm_charge(vm, dst->u.o->n / 16 + 1) != 0) return -1;
-        struct lw_value *slot = lw_obj_slot(A, dst, (struct lw_str){ k.u.p, k.len }, true, &added);
-        if (deep && !added && slot->t == LW_T_OBJ && v.t == LW_T_OBJ) {
-            if (room_for(vm, "merge()", lw_value_count(slot), true) != 0) return -1;
-            *slot = lw_value_copy(slot, A);
-            if (merge_into(vm, slot, &v, true, depth + 1) != 0) return -1;
-            continue;
-        }
-        lw_value_share(&v);
-        *slot = v;
+        if (merge_member(vm, dst, k, v, deep, depth) != 0) return -1;
     }
     return 0;
 }

@@ -57,6 +57,25 @@ test_scan_keys(void)
     CHECK(lw_json_scan_members("[{\"a\":1}]", 9, NULL, 0, NULL, all, 3, &nall, &err) == 0 &&
           nall == 0);
     CHECK(lw_json_scan_members("{\"a\":}", 6, NULL, 0, NULL, all, 3, &nall, &err) == -1);
+    /* which top-level string values have an escape (vesc), whatever their nested strings had */
+    const char *t4 = "{\"k\\n\":\"a\\\"b\",\"o\":{\"x\":\"\\n\"},\"s\":\"plain\",\"n\":1}";
+    CHECK(lw_json_scan_members(t4, strlen(t4), NULL, 0, NULL, all, 3, &nall, &err) == 0);
+    CHECK(nall == 4 && all[0].kesc && all[0].vesc && !all[1].kesc && !all[1].vesc);
+    CHECK(!all[2].kesc && !all[2].vesc && slice_is(all[2].val, "\"plain\""));
+    /* lw_json_list: the same of any container slice, in one walk of validated text */
+    struct lw_json_member li[3];
+    const char *t5 =
+        "{ \"a\" : 1 , \"b\\u00e9\":{\"a\":[2]},\"a\":\"x\\ty\", \"c\":\"z\",\"d\":7\0}";
+    CHECK(lw_json_list((struct lw_str){ t5, strlen(t5) + 2 }, li, 3) == 5);
+    CHECK(slice_is(li[0].key, "\"a\"") && slice_is(li[0].val, "1") && !li[0].kesc && !li[0].vesc);
+    CHECK(slice_is(li[1].key, "\"b\\u00e9\"") && li[1].kesc && slice_is(li[1].val, "{\"a\":[2]}"));
+    CHECK(slice_is(li[2].val, "\"x\\ty\"") && li[2].vesc && !li[2].kesc);
+    CHECK(lw_json_list(lw_str_c("[ \"\\\"\" ,[1,2],\"q\" ]"), li, 3) == 3);
+    CHECK(li[0].key.p == NULL && li[0].vesc && slice_is(li[0].val, "\"\\\"\""));
+    CHECK(slice_is(li[1].val, "[1,2]") && !li[1].vesc && slice_is(li[2].val, "\"q\"") &&
+          !li[2].vesc);
+    CHECK(lw_json_list(lw_str_c("{}"), li, 3) == 0 && lw_json_list(lw_str_c("[ ]"), li, 3) == 0);
+    CHECK(lw_json_list(lw_str_c("\"ab\""), li, 3) == 0 && lw_json_list(lw_str_c("12"), li, 3) == 0);
     /* the NUL jansson ignores after a number does not end up in the slice */
     struct lw_str one = LW_STR_LIT("a");
     CHECK(lw_json_scan("{\"a\":12\0}", 9, &one, 1, vals, &err) == 0 && slice_is(vals[0], "12"));
