@@ -172,6 +172,8 @@ lw_value_is_shared(const struct lw_value *v)
  * with room for one more member; the members are shared between v and the copy (marked so).
  * The caller checks the size (lw_value_count) against its limits first. */
 struct lw_value lw_value_copy(const struct lw_value *v, struct lw_arena *a);
+/* lw_value_copy_room: lw_value_copy of a materialised container with room for extra more. */
+struct lw_value lw_value_copy_room(const struct lw_value *v, uint32_t extra, struct lw_arena *a);
 /* lw_obj_build: lw_obj_set for an object being built member after member (from JSON text,
  * which may repeat a key): a key that cannot have been seen (by *seen, a bit per hash of the
  * keys so far, 0 at first) is appended without a search. key is a string value, LW_V_PLAIN

@@ -240,11 +240,17 @@ struct lw_value
 lw_value_copy(const struct lw_value *v, struct lw_arena *a)
 {
     if (v->flags & LW_V_RAW) return lw_value_materialize(v, a);
+    return lw_value_copy_room(v, 0, a);
+}
+
+struct lw_value
+lw_value_copy_room(const struct lw_value *v, uint32_t extra, struct lw_arena *a)
+{
     struct lw_value c;
     /* an empty container may have no member arrays (NULL): memcpy from NULL is undefined even
      * for 0 bytes (UBSan, tests/fuzz/corpus/fuzz_compile/regress/root-set-then-member-crash.lw) */
     if (v->t == LW_T_OBJ) {
-        c = lw_obj_new(a, v->u.o->n + 1);
+        c = lw_obj_new(a, v->u.o->n + 1 + extra);
         if (v->u.o->n > 0) {
             memcpy(c.u.o->k, v->u.o->k, v->u.o->n * sizeof *c.u.o->k);
             memcpy(c.u.o->v, v->u.o->v, v->u.o->n * sizeof *c.u.o->v);
@@ -253,7 +259,7 @@ lw_value_copy(const struct lw_value *v, struct lw_arena *a)
         c.u.o->shape = v->u.o->shape; /* same keys, same order */
         c.u.o->plain = v->u.o->plain;
     } else {
-        c = lw_arr_new(a, v->u.a->n + 1);
+        c = lw_arr_new(a, v->u.a->n + 1 + extra);
         if (v->u.a->n > 0) memcpy(c.u.a->v, v->u.a->v, v->u.a->n * sizeof *c.u.a->v);
         c.u.a->n = v->u.a->n;
     }
@@ -302,6 +308,10 @@ lw_value_materialize(const struct lw_value *v, struct lw_arena *a)
     if (n <= LW_LIST_MAX) return lw_value_from_list(v, items, (uint32_t)n, a);
     return materialize(v, (uint32_t)n, a);
 }
+
+static inline __attribute__((always_inline)) void build(struct lw_arena *a, struct lw_value *obj,
+                                                        struct lw_value kv, struct lw_value v,
+                                                        uint64_t *seen);
 
 /* lw_value_from_member: told whether a string has an escape (the walk that listed it knows),
  * it needs no look for one. */
@@ -357,7 +367,7 @@ lw_value_from_list(const struct lw_value *v, const struct lw_json_member *items,
     for (uint32_t i = 0; i < n; i++) {
         struct lw_value x = lw_value_from_member(&items[i], a);
         struct lw_value k = lw_value_json_key(items[i].key, items[i].kesc, a);
-        lw_obj_build(a, &out, k, x, &seen);
+        build(a, &out, k, x, &seen);
     }
     return out;
 }
@@ -369,9 +379,9 @@ lw_value_copy_counted(const struct lw_value *v, uint32_t n, struct lw_arena *a)
     return lw_value_copy(v, a);
 }
 
-void
-lw_obj_build(struct lw_arena *a, struct lw_value *obj, struct lw_value kv, struct lw_value v,
-             uint64_t *seen)
+static inline __attribute__((always_inline)) void
+build(struct lw_arena *a, struct lw_value *obj, struct lw_value kv, struct lw_value v,
+      uint64_t *seen)
 {
     struct lw_obj *o = obj->u.o;
     struct lw_str key = { kv.u.p, kv.len };
@@ -386,6 +396,13 @@ lw_obj_build(struct lw_arena *a, struct lw_value *obj, struct lw_value kv, struc
     if (o->n < 64 && (kv.flags & LW_V_PLAIN)) o->plain |= (uint64_t)1 << o->n;
     o->k[o->n] = key;
     o->v[o->n++] = v;
+}
+
+void
+lw_obj_build(struct lw_arena *a, struct lw_value *obj, struct lw_value kv, struct lw_value v,
+             uint64_t *seen)
+{
+    build(a, obj, kv, v, seen);
 }
 
 /* materialize: raw container v of n members (lw_value_count's) built in arena a. */

@@ -70,8 +70,7 @@ merge_member(struct lw_vm *vm, struct lw_value *dst, struct lw_value k, struct l
 }
 
 /* merge_into: b's members into writable object *dst; deep: members that are objects in both
- * are merged the same way, one level deeper (a copy of dst's, which a holds too). A raw b is
- * listed in the walk that counts it (lw_json_list), up to LW_LIST_MAX members. */
+ * are merged the same way, one level deeper (a copy of dst's, which a holds too). */
 static int
 merge_into(struct lw_vm *vm, struct lw_value *dst, const struct lw_value *b, bool deep, int depth)
 {
@@ -80,19 +79,7 @@ merge_into(struct lw_vm *vm, struct lw_value *dst, const struct lw_value *b, boo
     if (depth >= LW_JSON_MAX_DEPTH) {
         return lw_vm_error(vm, "merge(): objects nested deeper than %d levels", LW_JSON_MAX_DEPTH);
     }
-    struct lw_json_member items[LW_LIST_MAX];
-    uint64_t nb = (b->flags & LW_V_RAW)
-                      ? lw_json_list((struct lw_str){ b->u.p, b->len }, items, LW_LIST_MAX)
-                      : lw_value_count(b);
-    if (room_for(vm, "merge()", (uint64_t)dst->u.o->n + nb, true) != 0) return -1;
-    if ((b->flags & LW_V_RAW) && nb <= LW_LIST_MAX) {
-        for (uint32_t i = 0; i < nb; i++) {
-            v = lw_value_from_member(&items[i], A);
-            k = lw_value_json_key(items[i].key, items[i].kesc, A);
-            if (merge_member(vm, dst, k, v, deep, depth) != 0) return -1;
-        }
-        return 0;
-    }
+    if (room_for(vm, "merge()", (uint64_t)dst->u.o->n + lw_value_count(b), true) != 0) return -1;
     lw_iter_init(&it, b);
     while (lw_iter_next(&it, &k, &v, A) == 1) {
         if (merge_member(vm, dst, k, v, deep, depth) != 0) return -1;
@@ -100,14 +87,35 @@ merge_into(struct lw_vm *vm, struct lw_value *dst, const struct lw_value *b, boo
     return 0;
 }
 
+/* A raw b (the usual case: an object of the record) is listed in the walk that counts it
+ * (lw_json_list) instead of counted then walked again, and a's copy gets room for its members
+ * at once. Only here, at the first level: merge_into recurses, and the list is on the stack. */
 int
 fn_merge(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     bool deep = n > 2 && lw_value_truthy(&a[2]);
+    const struct lw_value *b = &a[1];
     uint32_t n0 = lw_value_count(&a[0]);
     if (room_for(vm, "merge()", n0, true) != 0) return -1;
-    *r = lw_value_copy_counted(&a[0], n0, A);
-    return merge_into(vm, r, &a[1], deep, 0);
+    struct lw_json_member items[LW_LIST_MAX];
+    uint64_t nb = LW_LIST_MAX + 1;
+    if (b->flags & LW_V_RAW)
+        nb = lw_json_list((struct lw_str){ b->u.p, b->len }, items, LW_LIST_MAX);
+    if (nb > LW_LIST_MAX) {
+        *r = lw_value_copy_counted(&a[0], n0, A);
+        return merge_into(vm, r, b, deep, 0);
+    }
+    /* room for b's members too when they fit (room_for below says it when they do not) */
+    bool room = (n0 + nb + 2) * (sizeof(struct lw_value) + sizeof(struct lw_str)) <= lw_vm_room(vm);
+    *r = (a[0].flags & LW_V_RAW) ? lw_value_copy_counted(&a[0], n0, A)
+                                 : lw_value_copy_room(&a[0], room ? (uint32_t)nb : 0, A);
+    if (room_for(vm, "merge()", (uint64_t)r->u.o->n + nb, true) != 0) return -1;
+    for (uint32_t i = 0; i < nb; i++) {
+        struct lw_value v = lw_value_from_member(&items[i], A);
+        struct lw_value k = lw_value_json_key(items[i].key, items[i].kesc, A);
+        if (merge_member(vm, r, k, v, deep, 0) != 0) return -1;
+    }
+    return 0;
 }
 
 /* Collection functions ------------------------------------------------------------------ */
