@@ -59,6 +59,19 @@ gap_blk(const char *s)
     return (uint64_t)_mm_movemask_epi8(_mm_or_si128(q, g));
 }
 
+/* gap_masks: exact masks (bit i for byte i) of a block's '"', '\\' and bytes up to ' ', for
+ * following strings through a block without a byte loop (SSE2 only: the SWAR masks are exact
+ * only up to their lowest flag). */
+#define LW_GAP_MASKS 1
+static inline void
+gap_masks(const char *s, uint32_t *q, uint32_t *bs, uint32_t *g)
+{
+    __m128i x = _mm_loadu_si128((const void *)s);
+    *q = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+    *bs = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\\')));
+    *g = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x));
+}
+
 static inline int
 first_blk(uint64_t m)
 {

@@ -915,6 +915,39 @@ static const char *
 first_gap(const char *s, const char *e)
 {
     bool esc;
+#ifdef LW_GAP_MASKS
+    /* 16 bytes at a time: which bytes are inside a string is the running parity of the quotes
+     * before them (a prefix XOR), as long as a block has no backslash; one that has is followed
+     * a string at a time, as below. in: s is inside a string (past its opening quote). */
+    bool in = false;
+    while (e - s >= 16) {
+        uint32_t q, bs, g;
+        gap_masks(s, &q, &bs, &g);
+        if (bs != 0) { /* to the end of the string this backslash is in */
+            if (!in) {
+                if (q == 0) break; /* (not in validated text: a backslash is in a string) */
+                uint32_t before = g & ((q & -q) - 1);
+                if (before != 0) return s + first_blk(before);
+                s += first_blk(q) + 1;
+            }
+            s = skip_string(s, e, &esc);
+            in = false;
+            continue;
+        }
+        uint32_t inside = q;
+        inside ^= inside << 1;
+        inside ^= inside << 2;
+        inside ^= inside << 4;
+        inside ^= inside << 8;
+        inside &= 0xffff;
+        if (in) inside ^= 0xffff;
+        uint32_t out = g & ~inside;
+        if (out != 0) return s + first_blk(out);
+        in = inside >> 15;
+        s += 16;
+    }
+    if (in) s = skip_string(s, e, &esc);
+#endif
     while (BLK && e - s >= BLK) {
         uint64_t m = gap_blk(s);
         if (m == 0) {

@@ -54,10 +54,30 @@ same_string(json_t *j, struct lw_str v)
     free(dst);
 }
 
+/* lw_json_list of container v (up to 8 kept) gives what the iterator gives, with vesc. */
+static void
+same_list(struct lw_str v)
+{
+    struct lw_json_member li[8];
+    size_t n = lw_json_list(v, li, 8), i = 0;
+    MUST(n == lw_json_count(v));
+    struct lw_json_iter it;
+    struct lw_str k, x;
+    bool kesc;
+    lw_json_iter_init(&it, v);
+    for (; i < n && i < 8 && lw_json_iter_next_esc(&it, &k, &x, &kesc); i++) {
+        MUST(li[i].key.p == k.p && li[i].key.len == k.len && li[i].kesc == kesc);
+        MUST(li[i].val.p == x.p && li[i].val.len == x.len);
+        MUST(li[i].vesc == (lw_json_kind(x) == LW_JSON_STRING && lw_json_str_has_escape(x)));
+    }
+    MUST(i == (n < 8 ? n : 8));
+}
+
 static void
 same_array(json_t *j, struct lw_str v, struct lw_buf *b)
 {
     MUST(lw_json_kind(v) == LW_JSON_ARRAY);
+    same_list(v);
     MUST(lw_json_count(v) == json_array_size(j));
     struct lw_json_iter it;
     struct lw_str k, x, y;
@@ -76,6 +96,7 @@ static void
 same_object(json_t *j, struct lw_str v, struct lw_buf *b)
 {
     MUST(lw_json_kind(v) == LW_JSON_OBJECT);
+    same_list(v);
     struct lw_json_iter it;
     struct lw_str k, x, y, k2, x2;
     size_t n = 0, last = 0;
@@ -182,6 +203,15 @@ scan_keys(json_t *j, const char *p, size_t size, struct lw_str top)
     keys[i] = LW_STR_LIT("no such key\x01");
     struct lw_json_err err;
     MUST(lw_json_scan(p, size, keys, n, vals, &err) == 0);
+    /* the decoder's list of the members: the same as lw_json_list's of the object */
+    struct lw_json_member all[8], li[8];
+    size_t nall = 0, nli = lw_json_list(top, li, 8);
+    MUST(lw_json_scan_members(p, size, NULL, 0, NULL, all, 8, &nall, &err) == 0 && nall == nli);
+    for (size_t m = 0; m < nall && m < 8; m++) {
+        MUST(all[m].key.p == li[m].key.p && all[m].key.len == li[m].key.len);
+        MUST(all[m].val.p == li[m].val.p && all[m].val.len == li[m].val.len);
+        MUST(all[m].kesc == li[m].kesc && all[m].vesc == li[m].vesc);
+    }
     for (i = 0; i < n; i++) {
         struct lw_str y;
         if (lw_json_get(top, keys[i].p, keys[i].len, &y)) {

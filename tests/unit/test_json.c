@@ -366,7 +366,9 @@ test_writer(void)
         static const char text[] =
             "{\"k\":\"a b\",\"long key name\":[1,\"x\\\"y\\\\\",\"\\u00e9 \xc3\xa9\"],"
             "\"s\":\"0123456789abcdef0123456789 \\\"\\\\\",\"n\":-12.5e3,\"t\":true,"
-            "\"o\":{\"p\":null,\"q\":\"\\\\\"},\"z\":\"\"}";
+            "\"o\":{\"p\":null,\"q\":\"\\\\\"},\"z\":\"\",\"l\":\"a string of no escape, { 40 "
+            "bytes } \","
+            "\"m\":[\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"],\"e\":\"\\\"\"}";
         size_t n = sizeof text - 1;
         char in[sizeof text + 1];
         bool instr = false, esc = false;
