@@ -18,7 +18,8 @@
 # With OLD_LOGWASH (and its templates directory), the -j 1 figures of that build are printed
 # too, for a before/after (an older build may have no -j: it is then run without it).
 #
-# Environment: INSTR_SAMPLE (default ../shared/corpus/sample), INSTR_WORKLOADS ("w1 w2 w3 w4").
+# Environment: INSTR_SAMPLE (default ../shared/corpus/sample), INSTR_WORKLOADS ("w1 w2 w3 w4";
+# w2r is bench/w2r.lw on the W2 sample, issue 10's reshaping task).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
@@ -33,7 +34,14 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 input() {
-    case $1 in w2) echo "$SAMPLE/w2.ndjson" ;; *) echo "$SAMPLE/$1.log" ;; esac
+    case $1 in w2 | w2r) echo "$SAMPLE/w2.ndjson" ;; *) echo "$SAMPLE/$1.log" ;; esac
+}
+# template DIR W: templates/W-*.lw, or for a workload of bench/ alone (w2r) DIR/../bench/W.lw
+template() {
+    local t
+    t=$(ls "$1"/"$2"-*.lw 2>/dev/null | head -n 1)
+    [ -n "$t" ] || t="$1/../bench/$2.lw"
+    echo "$t"
 }
 # ir OUT ARGS...: total Ir of every thread (one file per thread with --separate-threads)
 ir_threads() {
@@ -52,7 +60,7 @@ rest() { tail -n +2 | sum; }
 printf '%-4s %9s %9s %9s %9s %9s %8s %9s %7s %7s\n' wl "j1/rec" "j2/rec" "+work" serial workers "serial%" "fixed" "bound" old/rec
 for w in $WORKLOADS; do
     in=$(input "$w")
-    t=$(ls "$REPO"/templates/"$w"-*.lw | head -n 1)
+    t=$(template "$REPO/templates" "$w")
     [ -f "$in" ] && [ -f "$t" ] || { echo "instr: $w: no input or template" >&2; continue; }
     n=$(wc -l <"$in")
     a=$(ir_threads "$TMP/cg-a" "$LW" -q -j 1 -f "$t" "$in" | sum) || continue
@@ -66,7 +74,7 @@ for w in $WORKLOADS; do
     j2=$((ser + wk))
     oldrec=-
     if [ -n "$OLD" ]; then
-        ot=$(ls "$OLDT"/"$w"-*.lw | head -n 1)
+        ot=$(template "$OLDT" "$w")
         jo="-j 1"
         "$OLD" -q -j 1 --check -f "$ot" </dev/null >/dev/null 2>&1 || jo=
         oa=$(ir_threads "$TMP/cg-oa" "$OLD" -q $jo -f "$ot" "$in" | sum)
