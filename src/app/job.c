@@ -363,7 +363,18 @@ struct job {
     int argc;
     char **argv;
     struct lw_metrics *m;
+    /* the names of pipelines a reload loaded: their options point to them (o->pipeline) */
+    char **names;
+    int nnames;
 };
+
+/* keep_name: name, copied to live as long as the job. */
+static char *
+keep_name(struct job *j, const char *name)
+{
+    j->names = lw_xrealloc(j->names, (size_t)(j->nnames + 1) * sizeof *j->names);
+    return j->names[j->nnames++] = lw_xstrndup(name, strlen(name));
+}
 
 static struct pipe *
 pipe_new(struct job *j, const char *name)
@@ -476,7 +487,7 @@ reconfigure(struct job *j, unsigned long gen)
         ts = lw_xcalloc((size_t)nn, sizeof *ts);
         names = lw_xcalloc((size_t)nn, sizeof *names);
         for (int i = 0; i < nn; i++) {
-            names[i] = top.config.pipelines[i];
+            names[i] = keep_name(j, top.config.pipelines[i]);
             struct lw_job_args a = { j->argc, j->argv, names[i] };
             char w[400];
             if (lw_job_load(&a, &os[i], &ts[i], w, sizeof w) != 0) {
@@ -665,5 +676,8 @@ lw_job_pipelines(const struct lw_opts *top, int argc, char **argv)
     for (int i = 0; i < j.n; i++)
         pipe_free(j.ps[i]);
     free(j.ps);
+    for (int i = 0; i < j.nnames; i++)
+        free(j.names[i]);
+    free(j.names);
     return status;
 }
