@@ -237,7 +237,7 @@ static int
 flush_out(struct run *r, struct lw_diag *d)
 {
     struct lw_sink *s = &r->sinks[0];
-    return s->ops->write ? s->ops->write(s, d) : 0;
+    return r->nsinks > 0 && s->ops->write ? s->ops->write(s, d) : 0; /* none: reopen failed */
 }
 
 /* flush_dl: write the dead letters waiting for the dead-letter file. */
@@ -1644,7 +1644,12 @@ reopen(struct run *r, const struct lw_opts *no, const struct logwash_template *n
     uint64_t letters = r->dl.letters;
     if (r->dl.sink != NULL) lw_dlpath_fini(&r->dl); /* a topic: made again with its sink */
     conf_of(nt, no, &r->conf);
-    if (open_sinks(r, no, d) != 0) return STOP_IO;
+    if (open_sinks(r, no, d) != 0) { /* the run ends without sinks (flush_out, finish) */
+        for (int i = 0; i < r->nsinks; i++)
+            r->sinks[i].ops->close(&r->sinks[i]);
+        r->nsinks = 0;
+        return STOP_IO;
+    }
     r->dl.letters = letters;
     r->sinks[0].delivered = delivered; /* the figures go on (metrics: counters) */
     r->sinks[0].undelivered = undelivered;

@@ -5,6 +5,7 @@
 # in the new one, each exactly once. The Kafka case: a job of pipelines where a reload removes
 # one (its input all delivered and its offsets committed before it stops), adds one, and moves
 # one to other source and sink topics (drained, committed, opened again); none loses a message.
+# A sink that cannot be opened again (its topic refused) ends the run with status 4.
 # Every wait is a poll with a generous bound; nothing asserts a duration.
 # Usage: tests/kafka/reloadstages.sh LOGWASH MOCKD COMMITTED
 set -u
@@ -63,6 +64,32 @@ consume ta >"$tmp/gota"
 consume tb >"$tmp/gotb"
 exactly "file: the old topic (before the reload)" "$tmp/gota" 1 5000
 exactly "file: the new topic (after it)" "$tmp/gotb" 5001 10000
+
+# --- opening the new sink fails (its topic may not be written): the run ends, status 4,
+# with what was read before the reload written ---
+echo "topicerr tz 29" >&3
+sleep 0.3
+printf 'template: f.lw\nsource: {files: [fifo2]}\n' >"$tmp/g.yaml"
+mkfifo "$tmp/fifo2"
+"$lw" -c "$tmp/g.yaml" $J >"$tmp/g.out" 2>"$tmp/g.err" &
+lwpid=$!
+exec 4>"$tmp/fifo2"
+seq 1 100 >&4
+wait_for '[ "$(wc -l <"$tmp/g.out")" -ge 100 ]' 30 || bad "sinkfail: $(wc -l <"$tmp/g.out") of 100"
+printf 'template: f.lw\nsource: {files: [fifo2]}\nsink: {type: kafka, topic: tz}\nkafka: {brokers: "%s"}\n' \
+    "$boot" >"$tmp/g.yaml"
+kill -HUP "$lwpid"
+wait_for '! kill -0 "$lwpid" 2>/dev/null' 60 || bad "sinkfail: still running: $(tail -3 "$tmp/g.err")"
+exec 4>&-
+wait "$lwpid"
+rc=$?
+lwpid=
+[ "$rc" = 4 ] && ok "sinkfail: a sink that cannot be opened again ends the run: exit 4" ||
+    bad "sinkfail: exit $rc: $(tail -3 "$tmp/g.err")"
+grep -q '^logwash: reload: opening the stages again failed: kafka: output topic tz: ' "$tmp/g.err" &&
+    ok "sinkfail: said" || bad "sinkfail: $(tail -3 "$tmp/g.err")"
+[ "$(wc -l <"$tmp/g.out")" = 100 ] && ok "sinkfail: the 100 records before the reload written" ||
+    bad "sinkfail: $(wc -l <"$tmp/g.out") lines"
 
 # --- the Kafka case: pipelines removed, added, moved ---
 for p in a b c; do echo "emit {m: line, p: \"$p\"}" >"$tmp/$p.lw"; done
