@@ -1,8 +1,8 @@
 #!/bin/bash
 # Reloads that change stages (logwash(1) SIGNALS, logwash.yaml(5) PIPELINES) against
 # librdkafka's mock cluster (tests/kafka/mockd). The file case: a pipe to Kafka whose sink
-# topic changes at a reload: the records before the swap are in the old topic, those after it
-# in the new one, each exactly once. The Kafka case: a job of pipelines where a reload removes
+# topic changes at a reload under load: the records before the swap are in the old topic, those
+# after it in the new one, each exactly once. The Kafka case: a job of pipelines where a reload removes
 # one (its input all delivered and its offsets committed before it stops), adds one, and moves
 # one to other source and sink topics (drained, committed, opened again); none loses a message.
 # A sink that cannot be opened again (its topic refused) ends the run with status 4.
@@ -48,13 +48,16 @@ mkfifo "$tmp/fifo"
 "$lw" -c "$tmp/f.yaml" $J $KX 2>"$tmp/f.err" &
 lwpid=$!
 exec 4>"$tmp/fifo"
-seq 1 5000 >&4
-wait_for '[ "$(count ta)" -ge 5000 ]' 60 || bad "file: ta has $(count ta) of 5000"
+# under load: the reload comes while the pipe is being written
+for i in $(seq 0 39); do seq $((i * 500 + 1)) $((i * 500 + 500)); sleep 0.1; done >&4 &
+wpid=$!
+wait_for '[ "$(count ta)" -ge 2000 ]' 60 || bad "file: ta has $(count ta) of 2000"
 sed -i 's/topic: ta/topic: tb/' "$tmp/f.yaml"
 kill -HUP "$lwpid"
 wait_for 'grep -q "reloaded .*sinks opened again" "$tmp/f.err"' 30 ||
     bad "file: no reload said: $(tail -3 "$tmp/f.err")"
-seq 5001 10000 >&4
+wait "$wpid"
+seq 20001 25000 >&4
 exec 4>&-
 wait "$lwpid"
 rc=$?
@@ -62,8 +65,13 @@ lwpid=
 [ "$rc" = 0 ] && ok "file: exit 0 at the end of the pipe" || bad "file: exit $rc: $(tail -3 "$tmp/f.err")"
 consume ta >"$tmp/gota"
 consume tb >"$tmp/gotb"
-exactly "file: the old topic (before the reload)" "$tmp/gota" 1 5000
-exactly "file: the new topic (after it)" "$tmp/gotb" 5001 10000
+sort "$tmp/gota" "$tmp/gotb" >"$tmp/gotab"
+exactly "file: both topics" "$tmp/gotab" 1 25000
+last_a=$(sort -n "$tmp/gota" | tail -1)
+first_b=$(sort -n "$tmp/gotb" | head -1)
+[ -n "$last_a" ] && [ -n "$first_b" ] && [ "$last_a" -lt "$first_b" ] &&
+    ok "file: 1..$last_a in the old topic, $first_b..25000 in the new one (the swap between two records)" ||
+    bad "file: the old topic ends at $last_a, the new one starts at $first_b"
 
 # --- opening the new sink fails (its topic may not be written): the run ends, status 4,
 # with what was read before the reload written ---
