@@ -107,7 +107,8 @@ if grep -q "^t.lw:1:8: error: cannot find 'lib.lw'" err && grep -c 'reload faile
     bad "import_gone: $(tail -4 err)"
 fi
 
-# --- a wrong job file at reload: a YAML error, an unset variable, a setting needing a restart ---
+# --- a wrong job file at reload: a YAML error, an unset variable, a setting needing a restart,
+# sink settings that --validate refuses ---
 echo 'emit {v: "old"}' >t.lw
 printf 'template: t.lw\nworkers: 1\n' >job.yaml
 start -c job.yaml
@@ -125,6 +126,10 @@ reloads 3 || bad "restart_needed: no reload said"
 printf 'template: t.lw\nworkers: 3\n' >job.yaml
 kill -HUP "$pid"
 reloads 4 || bad "workers: no reload said"
+# new sink settings are checked as --validate checks them before anything is closed
+printf 'template: t.lw\nworkers: 1\nsink: {type: kafka, topic: "no spaces"}\nkafka: {brokers: "127.0.0.1:1"}\n' >job.yaml
+kill -HUP "$pid"
+reloads 5 || bad "sink_wrong: no reload said"
 echo 2 >&3
 finish
 expect_rc bad_job 0
@@ -138,6 +143,9 @@ if grep -qx 'logwash: reload failed: the dead-letter target changed: that needs 
 if grep -qx 'logwash: reload failed: workers changed: that needs a restart; the running configuration is kept' err; then ok; else
     bad "workers: $(tail -2 err)"; fi
 [ -e dl2.txt ] && bad "restart_needed: dl2.txt was made" || ok
+if grep -q "^logwash: job.yaml:3:29: error: 'no spaces' is not a Kafka topic name" err &&
+    grep -qx 'logwash: reload failed: the new sink settings are wrong; the running configuration is kept' err
+then ok; else bad "sink_wrong: $(tail -3 err)"; fi
 
 # --- metrics and POST /-/reload ---
 if ! have curl; then

@@ -24,9 +24,10 @@ struct lw_counters {
 struct lw_metrics_pipe; /* metrics.h */
 
 /* A reload: the caller's load reads the job file and the template again and compiles them;
- * the loop checks that what it cannot change while it runs (the source, the sinks, the dead
- * letters, tables, workers) is unchanged, makes the new runners, and swaps them in between
- * two records. */
+ * the loop checks that what it cannot change while it runs (the dead letters, tables, workers,
+ * a file source) is unchanged, makes the new runners, and swaps them in between two records.
+ * Changed source or sink settings are validated (lw_validate), then the stages are drained
+ * and opened again with them: the sinks alone, or with a Kafka source the source and sinks. */
 struct lw_reloader {
     /* load: a new configuration into *o and *t (both the caller's, given back through
      * release). 0, or -1 when it is wrong: said on stderr (file:line:col), and the first line
@@ -34,6 +35,10 @@ struct lw_reloader {
     int (*load)(void *ud, struct lw_opts **o, struct logwash_template **t, char *why, size_t cap);
     void (*release)(void *ud, struct lw_opts *o, struct logwash_template *t);
     void *ud;
+    /* asked: the number of the last request to serve (NULL: lw_pipeline_reload_asked). With
+     * it, load may also return 1: the pipeline was removed, the run ends as at a stop (what
+     * was read delivered and committed). */
+    unsigned long (*asked)(void *ud);
 };
 
 /* lw_pipeline_run: run the template t over the inputs named in o, with one runner per worker

@@ -210,8 +210,9 @@ lw_job_release(void *ud, struct lw_opts *o, struct logwash_template *t)
 #define BACKOFF_MAX_MS 60000
 
 struct pipe {
-    struct lw_job_args args; /* args.pipeline: its name (the job file's) */
-    struct lw_opts *o;       /* owned, with t (lw_job_release) */
+    struct lw_job_args args; /* args.pipeline: its name (the job file's; name owns it) */
+    char *name;
+    struct lw_opts *o; /* owned, with t (lw_job_release) */
     struct logwash_template *t;
     struct lw_metrics_pipe *mp;
     struct lw_counters n; /* across restarts */
@@ -219,7 +220,17 @@ struct pipe {
     int status;
     pthread_t th;
     bool started;
-    int done; /* the thread ended (atomic) */
+    int done;    /* the thread ended (atomic) */
+    int removed; /* a reload removed it (atomic): it stops and is not restarted */
+    /* what the main thread's reload (reconfigure) gives the loop: its request number (atomic,
+     * read by pipe_asked), and under mu, the new configuration (o and t, taken by pipe_load),
+     * or rc -1 and why (the reload failed: the running one is kept), or rc 1 (removed) */
+    pthread_mutex_t mu;
+    unsigned long gen;
+    struct lw_opts *bo;
+    struct logwash_template *bt;
+    int rc;
+    char why[512];
 };
 
 static bool
@@ -242,28 +253,84 @@ pause_ms(uint64_t ms)
     }
 }
 
+/* pipe_asked, pipe_load: struct lw_reloader's asked and load for a pipeline of pipelines:
+ * the main thread loads and checks the whole job file (reconfigure), then hands each pipeline
+ * its part. */
+static unsigned long
+pipe_asked(void *ud)
+{
+    struct pipe *p = ud;
+    return __atomic_load_n(&p->gen, __ATOMIC_SEQ_CST);
+}
+
+static int
+pipe_load(void *ud, struct lw_opts **o, struct logwash_template **t, char *why, size_t cap)
+{
+    struct pipe *p = ud;
+    pthread_mutex_lock(&p->mu);
+    int rc = p->rc;
+    if (rc == 0 && p->bo == NULL) { /* taken already: nothing newer */
+        rc = -1;
+        snprintf(p->why, sizeof p->why, "no new configuration");
+    }
+    if (rc == 0) {
+        *o = p->bo;
+        *t = p->bt;
+        p->bo = NULL;
+        p->bt = NULL;
+    }
+    if (rc < 0) snprintf(why, cap, "%s", p->why);
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+/* give: hand p the outcome of the reload that served request gen (pipe_load takes it). */
+static void
+give(struct pipe *p, unsigned long gen, int rc, struct lw_opts *o, struct logwash_template *t,
+     const char *why)
+{
+    pthread_mutex_lock(&p->mu);
+    if (p->bo != NULL) lw_job_release(NULL, p->bo, p->bt); /* never taken: a newer one comes */
+    p->bo = o;
+    p->bt = t;
+    p->rc = rc;
+    snprintf(p->why, sizeof p->why, "%s", why ? why : "");
+    if (rc == 1) __atomic_store_n(&p->removed, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&p->gen, gen, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static bool
+removed(struct pipe *p)
+{
+    return __atomic_load_n(&p->removed, __ATOMIC_SEQ_CST);
+}
+
 /* supervise: one pipeline's thread: its run; a Kafka pipeline that ends without being asked
  * to (a final delivery failure, a topic missing at start, ...; with exit_at_eof, one that
  * failed) is said and started again after a backoff (1 s doubling to 60 s), on the job file as
  * it is then when that loads; what it had not committed is read again. A pipeline of files
- * ends at its inputs' end and is not restarted (it would read them again). */
+ * ends at its inputs' end and is not restarted (it would read them again). A pipeline a reload
+ * removed ends there. */
 static void *
 supervise(void *arg)
 {
     struct pipe *p = arg;
     uint64_t backoff = BACKOFF_MIN_MS;
-    struct lw_reloader rl = { .load = lw_job_load, .release = lw_job_release, .ud = &p->args };
+    struct lw_reloader rl = {
+        .load = pipe_load, .release = lw_job_release, .ud = p, .asked = pipe_asked
+    };
     for (;;) {
         lw_metrics_pipe_state(p->mp, true, p->restarts);
         p->status = lw_pipeline_run(p->t, p->o, &p->n, p->mp, &rl);
         lw_metrics_pipe_state(p->mp, false, p->restarts);
-        if (lw_pipeline_stopping() || p->o->from != LW_FROM_KAFKA ||
+        if (lw_pipeline_stopping() || removed(p) || p->o->from != LW_FROM_KAFKA ||
             (p->o->exit_at_eof && p->status <= 1)) /* read to the end: done */
             break;
         fprintf(stderr, "logwash: pipeline %s stopped (exit status %d): restarting in %llu s\n",
                 p->args.pipeline, p->status, (unsigned long long)(backoff / 1000));
         pause_ms(backoff);
-        if (lw_pipeline_stopping()) break;
+        if (lw_pipeline_stopping() || removed(p)) break;
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
         struct lw_opts *o;
         struct logwash_template *t;
@@ -289,37 +356,80 @@ on_wake(int sig)
 {
 }
 
-/* watch: the main thread, until every pipeline's thread ended: a stop or reload request
- * (which the signal handlers only note) is passed on to each thread still running by SIGUSR1,
- * so one waiting for input sees it at once rather than at the end of its wait. */
-static void
-watch(struct pipe *ps, int n)
+/* The pipelines of a job, the main thread's. */
+struct job {
+    struct pipe **ps;
+    int n, cap;
+    int argc;
+    char **argv;
+    struct lw_metrics *m;
+    /* the names of pipelines a reload loaded: their options point to them (o->pipeline) */
+    char **names;
+    int nnames;
+};
+
+/* keep_name: name, copied to live as long as the job. */
+static char *
+keep_name(struct job *j, const char *name)
 {
-    unsigned long gen = lw_pipeline_reload_asked();
-    for (;;) {
-        bool all = true, wake = lw_pipeline_stopping() || lw_pipeline_reload_asked() != gen;
-        gen = lw_pipeline_reload_asked();
-        for (int i = 0; i < n; i++) {
-            if (!ps[i].started || __atomic_load_n(&ps[i].done, __ATOMIC_SEQ_CST)) continue;
-            all = false;
-            if (wake) pthread_kill(ps[i].th, SIGUSR1);
-        }
-        if (all) return;
-        struct timespec ts = { 0, 20 * 1000000L };
-        nanosleep(&ts, NULL);
+    j->names = lw_xrealloc(j->names, (size_t)(j->nnames + 1) * sizeof *j->names);
+    return j->names[j->nnames++] = lw_xstrndup(name, strlen(name));
+}
+
+static struct pipe *
+pipe_new(struct job *j, const char *name)
+{
+    struct pipe *p = lw_xcalloc(1, sizeof *p);
+    p->name = lw_xstrndup(name, strlen(name));
+    p->args = (struct lw_job_args){ j->argc, j->argv, p->name };
+    pthread_mutex_init(&p->mu, NULL);
+    if (j->n == j->cap) {
+        j->cap = j->cap ? j->cap * 2 : 8;
+        j->ps = lw_xrealloc(j->ps, (size_t)j->cap * sizeof *j->ps);
     }
+    j->ps[j->n++] = p;
+    return p;
+}
+
+static void
+pipe_free(struct pipe *p)
+{
+    if (p->o) lw_job_release(NULL, p->o, p->t);
+    if (p->bo) lw_job_release(NULL, p->bo, p->bt);
+    pthread_mutex_destroy(&p->mu);
+    free(p->name);
+    free(p);
+}
+
+/* start: p's thread, which takes no signal but SIGUSR1 (watch): the main thread takes the
+ * others. Returns 0, or -1 (said). */
+static int
+start(struct pipe *p)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, SIGUSR1);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&p->th, NULL, supervise, p);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        fprintf(stderr, "logwash: cannot start pipeline %s: out of threads\n", p->args.pipeline);
+        return -1;
+    }
+    p->started = true;
+    return 0;
 }
 
 /* clash: the pipelines of one process must not share stdin, a dead-letter file or a consumer
  * group of the same brokers (each would take part of the other's records). Returns the
  * problems said. */
 static int
-clash(struct pipe *ps, int n)
+clash(struct lw_opts *const *os, char *const *names, int n)
 {
     int bad = 0;
     for (int i = 0; i < n; i++) {
         for (int k = 0; k < i; k++) {
-            const struct lw_opts *a = ps[k].o, *b = ps[i].o;
+            const struct lw_opts *a = os[k], *b = os[i];
             const char *what = NULL;
             if (reads_stdin(a) && reads_stdin(b)) what = "both read stdin";
             if (a->dead_letter && b->dead_letter && strcmp(a->dead_letter, b->dead_letter) == 0)
@@ -330,23 +440,161 @@ clash(struct pipe *ps, int n)
                 what = "have the same consumer group (give each its own group:)";
             if (what == NULL) continue;
             fprintf(stderr, "logwash: %s: error: pipelines '%s' and '%s' %s\n", a->config_file,
-                    ps[k].args.pipeline, ps[i].args.pipeline, what);
+                    names[k], names[i], what);
             bad++;
         }
     }
     return bad;
 }
 
+/* live: the pipeline named name that runs (not removed), or NULL. */
+static struct pipe *
+live(struct job *j, const char *name)
+{
+    for (int i = 0; i < j->n; i++)
+        if (!removed(j->ps[i]) && strcmp(j->ps[i]->name, name) == 0) return j->ps[i];
+    return NULL;
+}
+
+/* reconfigure: the main thread's part of reload request gen: the job file read again and
+ * every pipeline in it parsed, compiled and validated (lw_validate: nothing opened), and the
+ * set checked (clash), before anything changes. Any error: every pipeline is told the reload
+ * failed and keeps its configuration. Else each pipeline still there gets its new
+ * configuration (its loop swaps the template and reopens stages whose settings changed), each
+ * one gone is told to stop (it ends as at a stop: what it read delivered and committed), and
+ * each new one starts on a thread of its own. */
+static void
+reconfigure(struct job *j, unsigned long gen)
+{
+    struct lw_opts top = { 0 };
+    char err[512], why[512] = "";
+    struct lw_opts **os = NULL;
+    struct logwash_template **ts = NULL;
+    char **names = NULL;
+    int nn = 0, bad = 0;
+    int r = lw_opts_parse_pipeline(&top, j->argc, j->argv, NULL, stderr, err, sizeof err);
+    if (r != 0) {
+        snprintf(why, sizeof why, "%s", r > 0 ? "the command line asks for no run" : err);
+        fprintf(stderr, "logwash: %s\n", why);
+        bad++;
+    } else if (top.config.npipelines == 0) {
+        snprintf(why, sizeof why, "the job file has no pipelines: any more: that needs a restart");
+        fprintf(stderr, "logwash: %s\n", why);
+        bad++;
+    } else {
+        nn = top.config.npipelines;
+        os = lw_xcalloc((size_t)nn, sizeof *os);
+        ts = lw_xcalloc((size_t)nn, sizeof *ts);
+        names = lw_xcalloc((size_t)nn, sizeof *names);
+        for (int i = 0; i < nn; i++) {
+            names[i] = keep_name(j, top.config.pipelines[i]);
+            struct lw_job_args a = { j->argc, j->argv, names[i] };
+            char w[400];
+            if (lw_job_load(&a, &os[i], &ts[i], w, sizeof w) != 0) {
+                if (why[0] == '\0') snprintf(why, sizeof why, "pipeline %s: %s", names[i], w);
+                bad++;
+                continue;
+            }
+            if (lw_validate(os[i], stderr) != 0) {
+                if (why[0] == '\0')
+                    snprintf(why, sizeof why, "pipeline %s: its settings are wrong", names[i]);
+                bad++;
+            }
+        }
+        if (bad == 0 && clash(os, names, nn) != 0) {
+            snprintf(why, sizeof why, "the pipelines clash");
+            bad++;
+        }
+    }
+    for (int i = 0; i < j->n; i++) {
+        struct pipe *p = j->ps[i];
+        if (removed(p) || __atomic_load_n(&p->done, __ATOMIC_SEQ_CST)) continue;
+        int k = 0;
+        while (k < nn && strcmp(names[k], p->name) != 0)
+            k++;
+        if (bad) {
+            give(p, gen, -1, NULL, NULL, why);
+        } else if (k == nn) {
+            fprintf(stderr, "logwash: pipeline %s: removed from %s\n", p->name, p->o->config_file);
+            give(p, gen, 1, NULL, NULL, NULL);
+        } else {
+            give(p, gen, 0, os[k], ts[k], NULL);
+            os[k] = NULL;
+        }
+    }
+    for (int k = 0; k < nn; k++) {
+        if (os[k] == NULL) continue;
+        struct pipe *q = bad ? NULL : live(j, names[k]);
+        if (bad || q != NULL) { /* failed, or one whose run ended (files read to the end) */
+            lw_job_release(NULL, os[k], ts[k]);
+            continue;
+        }
+        /* a new pipeline; one of the same name removed before gives its metrics series, once
+         * its thread ended (its runs no longer publish) */
+        struct pipe *old = NULL;
+        for (int i = 0; i < j->n; i++)
+            if (strcmp(j->ps[i]->name, names[k]) == 0) old = j->ps[i];
+        if (old != NULL && old->started) {
+            pthread_join(old->th, NULL);
+            old->started = false;
+        }
+        struct pipe *p = pipe_new(j, names[k]);
+        p->o = os[k];
+        p->t = ts[k];
+        p->gen = gen;
+        if (old != NULL) {
+            p->mp = old->mp;
+            p->n = old->n;
+            old->mp = NULL;
+        } else if (j->m) {
+            p->mp = lw_metrics_pipeline(j->m, p->name);
+        }
+        fprintf(stderr, "logwash: pipeline %s: added by the reload\n", p->name);
+        start(p);
+    }
+    free(os);
+    free(ts);
+    free(names);
+    lw_opts_fini(&top);
+}
+
+/* watch: the main thread, until every pipeline's thread ended: a reload request (which the
+ * signal handlers only note) is served (reconfigure), then a stop or reload is passed on to
+ * each thread still running by SIGUSR1, so one waiting for input sees it at once rather than
+ * at the end of its wait. */
+static void
+watch(struct job *j)
+{
+    unsigned long gen = lw_pipeline_reload_asked();
+    for (;;) {
+        bool all = true, wake = lw_pipeline_stopping();
+        unsigned long g = lw_pipeline_reload_asked();
+        if (g != gen && !lw_pipeline_stopping()) {
+            reconfigure(j, g);
+            wake = true;
+        }
+        gen = g;
+        for (int i = 0; i < j->n; i++) {
+            struct pipe *p = j->ps[i];
+            if (!p->started || __atomic_load_n(&p->done, __ATOMIC_SEQ_CST)) continue;
+            all = false;
+            if (wake) pthread_kill(p->th, SIGUSR1);
+        }
+        if (all) return;
+        struct timespec ts = { 0, 20 * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+}
+
 int
 lw_job_pipelines(const struct lw_opts *top, int argc, char **argv)
 {
     int n = top->config.npipelines;
-    struct pipe *ps = lw_xcalloc((size_t)n, sizeof *ps);
+    struct job j = { .argc = argc, .argv = argv };
     int status = 0, loaded = 0;
     /* every pipeline parsed and compiled (and with --validate checked) before any runs */
     for (int i = 0; i < n; i++) {
-        struct pipe *p = &ps[i];
-        p->args = (struct lw_job_args){ argc, argv, top->config.pipelines[i] };
+        struct pipe *p = pipe_new(&j, top->config.pipelines[i]);
         p->o = lw_xcalloc(1, sizeof *p->o);
         char err[512];
         int r = lw_opts_parse_pipeline(p->o, argc, argv, p->args.pipeline, stdout, err, sizeof err);
@@ -368,64 +616,68 @@ lw_job_pipelines(const struct lw_opts *top, int argc, char **argv)
         }
         loaded++;
     }
-    if (loaded == n && clash(ps, n) != 0) status = 2;
+    if (loaded == n) {
+        struct lw_opts **os = lw_xcalloc((size_t)n, sizeof *os);
+        char **names = lw_xcalloc((size_t)n, sizeof *names);
+        for (int i = 0; i < n; i++) {
+            os[i] = j.ps[i]->o;
+            names[i] = j.ps[i]->name;
+        }
+        if (clash(os, names, n) != 0) status = 2;
+        free(os);
+        free(names);
+    }
     if (status == 0 && (top->validate || top->print_config || top->check || top->disasm)) {
         for (int i = 0; i < n; i++) {
             if (top->print_config) {
-                printf("--- # pipeline %s\n", ps[i].args.pipeline);
-                if (lw_print_config(ps[i].o, stdout) != 0) status = 4;
+                printf("--- # pipeline %s\n", j.ps[i]->args.pipeline);
+                if (lw_print_config(j.ps[i]->o, stdout) != 0) status = 4;
             } else if (top->disasm) {
-                printf("; pipeline %s\n", ps[i].args.pipeline);
-                logwash_template_disasm(ps[i].t, stdout);
+                printf("; pipeline %s\n", j.ps[i]->args.pipeline);
+                logwash_template_disasm(j.ps[i]->t, stdout);
             }
         }
     } else if (status == 0) {
-        struct lw_metrics *m = NULL;
         struct lw_diag d = { 0 };
         if (top->metrics_listen || top->metrics_file) {
             int st = 2;
-            m = lw_metrics_new(top, &st, &d);
-            if (m == NULL) {
+            j.m = lw_metrics_new(top, &st, &d);
+            if (j.m == NULL) {
                 fprintf(stderr, "logwash: %s\n", d.msg);
                 status = st;
             }
         }
-        for (int i = 0; i < n && status == 0; i++)
-            if (m) ps[i].mp = lw_metrics_pipeline(m, ps[i].args.pipeline);
-        /* the threads take no signal but SIGUSR1 (watch): the main thread takes the others,
-         * and waits for them */
+        for (int i = 0; i < n && status == 0; i++) {
+            if (j.m) j.ps[i]->mp = lw_metrics_pipeline(j.m, j.ps[i]->args.pipeline);
+            j.ps[i]->gen = lw_pipeline_reload_asked();
+        }
         struct sigaction wa = { .sa_handler = on_wake, .sa_flags = SA_RESTART };
         sigemptyset(&wa.sa_mask);
         sigaction(SIGUSR1, &wa, NULL);
-        sigset_t all, old;
-        sigfillset(&all);
-        sigdelset(&all, SIGUSR1);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
         for (int i = 0; i < n && status == 0; i++) {
-            if (pthread_create(&ps[i].th, NULL, supervise, &ps[i]) != 0) {
-                fprintf(stderr, "logwash: cannot start pipeline %s: out of threads\n",
-                        ps[i].args.pipeline);
+            if (start(j.ps[i]) != 0) {
                 lw_pipeline_stop();
                 status = 4;
                 break;
             }
-            ps[i].started = true;
         }
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        watch(ps, n);
-        for (int i = 0; i < n; i++) {
-            if (!ps[i].started) continue;
-            pthread_join(ps[i].th, NULL);
-            if (ps[i].status > status) status = ps[i].status;
+        watch(&j);
+        for (int i = 0; i < j.n; i++) {
+            struct pipe *p = j.ps[i];
+            if (p->started) pthread_join(p->th, NULL);
+            if (p->status > status) status = p->status;
         }
-        if (lw_metrics_free(m, &d) != 0) {
+        if (lw_metrics_free(j.m, &d) != 0) {
             fprintf(stderr, "logwash: %s\n", d.msg);
             if (status == 0) status = 4;
         }
         lw_diag_fini(&d);
     }
-    for (int i = 0; i < n; i++)
-        if (ps[i].o) lw_job_release(NULL, ps[i].o, ps[i].t);
-    free(ps);
+    for (int i = 0; i < j.n; i++)
+        pipe_free(j.ps[i]);
+    free(j.ps);
+    for (int i = 0; i < j.nnames; i++)
+        free(j.names[i]);
+    free(j.names);
     return status;
 }

@@ -34,6 +34,7 @@
 #include "lw/metrics.h"
 #include "lw/sink.h"
 #include "lw/source.h"
+#include "lw/validate.h"
 
 #define FLUSH_AT     (64 * 1024)
 #define MAX_WARNINGS 100
@@ -148,6 +149,16 @@ struct run {
     unsigned long reload_seen;    /* the last reload request served */
     const struct lw_opts *o0;     /* the options the stages were opened with (r->conf's) */
     bool loaded;                  /* r->t and r->o came from rl->load (given back at the end) */
+    /* the configurations the stages ran on before a reload opened them again: kept to the
+     * end (a source may hold pointers into its configuration), given back then */
+    struct retired {
+        struct lw_opts *o;
+        struct logwash_template *t;
+    } * retired;
+    int nretired;
+    bool src_closed;                   /* a reload closed the source and could not open it again */
+    const struct logwash_template *t0; /* the template of o0 (the framing in r->conf) */
+    bool o0_loaded;                    /* o0 and t0 came from rl->load */
     int njobs;
     /* this run stops after the current record (a final failure, a write error): the other
      * pipelines of the process go on (the global stop ends them all) */
@@ -226,7 +237,7 @@ static int
 flush_out(struct run *r, struct lw_diag *d)
 {
     struct lw_sink *s = &r->sinks[0];
-    return s->ops->write ? s->ops->write(s, d) : 0;
+    return r->nsinks > 0 && s->ops->write ? s->ops->write(s, d) : 0; /* none: reopen failed */
 }
 
 /* flush_dl: write the dead letters waiting for the dead-letter file. */
@@ -662,6 +673,8 @@ conf_of(const struct logwash_template *t, const struct lw_opts *o, struct lw_sta
     }
 }
 
+static int open_sinks(struct run *r, const struct lw_opts *o, struct lw_diag *d);
+
 static int
 setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
 {
@@ -701,6 +714,14 @@ setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
         if (rc != 0) return -1;
         r->has_dl = true;
     }
+    return open_sinks(r, o, d);
+}
+
+/* open_sinks: the output's sink, and the Kafka sink of a dead-letter topic when the output's
+ * is not one (setup, and a reload that changed the sinks' settings: reopen). */
+static int
+open_sinks(struct run *r, const struct lw_opts *o, struct lw_diag *d)
+{
     r->has_dl |= o->dl_topic != NULL;
     int rc = open_sink(r, o->to == LW_TO_KAFKA ? "kafka" : "stdout", d);
     if (rc != 0) return rc;
@@ -971,7 +992,8 @@ static int
 work_init(struct work *w, struct run *r, const struct logwash_template *t, const struct lw_opts *o,
           struct outs *dst, struct logwash_error *e)
 {
-    const struct lw_sink_ops *sink = r->sinks[0].ops;
+    /* the output's sink, as setup opens it (a reload may change it: its runners are made first) */
+    const struct lw_sink_ops *sink = lw_sink_find(o->to == LW_TO_KAFKA ? "kafka" : "stdout");
     *w = (struct work){ .o = o, .tname = logwash_template_name(t), .sink = sink, .dst = dst };
     struct logwash_runner_options ro;
     logwash_runner_options_default(&ro);
@@ -1528,21 +1550,28 @@ strs_same(char *const *a, int na, char *const *b, int nb)
     return true;
 }
 
-/* changed: NULL when a run of o and t would open the stages that run now (r->conf, from
- * r->o0), else what differs: those need a restart. The template, the limits, --on-error, the
- * formats, --tz, --now, -v/-q, --patterns and --lib may change. */
+/* The stages a reload opens again (changed's *reopen). */
+enum { REOPEN_NONE, REOPEN_SINKS, REOPEN_ALL };
+
+/* changed: NULL when a run of o and t may take over from this one, else what differs: those
+ * need a restart. The template, the limits, --on-error, the formats, --tz, --now, -v/-q,
+ * --patterns and --lib may change, and so may the sinks' settings (*reopen: REOPEN_SINKS) and
+ * a Kafka source's (the brokers, group, topics, properties...: REOPEN_ALL, the source and sinks
+ * opened again; so too for a Kafka source whose sinks changed, whose offsets the sinks' deliveries
+ * store). A file source is never opened again (it would read its input again). */
 static const char *
-changed(const struct run *r, const struct lw_opts *o, const struct logwash_template *t)
+changed(const struct run *r, const struct lw_opts *o, const struct logwash_template *t, int *reopen)
 {
     struct lw_stage_conf c;
     conf_of(t, o, &c);
     const struct lw_stage_conf *k = &r->conf;
     const struct lw_opts *o0 = r->o0;
+    bool kafka = o0->from == LW_FROM_KAFKA;
+    *reopen = REOPEN_NONE;
     /* seen() keys and open windows belong to the template that made them */
     if (logwash_template_uses_state(t) || logwash_template_uses_state(r->t))
         return "a template with seen() or window statements";
     if (o->from != o0->from) return "the source's type";
-    if (o->to != o0->to) return "the sink's type";
     if (!strs_same(c.inputs, c.ninputs, k->inputs, k->ninputs)) return "the input files";
     if (!str_same(c.ml_start, k->ml_start) || !str_same(c.ml_continue, k->ml_continue) ||
         c.ml_indent != k->ml_indent || c.ml_max_lines != k->ml_max_lines ||
@@ -1550,14 +1579,7 @@ changed(const struct run *r, const struct lw_opts *o, const struct logwash_templ
         ((c.ml_start || c.ml_continue) &&
          (c.match_limit != k->match_limit || c.depth_limit != k->depth_limit || c.jit != k->jit)))
         return "the multiline framing";
-    if (c.max_line != k->max_line) return "max_line";
-    if (!str_same(c.brokers, k->brokers)) return "the brokers";
-    if (!str_same(c.group, k->group)) return "the consumer group";
-    if (!strs_same(c.topics, c.ntopics, k->topics, k->ntopics)) return "the source's topics";
-    if (!strs_same(c.props, c.nprops, k->props, k->nprops)) return "the Kafka properties";
-    if (c.exit_at_eof != k->exit_at_eof) return "exit_at_eof";
-    if (!str_same(c.out_topic, k->out_topic)) return "the sink's topic";
-    if (c.flush_timeout_ms != k->flush_timeout_ms) return "flush_timeout_ms";
+    if (c.max_line != k->max_line && !kafka) return "max_line";
     if (!str_same(c.dl_file, k->dl_file) || !str_same(c.dl_topic, k->dl_topic))
         return "the dead-letter target";
     if (o->jobs != o0->jobs) return "workers";
@@ -1573,7 +1595,73 @@ changed(const struct run *r, const struct lw_opts *o, const struct logwash_templ
         o->metrics_interval_ms != o0->metrics_interval_ms ||
         o->metrics_reload != o0->metrics_reload)
         return "the metrics settings";
+    bool kafka_out = o->to == LW_TO_KAFKA || o0->to == LW_TO_KAFKA || c.dl_topic != NULL;
+    if (kafka &&
+        (c.max_line != k->max_line || !str_same(c.group, k->group) ||
+         !strs_same(c.topics, c.ntopics, k->topics, k->ntopics) || c.exit_at_eof != k->exit_at_eof))
+        *reopen = REOPEN_ALL;
+    bool brokers =
+        !str_same(c.brokers, k->brokers) || !strs_same(c.props, c.nprops, k->props, k->nprops);
+    if (brokers && kafka) *reopen = REOPEN_ALL;
+    if (o->to != o0->to || !str_same(c.out_topic, k->out_topic) ||
+        c.flush_timeout_ms != k->flush_timeout_ms || (brokers && kafka_out))
+        *reopen = kafka ? REOPEN_ALL : REOPEN_SINKS;
     return NULL;
+}
+
+static void say(void *ud);
+
+/* reopen: a reload changed the stages' settings (changed: how): everything put so far is
+ * delivered (Kafka: each record's offset stored from its outputs' delivery reports) and the
+ * dead letters written, the sinks closed (and with REOPEN_ALL the source: its offsets
+ * committed, the group left), then opened again from no and nt. The dead-letter file stays
+ * open. Returns GO, or STOP_IO (d set): the run ends (a pipeline of pipelines: is restarted). */
+static int
+reopen(struct run *r, const struct lw_opts *no, const struct logwash_template *nt, int how,
+       struct lw_diag *d)
+{
+    for (int i = 0; i < r->nsinks; i++) {
+        struct lw_sink *s = &r->sinks[i];
+        if (s->ops->finish && s->ops->finish(s, d) != 0) return STOP_IO;
+    }
+    if (flush_dl(r, d) != 0) return STOP_IO;
+    if (how == REOPEN_ALL) {
+        r->src_closed = true;
+        if (r->src.ops->close(&r->src, d) != 0) return STOP_IO;
+    }
+    uint64_t delivered = 0, undelivered = 0;
+    bool lost = false;
+    for (int i = 0; i < r->nsinks; i++) {
+        struct lw_sink *s = &r->sinks[i];
+        delivered += s->delivered;
+        undelivered += s->undelivered;
+        lost |= s->lost;
+        s->ops->close(s);
+    }
+    r->nsinks = 0;
+    r->tends = false;
+    r->has_dl = no->dead_letter != NULL; /* the file's path stays open (changed) */
+    uint64_t letters = r->dl.letters;
+    if (r->dl.sink != NULL) lw_dlpath_fini(&r->dl); /* a topic: made again with its sink */
+    conf_of(nt, no, &r->conf);
+    if (open_sinks(r, no, d) != 0) { /* the run ends without sinks (flush_out, finish) */
+        for (int i = 0; i < r->nsinks; i++)
+            r->sinks[i].ops->close(&r->sinks[i]);
+        r->nsinks = 0;
+        return STOP_IO;
+    }
+    r->dl.letters = letters;
+    r->sinks[0].delivered = delivered; /* the figures go on (metrics: counters) */
+    r->sinks[0].undelivered = undelivered;
+    r->sinks[0].lost = lost;
+    if (how == REOPEN_ALL) {
+        r->src = (struct lw_source){
+            .ops = r->src.ops, .drain = drain, .say = r->pool ? say : NULL, .ud = r
+        };
+        if (r->src.ops->open(&r->src, &r->conf, d) != 0) return STOP_IO;
+        r->src_closed = false;
+    }
+    return GO;
 }
 
 /* reload_end: count and report an attempt (request number gen). */
@@ -1591,26 +1679,56 @@ reload_end(struct run *r, unsigned long gen, bool ok, const char *why)
     lw_metrics_reloaded(r->metrics, gen, ok, why);
 }
 
-/* reload: serve the reload requests made so far: load the job again (r->rl), check that the
- * stages stay as they are, make every new runner, then settle what was read with the old
- * ones and swap them between two records. Anything wrong leaves the run as it was. Returns GO
- * or how to stop (the settling stopped). */
+/* asked: the number of the last reload request for this run (struct lw_reloader.asked). */
+static unsigned long
+asked(const struct run *r)
+{
+    return r->rl->asked ? r->rl->asked(r->rl->ud) : lw_pipeline_reload_asked();
+}
+
+/* retire: keep o and t to the end of the run (retired). */
+static void
+retire(struct run *r, const struct lw_opts *o, const struct logwash_template *t)
+{
+    r->retired = lw_xrealloc(r->retired, (size_t)(r->nretired + 1) * sizeof *r->retired);
+    r->retired[r->nretired++] =
+        (struct retired){ (struct lw_opts *)o, (struct logwash_template *)t };
+}
+
+/* reload: serve the reload requests made so far: load the job again (r->rl), check what
+ * changed, make every new runner, then settle what was read with the old ones, open the
+ * stages again when their settings changed (reopen), and swap the runners between two
+ * records. Anything wrong before the settling leaves the run as it was. Returns GO or how to
+ * stop (the settling or the reopening stopped, or the pipeline was removed: STOP_ASKED). */
 static int
 reload(struct run *r, struct lw_diag *d)
 {
-    unsigned long gen = lw_pipeline_reload_asked();
+    unsigned long gen = asked(r);
     r->reload_seen = gen;
     struct lw_opts *no;
     struct logwash_template *nt;
     char why[512];
-    if (r->rl->load(r->rl->ud, &no, &nt, why, sizeof why) != 0) {
+    int lr = r->rl->load(r->rl->ud, &no, &nt, why, sizeof why);
+    if (lr == 1) { /* removed from the job file: ends as at a stop, everything delivered */
+        fprintf(stderr, "logwash: %sremoved by the reload: stopping\n", r->who);
+        reload_end(r, gen, true, "");
+        return STOP_ASKED;
+    }
+    if (lr != 0) {
         fprintf(stderr, "logwash: %sreload failed: the running configuration is kept\n", r->who);
         reload_end(r, gen, false, why);
         return GO;
     }
-    const char *what = changed(r, no, nt);
+    int how;
+    const char *what = changed(r, no, nt, &how);
     if (what != NULL) {
         snprintf(why, sizeof why, "%s changed: that needs a restart", what);
+    } else if (how != REOPEN_NONE && lw_validate(no, stderr) != 0) {
+        what = why;
+        snprintf(why, sizeof why, "the new %s settings are wrong",
+                 how == REOPEN_ALL ? "source or sink" : "sink");
+    }
+    if (what != NULL) {
         fprintf(stderr, "logwash: %sreload failed: %s; the running configuration is kept\n", r->who,
                 why);
         r->rl->release(r->rl->ud, no, nt);
@@ -1641,24 +1759,36 @@ reload(struct run *r, struct lw_diag *d)
     /* what was read so far is the old template's: settled with it (-j N: no worker is in a
      * record after this), its output written. With Kafka, the old template's messages are in
      * the producer already, each holding its record's ticket: they are delivered and their
-     * offsets committed as before, whatever template runs next; the source and the sinks are
-     * not touched, so the connections, the group membership and the assignment stay. */
+     * offsets committed as before, whatever template runs next; unless their settings changed,
+     * the source and the sinks are not touched, so the connections, the group membership and
+     * the assignment stay. */
     int st = r->pool ? settle_all(r, d) : GO;
     if (st == GO) {
         int w = flush_out(r, d);
         if (w != 0) st = w == -2 ? STOP_QUIET : STOP_IO;
     }
+    if (st == GO && how != REOPEN_NONE) {
+        st = reopen(r, no, nt, how, d);
+        if (st != GO) { /* the stages may hold no's settings now: kept to the end */
+            fprintf(stderr, "logwash: %sreload: opening the stages again failed: %s\n", r->who,
+                    d->msg);
+            retire(r, no, nt);
+            no = NULL;
+        }
+    }
     if (st != GO) { /* the run stops: as it was */
         for (int i = 0; i <= nw; i++)
             logwash_runner_free(nr[i]);
         free(nr);
-        r->rl->release(r->rl->ud, no, nt);
+        if (no != NULL) r->rl->release(r->rl->ud, no, nt);
         return st;
     }
+    const struct lw_sink_ops *sink = tmp.sink;
     logwash_runner_free(r->mw->runner);
     r->mw->runner = nr[0];
     r->mw->steps = 0;
     r->mw->o = no;
+    r->mw->sink = sink;
     r->mw->tname = logwash_template_name(nt);
     for (int i = 0; i < nw; i++) {
         struct work *w = &r->pool->workers[i].w;
@@ -1666,17 +1796,30 @@ reload(struct run *r, struct lw_diag *d)
         w->runner = nr[i + 1];
         w->steps = 0;
         w->o = no;
+        w->sink = sink;
         w->tname = r->mw->tname;
     }
     free(nr);
-    if (r->loaded)
+    /* the old configuration: given back, unless the stages were opened with it (r->o0) */
+    if (how != REOPEN_NONE) {
+        if (r->loaded && r->o != r->o0)
+            r->rl->release(r->rl->ud, (struct lw_opts *)r->o, (struct logwash_template *)r->t);
+        if (r->o0_loaded) retire(r, r->o0, r->t0);
+        r->o0 = no;
+        r->t0 = nt;
+        r->o0_loaded = true;
+    } else if (r->loaded && r->o != r->o0) {
         r->rl->release(r->rl->ud, (struct lw_opts *)r->o, (struct logwash_template *)r->t);
+    }
     r->t = nt;
     r->o = no;
     r->loaded = true;
     if (no->verbosity >= 0)
-        fprintf(stderr, "logwash: %sreloaded %s (template %s)\n", r->who,
-                no->config_file ? no->config_file : "the command line", r->mw->tname);
+        fprintf(stderr, "logwash: %sreloaded %s (template %s%s)\n", r->who,
+                no->config_file ? no->config_file : "the command line", r->mw->tname,
+                how == REOPEN_ALL     ? "; source and sinks opened again"
+                : how == REOPEN_SINKS ? "; sinks opened again"
+                                      : "");
     reload_end(r, gen, true, "");
     return GO;
 }
@@ -1714,11 +1857,11 @@ int
 lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struct lw_counters *cnt,
                 struct lw_metrics_pipe *metrics, const struct lw_reloader *reloader)
 {
-    struct run r = { .t = t, .o = o, .o0 = o, .metrics = metrics, .rl = reloader };
+    struct run r = { .t = t, .o = o, .o0 = o, .t0 = t, .metrics = metrics, .rl = reloader };
     if (cnt != NULL && o->pipeline != NULL) r.n = *cnt; /* a restart: the series go on */
     if (o->pipeline != NULL) snprintf(r.who, sizeof r.who, "pipeline %s: ", o->pipeline);
     r.n.reload_last_ok = r.n.reloads ? r.n.reload_last_ok : 1;
-    r.reload_seen = lw_pipeline_reload_asked();
+    r.reload_seen = reloader ? asked(&r) : 0;
     struct lw_diag d = { 0 };
     struct work mw;
     int status = 0;
@@ -1796,9 +1939,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     while (!io_failed && !stopping(&r)) {
         struct lw_str raw;
         struct lw_recpos pos;
-        if (r.rl != NULL && lw_pipeline_reload_asked() != r.reload_seen &&
-            (st = reload(&r, &d)) != GO)
-            break;
+        if (r.rl != NULL && asked(&r) != r.reload_seen && (st = reload(&r, &d)) != GO) break;
         int got = r.src.ops->next(&r.src, &raw, &pos, &d);
         if (r.said != GO) { /* the batches settled for a message of the source stopped there */
             st = r.said;
@@ -1880,7 +2021,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
                 r.unexplained, r.unexplained == 1 ? "" : "s", r.o->explain);
     summary(&r, r.o);
     struct lw_diag cd = { 0 };
-    if (r.src.ops->close(&r.src, &cd) != 0) {
+    if (!r.src_closed && r.src.ops->close(&r.src, &cd) != 0) {
         fprintf(stderr, "logwash: %s%s\n", r.who, cd.msg);
         if (status == 0) status = 4;
     }
@@ -1888,8 +2029,13 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         r.sinks[i].ops->close(&r.sinks[i]);
     if (njobs > 1) pool_fini(&pool);
     work_fini(&mw);
-    if (r.loaded)
+    if (r.loaded && r.o != r.o0)
         reloader->release(reloader->ud, (struct lw_opts *)r.o, (struct logwash_template *)r.t);
+    if (r.o0_loaded)
+        reloader->release(reloader->ud, (struct lw_opts *)r.o0, (struct logwash_template *)r.t0);
+    for (int i = 0; i < r.nretired; i++)
+        reloader->release(reloader->ud, r.retired[i].o, r.retired[i].t);
+    free(r.retired);
     lw_tablewatch_free(r.tw);
     logwash_state_free(r.state);
     free(r.kq);
