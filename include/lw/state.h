@@ -118,6 +118,10 @@ void lw_state_counts(const struct lw_state *s, struct lw_state_counts *c);
  * returned 0 for) of the first applied log still needed: by a window not given yet or a seen()
  * key not expired; the number applied when none is. */
 uint64_t lw_state_horizon(const struct lw_state *s);
+/* lw_state_steps: the steps the state took in its structures of open windows (a heap's moves,
+ * a hash chain's links, a window examined to close), for tests that bound the work a hostile
+ * order of event times makes: O(log n) per window opened or closed. */
+uint64_t lw_state_steps(const struct lw_state *s);
 /* lw_state_replay_exact: whether replaying the logs from a horizon (in the same order, on an
  * empty state) gives again exactly the results not given yet, and none of those given: one
  * event-time tumbling window statement without lateness, no seen(), no log contributing twice,
