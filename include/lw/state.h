@@ -102,12 +102,15 @@ void lw_state_set_text(struct lw_state *s, bool text);
 
 /* lw_state_apply: a record's log (len bytes from lw_vmstate_log) applied: 1 when a seen()
  * answer in it is not what the state says (nothing applied: run the record again attached to
- * s), else 0. Windows closed by it append their results to out (one JSON text and '\n' each),
- * their number added to *nres. now_ns: processing time. Contributions too late for their
- * window are not counted: *late is set with a message (msgcap bytes) naming the first. */
+ * s), 2 when it is not a log of the VM's for this program (an operation cut short or of a
+ * statement it lacks: nothing applied), else 0. Windows closed by it append their results to out
+ * (one JSON text and '\n' each), their number added to *nres. now_ns: processing time.
+ * Contributions too late for their window are not counted: *late is set with a message (msgcap
+ * bytes) naming the first. */
 int lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns,
                    struct lw_buf *out, size_t *nres, bool *late, char *msg, size_t msgcap);
-/* lw_state_check: whether lw_state_apply would refuse the log (true: the answers are wrong). */
+/* lw_state_wrong: whether lw_state_apply would refuse the log (the answers are wrong, or it
+ * is not a log). */
 bool lw_state_wrong(const struct lw_state *s, const void *log, size_t len);
 /* lw_state_tick: processing time is now_ns (INT64_MAX: the end: every window closes): the
  * windows it closes append their results to out, stopping once out->len reaches limit (0: no

@@ -33,6 +33,7 @@ struct lkey { /* one of the runner's own keys */
     uint64_t hash;
     int64_t exp;
     uint32_t off, len; /* in keys */
+    uint32_t slot;     /* in ltab */
 };
 
 struct lw_vmstate {
@@ -43,6 +44,8 @@ struct lw_vmstate {
     struct lw_buf keys; /* the runner's own keys' bytes */
     struct lkey *lk;
     uint32_t nlk, caplk;
+    uint32_t *ltab; /* own keys by hash: 1 + the index in lk of the latest, 0: free */
+    uint32_t lcap;  /* a power of 2, at least twice nlk (0: none yet) */
 };
 
 struct lw_vmstate *
@@ -64,12 +67,15 @@ lw_vmstate_free(struct lw_vmstate *vs)
     lw_buf_fini(&vs->key);
     lw_buf_fini(&vs->keys);
     free(vs->lk);
+    free(vs->ltab);
     free(vs);
 }
 
 void
 lw_vmstate_forget(struct lw_vmstate *vs)
 {
+    for (uint32_t i = 0; i < vs->nlk; i++) /* the slots used only: forgetting is per record */
+        vs->ltab[vs->lk[i].slot] = 0;
     vs->nlk = 0;
     vs->keys.len = 0;
 }
@@ -415,16 +421,27 @@ dseen(const struct lw_state *s, uint64_t hash, const char *key, uint32_t len, in
     return k != NULL && now < k->exp && s->dmax < k->exp;
 }
 
-/* own keys: the runner's, as the same questions */
+/* own keys: the runner's, as the same questions, found through ltab (a record may call
+ * seen() in a loop: a search through all of them each time made such a record quadratic) */
+
+/* own_slot: where key is in ltab, or the free slot it would take */
+static uint32_t
+own_slot(const struct lw_vmstate *vs, uint64_t hash, const char *key, uint32_t len)
+{
+    uint32_t i = (uint32_t)hash & (vs->lcap - 1);
+    for (; vs->ltab[i] != 0; i = (i + 1) & (vs->lcap - 1)) {
+        const struct lkey *k = &vs->lk[vs->ltab[i] - 1];
+        if (k->hash == hash && k->len == len && memcmp(vs->keys.p + k->off, key, len) == 0) break;
+    }
+    return i;
+}
+
 static bool
 own_seen(const struct lw_vmstate *vs, uint64_t hash, const char *key, uint32_t len, int64_t now)
 {
-    for (uint32_t i = vs->nlk; i-- > 0;) { /* the latest first */
-        const struct lkey *k = &vs->lk[i];
-        if (k->hash == hash && k->len == len && memcmp(vs->keys.p + k->off, key, len) == 0)
-            return now < k->exp;
-    }
-    return false;
+    if (vs->nlk == 0) return false;
+    uint32_t i = own_slot(vs, hash, key, len);
+    return vs->ltab[i] != 0 && now < vs->lk[vs->ltab[i] - 1].exp; /* the latest's expiry */
 }
 
 static void
@@ -434,7 +451,21 @@ own_put(struct lw_vmstate *vs, uint64_t hash, const char *key, uint32_t len, int
         vs->caplk = vs->caplk ? vs->caplk * 2 : 64;
         vs->lk = lw_xrealloc(vs->lk, vs->caplk * sizeof *vs->lk);
     }
-    vs->lk[vs->nlk++] = (struct lkey){ hash, exp, (uint32_t)vs->keys.len, len };
+    if (2 * ((size_t)vs->nlk + 1) > vs->lcap) { /* grown: every key again, the latest last */
+        uint32_t cap = vs->lcap ? vs->lcap * 2 : 128;
+        uint32_t *t = lw_xcalloc(cap, sizeof *t);
+        free(vs->ltab);
+        vs->ltab = t;
+        vs->lcap = cap;
+        for (uint32_t j = 0; j < vs->nlk; j++) {
+            struct lkey *k = &vs->lk[j];
+            k->slot = own_slot(vs, k->hash, vs->keys.p + k->off, k->len);
+            vs->ltab[k->slot] = j + 1;
+        }
+    }
+    uint32_t i = own_slot(vs, hash, key, len);
+    vs->lk[vs->nlk] = (struct lkey){ hash, exp, (uint32_t)vs->keys.len, len, i };
+    vs->ltab[i] = ++vs->nlk;
     lw_buf_add(&vs->keys, key, len);
 }
 
@@ -617,12 +648,103 @@ lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
 
 /* ---- applying a log ---- */
 
-/* wrong: whether a seen() answer of the log is not the state's. */
-bool
-lw_state_wrong(const struct lw_state *s, const void *log, size_t len)
+/* valid: whether log is a log of the VM's: every operation whole within len, of a window
+ * statement of the program with its aggregates' tags, a float finite, an event time not
+ * INT64_MIN (logwash.h: the state API takes logs from its callers, so it trusts no length
+ * in them). *nseen: its seen() operations. */
+static bool
+valid(const struct lw_state *s, const char *p, size_t len, uint32_t *nseen)
 {
-    const char *p = log, *end = p + len;
+    const char *end = p + len;
+    *nseen = 0;
     while (p < end) {
+        size_t left = (size_t)(end - p);
+        if (*p == 'S') {
+            if (left < 30) return false;
+            uint32_t kl;
+            memcpy(&kl, p + 26, 4);
+            if (kl > left - 30) return false;
+            p += 30 + kl;
+            (*nseen)++;
+            continue;
+        }
+        if (*p != 'W' || left < 25) return false;
+        uint32_t w, kl;
+        int64_t t;
+        memcpy(&w, p + 1, 4);
+        memcpy(&t, p + 5, 8);
+        memcpy(&kl, p + 21, 4);
+        if (w >= s->p->nwindows || kl > left - 25) return false;
+        const struct lw_windef *d = &s->p->windows[w];
+        if (d->event_time && t == INT64_MIN) return false;
+        p += 25 + kl;
+        for (uint32_t i = 0; i < d->naggs; i++) {
+            if (p == end) return false;
+            char tag = *p++;
+            left = (size_t)(end - p);
+            if (tag == 'n') continue;
+            if ((tag == 'i' || tag == 'h' || tag == 'f') && left < 8) return false;
+            if (tag == 'f') {
+                double f;
+                memcpy(&f, p, 8);
+                if (!isfinite(f)) return false;
+            }
+            if (tag == 'i' || tag == 'h' || tag == 'f') {
+                p += 8;
+            } else if (tag == 'j') {
+                uint32_t bl;
+                if (left < 4) return false;
+                memcpy(&bl, p, 4);
+                if (bl > left - 4) return false;
+                p += 4 + bl;
+            } else {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* An insert of the log being checked: the latest expiry an earlier seen() of it gave key. */
+struct ins {
+    const char *key;
+    uint32_t len;
+    uint64_t hash;
+    int64_t exp;
+};
+
+/* ins_at: key's slot in t (cap a power of 2, never full), or the free one it would take;
+ * *steps counts the slots looked at */
+static struct ins *
+ins_at(struct ins *t, size_t cap, uint64_t hash, const char *key, uint32_t len, uint64_t *steps)
+{
+    size_t i = (size_t)hash & (cap - 1);
+    for (; t[i].key != NULL; i = (i + 1) & (cap - 1)) {
+        ++*steps;
+        if (t[i].hash == hash && t[i].len == len && memcmp(t[i].key, key, len) == 0) break;
+    }
+    return &t[i];
+}
+
+/* check: -1 when log is not a log of the VM's (valid), 1 when a seen() answer in it is not the
+ * state's: the key was remembered (dseen) or an earlier seen() of the same log inserted it,
+ * found in a table of those inserts when there are more than a few (a record may call seen()
+ * in a loop), else 0. */
+static int
+check(const struct lw_state *s, const void *log, size_t len, uint64_t *steps)
+{
+    uint32_t nseen;
+    if (!valid(s, log, len, &nseen)) return -1;
+    if (nseen == 0) return 0;
+    size_t cap = 16;
+    while (cap < 2 * (size_t)nseen)
+        cap *= 2;
+    struct ins small[16], *t = cap == 16 ? small : calloc(cap, sizeof *t);
+    if (t == NULL) return 1; /* no memory: refused, the record runs again */
+    if (t == small) memset(small, 0, sizeof small);
+    int rc = 0;
+    const char *p = log, *end = p + len;
+    while (p < end && rc == 0) {
         char op = *p++;
         if (op == 'W') {
             uint32_t w = get32(&p);
@@ -639,39 +761,29 @@ lw_state_wrong(const struct lw_state *s, const void *log, size_t len)
         }
         bool ans = *p++;
         uint64_t hash = get64(&p);
-        int64_t now = (int64_t)get64(&p);
-        p += 8;
+        int64_t now = (int64_t)get64(&p), ttl = (int64_t)get64(&p);
         uint32_t kl = get32(&p);
         const char *key = p;
         p += kl;
-        bool real = dseen(s, hash, key, kl, now);
-        /* or an earlier seen() of this record inserted it */
-        for (const char *q = log; !real && q < key - 29 - 1;) {
-            char qop = *q++;
-            if (qop == 'W') {
-                uint32_t w = get32(&q);
-                q += 16;
-                q += get32(&q);
-                const struct lw_windef *d = &s->p->windows[w];
-                for (uint32_t i = 0; i < d->naggs; i++) {
-                    char tag = *q++;
-                    if (tag == 'i' || tag == 'f' || tag == 'h') q += 8;
-                    if (tag == 'j') q += get32(&q);
-                }
-                continue;
-            }
-            bool qans = *q++;
-            uint64_t qh = get64(&q);
-            int64_t qnow = (int64_t)get64(&q), qttl = (int64_t)get64(&q);
-            uint32_t ql = get32(&q);
-            if (!qans && qh == hash && ql == kl && memcmp(q, key, kl) == 0 &&
-                now < expiry(qnow, qttl))
-                real = true;
-            q += ql;
+        struct ins *in = ins_at(t, cap, hash, key, kl, steps);
+        bool real = dseen(s, hash, key, kl, now) || (in->key != NULL && now < in->exp);
+        if (real != ans) rc = 1;
+        if (!ans) {
+            int64_t exp = expiry(now, ttl);
+            if (in->key == NULL) *in = (struct ins){ key, kl, hash, exp };
+            if (exp > in->exp) in->exp = exp;
         }
-        if (real != ans) return true;
     }
-    return false;
+    if (t != small) free(t);
+    return rc;
+}
+
+/* wrong: whether a seen() answer of the log is not the state's, or the log is not one. */
+bool
+lw_state_wrong(const struct lw_state *s, const void *log, size_t len)
+{
+    uint64_t steps = 0;
+    return check(s, log, len, &steps) != 0;
 }
 
 static void
@@ -1386,7 +1498,8 @@ int
 lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, struct lw_buf *out,
                size_t *nres, bool *late, char *msg, size_t msgcap)
 {
-    if (lw_state_wrong(s, log, len)) return 1;
+    int rc = check(s, log, len, &s->steps);
+    if (rc != 0) return rc < 0 ? 2 : 1;
     const char *p = log, *end = p + len;
     int64_t dmax = s->dmax;
     int nwin = 0;

@@ -203,9 +203,147 @@ decreasing_bounded(void)
     lw_buf_fini(&out);
 }
 
+/* seen: a seen() operation as fn_seen writes it */
+static void
+seen(struct lw_buf *b, bool ans, const char *k, int64_t now, int64_t ttl)
+{
+    uint32_t len = (uint32_t)strlen(k);
+    uint64_t hash = 0xcbf29ce484222325ull;
+    for (uint32_t i = 0; i < len; i++)
+        hash = (hash ^ (unsigned char)k[i]) * 0x100000001b3ull;
+    lw_buf_addc(b, 'S');
+    lw_buf_addc(b, ans);
+    lw_buf_add(b, &hash, 8);
+    lw_buf_add(b, &now, 8);
+    lw_buf_add(b, &ttl, 8);
+    lw_buf_add(b, &len, 4);
+    lw_buf_add(b, k, len);
+}
+
+/* one record calling seen() NREC times (a loop over a long line): its answers are checked
+ * against the state and the record's own earlier calls through a table, not a search of
+ * every earlier call */
+static void
+seen_loop(void)
+{
+    struct lw_program *p = compile("for x in split(line, \",\") { if seen(x, 1h) { drop } }");
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    struct lw_state *s = lw_state_new(p, SIZE_MAX);
+    struct lw_buf log, out;
+    lw_buf_init(&log);
+    lw_buf_init(&out);
+    size_t nres = 0;
+    char k[32];
+    for (int i = 0; i < NREC; i++) {
+        snprintf(k, sizeof k, "\"k%d\"", i % 10 == 9 ? i - 1 : i); /* each 10th a repeat */
+        seen(&log, i % 10 == 9, k, BASE, 3600 * SEC);
+    }
+    CHECK(lw_state_wrong(s, log.p, log.len) == false);
+    CHECK(apply(s, &log, &out, &nres) == 0);
+    CHECK(lw_state_steps(s) <= (uint64_t)MAX_STEPS * NREC);
+    struct lw_state_counts c;
+    lw_state_counts(s, &c);
+    CHECK(c.keys == NREC - NREC / 10);
+    /* a repeat answered as new, in the log (k1 twice) or against the state (k5) */
+    log.len = 0;
+    seen(&log, false, "\"new\"", BASE, SEC);
+    seen(&log, false, "\"new\"", BASE, SEC);
+    CHECK(lw_state_wrong(s, log.p, log.len) && apply(s, &log, &out, &nres) == 1);
+    log.len = 0;
+    seen(&log, false, "\"k5\"", BASE + SEC, SEC);
+    CHECK(lw_state_wrong(s, log.p, log.len) && apply(s, &log, &out, &nres) == 1);
+    log.len = 0;
+    seen(&log, true, "\"k5\"", BASE + SEC, SEC);
+    CHECK(!lw_state_wrong(s, log.p, log.len) && apply(s, &log, &out, &nres) == 0);
+    lw_state_free(s);
+    lw_program_free(p);
+    lw_buf_fini(&log);
+    lw_buf_fini(&out);
+}
+
+/* malformed logs (logwash_state_apply takes them from its caller): every length checked, each
+ * refused with 2 and the state left as it was */
+static void
+malformed(void)
+{
+    struct lw_program *p = compile("if seen(line, 1h) { drop }\n"
+                                   "window tumbling 1m at parse_time(line, \"rfc3339\") key line "
+                                   "{ n = count(); s = sum(1); f = first(line) }");
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    struct lw_state *s = lw_state_new(p, SIZE_MAX);
+    struct lw_buf log, out;
+    lw_buf_init(&log);
+    lw_buf_init(&out);
+    size_t nres = 0;
+    /* a whole log: S, then W with i, f, j */
+    seen(&log, false, "\"a\"", BASE, SEC);
+    size_t ops[3] = { 0, log.len, 0 };
+    win(&log, 0, BASE, "\"a\"", 0);
+    lw_buf_addc(&log, 'i');
+    int64_t one = 1;
+    lw_buf_add(&log, &one, 8);
+    double half = 0.5;
+    lw_buf_addc(&log, 'f');
+    lw_buf_add(&log, &half, 8);
+    uint32_t jl = 3;
+    lw_buf_addc(&log, 'j');
+    lw_buf_add(&log, &jl, 4);
+    lw_buf_add(&log, "\"x\"", 3);
+    ops[2] = log.len;
+    struct lw_state_counts c0, c;
+    lw_state_counts(s, &c0);
+    int refused = 0, cuts = 0;
+    for (size_t cut = 1; cut < log.len; cut++) { /* every log cut short inside an operation */
+        if (cut == ops[1]) continue;
+        cuts++;
+        refused += lw_state_apply(s, log.p, cut, 0, &out, &nres, &(bool){ false }, NULL, 0) == 2;
+        refused += lw_state_wrong(s, log.p, cut);
+    }
+    CHECK(refused == 2 * cuts);
+    lw_state_counts(s, &c);
+    CHECK(c.keys == c0.keys && c.windows == c0.windows && nres == 0);
+    char *bad = malloc(log.len);
+    const struct {
+        size_t off;
+        uint8_t byte;
+    } edits[] = {
+        { ops[1] + 1, 7 },                  /* a window statement the program lacks */
+        { ops[1] + 21, 0xff },              /* the key's length past the end */
+        { ops[1] + 25 + 3, 'x' },           /* an aggregate's tag the VM never writes */
+        { ops[1] + 25 + 3 + 10 + 7, 0x7f }, /* the float a NaN: 0x7ff8... */
+        { ops[2] - 7, 0xff },               /* first()'s JSON past the end */
+        { 26, 0xff },                       /* seen()'s key past the end */
+        { 0, 'Q' },                         /* not an operation */
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        memcpy(bad, log.p, log.len);
+        bad[edits[i].off] = (char)edits[i].byte;
+        if (i == 3) bad[edits[i].off - 1] = (char)0xf8;
+        int rc = lw_state_apply(s, bad, log.len, 0, &out, &nres, &(bool){ false }, NULL, 0);
+        if (rc != 2) fprintf(stderr, "malformed log %zu: %d\n", i, rc);
+        CHECK(rc == 2);
+    }
+    free(bad);
+    lw_state_counts(s, &c);
+    CHECK(c.keys == c0.keys && c.windows == c0.windows);
+    CHECK(lw_state_apply(s, log.p, log.len, 0, &out, &nres, &(bool){ false }, NULL, 0) == 0);
+    lw_state_counts(s, &c);
+    CHECK(c.keys == 1 && c.windows == 1);
+    CHECK(lw_state_tick(s, INT64_MAX, &out, 0) == 1);
+    CHECK(out.len > 0 && strstr(out.p, "\"n\":1,\"s\":0.5,\"f\":\"x\"}") != NULL);
+    lw_state_free(s);
+    lw_program_free(p);
+    lw_buf_fini(&log);
+    lw_buf_fini(&out);
+}
+
 void
 test_state(void)
 {
+    seen_loop();
+    malformed();
     decreasing("tumbling 1s", " late 300d", 0, NREC);
     decreasing("sliding 2s every 1s", " late 300d", 0, NREC + 1);
     decreasing("session 1s", " late 300d", 1, NREC); /* a key per record: a session each */
