@@ -679,27 +679,24 @@ valid(const struct lw_state *s, const char *p, size_t len, uint32_t *nseen)
         if (d->event_time && t == INT64_MIN) return false;
         p += 25 + kl;
         for (uint32_t i = 0; i < d->naggs; i++) {
+            /* each tag the VM writes, with what follows it ('j': and the length read); 0: none */
+            static const uint8_t after[256] = {
+                ['n'] = 1, ['i'] = 9, ['h'] = 9, ['f'] = 9, ['j'] = 5
+            };
             if (p == end) return false;
-            char tag = *p++;
-            left = (size_t)(end - p);
-            if (tag == 'n') continue;
-            if ((tag == 'i' || tag == 'h' || tag == 'f') && left < 8) return false;
-            if (tag == 'f') {
+            uint8_t n = after[(uint8_t)*p];
+            if (n == 0 || (size_t)(end - p) < n) return false;
+            if (*p == 'f') {
                 double f;
-                memcpy(&f, p, 8);
+                memcpy(&f, p + 1, 8);
                 if (!isfinite(f)) return false;
-            }
-            if (tag == 'i' || tag == 'h' || tag == 'f') {
-                p += 8;
-            } else if (tag == 'j') {
+            } else if (*p == 'j') {
                 uint32_t bl;
-                if (left < 4) return false;
-                memcpy(&bl, p, 4);
-                if (bl > left - 4) return false;
-                p += 4 + bl;
-            } else {
-                return false;
+                memcpy(&bl, p + 1, 4);
+                if (bl > (size_t)(end - p) - 5) return false;
+                p += bl;
             }
+            p += n;
         }
     }
     return true;
@@ -726,16 +723,13 @@ ins_at(struct ins *t, size_t cap, uint64_t hash, const char *key, uint32_t len, 
     return &t[i];
 }
 
-/* check: -1 when log is not a log of the VM's (valid), 1 when a seen() answer in it is not the
- * state's: the key was remembered (dseen) or an earlier seen() of the same log inserted it,
- * found in a table of those inserts when there are more than a few (a record may call seen()
- * in a loop), else 0. */
-static int
-check(const struct lw_state *s, const void *log, size_t len, uint64_t *steps)
+/* check (and check_seen, with the log's nseen seen() operations): -1 when log is not a log of
+ * the VM's (valid), 1 when a seen() answer in it is not the state's: the key was remembered (dseen)
+ * or an earlier seen() of the same log inserted it, found in a table of those inserts when there
+ * are more than a few (a record may call seen() in a loop), else 0. */
+static __attribute__((noinline)) int
+check_seen(const struct lw_state *s, const void *log, size_t len, uint32_t nseen, uint64_t *steps)
 {
-    uint32_t nseen;
-    if (!valid(s, log, len, &nseen)) return -1;
-    if (nseen == 0) return 0;
     size_t cap = 16;
     while (cap < 2 * (size_t)nseen)
         cap *= 2;
@@ -776,6 +770,14 @@ check(const struct lw_state *s, const void *log, size_t len, uint64_t *steps)
     }
     if (t != small) free(t);
     return rc;
+}
+
+static int
+check(const struct lw_state *s, const void *log, size_t len, uint64_t *steps)
+{
+    uint32_t nseen;
+    if (!valid(s, log, len, &nseen)) return -1;
+    return nseen == 0 ? 0 : check_seen(s, log, len, nseen, steps); /* a log of windows only */
 }
 
 /* wrong: whether a seen() answer of the log is not the state's, or the log is not one. */
