@@ -434,11 +434,14 @@ LOGWASH_API void logwash_runner_state_forget(struct logwash_runner *r);
  * until its next record; *len 0 when there are none. */
 LOGWASH_API const void *logwash_runner_state_ops(const struct logwash_runner *r, size_t *len);
 
-/* logwash_state_wrong: whether a seen() answer in ops (len bytes) is not what s says now. */
+/* logwash_state_wrong: whether a seen() answer in ops (len bytes) is not what s says now (or
+ * ops is not a log of s's template's runners: see logwash_state_apply). */
 LOGWASH_API bool logwash_state_wrong(const struct logwash_state *s, const void *ops, size_t len);
 /* logwash_state_apply: a record's operations applied to s (now_ns: processing time). Returns
  * 1 when a seen() answer in them is wrong (nothing applied: run the record again on a runner
- * attached to s), -1 when s is broken (out of memory), else 0. Results of the windows it closes are
+ * attached to s), 2 when ops is not what logwash_runner_state_ops gave for a runner of s's
+ * template (every length in it is checked: nothing applied, s unchanged), -1 when s is broken
+ * (out of memory), else 0. Results of the windows it closes are
  * appended to *out (each encoded as logwash_state_set_output says, and '\n'), their number added to
  * *nres. A contribution too late for its window is not counted: *late is set true and late_msg (cap
  * bytes, may be NULL) says which. */

@@ -22,6 +22,14 @@ expect_err() {
     fi
 }
 
+# ---- a job file of only comments and blank lines sets nothing (libfyaml builds no document)
+printf '# nothing\n\n  # set here\r\n' >j/comments.yaml
+printf 'a\n' >in
+run -c j/comments.yaml -f j/t.lw
+expect_rc only_comments 0
+want '{"l":"a"}'
+expect_file only_comments out
+
 # ---- interpolation
 printf '%s\n' 'template: ${LW_T_A}.lw' 'output: ${LW_T_EMPTY:-text}' 'on_error: "${LW_T_B}"' \
     'multiline:' '  continue: "^ +x$"' >j/env.yaml

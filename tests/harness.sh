@@ -71,16 +71,8 @@ expect_usage() {
     expect_empty "$name" out
 }
 
-# wait_for COND SECONDS: poll a shell condition every 0.1 s.
-wait_for() {
-    n=0
-    while [ $n -lt $(($2 * 10)) ]; do
-        if eval "$1"; then return 0; fi
-        sleep 0.1
-        n=$((n + 1))
-    done
-    return 1
-}
+# wait_for COND SECONDS: poll a shell condition every 0.1 s (tests/wait.sh).
+. "$root/tests/wait.sh"
 
 # summary: the suite's line (with what was skipped), and its status
 summary() {

@@ -305,6 +305,8 @@ printf 'template: t.lw\ncases:\n  - input: a\n    expect: %s%s\n' "$(printf '%07
 malformed deep_nesting "m.test.yaml:4:73: error: Max depth (64) exceeded"
 : >m.test.yaml
 malformed empty "m.test.yaml: error: empty: a test file needs 'cases'"
+printf '# only comments\n\n   # and blank lines\r\n' >m.test.yaml
+malformed only_comments "m.test.yaml: error: empty: a test file needs 'cases'"
 run test /dev/zero
 expect_rc dev_zero 2
 want "logwash: /dev/zero: error: longer than 8 MiB: a test file is read whole, with every value kept; put records in bulk in input_file"

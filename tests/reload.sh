@@ -216,4 +216,14 @@ if [ "$code" = 403 ] && grep -q -- '--metrics-reload' body; then ok; else bad "h
 finish
 expect_rc http_off 0
 
+# the shipped unit (dist/logwash@.service) reloads with the SIGHUP tested here, and no longer
+# takes an end by SIGHUP for a reason to restart (RestartForceExitStatus: SIGHUP ends no logwash)
+u=$root/dist/logwash@.service
+if grep -q '^ExecReload=.*kill -HUP \$\$MAINPID' "$u" && grep -q '^Restart=on-failure$' "$u" &&
+    ! grep -q '^RestartForceExitStatus=.*SIGHUP' "$u"; then
+    ok
+else
+    bad "unit: $(grep -E '^(ExecReload|Restart)' "$u" | tr '\n' ' ')"
+fi
+
 summary

@@ -102,12 +102,15 @@ void lw_state_set_text(struct lw_state *s, bool text);
 
 /* lw_state_apply: a record's log (len bytes from lw_vmstate_log) applied: 1 when a seen()
  * answer in it is not what the state says (nothing applied: run the record again attached to
- * s), else 0. Windows closed by it append their results to out (one JSON text and '\n' each),
- * their number added to *nres. now_ns: processing time. Contributions too late for their
- * window are not counted: *late is set with a message (msgcap bytes) naming the first. */
+ * s), 2 when it is not a log of the VM's for this program (an operation cut short or of a
+ * statement it lacks: nothing applied), else 0. Windows closed by it append their results to out
+ * (one JSON text and '\n' each), their number added to *nres. now_ns: processing time.
+ * Contributions too late for their window are not counted: *late is set with a message (msgcap
+ * bytes) naming the first. */
 int lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns,
                    struct lw_buf *out, size_t *nres, bool *late, char *msg, size_t msgcap);
-/* lw_state_check: whether lw_state_apply would refuse the log (true: the answers are wrong). */
+/* lw_state_wrong: whether lw_state_apply would refuse the log (the answers are wrong, or it
+ * is not a log). */
 bool lw_state_wrong(const struct lw_state *s, const void *log, size_t len);
 /* lw_state_tick: processing time is now_ns (INT64_MAX: the end: every window closes): the
  * windows it closes append their results to out, stopping once out->len reaches limit (0: no
@@ -118,6 +121,10 @@ void lw_state_counts(const struct lw_state *s, struct lw_state_counts *c);
  * returned 0 for) of the first applied log still needed: by a window not given yet or a seen()
  * key not expired; the number applied when none is. */
 uint64_t lw_state_horizon(const struct lw_state *s);
+/* lw_state_steps: the steps the state took in its structures of open windows (a heap's moves,
+ * a hash chain's links, a window examined to close), for tests that bound the work a hostile
+ * order of event times makes: O(log n) per window opened or closed. */
+uint64_t lw_state_steps(const struct lw_state *s);
 /* lw_state_replay_exact: whether replaying the logs from a horizon (in the same order, on an
  * empty state) gives again exactly the results not given yet, and none of those given: one
  * event-time tumbling window statement without lateness, no seen(), no log contributing twice,

@@ -62,6 +62,10 @@ size_t lw_utf8_put(char *d, unsigned long cp);
  * more are not compared: the result is then 99. */
 size_t lw_str_distance(struct lw_str a, struct lw_str b);
 
+/* lw_str_only_comments: whether t holds nothing but spaces, tabs, line ends and # comments
+ * (a YAML file that sets nothing: libfyaml builds no document from it). */
+bool lw_str_only_comments(struct lw_str t);
+
 /* lw_errf: format a message into err (errcap bytes; nothing when err is NULL) and return -1,
  * for functions that report errors in a caller's buffer: `return lw_errf(err, cap, ...)`. */
 int lw_errf(char *err, size_t errcap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

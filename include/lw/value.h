@@ -48,7 +48,8 @@ struct lw_value {
     uint32_t len; /* STR/raw: byte length; TIME: UTC offset in seconds (as int32) */
     union {
         bool b;
-        int64_t i; /* INT; TIME: nanoseconds since the epoch */
+        int64_t i; /* INT; TIME: nanoseconds since the epoch; NULL: 0, or the pc + 1 of
+                    * the call (CALL, DELPATH, FCALL) that returned it, so emit names it */
         double f;
         const char *p;
         struct lw_arr *a;

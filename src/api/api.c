@@ -831,6 +831,17 @@ nomem(struct logwash_runner *r)
     seterr(&r->err, 0, 0, "out of memory");
 }
 
+/* give_back: the caller's buffer, lent to out_cb as r->ext for logwash_run_into or _batch,
+ * returned as it grew; the outputs point into it */
+static void
+give_back(struct logwash_runner *r, struct logwash_buffer *out)
+{
+    out->data = r->ext.p;
+    out->len = r->ext.len;
+    out->cap = r->ext.cap;
+    r->outp = out->data;
+}
+
 enum logwash_result
 logwash_run_into(struct logwash_runner *r, const char *rec, size_t len,
                  const struct logwash_meta *meta, struct logwash_buffer *out)
@@ -848,10 +859,7 @@ logwash_run_into(struct logwash_runner *r, const char *rec, size_t len,
         res = explained(r, rec, len, meta);
     }
     lw_oom_jmp = outer;
-    out->data = r->ext.p;
-    out->len = r->ext.len;
-    out->cap = r->ext.cap;
-    r->outp = out->data;
+    give_back(r, out);
     return res;
 }
 
@@ -883,10 +891,7 @@ logwash_run_batch(struct logwash_runner *r, const struct logwash_record *recs, s
         }
     }
     lw_oom_jmp = outer;
-    out->data = r->ext.p;
-    out->len = r->ext.len;
-    out->cap = r->ext.cap;
-    r->outp = out->data;
+    give_back(r, out);
     return done;
 }
 

@@ -662,22 +662,6 @@ check_text(struct ctx *x, struct lw_str t)
     return 0;
 }
 
-static bool
-is_blank(struct lw_str t)
-{
-    bool comment = false;
-    for (size_t i = 0; i < t.len; i++) {
-        char ch = t.p[i];
-        if (ch == '\n')
-            comment = false;
-        else if (ch == '#')
-            comment = true;
-        else if (!comment && ch != ' ' && ch != '\t' && ch != '\r')
-            return false;
-    }
-    return true;
-}
-
 /* diag_out: libfyaml's message for a syntax error, kept (the first one) instead of printed. */
 static void
 diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
@@ -787,7 +771,7 @@ lw_config_load_pipeline(const char *path, const char *want, struct lw_config *c,
     if (rc != 0) snprintf(err, errcap, "cannot read the job file %s", path);
     x.text = (struct lw_str){ text.p ? text.p : "", text.len };
     if (rc == 0) rc = check_text(&x, x.text);
-    bool blank = rc == 0 && is_blank(x.text);
+    bool blank = rc == 0 && lw_str_only_comments(x.text);
     if (rc != 0 || blank) {
         lw_buf_fini(&text);
         free(dir);

@@ -830,23 +830,6 @@ aliases(struct ld *x, struct fy_node *n, size_t *copies, int depth, struct fy_no
     return 0;
 }
 
-/* blank: nothing but spaces and comments */
-static bool
-blank(const struct lw_buf *t)
-{
-    bool comment = false;
-    for (size_t i = 0; i < t->len; i++) {
-        char ch = t->p[i];
-        if (ch == '\n')
-            comment = false;
-        else if (ch == '#')
-            comment = true;
-        else if (!comment && ch != ' ' && ch != '\t' && ch != '\r')
-            return false;
-    }
-    return true;
-}
-
 int
 lw_test_load(struct lw_tfile *f, const char *path, char *err, size_t errcap)
 {
@@ -890,7 +873,8 @@ lw_test_load(struct lw_tfile *f, const char *path, char *err, size_t errcap)
     struct fy_document *doc = fy_document_build_from_file(&pc, path);
     int rc = -1;
     size_t copies = LW_TEST_MAX_COPIES;
-    if (doc == NULL && blank(&f->text)) { /* libfyaml says only that it failed */
+    if (doc == NULL && lw_str_only_comments((struct lw_str){
+                           f->text.p, f->text.len })) { /* libfyaml says only that it failed */
         snprintf(err, errcap, "%s: error: empty: a test file needs 'cases'", path);
     } else if (doc == NULL) {
         if (err[0] == '\0' || strncmp(err, "[ERR]", 5) == 0)

@@ -1,8 +1,8 @@
 /* Allocation that never returns NULL: on exhaustion, longjmp to the library call's exit
  * (lw_oom_jmp), or in the program print and abort() (STYLE §8), so callers never check;
  * everything else about memory is in arena.c. Also lw_errf, the one
- * formatter of error messages written into a caller's buffer, and the edit distance behind
- * "did you mean" suggestions. */
+ * formatter of error messages written into a caller's buffer, the edit distance behind
+ * "did you mean" suggestions, and the blank-YAML test of the job and test files. */
 #include "lw/str.h"
 
 #include <stdarg.h>
@@ -145,4 +145,20 @@ lw_str_distance(struct lw_str a, struct lw_str b)
         }
     }
     return row[b.len];
+}
+
+bool
+lw_str_only_comments(struct lw_str t)
+{
+    bool comment = false;
+    for (size_t i = 0; i < t.len; i++) {
+        char ch = t.p[i];
+        if (ch == '\n')
+            comment = false;
+        else if (ch == '#')
+            comment = true;
+        else if (!comment && ch != ' ' && ch != '\t' && ch != '\r')
+            return false;
+    }
+    return true;
 }

@@ -806,6 +806,36 @@ emit_null(struct lw_vm *vm, const struct lw_value *fname)
                 (int)fname->len, fname->u.p, why);
 }
 
+/* emit_null_from: the error of `emit x` when x is a null a call returned (v->u.i: that call's
+ * pc + 1, set by CALL, DELPATH and RET), the value having come through a variable, a member
+ * or any expression: it names the call and where it is. */
+static __attribute__((noinline)) void
+emit_null_from(struct lw_vm *vm, const struct lw_value *v)
+{
+    const struct lw_program *P = vm->prog;
+    uint32_t at = (uint32_t)(v->u.i - 1);
+    const struct lw_ins *c = &P->code[at];
+    const char *name = "del", *why = "";
+    size_t nlen = 3;
+    if (c->op == LW_OP_CALL) {
+        name = lw_builtins[c->b].name;
+        nlen = strlen(name);
+        if (strpbrk(lw_builtins[c->b].argtypes, "PRr") != NULL) why = " (no match?)";
+    } else if (c->op == LW_OP_FCALL) {
+        name = P->funcs[c->b].name.p;
+        nlen = P->funcs[c->b].name.len;
+    }
+    struct lw_str file;
+    int line, col;
+    lw_program_where(P, P->spans[at].off, &file, &line, &col);
+    bool here = P->nfiles == 0 || file.p == P->name.p;
+    lw_vm_error(vm,
+                "emit of null: %.*s() at %.*s%s%d:%d returned null%s; use ?? for a default or "
+                "test it first",
+                (int)nlen, name, here ? 0 : (int)(file.len > 200 ? 200 : file.len), file.p,
+                here ? "" : ":", line, col, why);
+}
+
 static int
 iter_start(struct lw_vm *vm, struct lw_iterslot *s, const struct lw_value *c)
 {
@@ -980,6 +1010,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             break;
         case LW_OP_DELPATH:
             if (path_del(vm, &P->paths[in->b], &R[in->a]) != 0 || memcheck(vm) != 0) goto fail;
+            if (R[in->a].t == LW_T_NULL) R[in->a].u.i = pc; /* as CALL's */
             break;
         case LW_OP_GETK: {
             const struct lw_value *o = &R[in->b];
@@ -1094,6 +1125,7 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
         case LW_OP_CALL:
             if (vm->explain != NULL) lw_explain_call(vm, pc - 1, in->b, &R[in->a], in->c);
             if (call(vm, in->b, &R[in->a], in->c) != 0) goto fail;
+            if (R[in->a].t == LW_T_NULL) R[in->a].u.i = pc; /* its origin, for emit */
             break;
         case LW_OP_MATCH:
             if (vm->explain != NULL) lw_explain_match(vm, pc - 1, &P->sites[in->c], &R[in->b]);
@@ -1139,17 +1171,26 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             break;
         case LW_OP_EMIT:
         case LW_OP_PRINT:
-            if (in->c > 0 && R[in->a].t == LW_T_NULL) { /* emit f(...) */
-                emit_null(vm, &K[in->c - 1]);
-                goto fatal;
+            if (R[in->a].t == LW_T_NULL && in->op == LW_OP_EMIT) {
+                if (in->c > 0) { /* emit f(...) */
+                    emit_null(vm, &K[in->c - 1]);
+                    goto fatal;
+                }
+                if (R[in->a].u.i > 0) { /* emit x, x a null some call returned */
+                    emit_null_from(vm, &R[in->a]);
+                    goto fatal;
+                }
             }
             if (vm->explain != NULL) lw_explain_emit(vm, pc - 1, &R[in->a], in->op == LW_OP_PRINT);
             if (vm->out(vm->out_ud, vm, &R[in->a], NULL, in->op == LW_OP_PRINT) != 0) goto fatal;
             break;
         case LW_OP_EMITTO:
-            if (in->c > 0 && R[in->a].t == LW_T_NULL) {
-                emit_null(vm, &K[in->c - 1]);
-                goto fatal;
+            if (R[in->a].t == LW_T_NULL) {
+                if (in->c > 0)
+                    emit_null(vm, &K[in->c - 1]);
+                else if (R[in->a].u.i > 0)
+                    emit_null_from(vm, &R[in->a]);
+                if (in->c > 0 || R[in->a].u.i > 0) goto fatal;
             }
             if (vm->explain != NULL) lw_explain_emit(vm, pc - 1, &R[in->a], false);
             if (vm->out(vm->out_ud, vm, &R[in->a], &R[in->a + 1], false) != 0) goto fatal;
@@ -1182,6 +1223,8 @@ lw_vm_run(struct lw_vm *vm, const struct lw_record *rec)
             break;
         case LW_OP_RET:
             R[0] = R[in->a];
+            if (R[0].t == LW_T_NULL && R[0].u.i == 0) /* its origin: this call, for emit */
+                R[0].u.i = vm->frames[vm->depth - 1].ret_pc;
             leave(vm, vm->depth - 1, &pc);
             R = vm->regs + vm->rbase;
             I = vm->iters + vm->ibase;

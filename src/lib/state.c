@@ -1,9 +1,11 @@
 /* seen() and windows (state.h): the log a record's VM writes, and the state its owner applies
  * logs to, in read order. Dedup keys sit in a chained hash table and a queue in insertion
  * order (expiry and eviction take the front); open windows are buckets (one per statement and
- * start, sorted by end) of entries (one per key, in the order keys first came) in a second
- * hash table. Everything is malloc'd and counted against the bound; results are written as
- * JSON texts. The design and the guarantees are in docs/design-state.md. */
+ * start: a binary heap by end per statement, a hash table by start, a list in the order they
+ * opened) of entries (one per key, in the order keys first came) in a second hash table, so
+ * no record costs more than a logarithm of the open windows, whatever its event time.
+ * Everything is malloc'd and counted against the bound; results are written as JSON texts.
+ * The design and the guarantees are in docs/design-state.md. */
 #include "lw/state.h"
 
 #include <inttypes.h>
@@ -31,6 +33,7 @@ struct lkey { /* one of the runner's own keys */
     uint64_t hash;
     int64_t exp;
     uint32_t off, len; /* in keys */
+    uint32_t slot;     /* in ltab */
 };
 
 struct lw_vmstate {
@@ -41,6 +44,8 @@ struct lw_vmstate {
     struct lw_buf keys; /* the runner's own keys' bytes */
     struct lkey *lk;
     uint32_t nlk, caplk;
+    uint32_t *ltab; /* own keys by hash: 1 + the index in lk of the latest, 0: free */
+    uint32_t lcap;  /* a power of 2, at least twice nlk (0: none yet) */
 };
 
 struct lw_vmstate *
@@ -62,12 +67,15 @@ lw_vmstate_free(struct lw_vmstate *vs)
     lw_buf_fini(&vs->key);
     lw_buf_fini(&vs->keys);
     free(vs->lk);
+    free(vs->ltab);
     free(vs);
 }
 
 void
 lw_vmstate_forget(struct lw_vmstate *vs)
 {
+    for (uint32_t i = 0; i < vs->nlk; i++) /* the slots used only: forgetting is per record */
+        vs->ltab[vs->lk[i].slot] = 0;
     vs->nlk = 0;
     vs->keys.len = 0;
 }
@@ -206,6 +214,7 @@ struct went { /* one key's results in one window */
 
 struct bucket { /* one window (statement, start) */
     uint32_t w;
+    uint32_t hi; /* its place in its statement's heap */
     int64_t start, end;
     struct went **ents;
     uint32_t n, cap;
@@ -215,10 +224,15 @@ struct bucket { /* one window (statement, start) */
     /* what the results say (a session grows, a count window ends at its Nth record); start
      * and end stay the bucket's place in the list until advance moves it */
     int64_t shown_start, shown_end;
+    struct bucket *hnext;         /* tumbling and sliding (seq 0): its slot's chain in btab */
+    struct bucket *oprev, *onext; /* in s->olist while it has results to give */
+    bool listed;
 };
 
 struct wstate {
-    int64_t wm; /* the largest time seen (INT64_MIN: none) */
+    int64_t wm;           /* the largest time seen (INT64_MIN: none) */
+    struct bucket **heap; /* its open windows, a binary heap by (end, start, seq) */
+    size_t hn, hcap;
 };
 
 struct lw_state {
@@ -231,14 +245,15 @@ struct lw_state {
     bool text;    /* results in the text encoder's form (lw_state_set_text), else JSON */
     struct went **wtab;
     size_t wcap, wn;
-    struct bucket **bk; /* open windows, by end then statement then start */
-    size_t nbk, capbk;
-    struct bucket **bkbase; /* bk's allocation (bk is bkbase + the windows closed at its head,
-                             * so closing the first window moves nothing), capbk pointers */
+    size_t nbk;                   /* open windows, in the heaps of s->ws */
+    struct bucket **btab;         /* tumbling and sliding windows by (statement, start) */
+    size_t bcap, bn;              /* bcap a power of 2 */
+    struct bucket *ohead, *otail; /* windows with results to give, in the order they opened */
     struct wstate *ws;
     uint64_t seq;     /* of the last count window opened */
     uint64_t applied; /* logs applied (lw_state_apply returned 0): the next one's index */
     bool multi;       /* a log contributed more than once (lw_state_replay_exact) */
+    uint64_t steps;   /* heap, hash chain and list steps taken (lw_state_steps) */
     struct lw_state_counts c;
     struct lw_arena scratch;
 };
@@ -253,11 +268,13 @@ lw_state_new(const struct lw_program *p, size_t max_bytes)
     s->dtab = lw_xcalloc(s->dcap, sizeof *s->dtab);
     s->wcap = 1024;
     s->wtab = lw_xcalloc(s->wcap, sizeof *s->wtab);
+    s->bcap = 64;
+    s->btab = lw_xcalloc(s->bcap, sizeof *s->btab);
     s->ws = lw_xcalloc(p->nwindows ? p->nwindows : 1, sizeof *s->ws);
     s->dmax = INT64_MIN;
     for (uint32_t i = 0; i < p->nwindows; i++)
         s->ws[i].wm = INT64_MIN;
-    s->bytes = (s->dcap + s->wcap) * sizeof(void *);
+    s->bytes = (s->dcap + s->wcap + s->bcap) * sizeof(void *);
     lw_arena_init(&s->scratch, 4096);
     return s;
 }
@@ -293,9 +310,12 @@ lw_state_free(struct lw_state *s)
         nx = k->qnext;
         free(k);
     }
-    for (size_t i = 0; i < s->nbk; i++)
-        bucket_free(s, s->bk[i]);
-    free(s->bkbase);
+    for (uint32_t w = 0; w < s->p->nwindows; w++) {
+        for (size_t i = 0; i < s->ws[w].hn; i++)
+            bucket_free(s, s->ws[w].heap[i]);
+        free(s->ws[w].heap);
+    }
+    free(s->btab);
     free(s->dtab);
     free(s->wtab);
     free(s->ws);
@@ -401,16 +421,27 @@ dseen(const struct lw_state *s, uint64_t hash, const char *key, uint32_t len, in
     return k != NULL && now < k->exp && s->dmax < k->exp;
 }
 
-/* own keys: the runner's, as the same questions */
+/* own keys: the runner's, as the same questions, found through ltab (a record may call
+ * seen() in a loop: a search through all of them each time made such a record quadratic) */
+
+/* own_slot: where key is in ltab, or the free slot it would take */
+static uint32_t
+own_slot(const struct lw_vmstate *vs, uint64_t hash, const char *key, uint32_t len)
+{
+    uint32_t i = (uint32_t)hash & (vs->lcap - 1);
+    for (; vs->ltab[i] != 0; i = (i + 1) & (vs->lcap - 1)) {
+        const struct lkey *k = &vs->lk[vs->ltab[i] - 1];
+        if (k->hash == hash && k->len == len && memcmp(vs->keys.p + k->off, key, len) == 0) break;
+    }
+    return i;
+}
+
 static bool
 own_seen(const struct lw_vmstate *vs, uint64_t hash, const char *key, uint32_t len, int64_t now)
 {
-    for (uint32_t i = vs->nlk; i-- > 0;) { /* the latest first */
-        const struct lkey *k = &vs->lk[i];
-        if (k->hash == hash && k->len == len && memcmp(vs->keys.p + k->off, key, len) == 0)
-            return now < k->exp;
-    }
-    return false;
+    if (vs->nlk == 0) return false;
+    uint32_t i = own_slot(vs, hash, key, len);
+    return vs->ltab[i] != 0 && now < vs->lk[vs->ltab[i] - 1].exp; /* the latest's expiry */
 }
 
 static void
@@ -420,7 +451,21 @@ own_put(struct lw_vmstate *vs, uint64_t hash, const char *key, uint32_t len, int
         vs->caplk = vs->caplk ? vs->caplk * 2 : 64;
         vs->lk = lw_xrealloc(vs->lk, vs->caplk * sizeof *vs->lk);
     }
-    vs->lk[vs->nlk++] = (struct lkey){ hash, exp, (uint32_t)vs->keys.len, len };
+    if (2 * ((size_t)vs->nlk + 1) > vs->lcap) { /* grown: every key again, the latest last */
+        uint32_t cap = vs->lcap ? vs->lcap * 2 : 128;
+        uint32_t *t = lw_xcalloc(cap, sizeof *t);
+        free(vs->ltab);
+        vs->ltab = t;
+        vs->lcap = cap;
+        for (uint32_t j = 0; j < vs->nlk; j++) {
+            struct lkey *k = &vs->lk[j];
+            k->slot = own_slot(vs, k->hash, vs->keys.p + k->off, k->len);
+            vs->ltab[k->slot] = j + 1;
+        }
+    }
+    uint32_t i = own_slot(vs, hash, key, len);
+    vs->lk[vs->nlk] = (struct lkey){ hash, exp, (uint32_t)vs->keys.len, len, i };
+    vs->ltab[i] = ++vs->nlk;
     lw_buf_add(&vs->keys, key, len);
 }
 
@@ -603,12 +648,97 @@ lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
 
 /* ---- applying a log ---- */
 
-/* wrong: whether a seen() answer of the log is not the state's. */
-bool
-lw_state_wrong(const struct lw_state *s, const void *log, size_t len)
+/* valid: whether log is a log of the VM's: every operation whole within len, of a window
+ * statement of the program with its aggregates' tags, a float finite, an event time not
+ * INT64_MIN (logwash.h: the state API takes logs from its callers, so it trusts no length
+ * in them). *nseen: its seen() operations. */
+static bool
+valid(const struct lw_state *s, const char *p, size_t len, uint32_t *nseen)
 {
-    const char *p = log, *end = p + len;
+    const char *end = p + len;
+    *nseen = 0;
     while (p < end) {
+        size_t left = (size_t)(end - p);
+        if (*p == 'S') {
+            if (left < 30) return false;
+            uint32_t kl;
+            memcpy(&kl, p + 26, 4);
+            if (kl > left - 30) return false;
+            p += 30 + kl;
+            (*nseen)++;
+            continue;
+        }
+        if (*p != 'W' || left < 25) return false;
+        uint32_t w, kl;
+        int64_t t;
+        memcpy(&w, p + 1, 4);
+        memcpy(&t, p + 5, 8);
+        memcpy(&kl, p + 21, 4);
+        if (w >= s->p->nwindows || kl > left - 25) return false;
+        const struct lw_windef *d = &s->p->windows[w];
+        if (d->event_time && t == INT64_MIN) return false;
+        p += 25 + kl;
+        for (uint32_t i = 0; i < d->naggs; i++) {
+            /* each tag the VM writes, with what follows it ('j': and the length read); 0: none */
+            static const uint8_t after[256] = {
+                ['n'] = 1, ['i'] = 9, ['h'] = 9, ['f'] = 9, ['j'] = 5
+            };
+            if (p == end) return false;
+            uint8_t n = after[(uint8_t)*p];
+            if (n == 0 || (size_t)(end - p) < n) return false;
+            if (*p == 'f') {
+                double f;
+                memcpy(&f, p + 1, 8);
+                if (!isfinite(f)) return false;
+            } else if (*p == 'j') {
+                uint32_t bl;
+                memcpy(&bl, p + 1, 4);
+                if (bl > (size_t)(end - p) - 5) return false;
+                p += bl;
+            }
+            p += n;
+        }
+    }
+    return true;
+}
+
+/* An insert of the log being checked: the latest expiry an earlier seen() of it gave key. */
+struct ins {
+    const char *key;
+    uint32_t len;
+    uint64_t hash;
+    int64_t exp;
+};
+
+/* ins_at: key's slot in t (cap a power of 2, never full), or the free one it would take;
+ * *steps counts the slots looked at */
+static struct ins *
+ins_at(struct ins *t, size_t cap, uint64_t hash, const char *key, uint32_t len, uint64_t *steps)
+{
+    size_t i = (size_t)hash & (cap - 1);
+    for (; t[i].key != NULL; i = (i + 1) & (cap - 1)) {
+        ++*steps;
+        if (t[i].hash == hash && t[i].len == len && memcmp(t[i].key, key, len) == 0) break;
+    }
+    return &t[i];
+}
+
+/* check (and check_seen, with the log's nseen seen() operations): -1 when log is not a log of
+ * the VM's (valid), 1 when a seen() answer in it is not the state's: the key was remembered (dseen)
+ * or an earlier seen() of the same log inserted it, found in a table of those inserts when there
+ * are more than a few (a record may call seen() in a loop), else 0. */
+static __attribute__((noinline)) int
+check_seen(const struct lw_state *s, const void *log, size_t len, uint32_t nseen, uint64_t *steps)
+{
+    size_t cap = 16;
+    while (cap < 2 * (size_t)nseen)
+        cap *= 2;
+    struct ins small[16], *t = cap == 16 ? small : calloc(cap, sizeof *t);
+    if (t == NULL) return 1; /* no memory: refused, the record runs again */
+    if (t == small) memset(small, 0, sizeof small);
+    int rc = 0;
+    const char *p = log, *end = p + len;
+    while (p < end && rc == 0) {
         char op = *p++;
         if (op == 'W') {
             uint32_t w = get32(&p);
@@ -625,39 +755,37 @@ lw_state_wrong(const struct lw_state *s, const void *log, size_t len)
         }
         bool ans = *p++;
         uint64_t hash = get64(&p);
-        int64_t now = (int64_t)get64(&p);
-        p += 8;
+        int64_t now = (int64_t)get64(&p), ttl = (int64_t)get64(&p);
         uint32_t kl = get32(&p);
         const char *key = p;
         p += kl;
-        bool real = dseen(s, hash, key, kl, now);
-        /* or an earlier seen() of this record inserted it */
-        for (const char *q = log; !real && q < key - 29 - 1;) {
-            char qop = *q++;
-            if (qop == 'W') {
-                uint32_t w = get32(&q);
-                q += 16;
-                q += get32(&q);
-                const struct lw_windef *d = &s->p->windows[w];
-                for (uint32_t i = 0; i < d->naggs; i++) {
-                    char tag = *q++;
-                    if (tag == 'i' || tag == 'f' || tag == 'h') q += 8;
-                    if (tag == 'j') q += get32(&q);
-                }
-                continue;
-            }
-            bool qans = *q++;
-            uint64_t qh = get64(&q);
-            int64_t qnow = (int64_t)get64(&q), qttl = (int64_t)get64(&q);
-            uint32_t ql = get32(&q);
-            if (!qans && qh == hash && ql == kl && memcmp(q, key, kl) == 0 &&
-                now < expiry(qnow, qttl))
-                real = true;
-            q += ql;
+        struct ins *in = ins_at(t, cap, hash, key, kl, steps);
+        bool real = dseen(s, hash, key, kl, now) || (in->key != NULL && now < in->exp);
+        if (real != ans) rc = 1;
+        if (!ans) {
+            int64_t exp = expiry(now, ttl);
+            if (in->key == NULL) *in = (struct ins){ key, kl, hash, exp };
+            if (exp > in->exp) in->exp = exp;
         }
-        if (real != ans) return true;
     }
-    return false;
+    if (t != small) free(t);
+    return rc;
+}
+
+static int
+check(const struct lw_state *s, const void *log, size_t len, uint64_t *steps)
+{
+    uint32_t nseen;
+    if (!valid(s, log, len, &nseen)) return -1;
+    return nseen == 0 ? 0 : check_seen(s, log, len, nseen, steps); /* a log of windows only */
+}
+
+/* wrong: whether a seen() answer of the log is not the state's, or the log is not one. */
+bool
+lw_state_wrong(const struct lw_state *s, const void *log, size_t len)
+{
+    uint64_t steps = 0;
+    return check(s, log, len, &steps) != 0;
 }
 
 static void
@@ -730,14 +858,16 @@ emit(struct lw_state *s, const struct bucket *b, const struct went *e, struct lw
         case LW_AGG_COUNT:
             put_i128(out, (__int128)x->n);
             break;
-        case LW_AGG_SUM:
-            if (x->anyfloat)
-                put_float(out, (double)x->isum + x->fsum, &s->scratch);
-            else
+        case LW_AGG_SUM: /* a float sum past the float range is null, as avg's then */
+            if (!x->anyfloat)
                 put_i128(out, x->isum);
+            else if (!isfinite((double)x->isum + x->fsum))
+                lw_buf_add(out, "null", 4);
+            else
+                put_float(out, (double)x->isum + x->fsum, &s->scratch);
             break;
         case LW_AGG_AVG:
-            if (x->n == 0)
+            if (x->n == 0 || !isfinite((double)x->isum + x->fsum))
                 lw_buf_add(out, "null", 4);
             else
                 put_float(out, ((double)x->isum + x->fsum) / (double)x->n, &s->scratch);
@@ -800,6 +930,8 @@ wremove(struct lw_state *s, struct went *e)
     s->wn--;
 }
 
+static void unlist(struct lw_state *s, struct bucket *b);
+
 /* drain: emit and free window b's results not given yet; with limit, stop once out holds that
  * much (*cut set). Returns the results given. */
 static size_t
@@ -824,74 +956,168 @@ drain(struct lw_state *s, struct bucket *b, struct lw_buf *out, size_t limit, bo
         free(e->ag);
         free(e);
     }
+    unlist(s, b); /* a count window given at its Nth record waits for its timeout, empty */
     return n;
 }
 
-/* close_at: emit and free open window i (see drain: a cut leaves it open, given in part). */
-static size_t
-close_at(struct lw_state *s, size_t i, struct lw_buf *out, size_t limit, bool *cut)
+/* bk_less: the order windows close in: by end, then statement, start and seq. */
+static bool
+bk_less(const struct bucket *a, const struct bucket *b)
 {
-    struct bucket *b = s->bk[i];
+    if (a->end != b->end) return a->end < b->end;
+    if (a->w != b->w) return a->w < b->w;
+    if (a->start != b->start) return a->start < b->start;
+    return a->seq < b->seq;
+}
+
+static void
+heap_set(struct wstate *ws, size_t i, struct bucket *b)
+{
+    ws->heap[i] = b;
+    b->hi = (uint32_t)i;
+}
+
+/* heap_fix: bucket at i moved to its place in its statement's heap (up or down). */
+static void
+heap_fix(struct lw_state *s, struct wstate *ws, size_t i)
+{
+    struct bucket *b = ws->heap[i];
+    while (i > 0 && bk_less(b, ws->heap[(i - 1) / 2])) {
+        heap_set(ws, i, ws->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+        s->steps++;
+    }
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= ws->hn) break;
+        if (c + 1 < ws->hn && bk_less(ws->heap[c + 1], ws->heap[c])) c++;
+        if (!bk_less(ws->heap[c], b)) break;
+        heap_set(ws, i, ws->heap[c]);
+        i = c;
+        s->steps++;
+    }
+    heap_set(ws, i, b);
+}
+
+static void
+heap_push(struct lw_state *s, struct bucket *b)
+{
+    struct wstate *ws = &s->ws[b->w];
+    if (ws->hn == ws->hcap) {
+        size_t old = ws->hcap;
+        ws->hcap = ws->hcap ? ws->hcap * 2 : 16;
+        ws->heap = lw_xrealloc(ws->heap, ws->hcap * sizeof *ws->heap);
+        s->bytes += (ws->hcap - old) * sizeof *ws->heap;
+    }
+    heap_set(ws, ws->hn++, b);
+    heap_fix(s, ws, ws->hn - 1);
+}
+
+static void
+heap_remove(struct lw_state *s, struct bucket *b)
+{
+    struct wstate *ws = &s->ws[b->w];
+    size_t i = b->hi;
+    struct bucket *last = ws->heap[--ws->hn];
+    if (i == ws->hn) return;
+    heap_set(ws, i, last);
+    heap_fix(s, ws, i);
+}
+
+/* mix: splitmix64's finalizer: every bit of h moves the low bits that pick a slot (starts
+ * are multiples of a window's step, whose low bits are 0) */
+static uint64_t
+mix(uint64_t h)
+{
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+    return h ^ (h >> 31);
+}
+
+/* ehash: the hash of a key's entry in window w starting at start (count and session windows:
+ * 0, one is open per key), so one key's entries in many windows do not share a chain */
+static uint64_t
+ehash(uint64_t khash, uint32_t w, int64_t start)
+{
+    return mix(khash ^ mix((uint64_t)start ^ ((uint64_t)w << 48)));
+}
+
+/* bslot: the slot of tumbling or sliding window (w, start) in s->btab */
+static size_t
+bslot(const struct lw_state *s, uint32_t w, int64_t start)
+{
+    return (size_t)mix((uint64_t)start ^ ((uint64_t)w << 48)) & (s->bcap - 1);
+}
+
+static void
+bgrow(struct lw_state *s)
+{
+    size_t old = s->bcap;
+    struct bucket **t = s->btab;
+    s->bcap *= 2;
+    s->btab = lw_xcalloc(s->bcap, sizeof *s->btab);
+    for (size_t i = 0; i < old; i++) {
+        for (struct bucket *b = t[i], *nx; b != NULL; b = nx) {
+            nx = b->hnext;
+            size_t j = bslot(s, b->w, b->start);
+            b->hnext = s->btab[j];
+            s->btab[j] = b;
+        }
+    }
+    free(t);
+    s->bytes += (s->bcap - old) * sizeof *s->btab;
+}
+
+/* unlist: b leaves the list of windows with results to give (its results were all given) */
+static void
+unlist(struct lw_state *s, struct bucket *b)
+{
+    if (!b->listed) return;
+    if (b->oprev)
+        b->oprev->onext = b->onext;
+    else
+        s->ohead = b->onext;
+    if (b->onext)
+        b->onext->oprev = b->oprev;
+    else
+        s->otail = b->oprev;
+    b->listed = false;
+}
+
+/* close_b: emit and free open window b (see drain: a cut leaves it open, given in part). */
+static size_t
+close_b(struct lw_state *s, struct bucket *b, struct lw_buf *out, size_t limit, bool *cut)
+{
     size_t n = drain(s, b, out, limit, cut);
     if (*cut) return n;
+    heap_remove(s, b);
+    if (b->seq == 0) {
+        struct bucket **pp = &s->btab[bslot(s, b->w, b->start)];
+        while (*pp != b) {
+            pp = &(*pp)->hnext;
+            s->steps++;
+        }
+        *pp = b->hnext;
+        s->bn--;
+    }
+    unlist(s, b);
     s->bytes -= msz(sizeof *b) + msz(b->cap * sizeof(void *));
     bucket_free(s, b);
-    if (i == 0) { /* the usual one (windows close in order of their ends): nothing moves */
-        s->bk++;
-    } else {
-        memmove(s->bk + i, s->bk + i + 1, (s->nbk - i - 1) * sizeof *s->bk);
-    }
     s->nbk--;
     return n;
 }
 
-static int
-bk_cmp(const struct bucket *a, uint32_t w, int64_t start, int64_t end, uint64_t seq)
-{
-    if (a->end != end) return a->end < end ? -1 : 1;
-    if (a->w != w) return a->w < w ? -1 : 1;
-    if (a->start != start) return a->start < start ? -1 : 1;
-    if (a->seq != seq) return a->seq < seq ? -1 : 1;
-    return 0;
-}
-
-/* bk_find: where window (w, start, end, seq) is or would go in s->bk; *found when it is. */
-static size_t
-bk_find(const struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t seq, bool *found)
-{
-    size_t lo = 0, hi = s->nbk;
-    *found = false;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = bk_cmp(s->bk[mid], w, start, end, seq);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
+/* bucket_get: the open window (w, start, end, seq), made if new (seq 0: tumbling and sliding
+ * windows, found by statement, start and end; count and session windows give a new seq). */
 static struct bucket *
 bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t seq)
 {
-    bool found;
-    size_t lo = bk_find(s, w, start, end, seq, &found);
-    if (found) return s->bk[lo];
-    size_t head = s->bkbase ? (size_t)(s->bk - s->bkbase) : 0;
-    if (head + s->nbk == s->capbk) {
-        if (head > 0 && head >= s->nbk) { /* as many closed at the head as open: move down */
-            memmove(s->bkbase, s->bk, s->nbk * sizeof *s->bk);
-            head = 0;
-        } else {
-            s->capbk = s->capbk ? s->capbk * 2 : 16;
-            s->bkbase = lw_xrealloc(s->bkbase, s->capbk * sizeof *s->bk);
+    if (seq == 0) {
+        for (struct bucket *b = s->btab[bslot(s, w, start)]; b != NULL; b = b->hnext) {
+            s->steps++;
+            /* the end too: near the smallest time, starts clamped to it are the same */
+            if (b->w == w && b->start == start && b->end == end) return b;
         }
-        s->bk = s->bkbase + head;
     }
     struct bucket *b = lw_xcalloc(1, sizeof *b);
     *b = (struct bucket){ .w = w,
@@ -900,12 +1126,43 @@ bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t 
                           .seq = seq,
                           .first = s->applied,
                           .shown_start = start,
-                          .shown_end = end };
-    memmove(s->bk + lo + 1, s->bk + lo, (s->nbk - lo) * sizeof *s->bk);
-    s->bk[lo] = b;
+                          .shown_end = end,
+                          .oprev = s->otail,
+                          .listed = true };
+    heap_push(s, b);
+    if (s->otail)
+        s->otail->onext = b;
+    else
+        s->ohead = b;
+    s->otail = b;
+    if (seq == 0) {
+        size_t i = bslot(s, w, start);
+        b->hnext = s->btab[i];
+        s->btab[i] = b;
+        if (++s->bn > s->bcap) bgrow(s);
+    }
     s->nbk++;
     s->bytes += msz(sizeof *b);
     return b;
+}
+
+/* first_over: the window that closes first among those over (all: over_all), or NULL: each
+ * statement's heap gives its first, which is over when its statement's time (processing
+ * time: now_proc) passed its end plus the lateness. */
+static struct bucket *
+first_over(struct lw_state *s, int64_t now_proc, bool over_all)
+{
+    struct bucket *best = NULL;
+    for (uint32_t w = 0; w < s->p->nwindows; w++) {
+        const struct wstate *ws = &s->ws[w];
+        if (ws->hn == 0) continue;
+        struct bucket *b = ws->heap[0];
+        const struct lw_windef *d = &s->p->windows[w];
+        int64_t wm = d->event_time ? ws->wm : now_proc;
+        bool over = over_all || (wm != INT64_MIN && (__int128)wm >= (__int128)b->end + d->late_ns);
+        if (over && (best == NULL || bk_less(b, best))) best = b;
+    }
+    return best;
 }
 
 static void
@@ -931,10 +1188,11 @@ entry_get(struct lw_state *s, struct bucket *b, uint64_t khash, const char *key,
 {
     /* a count window's entry is found by statement and key alone: one is open per key */
     bool cnt = s->p->windows[b->w].kind >= LW_WIN_COUNT; /* count and session */
-    uint64_t h =
-        khash ^ ((uint64_t)(cnt ? 0 : b->start) * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)b->w << 56);
-    for (struct went *e = s->wtab[h & (s->wcap - 1)]; e != NULL; e = e->hnext)
+    uint64_t h = ehash(khash, b->w, cnt ? 0 : b->start);
+    for (struct went *e = s->wtab[h & (s->wcap - 1)]; e != NULL; e = e->hnext) {
+        s->steps++;
         if (e->hash == h && e->b == b && e->len == len && memcmp(e->key, key, len) == 0) return e;
+    }
     const struct lw_windef *d = &s->p->windows[b->w];
     struct went *e = lw_xmalloc(sizeof *e + len);
     *e = (struct went){ .b = b, .hash = h, .len = len };
@@ -1038,36 +1296,21 @@ floor_div(int64_t a, int64_t b)
 }
 
 /* advance: close every window whose statement's time passed its end plus the lateness
- * (processing time: now_proc; INT64_MAX closes all). Windows are sorted by end: with one
- * statement the first still open ends the search. */
+ * (processing time: now_proc; INT64_MAX closes all), in the order of their ends. */
 static size_t
 advance(struct lw_state *s, int64_t now_proc, struct lw_buf *out, size_t limit)
 {
-    size_t n = 0, i = 0;
+    size_t n = 0;
     bool cut = false;
-    while (i < s->nbk && !cut) {
-        const struct bucket *b = s->bk[i];
-        const struct lw_windef *d = &s->p->windows[b->w];
-        int64_t wm = d->event_time ? s->ws[b->w].wm : now_proc;
-        bool over = now_proc == INT64_MAX ||
-                    (wm != INT64_MIN && (__int128)wm >= (__int128)b->end + d->late_ns);
-        if (over && b->shown_end > b->end && now_proc != INT64_MAX) {
+    struct bucket *b;
+    while (!cut && (b = first_over(s, now_proc, now_proc == INT64_MAX)) != NULL) {
+        s->steps++;
+        if (b->shown_end > b->end && now_proc != INT64_MAX) {
             /* a session that grew: it moves to its place by its end now */
-            struct bucket *m = s->bk[i];
-            memmove(s->bk + i, s->bk + i + 1, (s->nbk - i - 1) * sizeof *s->bk);
-            s->nbk--;
-            m->end = m->shown_end;
-            bool found;
-            size_t at = bk_find(s, m->w, m->start, m->end, m->seq, &found);
-            memmove(s->bk + at + 1, s->bk + at, (s->nbk - at) * sizeof *s->bk);
-            s->bk[at] = m;
-            s->nbk++;
-        } else if (over) {
-            n += close_at(s, i, out, limit, &cut);
-        } else if (s->p->nwindows == 1) {
-            break;
+            b->end = b->shown_end;
+            heap_fix(s, &s->ws[b->w], b->hi);
         } else {
-            i++;
+            n += close_b(s, b, out, limit, &cut);
         }
     }
     return n;
@@ -1107,10 +1350,12 @@ late_msg(const struct lw_state *s, uint32_t w, int64_t t, int64_t start, int64_t
 static struct went *
 count_find(struct lw_state *s, uint32_t w, uint64_t khash, const char *key, uint32_t len)
 {
-    uint64_t h = khash ^ ((uint64_t)w << 56);
-    for (struct went *e = s->wtab[h & (s->wcap - 1)]; e != NULL; e = e->hnext)
+    uint64_t h = ehash(khash, w, 0);
+    for (struct went *e = s->wtab[h & (s->wcap - 1)]; e != NULL; e = e->hnext) {
+        s->steps++;
         if (e->hash == h && e->b->w == w && e->len == len && memcmp(e->key, key, len) == 0)
             return e;
+    }
     return NULL;
 }
 
@@ -1126,12 +1371,9 @@ count_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t khash
     if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
     if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
     size_t n = 0;
-    bool found;
     struct went *e = count_find(s, w, khash, key, kl);
     if (e != NULL && ws->wm >= e->b->end) { /* the key's window timed out: it closes first */
-        struct bucket *b = e->b;
-        n += close_at(s, bk_find(s, b->w, b->start, b->end, b->seq, &found), out, 0,
-                      &(bool){ false });
+        n += close_b(s, e->b, out, 0, &(bool){ false });
         e = NULL;
     }
     if (e == NULL) {
@@ -1165,12 +1407,9 @@ session_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t kha
     if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
     int64_t gap_end = t > INT64_MAX - d->size_ns ? INT64_MAX : t + d->size_ns;
     size_t n = 0;
-    bool found;
     struct went *e = count_find(s, w, khash, key, kl);
     if (e != NULL && t > e->b->shown_end) { /* after the gap: the session is over */
-        struct bucket *b = e->b;
-        n += close_at(s, bk_find(s, b->w, b->start, b->end, b->seq, &found), out, 0,
-                      &(bool){ false });
+        n += close_b(s, e->b, out, 0, &(bool){ false });
         e = NULL;
     }
     if (e == NULL && d->event_time && (__int128)ws->wm >= (__int128)gap_end + d->late_ns) {
@@ -1252,7 +1491,7 @@ bound(struct lw_state *s, struct lw_buf *out)
     }
     while (s->bytes > s->max_bytes && s->nbk > 0) {
         s->c.closed_early++;
-        n += close_at(s, 0, out, 0, &(bool){ false });
+        n += close_b(s, first_over(s, 0, true), out, 0, &(bool){ false });
     }
     return n;
 }
@@ -1261,7 +1500,8 @@ int
 lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, struct lw_buf *out,
                size_t *nres, bool *late, char *msg, size_t msgcap)
 {
-    if (lw_state_wrong(s, log, len)) return 1;
+    int rc = check(s, log, len, &s->steps);
+    if (rc != 0) return rc < 0 ? 2 : 1;
     const char *p = log, *end = p + len;
     int64_t dmax = s->dmax;
     int nwin = 0;
@@ -1306,11 +1546,8 @@ lw_state_horizon(const struct lw_state *s)
     /* keys in insertion order: the front's inserter is the oldest (an expired key behind a
      * longer-lived one keeps holding: too early a horizon, never too late) */
     if (s->qhead != NULL && s->qhead->rec < h) h = s->qhead->rec;
-    for (size_t i = 0; i < s->nbk; i++) {
-        const struct bucket *b = s->bk[i];
-        /* a count window given at its Nth record waits for its timeout with nothing in it */
-        if (b->next < b->n && b->first < h) h = b->first;
-    }
+    /* the windows with results to give, in the order they opened: the first opened first */
+    if (s->ohead != NULL && s->ohead->first < h) h = s->ohead->first;
     return h;
 }
 
@@ -1318,4 +1555,10 @@ size_t
 lw_state_tick(struct lw_state *s, int64_t now_ns, struct lw_buf *out, size_t limit)
 {
     return advance(s, now_ns, out, limit);
+}
+
+uint64_t
+lw_state_steps(const struct lw_state *s)
+{
+    return s->steps;
 }

@@ -27,8 +27,7 @@ echo 'emit {m: line, p: meta.partition, o: meta.offset}' >"$tmp/t.lw"
     -X producer.queue.buffering.max.messages=1000 --stats-interval 1 -v 2>"$tmp/lw.err" &
 lwpid=$!
 # the queue is full once 1000 records were read; then 15 s (twice max.poll.interval.ms)
-i=0
-while [ $i -lt 300 ] && ! grep -q "output queue full" "$tmp/lw.err"; do sleep 0.2; i=$((i + 1)); done
+wait_for 'grep -qs "output queue full" "$tmp/lw.err"' 60 # -s: the background run may not have made it yet
 maxrss=0
 for s in $(seq 1 30); do
     r=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$lwpid/status" 2>/dev/null)
@@ -84,13 +83,11 @@ K2="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer
 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in2 --group g2 --to kafka \
     --out-topic out2 --exit-at-eof $K2 >"$tmp/a2.out" 2>"$tmp/a2.err" &
 lwpid=$!
-i=0
-while [ $i -lt 300 ] && ! grep -q "output queue full" "$tmp/a2.err"; do sleep 0.2; i=$((i + 1)); done
+wait_for 'grep -qs "output queue full" "$tmp/a2.err"' 60 # -s: the background run may not have made it yet
 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in2 --group g2 --to kafka \
     --out-topic out2 --exit-at-eof $K2 >"$tmp/b2.out" 2>"$tmp/b2.err" &
 bpid=$!
-i=0
-while [ $i -lt 300 ] && ! grep -q "revoked" "$tmp/a2.err"; do sleep 0.2; i=$((i + 1)); done
+wait_for 'grep -qs "revoked" "$tmp/a2.err"' 60 # -s: the background run may not have made it yet
 sleep 3
 ctl "up 2"
 i=0
@@ -129,8 +126,7 @@ K3="-X session.timeout.ms=6000 -X consumer.max.poll.interval.ms=7000 -X consumer
 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic in3 --group g3 --to kafka \
     --out-topic out3 --exit-at-eof $K3 2>"$tmp/a3.err" &
 lwpid=$!
-i=0
-while [ $i -lt 300 ] && ! grep -q "output queue full" "$tmp/a3.err"; do sleep 0.2; i=$((i + 1)); done
+wait_for 'grep -qs "output queue full" "$tmp/a3.err"' 60 # -s: the background run may not have made it yet
 kill -TERM "$lwpid"
 i=0
 while kill -0 "$lwpid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done

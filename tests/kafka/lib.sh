@@ -103,19 +103,12 @@ ctl() {
     sleep 0.3
 }
 field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
-wait_for() {
-    n=0
-    while [ $n -lt $(($2 * 10)) ]; do
-        if eval "$1"; then return 0; fi
-        sleep 0.1
-        n=$((n + 1))
-    done
-    return 1
-}
+. "$(dirname "$0")/../wait.sh" # wait_for
 records_in() {
     i=0
     while [ $i -lt 300 ] && kill -0 "$lwpid" 2>/dev/null; do
-        n=$(sed -n 's/.*kafka: \([0-9]*\) records in.*/\1/p' "${2:-$tmp/lw.err}" | tail -1)
+        # the file is made by the background run's redirection: it may not be there yet
+        n=$([ -f "${2:-$tmp/lw.err}" ] && sed -n 's/.*kafka: \([0-9]*\) records in.*/\1/p' "${2:-$tmp/lw.err}" | tail -1)
         [ "${n:-0}" -ge "$1" ] && return 0
         sleep 0.2
         i=$((i + 1))

@@ -228,12 +228,10 @@ ctl "topic in7 1" "topicerr in7 3"
 emit .' --from kafka --brokers "$boot" --topic in7 --group g7 $KX -X topic.metadata.refresh.interval.ms=500 \
     >"$tmp/out7" 2>"$tmp/lw7.err" &
 lwpid=$!
-i=0
-while [ $i -lt 300 ] && ! grep -q "input topic in7" "$tmp/lw7.err"; do sleep 0.2; i=$((i + 1)); done
+wait_for 'grep -qs "input topic in7" "$tmp/lw7.err"' 60 # -s: the background run may not have made it yet
 ctl "topicerr in7 0"
 put in7 '{"n":1}' '{"n":2}'
-i=0
-while [ $i -lt 300 ] && [ "$(wc -l <"$tmp/out7")" -lt 2 ]; do sleep 0.2; i=$((i + 1)); done
+wait_for '[ "$(cat "$tmp/out7" 2>/dev/null | wc -l)" -ge 2 ]' 60
 kill -TERM "$lwpid"; wait "$lwpid"; rc=$?; lwpid=
 said=$(grep -c "input topic in7: Broker: Unknown topic or partition: waiting for it" "$tmp/lw7.err")
 if [ $rc = 0 ] && [ "$said" = 1 ] && [ "$(tr '\n' ' ' <"$tmp/out7")" = '{"n":1} {"n":2} ' ]; then

@@ -1,0 +1,353 @@
+/* Windows under hostile event times (src/lib/state.c): every record earlier than the last,
+ * or times spread so that many windows of several statements stay open. The work is counted
+ * in steps (lw_state_steps: heap moves, hash chain links, windows examined), never timed: a
+ * structure that scans or shifts the open windows takes about n/2 steps per record here,
+ * the state's heaps and hashes a few dozen. Logs are written by hand in the format state.c
+ * documents, as the VM's WINDOW instruction writes them. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lw/buf.h"
+#include "lw/diag.h"
+#include "lw/program.h"
+#include "lw/state.h"
+#include "unit.h"
+
+#define NREC      40000
+#define SEC       1000000000LL
+#define BASE      (1700000000LL * SEC)
+#define MAX_STEPS 64 /* per record: log2(40000) is about 15 */
+
+static struct lw_program *
+compile(const char *src)
+{
+    struct lw_diag d = { 0 };
+    struct lw_compile_opts o = { .jit = false };
+    struct lw_program *p = lw_compile(LW_STR_LIT("t.lw"), lw_str_c(src), &o, &d);
+    if (p == NULL) {
+        fprintf(stderr, "%s: %s\n", src, d.msg);
+        lw_diag_fini(&d);
+    }
+    return p;
+}
+
+/* win: window statement w's contribution at t for key k (JSON text), naggs counts of 1 */
+static void
+win(struct lw_buf *b, uint32_t w, int64_t t, const char *k, uint32_t naggs)
+{
+    uint32_t len = (uint32_t)strlen(k);
+    uint64_t hash = 0xcbf29ce484222325ull; /* FNV-1a: a key's hash, as the VM's XXH3 */
+    for (uint32_t i = 0; i < len; i++)
+        hash = (hash ^ (unsigned char)k[i]) * 0x100000001b3ull;
+    lw_buf_addc(b, 'W');
+    lw_buf_add(b, &w, 4);
+    lw_buf_add(b, &t, 8);
+    lw_buf_add(b, &hash, 8);
+    lw_buf_add(b, &len, 4);
+    lw_buf_add(b, k, len);
+    for (uint32_t i = 0; i < naggs; i++) {
+        int64_t one = 1;
+        lw_buf_addc(b, 'i');
+        lw_buf_add(b, &one, 8);
+    }
+}
+
+static int
+apply(struct lw_state *s, const struct lw_buf *log, struct lw_buf *out, size_t *nres)
+{
+    bool late = false;
+    char msg[256];
+    return lw_state_apply(s, log->p, log->len, 0, out, nres, &late, msg, sizeof msg);
+}
+
+/* ends: out's results (one a line): how many, and how many times window_end went down from
+ * one to the next (-1: a line without window_end) */
+static long
+ends(const struct lw_buf *out, size_t *lines)
+{
+    const char *prev = NULL, *p = out->p, *end = out->p + out->len;
+    long downs = 0;
+    *lines = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = p;
+        while (e + 14 <= nl && memcmp(e, "\"window_end\":\"", 14) != 0)
+            e++;
+        if (e + 14 > nl) return -1;
+        e += 14;
+        if (prev != NULL && memcmp(prev, e, 20) > 0) downs++;
+        prev = e;
+        (*lines)++;
+        p = nl + 1;
+    }
+    return downs;
+}
+
+/* every record earlier than the last, each in a window of its own that stays open (a lateness
+ * of 300 days): each new window is the first to close */
+static void
+decreasing(const char *kind, const char *late, uint32_t per_key, uint64_t want)
+{
+    char src[256];
+    snprintf(src, sizeof src,
+             "window %s at parse_time(line, \"rfc3339\")%s key line { n = count() }", kind, late);
+    struct lw_program *p = compile(src);
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    struct lw_state *s = lw_state_new(p, SIZE_MAX);
+    struct lw_buf log, out;
+    lw_buf_init(&log);
+    lw_buf_init(&out);
+    size_t nres = 0;
+    int bad = 0;
+    for (int i = 0; i < NREC; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "\"k%u\"", per_key ? (unsigned)(i / per_key) : 0u);
+        log.len = 0;
+        win(&log, 0, BASE - (int64_t)i * SEC, key, 1);
+        bad += apply(s, &log, &out, &nres) != 0;
+    }
+    CHECK(bad == 0);
+    struct lw_state_counts c;
+    lw_state_counts(s, &c);
+    CHECK(c.windows == want && nres == 0 && c.late == 0);
+    CHECK(lw_state_horizon(s) == 0); /* the first window opened is still open */
+    uint64_t steps = lw_state_steps(s);
+    if (steps > (uint64_t)MAX_STEPS * NREC)
+        fprintf(stderr, "window %s: %llu steps for %d records\n", kind, (unsigned long long)steps,
+                NREC);
+    CHECK(steps <= (uint64_t)MAX_STEPS * NREC);
+    size_t lines;
+    CHECK(lw_state_tick(s, INT64_MAX, &out, 0) == want);
+    CHECK(ends(&out, &lines) == 0 && lines == want);
+    CHECK(lw_state_steps(s) - steps <= (uint64_t)MAX_STEPS * NREC); /* closing them all */
+    lw_state_free(s);
+    lw_program_free(p);
+    lw_buf_fini(&log);
+    lw_buf_fini(&out);
+}
+
+/* two statements whose windows stay open, times rising: each record opens a window of each,
+ * and the closing of the other statement's windows is asked at every record */
+static void
+spread_two(void)
+{
+    struct lw_program *p =
+        compile("let t = parse_time(line, \"rfc3339\")\n"
+                "window tumbling 1s at t late 300d key line { n = count() }\n"
+                "window sliding 2s every 1s at t late 300d key line { m = count() }");
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    struct lw_state *s = lw_state_new(p, SIZE_MAX);
+    struct lw_buf log, out;
+    lw_buf_init(&log);
+    lw_buf_init(&out);
+    size_t nres = 0;
+    for (int i = 0; i < NREC; i++) {
+        log.len = 0;
+        win(&log, 0, BASE + (int64_t)i * SEC, "1", 1);
+        win(&log, 1, BASE + (int64_t)i * SEC, "1", 1);
+        CHECK(apply(s, &log, &out, &nres) == 0);
+    }
+    struct lw_state_counts c;
+    lw_state_counts(s, &c);
+    CHECK(c.windows == 2 * NREC + 1 && nres == 0);
+    uint64_t steps = lw_state_steps(s);
+    CHECK(steps <= (uint64_t)MAX_STEPS * NREC);
+    size_t lines;
+    CHECK(lw_state_tick(s, INT64_MAX, &out, 0) == 2 * NREC + 1);
+    CHECK(ends(&out, &lines) == 0 && lines == 2 * NREC + 1);
+    lw_state_free(s);
+    lw_program_free(p);
+    lw_buf_fini(&log);
+    lw_buf_fini(&out);
+}
+
+/* the same hostile order under a memory bound: the state stays within it, the windows that
+ * end first close early (in order), and every window's one record is given once */
+static void
+decreasing_bounded(void)
+{
+    struct lw_program *p = compile(
+        "window tumbling 1s at parse_time(line, \"rfc3339\") late 300d key line { n = count() }");
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    const size_t max = 1 << 20;
+    struct lw_state *s = lw_state_new(p, max);
+    struct lw_buf log, out;
+    lw_buf_init(&log);
+    lw_buf_init(&out);
+    size_t nres = 0, over = 0;
+    for (int i = 0; i < NREC; i++) {
+        log.len = 0;
+        win(&log, 0, BASE - (int64_t)i * SEC, "1", 1);
+        CHECK(apply(s, &log, &out, &nres) == 0);
+        struct lw_state_counts c;
+        lw_state_counts(s, &c);
+        over += c.bytes > max;
+    }
+    struct lw_state_counts c;
+    lw_state_counts(s, &c);
+    CHECK(over == 0);
+    CHECK(c.closed_early > 0 && c.closed_early == nres && c.late == 0);
+    size_t lines;
+    CHECK(nres + lw_state_tick(s, INT64_MAX, &out, 0) == NREC);
+    CHECK(lw_state_steps(s) <= (uint64_t)MAX_STEPS * NREC);
+    /* closed early: the window that ends first, which is each time the newest: their ends go
+     * down from one result to the next; then the end of input gives the others in order */
+    CHECK(ends(&out, &lines) == (long)nres - 1 && lines == NREC);
+    lw_state_free(s);
+    lw_program_free(p);
+    lw_buf_fini(&log);
+    lw_buf_fini(&out);
+}
+
+/* seen: a seen() operation as fn_seen writes it */
+static void
+seen(struct lw_buf *b, bool ans, const char *k, int64_t now, int64_t ttl)
+{
+    uint32_t len = (uint32_t)strlen(k);
+    uint64_t hash = 0xcbf29ce484222325ull;
+    for (uint32_t i = 0; i < len; i++)
+        hash = (hash ^ (unsigned char)k[i]) * 0x100000001b3ull;
+    lw_buf_addc(b, 'S');
+    lw_buf_addc(b, ans);
+    lw_buf_add(b, &hash, 8);
+    lw_buf_add(b, &now, 8);
+    lw_buf_add(b, &ttl, 8);
+    lw_buf_add(b, &len, 4);
+    lw_buf_add(b, k, len);
+}
+
+/* one record calling seen() NREC times (a loop over a long line): its answers are checked
+ * against the state and the record's own earlier calls through a table, not a search of
+ * every earlier call */
+static void
+seen_loop(void)
+{
+    struct lw_program *p = compile("for x in split(line, \",\") { if seen(x, 1h) { drop } }");
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    struct lw_state *s = lw_state_new(p, SIZE_MAX);
+    struct lw_buf log, out;
+    lw_buf_init(&log);
+    lw_buf_init(&out);
+    size_t nres = 0;
+    char k[32];
+    for (int i = 0; i < NREC; i++) {
+        snprintf(k, sizeof k, "\"k%d\"", i % 10 == 9 ? i - 1 : i); /* each 10th a repeat */
+        seen(&log, i % 10 == 9, k, BASE, 3600 * SEC);
+    }
+    CHECK(lw_state_wrong(s, log.p, log.len) == false);
+    CHECK(apply(s, &log, &out, &nres) == 0);
+    CHECK(lw_state_steps(s) <= (uint64_t)MAX_STEPS * NREC);
+    struct lw_state_counts c;
+    lw_state_counts(s, &c);
+    CHECK(c.keys == NREC - NREC / 10);
+    /* a repeat answered as new, in the log (k1 twice) or against the state (k5) */
+    log.len = 0;
+    seen(&log, false, "\"new\"", BASE, SEC);
+    seen(&log, false, "\"new\"", BASE, SEC);
+    CHECK(lw_state_wrong(s, log.p, log.len) && apply(s, &log, &out, &nres) == 1);
+    log.len = 0;
+    seen(&log, false, "\"k5\"", BASE + SEC, SEC);
+    CHECK(lw_state_wrong(s, log.p, log.len) && apply(s, &log, &out, &nres) == 1);
+    log.len = 0;
+    seen(&log, true, "\"k5\"", BASE + SEC, SEC);
+    CHECK(!lw_state_wrong(s, log.p, log.len) && apply(s, &log, &out, &nres) == 0);
+    lw_state_free(s);
+    lw_program_free(p);
+    lw_buf_fini(&log);
+    lw_buf_fini(&out);
+}
+
+/* malformed logs (logwash_state_apply takes them from its caller): every length checked, each
+ * refused with 2 and the state left as it was */
+static void
+malformed(void)
+{
+    struct lw_program *p = compile("if seen(line, 1h) { drop }\n"
+                                   "window tumbling 1m at parse_time(line, \"rfc3339\") key line "
+                                   "{ n = count(); s = sum(1); f = first(line) }");
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    struct lw_state *s = lw_state_new(p, SIZE_MAX);
+    struct lw_buf log, out;
+    lw_buf_init(&log);
+    lw_buf_init(&out);
+    size_t nres = 0;
+    /* a whole log: S, then W with i, f, j */
+    seen(&log, false, "\"a\"", BASE, SEC);
+    size_t ops[3] = { 0, log.len, 0 };
+    win(&log, 0, BASE, "\"a\"", 0);
+    lw_buf_addc(&log, 'i');
+    int64_t one = 1;
+    lw_buf_add(&log, &one, 8);
+    double half = 0.5;
+    lw_buf_addc(&log, 'f');
+    lw_buf_add(&log, &half, 8);
+    uint32_t jl = 3;
+    lw_buf_addc(&log, 'j');
+    lw_buf_add(&log, &jl, 4);
+    lw_buf_add(&log, "\"x\"", 3);
+    ops[2] = log.len;
+    struct lw_state_counts c0, c;
+    lw_state_counts(s, &c0);
+    int refused = 0, cuts = 0;
+    for (size_t cut = 1; cut < log.len; cut++) { /* every log cut short inside an operation */
+        if (cut == ops[1]) continue;
+        cuts++;
+        refused += lw_state_apply(s, log.p, cut, 0, &out, &nres, &(bool){ false }, NULL, 0) == 2;
+        refused += lw_state_wrong(s, log.p, cut);
+    }
+    CHECK(refused == 2 * cuts);
+    lw_state_counts(s, &c);
+    CHECK(c.keys == c0.keys && c.windows == c0.windows && nres == 0);
+    char *bad = malloc(log.len);
+    const struct {
+        size_t off;
+        uint8_t byte;
+    } edits[] = {
+        { ops[1] + 1, 7 },                  /* a window statement the program lacks */
+        { ops[1] + 21, 0xff },              /* the key's length past the end */
+        { ops[1] + 25 + 3, 'x' },           /* an aggregate's tag the VM never writes */
+        { ops[1] + 25 + 3 + 10 + 7, 0x7f }, /* the float a NaN: 0x7ff8... */
+        { ops[2] - 7, 0xff },               /* first()'s JSON past the end */
+        { 26, 0xff },                       /* seen()'s key past the end */
+        { 0, 'Q' },                         /* not an operation */
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        memcpy(bad, log.p, log.len);
+        bad[edits[i].off] = (char)edits[i].byte;
+        if (i == 3) bad[edits[i].off - 1] = (char)0xf8;
+        int rc = lw_state_apply(s, bad, log.len, 0, &out, &nres, &(bool){ false }, NULL, 0);
+        if (rc != 2) fprintf(stderr, "malformed log %zu: %d\n", i, rc);
+        CHECK(rc == 2);
+    }
+    free(bad);
+    lw_state_counts(s, &c);
+    CHECK(c.keys == c0.keys && c.windows == c0.windows);
+    CHECK(lw_state_apply(s, log.p, log.len, 0, &out, &nres, &(bool){ false }, NULL, 0) == 0);
+    lw_state_counts(s, &c);
+    CHECK(c.keys == 1 && c.windows == 1);
+    CHECK(lw_state_tick(s, INT64_MAX, &out, 0) == 1);
+    CHECK(out.len > 0 && strstr(out.p, "\"n\":1,\"s\":0.5,\"f\":\"x\"}") != NULL);
+    lw_state_free(s);
+    lw_program_free(p);
+    lw_buf_fini(&log);
+    lw_buf_fini(&out);
+}
+
+void
+test_state(void)
+{
+    seen_loop();
+    malformed();
+    decreasing("tumbling 1s", " late 300d", 0, NREC);
+    decreasing("sliding 2s every 1s", " late 300d", 0, NREC + 1);
+    decreasing("session 1s", " late 300d", 1, NREC); /* a key per record: a session each */
+    decreasing("count 3 timeout 300d", "", 1, NREC);
+    spread_two();
+    decreasing_bounded();
+}
