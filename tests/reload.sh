@@ -226,4 +226,18 @@ else
     bad "unit: $(grep -E '^(ExecReload|Restart)' "$u" | tr '\n' ' ')"
 fi
 
+# a SIGHUP while logwash starts (here: still reading its template from a fifo) is a reload asked
+# early, never the end of it (systemd takes an end by SIGHUP for a clean stop: no restart)
+rm -f tfifo early.out early.err
+mkfifo tfifo
+"$bin" -f tfifo </dev/null >early.out 2>early.err &
+pid=$!
+exec 4>tfifo # logwash holds the fifo open for reading: it is inside its start-up
+kill -HUP "$pid"
+echo 'emit line' >&4
+exec 4>&-
+wait "$pid"
+rc=$?
+if [ "$rc" = 0 ]; then ok; else bad "early_hup: exit $rc $(cat early.err)"; fi
+
 summary

@@ -56,6 +56,19 @@ signals(void)
         sigaction(SIGHUP, &hup, NULL);
 }
 
+/* early_hup: SIGHUP's handler from the first instruction of a run, before the options, the job
+ * file and the template are read: a `systemctl reload` in those milliseconds would otherwise end
+ * logwash by the signal, which systemd takes for a clean stop and does not restart. The request
+ * is counted; the loop serves those it sees once it runs. */
+static void
+early_hup(void)
+{
+    struct sigaction old, hup = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+    sigemptyset(&hup.sa_mask);
+    if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+        sigaction(SIGHUP, &hup, NULL);
+}
+
 /* std_fds: descriptors 0-2 open before anything else. Started with one closed (`>&-`), the next
  * file opened (the dead-letter file) would take its number, and stdout's records would go into
  * it. A closed one is opened on /dev/null read-only: a write to it still fails (EBADF) and is
@@ -109,6 +122,7 @@ main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "test") == 0) return lw_test_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "explain") == 0) return lw_explain_main(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "repl") == 0) return lw_repl_main(argc - 1, argv + 1);
+    early_hup();
     struct lw_opts o;
     char err[512];
     int r = lw_opts_parse(&o, argc, argv, stdout, err, sizeof err);
