@@ -94,6 +94,12 @@ struct psnap {
     int64_t lag, commit;
 };
 
+/* One lookup table in a snapshot; its name is names.p + name_off. */
+struct tsnap {
+    size_t name_off;
+    uint64_t rows, bytes;
+};
+
 /* What one publication saw. */
 struct snap {
     bool set; /* published at least once */
@@ -107,6 +113,10 @@ struct snap {
     bool producer; /* a sink of messages (Kafka) */
     uint64_t delivered, undelivered;
     int64_t queued; /* -1: unknown */
+    bool has_state; /* the template uses seen() or windows */
+    uint64_t seen_keys, window_keys, state_bytes;
+    uint32_t ntables, tcap;
+    struct tsnap *tables; /* the --table tables; names in names, after the topics */
 };
 
 struct lw_metrics_pipe {
@@ -187,7 +197,8 @@ lw_metrics_name(const char *job_file, char *buf, size_t cap)
 /* fill: what the loop shows now, into s. */
 static void
 fill(struct lw_metrics_pipe *p, struct snap *s, const struct lw_counters *n,
-     const struct lw_dlpath *dl, struct lw_source *src, struct lw_sink *sinks, int nsinks)
+     const struct lw_dlpath *dl, struct lw_source *src, struct lw_sink *sinks, int nsinks,
+     const struct logwash_state *state, const struct lw_tablewatch *tw)
 {
     s->set = true;
     s->n = *n;
@@ -224,12 +235,36 @@ fill(struct lw_metrics_pipe *p, struct snap *s, const struct lw_counters *n,
         int64_t q = k->ops->queued ? k->ops->queued(k) : -1;
         if (q >= 0) s->queued = (s->queued < 0 ? 0 : s->queued) + q;
     }
+    s->has_state = state != NULL;
+    if (state != NULL) {
+        struct logwash_state_counts c;
+        logwash_state_counts(state, &c);
+        s->seen_keys = c.keys;
+        s->window_keys = c.windows;
+        s->state_bytes = c.bytes;
+    }
+    s->ntables = 0;
+    int nt = lw_tablewatch_count(tw);
+    if (nt > 0 && s->tcap < (uint32_t)nt) {
+        s->tables = lw_xrealloc(s->tables, (size_t)nt * sizeof *s->tables);
+        s->tcap = (uint32_t)nt;
+    }
+    for (int i = 0; i < nt; i++) {
+        const char *name;
+        const struct logwash_table *t = lw_tablewatch_table(tw, i, &name);
+        if (t == NULL) continue;
+        s->tables[s->ntables++] = (struct tsnap){ .name_off = s->names.len,
+                                                  .rows = logwash_table_rows(t),
+                                                  .bytes = logwash_table_bytes(t) };
+        lw_buf_add(&s->names, name, strlen(name) + 1);
+    }
 }
 
 void
 lw_metrics_publish(struct lw_metrics_pipe *p, const struct lw_counters *n,
                    const struct lw_dlpath *dl, struct lw_source *src, struct lw_sink *sinks,
-                   int nsinks, enum lw_metrics_when when)
+                   int nsinks, const struct logwash_state *state, const struct lw_tablewatch *tw,
+                   enum lw_metrics_when when)
 {
     if (p == NULL) return;
     int64_t t = mono_ms();
@@ -238,7 +273,7 @@ lw_metrics_publish(struct lw_metrics_pipe *p, const struct lw_counters *n,
     if (when == LW_METRICS_QUIET && !due && memcmp(n, &p->last, sizeof *n) == 0) return;
     p->last_ms = t;
     p->last = *n;
-    fill(p, &p->s[p->back], n, dl, src, sinks, nsinks);
+    fill(p, &p->s[p->back], n, dl, src, sinks, nsinks, state, tw);
     pthread_mutex_lock(&p->mu);
     int b = p->back;
     p->back = p->mid;
@@ -351,6 +386,65 @@ sample_u(struct lw_buf *b, const char *name, const struct lw_metrics_pipe *p, ui
     char num[32];
     snprintf(num, sizeof num, "%" PRIu64, v);
     sample(b, name, p, NULL, 0, num);
+}
+
+/* sample_label: a sample with one more label than pipeline (its value escaped). */
+static void
+sample_label(struct lw_buf *b, const char *name, const struct lw_metrics_pipe *p, const char *key,
+             const char *val, uint64_t v)
+{
+    lw_buf_printf(b, "logwash_%s{pipeline=\"", name);
+    label(b, p->name);
+    lw_buf_printf(b, "\",%s=\"", key);
+    label(b, val);
+    lw_buf_printf(b, "\"} %" PRIu64 "\n", v);
+}
+
+/* prom_state: the families of seen() and windows, for the pipelines whose template uses them,
+ * and of the lookup tables, for the pipelines that have tables. */
+static void
+prom_state_tables(struct lw_buf *b, struct lw_metrics_pipe **pp, const struct snap **ss, int np)
+{
+    bool st = false, tb = false;
+    for (int i = 0; i < np; i++) {
+        st |= ss[i]->has_state;
+        tb |= ss[i]->ntables > 0;
+    }
+    if (st) {
+        static const struct {
+            const char *name, *help;
+            size_t off;
+        } fam[] = {
+            { "seen_keys", "Keys seen() holds (each bounded by its ttl and --max-state).",
+              offsetof(struct snap, seen_keys) },
+            { "window_keys_open",
+              "Windows open: one per window statement, window and key, results not given yet.",
+              offsetof(struct snap, window_keys) },
+            { "state_bytes",
+              "Memory held by the open windows and seen() keys, as --max-state counts it.",
+              offsetof(struct snap, state_bytes) },
+        };
+        for (size_t k = 0; k < sizeof fam / sizeof *fam; k++) {
+            head(b, fam[k].name, GAUGE, fam[k].help);
+            for (int i = 0; i < np; i++)
+                if (ss[i]->has_state)
+                    sample_u(b, fam[k].name, pp[i],
+                             *(const uint64_t *)((const char *)ss[i] + fam[k].off));
+        }
+    }
+    if (tb) {
+        head(b, "table_rows", GAUGE, "Rows of the lookup table's current version.");
+        for (int i = 0; i < np; i++)
+            for (uint32_t j = 0; j < ss[i]->ntables; j++)
+                sample_label(b, "table_rows", pp[i], "table",
+                             ss[i]->names.p + ss[i]->tables[j].name_off, ss[i]->tables[j].rows);
+        head(b, "table_bytes", GAUGE,
+             "Memory the lookup table's current version holds, as --max-state counts it.");
+        for (int i = 0; i < np; i++)
+            for (uint32_t j = 0; j < ss[i]->ntables; j++)
+                sample_label(b, "table_bytes", pp[i], "table",
+                             ss[i]->names.p + ss[i]->tables[j].name_off, ss[i]->tables[j].bytes);
+    }
 }
 
 /* prom_kafka: the Kafka families, for the pipelines that have them. */
@@ -475,6 +569,7 @@ prom(struct lw_metrics *m, struct lw_buf *b)
             sample_u(b, se->name, pp[i], *(const uint64_t *)((const char *)ss[i] + se->off));
     }
     prom_state(b, m);
+    prom_state_tables(b, pp, ss, np);
     prom_kafka(b, pp, ss, np);
     pthread_mutex_unlock(&m->rmu);
     free(pp);
@@ -558,6 +653,21 @@ json(struct lw_metrics *m, struct lw_buf *b, bool up)
         if (m->pipes[i]->state_set)
             lw_buf_printf(b, ",\"pipeline_up\":%d,\"pipeline_restarts_total\":%" PRIu64,
                           m->pipes[i]->up, m->pipes[i]->restarts);
+        if (s->has_state)
+            lw_buf_printf(b,
+                          ",\"seen_keys\":%" PRIu64 ",\"window_keys_open\":%" PRIu64
+                          ",\"state_bytes\":%" PRIu64,
+                          s->seen_keys, s->window_keys, s->state_bytes);
+        if (s->ntables > 0) {
+            lw_buf_adds(b, ",\"tables\":{");
+            for (uint32_t j = 0; j < s->ntables; j++) {
+                if (j) lw_buf_addc(b, ',');
+                json_key(b, s->names.p + s->tables[j].name_off);
+                lw_buf_printf(b, "{\"table_rows\":%" PRIu64 ",\"table_bytes\":%" PRIu64 "}",
+                              s->tables[j].rows, s->tables[j].bytes);
+            }
+            lw_buf_addc(b, '}');
+        }
         if (s->parts_known || s->producer) json_kafka(b, s);
         lw_buf_addc(b, '}');
     }
@@ -999,6 +1109,7 @@ lw_metrics_free(struct lw_metrics *m, struct lw_diag *d)
         struct lw_metrics_pipe *p = m->pipes[i];
         for (int k = 0; k < 3; k++) {
             free(p->s[k].parts);
+            free(p->s[k].tables);
             lw_buf_fini(&p->s[k].names);
         }
         free(p->tmp);
