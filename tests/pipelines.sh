@@ -81,6 +81,9 @@ if [ -n "$port" ] && have curl; then
         [ "$got" = 0 ] && ok || bad "metrics: beta reload_last_successful $got"
         got=$(awk '$1 == "logwash_reload_last_successful{pipeline=\"alpha\"}" { print $2 }' scraped)
         [ "$got" = 0 ] && ok || bad "metrics: alpha reload_last_successful $got"
+        # the process: one reload (both pipelines served it), failed
+        got=$(awk '$1 ~ /^logwash_config_(reloads_total|reload_failures_total|last_reload_successful)$/ { printf "%s ", $2 }' scraped)
+        [ "$got" = "1 1 0 " ] && ok || bad "metrics: process reloads, failures, last: $got"
     fi
     if have promtool; then
         promtool check metrics <scraped >pt.out 2>&1 && ok || bad "promtool: $(cat pt.out)"
@@ -239,6 +242,9 @@ if [ -n "$hup_ok" ]; then
             ok || bad "addrm: gamma in: $(grep 'records_in_total' scraped)"
         [ "$(awk '$1 == "logwash_reloads_total{pipeline=\"alpha\"}" { print $2 }' scraped)" = 1 ] &&
             ok || bad "addrm: alpha reloads: $(grep 'reloads_total' scraped)"
+        # the process: that one reload, which worked (beta, removed by it, served it by stopping)
+        got=$(awk '$1 ~ /^logwash_config_(reloads_total|reload_failures_total|last_reload_successful)$/ { printf "%s ", $2 }' scraped)
+        [ "$got" = "1 0 1 " ] && ok || bad "addrm: process reloads, failures, last: $got"
         if have promtool; then
             promtool check metrics <scraped >pt.out 2>&1 && ok || bad "addrm: promtool: $(cat pt.out)"
         fi

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -155,7 +156,15 @@ struct lw_metrics {
     bool reload_on;       /* --metrics-reload: POST /-/reload asks for a reload */
     pthread_mutex_t rlmu; /* guards the pipelines' rl_ members, for POST /-/reload's wait */
     pthread_cond_t rlcond;
+    /* under rmu: the process's reloads (proc_check): the last request number every running
+     * pipeline served, reloads ended, failed ones, whether the last worked, when it ended */
+    unsigned long proc_gen;
+    uint64_t proc_reloads, proc_failures;
+    bool proc_ok;
+    uint64_t proc_s;
 };
+
+static void proc_check(struct lw_metrics *m);
 
 static int64_t
 mono_ms(void)
@@ -531,6 +540,7 @@ lw_metrics_pipe_state(struct lw_metrics_pipe *p, bool up, uint64_t restarts)
     p->state_set = true;
     p->up = up;
     p->restarts = restarts;
+    if (!up) proc_check(p->m);
     pthread_mutex_unlock(&p->m->rmu);
 }
 
@@ -553,6 +563,29 @@ prom(struct lw_metrics *m, struct lw_buf *b)
                   LOGWASH_VERSION);
     label(b, LW_COMMIT);
     lw_buf_adds(b, "\"} 1\n");
+    lw_buf_printf(b,
+                  "# HELP process_start_time_seconds Start time of the process since unix epoch "
+                  "in seconds.\n# TYPE process_start_time_seconds gauge\n"
+                  "process_start_time_seconds %.3f\n",
+                  m->start_s);
+    lw_buf_printf(b,
+                  "# HELP logwash_config_reloads_total Reloads of the process (SIGHUP, POST "
+                  "/-/reload; requests that came together are one), failed ones included.\n"
+                  "# TYPE logwash_config_reloads_total counter\n"
+                  "logwash_config_reloads_total %" PRIu64 "\n"
+                  "# HELP logwash_config_reload_failures_total Reloads of the process that "
+                  "failed: a pipeline kept the configuration that ran before.\n"
+                  "# TYPE logwash_config_reload_failures_total counter\n"
+                  "logwash_config_reload_failures_total %" PRIu64 "\n"
+                  "# HELP logwash_config_last_reload_successful 1 when the process's last reload "
+                  "worked in every pipeline (or none was tried), else 0.\n"
+                  "# TYPE logwash_config_last_reload_successful gauge\n"
+                  "logwash_config_last_reload_successful %d\n"
+                  "# HELP logwash_config_last_reload_timestamp_seconds When the process's last "
+                  "reload ended, in seconds since 1970 (0: none yet).\n"
+                  "# TYPE logwash_config_last_reload_timestamp_seconds gauge\n"
+                  "logwash_config_last_reload_timestamp_seconds %" PRIu64 "\n",
+                  m->proc_reloads, m->proc_failures, m->proc_ok ? 1 : 0, m->proc_s);
     struct lw_metrics_pipe **pp = lw_xcalloc((size_t)m->npipes + 1, sizeof *pp);
     const struct snap **ss = lw_xcalloc((size_t)m->npipes + 1, sizeof *ss);
     int np = 0;
@@ -635,8 +668,12 @@ json(struct lw_metrics *m, struct lw_buf *b, bool up)
     pthread_mutex_lock(&m->rmu);
     lw_buf_printf(b, "{\"up\":%d,\"version\":\"%s\",\"commit\":", up ? 1 : 0, LOGWASH_VERSION);
     lw_json_write_string(b, LW_COMMIT, strlen(LW_COMMIT));
-    lw_buf_printf(b, ",\"start_time_seconds\":%.3f,\"time_seconds\":%.3f,\"pipelines\":{",
-                  m->start_s, real_s());
+    lw_buf_printf(b, ",\"start_time_seconds\":%.3f,\"time_seconds\":%.3f", m->start_s, real_s());
+    lw_buf_printf(b,
+                  ",\"config_reloads_total\":%" PRIu64 ",\"config_reload_failures_total\":%" PRIu64
+                  ",\"config_last_reload_successful\":%d,"
+                  "\"config_last_reload_timestamp_seconds\":%" PRIu64 ",\"pipelines\":{",
+                  m->proc_reloads, m->proc_failures, m->proc_ok ? 1 : 0, m->proc_s);
     bool first = true;
     for (int i = 0; i < m->npipes; i++) {
         const struct snap *s = latest(m->pipes[i]);
@@ -848,6 +885,28 @@ serve_reload(struct lw_metrics *m, struct MHD_Connection *c, size_t *upload_len,
     return reply(c, code, &b, "text/plain; charset=utf-8");
 }
 
+/* proc_check (under m->rmu): a reload of the process ended once every pipeline still running
+ * served its request: counted once (requests that came together are one reload), failed when
+ * a pipeline kept its old configuration. Called as a pipeline reports a reload or stops. */
+static void
+proc_check(struct lw_metrics *m)
+{
+    unsigned long low = ULONG_MAX;
+    bool ok = true;
+    for (int i = 0; i < m->npipes; i++) {
+        struct lw_metrics_pipe *p = m->pipes[i];
+        if (ended(p)) continue;
+        if (p->rl_done < low) low = p->rl_done;
+        ok &= p->rl_ok;
+    }
+    if (low == ULONG_MAX || low <= m->proc_gen) return;
+    m->proc_gen = low;
+    m->proc_reloads++;
+    m->proc_failures += !ok;
+    m->proc_ok = ok;
+    m->proc_s = (uint64_t)real_s();
+}
+
 void
 lw_metrics_reloaded(struct lw_metrics_pipe *p, unsigned long gen, bool ok, const char *why)
 {
@@ -858,6 +917,7 @@ lw_metrics_reloaded(struct lw_metrics_pipe *p, unsigned long gen, bool ok, const
     if (gen > p->rl_done) p->rl_done = gen;
     p->rl_ok = ok;
     snprintf(p->rl_why, sizeof p->rl_why, "%s", why);
+    proc_check(m);
     pthread_mutex_unlock(&m->rmu);
     pthread_cond_broadcast(&m->rlcond);
     pthread_mutex_unlock(&m->rlmu);
@@ -1040,6 +1100,7 @@ lw_metrics_new(const struct lw_opts *o, int *status, struct lw_diag *d)
     pthread_cond_init(&m->rlcond, &ca);
     pthread_condattr_destroy(&ca);
     m->start_s = real_s();
+    m->proc_ok = true;
     m->file = o->metrics_file;
     m->interval_ms = o->metrics_interval_ms;
     /* the threads take no signal: the loop's thread must see them (a read on an idle pipe
