@@ -118,6 +118,7 @@ fi
 # --- one pipeline fails at start, the other runs to its end ---
 seq 1 100 >in1
 cat >job2.yaml <<'EOF'
+metrics: {file: m2.json}
 pipelines:
   good: {template: a.lw, source: {files: [in1]}}
   broken: {template: b.lw, source: {files: [nosuchfile]}}
@@ -125,6 +126,13 @@ EOF
 echo 'emit {p: "b", n: line}' >b.lw
 run -c job2.yaml
 [ "$rc" = 2 ] || [ "$rc" = 4 ] && ok || bad "one_fails: exit $rc"
+if have jq; then # its failure by reason (the exit status: 2 config, 4 io), none for good
+    want_f=$([ "$rc" = 2 ] && echo '{"records":0,"config":1,"io":0}' || echo '{"records":0,"config":0,"io":1}')
+    got=$(jq -c '.pipelines.broken.pipeline_failures_total' m2.json)
+    [ "$got" = "$want_f" ] && ok || bad "one_fails: broken's failures $got, expected $want_f"
+    got=$(jq -c '.pipelines.good.pipeline_failures_total' m2.json)
+    [ "$got" = '{"records":0,"config":0,"io":0}' ] && ok || bad "one_fails: good's failures $got"
+fi
 [ "$(wc -l <out)" = 100 ] && ok || bad "one_fails: $(wc -l <out) lines of 100"
 grep -q 'nosuchfile' err && ok || bad "one_fails: $(cat err)"
 

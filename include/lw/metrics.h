@@ -65,6 +65,11 @@ void lw_metrics_reloaded(struct lw_metrics_pipe *p, unsigned long gen, bool ok, 
  * and its restarts so far (logwash_pipeline_up, logwash_pipeline_restarts_total). */
 void lw_metrics_pipe_state(struct lw_metrics_pipe *p, bool up, uint64_t restarts);
 
+/* lw_metrics_pipe_failed: from a pipeline's supervisor (several pipelines): a run of it failed
+ * with exit status status (1: a record stopped it, 2: its settings were refused, 4: an I/O
+ * error; any other is not counted), into logwash_pipeline_failures_total{reason}. */
+void lw_metrics_pipe_failed(struct lw_metrics_pipe *p, int status);
+
 /* lw_metrics_free: stop the listener and the file thread, write the file a last time from the
  * last snapshots, free m (NULL: nothing). Returns 0, or -1 with d set when that write failed. */
 int lw_metrics_free(struct lw_metrics *m, struct lw_diag *d);

@@ -137,7 +137,13 @@ struct lw_metrics_pipe {
     /* under m->rmu, with several pipelines: whether it runs, how often it was restarted */
     bool state_set, up;
     uint64_t restarts;
+    uint64_t failures[3]; /* runs that failed, by reason (fail_reasons) */
 };
+
+/* The reasons of logwash_pipeline_failures_total, by the failed run's exit status: 1 (a record
+ * stopped it: --on-error abort, an output finally undelivered), 2 (its settings were refused: a
+ * stage, a table, the template's runners), 4 (an I/O error: reading, writing, delivering). */
+static const char *const fail_reasons[3] = { "records", "config", "io" };
 
 struct lw_metrics {
     pthread_mutex_t rmu; /* readers and registration take turns */
@@ -530,6 +536,23 @@ prom_state(struct lw_buf *b, struct lw_metrics *m)
     for (int i = 0; i < m->npipes; i++)
         if (m->pipes[i]->state_set)
             sample_u(b, "pipeline_restarts_total", m->pipes[i], m->pipes[i]->restarts);
+    head(b, "pipeline_failures_total", COUNTER,
+         "Runs of the pipeline that failed, by reason: records (a record stopped it), config (its "
+         "settings were refused), io (an I/O error).");
+    for (int i = 0; i < m->npipes; i++)
+        for (int k = 0; k < 3 && m->pipes[i]->state_set; k++)
+            sample_label(b, "pipeline_failures_total", m->pipes[i], "reason", fail_reasons[k],
+                         m->pipes[i]->failures[k]);
+}
+
+void
+lw_metrics_pipe_failed(struct lw_metrics_pipe *p, int status)
+{
+    int k = status == 1 ? 0 : status == 2 ? 1 : status == 4 ? 2 : -1;
+    if (p == NULL || k < 0) return;
+    pthread_mutex_lock(&p->m->rmu);
+    p->failures[k]++;
+    pthread_mutex_unlock(&p->m->rmu);
 }
 
 void
@@ -687,9 +710,15 @@ json(struct lw_metrics *m, struct lw_buf *b, bool up)
             lw_buf_printf(b, "%s\"%s\":%" PRIu64, k ? "," : "", se->name,
                           *(const uint64_t *)((const char *)s + se->off));
         }
-        if (m->pipes[i]->state_set)
+        if (m->pipes[i]->state_set) {
             lw_buf_printf(b, ",\"pipeline_up\":%d,\"pipeline_restarts_total\":%" PRIu64,
                           m->pipes[i]->up, m->pipes[i]->restarts);
+            lw_buf_adds(b, ",\"pipeline_failures_total\":{");
+            for (int k = 0; k < 3; k++)
+                lw_buf_printf(b, "%s\"%s\":%" PRIu64, k ? "," : "", fail_reasons[k],
+                              m->pipes[i]->failures[k]);
+            lw_buf_addc(b, '}');
+        }
         if (s->has_state)
             lw_buf_printf(b,
                           ",\"seen_keys\":%" PRIu64 ",\"window_keys_open\":%" PRIu64
