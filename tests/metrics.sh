@@ -120,6 +120,65 @@ counts_case counts_j1 -j 1
 LOGWASH_BATCH=1 counts_case counts_j2 -j 2
 if have promtool; then :; else skip "promtool missing: text not checked"; fi
 
+# State and tables: a tumbling window keyed by .k, seen() of .id and a lookup table. The first
+# 40 records (one minute, keys k0..k9, ids 0..35) leave 10 windows and 36 keys open; a record 5
+# minutes later closes the 10 windows (10 results) and opens its own, and one more for the
+# first minute is late. The gauges are read while logwash runs; the state's bytes stay within
+# --max-state; a template without state has none of these series.
+if grep -Eq '^logwash_(seen_keys|window_keys_open|state_bytes|table_rows|table_bytes)[{ ]' scraped.counts_j1; then
+    bad "state: state series without state"
+else ok; fi
+cat >w.lw <<'EOF'
+input json
+let t = parse_time(.ts, "rfc3339")
+let dup = seen(.id, 1h)
+window tumbling 1m at t key .k { n = count() }
+emit {id: .id, dup: dup, site: lookup("sites", .k)}
+EOF
+printf 'key,name\nk0,zero\nk1,one\nk2,two\n' >sites.csv
+for i in $(seq 1 40); do
+    printf '{"ts":"2026-01-01T00:00:%02dZ","k":"k%d","id":%d}\n' "$i" $((i % 10)) $((i % 36))
+done >w1
+printf '%s\n' '{"ts":"2026-01-01T00:05:00Z","k":"z","id":100}' \
+    '{"ts":"2026-01-01T00:00:30Z","k":"k1","id":101}' >w2
+max_state=1000000
+start -f w.lw --table sites=sites.csv --max-state $max_state --metrics-listen 127.0.0.1:0 \
+    --metrics-file w.json --metrics-interval 1 -q -j 1
+cat w1 >&3
+wait_in 40 || bad "state: records_in_total never reached 40"
+expect_value state1 logwash_window_keys_open 10
+expect_value state1 logwash_seen_keys 36
+expect_value state1 logwash_window_results_total 0
+expect_value state1 logwash_table_rows 3 'pipeline="main",table="sites"'
+sb=$(value logwash_state_bytes)
+if [ -n "$sb" ] && [ "$sb" -gt 0 ] && [ "$sb" -le $max_state ]; then ok; else
+    bad "state1: logwash_state_bytes is '$sb', expected > 0 and <= $max_state"; fi
+tb=$(value logwash_table_bytes 'pipeline="main",table="sites"')
+if [ -n "$tb" ] && [ "$tb" -gt 0 ] && [ "$tb" -le $max_state ]; then ok; else
+    bad "state1: logwash_table_bytes is '$tb', expected > 0 and <= $max_state"; fi
+if have promtool; then
+    if promtool check metrics <scraped >promtool.out 2>&1; then ok; else
+        bad "state1: promtool check metrics: $(cat promtool.out)"; fi
+fi
+cat w2 >&3
+wait_in 42 || bad "state: records_in_total never reached 42"
+expect_value state2 logwash_window_keys_open 1
+expect_value state2 logwash_seen_keys 38
+expect_value state2 logwash_window_results_total 10
+expect_value state2 logwash_records_late_total 1
+if have jq; then # the file thread's next write has them too
+    wait_for '[ "$(jq -r ".pipelines.main.seen_keys" w.json 2>/dev/null)" = 38 ]' 20 ||
+        bad "state: w.json never showed 38 keys: $(cat w.json)"
+    got=$(jq -c '.pipelines.main | [.window_keys_open, .tables.sites.table_rows]' w.json)
+    if [ "$got" = "[1,3]" ]; then ok; else bad "state: w.json has $got, expected [1,3]"; fi
+fi
+finish
+expect_rc state 0
+if have jq; then # at the end of input every window closed: 11 results, none open
+    got=$(jq -c '.pipelines.main | [.window_keys_open, .window_results_total, .records_late_total]' w.json)
+    if [ "$got" = "[0,11,1]" ]; then ok; else bad "state_end: w.json has $got, expected [0,11,1]"; fi
+fi
+
 # --metrics-file: valid JSON with the same values; the last write (at exit) says up 0
 start -f t.lw --metrics-listen 127.0.0.1:0 --metrics-file m.json --metrics-interval 1 -q
 cat input >&3

@@ -81,6 +81,9 @@ if [ -n "$port" ] && have curl; then
         [ "$got" = 0 ] && ok || bad "metrics: beta reload_last_successful $got"
         got=$(awk '$1 == "logwash_reload_last_successful{pipeline=\"alpha\"}" { print $2 }' scraped)
         [ "$got" = 0 ] && ok || bad "metrics: alpha reload_last_successful $got"
+        # the process: one reload (both pipelines served it), failed
+        got=$(awk '$1 ~ /^logwash_config_(reloads_total|reload_failures_total|last_reload_successful)$/ { printf "%s ", $2 }' scraped)
+        [ "$got" = "1 1 0 " ] && ok || bad "metrics: process reloads, failures, last: $got"
     fi
     if have promtool; then
         promtool check metrics <scraped >pt.out 2>&1 && ok || bad "promtool: $(cat pt.out)"
@@ -115,6 +118,7 @@ fi
 # --- one pipeline fails at start, the other runs to its end ---
 seq 1 100 >in1
 cat >job2.yaml <<'EOF'
+metrics: {file: m2.json}
 pipelines:
   good: {template: a.lw, source: {files: [in1]}}
   broken: {template: b.lw, source: {files: [nosuchfile]}}
@@ -122,6 +126,13 @@ EOF
 echo 'emit {p: "b", n: line}' >b.lw
 run -c job2.yaml
 [ "$rc" = 2 ] || [ "$rc" = 4 ] && ok || bad "one_fails: exit $rc"
+if have jq; then # its failure by reason (the exit status: 2 config, 4 io), none for good
+    want_f=$([ "$rc" = 2 ] && echo '{"records":0,"config":1,"io":0}' || echo '{"records":0,"config":0,"io":1}')
+    got=$(jq -c '.pipelines.broken.pipeline_failures_total' m2.json)
+    [ "$got" = "$want_f" ] && ok || bad "one_fails: broken's failures $got, expected $want_f"
+    got=$(jq -c '.pipelines.good.pipeline_failures_total' m2.json)
+    [ "$got" = '{"records":0,"config":0,"io":0}' ] && ok || bad "one_fails: good's failures $got"
+fi
 [ "$(wc -l <out)" = 100 ] && ok || bad "one_fails: $(wc -l <out) lines of 100"
 grep -q 'nosuchfile' err && ok || bad "one_fails: $(cat err)"
 
@@ -239,6 +250,9 @@ if [ -n "$hup_ok" ]; then
             ok || bad "addrm: gamma in: $(grep 'records_in_total' scraped)"
         [ "$(awk '$1 == "logwash_reloads_total{pipeline=\"alpha\"}" { print $2 }' scraped)" = 1 ] &&
             ok || bad "addrm: alpha reloads: $(grep 'reloads_total' scraped)"
+        # the process: that one reload, which worked (beta, removed by it, served it by stopping)
+        got=$(awk '$1 ~ /^logwash_config_(reloads_total|reload_failures_total|last_reload_successful)$/ { printf "%s ", $2 }' scraped)
+        [ "$got" = "1 0 1 " ] && ok || bad "addrm: process reloads, failures, last: $got"
         if have promtool; then
             promtool check metrics <scraped >pt.out 2>&1 && ok || bad "addrm: promtool: $(cat pt.out)"
         fi

@@ -164,6 +164,9 @@ value() {
     curl -sf --max-time 10 "http://127.0.0.1:$port/metrics" |
         S="$1{pipeline=\"job\"}" awk '$1 == ENVIRON["S"] { print $2 }'
 }
+pvalue() { # pvalue NAME: a process series (no labels)
+    curl -sf --max-time 10 "http://127.0.0.1:$port/metrics" | awk -v s="$1" '$1 == s { print $2 }'
+}
 post() { # post PATH: the status code, the body in ./body
     curl -s --max-time 30 -o body -w '%{http_code}' -X POST "http://127.0.0.1:$port$1"
 }
@@ -176,6 +179,12 @@ wait_for '[ -s out ]' 10 || true
 if [ "$(value logwash_reloads_total)" = 0 ] && [ "$(value logwash_reload_last_successful)" = 1 ] &&
     [ "$(value logwash_reload_last_timestamp_seconds)" = 0 ]; then ok; else
     bad "http: before any reload: $(value logwash_reloads_total) $(value logwash_reload_last_successful)"; fi
+got="$(pvalue logwash_config_reloads_total) $(pvalue logwash_config_reload_failures_total)"
+got="$got $(pvalue logwash_config_last_reload_successful) $(pvalue logwash_config_last_reload_timestamp_seconds)"
+if [ "$got" = "0 0 1 0" ]; then ok; else bad "http: process reload series before any: $got"; fi
+ps=$(pvalue process_start_time_seconds)
+if [ -n "$ps" ] && [ "${ps%.*}" -le "$(date +%s)" ] && [ "${ps%.*}" -gt $(($(date +%s) - 600)) ]; then ok; else
+    bad "http: process_start_time_seconds is '$ps'"; fi
 echo 'emit {v: "new"}' >t.lw
 code=$(post /-/reload)
 if [ "$code" = 200 ] && [ "$(cat body)" = "logwash: reloaded" ]; then ok; else bad "http_ok: $code $(cat body)"; fi
@@ -191,6 +200,9 @@ if [ "$(value logwash_reloads_total)" = 2 ] && [ "$(value logwash_reload_failure
     [ "$(value logwash_reload_last_timestamp_seconds)" -gt 1000000000 ]; then ok; else
     bad "http_metrics: reloads $(value logwash_reloads_total), failures $(value logwash_reload_failures_total), last $(value logwash_reload_last_successful)"
 fi
+got="$(pvalue logwash_config_reloads_total) $(pvalue logwash_config_reload_failures_total) $(pvalue logwash_config_last_reload_successful)"
+if [ "$got" = "2 1 0" ] && [ "$(pvalue logwash_config_last_reload_timestamp_seconds)" -gt 1000000000 ]; then ok; else
+    bad "http_metrics: process reloads, failures, last: $got"; fi
 code=$(curl -s --max-time 10 -o body -w '%{http_code}' "http://127.0.0.1:$port/-/reload")
 [ "$code" = 405 ] && ok || bad "http_get: $code"
 # a storm of requests over HTTP: each answered, the process alive, the reloads coalesced
@@ -202,6 +214,9 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 n=$(value logwash_reloads_total)
 if [ "$n" -ge 3 ] && [ "$n" -le 10 ]; then ok; else bad "http_storm: $n reloads"; fi
+# one pipeline: the process's reloads are its own
+got="$(pvalue logwash_config_reloads_total) $(pvalue logwash_config_reload_failures_total) $(pvalue logwash_config_last_reload_successful)"
+if [ "$got" = "$n 1 1" ]; then ok; else bad "http_storm: process reloads, failures, last: $got, expected $n 1 1"; fi
 echo 4 >&3
 finish
 expect_rc http 0

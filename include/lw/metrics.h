@@ -14,6 +14,7 @@
 #include "lw/pipeline.h"
 #include "lw/sink.h"
 #include "lw/source.h"
+#include "lw/tablewatch.h"
 
 struct lw_metrics;
 struct lw_metrics_pipe;
@@ -47,11 +48,13 @@ enum lw_metrics_when {
 };
 
 /* lw_metrics_publish: from the record loop's thread: copy the pipeline's counters, dead letters
- * (dl may be NULL), the source's partitions and the sinks' delivery figures into p's snapshot.
- * Never waits for a reader longer than a pointer swap. */
+ * (dl may be NULL), the source's partitions, the sinks' delivery figures, the state's keys,
+ * windows and bytes (state may be NULL) and the tables' rows and bytes (tw may be NULL) into
+ * p's snapshot. Never waits for a reader longer than a pointer swap. */
 void lw_metrics_publish(struct lw_metrics_pipe *p, const struct lw_counters *n,
                         const struct lw_dlpath *dl, struct lw_source *src, struct lw_sink *sinks,
-                        int nsinks, enum lw_metrics_when when);
+                        int nsinks, const struct logwash_state *state,
+                        const struct lw_tablewatch *tw, enum lw_metrics_when when);
 
 /* lw_metrics_reloaded: from the record loop: the reload that served the requests up to number
  * gen (lw_pipeline_reload) ended, ok or not (why: its first line). POST /-/reload waits for
@@ -61,6 +64,11 @@ void lw_metrics_reloaded(struct lw_metrics_pipe *p, unsigned long gen, bool ok, 
 /* lw_metrics_pipe_state: from a pipeline's supervisor (several pipelines): whether it runs,
  * and its restarts so far (logwash_pipeline_up, logwash_pipeline_restarts_total). */
 void lw_metrics_pipe_state(struct lw_metrics_pipe *p, bool up, uint64_t restarts);
+
+/* lw_metrics_pipe_failed: from a pipeline's supervisor (several pipelines): a run of it failed
+ * with exit status status (1: a record stopped it, 2: its settings were refused, 4: an I/O
+ * error; any other is not counted), into logwash_pipeline_failures_total{reason}. */
+void lw_metrics_pipe_failed(struct lw_metrics_pipe *p, int status);
 
 /* lw_metrics_free: stop the listener and the file thread, write the file a last time from the
  * last snapshots, free m (NULL: nothing). Returns 0, or -1 with d set when that write failed. */

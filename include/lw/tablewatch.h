@@ -54,6 +54,12 @@ bool lw_tablewatch_poll(struct lw_tablewatch *w, int64_t now_ms);
 /* lw_tablewatch_counts: tables reloaded, and reloads that failed, so far (-v's summary). */
 void lw_tablewatch_counts(const struct lw_tablewatch *w, uint64_t *reloads, uint64_t *failures);
 
+/* lw_tablewatch_count: the number of tables (0 for NULL); lw_tablewatch_table: table i's name
+ * (into *name) and its current version, the watch's (the metrics: rows and bytes). */
+int lw_tablewatch_count(const struct lw_tablewatch *w);
+const struct logwash_table *lw_tablewatch_table(const struct lw_tablewatch *w, int i,
+                                                const char **name);
+
 void lw_tablewatch_free(struct lw_tablewatch *w);
 
 #endif

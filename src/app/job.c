@@ -323,10 +323,11 @@ supervise(void *arg)
     for (;;) {
         lw_metrics_pipe_state(p->mp, true, p->restarts);
         p->status = lw_pipeline_run(p->t, p->o, &p->n, p->mp, &rl);
+        bool done = lw_pipeline_stopping() || removed(p) || p->o->from != LW_FROM_KAFKA ||
+                    (p->o->exit_at_eof && p->status <= 1); /* read to the end: done */
+        if (p->status >= 2 || (p->status == 1 && !done)) lw_metrics_pipe_failed(p->mp, p->status);
         lw_metrics_pipe_state(p->mp, false, p->restarts);
-        if (lw_pipeline_stopping() || removed(p) || p->o->from != LW_FROM_KAFKA ||
-            (p->o->exit_at_eof && p->status <= 1)) /* read to the end: done */
-            break;
+        if (done) break;
         fprintf(stderr, "logwash: pipeline %s stopped (exit status %d): restarting in %llu s\n",
                 p->args.pipeline, p->status, (unsigned long long)(backoff / 1000));
         pause_ms(backoff);

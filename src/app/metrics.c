@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -94,6 +95,12 @@ struct psnap {
     int64_t lag, commit;
 };
 
+/* One lookup table in a snapshot; its name is names.p + name_off. */
+struct tsnap {
+    size_t name_off;
+    uint64_t rows, bytes;
+};
+
 /* What one publication saw. */
 struct snap {
     bool set; /* published at least once */
@@ -107,6 +114,10 @@ struct snap {
     bool producer; /* a sink of messages (Kafka) */
     uint64_t delivered, undelivered;
     int64_t queued; /* -1: unknown */
+    bool has_state; /* the template uses seen() or windows */
+    uint64_t seen_keys, window_keys, state_bytes;
+    uint32_t ntables, tcap;
+    struct tsnap *tables; /* the --table tables; names in names, after the topics */
 };
 
 struct lw_metrics_pipe {
@@ -126,7 +137,13 @@ struct lw_metrics_pipe {
     /* under m->rmu, with several pipelines: whether it runs, how often it was restarted */
     bool state_set, up;
     uint64_t restarts;
+    uint64_t failures[3]; /* runs that failed, by reason (fail_reasons) */
 };
+
+/* The reasons of logwash_pipeline_failures_total, by the failed run's exit status: 1 (a record
+ * stopped it: --on-error abort, an output finally undelivered), 2 (its settings were refused: a
+ * stage, a table, the template's runners), 4 (an I/O error: reading, writing, delivering). */
+static const char *const fail_reasons[3] = { "records", "config", "io" };
 
 struct lw_metrics {
     pthread_mutex_t rmu; /* readers and registration take turns */
@@ -145,7 +162,15 @@ struct lw_metrics {
     bool reload_on;       /* --metrics-reload: POST /-/reload asks for a reload */
     pthread_mutex_t rlmu; /* guards the pipelines' rl_ members, for POST /-/reload's wait */
     pthread_cond_t rlcond;
+    /* under rmu: the process's reloads (proc_check): the last request number every running
+     * pipeline served, reloads ended, failed ones, whether the last worked, when it ended */
+    unsigned long proc_gen;
+    uint64_t proc_reloads, proc_failures;
+    bool proc_ok;
+    uint64_t proc_s;
 };
+
+static void proc_check(struct lw_metrics *m);
 
 static int64_t
 mono_ms(void)
@@ -187,7 +212,8 @@ lw_metrics_name(const char *job_file, char *buf, size_t cap)
 /* fill: what the loop shows now, into s. */
 static void
 fill(struct lw_metrics_pipe *p, struct snap *s, const struct lw_counters *n,
-     const struct lw_dlpath *dl, struct lw_source *src, struct lw_sink *sinks, int nsinks)
+     const struct lw_dlpath *dl, struct lw_source *src, struct lw_sink *sinks, int nsinks,
+     const struct logwash_state *state, const struct lw_tablewatch *tw)
 {
     s->set = true;
     s->n = *n;
@@ -224,12 +250,36 @@ fill(struct lw_metrics_pipe *p, struct snap *s, const struct lw_counters *n,
         int64_t q = k->ops->queued ? k->ops->queued(k) : -1;
         if (q >= 0) s->queued = (s->queued < 0 ? 0 : s->queued) + q;
     }
+    s->has_state = state != NULL;
+    if (state != NULL) {
+        struct logwash_state_counts c;
+        logwash_state_counts(state, &c);
+        s->seen_keys = c.keys;
+        s->window_keys = c.windows;
+        s->state_bytes = c.bytes;
+    }
+    s->ntables = 0;
+    int nt = lw_tablewatch_count(tw);
+    if (nt > 0 && s->tcap < (uint32_t)nt) {
+        s->tables = lw_xrealloc(s->tables, (size_t)nt * sizeof *s->tables);
+        s->tcap = (uint32_t)nt;
+    }
+    for (int i = 0; i < nt; i++) {
+        const char *name;
+        const struct logwash_table *t = lw_tablewatch_table(tw, i, &name);
+        if (t == NULL) continue;
+        s->tables[s->ntables++] = (struct tsnap){ .name_off = s->names.len,
+                                                  .rows = logwash_table_rows(t),
+                                                  .bytes = logwash_table_bytes(t) };
+        lw_buf_add(&s->names, name, strlen(name) + 1);
+    }
 }
 
 void
 lw_metrics_publish(struct lw_metrics_pipe *p, const struct lw_counters *n,
                    const struct lw_dlpath *dl, struct lw_source *src, struct lw_sink *sinks,
-                   int nsinks, enum lw_metrics_when when)
+                   int nsinks, const struct logwash_state *state, const struct lw_tablewatch *tw,
+                   enum lw_metrics_when when)
 {
     if (p == NULL) return;
     int64_t t = mono_ms();
@@ -238,7 +288,7 @@ lw_metrics_publish(struct lw_metrics_pipe *p, const struct lw_counters *n,
     if (when == LW_METRICS_QUIET && !due && memcmp(n, &p->last, sizeof *n) == 0) return;
     p->last_ms = t;
     p->last = *n;
-    fill(p, &p->s[p->back], n, dl, src, sinks, nsinks);
+    fill(p, &p->s[p->back], n, dl, src, sinks, nsinks, state, tw);
     pthread_mutex_lock(&p->mu);
     int b = p->back;
     p->back = p->mid;
@@ -353,6 +403,65 @@ sample_u(struct lw_buf *b, const char *name, const struct lw_metrics_pipe *p, ui
     sample(b, name, p, NULL, 0, num);
 }
 
+/* sample_label: a sample with one more label than pipeline (its value escaped). */
+static void
+sample_label(struct lw_buf *b, const char *name, const struct lw_metrics_pipe *p, const char *key,
+             const char *val, uint64_t v)
+{
+    lw_buf_printf(b, "logwash_%s{pipeline=\"", name);
+    label(b, p->name);
+    lw_buf_printf(b, "\",%s=\"", key);
+    label(b, val);
+    lw_buf_printf(b, "\"} %" PRIu64 "\n", v);
+}
+
+/* prom_state: the families of seen() and windows, for the pipelines whose template uses them,
+ * and of the lookup tables, for the pipelines that have tables. */
+static void
+prom_state_tables(struct lw_buf *b, struct lw_metrics_pipe **pp, const struct snap **ss, int np)
+{
+    bool st = false, tb = false;
+    for (int i = 0; i < np; i++) {
+        st |= ss[i]->has_state;
+        tb |= ss[i]->ntables > 0;
+    }
+    if (st) {
+        static const struct {
+            const char *name, *help;
+            size_t off;
+        } fam[] = {
+            { "seen_keys", "Keys seen() holds (each bounded by its ttl and --max-state).",
+              offsetof(struct snap, seen_keys) },
+            { "window_keys_open",
+              "Windows open: one per window statement, window and key, results not given yet.",
+              offsetof(struct snap, window_keys) },
+            { "state_bytes",
+              "Memory held by the open windows and seen() keys, as --max-state counts it.",
+              offsetof(struct snap, state_bytes) },
+        };
+        for (size_t k = 0; k < sizeof fam / sizeof *fam; k++) {
+            head(b, fam[k].name, GAUGE, fam[k].help);
+            for (int i = 0; i < np; i++)
+                if (ss[i]->has_state)
+                    sample_u(b, fam[k].name, pp[i],
+                             *(const uint64_t *)((const char *)ss[i] + fam[k].off));
+        }
+    }
+    if (tb) {
+        head(b, "table_rows", GAUGE, "Rows of the lookup table's current version.");
+        for (int i = 0; i < np; i++)
+            for (uint32_t j = 0; j < ss[i]->ntables; j++)
+                sample_label(b, "table_rows", pp[i], "table",
+                             ss[i]->names.p + ss[i]->tables[j].name_off, ss[i]->tables[j].rows);
+        head(b, "table_bytes", GAUGE,
+             "Memory the lookup table's current version holds, as --max-state counts it.");
+        for (int i = 0; i < np; i++)
+            for (uint32_t j = 0; j < ss[i]->ntables; j++)
+                sample_label(b, "table_bytes", pp[i], "table",
+                             ss[i]->names.p + ss[i]->tables[j].name_off, ss[i]->tables[j].bytes);
+    }
+}
+
 /* prom_kafka: the Kafka families, for the pipelines that have them. */
 static void
 prom_kafka(struct lw_buf *b, struct lw_metrics_pipe **pp, const struct snap **ss, int np)
@@ -427,6 +536,23 @@ prom_state(struct lw_buf *b, struct lw_metrics *m)
     for (int i = 0; i < m->npipes; i++)
         if (m->pipes[i]->state_set)
             sample_u(b, "pipeline_restarts_total", m->pipes[i], m->pipes[i]->restarts);
+    head(b, "pipeline_failures_total", COUNTER,
+         "Runs of the pipeline that failed, by reason: records (a record stopped it), config (its "
+         "settings were refused), io (an I/O error).");
+    for (int i = 0; i < m->npipes; i++)
+        for (int k = 0; k < 3 && m->pipes[i]->state_set; k++)
+            sample_label(b, "pipeline_failures_total", m->pipes[i], "reason", fail_reasons[k],
+                         m->pipes[i]->failures[k]);
+}
+
+void
+lw_metrics_pipe_failed(struct lw_metrics_pipe *p, int status)
+{
+    int k = status == 1 ? 0 : status == 2 ? 1 : status == 4 ? 2 : -1;
+    if (p == NULL || k < 0) return;
+    pthread_mutex_lock(&p->m->rmu);
+    p->failures[k]++;
+    pthread_mutex_unlock(&p->m->rmu);
 }
 
 void
@@ -437,6 +563,7 @@ lw_metrics_pipe_state(struct lw_metrics_pipe *p, bool up, uint64_t restarts)
     p->state_set = true;
     p->up = up;
     p->restarts = restarts;
+    if (!up) proc_check(p->m);
     pthread_mutex_unlock(&p->m->rmu);
 }
 
@@ -459,6 +586,29 @@ prom(struct lw_metrics *m, struct lw_buf *b)
                   LOGWASH_VERSION);
     label(b, LW_COMMIT);
     lw_buf_adds(b, "\"} 1\n");
+    lw_buf_printf(b,
+                  "# HELP process_start_time_seconds Start time of the process since unix epoch "
+                  "in seconds.\n# TYPE process_start_time_seconds gauge\n"
+                  "process_start_time_seconds %.3f\n",
+                  m->start_s);
+    lw_buf_printf(b,
+                  "# HELP logwash_config_reloads_total Reloads of the process (SIGHUP, POST "
+                  "/-/reload; requests that came together are one), failed ones included.\n"
+                  "# TYPE logwash_config_reloads_total counter\n"
+                  "logwash_config_reloads_total %" PRIu64 "\n"
+                  "# HELP logwash_config_reload_failures_total Reloads of the process that "
+                  "failed: a pipeline kept the configuration that ran before.\n"
+                  "# TYPE logwash_config_reload_failures_total counter\n"
+                  "logwash_config_reload_failures_total %" PRIu64 "\n"
+                  "# HELP logwash_config_last_reload_successful 1 when the process's last reload "
+                  "worked in every pipeline (or none was tried), else 0.\n"
+                  "# TYPE logwash_config_last_reload_successful gauge\n"
+                  "logwash_config_last_reload_successful %d\n"
+                  "# HELP logwash_config_last_reload_timestamp_seconds When the process's last "
+                  "reload ended, in seconds since 1970 (0: none yet).\n"
+                  "# TYPE logwash_config_last_reload_timestamp_seconds gauge\n"
+                  "logwash_config_last_reload_timestamp_seconds %" PRIu64 "\n",
+                  m->proc_reloads, m->proc_failures, m->proc_ok ? 1 : 0, m->proc_s);
     struct lw_metrics_pipe **pp = lw_xcalloc((size_t)m->npipes + 1, sizeof *pp);
     const struct snap **ss = lw_xcalloc((size_t)m->npipes + 1, sizeof *ss);
     int np = 0;
@@ -475,6 +625,7 @@ prom(struct lw_metrics *m, struct lw_buf *b)
             sample_u(b, se->name, pp[i], *(const uint64_t *)((const char *)ss[i] + se->off));
     }
     prom_state(b, m);
+    prom_state_tables(b, pp, ss, np);
     prom_kafka(b, pp, ss, np);
     pthread_mutex_unlock(&m->rmu);
     free(pp);
@@ -540,8 +691,12 @@ json(struct lw_metrics *m, struct lw_buf *b, bool up)
     pthread_mutex_lock(&m->rmu);
     lw_buf_printf(b, "{\"up\":%d,\"version\":\"%s\",\"commit\":", up ? 1 : 0, LOGWASH_VERSION);
     lw_json_write_string(b, LW_COMMIT, strlen(LW_COMMIT));
-    lw_buf_printf(b, ",\"start_time_seconds\":%.3f,\"time_seconds\":%.3f,\"pipelines\":{",
-                  m->start_s, real_s());
+    lw_buf_printf(b, ",\"start_time_seconds\":%.3f,\"time_seconds\":%.3f", m->start_s, real_s());
+    lw_buf_printf(b,
+                  ",\"config_reloads_total\":%" PRIu64 ",\"config_reload_failures_total\":%" PRIu64
+                  ",\"config_last_reload_successful\":%d,"
+                  "\"config_last_reload_timestamp_seconds\":%" PRIu64 ",\"pipelines\":{",
+                  m->proc_reloads, m->proc_failures, m->proc_ok ? 1 : 0, m->proc_s);
     bool first = true;
     for (int i = 0; i < m->npipes; i++) {
         const struct snap *s = latest(m->pipes[i]);
@@ -555,9 +710,30 @@ json(struct lw_metrics *m, struct lw_buf *b, bool up)
             lw_buf_printf(b, "%s\"%s\":%" PRIu64, k ? "," : "", se->name,
                           *(const uint64_t *)((const char *)s + se->off));
         }
-        if (m->pipes[i]->state_set)
+        if (m->pipes[i]->state_set) {
             lw_buf_printf(b, ",\"pipeline_up\":%d,\"pipeline_restarts_total\":%" PRIu64,
                           m->pipes[i]->up, m->pipes[i]->restarts);
+            lw_buf_adds(b, ",\"pipeline_failures_total\":{");
+            for (int k = 0; k < 3; k++)
+                lw_buf_printf(b, "%s\"%s\":%" PRIu64, k ? "," : "", fail_reasons[k],
+                              m->pipes[i]->failures[k]);
+            lw_buf_addc(b, '}');
+        }
+        if (s->has_state)
+            lw_buf_printf(b,
+                          ",\"seen_keys\":%" PRIu64 ",\"window_keys_open\":%" PRIu64
+                          ",\"state_bytes\":%" PRIu64,
+                          s->seen_keys, s->window_keys, s->state_bytes);
+        if (s->ntables > 0) {
+            lw_buf_adds(b, ",\"tables\":{");
+            for (uint32_t j = 0; j < s->ntables; j++) {
+                if (j) lw_buf_addc(b, ',');
+                json_key(b, s->names.p + s->tables[j].name_off);
+                lw_buf_printf(b, "{\"table_rows\":%" PRIu64 ",\"table_bytes\":%" PRIu64 "}",
+                              s->tables[j].rows, s->tables[j].bytes);
+            }
+            lw_buf_addc(b, '}');
+        }
         if (s->parts_known || s->producer) json_kafka(b, s);
         lw_buf_addc(b, '}');
     }
@@ -738,6 +914,28 @@ serve_reload(struct lw_metrics *m, struct MHD_Connection *c, size_t *upload_len,
     return reply(c, code, &b, "text/plain; charset=utf-8");
 }
 
+/* proc_check (under m->rmu): a reload of the process ended once every pipeline still running
+ * served its request: counted once (requests that came together are one reload), failed when
+ * a pipeline kept its old configuration. Called as a pipeline reports a reload or stops. */
+static void
+proc_check(struct lw_metrics *m)
+{
+    unsigned long low = ULONG_MAX;
+    bool ok = true;
+    for (int i = 0; i < m->npipes; i++) {
+        struct lw_metrics_pipe *p = m->pipes[i];
+        if (ended(p)) continue;
+        if (p->rl_done < low) low = p->rl_done;
+        ok &= p->rl_ok;
+    }
+    if (low == ULONG_MAX || low <= m->proc_gen) return;
+    m->proc_gen = low;
+    m->proc_reloads++;
+    m->proc_failures += !ok;
+    m->proc_ok = ok;
+    m->proc_s = (uint64_t)real_s();
+}
+
 void
 lw_metrics_reloaded(struct lw_metrics_pipe *p, unsigned long gen, bool ok, const char *why)
 {
@@ -748,6 +946,7 @@ lw_metrics_reloaded(struct lw_metrics_pipe *p, unsigned long gen, bool ok, const
     if (gen > p->rl_done) p->rl_done = gen;
     p->rl_ok = ok;
     snprintf(p->rl_why, sizeof p->rl_why, "%s", why);
+    proc_check(m);
     pthread_mutex_unlock(&m->rmu);
     pthread_cond_broadcast(&m->rlcond);
     pthread_mutex_unlock(&m->rlmu);
@@ -930,6 +1129,7 @@ lw_metrics_new(const struct lw_opts *o, int *status, struct lw_diag *d)
     pthread_cond_init(&m->rlcond, &ca);
     pthread_condattr_destroy(&ca);
     m->start_s = real_s();
+    m->proc_ok = true;
     m->file = o->metrics_file;
     m->interval_ms = o->metrics_interval_ms;
     /* the threads take no signal: the loop's thread must see them (a read on an idle pipe
@@ -999,6 +1199,7 @@ lw_metrics_free(struct lw_metrics *m, struct lw_diag *d)
         struct lw_metrics_pipe *p = m->pipes[i];
         for (int k = 0; k < 3; k++) {
             free(p->s[k].parts);
+            free(p->s[k].tables);
             lw_buf_fini(&p->s[k].names);
         }
         free(p->tmp);

@@ -466,7 +466,7 @@ publish(struct run *r, enum lw_metrics_when when)
 {
     if (r->metrics == NULL) return;
     lw_metrics_publish(r->metrics, &r->n, r->has_dl ? &r->dl : NULL, &r->src, r->sinks, r->nsinks,
-                       when);
+                       r->state, r->tw, when);
 }
 
 /* full: the Kafka sink waits for room (brokers away): keep the consumer in its group. A wait

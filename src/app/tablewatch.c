@@ -279,6 +279,19 @@ lw_tablewatch_counts(const struct lw_tablewatch *w, uint64_t *reloads, uint64_t 
     *failures = w ? w->failures : 0;
 }
 
+int
+lw_tablewatch_count(const struct lw_tablewatch *w)
+{
+    return w ? w->n : 0;
+}
+
+const struct logwash_table *
+lw_tablewatch_table(const struct lw_tablewatch *w, int i, const char **name)
+{
+    *name = w->specs[i].name;
+    return w->cur[i];
+}
+
 void
 lw_tablewatch_free(struct lw_tablewatch *w)
 {

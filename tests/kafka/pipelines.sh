@@ -73,6 +73,10 @@ else
 fi
 grep -q '^logwash: pipeline pc stopped (exit status [0-9]*): restarting in 1 s$' "$tmp/run2.err" &&
     ok "its failure is said" || bad "no restart line: $(tail -3 "$tmp/run2.err")"
+fails=$(curl -sf --max-time 10 "http://127.0.0.1:$port/metrics" 2>/dev/null |
+    awk '$1 ~ /^logwash_pipeline_failures_total\{pipeline="pc",reason="(records|config|io)"\}$/ { n += $2 } END { print n + 0 }')
+[ "$fails" -ge 1 ] && ok "and counted in logwash_pipeline_failures_total" ||
+    bad "pc's failures: $fails"
 [ "$(value logwash_pipeline_up pa)" = 1 ] && [ "$(value logwash_pipeline_up pb)" = 1 ] &&
     ok "pa and pb are up meanwhile" || bad "pa/pb not up: $(value logwash_pipeline_up pa) $(value logwash_pipeline_up pb)"
 wait_for "grep -q '^logwash: kafka: pa: assigned 2 partitions: pa_in/0 pa_in/1\$' '$tmp/run2.err'" 30 &&
