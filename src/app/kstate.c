@@ -215,9 +215,10 @@ lw_kstate_from(struct lw_kstate *ks, const struct lw_recpos *pos, struct lw_diag
 void
 lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
 {
+    if (ks->reset) remake(ks);
     const struct lw_msgmeta *m = pos->msg;
     struct kpart *p = m ? find(ks, m->topic.p, m->topic.len, m->partition) : NULL;
-    if (p == NULL || !p->live || ks->reset) return; /* revoked: nothing of it is committed */
+    if (p == NULL || !p->live) return; /* revoked: nothing of it is committed */
     ks->src->ops->hold(ks->src, pos->ticket);
     if (p->head > 0 && p->head == p->n) {
         p->head = p->n = p->need = p->scan = 0;
@@ -287,6 +288,12 @@ lw_kstate_release(struct lw_kstate *ks)
         ks->released = ks->goal;
         ks->goal = INT64_MIN;
     }
+}
+
+const char *
+lw_kstate_stop(const struct lw_kstate *ks)
+{
+    return ks->stop[0] != '\0' ? ks->stop : NULL;
 }
 
 void

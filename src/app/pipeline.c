@@ -435,6 +435,7 @@ parted(void *ud, const char *topic, int32_t partition, bool on)
 {
     struct run *r = ud;
     lw_kstate_parted(r->ks, topic, partition, on);
+    if (lw_kstate_stop(r->ks) != NULL) r->halt = 1; /* said and exit 4 after the loop */
 }
 
 static int64_t
@@ -1803,6 +1804,10 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
          * Kafka input the input never ends: open windows stay held, rebuilt on restart) */
         int w = state_close(&r, INT64_MAX, &d);
         if (w == -1) io_failed = true;
+    }
+    if (r.ks != NULL && lw_kstate_stop(r.ks) != NULL && !io_failed && st != STOP_IO) {
+        lw_diag_setf(&d, "%s", lw_kstate_stop(r.ks));
+        io_failed = true;
     }
     r.loop_over = true; /* a revocation when the source closes settles nothing more */
     if (st == STOP_IO) io_failed = true;
