@@ -51,7 +51,7 @@ struct lw_kstate {
     enum logwash_output_format out;
     int64_t idle_ms;
     struct kpart *p;
-    uint32_t np;
+    uint32_t np, last; /* last: the entry find() gave last */
     struct kcut *c;
     size_t c_head, c_n, c_cap;
     int64_t last_closed; /* of the last cut */
@@ -99,14 +99,23 @@ lw_kstate_free(struct lw_kstate *ks)
     free(ks);
 }
 
+static bool
+same(const struct kpart *p, const char *topic, size_t tlen, int32_t partition)
+{
+    return p->partition == partition && strlen(p->topic) == tlen &&
+           memcmp(p->topic, topic, tlen) == 0;
+}
+
+/* find: the partition's entry; the last one found is tried first (records come in runs) */
 static struct kpart *
 find(struct lw_kstate *ks, const char *topic, size_t tlen, int32_t partition)
 {
+    if (ks->last < ks->np && same(&ks->p[ks->last], topic, tlen, partition))
+        return &ks->p[ks->last];
     for (uint32_t i = 0; i < ks->np; i++) {
-        struct kpart *p = &ks->p[i];
-        if (p->partition == partition && strlen(p->topic) == tlen &&
-            memcmp(p->topic, topic, tlen) == 0)
-            return p;
+        if (!same(&ks->p[i], topic, tlen, partition)) continue;
+        ks->last = i;
+        return &ks->p[i];
     }
     return NULL;
 }
