@@ -478,6 +478,21 @@ LOGWASH_API uint64_t logwash_state_horizon(const struct logwash_state *s);
  * without lateness, as long as no record contributed twice and no window closed early at
  * max_bytes). logwash(1) allows state with Kafka input only while this holds. */
 LOGWASH_API bool logwash_state_replay_exact(const struct logwash_state *s);
+/* logwash_state_from: the operations applied from now on come from source src (a small
+ * number: a Kafka partition). Each source has its own event time: a contribution is late when
+ * its own source's latest time passed its window's end plus the lateness, and a window closes
+ * when the smallest latest time of the sources not idle passes it (a source named but with no
+ * time yet holds every window back). Without sources, the whole input is one. */
+LOGWASH_API void logwash_state_from(struct logwash_state *s, uint32_t src);
+/* logwash_state_source_idle: source src stops holding windows back (idle true; its late
+ * contributions to windows closed meanwhile are late) or holds them again (false). */
+LOGWASH_API void logwash_state_source_idle(struct logwash_state *s, uint32_t src, bool idle);
+/* logwash_state_last_end: the largest end plus lateness of the event-time windows the last
+ * operations applied contributed to on time; INT64_MIN when none. */
+LOGWASH_API int64_t logwash_state_last_end(const struct logwash_state *s);
+/* logwash_state_closed: every event-time window whose end plus lateness is at or before it
+ * has closed and given its results (INT64_MIN: none yet). */
+LOGWASH_API int64_t logwash_state_closed(const struct logwash_state *s);
 
 /* ---- Running a record ---- */
 

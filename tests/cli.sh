@@ -104,6 +104,7 @@ expect_usage bad_on_error "--on-error needs warn, skip or abort, found 'ignore'"
     --on-error=ignore -e 1
 expect_usage zero_steps "--max-steps needs a positive integer, found '0'" --max-steps 0 -e 1
 expect_usage negative_line "--max-line needs a positive integer, found '-5'" --max-line -5 -e 1
+expect_usage partition_idle_zero "--partition-idle needs a positive integer, found '0'" --partition-idle 0 -e 1
 expect_usage bad_now "--now needs an RFC 3339 time or epoch seconds, found 'yesterday'" \
     --now yesterday -e 1
 expect_usage missing_argument_long "option '--on-error' needs an argument" -e 1 --on-error

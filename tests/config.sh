@@ -253,7 +253,7 @@ want '# logwash --print-config: the effective job (job file, then command line; 
     '  regex_match_limit: 10000000' '  regex_depth_limit: 10000' '  regex_budget: 1000' \
     '  max_output: 16777216' '  max_memory: 67108864' '  max_state: 268435456' 'multiline:' '  indent: false' \
     '  max_lines: 1000' '  max_bytes: 1048576' '  timeout: 1000' 'kafka:' \
-    '  flush_timeout_ms: 30000' '  stats_interval: 60'
+    '  flush_timeout_ms: 30000' '  stats_interval: 60' '  partition_idle: 30'
 expect_file print_config out
 expect_empty print_config err
 # read back from another directory, it prints the same
@@ -270,7 +270,7 @@ printf '%s\n' 'template: t.lw' 'source: {type: kafka, brokers: "b:1,c:2", topics
 run -c j/sec.yaml --print-config -X sasl.oauthbearer.token.endpoint.url=https://x -X linger.ms=7
 expect_rc print_config_secrets 0
 if grep -q 'hunter2\|s3cret\|kp$\|ksp' out; then bad "print_config_secrets: a secret shown: $(cat out)"; else ok; fi
-want 'kafka:' '  brokers: "b:1,c:2"' '  flush_timeout_ms: 30000' '  stats_interval: 60' \
+want 'kafka:' '  brokers: "b:1,c:2"' '  flush_timeout_ms: 30000' '  stats_interval: 60' '  partition_idle: 30' \
     '  properties:' '    sasl.username: me' '    sasl.password: "***"' \
     '    sasl.oauthbearer.client.secret: "***"' '    sasl.oauthbearer.token.endpoint.url: "***"' \
     '    linger.ms: 7' '  consumer:' '    ssl.key.password: "***"' \

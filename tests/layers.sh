@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 pass=0 fail=0
 base="arena buf diag str base64 jsonstr"
-prog="opts pipeline sink source stage deadletter kafka config validate test explain_cmd patlist metrics tablewatch repl uadata rdk job"
+prog="opts kstate pipeline sink source stage deadletter kafka config validate test explain_cmd patlist metrics tablewatch repl uadata rdk job"
 
 # includes FILE: the quoted includes of FILE, one per line ("lw/vm.h", "test_int.h")
 includes() { sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$1"; }

@@ -68,6 +68,7 @@ struct lw_opts {
     int nprops;
     uint64_t flush_timeout_ms; /* --flush-timeout */
     uint64_t stats_ms;         /* --stats-interval, 0: off */
+    int64_t partition_idle_ms; /* --partition-idle: a partition holds windows back no longer */
     bool exit_at_eof;          /* --exit-at-eof */
     /* metrics (metrics.c) */
     const char *metrics_listen;   /* --metrics-listen ADDR:PORT: Prometheus text on /metrics */

@@ -91,6 +91,9 @@ struct lw_source {
      * its own to stderr, so that the messages of the records it handed out before come first
      * (with -j N they may wait in batches). */
     void (*say)(void *ud);
+    /* parted: set by the caller (may be NULL); the source calls it for each partition assigned
+     * (on true) and, after the drain, revoked or lost (on false) */
+    void (*parted)(void *ud, const char *topic, int32_t partition, bool on);
     void *ud;
 };
 

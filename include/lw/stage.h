@@ -29,6 +29,9 @@ struct lw_stage_conf {
     char **props; /* -X key=value */
     int nprops;
     bool exit_at_eof;
+    /* the source commits every partition's finished run in one request (rd_kafka_commit with
+     * the list), never through auto-commit: windows across partitions (docs/design-state.md) */
+    bool commit_atomic;
     const char *out_topic;     /* --out-topic, with Kafka output only */
     uint64_t flush_timeout_ms; /* --flush-timeout */
     /* dead letters: a file or a topic (at most one), NULL: none */

@@ -130,5 +130,18 @@ uint64_t lw_state_steps(const struct lw_state *s);
  * event-time tumbling window statement without lateness, no seen(), no log contributing twice,
  * no window closed early (docs/design-state.md 3). */
 bool lw_state_replay_exact(const struct lw_state *s);
+/* lw_state_from: the logs applied from now on come from source src (a small number; a new one
+ * holds every window back until it has a time or is idle): each source has its own event
+ * time, so lateness is decided per source and windows close at the smallest time of the
+ * sources not idle (docs/design-state.md 2). Without sources the state is one source. */
+void lw_state_from(struct lw_state *s, uint32_t src);
+/* lw_state_source_idle: source src holds windows back (idle false) or not (idle true). */
+void lw_state_source_idle(struct lw_state *s, uint32_t src, bool idle);
+/* lw_state_last_end: the largest end plus lateness of the windows the last log applied
+ * contributed to on time, INT64_MIN for none. */
+int64_t lw_state_last_end(const struct lw_state *s);
+/* lw_state_closed: every event-time window whose end plus lateness is at or before it has
+ * closed (the smallest over the statements; INT64_MIN: none yet). */
+int64_t lw_state_closed(const struct lw_state *s);
 
 #endif

@@ -150,3 +150,27 @@ logwash_state_replay_exact(const struct logwash_state *s)
 {
     return !s->broken && lw_state_replay_exact(s->s);
 }
+
+void
+logwash_state_from(struct logwash_state *s, uint32_t src)
+{
+    GUARDED(s, , lw_state_from(s->s, src));
+}
+
+void
+logwash_state_source_idle(struct logwash_state *s, uint32_t src, bool idle)
+{
+    if (!s->broken) lw_state_source_idle(s->s, src, idle);
+}
+
+int64_t
+logwash_state_last_end(const struct logwash_state *s)
+{
+    return lw_state_last_end(s->s);
+}
+
+int64_t
+logwash_state_closed(const struct logwash_state *s)
+{
+    return s->broken ? INT64_MIN : lw_state_closed(s->s);
+}

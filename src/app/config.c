@@ -100,6 +100,7 @@ static const struct key kafka_keys[] = {
     { "brokers", "--brokers", VALUE },
     { "flush_timeout_ms", "--flush-timeout", VALUE },
     { "stats_interval", "--stats-interval", VALUE },
+    { "partition_idle", "--partition-idle", VALUE },
     { NULL, NULL, VALUE },
 };
 

@@ -68,6 +68,7 @@ enum {
     O_FLUSH_TIMEOUT,
     O_ML_TIMEOUT,
     O_STATS,
+    O_PART_IDLE,
     O_EXIT_EOF,
     O_VALIDATE,
     O_PRINT_CONFIG,
@@ -209,6 +210,10 @@ static const struct {
     { { "stats-interval", required_argument, NULL, O_STATS },
       "SECONDS",
       "Kafka: a summary line on stderr this often (default 60, 0: never)" },
+    { { "partition-idle", required_argument, NULL, O_PART_IDLE },
+      "SECONDS",
+      "Kafka windows: a partition with no record for this long stops holding windows back "
+      "(default 30)" },
     { { "exit-at-eof", no_argument, NULL, O_EXIT_EOF },
       NULL,
       "Kafka: stop once every assigned partition has been read to its end" },
@@ -739,6 +744,7 @@ lw_opts_parse_pipeline(struct lw_opts *o, int argc, char **argv, const char *pip
         .max_line = 1u << 20,
         .flush_timeout_ms = 30000,
         .stats_ms = 60000,
+        .partition_idle_ms = 30000,
         .metrics_interval_ms = 10000,
         .ml_max_lines = 1000,
         .ml_timeout_ms = 1000,
@@ -1039,6 +1045,10 @@ option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t 
             else if (number(optarg, &v, "stats-interval", err, errcap) != 0)
                 return -1;
             o->stats_ms = v > 86400 ? 86400000 : v * 1000;
+            break;
+        case O_PART_IDLE:
+            if (number(optarg, &v, "partition-idle", err, errcap) != 0) return -1;
+            o->partition_idle_ms = v > 86400 ? 86400000 : (int64_t)v * 1000;
             break;
         case O_EXIT_EOF:
             o->exit_at_eof = true;

@@ -31,6 +31,7 @@
 #include "lw/arena.h"
 #include "lw/deadletter.h"
 #include "lw/kafka.h"
+#include "lw/kstate.h"
 #include "lw/metrics.h"
 #include "lw/sink.h"
 #include "lw/source.h"
@@ -164,24 +165,11 @@ struct run {
      * pipelines of the process go on (the global stop ends them all) */
     volatile sig_atomic_t halt;
     char who[96]; /* "pipeline NAME: " in messages with several pipelines, else "" */
-    /* Kafka input with state (docs/design-state.md 3): each record settled is held once more
-     * in the source (kq, in read order, with the number of logs applied before it) until the
-     * state no longer needs it; a cut (kc) is released once every record up to the one that
-     * made it is finished but for that hold, so the source commits only at cuts or past them */
+    /* Kafka input with state (docs/design-state.md 3a, kstate.c): each record settled is held
+     * once more in the source until the windows it fed closed and their results were delivered */
     bool kstate;
-    struct kq {
-        uint64_t ticket, key;
-    } * kq;
-    size_t kq_head, kq_n, kq_cap;
-    uint64_t kq_base, kq_scan; /* positions: of kq[kq_head]; the first record not idle */
-    struct kcut {
-        uint64_t pos, cut; /* when records up to pos are idle: release those with key < cut */
-    } * kc;
-    size_t kc_head, kc_n, kc_cap;
-    uint64_t applied, last_cut;
-    char ktopic[256];
-    int32_t kpart;
-    int64_t koff; /* the last offset applied, -1: none yet */
+    struct lw_kstate *ks;
+    int64_t kwend; /* the window end the record being settled fed (INT64_MIN: none) */
 };
 
 /* stopping: a stop was asked of every run (a signal) or of this one. */
@@ -450,6 +438,15 @@ drain(void *ud)
         struct lw_sink *s = &r->sinks[i];
         if (s->ops->drain && s->ops->drain(s) != 0) r->halt = 1;
     }
+}
+
+/* parted: the source's partitions (kstate.c) */
+static void
+parted(void *ud, const char *topic, int32_t partition, bool on)
+{
+    struct run *r = ud;
+    lw_kstate_parted(r->ks, topic, partition, on);
+    if (lw_kstate_stop(r->ks) != NULL) r->halt = 1; /* said and exit 4 after the loop */
 }
 
 static int64_t
@@ -843,22 +840,10 @@ state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_r
 {
     if (r->state == NULL || x->opslen == 0 || (x->kind != RK_OK && x->kind != RK_DROP)) return 0;
     if (r->kstate && pos->msg != NULL) {
-        /* one partition, read once in order: a replay is the same sequence (design-state.md) */
-        const struct lw_msgmeta *m = pos->msg;
-        if (r->koff < 0) {
-            snprintf(r->ktopic, sizeof r->ktopic, "%.*s", (int)m->topic.len, m->topic.p);
-            r->kpart = m->partition;
-        } else if (m->partition != r->kpart || strlen(r->ktopic) != m->topic.len ||
-                   memcmp(r->ktopic, m->topic.p, m->topic.len) != 0 || m->offset <= r->koff) {
-            lw_diag_setf(d,
-                         "windows with Kafka input are exact on one partition read once in "
-                         "order; %s@%" PRId64 " follows %s/%d@%" PRId64
-                         " (a rebalance or a second partition): stopping, a restart rebuilds "
-                         "the open windows from the committed offset",
-                         pos->name, m->offset, r->ktopic, (int)r->kpart, r->koff);
-            return -1;
-        }
-        r->koff = m->offset;
+        struct logwash_state *was = r->state;
+        int k = lw_kstate_from(r->ks, pos, d); /* the record's partition: its own event time */
+        if (was != r->state) logwash_runner_attach_state(r->mw->runner, r->state);
+        if (k <= 0) return k;
     }
     struct logwash_buffer b = { r->out.p, r->out.len, r->out.cap };
     size_t nres = 0, before = r->out.len;
@@ -878,7 +863,7 @@ state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_r
                      r->o->max_state);
         return -1;
     }
-    r->applied++;
+    if (r->kstate) r->kwend = logwash_state_last_end(r->state);
     if (r->sinks[0].ops->messages) { /* a sink of messages: each result one, routed by default */
         for (size_t off = before; off < r->out.len;) {
             const char *nl = memchr(r->out.p + off, '\n', r->out.len - off);
@@ -899,53 +884,6 @@ state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_r
     return 0;
 }
 
-/* kstate_hold: the record (about to be settled) held until the state no longer needs it; a cut
- * when the state's horizon moved (windows closed by it, or before). */
-static void
-kstate_hold(struct run *r, const struct lw_recpos *pos, uint64_t key)
-{
-    r->src.ops->hold(&r->src, pos->ticket);
-    if (r->kq_head > 0 && r->kq_head >= r->kq_n) { /* all released: start over */
-        r->kq_head = r->kq_n = 0;
-    } else if (r->kq_head > 4096 && r->kq_head * 2 > r->kq_n) {
-        memmove(r->kq, r->kq + r->kq_head, (r->kq_n - r->kq_head) * sizeof *r->kq);
-        r->kq_n -= r->kq_head;
-        r->kq_head = 0;
-    }
-    GROW(r->kq, r->kq_n, r->kq_cap);
-    r->kq[r->kq_n++] = (struct kq){ pos->ticket, key };
-    uint64_t h = logwash_state_horizon(r->state);
-    if (h > r->last_cut) {
-        if (r->kc_head > 0 && r->kc_head >= r->kc_n) r->kc_head = r->kc_n = 0;
-        GROW(r->kc, r->kc_n, r->kc_cap);
-        r->kc[r->kc_n++] = (struct kcut){ r->kq_base + (r->kq_n - r->kq_head) - 1, h };
-        r->last_cut = h;
-    }
-}
-
-/* kstate_release: records idle (only the state's hold left) scanned in order; each cut whose
- * records up to its maker are idle releases the records before it (their windows closed and
- * the results delivered), so the source's commit moves to the cut. */
-static void
-kstate_release(struct run *r)
-{
-    uint64_t end = r->kq_base + (r->kq_n - r->kq_head);
-    while (r->kq_scan < end) {
-        int32_t h =
-            r->src.ops->holds(&r->src, r->kq[r->kq_head + (r->kq_scan - r->kq_base)].ticket);
-        if (h < 0 || h > 1) break;
-        r->kq_scan++;
-    }
-    while (r->kc_head < r->kc_n && r->kc[r->kc_head].pos < r->kq_scan) {
-        uint64_t cut = r->kc[r->kc_head++].cut;
-        while (r->kq_head < r->kq_n && r->kq[r->kq_head].key < cut) {
-            r->src.ops->done(&r->src, r->kq[r->kq_head].ticket, true);
-            r->kq_head++;
-            r->kq_base++;
-        }
-    }
-}
-
 /* The loop's side of a record whose work is done (by work_one, here or in a worker): what
  * record_done says next. */
 static inline __attribute__((always_inline)) int
@@ -956,24 +894,27 @@ record_done(struct run *r, const struct result *x0, struct lw_str raw, const str
     struct result xs;
     if (r->state != NULL) { /* window results join the record's outputs */
         xs = *x0;
-        uint64_t key = r->applied;
+        r->kwend = INT64_MIN;
         if (state_step(r, &xs, raw, pos, d) != 0) return STOP_IO;
         x = &xs;
-        if (r->kstate) kstate_hold(r, pos, key);
+        if (r->kstate) lw_kstate_hold(r->ks, pos, r->kwend);
     }
     int rc = apply(r, raw, pos, x);
     rc = settle(r, rc, raw, pos, d);
     r->cur.npend = r->cur.nhdrs = 0;
     if (rc != -2 && r->tends && tend(r, d) != 0) rc = -2;
     if (rc == -2) return STOP_IO;
-    if (r->kstate) kstate_release(r);
+    if (r->kstate) lw_kstate_release(r->ks);
     int w;
     if ((r->o->unbuffered || r->out.len + r->sinks[0].ext_len >= FLUSH_AT) &&
         (w = flush_out(r, d)) != 0)
         return w == -2 ? STOP_QUIET : STOP_IO; /* EPIPE is a quiet, normal stop */
     if ((r->dl.buf.len >= FLUSH_AT || (r->o->unbuffered && r->dl.buf.len)) && flush_dl(r, d) != 0)
         return STOP_IO;
-    if (r->o->from == LW_FROM_KAFKA && (r->n.in & 1023) == 0) stats(r, false);
+    if (r->o->from == LW_FROM_KAFKA && (r->n.in & 1023) == 0) {
+        stats(r, false);
+        if (r->kstate) lw_kstate_idle(r->ks);
+    }
     if ((r->n.in & 63) == 0) publish(r, LW_METRICS_TICK);
     return rc != 0 ? STOP_ABORT : GO;
 }
@@ -1893,7 +1834,6 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             return 2;
         }
         r.kstate = exact;
-        r.koff = -1;
     }
     lw_buf_init(&r.out);
     r.cur.out = &r.out;
@@ -1920,6 +1860,11 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         return 2;
     }
     r.mw = &mw;
+    if (r.kstate) { /* the source tells the partitions it gets and loses; commits them at once */
+        r.ks = lw_kstate_new(&r.src, &r.state, t, o->max_state, o->output, o->partition_idle_ms);
+        r.src.parted = parted;
+        r.conf.commit_atomic = true;
+    }
     int njobs = jobs(o);
     struct pool pool;
     if (njobs > 1) {
@@ -1966,7 +1911,10 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             }
             for (int i = 0; i < r.nsinks; i++)
                 if (r.sinks[i].ops->poll) r.sinks[i].ops->poll(&r.sinks[i]);
-            if (r.kstate) kstate_release(&r);
+            if (r.kstate) {
+                lw_kstate_release(r.ks);
+                lw_kstate_idle(r.ks);
+            }
             if (tend(&r, &d) != 0) {
                 io_failed = true;
                 break;
@@ -1998,11 +1946,16 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         int w = state_close(&r, INT64_MAX, &d);
         if (w == -1) io_failed = true;
     }
+    if (r.ks != NULL && lw_kstate_stop(r.ks) != NULL && !io_failed && st != STOP_IO) {
+        lw_diag_setf(&d, "%s", lw_kstate_stop(r.ks));
+        io_failed = true;
+    }
     r.loop_over = true; /* a revocation when the source closes settles nothing more */
     if (st == STOP_IO) io_failed = true;
     bool aborted = st == STOP_ABORT; /* --on-error=abort: the input was not all read */
     if (finish(&r, &d)) io_failed = true;
-    if (r.kstate) kstate_release(&r); /* what the last deliveries finished, before the commit */
+    if (r.kstate)
+        lw_kstate_release(r.ks); /* what the last deliveries finished, before the commit */
     if (io_failed) {
         fprintf(stderr, "logwash: %s%s\n", r.who, d.msg);
         status = opened == -2 ? 2 : 4;
@@ -2038,8 +1991,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     free(r.retired);
     lw_tablewatch_free(r.tw);
     logwash_state_free(r.state);
-    free(r.kq);
-    free(r.kc);
+    lw_kstate_free(r.ks);
     free(r.cur.pend);
     free(r.cur.hdrs);
     lw_dlpath_fini(&r.dl);

@@ -440,6 +440,7 @@ lw_print_config(const struct lw_opts *o, FILE *f)
     }
     fprintf(f, "  flush_timeout_ms: %llu\n  stats_interval: %llu\n",
             (unsigned long long)o->flush_timeout_ms, (unsigned long long)(o->stats_ms / 1000));
+    fprintf(f, "  partition_idle: %lld\n", (long long)(o->partition_idle_ms / 1000));
     props(f, o, "properties", "");
     props(f, o, "consumer", "consumer.");
     props(f, o, "producer", "producer.");

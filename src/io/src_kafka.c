@@ -191,10 +191,28 @@ kafka_done(struct lw_source *s, uint64_t t, bool ok)
     }
 }
 
-/* store: hand librdkafka the end of each partition's finished run, for the next commit. */
+/* store: hand librdkafka the end of each partition's finished run, for the next commit. With
+ * commit_atomic, commit them at once instead, in one request (async, or sync at revocation and
+ * exit): a crash never commits one partition's move without the others' made with it. */
 static void
-store(struct kafka *k)
+store(struct kafka *k, bool sync)
 {
+    if (k->o->commit_atomic) {
+        rd_kafka_topic_partition_list_t *pl = NULL;
+        for (uint32_t i = 0; i < k->nparts; i++) {
+            struct part *p = &k->parts[i];
+            if (!p->live || !p->dirty) continue;
+            p->dirty = false;
+            if (pl == NULL) pl = rd_kafka_topic_partition_list_new(4);
+            rd_kafka_topic_partition_list_add(pl, p->topic, p->partition)->offset =
+                p->done_upto + 1;
+        }
+        if (pl == NULL) return;
+        rd_kafka_resp_err_t e = rd_kafka_commit(k->rk, pl, sync ? 0 : 1);
+        if (e) lw_kafka_say(k->o, "commit failed: %s", rd_kafka_err2str(e));
+        rd_kafka_topic_partition_list_destroy(pl);
+        return;
+    }
     for (uint32_t i = 0; i < k->nparts; i++) {
         struct part *p = &k->parts[i];
         if (!p->live || !p->dirty) continue;
@@ -207,7 +225,7 @@ store(struct kafka *k)
 static void
 commit(struct kafka *k, const char *when)
 {
-    store(k);
+    store(k, true);
     rd_kafka_resp_err_t e = rd_kafka_commit(k->rk, NULL, 0);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
         lw_kafka_say(k->o,
@@ -249,6 +267,8 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
         else
             rd_kafka_assign(rk, pl);
         if (k->paused) rd_kafka_pause_partitions(rk, pl); /* assigned during a wait */
+        for (int i = 0; k->s->parted && i < pl->cnt; i++)
+            k->s->parted(k->s->ud, pl->elems[i].topic, pl->elems[i].partition, true);
         k->rebalancing = false;
         return;
     }
@@ -265,6 +285,8 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
         unfinished += p->count;
         drop_part(p);
     }
+    for (int i = 0; k->s->parted && i < pl->cnt; i++) /* each told once all are dropped */
+        k->s->parted(k->s->ud, pl->elems[i].topic, pl->elems[i].partition, false);
     say_parts(k, lost ? "lost" : "revoked", pl);
     if (unfinished) {
         lw_kafka_say(k->o, "%u records were not finished: the next owner reads them again",
@@ -480,7 +502,7 @@ kafka_next(struct lw_source *s, struct lw_str *rec, struct lw_recpos *pos, struc
         k->cur = NULL;
     }
     for (;;) {
-        store(k);
+        store(k, false);
         if (k->fatal) {
             lw_diag_setf(d, "%s", k->fatal_msg);
             return -1;

@@ -231,8 +231,17 @@ struct bucket { /* one window (statement, start) */
 
 struct wstate {
     int64_t wm;           /* the largest time seen (INT64_MIN: none) */
+    int64_t closed;       /* with sources: the largest closing watermark so far (INT64_MIN: none) */
     struct bucket **heap; /* its open windows, a binary heap by (end, start, seq) */
     size_t hn, hcap;
+};
+
+/* A source of logs with its own event time (a Kafka partition, docs/design-state.md 2): a
+ * contribution is late when its own source's time passed its window's end plus the lateness;
+ * windows close when the smallest time of the sources not idle passes it. */
+struct psrc {
+    bool live, idle;
+    int64_t *wm; /* per statement, INT64_MIN: none yet */
 };
 
 struct lw_state {
@@ -252,6 +261,10 @@ struct lw_state {
     struct wstate *ws;
     uint64_t seq;     /* of the last count window opened */
     uint64_t applied; /* logs applied (lw_state_apply returned 0): the next one's index */
+    struct psrc *src; /* lw_state_from's sources (none: one source, the ws's times) */
+    uint32_t nsrc;
+    struct psrc *cur; /* the source of the logs applied now, NULL: none given */
+    int64_t last_end; /* the latest end plus lateness the last log contributed to */
     bool multi;       /* a log contributed more than once (lw_state_replay_exact) */
     uint64_t steps;   /* heap, hash chain and list steps taken (lw_state_steps) */
     struct lw_state_counts c;
@@ -273,7 +286,7 @@ lw_state_new(const struct lw_program *p, size_t max_bytes)
     s->ws = lw_xcalloc(p->nwindows ? p->nwindows : 1, sizeof *s->ws);
     s->dmax = INT64_MIN;
     for (uint32_t i = 0; i < p->nwindows; i++)
-        s->ws[i].wm = INT64_MIN;
+        s->ws[i].wm = s->ws[i].closed = INT64_MIN;
     s->bytes = (s->dcap + s->wcap + s->bcap) * sizeof(void *);
     lw_arena_init(&s->scratch, 4096);
     return s;
@@ -319,8 +332,76 @@ lw_state_free(struct lw_state *s)
     free(s->dtab);
     free(s->wtab);
     free(s->ws);
+    for (uint32_t i = 0; i < s->nsrc; i++)
+        free(s->src[i].wm);
+    free(s->src);
     lw_arena_fini(&s->scratch);
     free(s);
+}
+
+void
+lw_state_from(struct lw_state *s, uint32_t src)
+{
+    if (src >= s->nsrc) {
+        uint32_t n = src + 1 > s->nsrc * 2 ? src + 1 : s->nsrc * 2;
+        s->src = lw_xrealloc(s->src, n * sizeof *s->src);
+        memset(s->src + s->nsrc, 0, (n - s->nsrc) * sizeof *s->src);
+        s->nsrc = n;
+    }
+    struct psrc *x = &s->src[src];
+    if (!x->live) {
+        uint32_t nw = s->p->nwindows ? s->p->nwindows : 1;
+        x->wm = lw_xmalloc(nw * sizeof *x->wm);
+        for (uint32_t i = 0; i < nw; i++)
+            x->wm[i] = INT64_MIN;
+        x->live = true;
+        x->idle = false;
+    }
+    s->cur = x;
+}
+
+void
+lw_state_source_idle(struct lw_state *s, uint32_t src, bool idle)
+{
+    if (src < s->nsrc && s->src[src].live) s->src[src].idle = idle;
+}
+
+int64_t
+lw_state_last_end(const struct lw_state *s)
+{
+    return s->last_end;
+}
+
+/* close_wm: the time that closes statement w's windows: its latest time, or with sources the
+ * largest minimum so far of the times of the sources not idle (a source with no time yet holds
+ * every window; when all are idle nothing more closes) */
+static int64_t
+close_wm(struct lw_state *s, uint32_t w)
+{
+    if (s->nsrc == 0) return s->ws[w].wm;
+    int64_t m = INT64_MAX;
+    bool any = false;
+    for (uint32_t i = 0; i < s->nsrc; i++) {
+        const struct psrc *x = &s->src[i];
+        if (!x->live || x->idle) continue;
+        any = true;
+        if (x->wm[w] < m) m = x->wm[w];
+    }
+    if (any && m > s->ws[w].closed) s->ws[w].closed = m;
+    return s->ws[w].closed;
+}
+
+int64_t
+lw_state_closed(const struct lw_state *s)
+{
+    /* what advance closed (with sources it keeps the watermark it closed at, so a source gone
+     * idle since is not counted before the windows it lets go have closed) */
+    int64_t m = INT64_MAX;
+    for (uint32_t w = 0; w < s->p->nwindows; w++) {
+        int64_t c = s->nsrc ? s->ws[w].closed : s->ws[w].wm;
+        if (c < m) m = c;
+    }
+    return s->p->nwindows ? m : INT64_MIN;
 }
 
 void
@@ -1158,7 +1239,7 @@ first_over(struct lw_state *s, int64_t now_proc, bool over_all)
         if (ws->hn == 0) continue;
         struct bucket *b = ws->heap[0];
         const struct lw_windef *d = &s->p->windows[w];
-        int64_t wm = d->event_time ? ws->wm : now_proc;
+        int64_t wm = d->event_time ? close_wm(s, w) : now_proc;
         bool over = over_all || (wm != INT64_MIN && (__int128)wm >= (__int128)b->end + d->late_ns);
         if (over && (best == NULL || bk_less(b, best))) best = b;
     }
@@ -1317,8 +1398,8 @@ advance(struct lw_state *s, int64_t now_proc, struct lw_buf *out, size_t limit)
 }
 
 static void
-late_msg(const struct lw_state *s, uint32_t w, int64_t t, int64_t start, int64_t end, char *msg,
-         size_t cap)
+late_msg(const struct lw_state *s, uint32_t w, int64_t t, int64_t start, int64_t end, int64_t wm,
+         char *msg, size_t cap)
 {
     const struct lw_windef *d = &s->p->windows[w];
     int line, col;
@@ -1333,7 +1414,7 @@ late_msg(const struct lw_state *s, uint32_t w, int64_t t, int64_t start, int64_t
     put_time(&tb, t, &a);
     put_time(&sb, start, &a);
     put_time(&eb, end, &a);
-    put_time(&wb, s->ws[w].wm, &a);
+    put_time(&wb, wm, &a);
     snprintf(msg, cap,
              "late: event time %.*s is in the window %.*s to %.*s of %.*s:%d:%d, closed when the "
              "time reached %.*s",
@@ -1413,7 +1494,7 @@ session_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t kha
         e = NULL;
     }
     if (e == NULL && d->event_time && (__int128)ws->wm >= (__int128)gap_end + d->late_ns) {
-        if (!*late) late_msg(s, w, t, t, gap_end, msg, cap);
+        if (!*late) late_msg(s, w, t, t, gap_end, ws->wm, msg, cap);
         *late = true;
         s->c.late++;
         return n + advance(s, now, out, 0);
@@ -1454,6 +1535,10 @@ contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, 
     /* a clock set back: processing time never goes back into a window given already */
     if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
     if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
+    /* with sources, lateness is decided by the source's own time, and by the windows closed */
+    int64_t *pwm = d->event_time && s->cur != NULL ? &s->cur->wm[w] : &ws->wm;
+    if (*pwm == INT64_MIN || t > *pwm) *pwm = t;
+    int64_t closed = s->nsrc ? ws->closed : INT64_MIN;
     /* the starts of t's windows, latest first, in 128 bits: near the smallest time (1677) a
      * long window's start is before it (the product overflowed int64_t): the smallest time
      * stands for it, and the window keeps its end */
@@ -1465,10 +1550,15 @@ contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, 
             st0 > (__int128)INT64_MAX - d->size_ns ? INT64_MAX : (int64_t)(st0 + d->size_ns);
         /* a window that closed already (the latest time passed its end plus the lateness):
          * the contribution is late, refused (its results were given) */
-        if (d->event_time && (__int128)ws->wm >= (__int128)end + d->late_ns) {
-            if (!*late) late_msg(s, w, t, st, end, msg, cap);
+        __int128 over = (__int128)end + d->late_ns;
+        if (d->event_time &&
+            ((__int128)*pwm >= over || (closed != INT64_MIN && (__int128)closed >= over))) {
+            if (!*late)
+                late_msg(s, w, t, st, end, (__int128)*pwm >= over ? *pwm : closed, msg, cap);
             *late = refused = true;
         } else {
+            int64_t fed = over > INT64_MAX ? INT64_MAX : (int64_t)over;
+            if (fed > s->last_end) s->last_end = fed;
             struct bucket *b = bucket_get(s, w, st, end, 0);
             struct went *e = entry_get(s, b, khash, key, kl);
             const char *q = args;
@@ -1505,6 +1595,7 @@ lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, 
     const char *p = log, *end = p + len;
     int64_t dmax = s->dmax;
     int nwin = 0;
+    s->last_end = INT64_MIN;
     while (p < end) {
         char op = *p++;
         if (op == 'W') {

@@ -129,6 +129,43 @@ main(void)
         logwash_runner_free(spec);
         close_fix(&f);
     }
+    /* sources (Kafka partitions, logwash_state_from): lateness per source, windows close at
+     * the smallest time of the sources not idle, a source with no time yet holds them all */
+    if (open_fix(&f, "input json\nlet t = parse_time(.ts, \"rfc3339\")\n"
+                     "window tumbling 1m at t key .k { n = count() }\n")) {
+        logwash_state_from(f.s, 0);
+        logwash_state_from(f.s, 1);
+        logwash_state_from(f.s, 2); /* assigned, never a record */
+        CHECK(logwash_state_closed(f.s) == INT64_MIN);
+        logwash_state_from(f.s, 0);
+        CHECK(apply(f.r, f.s, REC(1, "00:00:10", "a")) == 0);
+        CHECK(logwash_state_last_end(f.s) == 1767225660000000000); /* 00:01:00 */
+        nres = 0;
+        CHECK(apply(f.r, f.s, REC(2, "00:03:10", "a")) == 0); /* 0's time 00:03:10 */
+        logwash_state_from(f.s, 1);
+        CHECK(apply(f.r, f.s, REC(3, "00:00:20", "a")) == 0); /* on time for source 1 */
+        CHECK(logwash_state_last_end(f.s) == 1767225660000000000);
+        CHECK(apply(f.r, f.s, REC(4, "00:02:30", "b")) == 0); /* 1's time 00:02:30 */
+        CHECK(nres == 0);                                     /* source 2 holds every window */
+        logwash_state_source_idle(f.s, 2, true);
+        logwash_state_from(f.s, 0);
+        out.len = 0;
+        CHECK(apply(f.r, f.s, REC(5, "00:03:20", "c")) == 0); /* min(03:20, 02:30) closes 2 */
+        CHECK(nres == 1); /* [00:00, 00:01) a: 2 records, one per source */
+        CHECK(out.len > 0 && strstr(out.data, "\"n\":2") != NULL);
+        CHECK(logwash_state_closed(f.s) == 1767225750000000000); /* 00:02:30 */
+        logwash_state_from(f.s, 1);
+        CHECK(apply(f.r, f.s, REC(6, "00:01:50", "a")) == 0); /* 1's own time passed 00:02 */
+        CHECK(logwash_state_last_end(f.s) == INT64_MIN);      /* late */
+        logwash_state_source_idle(f.s, 2, false); /* back: no time, but closed windows stay */
+        CHECK(apply(f.r, f.s, REC(7, "00:02:40", "b")) == 0);
+        CHECK(logwash_state_last_end(f.s) == 1767225780000000000); /* 00:03:00 */
+        logwash_state_from(f.s, 2);
+        CHECK(apply(f.r, f.s, REC(8, "00:00:30", "a")) == 0); /* its window closed: late */
+        CHECK(logwash_state_last_end(f.s) == INT64_MIN);
+        CHECK(logwash_state_closed(f.s) == 1767225750000000000);
+        close_fix(&f);
+    }
     /* replay_exact: one event-time tumbling window without lateness, nothing else */
     static const struct {
         const char *text;

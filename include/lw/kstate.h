@@ -1,0 +1,44 @@
+/* Windows exact under Kafka input (docs/design-state.md 2, 3a): the record loop's side. Each
+ * assigned partition is a source of the state with its own event time; every record settled is
+ * held once more in the source until the windows it fed have closed and their results were
+ * delivered, and the holds are released for all partitions at once, at a closing watermark
+ * whose results are delivered, so the commit of each partition stops at its first record still
+ * needed and a replay rebuilds exactly the windows not given. A revocation of every partition
+ * (the eager protocol) drops the state: the next owner of each partition rebuilds from its
+ * commit. A partition with no record for the idle time stops holding windows back. */
+#ifndef LW_KSTATE_H
+#define LW_KSTATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "logwash.h"
+#include "lw/diag.h"
+#include "lw/source.h"
+
+struct lw_kstate;
+
+/* lw_kstate_new: for the state *state (of template t, max_state bytes, results as out) read
+ * from src; the state is made again in *state when every partition is revoked. */
+struct lw_kstate *lw_kstate_new(struct lw_source *src, struct logwash_state **state,
+                                const struct logwash_template *t, size_t max_state,
+                                enum logwash_output_format out, int64_t idle_ms);
+void lw_kstate_free(struct lw_kstate *ks);
+/* lw_kstate_parted: the source's parted callback (source.h). */
+void lw_kstate_parted(struct lw_kstate *ks, const char *topic, int32_t partition, bool on);
+/* lw_kstate_from: before record pos's state operations are applied: 1 and the state told the
+ * record's partition; 0: a record of a partition revoked since (not applied); -1, d set: the
+ * run must stop (a partition read again without a revocation, a rebalance that kept some). A
+ * state made again is in *state on return. */
+int lw_kstate_from(struct lw_kstate *ks, const struct lw_recpos *pos, struct lw_diag *d);
+/* lw_kstate_hold: record pos (settled next) held; wend: logwash_state_last_end after its
+ * operations (INT64_MIN: it fed no window, or nothing was applied). */
+void lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend);
+/* lw_kstate_release: the holds no longer needed released (after deliveries, at quiet moments). */
+void lw_kstate_release(struct lw_kstate *ks);
+/* lw_kstate_stop: why the run must stop (a rebalance kept some partitions), or NULL. */
+const char *lw_kstate_stop(const struct lw_kstate *ks);
+/* lw_kstate_idle: partitions with no record for the idle time stop holding windows back. */
+void lw_kstate_idle(struct lw_kstate *ks);
+
+#endif

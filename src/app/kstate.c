@@ -1,0 +1,319 @@
+/* Windows exact under Kafka input: partitions as the state's sources, holds and their release
+ * (kstate.h; docs/design-state.md 2 and 3a).
+ *
+ * Why the release is all at once: a partition's commit must stop at its first record that fed
+ * a window not given yet (F), never before (a replay from an earlier record would find it on
+ * time where the partition's later records had made it late, and rebuild a closed window in
+ * part) and never after. With one event-time tumbling statement without lateness, every record
+ * of a partition after F that fed a window fed F's window or a later one, and the windows
+ * close in the order of their ends, so a replay from the F of every partition rebuilds exactly
+ * the windows not given (and their lateness: the records before F had earlier times than F).
+ * Releasing at one closing watermark S for every partition in the same commit keeps the
+ * partitions' F consistent: a window ending at or before S had all its records committed in
+ * every partition, a later one none of them. */
+#include "lw/kstate.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lw/str.h"
+
+struct kent {
+    uint64_t ticket;
+    int64_t wend; /* the end of the window it fed (INT64_MIN: none) */
+};
+
+struct kpart {
+    bool live;
+    bool idle;
+    char topic[256];
+    int32_t partition;
+    int64_t last_ms;  /* monotonic ms of its last record, or of its assignment */
+    int64_t last_off; /* the last offset applied, -1: none */
+    struct kent *q;   /* records held, in offset order */
+    size_t head, n, cap;
+    size_t need, scan; /* q[head..need): fed windows closed at the goal; q[head..scan): idle */
+};
+
+struct kcut {
+    uint64_t ticket; /* the record whose operations closed the windows up to closed */
+    int64_t closed;
+};
+
+struct lw_kstate {
+    struct lw_source *src;
+    struct logwash_state **state;
+    const struct logwash_template *t;
+    size_t max_state;
+    enum logwash_output_format out;
+    int64_t idle_ms;
+    struct kpart *p;
+    uint32_t np, last; /* last: the entry find() gave last */
+    struct kcut *c;
+    size_t c_head, c_n, c_cap;
+    int64_t last_closed; /* of the last cut */
+    int64_t safe;        /* windows closed at or before it: their results delivered */
+    int64_t goal;        /* the release under way (INT64_MIN: none) */
+    int64_t released;    /* the last release's */
+    bool reset;          /* every partition revoked: the state is made again */
+    char stop[300];      /* why the run must stop, "" while it need not */
+};
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct lw_kstate *
+lw_kstate_new(struct lw_source *src, struct logwash_state **state, const struct logwash_template *t,
+              size_t max_state, enum logwash_output_format out, int64_t idle_ms)
+{
+    struct lw_kstate *ks = lw_xcalloc(1, sizeof *ks);
+    *ks = (struct lw_kstate){ .src = src,
+                              .state = state,
+                              .t = t,
+                              .max_state = max_state,
+                              .out = out,
+                              .idle_ms = idle_ms,
+                              .last_closed = INT64_MIN,
+                              .safe = INT64_MIN,
+                              .goal = INT64_MIN,
+                              .released = INT64_MIN };
+    return ks;
+}
+
+void
+lw_kstate_free(struct lw_kstate *ks)
+{
+    if (ks == NULL) return;
+    for (uint32_t i = 0; i < ks->np; i++)
+        free(ks->p[i].q);
+    free(ks->p);
+    free(ks->c);
+    free(ks);
+}
+
+static bool
+same(const struct kpart *p, const char *topic, size_t tlen, int32_t partition)
+{
+    return p->partition == partition && strlen(p->topic) == tlen &&
+           memcmp(p->topic, topic, tlen) == 0;
+}
+
+/* find: the partition's entry; the last one found is tried first (records come in runs) */
+static struct kpart *
+find(struct lw_kstate *ks, const char *topic, size_t tlen, int32_t partition)
+{
+    if (ks->last < ks->np && same(&ks->p[ks->last], topic, tlen, partition))
+        return &ks->p[ks->last];
+    for (uint32_t i = 0; i < ks->np; i++) {
+        if (!same(&ks->p[i], topic, tlen, partition)) continue;
+        ks->last = i;
+        return &ks->p[i];
+    }
+    return NULL;
+}
+
+/* forget: every hold dropped (the tickets are stale: their partitions were revoked) */
+static void
+forget(struct lw_kstate *ks)
+{
+    for (uint32_t i = 0; i < ks->np; i++) {
+        struct kpart *p = &ks->p[i];
+        p->head = p->n = p->need = p->scan = 0;
+        p->last_off = -1;
+    }
+    ks->c_head = ks->c_n = 0;
+    ks->last_closed = ks->safe = ks->goal = ks->released = INT64_MIN;
+}
+
+/* remake: a new state, every live partition a source of it holding windows back */
+static void
+remake(struct lw_kstate *ks)
+{
+    logwash_state_free(*ks->state);
+    *ks->state = logwash_state_new(ks->t, ks->max_state);
+    if (*ks->state == NULL) lw_oom(0);
+    logwash_state_set_output(*ks->state, ks->out);
+    int64_t now = mono_ms();
+    for (uint32_t i = 0; i < ks->np; i++) {
+        if (!ks->p[i].live) continue;
+        logwash_state_from(*ks->state, i);
+        ks->p[i].idle = false;
+        ks->p[i].last_ms = now;
+    }
+    ks->reset = false;
+}
+
+void
+lw_kstate_parted(struct lw_kstate *ks, const char *topic, int32_t partition, bool on)
+{
+    size_t tlen = strlen(topic);
+    struct kpart *p = find(ks, topic, tlen, partition);
+    if (on) {
+        if (p == NULL) {
+            ks->p = lw_xrealloc(ks->p, (ks->np + 1) * sizeof *ks->p);
+            p = &ks->p[ks->np++];
+            *p = (struct kpart){ .partition = partition };
+            snprintf(p->topic, sizeof p->topic, "%s", topic);
+        }
+        p->live = true;
+        p->idle = false;
+        p->last_ms = mono_ms();
+        p->last_off = -1;
+        p->head = p->n = p->need = p->scan = 0;
+        if (!ks->reset) logwash_state_from(*ks->state, (uint32_t)(p - ks->p));
+        return;
+    }
+    if (p != NULL) p->live = false;
+    /* the held records of every partition stay uncommitted; the state goes with them (the next
+     * owners rebuild it from the commits). Partitions kept (a cooperative rebalance) would keep
+     * windows that miss the records of the others: stop, a restart rebuilds them. */
+    forget(ks);
+    ks->reset = true;
+    uint32_t kept = ks->src->ops->parts ? ks->src->ops->parts(ks->src, NULL, 0) : 0;
+    if (kept > 0 && ks->stop[0] == '\0') {
+        snprintf(ks->stop, sizeof ks->stop,
+                 "windows with Kafka input: a rebalance revoked %s/%d and kept %u other "
+                 "partition%s (the cooperative protocol): their open windows cannot be "
+                 "rebuilt without a restart: stopping, a restart rebuilds them from the "
+                 "committed offsets",
+                 topic, (int)partition, kept, kept == 1 ? "" : "s");
+    }
+}
+
+int
+lw_kstate_from(struct lw_kstate *ks, const struct lw_recpos *pos, struct lw_diag *d)
+{
+    if (ks->stop[0] != '\0') {
+        lw_diag_setf(d, "%s", ks->stop);
+        return -1;
+    }
+    if (ks->reset) remake(ks);
+    const struct lw_msgmeta *m = pos->msg;
+    struct lw_msgmeta now;
+    /* a record of a partition revoked since it was read (-j N: settled after the revocation) */
+    if (!ks->src->ops->locate(ks->src, pos->ticket, &now)) return 0;
+    struct kpart *p = find(ks, m->topic.p, m->topic.len, m->partition);
+    if (p == NULL || !p->live) return 0;
+    if (m->offset <= p->last_off) {
+        lw_diag_setf(d,
+                     "windows with Kafka input: %s@%" PRId64 " follows %s/%d@%" PRId64
+                     " without a rebalance: stopping, a restart rebuilds the open windows from "
+                     "the committed offsets",
+                     pos->name, m->offset, p->topic, (int)p->partition, p->last_off);
+        return -1;
+    }
+    p->last_off = m->offset;
+    uint32_t i = (uint32_t)(p - ks->p);
+    if (p->idle) {
+        p->idle = false;
+        logwash_state_source_idle(*ks->state, i, false);
+    }
+    p->last_ms = mono_ms();
+    logwash_state_from(*ks->state, i);
+    return 1;
+}
+
+void
+lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
+{
+    if (ks->reset) remake(ks);
+    const struct lw_msgmeta *m = pos->msg;
+    struct kpart *p = m ? find(ks, m->topic.p, m->topic.len, m->partition) : NULL;
+    if (p == NULL || !p->live) return; /* revoked: nothing of it is committed */
+    ks->src->ops->hold(ks->src, pos->ticket);
+    if (p->head > 0 && p->head == p->n) {
+        p->head = p->n = p->need = p->scan = 0;
+    } else if (p->head > 4096 && p->head * 2 > p->n) {
+        memmove(p->q, p->q + p->head, (p->n - p->head) * sizeof *p->q);
+        p->n -= p->head;
+        p->need -= p->head;
+        p->scan -= p->head;
+        p->head = 0;
+    }
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 256;
+        p->q = lw_xrealloc(p->q, p->cap * sizeof *p->q);
+    }
+    p->q[p->n++] = (struct kent){ pos->ticket, wend };
+    /* windows its operations closed: their results are its outputs */
+    int64_t closed = logwash_state_closed(*ks->state);
+    if (closed > ks->last_closed) {
+        if (ks->c_head > 0 && ks->c_head == ks->c_n) ks->c_head = ks->c_n = 0;
+        if (ks->c_n == ks->c_cap) {
+            ks->c_cap = ks->c_cap ? ks->c_cap * 2 : 64;
+            ks->c = lw_xrealloc(ks->c, ks->c_cap * sizeof *ks->c);
+        }
+        ks->c[ks->c_n++] = (struct kcut){ pos->ticket, closed };
+        ks->last_closed = closed;
+    }
+}
+
+/* idle: only the state's hold is left (its outputs delivered); 0: finished or revoked */
+static bool
+idle(struct lw_kstate *ks, uint64_t ticket)
+{
+    int32_t h = ks->src->ops->holds(ks->src, ticket);
+    return h == 0 || h == 1;
+}
+
+void
+lw_kstate_release(struct lw_kstate *ks)
+{
+    if (ks->reset) return;
+    for (;;) {
+        while (ks->c_head < ks->c_n && idle(ks, ks->c[ks->c_head].ticket))
+            ks->safe = ks->c[ks->c_head++].closed;
+        if (ks->goal == INT64_MIN) {
+            if (ks->safe == ks->released) return;
+            ks->goal = ks->safe;
+        }
+        bool ready = true;
+        for (uint32_t i = 0; i < ks->np; i++) {
+            struct kpart *p = &ks->p[i];
+            if (!p->live) continue;
+            if (p->need < p->head) p->need = p->head;
+            if (p->scan < p->head) p->scan = p->head;
+            while (p->need < p->n && p->q[p->need].wend <= ks->goal)
+                p->need++;
+            while (p->scan < p->need && idle(ks, p->q[p->scan].ticket))
+                p->scan++;
+            if (p->scan < p->need) ready = false;
+        }
+        if (!ready) return;
+        for (uint32_t i = 0; i < ks->np; i++) {
+            struct kpart *p = &ks->p[i];
+            if (!p->live) continue;
+            for (; p->head < p->need; p->head++)
+                ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
+        }
+        ks->released = ks->goal;
+        ks->goal = INT64_MIN;
+    }
+}
+
+const char *
+lw_kstate_stop(const struct lw_kstate *ks)
+{
+    return ks->stop[0] != '\0' ? ks->stop : NULL;
+}
+
+void
+lw_kstate_idle(struct lw_kstate *ks)
+{
+    if (ks->reset) return;
+    int64_t now = mono_ms();
+    for (uint32_t i = 0; i < ks->np; i++) {
+        struct kpart *p = &ks->p[i];
+        if (!p->live || p->idle || now - p->last_ms < ks->idle_ms) continue;
+        p->idle = true;
+        logwash_state_source_idle(*ks->state, i, true);
+    }
+}
