@@ -1045,6 +1045,7 @@ struct batch {
     uint32_t worked;  /* records the worker did: the loop does the others */
     size_t mem0;      /* mem.total when handed to the worker */
     size_t out_cap;   /* the worker stops past this much output and copies (the pool's) */
+    bool mine;        /* the loop's thread runs it (pool_flush): the threads skip it */
     bool done;
 };
 
@@ -1055,13 +1056,17 @@ struct worker {
     struct work w;
 };
 
+/* -j N: workers[0] is the loop's thread's own (it runs a batch itself when every thread has one
+ * waiting, pool_flush), workers[1..N-1] have a thread each: N threads in all run the template,
+ * so -j 2 on 2 CPUs is 2 busy threads, not 3 taking turns. */
 struct pool {
     pthread_mutex_t mu;
     pthread_cond_t todo, done;
     uint64_t submitted, taken, settled; /* batch k is b[k % nb] */
+    uint64_t queued;                    /* batches for the threads submitted and not yet taken */
     bool quit;
-    int nthreads, started;
-    uint32_t batch_recs; /* BATCH_RECS, or $LOGWASH_BATCH (tests: 1 gives every record a batch) */
+    int nthreads, started; /* nthreads: workers[] made (the loop's one too); started: threads */
+    uint32_t batch_recs;   /* BATCH_RECS, or $LOGWASH_BATCH (tests: 1 gives every record a batch) */
     struct worker *workers;
     struct batch *b;
     uint32_t nb;
@@ -1153,7 +1158,7 @@ batch_reset(struct batch *b)
     }
     b->out.len = 0;
     b->outs.npend = b->outs.nhdrs = 0;
-    b->done = false;
+    b->done = b->mine = false;
 }
 
 /* keep_work: the strings of e's result and of the routes of its outputs (from pend index p0)
@@ -1260,6 +1265,8 @@ worker(void *arg)
             pthread_cond_wait(&p->todo, &p->mu);
         if (p->taken == p->submitted) break;
         struct batch *b = &p->b[p->taken++ % p->nb];
+        if (b->mine) continue; /* the loop's thread runs it */
+        p->queued--;
         pthread_mutex_unlock(&p->mu);
         work_batch(&wk->w, b);
         pthread_mutex_lock(&p->mu);
@@ -1403,7 +1410,7 @@ pool_start(struct pool *p)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    for (int i = 0; i < p->nthreads; i++) {
+    for (int i = 1; i < p->nthreads; i++) {
         if (pthread_create(&p->workers[i].t, NULL, worker, &p->workers[i]) != 0)
             break; /* fewer threads: the batches still get done */
         p->started++;
@@ -1417,9 +1424,10 @@ pool_fini(struct pool *p)
     pthread_mutex_lock(&p->mu);
     p->quit = true;
     p->taken = p->submitted; /* after a stop: batches not begun are not needed */
+    p->queued = 0;
     pthread_cond_broadcast(&p->todo);
     pthread_mutex_unlock(&p->mu);
-    for (int i = 0; i < p->started; i++)
+    for (int i = 1; i <= p->started; i++)
         pthread_join(p->workers[i].t, NULL);
     for (int i = 0; i < p->nthreads; i++)
         work_fini(&p->workers[i].w);
@@ -1479,9 +1487,21 @@ pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit, struct l
     }
     b->mem0 = b->mem.total;
     pthread_mutex_lock(&p->mu);
+    /* every thread has a batch waiting: the loop's thread runs this one itself, while its
+     * records are still in its cache, instead of waiting for a thread to be free */
+    b->mine = p->queued >= (uint64_t)p->started;
     p->submitted++;
-    pthread_cond_signal(&p->todo);
+    if (!b->mine) {
+        p->queued++;
+        pthread_cond_signal(&p->todo);
+    }
     pthread_mutex_unlock(&p->mu);
+    if (b->mine) {
+        work_batch(&p->workers[0].w, b);
+        pthread_mutex_lock(&p->mu);
+        b->done = true;
+        pthread_mutex_unlock(&p->mu);
+    }
     return GO;
 }
 
