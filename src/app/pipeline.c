@@ -1045,7 +1045,6 @@ struct batch {
     uint32_t worked;  /* records the worker did: the loop does the others */
     size_t mem0;      /* mem.total when handed to the worker */
     size_t out_cap;   /* the worker stops past this much output and copies (the pool's) */
-    bool mine;        /* the loop's thread runs it (pool_flush): the threads skip it */
     bool done;
 };
 
@@ -1062,8 +1061,10 @@ struct worker {
 struct pool {
     pthread_mutex_t mu;
     pthread_cond_t todo, done;
-    uint64_t submitted, taken, settled; /* batch k is b[k % nb] */
-    uint64_t queued;                    /* batches for the threads submitted and not yet taken */
+    uint64_t submitted, settled; /* batch k is b[k % nb] */
+    /* the threads' queue: the numbers of the batches submitted to them and not yet taken are
+     * q[k % nb] for k in [qhead, qtail) (the loop's thread runs the others itself) */
+    uint64_t *q, qhead, qtail;
     bool quit;
     int nthreads, started; /* nthreads: workers[] made (the loop's one too); started: threads */
     uint32_t batch_recs;   /* BATCH_RECS, or $LOGWASH_BATCH (tests: 1 gives every record a batch) */
@@ -1158,7 +1159,7 @@ batch_reset(struct batch *b)
     }
     b->out.len = 0;
     b->outs.npend = b->outs.nhdrs = 0;
-    b->done = b->mine = false;
+    b->done = false;
 }
 
 /* keep_work: the strings of e's result and of the routes of its outputs (from pend index p0)
@@ -1261,12 +1262,10 @@ worker(void *arg)
     struct pool *p = wk->p;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->quit && p->taken == p->submitted)
+        while (!p->quit && p->qhead == p->qtail)
             pthread_cond_wait(&p->todo, &p->mu);
-        if (p->taken == p->submitted) break;
-        struct batch *b = &p->b[p->taken++ % p->nb];
-        if (b->mine) continue; /* the loop's thread runs it */
-        p->queued--;
+        if (p->qhead == p->qtail) break;
+        struct batch *b = &p->b[p->q[p->qhead++ % p->nb] % p->nb];
         pthread_mutex_unlock(&p->mu);
         work_batch(&wk->w, b);
         pthread_mutex_lock(&p->mu);
@@ -1381,6 +1380,7 @@ pool_init(struct pool *p, struct run *r, int n)
     pthread_cond_init(&p->todo, NULL);
     pthread_cond_init(&p->done, NULL);
     p->b = lw_xcalloc(p->nb, sizeof *p->b);
+    p->q = lw_xcalloc(p->nb, sizeof *p->q);
     size_t cap = BATCH_OUT_ALL / p->nb;
     cap = cap < BATCH_OUT_MIN ? BATCH_OUT_MIN : cap > BATCH_OUT_MAX ? BATCH_OUT_MAX : cap;
     for (uint32_t i = 0; i < p->nb; i++) {
@@ -1423,8 +1423,7 @@ pool_fini(struct pool *p)
 {
     pthread_mutex_lock(&p->mu);
     p->quit = true;
-    p->taken = p->submitted; /* after a stop: batches not begun are not needed */
-    p->queued = 0;
+    p->qhead = p->qtail; /* after a stop: batches not begun are not needed */
     pthread_cond_broadcast(&p->todo);
     pthread_mutex_unlock(&p->mu);
     for (int i = 1; i <= p->started; i++)
@@ -1439,14 +1438,30 @@ pool_fini(struct pool *p)
         free(p->b[i].outs.hdrs);
     }
     free(p->b);
+    free(p->q);
     free(p->workers);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->todo);
     pthread_cond_destroy(&p->done);
 }
 
+/* steal: called with p->mu held, when the loop's thread would wait: the oldest batch no thread
+ * has taken yet, run by the loop's thread (p->mu is released meanwhile). False: none. */
+static bool
+steal(struct pool *p)
+{
+    if (p->qhead == p->qtail) return false;
+    struct batch *b = &p->b[p->q[p->qhead++ % p->nb] % p->nb];
+    pthread_mutex_unlock(&p->mu);
+    work_batch(&p->workers[0].w, b);
+    pthread_mutex_lock(&p->mu);
+    b->done = true;
+    return true;
+}
+
 /* pool_settle: settle the batches done, oldest first; with all, wait for every one submitted,
- * else only for the oldest when no batch is free to fill. Returns GO or how to stop. */
+ * else only for the oldest when no batch is free to fill. Instead of waiting, the loop's thread
+ * runs the batches no thread has taken yet (steal). Returns GO or how to stop. */
 static int
 pool_settle(struct pool *p, struct run *r, struct work *mw, bool all, struct lw_diag *d)
 {
@@ -1455,7 +1470,7 @@ pool_settle(struct pool *p, struct run *r, struct work *mw, bool all, struct lw_
         pthread_mutex_lock(&p->mu);
         bool must = all || p->submitted - p->settled == p->nb;
         while (must && !b->done)
-            pthread_cond_wait(&p->done, &p->mu);
+            if (!steal(p)) pthread_cond_wait(&p->done, &p->mu);
         bool ready = b->done;
         pthread_mutex_unlock(&p->mu);
         if (!ready) return GO;
@@ -1489,14 +1504,14 @@ pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit, struct l
     pthread_mutex_lock(&p->mu);
     /* every thread has a batch waiting: the loop's thread runs this one itself, while its
      * records are still in its cache, instead of waiting for a thread to be free */
-    b->mine = p->queued >= (uint64_t)p->started;
-    p->submitted++;
-    if (!b->mine) {
-        p->queued++;
+    bool mine = p->qtail - p->qhead >= (uint64_t)p->started;
+    if (!mine) {
+        p->q[p->qtail++ % p->nb] = p->submitted;
         pthread_cond_signal(&p->todo);
     }
+    p->submitted++;
     pthread_mutex_unlock(&p->mu);
-    if (b->mine) {
+    if (mine) {
         work_batch(&p->workers[0].w, b);
         pthread_mutex_lock(&p->mu);
         b->done = true;
