@@ -1255,6 +1255,43 @@ work_batch(struct work *w, struct batch *b)
     }
 }
 
+/* SPIN_NS: how long a thread with no batch waits awake for the next one before it sleeps: about
+ * the time the loop takes to read a batch. A sleeping thread costs a futex wake-up to wake, and
+ * its idle CPU (in a virtual machine, a halted one) more. */
+#define SPIN_NS 100000
+
+static void
+spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* spin: with p->mu held and no batch queued, wait awake (p->mu released) up to SPIN_NS for one
+ * or the end. qtail and quit are written atomically (under p->mu) for this read. */
+static void
+spin(struct pool *p)
+{
+    uint64_t tail = p->qtail;
+    pthread_mutex_unlock(&p->mu);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (unsigned i = 1;; i++) {
+        if (__atomic_load_n(&p->qtail, __ATOMIC_ACQUIRE) != tail ||
+            __atomic_load_n(&p->quit, __ATOMIC_ACQUIRE))
+            break;
+        spin_pause();
+        if (i % 64 == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > SPIN_NS) break;
+        }
+    }
+    pthread_mutex_lock(&p->mu);
+}
+
 static void *
 worker(void *arg)
 {
@@ -1262,8 +1299,15 @@ worker(void *arg)
     struct pool *p = wk->p;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->quit && p->qhead == p->qtail)
-            pthread_cond_wait(&p->todo, &p->mu);
+        bool spun = false;
+        while (!p->quit && p->qhead == p->qtail) {
+            if (!spun) {
+                spin(p);
+                spun = true;
+            } else {
+                pthread_cond_wait(&p->todo, &p->mu);
+            }
+        }
         if (p->qhead == p->qtail) break;
         struct batch *b = &p->b[p->q[p->qhead++ % p->nb] % p->nb];
         pthread_mutex_unlock(&p->mu);
@@ -1422,7 +1466,7 @@ static void
 pool_fini(struct pool *p)
 {
     pthread_mutex_lock(&p->mu);
-    p->quit = true;
+    __atomic_store_n(&p->quit, true, __ATOMIC_RELEASE); /* spin reads it */
     p->qhead = p->qtail; /* after a stop: batches not begun are not needed */
     pthread_cond_broadcast(&p->todo);
     pthread_mutex_unlock(&p->mu);
@@ -1506,7 +1550,8 @@ pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit, struct l
      * records are still in its cache, instead of waiting for a thread to be free */
     bool mine = p->qtail - p->qhead >= (uint64_t)p->started;
     if (!mine) {
-        p->q[p->qtail++ % p->nb] = p->submitted;
+        p->q[p->qtail % p->nb] = p->submitted;
+        __atomic_store_n(&p->qtail, p->qtail + 1, __ATOMIC_RELEASE); /* spin reads it */
         pthread_cond_signal(&p->todo);
     }
     p->submitted++;
