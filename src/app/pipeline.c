@@ -1259,6 +1259,11 @@ work_batch(struct work *w, struct batch *b)
  * the time the loop takes to read a batch. A sleeping thread costs a futex wake-up to wake, and
  * its idle CPU (in a virtual machine, a halted one) more. */
 #define SPIN_NS 100000
+/* QUEUE_PER_THREAD: batches waiting for each thread before the loop's thread runs one itself.
+ * With 1, a thread often found the queue empty (the loop's thread busy with its own batch, the
+ * one batch queued taken as soon as the thread woke) and slept: W3 with -j 2 on an idle
+ * machine, the worker thread asleep 330-400 ms of a 0.7-0.8 s run; with 2, 5-15 ms and 0.38 s. */
+#define QUEUE_PER_THREAD 2
 
 static void
 spin_pause(void)
@@ -1417,7 +1422,9 @@ settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d
 static void
 pool_init(struct pool *p, struct run *r, int n)
 {
-    *p = (struct pool){ .nthreads = n, .nb = (uint32_t)n * 2 + 2, .batch_recs = BATCH_RECS };
+    /* room for every thread's batch and QUEUE_PER_THREAD waiting each, the loop's thread's,
+     * the one being filled, and batches done waiting for an older one */
+    *p = (struct pool){ .nthreads = n, .nb = (uint32_t)n * 3 + 2, .batch_recs = BATCH_RECS };
     const char *env = getenv("LOGWASH_BATCH");
     if (env && atoi(env) > 0 && atoi(env) < BATCH_RECS) p->batch_recs = (uint32_t)atoi(env);
     pthread_mutex_init(&p->mu, NULL);
@@ -1546,9 +1553,9 @@ pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit, struct l
     }
     b->mem0 = b->mem.total;
     pthread_mutex_lock(&p->mu);
-    /* every thread has a batch waiting: the loop's thread runs this one itself, while its
-     * records are still in its cache, instead of waiting for a thread to be free */
-    bool mine = p->qtail - p->qhead >= (uint64_t)p->started;
+    /* every thread has QUEUE_PER_THREAD batches waiting: the loop's thread runs this one
+     * itself, while its records are still in its cache, instead of waiting for a thread */
+    bool mine = p->qtail - p->qhead >= (uint64_t)p->started * QUEUE_PER_THREAD;
     if (!mine) {
         p->q[p->qtail % p->nb] = p->submitted;
         __atomic_store_n(&p->qtail, p->qtail + 1, __ATOMIC_RELEASE); /* spin reads it */
