@@ -10,7 +10,8 @@
 #   fixed      = Ir once - 10,000 * per record      (start-up, compile, exit)
 # with -j 1, and with -j 2 under --separate-threads=yes, which counts each thread apart:
 #   serial = the main thread's share (reading, framing, copying records into batches,
-#            settling them in order, writing); workers = the worker threads' share.
+#            settling them in order, writing), less the batches it runs itself (work_batch,
+#            inclusive); workers = everything else: the worker threads' and those batches.
 # With 2 CPUs -j 2 can run at most j1 / max(serial, (serial + workers) / 2) times faster than
 # -j 1 (the "bound" column): the serial thread runs alone, and all the work shares 2 CPUs.
 # Wall time adds what instructions do not show (cache misses, locks, waiting, other load).
@@ -43,7 +44,8 @@ template() {
     [ -n "$t" ] || t="$1/../bench/$2.lw"
     echo "$t"
 }
-# ir OUT ARGS...: total Ir of every thread (one file per thread with --separate-threads)
+# ir OUT ARGS...: per thread (one file per thread with --separate-threads), its total Ir and
+# the Ir of the batches it ran (work_batch, inclusive)
 ir_threads() {
     local out=$1
     shift
@@ -51,11 +53,16 @@ ir_threads() {
     valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$out" "$@" \
         >/dev/null 2>"$TMP/vg.err" || { echo "instr: failed: $*" >&2; return 1; }
     local f
-    for f in "$out"*; do awk '/^(summary|totals):/ { print $2; exit }' "$f"; done
+    for f in "$out"*; do
+        local t
+        t=$(awk '/^(summary|totals):/ { print $2; exit }' "$f")
+        [ -n "$t" ] || continue
+        echo "$t $(callgrind_annotate --inclusive=yes "$f" 2>/dev/null |
+            awk '/:work_batch / { gsub(",", "", $1); print $1; f = 1; exit } END { if (!f) print 0 }')"
+    done
 }
 sum() { awk '{ s += $1 } END { print s + 0 }'; }
-first() { head -n 1; }
-rest() { tail -n +2 | sum; }
+serial() { head -n 1 | awk '{ print $1 - $2 }'; }
 
 printf '%-4s %9s %9s %9s %9s %9s %8s %9s %7s %7s\n' wl "j1/rec" "j2/rec" "+work" serial workers "serial%" "fixed" "bound" old/rec
 for w in $WORKLOADS; do
@@ -68,8 +75,8 @@ for w in $WORKLOADS; do
     ir_threads "$TMP/cg-c" "$LW" -q -j 2 -f "$t" "$in" >"$TMP/c.txt" || continue
     ir_threads "$TMP/cg-d" "$LW" -q -j 2 -f "$t" "$in" "$in" >"$TMP/d.txt" || continue
     j1=$(((b - a) / n))
-    cs=$(first <"$TMP/c.txt") cw=$(rest <"$TMP/c.txt")
-    ds=$(first <"$TMP/d.txt") dw=$(rest <"$TMP/d.txt")
+    cs=$(serial <"$TMP/c.txt") cw=$(($(sum <"$TMP/c.txt") - cs))
+    ds=$(serial <"$TMP/d.txt") dw=$(($(sum <"$TMP/d.txt") - ds))
     ser=$(((ds - cs) / n)) wk=$(((dw - cw) / n))
     j2=$((ser + wk))
     oldrec=-

@@ -1018,13 +1018,19 @@ struct worker {
     struct work w;
 };
 
+/* -j N: workers[0] is the loop's thread's own (it runs a batch itself when every thread has one
+ * waiting, pool_flush), workers[1..N-1] have a thread each: N threads in all run the template,
+ * so -j 2 on 2 CPUs is 2 busy threads, not 3 taking turns. */
 struct pool {
     pthread_mutex_t mu;
     pthread_cond_t todo, done;
-    uint64_t submitted, taken, settled; /* batch k is b[k % nb] */
+    uint64_t submitted, settled; /* batch k is b[k % nb] */
+    /* the threads' queue: the numbers of the batches submitted to them and not yet taken are
+     * q[k % nb] for k in [qhead, qtail) (the loop's thread runs the others itself) */
+    uint64_t *q, qhead, qtail;
     bool quit;
-    int nthreads, started;
-    uint32_t batch_recs; /* BATCH_RECS, or $LOGWASH_BATCH (tests: 1 gives every record a batch) */
+    int nthreads, started; /* nthreads: workers[] made (the loop's one too); started: threads */
+    uint32_t batch_recs;   /* BATCH_RECS, or $LOGWASH_BATCH (tests: 1 gives every record a batch) */
     struct worker *workers;
     struct batch *b;
     uint32_t nb;
@@ -1212,6 +1218,48 @@ work_batch(struct work *w, struct batch *b)
     }
 }
 
+/* SPIN_NS: how long a thread with no batch waits awake for the next one before it sleeps: about
+ * the time the loop takes to read a batch. A sleeping thread costs a futex wake-up to wake, and
+ * its idle CPU (in a virtual machine, a halted one) more. */
+#define SPIN_NS 100000
+/* QUEUE_PER_THREAD: batches waiting for each thread before the loop's thread runs one itself.
+ * With 1, a thread often found the queue empty (the loop's thread busy with its own batch, the
+ * one batch queued taken as soon as the thread woke) and slept: W3 with -j 2 on an idle
+ * machine, the worker thread asleep 330-400 ms of a 0.7-0.8 s run; with 2, 5-15 ms and 0.38 s. */
+#define QUEUE_PER_THREAD 2
+
+static void
+spin_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* spin: with p->mu held and no batch queued, wait awake (p->mu released) up to SPIN_NS for one
+ * or the end. qtail and quit are written atomically (under p->mu) for this read. */
+static void
+spin(struct pool *p)
+{
+    uint64_t tail = p->qtail;
+    pthread_mutex_unlock(&p->mu);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (unsigned i = 1;; i++) {
+        if (__atomic_load_n(&p->qtail, __ATOMIC_ACQUIRE) != tail ||
+            __atomic_load_n(&p->quit, __ATOMIC_ACQUIRE))
+            break;
+        spin_pause();
+        if (i % 64 == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > SPIN_NS) break;
+        }
+    }
+    pthread_mutex_lock(&p->mu);
+}
+
 static void *
 worker(void *arg)
 {
@@ -1219,10 +1267,17 @@ worker(void *arg)
     struct pool *p = wk->p;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->quit && p->taken == p->submitted)
-            pthread_cond_wait(&p->todo, &p->mu);
-        if (p->taken == p->submitted) break;
-        struct batch *b = &p->b[p->taken++ % p->nb];
+        bool spun = false;
+        while (!p->quit && p->qhead == p->qtail) {
+            if (!spun) {
+                spin(p);
+                spun = true;
+            } else {
+                pthread_cond_wait(&p->todo, &p->mu);
+            }
+        }
+        if (p->qhead == p->qtail) break;
+        struct batch *b = &p->b[p->q[p->qhead++ % p->nb] % p->nb];
         pthread_mutex_unlock(&p->mu);
         work_batch(&wk->w, b);
         pthread_mutex_lock(&p->mu);
@@ -1330,13 +1385,16 @@ settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d
 static void
 pool_init(struct pool *p, struct run *r, int n)
 {
-    *p = (struct pool){ .nthreads = n, .nb = (uint32_t)n * 2 + 2, .batch_recs = BATCH_RECS };
+    /* room for every thread's batch and QUEUE_PER_THREAD waiting each, the loop's thread's,
+     * the one being filled, and batches done waiting for an older one */
+    *p = (struct pool){ .nthreads = n, .nb = (uint32_t)n * 3 + 2, .batch_recs = BATCH_RECS };
     const char *env = getenv("LOGWASH_BATCH");
     if (env && atoi(env) > 0 && atoi(env) < BATCH_RECS) p->batch_recs = (uint32_t)atoi(env);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->todo, NULL);
     pthread_cond_init(&p->done, NULL);
     p->b = lw_xcalloc(p->nb, sizeof *p->b);
+    p->q = lw_xcalloc(p->nb, sizeof *p->q);
     size_t cap = BATCH_OUT_ALL / p->nb;
     cap = cap < BATCH_OUT_MIN ? BATCH_OUT_MIN : cap > BATCH_OUT_MAX ? BATCH_OUT_MAX : cap;
     for (uint32_t i = 0; i < p->nb; i++) {
@@ -1366,7 +1424,7 @@ pool_start(struct pool *p)
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    for (int i = 0; i < p->nthreads; i++) {
+    for (int i = 1; i < p->nthreads; i++) {
         if (pthread_create(&p->workers[i].t, NULL, worker, &p->workers[i]) != 0)
             break; /* fewer threads: the batches still get done */
         p->started++;
@@ -1378,11 +1436,11 @@ static void
 pool_fini(struct pool *p)
 {
     pthread_mutex_lock(&p->mu);
-    p->quit = true;
-    p->taken = p->submitted; /* after a stop: batches not begun are not needed */
+    __atomic_store_n(&p->quit, true, __ATOMIC_RELEASE); /* spin reads it */
+    p->qhead = p->qtail; /* after a stop: batches not begun are not needed */
     pthread_cond_broadcast(&p->todo);
     pthread_mutex_unlock(&p->mu);
-    for (int i = 0; i < p->started; i++)
+    for (int i = 1; i <= p->started; i++)
         pthread_join(p->workers[i].t, NULL);
     for (int i = 0; i < p->nthreads; i++)
         work_fini(&p->workers[i].w);
@@ -1394,14 +1452,30 @@ pool_fini(struct pool *p)
         free(p->b[i].outs.hdrs);
     }
     free(p->b);
+    free(p->q);
     free(p->workers);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->todo);
     pthread_cond_destroy(&p->done);
 }
 
+/* steal: called with p->mu held, when the loop's thread would wait: the oldest batch no thread
+ * has taken yet, run by the loop's thread (p->mu is released meanwhile). False: none. */
+static bool
+steal(struct pool *p)
+{
+    if (p->qhead == p->qtail) return false;
+    struct batch *b = &p->b[p->q[p->qhead++ % p->nb] % p->nb];
+    pthread_mutex_unlock(&p->mu);
+    work_batch(&p->workers[0].w, b);
+    pthread_mutex_lock(&p->mu);
+    b->done = true;
+    return true;
+}
+
 /* pool_settle: settle the batches done, oldest first; with all, wait for every one submitted,
- * else only for the oldest when no batch is free to fill. Returns GO or how to stop. */
+ * else only for the oldest when no batch is free to fill. Instead of waiting, the loop's thread
+ * runs the batches no thread has taken yet (steal). Returns GO or how to stop. */
 static int
 pool_settle(struct pool *p, struct run *r, struct work *mw, bool all, struct lw_diag *d)
 {
@@ -1410,7 +1484,7 @@ pool_settle(struct pool *p, struct run *r, struct work *mw, bool all, struct lw_
         pthread_mutex_lock(&p->mu);
         bool must = all || p->submitted - p->settled == p->nb;
         while (must && !b->done)
-            pthread_cond_wait(&p->done, &p->mu);
+            if (!steal(p)) pthread_cond_wait(&p->done, &p->mu);
         bool ready = b->done;
         pthread_mutex_unlock(&p->mu);
         if (!ready) return GO;
@@ -1442,9 +1516,22 @@ pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit, struct l
     }
     b->mem0 = b->mem.total;
     pthread_mutex_lock(&p->mu);
+    /* every thread has QUEUE_PER_THREAD batches waiting: the loop's thread runs this one
+     * itself, while its records are still in its cache, instead of waiting for a thread */
+    bool mine = p->qtail - p->qhead >= (uint64_t)p->started * QUEUE_PER_THREAD;
+    if (!mine) {
+        p->q[p->qtail % p->nb] = p->submitted;
+        __atomic_store_n(&p->qtail, p->qtail + 1, __ATOMIC_RELEASE); /* spin reads it */
+        pthread_cond_signal(&p->todo);
+    }
     p->submitted++;
-    pthread_cond_signal(&p->todo);
     pthread_mutex_unlock(&p->mu);
+    if (mine) {
+        work_batch(&p->workers[0].w, b);
+        pthread_mutex_lock(&p->mu);
+        b->done = true;
+        pthread_mutex_unlock(&p->mu);
+    }
     return GO;
 }
 
