@@ -210,13 +210,16 @@ scan_string(const char *s, const char *end, const char *base, bool *esc, struct 
     }
 }
 
-/* scan_string, with a shortcut for the common short string that closes in its first block. */
+/* scan_string, with a shortcut for the common plain string (no escape, no byte outside ASCII). */
 static inline const char *
 scan_str(const char *s, const char *end, const char *base, bool *esc, struct lw_json_err *err)
 {
-    if (BLK && end - s >= BLK) {
+    for (; BLK && end - s >= BLK; s += BLK) {
         uint64_t m = special_blk(s);
-        if (m != 0 && s[first_blk(m)] == '"') return s + first_blk(m) + 1;
+        if (m == 0) continue; /* plain strings of any length are followed here, without a call */
+        s += first_blk(m);
+        if (*s == '"') return s + 1;
+        break; /* an escape, a control or non-ASCII byte: scan_string goes on from it */
     }
     return scan_string(s, end, base, esc, err);
 }
@@ -468,6 +471,7 @@ value:
     s = skipws(s, end);
 value_at:
     if (s == end) return fail(err, p, s, "unexpected end of input");
+value_in: /* s < end */
     switch (*s) {
     case '{':
     case '[':
@@ -501,6 +505,7 @@ member:
     s = skipws(s, end);
 member_at:
     if (s == end) return fail(err, p, s, "unexpected end of input");
+member_in: /* s < end */
     if (*s != '"') return fail(err, p, s, "expected string key, found %s", showc(cb, s, end));
     if (depth == 1) {
         /* a top-level member: remember it for store() when its value ends */
@@ -512,6 +517,14 @@ member_at:
         s = scan_str(s + 1, end, p, &esc, err);
     }
     if (s == NULL) return -1;
+    if (end - s >= 2 && *s == ':' && (unsigned char)s[1] > ' ') {
+        s++; /* compact text: the value right after the ':' */
+        if (depth == 1) {
+            v = s;
+            esc = false;
+        }
+        goto value_in;
+    }
     s = skipws(s, end);
     if (s == end) return fail(err, p, s, "unexpected end of input");
     if (*s != ':') return fail(err, p, s, "expected ':' after object key");
@@ -532,6 +545,11 @@ word_done:
     if (depth == 1 && k != NULL) ended(&w, m, k, kend, kesc, v, s, esc);
     if (s < end && *s == '\0') s++; /* jansson loses this byte (see the notes on top) */
 sep:
+    if (depth > 0 && end - s >= 2 && *s == ',' && (unsigned char)s[1] > ' ') {
+        s++; /* compact text: the next member or element right after the ',' */
+        if (obj) goto member_in;
+        goto value_in;
+    }
     s = skipws(s, end);
     if (depth == 0) {
         if (s != end) return fail(err, p, s, "trailing characters after value");
