@@ -418,10 +418,11 @@ writable(struct lw_vm *vm, struct lw_value *c, int iskey, struct lw_str key, boo
 }
 
 /* child: the slot of member key / element ix of writable container *c; NULL when absent and
- * !create (or out of range). A new member is null; index n appends. */
+ * !create (or out of range). A new member is null; index n appends; a new member whose key is
+ * plain (lw_pathseg's) is marked so in the object, to be written without the escaper. */
 static struct lw_value *
 child(struct lw_vm *vm, struct lw_value *c, int iskey, struct lw_str key, int64_t ix, bool create,
-      int *err)
+      bool plain, int *err)
 {
     *err = 0;
     if (iskey) {
@@ -430,7 +431,9 @@ child(struct lw_vm *vm, struct lw_value *c, int iskey, struct lw_str key, int64_
             *err = -1;
             return NULL;
         }
-        return lw_obj_slot(vm->arena, c, key, create, &added);
+        struct lw_value *slot = lw_obj_slot(vm->arena, c, key, create, &added);
+        if (added && plain) lw_obj_plain_last(c, (struct lw_value){ .flags = LW_V_PLAIN });
+        return slot;
     }
     int64_t n = c->u.a->n, i = ix < 0 ? ix + n : ix;
     if (i == n && create) {
@@ -499,7 +502,7 @@ path_set(struct lw_vm *vm, const struct lw_path *p, struct lw_value val)
         int64_t ix = 0;
         int err, iskey = seg_at(vm, &p->seg[i], &key, &ix);
         if (iskey < 0 || writable(vm, cur, iskey, key, true) != 0) return -1;
-        cur = child(vm, cur, iskey, key, ix, true, &err);
+        cur = child(vm, cur, iskey, key, ix, true, p->seg[i].reg < 0 && p->seg[i].plain, &err);
         if (cur == NULL) return -1;
     }
     *cur = val;
@@ -521,7 +524,7 @@ path_del(struct lw_vm *vm, const struct lw_path *p, struct lw_value *out)
         if (iskey < 0) return -1;
         if (cur->t != (iskey ? LW_T_OBJ : LW_T_ARR)) return 0; /* absent: nothing to remove */
         if (copy_on_write(vm, cur) != 0) return -1;
-        struct lw_value *slot = child(vm, cur, iskey, key, ix, false, &err);
+        struct lw_value *slot = child(vm, cur, iskey, key, ix, false, false, &err);
         if (slot == NULL) return err;
         if (i + 1 < p->n) {
             cur = slot;
@@ -550,7 +553,7 @@ push(struct lw_vm *vm, struct lw_value *arr, struct lw_value v)
     lw_value_share(&v);
     if (copy_on_write(vm, arr) != 0) return -1;
     int err;
-    struct lw_value *slot = child(vm, arr, 0, (struct lw_str){ 0 }, arr->u.a->n, true, &err);
+    struct lw_value *slot = child(vm, arr, 0, (struct lw_str){ 0 }, arr->u.a->n, true, false, &err);
     if (slot == NULL) return -1;
     *slot = v;
     return 0;
