@@ -81,6 +81,18 @@ skipws(const char *s, const char *end)
     return s;
 }
 
+/* skipws, noting in *gap that there was whitespace (set only in the loop: compact text pays
+ * nothing for it) */
+static inline const char *
+skipws_gap(const char *s, const char *end, bool *gap)
+{
+    while (s < end && (unsigned char)*s <= ' ' && isws(*s)) {
+        s++;
+        *gap = true;
+    }
+    return s;
+}
+
 size_t
 lw_json_u_escape(const char *s, const char *end, unsigned long *cp)
 {
@@ -395,10 +407,12 @@ struct want {
     uint64_t bloom; /* a bit per (first byte, length) hash of the plain keys */
 };
 
-/* Where every top-level member goes (lw_json_scan_members). */
+/* Where every top-level member goes (lw_json_scan_members); gap: whether the value's text has
+ * whitespace or a NUL outside its strings (before and after it do not count). */
 struct members {
     struct lw_json_member *all;
     size_t cap, n;
+    bool gap;
 };
 
 static inline unsigned
@@ -459,7 +473,7 @@ scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys, struct 
     const char *s = p, *end = p + len, *k = NULL, *kend = NULL, *v = NULL;
     unsigned char stack[LW_JSON_MAX_DEPTH / 8];
     size_t depth = 0;
-    bool obj = false, kesc = false, esc = false;
+    bool obj = false, kesc = false, esc = false, gap = false;
     struct want w = { keys, vals, nkeys, 0 };
     char cb[16];
 
@@ -467,8 +481,10 @@ scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys, struct 
         vals[i] = (struct lw_str){ NULL, 0 };
         w.bloom |= (uint64_t)1 << khash(keys[i].p, keys[i].len);
     }
+    s = skipws(s, end); /* before the value: not a gap in it */
+    goto value_at;
 value:
-    s = skipws(s, end);
+    s = skipws_gap(s, end, &gap);
 value_at:
     if (s == end) return fail(err, p, s, "unexpected end of input");
 value_in: /* s < end */
@@ -484,7 +500,7 @@ value_in: /* s < end */
         }
         depth++;
         s++;
-        s = skipws(s, end);
+        s = skipws_gap(s, end, &gap);
         if (s < end && *s == (obj ? '}' : ']')) {
             s++;
             goto close;
@@ -502,7 +518,7 @@ value_in: /* s < end */
         goto word_done;
     }
 member:
-    s = skipws(s, end);
+    s = skipws_gap(s, end, &gap);
 member_at:
     if (s == end) return fail(err, p, s, "unexpected end of input");
 member_in: /* s < end */
@@ -525,11 +541,11 @@ member_in: /* s < end */
         }
         goto value_in;
     }
-    s = skipws(s, end);
+    s = skipws_gap(s, end, &gap);
     if (s == end) return fail(err, p, s, "unexpected end of input");
     if (*s != ':') return fail(err, p, s, "expected ':' after object key");
     s++;
-    s = skipws(s, end);
+    s = skipws_gap(s, end, &gap);
     if (depth == 1) { /* a top-level member's value: esc then says whether a string has one */
         v = s;
         esc = false;
@@ -543,18 +559,23 @@ done:
     goto sep;
 word_done:
     if (depth == 1 && k != NULL) ended(&w, m, k, kend, kesc, v, s, esc);
-    if (s < end && *s == '\0') s++; /* jansson loses this byte (see the notes on top) */
+    if (s < end && *s == '\0') { /* jansson loses this byte (see the notes on top) */
+        s++;
+        gap = true;
+    }
 sep:
     if (depth > 0 && end - s >= 2 && *s == ',' && (unsigned char)s[1] > ' ') {
         s++; /* compact text: the next member or element right after the ',' */
         if (obj) goto member_in;
         goto value_in;
     }
-    s = skipws(s, end);
-    if (depth == 0) {
+    if (depth == 0) { /* after the value: not a gap in it */
+        if (m != NULL) m->gap = gap;
+        s = skipws(s, end);
         if (s != end) return fail(err, p, s, "trailing characters after value");
         return 0;
     }
+    s = skipws_gap(s, end, &gap);
     if (s == end) return fail(err, p, s, "unexpected end of input");
     if (*s == ',') {
         s++;
@@ -579,11 +600,12 @@ lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
 int
 lw_json_scan_members(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
                      struct lw_str *vals, struct lw_json_member *all, size_t cap, size_t *nall,
-                     struct lw_json_err *err)
+                     bool *gapless, struct lw_json_err *err)
 {
-    struct members m = { all, cap, 0 };
+    struct members m = { all, cap, 0, true };
     int rc = scan(p, len, keys, nkeys, vals, &m, err);
     *nall = m.n;
+    if (gapless != NULL) *gapless = rc == 0 && !m.gap;
     return rc;
 }
 

@@ -163,7 +163,9 @@ member(struct lw_vm *vm, const struct lw_value *obj, struct lw_str key, bool *fo
         struct lw_str raw;
         if (raw_member(vm, (struct lw_str){ obj->u.p, obj->len }, key, &raw) != 1) return LW_NULL;
         *found = true;
-        return lw_value_from_json(raw, vm->arena);
+        struct lw_value v = lw_value_from_json(raw, vm->arena);
+        lw_raw_gapless(&v, obj->flags);
+        return v;
     }
     for (uint32_t i = 0; i < obj->u.o->n; i++) {
         if (lw_str_eq(obj->u.o->k[i], key)) {
@@ -190,7 +192,9 @@ element(struct lw_vm *vm, const struct lw_value *arr, int64_t i, bool *found)
         raw_scan(vm, at == 1 ? (size_t)(val.p - raw.p) : raw.len);
         if (at != 1) return LW_NULL;
         *found = true;
-        return lw_value_from_json(val, vm->arena);
+        struct lw_value v = lw_value_from_json(val, vm->arena);
+        lw_raw_gapless(&v, arr->flags);
+        return v;
     }
     int64_t n = arr->u.a->n; /* built (the raw case is above): lw_value_at's work, inline */
     if (i < 0) i += n;
@@ -213,6 +217,7 @@ path_get(struct lw_vm *vm, const struct lw_path *p, bool *found)
             return LW_NULL;
         }
         v = lw_value_from_json(raw, vm->arena);
+        lw_raw_gapless(&v, vm->root.flags);
         i = 1;
     }
     for (; i < p->n && *found; i++) {

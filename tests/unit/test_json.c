@@ -50,16 +50,47 @@ test_scan_keys(void)
     struct lw_json_member all[3];
     size_t nall = 99;
     const char *t3 = "{\"a\" : 1, \"b\":{\"a\":[2]}, \"a\":\"x\",\"c\":7\0}";
-    CHECK(lw_json_scan_members(t3, strlen(t3) + 2, keys, 1, vals, all, 3, &nall, &err) == 0);
+    bool gapless = true;
+    CHECK(lw_json_scan_members(t3, strlen(t3) + 2, keys, 1, vals, all, 3, &nall, &gapless, &err) ==
+              0 &&
+          !gapless);
     CHECK(nall == 4 && slice_is(all[0].key, "\"a\"") && slice_is(all[0].val, "1"));
     CHECK(slice_is(all[1].key, "\"b\"") && slice_is(all[1].val, "{\"a\":[2]}"));
     CHECK(slice_is(all[2].val, "\"x\"") && slice_is(vals[0], "\"x\""));
-    CHECK(lw_json_scan_members("[{\"a\":1}]", 9, NULL, 0, NULL, all, 3, &nall, &err) == 0 &&
-          nall == 0);
-    CHECK(lw_json_scan_members("{\"a\":}", 6, NULL, 0, NULL, all, 3, &nall, &err) == -1);
+    CHECK(lw_json_scan_members("[{\"a\":1}]", 9, NULL, 0, NULL, all, 3, &nall, &gapless, &err) ==
+              0 &&
+          nall == 0 && gapless);
+    CHECK(lw_json_scan_members("{\"a\":}", 6, NULL, 0, NULL, all, 3, &nall, &gapless, &err) == -1 &&
+          !gapless);
+    /* gapless: no whitespace or NUL outside the strings of the value (around it does not count) */
+    static const struct {
+        const char *t;
+        bool gapless;
+    } gl[] = {
+        { " {\"a b\":\" \\\" \",\"c\":[1,{}]}\r\n", true },
+        { "{\"a\":[1,2],\"b\":{\"c\":null}}", true },
+        { "{\"a\": 1}", false },
+        { "{\"a\":1 }", false },
+        { "{ \"a\":1}", false },
+        { "{\"a\" :1}", false },
+        { "{\"a\":[1,\n2]}", false },
+        { "{\"a\":[1 ,2]}", false },
+        { "{\"a\":[]\t}", false },
+        { "[1,{\"a\":[ ]}]", false },
+    };
+    for (size_t i = 0; i < sizeof gl / sizeof gl[0]; i++) {
+        gapless = !gl[i].gapless;
+        CHECK(lw_json_scan_members(gl[i].t, strlen(gl[i].t), NULL, 0, NULL, all, 3, &nall, &gapless,
+                                   &err) == 0 &&
+              gapless == gl[i].gapless);
+    }
+    const char nul[] = "[1\0,2]";
+    CHECK(lw_json_scan_members(nul, sizeof nul - 1, NULL, 0, NULL, all, 3, &nall, &gapless, &err) ==
+              0 &&
+          !gapless);
     /* which top-level string values have an escape (vesc), whatever their nested strings had */
     const char *t4 = "{\"k\\n\":\"a\\\"b\",\"o\":{\"x\":\"\\n\"},\"s\":\"plain\",\"n\":1}";
-    CHECK(lw_json_scan_members(t4, strlen(t4), NULL, 0, NULL, all, 3, &nall, &err) == 0);
+    CHECK(lw_json_scan_members(t4, strlen(t4), NULL, 0, NULL, all, 3, &nall, NULL, &err) == 0);
     CHECK(nall == 4 && all[0].kesc && all[0].vesc && !all[1].kesc && !all[1].vesc);
     CHECK(!all[2].kesc && !all[2].vesc && slice_is(all[2].val, "\"plain\""));
     /* lw_json_list: the same of any container slice, in one walk of validated text */
