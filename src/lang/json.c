@@ -924,6 +924,19 @@ int
 lw_json_number(struct lw_str tok, int64_t *i, double *d)
 {
     if (tok.len == 0 || !(tok.p[0] == '-' || isdig(tok.p[0]))) return -1;
+    /* the common integer of at most 18 digits (no overflow possible): one walk of its digits */
+    const char *s = tok.p + (tok.p[0] == '-'), *e = tok.p + tok.len;
+    if (s < e && e - s <= 18) {
+        uint64_t u = 0;
+        const char *q = s;
+        while (q < e && isdig(*q)) {
+            u = u * 10 + (uint64_t)(*q++ - '0');
+        }
+        if (q == e) {
+            *i = s > tok.p ? -(int64_t)u : (int64_t)u;
+            return LW_JSON_INT;
+        }
+    }
     if (lw_json_kind(tok) == LW_JSON_INT) {
         bool neg = tok.p[0] == '-';
         uint64_t u;
@@ -1079,7 +1092,9 @@ write_short_decimal(struct lw_buf *b, double d)
     for (int k = 0; k < 16; k++) {
         double m = a * p10[k];
         if (m >= 1e15) return false;
-        if (m != floor(m) || m / p10[k] != a) continue;
+        /* 0 <= m < 1e15: its integer part fits an int64, and converting is floor() without
+         * the libm call */
+        if (m != (double)(int64_t)m || m / p10[k] != a) continue;
         char digits[24], *e = digits + sizeof digits, *q = e;
         uint64_t v = (uint64_t)m;
         int nd = 0;

@@ -219,6 +219,14 @@ test_numbers(void)
     CHECK(lw_json_number(lw_str_c("0"), &i, &d) == LW_JSON_INT && i == 0);
     CHECK(lw_json_number(lw_str_c("-0"), &i, &d) == LW_JSON_INT && i == 0);
     CHECK(lw_json_number(lw_str_c("-42"), &i, &d) == LW_JSON_INT && i == -42);
+    /* 18 digits: the one-walk path; 19: the checked one */
+    CHECK(lw_json_number(lw_str_c("999999999999999999"), &i, &d) == LW_JSON_INT &&
+          i == 999999999999999999LL);
+    CHECK(lw_json_number(lw_str_c("-999999999999999999"), &i, &d) == LW_JSON_INT &&
+          i == -999999999999999999LL);
+    CHECK(lw_json_number(lw_str_c("1000000000000000000"), &i, &d) == LW_JSON_INT &&
+          i == 1000000000000000000LL);
+    CHECK(lw_json_number(lw_str_c("12e1"), &i, &d) == LW_JSON_REAL && d == 120.0);
     CHECK(lw_json_number(lw_str_c("9223372036854775807"), &i, &d) == LW_JSON_INT && i == INT64_MAX);
     CHECK(lw_json_number(lw_str_c("-9223372036854775808"), &i, &d) == LW_JSON_INT &&
           i == INT64_MIN);
