@@ -765,7 +765,7 @@ write_plain(struct lw_buf *b, const struct lw_obj *o, struct lw_arena *ar, int d
             size_t n = o->k[i].len;
             char *d = lw_buf_grow(b, n + 3);
             d[0] = '"';
-            memcpy(d + 1, o->k[i].p, n);
+            lw_copy_small(d + 1, o->k[i].p, n);
             d[n + 1] = '"';
             d[n + 2] = ':';
             b->len += n + 3;
@@ -804,7 +804,7 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
         if (v->flags & LW_V_PLAIN) { /* as read: nothing to escape */
             char *d = lw_buf_grow(b, (size_t)v->len + 2);
             d[0] = '"';
-            memcpy(d + 1, v->u.p, v->len);
+            lw_copy_small(d + 1, v->u.p, v->len);
             d[v->len + 1] = '"';
             b->len += (size_t)v->len + 2;
             return 0;
