@@ -936,6 +936,7 @@ lw_json_number(struct lw_str tok, int64_t *i, double *d)
             *i = s > tok.p ? -(int64_t)u : (int64_t)u;
             return LW_JSON_INT;
         }
+        if (*q == '.' || *q == 'e' || *q == 'E') goto real; /* lw_json_kind's LW_JSON_REAL */
     }
     if (lw_json_kind(tok) == LW_JSON_INT) {
         bool neg = tok.p[0] == '-';
@@ -945,6 +946,7 @@ lw_json_number(struct lw_str tok, int64_t *i, double *d)
             return LW_JSON_INT;
         } /* beyond int64: a float, as a real of the same digits (strtod below) */
     }
+real:
     if (fast_real(tok.p, tok.p + tok.len, d)) return LW_JSON_REAL;
     /* strtod needs a terminated copy; only absurdly long reals do not fit on the stack */
     char tmp[128], *t = tok.len < sizeof tmp ? tmp : lw_xmalloc(tok.len + 1), *ep;
