@@ -405,7 +405,11 @@ struct want {
     struct lw_str *vals;
     size_t nkeys;
     uint64_t bloom; /* a bit per (first byte, length) hash of the plain keys */
+    /* per hash: 1 + the index of the one key with it, or AT_MANY (several, or an index past
+     * it): a plain member key is then compared with that key alone */
+    unsigned char at[64];
 };
+#define AT_MANY 255
 
 /* Where every top-level member goes (lw_json_scan_members); gap: whether the value's text has
  * whitespace or a NUL outside its strings (before and after it do not count). */
@@ -427,6 +431,15 @@ static void
 store(const struct want *w, const char *k, const char *kend, bool kesc, const char *v,
       const char *vend)
 {
+    if (!kesc) {
+        unsigned at = w->at[khash(k + 1, (size_t)(kend - k - 2))];
+        if (at != AT_MANY) { /* not 0: the bloom had the hash */
+            const struct lw_str *want = &w->keys[at - 1];
+            if (key_eq(k, kend, false, want->p, want->len))
+                w->vals[at - 1] = (struct lw_str){ v, (size_t)(vend - v) };
+            return;
+        }
+    }
     for (size_t i = 0; i < w->nkeys; i++) {
         if (key_eq(k, kend, kesc, w->keys[i].p, w->keys[i].len)) {
             w->vals[i] = (struct lw_str){ v, (size_t)(vend - v) };
@@ -474,12 +487,19 @@ scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys, struct 
     unsigned char stack[LW_JSON_MAX_DEPTH / 8];
     size_t depth = 0;
     bool obj = false, kesc = false, esc = false, gap = false;
-    struct want w = { keys, vals, nkeys, 0 };
+    struct want w; /* at[] is cleared only for a scan that wants keys (the decoder's) */
+    w.keys = keys;
+    w.vals = vals;
+    w.nkeys = nkeys;
+    w.bloom = 0;
+    if (nkeys > 0) memset(w.at, 0, sizeof w.at);
     char cb[16];
 
     for (size_t i = 0; i < nkeys; i++) {
+        unsigned h = khash(keys[i].p, keys[i].len);
         vals[i] = (struct lw_str){ NULL, 0 };
-        w.bloom |= (uint64_t)1 << khash(keys[i].p, keys[i].len);
+        w.bloom |= (uint64_t)1 << h;
+        w.at[h] = w.at[h] == 0 && i + 1 < AT_MANY ? (unsigned char)(i + 1) : AT_MANY;
     }
     s = skipws(s, end); /* before the value: not a gap in it */
     goto value_at;

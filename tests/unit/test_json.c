@@ -40,6 +40,15 @@ test_scan_keys(void)
     CHECK(vals[3].p == NULL && vals[3].len == 0);
     CHECK(vals[4].p == NULL); /* only top-level members count */
     CHECK(slice_is(vals[5], "\"two\""));
+    /* keys of the same (first byte, length) hash, one of them wanted twice, and keys alone
+     * under their hash: each member goes to the keys that name it, the last duplicate wins */
+    const char *th = "{\"ab\":1,\"ac\":2,\"q\":3,\"ad\":4,\"ab\":5,\"qq\":6,\"r\":7}";
+    struct lw_str hk[] = { LW_STR_LIT("ab"), LW_STR_LIT("ac"), LW_STR_LIT("q"),
+                           LW_STR_LIT("ab"), LW_STR_LIT("r"),  LW_STR_LIT("ae") };
+    struct lw_str hv[6];
+    CHECK(lw_json_scan(th, strlen(th), hk, 6, hv, &err) == 0);
+    CHECK(slice_is(hv[0], "5") && slice_is(hv[1], "2") && slice_is(hv[2], "3"));
+    CHECK(slice_is(hv[3], "5") && slice_is(hv[4], "7") && hv[5].p == NULL);
     /* a nested member named like a wanted key does not leak out */
     const char *t2 = "{\"n\":{\"a\":1},\"m\":[{\"a\":2}]}";
     CHECK(lw_json_scan(t2, strlen(t2), keys, 1, vals, &err) == 0 && vals[0].p == NULL);
