@@ -689,8 +689,29 @@ lw_json_kind(struct lw_str v)
     }
 }
 
-size_t
-lw_json_skip(const char *p, const char *end)
+/* skip_container: lw_json_skip of the object or array at p */
+static size_t
+skip_container(const char *p, const char *end)
+{
+    const char *s = p;
+    bool esc;
+    size_t depth = 0;
+    while (s < end) {
+        unsigned c = wcls[(unsigned char)*s++];
+        if (c & W_QUOTE) {
+            s = skip_string(s, end, &esc);
+        } else if (c & W_OPEN) {
+            depth++;
+        } else if ((c & W_CLOSE) && --depth == 0) {
+            break;
+        }
+    }
+    return (size_t)(s - p);
+}
+
+/* skip_value: lw_json_skip, inline in the walks (a call per member or element otherwise) */
+static inline __attribute__((always_inline)) size_t
+skip_value(const char *p, const char *end)
 {
     const char *s = p;
     bool esc;
@@ -705,25 +726,19 @@ lw_json_skip(const char *p, const char *end)
         return 5;
     case '{':
     case '[':
-        break;
+        return skip_container(p, end);
     default:
         while (s < end && (wcls[(unsigned char)*s] & W_NUM)) {
             s++;
         }
         return (size_t)(s - p);
     }
-    size_t depth = 0;
-    while (s < end) {
-        unsigned c = wcls[(unsigned char)*s++];
-        if (c & W_QUOTE) {
-            s = skip_string(s, end, &esc);
-        } else if (c & W_OPEN) {
-            depth++;
-        } else if ((c & W_CLOSE) && --depth == 0) {
-            break;
-        }
-    }
-    return (size_t)(s - p);
+}
+
+size_t
+lw_json_skip(const char *p, const char *end)
+{
+    return skip_value(p, end);
 }
 
 void
@@ -760,7 +775,7 @@ iter_next(struct lw_json_iter *it, struct lw_str *key, struct lw_str *val, bool 
             s++;
         }
     }
-    size_t n = lw_json_skip(s, end);
+    size_t n = skip_value(s, end);
     *val = (struct lw_str){ s, n };
     it->p = s + n;
     return 1;
