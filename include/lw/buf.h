@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 struct lw_buf {
@@ -27,12 +28,40 @@ lw_buf_grow(struct lw_buf *b, size_t n)
     return b->p + b->len;
 }
 
+/* lw_copy_small: memcpy(d, s, n), inline for n <= 16 (keys, short strings and numbers, what
+ * the writers copy most): two overlapping loads and stores instead of a call. All loads come
+ * before the stores. */
+static inline void
+lw_copy_small(char *d, const char *s, size_t n)
+{
+    if (n > 16) {
+        memcpy(d, s, n);
+    } else if (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, s, 8);
+        memcpy(&y, s + n - 8, 8);
+        memcpy(d, &x, 8);
+        memcpy(d + n - 8, &y, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    } else if (n > 0) {
+        char x = s[0], y = s[n / 2], z = s[n - 1];
+        d[0] = x;
+        d[n / 2] = y;
+        d[n - 1] = z;
+    }
+}
+
 /* lw_buf_add: append n bytes. */
 static inline void
 lw_buf_add(struct lw_buf *b, const void *p, size_t n)
 {
     if (b->cap - b->len < n) lw_buf_grow(b, n);
-    if (n > 0) memcpy(b->p + b->len, p, n);
+    lw_copy_small(b->p + b->len, p, n);
     b->len += n;
 }
 

@@ -53,10 +53,12 @@ struct lw_json_member {
 
 /* lw_json_scan_members: lw_json_scan that also puts every top-level member of an object text,
  * in text order (duplicates included), in all[0..cap); *nall is how many there are (more
- * than cap: the rest were not kept). */
+ * than cap: the rest were not kept). *gapless (gapless may be NULL): the value has no
+ * whitespace or NUL outside its strings (whitespace before and after it aside), so its text
+ * and every slice of it are compact JSON already. */
 int lw_json_scan_members(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
                          struct lw_str *vals, struct lw_json_member *all, size_t cap, size_t *nall,
-                         struct lw_json_err *err);
+                         bool *gapless, struct lw_json_err *err);
 
 /* lw_json_validate: lw_json_scan without keys. */
 int lw_json_validate(const char *p, size_t len, struct lw_json_err *err);

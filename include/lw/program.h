@@ -32,6 +32,7 @@ struct lw_pathseg {
     struct lw_str key; /* member name, or {NULL,0} for an index */
     int64_t index;
     int32_t reg; /* >= 0: computed, R[reg] is the name (a string) or the index (an int) */
+    bool plain;  /* key is ASCII with nothing to escape: a member it adds is written as it is */
 };
 /* lw_path.top of an exists() path with computed parts or a variable base (compile.c lvalue):
  * the VM walks it from its base (vm.c path_found), not by path_get. */

@@ -36,6 +36,10 @@ enum lw_type {
  * them between quotes (no byte needs escaping; they are valid UTF-8). Only lw_value_from_json
  * sets it; a value with other bytes is a new value (flags 0). */
 #define LW_V_PLAIN 0x08
+/* LW_V_PLAIN on a raw container (LW_V_RAW): its text has no whitespace or NUL outside its
+ * strings, so it is written as it is (no compaction); set on a record read compact
+ * (lw_json_scan_members' gapless) and passed on to the raw values sliced from it
+ * (lw_raw_gapless). */
 
 struct lw_arr;
 struct lw_obj;
@@ -146,6 +150,14 @@ int lw_iter_next(struct lw_iter *it, struct lw_value *key, struct lw_value *val,
 /* lw_value_materialize: an arena copy of a raw array or object (one level; children stay raw),
  * so it can be modified. Materialised values are returned as they are. */
 struct lw_value lw_value_materialize(const struct lw_value *v, struct lw_arena *a);
+
+/* lw_raw_gapless: when v is a raw container, mark it gapless when plain (the LW_V_PLAIN flag of
+ * the raw value it was sliced from) is. */
+static inline void
+lw_raw_gapless(struct lw_value *v, uint8_t plain)
+{
+    if (v->flags & LW_V_RAW) v->flags |= plain & LW_V_PLAIN;
+}
 
 /* lw_value_share: v is now held in one more place: a materialised container of it is marked
  * shared, so neither holder changes it in place (raw ones never change). Writes nothing when

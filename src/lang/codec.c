@@ -35,9 +35,10 @@ dec_json(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec
     raw.len -= bom;
     struct lw_json_member all[MAX_MEMBERS];
     size_t nall = 0;
+    bool gapless = false;
     int rc = prog->writes_root
                  ? lw_json_scan_members(raw.p, raw.len, prog->topkeys, prog->ntopkeys, topval, all,
-                                        MAX_MEMBERS, &nall, &e)
+                                        MAX_MEMBERS, &nall, &gapless, &e)
                  : lw_json_scan(raw.p, raw.len, prog->topkeys, prog->ntopkeys, topval, &e);
     if (rc != 0) {
         snprintf(err, errcap, "invalid JSON at byte %zu: %s", e.off + 1 + bom, e.msg);
@@ -56,6 +57,7 @@ dec_json(const struct lw_program *prog, struct lw_str raw, struct lw_record *rec
     raw.len += bom;
     rec->line = raw;
     rec->root = lw_value_from_json((struct lw_str){ p, n }, a);
+    if (gapless) lw_raw_gapless(&rec->root, LW_V_PLAIN); /* written as it is, as its slices */
     rec->topval = rec->root.t == LW_T_OBJ ? topval : NULL;
     rec->meta = LW_NULL; /* the pipeline fills it when the template reads it */
     rec->members = NULL;

@@ -229,6 +229,18 @@ add_path(struct gen *g, struct node *n)
     return g->npaths++;
 }
 
+/* plain_key: does key need no escaping in JSON (every byte ASCII, printable, not '"' or '\\')?
+ * A member a path with such a key adds to an object is then written as it is (lw_obj's plain). */
+static bool
+plain_key(struct lw_str key)
+{
+    for (size_t i = 0; i < key.len; i++) {
+        unsigned char c = (unsigned char)key.p[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return false;
+    }
+    return true;
+}
+
 /* lvalue: target n of a write, del() or exists(): a record path or a variable, with members
  * and indexes after it (.a[i].b, v.a, v[k]). Computed parts are evaluated now, into registers
  * the caller frees after its SETPATH, DELPATH or EXISTS. Returns the path's index. */
@@ -296,6 +308,7 @@ lvalue(struct gen *g, struct node *n, const char *what, bool write)
         if (key.p != NULL)
             sg->key = (struct lw_str){ lw_arena_dup(&p->arena, key.p, key.len), key.len };
         if (key.p != NULL && key.len == 0) sg->key.p = "";
+        sg->plain = key.p != NULL && plain_key(key);
     }
     if (g->npaths >= 65535) lw_cfail(g->c, n->span, "too many record paths");
     GROW(g, g->paths, g->npaths, g->cappaths);

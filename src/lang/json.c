@@ -81,6 +81,18 @@ skipws(const char *s, const char *end)
     return s;
 }
 
+/* skipws, noting in *gap that there was whitespace (set only in the loop: compact text pays
+ * nothing for it) */
+static inline const char *
+skipws_gap(const char *s, const char *end, bool *gap)
+{
+    while (s < end && (unsigned char)*s <= ' ' && isws(*s)) {
+        s++;
+        *gap = true;
+    }
+    return s;
+}
+
 size_t
 lw_json_u_escape(const char *s, const char *end, unsigned long *cp)
 {
@@ -210,13 +222,16 @@ scan_string(const char *s, const char *end, const char *base, bool *esc, struct 
     }
 }
 
-/* scan_string, with a shortcut for the common short string that closes in its first block. */
+/* scan_string, with a shortcut for the common plain string (no escape, no byte outside ASCII). */
 static inline const char *
 scan_str(const char *s, const char *end, const char *base, bool *esc, struct lw_json_err *err)
 {
-    if (BLK && end - s >= BLK) {
+    for (; BLK && end - s >= BLK; s += BLK) {
         uint64_t m = special_blk(s);
-        if (m != 0 && s[first_blk(m)] == '"') return s + first_blk(m) + 1;
+        if (m == 0) continue; /* plain strings of any length are followed here, without a call */
+        s += first_blk(m);
+        if (*s == '"') return s + 1;
+        break; /* an escape, a control or non-ASCII byte: scan_string goes on from it */
     }
     return scan_string(s, end, base, esc, err);
 }
@@ -390,12 +405,18 @@ struct want {
     struct lw_str *vals;
     size_t nkeys;
     uint64_t bloom; /* a bit per (first byte, length) hash of the plain keys */
+    /* per hash: 1 + the index of the one key with it, or AT_MANY (several, or an index past
+     * it): a plain member key is then compared with that key alone */
+    unsigned char at[64];
 };
+#define AT_MANY 255
 
-/* Where every top-level member goes (lw_json_scan_members). */
+/* Where every top-level member goes (lw_json_scan_members); gap: whether the value's text has
+ * whitespace or a NUL outside its strings (before and after it do not count). */
 struct members {
     struct lw_json_member *all;
     size_t cap, n;
+    bool gap;
 };
 
 static inline unsigned
@@ -410,6 +431,15 @@ static void
 store(const struct want *w, const char *k, const char *kend, bool kesc, const char *v,
       const char *vend)
 {
+    if (!kesc) {
+        unsigned at = w->at[khash(k + 1, (size_t)(kend - k - 2))];
+        if (at != AT_MANY) { /* not 0: the bloom had the hash */
+            const struct lw_str *want = &w->keys[at - 1];
+            if (key_eq(k, kend, false, want->p, want->len))
+                w->vals[at - 1] = (struct lw_str){ v, (size_t)(vend - v) };
+            return;
+        }
+    }
     for (size_t i = 0; i < w->nkeys; i++) {
         if (key_eq(k, kend, kesc, w->keys[i].p, w->keys[i].len)) {
             w->vals[i] = (struct lw_str){ v, (size_t)(vend - v) };
@@ -456,18 +486,28 @@ scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys, struct 
     const char *s = p, *end = p + len, *k = NULL, *kend = NULL, *v = NULL;
     unsigned char stack[LW_JSON_MAX_DEPTH / 8];
     size_t depth = 0;
-    bool obj = false, kesc = false, esc = false;
-    struct want w = { keys, vals, nkeys, 0 };
+    bool obj = false, kesc = false, esc = false, gap = false;
+    struct want w; /* at[] is cleared only for a scan that wants keys (the decoder's) */
+    w.keys = keys;
+    w.vals = vals;
+    w.nkeys = nkeys;
+    w.bloom = 0;
+    if (nkeys > 0) memset(w.at, 0, sizeof w.at);
     char cb[16];
 
     for (size_t i = 0; i < nkeys; i++) {
+        unsigned h = khash(keys[i].p, keys[i].len);
         vals[i] = (struct lw_str){ NULL, 0 };
-        w.bloom |= (uint64_t)1 << khash(keys[i].p, keys[i].len);
+        w.bloom |= (uint64_t)1 << h;
+        w.at[h] = w.at[h] == 0 && i + 1 < AT_MANY ? (unsigned char)(i + 1) : AT_MANY;
     }
+    s = skipws(s, end); /* before the value: not a gap in it */
+    goto value_at;
 value:
-    s = skipws(s, end);
+    s = skipws_gap(s, end, &gap);
 value_at:
     if (s == end) return fail(err, p, s, "unexpected end of input");
+value_in: /* s < end */
     switch (*s) {
     case '{':
     case '[':
@@ -480,7 +520,7 @@ value_at:
         }
         depth++;
         s++;
-        s = skipws(s, end);
+        s = skipws_gap(s, end, &gap);
         if (s < end && *s == (obj ? '}' : ']')) {
             s++;
             goto close;
@@ -498,9 +538,10 @@ value_at:
         goto word_done;
     }
 member:
-    s = skipws(s, end);
+    s = skipws_gap(s, end, &gap);
 member_at:
     if (s == end) return fail(err, p, s, "unexpected end of input");
+member_in: /* s < end */
     if (*s != '"') return fail(err, p, s, "expected string key, found %s", showc(cb, s, end));
     if (depth == 1) {
         /* a top-level member: remember it for store() when its value ends */
@@ -512,11 +553,19 @@ member_at:
         s = scan_str(s + 1, end, p, &esc, err);
     }
     if (s == NULL) return -1;
-    s = skipws(s, end);
+    if (end - s >= 2 && *s == ':' && (unsigned char)s[1] > ' ') {
+        s++; /* compact text: the value right after the ':' */
+        if (depth == 1) {
+            v = s;
+            esc = false;
+        }
+        goto value_in;
+    }
+    s = skipws_gap(s, end, &gap);
     if (s == end) return fail(err, p, s, "unexpected end of input");
     if (*s != ':') return fail(err, p, s, "expected ':' after object key");
     s++;
-    s = skipws(s, end);
+    s = skipws_gap(s, end, &gap);
     if (depth == 1) { /* a top-level member's value: esc then says whether a string has one */
         v = s;
         esc = false;
@@ -530,13 +579,23 @@ done:
     goto sep;
 word_done:
     if (depth == 1 && k != NULL) ended(&w, m, k, kend, kesc, v, s, esc);
-    if (s < end && *s == '\0') s++; /* jansson loses this byte (see the notes on top) */
+    if (s < end && *s == '\0') { /* jansson loses this byte (see the notes on top) */
+        s++;
+        gap = true;
+    }
 sep:
-    s = skipws(s, end);
-    if (depth == 0) {
+    if (depth > 0 && end - s >= 2 && *s == ',' && (unsigned char)s[1] > ' ') {
+        s++; /* compact text: the next member or element right after the ',' */
+        if (obj) goto member_in;
+        goto value_in;
+    }
+    if (depth == 0) { /* after the value: not a gap in it */
+        if (m != NULL) m->gap = gap;
+        s = skipws(s, end);
         if (s != end) return fail(err, p, s, "trailing characters after value");
         return 0;
     }
+    s = skipws_gap(s, end, &gap);
     if (s == end) return fail(err, p, s, "unexpected end of input");
     if (*s == ',') {
         s++;
@@ -561,11 +620,12 @@ lw_json_scan(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
 int
 lw_json_scan_members(const char *p, size_t len, const struct lw_str *keys, size_t nkeys,
                      struct lw_str *vals, struct lw_json_member *all, size_t cap, size_t *nall,
-                     struct lw_json_err *err)
+                     bool *gapless, struct lw_json_err *err)
 {
-    struct members m = { all, cap, 0 };
+    struct members m = { all, cap, 0, true };
     int rc = scan(p, len, keys, nkeys, vals, &m, err);
     *nall = m.n;
+    if (gapless != NULL) *gapless = rc == 0 && !m.gap;
     return rc;
 }
 
@@ -629,8 +689,29 @@ lw_json_kind(struct lw_str v)
     }
 }
 
-size_t
-lw_json_skip(const char *p, const char *end)
+/* skip_container: lw_json_skip of the object or array at p */
+static size_t
+skip_container(const char *p, const char *end)
+{
+    const char *s = p;
+    bool esc;
+    size_t depth = 0;
+    while (s < end) {
+        unsigned c = wcls[(unsigned char)*s++];
+        if (c & W_QUOTE) {
+            s = skip_string(s, end, &esc);
+        } else if (c & W_OPEN) {
+            depth++;
+        } else if ((c & W_CLOSE) && --depth == 0) {
+            break;
+        }
+    }
+    return (size_t)(s - p);
+}
+
+/* skip_value: lw_json_skip, inline in the walks (a call per member or element otherwise) */
+static inline __attribute__((always_inline)) size_t
+skip_value(const char *p, const char *end)
 {
     const char *s = p;
     bool esc;
@@ -645,25 +726,19 @@ lw_json_skip(const char *p, const char *end)
         return 5;
     case '{':
     case '[':
-        break;
+        return skip_container(p, end);
     default:
         while (s < end && (wcls[(unsigned char)*s] & W_NUM)) {
             s++;
         }
         return (size_t)(s - p);
     }
-    size_t depth = 0;
-    while (s < end) {
-        unsigned c = wcls[(unsigned char)*s++];
-        if (c & W_QUOTE) {
-            s = skip_string(s, end, &esc);
-        } else if (c & W_OPEN) {
-            depth++;
-        } else if ((c & W_CLOSE) && --depth == 0) {
-            break;
-        }
-    }
-    return (size_t)(s - p);
+}
+
+size_t
+lw_json_skip(const char *p, const char *end)
+{
+    return skip_value(p, end);
 }
 
 void
@@ -700,7 +775,7 @@ iter_next(struct lw_json_iter *it, struct lw_str *key, struct lw_str *val, bool 
             s++;
         }
     }
-    size_t n = lw_json_skip(s, end);
+    size_t n = skip_value(s, end);
     *val = (struct lw_str){ s, n };
     it->p = s + n;
     return 1;
@@ -884,6 +959,20 @@ int
 lw_json_number(struct lw_str tok, int64_t *i, double *d)
 {
     if (tok.len == 0 || !(tok.p[0] == '-' || isdig(tok.p[0]))) return -1;
+    /* the common integer of at most 18 digits (no overflow possible): one walk of its digits */
+    const char *s = tok.p + (tok.p[0] == '-'), *e = tok.p + tok.len;
+    if (s < e && e - s <= 18) {
+        uint64_t u = 0;
+        const char *q = s;
+        while (q < e && isdig(*q)) {
+            u = u * 10 + (uint64_t)(*q++ - '0');
+        }
+        if (q == e) {
+            *i = s > tok.p ? -(int64_t)u : (int64_t)u;
+            return LW_JSON_INT;
+        }
+        if (*q == '.' || *q == 'e' || *q == 'E') goto real; /* lw_json_kind's LW_JSON_REAL */
+    }
     if (lw_json_kind(tok) == LW_JSON_INT) {
         bool neg = tok.p[0] == '-';
         uint64_t u;
@@ -892,6 +981,7 @@ lw_json_number(struct lw_str tok, int64_t *i, double *d)
             return LW_JSON_INT;
         } /* beyond int64: a float, as a real of the same digits (strtod below) */
     }
+real:
     if (fast_real(tok.p, tok.p + tok.len, d)) return LW_JSON_REAL;
     /* strtod needs a terminated copy; only absurdly long reals do not fit on the stack */
     char tmp[128], *t = tok.len < sizeof tmp ? tmp : lw_xmalloc(tok.len + 1), *ep;
@@ -1039,7 +1129,9 @@ write_short_decimal(struct lw_buf *b, double d)
     for (int k = 0; k < 16; k++) {
         double m = a * p10[k];
         if (m >= 1e15) return false;
-        if (m != floor(m) || m / p10[k] != a) continue;
+        /* 0 <= m < 1e15: its integer part fits an int64, and converting is floor() without
+         * the libm call */
+        if (m != (double)(int64_t)m || m / p10[k] != a) continue;
         char digits[24], *e = digits + sizeof digits, *q = e;
         uint64_t v = (uint64_t)m;
         int nd = 0;

@@ -357,8 +357,10 @@ lw_value_from_list(const struct lw_value *v, const struct lw_json_member *items,
 {
     if (v->t == LW_T_ARR) {
         struct lw_value out = lw_arr_new(a, n);
-        for (uint32_t i = 0; i < n; i++)
+        for (uint32_t i = 0; i < n; i++) {
             out.u.a->v[i] = lw_value_from_member(&items[i], a);
+            lw_raw_gapless(&out.u.a->v[i], v->flags);
+        }
         out.u.a->n = n;
         return out;
     }
@@ -366,6 +368,7 @@ lw_value_from_list(const struct lw_value *v, const struct lw_json_member *items,
     uint64_t seen = 0;
     for (uint32_t i = 0; i < n; i++) {
         struct lw_value x = lw_value_from_member(&items[i], a);
+        lw_raw_gapless(&x, v->flags);
         struct lw_value k = lw_value_json_key(items[i].key, items[i].kesc, a);
         build(a, &out, k, x, &seen);
     }
@@ -762,7 +765,7 @@ write_plain(struct lw_buf *b, const struct lw_obj *o, struct lw_arena *ar, int d
             size_t n = o->k[i].len;
             char *d = lw_buf_grow(b, n + 3);
             d[0] = '"';
-            memcpy(d + 1, o->k[i].p, n);
+            lw_copy_small(d + 1, o->k[i].p, n);
             d[n + 1] = '"';
             d[n + 2] = ':';
             b->len += n + 3;
@@ -801,7 +804,7 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
         if (v->flags & LW_V_PLAIN) { /* as read: nothing to escape */
             char *d = lw_buf_grow(b, (size_t)v->len + 2);
             d[0] = '"';
-            memcpy(d + 1, v->u.p, v->len);
+            lw_copy_small(d + 1, v->u.p, v->len);
             d[v->len + 1] = '"';
             b->len += (size_t)v->len + 2;
             return 0;
@@ -822,7 +825,10 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
     }
     if (v->flags & LW_V_RAW) {
         if (b->len + v->len > max) return LW_WRITE_TOO_LONG;
-        lw_json_write_compact(b, rawstr(v));
+        if (v->flags & LW_V_PLAIN) /* compact already (LW_V_PLAIN on a raw container) */
+            lw_buf_add(b, v->u.p, v->len);
+        else
+            lw_json_write_compact(b, rawstr(v));
         return 0;
     }
     /* A template can nest values without bound (a = [a] in a loop); recursing that deep

@@ -163,7 +163,9 @@ member(struct lw_vm *vm, const struct lw_value *obj, struct lw_str key, bool *fo
         struct lw_str raw;
         if (raw_member(vm, (struct lw_str){ obj->u.p, obj->len }, key, &raw) != 1) return LW_NULL;
         *found = true;
-        return lw_value_from_json(raw, vm->arena);
+        struct lw_value v = lw_value_from_json(raw, vm->arena);
+        lw_raw_gapless(&v, obj->flags);
+        return v;
     }
     for (uint32_t i = 0; i < obj->u.o->n; i++) {
         if (lw_str_eq(obj->u.o->k[i], key)) {
@@ -190,7 +192,9 @@ element(struct lw_vm *vm, const struct lw_value *arr, int64_t i, bool *found)
         raw_scan(vm, at == 1 ? (size_t)(val.p - raw.p) : raw.len);
         if (at != 1) return LW_NULL;
         *found = true;
-        return lw_value_from_json(val, vm->arena);
+        struct lw_value v = lw_value_from_json(val, vm->arena);
+        lw_raw_gapless(&v, arr->flags);
+        return v;
     }
     int64_t n = arr->u.a->n; /* built (the raw case is above): lw_value_at's work, inline */
     if (i < 0) i += n;
@@ -213,6 +217,7 @@ path_get(struct lw_vm *vm, const struct lw_path *p, bool *found)
             return LW_NULL;
         }
         v = lw_value_from_json(raw, vm->arena);
+        lw_raw_gapless(&v, vm->root.flags);
         i = 1;
     }
     for (; i < p->n && *found; i++) {
@@ -418,10 +423,11 @@ writable(struct lw_vm *vm, struct lw_value *c, int iskey, struct lw_str key, boo
 }
 
 /* child: the slot of member key / element ix of writable container *c; NULL when absent and
- * !create (or out of range). A new member is null; index n appends. */
+ * !create (or out of range). A new member is null; index n appends; a new member whose key is
+ * plain (lw_pathseg's) is marked so in the object, to be written without the escaper. */
 static struct lw_value *
 child(struct lw_vm *vm, struct lw_value *c, int iskey, struct lw_str key, int64_t ix, bool create,
-      int *err)
+      bool plain, int *err)
 {
     *err = 0;
     if (iskey) {
@@ -430,7 +436,9 @@ child(struct lw_vm *vm, struct lw_value *c, int iskey, struct lw_str key, int64_
             *err = -1;
             return NULL;
         }
-        return lw_obj_slot(vm->arena, c, key, create, &added);
+        struct lw_value *slot = lw_obj_slot(vm->arena, c, key, create, &added);
+        if (added && plain) lw_obj_plain_last(c, (struct lw_value){ .flags = LW_V_PLAIN });
+        return slot;
     }
     int64_t n = c->u.a->n, i = ix < 0 ? ix + n : ix;
     if (i == n && create) {
@@ -499,7 +507,7 @@ path_set(struct lw_vm *vm, const struct lw_path *p, struct lw_value val)
         int64_t ix = 0;
         int err, iskey = seg_at(vm, &p->seg[i], &key, &ix);
         if (iskey < 0 || writable(vm, cur, iskey, key, true) != 0) return -1;
-        cur = child(vm, cur, iskey, key, ix, true, &err);
+        cur = child(vm, cur, iskey, key, ix, true, p->seg[i].reg < 0 && p->seg[i].plain, &err);
         if (cur == NULL) return -1;
     }
     *cur = val;
@@ -521,7 +529,7 @@ path_del(struct lw_vm *vm, const struct lw_path *p, struct lw_value *out)
         if (iskey < 0) return -1;
         if (cur->t != (iskey ? LW_T_OBJ : LW_T_ARR)) return 0; /* absent: nothing to remove */
         if (copy_on_write(vm, cur) != 0) return -1;
-        struct lw_value *slot = child(vm, cur, iskey, key, ix, false, &err);
+        struct lw_value *slot = child(vm, cur, iskey, key, ix, false, false, &err);
         if (slot == NULL) return err;
         if (i + 1 < p->n) {
             cur = slot;
@@ -550,7 +558,7 @@ push(struct lw_vm *vm, struct lw_value *arr, struct lw_value v)
     lw_value_share(&v);
     if (copy_on_write(vm, arr) != 0) return -1;
     int err;
-    struct lw_value *slot = child(vm, arr, 0, (struct lw_str){ 0 }, arr->u.a->n, true, &err);
+    struct lw_value *slot = child(vm, arr, 0, (struct lw_str){ 0 }, arr->u.a->n, true, false, &err);
     if (slot == NULL) return -1;
     *slot = v;
     return 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lw/arena.h"
+#include "lw/buf.h"
 #include "unit.h"
 
 /* Every byte of p[0..n) is c. */
@@ -42,9 +43,38 @@ growth(void)
     lw_arena_fini(&a);
 }
 
+/* lw_copy_small (buf.h) copies exactly n bytes for every n around its cases (0-3, 4-7, 8-16,
+ * memcpy above), from and to any alignment, and writes nothing outside them. */
+static void
+copy_small(void)
+{
+    char src[64], dst[80];
+    for (size_t i = 0; i < sizeof src; i++) {
+        src[i] = (char)('a' + i % 26);
+    }
+    bool ok = true;
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t off = 0; off < 8; off++) {
+            memset(dst, '#', sizeof dst);
+            lw_copy_small(dst + 8 + off, src + off, n);
+            ok = ok && memcmp(dst + 8 + off, src + off, n) == 0 && filled(dst, 8 + off, '#') &&
+                 filled(dst + 8 + off + n, sizeof dst - 8 - off - n, '#');
+        }
+    }
+    CHECK(ok);
+    struct lw_buf b;
+    lw_buf_init(&b);
+    lw_buf_add(&b, "abc", 3);
+    lw_buf_add(&b, NULL, 0);
+    lw_buf_add(&b, "0123456789", 10);
+    CHECK(b.len == 13 && memcmp(b.p, "abc0123456789", 13) == 0);
+    lw_buf_fini(&b);
+}
+
 void
 test_arena(void)
 {
+    copy_small();
     struct lw_arena a;
     lw_arena_init(&a, 128);
     char *p = lw_arena_alloc(&a, 3);

@@ -40,6 +40,15 @@ test_scan_keys(void)
     CHECK(vals[3].p == NULL && vals[3].len == 0);
     CHECK(vals[4].p == NULL); /* only top-level members count */
     CHECK(slice_is(vals[5], "\"two\""));
+    /* keys of the same (first byte, length) hash, one of them wanted twice, and keys alone
+     * under their hash: each member goes to the keys that name it, the last duplicate wins */
+    const char *th = "{\"ab\":1,\"ac\":2,\"q\":3,\"ad\":4,\"ab\":5,\"qq\":6,\"r\":7}";
+    struct lw_str hk[] = { LW_STR_LIT("ab"), LW_STR_LIT("ac"), LW_STR_LIT("q"),
+                           LW_STR_LIT("ab"), LW_STR_LIT("r"),  LW_STR_LIT("ae") };
+    struct lw_str hv[6];
+    CHECK(lw_json_scan(th, strlen(th), hk, 6, hv, &err) == 0);
+    CHECK(slice_is(hv[0], "5") && slice_is(hv[1], "2") && slice_is(hv[2], "3"));
+    CHECK(slice_is(hv[3], "5") && slice_is(hv[4], "7") && hv[5].p == NULL);
     /* a nested member named like a wanted key does not leak out */
     const char *t2 = "{\"n\":{\"a\":1},\"m\":[{\"a\":2}]}";
     CHECK(lw_json_scan(t2, strlen(t2), keys, 1, vals, &err) == 0 && vals[0].p == NULL);
@@ -50,16 +59,47 @@ test_scan_keys(void)
     struct lw_json_member all[3];
     size_t nall = 99;
     const char *t3 = "{\"a\" : 1, \"b\":{\"a\":[2]}, \"a\":\"x\",\"c\":7\0}";
-    CHECK(lw_json_scan_members(t3, strlen(t3) + 2, keys, 1, vals, all, 3, &nall, &err) == 0);
+    bool gapless = true;
+    CHECK(lw_json_scan_members(t3, strlen(t3) + 2, keys, 1, vals, all, 3, &nall, &gapless, &err) ==
+              0 &&
+          !gapless);
     CHECK(nall == 4 && slice_is(all[0].key, "\"a\"") && slice_is(all[0].val, "1"));
     CHECK(slice_is(all[1].key, "\"b\"") && slice_is(all[1].val, "{\"a\":[2]}"));
     CHECK(slice_is(all[2].val, "\"x\"") && slice_is(vals[0], "\"x\""));
-    CHECK(lw_json_scan_members("[{\"a\":1}]", 9, NULL, 0, NULL, all, 3, &nall, &err) == 0 &&
-          nall == 0);
-    CHECK(lw_json_scan_members("{\"a\":}", 6, NULL, 0, NULL, all, 3, &nall, &err) == -1);
+    CHECK(lw_json_scan_members("[{\"a\":1}]", 9, NULL, 0, NULL, all, 3, &nall, &gapless, &err) ==
+              0 &&
+          nall == 0 && gapless);
+    CHECK(lw_json_scan_members("{\"a\":}", 6, NULL, 0, NULL, all, 3, &nall, &gapless, &err) == -1 &&
+          !gapless);
+    /* gapless: no whitespace or NUL outside the strings of the value (around it does not count) */
+    static const struct {
+        const char *t;
+        bool gapless;
+    } gl[] = {
+        { " {\"a b\":\" \\\" \",\"c\":[1,{}]}\r\n", true },
+        { "{\"a\":[1,2],\"b\":{\"c\":null}}", true },
+        { "{\"a\": 1}", false },
+        { "{\"a\":1 }", false },
+        { "{ \"a\":1}", false },
+        { "{\"a\" :1}", false },
+        { "{\"a\":[1,\n2]}", false },
+        { "{\"a\":[1 ,2]}", false },
+        { "{\"a\":[]\t}", false },
+        { "[1,{\"a\":[ ]}]", false },
+    };
+    for (size_t i = 0; i < sizeof gl / sizeof gl[0]; i++) {
+        gapless = !gl[i].gapless;
+        CHECK(lw_json_scan_members(gl[i].t, strlen(gl[i].t), NULL, 0, NULL, all, 3, &nall, &gapless,
+                                   &err) == 0 &&
+              gapless == gl[i].gapless);
+    }
+    const char nul[] = "[1\0,2]";
+    CHECK(lw_json_scan_members(nul, sizeof nul - 1, NULL, 0, NULL, all, 3, &nall, &gapless, &err) ==
+              0 &&
+          !gapless);
     /* which top-level string values have an escape (vesc), whatever their nested strings had */
     const char *t4 = "{\"k\\n\":\"a\\\"b\",\"o\":{\"x\":\"\\n\"},\"s\":\"plain\",\"n\":1}";
-    CHECK(lw_json_scan_members(t4, strlen(t4), NULL, 0, NULL, all, 3, &nall, &err) == 0);
+    CHECK(lw_json_scan_members(t4, strlen(t4), NULL, 0, NULL, all, 3, &nall, NULL, &err) == 0);
     CHECK(nall == 4 && all[0].kesc && all[0].vesc && !all[1].kesc && !all[1].vesc);
     CHECK(!all[2].kesc && !all[2].vesc && slice_is(all[2].val, "\"plain\""));
     /* lw_json_list: the same of any container slice, in one walk of validated text */
@@ -188,6 +228,14 @@ test_numbers(void)
     CHECK(lw_json_number(lw_str_c("0"), &i, &d) == LW_JSON_INT && i == 0);
     CHECK(lw_json_number(lw_str_c("-0"), &i, &d) == LW_JSON_INT && i == 0);
     CHECK(lw_json_number(lw_str_c("-42"), &i, &d) == LW_JSON_INT && i == -42);
+    /* 18 digits: the one-walk path; 19: the checked one */
+    CHECK(lw_json_number(lw_str_c("999999999999999999"), &i, &d) == LW_JSON_INT &&
+          i == 999999999999999999LL);
+    CHECK(lw_json_number(lw_str_c("-999999999999999999"), &i, &d) == LW_JSON_INT &&
+          i == -999999999999999999LL);
+    CHECK(lw_json_number(lw_str_c("1000000000000000000"), &i, &d) == LW_JSON_INT &&
+          i == 1000000000000000000LL);
+    CHECK(lw_json_number(lw_str_c("12e1"), &i, &d) == LW_JSON_REAL && d == 120.0);
     CHECK(lw_json_number(lw_str_c("9223372036854775807"), &i, &d) == LW_JSON_INT && i == INT64_MAX);
     CHECK(lw_json_number(lw_str_c("-9223372036854775808"), &i, &d) == LW_JSON_INT &&
           i == INT64_MIN);
