@@ -493,6 +493,16 @@ LOGWASH_API int64_t logwash_state_last_end(const struct logwash_state *s);
 /* logwash_state_closed: every event-time window whose end plus lateness is at or before it
  * has closed and given its results (INT64_MIN: none yet). */
 LOGWASH_API int64_t logwash_state_closed(const struct logwash_state *s);
+/* logwash_state_source_time: source src's latest event time (INT64_MIN: none yet), as the
+ * lateness of its next contribution sees it. */
+LOGWASH_API int64_t logwash_state_source_time(const struct logwash_state *s, uint32_t src);
+/* logwash_state_restore: a replay from a Kafka commit starts: source src (named with
+ * logwash_state_from) had latest time time when the commit was made (INT64_MIN: none), and
+ * every window whose end plus lateness is at or before given had closed and its results were
+ * given: a contribution to such a window is dropped (neither counted nor late) unless its own
+ * source's time makes it late, so the replay gives none of them again. */
+LOGWASH_API void logwash_state_restore(struct logwash_state *s, uint32_t src, int64_t time,
+                                       int64_t given);
 
 /* ---- Running a record ---- */
 

@@ -143,5 +143,11 @@ int64_t lw_state_last_end(const struct lw_state *s);
 /* lw_state_closed: every event-time window whose end plus lateness is at or before it has
  * closed (the smallest over the statements; INT64_MIN: none yet). */
 int64_t lw_state_closed(const struct lw_state *s);
+/* lw_state_source_time: source src's latest event time (the first statement's), INT64_MIN none */
+int64_t lw_state_source_time(const struct lw_state *s, uint32_t src);
+/* lw_state_restore: a replay from a commit: source src (lw_state_from'd) had time time, and the
+ * windows ending (plus lateness) at or before given were given: contributions to them are
+ * dropped unless late (logwash_state_restore). */
+void lw_state_restore(struct lw_state *s, uint32_t src, int64_t time, int64_t given);
 
 #endif

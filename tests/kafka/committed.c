@@ -4,12 +4,13 @@
  * Usage: committed BROKERS GROUP TOPIC */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
+#include <string.h>
 
 int
 main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: committed BROKERS GROUP TOPIC\n");
+    if (argc != 4 && !(argc == 5 && strcmp(argv[4], "meta") == 0)) {
+        fprintf(stderr, "usage: committed BROKERS GROUP TOPIC [meta]\n");
         return 2;
     }
     char err[512];
@@ -43,7 +44,12 @@ main(int argc, char **argv)
         return 1;
     }
     for (int i = 0; i < pl->cnt; i++)
-        printf("%d %lld\n", (int)pl->elems[i].partition, (long long)pl->elems[i].offset);
+        if (argc == 5) /* with each offset's metadata */
+            printf("%d %lld %.*s\n", (int)pl->elems[i].partition, (long long)pl->elems[i].offset,
+                   (int)pl->elems[i].metadata_size,
+                   pl->elems[i].metadata ? (const char *)pl->elems[i].metadata : "");
+        else
+            printf("%d %lld\n", (int)pl->elems[i].partition, (long long)pl->elems[i].offset);
     rd_kafka_topic_partition_list_destroy(pl);
     rd_kafka_topic_destroy(rkt);
     rd_kafka_destroy(rk);

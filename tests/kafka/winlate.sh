@@ -1,0 +1,133 @@
+#!/bin/sh
+# Windows with allowed lateness exact under Kafka input (logwash(1) KAFKA, docs/design-state.md
+# 3 and 3a: the commit metadata), against librdkafka's mock cluster: a job counting and summing
+# per key per minute (an event-time tumbling window with `late 30s`; each record emits its own
+# output too) reads 3
+# partitions of 12,000 events spread round-robin (not by key: one member reads them all), some
+# out of order within their minute and some late (95 s early), and is killed with -9 twice
+# mid-stream; a last run reads to the end. The union of the window results in the output topic
+# (deduplicated by window and key) must equal a file run's results on the same records, with
+# identical values for every duplicate; each partition's committed offset must stop at its first
+# record of the window still open, its metadata holding its time and the windows given. Every
+# 7th event is moved back up to 25 s, into the minute before (on time within the lateness,
+# after that window's end), so a replay that forgot the partitions' times or the windows given
+# would re-emit a partial window or lose one.
+# Usage: [LW_JOBS=N] tests/kafka/winlate.sh LOGWASH MOCKD COMMITTED
+set -u
+lw=$1 mockd=$2 committed=$3
+. "$(dirname "$0")/lib.sh"
+kafka_kill9=ca
+ca=
+kafka_setup kafka-winlate python3
+mockd_start 3
+N=12000
+
+# the input: event i at T0 + i/10 s, every 7th moved back 0-25 s, often into the minute before
+# (within the lateness: on time for a file run and for its partition alike, at least 5 s from
+# the limit), every 401st 95 s early (late for both); then one event per partition a day later, which closes every window before it
+python3 - "$N" >"$tmp/in.jsonl" <<'EOF'
+import datetime, sys
+n = int(sys.argv[1])
+t0 = datetime.datetime(2026, 3, 1, tzinfo=datetime.timezone.utc)
+def ts(ms):
+    return (t0 + datetime.timedelta(milliseconds=ms)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+for i in range(n):
+    ms = i * 100
+    if i % 7 == 0:
+        ms = ms - (i % 251) * 100
+    if i % 401 == 0 and i > 2000:
+        ms -= 95000
+    print('{"i":%d,"ts":"%s","c":"c%d","v":%d}' % (i, ts(ms), (i * 7) % 5, i % 97))
+for j in range(3):
+    print('{"i":%d,"ts":"%s","c":"c0","v":0}' % (n + j, ts(86400000 + j)))
+EOF
+cat >"$tmp/t.lw" <<'EOF'
+input json
+let t = parse_time(.ts, "rfc3339")
+window tumbling 1m at t late 30s key .c { n = count(); s = sum(.v); lo = min(.i); hi = max(.i) }
+emit {i: .i}
+EOF
+# the reference: a file run of the same records, less the window of the last day (still open
+# under Kafka)
+"$lw" -f "$tmp/t.lw" "$tmp/in.jsonl" 2>/dev/null | grep window_start | grep -v '"window_start":"2026-03-02' |
+    python3 -c 'import json, sys
+print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))' >"$tmp/want"
+nwant=$(wc -l <"$tmp/want")
+late=$("$lw" -f "$tmp/t.lw" "$tmp/in.jsonl" 2>&1 >/dev/null | grep -c "late: event time")
+[ "$nwant" -gt 90 ] && [ "$late" -gt 10 ] || bad "the file run gave $nwant results, $late late"
+
+ctl "topic win 3" "topic wout 1"
+# partition i % 3, in order
+for p in 0 1 2; do
+    awk -v p=$p -v n="$N" '(NR <= n && (NR - 1) % 3 == p) || NR - n == p + 1' "$tmp/in.jsonl" >"$tmp/in$p"
+    timeout 120 kcat -P -b "$boot" -t win -p $p -l -X batch.num.messages=20 "$tmp/in$p" 2>"$tmp/kcat.err" ||
+        bad "kcat -P partition $p failed: $(head -2 "$tmp/kcat.err")"
+done
+# committed offsets summed over the partitions (-1001 each when none)
+csum() { "$committed" "$boot" "$1" win 2>/dev/null | awk '{ s += $2 } END { print s + 0 }'; }
+echo "rtt -1 30" >&3
+last=-3003
+for run in 1 2; do
+    : >"$tmp/lw$run.err"
+    "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win --group gw --to kafka \
+        --out-topic wout $KX $SLOW --stats-interval 1 2>"$tmp/lw$run.err" &
+    lwpid=$!
+    records_in 1000 "$tmp/lw$run.err"
+    # the first kill after a commit moved; the second soon after, well before the end
+    if [ $run = 1 ]; then tries=150; else tries=15; fi
+    wait_for '[ "$(csum gw)" -gt "$last" ] || ! kill -0 $lwpid 2>/dev/null' $((tries / 5))
+    kill -9 "$lwpid"; wait "$lwpid" 2>/dev/null; lwpid=
+    "$committed" "$boot" gw win >"$tmp/c$run"
+    last=$(csum gw)
+    timeout 120 kcat -C -b "$boot" -t wout -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null |
+        grep -c window_start >"$tmp/n$run"
+done
+echo "rtt -1 0" >&3
+n1=$(cat "$tmp/n1") n2=$(cat "$tmp/n2") total=$((N + 3))
+if [ "$n1" -gt 0 ] && [ "$n2" -gt "$n1" ] && [ "$last" -lt "$total" ]; then
+    ok "two runs killed with -9 mid-stream ($n1 then $n2 results out; committed offsets $(tr '\n' ' ' <"$tmp/c1")then $(tr '\n' ' ' <"$tmp/c2"))"
+else
+    bad "the kills were not mid-stream: $n1 then $n2 results out, committed $(tr '\n' ' ' <"$tmp/c2")"
+fi
+timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win --group gw \
+    --to kafka --out-topic wout --exit-at-eof $KX -q 2>"$tmp/lw3.err"
+rc=$?
+[ $rc = 0 ] && ok "the last run reads to the end: exit 0" || bad "last run: exit $rc: $(tail -2 "$tmp/lw3.err")"
+timeout 120 kcat -C -b "$boot" -t wout -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/got" 2>/dev/null
+msg=$(python3 - "$tmp/want" "$tmp/got" <<'EOF'
+import json, sys
+want = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    want[(r["window_start"], r["key"])] = r
+seen, dups, errs = set(), 0, []
+for line in open(sys.argv[2]):
+    r = json.loads(line)
+    if "window_start" not in r:
+        continue  # a record's own output
+    k = (r.get("window_start"), r.get("key"))
+    if k not in want:
+        errs.append("unexpected result %s" % line.strip())
+    elif r != want[k]:
+        errs.append("%s: got %s, want %s" % (k, json.dumps(r), json.dumps(want[k])))
+    dups += k in seen
+    seen.add(k)
+errs += ["missing %s" % (k,) for k in want if k not in seen]
+print("; ".join(errs[:4]) if errs else "%d results, %d distinct, %d duplicates identical" % (len(seen) + dups, len(seen), dups))
+sys.exit(1 if errs else 0)
+EOF
+) && ok "the union of the results equals the file run's ($nwant), values exact: $msg" ||
+    bad "results: $msg"
+"$committed" "$boot" gw win | sort >"$tmp/c3"
+printf '0 %d\n1 %d\n2 %d\n' $((N / 3)) $((N / 3)) $((N / 3)) >"$tmp/c3want"
+"$committed" "$boot" gw win meta >"$tmp/m3" 2>&1
+cmp -s "$tmp/c3" "$tmp/c3want" && ok "committed offsets $(tr '\n' ' ' <"$tmp/c3")(each partition's record of the open window)" ||
+    bad "committed $(tr '\n' ' ' <"$tmp/c3"), expected $(tr '\n' ' ' <"$tmp/c3want")"
+# the metadata: each partition's time as of its commit (its last record before the last day,
+# 2026-03-01T00:19:59.x, in ns since the epoch) and the windows given (the closing time then:
+# the last day's first record, 2026-03-02T00:00:00.00x)
+[ "$(grep -cE '^[0-2] [0-9]+ lw1 t=1772324399[0-9]{9} x=17724096000[0-9]{8}$' "$tmp/m3")" = 3 ] &&
+    ok "each commit's metadata holds its partition's time and the windows given: $(head -1 "$tmp/m3")" ||
+    bad "commit metadata: $(tr '\n' ' ' <"$tmp/m3")"
+
+summary -j
