@@ -189,6 +189,8 @@ lw_kstate_parted(struct lw_kstate *ks, const char *topic, int32_t partition, boo
             ks->src->ops->getmeta(ks->src, topic, partition, meta, sizeof meta)) {
             if (!meta_parse(meta, &p->mtime, &p->mgiven)) {
                 p->mtime = p->mgiven = INT64_MIN;
+                for (char *c = meta; *c != '\0'; c++) /* someone else's: shown printable */
+                    if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) *c = '?';
                 fprintf(stderr,
                         "logwash: %s/%d: the committed offset's metadata is not logwash's "
                         "(\"%.60s\"): its windows are rebuilt from the committed offset as if "

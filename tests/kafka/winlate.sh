@@ -41,22 +41,7 @@ for i in range(n):
 for j in range(3):
     print('{"i":%d,"ts":"%s","c":"c0","v":0}' % (n + j, ts(86400000 + j)))
 EOF
-cat >"$tmp/t.lw" <<'EOF'
-input json
-let t = parse_time(.ts, "rfc3339")
-window tumbling 1m at t late 30s key .c { n = count(); s = sum(.v); lo = min(.i); hi = max(.i) }
-emit {i: .i}
-EOF
-# the reference: a file run of the same records, less the window of the last day (still open
-# under Kafka)
-"$lw" -f "$tmp/t.lw" "$tmp/in.jsonl" 2>/dev/null | grep window_start | grep -v '"window_start":"2026-03-02' |
-    python3 -c 'import json, sys
-print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))' >"$tmp/want"
-nwant=$(wc -l <"$tmp/want")
-late=$("$lw" -f "$tmp/t.lw" "$tmp/in.jsonl" 2>&1 >/dev/null | grep -c "late: event time")
-[ "$nwant" -gt 90 ] && [ "$late" -gt 10 ] || bad "the file run gave $nwant results, $late late"
-
-ctl "topic win 3" "topic wout 1"
+ctl "topic win 3" "topic wout 1" "topic wouts 1"
 # partition i % 3, in order
 for p in 0 1 2; do
     awk -v p=$p -v n="$N" '(NR <= n && (NR - 1) % 3 == p) || NR - n == p + 1' "$tmp/in.jsonl" >"$tmp/in$p"
@@ -65,36 +50,53 @@ for p in 0 1 2; do
 done
 # committed offsets summed over the partitions (-1001 each when none)
 csum() { "$committed" "$boot" "$1" win 2>/dev/null | awk '{ s += $2 } END { print s + 0 }'; }
-echo "rtt -1 30" >&3
-last=-3003
-for run in 1 2; do
-    : >"$tmp/lw$run.err"
-    "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win --group gw --to kafka \
-        --out-topic wout $KX $SLOW --stats-interval 1 2>"$tmp/lw$run.err" &
-    lwpid=$!
-    records_in 1000 "$tmp/lw$run.err"
-    # the first kill after a commit moved; the second soon after, well before the end
-    if [ $run = 1 ]; then tries=150; else tries=15; fi
-    wait_for '[ "$(csum gw)" -gt "$last" ] || ! kill -0 $lwpid 2>/dev/null' $((tries / 5))
-    kill -9 "$lwpid"; wait "$lwpid" 2>/dev/null; lwpid=
-    "$committed" "$boot" gw win >"$tmp/c$run"
-    last=$(csum gw)
-    timeout 120 kcat -C -b "$boot" -t wout -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null |
-        grep -c window_start >"$tmp/n$run"
-done
-echo "rtt -1 0" >&3
-n1=$(cat "$tmp/n1") n2=$(cat "$tmp/n2") total=$((N + 3))
-if [ "$n1" -gt 0 ] && [ "$n2" -gt "$n1" ] && [ "$last" -lt "$total" ]; then
-    ok "two runs killed with -9 mid-stream ($n1 then $n2 results out; committed offsets $(tr '\n' ' ' <"$tmp/c1")then $(tr '\n' ' ' <"$tmp/c2"))"
-else
-    bad "the kills were not mid-stream: $n1 then $n2 results out, committed $(tr '\n' ' ' <"$tmp/c2")"
-fi
-timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win --group gw \
-    --to kafka --out-topic wout --exit-at-eof $KX -q 2>"$tmp/lw3.err"
-rc=$?
-[ $rc = 0 ] && ok "the last run reads to the end: exit 0" || bad "last run: exit $rc: $(tail -2 "$tmp/lw3.err")"
-timeout 120 kcat -C -b "$boot" -t wout -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/got" 2>/dev/null
-msg=$(python3 - "$tmp/want" "$tmp/got" <<'EOF'
+
+# scenario KIND WINDOW OUT: the job with `window WINDOW at t late 30s` against a file run, output
+# topic OUT, group gKIND
+scenario() {
+    kind=$1 win=$2 out=$3
+    printf '%s\n' 'input json' 'let t = parse_time(.ts, "rfc3339")' \
+        "window $win at t late 30s key .c { n = count(); s = sum(.v); lo = min(.i); hi = max(.i) }" \
+        'emit {i: .i}' >"$tmp/t.lw"
+    # the reference: a file run of the same records, less the windows of the last day (still
+    # open under Kafka)
+    "$lw" -f "$tmp/t.lw" "$tmp/in.jsonl" 2>/dev/null | grep window_start | grep -v '"window_end":"2026-03-02' |
+        python3 -c 'import json, sys
+print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))' >"$tmp/want"
+    nwant=$(wc -l <"$tmp/want")
+    late=$("$lw" -f "$tmp/t.lw" "$tmp/in.jsonl" 2>&1 >/dev/null | grep -c "late: event time")
+    [ "$nwant" -gt 90 ] && [ "$late" -gt 10 ] || bad "$kind: the file run gave $nwant results, $late late"
+
+    echo "rtt -1 30" >&3
+    last=-3003
+    for run in 1 2; do
+        : >"$tmp/lw$run.err"
+        "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win --group g$kind --to kafka \
+            --out-topic $out $KX $SLOW --stats-interval 1 2>"$tmp/lw$run.err" &
+        lwpid=$!
+        records_in 1000 "$tmp/lw$run.err"
+        # the first kill after a commit moved; the second soon after, well before the end
+        if [ $run = 1 ]; then tries=150; else tries=15; fi
+        wait_for '[ "$(csum g$kind)" -gt "$last" ] || ! kill -0 $lwpid 2>/dev/null' $((tries / 5))
+        kill -9 "$lwpid"; wait "$lwpid" 2>/dev/null; lwpid=
+        "$committed" "$boot" g$kind win >"$tmp/c$run"
+        last=$(csum g$kind)
+        timeout 120 kcat -C -b "$boot" -t $out -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null |
+            grep -c window_start >"$tmp/n$run"
+    done
+    echo "rtt -1 0" >&3
+    n1=$(cat "$tmp/n1") n2=$(cat "$tmp/n2") total=$((N + 3))
+    if [ "$n1" -gt 0 ] && [ "$n2" -gt "$n1" ] && [ "$last" -lt "$total" ]; then
+        ok "$kind: two runs killed with -9 mid-stream ($n1 then $n2 results out; committed offsets $(tr '\n' ' ' <"$tmp/c1")then $(tr '\n' ' ' <"$tmp/c2"))"
+    else
+        bad "$kind: the kills were not mid-stream: $n1 then $n2 results out, committed $(tr '\n' ' ' <"$tmp/c2")"
+    fi
+    timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win --group g$kind \
+        --to kafka --out-topic $out --exit-at-eof $KX -q 2>"$tmp/lw3.err"
+    rc=$?
+    [ $rc = 0 ] && ok "$kind: the last run reads to the end: exit 0" || bad "$kind: last run: exit $rc: $(tail -2 "$tmp/lw3.err")"
+    timeout 120 kcat -C -b "$boot" -t $out -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/got" 2>/dev/null
+    msg=$(python3 - "$tmp/want" "$tmp/got" <<'EOF'
 import json, sys
 want = {}
 for line in open(sys.argv[1]):
@@ -116,18 +118,20 @@ errs += ["missing %s" % (k,) for k in want if k not in seen]
 print("; ".join(errs[:4]) if errs else "%d results, %d distinct, %d duplicates identical" % (len(seen) + dups, len(seen), dups))
 sys.exit(1 if errs else 0)
 EOF
-) && ok "the union of the results equals the file run's ($nwant), values exact: $msg" ||
-    bad "results: $msg"
-"$committed" "$boot" gw win | sort >"$tmp/c3"
-printf '0 %d\n1 %d\n2 %d\n' $((N / 3)) $((N / 3)) $((N / 3)) >"$tmp/c3want"
-"$committed" "$boot" gw win meta >"$tmp/m3" 2>&1
-cmp -s "$tmp/c3" "$tmp/c3want" && ok "committed offsets $(tr '\n' ' ' <"$tmp/c3")(each partition's record of the open window)" ||
-    bad "committed $(tr '\n' ' ' <"$tmp/c3"), expected $(tr '\n' ' ' <"$tmp/c3want")"
-# the metadata: each partition's time as of its commit (its last record before the last day,
-# 2026-03-01T00:19:59.x, in ns since the epoch) and the windows given (the closing time then:
-# the last day's first record, 2026-03-02T00:00:00.00x)
-[ "$(grep -cE '^[0-2] [0-9]+ lw1 t=1772324399[0-9]{9} x=17724096000[0-9]{8}$' "$tmp/m3")" = 3 ] &&
-    ok "each commit's metadata holds its partition's time and the windows given: $(head -1 "$tmp/m3")" ||
-    bad "commit metadata: $(tr '\n' ' ' <"$tmp/m3")"
+    ) && ok "$kind: the union of the results equals the file run's ($nwant), values exact: $msg" ||
+        bad "$kind: results: $msg"
+    "$committed" "$boot" g$kind win | sort >"$tmp/c3"
+    printf '0 %d\n1 %d\n2 %d\n' $((N / 3)) $((N / 3)) $((N / 3)) >"$tmp/c3want"
+    "$committed" "$boot" g$kind win meta >"$tmp/m3" 2>&1
+    cmp -s "$tmp/c3" "$tmp/c3want" && ok "$kind: committed offsets $(tr '\n' ' ' <"$tmp/c3")(each partition's record of the open window)" ||
+        bad "$kind: committed $(tr '\n' ' ' <"$tmp/c3"), expected $(tr '\n' ' ' <"$tmp/c3want")"
+    # the metadata: each partition's time as of its commit (its last record before the last day,
+    # 2026-03-01T00:19:59.x, in ns since the epoch) and the windows given (the closing time then:
+    # the last day's first record, 2026-03-02T00:00:00.00x)
+    [ "$(grep -cE '^[0-2] [0-9]+ lw1 t=1772324399[0-9]{9} x=17724096000[0-9]{8}$' "$tmp/m3")" = 3 ] &&
+        ok "$kind: each commit's metadata holds its partition's time and the windows given: $(head -1 "$tmp/m3")" ||
+        bad "$kind: commit metadata: $(tr '\n' ' ' <"$tmp/m3")"
+}
 
+scenario tumbling 'tumbling 1m' wout
 summary -j
