@@ -1653,7 +1653,7 @@ lw_state_replay_exact(const struct lw_state *s)
     const struct lw_windef *d = &p->windows[0];
     /* with lateness, only when each source's time and the windows given are restored at a
      * replay (lw_state_restore) */
-    return d->kind == LW_WIN_TUMBLING && d->event_time;
+    return (d->kind == LW_WIN_TUMBLING || d->kind == LW_WIN_SLIDING) && d->event_time;
 }
 
 uint64_t

@@ -134,4 +134,5 @@ EOF
 }
 
 scenario tumbling 'tumbling 1m' wout
+scenario sliding 'sliding 2m every 1m' wouts
 summary -j
