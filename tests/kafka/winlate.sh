@@ -131,6 +131,10 @@ EOF
     [ "$(grep -cE '^[0-2] [0-9]+ lw1 t=1772324399[0-9]{9} x=17724096000[0-9]{8}$' "$tmp/m3")" = 3 ] &&
         ok "$kind: each commit's metadata holds its partition's time and the windows given: $(head -1 "$tmp/m3")" ||
         bad "$kind: commit metadata: $(tr '\n' ' ' <"$tmp/m3")"
+    # a sanitizer build's reports (the killed runs' too)
+    if grep -hE 'AddressSanitizer|LeakSanitizer|runtime error' "$tmp"/lw[123].err >"$tmp/san"; then
+        bad "$kind: sanitizer: $(head -2 "$tmp/san")"
+    fi
 }
 
 scenario tumbling 'tumbling 1m' wout
