@@ -10,7 +10,10 @@
  * the windows not given (and their lateness: the records before F had earlier times than F).
  * Releasing at one closing watermark S for every partition in the same commit keeps the
  * partitions' F consistent: a window ending at or before S had all its records committed in
- * every partition, a later one none of them. */
+ * every partition, a later one none of them. With lateness or sliding windows a record after F
+ * may feed a window given already, and a replay from F must see the partition's time as it
+ * was: each commit's metadata holds the partition's time there and S (the windows given), and
+ * the state restores both at assignment (docs/design-state.md 3 and 3a). */
 #include "lw/kstate.h"
 
 #include <inttypes.h>
