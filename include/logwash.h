@@ -474,9 +474,11 @@ LOGWASH_API void logwash_state_counts(const struct logwash_state *s,
 LOGWASH_API uint64_t logwash_state_horizon(const struct logwash_state *s);
 /* logwash_state_replay_exact: whether replaying the records from the one at the horizon, in
  * the same order, on a new state, gives again exactly the window results not given yet and none
- * of those given (true for a template whose only state is one event-time tumbling window
- * without lateness, as long as no record contributed twice and no window closed early at
- * max_bytes). logwash(1) allows state with Kafka input only while this holds. */
+ * of those given (true for a template whose only state is one event-time tumbling or sliding
+ * window, as long as no record contributed twice and no window closed early at max_bytes; with
+ * lateness, or with sliding windows, only when each source's time and the windows given are
+ * restored first: logwash_state_restore). logwash(1) allows state with Kafka input only while
+ * this holds. */
 LOGWASH_API bool logwash_state_replay_exact(const struct logwash_state *s);
 /* logwash_state_from: the operations applied from now on come from source src (a small
  * number: a Kafka partition). Each source has its own event time: a contribution is late when
@@ -493,6 +495,16 @@ LOGWASH_API int64_t logwash_state_last_end(const struct logwash_state *s);
 /* logwash_state_closed: every event-time window whose end plus lateness is at or before it
  * has closed and given its results (INT64_MIN: none yet). */
 LOGWASH_API int64_t logwash_state_closed(const struct logwash_state *s);
+/* logwash_state_source_time: source src's latest event time (INT64_MIN: none yet), as the
+ * lateness of its next contribution sees it. */
+LOGWASH_API int64_t logwash_state_source_time(const struct logwash_state *s, uint32_t src);
+/* logwash_state_restore: a replay from a Kafka commit starts: source src (named with
+ * logwash_state_from) had latest time time when the commit was made (INT64_MIN: none), and
+ * every window whose end plus lateness is at or before given had closed and its results were
+ * given: a contribution to such a window is dropped (neither counted nor late) unless its own
+ * source's time makes it late, so the replay gives none of them again. */
+LOGWASH_API void logwash_state_restore(struct logwash_state *s, uint32_t src, int64_t time,
+                                       int64_t given);
 
 /* ---- Running a record ---- */
 

@@ -1225,7 +1225,7 @@ want '{"user_agent":{"family":"My Foo","major":"12","minor":null,"patch":null},"
 expect_file ua_rules_own out
 : >in
 # ---- windows: a late record is a dead letter of kind late (its own outputs are kept); seen()
-# and windows refuse Kafka but for one event-time tumbling window without lateness (the rest is
+# and windows refuse Kafka but for one event-time tumbling or sliding window, with or without lateness (the rest is
 # not exact across restarts yet; the allowed case is tests/kafka/windows.sh)
 printf 'input json\nwindow tumbling 1m at parse_time(.ts, "rfc3339") { n = count() }\nemit .i\n' >w.lw
 printf '{"i":1,"ts":"2026-01-01T00:00:10Z"}\n{"i":2,"ts":"2026-01-01T00:01:10Z"}\n{"i":3,"ts":"2026-01-01T00:00:20Z"}\n' >w.json
@@ -1242,10 +1242,10 @@ run -f w.lw --metrics-file wm.json w.json
 for want in '"records_late_total":1' '"window_results_total":2' '"records_emitted_total":5'; do
     if grep -q "$want" wm.json; then ok; else bad "window_metrics: no $want in $(cat wm.json)"; fi
 done
-printf 'input json\nwindow tumbling 1m at parse_time(.ts, "rfc3339") late 5s { n = count() }\n' >wl.lw
+printf 'input json\nwindow session 2m at parse_time(.ts, "rfc3339") { n = count() }\n' >wl.lw
 run --from kafka --brokers 127.0.0.1:1 --topic in -f wl.lw
 expect_rc window_kafka 2
-want "logwash: seen() and window statements work on files and pipes to standard output only, and with Kafka input on one event-time tumbling window without lateness: for the rest, exactness across restarts is not built yet (logwash(1) KAFKA)"
+want "logwash: seen() and window statements work on files and pipes to standard output only, and with Kafka input on one event-time tumbling or sliding window (with or without lateness): for the rest, exactness across restarts is not built yet (logwash(1) KAFKA)"
 expect_file window_kafka err
 run --to kafka --brokers 127.0.0.1:1 --out-topic out -f w.lw w.json
 expect_rc window_files_to_kafka 2

@@ -19,6 +19,7 @@
     X(assignment)                                                                                  \
     X(assignment_lost)                                                                             \
     X(commit)                                                                                      \
+    X(committed)                                                                                   \
     X(conf)                                                                                        \
     X(conf_destroy)                                                                                \
     X(conf_get)                                                                                    \
@@ -98,6 +99,7 @@ lw_rdk_message_errstr(const rd_kafka_message_t *m)
 #define rd_kafka_assignment(...)                   lw_rdk.assignment(__VA_ARGS__)
 #define rd_kafka_assignment_lost(...)              lw_rdk.assignment_lost(__VA_ARGS__)
 #define rd_kafka_commit(...)                       lw_rdk.commit(__VA_ARGS__)
+#define rd_kafka_committed(...)                    lw_rdk.committed(__VA_ARGS__)
 #define rd_kafka_conf(...)                         lw_rdk.conf(__VA_ARGS__)
 #define rd_kafka_conf_destroy(...)                 lw_rdk.conf_destroy(__VA_ARGS__)
 #define rd_kafka_conf_get(...)                     lw_rdk.conf_get(__VA_ARGS__)

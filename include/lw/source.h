@@ -77,6 +77,12 @@ struct lw_source_ops {
     /* holds: the holds a ticket has now (-1: an output failed; 0: finished, or unknown). NULL:
      * not known (files). */
     int32_t (*holds)(struct lw_source *s, uint64_t ticket);
+    /* setmeta: the metadata committed with the partition's next commit (Kafka stores a string
+     * per partition; with commit_atomic only); getmeta: the metadata of the offset committed
+     * when the partition was assigned into out (cap bytes), false for none. NULL: no metadata. */
+    void (*setmeta)(struct lw_source *s, const char *topic, int32_t partition, const char *meta);
+    bool (*getmeta)(struct lw_source *s, const char *topic, int32_t partition, char *out,
+                    size_t cap);
     /* close: commit what is finished and release the source. Returns 0 or -1 with d set. */
     int (*close)(struct lw_source *s, struct lw_diag *d);
 };

@@ -126,9 +126,10 @@ uint64_t lw_state_horizon(const struct lw_state *s);
  * order of event times makes: O(log n) per window opened or closed. */
 uint64_t lw_state_steps(const struct lw_state *s);
 /* lw_state_replay_exact: whether replaying the logs from a horizon (in the same order, on an
- * empty state) gives again exactly the results not given yet, and none of those given: one
- * event-time tumbling window statement without lateness, no seen(), no log contributing twice,
- * no window closed early (docs/design-state.md 3). */
+ * empty state, each source's time and windows given restored: lw_state_restore) gives again
+ * exactly the results not given yet, and none of those given: one event-time tumbling or
+ * sliding window statement, no seen(), no log contributing twice, no window closed early
+ * (docs/design-state.md 3). */
 bool lw_state_replay_exact(const struct lw_state *s);
 /* lw_state_from: the logs applied from now on come from source src (a small number; a new one
  * holds every window back until it has a time or is idle): each source has its own event
@@ -143,5 +144,11 @@ int64_t lw_state_last_end(const struct lw_state *s);
 /* lw_state_closed: every event-time window whose end plus lateness is at or before it has
  * closed (the smallest over the statements; INT64_MIN: none yet). */
 int64_t lw_state_closed(const struct lw_state *s);
+/* lw_state_source_time: source src's latest event time (the first statement's), INT64_MIN none */
+int64_t lw_state_source_time(const struct lw_state *s, uint32_t src);
+/* lw_state_restore: a replay from a commit: source src (lw_state_from'd) had time time, and the
+ * windows ending (plus lateness) at or before given were given: contributions to them are
+ * dropped unless late (logwash_state_restore). */
+void lw_state_restore(struct lw_state *s, uint32_t src, int64_t time, int64_t given);
 
 #endif

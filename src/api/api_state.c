@@ -170,6 +170,18 @@ logwash_state_last_end(const struct logwash_state *s)
 }
 
 int64_t
+logwash_state_source_time(const struct logwash_state *s, uint32_t src)
+{
+    return s->broken ? INT64_MIN : lw_state_source_time(s->s, src);
+}
+
+void
+logwash_state_restore(struct logwash_state *s, uint32_t src, int64_t time, int64_t given)
+{
+    if (!s->broken) lw_state_restore(s->s, src, time, given);
+}
+
+int64_t
 logwash_state_closed(const struct logwash_state *s)
 {
     return s->broken ? INT64_MIN : lw_state_closed(s->s);

@@ -10,7 +10,10 @@
  * the windows not given (and their lateness: the records before F had earlier times than F).
  * Releasing at one closing watermark S for every partition in the same commit keeps the
  * partitions' F consistent: a window ending at or before S had all its records committed in
- * every partition, a later one none of them. */
+ * every partition, a later one none of them. With lateness or sliding windows a record after F
+ * may feed a window given already, and a replay from F must see the partition's time as it
+ * was: each commit's metadata holds the partition's time there and S (the windows given), and
+ * the state restores both at assignment (docs/design-state.md 3 and 3a). */
 #include "lw/kstate.h"
 
 #include <inttypes.h>
@@ -23,7 +26,8 @@
 
 struct kent {
     uint64_t ticket;
-    int64_t wend; /* the end of the window it fed (INT64_MIN: none) */
+    int64_t wend;  /* the end of the window it fed (INT64_MIN: none) */
+    int64_t ptime; /* its partition's time after it */
 };
 
 struct kpart {
@@ -36,6 +40,8 @@ struct kpart {
     struct kent *q;   /* records held, in offset order */
     size_t head, n, cap;
     size_t need, scan; /* q[head..need): fed windows closed at the goal; q[head..scan): idle */
+    int64_t mtime;     /* the time as of its commit (restored and committed), INT64_MIN: none */
+    int64_t mgiven;    /* the windows given as of its commit (the same) */
 };
 
 struct kcut {
@@ -61,6 +67,17 @@ struct lw_kstate {
     bool reset;          /* every partition revoked: the state is made again */
     char stop[300];      /* why the run must stop, "" while it need not */
 };
+
+/* The commit metadata (docs/design-state.md 3): "lw1 t=T x=X", the partition's time as of
+ * the committed offset and the end plus lateness of the last window closed and given. */
+#define KMETA "lw1 t=%" PRId64 " x=%" PRId64
+
+static bool
+meta_parse(const char *s, int64_t *t, int64_t *x)
+{
+    int n = -1;
+    return sscanf(s, "lw1 t=%" SCNd64 " x=%" SCNd64 "%n", t, x, &n) == 2 && n >= 0 && s[n] == '\0';
+}
 
 static int64_t
 mono_ms(void)
@@ -145,6 +162,7 @@ remake(struct lw_kstate *ks)
     for (uint32_t i = 0; i < ks->np; i++) {
         if (!ks->p[i].live) continue;
         logwash_state_from(*ks->state, i);
+        logwash_state_restore(*ks->state, i, ks->p[i].mtime, ks->p[i].mgiven);
         ks->p[i].idle = false;
         ks->p[i].last_ms = now;
     }
@@ -168,7 +186,25 @@ lw_kstate_parted(struct lw_kstate *ks, const char *topic, int32_t partition, boo
         p->last_ms = mono_ms();
         p->last_off = -1;
         p->head = p->n = p->need = p->scan = 0;
-        if (!ks->reset) logwash_state_from(*ks->state, (uint32_t)(p - ks->p));
+        p->mtime = p->mgiven = INT64_MIN;
+        char meta[160];
+        if (ks->src->ops->getmeta &&
+            ks->src->ops->getmeta(ks->src, topic, partition, meta, sizeof meta)) {
+            if (!meta_parse(meta, &p->mtime, &p->mgiven)) {
+                p->mtime = p->mgiven = INT64_MIN;
+                for (char *c = meta; *c != '\0'; c++) /* someone else's: shown printable */
+                    if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) *c = '?';
+                fprintf(stderr,
+                        "logwash: %s/%d: the committed offset's metadata is not logwash's "
+                        "(\"%.60s\"): its windows are rebuilt from the committed offset as if "
+                        "it were the first run\n",
+                        topic, (int)partition, meta);
+            }
+        }
+        if (!ks->reset) {
+            logwash_state_from(*ks->state, (uint32_t)(p - ks->p));
+            logwash_state_restore(*ks->state, (uint32_t)(p - ks->p), p->mtime, p->mgiven);
+        }
         return;
     }
     if (p != NULL) p->live = false;
@@ -242,7 +278,8 @@ lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
         p->cap = p->cap ? p->cap * 2 : 256;
         p->q = lw_xrealloc(p->q, p->cap * sizeof *p->q);
     }
-    p->q[p->n++] = (struct kent){ pos->ticket, wend };
+    p->q[p->n++] = (struct kent){ pos->ticket, wend,
+                                  logwash_state_source_time(*ks->state, (uint32_t)(p - ks->p)) };
     /* windows its operations closed: their results are its outputs */
     int64_t closed = logwash_state_closed(*ks->state);
     if (closed > ks->last_closed) {
@@ -291,6 +328,14 @@ lw_kstate_release(struct lw_kstate *ks)
         for (uint32_t i = 0; i < ks->np; i++) {
             struct kpart *p = &ks->p[i];
             if (!p->live) continue;
+            if (p->head < p->need) p->mtime = p->q[p->need - 1].ptime;
+            if (ks->goal > p->mgiven) p->mgiven = ks->goal;
+            /* the metadata first: the commit it goes with is made after the done()s */
+            if (ks->src->ops->setmeta) {
+                char meta[160];
+                snprintf(meta, sizeof meta, KMETA, p->mtime, p->mgiven);
+                ks->src->ops->setmeta(ks->src, p->topic, p->partition, meta);
+            }
             for (; p->head < p->need; p->head++)
                 ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
         }

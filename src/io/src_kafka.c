@@ -36,6 +36,9 @@ struct part {
     uint32_t seq_head;   /* sequence number of ring[head] */
     int64_t done_upto;   /* offset of the last record of the finished run, -1: none yet */
     int64_t next_offset; /* after the last message consumed, -1: none yet */
+    int64_t base;        /* the committed offset at assignment, else the first read; -1: none */
+    char meta[160];      /* committed with the next commit (setmeta), "" for none */
+    char cmeta[160];     /* the committed offset's metadata read at assignment (getmeta) */
 };
 
 struct kafka {
@@ -107,7 +110,8 @@ add_part(struct kafka *k, const char *topic, int32_t partition)
                         .ring = ring,
                         .cap = cap,
                         .done_upto = -1,
-                        .next_offset = -1 };
+                        .next_offset = -1,
+                        .base = -1 };
     p->topic = lw_xstrndup(topic, strlen(topic));
     size_t n = strlen(topic) + 16;
     p->label = lw_xmalloc(n);
@@ -204,8 +208,16 @@ store(struct kafka *k, bool sync)
             if (!p->live || !p->dirty) continue;
             p->dirty = false;
             if (pl == NULL) pl = rd_kafka_topic_partition_list_new(4);
-            rd_kafka_topic_partition_list_add(pl, p->topic, p->partition)->offset =
-                p->done_upto + 1;
+            /* new metadata alone (setmeta) is committed at the same offset */
+            int64_t off = p->done_upto >= 0 ? p->done_upto + 1 : p->base;
+            if (off < 0) continue;
+            rd_kafka_topic_partition_t *t =
+                rd_kafka_topic_partition_list_add(pl, p->topic, p->partition);
+            t->offset = off;
+            if (p->meta[0] != '\0') { /* freed with the list (librdkafka's rd_free: free) */
+                t->metadata_size = strlen(p->meta);
+                t->metadata = lw_xstrndup(p->meta, t->metadata_size);
+            }
         }
         if (pl == NULL) return;
         rd_kafka_resp_err_t e = rd_kafka_commit(k->rk, pl, sync ? 0 : 1);
@@ -235,6 +247,30 @@ commit(struct kafka *k, const char *when)
     }
 }
 
+/* read_meta: the metadata of the offsets committed for the partitions of pl (getmeta) */
+static void
+read_meta(struct kafka *k, const rd_kafka_topic_partition_list_t *pl)
+{
+    rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_new(pl->cnt);
+    for (int i = 0; i < pl->cnt; i++)
+        rd_kafka_topic_partition_list_add(c, pl->elems[i].topic, pl->elems[i].partition);
+    rd_kafka_resp_err_t e = rd_kafka_committed(k->rk, c, 30000);
+    if (e) {
+        lw_kafka_say(k->o, "cannot read the committed offsets' metadata: %s", rd_kafka_err2str(e));
+    }
+    for (int i = 0; !e && i < c->cnt; i++) {
+        const rd_kafka_topic_partition_t *t = &c->elems[i];
+        struct part *p = find(k, t->topic, t->partition, NULL);
+        if (p == NULL || t->err) continue;
+        if (t->offset >= 0) p->base = t->offset;
+        if (t->metadata == NULL || t->metadata_size == 0) continue;
+        size_t n = t->metadata_size < sizeof p->cmeta ? t->metadata_size : sizeof p->cmeta - 1;
+        memcpy(p->cmeta, t->metadata, n);
+        p->cmeta[n] = '\0';
+    }
+    rd_kafka_topic_partition_list_destroy(c);
+}
+
 /* say_parts: "in/0 in/1 ..." for a state-change line. */
 static void
 say_parts(struct kafka *k, const char *what, const rd_kafka_topic_partition_list_t *pl)
@@ -261,6 +297,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; i < pl->cnt; i++)
             add_part(k, pl->elems[i].topic, pl->elems[i].partition);
+        if (k->o->commit_atomic) read_meta(k, pl);
         say_parts(k, "assigned", pl);
         if (coop)
             rd_kafka_incremental_assign(rk, pl);
@@ -470,6 +507,7 @@ take(struct kafka *k, rd_kafka_message_t *m, struct lw_str *rec, struct lw_recpo
     }
     p->eof = false;
     p->next_offset = m->offset + 1;
+    if (p->base < 0) p->base = m->offset;
     uint32_t seq = push(p, m->offset);
     fill_meta(k, p, m);
     /* --max-line bounds the record as for files: a longer message is cut there and fails as
@@ -636,6 +674,26 @@ kafka_parts(struct lw_source *s, struct lw_partstat *out, uint32_t cap)
     return n;
 }
 
+static void
+kafka_setmeta(struct lw_source *s, const char *topic, int32_t partition, const char *meta)
+{
+    struct kafka *k = s->state;
+    struct part *p = k ? find(k, topic, partition, NULL) : NULL;
+    if (p == NULL || strcmp(p->meta, meta) == 0) return;
+    snprintf(p->meta, sizeof p->meta, "%s", meta);
+    p->dirty = true;
+}
+
+static bool
+kafka_getmeta(struct lw_source *s, const char *topic, int32_t partition, char *out, size_t cap)
+{
+    struct kafka *k = s->state;
+    struct part *p = k ? find(k, topic, partition, NULL) : NULL;
+    if (p == NULL || p->cmeta[0] == '\0' || cap == 0) return false;
+    snprintf(out, cap, "%s", p->cmeta);
+    return true;
+}
+
 const struct lw_source_ops lw_source_kafka = { .name = "kafka",
                                                .open = kafka_open,
                                                .next = kafka_next,
@@ -646,4 +704,6 @@ const struct lw_source_ops lw_source_kafka = { .name = "kafka",
                                                .wait = kafka_wait,
                                                .lag = kafka_lag,
                                                .parts = kafka_parts,
+                                               .setmeta = kafka_setmeta,
+                                               .getmeta = kafka_getmeta,
                                                .close = kafka_close };

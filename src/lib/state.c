@@ -241,7 +241,8 @@ struct wstate {
  * windows close when the smallest time of the sources not idle passes it. */
 struct psrc {
     bool live, idle;
-    int64_t *wm; /* per statement, INT64_MIN: none yet */
+    int64_t given; /* its contributions to windows ending at or before it: dropped (restore) */
+    int64_t *wm;   /* per statement, INT64_MIN: none yet */
 };
 
 struct lw_state {
@@ -356,6 +357,7 @@ lw_state_from(struct lw_state *s, uint32_t src)
             x->wm[i] = INT64_MIN;
         x->live = true;
         x->idle = false;
+        x->given = INT64_MIN;
     }
     s->cur = x;
 }
@@ -364,6 +366,25 @@ void
 lw_state_source_idle(struct lw_state *s, uint32_t src, bool idle)
 {
     if (src < s->nsrc && s->src[src].live) s->src[src].idle = idle;
+}
+
+int64_t
+lw_state_source_time(const struct lw_state *s, uint32_t src)
+{
+    if (src >= s->nsrc || !s->src[src].live || s->p->nwindows == 0) return INT64_MIN;
+    return s->src[src].wm[0];
+}
+
+void
+lw_state_restore(struct lw_state *s, uint32_t src, int64_t time, int64_t given)
+{
+    if (src < s->nsrc && s->src[src].live) {
+        if (given > s->src[src].given) s->src[src].given = given;
+        for (uint32_t w = 0; w < s->p->nwindows; w++) {
+            int64_t *wm = &s->src[src].wm[w];
+            if (s->p->windows[w].event_time && time > *wm) *wm = time;
+        }
+    }
 }
 
 int64_t
@@ -1556,6 +1577,9 @@ contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, 
             if (!*late)
                 late_msg(s, w, t, st, end, (__int128)*pwm >= over ? *pwm : closed, msg, cap);
             *late = refused = true;
+        } else if (d->event_time && s->cur != NULL && s->cur->given != INT64_MIN &&
+                   over <= (__int128)s->cur->given) {
+            /* given before the commit a replay started from: not given again */
         } else {
             int64_t fed = over > INT64_MAX ? INT64_MAX : (int64_t)over;
             if (fed > s->last_end) s->last_end = fed;
@@ -1627,7 +1651,9 @@ lw_state_replay_exact(const struct lw_state *s)
     const struct lw_program *p = s->p;
     if (p->uses_seen || p->nwindows != 1 || s->multi || s->c.closed_early > 0) return false;
     const struct lw_windef *d = &p->windows[0];
-    return d->kind == LW_WIN_TUMBLING && d->event_time && d->late_ns == 0;
+    /* with lateness, only when each source's time and the windows given are restored at a
+     * replay (lw_state_restore) */
+    return (d->kind == LW_WIN_TUMBLING || d->kind == LW_WIN_SLIDING) && d->event_time;
 }
 
 uint64_t
