@@ -54,8 +54,7 @@ EOF
 total=$(wc -l <"$tmp/all.jsonl")
 # the reference: stage two on a file of the same events, less the day after (still open)
 "$lw" -f "$ex/stage2.lw" "$tmp/all.jsonl" 2>"$tmp/file.err" | grep -v '"window_start":"2026-03-02' |
-    python3 -c 'import json, sys
-print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))' >"$tmp/want"
+    python3 "$(dirname "$0")/results.py" canon >"$tmp/want"
 nwant=$(wc -l <"$tmp/want")
 nlate=$(grep -c "late: event time" "$tmp/file.err")
 [ "$nwant" = $((M * 6)) ] && [ "$nlate" = 2 ] ||
@@ -111,27 +110,7 @@ kill "$s1pid"; wait "$s1pid" 2>/dev/null; s1pid=
 grep -q "revoked" "$tmp/s2a.err" && grep -q "assigned" "$tmp/s2b.err" ||
     bad "no rebalance seen in stage two: $(grep -h "assigned\|revoked" "$tmp/s2a.err" "$tmp/s2b.err" | head -3)"
 timeout 120 kcat -C -b "$boot" -t ads_per_minute -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/got" 2>/dev/null
-msg=$(python3 - "$tmp/want" "$tmp/got" <<'EOF'
-import json, sys
-want = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    want[(r["window_start"], r["key"])] = r
-seen, dups, errs = set(), 0, []
-for line in open(sys.argv[2]):
-    r = json.loads(line)
-    k = (r.get("window_start"), r.get("key"))
-    if k not in want:
-        errs.append("unexpected result %s" % line.strip())
-    elif r != want[k]:
-        errs.append("%s: got %s, want %s" % (k, json.dumps(r), json.dumps(want[k])))
-    dups += k in seen
-    seen.add(k)
-errs += ["missing %s" % (k,) for k in want if k not in seen]
-print("; ".join(errs[:4]) if errs else "%d results, %d distinct, %d duplicates identical" % (len(seen) + dups, len(seen), dups))
-sys.exit(1 if errs else 0)
-EOF
-) && ok "the union of stage two's results equals a file run's ($nwant), values exact: $msg" ||
+msg=$(python3 "$(dirname "$0")/results.py" union "$tmp/want" "$tmp/got" only) && ok "the union of stage two's results equals a file run's ($nwant), values exact: $msg" ||
     bad "results: $msg"
 # the two late events went to the dead-letter topic, kind late (stage two; at least once)
 timeout 60 kcat -C -b "$boot" -t ads_dead -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null >"$tmp/dead"

@@ -140,29 +140,7 @@ timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win -
 rc=$?
 [ $rc = 0 ] && ok "the last run reads to the end: exit 0" || bad "last run: exit $rc: $(tail -2 "$tmp/lw3.err")"
 timeout 120 kcat -C -b "$boot" -t wout -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/got" 2>/dev/null
-msg=$(python3 - "$tmp/want" "$tmp/got" <<'EOF'
-import json, sys
-want = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    want[(r["window_start"], r["key"])] = r
-seen, dups, errs = set(), 0, []
-for line in open(sys.argv[2]):
-    r = json.loads(line)
-    if "window_start" not in r:
-        continue  # a record's own output
-    k = (r.get("window_start"), r.get("key"))
-    if k not in want:
-        errs.append("unexpected result %s" % line.strip())
-    elif r != want[k]:
-        errs.append("%s: got %s, want %s" % (k, json.dumps(r), json.dumps(want[k])))
-    dups += k in seen
-    seen.add(k)
-errs += ["missing %s" % (k,) for k in want if k not in seen]
-print("; ".join(errs[:4]) if errs else "%d results, %d distinct, %d duplicates identical" % (len(seen) + dups, len(seen), dups))
-sys.exit(1 if errs else 0)
-EOF
-) && ok "every (window, key) result of the reference ($nwant) present, values exact: $msg" ||
+msg=$(python3 "$(dirname "$0")/results.py" union "$tmp/want" "$tmp/got") && ok "every (window, key) result of the reference ($nwant) present, values exact: $msg" ||
     bad "results: $msg"
 "$committed" "$boot" gw win >"$tmp/c3"
 [ "$(cat "$tmp/c3")" = "0 $N" ] && ok "committed offset $N: the first record of the window still open" ||
@@ -172,10 +150,8 @@ EOF
 timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win --group gs \
     --exit-at-eof $KX -q >"$tmp/gots" 2>"$tmp/lws.err"
 rc=$?
-grep window_start "$tmp/gots" | python3 -c 'import json, sys
-print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))' >"$tmp/gots.n"
-python3 -c 'import json, sys
-print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))' <"$tmp/want" >"$tmp/want.n"
+grep window_start "$tmp/gots" | python3 "$(dirname "$0")/results.py" canon >"$tmp/gots.n"
+python3 "$(dirname "$0")/results.py" canon <"$tmp/want" >"$tmp/want.n"
 "$committed" "$boot" gs win >"$tmp/cs"
 if [ $rc = 0 ] && cmp -s "$tmp/want.n" "$tmp/gots.n" && [ "$(cat "$tmp/cs")" = "0 $N" ]; then
     ok "to standard output: the $nwant results exact, committed offset $N"

@@ -48,8 +48,7 @@ EOF
 # the reference: a file run of the same records, less the window of the last day (still open
 # under Kafka)
 "$lw" -f "$tmp/t.lw" "$tmp/in.jsonl" 2>/dev/null | grep window_start | grep -v '"window_start":"2026-03-02' |
-    python3 -c 'import json, sys
-print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))' >"$tmp/want"
+    python3 "$(dirname "$0")/results.py" canon >"$tmp/want"
 nwant=$(wc -l <"$tmp/want")
 late=$("$lw" -f "$tmp/t.lw" "$tmp/in.jsonl" 2>&1 >/dev/null | grep -c "late: event time")
 [ "$nwant" -gt 90 ] && [ "$late" -gt 10 ] || bad "the file run gave $nwant results, $late late"
@@ -92,29 +91,7 @@ timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win -
 rc=$?
 [ $rc = 0 ] && ok "the last run reads to the end: exit 0" || bad "last run: exit $rc: $(tail -2 "$tmp/lw3.err")"
 timeout 120 kcat -C -b "$boot" -t wout -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/got" 2>/dev/null
-msg=$(python3 - "$tmp/want" "$tmp/got" <<'EOF'
-import json, sys
-want = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    want[(r["window_start"], r["key"])] = r
-seen, dups, errs = set(), 0, []
-for line in open(sys.argv[2]):
-    r = json.loads(line)
-    if "window_start" not in r:
-        continue  # a record's own output
-    k = (r.get("window_start"), r.get("key"))
-    if k not in want:
-        errs.append("unexpected result %s" % line.strip())
-    elif r != want[k]:
-        errs.append("%s: got %s, want %s" % (k, json.dumps(r), json.dumps(want[k])))
-    dups += k in seen
-    seen.add(k)
-errs += ["missing %s" % (k,) for k in want if k not in seen]
-print("; ".join(errs[:4]) if errs else "%d results, %d distinct, %d duplicates identical" % (len(seen) + dups, len(seen), dups))
-sys.exit(1 if errs else 0)
-EOF
-) && ok "the union of the results equals the file run's ($nwant), values exact: $msg" ||
+msg=$(python3 "$(dirname "$0")/results.py" union "$tmp/want" "$tmp/got") && ok "the union of the results equals the file run's ($nwant), values exact: $msg" ||
     bad "results: $msg"
 "$committed" "$boot" gw win | sort >"$tmp/c3"
 printf '0 %d\n1 %d\n2 %d\n' $((N / 3)) $((N / 3)) $((N / 3)) >"$tmp/c3want"
@@ -125,8 +102,7 @@ cmp -s "$tmp/c3" "$tmp/c3want" && ok "committed offsets $(tr '\n' ' ' <"$tmp/c3"
 timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win --group gs \
     --exit-at-eof $KX -q >"$tmp/gots" 2>"$tmp/lws.err"
 rc=$?
-grep window_start "$tmp/gots" | python3 -c 'import json, sys
-print("\n".join(sorted(json.dumps(json.loads(l), sort_keys=True) for l in sys.stdin)))' >"$tmp/gots.n"
+grep window_start "$tmp/gots" | python3 "$(dirname "$0")/results.py" canon >"$tmp/gots.n"
 if [ $rc = 0 ] && cmp -s "$tmp/want" "$tmp/gots.n"; then
     ok "to standard output: the $nwant results of the file run"
 else
