@@ -77,8 +77,8 @@ struct lw_rdk {
 extern struct lw_rdk lw_rdk;
 
 /* lw_rdk_load: lw_rdk's functions from librdkafka.so.1 (Debian 12's librdkafka1), once; 0, or
- * -1 with d set (the library or a function missing). Called before the first use, from the
- * thread that starts the run, before any other thread. */
+ * -1 with d set (the library or a function missing). Called before a thread's first use (by
+ * lw_kafka_conf_new); thread-safe (pipelines: open their stages on threads of their own). */
 int lw_rdk_load(struct lw_diag *d);
 
 /* lw_rdk_version: librdkafka's version, or "not installed" when it does not load (--version). */

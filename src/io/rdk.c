@@ -2,12 +2,13 @@
 #include "lw/rdk.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <string.h>
 
 struct lw_rdk lw_rdk;
 
-int
-lw_rdk_load(struct lw_diag *d)
+static int
+load(struct lw_diag *d)
 {
     static const char *const names[] = {
 #define LW_RDK_NAME(n) "rd_kafka_" #n,
@@ -35,6 +36,20 @@ lw_rdk_load(struct lw_diag *d)
     }
     lw_rdk = got;
     return 0;
+}
+
+/* Serialized: with pipelines: each pipeline opens its Kafka stages on a thread of its own, so
+ * two can be the first at once (TSan, make tsan-kafka: lw_rdk written by one pipeline's
+ * thread while another read lw_rdk.new). The lock also orders lw_rdk's writes before each
+ * caller's uses of its pointers. */
+int
+lw_rdk_load(struct lw_diag *d)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&mu);
+    int rc = load(d);
+    pthread_mutex_unlock(&mu);
+    return rc;
 }
 
 const char *
