@@ -8,6 +8,7 @@
 # make api        liblogwash's API tests (tests/api), built through pkg-config against a
 #                 staged install; make tsan runs them built with ThreadSanitizer
 # make layers     the program includes only logwash.h and base headers (tests/layers.sh)
+# make tsan-kafka the Kafka tests with threads, built with ThreadSanitizer (part of make tsan)
 
 BUILD   ?= build
 CC      ?= cc
