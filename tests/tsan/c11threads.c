@@ -8,15 +8,19 @@
  * C11 functions themselves. A thread started that way has no ThreadSanitizer state: its first
  * malloc (librdkafka's thread-local storage, through __tls_get_addr) crashed inside the
  * sanitizer's allocator (SIGSEGV in SizeClassAllocator64LocalCache::Allocate, cache=0x8), so
- * no Kafka run could be checked. And the locks, invisible, would have made every hand-over
- * through librdkafka's queues look like a race.
+ * no Kafka run could be checked. And its locks, unseen, would leave every hand-over through
+ * librdkafka's queues unordered for ThreadSanitizer (false reports).
  *
- * The executable exports these definitions (-Wl,--export-dynamic-symbol, Makefile), and
+ * The executable exports these definitions (ld puts a symbol in .dynsym when a shared library
+ * linked, here libc.so.6, defines it too; tests/tsan/kafka.sh checks thrd_create), and
  * the global scope comes first when the dynamic linker binds the symbols of librdkafka.so.1
  * (loaded later with dlopen, RTLD_LOCAL): its thrd_create@GLIBC_2.34 and the others bind here
  * (an unversioned definition satisfies a versioned reference), and these call the pthread
- * functions that ThreadSanitizer intercepts. Each does what glibc's own does (nptl/thrd_*.c,
- * mtx_*.c, cnd_*.c, call_once.c), errors mapped as glibc's thrd_err.h maps them. */
+ * functions that ThreadSanitizer intercepts. (rdk.c must not add RTLD_DEEPBIND: librdkafka would
+ * then bind to libc's first. Neither ignore_noninstrumented_modules, report_thread_leaks=0 nor
+ * ASLR off avoids the crash: the thread is unknown before anything is reported.) Each does what
+ * glibc's own does (nptl/thrd_*.c, mtx_*.c, cnd_*.c, call_once.c), errors mapped as glibc's
+ * thrd_err.h maps them. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
