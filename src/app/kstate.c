@@ -264,11 +264,18 @@ lw_kstate_parted(struct lw_kstate *ks, const char *topic, int32_t partition, boo
                     p->m[k] = INT64_MIN;
                 for (char *c = meta; *c != '\0'; c++) /* someone else's: shown printable */
                     if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) *c = '?';
-                fprintf(stderr,
-                        "logwash: %s/%d: the committed offset's metadata is not logwash's "
-                        "(\"%.60s\"): its windows are rebuilt from the committed offset as if "
-                        "it were the first run\n",
-                        topic, (int)partition, meta);
+                if (strncmp(meta, "lw1 ", 4) == 0) /* another template's (statements) */
+                    fprintf(stderr,
+                            "logwash: %s/%d: the committed offset's metadata (\"%.60s\") does "
+                            "not fit the template's %u window statement%s: its windows are "
+                            "rebuilt from the committed offset as if it were the first run\n",
+                            topic, (int)partition, meta, ks->nw, ks->nw == 1 ? "" : "s");
+                else
+                    fprintf(stderr,
+                            "logwash: %s/%d: the committed offset's metadata is not logwash's "
+                            "(\"%.60s\"): its windows are rebuilt from the committed offset as "
+                            "if it were the first run\n",
+                            topic, (int)partition, meta);
             }
         }
         if (!ks->reset) {
