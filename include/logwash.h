@@ -474,11 +474,11 @@ LOGWASH_API void logwash_state_counts(const struct logwash_state *s,
 LOGWASH_API uint64_t logwash_state_horizon(const struct logwash_state *s);
 /* logwash_state_replay_exact: whether replaying the records from the one at the horizon, in
  * the same order, on a new state, gives again exactly the window results not given yet and none
- * of those given (true for a template whose only state is one event-time tumbling or sliding
- * window, as long as no record contributed twice and no window closed early at max_bytes; with
- * lateness, or with sliding windows, only when each source's time and the windows given are
- * restored first: logwash_state_restore). logwash(1) allows state with Kafka input only while
- * this holds. */
+ * of those given (true for a template whose only state is event-time tumbling or sliding
+ * windows, one statement or several, as long as no window closed early at max_bytes; with
+ * lateness, sliding windows or several statements, only when each source's time and the
+ * windows given are restored first, per statement: logwash_state_restore_of). logwash(1)
+ * allows state with Kafka input only while this holds. */
 LOGWASH_API bool logwash_state_replay_exact(const struct logwash_state *s);
 /* logwash_state_from: the operations applied from now on come from source src (a small
  * number: a Kafka partition). Each source has its own event time: a contribution is late when
@@ -505,6 +505,21 @@ LOGWASH_API int64_t logwash_state_source_time(const struct logwash_state *s, uin
  * source's time makes it late, so the replay gives none of them again. */
 LOGWASH_API void logwash_state_restore(struct logwash_state *s, uint32_t src, int64_t time,
                                        int64_t given);
+/* Per window statement w (0 for the template's first, in its order), for a caller that keeps
+ * a time and how far windows were given per statement (logwash(1)'s Kafka commit metadata):
+ * logwash_state_statements: how many window statements t has; logwash_state_last_end_of: as
+ * logwash_state_last_end for w's windows alone; logwash_state_closed_of: every window of w
+ * whose end plus lateness is at or before it has closed and given its results;
+ * logwash_state_source_time_of: source src's latest time for w's windows (a statement may be
+ * fed by other records, or at another time, than the first); logwash_state_restore_of: as
+ * logwash_state_restore for w alone (time: src's time for w). */
+LOGWASH_API uint32_t logwash_state_statements(const struct logwash_state *s);
+LOGWASH_API int64_t logwash_state_last_end_of(const struct logwash_state *s, uint32_t w);
+LOGWASH_API int64_t logwash_state_closed_of(const struct logwash_state *s, uint32_t w);
+LOGWASH_API int64_t logwash_state_source_time_of(const struct logwash_state *s, uint32_t src,
+                                                 uint32_t w);
+LOGWASH_API void logwash_state_restore_of(struct logwash_state *s, uint32_t src, uint32_t w,
+                                          int64_t time, int64_t given);
 
 /* ---- Running a record ---- */
 

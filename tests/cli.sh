@@ -1225,8 +1225,9 @@ want '{"user_agent":{"family":"My Foo","major":"12","minor":null,"patch":null},"
 expect_file ua_rules_own out
 : >in
 # ---- windows: a late record is a dead letter of kind late (its own outputs are kept); seen()
-# and windows refuse Kafka but for one event-time tumbling or sliding window, with or without lateness (the rest is
-# not exact across restarts yet; the allowed case is tests/kafka/windows.sh)
+# and windows refuse Kafka but for event-time tumbling or sliding windows (up to 8 statements),
+# with or without lateness (the rest is not exact across restarts; the allowed cases are
+# tests/kafka/windows.sh, winlate.sh and winmulti.sh)
 printf 'input json\nwindow tumbling 1m at parse_time(.ts, "rfc3339") { n = count() }\nemit .i\n' >w.lw
 printf '{"i":1,"ts":"2026-01-01T00:00:10Z"}\n{"i":2,"ts":"2026-01-01T00:01:10Z"}\n{"i":3,"ts":"2026-01-01T00:00:20Z"}\n' >w.json
 for j in 1 3; do
@@ -1245,10 +1246,21 @@ done
 printf 'input json\nwindow session 2m at parse_time(.ts, "rfc3339") { n = count() }\n' >wl.lw
 run --from kafka --brokers 127.0.0.1:1 --topic in -f wl.lw
 expect_rc window_kafka 2
-want "logwash: seen() and window statements work on files and pipes to standard output only, and with Kafka input on one event-time tumbling or sliding window (with or without lateness): for the rest, exactness across restarts is not built yet (logwash(1) KAFKA)"
+want "logwash: with Kafka, seen() and window statements are accepted only as event-time tumbling or sliding windows read from Kafka (window tumbling SIZE at EXPR, window sliding SIZE every STEP at EXPR, with or without late, up to 8 statements): a replay from the committed offsets rebuilds exactly those; session and count windows depend on how the partitions interleave, windows without at on the clock, and seen() and files to Kafka are not built yet (logwash(1) KAFKA)"
 expect_file window_kafka err
 run --to kafka --brokers 127.0.0.1:1 --out-topic out -f w.lw w.json
 expect_rc window_files_to_kafka 2
 expect_file window_files_to_kafka err
+# the same refusal for a count window, a processing-time window beside an event-time one, seen()
+# with an event-time window, and 9 event-time statements (the commit metadata holds up to 8)
+printf 'input json\nwindow count 3 timeout 1m { n = count() }\n' >wc.lw
+printf 'input json\nlet t = parse_time(.ts, "rfc3339")\nwindow tumbling 1m at t { n = count() }\nwindow tumbling 1m { m = count() }\n' >wp.lw
+printf 'input json\nif seen(.i, 1h) { drop }\nwindow tumbling 1m at parse_time(.ts, "rfc3339") { n = count() }\n' >ws.lw
+{ printf 'input json\nlet t = parse_time(.ts, "rfc3339")\n'; for i in 1 2 3 4 5 6 7 8 9; do echo "window tumbling ${i}m at t { n$i = count() }"; done; } >w9.lw
+for f in wc wp ws w9; do
+    run --from kafka --brokers 127.0.0.1:1 --topic in -f $f.lw
+    expect_rc window_kafka_$f 2
+    expect_file window_kafka_$f err
+done
 
 summary

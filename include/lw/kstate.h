@@ -18,6 +18,10 @@
 
 struct lw_kstate;
 
+/* The most window statements a template may have with Kafka input: each adds two numbers to
+ * every partition's commit metadata (LW_SOURCE_META_MAX bytes, some left for other fields). */
+#define LW_KSTATE_MAX_STATEMENTS 8
+
 /* lw_kstate_new: for the state *state (of template t, max_state bytes, results as out) read
  * from src; the state is made again in *state when every partition is revoked. */
 struct lw_kstate *lw_kstate_new(struct lw_source *src, struct logwash_state **state,
@@ -32,7 +36,8 @@ void lw_kstate_parted(struct lw_kstate *ks, const char *topic, int32_t partition
  * state made again is in *state on return. */
 int lw_kstate_from(struct lw_kstate *ks, const struct lw_recpos *pos, struct lw_diag *d);
 /* lw_kstate_hold: record pos (settled next) held; wend: logwash_state_last_end after its
- * operations (INT64_MIN: it fed no window, or nothing was applied). */
+ * operations (INT64_MIN: it fed no window, or nothing was applied; else the windows it fed are
+ * read per statement, logwash_state_last_end_of). */
 void lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend);
 /* lw_kstate_release: the holds no longer needed released (after deliveries, at quiet moments). */
 void lw_kstate_release(struct lw_kstate *ks);

@@ -79,13 +79,16 @@ struct lw_source_ops {
     int32_t (*holds)(struct lw_source *s, uint64_t ticket);
     /* setmeta: the metadata committed with the partition's next commit (Kafka stores a string
      * per partition; with commit_atomic only); getmeta: the metadata of the offset committed
-     * when the partition was assigned into out (cap bytes), false for none. NULL: no metadata. */
+     * when the partition was assigned into out (cap bytes), false for none. NULL: no metadata.
+     * At most LW_SOURCE_META_MAX bytes with the final NUL. */
     void (*setmeta)(struct lw_source *s, const char *topic, int32_t partition, const char *meta);
     bool (*getmeta)(struct lw_source *s, const char *topic, int32_t partition, char *out,
                     size_t cap);
     /* close: commit what is finished and release the source. Returns 0 or -1 with d set. */
     int (*close)(struct lw_source *s, struct lw_diag *d);
 };
+
+#define LW_SOURCE_META_MAX 512 /* a partition's commit metadata, with its NUL (setmeta) */
 
 struct lw_source {
     const struct lw_source_ops *ops;

@@ -126,10 +126,10 @@ uint64_t lw_state_horizon(const struct lw_state *s);
  * order of event times makes: O(log n) per window opened or closed. */
 uint64_t lw_state_steps(const struct lw_state *s);
 /* lw_state_replay_exact: whether replaying the logs from a horizon (in the same order, on an
- * empty state, each source's time and windows given restored: lw_state_restore) gives again
- * exactly the results not given yet, and none of those given: one event-time tumbling or
- * sliding window statement, no seen(), no log contributing twice, no window closed early
- * (docs/design-state.md 3). */
+ * empty state, each source's time and windows given restored per statement:
+ * lw_state_restore_of) gives again exactly the results not given yet, and none of those given:
+ * event-time tumbling or sliding window statements only (any number), no seen(), no window
+ * closed early (docs/design-state.md 3a). */
 bool lw_state_replay_exact(const struct lw_state *s);
 /* lw_state_from: the logs applied from now on come from source src (a small number; a new one
  * holds every window back until it has a time or is idle): each source has its own event
@@ -150,5 +150,16 @@ int64_t lw_state_source_time(const struct lw_state *s, uint32_t src);
  * windows ending (plus lateness) at or before given were given: contributions to them are
  * dropped unless late (logwash_state_restore). */
 void lw_state_restore(struct lw_state *s, uint32_t src, int64_t time, int64_t given);
+/* Per window statement w (in the template's order), for Kafka's commit metadata with several
+ * statements (docs/design-state.md 3a): lw_state_statements: how many; lw_state_last_end_of:
+ * the largest end plus lateness of w's windows the last log fed on time (INT64_MIN: none);
+ * lw_state_closed_of: every window of w whose end plus lateness is at or before it has closed;
+ * lw_state_source_time_of: source src's latest time for w; lw_state_restore_of: as
+ * lw_state_restore for statement w alone. */
+uint32_t lw_state_statements(const struct lw_state *s);
+int64_t lw_state_last_end_of(const struct lw_state *s, uint32_t w);
+int64_t lw_state_closed_of(const struct lw_state *s, uint32_t w);
+int64_t lw_state_source_time_of(const struct lw_state *s, uint32_t src, uint32_t w);
+void lw_state_restore_of(struct lw_state *s, uint32_t src, uint32_t w, int64_t time, int64_t given);
 
 #endif

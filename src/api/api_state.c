@@ -186,3 +186,34 @@ logwash_state_closed(const struct logwash_state *s)
 {
     return s->broken ? INT64_MIN : lw_state_closed(s->s);
 }
+
+uint32_t
+logwash_state_statements(const struct logwash_state *s)
+{
+    return lw_state_statements(s->s);
+}
+
+int64_t
+logwash_state_last_end_of(const struct logwash_state *s, uint32_t w)
+{
+    return lw_state_last_end_of(s->s, w);
+}
+
+int64_t
+logwash_state_closed_of(const struct logwash_state *s, uint32_t w)
+{
+    return s->broken ? INT64_MIN : lw_state_closed_of(s->s, w);
+}
+
+int64_t
+logwash_state_source_time_of(const struct logwash_state *s, uint32_t src, uint32_t w)
+{
+    return s->broken ? INT64_MIN : lw_state_source_time_of(s->s, src, w);
+}
+
+void
+logwash_state_restore_of(struct logwash_state *s, uint32_t src, uint32_t w, int64_t time,
+                         int64_t given)
+{
+    if (!s->broken) lw_state_restore_of(s->s, src, w, time, given);
+}

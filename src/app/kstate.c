@@ -16,6 +16,7 @@
  * the state restores both at assignment (docs/design-state.md 3 and 3a). */
 #include "lw/kstate.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +27,6 @@
 
 struct kent {
     uint64_t ticket;
-    int64_t wend;  /* the end of the window it fed (INT64_MIN: none) */
-    int64_t ptime; /* its partition's time after it */
 };
 
 struct kpart {
@@ -38,15 +37,18 @@ struct kpart {
     int64_t last_ms;  /* monotonic ms of its last record, or of its assignment */
     int64_t last_off; /* the last offset applied, -1: none */
     struct kent *q;   /* records held, in offset order */
+    /* per record of q, per statement (stride 2 nw): the largest end plus lateness of the
+     * windows it fed (INT64_MIN: none), then its partition's time after it */
+    int64_t *v;
     size_t head, n, cap;
     size_t need, scan; /* q[head..need): fed windows closed at the goal; q[head..scan): idle */
-    int64_t mtime;     /* the time as of its commit (restored and committed), INT64_MIN: none */
-    int64_t mgiven;    /* the windows given as of its commit (the same) */
+    /* per statement: the time as of its commit (restored and committed), INT64_MIN: none;
+     * then the windows given as of its commit (the same) */
+    int64_t *m;
 };
 
 struct kcut {
-    uint64_t ticket; /* the record whose operations closed the windows up to closed */
-    int64_t closed;
+    uint64_t ticket; /* the record whose operations closed the windows up to its closed */
 };
 
 struct lw_kstate {
@@ -58,25 +60,69 @@ struct lw_kstate {
     int64_t idle_ms;
     struct kpart *p;
     uint32_t np, last; /* last: the entry find() gave last */
+    uint32_t nw;       /* window statements: each vector below has one time per statement */
     struct kcut *c;
+    int64_t *cv; /* per cut (stride nw): every window of each statement ending (plus lateness)
+                  * at or before its time had closed */
     size_t c_head, c_n, c_cap;
-    int64_t last_closed; /* of the last cut */
-    int64_t safe;        /* windows closed at or before it: their results delivered */
-    int64_t goal;        /* the release under way (INT64_MIN: none) */
-    int64_t released;    /* the last release's */
-    bool reset;          /* every partition revoked: the state is made again */
-    char stop[300];      /* why the run must stop, "" while it need not */
+    int64_t *last_closed; /* of the last cut */
+    int64_t *safe;        /* windows closed at or before it: their results delivered */
+    int64_t *goal;        /* the release under way (when going) */
+    int64_t *released;    /* the last release's */
+    bool going;           /* a release is under way */
+    bool reset;           /* every partition revoked: the state is made again */
+    char stop[300];       /* why the run must stop, "" while it need not */
 };
 
-/* The commit metadata (docs/design-state.md 3): "lw1 t=T x=X", the partition's time as of
- * the committed offset and the end plus lateness of the last window closed and given. */
-#define KMETA "lw1 t=%" PRId64 " x=%" PRId64
+/* The commit metadata (docs/design-state.md 3a): "lw1 t=T1,T2,... x=X1,X2,...", per window
+ * statement in the template's order the partition's time as of the committed offset and the
+ * end plus lateness of the last window closed and given; one statement: "lw1 t=T x=X". A
+ * single value stands for every statement (the form of one statement's commits). Fields may
+ * follow, each " NAME=VALUE": kept for their readers, ignored here. */
 
+/* meta_list: "N1,N2,..." at *s (moved past it) into v[0..nw): nw values, or one for all */
 static bool
-meta_parse(const char *s, int64_t *t, int64_t *x)
+meta_list(const char **s, int64_t *v, uint32_t nw)
 {
-    int n = -1;
-    return sscanf(s, "lw1 t=%" SCNd64 " x=%" SCNd64 "%n", t, x, &n) == 2 && n >= 0 && s[n] == '\0';
+    uint32_t k = 0;
+    for (;;) {
+        char *end;
+        if (**s != '-' && (**s < '0' || **s > '9')) return false;
+        errno = 0;
+        long long x = strtoll(*s, &end, 10);
+        if (errno != 0 || end == *s || k == nw) return false;
+        v[k++] = (int64_t)x;
+        *s = end;
+        if (**s != ',') break;
+        ++*s;
+    }
+    if (k == 1)
+        for (uint32_t w = 1; w < nw; w++)
+            v[w] = v[0];
+    return k == 1 || k == nw;
+}
+
+/* meta_parse: m[0..nw) the times, m[nw..2 nw) the windows given */
+static bool
+meta_parse(const char *s, int64_t *m, uint32_t nw)
+{
+    if (strncmp(s, "lw1 t=", 6) != 0) return false;
+    s += 6;
+    if (!meta_list(&s, m, nw) || strncmp(s, " x=", 3) != 0) return false;
+    s += 3;
+    if (!meta_list(&s, m + nw, nw)) return false;
+    return *s == '\0' || (*s == ' ' && strchr(s + 1, '=') != NULL); /* a later field */
+}
+
+/* meta_put: the metadata of m (meta_parse's form) in buf */
+static void
+meta_put(char *buf, size_t cap, const int64_t *m, uint32_t nw)
+{
+    size_t n = (size_t)snprintf(buf, cap, "lw1 t=");
+    for (uint32_t k = 0; k < 2 * nw && n < cap; k++) {
+        if (k == nw) n += (size_t)snprintf(buf + n, cap - n, " x=");
+        if (n < cap) n += (size_t)snprintf(buf + n, cap - n, "%s%" PRId64, k % nw ? "," : "", m[k]);
+    }
 }
 
 static int64_t
@@ -92,16 +138,20 @@ lw_kstate_new(struct lw_source *src, struct logwash_state **state, const struct 
               size_t max_state, enum logwash_output_format out, int64_t idle_ms)
 {
     struct lw_kstate *ks = lw_xcalloc(1, sizeof *ks);
+    uint32_t nw = logwash_state_statements(*state);
     *ks = (struct lw_kstate){ .src = src,
                               .state = state,
                               .t = t,
                               .max_state = max_state,
                               .out = out,
                               .idle_ms = idle_ms,
-                              .last_closed = INT64_MIN,
-                              .safe = INT64_MIN,
-                              .goal = INT64_MIN,
-                              .released = INT64_MIN };
+                              .nw = nw ? nw : 1 };
+    ks->last_closed = lw_xmalloc(4 * ks->nw * sizeof *ks->last_closed);
+    ks->safe = ks->last_closed + ks->nw;
+    ks->goal = ks->safe + ks->nw;
+    ks->released = ks->goal + ks->nw;
+    for (uint32_t k = 0; k < 4 * ks->nw; k++)
+        ks->last_closed[k] = INT64_MIN;
     return ks;
 }
 
@@ -109,10 +159,15 @@ void
 lw_kstate_free(struct lw_kstate *ks)
 {
     if (ks == NULL) return;
-    for (uint32_t i = 0; i < ks->np; i++)
+    for (uint32_t i = 0; i < ks->np; i++) {
         free(ks->p[i].q);
+        free(ks->p[i].v);
+        free(ks->p[i].m);
+    }
     free(ks->p);
     free(ks->c);
+    free(ks->cv);
+    free(ks->last_closed);
     free(ks);
 }
 
@@ -147,7 +202,19 @@ forget(struct lw_kstate *ks)
         p->last_off = -1;
     }
     ks->c_head = ks->c_n = 0;
-    ks->last_closed = ks->safe = ks->goal = ks->released = INT64_MIN;
+    for (uint32_t k = 0; k < 4 * ks->nw; k++)
+        ks->last_closed[k] = INT64_MIN;
+    ks->going = false;
+}
+
+/* restore: partition i, a source of the state, starts from its commit's times and windows
+ * given, per statement */
+static void
+restore(struct lw_kstate *ks, uint32_t i)
+{
+    const int64_t *m = ks->p[i].m;
+    for (uint32_t w = 0; w < ks->nw; w++)
+        logwash_state_restore_of(*ks->state, i, w, m[w], m[ks->nw + w]);
 }
 
 /* remake: a new state, every live partition a source of it holding windows back */
@@ -162,7 +229,7 @@ remake(struct lw_kstate *ks)
     for (uint32_t i = 0; i < ks->np; i++) {
         if (!ks->p[i].live) continue;
         logwash_state_from(*ks->state, i);
-        logwash_state_restore(*ks->state, i, ks->p[i].mtime, ks->p[i].mgiven);
+        restore(ks, i);
         ks->p[i].idle = false;
         ks->p[i].last_ms = now;
     }
@@ -186,24 +253,34 @@ lw_kstate_parted(struct lw_kstate *ks, const char *topic, int32_t partition, boo
         p->last_ms = mono_ms();
         p->last_off = -1;
         p->head = p->n = p->need = p->scan = 0;
-        p->mtime = p->mgiven = INT64_MIN;
-        char meta[160];
+        if (p->m == NULL) p->m = lw_xmalloc(2 * ks->nw * sizeof *p->m);
+        for (uint32_t k = 0; k < 2 * ks->nw; k++)
+            p->m[k] = INT64_MIN;
+        char meta[LW_SOURCE_META_MAX];
         if (ks->src->ops->getmeta &&
             ks->src->ops->getmeta(ks->src, topic, partition, meta, sizeof meta)) {
-            if (!meta_parse(meta, &p->mtime, &p->mgiven)) {
-                p->mtime = p->mgiven = INT64_MIN;
+            if (!meta_parse(meta, p->m, ks->nw)) {
+                for (uint32_t k = 0; k < 2 * ks->nw; k++)
+                    p->m[k] = INT64_MIN;
                 for (char *c = meta; *c != '\0'; c++) /* someone else's: shown printable */
                     if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) *c = '?';
-                fprintf(stderr,
-                        "logwash: %s/%d: the committed offset's metadata is not logwash's "
-                        "(\"%.60s\"): its windows are rebuilt from the committed offset as if "
-                        "it were the first run\n",
-                        topic, (int)partition, meta);
+                if (strncmp(meta, "lw1 ", 4) == 0) /* another template's (statements) */
+                    fprintf(stderr,
+                            "logwash: %s/%d: the committed offset's metadata (\"%.60s\") does "
+                            "not fit the template's %u window statement%s: its windows are "
+                            "rebuilt from the committed offset as if it were the first run\n",
+                            topic, (int)partition, meta, ks->nw, ks->nw == 1 ? "" : "s");
+                else
+                    fprintf(stderr,
+                            "logwash: %s/%d: the committed offset's metadata is not logwash's "
+                            "(\"%.60s\"): its windows are rebuilt from the committed offset as "
+                            "if it were the first run\n",
+                            topic, (int)partition, meta);
             }
         }
         if (!ks->reset) {
             logwash_state_from(*ks->state, (uint32_t)(p - ks->p));
-            logwash_state_restore(*ks->state, (uint32_t)(p - ks->p), p->mtime, p->mgiven);
+            restore(ks, (uint32_t)(p - ks->p));
         }
         return;
     }
@@ -265,10 +342,12 @@ lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
     struct kpart *p = m ? find(ks, m->topic.p, m->topic.len, m->partition) : NULL;
     if (p == NULL || !p->live) return; /* revoked: nothing of it is committed */
     ks->src->ops->hold(ks->src, pos->ticket);
+    uint32_t nw = ks->nw, i = (uint32_t)(p - ks->p);
     if (p->head > 0 && p->head == p->n) {
         p->head = p->n = p->need = p->scan = 0;
     } else if (p->head > 4096 && p->head * 2 > p->n) {
         memmove(p->q, p->q + p->head, (p->n - p->head) * sizeof *p->q);
+        memmove(p->v, p->v + p->head * 2 * nw, (p->n - p->head) * 2 * nw * sizeof *p->v);
         p->n -= p->head;
         p->need -= p->head;
         p->scan -= p->head;
@@ -277,20 +356,44 @@ lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 256;
         p->q = lw_xrealloc(p->q, p->cap * sizeof *p->q);
+        p->v = lw_xrealloc(p->v, p->cap * 2 * nw * sizeof *p->v);
     }
-    p->q[p->n++] = (struct kent){ pos->ticket, wend,
-                                  logwash_state_source_time(*ks->state, (uint32_t)(p - ks->p)) };
-    /* windows its operations closed: their results are its outputs */
-    int64_t closed = logwash_state_closed(*ks->state);
-    if (closed > ks->last_closed) {
+    /* per statement the windows it fed (wend INT64_MIN: none, or nothing applied: the state's
+     * last ends are another record's) and its partition's time after it */
+    int64_t *v = p->v + p->n * 2 * nw;
+    for (uint32_t w = 0; w < nw; w++) {
+        v[w] = wend == INT64_MIN ? INT64_MIN : logwash_state_last_end_of(*ks->state, w);
+        v[nw + w] = logwash_state_source_time_of(*ks->state, i, w);
+    }
+    p->q[p->n++] = (struct kent){ pos->ticket };
+    /* windows its operations closed, in any statement: their results are its outputs */
+    bool moved = false;
+    for (uint32_t w = 0; w < nw; w++)
+        moved |= logwash_state_closed_of(*ks->state, w) > ks->last_closed[w];
+    if (moved) {
         if (ks->c_head > 0 && ks->c_head == ks->c_n) ks->c_head = ks->c_n = 0;
         if (ks->c_n == ks->c_cap) {
             ks->c_cap = ks->c_cap ? ks->c_cap * 2 : 64;
             ks->c = lw_xrealloc(ks->c, ks->c_cap * sizeof *ks->c);
+            ks->cv = lw_xrealloc(ks->cv, ks->c_cap * nw * sizeof *ks->cv);
         }
-        ks->c[ks->c_n++] = (struct kcut){ pos->ticket, closed };
-        ks->last_closed = closed;
+        for (uint32_t w = 0; w < nw; w++) {
+            int64_t c = logwash_state_closed_of(*ks->state, w);
+            if (c > ks->last_closed[w]) ks->last_closed[w] = c;
+            ks->cv[ks->c_n * nw + w] = ks->last_closed[w];
+        }
+        ks->c[ks->c_n++] = (struct kcut){ pos->ticket };
     }
+}
+
+/* fed_by: the record at q[j] of p fed only windows closed at the goal, in every statement */
+static bool
+fed_by(const struct lw_kstate *ks, const struct kpart *p, size_t j)
+{
+    const int64_t *v = p->v + j * 2 * ks->nw;
+    for (uint32_t w = 0; w < ks->nw; w++)
+        if (v[w] > ks->goal[w]) return false;
+    return true;
 }
 
 /* idle: only the state's hold is left (its outputs delivered); 0: finished or revoked */
@@ -305,12 +408,14 @@ void
 lw_kstate_release(struct lw_kstate *ks)
 {
     if (ks->reset) return;
+    uint32_t nw = ks->nw;
     for (;;) {
         while (ks->c_head < ks->c_n && idle(ks, ks->c[ks->c_head].ticket))
-            ks->safe = ks->c[ks->c_head++].closed;
-        if (ks->goal == INT64_MIN) {
-            if (ks->safe == ks->released) return;
-            ks->goal = ks->safe;
+            memcpy(ks->safe, ks->cv + ks->c_head++ * nw, nw * sizeof *ks->safe);
+        if (!ks->going) {
+            if (memcmp(ks->safe, ks->released, nw * sizeof *ks->safe) == 0) return;
+            memcpy(ks->goal, ks->safe, nw * sizeof *ks->goal);
+            ks->going = true;
         }
         bool ready = true;
         for (uint32_t i = 0; i < ks->np; i++) {
@@ -318,7 +423,7 @@ lw_kstate_release(struct lw_kstate *ks)
             if (!p->live) continue;
             if (p->need < p->head) p->need = p->head;
             if (p->scan < p->head) p->scan = p->head;
-            while (p->need < p->n && p->q[p->need].wend <= ks->goal)
+            while (p->need < p->n && fed_by(ks, p, p->need))
                 p->need++;
             while (p->scan < p->need && idle(ks, p->q[p->scan].ticket))
                 p->scan++;
@@ -328,19 +433,21 @@ lw_kstate_release(struct lw_kstate *ks)
         for (uint32_t i = 0; i < ks->np; i++) {
             struct kpart *p = &ks->p[i];
             if (!p->live) continue;
-            if (p->head < p->need) p->mtime = p->q[p->need - 1].ptime;
-            if (ks->goal > p->mgiven) p->mgiven = ks->goal;
+            for (uint32_t w = 0; w < nw; w++) {
+                if (p->head < p->need) p->m[w] = p->v[(p->need - 1) * 2 * nw + nw + w];
+                if (ks->goal[w] > p->m[nw + w]) p->m[nw + w] = ks->goal[w];
+            }
             /* the metadata first: the commit it goes with is made after the done()s */
             if (ks->src->ops->setmeta) {
-                char meta[160];
-                snprintf(meta, sizeof meta, KMETA, p->mtime, p->mgiven);
+                char meta[LW_SOURCE_META_MAX];
+                meta_put(meta, sizeof meta, p->m, nw);
                 ks->src->ops->setmeta(ks->src, p->topic, p->partition, meta);
             }
             for (; p->head < p->need; p->head++)
                 ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
         }
-        ks->released = ks->goal;
-        ks->goal = INT64_MIN;
+        memcpy(ks->released, ks->goal, nw * sizeof *ks->released);
+        ks->going = false;
     }
 }
 

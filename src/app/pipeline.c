@@ -1910,13 +1910,18 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         if (r.state == NULL) lw_oom(sizeof r.state);
         logwash_state_set_output(r.state, o->output);
         /* with Kafka input, only what a replay from the committed offset rebuilds exactly */
-        bool exact = o->from == LW_FROM_KAFKA && logwash_state_replay_exact(r.state);
+        bool exact = o->from == LW_FROM_KAFKA && logwash_state_replay_exact(r.state) &&
+                     logwash_state_statements(r.state) <= LW_KSTATE_MAX_STATEMENTS;
         if (!exact && (o->from == LW_FROM_KAFKA || o->to == LW_TO_KAFKA)) {
-            fprintf(stderr, "logwash: seen() and window statements work on files and pipes to "
-                            "standard output only, and with Kafka input on one event-time "
-                            "tumbling or sliding window (with or without lateness): for the "
-                            "rest, exactness across restarts is not built yet (logwash(1) "
-                            "KAFKA)\n");
+            fprintf(stderr,
+                    "logwash: with Kafka, seen() and window statements are accepted only as "
+                    "event-time tumbling or sliding windows read from Kafka (window tumbling "
+                    "SIZE at EXPR, window sliding SIZE every STEP at EXPR, with or without "
+                    "late, up to %d statements): a replay from the committed offsets rebuilds "
+                    "exactly those; session and count windows depend on how the partitions "
+                    "interleave, windows without at on the clock, and seen() and files to Kafka "
+                    "are not built yet (logwash(1) KAFKA)\n",
+                    LW_KSTATE_MAX_STATEMENTS);
             logwash_state_free(r.state);
             lw_tablewatch_free(r.tw);
             return 2;

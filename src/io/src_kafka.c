@@ -37,8 +37,9 @@ struct part {
     int64_t done_upto;   /* offset of the last record of the finished run, -1: none yet */
     int64_t next_offset; /* after the last message consumed, -1: none yet */
     int64_t base;        /* the committed offset at assignment, else the first read; -1: none */
-    char meta[160];      /* committed with the next commit (setmeta), "" for none */
-    char cmeta[160];     /* the committed offset's metadata read at assignment (getmeta) */
+    char meta[LW_SOURCE_META_MAX];  /* committed with the next commit (setmeta), "" for none */
+    char cmeta[LW_SOURCE_META_MAX]; /* the committed offset's metadata read at assignment (getmeta)
+                                     */
 };
 
 struct kafka {

@@ -241,8 +241,10 @@ struct wstate {
  * windows close when the smallest time of the sources not idle passes it. */
 struct psrc {
     bool live, idle;
-    int64_t given; /* its contributions to windows ending at or before it: dropped (restore) */
-    int64_t *wm;   /* per statement, INT64_MIN: none yet */
+    int64_t *wm; /* per statement, INT64_MIN: none yet */
+    /* per statement: its contributions to windows ending (plus lateness) at or before it are
+     * dropped (lw_state_restore, lw_state_restore_of), INT64_MIN: none */
+    int64_t *gw;
 };
 
 struct lw_state {
@@ -266,7 +268,7 @@ struct lw_state {
     uint32_t nsrc;
     struct psrc *cur; /* the source of the logs applied now, NULL: none given */
     int64_t last_end; /* the latest end plus lateness the last log contributed to */
-    bool multi;       /* a log contributed more than once (lw_state_replay_exact) */
+    int64_t *wlast;   /* the same per statement (lw_state_last_end_of) */
     uint64_t steps;   /* heap, hash chain and list steps taken (lw_state_steps) */
     struct lw_state_counts c;
     struct lw_arena scratch;
@@ -288,6 +290,9 @@ lw_state_new(const struct lw_program *p, size_t max_bytes)
     s->dmax = INT64_MIN;
     for (uint32_t i = 0; i < p->nwindows; i++)
         s->ws[i].wm = s->ws[i].closed = INT64_MIN;
+    s->wlast = lw_xmalloc((p->nwindows ? p->nwindows : 1) * sizeof *s->wlast);
+    for (uint32_t i = 0; i < (p->nwindows ? p->nwindows : 1); i++)
+        s->wlast[i] = INT64_MIN;
     s->bytes = (s->dcap + s->wcap + s->bcap) * sizeof(void *);
     lw_arena_init(&s->scratch, 4096);
     return s;
@@ -333,9 +338,12 @@ lw_state_free(struct lw_state *s)
     free(s->dtab);
     free(s->wtab);
     free(s->ws);
-    for (uint32_t i = 0; i < s->nsrc; i++)
+    for (uint32_t i = 0; i < s->nsrc; i++) {
         free(s->src[i].wm);
+        free(s->src[i].gw);
+    }
     free(s->src);
+    free(s->wlast);
     lw_arena_fini(&s->scratch);
     free(s);
 }
@@ -353,11 +361,11 @@ lw_state_from(struct lw_state *s, uint32_t src)
     if (!x->live) {
         uint32_t nw = s->p->nwindows ? s->p->nwindows : 1;
         x->wm = lw_xmalloc(nw * sizeof *x->wm);
+        x->gw = lw_xmalloc(nw * sizeof *x->gw);
         for (uint32_t i = 0; i < nw; i++)
-            x->wm[i] = INT64_MIN;
+            x->wm[i] = x->gw[i] = INT64_MIN;
         x->live = true;
         x->idle = false;
-        x->given = INT64_MIN;
     }
     s->cur = x;
 }
@@ -379,12 +387,47 @@ void
 lw_state_restore(struct lw_state *s, uint32_t src, int64_t time, int64_t given)
 {
     if (src < s->nsrc && s->src[src].live) {
-        if (given > s->src[src].given) s->src[src].given = given;
         for (uint32_t w = 0; w < s->p->nwindows; w++) {
             int64_t *wm = &s->src[src].wm[w];
             if (s->p->windows[w].event_time && time > *wm) *wm = time;
+            if (given > s->src[src].gw[w]) s->src[src].gw[w] = given;
         }
     }
+}
+
+uint32_t
+lw_state_statements(const struct lw_state *s)
+{
+    return s->p->nwindows;
+}
+
+int64_t
+lw_state_source_time_of(const struct lw_state *s, uint32_t src, uint32_t w)
+{
+    if (src >= s->nsrc || !s->src[src].live || w >= s->p->nwindows) return INT64_MIN;
+    return s->src[src].wm[w];
+}
+
+void
+lw_state_restore_of(struct lw_state *s, uint32_t src, uint32_t w, int64_t time, int64_t given)
+{
+    if (src >= s->nsrc || !s->src[src].live || w >= s->p->nwindows) return;
+    struct psrc *x = &s->src[src];
+    if (s->p->windows[w].event_time && time > x->wm[w]) x->wm[w] = time;
+    if (given > x->gw[w]) x->gw[w] = given;
+}
+
+int64_t
+lw_state_last_end_of(const struct lw_state *s, uint32_t w)
+{
+    return w < s->p->nwindows ? s->wlast[w] : INT64_MIN;
+}
+
+int64_t
+lw_state_closed_of(const struct lw_state *s, uint32_t w)
+{
+    if (w >= s->p->nwindows) return INT64_MIN;
+    return s->nsrc ? s->ws[w].closed : s->ws[w].wm;
 }
 
 int64_t
@@ -1577,12 +1620,13 @@ contribute(struct lw_state *s, const char **p, int64_t now, struct lw_buf *out, 
             if (!*late)
                 late_msg(s, w, t, st, end, (__int128)*pwm >= over ? *pwm : closed, msg, cap);
             *late = refused = true;
-        } else if (d->event_time && s->cur != NULL && s->cur->given != INT64_MIN &&
-                   over <= (__int128)s->cur->given) {
+        } else if (d->event_time && s->cur != NULL && s->cur->gw[w] != INT64_MIN &&
+                   over <= (__int128)s->cur->gw[w]) {
             /* given before the commit a replay started from: not given again */
         } else {
             int64_t fed = over > INT64_MAX ? INT64_MAX : (int64_t)over;
             if (fed > s->last_end) s->last_end = fed;
+            if (fed > s->wlast[w]) s->wlast[w] = fed;
             struct bucket *b = bucket_get(s, w, st, end, 0);
             struct went *e = entry_get(s, b, khash, key, kl);
             const char *q = args;
@@ -1618,12 +1662,12 @@ lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, 
     if (rc != 0) return rc < 0 ? 2 : 1;
     const char *p = log, *end = p + len;
     int64_t dmax = s->dmax;
-    int nwin = 0;
     s->last_end = INT64_MIN;
+    for (uint32_t w = 0; w < s->p->nwindows; w++)
+        s->wlast[w] = INT64_MIN;
     while (p < end) {
         char op = *p++;
         if (op == 'W') {
-            if (++nwin > 1) s->multi = true;
             *nres += contribute(s, &p, now_ns, out, late, msg, msgcap);
             continue;
         }
@@ -1649,11 +1693,18 @@ bool
 lw_state_replay_exact(const struct lw_state *s)
 {
     const struct lw_program *p = s->p;
-    if (p->uses_seen || p->nwindows != 1 || s->multi || s->c.closed_early > 0) return false;
-    const struct lw_windef *d = &p->windows[0];
-    /* with lateness, only when each source's time and the windows given are restored at a
-     * replay (lw_state_restore) */
-    return (d->kind == LW_WIN_TUMBLING || d->kind == LW_WIN_SLIDING) && d->event_time;
+    /* every statement an event-time tumbling or sliding window, each source's time and the
+     * windows given restored per statement at a replay (lw_state_restore_of): a record that
+     * contributes several times (to several statements, or to one more than once) is
+     * exact too, each contribution's lateness being decided by its source's time for its
+     * statement (docs/design-state.md 3a) */
+    if (p->uses_seen || p->nwindows == 0 || s->c.closed_early > 0) return false;
+    for (uint32_t w = 0; w < p->nwindows; w++) {
+        const struct lw_windef *d = &p->windows[w];
+        if ((d->kind != LW_WIN_TUMBLING && d->kind != LW_WIN_SLIDING) || !d->event_time)
+            return false;
+    }
+    return true;
 }
 
 uint64_t

@@ -192,8 +192,9 @@ main(void)
         CHECK(c.late == 1);
         close_fix(&f);
     }
-    /* replay_exact: one event-time tumbling or sliding window (with lateness: the sources restored
-     * at a replay, logwash_state_restore), nothing else */
+    /* replay_exact: event-time tumbling or sliding windows, one statement or several (with
+     * lateness or several statements: the sources restored at a replay per statement,
+     * logwash_state_restore_of), nothing else */
     static const struct {
         const char *text;
         bool exact;
@@ -206,6 +207,12 @@ main(void)
         { "window count 2 timeout 1m at t { n = count() }", false },
         { "if seen(.id, 10m, t) { drop }", false },
         { "window tumbling 1m at t { n = count() }\nwindow tumbling 1h at t { n = count() }",
+          true },
+        { "window tumbling 1m at t { n = count() }\nwindow sliding 2m every 1m at t - 60 late "
+          "5s { n = count() }",
+          true },
+        { "window tumbling 1m at t { n = count() }\nwindow tumbling 1h { n = count() }", false },
+        { "window tumbling 1m at t { n = count() }\nwindow session 1m at t { n = count() }",
           false },
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {

@@ -5,9 +5,13 @@
  * attached to it when wrong) and on a side as -j 1 runs it (the attached runner only); both
  * states take the logs in order and tick. An odd first byte also gives each record's bytes to
  * both states as operations (logwash_state_wrong, logwash_state_apply), which must be refused
- * (1 or 2) or applied alike, never trusted. Checks: no crash or leak (ASan), each state within
- * its bound, every result a JSON object with window_start and window_end, the same outputs and
- * results on both sides, no window left open after the end. */
+ * (1 or 2) or applied alike, never trusted. Bit 3 of the first byte reads the records as from 3
+ * sources (Kafka partitions: record i from source i % 3), each restored first with a time and
+ * windows given per statement as a replay from a commit is (logwash_state_restore_of), and
+ * every 5th record marking its source idle or not; the per-statement answers
+ * (logwash_state_last_end_of, closed_of, source_time_of) must agree on both sides. Checks: no crash
+ * or leak (ASan), each state within its bound, every result a JSON object with window_start and
+ * window_end, the same outputs and results on both sides, no window left open after the end. */
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -153,7 +157,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0) return 0;
     uint8_t sel = data[0];
     const struct logwash_template *t = tpl[(sel >> 1) % NT];
-    bool raw_ops = sel & 1;
+    bool raw_ops = sel & 1, sources = sel & 8;
     int64_t step = (int64_t)((sel >> 4) + 1) * 7000000000; /* processing time per record */
     data++;
     size--;
@@ -170,6 +174,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct side a, b;
     side_new(&a, t, &o);
     side_new(&b, t, &o);
+    uint32_t nw = logwash_state_statements(a.s), k = 0;
+    for (uint32_t src = 0; sources && src < 3; src++) {
+        struct logwash_state *both[2] = { a.s, b.s };
+        for (int i = 0; i < 2; i++) {
+            logwash_state_from(both[i], src);
+            for (uint32_t w = 0; w < nw; w++) /* a time and windows given minutes back */
+                logwash_state_restore_of(both[i], src, w, now - (int64_t)(src + w) * 60000000000,
+                                         now - (int64_t)(src + 2 * w + 1) * 90000000000);
+        }
+    }
     const char *p = (const char *)data, *end = p + size;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -191,8 +205,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             results(&a.res, before);
         }
+        if (sources) {
+            uint32_t src = k % 3;
+            logwash_state_from(a.s, src);
+            logwash_state_from(b.s, src);
+            if (k % 5 == 4) {
+                logwash_state_source_idle(a.s, (src + 1) % 3, (k / 5) % 2 == 0);
+                logwash_state_source_idle(b.s, (src + 1) % 3, (k / 5) % 2 == 0);
+            }
+        }
         enum logwash_result ra = record(&a, p, len, now, true);
         enum logwash_result rb = record(&b, p, len, now, false);
+        for (uint32_t w = 0; sources && w < nw; w++) {
+            if (logwash_state_last_end_of(a.s, w) != logwash_state_last_end_of(b.s, w) ||
+                logwash_state_closed_of(a.s, w) != logwash_state_closed_of(b.s, w) ||
+                logwash_state_source_time_of(a.s, k % 3, w) !=
+                    logwash_state_source_time_of(b.s, k % 3, w)) {
+                fprintf(stderr, "statement %u's per-statement answers differ\n", w);
+                abort();
+            }
+        }
+        k++;
         if (ra != rb || a.out.len != b.out.len ||
             (a.out.len > 0 && memcmp(a.out.data, b.out.data, a.out.len) != 0)) {
             fprintf(stderr, "a record's outputs differ: %d and %d\n", ra, rb);

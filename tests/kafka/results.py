@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 # tests/kafka/results.py: the windowed results' checks the Kafka window tests share
-# (windows.sh, winparts.sh, winlate.sh, twostage.sh).
+# (windows.sh, winparts.sh, winlate.sh, winmulti.sh, twostage.sh).
 #   results.py canon            JSON lines of stdin, each with sorted keys, the lines sorted
 #   results.py union WANT GOT [only]
-#                               every (window_start, key) result of WANT is in GOT with the same
+#                               every (window_start, window_end, key) result of WANT (one per
+#                               window statement and key) is in GOT with the same
 #                               values, GOT has no other result (a line without window_start is a
 #                               record's own output: skipped; with `only`, an error: GOT holds
 #                               results only), duplicates must be identical; prints a summary or
@@ -21,13 +22,13 @@ def union(want_path, got_path, only):
     want = {}
     for line in open(want_path):
         r = json.loads(line)
-        want[(r["window_start"], r["key"])] = r
+        want[(r["window_start"], r["window_end"], r["key"])] = r
     seen, dups, errs = set(), 0, []
     for line in open(got_path):
         r = json.loads(line)
         if "window_start" not in r and not only:
             continue  # a record's own output
-        k = (r.get("window_start"), r.get("key"))
+        k = (r.get("window_start"), r.get("window_end"), r.get("key"))
         if k not in want:
             errs.append("unexpected result %s" % line.strip())
         elif r != want[k]:

@@ -166,7 +166,7 @@ for w in "window tumbling 1m { n = count() }" "window session 1m at t { n = coun
     "$lw" -f "$tmp/r.lw" --from kafka --brokers "$boot" --topic win --group gr --exit-at-eof \
         >/dev/null 2>"$tmp/r.err"
     rc=$?
-    if [ $rc = 2 ] && grep -q "one event-time tumbling or sliding window (with or without lateness)" "$tmp/r.err"; then
+    if [ $rc = 2 ] && grep -q "accepted only as event-time tumbling or sliding windows read from Kafka" "$tmp/r.err"; then
         ok "refused with Kafka input: $w"
     else
         bad "'$w' with Kafka input: exit $rc, $(head -1 "$tmp/r.err")"
