@@ -19,7 +19,15 @@ struct lw_counters {
     /* reloads (SIGHUP, POST /-/reload): attempts, failed ones, whether the last one worked (1
      * before any), when it ended (seconds since 1970, 0: never) */
     uint64_t reloads, reload_failures, reload_last_ok, reload_last_s;
+    /* the run's, not summed across restarts: the stage whose I/O error ended it (exit status
+     * 4), LW_IO_NONE when none did */
+    int io_stage;
 };
+
+/* The stage of an I/O error (lw_counters.io_stage): the input (reading, a Kafka source's
+ * consumer), the output (writing, delivering, a Kafka sink), the dead letters (their file, or
+ * the sink of their topic). */
+enum lw_io_stage { LW_IO_NONE, LW_IO_SOURCE, LW_IO_SINK, LW_IO_DEAD_LETTER };
 
 struct lw_metrics_pipe; /* metrics.h */
 

@@ -179,6 +179,13 @@ stopping(const struct run *r)
     return lw_pipeline_stopping() || r->halt;
 }
 
+/* io_at: an I/O error of stage (enum lw_io_stage) happened: the first one is the run's. */
+static void
+io_at(struct run *r, int stage)
+{
+    if (r->n.io_stage == LW_IO_NONE) r->n.io_stage = stage;
+}
+
 #define GROW(p, n, cap)                                                                            \
     do {                                                                                           \
         if ((n) == (cap)) {                                                                        \
@@ -225,14 +232,18 @@ static int
 flush_out(struct run *r, struct lw_diag *d)
 {
     struct lw_sink *s = &r->sinks[0];
-    return r->nsinks > 0 && s->ops->write ? s->ops->write(s, d) : 0; /* none: reopen failed */
+    int rc = r->nsinks > 0 && s->ops->write ? s->ops->write(s, d) : 0; /* none: reopen failed */
+    if (rc == -1) io_at(r, LW_IO_SINK);
+    return rc;
 }
 
 /* flush_dl: write the dead letters waiting for the dead-letter file. */
 static int
 flush_dl(struct run *r, struct lw_diag *d)
 {
-    return r->has_dl ? lw_dlpath_flush(&r->dl, d) : 0;
+    int rc = r->has_dl ? lw_dlpath_flush(&r->dl, d) : 0;
+    if (rc != 0) io_at(r, LW_IO_DEAD_LETTER);
+    return rc;
 }
 
 /* keep_routes: the routes of the runner's outputs (n at outs, their bytes in d->out) for a
@@ -561,9 +572,15 @@ finish(struct run *r, struct lw_diag *d)
     if (flush_out(r, d) == -1) bad = true;
     for (int i = 0; i < r->nsinks; i++) {
         struct lw_sink *s = &r->sinks[i];
-        if (s->ops->finish && s->ops->finish(s, d) != 0) bad = true;
+        if (s->ops->finish && s->ops->finish(s, d) != 0) {
+            io_at(r, i == 0 ? LW_IO_SINK : LW_IO_DEAD_LETTER); /* sinks[1]: dead letters only */
+            bad = true;
+        }
     }
-    if (r->has_dl && lw_dlpath_close(&r->dl, d) != 0) bad = true;
+    if (r->has_dl && lw_dlpath_close(&r->dl, d) != 0) {
+        io_at(r, LW_IO_DEAD_LETTER);
+        bad = true;
+    }
     return bad;
 }
 
@@ -764,6 +781,7 @@ tend(struct run *r, struct lw_diag *d)
         struct lw_sink *s = &r->sinks[i];
         if (s->ops->tend && s->ops->tend(s, d) != 0) rc = -1;
     }
+    if (rc != 0) io_at(r, LW_IO_DEAD_LETTER);
     return rc;
 }
 
@@ -1650,12 +1668,18 @@ reopen(struct run *r, const struct lw_opts *no, const struct logwash_template *n
 {
     for (int i = 0; i < r->nsinks; i++) {
         struct lw_sink *s = &r->sinks[i];
-        if (s->ops->finish && s->ops->finish(s, d) != 0) return STOP_IO;
+        if (s->ops->finish && s->ops->finish(s, d) != 0) {
+            io_at(r, i == 0 ? LW_IO_SINK : LW_IO_DEAD_LETTER);
+            return STOP_IO;
+        }
     }
     if (flush_dl(r, d) != 0) return STOP_IO;
     if (how == REOPEN_ALL) {
         r->src_closed = true;
-        if (r->src.ops->close(&r->src, d) != 0) return STOP_IO;
+        if (r->src.ops->close(&r->src, d) != 0) {
+            io_at(r, LW_IO_SOURCE);
+            return STOP_IO;
+        }
     }
     uint64_t delivered = 0, undelivered = 0;
     bool lost = false;
@@ -1673,6 +1697,7 @@ reopen(struct run *r, const struct lw_opts *no, const struct logwash_template *n
     if (r->dl.sink != NULL) lw_dlpath_fini(&r->dl); /* a topic: made again with its sink */
     conf_of(nt, no, &r->conf);
     if (open_sinks(r, no, d) != 0) { /* the run ends without sinks (flush_out, finish) */
+        io_at(r, r->nsinks > 1 ? LW_IO_DEAD_LETTER : LW_IO_SINK);
         for (int i = 0; i < r->nsinks; i++)
             r->sinks[i].ops->close(&r->sinks[i]);
         r->nsinks = 0;
@@ -1686,7 +1711,10 @@ reopen(struct run *r, const struct lw_opts *no, const struct logwash_template *n
         r->src = (struct lw_source){
             .ops = r->src.ops, .drain = drain, .say = r->pool ? say : NULL, .ud = r
         };
-        if (r->src.ops->open(&r->src, &r->conf, d) != 0) return STOP_IO;
+        if (r->src.ops->open(&r->src, &r->conf, d) != 0) {
+            io_at(r, LW_IO_SOURCE);
+            return STOP_IO;
+        }
         r->src_closed = false;
     }
     return GO;
@@ -1887,6 +1915,8 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
 {
     struct run r = { .t = t, .o = o, .o0 = o, .t0 = t, .metrics = metrics, .rl = reloader };
     if (cnt != NULL && o->pipeline != NULL) r.n = *cnt; /* a restart: the series go on */
+    r.n.io_stage = LW_IO_NONE;
+    if (cnt != NULL) cnt->io_stage = LW_IO_NONE;
     if (o->pipeline != NULL) snprintf(r.who, sizeof r.who, "pipeline %s: ", o->pipeline);
     r.n.reload_last_ok = r.n.reloads ? r.n.reload_last_ok : 1;
     r.reload_seen = reloader ? asked(&r) : 0;
@@ -1934,6 +1964,10 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         lw_buf_fini(&r.out);
         lw_tablewatch_free(r.tw);
         logwash_state_free(r.state);
+        if (cnt != NULL) /* the dead-letter file, or a sink that could not start */
+            cnt->io_stage = o->dead_letter && !r.has_dl ? LW_IO_DEAD_LETTER
+                            : r.nsinks > 1              ? LW_IO_DEAD_LETTER
+                                                        : LW_IO_SINK;
         return (o->dead_letter && !r.has_dl) || set == -2 ? 4 : 2;
     }
     struct logwash_error e;
@@ -1967,6 +2001,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
      * written: the loop only breaks, and the flushes below run in every case. */
     int opened = r.src.ops->open(&r.src, &r.conf, &d);
     bool io_failed = opened != 0;
+    if (io_failed) io_at(&r, LW_IO_SOURCE);
     bool streaming = o->from == LW_FROM_KAFKA;
     int st = GO;
     while (!io_failed && !stopping(&r)) {
@@ -1980,6 +2015,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             break;
         }
         if (got < 0) {
+            io_at(&r, LW_IO_SOURCE);
             io_failed = true;
             break;
         }
@@ -2036,6 +2072,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     }
     if (r.ks != NULL && lw_kstate_stop(r.ks) != NULL && !io_failed && st != STOP_IO) {
         lw_diag_setf(&d, "%s", lw_kstate_stop(r.ks));
+        io_at(&r, LW_IO_SOURCE);
         io_failed = true;
     }
     r.loop_over = true; /* a revocation when the source closes settles nothing more */
@@ -2065,6 +2102,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     if (!r.src_closed && r.src.ops->close(&r.src, &cd) != 0) {
         fprintf(stderr, "logwash: %s%s\n", r.who, cd.msg);
         if (status == 0) status = 4;
+        io_at(&r, LW_IO_SOURCE);
     }
     for (int i = 0; i < r.nsinks; i++)
         r.sinks[i].ops->close(&r.sinks[i]);
