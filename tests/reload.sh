@@ -141,8 +141,8 @@ if grep -q '^logwash: job.yaml:3:5: .*LW_RELOAD_UNSET_VAR' err; then ok; else
 if grep -qx 'job.yaml:3:17: error: the metrics settings changed: that needs a restart' err &&
     grep -qx 'logwash: reload failed: the metrics settings changed: that needs a restart; the running configuration is kept' err; then ok; else
     bad "restart_needed: $(tail -3 err)"; fi
-if grep -qx 'job.yaml:2:10: error: workers changed: that needs a restart' err &&
-    grep -qx 'logwash: reload failed: workers changed: that needs a restart; the running configuration is kept' err; then ok; else
+if grep -qx 'job.yaml:2:10: error: the number of workers (to or from 1) changed: that needs a restart' err &&
+    grep -qx 'logwash: reload failed: the number of workers (to or from 1) changed: that needs a restart; the running configuration is kept' err; then ok; else
     bad "workers: $(tail -2 err)"; fi
 [ -e m.json ] && bad "restart_needed: m.json was made" || ok
 if grep -q "^logwash: job.yaml:3:29: error: 'no spaces' is not a Kafka topic name" err &&
@@ -202,6 +202,30 @@ dltab_case() {
 }
 dltab_case dltab_j1 -j 1
 LOGWASH_BATCH=7 dltab_case dltab_j2 -j 2
+
+# --- workers 2 -> 3 under load, with a new template: the pool made again once every batch is
+# settled; every record once, in order, old template then new ---
+echo 'emit {n: line, v: "old"}' >t.lw
+printf 'template: t.lw\nworkers: 2\n' >job.yaml
+LOGWASH_BATCH=7 start -c job.yaml
+seq 1 20000 >&3
+wait_for '[ -s out ]' 20 || bad "workers_2to3: no output"
+echo 'emit {n: line, v: "new"}' >t.lw
+printf 'template: t.lw\nworkers: 3\n' >job.yaml
+kill -HUP "$pid"
+seq 20001 40000 >&3
+reloads 1 || bad "workers_2to3: no reload said: $(cat err)"
+wait_for '[ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -ge 3 ]' 20 ||
+    bad "workers_2to3: $(ls /proc/$pid/task | wc -l) threads, expected 3"
+seq 40001 60000 >&3
+finish
+expect_rc workers_2to3 0
+sed 's/^{"n":"\([0-9]*\)","v":"\(old\|new\)"}$/\1 \2/' out >nv
+if cut -d' ' -f1 nv | cmp -s - <(seq 1 60000); then ok; else
+    bad "workers_2to3: the records are not 1..60000 once each, in order: $(wc -l <nv) lines"; fi
+if [ "$(cut -d' ' -f2 nv | uniq | tr '\n' ' ')" = "old new " ]; then ok; else
+    bad "workers_2to3: the templates did not take over once"; fi
+grep -qx 'logwash: reloaded job.yaml (template t.lw; 3 workers)' err && ok || bad "workers_2to3: stderr: $(cat err)"
 
 # --- a reload while the output is down: stdout is a fifo nobody reads (held open, so the
 # writes fill it and block). The reload is served once the output takes the old template's

@@ -1603,6 +1603,8 @@ strs_same(char *const *a, int na, char *const *b, int nb)
     return true;
 }
 
+static int jobs(const struct lw_opts *o);
+
 /* The stages a reload opens again (changed's *reopen). */
 enum { REOPEN_NONE, REOPEN_SINKS, REOPEN_ALL };
 
@@ -1636,7 +1638,11 @@ changed(const struct run *r, const struct lw_opts *o, const struct logwash_templ
         return *opt = "--multiline-", "the multiline framing";
     if (c.max_line != k->max_line && !kafka) return *opt = "--max-line=", "max_line";
     bool dl = !str_same(c.dl_file, k->dl_file) || !str_same(c.dl_topic, k->dl_topic);
-    if (o->jobs != o0->jobs) return *opt = "--jobs=", "workers";
+    /* -j N to M in place (reload: the pool made again); from or to one worker, the loop has
+     * no pool or would need one */
+    int nj = jobs(o);
+    if (nj != r->njobs && (nj == 1 || r->njobs == 1))
+        return *opt = "--jobs=", "the number of workers (to or from 1)";
     if (!str_same(o->metrics_listen, o0->metrics_listen) ||
         !str_same(o->metrics_file, o0->metrics_file) ||
         o->metrics_interval_ms != o0->metrics_interval_ms ||
@@ -1944,13 +1950,21 @@ reload(struct run *r, struct lw_diag *d)
     r->t = nt;
     r->o = no;
     r->loaded = true;
+    int nj = jobs(no);
+    char wk[40] = "";
+    if (r->pool != NULL && nj != r->njobs) { /* every batch settled above: no worker is busy */
+        pool_fini(r->pool);
+        pool_init(r->pool, r, nj); /* the workers' runners made from r->t and r->o */
+        r->njobs = nj;
+        snprintf(wk, sizeof wk, "; %d workers", nj);
+    }
     if (no->verbosity >= 0)
-        fprintf(stderr, "logwash: %sreloaded %s (template %s%s%s)\n", r->who,
+        fprintf(stderr, "logwash: %sreloaded %s (template %s%s%s%s)\n", r->who,
                 no->config_file ? no->config_file : "the command line", r->mw->tname,
                 how == REOPEN_ALL     ? "; source and sinks opened again"
                 : how == REOPEN_SINKS ? "; sinks opened again"
                                       : "",
-                tw_new ? "; tables loaded again" : "");
+                tw_new ? "; tables loaded again" : "", wk);
     reload_end(r, gen, true, "");
     return GO;
 }
@@ -2063,6 +2077,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         r.conf.commit_atomic = true;
     }
     int njobs = jobs(o);
+    r.njobs = njobs;
     struct pool pool;
     if (njobs > 1) {
         pool_init(&pool, &r, njobs);
