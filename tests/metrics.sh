@@ -239,6 +239,74 @@ if have promtool; then
 fi
 finish
 
+# failures by reason (several pipelines): three pipelines fail at three stages, a fourth (live,
+# reading the fifo, dropping all) keeps the process up for the scrape. stdout is /dev/full:
+# only "sink" writes to it; "source" reads in1 then a file that is gone; "dl" rejects every
+# record into a dead-letter file on /dev/full. Each failure counted under its stage's reason,
+# shown by logwash_pipeline_failed while down, said on stderr; the JSON file says the same.
+seq 1 5 >in1
+echo drop >drop.lw
+echo 'reject "no"' >rej.lw
+echo 'emit {n: line}' >emit.lw
+cat >fail.yaml <<'EOF2'
+metrics: {listen: "127.0.0.1:0", file: fail.json, interval: 1}
+pipelines:
+  live: {template: drop.lw}
+  source: {template: drop.lw, source: {files: [in1, gone.log]}}
+  sink: {template: emit.lw, source: {files: [in1]}}
+  dl: {template: rej.lw, source: {files: [in1]}, dead_letter: {file: /dev/full}}
+EOF2
+rm -f gone.log fifo err
+mkfifo fifo
+"$bin" -c fail.yaml <fifo >/dev/full 2>err &
+pid=$!
+exec 3>fifo
+port=
+if wait_for 'grep -q "metrics at http://127.0.0.1:[0-9]*/metrics" err 2>/dev/null' 10; then
+    port=$(sed -n 's|^logwash: metrics at http://127\.0\.0\.1:\([0-9]*\)/metrics$|\1|p' err)
+fi
+fails() { # PIPELINE: its logwash_pipeline_failures_total by reason, then logwash_pipeline_failed
+    for m in failures_total failed; do
+        for k in records config source sink dead_letter; do
+            printf '%s ' "$(value logwash_pipeline_$m "pipeline=\"$1\",reason=\"$k\"")"
+        done
+    done
+}
+if [ -n "$port" ] &&
+    wait_for 'scrape && [ "$(value logwash_pipeline_up "pipeline=\"dl\"")" = 0 ] &&
+        [ "$(value logwash_pipeline_up "pipeline=\"sink\"")" = 0 ] &&
+        [ "$(value logwash_pipeline_up "pipeline=\"source\"")" = 0 ]' 20; then
+    for w in "source:0 0 1 0 0 0 0 1 0 0 " "sink:0 0 0 1 0 0 0 0 1 0 " \
+        "dl:0 0 0 0 1 0 0 0 0 1 " "live:0 0 0 0 0 0 0 0 0 0 "; do
+        got=$(fails "${w%%:*}")
+        [ "$got" = "${w#*:}" ] && ok || bad "fail_stage: ${w%%:*}: '$got', expected '${w#*:}'"
+    done
+    expect_value fail_stage logwash_pipeline_up 1 'pipeline="live"'
+    if have promtool; then
+        if promtool check metrics <scraped >promtool.out 2>&1; then ok; else
+            bad "fail_stage: promtool check metrics: $(cat promtool.out)"; fi
+    fi
+else
+    bad "fail_stage: the three pipelines never shown down: $(grep pipeline_up scraped) $(cat err)"
+fi
+exec 3>&-
+wait "$pid"
+rc=$?
+[ "$rc" = 4 ] && ok || bad "fail_stage: exit $rc, expected 4"
+for w in "source:source:gone.log: No such file" "sink:sink:cannot write stdout" \
+    "dl:dead_letter:cannot write /dev/full"; do
+    p=${w%%:*} k=${w#*:}
+    grep -q "^logwash: pipeline $p: .*${k#*:}" err &&
+        grep -qx "logwash: pipeline $p failed (exit status 4, reason ${k%%:*})" err && ok ||
+        bad "fail_stage: $p's messages: $(grep "pipeline $p" err)"
+done
+if have jq; then
+    got=$(jq -c '[.pipelines.dl.pipeline_failures_total.dead_letter, .pipelines.dl.pipeline_failed,
+        .pipelines.source.pipeline_failed, .pipelines.sink.pipeline_failures_total.sink,
+        .pipelines.live.pipeline_failed]' fail.json)
+    [ "$got" = '[1,"dead_letter","source",1,null]' ] && ok || bad "fail_stage: fail.json: $got"
+fi
+
 # --validate: the address's form and the file's directory, at their job-file positions
 cat >jobdir/bad.yaml <<'EOF'
 template: t.lw

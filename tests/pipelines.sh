@@ -126,12 +126,14 @@ EOF
 echo 'emit {p: "b", n: line}' >b.lw
 run -c job2.yaml
 [ "$rc" = 2 ] || [ "$rc" = 4 ] && ok || bad "one_fails: exit $rc"
-if have jq; then # its failure by reason (the exit status: 2 config, 4 io), none for good
-    want_f=$([ "$rc" = 2 ] && echo '{"records":0,"config":1,"io":0}' || echo '{"records":0,"config":0,"io":1}')
+if have jq; then # its failure by reason (the exit status: 2 config, 4 an I/O error of its source), none for good
+    want_f=$([ "$rc" = 2 ] && echo '{"records":0,"config":1,"source":0,"sink":0,"dead_letter":0}' ||
+        echo '{"records":0,"config":0,"source":1,"sink":0,"dead_letter":0}')
     got=$(jq -c '.pipelines.broken.pipeline_failures_total' m2.json)
     [ "$got" = "$want_f" ] && ok || bad "one_fails: broken's failures $got, expected $want_f"
     got=$(jq -c '.pipelines.good.pipeline_failures_total' m2.json)
-    [ "$got" = '{"records":0,"config":0,"io":0}' ] && ok || bad "one_fails: good's failures $got"
+    [ "$got" = '{"records":0,"config":0,"source":0,"sink":0,"dead_letter":0}' ] && ok ||
+        bad "one_fails: good's failures $got"
 fi
 [ "$(wc -l <out)" = 100 ] && ok || bad "one_fails: $(wc -l <out) lines of 100"
 grep -q 'nosuchfile' err && ok || bad "one_fails: $(cat err)"

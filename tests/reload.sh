@@ -120,7 +120,7 @@ reloads 1 || bad "bad_yaml: no reload said"
 printf 'template: t.lw\nworkers: 1\ntz: ${LW_RELOAD_UNSET_VAR}\n' >job.yaml
 kill -HUP "$pid"
 reloads 2 || bad "unset_var: no reload said"
-printf 'template: t.lw\nworkers: 1\ndead_letter: {file: dl2.txt}\n' >job.yaml
+printf 'template: t.lw\nworkers: 1\nmetrics: {file: m.json}\n' >job.yaml
 kill -HUP "$pid"
 reloads 3 || bad "restart_needed: no reload said"
 printf 'template: t.lw\nworkers: 3\n' >job.yaml
@@ -138,14 +138,142 @@ expect_file bad_job out
 if grep -q '^logwash: job.yaml:[0-9]*:[0-9]*: ' err; then ok; else bad "bad_yaml: no file:line:col: $(head -2 err)"; fi
 if grep -q '^logwash: job.yaml:3:5: .*LW_RELOAD_UNSET_VAR' err; then ok; else
     bad "unset_var: $(grep LW_RELOAD err)"; fi
-if grep -qx 'logwash: reload failed: the dead-letter target changed: that needs a restart; the running configuration is kept' err; then ok; else
+if grep -qx 'job.yaml:3:17: error: the metrics settings changed: that needs a restart' err &&
+    grep -qx 'logwash: reload failed: the metrics settings changed: that needs a restart; the running configuration is kept' err; then ok; else
     bad "restart_needed: $(tail -3 err)"; fi
-if grep -qx 'logwash: reload failed: workers changed: that needs a restart; the running configuration is kept' err; then ok; else
+if grep -qx 'job.yaml:2:10: error: the number of workers (to or from 1) changed: that needs a restart' err &&
+    grep -qx 'logwash: reload failed: the number of workers (to or from 1) changed: that needs a restart; the running configuration is kept' err; then ok; else
     bad "workers: $(tail -2 err)"; fi
-[ -e dl2.txt ] && bad "restart_needed: dl2.txt was made" || ok
+[ -e m.json ] && bad "restart_needed: m.json was made" || ok
 if grep -q "^logwash: job.yaml:3:29: error: 'no spaces' is not a Kafka topic name" err &&
     grep -qx 'logwash: reload failed: the new sink settings are wrong; the running configuration is kept' err
 then ok; else bad "sink_wrong: $(tail -3 err)"; fi
+
+# --- the dead-letter file and the tables change at a reload under load: the records before
+# the swap use the old file and table, those after it the new ones: every rejected record in
+# exactly one of the two files, in order; each output's table value switches once, old to new;
+# a table added and one removed with it (the template's lookup()s compiled against the new
+# names); a table that does not load fails the reload and the old ones go on ---
+dltab_case() {
+    name=$1
+    shift
+    printf 'k,v\na,old\n' >t1.csv
+    printf 'k,v\na,new\n' >t2.csv
+    printf 'if ends_with(line, "7") { reject "seven" }\nemit {n: line, v: lookup("m", "a").v}\n' >t.lw
+    printf 'template: t.lw\ndead_letter: {file: dla.txt}\ntables:\n  m: {file: t1.csv}\n' >job.yaml
+    rm -f dla.txt dlb.txt
+    start -c job.yaml "$@"
+    seq 1 20000 >&3
+    wait_for '[ -s out ]' 20 || bad "$name: no output"
+    printf 'if ends_with(line, "7") { reject "seven" }\nemit {n: line, v: lookup("m2", "a").v}\n' >t.lw
+    printf 'template: t.lw\ndead_letter: {file: dlb.txt}\ntables:\n  m2: {file: t2.csv}\n' >job.yaml
+    kill -HUP "$pid"
+    seq 20001 40000 >&3
+    reloads 1 || bad "$name: no reload said: $(cat err)"
+    # a table that does not load: the reload fails, the tables and dead letters go on
+    printf 'template: t.lw\ndead_letter: {file: dlb.txt}\ntables:\n  m2: {file: nosuch.csv}\n' >job.yaml
+    kill -HUP "$pid"
+    reloads 2 || bad "$name: no second reload said: $(cat err)"
+    seq 40001 50000 >&3
+    finish
+    expect_rc "$name" 0
+    sed 's/^{"n":"\([0-9]*\)","v":"\(old\|new\)"}$/\1 \2/' out >nv
+    if cut -d' ' -f1 nv | cmp -s - <(seq 1 50000 | grep -v '7$'); then ok; else
+        bad "$name: the outputs are not the records once each, in order: $(wc -l <nv) lines"
+    fi
+    if [ "$(cut -d' ' -f2 nv | uniq | tr '\n' ' ')" = "old new " ]; then ok; else
+        bad "$name: the tables did not switch once: $(cut -d' ' -f2 nv | uniq -c | head -5 | tr '\n' ' ')"
+    fi
+    cat dla.txt dlb.txt 2>/dev/null | sed 's/.*"record":"\([0-9]*\)".*/\1/' >dln
+    if cmp -s dln <(seq 1 50000 | grep '7$'); then ok; else
+        bad "$name: the dead letters are not the rejected records once each, in order: $(wc -l <dln) lines"
+    fi
+    [ -s dla.txt ] && [ -s dlb.txt ] && ok || bad "$name: dla.txt $(wc -l <dla.txt), dlb.txt $(wc -l <dlb.txt 2>&1)"
+    # the switch is the same record for both: the last dead letter in dla is before the first new output
+    last_a=$(tail -1 dla.txt | sed 's/.*"record":"\([0-9]*\)".*/\1/')
+    first_new=$(grep -m1 ' new$' nv | cut -d' ' -f1)
+    [ -n "$last_a" ] && [ -n "$first_new" ] && [ "$last_a" -lt "$first_new" ] &&
+        [ "$(grep -v ' new$' nv | tail -1 | cut -d' ' -f1)" -lt "$(head -1 dlb.txt | sed 's/.*"record":"\([0-9]*\)".*/\1/')" ] &&
+        ok || bad "$name: the dead letters and the tables did not switch at one record ($last_a, $first_new)"
+    grep -qx 'logwash: reloaded job.yaml (template t.lw; sinks opened again; tables loaded again)' err &&
+        grep -q 'nosuch.csv' err &&
+        grep -qx 'logwash: reload failed: .*nosuch.csv.*; the running configuration is kept' err && ok ||
+        bad "$name: stderr: $(cat err)"
+}
+dltab_case dltab_j1 -j 1
+LOGWASH_BATCH=7 dltab_case dltab_j2 -j 2
+
+# --- workers 2 -> 3 under load, with a new template: the pool made again once every batch is
+# settled; every record once, in order, old template then new ---
+echo 'emit {n: line, v: "old"}' >t.lw
+printf 'template: t.lw\nworkers: 2\n' >job.yaml
+LOGWASH_BATCH=7 start -c job.yaml
+seq 1 20000 >&3
+wait_for '[ -s out ]' 20 || bad "workers_2to3: no output"
+echo 'emit {n: line, v: "new"}' >t.lw
+printf 'template: t.lw\nworkers: 3\n' >job.yaml
+kill -HUP "$pid"
+seq 20001 40000 >&3
+reloads 1 || bad "workers_2to3: no reload said: $(cat err)"
+wait_for '[ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -ge 3 ]' 20 ||
+    bad "workers_2to3: $(ls /proc/$pid/task | wc -l) threads, expected 3"
+seq 40001 60000 >&3
+finish
+expect_rc workers_2to3 0
+sed 's/^{"n":"\([0-9]*\)","v":"\(old\|new\)"}$/\1 \2/' out >nv
+if cut -d' ' -f1 nv | cmp -s - <(seq 1 60000); then ok; else
+    bad "workers_2to3: the records are not 1..60000 once each, in order: $(wc -l <nv) lines"; fi
+if [ "$(cut -d' ' -f2 nv | uniq | tr '\n' ' ')" = "old new " ]; then ok; else
+    bad "workers_2to3: the templates did not take over once"; fi
+grep -qx 'logwash: reloaded job.yaml (template t.lw; 3 workers)' err && ok || bad "workers_2to3: stderr: $(cat err)"
+
+# --- a reload while the output is down: stdout is a fifo nobody reads (held open, so the
+# writes fill it and block). The reload is served once the output takes the old template's
+# records again (at the next record boundary), never before, and nothing is lost or doubled:
+# every record once, in order, the old template's then the new one's ---
+down_case() {
+    name=$1
+    shift
+    echo 'emit {n: line, v: "old"}' >t.lw
+    printf 'template: t.lw\n' >job.yaml
+    rm -f fifo ofifo out err
+    mkfifo fifo ofifo
+    exec 5<>ofifo # a reader that never reads: logwash's writes block once the pipe is full
+    "$bin" -c job.yaml "$@" <fifo >ofifo 2>err &
+    pid=$!
+    exec 3>fifo
+    seq 1 50000 >&3 5<&- & # far more than the pipes hold: logwash blocks in a write, seq too
+    spid=$!
+    # blocked in a write to the full pipe (the kernel's wait channel says so)
+    wait_for 'cat /proc/$pid/task/*/wchan 2>/dev/null | grep -q pipe_write' 20 ||
+        bad "$name: logwash never blocked on its output: $(cat /proc/$pid/task/*/wchan 2>&1)"
+    echo 'emit {n: line, v: "new"}' >t.lw
+    kill -HUP "$pid"
+    sleep 0.5 # (not a check: the reload must wait, whenever it is looked at)
+    if grep -q '^logwash: reload' err; then bad "$name: a reload said while stdout is blocked: $(cat err)"; else ok; fi
+    kill -0 "$pid" 2>/dev/null && ok || bad "$name: logwash ended while its output was down"
+    cat ofifo >out 3>&- 5<&- & # the output comes back
+    rpid=$!
+    exec 5<&-
+    wait "$spid"
+    reloads 1 || bad "$name: no reload said once the output took records again: $(cat err)"
+    seq 50001 60000 >&3
+    exec 3>&-
+    wait "$pid"
+    rc=$?
+    wait "$rpid"
+    expect_rc "$name" 0
+    sed 's/^{"n":"\([0-9]*\)","v":"\(old\|new\)"}$/\1 \2/' out >nv
+    if cut -d' ' -f1 nv | cmp -s - <(seq 1 60000); then ok; else
+        bad "$name: the records are not 1..60000 once each, in order: $(wc -l <nv) lines"
+    fi
+    if [ "$(cut -d' ' -f2 nv | uniq | tr '\n' ' ')" = "old new " ]; then ok; else
+        bad "$name: the templates did not take over once: $(cut -d' ' -f2 nv | uniq -c | head -5 | tr '\n' ' ')"
+    fi
+    grep -qx 'logwash: reloaded job.yaml (template t.lw)' err && ok || bad "$name: stderr: $(cat err)"
+}
+down_case down_j1 -j 1
+LOGWASH_BATCH=7 down_case down_j2 -j 2
 
 # --- metrics and POST /-/reload ---
 if ! have curl; then

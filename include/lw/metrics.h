@@ -67,8 +67,14 @@ void lw_metrics_pipe_state(struct lw_metrics_pipe *p, bool up, uint64_t restarts
 
 /* lw_metrics_pipe_failed: from a pipeline's supervisor (several pipelines): a run of it failed
  * with exit status status (1: a record stopped it, 2: its settings were refused, 4: an I/O
- * error; any other is not counted), into logwash_pipeline_failures_total{reason}. */
-void lw_metrics_pipe_failed(struct lw_metrics_pipe *p, int status);
+ * error of the stage io_stage, enum lw_io_stage; any other is not counted), into
+ * logwash_pipeline_failures_total{reason}, and logwash_pipeline_failed{reason} until it runs
+ * again (lw_metrics_pipe_state). */
+void lw_metrics_pipe_failed(struct lw_metrics_pipe *p, int status, int io_stage);
+
+/* lw_metrics_reason: the reason label of a run that ended so ("records", "config", "source",
+ * "sink", "dead_letter"), NULL when it did not fail. */
+const char *lw_metrics_reason(int status, int io_stage);
 
 /* lw_metrics_free: stop the listener and the file thread, write the file a last time from the
  * last snapshots, free m (NULL: nothing). Returns 0, or -1 with d set when that write failed. */

@@ -19,15 +19,24 @@ struct lw_counters {
     /* reloads (SIGHUP, POST /-/reload): attempts, failed ones, whether the last one worked (1
      * before any), when it ended (seconds since 1970, 0: never) */
     uint64_t reloads, reload_failures, reload_last_ok, reload_last_s;
+    /* the run's, not summed across restarts: the stage whose I/O error ended it (exit status
+     * 4), LW_IO_NONE when none did */
+    int io_stage;
 };
+
+/* The stage of an I/O error (lw_counters.io_stage): the input (reading, a Kafka source's
+ * consumer), the output (writing, delivering, a Kafka sink), the dead letters (their file, or
+ * the sink of their topic). */
+enum lw_io_stage { LW_IO_NONE, LW_IO_SOURCE, LW_IO_SINK, LW_IO_DEAD_LETTER };
 
 struct lw_metrics_pipe; /* metrics.h */
 
 /* A reload: the caller's load reads the job file and the template again and compiles them;
- * the loop checks that what it cannot change while it runs (the dead letters, tables, workers,
- * a file source) is unchanged, makes the new runners, and swaps them in between two records.
- * Changed source or sink settings are validated (lw_validate), then the stages are drained
- * and opened again with them: the sinks alone, or with a Kafka source the source and sinks. */
+ * the loop checks that what it cannot change while it runs (workers, a file source, the
+ * metrics) is unchanged, loads changed tables, makes the new runners, and swaps them in
+ * between two records. Changed source, sink or dead-letter settings are validated
+ * (lw_validate), then the stages are drained and opened again with them: the sinks and dead
+ * letters alone, or with a Kafka source the source too. */
 struct lw_reloader {
     /* load: a new configuration into *o and *t (both the caller's, given back through
      * release). 0, or -1 when it is wrong: said on stderr (file:line:col), and the first line

@@ -325,11 +325,19 @@ supervise(void *arg)
         p->status = lw_pipeline_run(p->t, p->o, &p->n, p->mp, &rl);
         bool done = lw_pipeline_stopping() || removed(p) || p->o->from != LW_FROM_KAFKA ||
                     (p->o->exit_at_eof && p->status <= 1); /* read to the end: done */
-        if (p->status >= 2 || (p->status == 1 && !done)) lw_metrics_pipe_failed(p->mp, p->status);
+        bool fail = p->status >= 2 || (p->status == 1 && !done);
+        const char *reason = fail ? lw_metrics_reason(p->status, p->n.io_stage) : NULL;
+        if (fail) lw_metrics_pipe_failed(p->mp, p->status, p->n.io_stage);
         lw_metrics_pipe_state(p->mp, false, p->restarts);
-        if (done) break;
-        fprintf(stderr, "logwash: pipeline %s stopped (exit status %d): restarting in %llu s\n",
-                p->args.pipeline, p->status, (unsigned long long)(backoff / 1000));
+        if (done) {
+            if (reason != NULL) /* the run said its error: this is what the metrics count */
+                fprintf(stderr, "logwash: pipeline %s failed (exit status %d, reason %s)\n",
+                        p->args.pipeline, p->status, reason);
+            break;
+        }
+        fprintf(stderr, "logwash: pipeline %s stopped (exit status %d%s%s): restarting in %llu s\n",
+                p->args.pipeline, p->status, reason ? ", reason " : "", reason ? reason : "",
+                (unsigned long long)(backoff / 1000));
         pause_ms(backoff);
         if (lw_pipeline_stopping() || removed(p)) break;
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;

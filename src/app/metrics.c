@@ -120,6 +120,15 @@ struct snap {
     struct tsnap *tables; /* the --table tables; names in names, after the topics */
 };
 
+/* The reasons of logwash_pipeline_failures_total, by the failed run's exit status: 1 (a record
+ * stopped it: --on-error abort, an output finally undelivered), 2 (its settings were refused: a
+ * stage, a table, the template's runners), 4 (an I/O error), by the stage it happened in
+ * (enum lw_io_stage): reading or the consumer, writing or delivering the outputs, the dead
+ * letters' file or topic. */
+#define NREASONS 5
+static const char *const fail_reasons[NREASONS] = { "records", "config", "source", "sink",
+                                                    "dead_letter" };
+
 struct lw_metrics_pipe {
     struct lw_metrics *m;
     char *name;
@@ -137,13 +146,9 @@ struct lw_metrics_pipe {
     /* under m->rmu, with several pipelines: whether it runs, how often it was restarted */
     bool state_set, up;
     uint64_t restarts;
-    uint64_t failures[3]; /* runs that failed, by reason (fail_reasons) */
+    uint64_t failures[NREASONS]; /* runs that failed, by reason (fail_reasons) */
+    int down;                    /* the reason it is down for since its last run failed, or -1 */
 };
-
-/* The reasons of logwash_pipeline_failures_total, by the failed run's exit status: 1 (a record
- * stopped it: --on-error abort, an output finally undelivered), 2 (its settings were refused: a
- * stage, a table, the template's runners), 4 (an I/O error: reading, writing, delivering). */
-static const char *const fail_reasons[3] = { "records", "config", "io" };
 
 struct lw_metrics {
     pthread_mutex_t rmu; /* readers and registration take turns */
@@ -538,20 +543,43 @@ prom_state(struct lw_buf *b, struct lw_metrics *m)
             sample_u(b, "pipeline_restarts_total", m->pipes[i], m->pipes[i]->restarts);
     head(b, "pipeline_failures_total", COUNTER,
          "Runs of the pipeline that failed, by reason: records (a record stopped it), config (its "
-         "settings were refused), io (an I/O error).");
+         "settings were refused), or the stage of an I/O error: source, sink, dead_letter.");
     for (int i = 0; i < m->npipes; i++)
-        for (int k = 0; k < 3 && m->pipes[i]->state_set; k++)
+        for (int k = 0; k < NREASONS && m->pipes[i]->state_set; k++)
             sample_label(b, "pipeline_failures_total", m->pipes[i], "reason", fail_reasons[k],
                          m->pipes[i]->failures[k]);
+    head(b, "pipeline_failed", GAUGE,
+         "1 for the reason of the failure the pipeline is down for (until it runs again), else 0.");
+    for (int i = 0; i < m->npipes; i++)
+        for (int k = 0; k < NREASONS && m->pipes[i]->state_set; k++)
+            sample_label(b, "pipeline_failed", m->pipes[i], "reason", fail_reasons[k],
+                         m->pipes[i]->down == k);
+}
+
+/* reason: the index in fail_reasons of a run that ended with status and io_stage, or -1. */
+static int
+reason(int status, int io_stage)
+{
+    if (status == 4) /* every I/O error is tagged where it happens; else it was the output's */
+        return io_stage == LW_IO_SOURCE ? 2 : io_stage == LW_IO_DEAD_LETTER ? 4 : 3;
+    return status == 1 ? 0 : status == 2 ? 1 : -1;
+}
+
+const char *
+lw_metrics_reason(int status, int io_stage)
+{
+    int k = reason(status, io_stage);
+    return k < 0 ? NULL : fail_reasons[k];
 }
 
 void
-lw_metrics_pipe_failed(struct lw_metrics_pipe *p, int status)
+lw_metrics_pipe_failed(struct lw_metrics_pipe *p, int status, int io_stage)
 {
-    int k = status == 1 ? 0 : status == 2 ? 1 : status == 4 ? 2 : -1;
+    int k = reason(status, io_stage);
     if (p == NULL || k < 0) return;
     pthread_mutex_lock(&p->m->rmu);
     p->failures[k]++;
+    p->down = k;
     pthread_mutex_unlock(&p->m->rmu);
 }
 
@@ -562,6 +590,7 @@ lw_metrics_pipe_state(struct lw_metrics_pipe *p, bool up, uint64_t restarts)
     pthread_mutex_lock(&p->m->rmu);
     p->state_set = true;
     p->up = up;
+    if (up) p->down = -1;
     p->restarts = restarts;
     if (!up) proc_check(p->m);
     pthread_mutex_unlock(&p->m->rmu);
@@ -714,10 +743,15 @@ json(struct lw_metrics *m, struct lw_buf *b, bool up)
             lw_buf_printf(b, ",\"pipeline_up\":%d,\"pipeline_restarts_total\":%" PRIu64,
                           m->pipes[i]->up, m->pipes[i]->restarts);
             lw_buf_adds(b, ",\"pipeline_failures_total\":{");
-            for (int k = 0; k < 3; k++)
+            for (int k = 0; k < NREASONS; k++)
                 lw_buf_printf(b, "%s\"%s\":%" PRIu64, k ? "," : "", fail_reasons[k],
                               m->pipes[i]->failures[k]);
             lw_buf_addc(b, '}');
+            int down = m->pipes[i]->down;
+            if (down >= 0)
+                lw_buf_printf(b, ",\"pipeline_failed\":\"%s\"", fail_reasons[down]);
+            else
+                lw_buf_adds(b, ",\"pipeline_failed\":null");
         }
         if (s->has_state)
             lw_buf_printf(b,
@@ -1165,6 +1199,7 @@ lw_metrics_pipeline(struct lw_metrics *m, const char *name)
     struct lw_metrics_pipe *p = lw_xcalloc(1, sizeof *p);
     p->m = m;
     p->name = lw_xstrndup(name, strlen(name));
+    p->down = -1;
     pthread_mutex_init(&p->mu, NULL);
     p->back = 0;
     p->mid = 1;

@@ -179,6 +179,13 @@ stopping(const struct run *r)
     return lw_pipeline_stopping() || r->halt;
 }
 
+/* io_at: an I/O error of stage (enum lw_io_stage) happened: the first one is the run's. */
+static void
+io_at(struct run *r, int stage)
+{
+    if (r->n.io_stage == LW_IO_NONE) r->n.io_stage = stage;
+}
+
 #define GROW(p, n, cap)                                                                            \
     do {                                                                                           \
         if ((n) == (cap)) {                                                                        \
@@ -225,14 +232,18 @@ static int
 flush_out(struct run *r, struct lw_diag *d)
 {
     struct lw_sink *s = &r->sinks[0];
-    return r->nsinks > 0 && s->ops->write ? s->ops->write(s, d) : 0; /* none: reopen failed */
+    int rc = r->nsinks > 0 && s->ops->write ? s->ops->write(s, d) : 0; /* none: reopen failed */
+    if (rc == -1) io_at(r, LW_IO_SINK);
+    return rc;
 }
 
 /* flush_dl: write the dead letters waiting for the dead-letter file. */
 static int
 flush_dl(struct run *r, struct lw_diag *d)
 {
-    return r->has_dl ? lw_dlpath_flush(&r->dl, d) : 0;
+    int rc = r->has_dl ? lw_dlpath_flush(&r->dl, d) : 0;
+    if (rc != 0) io_at(r, LW_IO_DEAD_LETTER);
+    return rc;
 }
 
 /* keep_routes: the routes of the runner's outputs (n at outs, their bytes in d->out) for a
@@ -561,9 +572,15 @@ finish(struct run *r, struct lw_diag *d)
     if (flush_out(r, d) == -1) bad = true;
     for (int i = 0; i < r->nsinks; i++) {
         struct lw_sink *s = &r->sinks[i];
-        if (s->ops->finish && s->ops->finish(s, d) != 0) bad = true;
+        if (s->ops->finish && s->ops->finish(s, d) != 0) {
+            io_at(r, i == 0 ? LW_IO_SINK : LW_IO_DEAD_LETTER); /* sinks[1]: dead letters only */
+            bad = true;
+        }
     }
-    if (r->has_dl && lw_dlpath_close(&r->dl, d) != 0) bad = true;
+    if (r->has_dl && lw_dlpath_close(&r->dl, d) != 0) {
+        io_at(r, LW_IO_DEAD_LETTER);
+        bad = true;
+    }
     return bad;
 }
 
@@ -671,6 +688,7 @@ conf_of(const struct logwash_template *t, const struct lw_opts *o, struct lw_sta
 }
 
 static int open_sinks(struct run *r, const struct lw_opts *o, struct lw_diag *d);
+static int open_dl_file(struct run *r, const struct lw_opts *o, struct lw_diag *d);
 
 static int
 setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
@@ -689,29 +707,35 @@ setup(struct run *r, const struct lw_opts *o, struct lw_diag *d)
                                      .dead = host_dead,
                                      .full = full,
                                      .stop = host_stop };
-    if (o->dead_letter != NULL) {
-        /* never one of the files this run reads or writes: the inputs, stdin, stdout, the
-         * template and the job file */
-        struct lw_fd_keep *keep = lw_xcalloc((size_t)o->ninputs + 5, sizeof *keep);
-        int nkeep = 0;
-        lw_fd_keep_fd(keep, &nkeep, 1, "the output (stdout)");
-        lw_fd_keep_fd(keep, &nkeep, 2, "standard error");
-        bool stdin_read = o->from != LW_FROM_KAFKA && o->ninputs == 0;
-        for (int i = 0; i < o->ninputs; i++) {
-            if (strcmp(o->inputs[i], "-") == 0)
-                stdin_read = true;
-            else
-                lw_fd_keep_path(keep, &nkeep, o->inputs[i], "an input");
-        }
-        if (stdin_read) lw_fd_keep_fd(keep, &nkeep, 0, "the input (stdin)");
-        if (o->template_file) lw_fd_keep_path(keep, &nkeep, o->template_file, "the template");
-        if (o->config_file) lw_fd_keep_path(keep, &nkeep, o->config_file, "the job file");
-        int rc = lw_dlpath_open_file(&r->dl, o->dead_letter, keep, nkeep, d);
-        free(keep);
-        if (rc != 0) return -1;
-        r->has_dl = true;
-    }
+    if (o->dead_letter != NULL && open_dl_file(r, o, d) != 0) return -1;
     return open_sinks(r, o, d);
+}
+
+/* open_dl_file: o's dead-letter file (setup, and a reload that changed it: reopen). */
+static int
+open_dl_file(struct run *r, const struct lw_opts *o, struct lw_diag *d)
+{
+    /* never one of the files this run reads or writes: the inputs, stdin, stdout, the
+     * template and the job file */
+    struct lw_fd_keep *keep = lw_xcalloc((size_t)o->ninputs + 5, sizeof *keep);
+    int nkeep = 0;
+    lw_fd_keep_fd(keep, &nkeep, 1, "the output (stdout)");
+    lw_fd_keep_fd(keep, &nkeep, 2, "standard error");
+    bool stdin_read = o->from != LW_FROM_KAFKA && o->ninputs == 0;
+    for (int i = 0; i < o->ninputs; i++) {
+        if (strcmp(o->inputs[i], "-") == 0)
+            stdin_read = true;
+        else
+            lw_fd_keep_path(keep, &nkeep, o->inputs[i], "an input");
+    }
+    if (stdin_read) lw_fd_keep_fd(keep, &nkeep, 0, "the input (stdin)");
+    if (o->template_file) lw_fd_keep_path(keep, &nkeep, o->template_file, "the template");
+    if (o->config_file) lw_fd_keep_path(keep, &nkeep, o->config_file, "the job file");
+    int rc = lw_dlpath_open_file(&r->dl, o->dead_letter, keep, nkeep, d);
+    free(keep);
+    if (rc != 0) return -1;
+    r->has_dl = true;
+    return 0;
 }
 
 /* open_sinks: the output's sink, and the Kafka sink of a dead-letter topic when the output's
@@ -764,6 +788,7 @@ tend(struct run *r, struct lw_diag *d)
         struct lw_sink *s = &r->sinks[i];
         if (s->ops->tend && s->ops->tend(s, d) != 0) rc = -1;
     }
+    if (rc != 0) io_at(r, LW_IO_DEAD_LETTER);
     return rc;
 }
 
@@ -1578,6 +1603,8 @@ strs_same(char *const *a, int na, char *const *b, int nb)
     return true;
 }
 
+static int jobs(const struct lw_opts *o);
+
 /* The stages a reload opens again (changed's *reopen). */
 enum { REOPEN_NONE, REOPEN_SINKS, REOPEN_ALL };
 
@@ -1588,7 +1615,8 @@ enum { REOPEN_NONE, REOPEN_SINKS, REOPEN_ALL };
  * opened again; so too for a Kafka source whose sinks changed, whose offsets the sinks' deliveries
  * store). A file source is never opened again (it would read its input again). */
 static const char *
-changed(const struct run *r, const struct lw_opts *o, const struct logwash_template *t, int *reopen)
+changed(const struct run *r, const struct lw_opts *o, const struct logwash_template *t, int *reopen,
+        const char **opt)
 {
     struct lw_stage_conf c;
     conf_of(t, o, &c);
@@ -1596,33 +1624,30 @@ changed(const struct run *r, const struct lw_opts *o, const struct logwash_templ
     const struct lw_opts *o0 = r->o0;
     bool kafka = o0->from == LW_FROM_KAFKA;
     *reopen = REOPEN_NONE;
+    *opt = NULL; /* the option of the job-file key that changed, for its position (key_at) */
     /* seen() keys and open windows belong to the template that made them */
     if (logwash_template_uses_state(t) || logwash_template_uses_state(r->t))
-        return "a template with seen() or window statements";
-    if (o->from != o0->from) return "the source's type";
+        return *opt = "--file=", "a template with seen() or window statements";
+    if (o->from != o0->from) return *opt = "--from=", "the source's type";
     if (!strs_same(c.inputs, c.ninputs, k->inputs, k->ninputs)) return "the input files";
     if (!str_same(c.ml_start, k->ml_start) || !str_same(c.ml_continue, k->ml_continue) ||
         c.ml_indent != k->ml_indent || c.ml_max_lines != k->ml_max_lines ||
         c.ml_max_bytes != k->ml_max_bytes || c.ml_timeout_ms != k->ml_timeout_ms ||
         ((c.ml_start || c.ml_continue) &&
          (c.match_limit != k->match_limit || c.depth_limit != k->depth_limit || c.jit != k->jit)))
-        return "the multiline framing";
-    if (c.max_line != k->max_line && !kafka) return "max_line";
-    if (!str_same(c.dl_file, k->dl_file) || !str_same(c.dl_topic, k->dl_topic))
-        return "the dead-letter target";
-    if (o->jobs != o0->jobs) return "workers";
-    if (o->ntables != o0->ntables || o->max_state != o0->max_state) return "the tables";
-    for (int i = 0; i < o->ntables; i++) {
-        const struct lw_table_spec *a = &o->tables[i], *b = &o0->tables[i];
-        if (!str_same(a->name, b->name) || !str_same(a->path, b->path) || a->format != b->format ||
-            a->ip != b->ip || a->last_wins != b->last_wins || !str_same(a->key, b->key))
-            return "the tables";
-    }
+        return *opt = "--multiline-", "the multiline framing";
+    if (c.max_line != k->max_line && !kafka) return *opt = "--max-line=", "max_line";
+    bool dl = !str_same(c.dl_file, k->dl_file) || !str_same(c.dl_topic, k->dl_topic);
+    /* -j N to M in place (reload: the pool made again); from or to one worker, the loop has
+     * no pool or would need one */
+    int nj = jobs(o);
+    if (nj != r->njobs && (nj == 1 || r->njobs == 1))
+        return *opt = "--jobs=", "the number of workers (to or from 1)";
     if (!str_same(o->metrics_listen, o0->metrics_listen) ||
         !str_same(o->metrics_file, o0->metrics_file) ||
         o->metrics_interval_ms != o0->metrics_interval_ms ||
         o->metrics_reload != o0->metrics_reload)
-        return "the metrics settings";
+        return *opt = "--metrics-", "the metrics settings";
     bool kafka_out = o->to == LW_TO_KAFKA || o0->to == LW_TO_KAFKA || c.dl_topic != NULL;
     if (kafka &&
         (c.max_line != k->max_line || !str_same(c.group, k->group) ||
@@ -1632,9 +1657,38 @@ changed(const struct run *r, const struct lw_opts *o, const struct logwash_templ
         !str_same(c.brokers, k->brokers) || !strs_same(c.props, c.nprops, k->props, k->nprops);
     if (brokers && kafka) *reopen = REOPEN_ALL;
     if (o->to != o0->to || !str_same(c.out_topic, k->out_topic) ||
-        c.flush_timeout_ms != k->flush_timeout_ms || (brokers && kafka_out))
+        c.flush_timeout_ms != k->flush_timeout_ms || (brokers && kafka_out) || dl)
         *reopen = kafka ? REOPEN_ALL : REOPEN_SINKS;
     return NULL;
+}
+
+/* tables_same: whether a and b load the same tables (reload: else a new set is loaded). */
+static bool
+tables_same(const struct lw_opts *a, const struct lw_opts *b)
+{
+    if (a->ntables != b->ntables || a->max_state != b->max_state) return false;
+    for (int i = 0; i < a->ntables; i++) {
+        const struct lw_table_spec *x = &a->tables[i], *y = &b->tables[i];
+        if (!str_same(x->name, y->name) || !str_same(x->path, y->path) || x->format != y->format ||
+            x->ip != y->ip || x->last_wins != y->last_wins || !str_same(x->key, y->key))
+            return false;
+    }
+    return true;
+}
+
+/* key_at: "FILE:LINE:COL: " of the job-file key that stands for the option beginning with
+ * prefix (e.g. "--jobs="), or "" when the job file has none (the command line's, or removed). */
+static const char *
+key_at(const struct lw_opts *o, const char *prefix, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    for (int i = o->config.nargs - 1; prefix != NULL && i >= 0; i--) {
+        if (strncmp(o->config.args[i].text, prefix, strlen(prefix)) != 0) continue;
+        snprintf(buf, cap, "%s:%d:%d: ", o->config_file, o->config.args[i].line,
+                 o->config.args[i].col);
+        break;
+    }
+    return buf;
 }
 
 static void say(void *ud);
@@ -1650,12 +1704,18 @@ reopen(struct run *r, const struct lw_opts *no, const struct logwash_template *n
 {
     for (int i = 0; i < r->nsinks; i++) {
         struct lw_sink *s = &r->sinks[i];
-        if (s->ops->finish && s->ops->finish(s, d) != 0) return STOP_IO;
+        if (s->ops->finish && s->ops->finish(s, d) != 0) {
+            io_at(r, i == 0 ? LW_IO_SINK : LW_IO_DEAD_LETTER);
+            return STOP_IO;
+        }
     }
     if (flush_dl(r, d) != 0) return STOP_IO;
     if (how == REOPEN_ALL) {
         r->src_closed = true;
-        if (r->src.ops->close(&r->src, d) != 0) return STOP_IO;
+        if (r->src.ops->close(&r->src, d) != 0) {
+            io_at(r, LW_IO_SOURCE);
+            return STOP_IO;
+        }
     }
     uint64_t delivered = 0, undelivered = 0;
     bool lost = false;
@@ -1668,11 +1728,29 @@ reopen(struct run *r, const struct lw_opts *no, const struct logwash_template *n
     }
     r->nsinks = 0;
     r->tends = false;
-    r->has_dl = no->dead_letter != NULL; /* the file's path stays open (changed) */
     uint64_t letters = r->dl.letters;
-    if (r->dl.sink != NULL) lw_dlpath_fini(&r->dl); /* a topic: made again with its sink */
+    /* the dead letters: a topic is made again with its sink; a file that changed is closed
+     * (its letters all written) and the new one opened; one that did not stays open */
+    bool keep_file =
+        r->has_dl && r->dl.sink == NULL && str_same(r->o0->dead_letter, no->dead_letter);
+    if (r->has_dl && !keep_file) {
+        int c = r->dl.sink == NULL ? lw_dlpath_close(&r->dl, d) : 0;
+        lw_dlpath_fini(&r->dl);
+        r->dl = (struct lw_dlpath){ 0 };
+        r->has_dl = false;
+        if (c != 0) {
+            io_at(r, LW_IO_DEAD_LETTER);
+            return STOP_IO;
+        }
+    }
+    r->has_dl = keep_file;
+    if (no->dead_letter != NULL && !keep_file && open_dl_file(r, no, d) != 0) {
+        io_at(r, LW_IO_DEAD_LETTER);
+        return STOP_IO;
+    }
     conf_of(nt, no, &r->conf);
     if (open_sinks(r, no, d) != 0) { /* the run ends without sinks (flush_out, finish) */
+        io_at(r, r->nsinks > 1 ? LW_IO_DEAD_LETTER : LW_IO_SINK);
         for (int i = 0; i < r->nsinks; i++)
             r->sinks[i].ops->close(&r->sinks[i]);
         r->nsinks = 0;
@@ -1686,7 +1764,10 @@ reopen(struct run *r, const struct lw_opts *no, const struct logwash_template *n
         r->src = (struct lw_source){
             .ops = r->src.ops, .drain = drain, .say = r->pool ? say : NULL, .ud = r
         };
-        if (r->src.ops->open(&r->src, &r->conf, d) != 0) return STOP_IO;
+        if (r->src.ops->open(&r->src, &r->conf, d) != 0) {
+            io_at(r, LW_IO_SOURCE);
+            return STOP_IO;
+        }
         r->src_closed = false;
     }
     return GO;
@@ -1748,13 +1829,31 @@ reload(struct run *r, struct lw_diag *d)
         return GO;
     }
     int how;
-    const char *what = changed(r, no, nt, &how);
+    const char *opt;
+    const char *what = changed(r, no, nt, &how, &opt);
     if (what != NULL) {
         snprintf(why, sizeof why, "%s changed: that needs a restart", what);
+        char at[300];
+        if (key_at(no, opt, at, sizeof at)[0] != '\0') fprintf(stderr, "%serror: %s\n", at, why);
     } else if (how != REOPEN_NONE && lw_validate(no, stderr) != 0) {
         what = why;
         snprintf(why, sizeof why, "the new %s settings are wrong",
                  how == REOPEN_ALL ? "source or sink" : "sink");
+    }
+    /* changed tables: the new set loaded whole first (a table that does not load fails the
+     * reload), swapped for every runner at the record boundary below */
+    bool tw_new = what == NULL && !tables_same(r->o, no);
+    struct lw_tablewatch *ntw = NULL, *otw = r->tw;
+    if (tw_new && no->ntables > 0) {
+        int tbad;
+        char terr[700];
+        ntw = lw_tablewatch_open(no->tables, no->ntables, no->max_state, no->verbosity, &tbad, terr,
+                                 sizeof terr);
+        if (ntw == NULL) {
+            fprintf(stderr, "logwash: %s%s\n", r->who, terr);
+            what = why;
+            snprintf(why, sizeof why, "%.*s", (int)strcspn(terr, "\n"), terr);
+        }
     }
     if (what != NULL) {
         fprintf(stderr, "logwash: %sreload failed: %s; the running configuration is kept\n", r->who,
@@ -1763,7 +1862,9 @@ reload(struct run *r, struct lw_diag *d)
         reload_end(r, gen, false, why);
         return GO;
     }
-    /* every runner first: a failure here leaves the old ones running */
+    /* every runner first: a failure here leaves the old ones running (made with the new
+     * tables: work_init gives each runner r->tw's set, which no worker reads meanwhile) */
+    if (tw_new) r->tw = ntw;
     int nw = r->pool ? r->pool->nthreads : 0;
     struct logwash_runner **nr = lw_xcalloc((size_t)nw + 1, sizeof *nr);
     struct work tmp;
@@ -1773,6 +1874,7 @@ reload(struct run *r, struct lw_diag *d)
         if (work_init(&tmp, r, nt, no, NULL, &e) != 0) break;
         nr[made] = tmp.runner;
     }
+    r->tw = otw;
     if (made <= nw) {
         snprintf(why, sizeof why, "%s", e.message);
         fprintf(stderr, "logwash: %sreload failed: %s; the running configuration is kept\n", r->who,
@@ -1780,6 +1882,7 @@ reload(struct run *r, struct lw_diag *d)
         for (int i = 0; i < made; i++)
             logwash_runner_free(nr[i]);
         free(nr);
+        lw_tablewatch_free(ntw);
         r->rl->release(r->rl->ud, no, nt);
         reload_end(r, gen, false, why);
         return GO;
@@ -1808,6 +1911,7 @@ reload(struct run *r, struct lw_diag *d)
         for (int i = 0; i <= nw; i++)
             logwash_runner_free(nr[i]);
         free(nr);
+        lw_tablewatch_free(ntw);
         if (no != NULL) r->rl->release(r->rl->ud, no, nt);
         return st;
     }
@@ -1828,6 +1932,10 @@ reload(struct run *r, struct lw_diag *d)
         w->tname = r->mw->tname;
     }
     free(nr);
+    if (tw_new) { /* no runner holds the old set now */
+        lw_tablewatch_free(r->tw);
+        r->tw = ntw;
+    }
     /* the old configuration: given back, unless the stages were opened with it (r->o0) */
     if (how != REOPEN_NONE) {
         if (r->loaded && r->o != r->o0)
@@ -1842,12 +1950,21 @@ reload(struct run *r, struct lw_diag *d)
     r->t = nt;
     r->o = no;
     r->loaded = true;
+    int nj = jobs(no);
+    char wk[40] = "";
+    if (r->pool != NULL && nj != r->njobs) { /* every batch settled above: no worker is busy */
+        pool_fini(r->pool);
+        pool_init(r->pool, r, nj); /* the workers' runners made from r->t and r->o */
+        r->njobs = nj;
+        snprintf(wk, sizeof wk, "; %d workers", nj);
+    }
     if (no->verbosity >= 0)
-        fprintf(stderr, "logwash: %sreloaded %s (template %s%s)\n", r->who,
+        fprintf(stderr, "logwash: %sreloaded %s (template %s%s%s%s)\n", r->who,
                 no->config_file ? no->config_file : "the command line", r->mw->tname,
                 how == REOPEN_ALL     ? "; source and sinks opened again"
                 : how == REOPEN_SINKS ? "; sinks opened again"
-                                      : "");
+                                      : "",
+                tw_new ? "; tables loaded again" : "", wk);
     reload_end(r, gen, true, "");
     return GO;
 }
@@ -1887,6 +2004,8 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
 {
     struct run r = { .t = t, .o = o, .o0 = o, .t0 = t, .metrics = metrics, .rl = reloader };
     if (cnt != NULL && o->pipeline != NULL) r.n = *cnt; /* a restart: the series go on */
+    r.n.io_stage = LW_IO_NONE;
+    if (cnt != NULL) cnt->io_stage = LW_IO_NONE;
     if (o->pipeline != NULL) snprintf(r.who, sizeof r.who, "pipeline %s: ", o->pipeline);
     r.n.reload_last_ok = r.n.reloads ? r.n.reload_last_ok : 1;
     r.reload_seen = reloader ? asked(&r) : 0;
@@ -1939,6 +2058,10 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         lw_buf_fini(&r.out);
         lw_tablewatch_free(r.tw);
         logwash_state_free(r.state);
+        if (cnt != NULL) /* the dead-letter file, or a sink that could not start */
+            cnt->io_stage = o->dead_letter && !r.has_dl ? LW_IO_DEAD_LETTER
+                            : r.nsinks > 1              ? LW_IO_DEAD_LETTER
+                                                        : LW_IO_SINK;
         return (o->dead_letter && !r.has_dl) || set == -2 ? 4 : 2;
     }
     struct logwash_error e;
@@ -1959,6 +2082,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         r.conf.commit_atomic = true;
     }
     int njobs = jobs(o);
+    r.njobs = njobs;
     struct pool pool;
     if (njobs > 1) {
         pool_init(&pool, &r, njobs);
@@ -1972,6 +2096,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
      * written: the loop only breaks, and the flushes below run in every case. */
     int opened = r.src.ops->open(&r.src, &r.conf, &d);
     bool io_failed = opened != 0;
+    if (io_failed) io_at(&r, LW_IO_SOURCE);
     bool streaming = o->from == LW_FROM_KAFKA;
     int st = GO;
     while (!io_failed && !stopping(&r)) {
@@ -1985,6 +2110,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             break;
         }
         if (got < 0) {
+            io_at(&r, LW_IO_SOURCE);
             io_failed = true;
             break;
         }
@@ -2041,6 +2167,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     }
     if (r.ks != NULL && lw_kstate_stop(r.ks) != NULL && !io_failed && st != STOP_IO) {
         lw_diag_setf(&d, "%s", lw_kstate_stop(r.ks));
+        io_at(&r, LW_IO_SOURCE);
         io_failed = true;
     }
     r.loop_over = true; /* a revocation when the source closes settles nothing more */
@@ -2070,6 +2197,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     if (!r.src_closed && r.src.ops->close(&r.src, &cd) != 0) {
         fprintf(stderr, "logwash: %s%s\n", r.who, cd.msg);
         if (status == 0) status = 4;
+        io_at(&r, LW_IO_SOURCE);
     }
     for (int i = 0; i < r.nsinks; i++)
         r.sinks[i].ops->close(&r.sinks[i]);

@@ -71,10 +71,10 @@ if wait_for 'atleast logwash_pipeline_restarts_total pc 1' 30; then
 else
     bad "pc was not restarted: $(grep pc "$tmp/run2.err" | head -3)"
 fi
-grep -q '^logwash: pipeline pc stopped (exit status [0-9]*): restarting in 1 s$' "$tmp/run2.err" &&
+grep -q '^logwash: pipeline pc stopped (exit status [0-9]*, reason [a-z_]*): restarting in 1 s$' "$tmp/run2.err" &&
     ok "its failure is said" || bad "no restart line: $(tail -3 "$tmp/run2.err")"
 fails=$(curl -sf --max-time 10 "http://127.0.0.1:$port/metrics" 2>/dev/null |
-    awk '$1 ~ /^logwash_pipeline_failures_total\{pipeline="pc",reason="(records|config|io)"\}$/ { n += $2 } END { print n + 0 }')
+    awk '$1 ~ /^logwash_pipeline_failures_total\{pipeline="pc",reason="(records|config|source|sink|dead_letter)"\}$/ { n += $2 } END { print n + 0 }')
 [ "$fails" -ge 1 ] && ok "and counted in logwash_pipeline_failures_total" ||
     bad "pc's failures: $fails"
 [ "$(value logwash_pipeline_up pa)" = 1 ] && [ "$(value logwash_pipeline_up pb)" = 1 ] &&

@@ -167,4 +167,49 @@ total=$(awk '{ s += $2 } END { print s + 0 }' "$tmp/c")
     bad "kafka: pa committed on ra: $(tr '\n' ' ' <"$tmp/c")"
 consume oc >"$tmp/gotc"
 exactly "kafka: pc (added)" "$tmp/gotc" 1 3000
+# --- a reload while the brokers are down: the template changes while the old template's
+# outputs may wait in the producer (brokers away). The reload is served at once (the producer
+# and the consumer are kept: a template change touches neither), the old outputs are delivered
+# once the brokers are back, every record is in the output at least once, those produced after
+# the reload by the new template, and the committed offsets reach the end. ---
+for t in "rd 1" "od 1"; do echo "topic $t" >&3; done
+sleep 0.3
+produce rd 1 20000
+echo 'emit {m: line, v: "old"}' >"$tmp/d.lw"
+printf 'template: d.lw\nsource: {type: kafka, topics: [rd], group: gd}\nsink: {type: kafka, topic: od}\nkafka: {brokers: "%s"}\n' \
+    "$boot" >"$tmp/d.yaml"
+"$lw" -c "$tmp/d.yaml" $J $KX $SLOW --stats-interval 1 2>"$tmp/lw.err" &
+lwpid=$!
+records_in 2000 || bad "down: not 2000 records read: $(tail -3 "$tmp/lw.err")"
+ctl "down -1"
+echo 'emit {m: line, v: "new"}' >"$tmp/d.lw"
+kill -HUP "$lwpid"
+if wait_for 'grep -q "^logwash: reloaded .*(template .*d.lw)$" "$tmp/lw.err"' 30; then
+    ok "down: the reload is served while the brokers are down"
+else
+    bad "down: no reload while the brokers are down: $(grep -v 'records in' "$tmp/lw.err" | tail -3)"
+fi
+kill -0 "$lwpid" 2>/dev/null && ok "down: still running" || bad "down: ended: $(tail -3 "$tmp/lw.err")"
+ctl "up -1"
+produce rd 20001 25000
+records_in 25000 || bad "down: not all read after the brokers came back: $(tail -3 "$tmp/lw.err")"
+wait_for '[ "$(count od)" -ge 25000 ]' 90 || bad "down: od has $(count od) of 25000"
+kill -TERM "$lwpid"
+wait "$lwpid"
+rc=$?
+lwpid=
+[ "$rc" = 0 ] && ok "down: SIGTERM: exit 0" || bad "down: exit $rc: $(grep -v 'records in' "$tmp/lw.err" | tail -3)"
+timeout 120 kcat -C -b "$boot" -t od -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null >"$tmp/od"
+sed -n 's/.*"m":"m-\([0-9]*\)".*/\1/p' "$tmp/od" | sort -u >"$tmp/gotd"
+seq 1 25000 | sort >"$tmp/want"
+missing=$(comm -23 "$tmp/want" "$tmp/gotd" | wc -l)
+[ "$missing" = 0 ] && ok "down: 1..25000 each at least once ($(wc -l <"$tmp/od") messages)" ||
+    bad "down: $missing of 1..25000 missing"
+old_after=$(awk -F'"' '{ split($4, m, "-") } m[2] > 20000 && $8 != "new"' "$tmp/od" | wc -l)
+grep -q '"v":"old"' "$tmp/od" && [ "$old_after" = 0 ] &&
+    ok "down: by the old template, then the new one (all of 20001..25000)" ||
+    bad "down: templates: $old_after after the reload not new; $(sed 's/.*"v"://' "$tmp/od" | uniq -c | head -4)"
+"$committed" "$boot" gd rd >"$tmp/c" 2>&1 || bad "committed: $(cat "$tmp/c")"
+total=$(awk '{ s += $2 } END { print s + 0 }' "$tmp/c")
+[ "$total" = 25000 ] && ok "down: committed to the end" || bad "down: committed: $(tr '\n' ' ' <"$tmp/c")"
 summary
