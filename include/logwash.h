@@ -505,6 +505,20 @@ LOGWASH_API int64_t logwash_state_source_time(const struct logwash_state *s, uin
  * source's time makes it late, so the replay gives none of them again. */
 LOGWASH_API void logwash_state_restore(struct logwash_state *s, uint32_t src, int64_t time,
                                        int64_t given);
+/* logwash_state_seen_time: source src's latest seen() time (INT64_MIN: none yet): a key a
+ * record of src inserted expires when src's time reaches its expiry. */
+LOGWASH_API int64_t logwash_state_seen_time(const struct logwash_state *s, uint32_t src);
+/* logwash_state_restore_seen: a replay from a Kafka commit starts: source src's seen() time
+ * was time there (what logwash_state_seen_time said after the last record before it). */
+LOGWASH_API void logwash_state_restore_seen(struct logwash_state *s, uint32_t src, int64_t time);
+/* logwash_state_seen_horizon: the index (as logwash_state_horizon counts) of the first record
+ * of source src that its commit must not pass for seen(): replaying src's records from the
+ * first at or after it, src's seen() time restored, gives every later record of src the same
+ * answers (when src's records are the only ones using its keys: input partitioned by the key).
+ * It never goes back. */
+LOGWASH_API uint64_t logwash_state_seen_horizon(struct logwash_state *s, uint32_t src);
+/* logwash_state_applied: the records applied so far (logwash_state_apply calls that returned 0). */
+LOGWASH_API uint64_t logwash_state_applied(const struct logwash_state *s);
 
 /* ---- Running a record ---- */
 

@@ -150,5 +150,17 @@ int64_t lw_state_source_time(const struct lw_state *s, uint32_t src);
  * windows ending (plus lateness) at or before given were given: contributions to them are
  * dropped unless late (logwash_state_restore). */
 void lw_state_restore(struct lw_state *s, uint32_t src, int64_t time, int64_t given);
+/* lw_state_seen_time: source src's latest seen() time (its keys expire by it), INT64_MIN none */
+int64_t lw_state_seen_time(const struct lw_state *s, uint32_t src);
+/* lw_state_restore_seen: a replay from a commit: source src's latest seen() time was time. */
+void lw_state_restore_seen(struct lw_state *s, uint32_t src, int64_t time);
+/* lw_state_seen_horizon: the index of the first applied log of source src that a commit of
+ * src must not pass for seen(): a replay of src's logs from the first at or after it (its
+ * seen() time restored) rebuilds every key a later log of src finds live. It is the inserter
+ * of src's oldest key held, moved back out of the span (inserter, last log that found it
+ * live] of any key gone; it never goes back (docs/design-state.md 3b). */
+uint64_t lw_state_seen_horizon(struct lw_state *s, uint32_t src);
+/* lw_state_applied: the logs applied so far (the index of the next). */
+uint64_t lw_state_applied(const struct lw_state *s);
 
 #endif
