@@ -519,6 +519,8 @@ LOGWASH_API void logwash_state_restore_seen(struct logwash_state *s, uint32_t sr
 LOGWASH_API uint64_t logwash_state_seen_horizon(struct logwash_state *s, uint32_t src);
 /* logwash_state_applied: the records applied so far (logwash_state_apply calls that returned 0). */
 LOGWASH_API uint64_t logwash_state_applied(const struct logwash_state *s);
+/* logwash_state_windows: the window statements of s's template (0: seen() only). */
+LOGWASH_API unsigned logwash_state_windows(const struct logwash_state *s);
 
 /* ---- Running a record ---- */
 

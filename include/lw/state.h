@@ -162,5 +162,7 @@ void lw_state_restore_seen(struct lw_state *s, uint32_t src, int64_t time);
 uint64_t lw_state_seen_horizon(struct lw_state *s, uint32_t src);
 /* lw_state_applied: the logs applied so far (the index of the next). */
 uint64_t lw_state_applied(const struct lw_state *s);
+/* lw_state_windows: the program's window statements. */
+unsigned lw_state_windows(const struct lw_state *s);
 
 #endif

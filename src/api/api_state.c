@@ -210,3 +210,9 @@ logwash_state_applied(const struct logwash_state *s)
 {
     return lw_state_applied(s->s);
 }
+
+unsigned
+logwash_state_windows(const struct logwash_state *s)
+{
+    return lw_state_windows(s->s);
+}

@@ -28,6 +28,8 @@ struct kent {
     uint64_t ticket;
     int64_t wend;  /* the end of the window it fed (INT64_MIN: none) */
     int64_t ptime; /* its partition's time after it */
+    uint64_t seq;  /* the records the state had applied after it (logwash_state_applied) */
+    int64_t stime; /* its partition's seen() time after it */
 };
 
 struct kpart {
@@ -42,6 +44,10 @@ struct kpart {
     size_t need, scan; /* q[head..need): fed windows closed at the goal; q[head..scan): idle */
     int64_t mtime;     /* the time as of its commit (restored and committed), INT64_MIN: none */
     int64_t mgiven;    /* the windows given as of its commit (the same) */
+    int64_t mseen;     /* its seen() time as of its commit (the same) */
+    uint64_t seen_h;   /* seen(): records of it with seq up to it may be committed */
+    uint64_t seen_at;  /* logwash_state_applied when seen_h was asked */
+    int64_t seen_ms;   /* and the monotonic ms then */
 };
 
 struct kcut {
@@ -65,6 +71,7 @@ struct lw_kstate {
     int64_t goal;        /* the release under way (INT64_MIN: none) */
     int64_t released;    /* the last release's */
     bool reset;          /* every partition revoked: the state is made again */
+    bool nowin;          /* seen() without windows: each partition released on its own */
     char stop[300];      /* why the run must stop, "" while it need not */
 };
 
@@ -76,7 +83,21 @@ static bool
 meta_parse(const char *s, int64_t *t, int64_t *x)
 {
     int n = -1;
-    return sscanf(s, "lw1 t=%" SCNd64 " x=%" SCNd64 "%n", t, x, &n) == 2 && n >= 0 && s[n] == '\0';
+    return sscanf(s, "lw1 t=%" SCNd64 " x=%" SCNd64 "%n", t, x, &n) == 2 && n >= 0 &&
+           (s[n] == '\0' || strncmp(s + n, " s=", 3) == 0);
+}
+
+/* The seen() time as of the committed offset, appended when there is one: " s=S" */
+#define KMETA_SEEN " s=%" PRId64
+
+/* meta_seen: the metadata's " s=S" (INT64_MIN when it has none); false: not that form */
+static bool
+meta_seen(const char *s, int64_t *sn)
+{
+    *sn = INT64_MIN;
+    const char *at = strstr(s, " s=");
+    int n = -1;
+    return at == NULL || (sscanf(at, " s=%" SCNd64 "%n", sn, &n) == 1 && n >= 0 && at[n] == '\0');
 }
 
 static int64_t
@@ -102,6 +123,7 @@ lw_kstate_new(struct lw_source *src, struct logwash_state **state, const struct 
                               .safe = INT64_MIN,
                               .goal = INT64_MIN,
                               .released = INT64_MIN };
+    ks->nowin = logwash_state_windows(*state) == 0;
     return ks;
 }
 
@@ -145,6 +167,7 @@ forget(struct lw_kstate *ks)
         struct kpart *p = &ks->p[i];
         p->head = p->n = p->need = p->scan = 0;
         p->last_off = -1;
+        p->seen_h = p->seen_at = 0;
     }
     ks->c_head = ks->c_n = 0;
     ks->last_closed = ks->safe = ks->goal = ks->released = INT64_MIN;
@@ -163,6 +186,7 @@ remake(struct lw_kstate *ks)
         if (!ks->p[i].live) continue;
         logwash_state_from(*ks->state, i);
         logwash_state_restore(*ks->state, i, ks->p[i].mtime, ks->p[i].mgiven);
+        logwash_state_restore_seen(*ks->state, i, ks->p[i].mseen);
         ks->p[i].idle = false;
         ks->p[i].last_ms = now;
     }
@@ -186,12 +210,13 @@ lw_kstate_parted(struct lw_kstate *ks, const char *topic, int32_t partition, boo
         p->last_ms = mono_ms();
         p->last_off = -1;
         p->head = p->n = p->need = p->scan = 0;
-        p->mtime = p->mgiven = INT64_MIN;
+        p->mtime = p->mgiven = p->mseen = INT64_MIN;
+        p->seen_h = p->seen_at = 0;
         char meta[160];
         if (ks->src->ops->getmeta &&
             ks->src->ops->getmeta(ks->src, topic, partition, meta, sizeof meta)) {
-            if (!meta_parse(meta, &p->mtime, &p->mgiven)) {
-                p->mtime = p->mgiven = INT64_MIN;
+            if (!meta_parse(meta, &p->mtime, &p->mgiven) || !meta_seen(meta, &p->mseen)) {
+                p->mtime = p->mgiven = p->mseen = INT64_MIN;
                 for (char *c = meta; *c != '\0'; c++) /* someone else's: shown printable */
                     if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) *c = '?';
                 fprintf(stderr,
@@ -204,6 +229,7 @@ lw_kstate_parted(struct lw_kstate *ks, const char *topic, int32_t partition, boo
         if (!ks->reset) {
             logwash_state_from(*ks->state, (uint32_t)(p - ks->p));
             logwash_state_restore(*ks->state, (uint32_t)(p - ks->p), p->mtime, p->mgiven);
+            logwash_state_restore_seen(*ks->state, (uint32_t)(p - ks->p), p->mseen);
         }
         return;
     }
@@ -279,7 +305,9 @@ lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
         p->q = lw_xrealloc(p->q, p->cap * sizeof *p->q);
     }
     p->q[p->n++] = (struct kent){ pos->ticket, wend,
-                                  logwash_state_source_time(*ks->state, (uint32_t)(p - ks->p)) };
+                                  logwash_state_source_time(*ks->state, (uint32_t)(p - ks->p)),
+                                  logwash_state_applied(*ks->state),
+                                  logwash_state_seen_time(*ks->state, (uint32_t)(p - ks->p)) };
     /* windows its operations closed: their results are its outputs */
     int64_t closed = logwash_state_closed(*ks->state);
     if (closed > ks->last_closed) {
@@ -301,10 +329,64 @@ idle(struct lw_kstate *ks, uint64_t ticket)
     return h == 0 || h == 1;
 }
 
+/* seen_ok: partition p's commit may pass its record e for seen(): its keys stay rebuilt by a
+ * replay from the commit (docs/design-state.md 3b); the state is asked again at most every 64
+ * records or 100 ms (the answer never goes back) */
+static bool
+seen_ok(struct lw_kstate *ks, struct kpart *p, const struct kent *e)
+{
+    if (e->seq <= p->seen_h) return true;
+    uint64_t applied = logwash_state_applied(*ks->state);
+    int64_t now = mono_ms();
+    if (applied == p->seen_at || (applied - p->seen_at < 64 && now - p->seen_ms < 100))
+        return false;
+    p->seen_h = logwash_state_seen_horizon(*ks->state, (uint32_t)(p - ks->p));
+    p->seen_at = applied;
+    p->seen_ms = now;
+    return e->seq <= p->seen_h;
+}
+
+/* setmeta: partition p's commit metadata, before the done()s of the records it goes past */
+static void
+setmeta(struct lw_kstate *ks, const struct kpart *p)
+{
+    if (!ks->src->ops->setmeta) return;
+    char meta[160];
+    int n = snprintf(meta, sizeof meta, KMETA, p->mtime, p->mgiven);
+    if (p->mseen != INT64_MIN && n > 0 && (size_t)n < sizeof meta)
+        snprintf(meta + n, sizeof meta - (size_t)n, KMETA_SEEN, p->mseen);
+    ks->src->ops->setmeta(ks->src, p->topic, p->partition, meta);
+}
+
+/* seen_release: seen() without windows: each partition's records released on their own, up
+ * to the first whose outputs are not delivered or that seen() holds (its keys are partitioned
+ * as the input is, so no partition waits for another) */
+static void
+seen_release(struct lw_kstate *ks)
+{
+    for (uint32_t i = 0; i < ks->np; i++) {
+        struct kpart *p = &ks->p[i];
+        if (!p->live) continue;
+        size_t k = p->head;
+        while (k < p->n && seen_ok(ks, p, &p->q[k]) && idle(ks, p->q[k].ticket))
+            k++;
+        if (k == p->head) continue;
+        p->mseen = p->q[k - 1].stime;
+        setmeta(ks, p);
+        for (; p->head < k; p->head++)
+            ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
+        p->need = p->scan = p->head;
+    }
+}
+
 void
 lw_kstate_release(struct lw_kstate *ks)
 {
     if (ks->reset) return;
+    if (ks->nowin) {
+        seen_release(ks);
+        return;
+    }
     for (;;) {
         while (ks->c_head < ks->c_n && idle(ks, ks->c[ks->c_head].ticket))
             ks->safe = ks->c[ks->c_head++].closed;
@@ -318,7 +400,8 @@ lw_kstate_release(struct lw_kstate *ks)
             if (!p->live) continue;
             if (p->need < p->head) p->need = p->head;
             if (p->scan < p->head) p->scan = p->head;
-            while (p->need < p->n && p->q[p->need].wend <= ks->goal)
+            while (p->need < p->n && p->q[p->need].wend <= ks->goal &&
+                   seen_ok(ks, p, &p->q[p->need]))
                 p->need++;
             while (p->scan < p->need && idle(ks, p->q[p->scan].ticket))
                 p->scan++;
@@ -329,13 +412,10 @@ lw_kstate_release(struct lw_kstate *ks)
             struct kpart *p = &ks->p[i];
             if (!p->live) continue;
             if (p->head < p->need) p->mtime = p->q[p->need - 1].ptime;
+            if (p->head < p->need) p->mseen = p->q[p->need - 1].stime;
             if (ks->goal > p->mgiven) p->mgiven = ks->goal;
             /* the metadata first: the commit it goes with is made after the done()s */
-            if (ks->src->ops->setmeta) {
-                char meta[160];
-                snprintf(meta, sizeof meta, KMETA, p->mtime, p->mgiven);
-                ks->src->ops->setmeta(ks->src, p->topic, p->partition, meta);
-            }
+            setmeta(ks, p);
             for (; p->head < p->need; p->head++)
                 ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
         }

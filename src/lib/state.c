@@ -1810,3 +1810,9 @@ lw_state_applied(const struct lw_state *s)
 {
     return s->applied;
 }
+
+unsigned
+lw_state_windows(const struct lw_state *s)
+{
+    return s->p->nwindows;
+}
