@@ -72,6 +72,7 @@ struct lw_kstate {
     int64_t released;    /* the last release's */
     bool reset;          /* every partition revoked: the state is made again */
     bool nowin;          /* seen() without windows: each partition released on its own */
+    bool final;          /* the input is over: the seen() horizon asked at every release */
     char stop[300];      /* why the run must stop, "" while it need not */
 };
 
@@ -338,7 +339,8 @@ seen_ok(struct lw_kstate *ks, struct kpart *p, const struct kent *e)
     if (e->seq <= p->seen_h) return true;
     uint64_t applied = logwash_state_applied(*ks->state);
     int64_t now = mono_ms();
-    if (applied == p->seen_at || (applied - p->seen_at < 64 && now - p->seen_ms < 100))
+    if (applied == p->seen_at ||
+        (!ks->final && applied - p->seen_at < 64 && now - p->seen_ms < 100))
         return false;
     p->seen_h = logwash_state_seen_horizon(*ks->state, (uint32_t)(p - ks->p));
     p->seen_at = applied;
@@ -358,24 +360,32 @@ setmeta(struct lw_kstate *ks, const struct kpart *p)
     ks->src->ops->setmeta(ks->src, p->topic, p->partition, meta);
 }
 
-/* seen_release: seen() without windows: each partition's records released on their own, up
- * to the first whose outputs are not delivered or that seen() holds (its keys are partitioned
- * as the input is, so no partition waits for another) */
+/* seen_release: seen() without windows: each partition released on its own (its keys are
+ * partitioned as the input is, so no partition waits for another), exactly at the seen()
+ * horizon the state gave (a point before it may be inside a key's span from its inserter to
+ * a record that found it live: a replay from there would miss the key), once every record
+ * before it is idle; the goal stays until then, as a window release's does */
 static void
 seen_release(struct lw_kstate *ks)
 {
     for (uint32_t i = 0; i < ks->np; i++) {
         struct kpart *p = &ks->p[i];
-        if (!p->live) continue;
-        size_t k = p->head;
-        while (k < p->n && seen_ok(ks, p, &p->q[k]) && idle(ks, p->q[k].ticket))
-            k++;
-        if (k == p->head) continue;
-        p->mseen = p->q[k - 1].stime;
-        setmeta(ks, p);
-        for (; p->head < k; p->head++)
-            ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
-        p->need = p->scan = p->head;
+        while (p->live) { /* a goal reached, then the next one if it is ready too */
+            if (p->need < p->head) p->need = p->head;
+            if (p->scan < p->head) p->scan = p->head;
+            if (p->need == p->head) { /* no goal under way: the horizon now */
+                if (p->head == p->n || !seen_ok(ks, p, &p->q[p->head])) break;
+                while (p->need < p->n && p->q[p->need].seq <= p->seen_h)
+                    p->need++;
+            }
+            while (p->scan < p->need && idle(ks, p->q[p->scan].ticket))
+                p->scan++;
+            if (p->scan < p->need) break;
+            p->mseen = p->q[p->need - 1].stime;
+            setmeta(ks, p);
+            for (; p->head < p->need; p->head++)
+                ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
+        }
     }
 }
 
@@ -400,8 +410,7 @@ lw_kstate_release(struct lw_kstate *ks)
             if (!p->live) continue;
             if (p->need < p->head) p->need = p->head;
             if (p->scan < p->head) p->scan = p->head;
-            while (p->need < p->n && p->q[p->need].wend <= ks->goal &&
-                   seen_ok(ks, p, &p->q[p->need]))
+            while (p->need < p->n && p->q[p->need].wend <= ks->goal)
                 p->need++;
             while (p->scan < p->need && idle(ks, p->q[p->scan].ticket))
                 p->scan++;
@@ -412,7 +421,6 @@ lw_kstate_release(struct lw_kstate *ks)
             struct kpart *p = &ks->p[i];
             if (!p->live) continue;
             if (p->head < p->need) p->mtime = p->q[p->need - 1].ptime;
-            if (p->head < p->need) p->mseen = p->q[p->need - 1].stime;
             if (ks->goal > p->mgiven) p->mgiven = ks->goal;
             /* the metadata first: the commit it goes with is made after the done()s */
             setmeta(ks, p);
@@ -441,4 +449,10 @@ lw_kstate_idle(struct lw_kstate *ks)
         p->idle = true;
         logwash_state_source_idle(*ks->state, i, true);
     }
+}
+
+void
+lw_kstate_final(struct lw_kstate *ks)
+{
+    ks->final = true;
 }

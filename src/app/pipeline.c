@@ -2042,6 +2042,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     if (st == STOP_IO) io_failed = true;
     bool aborted = st == STOP_ABORT; /* --on-error=abort: the input was not all read */
     if (finish(&r, &d)) io_failed = true;
+    if (r.kstate) lw_kstate_final(r.ks);
     if (r.kstate)
         lw_kstate_release(r.ks); /* what the last deliveries finished, before the commit */
     if (io_failed) {

@@ -1714,7 +1714,7 @@ lw_state_replay_exact(const struct lw_state *s)
 {
     const struct lw_program *p = s->p;
     if (p->nwindows == 0) return p->uses_seen; /* seen() alone: lw_state_seen_horizon */
-    if (p->nwindows != 1 || s->multi || s->c.closed_early > 0) return false;
+    if (p->uses_seen || p->nwindows != 1 || s->multi || s->c.closed_early > 0) return false;
     const struct lw_windef *d = &p->windows[0];
     /* with lateness, only when each source's time and the windows given are restored at a
      * replay (lw_state_restore) */

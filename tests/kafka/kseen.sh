@@ -115,6 +115,11 @@ EOF
 cmp -s "$tmp/want" "$tmp/one" && bad "the partitions' expiry should differ from one file's here" ||
     ok "one file of the records in order keeps $(wc -l <"$tmp/one") ($(comm -3 "$tmp/want" "$tmp/one" | wc -l) differ): expiry is per partition"
 "$committed" "$boot" gs sin meta >"$tmp/m3" 2>&1
+# the last day's event expires every key but its own: each partition's commit reaches it
+for p in 0 1 2; do echo "$p $(($(wc -l <"$tmp/in$p") - 1))"; done >"$tmp/c3want"
+cut -d" " -f1,2 "$tmp/m3" | sort >"$tmp/c3"
+cmp -s "$tmp/c3" "$tmp/c3want" && ok "committed offsets $(tr '\n' ' ' <"$tmp/c3")(each partition's last record, whose key is live)" ||
+    bad "committed $(tr '\n' ' ' <"$tmp/c3"), expected $(tr '\n' ' ' <"$tmp/c3want")"
 if [ "$(grep -c ' lw1 t=.* x=.* s=[0-9]*$' "$tmp/m3")" = 3 ]; then
     ok "each commit's metadata holds its partition's seen() time: $(head -1 "$tmp/m3")"
 else
