@@ -1913,10 +1913,10 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         bool exact = o->from == LW_FROM_KAFKA && logwash_state_replay_exact(r.state);
         if (!exact && (o->from == LW_FROM_KAFKA || o->to == LW_TO_KAFKA)) {
             fprintf(stderr, "logwash: seen() and window statements work on files and pipes to "
-                            "standard output only, and with Kafka input on seen() and one "
-                            "event-time tumbling or sliding window (with or without lateness): "
-                            "for the rest, exactness across restarts is not built yet "
-                            "(logwash(1) KAFKA)\n");
+                            "standard output only, and with Kafka input on seen() alone or on "
+                            "one event-time tumbling or sliding window (with or without "
+                            "lateness): for the rest, exactness across restarts is not built "
+                            "yet (logwash(1) KAFKA)\n");
             logwash_state_free(r.state);
             lw_tablewatch_free(r.tw);
             return 2;
