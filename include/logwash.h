@@ -477,8 +477,9 @@ LOGWASH_API uint64_t logwash_state_horizon(const struct logwash_state *s);
  * of those given (true for a template whose only state is one event-time tumbling or sliding
  * window, as long as no record contributed twice and no window closed early at max_bytes; with
  * lateness, or with sliding windows, only when each source's time and the windows given are
- * restored first: logwash_state_restore). logwash(1) allows state with Kafka input only while
- * this holds. */
+ * restored first: logwash_state_restore); also true for a template whose only state is
+ * seen(), replayed from logwash_state_seen_horizon. logwash(1) allows state with Kafka input
+ * only while this holds. */
 LOGWASH_API bool logwash_state_replay_exact(const struct logwash_state *s);
 /* logwash_state_from: the operations applied from now on come from source src (a small
  * number: a Kafka partition). Each source has its own event time: a contribution is late when

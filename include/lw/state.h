@@ -129,7 +129,7 @@ uint64_t lw_state_steps(const struct lw_state *s);
  * empty state, each source's time and windows given restored: lw_state_restore) gives again
  * exactly the results not given yet, and none of those given: one event-time tumbling or
  * sliding window statement, no seen(), no log contributing twice, no window closed early
- * (docs/design-state.md 3). */
+ * (docs/design-state.md 3); or seen() alone, from lw_state_seen_horizon (3b). */
 bool lw_state_replay_exact(const struct lw_state *s);
 /* lw_state_from: the logs applied from now on come from source src (a small number; a new one
  * holds every window back until it has a time or is idle): each source has its own event
