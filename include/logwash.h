@@ -477,7 +477,8 @@ LOGWASH_API uint64_t logwash_state_horizon(const struct logwash_state *s);
  * of those given (true for a template whose only state is event-time tumbling or sliding
  * windows, one statement or several, as long as no window closed early at max_bytes; with
  * lateness, sliding windows or several statements, only when each source's time and the
- * windows given are restored first, per statement: logwash_state_restore_of). logwash(1)
+ * windows given are restored first, per statement: logwash_state_restore_of); also true for a
+ * template whose only state is seen(), replayed from logwash_state_seen_horizon. logwash(1)
  * allows state with Kafka input only while this holds. */
 LOGWASH_API bool logwash_state_replay_exact(const struct logwash_state *s);
 /* logwash_state_from: the operations applied from now on come from source src (a small
@@ -520,6 +521,20 @@ LOGWASH_API int64_t logwash_state_source_time_of(const struct logwash_state *s, 
                                                  uint32_t w);
 LOGWASH_API void logwash_state_restore_of(struct logwash_state *s, uint32_t src, uint32_t w,
                                           int64_t time, int64_t given);
+/* logwash_state_seen_time: source src's latest seen() time (INT64_MIN: none yet): a key a
+ * record of src inserted expires when src's time reaches its expiry. */
+LOGWASH_API int64_t logwash_state_seen_time(const struct logwash_state *s, uint32_t src);
+/* logwash_state_restore_seen: a replay from a Kafka commit starts: source src's seen() time
+ * was time there (what logwash_state_seen_time said after the last record before it). */
+LOGWASH_API void logwash_state_restore_seen(struct logwash_state *s, uint32_t src, int64_t time);
+/* logwash_state_seen_horizon: the index (as logwash_state_horizon counts) of the first record
+ * of source src that its commit must not pass for seen(): replaying src's records from the
+ * first at or after it, src's seen() time restored, gives every later record of src the same
+ * answers (when src's records are the only ones using its keys: input partitioned by the key).
+ * It never goes back. */
+LOGWASH_API uint64_t logwash_state_seen_horizon(struct logwash_state *s, uint32_t src);
+/* logwash_state_applied: the records applied so far (logwash_state_apply calls that returned 0). */
+LOGWASH_API uint64_t logwash_state_applied(const struct logwash_state *s);
 
 /* ---- Running a record ---- */
 

@@ -1246,8 +1246,14 @@ done
 printf 'input json\nwindow session 2m at parse_time(.ts, "rfc3339") { n = count() }\n' >wl.lw
 run --from kafka --brokers 127.0.0.1:1 --topic in -f wl.lw
 expect_rc window_kafka 2
-want "logwash: with Kafka, seen() and window statements are accepted only as event-time tumbling or sliding windows read from Kafka (window tumbling SIZE at EXPR, window sliding SIZE every STEP at EXPR, with or without late, up to 8 statements): a replay from the committed offsets rebuilds exactly those; session and count windows depend on how the partitions interleave, windows without at on the clock, and seen() and files to Kafka are not built yet (logwash(1) KAFKA)"
+want "logwash: with Kafka, state is accepted only for Kafka input whose replay from the committed offsets rebuilds it exactly: seen() alone, or up to 8 event-time tumbling or sliding window statements (window tumbling SIZE at EXPR, window sliding SIZE every STEP at EXPR, with or without late); session and count windows depend on how the partitions interleave, windows without at on the clock; seen() together with windows, and files to Kafka, are not built yet (logwash(1) KAFKA)"
 expect_file window_kafka err
+# seen() with a window: refused with Kafka input (a window's release may land inside the span
+# of a seen() key), with the same message
+printf 'input json\nif seen(.id, 1m, parse_time(.ts, "rfc3339")) { drop }\nwindow tumbling 1m at parse_time(.ts, "rfc3339") { n = count() }\n' >ws.lw
+run --from kafka --brokers 127.0.0.1:1 --topic in -f ws.lw
+expect_rc seen_window_kafka 2
+expect_file seen_window_kafka err
 run --to kafka --brokers 127.0.0.1:1 --out-topic out -f w.lw w.json
 expect_rc window_files_to_kafka 2
 expect_file window_files_to_kafka err

@@ -41,6 +41,9 @@ int lw_kstate_from(struct lw_kstate *ks, const struct lw_recpos *pos, struct lw_
 void lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend);
 /* lw_kstate_release: the holds no longer needed released (after deliveries, at quiet moments). */
 void lw_kstate_release(struct lw_kstate *ks);
+/* lw_kstate_final: the run is ending: the next releases go as far as they can (seen()'s
+ * horizon is asked each time, not at most every 64 records). */
+void lw_kstate_final(struct lw_kstate *ks);
 /* lw_kstate_stop: why the run must stop (a rebalance kept some partitions), or NULL. */
 const char *lw_kstate_stop(const struct lw_kstate *ks);
 /* lw_kstate_idle: partitions with no record for the idle time stop holding windows back. */

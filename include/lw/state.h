@@ -129,7 +129,7 @@ uint64_t lw_state_steps(const struct lw_state *s);
  * empty state, each source's time and windows given restored per statement:
  * lw_state_restore_of) gives again exactly the results not given yet, and none of those given:
  * event-time tumbling or sliding window statements only (any number), no seen(), no window
- * closed early (docs/design-state.md 3a). */
+ * closed early (docs/design-state.md 3a); or seen() alone, from lw_state_seen_horizon (3b). */
 bool lw_state_replay_exact(const struct lw_state *s);
 /* lw_state_from: the logs applied from now on come from source src (a small number; a new one
  * holds every window back until it has a time or is idle): each source has its own event
@@ -161,5 +161,17 @@ int64_t lw_state_last_end_of(const struct lw_state *s, uint32_t w);
 int64_t lw_state_closed_of(const struct lw_state *s, uint32_t w);
 int64_t lw_state_source_time_of(const struct lw_state *s, uint32_t src, uint32_t w);
 void lw_state_restore_of(struct lw_state *s, uint32_t src, uint32_t w, int64_t time, int64_t given);
+/* lw_state_seen_time: source src's latest seen() time (its keys expire by it), INT64_MIN none */
+int64_t lw_state_seen_time(const struct lw_state *s, uint32_t src);
+/* lw_state_restore_seen: a replay from a commit: source src's latest seen() time was time. */
+void lw_state_restore_seen(struct lw_state *s, uint32_t src, int64_t time);
+/* lw_state_seen_horizon: the index of the first applied log of source src that a commit of
+ * src must not pass for seen(): a replay of src's logs from the first at or after it (its
+ * seen() time restored) rebuilds every key a later log of src finds live. It is the inserter
+ * of src's oldest key held, moved back out of the span (inserter, last log that found it
+ * live] of any key gone; it never goes back (docs/design-state.md 3b). */
+uint64_t lw_state_seen_horizon(struct lw_state *s, uint32_t src);
+/* lw_state_applied: the logs applied so far (the index of the next). */
+uint64_t lw_state_applied(const struct lw_state *s);
 
 #endif

@@ -217,3 +217,27 @@ logwash_state_restore_of(struct logwash_state *s, uint32_t src, uint32_t w, int6
 {
     if (!s->broken) lw_state_restore_of(s->s, src, w, time, given);
 }
+
+int64_t
+logwash_state_seen_time(const struct logwash_state *s, uint32_t src)
+{
+    return s->broken ? INT64_MIN : lw_state_seen_time(s->s, src);
+}
+
+void
+logwash_state_restore_seen(struct logwash_state *s, uint32_t src, int64_t time)
+{
+    if (!s->broken) lw_state_restore_seen(s->s, src, time);
+}
+
+uint64_t
+logwash_state_seen_horizon(struct logwash_state *s, uint32_t src)
+{
+    return s->broken ? 0 : lw_state_seen_horizon(s->s, src);
+}
+
+uint64_t
+logwash_state_applied(const struct logwash_state *s)
+{
+    return lw_state_applied(s->s);
+}

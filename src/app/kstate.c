@@ -27,6 +27,8 @@
 
 struct kent {
     uint64_t ticket;
+    uint64_t seq;  /* the records the state had applied after it (logwash_state_applied) */
+    int64_t stime; /* its partition's seen() time after it */
 };
 
 struct kpart {
@@ -45,6 +47,10 @@ struct kpart {
     /* per statement: the time as of its commit (restored and committed), INT64_MIN: none;
      * then the windows given as of its commit (the same) */
     int64_t *m;
+    int64_t mseen;    /* its seen() time as of its commit (the same) */
+    uint64_t seen_h;  /* seen(): records of it with seq up to it may be committed */
+    uint64_t seen_at; /* logwash_state_applied when seen_h was asked */
+    int64_t seen_ms;  /* and the monotonic ms then */
 };
 
 struct kcut {
@@ -71,6 +77,8 @@ struct lw_kstate {
     int64_t *released;    /* the last release's */
     bool going;           /* a release is under way */
     bool reset;           /* every partition revoked: the state is made again */
+    bool nowin;           /* seen() without windows: each partition released on its own */
+    bool final;           /* the input is over: the seen() horizon asked at every release */
     char stop[300];       /* why the run must stop, "" while it need not */
 };
 
@@ -125,6 +133,19 @@ meta_put(char *buf, size_t cap, const int64_t *m, uint32_t nw)
     }
 }
 
+/* The seen() time as of the committed offset, appended when there is one: " s=S" */
+#define KMETA_SEEN " s=%" PRId64
+
+/* meta_seen: the metadata's " s=S" (INT64_MIN when it has none); false: not that form */
+static bool
+meta_seen(const char *s, int64_t *sn)
+{
+    *sn = INT64_MIN;
+    const char *at = strstr(s, " s=");
+    int n = -1;
+    return at == NULL || (sscanf(at, " s=%" SCNd64 "%n", sn, &n) == 1 && n >= 0 && at[n] == '\0');
+}
+
 static int64_t
 mono_ms(void)
 {
@@ -152,6 +173,7 @@ lw_kstate_new(struct lw_source *src, struct logwash_state **state, const struct 
     ks->released = ks->goal + ks->nw;
     for (uint32_t k = 0; k < 4 * ks->nw; k++)
         ks->last_closed[k] = INT64_MIN;
+    ks->nowin = nw == 0;
     return ks;
 }
 
@@ -200,6 +222,7 @@ forget(struct lw_kstate *ks)
         struct kpart *p = &ks->p[i];
         p->head = p->n = p->need = p->scan = 0;
         p->last_off = -1;
+        p->seen_h = p->seen_at = 0;
     }
     ks->c_head = ks->c_n = 0;
     for (uint32_t k = 0; k < 4 * ks->nw; k++)
@@ -215,6 +238,7 @@ restore(struct lw_kstate *ks, uint32_t i)
     const int64_t *m = ks->p[i].m;
     for (uint32_t w = 0; w < ks->nw; w++)
         logwash_state_restore_of(*ks->state, i, w, m[w], m[ks->nw + w]);
+    logwash_state_restore_seen(*ks->state, i, ks->p[i].mseen);
 }
 
 /* remake: a new state, every live partition a source of it holding windows back */
@@ -256,12 +280,15 @@ lw_kstate_parted(struct lw_kstate *ks, const char *topic, int32_t partition, boo
         if (p->m == NULL) p->m = lw_xmalloc(2 * ks->nw * sizeof *p->m);
         for (uint32_t k = 0; k < 2 * ks->nw; k++)
             p->m[k] = INT64_MIN;
+        p->mseen = INT64_MIN;
+        p->seen_h = p->seen_at = 0;
         char meta[LW_SOURCE_META_MAX];
         if (ks->src->ops->getmeta &&
             ks->src->ops->getmeta(ks->src, topic, partition, meta, sizeof meta)) {
-            if (!meta_parse(meta, p->m, ks->nw)) {
+            if (!meta_parse(meta, p->m, ks->nw) || !meta_seen(meta, &p->mseen)) {
                 for (uint32_t k = 0; k < 2 * ks->nw; k++)
                     p->m[k] = INT64_MIN;
+                p->mseen = INT64_MIN;
                 for (char *c = meta; *c != '\0'; c++) /* someone else's: shown printable */
                     if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f) *c = '?';
                 if (strncmp(meta, "lw1 ", 4) == 0) /* another template's (statements) */
@@ -365,7 +392,8 @@ lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
         v[w] = wend == INT64_MIN ? INT64_MIN : logwash_state_last_end_of(*ks->state, w);
         v[nw + w] = logwash_state_source_time_of(*ks->state, i, w);
     }
-    p->q[p->n++] = (struct kent){ pos->ticket };
+    p->q[p->n++] = (struct kent){ pos->ticket, logwash_state_applied(*ks->state),
+                                  logwash_state_seen_time(*ks->state, i) };
     /* windows its operations closed, in any statement: their results are its outputs */
     bool moved = false;
     for (uint32_t w = 0; w < nw; w++)
@@ -404,10 +432,74 @@ idle(struct lw_kstate *ks, uint64_t ticket)
     return h == 0 || h == 1;
 }
 
+/* seen_ok: partition p's commit may pass its record e for seen(): its keys stay rebuilt by a
+ * replay from the commit (docs/design-state.md 3b); the state is asked again at most every 64
+ * records or 100 ms (the answer never goes back) */
+static bool
+seen_ok(struct lw_kstate *ks, struct kpart *p, const struct kent *e)
+{
+    if (e->seq <= p->seen_h) return true;
+    uint64_t applied = logwash_state_applied(*ks->state);
+    int64_t now = mono_ms();
+    if (applied == p->seen_at ||
+        (!ks->final && applied - p->seen_at < 64 && now - p->seen_ms < 100))
+        return false;
+    p->seen_h = logwash_state_seen_horizon(*ks->state, (uint32_t)(p - ks->p));
+    p->seen_at = applied;
+    p->seen_ms = now;
+    return e->seq <= p->seen_h;
+}
+
+/* setmeta: partition p's commit metadata, before the done()s of the records it goes past */
+static void
+setmeta(struct lw_kstate *ks, const struct kpart *p)
+{
+    if (!ks->src->ops->setmeta) return;
+    char meta[LW_SOURCE_META_MAX];
+    meta_put(meta, sizeof meta, p->m, ks->nw);
+    size_t n = strlen(meta);
+    if (p->mseen != INT64_MIN && n < sizeof meta)
+        snprintf(meta + n, sizeof meta - n, KMETA_SEEN, p->mseen);
+    ks->src->ops->setmeta(ks->src, p->topic, p->partition, meta);
+}
+
+/* seen_release: seen() without windows: each partition released on its own (its keys are
+ * partitioned as the input is, so no partition waits for another), exactly at the seen()
+ * horizon the state gave (a point before it may be inside a key's span from its inserter to
+ * a record that found it live: a replay from there would miss the key), once every record
+ * before it is idle; the goal stays until then, as a window release's does */
+static void
+seen_release(struct lw_kstate *ks)
+{
+    for (uint32_t i = 0; i < ks->np; i++) {
+        struct kpart *p = &ks->p[i];
+        while (p->live) { /* a goal reached, then the next one if it is ready too */
+            if (p->need < p->head) p->need = p->head;
+            if (p->scan < p->head) p->scan = p->head;
+            if (p->need == p->head) { /* no goal under way: the horizon now */
+                if (p->head == p->n || !seen_ok(ks, p, &p->q[p->head])) break;
+                while (p->need < p->n && p->q[p->need].seq <= p->seen_h)
+                    p->need++;
+            }
+            while (p->scan < p->need && idle(ks, p->q[p->scan].ticket))
+                p->scan++;
+            if (p->scan < p->need) break;
+            p->mseen = p->q[p->need - 1].stime;
+            setmeta(ks, p);
+            for (; p->head < p->need; p->head++)
+                ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
+        }
+    }
+}
+
 void
 lw_kstate_release(struct lw_kstate *ks)
 {
     if (ks->reset) return;
+    if (ks->nowin) {
+        seen_release(ks);
+        return;
+    }
     uint32_t nw = ks->nw;
     for (;;) {
         while (ks->c_head < ks->c_n && idle(ks, ks->c[ks->c_head].ticket))
@@ -438,11 +530,7 @@ lw_kstate_release(struct lw_kstate *ks)
                 if (ks->goal[w] > p->m[nw + w]) p->m[nw + w] = ks->goal[w];
             }
             /* the metadata first: the commit it goes with is made after the done()s */
-            if (ks->src->ops->setmeta) {
-                char meta[LW_SOURCE_META_MAX];
-                meta_put(meta, sizeof meta, p->m, nw);
-                ks->src->ops->setmeta(ks->src, p->topic, p->partition, meta);
-            }
+            setmeta(ks, p);
             for (; p->head < p->need; p->head++)
                 ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
         }
@@ -468,4 +556,10 @@ lw_kstate_idle(struct lw_kstate *ks)
         p->idle = true;
         logwash_state_source_idle(*ks->state, i, true);
     }
+}
+
+void
+lw_kstate_final(struct lw_kstate *ks)
+{
+    ks->final = true;
 }

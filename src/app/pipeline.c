@@ -2033,12 +2033,12 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
                      logwash_state_statements(r.state) <= LW_KSTATE_MAX_STATEMENTS;
         if (!exact && (o->from == LW_FROM_KAFKA || o->to == LW_TO_KAFKA)) {
             fprintf(stderr,
-                    "logwash: with Kafka, seen() and window statements are accepted only as "
-                    "event-time tumbling or sliding windows read from Kafka (window tumbling "
-                    "SIZE at EXPR, window sliding SIZE every STEP at EXPR, with or without "
-                    "late, up to %d statements): a replay from the committed offsets rebuilds "
-                    "exactly those; session and count windows depend on how the partitions "
-                    "interleave, windows without at on the clock, and seen() and files to Kafka "
+                    "logwash: with Kafka, state is accepted only for Kafka input whose replay "
+                    "from the committed offsets rebuilds it exactly: seen() alone, or up to %d "
+                    "event-time tumbling or sliding window statements (window tumbling SIZE at "
+                    "EXPR, window sliding SIZE every STEP at EXPR, with or without late); "
+                    "session and count windows depend on how the partitions interleave, windows "
+                    "without at on the clock; seen() together with windows, and files to Kafka, "
                     "are not built yet (logwash(1) KAFKA)\n",
                     LW_KSTATE_MAX_STATEMENTS);
             logwash_state_free(r.state);
@@ -2174,6 +2174,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     if (st == STOP_IO) io_failed = true;
     bool aborted = st == STOP_ABORT; /* --on-error=abort: the input was not all read */
     if (finish(&r, &d)) io_failed = true;
+    if (r.kstate) lw_kstate_final(r.ks);
     if (r.kstate)
         lw_kstate_release(r.ks); /* what the last deliveries finished, before the commit */
     if (io_failed) {

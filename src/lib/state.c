@@ -166,6 +166,8 @@ struct dkey { /* a dedup key */
     uint64_t hash;
     int64_t exp;
     uint64_t rec; /* the apply that inserted it (lw_state_horizon) */
+    uint64_t use; /* the last apply that found it live (lw_state_seen_horizon) */
+    uint32_t src; /* the source that inserted it (UINT32_MAX: none): it expires by its time */
     uint32_t len;
     char key[];
 };
@@ -236,10 +238,27 @@ struct wstate {
     size_t hn, hcap;
 };
 
+struct span { /* a key inserted by apply from and found live by apply to: no commit in (from, to] */
+    uint64_t from, to;
+};
+
+/* A source's dedup keys, in insertion order, and its latest seen() time: a key expires when
+ * the time of the source that inserted it reaches its expiry (docs/design-state.md 3b), so a
+ * key's life depends on its own source's records only, not on how sources interleave. */
+struct dq {
+    struct dkey *head, *tail;
+    int64_t dmax;    /* the latest seen() time of its records applied (INT64_MIN: none) */
+    struct span *sp; /* the spans of its keys gone (lw_state_seen_horizon) */
+    size_t nsp, capsp;
+    uint64_t horizon; /* the last lw_state_seen_horizon (it never goes back) */
+    uint64_t hat;     /* the logs applied when it was worked out */
+};
+
 /* A source of logs with its own event time (a Kafka partition, docs/design-state.md 2): a
  * contribution is late when its own source's time passed its window's end plus the lateness;
  * windows close when the smallest time of the sources not idle passes it. */
 struct psrc {
+    struct dq dq;
     bool live, idle;
     int64_t *wm; /* per statement, INT64_MIN: none yet */
     /* per statement: its contributions to windows ending (plus lateness) at or before it are
@@ -252,9 +271,8 @@ struct lw_state {
     size_t max_bytes, bytes;
     struct dkey **dtab;
     size_t dcap, dn;
-    struct dkey *qhead, *qtail;
-    int64_t dmax; /* the latest seen() time of the records applied: a key expires there */
-    bool text;    /* results in the text encoder's form (lw_state_set_text), else JSON */
+    struct dq dq0; /* the keys of logs from no source (files) */
+    bool text;     /* results in the text encoder's form (lw_state_set_text), else JSON */
     struct went **wtab;
     size_t wcap, wn;
     size_t nbk;                   /* open windows, in the heaps of s->ws */
@@ -287,7 +305,7 @@ lw_state_new(const struct lw_program *p, size_t max_bytes)
     s->bcap = 64;
     s->btab = lw_xcalloc(s->bcap, sizeof *s->btab);
     s->ws = lw_xcalloc(p->nwindows ? p->nwindows : 1, sizeof *s->ws);
-    s->dmax = INT64_MIN;
+    s->dq0.dmax = INT64_MIN;
     for (uint32_t i = 0; i < p->nwindows; i++)
         s->ws[i].wm = s->ws[i].closed = INT64_MIN;
     s->wlast = lw_xmalloc((p->nwindows ? p->nwindows : 1) * sizeof *s->wlast);
@@ -325,9 +343,13 @@ void
 lw_state_free(struct lw_state *s)
 {
     if (s == NULL) return;
-    for (struct dkey *k = s->qhead, *nx; k != NULL; k = nx) {
-        nx = k->qnext;
-        free(k);
+    for (uint32_t i = 0; i <= s->nsrc; i++) {
+        struct dq *q = i < s->nsrc ? &s->src[i].dq : &s->dq0;
+        for (struct dkey *k = q->head, *nx; k != NULL; k = nx) {
+            nx = k->qnext;
+            free(k);
+        }
+        free(q->sp);
     }
     for (uint32_t w = 0; w < s->p->nwindows; w++) {
         for (size_t i = 0; i < s->ws[w].hn; i++)
@@ -366,6 +388,7 @@ lw_state_from(struct lw_state *s, uint32_t src)
             x->wm[i] = x->gw[i] = INT64_MIN;
         x->live = true;
         x->idle = false;
+        x->dq.dmax = INT64_MIN;
     }
     s->cur = x;
 }
@@ -479,6 +502,19 @@ lw_state_counts(const struct lw_state *s, struct lw_state_counts *c)
 
 /* ---- dedup ---- */
 
+/* dq_of: the queue of the keys of source src (UINT32_MAX: none) */
+static struct dq *
+dq_of(struct lw_state *s, uint32_t src)
+{
+    return src < s->nsrc ? &s->src[src].dq : &s->dq0;
+}
+
+static const struct dq *
+dq_ofc(const struct lw_state *s, uint32_t src)
+{
+    return src < s->nsrc ? &s->src[src].dq : &s->dq0;
+}
+
 static struct dkey *
 dfind(const struct lw_state *s, uint64_t hash, const char *key, uint32_t len)
 {
@@ -494,14 +530,23 @@ dremove(struct lw_state *s, struct dkey *k)
     while (*pp != k)
         pp = &(*pp)->hnext;
     *pp = k->hnext;
+    struct dq *q = dq_of(s, k->src);
     if (k->qprev)
         k->qprev->qnext = k->qnext;
     else
-        s->qhead = k->qnext;
+        q->head = k->qnext;
     if (k->qnext)
         k->qnext->qprev = k->qprev;
     else
-        s->qtail = k->qprev;
+        q->tail = k->qprev;
+    if (k->use > k->rec && k->src != UINT32_MAX && k->use >= q->horizon) {
+        /* found live after its insert: a replay from between them would miss it */
+        if (q->nsp == q->capsp) {
+            q->capsp = q->capsp ? q->capsp * 2 : 64;
+            q->sp = lw_xrealloc(q->sp, q->capsp * sizeof *q->sp);
+        }
+        q->sp[q->nsp++] = (struct span){ k->rec, k->use };
+    }
     s->bytes -= msz(sizeof *k + k->len);
     s->dn--;
     free(k);
@@ -531,39 +576,47 @@ dinsert(struct lw_state *s, uint64_t hash, const char *key, uint32_t len, int64_
     struct dkey *old = dfind(s, hash, key, len);
     if (old != NULL) dremove(s, old); /* expired: it comes again as new */
     struct dkey *k = lw_xmalloc(sizeof *k + len);
-    *k =
-        (struct dkey){ .hash = hash, .exp = exp, .rec = s->applied, .len = len, .qprev = s->qtail };
+    uint32_t src = s->cur != NULL ? (uint32_t)(s->cur - s->src) : UINT32_MAX;
+    struct dq *q = dq_of(s, src);
+    *k = (struct dkey){ .hash = hash,
+                        .exp = exp,
+                        .rec = s->applied,
+                        .use = s->applied,
+                        .src = src,
+                        .len = len,
+                        .qprev = q->tail };
     memcpy(k->key, key, len);
     size_t i = hash & (s->dcap - 1);
     k->hnext = s->dtab[i];
     s->dtab[i] = k;
-    if (s->qtail)
-        s->qtail->qnext = k;
+    if (q->tail)
+        q->tail->qnext = k;
     else
-        s->qhead = k;
-    s->qtail = k;
+        q->head = k;
+    q->tail = k;
     s->dn++;
     s->bytes += msz(sizeof *k + len);
     if (s->dn > s->dcap) dgrow(s);
 }
 
-/* dexpire: the memory of keys expired (their expiry at or before dmax) at the front of the
- * queue; the others are expired for dseen already and go when they reach the front. */
+/* dexpire: the memory of q's keys expired (their expiry at or before q's dmax) at the front of
+ * its queue; the others are expired for dseen already and go when they reach the front. */
 static void
-dexpire(struct lw_state *s)
+dexpire(struct lw_state *s, struct dq *q)
 {
-    while (s->qhead != NULL && s->qhead->exp <= s->dmax)
-        dremove(s, s->qhead);
+    while (q->head != NULL && q->head->exp <= q->dmax)
+        dremove(s, q->head);
 }
 
 /* dseen: key was remembered at a time before now within its ttl, and has not expired: the
- * latest time of the records before did not reach its expiry (so with event times out of
- * order, an old time does not bring back a key a later time expired). */
+ * latest time of the records before from the source that inserted it did not reach its expiry
+ * (so with event times out of order, an old time does not bring back a key a later time
+ * expired, and another source's time never expires it). */
 static bool
 dseen(const struct lw_state *s, uint64_t hash, const char *key, uint32_t len, int64_t now)
 {
     const struct dkey *k = dfind(s, hash, key, len);
-    return k != NULL && now < k->exp && s->dmax < k->exp;
+    return k != NULL && now < k->exp && dq_ofc(s, k->src)->dmax < k->exp;
 }
 
 /* own keys: the runner's, as the same questions, found through ltab (a record may call
@@ -1643,8 +1696,14 @@ static size_t
 bound(struct lw_state *s, struct lw_buf *out)
 {
     size_t n = 0;
-    while (s->bytes > s->max_bytes && s->qhead != NULL) {
-        dremove(s, s->qhead);
+    while (s->bytes > s->max_bytes) {
+        struct dkey *old = s->dq0.head; /* the oldest inserted of every source's */
+        for (uint32_t i = 0; i < s->nsrc; i++) {
+            struct dkey *k = s->src[i].dq.head;
+            if (k != NULL && (old == NULL || k->rec < old->rec)) old = k;
+        }
+        if (old == NULL) break;
+        dremove(s, old);
         s->c.evicted++;
     }
     while (s->bytes > s->max_bytes && s->nbk > 0) {
@@ -1661,7 +1720,8 @@ lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, 
     int rc = check(s, log, len, &s->steps);
     if (rc != 0) return rc < 0 ? 2 : 1;
     const char *p = log, *end = p + len;
-    int64_t dmax = s->dmax;
+    struct dq *q = s->cur != NULL ? &s->cur->dq : &s->dq0;
+    int64_t dmax = q->dmax;
     s->last_end = INT64_MIN;
     for (uint32_t w = 0; w < s->p->nwindows; w++)
         s->wlast[w] = INT64_MIN;
@@ -1677,12 +1737,17 @@ lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, 
         uint32_t kl = get32(&p);
         const char *key = p;
         p += kl;
-        if (!ans) dinsert(s, hash, key, kl, expiry(now, ttl));
+        if (!ans) {
+            dinsert(s, hash, key, kl, expiry(now, ttl));
+        } else if (s->nsrc > 0) {
+            struct dkey *k = dfind(s, hash, key, kl);
+            if (k != NULL) k->use = s->applied;
+        }
         if (now > dmax) dmax = now;
     }
-    if (dmax > s->dmax) {
-        s->dmax = dmax;
-        dexpire(s);
+    if (dmax > q->dmax) {
+        q->dmax = dmax;
+        dexpire(s, q);
     }
     *nres += bound(s, out);
     s->applied++;
@@ -1693,12 +1758,13 @@ bool
 lw_state_replay_exact(const struct lw_state *s)
 {
     const struct lw_program *p = s->p;
+    if (p->nwindows == 0) return p->uses_seen; /* seen() alone: lw_state_seen_horizon (3b) */
     /* every statement an event-time tumbling or sliding window, each source's time and the
      * windows given restored per statement at a replay (lw_state_restore_of): a record that
      * contributes several times (to several statements, or to one more than once) is
      * exact too, each contribution's lateness being decided by its source's time for its
      * statement (docs/design-state.md 3a) */
-    if (p->uses_seen || p->nwindows == 0 || s->c.closed_early > 0) return false;
+    if (p->uses_seen || s->c.closed_early > 0) return false;
     for (uint32_t w = 0; w < p->nwindows; w++) {
         const struct lw_windef *d = &p->windows[w];
         if ((d->kind != LW_WIN_TUMBLING && d->kind != LW_WIN_SLIDING) || !d->event_time)
@@ -1713,7 +1779,10 @@ lw_state_horizon(const struct lw_state *s)
     uint64_t h = s->applied;
     /* keys in insertion order: the front's inserter is the oldest (an expired key behind a
      * longer-lived one keeps holding: too early a horizon, never too late) */
-    if (s->qhead != NULL && s->qhead->rec < h) h = s->qhead->rec;
+    for (uint32_t i = 0; i <= s->nsrc; i++) {
+        const struct dkey *k = i < s->nsrc ? s->src[i].dq.head : s->dq0.head;
+        if (k != NULL && k->rec < h) h = k->rec;
+    }
     /* the windows with results to give, in the order they opened: the first opened first */
     if (s->ohead != NULL && s->ohead->first < h) h = s->ohead->first;
     return h;
@@ -1729,4 +1798,71 @@ uint64_t
 lw_state_steps(const struct lw_state *s)
 {
     return s->steps;
+}
+
+int64_t
+lw_state_seen_time(const struct lw_state *s, uint32_t src)
+{
+    return src < s->nsrc && s->src[src].live ? s->src[src].dq.dmax : INT64_MIN;
+}
+
+void
+lw_state_restore_seen(struct lw_state *s, uint32_t src, int64_t time)
+{
+    if (src < s->nsrc && s->src[src].live && time > s->src[src].dq.dmax) {
+        s->src[src].dq.dmax = time;
+        dexpire(s, &s->src[src].dq);
+    }
+}
+
+static int
+span_cmp(const void *a, const void *b)
+{
+    const struct span *x = a, *y = b;
+    return x->from < y->from ? -1 : x->from > y->from;
+}
+
+uint64_t
+lw_state_seen_horizon(struct lw_state *s, uint32_t src)
+{
+    if (src >= s->nsrc || !s->src[src].live) return s->applied;
+    struct dq *q = &s->src[src].dq;
+    /* sorting the spans costs n log n: at most once per n/8 logs applied (the horizon given
+     * meanwhile is an earlier one, valid still), so a record pays a few steps whatever n */
+    if (q->nsp > 512 && s->applied - q->hat < q->nsp / 8) return q->horizon;
+    q->hat = s->applied;
+    /* no commit past the inserter of a key still held (in insertion order: the front's) */
+    uint64_t h = s->applied;
+    if (q->head != NULL && q->head->rec < h) h = q->head->rec;
+    /* nor strictly inside a span of a key gone: the spans sorted by their start and merged,
+     * h moves back to the start of the merged span it falls in (merged spans do not touch) */
+    if (q->nsp > 0) {
+        qsort(q->sp, q->nsp, sizeof *q->sp, span_cmp);
+        uint64_t from = q->sp[0].from, to = q->sp[0].to, back = h;
+        for (size_t i = 1; i <= q->nsp; i++) {
+            if (i < q->nsp && q->sp[i].from <= to) { /* (a, b] and (b, c] share b */
+                if (q->sp[i].to > to) to = q->sp[i].to;
+                continue;
+            }
+            if (from < h && h <= to) back = from;
+            if (i < q->nsp) {
+                from = q->sp[i].from;
+                to = q->sp[i].to;
+            }
+        }
+        h = back;
+    }
+    if (h < q->horizon) h = q->horizon; /* never back: spans before it were pruned */
+    q->horizon = h;
+    size_t n = 0; /* the spans wholly before it never matter again */
+    for (size_t i = 0; i < q->nsp; i++)
+        if (q->sp[i].to >= h) q->sp[n++] = q->sp[i];
+    q->nsp = n;
+    return h;
+}
+
+uint64_t
+lw_state_applied(const struct lw_state *s)
+{
+    return s->applied;
 }

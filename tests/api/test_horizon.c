@@ -60,6 +60,32 @@ int
 main(void)
 {
     struct fix f;
+    /* seen() with a source (a Kafka partition): the same records; the seen() horizon also stays
+     * out of the span from a key's insert to the last record that found it live (id 1: logs 0
+     * to 2), where logwash_state_horizon does not; its time restored in a new state */
+    if (open_fix(&f, "input json\nlet t = parse_time(.ts, \"rfc3339\")\n"
+                     "if seen(.id, 10m, t) { drop }\n")) {
+        CHECK(logwash_state_statements(f.s) == 0);
+        logwash_state_from(f.s, 0);
+        CHECK(logwash_state_seen_time(f.s, 0) == INT64_MIN);
+        CHECK(apply(f.r, f.s, REC(1, "00:00:00", "a")) == 0);
+        CHECK(apply(f.r, f.s, REC(2, "00:05:00", "a")) == 0);
+        CHECK(apply(f.r, f.s, REC(1, "00:06:00", "a")) == 0); /* a duplicate: dropped */
+        CHECK(apply(f.r, f.s, REC(3, "00:10:00", "a")) == 0); /* id 1's ttl passed */
+        CHECK(logwash_state_horizon(f.s) == 1);
+        CHECK(logwash_state_seen_horizon(f.s, 0) == 0); /* log 1 is inside id 1's span */
+        CHECK(apply(f.r, f.s, REC(4, "00:30:00", "a")) == 0);
+        CHECK(logwash_state_seen_horizon(f.s, 0) == 4 && logwash_state_applied(f.s) == 5);
+        int64_t t30 = logwash_state_seen_time(f.s, 0);
+        CHECK(t30 == 1767227400000000000); /* 2026-01-01T00:30:00Z */
+        close_fix(&f);
+        open_fix(&f, "input json\nlet t = parse_time(.ts, \"rfc3339\")\n"
+                     "if seen(.id, 10m, t) { drop }\n");
+        logwash_state_from(f.s, 0);
+        logwash_state_restore_seen(f.s, 0, t30);
+        CHECK(logwash_state_seen_time(f.s, 0) == t30);
+        close_fix(&f);
+    }
     /* seen(): a key holds its inserter until the latest seen() time passes its ttl */
     if (open_fix(&f, "input json\nlet t = parse_time(.ts, \"rfc3339\")\n"
                      "if seen(.id, 10m, t) { drop }\n")) {
@@ -205,7 +231,8 @@ main(void)
         { "window tumbling 1m { n = count() }", false }, /* processing time */
         { "window session 1m at t { n = count() }", false },
         { "window count 2 timeout 1m at t { n = count() }", false },
-        { "if seen(.id, 10m, t) { drop }", false },
+        { "if seen(.id, 10m, t) { drop }", true }, /* its own horizon: seen_horizon */
+        { "if seen(.id, 10m, t) { drop }\nwindow tumbling 1m at t { n = count() }", false },
         { "window tumbling 1m at t { n = count() }\nwindow tumbling 1h at t { n = count() }",
           true },
         { "window tumbling 1m at t { n = count() }\nwindow sliding 2m every 1m at t - 60 late "
