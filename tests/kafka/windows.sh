@@ -167,7 +167,7 @@ window tumbling 1m at t { n = count() }"; do
     "$lw" -f "$tmp/r.lw" --from kafka --brokers "$boot" --topic win --group gr --exit-at-eof \
         >/dev/null 2>"$tmp/r.err"
     rc=$?
-    if [ $rc = 2 ] && grep -q "accepted only as event-time tumbling or sliding windows read from Kafka" "$tmp/r.err"; then
+    if [ $rc = 2 ] && grep -q "state is accepted only for Kafka input whose replay from the committed offsets rebuilds it exactly" "$tmp/r.err"; then
         ok "refused with Kafka input: $w"
     else
         bad "'$w' with Kafka input: exit $rc, $(head -1 "$tmp/r.err")"
