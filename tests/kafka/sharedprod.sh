@@ -1,8 +1,8 @@
 #!/bin/sh
 # Pipelines sharing one librdkafka producer (logwash.yaml(5) PIPELINES) against librdkafka's mock
-# cluster (tests/kafka/mockd). pa and pb have the same brokers and producer properties: at -v
-# each says the same "producer N"; pc's producer properties differ: it gets a producer of its
-# own. Each pipeline's produce queue depth is its own series. Run 1 is killed with kill -9
+# cluster (tests/kafka/mockd). pa and pb have the same brokers and producer properties (pb's
+# consumer property does not count): at -v each says the same "producer N"; pc's producer
+# properties differ: it gets a producer of its own. Each pipeline's produce queue depth is its own series. Run 1 is killed with kill -9
 # mid-stream; in run 2 a reload changes pa's producer properties: pa alone is drained and moves
 # to a new producer while pb keeps delivering (the second half of its input) on the one it
 # shared; then pa's second half comes, and run 2 reads it all and ends at SIGTERM. No pipeline loses a message. Every
@@ -32,7 +32,7 @@ kafka: {brokers: "$boot"}
 metrics: {listen: "127.0.0.1:0"}
 pipelines:
   pa: {template: a.lw, source: {type: kafka, topics: [sa_in], group: ga}, sink: {type: kafka, topic: sa_out}, kafka: $1}
-  pb: {template: b.lw, source: {type: kafka, topics: [sb_in], group: gb}, sink: {type: kafka, topic: sb_out}}
+  pb: {template: b.lw, source: {type: kafka, topics: [sb_in], group: gb}, sink: {type: kafka, topic: sb_out}, kafka: {consumer: {fetch.min.bytes: 1}}}
   pc: {template: c.lw, source: {type: kafka, topics: [sc_in], group: gc}, sink: {type: kafka, topic: sc_out}, kafka: {producer: {compression.type: lz4}}}
 EOF
 }
