@@ -2,11 +2,13 @@
 # Pipelines sharing one librdkafka producer (logwash.yaml(5) PIPELINES) against librdkafka's mock
 # cluster (tests/kafka/mockd). pa and pb have the same brokers and producer properties (pb's
 # consumer property does not count): at -v each says the same "producer N"; pc's producer
-# properties differ: it gets a producer of its own. Each pipeline's produce queue depth is its own series. Run 1 is killed with kill -9
-# mid-stream; in run 2 a reload changes pa's producer properties: pa alone is drained and moves
-# to a new producer while pb keeps delivering (the second half of its input) on the one it
-# shared; then pa's second half comes, and run 2 reads it all and ends at SIGTERM. No pipeline loses a message. Every
-# wait is a poll with a generous bound; nothing asserts a duration.
+# properties differ: it gets a producer of its own. Each pipeline's produce queue depth is its
+# own series. Run 1 is killed with kill -9 mid-stream; in run 2 a reload changes pa's producer
+# properties: pa alone is drained and moves to a new producer while pb keeps delivering (the
+# second half of its input) on the one it shared; then pa's second half comes, and run 2 reads
+# it all and ends at SIGTERM. In run 3 a fatal error of the producer pf1 and pf2 share stops
+# both, each saying so, and they are restarted on a new one. No pipeline loses a message.
+# Every wait is a poll with a generous bound; nothing asserts a duration.
 # Usage: tests/kafka/sharedprod.sh LOGWASH MOCKD
 set -u
 lw=$1 mockd=$2
@@ -145,5 +147,65 @@ for p in a b c; do
     fi
 done
 echo "kafka-sharedprod: (run 1 had read $in_a of pa's and $in_b of pb's $N messages when killed)"
+
+# run 3: a fatal error of the producer pf1 and pf2 share stops both, each saying so, and each
+# is restarted on a new producer; no input is lost. While both are idle, the brokers are told to
+# answer the next produce request with OUT_OF_ORDER_SEQUENCE_NUMBER (idempotence broken: fatal),
+# then input comes for pf1 only: pf2, idle, learns it from the producer. The output topics are
+# led by broker 2 and the input topics by broker 1, where kcat produces, so the error is
+# logwash's.
+F=5000
+for t in "f1_in 2" "f1_out 1" "f2_in 2" "f2_out 1"; do echo "topic $t" >&3; done
+for t in "f1_in 0 1" "f1_in 1 1" "f2_in 0 1" "f2_in 1 1" "f1_out 0 2" "f2_out 0 2"; do echo "leader $t" >&3; done
+sleep 0.3
+produce f1_in 1 $F
+produce f2_in 1 $F
+cat >"$tmp/job.yaml" <<EOF
+kafka: {brokers: "$boot"}
+metrics: {listen: "127.0.0.1:0"}
+pipelines:
+  pf1: {template: a.lw, source: {type: kafka, topics: [f1_in], group: gf1}, sink: {type: kafka, topic: f1_out}}
+  pf2: {template: b.lw, source: {type: kafka, topics: [f2_in], group: gf2}, sink: {type: kafka, topic: f2_out}}
+EOF
+start run3
+[ -n "$port" ] || bad "run 3: no metrics address: $(cat "$tmp/run3.err")"
+wait_for 'sleep 0.2; caught_up pf1 && caught_up pf2' 60 ||
+    bad "run 3: the pipelines did not catch up: $(tail -3 "$tmp/run3.err")"
+[ -n "$(prod "$tmp/run3.err" pf1)" ] && [ "$(prod "$tmp/run3.err" pf1)" = "$(prod "$tmp/run3.err" pf2)" ] ||
+    bad "run 3: pf1 and pf2 do not share a producer: $(grep producer "$tmp/run3.err")"
+echo "berror 2 0 45 1" >&3
+sleep 0.3
+produce f1_in $((F + 1)) $((2 * F))
+for p in pf1 pf2; do
+    wait_for "grep -q '^logwash: pipeline $p stopped (exit status [0-9]*): restarting in 1 s\$' '$tmp/run3.err'" 30 &&
+        grep -qi "^logwash: kafka: $p: .*fatal error" "$tmp/run3.err" &&
+        ok "$p stops on the shared producer's fatal error, says it, and is restarted" ||
+        bad "$p and the fatal error: $(grep -i "$p\|fatal" "$tmp/run3.err" | grep -v assigned | head -5)"
+done
+produce f2_in $((F + 1)) $((2 * F))
+wait_for 'sleep 0.2; [ -n "$(prod "$tmp/run3.err" pf1 2)" ] && [ -n "$(prod "$tmp/run3.err" pf2 2)" ] && caught_up pf1 && caught_up pf2' 120 ||
+    bad "run 3 did not catch up after the restarts: $(tail -3 "$tmp/run3.err")"
+a=$(prod "$tmp/run3.err" pf1 2) b=$(prod "$tmp/run3.err" pf2 2)
+[ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$(prod "$tmp/run3.err" pf1)" ] &&
+    ok "restarted, they share a new producer ($a)" || bad "after the restarts: producers '$a' '$b'"
+kill -TERM "$lwpid"
+i=0
+while kill -0 "$lwpid" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 "$lwpid" 2>/dev/null; then
+    bad "run 3 did not end within 30 s of SIGTERM: $(tail -3 "$tmp/run3.err")"
+    kill -9 "$lwpid"
+fi
+wait "$lwpid"
+rc=$?
+lwpid=
+[ "$rc" = 0 ] && ok "run 3 stopped at SIGTERM: exit 0" || bad "run 3: exit $rc: $(tail -3 "$tmp/run3.err")"
+for p in 1 2; do
+    timeout 120 kcat -C -b "$boot" -t f${p}_out -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null |
+        sed -n 's/^{"m":"m-\([0-9]*\)",.*/\1/p' | sort >"$tmp/got.f$p"
+    seq 1 $((2 * F)) | sort >"$tmp/want.f$p"
+    missing=$(comm -23 "$tmp/want.f$p" "$tmp/got.f$p" | wc -l)
+    [ "$missing" = 0 ] && ok "pf$p: $((2 * F)) in, $(wc -l <"$tmp/got.f$p") out, none missing" ||
+        bad "pf$p: $missing of $((2 * F)) missing"
+done
 
 summary -j
