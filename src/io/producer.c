@@ -477,7 +477,7 @@ lw_ksink_new(const struct lw_stage_conf *o, lw_ksink_delivered cb, void *ud, str
     int users = ++p->users;
     unsigned id = p->id;
     pthread_mutex_unlock(&reg_mu);
-    if (o->verbosity > 0) {
+    if (o->verbosity > 0 && o->pipeline != NULL) { /* with several pipelines: which shares */
         if (fresh)
             lw_kafka_say(o, "producer %u: new", id);
         else
