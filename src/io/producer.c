@@ -182,7 +182,8 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     if (bad) { /* its value may go to a route dead letter */
         size_t len = m->len < KEEP_VALUE ? m->len : KEEP_VALUE;
         if (k->keep_bytes + len > KEEP_VALUE_ALL) len = 0;
-        r->value = lw_xstrndup(m->payload ? m->payload : "", len);
+        r->value = lw_xmalloc(len + 1); /* may hold NUL bytes: not strndup */
+        if (len) memcpy(r->value, m->payload, len);
         r->vlen = len;
         r->vcut = len < m->len;
         k->keep_bytes += len;
