@@ -277,6 +277,7 @@ kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 	LW_JOBS=2 tests/kafka/metrics.sh $(BUILD)/logwash $(BUILD)/mockd
 	LW_JOBS=2 tests/kafka/reload.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/pipelines.sh $(BUILD)/logwash $(BUILD)/mockd
+	LW_JOBS=2 tests/kafka/sharedprod.sh $(BUILD)/logwash $(BUILD)/mockd
 	LW_JOBS=2 tests/kafka/reloadstages.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=1 tests/kafka/windows.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/windows.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed

@@ -62,10 +62,12 @@ struct lw_kafka_report {
     const char *err;     /* NULL: delivered; else the final error (librdkafka retried it) */
     bool bad_topic;      /* err: the topic does not exist or is not authorized */
     struct lw_str topic; /* the message's topic */
-    struct lw_str value; /* the message's value */
+    struct lw_str value; /* err with bad_topic: the message's value, or its first bytes */
+    bool value_cut;      /* value is only the first bytes of the message's */
 };
 
-/* delivered: called from lw_ksink_put/poll/flush, once per message put. */
+/* delivered: called from lw_ksink_put/poll/flush (on the thread of the handle's owner, never on
+ * another pipeline's), once per message put. */
 typedef void (*lw_ksink_delivered)(void *ud, const struct lw_kafka_report *rep);
 
 /* lw_ksink_full: called while lw_ksink_put waits for room in the local queue, with waiting true
@@ -79,8 +81,12 @@ typedef bool (*lw_ksink_full)(void *ud, bool waiting);
 
 struct lw_ksink;
 
-/* lw_ksink_new: an idempotent producer (acks=all unless -X says otherwise). NULL with d set on
- * a configuration error. */
+/* lw_ksink_new: a handle on an idempotent producer (acks=all unless -X says otherwise), shared
+ * with the other handles in the process whose brokers and producer -X properties are the same
+ * (producer.c, key_of); said at -v ("producer N: new" or "producer N: shared"). Reports,
+ * flush, queued and the topic checks are the handle's own; the queue's limits
+ * (queue.buffering.max.*) and a fatal error are the producer's. NULL with d set on a
+ * configuration error. */
 struct lw_ksink *lw_ksink_new(const struct lw_stage_conf *c, lw_ksink_delivered cb, void *ud,
                               struct lw_diag *d);
 
@@ -108,22 +114,25 @@ int lw_ksink_put(struct lw_ksink *k, const struct lw_kafka_msg *m, struct lw_dia
  * librdkafka's default); 0 when even an empty one would not. */
 size_t lw_ksink_max_value(const struct lw_ksink *k, size_t keylen);
 
-/* lw_ksink_poll: serve delivery reports, waiting up to timeout_ms for the first. */
+/* lw_ksink_poll: serve the handle's delivery reports, waiting up to timeout_ms for the first. */
 void lw_ksink_poll(struct lw_ksink *k, int timeout_ms);
 
-/* lw_ksink_flush: wait up to timeout_ms for every message put so far to get its delivery
- * report. Returns the number still outstanding (0: all reported). */
+/* lw_ksink_flush: wait up to timeout_ms for every message put so far through this handle to
+ * get its delivery report (other handles' messages are not waited for). Returns the number
+ * still outstanding (0: all reported). */
 int lw_ksink_flush(struct lw_ksink *k, int timeout_ms);
 
-/* lw_ksink_queued: messages put and not yet reported (librdkafka's queue, as rd_kafka_outq_len:
- * waiting, in flight, or reports not yet served). */
+/* lw_ksink_queued: this handle's messages put and not yet reported (waiting, in flight, or
+ * reports not yet served): its part of the producer's rd_kafka_outq_len. */
 int lw_ksink_queued(struct lw_ksink *k);
 
-/* lw_ksink_fatal: true once librdkafka raised a fatal error (idempotence broken); d says it. */
+/* lw_ksink_fatal: true once librdkafka raised a fatal error (idempotence broken) on the
+ * producer, for every handle on it; d says it. */
 bool lw_ksink_fatal(struct lw_ksink *k, struct lw_diag *d);
 
-/* lw_ksink_free: destroy the producer. Call lw_ksink_flush first: what is still queued is lost
- * (and was never acknowledged, so its input is not committed). */
+/* lw_ksink_free: release the handle; the producer's last one destroys it. Call lw_ksink_flush
+ * first: what is still queued is never reported to the handle (and was never acknowledged, so
+ * its input is not committed). */
 void lw_ksink_free(struct lw_ksink *k);
 
 #endif

@@ -67,7 +67,8 @@
     X(topic_partition_list_add)                                                                    \
     X(topic_partition_list_destroy)                                                                \
     X(topic_partition_list_new)                                                                    \
-    X(version_str)
+    X(version_str)                                                                                 \
+    X(yield)
 
 struct lw_rdk {
 #define LW_RDK_FIELD(n) __typeof__(rd_kafka_##n) *n;
@@ -148,5 +149,6 @@ lw_rdk_message_errstr(const rd_kafka_message_t *m)
 #define rd_kafka_topic_partition_list_destroy(...) lw_rdk.topic_partition_list_destroy(__VA_ARGS__)
 #define rd_kafka_topic_partition_list_new(...)     lw_rdk.topic_partition_list_new(__VA_ARGS__)
 #define rd_kafka_version_str(...)                  lw_rdk.version_str(__VA_ARGS__)
+#define rd_kafka_yield(...)                        lw_rdk.yield(__VA_ARGS__)
 
 #endif

@@ -519,7 +519,8 @@ prom_kafka(struct lw_buf *b, struct lw_metrics_pipe **pp, const struct snap **ss
             if (ss[i]->producer)
                 sample_u(b, "kafka_delivery_errors_total", pp[i], ss[i]->undelivered);
         head(b, "kafka_produce_queue_messages", GAUGE,
-             "Messages produced and not yet acknowledged (librdkafka's queue).");
+             "Messages produced and not yet acknowledged: the pipeline's own, also when it "
+             "shares a producer.");
         for (int i = 0; i < np; i++)
             if (ss[i]->producer && ss[i]->queued >= 0)
                 sample_u(b, "kafka_produce_queue_messages", pp[i], (uint64_t)ss[i]->queued);

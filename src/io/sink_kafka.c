@@ -126,7 +126,7 @@ keep_route(struct ks *r, const struct lw_kafka_report *rep)
                         .err = lw_xstrndup(rep->err, strlen(rep->err)),
                         .value = lw_xstrndup(rep->value.p, len),
                         .len = len,
-                        .cut = len < rep->value.len };
+                        .cut = len < rep->value.len || rep->value_cut };
     r->rfail_bytes += len;
 }
 
@@ -340,6 +340,15 @@ kafka_poll(struct lw_sink *s)
 {
     struct ks *r = s->state;
     lw_ksink_poll(r->k, 0);
+    /* a fatal error of a producer other pipelines share too: each says it and stops */
+    struct lw_diag fe = { 0 };
+    if (!r->kfail.set && lw_ksink_fatal(r->k, &fe)) {
+        lw_diag_setf(&r->kfail, "%s", fe.msg);
+        lw_kafka_say(r->o, "%s: stopping; nothing after its last delivered input is committed",
+                     fe.msg);
+        s->lost = true;
+        s->host->stop(s->host->ud);
+    }
 }
 
 static int
