@@ -177,7 +177,7 @@ echo "berror 2 0 45 1" >&3
 sleep 0.3
 produce f1_in $((F + 1)) $((2 * F))
 for p in pf1 pf2; do
-    wait_for "grep -q '^logwash: pipeline $p stopped (exit status [0-9]*): restarting in 1 s\$' '$tmp/run3.err'" 30 &&
+    wait_for "grep -q '^logwash: pipeline $p stopped (exit status [0-9]*, reason [a-z_]*): restarting in 1 s\$' '$tmp/run3.err'" 30 &&
         grep -qi "^logwash: kafka: $p: .*fatal error" "$tmp/run3.err" &&
         ok "$p stops on the shared producer's fatal error, says it, and is restarted" ||
         bad "$p and the fatal error: $(grep -i "$p\|fatal" "$tmp/run3.err" | grep -v assigned | head -5)"
