@@ -203,6 +203,119 @@ decreasing_bounded(void)
     lw_buf_fini(&out);
 }
 
+/* sess: one contribution to statement 0 at BASE + ms milliseconds, key k, then the results */
+static void
+sess(struct lw_state *s, int64_t ms, const char *k, struct lw_buf *out, size_t *nres, bool *late)
+{
+    struct lw_buf log;
+    lw_buf_init(&log);
+    win(&log, 0, BASE + ms * 1000000, k, 1);
+    char msg[256];
+    *late = false;
+    CHECK(lw_state_apply(s, log.p, log.len, 0, out, nres, late, msg, sizeof msg) == 0);
+    lw_buf_fini(&log);
+}
+
+/* sessions merge (gap 1m): a record less than the gap from two sessions of its key joins
+ * them; a session closes when the time passes its end plus the gap; a record whose own session
+ * [t, t + 1m) ended by then is late, a later one opens or joins a session still open */
+static void
+session_merge(void)
+{
+    struct lw_program *p =
+        compile("window session 1m at parse_time(line, \"rfc3339\") key line { n = count() }");
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    struct lw_state *s = lw_state_new(p, SIZE_MAX);
+    struct lw_buf out;
+    lw_buf_init(&out);
+    size_t nres = 0;
+    bool late;
+    struct lw_state_counts c;
+    sess(s, 0, "\"a\"", &out, &nres, &late);
+    sess(s, 100000, "\"a\"", &out, &nres, &late);
+    lw_state_counts(s, &c);
+    CHECK(c.windows == 2 && !late);              /* 0 and 100 s: two sessions */
+    sess(s, 50000, "\"a\"", &out, &nres, &late); /* 50 s bridges them */
+    lw_state_counts(s, &c);
+    CHECK(c.windows == 1 && !late && nres == 0);
+    sess(s, 50000, "\"b\"", &out, &nres, &late);  /* on time: 50 + 60 > 100 s */
+    sess(s, 180000, "\"b\"", &out, &nres, &late); /* b's 50 closes: 50 + 1m + 1m <= 180 */
+    lw_buf_addc(&out, '\0');
+    CHECK(!late && nres == 1 &&
+          strstr(out.p, "\"key\":\"b\",\"window_start\":\"2023-11-14T22:14:10Z\","
+                        "\"window_end\":\"2023-11-14T22:15:10Z\",\"n\":1") != NULL);
+    out.len = 0;
+    sess(s, 115000, "\"b\"", &out, &nres, &late); /* 115 + 60 <= 180: late */
+    CHECK(late);
+    sess(s, 125000, "\"b\"", &out, &nres, &late); /* joins the session at 180 */
+    lw_state_counts(s, &c);
+    CHECK(!late && c.late == 1 && c.windows == 2);
+    sess(s, 220000, "\"c\"", &out, &nres, &late); /* a's [0, 160 s) closes at 220 s */
+    lw_buf_addc(&out, '\0');
+    CHECK(nres == 2 && strstr(out.p, "\"key\":\"a\",\"window_start\":\"2023-11-14T22:13:20Z\","
+                                     "\"window_end\":\"2023-11-14T22:16:00Z\",\"n\":3") != NULL);
+    out.len = 0;
+    CHECK(lw_state_tick(s, INT64_MAX, &out, 0) == 2);
+    lw_buf_addc(&out, '\0');
+    CHECK(strstr(out.p, "\"key\":\"b\",\"window_start\":\"2023-11-14T22:15:25Z\","
+                        "\"window_end\":\"2023-11-14T22:17:20Z\",\"n\":2") != NULL);
+    lw_state_free(s);
+    lw_program_free(p);
+    lw_buf_fini(&out);
+}
+
+/* a hostile order for sessions of one key: NREC/2 sessions 1.5 gaps apart, all open, then a
+ * record between each two in a scattered order, each joining two sessions (and the sets
+ * grown so far): the steps stay a few dozen a record; under a memory bound the sessions that
+ * end first close early, never past the bound */
+static void
+session_bridging(size_t max)
+{
+    struct lw_program *p = compile(
+        "window session 2s at parse_time(line, \"rfc3339\") late 300d key line { n = count() }");
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    struct lw_state *s = lw_state_new(p, max);
+    struct lw_buf log, out;
+    lw_buf_init(&log);
+    lw_buf_init(&out);
+    size_t nres = 0, over = 0;
+    const int half = NREC / 2;
+    for (int j = 0; j < NREC; j++) {
+        /* first the sessions at 3 s each, then the bridges at 3 s * i + 1.5 s, i scattered */
+        int64_t i = j < half ? j : (int64_t)(((uint64_t)(j - half) * 7919) % (half - 1));
+        int64_t t = BASE + i * 3 * SEC + (j < half ? 0 : 3 * SEC / 2);
+        log.len = 0;
+        win(&log, 0, t, "\"k\"", 1);
+        CHECK(apply(s, &log, &out, &nres) == 0);
+        struct lw_state_counts c;
+        lw_state_counts(s, &c);
+        over += c.bytes > max;
+    }
+    struct lw_state_counts c;
+    lw_state_counts(s, &c);
+    uint64_t steps = lw_state_steps(s);
+    if (steps > (uint64_t)MAX_STEPS * NREC)
+        fprintf(stderr, "session bridging: %llu steps for %d records\n", (unsigned long long)steps,
+                NREC);
+    CHECK(steps <= (uint64_t)MAX_STEPS * NREC && c.late == 0 && over == 0);
+    size_t lines;
+    size_t fin = lw_state_tick(s, INT64_MAX, &out, 0);
+    if (max == SIZE_MAX) {
+        /* 7919 and half - 1 share no factor: every bridge once, one session of all */
+        CHECK(c.windows == 1 && nres == 0 && fin == 1 && strstr(out.p, "\"n\":40000") != NULL);
+    } else {
+        /* closed early, the first to end first: their ends go up, then the end of input */
+        CHECK(c.closed_early > 0 && c.closed_early == nres && ends(&out, &lines) >= 0);
+    }
+    CHECK(lw_state_steps(s) <= (uint64_t)MAX_STEPS * NREC);
+    lw_state_free(s);
+    lw_program_free(p);
+    lw_buf_fini(&log);
+    lw_buf_fini(&out);
+}
+
 /* seen: a seen() operation as fn_seen writes it */
 static void
 seen(struct lw_buf *b, bool ans, const char *k, int64_t now, int64_t ttl)
@@ -488,6 +601,10 @@ test_state(void)
     decreasing("tumbling 1s", " late 300d", 0, NREC);
     decreasing("sliding 2s every 1s", " late 300d", 0, NREC + 1);
     decreasing("session 1s", " late 300d", 1, NREC); /* a key per record: a session each */
+    decreasing("session 1s", " late 300d", 0, NREC); /* one key, 1s apart: a session each */
+    session_merge();
+    session_bridging(SIZE_MAX);
+    session_bridging(1 << 20);
     decreasing("count 3 timeout 300d", "", 1, NREC);
     spread_two();
     decreasing_bounded();
