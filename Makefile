@@ -278,6 +278,7 @@ kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 	LW_JOBS=1 tests/kafka/winlate.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/winlate.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/winmulti.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=2 tests/kafka/winsess.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/twostage.sh $(BUILD)/logwash $(BUILD)/mockd
 
 # A Kafka sidecar run of SOAK_SECONDS (default 120; about 2.5 minutes in all) with rebalances

@@ -472,6 +472,14 @@ LOGWASH_API void logwash_state_counts(const struct logwash_state *s,
  * does). A source that replays from a position (Kafka) may move it past a record once the
  * record's index is below the horizon and the results given up to now were delivered. */
 LOGWASH_API uint64_t logwash_state_horizon(const struct logwash_state *s);
+/* logwash_state_applied: the logs applied so far (logwash_state_apply calls that returned 0);
+ * logwash_state_session_horizon: with a window session statement logwash_state_horizon, else
+ * UINT64_MAX: a session's records are known to have fed only windows given when it closes, not
+ * when they are applied (logwash_state_last_end_of says nothing of sessions), so a source that
+ * replays holds a record until its index is below the horizon taken when the results given up
+ * to then were delivered. */
+LOGWASH_API uint64_t logwash_state_applied(const struct logwash_state *s);
+LOGWASH_API uint64_t logwash_state_session_horizon(const struct logwash_state *s);
 /* logwash_state_replay_exact: whether replaying the records from the one at the horizon, in
  * the same order, on a new state, gives again exactly the window results not given yet and none
  * of those given (true for a template whose only state is event-time tumbling or sliding

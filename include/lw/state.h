@@ -121,6 +121,12 @@ void lw_state_counts(const struct lw_state *s, struct lw_state_counts *c);
  * returned 0 for) of the first applied log still needed: by a window not given yet or a seen()
  * key not expired; the number applied when none is. */
 uint64_t lw_state_horizon(const struct lw_state *s);
+/* lw_state_applied: the logs lw_state_apply took (returned 0 for) so far */
+uint64_t lw_state_applied(const struct lw_state *s);
+/* lw_state_session_horizon: with a session statement lw_state_horizon (a session's records
+ * are known to be given only when it closes: a log below it fed only windows closed), without
+ * one UINT64_MAX */
+uint64_t lw_state_session_horizon(const struct lw_state *s);
 /* lw_state_steps: the steps the state took in its structures of open windows (a heap's moves,
  * a hash chain's links, a window examined to close), for tests that bound the work a hostile
  * order of event times makes: O(log n) per window opened or closed. */

@@ -145,6 +145,18 @@ logwash_state_horizon(const struct logwash_state *s)
     return lw_state_horizon(s->s);
 }
 
+uint64_t
+logwash_state_applied(const struct logwash_state *s)
+{
+    return lw_state_applied(s->s);
+}
+
+uint64_t
+logwash_state_session_horizon(const struct logwash_state *s)
+{
+    return lw_state_session_horizon(s->s);
+}
+
 bool
 logwash_state_replay_exact(const struct logwash_state *s)
 {

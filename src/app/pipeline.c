@@ -1915,12 +1915,12 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         if (!exact && (o->from == LW_FROM_KAFKA || o->to == LW_TO_KAFKA)) {
             fprintf(stderr,
                     "logwash: with Kafka, seen() and window statements are accepted only as "
-                    "event-time tumbling or sliding windows read from Kafka (window tumbling "
-                    "SIZE at EXPR, window sliding SIZE every STEP at EXPR, with or without "
-                    "late, up to %d statements): a replay from the committed offsets rebuilds "
-                    "exactly those; session and count windows depend on how the partitions "
-                    "interleave, windows without at on the clock, and seen() and files to Kafka "
-                    "are not built yet (logwash(1) KAFKA)\n",
+                    "event-time tumbling, sliding or session windows read from Kafka (window "
+                    "tumbling SIZE at EXPR, window sliding SIZE every STEP at EXPR, window "
+                    "session GAP at EXPR, with or without late, up to %d statements): a replay "
+                    "from the committed offsets rebuilds exactly those; count windows depend on "
+                    "how the partitions interleave, windows without at on the clock, and seen() "
+                    "and files to Kafka are not built yet (logwash(1) KAFKA)\n",
                     LW_KSTATE_MAX_STATEMENTS);
             logwash_state_free(r.state);
             lw_tablewatch_free(r.tw);

@@ -302,6 +302,7 @@ lw_state_new(const struct lw_program *p, size_t max_bytes)
 }
 
 static void sess_drop(struct lw_state *s, struct bucket *b);
+static void sess_given(struct lw_state *s, struct bucket *b);
 
 static void
 bucket_free(struct lw_state *s, struct bucket *b)
@@ -1241,6 +1242,7 @@ unlist(struct lw_state *s, struct bucket *b)
 static size_t
 close_b(struct lw_state *s, struct bucket *b, struct lw_buf *out, size_t limit, bool *cut)
 {
+    if (b->sx) sess_given(s, b);
     size_t n = drain(s, b, out, limit, cut);
     if (*cut) return n;
     heap_remove(s, b);
@@ -1577,6 +1579,9 @@ struct snode {
     struct scell *cells, *ctail; /* root: the set's cells */
     struct went *e;              /* root: the session's entry */
     uint64_t size;               /* root: the set's cells */
+    /* root: the largest windows-given mark (psrc gw) of its contributions' sources: a session
+     * ending (plus the lateness) at or before it was given before a replay's commit */
+    int64_t gw;
     /* root: per aggregate, first() and last(): 1 + the apply that gave its value, 0: none */
     uint64_t at[];
 };
@@ -1750,6 +1755,8 @@ sess_absorb(struct lw_state *s, struct snode *rb, struct snode *ra)
     /* the sets joined: the larger's root is the root */
     struct snode *big = rb->size >= ra->size ? rb : ra, *small = big == rb ? ra : rb;
     if (big != rb) memcpy(big->at, rb->at, d->naggs * sizeof *big->at);
+    if (ra->gw > rb->gw) rb->gw = ra->gw;
+    big->gw = rb->gw;
     small->up = big;
     big->size += small->size;
     big->ntail->nnext = small;
@@ -1766,6 +1773,27 @@ sess_absorb(struct lw_state *s, struct snode *rb, struct snode *ra)
     B->sx = big;
     s->steps++;
     return big;
+}
+
+/* sess_given: session b, closing, was given before the commit a replay started from (it ends,
+ * plus the lateness, at or before the windows-given mark of a source that fed it: its records
+ * from the commit on rebuilt only a part of it): its entry goes without a result */
+static void
+sess_given(struct lw_state *s, struct bucket *b)
+{
+    const struct lw_windef *d = &s->p->windows[b->w];
+    if (b->sx->gw == INT64_MIN || (__int128)b->end + d->late_ns > (__int128)b->sx->gw) return;
+    for (; b->next < b->n; b->next++) {
+        struct went *e = b->ents[b->next];
+        wremove(s, e);
+        for (uint32_t a = 0; a < d->naggs; a++) {
+            s->bytes -= blobsz(&e->ag[a]) + sk_free(&d->aggs[a], &e->ag[a]);
+            free(e->ag[a].blob);
+        }
+        s->bytes -= msz(sizeof *e + e->len) + msz((d->naggs ? d->naggs : 1) * sizeof(struct agst));
+        free(e->ag);
+        free(e);
+    }
 }
 
 /* session_add: `window session GAP`: the record's session [t, t + GAP) merges with every open
@@ -1836,6 +1864,7 @@ session_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t kha
         size_t nsz = sizeof *root + d->naggs * sizeof(uint64_t);
         root = lw_xcalloc(1, nsz);
         root->ntail = root;
+        root->gw = INT64_MIN;
         root->e = e;
         e->b->sx = root;
         e->b->shown_end = gap_end; /* its end is GAP later: when it closes */
@@ -1867,6 +1896,7 @@ session_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t kha
         if (t < own->lo) own->lo = t;
         if (t > own->hi) own->hi = t;
     }
+    if (d->event_time && s->cur != NULL && s->cur->gw[w] > root->gw) root->gw = s->cur->gw[w];
     struct went *e = root->e;
     struct bucket *b = e->b;
     if (t < b->shown_start) b->shown_start = t;
@@ -2017,10 +2047,23 @@ lw_state_replay_exact(const struct lw_state *s)
     if (p->uses_seen || p->nwindows == 0 || s->c.closed_early > 0) return false;
     for (uint32_t w = 0; w < p->nwindows; w++) {
         const struct lw_windef *d = &p->windows[w];
-        if ((d->kind != LW_WIN_TUMBLING && d->kind != LW_WIN_SLIDING) || !d->event_time)
-            return false;
+        if (d->kind == LW_WIN_COUNT || !d->event_time) return false;
     }
     return true;
+}
+
+uint64_t
+lw_state_applied(const struct lw_state *s)
+{
+    return s->applied;
+}
+
+uint64_t
+lw_state_session_horizon(const struct lw_state *s)
+{
+    for (uint32_t w = 0; w < s->p->nwindows; w++)
+        if (s->p->windows[w].kind == LW_WIN_SESSION) return lw_state_horizon(s);
+    return UINT64_MAX;
 }
 
 uint64_t

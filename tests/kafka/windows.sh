@@ -160,13 +160,13 @@ else
 fi
 
 # not exact under Kafka: refused at start, exit 2
-for w in "window tumbling 1m { n = count() }" "window session 1m at t { n = count() }" \
+for w in "window tumbling 1m { n = count() }" "window session 1m { n = count() }" \
     "window count 5 timeout 1m at t { n = count() }" "if seen(.i, 1m, t) { drop }"; do
     printf 'input json\nlet t = parse_time(.ts, "rfc3339")\n%s\n' "$w" >"$tmp/r.lw"
     "$lw" -f "$tmp/r.lw" --from kafka --brokers "$boot" --topic win --group gr --exit-at-eof \
         >/dev/null 2>"$tmp/r.err"
     rc=$?
-    if [ $rc = 2 ] && grep -q "accepted only as event-time tumbling or sliding windows read from Kafka" "$tmp/r.err"; then
+    if [ $rc = 2 ] && grep -q "accepted only as event-time tumbling, sliding or session windows read from Kafka" "$tmp/r.err"; then
         ok "refused with Kafka input: $w"
     else
         bad "'$w' with Kafka input: exit $rc, $(head -1 "$tmp/r.err")"

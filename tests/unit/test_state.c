@@ -568,9 +568,9 @@ multi_horizon(void)
     }
     free(want);
     lw_state_free(s);
-    /* what a replay cannot rebuild: session, count and processing-time windows, seen() */
+    /* what a replay cannot rebuild: count and processing-time windows, seen() */
     const char *const no[] = {
-        "window session 1m at parse_time(line, \"rfc3339\") { n = count() }",
+        "window session 1m { n = count() }",
         "window count 3 timeout 1m at parse_time(line, \"rfc3339\") { n = count() }",
         "window tumbling 1m { n = count() }",
         "window tumbling 1m at parse_time(line, \"rfc3339\") { n = count() }\n"
