@@ -134,8 +134,9 @@ uint64_t lw_state_steps(const struct lw_state *s);
 /* lw_state_replay_exact: whether replaying the logs from a horizon (in the same order, on an
  * empty state, each source's time and windows given restored per statement:
  * lw_state_restore_of) gives again exactly the results not given yet, and none of those given:
- * event-time tumbling or sliding window statements only (any number), no seen(), no window
- * closed early (docs/design-state.md 3a). */
+ * event-time tumbling, sliding or session window statements only (any number), no seen(), no
+ * window closed early (docs/design-state.md 3a; sessions: each record held until the session
+ * horizon passes it, lw_state_session_horizon). */
 bool lw_state_replay_exact(const struct lw_state *s);
 /* lw_state_from: the logs applied from now on come from source src (a small number; a new one
  * holds every window back until it has a time or is idle): each source has its own event

@@ -13,7 +13,10 @@
  * every partition, a later one none of them. With lateness or sliding windows a record after F
  * may feed a window given already, and a replay from F must see the partition's time as it
  * was: each commit's metadata holds the partition's time there and S (the windows given), and
- * the state restores both at assignment (docs/design-state.md 3 and 3a). */
+ * the state restores both at assignment (docs/design-state.md 3 and 3a). Sessions merge, so a
+ * record's session, and when it is given, is known only when it closes: with a session
+ * statement each cut also carries the state's horizon (the first record an open window needs)
+ * and a record is released only below it. */
 #include "lw/kstate.h"
 
 #include <errno.h>
