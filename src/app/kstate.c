@@ -72,15 +72,17 @@ struct lw_kstate {
     int64_t *cv; /* per cut (stride nw): every window of each statement ending (plus lateness)
                   * at or before its time had closed */
     size_t c_head, c_n, c_cap;
-    uint64_t *ch; /* per cut: the state's session horizon after its maker (UINT64_MAX: none) */
-    uint64_t safe_h, goal_h, released_h; /* the same for safe, goal and released */
-    int64_t *last_closed;                /* of the last cut */
-    int64_t *safe;     /* windows closed at or before it: their results delivered */
-    int64_t *goal;     /* the release under way (when going) */
-    int64_t *released; /* the last release's */
-    bool going;        /* a release is under way */
-    bool reset;        /* every partition revoked: the state is made again */
-    char stop[300];    /* why the run must stop, "" while it need not */
+    int64_t *last_closed; /* of the last cut */
+    int64_t *safe;        /* windows closed at or before it: their results delivered */
+    int64_t *goal;        /* the release under way (when going) */
+    int64_t *released;    /* the last release's */
+    bool going;           /* a release is under way */
+    bool reset;           /* every partition revoked: the state is made again */
+    char stop[300];       /* why the run must stop, "" while it need not */
+    /* per cut: the state's session horizon after its maker (UINT64_MAX: none); then the same
+     * for safe, goal and released */
+    uint64_t *ch;
+    uint64_t safe_h, goal_h, released_h;
 };
 
 /* The commit metadata (docs/design-state.md 3a): "lw1 t=T1,T2,... x=X1,X2,...", per window

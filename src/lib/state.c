@@ -267,12 +267,13 @@ struct lw_state {
     uint64_t applied; /* logs applied (lw_state_apply returned 0): the next one's index */
     struct psrc *src; /* lw_state_from's sources (none: one source, the ws's times) */
     uint32_t nsrc;
-    struct psrc *cur;    /* the source of the logs applied now, NULL: none given */
-    int64_t last_end;    /* the latest end plus lateness the last log contributed to */
-    int64_t *wlast;      /* the same per statement (lw_state_last_end_of) */
-    uint64_t steps;      /* heap, hash chain and list steps taken (lw_state_steps) */
-    struct scell **ctab; /* session windows' cells (session_add), made at the first */
-    size_t ccap, cn;     /* ccap a power of 2 */
+    struct psrc *cur; /* the source of the logs applied now, NULL: none given */
+    int64_t last_end; /* the latest end plus lateness the last log contributed to */
+    int64_t *wlast;   /* the same per statement (lw_state_last_end_of) */
+    uint64_t steps;   /* heap, hash chain and list steps taken (lw_state_steps) */
+    /* session windows' cells (session_add), made at the first; ccap a power of 2 */
+    struct scell **ctab;
+    size_t ccap, cn;
     struct lw_state_counts c;
     struct lw_arena scratch;
 };
