@@ -472,10 +472,18 @@ LOGWASH_API void logwash_state_counts(const struct logwash_state *s,
  * does). A source that replays from a position (Kafka) may move it past a record once the
  * record's index is below the horizon and the results given up to now were delivered. */
 LOGWASH_API uint64_t logwash_state_horizon(const struct logwash_state *s);
+/* logwash_state_applied: the logs applied so far (logwash_state_apply calls that returned 0);
+ * logwash_state_session_horizon: with a window session statement logwash_state_horizon, else
+ * UINT64_MAX: a session's records are known to have fed only windows given when it closes, not
+ * when they are applied (logwash_state_last_end_of says nothing of sessions), so a source that
+ * replays holds a record until its index is below the horizon taken when the results given up
+ * to then were delivered. */
+LOGWASH_API uint64_t logwash_state_applied(const struct logwash_state *s);
+LOGWASH_API uint64_t logwash_state_session_horizon(const struct logwash_state *s);
 /* logwash_state_replay_exact: whether replaying the records from the one at the horizon, in
  * the same order, on a new state, gives again exactly the window results not given yet and none
- * of those given (true for a template whose only state is event-time tumbling or sliding
- * windows, one statement or several, as long as no window closed early at max_bytes; with
+ * of those given (true for a template whose only state is event-time tumbling, sliding or
+ * session windows, one statement or several, as long as no window closed early at max_bytes; with
  * lateness, sliding windows or several statements, only when each source's time and the
  * windows given are restored first, per statement: logwash_state_restore_of); also true for a
  * template whose only state is seen(), replayed from logwash_state_seen_horizon. logwash(1)
@@ -533,8 +541,6 @@ LOGWASH_API void logwash_state_restore_seen(struct logwash_state *s, uint32_t sr
  * answers (when src's records are the only ones using its keys: input partitioned by the key).
  * It never goes back. */
 LOGWASH_API uint64_t logwash_state_seen_horizon(struct logwash_state *s, uint32_t src);
-/* logwash_state_applied: the records applied so far (logwash_state_apply calls that returned 0). */
-LOGWASH_API uint64_t logwash_state_applied(const struct logwash_state *s);
 
 /* ---- Running a record ---- */
 

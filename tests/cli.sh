@@ -1243,10 +1243,10 @@ run -f w.lw --metrics-file wm.json w.json
 for want in '"records_late_total":1' '"window_results_total":2' '"records_emitted_total":5'; do
     if grep -q "$want" wm.json; then ok; else bad "window_metrics: no $want in $(cat wm.json)"; fi
 done
-printf 'input json\nwindow session 2m at parse_time(.ts, "rfc3339") { n = count() }\n' >wl.lw
+printf 'input json\nwindow count 3 timeout 2m at parse_time(.ts, "rfc3339") { n = count() }\n' >wl.lw
 run --from kafka --brokers 127.0.0.1:1 --topic in -f wl.lw
 expect_rc window_kafka 2
-want "logwash: with Kafka, state is accepted only for Kafka input whose replay from the committed offsets rebuilds it exactly: seen() alone, or up to 8 event-time tumbling or sliding window statements (window tumbling SIZE at EXPR, window sliding SIZE every STEP at EXPR, with or without late); session and count windows depend on how the partitions interleave, windows without at on the clock; seen() together with windows, and files to Kafka, are not built yet (logwash(1) KAFKA)"
+want "logwash: with Kafka, state is accepted only for Kafka input whose replay from the committed offsets rebuilds it exactly: seen() alone, or up to 8 event-time tumbling, sliding or session window statements (window tumbling SIZE at EXPR, window sliding SIZE every STEP at EXPR, window session GAP at EXPR, with or without late); count windows depend on how the partitions interleave, windows without at on the clock; seen() together with windows, and files to Kafka, are not built yet (logwash(1) KAFKA)"
 expect_file window_kafka err
 # seen() with a window: refused with Kafka input (a window's release may land inside the span
 # of a seen() key), with the same message

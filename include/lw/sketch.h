@@ -25,6 +25,10 @@ size_t lw_distinct_add(struct lw_distinct **d, uint64_t h);
 uint64_t lw_distinct_count(const struct lw_distinct *d);
 /* lw_distinct_free: free d (NULL: nothing); returns the bytes it held. */
 size_t lw_distinct_free(struct lw_distinct *d);
+/* lw_distinct_merge: *from's values into *d (the larger of the two kept); *from freed and
+ * NULL. Returns the bytes it grew by (negative: gave back). The same as adding them one by
+ * one, in any order. */
+ptrdiff_t lw_distinct_merge(struct lw_distinct **d, struct lw_distinct **from);
 
 struct lw_ddsketch;
 /* lw_dd_add: x (finite) into *d (NULL: made). Returns the bytes it grew by. */
@@ -32,6 +36,8 @@ size_t lw_dd_add(struct lw_ddsketch **d, double x);
 /* lw_dd_quantile: the value at rank q (0 to 1) of the values added into *out; false when none */
 bool lw_dd_quantile(const struct lw_ddsketch *d, double q, double *out);
 size_t lw_dd_free(struct lw_ddsketch *d);
+/* lw_dd_merge: as lw_distinct_merge, the bucket counts added (the same as one by one) */
+ptrdiff_t lw_dd_merge(struct lw_ddsketch **d, struct lw_ddsketch **from);
 
 /* top(x, k): exact counts up to this many distinct values, then Space-Saving over that many
  * counters (a count may be over by at most n / LW_TOP_EXACT). */
@@ -45,5 +51,8 @@ size_t lw_top_add(struct lw_top **t, uint64_t hash, const char *val, uint32_t le
  * counted first, ties by the values' JSON (t is sorted). */
 void lw_top_write(struct lw_top *t, uint32_t k, struct lw_buf *out);
 size_t lw_top_free(struct lw_top *t);
+/* lw_top_merge: as lw_distinct_merge, the counts added (exact while the values together are
+ * at most LW_TOP_EXACT; past it the least counted give their place, as Space-Saving does) */
+ptrdiff_t lw_top_merge(struct lw_top **t, struct lw_top **from);
 
 #endif

@@ -121,6 +121,12 @@ void lw_state_counts(const struct lw_state *s, struct lw_state_counts *c);
  * returned 0 for) of the first applied log still needed: by a window not given yet or a seen()
  * key not expired; the number applied when none is. */
 uint64_t lw_state_horizon(const struct lw_state *s);
+/* lw_state_applied: the logs lw_state_apply took (returned 0 for) so far */
+uint64_t lw_state_applied(const struct lw_state *s);
+/* lw_state_session_horizon: with a session statement lw_state_horizon (a session's records
+ * are known to be given only when it closes: a log below it fed only windows closed), without
+ * one UINT64_MAX */
+uint64_t lw_state_session_horizon(const struct lw_state *s);
 /* lw_state_steps: the steps the state took in its structures of open windows (a heap's moves,
  * a hash chain's links, a window examined to close), for tests that bound the work a hostile
  * order of event times makes: O(log n) per window opened or closed. */
@@ -128,8 +134,10 @@ uint64_t lw_state_steps(const struct lw_state *s);
 /* lw_state_replay_exact: whether replaying the logs from a horizon (in the same order, on an
  * empty state, each source's time and windows given restored per statement:
  * lw_state_restore_of) gives again exactly the results not given yet, and none of those given:
- * event-time tumbling or sliding window statements only (any number), no seen(), no window
- * closed early (docs/design-state.md 3a); or seen() alone, from lw_state_seen_horizon (3b). */
+ * event-time tumbling, sliding or session window statements only (any number), no seen(), no
+ * window closed early (docs/design-state.md 3a; sessions: each record held until the session
+ * horizon passes it, lw_state_session_horizon); or seen() alone, from lw_state_seen_horizon
+ * (3b). */
 bool lw_state_replay_exact(const struct lw_state *s);
 /* lw_state_from: the logs applied from now on come from source src (a small number; a new one
  * holds every window back until it has a time or is idle): each source has its own event
@@ -171,7 +179,5 @@ void lw_state_restore_seen(struct lw_state *s, uint32_t src, int64_t time);
  * of src's oldest key held, moved back out of the span (inserter, last log that found it
  * live] of any key gone; it never goes back (docs/design-state.md 3b). */
 uint64_t lw_state_seen_horizon(struct lw_state *s, uint32_t src);
-/* lw_state_applied: the logs applied so far (the index of the next). */
-uint64_t lw_state_applied(const struct lw_state *s);
 
 #endif

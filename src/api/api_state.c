@@ -145,6 +145,18 @@ logwash_state_horizon(const struct logwash_state *s)
     return lw_state_horizon(s->s);
 }
 
+uint64_t
+logwash_state_applied(const struct logwash_state *s)
+{
+    return lw_state_applied(s->s);
+}
+
+uint64_t
+logwash_state_session_horizon(const struct logwash_state *s)
+{
+    return lw_state_session_horizon(s->s);
+}
+
 bool
 logwash_state_replay_exact(const struct logwash_state *s)
 {
@@ -234,10 +246,4 @@ uint64_t
 logwash_state_seen_horizon(struct logwash_state *s, uint32_t src)
 {
     return s->broken ? 0 : lw_state_seen_horizon(s->s, src);
-}
-
-uint64_t
-logwash_state_applied(const struct logwash_state *s)
-{
-    return lw_state_applied(s->s);
 }

@@ -13,7 +13,10 @@
  * every partition, a later one none of them. With lateness or sliding windows a record after F
  * may feed a window given already, and a replay from F must see the partition's time as it
  * was: each commit's metadata holds the partition's time there and S (the windows given), and
- * the state restores both at assignment (docs/design-state.md 3 and 3a). */
+ * the state restores both at assignment (docs/design-state.md 3 and 3a). Sessions merge, so a
+ * record's session, and when it is given, is known only when it closes: with a session
+ * statement each cut also carries the state's horizon (the first record an open window needs)
+ * and a record is released only below it. */
 #include "lw/kstate.h"
 
 #include <errno.h>
@@ -42,6 +45,10 @@ struct kpart {
     /* per record of q, per statement (stride 2 nw): the largest end plus lateness of the
      * windows it fed (INT64_MIN: none), then its partition's time after it */
     int64_t *v;
+    /* per record of q: its index among the logs applied (-1: before any), held while the
+     * goal's session horizon has not passed it (a session's records are known given only when
+     * it closes) */
+    int64_t *ix;
     size_t head, n, cap;
     size_t need, scan; /* q[head..need): fed windows closed at the goal; q[head..scan): idle */
     /* per statement: the time as of its commit (restored and committed), INT64_MIN: none;
@@ -80,6 +87,10 @@ struct lw_kstate {
     bool nowin;           /* seen() without windows: each partition released on its own */
     bool final;           /* the input is over: the seen() horizon asked at every release */
     char stop[300];       /* why the run must stop, "" while it need not */
+    /* per cut: the state's session horizon after its maker (UINT64_MAX: none); then the same
+     * for safe, goal and released */
+    uint64_t *ch;
+    uint64_t safe_h, goal_h, released_h;
 };
 
 /* The commit metadata (docs/design-state.md 3a): "lw1 t=T1,T2,... x=X1,X2,...", per window
@@ -174,6 +185,7 @@ lw_kstate_new(struct lw_source *src, struct logwash_state **state, const struct 
     for (uint32_t k = 0; k < 4 * ks->nw; k++)
         ks->last_closed[k] = INT64_MIN;
     ks->nowin = nw == 0;
+    ks->safe_h = ks->goal_h = ks->released_h = 0;
     return ks;
 }
 
@@ -184,11 +196,13 @@ lw_kstate_free(struct lw_kstate *ks)
     for (uint32_t i = 0; i < ks->np; i++) {
         free(ks->p[i].q);
         free(ks->p[i].v);
+        free(ks->p[i].ix);
         free(ks->p[i].m);
     }
     free(ks->p);
     free(ks->c);
     free(ks->cv);
+    free(ks->ch);
     free(ks->last_closed);
     free(ks);
 }
@@ -227,6 +241,7 @@ forget(struct lw_kstate *ks)
     ks->c_head = ks->c_n = 0;
     for (uint32_t k = 0; k < 4 * ks->nw; k++)
         ks->last_closed[k] = INT64_MIN;
+    ks->safe_h = ks->goal_h = ks->released_h = 0; /* the new state counts from 0 */
     ks->going = false;
 }
 
@@ -375,6 +390,7 @@ lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
     } else if (p->head > 4096 && p->head * 2 > p->n) {
         memmove(p->q, p->q + p->head, (p->n - p->head) * sizeof *p->q);
         memmove(p->v, p->v + p->head * 2 * nw, (p->n - p->head) * 2 * nw * sizeof *p->v);
+        memmove(p->ix, p->ix + p->head, (p->n - p->head) * sizeof *p->ix);
         p->n -= p->head;
         p->need -= p->head;
         p->scan -= p->head;
@@ -384,6 +400,7 @@ lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
         p->cap = p->cap ? p->cap * 2 : 256;
         p->q = lw_xrealloc(p->q, p->cap * sizeof *p->q);
         p->v = lw_xrealloc(p->v, p->cap * 2 * nw * sizeof *p->v);
+        p->ix = lw_xrealloc(p->ix, p->cap * sizeof *p->ix);
     }
     /* per statement the windows it fed (wend INT64_MIN: none, or nothing applied: the state's
      * last ends are another record's) and its partition's time after it */
@@ -392,6 +409,8 @@ lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
         v[w] = wend == INT64_MIN ? INT64_MIN : logwash_state_last_end_of(*ks->state, w);
         v[nw + w] = logwash_state_source_time_of(*ks->state, i, w);
     }
+    /* the last log applied: this record's, or (not applied) one before it: held no shorter */
+    p->ix[p->n] = (int64_t)logwash_state_applied(*ks->state) - 1;
     p->q[p->n++] = (struct kent){ pos->ticket, logwash_state_applied(*ks->state),
                                   logwash_state_seen_time(*ks->state, i) };
     /* windows its operations closed, in any statement: their results are its outputs */
@@ -404,7 +423,9 @@ lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
             ks->c_cap = ks->c_cap ? ks->c_cap * 2 : 64;
             ks->c = lw_xrealloc(ks->c, ks->c_cap * sizeof *ks->c);
             ks->cv = lw_xrealloc(ks->cv, ks->c_cap * nw * sizeof *ks->cv);
+            ks->ch = lw_xrealloc(ks->ch, ks->c_cap * sizeof *ks->ch);
         }
+        ks->ch[ks->c_n] = logwash_state_session_horizon(*ks->state);
         for (uint32_t w = 0; w < nw; w++) {
             int64_t c = logwash_state_closed_of(*ks->state, w);
             if (c > ks->last_closed[w]) ks->last_closed[w] = c;
@@ -419,6 +440,7 @@ static bool
 fed_by(const struct lw_kstate *ks, const struct kpart *p, size_t j)
 {
     const int64_t *v = p->v + j * 2 * ks->nw;
+    if (p->ix[j] >= 0 && (uint64_t)p->ix[j] >= ks->goal_h) return false; /* in a session open */
     for (uint32_t w = 0; w < ks->nw; w++)
         if (v[w] > ks->goal[w]) return false;
     return true;
@@ -502,11 +524,16 @@ lw_kstate_release(struct lw_kstate *ks)
     }
     uint32_t nw = ks->nw;
     for (;;) {
-        while (ks->c_head < ks->c_n && idle(ks, ks->c[ks->c_head].ticket))
+        while (ks->c_head < ks->c_n && idle(ks, ks->c[ks->c_head].ticket)) {
+            ks->safe_h = ks->ch[ks->c_head];
             memcpy(ks->safe, ks->cv + ks->c_head++ * nw, nw * sizeof *ks->safe);
+        }
         if (!ks->going) {
-            if (memcmp(ks->safe, ks->released, nw * sizeof *ks->safe) == 0) return;
+            if (memcmp(ks->safe, ks->released, nw * sizeof *ks->safe) == 0 &&
+                ks->safe_h == ks->released_h)
+                return;
             memcpy(ks->goal, ks->safe, nw * sizeof *ks->goal);
+            ks->goal_h = ks->safe_h;
             ks->going = true;
         }
         bool ready = true;
@@ -535,6 +562,7 @@ lw_kstate_release(struct lw_kstate *ks)
                 ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
         }
         memcpy(ks->released, ks->goal, nw * sizeof *ks->released);
+        ks->released_h = ks->goal_h;
         ks->going = false;
     }
 }

@@ -2035,11 +2035,11 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             fprintf(stderr,
                     "logwash: with Kafka, state is accepted only for Kafka input whose replay "
                     "from the committed offsets rebuilds it exactly: seen() alone, or up to %d "
-                    "event-time tumbling or sliding window statements (window tumbling SIZE at "
-                    "EXPR, window sliding SIZE every STEP at EXPR, with or without late); "
-                    "session and count windows depend on how the partitions interleave, windows "
-                    "without at on the clock; seen() together with windows, and files to Kafka, "
-                    "are not built yet (logwash(1) KAFKA)\n",
+                    "event-time tumbling, sliding or session window statements (window tumbling "
+                    "SIZE at EXPR, window sliding SIZE every STEP at EXPR, window session GAP at "
+                    "EXPR, with or without late); count windows depend on how the partitions "
+                    "interleave, windows without at on the clock; seen() together with windows, "
+                    "and files to Kafka, are not built yet (logwash(1) KAFKA)\n",
                     LW_KSTATE_MAX_STATEMENTS);
             logwash_state_free(r.state);
             lw_tablewatch_free(r.tw);

@@ -118,6 +118,34 @@ lw_distinct_free(struct lw_distinct *d)
     return n;
 }
 
+ptrdiff_t
+lw_distinct_merge(struct lw_distinct **dp, struct lw_distinct **fp)
+{
+    struct lw_distinct *a = *dp, *b = *fp;
+    *fp = NULL;
+    if (b == NULL) return 0;
+    if (a == NULL) {
+        *dp = b;
+        return 0;
+    }
+    ptrdiff_t before = (ptrdiff_t)(distinct_bytes(a) + distinct_bytes(b));
+    if (!a->hll && (b->hll || b->n > a->n)) { /* the larger takes the smaller */
+        struct lw_distinct *t = a;
+        a = b;
+        b = t;
+    }
+    if (b->hll) { /* both: a register is the largest of the two */
+        for (uint32_t i = 0; i < HLL_M; i++)
+            if (b->reg[i] > a->reg[i]) a->reg[i] = b->reg[i];
+    } else {
+        for (uint32_t i = 0; i < b->cap; i++)
+            if (b->slots[i]) lw_distinct_add(&a, b->slots[i]);
+    }
+    lw_distinct_free(b);
+    *dp = a;
+    return (ptrdiff_t)distinct_bytes(a) - before;
+}
+
 /* ---- DDSketch ---- */
 
 struct ddstore {
@@ -145,9 +173,17 @@ dd_bytes(const struct lw_ddsketch *d)
 }
 
 /* store_add: one value in bucket i of st (growing the dense range, the lowest buckets merged
- * into one past LW_DD_MAX_BUCKETS). */
+ * into one past LW_DD_MAX_BUCKETS); store_addn: cnt values. */
+static void store_addn(struct lw_ddsketch *d, struct ddstore *st, int32_t i, uint64_t cnt);
+
 static void
 store_add(struct lw_ddsketch *d, struct ddstore *st, int32_t i)
+{
+    store_addn(d, st, i, 1);
+}
+
+static void
+store_addn(struct lw_ddsketch *d, struct ddstore *st, int32_t i, uint64_t cnt)
 {
     if (st->n == 0) {
         st->c = lw_xcalloc(1, 8);
@@ -168,7 +204,7 @@ store_add(struct lw_ddsketch *d, struct ddstore *st, int32_t i)
         memset(st->c + st->n, 0, (nn - st->n) * 8);
         st->n = nn;
     }
-    st->c[i - st->lo]++;
+    st->c[i - st->lo] += cnt;
     if (st->n > LW_DD_MAX_BUCKETS) { /* collapse the lowest into one */
         uint32_t cut = st->n - LW_DD_MAX_BUCKETS;
         uint64_t low = 0;
@@ -250,6 +286,34 @@ lw_dd_free(struct lw_ddsketch *d)
     free(d->neg.c);
     free(d);
     return n;
+}
+
+ptrdiff_t
+lw_dd_merge(struct lw_ddsketch **dp, struct lw_ddsketch **fp)
+{
+    struct lw_ddsketch *a = *dp, *b = *fp;
+    *fp = NULL;
+    if (b == NULL) return 0;
+    if (a == NULL) {
+        *dp = b;
+        return 0;
+    }
+    ptrdiff_t before = (ptrdiff_t)(dd_bytes(a) + dd_bytes(b));
+    if (b->pos.n + b->neg.n > a->pos.n + a->neg.n) { /* the larger takes the smaller */
+        struct lw_ddsketch *t = a;
+        a = b;
+        b = t;
+    }
+    for (uint32_t k = 0; k < b->pos.n; k++)
+        if (b->pos.c[k]) store_addn(a, &a->pos, b->pos.lo + (int32_t)k, b->pos.c[k]);
+    for (uint32_t k = 0; k < b->neg.n; k++)
+        if (b->neg.c[k]) store_addn(a, &a->neg, b->neg.lo + (int32_t)k, b->neg.c[k]);
+    a->zeros += b->zeros;
+    a->total += b->total;
+    a->collapsed |= b->collapsed;
+    lw_dd_free(b);
+    *dp = a;
+    return (ptrdiff_t)dd_bytes(a) - before;
 }
 
 /* ---- top: exact counts up to LW_TOP_EXACT distinct values, then Space-Saving ---- */
@@ -349,4 +413,52 @@ lw_top_free(struct lw_top *t)
     free(t->e);
     free(t);
     return n;
+}
+
+ptrdiff_t
+lw_top_merge(struct lw_top **tp, struct lw_top **fp)
+{
+    struct lw_top *a = *tp, *b = *fp;
+    *fp = NULL;
+    if (b == NULL) return 0;
+    if (a == NULL) {
+        *tp = b;
+        return 0;
+    }
+    ptrdiff_t before = (ptrdiff_t)(top_bytes(a) + top_bytes(b));
+    if (b->n > a->n) { /* the larger takes the smaller */
+        struct lw_top *t = a;
+        a = b;
+        b = t;
+    }
+    for (uint32_t j = 0; j < b->n; j++) {
+        struct topent *y = &b->e[j];
+        uint32_t i = 0;
+        while (i < a->n && !(a->e[i].hash == y->hash && a->e[i].len == y->len &&
+                             memcmp(a->e[i].val, y->val, y->len) == 0))
+            i++;
+        if (i < a->n) {
+            a->e[i].count += y->count;
+            continue;
+        }
+        if (a->n < LW_TOP_EXACT) {
+            if (a->n == a->cap) {
+                a->cap = a->cap ? a->cap * 2 : 8;
+                a->e = lw_xrealloc(a->e, a->cap * sizeof *a->e);
+            }
+            a->e[a->n++] = *y;
+        } else { /* Space-Saving: the value counted least gives its place, plus y's count */
+            uint32_t m = 0;
+            for (uint32_t k = 1; k < a->n; k++)
+                if (a->e[k].count < a->e[m].count) m = k;
+            free(a->e[m].val);
+            a->e[m] = (struct topent){ a->e[m].count + y->count, y->hash, y->len, y->val };
+            a->approx = true;
+        }
+        y->val = NULL; /* moved into a */
+    }
+    a->approx |= b->approx;
+    lw_top_free(b);
+    *tp = a;
+    return (ptrdiff_t)top_bytes(a) - before;
 }

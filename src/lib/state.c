@@ -229,6 +229,7 @@ struct bucket { /* one window (statement, start) */
     struct bucket *hnext;         /* tumbling and sliding (seq 0): its slot's chain in btab */
     struct bucket *oprev, *onext; /* in s->olist while it has results to give */
     bool listed;
+    struct snode *sx; /* session windows: its set of merged sessions (session_add) */
 };
 
 struct wstate {
@@ -288,6 +289,9 @@ struct lw_state {
     int64_t last_end; /* the latest end plus lateness the last log contributed to */
     int64_t *wlast;   /* the same per statement (lw_state_last_end_of) */
     uint64_t steps;   /* heap, hash chain and list steps taken (lw_state_steps) */
+    /* session windows' cells (session_add), made at the first; ccap a power of 2 */
+    struct scell **ctab;
+    size_t ccap, cn;
     struct lw_state_counts c;
     struct lw_arena scratch;
 };
@@ -315,6 +319,9 @@ lw_state_new(const struct lw_program *p, size_t max_bytes)
     lw_arena_init(&s->scratch, 4096);
     return s;
 }
+
+static void sess_drop(struct lw_state *s, struct bucket *b);
+static void sess_given(struct lw_state *s, struct bucket *b);
 
 static void
 bucket_free(struct lw_state *s, struct bucket *b)
@@ -352,10 +359,13 @@ lw_state_free(struct lw_state *s)
         free(q->sp);
     }
     for (uint32_t w = 0; w < s->p->nwindows; w++) {
-        for (size_t i = 0; i < s->ws[w].hn; i++)
+        for (size_t i = 0; i < s->ws[w].hn; i++) {
+            if (s->ws[w].heap[i]->sx) sess_drop(s, s->ws[w].heap[i]);
             bucket_free(s, s->ws[w].heap[i]);
+        }
         free(s->ws[w].heap);
     }
+    free(s->ctab);
     free(s->btab);
     free(s->dtab);
     free(s->wtab);
@@ -1286,9 +1296,11 @@ unlist(struct lw_state *s, struct bucket *b)
 static size_t
 close_b(struct lw_state *s, struct bucket *b, struct lw_buf *out, size_t limit, bool *cut)
 {
+    if (b->sx) sess_given(s, b);
     size_t n = drain(s, b, out, limit, cut);
     if (*cut) return n;
     heap_remove(s, b);
+    if (b->sx) sess_drop(s, b);
     if (b->seq == 0) {
         struct bucket **pp = &s->btab[bslot(s, b->w, b->start)];
         while (*pp != b) {
@@ -1386,7 +1398,9 @@ entry_get(struct lw_state *s, struct bucket *b, uint64_t khash, const char *key,
 {
     /* a count window's entry is found by statement and key alone: one is open per key */
     bool cnt = s->p->windows[b->w].kind >= LW_WIN_COUNT; /* count and session */
-    uint64_t h = ehash(khash, b->w, cnt ? 0 : b->start);
+    /* a key's sessions, several open, by their seq (session_add finds them by their cells) */
+    int64_t sq = s->p->windows[b->w].kind == LW_WIN_SESSION ? (int64_t)b->seq : 0;
+    uint64_t h = ehash(khash, b->w, cnt ? sq : b->start);
     for (struct went *e = s->wtab[h & (s->wcap - 1)]; e != NULL; e = e->hnext) {
         s->steps++;
         if (e->hash == h && e->b == b && e->len == len && memcmp(e->key, key, len) == 0) return e;
@@ -1591,10 +1605,259 @@ count_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t khash
     return n + advance(s, now, out, 0);
 }
 
-/* session_add: `window session GAP`: the key's open session takes a record within GAP after
- * its last one (an earlier one within the lateness too: the session starts there); a record
- * after the gap closes it and opens the next; a session closes when the time passes its last
- * record plus GAP plus the lateness. A record for a session that closed is late. */
+/* ---- session windows: sessions that merge (docs/design-state.md 3a) ----
+ * Each record makes a session [t, t + GAP); a key's sessions that overlap merge, so two
+ * records are in one session when a chain of its records, each less than GAP from the next,
+ * joins them, and records of two sessions of a key are GAP or more apart. With time cut in
+ * cells of GAP, a cell holds records of at most one session of a key: a cell (statement, key,
+ * floor(t / GAP)) keeps its session and the least and largest time of its records there, and
+ * the sessions a record at t touches are found in t's cell and the two beside it (at most
+ * three: one with a record in t's cell, one before and one after with a record less than GAP
+ * from t). Merged sessions form a set (union by size, paths halved): its root knows the
+ * session's entry and every cell and node of the set, freed when the session closes. So a
+ * stream that keeps bridging sessions costs a near-constant number of steps a record, and
+ * memory in proportion to the records of the sessions open. */
+
+struct scell {
+    struct scell *hnext;  /* its chain in s->ctab */
+    struct scell *snext;  /* the next cell of its set */
+    uint64_t hash;        /* ehash(key's hash, statement, cell) */
+    uint32_t w;           /* its statement */
+    int64_t cell, lo, hi; /* floor(t / GAP), and its records' least and largest time */
+    struct snode *x;      /* its session when it was made (sfind: the set's root) */
+};
+
+struct snode {
+    struct snode *up;            /* the node it merged into, NULL: a root */
+    struct snode *nnext, *ntail; /* the set's nodes, from the root (ntail: the last) */
+    struct scell *cells, *ctail; /* root: the set's cells */
+    struct went *e;              /* root: the session's entry */
+    uint64_t size;               /* root: the set's cells */
+    /* root: the largest windows-given mark (psrc gw) of its contributions' sources: a session
+     * ending (plus the lateness) at or before it was given before a replay's commit */
+    int64_t gw;
+    /* root: per aggregate, first() and last(): 1 + the apply that gave its value, 0: none */
+    uint64_t at[];
+};
+
+/* sfind: the root of x's set (paths halved) */
+static struct snode *
+sfind(struct lw_state *s, struct snode *x)
+{
+    while (x->up != NULL) {
+        if (x->up->up != NULL) x->up = x->up->up;
+        x = x->up;
+        s->steps++;
+    }
+    return x;
+}
+
+/* cfind: the cell of statement w, key and cell, or NULL; *hp its hash */
+static struct scell *
+cfind(struct lw_state *s, uint32_t w, uint64_t khash, const char *key, uint32_t kl, int64_t cell,
+      uint64_t *hp)
+{
+    uint64_t h = ehash(khash, w, cell);
+    *hp = h;
+    for (struct scell *c = s->ctab[h & (s->ccap - 1)]; c != NULL; c = c->hnext) {
+        s->steps++;
+        if (c->hash != h || c->w != w || c->cell != cell) continue;
+        const struct went *e = sfind(s, c->x)->e;
+        if (e->len == kl && memcmp(e->key, key, kl) == 0) return c;
+    }
+    return NULL;
+}
+
+static void
+cgrow(struct lw_state *s)
+{
+    size_t ncap = s->ccap * 2;
+    struct scell **t = lw_xcalloc(ncap, sizeof *t);
+    for (size_t i = 0; i < s->ccap; i++) {
+        for (struct scell *c = s->ctab[i], *nx; c != NULL; c = nx) {
+            nx = c->hnext;
+            c->hnext = t[c->hash & (ncap - 1)];
+            t[c->hash & (ncap - 1)] = c;
+        }
+    }
+    free(s->ctab);
+    s->bytes += (ncap - s->ccap) * sizeof *t;
+    s->ctab = t;
+    s->ccap = ncap;
+}
+
+/* sess_drop: session b's cells and nodes freed (it closes) */
+static void
+sess_drop(struct lw_state *s, struct bucket *b)
+{
+    struct snode *r = b->sx;
+    size_t nsz = msz(sizeof *r + s->p->windows[b->w].naggs * sizeof(uint64_t));
+    for (struct scell *c = r->cells, *nx; c != NULL; c = nx) {
+        nx = c->snext;
+        struct scell **pp = &s->ctab[c->hash & (s->ccap - 1)];
+        while (*pp != c) {
+            pp = &(*pp)->hnext;
+            s->steps++;
+        }
+        *pp = c->hnext;
+        s->cn--;
+        s->bytes -= msz(sizeof *c);
+        free(c);
+    }
+    for (struct snode *x = r, *nx; x != NULL; x = nx) {
+        nx = x->nnext;
+        s->bytes -= nsz;
+        free(x);
+    }
+    b->sx = NULL;
+}
+
+/* agg_merge: y's aggregate state into x (y is freed after); ax, ay: their first()/last()
+ * value's apply (snode's at) */
+static void
+agg_merge(struct lw_state *s, const struct lw_winagg *g, struct agst *x, struct agst *y,
+          uint64_t *ax, uint64_t ay)
+{
+    switch ((enum lw_agg)g->kind) {
+    case LW_AGG_COUNT_DISTINCT:
+        s->bytes +=
+            (size_t)lw_distinct_merge((struct lw_distinct **)&x->sk, (struct lw_distinct **)&y->sk);
+        return;
+    case LW_AGG_PERCENTILE:
+        s->bytes +=
+            (size_t)lw_dd_merge((struct lw_ddsketch **)&x->sk, (struct lw_ddsketch **)&y->sk);
+        return;
+    case LW_AGG_TOP:
+        s->bytes += (size_t)lw_top_merge((struct lw_top **)&x->sk, (struct lw_top **)&y->sk);
+        return;
+    case LW_AGG_COUNT:
+        x->n += y->n;
+        return;
+    case LW_AGG_SUM:
+    case LW_AGG_AVG:
+        x->n += y->n;
+        x->isum += y->isum;
+        x->fsum += y->fsum;
+        x->anyfloat |= y->anyfloat;
+        return;
+    case LW_AGG_MIN:
+    case LW_AGG_MAX: {
+        if (!y->has) return;
+        bool mx = g->kind == LW_AGG_MAX, better;
+        if (!x->has)
+            better = true;
+        else if (!y->mm_float && !x->mm_float)
+            better = mx ? y->mm_i > x->mm_i : y->mm_i < x->mm_i;
+        else {
+            double a = y->mm_float ? y->mm_f : (double)y->mm_i;
+            double c = x->mm_float ? x->mm_f : (double)x->mm_i;
+            better = mx ? a > c : a < c;
+        }
+        if (better) {
+            x->has = true;
+            x->mm_float = y->mm_float;
+            x->mm_i = y->mm_i;
+            x->mm_f = y->mm_f;
+        }
+        return;
+    }
+    case LW_AGG_FIRST:
+    case LW_AGG_LAST:
+        /* the value applied first (last) of the two: swapped in, y's freed with y */
+        if (y->blob == NULL || (x->blob != NULL && (g->kind == LW_AGG_FIRST ? ay > *ax : ay < *ax)))
+            return;
+        char *bl = x->blob;
+        uint32_t bll = x->bloblen;
+        x->blob = y->blob;
+        x->bloblen = y->bloblen;
+        y->blob = bl;
+        y->bloblen = bll;
+        *ax = ay;
+        return;
+    }
+}
+
+/* sess_absorb: the session of root ra merged into root rb's (rb's was opened first: its window
+ * stays, ra's goes without a result); returns the root of the joined set */
+static struct snode *
+sess_absorb(struct lw_state *s, struct snode *rb, struct snode *ra)
+{
+    struct went *eb = rb->e, *ea = ra->e;
+    struct bucket *B = eb->b, *A = ea->b;
+    const struct lw_windef *d = &s->p->windows[B->w];
+    for (uint32_t i = 0; i < d->naggs; i++)
+        agg_merge(s, &d->aggs[i], &eb->ag[i], &ea->ag[i], &rb->at[i], ra->at[i]);
+    if (A->shown_start < B->shown_start) B->shown_start = A->shown_start;
+    if (A->shown_end > B->shown_end) B->shown_end = A->shown_end;
+    if (A->first < B->first) B->first = A->first;
+    eb->recs += ea->recs;
+    wremove(s, ea);
+    for (uint32_t a = 0; a < d->naggs; a++) {
+        s->bytes -= blobsz(&ea->ag[a]) + sk_free(&d->aggs[a], &ea->ag[a]);
+        free(ea->ag[a].blob);
+    }
+    s->bytes -= msz(sizeof *ea + ea->len) + msz((d->naggs ? d->naggs : 1) * sizeof(struct agst));
+    free(ea->ag);
+    free(ea);
+    A->next = A->n;
+    A->sx = NULL;
+    heap_remove(s, A);
+    unlist(s, A);
+    s->bytes -= msz(sizeof *A) + msz(A->cap * sizeof(void *));
+    bucket_free(s, A);
+    s->nbk--;
+    /* the sets joined: the larger's root is the root */
+    struct snode *big = rb->size >= ra->size ? rb : ra, *small = big == rb ? ra : rb;
+    if (big != rb) memcpy(big->at, rb->at, d->naggs * sizeof *big->at);
+    if (ra->gw > rb->gw) rb->gw = ra->gw;
+    big->gw = rb->gw;
+    small->up = big;
+    big->size += small->size;
+    big->ntail->nnext = small;
+    big->ntail = small->ntail;
+    if (small->cells != NULL) {
+        if (big->cells != NULL)
+            big->ctail->snext = small->cells;
+        else
+            big->cells = small->cells;
+        big->ctail = small->ctail;
+    }
+    small->cells = small->ctail = NULL;
+    big->e = eb;
+    B->sx = big;
+    s->steps++;
+    return big;
+}
+
+/* sess_given: session b, closing, was given before the commit a replay started from (it ends,
+ * plus the lateness, at or before the windows-given mark of a source that fed it: its records
+ * from the commit on rebuilt only a part of it): its entry goes without a result */
+static void
+sess_given(struct lw_state *s, struct bucket *b)
+{
+    const struct lw_windef *d = &s->p->windows[b->w];
+    if (b->sx->gw == INT64_MIN || (__int128)b->end + d->late_ns > (__int128)b->sx->gw) return;
+    for (; b->next < b->n; b->next++) {
+        struct went *e = b->ents[b->next];
+        wremove(s, e);
+        for (uint32_t a = 0; a < d->naggs; a++) {
+            s->bytes -= blobsz(&e->ag[a]) + sk_free(&d->aggs[a], &e->ag[a]);
+            free(e->ag[a].blob);
+        }
+        s->bytes -= msz(sizeof *e + e->len) + msz((d->naggs ? d->naggs : 1) * sizeof(struct agst));
+        free(e->ag);
+        free(e);
+    }
+}
+
+/* session_add: `window session GAP`: the record's session [t, t + GAP) merges with every open
+ * session of its key it overlaps (a record between two joins them); event time: a session
+ * closes when the statement's closing time passes its end (its last record plus GAP) plus GAP
+ * plus the lateness, and a record is late when its own session would have closed (its
+ * source's time or the closing time reached t + GAP plus the lateness): so no record on time
+ * reaches a session given, and the sessions are a function of the records of each source,
+ * not of their interleaving (docs/design-state.md 2, 3a). Processing time: records come in
+ * time order, a session closes when the clock passes its end (plus the lateness). */
 static size_t
 session_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t khash, const char *key,
             uint32_t kl, const char *args, struct lw_buf *out, bool *late, char *msg, size_t cap)
@@ -1603,27 +1866,111 @@ session_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t kha
     struct wstate *ws = &s->ws[w];
     if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
     if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
-    int64_t gap_end = t > INT64_MAX - d->size_ns ? INT64_MAX : t + d->size_ns;
-    size_t n = 0;
-    struct went *e = count_find(s, w, khash, key, kl);
-    if (e != NULL && t > e->b->shown_end) { /* after the gap: the session is over */
-        n += close_b(s, e->b, out, 0, &(bool){ false });
-        e = NULL;
+    int64_t *pwm = d->event_time && s->cur != NULL ? &s->cur->wm[w] : &ws->wm;
+    if (*pwm == INT64_MIN || t > *pwm) *pwm = t;
+    int64_t gap = d->size_ns;
+    int64_t gap_end = t > INT64_MAX - gap ? INT64_MAX : t + gap;
+    if (d->event_time) {
+        __int128 over = (__int128)gap_end + d->late_ns;
+        int64_t closed = s->nsrc ? ws->closed : INT64_MIN;
+        if ((__int128)*pwm >= over || (closed != INT64_MIN && (__int128)closed >= over)) {
+            if (!*late)
+                late_msg(s, w, t, t, gap_end, (__int128)*pwm >= over ? *pwm : closed, msg, cap);
+            *late = true;
+            s->c.late++;
+            return advance(s, now, out, 0);
+        }
     }
-    if (e == NULL && d->event_time && (__int128)ws->wm >= (__int128)gap_end + d->late_ns) {
-        if (!*late) late_msg(s, w, t, t, gap_end, ws->wm, msg, cap);
-        *late = true;
-        s->c.late++;
-        return n + advance(s, now, out, 0);
+    if (s->ctab == NULL) {
+        s->ccap = 64;
+        s->ctab = lw_xcalloc(s->ccap, sizeof *s->ctab);
+        s->bytes += s->ccap * sizeof *s->ctab;
     }
-    if (e == NULL) e = entry_get(s, bucket_get(s, w, t, gap_end, ++s->seq), khash, key, kl);
+    /* the open sessions of the key with a record less than GAP from t */
+    int64_t k = floor_div(t, gap);
+    struct snode *r[3];
+    int nr = 0;
+    struct scell *own = NULL;
+    uint64_t own_h = 0;
+    for (int dk = -1; dk <= 1; dk++) {
+        if ((dk < 0 && k == INT64_MIN) || (dk > 0 && k == INT64_MAX)) continue;
+        uint64_t h;
+        struct scell *c = cfind(s, w, khash, key, kl, k + dk, &h);
+        if (dk == 0) {
+            own = c;
+            own_h = h;
+        }
+        if (c == NULL || (dk < 0 && (__int128)c->hi <= (__int128)t - gap) ||
+            (dk > 0 && (__int128)c->lo >= (__int128)t + gap))
+            continue;
+        struct snode *x = sfind(s, c->x);
+        bool dup = false;
+        for (int i = 0; i < nr; i++)
+            dup |= r[i] == x;
+        if (!dup) r[nr++] = x;
+    }
+    struct snode *root;
+    if (nr == 0) {
+        int64_t ek = d->event_time && gap_end <= INT64_MAX - gap ? gap_end + gap
+                     : d->event_time                             ? INT64_MAX
+                                                                 : gap_end;
+        struct went *e = entry_get(s, bucket_get(s, w, t, ek, ++s->seq), khash, key, kl);
+        size_t nsz = sizeof *root + d->naggs * sizeof(uint64_t);
+        root = lw_xcalloc(1, nsz);
+        root->ntail = root;
+        root->gw = INT64_MIN;
+        root->e = e;
+        e->b->sx = root;
+        e->b->shown_end = gap_end; /* its end is GAP later: when it closes */
+        s->bytes += msz(nsz);
+    } else { /* the session opened first takes the others */
+        int m = 0;
+        for (int i = 1; i < nr; i++)
+            if (r[i]->e->b->seq < r[m]->e->b->seq) m = i;
+        root = r[m];
+        for (int i = 0; i < nr; i++)
+            if (i != m) root = sess_absorb(s, root, r[i]);
+    }
+    if (own == NULL) { /* t's cell, new */
+        own = lw_xmalloc(sizeof *own);
+        *own = (struct scell){ .hash = own_h, .w = w, .cell = k, .lo = t, .hi = t, .x = root };
+        size_t i = own_h & (s->ccap - 1);
+        own->hnext = s->ctab[i];
+        s->ctab[i] = own;
+        if (root->cells != NULL)
+            root->ctail->snext = own;
+        else
+            root->cells = own;
+        root->ctail = own;
+        root->size++;
+        s->cn++;
+        s->bytes += msz(sizeof *own);
+        if (s->cn > s->ccap) cgrow(s);
+    } else {
+        if (t < own->lo) own->lo = t;
+        if (t > own->hi) own->hi = t;
+    }
+    if (d->event_time && s->cur != NULL && s->cur->gw[w] > root->gw) root->gw = s->cur->gw[w];
+    struct went *e = root->e;
     struct bucket *b = e->b;
     if (t < b->shown_start) b->shown_start = t;
     if (gap_end > b->shown_end) b->shown_end = gap_end;
+    int64_t ek = !d->event_time                   ? b->shown_end
+                 : b->shown_end > INT64_MAX - gap ? INT64_MAX
+                                                  : b->shown_end + gap;
+    if (ek != b->end) {
+        b->end = ek;
+        heap_fix(s, ws, b->hi);
+    }
     const char *q = args;
-    for (uint32_t i = 0; i < d->naggs; i++)
+    for (uint32_t i = 0; i < d->naggs; i++) {
+        bool val = *q != 'n';
         add(s, &d->aggs[i], &e->ag[i], &q);
-    return n + advance(s, now, out, 0);
+        enum lw_agg g = (enum lw_agg)d->aggs[i].kind;
+        if (val && (g == LW_AGG_LAST || (g == LW_AGG_FIRST && root->at[i] == 0)))
+            root->at[i] = s->applied + 1;
+    }
+    return advance(s, now, out, 0);
 }
 
 /* contribute: a WIN op (at *p, moved past it). */
@@ -1759,18 +2106,32 @@ lw_state_replay_exact(const struct lw_state *s)
 {
     const struct lw_program *p = s->p;
     if (p->nwindows == 0) return p->uses_seen; /* seen() alone: lw_state_seen_horizon (3b) */
-    /* every statement an event-time tumbling or sliding window, each source's time and the
-     * windows given restored per statement at a replay (lw_state_restore_of): a record that
+    /* every statement an event-time tumbling, sliding or session window (sessions: each record
+     * held until the session horizon passes it), each source's time and the windows given
+     * restored per statement at a replay (lw_state_restore_of): a record that
      * contributes several times (to several statements, or to one more than once) is
      * exact too, each contribution's lateness being decided by its source's time for its
      * statement (docs/design-state.md 3a) */
     if (p->uses_seen || s->c.closed_early > 0) return false;
     for (uint32_t w = 0; w < p->nwindows; w++) {
         const struct lw_windef *d = &p->windows[w];
-        if ((d->kind != LW_WIN_TUMBLING && d->kind != LW_WIN_SLIDING) || !d->event_time)
-            return false;
+        if (d->kind == LW_WIN_COUNT || !d->event_time) return false;
     }
     return true;
+}
+
+uint64_t
+lw_state_applied(const struct lw_state *s)
+{
+    return s->applied;
+}
+
+uint64_t
+lw_state_session_horizon(const struct lw_state *s)
+{
+    for (uint32_t w = 0; w < s->p->nwindows; w++)
+        if (s->p->windows[w].kind == LW_WIN_SESSION) return lw_state_horizon(s);
+    return UINT64_MAX;
 }
 
 uint64_t
@@ -1859,10 +2220,4 @@ lw_state_seen_horizon(struct lw_state *s, uint32_t src)
         if (q->sp[i].to >= h) q->sp[n++] = q->sp[i];
     q->nsp = n;
     return h;
-}
-
-uint64_t
-lw_state_applied(const struct lw_state *s)
-{
-    return s->applied;
 }

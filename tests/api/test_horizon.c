@@ -218,7 +218,7 @@ main(void)
         CHECK(c.late == 1);
         close_fix(&f);
     }
-    /* replay_exact: event-time tumbling or sliding windows, one statement or several (with
+    /* replay_exact: event-time tumbling, sliding or session windows, one statement or several (with
      * lateness or several statements: the sources restored at a replay per statement,
      * logwash_state_restore_of), nothing else */
     static const struct {
@@ -229,7 +229,8 @@ main(void)
         { "window tumbling 1m at t late 5s { n = count() }", true },
         { "window sliding 2m every 1m at t { n = count() }", true },
         { "window tumbling 1m { n = count() }", false }, /* processing time */
-        { "window session 1m at t { n = count() }", false },
+        { "window session 1m at t { n = count() }", true },
+        { "window session 1m { n = count() }", false }, /* processing time */
         { "window count 2 timeout 1m at t { n = count() }", false },
         { "if seen(.id, 10m, t) { drop }", true }, /* its own horizon: seen_horizon */
         { "if seen(.id, 10m, t) { drop }\nwindow tumbling 1m at t { n = count() }", false },
@@ -239,8 +240,8 @@ main(void)
           "5s { n = count() }",
           true },
         { "window tumbling 1m at t { n = count() }\nwindow tumbling 1h { n = count() }", false },
-        { "window tumbling 1m at t { n = count() }\nwindow session 1m at t { n = count() }",
-          false },
+        { "window tumbling 1m at t { n = count() }\nwindow session 1m at t { n = count() }", true },
+        { "window tumbling 1m at t { n = count() }\nwindow session 1m { n = count() }", false },
     };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         char text[300];

@@ -31,7 +31,8 @@ static const char *const templates[] = {
     "top = top(.u, 3) }",
     "input json\nlet t = parse_time(.ts ?? \"\", \"rfc3339\") ?? now()\n"
     "window sliding 2m every 30s at t late 1m key {k: .k} { n = count() }\n"
-    "window session 1m at t key .u { n = count(); l = last(.v) }",
+    "window session 1m at t late 30s key .u { n = count(); l = last(.v); f = first(.v); "
+    "lo = min(.v); d = count_distinct(.k); p = percentile(.v, 50); tp = top(.k, 2) }",
     "input json\nlet t = parse_time(.ts ?? \"\", \"rfc3339\") ?? now()\n"
     "window count 3 timeout 1m at t key .k { n = count(); s = sum(.v) }\n"
     "if seen(.id, 2m, t) { drop }\nemit {id: .id}",

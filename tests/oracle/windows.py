@@ -26,6 +26,7 @@ window tumbling 1m at t late 20s key {campaign: .cid, country: .cc} {
     last_uid = last(.uid)
 }
 window sliding 5m every 1m at t late 1m key .cc { n = count(.price); s = sum(.price) }
+window session 2m at t late 30s key .uid { sn = count(); ss = sum(.price); fc = first(.cc); lc = last(.cc) }
 '''
 
 NS = 1_000_000_000
@@ -36,8 +37,10 @@ def fmt(ns):
     s, rem = divmod(ns, NS)
     d = datetime.datetime.fromtimestamp(s, datetime.timezone.utc)
     text = d.strftime("%Y-%m-%dT%H:%M:%S")
-    if rem:
-        text += ("." + "%09d" % rem).rstrip("0")
+    if rem:  # 3, 6 or 9 fraction digits (logwash-template(7): how values are written)
+        digits = "%09d" % rem
+        n = 3 if rem % 1_000_000 == 0 else 6 if rem % 1000 == 0 else 9
+        text += "." + digits[:n]
     return text + "Z"
 
 
@@ -114,6 +117,26 @@ def expect(path):
     ]
     out = []
     late_records = 0
+    # sessions (logwash-template(7) window session): per key a list of open sessions, each
+    # [start, last, count, Agg, first (seq, value), last (seq, value)]
+    gap, slate = 120 * NS, 30 * NS
+    sess = {}
+    swm = None
+    seq = 0
+
+    def sclose(force=False):
+        for key in sorted(sess):
+            keep = []
+            for x in sess[key]:
+                if force or swm >= x[1] + gap + gap + slate:
+                    k = json.loads(key)
+                    r = {} if k is None else {"key": k}
+                    r.update(window_start=fmt(x[0]), window_end=fmt(x[1] + gap), sn=x[2],
+                             ss=sum_out(x[3]), fc=x[4][1], lc=x[5][1])
+                    out.append(r)
+                else:
+                    keep.append(x)
+            sess[key] = keep
 
     def close(st, idx, force=False):
         for (start, end) in sorted(st["open"]):
@@ -152,9 +175,38 @@ def expect(path):
                     update(idx, acc, rec)
                 start -= st["step"]
             close(st, idx)
+        # the session statement: late when its own session [t, t + gap) is over; else it
+        # merges with every open session of its key it overlaps
+        seq += 1
+        swm = t if swm is None else max(swm, t)
+        if swm >= t + gap + slate:
+            any_late = True
+        else:
+            key = json.dumps(rec.get("uid"), separators=(",", ":"))
+            cc = rec.get("cc")
+            new = [t, t, 1, Agg(), (seq, cc) if cc is not None else (None, None),
+                   (seq, cc) if cc is not None else (None, None)]
+            add_num(new[3], rec.get("price"))
+            keep = []
+            for x in sess.get(key, []):
+                if x[0] < t + gap and t < x[1] + gap:  # overlap: merge into new
+                    new[0], new[1], new[2] = min(new[0], x[0]), max(new[1], x[1]), new[2] + x[2]
+                    new[3].n += x[3].n
+                    new[3].isum += x[3].isum
+                    new[3].fsum += x[3].fsum
+                    new[3].anyfloat |= x[3].anyfloat
+                    if x[4][0] is not None and (new[4][0] is None or x[4][0] < new[4][0]):
+                        new[4] = x[4]
+                    if x[5][0] is not None and (new[5][0] is None or x[5][0] > new[5][0]):
+                        new[5] = x[5]
+                else:
+                    keep.append(x)
+            sess[key] = keep + [new]
+        sclose()
         late_records += any_late
     for idx, st in enumerate(stmts):
         close(st, idx, force=True)
+    sclose(force=True)
     for r in out:
         print(json.dumps(r, separators=(",", ":"), sort_keys=True))
     print(json.dumps({"late_records": late_records}))

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Window statements and seen() against an independent oracle: tests/oracle/windows.py (written
+# Window statements (tumbling, sliding, merging sessions) and seen() against an independent
+# oracle: tests/oracle/windows.py (written
 # from logwash-template(7) WINDOWS and DEDUP, apart from src/lib/state.c) generates an ad log of
 # 20,000 events arriving out of order (most within 30 s, some minutes late, retries of the same
 # request seconds to 15 minutes later, nulls, int sums past the int range, a bad time) and says

@@ -203,6 +203,119 @@ decreasing_bounded(void)
     lw_buf_fini(&out);
 }
 
+/* sess: one contribution to statement 0 at BASE + ms milliseconds, key k, then the results */
+static void
+sess(struct lw_state *s, int64_t ms, const char *k, struct lw_buf *out, size_t *nres, bool *late)
+{
+    struct lw_buf log;
+    lw_buf_init(&log);
+    win(&log, 0, BASE + ms * 1000000, k, 1);
+    char msg[256];
+    *late = false;
+    CHECK(lw_state_apply(s, log.p, log.len, 0, out, nres, late, msg, sizeof msg) == 0);
+    lw_buf_fini(&log);
+}
+
+/* sessions merge (gap 1m): a record less than the gap from two sessions of its key joins
+ * them; a session closes when the time passes its end plus the gap; a record whose own session
+ * [t, t + 1m) ended by then is late, a later one opens or joins a session still open */
+static void
+session_merge(void)
+{
+    struct lw_program *p =
+        compile("window session 1m at parse_time(line, \"rfc3339\") key line { n = count() }");
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    struct lw_state *s = lw_state_new(p, SIZE_MAX);
+    struct lw_buf out;
+    lw_buf_init(&out);
+    size_t nres = 0;
+    bool late;
+    struct lw_state_counts c;
+    sess(s, 0, "\"a\"", &out, &nres, &late);
+    sess(s, 100000, "\"a\"", &out, &nres, &late);
+    lw_state_counts(s, &c);
+    CHECK(c.windows == 2 && !late);              /* 0 and 100 s: two sessions */
+    sess(s, 50000, "\"a\"", &out, &nres, &late); /* 50 s bridges them */
+    lw_state_counts(s, &c);
+    CHECK(c.windows == 1 && !late && nres == 0);
+    sess(s, 50000, "\"b\"", &out, &nres, &late);  /* on time: 50 + 60 > 100 s */
+    sess(s, 180000, "\"b\"", &out, &nres, &late); /* b's 50 closes: 50 + 1m + 1m <= 180 */
+    lw_buf_addc(&out, '\0');
+    CHECK(!late && nres == 1 &&
+          strstr(out.p, "\"key\":\"b\",\"window_start\":\"2023-11-14T22:14:10Z\","
+                        "\"window_end\":\"2023-11-14T22:15:10Z\",\"n\":1") != NULL);
+    out.len = 0;
+    sess(s, 115000, "\"b\"", &out, &nres, &late); /* 115 + 60 <= 180: late */
+    CHECK(late);
+    sess(s, 125000, "\"b\"", &out, &nres, &late); /* joins the session at 180 */
+    lw_state_counts(s, &c);
+    CHECK(!late && c.late == 1 && c.windows == 2);
+    sess(s, 220000, "\"c\"", &out, &nres, &late); /* a's [0, 160 s) closes at 220 s */
+    lw_buf_addc(&out, '\0');
+    CHECK(nres == 2 && strstr(out.p, "\"key\":\"a\",\"window_start\":\"2023-11-14T22:13:20Z\","
+                                     "\"window_end\":\"2023-11-14T22:16:00Z\",\"n\":3") != NULL);
+    out.len = 0;
+    CHECK(lw_state_tick(s, INT64_MAX, &out, 0) == 2);
+    lw_buf_addc(&out, '\0');
+    CHECK(strstr(out.p, "\"key\":\"b\",\"window_start\":\"2023-11-14T22:15:25Z\","
+                        "\"window_end\":\"2023-11-14T22:17:20Z\",\"n\":2") != NULL);
+    lw_state_free(s);
+    lw_program_free(p);
+    lw_buf_fini(&out);
+}
+
+/* a hostile order for sessions of one key: NREC/2 sessions 1.5 gaps apart, all open, then a
+ * record between each two in a scattered order, each joining two sessions (and the sets
+ * grown so far): the steps stay a few dozen a record; under a memory bound the sessions that
+ * end first close early, never past the bound */
+static void
+session_bridging(size_t max)
+{
+    struct lw_program *p = compile(
+        "window session 2s at parse_time(line, \"rfc3339\") late 300d key line { n = count() }");
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    struct lw_state *s = lw_state_new(p, max);
+    struct lw_buf log, out;
+    lw_buf_init(&log);
+    lw_buf_init(&out);
+    size_t nres = 0, over = 0;
+    const int half = NREC / 2;
+    for (int j = 0; j < NREC; j++) {
+        /* first the sessions at 3 s each, then the bridges at 3 s * i + 1.5 s, i scattered */
+        int64_t i = j < half ? j : (int64_t)(((uint64_t)(j - half) * 7919) % (half - 1));
+        int64_t t = BASE + i * 3 * SEC + (j < half ? 0 : 3 * SEC / 2);
+        log.len = 0;
+        win(&log, 0, t, "\"k\"", 1);
+        CHECK(apply(s, &log, &out, &nres) == 0);
+        struct lw_state_counts c;
+        lw_state_counts(s, &c);
+        over += c.bytes > max;
+    }
+    struct lw_state_counts c;
+    lw_state_counts(s, &c);
+    uint64_t steps = lw_state_steps(s);
+    if (steps > (uint64_t)MAX_STEPS * NREC)
+        fprintf(stderr, "session bridging: %llu steps for %d records\n", (unsigned long long)steps,
+                NREC);
+    CHECK(steps <= (uint64_t)MAX_STEPS * NREC && c.late == 0 && over == 0);
+    size_t lines;
+    size_t fin = lw_state_tick(s, INT64_MAX, &out, 0);
+    if (max == SIZE_MAX) {
+        /* 7919 and half - 1 share no factor: every bridge once, one session of all */
+        CHECK(c.windows == 1 && nres == 0 && fin == 1 && strstr(out.p, "\"n\":40000") != NULL);
+    } else {
+        /* closed early, the first to end first: their ends go up, then the end of input */
+        CHECK(c.closed_early > 0 && c.closed_early == nres && ends(&out, &lines) >= 0);
+    }
+    CHECK(lw_state_steps(s) <= (uint64_t)MAX_STEPS * NREC);
+    lw_state_free(s);
+    lw_program_free(p);
+    lw_buf_fini(&log);
+    lw_buf_fini(&out);
+}
+
 /* seen: a seen() operation as fn_seen writes it */
 static void
 seen(struct lw_buf *b, bool ans, const char *k, int64_t now, int64_t ttl)
@@ -455,9 +568,9 @@ multi_horizon(void)
     }
     free(want);
     lw_state_free(s);
-    /* what a replay cannot rebuild: session, count and processing-time windows, seen() */
+    /* what a replay cannot rebuild: count and processing-time windows, seen() */
     const char *const no[] = {
-        "window session 1m at parse_time(line, \"rfc3339\") { n = count() }",
+        "window session 1m { n = count() }",
         "window count 3 timeout 1m at parse_time(line, \"rfc3339\") { n = count() }",
         "window tumbling 1m { n = count() }",
         "window tumbling 1m at parse_time(line, \"rfc3339\") { n = count() }\n"
@@ -605,17 +718,109 @@ seen_horizon(void)
     lw_program_free(p);
 }
 
+/* sessions replayed from a commit (docs/design-state.md 3a): 3 sources round-robin, a key's
+ * sessions taking records of all three, some moved back (bridging), some late. At record K the
+ * closing time G and the session horizon H are taken (a cut); each source's commit is its
+ * first record at or above H; a replay from the commits, each source restored with its time
+ * there and G, gives exactly the results the first run gave after K. A commit past records
+ * of sessions open at K (every record up to K released, as the per-statement ends alone would
+ * allow: a session's records feed no end) does not. */
+#define SREC 1500
+static void
+session_replay(void)
+{
+    struct lw_program *p = compile(
+        "window session 5s at parse_time(line, \"rfc3339\") late 10s key line { n = count() }");
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    struct lw_state *s = lw_state_new(p, SIZE_MAX);
+    CHECK(lw_state_replay_exact(s));
+    struct lw_buf log, out;
+    lw_buf_init(&log);
+    lw_buf_init(&out);
+    size_t nres = 0, after_k = 0;
+    static int64_t t[SREC], ptime[SREC], ix[SREC];
+    const int K = 1000;
+    int64_t given = 0;
+    uint64_t h = 0;
+    for (int i = 0; i < SREC; i++) {
+        t[i] = BASE + (int64_t)i * SEC / 10 - (i % 7 == 0 ? (int64_t)(i % 61) * SEC / 10 : 0);
+        if (i % 401 == 0 && i > 0) t[i] -= 95 * SEC; /* late */
+        char k[16];
+        snprintf(k, sizeof k, "\"k%d\"", (i / 40) % 3);
+        log.len = 0;
+        win(&log, 0, t[i], k, 1);
+        lw_state_from(s, (uint32_t)(i % 3));
+        CHECK(apply(s, &log, &out, &nres) == 0);
+        ptime[i] = lw_state_source_time_of(s, (uint32_t)(i % 3), 0);
+        ix[i] = (int64_t)lw_state_applied(s) - 1;
+        if (i == K) {
+            given = lw_state_closed_of(s, 0);
+            h = lw_state_session_horizon(s);
+            after_k = out.len;
+        }
+    }
+    struct lw_state_counts c;
+    lw_state_counts(s, &c);
+    CHECK(nres > 15 && c.late > 0 && h < (uint64_t)K && h > 100);
+    lw_state_tick(s, INT64_MAX, &out, 0);
+    char *want = sorted_lines(&out, after_k);
+    for (int wrong = 0; wrong < 2; wrong++) {
+        int cp[3]; /* each source's commit: its first record at or above h (wrong: after K) */
+        for (int q = 0; q < 3; q++) {
+            cp[q] = q;
+            while (cp[q] <= K && (wrong || (uint64_t)ix[cp[q]] < h))
+                cp[q] += 3;
+        }
+        struct lw_state *r = lw_state_new(p, SIZE_MAX);
+        struct lw_buf rout;
+        lw_buf_init(&rout);
+        for (uint32_t q = 0; q < 3; q++) {
+            lw_state_from(r, q);
+            lw_state_restore_of(r, q, 0, cp[q] >= 3 ? ptime[cp[q] - 3] : INT64_MIN, given);
+        }
+        size_t rn = 0;
+        for (int i = 0; i < SREC; i++) {
+            if (i < cp[i % 3]) continue;
+            char k[16];
+            snprintf(k, sizeof k, "\"k%d\"", (i / 40) % 3);
+            log.len = 0;
+            win(&log, 0, t[i], k, 1);
+            lw_state_from(r, (uint32_t)(i % 3));
+            CHECK(apply(r, &log, &rout, &rn) == 0);
+        }
+        lw_state_tick(r, INT64_MAX, &rout, 0);
+        char *got = sorted_lines(&rout, 0);
+        if (!wrong && strcmp(got, want) != 0)
+            fprintf(stderr, "session_replay: the replay gave\n%.600s\nwant\n%.600s\n", got, want);
+        CHECK(wrong ? strcmp(got, want) != 0 : strcmp(got, want) == 0);
+        free(got);
+        lw_buf_fini(&rout);
+        lw_state_free(r);
+    }
+    free(want);
+    lw_state_free(s);
+    lw_program_free(p);
+    lw_buf_fini(&log);
+    lw_buf_fini(&out);
+}
+
 void
 test_state(void)
 {
     multi_horizon();
     seen_parts();
     seen_horizon();
+    session_replay();
     seen_loop();
     malformed();
     decreasing("tumbling 1s", " late 300d", 0, NREC);
     decreasing("sliding 2s every 1s", " late 300d", 0, NREC + 1);
     decreasing("session 1s", " late 300d", 1, NREC); /* a key per record: a session each */
+    decreasing("session 1s", " late 300d", 0, NREC); /* one key, 1s apart: a session each */
+    session_merge();
+    session_bridging(SIZE_MAX);
+    session_bridging(1 << 20);
     decreasing("count 3 timeout 300d", "", 1, NREC);
     spread_two();
     decreasing_bounded();
