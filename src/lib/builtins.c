@@ -1117,16 +1117,13 @@ fn_parse_kv(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 static int
 fn_parse_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
-    struct lw_tz utc;
+    static const struct lw_tz utc = { .fixed = true }; /* lw_tz_fixed(0), made once */
     const struct lw_tz *zone = vm->tz;
     int32_t off;
     int64_t ns;
     char err[160];
     size_t erroff = 0;
-    if (zone == NULL) {
-        lw_tz_fixed(&utc, 0);
-        zone = &utc;
-    }
+    if (zone == NULL) zone = &utc;
     if (n > 2 && (zone = lw_vm_zone(vm, "parse_time", a[2].u.p, a[2].len)) == NULL) return -1;
     int64_t ref = n > 3 ? a[3].u.i : vm->now_ns; /* the year of a yearless stamp: near it */
     if (lw_time_parse_zone(a[0].u.p, a[0].len, a[1].u.p, a[1].len, zone, ref, &ns, &off, err,
