@@ -880,7 +880,9 @@ state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_r
         r->n.late++;
         (void)failed(r, pos, raw, "late", NULL, msg); /* not a failure: never an abort */
     }
-    if (!r->evict_said || !r->early_said) state_said(r);
+    /* state_results copied the counters: the state asked again only when there is news */
+    if ((r->n.evicted > 0 && !r->evict_said) || (r->n.closed_early > 0 && !r->early_said))
+        state_said(r);
     return 0;
 }
 
