@@ -676,20 +676,36 @@ lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
         t = R[1].u.i;
         if (t == INT64_MIN) t++;
     }
-    uint64_t hash = 0;
-    if (!d->has_key) {
-        vs->key.len = 0;
-    } else if (make_key(vm, vs, &R[0], &hash) != 0) {
-        return -1;
-    }
+    /* the op's head, then the key made in place (make_key's bytes and hash, without their
+     * copy), then the head filled in */
     struct lw_buf *b = &vs->log;
     size_t mark = b->len;
-    lw_buf_addc(b, 'W');
-    put32(b, w);
-    put64(b, (uint64_t)t);
-    put64(b, hash);
-    put32(b, (uint32_t)vs->key.len);
-    lw_buf_add(b, vs->key.p, vs->key.len);
+    lw_buf_grow(b, 25);
+    b->len += 25;
+    uint64_t hash = 0;
+    uint32_t klen = 0;
+    if (d->has_key) {
+        size_t k0 = b->len, max = vm->limits.max_memory;
+        if (lw_value_write_json_max(b, &R[0], vm->arena,
+                                    max > SIZE_MAX - k0 ? SIZE_MAX : k0 + max) != 0) {
+            b->len = mark;
+            return lw_vm_error(vm, "the key cannot be written as JSON (too large, or a regex)");
+        }
+        if (b->len - k0 > LW_KEY_HASHED) {
+            XXH128_hash_t h = XXH3_128bits(b->p + k0, b->len - k0);
+            b->len = k0;
+            lw_buf_add(b, "#", 1);
+            lw_buf_add(b, &h, sizeof h);
+        }
+        klen = (uint32_t)(b->len - k0);
+        hash = XXH3_64bits(b->p + k0, klen);
+    }
+    char *head = b->p + mark;
+    head[0] = 'W';
+    memcpy(head + 1, &w, 4);
+    memcpy(head + 5, &t, 8);
+    memcpy(head + 13, &hash, 8);
+    memcpy(head + 21, &klen, 4);
     for (uint32_t i = 0; i < d->naggs; i++) {
         const struct lw_winagg *g = &d->aggs[i];
         const struct lw_value *v = &R[2 + i];
@@ -711,7 +727,7 @@ lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
                 lw_buf_addc(b, 'n');
                 break;
             }
-            uint64_t h; /* the window's key is in the log already: its buffer is free */
+            uint64_t h; /* the key buffer is free (the window's key was made in the log) */
             if ((rc = make_key(vm, vs, v, &h)) != 0) break;
             lw_buf_addc(b, 'h');
             put64(b, h);
