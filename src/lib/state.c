@@ -1273,7 +1273,7 @@ bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t 
 /* first_over: the window that closes first among those over (all: over_all), or NULL: each
  * statement's heap gives its first, which is over when its statement's time (processing
  * time: now_proc) passed its end plus the lateness. */
-static struct bucket *
+static inline __attribute__((always_inline)) struct bucket *
 first_over(struct lw_state *s, int64_t now_proc, bool over_all)
 {
     struct bucket *best = NULL;
