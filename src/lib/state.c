@@ -397,7 +397,7 @@ lw_state_last_end(const struct lw_state *s)
 /* close_wm: the time that closes statement w's windows: its latest time, or with sources the
  * largest minimum so far of the times of the sources not idle (a source with no time yet holds
  * every window; when all are idle nothing more closes) */
-static int64_t
+static inline int64_t
 close_wm(struct lw_state *s, uint32_t w)
 {
     if (s->nsrc == 0) return s->ws[w].wm;
@@ -1283,7 +1283,9 @@ first_over(struct lw_state *s, int64_t now_proc, bool over_all)
         struct bucket *b = ws->heap[0];
         const struct lw_windef *d = &s->p->windows[w];
         int64_t wm = d->event_time ? close_wm(s, w) : now_proc;
-        bool over = over_all || (wm != INT64_MIN && (__int128)wm >= (__int128)b->end + d->late_ns);
+        /* wm >= end + late (late >= 0) without 128 bits: the difference fits in 64 unsigned */
+        bool over = over_all || (wm != INT64_MIN && wm >= b->end &&
+                                 (uint64_t)wm - (uint64_t)b->end >= (uint64_t)d->late_ns);
         if (over && (best == NULL || bk_less(b, best))) best = b;
     }
     return best;
