@@ -404,6 +404,9 @@ LOGWASH_API void logwash_ua_rules_free(struct logwash_ua_rules *r);
 
 /* logwash_template_uses_state: whether t calls seen() or has window statements. */
 LOGWASH_API bool logwash_template_uses_state(const struct logwash_template *t);
+/* logwash_template_uses_seen: whether t calls seen(): only then can a runner's log be wrong
+ * (logwash_state_wrong), so a caller whose logs all come from runners of t need not ask. */
+LOGWASH_API bool logwash_template_uses_seen(const struct logwash_template *t);
 
 struct logwash_state;
 struct logwash_buffer; /* below, with logwash_run_into */

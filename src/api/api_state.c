@@ -39,6 +39,12 @@ logwash_template_uses_state(const struct logwash_template *t)
     return p->nwindows > 0 || p->uses_seen;
 }
 
+bool
+logwash_template_uses_seen(const struct logwash_template *t)
+{
+    return lw_api_template_program(t)->uses_seen;
+}
+
 struct logwash_state *
 logwash_state_new(const struct logwash_template *t, size_t max_bytes)
 {

@@ -145,6 +145,8 @@ struct run {
     bool tends;                      /* some sink has a tend operation (setup) */
     struct logwash_state *state;     /* seen() and windows (logwash.h), or NULL */
     uint64_t reruns;                 /* records run again: a worker's seen() answer was wrong */
+    bool seen_used; /* the template calls seen(): a worker's log may be wrong (windows alone: never)
+                     */
     bool evict_said, early_said;
     const struct lw_reloader *rl; /* NULL: no reloads */
     unsigned long reload_seen;    /* the last reload request served */
@@ -1345,7 +1347,8 @@ settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d
         r->rec_start = r->out.len;
         /* a seen() answer of the worker's that the state contradicts (a key of an earlier
          * batch): the loop runs the record again, attached to the state, as -j 1 would */
-        bool again = i < b->worked && r->state != NULL && e->x.kind != RK_UNDECODABLE &&
+        bool again = i < b->worked && r->state != NULL && r->seen_used &&
+                     e->x.kind != RK_UNDECODABLE &&
                      logwash_state_wrong(r->state, e->x.ops, e->x.opslen);
         if (i >= b->worked || again) {
             work_one(mw, e->raw, &e->pos, &x);
@@ -1910,6 +1913,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     if (logwash_template_uses_state(t)) {
         r.state = logwash_state_new(t, o->max_state);
         if (r.state == NULL) lw_oom(sizeof r.state);
+        r.seen_used = logwash_template_uses_seen(t); /* a reload keeps a template with state */
         logwash_state_set_output(r.state, o->output);
         /* with Kafka input, only what a replay from the committed offset rebuilds exactly */
         bool exact = o->from == LW_FROM_KAFKA && logwash_state_replay_exact(r.state);
