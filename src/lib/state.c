@@ -662,6 +662,48 @@ num_arg(struct lw_vm *vm, const struct lw_winagg *g, const struct lw_value *v, s
     return 0;
 }
 
+/* key_fast: the usual window key, a plain string (read without escapes) or an object of the
+ * template's shape whose members all are ({cid: .cid}), written at once as write_json writes
+ * it; false for any other key, or one past LW_KEY_HASHED or max bytes (the general path then) */
+static bool
+key_fast(struct lw_buf *b, const struct lw_value *v, size_t max)
+{
+    if (v->t == LW_T_STR) {
+        if (!(v->flags & LW_V_PLAIN) || (size_t)v->len + 2 > LW_KEY_HASHED || v->len + 2 > max)
+            return false;
+        char *d = lw_buf_grow(b, (size_t)v->len + 2);
+        d[0] = '"';
+        lw_copy_small(d + 1, v->u.p, v->len);
+        d[v->len + 1] = '"';
+        b->len += (size_t)v->len + 2;
+        return true;
+    }
+    if (v->t != LW_T_OBJ || (v->flags & LW_V_RAW)) return false;
+    const struct lw_obj *o = v->u.o;
+    if (o->n == 0 || o->shape == NULL || o->shape->n != o->n) return false;
+    size_t need = 1;
+    for (uint32_t i = 0; i < o->n; i++) {
+        const struct lw_value *m = &o->v[i];
+        if (m->t != LW_T_STR || !(m->flags & LW_V_PLAIN)) return false;
+        need += o->shape->json[i].len + m->len + 3; /* the quotes, and ',' or '}' */
+    }
+    if (need > LW_KEY_HASHED || need > max) return false;
+    char *d = lw_buf_grow(b, need);
+    *d++ = '{';
+    for (uint32_t i = 0; i < o->n; i++) {
+        const struct lw_value *m = &o->v[i];
+        lw_copy_small(d, o->shape->json[i].p, o->shape->json[i].len);
+        d += o->shape->json[i].len;
+        *d++ = '"';
+        lw_copy_small(d, m->u.p, m->len);
+        d += m->len;
+        *d++ = '"';
+        *d++ = i + 1 < o->n ? ',' : '}';
+    }
+    b->len += need;
+    return true;
+}
+
 int
 lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
 {
@@ -686,7 +728,8 @@ lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
     uint32_t klen = 0;
     if (d->has_key) {
         size_t k0 = b->len, max = vm->limits.max_memory;
-        if (lw_value_write_json_max(b, &R[0], vm->arena,
+        if (!key_fast(b, &R[0], max) &&
+            lw_value_write_json_max(b, &R[0], vm->arena,
                                     max > SIZE_MAX - k0 ? SIZE_MAX : k0 + max) != 0) {
             b->len = mark;
             return lw_vm_error(vm, "the key cannot be written as JSON (too large, or a regex)");
