@@ -759,21 +759,6 @@ lw_value_write_json_max(struct lw_buf *b, const struct lw_value *v, struct lw_ar
 static int write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int depth,
                       size_t max);
 
-/* member_plain: a container's member that is a string read without escapes (LW_V_PLAIN),
- * written as write_json writes it, without a call; false for any other (or one past max, which
- * write_json then refuses) */
-static inline bool
-member_plain(struct lw_buf *b, const struct lw_value *v, size_t max)
-{
-    if (v->t != LW_T_STR || !(v->flags & LW_V_PLAIN) || b->len + v->len > max) return false;
-    char *d = lw_buf_grow(b, (size_t)v->len + 2);
-    d[0] = '"';
-    lw_copy_small(d + 1, v->u.p, v->len);
-    d[v->len + 1] = '"';
-    b->len += (size_t)v->len + 2;
-    return true;
-}
-
 /* write_plain: the members of an object some of whose keys were read from JSON without
  * escapes (o->plain): those are written as read; '{' is written, '}' is the caller's. */
 static int
@@ -794,7 +779,6 @@ write_plain(struct lw_buf *b, const struct lw_obj *o, struct lw_arena *ar, int d
             lw_json_write_string(b, o->k[i].p, o->k[i].len);
             lw_buf_addc(b, ':');
         }
-        if (member_plain(b, &o->v[i], max)) continue;
         int rc = write_json(b, &o->v[i], ar, depth + 1, max);
         if (rc != 0) return rc;
     }
@@ -879,7 +863,6 @@ write_json(struct lw_buf *b, const struct lw_value *v, struct lw_arena *ar, int 
             lw_json_write_string(b, o->k[i].p, o->k[i].len);
             lw_buf_addc(b, ':');
         }
-        if (member_plain(b, &o->v[i], max)) continue;
         int rc = write_json(b, &o->v[i], ar, depth + 1, max);
         if (rc != 0) return rc;
     }
