@@ -851,8 +851,10 @@ state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_r
     size_t nres = 0, before = r->out.len;
     bool late = false;
     char msg[600];
-    if (logwash_state_apply(r->state, x->ops, x->opslen, state_now(r), &b, &nres, &late, msg,
-                            sizeof msg) < 0) {
+    /* the clock (no --now) is read by the state only when a window runs on processing time */
+    int64_t now = r->o->now_text != NULL ? r->o->now_ns : LOGWASH_NOW_CLOCK;
+    if (logwash_state_apply(r->state, x->ops, x->opslen, now, &b, &nres, &late, msg, sizeof msg) <
+        0) {
         lw_oom(0); /* the program's out-of-memory exit (STYLE §8) */
     }
     r->out = (struct lw_buf){ b.data, b.len, b.cap };
