@@ -404,6 +404,9 @@ LOGWASH_API void logwash_ua_rules_free(struct logwash_ua_rules *r);
 
 /* logwash_template_uses_state: whether t calls seen() or has window statements. */
 LOGWASH_API bool logwash_template_uses_state(const struct logwash_template *t);
+/* logwash_template_uses_seen: whether t calls seen(): only then can a runner's log be wrong
+ * (logwash_state_wrong), so a caller whose logs all come from runners of t need not ask. */
+LOGWASH_API bool logwash_template_uses_seen(const struct logwash_template *t);
 
 struct logwash_state;
 struct logwash_buffer; /* below, with logwash_run_into */
@@ -437,7 +440,9 @@ LOGWASH_API const void *logwash_runner_state_ops(const struct logwash_runner *r,
 /* logwash_state_wrong: whether a seen() answer in ops (len bytes) is not what s says now (or
  * ops is not a log of s's template's runners: see logwash_state_apply). */
 LOGWASH_API bool logwash_state_wrong(const struct logwash_state *s, const void *ops, size_t len);
-/* logwash_state_apply: a record's operations applied to s (now_ns: processing time). Returns
+/* logwash_state_apply: a record's operations applied to s (now_ns: processing time, or
+ * LOGWASH_NOW_CLOCK: the clock, read only when s's template has a window of processing
+ * time: with event times alone the call reads no clock). Returns
  * 1 when a seen() answer in them is wrong (nothing applied: run the record again on a runner
  * attached to s), 2 when ops is not what logwash_runner_state_ops gave for a runner of s's
  * template (every length in it is checked: nothing applied, s unchanged), -1 when s is broken

@@ -5,6 +5,7 @@
 #define LW_VM_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "lw/program.h"
 
@@ -76,7 +77,7 @@ struct lw_vm {
     void *match_ctx;       /* pcre2_match_context_8 * with the limits */
     const size_t *ovector; /* match_data's (PCRE2_SIZE is size_t) */
     struct lw_limits limits;
-    int64_t now_ns;            /* now(); fixed by --now */
+    int64_t now_ns;            /* now(); fixed by --now; LW_NOW_UNREAD: read it (lw_vm_now) */
     const struct lw_tz *tz;    /* default zone for zone-less stamps (--tz, borrowed) */
     struct lw_tzcache tzcache; /* zones named by records at run time */
     /* lookup()/lookup_ip()'s tables (table.h), borrowed: whoever sets it keeps a reference
@@ -188,5 +189,21 @@ bool lw_type_accepts(char want, enum lw_type t);
 /* lw_builtin_argtype: the type letter of argument i (from 0) of b: its letter in argtypes, the
  * last one for extra arguments, 'a' when it has none. */
 char lw_builtin_argtype(const struct lw_builtin *b, int i);
+
+/* LW_NOW_UNREAD: vm->now_ns of a record whose processing time is the clock, not read yet
+ * (LOGWASH_NOW_CLOCK's value: no fixed time is it). lw_vm_now: the record's processing time,
+ * the clock read at its first use in the record (a clock read costs tens of nanoseconds: a
+ * record that never asks, most, pays nothing), the same value at every later use. */
+#define LW_NOW_UNREAD INT64_MIN
+static inline int64_t
+lw_vm_now(struct lw_vm *vm)
+{
+    if (vm->now_ns == LW_NOW_UNREAD) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        vm->now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    }
+    return vm->now_ns;
+}
 
 #endif

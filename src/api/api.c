@@ -775,13 +775,8 @@ run(struct logwash_runner *r, const char *rec, size_t len, const struct logwash_
         return LOGWASH_UNDECODABLE;
     }
     lr.meta = p->uses_meta ? meta_value(meta, &r->arena) : LW_NULL;
-    if (r->now_ns == LOGWASH_NOW_CLOCK) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        r->vm.now_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    } else {
-        r->vm.now_ns = r->now_ns;
-    }
+    /* the clock: read when the record first asks (lw_vm_now), if it does */
+    r->vm.now_ns = r->now_ns == LOGWASH_NOW_CLOCK ? LW_NOW_UNREAD : r->now_ns;
     enum lw_vm_result res = lw_vm_run(&r->vm, &lr);
     r->steps += r->vm.limits.steps - r->vm.steps_left;
     if (res == LW_VM_OK || res == LW_VM_DROP) return res == LW_VM_OK ? LOGWASH_OK : LOGWASH_DROP;

@@ -4,6 +4,7 @@
 
 #include <setjmp.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "lw/buf.h"
 #include "lw/program.h"
@@ -13,6 +14,7 @@
 struct logwash_state {
     struct lw_state *s;
     bool broken; /* memory ran out inside a call: every later call fails */
+    bool clock;  /* a window of processing time: logwash_state_apply reads LOGWASH_NOW_CLOCK */
 };
 
 /* The calls that change the state run under their own out-of-memory exit (logwash.h: the
@@ -39,12 +41,21 @@ logwash_template_uses_state(const struct logwash_template *t)
     return p->nwindows > 0 || p->uses_seen;
 }
 
+bool
+logwash_template_uses_seen(const struct logwash_template *t)
+{
+    return lw_api_template_program(t)->uses_seen;
+}
+
 struct logwash_state *
 logwash_state_new(const struct logwash_template *t, size_t max_bytes)
 {
     struct logwash_state *volatile st = calloc(1, sizeof *st);
     if (st == NULL) return NULL;
     GUARDED(st, (free(st), NULL), st->s = lw_state_new(lw_api_template_program(t), max_bytes));
+    const struct lw_program *p = lw_api_template_program(t);
+    for (uint32_t i = 0; i < p->nwindows; i++)
+        if (!p->windows[i].event_time) st->clock = true;
     return st;
 }
 
@@ -96,6 +107,17 @@ logwash_state_broken(const struct logwash_state *s)
     return s->broken;
 }
 
+/* now_of: now_ns, or for LOGWASH_NOW_CLOCK the clock when a processing-time window reads it
+ * (0 otherwise: nothing in an apply reads it then) */
+static __attribute__((noinline)) int64_t
+now_of(const struct logwash_state *s, int64_t now_ns)
+{
+    if (now_ns != LOGWASH_NOW_CLOCK) return now_ns;
+    struct timespec ts = { 0, 0 };
+    if (s->clock) clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int
 logwash_state_apply(struct logwash_state *s, const void *ops, size_t len, int64_t now_ns,
                     struct logwash_buffer *out, size_t *nres, bool *late, char *late_msg,
@@ -105,8 +127,9 @@ logwash_state_apply(struct logwash_state *s, const void *ops, size_t len, int64_
     char dummy[8];
     size_t n = 0;
     int rc = 0;
+    const int64_t now = now_of(s, now_ns);
     GUARDED(s, (*out = (struct logwash_buffer){ b.p, b.len, b.cap }, -1),
-            rc = lw_state_apply(s->s, ops, len, now_ns, &b, &n, late, late_msg ? late_msg : dummy,
+            rc = lw_state_apply(s->s, ops, len, now, &b, &n, late, late_msg ? late_msg : dummy,
                                 late_msg ? cap : sizeof dummy));
     *out = (struct logwash_buffer){ b.p, b.len, b.cap };
     *nres += n;

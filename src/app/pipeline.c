@@ -145,6 +145,8 @@ struct run {
     bool tends;                      /* some sink has a tend operation (setup) */
     struct logwash_state *state;     /* seen() and windows (logwash.h), or NULL */
     uint64_t reruns;                 /* records run again: a worker's seen() answer was wrong */
+    bool seen_used; /* the template calls seen(): a worker's log may be wrong (windows alone: never)
+                     */
     bool evict_said, early_said;
     const struct lw_reloader *rl; /* NULL: no reloads */
     unsigned long reload_seen;    /* the last reload request served */
@@ -874,8 +876,10 @@ state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_r
     size_t nres = 0, before = r->out.len;
     bool late = false;
     char msg[600];
-    if (logwash_state_apply(r->state, x->ops, x->opslen, state_now(r), &b, &nres, &late, msg,
-                            sizeof msg) < 0) {
+    /* the clock (no --now) is read by the state only when a window runs on processing time */
+    int64_t now = r->o->now_text != NULL ? r->o->now_ns : LOGWASH_NOW_CLOCK;
+    if (logwash_state_apply(r->state, x->ops, x->opslen, now, &b, &nres, &late, msg, sizeof msg) <
+        0) {
         lw_oom(0); /* the program's out-of-memory exit (STYLE §8) */
     }
     r->out = (struct lw_buf){ b.data, b.len, b.cap };
@@ -905,7 +909,9 @@ state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_r
         r->n.late++;
         (void)failed(r, pos, raw, "late", NULL, msg); /* not a failure: never an abort */
     }
-    if (!r->evict_said || !r->early_said) state_said(r);
+    /* state_results copied the counters: the state asked again only when there is news */
+    if ((r->n.evicted > 0 && !r->evict_said) || (r->n.closed_early > 0 && !r->early_said))
+        state_said(r);
     return 0;
 }
 
@@ -1368,7 +1374,8 @@ settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d
         r->rec_start = r->out.len;
         /* a seen() answer of the worker's that the state contradicts (a key of an earlier
          * batch): the loop runs the record again, attached to the state, as -j 1 would */
-        bool again = i < b->worked && r->state != NULL && e->x.kind != RK_UNDECODABLE &&
+        bool again = i < b->worked && r->state != NULL && r->seen_used &&
+                     e->x.kind != RK_UNDECODABLE &&
                      logwash_state_wrong(r->state, e->x.ops, e->x.opslen);
         if (i >= b->worked || again) {
             work_one(mw, e->raw, &e->pos, &x);
@@ -2027,6 +2034,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     if (logwash_template_uses_state(t)) {
         r.state = logwash_state_new(t, o->max_state);
         if (r.state == NULL) lw_oom(sizeof r.state);
+        r.seen_used = logwash_template_uses_seen(t); /* a reload keeps a template with state */
         logwash_state_set_output(r.state, o->output);
         /* with Kafka input, only what a replay from the committed offset rebuilds exactly */
         bool exact = o->from == LW_FROM_KAFKA && logwash_state_replay_exact(r.state) &&

@@ -25,6 +25,12 @@ lw_value_from_json(struct lw_str raw, struct lw_arena *a)
     int64_t i;
     double d;
 
+    /* a number (the most common scalar after strings): lw_json_number tells an integer from
+     * a real itself, without lw_json_kind's walk of the digits first */
+    if (raw.len > 0 && (raw.p[0] == '-' || (raw.p[0] >= '0' && raw.p[0] <= '9'))) {
+        if (lw_json_number(raw, &i, &d) == LW_JSON_INT) return lw_int(i);
+        return lw_float(d);
+    }
     switch (lw_json_kind(raw)) {
     case LW_JSON_NULL:
         return LW_NULL;

@@ -1117,18 +1117,16 @@ fn_parse_kv(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 static int
 fn_parse_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
-    struct lw_tz utc;
+    static const struct lw_tz utc = { .fixed = true }; /* lw_tz_fixed(0), made once */
     const struct lw_tz *zone = vm->tz;
     int32_t off;
     int64_t ns;
     char err[160];
     size_t erroff = 0;
-    if (zone == NULL) {
-        lw_tz_fixed(&utc, 0);
-        zone = &utc;
-    }
+    if (zone == NULL) zone = &utc;
     if (n > 2 && (zone = lw_vm_zone(vm, "parse_time", a[2].u.p, a[2].len)) == NULL) return -1;
-    int64_t ref = n > 3 ? a[3].u.i : vm->now_ns; /* the year of a yearless stamp: near it */
+    /* the year of a yearless stamp: near ref (0: the clock, read by the parser only then) */
+    int64_t ref = n > 3 ? a[3].u.i : vm->now_ns == LW_NOW_UNREAD ? 0 : vm->now_ns;
     if (lw_time_parse_zone(a[0].u.p, a[0].len, a[1].u.p, a[1].len, zone, ref, &ns, &off, err,
                            sizeof err, &erroff) != 0) {
         return lw_vm_error(vm, "parse_time(): cannot parse \"%.*s\" with \"%.*s\": %s",
@@ -1153,7 +1151,7 @@ fn_format_time(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 static int
 fn_now(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
-    *r = lw_time(vm->now_ns, 0);
+    *r = lw_time(lw_vm_now(vm), 0);
     return 0;
 }
 

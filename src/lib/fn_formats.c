@@ -300,7 +300,8 @@ kglog(struct lw_vm *vm, struct lw_value *a, struct lw_value *r, bool year, const
     if (!year) {
         int64_t cy;
         int cm, cd;
-        int64_t days = vm->now_ns / 86400000000000LL - (vm->now_ns % 86400000000000LL < 0);
+        int64_t now = lw_vm_now(vm);
+        int64_t days = now / 86400000000000LL - (now % 86400000000000LL < 0);
         lw_time_civil_from_days(days, &cy, &cm, &cd);
         y = (int)(cm == 1 && mo == 12 ? cy - 1 : cy);
     }

@@ -94,7 +94,7 @@ fn_parse_syslog(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
         lw_tz_fixed(&utc, 0);
         zone = &utc;
     }
-    if (lw_syslog_parse(a[0].u.p, a[0].len, vm->now_ns, zone, &s, err, sizeof err, &off) != 0) {
+    if (lw_syslog_parse(a[0].u.p, a[0].len, lw_vm_now(vm), zone, &s, err, sizeof err, &off) != 0) {
         return lw_vm_error(vm, "parse_syslog(): %s at byte %zu", err, off + 1);
     }
     *r = lw_obj_new(A, 15);

@@ -237,6 +237,7 @@ struct wstate {
     int64_t closed;       /* with sources: the largest closing watermark so far (INT64_MIN: none) */
     struct bucket **heap; /* its open windows, a binary heap by (end, start, seq) */
     size_t hn, hcap;
+    struct bucket *last; /* tumbling and sliding: the window bucket_get gave last, or NULL */
 };
 
 struct span { /* a key inserted by apply from and found live by apply to: no commit in (from, to] */
@@ -472,7 +473,7 @@ lw_state_last_end(const struct lw_state *s)
 /* close_wm: the time that closes statement w's windows: its latest time, or with sources the
  * largest minimum so far of the times of the sources not idle (a source with no time yet holds
  * every window; when all are idle nothing more closes) */
-static int64_t
+static inline int64_t
 close_wm(struct lw_state *s, uint32_t w)
 {
     if (s->nsrc == 0) return s->ws[w].wm;
@@ -715,7 +716,7 @@ fn_seen(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
 {
     struct lw_vmstate *vs = vm->state;
     if (vs == NULL) return lw_vm_error(vm, "seen(): this runner keeps no state");
-    int64_t ttl = 0, now = vm->now_ns;
+    int64_t ttl = 0, now = n > 2 ? 0 : lw_vm_now(vm); /* a time given: no clock read */
     if (ttl_arg(vm, &a[1], &ttl) != 0) return -1;
     if (n > 2) {
         if (a[2].t != LW_T_TIME)
@@ -767,6 +768,48 @@ num_arg(struct lw_vm *vm, const struct lw_winagg *g, const struct lw_value *v, s
     return 0;
 }
 
+/* key_fast: the usual window key, a plain string (read without escapes) or an object of the
+ * template's shape whose members all are ({cid: .cid}), written at once as write_json writes
+ * it; false for any other key, or one past LW_KEY_HASHED or max bytes (the general path then) */
+static bool
+key_fast(struct lw_buf *b, const struct lw_value *v, size_t max)
+{
+    if (v->t == LW_T_STR) {
+        if (!(v->flags & LW_V_PLAIN) || (size_t)v->len + 2 > LW_KEY_HASHED || v->len + 2 > max)
+            return false;
+        char *d = lw_buf_grow(b, (size_t)v->len + 2);
+        d[0] = '"';
+        lw_copy_small(d + 1, v->u.p, v->len);
+        d[v->len + 1] = '"';
+        b->len += (size_t)v->len + 2;
+        return true;
+    }
+    if (v->t != LW_T_OBJ || (v->flags & LW_V_RAW)) return false;
+    const struct lw_obj *o = v->u.o;
+    if (o->n == 0 || o->shape == NULL || o->shape->n != o->n) return false;
+    size_t need = 1;
+    for (uint32_t i = 0; i < o->n; i++) {
+        const struct lw_value *m = &o->v[i];
+        if (m->t != LW_T_STR || !(m->flags & LW_V_PLAIN)) return false;
+        need += o->shape->json[i].len + m->len + 3; /* the quotes, and ',' or '}' */
+    }
+    if (need > LW_KEY_HASHED || need > max) return false;
+    char *d = lw_buf_grow(b, need);
+    *d++ = '{';
+    for (uint32_t i = 0; i < o->n; i++) {
+        const struct lw_value *m = &o->v[i];
+        lw_copy_small(d, o->shape->json[i].p, o->shape->json[i].len);
+        d += o->shape->json[i].len;
+        *d++ = '"';
+        lw_copy_small(d, m->u.p, m->len);
+        d += m->len;
+        *d++ = '"';
+        *d++ = i + 1 < o->n ? ',' : '}';
+    }
+    b->len += need;
+    return true;
+}
+
 int
 lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
 {
@@ -781,20 +824,37 @@ lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
         t = R[1].u.i;
         if (t == INT64_MIN) t++;
     }
-    uint64_t hash = 0;
-    if (!d->has_key) {
-        vs->key.len = 0;
-    } else if (make_key(vm, vs, &R[0], &hash) != 0) {
-        return -1;
-    }
+    /* the op's head, then the key made in place (make_key's bytes and hash, without their
+     * copy), then the head filled in */
     struct lw_buf *b = &vs->log;
     size_t mark = b->len;
-    lw_buf_addc(b, 'W');
-    put32(b, w);
-    put64(b, (uint64_t)t);
-    put64(b, hash);
-    put32(b, (uint32_t)vs->key.len);
-    lw_buf_add(b, vs->key.p, vs->key.len);
+    lw_buf_grow(b, 25);
+    b->len += 25;
+    uint64_t hash = 0;
+    uint32_t klen = 0;
+    if (d->has_key) {
+        size_t k0 = b->len, max = vm->limits.max_memory;
+        if (!key_fast(b, &R[0], max) &&
+            lw_value_write_json_max(b, &R[0], vm->arena,
+                                    max > SIZE_MAX - k0 ? SIZE_MAX : k0 + max) != 0) {
+            b->len = mark;
+            return lw_vm_error(vm, "the key cannot be written as JSON (too large, or a regex)");
+        }
+        if (b->len - k0 > LW_KEY_HASHED) {
+            XXH128_hash_t h = XXH3_128bits(b->p + k0, b->len - k0);
+            b->len = k0;
+            lw_buf_add(b, "#", 1);
+            lw_buf_add(b, &h, sizeof h);
+        }
+        klen = (uint32_t)(b->len - k0);
+        hash = XXH3_64bits(b->p + k0, klen);
+    }
+    char *head = b->p + mark;
+    head[0] = 'W';
+    memcpy(head + 1, &w, 4);
+    memcpy(head + 5, &t, 8);
+    memcpy(head + 13, &hash, 8);
+    memcpy(head + 21, &klen, 4);
     for (uint32_t i = 0; i < d->naggs; i++) {
         const struct lw_winagg *g = &d->aggs[i];
         const struct lw_value *v = &R[2 + i];
@@ -816,7 +876,7 @@ lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
                 lw_buf_addc(b, 'n');
                 break;
             }
-            uint64_t h; /* the window's key is in the log already: its buffer is free */
+            uint64_t h; /* the key buffer is free (the window's key was made in the log) */
             if ((rc = make_key(vm, vs, v, &h)) != 0) break;
             lw_buf_addc(b, 'h');
             put64(b, h);
@@ -1311,6 +1371,7 @@ close_b(struct lw_state *s, struct bucket *b, struct lw_buf *out, size_t limit, 
         s->bn--;
     }
     unlist(s, b);
+    if (s->ws[b->w].last == b) s->ws[b->w].last = NULL;
     s->bytes -= msz(sizeof *b) + msz(b->cap * sizeof(void *));
     bucket_free(s, b);
     s->nbk--;
@@ -1323,10 +1384,13 @@ static struct bucket *
 bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t seq)
 {
     if (seq == 0) {
+        /* records in read order mostly feed the window the one before fed */
+        struct bucket *c = s->ws[w].last;
+        if (c != NULL && c->start == start && c->end == end) return c;
         for (struct bucket *b = s->btab[bslot(s, w, start)]; b != NULL; b = b->hnext) {
             s->steps++;
             /* the end too: near the smallest time, starts clamped to it are the same */
-            if (b->w == w && b->start == start && b->end == end) return b;
+            if (b->w == w && b->start == start && b->end == end) return s->ws[w].last = b;
         }
     }
     struct bucket *b = lw_xcalloc(1, sizeof *b);
@@ -1350,6 +1414,7 @@ bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t 
         b->hnext = s->btab[i];
         s->btab[i] = b;
         if (++s->bn > s->bcap) bgrow(s);
+        s->ws[w].last = b;
     }
     s->nbk++;
     s->bytes += msz(sizeof *b);
@@ -1359,7 +1424,7 @@ bucket_get(struct lw_state *s, uint32_t w, int64_t start, int64_t end, uint64_t 
 /* first_over: the window that closes first among those over (all: over_all), or NULL: each
  * statement's heap gives its first, which is over when its statement's time (processing
  * time: now_proc) passed its end plus the lateness. */
-static struct bucket *
+static inline __attribute__((always_inline)) struct bucket *
 first_over(struct lw_state *s, int64_t now_proc, bool over_all)
 {
     struct bucket *best = NULL;
@@ -1369,7 +1434,9 @@ first_over(struct lw_state *s, int64_t now_proc, bool over_all)
         struct bucket *b = ws->heap[0];
         const struct lw_windef *d = &s->p->windows[w];
         int64_t wm = d->event_time ? close_wm(s, w) : now_proc;
-        bool over = over_all || (wm != INT64_MIN && (__int128)wm >= (__int128)b->end + d->late_ns);
+        /* wm >= end + late (late >= 0) without 128 bits: the difference fits in 64 unsigned */
+        bool over = over_all || (wm != INT64_MIN && wm >= b->end &&
+                                 (uint64_t)wm - (uint64_t)b->end >= (uint64_t)d->late_ns);
         if (over && (best == NULL || bk_less(b, best))) best = b;
     }
     return best;
@@ -1393,6 +1460,23 @@ wgrow(struct lw_state *s)
     s->wcap = ncap;
 }
 
+/* key_eq: memcmp(a, b, len) == 0, without a call for the short keys of most windows */
+static inline bool
+key_eq(const char *a, const char *b, uint32_t len)
+{
+    if (len > 16 || len < 4) return memcmp(a, b, len) == 0;
+    uint64_t x, y, u, v;
+    if (len >= 8) {
+        memcpy(&x, a, 8), memcpy(&y, b, 8), memcpy(&u, a + len - 8, 8), memcpy(&v, b + len - 8, 8);
+    } else {
+        uint32_t x4, y4, u4, v4;
+        memcpy(&x4, a, 4), memcpy(&y4, b, 4), memcpy(&u4, a + len - 4, 4),
+            memcpy(&v4, b + len - 4, 4);
+        x = x4, y = y4, u = u4, v = v4;
+    }
+    return ((x ^ y) | (u ^ v)) == 0;
+}
+
 static struct went *
 entry_get(struct lw_state *s, struct bucket *b, uint64_t khash, const char *key, uint32_t len)
 {
@@ -1403,7 +1487,7 @@ entry_get(struct lw_state *s, struct bucket *b, uint64_t khash, const char *key,
     uint64_t h = ehash(khash, b->w, cnt ? sq : b->start);
     for (struct went *e = s->wtab[h & (s->wcap - 1)]; e != NULL; e = e->hnext) {
         s->steps++;
-        if (e->hash == h && e->b == b && e->len == len && memcmp(e->key, key, len) == 0) return e;
+        if (e->hash == h && e->b == b && e->len == len && key_eq(e->key, key, len)) return e;
     }
     const struct lw_windef *d = &s->p->windows[b->w];
     struct went *e = lw_xmalloc(sizeof *e + len);
@@ -1426,8 +1510,9 @@ entry_get(struct lw_state *s, struct bucket *b, uint64_t khash, const char *key,
     return e;
 }
 
-/* add: one aggregate argument (at *p, moved past it) into x. */
-static void
+/* add: one aggregate argument (at *p, moved past it) into x. Inline: a call per aggregate
+ * per record in the loop's thread otherwise. */
+static inline __attribute__((always_inline)) void
 add(struct lw_state *s, const struct lw_winagg *g, struct agst *x, const char **p)
 {
     char tag = *(*p)++;

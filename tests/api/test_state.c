@@ -37,6 +37,7 @@ main(void)
     CHECK(t != NULL);
     if (t == NULL) return check_summary();
     CHECK(logwash_template_uses_state(t));
+    CHECK(logwash_template_uses_seen(t));
     struct logwash_state *s = logwash_state_new(t, 1 << 20);
     struct logwash_runner *attached = logwash_runner_new(t, NULL, &e);
     struct logwash_runner *spec = logwash_runner_new(t, NULL, &e);
@@ -119,6 +120,11 @@ main(void)
     struct logwash_template *plain = logwash_compile("emit 1", 6, NULL, &e);
     struct logwash_runner *pr = logwash_runner_new(plain, NULL, &e);
     CHECK(!logwash_template_uses_state(plain));
+    CHECK(!logwash_template_uses_seen(plain));
+    struct logwash_template *win =
+        logwash_compile("window tumbling 1m key .k { n = count() }", 41, NULL, &e);
+    CHECK(win != NULL && logwash_template_uses_state(win) && !logwash_template_uses_seen(win));
+    logwash_template_free(win);
     CHECK(logwash_run(pr, "x", 1, NULL) == LOGWASH_OK);
     CHECK(logwash_runner_state_ops(pr, &len) == NULL && len == 0);
     logwash_runner_attach_state(pr, NULL); /* harmless */

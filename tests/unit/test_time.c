@@ -629,6 +629,58 @@ test_fmt_check(void)
     CHECK(lw_time_fmt_check("ep\0ch", 5, err, sizeof err, &at) == -1);
 }
 
+/* rfc3339's fast path (fast_rfc3339, for the format written "rfc3339" or "iso8601") against
+ * the general reader (the same name in capitals): stamps of the usual shape with random
+ * fields and random bytes changed give the same time, offset, message and byte. */
+static void
+test_rfc3339_fast(void)
+{
+    static const char shapes[][40] = {
+        "2026-03-01T00:00:04Z",
+        "2024-02-29t23:59:60z",
+        "1999-12-31 23:59:59+05:30",
+        "2000-01-01T00:00:00.5-00:30",
+        "2262-04-11T23:47:16.854775807Z",
+        "1677-09-21T00:12:44Z",
+        "2023-02-29T01:02:03,123456789+23:59",
+    };
+    static const char alphabet[] = "0123456789-:T tZz+-.,x";
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    int diff = 0;
+    for (int n = 0; n < 200000; n++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        char s[48];
+        const char *sh = shapes[x % (sizeof shapes / sizeof shapes[0])];
+        size_t len = strlen(sh);
+        memcpy(s, sh, len + 1);
+        for (int k = (int)(x >> 8 & 3); k > 0; k--) { /* up to 3 bytes changed */
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            s[x % len] = alphabet[(x >> 16) % (sizeof alphabet - 1)];
+        }
+        if ((x >> 24 & 7) == 0) len -= (x >> 28) % 4; /* cut short */
+        int64_t ns[2] = { 7, 7 };
+        int32_t off[2] = { 7, 7 };
+        char err[2][200] = { "", "" };
+        size_t at[2] = { 999, 999 };
+        int rc[2];
+        for (int i = 0; i < 2; i++) {
+            rc[i] = lw_time_parse_ref(s, len, i ? "RFC3339" : "rfc3339", 7, 3600, REF, &ns[i],
+                                      &off[i], err[i], sizeof err[i], &at[i]);
+        }
+        if (rc[0] != rc[1] || ns[0] != ns[1] || off[0] != off[1] || strcmp(err[0], err[1]) != 0 ||
+            (rc[0] != 0 && at[0] != at[1])) {
+            if (diff++ < 5)
+                fprintf(stderr,
+                        "  '%.*s': fast %d %lld %+d \"%s\" %zu, general %d %lld %+d \"%s\" %zu\n",
+                        (int)len, s, rc[0], (long long)ns[0], off[0], err[0], at[0], rc[1],
+                        (long long)ns[1], off[1], err[1], at[1]);
+        }
+    }
+    CHECK(diff == 0);
+    CHECK(parses_off("1999-12-31 23:59:59+05:30", "iso8601", 0, 946664999 * S, 19800));
+    CHECK(parses_off("2026-03-01T00:00:04.25Z", "rfc3339", 3600, 1772323204 * S + 250000000, 0));
+}
+
 void
 test_time(void)
 {
@@ -644,4 +696,5 @@ test_time(void)
     test_errors();
     test_zone();
     test_fmt_check();
+    test_rfc3339_fast();
 }
