@@ -990,11 +990,15 @@ work_fini(struct work *w)
 #define DEFAULT_JOBS_MAX 8
 
 struct brec {
-    struct lw_str raw;
+    struct lw_str raw; /* in a block of the source the batch retains, or in the batch's mem */
     struct lw_recpos pos;
     struct result x;
     size_t out_end;    /* its output ends at out[out_end] */
     uint32_t pend_end; /* and its Kafka outputs at outs.pend[pend_end] */
+    /* a file's meta, not copied: pos.meta is NULL, brec_meta makes it from pos (the source's
+     * name stays: names_stay) and srclen */
+    bool fmeta;
+    uint32_t srclen;
 };
 
 struct batch {
@@ -1003,6 +1007,8 @@ struct batch {
     uint32_t n, cap;
     size_t bytes;
     const char *name_in, *name; /* the last position name copied, and its copy */
+    const void **blks;          /* the source's blocks retained (lw_source retain) */
+    uint32_t nblks, capblks;
     struct lw_buf out;
     struct outs outs; /* outs.out is &out */
     uint32_t worked;  /* records the worker did: the loop does the others */
@@ -1034,6 +1040,7 @@ struct pool {
     struct worker *workers;
     struct batch *b;
     uint32_t nb;
+    struct lw_source *src; /* its blocks the batches retain */
 };
 
 static const char *
@@ -1083,20 +1090,51 @@ keep_meta(struct batch *b, const struct logwash_meta *m, const char *name_in)
     return c;
 }
 
-/* batch_add: a copy of a record from the source into b. */
+/* brec_meta: the meta of e's record (made in *m for a file's). */
+static inline const struct logwash_meta *
+brec_meta(const struct brec *e, struct logwash_meta *m)
+{
+    if (!e->fmeta) return e->pos.meta;
+    *m = (struct logwash_meta){ .kind = LOGWASH_META_FILE,
+                                .source = e->pos.name,
+                                .source_len = e->srclen,
+                                .line = e->pos.line };
+    return m;
+}
+
+/* batch_add: a record from the source into b: where the source read it when it can keep it
+ * there (src->blk, retained once per block and batch), else a copy; its position and meta
+ * copied, or kept as they are where they stay valid (names_stay: a file's name, its meta made
+ * again by brec_meta). */
 static void
-batch_add(struct batch *b, struct lw_str raw, const struct lw_recpos *pos)
+batch_add(struct batch *b, struct lw_source *src, struct lw_str raw, const struct lw_recpos *pos)
 {
     GROW(b->recs, b->n, b->cap);
     struct brec *e = &b->recs[b->n++];
-    *e = (struct brec){ .raw = keep_lstr(&b->mem, raw), .pos = *pos };
-    if (pos->name != b->name_in || strcmp(pos->name, b->name) != 0) { /* a buffer reused */
+    *e = (struct brec){ .raw = raw, .pos = *pos };
+    b->bytes += raw.len + 64;
+    const struct logwash_meta *fm = pos->meta;
+    if (src->blk != NULL && src->ops->names_stay && pos->why == NULL && pos->msg == NULL &&
+        fm != NULL && fm->kind == LOGWASH_META_FILE && fm->source == pos->name &&
+        fm->line == pos->line && fm->source_len <= UINT32_MAX) {
+        if (b->nblks == 0 || b->blks[b->nblks - 1] != src->blk) {
+            GROW(b->blks, b->nblks, b->capblks);
+            b->blks[b->nblks++] = src->blk;
+            src->ops->retain(src, src->blk);
+        }
+        e->fmeta = true;
+        e->srclen = (uint32_t)fm->source_len;
+        e->pos.meta = NULL;
+        return;
+    }
+    e->raw = keep_lstr(&b->mem, raw);
+    if (pos->name != b->name_in || (!src->ops->names_stay && strcmp(pos->name, b->name) != 0)) {
+        /* a buffer reused */
         b->name_in = pos->name;
         b->name = keep_str(&b->mem, pos->name);
     }
     e->pos.name = b->name;
     e->pos.why = keep_str(&b->mem, pos->why);
-    b->bytes += raw.len + 64;
     if (pos->meta != NULL) e->pos.meta = keep_meta(b, pos->meta, pos->name);
     if (pos->msg == NULL) return;
     /* a message's position and key: the default key, dead letters' positions */
@@ -1110,8 +1148,11 @@ batch_add(struct batch *b, struct lw_str raw, const struct lw_recpos *pos)
 }
 
 static void
-batch_reset(struct batch *b)
+batch_reset(struct pool *p, struct batch *b)
 {
+    for (uint32_t i = 0; i < b->nblks; i++)
+        p->src->ops->release(p->src, b->blks[i]);
+    b->nblks = 0;
     lw_arena_reset(&b->mem);
     b->n = b->worked = 0;
     b->bytes = 0;
@@ -1174,7 +1215,10 @@ work_batch(struct work *w, struct batch *b)
         while (i < b->n && b->out.len + (b->mem.total - b->mem0) < b->out_cap) {
             struct brec *e = &b->recs[i];
             uint32_t p0 = b->outs.npend;
-            work_one(w, e->raw, &e->pos, &e->x);
+            struct lw_recpos pos = e->pos;
+            struct logwash_meta m;
+            pos.meta = brec_meta(e, &m);
+            work_one(w, e->raw, &pos, &e->x);
             keep_work(b, e, p0, b->out.len);
             b->worked = ++i;
         }
@@ -1182,6 +1226,7 @@ work_batch(struct work *w, struct batch *b)
     }
     struct logwash_record recs[RUN_CHUNK];
     struct logwash_record_result res[RUN_CHUNK];
+    struct logwash_meta metas[RUN_CHUNK];
     while (i < b->n && b->out.len + (b->mem.total - b->mem0) < b->out_cap) {
         struct brec *e = &b->recs[i];
         uint32_t p0 = b->outs.npend;
@@ -1194,7 +1239,7 @@ work_batch(struct work *w, struct batch *b)
         uint32_t k = 0;
         for (; k < RUN_CHUNK && i + k < b->n && !b->recs[i + k].pos.too_long; k++) {
             const struct brec *f = &b->recs[i + k];
-            recs[k] = (struct logwash_record){ f->raw.p, f->raw.len, f->pos.meta };
+            recs[k] = (struct logwash_record){ f->raw.p, f->raw.len, brec_meta(f, &metas[k]) };
         }
         size_t start = b->out.len;
         struct logwash_buffer out = { b->out.p, b->out.len, b->out.cap };
@@ -1346,7 +1391,10 @@ settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d
         bool again = i < b->worked && r->state != NULL && e->x.kind != RK_UNDECODABLE &&
                      logwash_state_wrong(r->state, e->x.ops, e->x.opslen);
         if (i >= b->worked || again) {
-            work_one(mw, e->raw, &e->pos, &x);
+            struct lw_recpos pos = e->pos;
+            struct logwash_meta m;
+            pos.meta = brec_meta(e, &m);
+            work_one(mw, e->raw, &pos, &x);
             if (again) {
                 r->reruns++;
                 o0 = e->out_end;
@@ -1387,7 +1435,9 @@ pool_init(struct pool *p, struct run *r, int n)
 {
     /* room for every thread's batch and QUEUE_PER_THREAD waiting each, the loop's thread's,
      * the one being filled, and batches done waiting for an older one */
-    *p = (struct pool){ .nthreads = n, .nb = (uint32_t)n * 3 + 2, .batch_recs = BATCH_RECS };
+    *p = (struct pool){
+        .nthreads = n, .nb = (uint32_t)n * 3 + 2, .batch_recs = BATCH_RECS, .src = &r->src
+    };
     const char *env = getenv("LOGWASH_BATCH");
     if (env && atoi(env) > 0 && atoi(env) < BATCH_RECS) p->batch_recs = (uint32_t)atoi(env);
     pthread_mutex_init(&p->mu, NULL);
@@ -1445,6 +1495,8 @@ pool_fini(struct pool *p)
     for (int i = 0; i < p->nthreads; i++)
         work_fini(&p->workers[i].w);
     for (uint32_t i = 0; i < p->nb; i++) {
+        batch_reset(p, &p->b[i]); /* a stop leaves batches unsettled: their blocks released */
+        free(p->b[i].blks);
         lw_arena_fini(&p->b[i].mem);
         lw_buf_fini(&p->b[i].out);
         free(p->b[i].recs);
@@ -1489,7 +1541,7 @@ pool_settle(struct pool *p, struct run *r, struct work *mw, bool all, struct lw_
         pthread_mutex_unlock(&p->mu);
         if (!ready) return GO;
         int st = settle_batch(r, mw, b, d);
-        batch_reset(b);
+        batch_reset(p, b);
         p->settled++;
         if (st != GO) return st;
     }
@@ -1505,13 +1557,13 @@ pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit, struct l
     if (b->n == 0) return GO;
     if (!submit && p->started == 0 && p->settled == p->submitted) {
         int st = settle_batch(r, mw, b, d);
-        batch_reset(b);
+        batch_reset(p, b);
         return st;
     }
     if (p->started == 0) pool_start(p);
     if (p->started == 0) { /* no thread could be made: the loop does it */
         int st = settle_batch(r, mw, b, d);
-        batch_reset(b);
+        batch_reset(p, b);
         return st;
     }
     b->mem0 = b->mem.total;
@@ -2013,7 +2065,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         }
         if (njobs > 1) {
             struct batch *b = &pool.b[pool.submitted % pool.nb];
-            batch_add(b, raw, &pos);
+            batch_add(b, &r.src, raw, &pos);
             if (b->n < pool.batch_recs && b->bytes < BATCH_BYTES) continue;
             st = pool_flush(&pool, &r, &mw, true, &d);
             if (st == GO) st = pool_settle(&pool, &r, &mw, false, &d);
@@ -2068,7 +2120,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     }
     for (int i = 0; i < r.nsinks; i++)
         r.sinks[i].ops->close(&r.sinks[i]);
-    if (njobs > 1) pool_fini(&pool);
+    if (njobs > 1) pool_fini(&pool); /* releases the blocks the batches kept (after close) */
     work_fini(&mw);
     if (r.loaded && r.o != r.o0)
         reloader->release(reloader->ud, (struct lw_opts *)r.o, (struct logwash_template *)r.t);
