@@ -1369,11 +1369,66 @@ settle_batch(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d)
     return st;
 }
 
+/* settle_run: with direct output, the records from i of those the worker did that ran to their
+ * end (RK_OK, RK_DROP), settled at once up to the first where -j 1 writes or publishes (or
+ * before the first failed one): their counters added, their output made the sink's ext, and
+ * the write where record_done would write. A byte-stream sink's put has nothing to do for them
+ * (no acknowledgements: host.hold is NULL; sink.h). Sets *next to the record after them (i:
+ * none). Returns GO or how to stop. */
+static int
+settle_run(struct run *r, struct batch *b, uint32_t i, size_t *o0, uint32_t *next,
+           struct lw_diag *d)
+{
+    /* publish() runs when r->n.in reaches a multiple of 64, as after each record of -j 1 */
+    uint32_t lim = i + (uint32_t)(64 - (r->n.in & 63));
+    if (lim > b->worked) lim = b->worked;
+    uint64_t in = 0, bytes_in = 0, steps = 0, emitted = 0, bytes_out = 0, dropped = 0;
+    /* the out_end from which -j 1 writes after the record (out.len + ext_len >= FLUSH_AT) */
+    size_t room = r->out.len < FLUSH_AT ? FLUSH_AT - r->out.len + *o0 : *o0;
+    bool full = false;
+    uint32_t j = i;
+    for (; j < lim; j++) {
+        const struct brec *e = &b->recs[j];
+        if (e->x.kind != RK_OK && e->x.kind != RK_DROP) break;
+        in++;
+        bytes_in += e->raw.len;
+        steps += e->x.steps;
+        emitted += e->x.nemit;
+        bytes_out += e->x.nbytes;
+        dropped += e->x.kind == RK_DROP;
+        if (e->out_end >= room) {
+            full = true;
+            j++;
+            break;
+        }
+    }
+    *next = j;
+    if (j == i) return GO;
+    const struct brec *e = &b->recs[j - 1];
+    r->n.in += in;
+    r->n.bytes_in += bytes_in;
+    r->n.vm_steps += steps;
+    r->n.emitted += emitted;
+    r->n.bytes_out += bytes_out;
+    r->n.dropped += dropped;
+    r->pos = &e->pos;
+    r->rec_start = r->out.len;
+    r->sinks[0].ext = b->out.p + *o0;
+    r->sinks[0].ext_len = e->out_end - *o0;
+    int w;
+    if (full && (w = flush_out(r, d)) != 0) return w == -2 ? STOP_QUIET : STOP_IO;
+    if (r->sinks[0].ext_len == 0) *o0 = e->out_end; /* the sink's write wrote it */
+    if ((r->n.in & 63) == 0) publish(r, LW_METRICS_TICK);
+    return GO;
+}
+
 static int
 settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d)
 {
     /* with state, window results follow a record's outputs in the output buffer: no ext */
     bool direct = !r->acking && !r->sinks[0].ops->messages && !r->o->unbuffered && !r->state;
+    /* and nothing to do between two records but count them and write (settle_run) */
+    bool runs = direct && r->host.hold == NULL && !r->tends && r->o->from != LW_FROM_KAFKA;
     size_t o0 = 0; /* b's output before o0 is written or moved */
     uint32_t p0 = 0;
     int st = GO;
@@ -1381,6 +1436,14 @@ settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d
         if (stopping(r)) { /* as -j 1: nothing after the record being settled */
             st = STOP_ASKED;
             break;
+        }
+        if (runs && i < b->worked) {
+            uint32_t next;
+            st = settle_run(r, b, i, &o0, &next, d);
+            if (next > i) {
+                i = next - 1;
+                continue;
+            }
         }
         struct brec *e = &b->recs[i];
         struct result x;
