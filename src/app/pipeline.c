@@ -1041,6 +1041,15 @@ struct pool {
     struct batch *b;
     uint32_t nb;
     struct lw_source *src; /* its blocks the batches retain */
+    /* Settling: the batches settle in order, one at a time (settling: a thread is at it). With
+     * wsettle (output straight to stdout, nothing else to serve between records: wsettle_ok),
+     * the thread that finishes a batch settles it and the ones done after it (settle_ready), so
+     * its output is written by the thread that made it and the loop's thread only reads; else
+     * the loop's thread settles them all. A settle that stops the run leaves st and st_d. */
+    struct run *r;
+    bool wsettle, settling;
+    int st;
+    struct lw_diag st_d;
 };
 
 static const char *
@@ -1090,6 +1099,8 @@ keep_meta(struct batch *b, const struct logwash_meta *m, const char *name_in)
     return c;
 }
 
+static void batch_release(struct pool *p, struct batch *b);
+
 /* brec_meta: the meta of e's record (made in *m for a file's). */
 static inline const struct logwash_meta *
 brec_meta(const struct brec *e, struct logwash_meta *m)
@@ -1106,12 +1117,16 @@ brec_meta(const struct brec *e, struct logwash_meta *m)
  * there (src->blk, retained once per block and batch), else a copy; its position and meta
  * copied, or kept as they are where they stay valid (names_stay: a file's name, its meta made
  * again by brec_meta). */
-static void
-batch_add(struct batch *b, struct lw_source *src, struct lw_str raw, const struct lw_recpos *pos)
+static inline __attribute__((always_inline)) void
+batch_add(struct pool *p, struct batch *b, struct lw_source *src, struct lw_str raw,
+          const struct lw_recpos *pos)
 {
+    if (b->n == 0 && b->nblks > 0) batch_release(p, b); /* those of its last records */
     GROW(b->recs, b->n, b->cap);
     struct brec *e = &b->recs[b->n++];
-    *e = (struct brec){ .raw = raw, .pos = *pos };
+    e->raw = raw; /* e->x, out_end and pend_end are the worker's (or settle_batch1's) to set */
+    e->pos = *pos;
+    e->fmeta = false;
     b->bytes += raw.len + 64;
     const struct logwash_meta *fm = pos->meta;
     if (src->blk != NULL && src->ops->names_stay && pos->why == NULL && pos->msg == NULL &&
@@ -1147,12 +1162,21 @@ batch_add(struct batch *b, struct lw_source *src, struct lw_str raw, const struc
     e->pos.msg = c;
 }
 
+/* batch_release: the source's blocks b retained, released: from the loop's thread only (the
+ * source's), when it fills b again (batch_add) or at the end. */
 static void
-batch_reset(struct pool *p, struct batch *b)
+batch_release(struct pool *p, struct batch *b)
 {
     for (uint32_t i = 0; i < b->nblks; i++)
         p->src->ops->release(p->src, b->blks[i]);
     b->nblks = 0;
+}
+
+/* batch_reset: b settled, empty for the next records (its blocks stay retained until
+ * batch_release). From the thread that settled it. */
+static void
+batch_reset(struct batch *b)
+{
     lw_arena_reset(&b->mem);
     b->n = b->worked = 0;
     b->bytes = 0;
@@ -1305,6 +1329,8 @@ spin(struct pool *p)
     pthread_mutex_lock(&p->mu);
 }
 
+static void settle_ready(struct pool *p);
+
 static void *
 worker(void *arg)
 {
@@ -1327,6 +1353,7 @@ worker(void *arg)
         work_batch(&wk->w, b);
         pthread_mutex_lock(&p->mu);
         b->done = true;
+        if (p->wsettle) settle_ready(p);
         pthread_cond_broadcast(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
@@ -1499,7 +1526,7 @@ pool_init(struct pool *p, struct run *r, int n)
     /* room for every thread's batch and QUEUE_PER_THREAD waiting each, the loop's thread's,
      * the one being filled, and batches done waiting for an older one */
     *p = (struct pool){
-        .nthreads = n, .nb = (uint32_t)n * 3 + 2, .batch_recs = BATCH_RECS, .src = &r->src
+        .nthreads = n, .nb = (uint32_t)n * 3 + 2, .batch_recs = BATCH_RECS, .src = &r->src, .r = r
     };
     const char *env = getenv("LOGWASH_BATCH");
     if (env && atoi(env) > 0 && atoi(env) < BATCH_RECS) p->batch_recs = (uint32_t)atoi(env);
@@ -1558,7 +1585,7 @@ pool_fini(struct pool *p)
     for (int i = 0; i < p->nthreads; i++)
         work_fini(&p->workers[i].w);
     for (uint32_t i = 0; i < p->nb; i++) {
-        batch_reset(p, &p->b[i]); /* a stop leaves batches unsettled: their blocks released */
+        batch_release(p, &p->b[i]); /* a stop leaves batches unsettled: released too */
         free(p->b[i].blks);
         lw_arena_fini(&p->b[i].mem);
         lw_buf_fini(&p->b[i].out);
@@ -1588,27 +1615,68 @@ steal(struct pool *p)
     return true;
 }
 
-/* pool_settle: settle the batches done, oldest first; with all, wait for every one submitted,
- * else only for the oldest when no batch is free to fill. Instead of waiting, the loop's thread
- * runs the batches no thread has taken yet (steal). Returns GO or how to stop. */
-static int
-pool_settle(struct pool *p, struct run *r, struct work *mw, bool all, struct lw_diag *d)
+/* settle_ready: with p->mu held, settle the oldest batches that are done, in order, unless a
+ * thread is settling or the settling stopped (p->mu released meanwhile). The records a worker
+ * left are run by the loop's work (r->mw), which only the settling thread uses. */
+static void
+settle_ready(struct pool *p)
 {
-    while (p->settled < p->submitted) {
+    while (!p->settling && p->st == GO && p->settled < p->submitted) {
         struct batch *b = &p->b[p->settled % p->nb];
-        pthread_mutex_lock(&p->mu);
-        bool must = all || p->submitted - p->settled == p->nb;
-        while (must && !b->done)
-            if (!steal(p)) pthread_cond_wait(&p->done, &p->mu);
-        bool ready = b->done;
+        if (!b->done) break;
+        p->settling = true;
         pthread_mutex_unlock(&p->mu);
-        if (!ready) return GO;
-        int st = settle_batch(r, mw, b, d);
-        batch_reset(p, b);
+        int st = settle_batch(p->r, p->r->mw, b, &p->st_d);
+        batch_reset(b);
+        pthread_mutex_lock(&p->mu);
         p->settled++;
-        if (st != GO) return st;
+        p->settling = false;
+        p->st = st;
+        pthread_cond_broadcast(&p->done);
     }
-    return GO;
+}
+
+/* pool_settle: settle the batches done, oldest first; with all, wait for every one submitted,
+ * else only until a batch is free to fill. Instead of waiting, the loop's thread runs the
+ * batches no thread has taken yet (steal). Returns GO or how to stop (d set). */
+static int
+pool_settle(struct pool *p, bool all, struct lw_diag *d)
+{
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        settle_ready(p);
+        if (p->st != GO) break;
+        bool must = all ? p->settled < p->submitted : p->submitted - p->settled == p->nb;
+        if (!must) break;
+        if (!steal(p)) pthread_cond_wait(&p->done, &p->mu);
+    }
+    int st = p->st;
+    if (st != GO) *d = p->st_d;
+    pthread_mutex_unlock(&p->mu);
+    return st;
+}
+
+/* pool_quiet: the run stops: no batch is settled any more, and none is being settled when it
+ * returns (the loop's thread finishes the run alone). */
+static void
+pool_quiet(struct pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->settling)
+        pthread_cond_wait(&p->done, &p->mu);
+    if (p->st == GO) p->st = STOP_ASKED;
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* wsettle_ok: may the workers settle batches (struct pool)? When settle_run takes the records
+ * (nothing but counting and writing between them) and nothing else reads what settling
+ * changes while the loop reads (metrics snapshots, tables). */
+static bool
+wsettle_ok(const struct run *r)
+{
+    return !r->acking && !r->sinks[0].ops->messages && !r->o->unbuffered && !r->state &&
+           r->host.hold == NULL && !r->tends && r->o->from != LW_FROM_KAFKA && r->metrics == NULL &&
+           r->tw == NULL && r->nsinks == 1;
 }
 
 /* pool_flush: the batch being filled: to the workers when they run, else (a short input, or a
@@ -1620,17 +1688,19 @@ pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit, struct l
     if (b->n == 0) return GO;
     if (!submit && p->started == 0 && p->settled == p->submitted) {
         int st = settle_batch(r, mw, b, d);
-        batch_reset(p, b);
+        batch_reset(b);
         return st;
     }
     if (p->started == 0) pool_start(p);
     if (p->started == 0) { /* no thread could be made: the loop does it */
         int st = settle_batch(r, mw, b, d);
-        batch_reset(p, b);
+        batch_reset(b);
         return st;
     }
     b->mem0 = b->mem.total;
     pthread_mutex_lock(&p->mu);
+    /* how the batches settle changes only while none is out (a reload comes after settle_all) */
+    if (p->settled == p->submitted) p->wsettle = wsettle_ok(r);
     /* every thread has QUEUE_PER_THREAD batches waiting: the loop's thread runs this one
      * itself, while its records are still in its cache, instead of waiting for a thread */
     bool mine = p->qtail - p->qhead >= (uint64_t)p->started * QUEUE_PER_THREAD;
@@ -1647,7 +1717,20 @@ pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit, struct l
         b->done = true;
         pthread_mutex_unlock(&p->mu);
     }
-    return GO;
+    return GO; /* pool_settle settles it */
+}
+
+/* pool_add: a record read, into the batch being filled; a full batch handed out, and the
+ * batches done settled (not inlined: the -j 1 loop stays as it was). GO or how to stop. */
+static __attribute__((noinline)) int
+pool_add(struct pool *p, struct run *r, struct lw_str raw, const struct lw_recpos *pos,
+         struct lw_diag *d)
+{
+    struct batch *b = &p->b[p->submitted % p->nb];
+    batch_add(p, b, &r->src, raw, pos);
+    if (b->n < p->batch_recs && b->bytes < BATCH_BYTES) return GO;
+    int st = pool_flush(p, r, r->mw, true, d);
+    return st == GO ? pool_settle(p, false, d) : st;
 }
 
 /* settle_all: every record read so far, settled (-j N: r->pool is set): the batch being filled
@@ -1656,7 +1739,7 @@ static int
 settle_all(struct run *r, struct lw_diag *d)
 {
     int st = pool_flush(r->pool, r, r->mw, false, d);
-    return st == GO ? pool_settle(r->pool, r, r->mw, true, d) : st;
+    return st == GO ? pool_settle(r->pool, true, d) : st;
 }
 
 /* tables_poll: a table file changed (lw_tablewatch_poll): every runner switches to the new set
@@ -2127,11 +2210,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             continue;
         }
         if (njobs > 1) {
-            struct batch *b = &pool.b[pool.submitted % pool.nb];
-            batch_add(b, &r.src, raw, &pos);
-            if (b->n < pool.batch_recs && b->bytes < BATCH_BYTES) continue;
-            st = pool_flush(&pool, &r, &mw, true, &d);
-            if (st == GO) st = pool_settle(&pool, &r, &mw, false, &d);
+            st = pool_add(&pool, &r, raw, &pos, &d);
         } else {
             struct result x;
             r.rec_start = r.out.len;
@@ -2143,6 +2222,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     /* what was read is done and settled, unless the run stops here (a stop request stops the
      * settling at the next record, as -j 1 stops after the record it is running) */
     if (njobs > 1 && st == GO) st = settle_all(&r, &d);
+    if (njobs > 1) pool_quiet(&pool); /* no thread settles from here on */
     if (r.state != NULL && !r.kstate && (st == GO || st == STOP_ASKED) && !io_failed) {
         /* the end of input (or a stop): every open window closes and gives its results (with
          * Kafka input the input never ends: open windows stay held, rebuilt on restart) */
