@@ -7,8 +7,8 @@
  * With an acknowledging source (Kafka), a record is finished only when every output of it is
  * safe: the sinks say so per ticket (struct lw_sink_host), and the source commits its position
  * from those acknowledgements (source.h: hold/done). With -j N, worker threads run the template
- * side (work_one) over batches of copied records and the loop settles the batches in the order
- * read, so everything is as with -j 1 (see the comment above BATCH_RECS). */
+ * side (work_one) over batches of records and the batches are settled in the order read, so
+ * everything is as with -j 1 (see the comment above BATCH_RECS). */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT: the CPUs this process may use */
 #include "lw/pipeline.h"
 
@@ -970,13 +970,14 @@ work_fini(struct work *w)
     logwash_runner_free(w->runner);
 }
 
-/* Parallel workers (-j N). The loop reads records into batches (copies: a source's record lives
- * only until its next call), N threads run the template over whole batches, and the loop settles
- * the batches in the order it read them: outputs, dead letters, messages and counters are
- * exactly those of -j 1, in the same order. A batch ends at BATCH_RECS records or BATCH_BYTES,
- * or when the input is quiet (a pipe waits): nothing waits in a batch for more input. A worker
- * leaves a batch's remaining records to the loop once the batch's output and copies pass its
- * share of BATCH_OUT_ALL, so a batch holds at most that plus one record's --max-output. */
+/* Parallel workers (-j N). The loop reads records into batches (where the source read them when
+ * it can keep them there, lw_source_ops.retain; else copies: a source's record lives only until
+ * its next call), N threads run the template over whole batches, and the batches are settled in
+ * the order read, one at a time (struct pool, settle_ready): outputs, dead letters, messages and
+ * counters are exactly those of -j 1, in the same order. A batch ends at BATCH_RECS records or
+ * BATCH_BYTES, or when the input is quiet (a pipe waits): nothing waits in a batch for more input.
+ * A worker leaves a batch's remaining records to the loop once the batch's output and copies pass
+ * its share of BATCH_OUT_ALL, so a batch holds at most that plus one record's --max-output. */
 #define BATCH_RECS  1024
 #define BATCH_BYTES (256 * 1024)
 /* All batches together hold at most BATCH_OUT_ALL of output and copies, each at least
