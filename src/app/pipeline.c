@@ -1251,7 +1251,8 @@ work_batch(struct work *w, struct batch *b)
     }
     struct logwash_record recs[RUN_CHUNK];
     struct logwash_record_result res[RUN_CHUNK];
-    struct logwash_meta metas[RUN_CHUNK];
+    struct logwash_meta metas[RUN_CHUNK]; /* files' (brec_meta): only 4 members vary */
+    memset(metas, 0, sizeof metas);
     while (i < b->n && b->out.len + (b->mem.total - b->mem0) < b->out_cap) {
         struct brec *e = &b->recs[i];
         uint32_t p0 = b->outs.npend;
@@ -1264,7 +1265,15 @@ work_batch(struct work *w, struct batch *b)
         uint32_t k = 0;
         for (; k < RUN_CHUNK && i + k < b->n && !b->recs[i + k].pos.too_long; k++) {
             const struct brec *f = &b->recs[i + k];
-            recs[k] = (struct logwash_record){ f->raw.p, f->raw.len, brec_meta(f, &metas[k]) };
+            const struct logwash_meta *m = f->pos.meta;
+            if (f->fmeta) {
+                m = &metas[k];
+                metas[k].kind = LOGWASH_META_FILE;
+                metas[k].source = f->pos.name;
+                metas[k].source_len = f->srclen;
+                metas[k].line = f->pos.line;
+            }
+            recs[k] = (struct logwash_record){ f->raw.p, f->raw.len, m };
         }
         size_t start = b->out.len;
         struct logwash_buffer out = { b->out.p, b->out.len, b->out.cap };
@@ -1276,7 +1285,13 @@ work_batch(struct work *w, struct batch *b)
             e->x = (struct result){ .kind = RK_UNDECODABLE, .msg = w->err };
             conclude(w, res[j].result, res[j].outputs, res[j].emitted, res[j].end - start, &e->x);
             start = res[j].end;
-            keep_work(b, e, p0, res[j].end);
+            if ((e->x.kind == RK_OK || e->x.kind == RK_DROP) && e->x.opslen == 0 &&
+                b->outs.npend == p0) { /* nothing to copy (keep_work) */
+                e->out_end = res[j].end;
+                e->pend_end = p0;
+            } else {
+                keep_work(b, e, p0, res[j].end);
+            }
             p0 = b->outs.npend;
             b->worked = i + 1;
         }
