@@ -61,8 +61,8 @@ ir_threads() {
             awk '/:work_batch / { gsub(",", "", $1); print $1; f = 1; exit } END { if (!f) print 0 }')"
     done
 }
-sum() { awk '{ s += $1 } END { print s + 0 }'; }
-serial() { head -n 1 | awk '{ print $1 - $2 }'; }
+sum() { awk '{ s += $1 } END { printf "%.0f\n", s }'; }
+serial() { head -n 1 | awk '{ printf "%.0f\n", $1 - $2 }'; }
 
 printf '%-4s %9s %9s %9s %9s %9s %8s %9s %7s %7s\n' wl "j1/rec" "j2/rec" "+work" serial workers "serial%" "fixed" "bound" old/rec
 for w in $WORKLOADS; do

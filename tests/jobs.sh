@@ -57,6 +57,33 @@ for j in 1 2; do
     "$bin" -j $j --multiline-indent -e 'emit {l: meta.line, s: meta.source, n: len(line)}' ml.txt >out$j
 done
 if cmp -s out1 out2 && [ "$(wc -l <out1)" = 5000 ]; then ok; else bad "jobs_multiline: $(cmp out1 out2)"; fi
+# records kept in the file source's read blocks (-j N retains them instead of copying): several
+# files (a batch across a file's end), lines longer than a 256 KiB read, a last line without a
+# newline, CRLF, lines cut at --max-line; stdout, stderr (the cut messages and rejects, in order
+# with the output) and each record's meta as -j 1
+awk 'BEGIN { pad = "x"; while (length(pad) < 700000) pad = pad pad
+    for (i = 1; i <= 4000; i++) {
+        if (i % 997 == 0) print i substr(pad, 1, 300000 + i)
+        else if (i % 5 == 0) printf "%d %s\r\n", i, substr(pad, 1, i % 300)
+        else print i, substr(pad, 1, i % 3000) }
+    printf "last" }' >blk1.txt
+awk 'BEGIN { for (i = 1; i <= 20000; i++) print "b", i }' >blk2.txt
+cat >blk.lw <<'LW'
+if len(line) % 10 == 3 { reject "threes" }
+emit {s: meta.source, l: meta.line, n: len(line)}
+LW
+for ml in '' '--max-line 200000'; do
+    # shellcheck disable=SC2086
+    "$bin" -j 1 $ml -f blk.lw blk1.txt blk2.txt blk1.txt >out1 2>&1
+    for j in 2 3; do
+        for batch in 1 7 ''; do
+            # shellcheck disable=SC2086
+            LOGWASH_BATCH=$batch "$bin" -j $j $ml -f blk.lw blk1.txt blk2.txt blk1.txt >outj 2>&1
+            if cmp -s out1 outj && [ "$(grep -c '"s":"blk2.txt"' out1)" -gt 10000 ]; then ok; else
+                bad "jobs_blocks -j $j batch '$batch' $ml: $(cmp out1 outj)"; fi
+        done
+    done
+done
 # a broken pipe is a quiet stop with workers too
 ("$bin" -j 2 -e 'emit line' big.txt 2>err.pipe; echo $? >rc.pipe) | head -1 >out.pipe
 want '"1"'

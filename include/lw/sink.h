@@ -96,7 +96,8 @@ struct lw_sink_ops {
      * there or may not be written, d set: an I/O error) */
     int (*open)(struct lw_sink *s, const struct lw_stage_conf *c, struct lw_diag *d);
     /* put: one record's outputs, after the loop ran it. Returns 0, or -1 to stop the run (a
-     * final failure, or --on-error=abort for an output refused). */
+     * final failure, or --on-error=abort for an output refused). A byte-stream sink's put
+     * has nothing to do without an acknowledging source (host hold NULL): -j N skips it then. */
     int (*put)(struct lw_sink *s, const struct lw_sink_rec *rec);
     /* write: write what the output buffer holds and empty it. Returns 0, -1 (d set), or -2:
      * the reader went away (a quiet, normal stop). NULL: nothing is left in the buffer. */

@@ -86,6 +86,15 @@ struct lw_source_ops {
                     size_t cap);
     /* close: commit what is finished and release the source. Returns 0 or -1 with d set. */
     int (*close)(struct lw_source *s, struct lw_diag *d);
+    /* retain: the block blk (lw_source.blk when the record was handed out) and every record in
+     * it stay valid past the next call, until release(s, blk); a retain per release. A block
+     * still retained at close lives until its last release (s's state is gone by then). Both
+     * from the caller's thread. NULL: records live until the next call only (copy them). */
+    void (*retain)(struct lw_source *s, const void *blk);
+    void (*release)(struct lw_source *s, const void *blk);
+    /* names_stay: every position's name (and a file meta's source) stays valid and unchanged
+     * until close, so a pointer compared equal is the same name */
+    bool names_stay;
 };
 
 #define LW_SOURCE_META_MAX 512 /* a partition's commit metadata, with its NUL (setmeta) */
@@ -104,6 +113,9 @@ struct lw_source {
      * (on true) and, after the drain, revoked or lost (on false) */
     void (*parted)(void *ud, const char *topic, int32_t partition, bool on);
     void *ud;
+    /* blk: set by a source with retain: the block the records it hands out now lie in (it
+     * changes only inside next()), or NULL when they lie elsewhere (not retainable) */
+    const void *blk;
 };
 
 /* lw_source_find: the source named name ("files", "kafka"), NULL for none (stages.c holds the

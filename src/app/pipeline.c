@@ -7,8 +7,8 @@
  * With an acknowledging source (Kafka), a record is finished only when every output of it is
  * safe: the sinks say so per ticket (struct lw_sink_host), and the source commits its position
  * from those acknowledgements (source.h: hold/done). With -j N, worker threads run the template
- * side (work_one) over batches of copied records and the loop settles the batches in the order
- * read, so everything is as with -j 1 (see the comment above BATCH_RECS). */
+ * side (work_one) over batches of records and the batches are settled in the order read, so
+ * everything is as with -j 1 (see the comment above BATCH_RECS). */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT: the CPUs this process may use */
 #include "lw/pipeline.h"
 
@@ -1001,13 +1001,14 @@ work_fini(struct work *w)
     logwash_runner_free(w->runner);
 }
 
-/* Parallel workers (-j N). The loop reads records into batches (copies: a source's record lives
- * only until its next call), N threads run the template over whole batches, and the loop settles
- * the batches in the order it read them: outputs, dead letters, messages and counters are
- * exactly those of -j 1, in the same order. A batch ends at BATCH_RECS records or BATCH_BYTES,
- * or when the input is quiet (a pipe waits): nothing waits in a batch for more input. A worker
- * leaves a batch's remaining records to the loop once the batch's output and copies pass its
- * share of BATCH_OUT_ALL, so a batch holds at most that plus one record's --max-output. */
+/* Parallel workers (-j N). The loop reads records into batches (where the source read them when
+ * it can keep them there, lw_source_ops.retain; else copies: a source's record lives only until
+ * its next call), N threads run the template over whole batches, and the batches are settled in
+ * the order read, one at a time (struct pool, settle_ready): outputs, dead letters, messages and
+ * counters are exactly those of -j 1, in the same order. A batch ends at BATCH_RECS records or
+ * BATCH_BYTES, or when the input is quiet (a pipe waits): nothing waits in a batch for more input.
+ * A worker leaves a batch's remaining records to the loop once the batch's output and copies pass
+ * its share of BATCH_OUT_ALL, so a batch holds at most that plus one record's --max-output. */
 #define BATCH_RECS  1024
 #define BATCH_BYTES (256 * 1024)
 /* All batches together hold at most BATCH_OUT_ALL of output and copies, each at least
@@ -1021,11 +1022,15 @@ work_fini(struct work *w)
 #define DEFAULT_JOBS_MAX 8
 
 struct brec {
-    struct lw_str raw;
+    struct lw_str raw; /* in a block of the source the batch retains, or in the batch's mem */
     struct lw_recpos pos;
     struct result x;
     size_t out_end;    /* its output ends at out[out_end] */
     uint32_t pend_end; /* and its Kafka outputs at outs.pend[pend_end] */
+    /* a file's meta, not copied: pos.meta is NULL, brec_meta makes it from pos (the source's
+     * name stays: names_stay) and srclen */
+    bool fmeta;
+    uint32_t srclen;
 };
 
 struct batch {
@@ -1034,6 +1039,8 @@ struct batch {
     uint32_t n, cap;
     size_t bytes;
     const char *name_in, *name; /* the last position name copied, and its copy */
+    const void **blks;          /* the source's blocks retained (lw_source retain) */
+    uint32_t nblks, capblks;
     struct lw_buf out;
     struct outs outs; /* outs.out is &out */
     uint32_t worked;  /* records the worker did: the loop does the others */
@@ -1065,6 +1072,16 @@ struct pool {
     struct worker *workers;
     struct batch *b;
     uint32_t nb;
+    struct lw_source *src; /* its blocks the batches retain */
+    /* Settling: the batches settle in order, one at a time (settling: a thread is at it). With
+     * wsettle (output straight to stdout, nothing else to serve between records: wsettle_ok),
+     * the thread that finishes a batch settles it and the ones done after it (settle_ready), so
+     * its output is written by the thread that made it and the loop's thread only reads; else
+     * the loop's thread settles them all. A settle that stops the run leaves st and st_d. */
+    struct run *r;
+    bool wsettle, settling;
+    int st;
+    struct lw_diag st_d;
 };
 
 static const char *
@@ -1114,20 +1131,57 @@ keep_meta(struct batch *b, const struct logwash_meta *m, const char *name_in)
     return c;
 }
 
-/* batch_add: a copy of a record from the source into b. */
-static void
-batch_add(struct batch *b, struct lw_str raw, const struct lw_recpos *pos)
+static void batch_release(struct pool *p, struct batch *b);
+
+/* brec_meta: the meta of e's record (made in *m for a file's). */
+static inline const struct logwash_meta *
+brec_meta(const struct brec *e, struct logwash_meta *m)
 {
+    if (!e->fmeta) return e->pos.meta;
+    *m = (struct logwash_meta){ .kind = LOGWASH_META_FILE,
+                                .source = e->pos.name,
+                                .source_len = e->srclen,
+                                .line = e->pos.line };
+    return m;
+}
+
+/* batch_add: a record from the source into b: where the source read it when it can keep it
+ * there (src->blk, retained once per block and batch), else a copy; its position and meta
+ * copied, or kept as they are where they stay valid (names_stay: a file's name, its meta made
+ * again by brec_meta). */
+static inline __attribute__((always_inline)) void
+batch_add(struct pool *p, struct batch *b, struct lw_source *src, struct lw_str raw,
+          const struct lw_recpos *pos)
+{
+    if (b->n == 0 && b->nblks > 0) batch_release(p, b); /* those of its last records */
     GROW(b->recs, b->n, b->cap);
     struct brec *e = &b->recs[b->n++];
-    *e = (struct brec){ .raw = keep_lstr(&b->mem, raw), .pos = *pos };
-    if (pos->name != b->name_in || strcmp(pos->name, b->name) != 0) { /* a buffer reused */
+    e->raw = raw; /* e->x, out_end and pend_end are the worker's (or settle_batch1's) to set */
+    e->pos = *pos;
+    e->fmeta = false;
+    b->bytes += raw.len + 64;
+    const struct logwash_meta *fm = pos->meta;
+    if (src->blk != NULL && src->ops->names_stay && pos->why == NULL && pos->msg == NULL &&
+        fm != NULL && fm->kind == LOGWASH_META_FILE && fm->source == pos->name &&
+        fm->line == pos->line && fm->source_len <= UINT32_MAX) {
+        if (b->nblks == 0 || b->blks[b->nblks - 1] != src->blk) {
+            GROW(b->blks, b->nblks, b->capblks);
+            b->blks[b->nblks++] = src->blk;
+            src->ops->retain(src, src->blk);
+        }
+        e->fmeta = true;
+        e->srclen = (uint32_t)fm->source_len;
+        e->pos.meta = NULL;
+        return;
+    }
+    e->raw = keep_lstr(&b->mem, raw);
+    if (pos->name != b->name_in || (!src->ops->names_stay && strcmp(pos->name, b->name) != 0)) {
+        /* a buffer reused */
         b->name_in = pos->name;
         b->name = keep_str(&b->mem, pos->name);
     }
     e->pos.name = b->name;
     e->pos.why = keep_str(&b->mem, pos->why);
-    b->bytes += raw.len + 64;
     if (pos->meta != NULL) e->pos.meta = keep_meta(b, pos->meta, pos->name);
     if (pos->msg == NULL) return;
     /* a message's position and key: the default key, dead letters' positions */
@@ -1140,6 +1194,18 @@ batch_add(struct batch *b, struct lw_str raw, const struct lw_recpos *pos)
     e->pos.msg = c;
 }
 
+/* batch_release: the source's blocks b retained, released: from the loop's thread only (the
+ * source's), when it fills b again (batch_add) or at the end. */
+static void
+batch_release(struct pool *p, struct batch *b)
+{
+    for (uint32_t i = 0; i < b->nblks; i++)
+        p->src->ops->release(p->src, b->blks[i]);
+    b->nblks = 0;
+}
+
+/* batch_reset: b settled, empty for the next records (its blocks stay retained until
+ * batch_release). From the thread that settled it. */
 static void
 batch_reset(struct batch *b)
 {
@@ -1205,7 +1271,10 @@ work_batch(struct work *w, struct batch *b)
         while (i < b->n && b->out.len + (b->mem.total - b->mem0) < b->out_cap) {
             struct brec *e = &b->recs[i];
             uint32_t p0 = b->outs.npend;
-            work_one(w, e->raw, &e->pos, &e->x);
+            struct lw_recpos pos = e->pos;
+            struct logwash_meta m;
+            pos.meta = brec_meta(e, &m);
+            work_one(w, e->raw, &pos, &e->x);
             keep_work(b, e, p0, b->out.len);
             b->worked = ++i;
         }
@@ -1213,6 +1282,8 @@ work_batch(struct work *w, struct batch *b)
     }
     struct logwash_record recs[RUN_CHUNK];
     struct logwash_record_result res[RUN_CHUNK];
+    struct logwash_meta metas[RUN_CHUNK]; /* files' (brec_meta): only 4 members vary */
+    memset(metas, 0, sizeof metas);
     while (i < b->n && b->out.len + (b->mem.total - b->mem0) < b->out_cap) {
         struct brec *e = &b->recs[i];
         uint32_t p0 = b->outs.npend;
@@ -1225,7 +1296,15 @@ work_batch(struct work *w, struct batch *b)
         uint32_t k = 0;
         for (; k < RUN_CHUNK && i + k < b->n && !b->recs[i + k].pos.too_long; k++) {
             const struct brec *f = &b->recs[i + k];
-            recs[k] = (struct logwash_record){ f->raw.p, f->raw.len, f->pos.meta };
+            const struct logwash_meta *m = f->pos.meta;
+            if (f->fmeta) {
+                m = &metas[k];
+                metas[k].kind = LOGWASH_META_FILE;
+                metas[k].source = f->pos.name;
+                metas[k].source_len = f->srclen;
+                metas[k].line = f->pos.line;
+            }
+            recs[k] = (struct logwash_record){ f->raw.p, f->raw.len, m };
         }
         size_t start = b->out.len;
         struct logwash_buffer out = { b->out.p, b->out.len, b->out.cap };
@@ -1237,7 +1316,13 @@ work_batch(struct work *w, struct batch *b)
             e->x = (struct result){ .kind = RK_UNDECODABLE, .msg = w->err };
             conclude(w, res[j].result, res[j].outputs, res[j].emitted, res[j].end - start, &e->x);
             start = res[j].end;
-            keep_work(b, e, p0, res[j].end);
+            if ((e->x.kind == RK_OK || e->x.kind == RK_DROP) && e->x.opslen == 0 &&
+                b->outs.npend == p0) { /* nothing to copy (keep_work) */
+                e->out_end = res[j].end;
+                e->pend_end = p0;
+            } else {
+                keep_work(b, e, p0, res[j].end);
+            }
             p0 = b->outs.npend;
             b->worked = i + 1;
         }
@@ -1291,6 +1376,8 @@ spin(struct pool *p)
     pthread_mutex_lock(&p->mu);
 }
 
+static void settle_ready(struct pool *p);
+
 static void *
 worker(void *arg)
 {
@@ -1313,6 +1400,7 @@ worker(void *arg)
         work_batch(&wk->w, b);
         pthread_mutex_lock(&p->mu);
         b->done = true;
+        if (p->wsettle) settle_ready(p);
         pthread_cond_broadcast(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
@@ -1355,11 +1443,66 @@ settle_batch(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d)
     return st;
 }
 
+/* settle_run: with direct output, the records from i of those the worker did that ran to their
+ * end (RK_OK, RK_DROP), settled at once up to the first where -j 1 writes or publishes (or
+ * before the first failed one): their counters added, their output made the sink's ext, and
+ * the write where record_done would write. A byte-stream sink's put has nothing to do for them
+ * (no acknowledgements: host.hold is NULL; sink.h). Sets *next to the record after them (i:
+ * none). Returns GO or how to stop. */
+static int
+settle_run(struct run *r, struct batch *b, uint32_t i, size_t *o0, uint32_t *next,
+           struct lw_diag *d)
+{
+    /* publish() runs when r->n.in reaches a multiple of 64, as after each record of -j 1 */
+    uint32_t lim = i + (uint32_t)(64 - (r->n.in & 63));
+    if (lim > b->worked) lim = b->worked;
+    uint64_t in = 0, bytes_in = 0, steps = 0, emitted = 0, bytes_out = 0, dropped = 0;
+    /* the out_end from which -j 1 writes after the record (out.len + ext_len >= FLUSH_AT) */
+    size_t room = r->out.len < FLUSH_AT ? FLUSH_AT - r->out.len + *o0 : *o0;
+    bool full = false;
+    uint32_t j = i;
+    for (; j < lim; j++) {
+        const struct brec *e = &b->recs[j];
+        if (e->x.kind != RK_OK && e->x.kind != RK_DROP) break;
+        in++;
+        bytes_in += e->raw.len;
+        steps += e->x.steps;
+        emitted += e->x.nemit;
+        bytes_out += e->x.nbytes;
+        dropped += e->x.kind == RK_DROP;
+        if (e->out_end >= room) {
+            full = true;
+            j++;
+            break;
+        }
+    }
+    *next = j;
+    if (j == i) return GO;
+    const struct brec *e = &b->recs[j - 1];
+    r->n.in += in;
+    r->n.bytes_in += bytes_in;
+    r->n.vm_steps += steps;
+    r->n.emitted += emitted;
+    r->n.bytes_out += bytes_out;
+    r->n.dropped += dropped;
+    r->pos = &e->pos;
+    r->rec_start = r->out.len;
+    r->sinks[0].ext = b->out.p + *o0;
+    r->sinks[0].ext_len = e->out_end - *o0;
+    int w;
+    if (full && (w = flush_out(r, d)) != 0) return w == -2 ? STOP_QUIET : STOP_IO;
+    if (r->sinks[0].ext_len == 0) *o0 = e->out_end; /* the sink's write wrote it */
+    if ((r->n.in & 63) == 0) publish(r, LW_METRICS_TICK);
+    return GO;
+}
+
 static int
 settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d)
 {
     /* with state, window results follow a record's outputs in the output buffer: no ext */
     bool direct = !r->acking && !r->sinks[0].ops->messages && !r->o->unbuffered && !r->state;
+    /* and nothing to do between two records but count them and write (settle_run) */
+    bool runs = direct && r->host.hold == NULL && !r->tends && r->o->from != LW_FROM_KAFKA;
     size_t o0 = 0; /* b's output before o0 is written or moved */
     uint32_t p0 = 0;
     int st = GO;
@@ -1367,6 +1510,14 @@ settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d
         if (stopping(r)) { /* as -j 1: nothing after the record being settled */
             st = STOP_ASKED;
             break;
+        }
+        if (runs && i < b->worked) {
+            uint32_t next;
+            st = settle_run(r, b, i, &o0, &next, d);
+            if (next > i) {
+                i = next - 1;
+                continue;
+            }
         }
         struct brec *e = &b->recs[i];
         struct result x;
@@ -1378,7 +1529,10 @@ settle_batch1(struct run *r, struct work *mw, struct batch *b, struct lw_diag *d
                      e->x.kind != RK_UNDECODABLE &&
                      logwash_state_wrong(r->state, e->x.ops, e->x.opslen);
         if (i >= b->worked || again) {
-            work_one(mw, e->raw, &e->pos, &x);
+            struct lw_recpos pos = e->pos;
+            struct logwash_meta m;
+            pos.meta = brec_meta(e, &m);
+            work_one(mw, e->raw, &pos, &x);
             if (again) {
                 r->reruns++;
                 o0 = e->out_end;
@@ -1419,7 +1573,9 @@ pool_init(struct pool *p, struct run *r, int n)
 {
     /* room for every thread's batch and QUEUE_PER_THREAD waiting each, the loop's thread's,
      * the one being filled, and batches done waiting for an older one */
-    *p = (struct pool){ .nthreads = n, .nb = (uint32_t)n * 3 + 2, .batch_recs = BATCH_RECS };
+    *p = (struct pool){
+        .nthreads = n, .nb = (uint32_t)n * 3 + 2, .batch_recs = BATCH_RECS, .src = &r->src, .r = r
+    };
     const char *env = getenv("LOGWASH_BATCH");
     if (env && atoi(env) > 0 && atoi(env) < BATCH_RECS) p->batch_recs = (uint32_t)atoi(env);
     pthread_mutex_init(&p->mu, NULL);
@@ -1477,6 +1633,8 @@ pool_fini(struct pool *p)
     for (int i = 0; i < p->nthreads; i++)
         work_fini(&p->workers[i].w);
     for (uint32_t i = 0; i < p->nb; i++) {
+        batch_release(p, &p->b[i]); /* a stop leaves batches unsettled: released too */
+        free(p->b[i].blks);
         lw_arena_fini(&p->b[i].mem);
         lw_buf_fini(&p->b[i].out);
         free(p->b[i].recs);
@@ -1505,27 +1663,68 @@ steal(struct pool *p)
     return true;
 }
 
-/* pool_settle: settle the batches done, oldest first; with all, wait for every one submitted,
- * else only for the oldest when no batch is free to fill. Instead of waiting, the loop's thread
- * runs the batches no thread has taken yet (steal). Returns GO or how to stop. */
-static int
-pool_settle(struct pool *p, struct run *r, struct work *mw, bool all, struct lw_diag *d)
+/* settle_ready: with p->mu held, settle the oldest batches that are done, in order, unless a
+ * thread is settling or the settling stopped (p->mu released meanwhile). The records a worker
+ * left are run by the loop's work (r->mw), which only the settling thread uses. */
+static void
+settle_ready(struct pool *p)
 {
-    while (p->settled < p->submitted) {
+    while (!p->settling && p->st == GO && p->settled < p->submitted) {
         struct batch *b = &p->b[p->settled % p->nb];
-        pthread_mutex_lock(&p->mu);
-        bool must = all || p->submitted - p->settled == p->nb;
-        while (must && !b->done)
-            if (!steal(p)) pthread_cond_wait(&p->done, &p->mu);
-        bool ready = b->done;
+        if (!b->done) break;
+        p->settling = true;
         pthread_mutex_unlock(&p->mu);
-        if (!ready) return GO;
-        int st = settle_batch(r, mw, b, d);
+        int st = settle_batch(p->r, p->r->mw, b, &p->st_d);
         batch_reset(b);
+        pthread_mutex_lock(&p->mu);
         p->settled++;
-        if (st != GO) return st;
+        p->settling = false;
+        p->st = st;
+        pthread_cond_broadcast(&p->done);
     }
-    return GO;
+}
+
+/* pool_settle: settle the batches done, oldest first; with all, wait for every one submitted,
+ * else only until a batch is free to fill. Instead of waiting, the loop's thread runs the
+ * batches no thread has taken yet (steal). Returns GO or how to stop (d set). */
+static int
+pool_settle(struct pool *p, bool all, struct lw_diag *d)
+{
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        settle_ready(p);
+        if (p->st != GO) break;
+        bool must = all ? p->settled < p->submitted : p->submitted - p->settled == p->nb;
+        if (!must) break;
+        if (!steal(p)) pthread_cond_wait(&p->done, &p->mu);
+    }
+    int st = p->st;
+    if (st != GO) *d = p->st_d;
+    pthread_mutex_unlock(&p->mu);
+    return st;
+}
+
+/* pool_quiet: the run stops: no batch is settled any more, and none is being settled when it
+ * returns (the loop's thread finishes the run alone). */
+static void
+pool_quiet(struct pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->settling)
+        pthread_cond_wait(&p->done, &p->mu);
+    if (p->st == GO) p->st = STOP_ASKED;
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* wsettle_ok: may the workers settle batches (struct pool)? When settle_run takes the records
+ * (nothing but counting and writing between them) and nothing else reads what settling
+ * changes while the loop reads (metrics snapshots, tables). */
+static bool
+wsettle_ok(const struct run *r)
+{
+    return !r->acking && !r->sinks[0].ops->messages && !r->o->unbuffered && !r->state &&
+           r->host.hold == NULL && !r->tends && r->o->from != LW_FROM_KAFKA && r->metrics == NULL &&
+           r->tw == NULL && r->nsinks == 1;
 }
 
 /* pool_flush: the batch being filled: to the workers when they run, else (a short input, or a
@@ -1548,6 +1747,8 @@ pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit, struct l
     }
     b->mem0 = b->mem.total;
     pthread_mutex_lock(&p->mu);
+    /* how the batches settle changes only while none is out (a reload comes after settle_all) */
+    if (p->settled == p->submitted) p->wsettle = wsettle_ok(r);
     /* every thread has QUEUE_PER_THREAD batches waiting: the loop's thread runs this one
      * itself, while its records are still in its cache, instead of waiting for a thread */
     bool mine = p->qtail - p->qhead >= (uint64_t)p->started * QUEUE_PER_THREAD;
@@ -1564,7 +1765,20 @@ pool_flush(struct pool *p, struct run *r, struct work *mw, bool submit, struct l
         b->done = true;
         pthread_mutex_unlock(&p->mu);
     }
-    return GO;
+    return GO; /* pool_settle settles it */
+}
+
+/* pool_add: a record read, into the batch being filled; a full batch handed out, and the
+ * batches done settled (not inlined: the -j 1 loop stays as it was). GO or how to stop. */
+static __attribute__((noinline)) int
+pool_add(struct pool *p, struct run *r, struct lw_str raw, const struct lw_recpos *pos,
+         struct lw_diag *d)
+{
+    struct batch *b = &p->b[p->submitted % p->nb];
+    batch_add(p, b, &r->src, raw, pos);
+    if (b->n < p->batch_recs && b->bytes < BATCH_BYTES) return GO;
+    int st = pool_flush(p, r, r->mw, true, d);
+    return st == GO ? pool_settle(p, false, d) : st;
 }
 
 /* settle_all: every record read so far, settled (-j N: r->pool is set): the batch being filled
@@ -1573,7 +1787,7 @@ static int
 settle_all(struct run *r, struct lw_diag *d)
 {
     int st = pool_flush(r->pool, r, r->mw, false, d);
-    return st == GO ? pool_settle(r->pool, r, r->mw, true, d) : st;
+    return st == GO ? pool_settle(r->pool, true, d) : st;
 }
 
 /* tables_poll: a table file changed (lw_tablewatch_poll): every runner switches to the new set
@@ -2151,11 +2365,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             continue;
         }
         if (njobs > 1) {
-            struct batch *b = &pool.b[pool.submitted % pool.nb];
-            batch_add(b, raw, &pos);
-            if (b->n < pool.batch_recs && b->bytes < BATCH_BYTES) continue;
-            st = pool_flush(&pool, &r, &mw, true, &d);
-            if (st == GO) st = pool_settle(&pool, &r, &mw, false, &d);
+            st = pool_add(&pool, &r, raw, &pos, &d);
         } else {
             struct result x;
             r.rec_start = r.out.len;
@@ -2167,6 +2377,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     /* what was read is done and settled, unless the run stops here (a stop request stops the
      * settling at the next record, as -j 1 stops after the record it is running) */
     if (njobs > 1 && st == GO) st = settle_all(&r, &d);
+    if (njobs > 1) pool_quiet(&pool); /* no thread settles from here on */
     if (r.state != NULL && !r.kstate && (st == GO || st == STOP_ASKED) && !io_failed) {
         /* the end of input (or a stop): every open window closes and gives its results (with
          * Kafka input the input never ends: open windows stay held, rebuilt on restart) */
@@ -2210,7 +2421,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     }
     for (int i = 0; i < r.nsinks; i++)
         r.sinks[i].ops->close(&r.sinks[i]);
-    if (njobs > 1) pool_fini(&pool);
+    if (njobs > 1) pool_fini(&pool); /* releases the blocks the batches kept (after close) */
     work_fini(&mw);
     if (r.loaded && r.o != r.o0)
         reloader->release(reloader->ud, (struct lw_opts *)r.o, (struct logwash_template *)r.t);

@@ -7,7 +7,11 @@
  * of each file, at the end of input, or when a live input (a pipe, a terminal, a socket) has
  * been quiet for --multiline-timeout. Before it would wait on a live input, next() returns 2
  * once, so the pipeline writes what it holds: `tail -f | logwash` shows each record without
- * waiting for a full block. Framing knows nothing of decoding or the template. */
+ * waiting for a full block. Framing knows nothing of decoding or the template.
+ * The bytes are read into blocks (struct blk) the caller may retain (-j N: the batches keep the
+ * records where they were read instead of copying them); a retained block is never moved or
+ * overwritten: the next read goes to a block no one holds, with the unconsumed tail copied over.
+ * Without a retain (-j 1, multiline records), one block is reused as a plain buffer. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +31,15 @@
 #define BLOCK          (256 * 1024)
 #define QUIET_SLICE_MS 500
 
+/* A read block: f->cap bytes of data, shared with the records handed out from it. refs and
+ * owner are only touched by the caller's thread (retain, release, next, close). */
+struct blk {
+    struct files *owner; /* NULL once the source closed: the last release frees it */
+    uint32_t refs;       /* retains not yet released */
+    struct blk *all;     /* the owner's blocks, a list */
+    char data[];
+};
+
 struct files {
     struct lw_source *src;      /* for its say hook */
     struct logwash_meta meta;   /* the current file's, for lw_recpos.meta (line_next) */
@@ -35,7 +48,10 @@ struct files {
     int n, cur; /* cur: index of the open file, -1 before the first */
     int fd;
     const char *name;
-    char *buf;
+    char *buf;              /* cur->data */
+    struct blk *rd, *blks;  /* the block read into, and every block of the source (a list) */
+    bool shared;            /* a block was retained: reads of at most BLOCK, so each block
+                               a batch holds stays about that size in memory */
     size_t cap, start, end; /* unconsumed bytes are buf[start..end) */
     size_t scanned;         /* buf[start..start + scanned) holds no '\n': not searched again */
     bool eof;
@@ -120,6 +136,43 @@ ml_new(const struct lw_stage_conf *o, struct lw_diag *d)
     return m;
 }
 
+/* use_block: switch to a block no one retains (made when there is none), with the unconsumed
+ * bytes copied to its start. */
+static void
+use_block(struct files *f)
+{
+    struct blk *k = f->blks;
+    while (k != NULL && (k->refs > 0 || k == f->rd))
+        k = k->all;
+    if (k == NULL) {
+        k = lw_xmalloc(sizeof *k + f->cap);
+        *k = (struct blk){ .owner = f, .all = f->blks };
+        f->blks = k;
+    }
+    size_t n = f->end - f->start;
+    if (n > 0) memcpy(k->data, f->buf + f->start, n);
+    f->start = 0;
+    f->end = n;
+    f->rd = k;
+    f->buf = k->data;
+    if (f->ml == NULL) f->src->blk = k; /* multiline records lie in ml's buffers */
+}
+
+static void
+files_retain(struct lw_source *s, const void *blk)
+{
+    struct files *f = s->state;
+    f->shared = true;
+    ((struct blk *)blk)->refs++;
+}
+
+static void
+files_release(struct lw_source *s, const void *blk)
+{
+    struct blk *k = (struct blk *)blk;
+    if (--k->refs == 0 && k->owner == NULL) free(k); /* after close: s->state is gone */
+}
+
 static int
 files_open(struct lw_source *s, const struct lw_stage_conf *o, struct lw_diag *d)
 {
@@ -134,12 +187,13 @@ files_open(struct lw_source *s, const struct lw_stage_conf *o, struct lw_diag *d
     f->max_line = o->max_line;
     f->verbosity = o->verbosity;
     f->cap = BLOCK > o->max_line + 1 ? BLOCK : o->max_line + 1;
-    f->buf = lw_xmalloc(f->cap);
     f->eof = true;
     s->state = f;
+    s->blk = NULL;
     if (o->ml_start || o->ml_continue || o->ml_indent) {
         if ((f->ml = ml_new(o, d)) == NULL) return -1;
     }
+    use_block(f);
     return 0;
 }
 
@@ -175,6 +229,7 @@ advance(struct files *f, struct lw_diag *d)
                                      .source_len = strlen(f->name) };
     f->shrunk = false;
     f->start = f->end = f->scanned = 0;
+    if (f->rd->refs > 0) use_block(f); /* the last file's records are still held */
     f->skipping = false;
     return 1;
 }
@@ -242,7 +297,9 @@ check_shrunk(struct files *f)
 static int
 fill(struct files *f, struct lw_diag *d)
 {
-    if (f->start > 0) {
+    if (f->start > 0 && f->rd->refs > 0) {
+        use_block(f);
+    } else if (f->start > 0) {
         memmove(f->buf, f->buf + f->start, f->end - f->start);
         f->end -= f->start;
         f->start = 0;
@@ -254,7 +311,9 @@ fill(struct files *f, struct lw_diag *d)
         if (q > 0) return q;
     }
     for (;;) {
-        ssize_t n = read(f->fd, f->buf + f->end, f->cap - f->end);
+        size_t want = f->cap - f->end;
+        if (f->shared && want > BLOCK) want = BLOCK;
+        ssize_t n = read(f->fd, f->buf + f->end, want);
         if (n > 0) {
             f->end += (size_t)n;
             f->off += (uint64_t)n;
@@ -468,13 +527,24 @@ files_close(struct lw_source *s, struct lw_diag *d)
     struct files *f = s->state;
     if (f == NULL) return 0;
     if (f->fd > 0) close(f->fd);
-    free(f->buf);
+    for (struct blk *k = f->blks, *next; k != NULL; k = next) {
+        next = k->all;
+        if (k->refs > 0)
+            k->owner = NULL; /* its last release frees it */
+        else
+            free(k);
+    }
+    s->blk = NULL;
     ml_free(f->ml);
     free(f);
     s->state = NULL;
     return 0;
 }
 
-const struct lw_source_ops lw_source_files = {
-    .name = "files", .open = files_open, .next = files_next, .close = files_close
-};
+const struct lw_source_ops lw_source_files = { .name = "files",
+                                               .open = files_open,
+                                               .next = files_next,
+                                               .close = files_close,
+                                               .retain = files_retain,
+                                               .release = files_release,
+                                               .names_stay = true };
