@@ -286,19 +286,21 @@ cp out elsewhere/eff.yaml
 run -c elsewhere/eff.yaml --print-config
 cp elsewhere/eff.yaml want
 expect_file print_config_roundtrip out
-# secrets: any property whose name holds password, secret, key or token
+# secrets: any property whose name holds password, secret, key, token or oauthbearer.config
 printf '%s\n' 'template: t.lw' 'source: {type: kafka, brokers: "b:1,c:2", topics: [a, b], group: g}' \
     'kafka:' '  properties:' '    sasl.username: me' '    sasl.password: hunter2' \
     '    sasl.oauthbearer.client.secret: s3cret' '  consumer:' '    ssl.key.password: kp' \
-    '    ssl.keystore.password: ksp' '  producer:' '    linger.ms: 5' >j/sec.yaml
+    '    ssl.keystore.password: ksp' '    sasl.oauthbearer.config: "principal=adm extension_x=ox"' \
+    '  producer:' '    linger.ms: 5' >j/sec.yaml
 run -c j/sec.yaml --print-config -X sasl.oauthbearer.token.endpoint.url=https://x -X linger.ms=7
 expect_rc print_config_secrets 0
-if grep -q 'hunter2\|s3cret\|kp$\|ksp' out; then bad "print_config_secrets: a secret shown: $(cat out)"; else ok; fi
+if grep -q 'hunter2\|s3cret\|kp$\|ksp\|ox' out; then bad "print_config_secrets: a secret shown: $(cat out)"; else ok; fi
 want 'kafka:' '  brokers: "b:1,c:2"' '  flush_timeout_ms: 30000' '  stats_interval: 60' '  partition_idle: 30' \
     '  properties:' '    sasl.username: me' '    sasl.password: "***"' \
     '    sasl.oauthbearer.client.secret: "***"' '    sasl.oauthbearer.token.endpoint.url: "***"' \
     '    linger.ms: 7' '  consumer:' '    ssl.key.password: "***"' \
-    '    ssl.keystore.password: "***"' '  producer:' '    linger.ms: 5'
+    '    ssl.keystore.password: "***"' '    sasl.oauthbearer.config: "***"' '  producer:' \
+    '    linger.ms: 5'
 sed -n '/^kafka:/,$p' out >got
 expect_file print_config_kafka got
 if grep -qx '  topics: \[a, b\]' out && grep -qx '  group: g' out; then ok; else bad "print_config_source: $(cat out)"; fi

@@ -302,11 +302,13 @@ put_list(FILE *f, const char *key, char *const *v, int n, bool paths)
 }
 
 /* secret: a librdkafka property whose value is not printed (sasl.password, ssl.key.password,
- * sasl.oauthbearer.client.secret, ssl.keystore.password, ...). */
+ * sasl.oauthbearer.client.secret, ssl.keystore.password, ...; sasl.oauthbearer.config, which
+ * librdkafka counts as sensitive: it may hold the principal and extension values). */
 static bool
 secret(const char *k, size_t n)
 {
-    static const char *const words[] = { "password", "secret", "key", "token" };
+    static const char *const words[] = { "password", "secret", "key", "token",
+                                         "oauthbearer.config" };
     for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
         size_t wl = strlen(words[w]);
         for (size_t i = 0; i + wl <= n; i++) {
