@@ -1076,7 +1076,10 @@ start_httpd(struct lw_metrics *m, const struct lw_opts *o, struct lw_diag *d)
     if (mhd_load(d) != 0) return -1;
     int fd = bind_listen(o->metrics_listen, shown, sizeof shown, &v6, d);
     if (fd < 0) return -1;
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    /* a thread per connection: POST /-/reload waits for the reload's end, and scrapes must not
+     * wait behind it, nor a flood of them behind each other (together they are one reload) */
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     m->httpd = mhd.start_daemon(flags, 0, NULL, NULL, serve, m, MHD_OPTION_LISTEN_SOCKET, fd,
                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNS,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
