@@ -754,7 +754,7 @@ write_file(struct lw_metrics *m, bool up, struct lw_diag *d)
     memcpy(tmp, m->file, plen);
     memcpy(tmp + plen, ".tmp", 5);
     int rc = -1;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
         lw_diag_setf(d, "cannot write the metrics file %s: %s", tmp, strerror(errno));
         goto out;
@@ -1095,6 +1095,19 @@ start_httpd(struct lw_metrics *m, const struct lw_opts *o, struct lw_diag *d)
     return 0;
 }
 
+int
+lw_metrics_file_ok(const char *path, struct lw_diag *d)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0 || S_ISREG(st.st_mode)) return 0;
+    const char *what = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISLNK(st.st_mode)  ? "a symbolic link (name the file it points to)"
+                       : S_ISFIFO(st.st_mode) ? "a fifo"
+                                              : "not a regular file";
+    lw_diag_setf(d, "--metrics-file %s is %s: refusing to replace it", path, what);
+    return -1;
+}
+
 /* own_file: the metrics file must not replace a file of the run (an input, the template, the
  * job file, the dead-letter file): a typo in a job file would otherwise rename over it. Returns
  * -1 with d set when it is one of them. */
@@ -1102,6 +1115,7 @@ static int
 own_file(const struct lw_opts *o, struct lw_diag *d)
 {
     struct stat m, x;
+    if (lw_metrics_file_ok(o->metrics_file, d) != 0) return -1;
     if (stat(o->metrics_file, &m) != 0) return 0; /* none yet: nothing to replace */
     const char *what[] = { "the template", "the job file", "the dead-letter file" };
     const char *paths[] = { o->template_file, o->config_file, o->dead_letter };

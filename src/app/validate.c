@@ -185,6 +185,8 @@ metrics(const struct lw_opts *o, FILE *f)
     else if (p && access(dir ? dir : ".", W_OK) != 0)
         bad += problem(o, f, p, "metrics file %s: cannot write in %s: %s", p, dir ? dir : ".",
                        strerror(errno));
+    else if (p && lw_metrics_file_ok(p, &d) != 0)
+        bad += problem(o, f, p, "%s", d.msg);
     free(dir);
     return bad;
 }
