@@ -1514,7 +1514,11 @@ session_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t kha
         n += close_b(s, e->b, out, 0, &(bool){ false });
         e = NULL;
     }
-    if (e == NULL && d->event_time && (__int128)ws->wm >= (__int128)gap_end + d->late_ns) {
+    /* a record more than GAP before the open session's start is not in it: of a session of
+     * its own, late once that one is over */
+    bool apart = e != NULL && gap_end < e->b->shown_start;
+    if ((e == NULL || apart) && d->event_time &&
+        (__int128)ws->wm >= (__int128)gap_end + d->late_ns) {
         if (!*late) late_msg(s, w, t, t, gap_end, ws->wm, msg, cap);
         *late = true;
         s->c.late++;
