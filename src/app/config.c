@@ -874,7 +874,11 @@ lw_config_load_pipeline(const char *path, const char *want, struct lw_config *c,
     struct fy_parse_cfg pc = { .flags = FYPCF_QUIET | FYPCF_DEFAULT_PARSE, .diag = diag };
     struct fy_parser *fyp = fy_parser_create(&pc);
     struct fy_document *doc = NULL;
-    if (fyp != NULL && fy_parser_set_input_file(fyp, path) == 0) doc = fy_parse_load_document(fyp);
+    /* the text checked above, not the file opened again: a file replaced meanwhile (a reload
+     * while it is written) could hold what check_text refuses */
+    FILE *fp = fmemopen((void *)x.text.p, x.text.len, "r");
+    if (fyp != NULL && fp != NULL && fy_parser_set_input_fp(fyp, path, fp) == 0)
+        doc = fy_parse_load_document(fyp);
     if (doc == NULL) {
         if (err[0] == '\0') snprintf(err, errcap, "%s: error: not a YAML document", path);
         rc = -1;
@@ -890,6 +894,7 @@ lw_config_load_pipeline(const char *path, const char *want, struct lw_config *c,
     }
     if (doc) fy_parse_document_destroy(fyp, doc);
     if (fyp) fy_parser_destroy(fyp);
+    if (fp) fclose(fp);
     fy_diag_destroy(diag);
     lw_buf_fini(&x.val);
     lw_buf_fini(&text);
