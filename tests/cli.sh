@@ -1170,7 +1170,32 @@ if mkfifo rfifo 2>/dev/null; then
         if grep -qx 'logwash: tables: 2 reloaded, 1 reloads failed' rerr; then ok; else
             bad "table_reload_counts_j$j: $(tail -1 rerr)"; fi
     done
-    rm -f rfifo
+    # a table replaced by a fifo: not opened (that would stop the loop until a writer came),
+    # refused; the records go on with the version loaded before
+    printf 'k,v\n1,old\n' >rt.csv
+    rm -f rout rerr
+    "$bin" --unbuffered --table t=rt.csv -e 'emit lookup("t", line).v ?? "none"' <rfifo >rout 2>rerr &
+    pid=$!
+    exec 5>rfifo
+    echo 1 >&5
+    wait_lines rout 1
+    mkfifo rt.fifo && mv rt.fifo rt.csv
+    sleep 1.6
+    echo 1 >&5
+    wait_lines rout 2
+    [ "$(lines_of rout)" -ge 2 ] || : >rt.csv # a loop stuck opening the fifo: free it, fail
+    exec 5>&-
+    wait $pid
+    rc=$?
+    expect_rc table_reload_fifo 0
+    want '"old"' '"old"'
+    expect_file table_reload_fifo rout
+    if grep -qx "logwash: table 't': rt.csv is not a regular file now (a reload reads only one); keeping the version loaded before" rerr; then
+        ok
+    else
+        bad "table_reload_fifo: $(cat rerr)"
+    fi
+    rm -f rfifo rt.csv
 else
     skip "table_reload_*: mkfifo failed"
 fi

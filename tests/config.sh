@@ -95,6 +95,30 @@ for name in 'A.B' '' '1A' 'A:?x' 'A B' 'é' 'A-b'; do
     run -c j/name.yaml
     expect_err "interp_bad_name '$name'" 2 "logwash: j/name.yaml:3:16: error: '\${$name}' is no variable: write \${NAME} or \${NAME:-default}, NAME of letters, digits and '_' not starting with a digit"
 done
+# a default is not interpolated: ${A:-${B}} is an error, not B's value and a stray '}'
+printf '%s\n' 'template: t.lw' 'tz: "${LW_T_A:-${LW_T_B}}"' >j/nested.yaml
+LW_T_A=UTC LW_T_B=x run -c j/nested.yaml
+expect_err interp_nested_default 2 "logwash: j/nested.yaml:2:6: error: a default cannot hold '\${': defaults are not interpolated (\${A:-\${B}} is not supported)"
+# anchors and aliases are refused at the alias (else *a is read as the text 'a'; and a few
+# lines of them expand to gigabytes), however deep
+printf '%s\n' 'template: t.lw' 'input: &i json' 'output: *i' >j/alias.yaml
+run -c j/alias.yaml --validate
+expect_err yaml_alias 2 "logwash: j/alias.yaml:3:9: error: '*i' is an alias: a job file takes no YAML anchors and aliases (write the value out)"
+printf '%s\n' 'template: t.lw' 'lib: &a [x, x, x, x, x, x, x, x]' 'patterns: &b [*a, *a, *a, *a, *a, *a, *a, *a]' \
+    'source: {files: [*b, *b, *b, *b, *b, *b, *b, *b]}' >j/laughs.yaml
+run -c j/laughs.yaml --validate
+expect_err yaml_alias_bomb 2 "logwash: j/laughs.yaml:3:15: error: '*a' is an alias: a job file takes no YAML anchors and aliases (write the value out)"
+# one document: a second one would be ignored silently; an empty one at the end is nothing
+printf '%s\n' 'template: t.lw' '---' 'input: text' >j/docs.yaml
+run -c j/docs.yaml --validate
+expect_err yaml_second_document 2 "logwash: j/docs.yaml:2: error: a second YAML document: a job file is one document (pipelines: holds several jobs)"
+printf '%s\n' '---' 'template: t.lw' '...' '---' >j/docs2.yaml
+run -c j/docs2.yaml --validate
+expect_rc yaml_empty_second_document 0
+printf '%s\n' 'template: t.lw' '---' '[' >j/docs3.yaml
+run -c j/docs3.yaml --validate
+expect_rc yaml_second_document_bad 2
+if head -1 err | grep -q '^logwash: j/docs3.yaml:4:1: error: '; then ok; else bad "yaml_second_document_bad: $(cat err)"; fi
 # hostile values: huge, not UTF-8, a huge name, a very long line; clear errors, no crash
 printf '%s\n' 'template: t.lw' 'tz: ${LW_T_HUGE}' >j/huge.yaml
 LW_T_HUGE=$(head -c 70000 /dev/zero | tr '\0' a) run -c j/huge.yaml
@@ -262,19 +286,21 @@ cp out elsewhere/eff.yaml
 run -c elsewhere/eff.yaml --print-config
 cp elsewhere/eff.yaml want
 expect_file print_config_roundtrip out
-# secrets: any property whose name holds password, secret, key or token
+# secrets: any property whose name holds password, secret, key, token or oauthbearer.config
 printf '%s\n' 'template: t.lw' 'source: {type: kafka, brokers: "b:1,c:2", topics: [a, b], group: g}' \
     'kafka:' '  properties:' '    sasl.username: me' '    sasl.password: hunter2' \
     '    sasl.oauthbearer.client.secret: s3cret' '  consumer:' '    ssl.key.password: kp' \
-    '    ssl.keystore.password: ksp' '  producer:' '    linger.ms: 5' >j/sec.yaml
+    '    ssl.keystore.password: ksp' '    sasl.oauthbearer.config: "principal=adm extension_x=ox"' \
+    '  producer:' '    linger.ms: 5' >j/sec.yaml
 run -c j/sec.yaml --print-config -X sasl.oauthbearer.token.endpoint.url=https://x -X linger.ms=7
 expect_rc print_config_secrets 0
-if grep -q 'hunter2\|s3cret\|kp$\|ksp' out; then bad "print_config_secrets: a secret shown: $(cat out)"; else ok; fi
+if grep -q 'hunter2\|s3cret\|kp$\|ksp\|ox' out; then bad "print_config_secrets: a secret shown: $(cat out)"; else ok; fi
 want 'kafka:' '  brokers: "b:1,c:2"' '  flush_timeout_ms: 30000' '  stats_interval: 60' '  partition_idle: 30' \
     '  properties:' '    sasl.username: me' '    sasl.password: "***"' \
     '    sasl.oauthbearer.client.secret: "***"' '    sasl.oauthbearer.token.endpoint.url: "***"' \
     '    linger.ms: 7' '  consumer:' '    ssl.key.password: "***"' \
-    '    ssl.keystore.password: "***"' '  producer:' '    linger.ms: 5'
+    '    ssl.keystore.password: "***"' '    sasl.oauthbearer.config: "***"' '  producer:' \
+    '    linger.ms: 5'
 sed -n '/^kafka:/,$p' out >got
 expect_file print_config_kafka got
 if grep -qx '  topics: \[a, b\]' out && grep -qx '  group: g' out; then ok; else bad "print_config_source: $(cat out)"; fi

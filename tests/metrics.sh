@@ -386,6 +386,29 @@ run -e 'emit line' --metrics-file in2 in2
 expect_rc file_input 2
 want "logwash: --metrics-file in2 is an input, in2: refusing to replace it"
 expect_file file_input err
+# nor anything that is not a regular file: a rename would put a file in the place of a device
+# (/dev/null, as root), a fifo, a symbolic link or a directory; --validate says so too. And the
+# temporary file is not followed when it is a symbolic link.
+mkdir -p mdir
+mkfifo mfifo
+ln -s target.json mlink
+# (/dev/null itself is not tried: a logwash without the check would replace it)
+for f in mdir:'a directory' mlink:'a symbolic link (name the file it points to)' mfifo:'a fifo'; do
+    run -e 'emit line' --metrics-file "${f%%:*}"
+    expect_rc "file_kind ${f%%:*}" 2
+    want "logwash: --metrics-file ${f%%:*} is ${f#*:}: refusing to replace it"
+    expect_file "file_kind ${f%%:*}" err
+    run -e 'emit line' --metrics-file "${f%%:*}" --validate
+    expect_rc "file_kind_validate ${f%%:*}" 2
+    expect_file "file_kind_validate ${f%%:*}" err
+done
+if [ -d mdir ] && [ -p mfifo ] && [ -L mlink ] && [ ! -e target.json ]; then ok; else
+    bad "file_kind: replaced: $(ls -ld mdir mfifo mlink)"; fi
+ln -s target.json lnk.json.tmp
+run -e 'emit line' --metrics-file lnk.json
+expect_rc file_tmp_link 4
+if [ ! -e target.json ] && grep -q '^logwash: cannot write the metrics file lnk.json.tmp: ' err; then ok; else
+    bad "file_tmp_link: $(cat err; ls -l)"; fi
 expect_usage interval_zero "--metrics-interval needs a positive integer, found '0'" \
     -e 'emit line' --metrics-interval 0
 

@@ -351,6 +351,37 @@ expect_rc http 0
 want '{"v":"old"}' '{"v":"new"}' '{"v":"new"}' '{"v":"newer"}'
 expect_file http out
 
+# a scrape while POST /-/reload waits on a pipeline that cannot take it (its output blocked):
+# answered at once, not after the request's wait (the server has a thread per connection)
+rm -f fifo oblock out err
+mkfifo fifo oblock
+exec 9<>oblock # open, never read: the output blocks once the pipe is full
+"$bin" -e 'emit line' -j 1 --metrics-listen 127.0.0.1:0 --metrics-reload <fifo >oblock 2>err 9>&- &
+pid=$!
+exec 3>fifo
+port=
+if wait_for 'grep -q "metrics at http://127.0.0.1:[0-9]*/metrics" err 2>/dev/null' 10; then
+    port=$(sed -n 's|^logwash: metrics at http://127\.0\.0\.1:\([0-9]*\)/metrics$|\1|p' err)
+fi
+seq 1 200000 >&3 &
+spid=$!
+wait_for '[ "$(value logwash_records_in_total)" -gt 0 ] 2>/dev/null' 10 || true
+: >code.p
+post /-/reload >code.p &
+ppid=$!
+sleep 1
+code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")
+waiting=$([ -s code.p ] && echo answered || echo waiting)
+if [ "$code" = 200 ] && [ "$waiting" = waiting ]; then ok; else
+    bad "http_scrape_during_reload: scrape $code while the POST was $waiting"; fi
+cat oblock >/dev/null 3>&- &
+cpid=$!
+wait "$ppid" "$spid"
+finish
+expect_rc http_scrape_during_reload 0
+kill "$cpid" 2>/dev/null
+exec 9>&-
+
 # off unless --metrics-reload
 printf 'template: t.lw\nmetrics: {listen: "127.0.0.1:0"}\n' >job.yaml
 metrics_start -c job.yaml -j 1

@@ -33,6 +33,11 @@ struct lw_metrics *lw_metrics_new(const struct lw_opts *o, int *status, struct l
  * bound), else -1 with d set. */
 int lw_metrics_addr_ok(const char *spec, struct lw_diag *d);
 
+/* lw_metrics_file_ok: 0 when --metrics-file path does not exist or is a regular file, else -1
+ * with d set: the file is replaced by a rename, which would put a regular file in the place of
+ * a device (/dev/null), a fifo, a symbolic link or a directory. */
+int lw_metrics_file_ok(const char *path, struct lw_diag *d);
+
 /* lw_metrics_pipeline: register a pipeline named name (copied; label value and JSON key). Its
  * series appear once it has published. Lives as long as m. */
 struct lw_metrics_pipe *lw_metrics_pipeline(struct lw_metrics *m, const char *name);

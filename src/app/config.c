@@ -124,6 +124,16 @@ vfail_at(struct ctx *x, int line, int col, const char *fmt, va_list ap)
 }
 
 static int
+fail_at(struct ctx *x, int line, int col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail_at(x, line, col, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int
 fail(struct ctx *x, struct fy_node *at, const char *fmt, ...)
 {
     int line, col;
@@ -249,6 +259,13 @@ interp(struct ctx *x, struct fy_node *n, const char *s, size_t *len)
                                "of letters, digits and '_' not starting with a digit",
                                show, s + i, show < (int)(end - i + 1) ? "..." : ""),
                    NULL;
+        }
+        for (size_t k = ne + 2; dflt && k + 1 < end; k++) {
+            if (s[k] == '$' && s[k + 1] == '{') /* ${A:-${B}} would give B's value and a '}' */
+                return fail_dollar(x, n, s, sl, i,
+                                   "a default cannot hold '${': defaults are not interpolated "
+                                   "(${A:-${B}} is not supported)"),
+                       NULL;
         }
         char *name = lw_xstrndup(s + ns, ne - ns);
         const char *v = getenv(name);
@@ -747,6 +764,74 @@ pipelines(struct ctx *x, struct fy_node *root)
     return rc;
 }
 
+/* no_alias: n and what it holds have no alias (*NAME). libfyaml leaves an alias unresolved, as
+ * a node whose text is the anchor's name, which would silently be read as the value; resolving
+ * them would let a few lines expand to gigabytes ("billion laughs"). So they are refused. The
+ * nesting is at most libfyaml's 64 levels. */
+static int
+no_alias(struct ctx *x, struct fy_node *n)
+{
+    if (n == NULL) return 0;
+    if (fy_node_is_alias(n)) {
+        size_t len;
+        const char *a = fy_node_get_scalar(n, &len);
+        int line, col;
+        mark(n, &line, &col); /* the token's mark is its name's, after the '*' */
+        return fail_at(x, line, col > 1 ? col - 1 : col,
+                       "'*%.*s' is an alias: a job file takes no YAML anchors and aliases (write "
+                       "the value out)",
+                       (int)(a && len <= 60 ? len : 0), a ? a : "");
+    }
+    void *it = NULL;
+    if (fy_node_is_sequence(n)) {
+        struct fy_node *item;
+        while ((item = fy_node_sequence_iterate(n, &it)) != NULL)
+            if (no_alias(x, item) != 0) return -1;
+    } else if (fy_node_is_mapping(n)) {
+        struct fy_node_pair *pr;
+        while ((pr = fy_node_mapping_iterate(n, &it)) != NULL) {
+            if (no_alias(x, fy_node_pair_key(pr)) != 0 || no_alias(x, fy_node_pair_value(pr)) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static bool
+empty_root(struct fy_node *n)
+{
+    size_t len = 0;
+    return n == NULL || (fy_node_is_scalar(n) && !fy_node_is_alias(n) &&
+                         fy_node_get_scalar(n, &len) != NULL && len == 0);
+}
+
+/* one_document: after the first document, the stream ends: a second one not empty ("---") would be
+ * silently ignored, so it is an error (as is a syntax error in it). */
+static int
+one_document(struct ctx *x, struct fy_parser *fyp)
+{
+    struct fy_document *more;
+    while ((more = fy_parse_load_document(fyp)) != NULL && empty_root(fy_document_root(more)))
+        fy_parse_document_destroy(fyp, more); /* an empty one ("---" at the end) sets nothing */
+    if (more == NULL) return x->err[0] != '\0' ? -1 : 0;
+    struct fy_document_state *ds = fy_document_get_document_state(more);
+    const struct fy_mark *m = ds ? fy_document_state_start_mark(ds) : NULL;
+    int line = m ? m->line + 1 : 0;
+    fy_parse_document_destroy(fyp, more);
+    if (line > 0) {
+        snprintf(x->err, x->errcap,
+                 "%s:%d: error: a second YAML document: a job file is one document (pipelines: "
+                 "holds several jobs)",
+                 x->path, line);
+    } else {
+        snprintf(x->err, x->errcap,
+                 "%s: error: a second YAML document: a job file is one document (pipelines: holds "
+                 "several jobs)",
+                 x->path);
+    }
+    return -1;
+}
+
 int
 lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
 {
@@ -787,10 +872,19 @@ lw_config_load_pipeline(const char *path, const char *want, struct lw_config *c,
     dc.show_source = false;
     struct fy_diag *diag = fy_diag_create(&dc);
     struct fy_parse_cfg pc = { .flags = FYPCF_QUIET | FYPCF_DEFAULT_PARSE, .diag = diag };
-    struct fy_document *doc = fy_document_build_from_file(&pc, path);
+    struct fy_parser *fyp = fy_parser_create(&pc);
+    struct fy_document *doc = NULL;
+    /* the text checked above, not the file opened again: a file replaced meanwhile (a reload
+     * while it is written) could hold what check_text refuses */
+    FILE *fp = fmemopen((void *)x.text.p, x.text.len, "r");
+    if (fyp != NULL && fp != NULL && fy_parser_set_input_fp(fyp, path, fp) == 0)
+        doc = fy_parse_load_document(fyp);
     if (doc == NULL) {
         if (err[0] == '\0') snprintf(err, errcap, "%s: error: not a YAML document", path);
         rc = -1;
+    } else if ((rc = one_document(&x, fyp)) != 0 ||
+               (rc = no_alias(&x, fy_document_root(doc))) != 0) {
+        /* said */
     } else if (fy_document_root(doc) == NULL) {
         rc = 0; /* an empty file sets nothing */
     } else {
@@ -798,7 +892,9 @@ lw_config_load_pipeline(const char *path, const char *want, struct lw_config *c,
             section(&x, "the job file", NULL, fy_document_root(doc), top_keys, more_top, TOP_EXTRA);
         if (rc == 0) rc = pipelines(&x, fy_document_root(doc));
     }
-    if (doc) fy_document_destroy(doc);
+    if (doc) fy_parse_document_destroy(fyp, doc);
+    if (fyp) fy_parser_destroy(fyp);
+    if (fp) fclose(fp);
     fy_diag_destroy(diag);
     lw_buf_fini(&x.val);
     lw_buf_fini(&text);

@@ -789,7 +789,7 @@ write_file(struct lw_metrics *m, bool up, struct lw_diag *d)
     memcpy(tmp, m->file, plen);
     memcpy(tmp + plen, ".tmp", 5);
     int rc = -1;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
         lw_diag_setf(d, "cannot write the metrics file %s: %s", tmp, strerror(errno));
         goto out;
@@ -1111,7 +1111,10 @@ start_httpd(struct lw_metrics *m, const struct lw_opts *o, struct lw_diag *d)
     if (mhd_load(d) != 0) return -1;
     int fd = bind_listen(o->metrics_listen, shown, sizeof shown, &v6, d);
     if (fd < 0) return -1;
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    /* a thread per connection: POST /-/reload waits for the reload's end, and scrapes must not
+     * wait behind it, nor a flood of them behind each other (together they are one reload) */
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     m->httpd = mhd.start_daemon(flags, 0, NULL, NULL, serve, m, MHD_OPTION_LISTEN_SOCKET, fd,
                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNS,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
@@ -1127,6 +1130,19 @@ start_httpd(struct lw_metrics *m, const struct lw_opts *o, struct lw_diag *d)
     return 0;
 }
 
+int
+lw_metrics_file_ok(const char *path, struct lw_diag *d)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0 || S_ISREG(st.st_mode)) return 0;
+    const char *what = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISLNK(st.st_mode)  ? "a symbolic link (name the file it points to)"
+                       : S_ISFIFO(st.st_mode) ? "a fifo"
+                                              : "not a regular file";
+    lw_diag_setf(d, "--metrics-file %s is %s: refusing to replace it", path, what);
+    return -1;
+}
+
 /* own_file: the metrics file must not replace a file of the run (an input, the template, the
  * job file, the dead-letter file): a typo in a job file would otherwise rename over it. Returns
  * -1 with d set when it is one of them. */
@@ -1134,6 +1150,7 @@ static int
 own_file(const struct lw_opts *o, struct lw_diag *d)
 {
     struct stat m, x;
+    if (lw_metrics_file_ok(o->metrics_file, d) != 0) return -1;
     if (stat(o->metrics_file, &m) != 0) return 0; /* none yet: nothing to replace */
     const char *what[] = { "the template", "the job file", "the dead-letter file" };
     const char *paths[] = { o->template_file, o->config_file, o->dead_letter };

@@ -218,10 +218,17 @@ reload(struct lw_tablewatch *w, int i)
     char err[700];
     x->given = x->seen;
     x->given_ok = x->seen_ok;
-    struct logwash_table *t = x->seen_ok ? load(w, i, err, sizeof err) : NULL;
+    /* only a regular file is read again: opening a fifo would stop the record loop until
+     * something writes to it */
+    bool reg = x->seen_ok && S_ISREG(x->seen.st_mode);
+    struct logwash_table *t = reg ? load(w, i, err, sizeof err) : NULL;
     if (!x->seen_ok) {
         snprintf(err, sizeof err, "table '%s': cannot read %s: %s", x->spec->name, x->spec->path,
                  strerror(errno));
+    } else if (!reg) {
+        snprintf(err, sizeof err,
+                 "table '%s': %s is not a regular file now (a reload reads only one)",
+                 x->spec->name, x->spec->path);
     }
     if (t == NULL) {
         w->failures++;

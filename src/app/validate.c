@@ -185,6 +185,8 @@ metrics(const struct lw_opts *o, FILE *f)
     else if (p && access(dir ? dir : ".", W_OK) != 0)
         bad += problem(o, f, p, "metrics file %s: cannot write in %s: %s", p, dir ? dir : ".",
                        strerror(errno));
+    else if (p && lw_metrics_file_ok(p, &d) != 0)
+        bad += problem(o, f, p, "%s", d.msg);
     free(dir);
     return bad;
 }
@@ -302,11 +304,13 @@ put_list(FILE *f, const char *key, char *const *v, int n, bool paths)
 }
 
 /* secret: a librdkafka property whose value is not printed (sasl.password, ssl.key.password,
- * sasl.oauthbearer.client.secret, ssl.keystore.password, ...). */
+ * sasl.oauthbearer.client.secret, ssl.keystore.password, ...; sasl.oauthbearer.config, which
+ * librdkafka counts as sensitive: it may hold the principal and extension values). */
 static bool
 secret(const char *k, size_t n)
 {
-    static const char *const words[] = { "password", "secret", "key", "token" };
+    static const char *const words[] = { "password", "secret", "key", "token",
+                                         "oauthbearer.config" };
     for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
         size_t wl = strlen(words[w]);
         for (size_t i = 0; i + wl <= n; i++) {
