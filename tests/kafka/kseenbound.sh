@@ -51,7 +51,7 @@ for p in 0 1 2; do
 done
 run() {
     timeout 180 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic sin --group gb \
-        --to kafka --out-topic sout --exit-at-eof --max-state=$MAX $KX 2>"$tmp/lw$1.err"
+        --to kafka --out-topic sout --exit-at-eof --max-state=$MAX -v $KX 2>"$tmp/lw$1.err"
 }
 # compare: the output topic against want: every wanted record there, identical; the others
 # records of the input (a replay's duplicate let through); prints the counts
