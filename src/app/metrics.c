@@ -731,8 +731,10 @@ json(struct lw_metrics *m, struct lw_buf *b, bool up)
         if (s->has_state)
             lw_buf_printf(b,
                           ",\"seen_keys\":%" PRIu64 ",\"window_keys_open\":%" PRIu64
-                          ",\"state_bytes\":%" PRIu64,
-                          s->seen_keys, s->window_keys, s->state_bytes);
+                          ",\"state_bytes\":%" PRIu64 ",\"seen_held_records\":%" PRIu64
+                          ",\"seen_spans\":%" PRIu64,
+                          s->seen_keys, s->window_keys, s->state_bytes, s->n.seen_held,
+                          s->n.seen_spans);
         if (s->ntables > 0) {
             lw_buf_adds(b, ",\"tables\":{");
             for (uint32_t j = 0; j < s->ntables; j++) {
