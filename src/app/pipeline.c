@@ -534,7 +534,8 @@ summary(const struct run *r, const struct lw_opts *o)
                     " windows closed early, %" PRIu64 " seen() keys evicted\n",
                     c.results, r->n.late, c.closed_early, c.evicted);
         }
-        if (r->ks != NULL && (o->verbosity >= 1 || r->n.seen_inexact > 0)) {
+        if (r->ks != NULL && logwash_state_windows(r->state) == 0 &&
+            (o->verbosity >= 1 || r->n.seen_inexact > 0)) {
             struct lw_kseen k;
             lw_kstate_seen(r->ks, &k);
             fprintf(stderr,
