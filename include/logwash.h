@@ -546,6 +546,14 @@ LOGWASH_API void logwash_state_restore_seen(struct logwash_state *s, uint32_t sr
  * answers (when src's records are the only ones using its keys: input partitioned by the key).
  * It never goes back. */
 LOGWASH_API uint64_t logwash_state_seen_horizon(struct logwash_state *s, uint32_t src);
+/* logwash_state_seen_spans: what source src keeps for logwash_state_seen_horizon: spans of
+ * 16 bytes each, kept until the horizon passes them (a stalled commit piles them up). */
+LOGWASH_API size_t logwash_state_seen_spans(const struct logwash_state *s, uint32_t src);
+/* logwash_state_seen_pass: src's commit goes past the records before index upto anyway (a
+ * bound on what a stalled commit holds): the horizon moves there, the spans before it are
+ * dropped. A replay from there may find "new" a key first seen before it (a duplicate let
+ * through); later horizons are exact again. */
+LOGWASH_API void logwash_state_seen_pass(struct logwash_state *s, uint32_t src, uint64_t upto);
 
 /* ---- Running a record ---- */
 

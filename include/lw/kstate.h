@@ -44,6 +44,21 @@ void lw_kstate_release(struct lw_kstate *ks);
 /* lw_kstate_final: the run is ending: the next releases go as far as they can (seen()'s
  * horizon is asked each time, not at most every 64 records). */
 void lw_kstate_final(struct lw_kstate *ks);
+/* What seen() holds for its commits under Kafka input (logwash(1) KAFKA): records delivered
+ * but held until the commit may pass them, and spans of keys gone, bounded together by
+ * --max-state/8; past it the partitions holding most commit at their delivered point anyway
+ * (inexact: counted). Records in flight are the producer's, bounded as without state. */
+struct lw_kseen {
+    uint64_t inexact;     /* commits made past seen()'s horizon at the bound */
+    uint64_t held, spans; /* now, over the partitions (held: delivered, not committed) */
+    uint64_t bytes, peak; /* their bytes now (LW_KSEEN_HELD and 16 each), the most kept after
+                           * a release (before it: plus the deliveries reported since) */
+    uint64_t bound;       /* the bound on bytes */
+};
+/* a held record's bytes: its entry here (40) and in the source's ring (16) */
+#define LW_KSEEN_HELD 56
+/* lw_kstate_seen: the figures of seen()'s commits (all 0 with windows) */
+void lw_kstate_seen(const struct lw_kstate *ks, struct lw_kseen *c);
 /* lw_kstate_stop: why the run must stop (a rebalance kept some partitions), or NULL. */
 const char *lw_kstate_stop(const struct lw_kstate *ks);
 /* lw_kstate_idle: partitions with no record for the idle time stop holding windows back. */

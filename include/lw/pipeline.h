@@ -15,6 +15,9 @@ struct lw_counters {
     /* seen() and windows: results given, windows closed early and keys evicted at
      * --max-state, records run again because a worker's seen() answer was wrong */
     uint64_t window_results, closed_early, evicted, reruns;
+    /* seen() with Kafka input: commits made past its horizon at its bound; the records held
+     * and the spans kept for its commits now, and their bytes (lw_kseen) */
+    uint64_t seen_inexact, seen_held, seen_spans, seen_bytes;
     uint64_t vm_steps; /* template instructions run (logwash_runner_steps) */
     /* reloads (SIGHUP, POST /-/reload): attempts, failed ones, whether the last one worked (1
      * before any), when it ended (seconds since 1970, 0: never) */

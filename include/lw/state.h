@@ -179,5 +179,12 @@ void lw_state_restore_seen(struct lw_state *s, uint32_t src, int64_t time);
  * of src's oldest key held, moved back out of the span (inserter, last log that found it
  * live] of any key gone; it never goes back (docs/design-state.md 3b). */
 uint64_t lw_state_seen_horizon(struct lw_state *s, uint32_t src);
+/* lw_state_seen_spans: the spans source src keeps for lw_state_seen_horizon (16 bytes each). */
+size_t lw_state_seen_spans(const struct lw_state *s, uint32_t src);
+/* lw_state_seen_pass: source src's commit passes the logs before index upto although
+ * lw_state_seen_horizon may be earlier (the bound on what a stalled commit holds, logwash(1)
+ * KAFKA): the horizon moves to upto and the spans wholly before it are dropped. A replay from
+ * there may answer "new" for a key inserted before it; later horizons stay exact. */
+void lw_state_seen_pass(struct lw_state *s, uint32_t src, uint64_t upto);
 
 #endif

@@ -270,3 +270,15 @@ logwash_state_seen_horizon(struct logwash_state *s, uint32_t src)
 {
     return s->broken ? 0 : lw_state_seen_horizon(s->s, src);
 }
+
+size_t
+logwash_state_seen_spans(const struct logwash_state *s, uint32_t src)
+{
+    return s->broken ? 0 : lw_state_seen_spans(s->s, src);
+}
+
+void
+logwash_state_seen_pass(struct logwash_state *s, uint32_t src, uint64_t upto)
+{
+    if (!s->broken) lw_state_seen_pass(s->s, src, upto);
+}

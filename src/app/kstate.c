@@ -86,6 +86,7 @@ struct lw_kstate {
     bool reset;           /* every partition revoked: the state is made again */
     bool nowin;           /* seen() without windows: each partition released on its own */
     bool final;           /* the input is over: the seen() horizon asked at every release */
+    struct lw_kseen seen; /* seen()'s commits: what they hold, its bound, the inexact ones */
     char stop[300];       /* why the run must stop, "" while it need not */
     /* per cut: the state's session horizon after its maker (UINT64_MAX: none); then the same
      * for safe, goal and released */
@@ -186,6 +187,8 @@ lw_kstate_new(struct lw_source *src, struct logwash_state **state, const struct 
         ks->last_closed[k] = INT64_MIN;
     ks->nowin = nw == 0;
     ks->safe_h = ks->goal_h = ks->released_h = 0;
+    ks->seen.bound = max_state / 8;
+    if (ks->seen.bound < 64 * LW_KSEEN_HELD) ks->seen.bound = 64 * LW_KSEEN_HELD;
     return ks;
 }
 
@@ -485,14 +488,95 @@ setmeta(struct lw_kstate *ks, const struct kpart *p)
     ks->src->ops->setmeta(ks->src, p->topic, p->partition, meta);
 }
 
+/* seen_bytes: what partition i holds for seen()'s commit: its records delivered and not
+ * committed (q[head..scan), scan moved over the idle ones first; the records still in flight
+ * after them are the producer's, bounded as without state) and its spans */
+static uint64_t
+seen_bytes(struct lw_kstate *ks, uint32_t i, uint64_t *held, uint64_t *spans)
+{
+    struct kpart *p = &ks->p[i];
+    if (p->scan < p->head) p->scan = p->head;
+    while (p->scan < p->n && idle(ks, p->q[p->scan].ticket))
+        p->scan++;
+    *held = p->scan - p->head;
+    *spans = logwash_state_seen_spans(*ks->state, i);
+    return *held * LW_KSEEN_HELD + *spans * 16;
+}
+
+/* seen_pass: partition p holds more than its share of seen()'s bound: its commit goes to its
+ * delivered point (scan, seen_bytes: every record before it idle, nothing undelivered), past the
+ * horizon; the state moves its horizon there and drops the spans before it. A replay from there may
+ * let a duplicate through (logwash(1) KAFKA): counted. */
+static void
+seen_pass(struct lw_kstate *ks, struct kpart *p)
+{
+    if (p->scan == p->head) return; /* nothing delivered: what is held is in flight */
+    uint32_t i = (uint32_t)(p - ks->p);
+    uint64_t upto = p->q[p->scan - 1].seq;
+    if (upto > p->seen_h) {
+        uint64_t h = logwash_state_seen_horizon(*ks->state, i);
+        if (h > p->seen_h) p->seen_h = h;
+    }
+    if (upto > p->seen_h) {
+        logwash_state_seen_pass(*ks->state, i, upto);
+        p->seen_h = upto;
+        ks->seen.inexact++;
+    }
+    p->need = p->scan; /* a goal under way, past the delivered point, is dropped */
+}
+
+/* seen_total: what the live partitions hold for seen()'s commits, the figures kept */
+static uint64_t
+seen_total(struct lw_kstate *ks, uint64_t *nlive)
+{
+    uint64_t total = 0, held = 0, spans = 0;
+    *nlive = 0;
+    for (uint32_t i = 0; i < ks->np; i++) {
+        if (!ks->p[i].live) continue;
+        uint64_t h, sp;
+        total += seen_bytes(ks, i, &h, &sp);
+        held += h;
+        spans += sp;
+        ++*nlive;
+    }
+    ks->seen.held = held;
+    ks->seen.spans = spans;
+    ks->seen.bytes = total;
+    return total;
+}
+
+/* seen_bound: past seen()'s bound, the partitions holding most pass, the largest first, until
+ * what stays (their spans past the delivered point) is within it; only a partition whose
+ * delivered point is past its goal can (need < scan) */
+static void
+seen_bound(struct lw_kstate *ks)
+{
+    uint64_t nlive, total = seen_total(ks, &nlive);
+    while (total > ks->seen.bound) {
+        struct kpart *most = NULL;
+        uint64_t mb = 0, h, sp;
+        for (uint32_t i = 0; i < ks->np; i++) {
+            struct kpart *p = &ks->p[i];
+            uint64_t b = p->live && p->need < p->scan ? seen_bytes(ks, i, &h, &sp) : 0;
+            if (b > mb) most = p, mb = b;
+        }
+        if (most == NULL) break; /* no goal can move further: the rest is in flight */
+        seen_pass(ks, most);     /* need = scan now: not a candidate again */
+        /* its records held are committed by seen_release next; its spans before it dropped */
+        total = total - mb + logwash_state_seen_spans(*ks->state, (uint32_t)(most - ks->p)) * 16;
+    }
+}
+
 /* seen_release: seen() without windows: each partition released on its own (its keys are
  * partitioned as the input is, so no partition waits for another), exactly at the seen()
  * horizon the state gave (a point before it may be inside a key's span from its inserter to
  * a record that found it live: a replay from there would miss the key), once every record
- * before it is idle; the goal stays until then, as a window release's does */
+ * before it is idle; the goal stays until then, as a window release's does. Past seen()'s
+ * bound a partition commits at its delivered point instead (seen_bound). */
 static void
 seen_release(struct lw_kstate *ks)
 {
+    seen_bound(ks);
     for (uint32_t i = 0; i < ks->np; i++) {
         struct kpart *p = &ks->p[i];
         while (p->live) { /* a goal reached, then the next one if it is ready too */
@@ -512,6 +596,14 @@ seen_release(struct lw_kstate *ks)
                 ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
         }
     }
+    uint64_t nlive; /* what stays after the release: the most of it kept */
+    if (seen_total(ks, &nlive) > ks->seen.peak) ks->seen.peak = ks->seen.bytes;
+}
+
+void
+lw_kstate_seen(const struct lw_kstate *ks, struct lw_kseen *c)
+{
+    *c = ks->seen;
 }
 
 void

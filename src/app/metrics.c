@@ -261,7 +261,7 @@ fill(struct lw_metrics_pipe *p, struct snap *s, const struct lw_counters *n,
         logwash_state_counts(state, &c);
         s->seen_keys = c.keys;
         s->window_keys = c.windows;
-        s->state_bytes = c.bytes;
+        s->state_bytes = c.bytes + n->seen_bytes; /* and seen()'s commits' (Kafka) */
     }
     s->ntables = 0;
     int nt = lw_tablewatch_count(tw);
@@ -349,6 +349,9 @@ static const struct series pipe_series[] = {
       N_(closed_early) },
     { "seen_keys_evicted_total", COUNTER, "seen() keys forgotten before their ttl at --max-state.",
       N_(evicted) },
+    { "seen_inexact_commits_total", COUNTER,
+      "Kafka commits made past seen()'s exact point at its bound (a replay may repeat).",
+      N_(seen_inexact) },
     { "records_rerun_total", COUNTER,
       "Records run again by the loop: a worker's seen() answer was wrong (-j).", N_(reruns) },
     { "vm_steps_total", COUNTER, "Template instructions run (what --max-steps bounds per record).",
@@ -441,8 +444,14 @@ prom_state_tables(struct lw_buf *b, struct lw_metrics_pipe **pp, const struct sn
               "Windows open: one per window statement, window and key, results not given yet.",
               offsetof(struct snap, window_keys) },
             { "state_bytes",
-              "Memory held by the open windows and seen() keys, as --max-state counts it.",
+              "Memory held by the open windows and seen() keys (and with Kafka input seen()'s "
+              "held records and spans), as --max-state counts it.",
               offsetof(struct snap, state_bytes) },
+            { "seen_held_records",
+              "Kafka records held until seen() lets their commit pass (bounded: logwash(1)).",
+              offsetof(struct snap, n.seen_held) },
+            { "seen_spans", "Spans of seen() keys gone that its Kafka commit must not fall in.",
+              offsetof(struct snap, n.seen_spans) },
         };
         for (size_t k = 0; k < sizeof fam / sizeof *fam; k++) {
             head(b, fam[k].name, GAUGE, fam[k].help);
@@ -757,8 +766,10 @@ json(struct lw_metrics *m, struct lw_buf *b, bool up)
         if (s->has_state)
             lw_buf_printf(b,
                           ",\"seen_keys\":%" PRIu64 ",\"window_keys_open\":%" PRIu64
-                          ",\"state_bytes\":%" PRIu64,
-                          s->seen_keys, s->window_keys, s->state_bytes);
+                          ",\"state_bytes\":%" PRIu64 ",\"seen_held_records\":%" PRIu64
+                          ",\"seen_spans\":%" PRIu64,
+                          s->seen_keys, s->window_keys, s->state_bytes, s->n.seen_held,
+                          s->n.seen_spans);
         if (s->ntables > 0) {
             lw_buf_adds(b, ",\"tables\":{");
             for (uint32_t j = 0; j < s->ntables; j++) {

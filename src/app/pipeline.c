@@ -148,6 +148,7 @@ struct run {
     bool seen_used; /* the template calls seen(): a worker's log may be wrong (windows alone: never)
                      */
     bool evict_said, early_said;
+    bool inexact_said; /* seen()'s commit went past its horizon at its bound: said once */
     const struct lw_reloader *rl; /* NULL: no reloads */
     unsigned long reload_seen;    /* the last reload request served */
     const struct lw_opts *o0;     /* the options the stages were opened with (r->conf's) */
@@ -546,6 +547,16 @@ summary(const struct run *r, const struct lw_opts *o)
                     " windows closed early, %" PRIu64 " seen() keys evicted\n",
                     c.results, r->n.late, c.closed_early, c.evicted);
         }
+        if (r->ks != NULL && logwash_state_statements(r->state) == 0 &&
+            (o->verbosity >= 1 || r->n.seen_inexact > 0)) {
+            struct lw_kseen k;
+            lw_kstate_seen(r->ks, &k);
+            fprintf(stderr,
+                    "logwash: state: %" PRIu64
+                    " seen() commits past the exact point, at most %" PRIu64
+                    " bytes of records held and spans for them (bound %" PRIu64 ")\n",
+                    k.inexact, k.peak, k.bound);
+        }
         /* how often a worker's seen() answer was wrong depends on -j and the batches */
         if (o->verbosity >= 2)
             fprintf(stderr, "logwash: state: %" PRIu64 " records run again (-j)\n", r->reruns);
@@ -826,6 +837,28 @@ state_said(struct run *r)
     r->early_said |= c.closed_early > 0;
 }
 
+/* kseen_counts: seen()'s commits' figures copied for the metrics; the first commit past its
+ * horizon at its bound said once (counted in the summary and the metrics) */
+static void
+kseen_counts(struct run *r)
+{
+    struct lw_kseen k;
+    lw_kstate_seen(r->ks, &k);
+    r->n.seen_inexact = k.inexact;
+    r->n.seen_held = k.held;
+    r->n.seen_spans = k.spans;
+    r->n.seen_bytes = k.bytes;
+    if (k.inexact > 0 && !r->inexact_said && r->o->verbosity >= 0) {
+        fprintf(stderr,
+                "logwash: seen()'s bound (--max-state/8: %" PRIu64 " bytes of records held "
+                "and spans) reached: a partition's commit goes to its delivered point, where "
+                "a replay may let a duplicate through (counted in the summary; logwash(1) "
+                "KAFKA)\n",
+                k.bound);
+        r->inexact_said = true;
+    }
+}
+
 /* state_results: window results appended to the output buffer from before (n of them): counted
  * as outputs; the state's counters copied for the summary and the metrics. */
 static void
@@ -935,7 +968,10 @@ record_done(struct run *r, const struct result *x0, struct lw_str raw, const str
     r->cur.npend = r->cur.nhdrs = 0;
     if (rc != -2 && r->tends && tend(r, d) != 0) rc = -2;
     if (rc == -2) return STOP_IO;
-    if (r->kstate) lw_kstate_release(r->ks);
+    if (r->kstate) {
+        lw_kstate_release(r->ks);
+        kseen_counts(r);
+    }
     int w;
     if ((r->o->unbuffered || r->out.len + r->sinks[0].ext_len >= FLUSH_AT) &&
         (w = flush_out(r, d)) != 0)
@@ -2354,6 +2390,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
                 if (r.sinks[i].ops->poll) r.sinks[i].ops->poll(&r.sinks[i]);
             if (r.kstate) {
                 lw_kstate_release(r.ks);
+                kseen_counts(&r);
                 lw_kstate_idle(r.ks);
             }
             if (tend(&r, &d) != 0) {
@@ -2394,8 +2431,10 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
     bool aborted = st == STOP_ABORT; /* --on-error=abort: the input was not all read */
     if (finish(&r, &d)) io_failed = true;
     if (r.kstate) lw_kstate_final(r.ks);
-    if (r.kstate)
+    if (r.kstate) {
         lw_kstate_release(r.ks); /* what the last deliveries finished, before the commit */
+        kseen_counts(&r);
+    }
     if (io_failed) {
         fprintf(stderr, "logwash: %s%s\n", r.who, d.msg);
         status = opened == -2 ? 2 : 4;

@@ -2306,3 +2306,23 @@ lw_state_seen_horizon(struct lw_state *s, uint32_t src)
     q->nsp = n;
     return h;
 }
+
+size_t
+lw_state_seen_spans(const struct lw_state *s, uint32_t src)
+{
+    return src < s->nsrc && s->src[src].live ? s->src[src].dq.nsp : 0;
+}
+
+void
+lw_state_seen_pass(struct lw_state *s, uint32_t src, uint64_t upto)
+{
+    if (src >= s->nsrc || !s->src[src].live) return;
+    struct dq *q = &s->src[src].dq;
+    if (upto > s->applied) upto = s->applied;
+    if (upto <= q->horizon) return;
+    q->horizon = upto; /* a later horizon is worked out from the spans kept, never before it */
+    size_t n = 0;
+    for (size_t i = 0; i < q->nsp; i++)
+        if (q->sp[i].to >= upto) q->sp[n++] = q->sp[i];
+    q->nsp = n;
+}

@@ -74,6 +74,14 @@ main(void)
         CHECK(apply(f.r, f.s, REC(3, "00:10:00", "a")) == 0); /* id 1's ttl passed */
         CHECK(logwash_state_horizon(f.s) == 1);
         CHECK(logwash_state_seen_horizon(f.s, 0) == 0); /* log 1 is inside id 1's span */
+        CHECK(logwash_state_seen_spans(f.s, 0) == 1);   /* id 1's: (0, 2] */
+        /* a commit past it anyway (kstate's bound): the horizon there, the spans before gone */
+        logwash_state_seen_pass(f.s, 0, 2);
+        CHECK(logwash_state_seen_horizon(f.s, 0) == 2 && logwash_state_seen_spans(f.s, 0) == 1);
+        logwash_state_seen_pass(f.s, 0, 1); /* never back */
+        CHECK(logwash_state_seen_horizon(f.s, 0) == 2);
+        logwash_state_seen_pass(f.s, 0, 3);
+        CHECK(logwash_state_seen_horizon(f.s, 0) == 3 && logwash_state_seen_spans(f.s, 0) == 0);
         CHECK(apply(f.r, f.s, REC(4, "00:30:00", "a")) == 0);
         CHECK(logwash_state_seen_horizon(f.s, 0) == 4 && logwash_state_applied(f.s) == 5);
         int64_t t30 = logwash_state_seen_time(f.s, 0);

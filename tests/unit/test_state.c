@@ -805,6 +805,52 @@ session_replay(void)
     lw_buf_fini(&out);
 }
 
+/* a stalled seen() commit: a few keys repeated every second over a 10 s ttl, their first
+ * sightings drifting apart, leave no point outside every span for long: the horizon stays
+ * near the start and the spans pile up with the stream. lw_state_seen_pass (kstate's bound:
+ * the commit goes to the delivered point) moves the horizon there and drops the spans before
+ * it: they stay bounded by the keys gone since, and the horizon never goes back after it. */
+static void
+seen_stall(void)
+{
+    enum { N = 6000, LAG = 50 };
+    struct lw_program *p = compile("if seen(line, 10s, now()) { drop }");
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    uint64_t r = 2463534242ull;
+    char key[16];
+    for (int pass = 0; pass < 2; pass++) {
+        struct lw_state *s = lw_state_new(p, SIZE_MAX);
+        size_t most = 0;
+        uint64_t h = 0, forced = 0;
+        for (int i = 0; i < N; i++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            snprintf(key, sizeof key, "\"k%d\"", (int)(r % 10)); /* 10 keys, 10 records a second */
+            put(s, 0, key, BASE + (int64_t)i * SEC / 10, 10 * SEC);
+            if (pass == 1 && i % 100 == 99 && i >= LAG) {
+                forced = (uint64_t)(i + 1 - LAG);
+                lw_state_seen_pass(s, 0, forced);
+                lw_state_seen_pass(s, 0, forced - 10); /* never back */
+            }
+            uint64_t nh = lw_state_seen_horizon(s, 0);
+            CHECK(nh >= h && nh >= forced && nh <= (uint64_t)i + 1);
+            h = nh;
+            if (lw_state_seen_spans(s, 0) > most) most = lw_state_seen_spans(s, 0);
+        }
+        if (pass == 0) {
+            CHECK(h < N / 10);    /* stalled: no commit past the first tenth */
+            CHECK(most > N / 20); /* the spans grow with the stream: a key gone every ~1.1 s */
+        } else {
+            CHECK(h >= N - 100 - LAG); /* at the delivered point */
+            CHECK(most < 50);          /* the keys gone since the last pass (~150 records: ~15 s) */
+        }
+        lw_state_seen_pass(s, 0, UINT64_MAX); /* at most the records applied */
+        CHECK(lw_state_seen_horizon(s, 0) == N && lw_state_seen_spans(s, 0) <= 10);
+        lw_state_free(s);
+    }
+    lw_program_free(p);
+}
+
 void
 test_state(void)
 {
@@ -812,6 +858,7 @@ test_state(void)
     seen_parts();
     seen_horizon();
     session_replay();
+    seen_stall();
     seen_loop();
     malformed();
     decreasing("tumbling 1s", " late 300d", 0, NREC);
