@@ -58,9 +58,12 @@ struct msgref {
 };
 
 #define REF_CHUNK 256
+/* Chunks of msgrefs, each twice the size of the last (REF_CHUNK first): a handle makes
+ * O(log n) of them for n messages in flight at its peak, never one per message. */
 struct refchunk {
     struct refchunk *next;
-    struct msgref r[REF_CHUNK];
+    size_t n;
+    struct msgref r[];
 };
 
 /* A failed routed message's value kept for its route dead letter (sink_kafka.c keeps at most
@@ -242,10 +245,12 @@ take_ref(struct lw_ksink *k, uint64_t ticket)
 {
     pthread_mutex_lock(&k->mu);
     if (k->free == NULL) {
-        struct refchunk *c = lw_xcalloc(1, sizeof *c);
+        size_t n = k->chunks ? 2 * k->chunks->n : REF_CHUNK;
+        struct refchunk *c = lw_xcalloc(1, sizeof *c + n * sizeof c->r[0]);
+        c->n = n;
         c->next = k->chunks;
         k->chunks = c;
-        for (int i = 0; i < REF_CHUNK; i++) {
+        for (size_t i = 0; i < n; i++) {
             c->r[i].next = k->free;
             k->free = &c->r[i];
         }
