@@ -270,6 +270,8 @@ kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 	LW_JOBS=1 tests/kafka/sidecar.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so
 	LW_JOBS=2 tests/kafka/sidecar.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so
 	LW_JOBS=2 tests/kafka/sinkfail.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=1 tests/kafka/stopblocked.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=2 tests/kafka/stopblocked.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/topics.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/backpressure.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/metrics.sh $(BUILD)/logwash $(BUILD)/mockd
