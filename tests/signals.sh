@@ -13,12 +13,13 @@ printf 'input json\nemit .\n' >emit.lw
 printf 'input json\nreject "no"\n' >reject.lw
 yes '{"a":1}' | head -n 200000 >big # 1.6 MB of output: far more than a pipe holds
 
-# stalled PID: it wrote nothing for 0.3 s (/proc/PID/io's wchar): blocked on its output
+# stalled PID: it wrote a pipe's worth (64 KiB), then nothing for 1 s (/proc/PID/io's wchar):
+# blocked on its output, not merely slowed down by a loaded machine
 wchar() { sed -n 's/^wchar: //p' "/proc/$1/io" 2>/dev/null; }
 stalled() {
     a=$(wchar "$1")
-    sleep 0.3
-    [ -n "$a" ] && [ "$a" = "$(wchar "$1")" ]
+    sleep 1
+    [ -n "$a" ] && [ "$a" -ge 65536 ] && [ "$a" = "$(wchar "$1")" ]
 }
 
 # blocked NAME stdout|dl ARGS...: logwash reading `yes` with stdout (or, with ARGS naming

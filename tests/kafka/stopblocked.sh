@@ -30,7 +30,7 @@ lwpid=$!
 # blocked: no more output (soon after the assignment; well within max.poll.interval.ms, 7 s in
 # KX, after which a consumer that does not poll leaves its group and can commit nothing)
 wait_for 'grep -q "assigned 1 partition" "$tmp/lw.err"' 30 || bad "no assignment in 30 s: $(head -3 "$tmp/lw.err")"
-wait_for 'a=$(wchar $lwpid); sleep 0.5; [ -n "$a" ] && [ "$a" = "$(wchar $lwpid)" ]' 20 ||
+wait_for 'a=$(wchar $lwpid); sleep 0.5; [ -n "$a" ] && [ "$a" -ge 65536 ] && [ "$a" = "$(wchar $lwpid)" ]' 20 ||
     bad "still writing after 20 s"
 kill -TERM "$lwpid"
 if wait_for "! kill -0 $lwpid 2>/dev/null" 10; then
