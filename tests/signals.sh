@@ -3,7 +3,7 @@
 # FIFO that nobody reads (held open on fd 3 read-write, never read) must not hold the stop for
 # ever: logwash waits --flush-timeout after the signal, says what it did not write, and exits
 # 4; the same with -j 2 and with a pipelines: job (the writer is not the thread the signal
-# goes to). A reader that comes back within the timeout gets what was pending, exit 0; without
+# goes to), and with stdout a socket. A reader that comes back within the timeout gets what was pending, exit 0; without
 # a signal a slow reader is waited for as long as it takes (backpressure), even far past
 # --flush-timeout. Every wait is a poll with a generous bound; nothing asserts a duration.
 suite=signals
@@ -88,6 +88,36 @@ rc=$?
 exec 3>&-
 expect_rc pipelines 4
 if grep -q "cannot write stdout: not read within the flush timeout (500 ms) after the stop request: .* not written" err; then ok; else bad "pipelines: no message"; cat err; fi
+
+# stdout a socket nobody reads (systemd's journal is one): written with MSG_DONTWAIT, the same
+if command -v python3 >/dev/null 2>&1; then
+    cat >sock.py <<'PY'
+import fcntl, socket, struct, subprocess, sys, termios, time
+a, b = socket.socketpair()
+p = subprocess.Popen(sys.argv[1:], stdout=b, stderr=open("err", "w"), stdin=subprocess.DEVNULL)
+b.close()
+def queued():
+    return struct.unpack("i", fcntl.ioctl(a.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+last, t = -1, time.time()
+while time.time() - t < 10:  # full: the queue at a size that stays for 1 s
+    q = queued()
+    if q == last and q > 0:
+        break
+    last = q
+    time.sleep(1)
+p.terminate()
+try:
+    rc = p.wait(10)
+except subprocess.TimeoutExpired:
+    p.kill()
+    rc = "still running 10 s after SIGTERM"
+print(rc)
+PY
+    rc=$(python3 sock.py "$bin" --flush-timeout 500 -f emit.lw big)
+    expect_gave_up socket stdout lines
+else
+    skip "socket: python3 is not installed"
+fi
 
 # the reader comes back before the timeout: what logwash had to write arrives whole, exit 0
 rm -f f err got
