@@ -3,9 +3,9 @@
 # FIFO that nobody reads (held open on fd 3 read-write, never read) must not hold the stop for
 # ever: logwash waits --flush-timeout after the signal, says what it did not write, and exits
 # 4; the same with -j 2 and with a pipelines: job (the writer is not the thread the signal
-# goes to), and with stdout a socket. A reader that comes back within the timeout gets what was pending, exit 0; without
-# a signal a slow reader is waited for as long as it takes (backpressure), even far past
-# --flush-timeout. Every wait is a poll with a generous bound; nothing asserts a duration.
+# goes to), and with stdout a socket. A reader that comes back within the timeout gets what
+# was pending, exit 0; without a signal a slow reader is waited for as long as it takes
+# (backpressure), even far past --flush-timeout. Every wait is a poll with a generous bound; nothing asserts a duration.
 suite=signals
 . "$(dirname "$0")/harness.sh"
 
