@@ -59,8 +59,9 @@ lw_fd_stoppable(struct lw_fd *s, uint64_t stop_ms)
     } else if (S_ISFIFO(st.st_mode) && s->owned) {
         int fl = fcntl(s->fd, F_GETFL);
         if (fl >= 0) fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
-    } else if (S_ISFIFO(st.st_mode)) {
-        /* stdout's description is the parent's too (a shell, a supervisor): O_NONBLOCK set on
+    } else if (S_ISFIFO(st.st_mode) && (fcntl(s->fd, F_GETFL) & O_ACCMODE) != O_RDONLY) {
+        /* (a read end given as stdout stays one: its writes fail with EBADF, as before)
+         * stdout's description is the parent's too (a shell, a supervisor): O_NONBLOCK set on
          * it would make their writes fail with EAGAIN, and stay if logwash is killed. Opening
          * the pipe again gives one of logwash's own. It fails with no reader left (ENXIO: the
          * writes then fail with EPIPE as before) or without /proc: blocking writes, as before. */
