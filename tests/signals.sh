@@ -129,9 +129,12 @@ wait_for "stalled $pid" 10 ||
     bad "back: still writing after 10 s"
 kill -TERM "$pid"
 sleep 1
-cat f >got 3>&- &
+# the new reader opens the FIFO before fd 3 closes: with no reader at all for an instant, the
+# write would fail with EPIPE (a reader gone: a quiet stop, as `| head`)
+exec 4<f
+cat <&4 >got 3>&- &
 cat_pid=$!
-exec 3>&- # cat is the reader now: it ends when logwash closes
+exec 3>&- 4<&- # cat is the reader now: it ends when logwash closes
 if wait_for "! kill -0 $pid 2>/dev/null" 10; then ok; else bad "back: still running 10 s after SIGTERM"; kill -KILL "$pid"; fi
 wait "$pid"
 rc=$?
