@@ -163,7 +163,7 @@ $(BUILD) $(BUILD)/unit:
 # timed run of minutes) is not repeated under the sanitizers either (the other Kafka tests are)
 PACKAGE_TEST ?= package
 SOAK_TEST ?= soak
-check: unit golden cli jobs config metrics reload pipelines ltest grok templates examples replay man-check man-lint api layers kafka $(SOAK_TEST) \
+check: unit golden cli jobs config metrics reload pipelines signals ltest grok templates examples replay man-check man-lint api layers kafka $(SOAK_TEST) \
        repl \
        tz-oracle syslog-oracle windows-oracle $(PACKAGE_TEST)
 
@@ -207,6 +207,11 @@ reload: $(BUILD)/logwash
 # metrics and reloads, a failing pipeline, the job file's errors
 pipelines: $(BUILD)/logwash
 	tests/pipelines.sh $(BUILD)/logwash
+
+# SIGTERM while stdout or the dead-letter file is a FIFO nobody reads: the stop waits
+# --flush-timeout, says what was not written, exit 4; slow readers without a signal waited for
+signals: $(BUILD)/logwash
+	tests/signals.sh $(BUILD)/logwash
 
 # every shipped template's test file (templates/NAME.test.yaml) by `logwash test templates/`,
 # then tests/templates/oracle.py over the same cases
@@ -272,6 +277,8 @@ kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 	LW_JOBS=1 tests/kafka/sidecar.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so
 	LW_JOBS=2 tests/kafka/sidecar.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so
 	LW_JOBS=2 tests/kafka/sinkfail.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=1 tests/kafka/stopblocked.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=2 tests/kafka/stopblocked.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/topics.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/backpressure.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/metrics.sh $(BUILD)/logwash $(BUILD)/mockd

@@ -137,10 +137,28 @@ struct lw_fd {
     bool owned;       /* close at the end */
     bool broken_pipe; /* the reader went away: a quiet, normal stop for stdout */
     size_t wrote;     /* bytes the last lw_fd_write wrote, also when it failed */
+    /* lw_fd_stoppable: a pipe or socket is written without blocking (wfd: a descriptor of
+     * its own, O_NONBLOCK; or send with MSG_DONTWAIT), waiting in poll for room, for ever
+     * unless lw_fd_stop was called: then for at most stop_ms after it (gave_up) */
+    int wfd; /* the descriptor written: fd, or the non-blocking one (own_wfd) */
+    bool own_wfd, dontwait, gave_up;
+    uint64_t stop_ms;
 };
 
 /* lw_fd_open: a writer to fd (not closed). */
 void lw_fd_open(struct lw_fd *s, int fd, const char *name);
+
+/* lw_fd_stoppable: let a write to a pipe, FIFO or socket that waits for its reader give up
+ * stop_ms after lw_fd_stop (a regular file or a terminal is written as before). A descriptor
+ * logwash opened gets O_NONBLOCK; one it was given (stdout, whose open file description the
+ * parent shares) is left as it is: a pipe or FIFO is opened again through /proc/self/fd (a
+ * description of its own), a socket is written with MSG_DONTWAIT; when neither can be done
+ * the writes block as before. */
+void lw_fd_stoppable(struct lw_fd *s, uint64_t stop_ms);
+
+/* lw_fd_stop: the process stops (a signal): from now on a write waiting for room gives up
+ * after its stop_ms. Async-signal-safe; the first call's time counts. */
+void lw_fd_stop(void);
 
 /* A file a new output file must not be: the inputs, the template, stdout. */
 struct lw_fd_keep {
@@ -161,11 +179,13 @@ void lw_fd_keep_fd(struct lw_fd_keep *keep, int *n, int fd, const char *what);
 int lw_fd_open_file(struct lw_fd *s, const char *path, const struct lw_fd_keep *keep, int nkeep,
                     struct lw_diag *d);
 
-/* lw_fd_write: write all n bytes. Returns 0, or -1 with d set (EPIPE also sets broken_pipe);
- * either way s->wrote says how many of the n bytes were written, from the start of p. */
+/* lw_fd_write: write all n bytes. Returns 0, or -1 with d set (EPIPE also sets broken_pipe,
+ * a wait given up after a stop gave_up); either way s->wrote says how many of the n bytes were
+ * written, from the start of p. */
 int lw_fd_write(struct lw_fd *s, const char *p, size_t n, struct lw_diag *d);
 
-/* lw_fd_close: close an owned descriptor; reports a failed close as an I/O error. */
+/* lw_fd_close: close an owned descriptor (and lw_fd_stoppable's own one); reports a failed
+ * close of an owned one as an I/O error. */
 int lw_fd_close(struct lw_fd *s, struct lw_diag *d);
 
 #endif

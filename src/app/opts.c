@@ -206,7 +206,8 @@ static const struct {
       "a librdkafka property (consumer./producer. prefix: one client only)" },
     { { "flush-timeout", required_argument, NULL, O_FLUSH_TIMEOUT },
       "MS",
-      "wait this long for Kafka deliveries at exit or revocation (default 30000)" },
+      "wait this long for Kafka deliveries at exit or revocation, and for a blocked "
+      "output's reader after a stop signal (default 30000)" },
     { { "stats-interval", required_argument, NULL, O_STATS },
       "SECONDS",
       "Kafka: a summary line on stderr this often (default 60, 0: never)" },

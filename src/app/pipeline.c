@@ -46,6 +46,7 @@ void
 lw_pipeline_stop(void)
 {
     __atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST); /* lock-free: async-signal-safe */
+    lw_fd_stop(); /* a write waiting for a reader gives up after --flush-timeout */
 }
 
 bool
@@ -747,6 +748,7 @@ open_dl_file(struct run *r, const struct lw_opts *o, struct lw_diag *d)
     int rc = lw_dlpath_open_file(&r->dl, o->dead_letter, keep, nkeep, d);
     free(keep);
     if (rc != 0) return -1;
+    lw_fd_stoppable(&r->dl.file, o->flush_timeout_ms); /* a FIFO nobody reads: see sink_fd.c */
     r->has_dl = true;
     return 0;
 }

@@ -5,6 +5,7 @@
 #include "lw/deadletter.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,21 @@ dl_left(const struct lw_buf *b, size_t start, size_t room)
 {
     size_t used = b->len - start + DL_TAIL;
     return room > used ? room - used : 0;
+}
+
+/* gave_up: a wait for the file's reader given up after a stop (sink.h): the message says what
+ * of p[0, n) was not written. */
+static void
+gave_up(struct lw_dlpath *dl, const char *p, size_t n)
+{
+    if (!dl->file.gave_up) return;
+    uint64_t letters = 0; /* one a line */
+    for (const char *q = p + dl->file.wrote, *e = p + n;
+         q < e && (q = memchr(q, '\n', (size_t)(e - q))); q++)
+        letters++;
+    size_t l = strlen(dl->err.msg);
+    snprintf(dl->err.msg + l, sizeof dl->err.msg - l,
+             ": %zu bytes (%" PRIu64 " dead letters) not written", n - dl->file.wrote, letters);
 }
 
 void
@@ -150,6 +166,7 @@ lw_dlpath_route(struct lw_dlpath *dl, const struct lw_dl_route *f, uint64_t tick
     }
     /* after a torn line nothing more is written: no letter lands after it */
     if (!dl->failed && lw_fd_write(&dl->file, dl->rbuf.p, dl->rbuf.len, &dl->err) == 0) return 0;
+    if (!dl->failed) gave_up(dl, dl->rbuf.p, dl->rbuf.len);
     dl->failed = true;
     return -1;
 }
@@ -158,8 +175,10 @@ int
 lw_dlpath_flush(struct lw_dlpath *dl, struct lw_diag *d)
 {
     if (dl->buf.len == 0 || dl->sink) return 0;
-    if (!dl->failed && lw_fd_write(&dl->file, dl->buf.p, dl->buf.len, &dl->err) != 0)
+    if (!dl->failed && lw_fd_write(&dl->file, dl->buf.p, dl->buf.len, &dl->err) != 0) {
         dl->failed = true;
+        gave_up(dl, dl->buf.p, dl->buf.len);
+    }
     dl->buf.len = 0;
     if (!dl->failed) return 0;
     lw_diag_setf(d, "%s", dl->err.msg);
