@@ -244,8 +244,9 @@ down_case() {
     exec 3>fifo
     seq 1 50000 >&3 5<&- & # far more than the pipes hold: logwash blocks in a write, seq too
     spid=$!
-    # blocked in a write to the full pipe (the kernel's wait channel says so)
-    wait_for 'cat /proc/$pid/task/*/wchan 2>/dev/null | grep -q pipe_write' 20 ||
+    # blocked in a write to the full pipe (the kernel's wait channel says so: pipe_write, or
+    # poll_schedule_timeout for the stoppable writes' poll for room, sink_fd.c)
+    wait_for 'cat /proc/$pid/task/*/wchan 2>/dev/null | grep -q "pipe_write\|poll_schedule_timeout"' 20 ||
         bad "$name: logwash never blocked on its output: $(cat /proc/$pid/task/*/wchan 2>&1)"
     echo 'emit {n: line, v: "new"}' >t.lw
     kill -HUP "$pid"
