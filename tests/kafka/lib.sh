@@ -115,3 +115,41 @@ records_in() {
     done
     return 1
 }
+
+# kill9_twice TOPIC GROUP OUT [LABEL]: the windowed tests' crash runs (winparts, winlate,
+# winmulti, winsess). $tmp/t.lw runs from TOPIC to OUT twice, slowed, each killed with -9: the
+# first once a commit moved, the second soon after, well before the end; checks that both kills
+# came mid-stream (results out, more after the second, not every record committed: N + 3
+# records at most), then a last run reads to the end with exit 0. Leaves $tmp/c1, c2 (commits
+# after each kill) and the last run's stderr in $tmp/lw3.err.
+ksum() { "$committed" "$boot" "$1" "$2" 2>/dev/null | awk '{ s += $2 } END { print s + 0 }'; }
+kill9_twice() {
+    k9t=$1 k9g=$2 k9o=$3 k9l=${4:+$4: }
+    echo "rtt -1 30" >&3
+    last=-3003
+    for run in 1 2; do
+        : >"$tmp/lw$run.err"
+        "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic $k9t --group $k9g --to kafka \
+            --out-topic $k9o $KX $SLOW --stats-interval 1 2>"$tmp/lw$run.err" &
+        lwpid=$!
+        records_in 1000 "$tmp/lw$run.err"
+        if [ $run = 1 ]; then tries=150; else tries=15; fi
+        wait_for '[ "$(ksum $k9g $k9t)" -gt "$last" ] || ! kill -0 $lwpid 2>/dev/null' $((tries / 5))
+        kill -9 "$lwpid"; wait "$lwpid" 2>/dev/null; lwpid=
+        "$committed" "$boot" $k9g $k9t >"$tmp/c$run"
+        last=$(ksum $k9g $k9t)
+        timeout 120 kcat -C -b "$boot" -t $k9o -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null |
+            grep -c window_start >"$tmp/n$run"
+    done
+    echo "rtt -1 0" >&3
+    n1=$(cat "$tmp/n1") n2=$(cat "$tmp/n2") total=$((N + 3))
+    if [ "$n1" -gt 0 ] && [ "$n2" -gt "$n1" ] && [ "$last" -lt "$total" ]; then
+        ok "${k9l}two runs killed with -9 mid-stream ($n1 then $n2 results out; committed offsets $(tr '\n' ' ' <"$tmp/c1")then $(tr '\n' ' ' <"$tmp/c2"))"
+    else
+        bad "${k9l}the kills were not mid-stream: $n1 then $n2 results out, committed $(tr '\n' ' ' <"$tmp/c2")"
+    fi
+    timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic $k9t --group $k9g \
+        --to kafka --out-topic $k9o --exit-at-eof $KX -q 2>"$tmp/lw3.err"
+    rc=$?
+    [ $rc = 0 ] && ok "${k9l}the last run reads to the end: exit 0" || bad "${k9l}last run: exit $rc: $(tail -2 "$tmp/lw3.err")"
+}

@@ -58,8 +58,6 @@ for f in 0 1; do
             bad "kcat -P win$f partition $p failed: $(head -2 "$tmp/kcat.err")"
     done
 done
-# committed offsets summed over the partitions (-1001 each when none)
-csum() { "$committed" "$boot" "$1" $topic 2>/dev/null | awk '{ s += $2 } END { print s + 0 }'; }
 
 # scenario KIND WINDOW LATE OUT TOPIC INPUT: the job with `window WINDOW at t LATE` against a
 # file run of INPUT, reading TOPIC (INPUT's records), output topic OUT, group gKIND
@@ -76,34 +74,7 @@ scenario() {
     late=$("$lw" -f "$tmp/t.lw" "$input" 2>&1 >/dev/null | grep -c "late: event time")
     [ "$nwant" -gt 90 ] && [ "$late" -gt 10 ] || bad "$kind: the file run gave $nwant results, $late late"
 
-    echo "rtt -1 30" >&3
-    last=-3003
-    for run in 1 2; do
-        : >"$tmp/lw$run.err"
-        "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic $topic --group g$kind --to kafka \
-            --out-topic $out $KX $SLOW --stats-interval 1 2>"$tmp/lw$run.err" &
-        lwpid=$!
-        records_in 1000 "$tmp/lw$run.err"
-        # the first kill after a commit moved; the second soon after, well before the end
-        if [ $run = 1 ]; then tries=150; else tries=15; fi
-        wait_for '[ "$(csum g$kind)" -gt "$last" ] || ! kill -0 $lwpid 2>/dev/null' $((tries / 5))
-        kill -9 "$lwpid"; wait "$lwpid" 2>/dev/null; lwpid=
-        "$committed" "$boot" g$kind $topic >"$tmp/c$run"
-        last=$(csum g$kind)
-        timeout 120 kcat -C -b "$boot" -t $out -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null |
-            grep -c window_start >"$tmp/n$run"
-    done
-    echo "rtt -1 0" >&3
-    n1=$(cat "$tmp/n1") n2=$(cat "$tmp/n2") total=$((N + 3))
-    if [ "$n1" -gt 0 ] && [ "$n2" -gt "$n1" ] && [ "$last" -lt "$total" ]; then
-        ok "$kind: two runs killed with -9 mid-stream ($n1 then $n2 results out; committed offsets $(tr '\n' ' ' <"$tmp/c1")then $(tr '\n' ' ' <"$tmp/c2"))"
-    else
-        bad "$kind: the kills were not mid-stream: $n1 then $n2 results out, committed $(tr '\n' ' ' <"$tmp/c2")"
-    fi
-    timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic $topic --group g$kind \
-        --to kafka --out-topic $out --exit-at-eof $KX -q 2>"$tmp/lw3.err"
-    rc=$?
-    [ $rc = 0 ] && ok "$kind: the last run reads to the end: exit 0" || bad "$kind: last run: exit $rc: $(tail -2 "$tmp/lw3.err")"
+    kill9_twice $topic g$kind $out "$kind"
     timeout 120 kcat -C -b "$boot" -t $out -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/got" 2>/dev/null
     msg=$(python3 "$(dirname "$0")/results.py" union "$tmp/want" "$tmp/got") && ok "$kind: the union of the results equals the file run's ($nwant), values exact: $msg" ||
         bad "$kind: results: $msg"

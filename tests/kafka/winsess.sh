@@ -48,7 +48,6 @@ for p in 0 1 2; do
     timeout 120 kcat -P -b "$boot" -t wm -p $p -l -X batch.num.messages=20 "$tmp/in$p" 2>"$tmp/kcat.err" ||
         bad "kcat -P wm partition $p failed: $(head -2 "$tmp/kcat.err")"
 done
-csum() { "$committed" "$boot" "$1" wm 2>/dev/null | awk '{ s += $2 } END { print s + 0 }'; }
 
 printf '%s\n' 'input json' 'let t = parse_time(.ts, "rfc3339")' \
     'window session 5s at t late 10s key .c { n = count(); s = sum(.v); lo = min(.i); hi = max(.i) }' \
@@ -61,33 +60,7 @@ nwant=$(wc -l <"$tmp/want")
 late=$("$lw" -f "$tmp/t.lw" "$tmp/in.jsonl" 2>&1 >/dev/null | grep -c "late: event time")
 [ "$nwant" -gt 150 ] && [ "$late" -gt 10 ] || bad "the file run gave $nwant results, $late late"
 
-echo "rtt -1 30" >&3
-last=-3003
-for run in 1 2; do
-    : >"$tmp/lw$run.err"
-    "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic wm --group gm --to kafka \
-        --out-topic wmout $KX $SLOW --stats-interval 1 2>"$tmp/lw$run.err" &
-    lwpid=$!
-    records_in 1000 "$tmp/lw$run.err"
-    if [ $run = 1 ]; then tries=150; else tries=15; fi
-    wait_for '[ "$(csum gm)" -gt "$last" ] || ! kill -0 $lwpid 2>/dev/null' $((tries / 5))
-    kill -9 "$lwpid"; wait "$lwpid" 2>/dev/null; lwpid=
-    "$committed" "$boot" gm wm >"$tmp/c$run"
-    last=$(csum gm)
-    timeout 120 kcat -C -b "$boot" -t wmout -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null |
-        grep -c window_start >"$tmp/n$run"
-done
-echo "rtt -1 0" >&3
-n1=$(cat "$tmp/n1") n2=$(cat "$tmp/n2") total=$((N + 3))
-if [ "$n1" -gt 0 ] && [ "$n2" -gt "$n1" ] && [ "$last" -lt "$total" ]; then
-    ok "two runs killed with -9 mid-stream ($n1 then $n2 results out; committed offsets $(tr '\n' ' ' <"$tmp/c1")then $(tr '\n' ' ' <"$tmp/c2"))"
-else
-    bad "the kills were not mid-stream: $n1 then $n2 results out, committed $(tr '\n' ' ' <"$tmp/c2")"
-fi
-timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic wm --group gm \
-    --to kafka --out-topic wmout --exit-at-eof $KX -q 2>"$tmp/lw3.err"
-rc=$?
-[ $rc = 0 ] && ok "the last run reads to the end: exit 0" || bad "last run: exit $rc: $(tail -2 "$tmp/lw3.err")"
+kill9_twice wm gm wmout
 timeout 120 kcat -C -b "$boot" -t wmout -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/got" 2>/dev/null
 msg=$(python3 "$(dirname "$0")/results.py" union "$tmp/want" "$tmp/got") &&
     ok "the union of the session results equals the file run's ($nwant), values exact: $msg" ||
