@@ -79,7 +79,11 @@ grep -q "^logwash: kafka: p[ab]: producer $a: shared (2 pipelines)\$" "$tmp/run1
 [ -n "$c" ] && [ "$c" != "$a" ] && ok "pc, with other producer properties, has its own ($c)" ||
     bad "pc's producer: '$c' (pa's: '$a')"
 
-# run 2: a reload moves pa to a producer of its own while pb goes on; then the second half
+# run 2: a reload moves pa to a producer of its own while pb goes on; then the second half.
+# Run 1 may have read and committed all its input before the kill: 2000 new messages each give
+# run 2 something to deliver before the reload, whatever run 1 committed.
+produce sa_in $((H + 1)) $((H + 2000))
+produce sb_in $((H + 1)) $((H + 2000))
 start run2 $SLOW
 [ -n "$port" ] || bad "run 2: no metrics address: $(cat "$tmp/run2.err")"
 wait_for 'atleast logwash_kafka_delivered_messages_total pa 1000 && atleast logwash_kafka_delivered_messages_total pb 1000' 60 ||
@@ -91,7 +95,14 @@ q=$(curl -sf --max-time 10 "http://127.0.0.1:$port/metrics" 2>/dev/null |
 a=$(prod "$tmp/run2.err" pa)
 [ -n "$a" ] && [ "$a" = "$(prod "$tmp/run2.err" pb)" ] || bad "run 2: pa and pb do not share a producer"
 job '{producer: {linger.ms: 20}}'
-produce sb_in $((H + 1)) $N # pb has plenty to do while pa reloads
+# pb has plenty to do while pa reloads: a 100 ms round trip on every broker keeps it busy with
+# the second half of its input (and makes pa's reload last several round trips); the HUP comes
+# once pb is delivering that half: d0 is sampled mid-stream
+echo "rtt -1 100" >&3
+produce sb_in $((H + 2001)) $N
+d0=$(value logwash_kafka_delivered_messages_total pb)
+wait_for "atleast logwash_kafka_delivered_messages_total pb $((${d0:-0} + 500))" 60 ||
+    bad "pb did not start on the second half of its input: $(tail -3 "$tmp/run2.err")"
 d0=$(value logwash_kafka_delivered_messages_total pb)
 kill -HUP "$lwpid"
 d_b=
@@ -106,7 +117,8 @@ if wait_for "grep -q '^logwash: pipeline pa: reloaded .*source and sinks opened 
 else
     bad "no reload of pa said: $(grep -i reload "$tmp/run2.err" | head -3)"
 fi
-produce sa_in $((H + 1)) $N
+echo "rtt -1 0" >&3
+produce sa_in $((H + 2001)) $N
 caught_up() { # caught_up PIPELINE: every partition read to its end, nothing left to deliver
     curl -sf --max-time 10 "http://127.0.0.1:$port/metrics" 2>/dev/null | awk -v p="$1" '
         index($1, "logwash_kafka_partition_lag{pipeline=\"" p "\",") == 1 { n++; if ($2 != 0) busy = 1 }
@@ -151,9 +163,11 @@ echo "kafka-sharedprod: (run 1 had read $in_a of pa's and $in_b of pb's $N messa
 # run 3: a fatal error of the producer pf1 and pf2 share stops both, each saying so, and each
 # is restarted on a new producer; no input is lost. While both are idle, the brokers are told to
 # answer the next produce request with OUT_OF_ORDER_SEQUENCE_NUMBER (idempotence broken: fatal),
-# then input comes for pf1 only: pf2, idle, learns it from the producer. The output topics are
-# led by broker 2 and the input topics by broker 1, where kcat produces, so the error is
-# logwash's.
+# then input comes for pf1 only: pf2, idle, learns it from the producer. pf1 may learn it from
+# its own failed delivery report first ("kafka: pf1: delivery to f1_out [0] failed: ..."); its
+# stop line then names the fatal error ("pipeline pf1: kafka producer: fatal error: ..."). The
+# output topics are led by broker 2 and the input topics by broker 1, where kcat produces, so
+# the error is logwash's.
 F=5000
 for t in "f1_in 2" "f1_out 1" "f2_in 2" "f2_out 1"; do echo "topic $t" >&3; done
 for t in "f1_in 0 1" "f1_in 1 1" "f2_in 0 1" "f2_in 1 1" "f1_out 0 2" "f2_out 0 2"; do echo "leader $t" >&3; done
@@ -178,7 +192,7 @@ sleep 0.3
 produce f1_in $((F + 1)) $((2 * F))
 for p in pf1 pf2; do
     wait_for "grep -q '^logwash: pipeline $p stopped (exit status [0-9]*, reason [a-z_]*): restarting in 1 s\$' '$tmp/run3.err'" 30 &&
-        grep -qi "^logwash: kafka: $p: .*fatal error" "$tmp/run3.err" &&
+        grep -qiE "^logwash: (kafka|pipeline) $p: .*fatal error" "$tmp/run3.err" &&
         ok "$p stops on the shared producer's fatal error, says it, and is restarted" ||
         bad "$p and the fatal error: $(grep -i "$p\|fatal" "$tmp/run3.err" | grep -v assigned | head -5)"
 done
