@@ -491,7 +491,8 @@ LOGWASH_API uint64_t logwash_state_session_horizon(const struct logwash_state *s
  * session windows, one statement or several, as long as no window closed early at max_bytes; with
  * lateness, sliding windows or several statements, only when each source's time and the
  * windows given are restored first, per statement: logwash_state_restore_of); also true for a
- * template whose only state is seen(), replayed from logwash_state_seen_horizon. logwash(1)
+ * template whose only state is seen(), replayed from logwash_state_seen_horizon, and for
+ * seen() with such windows, replayed from logwash_state_seen_below the windows' point. logwash(1)
  * allows state with Kafka input only while this holds. */
 LOGWASH_API bool logwash_state_replay_exact(const struct logwash_state *s);
 /* logwash_state_from: the operations applied from now on come from source src (a small
@@ -546,6 +547,10 @@ LOGWASH_API void logwash_state_restore_seen(struct logwash_state *s, uint32_t sr
  * answers (when src's records are the only ones using its keys: input partitioned by the key).
  * It never goes back. */
 LOGWASH_API uint64_t logwash_state_seen_horizon(struct logwash_state *s, uint32_t src);
+/* logwash_state_seen_below: the largest index at most upto (and at least the last one given)
+ * at which src's commit may be for seen(), by the rule of logwash_state_seen_horizon: the
+ * commit point of seen() with windows, upto being the windows' (docs/design-state.md 3c). */
+LOGWASH_API uint64_t logwash_state_seen_below(struct logwash_state *s, uint32_t src, uint64_t upto);
 /* logwash_state_seen_spans: what source src keeps for logwash_state_seen_horizon: spans of
  * 16 bytes each, kept until the horizon passes them (a stalled commit piles them up). */
 LOGWASH_API size_t logwash_state_seen_spans(const struct logwash_state *s, uint32_t src);

@@ -134,10 +134,10 @@ uint64_t lw_state_steps(const struct lw_state *s);
 /* lw_state_replay_exact: whether replaying the logs from a horizon (in the same order, on an
  * empty state, each source's time and windows given restored per statement:
  * lw_state_restore_of) gives again exactly the results not given yet, and none of those given:
- * event-time tumbling, sliding or session window statements only (any number), no seen(), no
+ * event-time tumbling, sliding or session window statements only (any number), no
  * window closed early (docs/design-state.md 3a; sessions: each record held until the session
  * horizon passes it, lw_state_session_horizon); or seen() alone, from lw_state_seen_horizon
- * (3b). */
+ * (3b); or both, from lw_state_seen_below the windows' point (3c). */
 bool lw_state_replay_exact(const struct lw_state *s);
 /* lw_state_from: the logs applied from now on come from source src (a small number; a new one
  * holds every window back until it has a time or is idle): each source has its own event
@@ -179,6 +179,12 @@ void lw_state_restore_seen(struct lw_state *s, uint32_t src, int64_t time);
  * of src's oldest key held, moved back out of the span (inserter, last log that found it
  * live] of any key gone; it never goes back (docs/design-state.md 3b). */
 uint64_t lw_state_seen_horizon(struct lw_state *s, uint32_t src);
+/* lw_state_seen_below: the same, at most upto: the largest point at most upto (and at least
+ * the last one given) a commit of src may be at for seen(): a point below the horizon may lie
+ * inside a span (seen() with windows, whose commit is also bounded by the windows': the
+ * horizon is then moved back out of the spans from upto, docs/design-state.md 3c). The spans
+ * are dropped only wholly before the point given, which becomes the floor of the next. */
+uint64_t lw_state_seen_below(struct lw_state *s, uint32_t src, uint64_t upto);
 /* lw_state_seen_spans: the spans source src keeps for lw_state_seen_horizon (16 bytes each). */
 size_t lw_state_seen_spans(const struct lw_state *s, uint32_t src);
 /* lw_state_seen_pass: source src's commit passes the logs before index upto although

@@ -271,6 +271,12 @@ logwash_state_seen_horizon(struct logwash_state *s, uint32_t src)
     return s->broken ? 0 : lw_state_seen_horizon(s->s, src);
 }
 
+uint64_t
+logwash_state_seen_below(struct logwash_state *s, uint32_t src, uint64_t upto)
+{
+    return s->broken ? 0 : lw_state_seen_below(s->s, src, upto);
+}
+
 size_t
 logwash_state_seen_spans(const struct logwash_state *s, uint32_t src)
 {

@@ -51,6 +51,9 @@ struct kpart {
     int64_t *ix;
     size_t head, n, cap;
     size_t need, scan; /* q[head..need): fed windows closed at the goal; q[head..scan): idle */
+    /* seen() with windows: q[head..wl) fed only windows given at the last release (idle),
+     * committed as far as seen() allows (both_at) */
+    size_t wl;
     /* per statement: the time as of its commit (restored and committed), INT64_MIN: none;
      * then the windows given as of its commit (the same) */
     int64_t *m;
@@ -85,6 +88,7 @@ struct lw_kstate {
     bool going;           /* a release is under way */
     bool reset;           /* every partition revoked: the state is made again */
     bool nowin;           /* seen() without windows: each partition released on its own */
+    bool both;            /* seen() with windows: the lower of both points (both_at) */
     bool final;           /* the input is over: the seen() horizon asked at every release */
     struct lw_kseen seen; /* seen()'s commits: what they hold, its bound, the inexact ones */
     char stop[300];       /* why the run must stop, "" while it need not */
@@ -186,6 +190,7 @@ lw_kstate_new(struct lw_source *src, struct logwash_state **state, const struct 
     for (uint32_t k = 0; k < 4 * ks->nw; k++)
         ks->last_closed[k] = INT64_MIN;
     ks->nowin = nw == 0;
+    ks->both = nw > 0 && logwash_template_uses_seen(t);
     ks->safe_h = ks->goal_h = ks->released_h = 0;
     ks->seen.bound = max_state / 8;
     if (ks->seen.bound < 64 * LW_KSEEN_HELD) ks->seen.bound = 64 * LW_KSEEN_HELD;
@@ -237,7 +242,7 @@ forget(struct lw_kstate *ks)
 {
     for (uint32_t i = 0; i < ks->np; i++) {
         struct kpart *p = &ks->p[i];
-        p->head = p->n = p->need = p->scan = 0;
+        p->head = p->n = p->need = p->scan = p->wl = 0;
         p->last_off = -1;
         p->seen_h = p->seen_at = 0;
     }
@@ -294,7 +299,7 @@ lw_kstate_parted(struct lw_kstate *ks, const char *topic, int32_t partition, boo
         p->idle = false;
         p->last_ms = mono_ms();
         p->last_off = -1;
-        p->head = p->n = p->need = p->scan = 0;
+        p->head = p->n = p->need = p->scan = p->wl = 0;
         if (p->m == NULL) p->m = lw_xmalloc(2 * ks->nw * sizeof *p->m);
         for (uint32_t k = 0; k < 2 * ks->nw; k++)
             p->m[k] = INT64_MIN;
@@ -389,8 +394,9 @@ lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
     ks->src->ops->hold(ks->src, pos->ticket);
     uint32_t nw = ks->nw, i = (uint32_t)(p - ks->p);
     if (p->head > 0 && p->head == p->n) {
-        p->head = p->n = p->need = p->scan = 0;
+        p->head = p->n = p->need = p->scan = p->wl = 0;
     } else if (p->head > 4096 && p->head * 2 > p->n) {
+        p->wl = p->wl > p->head ? p->wl - p->head : 0;
         memmove(p->q, p->q + p->head, (p->n - p->head) * sizeof *p->q);
         memmove(p->v, p->v + p->head * 2 * nw, (p->n - p->head) * 2 * nw * sizeof *p->v);
         memmove(p->ix, p->ix + p->head, (p->n - p->head) * sizeof *p->ix);
@@ -600,6 +606,117 @@ seen_release(struct lw_kstate *ks)
     if (seen_total(ks, &nlive) > ks->seen.peak) ks->seen.peak = ks->seen.bytes;
 }
 
+/* ---- seen() with windows (docs/design-state.md 3c) ----
+ * A partition's commit must be at a point of both: at most the windows' (its first record that
+ * fed a window not given, released for all partitions at once with the windows given in every
+ * metadata), and a point seen() allows (outside every span from a key's inserter to a record
+ * that found it live, and before the inserter of every key live). Below the windows' point
+ * any point is exact for the windows (its records fed only windows given, whose contributions
+ * a replay drops by X); so the commit is at the largest point seen() allows at most the
+ * windows' (logwash_state_seen_below), with the metadata's times and seen() time as of there.
+ * From it a replay gives every record the same seen() answers, so the same contributions to
+ * the windows not given. What seen() keeps back (q[head..wl)) is committed later on its own,
+ * per partition, when seen() allows it (both_catchup: the windows given stay those of the
+ * last release, so no other partition need move). */
+
+/* both_at: the end of the records of p its commit may pass, among q[head..wl) */
+static size_t
+both_at(struct lw_kstate *ks, struct kpart *p)
+{
+    p->seen_at = logwash_state_applied(*ks->state);
+    p->seen_ms = mono_ms();
+    if (p->wl <= p->head) return p->head;
+    uint64_t v = logwash_state_seen_below(*ks->state, (uint32_t)(p - ks->p), p->q[p->wl - 1].seq);
+    size_t lo = p->head, hi = p->wl; /* the first record with seq past v (seq never goes down) */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->q[mid].seq <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* both_commit: p's commit goes past q[head..to), every one idle: the times as of there */
+static void
+both_commit(struct lw_kstate *ks, struct kpart *p, size_t to)
+{
+    uint32_t nw = ks->nw;
+    if (p->head < to) {
+        for (uint32_t w = 0; w < nw; w++)
+            p->m[w] = p->v[(to - 1) * 2 * nw + nw + w];
+        p->mseen = p->q[to - 1].stime;
+    }
+    setmeta(ks, p); /* the metadata first: the commit it goes with is made after the done()s */
+    for (; p->head < to; p->head++)
+        ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
+}
+
+/* both_release: a window release (every record before need idle) in partition p: the
+ * windows given are the goal's, the commit as far as seen() allows */
+static void
+both_release(struct lw_kstate *ks, struct kpart *p)
+{
+    for (uint32_t w = 0; w < ks->nw; w++)
+        if (ks->goal[w] > p->m[ks->nw + w]) p->m[ks->nw + w] = ks->goal[w];
+    p->wl = p->need;
+    both_commit(ks, p, both_at(ks, p));
+}
+
+/* both_total: what seen() holds beyond the windows (q[head..wl), its spans), the figures kept */
+static uint64_t
+both_total(struct lw_kstate *ks)
+{
+    uint64_t held = 0, spans = 0;
+    for (uint32_t i = 0; i < ks->np; i++) {
+        if (!ks->p[i].live) continue;
+        if (ks->p[i].wl > ks->p[i].head) held += ks->p[i].wl - ks->p[i].head;
+        spans += logwash_state_seen_spans(*ks->state, i);
+    }
+    ks->seen.held = held;
+    ks->seen.spans = spans;
+    ks->seen.bytes = held * LW_KSEEN_HELD + spans * 16;
+    return ks->seen.bytes;
+}
+
+/* both_catchup: past seen()'s bound, the partitions holding most commit at their windows'
+ * point anyway, the largest first (seen_bound's rule; a replay from there may let a duplicate
+ * through, and count it in a window: counted, logwash(1) KAFKA); then each partition's commit
+ * goes as far as seen() allows now, at most every 64 records or 100 ms (each time at the end) */
+static void
+both_catchup(struct lw_kstate *ks)
+{
+    while (both_total(ks) > ks->seen.bound) {
+        struct kpart *most = NULL;
+        uint64_t mb = 0;
+        for (uint32_t i = 0; i < ks->np; i++) {
+            struct kpart *p = &ks->p[i];
+            if (!p->live || p->wl <= p->head) continue;
+            uint64_t b =
+                (p->wl - p->head) * LW_KSEEN_HELD + logwash_state_seen_spans(*ks->state, i) * 16;
+            if (b > mb) most = p, mb = b;
+        }
+        if (most == NULL) break; /* the rest is held by the windows */
+        if (both_at(ks, most) < most->wl) {
+            logwash_state_seen_pass(*ks->state, (uint32_t)(most - ks->p),
+                                    most->q[most->wl - 1].seq);
+            ks->seen.inexact++;
+        }
+        both_commit(ks, most, most->wl);
+    }
+    uint64_t applied = logwash_state_applied(*ks->state);
+    int64_t now = mono_ms();
+    for (uint32_t i = 0; i < ks->np; i++) {
+        struct kpart *p = &ks->p[i];
+        if (!p->live || p->wl <= p->head) continue;
+        if (!ks->final && applied - p->seen_at < 64 && now - p->seen_ms < 100) continue;
+        size_t to = both_at(ks, p);
+        if (to > p->head) both_commit(ks, p, to);
+    }
+    if (both_total(ks) > ks->seen.peak) ks->seen.peak = ks->seen.bytes;
+}
+
 void
 lw_kstate_seen(const struct lw_kstate *ks, struct lw_kseen *c)
 {
@@ -614,6 +731,7 @@ lw_kstate_release(struct lw_kstate *ks)
         seen_release(ks);
         return;
     }
+    if (ks->both) both_catchup(ks);
     uint32_t nw = ks->nw;
     for (;;) {
         while (ks->c_head < ks->c_n && idle(ks, ks->c[ks->c_head].ticket)) {
@@ -644,6 +762,10 @@ lw_kstate_release(struct lw_kstate *ks)
         for (uint32_t i = 0; i < ks->np; i++) {
             struct kpart *p = &ks->p[i];
             if (!p->live) continue;
+            if (ks->both) {
+                both_release(ks, p);
+                continue;
+            }
             for (uint32_t w = 0; w < nw; w++) {
                 if (p->head < p->need) p->m[w] = p->v[(p->need - 1) * 2 * nw + nw + w];
                 if (ks->goal[w] > p->m[nw + w]) p->m[nw + w] = ks->goal[w];

@@ -548,8 +548,7 @@ summary(const struct run *r, const struct lw_opts *o)
                     " windows closed early, %" PRIu64 " seen() keys evicted\n",
                     c.results, r->n.late, c.closed_early, c.evicted);
         }
-        if (r->ks != NULL && logwash_state_statements(r->state) == 0 &&
-            (o->verbosity >= 1 || r->n.seen_inexact > 0)) {
+        if (r->ks != NULL && r->seen_used && (o->verbosity >= 1 || r->n.seen_inexact > 0)) {
             struct lw_kseen k;
             lw_kstate_seen(r->ks, &k);
             fprintf(stderr,
@@ -2294,12 +2293,12 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         if (!exact && (o->from == LW_FROM_KAFKA || o->to == LW_TO_KAFKA)) {
             fprintf(stderr,
                     "logwash: with Kafka, state is accepted only for Kafka input whose replay "
-                    "from the committed offsets rebuilds it exactly: seen() alone, or up to %d "
+                    "from the committed offsets rebuilds it exactly: seen(), up to %d "
                     "event-time tumbling, sliding or session window statements (window tumbling "
                     "SIZE at EXPR, window sliding SIZE every STEP at EXPR, window session GAP at "
-                    "EXPR, with or without late); count windows depend on how the partitions "
-                    "interleave, windows without at on the clock; seen() together with windows, "
-                    "and files to Kafka, are not built yet (logwash(1) KAFKA)\n",
+                    "EXPR, with or without late), or both; count windows depend on how the "
+                    "partitions interleave, windows without at on the clock; files to Kafka are "
+                    "not built yet (logwash(1) KAFKA)\n",
                     LW_KSTATE_MAX_STATEMENTS);
             logwash_state_free(r.state);
             lw_tablewatch_free(r.tw);

@@ -2197,7 +2197,7 @@ lw_state_replay_exact(const struct lw_state *s)
      * contributes several times (to several statements, or to one more than once) is
      * exact too, each contribution's lateness being decided by its source's time for its
      * statement (docs/design-state.md 3a) */
-    if (p->uses_seen || s->c.closed_early > 0) return false;
+    if (s->c.closed_early > 0) return false; /* with seen(): both commit points, 3c */
     for (uint32_t w = 0; w < p->nwindows; w++) {
         const struct lw_windef *d = &p->windows[w];
         if (d->kind == LW_WIN_COUNT || !d->event_time) return false;
@@ -2271,14 +2271,21 @@ span_cmp(const void *a, const void *b)
 uint64_t
 lw_state_seen_horizon(struct lw_state *s, uint32_t src)
 {
-    if (src >= s->nsrc || !s->src[src].live) return s->applied;
+    return lw_state_seen_below(s, src, UINT64_MAX);
+}
+
+uint64_t
+lw_state_seen_below(struct lw_state *s, uint32_t src, uint64_t upto)
+{
+    if (src >= s->nsrc || !s->src[src].live) return s->applied < upto ? s->applied : upto;
     struct dq *q = &s->src[src].dq;
     /* sorting the spans costs n log n: at most once per n/8 logs applied (the horizon given
      * meanwhile is an earlier one, valid still), so a record pays a few steps whatever n */
     if (q->nsp > 512 && s->applied - q->hat < q->nsp / 8) return q->horizon;
     q->hat = s->applied;
-    /* no commit past the inserter of a key still held (in insertion order: the front's) */
-    uint64_t h = s->applied;
+    /* no commit past the inserter of a key still held (in insertion order: the front's), nor
+     * past upto (with windows: the first record a window not given needs) */
+    uint64_t h = s->applied < upto ? s->applied : upto;
     if (q->head != NULL && q->head->rec < h) h = q->head->rec;
     /* nor strictly inside a span of a key gone: the spans sorted by their start and merged,
      * h moves back to the start of the merged span it falls in (merged spans do not touch) */

@@ -46,7 +46,7 @@ for minute in range(m + 1):
         evs = [(86400000 + k, "c%d" % k, 0) for k in range(6)]
     with open("%s/m%d" % (tmp, minute), "w") as f:
         for ms, c, p in evs:
-            line = '{"n":%d,"ts":"%s","campaign":"%s","price_micros":%d}\n' % (n, ts(ms), c, p)
+            line = '{"n":%d,"request_id":"q%d","ts":"%s","campaign":"%s","price_micros":%d}\n' % (n, n, ts(ms), c, p)
             f.write(line)
             allf.write(line)
             n += 1
