@@ -546,6 +546,17 @@ LOGWASH_API void logwash_state_restore_seen(struct logwash_state *s, uint32_t sr
  * answers (when src's records are the only ones using its keys: input partitioned by the key).
  * It never goes back. */
 LOGWASH_API uint64_t logwash_state_seen_horizon(struct logwash_state *s, uint32_t src);
+/* logwash_state_seen_horizon_below: the same for a commit at most at index cap (a caller that
+ * holds records for windows too): the largest point at or below both that no span of a key
+ * or count window contains; cap never goes back from one call to the next for a source. */
+LOGWASH_API uint64_t logwash_state_seen_horizon_below(struct logwash_state *s, uint32_t src,
+                                                      uint64_t cap);
+/* logwash_state_count_statements: how many `window count` statements the template has. Their
+ * windows are in logwash_state_seen_horizon too: no commit of a source strictly inside a
+ * count window of its records (from its first to its last) nor past an open one's first, so
+ * a replay from the commit, the source's time restored, groups the records as before (input
+ * partitioned by the window key). */
+LOGWASH_API uint32_t logwash_state_count_statements(const struct logwash_state *s);
 /* logwash_state_seen_spans: what source src keeps for logwash_state_seen_horizon: spans of
  * 16 bytes each, kept until the horizon passes them (a stalled commit piles them up). */
 LOGWASH_API size_t logwash_state_seen_spans(const struct logwash_state *s, uint32_t src);

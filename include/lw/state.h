@@ -179,6 +179,16 @@ void lw_state_restore_seen(struct lw_state *s, uint32_t src, int64_t time);
  * of src's oldest key held, moved back out of the span (inserter, last log that found it
  * live] of any key gone; it never goes back (docs/design-state.md 3b). */
 uint64_t lw_state_seen_horizon(struct lw_state *s, uint32_t src);
+/* lw_state_seen_horizon_below: the same for a commit at most at index cap (a caller holding
+ * records for other reasons too): the largest point at or below cap and the horizon that no
+ * span contains. cap must never go back from one call to the next for a source (the spans
+ * before the point given are dropped). */
+uint64_t lw_state_seen_horizon_below(struct lw_state *s, uint32_t src, uint64_t cap);
+/* lw_state_count_statements: the template's `window count` statements. With sources, a count
+ * window's records (from its first to its last) are a span of its first record's source, and
+ * an open one's first holds it, in lw_state_seen_horizon as seen()'s keys do
+ * (docs/design-state.md 3c). */
+uint32_t lw_state_count_statements(const struct lw_state *s);
 /* lw_state_seen_spans: the spans source src keeps for lw_state_seen_horizon (16 bytes each). */
 size_t lw_state_seen_spans(const struct lw_state *s, uint32_t src);
 /* lw_state_seen_pass: source src's commit passes the logs before index upto although

@@ -271,6 +271,18 @@ logwash_state_seen_horizon(struct logwash_state *s, uint32_t src)
     return s->broken ? 0 : lw_state_seen_horizon(s->s, src);
 }
 
+uint64_t
+logwash_state_seen_horizon_below(struct logwash_state *s, uint32_t src, uint64_t cap)
+{
+    return s->broken ? 0 : lw_state_seen_horizon_below(s->s, src, cap);
+}
+
+uint32_t
+logwash_state_count_statements(const struct logwash_state *s)
+{
+    return lw_state_count_statements(s->s);
+}
+
 size_t
 logwash_state_seen_spans(const struct logwash_state *s, uint32_t src)
 {

@@ -58,6 +58,9 @@ struct kpart {
     uint64_t seen_h;  /* seen(): records of it with seq up to it may be committed */
     uint64_t seen_at; /* logwash_state_applied when seen_h was asked */
     int64_t seen_ms;  /* and the monotonic ms then */
+    bool ctried;      /* count_bound: tried in this call */
+    uint64_t cap_at;  /* count_upto: the cap seen_h was asked for */
+    size_t upto;      /* the release's end in q (need, or less with count windows) */
 };
 
 struct kcut {
@@ -86,6 +89,10 @@ struct lw_kstate {
     bool reset;           /* every partition revoked: the state is made again */
     bool nowin;           /* seen() without windows: each partition released on its own */
     bool final;           /* the input is over: the seen() horizon asked at every release */
+    /* count windows (docs/design-state.md 3c): a record is released only below its
+     * partition's seen() horizon too, which holds their spans; span_wait: the last release
+     * stopped there in some partition, so the next one tries again without a new cut */
+    bool counted, span_wait;
     struct lw_kseen seen; /* seen()'s commits: what they hold, its bound, the inexact ones */
     char stop[300];       /* why the run must stop, "" while it need not */
     /* per cut: the state's session horizon after its maker (UINT64_MAX: none); then the same
@@ -186,6 +193,7 @@ lw_kstate_new(struct lw_source *src, struct logwash_state **state, const struct 
     for (uint32_t k = 0; k < 4 * ks->nw; k++)
         ks->last_closed[k] = INT64_MIN;
     ks->nowin = nw == 0;
+    ks->counted = logwash_state_count_statements(*state) > 0;
     ks->safe_h = ks->goal_h = ks->released_h = 0;
     ks->seen.bound = max_state / 8;
     if (ks->seen.bound < 64 * LW_KSEEN_HELD) ks->seen.bound = 64 * LW_KSEEN_HELD;
@@ -606,6 +614,72 @@ lw_kstate_seen(const struct lw_kstate *ks, struct lw_kseen *c)
     *c = ks->seen;
 }
 
+/* count_upto: with count windows, how far partition p's release may go (it may go to need
+ * for the windows): to its last record below the largest point at or below need's that no count
+ * window's records contain (docs/design-state.md 3c); short of need, span_wait notes it */
+static size_t
+count_upto(struct lw_kstate *ks, struct kpart *p)
+{
+    if (p->need == p->head) return p->head;
+    /* the point need's record stands at (its index), or past the last record held */
+    uint64_t cap = p->need < p->n ? p->q[p->need].seq - 1 : p->q[p->n - 1].seq;
+    uint64_t applied = logwash_state_applied(*ks->state);
+    if (cap != p->cap_at || applied != p->seen_at) {
+        uint64_t c = logwash_state_seen_horizon_below(*ks->state, (uint32_t)(p - ks->p), cap);
+        p->seen_h = c < cap ? c : cap;
+        p->cap_at = cap;
+        p->seen_at = applied;
+    }
+    size_t lo = p->head, hi = p->need; /* the first record above it: seq grows along q */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->q[mid].seq <= p->seen_h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < p->need) ks->span_wait = true;
+    return lo;
+}
+/* count_bound: with count windows, past the bound of seen()'s commits (what the partitions
+ * hold, seen_total) the partitions holding most, the largest first, commit where the windows
+ * alone would let them (every record before it fed only windows given at the goal, and is
+ * delivered), past their count windows' spans: the horizon moves there (seen_pass's inexact
+ * commit: a replay from it gives a count window that straddles it in part) */
+static void
+count_bound(struct lw_kstate *ks)
+{
+    uint64_t nlive, total = seen_total(ks, &nlive);
+    for (uint32_t i = 0; i < ks->np; i++)
+        ks->p[i].ctried = false;
+    while (total > ks->seen.bound) {
+        struct kpart *most = NULL;
+        uint64_t mb = 0, h, sp;
+        for (uint32_t i = 0; i < ks->np; i++) {
+            struct kpart *p = &ks->p[i];
+            uint64_t b = p->live && !p->ctried ? seen_bytes(ks, i, &h, &sp) : 0;
+            if (b > mb) most = p, mb = b;
+        }
+        if (most == NULL) break;
+        most->ctried = true;
+        size_t j = most->need > most->head ? most->need : most->head;
+        while (j < most->n && fed_by(ks, most, j) && idle(ks, most->q[j].ticket))
+            j++;
+        if (j == most->head) continue; /* the windows hold it, or it is in flight */
+        uint32_t i = (uint32_t)(most - ks->p);
+        uint64_t upto = most->q[j - 1].seq;
+        if (upto > most->seen_h) {
+            uint64_t hz = logwash_state_seen_horizon(*ks->state, i);
+            if (hz > most->seen_h) most->seen_h = hz;
+        }
+        if (upto <= most->seen_h) continue; /* the spans do not hold it */
+        logwash_state_seen_pass(*ks->state, i, upto);
+        most->seen_h = upto;
+        ks->seen.inexact++;
+        total = seen_total(ks, &nlive);
+    }
+}
+
 void
 lw_kstate_release(struct lw_kstate *ks)
 {
@@ -622,13 +696,15 @@ lw_kstate_release(struct lw_kstate *ks)
         }
         if (!ks->going) {
             if (memcmp(ks->safe, ks->released, nw * sizeof *ks->safe) == 0 &&
-                ks->safe_h == ks->released_h)
+                ks->safe_h == ks->released_h && !ks->span_wait)
                 return;
             memcpy(ks->goal, ks->safe, nw * sizeof *ks->goal);
             ks->goal_h = ks->safe_h;
             ks->going = true;
         }
         bool ready = true;
+        if (ks->counted) count_bound(ks);
+        ks->span_wait = false;
         for (uint32_t i = 0; i < ks->np; i++) {
             struct kpart *p = &ks->p[i];
             if (!p->live) continue;
@@ -636,26 +712,32 @@ lw_kstate_release(struct lw_kstate *ks)
             if (p->scan < p->head) p->scan = p->head;
             while (p->need < p->n && fed_by(ks, p, p->need))
                 p->need++;
-            while (p->scan < p->need && idle(ks, p->q[p->scan].ticket))
+            p->upto = ks->counted ? count_upto(ks, p) : p->need;
+            while (p->scan < p->upto && idle(ks, p->q[p->scan].ticket))
                 p->scan++;
-            if (p->scan < p->need) ready = false;
+            if (p->scan < p->upto) ready = false;
         }
         if (!ready) return;
         for (uint32_t i = 0; i < ks->np; i++) {
             struct kpart *p = &ks->p[i];
             if (!p->live) continue;
             for (uint32_t w = 0; w < nw; w++) {
-                if (p->head < p->need) p->m[w] = p->v[(p->need - 1) * 2 * nw + nw + w];
+                if (p->head < p->upto) p->m[w] = p->v[(p->upto - 1) * 2 * nw + nw + w];
                 if (ks->goal[w] > p->m[nw + w]) p->m[nw + w] = ks->goal[w];
             }
             /* the metadata first: the commit it goes with is made after the done()s */
             setmeta(ks, p);
-            for (; p->head < p->need; p->head++)
+            for (; p->head < p->upto; p->head++)
                 ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
         }
         memcpy(ks->released, ks->goal, nw * sizeof *ks->released);
         ks->released_h = ks->goal_h;
         ks->going = false;
+        if (ks->counted) { /* what stays after the release: the most of it kept */
+            uint64_t nlive;
+            if (seen_total(ks, &nlive) > ks->seen.peak) ks->seen.peak = ks->seen.bytes;
+        }
+        if (ks->span_wait) return; /* tried again at the next call, not in a loop here */
     }
 }
 

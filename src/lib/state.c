@@ -230,6 +230,12 @@ struct bucket { /* one window (statement, start) */
     struct bucket *oprev, *onext; /* in s->olist while it has results to give */
     bool listed;
     struct snode *sx; /* session windows: its set of merged sessions (session_add) */
+    /* count windows with sources: the apply of its last record, its source (UINT32_MAX: none)
+     * and its place in that source's open count windows (struct dq: count_open, count_done) */
+    uint64_t last;
+    uint32_t csrc;
+    bool copen;
+    struct bucket *cprev, *cnext;
 };
 
 struct wstate {
@@ -254,6 +260,9 @@ struct dq {
     size_t nsp, capsp;
     uint64_t horizon; /* the last lw_state_seen_horizon (it never goes back) */
     uint64_t hat;     /* the logs applied when it was worked out */
+    /* its count windows open, in the order they opened: no commit past the first's first
+     * record; one closed leaves the span (first, last] (docs/design-state.md 3c) */
+    struct bucket *chead, *ctail;
 };
 
 /* A source of logs with its own event time (a Kafka partition, docs/design-state.md 2): a
@@ -561,6 +570,19 @@ dremove(struct lw_state *s, struct dkey *k)
     s->bytes -= msz(sizeof *k + k->len);
     s->dn--;
     free(k);
+}
+
+/* span_add: no commit of q's source in (from, to] (a key found live after its insert, a count
+ * window's records); one wholly before the horizon never matters */
+static void
+span_add(struct dq *q, uint64_t from, uint64_t to)
+{
+    if (to <= from || to < q->horizon) return;
+    if (q->nsp == q->capsp) {
+        q->capsp = q->capsp ? q->capsp * 2 : 64;
+        q->sp = lw_xrealloc(q->sp, q->capsp * sizeof *q->sp);
+    }
+    q->sp[q->nsp++] = (struct span){ from, to };
 }
 
 static void
@@ -1352,6 +1374,45 @@ unlist(struct lw_state *s, struct bucket *b)
     b->listed = false;
 }
 
+/* count_open: count window b, just opened by a log of the current source, joins the source's
+ * open count windows (docs/design-state.md 3c) */
+static void
+count_open(struct lw_state *s, struct bucket *b)
+{
+    b->last = b->first;
+    b->csrc = UINT32_MAX;
+    if (s->cur == NULL) return;
+    struct dq *q = &s->cur->dq;
+    b->csrc = (uint32_t)(s->cur - s->src);
+    b->copen = true;
+    b->cprev = q->ctail;
+    if (q->ctail)
+        q->ctail->cnext = b;
+    else
+        q->chead = b;
+    q->ctail = b;
+}
+
+/* count_done: count window b took its last record (its count reached, timed out, or closed at
+ * the end or early): it leaves its source's open ones, its records a span no commit of the
+ * source may fall inside (a replay from there would start the key's window mid-way) */
+static void
+count_done(struct lw_state *s, struct bucket *b)
+{
+    if (!b->copen) return;
+    struct dq *q = &s->src[b->csrc].dq;
+    if (b->cprev)
+        b->cprev->cnext = b->cnext;
+    else
+        q->chead = b->cnext;
+    if (b->cnext)
+        b->cnext->cprev = b->cprev;
+    else
+        q->ctail = b->cprev;
+    b->copen = false;
+    span_add(q, b->first, b->last);
+}
+
 /* close_b: emit and free open window b (see drain: a cut leaves it open, given in part). */
 static size_t
 close_b(struct lw_state *s, struct bucket *b, struct lw_buf *out, size_t limit, bool *cut)
@@ -1361,6 +1422,7 @@ close_b(struct lw_state *s, struct bucket *b, struct lw_buf *out, size_t limit, 
     if (*cut) return n;
     heap_remove(s, b);
     if (b->sx) sess_drop(s, b);
+    count_done(s, b);
     if (b->seq == 0) {
         struct bucket **pp = &s->btab[bslot(s, b->w, b->start)];
         while (*pp != b) {
@@ -1667,16 +1729,26 @@ count_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t khash
     struct wstate *ws = &s->ws[w];
     if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
     if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
+    /* with sources, the timeout runs on the record's own source's time (docs/design-state.md
+     * 3c): a key's windows are then a function of its source's records in order */
+    int64_t *pwm = d->event_time && s->cur != NULL ? &s->cur->wm[w] : &ws->wm;
+    if (*pwm == INT64_MIN || t > *pwm) *pwm = t;
     size_t n = 0;
     struct went *e = count_find(s, w, khash, key, kl);
-    if (e != NULL && ws->wm >= e->b->end) { /* the key's window timed out: it closes first */
+    if (e != NULL && *pwm >= e->b->end) { /* the key's window timed out: it closes first */
         n += close_b(s, e->b, out, 0, &(bool){ false });
         e = NULL;
     }
     if (e == NULL) {
         int64_t end = t > INT64_MAX - d->size_ns ? INT64_MAX : t + d->size_ns;
-        e = entry_get(s, bucket_get(s, w, t, end, ++s->seq), khash, key, kl);
+        struct bucket *b = bucket_get(s, w, t, end, ++s->seq);
+        count_open(s, b);
+        e = entry_get(s, b, khash, key, kl);
     }
+    e->b->last = s->applied;
+    /* held until the window's timeout has passed (closed at its count, it waits there empty) */
+    if (e->b->end > s->last_end) s->last_end = e->b->end;
+    if (e->b->end > s->wlast[w]) s->wlast[w] = e->b->end;
     const char *q = args;
     for (uint32_t i = 0; i < d->naggs; i++)
         add(s, &d->aggs[i], &e->ag[i], &q);
@@ -1685,6 +1757,7 @@ count_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t khash
          * leaves the list when its timeout passes (no search and move in a long list) */
         struct bucket *b = e->b;
         b->shown_end = t;
+        count_done(s, b);
         n += drain(s, b, out, 0, &(bool){ false });
     }
     return n + advance(s, now, out, 0);
@@ -2200,9 +2273,18 @@ lw_state_replay_exact(const struct lw_state *s)
     if (p->uses_seen || s->c.closed_early > 0) return false;
     for (uint32_t w = 0; w < p->nwindows; w++) {
         const struct lw_windef *d = &p->windows[w];
-        if (d->kind == LW_WIN_COUNT || !d->event_time) return false;
+        if (!d->event_time) return false; /* count windows: lw_state_seen_horizon too (3c) */
     }
     return true;
+}
+
+uint32_t
+lw_state_count_statements(const struct lw_state *s)
+{
+    uint32_t n = 0;
+    for (uint32_t w = 0; w < s->p->nwindows; w++)
+        n += s->p->windows[w].kind == LW_WIN_COUNT;
+    return n;
 }
 
 uint64_t
@@ -2271,7 +2353,13 @@ span_cmp(const void *a, const void *b)
 uint64_t
 lw_state_seen_horizon(struct lw_state *s, uint32_t src)
 {
-    if (src >= s->nsrc || !s->src[src].live) return s->applied;
+    return lw_state_seen_horizon_below(s, src, UINT64_MAX);
+}
+
+uint64_t
+lw_state_seen_horizon_below(struct lw_state *s, uint32_t src, uint64_t cap)
+{
+    if (src >= s->nsrc || !s->src[src].live) return cap < s->applied ? cap : s->applied;
     struct dq *q = &s->src[src].dq;
     /* sorting the spans costs n log n: at most once per n/8 logs applied (the horizon given
      * meanwhile is an earlier one, valid still), so a record pays a few steps whatever n */
@@ -2280,6 +2368,8 @@ lw_state_seen_horizon(struct lw_state *s, uint32_t src)
     /* no commit past the inserter of a key still held (in insertion order: the front's) */
     uint64_t h = s->applied;
     if (q->head != NULL && q->head->rec < h) h = q->head->rec;
+    if (q->chead != NULL && q->chead->first < h) h = q->chead->first; /* a count window open */
+    if (cap < h) h = cap; /* the caller's own limit: the point is moved out of the spans too */
     /* nor strictly inside a span of a key gone: the spans sorted by their start and merged,
      * h moves back to the start of the merged span it falls in (merged spans do not touch) */
     if (q->nsp > 0) {

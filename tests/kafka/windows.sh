@@ -161,7 +161,7 @@ fi
 
 # not exact under Kafka: refused at start, exit 2 (seen() alone is exact: tests/kafka/kseen.sh)
 for w in "window tumbling 1m { n = count() }" "window session 1m { n = count() }" \
-    "window count 5 timeout 1m at t { n = count() }" "if seen(.i, 1m, t) { drop }
+    "window count 5 timeout 1m { n = count() }" "if seen(.i, 1m, t) { drop }
 window tumbling 1m at t { n = count() }"; do
     printf 'input json\nlet t = parse_time(.ts, "rfc3339")\n%s\n' "$w" >"$tmp/r.lw"
     "$lw" -f "$tmp/r.lw" --from kafka --brokers "$boot" --topic win --group gr --exit-at-eof \
