@@ -53,7 +53,7 @@ printf '%s\n' 'input json' 'let t = parse_time(.ts, "rfc3339")' \
 # partition's latest time (the record's own included) reached the window's first time + 3 s
 # (then it closed: window_end its first + 3 s); at 5 records it closes (window_end the fifth's
 # time). The windows of the last day stay open under Kafka: left out.
-python3 - "$tmp/in.jsonl" >"$tmp/ref" <<'EOF'
+python3 - "$tmp/in.jsonl" "$tmp/spans" >"$tmp/ref" <<'EOF'
 import datetime, json, sys
 T, N = 3000, 5
 def ms_of(s):
@@ -62,8 +62,9 @@ def ms_of(s):
 def ts(ms):
     d = datetime.datetime.fromtimestamp(ms // 1000, datetime.timezone.utc)
     return d.strftime("%Y-%m-%dT%H:%M:%S") + (".%03dZ" % (ms % 1000) if ms % 1000 else "Z")
-out = []
+out, spans = [], []
 def give(k, w, end):
+    spans.append((w["p"], w["o1"], w["o2"]))
     if end < ms_of("2026-03-02T00:00:00.000Z"):
         out.append({"key": k, "window_start": ts(w["start"]), "window_end": ts(end), "n": w["n"],
                     "s": w["s"], "lo": w["lo"], "hi": w["hi"]})
@@ -73,7 +74,7 @@ for line in open(sys.argv[1]):
     parts.setdefault(r["p"], []).append(r)
 for p, recs in parts.items():
     latest, open_ = None, {}
-    for r in recs:
+    for o, r in enumerate(recs):
         t = ms_of(r["ts"])
         latest = t if latest is None else max(latest, t)
         w = open_.get(r["c"])
@@ -81,7 +82,8 @@ for p, recs in parts.items():
             give(r["c"], w, w["start"] + T)
             w = None
         if w is None:
-            w = open_[r["c"]] = {"start": t, "n": 0, "s": 0, "lo": r["i"], "hi": r["i"]}
+            w = open_[r["c"]] = {"start": t, "n": 0, "s": 0, "lo": r["i"], "hi": r["i"], "p": p, "o1": o}
+        w["o2"] = o
         w["n"] += 1
         w["s"] += r["v"]
         w["lo"], w["hi"] = min(w["lo"], r["i"]), max(w["hi"], r["i"])
@@ -92,6 +94,9 @@ for p, recs in parts.items():
         give(k, w, w["start"] + T)
 for o in out:
     print(json.dumps(o))
+with open(sys.argv[2], "w") as f:  # each window's records: partition, first and last offsets
+    for sp in spans:
+        print("%d %d %d" % sp, file=f)
 EOF
 python3 "$(dirname "$0")/results.py" canon <"$tmp/ref" >"$tmp/want"
 nwant=$(wc -l <"$tmp/want")
@@ -115,6 +120,28 @@ msg=$(python3 "$(dirname "$0")/results.py" union "$tmp/want" "$tmp/got") &&
 ngot=$(grep -v window_start "$tmp/got" | sort -u | wc -l)
 [ "$ngot" = $((N + 3)) ] && ok "every record's own output is there ($ngot)" ||
     bad "$ngot records' outputs, want $((N + 3))"
+# no commit seen (after each kill and at the end) strictly inside a count window's records: a
+# commit at offset C with a window's first record before C and its last at or after it
+"$committed" "$boot" gc wc >"$tmp/c3"
+msg=$(python3 - "$tmp/spans" "$tmp/c1" "$tmp/c2" "$tmp/c3" <<'EOF'
+
+import sys
+spans = [tuple(map(int, l.split())) for l in open(sys.argv[1])]
+bad = []
+for path in sys.argv[2:]:
+    for l in open(path):
+        p, c = map(int, l.split()[:2])
+        bad += ["%s: partition %d at %d inside records %d..%d" % (path[-2:], p, c, a, b)
+                for q, a, b in spans if q == p and a < c <= b]
+print("; ".join(bad[:3]))
+sys.exit(1 if bad else 0)
+EOF
+)
+if [ $? = 0 ]; then
+    ok "no commit inside a count window's records: $(tr '\n' ' ' <"$tmp/c1")then $(tr '\n' ' ' <"$tmp/c2")then $(tr '\n' ' ' <"$tmp/c3")"
+else
+    bad "commits inside count windows: $msg"
+fi
 # the metadata: each partition's time as of its commit (before the last day: the last day's
 # window is open, its record held) and the windows given (the last day's)
 "$committed" "$boot" gc wc meta >"$tmp/m3" 2>&1
