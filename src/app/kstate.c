@@ -58,7 +58,6 @@ struct kpart {
     uint64_t seen_h;  /* seen(): records of it with seq up to it may be committed */
     uint64_t seen_at; /* logwash_state_applied when seen_h was asked */
     int64_t seen_ms;  /* and the monotonic ms then */
-    bool ctried;      /* count_bound: tried in this call */
     uint64_t cap_at;  /* count_upto: the cap seen_h was asked for */
     size_t upto;      /* the release's end in q (need, or less with count windows) */
 };
@@ -614,21 +613,62 @@ lw_kstate_seen(const struct lw_kstate *ks, struct lw_kseen *c)
     *c = ks->seen;
 }
 
+/* count_end: partition p's records held only by the spans of its count windows: delivered (scan
+ * moved over the idle ones) and below need (they fed only windows given at the goal) */
+static size_t
+count_end(struct lw_kstate *ks, struct kpart *p)
+{
+    if (p->scan < p->head) p->scan = p->head;
+    while (p->scan < p->n && idle(ks, p->q[p->scan].ticket))
+        p->scan++;
+    return p->scan < p->need ? p->scan : p->need;
+}
+
+/* count_total: what the live partitions hold for their count windows' commits (count_end's
+ * records and the spans), the figures kept */
+static uint64_t
+count_total(struct lw_kstate *ks)
+{
+    uint64_t held = 0, spans = 0;
+    for (uint32_t i = 0; i < ks->np; i++) {
+        struct kpart *p = &ks->p[i];
+        if (!p->live) continue;
+        if (p->need < p->head) p->need = p->head;
+        held += count_end(ks, p) - p->head;
+        spans += logwash_state_seen_spans(*ks->state, i);
+    }
+    ks->seen.held = held;
+    ks->seen.spans = spans;
+    ks->seen.bytes = held * LW_KSEEN_HELD + spans * 16;
+    return ks->seen.bytes;
+}
+
 /* count_upto: with count windows, how far partition p's release may go (it may go to need
  * for the windows): to its last record below the largest point at or below need's that no count
- * window's records contain (docs/design-state.md 3c); short of need, span_wait notes it */
+ * window's records contain (docs/design-state.md 3c); short of need, span_wait notes it. The
+ * bound: when what p holds for its spans (count_end's records, the spans) passes share (its
+ * part of --max-state/8), its commit goes to count_end's point anyway, inside a count window
+ * (lw_state_seen_pass: a replay from it gives that window in part): counted. */
 static size_t
-count_upto(struct lw_kstate *ks, struct kpart *p)
+count_upto(struct lw_kstate *ks, struct kpart *p, uint64_t share)
 {
     if (p->need == p->head) return p->head;
+    uint32_t i = (uint32_t)(p - ks->p);
     /* the point need's record stands at (its index), or past the last record held */
     uint64_t cap = p->need < p->n ? p->q[p->need].seq - 1 : p->q[p->n - 1].seq;
     uint64_t applied = logwash_state_applied(*ks->state);
     if (cap != p->cap_at || applied != p->seen_at) {
-        uint64_t c = logwash_state_seen_horizon_below(*ks->state, (uint32_t)(p - ks->p), cap);
+        uint64_t c = logwash_state_seen_horizon_below(*ks->state, i, cap);
         p->seen_h = c < cap ? c : cap;
         p->cap_at = cap;
         p->seen_at = applied;
+    }
+    size_t e = count_end(ks, p);
+    uint64_t bytes = (e - p->head) * LW_KSEEN_HELD + logwash_state_seen_spans(*ks->state, i) * 16;
+    if (bytes > share && e > p->head && p->q[e - 1].seq > p->seen_h) {
+        logwash_state_seen_pass(*ks->state, i, p->q[e - 1].seq);
+        p->seen_h = p->q[e - 1].seq;
+        ks->seen.inexact++;
     }
     size_t lo = p->head, hi = p->need; /* the first record above it: seq grows along q */
     while (lo < hi) {
@@ -640,44 +680,6 @@ count_upto(struct lw_kstate *ks, struct kpart *p)
     }
     if (lo < p->need) ks->span_wait = true;
     return lo;
-}
-/* count_bound: with count windows, past the bound of seen()'s commits (what the partitions
- * hold, seen_total) the partitions holding most, the largest first, commit where the windows
- * alone would let them (every record before it fed only windows given at the goal, and is
- * delivered), past their count windows' spans: the horizon moves there (seen_pass's inexact
- * commit: a replay from it gives a count window that straddles it in part) */
-static void
-count_bound(struct lw_kstate *ks)
-{
-    uint64_t nlive, total = seen_total(ks, &nlive);
-    for (uint32_t i = 0; i < ks->np; i++)
-        ks->p[i].ctried = false;
-    while (total > ks->seen.bound) {
-        struct kpart *most = NULL;
-        uint64_t mb = 0, h, sp;
-        for (uint32_t i = 0; i < ks->np; i++) {
-            struct kpart *p = &ks->p[i];
-            uint64_t b = p->live && !p->ctried ? seen_bytes(ks, i, &h, &sp) : 0;
-            if (b > mb) most = p, mb = b;
-        }
-        if (most == NULL) break;
-        most->ctried = true;
-        size_t j = most->need > most->head ? most->need : most->head;
-        while (j < most->n && fed_by(ks, most, j) && idle(ks, most->q[j].ticket))
-            j++;
-        if (j == most->head) continue; /* the windows hold it, or it is in flight */
-        uint32_t i = (uint32_t)(most - ks->p);
-        uint64_t upto = most->q[j - 1].seq;
-        if (upto > most->seen_h) {
-            uint64_t hz = logwash_state_seen_horizon(*ks->state, i);
-            if (hz > most->seen_h) most->seen_h = hz;
-        }
-        if (upto <= most->seen_h) continue; /* the spans do not hold it */
-        logwash_state_seen_pass(*ks->state, i, upto);
-        most->seen_h = upto;
-        ks->seen.inexact++;
-        total = seen_total(ks, &nlive);
-    }
 }
 
 void
@@ -703,7 +705,10 @@ lw_kstate_release(struct lw_kstate *ks)
             ks->going = true;
         }
         bool ready = true;
-        if (ks->counted) count_bound(ks);
+        uint32_t nlive = 0; /* count windows: each partition's share of the bound */
+        for (uint32_t i = 0; i < ks->np; i++)
+            nlive += ks->p[i].live;
+        uint64_t share = ks->seen.bound / (nlive ? nlive : 1);
         ks->span_wait = false;
         for (uint32_t i = 0; i < ks->np; i++) {
             struct kpart *p = &ks->p[i];
@@ -712,7 +717,7 @@ lw_kstate_release(struct lw_kstate *ks)
             if (p->scan < p->head) p->scan = p->head;
             while (p->need < p->n && fed_by(ks, p, p->need))
                 p->need++;
-            p->upto = ks->counted ? count_upto(ks, p) : p->need;
+            p->upto = ks->counted ? count_upto(ks, p, share) : p->need;
             while (p->scan < p->upto && idle(ks, p->q[p->scan].ticket))
                 p->scan++;
             if (p->scan < p->upto) ready = false;
@@ -733,10 +738,8 @@ lw_kstate_release(struct lw_kstate *ks)
         memcpy(ks->released, ks->goal, nw * sizeof *ks->released);
         ks->released_h = ks->goal_h;
         ks->going = false;
-        if (ks->counted) { /* what stays after the release: the most of it kept */
-            uint64_t nlive;
-            if (seen_total(ks, &nlive) > ks->seen.peak) ks->seen.peak = ks->seen.bytes;
-        }
+        /* what stays after the release: the most of it kept */
+        if (ks->counted && count_total(ks) > ks->seen.peak) ks->seen.peak = ks->seen.bytes;
         if (ks->span_wait) return; /* tried again at the next call, not in a loop here */
     }
 }
