@@ -226,16 +226,23 @@ struct bucket { /* one window (statement, start) */
     /* what the results say (a session grows, a count window ends at its Nth record); start
      * and end stay the bucket's place in the list until advance moves it */
     int64_t shown_start, shown_end;
-    struct bucket *hnext;         /* tumbling and sliding (seq 0): its slot's chain in btab */
+    union {
+        struct bucket *hnext; /* tumbling and sliding (seq 0): its slot's chain in btab */
+        struct cwin *cw;      /* count windows with sources, open: count_open (NULL: none) */
+    };
     struct bucket *oprev, *onext; /* in s->olist while it has results to give */
     bool listed;
     struct snode *sx; /* session windows: its set of merged sessions (session_add) */
-    /* count windows with sources: the apply of its last record, its source (UINT32_MAX: none)
-     * and its place in that source's open count windows (struct dq: count_open, count_done) */
-    uint64_t last;
-    uint32_t csrc;
-    bool copen;
-    struct bucket *cprev, *cnext;
+};
+
+/* An open count window of a source (docs/design-state.md 3c), apart from its bucket so that a
+ * run without sources (files) keeps its buckets' size: the applies of its first and last
+ * records, its source, its place in the source's open ones (struct dq, in the order they
+ * opened). */
+struct cwin {
+    uint64_t first, last;
+    uint32_t src;
+    struct cwin *prev, *next;
 };
 
 struct wstate {
@@ -262,7 +269,7 @@ struct dq {
     uint64_t hat;     /* the logs applied when it was worked out */
     /* its count windows open, in the order they opened: no commit past the first's first
      * record; one closed leaves the span (first, last] (docs/design-state.md 3c) */
-    struct bucket *chead, *ctail;
+    struct cwin *chead, *ctail;
 };
 
 /* A source of logs with its own event time (a Kafka partition, docs/design-state.md 2): a
@@ -347,6 +354,7 @@ bucket_free(struct lw_state *s, struct bucket *b)
         free(e);
     }
     free(b->ents);
+    if (b->seq != 0 && !b->sx) free(b->cw); /* a count window still open (count_open) */
     free(b);
 }
 
@@ -1379,18 +1387,17 @@ unlist(struct lw_state *s, struct bucket *b)
 static void
 count_open(struct lw_state *s, struct bucket *b)
 {
-    b->last = b->first;
-    b->csrc = UINT32_MAX;
     if (s->cur == NULL) return;
     struct dq *q = &s->cur->dq;
-    b->csrc = (uint32_t)(s->cur - s->src);
-    b->copen = true;
-    b->cprev = q->ctail;
+    struct cwin *c = lw_xmalloc(sizeof *c);
+    *c = (struct cwin){ b->first, b->first, (uint32_t)(s->cur - s->src), q->ctail, NULL };
     if (q->ctail)
-        q->ctail->cnext = b;
+        q->ctail->next = c;
     else
-        q->chead = b;
-    q->ctail = b;
+        q->chead = c;
+    q->ctail = c;
+    b->cw = c;
+    s->bytes += msz(sizeof *c);
 }
 
 /* count_done: count window b took its last record (its count reached, timed out, or closed at
@@ -1399,18 +1406,21 @@ count_open(struct lw_state *s, struct bucket *b)
 static void
 count_done(struct lw_state *s, struct bucket *b)
 {
-    if (!b->copen) return;
-    struct dq *q = &s->src[b->csrc].dq;
-    if (b->cprev)
-        b->cprev->cnext = b->cnext;
+    struct cwin *c = b->seq != 0 && !b->sx ? b->cw : NULL;
+    if (c == NULL) return;
+    struct dq *q = &s->src[c->src].dq;
+    if (c->prev)
+        c->prev->next = c->next;
     else
-        q->chead = b->cnext;
-    if (b->cnext)
-        b->cnext->cprev = b->cprev;
+        q->chead = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
     else
-        q->ctail = b->cprev;
-    b->copen = false;
-    span_add(q, b->first, b->last);
+        q->ctail = c->prev;
+    span_add(q, c->first, c->last);
+    b->cw = NULL;
+    s->bytes -= msz(sizeof *c);
+    free(c);
 }
 
 /* close_b: emit and free open window b (see drain: a cut leaves it open, given in part). */
@@ -1745,7 +1755,7 @@ count_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t khash
         count_open(s, b);
         e = entry_get(s, b, khash, key, kl);
     }
-    e->b->last = s->applied;
+    if (e->b->cw != NULL) e->b->cw->last = s->applied;
     /* held until the window's timeout has passed (closed at its count, it waits there empty) */
     if (e->b->end > s->last_end) s->last_end = e->b->end;
     if (e->b->end > s->wlast[w]) s->wlast[w] = e->b->end;
