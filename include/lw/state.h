@@ -134,8 +134,8 @@ uint64_t lw_state_steps(const struct lw_state *s);
 /* lw_state_replay_exact: whether replaying the logs from a horizon (in the same order, on an
  * empty state, each source's time and windows given restored per statement:
  * lw_state_restore_of) gives again exactly the results not given yet, and none of those given:
- * event-time tumbling, sliding or session window statements only (any number), no seen(), no
- * window closed early (docs/design-state.md 3a; sessions: each record held until the session
+ * event-time tumbling, sliding, session or count window statements only (any number; count
+ * windows: from a point lw_state_seen_horizon_below gives), no seen(), no window closed early (docs/design-state.md 3a; sessions: each record held until the session
  * horizon passes it, lw_state_session_horizon); or seen() alone, from lw_state_seen_horizon
  * (3b). */
 bool lw_state_replay_exact(const struct lw_state *s);
