@@ -489,8 +489,8 @@ LOGWASH_API uint64_t logwash_state_session_horizon(const struct logwash_state *s
  * the same order, on a new state, gives again exactly the window results not given yet and none
  * of those given (true for a template whose only state is event-time tumbling, sliding,
  * session or count windows, one statement or several (count windows: replayed from a point
- * at or below logwash_state_seen_horizon_below), as long as no window closed early at max_bytes; with
- * lateness, sliding windows or several statements, only when each source's time and the
+ * at or below logwash_state_seen_horizon_below), as long as no window closed early at max_bytes;
+ * with lateness, sliding windows or several statements, only when each source's time and the
  * windows given are restored first, per statement: logwash_state_restore_of); also true for a
  * template whose only state is seen(), replayed from logwash_state_seen_horizon. logwash(1)
  * allows state with Kafka input only while this holds. */

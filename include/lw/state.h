@@ -135,9 +135,9 @@ uint64_t lw_state_steps(const struct lw_state *s);
  * empty state, each source's time and windows given restored per statement:
  * lw_state_restore_of) gives again exactly the results not given yet, and none of those given:
  * event-time tumbling, sliding, session or count window statements only (any number; count
- * windows: from a point lw_state_seen_horizon_below gives), no seen(), no window closed early (docs/design-state.md 3a; sessions: each record held until the session
- * horizon passes it, lw_state_session_horizon); or seen() alone, from lw_state_seen_horizon
- * (3b). */
+ * windows: from a point lw_state_seen_horizon_below gives), no seen(), no window closed early
+ * (docs/design-state.md 3a; sessions: each record held until the session horizon passes it,
+ * lw_state_session_horizon); or seen() alone, from lw_state_seen_horizon (3b). */
 bool lw_state_replay_exact(const struct lw_state *s);
 /* lw_state_from: the logs applied from now on come from source src (a small number; a new one
  * holds every window back until it has a time or is idle): each source has its own event
