@@ -294,6 +294,10 @@ kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 	LW_JOBS=2 tests/kafka/winlate.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/winmulti.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/winsess.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=1 tests/kafka/wincount.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=2 tests/kafka/wincount.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=1 tests/kafka/wincountbound.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=2 tests/kafka/wincountbound.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/twostage.sh $(BUILD)/logwash $(BUILD)/mockd
 	LW_JOBS=1 tests/kafka/kseen.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/kseen.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed

@@ -487,9 +487,10 @@ LOGWASH_API uint64_t logwash_state_applied(const struct logwash_state *s);
 LOGWASH_API uint64_t logwash_state_session_horizon(const struct logwash_state *s);
 /* logwash_state_replay_exact: whether replaying the records from the one at the horizon, in
  * the same order, on a new state, gives again exactly the window results not given yet and none
- * of those given (true for a template whose only state is event-time tumbling, sliding or
- * session windows, one statement or several, as long as no window closed early at max_bytes; with
- * lateness, sliding windows or several statements, only when each source's time and the
+ * of those given (true for a template whose only state is event-time tumbling, sliding,
+ * session or count windows, one statement or several (count windows: replayed from a point
+ * at or below logwash_state_seen_below), as long as no window closed early at max_bytes;
+ * with lateness, sliding windows or several statements, only when each source's time and the
  * windows given are restored first, per statement: logwash_state_restore_of); also true for a
  * template whose only state is seen(), replayed from logwash_state_seen_horizon, and for
  * seen() with such windows, replayed from logwash_state_seen_below the windows' point. logwash(1)
@@ -548,9 +549,18 @@ LOGWASH_API void logwash_state_restore_seen(struct logwash_state *s, uint32_t sr
  * It never goes back. */
 LOGWASH_API uint64_t logwash_state_seen_horizon(struct logwash_state *s, uint32_t src);
 /* logwash_state_seen_below: the largest index at most upto (and at least the last one given)
- * at which src's commit may be for seen(), by the rule of logwash_state_seen_horizon: the
- * commit point of seen() with windows, upto being the windows' (docs/design-state.md 3c). */
+ * at which src's commit may be, by the rule of logwash_state_seen_horizon: no commit strictly
+ * inside a span of a seen() key or of a count window of src's records, nor past a key still
+ * held or an open count window's first record. The commit point of seen() or count windows
+ * with other windows, upto being the windows' (docs/design-state.md 3c, 3d); upto must never go
+ * back from one call to the next for a source. */
 LOGWASH_API uint64_t logwash_state_seen_below(struct logwash_state *s, uint32_t src, uint64_t upto);
+/* logwash_state_count_statements: how many `window count` statements the template has. Their
+ * windows are in logwash_state_seen_horizon too: no commit of a source strictly inside a
+ * count window of its records (from its first to its last) nor past an open one's first, so
+ * a replay from the commit, the source's time restored, groups the records as before (input
+ * partitioned by the window key). */
+LOGWASH_API uint32_t logwash_state_count_statements(const struct logwash_state *s);
 /* logwash_state_seen_spans: what source src keeps for logwash_state_seen_horizon: spans of
  * 16 bytes each, kept until the horizon passes them (a stalled commit piles them up). */
 LOGWASH_API size_t logwash_state_seen_spans(const struct logwash_state *s, uint32_t src);

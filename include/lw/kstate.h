@@ -57,8 +57,9 @@ struct lw_kseen {
 };
 /* a held record's bytes: its entry here (40) and in the source's ring (16) */
 #define LW_KSEEN_HELD 56
-/* lw_kstate_seen: the figures of seen()'s commits (all 0 with windows alone; with windows,
- * what seen() holds back beyond them: docs/design-state.md 3c) */
+/* lw_kstate_seen: the figures of seen()'s commits, or of count windows' (the same horizon and
+ * bound, docs/design-state.md 3d); all 0 with time windows alone; with seen() and time windows,
+ * what seen() holds back beyond them (3c) */
 void lw_kstate_seen(const struct lw_kstate *ks, struct lw_kseen *c);
 /* lw_kstate_stop: why the run must stop (a rebalance kept some partitions), or NULL. */
 const char *lw_kstate_stop(const struct lw_kstate *ks);

@@ -134,10 +134,11 @@ uint64_t lw_state_steps(const struct lw_state *s);
 /* lw_state_replay_exact: whether replaying the logs from a horizon (in the same order, on an
  * empty state, each source's time and windows given restored per statement:
  * lw_state_restore_of) gives again exactly the results not given yet, and none of those given:
- * event-time tumbling, sliding or session window statements only (any number), no
- * window closed early (docs/design-state.md 3a; sessions: each record held until the session
- * horizon passes it, lw_state_session_horizon); or seen() alone, from lw_state_seen_horizon
- * (3b); or both, from lw_state_seen_below the windows' point (3c). */
+ * event-time tumbling, sliding, session or count window statements only (any number; count
+ * windows: from a point lw_state_seen_below gives), no window closed early
+ * (docs/design-state.md 3a; sessions: each record held until the session horizon passes it,
+ * lw_state_session_horizon); or seen() alone, from lw_state_seen_horizon (3b); or seen() with
+ * time windows, from lw_state_seen_below the windows' point (3c). */
 bool lw_state_replay_exact(const struct lw_state *s);
 /* lw_state_from: the logs applied from now on come from source src (a small number; a new one
  * holds every window back until it has a time or is idle): each source has its own event
@@ -180,11 +181,17 @@ void lw_state_restore_seen(struct lw_state *s, uint32_t src, int64_t time);
  * live] of any key gone; it never goes back (docs/design-state.md 3b). */
 uint64_t lw_state_seen_horizon(struct lw_state *s, uint32_t src);
 /* lw_state_seen_below: the same, at most upto: the largest point at most upto (and at least
- * the last one given) a commit of src may be at for seen(): a point below the horizon may lie
- * inside a span (seen() with windows, whose commit is also bounded by the windows': the
- * horizon is then moved back out of the spans from upto, docs/design-state.md 3c). The spans
- * are dropped only wholly before the point given, which becomes the floor of the next. */
+ * the last one given) a commit of src may be at: a point below the horizon may lie inside a
+ * span (seen() or count windows with other windows, whose commit is also bounded by the
+ * windows': the point is then moved back out of the spans from upto, docs/design-state.md 3c,
+ * 3d). upto must never go back from one call to the next for a source: the spans wholly
+ * before the point given are dropped. */
 uint64_t lw_state_seen_below(struct lw_state *s, uint32_t src, uint64_t upto);
+/* lw_state_count_statements: the template's `window count` statements. With sources, a count
+ * window's records (from its first to its last) are a span of its first record's source, and
+ * an open one's first holds it, in lw_state_seen_horizon as seen()'s keys do
+ * (docs/design-state.md 3d). */
+uint32_t lw_state_count_statements(const struct lw_state *s);
 /* lw_state_seen_spans: the spans source src keeps for lw_state_seen_horizon (16 bytes each). */
 size_t lw_state_seen_spans(const struct lw_state *s, uint32_t src);
 /* lw_state_seen_pass: source src's commit passes the logs before index upto although

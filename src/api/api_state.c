@@ -277,6 +277,12 @@ logwash_state_seen_below(struct logwash_state *s, uint32_t src, uint64_t upto)
     return s->broken ? 0 : lw_state_seen_below(s->s, src, upto);
 }
 
+uint32_t
+logwash_state_count_statements(const struct logwash_state *s)
+{
+    return lw_state_count_statements(s->s);
+}
+
 size_t
 logwash_state_seen_spans(const struct logwash_state *s, uint32_t src)
 {

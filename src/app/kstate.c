@@ -61,6 +61,8 @@ struct kpart {
     uint64_t seen_h;  /* seen(): records of it with seq up to it may be committed */
     uint64_t seen_at; /* logwash_state_applied when seen_h was asked */
     int64_t seen_ms;  /* and the monotonic ms then */
+    uint64_t cap_at;  /* count_upto: the cap seen_h was asked for */
+    size_t upto;      /* the release's end in q (need, or less with count windows) */
 };
 
 struct kcut {
@@ -90,6 +92,10 @@ struct lw_kstate {
     bool nowin;           /* seen() without windows: each partition released on its own */
     bool both;            /* seen() with windows: the lower of both points (both_at) */
     bool final;           /* the input is over: the seen() horizon asked at every release */
+    /* count windows (docs/design-state.md 3d): a record is released only below its
+     * partition's seen() horizon too, which holds their spans; span_wait: the last release
+     * stopped there in some partition, so the next one tries again without a new cut */
+    bool counted, span_wait;
     struct lw_kseen seen; /* seen()'s commits: what they hold, its bound, the inexact ones */
     char stop[300];       /* why the run must stop, "" while it need not */
     /* per cut: the state's session horizon after its maker (UINT64_MAX: none); then the same
@@ -191,6 +197,7 @@ lw_kstate_new(struct lw_source *src, struct logwash_state **state, const struct 
         ks->last_closed[k] = INT64_MIN;
     ks->nowin = nw == 0;
     ks->both = nw > 0 && logwash_template_uses_seen(t);
+    ks->counted = logwash_state_count_statements(*state) > 0; /* never with both (3d) */
     ks->safe_h = ks->goal_h = ks->released_h = 0;
     ks->seen.bound = max_state / 8;
     if (ks->seen.bound < 64 * LW_KSEEN_HELD) ks->seen.bound = 64 * LW_KSEEN_HELD;
@@ -723,6 +730,75 @@ lw_kstate_seen(const struct lw_kstate *ks, struct lw_kseen *c)
     *c = ks->seen;
 }
 
+/* count_end: partition p's records held only by the spans of its count windows: delivered (scan
+ * moved over the idle ones) and below need (they fed only windows given at the goal) */
+static size_t
+count_end(struct lw_kstate *ks, struct kpart *p)
+{
+    if (p->scan < p->head) p->scan = p->head;
+    while (p->scan < p->n && idle(ks, p->q[p->scan].ticket))
+        p->scan++;
+    return p->scan < p->need ? p->scan : p->need;
+}
+
+/* count_total: what the live partitions hold for their count windows' commits (count_end's
+ * records and the spans), the figures kept */
+static uint64_t
+count_total(struct lw_kstate *ks)
+{
+    uint64_t held = 0, spans = 0;
+    for (uint32_t i = 0; i < ks->np; i++) {
+        struct kpart *p = &ks->p[i];
+        if (!p->live) continue;
+        if (p->need < p->head) p->need = p->head;
+        held += count_end(ks, p) - p->head;
+        spans += logwash_state_seen_spans(*ks->state, i);
+    }
+    ks->seen.held = held;
+    ks->seen.spans = spans;
+    ks->seen.bytes = held * LW_KSEEN_HELD + spans * 16;
+    return ks->seen.bytes;
+}
+
+/* count_upto: with count windows, how far partition p's release may go (it may go to need
+ * for the windows): to its last record below the largest point at or below need's that no count
+ * window's records contain (docs/design-state.md 3d); short of need, span_wait notes it. The
+ * bound: when what p holds for its spans (count_end's records, the spans) passes share (its
+ * part of --max-state/8), its commit goes to count_end's point anyway, inside a count window
+ * (lw_state_seen_pass: a replay from it gives that window in part): counted. */
+static size_t
+count_upto(struct lw_kstate *ks, struct kpart *p, uint64_t share)
+{
+    if (p->need == p->head) return p->head;
+    uint32_t i = (uint32_t)(p - ks->p);
+    /* the point need's record stands at (its index), or past the last record held */
+    uint64_t cap = p->need < p->n ? p->q[p->need].seq - 1 : p->q[p->n - 1].seq;
+    uint64_t applied = logwash_state_applied(*ks->state);
+    if (cap != p->cap_at || applied != p->seen_at) {
+        uint64_t c = logwash_state_seen_below(*ks->state, i, cap);
+        p->seen_h = c < cap ? c : cap;
+        p->cap_at = cap;
+        p->seen_at = applied;
+    }
+    size_t e = count_end(ks, p);
+    uint64_t bytes = (e - p->head) * LW_KSEEN_HELD + logwash_state_seen_spans(*ks->state, i) * 16;
+    if (bytes > share && e > p->head && p->q[e - 1].seq > p->seen_h) {
+        logwash_state_seen_pass(*ks->state, i, p->q[e - 1].seq);
+        p->seen_h = p->q[e - 1].seq;
+        ks->seen.inexact++;
+    }
+    size_t lo = p->head, hi = p->need; /* the first record above it: seq grows along q */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->q[mid].seq <= p->seen_h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < p->need) ks->span_wait = true;
+    return lo;
+}
+
 void
 lw_kstate_release(struct lw_kstate *ks)
 {
@@ -740,13 +816,18 @@ lw_kstate_release(struct lw_kstate *ks)
         }
         if (!ks->going) {
             if (memcmp(ks->safe, ks->released, nw * sizeof *ks->safe) == 0 &&
-                ks->safe_h == ks->released_h)
+                ks->safe_h == ks->released_h && !ks->span_wait)
                 return;
             memcpy(ks->goal, ks->safe, nw * sizeof *ks->goal);
             ks->goal_h = ks->safe_h;
             ks->going = true;
         }
         bool ready = true;
+        uint32_t nlive = 0; /* count windows: each partition's share of the bound */
+        for (uint32_t i = 0; i < ks->np; i++)
+            nlive += ks->p[i].live;
+        uint64_t share = ks->seen.bound / (nlive ? nlive : 1);
+        ks->span_wait = false;
         for (uint32_t i = 0; i < ks->np; i++) {
             struct kpart *p = &ks->p[i];
             if (!p->live) continue;
@@ -754,9 +835,10 @@ lw_kstate_release(struct lw_kstate *ks)
             if (p->scan < p->head) p->scan = p->head;
             while (p->need < p->n && fed_by(ks, p, p->need))
                 p->need++;
-            while (p->scan < p->need && idle(ks, p->q[p->scan].ticket))
+            p->upto = ks->counted ? count_upto(ks, p, share) : p->need;
+            while (p->scan < p->upto && idle(ks, p->q[p->scan].ticket))
                 p->scan++;
-            if (p->scan < p->need) ready = false;
+            if (p->scan < p->upto) ready = false;
         }
         if (!ready) return;
         for (uint32_t i = 0; i < ks->np; i++) {
@@ -767,17 +849,20 @@ lw_kstate_release(struct lw_kstate *ks)
                 continue;
             }
             for (uint32_t w = 0; w < nw; w++) {
-                if (p->head < p->need) p->m[w] = p->v[(p->need - 1) * 2 * nw + nw + w];
+                if (p->head < p->upto) p->m[w] = p->v[(p->upto - 1) * 2 * nw + nw + w];
                 if (ks->goal[w] > p->m[nw + w]) p->m[nw + w] = ks->goal[w];
             }
             /* the metadata first: the commit it goes with is made after the done()s */
             setmeta(ks, p);
-            for (; p->head < p->need; p->head++)
+            for (; p->head < p->upto; p->head++)
                 ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
         }
         memcpy(ks->released, ks->goal, nw * sizeof *ks->released);
         ks->released_h = ks->goal_h;
         ks->going = false;
+        /* what stays after the release: the most of it kept */
+        if (ks->counted && count_total(ks) > ks->seen.peak) ks->seen.peak = ks->seen.bytes;
+        if (ks->span_wait) return; /* tried again at the next call, not in a loop here */
     }
 }
 

@@ -548,14 +548,15 @@ summary(const struct run *r, const struct lw_opts *o)
                     " windows closed early, %" PRIu64 " seen() keys evicted\n",
                     c.results, r->n.late, c.closed_early, c.evicted);
         }
-        if (r->ks != NULL && r->seen_used && (o->verbosity >= 1 || r->n.seen_inexact > 0)) {
+        bool counted = logwash_state_count_statements(r->state) > 0;
+        if (r->ks != NULL && (r->seen_used || counted) &&
+            (o->verbosity >= 1 || r->n.seen_inexact > 0)) {
             struct lw_kseen k;
             lw_kstate_seen(r->ks, &k);
             fprintf(stderr,
-                    "logwash: state: %" PRIu64
-                    " seen() commits past the exact point, at most %" PRIu64
+                    "logwash: state: %" PRIu64 " %s commits past the exact point, at most %" PRIu64
                     " bytes of records held and spans for them (bound %" PRIu64 ")\n",
-                    k.inexact, k.peak, k.bound);
+                    k.inexact, counted ? "count windows'" : "seen()", k.peak, k.bound);
         }
         /* how often a worker's seen() answer was wrong depends on -j and the batches */
         if (o->verbosity >= 2)
@@ -849,7 +850,16 @@ kseen_counts(struct run *r)
     r->n.seen_held = k.held;
     r->n.seen_spans = k.spans;
     r->n.seen_bytes = k.bytes;
-    if (k.inexact > 0 && !r->inexact_said && r->o->verbosity >= 0) {
+    if (k.inexact > 0 && !r->inexact_said && r->o->verbosity >= 0 &&
+        logwash_state_count_statements(r->state) > 0) {
+        fprintf(stderr,
+                "logwash: count windows' bound (--max-state/8: %" PRIu64 " bytes of records "
+                "held and spans) reached: a partition's commit goes past a count window's "
+                "records, where a replay gives that window in part (counted in the summary; "
+                "logwash(1) KAFKA)\n",
+                k.bound);
+        r->inexact_said = true;
+    } else if (k.inexact > 0 && !r->inexact_said && r->o->verbosity >= 0) {
         fprintf(stderr,
                 "logwash: seen()'s bound (--max-state/8: %" PRIu64 " bytes of records held "
                 "and spans) reached: a partition's commit goes to its delivered point, where "
@@ -2294,11 +2304,12 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             fprintf(stderr,
                     "logwash: with Kafka, state is accepted only for Kafka input whose replay "
                     "from the committed offsets rebuilds it exactly: seen(), up to %d "
-                    "event-time tumbling, sliding or session window statements (window tumbling "
-                    "SIZE at EXPR, window sliding SIZE every STEP at EXPR, window session GAP at "
-                    "EXPR, with or without late), or both; count windows depend on how the "
-                    "partitions interleave, windows without at on the clock; files to Kafka are "
-                    "not built yet (logwash(1) KAFKA)\n",
+                    "event-time tumbling, sliding, session or count window statements (window "
+                    "tumbling SIZE at EXPR, window sliding SIZE every STEP at EXPR, window "
+                    "session GAP at EXPR, with or without late, window count N timeout T at "
+                    "EXPR), or seen() with such windows but count ones; windows without at run "
+                    "on the clock; seen() with count windows, and files to Kafka, are not built "
+                    "yet (logwash(1) KAFKA)\n",
                     LW_KSTATE_MAX_STATEMENTS);
             logwash_state_free(r.state);
             lw_tablewatch_free(r.tw);

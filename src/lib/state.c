@@ -226,10 +226,23 @@ struct bucket { /* one window (statement, start) */
     /* what the results say (a session grows, a count window ends at its Nth record); start
      * and end stay the bucket's place in the list until advance moves it */
     int64_t shown_start, shown_end;
-    struct bucket *hnext;         /* tumbling and sliding (seq 0): its slot's chain in btab */
+    union {
+        struct bucket *hnext; /* tumbling and sliding (seq 0): its slot's chain in btab */
+        struct cwin *cw;      /* count windows with sources, open: count_open (NULL: none) */
+    };
     struct bucket *oprev, *onext; /* in s->olist while it has results to give */
     bool listed;
     struct snode *sx; /* session windows: its set of merged sessions (session_add) */
+};
+
+/* An open count window of a source (docs/design-state.md 3d), apart from its bucket so that a
+ * run without sources (files) keeps its buckets' size: the applies of its first and last
+ * records, its source, its place in the source's open ones (struct dq, in the order they
+ * opened). */
+struct cwin {
+    uint64_t first, last;
+    uint32_t src;
+    struct cwin *prev, *next;
 };
 
 struct wstate {
@@ -254,6 +267,9 @@ struct dq {
     size_t nsp, capsp;
     uint64_t horizon; /* the last lw_state_seen_horizon (it never goes back) */
     uint64_t hat;     /* the logs applied when it was worked out */
+    /* its count windows open, in the order they opened: no commit past the first's first
+     * record; one closed leaves the span (first, last] (docs/design-state.md 3d) */
+    struct cwin *chead, *ctail;
 };
 
 /* A source of logs with its own event time (a Kafka partition, docs/design-state.md 2): a
@@ -338,6 +354,7 @@ bucket_free(struct lw_state *s, struct bucket *b)
         free(e);
     }
     free(b->ents);
+    if (b->seq != 0 && !b->sx) free(b->cw); /* a count window still open (count_open) */
     free(b);
 }
 
@@ -561,6 +578,19 @@ dremove(struct lw_state *s, struct dkey *k)
     s->bytes -= msz(sizeof *k + k->len);
     s->dn--;
     free(k);
+}
+
+/* span_add: no commit of q's source in (from, to] (a key found live after its insert, a count
+ * window's records); one wholly before the horizon never matters */
+static void
+span_add(struct dq *q, uint64_t from, uint64_t to)
+{
+    if (to <= from || to < q->horizon) return;
+    if (q->nsp == q->capsp) {
+        q->capsp = q->capsp ? q->capsp * 2 : 64;
+        q->sp = lw_xrealloc(q->sp, q->capsp * sizeof *q->sp);
+    }
+    q->sp[q->nsp++] = (struct span){ from, to };
 }
 
 static void
@@ -1352,6 +1382,47 @@ unlist(struct lw_state *s, struct bucket *b)
     b->listed = false;
 }
 
+/* count_open: count window b, just opened by a log of the current source, joins the source's
+ * open count windows (docs/design-state.md 3d) */
+static void
+count_open(struct lw_state *s, struct bucket *b)
+{
+    if (s->cur == NULL) return;
+    struct dq *q = &s->cur->dq;
+    struct cwin *c = lw_xmalloc(sizeof *c);
+    *c = (struct cwin){ b->first, b->first, (uint32_t)(s->cur - s->src), q->ctail, NULL };
+    if (q->ctail)
+        q->ctail->next = c;
+    else
+        q->chead = c;
+    q->ctail = c;
+    b->cw = c;
+    s->bytes += msz(sizeof *c);
+}
+
+/* count_done: count window b took its last record (its count reached, timed out, or closed at
+ * the end or early): it leaves its source's open ones, its records a span no commit of the
+ * source may fall inside (a replay from there would start the key's window mid-way) */
+static void
+count_done(struct lw_state *s, struct bucket *b)
+{
+    struct cwin *c = b->seq != 0 && !b->sx ? b->cw : NULL;
+    if (c == NULL) return;
+    struct dq *q = &s->src[c->src].dq;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        q->chead = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        q->ctail = c->prev;
+    span_add(q, c->first, c->last);
+    b->cw = NULL;
+    s->bytes -= msz(sizeof *c);
+    free(c);
+}
+
 /* close_b: emit and free open window b (see drain: a cut leaves it open, given in part). */
 static size_t
 close_b(struct lw_state *s, struct bucket *b, struct lw_buf *out, size_t limit, bool *cut)
@@ -1361,6 +1432,7 @@ close_b(struct lw_state *s, struct bucket *b, struct lw_buf *out, size_t limit, 
     if (*cut) return n;
     heap_remove(s, b);
     if (b->sx) sess_drop(s, b);
+    count_done(s, b);
     if (b->seq == 0) {
         struct bucket **pp = &s->btab[bslot(s, b->w, b->start)];
         while (*pp != b) {
@@ -1667,16 +1739,26 @@ count_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t khash
     struct wstate *ws = &s->ws[w];
     if (!d->event_time && ws->wm != INT64_MIN && t < ws->wm) t = ws->wm;
     if (ws->wm == INT64_MIN || t > ws->wm) ws->wm = t;
+    /* with sources, the timeout runs on the record's own source's time (docs/design-state.md
+     * 3d): a key's windows are then a function of its source's records in order */
+    int64_t *pwm = d->event_time && s->cur != NULL ? &s->cur->wm[w] : &ws->wm;
+    if (*pwm == INT64_MIN || t > *pwm) *pwm = t;
     size_t n = 0;
     struct went *e = count_find(s, w, khash, key, kl);
-    if (e != NULL && ws->wm >= e->b->end) { /* the key's window timed out: it closes first */
+    if (e != NULL && *pwm >= e->b->end) { /* the key's window timed out: it closes first */
         n += close_b(s, e->b, out, 0, &(bool){ false });
         e = NULL;
     }
     if (e == NULL) {
         int64_t end = t > INT64_MAX - d->size_ns ? INT64_MAX : t + d->size_ns;
-        e = entry_get(s, bucket_get(s, w, t, end, ++s->seq), khash, key, kl);
+        struct bucket *b = bucket_get(s, w, t, end, ++s->seq);
+        count_open(s, b);
+        e = entry_get(s, b, khash, key, kl);
     }
+    if (e->b->cw != NULL) e->b->cw->last = s->applied;
+    /* held until the window's timeout has passed (closed at its count, it waits there empty) */
+    if (e->b->end > s->last_end) s->last_end = e->b->end;
+    if (e->b->end > s->wlast[w]) s->wlast[w] = e->b->end;
     const char *q = args;
     for (uint32_t i = 0; i < d->naggs; i++)
         add(s, &d->aggs[i], &e->ag[i], &q);
@@ -1685,6 +1767,7 @@ count_add(struct lw_state *s, uint32_t w, int64_t t, int64_t now, uint64_t khash
          * leaves the list when its timeout passes (no search and move in a long list) */
         struct bucket *b = e->b;
         b->shown_end = t;
+        count_done(s, b);
         n += drain(s, b, out, 0, &(bool){ false });
     }
     return n + advance(s, now, out, 0);
@@ -2200,9 +2283,20 @@ lw_state_replay_exact(const struct lw_state *s)
     if (s->c.closed_early > 0) return false; /* with seen(): both commit points, 3c */
     for (uint32_t w = 0; w < p->nwindows; w++) {
         const struct lw_windef *d = &p->windows[w];
-        if (d->kind == LW_WIN_COUNT || !d->event_time) return false;
+        if (!d->event_time) return false; /* count windows: lw_state_seen_horizon too (3d) */
+        /* seen() with count windows: not built (kstate's two uses of the spans not joined) */
+        if (d->kind == LW_WIN_COUNT && p->uses_seen) return false;
     }
     return true;
+}
+
+uint32_t
+lw_state_count_statements(const struct lw_state *s)
+{
+    uint32_t n = 0;
+    for (uint32_t w = 0; w < s->p->nwindows; w++)
+        n += s->p->windows[w].kind == LW_WIN_COUNT;
+    return n;
 }
 
 uint64_t
@@ -2287,6 +2381,7 @@ lw_state_seen_below(struct lw_state *s, uint32_t src, uint64_t upto)
      * past upto (with windows: the first record a window not given needs) */
     uint64_t h = s->applied < upto ? s->applied : upto;
     if (q->head != NULL && q->head->rec < h) h = q->head->rec;
+    if (q->chead != NULL && q->chead->first < h) h = q->chead->first; /* a count window open */
     /* nor strictly inside a span of a key gone: the spans sorted by their start and merged,
      * h moves back to the start of the merged span it falls in (merged spans do not touch) */
     if (q->nsp > 0) {
