@@ -60,6 +60,19 @@ struct lw_kseen {
 /* lw_kstate_seen: the figures of seen()'s commits (all 0 with windows alone; with windows,
  * what seen() holds back beyond them: docs/design-state.md 3c) */
 void lw_kstate_seen(const struct lw_kstate *ks, struct lw_kseen *c);
+/* What the windows hold for their commits under Kafka input (docs/design-state.md 3d): every
+ * record settled until the windows it fed are given, bounded by --max-state/8; past it the
+ * partitions holding most commit at their delivered point (never past a record in flight), so a
+ * replay after a crash rebuilds the windows open then in part: counted. */
+struct lw_kwin {
+    uint64_t inexact;     /* commits made past the windows' exact point at the bound */
+    uint64_t held;        /* records held now, over the partitions */
+    uint64_t bytes, peak; /* their bytes now (lw_kstate_win_held each), the most after a release */
+    uint64_t bound;       /* the bound on bytes */
+};
+/* lw_kstate_win: the figures of the windows' holds (all 0 without windows; with seen(), the
+ * records seen() keeps back beyond the windows are seen()'s, lw_kstate_seen) */
+void lw_kstate_win(const struct lw_kstate *ks, struct lw_kwin *c);
 /* lw_kstate_stop: why the run must stop (a rebalance kept some partitions), or NULL. */
 const char *lw_kstate_stop(const struct lw_kstate *ks);
 /* lw_kstate_idle: partitions with no record for the idle time stop holding windows back. */

@@ -91,6 +91,7 @@ struct lw_kstate {
     bool both;            /* seen() with windows: the lower of both points (both_at) */
     bool final;           /* the input is over: the seen() horizon asked at every release */
     struct lw_kseen seen; /* seen()'s commits: what they hold, its bound, the inexact ones */
+    struct lw_kwin win;   /* the windows' holds: what they hold, their bound, the inexact ones */
     char stop[300];       /* why the run must stop, "" while it need not */
     /* per cut: the state's session horizon after its maker (UINT64_MAX: none); then the same
      * for safe, goal and released */
@@ -170,6 +171,14 @@ mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* win_each: the bytes of a record held for the windows: its entry here (struct kent, per
+ * statement two times in v, its index in ix) and its slot in the source's ring (16) */
+static uint64_t
+win_each(const struct lw_kstate *ks)
+{
+    return sizeof(struct kent) + (2 * (uint64_t)ks->nw + 1) * sizeof(int64_t) + 16;
+}
+
 struct lw_kstate *
 lw_kstate_new(struct lw_source *src, struct logwash_state **state, const struct logwash_template *t,
               size_t max_state, enum logwash_output_format out, int64_t idle_ms)
@@ -194,6 +203,8 @@ lw_kstate_new(struct lw_source *src, struct logwash_state **state, const struct 
     ks->safe_h = ks->goal_h = ks->released_h = 0;
     ks->seen.bound = max_state / 8;
     if (ks->seen.bound < 64 * LW_KSEEN_HELD) ks->seen.bound = 64 * LW_KSEEN_HELD;
+    ks->win.bound = max_state / 8;
+    if (ks->win.bound < 64 * win_each(ks)) ks->win.bound = 64 * win_each(ks);
     return ks;
 }
 
@@ -723,6 +734,108 @@ lw_kstate_seen(const struct lw_kstate *ks, struct lw_kseen *c)
     *c = ks->seen;
 }
 
+/* ---- The windows' holds, bounded (docs/design-state.md 3d) ----
+ * Every record settled is held until the windows it fed are given: with a long window and a
+ * fast stream that is every record of the window (a tumbling 1h at 100k records/s: 360M). Past
+ * --max-state/8 the partition holding most commits at its delivered point (every record before
+ * it delivered, only the windows' hold left: nothing in flight is passed), with its time as of
+ * there and its windows given unchanged, the largest first until what stays is within the
+ * bound. Nothing changes in the run itself (the windows stay open in memory and are given
+ * whole); only a replay from such a commit, after a crash, rebuilds the windows that were open
+ * at it from the records after it: a partial result, counted (the commit's windows given are
+ * those of the last release, so no window given is given again). */
+
+/* win_from: the first record of p held for the windows (with seen(), q[head..wl) is seen()'s) */
+static size_t
+win_from(const struct lw_kstate *ks, const struct kpart *p)
+{
+    return ks->both && p->wl > p->head ? p->wl : p->head;
+}
+
+/* win_total: what the live partitions hold for the windows, the figures kept */
+static uint64_t
+win_total(struct lw_kstate *ks)
+{
+    uint64_t held = 0;
+    for (uint32_t i = 0; i < ks->np; i++)
+        if (ks->p[i].live && ks->p[i].n > win_from(ks, &ks->p[i]))
+            held += ks->p[i].n - win_from(ks, &ks->p[i]);
+    ks->win.held = held;
+    ks->win.bytes = held * win_each(ks);
+    return ks->win.bytes;
+}
+
+/* win_scan: p's delivered point moved over its records now idle (only the windows' hold left) */
+static void
+win_scan(struct lw_kstate *ks, struct kpart *p)
+{
+    if (p->scan < p->head) p->scan = p->head;
+    while (p->scan < p->n && idle(ks, p->q[p->scan].ticket))
+        p->scan++;
+}
+
+/* win_pass: p's commit goes to its delivered point (q[head..scan), win_scan), nothing in flight
+ * passed; counted when a record passed fed a window not given as of the partition's commit */
+static void
+win_pass(struct lw_kstate *ks, struct kpart *p)
+{
+    uint32_t nw = ks->nw, i = (uint32_t)(p - ks->p);
+    size_t to = p->scan;
+    bool inexact = false;
+    for (size_t j = p->head; j < to && !inexact; j++) {
+        const int64_t *v = p->v + j * 2 * nw;
+        if (p->ix[j] >= 0 && (uint64_t)p->ix[j] >= ks->released_h) inexact = true;
+        for (uint32_t w = 0; w < nw; w++)
+            if (v[w] > p->m[nw + w]) inexact = true;
+    }
+    for (uint32_t w = 0; w < nw; w++)
+        p->m[w] = p->v[(to - 1) * 2 * nw + nw + w];
+    if (ks->both) { /* seen()'s floor moves there too (its own bound's rule) */
+        p->mseen = p->q[to - 1].stime;
+        if (p->q[to - 1].seq > p->seen_h) {
+            logwash_state_seen_pass(*ks->state, i, p->q[to - 1].seq);
+            p->seen_h = p->q[to - 1].seq;
+        }
+    }
+    setmeta(ks, p); /* the metadata first: the commit it goes with is made after the done()s */
+    for (; p->head < to; p->head++)
+        ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
+    if (p->wl < p->head) p->wl = p->head;
+    if (p->need < p->head) p->need = p->head;
+    ks->win.inexact += inexact;
+}
+
+/* win_bound: past the windows' bound, the partitions holding most pass, the largest first,
+ * until what stays is within it or only records in flight are left; the most kept after it */
+static void
+win_bound(struct lw_kstate *ks)
+{
+    uint64_t each = win_each(ks);
+    if (win_total(ks) > ks->win.bound) {
+        for (uint32_t i = 0; i < ks->np; i++)
+            if (ks->p[i].live) win_scan(ks, &ks->p[i]);
+        while (win_total(ks) > ks->win.bound) {
+            struct kpart *most = NULL;
+            uint64_t mb = 0;
+            for (uint32_t i = 0; i < ks->np; i++) {
+                struct kpart *p = &ks->p[i];
+                if (!p->live || p->scan <= p->head) continue; /* nothing delivered to pass */
+                uint64_t b = (p->n - win_from(ks, p)) * each;
+                if (b > mb) most = p, mb = b;
+            }
+            if (most == NULL) break; /* the rest is in flight (the producer's bound) */
+            win_pass(ks, most);
+        }
+    }
+    if (ks->win.bytes > ks->win.peak) ks->win.peak = ks->win.bytes;
+}
+
+void
+lw_kstate_win(const struct lw_kstate *ks, struct lw_kwin *c)
+{
+    *c = ks->win;
+}
+
 void
 lw_kstate_release(struct lw_kstate *ks)
 {
@@ -732,6 +845,7 @@ lw_kstate_release(struct lw_kstate *ks)
         return;
     }
     if (ks->both) both_catchup(ks);
+    win_bound(ks);
     uint32_t nw = ks->nw;
     for (;;) {
         while (ks->c_head < ks->c_n && idle(ks, ks->c[ks->c_head].ticket)) {
