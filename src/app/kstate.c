@@ -28,10 +28,16 @@
 
 #include "lw/str.h"
 
+/* A record held, or a run of consecutive records of a partition interchangeable for the release
+ * (kstate_hold: windows alone, no session statement, none of them raising the largest window
+ * end plus lateness fed, per statement): everything below is its last record's, but v holds the
+ * largest ends fed over the run and off its first offset. A commit lands only at an entry's
+ * first record (the source's limit, setlimit). */
 struct kent {
-    uint64_t ticket;
-    uint64_t seq;  /* the records the state had applied after it (logwash_state_applied) */
-    int64_t stime; /* its partition's seen() time after it */
+    uint64_t ticket; /* of its last record: the entry is delivered when the source passed it */
+    uint64_t seq;    /* the records the state had applied after it (logwash_state_applied) */
+    int64_t stime;   /* its partition's seen() time after it */
+    int64_t off;     /* the offset of its first record */
 };
 
 struct kpart {
@@ -171,12 +177,13 @@ mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* win_each: the bytes of a record held for the windows: its entry here (struct kent, per
- * statement two times in v, its index in ix) and its slot in the source's ring (16) */
+/* win_each: the bytes of an entry held for the windows (a record or a run of them, kstate_hold):
+ * struct kent, per statement two times in v, its index in ix (the source's ring keeps only the
+ * records in flight: the limit, not a hold, keeps the commit back) */
 static uint64_t
 win_each(const struct lw_kstate *ks)
 {
-    return sizeof(struct kent) + (2 * (uint64_t)ks->nw + 1) * sizeof(int64_t) + 16;
+    return sizeof(struct kent) + (2 * (uint64_t)ks->nw + 1) * sizeof(int64_t);
 }
 
 struct lw_kstate *
@@ -395,15 +402,11 @@ lw_kstate_from(struct lw_kstate *ks, const struct lw_recpos *pos, struct lw_diag
     return 1;
 }
 
-void
-lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
+/* kent_add: room for one more entry in p's queue (moved to its start when mostly released) */
+static void
+kent_add(struct lw_kstate *ks, struct kpart *p)
 {
-    if (ks->reset) remake(ks);
-    const struct lw_msgmeta *m = pos->msg;
-    struct kpart *p = m ? find(ks, m->topic.p, m->topic.len, m->partition) : NULL;
-    if (p == NULL || !p->live) return; /* revoked: nothing of it is committed */
-    ks->src->ops->hold(ks->src, pos->ticket);
-    uint32_t nw = ks->nw, i = (uint32_t)(p - ks->p);
+    uint32_t nw = ks->nw;
     if (p->head > 0 && p->head == p->n) {
         p->head = p->n = p->need = p->scan = p->wl = 0;
     } else if (p->head > 4096 && p->head * 2 > p->n) {
@@ -422,17 +425,60 @@ lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
         p->v = lw_xrealloc(p->v, p->cap * 2 * nw * sizeof *p->v);
         p->ix = lw_xrealloc(p->ix, p->cap * sizeof *p->ix);
     }
+}
+
+/* join: a record with the ends nv (per statement) may join p's last entry: every decision of a
+ * release is the same for both, so the commit may skip the point between them. Windows alone
+ * (seen() may commit between any two records its spans allow) without a session statement
+ * (its hold is per record index); the entry not taken by a release under way (need) nor found
+ * delivered (scan); the record raises no statement's largest end fed (the release takes an
+ * entry once every end it fed is given: a record feeding a later window starts a new entry,
+ * so with event time in order the entries are about one per window). */
+static bool
+join(const struct lw_kstate *ks, const struct kpart *p, const int64_t *nv)
+{
+    if (ks->nowin || ks->both || p->n == p->head || p->need >= p->n || p->scan >= p->n)
+        return false;
+    if (logwash_state_session_horizon(*ks->state) != UINT64_MAX) return false;
+    const int64_t *v = p->v + (p->n - 1) * 2 * ks->nw;
+    for (uint32_t w = 0; w < ks->nw; w++)
+        if (nv[w] > v[w]) return false;
+    return true;
+}
+
+void
+lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
+{
+    if (ks->reset) remake(ks);
+    const struct lw_msgmeta *m = pos->msg;
+    struct kpart *p = m ? find(ks, m->topic.p, m->topic.len, m->partition) : NULL;
+    if (p == NULL || !p->live) return; /* revoked: nothing of it is committed */
+    uint32_t nw = ks->nw, i = (uint32_t)(p - ks->p);
     /* per statement the windows it fed (wend INT64_MIN: none, or nothing applied: the state's
      * last ends are another record's) and its partition's time after it */
-    int64_t *v = p->v + p->n * 2 * nw;
+    int64_t nv[2 * LW_KSTATE_MAX_STATEMENTS];
     for (uint32_t w = 0; w < nw; w++) {
-        v[w] = wend == INT64_MIN ? INT64_MIN : logwash_state_last_end_of(*ks->state, w);
-        v[nw + w] = logwash_state_source_time_of(*ks->state, i, w);
+        nv[w] = wend == INT64_MIN ? INT64_MIN : logwash_state_last_end_of(*ks->state, w);
+        nv[nw + w] = logwash_state_source_time_of(*ks->state, i, w);
     }
+    struct kent e = { pos->ticket, logwash_state_applied(*ks->state),
+                      logwash_state_seen_time(*ks->state, i), m->offset };
     /* the last log applied: this record's, or (not applied) one before it: held no shorter */
-    p->ix[p->n] = (int64_t)logwash_state_applied(*ks->state) - 1;
-    p->q[p->n++] = (struct kent){ pos->ticket, logwash_state_applied(*ks->state),
-                                  logwash_state_seen_time(*ks->state, i) };
+    int64_t ix = (int64_t)logwash_state_applied(*ks->state) - 1;
+    if (join(ks, p, nv)) { /* the last entry grows by it: the ends fed stay, the rest is its */
+        size_t j = p->n - 1;
+        memcpy(p->v + j * 2 * nw + nw, nv + nw, nw * sizeof *nv);
+        p->ix[j] = ix;
+        e.off = p->q[j].off;
+        p->q[j] = e;
+    } else {
+        kent_add(ks, p);
+        memcpy(p->v + p->n * 2 * nw, nv, 2 * nw * sizeof *nv);
+        p->ix[p->n] = ix;
+        p->q[p->n++] = e;
+        /* the source's commits stop at the first record held */
+        if (p->n - p->head == 1) ks->src->ops->setlimit(ks->src, p->topic, p->partition, e.off);
+    }
     /* windows its operations closed, in any statement: their results are its outputs */
     bool moved = false;
     for (uint32_t w = 0; w < nw; w++)
@@ -466,12 +512,12 @@ fed_by(const struct lw_kstate *ks, const struct kpart *p, size_t j)
     return true;
 }
 
-/* idle: only the state's hold is left (its outputs delivered); 0: finished or revoked */
+/* idle: the entry's records and every one before them delivered (the source passed them: only
+ * the limit keeps their commit back), or their partition revoked */
 static bool
 idle(struct lw_kstate *ks, uint64_t ticket)
 {
-    int32_t h = ks->src->ops->holds(ks->src, ticket);
-    return h == 0 || h == 1;
+    return ks->src->ops->passed(ks->src, ticket);
 }
 
 /* seen_ok: partition p's commit may pass its record e for seen(): its keys stay rebuilt by a
@@ -492,7 +538,17 @@ seen_ok(struct lw_kstate *ks, struct kpart *p, const struct kent *e)
     return e->seq <= p->seen_h;
 }
 
-/* setmeta: partition p's commit metadata, before the done()s of the records it goes past */
+/* let_go: p's commit goes past q[head..to) (every one idle), to the first record still held */
+static void
+let_go(struct lw_kstate *ks, struct kpart *p, size_t to)
+{
+    p->head = to;
+    ks->src->ops->setlimit(ks->src, p->topic, p->partition,
+                           p->head < p->n ? p->q[p->head].off : INT64_MAX);
+}
+
+/* setmeta: partition p's commit metadata, with the limit that lets its commit go past the
+ * records released (let_go) */
 static void
 setmeta(struct lw_kstate *ks, const struct kpart *p)
 {
@@ -609,8 +665,7 @@ seen_release(struct lw_kstate *ks)
             if (p->scan < p->need) break;
             p->mseen = p->q[p->need - 1].stime;
             setmeta(ks, p);
-            for (; p->head < p->need; p->head++)
-                ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
+            let_go(ks, p, p->need);
         }
     }
     uint64_t nlive; /* what stays after the release: the most of it kept */
@@ -659,9 +714,8 @@ both_commit(struct lw_kstate *ks, struct kpart *p, size_t to)
             p->m[w] = p->v[(to - 1) * 2 * nw + nw + w];
         p->mseen = p->q[to - 1].stime;
     }
-    setmeta(ks, p); /* the metadata first: the commit it goes with is made after the done()s */
-    for (; p->head < to; p->head++)
-        ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
+    setmeta(ks, p);
+    let_go(ks, p, to);
 }
 
 /* both_release: a window release (every record before need idle) in partition p: the
@@ -797,9 +851,8 @@ win_pass(struct lw_kstate *ks, struct kpart *p)
             p->seen_h = p->q[to - 1].seq;
         }
     }
-    setmeta(ks, p); /* the metadata first: the commit it goes with is made after the done()s */
-    for (; p->head < to; p->head++)
-        ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
+    setmeta(ks, p);
+    let_go(ks, p, to);
     if (p->wl < p->head) p->wl = p->head;
     if (p->need < p->head) p->need = p->head;
     ks->win.inexact += inexact;
@@ -884,10 +937,8 @@ lw_kstate_release(struct lw_kstate *ks)
                 if (p->head < p->need) p->m[w] = p->v[(p->need - 1) * 2 * nw + nw + w];
                 if (ks->goal[w] > p->m[nw + w]) p->m[nw + w] = ks->goal[w];
             }
-            /* the metadata first: the commit it goes with is made after the done()s */
             setmeta(ks, p);
-            for (; p->head < p->need; p->head++)
-                ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
+            let_go(ks, p, p->need);
         }
         memcpy(ks->released, ks->goal, nw * sizeof *ks->released);
         ks->released_h = ks->goal_h;

@@ -1,28 +1,32 @@
 #!/bin/sh
-# The windows' holds bounded under Kafka input (logwash(1) KAFKA "Memory of the windows' holds",
-# docs/design-state.md 3d): a tumbling 1h window over 3 partitions of N records spread over a
-# few minutes holds every record until the hour is given (by a record a day later per
-# partition). Without a bound hit (the default --max-state) the summary's peak shows every
-# record held and the results equal a file run's. With a small --max-state the held records
-# pass --max-state/8: each partition's commit goes to its delivered point (said once, counted),
-# what stays held after each release is within the bound (the summary's peak and the metrics
-# file's window_held_records), and the results of the run still equal the file run's (the
-# windows stay in memory; only a replay after a crash would rebuild them in part). Also: a run
-# killed with -9 mid-stream (no bound hit: nothing committed) then run to the end gives exactly
-# the file run's results.
+# What the windows hold for their commits under Kafka input, and its bound (logwash(1) KAFKA
+# "Memory of the holds", docs/design-state.md 3d). 3 partitions of N records spread over a few
+# minutes, then one record a day later per partition (which closes the hour).
+# - A tumbling 1h window in order: a record feeding the window of the entry before it joins
+#   that entry, so each partition holds one entry or two (the old holds took every record:
+#   3N entries and ring slots); the results equal a file run's and the commits stop at each
+#   partition's record of the window still open.
+# - A session statement holds each record on its own (its hold is per record index): with a
+#   small --max-state the entries pass --max-state/8, each partition's commit then goes to its
+#   delivered point (said once, counted in the summary and the metrics file), what stays held
+#   is within the bound (the summary's peak, the metrics file's window_held_records), and the
+#   run's results still equal a file run's (the windows stay in memory; only a replay after a
+#   crash would rebuild the sessions open at such a commit in part).
+# - The tumbling run killed with -9 mid-stream (nothing committed: the hour is open), then run to
+#   the end, gives exactly the file run's results.
 # Usage: [LW_JOBS=N] tests/kafka/winhold.sh LOGWASH MOCKD COMMITTED
 set -u
 lw=$1 mockd=$2 committed=$3
 . "$(dirname "$0")/lib.sh"
 kafka_setup kafka-winhold python3
 mockd_start 3
-N=20000      # records per partition, 100 a second of event time: 200 s, one hour window
-MAX=1048576  # --max-state: the windows' bound is 131072 bytes, 2048 records of 64 bytes
-EACH=64      # bytes of a record held with one statement (kstate.c win_each)
+N=20000     # records per partition, 100 a second of event time: 200 s, in one hour
+MAX=1048576 # --max-state: the windows' bound is 131072 bytes, 2340 entries
+EACH=56     # bytes of an entry held with one statement (kstate.c win_each)
 
 # partition p: event i at T0 + i/100 s (+ p ms), key one of 7, value i % 97; then one event a
 # day later, which closes the hour (its own window stays open, not given under Kafka)
-python3 - "$N" "$tmp" <<'EOF'
+python3 - "$N" "$tmp" <<'PY'
 import datetime, sys
 n, tmp = int(sys.argv[1]), sys.argv[2]
 t0 = datetime.datetime(2026, 3, 1, tzinfo=datetime.timezone.utc)
@@ -33,84 +37,99 @@ for p in range(3):
         for i in range(n):
             f.write('{"p":%d,"i":%d,"ts":"%s","c":"c%d","v":%d}\n' % (p, i, ts(i * 10 + p), (i * 3 + p) % 7, i % 97))
         f.write('{"p":%d,"i":%d,"ts":"%s","c":"c0","v":0}\n' % (p, n, ts(86400000 + p)))
-EOF
-cat >"$tmp/t.lw" <<'EOF'
+PY
+cat >"$tmp/t.lw" <<'LW'
 input json
 let t = parse_time(.ts, "rfc3339")
 window tumbling 1h at t key .c { n = count(); s = sum(.v); lo = min(.i); hi = max(.i) }
-EOF
-# the reference: every partition's records of the hour, then the records a day later
-{ for p in 0 1 2; do head -$N "$tmp/in$p"; done; for p in 0 1 2; do tail -1 "$tmp/in$p"; done; } | "$lw" -f "$tmp/t.lw" 2>/dev/null | grep window_start | grep -v '"window_start":"2026-03-02' |
-    python3 "$(dirname "$0")/results.py" canon >"$tmp/want"
-nwant=$(wc -l <"$tmp/want")
-[ "$nwant" = 7 ] || bad "the file run gave $nwant results of the hour, not 7"
+LW
+sed 's/tumbling 1h/session 30m/' "$tmp/t.lw" >"$tmp/s.lw"
+# the references: every partition's records of the hour, then the records a day later
+for k in t s; do
+    { for p in 0 1 2; do head -$N "$tmp/in$p"; done; for p in 0 1 2; do tail -1 "$tmp/in$p"; done; } |
+        "$lw" -f "$tmp/$k.lw" 2>/dev/null | grep window_start | grep -v '"window_start":"2026-03-02' |
+        python3 "$(dirname "$0")/results.py" canon >"$tmp/want.$k"
+done
+nwant=$(wc -l <"$tmp/want.t")
+[ "$nwant" = 7 ] && [ "$(wc -l <"$tmp/want.s")" = 7 ] ||
+    bad "the file runs gave $nwant and $(wc -l <"$tmp/want.s") results of the hour, not 7"
 
 ctl "topic hin 3" "topic oa 1" "topic ob 1" "topic oc 1"
 for p in 0 1 2; do
     timeout 120 kcat -P -b "$boot" -t hin -p $p -l -X batch.num.messages=500 "$tmp/in$p" 2>"$tmp/kcat.err" ||
         bad "kcat -P partition $p failed: $(head -2 "$tmp/kcat.err")"
 done
-# run GROUP OUT [OPTION...]: to the end of the input
+# run TEMPLATE GROUP OUT [OPTION...]: to the end of the input
 run() {
-    g=$1 o=$2
-    shift 2
-    timeout 180 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic hin --group $g \
+    k=$1 g=$2 o=$3
+    shift 3
+    timeout 180 "$lw" $J -f "$tmp/$k.lw" --from kafka --brokers "$boot" --topic hin --group $g \
         --to kafka --out-topic $o --exit-at-eof -v $KX "$@" 2>"$tmp/$g.err"
 }
-# results OUT LABEL: the output topic's results against the file run's
+# results OUT LABEL TEMPLATE: the output topic's results against the file run's
 results() {
     timeout 120 kcat -C -b "$boot" -t $1 -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/got.$1" 2>/dev/null
-    msg=$(python3 "$(dirname "$0")/results.py" union "$tmp/want" "$tmp/got.$1" only) &&
+    msg=$(python3 "$(dirname "$0")/results.py" union "$tmp/want.$3" "$tmp/got.$1" only) &&
         ok "$2: the results equal the file run's ($nwant), values exact: $msg" || bad "$2: results: $msg"
 }
 # holds GROUP: "INEXACT PEAK BOUND" from the summary
 holds() {
     sed -n "s/.*state: \([0-9]*\) window commits past the exact point, at most \([0-9]*\) bytes .*(bound \([0-9]*\)).*/\1 \2 \3/p" "$tmp/$1.err"
 }
-# commits GROUP LABEL [M]: every partition committed at its last record (N: its window is open),
-# or with M past it (M: N + 1, a commit at the bound)
+# metric FILE NAME: its value in the metrics file
+metric() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"; }
+# commits GROUP LABEL: every partition committed at its last record (N: its window is open)
 commits() {
     "$committed" "$boot" $1 hin | sort >"$tmp/c.$1"
-    if [ "$(awk -v n=$N -v m=${3:-$N} '$2 == n || $2 == m { k++ } END { print k + 0 }' "$tmp/c.$1")" = 3 ]; then
-        ok "$2: committed $(tr '\n' ' ' <"$tmp/c.$1")(each partition at its record of the open window${3:+, or past it})"
+    if [ "$(awk -v n=$N '$2 == n { k++ } END { print k + 0 }' "$tmp/c.$1")" = 3 ]; then
+        ok "$2: committed $(tr '\n' ' ' <"$tmp/c.$1")(each partition at its record of the open window)"
     else
-        bad "$2: committed $(tr '\n' ' ' <"$tmp/c.$1"), expected $N${3:+ or $3} each"
+        bad "$2: committed $(tr '\n' ' ' <"$tmp/c.$1"), expected $N each"
     fi
 }
 
-# no bound hit: every record held until the hour is given
-run ga oa
+# a tumbling hour in order: one entry or two per partition
+run t ga oa --metrics-file "$tmp/ma.json" --metrics-interval 1
 rc=$?
-[ $rc = 0 ] || bad "unbounded run: exit $rc: $(tail -2 "$tmp/ga.err")"
+[ $rc = 0 ] || bad "tumbling run: exit $rc: $(tail -2 "$tmp/ga.err")"
 set -- $(holds ga) x x x
-if [ "$1" = 0 ] && [ "$2" -ge $((3 * N * EACH)) ]; then
-    ok "unbounded: no commit past the exact point, $2 bytes held at most (every record: the hold the bound is for; bound $3)"
+held=$(metric "$tmp/ma.json" window_held_records)
+if [ "$1" = 0 ] && [ "$2" -le $((6 * EACH)) ] && [ -n "$held" ] && [ "$held" -le 6 ]; then
+    ok "tumbling 1h: $((3 * N + 3)) records held in at most $2 bytes (every record on its own: $((3 * N * (EACH + 16))) with the source's ring), window_held_records $held at the end, no commit past the exact point"
 else
-    bad "unbounded: summary '$*': $(grep state: "$tmp/ga.err" | head -3)"
+    bad "tumbling 1h: summary '$*', window_held_records '$held': $(grep state: "$tmp/ga.err" | head -3)"
 fi
-results oa unbounded
-commits ga unbounded
+results oa "tumbling 1h" t
+commits ga "tumbling 1h"
 
-# --max-state small: the holds stay within --max-state/8, the commits pass at the bound
-run gb ob --max-state=$MAX --metrics-file "$tmp/m.json" --metrics-interval 1
+# a session statement: every record held on its own, past --max-state/8
+run s gb ob --max-state=$MAX --metrics-file "$tmp/mb.json" --metrics-interval 1
 rc=$?
 [ $rc = 0 ] || bad "bounded run: exit $rc: $(tail -2 "$tmp/gb.err")"
 set -- $(holds gb) x x x
 said=$(grep -c "the windows' bound (--max-state/8: $((MAX / 8)) bytes" "$tmp/gb.err")
 if [ "$1" -gt 0 ] 2>/dev/null && [ "$3" = $((MAX / 8)) ] && [ "$2" -le "$3" ] && [ "$said" = 1 ]; then
-    ok "bounded: $1 commits at the delivered point, at most $2 bytes held (bound $3; said once)"
+    ok "session, bounded: $1 commits at the delivered point, at most $2 bytes held (bound $3; said once)"
 else
-    bad "bounded: summary '$*', said $said times: $(grep -i "state\|bound" "$tmp/gb.err" | head -3)"
+    bad "session, bounded: summary '$*', said $said times: $(grep -i "state\|bound" "$tmp/gb.err" | head -3)"
 fi
-held=$(sed -n 's/.*"window_held_records":\([0-9]*\).*/\1/p' "$tmp/m.json")
-inex=$(sed -n 's/.*"window_inexact_commits_total":\([0-9]*\).*/\1/p' "$tmp/m.json")
+held=$(metric "$tmp/mb.json" window_held_records)
+inex=$(metric "$tmp/mb.json" window_inexact_commits_total)
 if [ -n "$held" ] && [ "$held" -le $((MAX / 8 / EACH)) ] && [ "${inex:-0}" -gt 0 ]; then
-    ok "bounded: the metrics file says window_held_records $held, window_inexact_commits_total $inex"
+    ok "session, bounded: the metrics file says window_held_records $held, window_inexact_commits_total $inex"
 else
-    bad "bounded: metrics file: held '$held', inexact '$inex': $(head -c 300 "$tmp/m.json")"
+    bad "session, bounded: metrics file: held '$held', inexact '$inex': $(head -c 300 "$tmp/mb.json")"
 fi
-results ob bounded
-commits gb bounded $((N + 1))
+results ob "session, bounded" s
+# the commits went to within the bound of the end (a session's hold is per record index: the
+# records applied after another partition's record a day later stay held, commit or not)
+"$committed" "$boot" gb hin >"$tmp/c.gb"
+lim=$((N - MAX / 8 / EACH))
+if [ "$(awk -v l=$lim -v n=$N '$2 >= l && $2 <= n + 1 { k++ } END { print k + 0 }' "$tmp/c.gb")" = 3 ]; then
+    ok "session, bounded: committed $(tr '\n' ' ' <"$tmp/c.gb")(each partition past $lim)"
+else
+    bad "session, bounded: committed $(tr '\n' ' ' <"$tmp/c.gb")(each must pass $lim)"
+fi
 
 # killed with -9 mid-stream, no bound hit: nothing is committed before the hour is given, so
 # the run to the end rebuilds it whole (a 30 ms round trip on every broker makes it slow)
@@ -131,10 +150,10 @@ if [ "${n:-0}" -ge 3000 ] && [ "${n:-0}" -lt $((3 * N)) ] && [ "$c" = 0 ]; then
 else
     bad "the kill: ${n:-0} records in, $c partitions committed"
 fi
-run gc oc
+run t gc oc
 rc=$?
 [ $rc = 0 ] || bad "run after the kill: exit $rc: $(tail -2 "$tmp/gc.err")"
-results oc "after kill -9"
+results oc "after kill -9" t
 commits gc "after kill -9"
 
 summary -j
