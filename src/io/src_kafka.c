@@ -1,7 +1,8 @@
 /* The Kafka source: a consumer in a group (--from kafka). Each message is a record; the message
  * stays alive until the next call, so the record is a zero-copy view of it. The source keeps,
  * per assigned partition, the records handed out and not yet finished (a ring in offset order)
- * and stores an offset only past a contiguous run of finished records; librdkafka's auto-commit
+ * and stores an offset only past a contiguous run of finished records, and never past the limit the
+ * caller set (setlimit: records it keeps for its own reasons, kstate.c); librdkafka's auto-commit
  * commits what was stored, and so do revocation and close, synchronously. A record whose output
  * finally failed is never finished, so nothing at or after it is committed: a restart replays it.
  * What counts as finished is the caller's business (hold/done); this file knows no sink.
