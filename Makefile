@@ -304,6 +304,7 @@ kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 	LW_JOBS=1 tests/kafka/kseenbound.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/kseenbound.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/kboth.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=2 tests/kafka/winhold.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 
 # A Kafka sidecar run of SOAK_SECONDS (default 120; about 2.5 minutes in all) with rebalances
 # and broker outages, watching its RSS and open descriptors (part of check).

@@ -55,12 +55,28 @@ struct lw_kseen {
                            * a release (before it: plus the deliveries reported since) */
     uint64_t bound;       /* the bound on bytes */
 };
-/* a held record's bytes: its entry here (40) and in the source's ring (16) */
+/* a held record's bytes: its entry here (struct kent 32, its times and index 24 with one
+ * statement; the source's ring keeps only records in flight: docs/design-state.md 3e) */
 #define LW_KSEEN_HELD 56
 /* lw_kstate_seen: the figures of seen()'s commits, or of count windows' (the same horizon and
  * bound, docs/design-state.md 3d); all 0 with time windows alone; with seen() and time windows,
  * what seen() holds back beyond them (3c) */
 void lw_kstate_seen(const struct lw_kstate *ks, struct lw_kseen *c);
+/* What the windows hold for their commits under Kafka input (docs/design-state.md 3e): an entry
+ * per record settled, or per run of records none of which feeds a later window than the first
+ * (windows alone, no session statement), until the windows they fed are given; bounded by
+ * --max-state/8: past it the partitions holding most commit at their delivered point (never
+ * past a record in flight), so a replay after a crash rebuilds the windows open then in part:
+ * counted. */
+struct lw_kwin {
+    uint64_t inexact;     /* commits made past the windows' exact point at the bound */
+    uint64_t held;        /* entries held now, over the partitions */
+    uint64_t bytes, peak; /* their bytes now (lw_kstate_win_held each), the most after a release */
+    uint64_t bound;       /* the bound on bytes */
+};
+/* lw_kstate_win: the figures of the windows' holds (all 0 without windows; with seen(), the
+ * records seen() keeps back beyond the windows are seen()'s, lw_kstate_seen) */
+void lw_kstate_win(const struct lw_kstate *ks, struct lw_kwin *c);
 /* lw_kstate_stop: why the run must stop (a rebalance kept some partitions), or NULL. */
 const char *lw_kstate_stop(const struct lw_kstate *ks);
 /* lw_kstate_idle: partitions with no record for the idle time stop holding windows back. */

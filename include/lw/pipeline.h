@@ -18,6 +18,9 @@ struct lw_counters {
     /* seen() with Kafka input: commits made past its horizon at its bound; the records held
      * and the spans kept for its commits now, and their bytes (lw_kseen) */
     uint64_t seen_inexact, seen_held, seen_spans, seen_bytes;
+    /* windows with Kafka input: commits made past their exact point at the bound of their
+     * holds; the records held for them now, and their bytes (lw_kwin) */
+    uint64_t win_inexact, win_held, win_bytes;
     uint64_t vm_steps; /* template instructions run (logwash_runner_steps) */
     /* reloads (SIGHUP, POST /-/reload): attempts, failed ones, whether the last one worked (1
      * before any), when it ended (seconds since 1970, 0: never) */

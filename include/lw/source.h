@@ -84,6 +84,12 @@ struct lw_source_ops {
     void (*setmeta)(struct lw_source *s, const char *topic, int32_t partition, const char *meta);
     bool (*getmeta)(struct lw_source *s, const char *topic, int32_t partition, char *out,
                     size_t cap);
+    /* setlimit: the partition's commits go no further than offset (INT64_MAX: no limit), even
+     * past records finished: the caller keeps the records from there (windows under Kafka,
+     * kstate.c); passed: the ticket's record and every earlier one of its partition are
+     * finished (or the ticket is stale: its partition was revoked). NULL: not supported. */
+    void (*setlimit)(struct lw_source *s, const char *topic, int32_t partition, int64_t offset);
+    bool (*passed)(struct lw_source *s, uint64_t ticket);
     /* close: commit what is finished and release the source. Returns 0 or -1 with d set. */
     int (*close)(struct lw_source *s, struct lw_diag *d);
     /* retain: the block blk (lw_source.blk when the record was handed out) and every record in

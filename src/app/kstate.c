@@ -28,10 +28,16 @@
 
 #include "lw/str.h"
 
+/* A record held, or a run of consecutive records of a partition interchangeable for the release
+ * (kstate_hold: windows alone, no session statement, none of them raising the largest window
+ * end plus lateness fed, per statement): everything below is its last record's, but v holds the
+ * largest ends fed over the run and off its first offset. A commit lands only at an entry's
+ * first record (the source's limit, setlimit). */
 struct kent {
-    uint64_t ticket;
-    uint64_t seq;  /* the records the state had applied after it (logwash_state_applied) */
-    int64_t stime; /* its partition's seen() time after it */
+    uint64_t ticket; /* of its last record: the entry is delivered when the source passed it */
+    uint64_t seq;    /* the records the state had applied after it (logwash_state_applied) */
+    int64_t stime;   /* its partition's seen() time after it */
+    int64_t off;     /* the offset of its first record */
 };
 
 struct kpart {
@@ -97,6 +103,7 @@ struct lw_kstate {
      * stopped there in some partition, so the next one tries again without a new cut */
     bool counted, span_wait;
     struct lw_kseen seen; /* seen()'s commits: what they hold, its bound, the inexact ones */
+    struct lw_kwin win;   /* the windows' holds: what they hold, their bound, the inexact ones */
     char stop[300];       /* why the run must stop, "" while it need not */
     /* per cut: the state's session horizon after its maker (UINT64_MAX: none); then the same
      * for safe, goal and released */
@@ -176,6 +183,15 @@ mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* win_each: the bytes of an entry held for the windows (a record or a run of them, kstate_hold):
+ * struct kent, per statement two times in v, its index in ix (the source's ring keeps only the
+ * records in flight: the limit, not a hold, keeps the commit back) */
+static uint64_t
+win_each(const struct lw_kstate *ks)
+{
+    return sizeof(struct kent) + (2 * (uint64_t)ks->nw + 1) * sizeof(int64_t);
+}
+
 struct lw_kstate *
 lw_kstate_new(struct lw_source *src, struct logwash_state **state, const struct logwash_template *t,
               size_t max_state, enum logwash_output_format out, int64_t idle_ms)
@@ -201,6 +217,8 @@ lw_kstate_new(struct lw_source *src, struct logwash_state **state, const struct 
     ks->safe_h = ks->goal_h = ks->released_h = 0;
     ks->seen.bound = max_state / 8;
     if (ks->seen.bound < 64 * LW_KSEEN_HELD) ks->seen.bound = 64 * LW_KSEEN_HELD;
+    ks->win.bound = max_state / 8;
+    if (ks->win.bound < 64 * win_each(ks)) ks->win.bound = 64 * win_each(ks);
     return ks;
 }
 
@@ -391,15 +409,11 @@ lw_kstate_from(struct lw_kstate *ks, const struct lw_recpos *pos, struct lw_diag
     return 1;
 }
 
-void
-lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
+/* kent_add: room for one more entry in p's queue (moved to its start when mostly released) */
+static void
+kent_add(struct lw_kstate *ks, struct kpart *p)
 {
-    if (ks->reset) remake(ks);
-    const struct lw_msgmeta *m = pos->msg;
-    struct kpart *p = m ? find(ks, m->topic.p, m->topic.len, m->partition) : NULL;
-    if (p == NULL || !p->live) return; /* revoked: nothing of it is committed */
-    ks->src->ops->hold(ks->src, pos->ticket);
-    uint32_t nw = ks->nw, i = (uint32_t)(p - ks->p);
+    uint32_t nw = ks->nw;
     if (p->head > 0 && p->head == p->n) {
         p->head = p->n = p->need = p->scan = p->wl = 0;
     } else if (p->head > 4096 && p->head * 2 > p->n) {
@@ -418,17 +432,62 @@ lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
         p->v = lw_xrealloc(p->v, p->cap * 2 * nw * sizeof *p->v);
         p->ix = lw_xrealloc(p->ix, p->cap * sizeof *p->ix);
     }
+}
+
+/* join: a record with the ends nv (per statement) may join p's last entry: every decision of a
+ * release is the same for both, so the commit may skip the point between them. Windows alone
+ * (seen() and count windows may commit between any two records their spans allow: a point
+ * before a run may be inside a span, docs/design-state.md 3d) without a session statement
+ * (its hold is per record index); the entry not taken by a release under way (need) nor found
+ * delivered (scan); the record raises no statement's largest end fed (the release takes an
+ * entry once every end it fed is given: a record feeding a later window starts a new entry,
+ * so with event time in order the entries are about one per window). */
+static bool
+join(const struct lw_kstate *ks, const struct kpart *p, const int64_t *nv)
+{
+    if (ks->nowin || ks->both || ks->counted || p->n == p->head || p->need >= p->n ||
+        p->scan >= p->n)
+        return false;
+    if (logwash_state_session_horizon(*ks->state) != UINT64_MAX) return false;
+    const int64_t *v = p->v + (p->n - 1) * 2 * ks->nw;
+    for (uint32_t w = 0; w < ks->nw; w++)
+        if (nv[w] > v[w]) return false;
+    return true;
+}
+
+void
+lw_kstate_hold(struct lw_kstate *ks, const struct lw_recpos *pos, int64_t wend)
+{
+    if (ks->reset) remake(ks);
+    const struct lw_msgmeta *m = pos->msg;
+    struct kpart *p = m ? find(ks, m->topic.p, m->topic.len, m->partition) : NULL;
+    if (p == NULL || !p->live) return; /* revoked: nothing of it is committed */
+    uint32_t nw = ks->nw, i = (uint32_t)(p - ks->p);
     /* per statement the windows it fed (wend INT64_MIN: none, or nothing applied: the state's
      * last ends are another record's) and its partition's time after it */
-    int64_t *v = p->v + p->n * 2 * nw;
+    int64_t nv[2 * LW_KSTATE_MAX_STATEMENTS];
     for (uint32_t w = 0; w < nw; w++) {
-        v[w] = wend == INT64_MIN ? INT64_MIN : logwash_state_last_end_of(*ks->state, w);
-        v[nw + w] = logwash_state_source_time_of(*ks->state, i, w);
+        nv[w] = wend == INT64_MIN ? INT64_MIN : logwash_state_last_end_of(*ks->state, w);
+        nv[nw + w] = logwash_state_source_time_of(*ks->state, i, w);
     }
+    struct kent e = { pos->ticket, logwash_state_applied(*ks->state),
+                      logwash_state_seen_time(*ks->state, i), m->offset };
     /* the last log applied: this record's, or (not applied) one before it: held no shorter */
-    p->ix[p->n] = (int64_t)logwash_state_applied(*ks->state) - 1;
-    p->q[p->n++] = (struct kent){ pos->ticket, logwash_state_applied(*ks->state),
-                                  logwash_state_seen_time(*ks->state, i) };
+    int64_t ix = (int64_t)logwash_state_applied(*ks->state) - 1;
+    if (join(ks, p, nv)) { /* the last entry grows by it: the ends fed stay, the rest is its */
+        size_t j = p->n - 1;
+        memcpy(p->v + j * 2 * nw + nw, nv + nw, nw * sizeof *nv);
+        p->ix[j] = ix;
+        e.off = p->q[j].off;
+        p->q[j] = e;
+    } else {
+        kent_add(ks, p);
+        memcpy(p->v + p->n * 2 * nw, nv, 2 * nw * sizeof *nv);
+        p->ix[p->n] = ix;
+        p->q[p->n++] = e;
+        /* the source's commits stop at the first record held */
+        if (p->n - p->head == 1) ks->src->ops->setlimit(ks->src, p->topic, p->partition, e.off);
+    }
     /* windows its operations closed, in any statement: their results are its outputs */
     bool moved = false;
     for (uint32_t w = 0; w < nw; w++)
@@ -462,12 +521,12 @@ fed_by(const struct lw_kstate *ks, const struct kpart *p, size_t j)
     return true;
 }
 
-/* idle: only the state's hold is left (its outputs delivered); 0: finished or revoked */
+/* idle: the entry's records and every one before them delivered (the source passed them: only
+ * the limit keeps their commit back), or their partition revoked */
 static bool
 idle(struct lw_kstate *ks, uint64_t ticket)
 {
-    int32_t h = ks->src->ops->holds(ks->src, ticket);
-    return h == 0 || h == 1;
+    return ks->src->ops->passed(ks->src, ticket);
 }
 
 /* seen_ok: partition p's commit may pass its record e for seen(): its keys stay rebuilt by a
@@ -488,7 +547,17 @@ seen_ok(struct lw_kstate *ks, struct kpart *p, const struct kent *e)
     return e->seq <= p->seen_h;
 }
 
-/* setmeta: partition p's commit metadata, before the done()s of the records it goes past */
+/* let_go: p's commit goes past q[head..to) (every one idle), to the first record still held */
+static void
+let_go(struct lw_kstate *ks, struct kpart *p, size_t to)
+{
+    p->head = to;
+    ks->src->ops->setlimit(ks->src, p->topic, p->partition,
+                           p->head < p->n ? p->q[p->head].off : INT64_MAX);
+}
+
+/* setmeta: partition p's commit metadata, with the limit that lets its commit go past the
+ * records released (let_go) */
 static void
 setmeta(struct lw_kstate *ks, const struct kpart *p)
 {
@@ -605,8 +674,7 @@ seen_release(struct lw_kstate *ks)
             if (p->scan < p->need) break;
             p->mseen = p->q[p->need - 1].stime;
             setmeta(ks, p);
-            for (; p->head < p->need; p->head++)
-                ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
+            let_go(ks, p, p->need);
         }
     }
     uint64_t nlive; /* what stays after the release: the most of it kept */
@@ -655,9 +723,8 @@ both_commit(struct lw_kstate *ks, struct kpart *p, size_t to)
             p->m[w] = p->v[(to - 1) * 2 * nw + nw + w];
         p->mseen = p->q[to - 1].stime;
     }
-    setmeta(ks, p); /* the metadata first: the commit it goes with is made after the done()s */
-    for (; p->head < to; p->head++)
-        ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
+    setmeta(ks, p);
+    let_go(ks, p, to);
 }
 
 /* both_release: a window release (every record before need idle) in partition p: the
@@ -799,6 +866,108 @@ count_upto(struct lw_kstate *ks, struct kpart *p, uint64_t share)
     return lo;
 }
 
+/* ---- The windows' holds, bounded (docs/design-state.md 3e) ----
+ * Every record settled is held until the windows it fed are given: with a long window and a
+ * fast stream that is every record of the window (a tumbling 1h at 100k records/s: 360M). Past
+ * --max-state/8 the partition holding most commits at its delivered point (every record before
+ * it delivered, only the windows' hold left: nothing in flight is passed), with its time as of
+ * there and its windows given unchanged, the largest first until what stays is within the
+ * bound. Nothing changes in the run itself (the windows stay open in memory and are given
+ * whole); only a replay from such a commit, after a crash, rebuilds the windows that were open
+ * at it from the records after it: a partial result, counted (the commit's windows given are
+ * those of the last release, so no window given is given again). */
+
+/* win_from: the first record of p held for the windows (with seen(), q[head..wl) is seen()'s) */
+static size_t
+win_from(const struct lw_kstate *ks, const struct kpart *p)
+{
+    return ks->both && p->wl > p->head ? p->wl : p->head;
+}
+
+/* win_total: what the live partitions hold for the windows, the figures kept */
+static uint64_t
+win_total(struct lw_kstate *ks)
+{
+    uint64_t held = 0;
+    for (uint32_t i = 0; i < ks->np; i++)
+        if (ks->p[i].live && ks->p[i].n > win_from(ks, &ks->p[i]))
+            held += ks->p[i].n - win_from(ks, &ks->p[i]);
+    ks->win.held = held;
+    ks->win.bytes = held * win_each(ks);
+    return ks->win.bytes;
+}
+
+/* win_scan: p's delivered point moved over its records now idle (only the windows' hold left) */
+static void
+win_scan(struct lw_kstate *ks, struct kpart *p)
+{
+    if (p->scan < p->head) p->scan = p->head;
+    while (p->scan < p->n && idle(ks, p->q[p->scan].ticket))
+        p->scan++;
+}
+
+/* win_pass: p's commit goes to its delivered point (q[head..scan), win_scan), nothing in flight
+ * passed; counted when a record passed fed a window not given as of the partition's commit */
+static void
+win_pass(struct lw_kstate *ks, struct kpart *p)
+{
+    uint32_t nw = ks->nw, i = (uint32_t)(p - ks->p);
+    size_t to = p->scan;
+    bool inexact = false;
+    for (size_t j = p->head; j < to && !inexact; j++) {
+        const int64_t *v = p->v + j * 2 * nw;
+        if (p->ix[j] >= 0 && (uint64_t)p->ix[j] >= ks->released_h) inexact = true;
+        for (uint32_t w = 0; w < nw; w++)
+            if (v[w] > p->m[nw + w]) inexact = true;
+    }
+    for (uint32_t w = 0; w < nw; w++)
+        p->m[w] = p->v[(to - 1) * 2 * nw + nw + w];
+    /* seen()'s floor, or the count windows' spans, move there too (their own bound's rule);
+     * with count windows the point may be inside one: counted as inexact */
+    if (ks->both) p->mseen = p->q[to - 1].stime;
+    if ((ks->both || ks->counted) && p->q[to - 1].seq > p->seen_h) {
+        logwash_state_seen_pass(*ks->state, i, p->q[to - 1].seq);
+        p->seen_h = p->q[to - 1].seq;
+        if (ks->counted) inexact = true;
+    }
+    setmeta(ks, p);
+    let_go(ks, p, to);
+    if (p->wl < p->head) p->wl = p->head;
+    if (p->need < p->head) p->need = p->head;
+    ks->win.inexact += inexact;
+}
+
+/* win_bound: past the windows' bound, the partitions holding most pass, the largest first,
+ * until what stays is within it or only records in flight are left; the most kept after it */
+static void
+win_bound(struct lw_kstate *ks)
+{
+    uint64_t each = win_each(ks);
+    if (win_total(ks) > ks->win.bound) {
+        for (uint32_t i = 0; i < ks->np; i++)
+            if (ks->p[i].live) win_scan(ks, &ks->p[i]);
+        while (win_total(ks) > ks->win.bound) {
+            struct kpart *most = NULL;
+            uint64_t mb = 0;
+            for (uint32_t i = 0; i < ks->np; i++) {
+                struct kpart *p = &ks->p[i];
+                if (!p->live || p->scan <= p->head) continue; /* nothing delivered to pass */
+                uint64_t b = (p->n - win_from(ks, p)) * each;
+                if (b > mb) most = p, mb = b;
+            }
+            if (most == NULL) break; /* the rest is in flight (the producer's bound) */
+            win_pass(ks, most);
+        }
+    }
+    if (ks->win.bytes > ks->win.peak) ks->win.peak = ks->win.bytes;
+}
+
+void
+lw_kstate_win(const struct lw_kstate *ks, struct lw_kwin *c)
+{
+    *c = ks->win;
+}
+
 void
 lw_kstate_release(struct lw_kstate *ks)
 {
@@ -808,6 +977,7 @@ lw_kstate_release(struct lw_kstate *ks)
         return;
     }
     if (ks->both) both_catchup(ks);
+    win_bound(ks);
     uint32_t nw = ks->nw;
     for (;;) {
         while (ks->c_head < ks->c_n && idle(ks, ks->c[ks->c_head].ticket)) {
@@ -852,10 +1022,8 @@ lw_kstate_release(struct lw_kstate *ks)
                 if (p->head < p->upto) p->m[w] = p->v[(p->upto - 1) * 2 * nw + nw + w];
                 if (ks->goal[w] > p->m[nw + w]) p->m[nw + w] = ks->goal[w];
             }
-            /* the metadata first: the commit it goes with is made after the done()s */
             setmeta(ks, p);
-            for (; p->head < p->upto; p->head++)
-                ks->src->ops->done(ks->src, p->q[p->head].ticket, true);
+            let_go(ks, p, p->upto);
         }
         memcpy(ks->released, ks->goal, nw * sizeof *ks->released);
         ks->released_h = ks->goal_h;

@@ -261,7 +261,8 @@ fill(struct lw_metrics_pipe *p, struct snap *s, const struct lw_counters *n,
         logwash_state_counts(state, &c);
         s->seen_keys = c.keys;
         s->window_keys = c.windows;
-        s->state_bytes = c.bytes + n->seen_bytes; /* and seen()'s commits' (Kafka) */
+        /* and seen()'s and the windows' commits' (Kafka) */
+        s->state_bytes = c.bytes + n->seen_bytes + n->win_bytes;
     }
     s->ntables = 0;
     int nt = lw_tablewatch_count(tw);
@@ -352,6 +353,9 @@ static const struct series pipe_series[] = {
     { "seen_inexact_commits_total", COUNTER,
       "Kafka commits made past seen()'s exact point at its bound (a replay may repeat).",
       N_(seen_inexact) },
+    { "window_inexact_commits_total", COUNTER,
+      "Kafka commits made past the windows' exact point at the bound of their held records.",
+      N_(win_inexact) },
     { "records_rerun_total", COUNTER,
       "Records run again by the loop: a worker's seen() answer was wrong (-j).", N_(reruns) },
     { "vm_steps_total", COUNTER, "Template instructions run (what --max-steps bounds per record).",
@@ -452,6 +456,9 @@ prom_state_tables(struct lw_buf *b, struct lw_metrics_pipe **pp, const struct sn
               offsetof(struct snap, n.seen_held) },
             { "seen_spans", "Spans of seen() keys gone that its Kafka commit must not fall in.",
               offsetof(struct snap, n.seen_spans) },
+            { "window_held_records",
+              "Kafka records held until the windows they fed are given (bounded: logwash(1)).",
+              offsetof(struct snap, n.win_held) },
         };
         for (size_t k = 0; k < sizeof fam / sizeof *fam; k++) {
             head(b, fam[k].name, GAUGE, fam[k].help);
@@ -767,9 +774,9 @@ json(struct lw_metrics *m, struct lw_buf *b, bool up)
             lw_buf_printf(b,
                           ",\"seen_keys\":%" PRIu64 ",\"window_keys_open\":%" PRIu64
                           ",\"state_bytes\":%" PRIu64 ",\"seen_held_records\":%" PRIu64
-                          ",\"seen_spans\":%" PRIu64,
+                          ",\"seen_spans\":%" PRIu64 ",\"window_held_records\":%" PRIu64,
                           s->seen_keys, s->window_keys, s->state_bytes, s->n.seen_held,
-                          s->n.seen_spans);
+                          s->n.seen_spans, s->n.win_held);
         if (s->ntables > 0) {
             lw_buf_adds(b, ",\"tables\":{");
             for (uint32_t j = 0; j < s->ntables; j++) {

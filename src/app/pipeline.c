@@ -150,6 +150,7 @@ struct run {
                      */
     bool evict_said, early_said;
     bool inexact_said; /* seen()'s commit went past its horizon at its bound: said once */
+    bool win_said;     /* the windows' commit went past their exact point at the bound: the same */
     const struct lw_reloader *rl; /* NULL: no reloads */
     unsigned long reload_seen;    /* the last reload request served */
     const struct lw_opts *o0;     /* the options the stages were opened with (r->conf's) */
@@ -558,6 +559,16 @@ summary(const struct run *r, const struct lw_opts *o)
                     " bytes of records held and spans for them (bound %" PRIu64 ")\n",
                     k.inexact, counted ? "count windows'" : "seen()", k.peak, k.bound);
         }
+        if (r->ks != NULL && logwash_state_statements(r->state) > 0 &&
+            (o->verbosity >= 1 || r->n.win_inexact > 0)) {
+            struct lw_kwin k;
+            lw_kstate_win(r->ks, &k);
+            fprintf(stderr,
+                    "logwash: state: %" PRIu64
+                    " window commits past the exact point, at most %" PRIu64
+                    " bytes of records held for the windows (bound %" PRIu64 ")\n",
+                    k.inexact, k.peak, k.bound);
+        }
         /* how often a worker's seen() answer was wrong depends on -j and the batches */
         if (o->verbosity >= 2)
             fprintf(stderr, "logwash: state: %" PRIu64 " records run again (-j)\n", r->reruns);
@@ -867,6 +878,20 @@ kseen_counts(struct run *r)
                 "KAFKA)\n",
                 k.bound);
         r->inexact_said = true;
+    }
+    struct lw_kwin w;
+    lw_kstate_win(r->ks, &w);
+    r->n.win_inexact = w.inexact;
+    r->n.win_held = w.held;
+    r->n.win_bytes = w.bytes;
+    if (w.inexact > 0 && !r->win_said && r->o->verbosity >= 0) {
+        fprintf(stderr,
+                "logwash: the windows' bound (--max-state/8: %" PRIu64 " bytes of records "
+                "held) reached: a partition's commit goes to its delivered point, from where a "
+                "replay after a crash rebuilds the windows open then in part (counted in the "
+                "summary; logwash(1) KAFKA)\n",
+                w.bound);
+        r->win_said = true;
     }
 }
 

@@ -1,7 +1,8 @@
 /* The Kafka source: a consumer in a group (--from kafka). Each message is a record; the message
  * stays alive until the next call, so the record is a zero-copy view of it. The source keeps,
  * per assigned partition, the records handed out and not yet finished (a ring in offset order)
- * and stores an offset only past a contiguous run of finished records; librdkafka's auto-commit
+ * and stores an offset only past a contiguous run of finished records, and never past the limit the
+ * caller set (setlimit: records it keeps for its own reasons, kstate.c); librdkafka's auto-commit
  * commits what was stored, and so do revocation and close, synchronously. A record whose output
  * finally failed is never finished, so nothing at or after it is committed: a restart replays it.
  * What counts as finished is the caller's business (hold/done); this file knows no sink.
@@ -37,6 +38,9 @@ struct part {
     int64_t done_upto;   /* offset of the last record of the finished run, -1: none yet */
     int64_t next_offset; /* after the last message consumed, -1: none yet */
     int64_t base;        /* the committed offset at assignment, else the first read; -1: none */
+    int64_t limit;       /* commits go no further than this offset (setlimit), INT64_MAX: none */
+    int64_t sent;        /* the offset of the last commit request, -1: none */
+    bool meta_new;       /* meta changed since that request */
     char meta[LW_SOURCE_META_MAX];  /* committed with the next commit (setmeta), "" for none */
     char cmeta[LW_SOURCE_META_MAX]; /* the committed offset's metadata read at assignment (getmeta)
                                      */
@@ -112,7 +116,9 @@ add_part(struct kafka *k, const char *topic, int32_t partition)
                         .cap = cap,
                         .done_upto = -1,
                         .next_offset = -1,
-                        .base = -1 };
+                        .base = -1,
+                        .limit = INT64_MAX,
+                        .sent = -1 };
     p->topic = lw_xstrndup(topic, strlen(topic));
     size_t n = strlen(topic) + 16;
     p->label = lw_xmalloc(n);
@@ -211,7 +217,10 @@ store(struct kafka *k, bool sync)
             if (pl == NULL) pl = rd_kafka_topic_partition_list_new(4);
             /* new metadata alone (setmeta) is committed at the same offset */
             int64_t off = p->done_upto >= 0 ? p->done_upto + 1 : p->base;
-            if (off < 0) continue;
+            if (p->limit < off) off = p->limit; /* records the caller keeps (setlimit) */
+            if (off < 0 || (off == p->sent && !p->meta_new)) continue;
+            p->sent = off;
+            p->meta_new = false;
             rd_kafka_topic_partition_t *t =
                 rd_kafka_topic_partition_list_add(pl, p->topic, p->partition);
             t->offset = off;
@@ -230,7 +239,9 @@ store(struct kafka *k, bool sync)
         struct part *p = &k->parts[i];
         if (!p->live || !p->dirty) continue;
         p->dirty = false;
-        rd_kafka_resp_err_t e = rd_kafka_offset_store(p->rkt, p->partition, p->done_upto);
+        int64_t upto = p->limit <= p->done_upto ? p->limit - 1 : p->done_upto;
+        if (upto < 0) continue;
+        rd_kafka_resp_err_t e = rd_kafka_offset_store(p->rkt, p->partition, upto);
         if (e) lw_kafka_say(k->o, "cannot store offset of %s: %s", p->label, rd_kafka_err2str(e));
     }
 }
@@ -663,12 +674,15 @@ kafka_parts(struct lw_source *s, struct lw_partstat *out, uint32_t cap)
             bool seen = p->next_offset >= 0 &&
                         rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi) ==
                             RD_KAFKA_RESP_ERR_NO_ERROR;
-            out[n] = (struct lw_partstat){ .topic = p->topic,
-                                           .partition = p->partition,
-                                           .lag = !seen                  ? -1
-                                                  : hi >= p->next_offset ? hi - p->next_offset
-                                                                         : 0,
-                                           .commit = p->done_upto >= 0 ? p->done_upto + 1 : -1 };
+            out[n] =
+                (struct lw_partstat){ .topic = p->topic,
+                                      .partition = p->partition,
+                                      .lag = !seen                  ? -1
+                                             : hi >= p->next_offset ? hi - p->next_offset
+                                                                    : 0,
+                                      .commit = p->done_upto < 0           ? -1
+                                                : p->limit <= p->done_upto ? p->limit
+                                                                           : p->done_upto + 1 };
         }
         n++;
     }
@@ -682,7 +696,24 @@ kafka_setmeta(struct lw_source *s, const char *topic, int32_t partition, const c
     struct part *p = k ? find(k, topic, partition, NULL) : NULL;
     if (p == NULL || strcmp(p->meta, meta) == 0) return;
     snprintf(p->meta, sizeof p->meta, "%s", meta);
+    p->dirty = p->meta_new = true;
+}
+
+static void
+kafka_setlimit(struct lw_source *s, const char *topic, int32_t partition, int64_t offset)
+{
+    struct kafka *k = s->state;
+    struct part *p = k ? find(k, topic, partition, NULL) : NULL;
+    if (p == NULL || p->limit == offset) return;
+    p->limit = offset;
     p->dirty = true;
+}
+
+static bool
+kafka_passed(struct lw_source *s, uint64_t t)
+{
+    struct part *p;
+    return lookup(s->state, t, &p) == NULL;
 }
 
 static bool
@@ -707,4 +738,6 @@ const struct lw_source_ops lw_source_kafka = { .name = "kafka",
                                                .parts = kafka_parts,
                                                .setmeta = kafka_setmeta,
                                                .getmeta = kafka_getmeta,
+                                               .setlimit = kafka_setlimit,
+                                               .passed = kafka_passed,
                                                .close = kafka_close };
