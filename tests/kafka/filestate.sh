@@ -11,13 +11,17 @@
 #  3. the brokers go down during a run from stdin and stay down: the run ends with the exit status
 #     and the "not delivered within --flush-timeout" message a run without state gives; every
 #     message counted delivered is in the topic, and delivered + said undelivered is every message
-#     the run to standard output gives (nothing lost silently).
+#     the run to standard output gives (nothing lost silently);
+#  4. the broker refuses a produce request for good (an injected MESSAGE_TOO_LARGE): the run
+#     stops with the status and message of a run without state, and gives no window it had
+#     not closed (the input was not all read: as --on-error=abort; a run of the whole file
+#     would give other values for them).
 # Usage: [LW_JOBS=N] tests/kafka/filestate.sh LOGWASH MOCKD
 set -u
 lw=$1 mockd=$2
 . "$(dirname "$0")/lib.sh"
 kafka_setup kafka-filestate python3
-mockd_start 1 fo:1 fo2:1 fdl:1 fq:1 fd:1 fp:1
+mockd_start 1 fo:1 fo2:1 fdl:1 fq:1 fd:1 fp:1 fe:1 fep:1
 
 consume() { timeout 60 kcat -C -b "$boot" -t "$1" -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null; }
 count() { consume "$1" | wc -l; }
@@ -129,12 +133,41 @@ grep -v 'routed' "$tmp/t.lw" >"$tmp/td.lw" # one topic: its messages are the one
 "$lw" -f "$tmp/td.lw" $NOW "$tmp/in.jsonl" >"$tmp/tdstd" 2>/dev/null
 down_run "$tmp/td.lw" fd "$tmp/tdstd" "with state"
 # the sink's own lines (the producer's connection lines aside), numbers left out
-said() { grep '^logwash: kafka: ' "$1" | grep -v 'kafka: producer: \|still in queue' | sed 's/[0-9][0-9]*/N/g'; }
+said() { grep '^logwash: kafka: ' "$1" | grep -v 'kafka: producer: \|still in queue' | sed -e 's/delivery to [a-z0-9]*/delivery to T/' -e 's/[0-9][0-9]*/N/g'; }
 if [ "$rc_fd" = "$rc_fp" ] && [ "$rc_fd" = 1 ] && [ -n "$(said "$tmp/e.fd")" ] &&
     [ "$(said "$tmp/e.fd")" = "$(said "$tmp/e.fp")" ]; then
     ok "brokers down: with state the exit status ($rc_fd) and messages of the run without: $(said "$tmp/e.fd" | head -1)"
 else
     bad "brokers down: exit $rc_fd with state, $rc_fp without; $(said "$tmp/e.fd" | head -2) / $(said "$tmp/e.fp" | head -2)"
+fi
+
+# 4. a final delivery failure in the middle of the run
+fail_run() { # TEMPLATE TOPIC LABEL
+    rm -f "$tmp/in.fifo"
+    mkfifo "$tmp/in.fifo"
+    "$lw" $J -f "$1" $NOW --to kafka --brokers "$boot" --out-topic "$2" <"$tmp/in.fifo" \
+        2>"$tmp/e.$2" &
+    lwpid=$!
+    exec 4>"$tmp/in.fifo"
+    head -1500 "$tmp/in.jsonl" >&4
+    wait_for "[ \"\$(count $2)\" -ge 1000 ]" 30 || bad "$3: the first half was not delivered"
+    ctl "error 0 10"
+    tail -n +1501 "$tmp/in.jsonl" >&4 2>/dev/null # it may stop reading before the end
+    exec 4>&-
+    wait $lwpid
+    eval "rc_$2=$?"
+    lwpid=
+}
+fail_run "$tmp/p.lw" fep "without state"
+fail_run "$tmp/td.lw" fe "with state"
+consume fe >"$tmp/fe"
+if [ "$rc_fe" = "$rc_fep" ] && [ "$rc_fe" = 1 ] && [ -n "$(said "$tmp/e.fe")" ] &&
+    [ "$(said "$tmp/e.fe")" = "$(said "$tmp/e.fep")" ] && ! grep -q '"key":"pt"' "$tmp/fe" &&
+    [ "$(grep -c window_start "$tmp/fe")" -gt 0 ] &&
+    [ "$(sort "$tmp/fe" | comm -23 - "$(sort "$tmp/tdstd" >"$tmp/tdstd.s"; echo "$tmp/tdstd.s")")" = "" ]; then
+    ok "a final delivery failure: exit 1 and the messages of the run without state ($(said "$tmp/e.fe" | head -1)); only windows closed before it given"
+else
+    bad "final failure: exit $rc_fe with state, $rc_fep without; $(said "$tmp/e.fe" | head -2) / $(said "$tmp/e.fep" | head -2); pt: $(grep -c '"key":"pt"' "$tmp/fe")"
 fi
 
 summary -j
