@@ -918,7 +918,8 @@ state_close(struct run *r, int64_t now_ns, struct lw_diag *d)
         if (s->ops->messages) { /* each result put alone: one refused is its own dead letter */
             struct lw_buf all = { 0 };
             lw_buf_add(&all, r->out.p + before, r->out.len - before);
-            static const struct lw_recpos nopos = { .name = "window results" };
+            /* no record: a message names the result by its number among the run's */
+            struct lw_recpos nopos = { .name = "window result", .line = r->n.window_results - n };
             int put = 0;
             for (size_t off = 0; off < all.len && put == 0;) {
                 const char *nl = memchr(all.p + off, '\n', all.len - off);
@@ -931,6 +932,7 @@ state_close(struct run *r, int64_t now_ns, struct lw_diag *d)
                                            .start = before,
                                            .outs = &one,
                                            .nouts = 1 };
+                nopos.line++;
                 put = s->ops->put(s, &rec);
                 off += len;
             }

@@ -15,13 +15,15 @@
 #  4. the broker refuses a produce request for good (an injected MESSAGE_TOO_LARGE): the run
 #     stops with the status and message of a run without state, and gives no window it had
 #     not closed (the input was not all read: as --on-error=abort; a run of the whole file
-#     would give other values for them).
+#     would give other values for them);
+#  5. a window result closed at the end too large for message.max.bytes: a failed record of its
+#     own, its dead letter (kind produce, source "window result") holding it; the rest delivered.
 # Usage: [LW_JOBS=N] tests/kafka/filestate.sh LOGWASH MOCKD
 set -u
 lw=$1 mockd=$2
 . "$(dirname "$0")/lib.sh"
 kafka_setup kafka-filestate python3
-mockd_start 1 fo:1 fo2:1 fdl:1 fq:1 fd:1 fp:1 fe:1 fep:1
+mockd_start 1 fo:1 fo2:1 fdl:1 fq:1 fd:1 fp:1 fe:1 fep:1 fb:1
 
 consume() { timeout 60 kcat -C -b "$boot" -t "$1" -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null; }
 count() { consume "$1" | wc -l; }
@@ -168,6 +170,21 @@ if [ "$rc_fe" = "$rc_fep" ] && [ "$rc_fe" = 1 ] && [ -n "$(said "$tmp/e.fe")" ] 
     ok "a final delivery failure: exit 1 and the messages of the run without state ($(said "$tmp/e.fe" | head -1)); only windows closed before it given"
 else
     bad "final failure: exit $rc_fe with state, $rc_fep without; $(said "$tmp/e.fe" | head -2) / $(said "$tmp/e.fep" | head -2); pt: $(grep -c '"key":"pt"' "$tmp/fe")"
+fi
+
+# 5. a window result too large for the producer
+printf 'input json\nwindow tumbling 1m at parse_time(.ts, "rfc3339") { a = top(.pad, 50); n = count() }\nemit {i: .i}\n' >"$tmp/b.lw"
+python3 -c '
+for i in range(60): print("{\"i\":%d,\"ts\":\"2026-03-01T00:00:%02dZ\",\"pad\":\"%s%d\"}" % (i, i, "x" * 900, i))' >"$tmp/b.jsonl"
+"$lw" $J -f "$tmp/b.lw" --to kafka --brokers "$boot" --out-topic fb -X producer.message.max.bytes=20000 \
+    --dead-letter "$tmp/bdl" "$tmp/b.jsonl" 2>"$tmp/b.err"
+rb=$?
+if [ $rb = 1 ] && [ "$(count fb)" = 60 ] && [ "$(wc -l <"$tmp/bdl")" = 1 ] &&
+    grep -q '^{"source":"window result","line":1,"kind":"produce",.*too large for message.max.bytes (20000)","record":"{\\"window_start\\":' "$tmp/bdl" &&
+    grep -q '60 records: 61 emitted, .* 1 failed' "$tmp/b.err"; then
+    ok "a window result too large: exit 1, its dead letter (kind produce), the 60 records' outputs delivered"
+else
+    bad "too large: exit $rb, $(count fb) messages, $(head -c 300 "$tmp/bdl"); $(head -2 "$tmp/b.err")"
 fi
 
 summary -j
