@@ -288,6 +288,7 @@ kafka: $(BUILD)/mockd $(BUILD)/committed $(BUILD)/mcount.so $(BUILD)/logwash
 	LW_JOBS=2 tests/kafka/reloadstages.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=1 tests/kafka/windows.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/windows.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
+	LW_JOBS=2 tests/kafka/filestate.sh $(BUILD)/logwash $(BUILD)/mockd
 	LW_JOBS=1 tests/kafka/winparts.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=2 tests/kafka/winparts.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed
 	LW_JOBS=1 tests/kafka/winlate.sh $(BUILD)/logwash $(BUILD)/mockd $(BUILD)/committed

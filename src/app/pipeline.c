@@ -910,8 +910,25 @@ state_results(struct run *r, size_t before, size_t n)
     r->n.reruns = r->reruns;
 }
 
+/* state_msgs: with a sink of messages, each window result in out from before is a message of
+ * its own, to the sink's default topic (a window statement has no to/key clause). */
+static void
+state_msgs(struct run *r, size_t before)
+{
+    for (size_t off = before; off < r->out.len;) {
+        const char *nl = memchr(r->out.p + off, '\n', r->out.len - off);
+        size_t len = nl ? (size_t)(nl - (r->out.p + off)) + 1 : r->out.len - off;
+        GROW(r->cur.pend, r->cur.npend, r->cur.cappend);
+        r->cur.pend[r->cur.npend++] = (struct lw_output){ .off = off, .len = len };
+        off += len;
+    }
+}
+
 /* state_close: the windows that time now_ns ends (INT64_MAX: all) close; their results are
- * written as they come, FLUSH_AT at a time. Returns flush_out's 0, -1 (d set) or -2. */
+ * written as they come, FLUSH_AT at a time; with a sink of messages (files to Kafka: never
+ * with Kafka input, whose open windows stay held) put as the outputs of no record, which the
+ * producer's flush at the end delivers or says failed. Returns flush_out's 0, -1 (d set) or
+ * -2, or -3: the sink's put said stop (a final delivery failure, --on-error=abort). */
 static int
 state_close(struct run *r, int64_t now_ns, struct lw_diag *d)
 {
@@ -922,6 +939,34 @@ state_close(struct run *r, int64_t now_ns, struct lw_diag *d)
         if (logwash_state_broken(r->state)) lw_oom(0);
         state_results(r, before, n);
         if (n == 0) return 0;
+        struct lw_sink *s = &r->sinks[0];
+        if (s->ops->messages) { /* each result put alone: one refused is its own dead letter */
+            struct lw_buf all = { 0 };
+            lw_buf_add(&all, r->out.p + before, r->out.len - before);
+            /* no record: a message names the result by its number among the run's */
+            struct lw_recpos nopos = { .name = "window result", .line = r->n.window_results - n };
+            int put = 0;
+            for (size_t off = 0; off < all.len && put == 0;) {
+                const char *nl = memchr(all.p + off, '\n', all.len - off);
+                size_t len = nl ? (size_t)(nl - (all.p + off)) + 1 : all.len - off;
+                r->out.len = before; /* the sink takes a record's outputs out of the buffer */
+                lw_buf_add(&r->out, all.p + off, len);
+                struct lw_output one = { .off = before, .len = len };
+                struct lw_sink_rec rec = { .pos = &nopos,
+                                           .raw = { all.p + off, len - 1 },
+                                           .start = before,
+                                           .outs = &one,
+                                           .nouts = 1 };
+                nopos.line++;
+                put = s->ops->put(s, &rec);
+                off += len;
+            }
+            lw_buf_fini(&all);
+            r->out.len = before;
+            if (put != 0) return -3;
+            if (r->tends && tend(r, d) != 0) return -1;
+            continue;
+        }
         int w = flush_out(r, d);
         if (w != 0) return w;
     }
@@ -962,15 +1007,7 @@ state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_r
         return -1;
     }
     if (r->kstate) r->kwend = logwash_state_last_end(r->state);
-    if (r->sinks[0].ops->messages) { /* a sink of messages: each result one, routed by default */
-        for (size_t off = before; off < r->out.len;) {
-            const char *nl = memchr(r->out.p + off, '\n', r->out.len - off);
-            size_t len = nl ? (size_t)(nl - (r->out.p + off)) + 1 : r->out.len - off;
-            GROW(r->cur.pend, r->cur.npend, r->cur.cappend);
-            r->cur.pend[r->cur.npend++] = (struct lw_output){ .off = off, .len = len };
-            off += len;
-        }
-    }
+    if (r->sinks[0].ops->messages) state_msgs(r, before);
     x->nemit += (uint32_t)nres;
     x->nbytes += r->out.len - before;
     state_results(r, r->out.len, 0); /* the counters only: apply() counts the outputs */
@@ -2325,7 +2362,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         /* with Kafka input, only what a replay from the committed offset rebuilds exactly */
         bool exact = o->from == LW_FROM_KAFKA && logwash_state_replay_exact(r.state) &&
                      logwash_state_statements(r.state) <= LW_KSTATE_MAX_STATEMENTS;
-        if (!exact && (o->from == LW_FROM_KAFKA || o->to == LW_TO_KAFKA)) {
+        if (!exact && o->from == LW_FROM_KAFKA) { /* files to Kafka: no commit, no replay */
             fprintf(stderr,
                     "logwash: with Kafka, state is accepted only for Kafka input whose replay "
                     "from the committed offsets rebuilds it exactly: seen(), up to %d "
@@ -2333,8 +2370,8 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
                     "tumbling SIZE at EXPR, window sliding SIZE every STEP at EXPR, window "
                     "session GAP at EXPR, with or without late, window count N timeout T at "
                     "EXPR), or seen() with such windows but count ones; windows without at run "
-                    "on the clock; seen() with count windows, and files to Kafka, are not built "
-                    "yet (logwash(1) KAFKA)\n",
+                    "on the clock; seen() with count windows is not built yet (from files or "
+                    "stdin to Kafka any state is accepted: logwash(1) KAFKA)\n",
                     LW_KSTATE_MAX_STATEMENTS);
             logwash_state_free(r.state);
             lw_tablewatch_free(r.tw);
@@ -2421,6 +2458,7 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             if (w == 0) w = flush_out(&r, &d);
             if (w != 0) {
                 io_failed = w == -1;
+                if (w == -3) st = STOP_ABORT; /* as a record's put saying stop */
                 break;
             }
             for (int i = 0; i < r.nsinks; i++)
@@ -2452,11 +2490,14 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
      * settling at the next record, as -j 1 stops after the record it is running) */
     if (njobs > 1 && st == GO) st = settle_all(&r, &d);
     if (njobs > 1) pool_quiet(&pool); /* no thread settles from here on */
-    if (r.state != NULL && !r.kstate && (st == GO || st == STOP_ASKED) && !io_failed) {
+    if (r.state != NULL && !r.kstate && (st == GO || st == STOP_ASKED) && !io_failed &&
+        !r.sinks[0].lost) {
         /* the end of input (or a stop): every open window closes and gives its results (with
-         * Kafka input the input never ends: open windows stay held, rebuilt on restart) */
+         * Kafka input the input never ends: open windows stay held, rebuilt on restart; after
+         * a final delivery failure the input was not all read: as --on-error=abort, none) */
         int w = state_close(&r, INT64_MAX, &d);
         if (w == -1) io_failed = true;
+        if (w == -3) st = STOP_ABORT;
     }
     if (r.ks != NULL && lw_kstate_stop(r.ks) != NULL && !io_failed && st != STOP_IO) {
         lw_diag_setf(&d, "%s", lw_kstate_stop(r.ks));

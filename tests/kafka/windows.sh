@@ -169,16 +169,13 @@ window count 5 timeout 1m at t { n = count() }"; do
     "$lw" -f "$tmp/r.lw" --from kafka --brokers "$boot" --topic win --group gr --exit-at-eof \
         >/dev/null 2>"$tmp/r.err"
     rc=$?
-    if [ $rc = 2 ] && grep -q "state is accepted only for Kafka input whose replay from the committed offsets rebuilds it exactly: seen(), up to 8 event-time tumbling, sliding, session or count window statements .*, or seen() with such windows but count ones; " "$tmp/r.err"; then
+    if [ $rc = 2 ] && grep -q "state is accepted only for Kafka input whose replay from the committed offsets rebuilds it exactly: seen(), up to 8 event-time tumbling, sliding, session or count window statements .*, or seen() with such windows but count ones; windows without at run on the clock; seen() with count windows is not built yet (from files or stdin to Kafka any state is accepted" "$tmp/r.err"; then
         ok "refused with Kafka input: $w"
     else
         bad "'$w' with Kafka input: exit $rc, $(head -1 "$tmp/r.err")"
     fi
 done
-printf 'input json\nlet t = parse_time(.ts, "rfc3339")\nwindow tumbling 1m at t { n = count() }\n' >"$tmp/r.lw"
-"$lw" -f "$tmp/r.lw" --to kafka --brokers "$boot" --out-topic wout "$tmp/in.jsonl" >/dev/null 2>"$tmp/r.err"
-rc=$?
-[ $rc = 2 ] && ok "refused from files to Kafka: exit 2" || bad "files to Kafka: exit $rc, $(head -1 "$tmp/r.err")"
+# from files to Kafka every form is accepted (no commit, no replay): tests/kafka/filestate.sh
 
 echo "kafka-windows: $pass passed, $fail failed"
 [ $fail = 0 ]

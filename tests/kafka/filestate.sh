@@ -1,0 +1,190 @@
+#!/bin/sh
+# State from files or stdin to Kafka (logwash(1) KAFKA), against librdkafka's mock cluster
+# (tests/kafka/mockd), read back with kcat: a file of events through a template with seen(),
+# an event-time tumbling window, an event-time count window and a processing-time window
+# (closed at the end of input), some per-record outputs routed to a topic of their own
+# (emit ... to) and late records as dead letters on a topic. Checks:
+#  1. every window result and per-record output is in the topics, in the order of the same run
+#     to standard output (exit 0 both), the routed ones in their topic, the dead letters the same
+#     as the dead-letter file's;
+#  2. a processing-time window is closed and delivered while stdin is quiet (before its end);
+#  3. the brokers go down during a run from stdin and stay down: the run ends with the exit status
+#     and the "not delivered within --flush-timeout" message a run without state gives; every
+#     message counted delivered is in the topic, and delivered + said undelivered is every message
+#     the run to standard output gives (nothing lost silently);
+#  4. the broker refuses a produce request for good (an injected MESSAGE_TOO_LARGE): the run
+#     stops with the status and message of a run without state, and gives no window it had
+#     not closed (the input was not all read: as --on-error=abort; a run of the whole file
+#     would give other values for them);
+#  5. a window result closed at the end too large for message.max.bytes: a failed record of its
+#     own, its dead letter (kind produce, source "window result") holding it; the rest delivered.
+# Usage: [LW_JOBS=N] tests/kafka/filestate.sh LOGWASH MOCKD
+set -u
+lw=$1 mockd=$2
+. "$(dirname "$0")/lib.sh"
+kafka_setup kafka-filestate python3
+mockd_start 1 fo:1 fo2:1 fdl:1 fq:1 fd:1 fp:1 fe:1 fep:1 fb:1
+
+consume() { timeout 60 kcat -C -b "$boot" -t "$1" -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null; }
+count() { consume "$1" | wc -l; }
+
+# event i at T0 + i/10 s, every 41st 70 s early (late for its minute, not for the count
+# window); request ids repeat (seen() drops the repeats within an hour)
+python3 - >"$tmp/in.jsonl" <<'EOF'
+import datetime
+t0 = datetime.datetime(2026, 3, 1, tzinfo=datetime.timezone.utc)
+for i in range(3000):
+    ms = i * 100 - (70000 if i % 41 == 40 else 0)
+    ts = (t0 + datetime.timedelta(milliseconds=ms)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    print('{"i":%d,"rid":"r%d","ts":"%s","c":"c%d","v":%d}' % (i, i % 2600, ts, i % 5, i % 97))
+EOF
+cat >"$tmp/t.lw" <<'EOF'
+input json
+let t = parse_time(.ts, "rfc3339")
+if seen(.rid, 1h, t) { drop }
+window tumbling 1m at t key {c: .c} { n = count(); s = sum(.v) }
+window count 7 timeout 30s at t key {c: .c} { k = count(); lo = min(.i) }
+window tumbling 1h key "pt" { p = count() }
+if .i % 10 == 0 { emit {routed: .i} to "fo2" }
+emit {i: .i, c: .c}
+EOF
+NOW="--now 2026-03-01T00:00:00Z"
+
+# 1. the file to Kafka and to standard output
+"$lw" $J -f "$tmp/t.lw" $NOW --dead-letter "$tmp/dl.jsonl" "$tmp/in.jsonl" >"$tmp/std" 2>"$tmp/std.err"
+rs=$?
+timeout 120 "$lw" $J -f "$tmp/t.lw" $NOW --to kafka --brokers "$boot" --out-topic fo \
+    --dead-letter-topic fdl "$tmp/in.jsonl" 2>"$tmp/k.err"
+rk=$?
+consume fo >"$tmp/fo"
+consume fo2 >"$tmp/fo2"
+consume fdl >"$tmp/fdl"
+grep -v '"routed"' "$tmp/std" >"$tmp/std.fo"
+grep '"routed"' "$tmp/std" >"$tmp/std.fo2"
+nres=$(grep -c window_start "$tmp/fo")
+ncount=$(grep -c '"k":' "$tmp/fo")
+if [ $rs = 0 ] && [ $rk = 0 ] && cmp -s "$tmp/std.fo" "$tmp/fo" && [ "$ncount" -gt 0 ] &&
+    grep -q '"key":"pt".*"p":2600' "$tmp/fo"; then
+    ok "to Kafka: the $(wc -l <"$tmp/fo") messages of the run to standard output, in its order ($nres window results, $ncount of the count window, the processing-time window closed at the end), exit 0"
+else
+    bad "to Kafka: exit $rk (stdout: $rs), $(wc -l <"$tmp/fo") messages, $(wc -l <"$tmp/std.fo") expected; $(head -2 "$tmp/k.err")"
+fi
+if [ -s "$tmp/fo2" ] && cmp -s "$tmp/std.fo2" "$tmp/fo2"; then
+    ok "routed outputs (emit ... to) in their topic: $(wc -l <"$tmp/fo2")"
+else
+    bad "routed: $(wc -l <"$tmp/fo2") in fo2, $(wc -l <"$tmp/std.fo2") expected"
+fi
+if [ -s "$tmp/fdl" ] && cmp -s "$tmp/dl.jsonl" "$tmp/fdl" && grep -q '"kind":"late"' "$tmp/fdl"; then
+    ok "late records on the dead-letter topic, as in the dead-letter file: $(wc -l <"$tmp/fdl")"
+else
+    bad "dead letters: $(wc -l <"$tmp/fdl") on the topic, $(wc -l <"$tmp/dl.jsonl") in the file"
+fi
+
+# 2. a processing-time window closed while stdin is quiet: delivered before the end of input
+mkfifo "$tmp/q"
+printf 'input json\nwindow tumbling 1s key "q" { n = count() }\n' >"$tmp/q.lw"
+"$lw" $J -f "$tmp/q.lw" --to kafka --brokers "$boot" --out-topic fq <"$tmp/q" 2>"$tmp/q.err" &
+lwpid=$!
+exec 4>"$tmp/q"
+head -5 "$tmp/in.jsonl" >&4
+if wait_for '[ "$(count fq)" -ge 1 ]' 15 && kill -0 $lwpid 2>/dev/null; then
+    ok "a processing-time window closed by the clock on a quiet stdin: delivered while the run goes on"
+else
+    bad "quiet stdin: $(count fq) results in fq; $(head -2 "$tmp/q.err")"
+fi
+exec 4>&-
+wait $lwpid
+rq=$?
+lwpid=
+n=$(consume fq | sed -n 's/.*"n":\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+[ $rq = 0 ] && [ "$n" = 5 ] && ok "quiet stdin: exit 0, the 5 records counted" ||
+    bad "quiet stdin: exit $rq, $n records counted: $(head -2 "$tmp/q.err")"
+
+# 3. the brokers down from the middle of a run to its end, with and without state: the same
+#    exit status and message; delivered (the metrics) all in the topic, the rest said
+printf 'input json\nemit {i: .i, c: .c}\n' >"$tmp/p.lw"
+"$lw" -f "$tmp/p.lw" "$tmp/in.jsonl" >"$tmp/pstd"
+down_run() { # TEMPLATE TOPIC STDOUT-OF-THE-SAME-RUN LABEL
+    rm -f "$tmp/in.fifo"
+    mkfifo "$tmp/in.fifo"
+    "$lw" $J -f "$1" $NOW --to kafka --brokers "$boot" --out-topic "$2" --flush-timeout 2000 \
+        --metrics-file "$tmp/m.$2" <"$tmp/in.fifo" 2>"$tmp/e.$2" &
+    lwpid=$!
+    exec 4>"$tmp/in.fifo"
+    head -1500 "$tmp/in.jsonl" >&4
+    wait_for "[ \"\$(count $2)\" -ge 1000 ]" 30 || bad "$4: the first half was not delivered"
+    ctl "down -1"
+    tail -n +1501 "$tmp/in.jsonl" >&4
+    exec 4>&-
+    wait $lwpid
+    rc=$?
+    lwpid=
+    ctl "up -1"
+    del=$(sed -n 's/.*"delivered_messages_total":\([0-9]*\).*/\1/p' "$tmp/m.$2")
+    und=$(sed -n 's/.*kafka: \([0-9]*\) messages not delivered within --flush-timeout.*/\1/p' "$tmp/e.$2")
+    got=$(count "$2") want=$(wc -l <"$3")
+    if [ "${del:-x}" -le "$got" ] && [ $((del + ${und:-0})) = "$want" ] && [ "${und:-0}" -gt 0 ]; then
+        ok "$4: brokers down: exit $rc, $del delivered (all in the topic: $got), $und said not delivered, of $want"
+    else
+        bad "$4: brokers down: exit $rc, delivered ${del:-?}, in the topic $got, said undelivered ${und:-?}, of $want; $(grep -v Connect "$tmp/e.$2" | head -3)"
+    fi
+    eval "rc_$2=$rc"
+}
+down_run "$tmp/p.lw" fp "$tmp/pstd" "without state"
+grep -v 'routed' "$tmp/t.lw" >"$tmp/td.lw" # one topic: its messages are the ones counted
+"$lw" -f "$tmp/td.lw" $NOW "$tmp/in.jsonl" >"$tmp/tdstd" 2>/dev/null
+down_run "$tmp/td.lw" fd "$tmp/tdstd" "with state"
+# the sink's own lines (the producer's connection lines aside), numbers left out
+said() { grep '^logwash: kafka: ' "$1" | grep -v 'kafka: producer: \|still in queue' | sed -e 's/delivery to [a-z0-9]*/delivery to T/' -e 's/[0-9][0-9]*/N/g'; }
+if [ "$rc_fd" = "$rc_fp" ] && [ "$rc_fd" = 1 ] && [ -n "$(said "$tmp/e.fd")" ] &&
+    [ "$(said "$tmp/e.fd")" = "$(said "$tmp/e.fp")" ]; then
+    ok "brokers down: with state the exit status ($rc_fd) and messages of the run without: $(said "$tmp/e.fd" | head -1)"
+else
+    bad "brokers down: exit $rc_fd with state, $rc_fp without; $(said "$tmp/e.fd" | head -2) / $(said "$tmp/e.fp" | head -2)"
+fi
+
+# 4. a final delivery failure in the middle of the run
+fail_run() { # TEMPLATE TOPIC LABEL
+    rm -f "$tmp/in.fifo"
+    mkfifo "$tmp/in.fifo"
+    "$lw" $J -f "$1" $NOW --to kafka --brokers "$boot" --out-topic "$2" <"$tmp/in.fifo" \
+        2>"$tmp/e.$2" &
+    lwpid=$!
+    exec 4>"$tmp/in.fifo"
+    head -1500 "$tmp/in.jsonl" >&4
+    wait_for "[ \"\$(count $2)\" -ge 1000 ]" 30 || bad "$3: the first half was not delivered"
+    ctl "error 0 10"
+    tail -n +1501 "$tmp/in.jsonl" >&4 2>/dev/null # it may stop reading before the end
+    exec 4>&-
+    wait $lwpid
+    eval "rc_$2=$?"
+    lwpid=
+}
+fail_run "$tmp/p.lw" fep "without state"
+fail_run "$tmp/td.lw" fe "with state"
+consume fe >"$tmp/fe"
+if [ "$rc_fe" = "$rc_fep" ] && [ "$rc_fe" = 1 ] && [ -n "$(said "$tmp/e.fe")" ] &&
+    [ "$(said "$tmp/e.fe")" = "$(said "$tmp/e.fep")" ] && ! grep -q '"key":"pt"' "$tmp/fe" &&
+    [ "$(grep -c window_start "$tmp/fe")" -gt 0 ] &&
+    [ "$(sort "$tmp/fe" | comm -23 - "$(sort "$tmp/tdstd" >"$tmp/tdstd.s"; echo "$tmp/tdstd.s")")" = "" ]; then
+    ok "a final delivery failure: exit 1 and the messages of the run without state ($(said "$tmp/e.fe" | head -1)); only windows closed before it given"
+else
+    bad "final failure: exit $rc_fe with state, $rc_fep without; $(said "$tmp/e.fe" | head -2) / $(said "$tmp/e.fep" | head -2); pt: $(grep -c '"key":"pt"' "$tmp/fe")"
+fi
+
+# 5. a window result too large for the producer
+printf 'input json\nwindow tumbling 1m at parse_time(.ts, "rfc3339") { a = top(.pad, 50); n = count() }\nemit {i: .i}\n' >"$tmp/b.lw"
+python3 -c '
+for i in range(60): print("{\"i\":%d,\"ts\":\"2026-03-01T00:00:%02dZ\",\"pad\":\"%s%d\"}" % (i, i, "x" * 900, i))' >"$tmp/b.jsonl"
+"$lw" $J -f "$tmp/b.lw" --to kafka --brokers "$boot" --out-topic fb -X producer.message.max.bytes=20000 \
+    --dead-letter "$tmp/bdl" "$tmp/b.jsonl" 2>"$tmp/b.err"
+rb=$?
+if [ $rb = 1 ] && [ "$(count fb)" = 60 ] && [ "$(wc -l <"$tmp/bdl")" = 1 ] &&
+    grep -q '^{"source":"window result","line":1,"kind":"produce",.*too large for message.max.bytes (20000)","record":"{\\"window_start\\":' "$tmp/bdl" &&
+    grep -q '60 records: 61 emitted, .* 1 failed' "$tmp/b.err"; then
+    ok "a window result too large: exit 1, its dead letter (kind produce), the 60 records' outputs delivered"
+else
+    bad "too large: exit $rb, $(count fb) messages, $(head -c 300 "$tmp/bdl"); $(head -2 "$tmp/b.err")"
+fi
+
+summary -j
