@@ -918,18 +918,42 @@ lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
 
 /* ---- applying a log ---- */
 
+/* plain_str: past the string at p (p[0] == '"') when its bytes are printable ASCII without '"'
+ * or '\\' (no escape, nothing to check further), else NULL */
+static inline const char *
+plain_str(const char *p, const char *end)
+{
+    static const bool plain[256] = { [' ' ... '!'] = true,
+                                     ['#' ... '['] = true,
+                                     [']' ... '~'] = true };
+    for (p++; p < end && plain[(unsigned char)*p]; p++) {
+    }
+    return p < end && *p == '"' ? p + 1 : NULL;
+}
+
 /* compact: whether [p, p + len) is what lw_value_write_json writes, as far as a result
  * needs: one JSON value (its strings valid UTF-8) without whitespace or NUL around or in it
  * outside its strings, at most LW_KEY_HASHED bytes. A window's key and its first/last/top
  * values are written into results as they are in the log, so a caller's log whose bytes are
- * not JSON is refused, never written out. */
+ * not JSON is refused, never written out. The usual key, a plain ASCII string or an object
+ * of them ({cid: .cid}), is seen at once; anything else is scanned (json.c). */
 static bool
 compact(const char *p, uint32_t len)
 {
+    if (len == 0 || len > LW_KEY_HASHED) return false;
+    const char *q = p, *end = p + len;
+    if (*q == '"') {
+        if (plain_str(q, end) == end) return true;
+    } else if (*q == '{') { /* "name":"value" members, each followed by ',' or the '}' */
+        while (++q < end && *q == '"' && (q = plain_str(q, end)) != NULL && q + 1 < end &&
+               *q == ':' && q[1] == '"' && (q = plain_str(q + 1, end)) != NULL && q < end) {
+            if (*q == '}') return q + 1 == end;
+            if (*q != ',') break;
+        }
+    }
     size_t n;
     bool gapless;
-    return len > 0 && len <= LW_KEY_HASHED && (unsigned char)p[0] > ' ' &&
-           (unsigned char)p[len - 1] > ' ' &&
+    return (unsigned char)p[0] > ' ' && (unsigned char)p[len - 1] > ' ' &&
            lw_json_scan_members(p, len, NULL, 0, NULL, NULL, 0, &n, &gapless, NULL) == 0 && gapless;
 }
 
@@ -985,16 +1009,21 @@ valid(const struct lw_state *s, const char *p, size_t len, uint32_t *nseen)
             static const uint8_t after[256] = {
                 ['n'] = 1, ['i'] = 9, ['h'] = 9, ['f'] = 9, ['j'] = 5
             };
-            /* and the tags each aggregate takes (add reads a first's value only after 'j') */
-            static const char *const takes[] = {
-                [LW_AGG_COUNT] = "ni", [LW_AGG_SUM] = "nif",           [LW_AGG_MIN] = "nif",
-                [LW_AGG_MAX] = "nif",  [LW_AGG_AVG] = "nif",           [LW_AGG_FIRST] = "nj",
-                [LW_AGG_LAST] = "nj",  [LW_AGG_COUNT_DISTINCT] = "nh", [LW_AGG_PERCENTILE] = "nif",
-                [LW_AGG_TOP] = "nj",
+            /* and the tags each aggregate takes (add reads a first's value only after 'j'), as
+             * bits: n 1, i 2, f 4, h 8, j 16 */
+            static const uint8_t bit[256] = {
+                ['n'] = 1, ['i'] = 2, ['f'] = 4, ['h'] = 8, ['j'] = 16
+            };
+            static const uint8_t takes[] = {
+                [LW_AGG_COUNT] = 1 | 2,          [LW_AGG_SUM] = 1 | 2 | 4,
+                [LW_AGG_MIN] = 1 | 2 | 4,        [LW_AGG_MAX] = 1 | 2 | 4,
+                [LW_AGG_AVG] = 1 | 2 | 4,        [LW_AGG_FIRST] = 1 | 16,
+                [LW_AGG_LAST] = 1 | 16,          [LW_AGG_COUNT_DISTINCT] = 1 | 8,
+                [LW_AGG_PERCENTILE] = 1 | 2 | 4, [LW_AGG_TOP] = 1 | 16,
             };
             if (p == end) return false;
             uint8_t n = after[(uint8_t)*p];
-            if (n == 0 || (size_t)(end - p) < n || strchr(takes[d->aggs[i].kind], *p) == NULL)
+            if (n == 0 || (size_t)(end - p) < n || !(takes[d->aggs[i].kind] & bit[(uint8_t)*p]))
                 return false;
             if (*p == 'f') {
                 double f;

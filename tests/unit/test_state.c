@@ -465,9 +465,11 @@ hostile_text(void)
     struct lw_buf log, out;
     lw_buf_init(&out);
     size_t nres = 0;
-    static const char *const keys[] = { "\"\xff\"", "\"a\xc3\"",  "abc",    "{ }",
-                                        " \"a\"",   "\"a\" ",     "[1, 2]", "\"a\x01\"",
-                                        "tru",      "{\"a\":1}x", "#abc",   "\"a\",\"b\"" };
+    static const char *const keys[] = {
+        "\"\xff\"",       "\"a\xc3\"",     "abc", "{ }",        " \"a\"", "\"a\" ",
+        "[1, 2]",         "\"a\x01\"",     "tru", "{\"a\":1}x", "#abc",   "\"a\",\"b\"",
+        "{\"a\":\"b\"}}", "{\"a\":\"b\",}"
+    };
     static const char *const vals[] = { "\"\xed\xa0\x80\"", "", "x", "[1 ]", "\"x\"\n" };
     /* key, first()'s value, count's tag, first's tag, a byte of the hash flipped */
     struct hcase {
@@ -485,6 +487,7 @@ hostile_text(void)
     cases[n++] = (struct hcase){ "\"a\"", "\"x\"", 'i', 'j', true };
     size_t good = n;
     cases[n++] = (struct hcase){ "{\"a\":\"\\u00ff\"}", "[1,{\"b\":null}]", 'i', 'j', false };
+    cases[n++] = (struct hcase){ "{\"a\":\"b\",\"c\":\"d\"}", "\"x\"", 'i', 'j', false };
     for (size_t i = 0; i < n; i++) {
         lw_buf_init(&log);
         win(&log, 0, BASE, cases[i].key, 0);
@@ -517,12 +520,13 @@ hostile_text(void)
     lw_buf_fini(&log);
     struct lw_state_counts c;
     lw_state_counts(s, &c);
-    CHECK(c.keys == 0 && c.windows == 1);
-    CHECK(lw_state_tick(s, INT64_MAX, &out, 0) == 1);
+    CHECK(c.keys == 0 && c.windows == 2);
+    CHECK(lw_state_tick(s, INT64_MAX, &out, 0) == 2);
     CHECK(out.len > 0 && out.p[out.len - 1] == '\n');
     lw_buf_addc(&out, '\0');
     CHECK(strstr(out.p, "{\"a\":\"\\u00ff\",\"window_start\":") == out.p);
     CHECK(strstr(out.p, "\"n\":1,\"s\":0.5,\"f\":[1,{\"b\":null}]}\n") != NULL);
+    CHECK(strstr(out.p, "\n{\"a\":\"b\",\"c\":\"d\",\"window_start\":") != NULL);
     lw_state_free(s);
     lw_program_free(p);
     lw_buf_fini(&out);
