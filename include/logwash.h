@@ -445,7 +445,8 @@ LOGWASH_API bool logwash_state_wrong(const struct logwash_state *s, const void *
  * time: with event times alone the call reads no clock). Returns
  * 1 when a seen() answer in them is wrong (nothing applied: run the record again on a runner
  * attached to s), 2 when ops is not what logwash_runner_state_ops gave for a runner of s's
- * template (every length in it is checked: nothing applied, s unchanged), -1 when s is broken
+ * template (every length in it is checked, and the JSON of its keys and values, which results
+ * carry: nothing applied, s unchanged), -1 when s is broken
  * (out of memory), else 0. Results of the windows it closes are
  * appended to *out (each encoded as logwash_state_set_output says, and '\n'), their number added to
  * *nres. A contribution too late for its window is not counted: *late is set true and late_msg (cap

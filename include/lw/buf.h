@@ -56,12 +56,13 @@ lw_copy_small(char *d, const char *s, size_t n)
     }
 }
 
-/* lw_buf_add: append n bytes. */
+/* lw_buf_add: append n bytes. Nothing for n 0: b->p is NULL in a buffer never grown, and
+ * NULL + 0 is undefined (clang's -fsanitize=undefined stops there). */
 static inline void
 lw_buf_add(struct lw_buf *b, const void *p, size_t n)
 {
     if (b->cap - b->len < n) lw_buf_grow(b, n);
-    lw_copy_small(b->p + b->len, p, n);
+    if (n > 0) lw_copy_small(b->p + b->len, p, n);
     b->len += n;
 }
 

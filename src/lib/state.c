@@ -19,6 +19,7 @@
 #include "builtins_int.h"
 #include "lw/codec.h"
 #include "lw/duration.h"
+#include "lw/json.h"
 #include "lw/program.h"
 #include "lw/sketch.h"
 #include "lw/value.h"
@@ -27,7 +28,8 @@
 /* ---- the log ----
  * SEEN: 'S' u8 answer, u64 hash, i64 now, i64 ttl, u32 len, key bytes
  * WIN:  'W' u32 statement, i64 time (INT64_MIN: processing time), u64 hash, u32 len, key bytes,
- *       then per aggregate: 'n' | 'i' i64 | 'f' f64 | 'j' u32 len, JSON bytes */
+ *       then per aggregate: 'n' | 'i' i64 | 'f' f64 | 'h' u64 | 'j' u32 len, JSON bytes
+ *       (the key: none, compact JSON, or '#' and the 128-bit hash of a longer one) */
 
 struct lkey { /* one of the runner's own keys */
     uint64_t hash;
@@ -946,10 +948,61 @@ lw_vm_window(struct lw_vm *vm, uint32_t w, const struct lw_value *R)
 
 /* ---- applying a log ---- */
 
+/* plain_str: past the string at p (p[0] == '"') when its bytes are printable ASCII without '"'
+ * or '\\' (no escape, nothing to check further), else NULL */
+static inline const char *
+plain_str(const char *p, const char *end)
+{
+    static const bool plain[256] = { [' ' ... '!'] = true,
+                                     ['#' ... '['] = true,
+                                     [']' ... '~'] = true };
+    for (p++; p < end && plain[(unsigned char)*p]; p++) {
+    }
+    return p < end && *p == '"' ? p + 1 : NULL;
+}
+
+/* compact: whether [p, p + len) is what lw_value_write_json writes, as far as a result
+ * needs: one JSON value (its strings valid UTF-8) without whitespace or NUL around or in it
+ * outside its strings, at most LW_KEY_HASHED bytes. A window's key and its first/last/top
+ * values are written into results as they are in the log, so a caller's log whose bytes are
+ * not JSON is refused, never written out. The usual key, a plain ASCII string or an object
+ * of them ({cid: .cid}), is seen at once; anything else is scanned (json.c). */
+static bool
+compact(const char *p, uint32_t len)
+{
+    if (len == 0 || len > LW_KEY_HASHED) return false;
+    const char *q = p, *end = p + len;
+    if (*q == '"') {
+        if (plain_str(q, end) == end) return true;
+    } else if (*q == '{') { /* "name":"value" members, each followed by ',' or the '}' */
+        while (++q < end && *q == '"' && (q = plain_str(q, end)) != NULL && q + 1 < end &&
+               *q == ':' && q[1] == '"' && (q = plain_str(q + 1, end)) != NULL && q < end) {
+            if (*q == '}') return q + 1 == end;
+            if (*q != ',') break;
+        }
+    }
+    size_t n;
+    bool gapless;
+    return (unsigned char)p[0] > ' ' && (unsigned char)p[len - 1] > ' ' &&
+           lw_json_scan_members(p, len, NULL, 0, NULL, NULL, 0, &n, &gapless, NULL) == 0 && gapless;
+}
+
+/* key_ok: whether a window operation's key (kl bytes at k, with its hash) is one the VM
+ * writes: none (no key clause), a compact JSON text, or '#' and its 128-bit hash; the hash
+ * is the key's XXH3, so equal keys meet */
+static bool
+key_ok(const struct lw_windef *d, const char *k, uint32_t kl, uint64_t hash)
+{
+    if (!d->has_key) return kl == 0 && hash == 0;
+    if (kl == 1 + sizeof(XXH128_hash_t) && k[0] == '#') return hash == XXH3_64bits(k, kl);
+    return compact(k, kl) && hash == XXH3_64bits(k, kl);
+}
+
 /* valid: whether log is a log of the VM's: every operation whole within len, of a window
  * statement of the program with its aggregates' tags, a float finite, an event time not
- * INT64_MIN (logwash.h: the state API takes logs from its callers, so it trusts no length
- * in them). *nseen: its seen() operations. */
+ * INT64_MIN, a key and a first/last/top value compact JSON (key_ok, compact) (logwash.h: the
+ * state API takes logs from its callers, so it trusts no length nor text in them). *nseen:
+ * its seen() operations. */
 static bool
 valid(const struct lw_state *s, const char *p, size_t len, uint32_t *nseen)
 {
@@ -960,8 +1013,10 @@ valid(const struct lw_state *s, const char *p, size_t len, uint32_t *nseen)
         if (*p == 'S') {
             if (left < 30) return false;
             uint32_t kl;
+            uint64_t hash;
+            memcpy(&hash, p + 2, 8);
             memcpy(&kl, p + 26, 4);
-            if (kl > left - 30) return false;
+            if (kl > left - 30 || hash != XXH3_64bits(p + 30, kl)) return false;
             p += 30 + kl;
             (*nseen)++;
             continue;
@@ -969,21 +1024,37 @@ valid(const struct lw_state *s, const char *p, size_t len, uint32_t *nseen)
         if (*p != 'W' || left < 25) return false;
         uint32_t w, kl;
         int64_t t;
+        uint64_t hash;
         memcpy(&w, p + 1, 4);
         memcpy(&t, p + 5, 8);
+        memcpy(&hash, p + 13, 8);
         memcpy(&kl, p + 21, 4);
         if (w >= s->p->nwindows || kl > left - 25) return false;
         const struct lw_windef *d = &s->p->windows[w];
         if (d->event_time && t == INT64_MIN) return false;
+        if (!key_ok(d, p + 25, kl, hash)) return false;
         p += 25 + kl;
         for (uint32_t i = 0; i < d->naggs; i++) {
             /* each tag the VM writes, with what follows it ('j': and the length read); 0: none */
             static const uint8_t after[256] = {
                 ['n'] = 1, ['i'] = 9, ['h'] = 9, ['f'] = 9, ['j'] = 5
             };
+            /* and the tags each aggregate takes (add reads a first's value only after 'j'), as
+             * bits: n 1, i 2, f 4, h 8, j 16 */
+            static const uint8_t bit[256] = {
+                ['n'] = 1, ['i'] = 2, ['f'] = 4, ['h'] = 8, ['j'] = 16
+            };
+            static const uint8_t takes[] = {
+                [LW_AGG_COUNT] = 1 | 2,          [LW_AGG_SUM] = 1 | 2 | 4,
+                [LW_AGG_MIN] = 1 | 2 | 4,        [LW_AGG_MAX] = 1 | 2 | 4,
+                [LW_AGG_AVG] = 1 | 2 | 4,        [LW_AGG_FIRST] = 1 | 16,
+                [LW_AGG_LAST] = 1 | 16,          [LW_AGG_COUNT_DISTINCT] = 1 | 8,
+                [LW_AGG_PERCENTILE] = 1 | 2 | 4, [LW_AGG_TOP] = 1 | 16,
+            };
             if (p == end) return false;
             uint8_t n = after[(uint8_t)*p];
-            if (n == 0 || (size_t)(end - p) < n) return false;
+            if (n == 0 || (size_t)(end - p) < n || !(takes[d->aggs[i].kind] & bit[(uint8_t)*p]))
+                return false;
             if (*p == 'f') {
                 double f;
                 memcpy(&f, p + 1, 8);
@@ -991,7 +1062,7 @@ valid(const struct lw_state *s, const char *p, size_t len, uint32_t *nseen)
             } else if (*p == 'j') {
                 uint32_t bl;
                 memcpy(&bl, p + 1, 4);
-                if (bl > (size_t)(end - p) - 5) return false;
+                if (bl > (size_t)(end - p) - 5 || !compact(p + 5, bl)) return false;
                 p += bl;
             }
             p += n;

@@ -5,9 +5,10 @@
  * attached to it when wrong) and on a side as -j 1 runs it (the attached runner only); both
  * states take the logs in order and tick. An odd first byte also gives each record's bytes to
  * both states as operations (logwash_state_wrong, logwash_state_apply), which must be refused
- * (1 or 2) or applied alike, never trusted. Bit 3 of the first byte reads the records as from 3
- * sources (Kafka partitions: record i from source i % 3), each restored first with a time and
- * windows given per statement as a replay from a commit is (logwash_state_restore_of), and
+ * (1 or 2) or applied alike, never trusted, then once more with the first operation's hash
+ * made its key's XXH3 (so a key's text is what decides). Bit 3 of the first byte reads the records
+ * as from 3 sources (Kafka partitions: record i from source i % 3), each restored first with a time
+ * and windows given per statement as a replay from a commit is (logwash_state_restore_of), and
  * every 5th record marking its source idle or not; the per-statement answers
  * (logwash_state_last_end_of, closed_of, source_time_of) must agree on both sides. Checks: no crash
  * or leak (ASan), each state within its bound, every result a JSON object with window_start and
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "accept.h"
 #include "logwash.h"
@@ -192,6 +194,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool parted = (size & 1) && !sources; /* one way of choosing sources at a time */
     uint32_t nrec = 0;
     uint64_t hz[3] = { 0, 0, 0 };
+    char *fixed = raw_ops ? malloc(size + 1) : NULL; /* a line with its first hash fixed */
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -201,12 +204,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             logwash_state_from(a.s, src);
             logwash_state_from(b.s, src);
         }
-        if (raw_ops) { /* the bytes as operations: refused or applied, never trusted */
+        /* the bytes as operations: refused or applied, never trusted; then again with the
+         * first operation's hash made its key's (a log's hashes must be XXH3 of its keys, which
+         * no mutation finds), so the checks of the key's text and what follows are reached */
+        for (int fix = 0; raw_ops && fix < 2; fix++) {
+            const char *q = p;
+            if (fix) {
+                size_t at = len > 0 && p[0] == 'W' ? 25 : len > 0 && p[0] == 'S' ? 30 : 0;
+                uint32_t kl;
+                if (at == 0 || len < at) break;
+                memcpy(&kl, p + at - 4, 4);
+                if (kl > len - at) break;
+                memcpy(fixed, p, len);
+                uint64_t h = XXH3_64bits(p + at, kl);
+                memcpy(fixed + (p[0] == 'W' ? 13 : 2), &h, 8);
+                q = fixed;
+            }
             size_t before = a.res.len, nres = 0;
             bool late = false;
-            bool wa = logwash_state_wrong(a.s, p, len), wb = logwash_state_wrong(b.s, p, len);
-            int ra = logwash_state_apply(a.s, p, len, now, &a.res, &nres, &late, NULL, 0);
-            int rb = logwash_state_apply(b.s, p, len, now, &b.res, &nres, &late, NULL, 0);
+            bool wa = logwash_state_wrong(a.s, q, len), wb = logwash_state_wrong(b.s, q, len);
+            int ra = logwash_state_apply(a.s, q, len, now, &a.res, &nres, &late, NULL, 0);
+            int rb = logwash_state_apply(b.s, q, len, now, &b.res, &nres, &late, NULL, 0);
             if (ra < 0 || ra != rb || wa != wb || (ra != 0) != wa) {
                 fprintf(stderr, "operations: apply %d and %d, wrong %d and %d\n", ra, rb, wa, wb);
                 abort();
@@ -289,6 +307,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (unsigned long long)c.windows, (unsigned long long)c.bytes);
         abort();
     }
+    free(fixed);
     side_free(&a);
     side_free(&b);
     return 0;

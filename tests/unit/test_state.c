@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "lw/buf.h"
 #include "lw/diag.h"
@@ -37,9 +38,7 @@ static void
 win(struct lw_buf *b, uint32_t w, int64_t t, const char *k, uint32_t naggs)
 {
     uint32_t len = (uint32_t)strlen(k);
-    uint64_t hash = 0xcbf29ce484222325ull; /* FNV-1a: a key's hash, as the VM's XXH3 */
-    for (uint32_t i = 0; i < len; i++)
-        hash = (hash ^ (unsigned char)k[i]) * 0x100000001b3ull;
+    uint64_t hash = len ? XXH3_64bits(k, len) : 0; /* the VM's (none without a key) */
     lw_buf_addc(b, 'W');
     lw_buf_add(b, &w, 4);
     lw_buf_add(b, &t, 8);
@@ -321,9 +320,7 @@ static void
 seen(struct lw_buf *b, bool ans, const char *k, int64_t now, int64_t ttl)
 {
     uint32_t len = (uint32_t)strlen(k);
-    uint64_t hash = 0xcbf29ce484222325ull;
-    for (uint32_t i = 0; i < len; i++)
-        hash = (hash ^ (unsigned char)k[i]) * 0x100000001b3ull;
+    uint64_t hash = XXH3_64bits(k, len);
     lw_buf_addc(b, 'S');
     lw_buf_addc(b, ans);
     lw_buf_add(b, &hash, 8);
@@ -449,6 +446,89 @@ malformed(void)
     lw_state_free(s);
     lw_program_free(p);
     lw_buf_fini(&log);
+    lw_buf_fini(&out);
+}
+
+/* hostile_text: logs whose lengths are right but whose text is not what the VM writes (a key
+ * or a first() value that is not compact JSON, invalid UTF-8 in it, a hash that is not the
+ * key's, an aggregate given another's tag) are refused with 2: state.c writes keys and values
+ * into results as they are, so a trusted one would make a result that is not JSON */
+static void
+hostile_text(void)
+{
+    struct lw_program *p = compile("if seen(line, 1h) { drop }\n"
+                                   "window tumbling 1m at parse_time(line, \"rfc3339\") key line "
+                                   "{ n = count(); s = sum(1); f = first(line) }");
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    struct lw_state *s = lw_state_new(p, SIZE_MAX);
+    struct lw_buf log, out;
+    lw_buf_init(&out);
+    size_t nres = 0;
+    static const char *const keys[] = {
+        "\"\xff\"",       "\"a\xc3\"",     "abc", "{ }",        " \"a\"", "\"a\" ",
+        "[1, 2]",         "\"a\x01\"",     "tru", "{\"a\":1}x", "#abc",   "\"a\",\"b\"",
+        "{\"a\":\"b\"}}", "{\"a\":\"b\",}"
+    };
+    static const char *const vals[] = { "\"\xed\xa0\x80\"", "", "x", "[1 ]", "\"x\"\n" };
+    /* key, first()'s value, count's tag, first's tag, a byte of the hash flipped */
+    struct hcase {
+        const char *key, *val;
+        char ctag, ftag;
+        bool flip;
+    } cases[64];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        cases[n++] = (struct hcase){ keys[i], "\"x\"", 'i', 'j', false };
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+        cases[n++] = (struct hcase){ "\"a\"", vals[i], 'i', 'j', false };
+    cases[n++] = (struct hcase){ "\"a\"", "\"x\"", 'f', 'j', false }; /* count takes n, i */
+    cases[n++] = (struct hcase){ "\"a\"", "\"x\"", 'i', 'i', false }; /* first: n, j */
+    cases[n++] = (struct hcase){ "\"a\"", "\"x\"", 'i', 'j', true };
+    size_t good = n;
+    cases[n++] = (struct hcase){ "{\"a\":\"\\u00ff\"}", "[1,{\"b\":null}]", 'i', 'j', false };
+    cases[n++] = (struct hcase){ "{\"a\":\"b\",\"c\":\"d\"}", "\"x\"", 'i', 'j', false };
+    for (size_t i = 0; i < n; i++) {
+        lw_buf_init(&log);
+        win(&log, 0, BASE, cases[i].key, 0);
+        if (cases[i].flip) log.p[13] ^= 1;
+        int64_t one = 1;
+        lw_buf_addc(&log, cases[i].ctag);
+        lw_buf_add(&log, &one, 8);
+        double half = 0.5;
+        lw_buf_addc(&log, 'f');
+        lw_buf_add(&log, &half, 8);
+        uint32_t jl = (uint32_t)strlen(cases[i].val);
+        lw_buf_addc(&log, cases[i].ftag);
+        if (cases[i].ftag == 'j') {
+            lw_buf_add(&log, &jl, 4);
+            lw_buf_add(&log, cases[i].val, jl);
+        } else {
+            lw_buf_add(&log, &one, 8);
+        }
+        int want = i < good ? 2 : 0;
+        int rc = lw_state_apply(s, log.p, log.len, 0, &out, &nres, &(bool){ false }, NULL, 0);
+        if (rc != want) fprintf(stderr, "hostile log %zu: %d\n", i, rc);
+        CHECK(rc == want);
+        CHECK(lw_state_wrong(s, log.p, log.len) == (want != 0));
+        lw_buf_fini(&log);
+    }
+    lw_buf_init(&log); /* a seen() whose hash is not its key's */
+    seen(&log, false, "\"a\"", BASE, SEC);
+    log.p[2] ^= 1;
+    CHECK(lw_state_apply(s, log.p, log.len, 0, &out, &nres, &(bool){ false }, NULL, 0) == 2);
+    lw_buf_fini(&log);
+    struct lw_state_counts c;
+    lw_state_counts(s, &c);
+    CHECK(c.keys == 0 && c.windows == 2);
+    CHECK(lw_state_tick(s, INT64_MAX, &out, 0) == 2);
+    CHECK(out.len > 0 && out.p[out.len - 1] == '\n');
+    lw_buf_addc(&out, '\0');
+    CHECK(strstr(out.p, "{\"a\":\"\\u00ff\",\"window_start\":") == out.p);
+    CHECK(strstr(out.p, "\"n\":1,\"s\":0.5,\"f\":[1,{\"b\":null}]}\n") != NULL);
+    CHECK(strstr(out.p, "\n{\"a\":\"b\",\"c\":\"d\",\"window_start\":") != NULL);
+    lw_state_free(s);
+    lw_program_free(p);
     lw_buf_fini(&out);
 }
 
@@ -1017,6 +1097,7 @@ test_state(void)
     seen_stall();
     seen_loop();
     malformed();
+    hostile_text();
     decreasing("tumbling 1s", " late 300d", 0, NREC);
     decreasing("sliding 2s every 1s", " late 300d", 0, NREC + 1);
     decreasing("session 1s", " late 300d", 1, NREC); /* a key per record: a session each */
