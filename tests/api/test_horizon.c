@@ -238,10 +238,15 @@ main(void)
         { "window sliding 2m every 1m at t { n = count() }", true },
         { "window tumbling 1m { n = count() }", false }, /* processing time */
         { "window session 1m at t { n = count() }", true },
-        { "window session 1m { n = count() }", false }, /* processing time */
-        { "window count 2 timeout 1m at t { n = count() }", false },
+        { "window session 1m { n = count() }", false },         /* processing time */
+        { "window count 2 timeout 1m { n = count() }", false }, /* processing time */
+        /* event time: a commit outside every count window's span (seen_below) */
+        { "window count 2 timeout 1m at t { n = count() }", true },
         { "if seen(.id, 10m, t) { drop }", true }, /* its own horizon: seen_horizon */
-        { "if seen(.id, 10m, t) { drop }\nwindow tumbling 1m at t { n = count() }", false },
+        /* seen() with event-time windows: the largest point seen() allows below the windows' */
+        { "if seen(.id, 10m, t) { drop }\nwindow tumbling 1m at t { n = count() }", true },
+        /* seen() with count windows: not built */
+        { "if seen(.id, 10m, t) { drop }\nwindow count 2 timeout 1m at t { n = count() }", false },
         { "window tumbling 1m at t { n = count() }\nwindow tumbling 1h at t { n = count() }",
           true },
         { "window tumbling 1m at t { n = count() }\nwindow sliding 2m every 1m at t - 60 late "
