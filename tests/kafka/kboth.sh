@@ -158,7 +158,11 @@ fi
 # windows' point anyway (counted, said) and reach each partition's last record; without a crash
 # the results are still the reference's. The windows' own holds have a bound of the same size
 # (winhold.sh): small fetches keep the partitions' times close, so they hold about a minute of
-# records (1800), mostly within it (when passed, counted apart and said in the message).
+# records (1800), mostly within it; but when one partition is read far ahead, or many records
+# are in flight (-j 2 batches), the windows' bound passes first and its commits at the
+# delivered point take seen()'s floor along: then no seen() commit is inexact. Either bound
+# passed, counted and said, with commits to the end and exact results, is what is checked
+# (seen()'s bound alone: kseenbound.sh).
 python3 - "$tmp" <<'EOF'
 import datetime, random, sys
 rnd = random.Random(7)
@@ -188,9 +192,10 @@ winx=$(sed -n 's/.*state: \([0-9]*\) window commits past the exact point.*/\1/p'
 "$committed" "$boot" gbound kbb >"$tmp/cb"
 for p in 0 1 2; do echo "$p $(($(wc -l <"$tmp/b$p") - 1))"; done >"$tmp/cbwant"
 msg=$(python3 "$(dirname "$0")/results.py" union "$tmp/bwant" "$tmp/gotb")
-if [ $rc = 0 ] && [ "${inexact:-0}" -gt 0 ] && grep -q "seen()'s bound" "$tmp/bound.err" &&
+if [ $rc = 0 ] && { { [ "${inexact:-0}" -gt 0 ] && grep -q "seen()'s bound" "$tmp/bound.err"; } ||
+    { [ "${winx:-0}" -gt 0 ] && grep -q "the windows' bound" "$tmp/bound.err"; }; } &&
     [ "$(sort "$tmp/cb")" = "$(cat "$tmp/cbwant")" ] && [ "$(wc -l <"$tmp/bwant")" -ge 30 ]; then
-    ok "past seen()'s bound: $inexact commits at the windows' point (counted, said; ${winx:-0} at the windows' own bound), committed $(tr '\n' ' ' <"$tmp/cb"); results: $msg"
+    ok "past the bounds: ${inexact:-0} seen() commits at the windows' point (counted, said; ${winx:-0} at the windows' own bound), committed $(tr '\n' ' ' <"$tmp/cb"); results: $msg"
 else
     bad "bound: exit $rc, '${inexact:-}' inexact ('$winx' for the windows), committed $(tr '\n' ' ' <"$tmp/cb"); results: $msg; $(grep -v 'records in' "$tmp/bound.err" | tail -2)"
 fi
