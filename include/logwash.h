@@ -460,6 +460,19 @@ LOGWASH_API int logwash_state_apply(struct logwash_state *s, const void *ops, si
  * 0, so a million results never wait in memory at once. Returns their number. */
 LOGWASH_API size_t logwash_state_tick(struct logwash_state *s, int64_t now_ns,
                                       struct logwash_buffer *out, size_t limit);
+/* logwash_state_routes: the results the last logwash_state_apply or logwash_state_tick on s
+ * appended to *out (which the caller passes again unchanged), in order, *n of them, as outputs:
+ * data and len as a runner's (data into out->data); has_topic and topic when the result's
+ * window statement has `to "TOPIC"`; always has_key, with key the compact JSON of the result's
+ * identity, the same for a result given again by a replay (logwash-template(7) WINDOWS):
+ * {"window":N,"window_start":S,"window_end":E,"key":K} (N: the statement's number in the
+ * template, from 1; K: the key as compared, null without one) or, for a hashed key,
+ * "key_hash":H instead of "key". Valid until the next call on s. */
+LOGWASH_API const struct logwash_output *
+logwash_state_routes(struct logwash_state *s, const struct logwash_buffer *out, size_t *n);
+/* logwash_state_topic: the topic of window statement w's `to` clause (its length in *len), NULL
+ * when it has none or there is no statement w (from 0, in the template's order). */
+LOGWASH_API const char *logwash_state_topic(const struct logwash_state *s, uint32_t w, size_t *len);
 
 struct logwash_state_counts {
     uint64_t keys;         /* dedup keys held */

@@ -50,6 +50,7 @@ struct lw_windef {
     struct lw_winagg *aggs;
     uint32_t naggs;
     uint32_t span_off; /* of the statement, for messages */
+    struct lw_str to;  /* `to "TOPIC"`: its results' topic (p == NULL: none) */
 };
 
 #define LW_MAX_SLIDES 1000
@@ -99,6 +100,22 @@ struct lw_state *lw_state_new(const struct lw_program *p, size_t max_bytes);
 void lw_state_free(struct lw_state *s);
 /* lw_state_set_text: results in the text encoder's form (text true), else JSON (the default). */
 void lw_state_set_text(struct lw_state *s, bool text);
+/* lw_state_routes: the results the last lw_state_apply or lw_state_tick appended, in order:
+ * each one's place in out, its statement and its message key (the compact JSON of its identity:
+ * {"window":N,"window_start":S,"window_end":E,"key":K} or "key_hash":H, N the statement's
+ * number from 1), keys[key_off, + key_len), valid until the next apply or tick. The keys are
+ * made on the first call after one (a caller that never asks pays only a copy of each key). */
+struct lw_state_route {
+    size_t off, len; /* the result in out, its '\n' included */
+    uint32_t w;
+    size_t key_off, key_len;
+    /* the state's own: the window and the key as kept, made into key_off/len when asked */
+    int64_t start, end;
+    size_t raw_off, raw_len;
+};
+/* lw_state_program: the program s was made for */
+const struct lw_program *lw_state_program(const struct lw_state *s);
+const struct lw_state_route *lw_state_routes(struct lw_state *s, size_t *n, const char **keys);
 
 /* lw_state_apply: a record's log (len bytes from lw_vmstate_log) applied: 1 when a seen()
  * answer in it is not what the state says (nothing applied: run the record again attached to

@@ -15,6 +15,8 @@ struct logwash_state {
     struct lw_state *s;
     bool broken; /* memory ran out inside a call: every later call fails */
     bool clock;  /* a window of processing time: logwash_state_apply reads LOGWASH_NOW_CLOCK */
+    struct logwash_output *routes; /* logwash_state_routes' */
+    size_t caproutes;
 };
 
 /* The calls that change the state run under their own out-of-memory exit (logwash.h: the
@@ -64,6 +66,7 @@ logwash_state_free(struct logwash_state *s)
 {
     if (s == NULL) return;
     if (s->s != NULL) lw_state_free(s->s);
+    free(s->routes);
     free(s);
 }
 
@@ -146,6 +149,46 @@ logwash_state_tick(struct logwash_state *s, int64_t now_ns, struct logwash_buffe
             n = lw_state_tick(s->s, now_ns, &b, limit));
     *out = (struct logwash_buffer){ b.p, b.len, b.cap };
     return n;
+}
+
+const struct logwash_output *
+logwash_state_routes(struct logwash_state *s, const struct logwash_buffer *out, size_t *n)
+{
+    const char *keys;
+    size_t nr;
+    const struct lw_state_route *rt = lw_state_routes(s->s, &nr, &keys);
+    *n = 0;
+    if (nr == 0 || s->broken) return NULL;
+    if (nr > s->caproutes) {
+        struct logwash_output *o = realloc(s->routes, nr * sizeof *o);
+        if (o == NULL) return NULL; /* the library never aborts: no routes */
+        s->routes = o;
+        s->caproutes = nr;
+    }
+    const struct lw_program *p = lw_state_program(s->s);
+    for (size_t i = 0; i < nr; i++) {
+        const struct lw_str to = p->windows[rt[i].w].to;
+        s->routes[i] = (struct logwash_output){ .data = out->data + rt[i].off,
+                                                .len = rt[i].len - 1,
+                                                .has_topic = to.p != NULL,
+                                                .topic = to.p,
+                                                .topic_len = to.len,
+                                                .has_key = true,
+                                                .key = keys + rt[i].key_off,
+                                                .key_len = rt[i].key_len };
+    }
+    *n = nr;
+    return s->routes;
+}
+
+const char *
+logwash_state_topic(const struct logwash_state *s, uint32_t w, size_t *len)
+{
+    const struct lw_program *p = lw_state_program(s->s);
+    *len = 0;
+    if (w >= p->nwindows || p->windows[w].to.p == NULL) return NULL;
+    *len = p->windows[w].to.len;
+    return p->windows[w].to.p;
 }
 
 void

@@ -910,17 +910,30 @@ state_results(struct run *r, size_t before, size_t n)
     r->n.reruns = r->reruns;
 }
 
-/* state_msgs: with a sink of messages, each window result in out from before is a message of
- * its own, to the sink's default topic (a window statement has no to/key clause). */
-static void
-state_msgs(struct run *r, size_t before)
+/* state_route: a window result's route as the sink takes it: its statement's topic (`to`, else
+ * the sink's default) and its identity as the message key (logwash_state_routes). */
+static struct lw_output
+state_route(const struct run *r, const struct logwash_output *o)
 {
-    for (size_t off = before; off < r->out.len;) {
-        const char *nl = memchr(r->out.p + off, '\n', r->out.len - off);
-        size_t len = nl ? (size_t)(nl - (r->out.p + off)) + 1 : r->out.len - off;
+    return (struct lw_output){ .off = (size_t)(o->data - r->out.p),
+                               .len = o->len + 1,
+                               .to = { o->topic, o->topic_len },
+                               .has_to = o->has_topic,
+                               .key = { o->key, o->key_len },
+                               .has_key = o->has_key };
+}
+
+/* state_msgs: with a sink of messages, each window result the state just appended to out is a
+ * message of its own, routed by state_route. */
+static void
+state_msgs(struct run *r)
+{
+    struct logwash_buffer b = { r->out.p, r->out.len, r->out.cap };
+    size_t n;
+    const struct logwash_output *o = logwash_state_routes(r->state, &b, &n);
+    for (size_t i = 0; i < n; i++) {
         GROW(r->cur.pend, r->cur.npend, r->cur.cappend);
-        r->cur.pend[r->cur.npend++] = (struct lw_output){ .off = off, .len = len };
-        off += len;
+        r->cur.pend[r->cur.npend++] = state_route(r, &o[i]);
     }
 }
 
@@ -943,15 +956,22 @@ state_close(struct run *r, int64_t now_ns, struct lw_diag *d)
         if (s->ops->messages) { /* each result put alone: one refused is its own dead letter */
             struct lw_buf all = { 0 };
             lw_buf_add(&all, r->out.p + before, r->out.len - before);
+            struct logwash_buffer ob = { r->out.p, r->out.len, r->out.cap };
+            size_t nrt;
+            const struct logwash_output *rt = logwash_state_routes(r->state, &ob, &nrt);
             /* no record: a message names the result by its number among the run's */
             struct lw_recpos nopos = { .name = "window result", .line = r->n.window_results - n };
             int put = 0;
-            for (size_t off = 0; off < all.len && put == 0;) {
+            for (size_t off = 0, i = 0; off < all.len && put == 0; i++) {
                 const char *nl = memchr(all.p + off, '\n', all.len - off);
                 size_t len = nl ? (size_t)(nl - (all.p + off)) + 1 : all.len - off;
+                struct lw_output one = { .off = before, .len = len };
+                if (i < nrt) { /* the route, before the buffer below changes */
+                    one = state_route(r, &rt[i]);
+                    one.off = before;
+                }
                 r->out.len = before; /* the sink takes a record's outputs out of the buffer */
                 lw_buf_add(&r->out, all.p + off, len);
-                struct lw_output one = { .off = before, .len = len };
                 struct lw_sink_rec rec = { .pos = &nopos,
                                            .raw = { all.p + off, len - 1 },
                                            .start = before,
@@ -1007,7 +1027,7 @@ state_step(struct run *r, struct result *x, struct lw_str raw, const struct lw_r
         return -1;
     }
     if (r->kstate) r->kwend = logwash_state_last_end(r->state);
-    if (r->sinks[0].ops->messages) state_msgs(r, before);
+    if (r->sinks[0].ops->messages) state_msgs(r);
     x->nemit += (uint32_t)nres;
     x->nbytes += r->out.len - before;
     state_results(r, r->out.len, 0); /* the counters only: apply() counts the outputs */
@@ -2378,6 +2398,19 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             return 2;
         }
         r.kstate = exact;
+        /* a window statement's `to` is a constant: checked as emit ... to checks at each emit */
+        const struct lw_sink_ops *so = lw_sink_find(o->to == LW_TO_KAFKA ? "kafka" : "stdout");
+        for (uint32_t w = 0; so->messages && so->bad_to && w < logwash_state_statements(r.state);
+             w++) {
+            size_t tl;
+            const char *to = logwash_state_topic(r.state, w, &tl), *bad;
+            if (to == NULL || (bad = so->bad_to((struct lw_str){ to, tl })) == NULL) continue;
+            fprintf(stderr, "logwash: window statement %u: to: '%.*s' %s\n", w + 1,
+                    (int)(tl > 300 ? 300 : tl), to, bad);
+            logwash_state_free(r.state);
+            lw_tablewatch_free(r.tw);
+            return 2;
+        }
     }
     lw_buf_init(&r.out);
     r.cur.out = &r.out;

@@ -959,6 +959,15 @@ window(struct gen *g, struct node *n)
                            .late_ns = n->c->i,
                            .span_off = n->span.off,
                            .naggs = n->nkids };
+    struct node *to = n->c->a;
+    if (to != NULL && to->kind != N_STR) { /* one topic per statement: replays give the same */
+        lw_cfail(g->c, to->span,
+                 "a window's 'to' takes a string literal, the topic of all its results: "
+                 "to \"topic\"");
+    }
+    if (to != NULL && to->s.len == 0) lw_cfail(g->c, to->span, "the topic is empty");
+    if (to != NULL)
+        d.to = (struct lw_str){ lw_arena_dup(&p->arena, to->s.p, to->s.len), to->s.len };
     d.aggs = lw_arena_alloc(&p->arena, (n->nkids ? n->nkids : 1) * sizeof *d.aggs);
     uint32_t i = 0;
     for (struct node *k = n->kids; k != NULL; k = k->next, i++) {

@@ -123,9 +123,10 @@ enum node_kind {
     S_FN,     /* s = name, kids = the parameters (N_VAR), b = the body; top level only */
     S_RETURN, /* a = value or NULL */
     S_IMPORT, /* s = the file name as written; top level only */
-    S_WINDOW, /* window KIND SIZE [every STEP] [at a] [late L] [key b] { NAME = AGG(ARG) ... }:
-                 s = KIND, i = size in ns, f = step in ns, c = an N_INT whose i is the lateness
-                 in ns, kids = the aggregates (N_CALL: s = AGG, s2 = NAME, kids = its args) */
+    S_WINDOW, /* window KIND SIZE [every STEP] [at a] [late L] [key b] [to T] { NAME = AGG(ARG) ...
+                 }: s = KIND, i = size in ns, f = step in ns, c = an N_INT whose i is the lateness
+                 in ns and whose a is the `to` topic or NULL, kids = the aggregates (N_CALL: s =
+                 AGG, s2 = NAME, kids = its args) */
     S_ERROR,  /* a statement that did not parse (reported): its span is the text skipped */
 };
 

@@ -1196,7 +1196,7 @@ static struct node *window_rest(struct compiler *c, struct node *n, bool late_ok
 static struct node *count_window(struct compiler *c, struct node *n, struct token kt);
 
 /* window_stmt: `window tumbling SIZE` or `window sliding SIZE every STEP`, then the clauses
- * `at EXPR`, `late DURATION`, `key EXPR` in any order, then the block of aggregates
+ * `at EXPR`, `late DURATION`, `key EXPR`, `to TOPIC` in any order, then the block of aggregates
  * `{ NAME = AGG(ARG) ... }` (the current token is the kind). */
 static struct node *
 window_stmt(struct compiler *c, struct token kw)
@@ -1265,13 +1265,15 @@ window_rest(struct compiler *c, struct node *n, bool late_ok)
         struct token w = *cur(c);
         struct lw_str ws = text(c, w.span);
         bool at = lw_str_eq(ws, LW_STR_LIT("at")), key = lw_str_eq(ws, LW_STR_LIT("key"));
-        bool late = lw_str_eq(ws, LW_STR_LIT("late"));
-        if (!at && !key && !late) unexpected(c, "'at', 'late', 'key' or '{' after the window");
-        if ((at && n->a) || (key && n->b) || (late && late_at.len))
+        bool late = lw_str_eq(ws, LW_STR_LIT("late")), to = lw_str_eq(ws, LW_STR_LIT("to"));
+        if (!at && !key && !late && !to)
+            unexpected(c, "'at', 'late', 'key', 'to' or '{' after the window");
+        if ((at && n->a) || (key && n->b) || (late && late_at.len) || (to && n->c->a))
             lw_cerror(c, w.span, "'%.*s' given twice", (int)ws.len, ws.p);
         next(c);
         if (at) n->a = expr(c);
         if (key) n->b = expr(c);
+        if (to) n->c->a = expr(c); /* the topic: the late node holds it (compile.c window) */
         if (late && !late_ok)
             lw_cfail(c, w.span,
                      "'late' is for tumbling and sliding windows: a count window "

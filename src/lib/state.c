@@ -313,6 +313,11 @@ struct lw_state {
     size_t ccap, cn;
     struct lw_state_counts c;
     struct lw_arena scratch;
+    struct lw_state_route *rt; /* the last apply's or tick's results (lw_state_routes) */
+    size_t nrt, caprt;
+    struct lw_buf rraw;  /* their keys as kept (route_key) */
+    struct lw_buf rkeys; /* their message keys, made by lw_state_routes */
+    bool rkeyed;         /* ... since the last apply or tick */
 };
 
 struct lw_state *
@@ -366,10 +371,39 @@ lw_state_set_text(struct lw_state *s, bool text)
     s->text = text;
 }
 
+const struct lw_program *
+lw_state_program(const struct lw_state *s)
+{
+    return s->p;
+}
+
+static void route_keys(struct lw_state *s);
+
+const struct lw_state_route *
+lw_state_routes(struct lw_state *s, size_t *n, const char **keys)
+{
+    if (!s->rkeyed) route_keys(s);
+    s->rkeyed = true;
+    *n = s->nrt;
+    *keys = s->rkeys.p;
+    return s->rt;
+}
+
+static void
+routes_reset(struct lw_state *s)
+{
+    s->nrt = 0;
+    s->rkeys.len = s->rraw.len = 0;
+    s->rkeyed = false;
+}
+
 void
 lw_state_free(struct lw_state *s)
 {
     if (s == NULL) return;
+    free(s->rt);
+    lw_buf_fini(&s->rkeys);
+    lw_buf_fini(&s->rraw);
     for (uint32_t i = 0; i <= s->nsrc; i++) {
         struct dq *q = i < s->nsrc ? &s->src[i].dq : &s->dq0;
         for (struct dkey *k = q->head, *nx; k != NULL; k = nx) {
@@ -1187,6 +1221,60 @@ put_float(struct lw_buf *out, double f, struct lw_arena *a)
     lw_value_write_json(out, &v, a);
 }
 
+/* route_key: a result's route (lw_state_routes): the window and the key as kept, copied. */
+static void
+route_key(struct lw_state *s, const struct bucket *b, const struct went *e)
+{
+    if (s->nrt == s->caprt) {
+        s->caprt = s->caprt ? 2 * s->caprt : 16;
+        s->rt = lw_xrealloc(s->rt, s->caprt * sizeof *s->rt);
+    }
+    size_t at = s->rraw.len;
+    if (e->len > 0) lw_buf_add(&s->rraw, e->key, e->len);
+    s->rt[s->nrt++] = (struct lw_state_route){
+        .w = b->w, .start = b->shown_start, .end = b->shown_end, .raw_off = at, .raw_len = e->len
+    };
+}
+
+/* route_keys: each route's message key, the compact JSON of its result's identity: the
+ * statement's number, window_start, window_end and the key as kept (its hash as hex). */
+static void
+route_keys(struct lw_state *s)
+{
+    struct lw_buf *k = &s->rkeys;
+    k->len = 0;
+    for (size_t r = 0; r < s->nrt; r++) {
+        struct lw_state_route *rt = &s->rt[r];
+        const char *key = s->rraw.p + rt->raw_off;
+        size_t at = k->len, len = rt->raw_len;
+        char num[32];
+        lw_arena_reset(&s->scratch);
+        lw_buf_add(k, num, (size_t)snprintf(num, sizeof num, "{\"window\":%u", rt->w + 1));
+        lw_buf_add(k, ",\"window_start\":", 16);
+        put_time(k, rt->start, &s->scratch);
+        lw_buf_add(k, ",\"window_end\":", 14);
+        put_time(k, rt->end, &s->scratch);
+        if (len > 0 && key[0] == '#') {
+            lw_buf_add(k, ",\"key_hash\":\"", 13);
+            for (size_t i = 1; i < len; i++) {
+                char h[3];
+                snprintf(h, sizeof h, "%02x", (unsigned char)key[i]);
+                lw_buf_add(k, h, 2);
+            }
+            lw_buf_addc(k, '"');
+        } else {
+            lw_buf_add(k, ",\"key\":", 7);
+            if (len > 0)
+                lw_buf_add(k, key, len);
+            else
+                lw_buf_add(k, "null", 4);
+        }
+        lw_buf_addc(k, '}');
+        rt->key_off = at;
+        rt->key_len = k->len - at;
+    }
+}
+
 /* emit: one (window, key) result: the key's members, window_start, window_end, aggregates. */
 static void
 emit(struct lw_state *s, const struct bucket *b, const struct went *e, struct lw_buf *out)
@@ -1194,6 +1282,7 @@ emit(struct lw_state *s, const struct bucket *b, const struct went *e, struct lw
     const struct lw_windef *d = &s->p->windows[b->w];
     lw_arena_reset(&s->scratch);
     size_t at = out->len;
+    route_key(s, b, e);
     lw_buf_addc(out, '{');
     if (e->len > 2 && e->key[0] == '{') {
         lw_buf_add(out, e->key + 1, e->len - 2);
@@ -1286,6 +1375,9 @@ emit(struct lw_state *s, const struct bucket *b, const struct went *e, struct lw
             lw_buf_addc(out, '\n');
         }
     }
+    struct lw_state_route *rt = &s->rt[s->nrt - 1];
+    rt->off = at;
+    rt->len = out->len - at;
     s->c.results++;
 }
 
@@ -2303,6 +2395,7 @@ int
 lw_state_apply(struct lw_state *s, const void *log, size_t len, int64_t now_ns, struct lw_buf *out,
                size_t *nres, bool *late, char *msg, size_t msgcap)
 {
+    routes_reset(s);
     int rc = check(s, log, len, &s->steps);
     if (rc != 0) return rc < 0 ? 2 : 1;
     const char *p = log, *end = p + len;
@@ -2402,6 +2495,7 @@ lw_state_horizon(const struct lw_state *s)
 size_t
 lw_state_tick(struct lw_state *s, int64_t now_ns, struct lw_buf *out, size_t limit)
 {
+    routes_reset(s);
     return advance(s, now_ns, out, limit);
 }
 

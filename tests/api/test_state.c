@@ -70,6 +70,14 @@ main(void)
     const char *want1 = "{\"key\":\"a\",\"window_start\":\"2026-01-01T00:00:00Z\","
                         "\"window_end\":\"2026-01-01T00:01:00Z\",\"n\":1,\"s\":2}\n";
     CHECK(out.len == strlen(want1) && memcmp(out.data, want1, out.len) == 0);
+    /* its route: no topic (no `to`), its identity as the key */
+    size_t nr;
+    const struct logwash_output *rt = logwash_state_routes(s, &out, &nr);
+    const char *key1 = "{\"window\":1,\"window_start\":\"2026-01-01T00:00:00Z\","
+                       "\"window_end\":\"2026-01-01T00:01:00Z\",\"key\":\"a\"}";
+    CHECK(nr == 1 && rt != NULL && rt[0].data == out.data && rt[0].len == strlen(want1) - 1 &&
+          !rt[0].has_topic && rt[0].has_key && rt[0].key_len == strlen(key1) &&
+          memcmp(rt[0].key, key1, rt[0].key_len) == 0);
     /* a late record: counted as late, not in any result */
     late = false;
     const char *old = "{\"id\":3,\"ts\":\"2026-01-01T00:00:30Z\",\"k\":\"a\",\"v\":100}";
@@ -78,6 +86,7 @@ main(void)
     char msg[300];
     CHECK(logwash_state_apply(s, ops, len, 0, &out, &nres, &late, msg, sizeof msg) == 0);
     CHECK(late && strncmp(msg, "late: ", 6) == 0);
+    CHECK(logwash_state_routes(s, &out, &nr) == NULL && nr == 0); /* it closed none */
     /* the end: the rest closes, a small limit at a time */
     out.len = 0;
     size_t n, total = 0;
@@ -127,6 +136,41 @@ main(void)
     logwash_template_free(win);
     CHECK(logwash_run(pr, "x", 1, NULL) == LOGWASH_OK);
     CHECK(logwash_runner_state_ops(pr, &len) == NULL && len == 0);
+    /* `to`: each result's topic; statements told apart in the key; no key: "key":null */
+    {
+        const char *tt = "input json\nlet t = parse_time(.ts, \"rfc3339\")\n"
+                         "window tumbling 1m at t to \"w1\" { n = count() }\n"
+                         "window tumbling 1m at t key {c: .c} { n = count() }\n";
+        struct logwash_template *wt = logwash_compile(tt, strlen(tt), NULL, &e);
+        CHECK(wt != NULL);
+        struct logwash_state *ws = wt ? logwash_state_new(wt, 1 << 20) : NULL;
+        struct logwash_runner *wr = wt ? logwash_runner_new(wt, NULL, &e) : NULL;
+        size_t tl = 0;
+        CHECK(ws != NULL && logwash_state_topic(ws, 0, &tl) != NULL && tl == 2 &&
+              memcmp(logwash_state_topic(ws, 0, &tl), "w1", 2) == 0);
+        CHECK(ws != NULL && logwash_state_topic(ws, 1, &tl) == NULL && tl == 0);
+        CHECK(ws != NULL && logwash_state_topic(ws, 2, &tl) == NULL);
+        struct logwash_buffer wo = { 0 };
+        size_t wn = 0;
+        CHECK(wr && run(wr, ws, "{\"ts\":\"2026-01-01T00:00:10Z\",\"c\":\"x\"}", &wo, &wn) == 0);
+        wo.len = 0;
+        CHECK(wr && logwash_state_tick(ws, INT64_MAX, &wo, 0) == 2);
+        const struct logwash_output *r2 = ws ? logwash_state_routes(ws, &wo, &nr) : NULL;
+        const char *k1 = "{\"window\":1,\"window_start\":\"2026-01-01T00:00:00Z\","
+                         "\"window_end\":\"2026-01-01T00:01:00Z\",\"key\":null}";
+        const char *k2 = "{\"window\":2,\"window_start\":\"2026-01-01T00:00:00Z\","
+                         "\"window_end\":\"2026-01-01T00:01:00Z\",\"key\":{\"c\":\"x\"}}";
+        CHECK(nr == 2 && r2 != NULL && r2[0].has_topic && r2[0].topic_len == 2 &&
+              memcmp(r2[0].topic, "w1", 2) == 0 && r2[0].key_len == strlen(k1) &&
+              memcmp(r2[0].key, k1, strlen(k1)) == 0 && !r2[1].has_topic &&
+              r2[1].key_len == strlen(k2) && memcmp(r2[1].key, k2, strlen(k2)) == 0 &&
+              r2[1].data == r2[0].data + r2[0].len + 1 &&
+              r2[1].data + r2[1].len + 1 == wo.data + wo.len);
+        free(wo.data);
+        logwash_runner_free(wr);
+        logwash_state_free(ws);
+        logwash_template_free(wt);
+    }
     logwash_runner_attach_state(pr, NULL); /* harmless */
     logwash_runner_free(pr);
     logwash_template_free(plain);

@@ -18,12 +18,15 @@
 #     would give other values for them);
 #  5. a window result closed at the end too large for message.max.bytes: a failed record of its
 #     own, its dead letter (kind produce, source "window result") holding it; the rest delivered.
+#  6. a window's `to "TOPIC"`: its results there, in the run's order, each (and a statement's
+#     without `to`, on --out-topic) with its identity as the message key; a topic name Kafka
+#     refuses: exit 2 at start; a topic that does not exist: each result a route dead letter.
 # Usage: [LW_JOBS=N] tests/kafka/filestate.sh LOGWASH MOCKD
 set -u
 lw=$1 mockd=$2
 . "$(dirname "$0")/lib.sh"
 kafka_setup kafka-filestate python3
-mockd_start 1 fo:1 fo2:1 fdl:1 fq:1 fd:1 fp:1 fe:1 fep:1 fb:1
+mockd_start 1 fo:1 fo2:1 fdl:1 fq:1 fd:1 fp:1 fe:1 fep:1 fb:1 fw:1 fwo:1
 
 consume() { timeout 60 kcat -C -b "$boot" -t "$1" -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null; }
 count() { consume "$1" | wc -l; }
@@ -186,5 +189,69 @@ if [ $rb = 1 ] && [ "$(count fb)" = 60 ] && [ "$(wc -l <"$tmp/bdl")" = 1 ] &&
 else
     bad "too large: exit $rb, $(count fb) messages, $(head -c 300 "$tmp/bdl"); $(head -2 "$tmp/b.err")"
 fi
+
+# 6. a window's `to`: its results on that topic, each keyed by its identity (the statement's
+#    number, window_start, window_end, the key), results closed by a record and at the end
+#    alike; a statement without `to` on --out-topic, keyed the same way; a topic name Kafka
+#    refuses: exit 2 at start; a topic that does not exist: each result a dead letter (route)
+cat >"$tmp/w.lw" <<'EOF'
+input json
+let t = parse_time(.ts, "rfc3339")
+window tumbling 1m at t key {c: .c} to "fw" { n = count() }
+window count 500 timeout 1h at t to "fw" { k = count() }
+window tumbling 10m at t key .c { m = count() }
+emit {i: .i}
+EOF
+"$lw" $J -f "$tmp/w.lw" "$tmp/in.jsonl" >"$tmp/wstd" 2>/dev/null
+"$lw" $J -f "$tmp/w.lw" --to kafka --brokers "$boot" --out-topic fwo "$tmp/in.jsonl" 2>"$tmp/w.err"
+rw=$?
+consume_k() { timeout 60 kcat -C -b "$boot" -t "$1" -o beginning -e -q -X fetch.wait.max.ms=10 -f '%k\t%s\n' 2>/dev/null; }
+consume_k fw >"$tmp/fw"
+consume_k fwo >"$tmp/fwo"
+msg=$(python3 - "$tmp/fw" "$tmp/fwo" "$tmp/wstd" 2>&1 <<'EOF'
+import json, sys
+def ident(w, r):
+    k = {"c": r["c"]} if w == 1 else (r.get("key") if w == 3 else None)
+    return json.dumps({"window": w, "window_start": r["window_start"], "window_end": r["window_end"],
+                       "key": k}, separators=(",", ":"))
+errs, got = [], {"fw": [], "fwo": []}
+for name, path in (("fw", sys.argv[1]), ("fwo", sys.argv[2])):
+    for line in open(path):
+        k, v = line.rstrip("\n").split("\t", 1)
+        r = json.loads(v)
+        if "window_start" not in r:
+            if k != "": errs.append("a record's output with key %s" % k)
+            got[name].append(v)
+            continue
+        w = 1 if "n" in r else 2 if "k" in r else 3
+        if (name == "fw") != (w != 3): errs.append("%s in %s" % (v, name))
+        if k != ident(w, r): errs.append("key %s for %s, want %s" % (k, v, ident(w, r)))
+        got[name].append(v)
+std = [l.rstrip("\n") for l in open(sys.argv[3])]
+want_fw = [l for l in std if '"n":' in l or '"k":' in l]
+want_fwo = [l for l in std if l not in want_fw]
+if got["fw"] != want_fw: errs.append("fw: %d messages, want %d" % (len(got["fw"]), len(want_fw)))
+if got["fwo"] != want_fwo: errs.append("fwo: %d messages, want %d" % (len(got["fwo"]), len(want_fwo)))
+if errs:
+    print("; ".join(errs[:3])); sys.exit(1)
+print("%d results on fw, %d messages on fwo" % (len(got["fw"]), len(got["fwo"])))
+EOF
+)
+rp=$?
+[ $rw = 0 ] && [ $rp = 0 ] && ok "window ... to: $msg, in the order of the run to standard output, each result keyed by its identity" ||
+    bad "window ... to: exit $rw: $msg; $(head -2 "$tmp/w.err")"
+printf 'input json\nwindow tumbling 1m to "a b" { n = count() }\n' >"$tmp/wb.lw"
+"$lw" -f "$tmp/wb.lw" --to kafka --brokers "$boot" --out-topic fwo "$tmp/in.jsonl" 2>"$tmp/wb.err"
+rb=$?
+[ $rb = 2 ] && grep -q "^logwash: window statement 1: to: 'a b' is not a Kafka topic name$" "$tmp/wb.err" &&
+    ok "window ... to \"a b\": exit 2 at start: $(cat "$tmp/wb.err")" || bad "to \"a b\": exit $rb: $(head -2 "$tmp/wb.err")"
+ctl "topic fwgone 1" "topicerr fwgone 3"
+sed 's/to "fw" { k/to "fwgone" { k/' "$tmp/w.lw" >"$tmp/wn.lw"
+"$lw" $J -f "$tmp/wn.lw" --to kafka --brokers "$boot" --out-topic fwo --dead-letter "$tmp/wndl" "$tmp/in.jsonl" 2>"$tmp/wn.err"
+rn=$?
+nr=$(grep -c '^{"kind":"route","template":null,"error":"output topic fwgone: Broker: Unknown topic or partition","output_topic":"fwgone","output":"{\\"window_start\\":.*\\"k\\":500}"}$' "$tmp/wndl")
+[ $rn = 1 ] && [ "$nr" = 6 ] && grep -q '3000 records: 3036 emitted, .* 6 failed' "$tmp/wn.err" &&
+    ok "window ... to a topic that does not exist: exit 1, each of its 6 results a dead letter of kind route" ||
+    bad "to a topic that does not exist: exit $rn, $nr route dead letters; $(tail -2 "$tmp/wn.err")"
 
 summary -j

@@ -7,7 +7,9 @@
 # (Python, below, from the man page's rules) gives, each duplicate identical, none other; the
 # committed offset must stop at the first record of the window still open. Also: the same to
 # standard output; the templates with state that are not exact under Kafka are still refused at
-# start (exit 2). Several partitions: tests/kafka/winparts.sh.
+# start (exit 2). The window's `to "wres"` sends its results there, each with its identity as
+# the message key, a replay's duplicate with the same key and value; each record's own output
+# goes to --out-topic. Several partitions: tests/kafka/winparts.sh.
 # Usage: [LW_JOBS=N] tests/kafka/windows.sh LOGWASH MOCKD COMMITTED
 set -u
 lw=$1 mockd=$2 committed=$3
@@ -59,7 +61,7 @@ EOF
 cat >"$tmp/t.lw" <<'EOF'
 input json
 let t = parse_time(.ts, "rfc3339")
-window tumbling 1m at t key .c { n = count(); s = sum(.v); lo = min(.i); hi = max(.i) }
+window tumbling 1m at t key .c to "wres" { n = count(); s = sum(.v); lo = min(.i); hi = max(.i) }
 emit {i: .i}
 EOF
 # the reference: in read order, a record is late when an earlier one's time reached the end of
@@ -90,7 +92,7 @@ for (start, c), w in sorted(win.items()):
 EOF
 nwant=$(wc -l <"$tmp/want")
 
-echo "topic win 1" >&3; echo "topic wout 1" >&3; sleep 0.3
+echo "topic win 1" >&3; echo "topic wout 1" >&3; echo "topic wres 1" >&3; sleep 0.3
 timeout 120 kcat -P -b "$boot" -t win -l -X batch.num.messages=20 "$tmp/in.jsonl" 2>"$tmp/kcat.err" ||
     bad "kcat -P failed: $(head -2 "$tmp/kcat.err")"
 # wait_for N ERRFILE: until the summary lines count N records in, logwash exits, or 60 s pass
@@ -124,7 +126,7 @@ for run in 1 2; do
     kill -9 "$lwpid"; wait "$lwpid" 2>/dev/null; lwpid=
     "$committed" "$boot" gw win >"$tmp/c$run"
     last=$(awk '{ print $2 }' "$tmp/c$run")
-    timeout 120 kcat -C -b "$boot" -t wout -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null |
+    timeout 120 kcat -C -b "$boot" -t wres -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null |
         grep -c window_start >"$tmp/n$run"
 done
 echo "rtt -1 0" >&3
@@ -139,10 +141,40 @@ timeout 120 "$lw" $J -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win -
     --to kafka --out-topic wout --exit-at-eof $KX -q 2>"$tmp/lw3.err"
 rc=$?
 [ $rc = 0 ] && ok "the last run reads to the end: exit 0" || bad "last run: exit $rc: $(tail -2 "$tmp/lw3.err")"
-timeout 120 kcat -C -b "$boot" -t wout -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/got" 2>/dev/null
+timeout 120 kcat -C -b "$boot" -t wres -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/got" 2>/dev/null
 msg=$(python3 "$(dirname "$0")/results.py" union "$tmp/want" "$tmp/got") && ok "every (window, key) result of the reference ($nwant) present, values exact: $msg" ||
     bad "results: $msg"
 "$committed" "$boot" gw win >"$tmp/c3"
+# the message keys: each the compact JSON of the result's identity, a duplicate's key and value
+# those of its first; the records' own outputs on wout, no result there
+timeout 120 kcat -C -b "$boot" -t wres -o beginning -e -q -X fetch.wait.max.ms=10 \
+    -f '%k\t%s\n' >"$tmp/gotk" 2>/dev/null
+timeout 120 kcat -C -b "$boot" -t wout -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/gotw" 2>/dev/null
+msg=$(python3 - "$tmp/gotk" <<'EOF'
+import json, sys
+errs, first, dups, n = [], {}, 0, 0
+for line in open(sys.argv[1]):
+    n += 1
+    k, v = line.rstrip("\n").split("\t", 1)
+    r = json.loads(v)
+    want = json.dumps({"window": 1, "window_start": r["window_start"], "window_end": r["window_end"],
+                       "key": r["key"]}, separators=(",", ":"))
+    if k != want:
+        errs.append("key %s for %s, want %s" % (k, v, want))
+    if k in first:
+        dups += 1
+        if first[k] != v:
+            errs.append("key %s: %s then %s" % (k, first[k], v))
+    first.setdefault(k, v)
+if errs or dups == 0:
+    print("; ".join(errs[:3]) or "no duplicate in %d results: the kills replayed none" % n)
+    sys.exit(1)
+print("%d results, %d duplicates, each with the key and value of its first" % (n, dups))
+EOF
+) && ok "on the to topic, keyed by identity: $msg" || bad "message keys: $msg"
+nw=$(grep -c window_start "$tmp/gotw") nr=$(grep -c '"i"' "$tmp/gotw")
+[ "$nw" = 0 ] && [ "$nr" -gt "$N" ] && ok "the records' own outputs on --out-topic ($nr), no result there" ||
+    bad "--out-topic wout: $nw results, $nr records' outputs"
 [ "$(cat "$tmp/c3")" = "0 $N" ] && ok "committed offset $N: the first record of the window still open" ||
     bad "committed $(cat "$tmp/c3"), expected 0 $N"
 
