@@ -877,11 +877,15 @@ count_upto(struct lw_kstate *ks, struct kpart *p, uint64_t share)
  * at it from the records after it: a partial result, counted (the commit's windows given are
  * those of the last release, so no window given is given again). */
 
-/* win_from: the first record of p held for the windows (with seen(), q[head..wl) is seen()'s) */
+/* win_from: the first record of p held for the windows (with seen(), q[head..wl) is seen()'s;
+ * with count windows, q[head..need) is held by their spans alone: count_total's, within their
+ * own bound) */
 static size_t
 win_from(const struct lw_kstate *ks, const struct kpart *p)
 {
-    return ks->both && p->wl > p->head ? p->wl : p->head;
+    if (ks->both && p->wl > p->head) return p->wl;
+    if (ks->counted && p->need > p->head) return p->need < p->n ? p->need : p->n;
+    return p->head;
 }
 
 /* win_total: what the live partitions hold for the windows, the figures kept */
