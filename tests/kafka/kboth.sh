@@ -162,7 +162,9 @@ fi
 # are in flight (-j 2 batches), the windows' bound passes first and its commits at the
 # delivered point take seen()'s floor along: then no seen() commit is inexact. Either bound
 # passed, counted and said, with commits to the end and exact results, is what is checked
-# (seen()'s bound alone: kseenbound.sh).
+# (seen()'s bound alone: kseenbound.sh). The commits reach each partition's last record of the
+# stream at least: a commit at the windows' bound may also pass the record of the next day,
+# whose window stays open (its own replay would rebuild it in part: counted as inexact).
 python3 - "$tmp" <<'EOF'
 import datetime, random, sys
 rnd = random.Random(7)
@@ -194,7 +196,8 @@ for p in 0 1 2; do echo "$p $(($(wc -l <"$tmp/b$p") - 1))"; done >"$tmp/cbwant"
 msg=$(python3 "$(dirname "$0")/results.py" union "$tmp/bwant" "$tmp/gotb")
 if [ $rc = 0 ] && { { [ "${inexact:-0}" -gt 0 ] && grep -q "seen()'s bound" "$tmp/bound.err"; } ||
     { [ "${winx:-0}" -gt 0 ] && grep -q "the windows' bound" "$tmp/bound.err"; }; } &&
-    [ "$(sort "$tmp/cb")" = "$(cat "$tmp/cbwant")" ] && [ "$(wc -l <"$tmp/bwant")" -ge 30 ]; then
+    sort "$tmp/cb" | awk 'NR == FNR { w[$1] = $2; next } ($1 in w) && $2 >= w[$1] { n++ }
+        END { exit n != 3 }' "$tmp/cbwant" - && [ "$(wc -l <"$tmp/bwant")" -ge 30 ]; then
     ok "past the bounds: ${inexact:-0} seen() commits at the windows' point (counted, said; ${winx:-0} at the windows' own bound), committed $(tr '\n' ' ' <"$tmp/cb"); results: $msg"
 else
     bad "bound: exit $rc, '${inexact:-}' inexact ('$winx' for the windows), committed $(tr '\n' ' ' <"$tmp/cb"); results: $msg; $(grep -v 'records in' "$tmp/bound.err" | tail -2)"
