@@ -146,7 +146,10 @@ else
     bad "brokers down: exit $rc_fd with state, $rc_fp without; $(said "$tmp/e.fd" | head -2) / $(said "$tmp/e.fp" | head -2)"
 fi
 
-# 4. a final delivery failure in the middle of the run
+# 4. a final delivery failure in the middle of the run: every message given is one of the
+# stdout run's (so no window given in part). The processing-time window ("pt") is given only
+# when the whole input was read before the failure was known (the report may come after the
+# end of input): then whole, as the stdout run gives it; otherwise its close is skipped.
 fail_run() { # TEMPLATE TOPIC LABEL
     rm -f "$tmp/in.fifo"
     mkfifo "$tmp/in.fifo"
@@ -167,7 +170,7 @@ fail_run "$tmp/p.lw" fep "without state"
 fail_run "$tmp/td.lw" fe "with state"
 consume fe >"$tmp/fe"
 if [ "$rc_fe" = "$rc_fep" ] && [ "$rc_fe" = 1 ] && [ -n "$(said "$tmp/e.fe")" ] &&
-    [ "$(said "$tmp/e.fe")" = "$(said "$tmp/e.fep")" ] && ! grep -q '"key":"pt"' "$tmp/fe" &&
+    [ "$(said "$tmp/e.fe")" = "$(said "$tmp/e.fep")" ] &&
     [ "$(grep -c window_start "$tmp/fe")" -gt 0 ] &&
     [ "$(sort "$tmp/fe" | comm -23 - "$(sort "$tmp/tdstd" >"$tmp/tdstd.s"; echo "$tmp/tdstd.s")")" = "" ]; then
     ok "a final delivery failure: exit 1 and the messages of the run without state ($(said "$tmp/e.fe" | head -1)); only windows closed before it given"
