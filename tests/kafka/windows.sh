@@ -145,8 +145,9 @@ timeout 120 kcat -C -b "$boot" -t wres -o beginning -e -q -X fetch.wait.max.ms=1
 msg=$(python3 "$(dirname "$0")/results.py" union "$tmp/want" "$tmp/got") && ok "every (window, key) result of the reference ($nwant) present, values exact: $msg" ||
     bad "results: $msg"
 "$committed" "$boot" gw win >"$tmp/c3"
-# the message keys: each the compact JSON of the result's identity, a duplicate's key and value
-# those of its first; the records' own outputs on wout, no result there
+# the message keys: each the compact JSON of the result's identity (checked for every result),
+# a duplicate's key and value those of its first; the records' own outputs on wout, no result
+# there
 timeout 120 kcat -C -b "$boot" -t wres -o beginning -e -q -X fetch.wait.max.ms=10 \
     -f '%k\t%s\n' >"$tmp/gotk" 2>/dev/null
 timeout 120 kcat -C -b "$boot" -t wout -o beginning -e -q -X fetch.wait.max.ms=10 >"$tmp/gotw" 2>/dev/null
@@ -166,9 +167,11 @@ for line in open(sys.argv[1]):
         if first[k] != v:
             errs.append("key %s: %s then %s" % (k, first[k], v))
     first.setdefault(k, v)
-if errs or dups == 0:
-    print("; ".join(errs[:3]) or "no duplicate in %d results: the kills replayed none" % n)
+if errs or n == 0:
+    print("; ".join(errs[:3]) or "no result on the to topic")
     sys.exit(1)
+# a duplicate comes only when a kill fell between a result's delivery and its commit: often,
+# not always (the values of every duplicate are checked above too)
 print("%d results, %d duplicates, each with the key and value of its first" % (n, dups))
 EOF
 ) && ok "on the to topic, keyed by identity: $msg" || bad "message keys: $msg"
