@@ -55,8 +55,13 @@ fi
 line=$(sed -n "s/.*state: \([0-9]*\) count windows' commits past the exact point, at most \([0-9]*\) bytes .*(bound \([0-9]*\)).*/\1 \2 \3/p" "$tmp/lw1.err")
 set -- $line 0 0 0
 said=$(grep -c "count windows' bound (--max-state/8: 32768 bytes" "$tmp/lw1.err")
-if [ "$1" -gt 0 ] && [ "$3" = $((MAX / 8)) ] && [ "$2" -le "$3" ] && [ "$said" = 1 ]; then
-    ok "$1 commits past count windows, at most $2 bytes held (bound $3; said once)"
+# the windows' own bound (the same size, over every held record) may pass first (seen under
+# ASan at -j 2): its commits move the count windows' spans along, so theirs never fires; then
+# it must have been said and counted instead (commits to the end are checked above)
+wsaid=$(grep -c "the windows' bound (--max-state/8" "$tmp/lw1.err")
+if [ "$3" = $((MAX / 8)) ] && [ "$2" -le "$3" ] &&
+    { { [ "$1" -gt 0 ] && [ "$said" = 1 ]; } || { [ "$1" = 0 ] && [ "$wsaid" -ge 1 ]; }; }; then
+    ok "$1 commits past count windows, at most $2 bytes held (bound $3; said $said, the windows' bound said $wsaid)"
 else
     bad "the bound: '$line', said $said times: $(grep -i "count windows" "$tmp/lw1.err" | head -3)"
 fi
