@@ -22,10 +22,11 @@ bad() {
 }
 
 # run ARGS...: run logwash with stdin from ./in (empty unless a test wrote it); sets rc and
-# leaves stdout in ./out and stderr in ./err.
+# leaves stdout in ./out and stderr in ./err. A run that never ends (a refusal regressed into a
+# Kafka run waiting for brokers) is killed after 300 s: status 124, a failure, not a hung suite.
 : >in
 run() {
-    "$bin" "$@" <in >out 2>err
+    timeout -k 10 300 "$bin" "$@" <in >out 2>err
     rc=$?
 }
 

@@ -96,11 +96,13 @@ struct lw_kstate {
     bool going;           /* a release is under way */
     bool reset;           /* every partition revoked: the state is made again */
     bool nowin;           /* seen() without windows: each partition released on its own */
-    bool both;            /* seen() with windows: the lower of both points (both_at) */
+    bool both;            /* seen() with windows but count ones: both_at's point (3c) */
+    bool sees;            /* seen() with windows: its time in every commit's metadata (s=) */
     bool final;           /* the input is over: the seen() horizon asked at every release */
     /* count windows (docs/design-state.md 3d): a record is released only below its
-     * partition's seen() horizon too, which holds their spans; span_wait: the last release
-     * stopped there in some partition, so the next one tries again without a new cut */
+     * partition's seen() horizon too, which holds their spans (and seen()'s keys when the
+     * template has both: one span list, 3c with 3d); span_wait: the last release stopped there
+     * in some partition, so the next one tries again without a new cut */
     bool counted, span_wait;
     struct lw_kseen seen; /* seen()'s commits: what they hold, its bound, the inexact ones */
     struct lw_kwin win;   /* the windows' holds: what they hold, their bound, the inexact ones */
@@ -212,8 +214,11 @@ lw_kstate_new(struct lw_source *src, struct logwash_state **state, const struct 
     for (uint32_t k = 0; k < 4 * ks->nw; k++)
         ks->last_closed[k] = INT64_MIN;
     ks->nowin = nw == 0;
-    ks->both = nw > 0 && logwash_template_uses_seen(t);
-    ks->counted = logwash_state_count_statements(*state) > 0; /* never with both (3d) */
+    ks->counted = logwash_state_count_statements(*state) > 0;
+    ks->sees = nw > 0 && logwash_template_uses_seen(t);
+    /* seen() with count windows takes the count windows' path: their spans and seen()'s are
+     * one list in the state, so count_upto's point is outside both (3d) */
+    ks->both = ks->sees && !ks->counted;
     ks->safe_h = ks->goal_h = ks->released_h = 0;
     ks->seen.bound = max_state / 8;
     if (ks->seen.bound < 64 * LW_KSEEN_HELD) ks->seen.bound = 64 * LW_KSEEN_HELD;
@@ -269,7 +274,7 @@ forget(struct lw_kstate *ks)
         struct kpart *p = &ks->p[i];
         p->head = p->n = p->need = p->scan = p->wl = 0;
         p->last_off = -1;
-        p->seen_h = p->seen_at = 0;
+        p->seen_h = p->seen_at = p->cap_at = 0;
     }
     ks->c_head = ks->c_n = 0;
     for (uint32_t k = 0; k < 4 * ks->nw; k++)
@@ -329,7 +334,7 @@ lw_kstate_parted(struct lw_kstate *ks, const char *topic, int32_t partition, boo
         for (uint32_t k = 0; k < 2 * ks->nw; k++)
             p->m[k] = INT64_MIN;
         p->mseen = INT64_MIN;
-        p->seen_h = p->seen_at = 0;
+        p->seen_h = p->seen_at = p->cap_at = 0;
         char meta[LW_SOURCE_META_MAX];
         if (ks->src->ops->getmeta &&
             ks->src->ops->getmeta(ks->src, topic, partition, meta, sizeof meta)) {
@@ -841,14 +846,22 @@ count_upto(struct lw_kstate *ks, struct kpart *p, uint64_t share)
     /* the point need's record stands at (its index), or past the last record held */
     uint64_t cap = p->need < p->n ? p->q[p->need].seq - 1 : p->q[p->n - 1].seq;
     uint64_t applied = logwash_state_applied(*ks->state);
-    if (cap != p->cap_at || applied != p->seen_at) {
+    int64_t now = mono_ms();
+    size_t e = count_end(ks, p);
+    uint64_t bytes = (e - p->head) * LW_KSEEN_HELD + logwash_state_seen_spans(*ks->state, i) * 16;
+    /* asked again at most every 64 records or 100 ms, as seen_ok does (a release stopped short
+     * of need tries at every record: span_wait), and before the bound's pass: a point valid
+     * once stays valid and the cap never goes back, so an older answer only commits less far */
+    if ((cap != p->cap_at || applied != p->seen_at) &&
+        (ks->final || bytes > share || p->cap_at == 0 || applied - p->seen_at >= 64 ||
+         now - p->seen_ms >= 100)) {
         uint64_t c = logwash_state_seen_below(*ks->state, i, cap);
         p->seen_h = c < cap ? c : cap;
         p->cap_at = cap;
         p->seen_at = applied;
+        p->seen_ms = now;
+        bytes = (e - p->head) * LW_KSEEN_HELD + logwash_state_seen_spans(*ks->state, i) * 16;
     }
-    size_t e = count_end(ks, p);
-    uint64_t bytes = (e - p->head) * LW_KSEEN_HELD + logwash_state_seen_spans(*ks->state, i) * 16;
     if (bytes > share && e > p->head && p->q[e - 1].seq > p->seen_h) {
         logwash_state_seen_pass(*ks->state, i, p->q[e - 1].seq);
         p->seen_h = p->q[e - 1].seq;
@@ -928,7 +941,7 @@ win_pass(struct lw_kstate *ks, struct kpart *p)
         p->m[w] = p->v[(to - 1) * 2 * nw + nw + w];
     /* seen()'s floor, or the count windows' spans, move there too (their own bound's rule);
      * with count windows the point may be inside one: counted as inexact */
-    if (ks->both) p->mseen = p->q[to - 1].stime;
+    if (ks->sees) p->mseen = p->q[to - 1].stime;
     if ((ks->both || ks->counted) && p->q[to - 1].seq > p->seen_h) {
         logwash_state_seen_pass(*ks->state, i, p->q[to - 1].seq);
         p->seen_h = p->q[to - 1].seq;
@@ -1026,6 +1039,7 @@ lw_kstate_release(struct lw_kstate *ks)
                 if (p->head < p->upto) p->m[w] = p->v[(p->upto - 1) * 2 * nw + nw + w];
                 if (ks->goal[w] > p->m[nw + w]) p->m[nw + w] = ks->goal[w];
             }
+            if (ks->sees && p->head < p->upto) p->mseen = p->q[p->upto - 1].stime;
             setmeta(ks, p);
             let_go(ks, p, p->upto);
         }

@@ -557,7 +557,11 @@ summary(const struct run *r, const struct lw_opts *o)
             fprintf(stderr,
                     "logwash: state: %" PRIu64 " %s commits past the exact point, at most %" PRIu64
                     " bytes of records held and spans for them (bound %" PRIu64 ")\n",
-                    k.inexact, counted ? "count windows'" : "seen()", k.peak, k.bound);
+                    k.inexact,
+                    !counted       ? "seen()"
+                    : r->seen_used ? "seen() and count windows'"
+                                   : "count windows'",
+                    k.peak, k.bound);
         }
         if (r->ks != NULL && logwash_state_statements(r->state) > 0 &&
             (o->verbosity >= 1 || r->n.win_inexact > 0)) {
@@ -864,11 +868,13 @@ kseen_counts(struct run *r)
     if (k.inexact > 0 && !r->inexact_said && r->o->verbosity >= 0 &&
         logwash_state_count_statements(r->state) > 0) {
         fprintf(stderr,
-                "logwash: count windows' bound (--max-state/8: %" PRIu64 " bytes of records "
+                "logwash: %scount windows' bound (--max-state/8: %" PRIu64 " bytes of records "
                 "held and spans) reached: a partition's commit goes past a count window's "
-                "records, where a replay gives that window in part (counted in the summary; "
-                "logwash(1) KAFKA)\n",
-                k.bound);
+                "records%s, where a replay gives that window in part%s (counted in the "
+                "summary; logwash(1) KAFKA)\n",
+                r->seen_used ? "seen()'s and " : "", k.bound,
+                r->seen_used ? " or a seen() key's span" : "",
+                r->seen_used ? " or lets a duplicate through" : "");
         r->inexact_said = true;
     } else if (k.inexact > 0 && !r->inexact_said && r->o->verbosity >= 0) {
         fprintf(stderr,
@@ -2389,9 +2395,8 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
                     "event-time tumbling, sliding, session or count window statements (window "
                     "tumbling SIZE at EXPR, window sliding SIZE every STEP at EXPR, window "
                     "session GAP at EXPR, with or without late, window count N timeout T at "
-                    "EXPR), or seen() with such windows but count ones; windows without at run "
-                    "on the clock; seen() with count windows is not built yet (from files or "
-                    "stdin to Kafka any state is accepted: logwash(1) KAFKA)\n",
+                    "EXPR), or seen() with such windows; windows without at run on the clock "
+                    "(from files or stdin to Kafka any state is accepted: logwash(1) KAFKA)\n",
                     LW_KSTATE_MAX_STATEMENTS);
             logwash_state_free(r.state);
             lw_tablewatch_free(r.tw);

@@ -245,8 +245,8 @@ main(void)
         { "if seen(.id, 10m, t) { drop }", true }, /* its own horizon: seen_horizon */
         /* seen() with event-time windows: the largest point seen() allows below the windows' */
         { "if seen(.id, 10m, t) { drop }\nwindow tumbling 1m at t { n = count() }", true },
-        /* seen() with count windows: not built */
-        { "if seen(.id, 10m, t) { drop }\nwindow count 2 timeout 1m at t { n = count() }", false },
+        /* seen() with count windows: the spans of both in one list (count_upto's point) */
+        { "if seen(.id, 10m, t) { drop }\nwindow count 2 timeout 1m at t { n = count() }", true },
         { "window tumbling 1m at t { n = count() }\nwindow tumbling 1h at t { n = count() }",
           true },
         { "window tumbling 1m at t { n = count() }\nwindow sliding 2m every 1m at t - 60 late "
