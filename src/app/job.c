@@ -612,7 +612,7 @@ reconfigure(struct job *j, unsigned long gen)
                 bad++;
                 continue;
             }
-            if (lw_validate(os[i], stderr) != 0) {
+            if (lw_validate(os[i], stderr) + lw_validate_template(os[i], ts[i], stderr) != 0) {
                 if (why[0] == '\0')
                     snprintf(why, sizeof why, "pipeline %s: its settings are wrong", names[i]);
                 bad++;
@@ -736,6 +736,8 @@ lw_job_pipelines(const struct lw_opts *top, int argc, char **argv)
             if (status < rc) status = rc;
             continue;
         }
+        if (top->validate && lw_validate_template(p->o, p->t, stderr) != 0 && status < 2)
+            status = 2;
         loaded++;
     }
     lw_jobfile_free(jf);
