@@ -262,6 +262,26 @@ sed -i '$d' j/k2.yaml
 run --validate -c j/k2.yaml
 expect_rc validate_kafka_ok 0
 if [ $(($(date +%s) - start)) -le 3 ]; then ok; else bad "validate_kafka: slow (connecting?)"; fi
+# a window statement's to "TOPIC" (a constant, which the run checks at start) with a Kafka
+# sink: each one that is no topic name said, as the run says it; to stdout it is ignored (as
+# emit ... to is, whose topic is an expression: checked at each emit, not here)
+printf '%s\n' 'input json' 'window tumbling 1m to "a b" { n = count() }' \
+    'window tumbling 1m to "fine" { n = count() }' 'window tumbling 1m to "x/y" { n = count() }' \
+    'emit . to "c d"' >j/wto.lw
+printf '%s\n' 'template: wto.lw' 'sink: {type: kafka, topic: "o", brokers: "127.0.0.1:1"}' >j/wto.yaml
+run --validate -c j/wto.yaml
+expect_rc validate_window_to 2
+want "logwash: window statement 1: to: 'a b' is not a Kafka topic name" \
+    "logwash: window statement 3: to: 'x/y' is not a Kafka topic name"
+expect_file validate_window_to err
+printf '%s\n' 'pipelines:' '  w: {template: wto.lw, source: {files: [t.lw]}, sink: {type: kafka, topic: o}}' \
+    'kafka: {brokers: "127.0.0.1:1"}' >j/wtop.yaml
+run --validate -c j/wtop.yaml
+expect_rc validate_window_to_pipelines 2
+expect_file validate_window_to_pipelines err
+run --validate -f j/wto.lw j/t.lw
+expect_rc validate_window_to_stdout 0
+expect_empty validate_window_to_stdout err
 
 # ---- --print-config
 printf '%s\n' '# a job' 'template: t.lw' 'input: json' 'source:' '  files: [in.log, "-"]' \

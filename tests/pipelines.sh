@@ -176,6 +176,53 @@ printf 'pipelines:\n  x: {template: a.lw, source: {files: [in1]}}\n  y: {templat
 run -c jobx.yaml --validate --print-config
 expect_rc print_config 0
 [ "$(grep -c '^--- # pipeline [xy]$' out)" = 2 ] && ok || bad "print_config: $(head -3 out)"
+# pairs that clash in several ways: each pair said once, later pipeline's order, by the last
+# of stdin, dead-letter file, consumer group that they share
+printf 'pipelines:\n  x: {template: a.lw, dead_letter: {file: d}}\n  y: {template: a.lw}\n  z: {template: b.lw, dead_letter: {file: d}}\n  w: {template: b.lw, source: {files: [in1]}, dead_letter: {file: d}}\n' >jobx.yaml
+run -c jobx.yaml --validate
+expect_rc clash_pairs 2
+want "logwash: jobx.yaml: error: pipelines 'x' and 'y' both read stdin" \
+    "logwash: jobx.yaml: error: pipelines 'x' and 'z' write the same dead-letter file" \
+    "logwash: jobx.yaml: error: pipelines 'y' and 'z' both read stdin" \
+    "logwash: jobx.yaml: error: pipelines 'x' and 'w' write the same dead-letter file" \
+    "logwash: jobx.yaml: error: pipelines 'z' and 'w' write the same dead-letter file"
+expect_file clash_pairs err
+
+# --- a job of 2000 pipelines: each validated and listed, in the file's order, from one
+# reading of the file (it was read once per pipeline, and each parse was quadratic in the
+# pipelines: minutes at 2000); its errors still at their file:line:col ---
+big() { # N [EXTRA LINE]: jobn.yaml of N pipelines p1..pN reading in1, then EXTRA
+    { echo 'pipelines:'
+      seq 1 "$1" | sed 's/.*/  p&: {template: a.lw, source: {files: [in1]}}/'
+      [ -z "${2:-}" ] || echo "$2"; } >jobn.yaml
+}
+big 2000
+run -c jobn.yaml --validate --print-config
+expect_rc many_validate 0
+expect_empty many_validate err
+seq 1 2000 | sed 's/.*/--- # pipeline p&/' >want
+grep '^--- # pipeline ' out >got
+expect_file many_listed got
+[ "$(grep -c '^template: .*/a\.lw$' out)" = 2000 ] && ok || bad "many_listed: $(grep -c '^template: ' out) templates"
+# the job file opened twice (main's top level, then once for all the pipelines), not once a
+# pipeline (2001 times before)
+if ! command -v strace >/dev/null 2>&1; then
+    skip "many_reads: no strace"
+elif ! strace -f -qq -e trace=open,openat -o trace.txt "$bin" -c jobn.yaml --validate >/dev/null 2>&1 </dev/null; then
+    skip "many_reads: strace cannot trace here"
+else
+    n=$(grep -c '"jobn\.yaml"' trace.txt)
+    [ "$n" -ge 1 ] && [ "$n" -le 2 ] && ok || bad "many_reads: the job file opened $n times"
+fi
+# a wrong key deep in the file, and the last name given twice: each at its line:column
+big 2000 '  p1500x: {template: a.lw, sourc: {}}'
+run -c jobn.yaml --validate
+expect_rc many_bad_key 2
+grep -q "^logwash: jobn.yaml:2002:28: error: unknown key 'sourc' in pipeline 'p1500x'" err && ok || bad "many_bad_key: $(head -2 err)"
+big 2000 '  p2000: {template: b.lw, source: {files: [in1]}}'
+run -c jobn.yaml --validate
+expect_rc many_duplicate 2
+[ "$(head -1 err)" = "logwash: jobn.yaml:2002:3: error: duplicate key" ] && ok || bad "many_duplicate: $(head -2 err)"
 
 # --- POST /-/reload with pipelines: one answer for all, a broken one named; an ended
 # pipeline is not waited for ---

@@ -95,6 +95,15 @@ int lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err
 int lw_opts_parse_pipeline(struct lw_opts *o, int argc, char **argv, const char *pipeline,
                            FILE *out, char *err, size_t errcap);
 
+/* lw_opts_parse_from: lw_opts_parse_pipeline with the job file taken from jf (lw_jobfile_open,
+ * config.h) when the command line names that file, not read again: a job's pipelines are
+ * parsed from one reading of it. jf may be NULL. */
+int lw_opts_parse_from(struct lw_opts *o, int argc, char **argv, const char *pipeline,
+                       struct lw_jobfile *jf, FILE *out, char *err, size_t errcap);
+
+/* lw_opts_config_file: the job file argv names (-c FILE, --config=FILE), or NULL. */
+const char *lw_opts_config_file(int argc, char **argv);
+
 /* lw_opts_find_template: resolve o->template_file when it names a shipped template (-f @NAME,
  * or a NAME that is no file): o->template_file becomes the path found (o->template_found, owned
  * by o). Looks in $LOGWASH_TEMPLATES, beside the binary, the installed templates, then

@@ -13,6 +13,17 @@
  * file's file:line:col when the value came from it. Returns the number of problems. */
 int lw_validate(const struct lw_opts *o, FILE *f);
 
+/* lw_validate_template: the checks a run makes at start on the template t compiled for o that
+ * lw_validate cannot make without it: each window statement's `to "TOPIC"` (a constant) a
+ * destination o's sink takes (lw_validate_windows). An `emit ... to T` is not checked: T is
+ * an expression, checked at each emit as the run checks it. Returns the number of problems. */
+int lw_validate_template(const struct lw_opts *o, const struct logwash_template *t, FILE *f);
+
+/* lw_validate_windows: each window statement of s whose `to "TOPIC"` o's sink refuses (a
+ * Kafka sink: not a topic name; stdout ignores to), one line on f each. The run refuses to
+ * start on one (lw_pipeline_run), --validate says them. Returns their number. */
+int lw_validate_windows(const struct lw_opts *o, const struct logwash_state *s, FILE *f);
+
 /* lw_print_config: o as a job file (logwash.yaml(5)) on f: every key with its effective value,
  * defaults included, file names absolute, Kafka properties whose names hold a secret word
  * printed as ***. Returns 0, or -1 when writing f failed. */

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <libfyaml.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,6 +30,34 @@ struct ctx {
     const char *want;                  /* the pipeline whose options to add (pipelines:), or NULL */
     struct fy_node *pipes, *pipes_key; /* the pipelines: mapping, kept for after the top */
     bool in_pipeline;                  /* walking one pipeline's keys */
+    struct lw_jobfile *jf;             /* the file walked */
+};
+
+/* One pipeline of pipelines:, in the index that finds a pipeline's mapping by its name. */
+struct pipe_ent {
+    const char *name; /* the key's text, in the document */
+    size_t len;
+    int pos; /* in the file's order: of equal names, the last wins */
+    struct fy_node *key, *value;
+};
+
+/* A job file read, checked and parsed once; the top level's options and each pipeline's are
+ * walked from its document (lw_config_from), so a job of n pipelines reads and parses it once,
+ * not n times (each parse costs libfyaml's duplicate-key check of the pipelines: mapping,
+ * quadratic in n). */
+struct lw_jobfile {
+    char *path;
+    char *dir; /* of path, with a trailing '/', or "" */
+    struct lw_buf text;
+    struct fy_diag *diag;
+    struct fy_parser *fyp;
+    struct fy_document *doc; /* NULL: the file sets nothing (blank, only comments) */
+    FILE *fp;
+    char *err; /* where libfyaml's first message goes while the file is parsed, else NULL */
+    size_t errcap;
+    struct pipe_ent *ents; /* pipelines: by name, built at the first pipeline wanted */
+    int nents;
+    bool indexed;
 };
 
 /* A key that stands for one option: KEY: VALUE gives OPTION=VALUE. path: a file name,
@@ -684,11 +713,11 @@ check_text(struct ctx *x, struct lw_str t)
 static void
 diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
 {
-    struct ctx *x = user;
-    if (x->err[0] != '\0') return;
+    struct lw_jobfile *jf = user;
+    if (jf->err == NULL || jf->err[0] != '\0') return;
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
         len--;
-    snprintf(x->err, x->errcap, "%.*s", (int)len, buf);
+    snprintf(jf->err, jf->errcap, "%.*s", (int)len, buf);
 }
 
 #define TOP_EXTRA                                                                                  \
@@ -698,6 +727,63 @@ diag_out(struct fy_diag *diag, void *user, const char *buf, size_t len)
 /* The keys a job file with pipelines: leaves to each pipeline (logwash.yaml(5) PIPELINES). */
 static const char *const pipeline_only[] = { "template",    "template_text", "source",    "sink",
                                              "dead_letter", "tables",        "multiline", NULL };
+
+/* pipe_name: the text of a pipeline's name (key node kn), checked; NULL after fail(). */
+static const char *
+pipe_name(struct ctx *x, struct fy_node *kn, size_t *nl)
+{
+    const char *name = scalar(x, kn, "pipeline name", NULL, nl);
+    if (name == NULL) return NULL;
+    bool good = *nl > 0 && *nl <= 64;
+    for (size_t i = 0; i < *nl && good; i++)
+        good = isalnum((unsigned char)name[i]) || strchr("_-.", name[i]) != NULL;
+    if (!good) {
+        fail(x, kn, "a pipeline name is 1 to 64 letters, digits, '_', '-' or '.', found '%.*s'",
+             (int)(*nl > 80 ? 80 : *nl), name);
+        return NULL;
+    }
+    return name;
+}
+
+static int
+ent_cmp(const void *pa, const void *pb)
+{
+    const struct pipe_ent *a = pa, *b = pb;
+    int c = memcmp(a->name, b->name, a->len < b->len ? a->len : b->len);
+    if (c != 0) return c;
+    if (a->len != b->len) return a->len < b->len ? -1 : 1;
+    return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+/* pipe_index: the pipelines: mapping sorted by name, once per file (each name checked in the
+ * file's order, as without a pipeline wanted); a pipeline is then found in log n. */
+static int
+pipe_index(struct ctx *x)
+{
+    struct lw_jobfile *jf = x->jf;
+    if (jf->indexed) return 0;
+    int n = fy_node_mapping_item_count(x->pipes); /* once: it counts them */
+    struct pipe_ent *ents = lw_xcalloc(n > 0 ? (size_t)n : 1, sizeof *ents);
+    void *it = NULL;
+    struct fy_node_pair *pr;
+    int k = 0;
+    while (k < n && (pr = fy_node_mapping_iterate(x->pipes, &it)) != NULL) {
+        struct fy_node *kn = fy_node_pair_key(pr);
+        size_t nl;
+        const char *name = pipe_name(x, kn, &nl);
+        if (name == NULL) {
+            free(ents);
+            return -1;
+        }
+        ents[k] = (struct pipe_ent){ name, nl, k, kn, fy_node_pair_value(pr) };
+        k++;
+    }
+    qsort(ents, (size_t)k, sizeof *ents, ent_cmp);
+    jf->ents = ents;
+    jf->nents = k;
+    jf->indexed = true;
+    return 0;
+}
 
 /* pipelines: after the top level: the names of the pipelines: mapping into c, and the options
  * of the one wanted (x->want) added after the top level's, so they override them. */
@@ -710,7 +796,7 @@ pipelines(struct ctx *x, struct fy_node *root)
         snprintf(x->err, x->errcap, "%s: error: no pipelines: in the job file", x->path);
         return -1;
     }
-    if (!fy_node_is_mapping(x->pipes) || fy_node_mapping_item_count(x->pipes) == 0)
+    if (!fy_node_is_mapping(x->pipes) || fy_node_mapping_is_empty(x->pipes)) /* count: O(n) */
         return fail(x, x->pipes_key, "'pipelines' needs a mapping of NAME: {template: ..., ...}");
     /* the top level holds what the pipelines share; what each has of its own is refused there */
     void *it = NULL;
@@ -726,36 +812,37 @@ pipelines(struct ctx *x, struct fy_node *root)
             }
         }
     }
-    struct fy_node *hit = NULL, *hit_key = NULL;
-    it = NULL;
-    while ((pr = fy_node_mapping_iterate(x->pipes, &it)) != NULL) {
-        struct fy_node *kn = fy_node_pair_key(pr);
-        size_t nl;
-        const char *name = scalar(x, kn, "pipeline name", NULL, &nl);
-        if (name == NULL) return -1;
-        bool good = nl > 0 && nl <= 64;
-        for (size_t i = 0; i < nl && good; i++)
-            good = isalnum((unsigned char)name[i]) || strchr("_-.", name[i]) != NULL;
-        if (!good) {
-            return fail(x, kn,
-                        "a pipeline name is 1 to 64 letters, digits, '_', '-' or '.', found "
-                        "'%.*s'",
-                        (int)(nl > 80 ? 80 : nl), name);
+    if (x->want == NULL) {
+        it = NULL;
+        while ((pr = fy_node_mapping_iterate(x->pipes, &it)) != NULL) {
+            size_t nl;
+            const char *name = pipe_name(x, fy_node_pair_key(pr), &nl);
+            if (name == NULL) return -1;
+            c->pipelines =
+                lw_xrealloc(c->pipelines, (size_t)(c->npipelines + 1) * sizeof *c->pipelines);
+            c->pipelines[c->npipelines++] = lw_xstrndup(name, nl);
         }
-        c->pipelines =
-            lw_xrealloc(c->pipelines, (size_t)(c->npipelines + 1) * sizeof *c->pipelines);
-        c->pipelines[c->npipelines++] = lw_xstrndup(name, nl);
-        if (x->want && strlen(x->want) == nl && memcmp(x->want, name, nl) == 0) {
-            hit = fy_node_pair_value(pr);
-            hit_key = kn;
-        }
+        return 0;
     }
-    if (x->want == NULL) return 0;
-    if (hit == NULL) {
+    if (pipe_index(x) != 0) return -1;
+    struct lw_jobfile *jf = x->jf;
+    struct pipe_ent key = { .name = x->want, .len = strlen(x->want), .pos = INT_MAX };
+    /* the last entry not after key (of equal names, the last in the file) */
+    int lo = 0, hi = jf->nents;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (ent_cmp(&jf->ents[mid], &key) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const struct pipe_ent *e = lo > 0 ? &jf->ents[lo - 1] : NULL;
+    if (e == NULL || e->len != key.len || memcmp(e->name, key.name, key.len) != 0) {
         snprintf(x->err, x->errcap, "%s: error: no pipeline '%s' in the job file", x->path,
                  x->want);
         return -1;
     }
+    struct fy_node *hit = e->value, *hit_key = e->key;
     char what[100];
     snprintf(what, sizeof what, "pipeline '%s'", x->want);
     x->in_pipeline = true;
@@ -832,6 +919,57 @@ one_document(struct ctx *x, struct fy_parser *fyp)
     return -1;
 }
 
+struct keytext {
+    const char *p;
+    size_t len;
+};
+
+static int
+keytext_cmp(const void *pa, const void *pb)
+{
+    const struct keytext *a = pa, *b = pb;
+    int c = memcmp(a->p, b->p, a->len < b->len ? a->len : b->len);
+    return c != 0 ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* maybe_duplicate: whether some mapping under n may hold a key twice. libfyaml's own check
+ * looks each key up among the mapping's keys before it, a linear search: quadratic in the keys
+ * of a mapping, so a job file of thousands of pipelines took seconds to parse. The file is
+ * parsed without it (FYPCF_ALLOW_DUPLICATE_KEYS) and its keys checked here in n log n; a key
+ * this does not compare (an alias, a sequence or mapping as a key) counts as a possible
+ * duplicate, and then the file is parsed again with libfyaml's check, which says where. */
+static bool
+maybe_duplicate(struct fy_node *n)
+{
+    if (n == NULL) return false;
+    void *it = NULL;
+    if (fy_node_is_sequence(n)) {
+        struct fy_node *item;
+        while ((item = fy_node_sequence_iterate(n, &it)) != NULL)
+            if (maybe_duplicate(item)) return true;
+        return false;
+    }
+    if (!fy_node_is_mapping(n)) return false;
+    int cap = fy_node_mapping_item_count(n), k = 0;
+    struct keytext *keys = lw_xcalloc(cap > 0 ? (size_t)cap : 1, sizeof *keys);
+    struct fy_node_pair *pr;
+    bool dup = false;
+    while (!dup && k < cap && (pr = fy_node_mapping_iterate(n, &it)) != NULL) {
+        struct fy_node *kn = fy_node_pair_key(pr);
+        const char *t = NULL;
+        size_t tl = 0;
+        if (kn == NULL || (fy_node_is_scalar(kn) && !fy_node_is_alias(kn)))
+            t = kn ? fy_node_get_scalar(kn, &tl) : "";
+        dup = t == NULL || maybe_duplicate(fy_node_pair_value(pr));
+        if (t != NULL) keys[k++] = (struct keytext){ t, tl };
+    }
+    qsort(keys, (size_t)k, sizeof *keys, keytext_cmp);
+    for (int i = 1; i < k && !dup; i++)
+        dup = keytext_cmp(&keys[i - 1], &keys[i]) == 0;
+    free(keys);
+    return dup;
+}
+
 int
 lw_config_load(const char *path, struct lw_config *c, char *err, size_t errcap)
 {
@@ -843,64 +981,138 @@ lw_config_load_pipeline(const char *path, const char *want, struct lw_config *c,
                         size_t errcap)
 {
     *c = (struct lw_config){ 0 };
-    err[0] = '\0';
-    const char *slash = strrchr(path, '/');
-    char *dir = lw_xstrndup(path, slash ? (size_t)(slash - path) + 1 : 0);
-    struct ctx x = { .path = path, .dir = dir, .c = c, .err = err, .errcap = errcap, .want = want };
-    lw_buf_init(&x.val);
-    /* Read it once here: libfyaml builds no document from a file of only comments and blank
-     * lines (that file simply sets nothing), and libfyaml 0.7.12 never returns from a directive
-     * line holding invalid UTF-8 (found by fuzz_config), so the bytes are checked first. */
-    struct lw_buf text;
-    lw_buf_init(&text);
-    int rc = lw_buf_read_file(&text, path);
-    if (rc != 0) snprintf(err, errcap, "cannot read the job file %s", path);
-    x.text = (struct lw_str){ text.p ? text.p : "", text.len };
-    if (rc == 0) rc = check_text(&x, x.text);
-    bool blank = rc == 0 && lw_str_only_comments(x.text);
-    if (rc != 0 || blank) {
-        lw_buf_fini(&text);
-        free(dir);
-        return rc;
-    }
+    struct lw_jobfile *jf = lw_jobfile_open(path, err, errcap);
+    if (jf == NULL) return -1;
+    int rc = lw_config_from(jf, want, c, err, errcap);
+    lw_jobfile_free(jf);
+    return rc;
+}
+
+/* parse: jf's text checked (x->text) into jf->doc, the one document of the file, with
+ * libfyaml's flags plus extra. Returns 0, or -1 with x->err set. */
+static int
+parse(struct lw_jobfile *jf, struct ctx *x, unsigned extra)
+{
     struct fy_diag_cfg dc;
     fy_diag_cfg_default(&dc);
     dc.fp = NULL; /* output_fn is used only without a FILE */
     dc.output_fn = diag_out;
-    dc.user = &x;
+    dc.user = jf;
     dc.colorize = false;
     dc.show_source = false;
-    struct fy_diag *diag = fy_diag_create(&dc);
-    struct fy_parse_cfg pc = { .flags = FYPCF_QUIET | FYPCF_DEFAULT_PARSE, .diag = diag };
-    struct fy_parser *fyp = fy_parser_create(&pc);
-    struct fy_document *doc = NULL;
+    jf->diag = fy_diag_create(&dc);
+    struct fy_parse_cfg pc = { .flags = FYPCF_QUIET | FYPCF_DEFAULT_PARSE | extra,
+                               .diag = jf->diag };
+    jf->fyp = fy_parser_create(&pc);
     /* the text checked above, not the file opened again: a file replaced meanwhile (a reload
      * while it is written) could hold what check_text refuses */
-    FILE *fp = fmemopen((void *)x.text.p, x.text.len, "r");
-    if (fyp != NULL && fp != NULL && fy_parser_set_input_fp(fyp, path, fp) == 0)
-        doc = fy_parse_load_document(fyp);
-    if (doc == NULL) {
-        if (err[0] == '\0') snprintf(err, errcap, "%s: error: not a YAML document", path);
-        rc = -1;
-    } else if ((rc = one_document(&x, fyp)) != 0 ||
-               (rc = no_alias(&x, fy_document_root(doc))) != 0) {
-        /* said */
-    } else if (fy_document_root(doc) == NULL) {
-        rc = 0; /* an empty file sets nothing */
-    } else {
-        rc =
-            section(&x, "the job file", NULL, fy_document_root(doc), top_keys, more_top, TOP_EXTRA);
-        if (rc == 0) rc = pipelines(&x, fy_document_root(doc));
+    jf->fp = fmemopen((void *)x->text.p, x->text.len, "r");
+    if (jf->fyp != NULL && jf->fp != NULL && fy_parser_set_input_fp(jf->fyp, jf->path, jf->fp) == 0)
+        jf->doc = fy_parse_load_document(jf->fyp);
+    if (jf->doc == NULL) {
+        if (x->err[0] == '\0')
+            snprintf(x->err, x->errcap, "%s: error: not a YAML document", jf->path);
+        return -1;
     }
-    if (doc) fy_parse_document_destroy(fyp, doc);
-    if (fyp) fy_parser_destroy(fyp);
-    if (fp) fclose(fp);
-    fy_diag_destroy(diag);
+    return one_document(x, jf->fyp);
+}
+
+static void
+unparse(struct lw_jobfile *jf)
+{
+    if (jf->doc) fy_parse_document_destroy(jf->fyp, jf->doc);
+    if (jf->fyp) fy_parser_destroy(jf->fyp);
+    if (jf->fp) fclose(jf->fp);
+    if (jf->diag) fy_diag_destroy(jf->diag);
+    jf->doc = NULL;
+    jf->fyp = NULL;
+    jf->fp = NULL;
+    jf->diag = NULL;
+}
+
+struct lw_jobfile *
+lw_jobfile_open(const char *path, char *err, size_t errcap)
+{
+    err[0] = '\0';
+    struct lw_jobfile *jf = lw_xcalloc(1, sizeof *jf);
+    jf->path = lw_xstrndup(path, strlen(path));
+    const char *slash = strrchr(path, '/');
+    jf->dir = lw_xstrndup(path, slash ? (size_t)(slash - path) + 1 : 0);
+    jf->err = err;
+    jf->errcap = errcap;
+    struct ctx x = { .path = jf->path, .dir = jf->dir, .err = err, .errcap = errcap, .jf = jf };
+    /* Read it once here: libfyaml builds no document from a file of only comments and blank
+     * lines (that file simply sets nothing), and libfyaml 0.7.12 never returns from a directive
+     * line holding invalid UTF-8 (found by fuzz_config), so the bytes are checked first. */
+    lw_buf_init(&jf->text);
+    int rc = lw_buf_read_file(&jf->text, path);
+    if (rc != 0) snprintf(err, errcap, "cannot read the job file %s", path);
+    x.text = (struct lw_str){ jf->text.p ? jf->text.p : "", jf->text.len };
+    if (rc == 0) rc = check_text(&x, x.text);
+    if (rc != 0) goto out;
+    if (lw_str_only_comments(x.text)) goto out; /* sets nothing: no document */
+    /* parsed without libfyaml's duplicate-key check (maybe_duplicate), then, when that parse
+     * fails in any way or a key may be a duplicate, again with it: any error is then said as
+     * libfyaml says it, the first in the file */
+    for (int strict = 0; strict < 2; strict++) {
+        if (strict) {
+            unparse(jf);
+            err[0] = '\0';
+        }
+        rc = parse(jf, &x, strict ? 0 : FYPCF_ALLOW_DUPLICATE_KEYS);
+        if (rc == 0 && !strict && maybe_duplicate(fy_document_root(jf->doc))) rc = -1;
+        if (rc == 0) break;
+    }
+    if (rc == 0) rc = no_alias(&x, fy_document_root(jf->doc));
+out:
+    jf->err = NULL; /* libfyaml says nothing more to this caller */
+    if (rc != 0) {
+        lw_jobfile_free(jf);
+        return NULL;
+    }
+    return jf;
+}
+
+int
+lw_config_from(struct lw_jobfile *jf, const char *want, struct lw_config *c, char *err,
+               size_t errcap)
+{
+    *c = (struct lw_config){ 0 };
+    err[0] = '\0';
+    struct fy_node *root = jf->doc ? fy_document_root(jf->doc) : NULL;
+    if (root == NULL) return 0; /* blank, only comments, or empty: sets nothing */
+    struct ctx x = { .path = jf->path,
+                     .dir = jf->dir,
+                     .c = c,
+                     .err = err,
+                     .errcap = errcap,
+                     .text = { jf->text.p ? jf->text.p : "", jf->text.len },
+                     .want = want,
+                     .jf = jf };
+    lw_buf_init(&x.val);
+    int rc = section(&x, "the job file", NULL, root, top_keys, more_top, TOP_EXTRA);
+    if (rc == 0) rc = pipelines(&x, root);
     lw_buf_fini(&x.val);
-    lw_buf_fini(&text);
-    free(dir);
     if (rc != 0) lw_config_fini(c);
     return rc;
+}
+
+const char *
+lw_jobfile_path(const struct lw_jobfile *jf)
+{
+    return jf->path;
+}
+
+void
+lw_jobfile_free(struct lw_jobfile *jf)
+{
+    if (jf == NULL) return;
+    unparse(jf);
+    lw_buf_fini(&jf->text);
+    free(jf->ents);
+    free(jf->dir);
+    free(jf->path);
+    free(jf);
 }
 
 void

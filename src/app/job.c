@@ -142,37 +142,38 @@ stamp_same(struct stamp a, struct stamp b)
  * next SIGHUP reads it whole. */
 static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static int load(const struct lw_job_args *a, struct lw_opts **op, struct logwash_template **tp,
-                char *why, size_t cap);
+static int load(const struct lw_job_args *a, struct lw_jobfile *jf, struct stamp j0,
+                struct lw_opts **op, struct logwash_template **tp, char *why, size_t cap);
 
 int
 lw_job_load(void *ud, struct lw_opts **op, struct logwash_template **tp, char *why, size_t cap)
 {
     pthread_mutex_lock(&load_mu);
-    int rc = load(ud, op, tp, why, cap);
+    int rc = load(ud, NULL, (struct stamp){ 0 }, op, tp, why, cap);
     pthread_mutex_unlock(&load_mu);
     return rc;
 }
 
+/* load: with jf NULL, the command line parsed once to learn its job file and template, both
+ * stamped, then parsed again for the options loaded. With jf (the job file read once for all
+ * the pipelines of a reload, stamped j0 before it was read), parsed once from it. */
 static int
-load(const struct lw_job_args *a, struct lw_opts **op, struct logwash_template **tp, char *why,
-     size_t cap)
+load(const struct lw_job_args *a, struct lw_jobfile *jf, struct stamp j0, struct lw_opts **op,
+     struct logwash_template **tp, char *why, size_t cap)
 {
     struct lw_opts *o = lw_xcalloc(1, sizeof *o);
     char err[512];
     /* the job file and template named by the command line as it stands, stamped before */
-    int r = lw_opts_parse_pipeline(o, a->argc, a->argv, a->pipeline, stderr, err, sizeof err);
-    if (r != 0) {
-        snprintf(why, cap, "%s", r > 0 ? "the command line asks for no run" : err);
-        fprintf(stderr, "logwash: %s\n", why);
+    int r = lw_opts_parse_from(o, a->argc, a->argv, a->pipeline, jf, stderr, err, sizeof err);
+    struct stamp t0 = { 0 };
+    if (jf == NULL && r == 0) {
+        j0 = file_stamp(o->config_file);
+        t0 = file_stamp(o->template_file);
         lw_opts_fini(o);
-        free(o);
-        return -1;
+        r = lw_opts_parse_pipeline(o, a->argc, a->argv, a->pipeline, stderr, err, sizeof err);
+    } else if (r == 0) {
+        t0 = file_stamp(o->template_file); /* which the compile reads */
     }
-    const char *job = o->config_file, *tf = o->template_file;
-    struct stamp j0 = file_stamp(job), t0 = file_stamp(tf);
-    lw_opts_fini(o);
-    r = lw_opts_parse_pipeline(o, a->argc, a->argv, a->pipeline, stderr, err, sizeof err);
     struct logwash_template *t = NULL;
     int rc;
     if (r != 0) {
@@ -429,30 +430,129 @@ start(struct pipe *p)
     return 0;
 }
 
+/* What two pipelines may not share, in the order a pair's message is chosen (the last). */
+enum share { SHARE_STDIN, SHARE_DL, SHARE_GROUP };
+static const char *const share_what[] = {
+    "both read stdin",
+    "write the same dead-letter file",
+    "have the same consumer group (give each its own group:)",
+};
+
+struct member {
+    const struct lw_opts *o;
+    int i;
+};
+struct pair {
+    int i, k; /* pipelines k < i */
+    enum share what;
+};
+
+static const char *
+or_empty(const char *s, const char *dflt)
+{
+    return s ? s : dflt;
+}
+
+static int
+by_dead_letter(const void *pa, const void *pb)
+{
+    const struct member *a = pa, *b = pb;
+    int c = strcmp(a->o->dead_letter, b->o->dead_letter);
+    return c != 0 ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+static int
+by_group(const void *pa, const void *pb)
+{
+    const struct member *a = pa, *b = pb;
+    int c = strcmp(or_empty(a->o->group, "logwash"), or_empty(b->o->group, "logwash"));
+    if (c == 0) c = strcmp(or_empty(a->o->brokers, ""), or_empty(b->o->brokers, ""));
+    return c != 0 ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+static int
+by_pair(const void *pa, const void *pb)
+{
+    const struct pair *a = pa, *b = pb;
+    if (a->i != b->i) return a->i < b->i ? -1 : 1;
+    if (a->k != b->k) return a->k < b->k ? -1 : 1;
+    return (a->what < b->what) - (a->what > b->what); /* the last kind first */
+}
+
+/* pairs: every pair of ms[0, n) (sorted by what they share: a run of equal ones shares it, as
+ * same() says) added to *ps. */
+static void
+pairs(const struct member *ms, int n, int (*same)(const void *, const void *), enum share what,
+      struct pair **ps, size_t *np, size_t *cap)
+{
+    for (int a = 0; a < n;) {
+        int b = a + 1;
+        while (b < n && (same == NULL || same(&ms[a], &ms[b]) == 0))
+            b++;
+        for (int x = a; x < b; x++) {
+            for (int y = a; y < x; y++) {
+                if (*np == *cap) {
+                    *cap = *cap ? *cap * 2 : 16;
+                    *ps = lw_xrealloc(*ps, *cap * sizeof **ps);
+                }
+                (*ps)[(*np)++] = (struct pair){ ms[x].i, ms[y].i, what };
+            }
+        }
+        a = b;
+    }
+}
+
+static int
+same_dead_letter(const void *pa, const void *pb)
+{
+    const struct member *a = pa, *b = pb;
+    return strcmp(a->o->dead_letter, b->o->dead_letter);
+}
+
+static int
+same_group(const void *pa, const void *pb)
+{
+    const struct member *a = pa, *b = pb;
+    int c = strcmp(or_empty(a->o->group, "logwash"), or_empty(b->o->group, "logwash"));
+    return c != 0 ? c : strcmp(or_empty(a->o->brokers, ""), or_empty(b->o->brokers, ""));
+}
+
 /* clash: the pipelines of one process must not share stdin, a dead-letter file or a consumer
- * group of the same brokers (each would take part of the other's records). Returns the
- * problems said. */
+ * group of the same brokers (each would take part of the other's records). Each pair that
+ * shares something is said once, by its later pipeline then its earlier one, saying the last of
+ * those it shares. The pipelines are grouped by what they share (sorted), not compared pair by
+ * pair: n log n for a job of thousands of pipelines, plus the pairs said. Returns the problems
+ * said. */
 static int
 clash(struct lw_opts *const *os, char *const *names, int n)
 {
+    struct member *ms = lw_xcalloc(n > 0 ? (size_t)n : 1, sizeof *ms);
+    struct pair *ps = NULL;
+    size_t np = 0, cap = 0;
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (reads_stdin(os[i])) ms[m++] = (struct member){ os[i], i };
+    pairs(ms, m, NULL, SHARE_STDIN, &ps, &np, &cap);
+    m = 0;
+    for (int i = 0; i < n; i++)
+        if (os[i]->dead_letter) ms[m++] = (struct member){ os[i], i };
+    qsort(ms, (size_t)m, sizeof *ms, by_dead_letter);
+    pairs(ms, m, same_dead_letter, SHARE_DL, &ps, &np, &cap);
+    m = 0;
+    for (int i = 0; i < n; i++)
+        if (os[i]->from == LW_FROM_KAFKA) ms[m++] = (struct member){ os[i], i };
+    qsort(ms, (size_t)m, sizeof *ms, by_group);
+    pairs(ms, m, same_group, SHARE_GROUP, &ps, &np, &cap);
+    free(ms);
+    qsort(ps, np, sizeof *ps, by_pair);
     int bad = 0;
-    for (int i = 0; i < n; i++) {
-        for (int k = 0; k < i; k++) {
-            const struct lw_opts *a = os[k], *b = os[i];
-            const char *what = NULL;
-            if (reads_stdin(a) && reads_stdin(b)) what = "both read stdin";
-            if (a->dead_letter && b->dead_letter && strcmp(a->dead_letter, b->dead_letter) == 0)
-                what = "write the same dead-letter file";
-            if (a->from == LW_FROM_KAFKA && b->from == LW_FROM_KAFKA &&
-                strcmp(a->group ? a->group : "logwash", b->group ? b->group : "logwash") == 0 &&
-                strcmp(a->brokers ? a->brokers : "", b->brokers ? b->brokers : "") == 0)
-                what = "have the same consumer group (give each its own group:)";
-            if (what == NULL) continue;
-            fprintf(stderr, "logwash: %s: error: pipelines '%s' and '%s' %s\n", a->config_file,
-                    names[k], names[i], what);
-            bad++;
-        }
+    for (size_t x = 0; x < np; x++) {
+        if (x > 0 && ps[x].i == ps[x - 1].i && ps[x].k == ps[x - 1].k) continue;
+        fprintf(stderr, "logwash: %s: error: pipelines '%s' and '%s' %s\n",
+                os[ps[x].k]->config_file, names[ps[x].k], names[ps[x].i], share_what[ps[x].what]);
+        bad++;
     }
+    free(ps);
     return bad;
 }
 
@@ -481,7 +581,15 @@ reconfigure(struct job *j, unsigned long gen)
     struct logwash_template **ts = NULL;
     char **names = NULL;
     int nn = 0, bad = 0;
-    int r = lw_opts_parse_pipeline(&top, j->argc, j->argv, NULL, stderr, err, sizeof err);
+    /* the job file read once for all (stamped before: one changed while read is refused), and
+     * getopt (global) and that reading's index used by one thread at a time */
+    pthread_mutex_lock(&load_mu);
+    const char *path = lw_opts_config_file(j->argc, j->argv);
+    struct stamp j0 = file_stamp(path);
+    struct lw_jobfile *jf = path ? lw_jobfile_open(path, err, sizeof err) : NULL;
+    int r = -1; /* without jf, err says why, as the parse would */
+    if (path == NULL || jf != NULL)
+        r = lw_opts_parse_from(&top, j->argc, j->argv, NULL, jf, stderr, err, sizeof err);
     if (r != 0) {
         snprintf(why, sizeof why, "%s", r > 0 ? "the command line asks for no run" : err);
         fprintf(stderr, "logwash: %s\n", why);
@@ -499,12 +607,12 @@ reconfigure(struct job *j, unsigned long gen)
             names[i] = keep_name(j, top.config.pipelines[i]);
             struct lw_job_args a = { j->argc, j->argv, names[i] };
             char w[400];
-            if (lw_job_load(&a, &os[i], &ts[i], w, sizeof w) != 0) {
+            if (load(&a, jf, j0, &os[i], &ts[i], w, sizeof w) != 0) {
                 if (why[0] == '\0') snprintf(why, sizeof why, "pipeline %s: %s", names[i], w);
                 bad++;
                 continue;
             }
-            if (lw_validate(os[i], stderr) != 0) {
+            if (lw_validate(os[i], stderr) + lw_validate_template(os[i], ts[i], stderr) != 0) {
                 if (why[0] == '\0')
                     snprintf(why, sizeof why, "pipeline %s: its settings are wrong", names[i]);
                 bad++;
@@ -515,6 +623,8 @@ reconfigure(struct job *j, unsigned long gen)
             bad++;
         }
     }
+    lw_jobfile_free(jf);
+    pthread_mutex_unlock(&load_mu);
     for (int i = 0; i < j->n; i++) {
         struct pipe *p = j->ps[i];
         if (removed(p) || __atomic_load_n(&p->done, __ATOMIC_SEQ_CST)) continue;
@@ -601,12 +711,15 @@ lw_job_pipelines(const struct lw_opts *top, int argc, char **argv)
     int n = top->config.npipelines;
     struct job j = { .argc = argc, .argv = argv };
     int status = 0, loaded = 0;
+    /* the job file read once for all of them (NULL: each reads it, and says why it cannot) */
+    char jerr[512];
+    struct lw_jobfile *jf = lw_jobfile_open(top->config_file, jerr, sizeof jerr);
     /* every pipeline parsed and compiled (and with --validate checked) before any runs */
     for (int i = 0; i < n; i++) {
         struct pipe *p = pipe_new(&j, top->config.pipelines[i]);
         p->o = lw_xcalloc(1, sizeof *p->o);
         char err[512];
-        int r = lw_opts_parse_pipeline(p->o, argc, argv, p->args.pipeline, stdout, err, sizeof err);
+        int r = lw_opts_parse_from(p->o, argc, argv, p->args.pipeline, jf, stdout, err, sizeof err);
         if (r != 0) {
             fprintf(stderr, "logwash: %s\n", err);
             if (status < 2) status = 2;
@@ -623,8 +736,11 @@ lw_job_pipelines(const struct lw_opts *top, int argc, char **argv)
             if (status < rc) status = rc;
             continue;
         }
+        if (top->validate && lw_validate_template(p->o, p->t, stderr) != 0 && status < 2)
+            status = 2;
         loaded++;
     }
+    lw_jobfile_free(jf);
     if (loaded == n) {
         struct lw_opts **os = lw_xcalloc((size_t)n, sizeof *os);
         char **names = lw_xcalloc((size_t)n, sizeof *names);

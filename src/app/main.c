@@ -165,6 +165,7 @@ main(int argc, char **argv)
 
     int status = 0;
     if (o.validate) {
+        problems += lw_validate_template(&o, t, stderr); /* window statements' to */
         status = problems ? 2 : 0;
         if (status == 0 && o.print_config && lw_print_config(&o, stdout) != 0) status = 4;
     } else if (o.disasm) {

@@ -670,24 +670,34 @@ parse_now(const char *s, int64_t *ns, char *err, size_t errcap)
 
 static int option(struct lw_opts *o, int c, const char *name, FILE *out, char *err, size_t errcap);
 
-/* job_file: find -c FILE / --config[=]FILE among the command-line arguments and, when there
- * is one, load it; o->argv becomes argv[0], the file's options, then argv[1..]. */
-static int
-job_file(struct lw_opts *o, int argc, char **argv, int *ncfg, char *err, size_t errcap)
+const char *
+lw_opts_config_file(int argc, char **argv)
 {
-    for (int i = 1; i < argc && o->config_file == NULL; i++) {
+    for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) break;
         if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc)
-            o->config_file = argv[i + 1];
-        else if (strncmp(a, "--config=", 9) == 0)
-            o->config_file = a + 9;
-        else if (strncmp(a, "-c", 2) == 0 && a[2] != '\0')
-            o->config_file = a + 2;
+            return argv[i + 1];
+        if (strncmp(a, "--config=", 9) == 0) return a + 9;
+        if (strncmp(a, "-c", 2) == 0 && a[2] != '\0') return a + 2;
     }
-    if (o->config_file &&
-        lw_config_load_pipeline(o->config_file, o->pipeline, &o->config, err, errcap) != 0)
+    return NULL;
+}
+
+/* job_file: find -c FILE / --config[=]FILE among the command-line arguments and, when there
+ * is one, load it (from jf when that is the file, read already); o->argv becomes argv[0], the
+ * file's options, then argv[1..]. */
+static int
+job_file(struct lw_opts *o, int argc, char **argv, struct lw_jobfile *jf, int *ncfg, char *err,
+         size_t errcap)
+{
+    o->config_file = lw_opts_config_file(argc, argv);
+    if (o->config_file && jf && strcmp(o->config_file, lw_jobfile_path(jf)) == 0) {
+        if (lw_config_from(jf, o->pipeline, &o->config, err, errcap) != 0) return -1;
+    } else if (o->config_file &&
+               lw_config_load_pipeline(o->config_file, o->pipeline, &o->config, err, errcap) != 0) {
         return -1;
+    }
     *ncfg = o->config.nargs;
     o->argv = lw_xmalloc((size_t)(argc + *ncfg + 1) * sizeof *o->argv);
     o->argv[0] = argv[0];
@@ -717,6 +727,13 @@ lw_opts_parse(struct lw_opts *o, int argc, char **argv, FILE *out, char *err, si
 int
 lw_opts_parse_pipeline(struct lw_opts *o, int argc, char **argv, const char *pipeline, FILE *out,
                        char *err, size_t errcap)
+{
+    return lw_opts_parse_from(o, argc, argv, pipeline, NULL, out, err, errcap);
+}
+
+int
+lw_opts_parse_from(struct lw_opts *o, int argc, char **argv, const char *pipeline,
+                   struct lw_jobfile *jf, FILE *out, char *err, size_t errcap)
 {
     struct option longopts[NOPTS + 1];
     char shortopts[64];
@@ -754,7 +771,7 @@ lw_opts_parse_pipeline(struct lw_opts *o, int argc, char **argv, const char *pip
     o->pipeline = pipeline;
     /* The job file goes first: its options are parsed like the command line's, before them. */
     int ncfg = 0;
-    if (job_file(o, argc, argv, &ncfg, err, errcap) != 0) return -1;
+    if (job_file(o, argc, argv, jf, &ncfg, err, errcap) != 0) return -1;
     argv = o->argv;
     argc += ncfg;
     opterr = 0;

@@ -2403,15 +2403,9 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
             return 2;
         }
         r.kstate = exact;
-        /* a window statement's `to` is a constant: checked as emit ... to checks at each emit */
-        const struct lw_sink_ops *so = lw_sink_find(o->to == LW_TO_KAFKA ? "kafka" : "stdout");
-        for (uint32_t w = 0; so->messages && so->bad_to && w < logwash_state_statements(r.state);
-             w++) {
-            size_t tl;
-            const char *to = logwash_state_topic(r.state, w, &tl), *bad;
-            if (to == NULL || (bad = so->bad_to((struct lw_str){ to, tl })) == NULL) continue;
-            fprintf(stderr, "logwash: window statement %u: to: '%.*s' %s\n", w + 1,
-                    (int)(tl > 300 ? 300 : tl), to, bad);
+        /* a window statement's `to` is a constant: checked as emit ... to checks at each emit
+         * (each one refused is said, as --validate says them) */
+        if (lw_validate_windows(o, r.state, stderr) != 0) {
             logwash_state_free(r.state);
             lw_tablewatch_free(r.tw);
             return 2;

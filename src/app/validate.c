@@ -14,6 +14,7 @@
 #include "lw/kafka.h"
 #include "lw/metrics.h"
 #include "lw/rdk.h"
+#include "lw/sink.h"
 #include "lw/stage.h"
 #include "lw/str.h"
 
@@ -214,6 +215,33 @@ lw_validate(const struct lw_opts *o, FILE *f)
     if (o->dead_letter) bad += dead_letter(o, f);
     bad += metrics(o, f);
     bad += kafka(o, f);
+    return bad;
+}
+
+int
+lw_validate_windows(const struct lw_opts *o, const struct logwash_state *s, FILE *f)
+{
+    const struct lw_sink_ops *so = lw_sink_find(o->to == LW_TO_KAFKA ? "kafka" : "stdout");
+    int bad = 0;
+    for (uint32_t w = 0; so->messages && so->bad_to && w < logwash_state_statements(s); w++) {
+        size_t tl;
+        const char *to = logwash_state_topic(s, w, &tl), *why;
+        if (to == NULL || (why = so->bad_to((struct lw_str){ to, tl })) == NULL) continue;
+        fprintf(f, "logwash: window statement %u: to: '%.*s' %s\n", w + 1,
+                (int)(tl > 300 ? 300 : tl), to, why);
+        bad++;
+    }
+    return bad;
+}
+
+int
+lw_validate_template(const struct lw_opts *o, const struct logwash_template *t, FILE *f)
+{
+    if (!logwash_template_uses_state(t)) return 0;
+    struct logwash_state *s = logwash_state_new(t, o->max_state);
+    if (s == NULL) lw_oom(sizeof s);
+    int bad = lw_validate_windows(o, s, f);
+    logwash_state_free(s);
     return bad;
 }
 
