@@ -282,6 +282,22 @@ expect_file validate_window_to_pipelines err
 run --validate -f j/wto.lw j/t.lw
 expect_rc validate_window_to_stdout 0
 expect_empty validate_window_to_stdout err
+# with Kafka input, a state a replay from the committed offsets would not rebuild (a window on
+# the clock) said as the run says it at start, exit 2; an event-time one passes
+printf '%s\n' 'input json' 'window tumbling 1m { n = count() }' >j/wpt.lw
+printf '%s\n' 'template: wpt.lw' 'source: {type: kafka, brokers: "127.0.0.1:1", topics: [a]}' >j/wpt.yaml
+run --validate -c j/wpt.yaml
+expect_rc validate_kafka_state 2
+want "logwash: with Kafka, state is accepted only for Kafka input whose replay from the committed offsets rebuilds it exactly: seen(), up to 8 event-time tumbling, sliding, session or count window statements (window tumbling SIZE at EXPR, window sliding SIZE every STEP at EXPR, window session GAP at EXPR, with or without late, window count N timeout T at EXPR), or seen() with such windows; windows without at run on the clock (from files or stdin to Kafka any state is accepted: logwash(1) KAFKA)"
+expect_file validate_kafka_state err
+run --from kafka --brokers 127.0.0.1:1 --topic a -f j/wpt.lw
+expect_rc validate_kafka_state_run 2
+expect_file validate_kafka_state_run err
+printf '%s\n' 'input json' 'if seen(.id, 1m, parse_time(.ts, "rfc3339")) { drop }' \
+    'window count 3 timeout 1m at parse_time(.ts, "rfc3339") { n = count() }' >j/wpt.lw
+run --validate -c j/wpt.yaml
+expect_rc validate_kafka_state_ok 0
+expect_empty validate_kafka_state_ok err
 
 # ---- --print-config
 printf '%s\n' '# a job' 'template: t.lw' 'input: json' 'source:' '  files: [in.log, "-"]' \

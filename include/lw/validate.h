@@ -3,6 +3,7 @@
 #ifndef LW_VALIDATE_H
 #define LW_VALIDATE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "lw/opts.h"
@@ -14,15 +15,21 @@
 int lw_validate(const struct lw_opts *o, FILE *f);
 
 /* lw_validate_template: the checks a run makes at start on the template t compiled for o that
- * lw_validate cannot make without it: each window statement's `to "TOPIC"` (a constant) a
- * destination o's sink takes (lw_validate_windows). An `emit ... to T` is not checked: T is
- * an expression, checked at each emit as the run checks it. Returns the number of problems. */
+ * lw_validate cannot make without it: its state's (lw_validate_state). An `emit ... to T` is
+ * not checked: T is an expression, checked at each emit as the run checks it. Returns the
+ * number of problems. */
 int lw_validate_template(const struct lw_opts *o, const struct logwash_template *t, FILE *f);
 
-/* lw_validate_windows: each window statement of s whose `to "TOPIC"` o's sink refuses (a
- * Kafka sink: not a topic name; stdout ignores to), one line on f each. The run refuses to
- * start on one (lw_pipeline_run), --validate says them. Returns their number. */
-int lw_validate_windows(const struct lw_opts *o, const struct logwash_state *s, FILE *f);
+/* lw_validate_state: with Kafka input, a state a replay from the committed offsets would not
+ * rebuild exactly (lw_validate_kexact; from files to Kafka any state runs), and each window
+ * statement of s whose `to "TOPIC"` o's sink refuses (a Kafka sink: not a topic name; stdout
+ * ignores to), one line on f each. The run refuses to start on one (lw_pipeline_run),
+ * --validate says them. Returns their number. */
+int lw_validate_state(const struct lw_opts *o, const struct logwash_state *s, FILE *f);
+
+/* lw_validate_kexact: whether Kafka input's replay from its committed offsets rebuilds s
+ * exactly (logwash_state_replay_exact, and few enough statements for the commit metadata) */
+bool lw_validate_kexact(const struct logwash_state *s);
 
 /* lw_print_config: o as a job file (logwash.yaml(5)) on f: every key with its effective value,
  * defaults included, file names absolute, Kafka properties whose names hold a secret word

@@ -2385,31 +2385,15 @@ lw_pipeline_run(const struct logwash_template *t, const struct lw_opts *o, struc
         if (r.state == NULL) lw_oom(sizeof r.state);
         r.seen_used = logwash_template_uses_seen(t); /* a reload keeps a template with state */
         logwash_state_set_output(r.state, o->output);
-        /* with Kafka input, only what a replay from the committed offset rebuilds exactly */
-        bool exact = o->from == LW_FROM_KAFKA && logwash_state_replay_exact(r.state) &&
-                     logwash_state_statements(r.state) <= LW_KSTATE_MAX_STATEMENTS;
-        if (!exact && o->from == LW_FROM_KAFKA) { /* files to Kafka: no commit, no replay */
-            fprintf(stderr,
-                    "logwash: with Kafka, state is accepted only for Kafka input whose replay "
-                    "from the committed offsets rebuilds it exactly: seen(), up to %d "
-                    "event-time tumbling, sliding, session or count window statements (window "
-                    "tumbling SIZE at EXPR, window sliding SIZE every STEP at EXPR, window "
-                    "session GAP at EXPR, with or without late, window count N timeout T at "
-                    "EXPR), or seen() with such windows; windows without at run on the clock "
-                    "(from files or stdin to Kafka any state is accepted: logwash(1) KAFKA)\n",
-                    LW_KSTATE_MAX_STATEMENTS);
+        /* with Kafka input only what a replay from the committed offsets rebuilds exactly; a
+         * window statement's `to` is a constant: checked here as emit ... to is at each emit
+         * (each problem said, as --validate says them) */
+        if (lw_validate_state(o, r.state, stderr) != 0) {
             logwash_state_free(r.state);
             lw_tablewatch_free(r.tw);
             return 2;
         }
-        r.kstate = exact;
-        /* a window statement's `to` is a constant: checked as emit ... to checks at each emit
-         * (each one refused is said, as --validate says them) */
-        if (lw_validate_windows(o, r.state, stderr) != 0) {
-            logwash_state_free(r.state);
-            lw_tablewatch_free(r.tw);
-            return 2;
-        }
+        r.kstate = o->from == LW_FROM_KAFKA; /* exact: lw_validate_state */
     }
     lw_buf_init(&r.out);
     r.cur.out = &r.out;

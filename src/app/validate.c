@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lw/kafka.h"
+#include "lw/kstate.h"
 #include "lw/metrics.h"
 #include "lw/rdk.h"
 #include "lw/sink.h"
@@ -218,11 +219,29 @@ lw_validate(const struct lw_opts *o, FILE *f)
     return bad;
 }
 
+bool
+lw_validate_kexact(const struct logwash_state *s)
+{
+    return logwash_state_replay_exact(s) && logwash_state_statements(s) <= LW_KSTATE_MAX_STATEMENTS;
+}
+
 int
-lw_validate_windows(const struct lw_opts *o, const struct logwash_state *s, FILE *f)
+lw_validate_state(const struct lw_opts *o, const struct logwash_state *s, FILE *f)
 {
     const struct lw_sink_ops *so = lw_sink_find(o->to == LW_TO_KAFKA ? "kafka" : "stdout");
     int bad = 0;
+    if (o->from == LW_FROM_KAFKA && !lw_validate_kexact(s)) { /* files to Kafka: no replay */
+        fprintf(f,
+                "logwash: with Kafka, state is accepted only for Kafka input whose replay "
+                "from the committed offsets rebuilds it exactly: seen(), up to %d "
+                "event-time tumbling, sliding, session or count window statements (window "
+                "tumbling SIZE at EXPR, window sliding SIZE every STEP at EXPR, window "
+                "session GAP at EXPR, with or without late, window count N timeout T at "
+                "EXPR), or seen() with such windows; windows without at run on the clock "
+                "(from files or stdin to Kafka any state is accepted: logwash(1) KAFKA)\n",
+                LW_KSTATE_MAX_STATEMENTS);
+        bad++;
+    }
     for (uint32_t w = 0; so->messages && so->bad_to && w < logwash_state_statements(s); w++) {
         size_t tl;
         const char *to = logwash_state_topic(s, w, &tl), *why;
@@ -240,7 +259,7 @@ lw_validate_template(const struct lw_opts *o, const struct logwash_template *t, 
     if (!logwash_template_uses_state(t)) return 0;
     struct logwash_state *s = logwash_state_new(t, o->max_state);
     if (s == NULL) lw_oom(sizeof s);
-    int bad = lw_validate_windows(o, s, f);
+    int bad = lw_validate_state(o, s, f);
     logwash_state_free(s);
     return bad;
 }
