@@ -221,7 +221,5 @@ if [ $rc = 0 ] && [ "$(tr -d '\n' <"$tmp/p.out")" = '{"ts":"2026-03-01T00:00:01Z
 else
     bad "the issue's template: exit $rc: $(cat "$tmp/p.out") $(tail -1 "$tmp/p.err")"
 fi
-if grep -hE 'AddressSanitizer|LeakSanitizer|runtime error' "$tmp"/lw[123].err "$tmp/bound.err" >"$tmp/san"; then
-    bad "sanitizer: $(head -2 "$tmp/san")"
-fi
+sanitizer_check "$tmp"/lw[123].err "$tmp/bound.err"
 summary -j

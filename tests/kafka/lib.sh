@@ -116,6 +116,19 @@ records_in() {
     return 1
 }
 
+# sanitizer_check [-l LABEL] FILE...: a FAIL ("LABEL: sanitizer: ...") when a sanitizer reported
+# in one of the stderr FILEs (the ASan/UBSan builds run these scripts too)
+sanitizer_check() {
+    san_l=
+    if [ "$1" = -l ]; then
+        san_l="$2: "
+        shift 2
+    fi
+    if grep -hE 'AddressSanitizer|LeakSanitizer|runtime error' "$@" >"$tmp/san"; then
+        bad "${san_l}sanitizer: $(head -2 "$tmp/san")"
+    fi
+}
+
 # kill9_twice TOPIC GROUP OUT [LABEL]: the windowed tests' crash runs (winparts, winlate,
 # winmulti, winsess). $tmp/t.lw runs from TOPIC to OUT twice, slowed, each killed with -9: the
 # first once a commit moved, the second soon after, well before the end; checks that both kills

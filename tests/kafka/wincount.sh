@@ -166,9 +166,7 @@ fi
 if grep -q "bound" "$tmp"/lw[123].err; then
     bad "the bound was reached: $(grep -h bound "$tmp"/lw[123].err | head -1)"
 fi
-if grep -hE 'AddressSanitizer|LeakSanitizer|runtime error' "$tmp"/lw[123].err >"$tmp/san"; then
-    bad "sanitizer: $(head -2 "$tmp/san")"
-fi
+sanitizer_check "$tmp"/lw[123].err
 
 # several statements: two count windows (the second's key "b." + .c, 3 records or 2 s) and an
 # event-time tumbling window with lateness (10 s late 500 ms, key "t." + .c; the events moved back
@@ -201,9 +199,7 @@ if grep -qE '^0 4000 lw1 t=[0-9]+,[0-9]+,[0-9]+ x=[0-9]+,[0-9]+,[0-9]+$' "$tmp/m
 else
     bad "three statements: commit metadata: $(tr '\n' ' ' <"$tmp/m3")"
 fi
-if grep -hE 'AddressSanitizer|LeakSanitizer|runtime error' "$tmp"/lw[123].err >"$tmp/san"; then
-    bad "sanitizer: $(head -2 "$tmp/san")"
-fi
+sanitizer_check "$tmp"/lw[123].err
 
 # seen() with count windows (docs/design-state.md 3c with 3d: the spans of seen()'s keys and of
 # the count windows in one list, the commit outside all of them): a repeated id within 5 s of
@@ -245,7 +241,5 @@ fi
 if grep -q "bound" "$tmp"/lw[123].err; then
     bad "seen() with count windows: the bound was reached: $(grep -h bound "$tmp"/lw[123].err | head -1)"
 fi
-if grep -hE 'AddressSanitizer|LeakSanitizer|runtime error' "$tmp"/lw[123].err >"$tmp/san"; then
-    bad "sanitizer: $(head -2 "$tmp/san")"
-fi
+sanitizer_check "$tmp"/lw[123].err
 summary -j

@@ -90,9 +90,7 @@ scenario() {
         ok "$kind: each commit's metadata holds its partition's time and the windows given: $(head -1 "$tmp/m3")" ||
         bad "$kind: commit metadata: $(tr '\n' ' ' <"$tmp/m3")"
     # a sanitizer build's reports (the killed runs' too)
-    if grep -hE 'AddressSanitizer|LeakSanitizer|runtime error' "$tmp"/lw[123].err >"$tmp/san"; then
-        bad "$kind: sanitizer: $(head -2 "$tmp/san")"
-    fi
+    sanitizer_check -l "$kind" "$tmp"/lw[123].err
 }
 
 scenario tumbling 'tumbling 1m' 'late 30s' wout win1 "$tmp/in1.jsonl"

@@ -116,7 +116,5 @@ min=-9223372036854775808
 foreign gone1 "lw1 t=$min x=$min d=17" ''
 foreign gone3 "lw1 t=1,2,3 x=4,5,6" \
     "logwash: wm/0: the committed offset's metadata (\"lw1 t=1,2,3 x=4,5,6\") does not fit the template's 2 window statements: its windows are rebuilt from the committed offset as if it were the first run"
-if grep -hE 'AddressSanitizer|LeakSanitizer|runtime error' "$tmp"/lw[123].err >"$tmp/san"; then
-    bad "sanitizer: $(head -2 "$tmp/san")"
-fi
+sanitizer_check "$tmp"/lw[123].err
 summary -j

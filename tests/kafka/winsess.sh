@@ -84,7 +84,5 @@ EOF
 else
     bad "commit metadata: $(tr '\n' ' ' <"$tmp/m3")"
 fi
-if grep -hE 'AddressSanitizer|LeakSanitizer|runtime error' "$tmp"/lw[123].err >"$tmp/san"; then
-    bad "sanitizer: $(head -2 "$tmp/san")"
-fi
+sanitizer_check "$tmp"/lw[123].err
 summary -j
