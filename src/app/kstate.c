@@ -968,7 +968,9 @@ win_bound(struct lw_kstate *ks)
             uint64_t mb = 0;
             for (uint32_t i = 0; i < ks->np; i++) {
                 struct kpart *p = &ks->p[i];
-                if (!p->live || p->scan <= p->head) continue; /* nothing delivered to pass */
+                /* nothing delivered past what the windows hold: a pass would free none of it,
+                 * only commit past seen()'s spans or a count window (their own bound's part) */
+                if (!p->live || p->scan <= win_from(ks, p)) continue;
                 uint64_t b = (p->n - win_from(ks, p)) * each;
                 if (b > mb) most = p, mb = b;
             }

@@ -196,7 +196,7 @@ fi
 
 # not exact under Kafka: refused at start, exit 2 (seen() alone is exact: tests/kafka/kseen.sh;
 # seen() with event-time windows too: kboth.sh; count windows at EXPR: wincount.sh; seen() with
-# count windows: kboth.sh)
+# count windows: wincount.sh)
 for w in "window tumbling 1m { n = count() }" "window session 1m { n = count() }" \
     "window count 5 timeout 1m { n = count() }" "if seen(.i, 1m, t) { drop }
 window tumbling 1m { n = count() }"; do

@@ -648,22 +648,26 @@ multi_horizon(void)
     }
     free(want);
     lw_state_free(s);
-    /* what a replay cannot rebuild: count and processing-time windows, also beside seen()
-     * (seen() with event-time windows can: docs/design-state.md 3c) */
+    /* what a replay cannot rebuild: processing-time windows, also beside event-time ones
+     * (seen() with event-time windows can: docs/design-state.md 3c; with count windows at EXPR
+     * too, their spans and seen()'s in one list: 3d) */
     const char *const no[] = {
         "window session 1m { n = count() }",
         "window count 3 timeout 1m { n = count() }",
         "window tumbling 1m { n = count() }",
         "window tumbling 1m at parse_time(line, \"rfc3339\") { n = count() }\n"
         "window tumbling 1m { n = count() }",
+    };
+    const char *const yes[] = {
+        "if seen(line, 1h) { drop }\n"
+        "window tumbling 1m at parse_time(line, \"rfc3339\") { n = count() }",
         "if seen(line, 1h) { drop }\n"
         "window count 3 timeout 1m at parse_time(line, \"rfc3339\") { n = count() }",
     };
-    struct lw_program *sw =
-        compile("if seen(line, 1h) { drop }\n"
-                "window tumbling 1m at parse_time(line, \"rfc3339\") { n = count() }");
-    CHECK(sw != NULL);
-    if (sw != NULL) {
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        struct lw_program *sw = compile(yes[i]);
+        CHECK(sw != NULL);
+        if (sw == NULL) continue;
         struct lw_state *x = lw_state_new(sw, SIZE_MAX);
         CHECK(lw_state_replay_exact(x));
         lw_state_free(x);
