@@ -998,6 +998,7 @@ lw_kstate_release(struct lw_kstate *ks)
     if (ks->both) both_catchup(ks);
     win_bound(ks);
     uint32_t nw = ks->nw;
+    bool again = false; /* the input is over and a release stopped short: a newer goal, if any */
     for (;;) {
         while (ks->c_head < ks->c_n && idle(ks, ks->c[ks->c_head].ticket)) {
             ks->safe_h = ks->ch[ks->c_head];
@@ -1005,7 +1006,7 @@ lw_kstate_release(struct lw_kstate *ks)
         }
         if (!ks->going) {
             if (memcmp(ks->safe, ks->released, nw * sizeof *ks->safe) == 0 &&
-                ks->safe_h == ks->released_h && !ks->span_wait)
+                ks->safe_h == ks->released_h && (!ks->span_wait || again))
                 return;
             memcpy(ks->goal, ks->safe, nw * sizeof *ks->goal);
             ks->goal_h = ks->safe_h;
@@ -1050,7 +1051,12 @@ lw_kstate_release(struct lw_kstate *ks)
         ks->going = false;
         /* what stays after the release: the most of it kept */
         if (ks->counted && count_total(ks) > ks->seen.peak) ks->seen.peak = ks->seen.bytes;
-        if (ks->span_wait) return; /* tried again at the next call, not in a loop here */
+        if (ks->span_wait) {
+            if (!ks->final) return; /* tried again at the next call, not in a loop here */
+            /* at the end of input there may be no next call (the last commit follows): the
+             * newest goal is released now too; each turn needs a newer one, so this ends */
+            again = true;
+        }
     }
 }
 

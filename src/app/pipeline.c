@@ -894,9 +894,9 @@ kseen_counts(struct run *r)
         fprintf(stderr,
                 "logwash: the windows' bound (--max-state/8: %" PRIu64 " bytes of records "
                 "held) reached: a partition's commit goes to its delivered point, from where a "
-                "replay after a crash rebuilds the windows open then in part (counted in the "
+                "replay after a crash rebuilds the windows open then in part%s (counted in the "
                 "summary; logwash(1) KAFKA)\n",
-                w.bound);
+                w.bound, r->seen_used ? " and may let a seen() duplicate through" : "");
         r->win_said = true;
     }
 }

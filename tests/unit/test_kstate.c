@@ -205,8 +205,52 @@ pass_short(void)
     run_close(&x);
 }
 
+#define RECF(d, c, ts) "{\"d\":\"" d "\",\"c\":\"" c "\",\"ts\":\"2026-01-01T00:00:0" ts "Z\"}"
+
+/* At the end of input (lw_kstate_final) the last release goes on to the newest goal: before,
+ * a goal under way that stopped short of its need (a count window's span, span_wait) ended the
+ * call, and the run's last commit (the loop releases once at exit) stayed at the older goal.
+ * Partition 0: a (alone), x (its records C and F), y (E, between them), z; count 100 timeout 1s.
+ * Partition 1's B closes a and x (goal 1): partition 0's need is E (y open), its point moved
+ * back before C (x's span), and A not delivered keeps that release waiting; D closes y (goal
+ * 2), where partition 0's need is H (z open) and no span holds it. All delivered, then one
+ * final release: partition 0 commits up to H (offset 4), not to C (1). */
+static void
+final_goal(void)
+{
+    struct run x;
+    if (!run_open(&x,
+                  "input json\nlet t = parse_time(.ts, \"rfc3339\")\n"
+                  "window count 100 timeout 1s at t key .c { n = count() }\n",
+                  1 << 20))
+        return;
+    uint64_t k[8];
+    int n = 0;
+    k[n++] = feed(&x, 0, RECF("A", "a", "0.000"));
+    k[n++] = feed(&x, 0, RECF("C", "x", "0.100"));
+    k[n++] = feed(&x, 0, RECF("E", "y", "0.200"));
+    k[n++] = feed(&x, 0, RECF("F", "x", "0.300"));
+    k[n++] = feed(&x, 0, RECF("H", "z", "5.000"));
+    uint64_t b = feed(&x, 1, RECF("B", "b", "1.150")); /* closes a (1.0) and x (1.1) */
+    fk.delivered[b] = true;
+    lw_kstate_release(x.ks); /* goal 1 under way: partition 0's A is not delivered */
+    CHECK(fk.limit[0] == 0);
+    uint64_t d = feed(&x, 1, RECF("D", "d", "6.000")); /* closes y (1.2) and b (2.15) */
+    fk.delivered[d] = true;
+    for (int i = 0; i < n; i++)
+        fk.delivered[k[i]] = true;
+    lw_kstate_final(x.ks);
+    lw_kstate_release(x.ks);
+    CHECK(fk.limit[0] == 4); /* H: z is open */
+    if (fk.limit[0] != 4)
+        fprintf(stderr, "final_goal: partition 0's commit stops at %lld, want 4\n",
+                (long long)fk.limit[0]);
+    run_close(&x);
+}
+
 void
 test_kstate(void)
 {
     pass_short();
+    final_goal();
 }
