@@ -2538,8 +2538,10 @@ lw_state_seen_below(struct lw_state *s, uint32_t src, uint64_t upto)
     if (src >= s->nsrc || !s->src[src].live) return s->applied < upto ? s->applied : upto;
     struct dq *q = &s->src[src].dq;
     /* sorting the spans costs n log n: at most once per n/8 logs applied (the horizon given
-     * meanwhile is an earlier one, valid still), so a record pays a few steps whatever n */
-    if (q->nsp > 512 && s->applied - q->hat < q->nsp / 8) return q->horizon;
+     * meanwhile is an earlier one, valid still), so a record pays a few steps whatever n; with
+     * none applied since, worked out again (a larger upto, such as the last release's at the end
+     * of input, may move it on: its callers ask at most every 64 records or 100 ms) */
+    if (q->nsp > 512 && s->applied != q->hat && s->applied - q->hat < q->nsp / 8) return q->horizon;
     q->hat = s->applied;
     /* no commit past the inserter of a key still held (in insertion order: the front's), nor
      * past upto (with windows: the first record a window not given needs) */

@@ -813,6 +813,37 @@ seen_horizon(void)
     lw_program_free(p);
 }
 
+/* Past 512 spans lw_state_seen_below gives its last horizon until nsp/8 more logs are applied
+ * (the sort's cost); but with none applied since, a larger upto is worked out again: the last
+ * release at the end of input asks with no record after it. 600 keys, each found live by the
+ * next record (600 spans of one record each), all expired by a record 1 h later: asked up to
+ * 100, then up to 1000 with nothing applied between, the point follows the new upto (before:
+ * 100 again). */
+static void
+seen_below_final(void)
+{
+    struct lw_program *p = compile("if seen(line, 10s, now()) { drop }");
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    struct lw_state *s = lw_state_new(p, SIZE_MAX);
+    char k[32];
+    for (int i = 0; i < 600; i++) {
+        snprintf(k, sizeof k, "\"k%d\"", i);
+        CHECK(!put(s, 0, k, BASE + i * SEC, 10 * SEC));
+        CHECK(put(s, 0, k, BASE + i * SEC, 10 * SEC));
+    }
+    CHECK(!put(s, 0, "\"last\"", BASE + 3600 * SEC, 10 * SEC)); /* every key expires */
+    CHECK(lw_state_seen_spans(s, 0) > 512);
+    uint64_t a = lw_state_seen_below(s, 0, 100), b = lw_state_seen_below(s, 0, 1000);
+    CHECK(a <= 100 && a >= 98);
+    CHECK(b <= 1000 && b >= 998);
+    if (b < 998)
+        fprintf(stderr, "seen_below_final: %llu then %llu\n", (unsigned long long)a,
+                (unsigned long long)b);
+    lw_state_free(s);
+    lw_program_free(p);
+}
+
 /* seen() with windows (docs/design-state.md 3c): the commit is at most the windows' point U;
  * lw_state_seen_below(U) gives the largest point at most U a replay of seen() rebuilds. At
  * every 23rd record a U up to 300 records back (never below the last one) is taken; replaying
@@ -1096,6 +1127,7 @@ test_state(void)
     seen_parts();
     seen_horizon();
     seen_below();
+    seen_below_final();
     session_replay();
     count_replay();
     seen_stall();
