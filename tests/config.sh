@@ -298,6 +298,23 @@ printf '%s\n' 'input json' 'if seen(.id, 1m, parse_time(.ts, "rfc3339")) { drop 
 run --validate -c j/wpt.yaml
 expect_rc validate_kafka_state_ok 0
 expect_empty validate_kafka_state_ok err
+# the cooperative protocol with state and Kafka input: refused by --validate and at start
+# (a rebalance keeping partitions would stop the member, and its restart the next one); the
+# last value given counts, a producer's does not
+coop="logwash: with state (seen() or windows) and Kafka input, partition.assignment.strategy=cooperative-sticky is refused: a rebalance that keeps some partitions would leave the state without the messages of those gone (the member would stop, and its restart would stop the next one); use the eager protocol (the default, range,roundrobin; logwash(1) KAFKA)"
+printf '%s\n' 'kafka:' '  consumer:' '    partition.assignment.strategy: cooperative-sticky' >>j/wpt.yaml
+run --validate -c j/wpt.yaml
+expect_rc validate_kafka_coop 2
+want "$coop"
+expect_file validate_kafka_coop err
+run --from kafka --brokers 127.0.0.1:1 --topic a -f j/wpt.lw -X partition.assignment.strategy=cooperative-sticky
+expect_rc validate_kafka_coop_run 2
+expect_file validate_kafka_coop_run err
+run --from kafka --brokers 127.0.0.1:1 --topic a -f j/wpt.lw -X partition.assignment.strategy=cooperative-sticky \
+    -X consumer.partition.assignment.strategy=range --validate
+expect_rc validate_kafka_coop_last 0
+run --from kafka --brokers 127.0.0.1:1 --topic a -f j/wpt.lw -X producer.partition.assignment.strategy=cooperative-sticky --validate
+expect_rc validate_kafka_coop_producer 0
 
 # ---- --print-config
 printf '%s\n' '# a job' 'template: t.lw' 'input: json' 'source:' '  files: [in.log, "-"]' \

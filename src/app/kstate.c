@@ -366,8 +366,9 @@ lw_kstate_parted(struct lw_kstate *ks, const char *topic, int32_t partition, boo
     }
     if (p != NULL) p->live = false;
     /* the held records of every partition stay uncommitted; the state goes with them (the next
-     * owners rebuild it from the commits). Partitions kept (a cooperative rebalance) would keep
-     * windows that miss the records of the others: stop, a restart rebuilds them. */
+     * owners rebuild it from the commits). Partitions kept (a cooperative rebalance, refused at
+     * start: lw_validate_state) would keep windows that miss the records of the others: stop, a
+     * restart rebuilds them. */
     forget(ks);
     ks->reset = true;
     uint32_t kept = ks->src->ops->parts ? ks->src->ops->parts(ks->src, NULL, 0) : 0;

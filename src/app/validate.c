@@ -225,6 +225,22 @@ lw_validate_kexact(const struct logwash_state *s)
     return logwash_state_replay_exact(s) && logwash_state_statements(s) <= LW_KSTATE_MAX_STATEMENTS;
 }
 
+/* strategy: the consumer's partition.assignment.strategy as given (-X, with or without
+ * "consumer.", or the job file's kafka properties; the last one given), or NULL */
+static const char *
+strategy(const struct lw_opts *o)
+{
+    static const char key[] = "partition.assignment.strategy=";
+    const char *v = NULL;
+    for (int i = 0; i < o->nprops; i++) {
+        const char *kv = o->props[i];
+        if (strncmp(kv, "producer.", 9) == 0) continue;
+        if (strncmp(kv, "consumer.", 9) == 0) kv += 9;
+        if (strncmp(kv, key, sizeof key - 1) == 0) v = kv + sizeof key - 1;
+    }
+    return v;
+}
+
 int
 lw_validate_state(const struct lw_opts *o, const struct logwash_state *s, FILE *f)
 {
@@ -240,6 +256,20 @@ lw_validate_state(const struct lw_opts *o, const struct logwash_state *s, FILE *
                 "EXPR), or seen() with such windows; windows without at run on the clock "
                 "(from files or stdin to Kafka any state is accepted: logwash(1) KAFKA)\n",
                 LW_KSTATE_MAX_STATEMENTS);
+        bad++;
+    }
+    /* the cooperative protocol keeps partitions across a rebalance: the state would miss the
+     * messages of those gone, so the member stops (exit 4, kstate.c) and its restart takes
+     * partitions from the next member, which stops in turn: refused before it starts */
+    const char *st = o->from == LW_FROM_KAFKA ? strategy(o) : NULL;
+    if (st != NULL && strstr(st, "cooperative") != NULL) {
+        fprintf(f,
+                "logwash: with state (seen() or windows) and Kafka input, "
+                "partition.assignment.strategy=%.100s is refused: a rebalance that keeps some "
+                "partitions would leave the state without the messages of those gone (the "
+                "member would stop, and its restart would stop the next one); use the eager "
+                "protocol (the default, range,roundrobin; logwash(1) KAFKA)\n",
+                st);
         bad++;
     }
     for (uint32_t w = 0; so->messages && so->bad_to && w < logwash_state_statements(s); w++) {

@@ -8,14 +8,11 @@
 # (deduplicated by window and key) must equal a file run's results on the same records, with
 # identical values for every duplicate; each partition's committed offset must stop at its first
 # record of the window still open. Also: the same in one run to standard output; a partition
-# with no record stops holding windows back after --partition-idle; a cooperative rebalance
-# that keeps partitions stops the member (exit 4).
+# with no record stops holding windows back after --partition-idle.
 # Usage: [LW_JOBS=N] tests/kafka/winparts.sh LOGWASH MOCKD COMMITTED
 set -u
 lw=$1 mockd=$2 committed=$3
 . "$(dirname "$0")/lib.sh"
-kafka_kill9=ca
-ca=
 kafka_setup kafka-winparts python3
 mockd_start 3
 N=12000
@@ -98,28 +95,6 @@ n=$(grep -c window_start "$tmp/idle.out")
 kill "$lwpid"; wait "$lwpid" 2>/dev/null; lwpid=
 [ "$n" -gt 0 ] && ok "a partition without records stops holding windows back after --partition-idle: $n results" ||
     bad "idle partition: no result in 30 s; $(tail -1 "$tmp/idle.err")"
-
-# the cooperative protocol: a second member takes one partition and the first keeps two: the
-# first stops (exit 4, its windows would miss the partition gone), the second gets them all
-CO="-X partition.assignment.strategy=cooperative-sticky"
-: >"$tmp/ca.err"
-: >"$tmp/cb.err"
-"$lw" -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win --group gc $KX $CO >/dev/null 2>"$tmp/ca.err" &
-ca=$!
-wait_for 'grep -q "assigned 3" "$tmp/ca.err"' 60
-"$lw" -f "$tmp/t.lw" --from kafka --brokers "$boot" --topic win --group gc $KX $CO >/dev/null 2>"$tmp/cb.err" &
-lwpid=$!
-wait_for '! kill -0 $ca 2>/dev/null' 60
-wait "$ca"
-rc=$?
-ca=
-if [ $rc = 4 ] && grep -q "kept 2 other partitions (the cooperative protocol)" "$tmp/ca.err"; then
-    ok "a rebalance that keeps partitions (cooperative) stops the member: exit 4"
-else
-    bad "cooperative rebalance: exit $rc, $(grep -v "records in" "$tmp/ca.err" | tail -2)"
-fi
-wait_for 'grep -q "assigned 3" "$tmp/cb.err"' 60 && ok "the other member then gets every partition" ||
-    bad "the other member: $(grep assigned "$tmp/cb.err")"
-kill "$lwpid"; wait "$lwpid" 2>/dev/null; lwpid=
+# (the cooperative protocol is refused at start: tests/config.sh)
 
 summary -j
