@@ -222,8 +222,11 @@ size_t
 lw_dd_add(struct lw_ddsketch **dp, double x)
 {
     struct lw_ddsketch *d = *dp;
+    /* before the allocation: the sketch's own struct is counted here, as lw_dd_free gives it
+     * back (counted after, every window closed took sizeof *d off the state's bytes, which
+     * wrapped below 0 and read as past any --max-state) */
+    size_t before = d ? dd_bytes(d) : 0;
     if (d == NULL) d = *dp = lw_xcalloc(1, sizeof *d);
-    size_t before = dd_bytes(d);
     d->total++;
     double a = fabs(x);
     if (a < 1e-9) { /* below the smallest bucket kept apart: zero */
@@ -343,8 +346,8 @@ size_t
 lw_top_add(struct lw_top **tp, uint64_t hash, const char *val, uint32_t len)
 {
     struct lw_top *t = *tp;
+    size_t before = t ? top_bytes(t) : 0; /* before the allocation, as lw_dd_add */
     if (t == NULL) t = *tp = lw_xcalloc(1, sizeof *t);
-    size_t before = top_bytes(t);
     for (uint32_t i = 0; i < t->n; i++) {
         if (t->e[i].hash == hash && t->e[i].len == len && memcmp(t->e[i].val, val, len) == 0) {
             t->e[i].count++;
