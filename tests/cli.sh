@@ -994,6 +994,44 @@ record 2: it took 5
 
 EOF
 expect_file explain_regex out
+# explain with state: only a record that ended ok or dropped keeps its seen() key, as in a
+# run (the retry after a failed record is given, not dropped); the window results a record
+# closes follow it, a late record is said, and the end of input closes the rest
+cat >exs.lw <<'EOF'
+input json
+let t = parse_time(.ts, "rfc3339")
+if seen(.id, 10m, t) { drop }
+window tumbling 1m at t { n = count() }
+emit {id: .id, n: int(.n)}
+EOF
+run explain -f exs.lw '{"ts":"2026-03-01T10:00:00Z","id":"x","n":"bad"}' \
+    '{"ts":"2026-03-01T10:00:01Z","id":"x","n":"1"}' '{"ts":"2026-03-01T10:01:05Z","id":"y","n":"2"}' \
+    '{"ts":"2026-03-01T10:00:30Z","id":"z","n":"3"}'
+cat >want <<'EOF'
+record 1: {"ts":"2026-03-01T10:00:00Z","id":"x","n":"bad"}
+=> failed at exs.lw:5:19: int(): cannot convert string "bad" to int
+
+record 2: {"ts":"2026-03-01T10:00:01Z","id":"x","n":"1"}
+exs.lw:5:1: emit {"id":"x","n":1}
+  t = "2026-03-01T10:00:01Z"
+=> ok, 1 output
+
+record 3: {"ts":"2026-03-01T10:01:05Z","id":"y","n":"2"}
+exs.lw:5:1: emit {"id":"y","n":2}
+  t = "2026-03-01T10:01:05Z"
+=> ok, 1 output
+   window result: {"window_start":"2026-03-01T10:00:00Z","window_end":"2026-03-01T10:01:00Z","n":1}
+
+record 4: {"ts":"2026-03-01T10:00:30Z","id":"z","n":"3"}
+exs.lw:5:1: emit {"id":"z","n":3}
+  t = "2026-03-01T10:00:30Z"
+=> ok, 1 output
+   late: event time "2026-03-01T10:00:30Z" is in the window "2026-03-01T10:00:00Z" to "2026-03-01T10:01:00Z" of exs.lw:4:1, closed when the time reached "2026-03-01T10:01:05Z" (a dead letter of kind late in a run)
+
+end of input:
+   window result: {"window_start":"2026-03-01T10:01:00Z","window_end":"2026-03-01T10:02:00Z","n":1}
+EOF
+expect_file explain_state out
 run explain -e 'emit grok(line, ["%{INT:n} x", "%{WORD:w} y"])' 'abc z'
 cat >want <<'EOF'
 record 1: abc z

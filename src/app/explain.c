@@ -127,9 +127,35 @@ static const char *const results[] = {
     [LOGWASH_NOMEM] = "out of memory",
 };
 
+/* The state of a template with seen() or window statements: the operations of each record
+ * that ended ok or dropped are applied in order, as a run applies them, so seen() answers as
+ * in a run (a failed or rejected record's key is not kept: a runner alone would keep it and
+ * drop the retry that a run gives) and the windows' results and late records are said. */
+struct xstate {
+    struct logwash_state *s; /* NULL: the template has no state */
+    struct logwash_buffer out;
+    int64_t now_ns;
+};
+
+/* results_said: the window results an apply or tick appended to x->out, one a line */
+static void
+results_said(struct xstate *x, const char *what)
+{
+    if (x->out.len == 0) return; /* out.data may be NULL: no arithmetic on it */
+    const char *p = x->out.data, *end = p + x->out.len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL) nl = end;
+        printf("%s %.*s\n", what, (int)(nl - p), p);
+        p = nl + 1;
+    }
+    x->out.len = 0;
+}
+
 /* one: explain record n (len bytes) and say its result. */
 static void
-one(struct logwash_runner *r, const char *name, size_t n, const char *rec, size_t len)
+one(struct logwash_runner *r, struct xstate *x, const char *name, size_t n, const char *rec,
+    size_t len)
 {
     printf("record %zu: %.*s%s\n", n, (int)(len > 200 ? 200 : len), rec, len > 200 ? "..." : "");
     enum logwash_result res = logwash_run(r, rec, len, NULL);
@@ -138,12 +164,27 @@ one(struct logwash_runner *r, const char *name, size_t n, const char *rec, size_
     logwash_outputs(r, &nout);
     const struct logwash_error *e = logwash_runner_error(r);
     if (res == LOGWASH_OK || res == LOGWASH_DROP) {
-        printf("=> %s, %zu output%s\n\n", results[res], nout, nout == 1 ? "" : "s");
+        printf("=> %s, %zu output%s\n", results[res], nout, nout == 1 ? "" : "s");
     } else if (e->line > 0) {
-        printf("=> %s at %s:%d:%d: %s\n\n", results[res], name, e->line, e->col, e->message);
+        printf("=> %s at %s:%d:%d: %s\n", results[res], name, e->line, e->col, e->message);
     } else {
-        printf("=> %s: %s\n\n", results[res], e->message);
+        printf("=> %s: %s\n", results[res], e->message);
     }
+    size_t olen = 0;
+    const void *ops = x->s ? logwash_runner_state_ops(r, &olen) : NULL;
+    if ((res == LOGWASH_OK || res == LOGWASH_DROP) && olen > 0) {
+        size_t nres = 0;
+        bool late = false;
+        char msg[512];
+        /* the runner is attached to the state and nothing else applies to it: its answers are
+         * the state's, so 1 (a wrong answer) does not come */
+        int rc =
+            logwash_state_apply(x->s, ops, olen, x->now_ns, &x->out, &nres, &late, msg, sizeof msg);
+        if (rc != 0) printf("   state: not applied (%s)\n", rc < 0 ? "out of memory" : "refused");
+        if (late) printf("   %s (a dead letter of kind late in a run)\n", msg);
+        results_said(x, "   window result:");
+    }
+    putchar('\n');
 }
 
 int
@@ -205,10 +246,22 @@ lw_explain_main(int argc, char **argv)
         free(found.template_found);
         return 2;
     }
+    struct xstate x = { .now_ns = o.now_set ? o.now_ns : LOGWASH_NOW_CLOCK };
+    if (logwash_template_uses_state(t)) {
+        x.s = logwash_state_new(t, LOGWASH_DEFAULT_MAX_STATE);
+        if (x.s == NULL) {
+            fprintf(stderr, "logwash: explain: out of memory\n");
+            logwash_runner_free(r);
+            logwash_template_free(t);
+            free(found.template_found);
+            return 2;
+        }
+        logwash_runner_attach_state(r, x.s);
+    }
     size_t n = 0;
     if (optind < argc) {
         for (int i = optind; i < argc; i++)
-            one(r, name, ++n, argv[i], strlen(argv[i]));
+            one(r, &x, name, ++n, argv[i], strlen(argv[i]));
     } else {
         /* lines of at most MAX_LINE bytes are kept; the rest of a longer one is skipped */
         char *line = malloc(MAX_LINE);
@@ -228,11 +281,19 @@ lw_explain_main(int argc, char **argv)
             if (c == EOF && len == 0 && !cut) break;
             if (len > 0 && line[len - 1] == '\r') len--;
             if (cut) printf("(record %zu is cut at %d bytes)\n", n + 1, MAX_LINE);
-            one(r, name, ++n, line, len);
+            one(r, &x, name, ++n, line, len);
             len = 0;
             cut = false;
         }
         free(line);
+    }
+    if (x.s != NULL) { /* the end of input closes every window, as in a run */
+        if (logwash_state_tick(x.s, INT64_MAX, &x.out, 0) > 0) { /* no limit: all at once */
+            printf("end of input:\n");
+            results_said(&x, "   window result:");
+        }
+        logwash_state_free(x.s);
+        free(x.out.data);
     }
     logwash_runner_free(r);
     logwash_template_free(t);
