@@ -1276,7 +1276,7 @@ window_rest(struct compiler *c, struct node *n, bool late_ok)
         if (to) n->c->a = expr(c); /* the topic: the late node holds it (compile.c window) */
         if (late && !late_ok)
             lw_cfail(c, w.span,
-                     "'late' is for tumbling and sliding windows: a count window "
+                     "'late' is for tumbling, sliding and session windows: a count window "
                      "takes every record of its key");
         if (late) {
             late_at = w.span;
