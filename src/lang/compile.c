@@ -1022,6 +1022,24 @@ window(struct gen *g, struct node *n)
             .kind = (uint8_t)kind, .has_arg = k->nkids > 0, .arg = arg, .name = { nm, k->s2.len }
         };
     }
+    /* a key object's members go into every result beside window_start, window_end and the
+     * aggregates: a literal's names are checked here (one made at run time is the author's) */
+    for (struct node *m = n->b && n->b->kind == N_OBJECT ? n->b->kids : NULL; m; m = m->next) {
+        struct lw_span msp = { m->span.off, (uint32_t)m->s.len };
+        if (lw_str_eq(m->s, LW_STR_LIT("window_start")) ||
+            lw_str_eq(m->s, LW_STR_LIT("window_end"))) {
+            lw_cfail(g->c, msp,
+                     "'%.*s' is a member of every window result: name the key member otherwise",
+                     (int)m->s.len, m->s.p);
+        }
+        for (uint32_t j = 0; j < d.naggs; j++) {
+            if (lw_str_eq(d.aggs[j].name, m->s))
+                lw_cfail(g->c, msp,
+                         "key member '%.*s' has the name of an aggregate of this window: each "
+                         "result would hold it twice",
+                         (int)m->s.len, m->s.p);
+        }
+    }
     uint32_t w = p->nwindows;
     struct lw_windef *ws = lw_arena_alloc(&p->arena, (w + 1) * sizeof *ws);
     if (w) memcpy(ws, p->windows, w * sizeof *ws);
