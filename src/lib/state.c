@@ -790,6 +790,12 @@ fn_seen(struct lw_vm *vm, struct lw_value *a, int n, struct lw_value *r)
                                lw_type_name(a[2].t));
         now = a[2].u.i;
     }
+    /* null (the field absent) is never seen and kept: with it as a key, every record without
+     * the field after the first would be dropped as a duplicate, without a word */
+    if (a[0].t == LW_T_NULL) {
+        *r = lw_bool(false);
+        return 0;
+    }
     uint64_t hash;
     if (make_key(vm, vs, &a[0], &hash) != 0) return -1;
     const char *key = vs->key.p;
