@@ -549,6 +549,12 @@ summary(const struct run *r, const struct lw_opts *o)
                     " windows closed early, %" PRIu64 " seen() keys evicted\n",
                     c.results, r->n.late, c.closed_early, c.evicted);
         }
+        if (r->kstate && c.windows > 0) /* with Kafka input the open windows stay open */
+            fprintf(stderr,
+                    "logwash: state: %" PRIu64 " window result%s open at exit, not given: "
+                    "the next run rebuilds them from the committed offsets (logwash(1) "
+                    "KAFKA)\n",
+                    c.windows, c.windows == 1 ? "" : "s");
         bool counted = logwash_state_count_statements(r->state) > 0;
         if (r->ks != NULL && (r->seen_used || counted) &&
             (o->verbosity >= 1 || r->n.seen_inexact > 0)) {

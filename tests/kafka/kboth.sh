@@ -203,6 +203,14 @@ else
     bad "bound: exit $rc, '${inexact:-}' inexact ('$winx' for the windows), committed $(tr '\n' ' ' <"$tmp/cb"); results: $msg; $(grep -v 'records in' "$tmp/bound.err" | tail -2)"
 fi
 
+# the windows open at the end (each partition's last day) are said, not given
+if grep -qE "^logwash: state: [1-9][0-9]* window results? open at exit, not given: the next run rebuilds them from the committed offsets" "$tmp/bound.err" &&
+    ! grep -q '"window_end":"2026-03-02' "$tmp/gotb"; then
+    ok "the windows open at exit are said, not given: $(grep 'open at exit' "$tmp/bound.err")"
+else
+    bad "open at exit: $(grep -c 'open at exit' "$tmp/bound.err") lines, $(grep -c '"window_end":"2026-03-02' "$tmp/gotb") of the last day given"
+fi
+
 # the issue's line, processing-time seen() beside an event-time window (seen() on the clock is
 # not exact across a replay: logwash(1) KAFKA): runs, the repeat dropped
 printf '%s\n' 'input json' 'if seen(.request_id, 10m) { drop }' 'let t = parse_time(.ts, "rfc3339")' \
