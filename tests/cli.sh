@@ -1032,6 +1032,27 @@ end of input:
    window result: {"window_start":"2026-03-01T10:01:00Z","window_end":"2026-03-01T10:02:00Z","n":1}
 EOF
 expect_file explain_state out
+# --table: lookup() finds its rows as in a run; a table that does not load: exit 2, said
+printf 'cid,name\nc1,Spring\n' >exc.csv
+printf 'input json\nlet c = lookup("campaigns", .cid)\nemit {name: c.name ?? "unknown"}\n' >exl.lw
+run explain -f exl.lw --table campaigns=exc.csv '{"cid":"c1"}' '{"cid":"c2"}'
+cat >want <<'EOF'
+record 1: {"cid":"c1"}
+exl.lw:3:1: emit {"name":"Spring"}
+  c = {"cid":"c1","name":"Spring"}
+=> ok, 1 output
+
+record 2: {"cid":"c2"}
+exl.lw:3:1: emit {"name":"unknown"}
+  c = null
+=> ok, 1 output
+
+EOF
+expect_file explain_table out
+run explain -f exl.lw --table campaigns=nope.csv '{"cid":"c1"}'
+expect_rc explain_table_missing 2
+want "logwash: explain: table 'campaigns': cannot read nope.csv: No such file or directory"
+expect_file explain_table_missing err
 run explain -e 'emit grok(line, ["%{INT:n} x", "%{WORD:w} y"])' 'abc z'
 cat >want <<'EOF'
 record 1: abc z

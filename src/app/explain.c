@@ -12,6 +12,7 @@
 
 #include "logwash.h"
 #include "lw/opts.h"
+#include "lw/tablewatch.h"
 #include "lw/uadata.h"
 
 #define MAX_RECORDS 1000    /* records explained from standard input; the rest are not read */
@@ -29,6 +30,8 @@ static const char usage[] =
     "      --lib DIR         where import looks (repeatable)\n"
     "      --tz ZONE         zone for stamps without one\n"
     "      --now TIME        fix now() (RFC 3339, or epoch seconds)\n"
+    "      --table NAME[:OPTION,...]=FILE\n"
+    "                        a lookup table, as a run's --table (repeatable)\n"
     "  -h, --help            print this help and exit\n";
 
 struct opts {
@@ -36,6 +39,8 @@ struct opts {
     enum logwash_input input;
     const char **patterns, **libs;
     size_t npatterns, nlibs;
+    struct lw_table_spec *tables;
+    int ntables;
     bool now_set;
     int64_t now_ns;
 };
@@ -55,7 +60,7 @@ bad(const char *fmt, ...)
 static int
 options(struct opts *o, int argc, char **argv)
 {
-    enum { O_PATTERNS = 256, O_LIB, O_TZ, O_NOW };
+    enum { O_PATTERNS = 256, O_LIB, O_TZ, O_NOW, O_TABLE };
     static const struct option longs[] = {
         { "file", required_argument, NULL, 'f' },
         { "expr", required_argument, NULL, 'e' },
@@ -64,6 +69,7 @@ options(struct opts *o, int argc, char **argv)
         { "lib", required_argument, NULL, O_LIB },
         { "tz", required_argument, NULL, O_TZ },
         { "now", required_argument, NULL, O_NOW },
+        { "table", required_argument, NULL, O_TABLE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -106,6 +112,17 @@ options(struct opts *o, int argc, char **argv)
                 return bad("--now takes epoch seconds or an RFC 3339 time, not '%s'", optarg);
             o->now_set = true;
             break;
+        case O_TABLE: {
+            struct lw_table_spec sp;
+            char err[300];
+            if (lw_table_spec_parse(optarg, &sp, err, sizeof err) != 0)
+                return bad("%s", err);
+            sp.cli = true;
+            o->tables = realloc(o->tables, (size_t)(o->ntables + 1) * sizeof *o->tables);
+            if (o->tables == NULL) return bad("%s", "out of memory");
+            o->tables[o->ntables++] = sp;
+            break;
+        }
         case 'h':
             fputs(usage, stdout);
             return 1;
@@ -187,6 +204,17 @@ one(struct logwash_runner *r, struct xstate *x, const char *name, size_t n, cons
     putchar('\n');
 }
 
+/* tables_fini: o's table specs (after the watch made of them) */
+static void
+tables_fini(struct opts *o)
+{
+    for (int i = 0; i < o->ntables; i++)
+        lw_table_spec_fini(&o->tables[i]);
+    free(o->tables);
+    o->tables = NULL;
+    o->ntables = 0;
+}
+
 int
 lw_explain_main(int argc, char **argv)
 {
@@ -195,6 +223,7 @@ lw_explain_main(int argc, char **argv)
     if (rc != 0) {
         free(o.patterns);
         free(o.libs);
+        tables_fini(&o);
         return rc > 0 ? 0 : 2;
     }
     struct logwash_compile_options co;
@@ -211,6 +240,7 @@ lw_explain_main(int argc, char **argv)
         fprintf(stderr, "logwash: explain: %s\n", err.message);
         free(o.patterns);
         free(o.libs);
+        tables_fini(&o);
         return 2;
     }
     o.file = found.template_file;
@@ -231,6 +261,7 @@ lw_explain_main(int argc, char **argv)
             fprintf(stderr, "logwash: explain: %s\n", err.message);
         }
         free(found.template_found);
+        tables_fini(&o);
         return 3;
     }
     struct logwash_runner_options ro;
@@ -244,7 +275,25 @@ lw_explain_main(int argc, char **argv)
         logwash_runner_free(r);
         logwash_template_free(t);
         free(found.template_found);
+        tables_fini(&o);
         return 2;
+    }
+    /* the tables, loaded once as a run loads them (no reloads: explain reads a few records) */
+    struct lw_tablewatch *tw = NULL;
+    if (o.ntables > 0) {
+        int badt;
+        char terr[600];
+        tw = lw_tablewatch_open(o.tables, o.ntables, LOGWASH_DEFAULT_MAX_STATE, -1, &badt, terr,
+                                sizeof terr);
+        if (tw == NULL) {
+            fprintf(stderr, "logwash: explain: %s\n", terr);
+            logwash_runner_free(r);
+            logwash_template_free(t);
+            free(found.template_found);
+            tables_fini(&o);
+            return 2;
+        }
+        logwash_runner_set_tables(r, lw_tablewatch_set(tw));
     }
     struct xstate x = { .now_ns = o.now_set ? o.now_ns : LOGWASH_NOW_CLOCK };
     if (logwash_template_uses_state(t)) {
@@ -253,7 +302,9 @@ lw_explain_main(int argc, char **argv)
             fprintf(stderr, "logwash: explain: out of memory\n");
             logwash_runner_free(r);
             logwash_template_free(t);
+            lw_tablewatch_free(tw);
             free(found.template_found);
+            tables_fini(&o);
             return 2;
         }
         logwash_runner_attach_state(r, x.s);
@@ -297,6 +348,8 @@ lw_explain_main(int argc, char **argv)
     }
     logwash_runner_free(r);
     logwash_template_free(t);
+    lw_tablewatch_free(tw);
+    tables_fini(&o);
     free(found.template_found);
     return fflush(stdout) != 0 ? 4 : 0;
 }
