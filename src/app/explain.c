@@ -115,8 +115,7 @@ options(struct opts *o, int argc, char **argv)
         case O_TABLE: {
             struct lw_table_spec sp;
             char err[300];
-            if (lw_table_spec_parse(optarg, &sp, err, sizeof err) != 0)
-                return bad("%s", err);
+            if (lw_table_spec_parse(optarg, &sp, err, sizeof err) != 0) return bad("%s", err);
             sp.cli = true;
             o->tables = realloc(o->tables, (size_t)(o->ntables + 1) * sizeof *o->tables);
             if (o->tables == NULL) return bad("%s", "out of memory");
