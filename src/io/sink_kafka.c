@@ -3,6 +3,8 @@
  * producer (producer.c) with the record's ticket. A record is finished only when every output
  * of it is reported delivered; a final delivery failure stops the run, and the source never
  * commits at or past its record (host done with ok false), so a restart reads it again.
+ * From files or stdin nothing is committed: the sink keeps where each record with outputs in
+ * flight came from (struct flight), so a failure says whose outputs were not delivered.
  * A routed output whose topic does not exist or may not be written becomes a dead letter of
  * its own (kind "route") sent while its record is still held, so the stream goes on. Dead
  * letters on --dead-letter-topic go through this sink too (letter). */
@@ -35,6 +37,15 @@ struct rfail {
     bool cut; /* the value was longer */
 };
 
+/* A record whose outputs are in flight, read from files or stdin (no acknowledging source): its
+ * ticket is its sequence number + 1 (0: none, a dead letter's). */
+struct flight {
+    const char *name; /* interned in ks.names */
+    uint64_t line;
+    uint32_t left; /* outputs produced and not yet reported */
+    bool failed;   /* an output of it finally failed */
+};
+
 struct ks {
     const struct lw_stage_conf *o;
     struct lw_sink *s;
@@ -46,6 +57,14 @@ struct ks {
     bool in_route;        /* route_dead is running */
     size_t route_keep;    /* bytes of a value a route dead letter keeps */
     struct lw_diag kfail; /* the first final delivery failure */
+    /* without acking: the records from fl_base to fl_next (sequence numbers) not yet finished,
+     * in a ring of fl_cap (a power of two) from fl_head; their names, each once */
+    struct flight *fl;
+    uint64_t fl_base, fl_next;
+    uint32_t fl_head, fl_cap;
+    char **names;
+    uint32_t nnames, capnames;
+    uint64_t nfailed; /* without acking: messages that finally failed (kafka_failed) */
 };
 
 #define GROW(p, n, cap)                                                                            \
@@ -64,6 +83,75 @@ now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* flight_at: the record of a ticket of ours, NULL when none or finished */
+static struct flight *
+flight_at(struct ks *r, uint64_t ticket)
+{
+    if (r->acking || ticket == 0 || ticket - 1 < r->fl_base || ticket - 1 >= r->fl_next)
+        return NULL;
+    return &r->fl[(r->fl_head + (ticket - 1 - r->fl_base)) & (r->fl_cap - 1)];
+}
+
+/* flight_new: a record from files or stdin about to put its outputs; returns its ticket. The
+ * names are few (the inputs, "stdin", "window result"): a list, the last one tried first. */
+static uint64_t
+flight_new(struct ks *r, const struct lw_recpos *pos)
+{
+    const char *name = pos->name ? pos->name : "?";
+    uint32_t i = r->nnames;
+    if (i == 0 || strcmp(r->names[i - 1], name) != 0) {
+        for (i = 0; i < r->nnames && strcmp(r->names[i], name) != 0; i++)
+            ;
+        if (i == r->nnames) {
+            GROW(r->names, r->nnames, r->capnames);
+            r->names[r->nnames++] = lw_xstrndup(name, strlen(name));
+        }
+    } else {
+        i--;
+    }
+    uint64_t n = r->fl_next - r->fl_base;
+    if (n == r->fl_cap) { /* full: a ring twice the size, oldest first */
+        uint32_t cap = r->fl_cap ? r->fl_cap * 2 : 64;
+        struct flight *fl = lw_xcalloc(cap, sizeof *fl);
+        for (uint64_t j = 0; j < n; j++)
+            fl[j] = r->fl[(r->fl_head + j) & (r->fl_cap - 1)];
+        free(r->fl);
+        r->fl = fl;
+        r->fl_cap = cap;
+        r->fl_head = 0;
+    }
+    uint64_t seq = r->fl_next++;
+    *flight_at(r, seq + 1) = (struct flight){ .name = r->names[i], .line = pos->line };
+    return seq + 1;
+}
+
+/* flight_pop: forget the oldest records that are finished (a failed one stays, to be named) */
+static void
+flight_pop(struct ks *r)
+{
+    while (r->fl_base < r->fl_next) {
+        struct flight *f = &r->fl[r->fl_head];
+        if (f->left > 0 || f->failed) break;
+        r->fl_head = (r->fl_head + 1) & (r->fl_cap - 1);
+        r->fl_base++;
+    }
+}
+
+/* flight_first: "name:line" of the oldest record from files or stdin with an output failed or
+ * not reported; false when none */
+static bool
+flight_first(struct ks *r, char *buf, size_t cap)
+{
+    for (uint64_t s = r->fl_base; s < r->fl_next; s++) {
+        struct flight *f = flight_at(r, s + 1);
+        if (f->left > 0 || f->failed) {
+            snprintf(buf, cap, "%.200s:%" PRIu64, f->name, f->line);
+            return true;
+        }
+    }
+    return false;
+}
+
 static void
 hold(struct ks *r, uint64_t ticket)
 {
@@ -76,30 +164,45 @@ done(struct ks *r, uint64_t ticket, bool ok)
     if (r->acking) r->s->host->done(r->s->host->ud, ticket, ok);
 }
 
+/* NOCOMMIT: what a failure from files or stdin adds: nothing of them is committed, the exit
+ * status is what says that an output was lost */
+#define NOCOMMIT "files and stdin have no commits: the exit status is 1"
+
 /* kafka_failed: a final delivery failure. Stop reading; the source never commits at or past
- * the record it belongs to (done with ok false), so a restart reads it again. */
+ * the record it belongs to (done with ok false), so a restart reads it again. From files or
+ * stdin, the record whose output it was is named (when it is one of ours: not a dead letter). */
 static void
 kafka_failed(struct ks *r, uint64_t ticket, const char *err)
 {
+    struct flight *f = flight_at(r, ticket);
+    if (f) f->failed = true;
+    r->nfailed++;
     if (!r->kfail.set) {
         lw_diag_setf(&r->kfail, "%s", err);
-        lw_kafka_say(r->o, "%s: stopping; nothing at or after its input is committed", err);
+        if (r->acking)
+            lw_kafka_say(r->o, "%s: stopping; nothing at or after its input is committed", err);
+        else if (f)
+            lw_kafka_say(r->o, "%s: stopping; an output of %s:%" PRIu64 " was not delivered (%s)",
+                         err, f->name, f->line, NOCOMMIT);
+        else
+            lw_kafka_say(r->o, "%s: stopping; that output was not delivered (%s)", err, NOCOMMIT);
     }
     r->s->lost = true;
     done(r, ticket, false);
     r->s->host->stop(r->s->host->ud);
 }
 
-/* refused: a message of the record at pos that librdkafka refused at once, taken as a delivery
- * that finally failed (the message names the record, without the sink's "kafka: "). */
+/* refused: a message of the record at pos (with ticket) that librdkafka refused at once, taken
+ * as a delivery that finally failed (the message names the record, without the sink's
+ * "kafka: "). */
 static void
-refused(struct ks *r, const struct lw_recpos *pos, const char *err)
+refused(struct ks *r, const struct lw_recpos *pos, uint64_t ticket, const char *err)
 {
     char msg[700];
     if (strncmp(err, "kafka: ", 7) == 0) err += 7;
     snprintf(msg, sizeof msg, "%s%c%" PRIu64 ": %s", pos->name, pos->msg ? '@' : ':', pos->line,
              err);
-    kafka_failed(r, pos->ticket, msg);
+    kafka_failed(r, ticket, msg);
 }
 
 /* keep_route: note an undeliverable routed output (its record stays held); the dead letter is
@@ -165,13 +268,16 @@ static void
 delivered(void *ud, const struct lw_kafka_report *rep)
 {
     struct ks *r = ud;
+    struct flight *f = flight_at(r, rep->ticket);
+    if (f) f->left--;
     if (rep->err == NULL) {
         r->s->delivered++;
         done(r, rep->ticket, true);
-        return;
+    } else {
+        r->s->undelivered++;
+        if (!route_failed(r, rep)) kafka_failed(r, rep->ticket, rep->err);
     }
-    r->s->undelivered++;
-    if (!route_failed(r, rep)) kafka_failed(r, rep->ticket, rep->err);
+    if (f) flight_pop(r);
 }
 
 /* kafka_letter: send a dead letter to --dead-letter-topic, with the input's key when keyed. */
@@ -181,7 +287,7 @@ kafka_letter(struct lw_sink *s, const struct lw_recpos *pos, struct lw_str value
     struct ks *r = s->state;
     struct lw_kafka_msg m = { .topic = lw_str_c(r->o->dl_topic),
                               .value = value,
-                              .ticket = pos->ticket };
+                              .ticket = r->acking ? pos->ticket : 0 }; /* 0: not a record's */
     if (keyed) {
         m.key = pos->msg->key;
         m.has_key = true;
@@ -190,7 +296,7 @@ kafka_letter(struct lw_sink *s, const struct lw_recpos *pos, struct lw_str value
     hold(r, pos->ticket);
     if (lw_ksink_put(r->k, &m, &d) != 0) {
         if (pos->name != NULL)
-            refused(r, pos, d.msg);
+            refused(r, pos, m.ticket, d.msg);
         else /* a route dead letter: the source has no position for its record */
             kafka_failed(r, pos->ticket, d.msg);
     }
@@ -248,6 +354,7 @@ kafka_put(struct lw_sink *s, const struct lw_sink_rec *rec)
     struct ks *r = s->state;
     const struct lw_recpos *pos = rec->pos;
     if (rec->nouts == 0) return 0;
+    uint64_t ticket = r->acking ? pos->ticket : flight_new(r, pos);
     for (uint32_t i = 0; i < rec->nouts; i++) {
         const struct lw_output *pd = &rec->outs[i];
         struct lw_kafka_msg m = { .topic = pd->has_to ? pd->to : lw_str_c(r->o->out_topic),
@@ -257,7 +364,7 @@ kafka_put(struct lw_sink *s, const struct lw_sink_rec *rec)
                                   .value = { s->out->p + pd->off, pd->len - 1 },
                                   .headers = rec->hdrs + pd->h0,
                                   .nheaders = pd->nh,
-                                  .ticket = pos->ticket };
+                                  .ticket = ticket };
         const struct lw_msgmeta *in = pos->msg;
         if (!pd->has_key && in && in->has_key) { /* by default the input's key: same key, same
                                                   * partition, in order */
@@ -266,14 +373,21 @@ kafka_put(struct lw_sink *s, const struct lw_sink_rec *rec)
         }
         struct lw_diag d = { 0 };
         hold(r, pos->ticket);
+        /* counted before: the put may dispatch its report, and a record with none in flight may
+         * be forgotten (flight_pop) */
+        struct flight *f = flight_at(r, ticket);
+        if (f) f->left++;
         int put = lw_ksink_put(r->k, &m, &d);
-        if (put == -3) { /* stopping in a wait for room: the record is not committed */
+        f = flight_at(r, ticket);
+        if (put != 0 && f) f->left--; /* no report follows */
+        if (put == -3) {
+            /* stopping in a wait for room: the record is not committed */
             s->out->len = 0;
-            refused(r, pos, d.msg);
+            refused(r, pos, ticket, d.msg);
             return 0;
         }
         if (put == -2) { /* a bad topic known before: as its delivery report would have said */
-            struct lw_kafka_report rep = { .ticket = pos->ticket,
+            struct lw_kafka_report rep = { .ticket = ticket,
                                            .err = strncmp(d.msg, "kafka: ", 7) == 0 ? d.msg + 7
                                                                                     : d.msg,
                                            .bad_topic = true,
@@ -285,7 +399,7 @@ kafka_put(struct lw_sink *s, const struct lw_sink_rec *rec)
             s->out->len = 0;
             struct lw_diag fe = { 0 };
             if (lw_ksink_fatal(r->k, &fe) || (r->acking && !s->dl)) {
-                refused(r, pos, d.msg);
+                refused(r, pos, ticket, d.msg);
                 return -1;
             }
             done(r, pos->ticket, true); /* no report follows */
@@ -344,8 +458,12 @@ kafka_poll(struct lw_sink *s)
     struct lw_diag fe = { 0 };
     if (!r->kfail.set && lw_ksink_fatal(r->k, &fe)) {
         lw_diag_setf(&r->kfail, "%s", fe.msg);
-        lw_kafka_say(r->o, "%s: stopping; nothing after its last delivered input is committed",
-                     fe.msg);
+        if (r->acking)
+            lw_kafka_say(r->o, "%s: stopping; nothing after its last delivered input is committed",
+                         fe.msg);
+        else
+            lw_kafka_say(r->o, "%s: stopping; outputs not yet delivered never will be (%s)", fe.msg,
+                         NOCOMMIT);
         s->lost = true;
         s->host->stop(s->host->ud);
     }
@@ -389,11 +507,26 @@ kafka_finish(struct lw_sink *s, struct lw_diag *d)
     if (left) {
         lw_diag_setf(&r->kfail, "%d messages not delivered within --flush-timeout", left);
         s->lost = true;
-        lw_kafka_say(r->o,
-                     "%d messages not delivered within --flush-timeout: their input is "
-                     "not committed",
-                     left);
+        char first[256];
+        if (r->acking)
+            lw_kafka_say(r->o,
+                         "%d messages not delivered within --flush-timeout: their input is "
+                         "not committed",
+                         left);
+        else if (flight_first(r, first, sizeof first))
+            lw_kafka_say(r->o,
+                         "%d messages not delivered within --flush-timeout: outputs of %s and of "
+                         "later records (%s)",
+                         left, first, NOCOMMIT);
+        else /* dead letters only */
+            lw_kafka_say(r->o, "%d messages not delivered within --flush-timeout (%s)", left,
+                         NOCOMMIT);
     }
+    char first[256];
+    if (!r->acking && r->nfailed > 1 && flight_first(r, first, sizeof first))
+        /* the first failure named its record; the others were not said */
+        lw_kafka_say(r->o, "%" PRIu64 " messages failed: outputs of %s and of later records (%s)",
+                     r->nfailed, first, NOCOMMIT);
     if (lw_ksink_fatal(r->k, d)) bad = true;
     return bad ? -1 : 0;
 }
@@ -412,6 +545,10 @@ kafka_close(struct lw_sink *s)
     if (r == NULL) return;
     lw_ksink_free(r->k);
     free(r->rfail);
+    free(r->fl);
+    for (uint32_t i = 0; i < r->nnames; i++)
+        free(r->names[i]);
+    free(r->names);
     free(r);
     s->state = NULL;
 }

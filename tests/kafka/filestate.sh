@@ -11,22 +11,27 @@
 #  3. the brokers go down during a run from stdin and stay down: the run ends with the exit status
 #     and the "not delivered within --flush-timeout" message a run without state gives; every
 #     message counted delivered is in the topic, and delivered + said undelivered is every message
-#     the run to standard output gives (nothing lost silently);
+#     the run to standard output gives (nothing lost silently); the message names the first
+#     record whose output was not delivered (stdin:N, the one after the delivered ones) and
+#     speaks of no commit (files and stdin have none);
 #  4. the broker refuses a produce request for good (an injected MESSAGE_TOO_LARGE): the run
 #     stops with the status and message of a run without state, and gives no window it had
 #     not closed (the input was not all read: as --on-error=abort; a run of the whole file
-#     would give other values for them);
+#     would give other values for them); the message names the record whose output failed
+#     (not in the topic), and no commit;
 #  5. a window result closed at the end too large for message.max.bytes: a failed record of its
 #     own, its dead letter (kind produce, source "window result") holding it; the rest delivered.
 #  6. a window's `to "TOPIC"`: its results there, in the run's order, each (and a statement's
 #     without `to`, on --out-topic) with its identity as the message key; a topic name Kafka
 #     refuses: exit 2 at start; a topic that does not exist: each result a route dead letter.
+#  7. a file's records refused by the broker: the message names FILE:LINE of the first
+#     failure, then how many failed from which record, and no commit.
 # Usage: [LW_JOBS=N] tests/kafka/filestate.sh LOGWASH MOCKD
 set -u
 lw=$1 mockd=$2
 . "$(dirname "$0")/lib.sh"
 kafka_setup kafka-filestate python3
-mockd_start 1 fo:1 fo2:1 fdl:1 fq:1 fd:1 fp:1 fe:1 fep:1 fb:1 fw:1 fwo:1
+mockd_start 1 fo:1 fo2:1 fdl:1 fq:1 fd:1 fp:1 fe:1 fep:1 fb:1 fw:1 fwo:1 ff:1
 
 consume() { timeout 60 kcat -C -b "$boot" -t "$1" -o beginning -e -q -X fetch.wait.max.ms=10 2>/dev/null; }
 count() { consume "$1" | wc -l; }
@@ -134,11 +139,22 @@ down_run() { # TEMPLATE TOPIC STDOUT-OF-THE-SAME-RUN LABEL
     eval "rc_$2=$rc"
 }
 down_run "$tmp/p.lw" fp "$tmp/pstd" "without state"
+# one message per record on one partition, delivered in order: the first record whose output
+# was not delivered is the one after the delivered ones
+nocommit='(files and stdin have no commits: the exit status is 1)'
+first=$(grep -F "$nocommit" "$tmp/e.fp" |
+    sed -n 's/.*kafka: [0-9]* messages not delivered within --flush-timeout: outputs of stdin:\([0-9]*\) and of later records (.*/\1/p')
+if [ -n "$first" ] && [ "$first" = $((${del:-0} + 1)) ] && ! grep -q 'committed$' "$tmp/e.fp"; then
+    ok "brokers down, from stdin: the first record not delivered named (stdin:$first, after the $del delivered), no commit spoken of"
+else
+    bad "brokers down, from stdin: named stdin:${first:-?}, delivered ${del:-?}: $(grep 'not delivered' "$tmp/e.fp" | head -2)"
+fi
 grep -v 'routed' "$tmp/t.lw" >"$tmp/td.lw" # one topic: its messages are the ones counted
 "$lw" -f "$tmp/td.lw" $NOW "$tmp/in.jsonl" >"$tmp/tdstd" 2>/dev/null
 down_run "$tmp/td.lw" fd "$tmp/tdstd" "with state"
-# the sink's own lines (the producer's connection lines aside), numbers left out
-said() { grep '^logwash: kafka: ' "$1" | grep -v 'kafka: producer: \|still in queue' | sed -e 's/delivery to [a-z0-9]*/delivery to T/' -e 's/[0-9][0-9]*/N/g'; }
+# the sink's own lines (the producer's connection lines aside, and the count of failed messages
+# at the end: a failed request may hold one message or many), numbers left out
+said() { grep '^logwash: kafka: ' "$1" | grep -v 'kafka: producer: \|still in queue\|messages failed: ' | sed -e 's/delivery to [a-z0-9]*/delivery to T/' -e 's/[0-9][0-9]*/N/g'; }
 if [ "$rc_fd" = "$rc_fp" ] && [ "$rc_fd" = 1 ] && [ -n "$(said "$tmp/e.fd")" ] &&
     [ "$(said "$tmp/e.fd")" = "$(said "$tmp/e.fp")" ]; then
     ok "brokers down: with state the exit status ($rc_fd) and messages of the run without: $(said "$tmp/e.fd" | head -1)"
@@ -167,6 +183,15 @@ fail_run() { # TEMPLATE TOPIC LABEL
     lwpid=
 }
 fail_run "$tmp/p.lw" fep "without state"
+# the record named is one whose output is not in the topic (record N is {"i":N-1,...})
+consume fep >"$tmp/fep"
+n=$(grep -F "$nocommit" "$tmp/e.fep" | sed -n 's/.*: stopping; an output of stdin:\([0-9]*\) was not delivered (.*/\1/p')
+if [ -n "$n" ] && [ "$n" -ge 1 ] && ! grep -q "^{\"i\":$((n - 1))," "$tmp/fep" &&
+    ! grep -q 'committed$' "$tmp/e.fep"; then
+    ok "a final delivery failure from stdin: the record named (stdin:$n) is not in the topic; no commit spoken of"
+else
+    bad "final failure from stdin: named stdin:${n:-?}; $(grep 'stopping' "$tmp/e.fep" | head -2)"
+fi
 fail_run "$tmp/td.lw" fe "with state"
 consume fe >"$tmp/fe"
 if [ "$rc_fe" = "$rc_fep" ] && [ "$rc_fe" = 1 ] && [ -n "$(said "$tmp/e.fe")" ] &&
@@ -256,5 +281,23 @@ nr=$(grep -c '^{"kind":"route","template":null,"error":"output topic fwgone: Bro
 [ $rn = 1 ] && [ "$nr" = 6 ] && grep -q '3000 records: 3036 emitted, .* 6 failed' "$tmp/wn.err" &&
     ok "window ... to a topic that does not exist: exit 1, each of its 6 results a dead letter of kind route" ||
     bad "to a topic that does not exist: exit $rn, $nr route dead letters; $(tail -2 "$tmp/wn.err")"
+
+# 7. a file's records refused by the broker (one produce request failed for good, an injected
+#    MESSAGE_TOO_LARGE): the first failure names FILE:LINE, then the count of failed messages
+#    from the first record they belong to; exit 1
+head -5 "$tmp/in.jsonl" >"$tmp/f5.jsonl"
+ctl "error 0 10"
+"$lw" $J -f "$tmp/p.lw" --to kafka --brokers "$boot" --out-topic ff "$tmp/f5.jsonl" 2>"$tmp/ff.err"
+rf=$?
+consume ff >"$tmp/ff"
+n=$(sed -n "s|.*: stopping; an output of $tmp/f5.jsonl:\([0-9]\) was not delivered $nocommit\$|\1|p" "$tmp/ff.err" 2>/dev/null)
+if [ $rf = 1 ] && [ -n "$n" ] && ! grep -q "^{\"i\":$((n - 1))," "$tmp/ff" &&
+    ! grep -q 'committed$' "$tmp/ff.err" &&
+    { [ "$(grep -c . "$tmp/ff")" = 4 ] ||
+        grep -q "kafka: [2-5] messages failed: outputs of $tmp/f5.jsonl:$n and of later records" "$tmp/ff.err"; }; then
+    ok "a file's output refused: exit 1, $(grep -c 'stopping' "$tmp/ff.err") line naming $(basename "$tmp")/f5.jsonl:$n, $(wc -l <"$tmp/ff") of 5 in the topic$(grep -q 'messages failed' "$tmp/ff.err" && echo ', the count of failed ones said')"
+else
+    bad "a file's output refused: exit $rf, named line ${n:-?}; $(grep -v Connect "$tmp/ff.err" | head -3)"
+fi
 
 summary -j
