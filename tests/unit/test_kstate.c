@@ -88,9 +88,9 @@ struct run {
     struct logwash_runner *r;
     struct lw_source src;
     struct lw_kstate *ks;
-    uint64_t n;      /* records so far (the last ticket) */
-    int64_t next[2]; /* the next offset per partition */
-    char name[2][8]; /* "in/P" */
+    uint64_t n;       /* records so far (the last ticket) */
+    int64_t next[2];  /* the next offset per partition */
+    char name[2][16]; /* "in/P" */
 };
 
 /* feed: rec, of partition p, run and applied and held as the record loop does, then the
