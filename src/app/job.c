@@ -544,7 +544,7 @@ clash(struct lw_opts *const *os, char *const *names, int n)
     qsort(ms, (size_t)m, sizeof *ms, by_group);
     pairs(ms, m, same_group, SHARE_GROUP, &ps, &np, &cap);
     free(ms);
-    qsort(ps, np, sizeof *ps, by_pair);
+    if (np > 1) qsort(ps, np, sizeof *ps, by_pair); /* ps NULL when none: qsort's UB */
     int bad = 0;
     for (size_t x = 0; x < np; x++) {
         if (x > 0 && ps[x].i == ps[x - 1].i && ps[x].k == ps[x - 1].k) continue;
